@@ -1,0 +1,36 @@
+package io.feedrank.avro.registry;
+
+/**
+ * A schema registry call failed. Carries the HTTP status and the registry's own error code and
+ * message when the registry answered (status 0 when it could not be reached).
+ */
+public class SchemaRegistryException extends RuntimeException {
+  private final int status;
+  private final int errorCode;
+
+  public SchemaRegistryException(String message, int status, int errorCode, Throwable cause) {
+    super(message, cause);
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+
+  /** HTTP status, or 0 when no answer came back. */
+  public int status() {
+    return status;
+  }
+
+  /** The registry's {@code error_code} (e.g. 40403 unknown schema id, 409 incompatible), or -1. */
+  public int errorCode() {
+    return errorCode;
+  }
+
+  /** True when the registry said the id, subject or version does not exist. */
+  public boolean isNotFound() {
+    return status == 404;
+  }
+
+  /** True when the registry refused a schema as incompatible. */
+  public boolean isIncompatible() {
+    return status == 409;
+  }
+}

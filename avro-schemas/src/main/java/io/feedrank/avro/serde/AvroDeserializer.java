@@ -1,0 +1,139 @@
+package io.feedrank.avro.serde;
+
+import io.feedrank.avro.registry.HttpSchemaRegistryClient;
+import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.registry.SchemaRegistryException;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroTypeException;
+import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads Confluent-wire-format bytes into a generated Avro class. The writer schema is fetched by
+ * the id in the header (cached) and resolved against the compiled reader schema, so records written
+ * with an older or newer compatible schema read correctly. Thread-safe.
+ */
+public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+  /** Fully qualified generated class for values, when instantiated by Kafka from config. */
+  public static final String VALUE_TYPE = "avro.value.type";
+
+  /** Fully qualified generated class for keys, when instantiated by Kafka from config. */
+  public static final String KEY_TYPE = "avro.key.type";
+
+  private SchemaRegistryClient client;
+  private boolean ownsClient;
+  private Class<T> type;
+  private Schema readerSchema;
+  private SpecificData model;
+  private final Map<Integer, SpecificDatumReader<T>> readersByWriterId = new ConcurrentHashMap<>();
+
+  /** For Kafka's reflective instantiation; {@link #configure} must follow. */
+  public AvroDeserializer() {}
+
+  /** Reading into {@code type}, with a shared client (not closed by this deserializer). */
+  public AvroDeserializer(SchemaRegistryClient client, Class<T> type) {
+    this.client = client;
+    setType(type);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void configure(Map<String, ?> configs, boolean isKey) {
+    if (client == null) {
+      client = new HttpSchemaRegistryClient(RegistryConfig.fromMap(configs));
+      ownsClient = true;
+    }
+    if (type == null) {
+      String key = isKey ? KEY_TYPE : VALUE_TYPE;
+      Object name = configs.get(key);
+      if (name == null) {
+        throw new IllegalArgumentException(
+            "missing config " + key + " (the generated Avro class to read into)");
+      }
+      try {
+        setType((Class<T>) (name instanceof Class<?> c ? c : Class.forName(name.toString())));
+      } catch (ClassNotFoundException e) {
+        throw new IllegalArgumentException(key + " names an unknown class '" + name + "'", e);
+      }
+    }
+  }
+
+  private void setType(Class<T> type) {
+    this.type = type;
+    this.model = SpecificData.getForClass(type);
+    this.readerSchema = AvroSerdes.schemaOf(type);
+  }
+
+  @Override
+  public T deserialize(String topic, byte[] data) {
+    if (data == null || data.length == 0) {
+      return null;
+    }
+    if (type == null) {
+      throw new IllegalStateException("AvroDeserializer used before configure()");
+    }
+    int id = WireFormat.schemaId(data, topic);
+    SpecificDatumReader<T> reader = readerFor(id, topic);
+    try {
+      BinaryDecoder decoder =
+          DecoderFactory.get()
+              .binaryDecoder(
+                  data, WireFormat.HEADER_LENGTH, data.length - WireFormat.HEADER_LENGTH, null);
+      T record = reader.read(null, decoder);
+      if (!decoder.isEnd()) {
+        throw new SerializationException(
+            "record on topic '"
+                + topic
+                + "' has trailing bytes after the Avro body (schema id "
+                + id
+                + ")");
+      }
+      return record;
+    } catch (IOException | AvroTypeException | IndexOutOfBoundsException e) {
+      throw new SerializationException(
+          "malformed Avro body in record on topic '"
+              + topic
+              + "' (schema id "
+              + id
+              + ", reading "
+              + type.getSimpleName()
+              + "): "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private SpecificDatumReader<T> readerFor(int id, String topic) {
+    SpecificDatumReader<T> reader = readersByWriterId.get(id);
+    if (reader != null) {
+      return reader;
+    }
+    Schema writer;
+    try {
+      writer = client.schemaById(id);
+    } catch (SchemaRegistryException e) {
+      String what = e.isNotFound() ? "unknown schema id " + id : "could not fetch schema id " + id;
+      throw new SerializationException(
+          what + " in record on topic '" + topic + "': " + e.getMessage(), e);
+    }
+    reader = new SpecificDatumReader<>(writer, readerSchema, model);
+    readersByWriterId.put(id, reader);
+    return reader;
+  }
+
+  @Override
+  public void close() {
+    if (ownsClient && client != null) {
+      client.close();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.feedrank.avro.serde;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/** Factories for the serdes and the schema set-up every deployment needs. */
+public final class AvroSerdes {
+  /** Compatibility every subject of the platform is registered with (DESIGN §2). */
+  public static final String COMPATIBILITY = "BACKWARD";
+
+  /** A configured value serde of {@code type} sharing {@code client}. */
+  public static <T extends SpecificRecord> AvroSerde<T> valueSerde(
+      SchemaRegistryClient client, Class<T> type) {
+    return new AvroSerde<>(
+        new AvroSerializer<>(client, true), new AvroDeserializer<>(client, type));
+  }
+
+  /** The compiled schema of a generated class. */
+  public static Schema schemaOf(Class<? extends SpecificRecord> type) {
+    Schema schema = SpecificData.get().getSchema(type);
+    if (schema == null || schema.getType() != Schema.Type.RECORD) {
+      throw new IllegalArgumentException(type.getName() + " is not a generated Avro record class");
+    }
+    return schema;
+  }
+
+  /**
+   * Sets {@link #COMPATIBILITY} on every topic's value subject and registers the compiled value
+   * schema. Idempotent. Returns the schema id per subject.
+   */
+  public static Map<String, Integer> registerAll(SchemaRegistryClient client) {
+    Map<String, Integer> ids = new LinkedHashMap<>();
+    for (Topics.TopicSpec t : Topics.ALL) {
+      client.setCompatibility(t.valueSubject(), COMPATIBILITY);
+      ids.put(t.valueSubject(), client.register(t.valueSubject(), t.valueSchema()));
+    }
+    return ids;
+  }
+
+  private AvroSerdes() {}
+}

@@ -1,0 +1,41 @@
+package io.feedrank.localstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+
+/** Loopback addresses and ports. Every listener of the local stack binds to 127.0.0.1. */
+public final class Ports {
+  public static final String LOOPBACK = "127.0.0.1";
+
+  /** A port that is free on 127.0.0.1 right now (the OS picks it). */
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port on " + LOOPBACK, e);
+    }
+  }
+
+  /** {@code port} when it is non-zero, else a free one. */
+  static int orFree(int port) {
+    return port != 0 ? port : freePort();
+  }
+
+  /** Whether something accepts TCP connections on 127.0.0.1:port. */
+  public static boolean isListening(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(LOOPBACK, port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private Ports() {}
+}

@@ -1,0 +1,175 @@
+package io.feedrank.localstack;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.embedded.core.ExecutableProvider;
+
+/**
+ * A real {@code redis-server} child process on 127.0.0.1: the one on PATH when there is one (or
+ * {@code FEEDRANK_REDIS_SERVER}), else the binary shipped in {@code
+ * com.github.codemonstur:embedded-redis}. Never persists ({@code save ""}, {@code appendonly no})
+ * and works in its own directory. Can be stopped and started again on the same port, so tests can
+ * take Redis away from a running service.
+ */
+public final class RedisInstance implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisInstance.class);
+  static final String BINARY_ENV = "FEEDRANK_REDIS_SERVER";
+
+  private final Path dir;
+  private final int port;
+  private Path binary;
+  private Process process;
+  private ChildReaper reaper;
+
+  RedisInstance(Path dir, int port) {
+    this.dir = dir;
+    this.port = Ports.orFree(port);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** {@code redis://127.0.0.1:port}. */
+  public String uri() {
+    return "redis://" + Ports.LOOPBACK + ":" + port;
+  }
+
+  public boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  long pid() {
+    return process == null ? -1 : process.pid();
+  }
+
+  /** Starts the server (again, after {@link #stop()}) and waits until it answers PING. */
+  public synchronized void start(Duration timeout) throws IOException {
+    if (isRunning()) {
+      return;
+    }
+    Files.createDirectories(dir);
+    if (binary == null) {
+      binary = locateBinary(dir);
+    }
+    List<String> cmd =
+        List.of(
+            binary.toString(),
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            Ports.LOOPBACK,
+            "--protected-mode",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir.toString(),
+            "--daemonize",
+            "no");
+    process =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
+            .start();
+    reaper = ChildReaper.watch(process);
+    awaitPing(timeout);
+    log.info("local-stack: Redis ready at {} ({})", uri(), binary);
+  }
+
+  private void awaitPing(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException(
+            "redis-server exited with "
+                + process.exitValue()
+                + "; see "
+                + dir.resolve("redis.log"));
+      }
+      try (Jedis jedis = new Jedis(Ports.LOOPBACK, port, 500)) {
+        if ("PONG".equals(jedis.ping())) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        last = new IOException(e);
+      }
+      try {
+        process.waitFor(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for Redis", e);
+      }
+    }
+    stop();
+    throw new IOException("Redis on port " + port + " not ready within " + timeout, last);
+  }
+
+  /** Stops the server without saving. Data is lost, as when a Redis node dies. */
+  public synchronized void stop() {
+    if (process == null) {
+      return;
+    }
+    try (Jedis jedis = new Jedis(Ports.LOOPBACK, port, 1000)) {
+      jedis.shutdown(); // SHUTDOWN; nothing to save with save "" and no AOF
+    } catch (RuntimeException e) {
+      // already gone, or refuses: fall through to signals
+    }
+    ChildProcesses.stop(process, "redis-server", 10);
+    process = null;
+    if (reaper != null) {
+      reaper.close();
+      reaper = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private static Path locateBinary(Path dir) throws IOException {
+    String env = System.getenv(BINARY_ENV);
+    if (env != null && !env.isBlank()) {
+      return Paths.get(env);
+    }
+    Optional<Path> onPath = onPath("redis-server");
+    if (onPath.isPresent()) {
+      return onPath.get();
+    }
+    Path binDir = Files.createDirectories(dir.resolve("bin"));
+    File extracted = ExecutableProvider.newJarResourceProvider(binDir::toFile).get();
+    if (!extracted.canExecute() && !extracted.setExecutable(true)) {
+      throw new IOException("cannot make " + extracted + " executable");
+    }
+    return extracted.toPath();
+  }
+
+  private static Optional<Path> onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String d : path.split(File.pathSeparator)) {
+      Path p = Paths.get(d, name);
+      if (Files.isExecutable(p)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+}
