@@ -1,0 +1,277 @@
+package io.feedrank.simulator;
+
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.UserProfile;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.UUID;
+
+/**
+ * Plays the apps' producers: a reproducible stream of {@link InteractionEvent}s over a seeded
+ * {@link Population}, with the ground truth of {@link EngagementModel} and an optional drift {@link
+ * Scenario}. Same {@link SimulatorConfig} → the same users, items and events, bit for bit (unless
+ * {@code realTime}, where event time is the wall clock). Not thread-safe.
+ *
+ * <p>Impressions: a user is drawn by activity (power users ~5× casual ones); the item by item
+ * popularity (60%) or from one of the user's favourite categories (40%); the device is the user's
+ * usual one 80% of the time. Event time advances by exponential gaps at {@code
+ * eventsPerEventSecond} shaped by a diurnal curve peaking at 20:00 UTC and busier weekends.
+ */
+public final class InteractionSimulator {
+  static final double POPULARITY_DRAW_SHARE = 0.6;
+  static final double PRIMARY_DEVICE_SHARE = 0.8;
+  static final int POSITIONS = 20;
+  static final int TRENDING_CATEGORIES = 3;
+  static final double FLOOD_ITEM_SHARE = 0.2;
+  static final double FLOOD_IMPRESSION_SHARE = 0.5;
+  static final double CTR_DROP_LOGIT = 1.2;
+  private static final Device[] DEVICES = {Device.MOBILE, Device.DESKTOP, Device.TABLET};
+  private static final double[] SHIFTED_DEVICE_CDF = {0.15, 0.75, 1.0}; // mobile, desktop, tablet
+  private static final double DAY_MILLIS = 86_400_000.0;
+
+  private final SimulatorConfig config;
+  private final SplittableRandom random;
+  private final Population world;
+  private final int[] trending;
+  private final boolean[] isTrending;
+  private double eventTimeMillis;
+  private long emitted;
+  private boolean scenarioStarted;
+  private int floodFirst = -1;
+  private int floodCount;
+  private final List<ItemMetadata> pendingNewItems = new ArrayList<>();
+
+  public InteractionSimulator(SimulatorConfig config) {
+    this.config = config;
+    this.random = new SplittableRandom(config.seed());
+    this.world = new Population(config, random.split());
+    this.eventTimeMillis = config.startTime().toEpochMilli();
+    SplittableRandom trendRandom = random.split();
+    int half = config.categories() / 2;
+    int[] candidates = new int[config.categories() - half];
+    for (int i = 0; i < candidates.length; i++) {
+      candidates[i] = half + i;
+    }
+    int n = Math.min(TRENDING_CATEGORIES, candidates.length);
+    for (int i = 0; i < n; i++) {
+      int j = i + trendRandom.nextInt(candidates.length - i);
+      int t = candidates[i];
+      candidates[i] = candidates[j];
+      candidates[j] = t;
+    }
+    trending = java.util.Arrays.copyOf(candidates, n);
+    isTrending = new boolean[config.categories()];
+    for (int k : trending) {
+      isTrending[k] = true;
+    }
+  }
+
+  public SimulatorConfig config() {
+    return config;
+  }
+
+  /** Every user's profile, for the compacted {@code users} topic. */
+  public List<UserProfile> userProfiles() {
+    List<UserProfile> out = new ArrayList<>(world.users);
+    for (int u = 0; u < world.users; u++) {
+      out.add(world.userProfile(u));
+    }
+    return out;
+  }
+
+  /** The initial catalog, for the compacted {@code items} topic. */
+  public List<ItemMetadata> itemMetadata() {
+    List<ItemMetadata> out = new ArrayList<>(config.items());
+    for (int i = 0; i < config.items(); i++) {
+      out.add(world.itemMetadata(i));
+    }
+    return out;
+  }
+
+  /** Items a scenario created since the last call (publish them before the next events). */
+  public List<ItemMetadata> drainNewItems() {
+    if (pendingNewItems.isEmpty()) {
+      return List.of();
+    }
+    List<ItemMetadata> out = List.copyOf(pendingNewItems);
+    pendingNewItems.clear();
+    return out;
+  }
+
+  /** Names of the categories a CATEGORY_SHIFT moves preferences to. */
+  public List<String> trendingCategories() {
+    List<String> out = new ArrayList<>();
+    for (int k : trending) {
+      out.add(Population.CATEGORY_NAMES[k]);
+    }
+    return out;
+  }
+
+  /** Event time of the next event (simulated) or now (real time). */
+  public Instant eventTime() {
+    return config.realTime() ? Instant.now() : Instant.ofEpochMilli((long) eventTimeMillis);
+  }
+
+  public long emitted() {
+    return emitted;
+  }
+
+  /** Whether the scenario is in force for the events being generated now. */
+  public boolean scenarioActive() {
+    return scenarioStarted;
+  }
+
+  /** The next interaction. */
+  public InteractionEvent next() {
+    long t = config.realTime() ? System.currentTimeMillis() : advanceEventTime();
+    maybeStartScenario(t);
+    double strength = scenarioStarted ? config.scenarioStrength() : 0;
+    Scenario scenario = config.scenario();
+
+    int u = world.userActivity.sample(random);
+    Device device = drawDevice(u, scenario == Scenario.DEVICE_SHIFT ? strength : 0);
+    int item = drawItem(u, scenario, strength);
+    int category = world.itemCategory[item];
+    double affinity =
+        effectiveAffinity(u, category, scenario == Scenario.CATEGORY_SHIFT ? strength : 0);
+
+    ZonedDateTime utc = Instant.ofEpochMilli(t).atZone(ZoneOffset.UTC);
+    int position = random.nextInt(POSITIONS);
+    double ageDays = Math.max(0, (t - world.itemCreatedMillis[item]) / DAY_MILLIS);
+    double shift = scenario == Scenario.CTR_DROP ? -CTR_DROP_LOGIT * strength : 0;
+    double logit =
+        EngagementModel.clickLogit(
+            affinity,
+            world.categories,
+            world.quality[item],
+            world.cluster[u].clickBias,
+            utc.getHour(),
+            world.peakHour[u],
+            device,
+            world.primaryDevice[u],
+            position,
+            ageDays,
+            shift);
+    boolean click = random.nextDouble() < EngagementModel.sigmoid(logit);
+    boolean like =
+        click
+            && random.nextDouble()
+                < EngagementModel.likeGivenClick(world.quality[item], affinity, world.categories);
+    boolean share =
+        click && random.nextDouble() < EngagementModel.shareGivenClick(world.quality[item]);
+    float dwell = dwellSeconds(click, item);
+
+    emitted++;
+    return InteractionEvent.newBuilder()
+        .setInteractionId(uuid())
+        .setUserId(u + 1L)
+        .setItemId(item + 1L)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setClick(click)
+        .setLike(like)
+        .setShare(share)
+        .setDwellSeconds(dwell)
+        .setDevice(device)
+        .setRequestId(null)
+        .setPosition(position)
+        .build();
+  }
+
+  private long advanceEventTime() {
+    long now = (long) eventTimeMillis;
+    ZonedDateTime utc = Instant.ofEpochMilli(now).atZone(ZoneOffset.UTC);
+    double hour = utc.getHour() + utc.getMinute() / 60.0;
+    double diurnal = 0.45 + 0.55 * (1 + Math.cos(2 * Math.PI * (hour - 20) / 24)) / 2;
+    double weekend = utc.getDayOfWeek().getValue() >= 6 ? 1.15 : 1.0;
+    double rate = config.eventsPerEventSecond() * diurnal * weekend; // events per second
+    eventTimeMillis += -Math.log(1.0 - random.nextDouble()) / rate * 1000.0;
+    return now;
+  }
+
+  private void maybeStartScenario(long t) {
+    if (scenarioStarted
+        || config.scenario() == Scenario.NONE
+        || t < config.scenarioStart().toEpochMilli()) {
+      return;
+    }
+    scenarioStarted = true;
+    if (config.scenario() == Scenario.NEW_ITEM_FLOOD) {
+      floodCount = Math.max(1, (int) Math.round(config.items() * FLOOD_ITEM_SHARE));
+      floodFirst = world.addItems(floodCount, t, random);
+      for (int i = floodFirst; i < floodFirst + floodCount; i++) {
+        pendingNewItems.add(world.itemMetadata(i));
+      }
+    }
+  }
+
+  private Device drawDevice(int u, double shiftStrength) {
+    if (shiftStrength > 0 && random.nextDouble() < shiftStrength) {
+      double d = random.nextDouble();
+      for (int i = 0; i < DEVICES.length; i++) {
+        if (d < SHIFTED_DEVICE_CDF[i]) {
+          return DEVICES[i];
+        }
+      }
+    }
+    if (random.nextDouble() < PRIMARY_DEVICE_SHARE) {
+      return world.primaryDevice[u];
+    }
+    return DEVICES[random.nextInt(DEVICES.length)];
+  }
+
+  private int drawItem(int u, Scenario scenario, double strength) {
+    if (scenario == Scenario.NEW_ITEM_FLOOD
+        && floodFirst >= 0
+        && random.nextDouble() < FLOOD_IMPRESSION_SHARE * strength) {
+      return floodFirst + random.nextInt(floodCount);
+    }
+    if (random.nextDouble() < POPULARITY_DRAW_SHARE) {
+      return world.itemPopularity.sample(random);
+    }
+    int category;
+    if (scenario == Scenario.CATEGORY_SHIFT && strength > 0 && random.nextDouble() < strength) {
+      category = trending[random.nextInt(trending.length)];
+    } else {
+      double[] cdf = world.affinityCdf[u];
+      double x = random.nextDouble();
+      category = 0;
+      while (category < cdf.length - 1 && x >= cdf[category]) {
+        category++;
+      }
+    }
+    return world.categoryMembers[category][world.itemsByCategory[category].sample(random)];
+  }
+
+  /** The user's affinity to a category, moved toward the trending categories by a shift. */
+  private double effectiveAffinity(int u, int category, double shiftStrength) {
+    double base = world.affinity(u, category);
+    if (shiftStrength <= 0) {
+      return base;
+    }
+    double trend = isTrending[category] ? 1.0 / trending.length : 0.0;
+    return (1 - shiftStrength) * base + shiftStrength * trend;
+  }
+
+  private float dwellSeconds(boolean click, int item) {
+    double seconds;
+    if (click) {
+      double median = 0.4 * world.contentLength[item] * Math.exp(0.3 * world.quality[item]);
+      seconds = median * Math.exp(0.6 * Population.gaussian(random));
+    } else {
+      seconds = -1.5 * Math.log(1.0 - random.nextDouble());
+    }
+    return (float) Math.min(3600.0, Math.max(0.0, seconds));
+  }
+
+  private String uuid() {
+    long msb = (random.nextLong() & ~0xF000L) | 0x4000L; // version 4
+    long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L; // IETF variant
+    return new UUID(msb, lsb).toString();
+  }
+}
