@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.embedded.core.ExecutableProvider;
 
@@ -101,7 +103,7 @@ public final class RedisInstance implements AutoCloseable {
                 + "; see "
                 + dir.resolve("redis.log"));
       }
-      try (Jedis jedis = new Jedis(Ports.LOOPBACK, port, 500)) {
+      try (Jedis jedis = client(500)) {
         if ("PONG".equals(jedis.ping())) {
           return;
         }
@@ -119,12 +121,21 @@ public final class RedisInstance implements AutoCloseable {
     throw new IOException("Redis on port " + port + " not ready within " + timeout, last);
   }
 
+  private Jedis client(int timeoutMillis) {
+    return new Jedis(
+        new HostAndPort(Ports.LOOPBACK, port),
+        DefaultJedisClientConfig.builder()
+            .timeoutMillis(timeoutMillis)
+            .serverDefaultProtocol()
+            .build());
+  }
+
   /** Stops the server without saving. Data is lost, as when a Redis node dies. */
   public synchronized void stop() {
     if (process == null) {
       return;
     }
-    try (Jedis jedis = new Jedis(Ports.LOOPBACK, port, 1000)) {
+    try (Jedis jedis = client(1000)) {
       jedis.shutdown(); // SHUTDOWN; nothing to save with save "" and no AOF
     } catch (RuntimeException e) {
       // already gone, or refuses: fall through to signals

@@ -62,16 +62,23 @@ public final class SimulatorPublisher implements AutoCloseable {
     }
   }
 
-  /** What a run published. */
+  /**
+   * What a run published.
+   *
+   * @param elapsed the whole run, catalog included
+   * @param eventsElapsed the interaction phase only, up to the last acknowledgement
+   */
   public record Stats(
       long interactions,
       long users,
       long items,
       Duration elapsed,
+      Duration eventsElapsed,
       Instant firstEventTime,
       Instant lastEventTime) {
+    /** Interactions per second of the interaction phase. */
     public double eventsPerSecond() {
-      double s = elapsed.toNanos() / 1e9;
+      double s = eventsElapsed.toNanos() / 1e9;
       return s > 0 ? interactions / s : 0;
     }
   }
@@ -117,8 +124,8 @@ public final class SimulatorPublisher implements AutoCloseable {
       items += sendItems(sim.itemMetadata());
       log.info("simulator: published {} users and {} items", users, items);
     }
-    long deadline = run.duration() == null ? Long.MAX_VALUE : t0 + run.duration().toNanos();
     long start = System.nanoTime();
+    long deadline = run.duration() == null ? Long.MAX_VALUE : start + run.duration().toNanos();
     double nanosPerEvent = run.eventsPerSecond() > 0 ? 1e9 / run.eventsPerSecond() : 0;
     long n = 0;
     Instant first = null;
@@ -131,7 +138,7 @@ public final class SimulatorPublisher implements AutoCloseable {
           LockSupport.parkNanos(wait);
         }
       }
-      if ((n & 1023) == 0 && System.nanoTime() > deadline) {
+      if (System.nanoTime() > deadline) {
         break;
       }
       InteractionEvent e = sim.next();
@@ -155,7 +162,9 @@ public final class SimulatorPublisher implements AutoCloseable {
     if (f != null) {
       throw new IllegalStateException("simulator: Kafka refused a record: " + f.getMessage(), f);
     }
-    return new Stats(n, users, items, Duration.ofNanos(System.nanoTime() - t0), first, last);
+    long end = System.nanoTime();
+    return new Stats(
+        n, users, items, Duration.ofNanos(end - t0), Duration.ofNanos(end - start), first, last);
   }
 
   private long sendItems(List<ItemMetadata> items) {

@@ -1,0 +1,131 @@
+package io.feedrank.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Where the platform's dependencies are: Kafka, the schema registry, Redis. Resolved in order from
+ * command-line options, the environment ({@code FEEDRANK_BOOTSTRAP_SERVERS}, {@code
+ * FEEDRANK_REGISTRY_URL}, {@code FEEDRANK_REGISTRY_BASIC_AUTH}, {@code FEEDRANK_REDIS_URI}), and
+ * the stack a running {@code ./feedrank up} announced in {@code .feedrank/stack.properties}.
+ */
+public record Endpoints(
+    String bootstrapServers, String registryUrl, String registryBasicAuth, String redisUri) {
+
+  public static final String ENV_BOOTSTRAP = "FEEDRANK_BOOTSTRAP_SERVERS";
+  public static final String ENV_REGISTRY = "FEEDRANK_REGISTRY_URL";
+  public static final String ENV_REGISTRY_AUTH = "FEEDRANK_REGISTRY_BASIC_AUTH";
+  public static final String ENV_REDIS = "FEEDRANK_REDIS_URI";
+
+  /** Where {@code ./feedrank up} writes its endpoints: {@code $FEEDRANK_HOME/.feedrank}. */
+  public static Path stateDir(Map<String, String> env) {
+    return Paths.get(env.getOrDefault("FEEDRANK_HOME", "."), ".feedrank");
+  }
+
+  static Path stateFile(Map<String, String> env) {
+    return stateDir(env).resolve("stack.properties");
+  }
+
+  /**
+   * Resolves the endpoints.
+   *
+   * @throws IllegalArgumentException naming what is missing and how to give it
+   */
+  public static Endpoints resolve(String bootstrap, String registry, Map<String, String> env) {
+    Optional<Properties> up = readUpState(env);
+    String b =
+        first(
+            bootstrap,
+            env.get(ENV_BOOTSTRAP),
+            up.map(p -> p.getProperty("bootstrap.servers")).orElse(null));
+    String r =
+        first(
+            registry,
+            env.get(ENV_REGISTRY),
+            up.map(p -> p.getProperty("schema.registry.url")).orElse(null));
+    String redis =
+        first(null, env.get(ENV_REDIS), up.map(p -> p.getProperty("redis.uri")).orElse(null));
+    if (b == null || r == null) {
+      throw new IllegalArgumentException(
+          "no Kafka / schema registry given: pass --bootstrap-servers and --registry-url, set "
+              + ENV_BOOTSTRAP
+              + " and "
+              + ENV_REGISTRY
+              + ", or start the local stack with ./feedrank up");
+    }
+    return new Endpoints(b, r, env.get(ENV_REGISTRY_AUTH), redis);
+  }
+
+  /** Kafka client config: bootstrap servers, registry URL and auth. */
+  public Map<String, Object> clientConfig() {
+    Map<String, Object> m = new HashMap<>();
+    m.put("bootstrap.servers", bootstrapServers);
+    m.put("schema.registry.url", registryUrl);
+    if (registryBasicAuth != null && !registryBasicAuth.isBlank()) {
+      m.put("basic.auth.user.info", registryBasicAuth);
+    }
+    return m;
+  }
+
+  /** Announces a running stack for other commands (written by {@code up}). */
+  static void writeUpState(Map<String, String> env, Endpoints e, long pid) {
+    Properties p = new Properties();
+    p.setProperty("bootstrap.servers", e.bootstrapServers());
+    p.setProperty("schema.registry.url", e.registryUrl());
+    p.setProperty("redis.uri", e.redisUri());
+    p.setProperty("pid", Long.toString(pid));
+    try {
+      Files.createDirectories(stateDir(env));
+      try (OutputStream out = Files.newOutputStream(stateFile(env))) {
+        p.store(out, "written by ./feedrank up; removed when it stops");
+      }
+    } catch (IOException ex) {
+      throw new UncheckedIOException("could not write " + stateFile(env), ex);
+    }
+  }
+
+  static void clearUpState(Map<String, String> env) {
+    try {
+      Files.deleteIfExists(stateFile(env));
+    } catch (IOException ignored) {
+      // best effort at shutdown
+    }
+  }
+
+  private static Optional<Properties> readUpState(Map<String, String> env) {
+    Path f = stateFile(env);
+    if (!Files.exists(f)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(f)) {
+      p.load(in);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    // a stale file from an up that was killed: its process is gone
+    long pid = Long.parseLong(p.getProperty("pid", "-1"));
+    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
+  private static String first(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    return null;
+  }
+}

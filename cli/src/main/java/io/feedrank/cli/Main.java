@@ -1,0 +1,43 @@
+package io.feedrank.cli;
+
+import io.feedrank.cli.bench.BenchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code ./feedrank}: the one entry point. Reads the environment and decides the exit code; the
+ * commands below wire the modules onto the local stack or onto real endpoints.
+ */
+@Command(
+    name = "feedrank",
+    mixinStandardHelpOptions = true,
+    version = "feedrank 0.1.0-SNAPSHOT",
+    description =
+        "Real-time feed ranking platform: Kafka, Kafka Streams, Flink, Redis, ONNX Runtime.",
+    subcommands = {
+      UpCommand.class,
+      SimulateCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("feedrank " + cmd.getCommandName() + ": " + e.getMessage());
+          if (System.getenv("FEEDRANK_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+          }
+          return 1;
+        });
+    System.exit(cli.execute(args));
+  }
+}
