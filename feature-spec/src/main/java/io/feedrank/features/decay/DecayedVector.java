@@ -1,0 +1,107 @@
+package io.feedrank.features.decay;
+
+import java.util.Arrays;
+
+/**
+ * Several {@link DecayedCounter}s that are always updated by the same events, sharing one reference
+ * time: slot {@code i} decays with half-life {@code halfLivesMillis[i]}. Adding an event decays
+ * every slot to the event time (or the event to the reference time, for a late event) and adds the
+ * slot's amount, so the values equal the closed-form sums whatever the arrival order. Mutable; not
+ * thread-safe.
+ */
+public final class DecayedVector {
+  private final long[] halfLivesMillis;
+  private final double[] values;
+  private long referenceMillis = Long.MIN_VALUE;
+
+  public DecayedVector(long[] halfLivesMillis) {
+    this.halfLivesMillis = halfLivesMillis.clone();
+    this.values = new double[halfLivesMillis.length];
+  }
+
+  /** A vector restored from its values at {@code referenceMillis}. */
+  public DecayedVector(long[] halfLivesMillis, double[] values, long referenceMillis) {
+    if (values.length != halfLivesMillis.length) {
+      throw new IllegalArgumentException(
+          "values has " + values.length + " slots, half-lives " + halfLivesMillis.length);
+    }
+    this.halfLivesMillis = halfLivesMillis.clone();
+    this.values = values.clone();
+    this.referenceMillis = referenceMillis;
+  }
+
+  public int size() {
+    return values.length;
+  }
+
+  public boolean isEmpty() {
+    return referenceMillis == Long.MIN_VALUE;
+  }
+
+  /** The latest event time added; {@link Long#MIN_VALUE} when empty. */
+  public long referenceMillis() {
+    return referenceMillis;
+  }
+
+  /** Adds {@code amounts[i]} to slot i at {@code eventMillis}. */
+  public void add(double[] amounts, long eventMillis) {
+    if (amounts.length != values.length) {
+      throw new IllegalArgumentException(
+          "amounts has " + amounts.length + " slots, expected " + values.length);
+    }
+    if (isEmpty()) {
+      System.arraycopy(amounts, 0, values, 0, values.length);
+      referenceMillis = eventMillis;
+    } else if (eventMillis >= referenceMillis) {
+      long gap = eventMillis - referenceMillis;
+      for (int i = 0; i < values.length; i++) {
+        values[i] = values[i] * DecayedCounter.decayFactor(gap, halfLivesMillis[i]) + amounts[i];
+      }
+      referenceMillis = eventMillis;
+    } else {
+      long gap = referenceMillis - eventMillis;
+      for (int i = 0; i < values.length; i++) {
+        values[i] += amounts[i] * DecayedCounter.decayFactor(gap, halfLivesMillis[i]);
+      }
+    }
+  }
+
+  /**
+   * Slot {@code i} at {@code atMillis}; reading before the reference time reads at the reference
+   * time (the vector cannot forget events it already holds).
+   */
+  public double valueAt(int i, long atMillis) {
+    if (isEmpty()) {
+      return 0.0;
+    }
+    return values[i]
+        * DecayedCounter.decayFactor(Math.max(0, atMillis - referenceMillis), halfLivesMillis[i]);
+  }
+
+  /** Slot {@code i} at the reference time (what is stored). */
+  public double rawValue(int i) {
+    return values[i];
+  }
+
+  public double[] rawValues() {
+    return values.clone();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof DecayedVector v
+        && referenceMillis == v.referenceMillis
+        && Arrays.equals(values, v.values)
+        && Arrays.equals(halfLivesMillis, v.halfLivesMillis);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(values) * 31 + Long.hashCode(referenceMillis);
+  }
+
+  @Override
+  public String toString() {
+    return "DecayedVector" + Arrays.toString(values) + "@" + referenceMillis;
+  }
+}

@@ -1,0 +1,67 @@
+package io.feedrank.features.state;
+
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.FeatureSchema.Engagement;
+import io.feedrank.features.decay.DecayedVector;
+import io.feedrank.features.decay.HalfLife;
+import io.feedrank.features.decay.SmoothedRate;
+
+/** The engagement slots shared by user and item state. */
+final class Engagements {
+  static final int SLOTS = FeatureSchema.ENGAGEMENT_SLOTS;
+
+  /** Half-life of each engagement slot. */
+  static long[] halfLives() {
+    long[] h = new long[SLOTS];
+    for (Engagement e : Engagement.values()) {
+      for (HalfLife hl : HalfLife.values()) {
+        h[e.slot(hl)] = hl.millis();
+      }
+    }
+    return h;
+  }
+
+  /** What one event adds to each engagement slot, written into {@code into[0..SLOTS)}. */
+  static void amounts(InteractionEvent e, double[] into) {
+    for (HalfLife h : HalfLife.values()) {
+      into[Engagement.IMPRESSIONS.slot(h)] = 1.0;
+      into[Engagement.CLICKS.slot(h)] = e.getClick() ? 1.0 : 0.0;
+      into[Engagement.LIKES.slot(h)] = e.getLike() ? 1.0 : 0.0;
+      into[Engagement.SHARES.slot(h)] = e.getShare() ? 1.0 : 0.0;
+      into[Engagement.DWELL.slot(h)] = e.getDwellSeconds();
+    }
+  }
+
+  /** Writes the 15 counters then the 3 smoothed CTRs at {@code at}; returns the next index. */
+  static int countersAndCtrs(DecayedVector v, long at, double[] out, int i) {
+    for (int s = 0; s < SLOTS; s++) {
+      out[i++] = v.valueAt(s, at);
+    }
+    for (HalfLife h : HalfLife.values()) {
+      out[i++] =
+          SmoothedRate.of(
+              v.valueAt(Engagement.CLICKS.slot(h), at),
+              v.valueAt(Engagement.IMPRESSIONS.slot(h), at),
+              FeatureSchema.CTR_PRIOR,
+              FeatureSchema.CTR_PRIOR_STRENGTH);
+    }
+    return i;
+  }
+
+  static double hoursSince(long then, long at) {
+    if (then == Long.MIN_VALUE) {
+      return FeatureSchema.NEVER;
+    }
+    return Math.min(FeatureSchema.NEVER, Math.max(0, at - then) / 3_600_000.0);
+  }
+
+  static double daysSince(long then, long at) {
+    if (then == Long.MIN_VALUE) {
+      return FeatureSchema.NEVER;
+    }
+    return Math.min(FeatureSchema.NEVER, Math.max(0, at - then) / 86_400_000.0);
+  }
+
+  private Engagements() {}
+}

@@ -1,0 +1,187 @@
+package io.feedrank.features.state;
+
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.FeatureSchema.Engagement;
+import io.feedrank.features.decay.DecayedVector;
+import io.feedrank.features.decay.HalfLife;
+import io.feedrank.features.decay.SmoothedRate;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the platform keeps about an item's engagement: decayed counters, lifetime count,
+ * first/last seen. Its metadata (category, creation time, content length) comes from the {@code
+ * items} topic and is written into the same Redis hash {@code fr:i:{id}} so the ranker reads an
+ * item in one field set. Mutable; not thread-safe.
+ */
+public final class ItemState {
+  private static final long[] HALF_LIVES = Engagements.halfLives();
+  private static final String[] SLOT_FIELDS =
+      FeatureSchema.engagementNames().toArray(String[]::new);
+  private static final byte CODEC_VERSION = 1;
+
+  private final DecayedVector vector;
+  private long lifetimeEvents;
+  private long firstSeenMillis = Long.MIN_VALUE;
+  private long lastSeenMillis = Long.MIN_VALUE;
+
+  public ItemState() {
+    this(new DecayedVector(HALF_LIVES));
+  }
+
+  private ItemState(DecayedVector vector) {
+    this.vector = vector;
+  }
+
+  public void add(InteractionEvent e) {
+    long t = e.getEventTime().toEpochMilli();
+    double[] amounts = new double[Engagements.SLOTS];
+    Engagements.amounts(e, amounts);
+    vector.add(amounts, t);
+    lifetimeEvents++;
+    firstSeenMillis = firstSeenMillis == Long.MIN_VALUE ? t : Math.min(firstSeenMillis, t);
+    lastSeenMillis = Math.max(lastSeenMillis, t);
+  }
+
+  public long referenceMillis() {
+    return vector.referenceMillis();
+  }
+
+  public long lifetimeEvents() {
+    return lifetimeEvents;
+  }
+
+  /**
+   * {@link FeatureSchema#ITEM} at {@code atMillis}.
+   *
+   * @param metadata the item's metadata, or null when unknown (age −1, content length 0)
+   */
+  public double[] features(long atMillis, ItemMetadata metadata) {
+    double[] f = new double[FeatureSchema.ITEM.size()];
+    int i = Engagements.countersAndCtrs(vector, atMillis, f, 0);
+    long at = Math.max(atMillis, vector.referenceMillis());
+    HalfLife week = HalfLife.SEVEN_DAYS;
+    double imp = vector.valueAt(Engagement.IMPRESSIONS.slot(week), atMillis);
+    f[i++] =
+        SmoothedRate.of(
+            vector.valueAt(Engagement.LIKES.slot(week), atMillis),
+            imp,
+            FeatureSchema.LIKE_PRIOR,
+            FeatureSchema.CTR_PRIOR_STRENGTH);
+    f[i++] =
+        SmoothedRate.of(
+            vector.valueAt(Engagement.SHARES.slot(week), atMillis),
+            imp,
+            FeatureSchema.SHARE_PRIOR,
+            FeatureSchema.CTR_PRIOR_STRENGTH);
+    f[i++] = imp > 0 ? vector.valueAt(Engagement.DWELL.slot(week), atMillis) / imp : 0.0;
+    f[i++] =
+        metadata == null
+            ? -1.0
+            : Math.max(0, at - metadata.getCreatedAt().toEpochMilli()) / 86_400_000.0;
+    f[i++] = metadata == null ? 0.0 : metadata.getContentLength();
+    f[i] = lifetimeEvents;
+    return f;
+  }
+
+  // ---- Redis hash fr:i:{id} ----
+
+  /**
+   * The Redis hash: raw counters at {@code _ts}, {@code _v}, lifetime, first/last seen, and the
+   * metadata fields {@code category}, {@code created_at}, {@code content_length} when known.
+   */
+  public Map<String, String> toHash(ItemMetadata metadata) {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("_v", Integer.toString(FeatureSchema.VERSION));
+    h.put("_ts", Long.toString(vector.referenceMillis()));
+    for (int i = 0; i < SLOT_FIELDS.length; i++) {
+      h.put(SLOT_FIELDS[i], Double.toString(vector.rawValue(i)));
+    }
+    h.put("lifetime_events", Long.toString(lifetimeEvents));
+    h.put("first_seen", Long.toString(firstSeenMillis));
+    h.put("last_seen", Long.toString(lastSeenMillis));
+    if (metadata != null) {
+      h.put("category", metadata.getCategory());
+      h.put("created_at", Long.toString(metadata.getCreatedAt().toEpochMilli()));
+      h.put("content_length", Integer.toString(metadata.getContentLength()));
+    }
+    return h;
+  }
+
+  /** Reads the counters of a hash written by {@link #toHash}; empty = never seen. */
+  public static ItemState fromHash(Map<String, String> h) {
+    if (h == null || h.isEmpty()) {
+      return new ItemState();
+    }
+    Codec.requireVersion(h, "item");
+    double[] values = new double[SLOT_FIELDS.length];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);
+    }
+    ItemState s = new ItemState(new DecayedVector(HALF_LIVES, values, Codec.longField(h, "_ts")));
+    s.lifetimeEvents = Codec.longField(h, "lifetime_events");
+    s.firstSeenMillis = Codec.longField(h, "first_seen");
+    s.lastSeenMillis = Codec.longField(h, "last_seen");
+    return s;
+  }
+
+  public byte[] toBytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(200);
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeByte(CODEC_VERSION);
+      out.writeLong(vector.referenceMillis());
+      for (int i = 0; i < SLOT_FIELDS.length; i++) {
+        out.writeDouble(vector.rawValue(i));
+      }
+      out.writeLong(lifetimeEvents);
+      out.writeLong(firstSeenMillis);
+      out.writeLong(lastSeenMillis);
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static ItemState fromBytes(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+      Codec.requireCodec(in.readByte(), CODEC_VERSION, "ItemState");
+      long ref = in.readLong();
+      double[] values = new double[SLOT_FIELDS.length];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = in.readDouble();
+      }
+      ItemState s = new ItemState(new DecayedVector(HALF_LIVES, values, ref));
+      s.lifetimeEvents = in.readLong();
+      s.firstSeenMillis = in.readLong();
+      s.lastSeenMillis = in.readLong();
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException("corrupt ItemState bytes", e);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ItemState s
+        && vector.equals(s.vector)
+        && lifetimeEvents == s.lifetimeEvents
+        && firstSeenMillis == s.firstSeenMillis
+        && lastSeenMillis == s.lastSeenMillis;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(vector, lifetimeEvents);
+  }
+}

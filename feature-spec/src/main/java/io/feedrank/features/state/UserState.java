@@ -1,0 +1,314 @@
+package io.feedrank.features.state;
+
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.decay.DecayedVector;
+import io.feedrank.features.decay.HalfLife;
+import io.feedrank.features.decay.SmoothedRate;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Everything the platform keeps about a user: decayed engagement counters, device mix and
+ * hour-of-day profile (7 d), lifetime count, first/last seen, and per-category impressions, clicks
+ * and last click. O(1) per category the user has seen. Features are computed from it at any time at
+ * or after its latest event ({@link #features}, {@link #crossFeatures}); it encodes to the Redis
+ * hash {@code fr:u:{id}} and to bytes for a state store. Mutable; not thread-safe.
+ */
+public final class UserState {
+  private static final int DEVICE_BASE = Engagements.SLOTS;
+  private static final Device[] DEVICES = {
+    Device.MOBILE, Device.DESKTOP, Device.TABLET, Device.UNKNOWN
+  };
+  private static final int HOUR_BASE = DEVICE_BASE + DEVICES.length;
+  private static final int SLOTS = HOUR_BASE + FeatureSchema.HOUR_BLOCKS;
+  private static final long[] HALF_LIVES = halfLives();
+  private static final byte CODEC_VERSION = 1;
+
+  private final DecayedVector vector;
+  private long lifetimeEvents;
+  private long firstSeenMillis = Long.MIN_VALUE;
+  private long lastSeenMillis = Long.MIN_VALUE;
+  private final TreeMap<String, CategoryState> categories = new TreeMap<>();
+
+  public UserState() {
+    this.vector = new DecayedVector(HALF_LIVES);
+  }
+
+  private UserState(DecayedVector vector) {
+    this.vector = vector;
+  }
+
+  private static long[] halfLives() {
+    long[] h = new long[SLOTS];
+    System.arraycopy(Engagements.halfLives(), 0, h, 0, Engagements.SLOTS);
+    for (int i = DEVICE_BASE; i < SLOTS; i++) {
+      h[i] = HalfLife.SEVEN_DAYS.millis();
+    }
+    return h;
+  }
+
+  /**
+   * Adds an interaction.
+   *
+   * @param itemCategory the shown item's category, or null when the item is not known yet (the
+   *     per-category state is then not updated)
+   */
+  public void add(InteractionEvent e, String itemCategory) {
+    long t = e.getEventTime().toEpochMilli();
+    double[] amounts = new double[SLOTS];
+    Engagements.amounts(e, amounts);
+    amounts[DEVICE_BASE + deviceIndex(e.getDevice())] = 1.0;
+    amounts[HOUR_BASE + Instant.ofEpochMilli(t).atZone(ZoneOffset.UTC).getHour() / 4] = 1.0;
+    vector.add(amounts, t);
+    lifetimeEvents++;
+    firstSeenMillis = firstSeenMillis == Long.MIN_VALUE ? t : Math.min(firstSeenMillis, t);
+    lastSeenMillis = Math.max(lastSeenMillis, t);
+    if (itemCategory != null && !itemCategory.isEmpty()) {
+      categories.computeIfAbsent(itemCategory, k -> new CategoryState()).add(e.getClick(), t);
+    }
+  }
+
+  /** Latest event time, or {@link Long#MIN_VALUE} for a user never seen. */
+  public long referenceMillis() {
+    return vector.referenceMillis();
+  }
+
+  public long lifetimeEvents() {
+    return lifetimeEvents;
+  }
+
+  /** {@link FeatureSchema#USER} at {@code atMillis} (read at the latest event if earlier). */
+  public double[] features(long atMillis) {
+    double[] f = new double[FeatureSchema.USER.size()];
+    int i = Engagements.countersAndCtrs(vector, atMillis, f, 0);
+    long at = Math.max(atMillis, vector.referenceMillis());
+    f[i++] = lifetimeEvents;
+    f[i++] = Engagements.daysSince(firstSeenMillis, at);
+    f[i++] = Engagements.hoursSince(lastSeenMillis, at);
+    i = shares(DEVICE_BASE, DEVICES.length, atMillis, f, i);
+    shares(HOUR_BASE, FeatureSchema.HOUR_BLOCKS, atMillis, f, i);
+    return f;
+  }
+
+  /** {@link FeatureSchema#CROSS} for an item of {@code category} at {@code atMillis}. */
+  public double[] crossFeatures(String category, long atMillis) {
+    double[] f = new double[FeatureSchema.CROSS.size()];
+    CategoryState c = category == null ? null : categories.get(category);
+    double userCtr7d =
+        SmoothedRate.of(
+            vector.valueAt(FeatureSchema.Engagement.CLICKS.slot(HalfLife.SEVEN_DAYS), atMillis),
+            vector.valueAt(
+                FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis),
+            FeatureSchema.CTR_PRIOR,
+            FeatureSchema.CTR_PRIOR_STRENGTH);
+    if (c == null) {
+      f[4] = userCtr7d;
+      f[6] = FeatureSchema.NEVER;
+      return f;
+    }
+    f[0] = c.vector.valueAt(CategoryState.IMP_1D, atMillis);
+    f[1] = c.vector.valueAt(CategoryState.CLK_1D, atMillis);
+    f[2] = c.vector.valueAt(CategoryState.IMP_7D, atMillis);
+    f[3] = c.vector.valueAt(CategoryState.CLK_7D, atMillis);
+    f[4] = SmoothedRate.of(f[3], f[2], userCtr7d, FeatureSchema.CTR_PRIOR_STRENGTH);
+    double userImp7d =
+        vector.valueAt(FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis);
+    f[5] = userImp7d > 0 ? Math.min(1.0, f[2] / userImp7d) : 0.0;
+    f[6] =
+        Engagements.hoursSince(c.lastClickMillis, Math.max(atMillis, c.vector.referenceMillis()));
+    return f;
+  }
+
+  private int shares(int base, int n, long at, double[] out, int i) {
+    double sum = 0;
+    for (int k = 0; k < n; k++) {
+      sum += vector.valueAt(base + k, at);
+    }
+    for (int k = 0; k < n; k++) {
+      out[i++] = sum > 0 ? vector.valueAt(base + k, at) / sum : 0.0;
+    }
+    return i;
+  }
+
+  private static int deviceIndex(Device d) {
+    return switch (d) {
+      case MOBILE -> 0;
+      case DESKTOP -> 1;
+      case TABLET -> 2;
+      default -> 3;
+    };
+  }
+
+  // ---- Redis hash fr:u:{id} ----
+
+  /** Raw field names of the user vector's slots, in slot order. */
+  public static String[] slotFields() {
+    String[] f = new String[SLOTS];
+    int i = 0;
+    for (String s : FeatureSchema.engagementNames()) {
+      f[i++] = s;
+    }
+    for (Device d : DEVICES) {
+      f[i++] = "device_" + d.name().toLowerCase() + "_7d";
+    }
+    for (int b = 0; b < FeatureSchema.HOUR_BLOCKS; b++) {
+      f[i++] = String.format("hours_%02d_%02d_7d", b * 4, b * 4 + 4);
+    }
+    return f;
+  }
+
+  private static final String[] SLOT_FIELDS = slotFields();
+
+  /**
+   * The Redis hash: every raw counter at {@code _ts} (its latest event time, epoch millis), plus
+   * {@code _v} (feature schema version), lifetime and first/last seen, and per category {@code
+   * c.<category>.<counter>}, {@code c.<category>._ts}, {@code c.<category>.last_click}. Doubles are
+   * written with {@link Double#toString} so they read back exactly.
+   */
+  public Map<String, String> toHash() {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("_v", Integer.toString(FeatureSchema.VERSION));
+    h.put("_ts", Long.toString(vector.referenceMillis()));
+    for (int i = 0; i < SLOTS; i++) {
+      h.put(SLOT_FIELDS[i], Double.toString(vector.rawValue(i)));
+    }
+    h.put("lifetime_events", Long.toString(lifetimeEvents));
+    h.put("first_seen", Long.toString(firstSeenMillis));
+    h.put("last_seen", Long.toString(lastSeenMillis));
+    categories.forEach(
+        (name, c) -> {
+          String p = "c." + name + ".";
+          h.put(p + "_ts", Long.toString(c.vector.referenceMillis()));
+          for (int i = 0; i < CategoryState.FIELDS.length; i++) {
+            h.put(p + CategoryState.FIELDS[i], Double.toString(c.vector.rawValue(i)));
+          }
+          h.put(p + "last_click", Long.toString(c.lastClickMillis));
+        });
+    return h;
+  }
+
+  /**
+   * Reads a hash written by {@link #toHash}; an empty hash is a user never seen.
+   *
+   * @throws IllegalArgumentException when the hash is of another feature schema version or a field
+   *     is malformed (naming the field)
+   */
+  public static UserState fromHash(Map<String, String> h) {
+    if (h == null || h.isEmpty()) {
+      return new UserState();
+    }
+    Codec.requireVersion(h, "user");
+    double[] values = new double[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+      values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);
+    }
+    UserState u = new UserState(new DecayedVector(HALF_LIVES, values, Codec.longField(h, "_ts")));
+    u.lifetimeEvents = Codec.longField(h, "lifetime_events");
+    u.firstSeenMillis = Codec.longField(h, "first_seen");
+    u.lastSeenMillis = Codec.longField(h, "last_seen");
+    for (String key : h.keySet()) {
+      if (key.startsWith("c.") && key.endsWith("._ts")) {
+        String name = key.substring(2, key.length() - 4);
+        String p = "c." + name + ".";
+        double[] cv = new double[CategoryState.FIELDS.length];
+        for (int i = 0; i < cv.length; i++) {
+          cv[i] = Codec.doubleField(h, p + CategoryState.FIELDS[i]);
+        }
+        u.categories.put(
+            name,
+            new CategoryState(
+                new DecayedVector(CategoryState.HALF_LIVES, cv, Codec.longField(h, key)),
+                Codec.longField(h, p + "last_click")));
+      }
+    }
+    return u;
+  }
+
+  // ---- state-store bytes ----
+
+  public byte[] toBytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + categories.size() * 64);
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeByte(CODEC_VERSION);
+      out.writeLong(vector.referenceMillis());
+      for (int i = 0; i < SLOTS; i++) {
+        out.writeDouble(vector.rawValue(i));
+      }
+      out.writeLong(lifetimeEvents);
+      out.writeLong(firstSeenMillis);
+      out.writeLong(lastSeenMillis);
+      out.writeInt(categories.size());
+      for (Map.Entry<String, CategoryState> e : categories.entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeLong(e.getValue().vector.referenceMillis());
+        for (int i = 0; i < CategoryState.FIELDS.length; i++) {
+          out.writeDouble(e.getValue().vector.rawValue(i));
+        }
+        out.writeLong(e.getValue().lastClickMillis);
+      }
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static UserState fromBytes(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+      Codec.requireCodec(in.readByte(), CODEC_VERSION, "UserState");
+      long ref = in.readLong();
+      double[] values = new double[SLOTS];
+      for (int i = 0; i < SLOTS; i++) {
+        values[i] = in.readDouble();
+      }
+      UserState u = new UserState(new DecayedVector(HALF_LIVES, values, ref));
+      u.lifetimeEvents = in.readLong();
+      u.firstSeenMillis = in.readLong();
+      u.lastSeenMillis = in.readLong();
+      int n = in.readInt();
+      for (int k = 0; k < n; k++) {
+        String name = in.readUTF();
+        long cref = in.readLong();
+        double[] cv = new double[CategoryState.FIELDS.length];
+        for (int i = 0; i < cv.length; i++) {
+          cv[i] = in.readDouble();
+        }
+        u.categories.put(
+            name,
+            new CategoryState(
+                new DecayedVector(CategoryState.HALF_LIVES, cv, cref), in.readLong()));
+      }
+      return u;
+    } catch (IOException e) {
+      throw new UncheckedIOException("corrupt UserState bytes", e);
+    }
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof UserState u
+        && vector.equals(u.vector)
+        && lifetimeEvents == u.lifetimeEvents
+        && firstSeenMillis == u.firstSeenMillis
+        && lastSeenMillis == u.lastSeenMillis
+        && categories.equals(u.categories);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(vector, lifetimeEvents, lastSeenMillis);
+  }
+}

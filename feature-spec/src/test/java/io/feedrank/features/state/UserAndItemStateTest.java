@@ -1,0 +1,225 @@
+package io.feedrank.features.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.features.FeatureSchema;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class UserAndItemStateTest {
+  static final long HOUR = 3_600_000L;
+  static final long DAY = 24 * HOUR;
+  static final long T0 = Instant.parse("2026-11-02T00:00:00Z").toEpochMilli();
+
+  static InteractionEvent event(long t, boolean click, boolean like, float dwell, Device d) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId("e" + t)
+        .setUserId(1)
+        .setItemId(2)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setClick(click)
+        .setLike(like)
+        .setShare(false)
+        .setDwellSeconds(dwell)
+        .setDevice(d)
+        .build();
+  }
+
+  static List<InteractionEvent> randomEvents(int n, long seed) {
+    Random r = new Random(seed);
+    List<InteractionEvent> out = new ArrayList<>();
+    long t = T0;
+    for (int i = 0; i < n; i++) {
+      t += (long) (r.nextDouble() * 2 * HOUR);
+      out.add(
+          event(
+              t,
+              r.nextInt(4) == 0,
+              r.nextInt(12) == 0,
+              r.nextFloat() * 90,
+              Device.values()[r.nextInt(4)]));
+    }
+    return out;
+  }
+
+  /** Σ x_i 2^(-(T - t_i)/h), the definition. */
+  static double decayed(
+      List<InteractionEvent> events,
+      long at,
+      long h,
+      java.util.function.ToDoubleFunction<InteractionEvent> x) {
+    double s = 0;
+    for (InteractionEvent e : events) {
+      s += x.applyAsDouble(e) * Math.pow(2, -(double) (at - e.getEventTime().toEpochMilli()) / h);
+    }
+    return s;
+  }
+
+  static int idx(String name) {
+    int i = FeatureSchema.USER.indexOf(name);
+    return i >= 0 ? i : FeatureSchema.ITEM.indexOf(name);
+  }
+
+  @Test
+  void userFeaturesEqualTheClosedFormWhateverTheArrivalOrder() {
+    List<InteractionEvent> events = randomEvents(400, 1);
+    long at = events.get(events.size() - 1).getEventTime().toEpochMilli() + 3 * HOUR;
+    List<InteractionEvent> shuffled = new ArrayList<>(events);
+    Collections.shuffle(shuffled, new Random(2));
+    for (List<InteractionEvent> order : List.of(events, shuffled)) {
+      UserState u = new UserState();
+      order.forEach(e -> u.add(e, "sports"));
+      double[] f = u.features(at);
+      double clicks1d = decayed(events, at, DAY, e -> e.getClick() ? 1 : 0);
+      double imp1d = decayed(events, at, DAY, e -> 1);
+      double dwell7d = decayed(events, at, 7 * DAY, InteractionEvent::getDwellSeconds);
+      assertThat(f[idx("u_clicks_1d")]).isCloseTo(clicks1d, within(1e-9 * clicks1d));
+      assertThat(f[idx("u_impressions_1d")]).isCloseTo(imp1d, within(1e-9 * imp1d));
+      assertThat(f[idx("u_dwell_7d")]).isCloseTo(dwell7d, within(1e-9 * dwell7d));
+      assertThat(f[idx("u_likes_1h")])
+          .isCloseTo(decayed(events, at, HOUR, e -> e.getLike() ? 1 : 0), within(1e-9));
+      // smoothed CTR (clicks + 5 * 0.1) / (impressions + 5)
+      assertThat(f[idx("u_ctr_1d")]).isCloseTo((clicks1d + 0.5) / (imp1d + 5), within(1e-12));
+      assertThat(f[idx("u_lifetime_events")]).isEqualTo(400);
+      assertThat(f[idx("u_hours_since_last_seen")]).isCloseTo(3.0, within(1e-12));
+      double days = (at - events.get(0).getEventTime().toEpochMilli()) / (double) DAY;
+      assertThat(f[idx("u_days_since_first_seen")]).isCloseTo(days, within(1e-12));
+      double mobile7d = decayed(events, at, 7 * DAY, e -> e.getDevice() == Device.MOBILE ? 1 : 0);
+      assertThat(f[idx("u_device_mobile")])
+          .isCloseTo(mobile7d / decayed(events, at, 7 * DAY, e -> 1), within(1e-9));
+      double evening =
+          decayed(
+              events,
+              at,
+              7 * DAY,
+              e -> e.getEventTime().atZone(java.time.ZoneOffset.UTC).getHour() >= 20 ? 1 : 0);
+      assertThat(f[idx("u_hours_20_24")])
+          .isCloseTo(evening / decayed(events, at, 7 * DAY, e -> 1), within(1e-9));
+    }
+  }
+
+  @Test
+  void crossFeaturesFollowTheCategoryOnly() {
+    UserState u = new UserState();
+    List<InteractionEvent> sports = new ArrayList<>();
+    Random r = new Random(3);
+    long t = T0;
+    for (int i = 0; i < 100; i++) {
+      t += HOUR;
+      InteractionEvent e = event(t, r.nextBoolean(), false, 1, Device.MOBILE);
+      boolean isSports = i % 3 == 0;
+      u.add(e, isSports ? "sports" : "news");
+      if (isSports) {
+        sports.add(e);
+      }
+    }
+    long at = t + HOUR;
+    double[] c = u.crossFeatures("sports", at);
+    double clk7 = decayed(sports, at, 7 * DAY, e -> e.getClick() ? 1 : 0);
+    double imp7 = decayed(sports, at, 7 * DAY, e -> 1);
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_clicks_7d")]).isCloseTo(clk7, within(1e-9));
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_impressions_1d")])
+        .isCloseTo(decayed(sports, at, DAY, e -> 1), within(1e-9));
+    double userImp7 = u.features(at)[idx("u_impressions_7d")];
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_attention_share_7d")])
+        .isCloseTo(imp7 / userImp7, within(1e-9));
+    long lastSportsClick =
+        sports.stream()
+            .filter(InteractionEvent::getClick)
+            .mapToLong(e -> e.getEventTime().toEpochMilli())
+            .max()
+            .orElseThrow();
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_hours_since_last_click")])
+        .isCloseTo((at - lastSportsClick) / (double) HOUR, within(1e-12));
+    double[] unseen = u.crossFeatures("music", at);
+    assertThat(unseen[0]).isZero();
+    assertThat(unseen[FeatureSchema.CROSS.indexOf("uc_hours_since_last_click")])
+        .isEqualTo(FeatureSchema.NEVER);
+  }
+
+  @Test
+  void anUnseenEntityHasEmptyFeatures() {
+    double[] f = new UserState().features(T0);
+    assertThat(f[idx("u_impressions_7d")]).isZero();
+    assertThat(f[idx("u_ctr_1h")]).isEqualTo(FeatureSchema.CTR_PRIOR);
+    assertThat(f[idx("u_hours_since_last_seen")]).isEqualTo(FeatureSchema.NEVER);
+    double[] i = new ItemState().features(T0, null);
+    assertThat(i[idx("i_age_days")]).isEqualTo(-1);
+    assertThat(i[idx("i_avg_dwell_7d")]).isZero();
+  }
+
+  @Test
+  void itemFeaturesUseCountersAndMetadata() {
+    List<InteractionEvent> events = randomEvents(200, 4);
+    ItemState s = new ItemState();
+    events.forEach(s::add);
+    long at = events.get(events.size() - 1).getEventTime().toEpochMilli();
+    ItemMetadata meta =
+        ItemMetadata.newBuilder()
+            .setItemId(2)
+            .setCategory("news")
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 10 * DAY))
+            .setContentLength(120)
+            .build();
+    double[] f = s.features(at, meta);
+    double imp7 = decayed(events, at, 7 * DAY, e -> 1);
+    assertThat(f[idx("i_avg_dwell_7d")])
+        .isCloseTo(
+            decayed(events, at, 7 * DAY, InteractionEvent::getDwellSeconds) / imp7, within(1e-9));
+    assertThat(f[idx("i_like_rate_7d")])
+        .isCloseTo(
+            (decayed(events, at, 7 * DAY, e -> e.getLike() ? 1 : 0) + 5 * 0.025) / (imp7 + 5),
+            within(1e-12));
+    assertThat(f[idx("i_age_days")])
+        .isCloseTo((at - (T0 - 10 * DAY)) / (double) DAY, within(1e-12));
+    assertThat(f[idx("i_content_length")]).isEqualTo(120);
+  }
+
+  @Test
+  void redisHashAndBytesRoundTripExactly() {
+    UserState u = new UserState();
+    ItemState i = new ItemState();
+    for (InteractionEvent e : randomEvents(300, 5)) {
+      u.add(e, e.getEventTime().toEpochMilli() % 2 == 0 ? "sports" : "news");
+      i.add(e);
+    }
+    assertThat(UserState.fromHash(u.toHash())).isEqualTo(u);
+    assertThat(UserState.fromBytes(u.toBytes())).isEqualTo(u);
+    assertThat(ItemState.fromHash(i.toHash(null))).isEqualTo(i);
+    assertThat(ItemState.fromBytes(i.toBytes())).isEqualTo(i);
+    assertThat(u.toHash())
+        .containsEntry("_v", "1")
+        .containsKeys("_ts", "clicks_1d", "c.sports.clicks_7d", "c.news._ts");
+  }
+
+  @Test
+  void aHashOfAnotherVersionOrWithABadFieldIsRefusedNamingTheField() {
+    Map<String, String> h = new HashMap<>(new UserState().toHash());
+    h.put("_v", "99");
+    assertThatThrownBy(() -> UserState.fromHash(h)).hasMessageContaining("version 99");
+    Map<String, String> bad = new HashMap<>(new ItemState().toHash(null));
+    bad.put("clicks_1d", "x");
+    assertThatThrownBy(() -> ItemState.fromHash(bad)).hasMessageContaining("'clicks_1d'");
+    bad.remove("clicks_1d");
+    assertThatThrownBy(() -> ItemState.fromHash(bad))
+        .hasMessageContaining("'clicks_1d' is missing");
+  }
+
+  @Test
+  void schemaNamesAreUniqueAndSized() {
+    assertThat(FeatureSchema.USER).doesNotHaveDuplicates().hasSize(31);
+    assertThat(FeatureSchema.ITEM).doesNotHaveDuplicates().hasSize(24);
+    assertThat(FeatureSchema.CROSS).doesNotHaveDuplicates().hasSize(7);
+  }
+}
