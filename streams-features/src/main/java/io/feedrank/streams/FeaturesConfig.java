@@ -1,0 +1,175 @@
+package io.feedrank.streams;
+
+import io.feedrank.avro.registry.RegistryConfig;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+
+/**
+ * Configuration of the features app, validated on construction. Loaded from a flat string map (a
+ * properties file overlaid with {@code FEEDRANK_*} environment variables and command-line options
+ * by the CLI); keys and defaults are in {@link #from}. Half-lives are not configuration: they are
+ * part of feature schema v1 (1 h, 1 d, 7 d), which models record.
+ */
+public record FeaturesConfig(
+    String bootstrapServers,
+    String registryUrl,
+    String registryBasicAuth,
+    String redisUri,
+    String applicationId,
+    Path stateDir,
+    int threads,
+    Duration commitInterval,
+    Duration redisTtl,
+    Duration redisFlushInterval,
+    Duration maxAhead,
+    Duration maxBehind,
+    String metricsHost,
+    int metricsPort,
+    TopicNames topics,
+    Map<String, String> kafkaOverrides) {
+
+  public FeaturesConfig {
+    require(bootstrapServers, "bootstrap.servers");
+    require(registryUrl, "schema.registry.url");
+    require(redisUri, "redis.uri");
+    require(applicationId, "application.id");
+    if (threads < 1 || threads > 64) {
+      throw new IllegalArgumentException("num.stream.threads must be within 1..64, got " + threads);
+    }
+    positive(commitInterval, "commit.interval.ms");
+    positive(redisTtl, "redis.ttl.seconds");
+    positive(redisFlushInterval, "redis.flush.interval.ms");
+    if (metricsPort < 0 || metricsPort > 65535) {
+      throw new IllegalArgumentException(
+          "metrics.port must be within 0..65535, got " + metricsPort);
+    }
+    kafkaOverrides = Map.copyOf(kafkaOverrides);
+  }
+
+  /**
+   * Reads the keys: {@code bootstrap.servers}, {@code schema.registry.url}, {@code
+   * basic.auth.user.info}, {@code redis.uri} (required); {@code application.id}
+   * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
+   * {@code commit.interval.ms} (100), {@code redis.ttl.seconds} (30 days), {@code
+   * redis.flush.interval.ms} (100), {@code validation.max.ahead.ms} (1 h), {@code
+   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
+   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
+   * Streams without the prefix.
+   */
+  public static FeaturesConfig from(Map<String, String> p) {
+    Map<String, String> overrides = new HashMap<>();
+    p.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.")) {
+            overrides.put(k.substring("kafka.".length()), v);
+          }
+        });
+    String suffix = p.getOrDefault("topic.suffix", "");
+    return new FeaturesConfig(
+        p.get("bootstrap.servers"),
+        p.get("schema.registry.url"),
+        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        p.get("redis.uri"),
+        p.getOrDefault("application.id", "feedrank-features"),
+        Paths.get(p.getOrDefault("state.dir", "target/streams-state")),
+        intOf(p, "num.stream.threads", 1),
+        Duration.ofMillis(longOf(p, "commit.interval.ms", 100)),
+        Duration.ofSeconds(longOf(p, "redis.ttl.seconds", Duration.ofDays(30).toSeconds())),
+        Duration.ofMillis(longOf(p, "redis.flush.interval.ms", 100)),
+        Duration.ofMillis(longOf(p, "validation.max.ahead.ms", Duration.ofHours(1).toMillis())),
+        Duration.ofMillis(longOf(p, "validation.max.behind.ms", Duration.ofDays(7).toMillis())),
+        p.getOrDefault("metrics.host", "127.0.0.1"),
+        intOf(p, "metrics.port", 9401),
+        TopicNames.defaults().withSuffix(suffix),
+        overrides);
+  }
+
+  /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */
+  public Properties streamsProperties() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1); // the broker's default
+    // interactions are deserialized and dead-lettered by the topology itself; these cover the
+    // items table and internal topics
+    props.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueExceptionHandler.class);
+    props.put(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DefaultProductionExceptionHandler.class);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    props.putAll(kafkaOverrides);
+    return props;
+  }
+
+  public RegistryConfig registryConfig() {
+    RegistryConfig r = RegistryConfig.of(registryUrl);
+    return registryBasicAuth == null || registryBasicAuth.isBlank()
+        ? r
+        : r.withBasicAuth(registryBasicAuth);
+  }
+
+  private static void require(String v, String key) {
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("missing config " + key);
+    }
+  }
+
+  private static void positive(Duration d, String key) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(key + " must be > 0, got " + d);
+    }
+  }
+
+  private static long longOf(Map<String, String> p, String key, long dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
+    }
+  }
+
+  private static int intOf(Map<String, String> p, String key, int dflt) {
+    long v = longOf(p, key, dflt);
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(key + " is out of range: " + v);
+    }
+    return (int) v;
+  }
+
+  @Override
+  public String toString() {
+    return "FeaturesConfig[app="
+        + applicationId
+        + ", kafka="
+        + bootstrapServers
+        + ", registry="
+        + registryUrl
+        + ", redis="
+        + redisUri
+        + ", threads="
+        + threads
+        + ", stateDir="
+        + stateDir
+        + ", topics="
+        + topics
+        + "]";
+  }
+}

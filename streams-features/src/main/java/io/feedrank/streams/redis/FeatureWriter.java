@@ -1,0 +1,32 @@
+package io.feedrank.streams.redis;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where entity features go (Redis in production). Writes set whole field values — never increments
+ * — so writing the same state twice, or replaying after a crash, converges to the same hash.
+ */
+public interface FeatureWriter extends AutoCloseable {
+
+  /** One entity's hash: {@code fr:u:{id}} or {@code fr:i:{id}} and its fields. */
+  record FeatureWrite(String key, Map<String, String> fields) {}
+
+  /**
+   * Writes a batch in one round trip.
+   *
+   * @throws RuntimeException when the store is unreachable; the caller keeps the batch and retries
+   */
+  void write(List<FeatureWrite> batch);
+
+  @Override
+  default void close() {}
+
+  static String userKey(long userId) {
+    return "fr:u:" + userId;
+  }
+
+  static String itemKey(long itemId) {
+    return "fr:i:" + itemId;
+  }
+}

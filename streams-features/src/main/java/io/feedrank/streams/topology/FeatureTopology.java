@@ -1,0 +1,123 @@
+package io.feedrank.streams.topology;
+
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.AvroSerdes;
+import io.feedrank.events.DeadLetter;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.streams.TopicNames;
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureWriter;
+import io.feedrank.streams.validation.EventValidator;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The features application as a pure function of its inputs; {@code Main} runs it, tests run the
+ * same topology in {@code TopologyTestDriver} or against the local stack.
+ *
+ * <pre>
+ * interactions (bytes) ─ validate ─┬─ dead letters ────────────────────────────────▶ interactions-dlq
+ *                                  └─ user + user-category features (by user_id)
+ *                                       ─ repartition by item_id ─ item features ──▶ training-examples
+ * items ─▶ global table (category, created_at, content length)     features ──▶ Redis (fr:u:*, fr:i:*)
+ * </pre>
+ */
+public final class FeatureTopology {
+  static final String STREAM_TIME_STORE = "validation-stream-time";
+  static final String USER_STORE = "user-features";
+  static final String ITEM_STORE = "item-features";
+  static final String ITEMS_STORE = "items-metadata";
+  static final String BY_ITEM = "by-item";
+
+  /**
+   * @param application the application id, recorded in dead letters
+   * @param validator the validation rules
+   * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
+   */
+  public record Settings(
+      String application, EventValidator validator, Duration redisFlushInterval) {}
+
+  public static Topology build(
+      TopicNames topics,
+      Settings settings,
+      FeatureWriter writer,
+      SchemaRegistryClient registry,
+      FeatureMetrics metrics) {
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STREAM_TIME_STORE), Serdes.String(), Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(USER_STORE), Serdes.Long(), StateSerdes.userState()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState()));
+    builder.globalTable(
+        topics.items(),
+        Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
+        Materialized.<Long, ItemMetadata, KeyValueStore<Bytes, byte[]>>as(ITEMS_STORE));
+
+    KStream<byte[], Checked> checked =
+        builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+            .processValues(
+                () ->
+                    new ValidateProcessor(
+                        new AvroDeserializer<>(registry, InteractionEvent.class),
+                        settings.validator(),
+                        metrics,
+                        settings.application()),
+                Named.as("validate"),
+                STREAM_TIME_STORE);
+
+    Map<String, KStream<byte[], Checked>> branches =
+        checked
+            .split(Named.as("checked-"))
+            .branch((k, v) -> v.valid(), Branched.as("valid"))
+            .defaultBranch(Branched.as("invalid"));
+
+    branches
+        .get("checked-invalid")
+        .mapValues(Checked::deadLetter, Named.as("dead-letter"))
+        .to(
+            topics.deadLetters(),
+            Produced.with(Serdes.ByteArray(), AvroSerdes.valueSerde(registry, DeadLetter.class)));
+
+    branches
+        .get("checked-valid")
+        .process(
+            () -> new UserFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            Named.as("user-features"),
+            USER_STORE)
+        .repartition(
+            Repartitioned.with(Serdes.Long(), StateSerdes.plainAvro(TrainingExample.class))
+                .withName(BY_ITEM))
+        .process(
+            () -> new ItemFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            Named.as("item-features"),
+            ITEM_STORE)
+        .to(
+            topics.trainingExamples(),
+            Produced.with(Serdes.Long(), AvroSerdes.valueSerde(registry, TrainingExample.class)));
+
+    return builder.build();
+  }
+
+  private FeatureTopology() {}
+}

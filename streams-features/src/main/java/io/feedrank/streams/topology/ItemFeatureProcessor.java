@@ -1,0 +1,101 @@
+package io.feedrank.streams.topology;
+
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureWriter;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+
+/**
+ * Per item (after the repartition by item_id): fills in the item's features as they are just before
+ * the event, applies the event, and emits the complete training example keyed by user_id. The
+ * item's hash, with its metadata, goes to Redis at the next flush.
+ */
+final class ItemFeatureProcessor
+    implements Processor<Long, TrainingExample, Long, TrainingExample> {
+  private final FeatureWriter writer;
+  private final FeatureMetrics metrics;
+  private final Duration flushInterval;
+  private ProcessorContext<Long, TrainingExample> context;
+  private KeyValueStore<Long, ItemState> store;
+  private TimestampedKeyValueStore<Long, ItemMetadata> items;
+  private DirtyEntities dirty;
+
+  ItemFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+    this.writer = writer;
+    this.metrics = metrics;
+    this.flushInterval = flushInterval;
+  }
+
+  @Override
+  public void init(ProcessorContext<Long, TrainingExample> context) {
+    this.context = context;
+    this.store = context.getStateStore(FeatureTopology.ITEM_STORE);
+    this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
+    this.dirty = new DirtyEntities(writer, metrics);
+    context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
+  }
+
+  @Override
+  public void process(Record<Long, TrainingExample> record) {
+    TrainingExample ex = record.value();
+    long itemId = ex.getItemId();
+    long t = ex.getEventTime().toEpochMilli();
+    ItemMetadata meta = metadata(itemId);
+    ItemState state = store.get(itemId);
+    if (state == null) {
+      state = new ItemState();
+    }
+    ex.setItemFeatures(UserFeatureProcessor.boxed(state.features(t, meta)));
+    if (ex.getItemCategory().isEmpty() && meta != null) {
+      ex.setItemCategory(meta.getCategory());
+    }
+    state.add(asEvent(ex));
+    store.put(itemId, state);
+    dirty.mark(itemId, t);
+    context.forward(new Record<>(ex.getUserId(), ex, record.timestamp()));
+  }
+
+  private ItemMetadata metadata(long itemId) {
+    ValueAndTimestamp<ItemMetadata> v = items.get(itemId);
+    return v == null ? null : v.value();
+  }
+
+  private static InteractionEvent asEvent(TrainingExample ex) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId(ex.getInteractionId())
+        .setUserId(ex.getUserId())
+        .setItemId(ex.getItemId())
+        .setEventTime(ex.getEventTime())
+        .setClick(ex.getClick())
+        .setLike(ex.getLike())
+        .setShare(ex.getShare())
+        .setDwellSeconds(ex.getDwellSeconds())
+        .setDevice(ex.getDevice())
+        .build();
+  }
+
+  private void flush(long now) {
+    dirty.flush(
+        id ->
+            new FeatureWriter.FeatureWrite(
+                FeatureWriter.itemKey(id), store.get(id).toHash(metadata(id))),
+        now);
+  }
+
+  @Override
+  public void close() {
+    if (dirty != null) {
+      flush(System.currentTimeMillis());
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.feedrank.streams.topology;
+
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.state.UserState;
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureWriter;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+
+/**
+ * Per user (the input is partitioned by user_id): takes the user's and the user-category features
+ * as they are just before the event (decayed to its event time, without it), applies the event, and
+ * forwards a training example with the user half filled in, keyed by item_id for the item half. The
+ * user's hash goes to Redis at the next flush.
+ */
+final class UserFeatureProcessor implements Processor<byte[], Checked, Long, TrainingExample> {
+  private final FeatureWriter writer;
+  private final FeatureMetrics metrics;
+  private final Duration flushInterval;
+  private ProcessorContext<Long, TrainingExample> context;
+  private KeyValueStore<Long, UserState> users;
+  private TimestampedKeyValueStore<Long, ItemMetadata> items;
+  private DirtyEntities dirty;
+
+  UserFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+    this.writer = writer;
+    this.metrics = metrics;
+    this.flushInterval = flushInterval;
+  }
+
+  @Override
+  public void init(ProcessorContext<Long, TrainingExample> context) {
+    this.context = context;
+    this.users = context.getStateStore(FeatureTopology.USER_STORE);
+    this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
+    this.dirty = new DirtyEntities(writer, metrics);
+    context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
+  }
+
+  @Override
+  public void process(Record<byte[], Checked> record) {
+    InteractionEvent e = record.value().event();
+    long t = e.getEventTime().toEpochMilli();
+    ValueAndTimestamp<ItemMetadata> meta = items.get(e.getItemId());
+    String category = meta == null ? null : meta.value().getCategory();
+    UserState state = users.get(e.getUserId());
+    if (state == null) {
+      state = new UserState();
+    }
+    double[] userFeatures = state.features(t);
+    double[] crossFeatures = state.crossFeatures(category, t);
+    state.add(e, category);
+    users.put(e.getUserId(), state);
+    dirty.mark(e.getUserId(), t);
+    metrics.processed();
+
+    ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
+    TrainingExample half =
+        TrainingExample.newBuilder()
+            .setInteractionId(e.getInteractionId())
+            .setUserId(e.getUserId())
+            .setItemId(e.getItemId())
+            .setEventTime(e.getEventTime())
+            .setDevice(e.getDevice())
+            .setRequestId(e.getRequestId())
+            .setPosition(e.getPosition())
+            .setItemCategory(category == null ? "" : category)
+            .setHourOfDay(utc.getHour())
+            .setDayOfWeek(utc.getDayOfWeek().getValue())
+            .setFeatureSchemaVersion(FeatureSchema.VERSION)
+            .setUserFeatures(boxed(userFeatures))
+            .setItemFeatures(List.of())
+            .setCrossFeatures(boxed(crossFeatures))
+            .setClick(e.getClick())
+            .setLike(e.getLike())
+            .setShare(e.getShare())
+            .setDwellSeconds(e.getDwellSeconds())
+            .build();
+    context.forward(new Record<>(e.getItemId(), half, record.timestamp()));
+  }
+
+  private void flush(long now) {
+    dirty.flush(
+        id -> new FeatureWriter.FeatureWrite(FeatureWriter.userKey(id), users.get(id).toHash()),
+        now);
+  }
+
+  @Override
+  public void close() {
+    if (dirty != null) {
+      flush(System.currentTimeMillis());
+    }
+  }
+
+  static List<Double> boxed(double[] values) {
+    return Arrays.stream(values).boxed().toList();
+  }
+}

@@ -1,0 +1,355 @@
+package io.feedrank.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.avro.registry.InMemorySchemaRegistryClient;
+import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.DeadLetter;
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.state.UserState;
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureWriter;
+import io.feedrank.streams.topology.FeatureTopology;
+import io.feedrank.streams.validation.EventValidator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The topology {@code Main} runs, in {@link TopologyTestDriver}, with an in-memory registry and an
+ * in-memory feature writer. Expected values are computed here from the events with the closed-form
+ * decayed sums, independently of the code under test.
+ */
+class FeatureTopologyTest {
+  static final long HOUR = 3_600_000L;
+  static final long DAY = 24 * HOUR;
+  static final long T0 = Instant.parse("2026-11-02T08:00:00Z").toEpochMilli();
+  static final String[] CATEGORIES = {"news", "sports", "music"};
+
+  @TempDir Path stateDir;
+  final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
+  final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
+  final FeatureWriter writer =
+      batch ->
+          batch.forEach(
+              w ->
+                  redis
+                      .computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>())
+                      .putAll(w.fields()));
+  final TopicNames topics = TopicNames.defaults();
+  TopologyTestDriver driver;
+  TestInputTopic<byte[], byte[]> interactions;
+  TestOutputTopic<Long, TrainingExample> examples;
+  TestOutputTopic<byte[], DeadLetter> deadLetters;
+  final AvroSerializer<InteractionEvent> eventSerializer = new AvroSerializer<>(registry, true);
+
+  void start(EventValidator validator) {
+    FeatureTopology.Settings settings =
+        new FeatureTopology.Settings("test-app", validator, Duration.ofMillis(100));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver =
+        new TopologyTestDriver(
+            FeatureTopology.build(
+                topics, settings, writer, registry, new FeatureMetrics(new SimpleMeterRegistry())),
+            props);
+    interactions =
+        driver.createInputTopic(
+            topics.interactions(), new ByteArraySerializer(), new ByteArraySerializer());
+    examples =
+        driver.createOutputTopic(
+            topics.trainingExamples(),
+            new LongDeserializer(),
+            new AvroDeserializer<>(registry, TrainingExample.class));
+    deadLetters =
+        driver.createOutputTopic(
+            topics.deadLetters(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new AvroDeserializer<>(registry, DeadLetter.class));
+    var items =
+        driver.createInputTopic(
+            topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
+    for (long i = 1; i <= 30; i++) {
+      items.pipeInput(
+          i,
+          ItemMetadata.newBuilder()
+              .setItemId(i)
+              .setCategory(category(i))
+              .setCreatedAt(Instant.ofEpochMilli(T0 - 5 * DAY))
+              .setContentLength((int) (10 * i))
+              .build());
+    }
+  }
+
+  @AfterEach
+  void close() {
+    if (driver != null) {
+      driver.close();
+    }
+  }
+
+  static String category(long itemId) {
+    return CATEGORIES[(int) (itemId % CATEGORIES.length)];
+  }
+
+  static List<InteractionEvent> events(int n, long seed) {
+    Random r = new Random(seed);
+    List<InteractionEvent> out = new ArrayList<>();
+    long t = T0;
+    for (int i = 0; i < n; i++) {
+      t += (long) (r.nextDouble() * 120_000);
+      out.add(
+          InteractionEvent.newBuilder()
+              .setInteractionId("e-" + seed + "-" + i)
+              .setUserId(1 + r.nextInt(5))
+              .setItemId(1 + r.nextInt(30))
+              .setEventTime(Instant.ofEpochMilli(t))
+              .setClick(r.nextInt(4) == 0)
+              .setLike(r.nextInt(15) == 0)
+              .setShare(r.nextInt(40) == 0)
+              .setDwellSeconds(r.nextFloat() * 100)
+              .setDevice(Device.values()[r.nextInt(4)])
+              .build());
+    }
+    return out;
+  }
+
+  void pipe(InteractionEvent e) {
+    interactions.pipeInput(
+        new TestRecord<>(
+            key(e.getUserId()),
+            eventSerializer.serialize(topics.interactions(), e),
+            e.getEventTime()));
+  }
+
+  static byte[] key(long userId) {
+    return ByteBuffer.allocate(8).putLong(userId).array();
+  }
+
+  /** Σ x · 2^(-(at - t)/h) over the events. */
+  static double decayed(
+      List<InteractionEvent> events, long at, long h, ToDoubleFunction<InteractionEvent> x) {
+    double s = 0;
+    for (InteractionEvent e : events) {
+      s += x.applyAsDouble(e) * Math.pow(2, -(double) (at - e.getEventTime().toEpochMilli()) / h);
+    }
+    return s;
+  }
+
+  void assertRedisMatchesClosedForm(List<InteractionEvent> events) {
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+    Map<Long, List<InteractionEvent>> byUser = new HashMap<>();
+    Map<Long, List<InteractionEvent>> byItem = new HashMap<>();
+    events.forEach(e -> byUser.computeIfAbsent(e.getUserId(), k -> new ArrayList<>()).add(e));
+    events.forEach(e -> byItem.computeIfAbsent(e.getItemId(), k -> new ArrayList<>()).add(e));
+    for (var entry : byUser.entrySet()) {
+      Map<String, String> h = redis.get("fr:u:" + entry.getKey());
+      List<InteractionEvent> ev = entry.getValue();
+      long ts = ev.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
+      assertThat(Long.parseLong(h.get("_ts"))).isEqualTo(ts);
+      assertThat(h.get("_v")).isEqualTo(Integer.toString(FeatureSchema.VERSION));
+      assertClose(h, "clicks_1h", decayed(ev, ts, HOUR, e -> e.getClick() ? 1 : 0));
+      assertClose(h, "impressions_1d", decayed(ev, ts, DAY, e -> 1));
+      assertClose(h, "likes_7d", decayed(ev, ts, 7 * DAY, e -> e.getLike() ? 1 : 0));
+      assertClose(h, "dwell_1d", decayed(ev, ts, DAY, InteractionEvent::getDwellSeconds));
+      assertThat(h.get("lifetime_events")).isEqualTo(Integer.toString(ev.size()));
+      List<InteractionEvent> sports =
+          ev.stream().filter(e -> category(e.getItemId()).equals("sports")).toList();
+      if (!sports.isEmpty()) {
+        long cts =
+            sports.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
+        assertClose(
+            h, "c.sports.clicks_7d", decayed(sports, cts, 7 * DAY, e -> e.getClick() ? 1 : 0));
+      }
+      // smoothed CTR from the stored hash, an hour later: (clicks + 5 * 0.1) / (impressions + 5)
+      double[] f = UserState.fromHash(h).features(ts + HOUR);
+      double clicks = decayed(ev, ts + HOUR, DAY, e -> e.getClick() ? 1 : 0);
+      double imps = decayed(ev, ts + HOUR, DAY, e -> 1);
+      assertThat(f[FeatureSchema.USER.indexOf("u_ctr_1d")])
+          .isCloseTo((clicks + 0.5) / (imps + 5), within(1e-12));
+    }
+    for (var entry : byItem.entrySet()) {
+      Map<String, String> h = redis.get("fr:i:" + entry.getKey());
+      List<InteractionEvent> ev = entry.getValue();
+      long ts = ev.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
+      assertClose(h, "clicks_7d", decayed(ev, ts, 7 * DAY, e -> e.getClick() ? 1 : 0));
+      assertClose(h, "shares_1h", decayed(ev, ts, HOUR, e -> e.getShare() ? 1 : 0));
+      assertThat(h.get("category")).isEqualTo(category(entry.getKey()));
+      assertThat(h.get("content_length")).isEqualTo(Long.toString(10 * entry.getKey()));
+    }
+  }
+
+  static void assertClose(Map<String, String> h, String field, double expected) {
+    assertThat(Double.parseDouble(h.get(field)))
+        .as(field)
+        .isCloseTo(expected, within(1e-9 * Math.max(1, Math.abs(expected))));
+  }
+
+  @Test
+  void redisFeaturesEqualTheClosedFormForInOrderEvents() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    List<InteractionEvent> events = events(2_000, 1);
+    events.forEach(this::pipe);
+    assertRedisMatchesClosedForm(events);
+    assertThat(examples.readValuesToList()).hasSize(2_000);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  @Test
+  void redisFeaturesEqualTheClosedFormForShuffledArrival() {
+    start(new EventValidator(Duration.ofDays(30), Duration.ofDays(30)));
+    List<InteractionEvent> events = events(2_000, 2);
+    List<InteractionEvent> shuffled = new ArrayList<>(events);
+    Collections.shuffle(shuffled, new Random(3));
+    shuffled.forEach(this::pipe);
+    assertRedisMatchesClosedForm(events);
+  }
+
+  @Test
+  void trainingExamplesCarryTheFeaturesFromBeforeTheirOwnEvent() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    List<InteractionEvent> events = events(1_500, 4);
+    events.forEach(this::pipe);
+    Map<String, TrainingExample> byId = new HashMap<>();
+    examples.readValuesToList().forEach(x -> byId.put(x.getInteractionId(), x));
+    assertThat(byId).hasSize(events.size());
+    for (int k = 0; k < events.size(); k++) {
+      InteractionEvent e = events.get(k);
+      long t = e.getEventTime().toEpochMilli();
+      List<InteractionEvent> userBefore =
+          events.subList(0, k).stream().filter(x -> x.getUserId() == e.getUserId()).toList();
+      List<InteractionEvent> itemBefore =
+          events.subList(0, k).stream().filter(x -> x.getItemId() == e.getItemId()).toList();
+      TrainingExample x = byId.get(e.getInteractionId());
+      assertThat(x.getClick()).isEqualTo(e.getClick());
+      assertThat(x.getItemCategory()).isEqualTo(category(e.getItemId()));
+      assertThat(x.getUserFeatures()).hasSize(FeatureSchema.USER.size());
+      assertThat(x.getItemFeatures()).hasSize(FeatureSchema.ITEM.size());
+      assertThat(x.getCrossFeatures()).hasSize(FeatureSchema.CROSS.size());
+      double userClicks = x.getUserFeatures().get(FeatureSchema.USER.indexOf("u_clicks_1h"));
+      double itemClicks = x.getItemFeatures().get(FeatureSchema.ITEM.indexOf("i_clicks_1d"));
+      double itemImps = x.getItemFeatures().get(FeatureSchema.ITEM.indexOf("i_impressions_7d"));
+      // the event's own label is not in its features: only earlier events count
+      assertThat(userClicks)
+          .isCloseTo(decayed(userBefore, t, HOUR, y -> y.getClick() ? 1 : 0), within(1e-9));
+      assertThat(itemClicks)
+          .isCloseTo(decayed(itemBefore, t, DAY, y -> y.getClick() ? 1 : 0), within(1e-9));
+      assertThat(itemImps).isCloseTo(decayed(itemBefore, t, 7 * DAY, y -> 1), within(1e-9));
+      assertThat(x.getUserFeatures().get(FeatureSchema.USER.indexOf("u_lifetime_events")))
+          .isEqualTo((double) userBefore.size());
+      List<InteractionEvent> catBefore =
+          userBefore.stream()
+              .filter(y -> category(y.getItemId()).equals(category(e.getItemId())))
+              .toList();
+      assertThat(x.getCrossFeatures().get(FeatureSchema.CROSS.indexOf("uc_impressions_7d")))
+          .isCloseTo(decayed(catBefore, t, 7 * DAY, y -> 1), within(1e-9));
+    }
+  }
+
+  @Test
+  void everyValidationRuleRoutesToTheDeadLetterTopicWithTheRawBytes() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent good = events(1, 5).get(0);
+    pipe(good); // sets the partition's stream time
+    long t = good.getEventTime().toEpochMilli();
+    Map<String, byte[][]> bad = new java.util.LinkedHashMap<>();
+    bad.put("DESERIALIZATION", new byte[][] {key(1), "not avro at all".getBytes()});
+    byte[] badMagic = eventSerializer.serialize(topics.interactions(), good);
+    badMagic[0] = 7;
+    bad.put("DESERIALIZATION#magic", new byte[][] {key(1), badMagic});
+    bad.put("KEY_MISMATCH", new byte[][] {key(999), ser(good)});
+    bad.put("KEY_MISMATCH#none", new byte[][] {null, ser(good)});
+    bad.put("NEGATIVE_USER_ID", new byte[][] {key(-3), ser(copy(good).setUserId(-3).build())});
+    bad.put(
+        "NEGATIVE_ITEM_ID",
+        new byte[][] {key(good.getUserId()), ser(copy(good).setItemId(-1).build())});
+    bad.put(
+        "DWELL_OUT_OF_RANGE",
+        new byte[][] {key(good.getUserId()), ser(copy(good).setDwellSeconds(3600.5f).build())});
+    bad.put(
+        "DWELL_OUT_OF_RANGE#nan",
+        new byte[][] {key(good.getUserId()), ser(copy(good).setDwellSeconds(Float.NaN).build())});
+    bad.put(
+        "MISSING_INTERACTION_ID",
+        new byte[][] {key(good.getUserId()), ser(copy(good).setInteractionId("").build())});
+    bad.put(
+        "EVENT_TIME_IN_FUTURE",
+        new byte[][] {
+          key(good.getUserId()),
+          ser(copy(good).setEventTime(Instant.ofEpochMilli(t + 2 * HOUR)).build())
+        });
+    bad.put(
+        "EVENT_TIME_TOO_OLD",
+        new byte[][] {
+          key(good.getUserId()),
+          ser(copy(good).setEventTime(Instant.ofEpochMilli(t - 8 * DAY)).build())
+        });
+    for (byte[][] kv : bad.values()) {
+      interactions.pipeInput(new TestRecord<>(kv[0], kv[1], Instant.ofEpochMilli(t)));
+    }
+    List<TestRecord<byte[], DeadLetter>> dlq = deadLetters.readRecordsToList();
+    assertThat(dlq).hasSize(bad.size());
+    int i = 0;
+    for (var entry : bad.entrySet()) {
+      DeadLetter d = dlq.get(i).value();
+      String code = entry.getKey().split("#")[0];
+      assertThat(d.getErrorCode()).as(entry.getKey()).isEqualTo(code);
+      assertThat(bytes(d.getRawValue())).as(entry.getKey()).isEqualTo(entry.getValue()[1]);
+      assertThat(d.getRawKey() == null ? null : bytes(d.getRawKey()))
+          .isEqualTo(entry.getValue()[0]);
+      assertThat(dlq.get(i).key()).isEqualTo(entry.getValue()[0]);
+      assertThat(d.getSourceTopic()).isEqualTo(topics.interactions());
+      assertThat(d.getSourceOffset()).isEqualTo(i + 1L); // offset 0 was the good event
+      assertThat(d.getErrorMessage()).isNotBlank();
+      i++;
+    }
+    assertThat(dlq.get(5).value().getErrorMessage()).contains("item_id -1");
+    assertThat(dlq.get(6).value().getErrorMessage()).contains("dwell_seconds 3600.5");
+    // counts in = training examples + dead letters
+    assertThat(examples.readValuesToList()).hasSize(1);
+  }
+
+  private byte[] ser(InteractionEvent e) {
+    return eventSerializer.serialize(topics.interactions(), e);
+  }
+
+  private static InteractionEvent.Builder copy(InteractionEvent e) {
+    return InteractionEvent.newBuilder(e);
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+}
