@@ -287,8 +287,11 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     }
   }
 
+  /**
+   * Percent-encodes a path segment (URLEncoder is form encoding: it would turn a space into '+').
+   */
   private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -56,6 +56,17 @@ public record RegistryConfig(
     }
     requirePositive(initialBackoff, RETRY_BACKOFF_MS);
     requirePositive(maxBackoff, RETRY_BACKOFF_MAX_MS);
+    if (initialBackoff.compareTo(maxBackoff) > 0) {
+      throw new IllegalArgumentException(
+          RETRY_BACKOFF_MS
+              + " ("
+              + initialBackoff.toMillis()
+              + ") must not exceed "
+              + RETRY_BACKOFF_MAX_MS
+              + " ("
+              + maxBackoff.toMillis()
+              + ")");
+    }
     requirePositive(requestTimeout, REQUEST_TIMEOUT_MS);
   }
 
@@ -113,8 +124,26 @@ public record RegistryConfig(
     return Arrays.stream(urls.split(","))
         .map(String::trim)
         .filter(s -> !s.isEmpty())
-        .map(s -> URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s))
+        .map(RegistryConfig::parseUrl)
         .toList();
+  }
+
+  private static URI parseUrl(String url) {
+    String u = url;
+    while (u.endsWith("/")) {
+      u = u.substring(0, u.length() - 1);
+    }
+    try {
+      URI uri = new URI(u);
+      if (uri.getHost() == null) {
+        throw new IllegalArgumentException(
+            URL + " must be an http(s) URL with a host, got '" + url + "'");
+      }
+      return uri;
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException(
+          URL + " is not a valid URL: '" + url + "' (" + e.getReason() + ")", e);
+    }
   }
 
   private static int intValue(Map<String, ?> configs, String key, int dflt) {
@@ -123,7 +152,15 @@ public record RegistryConfig(
       return dflt;
     }
     try {
-      return v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString().trim());
+      // Long first, so an out-of-range value is refused rather than wrapped around
+      long l =
+          v instanceof Integer || v instanceof Long || v instanceof Short
+              ? ((Number) v).longValue()
+              : Long.parseLong(v.toString().trim());
+      if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(key + " is out of range: " + v);
+      }
+      return (int) l;
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
     }

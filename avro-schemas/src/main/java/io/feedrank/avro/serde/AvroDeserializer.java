@@ -7,7 +7,6 @@ import io.feedrank.avro.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.avro.AvroTypeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
@@ -23,6 +22,23 @@ import org.apache.kafka.common.serialization.Deserializer;
  * with an older or newer compatible schema read correctly. Thread-safe.
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+  /**
+   * Caps Avro puts on string, bytes and collection lengths while decoding, unless the application
+   * set its own ({@code org.apache.avro.limits.*.maxLength}). Avro's defaults are the JVM's array
+   * limit, so a 10-byte record that declares a 2 GB string makes it allocate 2 GB first; no record
+   * on a Kafka topic can hold more than these.
+   */
+  static final long MAX_DECODED_LENGTH = 64L * 1024 * 1024;
+
+  static {
+    for (String kind : new String[] {"string", "bytes", "collectionItems"}) {
+      String key = "org.apache.avro.limits." + kind + ".maxLength";
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, Long.toString(MAX_DECODED_LENGTH));
+      }
+    }
+  }
+
   /** Fully qualified generated class for values, when instantiated by Kafka from config. */
   public static final String VALUE_TYPE = "avro.value.type";
 
@@ -98,7 +114,7 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
                 + ")");
       }
       return record;
-    } catch (IOException | AvroTypeException | IndexOutOfBoundsException e) {
+    } catch (IOException | RuntimeException e) {
       throw new SerializationException(
           "malformed Avro body in record on topic '"
               + topic
