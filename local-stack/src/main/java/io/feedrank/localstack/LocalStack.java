@@ -116,7 +116,12 @@ public final class LocalStack implements AutoCloseable {
         .toList();
   }
 
-  /** Creates topics (replication factor 1, compaction as specified); existing ones are kept. */
+  /**
+   * Creates topics (replication factor 1, compaction as specified); existing ones are kept. Returns
+   * once the broker serves every partition with a leader: producing to a topic the broker's
+   * metadata does not know yet fails with NOT_LEADER_OR_FOLLOWER, which can leave an idempotent
+   * producer retrying out-of-order sequences.
+   */
   public void createTopics(Collection<TopicSpec> specs) {
     try (Admin admin = admin()) {
       List<NewTopic> newTopics =
@@ -141,11 +146,54 @@ public final class LocalStack implements AutoCloseable {
           }
         }
       }
+      awaitLeaders(admin, specs.stream().map(TopicSpec::name).toList(), Duration.ofSeconds(30));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("topic creation timed out", e);
+    }
+  }
+
+  /**
+   * Until the broker has a log for every partition of the topics: the metadata cache (what
+   * describeTopics answers from) knows a new partition's leader a moment before the broker has
+   * created its log and accepts produce requests for it.
+   */
+  private static void awaitLeaders(Admin admin, List<String> names, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    java.util.Set<String> wanted = new java.util.HashSet<>(names);
+    while (true) {
+      try {
+        Map<String, Integer> expected = new HashMap<>();
+        admin
+            .describeTopics(names)
+            .allTopicNames()
+            .get(10, TimeUnit.SECONDS)
+            .forEach((n, d) -> expected.put(n, d.partitions().size()));
+        Map<String, Integer> logs = new HashMap<>();
+        admin
+            .describeLogDirs(List.of(KafkaBroker.NODE_ID))
+            .allDescriptions()
+            .get(10, TimeUnit.SECONDS)
+            .values()
+            .stream()
+            .flatMap(dirs -> dirs.values().stream())
+            .flatMap(dir -> dir.replicaInfos().keySet().stream())
+            .filter(tp -> wanted.contains(tp.topic()))
+            .forEach(tp -> logs.merge(tp.topic(), 1, Integer::sum));
+        if (expected.keySet().containsAll(wanted) && expected.equals(logs)) {
+          return;
+        }
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        // not known to the broker yet
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "the broker has no log for every partition of " + names + " after " + timeout);
+      }
+      Thread.sleep(50);
     }
   }
 

@@ -59,11 +59,11 @@ public record FeaturesConfig(
    * Reads the keys: {@code bootstrap.servers}, {@code schema.registry.url}, {@code
    * basic.auth.user.info}, {@code redis.uri} (required); {@code application.id}
    * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
-   * {@code commit.interval.ms} (100), {@code redis.ttl.seconds} (30 days), {@code
-   * redis.flush.interval.ms} (100), {@code validation.max.ahead.ms} (1 h), {@code
-   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
-   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
-   * Streams without the prefix.
+   * {@code commit.interval.ms} (500; Redis freshness follows the flush interval, not commits),
+   * {@code redis.ttl.seconds} (30 days), {@code redis.flush.interval.ms} (100), {@code
+   * validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code metrics.host}
+   * (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none); any {@code
+   * kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -82,7 +82,7 @@ public record FeaturesConfig(
         p.getOrDefault("application.id", "feedrank-features"),
         Paths.get(p.getOrDefault("state.dir", "target/streams-state")),
         intOf(p, "num.stream.threads", 1),
-        Duration.ofMillis(longOf(p, "commit.interval.ms", 100)),
+        Duration.ofMillis(longOf(p, "commit.interval.ms", 500)),
         Duration.ofSeconds(longOf(p, "redis.ttl.seconds", Duration.ofDays(30).toSeconds())),
         Duration.ofMillis(longOf(p, "redis.flush.interval.ms", 100)),
         Duration.ofMillis(longOf(p, "validation.max.ahead.ms", Duration.ofHours(1).toMillis())),
@@ -114,6 +114,8 @@ public record FeaturesConfig(
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    // room for every active user and item in the record cache: fewer changelog writes per commit
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
     props.putAll(kafkaOverrides);
     return props;
   }

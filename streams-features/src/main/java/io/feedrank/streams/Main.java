@@ -4,6 +4,8 @@ import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.metrics.MetricsServer;
+import io.feedrank.streams.redis.AsyncFeatureWriter;
+import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.validation.EventValidator;
@@ -24,10 +26,13 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+  /** Entities waiting for Redis before the stream threads are held back. */
+  static final int MAX_PENDING_REDIS_WRITES = 200_000;
+
   /** A running features app and what it owns. */
   public record FeaturesApp(
       KafkaStreams streams,
-      RedisFeatureWriter writer,
+      FeatureWriter writer,
       SchemaRegistryClient registry,
       MetricsServer metricsServer,
       PrometheusMeterRegistry metrics)
@@ -47,16 +52,19 @@ public final class Main {
   public static FeaturesApp start(FeaturesConfig config) throws IOException {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     SchemaRegistryClient registry = new HttpSchemaRegistryClient(config.registryConfig());
-    RedisFeatureWriter writer =
-        new RedisFeatureWriter(config.redisUri(), config.redisTtl(), metrics);
+    FeatureMetrics featureMetrics = new FeatureMetrics(metrics);
+    FeatureWriter writer =
+        new AsyncFeatureWriter(
+            new RedisFeatureWriter(config.redisUri(), config.redisTtl(), metrics),
+            featureMetrics,
+            MAX_PENDING_REDIS_WRITES);
     FeatureTopology.Settings settings =
         new FeatureTopology.Settings(
             config.applicationId(),
             new EventValidator(config.maxAhead(), config.maxBehind()),
             config.redisFlushInterval());
     Topology topology =
-        FeatureTopology.build(
-            config.topics(), settings, writer, registry, new FeatureMetrics(metrics));
+        FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
     KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
     new KafkaStreamsMetrics(streams).bindTo(metrics);
     streams.setUncaughtExceptionHandler(

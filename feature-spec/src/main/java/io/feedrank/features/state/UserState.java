@@ -178,6 +178,15 @@ public final class UserState {
    * written with {@link Double#toString} so they read back exactly.
    */
   public Map<String, String> toHash() {
+    return toHash(Long.MIN_VALUE);
+  }
+
+  /**
+   * Like {@link #toHash()}, but with only the categories whose latest event is at or after {@code
+   * sinceMillis}: the ones an event at or after that time can have changed. Writing this over a
+   * hash written earlier gives the same hash as writing {@link #toHash()}.
+   */
+  public Map<String, String> toHash(long sinceMillis) {
     Map<String, String> h = new LinkedHashMap<>();
     h.put("_v", Integer.toString(FeatureSchema.VERSION));
     h.put("_ts", Long.toString(vector.referenceMillis()));
@@ -189,6 +198,9 @@ public final class UserState {
     h.put("last_seen", Long.toString(lastSeenMillis));
     categories.forEach(
         (name, c) -> {
+          if (c.vector.referenceMillis() < sinceMillis) {
+            return;
+          }
           String p = "c." + name + ".";
           h.put(p + "_ts", Long.toString(c.vector.referenceMillis()));
           for (int i = 0; i < CategoryState.FIELDS.length; i++) {

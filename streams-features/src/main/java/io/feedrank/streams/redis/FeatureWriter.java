@@ -9,11 +9,15 @@ import java.util.Map;
  */
 public interface FeatureWriter extends AutoCloseable {
 
-  /** One entity's hash: {@code fr:u:{id}} or {@code fr:i:{id}} and its fields. */
-  record FeatureWrite(String key, Map<String, String> fields) {}
+  /**
+   * One entity's hash fields: {@code fr:u:{id}} or {@code fr:i:{id}}.
+   *
+   * @param latestEventMillis event time of the newest event in these values, for freshness
+   */
+  record FeatureWrite(String key, Map<String, String> fields, long latestEventMillis) {}
 
   /**
-   * Writes a batch in one round trip.
+   * Writes a batch in one round trip (or hands it to a writer that will).
    *
    * @throws RuntimeException when the store is unreachable; the caller keeps the batch and retries
    */

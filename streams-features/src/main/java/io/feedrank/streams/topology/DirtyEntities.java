@@ -8,20 +8,24 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entities of one task changed since their last Redis write, with the latest event time that
- * changed each. {@link #flush} writes their current state in batches; a failed batch stays dirty
- * and is written again at the next flush, so Redis being away loses nothing.
+ * Entities of one task changed since their last write, with the earliest and latest event time that
+ * changed each. {@link #flush} hands their current state to the writer in batches; a batch the
+ * writer refuses stays dirty and goes again at the next flush, so Redis being away loses nothing.
  */
 final class DirtyEntities {
   private static final Logger log = LoggerFactory.getLogger(DirtyEntities.class);
   static final int MAX_BATCH = 1_000;
 
-  private final LinkedHashMap<Long, Long> latestEventTime = new LinkedHashMap<>();
+  /** Renders an entity's fields that events in [earliest, ...] can have changed. */
+  interface Renderer {
+    FeatureWrite render(long id, long earliestEventMillis, long latestEventMillis);
+  }
+
+  private final LinkedHashMap<Long, long[]> eventTimes = new LinkedHashMap<>();
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private long failuresLogged;
@@ -32,28 +36,28 @@ final class DirtyEntities {
   }
 
   void mark(long id, long eventMillis) {
-    latestEventTime.merge(id, eventMillis, Math::max);
+    long[] range = eventTimes.get(id);
+    if (range == null) {
+      eventTimes.put(id, new long[] {eventMillis, eventMillis});
+    } else {
+      range[0] = Math.min(range[0], eventMillis);
+      range[1] = Math.max(range[1], eventMillis);
+    }
   }
 
   int size() {
-    return latestEventTime.size();
+    return eventTimes.size();
   }
 
-  /**
-   * Writes every dirty entity as rendered now.
-   *
-   * @param render the entity's current hash by id
-   * @param nowMillis wall-clock time, for freshness
-   */
-  void flush(LongFunction<FeatureWrite> render, long nowMillis) {
-    while (!latestEventTime.isEmpty()) {
-      List<FeatureWrite> batch = new ArrayList<>(Math.min(MAX_BATCH, latestEventTime.size()));
-      List<Map.Entry<Long, Long>> entries = new ArrayList<>();
-      Iterator<Map.Entry<Long, Long>> it = latestEventTime.entrySet().iterator();
+  void flush(Renderer render) {
+    while (!eventTimes.isEmpty()) {
+      List<FeatureWrite> batch = new ArrayList<>(Math.min(MAX_BATCH, eventTimes.size()));
+      List<Long> ids = new ArrayList<>();
+      Iterator<Map.Entry<Long, long[]>> it = eventTimes.entrySet().iterator();
       while (it.hasNext() && batch.size() < MAX_BATCH) {
-        Map.Entry<Long, Long> e = it.next();
-        batch.add(render.apply(e.getKey()));
-        entries.add(Map.entry(e.getKey(), e.getValue()));
+        Map.Entry<Long, long[]> e = it.next();
+        batch.add(render.render(e.getKey(), e.getValue()[0], e.getValue()[1]));
+        ids.add(e.getKey());
       }
       try {
         writer.write(batch);
@@ -63,15 +67,12 @@ final class DirtyEntities {
           log.warn(
               "features: Redis write of {} entities failed, kept for retry ({} dirty): {}",
               batch.size(),
-              latestEventTime.size(),
+              eventTimes.size(),
               e.toString());
         }
         return;
       }
-      for (Map.Entry<Long, Long> e : entries) {
-        latestEventTime.remove(e.getKey());
-        metrics.freshness(nowMillis - e.getValue());
-      }
+      ids.forEach(eventTimes::remove);
     }
   }
 }

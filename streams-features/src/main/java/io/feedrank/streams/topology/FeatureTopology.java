@@ -14,7 +14,6 @@ import io.feedrank.streams.validation.EventValidator;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -24,7 +23,6 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -72,7 +70,7 @@ public final class FeatureTopology {
     builder.globalTable(
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
-        Materialized.<Long, ItemMetadata, KeyValueStore<Bytes, byte[]>>as(ITEMS_STORE));
+        Materialized.<Long, ItemMetadata>as(Stores.inMemoryKeyValueStore(ITEMS_STORE)));
 
     KStream<byte[], Checked> checked =
         builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))

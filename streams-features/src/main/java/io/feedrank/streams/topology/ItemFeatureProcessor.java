@@ -86,10 +86,9 @@ final class ItemFeatureProcessor
 
   private void flush(long now) {
     dirty.flush(
-        id ->
+        (id, earliest, latest) ->
             new FeatureWriter.FeatureWrite(
-                FeatureWriter.itemKey(id), store.get(id).toHash(metadata(id))),
-        now);
+                FeatureWriter.itemKey(id), store.get(id).toHash(metadata(id)), latest));
   }
 
   @Override

@@ -94,8 +94,9 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
 
   private void flush(long now) {
     dirty.flush(
-        id -> new FeatureWriter.FeatureWrite(FeatureWriter.userKey(id), users.get(id).toHash()),
-        now);
+        (id, earliest, latest) ->
+            new FeatureWriter.FeatureWrite(
+                FeatureWriter.userKey(id), users.get(id).toHash(earliest), latest));
   }
 
   @Override

@@ -1,0 +1,152 @@
+package io.feedrank.cli;
+
+import io.feedrank.streams.FeaturesConfig;
+import io.feedrank.streams.Main.FeaturesApp;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ./feedrank streams}: the Kafka Streams features app, until Ctrl-C. */
+@Command(
+    name = "streams",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run streams-features: validate interactions (bad ones to interactions-dlq), keep user / item /",
+      "user-category features in Redis, emit point-in-time training examples; exactly once.",
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
+      "else the stack of a running ./feedrank up. Any key of --config (see README) can be given too."
+    })
+final class StreamsCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers")
+  String bootstrapServers;
+
+  @Option(names = "--registry-url", description = "schema registry base URL (Confluent API)")
+  String registryUrl;
+
+  @Option(names = "--redis-uri", description = "redis://host:port or redis-cluster://h1:p1,h2:p2")
+  String redisUri;
+
+  @Option(
+      names = "--config",
+      description =
+          "properties file with any FeaturesConfig key (kafka.* keys go to Kafka Streams)")
+  Path configFile;
+
+  @Option(
+      names = "--application-id",
+      description = "Kafka Streams application id (default feedrank-features)")
+  String applicationId;
+
+  @Option(names = "--threads", description = "stream threads (default 1)")
+  Integer threads;
+
+  @Option(names = "--state-dir", description = "state directory (default target/streams-state)")
+  String stateDir;
+
+  @Option(
+      names = "--metrics-port",
+      description = "Prometheus /metrics port (default 9401; 0 = off)")
+  Integer metricsPort;
+
+  @Override
+  public void run() {
+    Map<String, String> env = System.getenv();
+    Map<String, String> c = new HashMap<>(load(configFile));
+    Endpoints e =
+        Endpoints.resolve(
+            first(bootstrapServers, c.get("bootstrap.servers")),
+            first(registryUrl, c.get("schema.registry.url")),
+            env);
+    c.put("bootstrap.servers", e.bootstrapServers());
+    c.put("schema.registry.url", e.registryUrl());
+    if (e.registryBasicAuth() != null) {
+      c.put("basic.auth.user.info", e.registryBasicAuth());
+    }
+    String redis = first(redisUri, c.get("redis.uri"), e.redisUri());
+    if (redis == null) {
+      throw new IllegalArgumentException(
+          "no Redis given: pass --redis-uri, set "
+              + Endpoints.ENV_REDIS
+              + ", or start ./feedrank up");
+    }
+    c.put("redis.uri", redis);
+    putIf(c, "application.id", applicationId);
+    putIf(c, "num.stream.threads", threads);
+    putIf(c, "state.dir", stateDir);
+    putIf(c, "metrics.port", metricsPort);
+    if (!c.containsKey("state.dir")) {
+      c.put(
+          "state.dir",
+          Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state").toString());
+    }
+    FeaturesConfig config = FeaturesConfig.from(c);
+    PrintWriter out = spec.commandLine().getOut();
+    CountDownLatch stopped = new CountDownLatch(1);
+    try {
+      FeaturesApp app = io.feedrank.streams.Main.start(config);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    app.close();
+                    stopped.countDown();
+                  },
+                  "feedrank-streams-shutdown"));
+      out.printf(
+          "feedrank streams: %s%nmetrics: %s%nPress Ctrl-C to stop.%n",
+          config,
+          app.metricsServer() == null
+              ? "off"
+              : "http://" + config.metricsHost() + ":" + app.metricsServer().port() + "/metrics");
+      out.flush();
+      stopped.await();
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static Map<String, String> load(Path file) {
+    Map<String, String> m = new HashMap<>();
+    if (file == null) {
+      return m;
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(file)) {
+      p.load(in);
+    } catch (IOException ex) {
+      throw new UncheckedIOException("could not read " + file, ex);
+    }
+    p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+    return m;
+  }
+
+  private static void putIf(Map<String, String> m, String key, Object value) {
+    if (value != null) {
+      m.put(key, value.toString());
+    }
+  }
+
+  private static String first(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,149 @@
+package io.feedrank.streams.redis;
+
+import io.feedrank.streams.metrics.FeatureMetrics;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes Redis I/O off the stream threads: {@link #write} merges the batch into a pending map (newer
+ * fields of the same key win) and returns; one writer thread drains it through the delegate.
+ * Several flushes of a hot entity before the writer gets to it cost one write. A failed write is
+ * merged back under newer data and retried, so nothing is lost while Redis is away; when more than
+ * {@code maxPending} entities wait, {@link #write} blocks (back-pressure on the stream threads
+ * instead of unbounded memory). Freshness is recorded when a write has landed.
+ */
+public final class AsyncFeatureWriter implements FeatureWriter {
+  private static final Logger log = LoggerFactory.getLogger(AsyncFeatureWriter.class);
+  private static final int CHUNK = 1_000;
+  private static final long RETRY_BACKOFF_MILLIS = 200;
+
+  private final FeatureWriter delegate;
+  private final FeatureMetrics metrics;
+  private final int maxPending;
+  private final Thread thread;
+  private LinkedHashMap<String, FeatureWrite> pending = new LinkedHashMap<>();
+  private boolean closed;
+  private long failures;
+
+  public AsyncFeatureWriter(FeatureWriter delegate, FeatureMetrics metrics, int maxPending) {
+    this.delegate = delegate;
+    this.metrics = metrics;
+    this.maxPending = maxPending;
+    this.thread = new Thread(this::run, "features-redis-writer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  @Override
+  public void write(List<FeatureWrite> batch) {
+    synchronized (this) {
+      while (pending.size() >= maxPending && !closed) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while waiting for the Redis writer", e);
+        }
+      }
+      for (FeatureWrite w : batch) {
+        pending.merge(w.key(), w, AsyncFeatureWriter::newerOver);
+      }
+      notifyAll();
+    }
+  }
+
+  /** Entities waiting to be written. */
+  public synchronized int pending() {
+    return pending.size();
+  }
+
+  private static FeatureWrite newerOver(FeatureWrite older, FeatureWrite newer) {
+    Map<String, String> fields = new HashMap<>(older.fields());
+    fields.putAll(newer.fields());
+    return new FeatureWrite(
+        newer.key(), fields, Math.max(older.latestEventMillis(), newer.latestEventMillis()));
+  }
+
+  private void run() {
+    while (true) {
+      LinkedHashMap<String, FeatureWrite> work;
+      synchronized (this) {
+        while (pending.isEmpty() && !closed) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (pending.isEmpty()) {
+          return; // closed and drained
+        }
+        work = pending;
+        pending = new LinkedHashMap<>();
+        notifyAll();
+      }
+      if (!writeAll(work)) {
+        synchronized (this) {
+          // put the failed writes back underneath anything newer that arrived meanwhile
+          work.forEach(
+              (k, older) -> pending.merge(k, older, (newer, old) -> newerOver(old, newer)));
+          if (closed) {
+            log.warn("features: closing with {} entities not written to Redis", pending.size());
+            return;
+          }
+          try {
+            wait(RETRY_BACKOFF_MILLIS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private boolean writeAll(LinkedHashMap<String, FeatureWrite> work) {
+    List<FeatureWrite> all = new ArrayList<>(work.values());
+    for (int i = 0; i < all.size(); i += CHUNK) {
+      List<FeatureWrite> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
+      try {
+        delegate.write(chunk);
+      } catch (RuntimeException e) {
+        metrics.redisFailure();
+        if (failures++ % 50 == 0) {
+          log.warn(
+              "features: Redis write failed, {} entities kept for retry: {}",
+              all.size() - i,
+              e.toString());
+        }
+        // drop what already landed, keep the rest
+        for (int j = 0; j < i; j++) {
+          work.remove(all.get(j).key());
+        }
+        return false;
+      }
+      long now = System.currentTimeMillis();
+      chunk.forEach(w -> metrics.freshness(now - w.latestEventMillis()));
+    }
+    return true;
+  }
+
+  /** Writes what is pending (one attempt), then stops the writer thread and closes the delegate. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      closed = true;
+      notifyAll();
+    }
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    delegate.close();
+  }
+}
