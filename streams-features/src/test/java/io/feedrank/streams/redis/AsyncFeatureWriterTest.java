@@ -1,0 +1,99 @@
+package io.feedrank.streams.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+class AsyncFeatureWriterTest {
+  /** A store that merges fields like HSET, and can be made to fail. */
+  static final class FakeStore implements FeatureWriter {
+    final Map<String, Map<String, String>> hashes = new ConcurrentHashMap<>();
+    final AtomicBoolean down = new AtomicBoolean();
+    final AtomicInteger batches = new AtomicInteger();
+
+    @Override
+    public void write(List<FeatureWrite> batch) {
+      if (down.get()) {
+        throw new IllegalStateException("connection refused");
+      }
+      batches.incrementAndGet();
+      batch.forEach(
+          w -> hashes.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields()));
+    }
+  }
+
+  static FeatureWrite write(String key, String field, String value) {
+    return new FeatureWrite(key, Map.of(field, value), 0);
+  }
+
+  @Test
+  void everyWriteLandsAndTheLatestValueOfAFieldWins() {
+    FakeStore store = new FakeStore();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (AsyncFeatureWriter w = new AsyncFeatureWriter(store, new FeatureMetrics(meters), 1_000)) {
+      for (int i = 0; i < 5_000; i++) {
+        w.write(
+            List.of(
+                write("fr:u:" + (i % 100), "clicks_1h", Integer.toString(i)),
+                write("fr:u:" + (i % 100), "f" + (i % 7), "x")));
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> w.pending() == 0 && store.hashes.size() == 100);
+    }
+    for (int u = 0; u < 100; u++) {
+      // the last value written for user u is 4900 + u
+      assertThat(store.hashes.get("fr:u:" + u))
+          .containsEntry("clicks_1h", Integer.toString(4900 + u))
+          .containsKeys("f0", "f6");
+    }
+  }
+
+  @Test
+  void writesMadeWhileTheStoreIsDownArriveWhenItIsBackWithoutOverwritingNewerValues() {
+    FakeStore store = new FakeStore();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (AsyncFeatureWriter w = new AsyncFeatureWriter(store, new FeatureMetrics(meters), 10_000)) {
+      store.down.set(true);
+      w.write(
+          List.of(
+              write("fr:i:1", "clicks_1d", "1"),
+              write("fr:i:1", "category", "news"),
+              write("fr:i:2", "clicks_1d", "5")));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> meters.get("features.redis.write.failures").counter().count() >= 2);
+      w.write(List.of(write("fr:i:1", "clicks_1d", "2"))); // newer than the failed one
+      store.down.set(false);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> w.pending() == 0 && store.hashes.size() == 2);
+    }
+    Map<String, String> expected = new HashMap<>(Map.of("clicks_1d", "2", "category", "news"));
+    assertThat(store.hashes.get("fr:i:1")).isEqualTo(expected);
+    assertThat(store.hashes.get("fr:i:2")).containsEntry("clicks_1d", "5");
+  }
+
+  @Test
+  void closeWritesWhatIsPending() {
+    FakeStore store = new FakeStore();
+    AsyncFeatureWriter w =
+        new AsyncFeatureWriter(store, new FeatureMetrics(new SimpleMeterRegistry()), 10_000);
+    for (int i = 0; i < 2_000; i++) {
+      w.write(List.of(write("fr:u:" + i, "_ts", "1")));
+    }
+    w.close();
+    assertThat(store.hashes).hasSize(2_000);
+  }
+}
