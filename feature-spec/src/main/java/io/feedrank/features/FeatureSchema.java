@@ -93,6 +93,7 @@ public final class FeatureSchema {
       n.add("u_ctr_" + h.suffix());
     }
     n.add("u_lifetime_events");
+    n.add("u_account_age_days");
     n.add("u_days_since_first_seen");
     n.add("u_hours_since_last_seen");
     n.add("u_device_mobile");

@@ -11,6 +11,7 @@ import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
@@ -96,6 +97,19 @@ class FeatureTopologyTest {
             topics.deadLetters(),
             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
             new AvroDeserializer<>(registry, DeadLetter.class));
+    var users =
+        driver.createInputTopic(
+            topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true));
+    for (long u = 1; u <= 5; u++) {
+      users.pipeInput(
+          u,
+          UserProfile.newBuilder()
+              .setUserId(u)
+              .setCreatedAt(Instant.ofEpochMilli(T0 - u * 10 * DAY))
+              .setCountry("C" + u)
+              .setPrimaryDevice(Device.DESKTOP)
+              .build());
+    }
     var items =
         driver.createInputTopic(
             topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
@@ -178,6 +192,9 @@ class FeatureTopologyTest {
       long ts = ev.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
       assertThat(Long.parseLong(h.get("_ts"))).isEqualTo(ts);
       assertThat(h.get("_v")).isEqualTo(Integer.toString(FeatureSchema.VERSION));
+      assertThat(h)
+          .containsEntry("country", "C" + entry.getKey())
+          .containsEntry("primary_device", "DESKTOP");
       assertClose(h, "clicks_1h", decayed(ev, ts, HOUR, e -> e.getClick() ? 1 : 0));
       assertClose(h, "impressions_1d", decayed(ev, ts, DAY, e -> 1));
       assertClose(h, "likes_7d", decayed(ev, ts, 7 * DAY, e -> e.getLike() ? 1 : 0));
@@ -267,6 +284,9 @@ class FeatureTopologyTest {
       assertThat(itemImps).isCloseTo(decayed(itemBefore, t, 7 * DAY, y -> 1), within(1e-9));
       assertThat(x.getUserFeatures().get(FeatureSchema.USER.indexOf("u_lifetime_events")))
           .isEqualTo((double) userBefore.size());
+      double accountAgeDays = (t - (T0 - e.getUserId() * 10 * DAY)) / (double) DAY;
+      assertThat(x.getUserFeatures().get(FeatureSchema.USER.indexOf("u_account_age_days")))
+          .isCloseTo(accountAgeDays, within(1e-9));
       List<InteractionEvent> catBefore =
           userBefore.stream()
               .filter(y -> category(y.getItemId()).equals(category(e.getItemId())))

@@ -55,7 +55,7 @@ final class FeaturesHarness {
     stack.createTopics(
         List.of(
             spec(Topics.INTERACTIONS, topics.interactions()),
-            spec(Topics.USERS, Topics.USERS + suffix),
+            spec(Topics.USERS, topics.users()),
             spec(Topics.ITEMS, topics.items()),
             spec(Topics.INTERACTIONS_DLQ, topics.deadLetters()),
             spec(Topics.TRAINING_EXAMPLES, topics.trainingExamples())));
@@ -66,6 +66,11 @@ final class FeaturesHarness {
   }
 
   FeaturesConfig config() {
+    return FeaturesConfig.from(properties());
+  }
+
+  /** The config as the flat map {@link FeaturesConfig#from} reads. */
+  Map<String, String> properties() {
     Map<String, String> p = new HashMap<>();
     p.put("bootstrap.servers", stack.bootstrapServers());
     p.put("schema.registry.url", stack.registryUrl());
@@ -75,7 +80,7 @@ final class FeaturesHarness {
     p.put("topic.suffix", suffix);
     p.put("metrics.port", "0");
     p.put("commit.interval.ms", "100");
-    return FeaturesConfig.from(p);
+    return p;
   }
 
   /** Publishes the simulator's catalog and {@code events} interactions (seeded). */
@@ -287,6 +292,9 @@ final class FeaturesHarness {
       return;
     }
     check(key, h, "lifetime_events", ev.size(), bad);
+    if (category != null && !h.containsKey("country")) {
+      bad.add(key + " has no profile fields");
+    }
     long[] halfLives = {HOUR, DAY, 7 * DAY};
     String[] suffixes = {"1h", "1d", "7d"};
     for (int i = 0; i < 3; i++) {

@@ -2,6 +2,7 @@ package io.feedrank.features.state;
 
 import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.decay.DecayedVector;
 import io.feedrank.features.decay.HalfLife;
@@ -89,12 +90,25 @@ public final class UserState {
     return lifetimeEvents;
   }
 
-  /** {@link FeatureSchema#USER} at {@code atMillis} (read at the latest event if earlier). */
+  /** {@link FeatureSchema#USER} at {@code atMillis}, without a profile (account age −1). */
   public double[] features(long atMillis) {
+    return features(atMillis, null);
+  }
+
+  /**
+   * {@link FeatureSchema#USER} at {@code atMillis} (read at the latest event if earlier).
+   *
+   * @param profile the user's profile from the {@code users} topic, or null when unknown
+   */
+  public double[] features(long atMillis, UserProfile profile) {
     double[] f = new double[FeatureSchema.USER.size()];
     int i = Engagements.countersAndCtrs(vector, atMillis, f, 0);
     long at = Math.max(atMillis, vector.referenceMillis());
     f[i++] = lifetimeEvents;
+    f[i++] =
+        profile == null
+            ? -1.0
+            : Math.max(0, at - profile.getCreatedAt().toEpochMilli()) / 86_400_000.0;
     f[i++] = Engagements.daysSince(firstSeenMillis, at);
     f[i++] = Engagements.hoursSince(lastSeenMillis, at);
     i = shares(DEVICE_BASE, DEVICES.length, atMillis, f, i);
@@ -187,7 +201,20 @@ public final class UserState {
    * hash written earlier gives the same hash as writing {@link #toHash()}.
    */
   public Map<String, String> toHash(long sinceMillis) {
+    return toHash(sinceMillis, null);
+  }
+
+  /**
+   * {@link #toHash(long)} plus the profile fields {@code country}, {@code primary_device} and
+   * {@code created_at} when the profile is known.
+   */
+  public Map<String, String> toHash(long sinceMillis, UserProfile profile) {
     Map<String, String> h = new LinkedHashMap<>();
+    if (profile != null) {
+      h.put("country", profile.getCountry());
+      h.put("primary_device", profile.getPrimaryDevice().name());
+      h.put("created_at", Long.toString(profile.getCreatedAt().toEpochMilli()));
+    }
     h.put("_v", Integer.toString(FeatureSchema.VERSION));
     h.put("_ts", Long.toString(vector.referenceMillis()));
     for (int i = 0; i < SLOTS; i++) {
@@ -246,6 +273,25 @@ public final class UserState {
       }
     }
     return u;
+  }
+
+  /** The profile fields of a hash written with one, or null. */
+  public static UserProfile profileFromHash(long userId, Map<String, String> h) {
+    if (h == null || !h.containsKey("created_at")) {
+      return null;
+    }
+    Device device;
+    try {
+      device = Device.valueOf(h.getOrDefault("primary_device", "UNKNOWN"));
+    } catch (IllegalArgumentException e) {
+      device = Device.UNKNOWN;
+    }
+    return UserProfile.newBuilder()
+        .setUserId(userId)
+        .setCountry(h.getOrDefault("country", ""))
+        .setPrimaryDevice(device)
+        .setCreatedAt(Instant.ofEpochMilli(Codec.longField(h, "created_at")))
+        .build();
   }
 
   // ---- state-store bytes ----

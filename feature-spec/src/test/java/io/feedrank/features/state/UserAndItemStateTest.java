@@ -149,6 +149,25 @@ class UserAndItemStateTest {
   }
 
   @Test
+  void theProfileGivesTheAccountAgeAndTravelsInTheHash() {
+    UserState u = new UserState();
+    u.add(event(T0, true, false, 1, Device.MOBILE), "news");
+    io.feedrank.events.UserProfile p =
+        io.feedrank.events.UserProfile.newBuilder()
+            .setUserId(1)
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 40 * DAY))
+            .setCountry("DE")
+            .setPrimaryDevice(Device.TABLET)
+            .build();
+    assertThat(u.features(T0 + DAY, p)[idx("u_account_age_days")]).isCloseTo(41.0, within(1e-12));
+    assertThat(u.features(T0 + DAY)[idx("u_account_age_days")]).isEqualTo(-1.0);
+    Map<String, String> h = u.toHash(Long.MIN_VALUE, p);
+    assertThat(h).containsEntry("country", "DE").containsEntry("primary_device", "TABLET");
+    assertThat(UserState.profileFromHash(1, h)).isEqualTo(p);
+    assertThat(UserState.profileFromHash(1, u.toHash())).isNull();
+  }
+
+  @Test
   void anUnseenEntityHasEmptyFeatures() {
     double[] f = new UserState().features(T0);
     assertThat(f[idx("u_impressions_7d")]).isZero();
@@ -218,7 +237,7 @@ class UserAndItemStateTest {
 
   @Test
   void schemaNamesAreUniqueAndSized() {
-    assertThat(FeatureSchema.USER).doesNotHaveDuplicates().hasSize(31);
+    assertThat(FeatureSchema.USER).doesNotHaveDuplicates().hasSize(32);
     assertThat(FeatureSchema.ITEM).doesNotHaveDuplicates().hasSize(24);
     assertThat(FeatureSchema.CROSS).doesNotHaveDuplicates().hasSize(7);
   }

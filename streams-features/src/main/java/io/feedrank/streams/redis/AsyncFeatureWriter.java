@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * {@code maxPending} entities wait, {@link #write} blocks (back-pressure on the stream threads
  * instead of unbounded memory). Freshness is recorded when a write has landed.
  */
-public final class AsyncFeatureWriter implements FeatureWriter {
+public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private static final Logger log = LoggerFactory.getLogger(AsyncFeatureWriter.class);
   private static final int CHUNK = 1_000;
   private static final long RETRY_BACKOFF_MILLIS = 200;
@@ -26,7 +27,11 @@ public final class AsyncFeatureWriter implements FeatureWriter {
   private final FeatureMetrics metrics;
   private final int maxPending;
   private final Thread thread;
-  private LinkedHashMap<String, FeatureWrite> pending = new LinkedHashMap<>();
+
+  /** A write waiting for the writer thread, and whom to tell when it has landed. */
+  private record Pending(FeatureWrite write, Consumer<FeatureWrite> landed) {}
+
+  private LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
   private boolean closed;
   private long failures;
 
@@ -41,6 +46,11 @@ public final class AsyncFeatureWriter implements FeatureWriter {
 
   @Override
   public void write(List<FeatureWrite> batch) {
+    submit(batch, w -> {});
+  }
+
+  @Override
+  public void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed) {
     synchronized (this) {
       while (pending.size() >= maxPending && !closed) {
         try {
@@ -51,7 +61,7 @@ public final class AsyncFeatureWriter implements FeatureWriter {
         }
       }
       for (FeatureWrite w : batch) {
-        pending.merge(w.key(), w, AsyncFeatureWriter::newerOver);
+        pending.merge(w.key(), new Pending(w, landed), AsyncFeatureWriter::newerOver);
       }
       notifyAll();
     }
@@ -62,16 +72,17 @@ public final class AsyncFeatureWriter implements FeatureWriter {
     return pending.size();
   }
 
-  private static FeatureWrite newerOver(FeatureWrite older, FeatureWrite newer) {
-    Map<String, String> fields = new HashMap<>(older.fields());
-    fields.putAll(newer.fields());
-    return new FeatureWrite(
-        newer.key(), fields, Math.max(older.latestEventMillis(), newer.latestEventMillis()));
+  /** The newer write's fields over the older's; the newer caller hears of the merged write. */
+  private static Pending newerOver(Pending older, Pending newer) {
+    Map<String, String> fields = new HashMap<>(older.write().fields());
+    fields.putAll(newer.write().fields());
+    long latest = Math.max(older.write().latestEventMillis(), newer.write().latestEventMillis());
+    return new Pending(new FeatureWrite(newer.write().key(), fields, latest), newer.landed());
   }
 
   private void run() {
     while (true) {
-      LinkedHashMap<String, FeatureWrite> work;
+      LinkedHashMap<String, Pending> work;
       synchronized (this) {
         while (pending.isEmpty() && !closed) {
           try {
@@ -106,12 +117,12 @@ public final class AsyncFeatureWriter implements FeatureWriter {
     }
   }
 
-  private boolean writeAll(LinkedHashMap<String, FeatureWrite> work) {
-    List<FeatureWrite> all = new ArrayList<>(work.values());
+  private boolean writeAll(LinkedHashMap<String, Pending> work) {
+    List<Pending> all = new ArrayList<>(work.values());
     for (int i = 0; i < all.size(); i += CHUNK) {
-      List<FeatureWrite> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
+      List<Pending> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
       try {
-        delegate.write(chunk);
+        delegate.write(chunk.stream().map(Pending::write).toList());
       } catch (RuntimeException e) {
         metrics.redisFailure();
         if (failures++ % 50 == 0) {
@@ -122,12 +133,15 @@ public final class AsyncFeatureWriter implements FeatureWriter {
         }
         // drop what already landed, keep the rest
         for (int j = 0; j < i; j++) {
-          work.remove(all.get(j).key());
+          work.remove(all.get(j).write().key());
         }
         return false;
       }
       long now = System.currentTimeMillis();
-      chunk.forEach(w -> metrics.freshness(now - w.latestEventMillis()));
+      for (Pending p : chunk) {
+        metrics.freshness(now - p.write().latestEventMillis());
+        p.landed().accept(p.write());
+      }
     }
     return true;
   }

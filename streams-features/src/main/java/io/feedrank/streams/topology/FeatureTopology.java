@@ -7,6 +7,7 @@ import io.feedrank.events.DeadLetter;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.events.UserProfile;
 import io.feedrank.streams.TopicNames;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -33,7 +34,7 @@ import org.apache.kafka.streams.state.Stores;
  * interactions (bytes) ─ validate ─┬─ dead letters ────────────────────────────────▶ interactions-dlq
  *                                  └─ user + user-category features (by user_id)
  *                                       ─ repartition by item_id ─ item features ──▶ training-examples
- * items ─▶ global table (category, created_at, content length)     features ──▶ Redis (fr:u:*, fr:i:*)
+ * items, users ─▶ global tables (category, created_at, content length; profile)  ──▶ Redis (fr:u:*, fr:i:*)
  * </pre>
  */
 public final class FeatureTopology {
@@ -41,6 +42,9 @@ public final class FeatureTopology {
   static final String USER_STORE = "user-features";
   static final String ITEM_STORE = "item-features";
   static final String ITEMS_STORE = "items-metadata";
+  static final String USERS_STORE = "users-profile";
+  static final String USER_PENDING_STORE = "user-redis-pending";
+  static final String ITEM_PENDING_STORE = "item-redis-pending";
   static final String BY_ITEM = "by-item";
 
   /**
@@ -67,10 +71,25 @@ public final class FeatureTopology {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(USER_PENDING_STORE),
+            Serdes.Long(),
+            DirtyEntities.rangeSerde()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(ITEM_PENDING_STORE),
+            Serdes.Long(),
+            DirtyEntities.rangeSerde()));
     builder.globalTable(
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
         Materialized.<Long, ItemMetadata>as(Stores.inMemoryKeyValueStore(ITEMS_STORE)));
+
+    builder.globalTable(
+        topics.users(),
+        Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, UserProfile.class)),
+        Materialized.<Long, UserProfile>as(Stores.persistentTimestampedKeyValueStore(USERS_STORE)));
 
     KStream<byte[], Checked> checked =
         builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
@@ -102,14 +121,16 @@ public final class FeatureTopology {
         .process(
             () -> new UserFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
             Named.as("user-features"),
-            USER_STORE)
+            USER_STORE,
+            USER_PENDING_STORE)
         .repartition(
             Repartitioned.with(Serdes.Long(), StateSerdes.plainAvro(TrainingExample.class))
                 .withName(BY_ITEM))
         .process(
             () -> new ItemFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
             Named.as("item-features"),
-            ITEM_STORE)
+            ITEM_STORE,
+            ITEM_PENDING_STORE)
         .to(
             topics.trainingExamples(),
             Produced.with(Serdes.Long(), AvroSerdes.valueSerde(registry, TrainingExample.class)));

@@ -5,6 +5,7 @@ import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureSink;
 import io.feedrank.streams.redis.FeatureWriter;
 import java.time.Duration;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -41,7 +42,12 @@ final class ItemFeatureProcessor
     this.context = context;
     this.store = context.getStateStore(FeatureTopology.ITEM_STORE);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
-    this.dirty = new DirtyEntities(writer, metrics);
+    this.dirty =
+        new DirtyEntities(
+            context.getStateStore(FeatureTopology.ITEM_PENDING_STORE),
+            FeatureSink.of(writer),
+            metrics,
+            "fr:i:");
     context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
   }
 
@@ -93,8 +99,7 @@ final class ItemFeatureProcessor
 
   @Override
   public void close() {
-    if (dirty != null) {
-      flush(System.currentTimeMillis());
-    }
+    // nothing to flush: what is not in Redis yet stays in the pending store, for whoever owns
+    // this task next
   }
 }

@@ -3,9 +3,11 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.FeatureSink;
 import io.feedrank.streams.redis.FeatureWriter;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -33,6 +35,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
   private ProcessorContext<Long, TrainingExample> context;
   private KeyValueStore<Long, UserState> users;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
+  private TimestampedKeyValueStore<Long, UserProfile> profiles;
   private DirtyEntities dirty;
 
   UserFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
@@ -46,7 +49,13 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     this.context = context;
     this.users = context.getStateStore(FeatureTopology.USER_STORE);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
-    this.dirty = new DirtyEntities(writer, metrics);
+    this.profiles = context.getStateStore(FeatureTopology.USERS_STORE);
+    this.dirty =
+        new DirtyEntities(
+            context.getStateStore(FeatureTopology.USER_PENDING_STORE),
+            FeatureSink.of(writer),
+            metrics,
+            "fr:u:");
     context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::flush);
   }
 
@@ -60,7 +69,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     if (state == null) {
       state = new UserState();
     }
-    double[] userFeatures = state.features(t);
+    double[] userFeatures = state.features(t, profile(e.getUserId()));
     double[] crossFeatures = state.crossFeatures(category, t);
     state.add(e, category);
     users.put(e.getUserId(), state);
@@ -96,14 +105,18 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     dirty.flush(
         (id, earliest, latest) ->
             new FeatureWriter.FeatureWrite(
-                FeatureWriter.userKey(id), users.get(id).toHash(earliest), latest));
+                FeatureWriter.userKey(id), users.get(id).toHash(earliest, profile(id)), latest));
+  }
+
+  private UserProfile profile(long userId) {
+    ValueAndTimestamp<UserProfile> p = profiles.get(userId);
+    return p == null ? null : p.value();
   }
 
   @Override
   public void close() {
-    if (dirty != null) {
-      flush(System.currentTimeMillis());
-    }
+    // nothing to flush: what is not in Redis yet stays in the pending store, for whoever owns
+    // this task next
   }
 
   static List<Double> boxed(double[] values) {
