@@ -73,12 +73,12 @@ public final class FeatureTopology {
             Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState()));
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(USER_PENDING_STORE),
+            Stores.inMemoryKeyValueStore(USER_PENDING_STORE),
             Serdes.Long(),
             DirtyEntities.rangeSerde()));
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(ITEM_PENDING_STORE),
+            Stores.inMemoryKeyValueStore(ITEM_PENDING_STORE),
             Serdes.Long(),
             DirtyEntities.rangeSerde()));
     builder.globalTable(
