@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       UpCommand.class,
       SimulateCommand.class,
+      StreamsCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })
