@@ -90,7 +90,14 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
               "/subjects/" + enc(subject),
               schemaBody(schema),
               "look up schema under '" + subject + "'");
-      int id = body.path("id").asInt();
+      int id = body.path("id").asInt(-1);
+      if (id < 0) {
+        throw new SchemaRegistryException(
+            "registry answered a look-up under '" + subject + "' without an id: " + body,
+            200,
+            -1,
+            null);
+      }
       idsBySubjectAndSchema.put(key, id);
       return Optional.of(id);
     } catch (SchemaRegistryException e) {
