@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,11 +27,7 @@ import picocli.CommandLine.Spec;
 final class SimulateCommand implements Runnable {
   @Spec CommandSpec spec;
 
-  @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers")
-  String bootstrapServers;
-
-  @Option(names = "--registry-url", description = "schema registry base URL (Confluent API)")
-  String registryUrl;
+  @Mixin EndpointOptions endpointOptions;
 
   @Option(
       names = "--seed",
@@ -105,7 +102,9 @@ final class SimulateCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    Endpoints endpoints = Endpoints.resolve(bootstrapServers, registryUrl, System.getenv());
+    Endpoints endpoints =
+        Endpoints.resolve(
+            endpointOptions.bootstrapServers, endpointOptions.registryUrl, System.getenv());
     Instant t0 = start != null ? start : Instant.now().truncatedTo(ChronoUnit.SECONDS);
     Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
     SimulatorConfig config =

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,11 +31,7 @@ import picocli.CommandLine.Spec;
 final class StreamsCommand implements Runnable {
   @Spec CommandSpec spec;
 
-  @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers")
-  String bootstrapServers;
-
-  @Option(names = "--registry-url", description = "schema registry base URL (Confluent API)")
-  String registryUrl;
+  @Mixin EndpointOptions endpointOptions;
 
   @Option(names = "--redis-uri", description = "redis://host:port or redis-cluster://h1:p1,h2:p2")
   String redisUri;
@@ -67,8 +64,8 @@ final class StreamsCommand implements Runnable {
     Map<String, String> c = new HashMap<>(load(configFile));
     Endpoints e =
         Endpoints.resolve(
-            first(bootstrapServers, c.get("bootstrap.servers")),
-            first(registryUrl, c.get("schema.registry.url")),
+            first(endpointOptions.bootstrapServers, c.get("bootstrap.servers")),
+            first(endpointOptions.registryUrl, c.get("schema.registry.url")),
             env);
     c.put("bootstrap.servers", e.bootstrapServers());
     c.put("schema.registry.url", e.registryUrl());

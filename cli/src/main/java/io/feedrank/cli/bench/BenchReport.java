@@ -57,6 +57,12 @@ public final class BenchReport {
     return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
+  /** {@code $FEEDRANK_HOME/target/bench}, where every benchmark writes unless told otherwise. */
+  public static Path defaultDir() {
+    return java.nio.file.Paths.get(
+        System.getenv().getOrDefault("FEEDRANK_HOME", "."), "target", "bench");
+  }
+
   /** Writes {@code dir/NAME.json} and returns its path. */
   public Path write(Path dir) {
     Map<String, Object> doc = new LinkedHashMap<>();

@@ -9,7 +9,6 @@ import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,10 +85,7 @@ final class SimulateBenchmark implements Callable<Integer> {
       w.printf("run %d: %s%n", run, format(figures));
       w.flush();
     }
-    Path dir =
-        out != null
-            ? out
-            : Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."), "target", "bench");
+    Path dir = out != null ? out : BenchReport.defaultDir();
     Path file = report.write(dir);
     w.printf("medians: %s%nwritten %s%n", format(report.figures()), file);
     return 0;

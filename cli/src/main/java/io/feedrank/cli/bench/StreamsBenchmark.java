@@ -110,7 +110,7 @@ final class StreamsBenchmark implements Callable<Integer> {
         w.flush();
       }
     }
-    Path file = report.write(out != null ? out : home.resolve("target").resolve("bench"));
+    Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
     return 0;
   }
