@@ -10,7 +10,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -133,18 +135,19 @@ final class KafkaBroker implements AutoCloseable {
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     try (Admin admin = Admin.create(props)) {
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (true) {
+      Exception last = null;
+      while (System.nanoTime() < deadline) {
         try {
           if (!admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).isEmpty()) {
             return;
           }
-        } catch (Exception e) {
-          if (System.nanoTime() > deadline) {
-            throw new IOException(
-                "Kafka at " + bootstrapServers() + " not ready within " + timeout, e);
-          }
+        } catch (ExecutionException | TimeoutException e) {
+          last = e;
         }
+        Thread.sleep(50); // InterruptedException propagates: start() stops what it started
       }
+      throw new IOException(
+          "Kafka at " + bootstrapServers() + " not ready within " + timeout, last);
     }
   }
 

@@ -146,7 +146,8 @@ public final class LocalStack implements AutoCloseable {
           }
         }
       }
-      awaitLeaders(admin, specs.stream().map(TopicSpec::name).toList(), Duration.ofSeconds(30));
+      awaitPartitionLogs(
+          admin, specs.stream().map(TopicSpec::name).toList(), Duration.ofSeconds(30));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
@@ -160,7 +161,7 @@ public final class LocalStack implements AutoCloseable {
    * describeTopics answers from) knows a new partition's leader a moment before the broker has
    * created its log and accepts produce requests for it.
    */
-  private static void awaitLeaders(Admin admin, List<String> names, Duration timeout)
+  private static void awaitPartitionLogs(Admin admin, List<String> names, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     java.util.Set<String> wanted = new java.util.HashSet<>(names);
