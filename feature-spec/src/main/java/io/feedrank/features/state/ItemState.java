@@ -117,6 +117,22 @@ public final class ItemState {
     return h;
   }
 
+  /**
+   * The metadata fields of a hash written with metadata ({@code category}, {@code created_at},
+   * {@code content_length}), or null when the hash has none.
+   */
+  public static ItemMetadata metadataFromHash(long itemId, Map<String, String> h) {
+    if (h == null || !h.containsKey("created_at")) {
+      return null;
+    }
+    return ItemMetadata.newBuilder()
+        .setItemId(itemId)
+        .setCategory(h.getOrDefault("category", ""))
+        .setCreatedAt(java.time.Instant.ofEpochMilli(Codec.longField(h, "created_at")))
+        .setContentLength(Codec.parseInt(h.getOrDefault("content_length", "0"), "content_length"))
+        .build();
+  }
+
   /** Reads the counters of a hash written by {@link #toHash}; empty = never seen. */
   public static ItemState fromHash(Map<String, String> h) {
     if (h == null || h.isEmpty()) {

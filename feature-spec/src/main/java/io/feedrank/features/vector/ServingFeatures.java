@@ -1,0 +1,89 @@
+package io.feedrank.features.vector;
+
+import io.feedrank.events.Device;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.UserProfile;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Map;
+
+/**
+ * The serving side of the vectorizer: raw features read from the Redis hashes {@code fr:u:{id}} and
+ * {@code fr:i:{id}} at request time, vectorized into rows. The numbers are the ones the streams app
+ * would have put into a training example for an impression at that time: the same state classes
+ * compute them, so there is no training / serving skew.
+ */
+public final class ServingFeatures {
+  private final long userId;
+  private final UserState user;
+  private final double[] userRaw;
+  private final float[] userVec = new float[Vectorizer.USER_WIDTH];
+  private final float[] contextVec = new float[Vectorizer.CONTEXT_WIDTH];
+  private final long atMillis;
+
+  /**
+   * @param userHash the user's hash, empty or null for an unknown user (default features)
+   * @param atMillis the request time, epoch millis
+   * @throws IllegalArgumentException when the hash is of another schema version or malformed
+   */
+  public ServingFeatures(long userId, Map<String, String> userHash, long atMillis, Device device) {
+    this.userId = userId;
+    this.user = UserState.fromHash(userHash);
+    UserProfile profile = UserState.profileFromHash(userId, userHash);
+    this.atMillis = atMillis;
+    this.userRaw = user.features(atMillis, profile);
+    Vectorizer.user(userRaw, userVec, 0);
+    ZonedDateTime t = Instant.ofEpochMilli(atMillis).atZone(ZoneOffset.UTC);
+    Vectorizer.context(t.getHour(), t.getDayOfWeek().getValue(), device, contextVec, 0);
+  }
+
+  public long userId() {
+    return userId;
+  }
+
+  public long atMillis() {
+    return atMillis;
+  }
+
+  /** The user group, vectorized (shared by all rows of the request; do not modify). */
+  public float[] userVector() {
+    return userVec;
+  }
+
+  public float[] contextVector() {
+    return contextVec;
+  }
+
+  /**
+   * Writes one candidate's item and cross groups.
+   *
+   * @param itemHash the item's hash, empty or null for an unknown item
+   */
+  public void item(
+      long itemId,
+      Map<String, String> itemHash,
+      float[] item,
+      int itemOff,
+      float[] cross,
+      int crossOff) {
+    ItemState state = ItemState.fromHash(itemHash);
+    ItemMetadata meta = ItemState.metadataFromHash(itemId, itemHash);
+    Vectorizer.item(state.features(atMillis, meta), item, itemOff);
+    String category = meta == null ? null : meta.getCategory();
+    Vectorizer.cross(user.crossFeatures(category, atMillis), cross, crossOff);
+  }
+
+  /** A full row for one candidate (user and context copied). */
+  public ModelRow row(long itemId, Map<String, String> itemHash, int userBuckets, int itemBuckets) {
+    ModelRow r = new ModelRow();
+    System.arraycopy(userVec, 0, r.user, 0, userVec.length);
+    System.arraycopy(contextVec, 0, r.context, 0, contextVec.length);
+    item(itemId, itemHash, r.item, 0, r.cross, 0);
+    r.userBucket = Vectorizer.bucket(userId, userBuckets);
+    r.itemBucket = Vectorizer.bucket(itemId, itemBuckets);
+    return r;
+  }
+}
