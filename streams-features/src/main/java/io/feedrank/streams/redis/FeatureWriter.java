@@ -1,5 +1,6 @@
 package io.feedrank.streams.redis;
 
+import io.feedrank.features.redis.RedisConnections;
 import java.util.List;
 import java.util.Map;
 
@@ -27,10 +28,10 @@ public interface FeatureWriter extends AutoCloseable {
   default void close() {}
 
   static String userKey(long userId) {
-    return "fr:u:" + userId;
+    return RedisConnections.userKey(userId);
   }
 
   static String itemKey(long itemId) {
-    return "fr:i:" + itemId;
+    return RedisConnections.itemKey(itemId);
   }
 }

@@ -1,18 +1,12 @@
 package io.feedrank.streams.redis;
 
+import io.feedrank.features.redis.RedisConnections;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.RedisClient;
-import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -30,7 +24,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
   private final DistributionSummary batchSize;
 
   public RedisFeatureWriter(String uri, Duration ttl, MeterRegistry metrics) {
-    this.jedis = connect(uri);
+    this.jedis = RedisConnections.connect(uri, Duration.ofSeconds(2));
     this.ttlMillis = ttl.toMillis();
     this.latency =
         Timer.builder("features.redis.write.latency")
@@ -41,48 +35,6 @@ public final class RedisFeatureWriter implements FeatureWriter {
         DistributionSummary.builder("features.redis.batch.size")
             .description("entities per batch")
             .register(metrics);
-  }
-
-  /**
-   * A Jedis client for a standalone ({@code redis://}) or cluster ({@code redis-cluster://}) URI.
-   */
-  public static UnifiedJedis connect(String uri) {
-    boolean cluster = uri.startsWith("redis-cluster://") || uri.startsWith("rediss-cluster://");
-    boolean tls = uri.startsWith("rediss");
-    String rest = uri.substring(uri.indexOf("://") + 3);
-    DefaultJedisClientConfig.Builder config =
-        DefaultJedisClientConfig.builder().timeoutMillis(2_000).serverDefaultProtocol().ssl(tls);
-    int at = rest.lastIndexOf('@');
-    if (at >= 0) {
-      String userInfo = rest.substring(0, at);
-      rest = rest.substring(at + 1);
-      int colon = userInfo.indexOf(':');
-      if (colon >= 0) {
-        if (colon > 0) {
-          config.user(userInfo.substring(0, colon));
-        }
-        config.password(userInfo.substring(colon + 1));
-      } else {
-        config.password(userInfo);
-      }
-    }
-    Set<HostAndPort> nodes = new HashSet<>();
-    for (String hp : rest.replaceAll("/.*$", "").split(",")) {
-      String h = hp.trim();
-      nodes.add(h.contains(":") ? HostAndPort.from(h) : new HostAndPort(h, 6379));
-    }
-    if (nodes.isEmpty()) {
-      throw new IllegalArgumentException("redis URI names no host: " + uri);
-    }
-    JedisClientConfig built = config.build();
-    if (cluster) {
-      return RedisClusterClient.builder().nodes(nodes).clientConfig(built).build();
-    }
-    if (nodes.size() != 1) {
-      throw new IllegalArgumentException(
-          "a standalone redis:// URI names one host; use redis-cluster:// for several: " + uri);
-    }
-    return RedisClient.builder().hostAndPort(nodes.iterator().next()).clientConfig(built).build();
   }
 
   @Override

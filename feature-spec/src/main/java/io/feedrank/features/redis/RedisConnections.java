@@ -1,0 +1,77 @@
+package io.feedrank.features.redis;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * Redis connections of the feature store, shared by the writer (streams-features) and the reader
+ * (ranker-service). {@code redis://[user:password@]host:port} is a standalone server, {@code
+ * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
+ * rediss-cluster://} use TLS.
+ */
+public final class RedisConnections {
+
+  /**
+   * A Jedis client for a standalone ({@code redis://}) or cluster ({@code redis-cluster://}) URI.
+   */
+  public static UnifiedJedis connect(String uri, Duration timeout) {
+    boolean cluster = uri.startsWith("redis-cluster://") || uri.startsWith("rediss-cluster://");
+    boolean tls = uri.startsWith("rediss");
+    String rest = uri.substring(uri.indexOf("://") + 3);
+    DefaultJedisClientConfig.Builder config =
+        DefaultJedisClientConfig.builder()
+            .timeoutMillis((int) timeout.toMillis())
+            .serverDefaultProtocol()
+            .ssl(tls);
+    int at = rest.lastIndexOf('@');
+    if (at >= 0) {
+      String userInfo = rest.substring(0, at);
+      rest = rest.substring(at + 1);
+      int colon = userInfo.indexOf(':');
+      if (colon >= 0) {
+        if (colon > 0) {
+          config.user(userInfo.substring(0, colon));
+        }
+        config.password(userInfo.substring(colon + 1));
+      } else {
+        config.password(userInfo);
+      }
+    }
+    Set<HostAndPort> nodes = new HashSet<>();
+    for (String hp : rest.replaceAll("/.*$", "").split(",")) {
+      String h = hp.trim();
+      nodes.add(h.contains(":") ? HostAndPort.from(h) : new HostAndPort(h, 6379));
+    }
+    if (nodes.isEmpty()) {
+      throw new IllegalArgumentException("redis URI names no host: " + uri);
+    }
+    JedisClientConfig built = config.build();
+    if (cluster) {
+      return RedisClusterClient.builder().nodes(nodes).clientConfig(built).build();
+    }
+    if (nodes.size() != 1) {
+      throw new IllegalArgumentException(
+          "a standalone redis:// URI names one host; use redis-cluster:// for several: " + uri);
+    }
+    return RedisClient.builder().hostAndPort(nodes.iterator().next()).clientConfig(built).build();
+  }
+
+  /** {@code fr:u:{id}}: the hash of a user's features. */
+  public static String userKey(long userId) {
+    return "fr:u:" + userId;
+  }
+
+  /** {@code fr:i:{id}}: the hash of an item's features. */
+  public static String itemKey(long itemId) {
+    return "fr:i:" + itemId;
+  }
+
+  private RedisConnections() {}
+}
