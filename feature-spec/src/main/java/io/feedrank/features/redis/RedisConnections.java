@@ -3,6 +3,7 @@ package io.feedrank.features.redis;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
@@ -22,6 +23,14 @@ public final class RedisConnections {
    * A Jedis client for a standalone ({@code redis://}) or cluster ({@code redis-cluster://}) URI.
    */
   public static UnifiedJedis connect(String uri, Duration timeout) {
+    return connect(uri, timeout, 8);
+  }
+
+  /**
+   * A client whose pool (per node) holds up to {@code maxConnections}: as many as threads that call
+   * it at once, so none waits for a connection. Borrowing waits at most {@code timeout} too.
+   */
+  public static UnifiedJedis connect(String uri, Duration timeout, int maxConnections) {
     boolean cluster = uri.startsWith("redis-cluster://") || uri.startsWith("rediss-cluster://");
     boolean tls = uri.startsWith("rediss");
     String rest = uri.substring(uri.indexOf("://") + 3);
@@ -53,14 +62,22 @@ public final class RedisConnections {
       throw new IllegalArgumentException("redis URI names no host: " + uri);
     }
     JedisClientConfig built = config.build();
+    ConnectionPoolConfig pool = new ConnectionPoolConfig();
+    pool.setMaxTotal(maxConnections);
+    pool.setMaxIdle(maxConnections);
+    pool.setMaxWait(timeout);
     if (cluster) {
-      return RedisClusterClient.builder().nodes(nodes).clientConfig(built).build();
+      return RedisClusterClient.builder().nodes(nodes).clientConfig(built).poolConfig(pool).build();
     }
     if (nodes.size() != 1) {
       throw new IllegalArgumentException(
           "a standalone redis:// URI names one host; use redis-cluster:// for several: " + uri);
     }
-    return RedisClient.builder().hostAndPort(nodes.iterator().next()).clientConfig(built).build();
+    return RedisClient.builder()
+        .hostAndPort(nodes.iterator().next())
+        .clientConfig(built)
+        .poolConfig(pool)
+        .build();
   }
 
   /** {@code fr:u:{id}}: the hash of a user's features. */

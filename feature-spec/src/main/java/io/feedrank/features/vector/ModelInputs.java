@@ -39,5 +39,11 @@ public final class ModelInputs {
 
   public static final String ROLE_ITEM_TOWER = "item_tower";
 
+  /**
+   * Suffix of the key holding an artifact's SHA-256 in {@code ModelVersion.artifacts}: {@code
+   * user_tower.sha256} next to {@code user_tower}.
+   */
+  public static final String SHA256_SUFFIX = ".sha256";
+
   private ModelInputs() {}
 }

@@ -1,0 +1,63 @@
+package io.feedrank.models;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Artifacts as files under a root directory: {@code <root>/<runId>/<name>}, written to a temporary
+ * file and moved into place atomically, so a reader never sees half an artifact.
+ */
+public final class FileArtifactStore implements ArtifactStore {
+  private final Path root;
+
+  public FileArtifactStore(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public URI put(String runId, String name, byte[] bytes) throws IOException {
+    requireSimpleName(runId, "run id");
+    requireSimpleName(name, "artifact name");
+    Path dir = Files.createDirectories(root.resolve(runId));
+    Path tmp = Files.createTempFile(dir, name, ".part");
+    try {
+      Files.write(tmp, bytes);
+      Path target = dir.resolve(name);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return target.toUri();
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  @Override
+  public byte[] get(URI uri) throws IOException {
+    return Files.readAllBytes(localCopy(uri));
+  }
+
+  @Override
+  public Path localCopy(URI uri) throws IOException {
+    if (!"file".equals(uri.getScheme())) {
+      throw new IOException("not a file: URI: " + uri);
+    }
+    Path p = Path.of(uri);
+    if (!Files.isRegularFile(p)) {
+      throw new IOException("artifact not found: " + uri);
+    }
+    return p;
+  }
+
+  private static void requireSimpleName(String s, String what) {
+    if (s == null || s.isEmpty() || !s.matches("[A-Za-z0-9._@-]+") || s.startsWith(".")) {
+      throw new IllegalArgumentException(
+          what + " '" + s + "' must be letters, digits, '.', '_', '@' or '-'");
+    }
+  }
+}

@@ -1,0 +1,160 @@
+package io.feedrank.ranker;
+
+import io.feedrank.events.RankingLog;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.ranker.api.RankRequest;
+import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.logging.RankingLogger;
+import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.ranker.scoring.Batch;
+import io.feedrank.ranker.scoring.PopularityScorer;
+import io.feedrank.ranker.scoring.Scorer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ranks one request: features through the cache (one Redis round trip for what is missing), the
+ * vectorizer, one batched model call, the ranking; falls back to stale or default features when
+ * Redis fails and to popularity when no model can score, and says so. Logs what it served off the
+ * request path.
+ */
+public final class RankService {
+  private static final Logger log = LoggerFactory.getLogger(RankService.class);
+
+  private final CachingFeatureStore features;
+  private final ModelSlots models;
+  private final RankingLogger<RankingLogs.Entry> logger;
+  private final double logSampleRate;
+  private final Scorer popularity = new PopularityScorer();
+  private final MeterRegistry metrics;
+  private final Timer inference;
+  private final DistributionSummary candidates;
+  private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+  private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
+
+  public RankService(
+      CachingFeatureStore features,
+      ModelSlots models,
+      RankingLogger<RankingLogs.Entry> logger,
+      double logSampleRate,
+      MeterRegistry metrics) {
+    this.features = features;
+    this.models = models;
+    this.logger = logger;
+    this.logSampleRate = logSampleRate;
+    this.metrics = metrics;
+    this.inference =
+        Timer.builder("ranker.inference.latency")
+            .description("one batched model call")
+            .publishPercentileHistogram()
+            .register(metrics);
+    this.candidates =
+        DistributionSummary.builder("ranker.request.candidates")
+            .publishPercentileHistogram()
+            .register(metrics);
+  }
+
+  public RankResult rank(RankRequest req) {
+    long t0 = System.nanoTime();
+    candidates.record(req.itemIds().length);
+    CachingFeatureStore.Features f = features.get(req.userId(), req.itemIds());
+    String reason = f.fallbackReason();
+    ServingFeatures sf;
+    try {
+      sf = new ServingFeatures(req.userId(), f.user(), req.atMillis(), req.device());
+    } catch (IllegalArgumentException e) {
+      log.warn("ranker: user {} has unreadable features: {}", req.userId(), e.getMessage());
+      sf = new ServingFeatures(req.userId(), Map.of(), req.atMillis(), req.device());
+      reason = reason == null ? "bad_features" : reason;
+    }
+    Batch batch;
+    try {
+      batch = Batch.of(sf, req.itemIds(), f.items());
+    } catch (IllegalArgumentException e) {
+      log.warn("ranker: unreadable item features: {}", e.getMessage());
+      batch = Batch.of(sf, req.itemIds(), clean(f.items()));
+      reason = reason == null ? "bad_features" : reason;
+    }
+
+    float[] scores = null;
+    String modelName = "popularity";
+    String version = "popularity";
+    String variant = "fallback";
+    Optional<ModelSlots.Lease> lease = models.lease(req.userId());
+    if (lease.isPresent()) {
+      try (ModelSlots.Lease l = lease.get()) {
+        long s0 = System.nanoTime();
+        scores = l.model().scorer().score(batch);
+        inference.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
+        modelName = l.model().name();
+        version = l.model().version();
+        variant = l.variant().label();
+      } catch (RuntimeException e) {
+        log.warn("ranker: model {} failed, ranking by popularity: {}", version, e.toString());
+        scores = null;
+        reason = "model_error";
+      }
+    } else {
+      reason = "no_model";
+    }
+    if (scores == null) {
+      scores = popularity.score(batch);
+      modelName = "popularity";
+      version = "popularity";
+      variant = "fallback";
+    }
+    if (reason != null) {
+      fallbacks
+          .computeIfAbsent(
+              reason, r -> Counter.builder("ranker.fallbacks").tag("cause", r).register(metrics))
+          .increment();
+    }
+    int[] order = Ranking.order(scores, req.topK());
+    long[] ids = new long[order.length];
+    float[] ranked = new float[order.length];
+    for (int k = 0; k < order.length; k++) {
+      ids[k] = req.itemIds()[order[k]];
+      ranked[k] = scores[order[k]];
+    }
+    double ms = (System.nanoTime() - t0) / 1e6;
+    RankResult result =
+        new RankResult(
+            req.requestId(), req.userId(), modelName, version, variant, ids, ranked, ms, reason);
+    lastPredictionMillis.set(System.currentTimeMillis());
+    logger.offer(RankingLogs.entry(req, result, batch, logSampleRate));
+    return result;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String>[] clean(Map<String, String>[] hashes) {
+    Map<String, String>[] out = new Map[hashes.length];
+    for (int i = 0; i < hashes.length; i++) {
+      try {
+        io.feedrank.features.state.ItemState.fromHash(hashes[i]);
+        io.feedrank.features.state.ItemState.metadataFromHash(0, hashes[i]);
+        out[i] = hashes[i];
+      } catch (IllegalArgumentException e) {
+        out[i] = Map.of();
+      }
+    }
+    return out;
+  }
+
+  /** Epoch millis of the last answered request, or −1. */
+  public long lastPredictionMillis() {
+    return lastPredictionMillis.get();
+  }
+
+  public static RankingLog toRecord(RankingLogs.Entry e) {
+    return RankingLogs.toRecord(e);
+  }
+}

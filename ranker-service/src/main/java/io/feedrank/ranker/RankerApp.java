@@ -1,0 +1,228 @@
+package io.feedrank.ranker;
+
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.RankingLog;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.redis.RedisConnections;
+import io.feedrank.models.ArtifactStore;
+import io.feedrank.ranker.api.ApiKeys;
+import io.feedrank.ranker.api.RankRequest;
+import io.feedrank.ranker.api.RankerServer;
+import io.feedrank.ranker.api.TokenBuckets;
+import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.features.RedisFeatureStore;
+import io.feedrank.ranker.logging.RankingLogger;
+import io.feedrank.ranker.models.ModelDirector;
+import io.feedrank.ranker.models.ModelLoader;
+import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.ranker.models.RegistryListener;
+import io.feedrank.ranker.models.ServingModel;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running ranker, wired by hand from a {@link RankerConfig}: Redis feature store behind the
+ * cache and breaker, model slots fed by the registry listener, the ranking logger, the HTTP server.
+ * {@link #close} drains requests, then stops every part.
+ */
+public final class RankerApp implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RankerApp.class);
+
+  private final RankerConfig config;
+  private final PrometheusMeterRegistry metrics;
+  private final RedisFeatureStore redis;
+  private final CachingFeatureStore features;
+  private final ModelSlots slots;
+  private final RegistryListener listener;
+  private final RankingLogger<RankingLogs.Entry> logger;
+  private final RankService service;
+  private final RankerServer server;
+  private final Instant started = Instant.now();
+
+  private RankerApp(RankerConfig c) throws IOException {
+    this.config = c;
+    this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(metrics);
+    new JvmGcMetrics().bindTo(metrics);
+    new JvmThreadMetrics().bindTo(metrics);
+    new ProcessorMetrics().bindTo(metrics);
+    this.redis =
+        new RedisFeatureStore(
+            RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.maxThreads()));
+    this.features =
+        new CachingFeatureStore(
+            redis,
+            c.cacheMaxEntries(),
+            c.cacheFreshTtl(),
+            c.cacheStaleTtl(),
+            CachingFeatureStore.breakerConfig(
+                c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
+            metrics,
+            System::nanoTime);
+    this.slots = new ModelSlots(c.stagingShare());
+    ModelLoader loader =
+        new ModelLoader(
+            ArtifactStore.forLocation(c.artifactStore()),
+            c.onnxIntraOpThreads(),
+            Math.max(1, c.cacheMaxEntries()),
+            c.itemVectorMaxAge());
+    ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
+    Map<String, Object> kafka = new HashMap<>();
+    kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+    kafka.putAll(c.kafkaOverrides());
+    Map<String, Object> registry = new HashMap<>();
+    registry.put("schema.registry.url", c.registryUrl());
+    if (c.registryBasicAuth() != null) {
+      registry.put("basic.auth.user.info", c.registryBasicAuth());
+    }
+    this.listener =
+        new RegistryListener(
+            kafka, RegistryListener.deserializer(registry), c.modelRegistryTopic(), director);
+    Map<String, Object> producer = new HashMap<>(kafka);
+    producer.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
+    producer.putAll(registry);
+    AvroSerializer<RankingLog> values = new AvroSerializer<>();
+    values.configure(producer, false);
+    this.logger =
+        new RankingLogger<>(
+            new KafkaProducer<>(producer, new StringSerializer(), values),
+            c.rankingLogsTopic(),
+            c.logBufferSize(),
+            RankingLogs::toRecord,
+            metrics);
+    this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
+    ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
+    if (keys == null) {
+      log.warn("ranker: no api.keys.file: every request is accepted without an API key");
+    }
+    this.server =
+        new RankerServer(
+            new Backend(),
+            new RankerServer.Settings(
+                c.host(),
+                c.port(),
+                c.maxThreads(),
+                c.maxBodyBytes(),
+                keys,
+                new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime)),
+            metrics);
+  }
+
+  /** Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP. */
+  public static RankerApp start(RankerConfig c) throws IOException, InterruptedException {
+    RankerApp app = new RankerApp(c);
+    try {
+      app.listener.start();
+      if (!app.listener.awaitCaughtUp(Duration.ofSeconds(15))) {
+        log.warn("ranker: model registry not read within 15 s; serving by popularity until then");
+      }
+      app.server.start();
+      log.info("ranker: listening on http://{}:{}", c.host(), app.server.port());
+      return app;
+    } catch (RuntimeException | InterruptedException e) {
+      app.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public ModelSlots slots() {
+    return slots;
+  }
+
+  public PrometheusMeterRegistry metrics() {
+    return metrics;
+  }
+
+  private final class Backend implements RankerServer.Backend {
+    @Override
+    public RankResult rank(RankRequest request) {
+      return service.rank(request);
+    }
+
+    @Override
+    public Map<String, Boolean> readiness() {
+      Map<String, Boolean> m = new LinkedHashMap<>();
+      m.put("model_loaded", slots.current(ModelSlots.Variant.PRODUCTION) != null);
+      m.put("redis_reachable", redis.ping());
+      m.put("registry_read", listener.caughtUp());
+      return m;
+    }
+
+    @Override
+    public Map<String, Object> health() {
+      ServingModel m = slots.current(ModelSlots.Variant.PRODUCTION);
+      Map<String, Object> h = new LinkedHashMap<>();
+      h.put("status", "UP");
+      h.put("model_version", m == null ? null : m.version());
+      h.put("model_loaded_at", m == null ? null : m.loadedAt().toString());
+      ServingModel s = slots.current(ModelSlots.Variant.STAGING);
+      h.put("staging_version", s == null ? null : s.version());
+      h.put("uptime_seconds", Duration.between(started, Instant.now()).toSeconds());
+      long last = service.lastPredictionMillis();
+      h.put("last_prediction", last < 0 ? null : Instant.ofEpochMilli(last).toString());
+      h.put("redis_breaker", features.breakerState().name());
+      return h;
+    }
+
+    @Override
+    public Map<String, Object> config() {
+      Map<String, Object> m = new LinkedHashMap<>(config.publicView());
+      ServingModel p = slots.current(ModelSlots.Variant.PRODUCTION);
+      ServingModel s = slots.current(ModelSlots.Variant.STAGING);
+      m.put("production_model", p == null ? null : p.name() + "@" + p.version());
+      m.put("production_architecture", p == null ? null : p.architecture());
+      m.put("staging_model", s == null ? null : s.name() + "@" + s.version());
+      m.put("feature_schema_version", FeatureSchema.VERSION);
+      m.put("user_features", FeatureSchema.USER);
+      m.put("item_features", FeatureSchema.ITEM);
+      m.put("cross_features", FeatureSchema.CROSS);
+      m.put("context_features", io.feedrank.features.vector.Vectorizer.CONTEXT);
+      return m;
+    }
+
+    @Override
+    public String scrape() {
+      return metrics.scrape();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(config.shutdownGrace().toMillis());
+    try {
+      listener.close();
+      logger.close(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    slots.clear();
+    try {
+      features.close();
+    } catch (Exception e) {
+      log.warn("ranker: closing Redis: {}", e.toString());
+    }
+    metrics.close();
+  }
+}

@@ -1,0 +1,213 @@
+package io.feedrank.ranker;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.RegistryConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Configuration of the ranker, validated on construction. Loaded from a flat string map (a
+ * properties file overlaid with environment and command-line options by the CLI); keys and defaults
+ * are documented on {@link #from} and in the README.
+ */
+public record RankerConfig(
+    String host,
+    int port,
+    int maxThreads,
+    Duration shutdownGrace,
+    int maxBodyBytes,
+    String redisUri,
+    Duration redisTimeout,
+    int cacheMaxEntries,
+    Duration cacheFreshTtl,
+    Duration cacheStaleTtl,
+    int breakerFailureRatePercent,
+    Duration breakerOpenFor,
+    String bootstrapServers,
+    String registryUrl,
+    String registryBasicAuth,
+    String modelRegistryTopic,
+    String rankingLogsTopic,
+    String modelName,
+    String artifactStore,
+    double stagingShare,
+    int onnxIntraOpThreads,
+    Duration itemVectorMaxAge,
+    Path apiKeysFile,
+    double rateLimitPerSecond,
+    int rateLimitBurst,
+    double logSampleRate,
+    int logBufferSize,
+    Map<String, String> kafkaOverrides) {
+
+  public RankerConfig {
+    require(redisUri, "redis.uri");
+    require(bootstrapServers, "bootstrap.servers");
+    require(registryUrl, "schema.registry.url");
+    require(modelName, "model.name");
+    within(port, 0, 65535, "port");
+    within(maxThreads, 4, 1024, "http.max.threads");
+    within(maxBodyBytes, 1024, 64 << 20, "http.max.body.bytes");
+    within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
+    within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
+    within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
+    within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
+    within(logBufferSize, 1, 10_000_000, "log.buffer.size");
+    positive(redisTimeout, "redis.timeout.ms");
+    positive(cacheFreshTtl, "cache.fresh.ttl.ms");
+    positive(cacheStaleTtl, "cache.stale.ttl.ms");
+    positive(breakerOpenFor, "redis.breaker.open.ms");
+    positive(itemVectorMaxAge, "two.tower.item.vector.max.age.ms");
+    if (cacheStaleTtl.compareTo(cacheFreshTtl) < 0) {
+      throw new IllegalArgumentException(
+          "cache.stale.ttl.ms must be >= cache.fresh.ttl.ms, got "
+              + cacheStaleTtl.toMillis()
+              + " < "
+              + cacheFreshTtl.toMillis());
+    }
+    fraction(stagingShare, "ab.staging.share");
+    fraction(logSampleRate, "log.sample.rate");
+    if (!(rateLimitPerSecond > 0)) {
+      throw new IllegalArgumentException(
+          "rate.limit.per.second must be > 0, got " + rateLimitPerSecond);
+    }
+    kafkaOverrides = Map.copyOf(kafkaOverrides);
+  }
+
+  /**
+   * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
+   * http.max.threads} [64], {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes}
+   * [262144]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
+   * cache.max.entries} [200000], {@code cache.fresh.ttl.ms} [1000], {@code cache.stale.ttl.ms}
+   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
+   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
+   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
+   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
+   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * two.tower.item.vector.max.age.ms} [60000]; {@code api.keys.file} [none: no authentication],
+   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
+   * [0.01], {@code log.buffer.size} [10000]; any {@code kafka.*} key goes to the Kafka clients
+   * without the prefix.
+   */
+  public static RankerConfig from(Map<String, String> p) {
+    Map<String, String> overrides = new HashMap<>();
+    p.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.")) {
+            overrides.put(k.substring("kafka.".length()), v);
+          }
+        });
+    String keys = p.get("api.keys.file");
+    return new RankerConfig(
+        p.getOrDefault("host", "127.0.0.1"),
+        intOf(p, "port", 8080),
+        intOf(p, "http.max.threads", 64),
+        millis(p, "shutdown.grace.ms", 10_000),
+        intOf(p, "http.max.body.bytes", 256 * 1024),
+        p.get("redis.uri"),
+        millis(p, "redis.timeout.ms", 50),
+        intOf(p, "cache.max.entries", 200_000),
+        millis(p, "cache.fresh.ttl.ms", 1_000),
+        millis(p, "cache.stale.ttl.ms", 600_000),
+        intOf(p, "redis.breaker.failure.rate.percent", 50),
+        millis(p, "redis.breaker.open.ms", 2_000),
+        p.get("bootstrap.servers"),
+        p.get("schema.registry.url"),
+        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
+        p.getOrDefault("ranking.logs.topic", Topics.RANKING_LOGS),
+        p.getOrDefault("model.name", "feed-ranker"),
+        p.getOrDefault("artifact.store", "target/artifacts"),
+        doubleOf(p, "ab.staging.share", 0.0),
+        intOf(p, "onnx.intra.op.threads", 1),
+        millis(p, "two.tower.item.vector.max.age.ms", 60_000),
+        keys == null || keys.isBlank() ? null : Path.of(keys),
+        doubleOf(p, "rate.limit.per.second", 1_000),
+        intOf(p, "rate.limit.burst", 2_000),
+        doubleOf(p, "log.sample.rate", 0.01),
+        intOf(p, "log.buffer.size", 10_000),
+        overrides);
+  }
+
+  public RegistryConfig registryConfig() {
+    RegistryConfig r = RegistryConfig.of(registryUrl);
+    return registryBasicAuth == null || registryBasicAuth.isBlank()
+        ? r
+        : r.withBasicAuth(registryBasicAuth);
+  }
+
+  /** The configuration as shown by {@code GET /v1/config}: no secrets. */
+  public Map<String, Object> publicView() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("model_name", modelName);
+    m.put("model_registry_topic", modelRegistryTopic);
+    m.put("ranking_logs_topic", rankingLogsTopic);
+    m.put("ab_staging_share", stagingShare);
+    m.put("onnx_intra_op_threads", onnxIntraOpThreads);
+    m.put("cache_max_entries", cacheMaxEntries);
+    m.put("cache_fresh_ttl_ms", cacheFreshTtl.toMillis());
+    m.put("cache_stale_ttl_ms", cacheStaleTtl.toMillis());
+    m.put("redis_timeout_ms", redisTimeout.toMillis());
+    m.put("auth", apiKeysFile != null);
+    m.put("rate_limit_per_second", rateLimitPerSecond);
+    m.put("rate_limit_burst", rateLimitBurst);
+    m.put("log_sample_rate", logSampleRate);
+    m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
+    m.put("max_body_bytes", maxBodyBytes);
+    return m;
+  }
+
+  private static void require(String v, String key) {
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("missing config " + key);
+    }
+  }
+
+  private static void within(long v, long lo, long hi, String key) {
+    if (v < lo || v > hi) {
+      throw new IllegalArgumentException(key + " must be within " + lo + ".." + hi + ", got " + v);
+    }
+  }
+
+  private static void fraction(double v, String key) {
+    if (!(v >= 0 && v <= 1)) {
+      throw new IllegalArgumentException(key + " must be within 0..1, got " + v);
+    }
+  }
+
+  private static void positive(Duration d, String key) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(key + " must be > 0, got " + d);
+    }
+  }
+
+  private static Duration millis(Map<String, String> p, String key, long dflt) {
+    return Duration.ofMillis(longOf(p, key, dflt));
+  }
+
+  private static long longOf(Map<String, String> p, String key, long dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
+    }
+  }
+
+  private static int intOf(Map<String, String> p, String key, int dflt) {
+    long v = longOf(p, key, dflt);
+    within(v, Integer.MIN_VALUE, Integer.MAX_VALUE, key);
+    return (int) v;
+  }
+
+  private static double doubleOf(Map<String, String> p, String key, double dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
+    }
+  }
+}

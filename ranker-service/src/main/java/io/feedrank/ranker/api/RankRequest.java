@@ -1,0 +1,16 @@
+package io.feedrank.ranker.api;
+
+import io.feedrank.events.Device;
+
+/**
+ * A validated ranking request (DESIGN §6).
+ *
+ * @param requestId the client's request id, or one generated for it
+ * @param itemIds 1 to {@value #MAX_CANDIDATES} distinct non-negative ids, in the client's order
+ * @param atMillis the request's context time (the client's timestamp, else now), epoch millis
+ * @param topK how many predictions to return (≤ the number of candidates)
+ */
+public record RankRequest(
+    String requestId, long userId, long[] itemIds, Device device, long atMillis, int topK) {
+  public static final int MAX_CANDIDATES = 1_000;
+}

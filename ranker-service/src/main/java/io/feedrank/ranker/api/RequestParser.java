@@ -1,0 +1,177 @@
+package io.feedrank.ranker.api;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.events.Device;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.LongSupplier;
+
+/**
+ * Parses and validates {@code POST /v1/rank} bodies. Every refusal is a {@link BadRequestException}
+ * naming the field ({@code body}, {@code user_id}, {@code item_ids[3]}, {@code context.device},
+ * ...) and the bound it violated. Unknown fields are ignored, so clients may send more than this
+ * version reads.
+ */
+public final class RequestParser {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private final LongSupplier clock;
+
+  public RequestParser(LongSupplier clockMillis) {
+    this.clock = clockMillis;
+  }
+
+  public RankRequest parse(byte[] body) {
+    if (body == null || body.length == 0) {
+      throw new BadRequestException("body", "request body is empty; expected a JSON object");
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new BadRequestException(
+          "body", "malformed JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
+    } catch (IOException e) {
+      throw new BadRequestException("body", "unreadable body");
+    }
+    if (root == null || !root.isObject()) {
+      throw new BadRequestException("body", "expected a JSON object");
+    }
+    long userId = id(root.get("user_id"), "user_id");
+    long[] items = itemIds(root.get("item_ids"));
+    Device device = Device.UNKNOWN;
+    long at = clock.getAsLong();
+    JsonNode ctx = root.get("context");
+    if (ctx != null && !ctx.isNull()) {
+      if (!ctx.isObject()) {
+        throw new BadRequestException("context", "must be an object");
+      }
+      device = device(ctx.get("device"));
+      at = timestamp(ctx.get("timestamp"), at);
+    }
+    int topK = topK(root.get("top_k"), items.length);
+    String requestId = requestId(root.get("request_id"));
+    return new RankRequest(requestId, userId, items, device, at, topK);
+  }
+
+  private static long id(JsonNode n, String field) {
+    if (n == null || n.isNull()) {
+      throw new BadRequestException(field, "is required");
+    }
+    if (!n.isIntegralNumber()) {
+      throw new BadRequestException(field, "must be an integer, got " + describe(n));
+    }
+    if (!n.canConvertToLong()) {
+      throw new BadRequestException(field, "is out of range for a 64-bit id");
+    }
+    long v = n.longValue();
+    if (v < 0) {
+      throw new BadRequestException(field, "must be >= 0, got " + v);
+    }
+    return v;
+  }
+
+  private static long[] itemIds(JsonNode n) {
+    if (n == null || n.isNull()) {
+      throw new BadRequestException("item_ids", "is required");
+    }
+    if (!n.isArray()) {
+      throw new BadRequestException("item_ids", "must be an array, got " + describe(n));
+    }
+    int size = n.size();
+    if (size == 0) {
+      throw new BadRequestException("item_ids", "must hold at least 1 id");
+    }
+    if (size > RankRequest.MAX_CANDIDATES) {
+      throw new BadRequestException(
+          "item_ids", "holds " + size + " ids; at most " + RankRequest.MAX_CANDIDATES + " allowed");
+    }
+    long[] ids = new long[size];
+    Set<Long> seen = new HashSet<>(size * 2);
+    for (int i = 0; i < size; i++) {
+      String field = "item_ids[" + i + "]";
+      ids[i] = id(n.get(i), field);
+      if (!seen.add(ids[i])) {
+        throw new BadRequestException(field, "duplicate id " + ids[i]);
+      }
+    }
+    return ids;
+  }
+
+  private static Device device(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return Device.UNKNOWN;
+    }
+    if (!n.isTextual()) {
+      throw new BadRequestException("context.device", "must be a string, got " + describe(n));
+    }
+    try {
+      return Device.valueOf(n.textValue().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new BadRequestException(
+          "context.device",
+          "unknown device '" + n.textValue() + "'; one of mobile, desktop, tablet, unknown");
+    }
+  }
+
+  private static long timestamp(JsonNode n, long dflt) {
+    if (n == null || n.isNull()) {
+      return dflt;
+    }
+    if (!n.isTextual()) {
+      throw new BadRequestException(
+          "context.timestamp", "must be an ISO-8601 string, got " + describe(n));
+    }
+    try {
+      return Instant.parse(n.textValue()).toEpochMilli();
+    } catch (DateTimeParseException | ArithmeticException e) {
+      throw new BadRequestException(
+          "context.timestamp",
+          "'" + n.textValue() + "' is not an ISO-8601 instant like 2026-11-15T10:30:00Z");
+    }
+  }
+
+  private static int topK(JsonNode n, int candidates) {
+    if (n == null || n.isNull()) {
+      return candidates;
+    }
+    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw new BadRequestException("top_k", "must be an integer, got " + describe(n));
+    }
+    int k = n.intValue();
+    if (k < 1) {
+      throw new BadRequestException("top_k", "must be >= 1, got " + k);
+    }
+    return Math.min(k, candidates);
+  }
+
+  private static String requestId(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return UUID.randomUUID().toString();
+    }
+    if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > 128) {
+      throw new BadRequestException("request_id", "must be a string of 1 to 128 characters");
+    }
+    return n.textValue();
+  }
+
+  private static String describe(JsonNode n) {
+    return switch (n.getNodeType()) {
+      case STRING -> "a string";
+      case NUMBER -> "a non-integer number";
+      case BOOLEAN -> "a boolean";
+      case ARRAY -> "an array";
+      case OBJECT -> "an object";
+      default -> n.getNodeType().name().toLowerCase(Locale.ROOT);
+    };
+  }
+}

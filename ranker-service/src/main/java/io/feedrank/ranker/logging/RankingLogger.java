@@ -1,0 +1,118 @@
+package io.feedrank.ranker.logging;
+
+import io.feedrank.events.RankingLog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Logs what was served to {@code ranking-logs} off the request path: {@link #offer} puts an entry
+ * into a bounded queue and returns at once — a full queue drops the entry and counts it, it never
+ * blocks a request — and one thread builds the Avro records and hands them to the producer.
+ *
+ * @param <E> the queued entry; {@code toRecord} turns it into the log record on the logger thread
+ */
+public final class RankingLogger<E> implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RankingLogger.class);
+
+  private final BlockingQueue<E> queue;
+  private final Producer<String, RankingLog> producer;
+  private final String topic;
+  private final Function<E, RankingLog> toRecord;
+  private final Counter sent;
+  private final Counter dropped;
+  private final Counter failed;
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public RankingLogger(
+      Producer<String, RankingLog> producer,
+      String topic,
+      int capacity,
+      Function<E, RankingLog> toRecord,
+      MeterRegistry metrics) {
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.producer = producer;
+    this.topic = topic;
+    this.toRecord = toRecord;
+    this.sent = Counter.builder("ranker.log.sent").register(metrics);
+    this.dropped = Counter.builder("ranker.log.drops").description("queue full").register(metrics);
+    this.failed =
+        Counter.builder("ranker.log.failures").description("producer errors").register(metrics);
+    metrics.gaugeCollectionSize("ranker.log.queue.size", List.of(), queue);
+    this.thread = new Thread(this::run, "ranker-ranking-logger");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Queues an entry; false (and counted) when the queue is full. Never blocks. */
+  public boolean offer(E entry) {
+    if (queue.offer(entry)) {
+      return true;
+    }
+    dropped.increment();
+    return false;
+  }
+
+  private void run() {
+    List<E> batch = new ArrayList<>();
+    while (running || !queue.isEmpty()) {
+      try {
+        E first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, 511);
+        for (E e : batch) {
+          send(e);
+        }
+        batch.clear();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void send(E entry) {
+    try {
+      RankingLog r = toRecord.apply(entry);
+      producer.send(
+          new ProducerRecord<>(topic, r.getRequestId().toString(), r),
+          (md, ex) -> {
+            if (ex == null) {
+              sent.increment();
+            } else {
+              failed.increment();
+              log.debug("ranker: ranking log not written: {}", ex.toString());
+            }
+          });
+    } catch (RuntimeException ex) {
+      failed.increment();
+      log.warn("ranker: ranking log not written: {}", ex.toString());
+    }
+  }
+
+  /** Sends what is queued (bounded by {@code timeout}), then closes the producer. */
+  public void close(Duration timeout) throws InterruptedException {
+    running = false;
+    thread.join(timeout.toMillis());
+    producer.close(timeout);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    close(Duration.ofSeconds(5));
+  }
+}

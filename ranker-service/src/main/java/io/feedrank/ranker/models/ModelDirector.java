@@ -1,0 +1,129 @@
+package io.feedrank.ranker.models;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides which models serve from the registry's current state (the latest record per key of the
+ * compacted {@code model-registry} topic): the newest PRODUCTION version of the configured model
+ * name serves production, the newest STAGING version the A/B share. A model that cannot be loaded
+ * is refused once (logged, counted by reason) and the serving one stays; the registry going quiet
+ * or losing records never unloads production.
+ */
+public final class ModelDirector {
+  private static final Logger log = LoggerFactory.getLogger(ModelDirector.class);
+
+  private final String modelName;
+  private final ModelLoader loader;
+  private final ModelSlots slots;
+  private final MeterRegistry metrics;
+  private final Counter swaps;
+  private final MultiGauge info;
+  private final Set<String> refused = new HashSet<>();
+
+  public ModelDirector(
+      String modelName, ModelLoader loader, ModelSlots slots, MeterRegistry metrics) {
+    this.modelName = modelName;
+    this.loader = loader;
+    this.slots = slots;
+    this.metrics = metrics;
+    this.swaps = Counter.builder("ranker.model.swaps").register(metrics);
+    this.info =
+        MultiGauge.builder("ranker.model.info")
+            .description("1 per serving model, tagged with its version")
+            .register(metrics);
+  }
+
+  /** Brings the slots in line with the registry's latest records. */
+  public synchronized void onRegistry(Collection<ModelVersion> latest) {
+    apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
+    ModelVersion staging = newest(latest, ModelStage.STAGING);
+    if (staging == null) {
+      if (slots.current(ModelSlots.Variant.STAGING) != null) {
+        log.info("ranker: no STAGING model in the registry any more; A/B share ends");
+        slots.install(ModelSlots.Variant.STAGING, null);
+      }
+    } else {
+      apply(ModelSlots.Variant.STAGING, staging);
+    }
+    publishInfo();
+  }
+
+  private ModelVersion newest(Collection<ModelVersion> latest, ModelStage stage) {
+    return latest.stream()
+        .filter(m -> modelName.equals(m.getModelName()) && m.getStage() == stage)
+        .max(
+            Comparator.comparing(ModelVersion::getUpdatedAt)
+                .thenComparing(m -> m.getVersion().toString()))
+        .orElse(null);
+  }
+
+  private void apply(ModelSlots.Variant variant, ModelVersion wanted) {
+    if (wanted == null) {
+      return;
+    }
+    ServingModel current = slots.current(variant);
+    if (current != null && current.version().equals(wanted.getVersion())) {
+      return;
+    }
+    String key =
+        wanted.getModelName() + "@" + wanted.getVersion() + "#" + wanted.getArtifactSha256();
+    if (refused.contains(key)) {
+      return;
+    }
+    try {
+      ServingModel m = loader.load(wanted);
+      slots.install(variant, m);
+      swaps.increment();
+      log.info(
+          "ranker: serving {}@{} ({}) as {}, replacing {}",
+          m.name(),
+          m.version(),
+          m.architecture(),
+          variant.label(),
+          current == null ? "nothing" : current.version());
+    } catch (ModelLoader.RefusedException e) {
+      refused.add(key);
+      Counter.builder("ranker.model.load.failures")
+          .tag("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT))
+          .register(metrics)
+          .increment();
+      log.warn(
+          "ranker: refused {} for {} ({}): {}; still serving {}",
+          key,
+          variant.label(),
+          e.reason(),
+          e.getMessage(),
+          current == null ? "no model" : current.version());
+    }
+  }
+
+  private void publishInfo() {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    for (ModelSlots.Variant v : ModelSlots.Variant.values()) {
+      ServingModel m = slots.current(v);
+      if (m != null) {
+        rows.add(
+            MultiGauge.Row.of(
+                Tags.of(
+                    "variant", v.label(),
+                    "version", m.version(),
+                    "architecture", m.architecture()),
+                1));
+      }
+    }
+    info.register(rows, true);
+  }
+}

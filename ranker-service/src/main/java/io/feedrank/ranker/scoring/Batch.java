@@ -1,0 +1,150 @@
+package io.feedrank.ranker.scoring;
+
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Map;
+
+/**
+ * One request's candidates, vectorized into flat direct buffers that ONNX Runtime reads without a
+ * copy. Buffers are reused per thread (a request thread builds and scores one batch at a time), so
+ * a request allocates no tensors' worth of memory.
+ */
+public final class Batch {
+  private static final ThreadLocal<Batch> PER_THREAD = ThreadLocal.withInitial(Batch::new);
+  private static final ThreadLocal<Batch> SUBSET = ThreadLocal.withInitial(Batch::new);
+  private static final int MAX_ROWS = 1_000;
+
+  final FloatBuffer user = floats(MAX_ROWS * Vectorizer.USER_WIDTH);
+  final FloatBuffer item = floats(MAX_ROWS * Vectorizer.ITEM_WIDTH);
+  final FloatBuffer cross = floats(MAX_ROWS * Vectorizer.CROSS_WIDTH);
+  final FloatBuffer context = floats(MAX_ROWS * Vectorizer.CONTEXT_WIDTH);
+  final LongBuffer userIds = longs(MAX_ROWS);
+  final LongBuffer itemIds = longs(MAX_ROWS);
+  private final float[] itemRow = new float[Vectorizer.ITEM_WIDTH];
+  private final float[] crossRow = new float[Vectorizer.CROSS_WIDTH];
+
+  ServingFeatures features;
+  long[] ids;
+  Map<String, String>[] itemHashes;
+  int rows;
+
+  private Batch() {}
+
+  /**
+   * Vectorizes the candidates into this thread's batch (valid until the thread's next call).
+   *
+   * @param itemHashes each candidate's Redis hash (empty for an unknown item)
+   */
+  public static Batch of(ServingFeatures f, long[] itemIds, Map<String, String>[] itemHashes) {
+    if (itemIds.length > MAX_ROWS) {
+      throw new IllegalArgumentException(
+          "batch of " + itemIds.length + " rows; at most " + MAX_ROWS);
+    }
+    Batch b = PER_THREAD.get();
+    b.features = f;
+    b.ids = itemIds;
+    b.itemHashes = itemHashes;
+    b.rows = itemIds.length;
+    b.user.clear();
+    b.item.clear();
+    b.cross.clear();
+    b.context.clear();
+    for (int i = 0; i < b.rows; i++) {
+      f.item(itemIds[i], itemHashes[i], b.itemRow, 0, b.crossRow, 0);
+      b.item.put(b.itemRow);
+      b.cross.put(b.crossRow);
+      b.user.put(f.userVector());
+      b.context.put(f.contextVector());
+    }
+    b.user.flip();
+    b.item.flip();
+    b.cross.flip();
+    b.context.flip();
+    return b;
+  }
+
+  /**
+   * Rows {@code idx[0..m)} of this batch as this thread's subset batch (valid until the thread's
+   * next subset), e.g. the candidates whose item-tower vectors are not cached yet.
+   */
+  @SuppressWarnings("unchecked")
+  public Batch subset(int[] idx, int m) {
+    Batch s = SUBSET.get();
+    s.features = features;
+    s.rows = m;
+    s.ids = new long[m];
+    s.itemHashes = new Map[m];
+    s.user.clear();
+    s.item.clear();
+    s.cross.clear();
+    s.context.clear();
+    for (int k = 0; k < m; k++) {
+      int i = idx[k];
+      s.ids[k] = ids[i];
+      s.itemHashes[k] = itemHashes[i];
+      s.item.put(itemVector(i, s.itemRow));
+      s.cross.put(crossVector(i, s.crossRow));
+      s.user.put(features.userVector());
+      s.context.put(features.contextVector());
+    }
+    s.user.flip();
+    s.item.flip();
+    s.cross.flip();
+    s.context.flip();
+    return s;
+  }
+
+  public int rows() {
+    return rows;
+  }
+
+  public long[] itemIds() {
+    return ids;
+  }
+
+  public ServingFeatures features() {
+    return features;
+  }
+
+  public Map<String, String> itemHash(int i) {
+    return itemHashes[i];
+  }
+
+  /** The item group of row {@code i}, copied into {@code out}. */
+  public float[] itemVector(int i, float[] out) {
+    item.get(i * Vectorizer.ITEM_WIDTH, out, 0, Vectorizer.ITEM_WIDTH);
+    return out;
+  }
+
+  public float[] crossVector(int i, float[] out) {
+    cross.get(i * Vectorizer.CROSS_WIDTH, out, 0, Vectorizer.CROSS_WIDTH);
+    return out;
+  }
+
+  /** The embedding buckets of the user (every row) and the items, for a model's bucket counts. */
+  void fillIds(int userBuckets, int itemBuckets) {
+    userIds.clear();
+    itemIds.clear();
+    long u = Vectorizer.bucket(features.userId(), userBuckets);
+    for (int i = 0; i < rows; i++) {
+      userIds.put(u);
+      itemIds.put(Vectorizer.bucket(ids[i], itemBuckets));
+    }
+    userIds.flip();
+    itemIds.flip();
+  }
+
+  private static FloatBuffer floats(int n) {
+    return ByteBuffer.allocateDirect(n * Float.BYTES)
+        .order(ByteOrder.nativeOrder())
+        .asFloatBuffer();
+  }
+
+  private static LongBuffer longs(int n) {
+    return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+  }
+}
