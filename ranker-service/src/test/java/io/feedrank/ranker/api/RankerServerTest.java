@@ -1,0 +1,193 @@
+package io.feedrank.ranker.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.models.Checksums;
+import io.feedrank.ranker.RankResult;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP layer over a real socket, with a scripted backend. */
+class RankerServerTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String KEY = "test-key-1";
+
+  final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
+  RankerServer server;
+  HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeEach
+  void start() {
+    ApiKeys keys =
+        new ApiKeys(Map.of(Checksums.sha256(KEY.getBytes(StandardCharsets.UTF_8)), "tests"));
+    RankerServer.Backend backend =
+        new RankerServer.Backend() {
+          @Override
+          public RankResult rank(RankRequest r) {
+            if (failWith.get() != null) {
+              throw failWith.get();
+            }
+            long[] ids = r.itemIds().clone();
+            float[] scores = new float[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+              scores[i] = 1f / (i + 2);
+            }
+            return new RankResult(
+                r.requestId(), r.userId(), "m", "v1", "production", ids, scores, 1.25, null);
+          }
+
+          @Override
+          public Map<String, Boolean> readiness() {
+            return Map.of("model_loaded", true, "redis_reachable", false);
+          }
+
+          @Override
+          public Map<String, Object> health() {
+            return Map.of("status", "UP");
+          }
+
+          @Override
+          public Map<String, Object> config() {
+            return Map.of("model_name", "m");
+          }
+
+          @Override
+          public String scrape() {
+            return "# metrics\n";
+          }
+        };
+    server =
+        new RankerServer(
+                backend,
+                new RankerServer.Settings(
+                    "127.0.0.1", 0, 8, 4096, keys, new TokenBuckets(0.001, 20, System::nanoTime)),
+                new SimpleMeterRegistry())
+            .start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  HttpResponse<String> post(String path, String body, String key) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", "application/json");
+    if (key != null) {
+      b.header("X-API-Key", key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void ranksOverHttpInTheDesignShape() throws Exception {
+    HttpResponse<String> r =
+        post(
+            "/v1/rank",
+            "{\"user_id\": 7, \"item_ids\": [3, 1, 2], \"top_k\": 2, \"request_id\": \"r-1\"}",
+            KEY);
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode j = JSON.readTree(r.body());
+    assertThat(j.get("request_id").asText()).isEqualTo("r-1");
+    assertThat(j.get("user_id").asLong()).isEqualTo(7);
+    assertThat(j.get("model_version").asText()).isEqualTo("v1");
+    assertThat(j.get("variant").asText()).isEqualTo("production");
+    assertThat(j.get("predictions").get(0).get("item_id").asLong()).isEqualTo(3);
+    assertThat(j.get("predictions").get(0).get("rank").asInt()).isEqualTo(1);
+    assertThat(j.get("predictions").get(1).get("score").asDouble())
+        .isEqualTo(1.0 / 3, org.assertj.core.api.Assertions.within(1e-6));
+    assertThat(j.get("ranked_items").toString()).isEqualTo("[3,1,2]");
+    assertThat(j.get("fallback").asBoolean()).isFalse();
+    assertThat(j.get("latency_ms").asDouble()).isEqualTo(1.25);
+    assertThat(post("/predict", "{\"user_id\": 7, \"item_ids\": [3]}", KEY).statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
+  void badRequestsAre400WithTheFieldAndNoStackTrace() throws Exception {
+    HttpResponse<String> r = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3, 3]}", KEY);
+    assertThat(r.statusCode()).isEqualTo(400);
+    JsonNode j = JSON.readTree(r.body());
+    assertThat(j.get("error").asText()).isEqualTo("bad_request");
+    assertThat(j.get("field").asText()).isEqualTo("item_ids[1]");
+    assertThat(j.get("message").asText()).contains("duplicate id 3");
+    HttpResponse<String> broken = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3", KEY);
+    assertThat(broken.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(broken.body()).get("field").asText()).isEqualTo("body");
+    assertThat(broken.body()).doesNotContain("at com.").doesNotContain("Exception");
+  }
+
+  @Test
+  void oversizedBodiesAre400() throws Exception {
+    String big = "{\"user_id\": 7, \"item_ids\": [1], \"pad\": \"" + "x".repeat(5000) + "\"}";
+    HttpResponse<String> r = post("/v1/rank", big, KEY);
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(r.body()).get("field").asText()).isEqualTo("body");
+  }
+
+  @Test
+  void withoutAValidKeyIs401() throws Exception {
+    assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", null).statusCode())
+        .isEqualTo(401);
+    HttpResponse<String> r = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", "wrong");
+    assertThat(r.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("unauthorized");
+    assertThat(get("/v1/config").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void pastTheRateLimitIs429WithRetryAfter() throws Exception {
+    int ok = 0;
+    HttpResponse<String> last = null;
+    for (int i = 0; i < 25; i++) {
+      last = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY);
+      if (last.statusCode() == 200) {
+        ok++;
+      }
+    }
+    assertThat(ok).isEqualTo(20); // the burst; the refill rate is negligible
+    assertThat(last.statusCode()).isEqualTo(429);
+    assertThat(last.headers().firstValue("Retry-After")).isPresent();
+  }
+
+  @Test
+  void aBackendFailureIsA500WithoutDetails() throws Exception {
+    failWith.set(new IllegalStateException("secret internals at line 42"));
+    HttpResponse<String> r = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY);
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).doesNotContain("secret").doesNotContain("IllegalStateException");
+  }
+
+  @Test
+  void opsEndpointsAnswer() throws Exception {
+    assertThat(get("/health/live").statusCode()).isEqualTo(200);
+    HttpResponse<String> ready = get("/health/ready");
+    assertThat(ready.statusCode()).isEqualTo(503); // redis_reachable is false
+    assertThat(JSON.readTree(ready.body()).get("checks").get("redis_reachable").asBoolean())
+        .isFalse();
+    assertThat(get("/health").statusCode()).isEqualTo(200);
+    assertThat(get("/metrics").body()).startsWith("# metrics");
+    HttpResponse<String> missing = get("/nope");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(missing.body()).get("error").asText()).isEqualTo("not_found");
+  }
+}

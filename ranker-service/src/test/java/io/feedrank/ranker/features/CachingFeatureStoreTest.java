@@ -1,0 +1,108 @@
+package io.feedrank.ranker.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** The cache and fallback logic above the store, with a scripted store (Redis itself: the IT). */
+class CachingFeatureStoreTest {
+  static final long MS = 1_000_000L;
+
+  static final class ScriptedStore implements FeatureStore {
+    final Map<String, Map<String, String>> data = new HashMap<>();
+    final List<long[]> calls = new ArrayList<>();
+    final List<Long> userCalls = new ArrayList<>();
+    boolean down;
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Fetched fetch(long userId, long[] itemIds) {
+      if (down) {
+        throw new IllegalStateException("connection refused");
+      }
+      calls.add(itemIds.clone());
+      userCalls.add(userId);
+      Map<String, String>[] items = new Map[itemIds.length];
+      for (int i = 0; i < itemIds.length; i++) {
+        items[i] = data.getOrDefault("i" + itemIds[i], Map.of());
+      }
+      return new Fetched(userId < 0 ? Map.of() : data.getOrDefault("u" + userId, Map.of()), items);
+    }
+  }
+
+  final AtomicLong now = new AtomicLong(1_000 * MS);
+  final ScriptedStore store = new ScriptedStore();
+  final CachingFeatureStore cache =
+      new CachingFeatureStore(
+          store,
+          100,
+          Duration.ofMillis(100),
+          Duration.ofSeconds(10),
+          CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+          new SimpleMeterRegistry(),
+          now::get);
+
+  @Test
+  void freshEntriesAreServedFromTheCacheAndOnlyMissingOnesAreFetchedInOneCall() {
+    store.data.put("u1", Map.of("_ts", "1"));
+    store.data.put("i10", Map.of("_ts", "10"));
+    store.data.put("i11", Map.of("_ts", "11"));
+    CachingFeatureStore.Features f = cache.get(1, new long[] {10, 11});
+    assertThat(f.fallbackReason()).isNull();
+    assertThat(f.user()).containsEntry("_ts", "1");
+    assertThat(f.items()[1]).containsEntry("_ts", "11");
+    assertThat(store.calls).hasSize(1);
+
+    now.addAndGet(50 * MS);
+    f = cache.get(1, new long[] {11, 12, 10});
+    assertThat(store.calls).hasSize(2);
+    assertThat(store.calls.get(1)).containsExactly(12); // only the one not cached
+    assertThat(store.userCalls.get(1)).isEqualTo(-1L); // the user was fresh
+    assertThat(f.items()[0]).containsEntry("_ts", "11");
+    assertThat(f.items()[1]).isEmpty(); // unknown item: default features
+    assertThat(f.items()[2]).containsEntry("_ts", "10");
+
+    now.addAndGet(60 * MS); // 110 ms after the first read: the first two are stale now
+    store.data.put("i10", Map.of("_ts", "20"));
+    f = cache.get(1, new long[] {10});
+    assertThat(store.calls.get(2)).containsExactly(10);
+    assertThat(store.userCalls.get(2)).isEqualTo(1L);
+    assertThat(f.items()[0]).containsEntry("_ts", "20");
+  }
+
+  @Test
+  void whenTheStoreFailsStaleEntriesThenDefaultsServeAndTheResultSaysSo() {
+    store.data.put("u1", Map.of("_ts", "1"));
+    store.data.put("i10", Map.of("_ts", "10"));
+    cache.get(1, new long[] {10});
+    now.addAndGet(500 * MS);
+    store.down = true;
+    CachingFeatureStore.Features f = cache.get(1, new long[] {10, 11});
+    assertThat(f.fallbackReason()).isEqualTo("redis_unavailable");
+    assertThat(f.user()).containsEntry("_ts", "1"); // stale but known
+    assertThat(f.items()[0]).containsEntry("_ts", "10");
+    assertThat(f.items()[1]).isEmpty(); // never seen: defaults
+  }
+
+  @Test
+  void theBreakerOpensAfterFailuresAndStopsCallingTheStore() {
+    store.down = true;
+    for (int i = 0; i < 5; i++) {
+      now.addAndGet(200 * MS);
+      assertThat(cache.get(1, new long[] {i}).fallbackReason()).isEqualTo("redis_unavailable");
+    }
+    assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+    store.down = false;
+    CachingFeatureStore.Features f = cache.get(1, new long[] {99});
+    assertThat(f.fallbackReason()).isEqualTo("redis_circuit_open");
+    assertThat(store.calls).isEmpty();
+  }
+}
