@@ -1,0 +1,282 @@
+package io.feedrank.ranker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.events.Device;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.RankingLog;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.ranker.models.ServingModel;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The ranker on the real local stack: real Redis, real Kafka registry topic, real ONNX Runtime. */
+@LocalStackTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RankerIT {
+  static final int USERS = 300;
+  static final int ITEMS = 2_000;
+
+  FeatureFixture fixture;
+
+  @BeforeAll
+  void writeFeatures(LocalStack stack) {
+    fixture = new FeatureFixture(11, USERS, ITEMS, 40_000);
+    fixture.writeTo(stack.redisUri());
+  }
+
+  long[] someItems(Random r, int n) {
+    List<Long> known = new ArrayList<>(fixture.items.keySet());
+    Set<Long> ids = new HashSet<>();
+    while (ids.size() < n - 1) {
+      ids.add(known.get(r.nextInt(known.size())));
+    }
+    ids.add(9_999_999L); // an unknown item: default features
+    return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  @Test
+  void theFeaturesInRedisAreTheOnesScoredAndTheRankingFollowsTheScores(LocalStack stack)
+      throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    TestModels.Mlp model = TestModels.mlp(21);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
+    try (RankerApp app = Main.start(h.config())) {
+      awaitServing(app, "v1");
+      Random r = new Random(5);
+      Instant at = fixture.end.plusSeconds(90);
+      for (int q = 0; q < 5; q++) {
+        long user =
+            q == 4
+                ? 8_888_888L
+                : new ArrayList<>(fixture.users.keySet()).get(r.nextInt(fixture.users.size()));
+        long[] items = someItems(r, 60);
+        HttpResponse<String> resp =
+            h.rank(app.port(), RankerHarness.body(user, items, at, "desktop", "q" + q));
+        assertThat(resp.statusCode()).isEqualTo(200);
+        JsonNode j = RankerHarness.json(resp);
+        assertThat(j.get("model_version").asText()).isEqualTo("v1");
+        assertThat(j.get("fallback").asBoolean()).isFalse();
+
+        // the expected scores: ONNX Runtime evaluated directly on rows built from the in-memory
+        // state the hashes were written from
+        double[] expected =
+            model.scoreDirect(fixture, user, items, at.toEpochMilli(), Device.DESKTOP);
+        Map<Long, Double> byItem = new HashMap<>();
+        for (int i = 0; i < items.length; i++) {
+          byItem.put(items[i], expected[i]);
+        }
+        JsonNode preds = j.get("predictions");
+        assertThat(preds).hasSize(items.length);
+        double previous = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < preds.size(); k++) {
+          JsonNode p = preds.get(k);
+          double want = byItem.get(p.get("item_id").asLong());
+          assertThat(p.get("score").asDouble()).isCloseTo(want, within(1e-6));
+          assertThat(p.get("rank").asInt()).isEqualTo(k + 1);
+          assertThat(want).isLessThanOrEqualTo(previous + 1e-7);
+          previous = want;
+        }
+      }
+    }
+  }
+
+  @Test
+  void aNewModelIsHotSwappedUnderLoadWithoutAFailedRequestAndACorruptOneIsRefused(LocalStack stack)
+      throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).onnx());
+    try (RankerApp app = Main.start(h.config())) {
+      awaitServing(app, "v1");
+      ServingModel v1 = app.slots().current(ModelSlots.Variant.PRODUCTION);
+      AtomicBoolean stop = new AtomicBoolean();
+      Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
+      Map<String, AtomicInteger> versions = new ConcurrentHashMap<>();
+      ExecutorService clients = Executors.newFixedThreadPool(4);
+      List<Future<?>> running = new ArrayList<>();
+      for (int c = 0; c < 4; c++) {
+        int seed = c;
+        running.add(
+            clients.submit(
+                () -> {
+                  Random r = new Random(seed);
+                  while (!stop.get()) {
+                    HttpResponse<String> resp =
+                        h.rank(
+                            app.port(),
+                            RankerHarness.body(
+                                r.nextInt(USERS), someItems(r, 50), fixture.end, "mobile", "hs"));
+                    statuses
+                        .computeIfAbsent(resp.statusCode(), k -> new AtomicInteger())
+                        .incrementAndGet();
+                    if (resp.statusCode() == 200) {
+                      versions
+                          .computeIfAbsent(
+                              RankerHarness.json(resp).get("model_version").asText(),
+                              k -> new AtomicInteger())
+                          .incrementAndGet();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> versions.containsKey("v1") && versions.get("v1").get() > 50);
+      ModelVersion archived = h.record("v1", ModelStage.ARCHIVED, "mlp", "file:/x", "0");
+      h.publish("v2", ModelStage.PRODUCTION, "mlp", TestModels.mlp(2).onnx());
+      h.publish(archived);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> versions.containsKey("v2") && versions.get("v2").get() > 50);
+
+      // a corrupt artifact (bytes that do not match the registry's checksum) and an invalid
+      // graph with the right checksum: both refused, v2 keeps serving
+      double refusedBefore = failures(app, "checksum") + failures(app, "invalid");
+      ModelVersion corrupt =
+          h.publish("v3", ModelStage.PRODUCTION, "mlp", TestModels.mlp(3).onnx());
+      h.publish(
+          h.record(
+              "v3",
+              ModelStage.PRODUCTION,
+              "mlp",
+              corrupt.getArtifactUri().toString(),
+              "ab".repeat(32)));
+      h.publish("v4", ModelStage.PRODUCTION, "mlp", "not an onnx graph".getBytes());
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> failures(app, "checksum") + failures(app, "invalid") >= refusedBefore + 2);
+      int v2Before = versions.get("v2").get();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> versions.get("v2").get() > v2Before + 50);
+      stop.set(true);
+      for (Future<?> f : running) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      clients.shutdown();
+
+      assertThat(statuses.keySet()).containsOnly(200);
+      assertThat(versions.keySet()).contains("v1", "v2").doesNotContain("v4");
+      assertThat(v1.closed()).as("the old session is closed").isTrue();
+      assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isIn("v2", "v3");
+    }
+  }
+
+  @Test
+  void servedRankingsAreLoggedToTheTopicAndDecode(LocalStack stack) throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    TestModels.Mlp model = TestModels.mlp(4);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
+    Map<String, JsonNode> served = new HashMap<>();
+    try (RankerApp app = Main.start(h.config())) {
+      awaitServing(app, "v1");
+      Random r = new Random(9);
+      for (int q = 0; q < 20; q++) {
+        String id = h.modelName + "-log-" + q;
+        HttpResponse<String> resp =
+            h.rank(
+                app.port(),
+                RankerHarness.body(r.nextInt(USERS), someItems(r, 8), fixture.end, "tablet", id));
+        assertThat(resp.statusCode()).isEqualTo(200);
+        served.put(id, RankerHarness.json(resp));
+      }
+    }
+    Map<String, RankingLog> logged = readLogs(stack, served.keySet());
+    assertThat(logged.keySet()).isEqualTo(served.keySet());
+    for (Map.Entry<String, RankingLog> e : logged.entrySet()) {
+      RankingLog log = e.getValue();
+      JsonNode resp = served.get(e.getKey());
+      assertThat(log.getModelVersion().toString()).isEqualTo("v1");
+      assertThat(log.getVariant().toString()).isEqualTo("production");
+      assertThat(log.getDevice()).isEqualTo(Device.TABLET);
+      assertThat(log.getItems()).hasSize(8);
+      for (int k = 0; k < 8; k++) {
+        assertThat(log.getItems().get(k).getItemId())
+            .isEqualTo(resp.get("ranked_items").get(k).asLong());
+        assertThat((double) log.getItems().get(k).getScore())
+            .isCloseTo(resp.get("predictions").get(k).get("score").asDouble(), within(1e-6));
+      }
+      // sample rate 1.0: every candidate's input vector, in feature-spec order
+      assertThat(log.getSampledFeatures()).hasSize(8);
+      assertThat(log.getSampledFeatures().get(0).getValues()).hasSize(71);
+    }
+  }
+
+  static double failures(RankerApp app, String reason) {
+    var c = app.metrics().find("ranker.model.load.failures").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  static void awaitServing(RankerApp app, String version) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              ServingModel m = app.slots().current(ModelSlots.Variant.PRODUCTION);
+              return m != null && m.version().equals(version);
+            });
+  }
+
+  static Map<String, RankingLog> readLogs(LocalStack stack, Set<String> ids) {
+    Map<String, Object> c = new HashMap<>(stack.clientConfig());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put("schema.registry.url", stack.registryUrl());
+    c.put(AvroDeserializer.VALUE_TYPE, RankingLog.class.getName());
+    AvroDeserializer<RankingLog> d = new AvroDeserializer<>();
+    d.configure(c, false);
+    Map<String, RankingLog> out = new HashMap<>();
+    try (KafkaConsumer<String, RankingLog> consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), d)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      consumer
+          .partitionsFor(Topics.RANKING_LOGS)
+          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(200))) {
+                  if (ids.contains(r.key())) {
+                    out.put(r.key(), r.value());
+                  }
+                }
+                return out.keySet().containsAll(ids);
+              });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,213 @@
+package io.feedrank.ranker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.events.Device;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.ranker.api.RankRequest;
+import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.features.FeatureStore;
+import io.feedrank.ranker.logging.RankingLogger;
+import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.ranker.models.ServingModel;
+import io.feedrank.ranker.scoring.Batch;
+import io.feedrank.ranker.scoring.MlpScorer;
+import io.feedrank.ranker.scoring.ModelException;
+import io.feedrank.ranker.scoring.OnnxModel;
+import io.feedrank.ranker.scoring.TwoTowerScorer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The scoring path with real ONNX Runtime sessions, against direct evaluations. */
+class ScoringTest {
+  static FeatureFixture fixture;
+  static List<Long> users;
+  static List<Long> items;
+
+  @BeforeAll
+  static void features() {
+    fixture = new FeatureFixture(2, 200, 800, 15_000);
+    users = new ArrayList<>(fixture.users.keySet());
+    items = new ArrayList<>(fixture.items.keySet());
+  }
+
+  @SuppressWarnings("unchecked")
+  static Batch batch(long user, long[] ids, long at, Device d) {
+    Map<String, String>[] hashes = new Map[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      hashes[i] = fixture.itemHash(ids[i]);
+    }
+    return Batch.of(new ServingFeatures(user, fixture.userHash(user), at, d), ids, hashes);
+  }
+
+  static long[] ids(int n, int offset) {
+    long[] ids = new long[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = items.get((offset + i * 7) % items.size());
+    }
+    return ids;
+  }
+
+  @Test
+  void batchedScoresFromDirectBuffersEqualADirectEvaluationOfTheSameRows() throws Exception {
+    TestModels.Mlp m = TestModels.mlp(3);
+    long at = fixture.end.toEpochMilli() + 60_000;
+    try (MlpScorer scorer = MlpScorer.load(m.onnx(), 1)) {
+      for (int n : new int[] {1, 17, 1000}) {
+        long user = users.get(n % users.size());
+        long[] ids = ids(Math.min(n, items.size()), n);
+        float[] got = scorer.score(batch(user, ids, at, Device.MOBILE));
+        double[] want = m.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+        assertThat(got).hasSize(want.length);
+        if (n == 1000) {
+          assertThat(java.util.Arrays.stream(want).filter(v -> v > 0.05 && v < 0.95).count())
+              .as("scores are not saturated")
+              .isGreaterThan(n / 2);
+        }
+        for (int i = 0; i < got.length; i++) {
+          assertThat((double) got[i]).isCloseTo(want[i], within(1e-6));
+        }
+      }
+    }
+  }
+
+  @Test
+  void twoTowerScoresEqualTheFullModelAndCachedItemVectorsRefreshWhenFeaturesChange()
+      throws Exception {
+    TestModels.TwoTower t = TestModels.twoTower(5);
+    TestModels.Mlp full = new TestModels.Mlp(t.full());
+    AtomicLong clock = new AtomicLong(0);
+    long at = fixture.end.toEpochMilli();
+    long user = users.get(3);
+    long[] ids = ids(300, 1);
+    try (TwoTowerScorer s =
+        new TwoTowerScorer(
+            OnnxModel.load(t.userTower(), "user_vec", 1),
+            OnnxModel.load(t.itemTower(), "item_vec", 1),
+            10_000,
+            Duration.ofMinutes(1),
+            clock::get)) {
+      double[] want = full.scoreDirect(fixture, user, ids, at, Device.DESKTOP);
+      assertThat(java.util.Arrays.stream(want).filter(v -> v > 0.05 && v < 0.95).count())
+          .as("scores are not saturated, so 1e-5 is a meaningful tolerance")
+          .isGreaterThan(ids.length / 2);
+      for (int pass = 0; pass < 2; pass++) { // the second pass reads every item vector from cache
+        float[] got = s.score(batch(user, ids, at, Device.DESKTOP));
+        for (int i = 0; i < ids.length; i++) {
+          assertThat((double) got[i]).isCloseTo(want[i], within(1e-5));
+        }
+      }
+      // an item whose features moved on (new _ts) gets a fresh vector; the others stay cached
+      long changed = ids[0];
+      io.feedrank.features.state.ItemState st = fixture.items.get(changed);
+      st.add(
+          io.feedrank.events.InteractionEvent.newBuilder()
+              .setInteractionId("x")
+              .setUserId(user)
+              .setItemId(changed)
+              .setEventTime(Instant.ofEpochMilli(at + 1_000))
+              .setClick(true)
+              .setLike(true)
+              .setShare(true)
+              .setDwellSeconds(500f)
+              .setDevice(Device.DESKTOP)
+              .build());
+      double[] after = full.scoreDirect(fixture, user, ids, at + 1_000, Device.DESKTOP);
+      float[] got = s.score(batch(user, ids, at + 1_000, Device.DESKTOP));
+      assertThat((double) got[0]).isCloseTo(after[0], within(1e-5));
+      assertThat(after[0]).isNotCloseTo(want[0], within(1e-3));
+    }
+  }
+
+  @Test
+  void theServiceRanksByScoreAndFallsBackToPopularityWithoutAModel() throws Exception {
+    TestModels.Mlp m = TestModels.mlp(8);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    FeatureStore store =
+        new FeatureStore() {
+          @Override
+          @SuppressWarnings("unchecked")
+          public Fetched fetch(long userId, long[] ids) {
+            Map<String, String>[] h = new Map[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+              h[i] = fixture.itemHash(ids[i]);
+            }
+            return new Fetched(userId < 0 ? Map.of() : fixture.userHash(userId), h);
+          }
+        };
+    CachingFeatureStore cache =
+        new CachingFeatureStore(
+            store,
+            1000,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
+            metrics,
+            System::nanoTime);
+    ModelSlots slots = new ModelSlots(0);
+    MockProducer<String, io.feedrank.events.RankingLog> producer =
+        new MockProducer<>(true, null, new StringSerializer(), (topic, r) -> new byte[0]);
+    try (RankingLogger<RankingLogs.Entry> logger =
+        new RankingLogger<>(producer, "ranking-logs", 100, RankingLogs::toRecord, metrics)) {
+      RankService service = new RankService(cache, slots, logger, 0.5, metrics);
+      long user = users.get(0);
+      long[] ids = ids(40, 3);
+      long at = fixture.end.toEpochMilli();
+      RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, 10);
+
+      RankResult none = service.rank(req);
+      assertThat(none.fallbackReason()).isEqualTo("no_model");
+      assertThat(none.variant()).isEqualTo("fallback");
+      assertThat(none.itemIds()).hasSize(10);
+      assertDescending(none.scores());
+
+      slots.install(
+          ModelSlots.Variant.PRODUCTION,
+          new ServingModel("m", "v9", "mlp", 1, Instant.now(), MlpScorer.load(m.onnx(), 1)));
+      RankResult r = service.rank(req);
+      assertThat(r.fallback()).isFalse();
+      assertThat(r.modelVersion()).isEqualTo("v9");
+      double[] direct = m.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+      Integer[] order = new Integer[ids.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Double.compare(direct[b], direct[a]));
+      for (int k = 0; k < 10; k++) {
+        assertThat(r.itemIds()[k]).isEqualTo(ids[order[k]]);
+        assertThat((double) r.scores()[k]).isCloseTo(direct[order[k]], within(1e-6));
+      }
+      slots.clear();
+    }
+    assertThat(producer.history()).hasSize(2);
+    assertThat(producer.history().get(1).value().getItems()).hasSize(10);
+  }
+
+  @Test
+  void modelsOfAnotherContractAreRefusedOnLoad() {
+    assertThatThrownBy(() -> MlpScorer.load("garbage".getBytes(), 1))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("not a loadable ONNX model");
+    TestModels.TwoTower t = TestModels.twoTower(1);
+    assertThatThrownBy(() -> MlpScorer.load(t.userTower(), 1))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("no output 'score'");
+  }
+
+  static void assertDescending(float[] s) {
+    for (int i = 1; i < s.length; i++) {
+      assertThat(s[i]).isLessThanOrEqualTo(s[i - 1]);
+    }
+  }
+}
