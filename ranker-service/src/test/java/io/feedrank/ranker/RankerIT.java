@@ -164,15 +164,9 @@ class RankerIT {
       // a corrupt artifact (bytes that do not match the registry's checksum) and an invalid
       // graph with the right checksum: both refused, v2 keeps serving
       double refusedBefore = failures(app, "checksum") + failures(app, "invalid");
-      ModelVersion corrupt =
-          h.publish("v3", ModelStage.PRODUCTION, "mlp", TestModels.mlp(3).onnx());
-      h.publish(
-          h.record(
-              "v3",
-              ModelStage.PRODUCTION,
-              "mlp",
-              corrupt.getArtifactUri().toString(),
-              "ab".repeat(32)));
+      java.net.URI v3 =
+          h.artifacts.put(h.modelName + "-v3", "model.onnx", TestModels.mlp(3).onnx());
+      h.publish(h.record("v3", ModelStage.PRODUCTION, "mlp", v3.toString(), "ab".repeat(32)));
       h.publish("v4", ModelStage.PRODUCTION, "mlp", "not an onnx graph".getBytes());
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
@@ -190,7 +184,7 @@ class RankerIT {
       assertThat(statuses.keySet()).containsOnly(200);
       assertThat(versions.keySet()).contains("v1", "v2").doesNotContain("v4");
       assertThat(v1.closed()).as("the old session is closed").isTrue();
-      assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isIn("v2", "v3");
+      assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("v2");
     }
   }
 
