@@ -46,9 +46,11 @@ public final class FeatureSchema {
 
     /** Slot of this quantity at a half-life in an engagement vector. */
     public int slot(HalfLife h) {
-      return ordinal() * HalfLife.values().length + h.ordinal();
+      return ordinal() * HALF_LIFE_COUNT + h.ordinal();
     }
   }
+
+  private static final int HALF_LIFE_COUNT = HalfLife.values().length;
 
   /** Slots of an engagement vector: every {@link Engagement} × every {@link HalfLife}. */
   public static final int ENGAGEMENT_SLOTS = Engagement.values().length * HalfLife.values().length;

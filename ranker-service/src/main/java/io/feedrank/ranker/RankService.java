@@ -68,22 +68,10 @@ public final class RankService {
     candidates.record(req.itemIds().length);
     CachingFeatureStore.Features f = features.get(req.userId(), req.itemIds());
     String reason = f.fallbackReason();
-    ServingFeatures sf;
-    try {
-      sf = new ServingFeatures(req.userId(), f.user(), req.atMillis(), req.device());
-    } catch (IllegalArgumentException e) {
-      log.warn("ranker: user {} has unreadable features: {}", req.userId(), e.getMessage());
-      sf = new ServingFeatures(req.userId(), Map.of(), req.atMillis(), req.device());
-      reason = reason == null ? "bad_features" : reason;
-    }
-    Batch batch;
-    try {
-      batch = Batch.of(sf, req.itemIds(), f.items());
-    } catch (IllegalArgumentException e) {
-      log.warn("ranker: unreadable item features: {}", e.getMessage());
-      batch = Batch.of(sf, req.itemIds(), clean(f.items()));
-      reason = reason == null ? "bad_features" : reason;
-    }
+    ServingFeatures sf =
+        new ServingFeatures(
+            req.userId(), f.user().state(), f.user().profile(), req.atMillis(), req.device());
+    Batch batch = Batch.of(sf, req.itemIds(), f.items());
 
     float[] scores = null;
     String modelName = "popularity";
@@ -132,21 +120,6 @@ public final class RankService {
     lastPredictionMillis.set(System.currentTimeMillis());
     logger.offer(RankingLogs.entry(req, result, batch, logSampleRate));
     return result;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, String>[] clean(Map<String, String>[] hashes) {
-    Map<String, String>[] out = new Map[hashes.length];
-    for (int i = 0; i < hashes.length; i++) {
-      try {
-        io.feedrank.features.state.ItemState.fromHash(hashes[i]);
-        io.feedrank.features.state.ItemState.metadataFromHash(0, hashes[i]);
-        out[i] = hashes[i];
-      } catch (IllegalArgumentException e) {
-        out[i] = Map.of();
-      }
-    }
-    return out;
   }
 
   /** Epoch millis of the last answered request, or −1. */

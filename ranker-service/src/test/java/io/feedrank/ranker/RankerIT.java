@@ -10,8 +10,10 @@ import io.feedrank.events.Device;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RankingLog;
+import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.models.Checksums;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
 import java.net.http.HttpResponse;
@@ -225,6 +227,72 @@ class RankerIT {
       // sample rate 1.0: every candidate's input vector, in feature-spec order
       assertThat(log.getSampledFeatures()).hasSize(8);
       assertThat(log.getSampledFeatures().get(0).getValues()).hasSize(71);
+    }
+  }
+
+  @Test
+  void aTwoTowerModelFromTheRegistryScoresLikeItsFullGraphAndStagingServesItsShare(LocalStack stack)
+      throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    TestModels.TwoTower tt = TestModels.twoTower(31);
+    Map<String, String> towers = new HashMap<>();
+    towers.put(
+        ModelInputs.ROLE_USER_TOWER,
+        h.artifacts.put(h.modelName + "-tt", "user.onnx", tt.userTower()).toString());
+    towers.put(
+        ModelInputs.ROLE_USER_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(tt.userTower()));
+    towers.put(
+        ModelInputs.ROLE_ITEM_TOWER,
+        h.artifacts.put(h.modelName + "-tt", "item.onnx", tt.itemTower()).toString());
+    towers.put(
+        ModelInputs.ROLE_ITEM_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(tt.itemTower()));
+    java.net.URI full = h.artifacts.put(h.modelName + "-tt", "model.onnx", tt.full());
+    ModelVersion ttRecord =
+        h.record(
+            "tt1",
+            ModelStage.PRODUCTION,
+            "two_tower",
+            full.toString(),
+            Checksums.sha256(tt.full()));
+    ttRecord.setArtifacts(towers);
+    h.publish(ttRecord);
+    TestModels.Mlp staging = TestModels.mlp(32);
+    h.publish("s1", ModelStage.STAGING, "mlp", staging.onnx());
+    Map<String, String> config = h.config();
+    config.put("ab.staging.share", "0.5");
+    try (RankerApp app = Main.start(config)) {
+      awaitServing(app, "tt1");
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> app.slots().current(ModelSlots.Variant.STAGING) != null);
+      Random r = new Random(2);
+      TestModels.Mlp fullGraph = new TestModels.Mlp(tt.full());
+      Map<String, Integer> variants = new HashMap<>();
+      List<Long> users = new ArrayList<>(fixture.users.keySet());
+      for (int q = 0; q < 40; q++) {
+        long user = users.get(q);
+        long[] items = someItems(r, 30);
+        JsonNode j =
+            RankerHarness.json(
+                h.rank(
+                    app.port(), RankerHarness.body(user, items, fixture.end, "mobile", "ab" + q)));
+        String variant = j.get("variant").asText();
+        variants.merge(variant, 1, Integer::sum);
+        assertThat(variant)
+            .isEqualTo(ModelSlots.inStagingShare(user, 0.5) ? "staging" : "production");
+        TestModels.Mlp expected = variant.equals("staging") ? staging : fullGraph;
+        double[] want =
+            expected.scoreDirect(fixture, user, items, fixture.end.toEpochMilli(), Device.MOBILE);
+        Map<Long, Double> byItem = new HashMap<>();
+        for (int i = 0; i < items.length; i++) {
+          byItem.put(items[i], want[i]);
+        }
+        for (JsonNode p : j.get("predictions")) {
+          assertThat(p.get("score").asDouble())
+              .isCloseTo(byItem.get(p.get("item_id").asLong()), within(1e-5));
+        }
+      }
+      assertThat(variants).containsKeys("staging", "production");
     }
   }
 

@@ -42,13 +42,13 @@ class ScoringTest {
     items = new ArrayList<>(fixture.items.keySet());
   }
 
-  @SuppressWarnings("unchecked")
   static Batch batch(long user, long[] ids, long at, Device d) {
-    Map<String, String>[] hashes = new Map[ids.length];
+    io.feedrank.ranker.features.Parsed.Item[] items =
+        new io.feedrank.ranker.features.Parsed.Item[ids.length];
     for (int i = 0; i < ids.length; i++) {
-      hashes[i] = fixture.itemHash(ids[i]);
+      items[i] = io.feedrank.ranker.features.Parsed.Item.of(ids[i], fixture.itemHash(ids[i]));
     }
-    return Batch.of(new ServingFeatures(user, fixture.userHash(user), at, d), ids, hashes);
+    return Batch.of(new ServingFeatures(user, fixture.userHash(user), at, d), ids, items);
   }
 
   static long[] ids(int n, int offset) {

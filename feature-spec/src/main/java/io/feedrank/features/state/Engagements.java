@@ -9,13 +9,15 @@ import io.feedrank.features.decay.SmoothedRate;
 
 /** The engagement slots shared by user and item state. */
 final class Engagements {
+  private static final HalfLife[] HALF_LIVES = HalfLife.values();
+
   static final int SLOTS = FeatureSchema.ENGAGEMENT_SLOTS;
 
   /** Half-life of each engagement slot. */
   static long[] halfLives() {
     long[] h = new long[SLOTS];
     for (Engagement e : Engagement.values()) {
-      for (HalfLife hl : HalfLife.values()) {
+      for (HalfLife hl : HALF_LIVES) {
         h[e.slot(hl)] = hl.millis();
       }
     }
@@ -24,7 +26,7 @@ final class Engagements {
 
   /** What one event adds to each engagement slot, written into {@code into[0..SLOTS)}. */
   static void amounts(InteractionEvent e, double[] into) {
-    for (HalfLife h : HalfLife.values()) {
+    for (HalfLife h : HALF_LIVES) {
       into[Engagement.IMPRESSIONS.slot(h)] = 1.0;
       into[Engagement.CLICKS.slot(h)] = e.getClick() ? 1.0 : 0.0;
       into[Engagement.LIKES.slot(h)] = e.getLike() ? 1.0 : 0.0;
@@ -38,7 +40,7 @@ final class Engagements {
     for (int s = 0; s < SLOTS; s++) {
       out[i++] = v.valueAt(s, at);
     }
-    for (HalfLife h : HalfLife.values()) {
+    for (HalfLife h : HALF_LIVES) {
       out[i++] =
           SmoothedRate.of(
               v.valueAt(Engagement.CLICKS.slot(h), at),

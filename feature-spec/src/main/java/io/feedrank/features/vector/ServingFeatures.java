@@ -30,9 +30,24 @@ public final class ServingFeatures {
    * @throws IllegalArgumentException when the hash is of another schema version or malformed
    */
   public ServingFeatures(long userId, Map<String, String> userHash, long atMillis, Device device) {
+    this(
+        userId,
+        UserState.fromHash(userHash),
+        UserState.profileFromHash(userId, userHash),
+        atMillis,
+        device);
+  }
+
+  /**
+   * From state already read (a cache of parsed hashes).
+   *
+   * @param user the user's state; a new {@link UserState} for an unknown user
+   * @param profile the user's profile, or null
+   */
+  public ServingFeatures(
+      long userId, UserState user, UserProfile profile, long atMillis, Device device) {
     this.userId = userId;
-    this.user = UserState.fromHash(userHash);
-    UserProfile profile = UserState.profileFromHash(userId, userHash);
+    this.user = user;
     this.atMillis = atMillis;
     this.userRaw = user.features(atMillis, profile);
     Vectorizer.user(userRaw, userVec, 0);
@@ -69,8 +84,22 @@ public final class ServingFeatures {
       int itemOff,
       float[] cross,
       int crossOff) {
-    ItemState state = ItemState.fromHash(itemHash);
-    ItemMetadata meta = ItemState.metadataFromHash(itemId, itemHash);
+    item(
+        ItemState.fromHash(itemHash),
+        ItemState.metadataFromHash(itemId, itemHash),
+        item,
+        itemOff,
+        cross,
+        crossOff);
+  }
+
+  /**
+   * Writes one candidate's item and cross groups from state already read.
+   *
+   * @param meta the item's metadata, or null when unknown
+   */
+  public void item(
+      ItemState state, ItemMetadata meta, float[] item, int itemOff, float[] cross, int crossOff) {
     Vectorizer.item(state.features(atMillis, meta), item, itemOff);
     String category = meta == null ? null : meta.getCategory();
     Vectorizer.cross(user.crossFeatures(category, atMillis), cross, crossOff);

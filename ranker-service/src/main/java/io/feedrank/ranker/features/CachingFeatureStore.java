@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -27,10 +26,9 @@ public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
 
   /** Features for one request. {@code fallbackReason} is null when all came fresh. */
-  public record Features(
-      Map<String, String> user, Map<String, String>[] items, String fallbackReason) {}
+  public record Features(Parsed.User user, Parsed.Item[] items, String fallbackReason) {}
 
-  private record Entry(Map<String, String> hash, long fetchedNanos) {}
+  private record Entry(Object value, long fetchedNanos) {}
 
   private final FeatureStore store;
   private final Cache<Long, Entry> users;
@@ -91,19 +89,18 @@ public final class CachingFeatureStore implements AutoCloseable {
     return Caffeine.newBuilder().maximumSize(max).expireAfterWrite(ttl).build();
   }
 
-  @SuppressWarnings("unchecked")
   public Features get(long userId, long[] itemIds) {
     long now = nanoClock.getAsLong();
     Entry user = users.getIfPresent(userId);
     boolean needUser = !fresh(user, now);
-    Map<String, String>[] out = new Map[itemIds.length];
+    Parsed.Item[] out = new Parsed.Item[itemIds.length];
     Entry[] cached = new Entry[itemIds.length];
     int[] missing = new int[itemIds.length];
     int m = 0;
     for (int i = 0; i < itemIds.length; i++) {
       cached[i] = items.getIfPresent(itemIds[i]);
       if (fresh(cached[i], now)) {
-        out[i] = cached[i].hash();
+        out[i] = (Parsed.Item) cached[i].value();
       } else {
         missing[m++] = i;
       }
@@ -111,7 +108,7 @@ public final class CachingFeatureStore implements AutoCloseable {
     hits.increment(itemIds.length - m + (needUser ? 0 : 1));
     misses.increment(m + (needUser ? 1 : 0));
     if (!needUser && m == 0) {
-      return new Features(user.hash(), out, null);
+      return new Features((Parsed.User) user.value(), out, malformed(user, out, null));
     }
     long[] ids = new long[m];
     for (int k = 0; k < m; k++) {
@@ -137,25 +134,41 @@ public final class CachingFeatureStore implements AutoCloseable {
       }
     }
     long stamp = nanoClock.getAsLong();
-    Map<String, String> userHash;
+    Parsed.User u;
     if (!needUser) {
-      userHash = user.hash();
+      u = (Parsed.User) user.value();
     } else if (fetched != null) {
-      userHash = fetched.user();
-      users.put(userId, new Entry(userHash, stamp));
+      u = Parsed.User.of(userId, fetched.user());
+      users.put(userId, new Entry(u, stamp));
     } else {
-      userHash = user != null ? user.hash() : Map.of();
+      u = user != null ? (Parsed.User) user.value() : Parsed.User.UNKNOWN;
     }
     for (int k = 0; k < m; k++) {
       int i = missing[k];
       if (fetched != null) {
-        out[i] = fetched.items()[k];
+        out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k]);
         items.put(itemIds[i], new Entry(out[i], stamp));
       } else {
-        out[i] = cached[i] != null ? cached[i].hash() : Map.of();
+        out[i] = cached[i] != null ? (Parsed.Item) cached[i].value() : Parsed.Item.UNKNOWN;
       }
     }
-    return new Features(userHash, out, reason);
+    return new Features(u, out, malformed(new Entry(u, 0), out, reason));
+  }
+
+  /** The reason, or "bad_features" when some hash could not be read (its defaults served). */
+  private static String malformed(Entry user, Parsed.Item[] items, String reason) {
+    if (reason != null) {
+      return reason;
+    }
+    if (((Parsed.User) user.value()).malformed()) {
+      return "bad_features";
+    }
+    for (Parsed.Item i : items) {
+      if (i.malformed()) {
+        return "bad_features";
+      }
+    }
+    return null;
   }
 
   private boolean fresh(Entry e, long now) {

@@ -7,6 +7,7 @@ import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.models.ArtifactStore;
 import io.feedrank.models.Checksums;
+import io.feedrank.ranker.features.Parsed;
 import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.MlpScorer;
 import io.feedrank.ranker.scoring.ModelException;
@@ -103,10 +104,9 @@ public final class ModelLoader {
   }
 
   /** Scores one row of default features: the output must be one probability. */
-  @SuppressWarnings("unchecked")
   private static void smokeTest(Scorer scorer) {
     ServingFeatures f = new ServingFeatures(0, Map.of(), 0L, Device.UNKNOWN);
-    float[] s = scorer.score(Batch.of(f, new long[] {0}, new Map[] {Map.of()}));
+    float[] s = scorer.score(Batch.of(f, new long[] {0}, new Parsed.Item[] {Parsed.Item.UNKNOWN}));
     if (s.length != 1 || !(s[0] >= 0f && s[0] <= 1f)) {
       throw new ModelException(
           "expected one probability for one row, got " + java.util.Arrays.toString(s));

@@ -2,11 +2,11 @@ package io.feedrank.ranker.scoring;
 
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.features.vector.Vectorizer;
+import io.feedrank.ranker.features.Parsed;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.util.Map;
 
 /**
  * One request's candidates, vectorized into flat direct buffers that ONNX Runtime reads without a
@@ -29,7 +29,7 @@ public final class Batch {
 
   ServingFeatures features;
   long[] ids;
-  Map<String, String>[] itemHashes;
+  Parsed.Item[] itemFeatures;
   int rows;
 
   private Batch() {}
@@ -37,9 +37,9 @@ public final class Batch {
   /**
    * Vectorizes the candidates into this thread's batch (valid until the thread's next call).
    *
-   * @param itemHashes each candidate's Redis hash (empty for an unknown item)
+   * @param items each candidate's parsed features ({@link Parsed.Item#UNKNOWN} for an unknown item)
    */
-  public static Batch of(ServingFeatures f, long[] itemIds, Map<String, String>[] itemHashes) {
+  public static Batch of(ServingFeatures f, long[] itemIds, Parsed.Item[] items) {
     if (itemIds.length > MAX_ROWS) {
       throw new IllegalArgumentException(
           "batch of " + itemIds.length + " rows; at most " + MAX_ROWS);
@@ -47,14 +47,14 @@ public final class Batch {
     Batch b = PER_THREAD.get();
     b.features = f;
     b.ids = itemIds;
-    b.itemHashes = itemHashes;
+    b.itemFeatures = items;
     b.rows = itemIds.length;
     b.user.clear();
     b.item.clear();
     b.cross.clear();
     b.context.clear();
     for (int i = 0; i < b.rows; i++) {
-      f.item(itemIds[i], itemHashes[i], b.itemRow, 0, b.crossRow, 0);
+      f.item(items[i].state(), items[i].metadata(), b.itemRow, 0, b.crossRow, 0);
       b.item.put(b.itemRow);
       b.cross.put(b.crossRow);
       b.user.put(f.userVector());
@@ -71,13 +71,12 @@ public final class Batch {
    * Rows {@code idx[0..m)} of this batch as this thread's subset batch (valid until the thread's
    * next subset), e.g. the candidates whose item-tower vectors are not cached yet.
    */
-  @SuppressWarnings("unchecked")
   public Batch subset(int[] idx, int m) {
     Batch s = SUBSET.get();
     s.features = features;
     s.rows = m;
     s.ids = new long[m];
-    s.itemHashes = new Map[m];
+    s.itemFeatures = new Parsed.Item[m];
     s.user.clear();
     s.item.clear();
     s.cross.clear();
@@ -85,7 +84,7 @@ public final class Batch {
     for (int k = 0; k < m; k++) {
       int i = idx[k];
       s.ids[k] = ids[i];
-      s.itemHashes[k] = itemHashes[i];
+      s.itemFeatures[k] = itemFeatures[i];
       s.item.put(itemVector(i, s.itemRow));
       s.cross.put(crossVector(i, s.crossRow));
       s.user.put(features.userVector());
@@ -110,8 +109,8 @@ public final class Batch {
     return features;
   }
 
-  public Map<String, String> itemHash(int i) {
-    return itemHashes[i];
+  public Parsed.Item item(int i) {
+    return itemFeatures[i];
   }
 
   /** The item group of row {@code i}, copied into {@code out}. */

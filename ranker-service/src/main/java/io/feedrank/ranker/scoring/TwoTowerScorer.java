@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.feedrank.features.vector.ModelInputs;
 import java.time.Duration;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,9 +60,7 @@ public final class TwoTowerScorer implements Scorer {
     int m = 0;
     for (int i = 0; i < n; i++) {
       ItemVector v = vectors.getIfPresent(batch.itemIds()[i]);
-      if (v != null
-          && v.ts().equals(ts(batch.itemHash(i)))
-          && now - v.computedNanos() < maxAgeNanos) {
+      if (v != null && v.ts().equals(batch.item(i).ts()) && now - v.computedNanos() < maxAgeNanos) {
         items[i] = v.vector();
       } else {
         missing[m++] = i;
@@ -78,7 +75,7 @@ public final class TwoTowerScorer implements Scorer {
         System.arraycopy(flat, k * d, vec, 0, d);
         int i = missing[k];
         items[i] = vec;
-        vectors.put(batch.itemIds()[i], new ItemVector(ts(batch.itemHash(i)), now, vec));
+        vectors.put(batch.itemIds()[i], new ItemVector(batch.item(i).ts(), now, vec));
       }
     }
     float[] user = userTower.run(batch.subset(new int[] {0}, 1), 1);
@@ -96,10 +93,6 @@ public final class TwoTowerScorer implements Scorer {
       scores[i] = (float) (1.0 / (1.0 + Math.exp(-dot)));
     }
     return scores;
-  }
-
-  private static String ts(Map<String, String> hash) {
-    return hash == null ? "" : hash.getOrDefault("_ts", "");
   }
 
   @Override

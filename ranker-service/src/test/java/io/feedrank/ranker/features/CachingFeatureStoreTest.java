@@ -38,6 +38,48 @@ class CachingFeatureStoreTest {
     }
   }
 
+  /** A real feature hash whose _ts is {@code ts}. */
+  static Map<String, String> hash(long ts) {
+    io.feedrank.features.state.ItemState s = new io.feedrank.features.state.ItemState();
+    s.add(
+        io.feedrank.events.InteractionEvent.newBuilder()
+            .setInteractionId("e")
+            .setUserId(1)
+            .setItemId(2)
+            .setEventTime(java.time.Instant.ofEpochMilli(ts))
+            .setClick(false)
+            .setLike(false)
+            .setShare(false)
+            .setDwellSeconds(1f)
+            .build());
+    return s.toHash(null);
+  }
+
+  static Map<String, String> userHash(long ts) {
+    io.feedrank.features.state.UserState u = new io.feedrank.features.state.UserState();
+    u.add(
+        io.feedrank.events.InteractionEvent.newBuilder()
+            .setInteractionId("e")
+            .setUserId(1)
+            .setItemId(2)
+            .setEventTime(java.time.Instant.ofEpochMilli(ts))
+            .setClick(false)
+            .setLike(false)
+            .setShare(false)
+            .setDwellSeconds(1f)
+            .build(),
+        "news");
+    return u.toHash();
+  }
+
+  @Test
+  void aMalformedHashServesDefaultsAndIsReported() {
+    store.data.put("i5", Map.of("_v", "1", "_ts", "x"));
+    CachingFeatureStore.Features f = cache.get(1, new long[] {5});
+    assertThat(f.items()[0].malformed()).isTrue();
+    assertThat(f.fallbackReason()).isEqualTo("bad_features");
+  }
+
   final AtomicLong now = new AtomicLong(1_000 * MS);
   final ScriptedStore store = new ScriptedStore();
   final CachingFeatureStore cache =
@@ -52,13 +94,13 @@ class CachingFeatureStoreTest {
 
   @Test
   void freshEntriesAreServedFromTheCacheAndOnlyMissingOnesAreFetchedInOneCall() {
-    store.data.put("u1", Map.of("_ts", "1"));
-    store.data.put("i10", Map.of("_ts", "10"));
-    store.data.put("i11", Map.of("_ts", "11"));
+    store.data.put("u1", userHash(1));
+    store.data.put("i10", hash(10));
+    store.data.put("i11", hash(11));
     CachingFeatureStore.Features f = cache.get(1, new long[] {10, 11});
     assertThat(f.fallbackReason()).isNull();
-    assertThat(f.user()).containsEntry("_ts", "1");
-    assertThat(f.items()[1]).containsEntry("_ts", "11");
+    assertThat(f.user().ts()).isEqualTo("1");
+    assertThat(f.items()[1].ts()).isEqualTo("11");
     assertThat(store.calls).hasSize(1);
 
     now.addAndGet(50 * MS);
@@ -66,30 +108,30 @@ class CachingFeatureStoreTest {
     assertThat(store.calls).hasSize(2);
     assertThat(store.calls.get(1)).containsExactly(12); // only the one not cached
     assertThat(store.userCalls.get(1)).isEqualTo(-1L); // the user was fresh
-    assertThat(f.items()[0]).containsEntry("_ts", "11");
-    assertThat(f.items()[1]).isEmpty(); // unknown item: default features
-    assertThat(f.items()[2]).containsEntry("_ts", "10");
+    assertThat(f.items()[0].ts()).isEqualTo("11");
+    assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // unknown item: default features
+    assertThat(f.items()[2].ts()).isEqualTo("10");
 
     now.addAndGet(60 * MS); // 110 ms after the first read: the first two are stale now
-    store.data.put("i10", Map.of("_ts", "20"));
+    store.data.put("i10", hash(20));
     f = cache.get(1, new long[] {10});
     assertThat(store.calls.get(2)).containsExactly(10);
     assertThat(store.userCalls.get(2)).isEqualTo(1L);
-    assertThat(f.items()[0]).containsEntry("_ts", "20");
+    assertThat(f.items()[0].ts()).isEqualTo("20");
   }
 
   @Test
   void whenTheStoreFailsStaleEntriesThenDefaultsServeAndTheResultSaysSo() {
-    store.data.put("u1", Map.of("_ts", "1"));
-    store.data.put("i10", Map.of("_ts", "10"));
+    store.data.put("u1", userHash(1));
+    store.data.put("i10", hash(10));
     cache.get(1, new long[] {10});
     now.addAndGet(500 * MS);
     store.down = true;
     CachingFeatureStore.Features f = cache.get(1, new long[] {10, 11});
     assertThat(f.fallbackReason()).isEqualTo("redis_unavailable");
-    assertThat(f.user()).containsEntry("_ts", "1"); // stale but known
-    assertThat(f.items()[0]).containsEntry("_ts", "10");
-    assertThat(f.items()[1]).isEmpty(); // never seen: defaults
+    assertThat(f.user().ts()).isEqualTo("1"); // stale but known
+    assertThat(f.items()[0].ts()).isEqualTo("10");
+    assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // never seen: defaults
   }
 
   @Test

@@ -1,0 +1,57 @@
+package io.feedrank.ranker.features;
+
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.UserProfile;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
+import java.util.Map;
+
+/**
+ * Feature hashes parsed once, when they come from the store, so that the cache holds compact state
+ * (a few arrays per entity) rather than maps of strings, and a request parses nothing. The parsed
+ * state is never modified after construction and is shared between threads.
+ */
+public final class Parsed {
+
+  /** A user's state and profile; {@code ts} is the hash's {@code _ts} ("" when unknown). */
+  public record User(UserState state, UserProfile profile, String ts, boolean malformed) {
+    public static final User UNKNOWN = new User(new UserState(), null, "", false);
+
+    public static User of(long id, Map<String, String> hash) {
+      if (hash == null || hash.isEmpty()) {
+        return UNKNOWN;
+      }
+      try {
+        return new User(
+            UserState.fromHash(hash),
+            UserState.profileFromHash(id, hash),
+            hash.getOrDefault("_ts", ""),
+            false);
+      } catch (IllegalArgumentException e) {
+        return new User(new UserState(), null, "", true);
+      }
+    }
+  }
+
+  /** An item's state and metadata; {@code ts} is the hash's {@code _ts} ("" when unknown). */
+  public record Item(ItemState state, ItemMetadata metadata, String ts, boolean malformed) {
+    public static final Item UNKNOWN = new Item(new ItemState(), null, "", false);
+
+    public static Item of(long id, Map<String, String> hash) {
+      if (hash == null || hash.isEmpty()) {
+        return UNKNOWN;
+      }
+      try {
+        return new Item(
+            ItemState.fromHash(hash),
+            ItemState.metadataFromHash(id, hash),
+            hash.getOrDefault("_ts", ""),
+            false);
+      } catch (IllegalArgumentException e) {
+        return new Item(new ItemState(), null, "", true);
+      }
+    }
+  }
+
+  private Parsed() {}
+}

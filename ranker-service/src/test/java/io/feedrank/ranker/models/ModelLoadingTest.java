@@ -1,0 +1,150 @@
+package io.feedrank.ranker.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.models.Checksums;
+import io.feedrank.models.FileArtifactStore;
+import io.feedrank.ranker.TestModelsAccess;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading and choosing models with real ONNX Runtime sessions and a real artifact directory. */
+class ModelLoadingTest {
+  @TempDir Path dir;
+
+  FileArtifactStore store() {
+    return new FileArtifactStore(dir);
+  }
+
+  ModelLoader loader() {
+    return new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1));
+  }
+
+  ModelVersion.Builder record(String version, ModelStage stage, long updated) {
+    return ModelVersion.newBuilder()
+        .setModelName("m")
+        .setVersion(version)
+        .setStage(stage)
+        .setArchitecture("mlp")
+        .setCreatedAt(Instant.ofEpochMilli(updated))
+        .setUpdatedAt(Instant.ofEpochMilli(updated))
+        .setArtifactUri("file:/nowhere")
+        .setArtifactSha256("")
+        .setFeatureSchemaVersion(FeatureSchema.VERSION);
+  }
+
+  ModelVersion stored(String version, ModelStage stage, long updated, byte[] onnx)
+      throws Exception {
+    URI uri = store().put("run-" + version, "model.onnx", onnx);
+    return record(version, stage, updated)
+        .setArtifactUri(uri.toString())
+        .setArtifactSha256(Checksums.sha256(onnx))
+        .build();
+  }
+
+  ModelLoader.Refusal refusal(ModelVersion mv) {
+    return catchThrowableOfType(ModelLoader.RefusedException.class, () -> loader().load(mv))
+        .reason();
+  }
+
+  @Test
+  void refusesWhatCannotServeAndSaysWhy() throws Exception {
+    byte[] good = TestModelsAccess.mlp(1);
+    assertThat(
+            refusal(
+                ModelVersion.newBuilder(stored("a", ModelStage.PRODUCTION, 1, good))
+                    .setFeatureSchemaVersion(FeatureSchema.VERSION + 1)
+                    .build()))
+        .isEqualTo(ModelLoader.Refusal.INCOMPATIBLE);
+    assertThat(
+            refusal(
+                record("b", ModelStage.PRODUCTION, 1)
+                    .setArtifactUri(dir.resolve("gone").toUri().toString())
+                    .build()))
+        .isEqualTo(ModelLoader.Refusal.MISSING);
+    assertThat(
+            refusal(
+                ModelVersion.newBuilder(stored("c", ModelStage.PRODUCTION, 1, good))
+                    .setArtifactSha256("00".repeat(32))
+                    .build()))
+        .isEqualTo(ModelLoader.Refusal.CHECKSUM);
+    assertThat(refusal(stored("d", ModelStage.PRODUCTION, 1, "junk".getBytes())))
+        .isEqualTo(ModelLoader.Refusal.INVALID);
+    // a tower is not a full model: it has no 'score' output
+    assertThat(refusal(stored("e", ModelStage.PRODUCTION, 1, TestModelsAccess.userTower(2))))
+        .isEqualTo(ModelLoader.Refusal.INVALID);
+    ServingModel ok = loader().load(stored("f", ModelStage.PRODUCTION, 1, good));
+    assertThat(ok.version()).isEqualTo("f");
+    ok.retire();
+    assertThat(ok.closed()).isTrue();
+  }
+
+  @Test
+  void loadsATwoTowerModelFromItsTowerArtifactsAndRefusesOneWithoutThem() throws Exception {
+    byte[] user = TestModelsAccess.userTower(3);
+    byte[] item = TestModelsAccess.itemTower(3);
+    Map<String, String> a = new HashMap<>();
+    a.put(ModelInputs.ROLE_USER_TOWER, store().put("tt", "user.onnx", user).toString());
+    a.put(ModelInputs.ROLE_USER_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(user));
+    ModelVersion partial =
+        ModelVersion.newBuilder(
+                stored("t1", ModelStage.PRODUCTION, 1, TestModelsAccess.fullTwoTower(3)))
+            .setArchitecture("two_tower")
+            .setArtifacts(new HashMap<>(a))
+            .build();
+    assertThat(refusal(partial)).isEqualTo(ModelLoader.Refusal.MISSING);
+    a.put(ModelInputs.ROLE_ITEM_TOWER, store().put("tt", "item.onnx", item).toString());
+    a.put(ModelInputs.ROLE_ITEM_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(item));
+    ServingModel m = loader().load(ModelVersion.newBuilder(partial).setArtifacts(a).build());
+    assertThat(m.architecture()).isEqualTo("two_tower");
+    m.retire();
+  }
+
+  @Test
+  void theNewestProductionServesStagingComesAndGoesAndARefusedModelIsTriedOnce() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ModelSlots slots = new ModelSlots(0.5);
+    ModelDirector d = new ModelDirector("m", loader(), slots, metrics);
+    ModelVersion p1 = stored("p1", ModelStage.PRODUCTION, 10, TestModelsAccess.mlp(1));
+    ModelVersion p2 = stored("p2", ModelStage.PRODUCTION, 20, TestModelsAccess.mlp(2));
+    ModelVersion other =
+        ModelVersion.newBuilder(stored("x", ModelStage.PRODUCTION, 30, TestModelsAccess.mlp(3)))
+            .setModelName("another-model")
+            .build();
+    d.onRegistry(List.of(p1, p2, other));
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
+
+    ModelVersion s1 = stored("s1", ModelStage.STAGING, 40, TestModelsAccess.mlp(4));
+    d.onRegistry(List.of(p1, p2, s1));
+    assertThat(slots.current(ModelSlots.Variant.STAGING).version()).isEqualTo("s1");
+    ServingModel staged = slots.current(ModelSlots.Variant.STAGING);
+    d.onRegistry(
+        List.of(p1, p2, ModelVersion.newBuilder(s1).setStage(ModelStage.REJECTED).build()));
+    assertThat(slots.current(ModelSlots.Variant.STAGING)).isNull();
+    assertThat(staged.closed()).isTrue();
+
+    ModelVersion bad = stored("p3", ModelStage.PRODUCTION, 50, "junk".getBytes());
+    d.onRegistry(List.of(p1, p2, bad));
+    d.onRegistry(List.of(p1, p2, bad));
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
+    assertThat(metrics.get("ranker.model.load.failures").tag("reason", "invalid").counter().count())
+        .isEqualTo(1.0);
+    // the registry losing every record does not unload production
+    d.onRegistry(List.of());
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
+    slots.clear();
+  }
+}
