@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       UpCommand.class,
       SimulateCommand.class,
       StreamsCommand.class,
+      RankerCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a benchmark against the real local stack and write target/bench/NAME.json.",
-    subcommands = {SimulateBenchmark.class, StreamsBenchmark.class})
+    subcommands = {SimulateBenchmark.class, StreamsBenchmark.class, RankerBenchmark.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

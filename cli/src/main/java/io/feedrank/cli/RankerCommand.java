@@ -1,0 +1,129 @@
+package io.feedrank.cli;
+
+import io.feedrank.ranker.RankerApp;
+import io.feedrank.ranker.RankerConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ./feedrank ranker}: the ranking service, until Ctrl-C. */
+@Command(
+    name = "ranker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run ranker-service: POST /v1/rank scores candidates with the PRODUCTION model of the",
+      "model-registry topic (STAGING for the A/B share), features from Redis through a local cache.",
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
+      "else the stack of a running ./feedrank up. Any key of --config (see README) can be given too."
+    })
+final class RankerCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Mixin EndpointOptions endpointOptions;
+
+  @Option(names = "--redis-uri", description = "redis://host:port or redis-cluster://h1:p1,h2:p2")
+  String redisUri;
+
+  @Option(names = "--config", description = "properties file with any RankerConfig key")
+  Path configFile;
+
+  @Option(names = "--port", description = "HTTP port (default 8080; 0 = any free port)")
+  Integer port;
+
+  @Option(
+      names = "--api-keys",
+      description = "file of '<client> <sha256-of-key>' lines (default: no authentication)")
+  Path apiKeys;
+
+  @Option(
+      names = "--artifact-store",
+      description = "directory or file: URI the models' artifacts are read from")
+  String artifactStore;
+
+  @Option(names = "--staging-share", description = "share of users served by STAGING (0..1)")
+  Double stagingShare;
+
+  @Option(names = "--model-name", description = "the model to serve (default feed-ranker)")
+  String modelName;
+
+  @Override
+  public void run() {
+    Map<String, String> env = System.getenv();
+    Map<String, String> c = new HashMap<>(StreamsCommand.load(configFile));
+    Endpoints e =
+        Endpoints.resolve(
+            first(endpointOptions.bootstrapServers, c.get("bootstrap.servers")),
+            first(endpointOptions.registryUrl, c.get("schema.registry.url")),
+            env);
+    c.put("bootstrap.servers", e.bootstrapServers());
+    c.put("schema.registry.url", e.registryUrl());
+    if (e.registryBasicAuth() != null) {
+      c.put("basic.auth.user.info", e.registryBasicAuth());
+    }
+    String redis = first(redisUri, c.get("redis.uri"), e.redisUri());
+    if (redis == null) {
+      throw new IllegalArgumentException(
+          "no Redis given: pass --redis-uri, set "
+              + Endpoints.ENV_REDIS
+              + ", or start ./feedrank up");
+    }
+    c.put("redis.uri", redis);
+    putIf(c, "port", port);
+    putIf(c, "api.keys.file", apiKeys);
+    putIf(c, "artifact.store", artifactStore);
+    putIf(c, "ab.staging.share", stagingShare);
+    putIf(c, "model.name", modelName);
+    if (!c.containsKey("artifact.store")) {
+      c.put(
+          "artifact.store",
+          Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString());
+    }
+    RankerConfig config = RankerConfig.from(c);
+    PrintWriter out = spec.commandLine().getOut();
+    CountDownLatch stopped = new CountDownLatch(1);
+    try {
+      RankerApp app = RankerApp.start(config);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    app.close();
+                    stopped.countDown();
+                  },
+                  "feedrank-ranker-shutdown"));
+      String base = "http://" + config.host() + ":" + app.port();
+      out.printf(
+          "feedrank ranker on %s%n  POST %s/v1/rank%n  GET  %s/health  %s/health/ready  %s/metrics"
+              + "  %s/v1/config%nPress Ctrl-C to stop.%n",
+          base, base, base, base, base, base);
+      out.flush();
+      stopped.await();
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+    } catch (Exception ex) {
+      throw new IllegalStateException("ranker failed to start: " + ex.getMessage(), ex);
+    }
+  }
+
+  private static void putIf(Map<String, String> m, String key, Object value) {
+    if (value != null) {
+      m.put(key, value.toString());
+    }
+  }
+
+  private static String first(String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    return null;
+  }
+}

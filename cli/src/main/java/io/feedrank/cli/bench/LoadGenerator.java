@@ -1,0 +1,200 @@
+package io.feedrank.cli.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The ranker benchmark's load generator, run in its own JVM so its CPU is not the server's: sends
+ * {@code POST /v1/rank} with random users and candidate lists and prints one line of JSON with the
+ * latency quantiles, throughput and errors.
+ *
+ * <p>{@code closed}: {@code concurrency} clients each send the next request when the previous one
+ * answered (saturation throughput). {@code open}: requests start on a fixed schedule at {@code
+ * rate}/s whatever the answers do, and latency counts from the scheduled start, so a stalled server
+ * is not hidden (no coordinated omission).
+ *
+ * <p>Arguments: {@code url mode concurrency rate seconds candidates users items seed
+ * [warmupSeconds]}: the generator first sends for {@code warmupSeconds} (default 3) without
+ * measuring — it is a fresh JVM — then measures for {@code seconds}.
+ */
+public final class LoadGenerator {
+
+  public static void main(String[] args) throws Exception {
+    String url = args[0];
+    String mode = args[1];
+    int concurrency = Integer.parseInt(args[2]);
+    double rate = Double.parseDouble(args[3]);
+    double seconds = Double.parseDouble(args[4]);
+    int candidates = Integer.parseInt(args[5]);
+    int users = Integer.parseInt(args[6]);
+    int items = Integer.parseInt(args[7]);
+    long seed = Long.parseLong(args[8]);
+    double warmupSeconds = args.length > 9 ? Double.parseDouble(args[9]) : 3;
+    List<String> bodies = bodies(200, candidates, users, items, seed);
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newFixedThreadPool(2))
+            .build();
+    URI uri = URI.create(url);
+    long[] latencies =
+        new long[(int) Math.min(5_000_000, Math.max(1, rate * seconds * 2 + 100_000))];
+    AtomicInteger n = new AtomicInteger();
+    AtomicLong errors = new AtomicLong();
+    AtomicLong status5xx = new AtomicLong();
+    // this JVM is new: the first seconds (its own JIT, connection set-up) are sent but not measured
+    long start = System.nanoTime();
+    long t0 = start + (long) (warmupSeconds * 1e9);
+    long end = t0 + (long) (seconds * 1e9);
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    if (mode.equals("closed")) {
+      for (int c = 0; c < concurrency; c++) {
+        int client = c;
+        pool.submit(
+            () -> {
+              int k = client;
+              while (System.nanoTime() < end) {
+                long s = System.nanoTime();
+                send(http, uri, bodies.get(k++ % bodies.size()), errors, status5xx);
+                if (s >= t0) {
+                  record(latencies, n, System.nanoTime() - s);
+                }
+              }
+            });
+      }
+    } else {
+      long intervalNanos = (long) (1e9 / rate);
+      for (long k = 0; ; k++) {
+        long intended = start + k * intervalNanos;
+        if (intended >= end) {
+          break;
+        }
+        long wait = intended - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        String body = bodies.get((int) (k % bodies.size()));
+        pool.submit(
+            () -> {
+              send(http, uri, body, errors, status5xx);
+              if (intended >= t0) {
+                record(latencies, n, System.nanoTime() - intended);
+              }
+            });
+      }
+    }
+    pool.shutdown();
+    pool.awaitTermination(60, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - t0) / 1e9;
+    int count = Math.min(n.get(), latencies.length);
+    long[] sorted = Arrays.copyOf(latencies, count);
+    Arrays.sort(sorted);
+    System.out.printf(
+        Locale.ROOT,
+        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}%n",
+        count,
+        errors.get(),
+        status5xx.get(),
+        count / elapsed,
+        q(sorted, 0.50),
+        q(sorted, 0.99),
+        q(sorted, 0.999),
+        count == 0 ? 0 : sorted[count - 1] / 1e6);
+    System.exit(0);
+  }
+
+  private static void send(
+      HttpClient http, URI uri, String body, AtomicLong errors, AtomicLong status5xx) {
+    // errors of the warm-up count too: a failed request is never excused
+    try {
+      HttpResponse<Void> r =
+          http.send(
+              HttpRequest.newBuilder(uri)
+                  .timeout(Duration.ofSeconds(10))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      if (r.statusCode() != 200) {
+        errors.incrementAndGet();
+        if (r.statusCode() >= 500) {
+          status5xx.incrementAndGet();
+        }
+      }
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      errors.incrementAndGet();
+    }
+  }
+
+  private static void record(long[] latencies, AtomicInteger n, long nanos) {
+    int i = n.getAndIncrement();
+    if (i < latencies.length) {
+      latencies[i] = nanos;
+    }
+  }
+
+  private static double q(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int i = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+    return sorted[Math.max(0, i)] / 1e6;
+  }
+
+  /**
+   * Request bodies whose candidate lists look like a retrieval stage's output: half drawn by item
+   * popularity (Zipf, exponent 1.05 as in the simulator), half uniformly from the catalog (the long
+   * tail), users uniformly.
+   */
+  static List<String> bodies(int count, int candidates, int users, int items, long seed) {
+    Random r = new Random(seed);
+    double[] cdf = new double[items];
+    double sum = 0;
+    for (int k = 0; k < items; k++) {
+      sum += 1.0 / Math.pow(k + 1, 1.05);
+      cdf[k] = sum;
+    }
+    List<String> out = new ArrayList<>(count);
+    for (int b = 0; b < count; b++) {
+      Set<Integer> ids = new HashSet<>();
+      while (ids.size() < Math.min(candidates, items)) {
+        if (r.nextBoolean()) {
+          int k = Arrays.binarySearch(cdf, r.nextDouble() * sum);
+          ids.add(1 + Math.min(items - 1, k < 0 ? -k - 1 : k));
+        } else {
+          ids.add(1 + r.nextInt(items));
+        }
+      }
+      StringBuilder s = new StringBuilder("{\"user_id\":").append(r.nextInt(users));
+      s.append(",\"item_ids\":[");
+      boolean first = true;
+      for (int id : ids) {
+        s.append(first ? "" : ",").append(id);
+        first = false;
+      }
+      s.append("],\"context\":{\"device\":\"mobile\"},\"top_k\":10}");
+      out.add(s.toString());
+    }
+    return out;
+  }
+
+  private LoadGenerator() {}
+}

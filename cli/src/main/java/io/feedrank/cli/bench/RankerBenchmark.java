@@ -1,0 +1,509 @@
+package io.feedrank.cli.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.redis.RedisConnections;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
+import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.features.vector.ModelRow;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.models.Checksums;
+import io.feedrank.models.FileArtifactStore;
+import io.feedrank.models.onnx.Dense;
+import io.feedrank.models.onnx.Embedding;
+import io.feedrank.models.onnx.MlpWeights;
+import io.feedrank.models.onnx.ModelMetadata;
+import io.feedrank.models.onnx.OnnxExport;
+import io.feedrank.models.onnx.TwoTowerWeights;
+import io.feedrank.ranker.RankerApp;
+import io.feedrank.ranker.RankerConfig;
+import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.simulator.InteractionSimulator;
+import io.feedrank.simulator.SimulatorConfig;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * {@code ./feedrank bench ranker}. On one local stack with simulator features in Redis and a deep
+ * MLP of the DESIGN size (ID embeddings, 512-256-128): (1) bare ONNX Runtime scoring of the same
+ * batches in process, one intra-op thread (the baseline); (2) the ranker in this JVM and a load
+ * generator in its own JVM: saturation throughput (closed loop) and latency at half of it (open
+ * loop, no coordinated omission), at 100 and 1,000 candidates; (3) the same for a two-tower model
+ * at 1,000 candidates, item vectors cached.
+ */
+@Command(
+    name = "ranker",
+    mixinStandardHelpOptions = true,
+    description = "Ranker latency and throughput against bare ONNX Runtime scoring.")
+final class RankerBenchmark implements Callable<Integer> {
+  static final int USER_BUCKETS = 50_000;
+  static final int ITEM_BUCKETS = 100_000;
+  static final int EMBEDDING_DIM = 32;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--runs", defaultValue = "3", description = "runs (default ${DEFAULT-VALUE})")
+  int runs;
+
+  @Option(
+      names = "--seconds",
+      defaultValue = "15",
+      description = "seconds per load phase (default ${DEFAULT-VALUE})")
+  int seconds;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "20",
+      description =
+          "seconds of warm-up load before each measured configuration (default ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(
+      names = "--concurrency",
+      defaultValue = "8",
+      description = "closed-loop clients for saturation (default ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(
+      names = "--events",
+      defaultValue = "300000",
+      description = "simulator events folded into Redis features (default ${DEFAULT-VALUE})")
+  int events;
+
+  @Option(names = "--out", description = "output directory (default: $FEEDRANK_HOME/target/bench)")
+  Path out;
+
+  private PrintWriter w;
+
+  @Override
+  public Integer call() throws Exception {
+    w = spec.commandLine().getOut();
+    BenchReport report = new BenchReport("ranker");
+    report.note(
+        "model",
+        "deep MLP: 71 dense inputs + user/item ID embeddings "
+            + USER_BUCKETS
+            + "x"
+            + EMBEDDING_DIM
+            + " / "
+            + ITEM_BUCKETS
+            + "x"
+            + EMBEDDING_DIM
+            + ", hidden 512-256-128 (BatchNorm folded), sigmoid; two-tower: towers 256-128-64");
+    report.note(
+        "setup",
+        "ranker (1 ONNX intra-op thread per call, request threads for concurrency) and the local"
+            + " stack in one JVM, load generator (java.net.http, HTTP/1.1) in another; all on the"
+            + " same 2 cores");
+    report.note("seconds_per_phase", seconds);
+    report.note("warmup_seconds_per_configuration", warmup);
+    report.note("closed_loop_clients", concurrency);
+    Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
+    Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
+    try (LocalStack stack = LocalStack.builder().build().start()) {
+      SimulatorConfig sim = SimulatorConfig.defaults(1, Instant.parse("2026-11-01T00:00:00Z"));
+      long endMillis = writeFeatures(stack, sim);
+      w.printf("features of %d events in Redis%n", events);
+      w.flush();
+      Random r = new Random(42);
+      byte[] mlp = OnnxExport.mlp(mlpWeights(r), meta("mlp"));
+      TwoTowerWeights tt = twoTowerWeights(r);
+      FileArtifactStore store = new FileArtifactStore(work.resolve("artifacts"));
+      String model = "bench-" + System.currentTimeMillis();
+      for (int run = 1; run <= runs; run++) {
+        Map<String, Double> f = new LinkedHashMap<>();
+        f.put("c100_bare_onnx_p50_ms", bare(mlp, sim, endMillis, 100, 400));
+        f.put("c1000_bare_onnx_p50_ms", bare(mlp, sim, endMillis, 1000, 60));
+        f.put("bare_onnx_c100_max_rps", 2 * 1000.0 / f.get("c100_bare_onnx_p50_ms"));
+        f.put("bare_onnx_c1000_max_rps", 2 * 1000.0 / f.get("c1000_bare_onnx_p50_ms"));
+        publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
+        try (RankerApp app = RankerApp.start(config(stack, store, model))) {
+          await(app, "mlp-" + run);
+          String url = "http://127.0.0.1:" + app.port() + "/v1/rank";
+          for (int c : new int[] {100, 1000}) {
+            load(url, "closed", concurrency, 0, warmup, c, run); // JIT, caches
+            JsonNode sat = load(url, "closed", concurrency, 0, seconds, c, run);
+            double maxRps = sat.get("rps").asDouble();
+            ServerTimes before = ServerTimes.of(app);
+            JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run);
+            ServerTimes.of(app).minus(before).into(f, "c" + c + "_");
+            String k = "c" + c + "_";
+            f.put(k + "max_rps", maxRps);
+            f.put(k + "p50_ms", lat.get("p50_ms").asDouble());
+            f.put(k + "p99_ms", lat.get("p99_ms").asDouble());
+            f.put(k + "p999_ms", lat.get("p999_ms").asDouble());
+            f.put(k + "errors", sat.get("errors").asDouble() + lat.get("errors").asDouble());
+            f.put(
+                k + "server_p50_to_bare_ratio",
+                lat.get("p50_ms").asDouble() / f.get(k + "bare_onnx_p50_ms"));
+            f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
+            w.printf("run %d: %d candidates: saturation %s, at half: %s%n", run, c, sat, lat);
+            w.flush();
+          }
+          byte[] user = OnnxExport.userTower(tt, meta("two_tower"));
+          byte[] item = OnnxExport.itemTower(tt, meta("two_tower"));
+          Map<String, String> towers = new HashMap<>();
+          towers.put(
+              ModelInputs.ROLE_USER_TOWER,
+              store.put(model + "-tt" + run, "user.onnx", user).toString());
+          towers.put(
+              ModelInputs.ROLE_USER_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(user));
+          towers.put(
+              ModelInputs.ROLE_ITEM_TOWER,
+              store.put(model + "-tt" + run, "item.onnx", item).toString());
+          towers.put(
+              ModelInputs.ROLE_ITEM_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(item));
+          byte[] full = OnnxExport.twoTower(tt, meta("two_tower"));
+          publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
+          await(app, "tt-" + run);
+          load(url, "closed", concurrency, 0, warmup, 1000, run);
+          JsonNode sat = load(url, "closed", concurrency, 0, seconds, 1000, run);
+          JsonNode lat = load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run);
+          f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
+          f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
+          f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
+          w.printf(
+              "run %d: two-tower 1000 candidates: saturation %s, at half: %s%n", run, sat, lat);
+        }
+        report.addRun(f);
+        w.printf("run %d: %s%n", run, f);
+        w.flush();
+      }
+    }
+    Path file = report.write(out != null ? out : BenchReport.defaultDir());
+    w.printf("medians: %s%nwritten %s%n", report.figures(), file);
+    return 0;
+  }
+
+  /** Mean server-side times (request, Redis, inference) between two readings of the timers. */
+  record ServerTimes(double[] totalMs, double[] counts) {
+    static final String[] TIMERS = {
+      "ranker.request.latency", "ranker.redis.latency", "ranker.inference.latency"
+    };
+    static final String[] KEYS = {"server_mean_ms", "redis_mean_ms", "inference_mean_ms"};
+
+    static ServerTimes of(RankerApp app) {
+      double[] t = new double[TIMERS.length];
+      double[] n = new double[TIMERS.length];
+      for (int i = 0; i < TIMERS.length; i++) {
+        for (var timer : app.metrics().find(TIMERS[i]).timers()) {
+          if (i == 0 && !"/v1/rank".equals(timer.getId().getTag("endpoint"))) {
+            continue;
+          }
+          t[i] += timer.totalTime(TimeUnit.MILLISECONDS);
+          n[i] += timer.count();
+        }
+      }
+      return new ServerTimes(t, n);
+    }
+
+    ServerTimes minus(ServerTimes o) {
+      double[] t = totalMs.clone();
+      double[] n = counts.clone();
+      for (int i = 0; i < t.length; i++) {
+        t[i] -= o.totalMs[i];
+        n[i] -= o.counts[i];
+      }
+      return new ServerTimes(t, n);
+    }
+
+    void into(Map<String, Double> f, String prefix) {
+      for (int i = 0; i < KEYS.length; i++) {
+        f.put(prefix + KEYS[i], counts[i] == 0 ? 0 : totalMs[i] / counts[i]);
+      }
+    }
+  }
+
+  private long writeFeatures(LocalStack stack, SimulatorConfig sim) {
+    InteractionSimulator s = new InteractionSimulator(sim);
+    Map<Long, String> category = new HashMap<>();
+    Map<Long, ItemMetadata> meta = new HashMap<>();
+    s.itemMetadata().forEach(m -> meta.put(m.getItemId(), m));
+    meta.forEach((id, m) -> category.put(id, m.getCategory()));
+    Map<Long, UserState> users = new HashMap<>();
+    Map<Long, ItemState> items = new HashMap<>();
+    for (int i = 0; i < events; i++) {
+      InteractionEvent e = s.next();
+      s.drainNewItems().forEach(m -> meta.put(m.getItemId(), m));
+      ItemMetadata m = meta.get(e.getItemId());
+      users
+          .computeIfAbsent(e.getUserId(), k -> new UserState())
+          .add(e, m == null ? null : m.getCategory());
+      items.computeIfAbsent(e.getItemId(), k -> new ItemState()).add(e);
+    }
+    Map<Long, io.feedrank.events.UserProfile> profiles = new HashMap<>();
+    s.userProfiles().forEach(p -> profiles.put(p.getUserId(), p));
+    try (UnifiedJedis jedis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(10))) {
+      try (AbstractPipeline p = jedis.pipelined()) {
+        users.forEach(
+            (id, u) ->
+                p.hset(RedisConnections.userKey(id), u.toHash(Long.MIN_VALUE, profiles.get(id))));
+        items.forEach((id, it) -> p.hset(RedisConnections.itemKey(id), it.toHash(meta.get(id))));
+        p.sync();
+      }
+    }
+    return s.eventTime().toEpochMilli();
+  }
+
+  /** Median time of one ONNX Runtime call on a batch of {@code rows}, inputs prebuilt. */
+  private static double bare(byte[] onnx, SimulatorConfig sim, long at, int rows, int reps)
+      throws Exception {
+    ServingFeatures sf = new ServingFeatures(1, Map.of(), at, Device.MOBILE);
+    FloatBuffer user = floats(rows * Vectorizer.USER_WIDTH);
+    FloatBuffer item = floats(rows * Vectorizer.ITEM_WIDTH);
+    FloatBuffer cross = floats(rows * Vectorizer.CROSS_WIDTH);
+    FloatBuffer ctx = floats(rows * Vectorizer.CONTEXT_WIDTH);
+    LongBuffer uid =
+        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    LongBuffer iid =
+        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    Random r = new Random(rows);
+    for (int i = 0; i < rows; i++) {
+      ModelRow row = sf.row(r.nextInt(sim.items()), Map.of(), USER_BUCKETS, ITEM_BUCKETS);
+      user.put(row.user);
+      item.put(row.item);
+      cross.put(row.cross);
+      ctx.put(row.context);
+      uid.put(row.userBucket);
+      iid.put(row.itemBucket);
+    }
+    user.flip();
+    item.flip();
+    cross.flip();
+    ctx.flip();
+    uid.flip();
+    iid.flip();
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+      o.setIntraOpNumThreads(1);
+      o.setInterOpNumThreads(1);
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      try (OrtSession s = env.createSession(onnx, o);
+          OnnxTensor tu =
+              OnnxTensor.createTensor(env, user, new long[] {rows, Vectorizer.USER_WIDTH});
+          OnnxTensor ti =
+              OnnxTensor.createTensor(env, item, new long[] {rows, Vectorizer.ITEM_WIDTH});
+          OnnxTensor tc =
+              OnnxTensor.createTensor(env, cross, new long[] {rows, Vectorizer.CROSS_WIDTH});
+          OnnxTensor tx =
+              OnnxTensor.createTensor(env, ctx, new long[] {rows, Vectorizer.CONTEXT_WIDTH});
+          OnnxTensor tui = OnnxTensor.createTensor(env, uid, new long[] {rows});
+          OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
+        Map<String, OnnxTensor> in = new HashMap<>();
+        in.put(ModelInputs.USER, tu);
+        in.put(ModelInputs.ITEM, ti);
+        in.put(ModelInputs.CROSS, tc);
+        in.put(ModelInputs.CONTEXT, tx);
+        in.put(ModelInputs.USER_ID, tui);
+        in.put(ModelInputs.ITEM_ID, tii);
+        in.keySet().retainAll(s.getInputNames());
+        double[] t = new double[reps];
+        for (int i = -reps / 4; i < reps; i++) {
+          long t0 = System.nanoTime();
+          try (OrtSession.Result res = s.run(in)) {
+            res.get(0);
+          }
+          if (i >= 0) {
+            t[i] = (System.nanoTime() - t0) / 1e6;
+          }
+        }
+        return BenchReport.median(t);
+      }
+    }
+  }
+
+  private static FloatBuffer floats(int n) {
+    return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  private JsonNode load(
+      String url, String mode, int clients, double rate, int secs, int candidates, int seed)
+      throws Exception {
+    Path argfile =
+        Files.createTempFile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen", ".args");
+    try {
+      Files.writeString(
+          argfile,
+          "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n",
+          StandardCharsets.UTF_8);
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.add("-Xmx512m");
+      cmd.add("-XX:+UseSerialGC");
+      cmd.add("@" + argfile);
+      cmd.add(LoadGenerator.class.getName());
+      cmd.addAll(
+          List.of(
+              url,
+              mode,
+              Integer.toString(clients),
+              Double.toString(rate),
+              Integer.toString(secs),
+              Integer.toString(candidates),
+              "10000",
+              "50000",
+              Integer.toString(seed)));
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(secs + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IllegalStateException("load generator failed: " + output);
+      }
+      String last = output.substring(output.lastIndexOf('\n') + 1);
+      return new ObjectMapper().readTree(last);
+    } finally {
+      Files.deleteIfExists(argfile);
+    }
+  }
+
+  private static RankerConfig config(LocalStack stack, FileArtifactStore store, String model) {
+    Map<String, String> c = new HashMap<>();
+    c.put("port", "0");
+    c.put("redis.uri", stack.redisUri());
+    c.put("bootstrap.servers", stack.bootstrapServers());
+    c.put("schema.registry.url", stack.registryUrl());
+    c.put("model.name", model);
+    c.put("artifact.store", store.root().toString());
+    c.put("rate.limit.per.second", "1000000000");
+    c.put("rate.limit.burst", "1000000000");
+    return RankerConfig.from(c);
+  }
+
+  private static void publish(
+      LocalStack stack,
+      FileArtifactStore store,
+      String model,
+      String version,
+      String arch,
+      byte[] onnx,
+      Map<String, String> artifacts)
+      throws Exception {
+    Instant now = Instant.now();
+    ModelVersion mv =
+        ModelVersion.newBuilder()
+            .setModelName(model)
+            .setVersion(version)
+            .setStage(ModelStage.PRODUCTION)
+            .setArchitecture(arch)
+            .setCreatedAt(now)
+            .setUpdatedAt(now)
+            .setArtifactUri(store.put(model + "-" + version, "model.onnx", onnx).toString())
+            .setArtifactSha256(Checksums.sha256(onnx))
+            .setArtifacts(new HashMap<>(artifacts))
+            .setFeatureSchemaVersion(FeatureSchema.VERSION)
+            .build();
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put("schema.registry.url", stack.registryUrl());
+    AvroSerializer<ModelVersion> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<String, ModelVersion> producer =
+        new KafkaProducer<>(p, new StringSerializer(), values)) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, version), mv))
+          .get();
+    }
+  }
+
+  private static void await(RankerApp app, String version) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      var m = app.slots().current(ModelSlots.Variant.PRODUCTION);
+      if (m != null && m.version().equals(version)) {
+        return;
+      }
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    throw new IllegalStateException("ranker did not load " + version + " within 60 s");
+  }
+
+  private static ModelMetadata meta(String arch) {
+    return new ModelMetadata(FeatureSchema.VERSION, arch, USER_BUCKETS, ITEM_BUCKETS);
+  }
+
+  private static MlpWeights mlpWeights(Random r) {
+    int in =
+        Vectorizer.USER_WIDTH
+            + Vectorizer.ITEM_WIDTH
+            + Vectorizer.CROSS_WIDTH
+            + Vectorizer.CONTEXT_WIDTH
+            + 2 * EMBEDDING_DIM;
+    return new MlpWeights(
+        embedding(r, USER_BUCKETS),
+        embedding(r, ITEM_BUCKETS),
+        List.of(dense(r, in, 512), dense(r, 512, 256), dense(r, 256, 128)),
+        dense(r, 128, 1));
+  }
+
+  private static TwoTowerWeights twoTowerWeights(Random r) {
+    return new TwoTowerWeights(
+        embedding(r, USER_BUCKETS),
+        embedding(r, ITEM_BUCKETS),
+        List.of(
+            dense(r, Vectorizer.USER_WIDTH + Vectorizer.CONTEXT_WIDTH + EMBEDDING_DIM, 256),
+            dense(r, 256, 128),
+            dense(r, 128, 64)),
+        List.of(
+            dense(r, Vectorizer.ITEM_WIDTH + EMBEDDING_DIM, 256),
+            dense(r, 256, 128),
+            dense(r, 128, 64)));
+  }
+
+  private static Embedding embedding(Random r, int buckets) {
+    float[] t = new float[buckets * EMBEDDING_DIM];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = (float) (r.nextGaussian() * 0.05);
+    }
+    return new Embedding(buckets, EMBEDDING_DIM, t);
+  }
+
+  private static Dense dense(Random r, int in, int out) {
+    float[] w = new float[in * out];
+    double scale = Math.sqrt(2.0 / in) * (out == 1 ? 0.1 : 1);
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (r.nextGaussian() * scale);
+    }
+    return new Dense(in, out, w, new float[out]);
+  }
+}
