@@ -4,7 +4,6 @@ import io.feedrank.ranker.RankerApp;
 import io.feedrank.ranker.RankerConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -56,35 +55,17 @@ final class RankerCommand implements Runnable {
   @Override
   public void run() {
     Map<String, String> env = System.getenv();
-    Map<String, String> c = new HashMap<>(StreamsCommand.load(configFile));
-    Endpoints e =
-        Endpoints.resolve(
-            first(endpointOptions.bootstrapServers, c.get("bootstrap.servers")),
-            first(endpointOptions.registryUrl, c.get("schema.registry.url")),
-            env);
-    c.put("bootstrap.servers", e.bootstrapServers());
-    c.put("schema.registry.url", e.registryUrl());
-    if (e.registryBasicAuth() != null) {
-      c.put("basic.auth.user.info", e.registryBasicAuth());
-    }
-    String redis = first(redisUri, c.get("redis.uri"), e.redisUri());
-    if (redis == null) {
-      throw new IllegalArgumentException(
-          "no Redis given: pass --redis-uri, set "
-              + Endpoints.ENV_REDIS
-              + ", or start ./feedrank up");
-    }
-    c.put("redis.uri", redis);
-    putIf(c, "port", port);
-    putIf(c, "api.keys.file", apiKeys);
-    putIf(c, "artifact.store", artifactStore);
-    putIf(c, "ab.staging.share", stagingShare);
-    putIf(c, "model.name", modelName);
-    if (!c.containsKey("artifact.store")) {
-      c.put(
-          "artifact.store",
-          Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString());
-    }
+    Map<String, String> c =
+        ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
+            .option("port", port)
+            .option("api.keys.file", apiKeys)
+            .option("artifact.store", artifactStore)
+            .option("ab.staging.share", stagingShare)
+            .option("model.name", modelName)
+            .orDefault(
+                "artifact.store",
+                Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString())
+            .values();
     RankerConfig config = RankerConfig.from(c);
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -110,20 +91,5 @@ final class RankerCommand implements Runnable {
     } catch (Exception ex) {
       throw new IllegalStateException("ranker failed to start: " + ex.getMessage(), ex);
     }
-  }
-
-  private static void putIf(Map<String, String> m, String key, Object value) {
-    if (value != null) {
-      m.put(key, value.toString());
-    }
-  }
-
-  private static String first(String... values) {
-    for (String v : values) {
-      if (v != null && !v.isBlank()) {
-        return v;
-      }
-    }
-    return null;
   }
 }

@@ -3,14 +3,10 @@ package io.feedrank.cli;
 import io.feedrank.streams.FeaturesConfig;
 import io.feedrank.streams.Main.FeaturesApp;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,34 +57,17 @@ final class StreamsCommand implements Runnable {
   @Override
   public void run() {
     Map<String, String> env = System.getenv();
-    Map<String, String> c = new HashMap<>(load(configFile));
-    Endpoints e =
-        Endpoints.resolve(
-            first(endpointOptions.bootstrapServers, c.get("bootstrap.servers")),
-            first(endpointOptions.registryUrl, c.get("schema.registry.url")),
-            env);
-    c.put("bootstrap.servers", e.bootstrapServers());
-    c.put("schema.registry.url", e.registryUrl());
-    if (e.registryBasicAuth() != null) {
-      c.put("basic.auth.user.info", e.registryBasicAuth());
-    }
-    String redis = first(redisUri, c.get("redis.uri"), e.redisUri());
-    if (redis == null) {
-      throw new IllegalArgumentException(
-          "no Redis given: pass --redis-uri, set "
-              + Endpoints.ENV_REDIS
-              + ", or start ./feedrank up");
-    }
-    c.put("redis.uri", redis);
-    putIf(c, "application.id", applicationId);
-    putIf(c, "num.stream.threads", threads);
-    putIf(c, "state.dir", stateDir);
-    putIf(c, "metrics.port", metricsPort);
-    if (!c.containsKey("state.dir")) {
-      c.put(
-          "state.dir",
-          Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state").toString());
-    }
+    Map<String, String> c =
+        ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
+            .option("application.id", applicationId)
+            .option("num.stream.threads", threads)
+            .option("state.dir", stateDir)
+            .option("metrics.port", metricsPort)
+            .orDefault(
+                "state.dir",
+                Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state")
+                    .toString())
+            .values();
     FeaturesConfig config = FeaturesConfig.from(c);
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -115,35 +94,5 @@ final class StreamsCommand implements Runnable {
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  static Map<String, String> load(Path file) {
-    Map<String, String> m = new HashMap<>();
-    if (file == null) {
-      return m;
-    }
-    Properties p = new Properties();
-    try (InputStream in = Files.newInputStream(file)) {
-      p.load(in);
-    } catch (IOException ex) {
-      throw new UncheckedIOException("could not read " + file, ex);
-    }
-    p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
-    return m;
-  }
-
-  private static void putIf(Map<String, String> m, String key, Object value) {
-    if (value != null) {
-      m.put(key, value.toString());
-    }
-  }
-
-  private static String first(String... values) {
-    for (String v : values) {
-      if (v != null && !v.isBlank()) {
-        return v;
-      }
-    }
-    return null;
   }
 }

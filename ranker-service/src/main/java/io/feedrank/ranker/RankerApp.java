@@ -69,7 +69,8 @@ public final class RankerApp implements AutoCloseable {
         new CachingFeatureStore(
             redis,
             c.cacheMaxEntries(),
-            c.cacheFreshTtl(),
+            c.cacheUserFreshTtl(),
+            c.cacheItemFreshTtl(),
             c.cacheStaleTtl(),
             CachingFeatureStore.breakerConfig(
                 c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),

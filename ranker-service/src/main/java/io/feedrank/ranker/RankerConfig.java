@@ -21,7 +21,8 @@ public record RankerConfig(
     String redisUri,
     Duration redisTimeout,
     int cacheMaxEntries,
-    Duration cacheFreshTtl,
+    Duration cacheUserFreshTtl,
+    Duration cacheItemFreshTtl,
     Duration cacheStaleTtl,
     int breakerFailureRatePercent,
     Duration breakerOpenFor,
@@ -56,16 +57,18 @@ public record RankerConfig(
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
     positive(redisTimeout, "redis.timeout.ms");
-    positive(cacheFreshTtl, "cache.fresh.ttl.ms");
+    positive(cacheUserFreshTtl, "cache.user.fresh.ttl.ms");
+    positive(cacheItemFreshTtl, "cache.item.fresh.ttl.ms");
     positive(cacheStaleTtl, "cache.stale.ttl.ms");
     positive(breakerOpenFor, "redis.breaker.open.ms");
     positive(itemVectorMaxAge, "two.tower.item.vector.max.age.ms");
-    if (cacheStaleTtl.compareTo(cacheFreshTtl) < 0) {
+    Duration freshest = max(cacheUserFreshTtl, cacheItemFreshTtl);
+    if (cacheStaleTtl.compareTo(freshest) < 0) {
       throw new IllegalArgumentException(
-          "cache.stale.ttl.ms must be >= cache.fresh.ttl.ms, got "
+          "cache.stale.ttl.ms must be >= the fresh TTLs, got "
               + cacheStaleTtl.toMillis()
               + " < "
-              + cacheFreshTtl.toMillis());
+              + freshest.toMillis());
     }
     fraction(stagingShare, "ab.staging.share");
     fraction(logSampleRate, "log.sample.rate");
@@ -80,12 +83,13 @@ public record RankerConfig(
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
    * http.max.threads} [64], {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes}
    * [262144]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
-   * cache.max.entries} [200000], {@code cache.fresh.ttl.ms} [1000], {@code cache.stale.ttl.ms}
-   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
-   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
-   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
-   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
+   * cache.item.fresh.ttl.ms} [5000], {@code cache.stale.ttl.ms} [600000], {@code
+   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
+   * bootstrap.servers}, {@code schema.registry.url} (required), {@code basic.auth.user.info},
+   * {@code model.registry.topic} [model-registry], {@code ranking.logs.topic} [ranking-logs],
+   * {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts], {@code
+   * ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000]; {@code api.keys.file} [none: no authentication],
    * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
    * [0.01], {@code log.buffer.size} [10000]; any {@code kafka.*} key goes to the Kafka clients
@@ -109,7 +113,8 @@ public record RankerConfig(
         p.get("redis.uri"),
         millis(p, "redis.timeout.ms", 50),
         intOf(p, "cache.max.entries", 200_000),
-        millis(p, "cache.fresh.ttl.ms", 1_000),
+        millis(p, "cache.user.fresh.ttl.ms", 1_000),
+        millis(p, "cache.item.fresh.ttl.ms", 5_000),
         millis(p, "cache.stale.ttl.ms", 600_000),
         intOf(p, "redis.breaker.failure.rate.percent", 50),
         millis(p, "redis.breaker.open.ms", 2_000),
@@ -147,7 +152,8 @@ public record RankerConfig(
     m.put("ab_staging_share", stagingShare);
     m.put("onnx_intra_op_threads", onnxIntraOpThreads);
     m.put("cache_max_entries", cacheMaxEntries);
-    m.put("cache_fresh_ttl_ms", cacheFreshTtl.toMillis());
+    m.put("cache_user_fresh_ttl_ms", cacheUserFreshTtl.toMillis());
+    m.put("cache_item_fresh_ttl_ms", cacheItemFreshTtl.toMillis());
     m.put("cache_stale_ttl_ms", cacheStaleTtl.toMillis());
     m.put("redis_timeout_ms", redisTimeout.toMillis());
     m.put("auth", apiKeysFile != null);
@@ -157,6 +163,10 @@ public record RankerConfig(
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
     return m;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private static void require(String v, String key) {

@@ -49,7 +49,8 @@ final class RankerHarness {
     c.put("artifact.store", artifacts.root().toString());
     c.put("log.sample.rate", "1.0");
     c.put("redis.timeout.ms", "200");
-    c.put("cache.fresh.ttl.ms", "200");
+    c.put("cache.user.fresh.ttl.ms", "200");
+    c.put("cache.item.fresh.ttl.ms", "200");
     c.put("redis.breaker.open.ms", "500");
     c.put("rate.limit.per.second", "1000000");
     c.put("rate.limit.burst", "1000000");

@@ -151,6 +151,7 @@ class ScoringTest {
             store,
             1000,
             Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
             Duration.ofSeconds(10),
             CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
             metrics,

@@ -1,10 +1,6 @@
 package io.feedrank.cli.bench;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -21,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The ranker benchmark's load generator, run in its own JVM so its CPU is not the server's: sends
  * {@code POST /v1/rank} with random users and candidate lists and prints one line of JSON with the
- * latency quantiles, throughput and errors.
+ * latency quantiles, throughput and errors. Requests go over {@link HttpConnection}s, one
+ * keep-alive connection per client thread.
  *
  * <p>{@code closed}: {@code concurrency} clients each send the next request when the previous one
  * answered (saturation throughput). {@code open}: requests start on a fixed schedule at {@code
@@ -45,13 +42,13 @@ public final class LoadGenerator {
     int items = Integer.parseInt(args[7]);
     long seed = Long.parseLong(args[8]);
     double warmupSeconds = args.length > 9 ? Double.parseDouble(args[9]) : 3;
-    List<String> bodies = bodies(200, candidates, users, items, seed);
-    HttpClient http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .executor(Executors.newFixedThreadPool(2))
-            .build();
     URI uri = URI.create(url);
+    List<byte[]> bodies = new ArrayList<>();
+    for (String b : bodies(200, candidates, users, items, seed)) {
+      bodies.add(HttpConnection.post(uri, b));
+    }
+    ThreadLocal<HttpConnection> connections =
+        ThreadLocal.withInitial(() -> new HttpConnection(uri));
     long[] latencies =
         new long[(int) Math.min(5_000_000, Math.max(1, rate * seconds * 2 + 100_000))];
     AtomicInteger n = new AtomicInteger();
@@ -70,7 +67,7 @@ public final class LoadGenerator {
               int k = client;
               while (System.nanoTime() < end) {
                 long s = System.nanoTime();
-                send(http, uri, bodies.get(k++ % bodies.size()), errors, status5xx);
+                send(connections.get(), bodies.get(k++ % bodies.size()), errors, status5xx);
                 if (s >= t0) {
                   record(latencies, n, System.nanoTime() - s);
                 }
@@ -88,10 +85,10 @@ public final class LoadGenerator {
         if (wait > 0) {
           TimeUnit.NANOSECONDS.sleep(wait);
         }
-        String body = bodies.get((int) (k % bodies.size()));
+        byte[] body = bodies.get((int) (k % bodies.size()));
         pool.submit(
             () -> {
-              send(http, uri, body, errors, status5xx);
+              send(connections.get(), body, errors, status5xx);
               if (intended >= t0) {
                 record(latencies, n, System.nanoTime() - intended);
               }
@@ -119,27 +116,17 @@ public final class LoadGenerator {
   }
 
   private static void send(
-      HttpClient http, URI uri, String body, AtomicLong errors, AtomicLong status5xx) {
+      HttpConnection c, byte[] request, AtomicLong errors, AtomicLong status5xx) {
     // errors of the warm-up count too: a failed request is never excused
     try {
-      HttpResponse<Void> r =
-          http.send(
-              HttpRequest.newBuilder(uri)
-                  .timeout(Duration.ofSeconds(10))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString(body))
-                  .build(),
-              HttpResponse.BodyHandlers.discarding());
-      if (r.statusCode() != 200) {
+      int status = c.send(request);
+      if (status != 200) {
         errors.incrementAndGet();
-        if (r.statusCode() >= 500) {
+        if (status >= 500) {
           status5xx.incrementAndGet();
         }
       }
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
+    } catch (java.io.IOException e) {
       errors.incrementAndGet();
     }
   }

@@ -133,7 +133,8 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note(
         "setup",
         "ranker (1 ONNX intra-op thread per call, request threads for concurrency) and the local"
-            + " stack in one JVM, load generator (java.net.http, HTTP/1.1) in another; all on the"
+            + " stack in one JVM, load generator (plain keep-alive HTTP/1.1 sockets, one per client"
+            + " thread) in another; all on the"
             + " same 2 cores");
     report.note("seconds_per_phase", seconds);
     report.note("warmup_seconds_per_configuration", warmup);
@@ -216,7 +217,8 @@ final class RankerBenchmark implements Callable<Integer> {
   }
 
   /** Mean server-side times (request, Redis, inference) between two readings of the timers. */
-  record ServerTimes(double[] totalMs, double[] counts) {
+  record ServerTimes(
+      double[] totalMs, double[] counts, double hits, double misses, double fallbacks) {
     static final String[] TIMERS = {
       "ranker.request.latency", "ranker.redis.latency", "ranker.inference.latency"
     };
@@ -234,7 +236,16 @@ final class RankerBenchmark implements Callable<Integer> {
           n[i] += timer.count();
         }
       }
-      return new ServerTimes(t, n);
+      double fallbacks = 0;
+      for (var c : app.metrics().find("ranker.fallbacks").counters()) {
+        fallbacks += c.count();
+      }
+      return new ServerTimes(t, n, cache(app, "hit"), cache(app, "miss"), fallbacks);
+    }
+
+    private static double cache(RankerApp app, String result) {
+      var c = app.metrics().find("ranker.feature.cache").tag("result", result).counter();
+      return c == null ? 0 : c.count();
     }
 
     ServerTimes minus(ServerTimes o) {
@@ -244,13 +255,15 @@ final class RankerBenchmark implements Callable<Integer> {
         t[i] -= o.totalMs[i];
         n[i] -= o.counts[i];
       }
-      return new ServerTimes(t, n);
+      return new ServerTimes(t, n, hits - o.hits, misses - o.misses, fallbacks - o.fallbacks);
     }
 
     void into(Map<String, Double> f, String prefix) {
       for (int i = 0; i < KEYS.length; i++) {
         f.put(prefix + KEYS[i], counts[i] == 0 ? 0 : totalMs[i] / counts[i]);
       }
+      f.put(prefix + "feature_cache_hit_ratio", hits + misses == 0 ? 0 : hits / (hits + misses));
+      f.put(prefix + "fallback_responses", fallbacks);
     }
   }
 

@@ -17,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * The ranker's view of features: a bounded local cache in front of the store, a circuit breaker
  * around it, and the fallbacks when it fails.
  *
- * <p>An entry fetched less than {@code freshTtl} ago is used as is; older ones are re-read (only
- * those: one round trip for all of them). When the store fails or the breaker is open, entries up
- * to {@code staleTtl} old are used, then default features (an empty hash), and the result says
- * {@link Features#fallbackReason()}. Nothing here throws for a store failure.
+ * <p>An entry fetched less than its fresh TTL ago (users and items have their own: a user's last
+ * clicks matter more than an item's) is used as is; older ones are re-read (only those: one round
+ * trip for all of them). When the store fails or the breaker is open, entries up to {@code
+ * staleTtl} old are used, then default features (an empty hash), and the result says {@link
+ * Features#fallbackReason()}. Nothing here throws for a store failure.
  */
 public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
@@ -33,7 +34,8 @@ public final class CachingFeatureStore implements AutoCloseable {
   private final FeatureStore store;
   private final Cache<Long, Entry> users;
   private final Cache<Long, Entry> items;
-  private final long freshNanos;
+  private final long userFreshNanos;
+  private final long itemFreshNanos;
   private final CircuitBreaker breaker;
   private final LongSupplier nanoClock;
   private final Timer latency;
@@ -44,7 +46,8 @@ public final class CachingFeatureStore implements AutoCloseable {
   public CachingFeatureStore(
       FeatureStore store,
       int maxEntries,
-      Duration freshTtl,
+      Duration userFreshTtl,
+      Duration itemFreshTtl,
       Duration staleTtl,
       CircuitBreakerConfig breakerConfig,
       MeterRegistry metrics,
@@ -52,7 +55,8 @@ public final class CachingFeatureStore implements AutoCloseable {
     this.store = store;
     this.users = cache(maxEntries / 4 + 1, staleTtl);
     this.items = cache(maxEntries, staleTtl);
-    this.freshNanos = freshTtl.toNanos();
+    this.userFreshNanos = userFreshTtl.toNanos();
+    this.itemFreshNanos = itemFreshTtl.toNanos();
     this.breaker = CircuitBreaker.of("redis", breakerConfig);
     this.nanoClock = nanoClock;
     this.latency =
@@ -92,14 +96,14 @@ public final class CachingFeatureStore implements AutoCloseable {
   public Features get(long userId, long[] itemIds) {
     long now = nanoClock.getAsLong();
     Entry user = users.getIfPresent(userId);
-    boolean needUser = !fresh(user, now);
+    boolean needUser = !fresh(user, now, userFreshNanos);
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
     Entry[] cached = new Entry[itemIds.length];
     int[] missing = new int[itemIds.length];
     int m = 0;
     for (int i = 0; i < itemIds.length; i++) {
       cached[i] = items.getIfPresent(itemIds[i]);
-      if (fresh(cached[i], now)) {
+      if (fresh(cached[i], now, itemFreshNanos)) {
         out[i] = (Parsed.Item) cached[i].value();
       } else {
         missing[m++] = i;
@@ -171,8 +175,8 @@ public final class CachingFeatureStore implements AutoCloseable {
     return null;
   }
 
-  private boolean fresh(Entry e, long now) {
-    return e != null && now - e.fetchedNanos() < freshNanos;
+  private static boolean fresh(Entry e, long now, long ttlNanos) {
+    return e != null && now - e.fetchedNanos() < ttlNanos;
   }
 
   public CircuitBreaker.State breakerState() {

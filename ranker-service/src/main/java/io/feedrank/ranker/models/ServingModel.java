@@ -3,6 +3,7 @@ package io.feedrank.ranker.models;
 import io.feedrank.ranker.scoring.Scorer;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A loaded model and what the registry says about it. Reference-counted so that a swap never closes
@@ -49,7 +50,13 @@ public final class ServingModel {
   /** Gives back a request's reference. */
   public void release() {
     if (refs.decrementAndGet() == 0) {
-      scorer.close();
+      try {
+        scorer.close();
+      } catch (RuntimeException e) {
+        // the request that happened to release last has its answer already; never fail it
+        LoggerFactory.getLogger(ServingModel.class)
+            .warn("ranker: closing model {}@{} failed: {}", name, version, e.toString());
+      }
     }
   }
 

@@ -87,6 +87,7 @@ class CachingFeatureStoreTest {
           store,
           100,
           Duration.ofMillis(100),
+          Duration.ofMillis(100),
           Duration.ofSeconds(10),
           CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
           new SimpleMeterRegistry(),
