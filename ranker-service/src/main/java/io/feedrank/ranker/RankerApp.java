@@ -69,9 +69,8 @@ public final class RankerApp implements AutoCloseable {
         new CachingFeatureStore(
             redis,
             c.cacheMaxEntries(),
-            c.cacheUserFreshTtl(),
-            c.cacheItemFreshTtl(),
-            c.cacheStaleTtl(),
+            new CachingFeatureStore.Ttls(
+                c.cacheUserFreshTtl(), c.cacheItemFreshTtl(), c.cacheMaxServe(), c.cacheStaleTtl()),
             CachingFeatureStore.breakerConfig(
                 c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
             metrics,

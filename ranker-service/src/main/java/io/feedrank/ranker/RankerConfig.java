@@ -23,6 +23,7 @@ public record RankerConfig(
     int cacheMaxEntries,
     Duration cacheUserFreshTtl,
     Duration cacheItemFreshTtl,
+    Duration cacheMaxServe,
     Duration cacheStaleTtl,
     int breakerFailureRatePercent,
     Duration breakerOpenFor,
@@ -62,13 +63,17 @@ public record RankerConfig(
     positive(cacheStaleTtl, "cache.stale.ttl.ms");
     positive(breakerOpenFor, "redis.breaker.open.ms");
     positive(itemVectorMaxAge, "two.tower.item.vector.max.age.ms");
+    positive(cacheMaxServe, "cache.max.serve.ms");
     Duration freshest = max(cacheUserFreshTtl, cacheItemFreshTtl);
-    if (cacheStaleTtl.compareTo(freshest) < 0) {
+    if (cacheMaxServe.compareTo(freshest) < 0 || cacheStaleTtl.compareTo(cacheMaxServe) < 0) {
       throw new IllegalArgumentException(
-          "cache.stale.ttl.ms must be >= the fresh TTLs, got "
+          "cache TTLs must grow: fresh ("
+              + freshest.toMillis()
+              + ") <= cache.max.serve.ms ("
+              + cacheMaxServe.toMillis()
+              + ") <= cache.stale.ttl.ms ("
               + cacheStaleTtl.toMillis()
-              + " < "
-              + freshest.toMillis());
+              + ")");
     }
     fraction(stagingShare, "ab.staging.share");
     fraction(logSampleRate, "log.sample.rate");
@@ -84,12 +89,12 @@ public record RankerConfig(
    * http.max.threads} [64], {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes}
    * [262144]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
    * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
-   * cache.item.fresh.ttl.ms} [5000], {@code cache.stale.ttl.ms} [600000], {@code
-   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
-   * bootstrap.servers}, {@code schema.registry.url} (required), {@code basic.auth.user.info},
-   * {@code model.registry.topic} [model-registry], {@code ranking.logs.topic} [ranking-logs],
-   * {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts], {@code
-   * ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms}
+   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
+   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
+   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
+   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
+   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000]; {@code api.keys.file} [none: no authentication],
    * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
    * [0.01], {@code log.buffer.size} [10000]; any {@code kafka.*} key goes to the Kafka clients
@@ -115,6 +120,7 @@ public record RankerConfig(
         intOf(p, "cache.max.entries", 200_000),
         millis(p, "cache.user.fresh.ttl.ms", 1_000),
         millis(p, "cache.item.fresh.ttl.ms", 5_000),
+        millis(p, "cache.max.serve.ms", 30_000),
         millis(p, "cache.stale.ttl.ms", 600_000),
         intOf(p, "redis.breaker.failure.rate.percent", 50),
         millis(p, "redis.breaker.open.ms", 2_000),
@@ -154,6 +160,7 @@ public record RankerConfig(
     m.put("cache_max_entries", cacheMaxEntries);
     m.put("cache_user_fresh_ttl_ms", cacheUserFreshTtl.toMillis());
     m.put("cache_item_fresh_ttl_ms", cacheItemFreshTtl.toMillis());
+    m.put("cache_max_serve_ms", cacheMaxServe.toMillis());
     m.put("cache_stale_ttl_ms", cacheStaleTtl.toMillis());
     m.put("redis_timeout_ms", redisTimeout.toMillis());
     m.put("auth", apiKeysFile != null);

@@ -51,6 +51,7 @@ final class RankerHarness {
     c.put("redis.timeout.ms", "200");
     c.put("cache.user.fresh.ttl.ms", "200");
     c.put("cache.item.fresh.ttl.ms", "200");
+    c.put("cache.max.serve.ms", "400");
     c.put("redis.breaker.open.ms", "500");
     c.put("rate.limit.per.second", "1000000");
     c.put("rate.limit.burst", "1000000");

@@ -138,21 +138,27 @@ class ScoringTest {
         new FeatureStore() {
           @Override
           @SuppressWarnings("unchecked")
-          public Fetched fetch(long userId, long[] ids) {
+          public Fetched fetch(long[] userIds, long[] ids) {
             Map<String, String>[] h = new Map[ids.length];
             for (int i = 0; i < ids.length; i++) {
               h[i] = fixture.itemHash(ids[i]);
             }
-            return new Fetched(userId < 0 ? Map.of() : fixture.userHash(userId), h);
+            Map<String, String>[] u = new Map[userIds.length];
+            for (int i = 0; i < userIds.length; i++) {
+              u[i] = fixture.userHash(userIds[i]);
+            }
+            return new Fetched(u, h);
           }
         };
     CachingFeatureStore cache =
         new CachingFeatureStore(
             store,
             1000,
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(10),
+            new CachingFeatureStore.Ttls(
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10)),
             CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
             metrics,
             System::nanoTime);

@@ -15,58 +15,84 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The ranker's view of features: a bounded local cache in front of the store, a circuit breaker
- * around it, and the fallbacks when it fails.
+ * around it, and the fallbacks when it fails. Nothing here throws for a store failure.
  *
- * <p>An entry fetched less than its fresh TTL ago (users and items have their own: a user's last
- * clicks matter more than an item's) is used as is; older ones are re-read (only those: one round
- * trip for all of them). When the store fails or the breaker is open, entries up to {@code
- * staleTtl} old are used, then default features (an empty hash), and the result says {@link
- * Features#fallbackReason()}. Nothing here throws for a store failure.
+ * <p>Stale-while-revalidate: an entry younger than its fresh TTL (users and items have their own: a
+ * user's last clicks matter more than an item's) is used as is; one older but younger than {@code
+ * maxServe} is used too and re-read in the background ({@link BackgroundRefresh}), so Redis is off
+ * the request path for everything the cache knows; an entry older than that, or none, is read on
+ * the request path — one round trip for all of them. When that read fails or the breaker is open,
+ * entries up to {@code stale} old are used, then default features, and the result says {@link
+ * Features#fallbackReason()}.
  */
 public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
 
-  /** Features for one request. {@code fallbackReason} is null when all came fresh. */
+  /** Features for one request. {@code fallbackReason} is null when nothing had to fall back. */
   public record Features(Parsed.User user, Parsed.Item[] items, String fallbackReason) {}
 
-  private record Entry(Object value, long fetchedNanos) {}
+  /** Cache timings; {@code userFresh, itemFresh <= maxServe <= stale}. */
+  public record Ttls(Duration userFresh, Duration itemFresh, Duration maxServe, Duration stale) {
+    public Ttls {
+      if (userFresh.compareTo(maxServe) > 0 || itemFresh.compareTo(maxServe) > 0) {
+        throw new IllegalArgumentException(
+            "fresh TTLs must not exceed the max serve age " + maxServe.toMillis() + " ms");
+      }
+      if (maxServe.compareTo(stale) > 0) {
+        throw new IllegalArgumentException(
+            "max serve age " + maxServe.toMillis() + " ms exceeds the stale TTL");
+      }
+    }
+  }
+
+  record Entry(Object value, long fetchedNanos) {}
 
   private final FeatureStore store;
   private final Cache<Long, Entry> users;
   private final Cache<Long, Entry> items;
   private final long userFreshNanos;
   private final long itemFreshNanos;
+  private final long maxServeNanos;
   private final CircuitBreaker breaker;
   private final LongSupplier nanoClock;
+  private final BackgroundRefresh refresh;
   private final Timer latency;
   private final Counter hits;
+  private final Counter refreshed;
   private final Counter misses;
   private final Counter failures;
 
   public CachingFeatureStore(
       FeatureStore store,
       int maxEntries,
-      Duration userFreshTtl,
-      Duration itemFreshTtl,
-      Duration staleTtl,
+      Ttls ttls,
       CircuitBreakerConfig breakerConfig,
       MeterRegistry metrics,
       LongSupplier nanoClock) {
     this.store = store;
-    this.users = cache(maxEntries / 4 + 1, staleTtl);
-    this.items = cache(maxEntries, staleTtl);
-    this.userFreshNanos = userFreshTtl.toNanos();
-    this.itemFreshNanos = itemFreshTtl.toNanos();
+    this.users =
+        Caffeine.newBuilder()
+            .maximumSize(maxEntries / 4 + 1)
+            .expireAfterWrite(ttls.stale())
+            .build();
+    this.items =
+        Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttls.stale()).build();
+    this.userFreshNanos = ttls.userFresh().toNanos();
+    this.itemFreshNanos = ttls.itemFresh().toNanos();
+    this.maxServeNanos = ttls.maxServe().toNanos();
     this.breaker = CircuitBreaker.of("redis", breakerConfig);
     this.nanoClock = nanoClock;
     this.latency =
         Timer.builder("ranker.redis.latency")
-            .description("one pipelined read of a request's missing features")
+            .description("one pipelined read of features, on the request path or in the background")
             .publishPercentileHistogram()
             .register(metrics);
     this.hits = Counter.builder("ranker.feature.cache").tag("result", "hit").register(metrics);
+    this.refreshed =
+        Counter.builder("ranker.feature.cache").tag("result", "stale_refresh").register(metrics);
     this.misses = Counter.builder("ranker.feature.cache").tag("result", "miss").register(metrics);
     this.failures = Counter.builder("ranker.redis.failures").register(metrics);
+    this.refresh = new BackgroundRefresh(this::readIfPermitted, users, items, nanoClock);
     metrics.gauge(
         "ranker.redis.breaker.open",
         breaker,
@@ -89,60 +115,56 @@ public final class CachingFeatureStore implements AutoCloseable {
         .build();
   }
 
-  private static Cache<Long, Entry> cache(int max, Duration ttl) {
-    return Caffeine.newBuilder().maximumSize(max).expireAfterWrite(ttl).build();
-  }
-
   public Features get(long userId, long[] itemIds) {
     long now = nanoClock.getAsLong();
     Entry user = users.getIfPresent(userId);
-    boolean needUser = !fresh(user, now, userFreshNanos);
+    boolean syncUser = !servable(user, now);
+    if (!syncUser && now - user.fetchedNanos() >= userFreshNanos) {
+      refresh.user(userId);
+    }
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
     Entry[] cached = new Entry[itemIds.length];
     int[] missing = new int[itemIds.length];
     int m = 0;
+    int stale = 0;
     for (int i = 0; i < itemIds.length; i++) {
-      cached[i] = items.getIfPresent(itemIds[i]);
-      if (fresh(cached[i], now, itemFreshNanos)) {
-        out[i] = (Parsed.Item) cached[i].value();
+      Entry e = items.getIfPresent(itemIds[i]);
+      cached[i] = e;
+      if (servable(e, now)) {
+        out[i] = (Parsed.Item) e.value();
+        if (now - e.fetchedNanos() >= itemFreshNanos) {
+          refresh.item(itemIds[i]);
+          stale++;
+        }
       } else {
         missing[m++] = i;
       }
     }
-    hits.increment(itemIds.length - m + (needUser ? 0 : 1));
-    misses.increment(m + (needUser ? 1 : 0));
-    if (!needUser && m == 0) {
-      return new Features((Parsed.User) user.value(), out, malformed(user, out, null));
+    int known = itemIds.length - m + (syncUser ? 0 : 1);
+    hits.increment(known - stale);
+    refreshed.increment(stale);
+    misses.increment(m + (syncUser ? 1 : 0));
+    if (!syncUser && m == 0) {
+      return new Features((Parsed.User) user.value(), out, malformed(user.value(), out, null));
     }
     long[] ids = new long[m];
     for (int k = 0; k < m; k++) {
       ids[k] = itemIds[missing[k]];
     }
-    String reason = null;
     FeatureStore.Fetched fetched = null;
+    String reason = null;
     if (!breaker.tryAcquirePermission()) {
       reason = "redis_circuit_open";
     } else {
-      long t0 = System.nanoTime();
-      try {
-        fetched = store.fetch(needUser ? userId : -1, ids);
-        long took = System.nanoTime() - t0;
-        breaker.onSuccess(took, TimeUnit.NANOSECONDS);
-        latency.record(took, TimeUnit.NANOSECONDS);
-      } catch (RuntimeException e) {
-        long took = System.nanoTime() - t0;
-        breaker.onError(took, TimeUnit.NANOSECONDS, e);
-        failures.increment();
-        log.debug("ranker: feature store failed: {}", e.toString());
-        reason = "redis_unavailable";
-      }
+      fetched = read(syncUser ? new long[] {userId} : new long[0], ids);
+      reason = fetched == null ? "redis_unavailable" : null;
     }
     long stamp = nanoClock.getAsLong();
     Parsed.User u;
-    if (!needUser) {
+    if (!syncUser) {
       u = (Parsed.User) user.value();
     } else if (fetched != null) {
-      u = Parsed.User.of(userId, fetched.user());
+      u = Parsed.User.of(userId, fetched.users()[0]);
       users.put(userId, new Entry(u, stamp));
     } else {
       u = user != null ? (Parsed.User) user.value() : Parsed.User.UNKNOWN;
@@ -156,15 +178,41 @@ public final class CachingFeatureStore implements AutoCloseable {
         out[i] = cached[i] != null ? (Parsed.Item) cached[i].value() : Parsed.Item.UNKNOWN;
       }
     }
-    return new Features(u, out, malformed(new Entry(u, 0), out, reason));
+    return new Features(u, out, malformed(u, out, reason));
+  }
+
+  /** One round trip through the breaker (whose permission the caller has); null when it failed. */
+  private FeatureStore.Fetched read(long[] userIds, long[] itemIds) {
+    long t0 = System.nanoTime();
+    try {
+      FeatureStore.Fetched f = store.fetch(userIds, itemIds);
+      long took = System.nanoTime() - t0;
+      breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+      latency.record(took, TimeUnit.NANOSECONDS);
+      return f;
+    } catch (RuntimeException e) {
+      breaker.onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
+      failures.increment();
+      log.debug("ranker: feature store failed: {}", e.toString());
+      return null;
+    }
+  }
+
+  /** For the background refresh: a read if the breaker lets one through, else null. */
+  FeatureStore.Fetched readIfPermitted(long[] userIds, long[] itemIds) {
+    return breaker.tryAcquirePermission() ? read(userIds, itemIds) : null;
+  }
+
+  private boolean servable(Entry e, long now) {
+    return e != null && now - e.fetchedNanos() < maxServeNanos;
   }
 
   /** The reason, or "bad_features" when some hash could not be read (its defaults served). */
-  private static String malformed(Entry user, Parsed.Item[] items, String reason) {
+  private static String malformed(Object user, Parsed.Item[] items, String reason) {
     if (reason != null) {
       return reason;
     }
-    if (((Parsed.User) user.value()).malformed()) {
+    if (((Parsed.User) user).malformed()) {
       return "bad_features";
     }
     for (Parsed.Item i : items) {
@@ -175,27 +223,13 @@ public final class CachingFeatureStore implements AutoCloseable {
     return null;
   }
 
-  private static boolean fresh(Entry e, long now, long ttlNanos) {
-    return e != null && now - e.fetchedNanos() < ttlNanos;
-  }
-
   public CircuitBreaker.State breakerState() {
     return breaker.getState();
   }
 
   @Override
   public void close() throws Exception {
+    refresh.close();
     store.close();
-  }
-
-  @Override
-  public String toString() {
-    return "CachingFeatureStore[users="
-        + users.estimatedSize()
-        + ", items="
-        + items.estimatedSize()
-        + ", breaker="
-        + breaker.getState()
-        + "]";
   }
 }

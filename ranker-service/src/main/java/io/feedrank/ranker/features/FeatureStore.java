@@ -6,16 +6,14 @@ import java.util.Map;
 public interface FeatureStore extends AutoCloseable {
 
   /**
-   * The hashes of a user and of items, in one round trip. An entity without features has an empty
-   * map.
+   * The hashes of users and items, in one round trip. An entity without features has an empty map.
    *
-   * @param userId the user, or a negative number to read items only
-   * @return the user's hash (empty when not asked for) and one hash per item, in order
+   * @return one hash per user and one per item, in order
    * @throws RuntimeException when the store cannot answer (unreachable, timeout)
    */
-  Fetched fetch(long userId, long[] itemIds);
+  Fetched fetch(long[] userIds, long[] itemIds);
 
-  record Fetched(Map<String, String> user, Map<String, String>[] items) {}
+  record Fetched(Map<String, String>[] users, Map<String, String>[] items) {}
 
   @Override
   default void close() {}

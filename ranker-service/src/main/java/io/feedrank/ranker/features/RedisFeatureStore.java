@@ -19,23 +19,28 @@ public final class RedisFeatureStore implements FeatureStore {
 
   @Override
   @SuppressWarnings("unchecked")
-  public Fetched fetch(long userId, long[] itemIds) {
-    Response<Map<String, String>> user = null;
+  public Fetched fetch(long[] userIds, long[] itemIds) {
+    Response<Map<String, String>>[] users = new Response[userIds.length];
     Response<Map<String, String>>[] items = new Response[itemIds.length];
     try (AbstractPipeline p = jedis.pipelined()) {
-      if (userId >= 0) {
-        user = p.hgetAll(RedisConnections.userKey(userId));
+      for (int i = 0; i < userIds.length; i++) {
+        users[i] = p.hgetAll(RedisConnections.userKey(userIds[i]));
       }
       for (int i = 0; i < itemIds.length; i++) {
         items[i] = p.hgetAll(RedisConnections.itemKey(itemIds[i]));
       }
       p.sync();
     }
-    Map<String, String>[] out = new Map[itemIds.length];
+    return new Fetched(values(users), values(items));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String>[] values(Response<Map<String, String>>[] responses) {
+    Map<String, String>[] out = new Map[responses.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = items[i].get();
+      out[i] = responses[i].get();
     }
-    return new Fetched(user == null ? Map.of() : user.get(), out);
+    return out;
   }
 
   /** Whether Redis answers a PING. */

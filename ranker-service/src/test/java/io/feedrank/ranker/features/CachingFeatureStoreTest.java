@@ -24,17 +24,21 @@ class CachingFeatureStoreTest {
 
     @Override
     @SuppressWarnings("unchecked")
-    public Fetched fetch(long userId, long[] itemIds) {
+    public Fetched fetch(long[] userIds, long[] itemIds) {
       if (down) {
         throw new IllegalStateException("connection refused");
       }
       calls.add(itemIds.clone());
-      userCalls.add(userId);
+      userCalls.add(userIds.length == 0 ? -1L : userIds[0]);
       Map<String, String>[] items = new Map[itemIds.length];
       for (int i = 0; i < itemIds.length; i++) {
         items[i] = data.getOrDefault("i" + itemIds[i], Map.of());
       }
-      return new Fetched(userId < 0 ? Map.of() : data.getOrDefault("u" + userId, Map.of()), items);
+      Map<String, String>[] users = new Map[userIds.length];
+      for (int i = 0; i < userIds.length; i++) {
+        users[i] = data.getOrDefault("u" + userIds[i], Map.of());
+      }
+      return new Fetched(users, items);
     }
   }
 
@@ -86,9 +90,12 @@ class CachingFeatureStoreTest {
       new CachingFeatureStore(
           store,
           100,
-          Duration.ofMillis(100),
-          Duration.ofMillis(100),
-          Duration.ofSeconds(10),
+          // fresh = max serve: anything past its TTL is read on the request path
+          new CachingFeatureStore.Ttls(
+              Duration.ofMillis(100),
+              Duration.ofMillis(100),
+              Duration.ofMillis(100),
+              Duration.ofSeconds(10)),
           CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
           new SimpleMeterRegistry(),
           now::get);
@@ -147,5 +154,47 @@ class CachingFeatureStoreTest {
     CachingFeatureStore.Features f = cache.get(1, new long[] {99});
     assertThat(f.fallbackReason()).isEqualTo("redis_circuit_open");
     assertThat(store.calls).isEmpty();
+  }
+
+  @Test
+  void entriesPastTheirFreshTtlAreServedAtOnceAndReReadInTheBackground() throws Exception {
+    CachingFeatureStore swr =
+        new CachingFeatureStore(
+            store,
+            100,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+            new SimpleMeterRegistry(),
+            now::get);
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10});
+      assertThat(store.calls).hasSize(1);
+
+      now.addAndGet(500 * MS); // stale, but young enough to serve
+      store.data.put("i10", hash(20));
+      CachingFeatureStore.Features f = swr.get(1, new long[] {10});
+      assertThat(f.items()[0].ts()).isEqualTo("10"); // the cached value, without waiting
+      assertThat(f.fallbackReason()).isNull();
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> store.calls.size() == 2); // the background re-read
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> swr.get(1, new long[] {10}).items()[0].ts().equals("20"));
+
+      now.addAndGet(2_000 * MS); // past the max serve age: read on the request path
+      store.data.put("i10", hash(30));
+      int before = store.calls.size();
+      assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("30");
+      assertThat(store.calls.size()).isGreaterThan(before);
+    } finally {
+      swr.close();
+    }
   }
 }

@@ -1,0 +1,119 @@
+package io.feedrank.ranker.features;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+
+/**
+ * Re-reads cache entries that are past their fresh TTL off the request path: requests name the ids
+ * (each at most once while it is pending), one daemon thread reads them in pipelined batches and
+ * replaces the entries. When the store is away the ids are dropped; the next request that serves
+ * them names them again.
+ */
+final class BackgroundRefresh implements AutoCloseable {
+  private static final int MAX_BATCH = 1_000;
+
+  private final BiFunction<long[], long[], FeatureStore.Fetched> read;
+  private final Cache<Long, CachingFeatureStore.Entry> users;
+  private final Cache<Long, CachingFeatureStore.Entry> items;
+  private final LongSupplier nanoClock;
+  private final Set<Long> pendingUsers = ConcurrentHashMap.newKeySet();
+  private final Set<Long> pendingItems = ConcurrentHashMap.newKeySet();
+  private final Semaphore work = new Semaphore(0);
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  BackgroundRefresh(
+      BiFunction<long[], long[], FeatureStore.Fetched> read,
+      Cache<Long, CachingFeatureStore.Entry> users,
+      Cache<Long, CachingFeatureStore.Entry> items,
+      LongSupplier nanoClock) {
+    this.read = read;
+    this.users = users;
+    this.items = items;
+    this.nanoClock = nanoClock;
+    this.thread = new Thread(this::run, "ranker-feature-refresh");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  void user(long id) {
+    if (pendingUsers.add(id)) {
+      work.release();
+    }
+  }
+
+  void item(long id) {
+    if (pendingItems.add(id)) {
+      work.release();
+    }
+  }
+
+  private void run() {
+    while (running) {
+      try {
+        if (!work.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+          continue;
+        }
+        work.drainPermits();
+        long[] u = take(pendingUsers);
+        long[] i = take(pendingItems);
+        if (u.length + i.length == 0) {
+          continue;
+        }
+        FeatureStore.Fetched f = read.apply(u, i);
+        if (f != null) {
+          long stamp = nanoClock.getAsLong();
+          for (int k = 0; k < u.length; k++) {
+            users.put(
+                u[k], new CachingFeatureStore.Entry(Parsed.User.of(u[k], f.users()[k]), stamp));
+          }
+          for (int k = 0; k < i.length; k++) {
+            items.put(
+                i[k], new CachingFeatureStore.Entry(Parsed.Item.of(i[k], f.items()[k]), stamp));
+          }
+        }
+        release(pendingUsers, u);
+        release(pendingItems, i);
+        if (!pendingUsers.isEmpty() || !pendingItems.isEmpty()) {
+          work.release();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        // a malformed answer must not end the thread; the ids are named again by later requests
+        pendingUsers.clear();
+        pendingItems.clear();
+      }
+    }
+  }
+
+  /** Up to a batch of the pending ids; they stay pending (not re-queued) until released. */
+  private static long[] take(Set<Long> pending) {
+    long[] ids = new long[Math.min(MAX_BATCH, pending.size())];
+    int n = 0;
+    for (Iterator<Long> it = pending.iterator(); it.hasNext() && n < ids.length; ) {
+      ids[n++] = it.next();
+    }
+    return n == ids.length ? ids : java.util.Arrays.copyOf(ids, n);
+  }
+
+  private static void release(Set<Long> pending, long[] ids) {
+    for (long id : ids) {
+      pending.remove(id);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    thread.interrupt();
+    thread.join(2_000);
+  }
+}
