@@ -1,0 +1,78 @@
+package io.feedrank.features.examples;
+
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.events.UserProfile;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Point-in-time training examples from a sequence of events, in memory: for each event, the
+ * features of its user, item and user-category as they were just before it, then the event is
+ * added. The same {@link UserState} / {@link ItemState} maths the streams app keeps in its state
+ * stores, for places that have events but no running streams app: the trainer's tests, the
+ * training benchmark, backfills from an events file. Not thread-safe.
+ */
+public final class PointInTimeExamples {
+  private final Map<Long, UserState> users = new HashMap<>();
+  private final Map<Long, ItemState> items = new HashMap<>();
+  private final Map<Long, UserProfile> profiles = new HashMap<>();
+  private final Map<Long, ItemMetadata> catalog = new HashMap<>();
+
+  /** Records (or replaces) a user's profile, as the compacted {@code users} topic would. */
+  public void profile(UserProfile p) {
+    profiles.put(p.getUserId(), p);
+  }
+
+  /** Records (or replaces) an item's metadata, as the compacted {@code items} topic would. */
+  public void item(ItemMetadata m) {
+    catalog.put(m.getItemId(), m);
+  }
+
+  /** The example of {@code e} (features before it), then {@code e} added to the state. */
+  public TrainingExample next(InteractionEvent e) {
+    long t = e.getEventTime().toEpochMilli();
+    ItemMetadata meta = catalog.get(e.getItemId());
+    String category = meta == null ? null : meta.getCategory();
+    UserState user = users.computeIfAbsent(e.getUserId(), k -> new UserState());
+    ItemState item = items.computeIfAbsent(e.getItemId(), k -> new ItemState());
+    double[] userFeatures = user.features(t, profiles.get(e.getUserId()));
+    double[] crossFeatures = user.crossFeatures(category, t);
+    double[] itemFeatures = item.features(t, meta);
+    user.add(e, category);
+    item.add(e);
+    ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
+    return TrainingExample.newBuilder()
+        .setInteractionId(e.getInteractionId())
+        .setUserId(e.getUserId())
+        .setItemId(e.getItemId())
+        .setEventTime(e.getEventTime())
+        .setDevice(e.getDevice())
+        .setRequestId(e.getRequestId())
+        .setPosition(e.getPosition())
+        .setItemCategory(category == null ? "" : category)
+        .setHourOfDay(utc.getHour())
+        .setDayOfWeek(utc.getDayOfWeek().getValue())
+        .setFeatureSchemaVersion(FeatureSchema.VERSION)
+        .setUserFeatures(boxed(userFeatures))
+        .setItemFeatures(boxed(itemFeatures))
+        .setCrossFeatures(boxed(crossFeatures))
+        .setClick(e.getClick())
+        .setLike(e.getLike())
+        .setShare(e.getShare())
+        .setDwellSeconds(e.getDwellSeconds())
+        .build();
+  }
+
+  private static List<Double> boxed(double[] values) {
+    return Arrays.stream(values).boxed().toList();
+  }
+}

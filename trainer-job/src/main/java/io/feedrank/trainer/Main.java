@@ -1,0 +1,120 @@
+package io.feedrank.trainer;
+
+import io.feedrank.avro.registry.HttpSchemaRegistryClient;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.serde.AvroSerde;
+import io.feedrank.avro.serde.AvroSerdes;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.models.ArtifactStore;
+import io.feedrank.models.FileArtifactStore;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.data.KafkaExampleSource;
+import io.feedrank.trainer.listen.RetrainListener;
+import io.feedrank.trainer.registry.KafkaModelRegistry;
+import io.feedrank.trainer.runs.FileRunStore;
+import io.feedrank.trainer.runs.RunRecord;
+import io.feedrank.trainer.train.Torch;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Wires the trainer onto real endpoints: examples from Kafka, runs and artifacts in the artifact
+ * store, the registry topic. {@link #trainOnce} is {@code ./feedrank train}; {@link #listen} is
+ * {@code ./feedrank train --listen}.
+ */
+public final class Main implements AutoCloseable {
+  private final TrainerConfig config;
+  private final SchemaRegistryClient schemas;
+  private final FileArtifactStore artifacts;
+  private final FileRunStore runs;
+  private final KafkaModelRegistry registry;
+  private final TrainingJob job;
+
+  public Main(TrainerConfig config, Clock clock) {
+    Torch.configure(config.threads());
+    this.config = config;
+    this.schemas = new HttpSchemaRegistryClient(config.registryConfig());
+    ArtifactStore store = ArtifactStore.forLocation(config.artifactStore());
+    if (!(store instanceof FileArtifactStore f)) {
+      throw new IllegalArgumentException("runs are recorded on a filesystem artifact store only");
+    }
+    this.artifacts = f;
+    this.runs = new FileRunStore(f);
+    AvroSerde<ModelVersion> versions = AvroSerdes.valueSerde(schemas, ModelVersion.class);
+    this.registry =
+        new KafkaModelRegistry(
+            config.kafka(), versions.serializer(), versions.deserializer(), config.modelRegistryTopic());
+    AvroSerde<TrainingExample> examples = AvroSerdes.valueSerde(schemas, TrainingExample.class);
+    this.job =
+        new TrainingJob(
+            config,
+            new KafkaExampleSource(
+                config.kafka(),
+                examples.deserializer(),
+                config.examplesTopic(),
+                config.lateness(),
+                config.idleTimeout()),
+            artifacts,
+            runs,
+            registry,
+            clock);
+  }
+
+  public TrainingJob job() {
+    return job;
+  }
+
+  public FileRunStore runs() {
+    return runs;
+  }
+
+  public KafkaModelRegistry registry() {
+    return registry;
+  }
+
+  /** One run on {@code range} (or the configured default range). */
+  public RunRecord trainOnce(DataRange range, String trigger) {
+    DataRange r = range != null ? range : config.defaultRange(java.time.Instant.now());
+    return job.run(new TrainRequest(r, config.architectures(), trigger, null));
+  }
+
+  /**
+   * A started listener on {@code retrain-commands}: each new command becomes a run on its data
+   * range (or the default one); command ids already recorded in the run store are not run again.
+   */
+  public RetrainListener listen() {
+    Set<String> done =
+        runs.list().stream()
+            .map(r -> r.commandId)
+            .filter(Objects::nonNull)
+            .collect(Collectors.toSet());
+    AvroSerde<RetrainCommand> commands = AvroSerdes.valueSerde(schemas, RetrainCommand.class);
+    RetrainListener l =
+        new RetrainListener(
+            config.kafka(),
+            commands.deserializer(),
+            config.retrainTopic(),
+            config.listenGroupId(),
+            config.modelName(),
+            done,
+            c -> job.run(new TrainRequest(range(c), config.architectures(), "retrain-command " + c.getReason(), c.getCommandId())));
+    l.start();
+    return l;
+  }
+
+  private DataRange range(RetrainCommand c) {
+    if (c.getDataFrom() != null && c.getDataTo() != null) {
+      return new DataRange(c.getDataFrom(), c.getDataTo());
+    }
+    return config.defaultRange(java.time.Instant.now());
+  }
+
+  @Override
+  public void close() {
+    registry.close();
+  }
+}

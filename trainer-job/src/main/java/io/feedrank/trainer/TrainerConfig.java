@@ -1,0 +1,208 @@
+package io.feedrank.trainer;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.train.Architecture;
+import io.feedrank.trainer.train.Hyperparameters;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Configuration of the trainer, validated on construction, loaded from a flat string map (a
+ * properties file overlaid with environment and command-line options by the CLI); keys and
+ * defaults on {@link #from} and in the README.
+ */
+public record TrainerConfig(
+    String bootstrapServers,
+    String registryUrl,
+    String registryBasicAuth,
+    String examplesTopic,
+    String modelRegistryTopic,
+    String retrainTopic,
+    String modelName,
+    String artifactStore,
+    List<Architecture> architectures,
+    Hyperparameters hyper,
+    Duration dataWindow,
+    Instant dataFrom,
+    Instant dataTo,
+    Duration lateness,
+    Duration idleTimeout,
+    int minExamples,
+    double promoteMinAucGain,
+    int verifyRows,
+    double verifyTolerance,
+    int threads,
+    String listenGroupId,
+    Map<String, String> kafkaOverrides) {
+
+  public TrainerConfig {
+    require(bootstrapServers, "bootstrap.servers");
+    require(registryUrl, "schema.registry.url");
+    require(modelName, "model.name");
+    require(artifactStore, "artifact.store");
+    architectures = List.copyOf(architectures);
+    if (architectures.isEmpty() || architectures.contains(Architecture.LOGISTIC)) {
+      throw new IllegalArgumentException(
+          "architectures must name mlp and/or two_tower (the logistic baseline is always trained)");
+    }
+    if ((dataFrom == null) != (dataTo == null)) {
+      throw new IllegalArgumentException("data.from and data.to go together");
+    }
+    if (minExamples < 100) {
+      throw new IllegalArgumentException("min.examples must be >= 100, got " + minExamples);
+    }
+    if (verifyRows < 1000) {
+      throw new IllegalArgumentException(
+          "export.verify.rows must be >= 1000 (the export check's minimum), got " + verifyRows);
+    }
+    if (!(promoteMinAucGain > 0)) {
+      throw new IllegalArgumentException("promote.min.auc.gain must be > 0");
+    }
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1");
+    }
+    kafkaOverrides = Map.copyOf(kafkaOverrides);
+  }
+
+  /** The range to train on when a request names none: data.from/to, else the last data.days. */
+  public DataRange defaultRange(Instant now) {
+    return dataFrom != null ? new DataRange(dataFrom, dataTo) : DataRange.last(dataWindow, now);
+  }
+
+  /**
+   * Reads the keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url}
+   * (required), {@code basic.auth.user.info}; {@code training.examples.topic}
+   * [training-examples], {@code model.registry.topic} [model-registry], {@code
+   * retrain.commands.topic} [retrain-commands], {@code model.name} [feed-ranker], {@code
+   * artifact.store} [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days}
+   * [7] or {@code data.from} + {@code data.to} (ISO-8601 instants), {@code data.lateness.ms}
+   * [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples} [10000]; {@code
+   * promote.min.auc.gain} [0.01]; {@code export.verify.rows} [5000], {@code
+   * export.verify.tolerance} [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers}
+   * [256,128,64], {@code embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets}
+   * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
+   * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
+   * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
+   * listen.group.id} [feedrank-trainer]; any {@code kafka.*} key goes to the Kafka clients
+   * without the prefix.
+   */
+  public static TrainerConfig from(Map<String, String> p) {
+    Map<String, String> overrides = new HashMap<>();
+    p.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.")) {
+            overrides.put(k.substring("kafka.".length()), v);
+          }
+        });
+    Hyperparameters d = Hyperparameters.defaults();
+    Hyperparameters h =
+        new Hyperparameters(
+            ints(p, "mlp.layers", d.mlpLayers()),
+            ints(p, "tower.layers", d.towerLayers()),
+            (int) longOf(p, "embedding.dim", d.embeddingDim()),
+            (int) longOf(p, "user.buckets", d.userBuckets()),
+            (int) longOf(p, "item.buckets", d.itemBuckets()),
+            (float) doubleOf(p, "dropout", d.dropout()),
+            (float) doubleOf(p, "learning.rate", d.learningRate()),
+            (int) longOf(p, "batch.size", d.batchSize()),
+            (int) longOf(p, "max.epochs", d.maxEpochs()),
+            (int) longOf(p, "patience", d.patience()),
+            (float) doubleOf(p, "embedding.l2", d.embeddingL2()),
+            (float) doubleOf(p, "weight.decay", d.weightDecay()),
+            longOf(p, "seed", d.seed()));
+    return new TrainerConfig(
+        p.get("bootstrap.servers"),
+        p.get("schema.registry.url"),
+        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        p.getOrDefault("training.examples.topic", Topics.TRAINING_EXAMPLES),
+        p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
+        p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
+        p.getOrDefault("model.name", "feed-ranker"),
+        p.getOrDefault("artifact.store", "target/artifacts"),
+        Arrays.stream(p.getOrDefault("architectures", "mlp,two_tower").split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .map(Architecture::of)
+            .toList(),
+        h,
+        Duration.ofDays(longOf(p, "data.days", 7)),
+        instant(p, "data.from"),
+        instant(p, "data.to"),
+        Duration.ofMillis(longOf(p, "data.lateness.ms", 3_600_000)),
+        Duration.ofMillis(longOf(p, "data.idle.timeout.ms", 60_000)),
+        (int) longOf(p, "min.examples", 10_000),
+        doubleOf(p, "promote.min.auc.gain", 0.01),
+        (int) longOf(p, "export.verify.rows", 5_000),
+        doubleOf(p, "export.verify.tolerance", 1e-5),
+        (int) longOf(p, "threads", 2),
+        p.getOrDefault("listen.group.id", "feedrank-trainer"),
+        overrides);
+  }
+
+  public RegistryConfig registryConfig() {
+    RegistryConfig r = RegistryConfig.of(registryUrl);
+    return registryBasicAuth == null || registryBasicAuth.isBlank()
+        ? r
+        : r.withBasicAuth(registryBasicAuth);
+  }
+
+  /** The Kafka client settings every client of the trainer starts from. */
+  public Map<String, Object> kafka() {
+    Map<String, Object> m = new HashMap<>(kafkaOverrides);
+    m.put("bootstrap.servers", bootstrapServers);
+    return m;
+  }
+
+  private static void require(String v, String key) {
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("missing config " + key);
+    }
+  }
+
+  private static Instant instant(Map<String, String> p, String key) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? null : Instant.parse(v.trim());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          key + " must be an ISO-8601 instant like 2026-11-01T00:00:00Z, got '" + v + "'", e);
+    }
+  }
+
+  private static int[] ints(Map<String, String> p, String key, int[] dflt) {
+    String v = p.get(key);
+    if (v == null || v.isBlank()) {
+      return dflt;
+    }
+    try {
+      return Arrays.stream(v.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be comma-separated integers, got '" + v + "'", e);
+    }
+  }
+
+  private static long longOf(Map<String, String> p, String key, long dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
+    }
+  }
+
+  private static double doubleOf(Map<String, String> p, String key, double dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
+    }
+  }
+}

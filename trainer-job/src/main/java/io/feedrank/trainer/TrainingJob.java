@@ -1,0 +1,318 @@
+package io.feedrank.trainer;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.ReferenceProfile;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.models.ArtifactStore;
+import io.feedrank.models.Checksums;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.data.Dataset;
+import io.feedrank.trainer.data.ExampleSource;
+import io.feedrank.trainer.data.Standardization;
+import io.feedrank.trainer.data.TemporalSplit;
+import io.feedrank.trainer.eval.Metrics;
+import io.feedrank.trainer.export.ExportVerification;
+import io.feedrank.trainer.registry.ModelRegistry;
+import io.feedrank.trainer.registry.ProductionEvaluator;
+import io.feedrank.trainer.registry.Promotion;
+import io.feedrank.trainer.runs.RunRecord;
+import io.feedrank.trainer.runs.RunStore;
+import io.feedrank.trainer.train.Architecture;
+import io.feedrank.trainer.train.Baselines;
+import io.feedrank.trainer.train.NetworkTrainer;
+import io.feedrank.trainer.train.TrainInputs;
+import io.feedrank.trainer.train.TrainedNetwork;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One training run, end to end: read the examples of the range, split them in time, train the
+ * logistic baseline and the requested networks, evaluate on the holdout, export to ONNX and verify
+ * the export, store the artifacts, profile the holdout, register the run's best network as a
+ * candidate and decide its stage against production on the same holdout. Everything is recorded
+ * in the run's {@code run.json}, whatever the outcome.
+ */
+public final class TrainingJob {
+  private static final Logger log = LoggerFactory.getLogger(TrainingJob.class);
+
+  private final TrainerConfig config;
+  private final ExampleSource source;
+  private final ArtifactStore artifacts;
+  private final RunStore runs;
+  private final ModelRegistry registry;
+  private final Clock clock;
+
+  public TrainingJob(
+      TrainerConfig config,
+      ExampleSource source,
+      ArtifactStore artifacts,
+      RunStore runs,
+      ModelRegistry registry,
+      Clock clock) {
+    this.config = config;
+    this.source = source;
+    this.artifacts = artifacts;
+    this.runs = runs;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  /** Runs one training; the returned record is also saved. Throws {@link RefusedException}. */
+  public RunRecord run(TrainRequest request) {
+    RunRecord run = RunIds.start(request, config, clock.instant());
+    runs.save(run);
+    log.info("trainer: run {} on {} ({})", run.id, request.range(), request.trigger());
+    try {
+      execute(run, request);
+      run.status = RunRecord.SUCCEEDED;
+      return run;
+    } catch (RefusedException e) {
+      run.status = RunRecord.REFUSED;
+      run.error = e.getMessage();
+      log.warn("trainer: run {} refused: {}", run.id, e.getMessage());
+      throw e;
+    } catch (RuntimeException e) {
+      run.status = RunRecord.FAILED;
+      run.error = e.toString();
+      log.error("trainer: run {} failed: {}", run.id, e.toString(), e);
+      throw e;
+    } finally {
+      run.finishedAt = clock.instant().toString();
+      runs.save(run);
+    }
+  }
+
+  private void execute(RunRecord run, TrainRequest request) {
+    long t0 = System.nanoTime();
+    DataRange range = request.range();
+    ExampleSource.Loaded loaded = source.read(range);
+    run.durationsMs.put("read", millisSince(t0));
+    run.counts.put("records_read", loaded.recordsRead());
+    run.counts.put("outside_range", loaded.outsideRange());
+    run.counts.put("unusable", loaded.unusable());
+    run.counts.put("examples", (long) loaded.examples().size());
+    refuseIfUnusable(loaded.examples().size(), loaded.examples().stream().filter(e -> e.click()).count(), range);
+
+    long t1 = System.nanoTime();
+    TemporalSplit split = TemporalSplit.of(loaded.examples());
+    var h = config.hyper();
+    Dataset train = Dataset.of(split.train(), h.userBuckets(), h.itemBuckets());
+    Dataset validation = Dataset.of(split.validation(), h.userBuckets(), h.itemBuckets());
+    Dataset test = Dataset.of(split.test(), h.userBuckets(), h.itemBuckets());
+    for (var part : List.of(Map.entry("train", train), Map.entry("validation", validation), Map.entry("test", test))) {
+      long pos = part.getValue().positives();
+      run.counts.put(part.getKey(), (long) part.getValue().size);
+      run.counts.put(part.getKey() + "_positives", pos);
+      if (pos == 0 || pos == part.getValue().size) {
+        throw new RefusedException(
+            "the " + part.getKey() + " split of " + range + " has a single class (" + pos + " clicks in " + part.getValue().size + "): nothing to learn or to evaluate");
+      }
+    }
+    Standardization std = Standardization.fit(train);
+    TrainInputs trainIn = new TrainInputs(train, std);
+    TrainInputs validationIn = new TrainInputs(validation, std);
+    TrainInputs testIn = new TrainInputs(test, std);
+    run.durationsMs.put("prepare", millisSince(t1));
+
+    run.baselines.put("popularity", Metrics.evaluate(Baselines.popularity(test), test.label, test.userId).toMap());
+    List<Architecture> archs = new ArrayList<>();
+    archs.add(Architecture.LOGISTIC);
+    request.architectures().stream().filter(a -> a != Architecture.LOGISTIC).forEach(archs::add);
+    Map<Architecture, float[]> testScores = new HashMap<>();
+    Map<Architecture, RunRecord.ModelRun> trained = new HashMap<>();
+    for (Architecture a : archs) {
+      long ta = System.nanoTime();
+      RunRecord.ModelRun m = new RunRecord.ModelRun();
+      m.architecture = a.id;
+      try (TrainedNetwork net = NetworkTrainer.train(a, h, trainIn, validationIn, e -> m.epochs.add(epoch(e)))) {
+        m.trainMillis = millisSince(ta);
+        m.bestEpoch = net.bestEpoch();
+        long seen = m.epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum();
+        m.examplesPerSecond = seen * 1000.0 / Math.max(1, m.trainMillis);
+        float[] s = net.predict(testIn);
+        testScores.put(a, s);
+        m.metrics.putAll(Metrics.evaluate(s, test.label, test.userId).toMap());
+        export(run, m, net, std, test, s);
+      }
+      run.durationsMs.put("train_" + a.id, m.trainMillis);
+      run.models.add(m);
+      trained.put(a, m);
+      runs.save(run);
+    }
+    run.baselines.put("logistic", trained.get(Architecture.LOGISTIC).metrics);
+
+    Architecture best =
+        archs.stream()
+            .filter(a -> a != Architecture.LOGISTIC)
+            .max((x, y) -> Double.compare(trained.get(x).metrics.get("auc"), trained.get(y).metrics.get("auc")))
+            .orElseThrow();
+    long tp = System.nanoTime();
+    ReferenceProfile profile = Profiles.of(split.test(), testScores.get(best));
+    run.referenceProfile = put(run.id, "reference_profile.avro", Profiles.bytes(profile)).toString();
+    run.durationsMs.put("profile", millisSince(tp));
+
+    long tr = System.nanoTime();
+    register(run, request, split, trained, best, profile);
+    run.durationsMs.put("register", millisSince(tr));
+    run.durationsMs.put("total", millisSince(t0));
+  }
+
+  private void refuseIfUnusable(long n, long clicks, DataRange range) {
+    if (n < config.minExamples()) {
+      throw new RefusedException(
+          "only " + n + " training examples in " + range + "; at least " + config.minExamples() + " (min.examples) are needed");
+    }
+    if (clicks == 0 || clicks == n) {
+      throw new RefusedException(
+          "all " + n + " examples in " + range + " have the same label (" + clicks + " clicks): a single class");
+    }
+  }
+
+  private void export(
+      RunRecord run, RunRecord.ModelRun m, TrainedNetwork net, Standardization std, Dataset test, float[] scores) {
+    Map<String, byte[]> onnx = net.toOnnx(std);
+    int rows = Math.min(test.size, config.verifyRows());
+    float[] reference = java.util.Arrays.copyOf(scores, rows);
+    ExportVerification.Result r =
+        ExportVerification.verify(
+            onnx, test.head(rows), reference, net.vectorDimension(), 1000, config.verifyTolerance());
+    m.export.put("rows", r.rows());
+    m.export.put("max_abs_diff", r.maxAbsDiff());
+    if (!Double.isNaN(r.towerMaxAbsDiff())) {
+      m.export.put("tower_max_abs_diff", r.towerMaxAbsDiff());
+    }
+    m.export.put("tolerance", config.verifyTolerance());
+    for (Map.Entry<String, byte[]> e : onnx.entrySet()) {
+      String name = e.getKey().equals("model") ? m.architecture + ".onnx" : m.architecture + "." + e.getKey() + ".onnx";
+      m.artifacts.put(e.getKey(), put(run.id, name, e.getValue()).toString());
+      m.sha256.put(e.getKey(), Checksums.sha256(e.getValue()));
+    }
+  }
+
+  private void register(
+      RunRecord run,
+      TrainRequest request,
+      TemporalSplit split,
+      Map<Architecture, RunRecord.ModelRun> trained,
+      Architecture best,
+      ReferenceProfile profile) {
+    List<ModelVersion> current = registry.versions(config.modelName());
+    var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
+    Instant now = clock.instant();
+    List<ModelVersion> updates = new ArrayList<>();
+    for (Map.Entry<Architecture, RunRecord.ModelRun> e : trained.entrySet()) {
+      if (e.getKey() == Architecture.LOGISTIC) {
+        continue;
+      }
+      RunRecord.ModelRun m = e.getValue();
+      ModelVersion candidate = candidate(run, request, split, m, profile, production.map(ModelVersion::getVersion).orElse(null), now);
+      if (e.getKey() != best) {
+        RunRecord.ModelRun b = trained.get(best);
+        updates.add(
+            ModelVersion.newBuilder(candidate)
+                .setStage(ModelStage.REJECTED)
+                .setDecision(Promotion.DECISION_REJECTED)
+                .setDecisionReason("not the best of run " + run.id + ": AUC " + m.metrics.get("auc") + " < " + best.id + " " + b.metrics.get("auc"))
+                .build());
+        continue;
+      }
+      var productionScore = production.map(p -> new ProductionEvaluator(artifacts).score(p, split.test()));
+      Promotion.Outcome o =
+          Promotion.decide(
+              candidate,
+              m.metrics.get("auc"),
+              trained.get(Architecture.LOGISTIC).metrics.get("auc"),
+              productionScore,
+              current,
+              config.promoteMinAucGain(),
+              split.test().size(),
+              now);
+      updates.addAll(o.updates());
+    }
+    registry.publish(updates);
+    for (ModelVersion v : updates) {
+      for (RunRecord.ModelRun m : run.models) {
+        if (v.getRunId().equals(run.id) && v.getArchitecture().equals(m.architecture)) {
+          m.version = v.getVersion();
+          m.stage = v.getStage().name();
+          m.decision = v.getDecision();
+          m.decisionReason = v.getDecisionReason();
+          log.info("trainer: {} {} → {}: {}", m.architecture, v.getVersion(), v.getStage(), v.getDecisionReason());
+        }
+      }
+    }
+  }
+
+  private ModelVersion candidate(
+      RunRecord run,
+      TrainRequest request,
+      TemporalSplit split,
+      RunRecord.ModelRun m,
+      ReferenceProfile profile,
+      String parent,
+      Instant now) {
+    Map<String, String> extra = new HashMap<>();
+    m.artifacts.forEach(
+        (role, uri) -> {
+          if (!role.equals("model")) {
+            extra.put(role, uri);
+            extra.put(role + ModelInputs.SHA256_SUFFIX, m.sha256.get(role));
+          }
+        });
+    Map<String, Double> metrics = new HashMap<>(m.metrics);
+    run.baselines.forEach((name, b) -> metrics.put("baseline_" + name + "_auc", b.get("auc")));
+    return ModelVersion.newBuilder()
+        .setModelName(config.modelName())
+        .setVersion(RunIds.version(run.id, m.architecture))
+        .setStage(ModelStage.CANDIDATE)
+        .setArchitecture(m.architecture)
+        .setCreatedAt(now)
+        .setUpdatedAt(now)
+        .setRunId(run.id)
+        .setArtifactUri(m.artifacts.get("model"))
+        .setArtifactSha256(m.sha256.get("model"))
+        .setArtifacts(extra)
+        .setMetrics(metrics)
+        .setTrainingFrom(request.range().from())
+        .setTrainingTo(request.range().to())
+        .setTrainingExamples(split.train().size() + split.validation().size())
+        .setFeatureSchemaVersion(FeatureSchema.VERSION)
+        .setReferenceProfile(profile)
+        .setParentVersion(parent)
+        .build();
+  }
+
+  private URI put(String runId, String name, byte[] bytes) {
+    try {
+      return artifacts.put(runId, name, bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot store " + name + " of run " + runId, e);
+    }
+  }
+
+  private static Map<String, Object> epoch(NetworkTrainer.Epoch e) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("epoch", e.epoch());
+    m.put("train_loss", e.trainLoss());
+    m.put("validation_auc", e.validationAuc());
+    m.put("validation_logloss", e.validationLogLoss());
+    m.put("examples", e.examples());
+    m.put("millis", e.millis());
+    return m;
+  }
+
+  private static long millisSince(long t0) {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+}

@@ -1,0 +1,144 @@
+package io.feedrank.trainer.data;
+
+import io.feedrank.events.TrainingExample;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the examples of an event-time range from the {@code training-examples} topic, bounded:
+ * every partition is read from the first record whose timestamp is at or after {@code from −
+ * lateness} (records are stamped when the streams app produced them, which may lag or lead event
+ * time) up to the end offset it had when the read began ({@code read_committed}, so aborted
+ * transactions are never trained on), or until its records are {@code lateness} past {@code to}.
+ * Event time decides membership. No consumer group: nothing is committed.
+ */
+public final class KafkaExampleSource implements ExampleSource {
+  private static final Logger log = LoggerFactory.getLogger(KafkaExampleSource.class);
+
+  private final Map<String, Object> kafka;
+  private final Deserializer<TrainingExample> values;
+  private final String topic;
+  private final Duration lateness;
+  private final Duration idleTimeout;
+
+  public KafkaExampleSource(
+      Map<String, Object> kafka,
+      Deserializer<TrainingExample> values,
+      String topic,
+      Duration lateness,
+      Duration idleTimeout) {
+    this.kafka = Map.copyOf(kafka);
+    this.values = values;
+    this.topic = topic;
+    this.lateness = lateness;
+    this.idleTimeout = idleTimeout;
+  }
+
+  @Override
+  public Loaded read(DataRange range) {
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+    p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
+    try (KafkaConsumer<byte[], TrainingExample> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
+      return read(consumer, range);
+    }
+  }
+
+  private Loaded read(KafkaConsumer<byte[], TrainingExample> consumer, DataRange range) {
+    List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
+    }
+    List<TopicPartition> parts = new ArrayList<>();
+    infos.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+    consumer.assign(parts);
+    Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+    long seekTime = range.from().minus(lateness).toEpochMilli();
+    long stopTime = range.to().plus(lateness).toEpochMilli();
+    Map<TopicPartition, Long> query = new HashMap<>();
+    parts.forEach(tp -> query.put(tp, Math.max(0, seekTime)));
+    Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query);
+    Set<TopicPartition> open = new HashSet<>();
+    for (TopicPartition tp : parts) {
+      OffsetAndTimestamp o = start.get(tp);
+      long offset = o == null ? end.get(tp) : o.offset();
+      consumer.seek(tp, offset);
+      if (offset < end.get(tp)) {
+        open.add(tp);
+      }
+    }
+    List<Example> out = new ArrayList<>();
+    long read = 0;
+    long outside = 0;
+    long unusable = 0;
+    long lastProgress = System.nanoTime();
+    while (!open.isEmpty()) {
+      Iterable<ConsumerRecord<byte[], TrainingExample>> records;
+      try {
+        records = consumer.poll(Duration.ofMillis(500));
+      } catch (RecordDeserializationException e) {
+        unusable++;
+        log.warn("trainer: skipping unusable example at {}@{}", e.topicPartition(), e.offset());
+        consumer.seek(e.topicPartition(), e.offset() + 1);
+        continue;
+      }
+      boolean any = false;
+      for (ConsumerRecord<byte[], TrainingExample> r : records) {
+        any = true;
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        if (!open.contains(tp) || r.offset() >= end.get(tp)) {
+          continue;
+        }
+        read++;
+        if (r.value() == null || !range.contains(r.value().getEventTime().toEpochMilli())) {
+          outside++;
+        } else {
+          try {
+            out.add(Example.of(r.value()));
+          } catch (IllegalArgumentException e) {
+            unusable++;
+            log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
+          }
+        }
+        if (r.timestamp() > stopTime) {
+          open.remove(tp);
+        }
+      }
+      for (TopicPartition tp : List.copyOf(open)) {
+        if (consumer.position(tp) >= end.get(tp)) {
+          open.remove(tp);
+        }
+      }
+      consumer.pause(parts.stream().filter(tp -> !open.contains(tp)).toList());
+      if (any) {
+        lastProgress = System.nanoTime();
+      } else if (System.nanoTime() - lastProgress > idleTimeout.toNanos()) {
+        throw new IllegalStateException(
+            "no records from " + topic + " for " + idleTimeout + " with " + open + " unread");
+      }
+    }
+    return new Loaded(out, read, outside, unusable);
+  }
+}

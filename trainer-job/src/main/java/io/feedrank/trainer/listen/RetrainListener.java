@@ -1,0 +1,193 @@
+package io.feedrank.trainer.listen;
+
+import io.feedrank.events.RetrainCommand;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code train --listen}: consumes {@code retrain-commands} and runs one training per command, one
+ * at a time. A poller thread keeps the consumer alive (trainings take minutes) and queues
+ * commands for a single worker thread, so a command that arrives during a run waits for it.
+ * Commands are deduplicated by {@code command_id} — against the ones queued or run since start and
+ * the ones recorded in earlier runs — and an offset is committed only once its command (and every
+ * command before it) has run, so a crash mid-run replays the command and nothing is lost.
+ */
+public final class RetrainListener implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
+
+  /** What runs a command; exceptions are logged and the command counts as handled. */
+  @FunctionalInterface
+  public interface Handler {
+    void handle(RetrainCommand command) throws Exception;
+  }
+
+  private final KafkaConsumer<String, RetrainCommand> consumer;
+  private final String topic;
+  private final String modelName;
+  private final Handler handler;
+  private final Set<String> seen = new HashSet<>();
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private final ExecutorService worker =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-worker"));
+  private final Thread poller;
+  private volatile boolean running = true;
+
+  private static final class Pending {
+    final TopicPartition partition;
+    final long offset;
+    volatile boolean done;
+
+    Pending(TopicPartition partition, long offset, boolean done) {
+      this.partition = partition;
+      this.offset = offset;
+      this.done = done;
+    }
+  }
+
+  public RetrainListener(
+      Map<String, Object> kafka,
+      Deserializer<RetrainCommand> values,
+      String topic,
+      String groupId,
+      String modelName,
+      Collection<String> alreadyRun,
+      Handler handler) {
+    Properties p = new Properties();
+    p.putAll(kafka);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), values);
+    this.topic = topic;
+    this.modelName = modelName;
+    this.handler = handler;
+    this.seen.addAll(alreadyRun);
+    this.poller = new Thread(this::poll, "trainer-retrain-listener");
+  }
+
+  public void start() {
+    poller.start();
+  }
+
+  private void poll() {
+    consumer.subscribe(
+        List.of(topic),
+        new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> parts) {
+            commitDone();
+          }
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> parts) {}
+        });
+    try {
+      while (running) {
+        try {
+          for (ConsumerRecord<String, RetrainCommand> r : consumer.poll(Duration.ofMillis(200))) {
+            accept(r);
+          }
+        } catch (RecordDeserializationException e) {
+          log.warn("trainer: skipping undecodable retrain command at {}@{}", e.topicPartition(), e.offset());
+          consumer.seek(e.topicPartition(), e.offset() + 1);
+        }
+        commitDone();
+      }
+    } catch (WakeupException e) {
+      if (running) {
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      log.error("trainer: retrain listener stopped: {}", e.toString(), e);
+    } finally {
+      commitDone();
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private void accept(ConsumerRecord<String, RetrainCommand> r) {
+    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+    RetrainCommand c = r.value();
+    boolean skip;
+    if (c == null || !modelName.equals(c.getModelName())) {
+      skip = true;
+    } else if (!seen.add(c.getCommandId())) {
+      log.info("trainer: command {} already queued or run: ignored", c.getCommandId());
+      skip = true;
+    } else {
+      skip = false;
+    }
+    Pending p = new Pending(tp, r.offset(), skip);
+    synchronized (pending) {
+      pending.add(p);
+    }
+    if (!skip) {
+      log.info("trainer: command {} ({}) queued", c.getCommandId(), c.getReason());
+      worker.submit(() -> run(c, p));
+    }
+  }
+
+  private void run(RetrainCommand c, Pending p) {
+    if (!running) {
+      return; // closing: left uncommitted, so it runs after a restart
+    }
+    try {
+      handler.handle(c);
+    } catch (Exception e) {
+      log.error("trainer: command {} failed: {}", c.getCommandId(), e.toString());
+    } finally {
+      p.done = true;
+    }
+  }
+
+  /** Commits, per partition, past the longest run of handled commands at the head of the queue. */
+  private void commitDone() {
+    Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+    synchronized (pending) {
+      while (!pending.isEmpty() && pending.peek().done) {
+        Pending p = pending.poll();
+        commit.put(p.partition, new OffsetAndMetadata(p.offset + 1));
+      }
+    }
+    if (!commit.isEmpty()) {
+      try {
+        consumer.commitSync(commit);
+      } catch (RuntimeException e) {
+        log.warn("trainer: cannot commit retrain offsets yet: {}", e.toString());
+      }
+    }
+  }
+
+  /** Stops taking commands, lets the current run finish, commits what has run. */
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    worker.shutdown();
+    worker.awaitTermination(1, TimeUnit.HOURS);
+    consumer.wakeup();
+    poller.join(10_000);
+  }
+}

@@ -1,0 +1,188 @@
+package io.feedrank.trainer.registry;
+
+import io.feedrank.events.ModelComparison;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The promotion rules (DESIGN §4), as pure functions from the registry's state to the records to
+ * write. A candidate is compared with production on the same holdout: ΔAUC ≥ {@code promoteDelta}
+ * → PRODUCTION (the old one ARCHIVED); 0 < ΔAUC < {@code promoteDelta} → STAGING (for the A/B
+ * share; an older staging version is archived); otherwise REJECTED. With no production model (or
+ * one that cannot be scored), the candidate must beat the logistic baseline trained on the same
+ * data. Every decision carries its reason and the comparison.
+ */
+public final class Promotion {
+  public static final String DECISION_PROMOTED = "PROMOTED";
+  public static final String DECISION_STAGED = "STAGED";
+  public static final String DECISION_REJECTED = "REJECTED";
+  public static final String DECISION_ARCHIVED = "ARCHIVED";
+  public static final String DECISION_ROLLED_BACK = "ROLLED_BACK";
+  public static final String BASELINE = "logistic-baseline";
+
+  /** The production model's AUC on the candidate's holdout, or why it could not be scored. */
+  public record ProductionScore(ModelVersion version, double auc, String unscorable) {
+    public static ProductionScore scored(ModelVersion v, double auc) {
+      return new ProductionScore(v, auc, null);
+    }
+
+    public static ProductionScore unscorable(ModelVersion v, String why) {
+      return new ProductionScore(v, Double.NaN, why);
+    }
+  }
+
+  /** The candidate as decided, and every record to write (the candidate first). */
+  public record Outcome(ModelVersion candidate, List<ModelVersion> updates) {}
+
+  private Promotion() {}
+
+  public static Outcome decide(
+      ModelVersion candidate,
+      double candidateAuc,
+      double baselineAuc,
+      Optional<ProductionScore> production,
+      List<ModelVersion> registry,
+      double promoteDelta,
+      long holdout,
+      Instant now) {
+    ModelVersion.Builder c = ModelVersion.newBuilder(candidate).setUpdatedAt(now);
+    List<ModelVersion> updates = new ArrayList<>();
+    if (production.isEmpty() || production.get().unscorable() != null) {
+      String context =
+          production
+              .map(p -> "production " + p.version().getVersion() + " could not be scored on the holdout (" + p.unscorable() + "); ")
+              .orElse("first model: ");
+      c.setComparison(comparison(BASELINE, candidateAuc, baselineAuc, holdout));
+      if (candidateAuc > baselineAuc) {
+        c.setStage(ModelStage.PRODUCTION)
+            .setDecision(DECISION_PROMOTED)
+            .setDecisionReason(context + "AUC " + f(candidateAuc) + " beats the logistic baseline " + f(baselineAuc));
+        updates.add(c.build());
+        production.ifPresent(p -> updates.add(archive(p.version(), "replaced by " + candidate.getVersion(), now)));
+        archiveStaging(registry, candidate, now, updates);
+      } else {
+        c.setStage(ModelStage.REJECTED)
+            .setDecision(DECISION_REJECTED)
+            .setDecisionReason(context + "AUC " + f(candidateAuc) + " does not beat the logistic baseline " + f(baselineAuc));
+        updates.add(c.build());
+      }
+      return new Outcome(updates.get(0), updates);
+    }
+    ProductionScore p = production.get();
+    double delta = candidateAuc - p.auc();
+    c.setComparison(comparison(p.version().getVersion(), candidateAuc, p.auc(), holdout));
+    String vs = "ΔAUC " + signed(delta) + " against production " + p.version().getVersion() + " (" + f(candidateAuc) + " vs " + f(p.auc()) + " on the same " + holdout + " held-out examples)";
+    if (delta >= promoteDelta) {
+      c.setStage(ModelStage.PRODUCTION).setDecision(DECISION_PROMOTED).setDecisionReason(vs + " ≥ " + promoteDelta);
+      updates.add(c.build());
+      updates.add(archive(p.version(), "replaced by " + candidate.getVersion() + ", " + vs, now));
+      archiveStaging(registry, candidate, now, updates);
+    } else if (delta > 0) {
+      c.setStage(ModelStage.STAGING).setDecision(DECISION_STAGED).setDecisionReason(vs + " > 0 but < " + promoteDelta + ": A/B share");
+      updates.add(c.build());
+      archiveStaging(registry, candidate, now, updates);
+    } else {
+      c.setStage(ModelStage.REJECTED).setDecision(DECISION_REJECTED).setDecisionReason(vs + " ≤ 0");
+      updates.add(c.build());
+    }
+    return new Outcome(updates.get(0), updates);
+  }
+
+  /** An operator's promotion of {@code version} to production; the current one is archived. */
+  public static List<ModelVersion> promote(List<ModelVersion> registry, String version, String reason, Instant now) {
+    ModelVersion target = find(registry, version);
+    if (target.getStage() == ModelStage.PRODUCTION) {
+      throw new IllegalArgumentException("version " + version + " is already in production");
+    }
+    List<ModelVersion> updates = new ArrayList<>();
+    updates.add(
+        ModelVersion.newBuilder(target)
+            .setStage(ModelStage.PRODUCTION)
+            .setUpdatedAt(now)
+            .setDecision(DECISION_PROMOTED)
+            .setDecisionReason(reason + " (was " + target.getStage() + ")")
+            .build());
+    ModelRegistry.newest(registry, ModelStage.PRODUCTION)
+        .ifPresent(p -> updates.add(archive(p, "replaced by " + version + ": " + reason, now)));
+    return updates;
+  }
+
+  /**
+   * Rollback: production goes back to the version the current one replaced (its {@code
+   * parent_version}); the current one is archived as rolled back.
+   */
+  public static List<ModelVersion> rollback(List<ModelVersion> registry, Instant now) {
+    ModelVersion current =
+        ModelRegistry.newest(registry, ModelStage.PRODUCTION)
+            .orElseThrow(() -> new IllegalStateException("no production model to roll back"));
+    if (current.getParentVersion() == null) {
+      throw new IllegalStateException(
+          "production " + current.getVersion() + " replaced nothing: there is no version to roll back to");
+    }
+    ModelVersion parent = find(registry, current.getParentVersion());
+    List<ModelVersion> updates = new ArrayList<>();
+    updates.add(
+        ModelVersion.newBuilder(parent)
+            .setStage(ModelStage.PRODUCTION)
+            .setUpdatedAt(now)
+            .setDecision(DECISION_ROLLED_BACK)
+            .setDecisionReason("restored by rollback of " + current.getVersion())
+            .build());
+    updates.add(
+        ModelVersion.newBuilder(current)
+            .setStage(ModelStage.ARCHIVED)
+            .setUpdatedAt(now)
+            .setDecision(DECISION_ROLLED_BACK)
+            .setDecisionReason("rolled back to " + parent.getVersion())
+            .build());
+    return updates;
+  }
+
+  private static void archiveStaging(
+      List<ModelVersion> registry, ModelVersion candidate, Instant now, List<ModelVersion> updates) {
+    for (ModelVersion v : registry) {
+      if (v.getStage() == ModelStage.STAGING && !v.getVersion().equals(candidate.getVersion())) {
+        updates.add(archive(v, "superseded by " + candidate.getVersion(), now));
+      }
+    }
+  }
+
+  private static ModelVersion archive(ModelVersion v, String reason, Instant now) {
+    return ModelVersion.newBuilder(v)
+        .setStage(ModelStage.ARCHIVED)
+        .setUpdatedAt(now)
+        .setDecision(DECISION_ARCHIVED)
+        .setDecisionReason(reason)
+        .build();
+  }
+
+  private static ModelVersion find(List<ModelVersion> registry, String version) {
+    return registry.stream()
+        .filter(v -> v.getVersion().equals(version))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no version '" + version + "' in the registry"));
+  }
+
+  private static ModelComparison comparison(String against, double candidate, double production, long holdout) {
+    return ModelComparison.newBuilder()
+        .setAgainstVersion(against)
+        .setMetric("auc")
+        .setCandidateValue(candidate)
+        .setProductionValue(production)
+        .setDelta(candidate - production)
+        .setHoldoutExamples(holdout)
+        .build();
+  }
+
+  private static String f(double v) {
+    return String.format(java.util.Locale.ROOT, "%.4f", v);
+  }
+
+  private static String signed(double v) {
+    return String.format(java.util.Locale.ROOT, "%+.4f", v);
+  }
+}

@@ -1,0 +1,56 @@
+package io.feedrank.trainer.runs;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a training run records, written as {@code run.json} in the run's directory: what
+ * triggered it, the data range and counts, parameters, environment, durations, per architecture
+ * the epochs, final metrics, export check, artifacts and the registry decision. A plain mutable
+ * bean for Jackson; the job fills it as it goes and saves it at the end (and on failure).
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public final class RunRecord {
+  public String id;
+  public String status = "RUNNING";
+  public String trigger;
+  public String commandId;
+  public String startedAt;
+  public String finishedAt;
+  public String dataFrom;
+  public String dataTo;
+  public String error;
+  public Map<String, Long> counts = new LinkedHashMap<>();
+  public Map<String, Object> params = new LinkedHashMap<>();
+  public Map<String, String> environment = new LinkedHashMap<>();
+  public Map<String, Long> durationsMs = new LinkedHashMap<>();
+  public Map<String, Map<String, Double>> baselines = new LinkedHashMap<>();
+  public List<ModelRun> models = new ArrayList<>();
+  public String referenceProfile;
+
+  /** One architecture trained in the run. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static final class ModelRun {
+    public String architecture;
+    public List<Map<String, Object>> epochs = new ArrayList<>();
+    public int bestEpoch;
+    public long trainMillis;
+    public double examplesPerSecond;
+    public Map<String, Double> metrics = new LinkedHashMap<>();
+    public Map<String, Object> export = new LinkedHashMap<>();
+    public Map<String, String> artifacts = new LinkedHashMap<>();
+    public Map<String, String> sha256 = new LinkedHashMap<>();
+    public String version;
+    public String stage;
+    public String decision;
+    public String decisionReason;
+  }
+
+  public static final String RUNNING = "RUNNING";
+  public static final String SUCCEEDED = "SUCCEEDED";
+  public static final String FAILED = "FAILED";
+  public static final String REFUSED = "REFUSED";
+}

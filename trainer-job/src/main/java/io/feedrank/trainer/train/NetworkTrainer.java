@@ -1,0 +1,168 @@
+package io.feedrank.trainer.train;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.feedrank.trainer.eval.Metrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains one network with DJL on PyTorch: shuffled mini-batches, binary cross-entropy on logits
+ * plus the embedding L2 term, Adam; after every epoch the validation AUC decides whether this epoch
+ * is the best so far (its weights are kept) and whether to stop (no gain for {@code patience}
+ * epochs). The returned network holds the best epoch's weights.
+ */
+public final class NetworkTrainer {
+  private static final Logger log = LoggerFactory.getLogger(NetworkTrainer.class);
+  private static final int EVAL_BATCH = 8192;
+
+  /** One epoch's figures, as tracked with the run. */
+  public record Epoch(
+      int epoch,
+      double trainLoss,
+      double validationAuc,
+      double validationLogLoss,
+      long examples,
+      long millis) {}
+
+  private NetworkTrainer() {}
+
+  public static TrainedNetwork train(
+      Architecture arch,
+      Hyperparameters h,
+      TrainInputs train,
+      TrainInputs validation,
+      Consumer<Epoch> onEpoch) {
+    Engine.getInstance().setRandomSeed((int) h.seed());
+    Block block = Blocks.of(arch, h);
+    Model model = Model.newInstance("feedrank-" + arch.id, "PyTorch");
+    model.setBlock(block);
+    Loss bce = Loss.sigmoidBinaryCrossEntropyLoss();
+    // the logistic baseline is convex and takes 10x the step: with the networks' step it is still
+    // converging when early stopping looks at it, and a weak baseline flatters every model
+    float rate = arch == Architecture.LOGISTIC ? 10 * h.learningRate() : h.learningRate();
+    Optimizer adam =
+        Optimizer.adam()
+            .optLearningRateTracker(Tracker.fixed(rate))
+            .optWeightDecays(h.weightDecay())
+            .build();
+    Trainer trainer = model.newTrainer(new DefaultTrainingConfig(bce).optOptimizer(adam));
+    TrainedNetwork net = new TrainedNetwork(arch, h, model, block, trainer);
+    try {
+      trainer.initialize(TrainInputs.shapes(h.batchSize()));
+      fit(net, bce, h, train, validation, onEpoch);
+      return net;
+    } catch (RuntimeException e) {
+      net.close();
+      throw e;
+    }
+  }
+
+  private static void fit(
+      TrainedNetwork net,
+      Loss bce,
+      Hyperparameters h,
+      TrainInputs train,
+      TrainInputs validation,
+      Consumer<Epoch> onEpoch) {
+    Trainer trainer = net.trainer;
+    Random random = new Random(h.seed());
+    int[] order = new int[train.size];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    double bestAuc = Double.NEGATIVE_INFINITY;
+    int sinceBest = 0;
+    List<Epoch> epochs = new ArrayList<>();
+    for (int epoch = 1; epoch <= h.maxEpochs(); epoch++) {
+      long t0 = System.nanoTime();
+      shuffle(order, random);
+      double lossSum = 0;
+      int batches = 0;
+      for (int from = 0; from < order.length; from += h.batchSize()) {
+        int to = Math.min(order.length, from + h.batchSize());
+        if (to - from < 2) {
+          continue; // BatchNorm needs two rows
+        }
+        try (NDManager bm = trainer.getManager().newSubManager()) {
+          NDList x = train.batch(bm, order, from, to);
+          NDArray y = train.labels(bm, order, from, to);
+          try (GradientCollector gc = trainer.newGradientCollector()) {
+            NDList out = trainer.forward(x);
+            NDArray loss = bce.evaluate(new NDList(y), new NDList(out.get(0)));
+            lossSum += loss.getFloat();
+            if (h.embeddingL2() > 0) {
+              loss = loss.add(out.get(1).mul(h.embeddingL2()));
+            }
+            gc.backward(loss);
+          }
+          trainer.step();
+        }
+        batches++;
+      }
+      float[] scores = net.predict(validation);
+      double auc = Metrics.auc(scores, validation.label);
+      double logLoss = Metrics.logLoss(scores, validation.label);
+      Epoch e =
+          new Epoch(
+              epoch,
+              lossSum / Math.max(1, batches),
+              auc,
+              logLoss,
+              order.length,
+              (System.nanoTime() - t0) / 1_000_000);
+      epochs.add(e);
+      onEpoch.accept(e);
+      log.info(
+          "trainer: {} epoch {}: train loss {}, validation AUC {}, log loss {} ({} ms)",
+          net.architecture.id,
+          epoch,
+          String.format("%.4f", e.trainLoss()),
+          String.format("%.4f", auc),
+          String.format("%.4f", logLoss),
+          e.millis());
+      if (auc > bestAuc) {
+        bestAuc = auc;
+        sinceBest = 0;
+        net.snapshot(epoch);
+      } else if (++sinceBest >= h.patience()) {
+        log.info(
+            "trainer: {} stops early after epoch {}: no AUC gain for {} epochs, keeps epoch {}",
+            net.architecture.id,
+            epoch,
+            sinceBest,
+            net.bestEpoch());
+        break;
+      }
+    }
+    net.restoreBest();
+    net.epochs = List.copyOf(epochs);
+  }
+
+  private static void shuffle(int[] a, Random r) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+  static int evalBatch() {
+    return EVAL_BATCH;
+  }
+}

@@ -1,0 +1,141 @@
+package io.feedrank.trainer.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PromotionTest {
+  static final Instant T0 = Instant.parse("2026-11-20T00:00:00Z");
+  static final Instant NOW = Instant.parse("2026-11-23T00:00:00Z");
+
+  static ModelVersion version(String v, ModelStage stage, String parent, Instant updated) {
+    return ModelVersion.newBuilder()
+        .setModelName("feed-ranker")
+        .setVersion(v)
+        .setStage(stage)
+        .setArchitecture("mlp")
+        .setCreatedAt(updated)
+        .setUpdatedAt(updated)
+        .setArtifactUri("file:/x/" + v)
+        .setArtifactSha256("00")
+        .setFeatureSchemaVersion(1)
+        .setParentVersion(parent)
+        .build();
+  }
+
+  static final ModelVersion PROD = version("p1", ModelStage.PRODUCTION, null, T0);
+  static final ModelVersion STAGED = version("s1", ModelStage.STAGING, "p1", T0.plusSeconds(60));
+  static final ModelVersion CANDIDATE = version("c1", ModelStage.CANDIDATE, "p1", NOW);
+
+  static Promotion.Outcome decide(double candidateAuc, double productionAuc) {
+    return Promotion.decide(
+        CANDIDATE,
+        candidateAuc,
+        0.60,
+        Optional.of(Promotion.ProductionScore.scored(PROD, productionAuc)),
+        List.of(PROD, STAGED),
+        0.01,
+        5_000,
+        NOW);
+  }
+
+  static Map<String, ModelStage> stages(List<ModelVersion> updates) {
+    return updates.stream()
+        .collect(java.util.stream.Collectors.toMap(ModelVersion::getVersion, ModelVersion::getStage));
+  }
+
+  @Test
+  void promotesWhenAucGainsAtLeastOnePoint() {
+    Promotion.Outcome o = decide(0.7400, 0.7300);
+    assertThat(o.candidate().getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(o.candidate().getDecision()).isEqualTo(Promotion.DECISION_PROMOTED);
+    assertThat(stages(o.updates()))
+        .containsEntry("c1", ModelStage.PRODUCTION)
+        .containsEntry("p1", ModelStage.ARCHIVED)
+        .containsEntry("s1", ModelStage.ARCHIVED);
+    assertThat(o.candidate().getComparison().getAgainstVersion()).isEqualTo("p1");
+    assertThat(o.candidate().getComparison().getDelta()).isCloseTo(0.01, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(o.candidate().getComparison().getHoldoutExamples()).isEqualTo(5_000);
+    assertThat(o.updates()).allMatch(v -> v.getUpdatedAt().equals(NOW));
+  }
+
+  @Test
+  void stagesASmallGainForTheAbShareAndArchivesTheOlderStaging() {
+    Promotion.Outcome o = decide(0.7350, 0.7300);
+    assertThat(stages(o.updates()))
+        .containsEntry("c1", ModelStage.STAGING)
+        .containsEntry("s1", ModelStage.ARCHIVED)
+        .doesNotContainKey("p1");
+    assertThat(o.candidate().getDecisionReason()).contains("+0.0050").contains("p1");
+  }
+
+  @Test
+  void rejectsNoGainOrALoss() {
+    for (double c : new double[] {0.7300, 0.7000}) {
+      Promotion.Outcome o = decide(c, 0.7300);
+      assertThat(o.updates()).hasSize(1);
+      assertThat(o.candidate().getStage()).isEqualTo(ModelStage.REJECTED);
+      assertThat(o.candidate().getDecisionReason()).contains("≤ 0");
+    }
+  }
+
+  @Test
+  void firstModelGoesToProductionOnlyIfItBeatsTheLogisticBaseline() {
+    Promotion.Outcome good =
+        Promotion.decide(CANDIDATE, 0.61, 0.60, Optional.empty(), List.of(), 0.01, 100, NOW);
+    assertThat(good.candidate().getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(good.candidate().getComparison().getAgainstVersion()).isEqualTo(Promotion.BASELINE);
+    assertThat(good.candidate().getDecisionReason()).startsWith("first model");
+    Promotion.Outcome bad =
+        Promotion.decide(CANDIDATE, 0.60, 0.60, Optional.empty(), List.of(), 0.01, 100, NOW);
+    assertThat(bad.candidate().getStage()).isEqualTo(ModelStage.REJECTED);
+    assertThat(bad.candidate().getDecisionReason()).contains("does not beat the logistic baseline");
+  }
+
+  @Test
+  void aProductionModelThatCannotBeScoredIsReplacedByACandidateThatBeatsTheBaseline() {
+    Promotion.Outcome o =
+        Promotion.decide(
+            CANDIDATE,
+            0.70,
+            0.60,
+            Optional.of(Promotion.ProductionScore.unscorable(PROD, "artifact checksum mismatch")),
+            List.of(PROD),
+            0.01,
+            100,
+            NOW);
+    assertThat(stages(o.updates()))
+        .containsEntry("c1", ModelStage.PRODUCTION)
+        .containsEntry("p1", ModelStage.ARCHIVED);
+    assertThat(o.candidate().getDecisionReason()).contains("checksum mismatch");
+  }
+
+  @Test
+  void operatorPromotionArchivesTheCurrentProduction() {
+    ModelVersion rejected = version("r1", ModelStage.REJECTED, "p1", T0.plusSeconds(5));
+    List<ModelVersion> u = Promotion.promote(List.of(PROD, rejected), "r1", "by operator", NOW);
+    assertThat(stages(u)).containsEntry("r1", ModelStage.PRODUCTION).containsEntry("p1", ModelStage.ARCHIVED);
+    assertThatThrownBy(() -> Promotion.promote(List.of(PROD), "p1", "x", NOW))
+        .hasMessageContaining("already in production");
+    assertThatThrownBy(() -> Promotion.promote(List.of(PROD), "nope", "x", NOW))
+        .hasMessageContaining("no version 'nope'");
+  }
+
+  @Test
+  void rollbackRestoresTheVersionProductionReplaced() {
+    ModelVersion old = version("p0", ModelStage.ARCHIVED, null, T0.minusSeconds(60));
+    ModelVersion current = version("p1", ModelStage.PRODUCTION, "p0", T0);
+    List<ModelVersion> u = Promotion.rollback(List.of(old, current), NOW);
+    assertThat(stages(u)).containsEntry("p0", ModelStage.PRODUCTION).containsEntry("p1", ModelStage.ARCHIVED);
+    assertThat(u).allMatch(v -> Promotion.DECISION_ROLLED_BACK.equals(v.getDecision()));
+    assertThatThrownBy(() -> Promotion.rollback(List.of(old), NOW)).hasMessageContaining("no production");
+    assertThatThrownBy(() -> Promotion.rollback(List.of(PROD), NOW)).hasMessageContaining("replaced nothing");
+  }
+}
