@@ -47,7 +47,10 @@ public final class Main implements AutoCloseable {
     AvroSerde<ModelVersion> versions = AvroSerdes.valueSerde(schemas, ModelVersion.class);
     this.registry =
         new KafkaModelRegistry(
-            config.kafka(), versions.serializer(), versions.deserializer(), config.modelRegistryTopic());
+            config.kafka(),
+            versions.serializer(),
+            versions.deserializer(),
+            config.modelRegistryTopic());
     AvroSerde<TrainingExample> examples = AvroSerdes.valueSerde(schemas, TrainingExample.class);
     this.job =
         new TrainingJob(
@@ -101,7 +104,13 @@ public final class Main implements AutoCloseable {
             config.listenGroupId(),
             config.modelName(),
             done,
-            c -> job.run(new TrainRequest(range(c), config.architectures(), "retrain-command " + c.getReason(), c.getCommandId())));
+            c ->
+                job.run(
+                    new TrainRequest(
+                        range(c),
+                        config.architectures(),
+                        "retrain-command " + c.getReason(),
+                        c.getCommandId())));
     l.start();
     return l;
   }

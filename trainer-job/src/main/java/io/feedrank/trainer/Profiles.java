@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * The reference profile of a model: the raw features of its holdout (every user, item and cross
- * feature by its schema name, the hour of day, the device and the item category) and its scores
- * on them — what the drift job compares live traffic with.
+ * feature by its schema name, the hour of day, the device and the item category) and its scores on
+ * them — what the drift job compares live traffic with.
  */
 final class Profiles {
   private Profiles() {}

@@ -18,7 +18,10 @@ final class RunIds {
 
   /** {@code run-20261123-061500-3fa2}: sortable by start time, unique enough per second. */
   static String newId(Instant now) {
-    return "run-" + STAMP.format(now) + "-" + String.format("%04x", ThreadLocalRandom.current().nextInt(1 << 16));
+    return "run-"
+        + STAMP.format(now)
+        + "-"
+        + String.format("%04x", ThreadLocalRandom.current().nextInt(1 << 16));
   }
 
   /** The model version of an architecture trained in a run: {@code 20261123-061500-3fa2-mlp}. */
@@ -43,8 +46,15 @@ final class RunIds {
     r.params.put("export_verify_tolerance", config.verifyTolerance());
     r.params.put("threads", config.threads());
     r.params.put("feature_schema_version", FeatureSchema.VERSION);
-    r.environment.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-    r.environment.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+    r.environment.put(
+        "java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+    r.environment.put(
+        "os",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
     r.environment.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     r.environment.put("max_heap_mib", Long.toString(Runtime.getRuntime().maxMemory() >> 20));
     r.environment.put("djl", Engine.getDjlVersion());

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * One training run to do: the data range, the architectures to train (the logistic baseline is
- * always added), what triggered it and, for a retrain command, its id (recorded with the run, so
- * a restarted listener does not run a command twice).
+ * always added), what triggered it and, for a retrain command, its id (recorded with the run, so a
+ * restarted listener does not run a command twice).
  */
 public record TrainRequest(
     DataRange range, List<Architecture> architectures, String trigger, String commandId) {

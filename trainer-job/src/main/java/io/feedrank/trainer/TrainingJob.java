@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * One training run, end to end: read the examples of the range, split them in time, train the
  * logistic baseline and the requested networks, evaluate on the holdout, export to ONNX and verify
  * the export, store the artifacts, profile the holdout, register the run's best network as a
- * candidate and decide its stage against production on the same holdout. Everything is recorded
- * in the run's {@code run.json}, whatever the outcome.
+ * candidate and decide its stage against production on the same holdout. Everything is recorded in
+ * the run's {@code run.json}, whatever the outcome.
  */
 public final class TrainingJob {
   private static final Logger log = LoggerFactory.getLogger(TrainingJob.class);
@@ -102,7 +102,8 @@ public final class TrainingJob {
     run.counts.put("outside_range", loaded.outsideRange());
     run.counts.put("unusable", loaded.unusable());
     run.counts.put("examples", (long) loaded.examples().size());
-    refuseIfUnusable(loaded.examples().size(), loaded.examples().stream().filter(e -> e.click()).count(), range);
+    refuseIfUnusable(
+        loaded.examples().size(), loaded.examples().stream().filter(e -> e.click()).count(), range);
 
     long t1 = System.nanoTime();
     TemporalSplit split = TemporalSplit.of(loaded.examples());
@@ -110,13 +111,25 @@ public final class TrainingJob {
     Dataset train = Dataset.of(split.train(), h.userBuckets(), h.itemBuckets());
     Dataset validation = Dataset.of(split.validation(), h.userBuckets(), h.itemBuckets());
     Dataset test = Dataset.of(split.test(), h.userBuckets(), h.itemBuckets());
-    for (var part : List.of(Map.entry("train", train), Map.entry("validation", validation), Map.entry("test", test))) {
+    for (var part :
+        List.of(
+            Map.entry("train", train),
+            Map.entry("validation", validation),
+            Map.entry("test", test))) {
       long pos = part.getValue().positives();
       run.counts.put(part.getKey(), (long) part.getValue().size);
       run.counts.put(part.getKey() + "_positives", pos);
       if (pos == 0 || pos == part.getValue().size) {
         throw new RefusedException(
-            "the " + part.getKey() + " split of " + range + " has a single class (" + pos + " clicks in " + part.getValue().size + "): nothing to learn or to evaluate");
+            "the "
+                + part.getKey()
+                + " split of "
+                + range
+                + " has a single class ("
+                + pos
+                + " clicks in "
+                + part.getValue().size
+                + "): nothing to learn or to evaluate");
       }
     }
     Standardization std = Standardization.fit(train);
@@ -125,7 +138,9 @@ public final class TrainingJob {
     TrainInputs testIn = new TrainInputs(test, std);
     run.durationsMs.put("prepare", millisSince(t1));
 
-    run.baselines.put("popularity", Metrics.evaluate(Baselines.popularity(test), test.label, test.userId).toMap());
+    run.baselines.put(
+        "popularity",
+        Metrics.evaluate(Baselines.popularity(test), test.label, test.userId).toMap());
     List<Architecture> archs = new ArrayList<>();
     archs.add(Architecture.LOGISTIC);
     request.architectures().stream().filter(a -> a != Architecture.LOGISTIC).forEach(archs::add);
@@ -135,10 +150,12 @@ public final class TrainingJob {
       long ta = System.nanoTime();
       RunRecord.ModelRun m = new RunRecord.ModelRun();
       m.architecture = a.id;
-      try (TrainedNetwork net = NetworkTrainer.train(a, h, trainIn, validationIn, e -> m.epochs.add(epoch(e)))) {
+      try (TrainedNetwork net =
+          NetworkTrainer.train(a, h, trainIn, validationIn, e -> m.epochs.add(epoch(e)))) {
         m.trainMillis = millisSince(ta);
         m.bestEpoch = net.bestEpoch();
-        long seen = m.epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum();
+        long seen =
+            m.epochs.stream().mapToLong(e -> ((Number) e.get("examples")).longValue()).sum();
         m.examplesPerSecond = seen * 1000.0 / Math.max(1, m.trainMillis);
         float[] s = net.predict(testIn);
         testScores.put(a, s);
@@ -155,11 +172,15 @@ public final class TrainingJob {
     Architecture best =
         archs.stream()
             .filter(a -> a != Architecture.LOGISTIC)
-            .max((x, y) -> Double.compare(trained.get(x).metrics.get("auc"), trained.get(y).metrics.get("auc")))
+            .max(
+                (x, y) ->
+                    Double.compare(
+                        trained.get(x).metrics.get("auc"), trained.get(y).metrics.get("auc")))
             .orElseThrow();
     long tp = System.nanoTime();
     ReferenceProfile profile = Profiles.of(split.test(), testScores.get(best));
-    run.referenceProfile = put(run.id, "reference_profile.avro", Profiles.bytes(profile)).toString();
+    run.referenceProfile =
+        put(run.id, "reference_profile.avro", Profiles.bytes(profile)).toString();
     run.durationsMs.put("profile", millisSince(tp));
 
     long tr = System.nanoTime();
@@ -171,22 +192,44 @@ public final class TrainingJob {
   private void refuseIfUnusable(long n, long clicks, DataRange range) {
     if (n < config.minExamples()) {
       throw new RefusedException(
-          "only " + n + " training examples in " + range + "; at least " + config.minExamples() + " (min.examples) are needed");
+          "only "
+              + n
+              + " training examples in "
+              + range
+              + "; at least "
+              + config.minExamples()
+              + " (min.examples) are needed");
     }
     if (clicks == 0 || clicks == n) {
       throw new RefusedException(
-          "all " + n + " examples in " + range + " have the same label (" + clicks + " clicks): a single class");
+          "all "
+              + n
+              + " examples in "
+              + range
+              + " have the same label ("
+              + clicks
+              + " clicks): a single class");
     }
   }
 
   private void export(
-      RunRecord run, RunRecord.ModelRun m, TrainedNetwork net, Standardization std, Dataset test, float[] scores) {
+      RunRecord run,
+      RunRecord.ModelRun m,
+      TrainedNetwork net,
+      Standardization std,
+      Dataset test,
+      float[] scores) {
     Map<String, byte[]> onnx = net.toOnnx(std);
     int rows = Math.min(test.size, config.verifyRows());
     float[] reference = java.util.Arrays.copyOf(scores, rows);
     ExportVerification.Result r =
         ExportVerification.verify(
-            onnx, test.head(rows), reference, net.vectorDimension(), 1000, config.verifyTolerance());
+            onnx,
+            test.head(rows),
+            reference,
+            net.vectorDimension(),
+            1000,
+            config.verifyTolerance());
     m.export.put("rows", r.rows());
     m.export.put("max_abs_diff", r.maxAbsDiff());
     if (!Double.isNaN(r.towerMaxAbsDiff())) {
@@ -194,7 +237,10 @@ public final class TrainingJob {
     }
     m.export.put("tolerance", config.verifyTolerance());
     for (Map.Entry<String, byte[]> e : onnx.entrySet()) {
-      String name = e.getKey().equals("model") ? m.architecture + ".onnx" : m.architecture + "." + e.getKey() + ".onnx";
+      String name =
+          e.getKey().equals("model")
+              ? m.architecture + ".onnx"
+              : m.architecture + "." + e.getKey() + ".onnx";
       m.artifacts.put(e.getKey(), put(run.id, name, e.getValue()).toString());
       m.sha256.put(e.getKey(), Checksums.sha256(e.getValue()));
     }
@@ -216,18 +262,35 @@ public final class TrainingJob {
         continue;
       }
       RunRecord.ModelRun m = e.getValue();
-      ModelVersion candidate = candidate(run, request, split, m, profile, production.map(ModelVersion::getVersion).orElse(null), now);
+      ModelVersion candidate =
+          candidate(
+              run,
+              request,
+              split,
+              m,
+              profile,
+              production.map(ModelVersion::getVersion).orElse(null),
+              now);
       if (e.getKey() != best) {
         RunRecord.ModelRun b = trained.get(best);
         updates.add(
             ModelVersion.newBuilder(candidate)
                 .setStage(ModelStage.REJECTED)
                 .setDecision(Promotion.DECISION_REJECTED)
-                .setDecisionReason("not the best of run " + run.id + ": AUC " + m.metrics.get("auc") + " < " + best.id + " " + b.metrics.get("auc"))
+                .setDecisionReason(
+                    "not the best of run "
+                        + run.id
+                        + ": AUC "
+                        + m.metrics.get("auc")
+                        + " < "
+                        + best.id
+                        + " "
+                        + b.metrics.get("auc"))
                 .build());
         continue;
       }
-      var productionScore = production.map(p -> new ProductionEvaluator(artifacts).score(p, split.test()));
+      var productionScore =
+          production.map(p -> new ProductionEvaluator(artifacts).score(p, split.test()));
       Promotion.Outcome o =
           Promotion.decide(
               candidate,
@@ -248,7 +311,12 @@ public final class TrainingJob {
           m.stage = v.getStage().name();
           m.decision = v.getDecision();
           m.decisionReason = v.getDecisionReason();
-          log.info("trainer: {} {} → {}: {}", m.architecture, v.getVersion(), v.getStage(), v.getDecisionReason());
+          log.info(
+              "trainer: {} {} → {}: {}",
+              m.architecture,
+              v.getVersion(),
+              v.getStage(),
+              v.getDecisionReason());
         }
       }
     }

@@ -18,8 +18,8 @@ import java.util.Map;
  * Point-in-time training examples from a sequence of events, in memory: for each event, the
  * features of its user, item and user-category as they were just before it, then the event is
  * added. The same {@link UserState} / {@link ItemState} maths the streams app keeps in its state
- * stores, for places that have events but no running streams app: the trainer's tests, the
- * training benchmark, backfills from an events file. Not thread-safe.
+ * stores, for places that have events but no running streams app: the trainer's tests, the training
+ * benchmark, backfills from an events file. Not thread-safe.
  */
 public final class PointInTimeExamples {
   private final Map<Long, UserState> users = new HashMap<>();

@@ -32,8 +32,8 @@ public final class Bins {
   }
 
   /**
-   * Population stability index {@code Σ (a − e)·ln(a/e)} over bins, a zero fraction on either
-   * side replaced by {@code epsilon} (PSI is infinite otherwise).
+   * Population stability index {@code Σ (a − e)·ln(a/e)} over bins, a zero fraction on either side
+   * replaced by {@code epsilon} (PSI is infinite otherwise).
    */
   public static double psi(double[] expected, double[] actual, double epsilon) {
     if (expected.length != actual.length) {

@@ -14,14 +14,14 @@ import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 /**
  * Builds a model's reference profile (DESIGN §4, §5): per numeric feature a KLL quantile sketch,
  * its decile edges and the fraction of values in each bin, the mean; per categorical feature the
- * category fractions; the same for the model's scores. The drift job bins live values with the
- * same edges ({@link Bins#bin}) and compares fractions (PSI) and sketches (KS).
+ * category fractions; the same for the model's scores. The drift job bins live values with the same
+ * edges ({@link Bins#bin}) and compares fractions (PSI) and sketches (KS).
  *
  * <p>Bins are {@code (-inf, e0], (e0, e1], …, (e_last, +inf)}. Edges are the sketch's 0.1 … 0.9
  * quantiles with duplicates collapsed, so a feature that is mostly one value (counts of 0) gets
  * fewer, non-empty bins rather than empty duplicates. Fractions come from the sketch's CDF at the
- * edges (inclusive, matching the bin convention); with fewer values than the sketch's capacity
- * the sketch is exact.
+ * edges (inclusive, matching the bin convention); with fewer values than the sketch's capacity the
+ * sketch is exact.
  */
 public final class ProfileBuilder {
   public static final int DEFAULT_K = 200;
@@ -32,7 +32,7 @@ public final class ProfileBuilder {
   private final int k;
   private final int maxCategories;
   private final List<Feature> features = new ArrayList<>();
-  private final Feature score = new Feature("score", DriftKind.PREDICTION);
+  private final Feature score;
   private long scores;
 
   private final class Feature {
@@ -61,6 +61,7 @@ public final class ProfileBuilder {
     }
     this.k = k;
     this.maxCategories = maxCategories;
+    this.score = new Feature("score", DriftKind.PREDICTION);
   }
 
   /** Registers a numeric feature; returns its index for {@link #add}. */
@@ -100,7 +101,8 @@ public final class ProfileBuilder {
 
   private static void numericValue(Feature f, double value) {
     if (!Double.isFinite(value)) {
-      throw new IllegalArgumentException("feature " + f.name + ": value " + value + " is not finite");
+      throw new IllegalArgumentException(
+          "feature " + f.name + ": value " + value + " is not finite");
     }
     f.sketch.update(value);
     f.sum += value;

@@ -6,8 +6,8 @@ import io.feedrank.features.FeatureSchema;
 import java.util.List;
 
 /**
- * One training example, compact: the raw features as primitive arrays instead of Avro's boxed
- * lists (a million examples fit in a few hundred MiB), the context, the ids and the click label.
+ * One training example, compact: the raw features as primitive arrays instead of Avro's boxed lists
+ * (a million examples fit in a few hundred MiB), the context, the ids and the click label.
  */
 public record Example(
     long userId,

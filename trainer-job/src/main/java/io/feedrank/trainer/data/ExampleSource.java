@@ -8,7 +8,8 @@ public interface ExampleSource {
 
   /**
    * What a read returned and what it passed over: records outside the range (read because topics
-   * are seeked by record timestamp, not event time) and records that could not be used (undecodable, or of another feature schema).
+   * are seeked by record timestamp, not event time) and records that could not be used
+   * (undecodable, or of another feature schema).
    */
   record Loaded(
       java.util.List<Example> examples, long recordsRead, long outsideRange, long unusable) {}

@@ -8,8 +8,8 @@ import io.feedrank.models.onnx.Dense;
  * ({@link #fold}), so the exported model takes the vectorizer's output as it is and the ranker
  * never needs fitted state.
  *
- * <p>Columns are numbered over {@code [user, item, cross, context]} (see {@link #offset}).
- * Constant columns keep a std of 1.
+ * <p>Columns are numbered over {@code [user, item, cross, context]} (see {@link #offset}). Constant
+ * columns keep a std of 1.
  */
 public final class Standardization {
   public static final int WIDTH = Dataset.USER + Dataset.ITEM + Dataset.CROSS + Dataset.CONTEXT;
@@ -111,7 +111,9 @@ public final class Standardization {
     return new Dense(first.in(), out, w, bias);
   }
 
-  /** Column indexes for a layer whose input is {@code groups} concatenated, then {@code extra} rows. */
+  /**
+   * Column indexes for a layer whose input is {@code groups} concatenated, then {@code extra} rows.
+   */
   public static int[] columns(int extra, Group... groups) {
     int n = extra;
     for (Group g : groups) {

@@ -5,9 +5,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The temporal 70/15/15 split: examples ordered by event time, the oldest 70% to train on, the
- * next 15% to choose the epoch on, the newest 15% to evaluate and compare models on. A model is
- * never evaluated on data older than what it learned from, as it would be in production.
+ * The temporal 70/15/15 split: examples ordered by event time, the oldest 70% to train on, the next
+ * 15% to choose the epoch on, the newest 15% to evaluate and compare models on. A model is never
+ * evaluated on data older than what it learned from, as it would be in production.
  */
 public record TemporalSplit(List<Example> train, List<Example> validation, List<Example> test) {
   public static final double TRAIN_SHARE = 0.70;

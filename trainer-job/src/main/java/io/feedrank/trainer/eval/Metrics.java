@@ -41,7 +41,11 @@ public final class Metrics {
     double negatives = n - positives;
     if (positives == 0 || negatives == 0) {
       throw new IllegalArgumentException(
-          "AUC needs both classes; labels has " + (long) positives + " positives in " + n + " rows");
+          "AUC needs both classes; labels has "
+              + (long) positives
+              + " positives in "
+              + n
+              + " rows");
     }
     return (rankSum - positives * (positives + 1) / 2) / (positives * negatives);
   }
@@ -62,10 +66,10 @@ public final class Metrics {
 
   /**
    * Per user, that user's rows ranked by score (descending; ties keep row order): precision@k =
-   * hits in the top k / min(k, rows of the user); recall@k = hits / positives of the user;
-   * NDCG@k with binary gains {@code 1/log2(rank + 1)} over the ideal DCG@k. Users without a
-   * positive have no defined recall or NDCG and are left out of all three averages; {@code users}
-   * counts the users averaged.
+   * hits in the top k / min(k, rows of the user); recall@k = hits / positives of the user; NDCG@k
+   * with binary gains {@code 1/log2(rank + 1)} over the ideal DCG@k. Users without a positive have
+   * no defined recall or NDCG and are left out of all three averages; {@code users} counts the
+   * users averaged.
    */
   public static RankingMetrics ranking(float[] scores, float[] labels, long[] userIds, int k) {
     check(scores, labels);
@@ -153,7 +157,12 @@ public final class Metrics {
 
   /** Every offline metric of one model on one holdout. */
   public record Evaluation(
-      long n, long positives, double auc, double logLoss, RankingMetrics atTen, Calibration calibration) {
+      long n,
+      long positives,
+      double auc,
+      double logLoss,
+      RankingMetrics atTen,
+      Calibration calibration) {
 
     /** The metrics under the names runs and registry records use. */
     public Map<String, Double> toMap() {

@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * Checks an export: ONNX Runtime's scores of {@code rows} must equal the training framework's
- * within {@code tolerance}, or the export is refused. For a two-tower model the separate towers
- * are checked too, through {@code sigmoid(user_vec · item_vec)}, since the ranker serves them.
+ * within {@code tolerance}, or the export is refused. For a two-tower model the separate towers are
+ * checked too, through {@code sigmoid(user_vec · item_vec)}, since the ranker serves them.
  */
 public final class ExportVerification {
 
@@ -42,8 +42,10 @@ public final class ExportVerification {
     check(max, tolerance, "model");
     double tower = Double.NaN;
     if (onnx.containsKey(ModelInputs.ROLE_USER_TOWER)) {
-      float[] u = vectors(onnx.get(ModelInputs.ROLE_USER_TOWER), ModelInputs.USER_VECTOR, rows, dimension);
-      float[] i = vectors(onnx.get(ModelInputs.ROLE_ITEM_TOWER), ModelInputs.ITEM_VECTOR, rows, dimension);
+      float[] u =
+          vectors(onnx.get(ModelInputs.ROLE_USER_TOWER), ModelInputs.USER_VECTOR, rows, dimension);
+      float[] i =
+          vectors(onnx.get(ModelInputs.ROLE_ITEM_TOWER), ModelInputs.ITEM_VECTOR, rows, dimension);
       float[] s = new float[rows.size];
       for (int r = 0; r < rows.size; r++) {
         double dot = 0;

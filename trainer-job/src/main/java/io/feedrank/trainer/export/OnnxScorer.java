@@ -24,13 +24,16 @@ public final class OnnxScorer implements AutoCloseable {
   private final String output;
   private final int width;
 
-  /** A scorer for the output {@code output} ({@code score}, or a tower's vector of {@code width}). */
+  /**
+   * A scorer for the output {@code output} ({@code score}, or a tower's vector of {@code width}).
+   */
   public OnnxScorer(byte[] model, String output, int width) {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
       this.session = env.createSession(model, o);
     } catch (OrtException e) {
-      throw new IllegalArgumentException("ONNX Runtime cannot load the model: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
     if (!session.getOutputNames().contains(output)) {
       throw new IllegalArgumentException(
@@ -84,9 +87,11 @@ public final class OnnxScorer implements AutoCloseable {
       case ModelInputs.CROSS -> floats(d.cross, Dataset.CROSS, from, n);
       case ModelInputs.CONTEXT -> floats(d.context, Dataset.CONTEXT, from, n);
       case ModelInputs.USER_ID ->
-          OnnxTensor.createTensor(env, LongBuffer.wrap(d.userBucket, from, (int) n), new long[] {n});
+          OnnxTensor.createTensor(
+              env, LongBuffer.wrap(d.userBucket, from, (int) n), new long[] {n});
       case ModelInputs.ITEM_ID ->
-          OnnxTensor.createTensor(env, LongBuffer.wrap(d.itemBucket, from, (int) n), new long[] {n});
+          OnnxTensor.createTensor(
+              env, LongBuffer.wrap(d.itemBucket, from, (int) n), new long[] {n});
       default -> throw new IllegalArgumentException("model has an unknown input '" + name + "'");
     };
   }

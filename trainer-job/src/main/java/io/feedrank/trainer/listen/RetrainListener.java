@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code train --listen}: consumes {@code retrain-commands} and runs one training per command, one
- * at a time. A poller thread keeps the consumer alive (trainings take minutes) and queues
- * commands for a single worker thread, so a command that arrives during a run waits for it.
- * Commands are deduplicated by {@code command_id} — against the ones queued or run since start and
- * the ones recorded in earlier runs — and an offset is committed only once its command (and every
- * command before it) has run, so a crash mid-run replays the command and nothing is lost.
+ * at a time. A poller thread keeps the consumer alive (trainings take minutes) and queues commands
+ * for a single worker thread, so a command that arrives during a run waits for it. Commands are
+ * deduplicated by {@code command_id} — against the ones queued or run since start and the ones
+ * recorded in earlier runs — and an offset is committed only once its command (and every command
+ * before it) has run, so a crash mid-run replays the command and nothing is lost.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -111,7 +111,10 @@ public final class RetrainListener implements AutoCloseable {
             accept(r);
           }
         } catch (RecordDeserializationException e) {
-          log.warn("trainer: skipping undecodable retrain command at {}@{}", e.topicPartition(), e.offset());
+          log.warn(
+              "trainer: skipping undecodable retrain command at {}@{}",
+              e.topicPartition(),
+              e.offset());
           consumer.seek(e.topicPartition(), e.offset() + 1);
         }
         commitDone();

@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The registry on the compacted {@code model-registry} topic, keyed {@code name@version}: a read
  * goes through the topic from the beginning to the end offsets it had when the read began (no
- * consumer group); a write is acknowledged by all in-sync replicas before it returns
- * (idempotent producer), so the next read — here or in a ranker — sees it.
+ * consumer group); a write is acknowledged by all in-sync replicas before it returns (idempotent
+ * producer), so the next read — here or in a ranker — sees it.
  */
 public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaModelRegistry.class);
@@ -84,7 +84,10 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
             }
           }
         } catch (RecordDeserializationException e) {
-          log.warn("trainer: skipping undecodable registry record at {}@{}", e.topicPartition(), e.offset());
+          log.warn(
+              "trainer: skipping undecodable registry record at {}@{}",
+              e.topicPartition(),
+              e.offset());
           c.seek(e.topicPartition(), e.offset() + 1);
         }
       }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The model registry: the latest record of every version of a model, and a way to write new
- * states. Backed by the compacted {@code model-registry} topic ({@link KafkaModelRegistry}).
+ * The model registry: the latest record of every version of a model, and a way to write new states.
+ * Backed by the compacted {@code model-registry} topic ({@link KafkaModelRegistry}).
  */
 public interface ModelRegistry {
 

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Scores the production model on a candidate's holdout, so both are compared on the same rows:
- * its artifact is fetched and checked against its sha256, its feature schema must be the one this
+ * Scores the production model on a candidate's holdout, so both are compared on the same rows: its
+ * artifact is fetched and checked against its sha256, its feature schema must be the one this
  * trainer builds, and the holdout is vectorized with the production model's own embedding bucket
  * counts. Anything that prevents it is reported as unscorable with the reason, never thrown.
  */
@@ -33,7 +33,10 @@ public final class ProductionEvaluator {
       if (production.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
         return Promotion.ProductionScore.unscorable(
             production,
-            "feature schema " + production.getFeatureSchemaVersion() + " is not " + FeatureSchema.VERSION);
+            "feature schema "
+                + production.getFeatureSchemaVersion()
+                + " is not "
+                + FeatureSchema.VERSION);
       }
       byte[] model = artifacts.get(java.net.URI.create(production.getArtifactUri()));
       String sha = Checksums.sha256(model);
@@ -50,7 +53,8 @@ public final class ProductionEvaluator {
   }
 
   private static int[] buckets(byte[] model) throws OrtException {
-    try (OrtSession s = OrtEnvironment.getEnvironment().createSession(model, new OrtSession.SessionOptions())) {
+    try (OrtSession s =
+        OrtEnvironment.getEnvironment().createSession(model, new OrtSession.SessionOptions())) {
       Map<String, String> meta = s.getMetadata().getCustomMetadata();
       return new int[] {
         Integer.parseInt(meta.getOrDefault(ModelInputs.META_USER_BUCKETS, "1")),

@@ -10,11 +10,11 @@ import java.util.Optional;
 
 /**
  * The promotion rules (DESIGN §4), as pure functions from the registry's state to the records to
- * write. A candidate is compared with production on the same holdout: ΔAUC ≥ {@code promoteDelta}
- * → PRODUCTION (the old one ARCHIVED); 0 < ΔAUC < {@code promoteDelta} → STAGING (for the A/B
- * share; an older staging version is archived); otherwise REJECTED. With no production model (or
- * one that cannot be scored), the candidate must beat the logistic baseline trained on the same
- * data. Every decision carries its reason and the comparison.
+ * write. A candidate is compared with production on the same holdout: ΔAUC ≥ {@code promoteDelta} →
+ * PRODUCTION (the old one ARCHIVED); 0 < ΔAUC < {@code promoteDelta} → STAGING (for the A/B share;
+ * an older staging version is archived); otherwise REJECTED. With no production model (or one that
+ * cannot be scored), the candidate must beat the logistic baseline trained on the same data. Every
+ * decision carries its reason and the comparison.
  */
 public final class Promotion {
   public static final String DECISION_PROMOTED = "PROMOTED";
@@ -54,20 +54,37 @@ public final class Promotion {
     if (production.isEmpty() || production.get().unscorable() != null) {
       String context =
           production
-              .map(p -> "production " + p.version().getVersion() + " could not be scored on the holdout (" + p.unscorable() + "); ")
+              .map(
+                  p ->
+                      "production "
+                          + p.version().getVersion()
+                          + " could not be scored on the holdout ("
+                          + p.unscorable()
+                          + "); ")
               .orElse("first model: ");
       c.setComparison(comparison(BASELINE, candidateAuc, baselineAuc, holdout));
       if (candidateAuc > baselineAuc) {
         c.setStage(ModelStage.PRODUCTION)
             .setDecision(DECISION_PROMOTED)
-            .setDecisionReason(context + "AUC " + f(candidateAuc) + " beats the logistic baseline " + f(baselineAuc));
+            .setDecisionReason(
+                context
+                    + "AUC "
+                    + f(candidateAuc)
+                    + " beats the logistic baseline "
+                    + f(baselineAuc));
         updates.add(c.build());
-        production.ifPresent(p -> updates.add(archive(p.version(), "replaced by " + candidate.getVersion(), now)));
+        production.ifPresent(
+            p -> updates.add(archive(p.version(), "replaced by " + candidate.getVersion(), now)));
         archiveStaging(registry, candidate, now, updates);
       } else {
         c.setStage(ModelStage.REJECTED)
             .setDecision(DECISION_REJECTED)
-            .setDecisionReason(context + "AUC " + f(candidateAuc) + " does not beat the logistic baseline " + f(baselineAuc));
+            .setDecisionReason(
+                context
+                    + "AUC "
+                    + f(candidateAuc)
+                    + " does not beat the logistic baseline "
+                    + f(baselineAuc));
         updates.add(c.build());
       }
       return new Outcome(updates.get(0), updates);
@@ -75,14 +92,29 @@ public final class Promotion {
     ProductionScore p = production.get();
     double delta = candidateAuc - p.auc();
     c.setComparison(comparison(p.version().getVersion(), candidateAuc, p.auc(), holdout));
-    String vs = "ΔAUC " + signed(delta) + " against production " + p.version().getVersion() + " (" + f(candidateAuc) + " vs " + f(p.auc()) + " on the same " + holdout + " held-out examples)";
+    String vs =
+        "ΔAUC "
+            + signed(delta)
+            + " against production "
+            + p.version().getVersion()
+            + " ("
+            + f(candidateAuc)
+            + " vs "
+            + f(p.auc())
+            + " on the same "
+            + holdout
+            + " held-out examples)";
     if (delta >= promoteDelta) {
-      c.setStage(ModelStage.PRODUCTION).setDecision(DECISION_PROMOTED).setDecisionReason(vs + " ≥ " + promoteDelta);
+      c.setStage(ModelStage.PRODUCTION)
+          .setDecision(DECISION_PROMOTED)
+          .setDecisionReason(vs + " ≥ " + promoteDelta);
       updates.add(c.build());
       updates.add(archive(p.version(), "replaced by " + candidate.getVersion() + ", " + vs, now));
       archiveStaging(registry, candidate, now, updates);
     } else if (delta > 0) {
-      c.setStage(ModelStage.STAGING).setDecision(DECISION_STAGED).setDecisionReason(vs + " > 0 but < " + promoteDelta + ": A/B share");
+      c.setStage(ModelStage.STAGING)
+          .setDecision(DECISION_STAGED)
+          .setDecisionReason(vs + " > 0 but < " + promoteDelta + ": A/B share");
       updates.add(c.build());
       archiveStaging(registry, candidate, now, updates);
     } else {
@@ -93,7 +125,8 @@ public final class Promotion {
   }
 
   /** An operator's promotion of {@code version} to production; the current one is archived. */
-  public static List<ModelVersion> promote(List<ModelVersion> registry, String version, String reason, Instant now) {
+  public static List<ModelVersion> promote(
+      List<ModelVersion> registry, String version, String reason, Instant now) {
     ModelVersion target = find(registry, version);
     if (target.getStage() == ModelStage.PRODUCTION) {
       throw new IllegalArgumentException("version " + version + " is already in production");
@@ -121,7 +154,9 @@ public final class Promotion {
             .orElseThrow(() -> new IllegalStateException("no production model to roll back"));
     if (current.getParentVersion() == null) {
       throw new IllegalStateException(
-          "production " + current.getVersion() + " replaced nothing: there is no version to roll back to");
+          "production "
+              + current.getVersion()
+              + " replaced nothing: there is no version to roll back to");
     }
     ModelVersion parent = find(registry, current.getParentVersion());
     List<ModelVersion> updates = new ArrayList<>();
@@ -143,7 +178,10 @@ public final class Promotion {
   }
 
   private static void archiveStaging(
-      List<ModelVersion> registry, ModelVersion candidate, Instant now, List<ModelVersion> updates) {
+      List<ModelVersion> registry,
+      ModelVersion candidate,
+      Instant now,
+      List<ModelVersion> updates) {
     for (ModelVersion v : registry) {
       if (v.getStage() == ModelStage.STAGING && !v.getVersion().equals(candidate.getVersion())) {
         updates.add(archive(v, "superseded by " + candidate.getVersion(), now));
@@ -164,10 +202,12 @@ public final class Promotion {
     return registry.stream()
         .filter(v -> v.getVersion().equals(version))
         .findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no version '" + version + "' in the registry"));
+        .orElseThrow(
+            () -> new IllegalArgumentException("no version '" + version + "' in the registry"));
   }
 
-  private static ModelComparison comparison(String against, double candidate, double production, long holdout) {
+  private static ModelComparison comparison(
+      String against, double candidate, double production, long holdout) {
     return ModelComparison.newBuilder()
         .setAgainstVersion(against)
         .setMetric("auc")

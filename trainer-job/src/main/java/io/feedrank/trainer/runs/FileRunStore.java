@@ -57,7 +57,8 @@ public final class FileRunStore implements RunStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list runs under " + root, e);
     }
-    out.sort(Comparator.comparing((RunRecord r) -> r.startedAt == null ? "" : r.startedAt).reversed());
+    out.sort(
+        Comparator.comparing((RunRecord r) -> r.startedAt == null ? "" : r.startedAt).reversed());
     return out;
   }
 

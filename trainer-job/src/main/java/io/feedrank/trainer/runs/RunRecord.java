@@ -8,9 +8,9 @@ import java.util.Map;
 
 /**
  * Everything a training run records, written as {@code run.json} in the run's directory: what
- * triggered it, the data range and counts, parameters, environment, durations, per architecture
- * the epochs, final metrics, export check, artifacts and the registry decision. A plain mutable
- * bean for Jackson; the job fills it as it goes and saves it at the end (and on failure).
+ * triggered it, the data range and counts, parameters, environment, durations, per architecture the
+ * epochs, final metrics, export check, artifacts and the registry decision. A plain mutable bean
+ * for Jackson; the job fills it as it goes and saves it at the end (and on failure).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public final class RunRecord {

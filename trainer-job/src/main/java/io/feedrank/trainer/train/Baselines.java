@@ -13,9 +13,9 @@ public final class Baselines {
   private Baselines() {}
 
   /**
-   * Popularity: every row scored by its item's smoothed CTR as the features had it before the
-   * event (already a probability; the vectorizer passes rates through unchanged). What the
-   * ranker falls back to without a model.
+   * Popularity: every row scored by its item's smoothed CTR as the features had it before the event
+   * (already a probability; the vectorizer passes rates through unchanged). What the ranker falls
+   * back to without a model.
    */
   public static float[] popularity(Dataset d) {
     if (POPULARITY_COLUMN < 0) {

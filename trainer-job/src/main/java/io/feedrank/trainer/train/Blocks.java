@@ -43,7 +43,9 @@ final class Blocks {
         .build();
   }
 
-  /** Linear layers of {@code sizes}; after each but the last of a tower: BatchNorm?, ReLU, dropout. */
+  /**
+   * Linear layers of {@code sizes}; after each but the last of a tower: BatchNorm?, ReLU, dropout.
+   */
   static SequentialBlock stack(int[] sizes, boolean batchNorm, float dropout, boolean lastPlain) {
     SequentialBlock s = new SequentialBlock();
     for (int k = 0; k < sizes.length; k++) {
@@ -94,7 +96,8 @@ final class Blocks {
         ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
       NDArray ue = rows(ps, userEmb, in.get(4), training);
       NDArray ie = rows(ps, itemEmb, in.get(5), training);
-      NDArray z = NDArrays.concat(new NDList(in.get(0), in.get(1), in.get(2), in.get(3), ue, ie), 1);
+      NDArray z =
+          NDArrays.concat(new NDList(in.get(0), in.get(1), in.get(2), in.get(3), ue, ie), 1);
       NDList h = hidden.forward(ps, new NDList(z), training);
       NDArray logits = output.forward(ps, h, training).singletonOrThrow().reshape(-1);
       return new NDList(logits, meanSquaredNorm(ue, ie));

@@ -61,20 +61,53 @@ public record Hyperparameters(
 
   public Hyperparameters withEpochs(int maxEpochs, int patience) {
     return new Hyperparameters(
-        mlpLayers, towerLayers, embeddingDim, userBuckets, itemBuckets, dropout, learningRate,
-        batchSize, maxEpochs, patience, embeddingL2, weightDecay, seed);
+        mlpLayers,
+        towerLayers,
+        embeddingDim,
+        userBuckets,
+        itemBuckets,
+        dropout,
+        learningRate,
+        batchSize,
+        maxEpochs,
+        patience,
+        embeddingL2,
+        weightDecay,
+        seed);
   }
 
   public Hyperparameters withSeed(long seed) {
     return new Hyperparameters(
-        mlpLayers, towerLayers, embeddingDim, userBuckets, itemBuckets, dropout, learningRate,
-        batchSize, maxEpochs, patience, embeddingL2, weightDecay, seed);
+        mlpLayers,
+        towerLayers,
+        embeddingDim,
+        userBuckets,
+        itemBuckets,
+        dropout,
+        learningRate,
+        batchSize,
+        maxEpochs,
+        patience,
+        embeddingL2,
+        weightDecay,
+        seed);
   }
 
   public Hyperparameters withBuckets(int userBuckets, int itemBuckets) {
     return new Hyperparameters(
-        mlpLayers, towerLayers, embeddingDim, userBuckets, itemBuckets, dropout, learningRate,
-        batchSize, maxEpochs, patience, embeddingL2, weightDecay, seed);
+        mlpLayers,
+        towerLayers,
+        embeddingDim,
+        userBuckets,
+        itemBuckets,
+        dropout,
+        learningRate,
+        batchSize,
+        maxEpochs,
+        patience,
+        embeddingL2,
+        weightDecay,
+        seed);
   }
 
   /** As recorded with a run. */

@@ -2,8 +2,8 @@ package io.feedrank.trainer.train;
 
 /**
  * PyTorch's process-wide settings, which DJL reads once when the engine loads: intra-op threads
- * (the training machine's cores; inter-op 1), and offline mode (the native library comes from
- * the {@code pytorch-native-cpu} jar, never from the network). Call before the first training.
+ * (the training machine's cores; inter-op 1), and offline mode (the native library comes from the
+ * {@code pytorch-native-cpu} jar, never from the network). Call before the first training.
  */
 public final class Torch {
   private Torch() {}

@@ -48,7 +48,8 @@ class PromotionTest {
 
   static Map<String, ModelStage> stages(List<ModelVersion> updates) {
     return updates.stream()
-        .collect(java.util.stream.Collectors.toMap(ModelVersion::getVersion, ModelVersion::getStage));
+        .collect(
+            java.util.stream.Collectors.toMap(ModelVersion::getVersion, ModelVersion::getStage));
   }
 
   @Test
@@ -61,7 +62,8 @@ class PromotionTest {
         .containsEntry("p1", ModelStage.ARCHIVED)
         .containsEntry("s1", ModelStage.ARCHIVED);
     assertThat(o.candidate().getComparison().getAgainstVersion()).isEqualTo("p1");
-    assertThat(o.candidate().getComparison().getDelta()).isCloseTo(0.01, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(o.candidate().getComparison().getDelta())
+        .isCloseTo(0.01, org.assertj.core.api.Assertions.within(1e-12));
     assertThat(o.candidate().getComparison().getHoldoutExamples()).isEqualTo(5_000);
     assertThat(o.updates()).allMatch(v -> v.getUpdatedAt().equals(NOW));
   }
@@ -121,7 +123,9 @@ class PromotionTest {
   void operatorPromotionArchivesTheCurrentProduction() {
     ModelVersion rejected = version("r1", ModelStage.REJECTED, "p1", T0.plusSeconds(5));
     List<ModelVersion> u = Promotion.promote(List.of(PROD, rejected), "r1", "by operator", NOW);
-    assertThat(stages(u)).containsEntry("r1", ModelStage.PRODUCTION).containsEntry("p1", ModelStage.ARCHIVED);
+    assertThat(stages(u))
+        .containsEntry("r1", ModelStage.PRODUCTION)
+        .containsEntry("p1", ModelStage.ARCHIVED);
     assertThatThrownBy(() -> Promotion.promote(List.of(PROD), "p1", "x", NOW))
         .hasMessageContaining("already in production");
     assertThatThrownBy(() -> Promotion.promote(List.of(PROD), "nope", "x", NOW))
@@ -133,9 +137,13 @@ class PromotionTest {
     ModelVersion old = version("p0", ModelStage.ARCHIVED, null, T0.minusSeconds(60));
     ModelVersion current = version("p1", ModelStage.PRODUCTION, "p0", T0);
     List<ModelVersion> u = Promotion.rollback(List.of(old, current), NOW);
-    assertThat(stages(u)).containsEntry("p0", ModelStage.PRODUCTION).containsEntry("p1", ModelStage.ARCHIVED);
+    assertThat(stages(u))
+        .containsEntry("p0", ModelStage.PRODUCTION)
+        .containsEntry("p1", ModelStage.ARCHIVED);
     assertThat(u).allMatch(v -> Promotion.DECISION_ROLLED_BACK.equals(v.getDecision()));
-    assertThatThrownBy(() -> Promotion.rollback(List.of(old), NOW)).hasMessageContaining("no production");
-    assertThatThrownBy(() -> Promotion.rollback(List.of(PROD), NOW)).hasMessageContaining("replaced nothing");
+    assertThatThrownBy(() -> Promotion.rollback(List.of(old), NOW))
+        .hasMessageContaining("no production");
+    assertThatThrownBy(() -> Promotion.rollback(List.of(PROD), NOW))
+        .hasMessageContaining("replaced nothing");
   }
 }

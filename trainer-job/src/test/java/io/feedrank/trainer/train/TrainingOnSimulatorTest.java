@@ -17,9 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Trains the three architectures with DJL on PyTorch on examples of the default simulator (the
- * same point-in-time maths the streams app runs) and checks them against the design goals, the
- * baselines and their ONNX exports. Small data, few epochs: a test, not the benchmark.
+ * Trains the three architectures with DJL on PyTorch on examples of the default simulator (the same
+ * point-in-time maths the streams app runs) and checks them against the design goals, the baselines
+ * and their ONNX exports. Small data, few epochs: a test, not the benchmark.
  */
 class TrainingOnSimulatorTest {
   static final int EXAMPLES = 120_000;
@@ -110,9 +110,10 @@ class TrainingOnSimulatorTest {
       TrainedNetwork n = nets.get(a);
       Map<String, byte[]> onnx = n.toOnnx(standardization);
       ExportVerification.Result r =
-          ExportVerification.verify(
-              onnx, test, scores.get(a), n.vectorDimension(), 1000, 1e-5);
-      System.out.printf("%s: %d rows, max |Δ| %.2e, towers %.2e%n", a.id, r.rows(), r.maxAbsDiff(), r.towerMaxAbsDiff());
+          ExportVerification.verify(onnx, test, scores.get(a), n.vectorDimension(), 1000, 1e-5);
+      System.out.printf(
+          "%s: %d rows, max |Δ| %.2e, towers %.2e%n",
+          a.id, r.rows(), r.maxAbsDiff(), r.towerMaxAbsDiff());
       assertThat(r.rows()).isGreaterThanOrEqualTo(1000);
       assertThat(r.maxAbsDiff()).isLessThanOrEqualTo(1e-5);
       if (a == Architecture.TWO_TOWER) {
