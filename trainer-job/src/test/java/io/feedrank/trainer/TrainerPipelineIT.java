@@ -1,0 +1,250 @@
+package io.feedrank.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.ReferenceProfile;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.models.Checksums;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.data.ExampleSource;
+import io.feedrank.trainer.data.KafkaExampleSource;
+import io.feedrank.trainer.registry.Promotion;
+import io.feedrank.trainer.registry.RegistryCommands;
+import io.feedrank.trainer.runs.RunRecord;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer on the real local stack: examples read from the real topic (read_committed, by
+ * event-time range), real training runs, artifacts on disk, decisions on the real compacted {@code
+ * model-registry} topic.
+ */
+@LocalStackTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrainerPipelineIT {
+  static final String MODEL = "pipeline-it";
+  @TempDir static Path artifacts;
+  TrainerHarness h;
+  List<TrainingExample> published;
+  Instant start;
+  Instant end;
+
+  @BeforeAll
+  void publish(LocalStack stack) {
+    h = new TrainerHarness(stack, artifacts);
+    start = TrainerHarness.recentHour();
+    published = TrainerHarness.examples(start, 30_000, 5);
+    end = published.get(published.size() - 1).getEventTime().plusMillis(1);
+    h.publish(published, false);
+    // an aborted transaction inside the range: read_committed must never see it
+    h.publish(TrainerHarness.examples(start, 3_000, 99), true);
+  }
+
+  Main trainer(Consumer<Map<String, String>> tweak) {
+    Map<String, String> c = h.config(start, end);
+    c.put("model.name", MODEL);
+    tweak.accept(c);
+    return new Main(TrainerConfig.from(c), Clock.systemUTC());
+  }
+
+  @Test
+  void readsTheCommittedExamplesOfTheRangeAndNothingElse() {
+    TrainerConfig c = TrainerConfig.from(h.config(start, end));
+    {
+      Instant from = start.plusSeconds(60);
+      Instant to = start.plusSeconds(200);
+      ExampleSource source =
+          new KafkaExampleSource(
+              c.kafka(),
+              io.feedrank.avro.serde.AvroSerdes.valueSerde(
+                      h.stack.registryClient(), TrainingExample.class)
+                  .deserializer(),
+              c.examplesTopic(),
+              Duration.ofMinutes(1),
+              Duration.ofSeconds(20));
+      ExampleSource.Loaded got = source.read(new DataRange(from, to));
+      Set<String> expected =
+          published.stream()
+              .filter(e -> !e.getEventTime().isBefore(from) && e.getEventTime().isBefore(to))
+              .map(e -> e.getUserId() + "/" + e.getItemId() + "/" + e.getEventTime().toEpochMilli())
+              .collect(Collectors.toSet());
+      assertThat(expected).hasSizeGreaterThan(5_000);
+      assertThat(got.examples()).hasSize(expected.size());
+      assertThat(
+              got.examples().stream()
+                  .map(e -> e.userId() + "/" + e.itemId() + "/" + e.eventTimeMillis())
+                  .collect(Collectors.toSet()))
+          .isEqualTo(expected);
+      assertThat(got.unusable()).isZero();
+    }
+  }
+
+  @Test
+  void refusesARangeWithTooFewExamplesAndRecordsWhy() {
+    try (Main m = trainer(c -> {})) {
+      DataRange empty = new DataRange(start.minusSeconds(7200), start.minusSeconds(3600));
+      assertThatThrownBy(() -> m.trainOnce(empty, "manual"))
+          .isInstanceOf(RefusedException.class)
+          .hasMessageContaining("only 0 training examples")
+          .hasMessageContaining("min.examples");
+      RunRecord r = m.runs().list().get(0);
+      assertThat(r.status).isEqualTo(RunRecord.REFUSED);
+      assertThat(r.error).contains("only 0 training examples");
+    }
+  }
+
+  /**
+   * Every promotion branch on the real registry topic, with real runs: a first model against the
+   * logistic baseline, a crippled candidate rejected against production, an operator promotion, a
+   * candidate promoted by ΔAUC ≥ 0.01, a rollback to the version it replaced, and a candidate
+   * staged when the promotion threshold is set above its gain.
+   */
+  @Test
+  void promotionBranchesOnTheRegistryTopic() throws Exception {
+    RunRecord first;
+    try (Main m = trainer(c -> {})) {
+      first = m.trainOnce(null, "manual");
+    }
+    RunRecord.ModelRun mlp = first.models.get(1);
+    double baseline = first.baselines.get("logistic").get("auc");
+    assertThat(mlp.architecture).isEqualTo("mlp");
+    assertThat(mlp.stage)
+        .as("first model: production iff it beats the logistic baseline")
+        .isEqualTo(mlp.metrics.get("auc") > baseline ? "PRODUCTION" : "REJECTED");
+    assertThat(registry().get(mlp.version).getComparison().getAgainstVersion())
+        .isEqualTo(Promotion.BASELINE);
+    if (!mlp.stage.equals("PRODUCTION")) {
+      promote(mlp.version, "IT: a production model for the next steps");
+    }
+    String p1 = mlp.version;
+
+    // a crippled candidate (no learning) against a real production model: rejected
+    RunRecord crippled;
+    try (Main m =
+        trainer(
+            c -> {
+              c.put("learning.rate", "1e-9");
+              c.put("max.epochs", "1");
+            })) {
+      crippled = m.trainOnce(null, "manual");
+    }
+    String c2 = crippled.models.get(1).version;
+    ModelVersion rejected = registry().get(c2);
+    assertThat(rejected.getStage()).isEqualTo(ModelStage.REJECTED);
+    assertThat(rejected.getComparison().getAgainstVersion()).isEqualTo(p1);
+    assertThat(rejected.getComparison().getDelta()).isNegative();
+    // production was scored on the same holdout: ONNX Runtime's AUC of it equals what its own run
+    // measured with the training framework on that holdout (same data range, same split)
+    assertThat(rejected.getComparison().getProductionValue())
+        .isCloseTo(mlp.metrics.get("auc"), within(1e-4));
+    assertThat(rejected.getComparison().getHoldoutExamples()).isEqualTo(first.counts.get("test"));
+
+    // an operator puts the crippled model in production; a real candidate then gains ≥ 0.01
+    promote(c2, "IT");
+    assertThat(registry().get(p1).getStage()).isEqualTo(ModelStage.ARCHIVED);
+    RunRecord third;
+    try (Main m = trainer(c -> {})) {
+      third = m.trainOnce(null, "manual");
+    }
+    String p3 = third.models.get(1).version;
+    ModelVersion promoted = registry().get(p3);
+    assertThat(promoted.getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(promoted.getComparison().getDelta()).isGreaterThanOrEqualTo(0.01);
+    assertThat(promoted.getParentVersion()).isEqualTo(c2);
+    assertThat(registry().get(c2).getStage()).isEqualTo(ModelStage.ARCHIVED);
+
+    // rollback: the version p3 replaced comes back
+    rollback();
+    assertThat(registry().get(c2).getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(registry().get(p3).getStage()).isEqualTo(ModelStage.ARCHIVED);
+    assertThat(registry().get(p3).getDecision()).isEqualTo(Promotion.DECISION_ROLLED_BACK);
+
+    // the same gain under a threshold of 0.9: staging, for the A/B share
+    RunRecord fourth;
+    try (Main m = trainer(c -> c.put("promote.min.auc.gain", "0.9"))) {
+      fourth = m.trainOnce(null, "manual");
+    }
+    ModelVersion staged = registry().get(fourth.models.get(1).version);
+    assertThat(staged.getStage()).isEqualTo(ModelStage.STAGING);
+    assertThat(staged.getComparison().getDelta()).isBetween(0.0, 0.9);
+    assertThat(registry().get(c2).getStage()).isEqualTo(ModelStage.PRODUCTION);
+
+    checkRunRecord(fourth, staged);
+  }
+
+  /** What a run leaves behind: run.json, artifacts matching their checksums, the profile. */
+  void checkRunRecord(RunRecord run, ModelVersion v) throws Exception {
+    try (Main m = trainer(c -> {})) {
+      RunRecord stored = m.runs().get(run.id).orElseThrow();
+      assertThat(stored.status).isEqualTo(RunRecord.SUCCEEDED);
+      assertThat(stored.models).extracting(x -> x.architecture).containsExactly("logistic", "mlp");
+      RunRecord.ModelRun mlp = stored.models.get(1);
+      assertThat(mlp.epochs).isNotEmpty();
+      assertThat(mlp.epochs.get(0)).containsKeys("train_loss", "validation_auc", "millis");
+      assertThat(mlp.metrics).containsKeys("auc", "logloss", "p_at_10", "ndcg_at_10", "ece");
+      assertThat((double) mlp.export.get("max_abs_diff")).isLessThanOrEqualTo(1e-5);
+      assertThat(
+              stored.counts.get("train")
+                  + stored.counts.get("validation")
+                  + stored.counts.get("test"))
+          .isEqualTo(stored.counts.get("examples"));
+      assertThat(stored.environment).containsKeys("java", "djl", "engine", "onnxruntime", "cores");
+      assertThat(stored.durationsMs).containsKeys("read", "train_mlp", "register");
+      byte[] model = Files.readAllBytes(Path.of(URI.create(v.getArtifactUri())));
+      assertThat(Checksums.sha256(model)).isEqualTo(v.getArtifactSha256());
+      assertThat(v.getFeatureSchemaVersion()).isEqualTo(FeatureSchema.VERSION);
+      ReferenceProfile profile = v.getReferenceProfile();
+      assertThat(profile.getN()).isEqualTo(stored.counts.get("test"));
+      assertThat(profile.getFeatures())
+          .hasSize(
+              FeatureSchema.USER.size()
+                  + FeatureSchema.ITEM.size()
+                  + FeatureSchema.CROSS.size()
+                  + 3);
+      assertThat(profile.getScore()).isNotNull();
+      assertThat(Files.exists(Path.of(URI.create(stored.referenceProfile)))).isTrue();
+      assertThat(m.runs().list().get(0).id).isEqualTo(run.id);
+    }
+  }
+
+  Map<String, ModelVersion> registry() {
+    try (Main m = trainer(c -> {})) {
+      Map<String, ModelVersion> out = new HashMap<>();
+      m.registry().versions(MODEL).forEach(v -> out.put(v.getVersion(), v));
+      return out;
+    }
+  }
+
+  void promote(String version, String reason) {
+    try (Main m = trainer(c -> {})) {
+      new RegistryCommands(m.registry(), MODEL, Clock.systemUTC()).promote(version, reason);
+    }
+  }
+
+  void rollback() {
+    try (Main m = trainer(c -> {})) {
+      new RegistryCommands(m.registry(), MODEL, Clock.systemUTC()).rollback();
+    }
+  }
+}

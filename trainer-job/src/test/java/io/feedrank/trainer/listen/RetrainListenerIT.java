@@ -1,0 +1,135 @@
+package io.feedrank.trainer.listen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroSerdes;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.RetrainReason;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each test uses a model name of its own (the topic is shared and a new group reads it from the
+ * start).
+ *
+ * <p>The listener on the real {@code retrain-commands} topic. The handler is a stand-in that
+ * records what it was asked to run and can be held mid-run: what is under test is the queueing,
+ * deduplication and offset handling, not training (TrainerPipelineIT runs real trainings).
+ */
+@LocalStackTest
+class RetrainListenerIT {
+
+  final List<String> started = new CopyOnWriteArrayList<>();
+  final List<String> finished = new CopyOnWriteArrayList<>();
+  final AtomicInteger running = new AtomicInteger();
+  final AtomicInteger maxRunning = new AtomicInteger();
+  final CountDownLatch release = new CountDownLatch(1);
+
+  RetrainListener listener(LocalStack stack, String model, String group, Set<String> alreadyRun) {
+    Map<String, Object> kafka = new HashMap<>(stack.clientConfig());
+    RetrainListener l =
+        new RetrainListener(
+            kafka,
+            AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+            Topics.RETRAIN_COMMANDS,
+            group,
+            model,
+            alreadyRun,
+            c -> {
+              String id = c.getCommandId();
+              started.add(id);
+              maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+              try {
+                if (id.endsWith("-a")) {
+                  release.await(60, TimeUnit.SECONDS);
+                }
+              } finally {
+                running.decrementAndGet();
+                finished.add(id);
+              }
+            });
+    l.start();
+    return l;
+  }
+
+  static void send(LocalStack stack, String model, String... ids) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<String, RetrainCommand> producer =
+        new KafkaProducer<>(p, new StringSerializer(), values)) {
+      for (String id : ids) {
+        producer.send(
+            new ProducerRecord<>(
+                Topics.RETRAIN_COMMANDS,
+                model,
+                RetrainCommand.newBuilder()
+                    .setCommandId(id)
+                    .setModelName(model)
+                    .setIssuedAt(Instant.now())
+                    .setReason(RetrainReason.FEATURE_DRIFT)
+                    .build()));
+      }
+    }
+  }
+
+  @Test
+  void runsOneCommandAtATimeOnceEachAndResumesAfterWhatRan(LocalStack stack) throws Exception {
+    String run = "l" + System.nanoTime();
+    String a = run + "-a";
+    String b = run + "-b";
+    String group = "listener-it-" + run;
+    try (RetrainListener l = listener(stack, run, group, Set.of())) {
+      send(stack, run, a, a); // the same command twice
+      await().atMost(Duration.ofSeconds(30)).until(() -> started.contains(a));
+      send(stack, run, b);
+      send(stack, "another-model", run + "-other");
+      // b arrives while a runs: it waits
+      await()
+          .during(Duration.ofSeconds(2))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !started.contains(b));
+      release.countDown();
+      await().atMost(Duration.ofSeconds(30)).until(() -> finished.contains(b));
+    }
+    assertThat(started).containsExactly(a, b);
+    assertThat(maxRunning).hasValue(1);
+
+    // a new listener of the same group starts after what was handled: only new commands run
+    String c = run + "-c";
+    try (RetrainListener l = listener(stack, run, group, Set.of())) {
+      send(stack, run, c);
+      await().atMost(Duration.ofSeconds(30)).until(() -> finished.contains(c));
+    }
+    assertThat(started).containsExactly(a, b, c);
+  }
+
+  @Test
+  void commandsRecordedInEarlierRunsAreNotRunAgain(LocalStack stack) throws Exception {
+    String run = "r" + System.nanoTime();
+    String done = run + "-done";
+    String fresh = run + "-fresh";
+    try (RetrainListener l = listener(stack, run, "listener-it-" + run, Set.of(done))) {
+      send(stack, run, done, fresh);
+      await().atMost(Duration.ofSeconds(30)).until(() -> finished.contains(fresh));
+    }
+    assertThat(started).containsExactly(fresh);
+  }
+}
