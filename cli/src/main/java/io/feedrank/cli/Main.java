@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       StreamsCommand.class,
       RankerCommand.class,
+      TrainCommand.class,
+      RunsCommand.class,
+      RegistryCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class
     })

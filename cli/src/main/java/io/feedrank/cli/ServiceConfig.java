@@ -17,12 +17,32 @@ import java.util.Properties;
 final class ServiceConfig {
   private final Map<String, String> values;
 
-  private ServiceConfig(Map<String, String> values) {
+  /** The Redis of the resolved endpoints (environment or running stack), if any. */
+  private final String endpointRedis;
+
+  private ServiceConfig(Map<String, String> values, String endpointRedis) {
     this.values = values;
+    this.endpointRedis = endpointRedis;
   }
 
   static ServiceConfig resolve(
       Path configFile, EndpointOptions options, String redisUri, Map<String, String> env) {
+    ServiceConfig s = resolveKafka(configFile, options, env);
+    Map<String, String> c = s.values;
+    String redis = first(redisUri, c.get("redis.uri"), s.endpointRedis);
+    if (redis == null) {
+      throw new IllegalArgumentException(
+          "no Redis given: pass --redis-uri, set "
+              + Endpoints.ENV_REDIS
+              + ", or start ./feedrank up");
+    }
+    c.put("redis.uri", redis);
+    return s;
+  }
+
+  /** As {@link #resolve}, for a command that needs Kafka and the registry but not Redis. */
+  static ServiceConfig resolveKafka(
+      Path configFile, EndpointOptions options, Map<String, String> env) {
     Map<String, String> c = new HashMap<>(load(configFile));
     Endpoints e =
         Endpoints.resolve(
@@ -34,15 +54,7 @@ final class ServiceConfig {
     if (e.registryBasicAuth() != null) {
       c.put("basic.auth.user.info", e.registryBasicAuth());
     }
-    String redis = first(redisUri, c.get("redis.uri"), e.redisUri());
-    if (redis == null) {
-      throw new IllegalArgumentException(
-          "no Redis given: pass --redis-uri, set "
-              + Endpoints.ENV_REDIS
-              + ", or start ./feedrank up");
-    }
-    c.put("redis.uri", redis);
-    return new ServiceConfig(c);
+    return new ServiceConfig(c, e.redisUri());
   }
 
   /** Sets {@code key} when the option was given. */

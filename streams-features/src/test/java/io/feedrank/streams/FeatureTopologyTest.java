@@ -13,6 +13,7 @@ import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.examples.PointInTimeExamples;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -100,9 +101,17 @@ class FeatureTopologyTest {
     var users =
         driver.createInputTopic(
             topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true));
+    profiles().forEach(p -> users.pipeInput(p.getUserId(), p));
+    var items =
+        driver.createInputTopic(
+            topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
+    catalog().forEach(m -> items.pipeInput(m.getItemId(), m));
+  }
+
+  static List<UserProfile> profiles() {
+    List<UserProfile> out = new ArrayList<>();
     for (long u = 1; u <= 5; u++) {
-      users.pipeInput(
-          u,
+      out.add(
           UserProfile.newBuilder()
               .setUserId(u)
               .setCreatedAt(Instant.ofEpochMilli(T0 - u * 10 * DAY))
@@ -110,12 +119,13 @@ class FeatureTopologyTest {
               .setPrimaryDevice(Device.DESKTOP)
               .build());
     }
-    var items =
-        driver.createInputTopic(
-            topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
+    return out;
+  }
+
+  static List<ItemMetadata> catalog() {
+    List<ItemMetadata> out = new ArrayList<>();
     for (long i = 1; i <= 30; i++) {
-      items.pipeInput(
-          i,
+      out.add(
           ItemMetadata.newBuilder()
               .setItemId(i)
               .setCategory(category(i))
@@ -123,6 +133,7 @@ class FeatureTopologyTest {
               .setContentLength((int) (10 * i))
               .build());
     }
+    return out;
   }
 
   @AfterEach
@@ -293,6 +304,26 @@ class FeatureTopologyTest {
               .toList();
       assertThat(x.getCrossFeatures().get(FeatureSchema.CROSS.indexOf("uc_impressions_7d")))
           .isCloseTo(decayed(catBefore, t, 7 * DAY, y -> 1), within(1e-9));
+    }
+  }
+
+  /**
+   * feature-spec's in-memory point-in-time examples (what the trainer's tests and benchmark
+   * train on) are the topology's own: same features, same context, for every event.
+   */
+  @Test
+  void inMemoryPointInTimeExamplesEqualTheTopologysExamples() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    List<InteractionEvent> events = events(1_000, 6);
+    events.forEach(this::pipe);
+    Map<String, TrainingExample> byId = new HashMap<>();
+    examples.readValuesToList().forEach(x -> byId.put(x.getInteractionId(), x));
+    PointInTimeExamples memory = new PointInTimeExamples();
+    profiles().forEach(memory::profile);
+    catalog().forEach(memory::item);
+    for (InteractionEvent e : events) {
+      TrainingExample expected = byId.get(e.getInteractionId());
+      assertThat(memory.next(e)).as(e.getInteractionId()).isEqualTo(expected);
     }
   }
 

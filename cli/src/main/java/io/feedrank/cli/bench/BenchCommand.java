@@ -10,7 +10,12 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Run a benchmark against the real local stack and write target/bench/NAME.json.",
-    subcommands = {SimulateBenchmark.class, StreamsBenchmark.class, RankerBenchmark.class})
+    subcommands = {
+      SimulateBenchmark.class,
+      StreamsBenchmark.class,
+      RankerBenchmark.class,
+      TrainBenchmark.class
+    })
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

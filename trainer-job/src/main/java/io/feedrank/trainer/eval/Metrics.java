@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * Offline metrics of click predictions (DESIGN §4). Inputs are parallel primitive arrays:
- * probabilities in [0, 1], labels 0 or 1 and, for ranking metrics, the user of each row.
+ * probabilities in [0, 1], labels 0 or 1 and, for ranking metrics, the user of each row. Every
+ * method refuses empty or unequal arrays, labels other than 0 or 1 and NaN scores; sorting is a
+ * stable index merge sort ({@link Sorting}), so millions of rows cost O(n log n) and no boxing.
  */
 public final class Metrics {
   /** Probabilities are clipped to [EPS, 1 − EPS] in the log loss, so a confident miss is finite. */
@@ -15,7 +17,8 @@ public final class Metrics {
 
   /**
    * ROC AUC as the Mann–Whitney statistic: the probability that a random positive outscores a
-   * random negative, ties counted half (average ranks). Refuses a single-class input.
+   * random negative, ties counted half (average ranks), as {@code sklearn roc_auc_score}. Refuses a
+   * single-class input, where AUC is undefined.
    */
   public static double auc(float[] scores, float[] labels) {
     check(scores, labels);
@@ -61,7 +64,10 @@ public final class Metrics {
     return sum / scores.length;
   }
 
-  /** Precision, recall and NDCG at k per user, averaged over users with a positive. */
+  /**
+   * Precision, recall and NDCG at k per user, averaged over the {@code users} that have a positive;
+   * all zero with {@code users == 0} when no user has one.
+   */
   public record RankingMetrics(double precisionAtK, double recallAtK, double ndcgAtK, int users) {}
 
   /**
@@ -124,12 +130,17 @@ public final class Metrics {
 
   /** Calibration: mean prediction vs observed rate, and the expected calibration error. */
   public record Calibration(double meanPredicted, double observedRate, double ece) {
+    /** Mean predicted over observed rate: above 1 over-predicts; NaN without a positive. */
     public double ratio() {
       return observedRate == 0 ? Double.NaN : meanPredicted / observedRate;
     }
   }
 
-  /** ECE over 10 equal-width bins of the prediction: {@code Σ n_b/n · |mean_pred_b − rate_b|}. */
+  /**
+   * ECE over 10 equal-width bins of the prediction, {@code Σ n_b/n · |mean_pred_b − rate_b|}; bin b
+   * holds scores in [b/10, (b+1)/10), the last one also 1.0 (scores outside [0, 1] go to the end
+   * bins).
+   */
   public static Calibration calibration(float[] scores, float[] labels) {
     check(scores, labels);
     int bins = 10;
@@ -182,6 +193,7 @@ public final class Metrics {
     }
   }
 
+  /** AUC, log loss, ranking at k = 10 and calibration of one holdout. */
   public static Evaluation evaluate(float[] scores, float[] labels, long[] userIds) {
     long positives = 0;
     for (float l : labels) {
@@ -208,9 +220,12 @@ public final class Metrics {
       throw new IllegalArgumentException(
           "labels has " + labels.length + " rows, scores " + scores.length);
     }
-    for (float l : labels) {
-      if (l != 0f && l != 1f) {
-        throw new IllegalArgumentException("labels must be 0 or 1, found " + l);
+    for (int i = 0; i < scores.length; i++) {
+      if (labels[i] != 0f && labels[i] != 1f) {
+        throw new IllegalArgumentException("labels must be 0 or 1, found " + labels[i] + " at " + i);
+      }
+      if (Float.isNaN(scores[i])) {
+        throw new IllegalArgumentException("scores must be probabilities, found NaN at " + i);
       }
     }
   }

@@ -1,0 +1,90 @@
+package io.feedrank.cli;
+
+import io.feedrank.events.ModelVersion;
+import io.feedrank.trainer.Main;
+import io.feedrank.trainer.TrainerConfig;
+import io.feedrank.trainer.registry.RegistryCommands;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code ./feedrank registry list | promote VERSION | rollback}: operate the model registry. */
+@Command(
+    name = "registry",
+    mixinStandardHelpOptions = true,
+    description = {
+      "list: every version of the model with its stage and decision.",
+      "promote VERSION: put VERSION in production (the current one is archived).",
+      "rollback: production goes back to the version the current one replaced."
+    })
+final class RegistryCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin EndpointOptions endpointOptions;
+
+  @Parameters(index = "0", description = "list, promote or rollback")
+  String action;
+
+  @Parameters(index = "1", arity = "0..1", description = "version (for promote)")
+  String version;
+
+  @Option(names = "--model-name", description = "registry model name (default feed-ranker)")
+  String modelName;
+
+  @Option(names = "--config", description = "properties file with any TrainerConfig key")
+  Path configFile;
+
+  @Override
+  public Integer call() {
+    Map<String, String> env = System.getenv();
+    Map<String, String> c =
+        ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+            .option("model.name", modelName)
+            .orDefault("artifact.store", RunsCommand.defaultStore(env))
+            .values();
+    TrainerConfig config = TrainerConfig.from(c);
+    PrintWriter out = spec.commandLine().getOut();
+    try (Main m = new Main(config, Clock.systemUTC())) {
+      RegistryCommands r =
+          new RegistryCommands(m.registry(), config.modelName(), Clock.systemUTC());
+      switch (action) {
+        case "list" -> print(out, r.list());
+        case "promote" -> {
+          if (version == null) {
+            throw new IllegalArgumentException(
+                "registry promote needs a version (see registry list)");
+          }
+          print(out, r.promote(version, "promoted by operator"));
+        }
+        case "rollback" -> print(out, r.rollback());
+        default ->
+            throw new IllegalArgumentException(
+                "unknown action '" + action + "': list, promote or rollback");
+      }
+    }
+    return 0;
+  }
+
+  private static void print(PrintWriter out, List<ModelVersion> versions) {
+    out.printf("%-30s %-10s %-10s %8s  %s%n", "VERSION", "STAGE", "ARCH", "AUC", "DECISION");
+    for (ModelVersion v : versions) {
+      out.printf(
+          "%-30s %-10s %-10s %8.4f  %s%n",
+          v.getVersion(),
+          v.getStage(),
+          v.getArchitecture(),
+          v.getMetrics().getOrDefault("auc", Double.NaN),
+          v.getDecision() == null ? "" : v.getDecision() + ": " + v.getDecisionReason());
+    }
+    out.flush();
+  }
+}

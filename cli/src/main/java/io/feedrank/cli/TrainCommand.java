@@ -1,0 +1,119 @@
+package io.feedrank.cli;
+
+import io.feedrank.trainer.Main;
+import io.feedrank.trainer.RefusedException;
+import io.feedrank.trainer.TrainerConfig;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.listen.RetrainListener;
+import io.feedrank.trainer.runs.RunRecord;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ./feedrank train [--listen]}: one training run, or a listener on retrain commands. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Train the deep MLP and/or two-tower (plus the logistic baseline) on the training-examples of",
+      "an event-time range, export verified ONNX, record the run, register the best network and",
+      "decide its stage against production. Exit code 2 when the data is refused.",
+      "With --listen: consume retrain-commands and run one training per command until Ctrl-C.",
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else the stack",
+      "of a running ./feedrank up. Any key of --config (see README) can be given too."
+    })
+final class TrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin EndpointOptions endpointOptions;
+
+  @Option(names = "--config", description = "properties file with any TrainerConfig key")
+  Path configFile;
+
+  @Option(names = "--listen", description = "consume retrain-commands instead of one run")
+  boolean listen;
+
+  @Option(names = "--from", description = "event time from, ISO-8601 (with --to)")
+  Instant from;
+
+  @Option(names = "--to", description = "event time to (exclusive), ISO-8601")
+  Instant to;
+
+  @Option(names = "--days", description = "the last N days of event time (default 7)")
+  Integer days;
+
+  @Option(names = "--architectures", description = "mlp, two_tower or both (default mlp,two_tower)")
+  String architectures;
+
+  @Option(names = "--max-epochs", description = "epochs at most (default 10; early stopping)")
+  Integer maxEpochs;
+
+  @Option(names = "--model-name", description = "registry model name (default feed-ranker)")
+  String modelName;
+
+  @Option(names = "--artifact-store", description = "directory or file: URI for runs and models")
+  String artifactStore;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> env = System.getenv();
+    Map<String, String> c =
+        ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+            .option("data.days", days)
+            .option("architectures", architectures)
+            .option("max.epochs", maxEpochs)
+            .option("model.name", modelName)
+            .option("artifact.store", artifactStore)
+            .orDefault("artifact.store", RunsCommand.defaultStore(env))
+            .values();
+    TrainerConfig config = TrainerConfig.from(c);
+    PrintWriter out = spec.commandLine().getOut();
+    try (Main trainer = new Main(config, Clock.systemUTC())) {
+      if (listen) {
+        return listen(trainer, out);
+      }
+      if ((from == null) != (to == null)) {
+        throw new IllegalArgumentException("--from and --to go together");
+      }
+      DataRange range = from == null ? null : new DataRange(from, to);
+      try {
+        RunRecord run = trainer.trainOnce(range, "manual");
+        RunsCommand.printRun(out, run);
+        return 0;
+      } catch (RefusedException e) {
+        out.println("refused: " + e.getMessage());
+        return 2;
+      }
+    }
+  }
+
+  private int listen(Main trainer, PrintWriter out) throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    RetrainListener l = trainer.listen();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    l.close();
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  stopped.countDown();
+                },
+                "feedrank-trainer-shutdown"));
+    out.println("feedrank trainer: listening on retrain-commands. Press Ctrl-C to stop.");
+    out.flush();
+    stopped.await();
+    return 0;
+  }
+}
