@@ -308,8 +308,8 @@ class FeatureTopologyTest {
   }
 
   /**
-   * feature-spec's in-memory point-in-time examples (what the trainer's tests and benchmark
-   * train on) are the topology's own: same features, same context, for every event.
+   * feature-spec's in-memory point-in-time examples (what the trainer's tests and benchmark train
+   * on) are the topology's own: same features, same context, for every event.
    */
   @Test
   void inMemoryPointInTimeExamplesEqualTheTopologysExamples() {

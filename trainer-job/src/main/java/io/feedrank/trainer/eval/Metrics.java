@@ -222,7 +222,8 @@ public final class Metrics {
     }
     for (int i = 0; i < scores.length; i++) {
       if (labels[i] != 0f && labels[i] != 1f) {
-        throw new IllegalArgumentException("labels must be 0 or 1, found " + labels[i] + " at " + i);
+        throw new IllegalArgumentException(
+            "labels must be 0 or 1, found " + labels[i] + " at " + i);
       }
       if (Float.isNaN(scores[i])) {
         throw new IllegalArgumentException("scores must be probabilities, found NaN at " + i);
