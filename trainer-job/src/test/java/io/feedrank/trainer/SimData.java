@@ -31,4 +31,12 @@ public final class SimData {
   public static List<Example> examples(int n) {
     return avro(n).stream().map(Example::of).toList();
   }
+
+  /** {@code n} examples of a dense population: every user and item is seen many times. */
+  public static List<Example> dense(int n, int users, int items) {
+    List<Example> out = new ArrayList<>(n);
+    new SimulatedExamples(SimulatorConfig.defaults(7L, START).withPopulation(users, items), n)
+        .forEachRemaining(e -> out.add(Example.of(e)));
+    return out;
+  }
 }

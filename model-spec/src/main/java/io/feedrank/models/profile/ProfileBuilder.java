@@ -4,178 +4,187 @@ import io.feedrank.events.DriftKind;
 import io.feedrank.events.FeatureProfile;
 import io.feedrank.events.ReferenceProfile;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+import org.apache.datasketches.kll.KllSketch;
 
 /**
  * Builds a model's reference profile (DESIGN §4, §5): per numeric feature a KLL quantile sketch,
- * its decile edges and the fraction of values in each bin, the mean; per categorical feature the
- * category fractions; the same for the model's scores. The drift job bins live values with the same
- * edges ({@link Bins#bin}) and compares fractions (PSI) and sketches (KS).
+ * its decile edges, the fraction of values in each bin and the mean; per categorical feature the
+ * category fractions; the same numeric summary for the model's scores (kind {@code PREDICTION}).
+ * The drift job bins live values with the same edges ({@link Bins#bin}, {@link Bins#categoryBin})
+ * and compares fractions (PSI) and sketches (KS).
  *
- * <p>Bins are {@code (-inf, e0], (e0, e1], …, (e_last, +inf)}. Edges are the sketch's 0.1 … 0.9
- * quantiles with duplicates collapsed, so a feature that is mostly one value (counts of 0) gets
- * fewer, non-empty bins rather than empty duplicates. Fractions come from the sketch's CDF at the
- * edges (inclusive, matching the bin convention); with fewer values than the sketch's capacity the
- * sketch is exact.
+ * <p>Bins are {@code (-inf, e0], (e0, e1], …, (e_last, +inf)}. The edges are the sketch's inclusive
+ * 0.1 … 0.9 quantiles with repeats dropped (strictly increasing), so a feature that is mostly one
+ * value (counts of 0) gets fewer bins rather than empty duplicates. Every edge is a value that
+ * occurred, so every bin but the last holds values; the last one, {@code (e_last, +inf)}, is empty
+ * exactly when {@code e_last} is the maximum (a flag, a constant), and then catches live values
+ * above anything the reference saw. The fractions are differences of the sketch's inclusive CDF at
+ * the edges, which matches the {@code (…]} convention; they are exact while a feature has at most
+ * {@code k} values and otherwise within the sketch's rank error, and they sum to 1. A feature
+ * without values gets no edges and no fractions. Categories are sorted by frequency, most frequent
+ * first (ties by name); beyond {@code maxCategories} the rest are summed into {@link #OTHER}. A
+ * null category counts as {@code ""}.
+ *
+ * <p>Not thread-safe: one builder per profile, fed by one thread.
  */
 public final class ProfileBuilder {
   public static final int DEFAULT_K = 200;
   public static final int DEFAULT_MAX_CATEGORIES = 50;
   public static final String OTHER = "__other__";
-  private static final double[] DECILES = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  public static final String SCORE = "score";
+
+  private static final int MIN_K = 8;
 
   private final int k;
   private final int maxCategories;
-  private final List<Feature> features = new ArrayList<>();
-  private final Feature score;
-  private long scores;
+  private final List<Accumulator> features = new ArrayList<>();
+  private final Set<String> names = new HashSet<>();
+  private final Accumulator score;
 
-  private final class Feature {
-    final String name;
-    final DriftKind kind;
-    final KllDoublesSketch sketch;
-    final Map<String, Long> counts;
-    double sum;
-    long n;
-
-    Feature(String name, DriftKind kind) {
-      this.name = name;
-      this.kind = kind;
-      this.sketch = kind == DriftKind.CATEGORICAL ? null : KllDoublesSketch.newHeapInstance(k);
-      this.counts = kind == DriftKind.CATEGORICAL ? new HashMap<>() : null;
-    }
-  }
-
+  /** {@link #DEFAULT_K} and {@link #DEFAULT_MAX_CATEGORIES}. */
   public ProfileBuilder() {
     this(DEFAULT_K, DEFAULT_MAX_CATEGORIES);
   }
 
+  /**
+   * @param k KLL accuracy parameter (normalized rank error about 1.33% at k = 200, 99% confidence)
+   * @param maxCategories categories kept per categorical feature before {@link #OTHER}
+   */
   public ProfileBuilder(int k, int maxCategories) {
-    if (k < 8 || maxCategories < 1) {
-      throw new IllegalArgumentException("k must be >= 8 and maxCategories >= 1");
+    if (k < MIN_K || k > KllSketch.MAX_K) {
+      throw new IllegalArgumentException(
+          "k must be in [" + MIN_K + ", " + KllSketch.MAX_K + "], was " + k);
+    }
+    if (maxCategories < 1) {
+      throw new IllegalArgumentException("maxCategories must be >= 1, was " + maxCategories);
     }
     this.k = k;
     this.maxCategories = maxCategories;
-    this.score = new Feature("score", DriftKind.PREDICTION);
+    this.score = new Accumulator(SCORE, DriftKind.PREDICTION, k);
   }
 
-  /** Registers a numeric feature; returns its index for {@link #add}. */
+  /** Registers a numeric feature; returns its index for {@link #add}. Names are unique. */
   public int numeric(String name) {
-    features.add(new Feature(name, DriftKind.NUMERIC));
-    return features.size() - 1;
+    return register(name, DriftKind.NUMERIC);
   }
 
   /** Registers a categorical feature; returns its index for {@link #addCategory}. */
   public int categorical(String name) {
-    features.add(new Feature(name, DriftKind.CATEGORICAL));
-    return features.size() - 1;
+    return register(name, DriftKind.CATEGORICAL);
   }
 
+  /** One value of a numeric feature; NaN and infinities are refused. */
   public void add(int feature, double value) {
-    Feature f = features.get(feature);
+    Accumulator f = feature(feature);
     if (f.kind != DriftKind.NUMERIC) {
-      throw new IllegalArgumentException(f.name + " is categorical");
+      throw new IllegalArgumentException("feature " + f.name + " is categorical, not numeric");
     }
-    numericValue(f, value);
+    f.add(value);
   }
 
+  /** One value of a categorical feature. */
   public void addCategory(int feature, String category) {
-    Feature f = features.get(feature);
+    Accumulator f = feature(feature);
     if (f.kind != DriftKind.CATEGORICAL) {
-      throw new IllegalArgumentException(f.name + " is numeric");
+      throw new IllegalArgumentException("feature " + f.name + " is numeric, not categorical");
     }
     f.counts.merge(category == null ? "" : category, 1L, Long::sum);
     f.n++;
   }
 
-  /** A model score of one holdout row. */
+  /** The model's score on one holdout row; NaN and infinities are refused. */
   public void score(double value) {
-    numericValue(score, value);
-    scores++;
+    score.add(value);
   }
 
-  private static void numericValue(Feature f, double value) {
-    if (!Double.isFinite(value)) {
-      throw new IllegalArgumentException(
-          "feature " + f.name + ": value " + value + " is not finite");
+  /**
+   * The profile of everything added, with {@code n} the largest number of values any feature or the
+   * score received — the row count when every row feeds every feature.
+   */
+  public ReferenceProfile build() {
+    long n = score.n;
+    for (Accumulator f : features) {
+      n = Math.max(n, f.n);
     }
-    f.sketch.update(value);
-    f.sum += value;
-    f.n++;
+    return build(n);
   }
 
   /** The profile of everything added; {@code n} is the number of holdout rows. */
   public ReferenceProfile build(long n) {
-    List<FeatureProfile> out = new ArrayList<>();
-    for (Feature f : features) {
-      out.add(f.kind == DriftKind.CATEGORICAL ? categorical(f) : numeric(f));
+    if (n < 0) {
+      throw new IllegalArgumentException("n must be >= 0, was " + n);
     }
-    return ReferenceProfile.newBuilder()
-        .setN(n)
-        .setFeatures(out)
-        .setScore(scores == 0 ? null : numeric(score))
-        .build();
+    List<FeatureProfile> out = new ArrayList<>(features.size());
+    for (Accumulator f : features) {
+      out.add(
+          f.kind == DriftKind.CATEGORICAL
+              ? FeatureProfiles.categorical(f.name, f.counts, f.n, maxCategories)
+              : FeatureProfiles.numeric(f.name, f.kind, f.sketch, f.mean()));
+    }
+    FeatureProfile scores =
+        score.n == 0
+            ? null
+            : FeatureProfiles.numeric(SCORE, score.kind, score.sketch, score.mean());
+    return ReferenceProfile.newBuilder().setN(n).setFeatures(out).setScore(scores).build();
   }
 
-  private FeatureProfile numeric(Feature f) {
-    FeatureProfile.Builder b =
-        FeatureProfile.newBuilder().setName(f.name).setKind(f.kind).setSketch(null);
-    if (f.n == 0) {
-      return b.setBinFractions(List.of()).setBinEdges(List.of()).setMean(0).build();
+  private int register(String name, DriftKind kind) {
+    if (name == null || name.isEmpty()) {
+      throw new IllegalArgumentException("feature name must not be empty");
     }
-    double[] q = f.sketch.getQuantiles(DECILES, QuantileSearchCriteria.INCLUSIVE);
-    List<Double> edges = new ArrayList<>();
-    for (double e : q) {
-      if (edges.isEmpty() || e > edges.get(edges.size() - 1)) {
-        edges.add(e);
-      }
+    if (!names.add(name)) {
+      throw new IllegalArgumentException("feature " + name + " is already registered");
     }
-    double[] split = edges.stream().mapToDouble(Double::doubleValue).toArray();
-    double[] cdf = f.sketch.getCDF(split, QuantileSearchCriteria.INCLUSIVE);
-    List<Double> fractions = new ArrayList<>();
-    double previous = 0;
-    for (double c : cdf) {
-      fractions.add(Math.max(0, c - previous));
-      previous = c;
-    }
-    return b.setBinEdges(edges)
-        .setBinFractions(fractions)
-        .setMean(f.sum / f.n)
-        .setSketch(java.nio.ByteBuffer.wrap(f.sketch.toByteArray()))
-        .build();
+    features.add(new Accumulator(name, kind, k));
+    return features.size() - 1;
   }
 
-  private FeatureProfile categorical(Feature f) {
-    List<Map.Entry<String, Long>> sorted = new ArrayList<>(f.counts.entrySet());
-    sorted.sort(
-        Comparator.comparing((Map.Entry<String, Long> e) -> -e.getValue())
-            .thenComparing(Map.Entry::getKey));
-    List<String> names = new ArrayList<>();
-    List<Double> fractions = new ArrayList<>();
-    long other = 0;
-    for (int i = 0; i < sorted.size(); i++) {
-      if (i < maxCategories) {
-        names.add(sorted.get(i).getKey());
-        fractions.add((double) sorted.get(i).getValue() / f.n);
-      } else {
-        other += sorted.get(i).getValue();
+  private Accumulator feature(int index) {
+    if (index < 0 || index >= features.size()) {
+      throw new IllegalArgumentException(
+          "feature index " + index + " not in [0, " + features.size() + ")");
+    }
+    return features.get(index);
+  }
+
+  /** What one feature has seen: a sketch and a compensated sum, or category counts. */
+  private static final class Accumulator {
+    final String name;
+    final DriftKind kind;
+    final KllDoublesSketch sketch;
+    final Map<String, Long> counts;
+    long n;
+    private double sum;
+    private double compensation; // Neumaier: the low-order bits the running sum lost
+
+    Accumulator(String name, DriftKind kind, int k) {
+      this.name = name;
+      this.kind = kind;
+      boolean categorical = kind == DriftKind.CATEGORICAL;
+      this.sketch = categorical ? null : KllDoublesSketch.newHeapInstance(k);
+      this.counts = categorical ? new HashMap<>() : null;
+    }
+
+    void add(double value) {
+      if (!Double.isFinite(value)) {
+        throw new IllegalArgumentException(
+            "feature " + name + ": value " + value + " is not finite");
       }
+      sketch.update(value);
+      double t = sum + value;
+      compensation += Math.abs(sum) >= Math.abs(value) ? (sum - t) + value : (value - t) + sum;
+      sum = t;
+      n++;
     }
-    if (other > 0) {
-      names.add(OTHER);
-      fractions.add((double) other / f.n);
+
+    double mean() {
+      return n == 0 ? 0.0 : (sum + compensation) / n;
     }
-    return FeatureProfile.newBuilder()
-        .setName(f.name)
-        .setKind(DriftKind.CATEGORICAL)
-        .setCategories(names)
-        .setCategoryFractions(fractions)
-        .setSketch(null)
-        .build();
   }
 }

@@ -78,6 +78,37 @@ class TrainingOnSimulatorTest {
     assertThat(tt).isGreaterThan(0.6).isLessThan(mlp);
   }
 
+  /**
+   * Where ids repeat (1,000 users and 2,000 items, ~100 and ~50 examples each), the MLP's id
+   * embeddings learn what the features do not say (a user's cluster, an item's latent quality) and
+   * the MLP beats the logistic baseline.
+   */
+  @Test
+  void withRepeatedIdsTheMlpBeatsTheLogisticBaseline() {
+    TemporalSplit split = TemporalSplit.of(SimData.dense(100_000, 1_000, 2_000));
+    Hyperparameters h = HYPER.withBuckets(4_000, 8_000);
+    Dataset train = Dataset.of(split.train(), h.userBuckets(), h.itemBuckets());
+    Dataset validation = Dataset.of(split.validation(), h.userBuckets(), h.itemBuckets());
+    Dataset dense = Dataset.of(split.test(), h.userBuckets(), h.itemBuckets());
+    Standardization s = Standardization.fit(train);
+    TrainInputs tr = new TrainInputs(train, s);
+    TrainInputs va = new TrainInputs(validation, s);
+    TrainInputs te = new TrainInputs(dense, s);
+    double mlp;
+    double lr;
+    try (TrainedNetwork n = NetworkTrainer.train(Architecture.MLP, h, tr, va, e -> {})) {
+      mlp = Metrics.auc(n.predict(te), dense.label);
+    }
+    try (TrainedNetwork n = NetworkTrainer.train(Architecture.LOGISTIC, h, tr, va, e -> {})) {
+      lr = Metrics.auc(n.predict(te), dense.label);
+    }
+    double pop = Metrics.auc(Baselines.popularity(dense), dense.label);
+    System.out.printf(
+        "dense population, %d held-out examples: mlp %.4f, logistic %.4f, popularity %.4f%n",
+        dense.size, mlp, lr, pop);
+    assertThat(mlp).isGreaterThan(lr).isGreaterThan(pop); // measured 0.7755 vs 0.7709, 0.6841
+  }
+
   @Test
   void mlpReachesTheDesignGoals() {
     float[] s = scores.get(Architecture.MLP);
