@@ -1,0 +1,35 @@
+package io.feedrank.drift.job;
+
+import java.util.ArrayList;
+
+/** A retrain command as it flows through the job (written as the Avro {@code RetrainCommand}). */
+public class Command {
+  public String commandId;
+  public String modelName;
+  public long issuedAt;
+
+  /** FEATURE_DRIFT or PREDICTION_DRIFT. */
+  public String reason;
+
+  public String referenceVersion;
+  public String message;
+  public ArrayList<Evidence> evidence = new ArrayList<>();
+
+  public Command() {}
+
+  /** Why: one drifted feature, its latest window. */
+  public static class Evidence {
+    public String feature;
+    public String kind;
+    public long windowStart;
+    public long windowEnd;
+    public long n;
+    public double psi;
+    public Double ksStatistic;
+    public Double ksPValue;
+    public Double chi2PValue;
+    public int consecutiveWindows;
+
+    public Evidence() {}
+  }
+}

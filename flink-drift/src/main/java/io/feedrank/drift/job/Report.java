@@ -1,0 +1,27 @@
+package io.feedrank.drift.job;
+
+/** A drift report as it flows through the job (written as the Avro {@code DriftReport}). */
+public class Report {
+  public long windowStart;
+  public long windowEnd;
+  public String modelName;
+  public String referenceVersion;
+  public String feature;
+  public String kind;
+  public long n;
+  public long referenceN;
+  public double psi;
+  public Double ksStatistic;
+  public Double ksPValue;
+  public Double chi2Statistic;
+  public Double chi2PValue;
+  public Double mean;
+  public Double referenceMean;
+  public Double meanRelativeChange;
+  public boolean drifted;
+  public double psiThreshold;
+  public double ksThreshold;
+  public double pValueThreshold;
+
+  public Report() {}
+}

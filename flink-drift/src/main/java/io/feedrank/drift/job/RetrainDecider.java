@@ -1,0 +1,175 @@
+package io.feedrank.drift.job;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Turns drift reports into decisions, per model (the key). A feature whose report says drifted
+ * starts or extends a streak of consecutive windows (a window with fewer than {@code minSample}
+ * observations neither extends nor breaks it; a gap breaks it). When any feature's streak reaches
+ * {@code persistence} windows and no drift episode has had its command yet, one {@link Command}
+ * goes out with the evidence of every feature in a streak — unless the last command was less than
+ * {@code cooldown} ago in event time, in which case it goes out when the cooldown has passed and
+ * the drift is still there. The episode ends when no feature drifts any more. A report against
+ * another reference version (the serving model changed) starts over. An {@link AlertEvent} (side
+ * output {@link #ALERTS}) marks the first drifted window of each streak.
+ */
+public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
+  public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
+
+  private final int persistence;
+  private final long minSample;
+  private final long cooldownMillis;
+
+  private transient MapState<String, Integer> streaks;
+  private transient MapState<String, Long> lastWindowEnd;
+  private transient MapState<String, Command.Evidence> evidence;
+  private transient ValueState<String> reference;
+  private transient ValueState<Boolean> commanded;
+  private transient ValueState<Long> lastCommandAt;
+
+  public RetrainDecider(int persistence, long minSample, Duration cooldown) {
+    if (persistence < 1 || minSample < 0 || cooldown.isNegative()) {
+      throw new IllegalArgumentException("persistence >= 1, minSample >= 0, cooldown >= 0");
+    }
+    this.persistence = persistence;
+    this.minSample = minSample;
+    this.cooldownMillis = cooldown.toMillis();
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    streaks =
+        getRuntimeContext()
+            .getMapState(new MapStateDescriptor<>("streaks", String.class, Integer.class));
+    lastWindowEnd =
+        getRuntimeContext()
+            .getMapState(new MapStateDescriptor<>("last-window-end", String.class, Long.class));
+    evidence =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>("evidence", String.class, Command.Evidence.class));
+    reference = getRuntimeContext().getState(new ValueStateDescriptor<>("reference", String.class));
+    commanded =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("commanded", Boolean.class));
+    lastCommandAt =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("last-command-at", Long.class));
+  }
+
+  @Override
+  public void processElement(Report r, Context ctx, Collector<Command> out) throws Exception {
+    if (!r.referenceVersion.equals(reference.value())) {
+      streaks.clear();
+      lastWindowEnd.clear();
+      evidence.clear();
+      commanded.clear();
+      reference.update(r.referenceVersion);
+    }
+    if (r.n < minSample) {
+      return;
+    }
+    Long previousEnd = lastWindowEnd.get(r.feature);
+    boolean contiguous = previousEnd != null && previousEnd == r.windowStart;
+    lastWindowEnd.put(r.feature, r.windowEnd);
+    if (r.drifted) {
+      Integer before = contiguous ? streaks.get(r.feature) : null;
+      int streak = before == null ? 1 : before + 1;
+      streaks.put(r.feature, streak);
+      evidence.put(r.feature, evidence(r, streak));
+      if (streak == 1) {
+        ctx.output(ALERTS, alert(r));
+      }
+    } else {
+      streaks.remove(r.feature);
+      evidence.remove(r.feature);
+    }
+    List<Command.Evidence> persisted = new ArrayList<>();
+    boolean anyStreak = false;
+    for (Map.Entry<String, Integer> e : streaks.entries()) {
+      anyStreak = true;
+      if (e.getValue() >= persistence) {
+        persisted.add(evidence.get(e.getKey()));
+      }
+    }
+    if (!anyStreak) {
+      commanded.clear(); // the episode is over
+      return;
+    }
+    Long last = lastCommandAt.value();
+    boolean cooled = last == null || r.windowEnd - last >= cooldownMillis;
+    if (!persisted.isEmpty() && !Boolean.TRUE.equals(commanded.value()) && cooled) {
+      out.collect(command(ctx.getCurrentKey(), r, persisted));
+      commanded.update(true);
+      lastCommandAt.update(r.windowEnd);
+    }
+  }
+
+  private static Command.Evidence evidence(Report r, int streak) {
+    Command.Evidence e = new Command.Evidence();
+    e.feature = r.feature;
+    e.kind = r.kind;
+    e.windowStart = r.windowStart;
+    e.windowEnd = r.windowEnd;
+    e.n = r.n;
+    e.psi = r.psi;
+    e.ksStatistic = r.ksStatistic;
+    e.ksPValue = r.ksPValue;
+    e.chi2PValue = r.chi2PValue;
+    e.consecutiveWindows = streak;
+    return e;
+  }
+
+  private Command command(String model, Report r, List<Command.Evidence> persisted) {
+    Command c = new Command();
+    c.modelName = model;
+    c.referenceVersion = r.referenceVersion;
+    c.issuedAt = r.windowEnd;
+    c.commandId = model + "/" + r.referenceVersion + "/" + r.windowEnd;
+    boolean onlyScores = persisted.stream().allMatch(e -> "PREDICTION".equals(e.kind));
+    c.reason = onlyScores ? "PREDICTION_DRIFT" : "FEATURE_DRIFT";
+    c.evidence.addAll(persisted);
+    c.message =
+        persisted.size()
+            + " feature(s) drifted for "
+            + persistence
+            + "+ consecutive windows against "
+            + r.referenceVersion
+            + ": "
+            + persisted.stream().map(e -> e.feature).sorted().toList();
+    return c;
+  }
+
+  private static AlertEvent alert(Report r) {
+    AlertEvent a = new AlertEvent();
+    a.alertId = r.modelName + "/" + r.feature + "/" + r.windowEnd;
+    a.time = r.windowEnd;
+    a.severity = "WARNING";
+    a.kind = "PREDICTION".equals(r.kind) ? "PREDICTION_DRIFT" : "FEATURE_DRIFT";
+    a.feature = r.feature;
+    a.referenceVersion = r.referenceVersion;
+    a.message =
+        String.format(
+            java.util.Locale.ROOT,
+            "%s drifted in [%d, %d): PSI %.3f%s against %s",
+            r.feature,
+            r.windowStart,
+            r.windowEnd,
+            r.psi,
+            r.ksStatistic == null
+                ? ""
+                : String.format(
+                    java.util.Locale.ROOT, ", KS %.3f (p %.2g)", r.ksStatistic, r.ksPValue),
+            r.referenceVersion);
+    return a;
+  }
+}

@@ -1,0 +1,21 @@
+package io.feedrank.drift.job;
+
+import java.util.HashMap;
+
+/** What one feature looked like in one event-time window: a KLL sketch or category counts. */
+public class WindowSummary {
+  public String feature;
+  public String kind;
+  public long windowStart;
+  public long windowEnd;
+  public long n;
+  public double sum;
+
+  /** Serialized KLL sketch of the values (numeric and prediction). */
+  public byte[] sketch;
+
+  /** Counts per category (categorical). */
+  public HashMap<String, Long> counts;
+
+  public WindowSummary() {}
+}

@@ -1,0 +1,147 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The decision function in Flink's operator harness: real keyed state, real side outputs. */
+class RetrainDeciderTest {
+  static final long W = 300_000; // 5-minute windows
+  static final long HOUR = 3_600_000;
+
+  KeyedOneInputStreamOperatorTestHarness<String, Report, Command> h;
+
+  @BeforeEach
+  void open() throws Exception {
+    h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new RetrainDecider(2, 500, Duration.ofHours(1))),
+            r -> r.modelName,
+            Types.STRING);
+    h.open();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    h.close();
+  }
+
+  static Report report(String feature, int window, boolean drifted, long n, String reference) {
+    Report r = new Report();
+    r.modelName = "m";
+    r.referenceVersion = reference;
+    r.feature = feature;
+    r.kind = "NUMERIC";
+    r.windowStart = window * W;
+    r.windowEnd = (window + 1) * W;
+    r.n = n;
+    r.psi = drifted ? 0.4 : 0.01;
+    r.drifted = drifted;
+    return r;
+  }
+
+  void send(String feature, int window, boolean drifted) throws Exception {
+    send(report(feature, window, drifted, 1_000, "v1"));
+  }
+
+  void send(Report r) throws Exception {
+    h.processElement(new StreamRecord<>(r, r.windowEnd));
+  }
+
+  List<Command> commands() {
+    return h.extractOutputValues();
+  }
+
+  @Test
+  void aSingleDriftedWindowIsNotEnough() throws Exception {
+    send("x", 0, false);
+    send("x", 1, true);
+    send("x", 2, false);
+    send("x", 3, true);
+    assertThat(commands()).isEmpty();
+    assertThat(h.getSideOutput(RetrainDecider.ALERTS)).hasSize(2); // one per streak
+  }
+
+  @Test
+  void driftPersistingForTwoWindowsIssuesOneCommandWithTheEvidence() throws Exception {
+    send("x", 0, true);
+    send("y", 0, true);
+    send("x", 1, true);
+    assertThat(commands()).hasSize(1);
+    Command c = commands().get(0);
+    assertThat(c.reason).isEqualTo("FEATURE_DRIFT");
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+    assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
+    assertThat(c.issuedAt).isEqualTo(2 * W);
+    // the episode goes on, y joins it: still one command
+    send("y", 1, true);
+    send("x", 2, true);
+    send("y", 2, true);
+    assertThat(commands()).hasSize(1);
+  }
+
+  @Test
+  void aGapBreaksTheStreak() throws Exception {
+    send("x", 0, true);
+    send("x", 2, true); // window 1 missing
+    assertThat(commands()).isEmpty();
+    send("x", 3, true);
+    assertThat(commands()).hasSize(1);
+  }
+
+  @Test
+  void windowsBelowTheMinimumSampleNeitherCountNorBreak() throws Exception {
+    send("x", 0, true);
+    send(report("x", 1, true, 10, "v1")); // too small: ignored
+    assertThat(commands()).isEmpty();
+    send("x", 1, true); // the same window with enough data
+    assertThat(commands()).hasSize(1);
+  }
+
+  @Test
+  void aNewEpisodeWithinTheCooldownWaitsForIt() throws Exception {
+    send("x", 0, true);
+    send("x", 1, true); // command at 2W
+    send("x", 2, false); // episode over
+    send("x", 3, true);
+    send("x", 4, true); // persisted again at 5W, but 5W - 2W < 1 h
+    assertThat(commands()).hasSize(1);
+    int w = 5;
+    while ((w + 1) * W - 2 * W < HOUR) {
+      send("x", w++, true);
+    }
+    assertThat(commands()).hasSize(1);
+    send("x", w, true); // window ending 1 h after the first command
+    assertThat(commands()).hasSize(2);
+    assertThat(commands().get(1).issuedAt - commands().get(0).issuedAt).isEqualTo(HOUR);
+  }
+
+  @Test
+  void aNewReferenceVersionStartsOver() throws Exception {
+    send("x", 0, true);
+    send(report("x", 1, true, 1_000, "v2")); // the serving model changed: streak restarts
+    assertThat(commands()).isEmpty();
+    send(report("x", 2, true, 1_000, "v2"));
+    assertThat(commands()).hasSize(1);
+    assertThat(commands().get(0).referenceVersion).isEqualTo("v2");
+  }
+
+  @Test
+  void scoreDriftAloneIsPredictionDrift() throws Exception {
+    Report a = report("score", 0, true, 1_000, "v1");
+    a.kind = "PREDICTION";
+    Report b = report("score", 1, true, 1_000, "v1");
+    b.kind = "PREDICTION";
+    send(a);
+    send(b);
+    assertThat(commands()).singleElement().extracting(c -> c.reason).isEqualTo("PREDICTION_DRIFT");
+  }
+}
