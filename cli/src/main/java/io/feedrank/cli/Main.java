@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       StreamsCommand.class,
       RankerCommand.class,
       TrainCommand.class,
+      DriftCommand.class,
       RunsCommand.class,
       RegistryCommand.class,
       BenchCommand.class,

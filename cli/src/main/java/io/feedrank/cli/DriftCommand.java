@@ -1,0 +1,62 @@
+package io.feedrank.cli;
+
+import io.feedrank.drift.DriftConfig;
+import io.feedrank.drift.DriftMain;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ./feedrank drift}: the drift job on a local Flink MiniCluster, until Ctrl-C. */
+@Command(
+    name = "drift",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run flink-drift on a local Flink MiniCluster: training-examples and ranking-logs against the",
+      "serving model's reference profile; drift-reports, alerts and retrain-commands out.",
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else the stack",
+      "of a running ./feedrank up. Any key of --config (see README) can be given too."
+    })
+final class DriftCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Mixin EndpointOptions endpointOptions;
+
+  @Option(names = "--config", description = "properties file with any DriftConfig key")
+  Path configFile;
+
+  @Option(
+      names = "--model-name",
+      description = "the model whose reference is used (default feed-ranker)")
+  String modelName;
+
+  @Option(names = "--window-ms", description = "tumbling window, event time (default 300000)")
+  Long windowMs;
+
+  @Option(names = "--from-earliest", description = "read the input topics from their beginning")
+  boolean fromEarliest;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, String> c =
+        ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv())
+            .option("model.name", modelName)
+            .option("window.ms", windowMs)
+            .option("from.earliest", fromEarliest ? "true" : null)
+            .values();
+    DriftConfig config = DriftConfig.from(c);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, config);
+    spec.commandLine()
+        .getOut()
+        .println("feedrank drift: running on a local Flink MiniCluster. Press Ctrl-C to stop.");
+    spec.commandLine().getOut().flush();
+    env.execute("feedrank-drift");
+    return 0;
+  }
+}

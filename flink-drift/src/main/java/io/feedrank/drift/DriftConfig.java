@@ -1,0 +1,132 @@
+package io.feedrank.drift;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.drift.job.DriftJob;
+import io.feedrank.drift.job.DriftThresholdsConfig;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Configuration of the drift job, validated on construction, from a flat string map (keys and
+ * defaults on {@link #from} and in the README).
+ */
+public record DriftConfig(
+    String bootstrapServers,
+    Map<String, String> registry,
+    String examplesTopic,
+    String rankingLogsTopic,
+    String modelRegistryTopic,
+    String reportsTopic,
+    String alertsTopic,
+    String retrainTopic,
+    String groupId,
+    boolean fromEarliest,
+    boolean bounded,
+    Duration outOfOrderness,
+    Duration idleness,
+    Duration checkpointInterval,
+    int parallelism,
+    java.util.Set<String> monitored,
+    DriftJob.Settings settings) {
+
+  public DriftConfig {
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException("missing config bootstrap.servers");
+    }
+    if (!registry.containsKey("schema.registry.url")) {
+      throw new IllegalArgumentException("missing config schema.registry.url");
+    }
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
+    }
+    registry = Map.copyOf(registry);
+  }
+
+  /**
+   * Keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url} (required),
+   * {@code basic.auth.user.info}; {@code model.name} [feed-ranker]; {@code window.ms} [300000];
+   * {@code out.of.orderness.ms} [30000]; {@code idleness.ms} [60000]; {@code psi.threshold} [0.2],
+   * {@code ks.threshold} [0.1], {@code p.value.threshold} [0.01], {@code mean.change.threshold}
+   * [0.1]; {@code persistence.windows} [2]; {@code min.sample} [500]; {@code cooldown.ms}
+   * [3600000]; {@code parallelism} [2]; {@code checkpoint.interval.ms} [10000]; {@code group.id}
+   * [feedrank-drift]; {@code from.earliest} [false]; {@code bounded} [false] (stop at the topics'
+   * end offsets: tests and benchmarks); topic names as the other modules ({@code
+   * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
+   * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}); {@code
+   * monitored.features} [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model
+   * scores are always monitored.
+   */
+  public static DriftConfig from(Map<String, String> p) {
+    Map<String, String> registry = new HashMap<>();
+    registry.put("schema.registry.url", p.get("schema.registry.url"));
+    if (p.get("basic.auth.user.info") != null) {
+      registry.put("basic.auth.user.info", p.get("basic.auth.user.info"));
+    }
+    if (registry.get("schema.registry.url") == null) {
+      registry.remove("schema.registry.url");
+    }
+    DriftThresholdsConfig t =
+        new DriftThresholdsConfig(
+            num(p, "psi.threshold", 0.2),
+            num(p, "ks.threshold", 0.1),
+            num(p, "p.value.threshold", 0.01),
+            num(p, "mean.change.threshold", 0.1));
+    DriftJob.Settings s =
+        new DriftJob.Settings(
+            p.getOrDefault("model.name", "feed-ranker"),
+            Duration.ofMillis((long) num(p, "window.ms", 300_000)),
+            t,
+            (int) num(p, "persistence.windows", 2),
+            (long) num(p, "min.sample", 500),
+            Duration.ofMillis((long) num(p, "cooldown.ms", 3_600_000)));
+    return new DriftConfig(
+        p.get("bootstrap.servers"),
+        registry,
+        p.getOrDefault("training.examples.topic", Topics.TRAINING_EXAMPLES),
+        p.getOrDefault("ranking.logs.topic", Topics.RANKING_LOGS),
+        p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
+        p.getOrDefault("drift.reports.topic", Topics.DRIFT_REPORTS),
+        p.getOrDefault("alerts.topic", Topics.ALERTS),
+        p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
+        p.getOrDefault("group.id", "feedrank-drift"),
+        Boolean.parseBoolean(p.getOrDefault("from.earliest", "false")),
+        Boolean.parseBoolean(p.getOrDefault("bounded", "false")),
+        Duration.ofMillis((long) num(p, "out.of.orderness.ms", 30_000)),
+        Duration.ofMillis((long) num(p, "idleness.ms", 60_000)),
+        Duration.ofMillis((long) num(p, "checkpoint.interval.ms", 10_000)),
+        (int) num(p, "parallelism", 2),
+        monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
+        s);
+  }
+
+  /**
+   * Monitored by default: what a stationary world keeps stationary. Counters, lifetime counts, ages
+   * and the hour of day move with the clock in a healthy system (a 5-minute window of a 7-day
+   * counter or of the hour is never distributed like a week of training data), so they are profiled
+   * but only monitored when listed.
+   */
+  public static final String DEFAULT_MONITORED = "item_category,device,i_content_length";
+
+  private static java.util.Set<String> monitored(String list) {
+    if (list.trim().equals("*")) {
+      return null;
+    }
+    java.util.Set<String> s = new java.util.HashSet<>();
+    for (String f : list.split(",")) {
+      if (!f.isBlank()) {
+        s.add(f.trim());
+      }
+    }
+    return s;
+  }
+
+  private static double num(Map<String, String> p, String key, double dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package io.feedrank.drift;
+
+import io.feedrank.drift.io.AvroRecords;
+import io.feedrank.drift.io.Contracts;
+import io.feedrank.drift.io.ExampleFeatures;
+import io.feedrank.drift.io.RankingScores;
+import io.feedrank.drift.io.RegistryRecords;
+import io.feedrank.drift.job.AlertEvent;
+import io.feedrank.drift.job.Command;
+import io.feedrank.drift.job.DriftJob;
+import io.feedrank.drift.job.FeatureValue;
+import io.feedrank.drift.job.Report;
+import io.feedrank.drift.job.ServingReference;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Wires {@link DriftJob} onto Kafka: {@code training-examples} and {@code ranking-logs} in
+ * (read_committed, event-time watermarks with bounded out-of-orderness and idleness), {@code
+ * model-registry} in from its beginning, {@code drift-reports}, {@code retrain-commands} and {@code
+ * alerts} out, flushed on every checkpoint (at least once; see {@link #sink}). {@code main} runs it
+ * where it is started: a local MiniCluster, or a Flink cluster ({@code flink run}) with the
+ * configuration as {@code --key value} arguments.
+ */
+public final class DriftMain {
+  private DriftMain() {}
+
+  public static void build(StreamExecutionEnvironment env, DriftConfig c) {
+    env.setParallelism(c.parallelism());
+    env.enableCheckpointing(c.checkpointInterval().toMillis());
+    WatermarkStrategy<FeatureValue> watermarks =
+        WatermarkStrategy.<FeatureValue>forBoundedOutOfOrderness(c.outOfOrderness())
+            .withTimestampAssigner((v, ts) -> v.eventTime)
+            .withIdleness(c.idleness());
+    DataStream<FeatureValue> examples =
+        env.fromSource(
+            source(
+                c,
+                c.examplesTopic(),
+                new ExampleFeatures(c.registry(), c.monitored()),
+                c.fromEarliest()),
+            watermarks,
+            "training-examples");
+    DataStream<FeatureValue> scores =
+        env.fromSource(
+            source(
+                c,
+                c.rankingLogsTopic(),
+                new RankingScores(c.registry(), c.settings().modelName()),
+                c.fromEarliest()),
+            watermarks,
+            "ranking-logs");
+    DataStream<ServingReference> registry =
+        env.fromSource(
+            source(c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), true),
+            WatermarkStrategy.noWatermarks(),
+            "model-registry");
+    DriftJob.Outputs out = DriftJob.build(examples.union(scores), registry, c.settings());
+    out.reports()
+        .sinkTo(
+            sink(
+                c,
+                new AvroRecords<Report, io.feedrank.events.DriftReport>(
+                    c.reportsTopic(), c.registry(), Contracts::report, r -> r.feature)))
+        .name("drift-reports");
+    out.commands()
+        .sinkTo(
+            sink(
+                c,
+                new AvroRecords<Command, io.feedrank.events.RetrainCommand>(
+                    c.retrainTopic(), c.registry(), Contracts::command, x -> x.modelName)))
+        .name("retrain-commands");
+    out.alerts()
+        .sinkTo(
+            sink(
+                c,
+                new AvroRecords<AlertEvent, io.feedrank.events.Alert>(
+                    c.alertsTopic(), c.registry(), Contracts::alert, a -> a.kind)))
+        .name("alerts");
+  }
+
+  private static <T> KafkaSource<T> source(
+      DriftConfig c, String topic, KafkaRecordDeserializationSchema<T> values, boolean earliest) {
+    KafkaSourceBuilder<T> b =
+        KafkaSource.<T>builder()
+            .setBootstrapServers(c.bootstrapServers())
+            .setTopics(topic)
+            .setGroupId(c.groupId())
+            .setStartingOffsets(
+                earliest ? OffsetsInitializer.earliest() : OffsetsInitializer.latest())
+            .setDeserializer(values)
+            .setProperty("isolation.level", "read_committed")
+            .setProperty("commit.offsets.on.checkpoint", "true");
+    if (c.bounded()) {
+      b.setBounded(OffsetsInitializer.latest());
+    }
+    return b.build();
+  }
+
+  private static <T> KafkaSink<T> sink(DriftConfig c, KafkaRecordSerializationSchema<T> records) {
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(c.bootstrapServers())
+        .setRecordSerializer(records)
+        // AT_LEAST_ONCE: the connector's transactional writer (5.0.0-2.2) calls producer
+        // internals that kafka-clients 4.3 no longer has (NoSuchMethodError in
+        // FlinkKafkaInternalProducer.flushNewPartitions); outputs carry deterministic ids
+        // instead (a command's id is model/reference/window, reports are keyed by feature and
+        // window), so a replay after a restart repeats records the readers can recognise
+        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+        .build();
+  }
+
+  /** Runs the job with {@code --key value} arguments (see {@link DriftConfig#from}). */
+  public static void main(String[] args) throws Exception {
+    java.util.Map<String, String> conf = new java.util.HashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      conf.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    build(env, DriftConfig.from(conf));
+    env.execute("feedrank-drift");
+  }
+}

@@ -1,0 +1,105 @@
+package io.feedrank.drift.io;
+
+import io.feedrank.drift.job.FeatureValue;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.models.profile.TrainingProfiles;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code training-examples} → one {@link FeatureValue} per monitored feature, among those the
+ * trainer profiles ({@code TrainingProfiles}): every user, item and cross feature by its schema
+ * name, the hour of day, the device and the item category. Undecodable records are skipped and
+ * counted ({@code drift.records.undecodable}); examples of another schema version too.
+ */
+public final class ExampleFeatures implements KafkaRecordDeserializationSchema<FeatureValue> {
+  private static final Logger log = LoggerFactory.getLogger(ExampleFeatures.class);
+  private final HashMap<String, String> registry;
+
+  /** Features to emit; null means every profiled one. */
+  private final HashSet<String> monitored;
+
+  private transient Deserializer<TrainingExample> values;
+  private transient Counter undecodable;
+
+  public ExampleFeatures(Map<String, String> registry, Set<String> monitored) {
+    this.registry = new HashMap<>(registry);
+    this.monitored = monitored == null ? null : new HashSet<>(monitored);
+  }
+
+  private boolean wanted(String feature) {
+    return monitored == null || monitored.contains(feature);
+  }
+
+  @Override
+  public void open(DeserializationSchema.InitializationContext ctx) {
+    values = AvroValues.deserializer(registry, TrainingExample.class);
+    undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+  }
+
+  @Override
+  public void deserialize(
+      ConsumerRecord<byte[], byte[]> record, org.apache.flink.util.Collector<FeatureValue> out) {
+    TrainingExample e;
+    try {
+      e = values.deserialize(record.topic(), record.value());
+    } catch (RuntimeException ex) {
+      undecodable.inc();
+      log.warn(
+          "drift: skipping undecodable example {}-{}@{}: {}",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          ex.getMessage());
+      return;
+    }
+    if (e == null || e.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
+      undecodable.inc();
+      return;
+    }
+    long t = e.getEventTime().toEpochMilli();
+    emit(FeatureSchema.USER, e.getUserFeatures(), t, out);
+    emit(FeatureSchema.ITEM, e.getItemFeatures(), t, out);
+    emit(FeatureSchema.CROSS, e.getCrossFeatures(), t, out);
+    if (wanted(TrainingProfiles.HOUR_OF_DAY)) {
+      out.collect(
+          FeatureValue.numeric(TrainingProfiles.HOUR_OF_DAY, "NUMERIC", e.getHourOfDay(), t));
+    }
+    if (wanted(TrainingProfiles.DEVICE)) {
+      out.collect(FeatureValue.categorical(TrainingProfiles.DEVICE, e.getDevice().name(), t));
+    }
+    if (wanted(TrainingProfiles.ITEM_CATEGORY)) {
+      out.collect(FeatureValue.categorical(TrainingProfiles.ITEM_CATEGORY, e.getItemCategory(), t));
+    }
+  }
+
+  private void emit(
+      List<String> names,
+      List<Double> values,
+      long t,
+      org.apache.flink.util.Collector<FeatureValue> out) {
+    int n = Math.min(names.size(), values.size());
+    for (int i = 0; i < n; i++) {
+      if (wanted(names.get(i))) {
+        out.collect(FeatureValue.numeric(names.get(i), "NUMERIC", values.get(i), t));
+      }
+    }
+  }
+
+  @Override
+  public TypeInformation<FeatureValue> getProducedType() {
+    return TypeInformation.of(FeatureValue.class);
+  }
+}

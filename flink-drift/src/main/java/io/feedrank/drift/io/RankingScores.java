@@ -1,0 +1,61 @@
+package io.feedrank.drift.io;
+
+import io.feedrank.drift.job.FeatureValue;
+import io.feedrank.events.RankedItem;
+import io.feedrank.events.RankingLog;
+import io.feedrank.models.profile.ProfileBuilder;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * {@code ranking-logs} → one score observation per ranked item of responses served by a model of
+ * {@code modelName} (fallback rankings are not model scores and are left out), for prediction drift
+ * against the reference profile's score distribution.
+ */
+public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
+  private final HashMap<String, String> registry;
+  private final String modelName;
+  private transient Deserializer<RankingLog> values;
+  private transient Counter undecodable;
+
+  public RankingScores(Map<String, String> registry, String modelName) {
+    this.registry = new HashMap<>(registry);
+    this.modelName = modelName;
+  }
+
+  @Override
+  public void open(DeserializationSchema.InitializationContext ctx) {
+    values = AvroValues.deserializer(registry, RankingLog.class);
+    undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+  }
+
+  @Override
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<FeatureValue> out) {
+    RankingLog log;
+    try {
+      log = values.deserialize(record.topic(), record.value());
+    } catch (RuntimeException e) {
+      undecodable.inc();
+      return;
+    }
+    if (log == null || log.getFallback() || !modelName.equals(log.getModelName())) {
+      return;
+    }
+    long t = log.getTimestamp().toEpochMilli();
+    for (RankedItem i : log.getItems()) {
+      out.collect(FeatureValue.numeric(ProfileBuilder.SCORE, "PREDICTION", i.getScore(), t));
+    }
+  }
+
+  @Override
+  public TypeInformation<FeatureValue> getProducedType() {
+    return TypeInformation.of(FeatureValue.class);
+  }
+}

@@ -1,0 +1,62 @@
+package io.feedrank.drift.io;
+
+import io.feedrank.drift.job.ServingReference;
+import io.feedrank.events.ModelVersion;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/** {@code model-registry} → {@link ServingReference}: stage, time and the reference profile. */
+public final class RegistryRecords implements KafkaRecordDeserializationSchema<ServingReference> {
+  private final HashMap<String, String> registry;
+  private transient Deserializer<ModelVersion> values;
+
+  public RegistryRecords(Map<String, String> registry) {
+    this.registry = new HashMap<>(registry);
+  }
+
+  @Override
+  public void open(DeserializationSchema.InitializationContext ctx) {
+    values = AvroValues.deserializer(registry, ModelVersion.class);
+  }
+
+  @Override
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ServingReference> out)
+      throws java.io.IOException {
+    ModelVersion v;
+    try {
+      v = values.deserialize(record.topic(), record.value());
+    } catch (RuntimeException e) {
+      return; // a tombstone or a record this reader cannot decode: nothing to serve from
+    }
+    if (v == null) {
+      return;
+    }
+    out.collect(of(v));
+  }
+
+  public static ServingReference of(ModelVersion v) throws java.io.IOException {
+    ServingReference r = new ServingReference();
+    r.modelName = v.getModelName();
+    r.version = v.getVersion();
+    r.stage = v.getStage().name();
+    r.updatedAt = v.getUpdatedAt().toEpochMilli();
+    if (v.getReferenceProfile() != null) {
+      ByteBuffer b = v.getReferenceProfile().toByteBuffer();
+      r.profile = new byte[b.remaining()];
+      b.get(r.profile);
+    }
+    return r;
+  }
+
+  @Override
+  public TypeInformation<ServingReference> getProducedType() {
+    return TypeInformation.of(ServingReference.class);
+  }
+}

@@ -1,0 +1,201 @@
+package io.feedrank.drift.job;
+
+import io.feedrank.drift.stats.ChiSquare;
+import io.feedrank.drift.stats.KolmogorovSmirnov;
+import io.feedrank.events.FeatureProfile;
+import io.feedrank.events.ReferenceProfile;
+import io.feedrank.models.profile.Bins;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.memory.Memory;
+import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Sets each window summary against the reference profile of the model that is serving: the newest
+ * PRODUCTION version of {@code modelName} in the broadcast registry state, so a promotion switches
+ * the reference for every window evaluated after it. PSI over the reference's bins (1e-4 for empty
+ * ones), KS from the two sketches (numeric, scores), chi-square over the reference's categories
+ * (categorical), the mean and its relative change (scores). A window whose feature the reference
+ * does not profile, or that arrives before any production model is known, produces no report
+ * (counted in {@link #skipped()}); a window that arrives before any production model is known waits
+ * in keyed state and is evaluated against the first one.
+ */
+public final class DriftEvaluator
+    extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
+  public static final MapStateDescriptor<String, ServingReference> REGISTRY =
+      new MapStateDescriptor<>(
+          "registry", Types.STRING, TypeInformation.of(ServingReference.class));
+  static final double EPSILON = 1e-4;
+
+  /** Windows that came before any production model was known, evaluated when one is. */
+  static final ListStateDescriptor<WindowSummary> PENDING =
+      new ListStateDescriptor<>("pending", TypeInformation.of(WindowSummary.class));
+
+  private final String modelName;
+  private final DriftThresholdsConfig thresholds;
+  private transient Map<String, Parsed> parsed;
+
+  /** A reference profile, indexed by feature name (the score under {@code score}). */
+  private record Parsed(long n, Map<String, FeatureProfile> features) {}
+
+  private transient long skipped;
+
+  public DriftEvaluator(String modelName, DriftThresholdsConfig thresholds) {
+    this.modelName = modelName;
+    this.thresholds = thresholds;
+  }
+
+  long skipped() {
+    return skipped;
+  }
+
+  @Override
+  public void processBroadcastElement(ServingReference v, Context ctx, Collector<Report> out)
+      throws Exception {
+    if (!modelName.equals(v.modelName)) {
+      return;
+    }
+    ctx.getBroadcastState(REGISTRY).put(v.version, v);
+    ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
+    if (serving == null) {
+      return;
+    }
+    Parsed p = parsed(serving);
+    ctx.applyToKeyedState(
+        PENDING,
+        (feature, state) -> {
+          for (WindowSummary s : state.get()) {
+            FeatureProfile fp = p.features().get(s.feature);
+            if (fp != null && s.n > 0) {
+              out.collect(evaluate(s, fp, serving.version, p.n()));
+            }
+          }
+          state.clear();
+        });
+  }
+
+  @Override
+  public void processElement(WindowSummary s, ReadOnlyContext ctx, Collector<Report> out)
+      throws Exception {
+    ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
+    if (serving == null) {
+      getRuntimeContext().getListState(PENDING).add(s);
+      return;
+    }
+    Parsed p = parsed(serving);
+    FeatureProfile fp = p == null ? null : p.features().get(s.feature);
+    if (fp == null || s.n == 0) {
+      skipped++;
+      return;
+    }
+    out.collect(evaluate(s, fp, serving.version, p.n()));
+  }
+
+  /** The report of one window against one feature's reference. */
+  Report evaluate(WindowSummary s, FeatureProfile fp, String version, long referenceN) {
+    Report r = new Report();
+    r.windowStart = s.windowStart;
+    r.windowEnd = s.windowEnd;
+    r.modelName = modelName;
+    r.referenceVersion = version;
+    r.feature = s.feature;
+    r.kind = s.kind;
+    r.n = s.n;
+    r.referenceN = referenceN;
+    r.psiThreshold = thresholds.psi();
+    r.ksThreshold = thresholds.ks();
+    r.pValueThreshold = thresholds.pValue();
+    if ("CATEGORICAL".equals(s.kind)) {
+      List<String> categories = fp.getCategories();
+      double[] expected = Bins.categoryFractions(fp);
+      long[] observed = new long[expected.length];
+      s.counts.forEach((c, k) -> observed[Bins.categoryBin(categories, c)] += k);
+      r.psi = Bins.psi(expected, Bins.fractions(observed), EPSILON);
+      ChiSquare.Result chi = ChiSquare.test(observed, expected);
+      r.chi2Statistic = chi.statistic();
+      r.chi2PValue = chi.pValue();
+    } else {
+      KllDoublesSketch window = KllDoublesSketch.heapify(Memory.wrap(s.sketch));
+      double[] edges = Bins.edges(fp);
+      r.psi = Bins.psi(Bins.binFractions(fp), fractions(window, edges), EPSILON);
+      KllDoublesSketch reference = Bins.sketch(fp);
+      if (!reference.isEmpty()) {
+        r.ksStatistic = KolmogorovSmirnov.statistic(reference, window);
+        r.ksPValue = KolmogorovSmirnov.pValue(r.ksStatistic, reference.getN(), window.getN());
+      }
+      r.mean = s.sum / s.n;
+      r.referenceMean = fp.getMean();
+      if (fp.getMean() != 0) {
+        r.meanRelativeChange = (r.mean - fp.getMean()) / Math.abs(fp.getMean());
+      }
+    }
+    r.drifted = thresholds.drifted(r);
+    return r;
+  }
+
+  /** Fractions of the window's values in the reference's bins, from its inclusive CDF. */
+  static double[] fractions(KllDoublesSketch window, double[] edges) {
+    if (edges.length == 0) {
+      return new double[] {1.0};
+    }
+    double[] cdf = window.getCDF(edges, QuantileSearchCriteria.INCLUSIVE);
+    double[] f = new double[cdf.length];
+    double previous = 0;
+    for (int i = 0; i < cdf.length; i++) {
+      f[i] = Math.max(0, cdf[i] - previous);
+      previous = cdf[i];
+    }
+    return f;
+  }
+
+  private ServingReference serving(ReadOnlyBroadcastState<String, ServingReference> state)
+      throws Exception {
+    ServingReference best = null;
+    for (Map.Entry<String, ServingReference> e : state.immutableEntries()) {
+      ServingReference v = e.getValue();
+      if ("PRODUCTION".equals(v.stage)
+          && v.profile != null
+          && (best == null || v.updatedAt > best.updatedAt)) {
+        best = v;
+      }
+    }
+    return best;
+  }
+
+  private Parsed parsed(ServingReference v) {
+    if (parsed == null) {
+      parsed = new HashMap<>();
+    }
+    return parsed.computeIfAbsent(
+        v.version,
+        k -> {
+          ReferenceProfile p = parse(v.profile);
+          Map<String, FeatureProfile> m = new HashMap<>();
+          p.getFeatures().forEach(f -> m.put(f.getName(), f));
+          if (p.getScore() != null) {
+            m.put(p.getScore().getName(), p.getScore());
+          }
+          return new Parsed(p.getN(), m);
+        });
+  }
+
+  static ReferenceProfile parse(byte[] bytes) {
+    try {
+      return ReferenceProfile.fromByteBuffer(ByteBuffer.wrap(bytes));
+    } catch (IOException e) {
+      throw new UncheckedIOException("undecodable reference profile", e);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.feedrank.drift.job;
+
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFilterFunction;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The drift job as a function of its inputs: feature and score observations (timestamps and
+ * watermarks assigned) and the registry records, to drift reports, retrain commands and alerts.
+ * {@code DriftMain} wires Kafka around it; the tests wire bounded sources.
+ *
+ * <p>Per feature, event-time tumbling windows of {@code window} fold the values into a KLL sketch
+ * (or category counts); late values (behind the watermark) are counted as {@code drift.values.late}
+ * and dropped. Each window summary is set against the serving model's reference profile ({@link
+ * DriftEvaluator}); reports go to the decision function per model ({@link RetrainDecider}).
+ */
+public final class DriftJob {
+  private DriftJob() {}
+
+  /** What the job needs to know. */
+  public record Settings(
+      String modelName,
+      Duration window,
+      DriftThresholdsConfig thresholds,
+      int persistence,
+      long minSample,
+      Duration cooldown)
+      implements java.io.Serializable {}
+
+  /** The job's outputs. */
+  public record Outputs(
+      DataStream<Report> reports, DataStream<Command> commands, DataStream<AlertEvent> alerts) {}
+
+  public static Outputs build(
+      DataStream<FeatureValue> values, DataStream<ServingReference> registry, Settings s) {
+    OutputTag<FeatureValue> late = new OutputTag<>("late-values") {};
+    SingleOutputStreamOperator<WindowSummary> summaries =
+        values
+            .keyBy(v -> v.feature)
+            .window(TumblingEventTimeWindows.of(s.window()))
+            .sideOutputLateData(late)
+            .aggregate(new WindowAggregation.Aggregate(), new WindowAggregation.Summarize())
+            .name("windows");
+    summaries.getSideOutput(late).filter(new CountLate()).name("late values");
+    BroadcastStream<ServingReference> references = registry.broadcast(DriftEvaluator.REGISTRY);
+    SingleOutputStreamOperator<Report> reports =
+        summaries
+            .keyBy(x -> x.feature)
+            .connect(references)
+            .process(new DriftEvaluator(s.modelName(), s.thresholds()))
+            .name("drift");
+    SingleOutputStreamOperator<Command> commands =
+        reports
+            .keyBy(r -> r.modelName)
+            .process(new RetrainDecider(s.persistence(), s.minSample(), s.cooldown()))
+            .name("decisions");
+    return new Outputs(reports, commands, commands.getSideOutput(RetrainDecider.ALERTS));
+  }
+
+  /** Counts late values as a metric and lets none through. */
+  static final class CountLate extends RichFilterFunction<FeatureValue> {
+    private transient Counter late;
+
+    @Override
+    public void open(OpenContext ctx) {
+      late = getRuntimeContext().getMetricGroup().counter("drift.values.late");
+    }
+
+    @Override
+    public boolean filter(FeatureValue v) {
+      late.inc();
+      return false;
+    }
+  }
+}

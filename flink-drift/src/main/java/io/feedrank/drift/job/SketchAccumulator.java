@@ -1,0 +1,86 @@
+package io.feedrank.drift.job;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.apache.datasketches.memory.Memory;
+
+/**
+ * Window state of one feature, kept as a Flink POJO so checkpoints serialize it without Kryo:
+ * numeric values gather in a buffer that is folded into a serialized KLL sketch every {@value
+ * #BUFFER} values (state stays small whatever the window's size); categories are counted.
+ */
+public class SketchAccumulator {
+  static final int BUFFER = 4096;
+  static final int K = 200;
+
+  public String kind;
+  public long n;
+  public double sum;
+  public double[] buffer = new double[0];
+  public int buffered;
+  public byte[] sketch;
+  public HashMap<String, Long> counts;
+
+  public SketchAccumulator() {}
+
+  void add(FeatureValue v) {
+    kind = v.kind;
+    n++;
+    if ("CATEGORICAL".equals(v.kind)) {
+      if (counts == null) {
+        counts = new HashMap<>();
+      }
+      counts.merge(v.category == null ? "" : v.category, 1L, Long::sum);
+      return;
+    }
+    sum += v.value;
+    if (buffered == buffer.length) {
+      if (buffered >= BUFFER) {
+        fold();
+      } else {
+        buffer = Arrays.copyOf(buffer, Math.max(64, buffered * 2));
+      }
+    }
+    buffer[buffered++] = v.value;
+  }
+
+  /** Folds the buffer into the sketch. */
+  void fold() {
+    if (buffered == 0) {
+      return;
+    }
+    KllDoublesSketch s = sketchOrNew();
+    s.update(buffer, 0, buffered);
+    sketch = s.toByteArray();
+    buffered = 0;
+  }
+
+  private KllDoublesSketch sketchOrNew() {
+    return sketch == null
+        ? KllDoublesSketch.newHeapInstance(K)
+        : KllDoublesSketch.heapify(Memory.wrap(sketch));
+  }
+
+  SketchAccumulator merge(SketchAccumulator other) {
+    if (kind == null) {
+      kind = other.kind;
+    }
+    n += other.n;
+    sum += other.sum;
+    if (other.counts != null) {
+      if (counts == null) {
+        counts = new HashMap<>();
+      }
+      other.counts.forEach((c, k) -> counts.merge(c, k, Long::sum));
+    }
+    fold();
+    other.fold();
+    if (other.sketch != null) {
+      KllDoublesSketch s = sketchOrNew();
+      s.merge(KllDoublesSketch.heapify(Memory.wrap(other.sketch)));
+      sketch = s.toByteArray();
+    }
+    return this;
+  }
+}
