@@ -16,6 +16,7 @@ public record DriftConfig(
     Map<String, String> registry,
     String examplesTopic,
     String rankingLogsTopic,
+    String interactionsTopic,
     String modelRegistryTopic,
     String reportsTopic,
     String alertsTopic,
@@ -26,6 +27,7 @@ public record DriftConfig(
     Duration outOfOrderness,
     Duration idleness,
     Duration checkpointInterval,
+    Duration attribution,
     int parallelism,
     java.util.Set<String> monitored,
     DriftJob.Settings settings) {
@@ -85,6 +87,7 @@ public record DriftConfig(
         registry,
         p.getOrDefault("training.examples.topic", Topics.TRAINING_EXAMPLES),
         p.getOrDefault("ranking.logs.topic", Topics.RANKING_LOGS),
+        p.getOrDefault("interactions.topic", Topics.INTERACTIONS),
         p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
         p.getOrDefault("drift.reports.topic", Topics.DRIFT_REPORTS),
         p.getOrDefault("alerts.topic", Topics.ALERTS),
@@ -95,6 +98,7 @@ public record DriftConfig(
         Duration.ofMillis((long) num(p, "out.of.orderness.ms", 30_000)),
         Duration.ofMillis((long) num(p, "idleness.ms", 60_000)),
         Duration.ofMillis((long) num(p, "checkpoint.interval.ms", 10_000)),
+        Duration.ofMillis((long) num(p, "attribution.window.ms", 1_800_000)),
         (int) num(p, "parallelism", 2),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         s);

@@ -2,13 +2,16 @@ package io.feedrank.drift;
 
 import io.feedrank.drift.io.AvroRecords;
 import io.feedrank.drift.io.Contracts;
+import io.feedrank.drift.io.EngagedImpressions;
 import io.feedrank.drift.io.ExampleFeatures;
 import io.feedrank.drift.io.RankingScores;
 import io.feedrank.drift.io.RegistryRecords;
+import io.feedrank.drift.io.ServedResponses;
 import io.feedrank.drift.job.AlertEvent;
 import io.feedrank.drift.job.Command;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.FeatureValue;
+import io.feedrank.drift.job.OnlineCtr;
 import io.feedrank.drift.job.Report;
 import io.feedrank.drift.job.ServingReference;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -64,6 +67,26 @@ public final class DriftMain {
             WatermarkStrategy.noWatermarks(),
             "model-registry");
     DriftJob.Outputs out = DriftJob.build(examples.union(scores), registry, c.settings());
+    DriftJob.onlineCtr(
+        env.fromSource(
+            source(
+                c,
+                c.rankingLogsTopic(),
+                new ServedResponses(c.registry(), c.settings().modelName()),
+                c.fromEarliest()),
+            WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
+                .withTimestampAssigner((v, ts) -> v.time)
+                .withIdleness(c.idleness()),
+            "ranking-logs (served)"),
+        env.fromSource(
+            source(
+                c, c.interactionsTopic(), new EngagedImpressions(c.registry()), c.fromEarliest()),
+            WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(c.outOfOrderness())
+                .withTimestampAssigner((v, ts) -> v.time)
+                .withIdleness(c.idleness()),
+            "interactions"),
+        c.attribution(),
+        c.settings().window());
     out.reports()
         .sinkTo(
             sink(

@@ -41,6 +41,7 @@ final class DriftHarness {
         List.of(
             spec(Topics.TRAINING_EXAMPLES).renamed(topic("examples")),
             spec(Topics.RANKING_LOGS).renamed(topic("logs")),
+            spec(Topics.INTERACTIONS).renamed(topic("interactions")),
             spec(Topics.DRIFT_REPORTS).renamed(topic("reports")),
             spec(Topics.ALERTS).renamed(topic("alerts")),
             spec(Topics.RETRAIN_COMMANDS).renamed(topic("commands"))));
@@ -140,6 +141,7 @@ final class DriftHarness {
     c.put("model.name", model);
     c.put("training.examples.topic", topic("examples"));
     c.put("ranking.logs.topic", topic("logs"));
+    c.put("interactions.topic", topic("interactions"));
     c.put("drift.reports.topic", topic("reports"));
     c.put("alerts.topic", topic("alerts"));
     c.put("retrain.commands.topic", topic("commands"));

@@ -63,6 +63,17 @@ public final class DriftJob {
     return new Outputs(reports, commands, commands.getSideOutput(RetrainDecider.ALERTS));
   }
 
+  /** Online CTR per version and variant, exported as gauges; also returned for a sink. */
+  public static DataStream<OnlineCtr.Window> onlineCtr(
+      DataStream<OnlineCtr.Served> served,
+      DataStream<OnlineCtr.Engaged> engaged,
+      Duration attribution,
+      Duration window) {
+    DataStream<OnlineCtr.Window> ctr = OnlineCtr.build(served, engaged, attribution, window);
+    ctr.filter(new CtrGauges()).name("online ctr gauges");
+    return ctr;
+  }
+
   /** Counts late values as a metric and lets none through. */
   static final class CountLate extends RichFilterFunction<FeatureValue> {
     private transient Counter late;

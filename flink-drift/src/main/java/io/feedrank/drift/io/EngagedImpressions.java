@@ -1,0 +1,54 @@
+package io.feedrank.drift.io;
+
+import io.feedrank.drift.job.OnlineCtr;
+import io.feedrank.events.InteractionEvent;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * {@code interactions} → the impressions that name the request that ranked them (undecodable events
+ * are the streams app's to dead-letter; here they are skipped).
+ */
+public final class EngagedImpressions
+    implements KafkaRecordDeserializationSchema<OnlineCtr.Engaged> {
+  private final HashMap<String, String> registry;
+  private transient Deserializer<InteractionEvent> values;
+
+  public EngagedImpressions(Map<String, String> registry) {
+    this.registry = new HashMap<>(registry);
+  }
+
+  @Override
+  public void open(DeserializationSchema.InitializationContext ctx) {
+    values = AvroValues.deserializer(registry, InteractionEvent.class);
+  }
+
+  @Override
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<OnlineCtr.Engaged> out) {
+    InteractionEvent e;
+    try {
+      e = values.deserialize(record.topic(), record.value());
+    } catch (RuntimeException ex) {
+      return;
+    }
+    if (e == null || e.getRequestId() == null) {
+      return;
+    }
+    OnlineCtr.Engaged x = new OnlineCtr.Engaged();
+    x.requestId = e.getRequestId();
+    x.click = e.getClick();
+    x.time = e.getEventTime().toEpochMilli();
+    out.collect(x);
+  }
+
+  @Override
+  public TypeInformation<OnlineCtr.Engaged> getProducedType() {
+    return TypeInformation.of(OnlineCtr.Engaged.class);
+  }
+}

@@ -1,0 +1,53 @@
+package io.feedrank.drift.io;
+
+import io.feedrank.drift.job.OnlineCtr;
+import io.feedrank.events.RankingLog;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.serialization.DeserializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/** {@code ranking-logs} → which version and variant served each request of {@code modelName}. */
+public final class ServedResponses implements KafkaRecordDeserializationSchema<OnlineCtr.Served> {
+  private final HashMap<String, String> registry;
+  private final String modelName;
+  private transient Deserializer<RankingLog> values;
+
+  public ServedResponses(Map<String, String> registry, String modelName) {
+    this.registry = new HashMap<>(registry);
+    this.modelName = modelName;
+  }
+
+  @Override
+  public void open(DeserializationSchema.InitializationContext ctx) {
+    values = AvroValues.deserializer(registry, RankingLog.class);
+  }
+
+  @Override
+  public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<OnlineCtr.Served> out) {
+    RankingLog log;
+    try {
+      log = values.deserialize(record.topic(), record.value());
+    } catch (RuntimeException e) {
+      return; // counted by RankingScores, which reads the same records
+    }
+    if (log == null || !modelName.equals(log.getModelName())) {
+      return;
+    }
+    OnlineCtr.Served s = new OnlineCtr.Served();
+    s.requestId = log.getRequestId();
+    s.modelVersion = log.getModelVersion();
+    s.variant = log.getFallback() ? "fallback" : log.getVariant();
+    s.time = log.getTimestamp().toEpochMilli();
+    out.collect(s);
+  }
+
+  @Override
+  public TypeInformation<OnlineCtr.Served> getProducedType() {
+    return TypeInformation.of(OnlineCtr.Served.class);
+  }
+}

@@ -1,0 +1,138 @@
+package io.feedrank.drift.job;
+
+import java.time.Duration;
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+
+/**
+ * Online CTR per model version and variant: every impression that names the request that ranked it
+ * (an interaction with a {@code request_id}) is attributed to that response if it happened within
+ * {@code attribution} after it (an interval join on request id, event time), then counted per
+ * (version, variant) and event-time window: impressions, clicks, CTR. Both inputs must carry
+ * event-time timestamps and watermarks.
+ */
+public final class OnlineCtr {
+  private OnlineCtr() {}
+
+  /** A response of the ranker: which model and variant served the request, when. */
+  public static class Served {
+    public String requestId;
+    public String modelVersion;
+    public String variant;
+    public long time;
+
+    public Served() {}
+  }
+
+  /** An impression that names its request, with its outcome. */
+  public static class Engaged {
+    public String requestId;
+    public boolean click;
+    public long time;
+
+    public Engaged() {}
+  }
+
+  /** One impression attributed to a version and variant. */
+  public static class Attributed {
+    public String key;
+    public String modelVersion;
+    public String variant;
+    public boolean click;
+    public long time;
+
+    public Attributed() {}
+  }
+
+  /** Impressions and clicks of one version and variant in one window. */
+  public static class Window {
+    public String modelVersion;
+    public String variant;
+    public long windowStart;
+    public long windowEnd;
+    public long impressions;
+    public long clicks;
+    public double ctr;
+
+    public Window() {}
+  }
+
+  public static DataStream<Window> build(
+      DataStream<Served> served,
+      DataStream<Engaged> engaged,
+      Duration attribution,
+      Duration window) {
+    DataStream<Attributed> attributed =
+        served
+            .keyBy(s -> s.requestId)
+            .intervalJoin(engaged.keyBy(e -> e.requestId))
+            .between(Duration.ZERO, attribution)
+            .process(new Attribute())
+            .name("attribution");
+    // the join stamps each pair with the later of its two timestamps: the impression's
+    return attributed
+        .keyBy(a -> a.key)
+        .window(TumblingEventTimeWindows.of(window))
+        .aggregate(new Count(), new Emit())
+        .name("online ctr");
+  }
+
+  static final class Attribute extends ProcessJoinFunction<Served, Engaged, Attributed> {
+    @Override
+    public void processElement(Served s, Engaged e, Context ctx, Collector<Attributed> out) {
+      Attributed a = new Attributed();
+      a.modelVersion = s.modelVersion;
+      a.variant = s.variant;
+      a.key = s.modelVersion + "|" + s.variant;
+      a.click = e.click;
+      a.time = e.time;
+      out.collect(a);
+    }
+  }
+
+  static final class Count implements AggregateFunction<Attributed, long[], long[]> {
+    @Override
+    public long[] createAccumulator() {
+      return new long[2];
+    }
+
+    @Override
+    public long[] add(Attributed a, long[] acc) {
+      acc[0]++;
+      acc[1] += a.click ? 1 : 0;
+      return acc;
+    }
+
+    @Override
+    public long[] getResult(long[] acc) {
+      return acc;
+    }
+
+    @Override
+    public long[] merge(long[] a, long[] b) {
+      return new long[] {a[0] + b[0], a[1] + b[1]};
+    }
+  }
+
+  static final class Emit extends ProcessWindowFunction<long[], Window, String, TimeWindow> {
+    @Override
+    public void process(String key, Context ctx, Iterable<long[]> counts, Collector<Window> out) {
+      long[] c = counts.iterator().next();
+      int bar = key.lastIndexOf('|');
+      Window w = new Window();
+      w.modelVersion = key.substring(0, bar);
+      w.variant = key.substring(bar + 1);
+      w.windowStart = ctx.window().getStart();
+      w.windowEnd = ctx.window().getEnd();
+      w.impressions = c[0];
+      w.clicks = c[1];
+      w.ctr = c[0] == 0 ? 0 : (double) c[1] / c[0];
+      out.collect(w);
+    }
+  }
+}
