@@ -1,0 +1,93 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.events.FeatureProfile;
+import io.feedrank.models.profile.ProfileBuilder;
+import org.junit.jupiter.api.Test;
+
+/** One window against one reference, with every figure computed by hand. */
+class DriftEvaluatorTest {
+  final DriftEvaluator evaluator = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
+
+  static WindowSummary numericWindow(int from, int to) {
+    SketchAccumulator acc = new SketchAccumulator();
+    for (int v = from; v <= to; v++) {
+      acc.add(FeatureValue.numeric("x", "NUMERIC", v, 0));
+    }
+    acc.fold();
+    WindowSummary s = new WindowSummary();
+    s.feature = "x";
+    s.kind = "NUMERIC";
+    s.n = acc.n;
+    s.sum = acc.sum;
+    s.sketch = acc.sketch;
+    return s;
+  }
+
+  @Test
+  void aShiftedNumericWindowAgainstDecileBins() {
+    ProfileBuilder b = new ProfileBuilder();
+    int x = b.numeric("x");
+    for (int v = 1; v <= 100; v++) {
+      b.add(x, v); // fewer values than k: edges exactly 10, 20, ..., 90, fractions 0.1
+    }
+    FeatureProfile ref = b.build().getFeatures().get(0);
+    Report r = evaluator.evaluate(numericWindow(51, 150), ref, "v1", 100);
+    // window 51..150 in the reference bins: five empty, four with 0.1, the last with 0.6;
+    // PSI = 5 (1e-4 - 0.1) ln(1e-4 / 0.1) + (0.6 - 0.1) ln 6
+    double expected = 5 * (1e-4 - 0.1) * Math.log(1e-4 / 0.1) + 0.5 * Math.log(6);
+    assertThat(r.psi).isCloseTo(expected, within(1e-9));
+    // KS: F_ref(50) = 0.5, F_win(50) = 0; both sketches exact
+    assertThat(r.ksStatistic).isCloseTo(0.5, within(1e-12));
+    // sqrt(100 * 100 / 200) * 0.5 = 3.54: the Kolmogorov tail there is ~2 e^-25
+    assertThat(r.ksPValue).isLessThan(1e-9);
+    assertThat(r.mean).isEqualTo(100.5);
+    assertThat(r.meanRelativeChange).isCloseTo(50.0 / 50.5, within(1e-12));
+    assertThat(r.drifted).isTrue();
+    assertThat(r.referenceVersion).isEqualTo("v1");
+    assertThat(r.referenceN).isEqualTo(100);
+  }
+
+  @Test
+  void theSameDistributionDoesNotDrift() {
+    ProfileBuilder b = new ProfileBuilder();
+    int x = b.numeric("x");
+    for (int v = 1; v <= 100; v++) {
+      b.add(x, v);
+    }
+    Report r = evaluator.evaluate(numericWindow(1, 100), b.build().getFeatures().get(0), "v1", 100);
+    assertThat(r.psi).isCloseTo(0.0, within(1e-12));
+    assertThat(r.ksStatistic).isEqualTo(0.0);
+    assertThat(r.drifted).isFalse();
+  }
+
+  @Test
+  void categoriesIncludingOneTheReferenceNeverSaw() {
+    ProfileBuilder b = new ProfileBuilder();
+    int c = b.categorical("device");
+    for (int i = 0; i < 100; i++) {
+      b.addCategory(c, i < 50 ? "A" : i < 80 ? "B" : "C");
+    }
+    FeatureProfile ref = b.build().getFeatures().get(0);
+    WindowSummary s = new WindowSummary();
+    s.feature = "device";
+    s.kind = "CATEGORICAL";
+    s.n = 100;
+    s.counts = new java.util.HashMap<>(java.util.Map.of("A", 20L, "B", 30L, "C", 40L, "D", 10L));
+    Report r = evaluator.evaluate(s, ref, "v1", 100);
+    // bins A, B, C, unseen: expected .5 .3 .2 0 (→ 1e-4), actual .2 .3 .4 .1
+    double psi =
+        (0.2 - 0.5) * Math.log(0.2 / 0.5)
+            + (0.4 - 0.2) * Math.log(0.4 / 0.2)
+            + (0.1 - 1e-4) * Math.log(0.1 / 1e-4);
+    assertThat(r.psi).isCloseTo(psi, within(1e-9));
+    // chi-square with expected counts 50, 30, 20 and 100 * 1e-4 for the unseen bin
+    double chi2 = 30.0 * 30 / 50 + 0 + 20.0 * 20 / 20 + (10 - 0.01) * (10 - 0.01) / 0.01;
+    assertThat(r.chi2Statistic).isCloseTo(chi2, within(1e-6));
+    assertThat(r.chi2PValue).isLessThan(1e-9);
+    assertThat(r.ksStatistic).isNull();
+    assertThat(r.drifted).isTrue();
+  }
+}
