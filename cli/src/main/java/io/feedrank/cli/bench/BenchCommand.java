@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
       SimulateBenchmark.class,
       StreamsBenchmark.class,
       RankerBenchmark.class,
-      TrainBenchmark.class
+      TrainBenchmark.class,
+      DriftBenchmark.class
     })
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

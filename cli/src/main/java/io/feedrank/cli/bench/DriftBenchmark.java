@@ -1,0 +1,290 @@
+package io.feedrank.cli.bench;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.drift.DriftConfig;
+import io.feedrank.drift.DriftMain;
+import io.feedrank.drift.io.RegistryRecords;
+import io.feedrank.drift.job.DriftJob;
+import io.feedrank.drift.job.DriftThresholdsConfig;
+import io.feedrank.drift.job.FeatureValue;
+import io.feedrank.drift.job.Report;
+import io.feedrank.drift.job.ServingReference;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.models.profile.ProfileBuilder;
+import io.feedrank.models.profile.TrainingProfiles;
+import io.feedrank.simulator.SimulatedExamples;
+import io.feedrank.simulator.SimulatorConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./feedrank bench drift}: (1) throughput — simulator examples on the local stack's Kafka,
+ * the job (parallelism 2, every profiled feature monitored) reads them to the end: feature rows per
+ * second of job wall time; (2) detection — one numeric feature, reference N(0, 1), windows of
+ * {@code --window-sample} values, 20 stationary windows then N(δ, 1) with δ = √PSI (a mean shift of
+ * δ gives PSI ≈ δ² on decile bins): windows from the shift to the retrain command; (3) false alarms
+ * — 1,000 stationary windows: drifted windows per 1,000.
+ */
+@Command(
+    name = "drift",
+    mixinStandardHelpOptions = true,
+    description = "Drift job throughput, detection delay and false alarms.")
+final class DriftBenchmark implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--runs", defaultValue = "3", description = "runs (default ${DEFAULT-VALUE})")
+  int runs;
+
+  @Option(names = "--examples", defaultValue = "100000", description = "examples for throughput")
+  int examples;
+
+  @Option(names = "--window-sample", defaultValue = "2000", description = "values per window")
+  int windowSample;
+
+  @Option(names = "--out", description = "output directory (default: $FEEDRANK_HOME/target/bench)")
+  Path out;
+
+  static final long W = 60_000;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    BenchReport report = new BenchReport("drift");
+    report.note(
+        "throughput",
+        examples
+            + " simulator examples, all "
+            + (FeatureSchema.USER.size()
+                + FeatureSchema.ITEM.size()
+                + FeatureSchema.CROSS.size()
+                + 3)
+            + " profiled features monitored, parallelism 2, 5-minute windows, Kafka in and out on the local stack");
+    report.note(
+        "detection",
+        "one numeric feature, reference 100,000 draws of N(0,1), "
+            + windowSample
+            + " values per 1-minute window, persistence 2, min sample 500, PSI 0.2 / KS 0.1 at p 0.01");
+    try (LocalStack stack = LocalStack.builder().build().start()) {
+      for (int run = 1; run <= runs; run++) {
+        Map<String, Double> f = new LinkedHashMap<>();
+        f.put("rows_per_s", throughput(stack, run, w));
+        for (double psi : new double[] {0.1, 0.2, 0.5}) {
+          String k = String.format("%.1f", psi).replace('.', '_');
+          double[] d = detection(run, psi);
+          f.put("detect_windows_psi_" + k, d[0]);
+          f.put("measured_psi_" + k, d[1]);
+        }
+        f.put("false_alarms_per_1000_windows", falseAlarms(run));
+        w.printf("run %d: %s%n", run, f);
+        w.flush();
+        report.addRun(f);
+      }
+    }
+    w.println("medians: " + report.figures());
+    w.println("written " + report.write(out != null ? out : BenchReport.defaultDir()));
+    return 0;
+  }
+
+  private double throughput(LocalStack stack, int run, PrintWriter w) throws Exception {
+    String id = "bench-" + run + "-" + System.nanoTime();
+    String topic = "examples-" + id;
+    stack.createTopics(
+        List.of(Topics.byName(Topics.TRAINING_EXAMPLES).orElseThrow().renamed(topic)));
+    for (String t : List.of("logs-", "interactions-", "reports-", "alerts-", "commands-")) {
+      String base =
+          switch (t) {
+            case "logs-" -> Topics.RANKING_LOGS;
+            case "interactions-" -> Topics.INTERACTIONS;
+            case "reports-" -> Topics.DRIFT_REPORTS;
+            case "alerts-" -> Topics.ALERTS;
+            default -> Topics.RETRAIN_COMMANDS;
+          };
+      stack.createTopics(List.of(Topics.byName(base).orElseThrow().renamed(t + id)));
+    }
+    Instant start = Instant.now().minus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS);
+    List<TrainingExample> all = new ArrayList<>(examples);
+    new SimulatedExamples(SimulatorConfig.defaults(run, start), examples)
+        .forEachRemaining(all::add);
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 10);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    AvroSerializer<TrainingExample> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<Long, TrainingExample> producer =
+        new KafkaProducer<>(p, new LongSerializer(), values)) {
+      for (TrainingExample e : all) {
+        producer.send(
+            new ProducerRecord<>(topic, null, e.getEventTime().toEpochMilli(), e.getUserId(), e));
+      }
+    }
+    ModelVersion v =
+        ModelVersion.newBuilder()
+            .setModelName(id)
+            .setVersion("ref")
+            .setStage(ModelStage.PRODUCTION)
+            .setArchitecture("mlp")
+            .setCreatedAt(Instant.now())
+            .setUpdatedAt(Instant.now())
+            .setArtifactUri("file:/unused")
+            .setArtifactSha256("00")
+            .setFeatureSchemaVersion(FeatureSchema.VERSION)
+            .setReferenceProfile(
+                TrainingProfiles.of(all.subList(0, Math.min(20_000, all.size())), null))
+            .build();
+    AvroSerializer<ModelVersion> mv = new AvroSerializer<>();
+    mv.configure(p, false);
+    try (KafkaProducer<String, ModelVersion> producer =
+        new KafkaProducer<>(p, new StringSerializer(), mv)) {
+      producer.send(
+          new ProducerRecord<>(Topics.MODEL_REGISTRY, Topics.modelRegistryKey(id, "ref"), v));
+    }
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", stack.bootstrapServers());
+    c.put("schema.registry.url", stack.registryUrl());
+    c.put("model.name", id);
+    c.put("training.examples.topic", topic);
+    c.put("ranking.logs.topic", "logs-" + id);
+    c.put("interactions.topic", "interactions-" + id);
+    c.put("drift.reports.topic", "reports-" + id);
+    c.put("alerts.topic", "alerts-" + id);
+    c.put("retrain.commands.topic", "commands-" + id);
+    c.put("group.id", id);
+    c.put("from.earliest", "true");
+    c.put("bounded", "true");
+    c.put("monitored.features", "*");
+    c.put("parallelism", "2");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(c));
+    long t0 = System.nanoTime();
+    env.execute("bench-drift-" + run);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long rows =
+        (long) examples
+            * (FeatureSchema.USER.size()
+                + FeatureSchema.ITEM.size()
+                + FeatureSchema.CROSS.size()
+                + 3);
+    w.printf("run %d: %,d rows in %.1f s%n", run, rows, seconds);
+    return rows / seconds;
+  }
+
+  private static ServingReference reference(long seed) throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    int x = b.numeric("x");
+    Random r = new Random(seed);
+    for (int i = 0; i < 100_000; i++) {
+      b.add(x, r.nextGaussian());
+    }
+    ModelVersion v =
+        ModelVersion.newBuilder()
+            .setModelName("synthetic")
+            .setVersion("ref")
+            .setStage(ModelStage.PRODUCTION)
+            .setArchitecture("mlp")
+            .setCreatedAt(Instant.EPOCH)
+            .setUpdatedAt(Instant.EPOCH)
+            .setArtifactUri("file:/unused")
+            .setArtifactSha256("00")
+            .setFeatureSchemaVersion(FeatureSchema.VERSION)
+            .setReferenceProfile(b.build(100_000))
+            .build();
+    return RegistryRecords.of(v);
+  }
+
+  private List<FeatureValue> windows(Random r, int from, int count, double shift) {
+    List<FeatureValue> out = new ArrayList<>();
+    for (int k = from; k < from + count; k++) {
+      for (int i = 0; i < windowSample; i++) {
+        long t = k * W + (long) i * W / windowSample;
+        out.add(FeatureValue.numeric("x", "NUMERIC", r.nextGaussian() + shift, t));
+      }
+    }
+    return out;
+  }
+
+  private static DriftJob.Outputs job(
+      StreamExecutionEnvironment env, List<FeatureValue> values, ServingReference ref) {
+    env.setParallelism(2);
+    DataStream<FeatureValue> v =
+        env.fromData(values)
+            .assignTimestampsAndWatermarks(
+                WatermarkStrategy.<FeatureValue>forMonotonousTimestamps()
+                    .withTimestampAssigner((x, ts) -> x.eventTime));
+    DataStream<ServingReference> registry = env.fromData(ref);
+    return DriftJob.build(
+        v,
+        registry,
+        new DriftJob.Settings(
+            "synthetic",
+            Duration.ofMillis(W),
+            DriftThresholdsConfig.defaults(),
+            2,
+            500,
+            Duration.ZERO));
+  }
+
+  /** Windows from the shift to the command, and the mean PSI of the shifted windows. */
+  private double[] detection(int run, double psi) throws Exception {
+    Random r = new Random(run * 31L + (long) (psi * 100));
+    List<FeatureValue> values = windows(r, 0, 20, 0);
+    values.addAll(windows(r, 20, 10, Math.sqrt(psi)));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftJob.Outputs o = job(env, values, reference(run));
+    List<io.feedrank.drift.job.Command> commands = new ArrayList<>();
+    List<Report> reports = new ArrayList<>();
+    o.reports().executeAndCollect().forEachRemaining(reports::add);
+    StreamExecutionEnvironment env2 = StreamExecutionEnvironment.getExecutionEnvironment();
+    job(env2, values, reference(run))
+        .commands()
+        .executeAndCollect()
+        .forEachRemaining(commands::add);
+    double measured =
+        reports.stream()
+            .filter(x -> x.windowStart >= 20 * W)
+            .mapToDouble(x -> x.psi)
+            .average()
+            .orElse(Double.NaN);
+    double delay =
+        commands.isEmpty()
+            ? Double.POSITIVE_INFINITY
+            : (commands.get(0).issuedAt - 20 * W) / (double) W;
+    return new double[] {delay, measured};
+  }
+
+  private double falseAlarms(int run) throws Exception {
+    Random r = new Random(run * 7919L);
+    List<FeatureValue> values = windows(r, 0, 1000, 0);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    List<Report> reports = new ArrayList<>();
+    job(env, values, reference(run)).reports().executeAndCollect().forEachRemaining(reports::add);
+    long drifted = reports.stream().filter(x -> x.drifted).count();
+    return drifted * 1000.0 / reports.size();
+  }
+}
