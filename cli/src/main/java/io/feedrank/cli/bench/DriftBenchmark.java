@@ -101,7 +101,9 @@ final class DriftBenchmark implements Callable<Integer> {
           f.put("detect_windows_psi_" + k, d[0]);
           f.put("measured_psi_" + k, d[1]);
         }
-        f.put("false_alarms_per_1000_windows", falseAlarms(run));
+        double[] fa = falseAlarms(run);
+        f.put("false_alarms_per_1000_windows", fa[0]);
+        f.put("stationary_windows_evaluated", fa[1]);
         w.printf("run %d: %s%n", run, f);
         w.flush();
         report.addRun(f);
@@ -191,8 +193,42 @@ final class DriftBenchmark implements Callable<Integer> {
                 + FeatureSchema.ITEM.size()
                 + FeatureSchema.CROSS.size()
                 + 3);
-    w.printf("run %d: %,d rows in %.1f s%n", run, rows, seconds);
+    long seen = observations(stack, "reports-" + id);
+    w.printf("run %d: %,d rows in %.1f s; the reports account for %,d%n", run, rows, seconds, seen);
+    if (seen != rows) {
+      throw new IllegalStateException(
+          "the job's reports count " + seen + " observations of " + rows + " rows");
+    }
     return rows / seconds;
+  }
+
+  /** The observations the job's reports account for: the sum of n over every report. */
+  private static long observations(LocalStack stack, String topic) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put(
+        io.feedrank.avro.serde.AvroDeserializer.VALUE_TYPE,
+        io.feedrank.events.DriftReport.class.getName());
+    io.feedrank.avro.serde.AvroDeserializer<io.feedrank.events.DriftReport> d =
+        new io.feedrank.avro.serde.AvroDeserializer<>();
+    d.configure(p, false);
+    long n = 0;
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], io.feedrank.events.DriftReport> c =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            p, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), d)) {
+      List<org.apache.kafka.common.TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (var r : c.poll(Duration.ofMillis(200))) {
+          n += r.value().getN();
+        }
+      }
+    }
+    return n;
   }
 
   private static ServingReference reference(long seed) throws Exception {
@@ -278,13 +314,14 @@ final class DriftBenchmark implements Callable<Integer> {
     return new double[] {delay, measured};
   }
 
-  private double falseAlarms(int run) throws Exception {
+  /** Drifted windows per 1,000, and how many windows were evaluated (all 1,000, or a loss). */
+  private double[] falseAlarms(int run) throws Exception {
     Random r = new Random(run * 7919L);
     List<FeatureValue> values = windows(r, 0, 1000, 0);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     List<Report> reports = new ArrayList<>();
     job(env, values, reference(run)).reports().executeAndCollect().forEachRemaining(reports::add);
     long drifted = reports.stream().filter(x -> x.drifted).count();
-    return drifted * 1000.0 / reports.size();
+    return new double[] {drifted * 1000.0 / reports.size(), reports.size()};
   }
 }
