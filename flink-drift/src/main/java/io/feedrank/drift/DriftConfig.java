@@ -81,7 +81,9 @@ public record DriftConfig(
             t,
             (int) num(p, "persistence.windows", 2),
             (long) num(p, "min.sample", 500),
-            Duration.ofMillis((long) num(p, "cooldown.ms", 3_600_000)));
+            Duration.ofMillis((long) num(p, "cooldown.ms", 3_600_000)),
+            (long) num(p, "data.volume.threshold", 1_000_000),
+            Duration.ofMillis((long) num(p, "schedule.period.ms", 0)));
     return new DriftConfig(
         p.get("bootstrap.servers"),
         registry,

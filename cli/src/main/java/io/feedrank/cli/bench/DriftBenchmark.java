@@ -283,6 +283,8 @@ final class DriftBenchmark implements Callable<Integer> {
             DriftThresholdsConfig.defaults(),
             2,
             500,
+            Duration.ZERO,
+            0,
             Duration.ZERO));
   }
 

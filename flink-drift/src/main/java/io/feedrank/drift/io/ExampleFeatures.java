@@ -70,6 +70,7 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
       return;
     }
     long t = e.getEventTime().toEpochMilli();
+    out.collect(FeatureValue.numeric(FeatureValue.EXAMPLE, "NUMERIC", 1, t));
     emit(FeatureSchema.USER, e.getUserFeatures(), t, out);
     emit(FeatureSchema.ITEM, e.getItemFeatures(), t, out);
     emit(FeatureSchema.CROSS, e.getCrossFeatures(), t, out);

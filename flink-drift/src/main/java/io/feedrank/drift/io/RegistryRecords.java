@@ -47,6 +47,7 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
     r.version = v.getVersion();
     r.stage = v.getStage().name();
     r.updatedAt = v.getUpdatedAt().toEpochMilli();
+    r.trainingTo = v.getTrainingTo() == null ? 0 : v.getTrainingTo().toEpochMilli();
     if (v.getReferenceProfile() != null) {
       ByteBuffer b = v.getReferenceProfile().toByteBuffer();
       r.profile = new byte[b.remaining()];

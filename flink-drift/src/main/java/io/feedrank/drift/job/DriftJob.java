@@ -30,7 +30,9 @@ public final class DriftJob {
       DriftThresholdsConfig thresholds,
       int persistence,
       long minSample,
-      Duration cooldown)
+      Duration cooldown,
+      long volumeThreshold,
+      Duration schedulePeriod)
       implements java.io.Serializable {}
 
   /** The job's outputs. */
@@ -42,6 +44,7 @@ public final class DriftJob {
     OutputTag<FeatureValue> late = new OutputTag<>("late-values") {};
     SingleOutputStreamOperator<WindowSummary> summaries =
         values
+            .filter(v -> !FeatureValue.EXAMPLE.equals(v.feature))
             .keyBy(v -> v.feature)
             .window(TumblingEventTimeWindows.of(s.window()))
             .sideOutputLateData(late)
@@ -60,7 +63,18 @@ public final class DriftJob {
             .keyBy(r -> r.modelName)
             .process(new RetrainDecider(s.persistence(), s.minSample(), s.cooldown()))
             .name("decisions");
-    return new Outputs(reports, commands, commands.getSideOutput(RetrainDecider.ALERTS));
+    String model = s.modelName();
+    DataStream<Command> routine =
+        values
+            .filter(v -> FeatureValue.EXAMPLE.equals(v.feature))
+            .map(v -> v.eventTime)
+            .returns(Long.class)
+            .keyBy(t -> model)
+            .connect(registry.filter(r -> model.equals(r.modelName)).keyBy(r -> r.modelName))
+            .process(new RoutineCommands(s.volumeThreshold(), s.schedulePeriod().toMillis()))
+            .name("routine commands");
+    return new Outputs(
+        reports, commands.union(routine), commands.getSideOutput(RetrainDecider.ALERTS));
   }
 
   /** Online CTR per version and variant, exported as gauges; also returned for a sink. */

@@ -5,6 +5,9 @@ package io.feedrank.drift.job;
  * {@code value}, categorical ones {@code category}. A Flink POJO.
  */
 public class FeatureValue {
+  /** The feature name of the one marker each training example also emits (for volume counts). */
+  public static final String EXAMPLE = "__example__";
+
   public String feature;
 
   /** NUMERIC, CATEGORICAL or PREDICTION (a {@code DriftKind} name). */

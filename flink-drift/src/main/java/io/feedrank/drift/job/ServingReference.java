@@ -9,6 +9,10 @@ public class ServingReference {
   public String version;
   public String stage;
   public long updatedAt;
+
+  /** End of the model's training range (event time), or 0 when unknown. */
+  public long trainingTo;
+
   public byte[] profile;
 
   public ServingReference() {}

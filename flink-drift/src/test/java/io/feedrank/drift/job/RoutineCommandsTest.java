@@ -1,0 +1,105 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Data-volume and scheduled commands in Flink's keyed two-input harness. */
+class RoutineCommandsTest {
+  KeyedTwoInputStreamOperatorTestHarness<String, Long, ServingReference, Command> h;
+
+  void open(long volume, long period) throws Exception {
+    h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new RoutineCommands(volume, period)),
+            t -> "m",
+            r -> r.modelName,
+            Types.STRING);
+    h.open();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    h.close();
+  }
+
+  static ServingReference production(String version, long updatedAt, long trainingTo) {
+    ServingReference r = new ServingReference();
+    r.modelName = "m";
+    r.version = version;
+    r.stage = "PRODUCTION";
+    r.updatedAt = updatedAt;
+    r.trainingTo = trainingTo;
+    return r;
+  }
+
+  void examples(long from, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      h.processElement1(new StreamRecord<>(from + i, from + i));
+    }
+  }
+
+  List<Command> commands() {
+    return h.extractOutputValues();
+  }
+
+  @Test
+  void oneDataVolumeCommandPerServingVersionCountingOnlyExamplesAfterItsTraining()
+      throws Exception {
+    open(100, 0);
+    h.processElement2(new StreamRecord<>(production("v1", 10, 1_000)));
+    examples(900, 100); // event times 900..999: inside v1's training range, not new
+    assertThat(commands()).isEmpty();
+    examples(1_001, 99);
+    assertThat(commands()).isEmpty();
+    examples(2_000, 1); // the 100th new example
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason).isEqualTo("DATA_VOLUME");
+              assertThat(c.referenceVersion).isEqualTo("v1");
+              assertThat(c.commandId).isEqualTo("m/v1/volume");
+            });
+    examples(3_000, 500);
+    assertThat(commands()).hasSize(1); // once per serving version
+    h.processElement2(new StreamRecord<>(production("v2", 20, 5_000)));
+    examples(5_001, 100);
+    assertThat(commands()).hasSize(2);
+    assertThat(commands().get(1).referenceVersion).isEqualTo("v2");
+  }
+
+  @Test
+  void anOlderOrNonProductionRecordDoesNotResetTheCount() throws Exception {
+    open(10, 0);
+    h.processElement2(new StreamRecord<>(production("v2", 20, 0)));
+    examples(1, 5);
+    ServingReference staging = production("v3", 30, 0);
+    staging.stage = "STAGING";
+    h.processElement2(new StreamRecord<>(staging));
+    h.processElement2(new StreamRecord<>(production("v1", 10, 0)));
+    examples(6, 5);
+    assertThat(commands()).singleElement().extracting(c -> c.referenceVersion).isEqualTo("v2");
+  }
+
+  @Test
+  void scheduledCommandsEveryPeriodOfProcessingTime() throws Exception {
+    open(0, 1_000);
+    h.setProcessingTime(0);
+    h.processElement2(new StreamRecord<>(production("v1", 10, 0)));
+    h.setProcessingTime(999);
+    assertThat(commands()).isEmpty();
+    h.setProcessingTime(1_000);
+    h.setProcessingTime(2_500);
+    assertThat(commands()).hasSize(2).allSatisfy(c -> assertThat(c.reason).isEqualTo("SCHEDULE"));
+    assertThat(commands())
+        .extracting(c -> c.commandId)
+        .containsExactly("m/schedule/1000", "m/schedule/2000");
+  }
+}
