@@ -1,0 +1,99 @@
+package io.feedrank.drift.stats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.apache.datasketches.kll.KllDoublesSketch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * KS and chi-square against scipy 1.17.1 ({@code scipy.stats.ks_2samp(a, b)} for the statistic,
+ * {@code scipy.stats.kstwobign.sf(sqrt(n m / (n + m)) * D)} for the asymptotic p-value used here,
+ * {@code scipy.stats.chisquare(f_obs, f_exp)}, {@code scipy.stats.chi2.sf}), with the inputs.
+ */
+class StatisticsTest {
+  /** scipy.stats.chi2.sf(7.84, 3). */
+  static final double CHI2_SF_7_84_DF3 = 0.049436789525543784;
+
+  static final double[] A = {0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.55};
+  static final double[] B = {0.3, 0.6, 0.65, 0.7, 0.95, 0.45, 0.62, 0.85, 0.6, 0.75};
+
+  @Test
+  void twoSampleKsOnASmallCaseWithTies() {
+    // by hand: at x = 0.4 F_A = 5/8 (0.1, 0.2, 0.35, 0.4, 0.4) and F_B = 1/10 (0.3): D = 0.525;
+    // at x = 0.55 F_A = 6/8, F_B = 2/10: D = 0.55, the maximum (scipy agrees)
+    double d = KolmogorovSmirnov.statistic(A, B);
+    assertThat(d).isCloseTo(0.55, within(1e-12));
+    assertThat(KolmogorovSmirnov.pValue(d, A.length, B.length))
+        .isCloseTo(0.13587015597696245, within(1e-9));
+  }
+
+  @Test
+  void twoSampleKsOnALargerDeterministicCase() {
+    double[] a = new double[3000];
+    double[] b = new double[2000];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = ((i * 7919L + 13) % 10007) / 10007.0;
+    }
+    for (int i = 0; i < b.length; i++) {
+      b[i] = ((i * 104729L + 7) % 10009) / 10009.0 * 0.9 + 0.07;
+    }
+    double d = KolmogorovSmirnov.statistic(a, b);
+    assertThat(d).isCloseTo(0.07, within(1e-12));
+    assertThat(KolmogorovSmirnov.pValue(d, a.length, b.length))
+        .isCloseTo(1.5621649467125444e-05, within(1e-12));
+  }
+
+  @Test
+  void ksFromSketchesAgreesWithTheExactStatisticWithinTheSketchBound() {
+    Random r = new Random(11);
+    int n = 200_000;
+    double[] a = new double[n];
+    double[] b = new double[n];
+    double[] c = new double[n];
+    KllDoublesSketch sa = KllDoublesSketch.newHeapInstance(200);
+    KllDoublesSketch sb = KllDoublesSketch.newHeapInstance(200);
+    KllDoublesSketch sc = KllDoublesSketch.newHeapInstance(200);
+    for (int i = 0; i < n; i++) {
+      a[i] = r.nextGaussian();
+      b[i] = r.nextGaussian() * 1.2 + 0.1;
+      c[i] = r.nextGaussian();
+      sa.update(a[i]);
+      sb.update(b[i]);
+      sc.update(c[i]);
+    }
+    double bound = KolmogorovSmirnov.errorBound(sa, sb);
+    assertThat(KolmogorovSmirnov.statistic(sa, sb))
+        .isCloseTo(KolmogorovSmirnov.statistic(a, b), within(bound));
+    assertThat(KolmogorovSmirnov.statistic(sa, sc))
+        .isCloseTo(KolmogorovSmirnov.statistic(a, c), within(KolmogorovSmirnov.errorBound(sa, sc)));
+    assertThat(bound).isLessThan(0.04);
+  }
+
+  @Test
+  void chiSquareAgainstScipyAndTheTable() {
+    ChiSquare.Result r =
+        ChiSquare.test(new long[] {18, 22, 30, 30}, new double[] {.25, .25, .25, .25});
+    // (49 + 9 + 25 + 25) / 25 = 4.32
+    assertThat(r.statistic()).isCloseTo(4.32, within(1e-12));
+    assertThat(r.degreesOfFreedom()).isEqualTo(3);
+    assertThat(r.pValue()).isCloseTo(0.22891886433610517, within(1e-9));
+    // near the textbook critical value (7.815 at 3 degrees of freedom is p = 0.05): counts
+    // 114, 86, 114, 86 against 100 each give (4 * 196) / 100 = 7.84
+    ChiSquare.Result near =
+        ChiSquare.test(new long[] {114, 86, 114, 86}, new double[] {.25, .25, .25, .25});
+    assertThat(near.statistic()).isCloseTo(7.84, within(1e-12));
+    assertThat(near.pValue()).isCloseTo(CHI2_SF_7_84_DF3, within(1e-9)).isLessThan(0.05);
+  }
+
+  @Test
+  void refusesEmptyInputs() {
+    assertThatThrownBy(() -> KolmogorovSmirnov.statistic(new double[0], B))
+        .hasMessageContaining("non-empty");
+    assertThatThrownBy(() -> ChiSquare.test(new long[] {0, 0}, new double[] {.5, .5}))
+        .hasMessageContaining("no observations");
+    assertThatThrownBy(() -> KolmogorovSmirnov.pValue(0.2, 0, 10)).hasMessageContaining("> 0");
+  }
+}
