@@ -43,6 +43,7 @@ public final class InteractionSimulator {
   private double eventTimeMillis;
   private long emitted;
   private boolean scenarioStarted;
+  private long scenarioStartMillis;
   private int floodFirst = -1;
   private int floodCount;
   private final List<ItemMetadata> pendingNewItems = new ArrayList<>();
@@ -52,6 +53,8 @@ public final class InteractionSimulator {
     this.random = new SplittableRandom(config.seed());
     this.world = new Population(config, random.split());
     this.eventTimeMillis = config.startTime().toEpochMilli();
+    this.scenarioStartMillis =
+        config.scenario() == Scenario.NONE ? Long.MAX_VALUE : config.scenarioStart().toEpochMilli();
     SplittableRandom trendRandom = random.split();
     int half = config.categories() / 2;
     int[] candidates = new int[config.categories() - half];
@@ -114,35 +117,108 @@ public final class InteractionSimulator {
   }
 
   /** Event time of the next event (simulated) or now (real time). */
-  public Instant eventTime() {
+  public synchronized Instant eventTime() {
     return config.realTime() ? Instant.now() : Instant.ofEpochMilli((long) eventTimeMillis);
   }
 
-  public long emitted() {
+  public synchronized long emitted() {
     return emitted;
   }
 
   /** Whether the scenario is in force for the events being generated now. */
-  public boolean scenarioActive() {
+  public synchronized boolean scenarioActive() {
     return scenarioStarted;
   }
 
+  /**
+   * Moves the configured scenario's start to {@code at} (event time), e.g. to start it now in a
+   * running stream; it still starts only once.
+   */
+  public synchronized void startScenarioAt(Instant at) {
+    if (config.scenario() == Scenario.NONE) {
+      throw new IllegalStateException("no scenario configured");
+    }
+    if (!scenarioStarted) {
+      scenarioStartMillis = at.toEpochMilli();
+    }
+  }
+
   /** The next interaction. */
-  public InteractionEvent next() {
+  public synchronized InteractionEvent next() {
     long t = config.realTime() ? System.currentTimeMillis() : advanceEventTime();
     maybeStartScenario(t);
     double strength = scenarioStarted ? config.scenarioStrength() : 0;
     Scenario scenario = config.scenario();
 
     int u = world.userActivity.sample(random);
-    Device device = drawDevice(u, scenario == Scenario.DEVICE_SHIFT ? strength : 0);
-    int item = drawItem(u, scenario, strength);
+    Device device = drawDevice(u, scenario == Scenario.DEVICE_SHIFT ? strength : 0, random);
+    int item = drawItem(u, scenario, strength, random);
+    int position = random.nextInt(POSITIONS);
+    emitted++;
+    return engage(u, item, device, position, t, null, random);
+  }
+
+  /**
+   * A feed request as an app makes it: a user drawn by activity, the device they are on, the
+   * current event time, and {@code n} distinct candidate items drawn the way impressions are (by
+   * popularity or from the user's favourite categories, moved by an active scenario). Draws from
+   * {@code rnd}, so the stream of {@link #next()} is the same with or without requests.
+   */
+  public synchronized FeedRequest feedRequest(int n, SplittableRandom rnd) {
+    if (n < 1 || n > world.items / 2) {
+      throw new IllegalArgumentException(
+          "candidates must be within 1.." + world.items / 2 + ", got " + n);
+    }
+    long t = config.realTime() ? System.currentTimeMillis() : (long) eventTimeMillis;
+    double strength = scenarioStarted ? config.scenarioStrength() : 0;
+    Scenario scenario = config.scenario();
+    int u = world.userActivity.sample(rnd);
+    Device device = drawDevice(u, scenario == Scenario.DEVICE_SHIFT ? strength : 0, rnd);
+    java.util.LinkedHashSet<Long> items = new java.util.LinkedHashSet<>();
+    while (items.size() < n) {
+      items.add(drawItem(u, scenario, strength, rnd) + 1L);
+    }
+    return new FeedRequest(u + 1L, device, Instant.ofEpochMilli(t), List.copyOf(items));
+  }
+
+  /**
+   * How the user of {@code request} reacts to the feed they were served: one impression per shown
+   * item at its 0-based position, with the same ground truth as {@link #next()}, carrying {@code
+   * requestId} so the response and its outcome can be joined.
+   */
+  public synchronized List<InteractionEvent> react(
+      FeedRequest request, List<Long> shown, String requestId, SplittableRandom rnd) {
+    int u = (int) (request.userId() - 1);
+    long t = request.eventTime().toEpochMilli();
+    List<InteractionEvent> out = new ArrayList<>(shown.size());
+    for (int p = 0; p < shown.size(); p++) {
+      long id = shown.get(p);
+      if (id < 1 || id > world.items) {
+        throw new IllegalArgumentException("item " + id + " is not in the simulated catalog");
+      }
+      out.add(engage(u, (int) (id - 1), request.device(), p, t + p, requestId, rnd));
+    }
+    return out;
+  }
+
+  /** A user's feed request: who, on which device, when, and the candidate item ids. */
+  public record FeedRequest(long userId, Device device, Instant eventTime, List<Long> candidates) {}
+
+  /** The user's outcome on one impression, drawn from {@code rnd}. */
+  private InteractionEvent engage(
+      int u,
+      int item,
+      Device device,
+      int position,
+      long t,
+      String requestId,
+      SplittableRandom rnd) {
+    double strength = scenarioStarted ? config.scenarioStrength() : 0;
+    Scenario scenario = config.scenario();
     int category = world.itemCategory[item];
     double affinity =
         effectiveAffinity(u, category, scenario == Scenario.CATEGORY_SHIFT ? strength : 0);
-
     ZonedDateTime utc = Instant.ofEpochMilli(t).atZone(ZoneOffset.UTC);
-    int position = random.nextInt(POSITIONS);
     double ageDays = Math.max(0, (t - world.itemCreatedMillis[item]) / DAY_MILLIS);
     double shift = scenario == Scenario.CTR_DROP ? -CTR_DROP_LOGIT * strength : 0;
     double logit =
@@ -158,18 +234,16 @@ public final class InteractionSimulator {
             position,
             ageDays,
             shift);
-    boolean click = random.nextDouble() < EngagementModel.sigmoid(logit);
+    boolean click = rnd.nextDouble() < EngagementModel.sigmoid(logit);
     boolean like =
         click
-            && random.nextDouble()
+            && rnd.nextDouble()
                 < EngagementModel.likeGivenClick(world.quality[item], affinity, world.categories);
     boolean share =
-        click && random.nextDouble() < EngagementModel.shareGivenClick(world.quality[item]);
-    float dwell = dwellSeconds(click, item);
-
-    emitted++;
+        click && rnd.nextDouble() < EngagementModel.shareGivenClick(world.quality[item]);
+    float dwell = dwellSeconds(click, item, rnd);
     return InteractionEvent.newBuilder()
-        .setInteractionId(uuid())
+        .setInteractionId(uuid(rnd))
         .setUserId(u + 1L)
         .setItemId(item + 1L)
         .setEventTime(Instant.ofEpochMilli(t))
@@ -178,7 +252,7 @@ public final class InteractionSimulator {
         .setShare(share)
         .setDwellSeconds(dwell)
         .setDevice(device)
-        .setRequestId(null)
+        .setRequestId(requestId)
         .setPosition(position)
         .build();
   }
@@ -195,9 +269,7 @@ public final class InteractionSimulator {
   }
 
   private void maybeStartScenario(long t) {
-    if (scenarioStarted
-        || config.scenario() == Scenario.NONE
-        || t < config.scenarioStart().toEpochMilli()) {
+    if (scenarioStarted || config.scenario() == Scenario.NONE || t < scenarioStartMillis) {
       return;
     }
     scenarioStarted = true;
@@ -210,7 +282,7 @@ public final class InteractionSimulator {
     }
   }
 
-  private Device drawDevice(int u, double shiftStrength) {
+  private Device drawDevice(int u, double shiftStrength, SplittableRandom random) {
     if (shiftStrength > 0 && random.nextDouble() < shiftStrength) {
       double d = random.nextDouble();
       for (int i = 0; i < DEVICES.length; i++) {
@@ -225,7 +297,7 @@ public final class InteractionSimulator {
     return DEVICES[random.nextInt(DEVICES.length)];
   }
 
-  private int drawItem(int u, Scenario scenario, double strength) {
+  private int drawItem(int u, Scenario scenario, double strength, SplittableRandom random) {
     if (scenario == Scenario.NEW_ITEM_FLOOD
         && floodFirst >= 0
         && random.nextDouble() < FLOOD_IMPRESSION_SHARE * strength) {
@@ -258,7 +330,7 @@ public final class InteractionSimulator {
     return (1 - shiftStrength) * base + shiftStrength * trend;
   }
 
-  private float dwellSeconds(boolean click, int item) {
+  private float dwellSeconds(boolean click, int item, SplittableRandom random) {
     double seconds;
     if (click) {
       double median = 0.4 * world.contentLength[item] * Math.exp(0.3 * world.quality[item]);
@@ -269,7 +341,7 @@ public final class InteractionSimulator {
     return (float) Math.min(3600.0, Math.max(0.0, seconds));
   }
 
-  private String uuid() {
+  private static String uuid(SplittableRandom random) {
     long msb = (random.nextLong() & ~0xF000L) | 0x4000L; // version 4
     long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L; // IETF variant
     return new UUID(msb, lsb).toString();

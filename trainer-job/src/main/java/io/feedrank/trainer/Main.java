@@ -33,10 +33,21 @@ public final class Main implements AutoCloseable {
   private final FileRunStore runs;
   private final KafkaModelRegistry registry;
   private final TrainingJob job;
+  private final Clock dataClock;
 
   public Main(TrainerConfig config, Clock clock) {
+    this(config, clock, clock);
+  }
+
+  /**
+   * @param clock the runs' and the registry's timestamps
+   * @param dataClock "now" in event time, where a request's default data range ends (the wall
+   *     clock, unless event time is simulated faster than wall time, as in the demo)
+   */
+  public Main(TrainerConfig config, Clock clock, Clock dataClock) {
     Torch.configure(config.threads());
     this.config = config;
+    this.dataClock = dataClock;
     this.schemas = new HttpSchemaRegistryClient(config.registryConfig());
     ArtifactStore store = ArtifactStore.forLocation(config.artifactStore());
     if (!(store instanceof FileArtifactStore f)) {
@@ -81,7 +92,7 @@ public final class Main implements AutoCloseable {
 
   /** One run on {@code range} (or the configured default range). */
   public RunRecord trainOnce(DataRange range, String trigger) {
-    DataRange r = range != null ? range : config.defaultRange(java.time.Instant.now());
+    DataRange r = range != null ? range : config.defaultRange(dataClock.instant());
     return job.run(new TrainRequest(r, config.architectures(), trigger, null));
   }
 
@@ -119,7 +130,7 @@ public final class Main implements AutoCloseable {
     if (c.getDataFrom() != null && c.getDataTo() != null) {
       return new DataRange(c.getDataFrom(), c.getDataTo());
     }
-    return config.defaultRange(java.time.Instant.now());
+    return config.defaultRange(dataClock.instant());
   }
 
   @Override

@@ -81,16 +81,17 @@ public record TrainerConfig(
    * (required), {@code basic.auth.user.info}; {@code training.examples.topic} [training-examples],
    * {@code model.registry.topic} [model-registry], {@code retrain.commands.topic}
    * [retrain-commands], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days} [7] or {@code
-   * data.from} + {@code data.to} (ISO-8601 instants), {@code data.lateness.ms} [3600000], {@code
-   * data.idle.timeout.ms} [60000], {@code min.examples} [10000]; {@code promote.min.auc.gain}
-   * [0.01]; {@code export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code
-   * mlp.layers} [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32],
-   * {@code user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
-   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
-   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
-   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer]; any {@code
-   * kafka.*} key goes to the Kafka clients without the prefix.
+   * [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days} [7] (or {@code
+   * data.window.ms}) or {@code data.from} + {@code data.to} (ISO-8601 instants), {@code
+   * data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
+   * [10000]; {@code promote.min.auc.gain} [0.01]; {@code export.verify.rows} [5000], {@code
+   * export.verify.tolerance} [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers}
+   * [256,128,64], {@code embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets}
+   * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
+   * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
+   * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
+   * listen.group.id} [feedrank-trainer]; any {@code kafka.*} key goes to the Kafka clients without
+   * the prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -131,7 +132,9 @@ public record TrainerConfig(
             .map(Architecture::of)
             .toList(),
         h,
-        Duration.ofDays(longOf(p, "data.days", 7)),
+        p.containsKey("data.window.ms")
+            ? Duration.ofMillis(longOf(p, "data.window.ms", 0))
+            : Duration.ofDays(longOf(p, "data.days", 7)),
         instant(p, "data.from"),
         instant(p, "data.to"),
         Duration.ofMillis(longOf(p, "data.lateness.ms", 3_600_000)),
