@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
     description =
         "Real-time feed ranking platform: Kafka, Kafka Streams, Flink, Redis, ONNX Runtime.",
     subcommands = {
+      DemoCommand.class,
       UpCommand.class,
       SimulateCommand.class,
       StreamsCommand.class,

@@ -69,6 +69,14 @@ public final class Main {
     new KafkaStreamsMetrics(streams).bindTo(metrics);
     streams.setUncaughtExceptionHandler(
         e -> {
+          // the global thread (item and user tables) cannot be replaced: Kafka Streams 4.3 fails
+          // with a ClassCastException on REPLACE_THREAD there, and the app would run on without
+          // its tables; stop the client instead, so the failure is visible
+          if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
+            log.error("features: the global stream thread died; shutting the app down", e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
+                .StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+          }
           log.error("features: stream thread died, replacing it", e);
           return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
               .StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -1,0 +1,138 @@
+package io.feedrank.cli.demo;
+
+import io.feedrank.simulator.Scenario;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The demo's sizes and rates. Event time is simulated faster than wall time: the simulator emits
+ * {@code eventsPerEventSecond} events per second of event time (before its diurnal curve) while the
+ * background traffic publishes {@code trafficRate} events per wall second, so event time runs about
+ * {@code trafficRate / (0.72 × eventsPerEventSecond)} times faster than the wall clock, and windows
+ * of minutes and half-lives of hours play out within the run.
+ *
+ * @param historyEvents stationary interactions published before the first model
+ * @param trafficRate background interactions per wall second while serving and after
+ * @param rankRate ranking requests per wall second from the feed client; each shows {@code topK}
+ *     items, so the served impressions are {@code rankRate × topK / trafficRate} of the stream (the
+ *     ranker chooses what is shown, which moves feature distributions such as content length: a
+ *     large share would be reported as drift against a reference built without a ranker)
+ * @param servingTime wall time of stationary serving before the drift starts
+ * @param retrainWindow event-time range a retrain trains on (ending at the command)
+ * @param partitions partitions of every topic: 1, so that a backlog processed flat out cannot skew
+ *     event time between partitions by more than the drift job's out-of-orderness (late examples
+ *     would be dropped from their windows, and the rest would look drifted)
+ * @param badRecordsPerKind malformed records of each kind sent with the history
+ * @param timeout bound of every waiting phase
+ */
+public record DemoConfig(
+    Path dir,
+    long seed,
+    int users,
+    int items,
+    double eventsPerEventSecond,
+    long historyEvents,
+    double trafficRate,
+    double rankRate,
+    int candidates,
+    int topK,
+    Duration servingTime,
+    Scenario scenario,
+    double scenarioStrength,
+    Duration window,
+    Duration retrainWindow,
+    String architectures,
+    int maxEpochs,
+    int partitions,
+    int badRecordsPerKind,
+    int rankerPort,
+    Duration timeout) {
+
+  public DemoConfig {
+    if (scenario == Scenario.NONE) {
+      throw new IllegalArgumentException("--scenario must name a drift scenario, not NONE");
+    }
+    if (historyEvents < 20_000) {
+      throw new IllegalArgumentException("--history must be at least 20,000 events");
+    }
+    if (candidates < topK || topK < 1) {
+      throw new IllegalArgumentException("--candidates must be >= --top-k >= 1");
+    }
+  }
+
+  /** The full demo: about 5 minutes on a 2-core machine. */
+  public static DemoConfig defaults(Path dir) {
+    return new DemoConfig(
+        dir,
+        1,
+        2_000,
+        5_000,
+        10,
+        150_000,
+        1_000,
+        4,
+        100,
+        10,
+        Duration.ofSeconds(20),
+        Scenario.CATEGORY_SHIFT,
+        1.0,
+        Duration.ofMinutes(5),
+        Duration.ofHours(3),
+        "mlp",
+        6,
+        1,
+        20,
+        0,
+        Duration.ofMinutes(4));
+  }
+
+  public DemoConfig with(long newHistory, double newTrafficRate, Duration newServing, int epochs) {
+    return new DemoConfig(
+        dir,
+        seed,
+        users,
+        items,
+        eventsPerEventSecond,
+        newHistory,
+        newTrafficRate,
+        rankRate,
+        candidates,
+        topK,
+        newServing,
+        scenario,
+        scenarioStrength,
+        window,
+        retrainWindow,
+        architectures,
+        epochs,
+        partitions,
+        badRecordsPerKind,
+        rankerPort,
+        timeout);
+  }
+
+  public DemoConfig withScenario(Scenario s, double strength, long newSeed) {
+    return new DemoConfig(
+        dir,
+        newSeed,
+        users,
+        items,
+        eventsPerEventSecond,
+        historyEvents,
+        trafficRate,
+        rankRate,
+        candidates,
+        topK,
+        servingTime,
+        s,
+        strength,
+        window,
+        retrainWindow,
+        architectures,
+        maxEpochs,
+        partitions,
+        badRecordsPerKind,
+        rankerPort,
+        timeout);
+  }
+}

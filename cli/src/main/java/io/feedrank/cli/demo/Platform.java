@@ -1,0 +1,204 @@
+package io.feedrank.cli.demo;
+
+import io.feedrank.drift.DriftConfig;
+import io.feedrank.drift.DriftMain;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.ranker.RankerApp;
+import io.feedrank.ranker.RankerConfig;
+import io.feedrank.streams.FeaturesConfig;
+import io.feedrank.streams.Main.FeaturesApp;
+import io.feedrank.trainer.TrainerConfig;
+import io.feedrank.trainer.listen.RetrainListener;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole platform in one process on the local stack: Kafka, Redis and the registry; the features
+ * app; the drift job on a Flink MiniCluster; the ranker; the trainer (and its listener on retrain
+ * commands). Each component is configured by the same keys as its own command, so what runs here is
+ * what runs in production, pointed at other endpoints. Closing stops everything, newest first.
+ */
+public final class Platform implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Platform.class);
+
+  /**
+   * What to start and how.
+   *
+   * @param dir state directory (stack, streams state, artifacts)
+   * @param kafkaPort preferred ports (0 = random)
+   * @param partitions partitions of the multi-partition topics (0 = DESIGN defaults)
+   * @param streams extra keys for streams-features ({@link FeaturesConfig#from})
+   * @param drift extra keys for flink-drift ({@link DriftConfig#from})
+   * @param ranker extra keys for the ranker ({@link RankerConfig#from})
+   * @param trainer extra keys for the trainer ({@link TrainerConfig#from})
+   * @param dataClock the trainer's "now" for default data ranges (event time)
+   */
+  public record Settings(
+      Path dir,
+      int kafkaPort,
+      int redisPort,
+      int registryPort,
+      int partitions,
+      Map<String, String> streams,
+      Map<String, String> drift,
+      Map<String, String> ranker,
+      Map<String, String> trainer,
+      Clock dataClock) {}
+
+  private final Deque<AutoCloseable> open = new ArrayDeque<>();
+  private LocalStack stack;
+  private FeaturesApp features;
+  private JobClient driftJob;
+  private RankerApp ranker;
+  private io.feedrank.trainer.Main trainer;
+  private RetrainListener listener;
+  private FeaturesConfig featuresConfig;
+
+  private Platform() {}
+
+  /** Starts every component; on a failure, what started is stopped again. */
+  public static Platform start(Settings s, Consumer<String> progress) throws Exception {
+    Platform p = new Platform();
+    try {
+      p.startAll(s, progress);
+      return p;
+    } catch (Exception | Error e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  private void startAll(Settings s, Consumer<String> progress) throws Exception {
+    progress.accept("Kafka (KRaft), Redis, schema registry");
+    LocalStack.Builder b =
+        LocalStack.builder()
+            .workDir(s.dir().resolve("stack"))
+            .deleteOnClose(true)
+            .kafkaPort(s.kafkaPort())
+            .redisPort(s.redisPort())
+            .registryPort(s.registryPort())
+            .partitions(s.partitions());
+    stack = b.build().start();
+    open.push(stack);
+
+    progress.accept("streams-features");
+    Map<String, String> f = endpoints(true);
+    f.put("state.dir", s.dir().resolve("streams-state").toString());
+    f.put("metrics.port", "0");
+    f.putAll(s.streams());
+    featuresConfig = FeaturesConfig.from(f);
+    features = io.feedrank.streams.Main.start(featuresConfig);
+    open.push(features);
+
+    progress.accept("flink-drift on a Flink MiniCluster");
+    Map<String, String> d = endpoints(false);
+    d.put("from.earliest", "true");
+    d.put("parallelism", "1");
+    d.putAll(s.drift());
+    Configuration flink = new Configuration();
+    flink.setString("rest.bind-address", "127.0.0.1");
+    flink.setString("rest.address", "127.0.0.1");
+    flink.setString("jobmanager.bind-host", "127.0.0.1");
+    flink.setString("taskmanager.bind-host", "127.0.0.1");
+    flink.setString("taskmanager.host", "127.0.0.1");
+    flink.setString(
+        "state.checkpoints.dir", s.dir().resolve("flink-checkpoints").toUri().toString());
+    DriftConfig driftConfig = DriftConfig.from(d);
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createLocalEnvironment(driftConfig.parallelism(), flink);
+    DriftMain.build(env, driftConfig);
+    driftJob = env.executeAsync("feedrank-drift");
+    open.push(
+        () -> {
+          try {
+            driftJob.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (Exception e) {
+            log.warn("platform: cancelling the drift job: {}", e.toString());
+          }
+        });
+
+    progress.accept("trainer");
+    Map<String, String> t = endpoints(false);
+    t.put("artifact.store", s.dir().resolve("artifacts").toString());
+    t.putAll(s.trainer());
+    trainer = new io.feedrank.trainer.Main(TrainerConfig.from(t), Clock.systemUTC(), s.dataClock());
+    open.push(trainer);
+
+    progress.accept("ranker-service");
+    Map<String, String> r = endpoints(true);
+    r.put("artifact.store", s.dir().resolve("artifacts").toString());
+    r.putAll(s.ranker());
+    ranker = RankerApp.start(RankerConfig.from(r));
+    open.push(ranker);
+  }
+
+  private Map<String, String> endpoints(boolean withRedis) {
+    Map<String, String> m = new HashMap<>();
+    m.put("bootstrap.servers", stack.bootstrapServers());
+    m.put("schema.registry.url", stack.registryUrl());
+    if (withRedis) {
+      m.put("redis.uri", stack.redisUri());
+    }
+    return m;
+  }
+
+  /** Starts the trainer's listener on retrain commands (one run per command). */
+  public RetrainListener listen() {
+    if (listener == null) {
+      listener = trainer.listen();
+      open.push(listener);
+    }
+    return listener;
+  }
+
+  public LocalStack stack() {
+    return stack;
+  }
+
+  public FeaturesApp features() {
+    return features;
+  }
+
+  public String featuresApplicationId() {
+    return featuresConfig.applicationId();
+  }
+
+  public JobClient driftJob() {
+    return driftJob;
+  }
+
+  public RankerApp ranker() {
+    return ranker;
+  }
+
+  public io.feedrank.trainer.Main trainer() {
+    return trainer;
+  }
+
+  /** The Kafka client config of the stack (bootstrap servers and registry). */
+  public Map<String, Object> clientConfig() {
+    return stack.clientConfig();
+  }
+
+  @Override
+  public synchronized void close() {
+    while (!open.isEmpty()) {
+      AutoCloseable c = open.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("platform: closing {}: {}", c.getClass().getSimpleName(), e.toString());
+      }
+    }
+  }
+}

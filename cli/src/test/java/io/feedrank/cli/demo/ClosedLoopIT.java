@@ -1,0 +1,168 @@
+package io.feedrank.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.events.RankingLog;
+import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.TrainingExample;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The closed loop end to end on the real local stack, smaller than {@code ./feedrank demo}: every
+ * phase's outcome is checked against the topics themselves, read here with plain consumers, and
+ * against what the feed client (an independent HTTP client) saw.
+ */
+class ClosedLoopIT {
+  @Test
+  void theLoopDetectsTheDriftRetrainsOnceAndSwapsWithoutFailedRequests() throws Exception {
+    Path dir = Path.of("target", "closed-loop-it-" + System.nanoTime());
+    DemoConfig config = DemoConfig.defaults(dir).with(60_000, 800, Duration.ofSeconds(8), 4);
+    AtomicReference<Observed> observed = new AtomicReference<>();
+    StringWriter console = new StringWriter();
+    Demo demo =
+        new Demo(config, new PrintWriter(console), false)
+            .inspectBeforeStop(p -> observed.set(observe(p.clientConfig())));
+    DemoReport report;
+    try {
+      report = demo.run();
+    } catch (Demo.Failure f) {
+      throw new AssertionError(
+          "demo failed in " + f.phase() + ": " + f.getMessage() + "\n" + console, f);
+    }
+    Observed o = observed.get();
+
+    // counts in = training examples + dead letters, counted here from the topics
+    assertThat(o.interactions).isGreaterThan(config.historyEvents());
+    assertThat(o.interactions).isEqualTo(o.examples + o.deadLetters);
+    assertThat(o.deadLetters).isEqualTo(3L * config.badRecordsPerKind());
+
+    // first model: promoted, with an AUC above the logistic baseline trained beside it
+    Map<String, Object> first = report.models.get(0);
+    ModelVersion firstRecord = o.registry.get((String) first.get("version"));
+    assertThat(firstRecord.getDecision()).isEqualTo("PROMOTED");
+    assertThat(firstRecord.getComparison().getAgainstVersion()).isEqualTo("logistic-baseline");
+    assertThat(firstRecord.getComparison().getCandidateValue())
+        .isGreaterThan(firstRecord.getComparison().getProductionValue());
+
+    // exactly one retrain command for the episode, naming the shifted feature
+    assertThat(o.commandIds).hasSize(1);
+    RetrainCommand command = o.commands.get(0);
+    assertThat(command.getEvidence()).anyMatch(e -> e.getFeature().equals("item_category"));
+    assertThat(command.getIssuedAt())
+        .isAfterOrEqualTo(
+            java.time.Instant.parse((String) report.drift.get("started_at_event_time")));
+
+    // the retrained model's decision is recorded with its comparison against production
+    String retrained = (String) report.retrain.get("version");
+    ModelVersion r = o.registry.get(retrained);
+    assertThat(r.getDecision()).isIn("PROMOTED", "STAGED", "REJECTED");
+    assertThat(r.getDecisionReason()).isNotBlank();
+    assertThat(r.getComparison().getAgainstVersion()).isEqualTo(firstRecord.getVersion());
+    assertThat(r.getComparison().getHoldoutExamples()).isPositive();
+    if (r.getDecision().equals("PROMOTED")) {
+      assertThat(r.getStage()).isEqualTo(ModelStage.PRODUCTION);
+      assertThat(o.registry.get(firstRecord.getVersion()).getStage())
+          .isEqualTo(ModelStage.ARCHIVED);
+      // the ranker served both versions: its own logs say so
+      assertThat(o.loggedVersions).contains(firstRecord.getVersion(), retrained);
+    }
+
+    // zero failed requests across the run, the swap included, as the HTTP client saw them
+    assertThat(report.ranker.get("http_5xx")).isEqualTo(0L);
+    assertThat(report.ranker.get("transport_errors")).isEqualTo(0L);
+    assertThat((Long) report.ranker.get("ok")).isEqualTo((Long) report.ranker.get("requests"));
+    assertThat(o.loggedVersions).contains(firstRecord.getVersion());
+
+    assertThat(dir.resolve("report.json")).exists();
+    assertThat(dir.resolve("report.md")).content().contains("Drift episode", "item_category");
+  }
+
+  /** What the topics hold at the end, read independently of the demo's own reader. */
+  record Observed(
+      long interactions,
+      long examples,
+      long deadLetters,
+      List<RetrainCommand> commands,
+      Set<String> commandIds,
+      Map<String, ModelVersion> registry,
+      Set<String> loggedVersions) {}
+
+  static Observed observe(Map<String, Object> client) {
+    List<RetrainCommand> commands = read(client, Topics.RETRAIN_COMMANDS, RetrainCommand.class);
+    Set<String> ids = new HashSet<>();
+    commands.forEach(c -> ids.add(c.getCommandId()));
+    Map<String, ModelVersion> registry = new LinkedHashMap<>();
+    for (ModelVersion v : read(client, Topics.MODEL_REGISTRY, ModelVersion.class)) {
+      registry.put(v.getVersion(), v); // the latest record per version is its state
+    }
+    Set<String> versions = new HashSet<>();
+    read(client, Topics.RANKING_LOGS, RankingLog.class)
+        .forEach(l -> versions.add(l.getModelVersion()));
+    return new Observed(
+        raw(client, Topics.INTERACTIONS).size(),
+        read(client, Topics.TRAINING_EXAMPLES, TrainingExample.class).size(),
+        raw(client, Topics.INTERACTIONS_DLQ).size(),
+        commands,
+        ids,
+        registry,
+        versions);
+  }
+
+  static <T extends SpecificRecord> List<T> read(
+      Map<String, Object> client, String topic, Class<T> type) {
+    Map<String, Object> c = new HashMap<>(client);
+    c.put(AvroDeserializer.VALUE_TYPE, type.getName());
+    try (AvroDeserializer<T> d = new AvroDeserializer<>()) {
+      d.configure(c, false);
+      List<T> out = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> r : raw(client, topic)) {
+        out.add(d.deserialize(topic, r.value()));
+      }
+      return out;
+    }
+  }
+
+  static List<ConsumerRecord<byte[], byte[]>> raw(Map<String, Object> client, String topic) {
+    Map<String, Object> c = new HashMap<>(client);
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
+      consumer
+          .partitionsFor(topic)
+          .forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        assertThat(System.nanoTime()).as("reading %s", topic).isLessThan(deadline);
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+}
