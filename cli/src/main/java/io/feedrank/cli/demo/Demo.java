@@ -171,7 +171,8 @@ public final class Demo {
     // impressions of the feed client reach Kafka a moment after the simulated stream's newest
     // events; at ~100× event time a moment of wall time is minutes of event time
     drift.put("out.of.orderness.ms", Long.toString(c.window().toMillis()));
-    drift.put("cooldown.ms", Long.toString(Duration.ofHours(1).toMillis()));
+    // the cooldown is event time: at ~130× a 1-hour cooldown would pass within one training run
+    drift.put("cooldown.ms", Long.toString(Duration.ofHours(12).toMillis()));
     Map<String, String> trainer = new HashMap<>();
     trainer.put("architectures", c.architectures());
     trainer.put("max.epochs", Integer.toString(c.maxEpochs()));

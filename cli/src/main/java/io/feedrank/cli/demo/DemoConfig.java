@@ -18,7 +18,9 @@ import java.time.Duration;
  *     ranker chooses what is shown, which moves feature distributions such as content length: a
  *     large share would be reported as drift against a reference built without a ranker)
  * @param servingTime wall time of stationary serving before the drift starts
- * @param retrainWindow event-time range a retrain trains on (ending at the command)
+ * @param retrainWindow event-time range a retrain trains on (ending when the trainer starts); short
+ *     enough that its holdout (the newest 15%), and so the new model's reference profile, comes
+ *     after the drift began — else the new reference mixes both regimes and drifts again
  * @param partitions partitions of every topic: 1, so that a backlog processed flat out cannot skew
  *     event time between partitions by more than the drift job's out-of-orderness (late examples
  *     would be dropped from their windows, and the rest would look drifted)
@@ -77,7 +79,7 @@ public record DemoConfig(
         Scenario.CATEGORY_SHIFT,
         1.0,
         Duration.ofMinutes(5),
-        Duration.ofHours(3),
+        Duration.ofMinutes(90),
         "mlp",
         6,
         1,

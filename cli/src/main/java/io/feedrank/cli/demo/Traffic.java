@@ -97,18 +97,32 @@ final class Traffic implements AutoCloseable {
   long badRecords(int perKind) {
     Instant t = sim.eventTime();
     for (int i = 0; i < perKind; i++) {
-      send("not-avro", ("{\"user_id\": " + i + "}").getBytes(StandardCharsets.UTF_8));
-      send("negative-user-id", avro.serialize(Topics.INTERACTIONS, event(-1L - i, 1L, 3f, t)));
-      send("dwell-beyond-an-hour", avro.serialize(Topics.INTERACTIONS, event(1L, 1L, 4_000f, t)));
+      send(
+          "not-avro",
+          key(1L + i),
+          ("{\"user_id\": " + (1 + i) + "}").getBytes(StandardCharsets.UTF_8));
+      send(
+          "negative-user-id",
+          key(-1L - i),
+          avro.serialize(Topics.INTERACTIONS, event(-1L - i, 1L, 3f, t)));
+      send(
+          "dwell-beyond-an-hour",
+          key(1L + i),
+          avro.serialize(Topics.INTERACTIONS, event(1L + i, 1L, 4_000f, t)));
     }
     raw.flush();
     return 3L * perKind;
   }
 
-  private void send(String kind, byte[] value) {
+  /** Keyed by user id, as the apps key interactions. */
+  private static byte[] key(long userId) {
+    return java.nio.ByteBuffer.allocate(Long.BYTES).putLong(userId).array();
+  }
+
+  private void send(String kind, byte[] key, byte[] value) {
     raw.send(
         new ProducerRecord<>(
-            Topics.INTERACTIONS, null, sim.eventTime().toEpochMilli(), null, value));
+            Topics.INTERACTIONS, null, sim.eventTime().toEpochMilli(), key, value));
     bad.merge(kind, 1L, Long::sum);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.events.DeadLetter;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RankingLog;
@@ -38,7 +39,7 @@ class ClosedLoopIT {
   @Test
   void theLoopDetectsTheDriftRetrainsOnceAndSwapsWithoutFailedRequests() throws Exception {
     Path dir = Path.of("target", "closed-loop-it-" + System.nanoTime());
-    DemoConfig config = DemoConfig.defaults(dir).with(60_000, 800, Duration.ofSeconds(8), 4);
+    DemoConfig config = DemoConfig.defaults(dir).with(150_000, 1_000, Duration.ofSeconds(8), 6);
     AtomicReference<Observed> observed = new AtomicReference<>();
     StringWriter console = new StringWriter();
     Demo demo =
@@ -56,11 +57,22 @@ class ClosedLoopIT {
     // counts in = training examples + dead letters, counted here from the topics
     assertThat(o.interactions).isGreaterThan(config.historyEvents());
     assertThat(o.interactions).isEqualTo(o.examples + o.deadLetters);
-    assertThat(o.deadLetters).isEqualTo(3L * config.badRecordsPerKind());
+    long perKind = config.badRecordsPerKind();
+    assertThat(o.deadLetters).isEqualTo(3 * perKind);
+    assertThat(o.deadLetterCodes)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "DESERIALIZATION",
+                perKind,
+                "NEGATIVE_USER_ID",
+                perKind,
+                "DWELL_OUT_OF_RANGE",
+                perKind));
 
     // first model: promoted, with an AUC above the logistic baseline trained beside it
     Map<String, Object> first = report.models.get(0);
-    ModelVersion firstRecord = o.registry.get((String) first.get("version"));
+    // the version's first record holds the decision; later ones its later stages (ARCHIVED)
+    ModelVersion firstRecord = o.history.get((String) first.get("version")).get(0);
     assertThat(firstRecord.getDecision()).isEqualTo("PROMOTED");
     assertThat(firstRecord.getComparison().getAgainstVersion()).isEqualTo("logistic-baseline");
     assertThat(firstRecord.getComparison().getCandidateValue())
@@ -104,9 +116,11 @@ class ClosedLoopIT {
       long interactions,
       long examples,
       long deadLetters,
+      Map<String, Long> deadLetterCodes,
       List<RetrainCommand> commands,
       Set<String> commandIds,
       Map<String, ModelVersion> registry,
+      Map<String, List<ModelVersion>> history,
       Set<String> loggedVersions) {}
 
   static Observed observe(Map<String, Object> client) {
@@ -114,9 +128,14 @@ class ClosedLoopIT {
     Set<String> ids = new HashSet<>();
     commands.forEach(c -> ids.add(c.getCommandId()));
     Map<String, ModelVersion> registry = new LinkedHashMap<>();
+    Map<String, List<ModelVersion>> history = new LinkedHashMap<>();
     for (ModelVersion v : read(client, Topics.MODEL_REGISTRY, ModelVersion.class)) {
       registry.put(v.getVersion(), v); // the latest record per version is its state
+      history.computeIfAbsent(v.getVersion(), k -> new ArrayList<>()).add(v);
     }
+    Map<String, Long> codes = new HashMap<>();
+    read(client, Topics.INTERACTIONS_DLQ, DeadLetter.class)
+        .forEach(d -> codes.merge(d.getErrorCode(), 1L, Long::sum));
     Set<String> versions = new HashSet<>();
     read(client, Topics.RANKING_LOGS, RankingLog.class)
         .forEach(l -> versions.add(l.getModelVersion()));
@@ -124,9 +143,11 @@ class ClosedLoopIT {
         raw(client, Topics.INTERACTIONS).size(),
         read(client, Topics.TRAINING_EXAMPLES, TrainingExample.class).size(),
         raw(client, Topics.INTERACTIONS_DLQ).size(),
+        codes,
         commands,
         ids,
         registry,
+        history,
         versions);
   }
 
