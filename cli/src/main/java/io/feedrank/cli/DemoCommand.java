@@ -78,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             servingSeconds != null ? Duration.ofSeconds(servingSeconds) : d.servingTime(),
             maxEpochs != null ? maxEpochs : d.maxEpochs());
     d = d.withScenario(scenario, strength, seed);
-    logToFile(out.resolve("demo.log"));
+    LogFiles.redirect(out.resolve("demo.log"));
     PrintWriter w = spec.commandLine().getOut();
     Demo demo = new Demo(d, w, System.console() != null);
     CountDownLatch finished = new CountDownLatch(1);
@@ -113,29 +113,5 @@ final class DemoCommand implements Callable<Integer> {
       w.flush();
       finished.countDown();
     }
-  }
-
-  /** The components' logs go to {@code file}; the terminal shows the phases. */
-  private static void logToFile(Path file) {
-    if (!(org.slf4j.LoggerFactory.getILoggerFactory()
-        instanceof ch.qos.logback.classic.LoggerContext context)) {
-      return;
-    }
-    ch.qos.logback.classic.encoder.PatternLayoutEncoder encoder =
-        new ch.qos.logback.classic.encoder.PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n");
-    encoder.start();
-    ch.qos.logback.core.FileAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
-        new ch.qos.logback.core.FileAppender<>();
-    appender.setContext(context);
-    appender.setName("DEMO");
-    appender.setFile(file.toString());
-    appender.setAppend(false);
-    appender.setEncoder(encoder);
-    appender.start();
-    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    root.detachAndStopAllAppenders();
-    root.addAppender(appender);
   }
 }

@@ -1,5 +1,6 @@
 package io.feedrank.cli;
 
+import io.feedrank.cli.demo.UpPlatform;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
@@ -7,6 +8,7 @@ import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -20,9 +22,12 @@ import picocli.CommandLine.Spec;
     name = "up",
     mixinStandardHelpOptions = true,
     description = {
-      "Start the local stack (real Kafka in KRaft mode, Redis, Apicurio Registry; all on 127.0.0.1),",
-      "create every topic, register every schema, print the endpoints and keep running until Ctrl-C.",
-      "Preferred ports are used when free, else random ones."
+      "Start the platform on the local stack and keep it running until Ctrl-C: Kafka (KRaft),",
+      "Redis, the schema registry, streams-features, the drift job on a Flink MiniCluster, the",
+      "trainer's retrain listener and the ranker on :8080; bootstrap it with a simulated history",
+      "ending now and a first model trained on it, then simulate interactions in real time at a",
+      "gentle rate. All on 127.0.0.1; preferred ports when free, else random ones.",
+      "--stack-only starts just Kafka, Redis and the registry (every topic and schema created)."
     })
 final class UpCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -58,9 +63,26 @@ final class UpCommand implements Runnable {
 
   @Option(
       names = "--simulate-rate",
-      defaultValue = "0",
-      description = "also play producers at this many events/s in real time (0 = off, the default)")
-  double simulateRate;
+      description =
+          "play producers at this many events/s in real time (default 20; with --stack-only 0)")
+  Double simulateRate;
+
+  @Option(names = "--stack-only", description = "only Kafka, Redis and the registry")
+  boolean stackOnly;
+
+  @Option(
+      names = "--ranker-port",
+      defaultValue = "8080",
+      description = "preferred ranker port (default ${DEFAULT-VALUE})")
+  int rankerPort;
+
+  @Option(
+      names = "--history-hours",
+      defaultValue = "4",
+      description =
+          "simulated hours up to now published (flat out) and trained on before serving (0 = none;"
+              + " default ${DEFAULT-VALUE})")
+  int historyHours;
 
   @Option(
       names = "--seed",
@@ -70,6 +92,11 @@ final class UpCommand implements Runnable {
 
   @Override
   public void run() {
+    if (!stackOnly) {
+      runPlatform();
+      return;
+    }
+    double simulateRate = this.simulateRate == null ? 0 : this.simulateRate;
     PrintWriter out = spec.commandLine().getOut();
     LocalStack.Builder b =
         LocalStack.builder()
@@ -89,7 +116,7 @@ final class UpCommand implements Runnable {
 
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean stopping = new AtomicBoolean();
-    Thread simulator = simulateRate > 0 ? startSimulator(endpoints, stopping) : null;
+    Thread simulator = simulateRate > 0 ? startSimulator(endpoints, stopping, simulateRate) : null;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -130,7 +157,7 @@ final class UpCommand implements Runnable {
     }
   }
 
-  private Thread startSimulator(Endpoints endpoints, AtomicBoolean stopping) {
+  private Thread startSimulator(Endpoints endpoints, AtomicBoolean stopping, double simulateRate) {
     Thread t =
         new Thread(
             () -> {
@@ -156,6 +183,97 @@ final class UpCommand implements Runnable {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  private void runPlatform() {
+    PrintWriter out = spec.commandLine().getOut();
+    double rate = simulateRate == null ? 20 : simulateRate;
+    Path home = Path.of(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
+    boolean fresh = dir == null;
+    Path state =
+        fresh ? home.resolve("target").resolve("up-" + ProcessHandle.current().pid()) : dir;
+    Path logFile = home.resolve("target").resolve("up.log");
+    LogFiles.redirect(logFile);
+    out.println(
+        "feedrank up: starting the platform on the local stack (logs: " + logFile + ") ...");
+    out.flush();
+    UpPlatform up;
+    try {
+      up =
+          UpPlatform.start(
+              new UpPlatform.Options(
+                  state,
+                  fresh,
+                  preferred(kafkaPort),
+                  preferred(redisPort),
+                  preferred(registryPort),
+                  preferred(rankerPort),
+                  preferred(9401),
+                  partitions == 0 ? 1 : partitions,
+                  seed,
+                  2_000,
+                  5_000,
+                  Duration.ofHours(historyHours),
+                  rate),
+              s -> {
+                out.println("  " + s);
+                out.flush();
+              });
+    } catch (Exception e) {
+      throw new IllegalStateException("the platform did not start: " + e.getMessage(), e);
+    }
+    LocalStack stack = up.platform().stack();
+    Endpoints endpoints =
+        new Endpoints(stack.bootstrapServers(), stack.registryUrl(), null, stack.redisUri());
+    Endpoints.writeUpState(System.getenv(), endpoints, ProcessHandle.current().pid());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  Endpoints.clearUpState(System.getenv());
+                  up.close();
+                  stopped.countDown();
+                },
+                "feedrank-up-shutdown"));
+    String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
+    var metrics = up.platform().features().metricsServer();
+    out.printf("%nfeedrank platform is up%n");
+    out.printf("  Kafka (KRaft)        %s%n", stack.bootstrapServers());
+    out.printf("  Schema registry      %s   (Confluent API)%n", stack.registryUrl());
+    out.printf("  Redis                %s%n", stack.redisUri());
+    out.printf("  Ranker               POST %s/v1/rank   (also POST %s/predict)%n", ranker, ranker);
+    out.printf(
+        "                       GET  %s/health  %s/health/ready  %s/health/live%n",
+        ranker, ranker, ranker);
+    out.printf("                       GET  %s/metrics  %s/v1/config%n", ranker, ranker);
+    out.printf(
+        "  streams-features     %s%n",
+        metrics == null
+            ? "metrics off"
+            : "metrics http://127.0.0.1:" + metrics.port() + "/metrics");
+    out.printf("  flink-drift          running on a Flink MiniCluster in this process%n");
+    out.printf(
+        "  trainer              listening on retrain-commands; artifacts in %s%n",
+        state.resolve("artifacts"));
+    out.printf(
+        "  First model          %s (history: %,d events)%n", up.firstModel(), up.historyEvents());
+    out.printf("  Simulator            %.0f events/s in real time, seed %d%n", rate, seed);
+    out.printf("  State directory      %s%s%n", state, fresh ? " (deleted on exit)" : "");
+    out.printf(
+        "%nTry:%n  curl -s -X POST %s/v1/rank -H 'Content-Type: application/json' \\%n", ranker);
+    out.printf(
+        "    -d '{\"user_id\": 42, \"item_ids\": [1, 2, 3, 17, 99], \"context\": {\"device\": \"mobile\"}, \"top_k\": 3}'%n");
+    out.printf(
+        "  ./feedrank registry list      ./feedrank runs list --artifact-store %s%n",
+        state.resolve("artifacts"));
+    out.println("Other commands find this stack by themselves. Press Ctrl-C to stop.");
+    out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static int preferred(int port) {

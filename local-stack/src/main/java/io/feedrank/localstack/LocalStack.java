@@ -76,8 +76,10 @@ public final class LocalStack implements AutoCloseable {
    */
   public LocalStack start() {
     long t0 = System.nanoTime();
-    shutdownHook = new Thread(this::close, "local-stack-shutdown");
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    if (config.shutdownHook) {
+      shutdownHook = new Thread(this::close, "local-stack-shutdown");
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
     try {
       Files.createDirectories(workDir.resolve("registry"));
       CompletableFuture<Void> reg =
@@ -355,6 +357,7 @@ public final class LocalStack implements AutoCloseable {
     private int registryPort;
     private int partitions;
     private boolean deleteOnClose = true;
+    private boolean shutdownHook = true;
     private Duration startTimeout = Duration.ofSeconds(90);
     private final Map<String, String> brokerOverrides = new HashMap<>();
 
@@ -397,6 +400,17 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** Keep the work directory after close (default: delete it). */
+    /**
+     * Whether the stack stops itself in a JVM shutdown hook (default true). An owner that runs
+     * clients of the stack turns it off and closes the stack last in its own hook: JVM shutdown
+     * hooks run concurrently, so the stack's own would stop Kafka and Redis under the clients still
+     * closing. Child processes die with the JVM either way (their watchers).
+     */
+    public Builder shutdownHook(boolean register) {
+      this.shutdownHook = register;
+      return this;
+    }
+
     public Builder deleteOnClose(boolean delete) {
       this.deleteOnClose = delete;
       return this;

@@ -64,11 +64,15 @@ public final class Platform implements AutoCloseable {
   private RetrainListener listener;
   private FeaturesConfig featuresConfig;
 
+  private final Thread shutdownHook = new Thread(this::close, "platform-shutdown");
+
   private Platform() {}
 
   /** Starts every component; on a failure, what started is stopped again. */
   public static Platform start(Settings s, Consumer<String> progress) throws Exception {
     Platform p = new Platform();
+    // one hook closes everything in order (newest first, the stack last)
+    Runtime.getRuntime().addShutdownHook(p.shutdownHook);
     try {
       p.startAll(s, progress);
       return p;
@@ -84,6 +88,7 @@ public final class Platform implements AutoCloseable {
         LocalStack.builder()
             .workDir(s.dir().resolve("stack"))
             .deleteOnClose(true)
+            .shutdownHook(false)
             .kafkaPort(s.kafkaPort())
             .redisPort(s.redisPort())
             .registryPort(s.registryPort())
@@ -192,6 +197,13 @@ public final class Platform implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook is running or ran
+      }
+    }
     while (!open.isEmpty()) {
       AutoCloseable c = open.pop();
       try {
