@@ -31,6 +31,8 @@ public final class ModelDirector {
   private final MeterRegistry metrics;
   private final Counter swaps;
   private final MultiGauge info;
+  private final MultiGauge created;
+  private final java.util.Map<String, java.time.Instant> createdAt = new java.util.HashMap<>();
   private final Set<String> refused = new HashSet<>();
 
   public ModelDirector(
@@ -44,10 +46,16 @@ public final class ModelDirector {
         MultiGauge.builder("ranker.model.info")
             .description("1 per serving model, tagged with its version")
             .register(metrics);
+    this.created =
+        MultiGauge.builder("ranker.model.created")
+            .description("when each serving model was registered (its age is time() minus this)")
+            .baseUnit("seconds")
+            .register(metrics);
   }
 
   /** Brings the slots in line with the registry's latest records. */
   public synchronized void onRegistry(Collection<ModelVersion> latest) {
+    latest.forEach(v -> createdAt.put(v.getVersion(), v.getCreatedAt()));
     apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
     ModelVersion staging = newest(latest, ModelStage.STAGING);
     if (staging == null) {
@@ -112,6 +120,7 @@ public final class ModelDirector {
 
   private void publishInfo() {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    List<MultiGauge.Row<?>> ages = new ArrayList<>();
     for (ModelSlots.Variant v : ModelSlots.Variant.values()) {
       ServingModel m = slots.current(v);
       if (m != null) {
@@ -122,8 +131,16 @@ public final class ModelDirector {
                     "version", m.version(),
                     "architecture", m.architecture()),
                 1));
+        java.time.Instant c = createdAt.get(m.version());
+        if (c != null) {
+          ages.add(
+              MultiGauge.Row.of(
+                  Tags.of("variant", v.label(), "version", m.version()),
+                  c.toEpochMilli() / 1000.0));
+        }
       }
     }
     info.register(rows, true);
+    created.register(ages, true);
   }
 }

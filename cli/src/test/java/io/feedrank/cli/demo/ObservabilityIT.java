@@ -1,0 +1,327 @@
+package io.feedrank.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.avro.Topics;
+import io.feedrank.localstack.Ports;
+import io.feedrank.simulator.InteractionSimulator;
+import io.feedrank.simulator.SimulatorConfig;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.registry.Promotion;
+import io.feedrank.trainer.runs.RunRecord;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The monitoring files of {@code infra/} checked by the tools that read them, and a real scrape:
+ * the Debian package's Prometheus scrapes the ranker and streams-features of a running platform,
+ * loads the alert rules, and answers a latency quantile and counters that must equal what this test
+ * sent; every metric the dashboards and alert rules name must be one the services really export.
+ */
+class ObservabilityIT {
+  static final Path INFRA = Path.of("..", "infra").toAbsolutePath().normalize();
+  static final Path PROM = INFRA.resolve("prometheus");
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @Test
+  void promtoolAcceptsTheConfigTheRulesAndTheRuleUnitTests() throws Exception {
+    assertThat(run(PROM, "promtool", "check", "config", "prometheus.yml")).isZero();
+    assertThat(run(PROM, "promtool", "check", "rules", "alerts.yml")).isZero();
+    assertThat(run(PROM, "promtool", "test", "rules", "alerts_test.yml")).isZero();
+  }
+
+  @Test
+  void prometheusScrapesTheServicesAndTheDashboardsNameRealMetrics() throws Exception {
+    Path dir = Path.of("target", "observability-it-" + System.nanoTime()).toAbsolutePath();
+    int streamsMetrics = Ports.freePort();
+    Map<String, String> trainer = new HashMap<>();
+    trainer.put("architectures", "mlp");
+    trainer.put("max.epochs", "2");
+    trainer.put("min.examples", "5000");
+    trainer.put("export.verify.rows", "2000");
+    Instant start = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(6, ChronoUnit.HOURS);
+    SimulatorConfig world =
+        SimulatorConfig.defaults(3, start)
+            .withPopulation(2_000, 5_000)
+            .withEventsPerEventSecond(10);
+    InteractionSimulator sim = new InteractionSimulator(world);
+    try (Platform p =
+        Platform.start(
+            new Platform.Settings(
+                dir,
+                0,
+                0,
+                0,
+                1,
+                Map.of("metrics.port", Integer.toString(streamsMetrics)),
+                Map.of(),
+                Map.of("port", "0"),
+                trainer,
+                Clock.systemUTC()),
+            s -> {})) {
+      String ranker = "http://127.0.0.1:" + p.ranker().port();
+      // before any model: rankings by popularity, counted as fallbacks
+      List<Double> clientMillis = new ArrayList<>();
+      int ok = 0;
+      for (int i = 0; i < 5; i++) {
+        ok += rank(ranker, sim, clientMillis) == 200 ? 1 : 0;
+      }
+
+      long events;
+      try (Traffic traffic = new Traffic(sim, p.clientConfig())) {
+        events = traffic.history(30_000, () -> false).interactions();
+        traffic.badRecords(5);
+      }
+      TopicReader topics = new TopicReader(p.clientConfig());
+      try (Admin admin = p.stack().admin()) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (topics.lag(admin, p.featuresApplicationId(), Topics.INTERACTIONS) > 0) {
+          assertThat(System.nanoTime()).as("streams-features catching up").isLessThan(deadline);
+          Thread.sleep(500);
+        }
+      }
+
+      RunRecord run =
+          p.trainer()
+              .trainOnce(new DataRange(start, sim.eventTime().plusMillis(1)), "observability-it");
+      assertThat(run.status).as("run %s: %s", run.id, run.error).isEqualTo(RunRecord.SUCCEEDED);
+      RunRecord.ModelRun m =
+          run.models.stream().filter(x -> x.version != null).findFirst().orElseThrow();
+      if (!Promotion.DECISION_PROMOTED.equals(m.decision)) {
+        // an operator's promotion: the test needs a serving model, not a better one
+        p.trainer()
+            .registry()
+            .publish(
+                Promotion.promote(
+                    p.trainer().registry().versions("feed-ranker"),
+                    m.version,
+                    "test",
+                    Instant.now()));
+      }
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+      while (p.ranker().slots().current(io.feedrank.ranker.models.ModelSlots.Variant.PRODUCTION)
+          == null) {
+        assertThat(System.nanoTime()).as("the ranker loading the model").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      for (int i = 0; i < 60; i++) {
+        ok += rank(ranker, sim, clientMillis) == 200 ? 1 : 0;
+      }
+      assertThat(ok).isEqualTo(65);
+
+      int promPort = Ports.freePort();
+      Path config = dir.resolve("prometheus.yml");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "global:",
+              "  scrape_interval: 1s",
+              "  evaluation_interval: 1s",
+              "rule_files:",
+              "  - " + PROM.resolve("alerts.yml"),
+              "scrape_configs:",
+              "  - job_name: ranker",
+              "    static_configs: [{targets: ['127.0.0.1:" + p.ranker().port() + "']}]",
+              "  - job_name: streams-features",
+              "    static_configs: [{targets: ['127.0.0.1:" + streamsMetrics + "']}]",
+              ""));
+      Process prometheus =
+          new ProcessBuilder(
+                  "prometheus",
+                  "--config.file=" + config,
+                  "--storage.tsdb.path=" + dir.resolve("prometheus-data"),
+                  "--web.listen-address=127.0.0.1:" + promPort)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("prometheus.log").toFile())
+              .start();
+      try {
+        String api = "http://127.0.0.1:" + promPort + "/api/v1/";
+        awaitValue(api, "sum(ranker_requests_total{endpoint=\"/v1/rank\",status=\"200\"})", 65);
+        awaitValue(api, "sum(features_events_processed_total)", events);
+        awaitValue(api, "sum(features_events_dlq_total)", 15);
+        awaitValue(api, "sum(ranker_fallbacks_total{cause=\"no_model\"})", 5);
+
+        // p99 of every ranking so far, from the server's histogram: each server-side latency is
+        // at most its client-side one, so it cannot exceed the bucket holding the client's max
+        double p99 =
+            query(
+                api,
+                "histogram_quantile(0.99, sum by (le)"
+                    + " (ranker_request_latency_seconds_bucket{endpoint=\"/v1/rank\"}))");
+        double clientMax = clientMillis.stream().mapToDouble(d -> d).max().orElseThrow() / 1000;
+        double bound =
+            bucketBounds(api).stream()
+                .filter(b -> b >= clientMax)
+                .findFirst()
+                .orElse(Double.MAX_VALUE);
+        assertThat(p99).isPositive().isLessThanOrEqualTo(bound);
+
+        JsonNode rules = get(api + "rules").path("data").path("groups");
+        assertThat(rules.findValues("name").stream().map(JsonNode::asText))
+            .contains("RankerLatencyP99High", "FeaturesDlqRateHigh", "ModelTooOld");
+
+        Set<String> exported = new TreeSet<>();
+        get(api + "label/__name__/values").path("data").forEach(n -> exported.add(n.asText()));
+        Set<String> named = metricNames();
+        assertThat(named).hasSizeGreaterThan(15);
+        Set<String> flink =
+            named.stream().filter(n -> n.startsWith("flink_")).collect(Collectors.toSet());
+        // Flink's metrics come from its own reporter on a cluster (docker-compose, k8s), which this
+        // test does not run: only the drift rules name them
+        assertThat(flink)
+            .containsExactlyInAnyOrder(
+                "flink_jobmanager_job_numRestarts",
+                "flink_taskmanager_job_task_operator_drift_values_late");
+        named.removeAll(flink);
+        assertThat(exported).containsAll(named);
+      } finally {
+        prometheus.destroy();
+        if (!prometheus.waitFor(20, TimeUnit.SECONDS)) {
+          prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
+
+  /** Metric names in the dashboards' queries and the alert rules' expressions. */
+  static Set<String> metricNames() throws IOException {
+    Pattern name = Pattern.compile("\\b((?:ranker|features|kafka|flink)_[a-zA-Z0-9_]+)");
+    List<String> exprs = new ArrayList<>();
+    try (var files = Files.list(INFRA.resolve("grafana").resolve("dashboards"))) {
+      for (Path f : files.toList()) {
+        JSON.readTree(f.toFile()).findValues("expr").forEach(e -> exprs.add(e.asText()));
+      }
+    }
+    exprs.add(Files.readString(PROM.resolve("alerts.yml")));
+    Set<String> out = new TreeSet<>();
+    for (String e : exprs) {
+      Matcher m = name.matcher(e);
+      while (m.find()) {
+        out.add(m.group(1));
+      }
+    }
+    return out;
+  }
+
+  static int rank(String base, InteractionSimulator sim, List<Double> millis) throws Exception {
+    InteractionSimulator.FeedRequest r =
+        sim.feedRequest(100, new java.util.SplittableRandom(millis.size()));
+    String body =
+        "{\"user_id\": "
+            + r.userId()
+            + ", \"item_ids\": "
+            + r.candidates()
+            + ", \"context\": {\"device\": \"mobile\"}, \"top_k\": 10}";
+    long t0 = System.nanoTime();
+    HttpResponse<String> resp =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/rank"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    millis.add((System.nanoTime() - t0) / 1e6);
+    return resp.statusCode();
+  }
+
+  static List<Double> bucketBounds(String api) throws Exception {
+    JsonNode r =
+        get(
+            api
+                + "series?match[]="
+                + URLEncoder.encode(
+                    "ranker_request_latency_seconds_bucket{endpoint=\"/v1/rank\"}",
+                    StandardCharsets.UTF_8));
+    List<Double> out = new ArrayList<>();
+    r.path("data")
+        .forEach(
+            s -> {
+              String le = s.path("le").asText();
+              out.add(le.equals("+Inf") ? Double.MAX_VALUE : Double.parseDouble(le));
+            });
+    out.sort(Double::compare);
+    return out;
+  }
+
+  static void awaitValue(String api, String promql, double expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    double v = Double.NaN;
+    while (System.nanoTime() < deadline) {
+      try {
+        v = query(api, promql);
+        if (v == expected) {
+          return;
+        }
+      } catch (IOException e) {
+        // Prometheus still starting
+      }
+      Thread.sleep(500);
+    }
+    assertThat(v).as(promql).isEqualTo(expected);
+  }
+
+  static double query(String api, String promql) throws Exception {
+    JsonNode r = get(api + "query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+    JsonNode result = r.path("data").path("result");
+    if (!result.isArray() || result.isEmpty()) {
+      return Double.NaN;
+    }
+    return Double.parseDouble(result.get(0).path("value").get(1).asText());
+  }
+
+  static JsonNode get(String url) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException(url + " answered " + r.statusCode() + ": " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  static int run(Path dir, String... command) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new AssertionError(
+          command[0]
+              + " is not on PATH: install Debian's prometheus package (README, Running the tests)",
+          e);
+    }
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    if (p.exitValue() != 0) {
+      System.err.println(String.join(" ", command) + ":\n" + out);
+    }
+    return p.exitValue();
+  }
+}
