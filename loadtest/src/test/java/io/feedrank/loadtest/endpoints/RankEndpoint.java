@@ -1,0 +1,33 @@
+package io.feedrank.loadtest.endpoints;
+
+import static io.gatling.javaapi.core.CoreDsl.StringBody;
+import static io.gatling.javaapi.core.CoreDsl.jsonPath;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.feedrank.loadtest.config.LoadConfig;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.gatling.javaapi.http.HttpRequestActionBuilder;
+
+/** The ranker's API as the load tests call it. */
+public final class RankEndpoint {
+  private RankEndpoint() {}
+
+  public static HttpProtocolBuilder protocol(LoadConfig c) {
+    HttpProtocolBuilder p =
+        http.baseUrl(c.target())
+            .contentTypeHeader("application/json")
+            .acceptHeader("application/json")
+            .shareConnections();
+    return c.apiKey().isEmpty() ? p : p.header("X-API-Key", c.apiKey());
+  }
+
+  /** {@code POST /v1/rank}: 200 with as many ranked items as asked for (or candidates given). */
+  public static HttpRequestActionBuilder rank(LoadConfig c) {
+    return http("POST /v1/rank (" + c.candidates() + " candidates)")
+        .post("/v1/rank")
+        .body(StringBody("#{body}"))
+        .check(status().is(200))
+        .check(jsonPath("$.ranked_items[*]").count().is(Math.min(c.topK(), c.candidates())));
+  }
+}
