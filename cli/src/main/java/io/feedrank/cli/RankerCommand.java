@@ -37,6 +37,11 @@ final class RankerCommand implements Runnable {
   Integer port;
 
   @Option(
+      names = "--host",
+      description = "address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+  String host;
+
+  @Option(
       names = "--api-keys",
       description = "file of '<client> <sha256-of-key>' lines (default: no authentication)")
   Path apiKeys;
@@ -58,6 +63,7 @@ final class RankerCommand implements Runnable {
     Map<String, String> c =
         ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
             .option("port", port)
+            .option("host", host)
             .option("api.keys.file", apiKeys)
             .option("artifact.store", artifactStore)
             .option("ab.staging.share", stagingShare)

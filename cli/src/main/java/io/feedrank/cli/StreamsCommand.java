@@ -54,6 +54,11 @@ final class StreamsCommand implements Runnable {
       description = "Prometheus /metrics port (default 9401; 0 = off)")
   Integer metricsPort;
 
+  @Option(
+      names = "--metrics-host",
+      description = "address of /metrics (default 127.0.0.1; 0.0.0.0 in a container)")
+  String metricsHost;
+
   @Override
   public void run() {
     Map<String, String> env = System.getenv();
@@ -63,6 +68,7 @@ final class StreamsCommand implements Runnable {
             .option("num.stream.threads", threads)
             .option("state.dir", stateDir)
             .option("metrics.port", metricsPort)
+            .option("metrics.host", metricsHost)
             .orDefault(
                 "state.dir",
                 Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state")
