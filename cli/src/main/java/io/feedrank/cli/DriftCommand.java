@@ -41,6 +41,13 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--from-earliest", description = "read the input topics from their beginning")
   boolean fromEarliest;
 
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "9249",
+      description =
+          "Prometheus metrics of the job on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 = off)")
+  int metricsPort;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> c =
@@ -50,11 +57,23 @@ final class DriftCommand implements Callable<Integer> {
             .option("from.earliest", fromEarliest ? "true" : null)
             .values();
     DriftConfig config = DriftConfig.from(c);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    org.apache.flink.configuration.Configuration flink =
+        new org.apache.flink.configuration.Configuration();
+    if (metricsPort > 0) {
+      flink.setString(
+          "metrics.reporter.prom.factory.class",
+          io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.class.getName());
+      flink.setString("metrics.reporter.prom.host", "127.0.0.1");
+      flink.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     DriftMain.build(env, config);
     spec.commandLine()
         .getOut()
-        .println("feedrank drift: running on a local Flink MiniCluster. Press Ctrl-C to stop.");
+        .println(
+            "feedrank drift: running on a local Flink MiniCluster"
+                + (metricsPort > 0 ? "; metrics http://127.0.0.1:" + metricsPort + "/" : "")
+                + ". Press Ctrl-C to stop.");
     spec.commandLine().getOut().flush();
     env.execute("feedrank-drift");
     return 0;

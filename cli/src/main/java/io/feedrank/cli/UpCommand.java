@@ -209,6 +209,7 @@ final class UpCommand implements Runnable {
                   preferred(registryPort),
                   preferred(rankerPort),
                   preferred(9401),
+                  preferred(9249),
                   partitions == 0 ? 1 : partitions,
                   seed,
                   2_000,
@@ -252,7 +253,9 @@ final class UpCommand implements Runnable {
         metrics == null
             ? "metrics off"
             : "metrics http://127.0.0.1:" + metrics.port() + "/metrics");
-    out.printf("  flink-drift          running on a Flink MiniCluster in this process%n");
+    out.printf(
+        "  flink-drift          running on a Flink MiniCluster in this process; metrics %s%n",
+        up.flinkMetricsUrl());
     out.printf(
         "  trainer              listening on retrain-commands; artifacts in %s%n",
         state.resolve("artifacts"));

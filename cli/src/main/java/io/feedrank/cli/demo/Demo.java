@@ -193,7 +193,8 @@ public final class Demo {
                 drift,
                 ranker,
                 trainer,
-                new EventClock(sim::eventTime)),
+                new EventClock(sim::eventTime),
+                0),
             s -> status("starting " + s));
     topics = new TopicReader(platform.clientConfig());
     traffic = new Traffic(sim, platform.clientConfig());

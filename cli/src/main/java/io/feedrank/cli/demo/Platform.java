@@ -42,6 +42,7 @@ public final class Platform implements AutoCloseable {
    * @param ranker extra keys for the ranker ({@link RankerConfig#from})
    * @param trainer extra keys for the trainer ({@link TrainerConfig#from})
    * @param dataClock the trainer's "now" for default data ranges (event time)
+   * @param flinkMetricsPort port of the drift job's Prometheus metrics on 127.0.0.1 (0 = off)
    */
   public record Settings(
       Path dir,
@@ -53,7 +54,8 @@ public final class Platform implements AutoCloseable {
       Map<String, String> drift,
       Map<String, String> ranker,
       Map<String, String> trainer,
-      Clock dataClock) {}
+      Clock dataClock,
+      int flinkMetricsPort) {}
 
   private final Deque<AutoCloseable> open = new ArrayDeque<>();
   private LocalStack stack;
@@ -118,6 +120,13 @@ public final class Platform implements AutoCloseable {
     flink.setString("taskmanager.host", "127.0.0.1");
     flink.setString(
         "state.checkpoints.dir", s.dir().resolve("flink-checkpoints").toUri().toString());
+    if (s.flinkMetricsPort() > 0) {
+      flink.setString(
+          "metrics.reporter.prom.factory.class",
+          io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.class.getName());
+      flink.setString("metrics.reporter.prom.host", "127.0.0.1");
+      flink.setString("metrics.reporter.prom.port", Integer.toString(s.flinkMetricsPort()));
+    }
     DriftConfig driftConfig = DriftConfig.from(d);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(driftConfig.parallelism(), flink);

@@ -30,6 +30,7 @@ public final class UpPlatform implements AutoCloseable {
    * @param dir state directory (deleted on close when {@code deleteOnClose})
    * @param rankerPort HTTP port of the ranker (0 = any free one)
    * @param streamsMetricsPort Prometheus port of streams-features (0 = off)
+   * @param flinkMetricsPort Prometheus port of the drift job's Flink metrics (0 = off)
    * @param history simulated event time before now to bootstrap with (zero = no bootstrap)
    * @param rate real-time interactions per second after the bootstrap (0 = none)
    */
@@ -41,6 +42,7 @@ public final class UpPlatform implements AutoCloseable {
       int registryPort,
       int rankerPort,
       int streamsMetricsPort,
+      int flinkMetricsPort,
       int partitions,
       long seed,
       int users,
@@ -90,7 +92,8 @@ public final class UpPlatform implements AutoCloseable {
                 drift,
                 ranker,
                 trainer,
-                Clock.systemUTC()),
+                Clock.systemUTC(),
+                options.flinkMetricsPort()),
             s -> progress.accept("starting " + s));
     Instant now = Instant.now();
     SimulatorConfig world =
@@ -155,6 +158,13 @@ public final class UpPlatform implements AutoCloseable {
 
   public Platform platform() {
     return platform;
+  }
+
+  /** Where the drift job's Flink metrics are served, or "off". */
+  public String flinkMetricsUrl() {
+    return options.flinkMetricsPort() > 0
+        ? "http://127.0.0.1:" + options.flinkMetricsPort() + "/"
+        : "off";
   }
 
   public String firstModel() {

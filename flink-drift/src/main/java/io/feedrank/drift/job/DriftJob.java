@@ -58,6 +58,7 @@ public final class DriftJob {
             .connect(references)
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
             .name("drift");
+    reports.filter(new ReportGauges()).name("drift gauges");
     SingleOutputStreamOperator<Command> commands =
         reports
             .keyBy(r -> r.modelName)

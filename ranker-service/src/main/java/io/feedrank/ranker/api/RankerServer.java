@@ -154,7 +154,14 @@ public final class RankerServer implements AutoCloseable {
       byte[] body = readBody(ctx);
       RankRequest req = parser.parse(body);
       RankResult r = backend.rank(req);
-      ctx.status(200).contentType("application/json").result(responseBytes(r));
+      // written and flushed here, not handed to Javalin as a result: Javalin writes results after
+      // the handler returns, and a graceful stop that saw this request leave could close the
+      // connection before its response went out
+      byte[] out = responseBytes(r);
+      ctx.status(200).contentType("application/json");
+      ctx.res().setContentLength(out.length);
+      ctx.res().getOutputStream().write(out);
+      ctx.res().flushBuffer();
     } finally {
       inFlight.decrementAndGet();
     }

@@ -32,7 +32,8 @@ public final class ModelDirector {
   private final Counter swaps;
   private final MultiGauge info;
   private final MultiGauge created;
-  private final java.util.Map<String, java.time.Instant> createdAt = new java.util.HashMap<>();
+  private final MultiGauge auc;
+  private final java.util.Map<String, ModelVersion> records = new java.util.HashMap<>();
   private final Set<String> refused = new HashSet<>();
 
   public ModelDirector(
@@ -51,11 +52,15 @@ public final class ModelDirector {
             .description("when each serving model was registered (its age is time() minus this)")
             .baseUnit("seconds")
             .register(metrics);
+    this.auc =
+        MultiGauge.builder("ranker.model.auc")
+            .description("holdout AUC the trainer recorded for each serving model")
+            .register(metrics);
   }
 
   /** Brings the slots in line with the registry's latest records. */
   public synchronized void onRegistry(Collection<ModelVersion> latest) {
-    latest.forEach(v -> createdAt.put(v.getVersion(), v.getCreatedAt()));
+    latest.forEach(v -> records.put(v.getVersion(), v));
     apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
     ModelVersion staging = newest(latest, ModelStage.STAGING);
     if (staging == null) {
@@ -121,6 +126,7 @@ public final class ModelDirector {
   private void publishInfo() {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     List<MultiGauge.Row<?>> ages = new ArrayList<>();
+    List<MultiGauge.Row<?>> aucs = new ArrayList<>();
     for (ModelSlots.Variant v : ModelSlots.Variant.values()) {
       ServingModel m = slots.current(v);
       if (m != null) {
@@ -131,16 +137,19 @@ public final class ModelDirector {
                     "version", m.version(),
                     "architecture", m.architecture()),
                 1));
-        java.time.Instant c = createdAt.get(m.version());
-        if (c != null) {
-          ages.add(
-              MultiGauge.Row.of(
-                  Tags.of("variant", v.label(), "version", m.version()),
-                  c.toEpochMilli() / 1000.0));
+        ModelVersion r = records.get(m.version());
+        if (r != null) {
+          Tags t = Tags.of("variant", v.label(), "version", m.version());
+          ages.add(MultiGauge.Row.of(t, r.getCreatedAt().toEpochMilli() / 1000.0));
+          Double a = r.getMetrics().get("auc");
+          if (a != null) {
+            aucs.add(MultiGauge.Row.of(t, a));
+          }
         }
       }
     }
     info.register(rows, true);
     created.register(ages, true);
+    auc.register(aucs, true);
   }
 }
