@@ -63,6 +63,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--artifact-store", description = "directory or file: URI for runs and models")
   String artifactStore;
 
+  @Option(names = "--metrics-port", description = "Prometheus /metrics port (default 0 = off)")
+  Integer metricsPort;
+
+  @Option(
+      names = "--metrics-host",
+      description = "address of /metrics (default 127.0.0.1; 0.0.0.0 in a container)")
+  String metricsHost;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> env = System.getenv();
@@ -73,6 +81,8 @@ final class TrainCommand implements Callable<Integer> {
             .option("max.epochs", maxEpochs)
             .option("model.name", modelName)
             .option("artifact.store", artifactStore)
+            .option("metrics.port", metricsPort)
+            .option("metrics.host", metricsHost)
             .orDefault("artifact.store", RunsCommand.defaultStore(env))
             .values();
     TrainerConfig config = TrainerConfig.from(c);

@@ -210,6 +210,7 @@ final class UpCommand implements Runnable {
                   preferred(rankerPort),
                   preferred(9401),
                   preferred(9249),
+                  preferred(9402),
                   partitions == 0 ? 1 : partitions,
                   seed,
                   2_000,
@@ -256,9 +257,11 @@ final class UpCommand implements Runnable {
     out.printf(
         "  flink-drift          running on a Flink MiniCluster in this process; metrics %s%n",
         up.flinkMetricsUrl());
+    int trainerMetrics = up.platform().trainer().metrics().port();
     out.printf(
-        "  trainer              listening on retrain-commands; artifacts in %s%n",
-        state.resolve("artifacts"));
+        "  trainer              listening on retrain-commands; artifacts in %s; metrics %s%n",
+        state.resolve("artifacts"),
+        trainerMetrics > 0 ? "http://127.0.0.1:" + trainerMetrics + "/metrics" : "off");
     out.printf(
         "  First model          %s (history: %,d events)%n", up.firstModel(), up.historyEvents());
     out.printf("  Simulator            %.0f events/s in real time, seed %d%n", rate, seed);

@@ -126,6 +126,7 @@ class DeploymentFilesIT {
         Map.of(
             "ranker", "8080",
             "streams-features", "9401",
+            "trainer", "9402",
             "flink-jobmanager", "9249",
             "flink-taskmanager", "9249");
     int targetsSeen = 0;
@@ -139,7 +140,7 @@ class DeploymentFilesIT {
         }
       }
     }
-    assertThat(targetsSeen).isEqualTo(4);
+    assertThat(targetsSeen).isEqualTo(5);
     assertThat(services.path("ranker").path("command").toString()).contains("\"8080\"");
     assertThat(services.path("streams-features").path("command").toString()).contains("\"9401\"");
     assertThat(

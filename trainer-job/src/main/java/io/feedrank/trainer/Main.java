@@ -34,6 +34,7 @@ public final class Main implements AutoCloseable {
   private final KafkaModelRegistry registry;
   private final TrainingJob job;
   private final Clock dataClock;
+  private final TrainerMetrics metrics;
 
   public Main(TrainerConfig config, Clock clock) {
     this(config, clock, clock);
@@ -48,6 +49,7 @@ public final class Main implements AutoCloseable {
     Torch.configure(config.threads());
     this.config = config;
     this.dataClock = dataClock;
+    this.metrics = new TrainerMetrics(config.metricsHost(), config.metricsPort());
     this.schemas = new HttpSchemaRegistryClient(config.registryConfig());
     ArtifactStore store = ArtifactStore.forLocation(config.artifactStore());
     if (!(store instanceof FileArtifactStore f)) {
@@ -93,7 +95,7 @@ public final class Main implements AutoCloseable {
   /** One run on {@code range} (or the configured default range). */
   public RunRecord trainOnce(DataRange range, String trigger) {
     DataRange r = range != null ? range : config.defaultRange(dataClock.instant());
-    return job.run(new TrainRequest(r, config.architectures(), trigger, null));
+    return runAndRecord(new TrainRequest(r, config.architectures(), trigger, null));
   }
 
   /**
@@ -116,7 +118,7 @@ public final class Main implements AutoCloseable {
             config.modelName(),
             done,
             c ->
-                job.run(
+                runAndRecord(
                     new TrainRequest(
                         range(c),
                         config.architectures(),
@@ -133,8 +135,29 @@ public final class Main implements AutoCloseable {
     return config.defaultRange(dataClock.instant());
   }
 
+  /** Runs {@code request} and counts the run, refused and failed ones included. */
+  private RunRecord runAndRecord(TrainRequest request) {
+    try {
+      RunRecord run = job.run(request);
+      metrics.record(run);
+      return run;
+    } catch (RuntimeException e) {
+      // the job saved the run (REFUSED or FAILED) before throwing: count the newest one
+      runs.list().stream()
+          .filter(x -> !RunRecord.RUNNING.equals(x.status) && x.startedAt != null)
+          .max(java.util.Comparator.comparing(x -> x.startedAt))
+          .ifPresent(metrics::record);
+      throw e;
+    }
+  }
+
+  public TrainerMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public void close() {
+    metrics.close();
     registry.close();
   }
 }

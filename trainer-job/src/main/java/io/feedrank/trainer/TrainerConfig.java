@@ -40,6 +40,8 @@ public record TrainerConfig(
     double verifyTolerance,
     int threads,
     String listenGroupId,
+    String metricsHost,
+    int metricsPort,
     Map<String, String> kafkaOverrides) {
 
   public TrainerConfig {
@@ -145,6 +147,8 @@ public record TrainerConfig(
         doubleOf(p, "export.verify.tolerance", 1e-5),
         (int) longOf(p, "threads", 2),
         p.getOrDefault("listen.group.id", "feedrank-trainer"),
+        p.getOrDefault("metrics.host", "127.0.0.1"),
+        (int) longOf(p, "metrics.port", 0),
         overrides);
   }
 

@@ -31,6 +31,7 @@ public final class UpPlatform implements AutoCloseable {
    * @param rankerPort HTTP port of the ranker (0 = any free one)
    * @param streamsMetricsPort Prometheus port of streams-features (0 = off)
    * @param flinkMetricsPort Prometheus port of the drift job's Flink metrics (0 = off)
+   * @param trainerMetricsPort Prometheus port of the trainer (0 = off)
    * @param history simulated event time before now to bootstrap with (zero = no bootstrap)
    * @param rate real-time interactions per second after the bootstrap (0 = none)
    */
@@ -43,6 +44,7 @@ public final class UpPlatform implements AutoCloseable {
       int rankerPort,
       int streamsMetricsPort,
       int flinkMetricsPort,
+      int trainerMetricsPort,
       int partitions,
       long seed,
       int users,
@@ -79,6 +81,7 @@ public final class UpPlatform implements AutoCloseable {
     Map<String, String> trainer = new HashMap<>();
     trainer.put("architectures", "mlp");
     trainer.put("max.epochs", "6");
+    trainer.put("metrics.port", Integer.toString(options.trainerMetricsPort()));
     Map<String, String> drift = new HashMap<>();
     platform =
         Platform.start(

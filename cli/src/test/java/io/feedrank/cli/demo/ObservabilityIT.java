@@ -60,11 +60,13 @@ class ObservabilityIT {
     Path dir = Path.of("target", "observability-it-" + System.nanoTime()).toAbsolutePath();
     int streamsMetrics = Ports.freePort();
     int flinkMetrics = Ports.freePort();
+    int trainerMetrics = Ports.freePort();
     Map<String, String> trainer = new HashMap<>();
     trainer.put("architectures", "mlp");
     trainer.put("max.epochs", "2");
     trainer.put("min.examples", "5000");
     trainer.put("export.verify.rows", "2000");
+    trainer.put("metrics.port", Integer.toString(trainerMetrics));
     Instant start = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(6, ChronoUnit.HOURS);
     SimulatorConfig world =
         SimulatorConfig.defaults(3, start)
@@ -152,6 +154,8 @@ class ObservabilityIT {
               "    static_configs: [{targets: ['127.0.0.1:" + p.ranker().port() + "']}]",
               "  - job_name: streams-features",
               "    static_configs: [{targets: ['127.0.0.1:" + streamsMetrics + "']}]",
+              "  - job_name: trainer",
+              "    static_configs: [{targets: ['127.0.0.1:" + trainerMetrics + "']}]",
               "  - job_name: flink",
               "    static_configs: [{targets: ['127.0.0.1:" + flinkMetrics + "']}]",
               ""));
@@ -170,6 +174,7 @@ class ObservabilityIT {
         awaitValue(api, "sum(features_events_processed_total)", events);
         awaitValue(api, "sum(features_events_dlq_total)", 15);
         awaitValue(api, "sum(ranker_fallbacks_total{cause=\"no_model\"})", 5);
+        awaitValue(api, "sum(trainer_runs_total{status=\"SUCCEEDED\"})", 1);
         // the drift job's reports as Flink gauges: one series per monitored feature and the score
         awaitValue(
             api,
@@ -211,7 +216,7 @@ class ObservabilityIT {
 
   /** Metric names in the dashboards' queries and the alert rules' expressions (Flink's too). */
   static Set<String> metricNames() throws IOException {
-    Pattern name = Pattern.compile("\\b((?:ranker|features|kafka|flink)_[a-zA-Z0-9_]+)");
+    Pattern name = Pattern.compile("\\b((?:ranker|features|kafka|flink|trainer)_[a-zA-Z0-9_]+)");
     List<String> exprs = new ArrayList<>();
     try (var files = Files.list(INFRA.resolve("grafana").resolve("dashboards"))) {
       for (Path f : files.toList()) {

@@ -1,0 +1,131 @@
+package io.feedrank.trainer;
+
+import com.sun.net.httpserver.HttpServer;
+import io.feedrank.trainer.runs.RunRecord;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The trainer's metrics, on {@code GET /metrics} when a port is configured: runs by status and
+ * registry decision ({@code trainer.runs}), their wall time ({@code trainer.run.duration}), and the
+ * holdout AUC of the versions trained by this process ({@code trainer.model.auc} by version,
+ * architecture and decision; the newest 50).
+ */
+public final class TrainerMetrics implements AutoCloseable {
+  static final int VERSIONS_KEPT = 50;
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final DistributionSummary duration;
+  private final MultiGauge auc;
+  private final Map<String, RunRecord.ModelRun> versions = new LinkedHashMap<>();
+  private final HttpServer server;
+
+  public TrainerMetrics(String host, int port) {
+    this.duration =
+        DistributionSummary.builder("trainer.run.duration")
+            .baseUnit("seconds")
+            .description("wall time of a training run")
+            .register(registry);
+    this.auc =
+        MultiGauge.builder("trainer.model.auc")
+            .description("holdout AUC of each version this trainer registered")
+            .register(registry);
+    for (String status : List.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED)) {
+      runs(status, "none"); // zero series, so rates and alerts see them before the first run
+    }
+    if (port <= 0) {
+      server = null;
+      return;
+    }
+    try {
+      server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("trainer metrics: cannot listen on " + host + ":" + port, e);
+    }
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4");
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.start();
+  }
+
+  private Counter runs(String status, String decision) {
+    return Counter.builder("trainer.runs")
+        .description("training runs by status and the registry's decision on their model")
+        .tags("status", status, "decision", decision)
+        .register(registry);
+  }
+
+  /** Counts a finished run and publishes its registered model's AUC. */
+  public synchronized void record(RunRecord run) {
+    RunRecord.ModelRun registered =
+        run.models.stream().filter(m -> m.version != null).findFirst().orElse(null);
+    String decision =
+        registered == null || registered.decision == null ? "none" : registered.decision;
+    runs(run.status, decision).increment();
+    if (run.startedAt != null && run.finishedAt != null) {
+      duration.record(
+          Duration.between(Instant.parse(run.startedAt), Instant.parse(run.finishedAt)).toMillis()
+              / 1000.0);
+    }
+    if (registered != null && registered.metrics.get("auc") != null) {
+      versions.put(registered.version, registered);
+      while (versions.size() > VERSIONS_KEPT) {
+        versions.remove(versions.keySet().iterator().next());
+      }
+      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      versions.forEach(
+          (v, m) ->
+              rows.add(
+                  MultiGauge.Row.of(
+                      Tags.of(
+                          "version",
+                          v,
+                          "architecture",
+                          m.architecture,
+                          "decision",
+                          m.decision == null ? "none" : m.decision),
+                      m.metrics.get("auc"))));
+      auc.register(rows, true);
+    }
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The port of {@code /metrics}, or 0 when off. */
+  public int port() {
+    return server == null ? 0 : server.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.stop(0);
+    }
+    registry.close();
+  }
+}
