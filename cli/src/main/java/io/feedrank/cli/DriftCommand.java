@@ -60,11 +60,7 @@ final class DriftCommand implements Callable<Integer> {
     org.apache.flink.configuration.Configuration flink =
         new org.apache.flink.configuration.Configuration();
     if (metricsPort > 0) {
-      flink.setString(
-          "metrics.reporter.prom.factory.class",
-          io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.class.getName());
-      flink.setString("metrics.reporter.prom.host", "127.0.0.1");
-      flink.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
+      io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(flink, metricsPort);
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
     DriftMain.build(env, config);

@@ -147,6 +147,16 @@ class DeploymentFilesIT {
             services.path("flink-jobmanager").path("environment").path("FLINK_PROPERTIES").asText())
         .contains("metrics.reporter.prom.port: 9249");
 
+    // Grafana's datasource is the compose Prometheus on the port it listens on
+    JsonNode datasource =
+        YAML.readTree(
+                ROOT.resolve("infra/grafana/provisioning/datasources/prometheus.yml").toFile())
+            .path("datasources")
+            .get(0);
+    assertThat(datasource.path("url").asText()).isEqualTo("http://prometheus:9090");
+    assertThat(services.has("prometheus")).isTrue();
+    assertThat(services.path("prometheus").path("ports").get(0).asText()).endsWith(":9090");
+
     // Grafana: provisioning mounted where Grafana reads it, dashboards where the provider looks
     JsonNode provider =
         YAML.readTree(ROOT.resolve("infra/grafana/provisioning/dashboards/feedrank.yml").toFile());

@@ -80,8 +80,7 @@ public final class TrainerMetrics implements AutoCloseable {
 
   /** Counts a finished run and publishes its registered model's AUC. */
   public synchronized void record(RunRecord run) {
-    RunRecord.ModelRun registered =
-        run.models.stream().filter(m -> m.version != null).findFirst().orElse(null);
+    RunRecord.ModelRun registered = run.registeredModel().orElse(null);
     String decision =
         registered == null || registered.decision == null ? "none" : registered.decision;
     runs(run.status, decision).increment();

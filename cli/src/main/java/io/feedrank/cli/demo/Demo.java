@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.admin.Admin;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -425,14 +424,11 @@ public final class Demo {
         "feed responses from " + m.version,
         () -> m.version.equals(client.lastVersion()) ? Boolean.TRUE : null,
         () -> "client still sees " + client.lastVersion());
-    long seen = client.snapshot().ok();
+    long seen = client.ok();
     await(
         "500 more responses after the swap",
-        () ->
-            client.snapshot().ok() >= seen + Math.min(500, (long) (c.rankRate() * 5))
-                ? Boolean.TRUE
-                : null,
-        () -> "responses after the swap: " + (client.snapshot().ok() - seen));
+        () -> client.ok() >= seen + Math.min(500, (long) (c.rankRate() * 5)) ? Boolean.TRUE : null,
+        () -> "responses after the swap: " + (client.ok() - seen));
     RankingClient.Snapshot s = client.snapshot();
     return String.format(
         Locale.ROOT,
@@ -614,17 +610,10 @@ public final class Demo {
     return "feed-ranker";
   }
 
-  /** The model the run registered (the best architecture by holdout AUC). */
+  /** The model the run registered (the best network by holdout AUC). */
   private static RunRecord.ModelRun best(RunRecord run) {
-    return run.models.stream()
-        .filter(m -> m.version != null)
-        .findFirst()
-        .orElseGet(
-            () ->
-                run.models.stream()
-                    .max(Comparator.comparingDouble(m -> m.metrics.getOrDefault("auc", 0.0)))
-                    .orElseThrow(
-                        () -> new IllegalStateException("run " + run.id + " has no model")));
+    return run.registeredModel()
+        .orElseThrow(() -> new IllegalStateException("run " + run.id + " registered no model"));
   }
 
   private void awaitServing(String version, String what) {
@@ -638,19 +627,11 @@ public final class Demo {
   }
 
   private void awaitCaughtUp(String what) {
-    try (Admin admin = platform.stack().admin()) {
-      await(
-          what,
-          () ->
-              topics.lag(admin, platform.featuresApplicationId(), Topics.INTERACTIONS) == 0
-                  ? Boolean.TRUE
-                  : null,
-          () ->
-              String.format(
-                  Locale.ROOT,
-                  "streams-features lag %,d events",
-                  topics.lag(admin, platform.featuresApplicationId(), Topics.INTERACTIONS)));
-    }
+    long[] lag = {-1};
+    await(
+        what,
+        () -> (lag[0] = platform.featuresLag()) == 0 ? Boolean.TRUE : null,
+        () -> String.format(Locale.ROOT, "streams-features lag %,d events", lag[0]));
   }
 
   /** Polls {@code probe} until it returns non-null, within the configured timeout. */

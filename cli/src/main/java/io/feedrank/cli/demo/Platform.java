@@ -65,6 +65,8 @@ public final class Platform implements AutoCloseable {
   private io.feedrank.trainer.Main trainer;
   private RetrainListener listener;
   private FeaturesConfig featuresConfig;
+  private org.apache.kafka.clients.admin.Admin admin;
+  private TopicReader topics;
 
   private final Thread shutdownHook = new Thread(this::close, "platform-shutdown");
 
@@ -121,11 +123,8 @@ public final class Platform implements AutoCloseable {
     flink.setString(
         "state.checkpoints.dir", s.dir().resolve("flink-checkpoints").toUri().toString());
     if (s.flinkMetricsPort() > 0) {
-      flink.setString(
-          "metrics.reporter.prom.factory.class",
-          io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.class.getName());
-      flink.setString("metrics.reporter.prom.host", "127.0.0.1");
-      flink.setString("metrics.reporter.prom.port", Integer.toString(s.flinkMetricsPort()));
+      io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(
+          flink, s.flinkMetricsPort());
     }
     DriftConfig driftConfig = DriftConfig.from(d);
     StreamExecutionEnvironment env =
@@ -197,6 +196,19 @@ public final class Platform implements AutoCloseable {
 
   public io.feedrank.trainer.Main trainer() {
     return trainer;
+  }
+
+  /**
+   * How many {@code interactions} records streams-features has not committed yet (0 = every
+   * published event is processed and its outputs committed).
+   */
+  public synchronized long featuresLag() {
+    if (admin == null) {
+      admin = stack.admin();
+      open.push(admin);
+      topics = new TopicReader(clientConfig());
+    }
+    return topics.lag(admin, featuresApplicationId(), io.feedrank.avro.Topics.INTERACTIONS);
   }
 
   /** The Kafka client config of the stack (bootstrap servers and registry). */

@@ -219,6 +219,13 @@ final class RankingClient implements AutoCloseable {
     }
   }
 
+  /** Successful responses so far. */
+  long ok() {
+    synchronized (stats) {
+      return stats.ok;
+    }
+  }
+
   /** The version the last successful response named. */
   String lastVersion() {
     synchronized (stats) {

@@ -1,6 +1,5 @@
 package io.feedrank.cli.demo;
 
-import io.feedrank.avro.Topics;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.trainer.RefusedException;
@@ -17,7 +16,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
 
 /**
  * {@code ./feedrank up}: the platform of the demo kept running for exploring by hand — the stack,
@@ -118,8 +116,7 @@ public final class UpPlatform implements AutoCloseable {
             platform
                 .trainer()
                 .trainOnce(new DataRange(now.minus(options.history()), now), "up: first model");
-        RunRecord.ModelRun m =
-            run.models.stream().filter(x -> x.version != null).findFirst().orElseThrow();
+        RunRecord.ModelRun m = run.registeredModel().orElseThrow();
         firstModel =
             String.format(
                 Locale.ROOT,
@@ -141,21 +138,14 @@ public final class UpPlatform implements AutoCloseable {
   }
 
   private void awaitCaughtUp(Consumer<String> progress) throws InterruptedException {
-    TopicReader topics = new TopicReader(platform.clientConfig());
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-    try (Admin admin = platform.stack().admin()) {
-      while (true) {
-        long lag = topics.lag(admin, platform.featuresApplicationId(), Topics.INTERACTIONS);
-        if (lag == 0) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "streams-features did not process the history within 5 minutes (lag " + lag + ")");
-        }
-        progress.accept(String.format(Locale.ROOT, "streams-features lag %,d events", lag));
-        Thread.sleep(2_000);
+    for (long lag = platform.featuresLag(); lag > 0; lag = platform.featuresLag()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "streams-features did not process the history within 5 minutes (lag " + lag + ")");
       }
+      progress.accept(String.format(Locale.ROOT, "streams-features lag %,d events", lag));
+      Thread.sleep(2_000);
     }
   }
 

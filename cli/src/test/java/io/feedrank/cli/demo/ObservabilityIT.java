@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.feedrank.avro.Topics;
 import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
@@ -33,7 +32,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.Admin;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -101,21 +100,16 @@ class ObservabilityIT {
         events = traffic.history(30_000, () -> false).interactions();
         traffic.badRecords(5);
       }
-      TopicReader topics = new TopicReader(p.clientConfig());
-      try (Admin admin = p.stack().admin()) {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (topics.lag(admin, p.featuresApplicationId(), Topics.INTERACTIONS) > 0) {
-          assertThat(System.nanoTime()).as("streams-features catching up").isLessThan(deadline);
-          Thread.sleep(500);
-        }
-      }
+      Awaitility.await("streams-features catching up")
+          .atMost(Duration.ofMinutes(3))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> p.featuresLag() == 0);
 
       RunRecord run =
           p.trainer()
               .trainOnce(new DataRange(start, sim.eventTime().plusMillis(1)), "observability-it");
       assertThat(run.status).as("run %s: %s", run.id, run.error).isEqualTo(RunRecord.SUCCEEDED);
-      RunRecord.ModelRun m =
-          run.models.stream().filter(x -> x.version != null).findFirst().orElseThrow();
+      RunRecord.ModelRun m = run.registeredModel().orElseThrow();
       if (!Promotion.DECISION_PROMOTED.equals(m.decision)) {
         // an operator's promotion: the test needs a serving model, not a better one
         p.trainer()
@@ -127,12 +121,14 @@ class ObservabilityIT {
                     "test",
                     Instant.now()));
       }
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-      while (p.ranker().slots().current(io.feedrank.ranker.models.ModelSlots.Variant.PRODUCTION)
-          == null) {
-        assertThat(System.nanoTime()).as("the ranker loading the model").isLessThan(deadline);
-        Thread.sleep(200);
-      }
+      Awaitility.await("the ranker loading the model")
+          .atMost(Duration.ofMinutes(1))
+          .until(
+              () ->
+                  p.ranker()
+                          .slots()
+                          .current(io.feedrank.ranker.models.ModelSlots.Variant.PRODUCTION)
+                      != null);
       for (int i = 0; i < 60; i++) {
         ok += rank(ranker, sim, clientMillis) == 200 ? 1 : 0;
       }
@@ -274,21 +270,13 @@ class ObservabilityIT {
     return out;
   }
 
-  static void awaitValue(String api, String promql, double expected) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    double v = Double.NaN;
-    while (System.nanoTime() < deadline) {
-      try {
-        v = query(api, promql);
-        if (v == expected) {
-          return;
-        }
-      } catch (IOException e) {
-        // Prometheus still starting
-      }
-      Thread.sleep(500);
-    }
-    assertThat(v).as(promql).isEqualTo(expected);
+  /** Until Prometheus answers {@code promql} with {@code expected} (it may still be starting). */
+  static void awaitValue(String api, String promql, double expected) {
+    Awaitility.await(promql)
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsInstanceOf(IOException.class)
+        .untilAsserted(() -> assertThat(query(api, promql)).as(promql).isEqualTo(expected));
   }
 
   static double query(String api, String promql) throws Exception {

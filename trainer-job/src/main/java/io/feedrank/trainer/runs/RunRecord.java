@@ -49,6 +49,11 @@ public final class RunRecord {
     public String decisionReason;
   }
 
+  /** The model the run registered (the one with a version), if any; not a bean property. */
+  public java.util.Optional<ModelRun> registeredModel() {
+    return models.stream().filter(m -> m.version != null).findFirst();
+  }
+
   public static final String RUNNING = "RUNNING";
   public static final String SUCCEEDED = "SUCCEEDED";
   public static final String FAILED = "FAILED";
