@@ -39,7 +39,7 @@ class ClosedLoopIT {
   @Test
   void theLoopDetectsTheDriftRetrainsOnceAndSwapsWithoutFailedRequests() throws Exception {
     Path dir = Path.of("target", "closed-loop-it-" + System.nanoTime());
-    DemoConfig config = DemoConfig.defaults(dir).with(150_000, 1_000, Duration.ofSeconds(8), 6);
+    DemoConfig config = DemoConfig.defaults(dir).with(150_000, 1_000, Duration.ofSeconds(8), 10);
     AtomicReference<Observed> observed = new AtomicReference<>();
     StringWriter console = new StringWriter();
     Demo demo =
