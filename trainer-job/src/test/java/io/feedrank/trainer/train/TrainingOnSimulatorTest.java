@@ -69,8 +69,9 @@ class TrainingOnSimulatorTest {
     assertThat(mlp).isGreaterThan(pop);
     // The simulator's click logit is a linear function of what the features measure (affinity,
     // quality, hour and device match), so a converged logistic regression is close to the best
-    // possible model here and the MLP ties it: measured 0.7257 vs 0.7249 on 120k examples,
-    // 0.7385 vs 0.7390 on 200k. The MLP must not lose more than noise to it.
+    // possible model here and the MLP ties it: measured 0.7272 vs 0.7264 on 120k examples
+    // (0.7257 vs 0.7249 before the std floor of the standardisation), 0.7385 vs 0.7390 on 200k. The
+    // MLP must not lose more than noise to it.
     assertThat(mlp).isGreaterThan(lr - 0.005);
     // the two-tower sees no user x item-category feature (nothing of the pair may enter a tower)
     // and no item category input, so on this simulator it learns less than the MLP: it must learn
@@ -106,7 +107,7 @@ class TrainingOnSimulatorTest {
     System.out.printf(
         "dense population, %d held-out examples: mlp %.4f, logistic %.4f, popularity %.4f%n",
         dense.size, mlp, lr, pop);
-    assertThat(mlp).isGreaterThan(lr).isGreaterThan(pop); // measured 0.7755 vs 0.7709, 0.6841
+    assertThat(mlp).isGreaterThan(lr).isGreaterThan(pop); // measured 0.7744 vs 0.7721, 0.6841
   }
 
   @Test
