@@ -213,8 +213,9 @@ final class UpCommand implements Runnable {
                   preferred(9402),
                   partitions == 0 ? 1 : partitions,
                   seed,
+                  // the demo's population: dense enough for the first model to beat the baseline
+                  1_000,
                   2_000,
-                  5_000,
                   Duration.ofHours(historyHours),
                   rate),
               s -> {

@@ -471,6 +471,7 @@ public final class Demo {
       x.put("architecture", m.architecture);
       x.put("run_id", run.id);
       x.put("trigger", run.trigger);
+      x.put("examples", run.counts.get("examples"));
       x.put("training_examples", run.counts.get("train"));
       for (String k : List.of("auc", "logloss", "p_at_10", "ndcg_at_10")) {
         x.put(k, DemoReport.round(m.metrics.getOrDefault(k, Double.NaN), 4));
@@ -631,7 +632,7 @@ public final class Demo {
     await(
         what,
         () -> (lag[0] = platform.featuresLag()) == 0 ? Boolean.TRUE : null,
-        () -> String.format(Locale.ROOT, "streams-features lag %,d events", lag[0]));
+        () -> String.format(Locale.ROOT, "streams-features lag %,d records", lag[0]));
   }
 
   /** Polls {@code probe} until it returns non-null, within the configured timeout. */

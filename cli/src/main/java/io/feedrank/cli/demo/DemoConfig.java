@@ -67,8 +67,13 @@ public record DemoConfig(
     return new DemoConfig(
         dir,
         1,
+        // dense enough that ids repeat (~150 events per user, ~75 per item): the MLP's id
+        // embeddings then learn what the features do not say and it beats the logistic baseline
+        // (offline, 150k examples of this simulator, history starting at 23:00, 11:00 and 00:00:
+        // +0.008, +0.006, +0.024 AUC at 1,000 x 2,000; +0.002, -0.000, +0.000 at 2,000 x 5,000,
+        // where the first model's promotion was a coin flip)
+        1_000,
         2_000,
-        5_000,
         10,
         150_000,
         1_000,

@@ -199,8 +199,9 @@ public final class Platform implements AutoCloseable {
   }
 
   /**
-   * How many {@code interactions} records streams-features has not committed yet (0 = every
-   * published event is processed and its outputs committed).
+   * How many records streams-features has not processed yet: of {@code interactions} and of its
+   * repartition topic, where each event's item half waits (0 = every published event is processed
+   * and its training example and features committed).
    */
   public synchronized long featuresLag() {
     if (admin == null) {

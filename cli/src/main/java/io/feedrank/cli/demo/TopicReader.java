@@ -4,18 +4,20 @@ import io.feedrank.avro.serde.AvroDeserializer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.stream.Collectors;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsResult;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -80,39 +82,40 @@ final class TopicReader {
   }
 
   /**
-   * How far {@code group} is behind the end of {@code topic}: the sum over partitions of end offset
-   * minus committed offset (a partition without a commit counts from the beginning).
+   * How far {@code group} is behind: the sum, over the partitions of {@code input} and every other
+   * partition the group has committed offsets for (a Kafka Streams app's repartition topics), of
+   * the last stable offset minus the committed offset (a partition without a commit counts from the
+   * beginning). Zero means every record the group reads has been processed and its output
+   * committed; the lag of {@code input} alone is not that, since the records of a repartition topic
+   * are still to be processed when the source topic's offsets are committed.
    */
-  long lag(Admin admin, String group, String topic) {
+  long lag(Admin admin, String group, String input) {
     try {
-      Set<TopicPartition> parts =
-          admin
-              .describeTopics(List.of(topic))
-              .allTopicNames()
-              .get()
-              .get(topic)
-              .partitions()
-              .stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toSet());
-      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-      parts.forEach(p -> latest.put(p, org.apache.kafka.clients.admin.OffsetSpec.latest()));
-      Map<TopicPartition, Long> end = new HashMap<>();
-      admin.listOffsets(latest).all().get().forEach((p, info) -> end.put(p, info.offset()));
-      ListConsumerGroupOffsetsResult committed = admin.listConsumerGroupOffsets(group);
       Map<TopicPartition, OffsetAndMetadata> offsets =
-          committed.partitionsToOffsetAndMetadata().get();
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      Set<TopicPartition> parts = new HashSet<>(offsets.keySet());
+      admin.describeTopics(List.of(input)).allTopicNames().get().get(input).partitions().stream()
+          .map(p -> new TopicPartition(input, p.partition()))
+          .forEach(parts::add);
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      parts.forEach(p -> latest.put(p, OffsetSpec.latest()));
+      Map<TopicPartition, Long> end = new HashMap<>();
+      admin
+          .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+          .all()
+          .get()
+          .forEach((p, info) -> end.put(p, info.offset()));
       long lag = 0;
       for (TopicPartition p : parts) {
         OffsetAndMetadata o = offsets.get(p);
-        lag += end.get(p) - (o == null ? 0 : o.offset());
+        lag += Math.max(0, end.get(p) - (o == null ? 0 : o.offset()));
       }
       return lag;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("lag of " + group + " on " + topic + ": " + e.getCause(), e);
+      throw new IllegalStateException("lag of " + group + ": " + e.getCause(), e);
     }
   }
 }

@@ -144,7 +144,7 @@ public final class UpPlatform implements AutoCloseable {
         throw new IllegalStateException(
             "streams-features did not process the history within 5 minutes (lag " + lag + ")");
       }
-      progress.accept(String.format(Locale.ROOT, "streams-features lag %,d events", lag));
+      progress.accept(String.format(Locale.ROOT, "streams-features lag %,d records", lag));
       Thread.sleep(2_000);
     }
   }

@@ -71,6 +71,9 @@ class ClosedLoopIT {
 
     // first model: promoted, with an AUC above the logistic baseline trained beside it
     Map<String, Object> first = report.models.get(0);
+    // ... trained on the example of every history event (the malformed ones went to the DLQ): the
+    // history phase waits until streams-features has processed all of it, repartition included
+    assertThat(first.get("examples")).isEqualTo(config.historyEvents());
     // the version's first record holds the decision; later ones its later stages (ARCHIVED)
     ModelVersion firstRecord = o.history.get((String) first.get("version")).get(0);
     assertThat(firstRecord.getDecision()).isEqualTo("PROMOTED");
