@@ -12,6 +12,7 @@ import io.feedrank.models.FileArtifactStore;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.KafkaExampleSource;
 import io.feedrank.trainer.listen.RetrainListener;
+import io.feedrank.trainer.listen.Settle;
 import io.feedrank.trainer.registry.KafkaModelRegistry;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
@@ -109,6 +110,7 @@ public final class Main implements AutoCloseable {
             .filter(Objects::nonNull)
             .collect(Collectors.toSet());
     AvroSerde<RetrainCommand> commands = AvroSerdes.valueSerde(schemas, RetrainCommand.class);
+    Settle settle = new Settle(config.retrainSettle(), dataClock);
     RetrainListener l =
         new RetrainListener(
             config.kafka(),
@@ -117,13 +119,15 @@ public final class Main implements AutoCloseable {
             config.listenGroupId(),
             config.modelName(),
             done,
-            c ->
-                runAndRecord(
-                    new TrainRequest(
-                        range(c),
-                        config.architectures(),
-                        "retrain-command " + c.getReason(),
-                        c.getCommandId())));
+            c -> {
+              settle.await(c);
+              runAndRecord(
+                  new TrainRequest(
+                      range(c),
+                      config.architectures(),
+                      "retrain-command " + c.getReason(),
+                      c.getCommandId()));
+            });
     l.start();
     return l;
   }

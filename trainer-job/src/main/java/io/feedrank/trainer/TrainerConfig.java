@@ -40,6 +40,7 @@ public record TrainerConfig(
     double verifyTolerance,
     int threads,
     String listenGroupId,
+    Duration retrainSettle,
     String metricsHost,
     int metricsPort,
     Map<String, String> kafkaOverrides) {
@@ -56,6 +57,9 @@ public record TrainerConfig(
     }
     if ((dataFrom == null) != (dataTo == null)) {
       throw new IllegalArgumentException("data.from and data.to go together");
+    }
+    if (retrainSettle.isNegative()) {
+      throw new IllegalArgumentException("retrain.settle.ms must be >= 0, got " + retrainSettle);
     }
     if (minExamples < 100) {
       throw new IllegalArgumentException("min.examples must be >= 100, got " + minExamples);
@@ -92,8 +96,10 @@ public record TrainerConfig(
    * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
    * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
    * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
-   * listen.group.id} [feedrank-trainer]; any {@code kafka.*} key goes to the Kafka clients without
-   * the prefix.
+   * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
+   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
+   * trains mostly on the new regime); any {@code kafka.*} key goes to the Kafka clients without the
+   * prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -147,6 +153,7 @@ public record TrainerConfig(
         doubleOf(p, "export.verify.tolerance", 1e-5),
         (int) longOf(p, "threads", 2),
         p.getOrDefault("listen.group.id", "feedrank-trainer"),
+        Duration.ofMillis(longOf(p, "retrain.settle.ms", 0)),
         p.getOrDefault("metrics.host", "127.0.0.1"),
         (int) longOf(p, "metrics.port", 0),
         overrides);

@@ -176,6 +176,7 @@ public final class Demo {
     trainer.put("architectures", c.architectures());
     trainer.put("max.epochs", Integer.toString(c.maxEpochs()));
     trainer.put("data.window.ms", Long.toString(c.retrainWindow().toMillis()));
+    trainer.put("retrain.settle.ms", Long.toString(c.retrainSettle().toMillis()));
     trainer.put("min.examples", "5000");
     trainer.put("export.verify.rows", "2000");
     Map<String, String> ranker = new HashMap<>();
@@ -373,7 +374,12 @@ public final class Demo {
                         .filter(r -> id.equals(r.commandId))
                         .map(r -> r.id + " " + r.status)
                         .findFirst()
-                        .orElse("waiting for the command"));
+                        .orElse(
+                            "waiting "
+                                + c.retrainSettle().toMinutes()
+                                + " event-time minutes after the command for the new regime's"
+                                + " data (retrain.settle.ms); event time "
+                                + traffic.eventTime()));
     if (!RunRecord.SUCCEEDED.equals(retrainRun.status)) {
       throw new IllegalStateException(
           "the retrain run "
@@ -386,6 +392,7 @@ public final class Demo {
     RunRecord.ModelRun m = best(retrainRun);
     report.retrain.put("run_id", retrainRun.id);
     report.retrain.put("command_id", id);
+    report.retrain.put("settle_event_minutes", c.retrainSettle().toMinutes());
     report.retrain.put("data_from", retrainRun.dataFrom);
     report.retrain.put("data_to", retrainRun.dataTo);
     report.retrain.put("version", m.version);

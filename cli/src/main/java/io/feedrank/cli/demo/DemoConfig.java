@@ -62,6 +62,17 @@ public record DemoConfig(
     }
   }
 
+  /**
+   * How much event time the retrain waits after the drift job's command ({@code
+   * retrain.settle.ms}): two thirds of the retrain window, so that the window it then trains on
+   * holds mostly the shifted regime and its holdout only that. Without it the retrain read ~70 of
+   * its 90 minutes from before the shift and lost to the production model on the post-shift holdout
+   * (ΔAUC −0.013 and −0.033 in two runs).
+   */
+  public Duration retrainSettle() {
+    return retrainWindow.multipliedBy(2).dividedBy(3);
+  }
+
   /** The full demo: about 5 minutes on a 2-core machine. */
   public static DemoConfig defaults(Path dir) {
     return new DemoConfig(

@@ -92,17 +92,17 @@ class ClosedLoopIT {
     // the retrained model's decision is recorded with its comparison against production
     String retrained = (String) report.retrain.get("version");
     ModelVersion r = o.registry.get(retrained);
-    assertThat(r.getDecision()).isIn("PROMOTED", "STAGED", "REJECTED");
     assertThat(r.getDecisionReason()).isNotBlank();
     assertThat(r.getComparison().getAgainstVersion()).isEqualTo(firstRecord.getVersion());
     assertThat(r.getComparison().getHoldoutExamples()).isPositive();
-    if (r.getDecision().equals("PROMOTED")) {
-      assertThat(r.getStage()).isEqualTo(ModelStage.PRODUCTION);
-      assertThat(o.registry.get(firstRecord.getVersion()).getStage())
-          .isEqualTo(ModelStage.ARCHIVED);
-      // the ranker served both versions: its own logs say so
-      assertThat(o.loggedVersions).contains(firstRecord.getVersion(), retrained);
-    }
+    // trained mostly on the shifted regime (retrain.settle.ms), it beats the first model on the
+    // post-shift holdout by far more than the 0.01 promotion step (measured +0.10 and +0.11), so
+    // the swap under traffic is exercised on every run
+    assertThat(r.getDecision()).as(r.getDecisionReason()).isEqualTo("PROMOTED");
+    assertThat(r.getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(o.registry.get(firstRecord.getVersion()).getStage()).isEqualTo(ModelStage.ARCHIVED);
+    // the ranker served both versions: its own logs say so
+    assertThat(o.loggedVersions).contains(firstRecord.getVersion(), retrained);
 
     // zero failed requests across the run, the swap included, as the HTTP client saw them
     assertThat(report.ranker.get("http_5xx")).isEqualTo(0L);
