@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -29,13 +30,20 @@ public final class RedisInstance implements AutoCloseable {
 
   private final Path dir;
   private final int port;
+  private final List<String> extraArgs;
   private Path binary;
   private Process process;
   private ChildReaper reaper;
 
   RedisInstance(Path dir, int port) {
+    this(dir, port, List.of());
+  }
+
+  /** A server started with {@code extraArgs} after the standard ones (cluster mode, say). */
+  RedisInstance(Path dir, int port, List<String> extraArgs) {
     this.dir = dir;
     this.port = Ports.orFree(port);
+    this.extraArgs = List.copyOf(extraArgs);
   }
 
   public int port() {
@@ -65,22 +73,24 @@ public final class RedisInstance implements AutoCloseable {
       binary = locateBinary(dir);
     }
     List<String> cmd =
-        List.of(
-            binary.toString(),
-            "--port",
-            Integer.toString(port),
-            "--bind",
-            Ports.LOOPBACK,
-            "--protected-mode",
-            "yes",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            dir.toString(),
-            "--daemonize",
-            "no");
+        new ArrayList<>(
+            List.of(
+                binary.toString(),
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                Ports.LOOPBACK,
+                "--protected-mode",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                dir.toString(),
+                "--daemonize",
+                "no"));
+    cmd.addAll(extraArgs);
     process =
         new ProcessBuilder(cmd)
             .directory(dir.toFile())
@@ -121,7 +131,7 @@ public final class RedisInstance implements AutoCloseable {
     throw new IOException("Redis on port " + port + " not ready within " + timeout, last);
   }
 
-  private Jedis client(int timeoutMillis) {
+  Jedis client(int timeoutMillis) {
     return new Jedis(
         new HostAndPort(Ports.LOOPBACK, port),
         DefaultJedisClientConfig.builder()

@@ -11,8 +11,8 @@ import io.feedrank.simulator.SimulatorConfig;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Realistic features for ranker tests: simulator traffic folded into user and item state with
@@ -56,9 +56,10 @@ public final class FeatureFixture {
   }
 
   /** Writes every hash to Redis, pipelined. */
+  /** Writes every hash to {@code redisUri}, standalone or {@code redis-cluster://}. */
   public void writeTo(String redisUri) {
-    try (Jedis jedis = new Jedis(java.net.URI.create(redisUri))) {
-      Pipeline p = jedis.pipelined();
+    try (UnifiedJedis jedis = RedisConnections.connect(redisUri, java.time.Duration.ofSeconds(5));
+        AbstractPipeline p = jedis.pipelined()) {
       users.keySet().forEach(id -> p.hset(RedisConnections.userKey(id), userHash(id)));
       items.keySet().forEach(id -> p.hset(RedisConnections.itemKey(id), itemHash(id)));
       p.sync();

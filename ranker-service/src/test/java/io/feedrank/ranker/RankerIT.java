@@ -13,10 +13,13 @@ import io.feedrank.events.RankingLog;
 import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.RedisCluster;
 import io.feedrank.models.Checksums;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
+import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,6 +45,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The ranker on the real local stack: real Redis, real Kafka registry topic, real ONNX Runtime. */
 @LocalStackTest
@@ -76,40 +80,76 @@ class RankerIT {
     h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
     try (RankerApp app = Main.start(h.config())) {
       awaitServing(app, "v1");
-      Random r = new Random(5);
-      Instant at = fixture.end.plusSeconds(90);
-      for (int q = 0; q < 5; q++) {
-        long user =
-            q == 4
-                ? 8_888_888L
-                : new ArrayList<>(fixture.users.keySet()).get(r.nextInt(fixture.users.size()));
-        long[] items = someItems(r, 60);
-        HttpResponse<String> resp =
-            h.rank(app.port(), RankerHarness.body(user, items, at, "desktop", "q" + q));
-        assertThat(resp.statusCode()).isEqualTo(200);
-        JsonNode j = RankerHarness.json(resp);
-        assertThat(j.get("model_version").asText()).isEqualTo("v1");
-        assertThat(j.get("fallback").asBoolean()).isFalse();
+      assertScoresAreTheFixtures(h, app, model, 5);
+    }
+  }
 
-        // the expected scores: ONNX Runtime evaluated directly on rows built from the in-memory
-        // state the hashes were written from
-        double[] expected =
-            model.scoreDirect(fixture, user, items, at.toEpochMilli(), Device.DESKTOP);
-        Map<Long, Double> byItem = new HashMap<>();
-        for (int i = 0; i < items.length; i++) {
-          byItem.put(items[i], expected[i]);
-        }
-        JsonNode preds = j.get("predictions");
-        assertThat(preds).hasSize(items.length);
-        double previous = Double.POSITIVE_INFINITY;
-        for (int k = 0; k < preds.size(); k++) {
-          JsonNode p = preds.get(k);
-          double want = byItem.get(p.get("item_id").asLong());
-          assertThat(p.get("score").asDouble()).isCloseTo(want, within(1e-6));
-          assertThat(p.get("rank").asInt()).isEqualTo(k + 1);
-          assertThat(want).isLessThanOrEqualTo(previous + 1e-7);
-          previous = want;
-        }
+  /**
+   * The same against a real three-master Redis Cluster ({@code redis-cluster://}): one request's
+   * pipelined reads span every node, and the scores must still be those of the fixture's features.
+   */
+  @Test
+  void againstARedisClusterTheSameFeaturesAreScored(LocalStack stack, @TempDir Path dir)
+      throws Exception {
+    try (RedisCluster cluster = RedisCluster.start(dir, 3, Duration.ofSeconds(60))) {
+      fixture.writeTo(cluster.uri());
+      assertThat(cluster.keysPerNode()).allSatisfy(n -> assertThat(n).isGreaterThan(100L));
+      RankerHarness h = new RankerHarness(stack);
+      TestModels.Mlp model = TestModels.mlp(23);
+      h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
+      Map<String, String> config = h.config();
+      config.put("redis.uri", cluster.uri());
+      config.put("redis.timeout.ms", "2000");
+      try (RankerApp app = Main.start(config)) {
+        awaitServing(app, "v1");
+        assertScoresAreTheFixtures(h, app, model, 3);
+        HttpResponse<String> ready =
+            h.http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + app.port() + "/health/ready"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      }
+    }
+  }
+
+  /** {@code queries} rankings, the last for an unknown user, checked against ONNX Runtime. */
+  void assertScoresAreTheFixtures(RankerHarness h, RankerApp app, TestModels.Mlp model, int queries)
+      throws Exception {
+    Random r = new Random(5);
+    Instant at = fixture.end.plusSeconds(90);
+    for (int q = 0; q < queries; q++) {
+      long user =
+          q == queries - 1
+              ? 8_888_888L
+              : new ArrayList<>(fixture.users.keySet()).get(r.nextInt(fixture.users.size()));
+      long[] items = someItems(r, 60);
+      HttpResponse<String> resp =
+          h.rank(app.port(), RankerHarness.body(user, items, at, "desktop", "q" + q));
+      assertThat(resp.statusCode()).isEqualTo(200);
+      JsonNode j = RankerHarness.json(resp);
+      assertThat(j.get("model_version").asText()).isEqualTo("v1");
+      assertThat(j.get("fallback").asBoolean()).isFalse();
+
+      // the expected scores: ONNX Runtime evaluated directly on rows built from the in-memory
+      // state the hashes were written from
+      double[] expected =
+          model.scoreDirect(fixture, user, items, at.toEpochMilli(), Device.DESKTOP);
+      Map<Long, Double> byItem = new HashMap<>();
+      for (int i = 0; i < items.length; i++) {
+        byItem.put(items[i], expected[i]);
+      }
+      JsonNode preds = j.get("predictions");
+      assertThat(preds).hasSize(items.length);
+      double previous = Double.POSITIVE_INFINITY;
+      for (int k = 0; k < preds.size(); k++) {
+        JsonNode p = preds.get(k);
+        double want = byItem.get(p.get("item_id").asLong());
+        assertThat(p.get("score").asDouble()).isCloseTo(want, within(1e-6));
+        assertThat(p.get("rank").asInt()).isEqualTo(k + 1);
+        assertThat(want).isLessThanOrEqualTo(previous + 1e-7);
+        previous = want;
       }
     }
   }

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedrank.events.DeadLetter;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.RedisCluster;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +18,9 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
 /** The features app against real Kafka (EOS), the real registry and real Redis. */
 @LocalStackTest
@@ -77,6 +82,36 @@ class FeaturesPipelineIT {
                   .counter()
                   .count())
           .isEqualTo(100);
+    }
+  }
+
+  /**
+   * The same sink against a real three-master Redis Cluster ({@code redis-cluster://}): each
+   * pipelined batch spans slots on every node, and the hashes must still equal the recomputation.
+   */
+  @Test
+  void againstARedisClusterTheHashesEqualTheRecomputationToo(LocalStack stack, @TempDir Path dir)
+      throws Exception {
+    int events = 20_000;
+    int items = 2_000;
+    FeaturesHarness h = new FeaturesHarness(stack);
+    h.publishSimulated(11, 1_000, items, events);
+    try (RedisCluster cluster = RedisCluster.start(dir, 3, Duration.ofSeconds(60))) {
+      Map<String, String> p = h.properties();
+      p.put("redis.uri", cluster.uri());
+      try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p));
+          UnifiedJedis redis = RedisConnections.connect(cluster.uri(), Duration.ofSeconds(5))) {
+        assertThat(h.trainingExamples(events, Duration.ofMinutes(3))).hasSize(events);
+        FeaturesHarness.Recomputed rc = h.recompute(events, items);
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(500))
+            .untilAsserted(
+                () -> assertThat(FeaturesHarness.mismatches(rc, redis::hgetAll)).isEmpty());
+        assertThat(redis.pttl("fr:u:1")).isPositive();
+        // the hashes are spread over every master, so the batches really crossed nodes
+        assertThat(cluster.keysPerNode()).allSatisfy(n -> assertThat(n).isGreaterThan(100L));
+      }
     }
   }
 }
