@@ -82,20 +82,27 @@ final class TopicReader {
   }
 
   /**
-   * How far {@code group} is behind: the sum, over the partitions of {@code input} and every other
-   * partition the group has committed offsets for (a Kafka Streams app's repartition topics), of
-   * the last stable offset minus the committed offset (a partition without a commit counts from the
-   * beginning). Zero means every record the group reads has been processed and its output
-   * committed; the lag of {@code input} alone is not that, since the records of a repartition topic
-   * are still to be processed when the source topic's offsets are committed.
+   * How far {@code group} is behind: the sum, over the partitions of {@code input}, of the Kafka
+   * Streams app's repartition topics ({@code group-…-repartition}) and of every other partition the
+   * group has committed offsets for, of the last stable offset minus the committed offset (a
+   * partition without a commit counts from the beginning). Zero means every record the group reads
+   * has been processed and its output committed; the lag of {@code input} alone is not that, since
+   * the records of a repartition topic are still to be processed when the source topic's offsets
+   * are committed.
    */
   long lag(Admin admin, String group, String input) {
     try {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
       Set<TopicPartition> parts = new HashSet<>(offsets.keySet());
-      admin.describeTopics(List.of(input)).allTopicNames().get().get(input).partitions().stream()
-          .map(p -> new TopicPartition(input, p.partition()))
+      // the input and the app's repartition topics, committed to yet or not
+      List<String> topics = new ArrayList<>(List.of(input));
+      admin.listTopics().names().get().stream()
+          .filter(t -> t.startsWith(group + "-") && t.endsWith("-repartition"))
+          .forEach(topics::add);
+      admin.describeTopics(topics).allTopicNames().get().values().stream()
+          .flatMap(
+              d -> d.partitions().stream().map(p -> new TopicPartition(d.name(), p.partition())))
           .forEach(parts::add);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       parts.forEach(p -> latest.put(p, OffsetSpec.latest()));
