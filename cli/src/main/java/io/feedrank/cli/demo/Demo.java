@@ -157,7 +157,11 @@ public final class Demo {
     for (String sub : List.of("stack", "streams-state", "artifacts", "flink-checkpoints")) {
       deleteTree(c.dir().resolve(sub));
     }
-    historyStart = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(12, ChronoUnit.HOURS);
+    // midnight UTC 12 to 36 hours ago: the whole run (~11 event-time hours) stays in the past, and
+    // the history always covers the same hours of the day, so with the seeded simulator every run
+    // trains its first model on the same examples (started at the last full hour instead, the
+    // first model's margin over the logistic baseline varied from +0.024 to +0.0095 with the hour)
+    historyStart = Instant.now().minus(12, ChronoUnit.HOURS).truncatedTo(ChronoUnit.DAYS);
     SimulatorConfig sc =
         SimulatorConfig.defaults(c.seed(), historyStart)
             .withPopulation(c.users(), c.items())
