@@ -24,15 +24,26 @@ import org.slf4j.LoggerFactory;
  * the restored set names exactly the entities to write again — Redis can never miss a committed
  * state change. Each entry holds the earliest and latest event time not yet written and a version
  * that every change bumps; an entry is forgotten only when the write that landed carried its
- * current version. Used from the stream thread only; landings arrive through a queue.
+ * current version.
+ *
+ * <p>The store is written, never read, on the per-event path: an in-memory mirror of it (loaded
+ * from the restored store when the task starts) answers every lookup and also keeps the entity's
+ * latest state object, so a flush renders it without reading and deserializing it again. Used from
+ * the stream thread only; landings arrive through a queue.
+ *
+ * @param <S> the entity's state, as last put into its own store; never mutated afterwards
  */
-final class DirtyEntities {
+final class DirtyEntities<S> {
   private static final Logger log = LoggerFactory.getLogger(DirtyEntities.class);
   static final int MAX_BATCH = 1_000;
 
   /** Renders an entity's fields that events in [earliest, latest] can have changed. */
-  interface Renderer {
-    FeatureWrite render(long id, long earliestEventMillis, long latestEventMillis);
+  interface Renderer<S> {
+    /**
+     * @param state the entity's latest state, or null when it was restored rather than marked here
+     *     (the renderer reads it from the entity's store then)
+     */
+    FeatureWrite render(long id, long earliestEventMillis, long latestEventMillis, S state);
   }
 
   /** Three longs: earliest and latest event time not yet written, version. */
@@ -53,17 +64,35 @@ final class DirtyEntities {
 
   private record Landed(long id, long version) {}
 
+  private static final class Entry<S> {
+    long earliest;
+    long latest;
+    long version;
+    S state;
+
+    Entry(long earliest, long latest, long version, S state) {
+      this.earliest = earliest;
+      this.latest = latest;
+      this.version = version;
+      this.state = state;
+    }
+  }
+
   private final KeyValueStore<Long, long[]> pending;
   private final FeatureSink sink;
   private final FeatureMetrics metrics;
   private final String keyPrefix;
   private final ConcurrentLinkedQueue<Landed> landed = new ConcurrentLinkedQueue<>();
 
+  /** The pending store's content (and the latest state of what was marked here). */
+  private final Map<Long, Entry<S>> entries = new HashMap<>();
+
   /** Submitted and not yet landed: id → version submitted. */
   private final Map<Long, Long> inFlight = new HashMap<>();
 
   private long failuresLogged;
 
+  /** Call from the processor's {@code init}: the pending store is restored by then. */
   DirtyEntities(
       KeyValueStore<Long, long[]> pending,
       FeatureSink sink,
@@ -73,50 +102,57 @@ final class DirtyEntities {
     this.sink = sink;
     this.metrics = metrics;
     this.keyPrefix = keyPrefix;
-  }
-
-  void mark(long id, long eventMillis) {
-    long[] range = pending.get(id);
-    if (range == null) {
-      pending.put(id, new long[] {eventMillis, eventMillis, 1});
-    } else {
-      pending.put(
-          id,
-          new long[] {
-            Math.min(range[0], eventMillis), Math.max(range[1], eventMillis), range[2] + 1
-          });
+    try (KeyValueIterator<Long, long[]> it = pending.all()) {
+      while (it.hasNext()) {
+        KeyValue<Long, long[]> e = it.next();
+        entries.put(e.key, new Entry<>(e.value[0], e.value[1], e.value[2], null));
+      }
     }
   }
 
+  /** An event at {@code eventMillis} changed the entity; {@code state} is what was stored. */
+  void mark(long id, long eventMillis, S state) {
+    Entry<S> e = entries.get(id);
+    if (e == null) {
+      e = new Entry<>(eventMillis, eventMillis, 1, state);
+      entries.put(id, e);
+    } else {
+      e.earliest = Math.min(e.earliest, eventMillis);
+      e.latest = Math.max(e.latest, eventMillis);
+      e.version++;
+      e.state = state;
+    }
+    pending.put(id, new long[] {e.earliest, e.latest, e.version});
+  }
+
   /** Forgets what landed, then submits every entity changed since its last submission. */
-  void flush(Renderer render) {
+  void flush(Renderer<S> render) {
     for (Landed l; (l = landed.poll()) != null; ) {
       Long sent = inFlight.get(l.id());
       if (sent != null && sent == l.version()) {
         inFlight.remove(l.id());
       }
-      long[] range = pending.get(l.id());
-      if (range != null && range[2] == l.version()) {
-        pending.delete(l.id()); // no change since the write that landed
+      Entry<S> e = entries.get(l.id());
+      if (e != null && e.version == l.version()) {
+        entries.remove(l.id()); // no change since the write that landed
+        pending.delete(l.id());
       }
     }
     List<FeatureWrite> batch = new ArrayList<>();
     Map<String, Long> versions = new HashMap<>();
-    try (KeyValueIterator<Long, long[]> it = pending.all()) {
-      while (it.hasNext()) {
-        KeyValue<Long, long[]> e = it.next();
-        Long sent = inFlight.get(e.key);
-        if (sent != null && sent == e.value[2]) {
-          continue; // this state is already on its way
-        }
-        FeatureWrite w = render.render(e.key, e.value[0], e.value[1]);
-        batch.add(w);
-        versions.put(w.key(), e.value[2]);
-        if (batch.size() == MAX_BATCH) {
-          submit(batch, versions);
-          batch = new ArrayList<>();
-          versions = new HashMap<>();
-        }
+    for (Map.Entry<Long, Entry<S>> me : entries.entrySet()) {
+      Entry<S> e = me.getValue();
+      Long sent = inFlight.get(me.getKey());
+      if (sent != null && sent == e.version) {
+        continue; // this state is already on its way
+      }
+      FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.state);
+      batch.add(w);
+      versions.put(w.key(), e.version);
+      if (batch.size() == MAX_BATCH) {
+        submit(batch, versions);
+        batch = new ArrayList<>();
+        versions = new HashMap<>();
       }
     }
     if (!batch.isEmpty()) {

@@ -64,23 +64,28 @@ public final class FeatureTopology {
     StreamsBuilder builder = new StreamsBuilder();
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(STREAM_TIME_STORE), Serdes.String(), Serdes.Long()));
+                Stores.persistentKeyValueStore(STREAM_TIME_STORE), Serdes.String(), Serdes.Long())
+            .withCachingEnabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(USER_STORE), Serdes.Long(), StateSerdes.userState()));
+                Stores.persistentKeyValueStore(USER_STORE), Serdes.Long(), StateSerdes.userState())
+            .withCachingEnabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState()));
+                Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState())
+            .withCachingEnabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(USER_PENDING_STORE),
-            Serdes.Long(),
-            DirtyEntities.rangeSerde()));
+                Stores.inMemoryKeyValueStore(USER_PENDING_STORE),
+                Serdes.Long(),
+                DirtyEntities.rangeSerde())
+            .withCachingEnabled());
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.inMemoryKeyValueStore(ITEM_PENDING_STORE),
-            Serdes.Long(),
-            DirtyEntities.rangeSerde()));
+                Stores.inMemoryKeyValueStore(ITEM_PENDING_STORE),
+                Serdes.Long(),
+                DirtyEntities.rangeSerde())
+            .withCachingEnabled());
     builder.globalTable(
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),

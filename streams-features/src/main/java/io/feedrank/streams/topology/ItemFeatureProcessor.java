@@ -29,7 +29,7 @@ final class ItemFeatureProcessor
   private ProcessorContext<Long, TrainingExample> context;
   private KeyValueStore<Long, ItemState> store;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
-  private DirtyEntities dirty;
+  private DirtyEntities<ItemState> dirty;
 
   ItemFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
     this.writer = writer;
@@ -43,7 +43,7 @@ final class ItemFeatureProcessor
     this.store = context.getStateStore(FeatureTopology.ITEM_STORE);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.dirty =
-        new DirtyEntities(
+        new DirtyEntities<>(
             context.getStateStore(FeatureTopology.ITEM_PENDING_STORE),
             FeatureSink.of(writer),
             metrics,
@@ -67,7 +67,7 @@ final class ItemFeatureProcessor
     }
     state.add(asEvent(ex));
     store.put(itemId, state);
-    dirty.mark(itemId, t);
+    dirty.mark(itemId, t, state);
     context.forward(new Record<>(ex.getUserId(), ex, record.timestamp()));
   }
 
@@ -92,9 +92,11 @@ final class ItemFeatureProcessor
 
   private void flush(long now) {
     dirty.flush(
-        (id, earliest, latest) ->
+        (id, earliest, latest, state) ->
             new FeatureWriter.FeatureWrite(
-                FeatureWriter.itemKey(id), store.get(id).toHash(metadata(id)), latest));
+                FeatureWriter.itemKey(id),
+                (state != null ? state : store.get(id)).toHash(metadata(id)),
+                latest));
   }
 
   @Override

@@ -36,7 +36,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
   private KeyValueStore<Long, UserState> users;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private TimestampedKeyValueStore<Long, UserProfile> profiles;
-  private DirtyEntities dirty;
+  private DirtyEntities<UserState> dirty;
 
   UserFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
     this.writer = writer;
@@ -51,7 +51,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.profiles = context.getStateStore(FeatureTopology.USERS_STORE);
     this.dirty =
-        new DirtyEntities(
+        new DirtyEntities<>(
             context.getStateStore(FeatureTopology.USER_PENDING_STORE),
             FeatureSink.of(writer),
             metrics,
@@ -73,7 +73,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     double[] crossFeatures = state.crossFeatures(category, t);
     state.add(e, category);
     users.put(e.getUserId(), state);
-    dirty.mark(e.getUserId(), t);
+    dirty.mark(e.getUserId(), t, state);
     metrics.processed();
 
     ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
@@ -103,9 +103,11 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
 
   private void flush(long now) {
     dirty.flush(
-        (id, earliest, latest) ->
+        (id, earliest, latest, state) ->
             new FeatureWriter.FeatureWrite(
-                FeatureWriter.userKey(id), users.get(id).toHash(earliest, profile(id)), latest));
+                FeatureWriter.userKey(id),
+                (state != null ? state : users.get(id)).toHash(earliest, profile(id)),
+                latest));
   }
 
   private UserProfile profile(long userId) {
