@@ -5,10 +5,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Stopping child processes: SIGTERM, a bounded wait, then SIGKILL of the process tree. */
-final class ChildProcesses {
+public final class ChildProcesses {
   private static final Logger log = LoggerFactory.getLogger(ChildProcesses.class);
 
-  static void stop(Process p, String name, long graceSeconds) {
+  public static void stop(Process p, String name, long graceSeconds) {
     if (p == null || !p.isAlive()) {
       return;
     }

@@ -9,7 +9,7 @@ import java.io.UncheckedIOException;
  * terminates the child when the JVM is gone. The watcher ends by itself when the child exits;
  * {@link #close()} ends it at once.
  */
-final class ChildReaper implements AutoCloseable {
+public final class ChildReaper implements AutoCloseable {
   private final Process watcher;
 
   private ChildReaper(Process watcher) {
@@ -17,7 +17,7 @@ final class ChildReaper implements AutoCloseable {
   }
 
   /** Starts watching {@code child} on behalf of the current JVM. */
-  static ChildReaper watch(Process child) {
+  public static ChildReaper watch(Process child) {
     long jvm = ProcessHandle.current().pid();
     long pid = child.pid();
     String script =
