@@ -30,6 +30,8 @@ public record DriftConfig(
     Duration attribution,
     int parallelism,
     java.util.Set<String> monitored,
+    boolean exactlyOnce,
+    String transactionalIdPrefix,
     DriftJob.Settings settings) {
 
   public DriftConfig {
@@ -57,7 +59,10 @@ public record DriftConfig(
    * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
    * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}); {@code
    * monitored.features} [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model
-   * scores are always monitored.
+   * scores are always monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once}
+   * (transactional sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a
+   * Flink cluster, not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix}
+   * [the group id].
    */
   public static DriftConfig from(Map<String, String> p) {
     Map<String, String> registry = new HashMap<>();
@@ -103,6 +108,8 @@ public record DriftConfig(
         Duration.ofMillis((long) num(p, "attribution.window.ms", 1_800_000)),
         (int) num(p, "parallelism", 2),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
+        exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),
+        p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
         s);
   }
 
@@ -113,6 +120,16 @@ public record DriftConfig(
    * but only monitored when listed.
    */
   public static final String DEFAULT_MONITORED = "item_category,device,i_content_length";
+
+  private static boolean exactlyOnce(String guarantee) {
+    return switch (guarantee.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "exactly-once", "exactly_once" -> true;
+      case "at-least-once", "at_least_once" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              "delivery.guarantee must be at-least-once or exactly-once, got '" + guarantee + "'");
+    };
+  }
 
   private static java.util.Set<String> monitored(String list) {
     if (list.trim().equals("*")) {

@@ -29,9 +29,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * Wires {@link DriftJob} onto Kafka: {@code training-examples} and {@code ranking-logs} in
  * (read_committed, event-time watermarks with bounded out-of-orderness and idleness), {@code
  * model-registry} in from its beginning, {@code drift-reports}, {@code retrain-commands} and {@code
- * alerts} out, flushed on every checkpoint (at least once; see {@link #sink}). {@code main} runs it
- * where it is started: a local MiniCluster, or a Flink cluster ({@code flink run}) with the
- * configuration as {@code --key value} arguments.
+ * alerts} out, flushed on every checkpoint (at least once, or exactly once with {@code
+ * delivery.guarantee=exactly-once}; see {@link #sink}). {@code main} runs it where it is started: a
+ * local MiniCluster, or a Flink cluster ({@code flink run}) with the configuration as {@code --key
+ * value} arguments.
  */
 public final class DriftMain {
   private DriftMain() {}
@@ -91,6 +92,7 @@ public final class DriftMain {
         .sinkTo(
             sink(
                 c,
+                "reports",
                 new AvroRecords<Report, io.feedrank.events.DriftReport>(
                     c.reportsTopic(), c.registry(), Contracts::report, r -> r.feature)))
         .name("drift-reports");
@@ -98,6 +100,7 @@ public final class DriftMain {
         .sinkTo(
             sink(
                 c,
+                "commands",
                 new AvroRecords<Command, io.feedrank.events.RetrainCommand>(
                     c.retrainTopic(), c.registry(), Contracts::command, x -> x.modelName)))
         .name("retrain-commands");
@@ -105,6 +108,7 @@ public final class DriftMain {
         .sinkTo(
             sink(
                 c,
+                "alerts",
                 new AvroRecords<AlertEvent, io.feedrank.events.Alert>(
                     c.alertsTopic(), c.registry(), Contracts::alert, a -> a.kind)))
         .name("alerts");
@@ -128,18 +132,34 @@ public final class DriftMain {
     return b.build();
   }
 
-  private static <T> KafkaSink<T> sink(DriftConfig c, KafkaRecordSerializationSchema<T> records) {
-    return KafkaSink.<T>builder()
-        .setBootstrapServers(c.bootstrapServers())
-        .setRecordSerializer(records)
-        // AT_LEAST_ONCE: the connector's transactional writer (5.0.0-2.2) calls producer
-        // internals that kafka-clients 4.3 no longer has (NoSuchMethodError in
-        // FlinkKafkaInternalProducer.flushNewPartitions); outputs carry deterministic ids
-        // instead (a command's id is model/reference/window, reports are keyed by feature and
-        // window), so a replay after a restart repeats records the readers can recognise
-        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+  private static <T> KafkaSink<T> sink(
+      DriftConfig c, String name, KafkaRecordSerializationSchema<T> records) {
+    var b =
+        KafkaSink.<T>builder()
+            .setBootstrapServers(c.bootstrapServers())
+            .setRecordSerializer(records);
+    if (!c.exactlyOnce()) {
+      // the default where the job shares a JVM with kafka-clients 4.3 (./feedrank drift, the
+      // MiniCluster tests): the connector's transactional writer (5.0.0-2.2) calls producer
+      // internals 4.3 no longer has (NoSuchMethodError in
+      // FlinkKafkaInternalProducer.flushNewPartitions). Outputs carry deterministic ids (a
+      // command's id is model/reference/window, reports are keyed by feature and window), so a
+      // replay after a restart repeats records the readers can recognise
+      return b.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build();
+    }
+    // one transaction per checkpoint and subtask, committed when the checkpoint completes; the
+    // job jar brings the kafka-clients the connector was built against (lib/ in the jar)
+    return b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(c.transactionalIdPrefix() + "-" + name)
+        .setProperty("transaction.timeout.ms", Long.toString(TRANSACTION_TIMEOUT_MS))
         .build();
   }
+
+  /**
+   * Longer than any checkpoint takes, shorter than the brokers' default {@code
+   * transaction.max.timeout.ms} (15 minutes), which rejects the connector's default of an hour.
+   */
+  static final long TRANSACTION_TIMEOUT_MS = 10 * 60 * 1000;
 
   /** Runs the job with {@code --key value} arguments (see {@link DriftConfig#from}). */
   public static void main(String[] args) throws Exception {

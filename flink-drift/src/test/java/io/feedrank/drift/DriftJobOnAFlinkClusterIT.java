@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job as it is deployed: the shaded {@code flink-drift-*-job.jar} this build packaged,
@@ -33,53 +32,191 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @LocalStackTest
 class DriftJobOnAFlinkClusterIT {
-  @TempDir Path dir;
+  /** Per test, under target/ and kept: the cluster's logs are what explains a failure. */
+  Path dir;
 
+  @org.junit.jupiter.api.BeforeEach
+  void clusterDir(org.junit.jupiter.api.TestInfo test) throws IOException {
+    dir =
+        Files.createDirectories(
+                Paths.get("target", "flink-cluster", test.getTestMethod().orElseThrow().getName()))
+            .toAbsolutePath();
+    try (Stream<Path> old = Files.walk(dir)) {
+      old.sorted(java.util.Comparator.reverseOrder())
+          .filter(p -> !p.equals(dir))
+          .forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /**
+   * Exactly once across a machine failure: the TaskManager is SIGKILLed while a sink transaction
+   * holds drift reports (the reports topic's high watermark above its last stable offset), a new
+   * TaskManager takes its place and the job restarts from its last checkpoint, re-emitting what the
+   * killed transaction held. Read committed, every (feature, window) report is there exactly once
+   * and the one retrain command too. With at-least-once sinks there is never an open transaction to
+   * kill in, and the test fails.
+   */
   @Test
-  void theShadedJobJarRunsOnAStandaloneClusterAndRaisesTheCommandForACategoryShift(LocalStack stack)
+  void withExactlyOnceSinksAKilledTaskManagerLeavesEveryReportExactlyOnce(LocalStack stack)
       throws Exception {
     Path jar = jobJar();
-    DriftHarness h = new DriftHarness(stack, "cluster");
+    DriftHarness h = new DriftHarness(stack, "eos");
     Instant start = DriftHarness.recentHour();
     Instant shift = start.plusSeconds(50 * 60);
     SimulatorConfig shifted =
         DriftHarness.world(1, start).withScenario(Scenario.CATEGORY_SHIFT, shift, 0.6);
-    List<TrainingExample> all = DriftHarness.examples(shifted, start.plusSeconds(70 * 60));
+    List<TrainingExample> all = DriftHarness.examples(shifted, start.plusSeconds(76 * 60));
     int reference = DriftHarness.firstAtOrAfter(all, start.plusSeconds(30 * 60));
     h.registerReference(all.subList(0, reference));
-    h.publish(all.subList(reference, all.size()));
-
-    List<String> args = new ArrayList<>();
-    for (Map.Entry<String, String> e : h.config().entrySet()) {
-      args.add("--" + e.getKey());
-      args.add(e.getValue());
+    // the stream arrives an event-minute at a time, so windows keep closing and reports keep
+    // flowing into open transactions while the test waits for one to kill
+    java.util.Deque<List<TrainingExample>> minutes = new java.util.ArrayDeque<>();
+    for (int i = reference; i < all.size(); ) {
+      long minute = all.get(i).getEventTime().toEpochMilli() / 60_000;
+      int j = i;
+      while (j < all.size() && all.get(j).getEventTime().toEpochMilli() / 60_000 == minute) {
+        j++;
+      }
+      minutes.add(all.subList(i, j));
+      i = j;
     }
+
+    Map<String, String> config = new java.util.HashMap<>(h.config());
+    config.put("delivery.guarantee", "exactly-once");
+    config.put("bounded", "false");
+    config.put("checkpoint.interval.ms", "2000");
+    config.put("idleness.ms", "2000"); // the empty ranking-logs and interactions sources
+    List<String> args = new ArrayList<>();
+    config.forEach(
+        (k, v) -> {
+          args.add("--" + k);
+          args.add(v);
+        });
+    java.util.concurrent.ScheduledExecutorService publisher =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
     try (StandaloneFlinkCluster flink =
         StandaloneFlinkCluster.start(dir, 2, Duration.ofSeconds(90))) {
       String job = flink.submit(jar, args, Duration.ofSeconds(90));
-      String[] state = {""};
+      publisher.scheduleWithFixedDelay(
+          () -> {
+            List<TrainingExample> next = minutes.poll();
+            if (next != null) {
+              h.publish(next);
+            }
+          },
+          0,
+          300,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+      String reports = h.topic("reports");
       await()
-          .atMost(Duration.ofMinutes(4))
-          .pollInterval(Duration.ofMillis(500))
-          .until(
-              () -> {
-                state[0] = flink.jobState(job);
-                return Set.of("FINISHED", "FAILED", "CANCELED").contains(state[0]);
-              });
-      assertThat(state[0])
-          .as("job state; the cluster's logs:\n%s", flink.logs())
-          .isEqualTo("FINISHED");
-    }
+          .atMost(Duration.ofMinutes(2))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> flink.completedCheckpoints(job) >= 1 && openTransaction(stack, reports));
+      flink.killTaskManager();
+      flink.replaceTaskManager("taskmanager-2");
 
-    List<RetrainCommand> commands = h.read("commands", RetrainCommand.class);
-    assertThat(commands).hasSize(1);
-    RetrainCommand c = commands.get(0);
-    assertThat(c.getEvidence()).extracting(e -> e.getFeature()).contains("item_category");
-    long windowsAfter = (c.getIssuedAt().toEpochMilli() - shift.toEpochMilli()) / 60_000;
-    assertThat(windowsAfter).isBetween(2L, 3L);
-    assertThat(h.read("reports", io.feedrank.events.DriftReport.class))
-        .as("a report per monitored feature and window")
-        .hasSizeGreaterThanOrEqualTo(3 * 35);
+      // windows [30, 75) of every monitored feature: 45 × 3 reports
+      Set<String> expected = new java.util.HashSet<>();
+      for (String feature : List.of("item_category", "device", "i_content_length")) {
+        for (int m = 30; m < 75; m++) {
+          expected.add(feature + "@" + start.plusSeconds(m * 60L));
+        }
+      }
+      List<io.feedrank.events.DriftReport> read = new ArrayList<>();
+      try {
+        await()
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(
+                () -> {
+                  read.clear();
+                  read.addAll(h.read("reports", io.feedrank.events.DriftReport.class));
+                  return read.stream()
+                      .map(r -> r.getFeature() + "@" + r.getWindowStart())
+                      .collect(java.util.stream.Collectors.toSet())
+                      .containsAll(expected);
+                });
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError(
+            String.format(
+                "reports missing: read %d (%d written, committed or not), job %s, failures %d, open"
+                    + " transaction %s, minutes left to publish %d%n%s",
+                read.size(),
+                written(stack, reports),
+                flink.jobState(job),
+                flink.failures(job),
+                openTransaction(stack, reports),
+                minutes.size(),
+                flink.logs()),
+            e);
+      }
+      assertThat(flink.failures(job))
+          .as("the kill failed the job, which restarted")
+          .isGreaterThanOrEqualTo(1);
+      Map<String, Long> copies =
+          read.stream()
+              .collect(
+                  java.util.stream.Collectors.groupingBy(
+                      r -> r.getFeature() + "@" + r.getWindowStart(),
+                      java.util.stream.Collectors.counting()));
+      assertThat(copies.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey))
+          .as("reports read more than once")
+          .isEmpty();
+      List<RetrainCommand> commands = h.read("commands", RetrainCommand.class);
+      assertThat(commands).hasSize(1);
+      RetrainCommand c = commands.get(0);
+      assertThat(c.getEvidence()).extracting(e -> e.getFeature()).contains("item_category");
+      // persistence 2 → at the earliest the end of the shift's second window
+      long windowsAfter = (c.getIssuedAt().toEpochMilli() - shift.toEpochMilli()) / 60_000;
+      assertThat(windowsAfter).isBetween(2L, 3L);
+      flink.cancel(job);
+    } finally {
+      publisher.shutdownNow();
+    }
+  }
+
+  /** Records and transaction markers on the topic: the sum of its high watermarks. */
+  private static long written(LocalStack stack, String topic) throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin = stack.admin()) {
+      var parts =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
+          latest = new java.util.HashMap<>();
+      parts.forEach(
+          p ->
+              latest.put(
+                  new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                  org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      return admin.listOffsets(latest).all().get().values().stream()
+          .mapToLong(i -> i.offset())
+          .sum();
+    }
+  }
+
+  /** A transaction is open on the topic: some partition's high watermark is above its LSO. */
+  private static boolean openTransaction(LocalStack stack, String topic) throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin = stack.admin()) {
+      var parts =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
+          latest = new java.util.HashMap<>();
+      parts.forEach(
+          p ->
+              latest.put(
+                  new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                  org.apache.kafka.clients.admin.OffsetSpec.latest()));
+      var high = admin.listOffsets(latest).all().get();
+      var stable =
+          admin
+              .listOffsets(
+                  latest,
+                  new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                      org.apache.kafka.common.IsolationLevel.READ_COMMITTED))
+              .all()
+              .get();
+      return high.entrySet().stream()
+          .anyMatch(e -> e.getValue().offset() > stable.get(e.getKey()).offset());
+    }
   }
 
   /** The jar {@code package} built before the integration tests. */

@@ -81,6 +81,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<Process> processes = new ArrayList<>();
   private final List<ChildReaper> reapers = new ArrayList<>();
+  private Process taskManager;
 
   private StandaloneFlinkCluster(Path dir) throws IOException {
     this.dir = dir;
@@ -99,11 +100,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
           "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
           "-Xmx384m",
           List.of("--configDir", c.conf.toString(), "--executionMode", "cluster"));
-      c.launch(
-          "taskmanager",
-          "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-          "-Xmx384m",
-          List.of("--configDir", c.conf.toString()));
+      c.taskManager = c.launchTaskManager("taskmanager");
       c.awaitSlots(slots, timeout);
       return c;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -114,6 +111,63 @@ final class StandaloneFlinkCluster implements AutoCloseable {
 
   int restPort() {
     return restPort;
+  }
+
+  private Process launchTaskManager(String name) throws IOException {
+    return launch(
+        name,
+        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+        "-Xmx384m",
+        List.of("--configDir", conf.toString()));
+  }
+
+  /** SIGKILL of the TaskManager, as a machine failure: no clean shutdown of anything. */
+  void killTaskManager() throws InterruptedException {
+    taskManager.destroyForcibly();
+    taskManager.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** Starts a fresh TaskManager (log {@code name}.log) in place of the killed one. */
+  void replaceTaskManager(String name) throws IOException {
+    taskManager = launchTaskManager(name);
+  }
+
+  /** Completed checkpoints of the job. */
+  long completedCheckpoints(String jobId) throws InterruptedException {
+    Matcher m =
+        Pattern.compile("\"completed\"\\s*:\\s*(\\d+)")
+            .matcher(get("/jobs/" + jobId + "/checkpoints").orElse(""));
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  /** Failures in the job's exception history (what made it restart). */
+  long failures(String jobId) throws InterruptedException {
+    Matcher m =
+        Pattern.compile("\"exceptionName\"")
+            .matcher(get("/jobs/" + jobId + "/exceptions").orElse(""));
+    long n = 0;
+    while (m.find()) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Cancels the job (an unbounded one does not end by itself). */
+  void cancel(String jobId) throws IOException, InterruptedException {
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://"
+                        + Ports.LOOPBACK
+                        + ":"
+                        + restPort
+                        + "/jobs/"
+                        + jobId
+                        + "?mode=cancel"))
+            .method("PATCH", HttpRequest.BodyPublishers.noBody())
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    http.send(r, HttpResponse.BodyHandlers.discarding());
   }
 
   private void writeConfiguration(int slots) throws IOException {
@@ -150,6 +204,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
             "metrics.internal.query-service.port: \"0\"",
             "io.tmp.dirs: " + tmp,
             "parallelism.default: 1",
+            // a killed TaskManager is noticed within seconds, and its jobs restart
+            "heartbeat.interval: 1000",
+            "heartbeat.timeout: 5000",
+            "restart-strategy.type: fixed-delay",
+            "restart-strategy.fixed-delay.attempts: 20",
+            "restart-strategy.fixed-delay.delay: 1 s",
             "");
     Files.writeString(conf.resolve("config.yaml"), yaml);
     Files.writeString(
@@ -256,9 +316,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
   /** The last lines of the JobManager's and the TaskManager's logs, for failure messages. */
   String logs() throws IOException {
     StringBuilder b = new StringBuilder();
-    for (String name : List.of("jobmanager", "taskmanager")) {
+    for (String name : List.of("jobmanager", "taskmanager", "taskmanager-2")) {
       Path log = dir.resolve(name + ".log");
-      String text = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+      if (!Files.exists(log)) {
+        continue;
+      }
+      String text = Files.readString(log, StandardCharsets.UTF_8);
       b.append("--- ")
           .append(name)
           .append(".log (end)\n")
