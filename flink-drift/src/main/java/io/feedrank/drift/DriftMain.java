@@ -148,7 +148,8 @@ public final class DriftMain {
       return b.setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE).build();
     }
     // one transaction per checkpoint and subtask, committed when the checkpoint completes; the
-    // job jar brings the kafka-clients the connector was built against (lib/ in the jar)
+    // job jar brings the kafka-clients the connector was built against (its classes merged into
+    // the jar, see the pom)
     return b.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(c.transactionalIdPrefix() + "-" + name)
         .setProperty("transaction.timeout.ms", Long.toString(TRANSACTION_TIMEOUT_MS))

@@ -3,6 +3,7 @@ package io.feedrank.drift;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.feedrank.events.DriftReport;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
@@ -15,12 +16,29 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 /**
  * The job as it is deployed: the shaded {@code flink-drift-*-job.jar} this build packaged,
@@ -35,14 +53,14 @@ class DriftJobOnAFlinkClusterIT {
   /** Per test, under target/ and kept: the cluster's logs are what explains a failure. */
   Path dir;
 
-  @org.junit.jupiter.api.BeforeEach
-  void clusterDir(org.junit.jupiter.api.TestInfo test) throws IOException {
+  @BeforeEach
+  void clusterDir(TestInfo test) throws IOException {
     dir =
         Files.createDirectories(
                 Paths.get("target", "flink-cluster", test.getTestMethod().orElseThrow().getName()))
             .toAbsolutePath();
     try (Stream<Path> old = Files.walk(dir)) {
-      old.sorted(java.util.Comparator.reverseOrder())
+      old.sorted(Comparator.reverseOrder())
           .filter(p -> !p.equals(dir))
           .forEach(p -> p.toFile().delete());
     }
@@ -70,7 +88,7 @@ class DriftJobOnAFlinkClusterIT {
     h.registerReference(all.subList(0, reference));
     // the stream arrives an event-minute at a time, so windows keep closing and reports keep
     // flowing into open transactions while the test waits for one to kill
-    java.util.Deque<List<TrainingExample>> minutes = new java.util.ArrayDeque<>();
+    Deque<List<TrainingExample>> minutes = new ArrayDeque<>();
     for (int i = reference; i < all.size(); ) {
       long minute = all.get(i).getEventTime().toEpochMilli() / 60_000;
       int j = i;
@@ -81,7 +99,7 @@ class DriftJobOnAFlinkClusterIT {
       i = j;
     }
 
-    Map<String, String> config = new java.util.HashMap<>(h.config());
+    Map<String, String> config = new HashMap<>(h.config());
     config.put("delivery.guarantee", "exactly-once");
     config.put("bounded", "false");
     config.put("checkpoint.interval.ms", "2000");
@@ -92,8 +110,7 @@ class DriftJobOnAFlinkClusterIT {
           args.add("--" + k);
           args.add(v);
         });
-    java.util.concurrent.ScheduledExecutorService publisher =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
     try (StandaloneFlinkCluster flink =
         StandaloneFlinkCluster.start(dir, 2, Duration.ofSeconds(90))) {
       String job = flink.submit(jar, args, Duration.ofSeconds(90));
@@ -106,7 +123,7 @@ class DriftJobOnAFlinkClusterIT {
           },
           0,
           300,
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+          TimeUnit.MILLISECONDS);
       String reports = h.topic("reports");
       await()
           .atMost(Duration.ofMinutes(2))
@@ -116,13 +133,13 @@ class DriftJobOnAFlinkClusterIT {
       flink.replaceTaskManager("taskmanager-2");
 
       // windows [30, 75) of every monitored feature: 45 × 3 reports
-      Set<String> expected = new java.util.HashSet<>();
+      Set<String> expected = new HashSet<>();
       for (String feature : List.of("item_category", "device", "i_content_length")) {
         for (int m = 30; m < 75; m++) {
           expected.add(feature + "@" + start.plusSeconds(m * 60L));
         }
       }
-      List<io.feedrank.events.DriftReport> read = new ArrayList<>();
+      List<DriftReport> read = new ArrayList<>();
       try {
         await()
             .atMost(Duration.ofMinutes(3))
@@ -130,13 +147,13 @@ class DriftJobOnAFlinkClusterIT {
             .until(
                 () -> {
                   read.clear();
-                  read.addAll(h.read("reports", io.feedrank.events.DriftReport.class));
+                  read.addAll(h.read("reports", DriftReport.class));
                   return read.stream()
                       .map(r -> r.getFeature() + "@" + r.getWindowStart())
-                      .collect(java.util.stream.Collectors.toSet())
+                      .collect(Collectors.toSet())
                       .containsAll(expected);
                 });
-      } catch (org.awaitility.core.ConditionTimeoutException e) {
+      } catch (ConditionTimeoutException e) {
         throw new AssertionError(
             String.format(
                 "reports missing: read %d (%d written, committed or not), job %s, failures %d, open"
@@ -156,9 +173,8 @@ class DriftJobOnAFlinkClusterIT {
       Map<String, Long> copies =
           read.stream()
               .collect(
-                  java.util.stream.Collectors.groupingBy(
-                      r -> r.getFeature() + "@" + r.getWindowStart(),
-                      java.util.stream.Collectors.counting()));
+                  Collectors.groupingBy(
+                      r -> r.getFeature() + "@" + r.getWindowStart(), Collectors.counting()));
       assertThat(copies.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey))
           .as("reports read more than once")
           .isEmpty();
@@ -177,45 +193,37 @@ class DriftJobOnAFlinkClusterIT {
 
   /** Records and transaction markers on the topic: the sum of its high watermarks. */
   private static long written(LocalStack stack, String topic) throws Exception {
-    try (org.apache.kafka.clients.admin.Admin admin = stack.admin()) {
-      var parts =
-          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
-      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
-          latest = new java.util.HashMap<>();
-      parts.forEach(
-          p ->
-              latest.put(
-                  new org.apache.kafka.common.TopicPartition(topic, p.partition()),
-                  org.apache.kafka.clients.admin.OffsetSpec.latest()));
-      return admin.listOffsets(latest).all().get().values().stream()
-          .mapToLong(i -> i.offset())
-          .sum();
-    }
+    return ends(stack, topic, IsolationLevel.READ_UNCOMMITTED).values().stream()
+        .mapToLong(Long::longValue)
+        .sum();
   }
 
   /** A transaction is open on the topic: some partition's high watermark is above its LSO. */
   private static boolean openTransaction(LocalStack stack, String topic) throws Exception {
-    try (org.apache.kafka.clients.admin.Admin admin = stack.admin()) {
-      var parts =
-          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
-      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
-          latest = new java.util.HashMap<>();
-      parts.forEach(
-          p ->
-              latest.put(
-                  new org.apache.kafka.common.TopicPartition(topic, p.partition()),
-                  org.apache.kafka.clients.admin.OffsetSpec.latest()));
-      var high = admin.listOffsets(latest).all().get();
-      var stable =
-          admin
-              .listOffsets(
-                  latest,
-                  new org.apache.kafka.clients.admin.ListOffsetsOptions(
-                      org.apache.kafka.common.IsolationLevel.READ_COMMITTED))
-              .all()
-              .get();
-      return high.entrySet().stream()
-          .anyMatch(e -> e.getValue().offset() > stable.get(e.getKey()).offset());
+    Map<TopicPartition, Long> high = ends(stack, topic, IsolationLevel.READ_UNCOMMITTED);
+    Map<TopicPartition, Long> stable = ends(stack, topic, IsolationLevel.READ_COMMITTED);
+    return high.entrySet().stream().anyMatch(e -> e.getValue() > stable.get(e.getKey()));
+  }
+
+  /** The end offset of every partition: the high watermark, or the last stable offset. */
+  private static Map<TopicPartition, Long> ends(
+      LocalStack stack, String topic, IsolationLevel isolation) throws Exception {
+    try (Admin admin = stack.admin()) {
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get()
+          .get(topic)
+          .partitions()
+          .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      admin
+          .listOffsets(latest, new ListOffsetsOptions(isolation))
+          .all()
+          .get()
+          .forEach((tp, info) -> ends.put(tp, info.offset()));
+      return ends;
     }
   }
 

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -331,18 +332,16 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     return b.toString();
   }
 
-  private java.util.Optional<String> get(String path) throws InterruptedException {
+  private Optional<String> get(String path) throws InterruptedException {
     HttpRequest r =
         HttpRequest.newBuilder(URI.create("http://" + Ports.LOOPBACK + ":" + restPort + path))
             .timeout(Duration.ofSeconds(5))
             .build();
     try {
       HttpResponse<String> resp = http.send(r, HttpResponse.BodyHandlers.ofString());
-      return resp.statusCode() == 200
-          ? java.util.Optional.of(resp.body())
-          : java.util.Optional.empty();
+      return resp.statusCode() == 200 ? Optional.of(resp.body()) : Optional.empty();
     } catch (IOException e) {
-      return java.util.Optional.empty(); // not listening yet
+      return Optional.empty(); // not listening yet
     }
   }
 

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The store is written, never read, on the per-event path: an in-memory mirror of it (loaded
  * from the restored store when the task starts) answers every lookup and also keeps the entity's
- * latest state object, so a flush renders it without reading and deserializing it again. Used from
- * the stream thread only; landings arrive through a queue.
+ * latest state object until the next flush, which renders it without reading and deserializing it
+ * again. Used from the stream thread only; landings arrive through a queue.
  *
  * @param <S> the entity's state, as last put into its own store; never mutated afterwards
  */
@@ -147,6 +147,9 @@ final class DirtyEntities<S> {
         continue; // this state is already on its way
       }
       FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.state);
+      // rendered: a retry (Redis away, the writer's queue full) reads the state from its store,
+      // so only entities changed since the last flush hold a state object here
+      e.state = null;
       batch.add(w);
       versions.put(w.key(), e.version);
       if (batch.size() == MAX_BATCH) {
