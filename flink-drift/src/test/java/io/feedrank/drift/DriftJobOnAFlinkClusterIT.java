@@ -104,7 +104,10 @@ class DriftJobOnAFlinkClusterIT {
     config.put("delivery.guarantee", "exactly-once");
     config.put("bounded", "false");
     config.put("checkpoint.interval.ms", "2000");
-    config.put("idleness.ms", "2000"); // the empty ranking-logs and interactions sources
+    // the empty ranking-logs and interactions sources go idle after this; longer than a
+    // TaskManager's replacement takes, so no training-examples split is taken for idle across
+    // the restart (its values would then arrive behind the watermark and be dropped as late)
+    config.put("idleness.ms", "10000");
     List<String> args = new ArrayList<>();
     config.forEach(
         (k, v) -> {
@@ -183,9 +186,9 @@ class DriftJobOnAFlinkClusterIT {
       assertThat(commands).hasSize(1);
       RetrainCommand c = commands.get(0);
       assertThat(c.getEvidence()).extracting(e -> e.getFeature()).contains("item_category");
-      // persistence 2 → at the earliest the end of the shift's second window
-      long windowsAfter = (c.getIssuedAt().toEpochMilli() - shift.toEpochMilli()) / 60_000;
-      assertThat(windowsAfter).isBetween(2L, 3L);
+      // persistence 2 → at the earliest the end of the shift's second window; how soon after
+      // that is DriftPipelineIT's to check (here a restart falls somewhere in the stream)
+      assertThat(c.getIssuedAt()).isAfterOrEqualTo(shift.plusSeconds(2 * 60));
       flink.cancel(job);
     } finally {
       publisher.shutdownNow();
