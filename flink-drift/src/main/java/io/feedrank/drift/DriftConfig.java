@@ -5,6 +5,7 @@ import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -122,7 +123,7 @@ public record DriftConfig(
   public static final String DEFAULT_MONITORED = "item_category,device,i_content_length";
 
   private static boolean exactlyOnce(String guarantee) {
-    return switch (guarantee.trim().toLowerCase(java.util.Locale.ROOT)) {
+    return switch (guarantee.trim().toLowerCase(Locale.ROOT)) {
       case "exactly-once", "exactly_once" -> true;
       case "at-least-once", "at_least_once" -> false;
       default ->

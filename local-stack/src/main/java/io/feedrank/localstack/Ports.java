@@ -14,10 +14,8 @@ public final class Ports {
 
   /** A port that is free on 127.0.0.1 right now (the OS picks it). */
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0));
-      return s.getLocalPort();
+    try {
+      return bind(0);
     } catch (IOException e) {
       throw new UncheckedIOException("no free port on " + LOOPBACK, e);
     }
@@ -39,12 +37,20 @@ public final class Ports {
   }
 
   private static boolean canBind(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port));
+    try {
+      bind(port);
       return true;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /** Binds {@code port} (0: any) on 127.0.0.1 and releases it; the port that was bound. */
+  private static int bind(int port) throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port));
+      return s.getLocalPort();
     }
   }
 

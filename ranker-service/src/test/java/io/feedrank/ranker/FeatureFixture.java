@@ -55,8 +55,7 @@ public final class FeatureFixture {
     return s == null ? Map.of() : s.toHash(metadata.get(id));
   }
 
-  /** Writes every hash to Redis, pipelined. */
-  /** Writes every hash to {@code redisUri}, standalone or {@code redis-cluster://}. */
+  /** Writes every hash to {@code redisUri} (standalone or {@code redis-cluster://}), pipelined. */
   public void writeTo(String redisUri) {
     try (UnifiedJedis jedis = RedisConnections.connect(redisUri, java.time.Duration.ofSeconds(5));
         AbstractPipeline p = jedis.pipelined()) {

@@ -92,11 +92,7 @@ class FeaturesCrashIT {
 
       FeaturesHarness.Recomputed rc = h.recompute(EVENTS + 90, ITEMS);
       try (Jedis jedis = new Jedis(URI.create(stack.redisUri()))) {
-        Awaitility.await()
-            .atMost(Duration.ofSeconds(60))
-            .pollInterval(Duration.ofMillis(500))
-            .untilAsserted(
-                () -> assertThat(FeaturesHarness.mismatches(rc, jedis::hgetAll)).isEmpty());
+        FeaturesHarness.awaitRedisMatches(rc, jedis::hgetAll);
       }
     }
   }

@@ -264,6 +264,18 @@ final class FeaturesHarness {
     return s;
   }
 
+  /**
+   * Waits (at most a minute) until every user and item hash read through {@code redis} equals the
+   * recomputation; Redis is written asynchronously to the commits.
+   */
+  static void awaitRedisMatches(
+      Recomputed rc, java.util.function.Function<String, Map<String, String>> redis) {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(() -> assertThat(mismatches(rc, redis)).isEmpty());
+  }
+
   /** Differences between Redis and the recomputation (empty when equal to 1e-9 relative). */
   static List<String> mismatches(
       Recomputed rc, java.util.function.Function<String, Map<String, String>> redis) {

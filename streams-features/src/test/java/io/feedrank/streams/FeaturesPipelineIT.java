@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
@@ -64,11 +63,7 @@ class FeaturesPipelineIT {
       FeaturesHarness.Recomputed rc = h.recompute(EVENTS + BAD, ITEMS);
       assertThat(rc.valid()).isEqualTo(EVENTS);
       try (Jedis jedis = new Jedis(URI.create(stack.redisUri()))) {
-        Awaitility.await()
-            .atMost(Duration.ofSeconds(60))
-            .pollInterval(Duration.ofMillis(500))
-            .untilAsserted(
-                () -> assertThat(FeaturesHarness.mismatches(rc, jedis::hgetAll)).isEmpty());
+        FeaturesHarness.awaitRedisMatches(rc, jedis::hgetAll);
         // TTL is set on every hash
         assertThat(jedis.pttl("fr:u:1")).isPositive();
       }
@@ -103,11 +98,7 @@ class FeaturesPipelineIT {
           UnifiedJedis redis = RedisConnections.connect(cluster.uri(), Duration.ofSeconds(5))) {
         assertThat(h.trainingExamples(events, Duration.ofMinutes(3))).hasSize(events);
         FeaturesHarness.Recomputed rc = h.recompute(events, items);
-        Awaitility.await()
-            .atMost(Duration.ofSeconds(60))
-            .pollInterval(Duration.ofMillis(500))
-            .untilAsserted(
-                () -> assertThat(FeaturesHarness.mismatches(rc, redis::hgetAll)).isEmpty());
+        FeaturesHarness.awaitRedisMatches(rc, redis::hgetAll);
         assertThat(redis.pttl("fr:u:1")).isPositive();
         // the hashes are spread over every master, so the batches really crossed nodes
         assertThat(cluster.keysPerNode()).allSatisfy(n -> assertThat(n).isGreaterThan(100L));
