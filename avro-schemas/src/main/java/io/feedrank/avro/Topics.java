@@ -6,6 +6,7 @@ import io.feedrank.events.DriftReport;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.events.OnlineCtrReport;
 import io.feedrank.events.RankingLog;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.TrainingExample;
@@ -27,6 +28,7 @@ public final class Topics {
   public static final String TRAINING_EXAMPLES = "training-examples";
   public static final String RANKING_LOGS = "ranking-logs";
   public static final String DRIFT_REPORTS = "drift-reports";
+  public static final String ONLINE_CTR = "online-ctr";
   public static final String ALERTS = "alerts";
   public static final String RETRAIN_COMMANDS = "retrain-commands";
   public static final String MODEL_REGISTRY = "model-registry";
@@ -94,6 +96,7 @@ public final class Topics {
               "user_id, long"),
           new TopicSpec(RANKING_LOGS, 6, false, RankingLog.class, "request_id, string"),
           new TopicSpec(DRIFT_REPORTS, 1, false, DriftReport.class, "feature, string"),
+          new TopicSpec(ONLINE_CTR, 1, false, OnlineCtrReport.class, "model_name, string"),
           new TopicSpec(ALERTS, 1, false, Alert.class, "kind, string"),
           new TopicSpec(RETRAIN_COMMANDS, 1, false, RetrainCommand.class, "model_name, string"),
           new TopicSpec(MODEL_REGISTRY, 1, true, ModelVersion.class, "model_name@version, string"));

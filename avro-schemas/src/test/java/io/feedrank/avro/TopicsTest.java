@@ -15,7 +15,7 @@ class TopicsTest {
   @Test
   void namesAreUniqueAndKebabCase() {
     List<String> names = Topics.ALL.stream().map(TopicSpec::name).toList();
-    assertThat(names).doesNotHaveDuplicates().hasSize(10);
+    assertThat(names).doesNotHaveDuplicates().hasSize(11);
     assertThat(names).allMatch(n -> n.matches("[a-z]+(-[a-z]+)*"), "kebab-case");
   }
 
@@ -30,6 +30,7 @@ class TopicsTest {
             Topics.TRAINING_EXAMPLES,
             Topics.RANKING_LOGS,
             Topics.DRIFT_REPORTS,
+            Topics.ONLINE_CTR,
             Topics.ALERTS,
             Topics.RETRAIN_COMMANDS,
             Topics.MODEL_REGISTRY);

@@ -22,6 +22,7 @@ public record DriftConfig(
     String reportsTopic,
     String alertsTopic,
     String retrainTopic,
+    String onlineCtrTopic,
     String groupId,
     boolean fromEarliest,
     boolean bounded,
@@ -58,12 +59,12 @@ public record DriftConfig(
    * [feedrank-drift]; {@code from.earliest} [false]; {@code bounded} [false] (stop at the topics'
    * end offsets: tests and benchmarks); topic names as the other modules ({@code
    * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
-   * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}); {@code
-   * monitored.features} [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model
-   * scores are always monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once}
-   * (transactional sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a
-   * Flink cluster, not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix}
-   * [the group id].
+   * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}, {@code
+   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code monitored.features}
+   * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always
+   * monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional
+   * sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster,
+   * not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> p) {
     Map<String, String> registry = new HashMap<>();
@@ -100,6 +101,7 @@ public record DriftConfig(
         p.getOrDefault("drift.reports.topic", Topics.DRIFT_REPORTS),
         p.getOrDefault("alerts.topic", Topics.ALERTS),
         p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
+        p.getOrDefault("online.ctr.topic", Topics.ONLINE_CTR),
         p.getOrDefault("group.id", "feedrank-drift"),
         Boolean.parseBoolean(p.getOrDefault("from.earliest", "false")),
         Boolean.parseBoolean(p.getOrDefault("bounded", "false")),

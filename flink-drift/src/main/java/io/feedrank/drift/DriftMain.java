@@ -26,13 +26,13 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Wires {@link DriftJob} onto Kafka: {@code training-examples} and {@code ranking-logs} in
- * (read_committed, event-time watermarks with bounded out-of-orderness and idleness), {@code
- * model-registry} in from its beginning, {@code drift-reports}, {@code retrain-commands} and {@code
- * alerts} out, flushed on every checkpoint (at least once, or exactly once with {@code
- * delivery.guarantee=exactly-once}; see {@link #sink}). {@code main} runs it where it is started: a
- * local MiniCluster, or a Flink cluster ({@code flink run}) with the configuration as {@code --key
- * value} arguments.
+ * Wires {@link DriftJob} and {@link OnlineCtr} onto Kafka: {@code training-examples}, {@code
+ * ranking-logs} and {@code interactions} in (read_committed, event-time watermarks with bounded
+ * out-of-orderness and idleness), {@code model-registry} in from its beginning, {@code
+ * drift-reports}, {@code retrain-commands}, {@code alerts} and {@code online-ctr} out, flushed on
+ * every checkpoint (at least once, or exactly once with {@code delivery.guarantee=exactly-once};
+ * see {@link #sink}). {@code main} runs it where it is started: a local MiniCluster, or a Flink
+ * cluster ({@code flink run}) with the configuration as {@code --key value} arguments.
  */
 public final class DriftMain {
   private DriftMain() {}
@@ -68,26 +68,42 @@ public final class DriftMain {
             WatermarkStrategy.noWatermarks(),
             "model-registry");
     DriftJob.Outputs out = DriftJob.build(examples.union(scores), registry, c.settings());
-    DriftJob.onlineCtr(
-        env.fromSource(
-            source(
+    DataStream<OnlineCtr.Window> ctr =
+        DriftJob.onlineCtr(
+            env.fromSource(
+                source(
+                    c,
+                    c.rankingLogsTopic(),
+                    new ServedResponses(c.registry(), c.settings().modelName()),
+                    c.fromEarliest()),
+                WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
+                    .withTimestampAssigner((v, ts) -> v.time)
+                    .withIdleness(c.idleness()),
+                "ranking-logs (served)"),
+            env.fromSource(
+                source(
+                    c,
+                    c.interactionsTopic(),
+                    new EngagedImpressions(c.registry()),
+                    c.fromEarliest()),
+                WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(c.outOfOrderness())
+                    .withTimestampAssigner((v, ts) -> v.time)
+                    .withIdleness(c.idleness()),
+                "interactions"),
+            c.attribution(),
+            c.settings().window());
+    String model = c.settings().modelName();
+    long attribution = c.attribution().toMillis();
+    ctr.sinkTo(
+            sink(
                 c,
-                c.rankingLogsTopic(),
-                new ServedResponses(c.registry(), c.settings().modelName()),
-                c.fromEarliest()),
-            WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
-                .withTimestampAssigner((v, ts) -> v.time)
-                .withIdleness(c.idleness()),
-            "ranking-logs (served)"),
-        env.fromSource(
-            source(
-                c, c.interactionsTopic(), new EngagedImpressions(c.registry()), c.fromEarliest()),
-            WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(c.outOfOrderness())
-                .withTimestampAssigner((v, ts) -> v.time)
-                .withIdleness(c.idleness()),
-            "interactions"),
-        c.attribution(),
-        c.settings().window());
+                "online-ctr",
+                new AvroRecords<OnlineCtr.Window, io.feedrank.events.OnlineCtrReport>(
+                    c.onlineCtrTopic(),
+                    c.registry(),
+                    w -> Contracts.onlineCtr(w, model, attribution),
+                    w -> model)))
+        .name("online-ctr");
     out.reports()
         .sinkTo(
             sink(

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Per-test topics, simulated examples, a registered reference, and reading the job's outputs. */
@@ -44,7 +46,8 @@ final class DriftHarness {
             spec(Topics.INTERACTIONS).renamed(topic("interactions")),
             spec(Topics.DRIFT_REPORTS).renamed(topic("reports")),
             spec(Topics.ALERTS).renamed(topic("alerts")),
-            spec(Topics.RETRAIN_COMMANDS).renamed(topic("commands"))));
+            spec(Topics.RETRAIN_COMMANDS).renamed(topic("commands")),
+            spec(Topics.ONLINE_CTR).renamed(topic("ctr"))));
   }
 
   static Topics.TopicSpec spec(String name) {
@@ -123,6 +126,19 @@ final class DriftHarness {
     }
   }
 
+  /** Publishes {@code values} to this test's topic {@code what}, in order, with their keys. */
+  <K, T extends SpecificRecord> void publish(
+      String what, Serializer<K> keys, List<T> values, Function<T, K> key, Function<T, Long> time) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    AvroSerializer<T> serializer = new AvroSerializer<>();
+    serializer.configure(p, false);
+    try (KafkaProducer<K, T> producer = new KafkaProducer<>(p, keys, serializer)) {
+      for (T v : values) {
+        producer.send(new ProducerRecord<>(topic(what), null, time.apply(v), key.apply(v), v));
+      }
+    }
+  }
+
   private <T extends SpecificRecord> void send(String topic, String key, T value) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     AvroSerializer<T> values = new AvroSerializer<>();
@@ -145,6 +161,7 @@ final class DriftHarness {
     c.put("drift.reports.topic", topic("reports"));
     c.put("alerts.topic", topic("alerts"));
     c.put("retrain.commands.topic", topic("commands"));
+    c.put("online.ctr.topic", topic("ctr"));
     c.put("group.id", "drift-it-" + id);
     c.put("from.earliest", "true");
     c.put("bounded", "true");

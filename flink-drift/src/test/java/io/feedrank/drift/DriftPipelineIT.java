@@ -3,6 +3,10 @@ package io.feedrank.drift;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.events.DriftReport;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.OnlineCtrReport;
+import io.feedrank.events.RankedItem;
+import io.feedrank.events.RankingLog;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
@@ -10,12 +14,21 @@ import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.simulator.Scenario;
 import io.feedrank.simulator.SimulatorConfig;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -94,5 +107,147 @@ class DriftPipelineIT {
             .filter(DriftReport::getDrifted)
             .toList();
     assertThat(before).as("no drift before the shift").isEmpty();
+  }
+
+  /**
+   * Responses of two versions (production and a staging split, a few fallbacks) on {@code
+   * ranking-logs}, impressions naming them on {@code interactions} — some after the attribution
+   * window, one exactly at its end, some before their response, some naming a request nobody served
+   * or another model's, organic ones without a request — and the job's {@code online-ctr} records
+   * against a count of the same events made here.
+   */
+  @Test
+  void onlineCtrPerVersionAndVariantEqualsADirectCountOfTheTopics(LocalStack stack)
+      throws Exception {
+    DriftHarness h = new DriftHarness(stack, "ctr");
+    long attribution = 2 * MINUTE;
+    long start = DriftHarness.recentHour().toEpochMilli();
+    Random r = new Random(17);
+    List<RankingLog> served = new ArrayList<>();
+    List<InteractionEvent> impressions = new ArrayList<>();
+    for (int i = 0; i < 2_400; i++) {
+      long t = start + i * 250L; // 10 event-minutes of responses
+      double u = r.nextDouble();
+      String variant = u < 0.25 ? "staging" : "production";
+      boolean otherModel = r.nextInt(50) == 0;
+      RankingLog log =
+          RankingLog.newBuilder()
+              .setRequestId("req-" + i)
+              .setTimestamp(Instant.ofEpochMilli(t))
+              .setUserId(r.nextInt(500))
+              .setModelName(otherModel ? "another-model" : h.model)
+              .setModelVersion(variant.equals("staging") ? "v2" : "v1")
+              .setVariant(variant)
+              .setItems(List.of(new RankedItem(1L, 0.5f, 1)))
+              .setLatencyMs(3.0)
+              .setFallback(u > 0.95)
+              .setFallbackReason(u > 0.95 ? "model_error" : null)
+              .setFeatureSchemaVersion(1)
+              .build();
+      served.add(log);
+      double ctr = log.getFallback() ? 0.05 : variant.equals("staging") ? 0.2 : 0.1;
+      for (int k = 0; k < 4; k++) {
+        // mostly within the attribution window; some after it, a few (clock skew) before
+        long lag = (long) ((r.nextDouble() * 3.2 - 0.2) * MINUTE);
+        impressions.add(impression(r, log.getUserId(), "req-" + i, t + lag, r.nextDouble() < ctr));
+      }
+    }
+    // the bounds of the attribution window: its end is in, a millisecond later is out
+    impressions.add(impression(r, 1, "req-10", start + 10 * 250L + attribution, true));
+    impressions.add(impression(r, 1, "req-11", start + 11 * 250L + attribution + 1, true));
+    impressions.add(impression(r, 2, "nobody-served-this", start + 60_000, true));
+    for (int i = 0; i < 500; i++) {
+      impressions.add(impression(r, 3, null, start + r.nextInt(10 * (int) MINUTE), true));
+    }
+    impressions.sort(Comparator.comparing(InteractionEvent::getEventTime));
+
+    // the direct count: an impression belongs to the response it names if that response is this
+    // model's and the impression is no earlier and at most the attribution window later; it is
+    // counted in the window of its own time, under "fallback" if the response was one
+    Map<String, RankingLog> byRequest = new HashMap<>();
+    served.forEach(l -> byRequest.put(l.getRequestId(), l));
+    Map<String, long[]> expected = new TreeMap<>();
+    for (InteractionEvent e : impressions) {
+      RankingLog l = e.getRequestId() == null ? null : byRequest.get(e.getRequestId());
+      if (l == null || !l.getModelName().equals(h.model)) {
+        continue;
+      }
+      long lag = e.getEventTime().toEpochMilli() - l.getTimestamp().toEpochMilli();
+      if (lag < 0 || lag > attribution) {
+        continue;
+      }
+      String variant = l.getFallback() ? "fallback" : l.getVariant();
+      long window = e.getEventTime().toEpochMilli() / MINUTE * MINUTE;
+      long[] c =
+          expected.computeIfAbsent(
+              l.getModelVersion() + "|" + variant + "|" + window, x -> new long[2]);
+      c[0]++;
+      c[1] += e.getClick() ? 1 : 0;
+    }
+
+    h.publish(
+        "logs",
+        new StringSerializer(),
+        served,
+        RankingLog::getRequestId,
+        l -> l.getTimestamp().toEpochMilli());
+    h.publish(
+        "interactions",
+        new LongSerializer(),
+        impressions,
+        InteractionEvent::getUserId,
+        e -> e.getEventTime().toEpochMilli());
+    Map<String, String> config = h.config();
+    config.put("attribution.window.ms", Long.toString(attribution));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(config));
+    env.execute("drift-it-" + h.id);
+
+    Map<String, long[]> actual = new TreeMap<>();
+    for (OnlineCtrReport w : h.read("ctr", OnlineCtrReport.class)) {
+      assertThat(w.getModelName()).isEqualTo(h.model);
+      assertThat(w.getAttributionWindowMs()).isEqualTo(attribution);
+      assertThat(w.getWindowEnd().toEpochMilli() - w.getWindowStart().toEpochMilli())
+          .isEqualTo(MINUTE);
+      assertThat(w.getCtr()).isEqualTo((double) w.getClicks() / w.getImpressions());
+      long[] previous =
+          actual.put(
+              w.getModelVersion() + "|" + w.getVariant() + "|" + w.getWindowStart().toEpochMilli(),
+              new long[] {w.getImpressions(), w.getClicks()});
+      assertThat(previous).as("one record per version, variant and window").isNull();
+    }
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    expected.forEach((k, c) -> assertThat(actual.get(k)).as(k).containsExactly(c[0], c[1]));
+    Map<String, long[]> perVariant = new TreeMap<>();
+    actual.forEach(
+        (k, c) -> {
+          long[] t =
+              perVariant.computeIfAbsent(k.substring(0, k.lastIndexOf('|')), x -> new long[2]);
+          t[0] += c[0];
+          t[1] += c[1];
+        });
+    assertThat(perVariant.keySet()).containsExactly("v1|fallback", "v1|production", "v2|staging");
+    perVariant.forEach(
+        (k, c) ->
+            System.out.printf(
+                "online ctr %s: %d / %d = %.4f%n", k, c[1], c[0], (double) c[1] / c[0]));
+  }
+
+  static final long MINUTE = 60_000;
+
+  static InteractionEvent impression(
+      Random r, long user, String requestId, long time, boolean click) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId(UUID.randomUUID().toString())
+        .setUserId(user)
+        .setItemId(1 + r.nextInt(1_000))
+        .setEventTime(Instant.ofEpochMilli(time))
+        .setClick(click)
+        .setLike(false)
+        .setShare(false)
+        .setDwellSeconds(click ? 12f : 0f)
+        .setRequestId(requestId)
+        .setPosition(requestId == null ? null : 0)
+        .build();
   }
 }

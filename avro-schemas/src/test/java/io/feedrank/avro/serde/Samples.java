@@ -12,6 +12,7 @@ import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.ModelComparison;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.events.OnlineCtrReport;
 import io.feedrank.events.RankedItem;
 import io.feedrank.events.RankingLog;
 import io.feedrank.events.ReferenceProfile;
@@ -299,6 +300,30 @@ final class Samples {
             .setMeanRelativeChange(null)
             .setDrifted(false)
             .setLateEvents(0L)
+            .build());
+
+    OnlineCtrReport ctr =
+        OnlineCtrReport.newBuilder()
+            .setWindowStart(T0)
+            .setWindowEnd(T1)
+            .setModelName("ranker")
+            .setModelVersion("v12")
+            .setVariant("staging")
+            .setImpressions(4096L)
+            .setClicks(512L)
+            .setCtr(0.125)
+            .setAttributionWindowMs(1_800_000L)
+            .build();
+    FULL.put(OnlineCtrReport.class, ctr);
+    // no optional fields: the smallest values instead (negative epoch, nothing attributed)
+    MINIMAL.put(
+        OnlineCtrReport.class,
+        OnlineCtrReport.newBuilder(ctr)
+            .setWindowStart(T2)
+            .setVariant("")
+            .setImpressions(0L)
+            .setClicks(0L)
+            .setCtr(0.0)
             .build());
 
     Map<String, String> details = new LinkedHashMap<>();

@@ -119,13 +119,14 @@ final class DriftBenchmark implements Callable<Integer> {
     String topic = "examples-" + id;
     stack.createTopics(
         List.of(Topics.byName(Topics.TRAINING_EXAMPLES).orElseThrow().renamed(topic)));
-    for (String t : List.of("logs-", "interactions-", "reports-", "alerts-", "commands-")) {
+    for (String t : List.of("logs-", "interactions-", "reports-", "alerts-", "commands-", "ctr-")) {
       String base =
           switch (t) {
             case "logs-" -> Topics.RANKING_LOGS;
             case "interactions-" -> Topics.INTERACTIONS;
             case "reports-" -> Topics.DRIFT_REPORTS;
             case "alerts-" -> Topics.ALERTS;
+            case "ctr-" -> Topics.ONLINE_CTR;
             default -> Topics.RETRAIN_COMMANDS;
           };
       stack.createTopics(List.of(Topics.byName(base).orElseThrow().renamed(t + id)));
@@ -177,6 +178,7 @@ final class DriftBenchmark implements Callable<Integer> {
     c.put("drift.reports.topic", "reports-" + id);
     c.put("alerts.topic", "alerts-" + id);
     c.put("retrain.commands.topic", "commands-" + id);
+    c.put("online.ctr.topic", "ctr-" + id);
     c.put("group.id", id);
     c.put("from.earliest", "true");
     c.put("bounded", "true");

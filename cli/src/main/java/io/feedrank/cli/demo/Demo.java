@@ -5,6 +5,7 @@ import io.feedrank.events.DeadLetter;
 import io.feedrank.events.DriftEvidence;
 import io.feedrank.events.DriftReport;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.events.OnlineCtrReport;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.ranker.models.ModelSlots;
@@ -510,6 +511,17 @@ public final class Demo {
     report.drift.put("alerts", topics.count(Topics.ALERTS));
     report.drift.put(
         "retrain_commands", commands.stream().map(RetrainCommand::getCommandId).distinct().count());
+    // the drift job's own count (closed windows only; impressions joined to responses by id)
+    Map<String, long[]> jobCtr = new TreeMap<>();
+    for (OnlineCtrReport w : topics.read(Topics.ONLINE_CTR, OnlineCtrReport.class)) {
+      long[] t =
+          jobCtr.computeIfAbsent(w.getModelVersion() + " " + w.getVariant(), k -> new long[2]);
+      t[0] += w.getImpressions();
+      t[1] += w.getClicks();
+    }
+    Map<String, String> jobCtrText = new LinkedHashMap<>();
+    jobCtr.forEach((k, v) -> jobCtrText.put(k, ctrText(v)));
+    report.drift.put("online_ctr_by_version_and_variant", jobCtrText);
 
     report.ranker.put("requests", s.requests());
     report.ranker.put("ok", s.ok());
@@ -523,17 +535,7 @@ public final class Demo {
     report.ranker.put("fallbacks", s.fallbacks());
     report.ranker.put("responses_by_version", s.byVersion());
     Map<String, String> ctr = new LinkedHashMap<>();
-    s.impressionsAndClicks()
-        .forEach(
-            (k, v) ->
-                ctr.put(
-                    k,
-                    String.format(
-                        Locale.ROOT,
-                        "%.4f (%,d clicks / %,d impressions)",
-                        v[1] / (double) Math.max(1, v[0]),
-                        v[1],
-                        v[0])));
+    s.impressionsAndClicks().forEach((k, v) -> ctr.put(k, ctrText(v)));
     report.ranker.put("online_ctr_by_version", ctr);
     report.ranker.put("swaps", s.swaps());
     if (s.lastError() != null) {
@@ -559,6 +561,17 @@ public final class Demo {
   }
 
   // ---- helpers
+
+  /** {impressions, clicks} as "CTR (clicks / impressions)". */
+  private static String ctrText(long[] impressionsAndClicks) {
+    long[] v = impressionsAndClicks;
+    return String.format(
+        Locale.ROOT,
+        "%.4f (%,d clicks / %,d impressions)",
+        v[1] / (double) Math.max(1, v[0]),
+        v[1],
+        v[0]);
+  }
 
   /** On a failure: the drifted windows so far, with their statistics (best effort). */
   private void driftDiagnostics() {

@@ -2,11 +2,13 @@ package io.feedrank.drift.io;
 
 import io.feedrank.drift.job.AlertEvent;
 import io.feedrank.drift.job.Command;
+import io.feedrank.drift.job.OnlineCtr;
 import io.feedrank.drift.job.Report;
 import io.feedrank.events.Alert;
 import io.feedrank.events.DriftEvidence;
 import io.feedrank.events.DriftKind;
 import io.feedrank.events.DriftReport;
+import io.feedrank.events.OnlineCtrReport;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.RetrainReason;
 import io.feedrank.events.Severity;
@@ -16,7 +18,7 @@ import java.util.Map;
 
 /**
  * The job's records as the Avro contracts of {@code drift-reports}, {@code retrain-commands},
- * {@code alerts}.
+ * {@code alerts}, {@code online-ctr}.
  */
 public final class Contracts {
   private Contracts() {}
@@ -89,6 +91,21 @@ public final class Contracts {
         .setKind(a.kind)
         .setMessage(a.message)
         .setDetails(details)
+        .build();
+  }
+
+  public static OnlineCtrReport onlineCtr(
+      OnlineCtr.Window w, String modelName, long attributionWindowMs) {
+    return OnlineCtrReport.newBuilder()
+        .setWindowStart(Instant.ofEpochMilli(w.windowStart))
+        .setWindowEnd(Instant.ofEpochMilli(w.windowEnd))
+        .setModelName(modelName)
+        .setModelVersion(w.modelVersion)
+        .setVariant(w.variant)
+        .setImpressions(w.impressions)
+        .setClicks(w.clicks)
+        .setCtr(w.ctr)
+        .setAttributionWindowMs(attributionWindowMs)
         .build();
   }
 }
