@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.events.Device;
 import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.features.FeatureStore;
@@ -78,6 +79,36 @@ class ScoringTest {
         for (int i = 0; i < got.length; i++) {
           assertThat((double) got[i]).isCloseTo(want[i], within(1e-6));
         }
+      }
+    }
+  }
+
+  /**
+   * Rows read before the model ran (vectorized one at a time: what a two-tower request and the
+   * sampled vectors of the ranking logs read) and after it (from the tensors' buffers) are both the
+   * row feature-spec builds from the item's Redis hash.
+   */
+  @Test
+  void rowsReadBeforeAndAfterTheModelRanAreTheVectorizersRows() throws Exception {
+    long at = fixture.end.toEpochMilli() + 60_000;
+    long user = users.get(1);
+    long[] ids = ids(40, 3);
+    ServingFeatures direct = new ServingFeatures(user, fixture.userHash(user), at, Device.TABLET);
+    float[] item = new float[Vectorizer.ITEM_WIDTH];
+    float[] cross = new float[Vectorizer.CROSS_WIDTH];
+    try (MlpScorer scorer = MlpScorer.load(TestModels.mlp(4).onnx(), 1)) {
+      Batch b = batch(user, ids, at, Device.TABLET);
+      for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < ids.length; i++) {
+          var want = direct.row(ids[i], fixture.itemHash(ids[i]), 1, 1);
+          assertThat(b.itemVector(i, item))
+              .as("pass %d row %d", pass, i)
+              .containsExactly(want.item);
+          assertThat(b.crossVector(i, cross))
+              .as("pass %d row %d", pass, i)
+              .containsExactly(want.cross);
+        }
+        scorer.score(b); // fills the buffers: the second pass reads them
       }
     }
   }

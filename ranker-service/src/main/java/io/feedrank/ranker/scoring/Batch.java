@@ -12,6 +12,11 @@ import java.nio.LongBuffer;
  * One request's candidates, vectorized into flat direct buffers that ONNX Runtime reads without a
  * copy. Buffers are reused per thread (a request thread builds and scores one batch at a time), so
  * a request allocates no tensors' worth of memory.
+ *
+ * <p>Rows are vectorized when first needed: all of them when a model reads the tensors ({@link
+ * OnnxModel#run}), single rows for {@link #itemVector} / {@link #crossVector} before that, and a
+ * {@link #subset} vectorizes only its own rows — a two-tower request with its item vectors cached
+ * vectorizes no candidate at all.
  */
 public final class Batch {
   private static final ThreadLocal<Batch> PER_THREAD = ThreadLocal.withInitial(Batch::new);
@@ -31,11 +36,12 @@ public final class Batch {
   long[] ids;
   Parsed.Item[] itemFeatures;
   int rows;
+  private boolean vectorized;
 
   private Batch() {}
 
   /**
-   * Vectorizes the candidates into this thread's batch (valid until the thread's next call).
+   * This thread's batch for the candidates (valid until the thread's next call); vectorized lazily.
    *
    * @param items each candidate's parsed features ({@link Parsed.Item#UNKNOWN} for an unknown item)
    */
@@ -49,27 +55,41 @@ public final class Batch {
     b.ids = itemIds;
     b.itemFeatures = items;
     b.rows = itemIds.length;
-    b.user.clear();
-    b.item.clear();
-    b.cross.clear();
-    b.context.clear();
-    for (int i = 0; i < b.rows; i++) {
-      f.item(items[i].state(), items[i].metadata(), b.itemRow, 0, b.crossRow, 0);
-      b.item.put(b.itemRow);
-      b.cross.put(b.crossRow);
-      b.user.put(f.userVector());
-      b.context.put(f.contextVector());
-    }
-    b.user.flip();
-    b.item.flip();
-    b.cross.flip();
-    b.context.flip();
+    b.vectorized = false;
     return b;
+  }
+
+  /** Fills the tensors' buffers with every row (once per batch). */
+  void vectorize() {
+    if (vectorized) {
+      return;
+    }
+    user.clear();
+    item.clear();
+    cross.clear();
+    context.clear();
+    for (int i = 0; i < rows; i++) {
+      row(i, itemRow, crossRow);
+      item.put(itemRow);
+      cross.put(crossRow);
+      user.put(features.userVector());
+      context.put(features.contextVector());
+    }
+    user.flip();
+    item.flip();
+    cross.flip();
+    context.flip();
+    vectorized = true;
+  }
+
+  private void row(int i, float[] itemOut, float[] crossOut) {
+    Parsed.Item x = itemFeatures[i];
+    features.item(x.state(), x.metadata(), itemOut, 0, crossOut, 0);
   }
 
   /**
    * Rows {@code idx[0..m)} of this batch as this thread's subset batch (valid until the thread's
-   * next subset), e.g. the candidates whose item-tower vectors are not cached yet.
+   * next subset), e.g. the candidates whose item-tower vectors are not cached yet; vectorized.
    */
   public Batch subset(int[] idx, int m) {
     Batch s = SUBSET.get();
@@ -77,23 +97,12 @@ public final class Batch {
     s.rows = m;
     s.ids = new long[m];
     s.itemFeatures = new Parsed.Item[m];
-    s.user.clear();
-    s.item.clear();
-    s.cross.clear();
-    s.context.clear();
     for (int k = 0; k < m; k++) {
-      int i = idx[k];
-      s.ids[k] = ids[i];
-      s.itemFeatures[k] = itemFeatures[i];
-      s.item.put(itemVector(i, s.itemRow));
-      s.cross.put(crossVector(i, s.crossRow));
-      s.user.put(features.userVector());
-      s.context.put(features.contextVector());
+      s.ids[k] = ids[idx[k]];
+      s.itemFeatures[k] = itemFeatures[idx[k]];
     }
-    s.user.flip();
-    s.item.flip();
-    s.cross.flip();
-    s.context.flip();
+    s.vectorized = false;
+    s.vectorize();
     return s;
   }
 
@@ -113,14 +122,23 @@ public final class Batch {
     return itemFeatures[i];
   }
 
-  /** The item group of row {@code i}, copied into {@code out}. */
+  /** The item group of row {@code i}, written into {@code out}. */
   public float[] itemVector(int i, float[] out) {
-    item.get(i * Vectorizer.ITEM_WIDTH, out, 0, Vectorizer.ITEM_WIDTH);
+    if (vectorized) {
+      item.get(i * Vectorizer.ITEM_WIDTH, out, 0, Vectorizer.ITEM_WIDTH);
+    } else {
+      row(i, out, crossRow);
+    }
     return out;
   }
 
+  /** The cross group of row {@code i}, written into {@code out}. */
   public float[] crossVector(int i, float[] out) {
-    cross.get(i * Vectorizer.CROSS_WIDTH, out, 0, Vectorizer.CROSS_WIDTH);
+    if (vectorized) {
+      cross.get(i * Vectorizer.CROSS_WIDTH, out, 0, Vectorizer.CROSS_WIDTH);
+    } else {
+      row(i, itemRow, out);
+    }
     return out;
   }
 

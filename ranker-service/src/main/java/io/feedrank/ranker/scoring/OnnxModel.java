@@ -152,6 +152,7 @@ public final class OnnxModel implements AutoCloseable {
 
   /** Runs the model on rows {@code [0, rows)} of the batch and returns the output as floats. */
   public float[] run(Batch b, int rows) {
+    b.vectorize();
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
       if (inputs.contains(ModelInputs.USER_ID) || inputs.contains(ModelInputs.ITEM_ID)) {

@@ -3,6 +3,7 @@ package io.feedrank.ranker.scoring;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.ranker.features.Parsed;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -13,7 +14,13 @@ import java.util.function.LongSupplier;
  * item tower only for the candidates not cached, then scores by {@code sigmoid(user · item)}.
  */
 public final class TwoTowerScorer implements Scorer {
-  private record ItemVector(String ts, long computedNanos, float[] vector) {}
+  /** {@code source}: the parsed features it was computed from; {@code ts}: their {@code _ts}. */
+  private record ItemVector(Parsed.Item source, String ts, long computedNanos, float[] vector) {
+    /** Still the item's vector: the same parsed features, or features with the same {@code _ts}. */
+    boolean matches(Parsed.Item item, long now, long maxAgeNanos) {
+      return (source == item || ts.equals(item.ts())) && now - computedNanos < maxAgeNanos;
+    }
+  }
 
   private final OnnxModel userTower;
   private final OnnxModel itemTower;
@@ -60,7 +67,7 @@ public final class TwoTowerScorer implements Scorer {
     int m = 0;
     for (int i = 0; i < n; i++) {
       ItemVector v = vectors.getIfPresent(batch.itemIds()[i]);
-      if (v != null && v.ts().equals(batch.item(i).ts()) && now - v.computedNanos() < maxAgeNanos) {
+      if (v != null && v.matches(batch.item(i), now, maxAgeNanos)) {
         items[i] = v.vector();
       } else {
         missing[m++] = i;
@@ -75,7 +82,8 @@ public final class TwoTowerScorer implements Scorer {
         System.arraycopy(flat, k * d, vec, 0, d);
         int i = missing[k];
         items[i] = vec;
-        vectors.put(batch.itemIds()[i], new ItemVector(batch.item(i).ts(), now, vec));
+        Parsed.Item source = batch.item(i);
+        vectors.put(batch.itemIds()[i], new ItemVector(source, source.ts(), now, vec));
       }
     }
     float[] user = userTower.run(batch.subset(new int[] {0}, 1), 1);
@@ -86,13 +94,29 @@ public final class TwoTowerScorer implements Scorer {
         throw new ModelException(
             "tower dimensions differ: user " + user.length + ", item " + v.length);
       }
-      double dot = 0;
-      for (int k = 0; k < v.length; k++) {
-        dot += (double) user[k] * v[k];
-      }
+      double dot = dot(user, v);
       scores[i] = (float) (1.0 / (1.0 + Math.exp(-dot)));
     }
     return scores;
+  }
+
+  /** {@code a · b} in double, four independent sums (a dependency chain of 4, not 64). */
+  static double dot(float[] a, float[] b) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int k = 0;
+    for (; k + 3 < a.length; k += 4) {
+      s0 += (double) a[k] * b[k];
+      s1 += (double) a[k + 1] * b[k + 1];
+      s2 += (double) a[k + 2] * b[k + 2];
+      s3 += (double) a[k + 3] * b[k + 3];
+    }
+    for (; k < a.length; k++) {
+      s0 += (double) a[k] * b[k];
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   @Override
