@@ -8,6 +8,7 @@ import io.feedrank.events.Device;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -96,15 +97,35 @@ public final class RequestParser {
           "item_ids", "holds " + size + " ids; at most " + RankRequest.MAX_CANDIDATES + " allowed");
     }
     long[] ids = new long[size];
-    Set<Long> seen = new HashSet<>(size * 2);
     for (int i = 0; i < size; i++) {
-      String field = "item_ids[" + i + "]";
-      ids[i] = id(n.get(i), field);
-      if (!seen.add(ids[i])) {
-        throw new BadRequestException(field, "duplicate id " + ids[i]);
+      JsonNode x = n.get(i);
+      // the field's name is built only for an error: per element it was a tenth of the
+      // allocation of a 1,000-candidate request
+      ids[i] =
+          x != null && x.canConvertToLong() && x.isIntegralNumber() && x.longValue() >= 0
+              ? x.longValue()
+              : id(x, "item_ids[" + i + "]");
+    }
+    // duplicates: a sorted copy, adjacent equal ids (no boxing); the first repeat named by index
+    long[] sorted = ids.clone();
+    Arrays.sort(sorted);
+    for (int k = 1; k < sorted.length; k++) {
+      if (sorted[k] == sorted[k - 1]) {
+        throw duplicate(ids);
       }
     }
     return ids;
+  }
+
+  /** The first id that repeats an earlier one, as the error naming its index. */
+  private static BadRequestException duplicate(long[] ids) {
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < ids.length; i++) {
+      if (!seen.add(ids[i])) {
+        return new BadRequestException("item_ids[" + i + "]", "duplicate id " + ids[i]);
+      }
+    }
+    throw new IllegalStateException("no duplicate in " + ids.length + " ids");
   }
 
   private static Device device(JsonNode n) {

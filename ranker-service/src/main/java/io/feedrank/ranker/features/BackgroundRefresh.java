@@ -11,9 +11,9 @@ import java.util.function.LongSupplier;
 
 /**
  * Re-reads cache entries that are past their fresh TTL off the request path: requests name the ids
- * (each at most once while it is pending), one daemon thread reads them in pipelined batches and
- * replaces the entries. When the store is away the ids are dropped; the next request that serves
- * them names them again.
+ * (each entry once: {@link CachingFeatureStore.Entry#refreshQueued}), one daemon thread reads them
+ * in pipelined batches and replaces the entries. When the store is away the ids are dropped and
+ * their entries unmarked; the next request that serves them names them again.
  */
 final class BackgroundRefresh implements AutoCloseable {
   private static final int MAX_BATCH = 1_000;
@@ -42,27 +42,35 @@ final class BackgroundRefresh implements AutoCloseable {
     this.thread.start();
   }
 
-  void user(long id) {
-    if (pendingUsers.add(id)) {
-      work.release();
-    }
+  void user(long id, CachingFeatureStore.Entry e) {
+    queue(pendingUsers, id, e);
   }
 
-  void item(long id) {
-    if (pendingItems.add(id)) {
+  void item(long id, CachingFeatureStore.Entry e) {
+    queue(pendingItems, id, e);
+  }
+
+  private void queue(Set<Long> pending, long id, CachingFeatureStore.Entry e) {
+    if (e.refreshQueued) {
+      return;
+    }
+    e.refreshQueued = true;
+    if (pending.add(id)) {
       work.release();
     }
   }
 
   private void run() {
     while (running) {
+      long[] u = NONE;
+      long[] i = NONE;
       try {
         if (!work.tryAcquire(100, TimeUnit.MILLISECONDS)) {
           continue;
         }
         work.drainPermits();
-        long[] u = take(pendingUsers);
-        long[] i = take(pendingItems);
+        u = take(pendingUsers);
+        i = take(pendingItems);
         if (u.length + i.length == 0) {
           continue;
         }
@@ -77,6 +85,9 @@ final class BackgroundRefresh implements AutoCloseable {
             items.put(
                 i[k], new CachingFeatureStore.Entry(Parsed.Item.of(i[k], f.items()[k]), stamp));
           }
+        } else {
+          unmark(users, u);
+          unmark(items, i);
         }
         release(pendingUsers, u);
         release(pendingItems, i);
@@ -88,8 +99,24 @@ final class BackgroundRefresh implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         // a malformed answer must not end the thread; the ids are named again by later requests
+        unmark(users, u);
+        unmark(items, i);
+        unmark(users, pendingUsers.stream().mapToLong(Long::longValue).toArray());
+        unmark(items, pendingItems.stream().mapToLong(Long::longValue).toArray());
         pendingUsers.clear();
         pendingItems.clear();
+      }
+    }
+  }
+
+  private static final long[] NONE = new long[0];
+
+  /** Lets the next request that serves these entries name them again. */
+  private static void unmark(Cache<Long, CachingFeatureStore.Entry> cache, long[] ids) {
+    for (long id : ids) {
+      CachingFeatureStore.Entry e = cache.getIfPresent(id);
+      if (e != null) {
+        e.refreshQueued = false;
       }
     }
   }

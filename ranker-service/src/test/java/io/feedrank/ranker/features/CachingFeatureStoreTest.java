@@ -20,11 +20,14 @@ class CachingFeatureStoreTest {
     final List<long[]> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
     final List<Long> userCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean down;
+    final java.util.concurrent.atomic.AtomicInteger refused =
+        new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     @SuppressWarnings("unchecked")
     public Fetched fetch(long[] userIds, long[] itemIds) {
       if (down) {
+        refused.incrementAndGet();
         throw new IllegalStateException("connection refused");
       }
       calls.add(itemIds.clone());
@@ -193,6 +196,59 @@ class CachingFeatureStoreTest {
       int before = store.calls.size();
       assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("30");
       assertThat(store.calls.size()).isGreaterThan(before);
+    } finally {
+      swr.close();
+    }
+  }
+
+  /**
+   * A stale entry is named to the background refresh once, not by every request that serves it;
+   * when that refresh fails, the next request names it again.
+   */
+  @Test
+  void aStaleEntryIsNamedOnceAndAgainAfterItsRefreshFailed() throws Exception {
+    CachingFeatureStore swr =
+        new CachingFeatureStore(
+            store,
+            100,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+            new SimpleMeterRegistry(),
+            now::get);
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10});
+      now.addAndGet(500 * MS); // stale, servable
+      store.down = true;
+      assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("10");
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> store.refused.get() >= 1);
+      store.down = false;
+      store.data.put("i10", hash(20));
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> swr.get(1, new long[] {10}).items()[0].ts().equals("20"));
+
+      // fresh again, then stale: many requests, one background read of the item
+      now.addAndGet(500 * MS);
+      int before = store.calls.size();
+      for (int k = 0; k < 50; k++) {
+        swr.get(1, new long[] {10});
+      }
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> store.calls.size() > before);
+      long itemReads =
+          store.calls.subList(before, store.calls.size()).stream()
+              .filter(ids -> ids.length > 0)
+              .count();
+      assertThat(itemReads).isEqualTo(1);
     } finally {
       swr.close();
     }
