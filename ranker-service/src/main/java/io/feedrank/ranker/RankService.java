@@ -54,7 +54,10 @@ public final class RankService {
     this.metrics = metrics;
     this.inference =
         Timer.builder("ranker.inference.latency")
-            .description("one batched model call")
+            .description(
+                "the model scoring one request: building the rows it reads and its batched ONNX"
+                    + " call (two-tower: cached item vectors, the towers for what is missing, dot"
+                    + " products)")
             .publishPercentileHistogram()
             .register(metrics);
     this.candidates =

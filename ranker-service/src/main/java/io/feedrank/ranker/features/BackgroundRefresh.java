@@ -85,12 +85,14 @@ final class BackgroundRefresh implements AutoCloseable {
             items.put(
                 i[k], new CachingFeatureStore.Entry(Parsed.Item.of(i[k], f.items()[k]), stamp));
           }
-        } else {
-          unmark(users, u);
-          unmark(items, i);
         }
         release(pendingUsers, u);
         release(pendingItems, i);
+        if (f == null) {
+          // after the release: a request that marks one of them now finds it no longer pending
+          unmark(users, u);
+          unmark(items, i);
+        }
         if (!pendingUsers.isEmpty() || !pendingItems.isEmpty()) {
           work.release();
         }
@@ -99,12 +101,14 @@ final class BackgroundRefresh implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         // a malformed answer must not end the thread; the ids are named again by later requests
-        unmark(users, u);
-        unmark(items, i);
-        unmark(users, pendingUsers.stream().mapToLong(Long::longValue).toArray());
-        unmark(items, pendingItems.stream().mapToLong(Long::longValue).toArray());
+        long[] droppedUsers = pendingUsers.stream().mapToLong(Long::longValue).toArray();
+        long[] droppedItems = pendingItems.stream().mapToLong(Long::longValue).toArray();
         pendingUsers.clear();
         pendingItems.clear();
+        unmark(users, u);
+        unmark(items, i);
+        unmark(users, droppedUsers);
+        unmark(items, droppedItems);
       }
     }
   }
