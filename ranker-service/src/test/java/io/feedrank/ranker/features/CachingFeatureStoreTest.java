@@ -158,20 +158,24 @@ class CachingFeatureStoreTest {
     assertThat(store.calls).isEmpty();
   }
 
+  /** Fresh for 100 ms, served up to 1 s old (re-read in the background), stale after 10 s. */
+  CachingFeatureStore staleWhileRevalidate() {
+    return new CachingFeatureStore(
+        store,
+        100,
+        new CachingFeatureStore.Ttls(
+            Duration.ofMillis(100),
+            Duration.ofMillis(100),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10)),
+        CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+        new SimpleMeterRegistry(),
+        now::get);
+  }
+
   @Test
   void entriesPastTheirFreshTtlAreServedAtOnceAndReReadInTheBackground() throws Exception {
-    CachingFeatureStore swr =
-        new CachingFeatureStore(
-            store,
-            100,
-            new CachingFeatureStore.Ttls(
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-            new SimpleMeterRegistry(),
-            now::get);
+    CachingFeatureStore swr = staleWhileRevalidate();
     try {
       store.data.put("u1", userHash(1));
       store.data.put("i10", hash(10));
@@ -207,18 +211,7 @@ class CachingFeatureStoreTest {
    */
   @Test
   void aStaleEntryIsNamedOnceAndAgainAfterItsRefreshFailed() throws Exception {
-    CachingFeatureStore swr =
-        new CachingFeatureStore(
-            store,
-            100,
-            new CachingFeatureStore.Ttls(
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-            new SimpleMeterRegistry(),
-            now::get);
+    CachingFeatureStore swr = staleWhileRevalidate();
     try {
       store.data.put("u1", userHash(1));
       store.data.put("i10", hash(10));
