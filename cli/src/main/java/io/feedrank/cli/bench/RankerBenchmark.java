@@ -29,9 +29,7 @@ import io.feedrank.models.onnx.MlpWeights;
 import io.feedrank.models.onnx.ModelMetadata;
 import io.feedrank.models.onnx.OnnxExport;
 import io.feedrank.models.onnx.TwoTowerWeights;
-import io.feedrank.ranker.RankerApp;
 import io.feedrank.ranker.RankerConfig;
-import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import java.io.PrintWriter;
@@ -158,16 +156,16 @@ final class RankerBenchmark implements Callable<Integer> {
         f.put("bare_onnx_c100_max_rps", 2 * 1000.0 / f.get("c100_bare_onnx_p50_ms"));
         f.put("bare_onnx_c1000_max_rps", 2 * 1000.0 / f.get("c1000_bare_onnx_p50_ms"));
         publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
-        try (RankerApp app = RankerApp.start(config(stack, store, model))) {
-          await(app, "mlp-" + run);
-          String url = "http://127.0.0.1:" + app.port() + "/v1/rank";
+        try (RankerProcess app = RankerProcess.start(config(stack, store, model), work)) {
+          app.awaitVersion("mlp-" + run);
+          String url = app.rankUrl();
           for (int c : new int[] {100, 1000}) {
             load(url, "closed", concurrency, 0, warmup, c, run); // JIT, caches
             JsonNode sat = load(url, "closed", concurrency, 0, seconds, c, run);
             double maxRps = sat.get("rps").asDouble();
-            ServerTimes before = ServerTimes.of(app);
+            ServerTimes before = app.serverTimes();
             JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run);
-            ServerTimes.of(app).minus(before).into(f, "c" + c + "_");
+            app.serverTimes().minus(before).into(f, "c" + c + "_");
             String k = "c" + c + "_";
             f.put(k + "max_rps", maxRps);
             f.put(k + "p50_ms", lat.get("p50_ms").asDouble());
@@ -196,7 +194,7 @@ final class RankerBenchmark implements Callable<Integer> {
               ModelInputs.ROLE_ITEM_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(item));
           byte[] full = OnnxExport.twoTower(tt, meta("two_tower"));
           publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
-          await(app, "tt-" + run);
+          app.awaitVersion("tt-" + run);
           load(url, "closed", concurrency, 0, warmup, 1000, run);
           JsonNode sat = load(url, "closed", concurrency, 0, seconds, 1000, run);
           JsonNode lat = load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run);
@@ -223,30 +221,6 @@ final class RankerBenchmark implements Callable<Integer> {
       "ranker.request.latency", "ranker.redis.latency", "ranker.inference.latency"
     };
     static final String[] KEYS = {"server_mean_ms", "redis_mean_ms", "inference_mean_ms"};
-
-    static ServerTimes of(RankerApp app) {
-      double[] t = new double[TIMERS.length];
-      double[] n = new double[TIMERS.length];
-      for (int i = 0; i < TIMERS.length; i++) {
-        for (var timer : app.metrics().find(TIMERS[i]).timers()) {
-          if (i == 0 && !"/v1/rank".equals(timer.getId().getTag("endpoint"))) {
-            continue;
-          }
-          t[i] += timer.totalTime(TimeUnit.MILLISECONDS);
-          n[i] += timer.count();
-        }
-      }
-      double fallbacks = 0;
-      for (var c : app.metrics().find("ranker.fallbacks").counters()) {
-        fallbacks += c.count();
-      }
-      return new ServerTimes(t, n, cache(app, "hit"), cache(app, "miss"), fallbacks);
-    }
-
-    private static double cache(RankerApp app, String result) {
-      var c = app.metrics().find("ranker.feature.cache").tag("result", result).counter();
-      return c == null ? 0 : c.count();
-    }
 
     ServerTimes minus(ServerTimes o) {
       double[] t = totalMs.clone();
@@ -409,7 +383,8 @@ final class RankerBenchmark implements Callable<Integer> {
     }
   }
 
-  private static RankerConfig config(LocalStack stack, FileArtifactStore store, String model) {
+  private static Map<String, String> config(
+      LocalStack stack, FileArtifactStore store, String model) {
     Map<String, String> c = new HashMap<>();
     c.put("port", "0");
     c.put("redis.uri", stack.redisUri());
@@ -419,7 +394,8 @@ final class RankerBenchmark implements Callable<Integer> {
     c.put("artifact.store", store.root().toString());
     c.put("rate.limit.per.second", "1000000000");
     c.put("rate.limit.burst", "1000000000");
-    return RankerConfig.from(c);
+    RankerConfig.from(c); // fails here, not in the child, on a bad key
+    return c;
   }
 
   private static void publish(
@@ -457,18 +433,6 @@ final class RankerBenchmark implements Callable<Integer> {
                   Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, version), mv))
           .get();
     }
-  }
-
-  private static void await(RankerApp app, String version) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      var m = app.slots().current(ModelSlots.Variant.PRODUCTION);
-      if (m != null && m.version().equals(version)) {
-        return;
-      }
-      TimeUnit.MILLISECONDS.sleep(50);
-    }
-    throw new IllegalStateException("ranker did not load " + version + " within 60 s");
   }
 
   private static ModelMetadata meta(String arch) {

@@ -1,0 +1,163 @@
+package io.feedrank.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.cli.Main;
+import io.feedrank.localstack.ChildProcesses;
+import io.feedrank.localstack.ChildReaper;
+import io.feedrank.localstack.Ports;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The ranker as it runs in production: {@code feedrank ranker} in a JVM of its own (G1, 10 ms pause
+ * goal, as {@code ./feedrank ranker} starts it), so its heap, collector and threads are not shared
+ * with the in-process broker of the benchmark's local stack. Read through its HTTP endpoints only:
+ * {@code /health} for the serving version, {@code /metrics} for the server-side times.
+ */
+final class RankerProcess implements AutoCloseable {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Process process;
+  private final ChildReaper reaper;
+  private final int port;
+  private final Path log;
+
+  private RankerProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.reaper = ChildReaper.watch(process);
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Starts the ranker with {@code config} (any RankerConfig key) on a free loopback port. */
+  static RankerProcess start(Map<String, String> config, Path dir) throws IOException {
+    int port = Ports.freePort();
+    Map<String, String> c = new HashMap<>(config);
+    c.put("port", Integer.toString(port));
+    c.put("host", "127.0.0.1");
+    Properties p = new Properties();
+    p.putAll(c);
+    Path file = dir.resolve("ranker-" + port + ".properties");
+    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      p.store(out, "bench ranker");
+    }
+    // the classpath in an argfile: ONNX Runtime kills a JVM whose command line is ~4 KB or longer
+    Path argfile = dir.resolve("ranker-" + port + ".args");
+    Files.writeString(
+        argfile,
+        "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n",
+        StandardCharsets.UTF_8);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of("-Xss2m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
+    cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    cmd.add("@" + argfile);
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of("ranker", "--config", file.toString()));
+    Path log = dir.resolve("ranker-" + port + ".log");
+    ProcessBuilder b =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    b.environment().put("ORT_DISABLE_TELEMETRY", "1");
+    b.environment().put("TMPDIR", System.getProperty("java.io.tmpdir"));
+    return new RankerProcess(b.start(), port, log);
+  }
+
+  String rankUrl() {
+    return "http://127.0.0.1:" + port + "/v1/rank";
+  }
+
+  /** Waits (at most 90 s: a JVM start and a model load) until {@code version} serves. */
+  void awaitVersion(String version) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    String seen = null;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the ranker exited; see " + log);
+      }
+      try {
+        var h = JSON.readTree(get("/health"));
+        seen = h.path("model_version").asText(null);
+        if (version.equals(seen)) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new IllegalStateException(
+        "the ranker did not serve " + version + " within 90 s (serving " + seen + "); see " + log);
+  }
+
+  /** The server-side timers and counters the benchmark reports, from {@code /metrics}. */
+  RankerBenchmark.ServerTimes serverTimes() throws IOException, InterruptedException {
+    String text = get("/metrics");
+    double[] t = new double[RankerBenchmark.ServerTimes.TIMERS.length];
+    double[] n = new double[t.length];
+    for (int i = 0; i < t.length; i++) {
+      String base = RankerBenchmark.ServerTimes.TIMERS[i].replace('.', '_') + "_seconds";
+      String only = i == 0 ? "endpoint=\"/v1/rank\"" : "";
+      t[i] = 1000 * sum(text, base + "_sum", only);
+      n[i] = sum(text, base + "_count", only);
+    }
+    return new RankerBenchmark.ServerTimes(
+        t,
+        n,
+        sum(text, "ranker_feature_cache_total", "result=\"hit\""),
+        sum(text, "ranker_feature_cache_total", "result=\"miss\""),
+        sum(text, "ranker_fallbacks_total", ""));
+  }
+
+  /** The sum over the series of {@code metric} whose labels contain {@code label}. */
+  static double sum(String exposition, String metric, String label) {
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(metric) + "(\\{[^}]*\\})? (\\S+)$", Pattern.MULTILINE)
+            .matcher(exposition);
+    double s = 0;
+    while (m.find()) {
+      String labels = m.group(1) == null ? "" : m.group(1);
+      if (labels.contains(label)) {
+        s += Double.parseDouble(m.group(2));
+      }
+    }
+    return s;
+  }
+
+  private String get(String path) throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException(path + " answered " + r.statusCode());
+    }
+    return r.body();
+  }
+
+  /** SIGTERM (the ranker drains and exits), then SIGKILL after 20 s. */
+  @Override
+  public void close() {
+    ChildProcesses.stop(process, "ranker", 20);
+    reaper.close();
+  }
+}
