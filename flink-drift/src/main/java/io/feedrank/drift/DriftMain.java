@@ -46,50 +46,56 @@ public final class DriftMain {
             .withIdleness(c.idleness());
     DataStream<FeatureValue> examples =
         env.fromSource(
-            source(
-                c,
-                c.examplesTopic(),
-                new ExampleFeatures(c.registry(), c.monitored()),
-                c.fromEarliest()),
-            watermarks,
-            "training-examples");
+                source(
+                    c,
+                    c.examplesTopic(),
+                    new ExampleFeatures(c.registry(), c.monitored()),
+                    c.fromEarliest()),
+                watermarks,
+                "training-examples")
+            .uid("source-training-examples");
     DataStream<FeatureValue> scores =
         env.fromSource(
-            source(
-                c,
-                c.rankingLogsTopic(),
-                new RankingScores(c.registry(), c.settings().modelName()),
-                c.fromEarliest()),
-            watermarks,
-            "ranking-logs");
+                source(
+                    c,
+                    c.rankingLogsTopic(),
+                    new RankingScores(c.registry(), c.settings().modelName()),
+                    c.fromEarliest()),
+                watermarks,
+                "ranking-logs")
+            .uid("source-ranking-logs");
     DataStream<ServingReference> registry =
         env.fromSource(
-            source(c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), true),
-            WatermarkStrategy.noWatermarks(),
-            "model-registry");
+                source(c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), true),
+                WatermarkStrategy.noWatermarks(),
+                "model-registry")
+            .uid("source-model-registry");
     DriftJob.Outputs out = DriftJob.build(examples.union(scores), registry, c.settings());
     DataStream<OnlineCtr.Window> ctr =
         DriftJob.onlineCtr(
             env.fromSource(
-                source(
-                    c,
-                    c.rankingLogsTopic(),
-                    new ServedResponses(c.registry(), c.settings().modelName()),
-                    c.fromEarliest()),
-                WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
-                    .withTimestampAssigner((v, ts) -> v.time)
-                    .withIdleness(c.idleness()),
-                "ranking-logs (served)"),
+                    source(
+                        c,
+                        c.rankingLogsTopic(),
+                        new ServedResponses(c.registry(), c.settings().modelName()),
+                        c.fromEarliest()),
+                    WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
+                        .withTimestampAssigner((v, ts) -> v.time)
+                        .withIdleness(c.idleness()),
+                    "ranking-logs (served)")
+                .uid("source-ranking-logs-served"),
             env.fromSource(
-                source(
-                    c,
-                    c.interactionsTopic(),
-                    new EngagedImpressions(c.registry()),
-                    c.fromEarliest()),
-                WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(c.outOfOrderness())
-                    .withTimestampAssigner((v, ts) -> v.time)
-                    .withIdleness(c.idleness()),
-                "interactions"),
+                    source(
+                        c,
+                        c.interactionsTopic(),
+                        new EngagedImpressions(c.registry()),
+                        c.fromEarliest()),
+                    WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(
+                            c.outOfOrderness())
+                        .withTimestampAssigner((v, ts) -> v.time)
+                        .withIdleness(c.idleness()),
+                    "interactions")
+                .uid("source-interactions"),
             c.attribution(),
             c.settings().window());
     String model = c.settings().modelName();
@@ -103,7 +109,8 @@ public final class DriftMain {
                     c.registry(),
                     w -> Contracts.onlineCtr(w, model, attribution),
                     w -> model)))
-        .name("online-ctr");
+        .name("online-ctr")
+        .uid("sink-online-ctr");
     out.reports()
         .sinkTo(
             sink(
@@ -111,7 +118,8 @@ public final class DriftMain {
                 "reports",
                 new AvroRecords<Report, io.feedrank.events.DriftReport>(
                     c.reportsTopic(), c.registry(), Contracts::report, r -> r.feature)))
-        .name("drift-reports");
+        .name("drift-reports")
+        .uid("sink-drift-reports");
     out.commands()
         .sinkTo(
             sink(
@@ -119,7 +127,8 @@ public final class DriftMain {
                 "commands",
                 new AvroRecords<Command, io.feedrank.events.RetrainCommand>(
                     c.retrainTopic(), c.registry(), Contracts::command, x -> x.modelName)))
-        .name("retrain-commands");
+        .name("retrain-commands")
+        .uid("sink-retrain-commands");
     out.alerts()
         .sinkTo(
             sink(
@@ -127,7 +136,8 @@ public final class DriftMain {
                 "alerts",
                 new AvroRecords<AlertEvent, io.feedrank.events.Alert>(
                     c.alertsTopic(), c.registry(), Contracts::alert, a -> a.kind)))
-        .name("alerts");
+        .name("alerts")
+        .uid("sink-alerts");
   }
 
   private static <T> KafkaSource<T> source(

@@ -49,7 +49,8 @@ public final class DriftJob {
             .window(TumblingEventTimeWindows.of(s.window()))
             .sideOutputLateData(late)
             .aggregate(new WindowAggregation.Aggregate(), new WindowAggregation.Summarize())
-            .name("windows");
+            .name("windows")
+            .uid("drift-windows");
     summaries.getSideOutput(late).filter(new CountLate()).name("late values");
     BroadcastStream<ServingReference> references = registry.broadcast(DriftEvaluator.REGISTRY);
     SingleOutputStreamOperator<Report> reports =
@@ -57,13 +58,15 @@ public final class DriftJob {
             .keyBy(x -> x.feature)
             .connect(references)
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
-            .name("drift");
+            .name("drift")
+            .uid("drift-evaluation");
     reports.filter(new ReportGauges()).name("drift gauges");
     SingleOutputStreamOperator<Command> commands =
         reports
             .keyBy(r -> r.modelName)
             .process(new RetrainDecider(s.persistence(), s.minSample(), s.cooldown()))
-            .name("decisions");
+            .name("decisions")
+            .uid("drift-decisions");
     String model = s.modelName();
     DataStream<Command> routine =
         values
@@ -73,7 +76,8 @@ public final class DriftJob {
             .keyBy(t -> model)
             .connect(registry.filter(r -> model.equals(r.modelName)).keyBy(r -> r.modelName))
             .process(new RoutineCommands(s.volumeThreshold(), s.schedulePeriod().toMillis()))
-            .name("routine commands");
+            .name("routine commands")
+            .uid("routine-commands");
     return new Outputs(
         reports, commands.union(routine), commands.getSideOutput(RetrainDecider.ALERTS));
   }

@@ -73,13 +73,15 @@ public final class OnlineCtr {
             .intervalJoin(engaged.keyBy(e -> e.requestId))
             .between(Duration.ZERO, attribution)
             .process(new Attribute())
-            .name("attribution");
+            .name("attribution")
+            .uid("online-ctr-attribution");
     // the join stamps each pair with the later of its two timestamps: the impression's
     return attributed
         .keyBy(a -> a.key)
         .window(TumblingEventTimeWindows.of(window))
         .aggregate(new Count(), new Emit())
-        .name("online ctr");
+        .name("online ctr")
+        .uid("online-ctr-windows");
   }
 
   static final class Attribute extends ProcessJoinFunction<Served, Engaged, Attributed> {
