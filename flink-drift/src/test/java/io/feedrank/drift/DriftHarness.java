@@ -113,17 +113,12 @@ final class DriftHarness {
   }
 
   void publish(List<TrainingExample> examples) {
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    AvroSerializer<TrainingExample> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<Long, TrainingExample> producer =
-        new KafkaProducer<>(p, new LongSerializer(), values)) {
-      for (TrainingExample e : examples) {
-        producer.send(
-            new ProducerRecord<>(
-                topic("examples"), null, e.getEventTime().toEpochMilli(), e.getUserId(), e));
-      }
-    }
+    publish(
+        "examples",
+        new LongSerializer(),
+        examples,
+        TrainingExample::getUserId,
+        e -> e.getEventTime().toEpochMilli());
   }
 
   /** Publishes {@code values} to this test's topic {@code what}, in order, with their keys. */

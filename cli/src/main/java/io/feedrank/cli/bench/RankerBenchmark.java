@@ -43,7 +43,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -347,29 +346,23 @@ final class RankerBenchmark implements Callable<Integer> {
       String url, String mode, int clients, double rate, int secs, int candidates, int seed)
       throws Exception {
     Path argfile =
-        Files.createTempFile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen", ".args");
+        ChildJvm.classpathArgfile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen");
     try {
-      Files.writeString(
-          argfile,
-          "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n",
-          StandardCharsets.UTF_8);
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.add("-Xmx512m");
-      cmd.add("-XX:+UseSerialGC");
-      cmd.add("@" + argfile);
-      cmd.add(LoadGenerator.class.getName());
-      cmd.addAll(
-          List.of(
-              url,
-              mode,
-              Integer.toString(clients),
-              Double.toString(rate),
-              Integer.toString(secs),
-              Integer.toString(candidates),
-              "10000",
-              "50000",
-              Integer.toString(seed)));
+      List<String> cmd =
+          ChildJvm.command(
+              List.of("-Xmx512m", "-XX:+UseSerialGC"),
+              argfile,
+              LoadGenerator.class,
+              List.of(
+                  url,
+                  mode,
+                  Integer.toString(clients),
+                  Double.toString(rate),
+                  Integer.toString(secs),
+                  Integer.toString(candidates),
+                  "10000",
+                  "50000",
+                  Integer.toString(seed)));
       Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!p.waitFor(secs + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {

@@ -13,9 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,12 +37,14 @@ final class RankerProcess implements AutoCloseable {
   private final ChildReaper reaper;
   private final int port;
   private final Path log;
+  private final List<Path> inputs;
 
-  private RankerProcess(Process process, int port, Path log) {
+  private RankerProcess(Process process, int port, Path log, List<Path> inputs) {
     this.process = process;
     this.reaper = ChildReaper.watch(process);
     this.port = port;
     this.log = log;
+    this.inputs = inputs;
   }
 
   /** Starts the ranker with {@code config} (any RankerConfig key) on a free loopback port. */
@@ -59,25 +59,23 @@ final class RankerProcess implements AutoCloseable {
     try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       p.store(out, "bench ranker");
     }
-    // the classpath in an argfile: ONNX Runtime kills a JVM whose command line is ~4 KB or longer
-    Path argfile = dir.resolve("ranker-" + port + ".args");
-    Files.writeString(
-        argfile,
-        "-cp\n\"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n",
-        StandardCharsets.UTF_8);
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-Xss2m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
-    cmd.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
-    cmd.add("@" + argfile);
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of("ranker", "--config", file.toString()));
+    Path argfile = ChildJvm.classpathArgfile(dir, "ranker-" + port + "-");
+    List<String> cmd =
+        ChildJvm.command(
+            List.of(
+                "-Xss2m",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=10",
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")),
+            argfile,
+            Main.class,
+            List.of("ranker", "--config", file.toString()));
     Path log = dir.resolve("ranker-" + port + ".log");
     ProcessBuilder b =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     b.environment().put("ORT_DISABLE_TELEMETRY", "1");
     b.environment().put("TMPDIR", System.getProperty("java.io.tmpdir"));
-    return new RankerProcess(b.start(), port, log);
+    return new RankerProcess(b.start(), port, log, List.of(file, argfile));
   }
 
   String rankUrl() {
@@ -154,10 +152,13 @@ final class RankerProcess implements AutoCloseable {
     return r.body();
   }
 
-  /** SIGTERM (the ranker drains and exits), then SIGKILL after 20 s. */
+  /** SIGTERM (the ranker drains and exits), then SIGKILL after 20 s; keeps only its log. */
   @Override
-  public void close() {
+  public void close() throws IOException {
     ChildProcesses.stop(process, "ranker", 20);
     reaper.close();
+    for (Path p : inputs) {
+      Files.deleteIfExists(p);
+    }
   }
 }

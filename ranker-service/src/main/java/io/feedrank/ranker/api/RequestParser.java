@@ -65,20 +65,33 @@ public final class RequestParser {
   }
 
   private static long id(JsonNode n, String field) {
+    return id(n, field, -1);
+  }
+
+  /**
+   * An id, or the error naming {@code field} — {@code field[index]} for an array element; the name
+   * is built only for an error (per element it was a tenth of a 1,000-candidate request's
+   * allocation).
+   */
+  private static long id(JsonNode n, String field, int index) {
     if (n == null || n.isNull()) {
-      throw new BadRequestException(field, "is required");
+      throw new BadRequestException(name(field, index), "is required");
     }
     if (!n.isIntegralNumber()) {
-      throw new BadRequestException(field, "must be an integer, got " + describe(n));
+      throw new BadRequestException(name(field, index), "must be an integer, got " + describe(n));
     }
     if (!n.canConvertToLong()) {
-      throw new BadRequestException(field, "is out of range for a 64-bit id");
+      throw new BadRequestException(name(field, index), "is out of range for a 64-bit id");
     }
     long v = n.longValue();
     if (v < 0) {
-      throw new BadRequestException(field, "must be >= 0, got " + v);
+      throw new BadRequestException(name(field, index), "must be >= 0, got " + v);
     }
     return v;
+  }
+
+  private static String name(String field, int index) {
+    return index < 0 ? field : field + "[" + index + "]";
   }
 
   private static long[] itemIds(JsonNode n) {
@@ -98,13 +111,7 @@ public final class RequestParser {
     }
     long[] ids = new long[size];
     for (int i = 0; i < size; i++) {
-      JsonNode x = n.get(i);
-      // the field's name is built only for an error: per element it was a tenth of the
-      // allocation of a 1,000-candidate request
-      ids[i] =
-          x != null && x.canConvertToLong() && x.isIntegralNumber() && x.longValue() >= 0
-              ? x.longValue()
-              : id(x, "item_ids[" + i + "]");
+      ids[i] = id(n.get(i), "item_ids", i);
     }
     // duplicates: a sorted copy, adjacent equal ids (no boxing); the first repeat named by index
     long[] sorted = ids.clone();
@@ -122,7 +129,7 @@ public final class RequestParser {
     Set<Long> seen = new HashSet<>();
     for (int i = 0; i < ids.length; i++) {
       if (!seen.add(ids[i])) {
-        return new BadRequestException("item_ids[" + i + "]", "duplicate id " + ids[i]);
+        return new BadRequestException(name("item_ids", i), "duplicate id " + ids[i]);
       }
     }
     throw new IllegalStateException("no duplicate in " + ids.length + " ids");

@@ -14,7 +14,10 @@ import java.util.function.LongSupplier;
  * item tower only for the candidates not cached, then scores by {@code sigmoid(user · item)}.
  */
 public final class TwoTowerScorer implements Scorer {
-  /** {@code source}: the parsed features it was computed from; {@code ts}: their {@code _ts}. */
+  /**
+   * {@code source}: the parsed features it was computed from (kept while the vector is cached, so
+   * the identity check spares the {@code _ts} comparison); {@code ts}: their {@code _ts}.
+   */
   private record ItemVector(Parsed.Item source, String ts, long computedNanos, float[] vector) {
     /** Still the item's vector: the same parsed features, or features with the same {@code _ts}. */
     boolean matches(Parsed.Item item, long now, long maxAgeNanos) {
