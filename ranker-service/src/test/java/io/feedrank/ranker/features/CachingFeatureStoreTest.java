@@ -88,19 +88,20 @@ class CachingFeatureStoreTest {
 
   final AtomicLong now = new AtomicLong(1_000 * MS);
   final ScriptedStore store = new ScriptedStore();
-  final CachingFeatureStore cache =
-      new CachingFeatureStore(
-          store,
-          100,
-          // fresh = max serve: anything past its TTL is read on the request path
-          new CachingFeatureStore.Ttls(
-              Duration.ofMillis(100),
-              Duration.ofMillis(100),
-              Duration.ofMillis(100),
-              Duration.ofSeconds(10)),
-          CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-          new SimpleMeterRegistry(),
-          now::get);
+  // fresh = max serve: anything past its TTL is read on the request path
+  final CachingFeatureStore cache = cache(Duration.ofMillis(100));
+
+  /** Fresh for 100 ms, served up to {@code maxServe} old, stale after 10 s. */
+  CachingFeatureStore cache(Duration maxServe) {
+    return new CachingFeatureStore(
+        store,
+        100,
+        new CachingFeatureStore.Ttls(
+            Duration.ofMillis(100), Duration.ofMillis(100), maxServe, Duration.ofSeconds(10)),
+        CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+        new SimpleMeterRegistry(),
+        now::get);
+  }
 
   @Test
   void freshEntriesAreServedFromTheCacheAndOnlyMissingOnesAreFetchedInOneCall() {
@@ -160,17 +161,7 @@ class CachingFeatureStoreTest {
 
   /** Fresh for 100 ms, served up to 1 s old (re-read in the background), stale after 10 s. */
   CachingFeatureStore staleWhileRevalidate() {
-    return new CachingFeatureStore(
-        store,
-        100,
-        new CachingFeatureStore.Ttls(
-            Duration.ofMillis(100),
-            Duration.ofMillis(100),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(10)),
-        CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-        new SimpleMeterRegistry(),
-        now::get);
+    return cache(Duration.ofSeconds(1));
   }
 
   @Test
