@@ -90,4 +90,73 @@ class DriftEvaluatorTest {
     assertThat(r.ksStatistic).isNull();
     assertThat(r.drifted).isTrue();
   }
+
+  /** A registry record of model {@code m}, with the profile of x = from..to. */
+  static ServingReference reference(
+      String model, String version, String stage, long updatedAt, int from, int to)
+      throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    int x = b.numeric("x");
+    for (int v = from; v <= to; v++) {
+      b.add(x, v);
+    }
+    ServingReference r = new ServingReference();
+    r.modelName = model;
+    r.version = version;
+    r.stage = stage;
+    r.updatedAt = updatedAt;
+    java.nio.ByteBuffer bytes = b.build().toByteBuffer();
+    r.profile = new byte[bytes.remaining()];
+    bytes.get(r.profile);
+    return r;
+  }
+
+  /**
+   * The broadcast side as an operator: windows wait for the first production model; a staging
+   * version and another model change nothing; a promotion switches the reference for the windows
+   * after it.
+   */
+  @Test
+  void windowsAreMeasuredAgainstTheServingModelAndAPromotionSwitchesTheReference()
+      throws Exception {
+    try (var h =
+        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
+            .forKeyedBroadcastProcessFunction(
+                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
+                (WindowSummary w) -> w.feature,
+                org.apache.flink.api.common.typeinfo.Types.STRING,
+                DriftEvaluator.REGISTRY)) {
+      h.processElement(numericWindow(1, 100), 0);
+      assertThat(h.extractOutputValues()).as("no production model yet: the window waits").isEmpty();
+
+      // v1 (x = 1..100) arrives: the waiting window is evaluated against it, and matches it
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 1);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.referenceVersion).isEqualTo("v1");
+                assertThat(r.referenceN).isEqualTo(100);
+                assertThat(r.drifted).isFalse();
+              });
+
+      // a staging candidate and another model's production version change nothing
+      h.processBroadcastElement(reference("m", "v2", "STAGING", 20, 51, 250), 2);
+      h.processBroadcastElement(reference("other", "w9", "PRODUCTION", 30, 500, 600), 3);
+      h.processElement(numericWindow(51, 150), 4);
+      Report beforePromotion = h.extractOutputValues().get(1);
+      assertThat(beforePromotion.referenceVersion).isEqualTo("v1");
+      assertThat(beforePromotion.drifted).isTrue(); // 51..150 against 1..100 (see above)
+
+      // v2 (x = 51..250, 200 values) promoted: the same window is now measured against it
+      h.processBroadcastElement(reference("m", "v2", "PRODUCTION", 40, 51, 250), 5);
+      h.processElement(numericWindow(51, 150), 6);
+      Report afterPromotion = h.extractOutputValues().get(2);
+      assertThat(afterPromotion.referenceVersion).isEqualTo("v2");
+      assertThat(afterPromotion.referenceN).isEqualTo(200);
+      // against v2's bins the same window has another PSI
+      assertThat(afterPromotion.psi).isNotCloseTo(beforePromotion.psi, within(1e-3));
+      assertThat(h.extractOutputValues()).hasSize(3);
+    }
+  }
 }
