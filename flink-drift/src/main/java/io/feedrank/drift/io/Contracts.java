@@ -45,6 +45,7 @@ public final class Contracts {
         .setPsiThreshold(r.psiThreshold)
         .setKsThreshold(r.ksThreshold)
         .setPValueThreshold(r.pValueThreshold)
+        .setLateEvents(r.lateEvents)
         .build();
   }
 

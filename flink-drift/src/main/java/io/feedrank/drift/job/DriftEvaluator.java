@@ -8,6 +8,7 @@ import io.feedrank.models.profile.Bins;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,8 @@ import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
@@ -30,7 +33,9 @@ import org.apache.flink.util.Collector;
  * (categorical), the mean and its relative change (scores). A window whose feature the reference
  * does not profile, or that arrives before any production model is known, produces no report
  * (counted in {@link #skipped()}); a window that arrives before any production model is known waits
- * in keyed state and is evaluated against the first one.
+ * in keyed state and is evaluated against the first one. Counts of late values (summaries with only
+ * {@link WindowSummary#late}) are kept per feature and go out with its next report as {@code
+ * lateEvents}.
  */
 public final class DriftEvaluator
     extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
@@ -42,6 +47,9 @@ public final class DriftEvaluator
   /** Windows that came before any production model was known, evaluated when one is. */
   static final ListStateDescriptor<WindowSummary> PENDING =
       new ListStateDescriptor<>("pending", TypeInformation.of(WindowSummary.class));
+
+  /** Late values of the feature since its last report (reported with the next one). */
+  static final ValueStateDescriptor<Long> LATE = new ValueStateDescriptor<>("late", Types.LONG);
 
   private final String modelName;
   private final DriftThresholdsConfig thresholds;
@@ -73,22 +81,42 @@ public final class DriftEvaluator
       return;
     }
     Parsed p = parsed(serving);
+    List<Report> evaluated = new ArrayList<>();
+    Map<String, Report> newest = new HashMap<>();
     ctx.applyToKeyedState(
         PENDING,
         (feature, state) -> {
           for (WindowSummary s : state.get()) {
             FeatureProfile fp = p.features().get(s.feature);
             if (fp != null && s.n > 0) {
-              out.collect(evaluate(s, fp, serving.version, p.n()));
+              Report r = evaluate(s, fp, serving.version, p.n());
+              evaluated.add(r);
+              newest.put(feature, r);
             }
           }
           state.clear();
         });
+    // late values counted while the windows waited go out with the newest of them
+    ctx.applyToKeyedState(
+        LATE,
+        (feature, state) -> {
+          Report r = newest.get(feature);
+          if (r != null && state.value() != null) {
+            r.lateEvents = state.value();
+            state.clear();
+          }
+        });
+    evaluated.forEach(out::collect);
   }
 
   @Override
   public void processElement(WindowSummary s, ReadOnlyContext ctx, Collector<Report> out)
       throws Exception {
+    ValueState<Long> late = getRuntimeContext().getState(LATE);
+    if (s.n == 0 && s.late > 0) {
+      late.update((late.value() == null ? 0 : late.value()) + s.late);
+      return;
+    }
     ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
     if (serving == null) {
       getRuntimeContext().getListState(PENDING).add(s);
@@ -100,7 +128,12 @@ public final class DriftEvaluator
       skipped++;
       return;
     }
-    out.collect(evaluate(s, fp, serving.version, p.n()));
+    Report r = evaluate(s, fp, serving.version, p.n());
+    if (late.value() != null) {
+      r.lateEvents = late.value();
+      late.clear();
+    }
+    out.collect(r);
   }
 
   /** The report of one window against one feature's reference. */

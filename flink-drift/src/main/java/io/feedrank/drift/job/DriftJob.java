@@ -2,7 +2,7 @@ package io.feedrank.drift.job;
 
 import java.time.Duration;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichFilterFunction;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -51,10 +51,12 @@ public final class DriftJob {
             .aggregate(new WindowAggregation.Aggregate(), new WindowAggregation.Summarize())
             .name("windows")
             .uid("drift-windows");
-    summaries.getSideOutput(late).filter(new CountLate()).name("late values");
+    DataStream<WindowSummary> lateCounts =
+        summaries.getSideOutput(late).map(new CountLate()).name("late values");
     BroadcastStream<ServingReference> references = registry.broadcast(DriftEvaluator.REGISTRY);
     SingleOutputStreamOperator<Report> reports =
         summaries
+            .union(lateCounts)
             .keyBy(x -> x.feature)
             .connect(references)
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
@@ -93,8 +95,11 @@ public final class DriftJob {
     return ctr;
   }
 
-  /** Counts late values as a metric and lets none through. */
-  static final class CountLate extends RichFilterFunction<FeatureValue> {
+  /**
+   * Counts a late value as a metric ({@code drift.values.late}) and passes it on as a count of one
+   * for its feature's next report.
+   */
+  static final class CountLate extends RichMapFunction<FeatureValue, WindowSummary> {
     private transient Counter late;
 
     @Override
@@ -103,9 +108,13 @@ public final class DriftJob {
     }
 
     @Override
-    public boolean filter(FeatureValue v) {
+    public WindowSummary map(FeatureValue v) {
       late.inc();
-      return false;
+      WindowSummary s = new WindowSummary();
+      s.feature = v.feature;
+      s.kind = v.kind;
+      s.late = 1;
+      return s;
     }
   }
 }

@@ -23,5 +23,8 @@ public class Report {
   public double ksThreshold;
   public double pValueThreshold;
 
+  /** Values of this feature dropped as late since its previous report. */
+  public long lateEvents;
+
   public Report() {}
 }

@@ -17,5 +17,11 @@ public class WindowSummary {
   /** Counts per category (categorical). */
   public HashMap<String, Long> counts;
 
+  /**
+   * Values of the feature that arrived behind the watermark (their window already closed). A
+   * summary with {@code n == 0} and {@code late > 0} is only that count, for the next report.
+   */
+  public long late;
+
   public WindowSummary() {}
 }

@@ -159,4 +159,63 @@ class DriftEvaluatorTest {
       assertThat(h.extractOutputValues()).hasSize(3);
     }
   }
+
+  /** Counts of late values go out with the feature's next report, once. */
+  @Test
+  void lateValuesAreReportedWithTheNextReportOfTheirFeature() throws Exception {
+    try (var h =
+        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
+            .forKeyedBroadcastProcessFunction(
+                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
+                (WindowSummary w) -> w.feature,
+                org.apache.flink.api.common.typeinfo.Types.STRING,
+                DriftEvaluator.REGISTRY)) {
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
+      WindowSummary lateX = new WindowSummary();
+      lateX.feature = "x";
+      lateX.kind = "NUMERIC";
+      lateX.late = 1;
+      WindowSummary lateY = new WindowSummary();
+      lateY.feature = "y";
+      lateY.kind = "NUMERIC";
+      lateY.late = 1;
+      h.processElement(lateX, 1);
+      h.processElement(lateX, 2);
+      h.processElement(lateY, 3);
+      assertThat(h.extractOutputValues()).as("a count alone is no report").isEmpty();
+      h.processElement(numericWindow(1, 100), 4);
+      h.processElement(numericWindow(1, 100), 5);
+      assertThat(h.extractOutputValues())
+          .extracting(r -> r.lateEvents)
+          .as("x's two late values with x's next report, then none; y's is not x's")
+          .containsExactly(2L, 0L);
+    }
+  }
+
+  /** Late values counted before any production model go out with the windows that waited. */
+  @Test
+  void lateValuesCountedBeforeAnyModelGoOutWithTheWaitingWindows() throws Exception {
+    try (var h =
+        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
+            .forKeyedBroadcastProcessFunction(
+                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
+                (WindowSummary w) -> w.feature,
+                org.apache.flink.api.common.typeinfo.Types.STRING,
+                DriftEvaluator.REGISTRY)) {
+      WindowSummary lateX = new WindowSummary();
+      lateX.feature = "x";
+      lateX.kind = "NUMERIC";
+      lateX.late = 1;
+      h.processElement(numericWindow(1, 100), 0);
+      h.processElement(lateX, 1);
+      h.processElement(numericWindow(1, 100), 2);
+      assertThat(h.extractOutputValues()).isEmpty();
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 3);
+      h.processElement(numericWindow(1, 100), 4);
+      assertThat(h.extractOutputValues())
+          .extracting(r -> r.lateEvents)
+          .as("the count once, with the newest of the waiting windows; none after")
+          .containsExactly(0L, 1L, 0L);
+    }
+  }
 }

@@ -1,0 +1,89 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Values behind the watermark on a MiniCluster: dropped from their (closed) window, counted, and
+ * reported with their feature's next report as {@code lateEvents}.
+ */
+class LateValuesIT {
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(1)
+              .build());
+
+  static final long W = 60_000;
+
+  /** A watermark after every value, at its time: anything older than a closed window is late. */
+  static final class EveryValue implements WatermarkGenerator<FeatureValue> {
+    @Override
+    public void onEvent(FeatureValue v, long ts, WatermarkOutput out) {
+      out.emitWatermark(new Watermark(ts - 1));
+    }
+
+    @Override
+    public void onPeriodicEmit(WatermarkOutput out) {}
+  }
+
+  @Test
+  void lateValuesAreDroppedFromTheirWindowAndReportedLater() throws Exception {
+    List<FeatureValue> values = new ArrayList<>();
+    for (int w = 0; w < 30; w++) {
+      for (int i = 0; i < 100; i++) {
+        values.add(FeatureValue.numeric("x", "NUMERIC", 1 + i, w * W + i * (W / 100)));
+      }
+      if (w == 5) {
+        // three values of window 1, long closed
+        for (int k = 0; k < 3; k++) {
+          values.add(FeatureValue.numeric("x", "NUMERIC", 1_000, W + k));
+        }
+      }
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    DriftJob.Outputs out =
+        DriftJob.build(
+            env.fromData(values)
+                .assignTimestampsAndWatermarks(
+                    WatermarkStrategy.<FeatureValue>forGenerator(c -> new EveryValue())
+                        .withTimestampAssigner((v, ts) -> v.eventTime)),
+            env.fromData(DriftEvaluatorTest.reference("m", "v1", "PRODUCTION", 1, 1, 100)),
+            new DriftJob.Settings(
+                "m",
+                Duration.ofMillis(W),
+                DriftThresholdsConfig.defaults(),
+                2,
+                50,
+                Duration.ofHours(1),
+                0,
+                Duration.ZERO));
+    List<Report> reports = new ArrayList<>();
+    out.reports().executeAndCollect().forEachRemaining(reports::add);
+
+    assertThat(reports).hasSize(30);
+    // window 1 holds its own 100 values only: the three late ones were not added to it
+    assertThat(reports)
+        .filteredOn(r -> r.windowStart == W)
+        .singleElement()
+        .satisfies(r -> assertThat(r.n).isEqualTo(100));
+    // each counted once, with some later report (the counts travel on their own edge, so which
+    // report carries them depends on how the two edges interleave)
+    assertThat(reports.stream().mapToLong(r -> r.lateEvents).sum()).isEqualTo(3);
+  }
+}
