@@ -162,6 +162,65 @@ class ScoringTest {
   }
 
   @Test
+  void itemVectorsLeftOnTheFeaturesServeOnlyTheirOwnModelAndItemId() throws Exception {
+    TestModels.TwoTower ta = TestModels.twoTower(5);
+    TestModels.TwoTower tb = TestModels.twoTower(6);
+    TestModels.Mlp fullA = new TestModels.Mlp(ta.full());
+    TestModels.Mlp fullB = new TestModels.Mlp(tb.full());
+    long at = fixture.end.toEpochMilli();
+    long user = users.get(4);
+    long[] known = ids(40, 3);
+    long[] ids = java.util.Arrays.copyOf(known, known.length + 3);
+    for (int k = 0; k < 3; k++) {
+      ids[known.length + k] = 900_000_000L + k; // never seen: all three share Parsed.Item.UNKNOWN
+    }
+    // the same parsed entries in every request, as the feature cache hands them out
+    Batch first = batch(user, ids, at, Device.MOBILE);
+    io.feedrank.ranker.features.Parsed.Item[] entries =
+        new io.feedrank.ranker.features.Parsed.Item[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      entries[i] = first.item(i);
+    }
+    assertThat(entries[ids.length - 1]).isSameAs(io.feedrank.ranker.features.Parsed.Item.UNKNOWN);
+    double[] wantA = fullA.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+    double[] wantB = fullB.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+    int u = ids.length - 3;
+    assertThat(wantA[u])
+        .as("unknown ids differ by their embedding")
+        .isNotCloseTo(wantA[u + 1], within(1e-4));
+    assertThat(wantA[0]).as("the two models differ").isNotCloseTo(wantB[0], within(1e-4));
+    AtomicLong clock = new AtomicLong(0);
+    try (TwoTowerScorer a =
+            new TwoTowerScorer(
+                OnnxModel.load(ta.userTower(), "user_vec", 1),
+                OnnxModel.load(ta.itemTower(), "item_vec", 1),
+                10_000,
+                Duration.ofMinutes(1),
+                clock::get);
+        TwoTowerScorer b =
+            new TwoTowerScorer(
+                OnnxModel.load(tb.userTower(), "user_vec", 1),
+                OnnxModel.load(tb.itemTower(), "item_vec", 1),
+                10_000,
+                Duration.ofMinutes(1),
+                clock::get)) {
+      for (int pass = 0; pass < 3; pass++) { // A twice (its own memos), then B, same entries
+        for (TwoTowerScorer s : List.of(a, a, b)) {
+          double[] want = s == a ? wantA : wantB;
+          ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.MOBILE);
+          float[] got = s.score(Batch.of(sf, ids, entries));
+          for (int i = 0; i < ids.length; i++) {
+            assertThat((double) got[i])
+                .as("pass %d, model %s, item %d", pass, s == a ? "A" : "B", ids[i])
+                .isCloseTo(want[i], within(1e-5));
+          }
+        }
+        clock.addAndGet(Duration.ofSeconds(35).toNanos()); // the third pass is past max age
+      }
+    }
+  }
+
+  @Test
   void theServiceRanksByScoreAndFallsBackToPopularityWithoutAModel() throws Exception {
     TestModels.Mlp m = TestModels.mlp(8);
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();

@@ -33,9 +33,27 @@ public final class Parsed {
     }
   }
 
-  /** An item's state and metadata; {@code ts} is the hash's {@code _ts} ("" when unknown). */
-  public record Item(ItemState state, ItemMetadata metadata, String ts, boolean malformed) {
+  /**
+   * An item's state and metadata; {@code ts} is the hash's {@code _ts} ("" when unknown). Besides
+   * the parsed state it has one slot for a value a scorer derives from it (the two-tower item
+   * vector), so that the scorer finds it with the features instead of in a cache of its own: the
+   * slot lives and is evicted with this entry, and a new read of the item's hash starts empty.
+   */
+  public static final class Item {
     public static final Item UNKNOWN = new Item(new ItemState(), null, "", false);
+
+    private final ItemState state;
+    private final ItemMetadata metadata;
+    private final String ts;
+    private final boolean malformed;
+    private volatile Object derived;
+
+    public Item(ItemState state, ItemMetadata metadata, String ts, boolean malformed) {
+      this.state = state;
+      this.metadata = metadata;
+      this.ts = ts;
+      this.malformed = malformed;
+    }
 
     public static Item of(long id, Map<String, String> hash) {
       if (hash == null || hash.isEmpty()) {
@@ -50,6 +68,35 @@ public final class Parsed {
       } catch (IllegalArgumentException e) {
         return new Item(new ItemState(), null, "", true);
       }
+    }
+
+    public ItemState state() {
+      return state;
+    }
+
+    public ItemMetadata metadata() {
+      return metadata;
+    }
+
+    public String ts() {
+      return ts;
+    }
+
+    public boolean malformed() {
+      return malformed;
+    }
+
+    /**
+     * What a scorer last derived from these features, or null. Shared between threads: the value
+     * must be immutable and say itself whom and which item id it belongs to ({@link #UNKNOWN} and
+     * malformed entries stand for many ids).
+     */
+    public Object derived() {
+      return derived;
+    }
+
+    public void derived(Object value) {
+      this.derived = value;
     }
   }
 

@@ -12,18 +12,45 @@ import java.util.function.LongSupplier;
  * and refreshed when the item's features change (its Redis {@code _ts} moves) or after {@code
  * maxAge} (decayed counters age even without events); a request runs the user tower once and the
  * item tower only for the candidates not cached, then scores by {@code sigmoid(user · item)}.
+ *
+ * <p>A computed vector is also left on the item's cached features ({@link Parsed.Item#derived}), so
+ * a request finds it with the features it already looked up: the vector cache is read only when the
+ * features were re-read (every few seconds per item) and the vector may still hold.
  */
 public final class TwoTowerScorer implements Scorer {
   /**
-   * {@code source}: the parsed features it was computed from (kept while the vector is cached, so
-   * the identity check spares the {@code _ts} comparison); {@code ts}: their {@code _ts}.
+   * {@code owner}: the scorer that computed it (its token, so that a memo does not keep a replaced
+   * model's cache reachable); {@code source}: the parsed features it was computed from (kept while
+   * the vector is cached, so the identity check spares the {@code _ts} comparison); {@code ts}:
+   * their {@code _ts}.
    */
-  private record ItemVector(Parsed.Item source, String ts, long computedNanos, float[] vector) {
+  private record ItemVector(
+      Object owner,
+      long itemId,
+      Parsed.Item source,
+      String ts,
+      long computedNanos,
+      float[] vector) {
     /** Still the item's vector: the same parsed features, or features with the same {@code _ts}. */
     boolean matches(Parsed.Item item, long now, long maxAgeNanos) {
       return (source == item || ts.equals(item.ts())) && now - computedNanos < maxAgeNanos;
     }
+
+    /**
+     * Left on {@code item} by this scorer for this id and young enough: the same item entry can
+     * stand for many ids ({@link Parsed.Item#UNKNOWN}) and be scored by several models (A/B).
+     */
+    static float[] memo(Parsed.Item item, Object owner, long itemId, long now, long maxAgeNanos) {
+      return item.derived() instanceof ItemVector v
+              && v.owner == owner
+              && v.itemId == itemId
+              && now - v.computedNanos < maxAgeNanos
+          ? v.vector
+          : null;
+    }
   }
+
+  private final Object token = new Object();
 
   private final OnnxModel userTower;
   private final OnnxModel itemTower;
@@ -68,10 +95,18 @@ public final class TwoTowerScorer implements Scorer {
     float[][] items = new float[n][];
     int[] missing = new int[n];
     int m = 0;
+    long[] ids = batch.itemIds();
     for (int i = 0; i < n; i++) {
-      ItemVector v = vectors.getIfPresent(batch.itemIds()[i]);
-      if (v != null && v.matches(batch.item(i), now, maxAgeNanos)) {
+      Parsed.Item item = batch.item(i);
+      float[] memo = ItemVector.memo(item, token, ids[i], now, maxAgeNanos);
+      if (memo != null) {
+        items[i] = memo;
+        continue;
+      }
+      ItemVector v = vectors.getIfPresent(ids[i]);
+      if (v != null && v.matches(item, now, maxAgeNanos)) {
         items[i] = v.vector();
+        item.derived(v);
       } else {
         missing[m++] = i;
       }
@@ -86,7 +121,9 @@ public final class TwoTowerScorer implements Scorer {
         int i = missing[k];
         items[i] = vec;
         Parsed.Item source = batch.item(i);
-        vectors.put(batch.itemIds()[i], new ItemVector(source, source.ts(), now, vec));
+        ItemVector v = new ItemVector(token, ids[i], source, source.ts(), now, vec);
+        vectors.put(ids[i], v);
+        source.derived(v);
       }
     }
     float[] user = userTower.run(batch.subset(new int[] {0}, 1), 1);
