@@ -1,6 +1,7 @@
 package io.feedrank.streams;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.streams.topology.FeatureTopology;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -30,6 +31,7 @@ public record FeaturesConfig(
     Duration commitInterval,
     Duration redisTtl,
     Duration redisFlushInterval,
+    int stateObjects,
     Duration maxAhead,
     Duration maxBehind,
     String metricsHost,
@@ -48,6 +50,10 @@ public record FeaturesConfig(
     positive(commitInterval, "commit.interval.ms");
     positive(redisTtl, "redis.ttl.seconds");
     positive(redisFlushInterval, "redis.flush.interval.ms");
+    if (stateObjects < 0) {
+      throw new IllegalArgumentException(
+          "state.object.cache.entries must be >= 0, got " + stateObjects);
+    }
     if (metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException(
           "metrics.port must be within 0..65535, got " + metricsPort);
@@ -61,9 +67,11 @@ public record FeaturesConfig(
    * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
    * {@code commit.interval.ms} (500; Redis freshness follows the flush interval, not commits),
    * {@code redis.ttl.seconds} (30 days), {@code redis.flush.interval.ms} (100), {@code
-   * validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code metrics.host}
-   * (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none); any {@code
-   * kafka.*} key is passed to Kafka Streams without the prefix.
+   * state.object.cache.entries} (10,000 users and as many items per task, deserialized, in front of
+   * the state stores; 0 = off), {@code validation.max.ahead.ms} (1 h), {@code
+   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
+   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
+   * Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -85,6 +93,7 @@ public record FeaturesConfig(
         Duration.ofMillis(longOf(p, "commit.interval.ms", 500)),
         Duration.ofSeconds(longOf(p, "redis.ttl.seconds", Duration.ofDays(30).toSeconds())),
         Duration.ofMillis(longOf(p, "redis.flush.interval.ms", 100)),
+        intOf(p, "state.object.cache.entries", FeatureTopology.Settings.DEFAULT_STATE_OBJECTS),
         Duration.ofMillis(longOf(p, "validation.max.ahead.ms", Duration.ofHours(1).toMillis())),
         Duration.ofMillis(longOf(p, "validation.max.behind.ms", Duration.ofDays(7).toMillis())),
         p.getOrDefault("metrics.host", "127.0.0.1"),

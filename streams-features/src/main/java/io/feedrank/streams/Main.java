@@ -62,7 +62,8 @@ public final class Main {
         new FeatureTopology.Settings(
             config.applicationId(),
             new EventValidator(config.maxAhead(), config.maxBehind()),
-            config.redisFlushInterval());
+            config.redisFlushInterval(),
+            config.stateObjects());
     Topology topology =
         FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
     KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

@@ -44,6 +44,8 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The topology {@code Main} runs, in {@link TopologyTestDriver}, with an in-memory registry and an
@@ -74,8 +76,12 @@ class FeatureTopologyTest {
   final AvroSerializer<InteractionEvent> eventSerializer = new AvroSerializer<>(registry, true);
 
   void start(EventValidator validator) {
+    start(validator, FeatureTopology.Settings.DEFAULT_STATE_OBJECTS);
+  }
+
+  void start(EventValidator validator, int stateObjects) {
     FeatureTopology.Settings settings =
-        new FeatureTopology.Settings("test-app", validator, Duration.ofMillis(100));
+        new FeatureTopology.Settings("test-app", validator, Duration.ofMillis(100), stateObjects);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -243,9 +249,13 @@ class FeatureTopologyTest {
         .isCloseTo(expected, within(1e-9 * Math.max(1, Math.abs(expected))));
   }
 
-  @Test
-  void redisFeaturesEqualTheClosedFormForInOrderEvents() {
-    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+  /**
+   * Deserialized states held per task: all of them, 3 (nearly every lookup reads the store), none.
+   */
+  @ParameterizedTest(name = "state objects held per task: {0}")
+  @ValueSource(ints = {FeatureTopology.Settings.DEFAULT_STATE_OBJECTS, 3, 0})
+  void redisFeaturesEqualTheClosedFormForInOrderEvents(int stateObjects) {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)), stateObjects);
     List<InteractionEvent> events = events(2_000, 1);
     events.forEach(this::pipe);
     assertRedisMatchesClosedForm(events);
@@ -253,9 +263,10 @@ class FeatureTopologyTest {
     assertThat(deadLetters.isEmpty()).isTrue();
   }
 
-  @Test
-  void redisFeaturesEqualTheClosedFormForShuffledArrival() {
-    start(new EventValidator(Duration.ofDays(30), Duration.ofDays(30)));
+  @ParameterizedTest(name = "state objects held per task: {0}")
+  @ValueSource(ints = {FeatureTopology.Settings.DEFAULT_STATE_OBJECTS, 3, 0})
+  void redisFeaturesEqualTheClosedFormForShuffledArrival(int stateObjects) {
+    start(new EventValidator(Duration.ofDays(30), Duration.ofDays(30)), stateObjects);
     List<InteractionEvent> events = events(2_000, 2);
     List<InteractionEvent> shuffled = new ArrayList<>(events);
     Collections.shuffle(shuffled, new Random(3));

@@ -25,6 +25,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -152,6 +153,36 @@ class PendingRedisWritesTest {
     flush();
     assertThat(sink.forKey("fr:u:1")).hasSize(3);
     assertThat(sink.forKey("fr:u:1").get(2).write().fields()).containsEntry("lifetime_events", "3");
+  }
+
+  /**
+   * What a crash leaves for the next owner of the task: the pending store (its changelog) names
+   * every entity not yet written, with the earliest event time not written — the user hash's
+   * categories are rendered from it — out-of-order events included, until the write lands.
+   */
+  @Test
+  void thePendingStoreNamesEachUnwrittenEntityWithItsEarliestUnwrittenEventTime() {
+    // FeatureTopology.USER_PENDING_STORE / ITEM_PENDING_STORE
+    KeyValueStore<Long, long[]> users = driver.getKeyValueStore("user-redis-pending");
+    KeyValueStore<Long, long[]> items = driver.getKeyValueStore("item-redis-pending");
+    pipe(1, T);
+    pipe(1, T.plusSeconds(60));
+    assertThat(users.get(1L)[0]).isEqualTo(T.toEpochMilli());
+    assertThat(items.get(7L)[0]).isEqualTo(T.toEpochMilli());
+    pipe(1, T.minusSeconds(300)); // out of order: the earliest unwritten time moves back
+    assertThat(users.get(1L)[0]).isEqualTo(T.minusSeconds(300).toEpochMilli());
+    assertThat(items.get(7L)[0]).isEqualTo(T.minusSeconds(300).toEpochMilli());
+
+    flush();
+    assertThat(users.get(1L)).as("submitted, not landed: still pending").isNotNull();
+    sink.land(sink.forKey("fr:u:1").get(0));
+    sink.land(sink.forKey("fr:i:7").get(0));
+    flush();
+    assertThat(users.get(1L)).as("forgotten once its write landed").isNull();
+    assertThat(items.get(7L)).isNull();
+
+    pipe(1, T.plusSeconds(120)); // pending again, from this event on
+    assertThat(users.get(1L)[0]).isEqualTo(T.plusSeconds(120).toEpochMilli());
   }
 
   // That the pending set survives a crash (restored from its changelog by the next owner of the

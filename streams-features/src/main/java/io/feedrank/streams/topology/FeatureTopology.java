@@ -51,9 +51,17 @@ public final class FeatureTopology {
    * @param application the application id, recorded in dead letters
    * @param validator the validation rules
    * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
+   * @param stateObjects how many users' and how many items' deserialized states each task keeps in
+   *     front of its stores ({@link StateObjects}; 0 = none)
    */
   public record Settings(
-      String application, EventValidator validator, Duration redisFlushInterval) {}
+      String application, EventValidator validator, Duration redisFlushInterval, int stateObjects) {
+    public static final int DEFAULT_STATE_OBJECTS = 10_000;
+
+    public Settings(String application, EventValidator validator, Duration redisFlushInterval) {
+      this(application, validator, redisFlushInterval, DEFAULT_STATE_OBJECTS);
+    }
+  }
 
   public static Topology build(
       TopicNames topics,
@@ -124,7 +132,9 @@ public final class FeatureTopology {
     branches
         .get("checked-valid")
         .process(
-            () -> new UserFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            () ->
+                new UserFeatureProcessor(
+                    writer, metrics, settings.redisFlushInterval(), settings.stateObjects()),
             Named.as("user-features"),
             USER_STORE,
             USER_PENDING_STORE)
@@ -132,7 +142,9 @@ public final class FeatureTopology {
             Repartitioned.with(Serdes.Long(), StateSerdes.plainAvro(TrainingExample.class))
                 .withName(BY_ITEM))
         .process(
-            () -> new ItemFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            () ->
+                new ItemFeatureProcessor(
+                    writer, metrics, settings.redisFlushInterval(), settings.stateObjects()),
             Named.as("item-features"),
             ITEM_STORE,
             ITEM_PENDING_STORE)

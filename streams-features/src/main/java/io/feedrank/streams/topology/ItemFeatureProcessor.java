@@ -26,21 +26,27 @@ final class ItemFeatureProcessor
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
+  private final int stateObjects;
   private ProcessorContext<Long, TrainingExample> context;
-  private KeyValueStore<Long, ItemState> store;
+  private StateObjects<ItemState> store;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private DirtyEntities<ItemState> dirty;
 
-  ItemFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+  ItemFeatureProcessor(
+      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, int stateObjects) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
+    this.stateObjects = stateObjects;
   }
 
   @Override
   public void init(ProcessorContext<Long, TrainingExample> context) {
     this.context = context;
-    this.store = context.getStateStore(FeatureTopology.ITEM_STORE);
+    this.store =
+        new StateObjects<>(
+            context.<KeyValueStore<Long, ItemState>>getStateStore(FeatureTopology.ITEM_STORE),
+            stateObjects);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.dirty =
         new DirtyEntities<>(
@@ -65,8 +71,13 @@ final class ItemFeatureProcessor
     if (ex.getItemCategory().isEmpty() && meta != null) {
       ex.setItemCategory(meta.getCategory());
     }
-    state.add(asEvent(ex));
-    store.put(itemId, state);
+    try {
+      state.add(asEvent(ex));
+      store.put(itemId, state);
+    } catch (RuntimeException e) {
+      store.forget(itemId); // changed, and perhaps not put back
+      throw e;
+    }
     dirty.mark(itemId, t, state);
     context.forward(new Record<>(ex.getUserId(), ex, record.timestamp()));
   }

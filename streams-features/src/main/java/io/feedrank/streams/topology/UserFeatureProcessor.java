@@ -32,22 +32,28 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
+  private final int stateObjects;
   private ProcessorContext<Long, TrainingExample> context;
-  private KeyValueStore<Long, UserState> users;
+  private StateObjects<UserState> users;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private TimestampedKeyValueStore<Long, UserProfile> profiles;
   private DirtyEntities<UserState> dirty;
 
-  UserFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+  UserFeatureProcessor(
+      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, int stateObjects) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
+    this.stateObjects = stateObjects;
   }
 
   @Override
   public void init(ProcessorContext<Long, TrainingExample> context) {
     this.context = context;
-    this.users = context.getStateStore(FeatureTopology.USER_STORE);
+    this.users =
+        new StateObjects<>(
+            context.<KeyValueStore<Long, UserState>>getStateStore(FeatureTopology.USER_STORE),
+            stateObjects);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.profiles = context.getStateStore(FeatureTopology.USERS_STORE);
     this.dirty =
@@ -71,8 +77,13 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Tra
     }
     double[] userFeatures = state.features(t, profile(e.getUserId()));
     double[] crossFeatures = state.crossFeatures(category, t);
-    state.add(e, category);
-    users.put(e.getUserId(), state);
+    try {
+      state.add(e, category);
+      users.put(e.getUserId(), state);
+    } catch (RuntimeException ex) {
+      users.forget(e.getUserId()); // changed, and perhaps not put back
+      throw ex;
+    }
     dirty.mark(e.getUserId(), t, state);
     metrics.processed();
 
