@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,9 @@ final class RankerProcess implements AutoCloseable {
   private final Path log;
   private final List<Path> inputs;
 
+  /** Extra JVM options for the ranker's JVM, whitespace-separated (profiling). */
+  static final String EXTRA_OPTIONS_ENV = "FEEDRANK_BENCH_RANKER_JAVA_OPTS";
+
   private RankerProcess(Process process, int port, Path log, List<Path> inputs) {
     this.process = process;
     this.reaper = ChildReaper.watch(process);
@@ -60,16 +64,20 @@ final class RankerProcess implements AutoCloseable {
       p.store(out, "bench ranker");
     }
     Path argfile = ChildJvm.classpathArgfile(dir, "ranker-" + port + "-");
-    List<String> cmd =
-        ChildJvm.command(
+    List<String> jvm =
+        new ArrayList<>(
             List.of(
                 "-Xss2m",
                 "-XX:+UseG1GC",
                 "-XX:MaxGCPauseMillis=10",
-                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")),
-            argfile,
-            Main.class,
-            List.of("ranker", "--config", file.toString()));
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
+    // e.g. a flight recording of the ranker alone: -XX:StartFlightRecording=filename=r.jfr
+    String extra = System.getenv(EXTRA_OPTIONS_ENV);
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    List<String> cmd =
+        ChildJvm.command(jvm, argfile, Main.class, List.of("ranker", "--config", file.toString()));
     Path log = dir.resolve("ranker-" + port + ".log");
     ProcessBuilder b =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
