@@ -172,16 +172,23 @@ class ScoringTest {
     long[] known = ids(40, 3);
     long[] ids = java.util.Arrays.copyOf(known, known.length + 3);
     for (int k = 0; k < 3; k++) {
-      ids[known.length + k] = 900_000_000L + k; // never seen: all three share Parsed.Item.UNKNOWN
+      ids[known.length + k] = 900_000_000L + k; // never seen
     }
-    // the same parsed entries in every request, as the feature cache hands them out
+    // the same parsed entries in every request, as the feature cache hands them out: read from
+    // their hashes (an unknown id gets a default entry of its own), then with the unknown ids all
+    // on the one default entry, as when Redis could not be read
     Batch first = batch(user, ids, at, Device.MOBILE);
-    io.feedrank.ranker.features.Parsed.Item[] entries =
+    io.feedrank.ranker.features.Parsed.Item[] read =
+        new io.feedrank.ranker.features.Parsed.Item[ids.length];
+    io.feedrank.ranker.features.Parsed.Item[] shared =
         new io.feedrank.ranker.features.Parsed.Item[ids.length];
     for (int i = 0; i < ids.length; i++) {
-      entries[i] = first.item(i);
+      read[i] = first.item(i);
+      shared[i] =
+          i < known.length ? first.item(i) : io.feedrank.ranker.features.Parsed.Item.UNKNOWN;
     }
-    assertThat(entries[ids.length - 1]).isSameAs(io.feedrank.ranker.features.Parsed.Item.UNKNOWN);
+    assertThat(read[ids.length - 1].unknown()).isTrue();
+    assertThat(read[ids.length - 1]).isNotSameAs(read[ids.length - 2]);
     double[] wantA = fullA.scoreDirect(fixture, user, ids, at, Device.MOBILE);
     double[] wantB = fullB.scoreDirect(fixture, user, ids, at, Device.MOBILE);
     int u = ids.length - 3;
@@ -204,7 +211,8 @@ class ScoringTest {
                 10_000,
                 Duration.ofMinutes(1),
                 clock::get)) {
-      for (int pass = 0; pass < 3; pass++) { // A twice (its own memos), then B, same entries
+      for (int pass = 0; pass < 6; pass++) { // A twice (its own memos), then B, same entries
+        io.feedrank.ranker.features.Parsed.Item[] entries = pass < 3 ? read : shared;
         for (TwoTowerScorer s : List.of(a, a, b)) {
           double[] want = s == a ? wantA : wantB;
           ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.MOBILE);
@@ -215,7 +223,7 @@ class ScoringTest {
                 .isCloseTo(want[i], within(1e-5));
           }
         }
-        clock.addAndGet(Duration.ofSeconds(35).toNanos()); // the third pass is past max age
+        clock.addAndGet(Duration.ofSeconds(35).toNanos()); // every other pass is past max age
       }
     }
   }

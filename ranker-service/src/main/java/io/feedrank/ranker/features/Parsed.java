@@ -40,7 +40,13 @@ public final class Parsed {
    * slot lives and is evicted with this entry, and a new read of the item's hash starts empty.
    */
   public static final class Item {
-    public static final Item UNKNOWN = new Item(new ItemState(), null, "", false);
+    private static final ItemState DEFAULT_STATE = new ItemState();
+
+    /**
+     * Default features, for any item: what a request gets for an item it could not read. An item
+     * read and found absent gets an entry of its own ({@link #of}), with these same features.
+     */
+    public static final Item UNKNOWN = new Item(DEFAULT_STATE, null, "", false);
 
     private final ItemState state;
     private final ItemMetadata metadata;
@@ -55,9 +61,13 @@ public final class Parsed {
       this.malformed = malformed;
     }
 
+    /**
+     * The item's parsed hash; for an absent hash, default features in an entry of its own (not
+     * {@link #UNKNOWN}): cold items are many, and each keeps its own {@link #derived} value.
+     */
     public static Item of(long id, Map<String, String> hash) {
       if (hash == null || hash.isEmpty()) {
-        return UNKNOWN;
+        return new Item(DEFAULT_STATE, null, "", false);
       }
       try {
         return new Item(
@@ -84,6 +94,11 @@ public final class Parsed {
 
     public boolean malformed() {
       return malformed;
+    }
+
+    /** Default features because the item has no hash (not because its hash was unreadable). */
+    public boolean unknown() {
+      return state == DEFAULT_STATE;
     }
 
     /**

@@ -120,7 +120,7 @@ class CachingFeatureStoreTest {
     assertThat(store.calls.get(1)).containsExactly(12); // only the one not cached
     assertThat(store.userCalls.get(1)).isEqualTo(-1L); // the user was fresh
     assertThat(f.items()[0].ts()).isEqualTo("11");
-    assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // unknown item: default features
+    assertThat(f.items()[1].unknown()).isTrue(); // unknown item: default features
     assertThat(f.items()[2].ts()).isEqualTo("10");
 
     now.addAndGet(60 * MS); // 110 ms after the first read: the first two are stale now
@@ -142,7 +142,7 @@ class CachingFeatureStoreTest {
     assertThat(f.fallbackReason()).isEqualTo("redis_unavailable");
     assertThat(f.user().ts()).isEqualTo("1"); // stale but known
     assertThat(f.items()[0].ts()).isEqualTo("10");
-    assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // never seen: defaults
+    assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // never seen, not read: defaults
   }
 
   @Test
