@@ -143,26 +143,36 @@ public final class CachingFeatureStore implements AutoCloseable {
     long now = nanoClock.getAsLong();
     Entry user = users.getIfPresent(userId);
     boolean syncUser = !servable(user, now);
-    if (!syncUser && now - user.fetchedNanos() >= userFreshNanos) {
-      refresh.user(userId, user);
+    if (!syncUser && now - user.fetchedNanos() >= userFreshNanos && BackgroundRefresh.mark(user)) {
+      refresh.user(userId);
     }
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
     Entry[] cached = new Entry[itemIds.length];
     int[] missing = new int[itemIds.length];
     int m = 0;
     int stale = 0;
+    long[] named = null; // stale entries this request names to the background refresh
+    int nn = 0;
     for (int i = 0; i < itemIds.length; i++) {
       Entry e = items.getIfPresent(itemIds[i]);
       cached[i] = e;
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
         if (now - e.fetchedNanos() >= itemFreshNanos) {
-          refresh.item(itemIds[i], e);
           stale++;
+          if (BackgroundRefresh.mark(e)) {
+            if (named == null) {
+              named = new long[itemIds.length - i];
+            }
+            named[nn++] = itemIds[i];
+          }
         }
       } else {
         missing[m++] = i;
       }
+    }
+    if (nn > 0) {
+      refresh.items(named, nn);
     }
     int known = itemIds.length - m + (syncUser ? 0 : 1);
     hits.increment(known - stale);
