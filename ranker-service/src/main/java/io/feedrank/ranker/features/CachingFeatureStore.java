@@ -51,9 +51,9 @@ public final class CachingFeatureStore implements AutoCloseable {
     private final long fetchedNanos;
 
     /**
-     * Set by the request that names this entry to the background refresh, so that the requests
-     * after it skip the pending set (one concurrent-set insert per stale candidate was 14% of the
-     * request threads' time at 1,000 candidates); reset when that refresh fails.
+     * Set by the request that names this entry to the background refresh ({@link
+     * BackgroundRefresh#mark}), so that the requests after it do not name it again; reset when that
+     * refresh fails.
      */
     volatile boolean refreshQueued;
 
