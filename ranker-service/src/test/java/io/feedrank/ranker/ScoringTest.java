@@ -52,6 +52,16 @@ class ScoringTest {
     return Batch.of(new ServingFeatures(user, fixture.userHash(user), at, d), ids, items);
   }
 
+  /** The towers of {@code t} as the ranker serves them: 10,000 item vectors, 1 minute max age. */
+  static TwoTowerScorer scorer(TestModels.TwoTower t, AtomicLong clock) {
+    return new TwoTowerScorer(
+        OnnxModel.load(t.userTower(), "user_vec", 1),
+        OnnxModel.load(t.itemTower(), "item_vec", 1),
+        10_000,
+        Duration.ofMinutes(1),
+        clock::get);
+  }
+
   static long[] ids(int n, int offset) {
     long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
@@ -122,13 +132,7 @@ class ScoringTest {
     long at = fixture.end.toEpochMilli();
     long user = users.get(3);
     long[] ids = ids(300, 1);
-    try (TwoTowerScorer s =
-        new TwoTowerScorer(
-            OnnxModel.load(t.userTower(), "user_vec", 1),
-            OnnxModel.load(t.itemTower(), "item_vec", 1),
-            10_000,
-            Duration.ofMinutes(1),
-            clock::get)) {
+    try (TwoTowerScorer s = scorer(t, clock)) {
       double[] want = full.scoreDirect(fixture, user, ids, at, Device.DESKTOP);
       assertThat(java.util.Arrays.stream(want).filter(v -> v > 0.05 && v < 0.95).count())
           .as("scores are not saturated, so 1e-5 is a meaningful tolerance")
@@ -197,20 +201,8 @@ class ScoringTest {
         .isNotCloseTo(wantA[u + 1], within(1e-4));
     assertThat(wantA[0]).as("the two models differ").isNotCloseTo(wantB[0], within(1e-4));
     AtomicLong clock = new AtomicLong(0);
-    try (TwoTowerScorer a =
-            new TwoTowerScorer(
-                OnnxModel.load(ta.userTower(), "user_vec", 1),
-                OnnxModel.load(ta.itemTower(), "item_vec", 1),
-                10_000,
-                Duration.ofMinutes(1),
-                clock::get);
-        TwoTowerScorer b =
-            new TwoTowerScorer(
-                OnnxModel.load(tb.userTower(), "user_vec", 1),
-                OnnxModel.load(tb.itemTower(), "item_vec", 1),
-                10_000,
-                Duration.ofMinutes(1),
-                clock::get)) {
+    try (TwoTowerScorer a = scorer(ta, clock);
+        TwoTowerScorer b = scorer(tb, clock)) {
       for (int pass = 0; pass < 6; pass++) { // A twice (its own memos), then B, same entries
         io.feedrank.ranker.features.Parsed.Item[] entries = pass < 3 ? read : shared;
         for (TwoTowerScorer s : List.of(a, a, b)) {
