@@ -15,6 +15,7 @@ class RankingTest {
     float[] s = {0.5f, 0.9f, 0.5f, -1f, 0f, -0f, Float.MIN_VALUE, 1e-30f, -1e-30f, 0.9f};
     assertThat(Ranking.order(s, s.length)).containsExactly(1, 9, 0, 2, 7, 6, 4, 5, 8, 3);
     assertThat(Ranking.order(s, 3)).containsExactly(1, 9, 0);
+    assertThat(Ranking.order(s, 1)).containsExactly(1);
   }
 
   @Test
@@ -33,6 +34,8 @@ class RankingTest {
               .toArray();
       int k = 1 + r.nextInt(s.length);
       assertThat(Ranking.order(s, k)).containsExactly(Arrays.copyOf(want, k));
+      int few = Math.min(s.length, 1 + r.nextInt(20)); // a feed's top k: selected, not sorted
+      assertThat(Ranking.order(s, few)).containsExactly(Arrays.copyOf(want, few));
     }
   }
 }
