@@ -110,11 +110,7 @@ public final class DriftJob {
     @Override
     public WindowSummary map(FeatureValue v) {
       late.inc();
-      WindowSummary s = new WindowSummary();
-      s.feature = v.feature;
-      s.kind = v.kind;
-      s.late = 1;
-      return s;
+      return WindowSummary.lateValue(v.feature, v.kind);
     }
   }
 }

@@ -24,4 +24,13 @@ public class WindowSummary {
   public long late;
 
   public WindowSummary() {}
+
+  /** One late value of {@code feature}: a count for its next report, no window. */
+  static WindowSummary lateValue(String feature, String kind) {
+    WindowSummary s = new WindowSummary();
+    s.feature = feature;
+    s.kind = kind;
+    s.late = 1;
+    return s;
+  }
 }

@@ -11,6 +11,18 @@ import org.junit.jupiter.api.Test;
 class DriftEvaluatorTest {
   final DriftEvaluator evaluator = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
 
+  /** The evaluator as an operator: windows keyed by feature, serving models broadcast. */
+  static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
+          String, WindowSummary, ServingReference, Report>
+      harness() throws Exception {
+    return org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
+        .forKeyedBroadcastProcessFunction(
+            new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
+            (WindowSummary w) -> w.feature,
+            org.apache.flink.api.common.typeinfo.Types.STRING,
+            DriftEvaluator.REGISTRY);
+  }
+
   static WindowSummary numericWindow(int from, int to) {
     SketchAccumulator acc = new SketchAccumulator();
     for (int v = from; v <= to; v++) {
@@ -119,13 +131,7 @@ class DriftEvaluatorTest {
   @Test
   void windowsAreMeasuredAgainstTheServingModelAndAPromotionSwitchesTheReference()
       throws Exception {
-    try (var h =
-        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
-            .forKeyedBroadcastProcessFunction(
-                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
-                (WindowSummary w) -> w.feature,
-                org.apache.flink.api.common.typeinfo.Types.STRING,
-                DriftEvaluator.REGISTRY)) {
+    try (var h = harness()) {
       h.processElement(numericWindow(1, 100), 0);
       assertThat(h.extractOutputValues()).as("no production model yet: the window waits").isEmpty();
 
@@ -163,22 +169,10 @@ class DriftEvaluatorTest {
   /** Counts of late values go out with the feature's next report, once. */
   @Test
   void lateValuesAreReportedWithTheNextReportOfTheirFeature() throws Exception {
-    try (var h =
-        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
-            .forKeyedBroadcastProcessFunction(
-                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
-                (WindowSummary w) -> w.feature,
-                org.apache.flink.api.common.typeinfo.Types.STRING,
-                DriftEvaluator.REGISTRY)) {
+    try (var h = harness()) {
       h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
-      WindowSummary lateX = new WindowSummary();
-      lateX.feature = "x";
-      lateX.kind = "NUMERIC";
-      lateX.late = 1;
-      WindowSummary lateY = new WindowSummary();
-      lateY.feature = "y";
-      lateY.kind = "NUMERIC";
-      lateY.late = 1;
+      WindowSummary lateX = WindowSummary.lateValue("x", "NUMERIC");
+      WindowSummary lateY = WindowSummary.lateValue("y", "NUMERIC");
       h.processElement(lateX, 1);
       h.processElement(lateX, 2);
       h.processElement(lateY, 3);
@@ -195,17 +189,8 @@ class DriftEvaluatorTest {
   /** Late values counted before any production model go out with the windows that waited. */
   @Test
   void lateValuesCountedBeforeAnyModelGoOutWithTheWaitingWindows() throws Exception {
-    try (var h =
-        org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
-            .forKeyedBroadcastProcessFunction(
-                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
-                (WindowSummary w) -> w.feature,
-                org.apache.flink.api.common.typeinfo.Types.STRING,
-                DriftEvaluator.REGISTRY)) {
-      WindowSummary lateX = new WindowSummary();
-      lateX.feature = "x";
-      lateX.kind = "NUMERIC";
-      lateX.late = 1;
+    try (var h = harness()) {
+      WindowSummary lateX = WindowSummary.lateValue("x", "NUMERIC");
       h.processElement(numericWindow(1, 100), 0);
       h.processElement(lateX, 1);
       h.processElement(numericWindow(1, 100), 2);
