@@ -2,6 +2,7 @@ package io.feedrank.ranker.api;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.events.Device;
@@ -35,23 +36,25 @@ public final class RequestParser {
     if (body == null || body.length == 0) {
       throw new BadRequestException("body", "request body is empty; expected a JSON object");
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(body);
+    Fields f;
+    try (JsonParser p = JSON.createParser(body)) {
+      f = read(p);
     } catch (JsonProcessingException e) {
       throw new BadRequestException(
           "body", "malformed JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
     } catch (IOException e) {
       throw new BadRequestException("body", "unreadable body");
     }
-    if (root == null || !root.isObject()) {
+    if (f == null) {
       throw new BadRequestException("body", "expected a JSON object");
     }
-    long userId = id(root.get("user_id"), "user_id");
-    long[] items = itemIds(root.get("item_ids"));
+    // validated only once the whole body has been read, in a fixed order: a malformed body is
+    // refused as such, and the field named does not depend on the order the client wrote them
+    long userId = id(f.userId, "user_id");
+    long[] items = f.items.validated();
     Device device = Device.UNKNOWN;
     long at = clock.getAsLong();
-    JsonNode ctx = root.get("context");
+    JsonNode ctx = f.context;
     if (ctx != null && !ctx.isNull()) {
       if (!ctx.isObject()) {
         throw new BadRequestException("context", "must be an object");
@@ -59,9 +62,112 @@ public final class RequestParser {
       device = device(ctx.get("device"));
       at = timestamp(ctx.get("timestamp"), at);
     }
-    int topK = topK(root.get("top_k"), items.length);
-    String requestId = requestId(root.get("request_id"));
+    int topK = topK(f.topK, items.length);
+    String requestId = requestId(f.requestId);
     return new RankRequest(requestId, userId, items, device, at, topK);
+  }
+
+  /** The body's fields as read; {@code null} when the body is not a JSON object. */
+  private static Fields read(JsonParser p) throws IOException {
+    JsonToken t = p.nextToken();
+    if (t != JsonToken.START_OBJECT) {
+      if (t != null) {
+        p.readValueAsTree(); // a malformed non-object body is refused as malformed
+      }
+      return null;
+    }
+    Fields f = new Fields();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      t = p.nextToken();
+      switch (name) {
+        case "item_ids" -> f.items.read(p, t);
+        case "user_id" -> f.userId = p.readValueAsTree();
+        case "context" -> f.context = p.readValueAsTree();
+        case "top_k" -> f.topK = p.readValueAsTree();
+        case "request_id" -> f.requestId = p.readValueAsTree();
+        default -> p.skipChildren(); // unknown fields are ignored (still read, so checked)
+      }
+    }
+    return f;
+  }
+
+  private static final class Fields {
+    JsonNode userId;
+    JsonNode context;
+    JsonNode topK;
+    JsonNode requestId;
+    final Candidates items = new Candidates();
+  }
+
+  /**
+   * {@code item_ids} read straight from the token stream into a {@code long[]}: the tree of a
+   * 1,000-candidate request was a tenth of a two-tower request's time. The first element that is
+   * not an id is kept as a node, so its error is the same as for any other id.
+   */
+  private static final class Candidates {
+    private boolean present;
+    private JsonNode notArray; // the value, when it is not an array
+    private long[] ids = new long[16];
+    private int count;
+    private JsonNode bad;
+    private int badIndex = -1;
+
+    void read(JsonParser p, JsonToken t) throws IOException {
+      present = t != JsonToken.VALUE_NULL;
+      if (t != JsonToken.START_ARRAY) {
+        notArray = p.readValueAsTree();
+        return;
+      }
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY && t != null) {
+        int i = count++;
+        if (badIndex < 0 && i < RankRequest.MAX_CANDIDATES) {
+          if (t == JsonToken.VALUE_NUMBER_INT
+              && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+              && p.getLongValue() >= 0) {
+            if (i == ids.length) {
+              ids = Arrays.copyOf(ids, Math.min(ids.length * 4, RankRequest.MAX_CANDIDATES));
+            }
+            ids[i] = p.getLongValue();
+          } else {
+            bad = p.readValueAsTree();
+            badIndex = i;
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+
+    long[] validated() {
+      if (!present) {
+        throw new BadRequestException("item_ids", "is required");
+      }
+      if (notArray != null) {
+        throw new BadRequestException("item_ids", "must be an array, got " + describe(notArray));
+      }
+      if (count == 0) {
+        throw new BadRequestException("item_ids", "must hold at least 1 id");
+      }
+      if (count > RankRequest.MAX_CANDIDATES) {
+        throw new BadRequestException(
+            "item_ids",
+            "holds " + count + " ids; at most " + RankRequest.MAX_CANDIDATES + " allowed");
+      }
+      if (badIndex >= 0) {
+        id(bad, "item_ids", badIndex); // throws the element's error
+      }
+      long[] out = count == ids.length ? ids : Arrays.copyOf(ids, count);
+      // duplicates: a sorted copy, adjacent equal ids (no boxing); the first repeat named by index
+      long[] sorted = out.clone();
+      Arrays.sort(sorted);
+      for (int k = 1; k < sorted.length; k++) {
+        if (sorted[k] == sorted[k - 1]) {
+          throw duplicate(out);
+        }
+      }
+      return out;
+    }
   }
 
   private static long id(JsonNode n, String field) {
@@ -92,36 +198,6 @@ public final class RequestParser {
 
   private static String name(String field, int index) {
     return index < 0 ? field : field + "[" + index + "]";
-  }
-
-  private static long[] itemIds(JsonNode n) {
-    if (n == null || n.isNull()) {
-      throw new BadRequestException("item_ids", "is required");
-    }
-    if (!n.isArray()) {
-      throw new BadRequestException("item_ids", "must be an array, got " + describe(n));
-    }
-    int size = n.size();
-    if (size == 0) {
-      throw new BadRequestException("item_ids", "must hold at least 1 id");
-    }
-    if (size > RankRequest.MAX_CANDIDATES) {
-      throw new BadRequestException(
-          "item_ids", "holds " + size + " ids; at most " + RankRequest.MAX_CANDIDATES + " allowed");
-    }
-    long[] ids = new long[size];
-    for (int i = 0; i < size; i++) {
-      ids[i] = id(n.get(i), "item_ids", i);
-    }
-    // duplicates: a sorted copy, adjacent equal ids (no boxing); the first repeat named by index
-    long[] sorted = ids.clone();
-    Arrays.sort(sorted);
-    for (int k = 1; k < sorted.length; k++) {
-      if (sorted[k] == sorted[k - 1]) {
-        throw duplicate(ids);
-      }
-    }
-    return ids;
   }
 
   /** The first id that repeats an earlier one, as the error naming its index. */

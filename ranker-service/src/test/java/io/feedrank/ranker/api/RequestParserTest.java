@@ -3,9 +3,17 @@ package io.feedrank.ranker.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.events.Device;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.StringJoiner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,6 +80,18 @@ class RequestParserTest {
         "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": 1700000000}} | context.timestamp | must be an ISO-8601 string",
         "{\"user_id\": 1, \"item_ids\": [4], \"top_k\": 0} | top_k        | must be >= 1, got 0",
         "{\"user_id\": 1, \"item_ids\": [4], \"top_k\": \"3\"} | top_k    | must be an integer",
+        "{\"user_id\": 1, \"item_ids\": null}        | item_ids          | is required",
+        "{\"user_id\": 1, \"item_ids\": [4, 1e3]}    | item_ids[1]       | must be an integer, got a non-integer number",
+        "{\"user_id\": 1, \"item_ids\": [4, [5]]}    | item_ids[1]       | must be an integer, got an array",
+        "{\"user_id\": 1, \"item_ids\": [4, 99999999999999999999]} | item_ids[1] | out of range",
+        "{\"user_id\": 1, \"item_ids\": [4, 5, 4, -1]} | item_ids[3]     | must be >= 0",
+        "{\"item_ids\": [4, \"x\"], \"user_id\": \"u\"} | user_id      | must be an integer, got a string",
+        "{\"item_ids\": [4, 5], \"user_id\": 1, \"x\": [1,} | body        | malformed JSON",
+        "{\"user_id\": 1, \"item_ids\": [4, 5]          | body              | malformed JSON",
+        "{\"user_id\": 1, \"item_ids\": [4, 5           | body              | malformed JSON",
+        "{\"user_id\": 1, \"item_ids\": [4], \"x\": {\"a\": 1, \"a\": 2}} | body | malformed JSON",
+        "[1, 2                                        | body              | malformed JSON",
+        "null                                         | body              | expected a JSON object",
       })
   void refusesWithTheFieldNamed(String json, String field, String message) {
     BadRequestException e = refused(json);
@@ -98,5 +118,74 @@ class RequestParserTest {
       ok.add(Integer.toString(i));
     }
     assertThat(parse("{\"user_id\": 1, \"item_ids\": " + ok + "}").itemIds()).hasSize(1_000);
+    // the count is named even when a later element is not an id
+    assertThat(refused("{\"user_id\": 1, \"item_ids\": " + ids + ", \"top_k\": 1}").getMessage())
+        .contains("holds 1001 ids");
+    StringJoiner badTail = new StringJoiner(",", "[", "]");
+    for (int i = 0; i < 1_200; i++) {
+      badTail.add(i == 1_100 ? "{\"x\": [1]}" : Integer.toString(i));
+    }
+    assertThat(refused("{\"user_id\": 1, \"item_ids\": " + badTail + "}").getMessage())
+        .contains("holds 1200 ids");
+  }
+
+  /**
+   * Random valid bodies — fields in any order, unknown fields with nested values, ids up to
+   * Long.MAX_VALUE — read the same as Jackson's own tree of the body says they hold.
+   */
+  @Test
+  void readsWhatJacksonsTreeOfTheBodyHolds() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Random random = new Random(20261123);
+    for (int round = 0; round < 300; round++) {
+      int n = 1 + random.nextInt(random.nextBoolean() ? 20 : 1_000);
+      Set<Long> distinct = new LinkedHashSet<>();
+      while (distinct.size() < n) {
+        distinct.add(
+            switch (random.nextInt(4)) {
+              case 0 -> (long) random.nextInt(128);
+              case 1 -> Long.MAX_VALUE - random.nextInt(1_000);
+              default -> random.nextLong() & Long.MAX_VALUE;
+            });
+      }
+      List<String> fields = new ArrayList<>();
+      StringJoiner ids = new StringJoiner(random.nextBoolean() ? "," : " ,\n ", "[", "]");
+      distinct.forEach(id -> ids.add(Long.toString(id)));
+      fields.add("\"item_ids\": " + ids);
+      fields.add("\"user_id\": " + (random.nextLong() & Long.MAX_VALUE));
+      if (random.nextBoolean()) {
+        fields.add("\"top_k\": " + (1 + random.nextInt(50)));
+      }
+      if (random.nextBoolean()) {
+        fields.add(
+            "\"context\": {\"device\": \"tablet\", \"timestamp\": \"2026-11-15T10:30:00Z\"}");
+      }
+      if (random.nextBoolean()) {
+        fields.add("\"request_id\": \"r-" + round + "\"");
+      }
+      if (random.nextBoolean()) {
+        fields.add("\"debug\": {\"item_ids\": [1, 1], \"nested\": [[{\"user_id\": -1}], null]}");
+      }
+      Collections.shuffle(fields, random);
+      String body = "{" + String.join(", ", fields) + "}";
+
+      RankRequest r = parse(body);
+      JsonNode tree = json.readTree(body);
+      long[] expected = new long[tree.get("item_ids").size()];
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] = tree.get("item_ids").get(i).longValue();
+      }
+      assertThat(r.itemIds()).as(body).containsExactly(expected);
+      assertThat(r.userId()).isEqualTo(tree.get("user_id").longValue());
+      assertThat(r.topK())
+          .isEqualTo(
+              tree.has("top_k")
+                  ? Math.min(tree.get("top_k").intValue(), expected.length)
+                  : expected.length);
+      assertThat(r.device()).isEqualTo(tree.has("context") ? Device.TABLET : Device.UNKNOWN);
+      if (tree.has("request_id")) {
+        assertThat(r.requestId()).isEqualTo(tree.get("request_id").textValue());
+      }
+    }
   }
 }
