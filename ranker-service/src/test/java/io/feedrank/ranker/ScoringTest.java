@@ -162,6 +162,29 @@ class ScoringTest {
       float[] got = s.score(batch(user, ids, at + 1_000, Device.DESKTOP));
       assertThat((double) got[0]).isCloseTo(after[0], within(1e-5));
       assertThat(after[0]).isNotCloseTo(want[0], within(1e-3));
+
+      // a late event (older than the item's latest) changes its counters but not its _ts: the
+      // vector is computed again all the same
+      long late = ids[1];
+      String tsBefore = fixture.itemHash(late).get("_ts");
+      io.feedrank.features.state.ItemState lt = fixture.items.get(late);
+      lt.add(
+          io.feedrank.events.InteractionEvent.newBuilder()
+              .setInteractionId("late")
+              .setUserId(user)
+              .setItemId(late)
+              .setEventTime(Instant.ofEpochMilli(lt.referenceMillis() - 60_000))
+              .setClick(true)
+              .setLike(true)
+              .setShare(true)
+              .setDwellSeconds(500f)
+              .setDevice(Device.DESKTOP)
+              .build());
+      assertThat(fixture.itemHash(late).get("_ts")).isEqualTo(tsBefore);
+      double[] afterLate = full.scoreDirect(fixture, user, ids, at + 1_000, Device.DESKTOP);
+      assertThat(afterLate[1]).isNotCloseTo(after[1], within(1e-3));
+      got = s.score(batch(user, ids, at + 1_000, Device.DESKTOP));
+      assertThat((double) got[1]).isCloseTo(afterLate[1], within(1e-5));
     }
   }
 

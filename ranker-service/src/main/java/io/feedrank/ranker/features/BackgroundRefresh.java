@@ -90,13 +90,16 @@ final class BackgroundRefresh implements AutoCloseable {
         FeatureStore.Fetched f = read.apply(u, i);
         if (f != null) {
           long stamp = nanoClock.getAsLong();
+          // an unchanged hash keeps its parsed features (and what a scorer left on them)
           for (int k = 0; k < u.length; k++) {
-            users.put(
-                u[k], new CachingFeatureStore.Entry(Parsed.User.of(u[k], f.users()[k]), stamp));
+            Parsed.User before = (Parsed.User) valueOf(users.getIfPresent(u[k]));
+            Parsed.User now = Parsed.User.of(u[k], f.users()[k], before);
+            users.put(u[k], new CachingFeatureStore.Entry(now, stamp));
           }
           for (int k = 0; k < i.length; k++) {
-            items.put(
-                i[k], new CachingFeatureStore.Entry(Parsed.Item.of(i[k], f.items()[k]), stamp));
+            Parsed.Item before = (Parsed.Item) valueOf(items.getIfPresent(i[k]));
+            Parsed.Item now = Parsed.Item.of(i[k], f.items()[k], before);
+            items.put(i[k], new CachingFeatureStore.Entry(now, stamp));
           }
         } else {
           unmark(users, u);
@@ -123,6 +126,10 @@ final class BackgroundRefresh implements AutoCloseable {
   }
 
   private static final long[] NONE = new long[0];
+
+  private static Object valueOf(CachingFeatureStore.Entry e) {
+    return e == null ? null : e.value();
+  }
 
   /** Lets the next request that serves these entries name them again. */
   private static void unmark(Cache<Long, CachingFeatureStore.Entry> cache, long[] ids) {

@@ -198,7 +198,9 @@ public final class CachingFeatureStore implements AutoCloseable {
     if (!syncUser) {
       u = (Parsed.User) user.value();
     } else if (fetched != null) {
-      u = Parsed.User.of(userId, fetched.users()[0]);
+      u =
+          Parsed.User.of(
+              userId, fetched.users()[0], user == null ? null : (Parsed.User) user.value());
       users.put(userId, new Entry(u, stamp));
     } else {
       u = user != null ? (Parsed.User) user.value() : Parsed.User.UNKNOWN;
@@ -206,7 +208,8 @@ public final class CachingFeatureStore implements AutoCloseable {
     for (int k = 0; k < m; k++) {
       int i = missing[k];
       if (fetched != null) {
-        out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k]);
+        Parsed.Item before = cached[i] == null ? null : (Parsed.Item) cached[i].value();
+        out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k], before);
         items.put(itemIds[i], new Entry(out[i], stamp));
       } else {
         out[i] = cached[i] != null ? (Parsed.Item) cached[i].value() : Parsed.Item.UNKNOWN;

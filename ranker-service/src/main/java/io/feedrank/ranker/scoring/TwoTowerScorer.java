@@ -9,9 +9,10 @@ import java.util.function.LongSupplier;
 
 /**
  * A two-tower model served as its towers: item vectors come from a cache filled by the item tower
- * and refreshed when the item's features change (its Redis {@code _ts} moves) or after {@code
- * maxAge} (decayed counters age even without events); a request runs the user tower once and the
- * item tower only for the candidates not cached, then scores by {@code sigmoid(user · item)}.
+ * and refreshed when the item's features change (the {@link Parsed#fingerprint} of its Redis hash
+ * moves) or after {@code maxAge} (decayed counters age even without events); a request runs the
+ * user tower once and the item tower only for the candidates not cached, then scores by {@code
+ * sigmoid(user · item)}.
  *
  * <p>A computed vector is also left on the item's cached features ({@link Parsed.Item#derived}), so
  * a request finds it with the features it already looked up: the vector cache is read only when the
@@ -21,19 +22,20 @@ public final class TwoTowerScorer implements Scorer {
   /**
    * {@code owner}: the scorer that computed it (its token, so that a memo does not keep a replaced
    * model's cache reachable); {@code source}: the parsed features it was computed from (kept while
-   * the vector is cached, so the identity check spares the {@code _ts} comparison); {@code ts}:
-   * their {@code _ts}.
+   * the vector is cached, so the identity check spares the fingerprint comparison); {@code
+   * fingerprint}: theirs.
    */
   private record ItemVector(
       Object owner,
       long itemId,
       Parsed.Item source,
-      String ts,
+      long fingerprint,
       long computedNanos,
       float[] vector) {
-    /** Still the item's vector: the same parsed features, or features with the same {@code _ts}. */
+    /** Still the item's vector: the same parsed features, or features of the same hash. */
     boolean matches(Parsed.Item item, long now, long maxAgeNanos) {
-      return (source == item || ts.equals(item.ts())) && now - computedNanos < maxAgeNanos;
+      return (source == item || fingerprint == item.fingerprint())
+          && now - computedNanos < maxAgeNanos;
     }
 
     /**
@@ -121,7 +123,7 @@ public final class TwoTowerScorer implements Scorer {
         int i = missing[k];
         items[i] = vec;
         Parsed.Item source = batch.item(i);
-        ItemVector v = new ItemVector(token, ids[i], source, source.ts(), now, vec);
+        ItemVector v = new ItemVector(token, ids[i], source, source.fingerprint(), now, vec);
         vectors.put(ids[i], v);
         source.derived(v);
       }
