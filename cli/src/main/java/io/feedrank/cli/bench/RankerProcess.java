@@ -68,10 +68,10 @@ final class RankerProcess implements AutoCloseable {
         new ArrayList<>(
             List.of(
                 "-Xss2m",
-                "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=10",
+                "-XX:+UseZGC", // as ./feedrank ranker
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
-    // e.g. a flight recording of the ranker alone: -XX:StartFlightRecording=filename=r.jfr
+    // e.g. a flight recording of the ranker alone: -XX:StartFlightRecording=filename=r.jfr; or
+    // G1 instead: -XX:-UseZGC -XX:+UseG1GC
     String extra = System.getenv(EXTRA_OPTIONS_ENV);
     if (extra != null && !extra.isBlank()) {
       jvm.addAll(List.of(extra.trim().split("\\s+")));
