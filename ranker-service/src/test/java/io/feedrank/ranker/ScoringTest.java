@@ -62,6 +62,21 @@ class ScoringTest {
         clock::get);
   }
 
+  /** A click with a like, a share and a long dwell: enough to move an item's scores. */
+  static io.feedrank.events.InteractionEvent engagement(long user, long item, long atMillis) {
+    return io.feedrank.events.InteractionEvent.newBuilder()
+        .setInteractionId("engagement-" + item + "-" + atMillis)
+        .setUserId(user)
+        .setItemId(item)
+        .setEventTime(Instant.ofEpochMilli(atMillis))
+        .setClick(true)
+        .setLike(true)
+        .setShare(true)
+        .setDwellSeconds(500f)
+        .setDevice(Device.DESKTOP)
+        .build();
+  }
+
   static long[] ids(int n, int offset) {
     long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
@@ -145,19 +160,7 @@ class ScoringTest {
       }
       // an item whose features moved on (new _ts) gets a fresh vector; the others stay cached
       long changed = ids[0];
-      io.feedrank.features.state.ItemState st = fixture.items.get(changed);
-      st.add(
-          io.feedrank.events.InteractionEvent.newBuilder()
-              .setInteractionId("x")
-              .setUserId(user)
-              .setItemId(changed)
-              .setEventTime(Instant.ofEpochMilli(at + 1_000))
-              .setClick(true)
-              .setLike(true)
-              .setShare(true)
-              .setDwellSeconds(500f)
-              .setDevice(Device.DESKTOP)
-              .build());
+      fixture.items.get(changed).add(engagement(user, changed, at + 1_000));
       double[] after = full.scoreDirect(fixture, user, ids, at + 1_000, Device.DESKTOP);
       float[] got = s.score(batch(user, ids, at + 1_000, Device.DESKTOP));
       assertThat((double) got[0]).isCloseTo(after[0], within(1e-5));
@@ -168,18 +171,7 @@ class ScoringTest {
       long late = ids[1];
       String tsBefore = fixture.itemHash(late).get("_ts");
       io.feedrank.features.state.ItemState lt = fixture.items.get(late);
-      lt.add(
-          io.feedrank.events.InteractionEvent.newBuilder()
-              .setInteractionId("late")
-              .setUserId(user)
-              .setItemId(late)
-              .setEventTime(Instant.ofEpochMilli(lt.referenceMillis() - 60_000))
-              .setClick(true)
-              .setLike(true)
-              .setShare(true)
-              .setDwellSeconds(500f)
-              .setDevice(Device.DESKTOP)
-              .build());
+      lt.add(engagement(user, late, lt.referenceMillis() - 60_000));
       assertThat(fixture.itemHash(late).get("_ts")).isEqualTo(tsBefore);
       double[] afterLate = full.scoreDirect(fixture, user, ids, at + 1_000, Device.DESKTOP);
       assertThat(afterLate[1]).isNotCloseTo(after[1], within(1e-3));
