@@ -21,21 +21,14 @@ import java.util.function.LongSupplier;
 public final class TwoTowerScorer implements Scorer {
   /**
    * {@code owner}: the scorer that computed it (its token, so that a memo does not keep a replaced
-   * model's cache reachable); {@code source}: the parsed features it was computed from (kept while
-   * the vector is cached, so the identity check spares the fingerprint comparison); {@code
-   * fingerprint}: theirs.
+   * model's cache reachable); {@code fingerprint}: that of the hash whose features it was computed
+   * from.
    */
   private record ItemVector(
-      Object owner,
-      long itemId,
-      Parsed.Item source,
-      long fingerprint,
-      long computedNanos,
-      float[] vector) {
-    /** Still the item's vector: the same parsed features, or features of the same hash. */
+      Object owner, long itemId, long fingerprint, long computedNanos, float[] vector) {
+    /** Still the item's vector: features of the same hash, and young enough. */
     boolean matches(Parsed.Item item, long now, long maxAgeNanos) {
-      return (source == item || fingerprint == item.fingerprint())
-          && now - computedNanos < maxAgeNanos;
+      return fingerprint == item.fingerprint() && now - computedNanos < maxAgeNanos;
     }
 
     /**
@@ -123,7 +116,7 @@ public final class TwoTowerScorer implements Scorer {
         int i = missing[k];
         items[i] = vec;
         Parsed.Item source = batch.item(i);
-        ItemVector v = new ItemVector(token, ids[i], source, source.fingerprint(), now, vec);
+        ItemVector v = new ItemVector(token, ids[i], source.fingerprint(), now, vec);
         vectors.put(ids[i], v);
         source.derived(v);
       }
