@@ -16,6 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -257,6 +258,22 @@ public final class LocalStack implements AutoCloseable {
         "kafka-controller", kafka.controllerPort(),
         "redis", redis.port(),
         "registry", registry.port());
+  }
+
+  /**
+   * The stack's processes by name: {@code broker} is this JVM (Kafka runs in it), then {@code
+   * redis} and {@code registry} while they run.
+   */
+  public Map<String, Long> processes() {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("broker", ProcessHandle.current().pid());
+    if (redis.pid() > 0) {
+      m.put("redis", redis.pid());
+    }
+    if (registry.pid() > 0) {
+      m.put("registry", registry.pid());
+    }
+    return m;
   }
 
   /** Pids of the child processes (Redis, registry). */

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The ranker benchmark's load generator, run in its own JVM so its CPU is not the server's: sends
@@ -28,8 +30,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Arguments: {@code url mode concurrency rate seconds candidates users items seed
  * [warmupSeconds]}: the generator first sends for {@code warmupSeconds} (default 3) without
  * measuring — it is a fresh JVM — then measures for {@code seconds}.
+ *
+ * <p>With {@code -Dfeedrank.loadgen.cpu=name=pid,…} it also reports, as {@code cpu_ms}, the CPU
+ * milliseconds each of those processes, this one ({@code loadgen}) and the machine used in the
+ * measured window.
  */
 public final class LoadGenerator {
+  static final String CPU_PIDS_PROPERTY = "feedrank.loadgen.cpu";
 
   public static void main(String[] args) throws Exception {
     String url = args[0];
@@ -58,6 +65,20 @@ public final class LoadGenerator {
     long start = System.nanoTime();
     long t0 = start + (long) (warmupSeconds * 1e9);
     long end = t0 + (long) (seconds * 1e9);
+    Map<String, Long> cpuPids = CpuUse.parse(System.getProperty(CPU_PIDS_PROPERTY));
+    cpuPids.put("loadgen", ProcessHandle.current().pid());
+    CpuUse[] cpu = new CpuUse[2];
+    Thread sampler =
+        new Thread(
+            () -> {
+              parkUntil(t0);
+              cpu[0] = CpuUse.read(cpuPids);
+              parkUntil(end);
+              cpu[1] = CpuUse.read(cpuPids);
+            },
+            "cpu-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     if (mode.equals("closed")) {
       for (int c = 0; c < concurrency; c++) {
@@ -97,13 +118,14 @@ public final class LoadGenerator {
     }
     pool.shutdown();
     pool.awaitTermination(60, TimeUnit.SECONDS);
+    sampler.join();
     double elapsed = (System.nanoTime() - t0) / 1e9;
     int count = Math.min(n.get(), latencies.length);
     long[] sorted = Arrays.copyOf(latencies, count);
     Arrays.sort(sorted);
     System.out.printf(
         Locale.ROOT,
-        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}%n",
+        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"cpu_ms\":%s}%n",
         count,
         errors.get(),
         status5xx.get(),
@@ -111,7 +133,8 @@ public final class LoadGenerator {
         q(sorted, 0.50),
         q(sorted, 0.99),
         q(sorted, 0.999),
-        count == 0 ? 0 : sorted[count - 1] / 1e6);
+        count == 0 ? 0 : sorted[count - 1] / 1e6,
+        cpu[1] == null ? "{}" : json(cpu[1].since(cpu[0])));
     System.exit(0);
   }
 
@@ -129,6 +152,24 @@ public final class LoadGenerator {
     } catch (java.io.IOException e) {
       errors.incrementAndGet();
     }
+  }
+
+  private static void parkUntil(long nanoTime) {
+    for (long left; (left = nanoTime - System.nanoTime()) > 0; ) {
+      LockSupport.parkNanos(left);
+    }
+  }
+
+  private static String json(Map<String, Double> m) {
+    StringBuilder s = new StringBuilder("{");
+    m.forEach(
+        (k, v) ->
+            s.append(s.length() == 1 ? "" : ",")
+                .append('"')
+                .append(k)
+                .append("\":")
+                .append(v.isNaN() ? "null" : String.format(Locale.ROOT, "%.1f", v)));
+    return s.append('}').toString();
   }
 
   private static void record(long[] latencies, AtomicInteger n, long nanos) {

@@ -33,6 +33,8 @@ import io.feedrank.ranker.RankerConfig;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -49,6 +51,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -63,10 +68,11 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * {@code ./feedrank bench ranker}. On one local stack with simulator features in Redis and a deep
  * MLP of the DESIGN size (ID embeddings, 512-256-128): (1) bare ONNX Runtime scoring of the same
- * batches in process, one intra-op thread (the baseline); (2) the ranker in this JVM and a load
- * generator in its own JVM: saturation throughput (closed loop) and latency at half of it (open
- * loop, no coordinated omission), at 100 and 1,000 candidates; (3) the same for a two-tower model
- * at 1,000 candidates, item vectors cached.
+ * batches in process, one intra-op thread, alone and two threads at once (the baseline); (2) the
+ * ranker and a load generator, each in its own JVM: saturation throughput (closed loop), with the
+ * CPU each process used per request, and latency at half of it (open loop, no coordinated
+ * omission), at 100 and 1,000 candidates; (3) the same for a two-tower model at 1,000 candidates,
+ * item vectors cached.
  */
 @Command(
     name = "ranker",
@@ -129,10 +135,10 @@ final class RankerBenchmark implements Callable<Integer> {
             + ", hidden 512-256-128 (BatchNorm folded), sigmoid; two-tower: towers 256-128-64");
     report.note(
         "setup",
-        "ranker (1 ONNX intra-op thread per call, request threads for concurrency) and the local"
-            + " stack in one JVM, load generator (plain keep-alive HTTP/1.1 sockets, one per client"
-            + " thread) in another; all on the"
-            + " same 2 cores");
+        "the local stack (broker in this JVM; Redis, registry), the ranker (`feedrank ranker`, its"
+            + " own JVM, 1 ONNX intra-op thread per call, request threads for concurrency) and the"
+            + " load generator (its own JVM, plain keep-alive HTTP/1.1 sockets, one per client"
+            + " thread), all on the same 2 cores; bare scoring in this JVM with the stack idle");
     report.note("seconds_per_phase", seconds);
     report.note("warmup_seconds_per_configuration", warmup);
     report.note("closed_loop_clients", concurrency);
@@ -150,20 +156,28 @@ final class RankerBenchmark implements Callable<Integer> {
       String model = "bench-" + System.currentTimeMillis();
       for (int run = 1; run <= runs; run++) {
         Map<String, Double> f = new LinkedHashMap<>();
-        f.put("c100_bare_onnx_p50_ms", bare(mlp, sim, endMillis, 100, 400));
-        f.put("c1000_bare_onnx_p50_ms", bare(mlp, sim, endMillis, 1000, 60));
-        f.put("bare_onnx_c100_max_rps", 2 * 1000.0 / f.get("c100_bare_onnx_p50_ms"));
-        f.put("bare_onnx_c1000_max_rps", 2 * 1000.0 / f.get("c1000_bare_onnx_p50_ms"));
+        for (int c : new int[] {100, 1000}) {
+          double[] b = bare(mlp, sim, endMillis, c, c == 100 ? 400 : 60);
+          f.put("c" + c + "_bare_onnx_p50_ms", b[0]);
+          f.put("c" + c + "_bare_onnx_cpu_ms", b[1]);
+          f.put("bare_onnx_c" + c + "_max_rps", b[2]);
+          // what the tables before 2026-11-24 used: twice one thread's rate
+          f.put("bare_onnx_c" + c + "_max_rps_from_p50", 2 * 1000.0 / b[0]);
+        }
         publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
         try (RankerProcess app = RankerProcess.start(config(stack, store, model), work)) {
           app.awaitVersion("mlp-" + run);
           String url = app.rankUrl();
+          Map<String, Long> pids = new LinkedHashMap<>();
+          pids.put("ranker", app.pid());
+          pids.putAll(stack.processes());
           for (int c : new int[] {100, 1000}) {
-            load(url, "closed", concurrency, 0, warmup, c, run); // JIT, caches
-            JsonNode sat = load(url, "closed", concurrency, 0, seconds, c, run);
+            load(url, "closed", concurrency, 0, warmup, c, run, pids); // JIT, caches
+            JsonNode sat = load(url, "closed", concurrency, 0, seconds, c, run, pids);
             double maxRps = sat.get("rps").asDouble();
+            cpuPerRequest(sat, f, "c" + c + "_");
             ServerTimes before = app.serverTimes();
-            JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run);
+            JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run, pids);
             app.serverTimes().minus(before).into(f, "c" + c + "_");
             String k = "c" + c + "_";
             f.put(k + "max_rps", maxRps);
@@ -194,9 +208,11 @@ final class RankerBenchmark implements Callable<Integer> {
           byte[] full = OnnxExport.twoTower(tt, meta("two_tower"));
           publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
           app.awaitVersion("tt-" + run);
-          load(url, "closed", concurrency, 0, warmup, 1000, run);
-          JsonNode sat = load(url, "closed", concurrency, 0, seconds, 1000, run);
-          JsonNode lat = load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run);
+          load(url, "closed", concurrency, 0, warmup, 1000, run, pids);
+          JsonNode sat = load(url, "closed", concurrency, 0, seconds, 1000, run, pids);
+          cpuPerRequest(sat, f, "two_tower_c1000_");
+          JsonNode lat =
+              load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run, pids);
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
@@ -211,6 +227,37 @@ final class RankerBenchmark implements Callable<Integer> {
     Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
     return 0;
+  }
+
+  /**
+   * Where the two cores went in a saturation phase: CPU milliseconds per answered request of each
+   * process (the ranker, the load generator, the broker's JVM, Redis, the registry), of the machine
+   * as a whole, and of the hypervisor's other guests ({@code steal}). For the 100- and
+   * 1,000-candidate MLP phases, also {@code ranker_cpu_to_bare_cpu}: the ranker's CPU per request
+   * over the CPU of the bare model call on the same batch, the cost of everything the ranker does
+   * around the model. If the ranker had the cores alone its saturation would be about the bare rate
+   * divided by this.
+   */
+  private static void cpuPerRequest(JsonNode sat, Map<String, Double> f, String prefix) {
+    double requests = sat.get("requests").asDouble();
+    JsonNode cpu = sat.get("cpu_ms");
+    if (requests <= 0 || cpu == null) {
+      return;
+    }
+    cpu.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isNumber()) {
+                f.put(
+                    prefix + "cpu_ms_per_request_" + e.getKey(),
+                    e.getValue().asDouble() / requests);
+              }
+            });
+    Double ranker = f.get(prefix + "cpu_ms_per_request_ranker");
+    Double bare = f.get(prefix + "bare_onnx_cpu_ms");
+    if (ranker != null && bare != null && bare > 0) {
+      f.put(prefix + "ranker_cpu_to_bare_cpu", ranker / bare);
+    }
   }
 
   /** Mean server-side times (request, Redis, inference) between two readings of the timers. */
@@ -271,8 +318,13 @@ final class RankerBenchmark implements Callable<Integer> {
     return s.eventTime().toEpochMilli();
   }
 
-  /** Median time of one ONNX Runtime call on a batch of {@code rows}, inputs prebuilt. */
-  private static double bare(byte[] onnx, SimulatorConfig sim, long at, int rows, int reps)
+  /**
+   * Bare scoring of a batch of {@code rows}, inputs prebuilt: the median wall time and the mean CPU
+   * time (this thread's, which runs the model: one intra-op thread) of one ONNX Runtime call, and
+   * the calls per second two threads complete together (what bare scoring reaches on two cores;
+   * less than twice one thread's rate, since the two share caches and memory bandwidth).
+   */
+  private static double[] bare(byte[] onnx, SimulatorConfig sim, long at, int rows, int reps)
       throws Exception {
     ServingFeatures sf = new ServingFeatures(1, Map.of(), at, Device.MOBILE);
     FloatBuffer user = floats(rows * Vectorizer.USER_WIDTH);
@@ -324,7 +376,12 @@ final class RankerBenchmark implements Callable<Integer> {
         in.put(ModelInputs.ITEM_ID, tii);
         in.keySet().retainAll(s.getInputNames());
         double[] t = new double[reps];
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu0 = 0;
         for (int i = -reps / 4; i < reps; i++) {
+          if (i == 0) {
+            cpu0 = threads.getCurrentThreadCpuTime();
+          }
           long t0 = System.nanoTime();
           try (OrtSession.Result res = s.run(in)) {
             res.get(0);
@@ -333,7 +390,31 @@ final class RankerBenchmark implements Callable<Integer> {
             t[i] = (System.nanoTime() - t0) / 1e6;
           }
         }
-        return BenchReport.median(t);
+        double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
+        // then both cores at once on one session, as the ranker's request threads share theirs
+        long seconds = 2;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Callable<Long> scorer =
+            () -> {
+              long calls = 0;
+              while (System.nanoTime() < deadline) {
+                try (OrtSession.Result res = s.run(in)) {
+                  res.get(0);
+                }
+                calls++;
+              }
+              return calls;
+            };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        long calls = 0;
+        try {
+          for (Future<Long> done : pool.invokeAll(List.of(scorer, scorer))) {
+            calls += done.get();
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+        return new double[] {BenchReport.median(t), cpuMs, calls / (double) seconds};
       }
     }
   }
@@ -343,14 +424,24 @@ final class RankerBenchmark implements Callable<Integer> {
   }
 
   private JsonNode load(
-      String url, String mode, int clients, double rate, int secs, int candidates, int seed)
+      String url,
+      String mode,
+      int clients,
+      double rate,
+      int secs,
+      int candidates,
+      int seed,
+      Map<String, Long> pids)
       throws Exception {
     Path argfile =
         ChildJvm.classpathArgfile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen");
     try {
       List<String> cmd =
           ChildJvm.command(
-              List.of("-Xmx512m", "-XX:+UseSerialGC"),
+              List.of(
+                  "-Xmx512m",
+                  "-XX:+UseSerialGC",
+                  "-D" + LoadGenerator.CPU_PIDS_PROPERTY + "=" + CpuUse.format(pids)),
               argfile,
               LoadGenerator.class,
               List.of(

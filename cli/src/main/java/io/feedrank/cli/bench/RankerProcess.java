@@ -86,6 +86,10 @@ final class RankerProcess implements AutoCloseable {
     return new RankerProcess(b.start(), port, log, List.of(file, argfile));
   }
 
+  long pid() {
+    return process.pid();
+  }
+
   String rankUrl() {
     return "http://127.0.0.1:" + port + "/v1/rank";
   }

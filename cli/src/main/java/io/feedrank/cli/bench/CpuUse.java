@@ -1,0 +1,96 @@
+package io.feedrank.cli.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * CPU time of named processes and of the whole machine, read twice to give the CPU each used
+ * between the two readings. On a machine where the load generator, the server and its dependencies
+ * share the cores, this says where the cores went: a throughput figure alone cannot tell a slow
+ * server from a busy neighbour.
+ *
+ * <p>Processes are read through {@link ProcessHandle} (user plus system time). The machine is read
+ * from {@code /proc/stat}: busy is user, nice, system, irq and softirq time; steal is time the
+ * hypervisor gave to other guests while this one had work.
+ */
+final class CpuUse {
+  static final String MACHINE_BUSY = "machine_busy";
+  static final String STEAL = "steal";
+
+  private final Map<String, Double> millis;
+
+  private CpuUse(Map<String, Double> millis) {
+    this.millis = millis;
+  }
+
+  /** Reads the CPU time so far of each named process and of the machine. */
+  static CpuUse read(Map<String, Long> pids) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    pids.forEach(
+        (name, pid) ->
+            m.put(
+                name,
+                ProcessHandle.of(pid)
+                    .flatMap(h -> h.info().totalCpuDuration())
+                    .map(d -> d.toNanos() / 1e6)
+                    .orElse(Double.NaN)));
+    long[] stat = procStat();
+    if (stat.length >= 8) {
+      double msPerTick = 1000.0 / 100; // USER_HZ is 100 on Linux
+      long busy = stat[0] + stat[1] + stat[2] + stat[5] + stat[6];
+      m.put(MACHINE_BUSY, busy * msPerTick);
+      m.put(STEAL, stat[7] * msPerTick);
+    }
+    return new CpuUse(m);
+  }
+
+  /** CPU milliseconds each process (and the machine) used from {@code earlier} to this reading. */
+  Map<String, Double> since(CpuUse earlier) {
+    Map<String, Double> d = new LinkedHashMap<>();
+    millis.forEach(
+        (k, v) -> {
+          Double e = earlier.millis.get(k);
+          d.put(k, e == null ? Double.NaN : v - e);
+        });
+    return d;
+  }
+
+  /** {@code name=pid,name=pid}, as the load generator receives it. */
+  static String format(Map<String, Long> pids) {
+    StringBuilder s = new StringBuilder();
+    pids.forEach((k, v) -> s.append(s.length() == 0 ? "" : ",").append(k).append('=').append(v));
+    return s.toString();
+  }
+
+  static Map<String, Long> parse(String spec) {
+    Map<String, Long> pids = new LinkedHashMap<>();
+    if (spec != null && !spec.isBlank()) {
+      for (String part : spec.split(",")) {
+        int eq = part.indexOf('=');
+        pids.put(part.substring(0, eq).trim(), Long.parseLong(part.substring(eq + 1).trim()));
+      }
+    }
+    return pids;
+  }
+
+  /**
+   * The first line of {@code /proc/stat}: user nice system idle iowait irq softirq steal, ticks.
+   */
+  private static long[] procStat() {
+    try {
+      List<String> lines = Files.readAllLines(Paths.get("/proc/stat"));
+      String[] f = lines.get(0).trim().split("\\s+");
+      long[] v = new long[Math.min(8, f.length - 1)];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = Long.parseLong(f[i + 1]);
+      }
+      return v;
+    } catch (IOException | RuntimeException e) {
+      return new long[0];
+    }
+  }
+}
