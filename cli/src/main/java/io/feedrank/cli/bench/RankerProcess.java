@@ -69,6 +69,9 @@ final class RankerProcess implements AutoCloseable {
             List.of(
                 "-Xss2m",
                 "-XX:+UseZGC", // as ./feedrank ranker
+                "-Xms1536m",
+                "-Xmx1536m",
+                "-XX:+AlwaysPreTouch",
                 "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
     // e.g. a flight recording of the ranker alone: -XX:StartFlightRecording=filename=r.jfr; or
     // G1 instead: -XX:-UseZGC -XX:+UseG1GC
