@@ -74,6 +74,29 @@ class VectorizerTest {
   }
 
   @Test
+  void log1pIsFdlibmsWithinTwoUlpsAndTheSameFloat() {
+    // the reference is StrictMath.log1p (fdlibm), which the vectorizer used before
+    Random r = new Random(11);
+    int floatsDiffering = 0;
+    int n = 1_000_000;
+    for (int i = 0; i < n; i++) {
+      // counts (integers), decayed counts and seconds: 1e-12 to 1e15, log-uniform
+      double x = i % 4 == 0 ? r.nextInt(100_000) : Math.pow(10, -12 + 27 * r.nextDouble());
+      double want = StrictMath.log1p(x);
+      double got = Vectorizer.Transform.log1p(x);
+      assertThat(Math.abs(got - want)).as("x = %s", x).isLessThanOrEqualTo(2 * Math.ulp(want));
+      floatsDiffering += (float) got == (float) want ? 0 : 1;
+    }
+    assertThat(floatsDiffering).isLessThanOrEqualTo(n / 100_000);
+    assertThat(Vectorizer.Transform.log1p(0)).isZero();
+    assertThat(Vectorizer.Transform.log1p(1e-300)).isEqualTo(1e-300);
+    assertThat(Vectorizer.Transform.log1p(Double.MAX_VALUE)).isEqualTo(Math.log(Double.MAX_VALUE));
+    assertThat(Vectorizer.Transform.log1p(Double.POSITIVE_INFINITY)).isInfinite();
+    assertThat(Vectorizer.Transform.log1p(Double.NaN)).isNaN();
+    assertThat(Vectorizer.Transform.SIGNED_LOG1P.apply(-3.0)).isEqualTo(-Math.log(4.0));
+  }
+
+  @Test
   void contextIsTheHourAndWeekdayOnACircleAndADeviceOneHot() {
     float[] c = new float[Vectorizer.CONTEXT_WIDTH];
     Vectorizer.context(6, 1, Device.TABLET, c, 0);
