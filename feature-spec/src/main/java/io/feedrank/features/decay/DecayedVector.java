@@ -78,6 +78,36 @@ public final class DecayedVector {
         * DecayedCounter.decayFactor(Math.max(0, atMillis - referenceMillis), halfLivesMillis[i]);
   }
 
+  /**
+   * Every slot at {@code atMillis}, each equal to {@link #valueAt valueAt(i, atMillis)} bit for
+   * bit. The decay factor is computed once per distinct half-life (a vector has few) instead of
+   * once per slot: the ranker reads every slot of every candidate at request time.
+   */
+  public double[] valuesAt(long atMillis) {
+    int n = values.length;
+    double[] out = new double[n];
+    if (isEmpty()) {
+      return out;
+    }
+    long gap = Math.max(0, atMillis - referenceMillis);
+    long[] seen = new long[n];
+    double[] factor = new double[n];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+      long h = halfLivesMillis[i];
+      int k = 0;
+      while (k < m && seen[k] != h) {
+        k++;
+      }
+      if (k == m) {
+        seen[m] = h;
+        factor[m++] = DecayedCounter.decayFactor(gap, h);
+      }
+      out[i] = values[i] * factor[k];
+    }
+    return out;
+  }
+
   /** Slot {@code i} at the reference time (what is stored). */
   public double rawValue(int i) {
     return values[i];

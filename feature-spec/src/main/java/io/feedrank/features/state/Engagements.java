@@ -3,7 +3,6 @@ package io.feedrank.features.state;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.FeatureSchema.Engagement;
-import io.feedrank.features.decay.DecayedVector;
 import io.feedrank.features.decay.HalfLife;
 import io.feedrank.features.decay.SmoothedRate;
 
@@ -36,15 +35,14 @@ final class Engagements {
   }
 
   /** Writes the 15 counters then the 3 smoothed CTRs at {@code at}; returns the next index. */
-  static int countersAndCtrs(DecayedVector v, long at, double[] out, int i) {
-    for (int s = 0; s < SLOTS; s++) {
-      out[i++] = v.valueAt(s, at);
-    }
+  static int countersAndCtrs(double[] slots, double[] out, int i) {
+    System.arraycopy(slots, 0, out, i, SLOTS);
+    i += SLOTS;
     for (HalfLife h : HALF_LIVES) {
       out[i++] =
           SmoothedRate.of(
-              v.valueAt(Engagement.CLICKS.slot(h), at),
-              v.valueAt(Engagement.IMPRESSIONS.slot(h), at),
+              slots[Engagement.CLICKS.slot(h)],
+              slots[Engagement.IMPRESSIONS.slot(h)],
               FeatureSchema.CTR_PRIOR,
               FeatureSchema.CTR_PRIOR_STRENGTH);
     }

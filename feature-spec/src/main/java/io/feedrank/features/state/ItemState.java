@@ -67,23 +67,24 @@ public final class ItemState {
    */
   public double[] features(long atMillis, ItemMetadata metadata) {
     double[] f = new double[FeatureSchema.ITEM.size()];
-    int i = Engagements.countersAndCtrs(vector, atMillis, f, 0);
+    double[] slots = vector.valuesAt(atMillis);
+    int i = Engagements.countersAndCtrs(slots, f, 0);
     long at = Math.max(atMillis, vector.referenceMillis());
     HalfLife week = HalfLife.SEVEN_DAYS;
-    double imp = vector.valueAt(Engagement.IMPRESSIONS.slot(week), atMillis);
+    double imp = slots[Engagement.IMPRESSIONS.slot(week)];
     f[i++] =
         SmoothedRate.of(
-            vector.valueAt(Engagement.LIKES.slot(week), atMillis),
+            slots[Engagement.LIKES.slot(week)],
             imp,
             FeatureSchema.LIKE_PRIOR,
             FeatureSchema.CTR_PRIOR_STRENGTH);
     f[i++] =
         SmoothedRate.of(
-            vector.valueAt(Engagement.SHARES.slot(week), atMillis),
+            slots[Engagement.SHARES.slot(week)],
             imp,
             FeatureSchema.SHARE_PRIOR,
             FeatureSchema.CTR_PRIOR_STRENGTH);
-    f[i++] = imp > 0 ? vector.valueAt(Engagement.DWELL.slot(week), atMillis) / imp : 0.0;
+    f[i++] = imp > 0 ? slots[Engagement.DWELL.slot(week)] / imp : 0.0;
     f[i++] =
         metadata == null
             ? -1.0

@@ -102,7 +102,8 @@ public final class UserState {
    */
   public double[] features(long atMillis, UserProfile profile) {
     double[] f = new double[FeatureSchema.USER.size()];
-    int i = Engagements.countersAndCtrs(vector, atMillis, f, 0);
+    double[] slots = vector.valuesAt(atMillis);
+    int i = Engagements.countersAndCtrs(slots, f, 0);
     long at = Math.max(atMillis, vector.referenceMillis());
     f[i++] = lifetimeEvents;
     f[i++] =
@@ -111,8 +112,8 @@ public final class UserState {
             : Math.max(0, at - profile.getCreatedAt().toEpochMilli()) / 86_400_000.0;
     f[i++] = Engagements.daysSince(firstSeenMillis, at);
     f[i++] = Engagements.hoursSince(lastSeenMillis, at);
-    i = shares(DEVICE_BASE, DEVICES.length, atMillis, f, i);
-    shares(HOUR_BASE, FeatureSchema.HOUR_BLOCKS, atMillis, f, i);
+    i = shares(slots, DEVICE_BASE, DEVICES.length, f, i);
+    shares(slots, HOUR_BASE, FeatureSchema.HOUR_BLOCKS, f, i);
     return f;
   }
 
@@ -120,11 +121,12 @@ public final class UserState {
   public double[] crossFeatures(String category, long atMillis) {
     double[] f = new double[FeatureSchema.CROSS.size()];
     CategoryState c = category == null ? null : categories.get(category);
+    double userImp7d =
+        vector.valueAt(FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis);
     double userCtr7d =
         SmoothedRate.of(
             vector.valueAt(FeatureSchema.Engagement.CLICKS.slot(HalfLife.SEVEN_DAYS), atMillis),
-            vector.valueAt(
-                FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis),
+            userImp7d,
             FeatureSchema.CTR_PRIOR,
             FeatureSchema.CTR_PRIOR_STRENGTH);
     if (c == null) {
@@ -132,26 +134,25 @@ public final class UserState {
       f[6] = FeatureSchema.NEVER;
       return f;
     }
-    f[0] = c.vector.valueAt(CategoryState.IMP_1D, atMillis);
-    f[1] = c.vector.valueAt(CategoryState.CLK_1D, atMillis);
-    f[2] = c.vector.valueAt(CategoryState.IMP_7D, atMillis);
-    f[3] = c.vector.valueAt(CategoryState.CLK_7D, atMillis);
+    double[] slots = c.vector.valuesAt(atMillis);
+    f[0] = slots[CategoryState.IMP_1D];
+    f[1] = slots[CategoryState.CLK_1D];
+    f[2] = slots[CategoryState.IMP_7D];
+    f[3] = slots[CategoryState.CLK_7D];
     f[4] = SmoothedRate.of(f[3], f[2], userCtr7d, FeatureSchema.CTR_PRIOR_STRENGTH);
-    double userImp7d =
-        vector.valueAt(FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis);
     f[5] = userImp7d > 0 ? Math.min(1.0, f[2] / userImp7d) : 0.0;
     f[6] =
         Engagements.hoursSince(c.lastClickMillis, Math.max(atMillis, c.vector.referenceMillis()));
     return f;
   }
 
-  private int shares(int base, int n, long at, double[] out, int i) {
+  private static int shares(double[] slots, int base, int n, double[] out, int i) {
     double sum = 0;
     for (int k = 0; k < n; k++) {
-      sum += vector.valueAt(base + k, at);
+      sum += slots[base + k];
     }
     for (int k = 0; k < n; k++) {
-      out[i++] = sum > 0 ? vector.valueAt(base + k, at) / sum : 0.0;
+      out[i++] = sum > 0 ? slots[base + k] / sum : 0.0;
     }
     return i;
   }

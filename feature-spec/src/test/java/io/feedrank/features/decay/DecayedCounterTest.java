@@ -106,6 +106,34 @@ class DecayedCounterTest {
   }
 
   @Test
+  void aVectorReadWholeEqualsItsSlotsReadOneByOne() {
+    // valuesAt shares one decay factor among the slots of a half-life; valueAt computes each
+    long[] halfLives = {HOUR, 24 * HOUR, HOUR, 7 * 24 * HOUR, 24 * HOUR, HOUR, 7 * 24 * HOUR, 5};
+    Random r = new Random(3);
+    DecayedVector empty = new DecayedVector(halfLives);
+    assertThat(empty.valuesAt(1_763_000_000_000L)).containsOnly(0.0);
+    for (int trial = 0; trial < 200; trial++) {
+      double[] values = new double[halfLives.length];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = r.nextDouble() * 1000;
+      }
+      long ref = 1_763_000_000_000L + r.nextInt(1_000_000_000);
+      DecayedVector v = new DecayedVector(halfLives, values, ref);
+      // before the reference time, at it, and up to a month after
+      long at = ref + (long) ((r.nextDouble() - 0.1) * 30 * 24 * HOUR);
+      double[] whole = v.valuesAt(at);
+      for (int i = 0; i < halfLives.length; i++) {
+        assertThat(whole[i]).as("slot %d", i).isEqualTo(v.valueAt(i, at));
+        // and both are the definition: the stored value decayed over the gap
+        assertThat(whole[i])
+            .isCloseTo(
+                values[i] * Math.pow(0.5, Math.max(0, at - ref) / (double) halfLives[i]),
+                within(1e-9 * values[i]));
+      }
+    }
+  }
+
+  @Test
   void smoothedRateShrinksTowardThePrior() {
     assertThat(SmoothedRate.of(0, 0, 0.1, 10)).isEqualTo(0.1);
     assertThat(SmoothedRate.of(3, 10, 0.1, 10)).isCloseTo(0.2, within(1e-15)); // (3 + 1) / 20
