@@ -90,8 +90,26 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     this.restPort = Ports.freePort();
   }
 
-  /** Starts a JobManager and a TaskManager with {@code slots} slots; ready when it registered. */
+  /**
+   * Starts a JobManager and a TaskManager with {@code slots} slots; ready when it registered. The
+   * JobManager's ports are chosen here and bound by its JVM a second later; if one was taken in
+   * between (a {@code BindException} in its log), the cluster starts again on other ports, up to
+   * three times.
+   */
   static StandaloneFlinkCluster start(Path dir, int slots, Duration timeout)
+      throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(dir, slots, timeout);
+      } catch (IOException e) {
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("BindException")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static StandaloneFlinkCluster startOnce(Path dir, int slots, Duration timeout)
       throws IOException, InterruptedException {
     StandaloneFlinkCluster c = new StandaloneFlinkCluster(dir);
     try {

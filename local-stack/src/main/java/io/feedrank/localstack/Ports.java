@@ -6,14 +6,47 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Loopback addresses and ports. Every listener of the local stack binds to 127.0.0.1. */
 public final class Ports {
   public static final String LOOPBACK = "127.0.0.1";
 
-  /** A port that is free on 127.0.0.1 right now (the OS picks it). */
+  /** The lowest port this class hands out. */
+  static final int LOWEST = 10_000;
+
+  /** The OS's ephemeral (local) port range when it cannot be read: Linux's default. */
+  private static final int[] DEFAULT_EPHEMERAL = {32_768, 60_999};
+
+  private static final Path EPHEMERAL_RANGE = Paths.get("/proc/sys/net/ipv4/ip_local_port_range");
+
+  /** Ports handed out by this JVM, never handed out twice. */
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port that is free on 127.0.0.1 right now, below the OS's ephemeral range (10,000 up to its
+   * start) and not handed out before by this JVM. The caller binds it later, often in another
+   * process; a port the OS would pick for an outgoing connection or a bind to port 0 (as {@code new
+   * ServerSocket(0)} does) can be taken in between, and with the dozens of client connections of a
+   * test run it was (CI, 2026-11-24: Flink's REST endpoint could not bind its port). When the
+   * ephemeral range leaves no room below it, the OS picks.
+   */
   public static int freePort() {
+    int below = ephemeralRange()[0];
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    if (below - LOWEST >= 1_000) {
+      for (int attempt = 0; attempt < 200; attempt++) {
+        int p = LOWEST + r.nextInt(below - LOWEST);
+        if (!HANDED_OUT.contains(p) && canBind(p) && HANDED_OUT.add(p)) {
+          return p;
+        }
+      }
+    }
     try {
       return bind(0);
     } catch (IOException e) {
@@ -21,15 +54,33 @@ public final class Ports {
     }
   }
 
+  /** The OS's ephemeral port range {@code [low, high]}: on Linux from /proc, else its default. */
+  static int[] ephemeralRange() {
+    try {
+      String[] f = Files.readString(EPHEMERAL_RANGE).trim().split("\\s+");
+      return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+    } catch (IOException | RuntimeException e) {
+      return DEFAULT_EPHEMERAL.clone();
+    }
+  }
+
   /**
-   * A free port {@code p} on 127.0.0.1 below 55,536 whose {@code p + 10000} is free too: a Redis
-   * Cluster node listens on both (the cluster bus), and an OS-picked port can be above 55,535.
+   * A free port {@code p} on 127.0.0.1 whose {@code p + 10000} is free too: a Redis Cluster node
+   * listens on both (the cluster bus). Both below the ephemeral range when it leaves room, as in
+   * {@link #freePort()}; else anywhere up to 55,535.
    */
   static int freePortWithBus() {
+    int below = ephemeralRange()[0] - 10_000;
+    int bound = below - LOWEST >= 1_000 ? below : 65_536 - 10_000;
     ThreadLocalRandom r = ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
-      int p = 20_000 + r.nextInt(35_536);
-      if (canBind(p) && canBind(p + 10_000)) {
+      int p = LOWEST + r.nextInt(bound - LOWEST);
+      if (!HANDED_OUT.contains(p)
+          && !HANDED_OUT.contains(p + 10_000)
+          && canBind(p)
+          && canBind(p + 10_000)
+          && HANDED_OUT.add(p)
+          && HANDED_OUT.add(p + 10_000)) {
         return p;
       }
     }
