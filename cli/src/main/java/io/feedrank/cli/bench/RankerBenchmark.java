@@ -116,6 +116,13 @@ final class RankerBenchmark implements Callable<Integer> {
   @Option(names = "--out", description = "output directory (default: $FEEDRANK_HOME/target/bench)")
   Path out;
 
+  @Option(
+      names = "--ranker-config",
+      description =
+          "a ranker configuration key for the ranker under test, KEY=VALUE, repeatable (e.g."
+              + " onnx.max.concurrent.runs=2)")
+  Map<String, String> rankerConfig = new LinkedHashMap<>();
+
   private PrintWriter w;
 
   @Override
@@ -142,6 +149,7 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note("seconds_per_phase", seconds);
     report.note("warmup_seconds_per_configuration", warmup);
     report.note("closed_loop_clients", concurrency);
+    report.note("ranker_config", rankerConfig);
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
     try (LocalStack stack = LocalStack.builder().build().start()) {
@@ -467,8 +475,7 @@ final class RankerBenchmark implements Callable<Integer> {
     }
   }
 
-  private static Map<String, String> config(
-      LocalStack stack, FileArtifactStore store, String model) {
+  private Map<String, String> config(LocalStack stack, FileArtifactStore store, String model) {
     Map<String, String> c = new HashMap<>();
     c.put("port", "0");
     c.put("redis.uri", stack.redisUri());
@@ -478,6 +485,7 @@ final class RankerBenchmark implements Callable<Integer> {
     c.put("artifact.store", store.root().toString());
     c.put("rate.limit.per.second", "1000000000");
     c.put("rate.limit.burst", "1000000000");
+    c.putAll(rankerConfig);
     RankerConfig.from(c); // fails here, not in the child, on a bad key
     return c;
   }
