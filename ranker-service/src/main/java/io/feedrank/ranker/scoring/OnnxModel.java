@@ -39,6 +39,7 @@ public final class OnnxModel implements AutoCloseable {
   private final int userBuckets;
   private final int itemBuckets;
   private final String architecture;
+  private final RunGate gate;
 
   private OnnxModel(
       OrtEnvironment env,
@@ -46,7 +47,8 @@ public final class OnnxModel implements AutoCloseable {
       String output,
       int userBuckets,
       int itemBuckets,
-      String architecture)
+      String architecture,
+      RunGate gate)
       throws OrtException {
     this.env = env;
     this.session = session;
@@ -55,6 +57,7 @@ public final class OnnxModel implements AutoCloseable {
     this.userBuckets = userBuckets;
     this.itemBuckets = itemBuckets;
     this.architecture = architecture;
+    this.gate = gate;
   }
 
   /**
@@ -65,6 +68,15 @@ public final class OnnxModel implements AutoCloseable {
    * @throws ModelException naming what is wrong; nothing stays open then
    */
   public static OnnxModel load(byte[] bytes, String output, int intraOpThreads) {
+    return load(bytes, output, intraOpThreads, RunGate.NONE);
+  }
+
+  /**
+   * Loads and checks a model whose calls pass through {@code gate}.
+   *
+   * @throws ModelException naming what is wrong; nothing stays open then
+   */
+  public static OnnxModel load(byte[] bytes, String output, int intraOpThreads, RunGate gate) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession session;
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
@@ -99,7 +111,8 @@ public final class OnnxModel implements AutoCloseable {
           output,
           intMeta(meta, ModelInputs.META_USER_BUCKETS, 1),
           intMeta(meta, ModelInputs.META_ITEM_BUCKETS, 1),
-          meta.getOrDefault(ModelInputs.META_ARCHITECTURE, "unknown"));
+          meta.getOrDefault(ModelInputs.META_ARCHITECTURE, "unknown"),
+          gate);
     } catch (OrtException | RuntimeException e) {
       try {
         session.close();
@@ -161,12 +174,15 @@ public final class OnnxModel implements AutoCloseable {
       for (String name : inputs) {
         feed.put(name, tensor(name, b, rows));
       }
+      gate.enter();
       try (OrtSession.Result r = session.run(feed, Set.of(output))) {
         OnnxTensor t = (OnnxTensor) r.get(0);
         FloatBuffer fb = t.getFloatBuffer();
         float[] out = new float[fb.remaining()];
         fb.get(out);
         return out;
+      } finally {
+        gate.leave();
       }
     } catch (OrtException e) {
       throw new ModelException("inference failed: " + e.getMessage(), e);
