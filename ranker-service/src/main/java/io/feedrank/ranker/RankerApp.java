@@ -18,6 +18,7 @@ import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.RegistryListener;
 import io.feedrank.ranker.models.ServingModel;
 import io.feedrank.ranker.scoring.RunGate;
+import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -61,6 +62,7 @@ public final class RankerApp implements AutoCloseable {
     this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(metrics);
     new JvmGcMetrics().bindTo(metrics);
+    new JvmCompilationMetrics().bindTo(metrics); // the JIT's work after a start or a deploy
     new JvmThreadMetrics().bindTo(metrics);
     new ProcessorMetrics().bindTo(metrics);
     this.redis =

@@ -139,6 +139,14 @@ final class RankerProcess implements AutoCloseable {
         sum(text, "ranker_fallbacks_total", ""));
   }
 
+  /**
+   * Milliseconds the ranker's JIT compilers have spent so far ({@code jvm.compilation.time}: the
+   * JVM's own count, elapsed time of compile tasks).
+   */
+  double jitMillis() throws IOException, InterruptedException {
+    return sum(get("/metrics"), "jvm_compilation_time_ms_total", "");
+  }
+
   /** The sum over the series of {@code metric} whose labels contain {@code label}. */
   static double sum(String exposition, String metric, String label) {
     Matcher m =
