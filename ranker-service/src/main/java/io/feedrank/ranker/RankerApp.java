@@ -17,7 +17,6 @@ import io.feedrank.ranker.models.ModelLoader;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.RegistryListener;
 import io.feedrank.ranker.models.ServingModel;
-import io.feedrank.ranker.scoring.RunGate;
 import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -83,7 +82,6 @@ public final class RankerApp implements AutoCloseable {
         new ModelLoader(
             ArtifactStore.forLocation(c.artifactStore()),
             c.onnxIntraOpThreads(),
-            RunGate.of(c.onnxMaxConcurrentRuns()),
             Math.max(1, c.cacheMaxEntries()),
             c.itemVectorMaxAge());
     ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);

@@ -36,7 +36,6 @@ public record RankerConfig(
     String artifactStore,
     double stagingShare,
     int onnxIntraOpThreads,
-    int onnxMaxConcurrentRuns,
     Duration itemVectorMaxAge,
     Path apiKeysFile,
     double rateLimitPerSecond,
@@ -56,7 +55,6 @@ public record RankerConfig(
     within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
-    within(onnxMaxConcurrentRuns, 0, 1024, "onnx.max.concurrent.runs");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
     positive(redisTimeout, "redis.timeout.ms");
@@ -97,10 +95,10 @@ public record RankerConfig(
    * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
    * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
    * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
-   * onnx.max.concurrent.runs} [0: no limit], {@code two.tower.item.vector.max.age.ms} [60000];
-   * {@code api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
-   * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000]; any
-   * {@code kafka.*} key goes to the Kafka clients without the prefix.
+   * two.tower.item.vector.max.age.ms} [60000]; {@code api.keys.file} [none: no authentication],
+   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
+   * [0.01], {@code log.buffer.size} [10000]; any {@code kafka.*} key goes to the Kafka clients
+   * without the prefix.
    */
   public static RankerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -135,7 +133,6 @@ public record RankerConfig(
         p.getOrDefault("artifact.store", "target/artifacts"),
         doubleOf(p, "ab.staging.share", 0.0),
         intOf(p, "onnx.intra.op.threads", 1),
-        intOf(p, "onnx.max.concurrent.runs", 0),
         millis(p, "two.tower.item.vector.max.age.ms", 60_000),
         keys == null || keys.isBlank() ? null : Path.of(keys),
         doubleOf(p, "rate.limit.per.second", 1_000),
@@ -160,7 +157,6 @@ public record RankerConfig(
     m.put("ranking_logs_topic", rankingLogsTopic);
     m.put("ab_staging_share", stagingShare);
     m.put("onnx_intra_op_threads", onnxIntraOpThreads);
-    m.put("onnx_max_concurrent_runs", onnxMaxConcurrentRuns);
     m.put("cache_max_entries", cacheMaxEntries);
     m.put("cache_user_fresh_ttl_ms", cacheUserFreshTtl.toMillis());
     m.put("cache_item_fresh_ttl_ms", cacheItemFreshTtl.toMillis());

@@ -3,7 +3,6 @@ package io.feedrank.ranker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-import static org.awaitility.Awaitility.await;
 
 import io.feedrank.events.Device;
 import io.feedrank.features.vector.ServingFeatures;
@@ -18,20 +17,13 @@ import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.MlpScorer;
 import io.feedrank.ranker.scoring.ModelException;
 import io.feedrank.ranker.scoring.OnnxModel;
-import io.feedrank.ranker.scoring.RunGate;
 import io.feedrank.ranker.scoring.TwoTowerScorer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -112,72 +104,6 @@ class ScoringTest {
         for (int i = 0; i < got.length; i++) {
           assertThat((double) got[i]).isCloseTo(want[i], within(1e-6));
         }
-      }
-    }
-  }
-
-  /**
-   * Eight request threads score through a gate of two: never more than two model calls run at once,
-   * two do, and every score is the ungated one. Without a gate the same threads do overlap more
-   * than two calls, so the count is not vacuous.
-   */
-  @Test
-  void aGateLetsNoMoreModelCallsRunAtOnceThanItsPermitsAndChangesNoScore() throws Exception {
-    TestModels.Mlp m = TestModels.mlp(5);
-    long at = fixture.end.toEpochMilli() + 60_000;
-    long user = users.get(0);
-    long[] ids = ids(Math.min(1000, items.size()), 11);
-    float[] want;
-    try (MlpScorer plain = MlpScorer.load(m.onnx(), 1)) {
-      want = plain.score(batch(user, ids, at, Device.MOBILE));
-    }
-    RunGate two = RunGate.of(2);
-    RunGate none = RunGate.of(0);
-    assertThat(none).isSameAs(RunGate.NONE);
-    RunGate wide = RunGate.of(1_000);
-    try (MlpScorer gated = MlpScorer.load(m.onnx(), 1, two);
-        MlpScorer open = MlpScorer.load(m.onnx(), 1, wide)) {
-      ExecutorService pool = Executors.newFixedThreadPool(8);
-      try {
-        List<Future<Boolean>> done = new ArrayList<>();
-        for (int t = 0; t < 8; t++) {
-          done.add(
-              pool.submit(
-                  () -> {
-                    for (int k = 0; k < 15; k++) {
-                      float[] got = gated.score(batch(user, ids, at, Device.MOBILE));
-                      if (!Arrays.equals(got, want)) {
-                        return false;
-                      }
-                    }
-                    return true;
-                  }));
-        }
-        for (Future<Boolean> f : done) {
-          assertThat(f.get(60, TimeUnit.SECONDS)).isTrue();
-        }
-        assertThat(two.peak()).isEqualTo(2);
-        assertThat(two.running()).isZero();
-
-        // the same threads without a limit that binds: more than two calls at once, soon
-        AtomicBoolean stop = new AtomicBoolean();
-        for (int t = 0; t < 8; t++) {
-          pool.submit(
-              () -> {
-                while (!stop.get()) {
-                  open.score(batch(user, ids, at, Device.MOBILE));
-                }
-                return null;
-              });
-        }
-        try {
-          await().atMost(Duration.ofSeconds(30)).until(() -> wide.peak() > 2);
-        } finally {
-          stop.set(true);
-        }
-      } finally {
-        pool.shutdown();
-        assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
       }
     }
   }

@@ -138,7 +138,7 @@ final class RankerBenchmark implements Callable<Integer> {
       names = "--ranker-config",
       description =
           "a ranker configuration key for the ranker under test, KEY=VALUE, repeatable (e.g."
-              + " onnx.max.concurrent.runs=2)")
+              + " cache.max.entries=100000)")
   Map<String, String> rankerConfig = new LinkedHashMap<>();
 
   private PrintWriter w;

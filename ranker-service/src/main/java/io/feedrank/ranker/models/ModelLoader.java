@@ -11,7 +11,6 @@ import io.feedrank.ranker.features.Parsed;
 import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.MlpScorer;
 import io.feedrank.ranker.scoring.ModelException;
-import io.feedrank.ranker.scoring.RunGate;
 import io.feedrank.ranker.scoring.Scorer;
 import io.feedrank.ranker.scoring.TwoTowerScorer;
 import java.io.IOException;
@@ -51,18 +50,12 @@ public final class ModelLoader {
 
   private final ArtifactStore store;
   private final int intraOpThreads;
-  private final RunGate gate;
   private final int itemVectorCacheSize;
   private final Duration itemVectorMaxAge;
 
   public ModelLoader(
-      ArtifactStore store,
-      int intraOpThreads,
-      RunGate gate,
-      int itemVectorCacheSize,
-      Duration itemVectorMaxAge) {
+      ArtifactStore store, int intraOpThreads, int itemVectorCacheSize, Duration itemVectorMaxAge) {
     this.store = store;
-    this.gate = gate;
     this.intraOpThreads = intraOpThreads;
     this.itemVectorCacheSize = itemVectorCacheSize;
     this.itemVectorMaxAge = itemVectorMaxAge;
@@ -90,9 +83,7 @@ public final class ModelLoader {
             TwoTowerScorer.load(user, item, intraOpThreads, itemVectorCacheSize, itemVectorMaxAge);
       } else {
         byte[] bytes = read(id, mv.getArtifactUri(), mv.getArtifactSha256());
-        // the gate holds full-model calls only: a two-tower request's one-row user-tower call is
-        // too short to gain from queueing, and lost 7-10% throughput through it
-        scorer = MlpScorer.load(bytes, intraOpThreads, gate);
+        scorer = MlpScorer.load(bytes, intraOpThreads);
       }
     } catch (ModelException e) {
       throw new RefusedException(Refusal.INVALID, id + ": " + e.getMessage(), e);

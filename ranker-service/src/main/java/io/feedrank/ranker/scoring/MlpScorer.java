@@ -15,12 +15,7 @@ public final class MlpScorer implements Scorer {
 
   /** Loads a full model (output {@code score}). */
   public static MlpScorer load(byte[] onnx, int intraOpThreads) {
-    return load(onnx, intraOpThreads, RunGate.NONE);
-  }
-
-  /** Loads a full model whose calls pass through {@code gate}. */
-  public static MlpScorer load(byte[] onnx, int intraOpThreads, RunGate gate) {
-    return new MlpScorer(OnnxModel.load(onnx, ModelInputs.SCORE, intraOpThreads, gate));
+    return new MlpScorer(OnnxModel.load(onnx, ModelInputs.SCORE, intraOpThreads));
   }
 
   @Override

@@ -39,7 +39,6 @@ public final class OnnxModel implements AutoCloseable {
   private final int userBuckets;
   private final int itemBuckets;
   private final String architecture;
-  private final RunGate gate;
 
   private OnnxModel(
       OrtEnvironment env,
@@ -47,8 +46,7 @@ public final class OnnxModel implements AutoCloseable {
       String output,
       int userBuckets,
       int itemBuckets,
-      String architecture,
-      RunGate gate)
+      String architecture)
       throws OrtException {
     this.env = env;
     this.session = session;
@@ -57,7 +55,6 @@ public final class OnnxModel implements AutoCloseable {
     this.userBuckets = userBuckets;
     this.itemBuckets = itemBuckets;
     this.architecture = architecture;
-    this.gate = gate;
   }
 
   /**
@@ -68,15 +65,6 @@ public final class OnnxModel implements AutoCloseable {
    * @throws ModelException naming what is wrong; nothing stays open then
    */
   public static OnnxModel load(byte[] bytes, String output, int intraOpThreads) {
-    return load(bytes, output, intraOpThreads, RunGate.NONE);
-  }
-
-  /**
-   * Loads and checks a model whose calls pass through {@code gate}.
-   *
-   * @throws ModelException naming what is wrong; nothing stays open then
-   */
-  public static OnnxModel load(byte[] bytes, String output, int intraOpThreads, RunGate gate) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession session;
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
@@ -111,8 +99,7 @@ public final class OnnxModel implements AutoCloseable {
           output,
           intMeta(meta, ModelInputs.META_USER_BUCKETS, 1),
           intMeta(meta, ModelInputs.META_ITEM_BUCKETS, 1),
-          meta.getOrDefault(ModelInputs.META_ARCHITECTURE, "unknown"),
-          gate);
+          meta.getOrDefault(ModelInputs.META_ARCHITECTURE, "unknown"));
     } catch (OrtException | RuntimeException e) {
       try {
         session.close();
@@ -174,15 +161,12 @@ public final class OnnxModel implements AutoCloseable {
       for (String name : inputs) {
         feed.put(name, tensor(name, b, rows));
       }
-      gate.enter();
       try (OrtSession.Result r = session.run(feed, Set.of(output))) {
         OnnxTensor t = (OnnxTensor) r.get(0);
         FloatBuffer fb = t.getFloatBuffer();
         float[] out = new float[fb.remaining()];
         fb.get(out);
         return out;
-      } finally {
-        gate.leave();
       }
     } catch (OrtException e) {
       throw new ModelException("inference failed: " + e.getMessage(), e);

@@ -10,7 +10,6 @@ import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.models.Checksums;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.ranker.TestModelsAccess;
-import io.feedrank.ranker.scoring.RunGate;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.file.Path;
@@ -31,7 +30,7 @@ class ModelLoadingTest {
   }
 
   ModelLoader loader() {
-    return new ModelLoader(store(), 1, RunGate.NONE, 1000, Duration.ofMinutes(1));
+    return new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1));
   }
 
   ModelVersion.Builder record(String version, ModelStage stage, long updated) {
