@@ -200,6 +200,7 @@ final class RankerBenchmark implements Callable<Integer> {
         publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
         try (RankerProcess app = RankerProcess.start(config(stack, store, model), work)) {
           app.awaitVersion("mlp-" + run);
+          app.scrapeEvery(Duration.ofSeconds(1)); // as Prometheus and a readiness probe would
           String url = app.rankUrl();
           Map<String, Long> pids = new LinkedHashMap<>();
           pids.put("ranker", app.pid());

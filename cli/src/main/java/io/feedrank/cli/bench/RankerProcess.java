@@ -19,6 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,6 +41,13 @@ final class RankerProcess implements AutoCloseable {
   private final int port;
   private final Path log;
   private final List<Path> inputs;
+  private final ScheduledExecutorService scraper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "ranker-scraper");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** Extra JVM options for the ranker's JVM, whitespace-separated (profiling). */
   static final String EXTRA_OPTIONS_ENV = "FEEDRANK_BENCH_RANKER_JAVA_OPTS";
@@ -147,6 +156,30 @@ final class RankerProcess implements AutoCloseable {
     return sum(get("/metrics"), "jvm_compilation_time_ms_total", "");
   }
 
+  /**
+   * From now until {@link #close()}, reads {@code /metrics} and {@code /health/ready} every {@code
+   * period}, as Prometheus and a readiness probe do. Without them, the ranker's JIT compiles its
+   * request path for rank requests alone, and the benchmark's own first read of {@code /metrics}
+   * after a long phase took uncommon traps in ~60 hot Jetty and Javalin methods at once: they were
+   * deoptimized and compiled again during the measured phase.
+   */
+  void scrapeEvery(Duration period) {
+    scraper.scheduleAtFixedRate(
+        () -> {
+          try {
+            get("/metrics");
+            get("/health/ready");
+          } catch (IOException | RuntimeException e) {
+            // a probe that fails is retried at the next period, as a real one is
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        0,
+        period.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
   /** The sum over the series of {@code metric} whose labels contain {@code label}. */
   static double sum(String exposition, String metric, String label) {
     Matcher m =
@@ -178,6 +211,7 @@ final class RankerProcess implements AutoCloseable {
   /** SIGTERM (the ranker drains and exits), then SIGKILL after 20 s; keeps only its log. */
   @Override
   public void close() throws IOException {
+    scraper.shutdownNow();
     ChildProcesses.stop(process, "ranker", 20);
     reaper.close();
     for (Path p : inputs) {
