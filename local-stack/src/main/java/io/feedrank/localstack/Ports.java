@@ -28,6 +28,9 @@ public final class Ports {
   /** Ports handed out by this JVM, never handed out twice. */
   private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
+  /** The start of the OS's ephemeral range, read once. */
+  private static final int EPHEMERAL_LOW = ephemeralRange()[0];
+
   /**
    * A port that is free on 127.0.0.1 right now, below the OS's ephemeral range (10,000 up to its
    * start) and not handed out before by this JVM. The caller binds it later, often in another
@@ -37,14 +40,10 @@ public final class Ports {
    * ephemeral range leaves no room below it, the OS picks.
    */
   public static int freePort() {
-    int below = ephemeralRange()[0];
-    ThreadLocalRandom r = ThreadLocalRandom.current();
-    if (below - LOWEST >= 1_000) {
-      for (int attempt = 0; attempt < 200; attempt++) {
-        int p = LOWEST + r.nextInt(below - LOWEST);
-        if (!HANDED_OUT.contains(p) && canBind(p) && HANDED_OUT.add(p)) {
-          return p;
-        }
+    if (EPHEMERAL_LOW - LOWEST >= 1_000) {
+      int p = claim(EPHEMERAL_LOW, 0);
+      if (p > 0) {
+        return p;
       }
     }
     try {
@@ -70,21 +69,31 @@ public final class Ports {
    * {@link #freePort()}; else anywhere up to 55,535.
    */
   static int freePortWithBus() {
-    int below = ephemeralRange()[0] - 10_000;
-    int bound = below - LOWEST >= 1_000 ? below : 65_536 - 10_000;
+    int below = EPHEMERAL_LOW - 10_000;
+    int p = claim(below - LOWEST >= 1_000 ? below : 65_536 - 10_000, 10_000);
+    if (p < 0) {
+      throw new IllegalStateException("no free port pair (p, p + 10000) on " + LOOPBACK);
+    }
+    return p;
+  }
+
+  /**
+   * Claims a random port {@code p} in {@code [LOWEST, bound)} that is free and not handed out, and
+   * {@code p + bus} with it when {@code bus > 0}; −1 after 200 tries.
+   */
+  private static int claim(int bound, int bus) {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
       int p = LOWEST + r.nextInt(bound - LOWEST);
-      if (!HANDED_OUT.contains(p)
-          && !HANDED_OUT.contains(p + 10_000)
-          && canBind(p)
-          && canBind(p + 10_000)
-          && HANDED_OUT.add(p)
-          && HANDED_OUT.add(p + 10_000)) {
+      boolean free =
+          !HANDED_OUT.contains(p)
+              && canBind(p)
+              && (bus == 0 || (!HANDED_OUT.contains(p + bus) && canBind(p + bus)));
+      if (free && HANDED_OUT.add(p) && (bus == 0 || HANDED_OUT.add(p + bus))) {
         return p;
       }
     }
-    throw new IllegalStateException("no free port pair (p, p + 10000) on " + LOOPBACK);
+    return -1;
   }
 
   private static boolean canBind(int port) {
