@@ -206,13 +206,8 @@ final class RankerBenchmark implements Callable<Integer> {
           pids.put("ranker", app.pid());
           pids.putAll(stack.processes());
           for (int c : new int[] {100, 1000}) {
-            f.put("c" + c + "_warmup_s", warmUp(app, url, c, run, pids));
-            double jit0 = app.jitMillis();
-            long sat0 = System.nanoTime();
-            JsonNode sat = load(url, "closed", concurrency, 0, seconds, c, run, pids);
-            f.put("c" + c + "_jit_ms_per_s", jitRate(app, jit0, sat0));
+            JsonNode sat = saturate(app, url, c, run, pids, f, "c" + c + "_");
             double maxRps = sat.get("rps").asDouble();
-            cpuPerRequest(sat, f, "c" + c + "_");
             ServerTimes before = app.serverTimes();
             JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run, pids);
             app.serverTimes().minus(before).into(f, "c" + c + "_");
@@ -245,12 +240,7 @@ final class RankerBenchmark implements Callable<Integer> {
           byte[] full = OnnxExport.twoTower(tt, meta("two_tower"));
           publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
           app.awaitVersion("tt-" + run);
-          f.put("two_tower_c1000_warmup_s", warmUp(app, url, 1000, run, pids));
-          double jit0 = app.jitMillis();
-          long sat0 = System.nanoTime();
-          JsonNode sat = load(url, "closed", concurrency, 0, seconds, 1000, run, pids);
-          f.put("two_tower_c1000_jit_ms_per_s", jitRate(app, jit0, sat0));
-          cpuPerRequest(sat, f, "two_tower_c1000_");
+          JsonNode sat = saturate(app, url, 1000, run, pids, f, "two_tower_c1000_");
           JsonNode lat =
               load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run, pids);
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
@@ -267,6 +257,29 @@ final class RankerBenchmark implements Callable<Integer> {
     Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
     return 0;
+  }
+
+  /**
+   * One saturation phase after its warm-up: closed-loop load for {@code --seconds}, with the
+   * warm-up's length, the JIT's rate while measuring and the CPU per request (figures {@code prefix
+   * + …}). Returns the load generator's result.
+   */
+  private JsonNode saturate(
+      RankerProcess app,
+      String url,
+      int candidates,
+      int run,
+      Map<String, Long> pids,
+      Map<String, Double> f,
+      String prefix)
+      throws Exception {
+    f.put(prefix + "warmup_s", warmUp(app, url, candidates, run, pids));
+    double jit0 = app.jitMillis();
+    long t0 = System.nanoTime();
+    JsonNode sat = load(url, "closed", concurrency, 0, seconds, candidates, run, pids);
+    f.put(prefix + "jit_ms_per_s", jitRate(app, jit0, t0));
+    cpuPerRequest(sat, f, prefix);
+    return sat;
   }
 
   /**
