@@ -7,12 +7,7 @@ import io.feedrank.features.FeatureSchema.Engagement;
 import io.feedrank.features.decay.DecayedVector;
 import io.feedrank.features.decay.HalfLife;
 import io.feedrank.features.decay.SmoothedRate;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -152,40 +147,34 @@ public final class ItemState {
   }
 
   public byte[] toBytes() {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(200);
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeByte(CODEC_VERSION);
-      out.writeLong(vector.referenceMillis());
-      for (int i = 0; i < SLOT_FIELDS.length; i++) {
-        out.writeDouble(vector.rawValue(i));
-      }
-      out.writeLong(lifetimeEvents);
-      out.writeLong(firstSeenMillis);
-      out.writeLong(lastSeenMillis);
-      out.flush();
-      return bytes.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    ByteBuffer out = ByteBuffer.allocate(1 + 8 + SLOT_FIELDS.length * 8 + 3 * 8);
+    out.put(CODEC_VERSION);
+    out.putLong(vector.referenceMillis());
+    for (int i = 0; i < SLOT_FIELDS.length; i++) {
+      out.putDouble(vector.rawValue(i));
     }
+    out.putLong(lifetimeEvents);
+    out.putLong(firstSeenMillis);
+    out.putLong(lastSeenMillis);
+    return out.array();
   }
 
   public static ItemState fromBytes(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      Codec.requireCodec(in.readByte(), CODEC_VERSION, "ItemState");
-      long ref = in.readLong();
-      double[] values = new double[SLOT_FIELDS.length];
-      for (int i = 0; i < values.length; i++) {
-        values[i] = in.readDouble();
-      }
-      ItemState s = new ItemState(new DecayedVector(HALF_LIVES, values, ref));
-      s.lifetimeEvents = in.readLong();
-      s.firstSeenMillis = in.readLong();
-      s.lastSeenMillis = in.readLong();
-      return s;
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt ItemState bytes", e);
+    return Codec.read(data, "ItemState", ItemState::read);
+  }
+
+  private static ItemState read(ByteBuffer in) {
+    Codec.requireCodec(in.get(), CODEC_VERSION, "ItemState");
+    long ref = in.getLong();
+    double[] values = new double[SLOT_FIELDS.length];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = in.getDouble();
     }
+    ItemState s = new ItemState(new DecayedVector(HALF_LIVES, values, ref));
+    s.lifetimeEvents = in.getLong();
+    s.firstSeenMillis = in.getLong();
+    s.lastSeenMillis = in.getLong();
+    return s;
   }
 
   @Override

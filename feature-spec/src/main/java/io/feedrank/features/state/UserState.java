@@ -7,12 +7,7 @@ import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.decay.DecayedVector;
 import io.feedrank.features.decay.HalfLife;
 import io.feedrank.features.decay.SmoothedRate;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -298,62 +293,63 @@ public final class UserState {
   // ---- state-store bytes ----
 
   public byte[] toBytes() {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + categories.size() * 64);
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeByte(CODEC_VERSION);
-      out.writeLong(vector.referenceMillis());
-      for (int i = 0; i < SLOTS; i++) {
-        out.writeDouble(vector.rawValue(i));
-      }
-      out.writeLong(lifetimeEvents);
-      out.writeLong(firstSeenMillis);
-      out.writeLong(lastSeenMillis);
-      out.writeInt(categories.size());
-      for (Map.Entry<String, CategoryState> e : categories.entrySet()) {
-        out.writeUTF(e.getKey());
-        out.writeLong(e.getValue().vector.referenceMillis());
-        for (int i = 0; i < CategoryState.FIELDS.length; i++) {
-          out.writeDouble(e.getValue().vector.rawValue(i));
-        }
-        out.writeLong(e.getValue().lastClickMillis);
-      }
-      out.flush();
-      return bytes.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    byte[][] names = new byte[categories.size()][];
+    int size = 1 + 8 + SLOTS * 8 + 3 * 8 + 4;
+    int k = 0;
+    for (String name : categories.keySet()) {
+      names[k] = Codec.utf(name);
+      size += names[k++].length + 8 + CategoryState.FIELDS.length * 8 + 8;
     }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(CODEC_VERSION);
+    out.putLong(vector.referenceMillis());
+    for (int i = 0; i < SLOTS; i++) {
+      out.putDouble(vector.rawValue(i));
+    }
+    out.putLong(lifetimeEvents);
+    out.putLong(firstSeenMillis);
+    out.putLong(lastSeenMillis);
+    out.putInt(categories.size());
+    k = 0;
+    for (CategoryState c : categories.values()) {
+      out.put(names[k++]);
+      out.putLong(c.vector.referenceMillis());
+      for (int i = 0; i < CategoryState.FIELDS.length; i++) {
+        out.putDouble(c.vector.rawValue(i));
+      }
+      out.putLong(c.lastClickMillis);
+    }
+    return out.array();
   }
 
   public static UserState fromBytes(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      Codec.requireCodec(in.readByte(), CODEC_VERSION, "UserState");
-      long ref = in.readLong();
-      double[] values = new double[SLOTS];
-      for (int i = 0; i < SLOTS; i++) {
-        values[i] = in.readDouble();
-      }
-      UserState u = new UserState(new DecayedVector(HALF_LIVES, values, ref));
-      u.lifetimeEvents = in.readLong();
-      u.firstSeenMillis = in.readLong();
-      u.lastSeenMillis = in.readLong();
-      int n = in.readInt();
-      for (int k = 0; k < n; k++) {
-        String name = in.readUTF();
-        long cref = in.readLong();
-        double[] cv = new double[CategoryState.FIELDS.length];
-        for (int i = 0; i < cv.length; i++) {
-          cv[i] = in.readDouble();
-        }
-        u.categories.put(
-            name,
-            new CategoryState(
-                new DecayedVector(CategoryState.HALF_LIVES, cv, cref), in.readLong()));
-      }
-      return u;
-    } catch (IOException e) {
-      throw new UncheckedIOException("corrupt UserState bytes", e);
+    return Codec.read(data, "UserState", UserState::read);
+  }
+
+  private static UserState read(ByteBuffer in) {
+    Codec.requireCodec(in.get(), CODEC_VERSION, "UserState");
+    long ref = in.getLong();
+    double[] values = new double[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+      values[i] = in.getDouble();
     }
+    UserState u = new UserState(new DecayedVector(HALF_LIVES, values, ref));
+    u.lifetimeEvents = in.getLong();
+    u.firstSeenMillis = in.getLong();
+    u.lastSeenMillis = in.getLong();
+    int n = in.getInt();
+    for (int k = 0; k < n; k++) {
+      String name = Codec.readUtf(in);
+      long cref = in.getLong();
+      double[] cv = new double[CategoryState.FIELDS.length];
+      for (int i = 0; i < cv.length; i++) {
+        cv[i] = in.getDouble();
+      }
+      u.categories.put(
+          name,
+          new CategoryState(new DecayedVector(CategoryState.HALF_LIVES, cv, cref), in.getLong()));
+    }
+    return u;
   }
 
   @Override

@@ -8,8 +8,13 @@ import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.features.FeatureSchema;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -220,6 +225,80 @@ class UserAndItemStateTest {
     assertThat(u.toHash())
         .containsEntry("_v", "1")
         .containsKeys("_ts", "clicks_1d", "c.sports.clicks_7d", "c.news._ts");
+  }
+
+  /**
+   * The state bytes keep the layout they had when written through a DataOutputStream (big-endian
+   * primitives, writeUTF category names), so stores and changelogs written before still read: here
+   * read back with a DataInputStream and compared field by field with the Redis hash.
+   */
+  @Test
+  void userStateBytesAreTheDataOutputLayoutWhateverTheCategoryNames() throws IOException {
+    UserState u = new UserState();
+    String[] names = {"sports", "música", "日本", "nul\u0000byte", "😀 emoji"};
+    List<InteractionEvent> events = randomEvents(200, 9);
+    for (int k = 0; k < events.size(); k++) {
+      u.add(events.get(k), names[k % names.length]);
+    }
+    Map<String, String> h = u.toHash();
+    byte[] bytes = u.toBytes();
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+    assertThat(in.readByte()).isEqualTo((byte) 1);
+    assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get("_ts")));
+    List<String> plain = new ArrayList<>();
+    h.forEach(
+        (k, v) -> {
+          if (!k.startsWith("c.")
+              && !List.of("_v", "_ts", "lifetime_events", "first_seen", "last_seen").contains(k)) {
+            plain.add(k);
+          }
+        });
+    List<Double> slots = new ArrayList<>();
+    for (int i = 0; i < plain.size(); i++) {
+      slots.add(in.readDouble());
+    }
+    assertThat(slots)
+        .containsExactlyInAnyOrderElementsOf(
+            plain.stream().map(k -> Double.parseDouble(h.get(k))).toList());
+    assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get("lifetime_events")));
+    assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get("first_seen")));
+    assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get("last_seen")));
+    assertThat(in.readInt()).isEqualTo(names.length);
+    List<String> read = new ArrayList<>();
+    for (int c = 0; c < names.length; c++) {
+      String p = "c." + in.readUTF() + ".";
+      read.add(p);
+      assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get(p + "_ts")));
+      for (String field : List.of("impressions_1d", "clicks_1d", "impressions_7d", "clicks_7d")) {
+        assertThat(in.readDouble()).isEqualTo(Double.parseDouble(h.get(p + field)));
+      }
+      assertThat(in.readLong()).isEqualTo(Long.parseLong(h.get(p + "last_click")));
+    }
+    assertThat(in.available()).isZero();
+    assertThat(read)
+        .containsExactlyInAnyOrder(
+            Arrays.stream(names).map(n -> "c." + n + ".").toArray(String[]::new));
+    assertThat(UserState.fromBytes(bytes)).isEqualTo(u);
+  }
+
+  @Test
+  void truncatedStateBytesAreRefused() {
+    UserState u = new UserState();
+    ItemState i = new ItemState();
+    for (InteractionEvent e : randomEvents(20, 3)) {
+      u.add(e, "sports");
+      i.add(e);
+    }
+    byte[] ub = u.toBytes();
+    byte[] ib = i.toBytes();
+    assertThatThrownBy(() -> UserState.fromBytes(Arrays.copyOf(ub, ub.length - 3)))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("corrupt UserState bytes");
+    assertThatThrownBy(() -> ItemState.fromBytes(Arrays.copyOf(ib, 30)))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("corrupt ItemState bytes");
+    ub[0] = 7;
+    assertThatThrownBy(() -> UserState.fromBytes(ub)).hasMessageContaining("codec version 7");
   }
 
   @Test
