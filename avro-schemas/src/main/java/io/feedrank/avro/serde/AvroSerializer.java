@@ -4,14 +4,11 @@ import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.registry.SchemaRegistryException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DatumWriter;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
@@ -33,6 +30,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   private boolean autoRegister = true;
   private final Map<String, Integer> idBySubjectAndClass = new ConcurrentHashMap<>();
   private final Map<Class<?>, DatumWriter<Object>> writers = new ConcurrentHashMap<>();
+  private final EncodeBuffer buffer = new EncodeBuffer();
 
   /** For Kafka's reflective instantiation; {@link #configure} must follow. */
   public AvroSerializer() {}
@@ -66,12 +64,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     }
     int id = schemaId(topic, record);
     try {
-      ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-      out.write(new byte[WireFormat.HEADER_LENGTH]);
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-      writerFor(record).write(record, encoder);
-      encoder.flush();
-      byte[] bytes = out.toByteArray();
+      byte[] bytes = buffer.encode(WireFormat.HEADER_LENGTH, writerFor(record), record);
       WireFormat.writeHeader(bytes, id);
       return bytes;
     } catch (IOException | RuntimeException e) {

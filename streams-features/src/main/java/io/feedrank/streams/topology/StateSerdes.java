@@ -1,12 +1,10 @@
 package io.feedrank.streams.topology;
 
+import io.feedrank.avro.serde.EncodeBuffer;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.features.state.UserState;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -39,17 +37,14 @@ final class StateSerdes {
     org.apache.avro.Schema schema = model.getSchema(type);
     SpecificDatumWriter<T> writer = new SpecificDatumWriter<>(schema, model);
     SpecificDatumReader<T> reader = new SpecificDatumReader<>(schema, schema, model);
+    EncodeBuffer buffer = new EncodeBuffer();
     return Serdes.serdeFrom(
         (topic, value) -> {
           if (value == null) {
             return null;
           }
           try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-            BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
-            writer.write(value, enc);
-            enc.flush();
-            return out.toByteArray();
+            return buffer.encode(0, writer, value);
           } catch (IOException e) {
             throw new SerializationException(
                 "could not write " + type.getSimpleName() + " to " + topic, e);
