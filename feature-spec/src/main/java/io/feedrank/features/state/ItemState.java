@@ -96,11 +96,11 @@ public final class ItemState {
    * metadata fields {@code category}, {@code created_at}, {@code content_length} when known.
    */
   public Map<String, String> toHash(ItemMetadata metadata) {
-    Map<String, String> h = new LinkedHashMap<>();
+    Map<String, String> h = new LinkedHashMap<>((2 + SLOT_FIELDS.length + 6) * 4 / 3 + 1);
     h.put("_v", Integer.toString(FeatureSchema.VERSION));
     h.put("_ts", Long.toString(vector.referenceMillis()));
     for (int i = 0; i < SLOT_FIELDS.length; i++) {
-      h.put(SLOT_FIELDS[i], Double.toString(vector.rawValue(i)));
+      h.put(SLOT_FIELDS[i], Codec.number(vector.rawValue(i)));
     }
     h.put("lifetime_events", Long.toString(lifetimeEvents));
     h.put("first_seen", Long.toString(firstSeenMillis));

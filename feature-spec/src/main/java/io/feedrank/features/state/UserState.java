@@ -185,7 +185,7 @@ public final class UserState {
    * The Redis hash: every raw counter at {@code _ts} (its latest event time, epoch millis), plus
    * {@code _v} (feature schema version), lifetime and first/last seen, and per category {@code
    * c.<category>.<counter>}, {@code c.<category>._ts}, {@code c.<category>.last_click}. Doubles are
-   * written with {@link Double#toString} so they read back exactly.
+   * written as the shortest decimal that reads back exactly ({@link Double#parseDouble}).
    */
   public Map<String, String> toHash() {
     return toHash(Long.MIN_VALUE);
@@ -205,7 +205,8 @@ public final class UserState {
    * {@code created_at} when the profile is known.
    */
   public Map<String, String> toHash(long sinceMillis, UserProfile profile) {
-    Map<String, String> h = new LinkedHashMap<>();
+    int fields = 3 + 2 + SLOTS + 3 + categories.size() * (CategoryState.FIELDS.length + 2);
+    Map<String, String> h = new LinkedHashMap<>(fields * 4 / 3 + 1);
     if (profile != null) {
       h.put("country", profile.getCountry());
       h.put("primary_device", profile.getPrimaryDevice().name());
@@ -214,7 +215,7 @@ public final class UserState {
     h.put("_v", Integer.toString(FeatureSchema.VERSION));
     h.put("_ts", Long.toString(vector.referenceMillis()));
     for (int i = 0; i < SLOTS; i++) {
-      h.put(SLOT_FIELDS[i], Double.toString(vector.rawValue(i)));
+      h.put(SLOT_FIELDS[i], Codec.number(vector.rawValue(i)));
     }
     h.put("lifetime_events", Long.toString(lifetimeEvents));
     h.put("first_seen", Long.toString(firstSeenMillis));
@@ -227,7 +228,7 @@ public final class UserState {
           String p = "c." + name + ".";
           h.put(p + "_ts", Long.toString(c.vector.referenceMillis()));
           for (int i = 0; i < CategoryState.FIELDS.length; i++) {
-            h.put(p + CategoryState.FIELDS[i], Double.toString(c.vector.rawValue(i)));
+            h.put(p + CategoryState.FIELDS[i], Codec.number(c.vector.rawValue(i)));
           }
           h.put(p + "last_click", Long.toString(c.lastClickMillis));
         });
