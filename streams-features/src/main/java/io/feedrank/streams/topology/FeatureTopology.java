@@ -52,7 +52,8 @@ public final class FeatureTopology {
    * @param validator the validation rules
    * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
    * @param stateObjects how many users' and how many items' deserialized states each task keeps in
-   *     front of its stores ({@link StateObjects}; 0 = none)
+   *     front of its stores besides those changed since the last commit ({@link WriteBackStore}; 0
+   *     = none)
    */
   public record Settings(
       String application, EventValidator validator, Duration redisFlushInterval, int stateObjects) {
@@ -70,30 +71,47 @@ public final class FeatureTopology {
       SchemaRegistryClient registry,
       FeatureMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
+    // live objects written back once per commit (WriteBackStore), so no record cache behind them
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(STREAM_TIME_STORE), Serdes.String(), Serdes.Long())
-            .withCachingEnabled());
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(STREAM_TIME_STORE),
+                    Serdes.String(),
+                    Serdes.Long())
+                .withCachingDisabled(),
+            1));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(USER_STORE), Serdes.Long(), StateSerdes.userState())
-            .withCachingEnabled());
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(USER_STORE),
+                    Serdes.Long(),
+                    StateSerdes.userState())
+                .withCachingDisabled(),
+            settings.stateObjects()));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ITEM_STORE), Serdes.Long(), StateSerdes.itemState())
-            .withCachingEnabled());
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(ITEM_STORE),
+                    Serdes.Long(),
+                    StateSerdes.itemState())
+                .withCachingDisabled(),
+            settings.stateObjects()));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(USER_PENDING_STORE),
-                Serdes.Long(),
-                DirtyEntities.rangeSerde())
-            .withCachingEnabled());
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.inMemoryKeyValueStore(USER_PENDING_STORE),
+                    Serdes.Long(),
+                    DirtyEntities.rangeSerde())
+                .withCachingDisabled(),
+            0));
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(ITEM_PENDING_STORE),
-                Serdes.Long(),
-                DirtyEntities.rangeSerde())
-            .withCachingEnabled());
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.inMemoryKeyValueStore(ITEM_PENDING_STORE),
+                    Serdes.Long(),
+                    DirtyEntities.rangeSerde())
+                .withCachingDisabled(),
+            0));
     builder.globalTable(
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
@@ -132,19 +150,13 @@ public final class FeatureTopology {
     branches
         .get("checked-valid")
         .process(
-            () ->
-                new UserFeatureProcessor(
-                    writer, metrics, settings.redisFlushInterval(), settings.stateObjects()),
+            () -> new UserFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
             Named.as("user-features"),
             USER_STORE,
             USER_PENDING_STORE)
-        .repartition(
-            Repartitioned.with(Serdes.Long(), StateSerdes.plainAvro(TrainingExample.class))
-                .withName(BY_ITEM))
+        .repartition(Repartitioned.with(Serdes.Long(), HalfExample.serde()).withName(BY_ITEM))
         .process(
-            () ->
-                new ItemFeatureProcessor(
-                    writer, metrics, settings.redisFlushInterval(), settings.stateObjects()),
+            () -> new ItemFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
             Named.as("item-features"),
             ITEM_STORE,
             ITEM_PENDING_STORE)

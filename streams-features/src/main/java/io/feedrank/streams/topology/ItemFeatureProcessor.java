@@ -3,11 +3,16 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureSink;
 import io.feedrank.streams.redis.FeatureWriter;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -17,36 +22,29 @@ import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
- * Per item (after the repartition by item_id): fills in the item's features as they are just before
+ * Per item (after the repartition by item_id): takes the item's features as they are just before
  * the event, applies the event, and emits the complete training example keyed by user_id. The
  * item's hash, with its metadata, goes to Redis at the next flush.
  */
-final class ItemFeatureProcessor
-    implements Processor<Long, TrainingExample, Long, TrainingExample> {
+final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, TrainingExample> {
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
-  private final int stateObjects;
   private ProcessorContext<Long, TrainingExample> context;
-  private StateObjects<ItemState> store;
+  private KeyValueStore<Long, ItemState> store;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private DirtyEntities<ItemState> dirty;
 
-  ItemFeatureProcessor(
-      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, int stateObjects) {
+  ItemFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
-    this.stateObjects = stateObjects;
   }
 
   @Override
   public void init(ProcessorContext<Long, TrainingExample> context) {
     this.context = context;
-    this.store =
-        new StateObjects<>(
-            context.<KeyValueStore<Long, ItemState>>getStateStore(FeatureTopology.ITEM_STORE),
-            stateObjects);
+    this.store = context.getStateStore(FeatureTopology.ITEM_STORE);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.dirty =
         new DirtyEntities<>(
@@ -58,28 +56,29 @@ final class ItemFeatureProcessor
   }
 
   @Override
-  public void process(Record<Long, TrainingExample> record) {
-    TrainingExample ex = record.value();
-    long itemId = ex.getItemId();
-    long t = ex.getEventTime().toEpochMilli();
+  public void process(Record<Long, HalfExample> record) {
+    HalfExample half = record.value();
+    InteractionEvent e = half.event();
+    long itemId = e.getItemId();
+    long t = e.getEventTime().toEpochMilli();
     ItemMetadata meta = metadata(itemId);
     ItemState state = store.get(itemId);
     if (state == null) {
       state = new ItemState();
     }
-    ex.setItemFeatures(UserFeatureProcessor.boxed(state.features(t, meta)));
-    if (ex.getItemCategory().isEmpty() && meta != null) {
-      ex.setItemCategory(meta.getCategory());
-    }
-    try {
-      state.add(asEvent(ex));
-      store.put(itemId, state);
-    } catch (RuntimeException e) {
-      store.forget(itemId); // changed, and perhaps not put back
-      throw e;
-    }
+    double[] itemFeatures = state.features(t, meta);
+    String category =
+        half.category().isEmpty() && meta != null ? meta.getCategory() : half.category();
+    // changed in place: if that fails, the thread fails and its tasks close dirty, which drops
+    // the object (WriteBackStore)
+    state.add(e);
+    store.put(itemId, state);
     dirty.mark(itemId, t, state);
-    context.forward(new Record<>(ex.getUserId(), ex, record.timestamp()));
+    context.forward(
+        new Record<>(
+            e.getUserId(),
+            example(e, category, half.user(), itemFeatures, half.cross()),
+            record.timestamp()));
   }
 
   private ItemMetadata metadata(long itemId) {
@@ -87,18 +86,37 @@ final class ItemFeatureProcessor
     return v == null ? null : v.value();
   }
 
-  private static InteractionEvent asEvent(TrainingExample ex) {
-    return InteractionEvent.newBuilder()
-        .setInteractionId(ex.getInteractionId())
-        .setUserId(ex.getUserId())
-        .setItemId(ex.getItemId())
-        .setEventTime(ex.getEventTime())
-        .setClick(ex.getClick())
-        .setLike(ex.getLike())
-        .setShare(ex.getShare())
-        .setDwellSeconds(ex.getDwellSeconds())
-        .setDevice(ex.getDevice())
+  static TrainingExample example(
+      InteractionEvent e, String category, double[] user, double[] item, double[] cross) {
+    ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
+    return TrainingExample.newBuilder()
+        .setInteractionId(e.getInteractionId())
+        .setUserId(e.getUserId())
+        .setItemId(e.getItemId())
+        .setEventTime(e.getEventTime())
+        .setDevice(e.getDevice())
+        .setRequestId(e.getRequestId())
+        .setPosition(e.getPosition())
+        .setItemCategory(category)
+        .setHourOfDay(utc.getHour())
+        .setDayOfWeek(utc.getDayOfWeek().getValue())
+        .setFeatureSchemaVersion(FeatureSchema.VERSION)
+        .setUserFeatures(boxed(user))
+        .setItemFeatures(boxed(item))
+        .setCrossFeatures(boxed(cross))
+        .setClick(e.getClick())
+        .setLike(e.getLike())
+        .setShare(e.getShare())
+        .setDwellSeconds(e.getDwellSeconds())
         .build();
+  }
+
+  private static List<Double> boxed(double[] values) {
+    Double[] b = new Double[values.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = values[i];
+    }
+    return Arrays.asList(b);
   }
 
   private void flush(long now) {
