@@ -11,6 +11,8 @@ import io.feedrank.simulator.SimulatorPublisher;
 import io.feedrank.streams.FeaturesConfig;
 import io.feedrank.streams.Main.FeaturesApp;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -89,6 +91,15 @@ final class StreamsBenchmark implements Callable<Integer> {
   int probes;
 
   @Option(
+      names = "--jit-quiet",
+      defaultValue = "50",
+      description =
+          "the warm rate is measured from the first moment the JIT compiled less than this many ms"
+              + " per second over the previous 5 s, or from 70% of the backlog if it never did"
+              + " (default ${DEFAULT-VALUE})")
+  double jitQuiet;
+
+  @Option(
       names = "--config",
       paramLabel = "KEY=VALUE",
       description =
@@ -106,6 +117,7 @@ final class StreamsBenchmark implements Callable<Integer> {
     report.note("events_per_run", events);
     report.note("stream_threads", threads);
     report.note("freshness_background_events_per_s", freshnessRate);
+    report.note("warm_from_jit_below_ms_per_s", jitQuiet);
     config.forEach((k, v) -> report.note("config " + k, v));
     report.note(
         "setup",
@@ -186,6 +198,12 @@ final class StreamsBenchmark implements Callable<Integer> {
           "sustained_events_per_s",
           (events - progress.committed) / ((done - progress.nanos) / 1e9));
       f.put("raw_to_streams_ratio", f.get("raw_consume_events_per_s") / f.get("events_per_s"));
+      progress.observe(events, done);
+      Progress.Warm warm = progress.warm(events, jitQuiet);
+      f.put("warm_events_per_s", warm.eventsPerSecond());
+      f.put("warm_window_s", warm.seconds());
+      f.put("warm_from_fraction", warm.fromFraction());
+      f.put("warm_jit_ms_per_s", warm.jitMillisPerSecond());
       spec.commandLine().getOut().printf("run %d: backlog done: %s%n", run, f);
       spec.commandLine().getOut().flush();
 
@@ -267,12 +285,16 @@ final class StreamsBenchmark implements Callable<Integer> {
   }
 
   /**
-   * The first moment the app had committed at least {@code threshold} input events: the sustained
-   * rate is measured from there, without start-up, restore of the global tables and the first
-   * rebalance.
+   * The input offsets the app had committed over time, with the JIT's compile time (this JVM runs
+   * the broker and the app). The sustained rate is measured from the first moment {@code threshold}
+   * events were committed, without start-up, restore of the global tables and the first rebalance;
+   * the warm rate from the moment the JIT had gone quiet as well.
    */
-  private static final class Progress {
+  static final class Progress {
+    private static final long LOOK_BACK = TimeUnit.SECONDS.toNanos(5);
     private final long threshold;
+    private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    private final List<long[]> samples = new ArrayList<>(); // nanos, committed, JIT millis
     long nanos;
     long committed = -1;
 
@@ -281,10 +303,55 @@ final class StreamsBenchmark implements Callable<Integer> {
     }
 
     void observe(long committedInput) {
+      observe(committedInput, System.nanoTime());
+    }
+
+    void observe(long committedInput, long at) {
+      observe(committedInput, at, jit.getTotalCompilationTime());
+    }
+
+    void observe(long committedInput, long at, long jitMillis) {
+      samples.add(new long[] {at, committedInput, jitMillis});
       if (committed < 0 && committedInput >= threshold) {
         committed = committedInput;
-        nanos = System.nanoTime();
+        nanos = at;
       }
+    }
+
+    record Warm(
+        double eventsPerSecond, double seconds, double fromFraction, double jitMillisPerSecond) {}
+
+    /**
+     * From the first sample where the JIT compiled at most {@code jitQuiet} ms/s over the previous
+     * 5 s (or, if that never happened, where 70% of the backlog was committed) to the end.
+     */
+    Warm warm(long events, double jitQuiet) {
+      int from = samples.size() - 1;
+      for (int i = 0; i < samples.size(); i++) {
+        long[] now = samples.get(i);
+        if (now[1] >= 0.7 * events) {
+          from = i;
+          break;
+        }
+        int j = i;
+        while (j > 0 && now[0] - samples.get(j - 1)[0] <= LOOK_BACK) {
+          j--;
+        }
+        long[] then = samples.get(j);
+        double seconds = (now[0] - then[0]) / 1e9;
+        if (now[1] > 0 && seconds >= 4 && (now[2] - then[2]) / seconds <= jitQuiet) {
+          from = i;
+          break;
+        }
+      }
+      long[] start = samples.get(Math.max(0, Math.min(from, samples.size() - 2)));
+      long[] end = samples.get(samples.size() - 1);
+      double seconds = (end[0] - start[0]) / 1e9;
+      return new Warm(
+          (end[1] - start[1]) / seconds,
+          seconds,
+          start[1] / (double) events,
+          (end[2] - start[2]) / seconds);
     }
   }
 

@@ -1,0 +1,48 @@
+package io.feedrank.cli.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class StreamsProgressTest {
+  static final long S = 1_000_000_000L;
+
+  /**
+   * 1,000 events/s to 30 s, then 2,000/s to 60 s; the JIT compiles 200 ms/s until t = 20 s, then 10
+   * ms/s. Over a 5 s look-back from t (20 < t < 25) it compiled 4000 + 10 (t - 20) - 200 (t - 5)
+   * ms, at most 50 ms/s from t = 24 s.
+   */
+  @Test
+  void theWarmRateStartsWhereTheJitWentQuiet() {
+    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(6_000);
+    double jit = 0;
+    for (int tenth = 0; tenth <= 600; tenth++) {
+      double t = tenth / 10.0;
+      long committed = (long) (t * (t < 30 ? 1_000 : 2_000) - (t < 30 ? 0 : 30_000));
+      p.observe(committed, (long) (t * S), (long) jit);
+      jit += t < 20 ? 20 : 1;
+    }
+    StreamsBenchmark.Progress.Warm w = p.warm(90_000, 50);
+    assertThat(w.seconds()).isCloseTo(36.0, within(1e-6));
+    assertThat(w.fromFraction()).isCloseTo(24_000 / 90_000.0, within(1e-6));
+    // 24-30 s at 1,000/s and 30-60 s at 2,000/s
+    assertThat(w.eventsPerSecond()).isCloseTo((6 * 1_000 + 30 * 2_000) / 36.0, within(1e-3));
+    assertThat(w.jitMillisPerSecond()).isCloseTo(10, within(0.5));
+    assertThat(p.committed).isEqualTo(6_000);
+    assertThat(p.nanos).isEqualTo(6 * S);
+  }
+
+  @Test
+  void aJitThatNeverGoesQuietLeavesTheLast30PercentOfTheBacklog() {
+    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(1_000);
+    for (int s = 0; s <= 100; s++) {
+      p.observe(s * 1_000L, s * S, s * 500L);
+    }
+    StreamsBenchmark.Progress.Warm w = p.warm(100_000, 50);
+    assertThat(w.fromFraction()).isEqualTo(0.7);
+    assertThat(w.seconds()).isEqualTo(30.0);
+    assertThat(w.eventsPerSecond()).isEqualTo(1_000.0);
+    assertThat(w.jitMillisPerSecond()).isEqualTo(500.0);
+  }
+}
