@@ -115,7 +115,8 @@ public final class FeatureTopology {
     builder.globalTable(
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
-        Materialized.<Long, ItemMetadata>as(Stores.inMemoryKeyValueStore(ITEMS_STORE)));
+        // read twice per event: a hash map, and no record cache in front of memory
+        Materialized.<Long, ItemMetadata>as(HashStore.supplier(ITEMS_STORE)).withCachingDisabled());
 
     builder.globalTable(
         topics.users(),
