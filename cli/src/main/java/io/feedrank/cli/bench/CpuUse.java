@@ -1,7 +1,9 @@
 package io.feedrank.cli.bench;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,6 +82,33 @@ final class CpuUse {
   /**
    * The first line of {@code /proc/stat}: user nice system idle iowait irq softirq steal, ticks.
    */
+  /**
+   * CPU milliseconds this JVM's JIT compiler threads have used so far (Linux: the {@code C1/C2
+   * CompilerThre*} tasks in {@code /proc/self/task}; a compiler thread that has exited no longer
+   * counts). The JVM's own total compilation time adds up each compile's elapsed time, which on two
+   * busy cores is several times its CPU time.
+   */
+  static double compilerThreadsMillis() {
+    long ticks = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Paths.get("/proc/self/task"))) {
+      for (Path t : tasks) {
+        try {
+          String comm = Files.readString(t.resolve("comm")).trim();
+          if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+            String stat = Files.readString(t.resolve("stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+    return ticks * 1000.0 / 100; // USER_HZ
+  }
+
   private static long[] procStat() {
     try {
       List<String> lines = Files.readAllLines(Paths.get("/proc/stat"));

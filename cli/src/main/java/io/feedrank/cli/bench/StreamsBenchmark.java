@@ -11,8 +11,6 @@ import io.feedrank.simulator.SimulatorPublisher;
 import io.feedrank.streams.FeaturesConfig;
 import io.feedrank.streams.Main.FeaturesApp;
 import java.io.PrintWriter;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -94,9 +92,9 @@ final class StreamsBenchmark implements Callable<Integer> {
       names = "--jit-quiet",
       defaultValue = "50",
       description =
-          "the warm rate is measured from the first moment the JIT compiled less than this many ms"
-              + " per second over the previous 5 s, or from 70% of the backlog if it never did"
-              + " (default ${DEFAULT-VALUE})")
+          "the warm rate is measured from the first moment the JIT threads used at most this many"
+              + " CPU ms per second over the previous 5 s (or from half the backlog if they never"
+              + " did) to 90% of the backlog (default ${DEFAULT-VALUE})")
   double jitQuiet;
 
   @Option(
@@ -117,7 +115,7 @@ final class StreamsBenchmark implements Callable<Integer> {
     report.note("events_per_run", events);
     report.note("stream_threads", threads);
     report.note("freshness_background_events_per_s", freshnessRate);
-    report.note("warm_from_jit_below_ms_per_s", jitQuiet);
+    report.note("warm_from_jit_below_cpu_ms_per_s", jitQuiet);
     config.forEach((k, v) -> report.note("config " + k, v));
     report.note(
         "setup",
@@ -203,7 +201,7 @@ final class StreamsBenchmark implements Callable<Integer> {
       f.put("warm_events_per_s", warm.eventsPerSecond());
       f.put("warm_window_s", warm.seconds());
       f.put("warm_from_fraction", warm.fromFraction());
-      f.put("warm_jit_ms_per_s", warm.jitMillisPerSecond());
+      f.put("warm_jit_cpu_ms_per_s", warm.jitMillisPerSecond());
       spec.commandLine().getOut().printf("run %d: backlog done: %s%n", run, f);
       spec.commandLine().getOut().flush();
 
@@ -285,16 +283,16 @@ final class StreamsBenchmark implements Callable<Integer> {
   }
 
   /**
-   * The input offsets the app had committed over time, with the JIT's compile time (this JVM runs
-   * the broker and the app). The sustained rate is measured from the first moment {@code threshold}
-   * events were committed, without start-up, restore of the global tables and the first rebalance;
-   * the warm rate from the moment the JIT had gone quiet as well.
+   * The input offsets the app had committed over time, with the CPU time of the JIT's threads (this
+   * JVM runs the broker and the app). The sustained rate is measured from the first moment {@code
+   * threshold} events were committed, without start-up, restore of the global tables and the first
+   * rebalance; the warm rate from the moment the JIT had gone quiet as well, to 90% of the backlog
+   * (the last partitions and the repartition topic draining leave the app partly idle).
    */
   static final class Progress {
     private static final long LOOK_BACK = TimeUnit.SECONDS.toNanos(5);
     private final long threshold;
-    private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    private final List<long[]> samples = new ArrayList<>(); // nanos, committed, JIT millis
+    private final List<double[]> samples = new ArrayList<>(); // nanos, committed, JIT CPU ms
     long nanos;
     long committed = -1;
 
@@ -307,11 +305,11 @@ final class StreamsBenchmark implements Callable<Integer> {
     }
 
     void observe(long committedInput, long at) {
-      observe(committedInput, at, jit.getTotalCompilationTime());
+      observe(committedInput, at, CpuUse.compilerThreadsMillis());
     }
 
-    void observe(long committedInput, long at, long jitMillis) {
-      samples.add(new long[] {at, committedInput, jitMillis});
+    void observe(long committedInput, long at, double jitCpuMillis) {
+      samples.add(new double[] {at, committedInput, jitCpuMillis});
       if (committed < 0 && committedInput >= threshold) {
         committed = committedInput;
         nanos = at;
@@ -322,36 +320,46 @@ final class StreamsBenchmark implements Callable<Integer> {
         double eventsPerSecond, double seconds, double fromFraction, double jitMillisPerSecond) {}
 
     /**
-     * From the first sample where the JIT compiled at most {@code jitQuiet} ms/s over the previous
-     * 5 s (or, if that never happened, where 70% of the backlog was committed) to the end.
+     * From the first sample where the JIT threads used at most {@code jitQuiet} CPU ms/s over the
+     * previous 5 s (or, if that never happened, where half the backlog was committed) to the first
+     * where 90% was.
      */
     Warm warm(long events, double jitQuiet) {
-      int from = samples.size() - 1;
+      int end = samples.size() - 1;
       for (int i = 0; i < samples.size(); i++) {
-        long[] now = samples.get(i);
-        if (now[1] >= 0.7 * events) {
-          from = i;
+        if (samples.get(i)[1] >= 0.9 * events) {
+          end = i;
           break;
+        }
+      }
+      int from = -1;
+      int half = -1;
+      for (int i = 0; i < end && from < 0; i++) {
+        double[] now = samples.get(i);
+        if (half < 0 && now[1] >= 0.5 * events) {
+          half = i;
         }
         int j = i;
         while (j > 0 && now[0] - samples.get(j - 1)[0] <= LOOK_BACK) {
           j--;
         }
-        long[] then = samples.get(j);
+        double[] then = samples.get(j);
         double seconds = (now[0] - then[0]) / 1e9;
         if (now[1] > 0 && seconds >= 4 && (now[2] - then[2]) / seconds <= jitQuiet) {
           from = i;
-          break;
         }
       }
-      long[] start = samples.get(Math.max(0, Math.min(from, samples.size() - 2)));
-      long[] end = samples.get(samples.size() - 1);
-      double seconds = (end[0] - start[0]) / 1e9;
+      if (from < 0) {
+        from = half >= 0 ? half : Math.max(0, end - 1);
+      }
+      double[] start = samples.get(from);
+      double[] stop = samples.get(end);
+      double seconds = (stop[0] - start[0]) / 1e9;
       return new Warm(
-          (end[1] - start[1]) / seconds,
+          (stop[1] - start[1]) / seconds,
           seconds,
-          start[1] / (double) events,
-          (end[2] - start[2]) / seconds);
+          start[1] / events,
+          (stop[2] - start[2]) / seconds);
     }
   }
 

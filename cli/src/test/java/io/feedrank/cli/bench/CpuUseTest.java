@@ -47,4 +47,13 @@ class CpuUseTest {
     assertThat(CpuUse.parse(null)).isEmpty();
     assertThat(CpuUse.parse(" ")).isEmpty();
   }
+
+  /** The JIT's threads use CPU while compiling, never more than the compiles' elapsed time. */
+  @Test
+  void theJitThreadsCpuIsBoundedByTheCompilesElapsedTime() {
+    double cpu = CpuUse.compilerThreadsMillis();
+    long elapsed =
+        java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    assertThat(cpu).isGreaterThan(0).isLessThanOrEqualTo(elapsed + 50.0);
+  }
 }
