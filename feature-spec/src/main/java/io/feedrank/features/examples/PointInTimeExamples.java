@@ -49,6 +49,17 @@ public final class PointInTimeExamples {
     double[] itemFeatures = item.features(t, meta);
     user.add(e, category);
     item.add(e);
+    return example(e, category == null ? "" : category, userFeatures, itemFeatures, crossFeatures);
+  }
+
+  /**
+   * The training example of {@code e}: its context and labels with the given features (the
+   * features-app builds its examples with this too).
+   *
+   * @param category the item's category, "" when unknown
+   */
+  public static TrainingExample example(
+      InteractionEvent e, String category, double[] user, double[] item, double[] cross) {
     ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
     return TrainingExample.newBuilder()
         .setInteractionId(e.getInteractionId())
@@ -58,13 +69,13 @@ public final class PointInTimeExamples {
         .setDevice(e.getDevice())
         .setRequestId(e.getRequestId())
         .setPosition(e.getPosition())
-        .setItemCategory(category == null ? "" : category)
+        .setItemCategory(category)
         .setHourOfDay(utc.getHour())
         .setDayOfWeek(utc.getDayOfWeek().getValue())
         .setFeatureSchemaVersion(FeatureSchema.VERSION)
-        .setUserFeatures(boxed(userFeatures))
-        .setItemFeatures(boxed(itemFeatures))
-        .setCrossFeatures(boxed(crossFeatures))
+        .setUserFeatures(boxed(user))
+        .setItemFeatures(boxed(item))
+        .setCrossFeatures(boxed(cross))
         .setClick(e.getClick())
         .setLike(e.getLike())
         .setShare(e.getShare())
@@ -73,6 +84,10 @@ public final class PointInTimeExamples {
   }
 
   private static List<Double> boxed(double[] values) {
-    return Arrays.stream(values).boxed().toList();
+    Double[] b = new Double[values.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = values[i];
+    }
+    return Arrays.asList(b);
   }
 }

@@ -3,16 +3,12 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
-import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.examples.PointInTimeExamples;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureSink;
 import io.feedrank.streams.redis.FeatureWriter;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.util.Arrays;
-import java.util.List;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -77,46 +73,13 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
     context.forward(
         new Record<>(
             e.getUserId(),
-            example(e, category, half.user(), itemFeatures, half.cross()),
+            PointInTimeExamples.example(e, category, half.user(), itemFeatures, half.cross()),
             record.timestamp()));
   }
 
   private ItemMetadata metadata(long itemId) {
     ValueAndTimestamp<ItemMetadata> v = items.get(itemId);
     return v == null ? null : v.value();
-  }
-
-  static TrainingExample example(
-      InteractionEvent e, String category, double[] user, double[] item, double[] cross) {
-    ZonedDateTime utc = e.getEventTime().atZone(ZoneOffset.UTC);
-    return TrainingExample.newBuilder()
-        .setInteractionId(e.getInteractionId())
-        .setUserId(e.getUserId())
-        .setItemId(e.getItemId())
-        .setEventTime(e.getEventTime())
-        .setDevice(e.getDevice())
-        .setRequestId(e.getRequestId())
-        .setPosition(e.getPosition())
-        .setItemCategory(category)
-        .setHourOfDay(utc.getHour())
-        .setDayOfWeek(utc.getDayOfWeek().getValue())
-        .setFeatureSchemaVersion(FeatureSchema.VERSION)
-        .setUserFeatures(boxed(user))
-        .setItemFeatures(boxed(item))
-        .setCrossFeatures(boxed(cross))
-        .setClick(e.getClick())
-        .setLike(e.getLike())
-        .setShare(e.getShare())
-        .setDwellSeconds(e.getDwellSeconds())
-        .build();
-  }
-
-  private static List<Double> boxed(double[] values) {
-    Double[] b = new Double[values.length];
-    for (int i = 0; i < b.length; i++) {
-      b[i] = values[i];
-    }
-    return Arrays.asList(b);
   }
 
   private void flush(long now) {
