@@ -67,11 +67,11 @@ public record FeaturesConfig(
    * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
    * {@code commit.interval.ms} (500; Redis freshness follows the flush interval, not commits),
    * {@code redis.ttl.seconds} (30 days), {@code redis.flush.interval.ms} (100), {@code
-   * state.object.cache.entries} (10,000 users and as many items per task, deserialized, in front of
-   * the state stores; 0 = off), {@code validation.max.ahead.ms} (1 h), {@code
-   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
-   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
-   * Streams without the prefix.
+   * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
+   * deserialized in front of the state stores, besides those changed since the last commit; 0 =
+   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
+   * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none);
+   * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -126,7 +126,8 @@ public record FeaturesConfig(
     // the global tables are restored partition by partition, and the fetch at each partition's
     // end waited the default 500 ms: 12 s of start-up for 24 partitions, 1.6 s at this setting
     props.put(StreamsConfig.globalConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 50);
-    // room for every active user and item in the record cache: fewer changelog writes per commit
+    // the record cache now fronts only the users global table (the entity stores write back once
+    // per commit, WriteBackStore); room for every user's profile
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
     props.putAll(kafkaOverrides);
     return props;
