@@ -121,7 +121,9 @@ final class StreamsBenchmark implements Callable<Integer> {
     config.forEach((k, v) -> report.note("config " + k, v));
     report.note(
         "setup",
-        "12-partition topics, exactly_once_v2, commit.interval.ms 100, Redis flush every 100 ms; broker, Redis, registry and the app share the 2 cores");
+        "12-partition topics, exactly_once_v2, the app's commit.interval.ms (500 unless --config"
+            + " sets it), Redis flush every 100 ms; the broker and the app run in the benchmark's"
+            + " JVM, and share the 2 cores with Redis and the registry");
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     try (LocalStack stack = LocalStack.builder().build().start()) {
       for (int run = 1; run <= runs; run++) {
