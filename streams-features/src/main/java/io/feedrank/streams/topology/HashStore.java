@@ -1,7 +1,6 @@
 package io.feedrank.streams.topology;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -130,37 +129,28 @@ final class HashStore implements KeyValueStore<Bytes, byte[]> {
     List<KeyValue<Bytes, byte[]>> list = new ArrayList<>(snapshot.size());
     (reverse ? snapshot.descendingMap() : snapshot)
         .forEach((k, v) -> list.add(KeyValue.pair(k, v)));
-    Iterator<KeyValue<Bytes, byte[]>> it = list.iterator();
     return new KeyValueIterator<>() {
-      private KeyValue<Bytes, byte[]> next;
+      private int next;
 
       @Override
       public boolean hasNext() {
-        return next != null || it.hasNext();
+        return next < list.size();
       }
 
       @Override
       public KeyValue<Bytes, byte[]> next() {
-        if (next != null) {
-          KeyValue<Bytes, byte[]> n = next;
-          next = null;
-          return n;
-        }
-        if (!it.hasNext()) {
+        if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        return it.next();
+        return list.get(next++);
       }
 
       @Override
       public Bytes peekNextKey() {
-        if (next == null) {
-          next = it.hasNext() ? it.next() : null;
-        }
-        if (next == null) {
+        if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        return next.key;
+        return list.get(next).key;
       }
 
       @Override
