@@ -55,12 +55,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.UnifiedJedis;
@@ -135,6 +137,15 @@ final class RankerBenchmark implements Callable<Integer> {
   Path out;
 
   @Option(
+      names = "--phases",
+      split = ",",
+      defaultValue = "c100,c1000,two_tower",
+      description =
+          "configurations to measure, of c100, c1000, two_tower (default ${DEFAULT-VALUE}); the"
+              + " MLP ones also measure their bare baseline")
+  List<String> phases;
+
+  @Option(
       names = "--ranker-config",
       description =
           "a ranker configuration key for the ranker under test, KEY=VALUE, repeatable (e.g."
@@ -189,7 +200,7 @@ final class RankerBenchmark implements Callable<Integer> {
       String model = "bench-" + System.currentTimeMillis();
       for (int run = 1; run <= runs; run++) {
         Map<String, Double> f = new LinkedHashMap<>();
-        for (int c : new int[] {100, 1000}) {
+        for (int c : mlpCandidates()) {
           double[] b = bare(mlp, sim, endMillis, c, c == 100 ? 400 : 60);
           f.put("c" + c + "_bare_onnx_p50_ms", b[0]);
           f.put("c" + c + "_bare_onnx_cpu_ms", b[1]);
@@ -205,7 +216,7 @@ final class RankerBenchmark implements Callable<Integer> {
           Map<String, Long> pids = new LinkedHashMap<>();
           pids.put("ranker", app.pid());
           pids.putAll(stack.processes());
-          for (int c : new int[] {100, 1000}) {
+          for (int c : mlpCandidates()) {
             JsonNode sat = saturate(app, url, c, run, pids, f, "c" + c + "_");
             double maxRps = sat.get("rps").asDouble();
             ServerTimes before = app.serverTimes();
@@ -223,6 +234,12 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
             w.printf("run %d: %d candidates: saturation %s, at half: %s%n", run, c, sat, lat);
             w.flush();
+          }
+          if (!phases.contains("two_tower")) {
+            report.addRun(f);
+            w.printf("run %d: %s%n", run, f);
+            w.flush();
+            continue;
           }
           byte[] user = OnnxExport.userTower(tt, meta("two_tower"));
           byte[] item = OnnxExport.itemTower(tt, meta("two_tower"));
@@ -257,6 +274,17 @@ final class RankerBenchmark implements Callable<Integer> {
     Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
     return 0;
+  }
+
+  /** The candidate counts of the MLP configurations in {@code --phases}. */
+  private int[] mlpCandidates() {
+    for (String p : phases) {
+      if (!p.equals("c100") && !p.equals("c1000") && !p.equals("two_tower")) {
+        throw new ParameterException(
+            spec.commandLine(), "--phases: unknown " + p + " (c100, c1000, two_tower)");
+      }
+    }
+    return IntStream.of(100, 1000).filter(c -> phases.contains("c" + c)).toArray();
   }
 
   /**
