@@ -69,39 +69,40 @@ public final class RankService {
   public RankResult rank(RankRequest req) {
     long t0 = System.nanoTime();
     candidates.record(req.itemIds().length);
-    CachingFeatureStore.Features f = features.get(req.userId(), req.itemIds());
-    String reason = f.fallbackReason();
-    ServingFeatures sf =
-        new ServingFeatures(
-            req.userId(), f.user().state(), f.user().profile(), req.atMillis(), req.device());
-    Batch batch = Batch.of(sf, req.itemIds(), f.items());
-
+    Batch batch = Batch.begin(req.itemIds());
+    Optional<ModelSlots.Lease> lease = models.lease(req.userId());
     float[] scores = null;
+    String reason;
     String modelName = "popularity";
     String version = "popularity";
     String variant = "fallback";
-    Optional<ModelSlots.Lease> lease = models.lease(req.userId());
     if (lease.isPresent()) {
       try (ModelSlots.Lease l = lease.get()) {
-        long s0 = System.nanoTime();
-        scores = l.model().scorer().score(batch);
-        inference.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
-        modelName = l.model().name();
-        version = l.model().version();
-        variant = l.variant().label();
-      } catch (RuntimeException e) {
-        log.warn("ranker: model {} failed, ranking by popularity: {}", version, e.toString());
-        scores = null;
-        reason = "model_error";
+        Scorer scorer = l.model().scorer();
+        // a two-tower model holding fresh item vectors needs no item features for those rows
+        reason = features(req, batch, scorer.cover(batch) > 0);
+        try {
+          long s0 = System.nanoTime();
+          scores = scorer.score(batch);
+          inference.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
+          modelName = l.model().name();
+          version = l.model().version();
+          variant = l.variant().label();
+        } catch (RuntimeException e) {
+          log.warn(
+              "ranker: model {} failed, ranking by popularity: {}",
+              l.model().version(),
+              e.toString());
+          reason = "model_error";
+        }
       }
     } else {
+      features(req, batch, false);
       reason = "no_model";
     }
     if (scores == null) {
+      batch.resolveAll(); // the covered rows' features, for popularity
       scores = popularity.score(batch);
-      modelName = "popularity";
-      version = "popularity";
-      variant = "fallback";
     }
     if (reason != null) {
       fallbacks
@@ -123,6 +124,28 @@ public final class RankService {
     lastPredictionMillis.set(System.currentTimeMillis());
     logger.offer(RankingLogs.entry(req, result, batch, logSampleRate));
     return result;
+  }
+
+  /**
+   * Looks up the user's features and those of the candidates not covered, into the batch; the
+   * covered rows' features are read through the cache if something needs them after all. Returns
+   * the fallback reason of the lookup, or null.
+   */
+  private String features(RankRequest req, Batch batch, boolean someCovered) {
+    long[] ids = req.itemIds();
+    boolean[] skip = null;
+    if (someCovered) {
+      skip = new boolean[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        skip[i] = batch.covered(i);
+      }
+    }
+    CachingFeatureStore.Features f = features.get(req.userId(), ids, skip);
+    ServingFeatures sf =
+        new ServingFeatures(
+            req.userId(), f.user().state(), f.user().profile(), req.atMillis(), req.device());
+    batch.features(sf, f.items(), f.itemFetchedNanos(), someCovered ? features::items : null);
+    return f.fallbackReason();
   }
 
   /** Epoch millis of the last answered request, or −1. */

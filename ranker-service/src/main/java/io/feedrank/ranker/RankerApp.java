@@ -83,7 +83,8 @@ public final class RankerApp implements AutoCloseable {
             ArtifactStore.forLocation(c.artifactStore()),
             c.onnxIntraOpThreads(),
             Math.max(1, c.cacheMaxEntries()),
-            c.itemVectorMaxAge());
+            c.itemVectorMaxAge(),
+            c.cacheItemFreshTtl());
     ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
     Map<String, Object> kafka = new HashMap<>();
     kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());

@@ -52,13 +52,17 @@ class ScoringTest {
     return Batch.of(new ServingFeatures(user, fixture.userHash(user), at, d), ids, items);
   }
 
-  /** The towers of {@code t} as the ranker serves them: 10,000 item vectors, 1 minute max age. */
+  /**
+   * The towers of {@code t} as the ranker serves them: 10,000 item vectors, 1 minute max age,
+   * served without their features while those are younger than 5 s.
+   */
   static TwoTowerScorer scorer(TestModels.TwoTower t, AtomicLong clock) {
     return new TwoTowerScorer(
         OnnxModel.load(t.userTower(), "user_vec", 1),
         OnnxModel.load(t.itemTower(), "item_vec", 1),
         10_000,
         Duration.ofMinutes(1),
+        Duration.ofSeconds(5),
         clock::get);
   }
 
@@ -177,6 +181,99 @@ class ScoringTest {
       assertThat(afterLate[1]).isNotCloseTo(after[1], within(1e-3));
       got = s.score(batch(user, ids, at + 1_000, Device.DESKTOP));
       assertThat((double) got[1]).isCloseTo(afterLate[1], within(1e-5));
+    }
+  }
+
+  /** Parsed features of the fixture's items, as the feature cache hands them out. */
+  static io.feedrank.ranker.features.Parsed.Item[] parsed(long[] ids) {
+    io.feedrank.ranker.features.Parsed.Item[] out =
+        new io.feedrank.ranker.features.Parsed.Item[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = io.feedrank.ranker.features.Parsed.Item.of(ids[i], fixture.itemHash(ids[i]));
+    }
+    return out;
+  }
+
+  static long[] readAt(int n, long nanos) {
+    long[] t = new long[n];
+    java.util.Arrays.fill(t, nanos);
+    return t;
+  }
+
+  @Test
+  void twoTowerCoversCandidatesWhoseVectorsCameFromFreshFeaturesAndScoresThemWithoutFeatures()
+      throws Exception {
+    TestModels.TwoTower t = TestModels.twoTower(9);
+    TestModels.Mlp full = new TestModels.Mlp(t.full());
+    long second = Duration.ofSeconds(1).toNanos();
+    AtomicLong clock = new AtomicLong(1_000 * second);
+    long at = fixture.end.toEpochMilli();
+    long user = users.get(7);
+    long[] ids = ids(150, 11);
+    ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.TABLET);
+    java.util.function.Function<long[], io.feedrank.ranker.features.Parsed.Item[]> noLookups =
+        x -> {
+          throw new AssertionError("covered rows' features looked up: " + x.length);
+        };
+    try (TwoTowerScorer s = scorer(t, clock)) {
+      double[] want = full.scoreDirect(fixture, user, ids, at, Device.TABLET);
+
+      // the first request: nothing held yet; its features, read now, fill the table
+      Batch b = Batch.begin(ids);
+      assertThat(s.cover(b)).isZero();
+      float[] got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), null));
+      for (int i = 0; i < ids.length; i++) {
+        assertThat((double) got[i]).isCloseTo(want[i], within(1e-5));
+      }
+
+      // 4 s later every candidate is covered and scored with no item features at all
+      clock.addAndGet(4 * second);
+      b = Batch.begin(ids);
+      assertThat(s.cover(b)).isEqualTo(ids.length);
+      got =
+          s.score(
+              b.features(
+                  sf, new io.feedrank.ranker.features.Parsed.Item[ids.length], null, noLookups));
+      for (int i = 0; i < ids.length; i++) {
+        assertThat((double) got[i]).as("covered row %d", i).isCloseTo(want[i], within(1e-5));
+      }
+
+      // an item changes; 6 s after the read its features are no longer fresh (5 s): nothing is
+      // covered, the rows are read again, the changed item is scored from its new features and
+      // the others from their held vectors, whose fingerprints still match
+      long changed = ids[2];
+      fixture.items.get(changed).add(engagement(user, changed, at + 500));
+      double[] after = full.scoreDirect(fixture, user, ids, at, Device.TABLET);
+      assertThat(after[2]).isNotCloseTo(want[2], within(1e-3));
+      clock.addAndGet(2 * second);
+      b = Batch.begin(ids);
+      assertThat(s.cover(b)).isZero();
+      got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), noLookups));
+      for (int i = 0; i < ids.length; i++) {
+        assertThat((double) got[i]).as("row %d", i).isCloseTo(after[i], within(1e-5));
+      }
+      b = Batch.begin(ids);
+      assertThat(s.cover(b)).as("revalidated: fresh again").isEqualTo(ids.length);
+
+      // features served without a read (Redis down: defaults or old entries) and unreadable
+      // features are scored, never held
+      clock.addAndGet(10 * second);
+      long[] two = {ids[0], ids[1]};
+      io.feedrank.ranker.features.Parsed.Item bad =
+          io.feedrank.ranker.features.Parsed.Item.of(ids[1], Map.of("i_ctr_7d", "x", "_ts", "1"));
+      assertThat(bad.malformed()).isTrue();
+      b = Batch.begin(two);
+      assertThat(s.cover(b)).isZero();
+      s.score(
+          b.features(
+              sf,
+              new io.feedrank.ranker.features.Parsed.Item[] {
+                io.feedrank.ranker.features.Parsed.Item.UNKNOWN, bad
+              },
+              new long[] {Long.MIN_VALUE, clock.get()},
+              null));
+      b = Batch.begin(two);
+      assertThat(s.cover(b)).isZero();
     }
   }
 
@@ -304,6 +401,104 @@ class ScoringTest {
     }
     assertThat(producer.history()).hasSize(2);
     assertThat(producer.history().get(1).value().getItems()).hasSize(10);
+  }
+
+  @Test
+  void theServiceScoresCoveredTwoTowerCandidatesWithoutLookingUpTheirFeaturesAndStillLogsThem()
+      throws Exception {
+    TestModels.TwoTower t = TestModels.twoTower(12);
+    TestModels.Mlp full = new TestModels.Mlp(t.full());
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    FeatureStore store =
+        new FeatureStore() {
+          @Override
+          @SuppressWarnings("unchecked")
+          public Fetched fetch(long[] userIds, long[] ids) {
+            Map<String, String>[] h = new Map[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+              h[i] = fixture.itemHash(ids[i]);
+            }
+            Map<String, String>[] u = new Map[userIds.length];
+            for (int i = 0; i < userIds.length; i++) {
+              u[i] = fixture.userHash(userIds[i]);
+            }
+            return new Fetched(u, h);
+          }
+        };
+    Duration fresh = Duration.ofMinutes(5); // no entry turns stale during the test
+    CachingFeatureStore cache =
+        new CachingFeatureStore(
+            store,
+            1000,
+            new CachingFeatureStore.Ttls(fresh, fresh, fresh, fresh),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
+            metrics,
+            System::nanoTime);
+    ModelSlots slots = new ModelSlots(0);
+    slots.install(
+        ModelSlots.Variant.PRODUCTION,
+        new ServingModel(
+            "m",
+            "tt1",
+            "two_tower",
+            1,
+            Instant.now(),
+            TwoTowerScorer.load(
+                t.userTower(), t.itemTower(), 1, 10_000, Duration.ofMinutes(10), fresh)));
+    MockProducer<String, io.feedrank.events.RankingLog> producer =
+        new MockProducer<>(true, null, new StringSerializer(), (topic, r) -> new byte[0]);
+    long user = users.get(9);
+    long[] ids = ids(60, 13);
+    long at = fixture.end.toEpochMilli();
+    double[] direct = full.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+    try (RankingLogger<RankingLogs.Entry> logger =
+        new RankingLogger<>(producer, "ranking-logs", 100, RankingLogs::toRecord, metrics)) {
+      RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, ids.length);
+      RankService unsampled = new RankService(cache, slots, logger, 0, metrics);
+      for (int pass = 0; pass < 2; pass++) {
+        double looked = metrics.counter("ranker.feature.cache", "result", "hit").count();
+        looked += metrics.counter("ranker.feature.cache", "result", "miss").count();
+        RankResult r = unsampled.rank(req);
+        double after = metrics.counter("ranker.feature.cache", "result", "hit").count();
+        after += metrics.counter("ranker.feature.cache", "result", "miss").count();
+        // first pass: the user and every item; second: the user alone, the items all covered
+        assertThat(after - looked).as("pass %d", pass).isEqualTo(pass == 0 ? 61 : 1);
+        assertThat(r.fallback()).isFalse();
+        assertThat(r.modelVersion()).isEqualTo("tt1");
+        for (int k = 0; k < ids.length; k++) {
+          int i = indexOf(ids, r.itemIds()[k]);
+          assertThat((double) r.scores()[k]).isCloseTo(direct[i], within(1e-5));
+        }
+      }
+      // every row sampled: the rows, covered, are logged with the vectors the vectorizer builds
+      // from their features, looked up for the log (from the cache, without the user again)
+      new RankService(cache, slots, logger, 1.0, metrics).rank(req);
+      slots.clear();
+    }
+    assertThat(producer.history()).hasSize(3);
+    io.feedrank.events.RankingLog log = producer.history().get(2).value();
+    assertThat(log.getSampledFeatures()).hasSize(ids.length);
+    ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.MOBILE);
+    for (io.feedrank.events.SampledFeatureVector v : log.getSampledFeatures()) {
+      io.feedrank.features.vector.ModelRow row =
+          sf.row(v.getItemId(), fixture.itemHash(v.getItemId()), 1, 1);
+      List<Float> want = new ArrayList<>();
+      for (float[] part : new float[][] {row.user, row.item, row.cross, row.context}) {
+        for (float x : part) {
+          want.add(x);
+        }
+      }
+      assertThat(v.getValues()).as("item %d", v.getItemId()).isEqualTo(want);
+    }
+  }
+
+  private static int indexOf(long[] ids, long id) {
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] == id) {
+        return i;
+      }
+    }
+    throw new AssertionError(id + " not a candidate");
   }
 
   @Test

@@ -28,8 +28,13 @@ import org.slf4j.LoggerFactory;
 public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
 
-  /** Features for one request. {@code fallbackReason} is null when nothing had to fall back. */
-  public record Features(Parsed.User user, Parsed.Item[] items, String fallbackReason) {}
+  /**
+   * Features for one request. {@code fallbackReason} is null when nothing had to fall back. {@code
+   * itemFetchedNanos}: when each item's features were read from the store ({@link Long#MIN_VALUE}
+   * for defaults served without a read); a skipped item has neither features nor time.
+   */
+  public record Features(
+      Parsed.User user, Parsed.Item[] items, long[] itemFetchedNanos, String fallbackReason) {}
 
   /** Cache timings; {@code userFresh, itemFresh <= maxServe <= stale}. */
   public record Ttls(Duration userFresh, Duration itemFresh, Duration maxServe, Duration stale) {
@@ -140,24 +145,51 @@ public final class CachingFeatureStore implements AutoCloseable {
   }
 
   public Features get(long userId, long[] itemIds) {
+    return get(userId, itemIds, null);
+  }
+
+  /**
+   * The user's features and those of the items not {@code skip}ped (null: none skipped); a skipped
+   * item is neither looked up nor counted, and its entry in the result is null.
+   */
+  public Features get(long userId, long[] itemIds, boolean[] skip) {
+    return lookup(true, userId, itemIds, skip);
+  }
+
+  /** The features of these items alone, as {@link #get} finds them (its fallbacks included). */
+  public Parsed.Item[] items(long[] itemIds) {
+    return lookup(false, 0, itemIds, null).items();
+  }
+
+  private Features lookup(boolean withUser, long userId, long[] itemIds, boolean[] skip) {
     long now = nanoClock.getAsLong();
-    Entry user = users.getIfPresent(userId);
-    boolean syncUser = !servable(user, now);
-    if (!syncUser && now - user.fetchedNanos() >= userFreshNanos && BackgroundRefresh.mark(user)) {
+    Entry user = withUser ? users.getIfPresent(userId) : null;
+    boolean syncUser = withUser && !servable(user, now);
+    if (withUser
+        && !syncUser
+        && now - user.fetchedNanos() >= userFreshNanos
+        && BackgroundRefresh.mark(user)) {
       refresh.user(userId);
     }
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
+    long[] fetchedAt = new long[itemIds.length];
     Entry[] cached = new Entry[itemIds.length];
     int[] missing = new int[itemIds.length];
     int m = 0;
     int stale = 0;
+    int skipped = 0;
     long[] named = null; // stale entries this request names to the background refresh
     int nn = 0;
     for (int i = 0; i < itemIds.length; i++) {
+      if (skip != null && skip[i]) {
+        skipped++;
+        continue;
+      }
       Entry e = items.getIfPresent(itemIds[i]);
       cached[i] = e;
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
+        fetchedAt[i] = e.fetchedNanos();
         if (now - e.fetchedNanos() >= itemFreshNanos) {
           stale++;
           if (BackgroundRefresh.mark(e)) {
@@ -174,12 +206,13 @@ public final class CachingFeatureStore implements AutoCloseable {
     if (nn > 0) {
       refresh.items(named, nn);
     }
-    int known = itemIds.length - m + (syncUser ? 0 : 1);
+    int known = itemIds.length - skipped - m + (withUser && !syncUser ? 1 : 0);
     hits.increment(known - stale);
     refreshed.increment(stale);
     misses.increment(m + (syncUser ? 1 : 0));
     if (!syncUser && m == 0) {
-      return new Features((Parsed.User) user.value(), out, malformed(user.value(), out, null));
+      Parsed.User u = withUser ? (Parsed.User) user.value() : null;
+      return new Features(u, out, fetchedAt, malformed(u, out, null));
     }
     long[] ids = new long[m];
     for (int k = 0; k < m; k++) {
@@ -195,7 +228,9 @@ public final class CachingFeatureStore implements AutoCloseable {
     }
     long stamp = nanoClock.getAsLong();
     Parsed.User u;
-    if (!syncUser) {
+    if (!withUser) {
+      u = null;
+    } else if (!syncUser) {
       u = (Parsed.User) user.value();
     } else if (fetched != null) {
       u =
@@ -210,12 +245,17 @@ public final class CachingFeatureStore implements AutoCloseable {
       if (fetched != null) {
         Parsed.Item before = cached[i] == null ? null : (Parsed.Item) cached[i].value();
         out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k], before);
+        fetchedAt[i] = stamp;
         items.put(itemIds[i], new Entry(out[i], stamp));
+      } else if (cached[i] != null) {
+        out[i] = (Parsed.Item) cached[i].value();
+        fetchedAt[i] = cached[i].fetchedNanos();
       } else {
-        out[i] = cached[i] != null ? (Parsed.Item) cached[i].value() : Parsed.Item.UNKNOWN;
+        out[i] = Parsed.Item.UNKNOWN;
+        fetchedAt[i] = Long.MIN_VALUE;
       }
     }
-    return new Features(u, out, malformed(u, out, reason));
+    return new Features(u, out, fetchedAt, malformed(u, out, reason));
   }
 
   /** One round trip through the breaker (whose permission the caller has); null when it failed. */
@@ -245,15 +285,15 @@ public final class CachingFeatureStore implements AutoCloseable {
   }
 
   /** The reason, or "bad_features" when some hash could not be read (its defaults served). */
-  private static String malformed(Object user, Parsed.Item[] items, String reason) {
+  private static String malformed(Parsed.User user, Parsed.Item[] items, String reason) {
     if (reason != null) {
       return reason;
     }
-    if (((Parsed.User) user).malformed()) {
+    if (user != null && user.malformed()) {
       return "bad_features";
     }
     for (Parsed.Item i : items) {
-      if (i.malformed()) {
+      if (i != null && i.malformed()) {
         return "bad_features";
       }
     }

@@ -52,13 +52,23 @@ public final class ModelLoader {
   private final int intraOpThreads;
   private final int itemVectorCacheSize;
   private final Duration itemVectorMaxAge;
+  private final Duration itemFeaturesFresh;
 
+  /**
+   * @param itemFeaturesFresh the feature cache's fresh TTL for items: a two-tower item vector
+   *     computed from features read less than this long ago is served without reading them again
+   */
   public ModelLoader(
-      ArtifactStore store, int intraOpThreads, int itemVectorCacheSize, Duration itemVectorMaxAge) {
+      ArtifactStore store,
+      int intraOpThreads,
+      int itemVectorCacheSize,
+      Duration itemVectorMaxAge,
+      Duration itemFeaturesFresh) {
     this.store = store;
     this.intraOpThreads = intraOpThreads;
     this.itemVectorCacheSize = itemVectorCacheSize;
     this.itemVectorMaxAge = itemVectorMaxAge;
+    this.itemFeaturesFresh = itemFeaturesFresh;
   }
 
   public ServingModel load(ModelVersion mv) {
@@ -80,7 +90,13 @@ public final class ModelLoader {
         byte[] user = artifact(id, a, ModelInputs.ROLE_USER_TOWER);
         byte[] item = artifact(id, a, ModelInputs.ROLE_ITEM_TOWER);
         scorer =
-            TwoTowerScorer.load(user, item, intraOpThreads, itemVectorCacheSize, itemVectorMaxAge);
+            TwoTowerScorer.load(
+                user,
+                item,
+                intraOpThreads,
+                itemVectorCacheSize,
+                itemVectorMaxAge,
+                itemFeaturesFresh);
       } else {
         byte[] bytes = read(id, mv.getArtifactUri(), mv.getArtifactSha256());
         scorer = MlpScorer.load(bytes, intraOpThreads);

@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * One request's candidates, vectorized into flat direct buffers that ONNX Runtime reads without a
@@ -17,6 +19,11 @@ import java.nio.LongBuffer;
  * OnnxModel#run}), single rows for {@link #itemVector} / {@link #crossVector} before that, and a
  * {@link #subset} vectorizes only its own rows — a two-tower request with its item vectors cached
  * vectorizes no candidate at all.
+ *
+ * <p>A scorer may {@link #cover} candidates before the features are looked up (a two-tower model
+ * whose item vectors it holds): those rows come without item features, and {@link #item} reads them
+ * through the batch's resolver only when something asks for them (a popularity fallback, a sampled
+ * log row).
  */
 public final class Batch {
   private static final ThreadLocal<Batch> PER_THREAD = ThreadLocal.withInitial(Batch::new);
@@ -32,13 +39,62 @@ public final class Batch {
   private final float[] itemRow = new float[Vectorizer.ITEM_WIDTH];
   private final float[] crossRow = new float[Vectorizer.CROSS_WIDTH];
 
+  private final boolean[] covered = new boolean[MAX_ROWS];
+  private float[] held = new float[0];
+
   ServingFeatures features;
   long[] ids;
   Parsed.Item[] itemFeatures;
+  private long[] fetchedNanos;
+  private Function<long[], Parsed.Item[]> resolver;
   int rows;
+  private int coveredRows;
   private boolean vectorized;
 
   private Batch() {}
+
+  /**
+   * This thread's batch for the candidates, without features yet (valid until the thread's next
+   * call): what a scorer {@link #cover covers} before {@link #features} are looked up.
+   */
+  public static Batch begin(long[] itemIds) {
+    if (itemIds.length > MAX_ROWS) {
+      throw new IllegalArgumentException(
+          "batch of " + itemIds.length + " rows; at most " + MAX_ROWS);
+    }
+    Batch b = PER_THREAD.get();
+    if (b.coveredRows > 0) {
+      Arrays.fill(b.covered, 0, b.rows, false);
+    }
+    b.coveredRows = 0;
+    b.features = null;
+    b.ids = itemIds;
+    b.itemFeatures = null;
+    b.fetchedNanos = null;
+    b.resolver = null;
+    b.rows = itemIds.length;
+    b.vectorized = false;
+    return b;
+  }
+
+  /**
+   * The features: the user's, and each candidate's (null for a {@link #covered} row), with when
+   * each was read from the store ({@code fetchedNanos}, {@link Long#MIN_VALUE} for defaults served
+   * without a read; null: none known); {@code resolver} looks up the item features of covered rows
+   * when they are needed after all.
+   */
+  public Batch features(
+      ServingFeatures f,
+      Parsed.Item[] items,
+      long[] fetchedNanos,
+      Function<long[], Parsed.Item[]> resolver) {
+    this.features = f;
+    this.itemFeatures = items;
+    this.fetchedNanos = fetchedNanos;
+    this.resolver = resolver;
+    this.vectorized = false;
+    return this;
+  }
 
   /**
    * This thread's batch for the candidates (valid until the thread's next call); vectorized lazily.
@@ -46,17 +102,76 @@ public final class Batch {
    * @param items each candidate's parsed features ({@link Parsed.Item#UNKNOWN} for an unknown item)
    */
   public static Batch of(ServingFeatures f, long[] itemIds, Parsed.Item[] items) {
-    if (itemIds.length > MAX_ROWS) {
-      throw new IllegalArgumentException(
-          "batch of " + itemIds.length + " rows; at most " + MAX_ROWS);
+    return begin(itemIds).features(f, items, null, null);
+  }
+
+  /** Marks row {@code i} as scored from what its scorer holds: its item features are not read. */
+  public void cover(int i) {
+    if (!covered[i]) {
+      covered[i] = true;
+      coveredRows++;
     }
-    Batch b = PER_THREAD.get();
-    b.features = f;
-    b.ids = itemIds;
-    b.itemFeatures = items;
-    b.rows = itemIds.length;
-    b.vectorized = false;
-    return b;
+  }
+
+  public boolean covered(int i) {
+    return covered[i];
+  }
+
+  /** Rows {@link #cover covered} in this batch. */
+  public int coveredRows() {
+    return coveredRows;
+  }
+
+  /** A scratch array of this thread of at least {@code length} floats, for a scorer's own use. */
+  public float[] scratch(int length) {
+    if (held.length < length) {
+      held = new float[Math.max(length, 2 * held.length)];
+    }
+    return held;
+  }
+
+  /**
+   * When row {@code i}'s item features were read from the store: {@link Long#MIN_VALUE} when not
+   * known or served as defaults without a read.
+   */
+  public long fetchedNanos(int i) {
+    return fetchedNanos == null ? Long.MIN_VALUE : fetchedNanos[i];
+  }
+
+  /** Looks up the item features of every covered row that has none yet, in one call. */
+  public void resolveAll() {
+    if (coveredRows == 0 || itemFeatures == null) {
+      return;
+    }
+    int n = 0;
+    for (int i = 0; i < rows; i++) {
+      if (itemFeatures[i] == null) {
+        n++;
+      }
+    }
+    if (n == 0) {
+      return;
+    }
+    long[] want = new long[n];
+    int[] at = new int[n];
+    n = 0;
+    for (int i = 0; i < rows; i++) {
+      if (itemFeatures[i] == null) {
+        want[n] = ids[i];
+        at[n++] = i;
+      }
+    }
+    Parsed.Item[] got = resolve(want);
+    for (int k = 0; k < n; k++) {
+      itemFeatures[at[k]] = got[k];
+    }
+  }
+
+  private Parsed.Item[] resolve(long[] want) {
+    if (resolver == null) {
+      throw new IllegalStateException("covered rows without a resolver for their features");
+    }
+    return resolver.apply(want);
   }
 
   /** Fills the tensors' buffers with every row (once per batch). */
@@ -64,6 +179,7 @@ public final class Batch {
     if (vectorized) {
       return;
     }
+    resolveAll();
     user.clear();
     item.clear();
     cross.clear();
@@ -83,7 +199,7 @@ public final class Batch {
   }
 
   private void row(int i, float[] itemOut, float[] crossOut) {
-    Parsed.Item x = itemFeatures[i];
+    Parsed.Item x = item(i);
     features.item(x.state(), x.metadata(), itemOut, 0, crossOut, 0);
   }
 
@@ -99,8 +215,23 @@ public final class Batch {
     s.itemFeatures = new Parsed.Item[m];
     for (int k = 0; k < m; k++) {
       s.ids[k] = ids[idx[k]];
-      s.itemFeatures[k] = itemFeatures[idx[k]];
+      s.itemFeatures[k] = item(idx[k]);
     }
+    s.vectorized = false;
+    s.vectorize();
+    return s;
+  }
+
+  /**
+   * This thread's subset batch of one row for the user's features alone (a user tower reads nothing
+   * of the candidate; its item inputs are defaults); vectorized.
+   */
+  public Batch userRow() {
+    Batch s = SUBSET.get();
+    s.features = features;
+    s.rows = 1;
+    s.ids = new long[] {0};
+    s.itemFeatures = new Parsed.Item[] {Parsed.Item.UNKNOWN};
     s.vectorized = false;
     s.vectorize();
     return s;
@@ -118,8 +249,14 @@ public final class Batch {
     return features;
   }
 
+  /** Row {@code i}'s item features; a covered row's are looked up on first use. */
   public Parsed.Item item(int i) {
-    return itemFeatures[i];
+    Parsed.Item x = itemFeatures[i];
+    if (x == null) {
+      x = resolve(new long[] {ids[i]})[0];
+      itemFeatures[i] = x;
+    }
+    return x;
   }
 
   /** The item group of row {@code i}, written into {@code out}. */

@@ -8,6 +8,15 @@ public interface Scorer extends AutoCloseable {
    */
   float[] score(Batch batch);
 
+  /**
+   * Before the batch's features are looked up: {@link Batch#cover covers} the candidates this
+   * scorer can score without their item features (what it already holds for them) and returns how
+   * many rows are covered. By default none.
+   */
+  default int cover(Batch batch) {
+    return 0;
+  }
+
   @Override
   void close();
 }

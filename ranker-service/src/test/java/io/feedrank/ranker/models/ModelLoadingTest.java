@@ -30,7 +30,7 @@ class ModelLoadingTest {
   }
 
   ModelLoader loader() {
-    return new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1));
+    return new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5));
   }
 
   ModelVersion.Builder record(String version, ModelStage stage, long updated) {
