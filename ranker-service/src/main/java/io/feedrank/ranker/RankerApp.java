@@ -82,7 +82,7 @@ public final class RankerApp implements AutoCloseable {
         new ModelLoader(
             ArtifactStore.forLocation(c.artifactStore()),
             c.onnxIntraOpThreads(),
-            Math.max(1, c.cacheMaxEntries()),
+            c.itemVectorsMax(),
             c.itemVectorMaxAge(),
             c.cacheItemFreshTtl());
     ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);

@@ -37,6 +37,7 @@ public record RankerConfig(
     double stagingShare,
     int onnxIntraOpThreads,
     Duration itemVectorMaxAge,
+    int itemVectorsMax,
     Path apiKeysFile,
     double rateLimitPerSecond,
     int rateLimitBurst,
@@ -55,6 +56,7 @@ public record RankerConfig(
     within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
+    within(itemVectorsMax, 4, 4_000_000, "two.tower.item.vectors.max");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
     positive(redisTimeout, "redis.timeout.ms");
@@ -95,10 +97,11 @@ public record RankerConfig(
    * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
    * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
    * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
-   * two.tower.item.vector.max.age.ms} [60000]; {@code api.keys.file} [none: no authentication],
-   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
-   * [0.01], {@code log.buffer.size} [10000]; any {@code kafka.*} key goes to the Kafka clients
-   * without the prefix.
+   * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
+   * 131,072 slots, 34 MB for 65-wide vectors, allocated when a two-tower model loads]; {@code
+   * api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
+   * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000]; any
+   * {@code kafka.*} key goes to the Kafka clients without the prefix.
    */
   public static RankerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -134,6 +137,7 @@ public record RankerConfig(
         doubleOf(p, "ab.staging.share", 0.0),
         intOf(p, "onnx.intra.op.threads", 1),
         millis(p, "two.tower.item.vector.max.age.ms", 60_000),
+        intOf(p, "two.tower.item.vectors.max", 200_000),
         keys == null || keys.isBlank() ? null : Path.of(keys),
         doubleOf(p, "rate.limit.per.second", 1_000),
         intOf(p, "rate.limit.burst", 2_000),
@@ -162,6 +166,8 @@ public record RankerConfig(
     m.put("cache_item_fresh_ttl_ms", cacheItemFreshTtl.toMillis());
     m.put("cache_max_serve_ms", cacheMaxServe.toMillis());
     m.put("cache_stale_ttl_ms", cacheStaleTtl.toMillis());
+    m.put("two_tower_item_vector_max_age_ms", itemVectorMaxAge.toMillis());
+    m.put("two_tower_item_vectors_max", itemVectorsMax);
     m.put("redis_timeout_ms", redisTimeout.toMillis());
     m.put("auth", apiKeysFile != null);
     m.put("rate_limit_per_second", rateLimitPerSecond);

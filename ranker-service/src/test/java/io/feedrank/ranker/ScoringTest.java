@@ -277,8 +277,9 @@ class ScoringTest {
     }
   }
 
+  /** Each model holds its own vectors, by item id: unknown ids differ by their id embedding. */
   @Test
-  void itemVectorsLeftOnTheFeaturesServeOnlyTheirOwnModelAndItemId() throws Exception {
+  void itemVectorsAreHeldPerModelAndPerItemId() throws Exception {
     TestModels.TwoTower ta = TestModels.twoTower(5);
     TestModels.TwoTower tb = TestModels.twoTower(6);
     TestModels.Mlp fullA = new TestModels.Mlp(ta.full());
@@ -292,7 +293,7 @@ class ScoringTest {
     }
     // the same parsed entries in every request, as the feature cache hands them out: read from
     // their hashes (an unknown id gets a default entry of its own), then with the unknown ids all
-    // on the one default entry, as when Redis could not be read
+    // on the one default entry and no read time, as when Redis could not be read
     Batch first = batch(user, ids, at, Device.MOBILE);
     io.feedrank.ranker.features.Parsed.Item[] read =
         new io.feedrank.ranker.features.Parsed.Item[ids.length];
@@ -315,12 +316,23 @@ class ScoringTest {
     AtomicLong clock = new AtomicLong(0);
     try (TwoTowerScorer a = scorer(ta, clock);
         TwoTowerScorer b = scorer(tb, clock)) {
-      for (int pass = 0; pass < 6; pass++) { // A twice (its own memos), then B, same entries
+      for (int pass = 0; pass < 6; pass++) { // A twice (the second from what A holds), then B
         io.feedrank.ranker.features.Parsed.Item[] entries = pass < 3 ? read : shared;
-        for (TwoTowerScorer s : List.of(a, a, b)) {
+        List<TwoTowerScorer> order = List.of(a, a, b);
+        for (int j = 0; j < order.size(); j++) {
+          TwoTowerScorer s = order.get(j);
           double[] want = s == a ? wantA : wantB;
           ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.MOBILE);
-          float[] got = s.score(Batch.of(sf, ids, entries));
+          long[] readAt = readAt(ids.length, clock.get());
+          if (pass >= 3) {
+            java.util.Arrays.fill(readAt, known.length, ids.length, Long.MIN_VALUE);
+          }
+          Batch batch = Batch.begin(ids);
+          // the second A of a pass finds what the first held, fresh; not the vectors of features
+          // served without a read
+          int covered = j != 1 ? 0 : pass >= 3 ? known.length : ids.length;
+          assertThat(s.cover(batch)).as("pass %d, %d", pass, j).isEqualTo(covered);
+          float[] got = s.score(batch.features(sf, entries, readAt, null));
           for (int i = 0; i < ids.length; i++) {
             assertThat((double) got[i])
                 .as("pass %d, model %s, item %d", pass, s == a ? "A" : "B", ids[i])

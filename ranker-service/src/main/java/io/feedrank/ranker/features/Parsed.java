@@ -73,7 +73,6 @@ public final class Parsed {
     private final String ts;
     private final boolean malformed;
     private final long fingerprint;
-    private volatile Object derived;
 
     public Item(
         ItemState state, ItemMetadata metadata, String ts, boolean malformed, long fingerprint) {
@@ -86,7 +85,7 @@ public final class Parsed {
 
     /**
      * The item's parsed hash; for an absent hash, default features in an entry of its own (not
-     * {@link #UNKNOWN}): cold items are many, and each keeps its own {@link #derived} value.
+     * {@link #UNKNOWN}, which stands for items whose features could not be read).
      */
     public static Item of(long id, Map<String, String> hash) {
       return parse(id, hash, Parsed.fingerprint(hash));
@@ -95,8 +94,7 @@ public final class Parsed {
     /**
      * {@code previous}, the same item's parsed features, when {@code hash} is the hash they were
      * parsed from (same fingerprint), else {@code hash} parsed: a background re-read of an
-     * unchanged item neither parses nor allocates its state again, and the {@link #derived} value
-     * on it stays valid.
+     * unchanged item neither parses nor allocates its state again.
      */
     public static Item of(long id, Map<String, String> hash, Item previous) {
       long f = Parsed.fingerprint(hash);
@@ -145,19 +143,6 @@ public final class Parsed {
     /** Default features because the item has no hash (not because its hash was unreadable). */
     public boolean unknown() {
       return state == DEFAULT_STATE;
-    }
-
-    /**
-     * What a scorer last derived from these features, or null. Shared between threads: the value
-     * must be immutable and say itself whom and which item id it belongs to ({@link #UNKNOWN} and
-     * malformed entries stand for many ids).
-     */
-    public Object derived() {
-      return derived;
-    }
-
-    public void derived(Object value) {
-      this.derived = value;
     }
   }
 

@@ -111,7 +111,7 @@ public final class TwoTowerScorer implements Scorer {
                 item.fingerprint(),
                 now,
                 maxAgeNanos,
-                featuresDeadline(batch.fetchedNanos(i)),
+                featuresDeadline(batch.fetchedNanos(i), now),
                 held,
                 off)) {
           missing[m++] = i;
@@ -133,7 +133,7 @@ public final class TwoTowerScorer implements Scorer {
         Parsed.Item item = batch.item(i);
         long fetched = batch.fetchedNanos(i);
         if (!item.malformed() && fetched != Long.MIN_VALUE) {
-          long deadline = Math.min(featuresDeadline(fetched), now + maxAgeNanos);
+          long deadline = Math.min(featuresDeadline(fetched, now), now + maxAgeNanos);
           t.put(ids[i], item.fingerprint(), now, deadline, flat, k * d);
         }
       }
@@ -141,8 +141,12 @@ public final class TwoTowerScorer implements Scorer {
     return scores;
   }
 
-  private long featuresDeadline(long fetchedNanos) {
-    return fetchedNanos == Long.MIN_VALUE ? Long.MIN_VALUE : fetchedNanos + featuresFreshNanos;
+  /**
+   * Until when a vector of features read at {@code fetchedNanos} may be served without them: now
+   * (not at all) for features served without a read.
+   */
+  private long featuresDeadline(long fetchedNanos, long now) {
+    return fetchedNanos == Long.MIN_VALUE ? now : fetchedNanos + featuresFreshNanos;
   }
 
   private ItemVectorTable table(int dim) {

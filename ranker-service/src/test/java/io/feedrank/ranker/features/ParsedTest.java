@@ -78,9 +78,8 @@ class ParsedTest {
   }
 
   /**
-   * A re-read of an unchanged hash keeps the parsed features, so what a scorer left on them stays;
-   * a hash changed by an event older than the item's latest — its {@code _ts} does not move — is
-   * parsed again.
+   * A re-read of an unchanged hash keeps the parsed features; a hash changed by an event older than
+   * the item's latest — its {@code _ts} does not move — is parsed again.
    */
   @Test
   void anUnchangedHashKeepsItsParsedFeaturesAndALateEventIsParsedAgain() {
@@ -89,11 +88,9 @@ class ParsedTest {
     s.add(event(7, 20_000, true));
     Map<String, String> first = s.toHash(null);
     Parsed.Item parsed = Parsed.Item.of(7, first);
-    parsed.derived("a vector");
 
     Parsed.Item again = Parsed.Item.of(7, new HashMap<>(first), parsed);
     assertThat(again).isSameAs(parsed);
-    assertThat(again.derived()).isEqualTo("a vector");
 
     s.add(event(7, 15_000, true)); // late: before the latest event
     Map<String, String> late = s.toHash(null);
@@ -101,7 +98,6 @@ class ParsedTest {
     assertThat(late).isNotEqualTo(first);
     Parsed.Item reparsed = Parsed.Item.of(7, late, parsed);
     assertThat(reparsed).isNotSameAs(parsed);
-    assertThat(reparsed.derived()).isNull();
     assertThat(reparsed.state()).isEqualTo(ItemState.fromHash(late));
     assertThat(reparsed.state()).isNotEqualTo(parsed.state());
 
