@@ -40,12 +40,9 @@ public final class RankingLogs {
     for (int k = 0; k < ids.length; k++) {
       int i = picked.get(k);
       ids[k] = batch.itemIds()[i];
+      batch.rowVectors(i, item, cross); // one pass over the item's features, not one per group
       vectors[k] =
-          concat(
-              batch.features().userVector(),
-              batch.itemVector(i, item),
-              batch.crossVector(i, cross),
-              batch.features().contextVector());
+          concat(batch.features().userVector(), item, cross, batch.features().contextVector());
     }
     return new Entry(req, result, ids, vectors);
   }

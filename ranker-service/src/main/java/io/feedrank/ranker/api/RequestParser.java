@@ -158,15 +158,47 @@ public final class RequestParser {
         id(bad, "item_ids", badIndex); // throws the element's error
       }
       long[] out = count == ids.length ? ids : Arrays.copyOf(ids, count);
-      // duplicates: a sorted copy, adjacent equal ids (no boxing); the first repeat named by index
-      long[] sorted = out.clone();
-      Arrays.sort(sorted);
-      for (int k = 1; k < sorted.length; k++) {
-        if (sorted[k] == sorted[k - 1]) {
-          throw duplicate(out);
-        }
+      if (Seen.repeats(out)) { // the first repeat is then named by index
+        throw duplicate(out);
       }
       return out;
+    }
+  }
+
+  /**
+   * Whether ids repeat: open addressing in a per-thread table of 4,096 slots (a quarter full at
+   * most), emptied by moving to the next generation. Sorting a copy for it was a tenth of a
+   * 1,000-candidate two-tower request.
+   */
+  static final class Seen {
+    private static final int BITS = 12;
+    private static final ThreadLocal<Seen> PER_THREAD = ThreadLocal.withInitial(Seen::new);
+    private final long[] keys = new long[1 << BITS];
+    private final int[] generations = new int[1 << BITS];
+    private int generation;
+
+    static boolean repeats(long[] ids) {
+      if (ids.length > (1 << BITS) / 2) {
+        throw new IllegalArgumentException(ids.length + " ids");
+      }
+      Seen s = PER_THREAD.get();
+      if (++s.generation == 0) {
+        Arrays.fill(s.generations, 0);
+        s.generation = 1;
+      }
+      int mask = (1 << BITS) - 1;
+      for (long id : ids) {
+        int h = (int) ((id * 0x9e3779b97f4a7c15L) >>> (64 - BITS));
+        while (s.generations[h] == s.generation) {
+          if (s.keys[h] == id) {
+            return true;
+          }
+          h = (h + 1) & mask;
+        }
+        s.generations[h] = s.generation;
+        s.keys[h] = id;
+      }
+      return false;
     }
   }
 

@@ -269,6 +269,16 @@ public final class Batch {
     return out;
   }
 
+  /** The item and cross groups of row {@code i}, written into {@code item} and {@code cross}. */
+  public void rowVectors(int i, float[] item, float[] cross) {
+    if (vectorized) {
+      itemVector(i, item);
+      crossVector(i, cross);
+    } else {
+      row(i, item, cross);
+    }
+  }
+
   /** The cross group of row {@code i}, written into {@code out}. */
   public float[] crossVector(int i, float[] out) {
     if (vectorized) {

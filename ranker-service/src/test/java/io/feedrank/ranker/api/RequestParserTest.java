@@ -188,4 +188,25 @@ class RequestParserTest {
       }
     }
   }
+
+  /** The duplicate check against a {@code HashSet}, over many requests on one thread's table. */
+  @Test
+  void repeatsAreFoundExactlyAsAHashSetFindsThem() {
+    Random r = new Random(5);
+    int repeats = 0;
+    for (int req = 0; req < 3_000; req++) {
+      int n = 1 + r.nextInt(1_000);
+      long range = r.nextBoolean() ? 2_000_000 : 1L << 62; // dense ids collide often
+      long[] ids = new long[n];
+      Set<Long> set = new java.util.HashSet<>();
+      boolean want = false;
+      for (int i = 0; i < n; i++) {
+        ids[i] = (long) (r.nextDouble() * range);
+        want |= !set.add(ids[i]);
+      }
+      repeats += want ? 1 : 0;
+      assertThat(RequestParser.Seen.repeats(ids)).as("request %d", req).isEqualTo(want);
+    }
+    assertThat(repeats).as("both outcomes were tried").isBetween(100, 2_900);
+  }
 }
