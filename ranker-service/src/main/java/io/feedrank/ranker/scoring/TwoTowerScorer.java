@@ -167,23 +167,36 @@ public final class TwoTowerScorer implements Scorer {
     return (float) (1.0 / (1.0 + Math.exp(-x)));
   }
 
-  /** {@code a · b} in double, four independent sums (a dependency chain of 4, not 64). */
-  static double dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
+  /**
+   * {@code a · b}: eight independent float sums of fused multiply-adds (a dependency chain of 8,
+   * not 64, and no float-to-double conversions: it was a quarter of a covered two-tower request's
+   * time in double), added pairwise. Its error is within a few float ulps of the sum of |a_k b_k|,
+   * as is ONNX Runtime's float MatMul in the full model.
+   */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    float s0 = 0;
+    float s1 = 0;
+    float s2 = 0;
+    float s3 = 0;
+    float s4 = 0;
+    float s5 = 0;
+    float s6 = 0;
+    float s7 = 0;
     int k = 0;
-    for (; k + 3 < n; k += 4) {
-      s0 += (double) a[aOff + k] * b[bOff + k];
-      s1 += (double) a[aOff + k + 1] * b[bOff + k + 1];
-      s2 += (double) a[aOff + k + 2] * b[bOff + k + 2];
-      s3 += (double) a[aOff + k + 3] * b[bOff + k + 3];
+    for (; k + 7 < n; k += 8) {
+      s0 = Math.fma(a[aOff + k], b[bOff + k], s0);
+      s1 = Math.fma(a[aOff + k + 1], b[bOff + k + 1], s1);
+      s2 = Math.fma(a[aOff + k + 2], b[bOff + k + 2], s2);
+      s3 = Math.fma(a[aOff + k + 3], b[bOff + k + 3], s3);
+      s4 = Math.fma(a[aOff + k + 4], b[bOff + k + 4], s4);
+      s5 = Math.fma(a[aOff + k + 5], b[bOff + k + 5], s5);
+      s6 = Math.fma(a[aOff + k + 6], b[bOff + k + 6], s6);
+      s7 = Math.fma(a[aOff + k + 7], b[bOff + k + 7], s7);
     }
     for (; k < n; k++) {
-      s0 += (double) a[aOff + k] * b[bOff + k];
+      s0 = Math.fma(a[aOff + k], b[bOff + k], s0);
     }
-    return (s0 + s1) + (s2 + s3);
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   @Override
