@@ -122,7 +122,11 @@ public final class Batch {
     return coveredRows;
   }
 
-  /** A scratch array of this thread of at least {@code length} floats, for a scorer's own use. */
+  /**
+   * A scratch array of this thread of at least {@code length} floats, for a scorer's own use; what
+   * a scorer writes there in {@link Scorer#cover} is still there in its {@link Scorer#score} of the
+   * same batch, when it asks for the same length.
+   */
   public float[] scratch(int length) {
     if (held.length < length) {
       held = new float[Math.max(length, 2 * held.length)];
