@@ -133,13 +133,7 @@ public final class RankService {
    */
   private String features(RankRequest req, Batch batch, boolean someCovered) {
     long[] ids = req.itemIds();
-    boolean[] skip = null;
-    if (someCovered) {
-      skip = new boolean[ids.length];
-      for (int i = 0; i < ids.length; i++) {
-        skip[i] = batch.covered(i);
-      }
-    }
+    boolean[] skip = someCovered ? batch.coveredRowsMask() : null;
     CachingFeatureStore.Features f = features.get(req.userId(), ids, skip);
     ServingFeatures sf =
         new ServingFeatures(

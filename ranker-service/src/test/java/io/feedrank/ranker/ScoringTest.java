@@ -348,22 +348,7 @@ class ScoringTest {
   void theServiceRanksByScoreAndFallsBackToPopularityWithoutAModel() throws Exception {
     TestModels.Mlp m = TestModels.mlp(8);
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    FeatureStore store =
-        new FeatureStore() {
-          @Override
-          @SuppressWarnings("unchecked")
-          public Fetched fetch(long[] userIds, long[] ids) {
-            Map<String, String>[] h = new Map[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-              h[i] = fixture.itemHash(ids[i]);
-            }
-            Map<String, String>[] u = new Map[userIds.length];
-            for (int i = 0; i < userIds.length; i++) {
-              u[i] = fixture.userHash(userIds[i]);
-            }
-            return new Fetched(u, h);
-          }
-        };
+    FeatureStore store = fixtureStore();
     CachingFeatureStore cache =
         new CachingFeatureStore(
             store,
@@ -421,22 +406,7 @@ class ScoringTest {
     TestModels.TwoTower t = TestModels.twoTower(12);
     TestModels.Mlp full = new TestModels.Mlp(t.full());
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    FeatureStore store =
-        new FeatureStore() {
-          @Override
-          @SuppressWarnings("unchecked")
-          public Fetched fetch(long[] userIds, long[] ids) {
-            Map<String, String>[] h = new Map[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-              h[i] = fixture.itemHash(ids[i]);
-            }
-            Map<String, String>[] u = new Map[userIds.length];
-            for (int i = 0; i < userIds.length; i++) {
-              u[i] = fixture.userHash(userIds[i]);
-            }
-            return new Fetched(u, h);
-          }
-        };
+    FeatureStore store = fixtureStore();
     Duration fresh = Duration.ofMinutes(5); // no entry turns stale during the test
     CachingFeatureStore cache =
         new CachingFeatureStore(
@@ -502,6 +472,25 @@ class ScoringTest {
       }
       assertThat(v.getValues()).as("item %d", v.getItemId()).isEqualTo(want);
     }
+  }
+
+  /** A feature store serving the fixture's hashes, as Redis would after {@code writeTo}. */
+  private static FeatureStore fixtureStore() {
+    return new FeatureStore() {
+      @Override
+      @SuppressWarnings("unchecked")
+      public Fetched fetch(long[] userIds, long[] ids) {
+        Map<String, String>[] h = new Map[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+          h[i] = fixture.itemHash(ids[i]);
+        }
+        Map<String, String>[] u = new Map[userIds.length];
+        for (int i = 0; i < userIds.length; i++) {
+          u[i] = fixture.userHash(userIds[i]);
+        }
+        return new Fetched(u, h);
+      }
+    };
   }
 
   private static int indexOf(long[] ids, long id) {

@@ -149,8 +149,9 @@ public final class CachingFeatureStore implements AutoCloseable {
   }
 
   /**
-   * The user's features and those of the items not {@code skip}ped (null: none skipped); a skipped
-   * item is neither looked up nor counted, and its entry in the result is null.
+   * The user's features and those of the items not {@code skip}ped (by index, at least as long as
+   * the ids; null: none skipped); a skipped item is neither looked up nor counted, and its entry in
+   * the result is null.
    */
   public Features get(long userId, long[] itemIds, boolean[] skip) {
     return lookup(true, userId, itemIds, skip);

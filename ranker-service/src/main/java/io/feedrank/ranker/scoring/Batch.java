@@ -117,6 +117,14 @@ public final class Batch {
     return covered[i];
   }
 
+  /**
+   * The covered flags by row (at least {@link #rows} long; read-only for the caller): what the
+   * feature lookup skips.
+   */
+  public boolean[] coveredRowsMask() {
+    return covered;
+  }
+
   /** Rows {@link #cover covered} in this batch. */
   public int coveredRows() {
     return coveredRows;

@@ -67,21 +67,18 @@ final class ItemVectorTable {
    * deadline is after {@code now}.
    */
   boolean copyIfValid(long itemId, long now, float[] out, int off) {
-    int first = set(itemId) * WAYS;
-    for (int s = first; s < first + WAYS; s++) {
-      int m = s * STRIDE;
-      long seq = (long) META.getAcquire(meta, m);
-      if (meta[m + 1] != itemId) {
-        continue;
-      }
-      if ((seq & 1) != 0 || now - meta[m + 2] >= 0) {
-        return false;
-      }
-      System.arraycopy(vectors, s * dim, out, off, dim);
-      VarHandle.loadLoadFence();
-      return (long) META.getOpaque(meta, m) == seq;
+    int s = slotOf(itemId);
+    if (s < 0) {
+      return false;
     }
-    return false;
+    int m = s * STRIDE;
+    long seq = (long) META.getAcquire(meta, m);
+    if ((seq & 1) != 0 || meta[m + 1] != itemId || now - meta[m + 2] >= 0) {
+      return false;
+    }
+    System.arraycopy(vectors, s * dim, out, off, dim);
+    VarHandle.loadLoadFence();
+    return (long) META.getOpaque(meta, m) == seq;
   }
 
   /**
@@ -98,27 +95,39 @@ final class ItemVectorTable {
       long featuresDeadline,
       float[] out,
       int off) {
+    int s = slotOf(itemId);
+    if (s < 0) {
+      return false;
+    }
+    int m = s * STRIDE;
+    long seq = (long) META.getAcquire(meta, m);
+    long expires = computed[s] + maxAge;
+    if ((seq & 1) != 0
+        || meta[m + 1] != itemId
+        || meta[m + 3] != fingerprint
+        || now - expires >= 0
+        || !META.compareAndSet(meta, m, seq, seq + 1)) {
+      return false;
+    }
+    // the compare-and-set saw the same even sequence as the reads above: nothing was written
+    System.arraycopy(vectors, s * dim, out, off, dim);
+    meta[m + 2] = featuresDeadline - expires < 0 ? featuresDeadline : expires;
+    META.setRelease(meta, m, seq + 2);
+    return true;
+  }
+
+  /**
+   * The slot holding {@code itemId}, or −1: a hint read without the sequence number, which the
+   * caller then reads and checks (the slot may be rewritten at any time).
+   */
+  private int slotOf(long itemId) {
     int first = set(itemId) * WAYS;
     for (int s = first; s < first + WAYS; s++) {
-      int m = s * STRIDE;
-      long seq = (long) META.getAcquire(meta, m);
-      if (meta[m + 1] != itemId) {
-        continue;
+      if (meta[s * STRIDE + 1] == itemId) {
+        return s;
       }
-      long expires = computed[s] + maxAge;
-      if ((seq & 1) != 0
-          || meta[m + 3] != fingerprint
-          || now - expires >= 0
-          || !META.compareAndSet(meta, m, seq, seq + 1)) {
-        return false;
-      }
-      // the compare-and-set saw the same even sequence as the reads above: nothing was written
-      System.arraycopy(vectors, s * dim, out, off, dim);
-      meta[m + 2] = featuresDeadline - expires < 0 ? featuresDeadline : expires;
-      META.setRelease(meta, m, seq + 2);
-      return true;
     }
-    return false;
+    return -1;
   }
 
   /**
