@@ -80,17 +80,23 @@ final class CpuUse {
   }
 
   /**
-   * The first line of {@code /proc/stat}: user nice system idle iowait irq softirq steal, ticks.
-   */
-  /**
    * CPU milliseconds this JVM's JIT compiler threads have used so far (Linux: the {@code C1/C2
    * CompilerThre*} tasks in {@code /proc/self/task}; a compiler thread that has exited no longer
    * counts). The JVM's own total compilation time adds up each compile's elapsed time, which on two
    * busy cores is several times its CPU time.
    */
   static double compilerThreadsMillis() {
+    return compilerThreadsMillis(Paths.get("/proc/self/task"));
+  }
+
+  /** As {@link #compilerThreadsMillis()}, for the JVM of process {@code pid}. */
+  static double compilerThreadsMillis(long pid) {
+    return compilerThreadsMillis(Paths.get("/proc", Long.toString(pid), "task"));
+  }
+
+  private static double compilerThreadsMillis(Path taskDir) {
     long ticks = 0;
-    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Paths.get("/proc/self/task"))) {
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
       for (Path t : tasks) {
         try {
           String comm = Files.readString(t.resolve("comm")).trim();
@@ -109,6 +115,9 @@ final class CpuUse {
     return ticks * 1000.0 / 100; // USER_HZ
   }
 
+  /**
+   * The first line of {@code /proc/stat}: user nice system idle iowait irq softirq steal, ticks.
+   */
   private static long[] procStat() {
     try {
       List<String> lines = Files.readAllLines(Paths.get("/proc/stat"));

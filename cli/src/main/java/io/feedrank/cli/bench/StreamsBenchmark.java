@@ -9,9 +9,9 @@ import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
 import io.feedrank.streams.FeaturesConfig;
-import io.feedrank.streams.Main.FeaturesApp;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -122,8 +123,9 @@ final class StreamsBenchmark implements Callable<Integer> {
     report.note(
         "setup",
         "12-partition topics, exactly_once_v2, the app's commit.interval.ms (500 unless --config"
-            + " sets it), Redis flush every 100 ms; the broker and the app run in the benchmark's"
-            + " JVM, and share the 2 cores with Redis and the registry");
+            + " sets it), Redis flush every 100 ms; the app runs as `feedrank streams` in a JVM of"
+            + " its own (Parallel GC), the broker in the benchmark's JVM; all share the 2 cores with"
+            + " Redis and the registry");
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     try (LocalStack stack = LocalStack.builder().build().start()) {
       for (int run = 1; run <= runs; run++) {
@@ -178,22 +180,43 @@ final class StreamsBenchmark implements Callable<Integer> {
     c.put("redis.uri", stack.redisUri());
     c.put("application.id", "bench-features" + suffix);
     c.put(
-        "state.dir", home.resolve("target").resolve("bench-state").resolve("run" + run).toString());
+        "state.dir",
+        home.toAbsolutePath()
+            .resolve("target")
+            .resolve("bench-state")
+            .resolve("run" + run)
+            .toString());
     c.put("topic.suffix", suffix);
     c.put("num.stream.threads", Integer.toString(threads));
     c.put("metrics.port", "0");
     c.putAll(config);
+    FeaturesConfig.from(c); // refuse a bad --config here, not in the child
+    Path work = Files.createDirectories(home.resolve("target").resolve("bench-streams"));
     long t0 = System.nanoTime();
-    try (FeaturesApp app = io.feedrank.streams.Main.start(FeaturesConfig.from(c))) {
-      Progress progress = new Progress(events / 10);
+    try (FeaturesProcess app = FeaturesProcess.start(c, work, "features-run" + run)) {
+      Progress progress = new Progress(events / 10, app::jitCpuMillis);
+      Map<String, Long> pids = new LinkedHashMap<>();
+      pids.put("app", app.pid());
+      pids.putAll(stack.processes());
+      CpuUse cpuBefore = CpuUse.read(pids);
       awaitCaughtUp(
-          stack, "bench-features" + suffix, interactions, Duration.ofMinutes(20), progress);
+          stack,
+          "bench-features" + suffix,
+          interactions,
+          Duration.ofMinutes(20),
+          progress,
+          app::checkAlive);
       long done = System.nanoTime();
       if (progress.committed < 0 || progress.committed >= events) {
         progress.committed = 0; // caught up between two polls: no separate sustained phase seen
         progress.nanos = t0;
       }
       double seconds = (done - t0) / 1e9;
+      // where the cores went during the backlog: the app, the broker's JVM (this one), Redis,
+      // the registry, and the machine as a whole
+      CpuUse.read(pids)
+          .since(cpuBefore)
+          .forEach((k, v) -> f.put("backlog_cpu_cores_" + k, v / 1000 / seconds));
       f.put("events_per_s", events / seconds);
       f.put("startup_to_first_tenth_s", (progress.nanos - t0) / 1e9);
       f.put(
@@ -245,11 +268,17 @@ final class StreamsBenchmark implements Callable<Integer> {
    * offset.
    */
   private static void awaitCaughtUp(
-      LocalStack stack, String appId, String input, Duration timeout, Progress progress)
+      LocalStack stack,
+      String appId,
+      String input,
+      Duration timeout,
+      Progress progress,
+      Runnable checkAlive)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     try (Admin admin = stack.admin()) {
       while (System.nanoTime() < deadline) {
+        checkAlive.run();
         Map<TopicPartition, OffsetAndMetadata> committed =
             admin
                 .listConsumerGroupOffsets(appId)
@@ -287,21 +316,23 @@ final class StreamsBenchmark implements Callable<Integer> {
   }
 
   /**
-   * The input offsets the app had committed over time, with the CPU time of the JIT's threads (this
-   * JVM runs the broker and the app). The sustained rate is measured from the first moment {@code
-   * threshold} events were committed, without start-up, restore of the global tables and the first
-   * rebalance; the warm rate from the moment the JIT had gone quiet as well, to 90% of the backlog
-   * (the last partitions and the repartition topic draining leave the app partly idle).
+   * The input offsets the app had committed over time, with the CPU time of the app JVM's JIT
+   * threads. The sustained rate is measured from the first moment {@code threshold} events were
+   * committed, without start-up, restore of the global tables and the first rebalance; the warm
+   * rate from the moment the JIT had gone quiet as well, to 90% of the backlog (the last partitions
+   * and the repartition topic draining leave the app partly idle).
    */
   static final class Progress {
     private static final long LOOK_BACK = TimeUnit.SECONDS.toNanos(5);
     private final long threshold;
+    private final DoubleSupplier jitCpuMillis;
     private final List<double[]> samples = new ArrayList<>(); // nanos, committed, JIT CPU ms
     long nanos;
     long committed = -1;
 
-    Progress(long threshold) {
+    Progress(long threshold, DoubleSupplier jitCpuMillis) {
       this.threshold = threshold;
+      this.jitCpuMillis = jitCpuMillis;
     }
 
     void observe(long committedInput) {
@@ -309,7 +340,7 @@ final class StreamsBenchmark implements Callable<Integer> {
     }
 
     void observe(long committedInput, long at) {
-      observe(committedInput, at, CpuUse.compilerThreadsMillis());
+      observe(committedInput, at, jitCpuMillis.getAsDouble());
     }
 
     void observe(long committedInput, long at, double jitCpuMillis) {

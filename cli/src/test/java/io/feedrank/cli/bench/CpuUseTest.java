@@ -56,4 +56,14 @@ class CpuUseTest {
         java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     assertThat(cpu).isGreaterThan(0).isLessThanOrEqualTo(elapsed + 50.0);
   }
+
+  /** Read by pid, this JVM's compiler threads are the same tasks; they only ever add CPU time. */
+  @Test
+  void theJitThreadsOfAProcessReadByPidAreThoseOfProcSelf() {
+    double before = CpuUse.compilerThreadsMillis();
+    double byPid = CpuUse.compilerThreadsMillis(ProcessHandle.current().pid());
+    double after = CpuUse.compilerThreadsMillis();
+    assertThat(byPid).isGreaterThan(0).isBetween(before, after);
+    assertThat(CpuUse.compilerThreadsMillis(Long.MAX_VALUE)).isNaN();
+  }
 }

@@ -15,7 +15,7 @@ class StreamsProgressTest {
    */
   @Test
   void theWarmRateStartsWhereTheJitWentQuiet() {
-    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(6_000);
+    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(6_000, () -> 0);
     double jit = 0;
     for (int tenth = 0; tenth <= 600; tenth++) {
       double t = tenth / 10.0;
@@ -35,7 +35,7 @@ class StreamsProgressTest {
 
   @Test
   void aJitThatNeverGoesQuietLeavesTheBacklogFromHalfTo90Percent() {
-    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(1_000);
+    StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(1_000, () -> 0);
     for (int s = 0; s <= 100; s++) {
       p.observe(s * 1_000L, s * S, s * 500.0);
     }
