@@ -53,7 +53,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * decayed sums, independently of the code under test.
  */
 class FeatureTopologyTest {
-  static final long HOUR = 3_600_000L;
+  static final long MINUTE = 60_000L;
+  static final long HOUR = 60 * MINUTE;
   static final long DAY = 24 * HOUR;
   static final long T0 = Instant.parse("2026-11-02T08:00:00Z").toEpochMilli();
   static final String[] CATEGORIES = {"news", "sports", "music"};
@@ -399,6 +400,67 @@ class FeatureTopologyTest {
     assertThat(dlq.get(6).value().getErrorMessage()).contains("dwell_seconds 3600.5");
     // counts in = training examples + dead letters
     assertThat(examples.readValuesToList()).hasSize(1);
+  }
+
+  /**
+   * "Ahead" is measured from the later of stream time and the record's own timestamp: after a quiet
+   * spell longer than the bound, events sent at their event time are accepted and stream time moves
+   * on; an event stamped hours past the time its record was sent is refused, also as a partition's
+   * first event (which would otherwise set a stream time that refuses everything after it as old).
+   */
+  @Test
+  void aPartitionQuietForLongerThanTheAheadBoundAcceptsItsNextEvents() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent first = events(1, 7).get(0);
+    long t = first.getEventTime().toEpochMilli();
+    // the first event of the partition claims to be 2 h past the time it was sent
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(first), Instant.ofEpochMilli(t - 2 * HOUR)));
+    pipe(first);
+    // three quiet hours, then events sent when they happen
+    InteractionEvent afterQuiet =
+        copy(first)
+            .setInteractionId("after-quiet")
+            .setEventTime(Instant.ofEpochMilli(t + 3 * HOUR))
+            .build();
+    pipe(afterQuiet);
+    InteractionEvent next =
+        copy(first)
+            .setInteractionId("next")
+            .setEventTime(Instant.ofEpochMilli(t + 3 * HOUR + MINUTE))
+            .build();
+    pipe(next);
+    // sent now, stamped 90 minutes ahead: beyond both stream time and its record's timestamp
+    InteractionEvent future =
+        copy(first)
+            .setInteractionId("future")
+            .setEventTime(Instant.ofEpochMilli(t + 4 * HOUR + 31 * MINUTE))
+            .build();
+    interactions.pipeInput(
+        new TestRecord<>(
+            key(first.getUserId()), ser(future), Instant.ofEpochMilli(t + 3 * HOUR + MINUTE)));
+    // within the bound of its record's timestamp although 2 h ahead of stream time
+    InteractionEvent lateSent =
+        copy(first)
+            .setInteractionId("late-sent")
+            .setEventTime(Instant.ofEpochMilli(t + 5 * HOUR + MINUTE))
+            .build();
+    interactions.pipeInput(
+        new TestRecord<>(
+            key(first.getUserId()),
+            ser(lateSent),
+            Instant.ofEpochMilli(t + 4 * HOUR + 30 * MINUTE)));
+
+    List<DeadLetter> dlq = deadLetters.readValuesToList();
+    assertThat(dlq)
+        .extracting(DeadLetter::getErrorCode)
+        .containsExactly("EVENT_TIME_IN_FUTURE", "EVENT_TIME_IN_FUTURE");
+    assertThat(dlq.get(0).getErrorMessage()).contains("ahead of its record's timestamp");
+    assertThat(dlq.get(1).getErrorMessage()).contains("ahead of stream time");
+    assertThat(bytes(dlq.get(1).getRawValue())).isEqualTo(ser(future));
+    assertThat(examples.readValuesToList())
+        .extracting(TrainingExample::getInteractionId)
+        .containsExactly(first.getInteractionId(), "after-quiet", "next", "late-sent");
   }
 
   private byte[] ser(InteractionEvent e) {

@@ -78,7 +78,8 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
               + (key == null ? "no key" : key.length + " bytes"));
       return;
     }
-    Optional<EventValidator.Violation> violation = validator.check(event, streamTime);
+    Optional<EventValidator.Violation> violation =
+        validator.check(event, streamTime, record.timestamp());
     if (violation.isPresent()) {
       dead(record, violation.get().code(), violation.get().message());
       return;

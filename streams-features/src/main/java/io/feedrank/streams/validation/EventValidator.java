@@ -6,9 +6,19 @@ import java.util.Optional;
 
 /**
  * The rules an interaction must pass. Pure: the caller supplies the partition's stream time (the
- * latest accepted event time before this one), so a replay decides exactly as the first run did.
+ * latest accepted event time before this one) and the record's own timestamp, so a replay decides
+ * exactly as the first run did.
  *
- * @param maxAhead how far an event may be ahead of stream time
+ * <p>An event may be ahead of the later of the two by at most {@code maxAhead}. Against stream time
+ * alone, a partition that went quiet for longer than {@code maxAhead} (a night without traffic, an
+ * app started after its backlog) would refuse every later event as "in the future", and with none
+ * accepted its stream time would never move again. The record timestamp is the producer's clock
+ * (bounded by the broker's {@code log.message.timestamp.after.max.ms}, one hour by default since
+ * Kafka 4.0) or the broker's append time, so an event stamped far beyond the time it was sent is
+ * still refused.
+ *
+ * @param maxAhead how far an event may be ahead of stream time or of its record's timestamp,
+ *     whichever is later
  * @param maxBehind how far an event may be behind stream time
  */
 public record EventValidator(Duration maxAhead, Duration maxBehind) {
@@ -26,8 +36,10 @@ public record EventValidator(Duration maxAhead, Duration maxBehind) {
   /**
    * @param streamTimeMillis latest accepted event time of the partition, or {@link Long#MIN_VALUE}
    *     before the first one
+   * @param recordTimestampMillis the Kafka timestamp of the event's record
    */
-  public Optional<Violation> check(InteractionEvent e, long streamTimeMillis) {
+  public Optional<Violation> check(
+      InteractionEvent e, long streamTimeMillis, long recordTimestampMillis) {
     if (e.getInteractionId() == null || e.getInteractionId().isBlank()) {
       return violation(ErrorCode.MISSING_INTERACTION_ID, "interaction_id is empty");
     }
@@ -43,28 +55,35 @@ public record EventValidator(Duration maxAhead, Duration maxBehind) {
           ErrorCode.DWELL_OUT_OF_RANGE,
           "dwell_seconds " + dwell + " outside [0, " + MAX_DWELL_SECONDS + "]");
     }
-    if (streamTimeMillis != Long.MIN_VALUE) {
-      long t = e.getEventTime().toEpochMilli();
-      if (t > streamTimeMillis + maxAhead.toMillis()) {
-        return violation(
-            ErrorCode.EVENT_TIME_IN_FUTURE,
-            "event_time "
-                + e.getEventTime()
-                + " is more than "
-                + maxAhead
-                + " ahead of stream time "
-                + java.time.Instant.ofEpochMilli(streamTimeMillis));
-      }
-      if (t < streamTimeMillis - maxBehind.toMillis()) {
-        return violation(
-            ErrorCode.EVENT_TIME_TOO_OLD,
-            "event_time "
-                + e.getEventTime()
-                + " is more than "
-                + maxBehind
-                + " behind stream time "
-                + java.time.Instant.ofEpochMilli(streamTimeMillis));
-      }
+    long t = e.getEventTime().toEpochMilli();
+    // a record without a timestamp (negative) leaves stream time alone as the reference; before
+    // the partition's first accepted event there is only the record's
+    long reference =
+        recordTimestampMillis < 0
+            ? streamTimeMillis
+            : Math.max(streamTimeMillis, recordTimestampMillis);
+    if (reference != Long.MIN_VALUE && t > reference && t - reference > maxAhead.toMillis()) {
+      return violation(
+          ErrorCode.EVENT_TIME_IN_FUTURE,
+          "event_time "
+              + e.getEventTime()
+              + " is more than "
+              + maxAhead
+              + " ahead of "
+              + (reference == streamTimeMillis ? "stream time " : "its record's timestamp ")
+              + java.time.Instant.ofEpochMilli(reference));
+    }
+    if (streamTimeMillis != Long.MIN_VALUE
+        && t < streamTimeMillis
+        && streamTimeMillis - t > maxBehind.toMillis()) {
+      return violation(
+          ErrorCode.EVENT_TIME_TOO_OLD,
+          "event_time "
+              + e.getEventTime()
+              + " is more than "
+              + maxBehind
+              + " behind stream time "
+              + java.time.Instant.ofEpochMilli(streamTimeMillis));
     }
     return Optional.empty();
   }
