@@ -122,6 +122,12 @@ public record FeaturesConfig(
         DefaultProductionExceptionHandler.class);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 100);
+    // each event is a repartition record and a training example of ~0.5-1 KB: at the default 16 KB
+    // a batch filled in a few ms, and every new batch cost an LZ4 frame header (a JNI xxhash call,
+    // 8.7% of the stream threads) and a request's worth of broker work; 512 KB batches gave the
+    // backlog 1.3-1.55x the rate (BENCHMARKS.md). The buffer holds ~60 partitions' open batches.
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 512 * 1024);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 64L * 1024 * 1024);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
     // the global tables are restored partition by partition, and the fetch at each partition's
     // end waited the default 500 ms: 12 s of start-up for 24 partitions, 1.6 s at this setting
