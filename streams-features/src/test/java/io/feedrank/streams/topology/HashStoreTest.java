@@ -52,4 +52,33 @@ class HashStoreTest {
     s.close();
     assertThat(s.isOpen()).isFalse();
   }
+
+  /**
+   * Item ids as the items table keys them (8-byte big-endian longs): Bytes' own hash gives 50,000
+   * consecutive ids a few thousand distinct values; the store's spreads them, and every id still
+   * finds its own value.
+   */
+  @Test
+  void consecutiveIdsGetDistinctHashesAndTheirOwnValues() {
+    KeyValueStore<Bytes, byte[]> s = HashStore.supplier("items").get();
+    s.init(new MockProcessorContext<>().getStateStoreContext(), s);
+    java.util.Set<Integer> bytesHashes = new java.util.HashSet<>();
+    java.util.Set<Integer> spread = new java.util.HashSet<>();
+    int n = 50_000;
+    for (long id = 0; id < n; id++) {
+      Bytes k = Bytes.wrap(java.nio.ByteBuffer.allocate(8).putLong(id).array());
+      bytesHashes.add(java.util.Arrays.hashCode(k.get()));
+      spread.add(HashStore.Key.of(k).hashCode());
+      s.put(k, java.nio.ByteBuffer.allocate(8).putLong(id * 7).array());
+    }
+    assertThat(bytesHashes.size()).isLessThan(n / 5);
+    // 50,000 random 32-bit hashes collide ~0.3 times on average
+    assertThat(spread.size()).isGreaterThanOrEqualTo(n - 5);
+    for (long id = 0; id < n; id++) {
+      byte[] v = s.get(Bytes.wrap(java.nio.ByteBuffer.allocate(8).putLong(id).array()));
+      assertThat(java.nio.ByteBuffer.wrap(v).getLong()).isEqualTo(id * 7);
+    }
+    assertThat(HashStore.Key.of(key(3))).isEqualTo(HashStore.Key.of(Bytes.wrap(new byte[] {0, 3})));
+    assertThat(HashStore.Key.of(key(3))).isNotEqualTo(HashStore.Key.of(key(4)));
+  }
 }
