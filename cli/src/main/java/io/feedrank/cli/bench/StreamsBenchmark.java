@@ -9,6 +9,7 @@ import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
 import io.feedrank.streams.FeaturesConfig;
+import io.feedrank.streams.topology.FeatureTopology;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
@@ -223,9 +224,10 @@ final class StreamsBenchmark implements Callable<Integer> {
           "sustained_events_per_s",
           (events - progress.committed) / ((done - progress.nanos) / 1e9));
       f.put("raw_to_streams_ratio", f.get("raw_consume_events_per_s") / f.get("events_per_s"));
-      progress.observe(events, done);
+      progress.observe(events, events, done);
       Progress.Warm warm = progress.warm(events, jitQuiet);
       f.put("warm_events_per_s", warm.eventsPerSecond());
+      f.put("warm_completed_events_per_s", warm.completedPerSecond());
       f.put("warm_window_s", warm.seconds());
       f.put("warm_from_fraction", warm.fromFraction());
       f.put("warm_jit_cpu_ms_per_s", warm.jitMillisPerSecond());
@@ -292,10 +294,8 @@ final class StreamsBenchmark implements Callable<Integer> {
               committed.keySet().stream().filter(tp -> tp.topic().equals(input)).count()
                   == Topics.DEFAULT_INTERACTION_PARTITIONS;
           progress.observe(
-              committed.entrySet().stream()
-                  .filter(e -> e.getKey().topic().equals(input) && e.getValue() != null)
-                  .mapToLong(e -> e.getValue().offset())
-                  .sum());
+              committedSum(committed, input),
+              committedSum(committed, FeatureTopology.repartitionTopic(appId)));
           for (var e : committed.entrySet()) {
             long lag =
                 ends.get(e.getKey()).offset() - (e.getValue() == null ? 0 : e.getValue().offset());
@@ -315,18 +315,27 @@ final class StreamsBenchmark implements Callable<Integer> {
     throw new IllegalStateException("the features app did not catch up within " + timeout);
   }
 
+  private static long committedSum(Map<TopicPartition, OffsetAndMetadata> committed, String topic) {
+    return committed.entrySet().stream()
+        .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+        .mapToLong(e -> e.getValue().offset())
+        .sum();
+  }
+
   /**
-   * The input offsets the app had committed over time, with the CPU time of the app JVM's JIT
-   * threads. The sustained rate is measured from the first moment {@code threshold} events were
-   * committed, without start-up, restore of the global tables and the first rebalance; the warm
-   * rate from the moment the JIT had gone quiet as well, to 90% of the backlog (the last partitions
-   * and the repartition topic draining leave the app partly idle).
+   * The input offsets the app had committed over time, with the repartition topic's (each valid
+   * event's second half: its item features and training example, done) and the CPU time of the app
+   * JVM's JIT threads. The sustained rate is measured from the first moment {@code threshold}
+   * events were committed, without start-up, restore of the global tables and the first rebalance;
+   * the warm rate from the moment the JIT had gone quiet as well, to 90% of the backlog (the last
+   * partitions and the repartition topic draining leave the app partly idle).
    */
   static final class Progress {
     private static final long LOOK_BACK = TimeUnit.SECONDS.toNanos(5);
     private final long threshold;
     private final DoubleSupplier jitCpuMillis;
-    private final List<double[]> samples = new ArrayList<>(); // nanos, committed, JIT CPU ms
+    // nanos, committed input, JIT CPU ms, committed repartition
+    private final List<double[]> samples = new ArrayList<>();
     long nanos;
     long committed = -1;
 
@@ -335,24 +344,37 @@ final class StreamsBenchmark implements Callable<Integer> {
       this.jitCpuMillis = jitCpuMillis;
     }
 
-    void observe(long committedInput) {
-      observe(committedInput, System.nanoTime());
+    void observe(long committedInput, long completed) {
+      observe(committedInput, completed, System.nanoTime());
     }
 
-    void observe(long committedInput, long at) {
-      observe(committedInput, at, jitCpuMillis.getAsDouble());
+    void observe(long committedInput, long completed, long at) {
+      observe(committedInput, completed, at, jitCpuMillis.getAsDouble());
     }
 
-    void observe(long committedInput, long at, double jitCpuMillis) {
-      samples.add(new double[] {at, committedInput, jitCpuMillis});
+    /**
+     * @param completed the repartition topic's committed offsets: events whose item side is done
+     *     (transaction markers count too, about 50 a second against tens of thousands of events)
+     */
+    void observe(long committedInput, long completed, long at, double jitCpuMillis) {
+      samples.add(new double[] {at, committedInput, jitCpuMillis, completed});
       if (committed < 0 && committedInput >= threshold) {
         committed = committedInput;
         nanos = at;
       }
     }
 
+    /**
+     * @param eventsPerSecond input events committed per second in the window
+     * @param completedPerSecond events whose item side was committed per second in the window: the
+     *     input side can run ahead of the item side and leave it a backlog in the repartition topic
+     */
     record Warm(
-        double eventsPerSecond, double seconds, double fromFraction, double jitMillisPerSecond) {}
+        double eventsPerSecond,
+        double seconds,
+        double fromFraction,
+        double jitMillisPerSecond,
+        double completedPerSecond) {}
 
     /**
      * From the first sample where the JIT threads used at most {@code jitQuiet} CPU ms/s over the
@@ -394,7 +416,8 @@ final class StreamsBenchmark implements Callable<Integer> {
           (stop[1] - start[1]) / seconds,
           seconds,
           start[1] / events,
-          (stop[2] - start[2]) / seconds);
+          (stop[2] - start[2]) / seconds,
+          (stop[3] - start[3]) / seconds);
     }
   }
 

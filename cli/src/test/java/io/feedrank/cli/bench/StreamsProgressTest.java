@@ -20,7 +20,10 @@ class StreamsProgressTest {
     for (int tenth = 0; tenth <= 600; tenth++) {
       double t = tenth / 10.0;
       long committed = (long) (t * (t < 30 ? 1_000 : 2_000) - (t < 30 ? 0 : 30_000));
-      p.observe(committed, (long) (t * S), jit);
+      // the item side trails the input by 2 s
+      long completed =
+          Math.max(0, (long) ((t - 2) * (t - 2 < 30 ? 1_000 : 2_000) - (t - 2 < 30 ? 0 : 30_000)));
+      p.observe(committed, completed, (long) (t * S), jit);
       jit += t < 20 ? 20 : 1;
     }
     StreamsBenchmark.Progress.Warm w = p.warm(90_000, 50);
@@ -29,6 +32,9 @@ class StreamsProgressTest {
     // 24-30 s at 1,000/s and 30-55.5 s at 2,000/s
     assertThat(w.eventsPerSecond()).isCloseTo((6 * 1_000 + 25.5 * 2_000) / 31.5, within(1e-3));
     assertThat(w.jitMillisPerSecond()).isCloseTo(10, within(0.5));
+    // over the same 31.5 s the item side covers the input curve from 22 s to 53.5 s: 22-30 s at
+    // 1,000/s, 30-53.5 s at 2,000/s
+    assertThat(w.completedPerSecond()).isCloseTo((8 * 1_000 + 23.5 * 2_000) / 31.5, within(1e-3));
     assertThat(p.committed).isEqualTo(6_000);
     assertThat(p.nanos).isEqualTo(6 * S);
   }
@@ -37,12 +43,13 @@ class StreamsProgressTest {
   void aJitThatNeverGoesQuietLeavesTheBacklogFromHalfTo90Percent() {
     StreamsBenchmark.Progress p = new StreamsBenchmark.Progress(1_000, () -> 0);
     for (int s = 0; s <= 100; s++) {
-      p.observe(s * 1_000L, s * S, s * 500.0);
+      p.observe(s * 1_000L, s * 800L, s * S, s * 500.0);
     }
     StreamsBenchmark.Progress.Warm w = p.warm(100_000, 50);
     assertThat(w.fromFraction()).isEqualTo(0.5);
     assertThat(w.seconds()).isEqualTo(40.0);
     assertThat(w.eventsPerSecond()).isEqualTo(1_000.0);
     assertThat(w.jitMillisPerSecond()).isEqualTo(500.0);
+    assertThat(w.completedPerSecond()).isEqualTo(800.0);
   }
 }

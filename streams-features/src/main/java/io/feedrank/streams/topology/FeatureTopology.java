@@ -48,6 +48,13 @@ public final class FeatureTopology {
   static final String BY_ITEM = "by-item";
 
   /**
+   * The topic the user side hands each event to the item side through, as Kafka Streams names it.
+   */
+  public static String repartitionTopic(String applicationId) {
+    return applicationId + "-" + BY_ITEM + "-repartition";
+  }
+
+  /**
    * @param application the application id, recorded in dead letters
    * @param validator the validation rules
    * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
