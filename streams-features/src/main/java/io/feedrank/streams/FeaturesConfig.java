@@ -31,6 +31,7 @@ public record FeaturesConfig(
     Duration commitInterval,
     Duration redisTtl,
     Duration redisFlushInterval,
+    Duration catchUpFlushInterval,
     int stateObjects,
     Duration maxAhead,
     Duration maxBehind,
@@ -50,6 +51,10 @@ public record FeaturesConfig(
     positive(commitInterval, "commit.interval.ms");
     positive(redisTtl, "redis.ttl.seconds");
     positive(redisFlushInterval, "redis.flush.interval.ms");
+    if (catchUpFlushInterval.isNegative()) {
+      throw new IllegalArgumentException(
+          "redis.catchup.flush.interval.ms must be >= 0, got " + catchUpFlushInterval.toMillis());
+    }
     if (stateObjects < 0) {
       throw new IllegalArgumentException(
           "state.object.cache.entries must be >= 0, got " + stateObjects);
@@ -67,11 +72,13 @@ public record FeaturesConfig(
    * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
    * {@code commit.interval.ms} (500; Redis freshness follows the flush interval, not commits),
    * {@code redis.ttl.seconds} (30 days), {@code redis.flush.interval.ms} (100), {@code
-   * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
-   * deserialized in front of the state stores, besides those changed since the last commit; 0 =
-   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
-   * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none);
-   * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
+   * redis.catchup.flush.interval.ms} (1,000: the flush interval while a task's records are more
+   * than that behind the wall clock; 0 = off), {@code state.object.cache.entries} (10,000 unchanged
+   * users and as many items per task kept deserialized in front of the state stores, besides those
+   * changed since the last commit; 0 = none), {@code validation.max.ahead.ms} (1 h), {@code
+   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
+   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
+   * Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -93,6 +100,7 @@ public record FeaturesConfig(
         Duration.ofMillis(longOf(p, "commit.interval.ms", 500)),
         Duration.ofSeconds(longOf(p, "redis.ttl.seconds", Duration.ofDays(30).toSeconds())),
         Duration.ofMillis(longOf(p, "redis.flush.interval.ms", 100)),
+        Duration.ofMillis(longOf(p, "redis.catchup.flush.interval.ms", 1000)),
         intOf(p, "state.object.cache.entries", FeatureTopology.Settings.DEFAULT_STATE_OBJECTS),
         Duration.ofMillis(longOf(p, "validation.max.ahead.ms", Duration.ofHours(1).toMillis())),
         Duration.ofMillis(longOf(p, "validation.max.behind.ms", Duration.ofDays(7).toMillis())),

@@ -63,7 +63,8 @@ public final class Main {
             config.applicationId(),
             new EventValidator(config.maxAhead(), config.maxBehind()),
             config.redisFlushInterval(),
-            config.stateObjects());
+            config.stateObjects(),
+            config.catchUpFlushInterval());
     Topology topology =
         FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
     KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

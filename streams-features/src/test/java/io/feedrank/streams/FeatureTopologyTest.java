@@ -81,17 +81,23 @@ class FeatureTopologyTest {
   }
 
   void start(EventValidator validator, int stateObjects) {
-    FeatureTopology.Settings settings =
-        new FeatureTopology.Settings("test-app", validator, Duration.ofMillis(100), stateObjects);
+    start(
+        new FeatureTopology.Settings("test-app", validator, Duration.ofMillis(100), stateObjects),
+        null);
+  }
+
+  void start(FeatureTopology.Settings settings, Instant wallClock) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    var topology =
+        FeatureTopology.build(
+            topics, settings, writer, registry, new FeatureMetrics(new SimpleMeterRegistry()));
     driver =
-        new TopologyTestDriver(
-            FeatureTopology.build(
-                topics, settings, writer, registry, new FeatureMetrics(new SimpleMeterRegistry())),
-            props);
+        wallClock == null
+            ? new TopologyTestDriver(topology, props)
+            : new TopologyTestDriver(topology, props, wallClock);
     interactions =
         driver.createInputTopic(
             topics.interactions(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -461,6 +467,49 @@ class FeatureTopologyTest {
     assertThat(examples.readValuesToList())
         .extracting(TrainingExample::getInteractionId)
         .containsExactly(first.getInteractionId(), "after-quiet", "next", "late-sent");
+  }
+
+  /**
+   * While a task's records are more than the catch-up interval behind the wall clock, its changes
+   * reach Redis at most that often; once it processes recent records, at every 100 ms punctuation
+   * again.
+   */
+  @Test
+  void aTaskBehindTheWallClockFlushesAtTheCatchUpInterval() {
+    long wall = T0 + DAY;
+    start(
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofDays(2), Duration.ofDays(7)),
+            Duration.ofMillis(100),
+            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+            Duration.ofSeconds(1)),
+        Instant.ofEpochMilli(wall));
+    InteractionEvent first = events(1, 11).get(0);
+    String key = "fr:u:" + first.getUserId();
+    long t = first.getEventTime().toEpochMilli();
+    pipe(first);
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(redis.get(key)).as("the first flush is due").containsEntry("_ts", Long.toString(t));
+    pipe(at(first, "old-1", t + MINUTE));
+    for (int i = 0; i < 9; i++) { // up to 900 ms after the last flush: a day behind, not due
+      driver.advanceWallClockTime(Duration.ofMillis(100));
+      assertThat(redis.get(key)).containsEntry("_ts", Long.toString(t));
+    }
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(redis.get(key)).containsEntry("_ts", Long.toString(t + MINUTE));
+    // a record of now: the task has caught up, and the next punctuation flushes
+    long now = wall + 1_000;
+    pipe(at(first, "recent", now));
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(redis.get(key)).containsEntry("_ts", Long.toString(now));
+    pipe(at(first, "recent-2", now + 150));
+    driver.advanceWallClockTime(Duration.ofMillis(100));
+    assertThat(redis.get(key)).containsEntry("_ts", Long.toString(now + 150));
+  }
+
+  private static InteractionEvent at(InteractionEvent e, String id, long millis) {
+    return copy(e).setInteractionId(id).setEventTime(Instant.ofEpochMilli(millis)).build();
   }
 
   private byte[] ser(InteractionEvent e) {

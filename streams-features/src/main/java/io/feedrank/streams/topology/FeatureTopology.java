@@ -58,13 +58,27 @@ public final class FeatureTopology {
    * @param application the application id, recorded in dead letters
    * @param validator the validation rules
    * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
+   * @param catchUpFlushInterval how often instead while a task's records are more than this behind
+   *     the wall clock ({@link FlushSchedule}; zero = always {@code redisFlushInterval})
    * @param stateObjects how many users' and how many items' deserialized states each task keeps in
    *     front of its stores besides those changed since the last commit ({@link WriteBackStore}; 0
    *     = none)
    */
   public record Settings(
-      String application, EventValidator validator, Duration redisFlushInterval, int stateObjects) {
+      String application,
+      EventValidator validator,
+      Duration redisFlushInterval,
+      int stateObjects,
+      Duration catchUpFlushInterval) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
+
+    public Settings(
+        String application,
+        EventValidator validator,
+        Duration redisFlushInterval,
+        int stateObjects) {
+      this(application, validator, redisFlushInterval, stateObjects, Duration.ZERO);
+    }
 
     public Settings(String application, EventValidator validator, Duration redisFlushInterval) {
       this(application, validator, redisFlushInterval, DEFAULT_STATE_OBJECTS);
@@ -158,13 +172,23 @@ public final class FeatureTopology {
     branches
         .get("checked-valid")
         .process(
-            () -> new UserFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            () ->
+                new UserFeatureProcessor(
+                    writer,
+                    metrics,
+                    settings.redisFlushInterval(),
+                    new FlushSchedule(settings.catchUpFlushInterval())),
             Named.as("user-features"),
             USER_STORE,
             USER_PENDING_STORE)
         .repartition(Repartitioned.with(Serdes.Long(), HalfExample.serde()).withName(BY_ITEM))
         .process(
-            () -> new ItemFeatureProcessor(writer, metrics, settings.redisFlushInterval()),
+            () ->
+                new ItemFeatureProcessor(
+                    writer,
+                    metrics,
+                    settings.redisFlushInterval(),
+                    new FlushSchedule(settings.catchUpFlushInterval())),
             Named.as("item-features"),
             ITEM_STORE,
             ITEM_PENDING_STORE)

@@ -26,15 +26,18 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
+  private final FlushSchedule flushes;
   private ProcessorContext<Long, TrainingExample> context;
   private KeyValueStore<Long, ItemState> store;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private DirtyEntities<ItemState> dirty;
 
-  ItemFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+  ItemFeatureProcessor(
+      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, FlushSchedule flushes) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
+    this.flushes = flushes;
   }
 
   @Override
@@ -83,6 +86,9 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
   }
 
   private void flush(long now) {
+    if (!flushes.due(now, context.currentStreamTimeMs())) {
+      return;
+    }
     dirty.flush(
         (id, earliest, latest, state) ->
             new FeatureWriter.FeatureWrite(

@@ -26,16 +26,19 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
+  private final FlushSchedule flushes;
   private ProcessorContext<Long, HalfExample> context;
   private KeyValueStore<Long, UserState> users;
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private TimestampedKeyValueStore<Long, UserProfile> profiles;
   private DirtyEntities<UserState> dirty;
 
-  UserFeatureProcessor(FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval) {
+  UserFeatureProcessor(
+      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, FlushSchedule flushes) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
+    this.flushes = flushes;
   }
 
   @Override
@@ -80,6 +83,9 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   }
 
   private void flush(long now) {
+    if (!flushes.due(now, context.currentStreamTimeMs())) {
+      return;
+    }
     dirty.flush(
         (id, earliest, latest, state) ->
             new FeatureWriter.FeatureWrite(
