@@ -1,5 +1,6 @@
 package io.feedrank.cli.bench;
 
+import io.feedrank.cli.Main;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 
 /**
  * The java command of a benchmark's child JVM (the load generator, the ranker) on this JVM's
@@ -36,5 +39,47 @@ final class ChildJvm {
     cmd.add(main.getName());
     cmd.addAll(args);
     return cmd;
+  }
+
+  /** A started {@code feedrank} service, its output file, and the input files to delete after. */
+  record Service(Process process, Path log, List<Path> inputs) {}
+
+  /**
+   * Starts {@code feedrank <command> --config <dir>/<name>.properties} (holding {@code config}) in
+   * a child JVM with {@code jvmOptions}, then the whitespace-separated options in the environment
+   * variable {@code extraOptionsEnv} (a flight recording, another collector), and {@code TMPDIR}
+   * and {@code env} in its environment; its output goes to {@code <dir>/<name>.log}.
+   */
+  static Service feedrank(
+      String command,
+      Map<String, String> config,
+      List<String> jvmOptions,
+      String extraOptionsEnv,
+      Map<String, String> env,
+      Path dir,
+      String name)
+      throws IOException {
+    Properties p = new Properties();
+    p.putAll(config);
+    Path file = dir.resolve(name + ".properties");
+    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      p.store(out, "bench " + command);
+    }
+    Path argfile = classpathArgfile(dir, name + "-");
+    List<String> jvm = new ArrayList<>(jvmOptions);
+    jvm.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
+    String extra = System.getenv(extraOptionsEnv);
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    Path log = dir.resolve(name + ".log");
+    ProcessBuilder b =
+        new ProcessBuilder(
+                command(jvm, argfile, Main.class, List.of(command, "--config", file.toString())))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    b.environment().put("TMPDIR", System.getProperty("java.io.tmpdir"));
+    b.environment().putAll(env);
+    return new Service(b.start(), log, List.of(file, argfile));
   }
 }

@@ -1,16 +1,12 @@
 package io.feedrank.cli.bench;
 
-import io.feedrank.cli.Main;
 import io.feedrank.localstack.ChildProcesses;
 import io.feedrank.localstack.ChildReaper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 /**
  * The features app as it runs in production: {@code feedrank streams} in a JVM of its own, with the
@@ -37,30 +33,16 @@ final class FeaturesProcess implements AutoCloseable {
   /** Starts {@code feedrank streams} with {@code config} (any FeaturesConfig key). */
   static FeaturesProcess start(Map<String, String> config, Path dir, String name)
       throws IOException {
-    Properties p = new Properties();
-    p.putAll(config);
-    Path file = dir.resolve(name + ".properties");
-    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      p.store(out, "bench streams");
-    }
-    Path argfile = ChildJvm.classpathArgfile(dir, name + "-");
-    List<String> jvm =
-        new ArrayList<>(
-            List.of(
-                "-Xss2m",
-                "-XX:+UseParallelGC", // as ./feedrank streams
-                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
-    String extra = System.getenv(EXTRA_OPTIONS_ENV);
-    if (extra != null && !extra.isBlank()) {
-      jvm.addAll(List.of(extra.trim().split("\\s+")));
-    }
-    List<String> cmd =
-        ChildJvm.command(jvm, argfile, Main.class, List.of("streams", "--config", file.toString()));
-    Path log = dir.resolve(name + ".log");
-    ProcessBuilder b =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    b.environment().put("TMPDIR", System.getProperty("java.io.tmpdir"));
-    return new FeaturesProcess(b.start(), log, List.of(file, argfile));
+    ChildJvm.Service s =
+        ChildJvm.feedrank(
+            "streams",
+            config,
+            List.of("-Xss2m", "-XX:+UseParallelGC"), // as ./feedrank streams
+            EXTRA_OPTIONS_ENV,
+            Map.of(),
+            dir,
+            name);
+    return new FeaturesProcess(s.process(), s.log(), s.inputs());
   }
 
   long pid() {

@@ -1,7 +1,6 @@
 package io.feedrank.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.feedrank.cli.Main;
 import io.feedrank.localstack.ChildProcesses;
 import io.feedrank.localstack.ChildReaper;
 import io.feedrank.localstack.Ports;
@@ -10,15 +9,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,36 +62,23 @@ final class RankerProcess implements AutoCloseable {
     Map<String, String> c = new HashMap<>(config);
     c.put("port", Integer.toString(port));
     c.put("host", "127.0.0.1");
-    Properties p = new Properties();
-    p.putAll(c);
-    Path file = dir.resolve("ranker-" + port + ".properties");
-    try (var out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      p.store(out, "bench ranker");
-    }
-    Path argfile = ChildJvm.classpathArgfile(dir, "ranker-" + port + "-");
-    List<String> jvm =
-        new ArrayList<>(
+    // EXTRA_OPTIONS_ENV, e.g. a flight recording of the ranker alone:
+    // -XX:StartFlightRecording=filename=r.jfr; or G1 instead: -XX:-UseZGC -XX:+UseG1GC
+    ChildJvm.Service s =
+        ChildJvm.feedrank(
+            "ranker",
+            c,
             List.of(
                 "-Xss2m",
                 "-XX:+UseZGC", // as ./feedrank ranker
                 "-Xms1536m",
                 "-Xmx1536m",
-                "-XX:+AlwaysPreTouch",
-                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir")));
-    // e.g. a flight recording of the ranker alone: -XX:StartFlightRecording=filename=r.jfr; or
-    // G1 instead: -XX:-UseZGC -XX:+UseG1GC
-    String extra = System.getenv(EXTRA_OPTIONS_ENV);
-    if (extra != null && !extra.isBlank()) {
-      jvm.addAll(List.of(extra.trim().split("\\s+")));
-    }
-    List<String> cmd =
-        ChildJvm.command(jvm, argfile, Main.class, List.of("ranker", "--config", file.toString()));
-    Path log = dir.resolve("ranker-" + port + ".log");
-    ProcessBuilder b =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-    b.environment().put("ORT_DISABLE_TELEMETRY", "1");
-    b.environment().put("TMPDIR", System.getProperty("java.io.tmpdir"));
-    return new RankerProcess(b.start(), port, log, List.of(file, argfile));
+                "-XX:+AlwaysPreTouch"),
+            EXTRA_OPTIONS_ENV,
+            Map.of("ORT_DISABLE_TELEMETRY", "1"),
+            dir,
+            "ranker-" + port);
+    return new RankerProcess(s.process(), port, s.log(), s.inputs());
   }
 
   long pid() {
