@@ -10,12 +10,68 @@ import java.util.Arrays;
  * thread-safe.
  */
 public final class DecayedVector {
+  /**
+   * Half-lives and their distinct values, shared by every vector with the same half-lives (a state
+   * class has one set): a ranker holds one vector per cached item, and reading one should not miss
+   * the cache on a copy of its half-lives.
+   */
+  private static final class Layout {
+    final long[] halfLives;
+    final long[] distinct;
+    final int[] distinctIndex;
+
+    Layout(long[] halfLives) {
+      this.halfLives = halfLives.clone();
+      this.distinctIndex = new int[halfLives.length];
+      long[] seen = new long[halfLives.length];
+      int m = 0;
+      for (int i = 0; i < halfLives.length; i++) {
+        int k = 0;
+        while (k < m && seen[k] != halfLives[i]) {
+          k++;
+        }
+        if (k == m) {
+          seen[m++] = halfLives[i];
+        }
+        distinctIndex[i] = k;
+      }
+      this.distinct = Arrays.copyOf(seen, m);
+    }
+  }
+
+  private static final int MAX_SHARED_LAYOUTS = 16;
+  private static volatile Layout[] shared = new Layout[0];
+
+  private static Layout layout(long[] halfLives) {
+    for (Layout l : shared) {
+      if (Arrays.equals(l.halfLives, halfLives)) {
+        return l;
+      }
+    }
+    synchronized (DecayedVector.class) {
+      for (Layout l : shared) {
+        if (Arrays.equals(l.halfLives, halfLives)) {
+          return l;
+        }
+      }
+      Layout l = new Layout(halfLives);
+      if (shared.length < MAX_SHARED_LAYOUTS) {
+        Layout[] more = Arrays.copyOf(shared, shared.length + 1);
+        more[shared.length] = l;
+        shared = more;
+      }
+      return l;
+    }
+  }
+
+  private final Layout layout;
   private final long[] halfLivesMillis;
   private final double[] values;
   private long referenceMillis = Long.MIN_VALUE;
 
   public DecayedVector(long[] halfLivesMillis) {
-    this.halfLivesMillis = halfLivesMillis.clone();
+    this.layout = layout(halfLivesMillis);
+    this.halfLivesMillis = layout.halfLives;
     this.values = new double[halfLivesMillis.length];
   }
 
@@ -25,7 +81,8 @@ public final class DecayedVector {
       throw new IllegalArgumentException(
           "values has " + values.length + " slots, half-lives " + halfLivesMillis.length);
     }
-    this.halfLivesMillis = halfLivesMillis.clone();
+    this.layout = layout(halfLivesMillis);
+    this.halfLivesMillis = layout.halfLives;
     this.values = values.clone();
     this.referenceMillis = referenceMillis;
   }
@@ -84,26 +141,29 @@ public final class DecayedVector {
    * once per slot: the ranker reads every slot of every candidate at request time.
    */
   public double[] valuesAt(long atMillis) {
+    return valuesAt(atMillis, new double[values.length]);
+  }
+
+  /**
+   * {@link #valuesAt(long)} written into {@code out} (at least {@link #size()} long), which is
+   * returned; allocates nothing.
+   */
+  public double[] valuesAt(long atMillis, double[] out) {
     int n = values.length;
-    double[] out = new double[n];
     if (isEmpty()) {
+      Arrays.fill(out, 0, n, 0.0);
       return out;
     }
     long gap = Math.max(0, atMillis - referenceMillis);
-    long[] seen = new long[n];
-    double[] factor = new double[n];
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-      long h = halfLivesMillis[i];
-      int k = 0;
-      while (k < m && seen[k] != h) {
-        k++;
+    long[] distinct = layout.distinct;
+    int[] index = layout.distinctIndex;
+    for (int k = 0; k < distinct.length; k++) {
+      double factor = DecayedCounter.decayFactor(gap, distinct[k]);
+      for (int i = 0; i < n; i++) {
+        if (index[i] == k) {
+          out[i] = values[i] * factor;
+        }
       }
-      if (k == m) {
-        seen[m] = h;
-        factor[m++] = DecayedCounter.decayFactor(gap, h);
-      }
-      out[i] = values[i] * factor[k];
     }
     return out;
   }

@@ -61,8 +61,17 @@ public final class ItemState {
    * @param metadata the item's metadata, or null when unknown (age −1, content length 0)
    */
   public double[] features(long atMillis, ItemMetadata metadata) {
-    double[] f = new double[FeatureSchema.ITEM.size()];
-    double[] slots = vector.valuesAt(atMillis);
+    return features(
+        atMillis, metadata, new double[FeatureSchema.ITEM.size()], new double[vector.size()]);
+  }
+
+  /**
+   * {@link #features(long, ItemMetadata)} written into {@code f} (at least {@link
+   * FeatureSchema#ITEM}'s size), which is returned, with {@code slots} (at least {@link
+   * FeatureSchema#ENGAGEMENT_SLOTS} long) as scratch; allocates nothing.
+   */
+  public double[] features(long atMillis, ItemMetadata metadata, double[] f, double[] slots) {
+    vector.valuesAt(atMillis, slots);
     int i = Engagements.countersAndCtrs(slots, f, 0);
     long at = Math.max(atMillis, vector.referenceMillis());
     HalfLife week = HalfLife.SEVEN_DAYS;

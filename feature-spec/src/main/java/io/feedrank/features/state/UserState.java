@@ -10,6 +10,7 @@ import io.feedrank.features.decay.SmoothedRate;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -114,7 +115,15 @@ public final class UserState {
 
   /** {@link FeatureSchema#CROSS} for an item of {@code category} at {@code atMillis}. */
   public double[] crossFeatures(String category, long atMillis) {
-    double[] f = new double[FeatureSchema.CROSS.size()];
+    return crossFeatures(category, atMillis, new double[FeatureSchema.CROSS.size()]);
+  }
+
+  /**
+   * {@link #crossFeatures(String, long)} written into {@code f} (at least {@link
+   * FeatureSchema#CROSS}'s size), which is returned.
+   */
+  public double[] crossFeatures(String category, long atMillis, double[] f) {
+    Arrays.fill(f, 0, FeatureSchema.CROSS.size(), 0.0);
     CategoryState c = category == null ? null : categories.get(category);
     double userImp7d =
         vector.valueAt(FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis);

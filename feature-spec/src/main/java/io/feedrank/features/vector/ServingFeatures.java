@@ -3,11 +3,13 @@ package io.feedrank.features.vector;
 import io.feedrank.events.Device;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.UserProfile;
+import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.features.state.UserState;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -15,6 +17,9 @@ import java.util.Map;
  * {@code fr:i:{id}} at request time, vectorized into rows. The numbers are the ones the streams app
  * would have put into a training example for an impression at that time: the same state classes
  * compute them, so there is no training / serving skew.
+ *
+ * <p>One instance serves one request: it keeps scratch arrays and the cross group of each category
+ * it has vectorized (the same for every candidate of that category), so it is not thread-safe.
  */
 public final class ServingFeatures {
   private final long userId;
@@ -23,6 +28,14 @@ public final class ServingFeatures {
   private final float[] userVec = new float[Vectorizer.USER_WIDTH];
   private final float[] contextVec = new float[Vectorizer.CONTEXT_WIDTH];
   private final long atMillis;
+  private final double[] itemRaw = new double[FeatureSchema.ITEM.size()];
+  private final double[] itemSlots = new double[FeatureSchema.ENGAGEMENT_SLOTS];
+  private final double[] crossRaw = new double[FeatureSchema.CROSS.size()];
+
+  /** The cross group by category: it depends on the user, the category and the time alone. */
+  private final Map<String, float[]> crossByCategory = new HashMap<>();
+
+  private float[] crossWithoutCategory;
 
   /**
    * @param userHash the user's hash, empty or null for an unknown user (default features)
@@ -100,9 +113,19 @@ public final class ServingFeatures {
    */
   public void item(
       ItemState state, ItemMetadata meta, float[] item, int itemOff, float[] cross, int crossOff) {
-    Vectorizer.item(state.features(atMillis, meta), item, itemOff);
+    Vectorizer.item(state.features(atMillis, meta, itemRaw, itemSlots), item, itemOff);
     String category = meta == null ? null : meta.getCategory();
-    Vectorizer.cross(user.crossFeatures(category, atMillis), cross, crossOff);
+    float[] c = category == null ? crossWithoutCategory : crossByCategory.get(category);
+    if (c == null) {
+      c = new float[Vectorizer.CROSS_WIDTH];
+      Vectorizer.cross(user.crossFeatures(category, atMillis, crossRaw), c, 0);
+      if (category == null) {
+        crossWithoutCategory = c;
+      } else {
+        crossByCategory.put(category, c);
+      }
+    }
+    System.arraycopy(c, 0, cross, crossOff, c.length);
   }
 
   /** A full row for one candidate (user and context copied). */

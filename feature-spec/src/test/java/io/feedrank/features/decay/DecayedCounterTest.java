@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -112,6 +113,9 @@ class DecayedCounterTest {
     Random r = new Random(3);
     DecayedVector empty = new DecayedVector(halfLives);
     assertThat(empty.valuesAt(1_763_000_000_000L)).containsOnly(0.0);
+    double[] into = new double[halfLives.length];
+    Arrays.fill(into, Double.NaN);
+    assertThat(empty.valuesAt(1_763_000_000_000L, into)).containsOnly(0.0);
     for (int trial = 0; trial < 200; trial++) {
       double[] values = new double[halfLives.length];
       for (int i = 0; i < values.length; i++) {
@@ -122,8 +126,12 @@ class DecayedCounterTest {
       // before the reference time, at it, and up to a month after
       long at = ref + (long) ((r.nextDouble() - 0.1) * 30 * 24 * HOUR);
       double[] whole = v.valuesAt(at);
+      // written into a caller's array that holds the previous trial's values (or NaN): the same
+      double[] intoBefore = into.clone();
+      assertThat(v.valuesAt(at, into)).isSameAs(into);
       for (int i = 0; i < halfLives.length; i++) {
         assertThat(whole[i]).as("slot %d", i).isEqualTo(v.valueAt(i, at));
+        assertThat(into[i]).as("slot %d written over %s", i, intoBefore[i]).isEqualTo(whole[i]);
         // and both are the definition: the stored value decayed over the gap
         assertThat(whole[i])
             .isCloseTo(

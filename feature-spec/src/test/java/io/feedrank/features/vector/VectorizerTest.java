@@ -215,6 +215,69 @@ class VectorizerTest {
     assertThat(training.cross[0]).isGreaterThan(0f); // the category history is really there
   }
 
+  /**
+   * A request's {@link ServingFeatures} reuses scratch arrays and keeps the cross group of each
+   * category it met: every candidate, in any order, still gets the groups computed for it alone.
+   */
+  @Test
+  void oneRequestsRowsEqualEachCandidateVectorizedOnItsOwn() {
+    Random r = new Random(7);
+    List<String> categories = List.of("sports", "news", "music", "food");
+    UserState user = new UserState();
+    long t = T0;
+    for (int i = 0; i < 200; i++) {
+      t += (long) (r.nextDouble() * HOUR);
+      user.add(event(r, "u" + i, 5, 1000 + r.nextInt(50), t), categories.get(r.nextInt(3)));
+    }
+    long at = t + 2 * HOUR + 123;
+    ServingFeatures request = new ServingFeatures(5, user, null, at, Device.MOBILE);
+    float[] item = new float[Vectorizer.ITEM_WIDTH];
+    float[] cross = new float[Vectorizer.CROSS_WIDTH];
+    for (int c = 0; c < 60; c++) {
+      ItemState state = new ItemState();
+      long ts = T0 + (long) (r.nextDouble() * 10 * HOUR);
+      for (int k = r.nextInt(30); k > 0; k--) {
+        ts += (long) (r.nextDouble() * HOUR);
+        state.add(event(r, "i" + c + "-" + k, 9, 1000 + c, ts));
+      }
+      // "food": a category the user never saw; null: an item without metadata
+      String category = c % 7 == 6 ? null : categories.get(r.nextInt(categories.size()));
+      ItemMetadata meta =
+          category == null
+              ? null
+              : ItemMetadata.newBuilder()
+                  .setItemId(1000 + c)
+                  .setCategory(category)
+                  .setCreatedAt(Instant.ofEpochMilli(T0 - c * HOUR))
+                  .setContentLength(100 + c)
+                  .build();
+      Arrays.fill(item, Float.NaN);
+      Arrays.fill(cross, Float.NaN);
+      request.item(state, meta, item, 0, cross, 0);
+
+      float[] expectedItem = new float[Vectorizer.ITEM_WIDTH];
+      Vectorizer.item(state.features(at, meta), expectedItem, 0);
+      float[] expectedCross = new float[Vectorizer.CROSS_WIDTH];
+      Vectorizer.cross(user.crossFeatures(category, at), expectedCross, 0);
+      assertThat(item).as("candidate %d", c).containsExactly(expectedItem);
+      assertThat(cross).as("candidate %d (%s)", c, category).containsExactly(expectedCross);
+    }
+  }
+
+  private static InteractionEvent event(Random r, String id, long user, long item, long t) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId(id)
+        .setUserId(user)
+        .setItemId(item)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setClick(r.nextInt(4) == 0)
+        .setLike(r.nextInt(10) == 0)
+        .setShare(r.nextInt(30) == 0)
+        .setDwellSeconds(r.nextFloat() * 60)
+        .setDevice(Device.values()[r.nextInt(4)])
+        .build();
+  }
+
   @Test
   void unknownUsersAndItemsGetDefaultFeatures() {
     ServingFeatures f = new ServingFeatures(9, Map.of(), T0, Device.UNKNOWN);
