@@ -184,9 +184,18 @@ public final class RankerServer implements AutoCloseable {
     if (declared > max) {
       throw new BadRequestException("body", "body of " + declared + " bytes; at most " + max);
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
-    byte[] buf = new byte[8192];
     try (InputStream in = ctx.req().getInputStream()) {
+      if (declared >= 0) {
+        // the usual case: read straight into an array of the declared length, no copies
+        byte[] body = in.readNBytes((int) declared);
+        if (body.length < declared) {
+          throw new BadRequestException(
+              "body", "body of " + body.length + " bytes; Content-Length said " + declared);
+        }
+        return body;
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+      byte[] buf = new byte[8192];
       int n;
       while ((n = in.read(buf)) >= 0) {
         out.write(buf, 0, n);
@@ -194,8 +203,8 @@ public final class RankerServer implements AutoCloseable {
           throw new BadRequestException("body", "body over " + max + " bytes");
         }
       }
+      return out.toByteArray();
     }
-    return out.toByteArray();
   }
 
   static byte[] responseBytes(RankResult r) throws IOException {

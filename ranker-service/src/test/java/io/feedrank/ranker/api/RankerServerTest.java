@@ -144,6 +144,32 @@ class RankerServerTest {
     assertThat(JSON.readTree(r.body()).get("field").asText()).isEqualTo("body");
   }
 
+  /** A body sent chunked has no Content-Length: it is read up to the limit, and refused past it. */
+  @Test
+  void chunkedBodiesAreReadAndLimitedToo() throws Exception {
+    String ok = "{\"user_id\": 7, \"item_ids\": [3, 4]}";
+    HttpResponse<String> r = postChunked(ok);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(r.body()).get("ranked_items").size()).isEqualTo(2);
+    String big = "{\"user_id\": 7, \"item_ids\": [1], \"pad\": \"" + "x".repeat(5000) + "\"}";
+    HttpResponse<String> tooBig = postChunked(big);
+    assertThat(tooBig.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(tooBig.body()).get("field").asText()).isEqualTo("body");
+  }
+
+  private HttpResponse<String> postChunked(String body) throws Exception {
+    byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
+            .POST(
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(bytes)))
+            .header("Content-Type", "application/json")
+            .header("X-API-Key", KEY)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void withoutAValidKeyIs401() throws Exception {
     assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", null).statusCode())
