@@ -152,29 +152,38 @@ public final class Batch {
 
   /** Looks up the item features of every covered row that has none yet, in one call. */
   public void resolveAll() {
+    resolve(null, rows);
+  }
+
+  /**
+   * Looks up, in one call, the item features of those of rows {@code rows[0..n)} (null: rows 0 to
+   * n) that are covered and have none yet: the sampled rows of a ranking log.
+   */
+  public void resolve(int[] rows, int n) {
     if (coveredRows == 0 || itemFeatures == null) {
       return;
     }
-    int n = 0;
-    for (int i = 0; i < rows; i++) {
-      if (itemFeatures[i] == null) {
-        n++;
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+      if (itemFeatures[rows == null ? k : rows[k]] == null) {
+        m++;
       }
     }
-    if (n == 0) {
+    if (m == 0) {
       return;
     }
-    long[] want = new long[n];
-    int[] at = new int[n];
-    n = 0;
-    for (int i = 0; i < rows; i++) {
+    long[] want = new long[m];
+    int[] at = new int[m];
+    m = 0;
+    for (int k = 0; k < n; k++) {
+      int i = rows == null ? k : rows[k];
       if (itemFeatures[i] == null) {
-        want[n] = ids[i];
-        at[n++] = i;
+        want[m] = ids[i];
+        at[m++] = i;
       }
     }
     Parsed.Item[] got = resolve(want);
-    for (int k = 0; k < n; k++) {
+    for (int k = 0; k < m; k++) {
       itemFeatures[at[k]] = got[k];
     }
   }
