@@ -101,6 +101,9 @@ public final class RankerApp implements AutoCloseable {
     // logs are off the latency path: larger batches, fewer compression buffers (lz4 allocates a
     // block per batch: at 20 ms a tenth of the ranker's allocation under load)
     producer.put(ProducerConfig.LINGER_MS_CONFIG, 100);
+    // a log record is a few KB: at the default 16 KB a batch, and with it a compression block of
+    // 64 KB, every few requests
+    producer.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
     producer.putAll(registry);

@@ -8,10 +8,12 @@ import io.feedrank.features.vector.Vectorizer;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.scoring.Batch;
 import java.time.Instant;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.RandomAccess;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -100,11 +102,7 @@ public final class RankingLogs {
     }
     List<SampledFeatureVector> sampled = new ArrayList<>(e.sampledIds().length);
     for (int k = 0; k < e.sampledIds().length; k++) {
-      List<Float> values = new ArrayList<>(e.sampled()[k].length);
-      for (float v : e.sampled()[k]) {
-        values.add(v);
-      }
-      sampled.add(new SampledFeatureVector(e.sampledIds()[k], values));
+      sampled.add(new SampledFeatureVector(e.sampledIds()[k], new FloatList(e.sampled()[k])));
     }
     return RankingLog.newBuilder()
         .setRequestId(r.requestId())
@@ -121,6 +119,28 @@ public final class RankingLogs {
         .setFeatureSchemaVersion(FeatureSchema.VERSION)
         .setSampledFeatures(sampled)
         .build();
+  }
+
+  /**
+   * A read-only {@code List<Float>} over a {@code float[]}, for the Avro record: the serializer
+   * reads each element once, so they are not boxed into a list first (a thousand boxes a request).
+   */
+  private static final class FloatList extends AbstractList<Float> implements RandomAccess {
+    private final float[] values;
+
+    FloatList(float[] values) {
+      this.values = values;
+    }
+
+    @Override
+    public Float get(int i) {
+      return values[i];
+    }
+
+    @Override
+    public int size() {
+      return values.length;
+    }
   }
 
   private RankingLogs() {}

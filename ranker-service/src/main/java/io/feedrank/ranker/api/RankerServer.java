@@ -187,10 +187,11 @@ public final class RankerServer implements AutoCloseable {
     try (InputStream in = ctx.req().getInputStream()) {
       if (declared >= 0) {
         // the usual case: read straight into an array of the declared length, no copies
-        byte[] body = in.readNBytes((int) declared);
-        if (body.length < declared) {
+        byte[] body = new byte[(int) declared];
+        int got = in.readNBytes(body, 0, body.length);
+        if (got < body.length) {
           throw new BadRequestException(
-              "body", "body of " + body.length + " bytes; Content-Length said " + declared);
+              "body", "body of " + got + " bytes; Content-Length said " + declared);
         }
         return body;
       }

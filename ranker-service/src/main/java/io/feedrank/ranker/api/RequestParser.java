@@ -108,7 +108,12 @@ public final class RequestParser {
   private static final class Candidates {
     private boolean present;
     private JsonNode notArray; // the value, when it is not an array
-    private long[] ids = new long[16];
+
+    /** This thread's scratch, so that reading grows no array; {@link #validated} copies it. */
+    private static final ThreadLocal<long[]> SCRATCH =
+        ThreadLocal.withInitial(() -> new long[RankRequest.MAX_CANDIDATES]);
+
+    private final long[] ids = SCRATCH.get();
     private int count;
     private JsonNode bad;
     private int badIndex = -1;
@@ -125,9 +130,6 @@ public final class RequestParser {
           if (t == JsonToken.VALUE_NUMBER_INT
               && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
               && p.getLongValue() >= 0) {
-            if (i == ids.length) {
-              ids = Arrays.copyOf(ids, Math.min(ids.length * 4, RankRequest.MAX_CANDIDATES));
-            }
             ids[i] = p.getLongValue();
           } else {
             bad = p.readValueAsTree();
@@ -157,7 +159,7 @@ public final class RequestParser {
       if (badIndex >= 0) {
         id(bad, "item_ids", badIndex); // throws the element's error
       }
-      long[] out = count == ids.length ? ids : Arrays.copyOf(ids, count);
+      long[] out = Arrays.copyOf(ids, count); // the request's own: the scratch is reused
       if (Seen.repeats(out)) { // the first repeat is then named by index
         throw duplicate(out);
       }

@@ -174,8 +174,9 @@ public final class CachingFeatureStore implements AutoCloseable {
     }
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
     long[] fetchedAt = new long[itemIds.length];
-    Entry[] cached = new Entry[itemIds.length];
-    int[] missing = new int[itemIds.length];
+    // made at the first miss: a request whose candidates are all cached allocates neither
+    int[] missing = null;
+    Entry[] missingEntries = null; // what the cache held for each miss (stale, or null)
     int m = 0;
     int stale = 0;
     int skipped = 0;
@@ -187,7 +188,6 @@ public final class CachingFeatureStore implements AutoCloseable {
         continue;
       }
       Entry e = items.getIfPresent(itemIds[i]);
-      cached[i] = e;
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
         fetchedAt[i] = e.fetchedNanos();
@@ -201,6 +201,11 @@ public final class CachingFeatureStore implements AutoCloseable {
           }
         }
       } else {
+        if (missing == null) {
+          missing = new int[itemIds.length - i];
+          missingEntries = new Entry[missing.length];
+        }
+        missingEntries[m] = e;
         missing[m++] = i;
       }
     }
@@ -243,14 +248,15 @@ public final class CachingFeatureStore implements AutoCloseable {
     }
     for (int k = 0; k < m; k++) {
       int i = missing[k];
+      Entry held = missingEntries[k];
       if (fetched != null) {
-        Parsed.Item before = cached[i] == null ? null : (Parsed.Item) cached[i].value();
+        Parsed.Item before = held == null ? null : (Parsed.Item) held.value();
         out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k], before);
         fetchedAt[i] = stamp;
         items.put(itemIds[i], new Entry(out[i], stamp));
-      } else if (cached[i] != null) {
-        out[i] = (Parsed.Item) cached[i].value();
-        fetchedAt[i] = cached[i].fetchedNanos();
+      } else if (held != null) {
+        out[i] = (Parsed.Item) held.value();
+        fetchedAt[i] = held.fetchedNanos();
       } else {
         out[i] = Parsed.Item.UNKNOWN;
         fetchedAt[i] = Long.MIN_VALUE;
