@@ -156,16 +156,16 @@ public final class Batch {
   }
 
   /**
-   * Looks up, in one call, the item features of those of rows {@code rows[0..n)} (null: rows 0 to
+   * Looks up, in one call, the item features of those of rows {@code which[0..n)} (null: rows 0 to
    * n) that are covered and have none yet: the sampled rows of a ranking log.
    */
-  public void resolve(int[] rows, int n) {
+  public void resolve(int[] which, int n) {
     if (coveredRows == 0 || itemFeatures == null) {
       return;
     }
     int m = 0;
     for (int k = 0; k < n; k++) {
-      if (itemFeatures[rows == null ? k : rows[k]] == null) {
+      if (itemFeatures[which == null ? k : which[k]] == null) {
         m++;
       }
     }
@@ -176,7 +176,7 @@ public final class Batch {
     int[] at = new int[m];
     m = 0;
     for (int k = 0; k < n; k++) {
-      int i = rows == null ? k : rows[k];
+      int i = which == null ? k : which[k];
       if (itemFeatures[i] == null) {
         want[m] = ids[i];
         at[m++] = i;
