@@ -7,7 +7,7 @@ import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.models.ArtifactStore;
 import io.feedrank.ranker.api.ApiKeys;
 import io.feedrank.ranker.api.RankRequest;
-import io.feedrank.ranker.api.RankerServer;
+import io.feedrank.ranker.api.RankerHttp;
 import io.feedrank.ranker.api.TokenBuckets;
 import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.features.RedisFeatureStore;
@@ -53,7 +53,7 @@ public final class RankerApp implements AutoCloseable {
   private final RegistryListener listener;
   private final RankingLogger<RankingLogs.Entry> logger;
   private final RankService service;
-  private final RankerServer server;
+  private final RankerHttp server;
   private final Instant started = Instant.now();
 
   private RankerApp(RankerConfig c) throws IOException {
@@ -122,12 +122,14 @@ public final class RankerApp implements AutoCloseable {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");
     }
     this.server =
-        new RankerServer(
+        RankerHttp.create(
+            c.httpServer(),
             new Backend(),
-            new RankerServer.Settings(
+            new RankerHttp.Settings(
                 c.host(),
                 c.port(),
                 c.maxThreads(),
+                c.eventLoops(),
                 c.maxBodyBytes(),
                 keys,
                 new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime)),
@@ -163,7 +165,7 @@ public final class RankerApp implements AutoCloseable {
     return metrics;
   }
 
-  private final class Backend implements RankerServer.Backend {
+  private final class Backend implements RankerHttp.Backend {
     @Override
     public RankResult rank(RankRequest request) {
       return service.rank(request);

@@ -2,6 +2,7 @@ package io.feedrank.ranker;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.ranker.api.RankerHttp;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,7 +16,9 @@ import java.util.Map;
 public record RankerConfig(
     String host,
     int port,
+    RankerHttp.Kind httpServer,
     int maxThreads,
+    int eventLoops,
     Duration shutdownGrace,
     int maxBodyBytes,
     String redisUri,
@@ -52,6 +55,7 @@ public record RankerConfig(
     require(modelName, "model.name");
     within(port, 0, 65535, "port");
     within(maxThreads, 4, 1024, "http.max.threads");
+    within(eventLoops, 1, 256, "http.event.loops");
     within(maxBodyBytes, 1024, 64 << 20, "http.max.body.bytes");
     within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
@@ -88,13 +92,14 @@ public record RankerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
-   * http.max.threads} [64], {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes}
-   * [262144]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
-   * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
-   * cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms}
-   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
-   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
-   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
+   * http.server} [jetty; or vertx], {@code http.max.threads} [64: Jetty's request threads], {@code
+   * http.event.loops} [the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
+   * [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri} (required), {@code
+   * redis.timeout.ms} [50], {@code cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms}
+   * [1000], {@code cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code
+   * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
+   * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
+   * (required), {@code basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
    * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
    * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
@@ -115,7 +120,9 @@ public record RankerConfig(
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
+        RankerHttp.Kind.of(p.getOrDefault("http.server", "jetty")),
         intOf(p, "http.max.threads", 64),
+        intOf(p, "http.event.loops", Runtime.getRuntime().availableProcessors()),
         millis(p, "shutdown.grace.ms", 10_000),
         intOf(p, "http.max.body.bytes", 256 * 1024),
         p.get("redis.uri"),
@@ -175,6 +182,7 @@ public record RankerConfig(
     m.put("log_sample_rate", logSampleRate);
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
+    m.put("http_server", httpServer.name().toLowerCase(java.util.Locale.ROOT));
     return m;
   }
 

@@ -15,16 +15,22 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Stopping drains: a request in flight when the stop begins still gets its answer. */
+@ParameterizedClass
+@EnumSource(RankerHttp.Kind.class)
 class GracefulStopTest {
+  @Parameter RankerHttp.Kind kind;
 
   @Test
   void aRequestInFlightCompletesAndReadinessGoesDownWhileDraining() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    RankerServer.Backend backend =
-        new RankerServer.Backend() {
+    RankerHttp.Backend backend =
+        new RankerHttp.Backend() {
           @Override
           public RankResult rank(RankRequest r) {
             entered.countDown();
@@ -65,10 +71,11 @@ class GracefulStopTest {
             return "";
           }
         };
-    RankerServer server =
-        new RankerServer(
+    RankerHttp server =
+        RankerHttp.create(
+                kind,
                 backend,
-                new RankerServer.Settings("127.0.0.1", 0, 8, 4096, null, null),
+                new RankerHttp.Settings("127.0.0.1", 0, 8, 2, 4096, null, null),
                 new SimpleMeterRegistry())
             .start();
     HttpClient http = HttpClient.newHttpClient();

@@ -17,22 +17,29 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The HTTP layer over a real socket, with a scripted backend. */
+/** The HTTP layer over a real socket, with a scripted backend: both fronts answer alike. */
+@ParameterizedClass
+@EnumSource(RankerHttp.Kind.class)
 class RankerServerTest {
+  @Parameter RankerHttp.Kind kind;
+
   static final ObjectMapper JSON = new ObjectMapper();
   static final String KEY = "test-key-1";
 
   final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
-  RankerServer server;
+  RankerHttp server;
   HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
   void start() {
     ApiKeys keys =
         new ApiKeys(Map.of(Checksums.sha256(KEY.getBytes(StandardCharsets.UTF_8)), "tests"));
-    RankerServer.Backend backend =
-        new RankerServer.Backend() {
+    RankerHttp.Backend backend =
+        new RankerHttp.Backend() {
           @Override
           public RankResult rank(RankRequest r) {
             if (failWith.get() != null) {
@@ -68,10 +75,17 @@ class RankerServerTest {
           }
         };
     server =
-        new RankerServer(
+        RankerHttp.create(
+                kind,
                 backend,
-                new RankerServer.Settings(
-                    "127.0.0.1", 0, 8, 4096, keys, new TokenBuckets(0.001, 20, System::nanoTime)),
+                new RankerHttp.Settings(
+                    "127.0.0.1",
+                    0,
+                    8,
+                    2,
+                    4096,
+                    keys,
+                    new TokenBuckets(0.001, 20, System::nanoTime)),
                 new SimpleMeterRegistry())
             .start();
   }

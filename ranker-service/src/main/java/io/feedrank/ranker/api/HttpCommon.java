@@ -1,0 +1,166 @@
+package io.feedrank.ranker.api;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.ranker.RankResult;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** What both HTTP fronts share: authentication, the response and error bodies, request metrics. */
+final class HttpCommon {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String API_KEY = "X-API-Key";
+  static final String UNAUTHORIZED = "missing or invalid " + API_KEY + " header";
+
+  private HttpCommon() {}
+
+  static final class Unauthorized extends RuntimeException {
+    Unauthorized() {
+      super(null, null, false, false);
+    }
+  }
+
+  static final class RateLimited extends RuntimeException {
+    final long retryAfter;
+
+    RateLimited(long retryAfter) {
+      super(null, null, false, false);
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  /** Checks the API key (when keys are configured) and takes a token of its client's bucket. */
+  static void authorize(RankerHttp.Settings settings, String key) {
+    String client = "anonymous";
+    if (settings.keys() != null) {
+      client = settings.keys().client(key).orElseThrow(Unauthorized::new);
+    }
+    if (settings.limits() != null && !settings.limits().tryTake(client)) {
+      throw new RateLimited(settings.limits().retryAfterSeconds(client));
+    }
+  }
+
+  static byte[] responseBytes(RankResult r) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(128 + r.itemIds().length * 48);
+    try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("request_id", r.requestId());
+      g.writeNumberField("user_id", r.userId());
+      g.writeStringField("model_version", r.modelVersion());
+      g.writeStringField("variant", r.variant());
+      g.writeArrayFieldStart("predictions");
+      for (int k = 0; k < r.itemIds().length; k++) {
+        g.writeStartObject();
+        g.writeNumberField("item_id", r.itemIds()[k]);
+        g.writeNumberField("score", r.scores()[k]);
+        g.writeNumberField("rank", k + 1);
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeArrayFieldStart("ranked_items");
+      for (long id : r.itemIds()) {
+        g.writeNumber(id);
+      }
+      g.writeEndArray();
+      g.writeNumberField("latency_ms", Math.round(r.latencyMs() * 1000) / 1000.0);
+      g.writeBooleanField("fallback", r.fallback());
+      if (r.fallback()) {
+        g.writeStringField("fallback_reason", r.fallbackReason());
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return out.toByteArray();
+  }
+
+  static Map<String, Object> errorBody(String code, String field, String message) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", code);
+    if (field != null) {
+      body.put("field", field);
+    }
+    body.put("message", message);
+    return body;
+  }
+
+  static Map<String, Object> readyBody(Map<String, Boolean> checks, boolean draining) {
+    boolean up = isUp(checks, draining);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", up ? "UP" : "DOWN");
+    body.put("checks", checks);
+    if (draining) {
+      body.put("draining", true);
+    }
+    return body;
+  }
+
+  static boolean isUp(Map<String, Boolean> checks, boolean draining) {
+    return !draining && checks.values().stream().allMatch(Boolean::booleanValue);
+  }
+
+  static byte[] jsonBytes(Object body) {
+    try {
+      return JSON.writeValueAsBytes(body);
+    } catch (IOException e) {
+      return "{\"error\":\"internal\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+  }
+
+  /** Waits, at most {@code graceMillis}, until no request is in flight. */
+  static void awaitDrained(java.util.concurrent.atomic.AtomicInteger inFlight, long graceMillis) {
+    long deadline = System.nanoTime() + graceMillis * 1_000_000;
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** {@code ranker.request.latency} by endpoint and {@code ranker.requests} by endpoint, status. */
+  static final class RequestMetrics {
+    private final MeterRegistry metrics;
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> statuses = new ConcurrentHashMap<>();
+
+    RequestMetrics(MeterRegistry metrics) {
+      this.metrics = metrics;
+    }
+
+    void record(String endpoint, int statusCode, long nanos) {
+      if (endpoint.equals("/metrics")) {
+        return;
+      }
+      String status = Integer.toString(statusCode);
+      timers
+          .computeIfAbsent(
+              endpoint,
+              ep ->
+                  Timer.builder("ranker.request.latency")
+                      .tag("endpoint", ep)
+                      .publishPercentileHistogram()
+                      .register(metrics))
+          .record(nanos, TimeUnit.NANOSECONDS);
+      statuses
+          .computeIfAbsent(
+              endpoint + " " + status,
+              k ->
+                  Counter.builder("ranker.requests")
+                      .tag("endpoint", endpoint)
+                      .tag("status", status)
+                      .register(metrics))
+          .increment();
+    }
+  }
+}

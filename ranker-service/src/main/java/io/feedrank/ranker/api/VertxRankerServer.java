@@ -1,0 +1,300 @@
+package io.feedrank.ranker.api;
+
+import io.feedrank.ranker.RankResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Vert.x front: {@code eventLoops} event loops share the listening socket, and a rank request
+ * is read, parsed, ranked and answered on the loop that owns its connection, with no hand-off to
+ * another thread. Ranking is CPU work of a millisecond or so, bounded Redis reads included (the
+ * breaker's timeout), so the loops are the request threads; the ops endpoints, which may wait on
+ * Redis or render thousands of metric lines, run on worker threads. Answers are the same as {@link
+ * RankerServer}'s.
+ */
+public final class VertxRankerServer implements RankerHttp {
+  private static final Logger log = LoggerFactory.getLogger(VertxRankerServer.class);
+  private static final String JSON_TYPE = "application/json";
+  private static final String PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final Backend backend;
+  private final Settings settings;
+  private final RequestParser parser = new RequestParser(System::currentTimeMillis);
+  private final HttpCommon.RequestMetrics requests;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger boundPort = new AtomicInteger(-1);
+  private final Vertx vertx;
+  private volatile boolean draining;
+
+  public VertxRankerServer(Backend backend, Settings settings, MeterRegistry metrics) {
+    if (settings.eventLoops() < 1) {
+      throw new IllegalArgumentException("http.event.loops must be >= 1");
+    }
+    this.backend = backend;
+    this.settings = settings;
+    this.requests = new HttpCommon.RequestMetrics(metrics);
+    this.vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setEventLoopPoolSize(settings.eventLoops())
+                .setWorkerPoolSize(4)
+                .setPreferNativeTransport(false));
+  }
+
+  /** One instance per event loop; they share the socket and Vert.x spreads connections. */
+  private final class Front extends VerticleBase {
+    @Override
+    public Future<?> start() {
+      // -1: every instance binds the same random port (0 would give each its own)
+      int port = settings.port() == 0 ? -1 : settings.port();
+      return vertx
+          .createHttpServer(
+              new HttpServerOptions()
+                  .setHost(settings.host())
+                  .setPort(port)
+                  .setTcpNoDelay(true)
+                  .setCompressionSupported(false))
+          .requestHandler(VertxRankerServer.this::handle)
+          .listen()
+          .onSuccess(s -> boundPort.set(s.actualPort()));
+    }
+  }
+
+  @Override
+  public VertxRankerServer start() {
+    try {
+      vertx
+          .deployVerticle(Front::new, new DeploymentOptions().setInstances(settings.eventLoops()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      vertx.close();
+      throw new IllegalStateException(
+          "ranker: cannot listen on " + settings.host() + ":" + settings.port(), e.getCause());
+    } catch (TimeoutException e) {
+      vertx.close();
+      throw new IllegalStateException("ranker: HTTP server did not start within 30 s", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      vertx.close();
+      throw new IllegalStateException("ranker: interrupted while starting", e);
+    }
+    return this;
+  }
+
+  @Override
+  public int port() {
+    return boundPort.get();
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  private void handle(HttpServerRequest req) {
+    long start = System.nanoTime();
+    String path = req.path();
+    HttpMethod method = req.method();
+    switch (path) {
+      case "/v1/rank", "/predict" -> {
+        if (method.equals(HttpMethod.POST)) {
+          readBodyThenRank(req, path, start);
+        } else {
+          methodNotAllowed(req, path, start);
+        }
+      }
+      case "/v1/config" ->
+          ifGet(
+              req,
+              path,
+              start,
+              () -> {
+                HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
+                return json(200, backend.config());
+              });
+      case "/health/live" -> ifGet(req, path, start, () -> json(200, Map.of("status", "UP")));
+      case "/health/ready" ->
+          ifGet(
+              req,
+              path,
+              start,
+              () -> {
+                Map<String, Boolean> checks = backend.readiness();
+                boolean down = !HttpCommon.isUp(checks, draining);
+                return json(down ? 503 : 200, HttpCommon.readyBody(checks, draining));
+              });
+      case "/health" -> ifGet(req, path, start, () -> json(200, backend.health()));
+      case "/metrics" ->
+          ifGet(
+              req,
+              path,
+              start,
+              () ->
+                  new Answer(
+                      200, PROMETHEUS_TYPE, backend.scrape().getBytes(StandardCharsets.UTF_8)));
+      default ->
+          send(
+              req,
+              "unmatched",
+              start,
+              json(404, HttpCommon.errorBody("not_found", null, "no such endpoint")));
+    }
+  }
+
+  private record Answer(int status, String type, byte[] body) {}
+
+  private static Answer json(int status, Object body) {
+    return new Answer(status, JSON_TYPE, HttpCommon.jsonBytes(body));
+  }
+
+  /** The body is gathered up to the limit (past it, the rest is read and dropped), then ranked. */
+  private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
+    int max = settings.maxBodyBytes();
+    long declared = contentLength(req);
+    Buffer body = Buffer.buffer(declared >= 0 && declared <= max ? (int) declared : 1024);
+    long[] received = {0};
+    req.handler(
+        chunk -> {
+          received[0] += chunk.length();
+          if (received[0] <= max) {
+            body.appendBuffer(chunk);
+          }
+        });
+    req.endHandler(v -> rank(req, endpoint, start, body, declared, received[0]));
+  }
+
+  private void rank(
+      HttpServerRequest req,
+      String endpoint,
+      long start,
+      Buffer body,
+      long declared,
+      long received) {
+    if (draining) {
+      send(
+          req,
+          endpoint,
+          start,
+          json(503, HttpCommon.errorBody("shutting_down", null, "the ranker is shutting down")));
+      return;
+    }
+    inFlight.incrementAndGet();
+    try {
+      HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
+      int max = settings.maxBodyBytes();
+      if (received > max) {
+        throw new BadRequestException(
+            "body",
+            declared >= 0
+                ? "body of " + declared + " bytes; at most " + max
+                : "body over " + max + " bytes");
+      }
+      RankResult r = backend.rank(parser.parse(body.getBytes()));
+      send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)));
+    } catch (RuntimeException e) {
+      send(req, endpoint, start, failure(req, e));
+    } finally {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** GET endpoints run on a worker: they may wait on Redis or render many lines. */
+  private void ifGet(HttpServerRequest req, String endpoint, long start, Callable<Answer> answer) {
+    if (!req.method().equals(HttpMethod.GET)) {
+      methodNotAllowed(req, endpoint, start);
+      return;
+    }
+    vertx
+        .executeBlocking(
+            () -> {
+              try {
+                return answer.call();
+              } catch (RuntimeException e) {
+                return failure(req, e);
+              }
+            },
+            false)
+        .onComplete(ar -> send(req, endpoint, start, ar.result()));
+  }
+
+  private void methodNotAllowed(HttpServerRequest req, String endpoint, long start) {
+    send(
+        req,
+        endpoint,
+        start,
+        json(
+            405,
+            HttpCommon.errorBody(
+                "method_not_allowed", null, req.method() + " is not allowed here")));
+  }
+
+  private Answer failure(HttpServerRequest req, RuntimeException e) {
+    if (e instanceof BadRequestException b) {
+      return json(
+          400, HttpCommon.errorBody("bad_request", b.field(), b.field() + " " + b.getMessage()));
+    }
+    if (e instanceof HttpCommon.Unauthorized) {
+      return json(401, HttpCommon.errorBody("unauthorized", null, HttpCommon.UNAUTHORIZED));
+    }
+    if (e instanceof HttpCommon.RateLimited limited) {
+      req.response().putHeader("Retry-After", Long.toString(limited.retryAfter));
+      return json(
+          429, HttpCommon.errorBody("rate_limited", null, "rate limit exceeded for this API key"));
+    }
+    log.error("ranker: {} {} failed: {}", req.method(), req.path(), e.toString(), e);
+    return json(
+        500, HttpCommon.errorBody("internal", null, "internal error; see the ranker's log"));
+  }
+
+  private void send(HttpServerRequest req, String endpoint, long start, Answer a) {
+    req.response()
+        .setStatusCode(a.status())
+        .putHeader("Content-Type", a.type())
+        .end(Buffer.buffer(a.body()));
+    requests.record(endpoint, a.status(), System.nanoTime() - start);
+  }
+
+  private static long contentLength(HttpServerRequest req) {
+    String v = req.getHeader("Content-Length");
+    if (v == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void stop(long graceMillis) {
+    draining = true;
+    HttpCommon.awaitDrained(inFlight, graceMillis);
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("ranker: Vert.x did not close cleanly: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
