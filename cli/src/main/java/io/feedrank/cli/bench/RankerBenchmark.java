@@ -231,6 +231,9 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(
                 k + "server_p50_to_bare_ratio",
                 lat.get("p50_ms").asDouble() / f.get(k + "bare_onnx_p50_ms"));
+            f.put(
+                k + "server_side_p50_to_bare_ratio",
+                f.get(k + "server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
             w.printf("run %d: %d candidates: saturation %s, at half: %s%n", run, c, sat, lat);
             w.flush();
@@ -258,8 +261,10 @@ final class RankerBenchmark implements Callable<Integer> {
           publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
           app.awaitVersion("tt-" + run);
           JsonNode sat = saturate(app, url, 1000, run, pids, f, "two_tower_c1000_");
+          ServerTimes before = app.serverTimes();
           JsonNode lat =
               load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run, pids);
+          app.serverTimes().minus(before).into(f, "two_tower_c1000_");
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
@@ -370,9 +375,20 @@ final class RankerBenchmark implements Callable<Integer> {
     }
   }
 
-  /** Mean server-side times (request, Redis, inference) between two readings of the timers. */
+  /**
+   * Server-side times between two readings of the timers: the means of the request, Redis and
+   * inference timers, and the quantiles of the rank requests' latency inside the ranker (from the
+   * first byte it handles to the response handed to the socket) from the buckets of its histogram,
+   * interpolated within a bucket as Prometheus's {@code histogram_quantile} does.
+   */
   record ServerTimes(
-      double[] totalMs, double[] counts, double hits, double misses, double fallbacks) {
+      double[] totalMs,
+      double[] counts,
+      double hits,
+      double misses,
+      double fallbacks,
+      double[] bucketMs,
+      double[] cumulative) {
     static final String[] TIMERS = {
       "ranker.request.latency", "ranker.redis.latency", "ranker.inference.latency"
     };
@@ -385,13 +401,46 @@ final class RankerBenchmark implements Callable<Integer> {
         t[i] -= o.totalMs[i];
         n[i] -= o.counts[i];
       }
-      return new ServerTimes(t, n, hits - o.hits, misses - o.misses, fallbacks - o.fallbacks);
+      double[] c = cumulative.clone();
+      if (java.util.Arrays.equals(bucketMs, o.bucketMs)) {
+        for (int i = 0; i < c.length; i++) {
+          c[i] -= o.cumulative[i];
+        }
+      }
+      return new ServerTimes(
+          t, n, hits - o.hits, misses - o.misses, fallbacks - o.fallbacks, bucketMs, c);
+    }
+
+    /**
+     * The {@code q} quantile in ms: in the first bucket whose cumulative count reaches {@code q} of
+     * all, linearly between its lower and upper bound; NaN without counts.
+     */
+    double quantileMs(double q) {
+      int last = cumulative.length - 1;
+      if (last < 0 || cumulative[last] <= 0) {
+        return Double.NaN;
+      }
+      double rank = q * cumulative[last];
+      for (int i = 0; i <= last; i++) {
+        if (cumulative[i] >= rank) {
+          if (Double.isInfinite(bucketMs[i])) {
+            return i == 0 ? Double.NaN : bucketMs[i - 1]; // past the largest finite bound
+          }
+          double lower = i == 0 ? 0 : bucketMs[i - 1];
+          double below = i == 0 ? 0 : cumulative[i - 1];
+          double in = cumulative[i] - below;
+          return in <= 0 ? bucketMs[i] : lower + (bucketMs[i] - lower) * (rank - below) / in;
+        }
+      }
+      return bucketMs[last];
     }
 
     void into(Map<String, Double> f, String prefix) {
       for (int i = 0; i < KEYS.length; i++) {
         f.put(prefix + KEYS[i], counts[i] == 0 ? 0 : totalMs[i] / counts[i]);
       }
+      f.put(prefix + "server_side_p50_ms", quantileMs(0.50));
+      f.put(prefix + "server_side_p99_ms", quantileMs(0.99));
       f.put(prefix + "feature_cache_hit_ratio", hits + misses == 0 ? 0 : hits / (hits + misses));
       f.put(prefix + "fallback_responses", fallbacks);
     }

@@ -123,12 +123,46 @@ final class RankerProcess implements AutoCloseable {
       t[i] = 1000 * sum(text, base + "_sum", only);
       n[i] = sum(text, base + "_count", only);
     }
+    double[][] buckets = buckets(text, "ranker_request_latency_seconds", "endpoint=\"/v1/rank\"");
     return new RankerBenchmark.ServerTimes(
         t,
         n,
         sum(text, "ranker_feature_cache_total", "result=\"hit\""),
         sum(text, "ranker_feature_cache_total", "result=\"miss\""),
-        sum(text, "ranker_fallbacks_total", ""));
+        sum(text, "ranker_fallbacks_total", ""),
+        buckets[0],
+        buckets[1]);
+  }
+
+  /**
+   * The buckets of a histogram, summed over its series whose labels contain {@code label}: their
+   * upper bounds in ms, ascending (the last {@code +Inf}), and the cumulative counts.
+   */
+  static double[][] buckets(String exposition, String histogram, String label) {
+    Matcher m =
+        Pattern.compile(
+                "^"
+                    + Pattern.quote(histogram + "_bucket")
+                    + "\\{([^}]*)le=\"([^\"]+)\"([^}]*)\\} (\\S+)$",
+                Pattern.MULTILINE)
+            .matcher(exposition);
+    java.util.TreeMap<Double, Double> counts = new java.util.TreeMap<>();
+    while (m.find()) {
+      if ((m.group(1) + m.group(3)).contains(label)) {
+        double le =
+            m.group(2).equals("+Inf")
+                ? Double.POSITIVE_INFINITY
+                : 1000 * Double.parseDouble(m.group(2));
+        counts.merge(le, Double.parseDouble(m.group(4)), Double::sum);
+      }
+    }
+    double[][] out = new double[2][counts.size()];
+    int i = 0;
+    for (Map.Entry<Double, Double> e : counts.entrySet()) {
+      out[0][i] = e.getKey();
+      out[1][i++] = e.getValue();
+    }
+    return out;
   }
 
   /**

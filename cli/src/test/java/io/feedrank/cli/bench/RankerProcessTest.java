@@ -1,6 +1,7 @@
 package io.feedrank.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import org.junit.jupiter.api.Test;
 
@@ -43,5 +44,49 @@ class RankerProcessTest {
     // a metric without labels, and one whose name is a prefix of others, are matched whole
     assertThat(RankerProcess.sum(EXPOSITION, "ranker_model_swaps_total", "")).isEqualTo(3.0);
     assertThat(RankerProcess.sum(EXPOSITION, "ranker_request_latency_seconds", "")).isZero();
+  }
+
+  static String buckets(String endpoint, double... counts) {
+    String[] le = {"1.0E-4", "2.0E-4", "4.0E-4", "+Inf"};
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < le.length; i++) {
+      b.append("ranker_request_latency_seconds_bucket{endpoint=\"")
+          .append(endpoint)
+          .append("\",le=\"")
+          .append(le[i])
+          .append("\"} ")
+          .append(counts[i])
+          .append('\n');
+    }
+    return b.toString();
+  }
+
+  @Test
+  void quantilesComeFromTheBucketsOfTheWindowInterpolatedAsPrometheusDoes() {
+    // before: 5 requests under 0.1 ms; after: 15, 35, 45, 45 - the window holds 10 requests under
+    // 0.1 ms, 20 in (0.1, 0.2], 10 in (0.2, 0.4]; /health's buckets are not rank requests
+    RankerBenchmark.ServerTimes before = times(buckets("/v1/rank", 5, 5, 5, 5));
+    RankerBenchmark.ServerTimes after =
+        times(buckets("/v1/rank", 15, 35, 45, 45) + buckets("/health", 900, 900, 900, 900));
+    RankerBenchmark.ServerTimes window = after.minus(before);
+    assertThat(window.bucketMs()).containsExactly(0.1, 0.2, 0.4, Double.POSITIVE_INFINITY);
+    assertThat(window.cumulative()).containsExactly(10.0, 30.0, 40.0, 40.0);
+    // p50: the 20th of 40, 10 of the 20 in (0.1, 0.2]: 0.1 + 0.1 * 10 / 20
+    assertThat(window.quantileMs(0.50)).isCloseTo(0.15, within(1e-12));
+    // p99: the 39.6th, 9.6 of the 10 in (0.2, 0.4]: 0.2 + 0.2 * 9.6 / 10
+    assertThat(window.quantileMs(0.99)).isCloseTo(0.392, within(1e-12));
+    // p10: the 4th, in the first bucket, from 0: 0.1 * 4 / 10
+    assertThat(window.quantileMs(0.10)).isCloseTo(0.04, within(1e-12));
+    // past the largest finite bound, the bound itself (as histogram_quantile)
+    RankerBenchmark.ServerTimes slow = times(buckets("/v1/rank", 10, 10, 10, 20));
+    assertThat(slow.quantileMs(0.99)).isEqualTo(0.4);
+    assertThat(times("").quantileMs(0.5)).isNaN();
+  }
+
+  private static RankerBenchmark.ServerTimes times(String exposition) {
+    double[][] b =
+        RankerProcess.buckets(
+            exposition, "ranker_request_latency_seconds", "endpoint=\"/v1/rank\"");
+    return new RankerBenchmark.ServerTimes(new double[3], new double[3], 0, 0, 0, b[0], b[1]);
   }
 }

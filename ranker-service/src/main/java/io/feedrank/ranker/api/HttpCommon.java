@@ -3,6 +3,7 @@ package io.feedrank.ranker.api;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.ranker.RankResult;
+import io.feedrank.ranker.RankService;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -150,6 +151,7 @@ final class HttpCommon {
                   Timer.builder("ranker.request.latency")
                       .tag("endpoint", ep)
                       .publishPercentileHistogram()
+                      .minimumExpectedValue(RankService.FINEST_BUCKET)
                       .register(metrics))
           .record(nanos, TimeUnit.NANOSECONDS);
       statuses
