@@ -145,7 +145,13 @@ public final class RankerApp implements AutoCloseable {
         log.warn("ranker: model registry not read within 15 s; serving by popularity until then");
       }
       app.server.start();
-      log.info("ranker: listening on http://{}:{}", c.host(), app.server.port());
+      log.info(
+          "ranker: listening on http://{}:{} ({})",
+          c.host(),
+          app.server.port(),
+          c.httpServer() == RankerHttp.Kind.VERTX
+              ? "Vert.x, " + c.eventLoops() + " event loops"
+              : "Jetty, " + c.maxThreads() + " request threads");
       return app;
     } catch (RuntimeException | InterruptedException e) {
       app.close();

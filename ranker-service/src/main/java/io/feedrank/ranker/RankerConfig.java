@@ -92,7 +92,7 @@ public record RankerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
-   * http.server} [jetty; or vertx], {@code http.max.threads} [64: Jetty's request threads], {@code
+   * http.server} [vertx; or jetty], {@code http.max.threads} [64: Jetty's request threads], {@code
    * http.event.loops} [the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
    * [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri} (required), {@code
    * redis.timeout.ms} [50], {@code cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms}
@@ -120,7 +120,7 @@ public record RankerConfig(
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
-        RankerHttp.Kind.of(p.getOrDefault("http.server", "jetty")),
+        RankerHttp.Kind.of(p.getOrDefault("http.server", "vertx")),
         intOf(p, "http.max.threads", 64),
         intOf(p, "http.event.loops", Runtime.getRuntime().availableProcessors()),
         millis(p, "shutdown.grace.ms", 10_000),

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * is read, parsed, ranked and answered on the loop that owns its connection, with no hand-off to
  * another thread. Ranking is CPU work of a millisecond or so, bounded Redis reads included (the
  * breaker's timeout), so the loops are the request threads; the ops endpoints, which may wait on
- * Redis or render thousands of metric lines, run on worker threads. Answers are the same as {@link
- * RankerServer}'s.
+ * Redis or render thousands of metric lines, run on worker threads (liveness excepted). Answers are
+ * the same as {@link RankerServer}'s.
  */
 public final class VertxRankerServer implements RankerHttp {
   private static final Logger log = LoggerFactory.getLogger(VertxRankerServer.class);
@@ -131,7 +131,14 @@ public final class VertxRankerServer implements RankerHttp {
                 HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
                 return json(200, backend.config());
               });
-      case "/health/live" -> ifGet(req, path, start, () -> json(200, Map.of("status", "UP")));
+      case "/health/live" -> {
+        // on the loop: liveness says the loops answer, whatever the workers are doing
+        if (method.equals(HttpMethod.GET)) {
+          send(req, path, start, LIVE);
+        } else {
+          methodNotAllowed(req, path, start);
+        }
+      }
       case "/health/ready" ->
           ifGet(
               req,
@@ -161,6 +168,8 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   private record Answer(int status, String type, byte[] body) {}
+
+  private static final Answer LIVE = json(200, Map.of("status", "UP"));
 
   private static Answer json(int status, Object body) {
     return new Answer(status, JSON_TYPE, HttpCommon.jsonBytes(body));
