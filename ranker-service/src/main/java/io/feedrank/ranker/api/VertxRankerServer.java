@@ -70,7 +70,14 @@ public final class VertxRankerServer implements RankerHttp {
                   .setHost(settings.host())
                   .setPort(port)
                   .setTcpNoDelay(true)
-                  .setCompressionSupported(false))
+                  .setCompressionSupported(false)
+                  // curl and others send Expect: 100-continue before larger bodies
+                  .setHandle100ContinueAutomatically(true)
+                  // HTTP/1.1, as Jetty: no upgrade to cleartext HTTP/2 (the JDK's client asks
+                  // for one, and then fails on a 101 when it also expects a 100)
+                  .setHttp2ClearTextEnabled(false)
+                  // Jetty's default: an idle keep-alive connection is closed after 30 s
+                  .setIdleTimeout(30))
           .requestHandler(VertxRankerServer.this::handle)
           .listen()
           .onSuccess(s -> boundPort.set(s.actualPort()));
@@ -189,6 +196,8 @@ public final class VertxRankerServer implements RankerHttp {
           }
         });
     req.endHandler(v -> rank(req, endpoint, start, body, declared, received[0]));
+    // a client gone before its body ended: nothing to answer, nothing to count
+    req.exceptionHandler(e -> log.debug("ranker: request body not read: {}", e.toString()));
   }
 
   private void rank(

@@ -184,6 +184,23 @@ class RankerServerTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** curl sends {@code Expect: 100-continue} before larger bodies and waits for the 100. */
+  @Test
+  void aClientExpecting100ContinueGetsItsAnswer() throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\": 7, \"item_ids\": [5, 6]}"))
+                .expectContinue(true)
+                .timeout(java.time.Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .header("X-API-Key", KEY)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(r.body()).get("ranked_items").toString()).isEqualTo("[5,6]");
+  }
+
   @Test
   void withoutAValidKeyIs401() throws Exception {
     assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", null).statusCode())
