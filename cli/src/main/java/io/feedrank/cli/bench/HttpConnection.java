@@ -46,6 +46,18 @@ final class HttpConnection implements AutoCloseable {
     return all;
   }
 
+  /** The bytes of a GET of this connection's URI. */
+  static byte[] get(URI uri) {
+    return ("GET "
+            + uri.getRawPath()
+            + " HTTP/1.1\r\nHost: "
+            + uri.getHost()
+            + ":"
+            + uri.getPort()
+            + "\r\n\r\n")
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
   /** Sends a prepared request and returns the status code; reconnects once if the peer closed. */
   int send(byte[] request) throws IOException {
     for (int attempt = 0; ; attempt++) {

@@ -28,8 +28,10 @@ import java.util.concurrent.locks.LockSupport;
  * is not hidden (no coordinated omission).
  *
  * <p>Arguments: {@code url mode concurrency rate seconds candidates users items seed
- * [warmupSeconds]}: the generator first sends for {@code warmupSeconds} (default 3) without
- * measuring — it is a fresh JVM — then measures for {@code seconds}.
+ * [warmupSeconds]}; with 0 candidates it sends {@code GET url} instead (for {@code /health/live}:
+ * the round trip of a request the server answers at once, what the generator, the loopback and the
+ * HTTP layer add to every measured latency); the generator first sends for {@code warmupSeconds}
+ * (default 3) without measuring — it is a fresh JVM — then measures for {@code seconds}.
  *
  * <p>With {@code -Dfeedrank.loadgen.cpu=name=pid,…} it also reports, as {@code cpu_ms}, the CPU
  * milliseconds each of those processes, this one ({@code loadgen}) and the machine used in the
@@ -51,8 +53,12 @@ public final class LoadGenerator {
     double warmupSeconds = args.length > 9 ? Double.parseDouble(args[9]) : 3;
     URI uri = URI.create(url);
     List<byte[]> bodies = new ArrayList<>();
-    for (String b : bodies(200, candidates, users, items, seed)) {
-      bodies.add(HttpConnection.post(uri, b));
+    if (candidates == 0) {
+      bodies.add(HttpConnection.get(uri)); // the harness's floor: a GET the server answers at once
+    } else {
+      for (String b : bodies(200, candidates, users, items, seed)) {
+        bodies.add(HttpConnection.post(uri, b));
+      }
     }
     ThreadLocal<HttpConnection> connections =
         ThreadLocal.withInitial(() -> new HttpConnection(uri));

@@ -235,7 +235,14 @@ final class RankerBenchmark implements Callable<Integer> {
                 k + "server_side_p50_to_bare_ratio",
                 f.get(k + "server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
-            w.printf("run %d: %d candidates: saturation %s, at half: %s%n", run, c, sat, lat);
+            // the same schedule of requests the ranker answers at once: what of the latencies
+            // above is the generator, the loopback and the HTTP layer on these two cores
+            JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
+            f.put(k + "floor_p50_ms", floor.get("p50_ms").asDouble());
+            f.put(k + "floor_p99_ms", floor.get("p99_ms").asDouble());
+            w.printf(
+                "run %d: %d candidates: saturation %s, at half: %s, floor: %s%n",
+                run, c, sat, lat, floor);
             w.flush();
           }
           if (!phases.contains("two_tower")) {
@@ -268,8 +275,13 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
+          JsonNode floor =
+              load(app.liveUrl(), "open", 64, sat.get("rps").asDouble() / 2, seconds, 0, run, pids);
+          f.put("two_tower_c1000_floor_p50_ms", floor.get("p50_ms").asDouble());
+          f.put("two_tower_c1000_floor_p99_ms", floor.get("p99_ms").asDouble());
           w.printf(
-              "run %d: two-tower 1000 candidates: saturation %s, at half: %s%n", run, sat, lat);
+              "run %d: two-tower 1000 candidates: saturation %s, at half: %s, floor: %s%n",
+              run, sat, lat, floor);
         }
         report.addRun(f);
         w.printf("run %d: %s%n", run, f);

@@ -89,6 +89,10 @@ final class RankerProcess implements AutoCloseable {
     return "http://127.0.0.1:" + port + "/v1/rank";
   }
 
+  String liveUrl() {
+    return "http://127.0.0.1:" + port + "/health/live";
+  }
+
   /** Waits (at most 90 s: a JVM start and a model load) until {@code version} serves. */
   void awaitVersion(String version) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
