@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * The ranker's HTTP front: routes, authentication, rate limits, body limits and the one mapping
  * from exceptions to statuses. Two implementations answer the same requests the same way: {@link
- * RankerServer} (Javalin on Jetty: a pool of request threads) and {@link VertxRankerServer}
+ * JettyRankerServer} (Javalin on Jetty: a pool of request threads) and {@link VertxRankerServer}
  * (Vert.x: a request is read, ranked and answered on the event loop that owns its connection).
  */
 public interface RankerHttp extends AutoCloseable {
@@ -59,7 +59,7 @@ public interface RankerHttp extends AutoCloseable {
 
   static RankerHttp create(Kind kind, Backend backend, Settings settings, MeterRegistry metrics) {
     return switch (kind) {
-      case JETTY -> new RankerServer(backend, settings, metrics);
+      case JETTY -> new JettyRankerServer(backend, settings, metrics);
       case VERTX -> new VertxRankerServer(backend, settings, metrics);
     };
   }

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * another thread. Ranking is CPU work of a millisecond or so, bounded Redis reads included (the
  * breaker's timeout), so the loops are the request threads; the ops endpoints, which may wait on
  * Redis or render thousands of metric lines, run on worker threads (liveness excepted). Answers are
- * the same as {@link RankerServer}'s.
+ * the same as {@link JettyRankerServer}'s.
  */
 public final class VertxRankerServer implements RankerHttp {
   private static final Logger log = LoggerFactory.getLogger(VertxRankerServer.class);

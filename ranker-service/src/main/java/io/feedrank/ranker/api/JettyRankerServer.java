@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * Handlers translate JSON to a domain call and back, nothing more. No response ever carries a stack
  * trace.
  */
-public final class RankerServer implements RankerHttp {
-  private static final Logger log = LoggerFactory.getLogger(RankerServer.class);
+public final class JettyRankerServer implements RankerHttp {
+  private static final Logger log = LoggerFactory.getLogger(JettyRankerServer.class);
 
   private final Backend backend;
   private final Settings settings;
@@ -32,7 +32,7 @@ public final class RankerServer implements RankerHttp {
   private volatile boolean draining;
   private final Javalin app;
 
-  public RankerServer(Backend backend, Settings settings, MeterRegistry metrics) {
+  public JettyRankerServer(Backend backend, Settings settings, MeterRegistry metrics) {
     this.backend = backend;
     this.settings = settings;
     this.requests = new HttpCommon.RequestMetrics(metrics);
@@ -82,7 +82,7 @@ public final class RankerServer implements RankerHttp {
   }
 
   @Override
-  public RankerServer start() {
+  public JettyRankerServer start() {
     app.start();
     return this;
   }
