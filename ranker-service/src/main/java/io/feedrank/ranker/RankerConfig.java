@@ -93,7 +93,7 @@ public record RankerConfig(
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
    * http.server} [vertx; or jetty], {@code http.max.threads} [64: Jetty's request threads], {@code
-   * http.event.loops} [the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
+   * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
    * [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri} (required), {@code
    * redis.timeout.ms} [50], {@code cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms}
    * [1000], {@code cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code
@@ -122,7 +122,10 @@ public record RankerConfig(
         intOf(p, "port", 8080),
         RankerHttp.Kind.of(p.getOrDefault("http.server", "vertx")),
         intOf(p, "http.max.threads", 64),
-        intOf(p, "http.event.loops", Runtime.getRuntime().availableProcessors()),
+        // two per core, as Vert.x's own default: on two shared cores, 4 loops had a lower p99
+        // than 2 in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls
+        // fewer connections
+        intOf(p, "http.event.loops", 2 * Runtime.getRuntime().availableProcessors()),
         millis(p, "shutdown.grace.ms", 10_000),
         intOf(p, "http.max.body.bytes", 256 * 1024),
         p.get("redis.uri"),
