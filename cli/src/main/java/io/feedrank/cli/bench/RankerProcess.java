@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -150,7 +151,7 @@ final class RankerProcess implements AutoCloseable {
                     + "\\{([^}]*)le=\"([^\"]+)\"([^}]*)\\} (\\S+)$",
                 Pattern.MULTILINE)
             .matcher(exposition);
-    java.util.TreeMap<Double, Double> counts = new java.util.TreeMap<>();
+    TreeMap<Double, Double> counts = new TreeMap<>();
     while (m.find()) {
       if ((m.group(1) + m.group(3)).contains(label)) {
         double le =

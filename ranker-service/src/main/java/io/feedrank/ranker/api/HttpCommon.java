@@ -14,12 +14,17 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** What both HTTP fronts share: authentication, the response and error bodies, request metrics. */
 final class HttpCommon {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String API_KEY = "X-API-Key";
   static final String UNAUTHORIZED = "missing or invalid " + API_KEY + " header";
+  static final String RATE_LIMITED = "rate limit exceeded for this API key";
+  static final String SHUTTING_DOWN = "the ranker is shutting down";
+  static final String NOT_FOUND = "no such endpoint";
+  static final String INTERNAL = "internal error; see the ranker's log";
 
   private HttpCommon() {}
 
@@ -93,8 +98,19 @@ final class HttpCommon {
     return body;
   }
 
-  static Map<String, Object> readyBody(Map<String, Boolean> checks, boolean draining) {
-    boolean up = isUp(checks, draining);
+  static Map<String, Object> badRequestBody(BadRequestException e) {
+    return errorBody("bad_request", e.field(), e.field() + " " + e.getMessage());
+  }
+
+  /** The message of a body over the limit: its declared length, or -1 when it was not declared. */
+  static String bodyTooLarge(long declared, int max) {
+    return declared >= 0
+        ? "body of " + declared + " bytes; at most " + max
+        : "body over " + max + " bytes";
+  }
+
+  /** The body of {@code GET /health/ready}, given whether it is {@link #isUp}. */
+  static Map<String, Object> readyBody(boolean up, Map<String, Boolean> checks, boolean draining) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", up ? "UP" : "DOWN");
     body.put("checks", checks);
@@ -117,7 +133,7 @@ final class HttpCommon {
   }
 
   /** Waits, at most {@code graceMillis}, until no request is in flight. */
-  static void awaitDrained(java.util.concurrent.atomic.AtomicInteger inFlight, long graceMillis) {
+  static void awaitDrained(AtomicInteger inFlight, long graceMillis) {
     long deadline = System.nanoTime() + graceMillis * 1_000_000;
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
       try {

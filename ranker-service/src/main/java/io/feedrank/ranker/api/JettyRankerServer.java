@@ -65,10 +65,10 @@ public final class JettyRankerServer implements RankerHttp {
                   HttpCommon.RateLimited.class,
                   (e, ctx) -> {
                     ctx.header("Retry-After", Long.toString(e.retryAfter));
-                    error(ctx, 429, "rate_limited", null, "rate limit exceeded for this API key");
+                    error(ctx, 429, "rate_limited", null, HttpCommon.RATE_LIMITED);
                   });
               c.routes.exception(Exception.class, this::internal);
-              c.routes.error(404, ctx -> error(ctx, 404, "not_found", null, "no such endpoint"));
+              c.routes.error(404, ctx -> error(ctx, 404, "not_found", null, HttpCommon.NOT_FOUND));
               c.routes.error(
                   405,
                   ctx ->
@@ -94,7 +94,7 @@ public final class JettyRankerServer implements RankerHttp {
 
   private void rank(Context ctx) throws IOException {
     if (draining) {
-      error(ctx, 503, "shutting_down", null, "the ranker is shutting down");
+      error(ctx, 503, "shutting_down", null, HttpCommon.SHUTTING_DOWN);
       return;
     }
     inFlight.incrementAndGet();
@@ -125,7 +125,7 @@ public final class JettyRankerServer implements RankerHttp {
     long declared = ctx.req().getContentLengthLong();
     int max = settings.maxBodyBytes();
     if (declared > max) {
-      throw new BadRequestException("body", "body of " + declared + " bytes; at most " + max);
+      throw new BadRequestException("body", HttpCommon.bodyTooLarge(declared, max));
     }
     try (InputStream in = ctx.req().getInputStream()) {
       if (declared >= 0) {
@@ -144,7 +144,7 @@ public final class JettyRankerServer implements RankerHttp {
       while ((n = in.read(buf)) >= 0) {
         out.write(buf, 0, n);
         if (out.size() > max) {
-          throw new BadRequestException("body", "body over " + max + " bytes");
+          throw new BadRequestException("body", HttpCommon.bodyTooLarge(-1, max));
         }
       }
       return out.toByteArray();
@@ -153,26 +153,27 @@ public final class JettyRankerServer implements RankerHttp {
 
   private void ready(Context ctx) {
     Map<String, Boolean> checks = backend.readiness();
-    json(
-        ctx, HttpCommon.isUp(checks, draining) ? 200 : 503, HttpCommon.readyBody(checks, draining));
+    boolean up = HttpCommon.isUp(checks, draining);
+    json(ctx, up ? 200 : 503, HttpCommon.readyBody(up, checks, draining));
   }
 
   private void badRequest(BadRequestException e, Context ctx) {
-    error(ctx, 400, "bad_request", e.field(), e.field() + " " + e.getMessage());
+    json(ctx, 400, HttpCommon.badRequestBody(e));
   }
 
   private void internal(Exception e, Context ctx) {
     if (e instanceof io.javalin.http.HttpResponseException h) {
       int status = h.getStatus();
       if (status == HttpStatus.CONTENT_TOO_LARGE.getCode()) {
-        error(ctx, 400, "bad_request", "body", "body over " + settings.maxBodyBytes() + " bytes");
+        error(
+            ctx, 400, "bad_request", "body", HttpCommon.bodyTooLarge(-1, settings.maxBodyBytes()));
       } else {
         error(ctx, status, "error", null, h.getMessage());
       }
       return;
     }
     log.error("ranker: {} {} failed: {}", ctx.method(), ctx.path(), e.toString(), e);
-    error(ctx, 500, "internal", null, "internal error; see the ranker's log");
+    error(ctx, 500, "internal", null, HttpCommon.INTERNAL);
   }
 
   private static void error(Context ctx, int status, String code, String field, String message) {

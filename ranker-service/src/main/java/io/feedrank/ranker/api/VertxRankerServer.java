@@ -13,11 +13,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,8 +153,8 @@ public final class VertxRankerServer implements RankerHttp {
               start,
               () -> {
                 Map<String, Boolean> checks = backend.readiness();
-                boolean down = !HttpCommon.isUp(checks, draining);
-                return json(down ? 503 : 200, HttpCommon.readyBody(checks, draining));
+                boolean up = HttpCommon.isUp(checks, draining);
+                return json(up ? 200 : 503, HttpCommon.readyBody(up, checks, draining));
               });
       case "/health" -> ifGet(req, path, start, () -> json(200, backend.health()));
       case "/metrics" ->
@@ -170,11 +170,16 @@ public final class VertxRankerServer implements RankerHttp {
               req,
               "unmatched",
               start,
-              json(404, HttpCommon.errorBody("not_found", null, "no such endpoint")));
+              json(404, HttpCommon.errorBody("not_found", null, HttpCommon.NOT_FOUND)));
     }
   }
 
-  private record Answer(int status, String type, byte[] body) {}
+  /** A response: status, content type, body, and a Retry-After value or null. */
+  private record Answer(int status, String type, byte[] body, String retryAfter) {
+    Answer(int status, String type, byte[] body) {
+      this(status, type, body, null);
+    }
+  }
 
   private static final Answer LIVE = json(200, Map.of("status", "UP"));
 
@@ -212,7 +217,7 @@ public final class VertxRankerServer implements RankerHttp {
           req,
           endpoint,
           start,
-          json(503, HttpCommon.errorBody("shutting_down", null, "the ranker is shutting down")));
+          json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
       return;
     }
     inFlight.incrementAndGet();
@@ -220,11 +225,7 @@ public final class VertxRankerServer implements RankerHttp {
       HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
       int max = settings.maxBodyBytes();
       if (received > max) {
-        throw new BadRequestException(
-            "body",
-            declared >= 0
-                ? "body of " + declared + " bytes; at most " + max
-                : "body over " + max + " bytes");
+        throw new BadRequestException("body", HttpCommon.bodyTooLarge(declared, max));
       }
       RankResult r = backend.rank(parser.parse(body.getBytes()));
       send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)));
@@ -236,7 +237,7 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   /** GET endpoints run on a worker: they may wait on Redis or render many lines. */
-  private void ifGet(HttpServerRequest req, String endpoint, long start, Callable<Answer> answer) {
+  private void ifGet(HttpServerRequest req, String endpoint, long start, Supplier<Answer> answer) {
     if (!req.method().equals(HttpMethod.GET)) {
       methodNotAllowed(req, endpoint, start);
       return;
@@ -245,7 +246,7 @@ public final class VertxRankerServer implements RankerHttp {
         .executeBlocking(
             () -> {
               try {
-                return answer.call();
+                return answer.get();
               } catch (RuntimeException e) {
                 return failure(req, e);
               }
@@ -265,29 +266,31 @@ public final class VertxRankerServer implements RankerHttp {
                 "method_not_allowed", null, req.method() + " is not allowed here")));
   }
 
-  private Answer failure(HttpServerRequest req, RuntimeException e) {
+  /** The answer to a failed request; on a worker too, so it leaves the response alone. */
+  private static Answer failure(HttpServerRequest req, RuntimeException e) {
     if (e instanceof BadRequestException b) {
-      return json(
-          400, HttpCommon.errorBody("bad_request", b.field(), b.field() + " " + b.getMessage()));
+      return json(400, HttpCommon.badRequestBody(b));
     }
     if (e instanceof HttpCommon.Unauthorized) {
       return json(401, HttpCommon.errorBody("unauthorized", null, HttpCommon.UNAUTHORIZED));
     }
     if (e instanceof HttpCommon.RateLimited limited) {
-      req.response().putHeader("Retry-After", Long.toString(limited.retryAfter));
-      return json(
-          429, HttpCommon.errorBody("rate_limited", null, "rate limit exceeded for this API key"));
+      return new Answer(
+          429,
+          JSON_TYPE,
+          HttpCommon.jsonBytes(HttpCommon.errorBody("rate_limited", null, HttpCommon.RATE_LIMITED)),
+          Long.toString(limited.retryAfter));
     }
     log.error("ranker: {} {} failed: {}", req.method(), req.path(), e.toString(), e);
-    return json(
-        500, HttpCommon.errorBody("internal", null, "internal error; see the ranker's log"));
+    return json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL));
   }
 
   private void send(HttpServerRequest req, String endpoint, long start, Answer a) {
-    req.response()
-        .setStatusCode(a.status())
-        .putHeader("Content-Type", a.type())
-        .end(Buffer.buffer(a.body()));
+    var response = req.response().setStatusCode(a.status()).putHeader("Content-Type", a.type());
+    if (a.retryAfter() != null) {
+      response.putHeader("Retry-After", a.retryAfter());
+    }
+    response.end(Buffer.buffer(a.body()));
     requests.record(endpoint, a.status(), System.nanoTime() - start);
   }
 
