@@ -222,6 +222,14 @@ class UserAndItemStateTest {
     assertThat(UserState.fromBytes(u.toBytes())).isEqualTo(u);
     assertThat(ItemState.fromHash(i.toHash(null))).isEqualTo(i);
     assertThat(ItemState.fromBytes(i.toBytes())).isEqualTo(i);
+    // equality compares the categories in order; what the cross features look them up in too
+    long at = T0 + 40 * DAY;
+    for (String category : new String[] {"sports", "news", "music"}) {
+      double[] want = u.crossFeatures(category, at);
+      assertThat(UserState.fromHash(u.toHash()).crossFeatures(category, at)).isEqualTo(want);
+      assertThat(UserState.fromBytes(u.toBytes()).crossFeatures(category, at)).isEqualTo(want);
+    }
+    assertThat(u.crossFeatures("sports", at)).isNotEqualTo(u.crossFeatures("music", at));
     assertThat(u.toHash())
         .containsEntry("_v", "1")
         .containsKeys("_ts", "clicks_1d", "c.sports.clicks_7d", "c.news._ts");
