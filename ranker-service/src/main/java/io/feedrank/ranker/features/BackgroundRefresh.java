@@ -1,6 +1,5 @@
 package io.feedrank.ranker.features;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,8 +23,8 @@ final class BackgroundRefresh implements AutoCloseable {
   private static final int MAX_BATCH = 1_000;
 
   private final BiFunction<long[], long[], FeatureStore.Fetched> read;
-  private final Cache<Long, CachingFeatureStore.Entry> users;
-  private final Cache<Long, CachingFeatureStore.Entry> items;
+  private final EntryCache users;
+  private final EntryCache items;
   private final LongSupplier nanoClock;
   private final Queue<long[]> pendingUsers = new ConcurrentLinkedQueue<>();
   private final Queue<long[]> pendingItems = new ConcurrentLinkedQueue<>();
@@ -35,8 +34,8 @@ final class BackgroundRefresh implements AutoCloseable {
 
   BackgroundRefresh(
       BiFunction<long[], long[], FeatureStore.Fetched> read,
-      Cache<Long, CachingFeatureStore.Entry> users,
-      Cache<Long, CachingFeatureStore.Entry> items,
+      EntryCache users,
+      EntryCache items,
       LongSupplier nanoClock) {
     this.read = read;
     this.users = users;
@@ -92,14 +91,14 @@ final class BackgroundRefresh implements AutoCloseable {
           long stamp = nanoClock.getAsLong();
           // an unchanged hash keeps its parsed features (and what a scorer left on them)
           for (int k = 0; k < u.length; k++) {
-            Parsed.User before = (Parsed.User) valueOf(users.getIfPresent(u[k]));
+            Parsed.User before = (Parsed.User) valueOf(users.get(u[k], stamp));
             Parsed.User now = Parsed.User.of(u[k], f.users()[k], before);
-            users.put(u[k], new CachingFeatureStore.Entry(now, stamp));
+            users.put(new CachingFeatureStore.Entry(u[k], now, stamp));
           }
           for (int k = 0; k < i.length; k++) {
-            Parsed.Item before = (Parsed.Item) valueOf(items.getIfPresent(i[k]));
+            Parsed.Item before = (Parsed.Item) valueOf(items.get(i[k], stamp));
             Parsed.Item now = Parsed.Item.of(i[k], f.items()[k], before);
-            items.put(i[k], new CachingFeatureStore.Entry(now, stamp));
+            items.put(new CachingFeatureStore.Entry(i[k], now, stamp));
           }
         } else {
           unmark(users, u);
@@ -132,9 +131,10 @@ final class BackgroundRefresh implements AutoCloseable {
   }
 
   /** Lets the next request that serves these entries name them again. */
-  private static void unmark(Cache<Long, CachingFeatureStore.Entry> cache, long[] ids) {
+  private void unmark(EntryCache cache, long[] ids) {
+    long now = nanoClock.getAsLong();
     for (long id : ids) {
-      CachingFeatureStore.Entry e = cache.getIfPresent(id);
+      CachingFeatureStore.Entry e = cache.get(id, now);
       if (e != null) {
         e.refreshQueued = false;
       }

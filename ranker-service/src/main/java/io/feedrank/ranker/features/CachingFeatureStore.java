@@ -1,7 +1,5 @@
 package io.feedrank.ranker.features;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
@@ -24,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * the request path — one round trip for all of them. When that read fails or the breaker is open,
  * entries up to {@code stale} old are used, then default features, and the result says {@link
  * Features#fallbackReason()}.
+ *
+ * <p>Each cache is Caffeine, bounded and expiring after the stale TTL, read through a direct-mapped
+ * table of its entries ({@link EntryCache}): a request's hundreds of lookups cost an array load
+ * each.
  */
 public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
@@ -52,6 +54,7 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   /** A cached value; a newer read replaces the entry, never changes it. */
   static final class Entry {
+    private final long id;
     private final Object value;
     private final long fetchedNanos;
 
@@ -62,9 +65,14 @@ public final class CachingFeatureStore implements AutoCloseable {
      */
     volatile boolean refreshQueued;
 
-    Entry(Object value, long fetchedNanos) {
+    Entry(long id, Object value, long fetchedNanos) {
+      this.id = id;
       this.value = value;
       this.fetchedNanos = fetchedNanos;
+    }
+
+    long id() {
+      return id;
     }
 
     Object value() {
@@ -77,8 +85,8 @@ public final class CachingFeatureStore implements AutoCloseable {
   }
 
   private final FeatureStore store;
-  private final Cache<Long, Entry> users;
-  private final Cache<Long, Entry> items;
+  private final EntryCache users;
+  private final EntryCache items;
   private final long userFreshNanos;
   private final long itemFreshNanos;
   private final long maxServeNanos;
@@ -99,13 +107,8 @@ public final class CachingFeatureStore implements AutoCloseable {
       MeterRegistry metrics,
       LongSupplier nanoClock) {
     this.store = store;
-    this.users =
-        Caffeine.newBuilder()
-            .maximumSize(maxEntries / 4 + 1)
-            .expireAfterWrite(ttls.stale())
-            .build();
-    this.items =
-        Caffeine.newBuilder().maximumSize(maxEntries).expireAfterWrite(ttls.stale()).build();
+    this.users = new EntryCache(maxEntries / 4 + 1, ttls.stale());
+    this.items = new EntryCache(maxEntries, ttls.stale());
     this.userFreshNanos = ttls.userFresh().toNanos();
     this.itemFreshNanos = ttls.itemFresh().toNanos();
     this.maxServeNanos = ttls.maxServe().toNanos();
@@ -164,7 +167,7 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   private Features lookup(boolean withUser, long userId, long[] itemIds, boolean[] skip) {
     long now = nanoClock.getAsLong();
-    Entry user = withUser ? users.getIfPresent(userId) : null;
+    Entry user = withUser ? users.get(userId, now) : null;
     boolean syncUser = withUser && !servable(user, now);
     if (withUser
         && !syncUser
@@ -187,7 +190,7 @@ public final class CachingFeatureStore implements AutoCloseable {
         skipped++;
         continue;
       }
-      Entry e = items.getIfPresent(itemIds[i]);
+      Entry e = items.get(itemIds[i], now);
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
         fetchedAt[i] = e.fetchedNanos();
@@ -242,7 +245,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       u =
           Parsed.User.of(
               userId, fetched.users()[0], user == null ? null : (Parsed.User) user.value());
-      users.put(userId, new Entry(u, stamp));
+      users.put(new Entry(userId, u, stamp));
     } else {
       u = user != null ? (Parsed.User) user.value() : Parsed.User.UNKNOWN;
     }
@@ -253,7 +256,7 @@ public final class CachingFeatureStore implements AutoCloseable {
         Parsed.Item before = held == null ? null : (Parsed.Item) held.value();
         out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k], before);
         fetchedAt[i] = stamp;
-        items.put(itemIds[i], new Entry(out[i], stamp));
+        items.put(new Entry(itemIds[i], out[i], stamp));
       } else if (held != null) {
         out[i] = (Parsed.Item) held.value();
         fetchedAt[i] = held.fetchedNanos();
