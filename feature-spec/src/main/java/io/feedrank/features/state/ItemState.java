@@ -124,7 +124,9 @@ public final class ItemState {
 
   /**
    * The metadata fields of a hash written with metadata ({@code category}, {@code created_at},
-   * {@code content_length}), or null when the hash has none.
+   * {@code content_length}), or null when the hash has none. The category is interned: a catalog
+   * has a few dozen, and a ranker request looks up each candidate's among them, which is one
+   * reference comparison for the same instance and a walk through another's bytes otherwise.
    */
   public static ItemMetadata metadataFromHash(long itemId, Map<String, String> h) {
     if (h == null || !h.containsKey("created_at")) {
@@ -132,7 +134,7 @@ public final class ItemState {
     }
     return ItemMetadata.newBuilder()
         .setItemId(itemId)
-        .setCategory(h.getOrDefault("category", ""))
+        .setCategory(h.getOrDefault("category", "").intern())
         .setCreatedAt(java.time.Instant.ofEpochMilli(Codec.longField(h, "created_at")))
         .setContentLength(Codec.parseInt(h.getOrDefault("content_length", "0"), "content_length"))
         .build();

@@ -211,6 +211,18 @@ class UserAndItemStateTest {
   }
 
   @Test
+  void metadataFromHashesReadSeparatelySharesOneCategoryString() {
+    Map<String, String> a = new HashMap<>(Map.of("created_at", "1", "category", "sports"));
+    Map<String, String> b =
+        new HashMap<>(Map.of("created_at", "2", "category", new String("sp" + "orts")));
+    ItemMetadata ma = ItemState.metadataFromHash(1, a);
+    ItemMetadata mb = ItemState.metadataFromHash(2, b);
+    assertThat(b.get("category")).isNotSameAs(a.get("category"));
+    assertThat(mb.getCategory()).isEqualTo("sports").isSameAs(ma.getCategory());
+    assertThat(mb.getCreatedAt()).isEqualTo(Instant.ofEpochMilli(2));
+  }
+
+  @Test
   void redisHashAndBytesRoundTripExactly() {
     UserState u = new UserState();
     ItemState i = new ItemState();
