@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
@@ -294,12 +295,24 @@ public final class RequestParser {
 
   private static String requestId(JsonNode n) {
     if (n == null || n.isNull()) {
-      return UUID.randomUUID().toString();
+      return randomId();
     }
     if (!n.isTextual() || n.textValue().isEmpty() || n.textValue().length() > 128) {
       throw new BadRequestException("request_id", "must be a string of 1 to 128 characters");
     }
     return n.textValue();
+  }
+
+  /**
+   * A version-4 UUID drawn from this thread's {@link ThreadLocalRandom}: {@link UUID#randomUUID}
+   * reads the shared {@code SecureRandom}, which on Linux takes a lock and reads {@code
+   * /dev/urandom} — for an id that only has to tell the requests in the ranking logs apart.
+   */
+  static String randomId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    long msb = (r.nextLong() & ~0xF000L) | 0x4000L; // version 4
+    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L; // IETF variant
+    return new UUID(msb, lsb).toString();
   }
 
   private static String describe(JsonNode n) {

@@ -46,6 +46,24 @@ class RequestParserTest {
   }
 
   @Test
+  void aRequestWithoutAnIdGetsADistinctVersion4Uuid() {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    java.util.Set<Character> firstHex = new java.util.HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      String id = RequestParser.randomId();
+      java.util.UUID u = java.util.UUID.fromString(id);
+      assertThat(u.version()).isEqualTo(4);
+      assertThat(u.variant()).isEqualTo(2); // IETF
+      assertThat(u.toString()).isEqualTo(id);
+      assertThat(seen.add(id)).as("repeated %s", id).isTrue();
+      firstHex.add(id.charAt(0));
+    }
+    assertThat(firstHex).as("random leading digits").hasSize(16);
+    assertThat(parse("{\"user_id\": 1, \"item_ids\": [1]}").requestId())
+        .isNotEqualTo(parse("{\"user_id\": 1, \"item_ids\": [1]}").requestId());
+  }
+
+  @Test
   void defaultsContextToNowUnknownDeviceAndAllCandidates() {
     RankRequest r = parse("{\"user_id\": 0, \"item_ids\": [5], \"extra\": {\"x\": [1]}}");
     assertThat(r.atMillis()).isEqualTo(NOW);
