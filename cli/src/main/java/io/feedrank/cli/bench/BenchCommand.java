@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       SimulateBenchmark.class,
       StreamsBenchmark.class,
       RankerBenchmark.class,
+      RankerPartsBenchmark.class,
       TrainBenchmark.class,
       DriftBenchmark.class
     })

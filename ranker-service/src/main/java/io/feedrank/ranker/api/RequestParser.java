@@ -308,7 +308,7 @@ public final class RequestParser {
    * reads the shared {@code SecureRandom}, which on Linux takes a lock and reads {@code
    * /dev/urandom} — for an id that only has to tell the requests in the ranking logs apart.
    */
-  static String randomId() {
+  public static String randomId() {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     long msb = (r.nextLong() & ~0xF000L) | 0x4000L; // version 4
     long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L; // IETF variant

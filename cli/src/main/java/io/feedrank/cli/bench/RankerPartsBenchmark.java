@@ -1,0 +1,249 @@
+package io.feedrank.cli.bench;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.ranker.api.RankRequest;
+import io.feedrank.ranker.api.RequestParser;
+import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.features.FeatureStore;
+import io.feedrank.ranker.features.Parsed;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ./feedrank bench ranker-parts}: pieces of the ranker's request path in one JVM, each next
+ * to what it replaced, measured alternately in the same run — small effects that the whole-service
+ * benchmark cannot resolve on a shared two-core machine.
+ *
+ * <ul>
+ *   <li>Feature lookups: {@link CachingFeatureStore#get} of the load generator's 100-candidate
+ *       requests over 50,000 items, each with its own parsed features, against one Caffeine read
+ *       per candidate of the same ids — what the lookup's reads alone cost before its table. Each
+ *       request is preceded by a 4 MiB walk, standing for the model call that evicts the caches
+ *       between two lookups.
+ *   <li>Request ids: {@link RequestParser#randomId} against {@link UUID#randomUUID}, on as many
+ *       threads as the ranker has event loops by default (two per core).
+ * </ul>
+ */
+@Command(
+    name = "ranker-parts",
+    mixinStandardHelpOptions = true,
+    description =
+        "Pieces of the ranker's request path in one JVM, each against what it replaced, in the"
+            + " same run.")
+final class RankerPartsBenchmark implements Callable<Integer> {
+  private static final int ITEMS = 50_000;
+  private static final int USERS = 10_000;
+  private static final int CANDIDATES = 100;
+  private static final int POLLUTION_BYTES = 4 << 20;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--runs",
+      defaultValue = "5",
+      description = "runs; figures are medians (default ${DEFAULT-VALUE})")
+  int runs;
+
+  @Option(
+      names = "--requests",
+      defaultValue = "20000",
+      description = "requests per measurement (default ${DEFAULT-VALUE})")
+  int requests;
+
+  @Option(names = "--out", description = "output directory (default: $FEEDRANK_HOME/target/bench)")
+  Path out;
+
+  private final byte[] pollution = new byte[POLLUTION_BYTES];
+  private long sink;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    BenchReport report = new BenchReport("ranker-parts");
+    report.note(
+        "lookup",
+        CANDIDATES
+            + " candidates a request from the load generator's bodies over "
+            + ITEMS
+            + " items; a "
+            + (POLLUTION_BYTES >> 20)
+            + " MiB walk before each request");
+    int threads = 2 * Runtime.getRuntime().availableProcessors();
+    report.note("request_id_threads", threads);
+
+    Map<Long, Map<String, String>> hashes = itemHashes();
+    FeatureStore store = (userIds, itemIds) -> fetched(hashes, userIds, itemIds);
+    try (CachingFeatureStore features =
+        new CachingFeatureStore(
+            store,
+            200_000,
+            new CachingFeatureStore.Ttls(
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(30),
+                Duration.ofMinutes(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofMillis(50), Duration.ofSeconds(1)),
+            new SimpleMeterRegistry(),
+            System::nanoTime)) {
+      List<RankRequest> bodies = requests();
+      Cache<Long, Parsed.Item> caffeine =
+          Caffeine.newBuilder()
+              .maximumSize(200_000)
+              .expireAfterWrite(Duration.ofMinutes(10))
+              .build();
+      for (RankRequest r : bodies) { // every id read once: both hold the same items
+        Parsed.Item[] items = features.get(r.userId(), r.itemIds()).items();
+        for (int k = 0; k < items.length; k++) {
+          caffeine.put(r.itemIds()[k], items[k]);
+        }
+      }
+      for (int run = 0; run <= runs; run++) { // run 0 warms the JIT and is not reported
+        Map<String, Double> f = new LinkedHashMap<>();
+        f.put("lookup_c100_us", perRequestMicros(bodies, r -> lookup(features, r)));
+        f.put("caffeine_reads_c100_us", perRequestMicros(bodies, r -> reads(caffeine, r)));
+        f.put(
+            "lookup_to_caffeine_reads_ratio",
+            f.get("lookup_c100_us") / f.get("caffeine_reads_c100_us"));
+        f.put("request_id_ns", idNanos(threads, RequestParser::randomId));
+        f.put("uuid_random_ns", idNanos(threads, () -> UUID.randomUUID().toString()));
+        f.put("request_id_to_uuid_random_ratio", f.get("request_id_ns") / f.get("uuid_random_ns"));
+        if (run > 0) {
+          report.addRun(f);
+          w.printf("run %d: %s%n", run, f);
+          w.flush();
+        }
+      }
+    }
+    if (sink == 42) {
+      w.print(""); // keeps the measured work observable to the JIT
+    }
+    Path file = report.write(out != null ? out : BenchReport.defaultDir());
+    w.printf("medians: %s%nwritten %s%n", report.figures(), file);
+    return 0;
+  }
+
+  private interface Request {
+    void run(RankRequest r);
+  }
+
+  /** Mean microseconds of {@code what} per request, the cache walk before each not counted. */
+  private double perRequestMicros(List<RankRequest> bodies, Request what) {
+    long total = 0;
+    for (int q = 0; q < requests; q++) {
+      for (int i = 0; i < pollution.length; i += 64) {
+        pollution[i]++;
+      }
+      RankRequest r = bodies.get(q % bodies.size());
+      long t0 = System.nanoTime();
+      what.run(r);
+      total += System.nanoTime() - t0;
+    }
+    return total / 1e3 / requests;
+  }
+
+  private void lookup(CachingFeatureStore features, RankRequest r) {
+    sink += features.get(r.userId(), r.itemIds()).items().length;
+  }
+
+  private void reads(Cache<Long, Parsed.Item> caffeine, RankRequest r) {
+    for (long id : r.itemIds()) {
+      sink += caffeine.getIfPresent(id) == null ? 0 : 1;
+    }
+  }
+
+  /** Wall nanoseconds per id of {@code threads} threads making ids together. */
+  private static double idNanos(int threads, Supplier<String> ids) throws InterruptedException {
+    int each = 100_000;
+    Thread[] ts = new Thread[threads];
+    long[] lengths = new long[threads];
+    long t0 = System.nanoTime();
+    for (int k = 0; k < threads; k++) {
+      int slot = k;
+      ts[k] =
+          new Thread(
+              () -> {
+                long n = 0;
+                for (int i = 0; i < each; i++) {
+                  n += ids.get().length();
+                }
+                lengths[slot] = n;
+              });
+      ts[k].start();
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    return (System.nanoTime() - t0) / (double) ((long) each * threads);
+  }
+
+  /** The load generator's 100-candidate bodies, parsed as the ranker parses them. */
+  private static List<RankRequest> requests() {
+    RequestParser parser = new RequestParser(System::currentTimeMillis);
+    List<RankRequest> out = new ArrayList<>();
+    for (String body : LoadGenerator.bodies(200, CANDIDATES, USERS, ITEMS, 7)) {
+      out.add(parser.parse(body.getBytes(StandardCharsets.UTF_8)));
+    }
+    return out;
+  }
+
+  /** A hash per item, written as the streams app writes it: one event each, 20 categories. */
+  private static Map<Long, Map<String, String>> itemHashes() {
+    Map<Long, Map<String, String>> out = new HashMap<>();
+    Instant t = Instant.parse("2026-11-01T00:00:00Z");
+    for (long id = 1; id <= ITEMS; id++) {
+      ItemState s = new ItemState();
+      s.add(
+          InteractionEvent.newBuilder()
+              .setInteractionId("e" + id)
+              .setUserId(id % USERS)
+              .setItemId(id)
+              .setEventTime(t.plusSeconds(id))
+              .setClick(id % 7 == 0)
+              .setLike(false)
+              .setShare(false)
+              .setDwellSeconds(id % 60)
+              .build());
+      ItemMetadata m =
+          ItemMetadata.newBuilder()
+              .setItemId(id)
+              .setCategory("category-" + id % 20)
+              .setCreatedAt(t)
+              .setContentLength((int) (id % 2_000))
+              .build();
+      out.put(id, s.toHash(m));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static FeatureStore.Fetched fetched(
+      Map<Long, Map<String, String>> hashes, long[] userIds, long[] itemIds) {
+    Map<String, String>[] users = new Map[userIds.length];
+    java.util.Arrays.fill(users, Map.of());
+    Map<String, String>[] items = new Map[itemIds.length];
+    for (int i = 0; i < itemIds.length; i++) {
+      items[i] = hashes.getOrDefault(itemIds[i], Map.of());
+    }
+    return new FeatureStore.Fetched(users, items);
+  }
+}
