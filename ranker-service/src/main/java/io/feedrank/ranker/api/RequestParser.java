@@ -18,10 +18,11 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
- * Parses and validates {@code POST /v1/rank} bodies. Every refusal is a {@link BadRequestException}
- * naming the field ({@code body}, {@code user_id}, {@code item_ids[3]}, {@code context.device},
- * ...) and the bound it violated. Unknown fields are ignored, so clients may send more than this
- * version reads.
+ * Parses and validates {@code POST /v1/rank} bodies: the common valid request straight from its
+ * bytes ({@link RequestFastPath}), any other through Jackson's tokens. Every refusal is a {@link
+ * BadRequestException} naming the field ({@code body}, {@code user_id}, {@code item_ids[3]}, {@code
+ * context.device}, ...) and the bound it violated. Unknown fields are ignored, so clients may send
+ * more than this version reads.
  */
 public final class RequestParser {
   private static final ObjectMapper JSON =
@@ -34,12 +35,29 @@ public final class RequestParser {
   }
 
   public RankRequest parse(byte[] body) {
+    if (body != null) {
+      RankRequest common = RequestFastPath.read(body, clock);
+      if (common != null) {
+        return common;
+      }
+    }
+    return parseGeneral(body);
+  }
+
+  /**
+   * Any body through Jackson's tokens, without the fast path for the common request ({@link
+   * RequestFastPath}); what that path must agree with, and the baseline it is measured against.
+   */
+  public RankRequest parseGeneral(byte[] body) {
     if (body == null || body.length == 0) {
       throw new BadRequestException("body", "request body is empty; expected a JSON object");
     }
     Fields f;
     try (JsonParser p = JSON.createParser(body)) {
       f = read(p);
+      if (f != null && p.nextToken() != null) {
+        throw new BadRequestException("body", "content after the JSON object");
+      }
     } catch (JsonProcessingException e) {
       throw new BadRequestException(
           "body", "malformed JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));

@@ -110,6 +110,8 @@ class RequestParserTest {
         "{\"user_id\": 1, \"item_ids\": [4], \"x\": {\"a\": 1, \"a\": 2}} | body | malformed JSON",
         "[1, 2                                        | body              | malformed JSON",
         "null                                         | body              | expected a JSON object",
+        "{\"user_id\": 1, \"item_ids\": [4]} trailing   | body              | malformed JSON",
+        "{\"user_id\": 1, \"item_ids\": [4]} {}         | body              | content after the JSON object",
       })
   void refusesWithTheFieldNamed(String json, String field, String message) {
     BadRequestException e = refused(json);
