@@ -40,6 +40,9 @@ import picocli.CommandLine.Spec;
  *       per candidate of the same ids — what the lookup's reads alone cost before its table. Each
  *       request is preceded by a 4 MiB walk, standing for the model call that evicts the caches
  *       between two lookups.
+ *   <li>Parsing: {@link RequestParser#parse} (the fast path for the common request) against {@link
+ *       RequestParser#parseGeneral} (Jackson's tokens) on the load generator's bodies of 100 and
+ *       1,000 candidates.
  *   <li>Request ids: {@link RequestParser#randomId} against {@link UUID#randomUUID}, on as many
  *       threads as the ranker has event loops by default (two per core).
  * </ul>
@@ -105,6 +108,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
             CachingFeatureStore.breakerConfig(50, Duration.ofMillis(50), Duration.ofSeconds(1)),
             new SimpleMeterRegistry(),
             System::nanoTime)) {
+      RequestParser parser = new RequestParser(System::currentTimeMillis);
       List<RankRequest> bodies = requests();
       Cache<Long, Parsed.Item> caffeine =
           Caffeine.newBuilder()
@@ -124,6 +128,12 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         f.put(
             "lookup_to_caffeine_reads_ratio",
             f.get("lookup_c100_us") / f.get("caffeine_reads_c100_us"));
+        for (int c : new int[] {CANDIDATES, 1_000}) {
+          String key = "parse_c" + c;
+          f.put(key + "_us", parseMicros(parser, bodies(c), false));
+          f.put(key + "_general_us", parseMicros(parser, bodies(c), true));
+          f.put(key + "_to_general_ratio", f.get(key + "_us") / f.get(key + "_general_us"));
+        }
         f.put("request_id_ns", idNanos(threads, RequestParser::randomId));
         f.put("uuid_random_ns", idNanos(threads, () -> UUID.randomUUID().toString()));
         f.put("request_id_to_uuid_random_ratio", f.get("request_id_ns") / f.get("uuid_random_ns"));
@@ -159,6 +169,30 @@ final class RankerPartsBenchmark implements Callable<Integer> {
       total += System.nanoTime() - t0;
     }
     return total / 1e3 / requests;
+  }
+
+  /** Mean microseconds to parse one of {@code bodies}: the fast path first, or Jackson's alone. */
+  private double parseMicros(RequestParser parser, List<byte[]> bodies, boolean general) {
+    int n = Math.max(1_000, requests / 4);
+    long t0 = System.nanoTime();
+    for (int q = 0; q < n; q++) {
+      byte[] body = bodies.get(q % bodies.size());
+      RankRequest r = general ? parser.parseGeneral(body) : parser.parse(body);
+      sink += r.itemIds().length;
+    }
+    return (System.nanoTime() - t0) / 1e3 / n;
+  }
+
+  private final Map<Integer, List<byte[]>> bodyBytes = new HashMap<>();
+
+  /** The load generator's bodies of {@code candidates} ids, as bytes. */
+  private List<byte[]> bodies(int candidates) {
+    return bodyBytes.computeIfAbsent(
+        candidates,
+        c ->
+            LoadGenerator.bodies(200, c, USERS, ITEMS, 11).stream()
+                .map(b -> b.getBytes(StandardCharsets.UTF_8))
+                .toList());
   }
 
   private void lookup(CachingFeatureStore features, RankRequest r) {
