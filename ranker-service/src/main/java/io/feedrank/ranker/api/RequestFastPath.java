@@ -24,6 +24,9 @@ import java.util.function.LongSupplier;
 final class RequestFastPath {
   private static final int MAX_DIGITS = 18; // below Long.MAX_VALUE's 19: no overflow check
   private static final int MAX_REQUEST_ID = 128;
+  private static final int END = 1;
+  private static final int NEXT = 0;
+  private static final int BAD = -1;
   private static final ThreadLocal<long[]> SCRATCH =
       ThreadLocal.withInitial(() -> new long[RankRequest.MAX_CANDIDATES]);
 
@@ -112,13 +115,12 @@ final class RequestFastPath {
               } else {
                 return null;
               }
-              ws();
-              if (at('}')) {
-                i++;
-                break;
-              }
-              if (!expect(',') || !quoteNext()) {
+              int next = afterMember();
+              if (next == BAD) {
                 return null;
+              }
+              if (next == END) {
+                break;
               }
             }
           }
@@ -127,13 +129,12 @@ final class RequestFastPath {
           return null;
         }
       }
-      ws();
-      if (at('}')) {
-        i++;
-        break;
-      }
-      if (!expect(',') || !quoteNext()) {
+      int next = afterMember();
+      if (next == BAD) {
         return null;
+      }
+      if (next == END) {
+        break;
       }
     }
     ws();
@@ -234,6 +235,19 @@ final class RequestFastPath {
       }
     }
     return null;
+  }
+
+  /**
+   * After an object's member: {@link #END} past the object's closing brace, {@link #NEXT} past a
+   * comma with the cursor on the next key's quote, {@link #BAD} for anything else.
+   */
+  private int afterMember() {
+    ws();
+    if (at('}')) {
+      i++;
+      return END;
+    }
+    return expect(',') && quoteNext() ? NEXT : BAD;
   }
 
   /** Skips whitespace and {@code c}; false when something else follows the whitespace. */
