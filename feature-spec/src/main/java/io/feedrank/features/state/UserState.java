@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -39,13 +38,6 @@ public final class UserState {
   private long firstSeenMillis = Long.MIN_VALUE;
   private long lastSeenMillis = Long.MIN_VALUE;
   private final TreeMap<String, CategoryState> categories = new TreeMap<>();
-
-  /**
-   * The same categories by name, for {@link #crossFeatures}: a ranker request looks up one for each
-   * distinct category of its candidates, where the sorted map (kept for the encodings' order)
-   * compared strings along a path of its tree — 8% of the ranker's Java samples at 100 candidates.
-   */
-  private final HashMap<String, CategoryState> byName = new HashMap<>();
 
   public UserState() {
     this.vector = new DecayedVector(HALF_LIVES);
@@ -81,18 +73,8 @@ public final class UserState {
     firstSeenMillis = firstSeenMillis == Long.MIN_VALUE ? t : Math.min(firstSeenMillis, t);
     lastSeenMillis = Math.max(lastSeenMillis, t);
     if (itemCategory != null && !itemCategory.isEmpty()) {
-      CategoryState c = byName.get(itemCategory);
-      if (c == null) {
-        c = new CategoryState();
-        putCategory(itemCategory, c);
-      }
-      c.add(e.getClick(), t);
+      categories.computeIfAbsent(itemCategory, k -> new CategoryState()).add(e.getClick(), t);
     }
-  }
-
-  private void putCategory(String name, CategoryState c) {
-    categories.put(name, c);
-    byName.put(name, c);
   }
 
   /** Latest event time, or {@link Long#MIN_VALUE} for a user never seen. */
@@ -142,7 +124,7 @@ public final class UserState {
    */
   public double[] crossFeatures(String category, long atMillis, double[] f) {
     Arrays.fill(f, 0, FeatureSchema.CROSS.size(), 0.0);
-    CategoryState c = category == null ? null : byName.get(category);
+    CategoryState c = category == null ? null : categories.get(category);
     double userImp7d =
         vector.valueAt(FeatureSchema.Engagement.IMPRESSIONS.slot(HalfLife.SEVEN_DAYS), atMillis);
     double userCtr7d =
@@ -289,7 +271,7 @@ public final class UserState {
         for (int i = 0; i < cv.length; i++) {
           cv[i] = Codec.doubleField(h, p + CategoryState.FIELDS[i]);
         }
-        u.putCategory(
+        u.categories.put(
             name,
             new CategoryState(
                 new DecayedVector(CategoryState.HALF_LIVES, cv, Codec.longField(h, key)),
@@ -373,7 +355,7 @@ public final class UserState {
       for (int i = 0; i < cv.length; i++) {
         cv[i] = in.getDouble();
       }
-      u.putCategory(
+      u.categories.put(
           name,
           new CategoryState(new DecayedVector(CategoryState.HALF_LIVES, cv, cref), in.getLong()));
     }
