@@ -30,8 +30,12 @@ final class RequestFastPath {
   private static final ThreadLocal<long[]> SCRATCH =
       ThreadLocal.withInitial(() -> new long[RankRequest.MAX_CANDIDATES]);
 
+  private static final Device[] DEVICES = Device.values();
+
   private final byte[] b;
   private int i;
+  private Device device; // from the context, when it names one
+  private String timestamp;
 
   private RequestFastPath(byte[] body) {
     this.b = body;
@@ -46,9 +50,7 @@ final class RequestFastPath {
     long userId = -1;
     long[] ids = SCRATCH.get();
     int count = -1;
-    Device device = null;
     boolean contextSeen = false;
-    String timestamp = null;
     long topK = -1;
     String requestId = null;
     if (!expect('{') || !quoteNext()) {
@@ -85,45 +87,10 @@ final class RequestFastPath {
           }
         }
         case "context" -> {
-          if (contextSeen || !at('{')) {
+          if (contextSeen || !context()) {
             return null;
           }
           contextSeen = true;
-          i++;
-          ws();
-          if (at('}')) {
-            i++;
-          } else {
-            while (true) {
-              if (!at('"')) {
-                return null;
-              }
-              String name = string();
-              if (name == null || !expect(':')) {
-                return null;
-              }
-              ws();
-              if (name.equals("device") && device == null) {
-                String d = string();
-                if (d == null || (device = device(d)) == null) {
-                  return null;
-                }
-              } else if (name.equals("timestamp") && timestamp == null) {
-                if ((timestamp = string()) == null) {
-                  return null;
-                }
-              } else {
-                return null;
-              }
-              int next = afterMember();
-              if (next == BAD) {
-                return null;
-              }
-              if (next == END) {
-                break;
-              }
-            }
-          }
         }
         default -> {
           return null;
@@ -160,6 +127,47 @@ final class RequestFastPath {
         device != null ? device : Device.UNKNOWN,
         atMillis,
         topK < 0 ? count : (int) Math.min(topK, count));
+  }
+
+  /**
+   * The context object at the cursor, into {@link #device} and {@link #timestamp}; false: decline.
+   */
+  private boolean context() {
+    if (!at('{')) {
+      return false;
+    }
+    i++;
+    ws();
+    if (at('}')) {
+      i++;
+      return true;
+    }
+    while (true) {
+      if (!at('"')) {
+        return false;
+      }
+      String name = string();
+      if (name == null || !expect(':')) {
+        return false;
+      }
+      ws();
+      if (name.equals("device") && device == null) {
+        String d = string();
+        if (d == null || (device = device(d)) == null) {
+          return false;
+        }
+      } else if (name.equals("timestamp") && timestamp == null) {
+        if ((timestamp = string()) == null) {
+          return false;
+        }
+      } else {
+        return false;
+      }
+      int next = afterMember();
+      if (next != NEXT) {
+        return next == END;
+      }
+    }
   }
 
   /** The array of ids at the cursor into {@code out}: its length, or −1. */
@@ -229,7 +237,7 @@ final class RequestFastPath {
 
   /** The device of a name as the general parser maps it, or null. */
   private static Device device(String name) {
-    for (Device d : Device.values()) {
+    for (Device d : DEVICES) {
       if (d.name().equalsIgnoreCase(name)) { // ASCII: as toUpperCase(Locale.ROOT) and valueOf
         return d;
       }
