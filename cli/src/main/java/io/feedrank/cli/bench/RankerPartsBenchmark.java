@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,7 +110,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
             new SimpleMeterRegistry(),
             System::nanoTime)) {
       RequestParser parser = new RequestParser(System::currentTimeMillis);
-      List<RankRequest> bodies = requests();
+      List<RankRequest> bodies = requests(parser);
       Cache<Long, Parsed.Item> caffeine =
           Caffeine.newBuilder()
               .maximumSize(200_000)
@@ -231,8 +232,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
   }
 
   /** The load generator's 100-candidate bodies, parsed as the ranker parses them. */
-  private static List<RankRequest> requests() {
-    RequestParser parser = new RequestParser(System::currentTimeMillis);
+  private static List<RankRequest> requests(RequestParser parser) {
     List<RankRequest> out = new ArrayList<>();
     for (String body : LoadGenerator.bodies(200, CANDIDATES, USERS, ITEMS, 7)) {
       out.add(parser.parse(body.getBytes(StandardCharsets.UTF_8)));
@@ -273,7 +273,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
   private static FeatureStore.Fetched fetched(
       Map<Long, Map<String, String>> hashes, long[] userIds, long[] itemIds) {
     Map<String, String>[] users = new Map[userIds.length];
-    java.util.Arrays.fill(users, Map.of());
+    Arrays.fill(users, Map.of());
     Map<String, String>[] items = new Map[itemIds.length];
     for (int i = 0; i < itemIds.length; i++) {
       items[i] = hashes.getOrDefault(itemIds[i], Map.of());
