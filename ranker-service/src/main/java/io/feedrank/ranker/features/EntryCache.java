@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * The bounded Caffeine cache of feature entries by id, read through a direct-mapped table of the
  * entries it holds: a request reads its hundreds of candidates in one array load and one entry load
- * each, where Caffeine boxes the id, walks its hash table and records the read. A JFR profile of
- * 100-candidate requests had a third of the ranker's Java samples in Caffeine's reads ({@code
- * ConcurrentHashMap.get} and {@code Long.valueOf} alone a quarter).
+ * each, where Caffeine boxes the id, walks its hash table and records the read: a whole
+ * 100-candidate lookup costs a third of what its Caffeine reads alone did ({@code ./feedrank bench
+ * ranker-parts}: 7.6 against 23.1 µs).
  *
  * <p>The table holds at most one entry per slot, the newest {@link #put} for its id (a slot keeps
  * the entry with the later fetch time, so a racing put of an older read cannot hide a newer one); a
