@@ -9,6 +9,7 @@ import io.feedrank.ranker.api.ApiKeys;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.api.RankerHttp;
 import io.feedrank.ranker.api.TokenBuckets;
+import io.feedrank.ranker.api.VertxRankerServer;
 import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.features.RedisFeatureStore;
 import io.feedrank.ranker.logging.RankingLogger;
@@ -66,7 +67,7 @@ public final class RankerApp implements AutoCloseable {
     new ProcessorMetrics().bindTo(metrics);
     this.redis =
         new RedisFeatureStore(
-            RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.maxThreads()));
+            RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.redisMaxConnections()));
     this.features =
         new CachingFeatureStore(
             redis,
@@ -122,13 +123,11 @@ public final class RankerApp implements AutoCloseable {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");
     }
     this.server =
-        RankerHttp.create(
-            c.httpServer(),
+        new VertxRankerServer(
             new Backend(),
             new RankerHttp.Settings(
                 c.host(),
                 c.port(),
-                c.maxThreads(),
                 c.eventLoops(),
                 c.maxBodyBytes(),
                 keys,
@@ -149,9 +148,7 @@ public final class RankerApp implements AutoCloseable {
           "ranker: listening on http://{}:{} ({})",
           c.host(),
           app.server.port(),
-          c.httpServer() == RankerHttp.Kind.VERTX
-              ? "Vert.x, " + c.eventLoops() + " event loops"
-              : "Jetty, " + c.maxThreads() + " request threads");
+          "Vert.x, " + c.eventLoops() + " event loops");
       return app;
     } catch (RuntimeException | InterruptedException e) {
       app.close();

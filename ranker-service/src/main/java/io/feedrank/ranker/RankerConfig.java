@@ -2,7 +2,6 @@ package io.feedrank.ranker;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
-import io.feedrank.ranker.api.RankerHttp;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,13 +15,12 @@ import java.util.Map;
 public record RankerConfig(
     String host,
     int port,
-    RankerHttp.Kind httpServer,
-    int maxThreads,
     int eventLoops,
     Duration shutdownGrace,
     int maxBodyBytes,
     String redisUri,
     Duration redisTimeout,
+    int redisMaxConnections,
     int cacheMaxEntries,
     Duration cacheUserFreshTtl,
     Duration cacheItemFreshTtl,
@@ -54,9 +52,9 @@ public record RankerConfig(
     require(registryUrl, "schema.registry.url");
     require(modelName, "model.name");
     within(port, 0, 65535, "port");
-    within(maxThreads, 4, 1024, "http.max.threads");
     within(eventLoops, 1, 256, "http.event.loops");
     within(maxBodyBytes, 1024, 64 << 20, "http.max.body.bytes");
+    within(redisMaxConnections, 1, 1024, "redis.max.connections");
     within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
@@ -92,23 +90,37 @@ public record RankerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
-   * http.server} [vertx; or jetty], {@code http.max.threads} [64: Jetty's request threads], {@code
    * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
    * [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri} (required), {@code
-   * redis.timeout.ms} [50], {@code cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms}
-   * [1000], {@code cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code
-   * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
-   * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
-   * (required), {@code basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
-   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code cache.max.entries} [200000],
+   * {@code cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000], {@code
+   * cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
+   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
+   * bootstrap.servers}, {@code schema.registry.url} (required), {@code basic.auth.user.info},
+   * {@code model.registry.topic} [model-registry], {@code ranking.logs.topic} [ranking-logs],
+   * {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts], {@code
+   * ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
    * 131,072 slots, 34 MB for 65-wide vectors, allocated when a two-tower model loads]; {@code
    * api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
    * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000]; any
-   * {@code kafka.*} key goes to the Kafka clients without the prefix.
+   * {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the Jetty front,
+   * removed, are refused rather than ignored: {@code http.server} other than vertx, {@code
+   * http.max.threads}.
    */
   public static RankerConfig from(Map<String, String> p) {
+    String server = p.get("http.server");
+    if (server != null && !server.isBlank() && !server.trim().equalsIgnoreCase("vertx")) {
+      throw new IllegalArgumentException(
+          "http.server="
+              + server.trim()
+              + " is not available: the ranker serves HTTP with Vert.x only (leave the key out)");
+    }
+    if (p.containsKey("http.max.threads")) {
+      throw new IllegalArgumentException(
+          "http.max.threads was the Jetty front's; the ranker's concurrency is http.event.loops,"
+              + " and the Redis pool is redis.max.connections");
+    }
     Map<String, String> overrides = new HashMap<>();
     p.forEach(
         (k, v) -> {
@@ -120,8 +132,6 @@ public record RankerConfig(
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
-        RankerHttp.Kind.of(p.getOrDefault("http.server", "vertx")),
-        intOf(p, "http.max.threads", 64),
         // two per core, as Vert.x's own default: on two shared cores, 4 loops had a lower p99
         // than 2 in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls
         // fewer connections
@@ -130,6 +140,9 @@ public record RankerConfig(
         intOf(p, "http.max.body.bytes", 256 * 1024),
         p.get("redis.uri"),
         millis(p, "redis.timeout.ms", 50),
+        // the loops, the ops endpoints' workers and the background refresh borrow connections;
+        // the pool opens them as they are needed
+        intOf(p, "redis.max.connections", 64),
         intOf(p, "cache.max.entries", 200_000),
         millis(p, "cache.user.fresh.ttl.ms", 1_000),
         millis(p, "cache.item.fresh.ttl.ms", 5_000),
@@ -185,7 +198,7 @@ public record RankerConfig(
     m.put("log_sample_rate", logSampleRate);
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
-    m.put("http_server", httpServer.name().toLowerCase(java.util.Locale.ROOT));
+    m.put("http_event_loops", eventLoops);
     return m;
   }
 

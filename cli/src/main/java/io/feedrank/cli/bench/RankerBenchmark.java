@@ -172,8 +172,7 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note(
         "setup",
         "the local stack (broker in this JVM; Redis, registry), the ranker (`feedrank ranker`, its"
-            + " own JVM, 1 ONNX intra-op thread per call, its event loops (or, with"
-            + " http.server=jetty, request threads) for concurrency) and the"
+            + " own JVM, 1 ONNX intra-op thread per call, its event loops for concurrency) and the"
             + " load generator (its own JVM, plain keep-alive HTTP/1.1 sockets, one per client"
             + " thread), all on the same 2 cores; bare scoring in this JVM with the stack idle");
     report.note("seconds_per_phase", seconds);

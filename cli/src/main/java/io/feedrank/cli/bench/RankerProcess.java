@@ -182,8 +182,8 @@ final class RankerProcess implements AutoCloseable {
    * From now until {@link #close()}, reads {@code /metrics} and {@code /health/ready} every {@code
    * period}, as Prometheus and a readiness probe do. Without them, the ranker's JIT compiles its
    * request path for rank requests alone, and the benchmark's own first read of {@code /metrics}
-   * after a long phase took uncommon traps in ~60 hot Jetty and Javalin methods at once: they were
-   * deoptimized and compiled again during the measured phase.
+   * after a long phase took uncommon traps in ~60 hot methods of the HTTP server at once (Jetty's
+   * and Javalin's, then): they were deoptimized and compiled again during the measured phase.
    */
   void scrapeEvery(Duration period) {
     scraper.scheduleAtFixedRate(

@@ -1,15 +1,12 @@
 package io.feedrank.ranker.api;
 
 import io.feedrank.ranker.RankResult;
-import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * The ranker's HTTP front: routes, authentication, rate limits, body limits and the one mapping
- * from exceptions to statuses. Two implementations answer the same requests the same way: {@link
- * JettyRankerServer} (Javalin on Jetty: a pool of request threads) and {@link VertxRankerServer}
- * (Vert.x: a request is read, ranked and answered on the event loop that owns its connection).
+ * from exceptions to statuses. {@link VertxRankerServer} implements it; the interface is what the
+ * rest of the service and the tests see of it.
  */
 public interface RankerHttp extends AutoCloseable {
 
@@ -30,39 +27,9 @@ public interface RankerHttp extends AutoCloseable {
     String scrape();
   }
 
-  /**
-   * Settings of the HTTP layer. {@code maxThreads} sizes Jetty's request thread pool; {@code
-   * eventLoops} is the number of Vert.x event loops; each server ignores the other's.
-   */
+  /** Settings of the HTTP layer; {@code eventLoops} is the number of Vert.x event loops. */
   record Settings(
-      String host,
-      int port,
-      int maxThreads,
-      int eventLoops,
-      int maxBodyBytes,
-      ApiKeys keys,
-      TokenBuckets limits) {}
-
-  /** The servers by their {@code http.server} name. */
-  enum Kind {
-    JETTY,
-    VERTX;
-
-    public static Kind of(String name) {
-      try {
-        return valueOf(name.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("http.server must be jetty or vertx, got " + name);
-      }
-    }
-  }
-
-  static RankerHttp create(Kind kind, Backend backend, Settings settings, MeterRegistry metrics) {
-    return switch (kind) {
-      case JETTY -> new JettyRankerServer(backend, settings, metrics);
-      case VERTX -> new VertxRankerServer(backend, settings, metrics);
-    };
-  }
+      String host, int port, int eventLoops, int maxBodyBytes, ApiKeys keys, TokenBuckets limits) {}
 
   RankerHttp start();
 

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * another thread. Ranking is CPU work (half a millisecond for 100 candidates, a few for 1,000), its
  * Redis reads one pipelined round trip bounded by a timeout and the breaker, so the loops are the
  * request threads; the ops endpoints, which may wait on Redis or render thousands of metric lines,
- * run on worker threads (liveness excepted). Answers are the same as {@link JettyRankerServer}'s.
+ * run on worker threads (liveness excepted).
  */
 public final class VertxRankerServer implements RankerHttp {
   private static final Logger log = LoggerFactory.getLogger(VertxRankerServer.class);
@@ -73,10 +73,10 @@ public final class VertxRankerServer implements RankerHttp {
                   .setCompressionSupported(false)
                   // curl and others send Expect: 100-continue before larger bodies
                   .setHandle100ContinueAutomatically(true)
-                  // HTTP/1.1, as Jetty: no upgrade to cleartext HTTP/2 (the JDK's client asks
+                  // HTTP/1.1: no upgrade to cleartext HTTP/2 (the JDK's client asks
                   // for one, and then fails on a 101 when it also expects a 100)
                   .setHttp2ClearTextEnabled(false)
-                  // Jetty's default: an idle keep-alive connection is closed after 30 s
+                  // an idle keep-alive connection is closed after 30 s
                   .setIdleTimeout(30))
           .requestHandler(VertxRankerServer.this::handle)
           .listen()

@@ -15,16 +15,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /** Stopping drains: a request in flight when the stop begins still gets its answer. */
-@ParameterizedClass
-@EnumSource(RankerHttp.Kind.class)
 class GracefulStopTest {
-  @Parameter RankerHttp.Kind kind;
-
   @Test
   void aRequestInFlightCompletesAndReadinessGoesDownWhileDraining() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
@@ -72,10 +65,9 @@ class GracefulStopTest {
           }
         };
     RankerHttp server =
-        RankerHttp.create(
-                kind,
+        new VertxRankerServer(
                 backend,
-                new RankerHttp.Settings("127.0.0.1", 0, 8, 2, 4096, null, null),
+                new RankerHttp.Settings("127.0.0.1", 0, 2, 4096, null, null),
                 new SimpleMeterRegistry())
             .start();
     HttpClient http = HttpClient.newHttpClient();

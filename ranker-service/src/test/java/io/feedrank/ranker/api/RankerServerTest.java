@@ -17,16 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
-/** The HTTP layer over a real socket, with a scripted backend: both fronts answer alike. */
-@ParameterizedClass
-@EnumSource(RankerHttp.Kind.class)
+/** The HTTP layer over a real socket, with a scripted backend. */
 class RankerServerTest {
-  @Parameter RankerHttp.Kind kind;
-
   static final ObjectMapper JSON = new ObjectMapper();
   static final String KEY = "test-key-1";
 
@@ -75,17 +68,10 @@ class RankerServerTest {
           }
         };
     server =
-        RankerHttp.create(
-                kind,
+        new VertxRankerServer(
                 backend,
                 new RankerHttp.Settings(
-                    "127.0.0.1",
-                    0,
-                    8,
-                    2,
-                    4096,
-                    keys,
-                    new TokenBuckets(0.001, 20, System::nanoTime)),
+                    "127.0.0.1", 0, 2, 4096, keys, new TokenBuckets(0.001, 20, System::nanoTime)),
                 new SimpleMeterRegistry())
             .start();
   }

@@ -1,0 +1,51 @@
+package io.feedrank.ranker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Keys that are read, and keys of the removed Jetty front that are refused, not ignored. */
+class RankerConfigTest {
+  static Map<String, String> required() {
+    Map<String, String> p = new HashMap<>();
+    p.put("redis.uri", "redis://127.0.0.1:6379");
+    p.put("bootstrap.servers", "127.0.0.1:9092");
+    p.put("schema.registry.url", "http://127.0.0.1:8081/apis/ccompat/v7");
+    return p;
+  }
+
+  @Test
+  void theRedisPoolAndTheLoopsAreTheirOwnKeys() {
+    RankerConfig defaults = RankerConfig.from(required());
+    assertThat(defaults.redisMaxConnections()).isEqualTo(64);
+    assertThat(defaults.eventLoops()).isEqualTo(2 * Runtime.getRuntime().availableProcessors());
+    Map<String, String> p = required();
+    p.put("redis.max.connections", "12");
+    p.put("http.event.loops", "3");
+    p.put("http.server", " Vertx ");
+    RankerConfig c = RankerConfig.from(p);
+    assertThat(c.redisMaxConnections()).isEqualTo(12);
+    assertThat(c.eventLoops()).isEqualTo(3);
+    assertThat(c.publicView()).containsEntry("http_event_loops", 3);
+    p.put("redis.max.connections", "0");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("redis.max.connections must be within 1..1024, got 0");
+  }
+
+  @Test
+  void theJettyFrontsKeysAreRefused() {
+    Map<String, String> jetty = required();
+    jetty.put("http.server", "jetty");
+    assertThatThrownBy(() -> RankerConfig.from(jetty))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("http.server=jetty is not available");
+    Map<String, String> threads = required();
+    threads.put("http.max.threads", "64");
+    assertThatThrownBy(() -> RankerConfig.from(threads))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("redis.max.connections");
+  }
+}
