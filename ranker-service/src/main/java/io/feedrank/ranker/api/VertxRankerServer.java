@@ -71,8 +71,9 @@ public final class VertxRankerServer implements RankerHttp {
                   .setPort(port)
                   .setTcpNoDelay(true)
                   .setCompressionSupported(false)
-                  // curl and others send Expect: 100-continue before larger bodies
-                  .setHandle100ContinueAutomatically(true)
+                  // curl and others send Expect: 100-continue before larger bodies: the 100 is
+                  // sent by readBodyThenRank, and not for a body over the limit
+                  .setHandle100ContinueAutomatically(false)
                   // HTTP/1.1: no upgrade to cleartext HTTP/2 (the JDK's client asks
                   // for one, and then fails on a 101 when it also expects a 100)
                   .setHttp2ClearTextEnabled(false)
@@ -187,31 +188,60 @@ public final class VertxRankerServer implements RankerHttp {
     return new Answer(status, JSON_TYPE, HttpCommon.jsonBytes(body));
   }
 
-  /** The body is gathered up to the limit (past it, the rest is read and dropped), then ranked. */
+  /**
+   * The body is gathered, then ranked. A body over the limit is refused as soon as that is known:
+   * at the headers when its length is declared (a client expecting {@code 100 Continue} is not
+   * asked to send it), at the chunk that passes the limit otherwise. Either refusal closes the
+   * connection once it is written, so what the client still sends is not read.
+   */
   private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
     int max = settings.maxBodyBytes();
     long declared = contentLength(req);
-    Buffer body = Buffer.buffer(declared >= 0 && declared <= max ? (int) declared : 1024);
+    if (declared > max) {
+      refuseOversized(req, endpoint, start, declared);
+      return;
+    }
+    if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
+      req.response().writeContinue();
+    }
+    Buffer body = Buffer.buffer(declared >= 0 ? (int) declared : 1024);
     long[] received = {0};
     req.handler(
         chunk -> {
+          if (received[0] > max) {
+            return; // refused; the connection closes after the refusal
+          }
           received[0] += chunk.length();
           if (received[0] <= max) {
             body.appendBuffer(chunk);
+          } else {
+            refuseOversized(req, endpoint, start, -1);
           }
         });
-    req.endHandler(v -> rank(req, endpoint, start, body, declared, received[0]));
+    req.endHandler(
+        v -> {
+          if (received[0] <= max) {
+            rank(req, endpoint, start, body);
+          }
+        });
     // a client gone before its body ended: nothing to answer, nothing to count
     req.exceptionHandler(e -> log.debug("ranker: request body not read: {}", e.toString()));
   }
 
-  private void rank(
-      HttpServerRequest req,
-      String endpoint,
-      long start,
-      Buffer body,
-      long declared,
-      long received) {
+  /** A 400 for the body, then the connection is closed: the rest of the body is not read. */
+  private void refuseOversized(HttpServerRequest req, String endpoint, long start, long declared) {
+    req.response().putHeader("Connection", "close");
+    String message = HttpCommon.bodyTooLarge(declared, settings.maxBodyBytes());
+    send(
+            req,
+            endpoint,
+            start,
+            json(400, HttpCommon.badRequestBody(new BadRequestException("body", message))))
+        // Vert.x would otherwise keep the connection until the request ends
+        .onComplete(written -> req.connection().close());
+  }
+
+  private void rank(HttpServerRequest req, String endpoint, long start, Buffer body) {
     if (draining) {
       send(
           req,
@@ -223,10 +253,6 @@ public final class VertxRankerServer implements RankerHttp {
     inFlight.incrementAndGet();
     try {
       HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
-      int max = settings.maxBodyBytes();
-      if (received > max) {
-        throw new BadRequestException("body", HttpCommon.bodyTooLarge(declared, max));
-      }
       RankResult r = backend.rank(parser.parse(body.getBytes()));
       send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)));
     } catch (RuntimeException e) {
@@ -285,13 +311,14 @@ public final class VertxRankerServer implements RankerHttp {
     return json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL));
   }
 
-  private void send(HttpServerRequest req, String endpoint, long start, Answer a) {
+  private Future<Void> send(HttpServerRequest req, String endpoint, long start, Answer a) {
     var response = req.response().setStatusCode(a.status()).putHeader("Content-Type", a.type());
     if (a.retryAfter() != null) {
       response.putHeader("Retry-After", a.retryAfter());
     }
-    response.end(Buffer.buffer(a.body()));
+    Future<Void> written = response.end(Buffer.buffer(a.body()));
     requests.record(endpoint, a.status(), System.nanoTime() - start);
+    return written;
   }
 
   private static long contentLength(HttpServerRequest req) {

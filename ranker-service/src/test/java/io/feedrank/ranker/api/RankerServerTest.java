@@ -170,6 +170,78 @@ class RankerServerTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * A declared length over the limit is refused at the headers: the client never sends the body
+   * here, so a server that waited for it would not answer at all.
+   */
+  @Test
+  void aDeclaredLengthOverTheLimitIsRefusedBeforeTheBody() throws Exception {
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+              + KEY
+              + "\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+      JsonNode j = JSON.readTree(r.body());
+      assertThat(j.get("field").asText()).isEqualTo("body");
+      assertThat(j.get("message").asText()).isEqualTo("body body of 100000000 bytes; at most 4096");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+  }
+
+  /** A client that asks before sending is told no, and not invited to send its body. */
+  @Test
+  void anOversizedBodyAnnouncedWithExpectGetsNo100() throws Exception {
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+              + KEY
+              + "\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(JSON.readTree(r.body()).get("field").asText()).isEqualTo("body");
+    }
+    String ok = "{\"user_id\": 7, \"item_ids\": [5]}";
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+              + KEY
+              + "\r\nExpect: 100-continue\r\nContent-Length: "
+              + ok.length()
+              + "\r\n\r\n");
+      assertThat(raw.response().status()).isEqualTo(100);
+      raw.send(ok);
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(JSON.readTree(r.body()).get("ranked_items").toString()).isEqualTo("[5]");
+    }
+  }
+
+  /**
+   * A chunked body is refused at the chunk that passes the limit: the last chunk is never sent
+   * here, so a server that read to the end before refusing would not answer.
+   */
+  @Test
+  void aChunkedBodyIsRefusedAtTheChunkPastTheLimit() throws Exception {
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+              + KEY
+              + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+      String chunk = "x".repeat(3000);
+      raw.send("bb8\r\n" + chunk + "\r\n");
+      raw.send("bb8\r\n" + chunk + "\r\n");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(400);
+      JsonNode j = JSON.readTree(r.body());
+      assertThat(j.get("field").asText()).isEqualTo("body");
+      assertThat(j.get("message").asText()).isEqualTo("body body over 4096 bytes");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+  }
+
   /** curl sends {@code Expect: 100-continue} before larger bodies and waits for the 100. */
   @Test
   void aClientExpecting100ContinueGetsItsAnswer() throws Exception {
