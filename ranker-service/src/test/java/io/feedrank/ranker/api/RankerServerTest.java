@@ -24,6 +24,7 @@ class RankerServerTest {
   static final String KEY = "test-key-1";
 
   final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
+  final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   RankerHttp server;
   HttpClient http = HttpClient.newHttpClient();
 
@@ -72,7 +73,7 @@ class RankerServerTest {
                 backend,
                 new RankerHttp.Settings(
                     "127.0.0.1", 0, 2, 4096, keys, new TokenBuckets(0.001, 20, System::nanoTime)),
-                new SimpleMeterRegistry())
+                metrics)
             .start();
   }
 
@@ -282,6 +283,19 @@ class RankerServerTest {
     assertThat(ok).isEqualTo(20); // the burst; the refill rate is negligible
     assertThat(last.statusCode()).isEqualTo(429);
     assertThat(last.headers().firstValue("Retry-After")).isPresent();
+    assertThat(requests("/v1/rank", "200")).isEqualTo(20);
+    assertThat(requests("/v1/rank", "429")).isEqualTo(5);
+    assertThat(metrics.get("ranker.request.latency").tag("endpoint", "/v1/rank").timer().count())
+        .isEqualTo(25);
+  }
+
+  private double requests(String endpoint, String status) {
+    return metrics
+        .get("ranker.requests")
+        .tag("endpoint", endpoint)
+        .tag("status", status)
+        .counter()
+        .count();
   }
 
   @Test
