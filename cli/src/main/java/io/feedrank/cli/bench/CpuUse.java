@@ -29,17 +29,28 @@ final class CpuUse {
     this.millis = millis;
   }
 
-  /** Reads the CPU time so far of each named process and of the machine. */
+  /** The process whose threads are also read by {@link #threadGroup what they do}. */
+  static final String BY_THREAD = "ranker";
+
+  /**
+   * Reads the CPU time so far of each named process and of the machine; for the process named
+   * {@value #BY_THREAD}, also of its threads grouped by {@link #threadGroup}, as {@code
+   * ranker_loops}, {@code ranker_jit} and so on.
+   */
   static CpuUse read(Map<String, Long> pids) {
     Map<String, Double> m = new LinkedHashMap<>();
     pids.forEach(
-        (name, pid) ->
-            m.put(
-                name,
-                ProcessHandle.of(pid)
-                    .flatMap(h -> h.info().totalCpuDuration())
-                    .map(d -> d.toNanos() / 1e6)
-                    .orElse(Double.NaN)));
+        (name, pid) -> {
+          m.put(
+              name,
+              ProcessHandle.of(pid)
+                  .flatMap(h -> h.info().totalCpuDuration())
+                  .map(d -> d.toNanos() / 1e6)
+                  .orElse(Double.NaN));
+          if (name.equals(BY_THREAD)) {
+            threadGroupsMillis(pid).forEach((group, ms) -> m.put(name + "_" + group, ms));
+          }
+        });
     long[] stat = procStat();
     if (stat.length >= 8) {
       double msPerTick = 1000.0 / 100; // USER_HZ is 100 on Linux
@@ -95,24 +106,70 @@ final class CpuUse {
   }
 
   private static double compilerThreadsMillis(Path taskDir) {
-    long ticks = 0;
+    Map<String, Double> groups = threadGroupsMillis(taskDir);
+    return groups.isEmpty() ? Double.NaN : groups.getOrDefault(JIT, 0.0);
+  }
+
+  private static final String JIT = "jit";
+  private static final List<String> GROUPS =
+      List.of("loops", JIT, "gc", "logs", "refresh", "other");
+
+  /**
+   * What a thread of the ranker does, from its name as Linux keeps it (the first 15 characters):
+   * {@code loops} (Vert.x event loops: requests, the model calls included), {@code jit}, {@code gc}
+   * (ZGC's or G1's threads), {@code logs} (the ranking logger and its Kafka producer), {@code
+   * refresh} (the feature cache's background refresh), {@code other}.
+   */
+  static String threadGroup(String comm) {
+    if (comm.startsWith("vert.x-eventloo")) {
+      return "loops";
+    }
+    if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+      return JIT;
+    }
+    boolean zgc =
+        comm.length() > 1 && comm.charAt(0) == 'Z' && Character.isUpperCase(comm.charAt(1));
+    if (zgc || comm.startsWith("GC Thread") || comm.startsWith("G1 ")) {
+      return "gc";
+    }
+    if (comm.startsWith("ranker-ranking-") || comm.startsWith("kafka-producer-")) {
+      return "logs";
+    }
+    if (comm.startsWith("ranker-feature-")) {
+      return "refresh";
+    }
+    return "other";
+  }
+
+  /**
+   * CPU milliseconds of the live threads of process {@code pid} by {@link #threadGroup}, every
+   * group present (empty when the process cannot be read). Threads that have ended no longer count,
+   * so a group can shrink between two readings when threads come and go.
+   */
+  static Map<String, Double> threadGroupsMillis(long pid) {
+    return threadGroupsMillis(Paths.get("/proc", Long.toString(pid), "task"));
+  }
+
+  private static Map<String, Double> threadGroupsMillis(Path taskDir) {
+    Map<String, Long> ticks = new LinkedHashMap<>();
+    GROUPS.forEach(g -> ticks.put(g, 0L));
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
       for (Path t : tasks) {
         try {
-          String comm = Files.readString(t.resolve("comm")).trim();
-          if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
-            String stat = Files.readString(t.resolve("stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
-          }
+          String group = threadGroup(Files.readString(t.resolve("comm")).trim());
+          String stat = Files.readString(t.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks.merge(group, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
         } catch (IOException | RuntimeException e) {
           // the thread ended meanwhile
         }
       }
     } catch (IOException e) {
-      return Double.NaN;
+      return Map.of();
     }
-    return ticks * 1000.0 / 100; // USER_HZ
+    Map<String, Double> ms = new LinkedHashMap<>();
+    ticks.forEach((g, n) -> ms.put(g, n * 1000.0 / 100)); // USER_HZ
+    return ms;
   }
 
   /**

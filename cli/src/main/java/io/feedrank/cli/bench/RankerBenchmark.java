@@ -690,11 +690,12 @@ final class RankerBenchmark implements Callable<Integer> {
     }
   }
 
-  private static ModelMetadata meta(String arch) {
+  static ModelMetadata meta(String arch) {
     return new ModelMetadata(FeatureSchema.VERSION, arch, USER_BUCKETS, ITEM_BUCKETS);
   }
 
-  private static MlpWeights mlpWeights(Random r) {
+  /** The deep MLP of the DESIGN size, with random weights. */
+  static MlpWeights mlpWeights(Random r) {
     int in =
         Vectorizer.USER_WIDTH
             + Vectorizer.ITEM_WIDTH

@@ -1,17 +1,33 @@
 package io.feedrank.cli.bench;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.UserProfile;
 import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
+import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
+import io.feedrank.models.onnx.OnnxExport;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.api.RequestParser;
 import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.features.FeatureStore;
 import io.feedrank.ranker.features.Parsed;
+import io.feedrank.ranker.scoring.Batch;
+import io.feedrank.ranker.scoring.OnnxModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +38,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -46,6 +63,12 @@ import picocli.CommandLine.Spec;
  *       1,000 candidates.
  *   <li>Request ids: {@link RequestParser#randomId} against {@link UUID#randomUUID}, on as many
  *       threads as the ranker has event loops by default (two per core).
+ *   <li>The model call of a 100-candidate request, the deep MLP of {@code bench ranker}, in three
+ *       parts: {@link OnnxModel#run} of a new batch (vectorizing its rows, the embedding buckets,
+ *       the tensors, the call, the scores copied out); the same on a batch already vectorized; and
+ *       the bare call of the same size on tensors built once, as {@code bench ranker} measures it.
+ *       The differences are what vectorizing and the glue around the call cost. Each call is
+ *       preceded by the 4 MiB walk; users have 40 events over 10 of the items' 20 categories.
  * </ul>
  */
 @Command(
@@ -79,6 +102,9 @@ final class RankerPartsBenchmark implements Callable<Integer> {
 
   private final byte[] pollution = new byte[POLLUTION_BYTES];
   private long sink;
+  private OnnxModel mlp;
+  private OrtSession bareSession;
+  private Map<String, OnnxTensor> bareInputs;
 
   @Override
   public Integer call() throws Exception {
@@ -95,6 +121,21 @@ final class RankerPartsBenchmark implements Callable<Integer> {
     int threads = 2 * Runtime.getRuntime().availableProcessors();
     report.note("request_id_threads", threads);
 
+    byte[] onnx =
+        OnnxExport.mlp(RankerBenchmark.mlpWeights(new Random(1)), RankerBenchmark.meta("mlp"));
+    mlp = OnnxModel.load(onnx, "score", 1);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+      o.setIntraOpNumThreads(1);
+      o.setInterOpNumThreads(1);
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      bareSession = env.createSession(onnx, o);
+    }
+    bareInputs = bareInputs(env, CANDIDATES);
+    report.note(
+        "model_call",
+        "the deep MLP of bench ranker, 1 intra-op thread; the bare call on tensors of random values"
+            + " built once");
     Map<Long, Map<String, String>> hashes = itemHashes();
     FeatureStore store = (userIds, itemIds) -> fetched(hashes, userIds, itemIds);
     try (CachingFeatureStore features =
@@ -122,6 +163,16 @@ final class RankerPartsBenchmark implements Callable<Integer> {
           caffeine.put(r.itemIds()[k], items[k]);
         }
       }
+      List<Call> calls = new ArrayList<>();
+      for (RankRequest r : bodies) {
+        Map<String, String> user = userHash(r.userId());
+        calls.add(
+            new Call(
+                r,
+                UserState.fromHash(user),
+                UserState.profileFromHash(r.userId(), user),
+                features.get(r.userId(), r.itemIds()).items()));
+      }
       for (int run = 0; run <= runs; run++) { // run 0 warms the JIT and is not reported
         Map<String, Double> f = new LinkedHashMap<>();
         f.put("lookup_c100_us", perRequestMicros(bodies, r -> lookup(features, r)));
@@ -138,6 +189,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         f.put("request_id_ns", idNanos(threads, RequestParser::randomId));
         f.put("uuid_random_ns", idNanos(threads, () -> UUID.randomUUID().toString()));
         f.put("request_id_to_uuid_random_ratio", f.get("request_id_ns") / f.get("uuid_random_ns"));
+        modelCall(calls, f);
         if (run > 0) {
           report.addRun(f);
           w.printf("run %d: %s%n", run, f);
@@ -145,12 +197,89 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         }
       }
     }
+    bareInputs.values().forEach(OnnxTensor::close);
+    bareSession.close();
+    mlp.close();
     if (sink == 42) {
       w.print(""); // keeps the measured work observable to the JIT
     }
     Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
     return 0;
+  }
+
+  /** A request with its user's and candidates' features, as the ranker has them from its cache. */
+  private record Call(
+      RankRequest request, UserState user, UserProfile profile, Parsed.Item[] items) {
+    /** A request's own serving features, as the ranker builds them before the model call. */
+    ServingFeatures serving() {
+      return new ServingFeatures(
+          request.userId(), user, profile, request.atMillis(), request.device());
+    }
+  }
+
+  /**
+   * The model call's three parts, alternating call by call over the requests: a new batch, a batch
+   * already vectorized, the bare call. Mean microseconds of each, the walk before it not counted.
+   */
+  private void modelCall(List<Call> calls, Map<String, Double> f) throws OrtException {
+    int n = Math.max(500, requests / 4);
+    long whole = 0;
+    long vectorized = 0;
+    long bare = 0;
+    for (int q = 0; q < n; q++) {
+      Call c = calls.get(q % calls.size());
+      long[] ids = c.request().itemIds();
+      ServingFeatures user = c.serving(); // its cross groups by category are filled in the call
+      walk();
+      long t0 = System.nanoTime();
+      Batch b = Batch.of(user, ids, c.items());
+      sink += Float.floatToRawIntBits(mlp.run(b, ids.length)[0]);
+      whole += System.nanoTime() - t0;
+      walk();
+      t0 = System.nanoTime();
+      sink += Float.floatToRawIntBits(mlp.run(b, ids.length)[0]); // rows already built
+      vectorized += System.nanoTime() - t0;
+      walk();
+      t0 = System.nanoTime();
+      try (OrtSession.Result r = bareSession.run(bareInputs)) {
+        sink += r.size();
+      }
+      bare += System.nanoTime() - t0;
+    }
+    f.put("model_call_c100_us", whole / 1e3 / n);
+    f.put("model_call_vectorized_c100_us", vectorized / 1e3 / n);
+    f.put("bare_call_c100_us", bare / 1e3 / n);
+    f.put("vectorizing_c100_us", (whole - vectorized) / 1e3 / n);
+    f.put("model_call_to_bare_ratio", whole / (double) bare);
+  }
+
+  private void walk() {
+    for (int i = 0; i < pollution.length; i += 64) {
+      pollution[i]++;
+    }
+  }
+
+  /** A user's hash as the streams app writes it: 40 events over 10 of the 20 categories. */
+  private static Map<String, String> userHash(long userId) {
+    UserState s = new UserState();
+    Instant t = Instant.parse("2026-11-01T00:00:00Z");
+    for (int k = 0; k < 40; k++) {
+      long item = 1 + (userId * 31 + k * 7L) % ITEMS;
+      s.add(
+          InteractionEvent.newBuilder()
+              .setInteractionId("u" + userId + "-" + k)
+              .setUserId(userId)
+              .setItemId(item)
+              .setEventTime(t.plusSeconds(3_600L * k))
+              .setClick(k % 3 == 0)
+              .setLike(false)
+              .setShare(false)
+              .setDwellSeconds(k % 60)
+              .build(),
+          "category-" + (userId + k) % 10 * 2);
+    }
+    return s.toHash();
   }
 
   private interface Request {
@@ -229,6 +358,40 @@ final class RankerPartsBenchmark implements Callable<Integer> {
       t.join();
     }
     return (System.nanoTime() - t0) / (double) ((long) each * threads);
+  }
+
+  /** Random inputs of {@code rows} rows for every input of the bare session. */
+  private Map<String, OnnxTensor> bareInputs(OrtEnvironment env, int rows) throws OrtException {
+    Random r = new Random(rows);
+    Map<String, OnnxTensor> in = new HashMap<>();
+    in.put(ModelInputs.USER, floats(env, r, rows, Vectorizer.USER_WIDTH));
+    in.put(ModelInputs.ITEM, floats(env, r, rows, Vectorizer.ITEM_WIDTH));
+    in.put(ModelInputs.CROSS, floats(env, r, rows, Vectorizer.CROSS_WIDTH));
+    in.put(ModelInputs.CONTEXT, floats(env, r, rows, Vectorizer.CONTEXT_WIDTH));
+    in.put(ModelInputs.USER_ID, longs(env, r, rows, RankerBenchmark.USER_BUCKETS));
+    in.put(ModelInputs.ITEM_ID, longs(env, r, rows, RankerBenchmark.ITEM_BUCKETS));
+    in.keySet().retainAll(bareSession.getInputNames());
+    return in;
+  }
+
+  private static OnnxTensor floats(OrtEnvironment env, Random r, int rows, int width)
+      throws OrtException {
+    FloatBuffer b =
+        ByteBuffer.allocateDirect(rows * width * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int i = 0; i < rows * width; i++) {
+      b.put(i, (float) r.nextGaussian());
+    }
+    return OnnxTensor.createTensor(env, b, new long[] {rows, width});
+  }
+
+  private static OnnxTensor longs(OrtEnvironment env, Random r, int rows, int buckets)
+      throws OrtException {
+    LongBuffer b =
+        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    for (int i = 0; i < rows; i++) {
+      b.put(i, r.nextInt(buckets));
+    }
+    return OnnxTensor.createTensor(env, b, new long[] {rows});
   }
 
   /** The load generator's 100-candidate bodies, parsed as the ranker parses them. */

@@ -48,6 +48,63 @@ class CpuUseTest {
     assertThat(CpuUse.parse(" ")).isEmpty();
   }
 
+  @Test
+  void theRankersThreadsAreGroupedByWhatTheyDo() {
+    assertThat(CpuUse.threadGroup("vert.x-eventloo")).isEqualTo("loops");
+    assertThat(CpuUse.threadGroup("C2 CompilerThre")).isEqualTo("jit");
+    assertThat(CpuUse.threadGroup("C1 CompilerThre")).isEqualTo("jit");
+    assertThat(CpuUse.threadGroup("ZWorker")).isEqualTo("gc");
+    assertThat(CpuUse.threadGroup("ZDirector")).isEqualTo("gc");
+    assertThat(CpuUse.threadGroup("GC Thread#1")).isEqualTo("gc");
+    assertThat(CpuUse.threadGroup("G1 Conc#0")).isEqualTo("gc");
+    assertThat(CpuUse.threadGroup("ranker-ranking-")).isEqualTo("logs");
+    assertThat(CpuUse.threadGroup("kafka-producer-")).isEqualTo("logs");
+    assertThat(CpuUse.threadGroup("ranker-feature-")).isEqualTo("refresh");
+    assertThat(CpuUse.threadGroup("Zookeeper")).isEqualTo("other");
+    assertThat(CpuUse.threadGroup("vert.x-worker-t")).isEqualTo("other");
+    assertThat(CpuUse.threadGroup("main")).isEqualTo("other");
+  }
+
+  /**
+   * A thread named as an event loop, spinning, is charged to the loops of the process named ranker,
+   * and the groups together do not exceed the process.
+   */
+  @Test
+  void aThreadIsChargedToItsGroup() throws Exception {
+    Map<String, Long> pids = Map.of(CpuUse.BY_THREAD, ProcessHandle.current().pid());
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    double[] spentMs = new double[1];
+    Thread loop =
+        new Thread(
+            () -> {
+              long t0 = threads.getCurrentThreadCpuTime();
+              double sink = 0;
+              while (threads.getCurrentThreadCpuTime() - t0 < 300_000_000L) {
+                for (int i = 0; i < 100_000; i++) {
+                  sink += Math.sqrt(i + sink);
+                }
+              }
+              spentMs[0] = (threads.getCurrentThreadCpuTime() - t0) / 1e6 + (sink < 0 ? 1 : 0);
+            },
+            "vert.x-eventloop-thread-7");
+    CpuUse before = CpuUse.read(pids);
+    loop.start();
+    Map<String, Double> during = null;
+    while (loop.isAlive()) {
+      during = CpuUse.read(pids).since(before); // read while the thread still counts
+      loop.join(50);
+    }
+    assertThat(spentMs[0]).isGreaterThanOrEqualTo(300);
+    // ticks of 10 ms; the last reading may be up to 50 ms before the thread ended
+    assertThat(during.get("ranker_loops")).isGreaterThanOrEqualTo(spentMs[0] - 80);
+    double groups =
+        during.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("ranker_"))
+            .mapToDouble(Map.Entry::getValue)
+            .sum();
+    assertThat(groups).isLessThanOrEqualTo(during.get("ranker") + 20);
+  }
+
   /** The JIT's threads use CPU while compiling, never more than the compiles' elapsed time. */
   @Test
   void theJitThreadsCpuIsBoundedByTheCompilesElapsedTime() {
