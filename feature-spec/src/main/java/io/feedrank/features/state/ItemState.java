@@ -51,6 +51,11 @@ public final class ItemState {
     return vector.referenceMillis();
   }
 
+  /** Reads what {@link #features} reads of this state; see {@link DecayedVector#touch}. */
+  public long touch() {
+    return lifetimeEvents ^ vector.touch();
+  }
+
   public long lifetimeEvents() {
     return lifetimeEvents;
   }

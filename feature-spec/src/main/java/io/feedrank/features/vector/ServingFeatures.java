@@ -107,6 +107,20 @@ public final class ServingFeatures {
   }
 
   /**
+   * Reads the objects {@link #item(ItemState, ItemMetadata, float[], int, float[], int)} reads of a
+   * candidate, and returns a long of no meaning (keep it, e.g. in a field, so that the reads are
+   * not dropped). Vectorizing a batch of candidates is a chain of dependent cache misses per
+   * candidate (state, vector, values, creation time), and the arithmetic between two candidates is
+   * long enough that the next candidate's misses do not start until it is done: touching every
+   * candidate first, in a loop that does nothing else, lets the misses of many candidates overlap.
+   * On 100 candidates of 50,000 read after a 4 MiB cache walk, computing the item groups took 29.5
+   * µs cold and 6.7 µs with the same states read just before.
+   */
+  public static long touch(ItemState state, ItemMetadata meta) {
+    return state.touch() ^ (meta == null ? 0 : meta.getCreatedAt().getEpochSecond());
+  }
+
+  /**
    * Writes one candidate's item and cross groups from state already read.
    *
    * @param meta the item's metadata, or null when unknown

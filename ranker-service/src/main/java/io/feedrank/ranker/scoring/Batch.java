@@ -50,6 +50,7 @@ public final class Batch {
   int rows;
   private int coveredRows;
   private boolean vectorized;
+  private long touched; // kept, so that vectorize's first loop is not dropped
 
   private Batch() {}
 
@@ -201,6 +202,12 @@ public final class Batch {
       return;
     }
     resolveAll();
+    long t = 0;
+    for (int i = 0; i < rows; i++) { // the rows' misses overlap here, not one after another below
+      Parsed.Item x = item(i);
+      t ^= ServingFeatures.touch(x.state(), x.metadata());
+    }
+    touched = t;
     user.clear();
     item.clear();
     cross.clear();
