@@ -16,25 +16,30 @@ class CpuUseTest {
     Map<String, Long> pids = new LinkedHashMap<>();
     pids.put("self", ProcessHandle.current().pid());
     pids.put("gone", Long.MAX_VALUE); // no such process: reported as unknown, not as zero
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     CpuUse before = CpuUse.read(pids);
-    long thread0 = threads.getCurrentThreadCpuTime();
-    double sink = 0;
-    while (threads.getCurrentThreadCpuTime() - thread0 < 300_000_000L) {
-      for (int i = 0; i < 100_000; i++) {
-        sink += Math.sqrt(i + sink);
-      }
-    }
-    double spentMs = (threads.getCurrentThreadCpuTime() - thread0) / 1e6;
+    double spentMs = spin();
     Map<String, Double> used = CpuUse.read(pids).since(before);
 
-    assertThat(sink).isPositive();
     // the whole process includes this thread (the OS counts in ticks of 10 ms)
     assertThat(used.get("self")).isGreaterThanOrEqualTo(spentMs - 20);
     // and the machine, whose busy time excludes idle and steal, includes the process
     assertThat(used.get(CpuUse.MACHINE_BUSY)).isGreaterThanOrEqualTo(spentMs - 20);
     assertThat(used.get(CpuUse.STEAL)).isGreaterThanOrEqualTo(0);
     assertThat(used.get("gone")).isNaN();
+  }
+
+  /** Spins this thread for at least 300 ms of its CPU time; returns the milliseconds it used. */
+  static double spin() {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long t0 = threads.getCurrentThreadCpuTime();
+    double sink = 0;
+    while (threads.getCurrentThreadCpuTime() - t0 < 300_000_000L) {
+      for (int i = 0; i < 100_000; i++) {
+        sink += Math.sqrt(i + sink);
+      }
+    }
+    assertThat(sink).isPositive(); // the work is used, so it is done
+    return (threads.getCurrentThreadCpuTime() - t0) / 1e6;
   }
 
   @Test
@@ -50,19 +55,21 @@ class CpuUseTest {
 
   @Test
   void theRankersThreadsAreGroupedByWhatTheyDo() {
-    assertThat(CpuUse.threadGroup("vert.x-eventloo")).isEqualTo("loops");
-    assertThat(CpuUse.threadGroup("C2 CompilerThre")).isEqualTo("jit");
-    assertThat(CpuUse.threadGroup("C1 CompilerThre")).isEqualTo("jit");
-    assertThat(CpuUse.threadGroup("ZWorker")).isEqualTo("gc");
-    assertThat(CpuUse.threadGroup("ZDirector")).isEqualTo("gc");
-    assertThat(CpuUse.threadGroup("GC Thread#1")).isEqualTo("gc");
-    assertThat(CpuUse.threadGroup("G1 Conc#0")).isEqualTo("gc");
-    assertThat(CpuUse.threadGroup("ranker-ranking-")).isEqualTo("logs");
-    assertThat(CpuUse.threadGroup("kafka-producer-")).isEqualTo("logs");
-    assertThat(CpuUse.threadGroup("ranker-feature-")).isEqualTo("refresh");
-    assertThat(CpuUse.threadGroup("Zookeeper")).isEqualTo("other");
-    assertThat(CpuUse.threadGroup("vert.x-worker-t")).isEqualTo("other");
-    assertThat(CpuUse.threadGroup("main")).isEqualTo("other");
+    Map<String, String> groups = new LinkedHashMap<>();
+    groups.put("vert.x-eventloo", "loops");
+    groups.put("C2 CompilerThre", "jit");
+    groups.put("C1 CompilerThre", "jit");
+    groups.put("ZWorker", "gc");
+    groups.put("ZDirector", "gc");
+    groups.put("GC Thread#1", "gc");
+    groups.put("G1 Conc#0", "gc");
+    groups.put("ranker-ranking-", "logs");
+    groups.put("kafka-producer-", "logs");
+    groups.put("ranker-feature-", "refresh");
+    groups.put("Zookeeper", "other");
+    groups.put("vert.x-worker-t", "other");
+    groups.put("main", "other");
+    groups.forEach((comm, group) -> assertThat(CpuUse.threadGroup(comm)).as(comm).isEqualTo(group));
   }
 
   /**
@@ -72,21 +79,8 @@ class CpuUseTest {
   @Test
   void aThreadIsChargedToItsGroup() throws Exception {
     Map<String, Long> pids = Map.of(CpuUse.BY_THREAD, ProcessHandle.current().pid());
-    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     double[] spentMs = new double[1];
-    Thread loop =
-        new Thread(
-            () -> {
-              long t0 = threads.getCurrentThreadCpuTime();
-              double sink = 0;
-              while (threads.getCurrentThreadCpuTime() - t0 < 300_000_000L) {
-                for (int i = 0; i < 100_000; i++) {
-                  sink += Math.sqrt(i + sink);
-                }
-              }
-              spentMs[0] = (threads.getCurrentThreadCpuTime() - t0) / 1e6 + (sink < 0 ? 1 : 0);
-            },
-            "vert.x-eventloop-thread-7");
+    Thread loop = new Thread(() -> spentMs[0] = spin(), "vert.x-eventloop-thread-7");
     CpuUse before = CpuUse.read(pids);
     loop.start();
     Map<String, Double> during = null;
