@@ -2,6 +2,7 @@ package io.feedrank.cli.bench;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -502,10 +503,8 @@ final class RankerBenchmark implements Callable<Integer> {
     FloatBuffer item = floats(rows * Vectorizer.ITEM_WIDTH);
     FloatBuffer cross = floats(rows * Vectorizer.CROSS_WIDTH);
     FloatBuffer ctx = floats(rows * Vectorizer.CONTEXT_WIDTH);
-    LongBuffer uid =
-        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
-    LongBuffer iid =
-        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    LongBuffer uid = longs(rows);
+    LongBuffer iid = longs(rows);
     Random r = new Random(rows);
     for (int i = 0; i < rows; i++) {
       ModelRow row = sf.row(r.nextInt(sim.items()), Map.of(), USER_BUCKETS, ITEM_BUCKETS);
@@ -523,75 +522,84 @@ final class RankerBenchmark implements Callable<Integer> {
     uid.flip();
     iid.flip();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession s = bareSession(env, onnx);
+        OnnxTensor tu =
+            OnnxTensor.createTensor(env, user, new long[] {rows, Vectorizer.USER_WIDTH});
+        OnnxTensor ti =
+            OnnxTensor.createTensor(env, item, new long[] {rows, Vectorizer.ITEM_WIDTH});
+        OnnxTensor tc =
+            OnnxTensor.createTensor(env, cross, new long[] {rows, Vectorizer.CROSS_WIDTH});
+        OnnxTensor tx =
+            OnnxTensor.createTensor(env, ctx, new long[] {rows, Vectorizer.CONTEXT_WIDTH});
+        OnnxTensor tui = OnnxTensor.createTensor(env, uid, new long[] {rows});
+        OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
+      Map<String, OnnxTensor> in = new HashMap<>();
+      in.put(ModelInputs.USER, tu);
+      in.put(ModelInputs.ITEM, ti);
+      in.put(ModelInputs.CROSS, tc);
+      in.put(ModelInputs.CONTEXT, tx);
+      in.put(ModelInputs.USER_ID, tui);
+      in.put(ModelInputs.ITEM_ID, tii);
+      in.keySet().retainAll(s.getInputNames());
+      double[] t = new double[reps];
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      long cpu0 = 0;
+      for (int i = -reps / 4; i < reps; i++) {
+        if (i == 0) {
+          cpu0 = threads.getCurrentThreadCpuTime();
+        }
+        long t0 = System.nanoTime();
+        try (OrtSession.Result res = s.run(in)) {
+          res.get(0);
+        }
+        if (i >= 0) {
+          t[i] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+      double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
+      // then both cores at once on one session, as the ranker's request threads share theirs
+      long seconds = 2;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+      Callable<Long> scorer =
+          () -> {
+            long calls = 0;
+            while (System.nanoTime() < deadline) {
+              try (OrtSession.Result res = s.run(in)) {
+                res.get(0);
+              }
+              calls++;
+            }
+            return calls;
+          };
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      long calls = 0;
+      try {
+        for (Future<Long> done : pool.invokeAll(List.of(scorer, scorer))) {
+          calls += done.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      return new double[] {BenchReport.median(t), cpuMs, calls / (double) seconds};
+    }
+  }
+
+  /** A session as bare scoring runs it: one intra-op thread, as the ranker's, all optimizations. */
+  static OrtSession bareSession(OrtEnvironment env, byte[] onnx) throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.setIntraOpNumThreads(1);
       o.setInterOpNumThreads(1);
       o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      try (OrtSession s = env.createSession(onnx, o);
-          OnnxTensor tu =
-              OnnxTensor.createTensor(env, user, new long[] {rows, Vectorizer.USER_WIDTH});
-          OnnxTensor ti =
-              OnnxTensor.createTensor(env, item, new long[] {rows, Vectorizer.ITEM_WIDTH});
-          OnnxTensor tc =
-              OnnxTensor.createTensor(env, cross, new long[] {rows, Vectorizer.CROSS_WIDTH});
-          OnnxTensor tx =
-              OnnxTensor.createTensor(env, ctx, new long[] {rows, Vectorizer.CONTEXT_WIDTH});
-          OnnxTensor tui = OnnxTensor.createTensor(env, uid, new long[] {rows});
-          OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
-        Map<String, OnnxTensor> in = new HashMap<>();
-        in.put(ModelInputs.USER, tu);
-        in.put(ModelInputs.ITEM, ti);
-        in.put(ModelInputs.CROSS, tc);
-        in.put(ModelInputs.CONTEXT, tx);
-        in.put(ModelInputs.USER_ID, tui);
-        in.put(ModelInputs.ITEM_ID, tii);
-        in.keySet().retainAll(s.getInputNames());
-        double[] t = new double[reps];
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long cpu0 = 0;
-        for (int i = -reps / 4; i < reps; i++) {
-          if (i == 0) {
-            cpu0 = threads.getCurrentThreadCpuTime();
-          }
-          long t0 = System.nanoTime();
-          try (OrtSession.Result res = s.run(in)) {
-            res.get(0);
-          }
-          if (i >= 0) {
-            t[i] = (System.nanoTime() - t0) / 1e6;
-          }
-        }
-        double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
-        // then both cores at once on one session, as the ranker's request threads share theirs
-        long seconds = 2;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        Callable<Long> scorer =
-            () -> {
-              long calls = 0;
-              while (System.nanoTime() < deadline) {
-                try (OrtSession.Result res = s.run(in)) {
-                  res.get(0);
-                }
-                calls++;
-              }
-              return calls;
-            };
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        long calls = 0;
-        try {
-          for (Future<Long> done : pool.invokeAll(List.of(scorer, scorer))) {
-            calls += done.get();
-          }
-        } finally {
-          pool.shutdownNow();
-        }
-        return new double[] {BenchReport.median(t), cpuMs, calls / (double) seconds};
-      }
+      return env.createSession(onnx, o);
     }
   }
 
-  private static FloatBuffer floats(int n) {
+  static FloatBuffer floats(int n) {
     return ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  static LongBuffer longs(int n) {
+    return ByteBuffer.allocateDirect(n * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
   }
 
   private JsonNode load(

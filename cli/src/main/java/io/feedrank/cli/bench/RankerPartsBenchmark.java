@@ -24,8 +24,6 @@ import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.OnnxModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
@@ -125,12 +123,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         OnnxExport.mlp(RankerBenchmark.mlpWeights(new Random(1)), RankerBenchmark.meta("mlp"));
     mlp = OnnxModel.load(onnx, "score", 1);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setIntraOpNumThreads(1);
-      o.setInterOpNumThreads(1);
-      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      bareSession = env.createSession(onnx, o);
-    }
+    bareSession = RankerBenchmark.bareSession(env, onnx);
     bareInputs = bareInputs(env, CANDIDATES);
     report.note(
         "model_call",
@@ -375,8 +368,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
 
   private static OnnxTensor floats(OrtEnvironment env, Random r, int rows, int width)
       throws OrtException {
-    FloatBuffer b =
-        ByteBuffer.allocateDirect(rows * width * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer b = RankerBenchmark.floats(rows * width);
     for (int i = 0; i < rows * width; i++) {
       b.put(i, (float) r.nextGaussian());
     }
@@ -385,8 +377,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
 
   private static OnnxTensor longs(OrtEnvironment env, Random r, int rows, int buckets)
       throws OrtException {
-    LongBuffer b =
-        ByteBuffer.allocateDirect(rows * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
+    LongBuffer b = RankerBenchmark.longs(rows);
     for (int i = 0; i < rows; i++) {
       b.put(i, r.nextInt(buckets));
     }
