@@ -96,7 +96,9 @@ class CpuUseTest {
             .filter(e -> e.getKey().startsWith("ranker_"))
             .mapToDouble(Map.Entry::getValue)
             .sum();
-    assertThat(groups).isLessThanOrEqualTo(during.get("ranker") + 20);
+    // each thread's time and the process's are rounded to 10 ms ticks apart, and a few threads
+    // ran (this one, the spinner, the JIT); a group counted twice would add 300 ms
+    assertThat(groups).isLessThanOrEqualTo(during.get("ranker") + 50);
   }
 
   /** The JIT's threads use CPU while compiling, never more than the compiles' elapsed time. */
