@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-/** What both HTTP fronts share: authentication, the response and error bodies, request metrics. */
+/**
+ * What the HTTP front uses besides its routing: authentication, the response and error bodies,
+ * request metrics, draining.
+ */
 final class HttpCommon {
   /**
    * Scores are written with Jackson's Schubfach writer: the JDK 17 {@code Float.toString} it
