@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.events.Device;
+import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.features.vector.Vectorizer;
 import io.feedrank.ranker.api.RankRequest;
@@ -24,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -89,25 +91,52 @@ class ScoringTest {
     return ids;
   }
 
+  /**
+   * The scores of a batch equal a direct evaluation fed every input row by row, both when the model
+   * takes the user's side once per request (what model-spec exports: the ranker feeds one row of
+   * it) and when it does not (a model exported before that: every row is fed).
+   */
   @Test
   void batchedScoresFromDirectBuffersEqualADirectEvaluationOfTheSameRows() throws Exception {
-    TestModels.Mlp m = TestModels.mlp(3);
+    TestModels.Mlp exported = TestModels.mlp(3);
     long at = fixture.end.toEpochMilli() + 60_000;
-    try (MlpScorer scorer = MlpScorer.load(m.onnx(), 1)) {
-      for (int n : new int[] {1, 17, 1000}) {
-        long user = users.get(n % users.size());
-        long[] ids = ids(Math.min(n, items.size()), n);
-        float[] got = scorer.score(batch(user, ids, at, Device.MOBILE));
-        double[] want = m.scoreDirect(fixture, user, ids, at, Device.MOBILE);
-        assertThat(got).hasSize(want.length);
-        if (n == 1000) {
-          assertThat(java.util.Arrays.stream(want).filter(v -> v > 0.05 && v < 0.95).count())
-              .as("scores are not saturated")
-              .isGreaterThan(n / 2);
+    for (TestModels.Mlp m : List.of(exported, exported.withPerRequest(null))) {
+      OnnxModel model = OnnxModel.load(m.onnx(), ModelInputs.SCORE, 1);
+      try (MlpScorer scorer = new MlpScorer(model)) { // closes the model
+        assertThat(model.perRequest())
+            .isEqualTo(
+                m == exported
+                    ? Set.of(ModelInputs.USER, ModelInputs.CONTEXT, ModelInputs.USER_ID)
+                    : Set.of());
+        for (int n : new int[] {1, 17, 1000}) {
+          long user = users.get(n % users.size());
+          long[] ids = ids(Math.min(n, items.size()), n);
+          float[] got = scorer.score(batch(user, ids, at, Device.MOBILE));
+          double[] want = m.scoreDirect(fixture, user, ids, at, Device.MOBILE);
+          assertThat(got).hasSize(want.length);
+          if (n == 1000) {
+            assertThat(java.util.Arrays.stream(want).filter(v -> v > 0.05 && v < 0.95).count())
+                .as("scores are not saturated")
+                .isGreaterThan(n / 2);
+          }
+          for (int i = 0; i < got.length; i++) {
+            assertThat((double) got[i]).isCloseTo(want[i], within(1e-6));
+          }
         }
-        for (int i = 0; i < got.length; i++) {
-          assertThat((double) got[i]).isCloseTo(want[i], within(1e-6));
-        }
+      }
+    }
+    // one batch scored by both: the second fills the user rows the first did not need
+    try (MlpScorer once = MlpScorer.load(exported.onnx(), 1);
+        MlpScorer rowByRow = MlpScorer.load(exported.withPerRequest(null).onnx(), 1)) {
+      long user = users.get(2);
+      long[] ids = ids(50, 9);
+      Batch b = batch(user, ids, at, Device.DESKTOP);
+      double[] want = exported.scoreDirect(fixture, user, ids, at, Device.DESKTOP);
+      float[] first = once.score(b);
+      float[] second = rowByRow.score(b);
+      for (int i = 0; i < ids.length; i++) {
+        assertThat((double) first[i]).isCloseTo(want[i], within(1e-6));
+        assertThat((double) second[i]).isCloseTo(want[i], within(1e-6));
       }
     }
   }
@@ -511,6 +540,12 @@ class ScoringTest {
     assertThatThrownBy(() -> MlpScorer.load(t.userTower(), 1))
         .isInstanceOf(ModelException.class)
         .hasMessageContaining("no output 'score'");
+    assertThatThrownBy(
+            () -> MlpScorer.load(TestModels.mlp(1).withPerRequest("user,item").onnx(), 1))
+        .isInstanceOf(ModelException.class)
+        .hasMessage(
+            "feedrank.per_request_inputs lists 'item', which is not one of [user, context,"
+                + " user_id]");
   }
 
   static void assertDescending(float[] s) {

@@ -1,5 +1,6 @@
 package io.feedrank.ranker;
 
+import ai.onnx.proto.OnnxMl;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -29,6 +30,26 @@ final class TestModels {
 
   /** A full model and a direct ONNX Runtime evaluation of it. */
   record Mlp(byte[] onnx) {
+
+    /**
+     * The same graph with its {@code feedrank.per_request_inputs} set to {@code value} (null: none,
+     * as models exported before it carry).
+     */
+    Mlp withPerRequest(String value) throws Exception {
+      OnnxMl.ModelProto.Builder m = OnnxMl.ModelProto.parseFrom(onnx).toBuilder();
+      for (int i = m.getMetadataPropsCount() - 1; i >= 0; i--) {
+        if (m.getMetadataProps(i).getKey().equals(ModelInputs.META_PER_REQUEST)) {
+          m.removeMetadataProps(i);
+        }
+      }
+      if (value != null) {
+        m.addMetadataProps(
+            OnnxMl.StringStringEntryProto.newBuilder()
+                .setKey(ModelInputs.META_PER_REQUEST)
+                .setValue(value));
+      }
+      return new Mlp(m.build().toByteArray());
+    }
 
     /**
      * Scores rows built from the fixture's in-memory state with plain float[][] inputs: an

@@ -491,10 +491,11 @@ final class RankerBenchmark implements Callable<Integer> {
   }
 
   /**
-   * Bare scoring of a batch of {@code rows}, inputs prebuilt: the median wall time and the mean CPU
-   * time (this thread's, which runs the model: one intra-op thread) of one ONNX Runtime call, and
-   * the calls per second two threads complete together (what bare scoring reaches on two cores;
-   * less than twice one thread's rate, since the two share caches and memory bandwidth).
+   * Bare scoring of a batch of {@code rows}, inputs prebuilt and fed as the ranker feeds them (one
+   * row of the inputs the model takes per request): the median wall time and the mean CPU time
+   * (this thread's, which runs the model: one intra-op thread) of one ONNX Runtime call, and the
+   * calls per second two threads complete together (what bare scoring reaches on two cores; less
+   * than twice one thread's rate, since the two share caches and memory bandwidth).
    */
   private static double[] bare(byte[] onnx, SimulatorConfig sim, long at, int rows, int reps)
       throws Exception {
@@ -522,66 +523,85 @@ final class RankerBenchmark implements Callable<Integer> {
     uid.flip();
     iid.flip();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession s = bareSession(env, onnx);
-        OnnxTensor tu =
-            OnnxTensor.createTensor(env, user, new long[] {rows, Vectorizer.USER_WIDTH});
-        OnnxTensor ti =
-            OnnxTensor.createTensor(env, item, new long[] {rows, Vectorizer.ITEM_WIDTH});
-        OnnxTensor tc =
-            OnnxTensor.createTensor(env, cross, new long[] {rows, Vectorizer.CROSS_WIDTH});
-        OnnxTensor tx =
-            OnnxTensor.createTensor(env, ctx, new long[] {rows, Vectorizer.CONTEXT_WIDTH});
-        OnnxTensor tui = OnnxTensor.createTensor(env, uid, new long[] {rows});
-        OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
-      Map<String, OnnxTensor> in = new HashMap<>();
-      in.put(ModelInputs.USER, tu);
-      in.put(ModelInputs.ITEM, ti);
-      in.put(ModelInputs.CROSS, tc);
-      in.put(ModelInputs.CONTEXT, tx);
-      in.put(ModelInputs.USER_ID, tui);
-      in.put(ModelInputs.ITEM_ID, tii);
-      in.keySet().retainAll(s.getInputNames());
-      double[] t = new double[reps];
-      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-      long cpu0 = 0;
-      for (int i = -reps / 4; i < reps; i++) {
-        if (i == 0) {
-          cpu0 = threads.getCurrentThreadCpuTime();
+    try (OrtSession s = bareSession(env, onnx)) {
+      // the ranker's feeding: one row of the inputs the model takes per request
+      int u =
+          ModelInputs.perRequestInputs(s.getMetadata().getCustomMetadata()).isEmpty() ? rows : 1;
+      try (OnnxTensor tu =
+              OnnxTensor.createTensor(
+                  env,
+                  head(user, u * Vectorizer.USER_WIDTH),
+                  new long[] {u, Vectorizer.USER_WIDTH});
+          OnnxTensor ti =
+              OnnxTensor.createTensor(env, item, new long[] {rows, Vectorizer.ITEM_WIDTH});
+          OnnxTensor tc =
+              OnnxTensor.createTensor(env, cross, new long[] {rows, Vectorizer.CROSS_WIDTH});
+          OnnxTensor tx =
+              OnnxTensor.createTensor(
+                  env,
+                  head(ctx, u * Vectorizer.CONTEXT_WIDTH),
+                  new long[] {u, Vectorizer.CONTEXT_WIDTH});
+          OnnxTensor tui = OnnxTensor.createTensor(env, head(uid, u), new long[] {u});
+          OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
+        Map<String, OnnxTensor> in = new HashMap<>();
+        in.put(ModelInputs.USER, tu);
+        in.put(ModelInputs.ITEM, ti);
+        in.put(ModelInputs.CROSS, tc);
+        in.put(ModelInputs.CONTEXT, tx);
+        in.put(ModelInputs.USER_ID, tui);
+        in.put(ModelInputs.ITEM_ID, tii);
+        in.keySet().retainAll(s.getInputNames());
+        double[] t = new double[reps];
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu0 = 0;
+        for (int i = -reps / 4; i < reps; i++) {
+          if (i == 0) {
+            cpu0 = threads.getCurrentThreadCpuTime();
+          }
+          long t0 = System.nanoTime();
+          try (OrtSession.Result res = s.run(in)) {
+            res.get(0);
+          }
+          if (i >= 0) {
+            t[i] = (System.nanoTime() - t0) / 1e6;
+          }
         }
-        long t0 = System.nanoTime();
-        try (OrtSession.Result res = s.run(in)) {
-          res.get(0);
-        }
-        if (i >= 0) {
-          t[i] = (System.nanoTime() - t0) / 1e6;
-        }
-      }
-      double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
-      // then both cores at once on one session, as the ranker's request threads share theirs
-      long seconds = 2;
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      Callable<Long> scorer =
-          () -> {
-            long calls = 0;
-            while (System.nanoTime() < deadline) {
-              try (OrtSession.Result res = s.run(in)) {
-                res.get(0);
+        double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
+        // then both cores at once on one session, as the ranker's request threads share theirs
+        long seconds = 2;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Callable<Long> scorer =
+            () -> {
+              long calls = 0;
+              while (System.nanoTime() < deadline) {
+                try (OrtSession.Result res = s.run(in)) {
+                  res.get(0);
+                }
+                calls++;
               }
-              calls++;
-            }
-            return calls;
-          };
-      ExecutorService pool = Executors.newFixedThreadPool(2);
-      long calls = 0;
-      try {
-        for (Future<Long> done : pool.invokeAll(List.of(scorer, scorer))) {
-          calls += done.get();
+              return calls;
+            };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        long calls = 0;
+        try {
+          for (Future<Long> done : pool.invokeAll(List.of(scorer, scorer))) {
+            calls += done.get();
+          }
+        } finally {
+          pool.shutdownNow();
         }
-      } finally {
-        pool.shutdownNow();
+        return new double[] {BenchReport.median(t), cpuMs, calls / (double) seconds};
       }
-      return new double[] {BenchReport.median(t), cpuMs, calls / (double) seconds};
     }
+  }
+
+  /** The first {@code n} values of {@code b}, as a buffer of its own. */
+  private static FloatBuffer head(FloatBuffer b, int n) {
+    return b.duplicate().limit(n).slice();
+  }
+
+  private static LongBuffer head(LongBuffer b, int n) {
+    return b.duplicate().limit(n).slice();
   }
 
   /** A session as bare scoring runs it: one intra-op thread, as the ranker's, all optimizations. */

@@ -37,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -103,6 +104,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
   private OnnxModel mlp;
   private OrtSession bareSession;
   private Map<String, OnnxTensor> bareInputs;
+  private Map<String, OnnxTensor> bareRowInputs;
 
   @Override
   public Integer call() throws Exception {
@@ -124,7 +126,8 @@ final class RankerPartsBenchmark implements Callable<Integer> {
     mlp = OnnxModel.load(onnx, "score", 1);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     bareSession = RankerBenchmark.bareSession(env, onnx);
-    bareInputs = bareInputs(env, CANDIDATES);
+    bareInputs = bareInputs(env, CANDIDATES, false);
+    bareRowInputs = bareInputs(env, CANDIDATES, true);
     report.note(
         "model_call",
         "the deep MLP of bench ranker, 1 intra-op thread; the bare call on tensors of random values"
@@ -191,6 +194,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
       }
     }
     bareInputs.values().forEach(OnnxTensor::close);
+    bareRowInputs.values().forEach(OnnxTensor::close);
     bareSession.close();
     mlp.close();
     if (sink == 42) {
@@ -213,13 +217,16 @@ final class RankerPartsBenchmark implements Callable<Integer> {
 
   /**
    * The model call's three parts, alternating call by call over the requests: a new batch, a batch
-   * already vectorized, the bare call. Mean microseconds of each, the walk before it not counted.
+   * already vectorized, the bare call; and the bare call fed every input row by row (the user's
+   * side computed per candidate, as before {@link ModelInputs#META_PER_REQUEST}). Mean microseconds
+   * of each, the walk before it not counted.
    */
   private void modelCall(List<Call> calls, Map<String, Double> f) throws OrtException {
     int n = Math.max(500, requests / 4);
     long whole = 0;
     long vectorized = 0;
     long bare = 0;
+    long bareRows = 0;
     for (int q = 0; q < n; q++) {
       Call c = calls.get(q % calls.size());
       long[] ids = c.request().itemIds();
@@ -239,12 +246,20 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         sink += r.size();
       }
       bare += System.nanoTime() - t0;
+      walk();
+      t0 = System.nanoTime();
+      try (OrtSession.Result r = bareSession.run(bareRowInputs)) {
+        sink += r.size();
+      }
+      bareRows += System.nanoTime() - t0;
     }
     f.put("model_call_c100_us", whole / 1e3 / n);
     f.put("model_call_vectorized_c100_us", vectorized / 1e3 / n);
     f.put("bare_call_c100_us", bare / 1e3 / n);
     f.put("vectorizing_c100_us", (whole - vectorized) / 1e3 / n);
     f.put("model_call_to_bare_ratio", whole / (double) bare);
+    f.put("bare_call_every_row_c100_us", bareRows / 1e3 / n);
+    f.put("bare_call_to_every_row_ratio", bare / (double) bareRows);
   }
 
   /** Dirties a line of every 64 bytes of a 4 MiB array: what a model call does to the caches. */
@@ -352,15 +367,25 @@ final class RankerPartsBenchmark implements Callable<Integer> {
     return (System.nanoTime() - t0) / (double) ((long) each * threads);
   }
 
-  /** Random inputs of {@code rows} rows for every input of the bare session. */
-  private Map<String, OnnxTensor> bareInputs(OrtEnvironment env, int rows) throws OrtException {
+  /**
+   * Random inputs of {@code rows} rows for every input of the bare session; one row for its
+   * per-request inputs unless {@code everyRow} (every input fed row by row, as models before {@link
+   * ModelInputs#META_PER_REQUEST} were).
+   */
+  private Map<String, OnnxTensor> bareInputs(OrtEnvironment env, int rows, boolean everyRow)
+      throws OrtException {
+    Set<String> once =
+        everyRow
+            ? Set.of()
+            : ModelInputs.perRequestInputs(bareSession.getMetadata().getCustomMetadata());
+    int u = once.isEmpty() ? rows : 1;
     Random r = new Random(rows);
     Map<String, OnnxTensor> in = new HashMap<>();
-    in.put(ModelInputs.USER, floats(env, r, rows, Vectorizer.USER_WIDTH));
+    in.put(ModelInputs.USER, floats(env, r, u, Vectorizer.USER_WIDTH));
     in.put(ModelInputs.ITEM, floats(env, r, rows, Vectorizer.ITEM_WIDTH));
     in.put(ModelInputs.CROSS, floats(env, r, rows, Vectorizer.CROSS_WIDTH));
-    in.put(ModelInputs.CONTEXT, floats(env, r, rows, Vectorizer.CONTEXT_WIDTH));
-    in.put(ModelInputs.USER_ID, longs(env, r, rows, RankerBenchmark.USER_BUCKETS));
+    in.put(ModelInputs.CONTEXT, floats(env, r, u, Vectorizer.CONTEXT_WIDTH));
+    in.put(ModelInputs.USER_ID, longs(env, r, u, RankerBenchmark.USER_BUCKETS));
     in.put(ModelInputs.ITEM_ID, longs(env, r, rows, RankerBenchmark.ITEM_BUCKETS));
     in.keySet().retainAll(bareSession.getInputNames());
     return in;

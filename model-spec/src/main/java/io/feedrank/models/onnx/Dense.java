@@ -37,4 +37,28 @@ public record Dense(int in, int out, float[] weights, float[] bias) {
     }
     return new Dense(in, out, w, b);
   }
+
+  /**
+   * The layer restricted to some of its inputs: the weight rows of {@code spans} ({@code {start,
+   * width}} each, in that order), with this layer's bias or none ({@code withBias} false: zeros).
+   * Two such layers over inputs that partition this one's sum to it: {@code x·W + b = xₐ·Wₐ + b +
+   * x_b·W_b}.
+   */
+  public Dense inputRows(int[][] spans, boolean withBias) {
+    int n = 0;
+    for (int[] s : spans) {
+      if (s[0] < 0 || s[1] < 1 || s[0] + s[1] > in) {
+        throw new IllegalArgumentException(
+            "input rows " + s[0] + "+" + s[1] + " outside a layer of " + in + " inputs");
+      }
+      n += s[1];
+    }
+    float[] w = new float[n * out];
+    int at = 0;
+    for (int[] s : spans) {
+      System.arraycopy(weights, s[0] * out, w, at, s[1] * out);
+      at += s[1] * out;
+    }
+    return new Dense(n, out, w, withBias ? bias.clone() : new float[out]);
+  }
 }

@@ -68,16 +68,46 @@ public final class OnnxExport {
     }
   }
 
+  /**
+   * The deep MLP, its first layer split by which side of the request its inputs describe: {@code
+   * x·W = xᵤ·Wᵤ + xᵢ·Wᵢ}, where {@code xᵤ} is the user, context and user-embedding columns (the
+   * same for every candidate of a request) and {@code xᵢ} the item, cross and item-embedding
+   * columns. The user side is a Gemm of its own whose {@code [1 or N, h]} result is the {@code C}
+   * of the item side's Gemm, so a feeder may give {@link ModelInputs#PER_REQUEST} inputs one row
+   * for the whole batch (ONNX broadcasting) and the graph computes that side once instead of once
+   * per candidate; fed {@code N} rows of each it scores rows of different users, as training
+   * examples are.
+   */
   public static byte[] mlp(MlpWeights w, ModelMetadata meta) {
     Graph g = new Graph("feedrank-mlp");
-    List<ONNXRef<?>> parts = g.denseInputs(true);
-    parts.add(g.embedding(w.user(), g.idInput(ModelInputs.USER_ID), "user_emb"));
-    parts.add(g.embedding(w.item(), g.idInput(ModelInputs.ITEM_ID), "item_emb"));
-    ONNXRef<?> x = g.concat(parts);
-    for (Dense d : w.hidden()) {
-      x = g.relu(g.dense(d, x));
+    g.perRequest = true;
+    ONNXRef<?> user = g.input(ModelInputs.USER, Vectorizer.USER_WIDTH);
+    ONNXRef<?> item = g.input(ModelInputs.ITEM, Vectorizer.ITEM_WIDTH);
+    ONNXRef<?> cross = g.input(ModelInputs.CROSS, Vectorizer.CROSS_WIDTH);
+    ONNXRef<?> context = g.input(ModelInputs.CONTEXT, Vectorizer.CONTEXT_WIDTH);
+    ONNXRef<?> userEmb = g.embedding(w.user(), g.idInput(ModelInputs.USER_ID), "user_emb");
+    ONNXRef<?> itemEmb = g.embedding(w.item(), g.idInput(ModelInputs.ITEM_ID), "item_emb");
+    List<Dense> layers = new ArrayList<>(w.hidden());
+    layers.add(w.output());
+    // the concatenated input's column order, as MlpWeights defines it
+    int uw = Vectorizer.USER_WIDTH;
+    int iw = Vectorizer.ITEM_WIDTH;
+    int cw = Vectorizer.CROSS_WIDTH;
+    int xw = Vectorizer.CONTEXT_WIDTH;
+    int ue = w.user().dim();
+    int ie = w.item().dim();
+    int[][] userSide = {{0, uw}, {uw + iw + cw, xw}, {MlpWeights.DENSE_WIDTH, ue}};
+    int[][] itemSide = {{uw, iw + cw}, {MlpWeights.DENSE_WIDTH + ue, ie}};
+    Dense first = layers.get(0);
+    ONNXRef<?> perRequest =
+        g.dense(first.inputRows(userSide, true), g.concat(List.of(user, context, userEmb)));
+    ONNXRef<?> x =
+        g.gemm(
+            first.inputRows(itemSide, false), g.concat(List.of(item, cross, itemEmb)), perRequest);
+    for (int k = 1; k < layers.size(); k++) {
+      x = g.dense(layers.get(k), g.relu(x));
     }
-    ONNXRef<?> score = g.rowSum(g.sigmoid(g.dense(w.output(), x)));
+    ONNXRef<?> score = g.rowSum(g.sigmoid(x));
     return g.finish(score, ModelInputs.SCORE, 0, meta);
   }
 
@@ -126,10 +156,13 @@ public final class OnnxExport {
 
   /** One graph under construction; names of inputs and outputs are the contract's. */
   private static final class Graph {
+    static final String REQUEST_ROWS = "request_rows";
+
     private final ONNXContext ctx = new ONNXContext();
     private final Set<String> idInputs = new java.util.HashSet<>();
     private ONNXInitializer axisOne;
     private int layer;
+    private boolean perRequest;
 
     Graph(String name) {
       ctx.setName(name);
@@ -167,11 +200,15 @@ public final class OnnxExport {
     }
 
     ONNXRef<?> dense(Dense d, ONNXRef<?> x) {
+      return gemm(d, x, ctx.array("dense" + layer + "_b", d.bias()));
+    }
+
+    /** {@code x·W + c}, {@code c} broadcast over the rows of {@code x}; d's bias is not used. */
+    ONNXRef<?> gemm(Dense d, ONNXRef<?> x, ONNXRef<?> c) {
       int k = layer++;
       ONNXInitializer w =
           ctx.floatTensor("dense" + k + "_w", List.of(d.in(), d.out()), fb -> fb.put(d.weights()));
-      ONNXInitializer b = ctx.array("dense" + k + "_b", d.bias());
-      return node(ONNXOperators.GEMM, List.of(x, w, b), Map.of());
+      return node(ONNXOperators.GEMM, List.of(x, w, c), Map.of());
     }
 
     ONNXRef<?> tower(List<Dense> layers, ONNXRef<?> x) {
@@ -216,8 +253,12 @@ public final class OnnxExport {
       for (int i = 0; i < gb.getInputCount(); i++) {
         OnnxMl.ValueInfoProto in = gb.getInput(i);
         if (idInputs.contains(in.getName())) {
-          gb.setInput(i, vector(in, OnnxMl.TensorProto.DataType.INT64));
+          in = vector(in, OnnxMl.TensorProto.DataType.INT64);
         }
+        if (perRequest && ModelInputs.PER_REQUEST.contains(in.getName())) {
+          in = requestRows(in);
+        }
+        gb.setInput(i, in);
       }
       if (width == 0) {
         for (int i = 0; i < gb.getOutputCount(); i++) {
@@ -236,6 +277,9 @@ public final class OnnxExport {
       prop(m, ModelInputs.META_ARCHITECTURE, meta.architecture());
       prop(m, ModelInputs.META_USER_BUCKETS, Integer.toString(meta.userBuckets()));
       prop(m, ModelInputs.META_ITEM_BUCKETS, Integer.toString(meta.itemBuckets()));
+      if (perRequest) {
+        prop(m, ModelInputs.META_PER_REQUEST, String.join(",", ModelInputs.PER_REQUEST));
+      }
       return m.build().toByteArray();
     }
 
@@ -251,6 +295,20 @@ public final class OnnxExport {
                           .setElemType(type.getNumber())
                           .setShape(OnnxMl.TensorShapeProto.newBuilder().addDim(batch))))
           .build();
+    }
+
+    /**
+     * The value info with its batch dimension named {@value #REQUEST_ROWS}: a per-request input may
+     * have 1 row where the others have N, so it must not share their dimension's name.
+     */
+    private static OnnxMl.ValueInfoProto requestRows(OnnxMl.ValueInfoProto v) {
+      OnnxMl.ValueInfoProto.Builder b = v.toBuilder();
+      b.getTypeBuilder()
+          .getTensorTypeBuilder()
+          .getShapeBuilder()
+          .getDimBuilder(0)
+          .setDimParam(REQUEST_ROWS);
+      return b.build();
     }
 
     private static void prop(OnnxMl.ModelProto.Builder m, String key, String value) {

@@ -52,6 +52,17 @@ class OnnxExportTest {
   }
 
   static float[] run(byte[] model, Rows x, String output) throws Exception {
+    return run(model, x, output, false);
+  }
+
+  /**
+   * Scores {@code x}; with {@code oneUserRow}, the {@link ModelInputs#PER_REQUEST} inputs get only
+   * row 0 of theirs, as a ranker feeds one user's candidates.
+   */
+  static float[] run(byte[] model, Rows x, String output, boolean oneUserRow) throws Exception {
+    float[][] user = oneUserRow ? new float[][] {x.user[0]} : x.user;
+    float[][] context = oneUserRow ? new float[][] {x.context[0]} : x.context;
+    long[] userId = oneUserRow ? new long[] {x.userId[0]} : x.userId;
     try (OrtSession s = ENV.createSession(model, new OrtSession.SessionOptions())) {
       Map<String, OnnxTensor> in = new HashMap<>();
       try {
@@ -59,11 +70,11 @@ class OnnxExportTest {
           in.put(
               name,
               switch (name) {
-                case ModelInputs.USER -> OnnxTensor.createTensor(ENV, x.user);
+                case ModelInputs.USER -> OnnxTensor.createTensor(ENV, user);
                 case ModelInputs.ITEM -> OnnxTensor.createTensor(ENV, x.item);
                 case ModelInputs.CROSS -> OnnxTensor.createTensor(ENV, x.cross);
-                case ModelInputs.CONTEXT -> OnnxTensor.createTensor(ENV, x.context);
-                case ModelInputs.USER_ID -> OnnxTensor.createTensor(ENV, x.userId);
+                case ModelInputs.CONTEXT -> OnnxTensor.createTensor(ENV, context);
+                case ModelInputs.USER_ID -> OnnxTensor.createTensor(ENV, userId);
                 case ModelInputs.ITEM_ID -> OnnxTensor.createTensor(ENV, x.itemId);
                 default -> throw new AssertionError(name);
               });
@@ -169,34 +180,91 @@ class OnnxExportTest {
 
   static final ModelMetadata META = new ModelMetadata(1, "test", UB, IB);
 
+  static MlpWeights mlpWeights(Random r, int... hidden) {
+    int in = MlpWeights.DENSE_WIDTH + 6 + 5;
+    List<Dense> layers = new java.util.ArrayList<>();
+    for (int h : hidden) {
+      layers.add(withBatchNorm(r, dense(r, in, h)));
+      in = h;
+    }
+    return new MlpWeights(embedding(r, UB, 6), embedding(r, IB, 5), layers, dense(r, in, 1));
+  }
+
+  /**
+   * The MLP's score of row {@code n}, with the user side (user, context, user id) of row {@code u}.
+   */
+  static double mlpForward(MlpWeights w, Rows x, int n, int u) {
+    double[] h =
+        concat(
+            x.user[u],
+            x.item[n],
+            x.cross[n],
+            x.context[u],
+            row(w.user(), x.userId[u]),
+            row(w.item(), x.itemId[n]));
+    for (Dense d : w.hidden()) {
+      h = relu(dense(d, h));
+    }
+    return sigmoid(dense(w.output(), h)[0]);
+  }
+
   @Test
   void mlpEqualsTheForwardPass() throws Exception {
     Random r = new Random(1);
-    int in = MlpWeights.DENSE_WIDTH + 6 + 5;
-    MlpWeights w =
-        new MlpWeights(
-            embedding(r, UB, 6),
-            embedding(r, IB, 5),
-            List.of(withBatchNorm(r, dense(r, in, 16)), withBatchNorm(r, dense(r, 16, 8))),
-            dense(r, 8, 1));
+    MlpWeights w = mlpWeights(r, 16, 8);
     Rows x = new Rows(r);
     float[] got = run(OnnxExport.mlp(w, META), x, ModelInputs.SCORE);
     assertThat(got).hasSize(N);
     for (int n = 0; n < N; n++) {
-      double[] h =
-          concat(
-              x.user[n],
-              x.item[n],
-              x.cross[n],
-              x.context[n],
-              row(w.user(), x.userId[n]),
-              row(w.item(), x.itemId[n]));
-      for (Dense d : w.hidden()) {
-        h = relu(dense(d, h));
-      }
-      double want = sigmoid(dense(w.output(), h)[0]);
-      assertThat((double) got[n]).isCloseTo(want, within(1e-5));
+      assertThat((double) got[n]).isCloseTo(mlpForward(w, x, n, n), within(1e-5));
     }
+  }
+
+  /**
+   * One row of user, context and user id for all N candidates (what a ranker feeds): every row is
+   * scored with that user's side, as if it had been repeated — also with no hidden layer, where the
+   * output layer is the one split.
+   */
+  @Test
+  void mlpTakesTheRequestsSideAsOneRow() throws Exception {
+    Random r = new Random(7);
+    for (int[] hidden : new int[][] {{16, 8}, {}}) {
+      MlpWeights w = mlpWeights(r, hidden);
+      Rows x = new Rows(r);
+      byte[] model = OnnxExport.mlp(w, META);
+      float[] got = run(model, x, ModelInputs.SCORE, true);
+      assertThat(got).hasSize(N);
+      double spread = 0;
+      for (int n = 0; n < N; n++) {
+        double want = mlpForward(w, x, n, 0);
+        assertThat((double) got[n]).isCloseTo(want, within(1e-5));
+        spread = Math.max(spread, Math.abs(want - mlpForward(w, x, n, n)));
+      }
+      assertThat(spread).as("the rows' own users would score differently").isGreaterThan(1e-3);
+    }
+  }
+
+  @Test
+  void inputRowsOfALayerSumToIt() {
+    Random r = new Random(8);
+    Dense d = dense(r, 7, 3);
+    int[][] a = {{0, 2}, {5, 2}};
+    int[][] b = {{2, 3}};
+    Dense da = d.inputRows(a, true);
+    Dense db = d.inputRows(b, false);
+    assertThat(da.in()).isEqualTo(4);
+    assertThat(db.bias()).containsOnly(0f);
+    float[] xf = new float[7];
+    Rows.fill(r, xf);
+    double[] x = concat(xf);
+    double[] ya = dense(da, new double[] {x[0], x[1], x[5], x[6]});
+    double[] yb = dense(db, new double[] {x[2], x[3], x[4]});
+    double[] y = dense(d, x);
+    for (int j = 0; j < 3; j++) {
+      assertThat(ya[j] + yb[j]).isCloseTo(y[j], within(1e-9));
+    }
+    assertThatThrownBy(() -> d.inputRows(new int[][] {{6, 2}}, true))
+        .hasMessage("input rows 6+2 outside a layer of 7 inputs");
   }
 
   @Test
@@ -290,7 +358,8 @@ class OnnxExportTest {
           .containsEntry(ModelInputs.META_SCHEMA_VERSION, "1")
           .containsEntry(ModelInputs.META_ARCHITECTURE, "mlp")
           .containsEntry(ModelInputs.META_USER_BUCKETS, Integer.toString(UB))
-          .containsEntry(ModelInputs.META_ITEM_BUCKETS, Integer.toString(IB));
+          .containsEntry(ModelInputs.META_ITEM_BUCKETS, Integer.toString(IB))
+          .containsEntry(ModelInputs.META_PER_REQUEST, "user,context,user_id");
     }
   }
 

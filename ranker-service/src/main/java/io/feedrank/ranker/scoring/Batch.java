@@ -50,6 +50,7 @@ public final class Batch {
   int rows;
   private int coveredRows;
   private boolean vectorized;
+  private int userRows; // rows of the user and context groups filled since vectorized
   private long touched; // kept, so that vectorize's first loop is not dropped
 
   private Batch() {}
@@ -198,32 +199,45 @@ public final class Batch {
 
   /** Fills the tensors' buffers with every row (once per batch). */
   void vectorize() {
-    if (vectorized) {
-      return;
+    vectorize(false);
+  }
+
+  /**
+   * Fills the tensors' buffers with every row, the user and context groups only in row 0 when
+   * {@code userOnce} (a model taking them per request reads no other row of theirs). Once per
+   * batch; a later call that needs every row of those groups fills the rest.
+   */
+  void vectorize(boolean userOnce) {
+    if (!vectorized) {
+      resolveAll();
+      long t = 0;
+      for (int i = 0; i < rows; i++) { // the rows' misses overlap here, not one after another below
+        Parsed.Item x = item(i);
+        t ^= ServingFeatures.touch(x.state(), x.metadata());
+      }
+      touched = t;
+      item.clear();
+      cross.clear();
+      for (int i = 0; i < rows; i++) {
+        row(i, itemRow, crossRow);
+        item.put(itemRow);
+        cross.put(crossRow);
+      }
+      item.flip();
+      cross.flip();
+      userRows = 0;
+      vectorized = true;
     }
-    resolveAll();
-    long t = 0;
-    for (int i = 0; i < rows; i++) { // the rows' misses overlap here, not one after another below
-      Parsed.Item x = item(i);
-      t ^= ServingFeatures.touch(x.state(), x.metadata());
+    int need = userOnce ? Math.min(1, rows) : rows;
+    if (userRows < need) {
+      float[] u = features.userVector();
+      float[] c = features.contextVector();
+      for (int i = userRows; i < need; i++) {
+        user.put(i * Vectorizer.USER_WIDTH, u);
+        context.put(i * Vectorizer.CONTEXT_WIDTH, c);
+      }
+      userRows = need;
     }
-    touched = t;
-    user.clear();
-    item.clear();
-    cross.clear();
-    context.clear();
-    for (int i = 0; i < rows; i++) {
-      row(i, itemRow, crossRow);
-      item.put(itemRow);
-      cross.put(crossRow);
-      user.put(features.userVector());
-      context.put(features.contextVector());
-    }
-    user.flip();
-    item.flip();
-    cross.flip();
-    context.flip();
-    vectorized = true;
   }
 
   private void row(int i, float[] itemOut, float[] crossOut) {

@@ -35,6 +35,7 @@ public final class OnnxModel implements AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession session;
   private final Set<String> inputs;
+  private final Set<String> perRequest;
   private final String output;
   private final int userBuckets;
   private final int itemBuckets;
@@ -43,6 +44,7 @@ public final class OnnxModel implements AutoCloseable {
   private OnnxModel(
       OrtEnvironment env,
       OrtSession session,
+      Set<String> perRequest,
       String output,
       int userBuckets,
       int itemBuckets,
@@ -51,6 +53,7 @@ public final class OnnxModel implements AutoCloseable {
     this.env = env;
     this.session = session;
     this.inputs = session.getInputNames();
+    this.perRequest = perRequest;
     this.output = output;
     this.userBuckets = userBuckets;
     this.itemBuckets = itemBuckets;
@@ -93,9 +96,16 @@ public final class OnnxModel implements AutoCloseable {
         throw new ModelException(
             "model has no output '" + output + "' (has " + session.getOutputNames() + ")");
       }
+      Set<String> perRequest;
+      try {
+        perRequest = ModelInputs.perRequestInputs(meta);
+      } catch (IllegalArgumentException e) {
+        throw new ModelException(e.getMessage(), e);
+      }
       return new OnnxModel(
           env,
           session,
+          perRequest,
           output,
           intMeta(meta, ModelInputs.META_USER_BUCKETS, 1),
           intMeta(meta, ModelInputs.META_ITEM_BUCKETS, 1),
@@ -150,16 +160,24 @@ public final class OnnxModel implements AutoCloseable {
     return inputs;
   }
 
+  /**
+   * The inputs this model takes as one row per request ({@link ModelInputs#META_PER_REQUEST}):
+   * {@link #run} feeds those the user's row alone.
+   */
+  public Set<String> perRequest() {
+    return perRequest;
+  }
+
   /** Runs the model on rows {@code [0, rows)} of the batch and returns the output as floats. */
   public float[] run(Batch b, int rows) {
-    b.vectorize();
+    b.vectorize(perRequest.contains(ModelInputs.USER) && perRequest.contains(ModelInputs.CONTEXT));
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
       if (inputs.contains(ModelInputs.USER_ID) || inputs.contains(ModelInputs.ITEM_ID)) {
         b.fillIds(userBuckets, itemBuckets);
       }
       for (String name : inputs) {
-        feed.put(name, tensor(name, b, rows));
+        feed.put(name, tensor(name, b, perRequest.contains(name) ? 1 : rows));
       }
       try (OrtSession.Result r = session.run(feed, Set.of(output))) {
         OnnxTensor t = (OnnxTensor) r.get(0);
