@@ -161,11 +161,13 @@ class RankerIT {
   void aNewModelIsHotSwappedUnderLoadWithoutAFailedRequestAndACorruptOneIsRefused(LocalStack stack)
       throws Exception {
     RankerHarness h = new RankerHarness(stack);
-    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).onnx());
+    // v1 as exported before feedrank.per_request_inputs (fed every row), v2 after it
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).withPerRequest(null).onnx());
     try (RankerApp app = Main.start(h.config())) {
       awaitServing(app, "v1");
       ServingModel v1 = app.slots().current(ModelSlots.Variant.PRODUCTION);
       AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger fallbacks = new AtomicInteger();
       Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
       Map<String, AtomicInteger> versions = new ConcurrentHashMap<>();
       ExecutorService clients = Executors.newFixedThreadPool(4);
@@ -186,11 +188,14 @@ class RankerIT {
                         .computeIfAbsent(resp.statusCode(), k -> new AtomicInteger())
                         .incrementAndGet();
                     if (resp.statusCode() == 200) {
+                      var json = RankerHarness.json(resp);
                       versions
                           .computeIfAbsent(
-                              RankerHarness.json(resp).get("model_version").asText(),
-                              k -> new AtomicInteger())
+                              json.get("model_version").asText(), k -> new AtomicInteger())
                           .incrementAndGet();
+                      if (json.get("fallback").asBoolean()) {
+                        fallbacks.incrementAndGet();
+                      }
                     }
                   }
                   return null;
@@ -227,6 +232,7 @@ class RankerIT {
       clients.shutdown();
 
       assertThat(statuses.keySet()).containsOnly(200);
+      assertThat(fallbacks.get()).as("responses ranked by popularity, not a model").isZero();
       assertThat(versions.keySet()).contains("v1", "v2").doesNotContain("v4");
       assertThat(v1.closed()).as("the old session is closed").isTrue();
       assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("v2");

@@ -12,6 +12,7 @@ import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.features.vector.Vectorizer;
 import io.feedrank.models.onnx.Dense;
 import io.feedrank.models.onnx.Embedding;
+import io.feedrank.models.onnx.LogisticWeights;
 import io.feedrank.models.onnx.MlpWeights;
 import io.feedrank.models.onnx.ModelMetadata;
 import io.feedrank.models.onnx.OnnxExport;
@@ -120,6 +121,14 @@ final class TestModels {
             List.of(dense(r, in, 16), dense(r, 16, 8)),
             dense(r, 8, 1));
     return new Mlp(OnnxExport.mlp(w, metadata("mlp")));
+  }
+
+  /** A logistic model: its graph concatenates every input, so its rows must all be fed. */
+  static Mlp logistic(long seed) {
+    Random r = new Random(seed);
+    return new Mlp(
+        OnnxExport.logistic(
+            new LogisticWeights(dense(r, MlpWeights.DENSE_WIDTH, 1)), metadata("logistic")));
   }
 
   static TwoTower twoTower(long seed) {

@@ -6,6 +6,14 @@ public final class TestModelsAccess {
     return TestModels.mlp(seed).onnx();
   }
 
+  /**
+   * A logistic model that claims, in {@code feedrank.per_request_inputs}, to take the user's side
+   * as one row, though its graph concatenates every input row by row.
+   */
+  public static byte[] logisticClaimingPerRequest(long seed) throws Exception {
+    return TestModels.logistic(seed).withPerRequest("user,context").onnx();
+  }
+
   public static byte[] userTower(long seed) {
     return TestModels.twoTower(seed).userTower();
   }

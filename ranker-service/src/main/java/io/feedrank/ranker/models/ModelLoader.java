@@ -22,8 +22,8 @@ import java.util.Map;
 /**
  * Turns a registry record into a servable model, or refuses it with a reason: the feature schema
  * must be buildable, every artifact must exist and match its SHA-256, the ONNX graph must have the
- * inputs and outputs of {@link ModelInputs}, and it must score a default row to a probability. Only
- * then may it replace the serving model.
+ * inputs and outputs of {@link ModelInputs}, and it must score two default rows to probabilities.
+ * Only then may it replace the serving model.
  */
 public final class ModelLoader {
   /** Why a model was refused, as a metric tag. */
@@ -119,13 +119,22 @@ public final class ModelLoader {
         scorer);
   }
 
-  /** Scores one row of default features: the output must be one probability. */
+  /**
+   * Scores two candidates with default features: the output must be two probabilities. Two, so that
+   * a model taking the user's side as one row ({@code feedrank.per_request_inputs}) is fed as
+   * requests feed it, and one whose graph cannot is refused here rather than failing every request.
+   */
   private static void smokeTest(Scorer scorer) {
     ServingFeatures f = new ServingFeatures(0, Map.of(), 0L, Device.UNKNOWN);
-    float[] s = scorer.score(Batch.of(f, new long[] {0}, new Parsed.Item[] {Parsed.Item.UNKNOWN}));
-    if (s.length != 1 || !(s[0] >= 0f && s[0] <= 1f)) {
+    float[] s =
+        scorer.score(
+            Batch.of(
+                f,
+                new long[] {0, 1},
+                new Parsed.Item[] {Parsed.Item.UNKNOWN, Parsed.Item.UNKNOWN}));
+    if (s.length != 2 || !(s[0] >= 0f && s[0] <= 1f) || !(s[1] >= 0f && s[1] <= 1f)) {
       throw new ModelException(
-          "expected one probability for one row, got " + java.util.Arrays.toString(s));
+          "expected two probabilities for two rows, got " + java.util.Arrays.toString(s));
     }
   }
 

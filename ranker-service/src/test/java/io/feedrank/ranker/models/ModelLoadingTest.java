@@ -86,6 +86,12 @@ class ModelLoadingTest {
     // a tower is not a full model: it has no 'score' output
     assertThat(refusal(stored("e", ModelStage.PRODUCTION, 1, TestModelsAccess.userTower(2))))
         .isEqualTo(ModelLoader.Refusal.INVALID);
+    // a graph that cannot take what its metadata says it takes fails the smoke test's two rows
+    assertThat(
+            refusal(
+                stored(
+                    "g", ModelStage.PRODUCTION, 1, TestModelsAccess.logisticClaimingPerRequest(3))))
+        .isEqualTo(ModelLoader.Refusal.INVALID);
     ServingModel ok = loader().load(stored("f", ModelStage.PRODUCTION, 1, good));
     assertThat(ok.version()).isEqualTo("f");
     ok.retire();
