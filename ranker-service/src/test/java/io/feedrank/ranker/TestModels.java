@@ -123,6 +123,23 @@ final class TestModels {
     return new Mlp(OnnxExport.mlp(w, metadata("mlp")));
   }
 
+  /**
+   * An MLP whose embedding tables hold {@code buckets} rows of 32 floats each: {@code 2 × buckets ×
+   * 128} bytes of weights, for tests of what a session holds.
+   */
+  static Mlp largeMlp(long seed, int buckets) {
+    Random r = new Random(seed);
+    int in = MlpWeights.DENSE_WIDTH + 64;
+    MlpWeights w =
+        new MlpWeights(
+            embedding(r, buckets, 32),
+            embedding(r, buckets, 32),
+            List.of(dense(r, in, 16)),
+            dense(r, 16, 1));
+    return new Mlp(
+        OnnxExport.mlp(w, new ModelMetadata(FeatureSchema.VERSION, "mlp", buckets, buckets)));
+  }
+
   /** A logistic model: its graph concatenates every input, so its rows must all be fed. */
   static Mlp logistic(long seed) {
     Random r = new Random(seed);

@@ -14,6 +14,11 @@ public final class TestModelsAccess {
     return TestModels.logistic(seed).withPerRequest("user,context").onnx();
   }
 
+  /** See {@link TestModels#largeMlp}. */
+  public static byte[] largeMlp(long seed, int buckets) {
+    return TestModels.largeMlp(seed, buckets).onnx();
+  }
+
   public static byte[] userTower(long seed) {
     return TestModels.twoTower(seed).userTower();
   }
