@@ -206,6 +206,13 @@ public final class RankerApp implements AutoCloseable {
       ServingModel s = slots.current(ModelSlots.Variant.STAGING);
       m.put("production_model", p == null ? null : p.name() + "@" + p.version());
       m.put("production_architecture", p == null ? null : p.architecture());
+      m.put(
+          "production_per_request_inputs",
+          p == null
+              ? null
+              : io.feedrank.features.vector.ModelInputs.PER_REQUEST.stream()
+                  .filter(p.scorer().perRequestInputs()::contains)
+                  .toList());
       m.put("staging_model", s == null ? null : s.name() + "@" + s.version());
       m.put("feature_schema_version", FeatureSchema.VERSION);
       m.put("user_features", FeatureSchema.USER);

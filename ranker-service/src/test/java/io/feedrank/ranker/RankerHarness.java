@@ -109,6 +109,12 @@ final class RankerHarness {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  HttpResponse<String> get(int port, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   static JsonNode json(HttpResponse<String> r) throws Exception {
     return JSON.readTree(r.body());
   }

@@ -165,6 +165,7 @@ class RankerIT {
     h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).withPerRequest(null).onnx());
     try (RankerApp app = Main.start(h.config())) {
       awaitServing(app, "v1");
+      assertThat(perRequestInputs(h, app)).isEmpty();
       ServingModel v1 = app.slots().current(ModelSlots.Variant.PRODUCTION);
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger fallbacks = new AtomicInteger();
@@ -236,7 +237,17 @@ class RankerIT {
       assertThat(versions.keySet()).contains("v1", "v2").doesNotContain("v4");
       assertThat(v1.closed()).as("the old session is closed").isTrue();
       assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("v2");
+      assertThat(perRequestInputs(h, app)).containsExactly("user", "context", "user_id");
     }
+  }
+
+  /** What {@code GET /v1/config} says the production model takes once per request. */
+  static List<String> perRequestInputs(RankerHarness h, RankerApp app) throws Exception {
+    HttpResponse<String> r = h.get(app.port(), "/v1/config");
+    assertThat(r.statusCode()).isEqualTo(200);
+    List<String> out = new ArrayList<>();
+    RankerHarness.json(r).get("production_per_request_inputs").forEach(n -> out.add(n.asText()));
+    return out;
   }
 
   @Test

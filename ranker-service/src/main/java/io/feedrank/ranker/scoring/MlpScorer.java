@@ -1,6 +1,7 @@
 package io.feedrank.ranker.scoring;
 
 import io.feedrank.features.vector.ModelInputs;
+import java.util.Set;
 
 /**
  * A model that scores rows directly (deep MLP, logistic): one batched ONNX Runtime call per
@@ -26,6 +27,11 @@ public final class MlpScorer implements Scorer {
           "model returned " + s.length + " scores for " + batch.rows() + " rows");
     }
     return s;
+  }
+
+  @Override
+  public Set<String> perRequestInputs() {
+    return model.perRequest();
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.feedrank.ranker.scoring;
 
+import java.util.Set;
+
 /** Scores a request's candidates: one click probability per row of the batch. */
 public interface Scorer extends AutoCloseable {
 
@@ -15,6 +17,14 @@ public interface Scorer extends AutoCloseable {
    */
   default int cover(Batch batch) {
     return 0;
+  }
+
+  /**
+   * The model inputs this scorer feeds once per request rather than once per candidate ({@code
+   * feedrank.per_request_inputs}); by default none.
+   */
+  default Set<String> perRequestInputs() {
+    return Set.of();
   }
 
   @Override
