@@ -361,6 +361,23 @@ class OnnxExportTest {
           .containsEntry(ModelInputs.META_ITEM_BUCKETS, Integer.toString(IB))
           .containsEntry(ModelInputs.META_PER_REQUEST, "user,context,user_id");
     }
+    // a per-request input's batch dimension is named apart from the candidates'
+    ai.onnx.proto.OnnxMl.GraphProto graph =
+        ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+                OnnxExport.mlp(w, new ModelMetadata(1, "mlp", UB, IB)))
+            .getGraph();
+    Map<String, String> rows = new HashMap<>();
+    graph
+        .getInputList()
+        .forEach(
+            in ->
+                rows.put(
+                    in.getName(), in.getType().getTensorType().getShape().getDim(0).getDimParam()));
+    assertThat(rows.get("user")).isEqualTo("request_rows");
+    assertThat(rows.get("context")).isEqualTo("request_rows");
+    assertThat(rows.get("user_id")).isEqualTo("request_rows");
+    assertThat(rows.get("item")).isNotEqualTo("request_rows");
+    assertThat(rows.get("item_id")).isEqualTo(rows.get("item"));
   }
 
   @Test
