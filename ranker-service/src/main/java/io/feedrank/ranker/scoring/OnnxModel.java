@@ -177,7 +177,7 @@ public final class OnnxModel implements AutoCloseable {
         b.fillIds(userBuckets, itemBuckets);
       }
       for (String name : inputs) {
-        feed.put(name, tensor(name, b, perRequest.contains(name) ? 1 : rows));
+        feed.put(name, tensor(name, b, perRequest.contains(name) ? Math.min(1, rows) : rows));
       }
       try (OrtSession.Result r = session.run(feed, Set.of(output))) {
         OnnxTensor t = (OnnxTensor) r.get(0);
