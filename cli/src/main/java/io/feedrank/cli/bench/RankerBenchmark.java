@@ -236,14 +236,30 @@ final class RankerBenchmark implements Callable<Integer> {
                 k + "server_side_p50_to_bare_ratio",
                 f.get(k + "server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
+            // a tenth of the saturation rate, before the floor phase changes what the JIT sees: the
+            // cores mostly idle, so little else competes with a request for them
+            ServerTimes beforeLight = app.serverTimes();
+            JsonNode light = load(url, "open", 64, maxRps / 10, seconds, c, run, pids);
+            Map<String, Double> lightTimes = new LinkedHashMap<>();
+            app.serverTimes().minus(beforeLight).into(lightTimes, "");
+            f.put(k + "light_p50_ms", light.get("p50_ms").asDouble());
+            f.put(k + "light_server_side_p50_ms", lightTimes.get("server_side_p50_ms"));
+            f.put(
+                k + "light_server_side_p50_to_bare_ratio",
+                lightTimes.get("server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
+            f.put(
+                k + "light_cpu_ms_per_request_ranker_loops",
+                light.path("cpu_ms").path("ranker_loops").asDouble()
+                    / Math.max(1, light.get("requests").asDouble()));
+            f.merge(k + "errors", light.get("errors").asDouble(), Double::sum);
             // the same schedule of requests the ranker answers at once: what of the latencies
             // above is the generator, the loopback and the HTTP layer on these two cores
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
             f.put(k + "floor_p50_ms", floor.get("p50_ms").asDouble());
             f.put(k + "floor_p99_ms", floor.get("p99_ms").asDouble());
             w.printf(
-                "run %d: %d candidates: saturation %s, at half: %s, floor: %s%n",
-                run, c, sat, lat, floor);
+                "run %d: %d candidates: saturation %s, at half: %s, floor: %s, at a tenth: %s%n",
+                run, c, sat, lat, floor, light);
             w.flush();
           }
           if (!phases.contains("two_tower")) {
