@@ -51,6 +51,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -540,9 +541,11 @@ final class RankerBenchmark implements Callable<Integer> {
     iid.flip();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession s = bareSession(env, onnx)) {
-      // the ranker's feeding: one row of the inputs the model takes per request
-      int u =
-          ModelInputs.perRequestInputs(s.getMetadata().getCustomMetadata()).isEmpty() ? rows : 1;
+      // the ranker's feeding: one row of each input the model takes per request
+      Set<String> once = ModelInputs.perRequestInputs(s.getMetadata().getCustomMetadata());
+      int u = once.contains(ModelInputs.USER) ? 1 : rows;
+      int x = once.contains(ModelInputs.CONTEXT) ? 1 : rows;
+      int ui = once.contains(ModelInputs.USER_ID) ? 1 : rows;
       try (OnnxTensor tu =
               OnnxTensor.createTensor(
                   env,
@@ -555,9 +558,9 @@ final class RankerBenchmark implements Callable<Integer> {
           OnnxTensor tx =
               OnnxTensor.createTensor(
                   env,
-                  head(ctx, u * Vectorizer.CONTEXT_WIDTH),
-                  new long[] {u, Vectorizer.CONTEXT_WIDTH});
-          OnnxTensor tui = OnnxTensor.createTensor(env, head(uid, u), new long[] {u});
+                  head(ctx, x * Vectorizer.CONTEXT_WIDTH),
+                  new long[] {x, Vectorizer.CONTEXT_WIDTH});
+          OnnxTensor tui = OnnxTensor.createTensor(env, head(uid, ui), new long[] {ui});
           OnnxTensor tii = OnnxTensor.createTensor(env, iid, new long[] {rows})) {
         Map<String, OnnxTensor> in = new HashMap<>();
         in.put(ModelInputs.USER, tu);

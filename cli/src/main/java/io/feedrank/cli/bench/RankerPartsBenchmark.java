@@ -378,14 +378,19 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         everyRow
             ? Set.of()
             : ModelInputs.perRequestInputs(bareSession.getMetadata().getCustomMetadata());
-    int u = once.isEmpty() ? rows : 1;
     Random r = new Random(rows);
     Map<String, OnnxTensor> in = new HashMap<>();
-    in.put(ModelInputs.USER, floats(env, r, u, Vectorizer.USER_WIDTH));
+    in.put(
+        ModelInputs.USER,
+        floats(env, r, once.contains(ModelInputs.USER) ? 1 : rows, Vectorizer.USER_WIDTH));
     in.put(ModelInputs.ITEM, floats(env, r, rows, Vectorizer.ITEM_WIDTH));
     in.put(ModelInputs.CROSS, floats(env, r, rows, Vectorizer.CROSS_WIDTH));
-    in.put(ModelInputs.CONTEXT, floats(env, r, u, Vectorizer.CONTEXT_WIDTH));
-    in.put(ModelInputs.USER_ID, longs(env, r, u, RankerBenchmark.USER_BUCKETS));
+    in.put(
+        ModelInputs.CONTEXT,
+        floats(env, r, once.contains(ModelInputs.CONTEXT) ? 1 : rows, Vectorizer.CONTEXT_WIDTH));
+    in.put(
+        ModelInputs.USER_ID,
+        longs(env, r, once.contains(ModelInputs.USER_ID) ? 1 : rows, RankerBenchmark.USER_BUCKETS));
     in.put(ModelInputs.ITEM_ID, longs(env, r, rows, RankerBenchmark.ITEM_BUCKETS));
     in.keySet().retainAll(bareSession.getInputNames());
     return in;
