@@ -543,9 +543,9 @@ final class RankerBenchmark implements Callable<Integer> {
     try (OrtSession s = bareSession(env, onnx)) {
       // the ranker's feeding: one row of each input the model takes per request
       Set<String> once = ModelInputs.perRequestInputs(s.getMetadata().getCustomMetadata());
-      int u = once.contains(ModelInputs.USER) ? 1 : rows;
-      int x = once.contains(ModelInputs.CONTEXT) ? 1 : rows;
-      int ui = once.contains(ModelInputs.USER_ID) ? 1 : rows;
+      int u = ModelInputs.rowsFed(ModelInputs.USER, once, rows);
+      int x = ModelInputs.rowsFed(ModelInputs.CONTEXT, once, rows);
+      int ui = ModelInputs.rowsFed(ModelInputs.USER_ID, once, rows);
       try (OnnxTensor tu =
               OnnxTensor.createTensor(
                   env,

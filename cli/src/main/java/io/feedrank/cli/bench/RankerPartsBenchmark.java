@@ -382,15 +382,13 @@ final class RankerPartsBenchmark implements Callable<Integer> {
     Map<String, OnnxTensor> in = new HashMap<>();
     in.put(
         ModelInputs.USER,
-        floats(env, r, once.contains(ModelInputs.USER) ? 1 : rows, Vectorizer.USER_WIDTH));
+        floats(env, r, ModelInputs.rowsFed(ModelInputs.USER, once, rows), Vectorizer.USER_WIDTH));
     in.put(ModelInputs.ITEM, floats(env, r, rows, Vectorizer.ITEM_WIDTH));
     in.put(ModelInputs.CROSS, floats(env, r, rows, Vectorizer.CROSS_WIDTH));
-    in.put(
-        ModelInputs.CONTEXT,
-        floats(env, r, once.contains(ModelInputs.CONTEXT) ? 1 : rows, Vectorizer.CONTEXT_WIDTH));
-    in.put(
-        ModelInputs.USER_ID,
-        longs(env, r, once.contains(ModelInputs.USER_ID) ? 1 : rows, RankerBenchmark.USER_BUCKETS));
+    int contextRows = ModelInputs.rowsFed(ModelInputs.CONTEXT, once, rows);
+    in.put(ModelInputs.CONTEXT, floats(env, r, contextRows, Vectorizer.CONTEXT_WIDTH));
+    int userIdRows = ModelInputs.rowsFed(ModelInputs.USER_ID, once, rows);
+    in.put(ModelInputs.USER_ID, longs(env, r, userIdRows, RankerBenchmark.USER_BUCKETS));
     in.put(ModelInputs.ITEM_ID, longs(env, r, rows, RankerBenchmark.ITEM_BUCKETS));
     in.keySet().retainAll(bareSession.getInputNames());
     return in;

@@ -79,6 +79,15 @@ public final class ModelInputs {
     return Set.copyOf(names);
   }
 
+  /**
+   * The rows to feed {@code input} for a batch of {@code rows} candidates of one request: one (none
+   * for an empty batch) when the model takes it per request ({@code perRequest}, from {@link
+   * #perRequestInputs}), else {@code rows}.
+   */
+  public static int rowsFed(String input, Set<String> perRequest, int rows) {
+    return perRequest.contains(input) ? Math.min(1, rows) : rows;
+  }
+
   /** Roles of a two-tower model's tower artifacts in {@code ModelVersion.artifacts}. */
   public static final String ROLE_USER_TOWER = "user_tower";
 

@@ -26,4 +26,12 @@ class ModelInputsTest {
         .hasMessage(
             "feedrank.per_request_inputs lists 'item', which is not one of [user, context, user_id]");
   }
+
+  @Test
+  void aPerRequestInputIsFedOneRowOfANonEmptyBatch() {
+    var once = java.util.Set.of(ModelInputs.USER);
+    assertThat(ModelInputs.rowsFed(ModelInputs.USER, once, 100)).isEqualTo(1);
+    assertThat(ModelInputs.rowsFed(ModelInputs.USER, once, 0)).isZero();
+    assertThat(ModelInputs.rowsFed(ModelInputs.ITEM, once, 100)).isEqualTo(100);
+  }
 }

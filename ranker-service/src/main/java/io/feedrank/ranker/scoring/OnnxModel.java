@@ -36,6 +36,7 @@ public final class OnnxModel implements AutoCloseable {
   private final OrtSession session;
   private final Set<String> inputs;
   private final Set<String> perRequest;
+  private final boolean userGroupsOnce; // the batch fills its user and context groups in row 0
   private final String output;
   private final int userBuckets;
   private final int itemBuckets;
@@ -54,6 +55,8 @@ public final class OnnxModel implements AutoCloseable {
     this.session = session;
     this.inputs = session.getInputNames();
     this.perRequest = perRequest;
+    this.userGroupsOnce =
+        perRequest.contains(ModelInputs.USER) && perRequest.contains(ModelInputs.CONTEXT);
     this.output = output;
     this.userBuckets = userBuckets;
     this.itemBuckets = itemBuckets;
@@ -170,14 +173,14 @@ public final class OnnxModel implements AutoCloseable {
 
   /** Runs the model on rows {@code [0, rows)} of the batch and returns the output as floats. */
   public float[] run(Batch b, int rows) {
-    b.vectorize(perRequest.contains(ModelInputs.USER) && perRequest.contains(ModelInputs.CONTEXT));
+    b.vectorize(userGroupsOnce);
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
       if (inputs.contains(ModelInputs.USER_ID) || inputs.contains(ModelInputs.ITEM_ID)) {
         b.fillIds(userBuckets, itemBuckets);
       }
       for (String name : inputs) {
-        feed.put(name, tensor(name, b, perRequest.contains(name) ? Math.min(1, rows) : rows));
+        feed.put(name, tensor(name, b, ModelInputs.rowsFed(name, perRequest, rows)));
       }
       try (OrtSession.Result r = session.run(feed, Set.of(output))) {
         OnnxTensor t = (OnnxTensor) r.get(0);
