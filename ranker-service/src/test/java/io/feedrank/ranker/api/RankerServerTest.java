@@ -171,6 +171,11 @@ class RankerServerTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The head of a raw {@code POST /v1/rank} with the test's key and {@code headers}. */
+  static String rankHead(String headers) {
+    return "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEY + "\r\n" + headers + "\r\n";
+  }
+
   /**
    * A declared length over the limit is refused at the headers: the client never sends the body
    * here, so a server that waited for it would not answer at all.
@@ -178,10 +183,7 @@ class RankerServerTest {
   @Test
   void aDeclaredLengthOverTheLimitIsRefusedBeforeTheBody() throws Exception {
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.send(
-          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
-              + KEY
-              + "\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
+      raw.send(rankHead("Content-Type: application/json\r\nContent-Length: 100000000\r\n"));
       RawHttp.Response r = raw.response();
       assertThat(r.status()).isEqualTo(400);
       assertThat(r.header("connection")).isEqualToIgnoringCase("close");
@@ -196,22 +198,14 @@ class RankerServerTest {
   @Test
   void anOversizedBodyAnnouncedWithExpectGetsNo100() throws Exception {
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.send(
-          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
-              + KEY
-              + "\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+      raw.send(rankHead("Expect: 100-continue\r\nContent-Length: 5000\r\n"));
       RawHttp.Response r = raw.response();
       assertThat(r.status()).isEqualTo(400);
       assertThat(JSON.readTree(r.body()).get("field").asText()).isEqualTo("body");
     }
     String ok = "{\"user_id\": 7, \"item_ids\": [5]}";
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.send(
-          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
-              + KEY
-              + "\r\nExpect: 100-continue\r\nContent-Length: "
-              + ok.length()
-              + "\r\n\r\n");
+      raw.send(rankHead("Expect: 100-continue\r\nContent-Length: " + ok.length() + "\r\n"));
       assertThat(raw.response().status()).isEqualTo(100);
       raw.send(ok);
       RawHttp.Response r = raw.response();
@@ -227,10 +221,7 @@ class RankerServerTest {
   @Test
   void aChunkedBodyIsRefusedAtTheChunkPastTheLimit() throws Exception {
     try (RawHttp raw = new RawHttp(server.port())) {
-      raw.send(
-          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: "
-              + KEY
-              + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+      raw.send(rankHead("Transfer-Encoding: chunked\r\n"));
       String chunk = "x".repeat(3000);
       raw.send("bb8\r\n" + chunk + "\r\n");
       raw.send("bb8\r\n" + chunk + "\r\n");

@@ -11,7 +11,9 @@ import io.feedrank.models.Checksums;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.ranker.TestModelsAccess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -192,16 +194,13 @@ class ModelLoadingTest {
   static long residentOutsideHeap() throws Exception {
     System.gc();
     long rssKb = 0;
-    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
         rssKb = Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
     assertThat(rssKb).as("VmRSS in /proc/self/status").isPositive();
-    long heap =
-        java.lang.management.ManagementFactory.getMemoryMXBean()
-            .getHeapMemoryUsage()
-            .getCommitted();
+    long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
     return rssKb * 1024 - heap;
   }
 }
