@@ -116,11 +116,14 @@ final class HttpCommon {
     return errorBody("bad_request", e.field(), e.field() + " " + e.getMessage());
   }
 
-  /** The message of a body over the limit: its declared length, or -1 when it was not declared. */
+  /**
+   * The message of a body over the limit, given its declared length (-1 when it was not declared);
+   * it follows the field name {@code body}, as every 400's message follows its field.
+   */
   static String bodyTooLarge(long declared, int max) {
     return declared >= 0
-        ? "body of " + declared + " bytes; at most " + max
-        : "body over " + max + " bytes";
+        ? "is " + declared + " bytes; at most " + max
+        : "is over " + max + " bytes";
   }
 
   /** The body of {@code GET /health/ready}, given whether it is {@link #isUp}. */

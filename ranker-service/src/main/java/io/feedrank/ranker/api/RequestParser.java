@@ -50,7 +50,7 @@ public final class RequestParser {
    */
   public RankRequest parseGeneral(byte[] body) {
     if (body == null || body.length == 0) {
-      throw new BadRequestException("body", "request body is empty; expected a JSON object");
+      throw new BadRequestException("body", "is empty; expected a JSON object");
     }
     Fields f;
     try (JsonParser p = JSON.createParser(body)) {
@@ -62,7 +62,7 @@ public final class RequestParser {
       throw new BadRequestException(
           "body", "malformed JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
     } catch (IOException e) {
-      throw new BadRequestException("body", "unreadable body");
+      throw new BadRequestException("body", "is unreadable");
     }
     if (f == null) {
       throw new BadRequestException("body", "expected a JSON object");

@@ -189,7 +189,7 @@ class RankerServerTest {
       assertThat(r.header("connection")).isEqualToIgnoringCase("close");
       JsonNode j = JSON.readTree(r.body());
       assertThat(j.get("field").asText()).isEqualTo("body");
-      assertThat(j.get("message").asText()).isEqualTo("body body of 100000000 bytes; at most 4096");
+      assertThat(j.get("message").asText()).isEqualTo("body is 100000000 bytes; at most 4096");
       assertThat(raw.closedByServer()).isTrue();
     }
   }
@@ -229,7 +229,7 @@ class RankerServerTest {
       assertThat(r.status()).isEqualTo(400);
       JsonNode j = JSON.readTree(r.body());
       assertThat(j.get("field").asText()).isEqualTo("body");
-      assertThat(j.get("message").asText()).isEqualTo("body body over 4096 bytes");
+      assertThat(j.get("message").asText()).isEqualTo("body is over 4096 bytes");
       assertThat(raw.closedByServer()).isTrue();
     }
   }

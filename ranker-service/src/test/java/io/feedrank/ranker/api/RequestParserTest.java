@@ -122,10 +122,11 @@ class RequestParserTest {
 
   @Test
   void refusesAnEmptyBodyAndMoreThanAThousandCandidates() {
-    assertThat(
-            catchThrowableOfType(BadRequestException.class, () -> parser.parse(new byte[0]))
-                .field())
-        .isEqualTo("body");
+    BadRequestException empty =
+        catchThrowableOfType(BadRequestException.class, () -> parser.parse(new byte[0]));
+    assertThat(empty.field()).isEqualTo("body");
+    assertThat(HttpCommon.badRequestBody(empty).get("message"))
+        .isEqualTo("body is empty; expected a JSON object");
     StringJoiner ids = new StringJoiner(",", "[", "]");
     for (int i = 0; i < 1_001; i++) {
       ids.add(Integer.toString(i));
