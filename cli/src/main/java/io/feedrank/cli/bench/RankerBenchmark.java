@@ -253,14 +253,34 @@ final class RankerBenchmark implements Callable<Integer> {
                 light.path("cpu_ms").path("ranker_loops").asDouble()
                     / Math.max(1, light.get("requests").asDouble()));
             f.merge(k + "errors", light.get("errors").asDouble(), Double::sum);
+            // one client, each request sent when the last is answered: a request's latency with
+            // no other request on the cores, so no second model call running beside it — the way
+            // the bare figure is taken — while the ranker's core is kept busy and its caches warm
+            ServerTimes beforeOne = app.serverTimes();
+            JsonNode one = load(url, "closed", 1, 0, seconds, c, run, pids);
+            Map<String, Double> oneTimes = new LinkedHashMap<>();
+            app.serverTimes().minus(beforeOne).into(oneTimes, "");
+            f.put(k + "sequential_rps", one.get("rps").asDouble());
+            f.put(k + "sequential_p50_ms", one.get("p50_ms").asDouble());
+            f.put(k + "sequential_server_side_p50_ms", oneTimes.get("server_side_p50_ms"));
+            f.put(
+                k + "sequential_server_side_p50_to_bare_ratio",
+                oneTimes.get("server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
+            f.put(k + "sequential_inference_mean_ms", oneTimes.get("inference_mean_ms"));
+            f.put(
+                k + "sequential_cpu_ms_per_request_ranker_loops",
+                one.path("cpu_ms").path("ranker_loops").asDouble()
+                    / Math.max(1, one.get("requests").asDouble()));
+            f.merge(k + "errors", one.get("errors").asDouble(), Double::sum);
             // the same schedule of requests the ranker answers at once: what of the latencies
             // above is the generator, the loopback and the HTTP layer on these two cores
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
             f.put(k + "floor_p50_ms", floor.get("p50_ms").asDouble());
             f.put(k + "floor_p99_ms", floor.get("p99_ms").asDouble());
             w.printf(
-                "run %d: %d candidates: saturation %s, at half: %s, floor: %s, at a tenth: %s%n",
-                run, c, sat, lat, floor, light);
+                "run %d: %d candidates: saturation %s, at half: %s, floor: %s, at a tenth: %s,"
+                    + " one at a time: %s%n",
+                run, c, sat, lat, floor, light, one);
             w.flush();
           }
           if (!phases.contains("two_tower")) {
