@@ -29,6 +29,12 @@ final class CpuUse {
     this.millis = millis;
   }
 
+  /**
+   * The prefix of the one figure that is not CPU time: {@code wait_ranker_loops}, the milliseconds
+   * the ranker's event loops were runnable but waiting for a core ({@link #loopsRunQueueMillis}).
+   */
+  static final String WAIT_PREFIX = "wait_";
+
   /** The process whose threads are also read by {@link #threadGroup what they do}. */
   static final String BY_THREAD = "ranker";
 
@@ -49,6 +55,7 @@ final class CpuUse {
                   .orElse(Double.NaN));
           if (name.equals(BY_THREAD)) {
             threadGroupsMillis(pid).forEach((group, ms) -> m.put(name + "_" + group, ms));
+            m.put(WAIT_PREFIX + name + "_loops", loopsRunQueueMillis(pid));
           }
         });
     long[] stat = procStat();
@@ -170,6 +177,43 @@ final class CpuUse {
     Map<String, Double> ms = new LinkedHashMap<>();
     ticks.forEach((g, n) -> ms.put(g, n * 1000.0 / 100)); // USER_HZ
     return ms;
+  }
+
+  /**
+   * Milliseconds the live event-loop threads ({@link #threadGroup} {@code loops}) of process {@code
+   * pid} have spent runnable but waiting for a core, from the scheduler's own account ({@code
+   * /proc/<pid>/task/<tid>/schedstat}, second field, nanoseconds; NaN when the kernel does not keep
+   * it). A request on a loop that waits is late by that much though no code of the ranker ran: on
+   * two cores shared with the load generator and the broker, this is the part of its latency that
+   * belongs to the machine.
+   */
+  static double loopsRunQueueMillis(long pid) {
+    return loopsRunQueueMillis(Paths.get("/proc", Long.toString(pid), "task"));
+  }
+
+  static double loopsRunQueueMillis(Path taskDir) {
+    long nanos = 0;
+    boolean unread = false;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
+      for (Path t : tasks) {
+        try {
+          if (!threadGroup(Files.readString(t.resolve("comm")).trim()).equals("loops")) {
+            continue;
+          }
+        } catch (IOException | RuntimeException e) {
+          continue; // the thread ended meanwhile
+        }
+        try {
+          String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
+          nanos += Long.parseLong(f[1]);
+        } catch (IOException | RuntimeException e) {
+          unread |= Files.exists(t); // a live thread without the figure: the kernel has none
+        }
+      }
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+    return unread ? Double.NaN : nanos / 1e6;
   }
 
   /**

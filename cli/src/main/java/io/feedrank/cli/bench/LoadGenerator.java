@@ -35,7 +35,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>With {@code -Dfeedrank.loadgen.cpu=name=pid,…} it also reports, as {@code cpu_ms}, the CPU
  * milliseconds each of those processes, this one ({@code loadgen}) and the machine used in the
- * measured window.
+ * measured window, and for the ranker the milliseconds its event loops waited for a core ({@code
+ * wait_ranker_loops}, not CPU time).
  */
 public final class LoadGenerator {
   static final String CPU_PIDS_PROPERTY = "feedrank.loadgen.cpu";

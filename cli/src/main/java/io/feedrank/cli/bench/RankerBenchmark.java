@@ -154,6 +154,14 @@ final class RankerBenchmark implements Callable<Integer> {
               + " cache.max.entries=100000)")
   Map<String, String> rankerConfig = new LinkedHashMap<>();
 
+  @Option(
+      names = "--scrape-every",
+      defaultValue = "1000",
+      description =
+          "milliseconds between the reads of the ranker's /metrics and /health/ready during the"
+              + " run, as Prometheus and a readiness probe make them (default ${DEFAULT-VALUE})")
+  long scrapeEveryMillis;
+
   private PrintWriter w;
 
   @Override
@@ -188,6 +196,7 @@ final class RankerBenchmark implements Callable<Integer> {
             + " s");
     report.note("closed_loop_clients", concurrency);
     report.note("ranker_config", rankerConfig);
+    report.note("scrape_every_ms", scrapeEveryMillis);
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
     try (LocalStack stack = LocalStack.builder().build().start()) {
@@ -213,12 +222,13 @@ final class RankerBenchmark implements Callable<Integer> {
         publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
         try (RankerProcess app = RankerProcess.start(config(stack, store, model), work)) {
           app.awaitVersion("mlp-" + run);
-          app.scrapeEvery(Duration.ofSeconds(1)); // as Prometheus and a readiness probe would
+          app.scrapeEvery(Duration.ofMillis(scrapeEveryMillis));
           String url = app.rankUrl();
           Map<String, Long> pids = new LinkedHashMap<>();
           pids.put("ranker", app.pid());
           pids.putAll(stack.processes());
           for (int c : mlpCandidates()) {
+            app.scrapes(); // this configuration's reads only
             JsonNode sat = saturate(app, url, c, run, pids, f, "c" + c + "_");
             double maxRps = sat.get("rps").asDouble();
             ServerTimes before = app.serverTimes();
@@ -229,6 +239,7 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(k + "p50_ms", lat.get("p50_ms").asDouble());
             f.put(k + "p99_ms", lat.get("p99_ms").asDouble());
             f.put(k + "p999_ms", lat.get("p999_ms").asDouble());
+            f.put(k + "half_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(lat));
             f.put(k + "errors", sat.get("errors").asDouble() + lat.get("errors").asDouble());
             f.put(
                 k + "server_p50_to_bare_ratio",
@@ -252,6 +263,7 @@ final class RankerBenchmark implements Callable<Integer> {
                 k + "light_cpu_ms_per_request_ranker_loops",
                 light.path("cpu_ms").path("ranker_loops").asDouble()
                     / Math.max(1, light.get("requests").asDouble()));
+            f.put(k + "light_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(light));
             f.merge(k + "errors", light.get("errors").asDouble(), Double::sum);
             // one client, each request sent when the last is answered: a request's latency with
             // no other request on the cores, so no second model call running beside it — the way
@@ -271,12 +283,16 @@ final class RankerBenchmark implements Callable<Integer> {
                 k + "sequential_cpu_ms_per_request_ranker_loops",
                 one.path("cpu_ms").path("ranker_loops").asDouble()
                     / Math.max(1, one.get("requests").asDouble()));
+            f.put(k + "sequential_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(one));
             f.merge(k + "errors", one.get("errors").asDouble(), Double::sum);
             // the same schedule of requests the ranker answers at once: what of the latencies
             // above is the generator, the loopback and the HTTP layer on these two cores
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
             f.put(k + "floor_p50_ms", floor.get("p50_ms").asDouble());
             f.put(k + "floor_p99_ms", floor.get("p99_ms").asDouble());
+            double[] scrapes = app.scrapes();
+            f.put(k + "metrics_scrape_p50_ms", scrapes[0]);
+            f.put(k + "metrics_chars", scrapes[1]);
             w.printf(
                 "run %d: %d candidates: saturation %s, at half: %s, floor: %s, at a tenth: %s,"
                     + " one at a time: %s%n",
@@ -412,17 +428,28 @@ final class RankerBenchmark implements Callable<Integer> {
     cpu.fields()
         .forEachRemaining(
             e -> {
-              if (e.getValue().isNumber()) {
+              if (e.getValue().isNumber() && !e.getKey().startsWith(CpuUse.WAIT_PREFIX)) {
                 f.put(
                     prefix + "cpu_ms_per_request_" + e.getKey(),
                     e.getValue().asDouble() / requests);
               }
             });
+    f.put(prefix + "wait_ms_per_request_ranker_loops", loopsWaitPerRequest(sat));
     Double ranker = f.get(prefix + "cpu_ms_per_request_ranker");
     Double bare = f.get(prefix + "bare_onnx_cpu_ms");
     if (ranker != null && bare != null && bare > 0) {
       f.put(prefix + "ranker_cpu_to_bare_cpu", ranker / bare);
     }
+  }
+
+  /**
+   * Milliseconds per answered request that the ranker's event loops spent runnable but waiting for
+   * a core, in a load phase ({@link CpuUse#loopsRunQueueMillis}); NaN when not known.
+   */
+  static double loopsWaitPerRequest(JsonNode load) {
+    double requests = load.path("requests").asDouble();
+    JsonNode wait = load.path("cpu_ms").path(CpuUse.WAIT_PREFIX + CpuUse.BY_THREAD + "_loops");
+    return requests > 0 && wait.isNumber() ? wait.asDouble() / requests : Double.NaN;
   }
 
   /**

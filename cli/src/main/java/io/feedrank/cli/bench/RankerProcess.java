@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +24,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The ranker as it runs in production: {@code feedrank ranker} in a JVM of its own (G1, 10 ms pause
- * goal, as {@code ./feedrank ranker} starts it), so its heap, collector and threads are not shared
- * with the in-process broker of the benchmark's local stack. Read through its HTTP endpoints only:
- * {@code /health} for the serving version, {@code /metrics} for the server-side times.
+ * The ranker as it runs in production: {@code feedrank ranker} in a JVM of its own (ZGC, a fixed
+ * 1.5 GiB heap, as {@code ./feedrank ranker} starts it), so its heap, collector and threads are not
+ * shared with the in-process broker of the benchmark's local stack. Read through its HTTP endpoints
+ * only: {@code /health} for the serving version, {@code /metrics} for the server-side times.
  */
 final class RankerProcess implements AutoCloseable {
   private static final HttpClient HTTP =
@@ -45,6 +46,9 @@ final class RankerProcess implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
+
+  /** Each periodic read of {@code /metrics} since {@link #scrapes}: its nanoseconds and chars. */
+  private final List<long[]> scraped = new ArrayList<>();
 
   /** Extra JVM options for the ranker's JVM, whitespace-separated (profiling). */
   static final String EXTRA_OPTIONS_ENV = "FEEDRANK_BENCH_RANKER_JAVA_OPTS";
@@ -189,7 +193,12 @@ final class RankerProcess implements AutoCloseable {
     scraper.scheduleAtFixedRate(
         () -> {
           try {
-            get("/metrics");
+            long t0 = System.nanoTime();
+            int chars = get("/metrics").length();
+            long nanos = System.nanoTime() - t0;
+            synchronized (scraped) {
+              scraped.add(new long[] {nanos, chars});
+            }
             get("/health/ready");
           } catch (IOException | RuntimeException e) {
             // a probe that fails is retried at the next period, as a real one is
@@ -200,6 +209,25 @@ final class RankerProcess implements AutoCloseable {
         0,
         period.toMillis(),
         TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The periodic reads of {@code /metrics} since the last call: the median milliseconds from
+   * request to the whole answer read (loopback and this client included), the median size in chars,
+   * and their count.
+   */
+  double[] scrapes() {
+    long[] nanos;
+    long[] chars;
+    synchronized (scraped) {
+      nanos = scraped.stream().mapToLong(s -> s[0]).sorted().toArray();
+      chars = scraped.stream().mapToLong(s -> s[1]).sorted().toArray();
+      scraped.clear();
+    }
+    if (nanos.length == 0) {
+      return new double[] {Double.NaN, Double.NaN, 0};
+    }
+    return new double[] {nanos[nanos.length / 2] / 1e6, chars[chars.length / 2], nanos.length};
   }
 
   /** The sum over the series of {@code metric} whose labels contain {@code label}. */

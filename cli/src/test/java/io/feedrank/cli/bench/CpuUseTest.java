@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark's accounting of where the cores went. */
@@ -99,6 +103,53 @@ class CpuUseTest {
     // each thread's time and the process's are rounded to 10 ms ticks apart, and a few threads
     // ran (this one, the spinner, the JIT); a group counted twice would add 300 ms
     assertThat(groups).isLessThanOrEqualTo(during.get("ranker") + 50);
+  }
+
+  /**
+   * One more event loop spinning than there are cores: whatever the scheduler does, while the first
+   * ones take their 300 ms of CPU at least one waits, so the loops' run-queue time grows by at
+   * least about 300 ms, and by no more than every loop waiting for the whole time.
+   */
+  @Test
+  void loopsWaitingForACoreAreCounted() throws Exception {
+    Map<String, Long> pids = Map.of(CpuUse.BY_THREAD, ProcessHandle.current().pid());
+    int n = Runtime.getRuntime().availableProcessors() + 1;
+    CountDownLatch spun = new CountDownLatch(n);
+    CountDownLatch exit = new CountDownLatch(1);
+    List<Thread> loops = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      loops.add(
+          new Thread(
+              () -> {
+                spin();
+                spun.countDown();
+                try {
+                  exit.await(); // alive, so that its figures still count when read
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "vert.x-eventloop-thread-" + i));
+    }
+    CpuUse before = CpuUse.read(pids);
+    long t0 = System.nanoTime();
+    loops.forEach(Thread::start);
+    try {
+      assertThat(spun.await(60, TimeUnit.SECONDS)).isTrue();
+      double wallMs = (System.nanoTime() - t0) / 1e6;
+      Map<String, Double> used = CpuUse.read(pids).since(before);
+      double waitMs = used.get(CpuUse.WAIT_PREFIX + "ranker_loops");
+      // each loop was runnable from its start until it had spun: running (its CPU, in ticks of 10
+      // ms) or waiting; so the waits add up to at most the loops' wall time less their CPU time
+      assertThat(waitMs)
+          .isGreaterThanOrEqualTo(250)
+          .isLessThanOrEqualTo(n * wallMs - used.get("ranker_loops") + 10 * n);
+    } finally {
+      exit.countDown();
+      for (Thread t : loops) {
+        t.join();
+      }
+    }
   }
 
   /** The JIT's threads use CPU while compiling, never more than the compiles' elapsed time. */
