@@ -250,41 +250,11 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
             // a tenth of the saturation rate, before the floor phase changes what the JIT sees: the
             // cores mostly idle, so little else competes with a request for them
-            ServerTimes beforeLight = app.serverTimes();
-            JsonNode light = load(url, "open", 64, maxRps / 10, seconds, c, run, pids);
-            Map<String, Double> lightTimes = new LinkedHashMap<>();
-            app.serverTimes().minus(beforeLight).into(lightTimes, "");
-            f.put(k + "light_p50_ms", light.get("p50_ms").asDouble());
-            f.put(k + "light_server_side_p50_ms", lightTimes.get("server_side_p50_ms"));
-            f.put(
-                k + "light_server_side_p50_to_bare_ratio",
-                lightTimes.get("server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
-            f.put(
-                k + "light_cpu_ms_per_request_ranker_loops",
-                light.path("cpu_ms").path("ranker_loops").asDouble()
-                    / Math.max(1, light.get("requests").asDouble()));
-            f.put(k + "light_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(light));
-            f.merge(k + "errors", light.get("errors").asDouble(), Double::sum);
+            JsonNode light = phase(app, url, "open", 64, maxRps / 10, c, run, pids, f, k, "light");
             // one client, each request sent when the last is answered: a request's latency with
             // no other request on the cores, so no second model call running beside it — the way
             // the bare figure is taken — while the ranker's core is kept busy and its caches warm
-            ServerTimes beforeOne = app.serverTimes();
-            JsonNode one = load(url, "closed", 1, 0, seconds, c, run, pids);
-            Map<String, Double> oneTimes = new LinkedHashMap<>();
-            app.serverTimes().minus(beforeOne).into(oneTimes, "");
-            f.put(k + "sequential_rps", one.get("rps").asDouble());
-            f.put(k + "sequential_p50_ms", one.get("p50_ms").asDouble());
-            f.put(k + "sequential_server_side_p50_ms", oneTimes.get("server_side_p50_ms"));
-            f.put(
-                k + "sequential_server_side_p50_to_bare_ratio",
-                oneTimes.get("server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
-            f.put(k + "sequential_inference_mean_ms", oneTimes.get("inference_mean_ms"));
-            f.put(
-                k + "sequential_cpu_ms_per_request_ranker_loops",
-                one.path("cpu_ms").path("ranker_loops").asDouble()
-                    / Math.max(1, one.get("requests").asDouble()));
-            f.put(k + "sequential_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(one));
-            f.merge(k + "errors", one.get("errors").asDouble(), Double::sum);
+            JsonNode one = phase(app, url, "closed", 1, 0, c, run, pids, f, k, "sequential");
             // the same schedule of requests the ranker answers at once: what of the latencies
             // above is the generator, the loopback and the HTTP layer on these two cores
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
@@ -440,6 +410,45 @@ final class RankerBenchmark implements Callable<Integer> {
     if (ranker != null && bare != null && bare > 0) {
       f.put(prefix + "ranker_cpu_to_bare_cpu", ranker / bare);
     }
+  }
+
+  /**
+   * A latency phase besides the half-rate one, its figures named {@code k + name + "_…"}: the rate,
+   * the generator's p50, the ranker's own p50 and its ratio to bare, the inference timer's mean,
+   * and the event loops' CPU and wait for a core per request. Returns the generator's result.
+   */
+  private JsonNode phase(
+      RankerProcess app,
+      String url,
+      String mode,
+      int clients,
+      double rate,
+      int candidates,
+      int run,
+      Map<String, Long> pids,
+      Map<String, Double> f,
+      String k,
+      String name)
+      throws Exception {
+    ServerTimes before = app.serverTimes();
+    JsonNode r = load(url, mode, clients, rate, seconds, candidates, run, pids);
+    Map<String, Double> times = new LinkedHashMap<>();
+    app.serverTimes().minus(before).into(times, "");
+    String p = k + name + "_";
+    f.put(p + "rps", r.get("rps").asDouble());
+    f.put(p + "p50_ms", r.get("p50_ms").asDouble());
+    f.put(p + "server_side_p50_ms", times.get("server_side_p50_ms"));
+    f.put(
+        p + "server_side_p50_to_bare_ratio",
+        times.get("server_side_p50_ms") / f.get(k + "bare_onnx_p50_ms"));
+    f.put(p + "inference_mean_ms", times.get("inference_mean_ms"));
+    f.put(
+        p + "cpu_ms_per_request_ranker_loops",
+        r.path("cpu_ms").path("ranker_loops").asDouble()
+            / Math.max(1, r.get("requests").asDouble()));
+    f.put(p + "wait_ms_per_request_ranker_loops", loopsWaitPerRequest(r));
+    f.merge(k + "errors", r.get("errors").asDouble(), Double::sum);
+    return r;
   }
 
   /**
