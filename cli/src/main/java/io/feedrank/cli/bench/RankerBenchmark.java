@@ -299,6 +299,7 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
+          f.put("two_tower_c1000_half_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(lat));
           JsonNode floor =
               load(app.liveUrl(), "open", 64, sat.get("rps").asDouble() / 2, seconds, 0, run, pids);
           f.put("two_tower_c1000_floor_p50_ms", floor.get("p50_ms").asDouble());
