@@ -31,7 +31,7 @@ final class CpuUse {
 
   /**
    * The prefix of the one figure that is not CPU time: {@code wait_ranker_loops}, the milliseconds
-   * the ranker's event loops were runnable but waiting for a core ({@link #loopsRunQueueMillis}).
+   * the ranker's event loops were runnable but waiting for a core ({@link #LOOPS_WAIT}).
    */
   static final String WAIT_PREFIX = "wait_";
 
@@ -54,8 +54,10 @@ final class CpuUse {
                   .map(d -> d.toNanos() / 1e6)
                   .orElse(Double.NaN));
           if (name.equals(BY_THREAD)) {
-            threadGroupsMillis(pid).forEach((group, ms) -> m.put(name + "_" + group, ms));
-            m.put(WAIT_PREFIX + name + "_loops", loopsRunQueueMillis(pid));
+            Map<String, Double> threads = new LinkedHashMap<>(threadGroupsMillis(pid));
+            Double wait = threads.remove(LOOPS_WAIT);
+            threads.forEach((group, ms) -> m.put(name + "_" + group, ms));
+            m.put(WAIT_PREFIX + name + "_loops", wait == null ? Double.NaN : wait);
           }
         });
     long[] stat = procStat();
@@ -149,9 +151,20 @@ final class CpuUse {
   }
 
   /**
+   * The key, in {@link #threadGroupsMillis}'s map, of the milliseconds the live event-loop threads
+   * ({@link #threadGroup} {@code loops}) have spent runnable but waiting for a core, from the
+   * scheduler's own account ({@code /proc/<pid>/task/<tid>/schedstat}, second field, nanoseconds;
+   * NaN when the kernel does not keep it). A request on a loop that waits is late by that much
+   * though no code of the ranker ran: on two cores shared with the load generator and the broker,
+   * this is the part of its latency that belongs to the machine. Not CPU time.
+   */
+  static final String LOOPS_WAIT = "loops_wait";
+
+  /**
    * CPU milliseconds of the live threads of process {@code pid} by {@link #threadGroup}, every
-   * group present (empty when the process cannot be read). Threads that have ended no longer count,
-   * so a group can shrink between two readings when threads come and go.
+   * group present, and the loops' wait for a core ({@link #LOOPS_WAIT}); empty when the process
+   * cannot be read. Threads that have ended no longer count, so a group can shrink between two
+   * readings when threads come and go.
    */
   static Map<String, Double> threadGroupsMillis(long pid) {
     return threadGroupsMillis(Paths.get("/proc", Long.toString(pid), "task"));
@@ -160,15 +173,25 @@ final class CpuUse {
   private static Map<String, Double> threadGroupsMillis(Path taskDir) {
     Map<String, Long> ticks = new LinkedHashMap<>();
     GROUPS.forEach(g -> ticks.put(g, 0L));
+    long waitNanos = 0;
+    boolean waitUnread = false;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
       for (Path t : tasks) {
+        String group;
         try {
-          String group = threadGroup(Files.readString(t.resolve("comm")).trim());
+          group = threadGroup(Files.readString(t.resolve("comm")).trim());
           String stat = Files.readString(t.resolve("stat"));
           String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
           ticks.merge(group, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
         } catch (IOException | RuntimeException e) {
-          // the thread ended meanwhile
+          continue; // the thread ended meanwhile
+        }
+        if (group.equals("loops")) {
+          try {
+            waitNanos += Long.parseLong(Files.readString(t.resolve("schedstat")).split(" ")[1]);
+          } catch (IOException | RuntimeException e) {
+            waitUnread |= Files.exists(t); // a live thread without the figure: the kernel has none
+          }
         }
       }
     } catch (IOException e) {
@@ -176,44 +199,8 @@ final class CpuUse {
     }
     Map<String, Double> ms = new LinkedHashMap<>();
     ticks.forEach((g, n) -> ms.put(g, n * 1000.0 / 100)); // USER_HZ
+    ms.put(LOOPS_WAIT, waitUnread ? Double.NaN : waitNanos / 1e6);
     return ms;
-  }
-
-  /**
-   * Milliseconds the live event-loop threads ({@link #threadGroup} {@code loops}) of process {@code
-   * pid} have spent runnable but waiting for a core, from the scheduler's own account ({@code
-   * /proc/<pid>/task/<tid>/schedstat}, second field, nanoseconds; NaN when the kernel does not keep
-   * it). A request on a loop that waits is late by that much though no code of the ranker ran: on
-   * two cores shared with the load generator and the broker, this is the part of its latency that
-   * belongs to the machine.
-   */
-  static double loopsRunQueueMillis(long pid) {
-    return loopsRunQueueMillis(Paths.get("/proc", Long.toString(pid), "task"));
-  }
-
-  static double loopsRunQueueMillis(Path taskDir) {
-    long nanos = 0;
-    boolean unread = false;
-    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDir)) {
-      for (Path t : tasks) {
-        try {
-          if (!threadGroup(Files.readString(t.resolve("comm")).trim()).equals("loops")) {
-            continue;
-          }
-        } catch (IOException | RuntimeException e) {
-          continue; // the thread ended meanwhile
-        }
-        try {
-          String[] f = Files.readString(t.resolve("schedstat")).trim().split(" ");
-          nanos += Long.parseLong(f[1]);
-        } catch (IOException | RuntimeException e) {
-          unread |= Files.exists(t); // a live thread without the figure: the kernel has none
-        }
-      }
-    } catch (IOException e) {
-      return Double.NaN;
-    }
-    return unread ? Double.NaN : nanos / 1e6;
   }
 
   /**
