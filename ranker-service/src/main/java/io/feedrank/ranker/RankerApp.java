@@ -4,6 +4,7 @@ import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.RankingLog;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.redis.RedisConnections;
+import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.models.ArtifactStore;
 import io.feedrank.ranker.api.ApiKeys;
 import io.feedrank.ranker.api.RankRequest;
@@ -210,7 +211,7 @@ public final class RankerApp implements AutoCloseable {
           "production_per_request_inputs",
           p == null
               ? null
-              : io.feedrank.features.vector.ModelInputs.PER_REQUEST.stream()
+              : ModelInputs.PER_REQUEST.stream()
                   .filter(p.scorer().perRequestInputs()::contains)
                   .toList());
       m.put("staging_model", s == null ? null : s.name() + "@" + s.version());

@@ -159,7 +159,7 @@ class ModelLoadingTest {
   /**
    * DESIGN §6: the old session is closed, so reloads do not grow native memory. 50 swaps through
    * the director (the path a registry record takes) of a model of about 7.7 MB of weights: after 10
-   * swaps (allocator arenas settle), the next 40 add less than 5 models' worth to the process's
+   * swaps (allocator arenas settle), the next 40 add less than 10 models' worth to the process's
    * resident memory outside the Java heap. Sessions left open would add 40 models' worth.
    */
   @Test
