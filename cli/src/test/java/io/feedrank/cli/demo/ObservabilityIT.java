@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
@@ -201,6 +203,37 @@ class ObservabilityIT {
         Set<String> named = metricNames();
         assertThat(named).hasSizeGreaterThan(15);
         assertThat(exported).containsAll(named);
+
+        // a newer PRODUCTION record whose artifact fails its checksum: the ranker refuses it,
+        // keeps serving, and the alert rule fires on that first refusal
+        assertThat(firing(api)).doesNotContain("RankerModelRefused");
+        ModelVersion serving =
+            p.trainer().registry().versions("feed-ranker").stream()
+                .filter(v -> v.getVersion().equals(m.version))
+                .findFirst()
+                .orElseThrow();
+        p.trainer()
+            .registry()
+            .publish(
+                List.of(
+                    ModelVersion.newBuilder(serving)
+                        .setVersion(m.version + "-tampered")
+                        .setStage(ModelStage.PRODUCTION)
+                        .setUpdatedAt(Instant.now())
+                        .setArtifactSha256("ab".repeat(32))
+                        .build()));
+        Awaitility.await("RankerModelRefused firing")
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(500))
+            .untilAsserted(() -> assertThat(firing(api)).contains("RankerModelRefused"));
+        assertThat(query(api, "sum(ranker_model_load_failures_total{reason=\"checksum\"})"))
+            .isEqualTo(1.0);
+        assertThat(
+                p.ranker()
+                    .slots()
+                    .current(io.feedrank.ranker.models.ModelSlots.Variant.PRODUCTION)
+                    .version())
+            .isEqualTo(m.version);
       } finally {
         prometheus.destroy();
         if (!prometheus.waitFor(20, TimeUnit.SECONDS)) {
@@ -267,6 +300,17 @@ class ObservabilityIT {
               out.add(le.equals("+Inf") ? Double.MAX_VALUE : Double.parseDouble(le));
             });
     out.sort(Double::compare);
+    return out;
+  }
+
+  /** The names of the alerts Prometheus has firing now. */
+  static Set<String> firing(String api) throws Exception {
+    Set<String> out = new TreeSet<>();
+    for (JsonNode a : get(api + "alerts").path("data").path("alerts")) {
+      if (a.path("state").asText().equals("firing")) {
+        out.add(a.path("labels").path("alertname").asText());
+      }
+    }
     return out;
   }
 

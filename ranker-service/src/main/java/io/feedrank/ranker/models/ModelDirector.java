@@ -9,8 +9,12 @@ import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +32,13 @@ public final class ModelDirector {
   private final String modelName;
   private final ModelLoader loader;
   private final ModelSlots slots;
-  private final MeterRegistry metrics;
   private final Counter swaps;
+  private final Map<ModelLoader.Refusal, Counter> failures =
+      new EnumMap<>(ModelLoader.Refusal.class);
   private final MultiGauge info;
   private final MultiGauge created;
   private final MultiGauge auc;
-  private final java.util.Map<String, ModelVersion> records = new java.util.HashMap<>();
+  private final Map<String, ModelVersion> records = new HashMap<>();
   private final Set<String> refused = new HashSet<>();
 
   public ModelDirector(
@@ -41,8 +46,17 @@ public final class ModelDirector {
     this.modelName = modelName;
     this.loader = loader;
     this.slots = slots;
-    this.metrics = metrics;
     this.swaps = Counter.builder("ranker.model.swaps").register(metrics);
+    // every reason from the start, at 0: Prometheus's increase() starts from a series' first
+    // scraped sample, so a counter first exported at 1 would hide the first refusal from alerts
+    for (ModelLoader.Refusal r : ModelLoader.Refusal.values()) {
+      failures.put(
+          r,
+          Counter.builder("ranker.model.load.failures")
+              .description("model versions refused (the serving model stays), by reason")
+              .tag("reason", r.name().toLowerCase(Locale.ROOT))
+              .register(metrics));
+    }
     this.info =
         MultiGauge.builder("ranker.model.info")
             .description("1 per serving model, tagged with its version")
@@ -109,10 +123,7 @@ public final class ModelDirector {
           current == null ? "nothing" : current.version());
     } catch (ModelLoader.RefusedException e) {
       refused.add(key);
-      Counter.builder("ranker.model.load.failures")
-          .tag("reason", e.reason().name().toLowerCase(java.util.Locale.ROOT))
-          .register(metrics)
-          .increment();
+      failures.get(e.reason()).increment();
       log.warn(
           "ranker: refused {} for {} ({}): {}; still serving {}",
           key,

@@ -126,6 +126,10 @@ class ModelLoadingTest {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     ModelSlots slots = new ModelSlots(0.5);
     ModelDirector d = new ModelDirector("m", loader(), slots, metrics);
+    // exported at 0 before any refusal, so that an alert sees the first one as an increase
+    assertThat(refusalCounts(metrics))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("incompatible", 0.0, "missing", 0.0, "checksum", 0.0, "invalid", 0.0));
     ModelVersion p1 = stored("p1", ModelStage.PRODUCTION, 10, TestModelsAccess.mlp(1));
     ModelVersion p2 = stored("p2", ModelStage.PRODUCTION, 20, TestModelsAccess.mlp(2));
     ModelVersion other =
@@ -148,12 +152,23 @@ class ModelLoadingTest {
     d.onRegistry(List.of(p1, p2, bad));
     d.onRegistry(List.of(p1, p2, bad));
     assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
-    assertThat(metrics.get("ranker.model.load.failures").tag("reason", "invalid").counter().count())
-        .isEqualTo(1.0);
+    assertThat(refusalCounts(metrics))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("incompatible", 0.0, "missing", 0.0, "checksum", 0.0, "invalid", 1.0));
     // the registry losing every record does not unload production
     d.onRegistry(List.of());
     assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
     slots.clear();
+  }
+
+  /** {@code ranker.model.load.failures} by its reason tag. */
+  static Map<String, Double> refusalCounts(SimpleMeterRegistry metrics) {
+    Map<String, Double> out = new HashMap<>();
+    metrics
+        .find("ranker.model.load.failures")
+        .counters()
+        .forEach(c -> out.put(c.getId().getTag("reason"), c.count()));
+    return out;
   }
 
   /**
