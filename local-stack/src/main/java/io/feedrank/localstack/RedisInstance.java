@@ -2,6 +2,7 @@ package io.feedrank.localstack;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -22,7 +23,7 @@ import redis.embedded.core.ExecutableProvider;
  * {@code FEEDRANK_REDIS_SERVER}), else the binary shipped in {@code
  * com.github.codemonstur:embedded-redis}. Never persists ({@code save ""}, {@code appendonly no})
  * and works in its own directory. Can be stopped and started again on the same port, so tests can
- * take Redis away from a running service.
+ * take Redis away from a running service, or frozen and thawed, so they can make it stall.
  */
 public final class RedisInstance implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisInstance.class);
@@ -34,6 +35,7 @@ public final class RedisInstance implements AutoCloseable {
   private Path binary;
   private Process process;
   private ChildReaper reaper;
+  private boolean frozen;
 
   RedisInstance(Path dir, int port) {
     this(dir, port, List.of());
@@ -140,10 +142,55 @@ public final class RedisInstance implements AutoCloseable {
             .build());
   }
 
+  /**
+   * Freezes the server (SIGSTOP) until {@link #thaw()}: its connections stay open and accept
+   * commands, which wait unanswered, as with a Redis that stalls (a fork of a large dataset, a
+   * saturated host) rather than one that is gone. Its data is kept.
+   */
+  public synchronized void freeze() throws IOException {
+    signal("STOP");
+    frozen = true;
+  }
+
+  /**
+   * Lets a {@link #freeze() frozen} server run again (SIGCONT); the waiting commands are answered.
+   */
+  public synchronized void thaw() throws IOException {
+    signal("CONT");
+    frozen = false;
+  }
+
+  private void signal(String name) throws IOException {
+    if (!isRunning()) {
+      throw new IllegalStateException("Redis on port " + port + " is not running");
+    }
+    // the shell's kill builtin: Java signals only TERM and KILL, and /bin/kill may be missing
+    Process kill =
+        new ProcessBuilder("/bin/sh", "-c", "kill -" + name + " " + process.pid())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IOException("kill -" + name + " of redis-server failed: " + out.strip());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while signalling redis-server", e);
+    }
+  }
+
   /** Stops the server without saving. Data is lost, as when a Redis node dies. */
   public synchronized void stop() {
     if (process == null) {
       return;
+    }
+    if (frozen) {
+      try {
+        thaw(); // so that it can answer SHUTDOWN and act on SIGTERM
+      } catch (IOException | RuntimeException e) {
+        // SIGKILL below ends a stopped process too
+      }
     }
     try (Jedis jedis = client(1000)) {
       jedis.shutdown(); // SHUTDOWN; nothing to save with save "" and no AOF

@@ -1,6 +1,7 @@
 package io.feedrank.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -9,10 +10,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
-/** A stack of its own, started and stopped: nothing may be left behind. */
+/**
+ * A stack of its own, started and stopped: nothing may be left behind. And a Redis frozen and
+ * thawed, as the ranker's stalled-Redis test uses it.
+ */
 class LocalStackLifecycleIT {
 
   @Test
@@ -47,5 +57,31 @@ class LocalStackLifecycleIT {
         .allSatisfy(p -> assertThat(Ports.isListening(p)).as("port " + p).isFalse());
     assertThat(Files.exists(dir)).isFalse();
     stack.close(); // idempotent
+  }
+
+  @Test
+  void aFrozenRedisLeavesCommandsWaitingAnswersThemWhenThawedAndStopsWhileFrozen(@TempDir Path dir)
+      throws Exception {
+    RedisInstance redis = new RedisInstance(dir.resolve("redis"), 0);
+    redis.start(Duration.ofSeconds(30));
+    ExecutorService client = Executors.newSingleThreadExecutor();
+    try (Jedis j = redis.client(10_000)) {
+      j.set("k", "v");
+      redis.freeze();
+      Future<String> get = client.submit(() -> j.get("k"));
+      // no answer while frozen (the connection is open: the command just waits)
+      assertThatThrownBy(() -> get.get(500, TimeUnit.MILLISECONDS))
+          .isInstanceOf(TimeoutException.class);
+      redis.thaw();
+      assertThat(get.get(10, TimeUnit.SECONDS)).isEqualTo("v"); // and the data is still there
+    } finally {
+      client.shutdownNow();
+    }
+    long pid = redis.pid();
+    int port = redis.port();
+    redis.freeze();
+    redis.stop();
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
+    assertThat(Ports.isListening(port)).isFalse();
   }
 }

@@ -4,21 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.feedrank.events.ModelStage;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
- * Redis stopped under traffic: the ranker keeps answering 200 with {@code fallback: true} (stale
- * cache, then default features) and recovers by itself when Redis is back. Its own stack, since it
- * stops that stack's Redis.
+ * Redis stopped, or stalled, under traffic: the ranker keeps answering 200 with {@code fallback:
+ * true} (stale cache, then default features) and recovers by itself when Redis is back. Its own
+ * stack, since it stops and freezes that stack's Redis.
  */
 @LocalStackTest(dedicated = true)
 class RankerRedisOutageIT {
@@ -75,5 +80,91 @@ class RankerRedisOutageIT {
       assertThat(app.metrics().find("ranker.fallbacks").tag("cause", "redis_unavailable").counter())
           .isNotNull();
     }
+  }
+
+  /**
+   * Redis frozen (SIGSTOP), not gone: connections open and commands unanswered, as when Redis
+   * stalls. Every request is answered while it is still frozen: entries the cache holds are served
+   * stale, with exactly the scores they had; entities it does not hold get the default features,
+   * exactly the scores of the same ids once their keys are deleted. Thawed, real features again.
+   */
+  @Test
+  void aStalledRedisMeansStaleThenDefaultFeaturesAnsweredWhileItStallsAndRecoveryAfter(
+      LocalStack stack) throws Exception {
+    FeatureFixture fixture = new FeatureFixture(5, 200, 1_000, 20_000);
+    fixture.writeTo(stack.redisUri());
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(8).onnx());
+    List<Long> items = new ArrayList<>(new TreeSet<>(fixture.items.keySet()));
+    List<Long> users = new ArrayList<>(new TreeSet<>(fixture.users.keySet()));
+    long[] cached = items.subList(0, 30).stream().mapToLong(Long::longValue).toArray();
+    long[] uncached = items.subList(30, 60).stream().mapToLong(Long::longValue).toArray();
+    String seen = RankerHarness.body(users.get(0), cached, fixture.end, "mobile", "seen");
+    String unseen = RankerHarness.body(users.get(1), uncached, fixture.end, "tablet", "unseen");
+    try (RankerApp app = Main.start(h.config())) {
+      RankerIT.awaitServing(app, "v1");
+      JsonNode before = rank(h, app, seen);
+      assertThat(before.get("fallback").asBoolean()).isFalse();
+      double failuresBefore = app.metrics().get("ranker.redis.failures").counter().count();
+
+      JsonNode stale;
+      JsonNode defaults;
+      stack.redis().freeze();
+      try {
+        // past cache.max.serve.ms (400 ms) the request reads Redis, which does not answer
+        stale =
+            Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> rank(h, app, seen), r -> r.get("fallback").asBoolean());
+        defaults = rank(h, app, unseen);
+      } finally {
+        stack.redis().thaw();
+      }
+      assertThat(stale.get("fallback_reason").asText()).startsWith("redis_");
+      assertThat(scores(stale)).isEqualTo(scores(before)); // the same features, stale
+      assertThat(defaults.get("fallback").asBoolean()).isTrue();
+      assertThat(defaults.get("model_version").asText()).isEqualTo("v1");
+      assertThat(app.metrics().get("ranker.redis.failures").counter().count())
+          .isGreaterThan(failuresBefore);
+
+      JsonNode real =
+          Awaitility.await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(200))
+              .until(() -> rank(h, app, unseen), r -> !r.get("fallback").asBoolean());
+      assertThat(scores(real)).isNotEqualTo(scores(defaults)); // real features score otherwise
+
+      // the same ids with nothing in Redis: what the stall served is what unknown ids get
+      try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(5))) {
+        redis.del(RedisConnections.userKey(users.get(1)));
+        for (long id : uncached) {
+          redis.del(RedisConnections.itemKey(id));
+        }
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(200))
+          .untilAsserted(
+              () -> {
+                JsonNode r = rank(h, app, unseen);
+                assertThat(r.get("fallback").asBoolean()).isFalse();
+                assertThat(scores(r)).isEqualTo(scores(defaults));
+              });
+    }
+  }
+
+  static JsonNode rank(RankerHarness h, RankerApp app, String body) throws Exception {
+    HttpResponse<String> r = h.rank(app.port(), body);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return RankerHarness.json(r);
+  }
+
+  /** Score by item id, rounded to 6 decimals (the response's floats, read back). */
+  static Map<Long, Double> scores(JsonNode response) {
+    Map<Long, Double> out = new TreeMap<>();
+    for (JsonNode p : response.get("predictions")) {
+      out.put(p.get("item_id").asLong(), Math.round(p.get("score").asDouble() * 1e6) / 1e6);
+    }
+    return out;
   }
 }
