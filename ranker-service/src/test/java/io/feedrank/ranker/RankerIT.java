@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.events.Device;
+import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RankingLog;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +49,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.UnifiedJedis;
 
 /** The ranker on the real local stack: real Redis, real Kafka registry topic, real ONNX Runtime. */
 @LocalStackTest
@@ -291,8 +295,9 @@ class RankerIT {
   }
 
   @Test
-  void aTwoTowerModelFromTheRegistryScoresLikeItsFullGraphAndStagingServesItsShare(LocalStack stack)
-      throws Exception {
+  void
+      aTwoTowerModelFromTheRegistryScoresLikeItsFullGraphStagingServesItsShareAndItemVectorsFollowRedis(
+          LocalStack stack) throws Exception {
     RankerHarness h = new RankerHarness(stack);
     TestModels.TwoTower tt = TestModels.twoTower(31);
     Map<String, String> towers = new HashMap<>();
@@ -353,7 +358,58 @@ class RankerIT {
         }
       }
       assertThat(variants).containsKeys("staging", "production");
+
+      // an item's features change in Redis (here from none to another item's): the two-tower
+      // score follows, so its precomputed item vector was recomputed from the new features
+      long user =
+          users.stream().filter(u -> !ModelSlots.inStagingShare(u, 0.5)).findFirst().orElseThrow();
+      long changed = 8_888_888L;
+      long donor =
+          fixture.items.entrySet().stream()
+              .max(Comparator.comparingLong(e -> e.getValue().lifetimeEvents()))
+              .orElseThrow()
+              .getKey();
+      long[] items = someItems(r, 10);
+      items[0] = changed;
+      String body = RankerHarness.body(user, items, fixture.end, "mobile", "changed");
+      double unknown =
+          fullGraph.scoreDirect(fixture, user, items, fixture.end.toEpochMilli(), Device.MOBILE)[0];
+      assertThat(scoreOf(h.rank(app.port(), body), changed)).isCloseTo(unknown, within(1e-5));
+      try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(5))) {
+        fixture.items.put(changed, fixture.items.get(donor));
+        fixture.metadata.put(
+            changed,
+            ItemMetadata.newBuilder(fixture.metadata.get(donor)).setItemId(changed).build());
+        try {
+          redis.hset(RedisConnections.itemKey(changed), fixture.itemHash(changed));
+          double known =
+              fullGraph
+                  .scoreDirect(fixture, user, items, fixture.end.toEpochMilli(), Device.MOBILE)[0];
+          assertThat(known).isNotCloseTo(unknown, within(1e-3));
+          Awaitility.await()
+              .atMost(Duration.ofSeconds(20))
+              .pollInterval(Duration.ofMillis(200))
+              .untilAsserted(
+                  () ->
+                      assertThat(scoreOf(h.rank(app.port(), body), changed))
+                          .isCloseTo(known, within(1e-5)));
+        } finally {
+          fixture.items.remove(changed);
+          fixture.metadata.remove(changed);
+          redis.del(RedisConnections.itemKey(changed));
+        }
+      }
     }
+  }
+
+  static double scoreOf(HttpResponse<String> response, long item) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    for (JsonNode p : RankerHarness.json(response).get("predictions")) {
+      if (p.get("item_id").asLong() == item) {
+        return p.get("score").asDouble();
+      }
+    }
+    throw new AssertionError("item " + item + " not ranked: " + response.body());
   }
 
   static double failures(RankerApp app, String reason) {
