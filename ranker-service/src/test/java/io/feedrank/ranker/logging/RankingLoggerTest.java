@@ -1,0 +1,87 @@
+package io.feedrank.ranker.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.feedrank.events.RankingLog;
+import io.feedrank.localstack.Ports;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The logger with Kafka down: a real producer whose bootstrap address has no broker blocks in
+ * {@code send} waiting for metadata (up to {@code max.block.ms}, a minute here), as it does when
+ * the cluster is unreachable. A request must never wait for that: {@code offer} returns at once,
+ * and a full queue drops the entry and counts it.
+ */
+class RankingLoggerTest {
+  static final int CAPACITY = 10;
+  static final int OFFERED = 2_000;
+
+  @Test
+  void withKafkaDownAFullQueueDropsAndCountsEveryEntryItCannotHoldAndNeverBlocks()
+      throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
+            ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000,
+            ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+    KafkaProducer<String, RankingLog> producer =
+        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    RankingLogger<RankingLog> logger =
+        new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
+    RankingLog entry = entry();
+    try {
+      // the logger thread takes a first entry and blocks sending it
+      assertThat(logger.offer(entry)).isTrue();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> metrics.get("ranker.log.queue.size").gauge().value() == 0);
+
+      int accepted =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(20), // a blocking offer would wait the producer's minute
+              () -> {
+                int a = 0;
+                for (int i = 0; i < OFFERED; i++) {
+                  a += logger.offer(entry) ? 1 : 0;
+                }
+                return a;
+              });
+      // the queue's capacity, and at most one drain (511) if the thread was between its poll
+      // and its drain when the offers began
+      assertThat(accepted).isBetween(CAPACITY, CAPACITY + 511);
+      assertThat(metrics.get("ranker.log.drops").counter().count()).isEqualTo(OFFERED - accepted);
+      assertThat(metrics.get("ranker.log.sent").counter().count()).isZero();
+    } finally {
+      producer.close(Duration.ZERO); // wakes the blocked send; later sends fail at once
+      logger.close(Duration.ofSeconds(10));
+    }
+    // every entry the logger took is accounted for as a failure, none is lost silently
+    double taken = 1 + OFFERED - metrics.get("ranker.log.drops").counter().count();
+    assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(taken);
+  }
+
+  static RankingLog entry() {
+    return RankingLog.newBuilder()
+        .setRequestId("r")
+        .setTimestamp(Instant.parse("2026-12-04T00:00:00Z"))
+        .setUserId(1)
+        .setModelName("m")
+        .setModelVersion("v")
+        .setVariant("production")
+        .setItems(List.of())
+        .setLatencyMs(0.5)
+        .setFeatureSchemaVersion(1)
+        .build();
+  }
+}
