@@ -57,6 +57,14 @@ final class RankerCommand implements Runnable {
   @Option(names = "--model-name", description = "the model to serve (default feed-ranker)")
   String modelName;
 
+  @Option(
+      names = "--shutdown-unready-ms",
+      description = {
+        "on SIGTERM / Ctrl-C, keep serving this long with /health/ready DOWN before refusing new",
+        "requests (default 0; behind a load balancer, longer than it takes to stop routing here)"
+      })
+  Long shutdownUnreadyMs;
+
   @Override
   public void run() {
     Map<String, String> env = System.getenv();
@@ -68,6 +76,7 @@ final class RankerCommand implements Runnable {
             .option("artifact.store", artifactStore)
             .option("ab.staging.share", stagingShare)
             .option("model.name", modelName)
+            .option("shutdown.unready.ms", shutdownUnreadyMs)
             .orDefault(
                 "artifact.store",
                 Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString())

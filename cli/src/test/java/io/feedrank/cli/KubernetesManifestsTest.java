@@ -11,6 +11,7 @@ import io.kubernetes.client.openapi.models.V1CronJob;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1PersistentVolumeClaim;
+import io.kubernetes.client.openapi.models.V1PodDisruptionBudget;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
@@ -46,7 +47,8 @@ class KubernetesManifestsTest {
           "Service", V1Service.class,
           "StatefulSet", V1StatefulSet.class,
           "CronJob", V1CronJob.class,
-          "HorizontalPodAutoscaler", V2HorizontalPodAutoscaler.class);
+          "HorizontalPodAutoscaler", V2HorizontalPodAutoscaler.class,
+          "PodDisruptionBudget", V1PodDisruptionBudget.class);
 
   static List<JsonNode> documents() throws IOException {
     List<JsonNode> out = new ArrayList<>();
@@ -90,7 +92,7 @@ class KubernetesManifestsTest {
       }
       core++;
     }
-    assertThat(core).isEqualTo(11);
+    assertThat(core).isEqualTo(12);
   }
 
   @Test
@@ -273,6 +275,15 @@ class KubernetesManifestsTest {
         JsonNode selector = d.path("spec").path("selector");
         assertThat(byKindName.values())
             .as("service " + d.path("metadata").path("name").asText() + " selects a workload")
+            .anyMatch(
+                w ->
+                    selector.equals(
+                        w.path("spec").path("template").path("metadata").path("labels")));
+      }
+      if (d.path("kind").asText().equals("PodDisruptionBudget")) {
+        JsonNode selector = d.path("spec").path("selector").path("matchLabels");
+        assertThat(byKindName.values())
+            .as("disruption budget " + d.path("metadata").path("name").asText() + " selects pods")
             .anyMatch(
                 w ->
                     selector.equals(

@@ -231,7 +231,7 @@ public final class RankerApp implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(config.shutdownGrace().toMillis());
+    server.stop(config.shutdownUnready().toMillis(), config.shutdownGrace().toMillis());
     try {
       listener.close();
       logger.close(Duration.ofSeconds(5));

@@ -16,6 +16,7 @@ public record RankerConfig(
     String host,
     int port,
     int eventLoops,
+    Duration shutdownUnready,
     Duration shutdownGrace,
     int maxBodyBytes,
     String redisUri,
@@ -61,6 +62,8 @@ public record RankerConfig(
     within(itemVectorsMax, 4, 4_000_000, "two.tower.item.vectors.max");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
+    notNegative(shutdownUnready, "shutdown.unready.ms");
+    notNegative(shutdownGrace, "shutdown.grace.ms");
     positive(redisTimeout, "redis.timeout.ms");
     positive(cacheUserFreshTtl, "cache.user.fresh.ttl.ms");
     positive(cacheItemFreshTtl, "cache.item.fresh.ttl.ms");
@@ -90,16 +93,17 @@ public record RankerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
-   * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code shutdown.grace.ms}
-   * [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri} (required), {@code
-   * redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code cache.max.entries} [200000],
-   * {@code cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000], {@code
-   * cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
-   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
-   * bootstrap.servers}, {@code schema.registry.url} (required), {@code basic.auth.user.info},
-   * {@code model.registry.topic} [model-registry], {@code ranking.logs.topic} [ranking-logs],
-   * {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts], {@code
-   * ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code
+   * shutdown.unready.ms} [0: on a stop, how long requests are still served with readiness DOWN],
+   * {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri}
+   * (required), {@code redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code
+   * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
+   * cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms}
+   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
+   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
+   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
+   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
+   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
    * 131,072 slots, 34 MB for 65-wide vectors, allocated when a two-tower model loads]; {@code
    * api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
@@ -136,6 +140,7 @@ public record RankerConfig(
         // than 2 in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls
         // fewer connections
         intOf(p, "http.event.loops", 2 * Runtime.getRuntime().availableProcessors()),
+        millis(p, "shutdown.unready.ms", 0),
         millis(p, "shutdown.grace.ms", 10_000),
         intOf(p, "http.max.body.bytes", 256 * 1024),
         p.get("redis.uri"),
@@ -199,6 +204,8 @@ public record RankerConfig(
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
     m.put("http_event_loops", eventLoops);
+    m.put("shutdown_unready_ms", shutdownUnready.toMillis());
+    m.put("shutdown_grace_ms", shutdownGrace.toMillis());
     return m;
   }
 
@@ -221,6 +228,12 @@ public record RankerConfig(
   private static void fraction(double v, String key) {
     if (!(v >= 0 && v <= 1)) {
       throw new IllegalArgumentException(key + " must be within 0..1, got " + v);
+    }
+  }
+
+  private static void notNegative(Duration d, String key) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(key + " must be >= 0, got " + d.toMillis());
     }
   }
 

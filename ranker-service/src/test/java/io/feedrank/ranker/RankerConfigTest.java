@@ -7,7 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Keys that are read, and keys of the removed Jetty front that are refused, not ignored. */
+/** Keys that are read, with their bounds, and keys of the removed Jetty front that are refused. */
 class RankerConfigTest {
   static Map<String, String> required() {
     Map<String, String> p = new HashMap<>();
@@ -33,6 +33,19 @@ class RankerConfigTest {
     p.put("redis.max.connections", "0");
     assertThatThrownBy(() -> RankerConfig.from(p))
         .hasMessage("redis.max.connections must be within 1..1024, got 0");
+  }
+
+  @Test
+  void theShutdownPeriodsDefaultToNoUnreadyServingAndTenSecondsOfDrainAndAreNotNegative() {
+    RankerConfig defaults = RankerConfig.from(required());
+    assertThat(defaults.shutdownUnready()).isZero();
+    assertThat(defaults.shutdownGrace().toMillis()).isEqualTo(10_000);
+    Map<String, String> p = required();
+    p.put("shutdown.unready.ms", "5000");
+    assertThat(RankerConfig.from(p).publicView()).containsEntry("shutdown_unready_ms", 5000L);
+    p.put("shutdown.unready.ms", "-1");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("shutdown.unready.ms must be >= 0, got -1");
   }
 
   @Test

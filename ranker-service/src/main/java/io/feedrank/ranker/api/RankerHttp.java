@@ -39,10 +39,17 @@ public interface RankerHttp extends AutoCloseable {
   int inFlight();
 
   /**
-   * Graceful stop: readiness turns DOWN and new rank requests get {@code 503}, requests in flight
-   * finish (waiting at most {@code graceMillis}), then the server stops.
+   * Graceful stop: readiness turns DOWN at once while requests are still served for {@code
+   * unreadyMillis}, so that load balancers watching readiness (a Kubernetes Service's endpoints)
+   * stop sending requests before they would be refused; then new rank requests get {@code 503},
+   * requests in flight finish (waiting at most {@code graceMillis}), and the server stops.
    */
-  void stop(long graceMillis);
+  void stop(long unreadyMillis, long graceMillis);
+
+  /** {@link #stop(long, long)} without the period of serving while unready. */
+  default void stop(long graceMillis) {
+    stop(0, graceMillis);
+  }
 
   @Override
   default void close() {

@@ -41,6 +41,11 @@ public final class VertxRankerServer implements RankerHttp {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger boundPort = new AtomicInteger(-1);
   private final Vertx vertx;
+
+  /** Readiness is DOWN: stopping, though requests may still be served. */
+  private volatile boolean stopping;
+
+  /** New rank requests are refused: stopping, and past the unready period. */
   private volatile boolean draining;
 
   public VertxRankerServer(Backend backend, Settings settings, MeterRegistry metrics) {
@@ -154,8 +159,8 @@ public final class VertxRankerServer implements RankerHttp {
               start,
               () -> {
                 Map<String, Boolean> checks = backend.readiness();
-                boolean up = HttpCommon.isUp(checks, draining);
-                return json(up ? 200 : 503, HttpCommon.readyBody(up, checks, draining));
+                boolean up = HttpCommon.isUp(checks, stopping);
+                return json(up ? 200 : 503, HttpCommon.readyBody(up, checks, stopping));
               });
       case "/health" -> ifGet(req, path, start, () -> json(200, backend.health()));
       case "/metrics" ->
@@ -334,7 +339,15 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   @Override
-  public void stop(long graceMillis) {
+  public void stop(long unreadyMillis, long graceMillis) {
+    stopping = true;
+    if (unreadyMillis > 0) {
+      try {
+        Thread.sleep(unreadyMillis); // serving, while load balancers see readiness DOWN
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     draining = true;
     HttpCommon.awaitDrained(inFlight, graceMillis);
     try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,82 +17,124 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** Stopping drains: a request in flight when the stop begins still gets its answer. */
+/**
+ * Stopping drains: a request in flight when the stop begins still gets its answer; with an unready
+ * period, requests are still served while readiness is already DOWN.
+ */
 class GracefulStopTest {
+  static final String RANK = "{\"user_id\":1,\"item_ids\":[2]}";
+
   @Test
   void aRequestInFlightCompletesAndReadinessGoesDownWhileDraining() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    RankerHttp.Backend backend =
-        new RankerHttp.Backend() {
-          @Override
-          public RankResult rank(RankRequest r) {
-            entered.countDown();
-            try {
-              release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            return new RankResult(
-                r.requestId(),
-                r.userId(),
-                "m",
-                "v1",
-                "production",
-                r.itemIds(),
-                new float[r.itemIds().length],
-                1.0,
-                null);
-          }
-
-          @Override
-          public Map<String, Boolean> readiness() {
-            return Map.of("model_loaded", true);
-          }
-
-          @Override
-          public Map<String, Object> health() {
-            return Map.of();
-          }
-
-          @Override
-          public Map<String, Object> config() {
-            return Map.of();
-          }
-
-          @Override
-          public String scrape() {
-            return "";
-          }
-        };
-    RankerHttp server =
-        new VertxRankerServer(
-                backend,
-                new RankerHttp.Settings("127.0.0.1", 0, 2, 4096, null, null),
-                new SimpleMeterRegistry())
-            .start();
+    RankerHttp server = start(backend(entered, release));
     HttpClient http = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + server.port();
     CompletableFuture<HttpResponse<String>> inFlight =
         http.sendAsync(
             HttpRequest.newBuilder(URI.create(base + "/v1/rank"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\":1,\"item_ids\":[2]}"))
+                .POST(HttpRequest.BodyPublishers.ofString(RANK))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
     CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(10_000));
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
-        .until(
-            () ->
-                http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
-                            HttpResponse.BodyHandlers.ofString())
-                        .statusCode()
-                    == 503);
+        .until(() -> status(http, base, "/health/ready") == 503);
     assertThat(stopping).isNotDone(); // waiting for the request in flight
     release.countDown();
     assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     stopping.get(15, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void withAnUnreadyPeriodRequestsAreServedWhileReadinessIsDownThenRefused() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    release.countDown(); // every request is answered at once
+    RankerHttp server = start(backend(new CountDownLatch(1), release));
+    HttpClient http = HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + server.port();
+    assertThat(status(http, base, "/v1/rank")).isEqualTo(200);
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(4_000, 10_000));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> status(http, base, "/health/ready") == 503);
+    // a load balancer now takes this instance out; until the period ends it still ranks
+    assertThat(status(http, base, "/v1/rank")).isEqualTo(200);
+    assertThat(stopping).isNotDone();
+    // then refused: 503 while draining, or no listener once drained (nothing is in flight here)
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> refused(http, base));
+    stopping.get(15, TimeUnit.SECONDS);
+  }
+
+  static RankerHttp start(RankerHttp.Backend backend) {
+    return new VertxRankerServer(
+            backend,
+            new RankerHttp.Settings("127.0.0.1", 0, 2, 4096, null, null),
+            new SimpleMeterRegistry())
+        .start();
+  }
+
+  /** The status of a GET of {@code path}, or of a rank request for {@code /v1/rank}. */
+  static int status(HttpClient http, String base, String path) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+    if (path.equals("/v1/rank")) {
+      b.POST(HttpRequest.BodyPublishers.ofString(RANK));
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  static boolean refused(HttpClient http, String base) throws Exception {
+    try {
+      return status(http, base, "/v1/rank") == 503;
+    } catch (ConnectException e) {
+      return true;
+    }
+  }
+
+  /** Counts {@code entered} down on each rank call, then waits (up to 10 s) for {@code release}. */
+  static RankerHttp.Backend backend(CountDownLatch entered, CountDownLatch release) {
+    return new RankerHttp.Backend() {
+      @Override
+      public RankResult rank(RankRequest r) {
+        entered.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return new RankResult(
+            r.requestId(),
+            r.userId(),
+            "m",
+            "v1",
+            "production",
+            r.itemIds(),
+            new float[r.itemIds().length],
+            1.0,
+            null);
+      }
+
+      @Override
+      public Map<String, Boolean> readiness() {
+        return Map.of("model_loaded", true);
+      }
+
+      @Override
+      public Map<String, Object> health() {
+        return Map.of();
+      }
+
+      @Override
+      public Map<String, Object> config() {
+        return Map.of();
+      }
+
+      @Override
+      public String scrape() {
+        return "";
+      }
+    };
   }
 }
