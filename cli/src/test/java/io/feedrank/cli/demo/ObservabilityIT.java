@@ -48,6 +48,8 @@ class ObservabilityIT {
   static final Path PROM = INFRA.resolve("prometheus");
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient HTTP = HttpClient.newHttpClient();
+  static final String ONLINE_CTR =
+      "flink_taskmanager_job_task_operator_version_variant_drift_online_ctr";
 
   @Test
   void promtoolAcceptsTheConfigTheRulesAndTheRuleUnitTests() throws Exception {
@@ -83,7 +85,8 @@ class ObservabilityIT {
                 0,
                 1,
                 Map.of("metrics.port", Integer.toString(streamsMetrics)),
-                Map.of(),
+                // online-CTR windows close once event time is this far past them (30 min default)
+                Map.of("attribution.window.ms", "60000"),
                 Map.of("port", "0"),
                 trainer,
                 Clock.systemUTC(),
@@ -197,6 +200,22 @@ class ObservabilityIT {
         JsonNode rules = get(api + "rules").path("data").path("groups");
         assertThat(rules.findValues("name").stream().map(JsonNode::asText))
             .contains("RankerLatencyP99High", "FeaturesDlqRateHigh", "ModelTooOld");
+
+        // feeds ranked by the model and the users' reactions naming their requests, while event
+        // time moves on: the drift job closes online-CTR windows per version and variant
+        try (Traffic moving = new Traffic(sim, p.clientConfig());
+            RankingClient app = new RankingClient(ranker, sim, p.clientConfig(), 100, 10, 20, 5)) {
+          moving.startBackground(1_000);
+          app.start();
+          Awaitility.await("online CTR from the drift job")
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofSeconds(1))
+              .ignoreExceptionsInstanceOf(IOException.class)
+              .until(() -> query(api, "count(" + ONLINE_CTR + ")") >= 1);
+          moving.stopBackground();
+        }
+        double ctr = query(api, "max(" + ONLINE_CTR + ")");
+        assertThat(ctr).isBetween(0.0, 1.0);
 
         Set<String> exported = new TreeSet<>();
         get(api + "label/__name__/values").path("data").forEach(n -> exported.add(n.asText()));
