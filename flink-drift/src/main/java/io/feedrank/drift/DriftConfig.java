@@ -34,7 +34,8 @@ public record DriftConfig(
     java.util.Set<String> monitored,
     boolean exactlyOnce,
     String transactionalIdPrefix,
-    DriftJob.Settings settings) {
+    DriftJob.Settings settings,
+    DriftJob.CtrDrop ctrDrop) {
 
   public DriftConfig {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -60,7 +61,9 @@ public record DriftConfig(
    * end offsets: tests and benchmarks); topic names as the other modules ({@code
    * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
    * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}, {@code
-   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code monitored.features}
+   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code ctr.drop.fraction} [0.2],
+   * {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
+   * command: see {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features}
    * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always
    * monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional
    * sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster,
@@ -113,7 +116,11 @@ public record DriftConfig(
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),
         p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
-        s);
+        s,
+        new DriftJob.CtrDrop(
+            num(p, "ctr.drop.fraction", 0.2),
+            (int) num(p, "ctr.baseline.windows", 3),
+            (long) num(p, "ctr.min.impressions", 1_000)));
   }
 
   /**

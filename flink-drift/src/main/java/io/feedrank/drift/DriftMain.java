@@ -121,6 +121,7 @@ public final class DriftMain {
         .name("drift-reports")
         .uid("sink-drift-reports");
     out.commands()
+        .union(DriftJob.performanceDrops(ctr, registry, c.settings(), c.ctrDrop()))
         .sinkTo(
             sink(
                 c,

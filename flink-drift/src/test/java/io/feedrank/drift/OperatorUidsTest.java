@@ -42,7 +42,8 @@ class OperatorUidsTest {
             "drift-decisions",
             "routine-commands",
             "online-ctr-attribution",
-            "online-ctr-windows");
+            "online-ctr-windows",
+            "ctr-drop-commands");
     for (String sink : List.of("drift-reports", "retrain-commands", "alerts", "online-ctr")) {
       assertThat(uids).anyMatch(u -> u.startsWith("sink-" + sink));
     }

@@ -8,7 +8,7 @@ public class Command {
   public String modelName;
   public long issuedAt;
 
-  /** FEATURE_DRIFT or PREDICTION_DRIFT. */
+  /** FEATURE_DRIFT, PREDICTION_DRIFT, PERFORMANCE_DROP, DATA_VOLUME or SCHEDULE. */
   public String reason;
 
   public String referenceVersion;

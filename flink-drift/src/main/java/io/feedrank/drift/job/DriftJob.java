@@ -35,6 +35,14 @@ public final class DriftJob {
       Duration schedulePeriod)
       implements java.io.Serializable {}
 
+  /**
+   * When the production version's online CTR counts as dropped: {@code dropFraction} below its
+   * baseline of its first {@code baselineWindows} windows, each of {@code minImpressions} or more
+   * (see {@link CtrDropCommands}).
+   */
+  public record CtrDrop(double dropFraction, int baselineWindows, long minImpressions)
+      implements java.io.Serializable {}
+
   /** The job's outputs. */
   public record Outputs(
       DataStream<Report> reports, DataStream<Command> commands, DataStream<AlertEvent> alerts) {}
@@ -93,6 +101,30 @@ public final class DriftJob {
     DataStream<OnlineCtr.Window> ctr = OnlineCtr.build(served, engaged, attribution, window);
     ctr.filter(new CtrGauges()).name("online ctr gauges");
     return ctr;
+  }
+
+  /**
+   * {@code PERFORMANCE_DROP} commands from the online CTR windows and the registry records (see
+   * {@link CtrDropCommands}); the drop must persist for {@code s.persistence()} windows and be
+   * significant at {@code s.thresholds().pValue()}.
+   */
+  public static DataStream<Command> performanceDrops(
+      DataStream<OnlineCtr.Window> ctr,
+      DataStream<ServingReference> registry,
+      Settings s,
+      CtrDrop drop) {
+    String model = s.modelName();
+    return ctr.keyBy(w -> model)
+        .connect(registry.filter(r -> model.equals(r.modelName)).keyBy(r -> r.modelName))
+        .process(
+            new CtrDropCommands(
+                drop.dropFraction(),
+                drop.baselineWindows(),
+                drop.minImpressions(),
+                s.persistence(),
+                s.thresholds().pValue()))
+        .name("performance drops")
+        .uid("ctr-drop-commands");
   }
 
   /**

@@ -16,7 +16,10 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Online CTR per variant on a MiniCluster, against a direct count of the same data. */
+/**
+ * Online CTR per variant on a MiniCluster, against a direct count of the same data; and the
+ * PERFORMANCE_DROP decision made from it.
+ */
 class OnlineCtrIT {
   @RegisterExtension
   static final MiniClusterExtension FLINK =
@@ -107,5 +110,84 @@ class OnlineCtrIT {
     System.out.printf(
         "staging CTR %.3f over %d impressions%n",
         (double) stagingClicks / stagingImpressions, stagingImpressions);
+  }
+
+  /**
+   * Through the whole path (the attribution join, the CTR windows, the decision against the
+   * registry): production v1 at 6% CTR for four 5-minute windows, then 3%; the A/B share's v2 at 1%
+   * throughout. Baseline: windows 0–2 (216 clicks of 3,600); window 3 is not low; windows 4 and 5
+   * are (36 of 1,200 each: 50% down, one-sided p = 2.7e-5 by scipy's chi2_contingency), so one
+   * command at the end of window 5 and none after.
+   */
+  @Test
+  void aProductionCtrThatDropsIssuesOnePerformanceDropCommand() throws Exception {
+    List<OnlineCtr.Served> served = new ArrayList<>();
+    List<OnlineCtr.Engaged> engaged = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      int productionClicks = w < 4 ? 72 : 36;
+      for (int j = 0; j < 200; j++) {
+        for (String variant : List.of("production", "staging")) {
+          OnlineCtr.Served s = new OnlineCtr.Served();
+          s.requestId = variant + "-" + w + "-" + j;
+          s.time = w * 5 * MIN + j * 1_000L;
+          s.variant = variant;
+          s.modelVersion = variant.equals("production") ? "v1" : "v2";
+          served.add(s);
+          for (int k = 0; k < 6; k++) {
+            OnlineCtr.Engaged e = new OnlineCtr.Engaged();
+            e.requestId = s.requestId;
+            e.time = s.time + 10_000; // in the same window
+            int n = j * 6 + k; // the impression's index in its window
+            e.click = variant.equals("production") ? n < productionClicks : n < 12;
+            engaged.add(e);
+          }
+        }
+      }
+    }
+    ServingReference v1 = new ServingReference();
+    v1.modelName = "m";
+    v1.version = "v1";
+    v1.stage = "PRODUCTION";
+    v1.updatedAt = 1;
+
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    DataStream<OnlineCtr.Window> ctr =
+        OnlineCtr.build(
+            env.fromData(served)
+                .assignTimestampsAndWatermarks(
+                    WatermarkStrategy.<OnlineCtr.Served>forMonotonousTimestamps()
+                        .withTimestampAssigner((x, ts) -> x.time)),
+            env.fromData(engaged)
+                .assignTimestampsAndWatermarks(
+                    WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(
+                            Duration.ofSeconds(30))
+                        .withTimestampAssigner((x, ts) -> x.time)),
+            Duration.ofMinutes(2),
+            Duration.ofMinutes(5));
+    DriftJob.Settings settings =
+        new DriftJob.Settings(
+            "m",
+            Duration.ofMinutes(5),
+            DriftThresholdsConfig.defaults(),
+            2,
+            500,
+            Duration.ZERO,
+            0,
+            Duration.ZERO);
+    List<Command> got = new ArrayList<>();
+    DriftJob.performanceDrops(ctr, env.fromData(v1), settings, new DriftJob.CtrDrop(0.2, 3, 1_000))
+        .executeAndCollect()
+        .forEachRemaining(got::add);
+
+    assertThat(got)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason).isEqualTo("PERFORMANCE_DROP");
+              assertThat(c.referenceVersion).isEqualTo("v1");
+              assertThat(c.issuedAt).isEqualTo(6 * 5 * MIN);
+              assertThat(c.message).contains("baseline of 0.0600", "0.0300 over 1200 impressions");
+            });
   }
 }

@@ -89,6 +89,25 @@ class StatisticsTest {
   }
 
   @Test
+  void twoProportionsAgainstScipy() {
+    // references: scipy.stats.chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False)
+    // .pvalue / 2, the one-sided p of the pooled z-test (its chi-square is z squared)
+    assertThat(TwoProportions.lowerPValue(600, 10_000, 400, 10_000))
+        .isCloseTo(4.324504840426364e-11, within(1e-18));
+    assertThat(TwoProportions.lowerPValue(180, 3_000, 150, 3_000))
+        .isCloseTo(0.0446761777688414, within(1e-12));
+    assertThat(TwoProportions.lowerPValue(60, 1_000, 50, 1_000))
+        .isCloseTo(0.16334162562060123, within(1e-12));
+    assertThat(TwoProportions.lowerPValue(1_800, 30_000, 45, 1_000))
+        .isCloseTo(0.024286376455938313, within(1e-12));
+    // a higher second rate: the lower tail, scipy.stats.norm.cdf(z) with z = 2.868286431058878
+    assertThat(TwoProportions.lowerPValue(600, 10_000, 700, 10_000))
+        .isCloseTo(0.997936491394939, within(1e-12));
+    assertThat(TwoProportions.lowerPValue(0, 100, 0, 100)).isEqualTo(1.0);
+    assertThatThrownBy(() -> TwoProportions.lowerPValue(5, 4, 1, 10)).hasMessageContaining("5/4");
+  }
+
+  @Test
   void refusesEmptyInputs() {
     assertThatThrownBy(() -> KolmogorovSmirnov.statistic(new double[0], B))
         .hasMessageContaining("non-empty");

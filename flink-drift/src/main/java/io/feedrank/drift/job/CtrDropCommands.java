@@ -1,0 +1,180 @@
+package io.feedrank.drift.job;
+
+import io.feedrank.drift.stats.TwoProportions;
+import java.time.Instant;
+import java.util.Locale;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * {@code PERFORMANCE_DROP} retrain commands, per model (the key): the online CTR of the production
+ * version, as served to the production variant, against its own baseline — its first {@code
+ * baselineWindows} windows of at least {@code minImpressions} impressions each, pooled. A window is
+ * low when its CTR is at least {@code dropFraction} below the baseline and a one-sided pooled
+ * two-proportion z-test puts that below {@code pValue}; {@code persistence} low windows in a row
+ * issue one command for the version (a new production version starts a new baseline). Windows of
+ * other versions or variants, and smaller ones, are ignored. Windows that come before any registry
+ * record (a first start, whose registry source has not caught up yet) are held, up to {@value
+ * #MAX_PENDING}, and replayed when the production record arrives. Input 1: the online CTR windows,
+ * in event-time order; input 2: the registry records of the model.
+ */
+public final class CtrDropCommands
+    extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command> {
+
+  /** What the function keeps for the production version. A Flink POJO. */
+  public static class Track {
+    public String version;
+    public long updatedAt;
+    public int baselineWindows;
+    public long baselineImpressions;
+    public long baselineClicks;
+    public int lowInARow;
+    public String lowWindows = "";
+    public boolean sent;
+
+    public Track() {}
+  }
+
+  static final int MAX_PENDING = 1_000;
+
+  private final double dropFraction;
+  private final int baselineWindows;
+  private final long minImpressions;
+  private final int persistence;
+  private final double pValue;
+
+  private transient ValueState<Track> track;
+  private transient ListState<OnlineCtr.Window> pending;
+  private transient ValueState<Integer> pendingCount;
+
+  public CtrDropCommands(
+      double dropFraction,
+      int baselineWindows,
+      long minImpressions,
+      int persistence,
+      double pValue) {
+    if (!(dropFraction > 0 && dropFraction < 1)) {
+      throw new IllegalArgumentException(
+          "ctr.drop.fraction must be within (0, 1), got " + dropFraction);
+    }
+    if (baselineWindows < 1 || persistence < 1 || minImpressions < 1) {
+      throw new IllegalArgumentException(
+          "ctr.baseline.windows, persistence.windows and ctr.min.impressions must be >= 1");
+    }
+    this.dropFraction = dropFraction;
+    this.baselineWindows = baselineWindows;
+    this.minImpressions = minImpressions;
+    this.persistence = persistence;
+    this.pValue = pValue;
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    track = getRuntimeContext().getState(new ValueStateDescriptor<>("ctr-track", Track.class));
+    pending =
+        getRuntimeContext()
+            .getListState(new ListStateDescriptor<>("ctr-pending", OnlineCtr.Window.class));
+    pendingCount =
+        getRuntimeContext()
+            .getState(new ValueStateDescriptor<>("ctr-pending-count", Integer.class));
+  }
+
+  @Override
+  public void processElement1(OnlineCtr.Window w, Context ctx, Collector<Command> out)
+      throws Exception {
+    Track t = track.value();
+    if (t == null) {
+      int n = pendingCount.value() == null ? 0 : pendingCount.value();
+      if (n < MAX_PENDING) {
+        pending.add(w);
+        pendingCount.update(n + 1);
+      }
+      return;
+    }
+    window(t, w, ctx.getCurrentKey(), out);
+  }
+
+  private void window(Track t, OnlineCtr.Window w, String model, Collector<Command> out)
+      throws Exception {
+    if (!t.version.equals(w.modelVersion)
+        || !"production".equals(w.variant)
+        || w.impressions < minImpressions) {
+      return;
+    }
+    if (t.baselineWindows < baselineWindows) {
+      t.baselineWindows++;
+      t.baselineImpressions += w.impressions;
+      t.baselineClicks += w.clicks;
+      track.update(t);
+      return;
+    }
+    double baseline = (double) t.baselineClicks / t.baselineImpressions;
+    double p =
+        TwoProportions.lowerPValue(
+            t.baselineClicks, t.baselineImpressions, w.clicks, w.impressions);
+    boolean low = w.ctr <= (1 - dropFraction) * baseline && p < pValue;
+    String window =
+        String.format(
+            Locale.ROOT,
+            "%.4f over %d impressions in [%s, %s) (p=%.2g)",
+            w.ctr,
+            w.impressions,
+            Instant.ofEpochMilli(w.windowStart),
+            Instant.ofEpochMilli(w.windowEnd),
+            p);
+    t.lowInARow = low ? t.lowInARow + 1 : 0;
+    t.lowWindows = !low ? "" : t.lowWindows.isEmpty() ? window : t.lowWindows + "; " + window;
+    if (t.lowInARow >= persistence && !t.sent) {
+      t.sent = true;
+      Command c = new Command();
+      c.commandId = model + "/" + t.version + "/ctr-drop";
+      c.modelName = model;
+      c.issuedAt = w.windowEnd;
+      c.reason = "PERFORMANCE_DROP";
+      c.referenceVersion = t.version;
+      c.message =
+          String.format(
+              Locale.ROOT,
+              "online CTR of %s (production) fell at least %.0f%% below its baseline of %.4f"
+                  + " (its first %d windows, %d impressions) in %d windows in a row: %s",
+              t.version,
+              dropFraction * 100,
+              baseline,
+              t.baselineWindows,
+              t.baselineImpressions,
+              t.lowInARow,
+              t.lowWindows);
+      out.collect(c);
+    }
+    track.update(t);
+  }
+
+  @Override
+  public void processElement2(ServingReference r, Context ctx, Collector<Command> out)
+      throws Exception {
+    Track t = track.value();
+    if (!"PRODUCTION".equals(r.stage) || (t != null && r.updatedAt <= t.updatedAt)) {
+      return;
+    }
+    if (t != null && t.version.equals(r.version)) {
+      t.updatedAt = r.updatedAt; // the same version again: keep its baseline
+    } else {
+      t = new Track();
+      t.version = r.version;
+      t.updatedAt = r.updatedAt;
+    }
+    track.update(t);
+    if (pendingCount.value() != null) {
+      for (OnlineCtr.Window w : pending.get()) {
+        window(t, w, ctx.getCurrentKey(), out);
+      }
+      pending.clear();
+      pendingCount.clear();
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * PERFORMANCE_DROP commands in Flink's keyed two-input harness: a 20% drop against the first 3
+ * windows of at least 1,000 impressions, 2 low windows in a row, one-sided p below 0.01. The
+ * p-values that decide the cases are scipy's (see StatisticsTest).
+ */
+class CtrDropCommandsTest {
+  static final long W = 300_000;
+
+  KeyedTwoInputStreamOperatorTestHarness<String, OnlineCtr.Window, ServingReference, Command> h;
+  int next;
+
+  @BeforeEach
+  void open() throws Exception {
+    h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new CtrDropCommands(0.2, 3, 1_000, 2, 0.01)),
+            w -> "m",
+            r -> r.modelName,
+            Types.STRING);
+    h.open();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    h.close();
+  }
+
+  static ServingReference production(String version, long updatedAt) {
+    ServingReference r = new ServingReference();
+    r.modelName = "m";
+    r.version = version;
+    r.stage = "PRODUCTION";
+    r.updatedAt = updatedAt;
+    return r;
+  }
+
+  /** The next window of {@code version} / {@code variant}. */
+  void window(String version, String variant, long impressions, long clicks) throws Exception {
+    OnlineCtr.Window w = new OnlineCtr.Window();
+    w.modelVersion = version;
+    w.variant = variant;
+    w.windowStart = next * W;
+    w.windowEnd = w.windowStart + W;
+    w.impressions = impressions;
+    w.clicks = clicks;
+    w.ctr = (double) clicks / impressions;
+    next++;
+    h.processElement1(new StreamRecord<>(w, w.windowEnd - 1));
+  }
+
+  void baseline(String version) throws Exception {
+    for (int i = 0; i < 3; i++) {
+      window(version, "production", 10_000, 600); // 6%
+    }
+  }
+
+  List<Command> commands() {
+    return h.extractOutputValues();
+  }
+
+  @Test
+  void aSignificantDropForTwoWindowsIssuesOneCommandForTheVersion() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    window("v1", "production", 10_000, 590); // 5.9%: not low
+    window("v1", "production", 10_000, 400); // 4%: low (p = 1.5e-14)
+    assertThat(commands()).isEmpty();
+    window("v1", "production", 10_000, 400); // the second low window in a row
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason).isEqualTo("PERFORMANCE_DROP");
+              assertThat(c.referenceVersion).isEqualTo("v1");
+              assertThat(c.commandId).isEqualTo("m/v1/ctr-drop");
+              assertThat(c.issuedAt).isEqualTo(6 * W); // the end of the 6th window
+              assertThat(c.message)
+                  .contains("baseline of 0.0600", "30000 impressions", "2 windows in a row")
+                  .contains("0.0400 over 10000 impressions");
+            });
+    window("v1", "production", 10_000, 300);
+    window("v1", "production", 10_000, 300);
+    assertThat(commands()).hasSize(1); // once per version
+  }
+
+  @Test
+  void smallOrInsignificantDropsSmallWindowsAndOtherVariantsIssueNothing() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    for (int i = 0; i < 3; i++) {
+      window("v1", "production", 10_000, 500); // 5%: 17% down, significant, but under 20%
+    }
+    for (int i = 0; i < 3; i++) {
+      window("v1", "production", 1_000, 45); // 4.5%: 25% down, p = 0.024: not significant
+    }
+    for (int i = 0; i < 3; i++) {
+      window("v1", "production", 999, 10); // under 1,000 impressions
+    }
+    for (int i = 0; i < 3; i++) {
+      window("v1", "staging", 10_000, 100); // the A/B share's model
+    }
+    assertThat(commands()).isEmpty();
+    // the same 25% drop made significant by the window's size (p = 0.0042): low
+    window("v1", "production", 1_000, 40);
+    window("v1", "production", 1_000, 40);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(c -> assertThat(c.issuedAt).isEqualTo(next * W));
+  }
+
+  @Test
+  void aNewProductionVersionStartsItsOwnBaseline() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    h.processElement2(new StreamRecord<>(production("v2", 20)));
+    h.processElement2(new StreamRecord<>(production("v1", 15))); // older: ignored
+    for (int i = 0; i < 5; i++) {
+      window("v2", "production", 10_000, 400); // v2's own 4% is its baseline, not a drop
+    }
+    window("v1", "production", 10_000, 100); // no longer production
+    window("v1", "production", 10_000, 100);
+    assertThat(commands()).isEmpty();
+    window("v2", "production", 10_000, 250);
+    window("v2", "production", 10_000, 250);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(c -> assertThat(c.referenceVersion).isEqualTo("v2"));
+  }
+
+  @Test
+  void windowsBeforeTheFirstRegistryRecordAreHeldAndReplayed() throws Exception {
+    baseline("v1");
+    window("v1", "production", 10_000, 400);
+    window("v1", "production", 10_000, 400);
+    assertThat(commands()).isEmpty();
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    assertThat(commands()).singleElement().satisfies(c -> assertThat(c.issuedAt).isEqualTo(5 * W));
+  }
+}
