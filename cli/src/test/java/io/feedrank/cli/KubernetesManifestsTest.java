@@ -271,19 +271,19 @@ class KubernetesManifestsTest {
     }
     assertThat(commands).isEqualTo(4);
     for (JsonNode d : byKindName.values()) {
-      if (d.path("kind").asText().equals("Service")) {
-        JsonNode selector = d.path("spec").path("selector");
+      JsonNode selector =
+          switch (d.path("kind").asText()) {
+            case "Service" -> d.path("spec").path("selector");
+            case "PodDisruptionBudget" -> d.path("spec").path("selector").path("matchLabels");
+            default -> null;
+          };
+      if (selector != null) {
         assertThat(byKindName.values())
-            .as("service " + d.path("metadata").path("name").asText() + " selects a workload")
-            .anyMatch(
-                w ->
-                    selector.equals(
-                        w.path("spec").path("template").path("metadata").path("labels")));
-      }
-      if (d.path("kind").asText().equals("PodDisruptionBudget")) {
-        JsonNode selector = d.path("spec").path("selector").path("matchLabels");
-        assertThat(byKindName.values())
-            .as("disruption budget " + d.path("metadata").path("name").asText() + " selects pods")
+            .as(
+                d.path("kind").asText()
+                    + " "
+                    + d.path("metadata").path("name").asText()
+                    + " selects pods")
             .anyMatch(
                 w ->
                     selector.equals(

@@ -39,12 +39,7 @@ class CtrDropCommandsTest {
   }
 
   static ServingReference production(String version, long updatedAt) {
-    ServingReference r = new ServingReference();
-    r.modelName = "m";
-    r.version = version;
-    r.stage = "PRODUCTION";
-    r.updatedAt = updatedAt;
-    return r;
+    return RoutineCommandsTest.production(version, updatedAt, 0);
   }
 
   /** The next window of {@code version} / {@code variant}. */
