@@ -118,7 +118,7 @@ public final class CtrDropCommands
         TwoProportions.lowerPValue(
             t.baselineClicks, t.baselineImpressions, w.clicks, w.impressions);
     boolean low = w.ctr <= (1 - dropFraction) * baseline && p < pValue;
-    String window =
+    String described =
         String.format(
             Locale.ROOT,
             "%.4f over %d impressions in [%s, %s) (p=%.2g)",
@@ -128,7 +128,7 @@ public final class CtrDropCommands
             Instant.ofEpochMilli(w.windowEnd),
             p);
     t.lowInARow = low ? t.lowInARow + 1 : 0;
-    t.lowWindows = !low ? "" : t.lowWindows.isEmpty() ? window : t.lowWindows + "; " + window;
+    t.lowWindows = !low ? "" : t.lowWindows.isEmpty() ? described : t.lowWindows + "; " + described;
     if (t.lowInARow >= persistence && !t.sent) {
       t.sent = true;
       Command c = new Command();
