@@ -13,6 +13,7 @@ import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.FeatureValue;
 import io.feedrank.drift.job.OnlineCtr;
 import io.feedrank.drift.job.Report;
+import io.feedrank.drift.job.RetrainDecider;
 import io.feedrank.drift.job.ServingReference;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -23,6 +24,7 @@ import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -120,8 +122,10 @@ public final class DriftMain {
                     c.reportsTopic(), c.registry(), Contracts::report, r -> r.feature)))
         .name("drift-reports")
         .uid("sink-drift-reports");
+    SingleOutputStreamOperator<Command> drops =
+        DriftJob.performanceDrops(ctr, registry, c.settings(), c.ctrDrop());
     out.commands()
-        .union(DriftJob.performanceDrops(ctr, registry, c.settings(), c.ctrDrop()))
+        .union(drops)
         .sinkTo(
             sink(
                 c,
@@ -131,6 +135,7 @@ public final class DriftMain {
         .name("retrain-commands")
         .uid("sink-retrain-commands");
     out.alerts()
+        .union(drops.getSideOutput(RetrainDecider.ALERTS))
         .sinkTo(
             sink(
                 c,

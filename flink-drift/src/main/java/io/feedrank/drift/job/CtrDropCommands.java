@@ -20,8 +20,9 @@ import org.apache.flink.util.Collector;
  * issue one command for the version (a new production version starts a new baseline). Windows of
  * other versions or variants, and smaller ones, are ignored. Windows that come before any registry
  * record (a first start, whose registry source has not caught up yet) are held, up to {@value
- * #MAX_PENDING}, and replayed when the production record arrives. Input 1: the online CTR windows,
- * in event-time order; input 2: the registry records of the model.
+ * #MAX_PENDING}, and replayed when the production record arrives. With the command goes an {@link
+ * AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}). Input
+ * 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
  */
 public final class CtrDropCommands
     extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command> {
@@ -96,11 +97,12 @@ public final class CtrDropCommands
       }
       return;
     }
-    window(t, w, ctx.getCurrentKey(), out);
+    window(t, w, ctx, out);
   }
 
-  private void window(Track t, OnlineCtr.Window w, String model, Collector<Command> out)
+  private void window(Track t, OnlineCtr.Window w, Context ctx, Collector<Command> out)
       throws Exception {
+    String model = ctx.getCurrentKey();
     if (!t.version.equals(w.modelVersion)
         || !"production".equals(w.variant)
         || w.impressions < minImpressions) {
@@ -150,6 +152,14 @@ public final class CtrDropCommands
               t.lowInARow,
               t.lowWindows);
       out.collect(c);
+      AlertEvent a = new AlertEvent();
+      a.alertId = c.commandId;
+      a.time = c.issuedAt;
+      a.severity = "WARNING";
+      a.kind = "PERFORMANCE_DROP";
+      a.message = c.message;
+      a.referenceVersion = t.version;
+      ctx.output(RetrainDecider.ALERTS, a);
     }
     track.update(t);
   }
@@ -171,7 +181,7 @@ public final class CtrDropCommands
     track.update(t);
     if (pendingCount.value() != null) {
       for (OnlineCtr.Window w : pending.get()) {
-        window(t, w, ctx.getCurrentKey(), out);
+        window(t, w, ctx, out);
       }
       pending.clear();
       pendingCount.clear();

@@ -106,9 +106,10 @@ public final class DriftJob {
   /**
    * {@code PERFORMANCE_DROP} commands from the online CTR windows and the registry records (see
    * {@link CtrDropCommands}); the drop must persist for {@code s.persistence()} windows and be
-   * significant at {@code s.thresholds().pValue()}.
+   * significant at {@code s.thresholds().pValue()}. Their alerts are the side output {@link
+   * RetrainDecider#ALERTS}.
    */
-  public static DataStream<Command> performanceDrops(
+  public static SingleOutputStreamOperator<Command> performanceDrops(
       DataStream<OnlineCtr.Window> ctr,
       DataStream<ServingReference> registry,
       Settings s,

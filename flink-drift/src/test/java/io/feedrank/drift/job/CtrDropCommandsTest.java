@@ -86,9 +86,19 @@ class CtrDropCommandsTest {
                   .contains("baseline of 0.0600", "30000 impressions", "2 windows in a row")
                   .contains("0.0400 over 10000 impressions");
             });
+    // with the command, an alert for the operators
+    assertThat(h.getSideOutput(RetrainDecider.ALERTS))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.getValue().kind).isEqualTo("PERFORMANCE_DROP");
+              assertThat(a.getValue().referenceVersion).isEqualTo("v1");
+              assertThat(a.getValue().message).isEqualTo(commands().get(0).message);
+            });
     window("v1", "production", 10_000, 300);
     window("v1", "production", 10_000, 300);
     assertThat(commands()).hasSize(1); // once per version
+    assertThat(h.getSideOutput(RetrainDecider.ALERTS)).hasSize(1);
   }
 
   @Test
