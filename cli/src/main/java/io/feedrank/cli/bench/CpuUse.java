@@ -31,7 +31,8 @@ final class CpuUse {
 
   /**
    * The prefix of the one figure that is not CPU time: {@code wait_ranker_loops}, the milliseconds
-   * the ranker's event loops were runnable but waiting for a core ({@link #LOOPS_WAIT}).
+   * the ranker's event loops were runnable but waiting for a core ({@link
+   * Threads#loopsWaitMillis}).
    */
   static final String WAIT_PREFIX = "wait_";
 
@@ -54,10 +55,9 @@ final class CpuUse {
                   .map(d -> d.toNanos() / 1e6)
                   .orElse(Double.NaN));
           if (name.equals(BY_THREAD)) {
-            Map<String, Double> threads = new LinkedHashMap<>(threadGroupsMillis(pid));
-            Double wait = threads.remove(LOOPS_WAIT);
-            threads.forEach((group, ms) -> m.put(name + "_" + group, ms));
-            m.put(WAIT_PREFIX + name + "_loops", wait == null ? Double.NaN : wait);
+            Threads threads = threads(Paths.get("/proc", Long.toString(pid), "task"));
+            threads.cpuMillis().forEach((group, ms) -> m.put(name + "_" + group, ms));
+            m.put(WAIT_PREFIX + name + "_loops", threads.loopsWaitMillis());
           }
         });
     long[] stat = procStat();
@@ -115,7 +115,7 @@ final class CpuUse {
   }
 
   private static double compilerThreadsMillis(Path taskDir) {
-    Map<String, Double> groups = threadGroupsMillis(taskDir);
+    Map<String, Double> groups = threads(taskDir).cpuMillis();
     return groups.isEmpty() ? Double.NaN : groups.getOrDefault(JIT, 0.0);
   }
 
@@ -151,26 +151,21 @@ final class CpuUse {
   }
 
   /**
-   * The key, in {@link #threadGroupsMillis}'s map, of the milliseconds the live event-loop threads
-   * ({@link #threadGroup} {@code loops}) have spent runnable but waiting for a core, from the
-   * scheduler's own account ({@code /proc/<pid>/task/<tid>/schedstat}, second field, nanoseconds;
-   * NaN when the kernel does not keep it). A request on a loop that waits is late by that much
-   * though no code of the ranker ran: on two cores shared with the load generator and the broker,
-   * this is the part of its latency that belongs to the machine. Not CPU time.
+   * One reading of a process's live threads.
+   *
+   * @param cpuMillis CPU milliseconds by {@link #threadGroup}, every group present; empty when the
+   *     process cannot be read. Threads that have ended no longer count, so a group can shrink
+   *     between two readings when threads come and go.
+   * @param loopsWaitMillis the milliseconds the event-loop threads ({@code loops}) have spent
+   *     runnable but waiting for a core, from the scheduler's own account ({@code
+   *     /proc/<pid>/task/<tid>/schedstat}, second field, nanoseconds; NaN when the kernel does not
+   *     keep it or the process cannot be read). A request on a loop that waits is late by that much
+   *     though no code of the ranker ran: on two cores shared with the load generator and the
+   *     broker, this is the part of its latency that belongs to the machine. Not CPU time.
    */
-  static final String LOOPS_WAIT = "loops_wait";
+  record Threads(Map<String, Double> cpuMillis, double loopsWaitMillis) {}
 
-  /**
-   * CPU milliseconds of the live threads of process {@code pid} by {@link #threadGroup}, every
-   * group present, and the loops' wait for a core ({@link #LOOPS_WAIT}); empty when the process
-   * cannot be read. Threads that have ended no longer count, so a group can shrink between two
-   * readings when threads come and go.
-   */
-  static Map<String, Double> threadGroupsMillis(long pid) {
-    return threadGroupsMillis(Paths.get("/proc", Long.toString(pid), "task"));
-  }
-
-  private static Map<String, Double> threadGroupsMillis(Path taskDir) {
+  private static Threads threads(Path taskDir) {
     Map<String, Long> ticks = new LinkedHashMap<>();
     GROUPS.forEach(g -> ticks.put(g, 0L));
     long waitNanos = 0;
@@ -195,12 +190,11 @@ final class CpuUse {
         }
       }
     } catch (IOException e) {
-      return Map.of();
+      return new Threads(Map.of(), Double.NaN);
     }
     Map<String, Double> ms = new LinkedHashMap<>();
     ticks.forEach((g, n) -> ms.put(g, n * 1000.0 / 100)); // USER_HZ
-    ms.put(LOOPS_WAIT, waitUnread ? Double.NaN : waitNanos / 1e6);
-    return ms;
+    return new Threads(ms, waitUnread ? Double.NaN : waitNanos / 1e6);
   }
 
   /**

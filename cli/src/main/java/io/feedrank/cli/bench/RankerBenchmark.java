@@ -454,7 +454,7 @@ final class RankerBenchmark implements Callable<Integer> {
 
   /**
    * Milliseconds per answered request that the ranker's event loops spent runnable but waiting for
-   * a core, in a load phase ({@link CpuUse#LOOPS_WAIT}); NaN when not known.
+   * a core, in a load phase ({@link CpuUse.Threads#loopsWaitMillis}); NaN when not known.
    */
   static double loopsWaitPerRequest(JsonNode load) {
     double requests = load.path("requests").asDouble();
