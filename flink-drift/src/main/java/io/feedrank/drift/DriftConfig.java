@@ -30,6 +30,7 @@ public record DriftConfig(
     Duration idleness,
     Duration checkpointInterval,
     Duration attribution,
+    Duration ctrWindow,
     int parallelism,
     java.util.Set<String> monitored,
     boolean exactlyOnce,
@@ -43,6 +44,9 @@ public record DriftConfig(
     }
     if (!registry.containsKey("schema.registry.url")) {
       throw new IllegalArgumentException("missing config schema.registry.url");
+    }
+    if (ctrWindow.toMillis() < 1) {
+      throw new IllegalArgumentException("ctr.window.ms must be >= 1, got " + ctrWindow.toMillis());
     }
     if (parallelism < 1) {
       throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
@@ -61,8 +65,9 @@ public record DriftConfig(
    * end offsets: tests and benchmarks); topic names as the other modules ({@code
    * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
    * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}, {@code
-   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code ctr.drop.fraction} [0.2],
-   * {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
+   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code ctr.window.ms} [{@code
+   * window.ms}: the online CTR windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction}
+   * [0.2], {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
    * command: see {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features}
    * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always
    * monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional
@@ -112,6 +117,7 @@ public record DriftConfig(
         Duration.ofMillis((long) num(p, "idleness.ms", 60_000)),
         Duration.ofMillis((long) num(p, "checkpoint.interval.ms", 10_000)),
         Duration.ofMillis((long) num(p, "attribution.window.ms", 1_800_000)),
+        Duration.ofMillis((long) num(p, "ctr.window.ms", s.window().toMillis())),
         (int) num(p, "parallelism", 2),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),

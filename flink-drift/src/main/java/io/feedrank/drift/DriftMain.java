@@ -99,7 +99,7 @@ public final class DriftMain {
                     "interactions")
                 .uid("source-interactions"),
             c.attribution(),
-            c.settings().window());
+            c.ctrWindow());
     String model = c.settings().modelName();
     long attribution = c.attribution().toMillis();
     ctr.sinkTo(

@@ -177,7 +177,7 @@ class DriftPipelineIT {
         continue;
       }
       String variant = l.getFallback() ? "fallback" : l.getVariant();
-      long window = e.getEventTime().toEpochMilli() / MINUTE * MINUTE;
+      long window = e.getEventTime().toEpochMilli() / CTR_WINDOW * CTR_WINDOW;
       long[] c =
           expected.computeIfAbsent(
               l.getModelVersion() + "|" + variant + "|" + window, x -> new long[2]);
@@ -199,6 +199,8 @@ class DriftPipelineIT {
         e -> e.getEventTime().toEpochMilli());
     Map<String, String> config = h.config();
     config.put("attribution.window.ms", Long.toString(attribution));
+    // CTR windows of their own length, twice the drift windows' (window.ms, 1 min)
+    config.put("ctr.window.ms", Long.toString(CTR_WINDOW));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     DriftMain.build(env, DriftConfig.from(config));
     env.execute("drift-it-" + h.id);
@@ -208,7 +210,7 @@ class DriftPipelineIT {
       assertThat(w.getModelName()).isEqualTo(h.model);
       assertThat(w.getAttributionWindowMs()).isEqualTo(attribution);
       assertThat(w.getWindowEnd().toEpochMilli() - w.getWindowStart().toEpochMilli())
-          .isEqualTo(MINUTE);
+          .isEqualTo(CTR_WINDOW);
       assertThat(w.getCtr()).isEqualTo((double) w.getClicks() / w.getImpressions());
       long[] previous =
           actual.put(
@@ -234,6 +236,7 @@ class DriftPipelineIT {
   }
 
   static final long MINUTE = 60_000;
+  static final long CTR_WINDOW = 2 * MINUTE;
 
   static InteractionEvent impression(
       Random r, long user, String requestId, long time, boolean click) {
