@@ -8,6 +8,8 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -23,6 +25,11 @@ import org.apache.flink.util.Collector;
  * #MAX_PENDING}, and replayed when the production record arrives. With the command goes an {@link
  * AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}). Input
  * 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
+ *
+ * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
+ * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
+ * {@code drift.ctr.low.windows}, its low windows in a row now (0 after a window that is not low,
+ * and for a new version). Both are as of the last window judged since the task started.
  */
 public final class CtrDropCommands
     extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command> {
@@ -49,6 +56,8 @@ public final class CtrDropCommands
   private final int persistence;
   private final double pValue;
 
+  private transient volatile double baselineCtr;
+  private transient volatile int lowNow;
   private transient ValueState<Track> track;
   private transient ListState<OnlineCtr.Window> pending;
   private transient ValueState<Integer> pendingCount;
@@ -83,6 +92,23 @@ public final class CtrDropCommands
     pendingCount =
         getRuntimeContext()
             .getState(new ValueStateDescriptor<>("ctr-pending-count", Integer.class));
+    baselineCtr = Double.NaN;
+    lowNow = 0;
+    // registered here, so that they are exported before the first window (and an alert rule sees
+    // the low windows go from 0 to 2)
+    MetricGroup g = getRuntimeContext().getMetricGroup();
+    g.gauge("drift.ctr.baseline", (Gauge<Double>) this::baselineCtr);
+    g.gauge("drift.ctr.low.windows", (Gauge<Integer>) this::lowWindowsInARow);
+  }
+
+  /** The production version's baseline CTR as of the last window judged; NaN when none. */
+  double baselineCtr() {
+    return baselineCtr;
+  }
+
+  /** The production version's low windows in a row as of the last window judged. */
+  int lowWindowsInARow() {
+    return lowNow;
   }
 
   @Override
@@ -113,6 +139,7 @@ public final class CtrDropCommands
       t.baselineImpressions += w.impressions;
       t.baselineClicks += w.clicks;
       track.update(t);
+      show(t);
       return;
     }
     double baseline = (double) t.baselineClicks / t.baselineImpressions;
@@ -162,6 +189,16 @@ public final class CtrDropCommands
       ctx.output(RetrainDecider.ALERTS, a);
     }
     track.update(t);
+    show(t);
+  }
+
+  /** Sets the gauges from the production version's track. */
+  private void show(Track t) {
+    baselineCtr =
+        t.baselineWindows < baselineWindows
+            ? Double.NaN
+            : (double) t.baselineClicks / t.baselineImpressions;
+    lowNow = t.lowInARow;
   }
 
   @Override
@@ -179,6 +216,7 @@ public final class CtrDropCommands
       t.updatedAt = r.updatedAt;
     }
     track.update(t);
+    show(t);
     if (pendingCount.value() != null) {
       for (OnlineCtr.Window w : pending.get()) {
         window(t, w, ctx, out);

@@ -20,13 +20,14 @@ class CtrDropCommandsTest {
   static final long W = 300_000;
 
   KeyedTwoInputStreamOperatorTestHarness<String, OnlineCtr.Window, ServingReference, Command> h;
+  CtrDropCommands f;
   int next;
 
   @BeforeEach
   void open() throws Exception {
     h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new CtrDropCommands(0.2, 3, 1_000, 2, 0.01)),
+            new KeyedCoProcessOperator<>(f = new CtrDropCommands(0.2, 3, 1_000, 2, 0.01)),
             w -> "m",
             r -> r.modelName,
             Types.STRING);
@@ -143,6 +144,37 @@ class CtrDropCommandsTest {
     assertThat(commands())
         .singleElement()
         .satisfies(c -> assertThat(c.referenceVersion).isEqualTo("v2"));
+  }
+
+  /**
+   * The gauges behind the PerformanceDrop alert and the dashboard: the pooled baseline once its 3
+   * windows are in, and the low windows in a row, back to 0 after a window that is not low and for
+   * a new version.
+   */
+  @Test
+  void theGaugesShowTheBaselineAndTheLowWindowsInARow() throws Exception {
+    assertThat(f.baselineCtr()).isNaN();
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    window("v1", "production", 10_000, 600);
+    window("v1", "production", 20_000, 1_400);
+    assertThat(f.baselineCtr()).isNaN(); // 2 of 3 baseline windows
+    window("v1", "production", 10_000, 400);
+    assertThat(f.baselineCtr()).isEqualTo(2_400 / 40_000.0); // pooled: 6%, not the mean 5.67%
+    assertThat(f.lowWindowsInARow()).isZero();
+    window("v1", "production", 10_000, 400); // 4%: low
+    window("v1", "production", 10_000, 400);
+    window("v1", "production", 10_000, 400);
+    assertThat(f.lowWindowsInARow()).isEqualTo(3);
+    window("v1", "production", 999, 10); // too small to judge: unchanged
+    window("v1", "staging", 10_000, 100);
+    assertThat(f.lowWindowsInARow()).isEqualTo(3);
+    window("v1", "production", 10_000, 590); // 5.9%: not low
+    assertThat(f.lowWindowsInARow()).isZero();
+    window("v1", "production", 10_000, 400);
+    assertThat(f.lowWindowsInARow()).isEqualTo(1);
+    h.processElement2(new StreamRecord<>(production("v2", 20)));
+    assertThat(f.baselineCtr()).isNaN();
+    assertThat(f.lowWindowsInARow()).isZero();
   }
 
   @Test
