@@ -7,6 +7,7 @@ import io.feedrank.events.DriftReport;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.OnlineCtrReport;
 import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.RetrainReason;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
@@ -177,6 +178,11 @@ public final class Demo {
     drift.put("out.of.orderness.ms", Long.toString(c.window().toMillis()));
     // the cooldown is event time: at ~130× a 1-hour cooldown would pass within one training run
     drift.put("cooldown.ms", Long.toString(Duration.ofHours(12).toMillis()));
+    if (c.ctrMinImpressions() > 0) {
+      drift.put("ctr.window.ms", Long.toString(c.ctrWindow().toMillis()));
+      drift.put("ctr.min.impressions", Long.toString(c.ctrMinImpressions()));
+      drift.put("ctr.baseline.windows", Integer.toString(DemoConfig.CTR_BASELINE_WINDOWS));
+    }
     Map<String, String> trainer = new HashMap<>();
     trainer.put("architectures", c.architectures());
     trainer.put("max.epochs", Integer.toString(c.maxEpochs()));
@@ -280,8 +286,26 @@ public final class Demo {
               s.quantile(0.5),
               traffic.eventTime()));
     }
+    if (c.ctrMinImpressions() > 0) {
+      // a PERFORMANCE_DROP compares the production version's CTR with its own first windows
+      String v = best(firstRun).version;
+      await(
+          "the drift job's CTR baseline of " + v,
+          () -> baselineWindows(v) >= DemoConfig.CTR_BASELINE_WINDOWS ? Boolean.TRUE : null,
+          () ->
+              String.format(
+                  Locale.ROOT,
+                  "serving: %d of %d CTR windows of %d min with %d+ impressions for the baseline;"
+                      + " event time %s",
+                  baselineWindows(v),
+                  DemoConfig.CTR_BASELINE_WINDOWS,
+                  c.ctrWindow().toMinutes(),
+                  c.ctrMinImpressions(),
+                  traffic.eventTime()));
+    }
     double acceleration =
-        Duration.between(e0, traffic.eventTime()).toMillis() / (double) c.servingTime().toMillis();
+        Duration.between(e0, traffic.eventTime()).toMillis()
+            / (double) Duration.ofNanos(System.nanoTime() - servingStartedNanos).toMillis();
     report.eventTime.put("acceleration", DemoReport.round(acceleration, 0));
     RankingClient.Snapshot s = client.snapshot();
     if (s.ok() == 0) {
@@ -299,6 +323,20 @@ public final class Demo {
         s.quantile(0.99),
         logs,
         acceleration);
+  }
+
+  /**
+   * The drift job's closed CTR windows of version {@code v} as served to the production variant
+   * with enough impressions to be judged.
+   */
+  private long baselineWindows(String v) {
+    return topics.read(Topics.ONLINE_CTR, OnlineCtrReport.class).stream()
+        .filter(
+            w ->
+                v.equals(w.getModelVersion())
+                    && "production".equals(w.getVariant())
+                    && w.getImpressions() >= c.ctrMinImpressions())
+        .count();
   }
 
   private String drift() {
@@ -324,11 +362,13 @@ public final class Demo {
           "a retrain command was issued before the drift started (false alarm): "
               + command.getMessage());
     }
+    // a PERFORMANCE_DROP judges the CTR windows, every other reason the drift windows
+    Duration window =
+        command.getReason() == RetrainReason.PERFORMANCE_DROP ? c.ctrWindow() : c.window();
     long windows =
         (long)
             Math.ceil(
-                Duration.between(scenarioStart, issued).toMillis()
-                    / (double) c.window().toMillis());
+                Duration.between(scenarioStart, issued).toMillis() / (double) window.toMillis());
     report.drift.put("command_id", command.getCommandId());
     report.drift.put("reason", command.getReason().name());
     report.drift.put("issued_at_event_time", issued.toString());
@@ -359,7 +399,7 @@ public final class Demo {
         scenarioStart,
         command.getCommandId(),
         windows,
-        c.window().toMinutes(),
+        window.toMinutes(),
         command.getMessage());
   }
 

@@ -73,6 +73,31 @@ public record DemoConfig(
     return retrainWindow.multipliedBy(2).dividedBy(3);
   }
 
+  /**
+   * The drift job's online CTR windows ({@code ctr.window.ms}). For a {@code CTR_DROP} they are 30
+   * event-time minutes, six drift windows: the feed client shows {@code rankRate × topK} items per
+   * wall second, about 40, and at ~140–220× event time a 5-minute window holds only 55–85 of them,
+   * far under what a window needs to be judged. Other scenarios keep the drift windows.
+   */
+  public Duration ctrWindow() {
+    return scenario == Scenario.CTR_DROP ? Duration.ofMinutes(30) : window;
+  }
+
+  /**
+   * The impressions a CTR window needs to count for a {@code PERFORMANCE_DROP} ({@code
+   * ctr.min.impressions}) in a {@code CTR_DROP}: 200, against the 330–510 a 30-minute window holds
+   * (above); 0 for the other scenarios, which keep the job's default.
+   */
+  public long ctrMinImpressions() {
+    return scenario == Scenario.CTR_DROP ? 200 : 0;
+  }
+
+  /**
+   * CTR windows of the production version that a {@code CTR_DROP} serves before the drop: the job's
+   * baseline ({@code ctr.baseline.windows}, default 3).
+   */
+  public static final int CTR_BASELINE_WINDOWS = 3;
+
   /** The full demo: about 5 minutes on a 2-core machine. */
   public static DemoConfig defaults(Path dir) {
     return new DemoConfig(
