@@ -29,7 +29,8 @@ import org.apache.flink.util.Collector;
  * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
  * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
  * {@code drift.ctr.low.windows}, its low windows in a row now (0 after a window that is not low,
- * and for a new version). Both are as of the last window judged since the task started.
+ * and for a new version). Both are as of the last window or registry record this task processed:
+ * after a restart they read NaN and 0 until then, though the state behind them was restored.
  */
 public final class CtrDropCommands
     extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command> {
