@@ -3,8 +3,6 @@ package io.feedrank.drift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
@@ -25,13 +23,8 @@ class CtrDropCommandsTest {
 
   @BeforeEach
   void open() throws Exception {
-    h =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(f = new CtrDropCommands(0.2, 3, 1_000, 2, 0.01)),
-            w -> "m",
-            r -> r.modelName,
-            Types.STRING);
-    h.open();
+    f = new CtrDropCommands(0.2, 3, 1_000, 2, 0.01);
+    h = RoutineCommandsTest.harness(f);
   }
 
   @AfterEach

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
@@ -15,13 +16,20 @@ class RoutineCommandsTest {
   KeyedTwoInputStreamOperatorTestHarness<String, Long, ServingReference, Command> h;
 
   void open(long volume, long period) throws Exception {
-    h =
+    h = harness(new RoutineCommands(volume, period));
+  }
+
+  /**
+   * An open harness for a function keyed by model whose first input is of model "m" (what the job
+   * keys it by) and whose second is the registry.
+   */
+  static <T> KeyedTwoInputStreamOperatorTestHarness<String, T, ServingReference, Command> harness(
+      KeyedCoProcessFunction<String, T, ServingReference, Command> f) throws Exception {
+    KeyedTwoInputStreamOperatorTestHarness<String, T, ServingReference, Command> h =
         new KeyedTwoInputStreamOperatorTestHarness<>(
-            new KeyedCoProcessOperator<>(new RoutineCommands(volume, period)),
-            t -> "m",
-            r -> r.modelName,
-            Types.STRING);
+            new KeyedCoProcessOperator<>(f), t -> "m", r -> r.modelName, Types.STRING);
     h.open();
+    return h;
   }
 
   @AfterEach
