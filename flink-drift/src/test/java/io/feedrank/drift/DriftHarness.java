@@ -95,6 +95,14 @@ final class DriftHarness {
 
   /** The serving model: PRODUCTION with the profile of {@code reference} (no scores). */
   void registerReference(List<TrainingExample> reference) {
+    registerReference(reference, null);
+  }
+
+  /**
+   * The serving model: PRODUCTION with the profile of {@code reference} and, unless null, of the
+   * model's {@code scores} on it (one per example).
+   */
+  void registerReference(List<TrainingExample> reference, float[] scores) {
     Instant now = Instant.now();
     ModelVersion v =
         ModelVersion.newBuilder()
@@ -107,7 +115,7 @@ final class DriftHarness {
             .setArtifactUri("file:/unused")
             .setArtifactSha256("00")
             .setFeatureSchemaVersion(1)
-            .setReferenceProfile(TrainingProfiles.of(reference, null))
+            .setReferenceProfile(TrainingProfiles.of(reference, scores))
             .build();
     send(Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, "ref-1"), v);
   }

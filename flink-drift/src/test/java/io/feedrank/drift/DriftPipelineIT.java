@@ -2,6 +2,7 @@ package io.feedrank.drift;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.events.Alert;
 import io.feedrank.events.DriftReport;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.OnlineCtrReport;
@@ -233,6 +234,137 @@ class DriftPipelineIT {
         (k, c) ->
             System.out.printf(
                 "online ctr %s: %d / %d = %.4f%n", k, c[1], c[0], (double) c[1] / c[0]));
+  }
+
+  /**
+   * Scores on {@code ranking-logs}, 100 per response, each response's around its user's own level:
+   * four windows of 4 responses (400 scores, over the job's {@code min.sample} of 300, but a sample
+   * of 4 users), then three of 350 responses whose scores are all shifted up. Each window's report
+   * counts the scores and the responses of this model's non-fallback responses, as counted here;
+   * the small windows raise no command and no alert though their verdict is "drifted" (they hold
+   * four users, not the population), and the shift raises one {@code PREDICTION_DRIFT} at the end
+   * of its second window.
+   */
+  @Test
+  void scoreWindowsCountTheirResponsesAsTheSampleAndAFewUsersRaiseNoCommand(LocalStack stack)
+      throws Exception {
+    DriftHarness h = new DriftHarness(stack, "scores");
+    Instant start = DriftHarness.recentHour();
+    Random r = new Random(23);
+    List<TrainingExample> reference =
+        DriftHarness.examples(DriftHarness.world(1, start), start.plusSeconds(3 * 60));
+    float[] referenceScores = new float[reference.size()];
+    for (int i = 0; i < referenceScores.length; i++) {
+      referenceScores[i] = (float) sigmoid(userLevel(r) + 0.3 * r.nextGaussian());
+    }
+    h.registerReference(reference, referenceScores);
+
+    long t0 = start.plusSeconds(3_600).toEpochMilli();
+    int small = 4;
+    int large = 3;
+    List<RankingLog> served = new ArrayList<>();
+    for (int w = 0; w < small + large; w++) {
+      boolean shifted = w >= small;
+      int responses = shifted ? 350 : 4;
+      for (int k = 0; k < responses; k++) {
+        long t = t0 + w * MINUTE + (k * MINUTE) / responses;
+        double level = userLevel(r) + (shifted ? 1.5 : 0);
+        List<RankedItem> items = new ArrayList<>();
+        for (int j = 0; j < 100; j++) {
+          items.add(new RankedItem((long) j, (float) sigmoid(level + 0.3 * r.nextGaussian()), j));
+        }
+        served.add(response(h, "req-" + w + "-" + k, t, items, false, h.model));
+        if (shifted && k % 10 == 0) { // neither a fallback nor another model's scores count
+          served.add(response(h, "fb-" + w + "-" + k, t, items, true, h.model));
+          served.add(response(h, "other-" + w + "-" + k, t, items, false, "another-model"));
+        }
+      }
+    }
+    Map<Long, long[]> expected = new TreeMap<>(); // window start → scores, responses
+    for (RankingLog l : served) {
+      if (l.getFallback() || !l.getModelName().equals(h.model)) {
+        continue;
+      }
+      long window = l.getTimestamp().toEpochMilli() / MINUTE * MINUTE;
+      long[] c = expected.computeIfAbsent(window, x -> new long[2]);
+      c[0] += l.getItems().size();
+      c[1]++;
+    }
+    h.publish(
+        "logs",
+        new StringSerializer(),
+        served,
+        RankingLog::getRequestId,
+        l -> l.getTimestamp().toEpochMilli());
+    run(h);
+
+    Map<Long, DriftReport> reports = new TreeMap<>();
+    for (DriftReport d : h.read("reports", DriftReport.class)) {
+      assertThat(d.getFeature()).isEqualTo("score");
+      assertThat(d.getReferenceN()).isEqualTo(reference.size());
+      assertThat(reports.put(d.getWindowStart().toEpochMilli(), d)).isNull();
+    }
+    assertThat(reports.keySet()).isEqualTo(expected.keySet());
+    expected.forEach(
+        (w, c) -> {
+          assertThat(reports.get(w).getN()).as("scores in %d", w).isEqualTo(c[0]);
+          assertThat(reports.get(w).getSampleSize()).as("responses in %d", w).isEqualTo(c[1]);
+        });
+    List<DriftReport> few = reports.values().stream().limit(small).toList();
+    System.out.printf(
+        "score windows of 4 responses: drifted %s, PSI %s%n",
+        few.stream().map(DriftReport::getDrifted).toList(),
+        few.stream().map(d -> String.format("%.2f", d.getPsi())).toList());
+    // what the test is about: these windows are over min.sample in scores and judged drifted
+    assertThat(few).allSatisfy(d -> assertThat(d.getN()).isGreaterThanOrEqualTo(300));
+    assertThat(few.stream().filter(DriftReport::getDrifted).count()).isGreaterThanOrEqualTo(2);
+
+    long secondShifted = t0 + (small + 1) * MINUTE;
+    List<RetrainCommand> commands = h.read("commands", RetrainCommand.class);
+    assertThat(commands)
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getReason().name()).isEqualTo("PREDICTION_DRIFT");
+              assertThat(c.getIssuedAt().toEpochMilli()).isEqualTo(secondShifted + MINUTE);
+              assertThat(c.getEvidence())
+                  .singleElement()
+                  .satisfies(
+                      e -> {
+                        assertThat(e.getFeature()).isEqualTo("score");
+                        assertThat(e.getWindowStart().toEpochMilli()).isEqualTo(secondShifted);
+                        assertThat(e.getSampleSize()).isEqualTo(expected.get(secondShifted)[1]);
+                      });
+            });
+    assertThat(h.read("alerts", Alert.class))
+        .singleElement()
+        .satisfies(a -> assertThat(a.getKind()).isEqualTo("PREDICTION_DRIFT"));
+  }
+
+  /** A user's score level (logit): users differ by more than a user's candidates do. */
+  static double userLevel(Random r) {
+    return -1 + r.nextGaussian();
+  }
+
+  static double sigmoid(double x) {
+    return 1 / (1 + Math.exp(-x));
+  }
+
+  static RankingLog response(
+      DriftHarness h, String id, long t, List<RankedItem> items, boolean fallback, String model) {
+    return RankingLog.newBuilder()
+        .setRequestId(id)
+        .setTimestamp(Instant.ofEpochMilli(t))
+        .setUserId(1)
+        .setModelName(model)
+        .setModelVersion("v1")
+        .setVariant("production")
+        .setItems(items)
+        .setLatencyMs(3.0)
+        .setFallback(fallback)
+        .setFallbackReason(fallback ? "model_error" : null)
+        .setFeatureSchemaVersion(1)
+        .build();
   }
 
   static final long MINUTE = 60_000;

@@ -46,6 +46,7 @@ public final class Contracts {
         .setKsThreshold(r.ksThreshold)
         .setPValueThreshold(r.pValueThreshold)
         .setLateEvents(r.lateEvents)
+        .setSampleSize(r.sampleSize)
         .build();
   }
 
@@ -70,6 +71,7 @@ public final class Contracts {
                             .setKsPValue(e.ksPValue)
                             .setChi2PValue(e.chi2PValue)
                             .setConsecutiveWindows(e.consecutiveWindows)
+                            .setSampleSize(e.sampleSize)
                             .build())
                 .toList())
         .setReferenceVersion(c.referenceVersion)

@@ -17,7 +17,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 /**
  * {@code ranking-logs} → one score observation per ranked item of responses served by a model of
  * {@code modelName} (fallback rankings are not model scores and are left out), for prediction drift
- * against the reference profile's score distribution.
+ * against the reference profile's score distribution. The response is the sampling unit: its first
+ * score counts it ({@link FeatureValue#score}), so a window's sample size is its responses.
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
   private final HashMap<String, String> registry;
@@ -49,8 +50,10 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
       return;
     }
     long t = log.getTimestamp().toEpochMilli();
+    boolean first = true;
     for (RankedItem i : log.getItems()) {
-      out.collect(FeatureValue.numeric(ProfileBuilder.SCORE, "PREDICTION", i.getScore(), t));
+      out.collect(FeatureValue.score(ProfileBuilder.SCORE, i.getScore(), t, first));
+      first = false;
     }
   }
 

@@ -24,6 +24,7 @@ public class Command {
     public long windowStart;
     public long windowEnd;
     public long n;
+    public long sampleSize;
     public double psi;
     public Double ksStatistic;
     public Double ksPValue;

@@ -146,6 +146,8 @@ public final class DriftEvaluator
     r.feature = s.feature;
     r.kind = s.kind;
     r.n = s.n;
+    // a window summed up before units were counted (state from an older job) has none
+    r.sampleSize = s.sampleSize > 0 ? s.sampleSize : s.n;
     r.referenceN = referenceN;
     r.psiThreshold = thresholds.psi();
     r.ksThreshold = thresholds.ks();
@@ -166,7 +168,10 @@ public final class DriftEvaluator
       KllDoublesSketch reference = Bins.sketch(fp);
       if (!reference.isEmpty()) {
         r.ksStatistic = KolmogorovSmirnov.statistic(reference, window);
-        r.ksPValue = KolmogorovSmirnov.pValue(r.ksStatistic, reference.getN(), window.getN());
+        // the window's sample size, not its values: 100 scores of one response are not 100
+        // independent draws, and counting them so would make any two windows of a few users
+        // "significantly" different (the reference's scores are one per holdout example)
+        r.ksPValue = KolmogorovSmirnov.pValue(r.ksStatistic, reference.getN(), r.sampleSize);
       }
       r.mean = s.sum / s.n;
       r.referenceMean = fp.getMean();

@@ -17,6 +17,13 @@ public class FeatureValue {
   public String category;
   public long eventTime;
 
+  /**
+   * The sampling units this value opens: 1 for an observation of its own (a training example's
+   * value), 1 for the first score of a served response and 0 for the rest of its scores, which come
+   * with it from one user at one moment. A window's units are its sample size.
+   */
+  public int units;
+
   public FeatureValue() {}
 
   public static FeatureValue numeric(String feature, String kind, double value, long eventTime) {
@@ -25,6 +32,17 @@ public class FeatureValue {
     v.kind = kind;
     v.value = value;
     v.eventTime = eventTime;
+    v.units = 1;
+    return v;
+  }
+
+  /**
+   * One of a served response's scores: {@code first} for the response's first, which counts the
+   * response as one sampling unit.
+   */
+  public static FeatureValue score(String feature, double value, long eventTime, boolean first) {
+    FeatureValue v = numeric(feature, "PREDICTION", value, eventTime);
+    v.units = first ? 1 : 0;
     return v;
   }
 
@@ -34,6 +52,7 @@ public class FeatureValue {
     v.kind = "CATEGORICAL";
     v.category = category;
     v.eventTime = eventTime;
+    v.units = 1;
     return v;
   }
 }

@@ -9,6 +9,13 @@ public class Report {
   public String feature;
   public String kind;
   public long n;
+
+  /**
+   * The window's sample size: its independent sampling units (n for a feature, the served responses
+   * for the score), used for the KS p-value and the retrain rule's {@code min.sample}.
+   */
+  public long sampleSize;
+
   public long referenceN;
   public double psi;
   public Double ksStatistic;

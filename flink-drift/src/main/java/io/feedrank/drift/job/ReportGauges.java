@@ -7,8 +7,9 @@ import org.apache.flink.metrics.Gauge;
 
 /**
  * Publishes each feature's latest drift report as Flink gauges grouped by {@code feature} ({@code
- * drift.psi}, {@code drift.ks}, {@code drift.n}, {@code drift.drifted} as 0 or 1, {@code
- * drift.window.end} in epoch seconds), for dashboards of PSI / KS over time; lets nothing through.
+ * drift.psi}, {@code drift.ks}, {@code drift.n}, {@code drift.sample.size}, {@code drift.drifted}
+ * as 0 or 1, {@code drift.window.end} in epoch seconds), for dashboards of PSI / KS over time; lets
+ * nothing through.
  */
 final class ReportGauges extends RichFilterFunction<Report> {
   private transient Map<String, Report> latest;
@@ -27,6 +28,7 @@ final class ReportGauges extends RichFilterFunction<Report> {
           (Gauge<Double>)
               () -> latest.get(f).ksStatistic == null ? Double.NaN : latest.get(f).ksStatistic);
       group.gauge("drift.n", (Gauge<Long>) () -> latest.get(f).n);
+      group.gauge("drift.sample.size", (Gauge<Long>) () -> latest.get(f).sampleSize);
       group.gauge("drift.drifted", (Gauge<Integer>) () -> latest.get(f).drifted ? 1 : 0);
       group.gauge("drift.window.end", (Gauge<Double>) () -> latest.get(f).windowEnd / 1000.0);
     }

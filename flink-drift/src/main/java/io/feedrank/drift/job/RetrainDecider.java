@@ -15,14 +15,14 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Turns drift reports into decisions, per model (the key). A feature whose report says drifted
- * starts or extends a streak of consecutive windows (a window with fewer than {@code minSample}
- * observations neither extends nor breaks it; a gap breaks it). When any feature's streak reaches
- * {@code persistence} windows and no drift episode has had its command yet, one {@link Command}
- * goes out with the evidence of every feature in a streak — unless the last command was less than
- * {@code cooldown} ago in event time, in which case it goes out when the cooldown has passed and
- * the drift is still there. The episode ends when no feature drifts any more. A report against
- * another reference version (the serving model changed) starts over. An {@link AlertEvent} (side
- * output {@link #ALERTS}) marks the first drifted window of each streak.
+ * starts or extends a streak of consecutive windows (a window whose sample size, {@link
+ * Report#sampleSize}, is under {@code minSample} neither extends nor breaks it; a gap breaks it).
+ * When any feature's streak reaches {@code persistence} windows and no drift episode has had its
+ * command yet, one {@link Command} goes out with the evidence of every feature in a streak — unless
+ * the last command was less than {@code cooldown} ago in event time, in which case it goes out when
+ * the cooldown has passed and the drift is still there. The episode ends when no feature drifts any
+ * more. A report against another reference version (the serving model changed) starts over. An
+ * {@link AlertEvent} (side output {@link #ALERTS}) marks the first drifted window of each streak.
  */
 public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
   public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
@@ -75,7 +75,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       commanded.clear();
       reference.update(r.referenceVersion);
     }
-    if (r.n < minSample) {
+    if (r.sampleSize < minSample) {
       return;
     }
     Long previousEnd = lastWindowEnd.get(r.feature);
@@ -121,6 +121,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
     e.windowStart = r.windowStart;
     e.windowEnd = r.windowEnd;
     e.n = r.n;
+    e.sampleSize = r.sampleSize;
     e.psi = r.psi;
     e.ksStatistic = r.ksStatistic;
     e.ksPValue = r.ksPValue;

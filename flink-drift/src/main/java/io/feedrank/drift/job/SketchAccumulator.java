@@ -16,6 +16,10 @@ public class SketchAccumulator {
 
   public String kind;
   public long n;
+
+  /** Sampling units ({@link FeatureValue#units}): the window's sample size. */
+  public long units;
+
   public double sum;
   public double[] buffer = new double[0];
   public int buffered;
@@ -27,6 +31,7 @@ public class SketchAccumulator {
   void add(FeatureValue v) {
     kind = v.kind;
     n++;
+    units += v.units;
     if ("CATEGORICAL".equals(v.kind)) {
       if (counts == null) {
         counts = new HashMap<>();
@@ -67,6 +72,7 @@ public class SketchAccumulator {
       kind = other.kind;
     }
     n += other.n;
+    units += other.units;
     sum += other.sum;
     if (other.counts != null) {
       if (counts == null) {

@@ -49,6 +49,7 @@ final class WindowAggregation {
         s.windowStart = ctx.window().getStart();
         s.windowEnd = ctx.window().getEnd();
         s.n = acc.n;
+        s.sampleSize = acc.units;
         s.sum = acc.sum;
         s.sketch = acc.sketch;
         s.counts = acc.counts;

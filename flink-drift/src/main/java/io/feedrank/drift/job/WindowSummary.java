@@ -9,6 +9,13 @@ public class WindowSummary {
   public long windowStart;
   public long windowEnd;
   public long n;
+
+  /**
+   * Independent sampling units behind the {@code n} values ({@link FeatureValue#units}): n for a
+   * feature, the served responses for the score. 0 in state written before it was counted.
+   */
+  public long sampleSize;
+
   public double sum;
 
   /** Serialized KLL sketch of the values (numeric and prediction). */

@@ -33,6 +33,7 @@ class DriftEvaluatorTest {
     s.feature = "x";
     s.kind = "NUMERIC";
     s.n = acc.n;
+    s.sampleSize = acc.units;
     s.sum = acc.sum;
     s.sketch = acc.sketch;
     return s;
@@ -60,6 +61,41 @@ class DriftEvaluatorTest {
     assertThat(r.drifted).isTrue();
     assertThat(r.referenceVersion).isEqualTo("v1");
     assertThat(r.referenceN).isEqualTo(100);
+  }
+
+  /**
+   * Five responses of 20 scores: the KS p-value takes 5 as the window's sample, not 100. Reference
+   * k/150 (k = 1..150), window 0.5 + k/200 (k = 0..99); scipy: {@code ks_2samp(ref, win).statistic}
+   * = 74/150 = 0.49333, {@code kstwobign.sf(sqrt(150·5/155) · D)} = 0.189574 (with 100 it would be
+   * 4.14e-13).
+   */
+  @Test
+  void aScoreWindowsKsPValueCountsItsResponses() {
+    ProfileBuilder b = new ProfileBuilder();
+    for (int k = 1; k <= 150; k++) {
+      b.score(k / 150.0);
+    }
+    FeatureProfile ref = b.build().getScore();
+    SketchAccumulator acc = new SketchAccumulator();
+    for (int k = 0; k < 100; k++) {
+      acc.add(FeatureValue.score("score", 0.5 + k / 200.0, 0, k % 20 == 0));
+    }
+    acc.fold();
+    WindowSummary s = new WindowSummary();
+    s.feature = "score";
+    s.kind = "PREDICTION";
+    s.n = acc.n;
+    s.sampleSize = acc.units;
+    s.sum = acc.sum;
+    s.sketch = acc.sketch;
+    Report r = evaluator.evaluate(s, ref, "v1", 150);
+    assertThat(r.n).isEqualTo(100);
+    assertThat(r.sampleSize).isEqualTo(5);
+    assertThat(r.ksStatistic).isCloseTo(74 / 150.0, within(1e-12));
+    assertThat(r.ksPValue).isCloseTo(0.18957400540264857, within(1e-9));
+    // a feature's window (one unit per value) keeps its values as its sample
+    Report f = evaluator.evaluate(numericWindow(51, 150), ref, "v1", 150);
+    assertThat(f.sampleSize).isEqualTo(100);
   }
 
   @Test

@@ -43,6 +43,7 @@ class RetrainDeciderTest {
     r.windowStart = window * W;
     r.windowEnd = (window + 1) * W;
     r.n = n;
+    r.sampleSize = n; // a feature's values are its examples'
     r.psi = drifted ? 0.4 : 0.01;
     r.drifted = drifted;
     return r;
@@ -143,5 +144,37 @@ class RetrainDeciderTest {
     send(a);
     send(b);
     assertThat(commands()).singleElement().extracting(c -> c.reason).isEqualTo("PREDICTION_DRIFT");
+  }
+
+  /** 400 responses of 100 scores: 40,000 values, but a sample of 400 (min.sample is 500). */
+  static Report scores(int window, long responses) {
+    Report r = report("score", window, true, responses * 100, "v1");
+    r.kind = "PREDICTION";
+    r.sampleSize = responses;
+    return r;
+  }
+
+  @Test
+  void theMinimumSampleCountsTheScoresResponsesNotTheScores() throws Exception {
+    send(scores(0, 400));
+    send(scores(1, 400));
+    send(scores(2, 400));
+    assertThat(commands()).isEmpty();
+    assertThat(h.getSideOutput(RetrainDecider.ALERTS)).isNullOrEmpty();
+    send(scores(3, 600));
+    send(scores(4, 600));
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.evidence)
+                  .singleElement()
+                  .satisfies(
+                      e -> {
+                        assertThat(e.n).isEqualTo(60_000);
+                        assertThat(e.sampleSize).isEqualTo(600);
+                        assertThat(e.windowStart).isEqualTo(4 * W);
+                      });
+            });
   }
 }
