@@ -178,7 +178,8 @@ final class SampleRecords {
                         0.12,
                         1e-9,
                         null,
-                        2)))
+                        2,
+                        5000L)))
             .setReferenceVersion("v7")
             .setDataFrom(T.minusSeconds(86400))
             .setDataTo(T)
