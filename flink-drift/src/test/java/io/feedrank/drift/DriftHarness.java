@@ -5,6 +5,7 @@ import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.events.RankingLog;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.models.profile.TrainingProfiles;
@@ -127,6 +128,16 @@ final class DriftHarness {
         examples,
         TrainingExample::getUserId,
         e -> e.getEventTime().toEpochMilli());
+  }
+
+  /** Publishes responses to this test's {@code ranking-logs}, keyed by request id. */
+  void publishLogs(List<RankingLog> logs) {
+    publish(
+        "logs",
+        new StringSerializer(),
+        logs,
+        RankingLog::getRequestId,
+        l -> l.getTimestamp().toEpochMilli());
   }
 
   /** Publishes {@code values} to this test's topic {@code what}, in order, with their keys. */

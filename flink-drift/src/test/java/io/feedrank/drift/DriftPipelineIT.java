@@ -29,7 +29,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.common.serialization.LongSerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -186,12 +185,7 @@ class DriftPipelineIT {
       c[1] += e.getClick() ? 1 : 0;
     }
 
-    h.publish(
-        "logs",
-        new StringSerializer(),
-        served,
-        RankingLog::getRequestId,
-        l -> l.getTimestamp().toEpochMilli());
+    h.publishLogs(served);
     h.publish(
         "interactions",
         new LongSerializer(),
@@ -290,12 +284,7 @@ class DriftPipelineIT {
       c[0] += l.getItems().size();
       c[1]++;
     }
-    h.publish(
-        "logs",
-        new StringSerializer(),
-        served,
-        RankingLog::getRequestId,
-        l -> l.getTimestamp().toEpochMilli());
+    h.publishLogs(served);
     run(h);
 
     Map<Long, DriftReport> reports = new TreeMap<>();

@@ -28,10 +28,15 @@ class DriftEvaluatorTest {
     for (int v = from; v <= to; v++) {
       acc.add(FeatureValue.numeric("x", "NUMERIC", v, 0));
     }
+    return summary("x", "NUMERIC", acc);
+  }
+
+  /** The window's summary, as {@link WindowAggregation.Summarize} makes it. */
+  static WindowSummary summary(String feature, String kind, SketchAccumulator acc) {
     acc.fold();
     WindowSummary s = new WindowSummary();
-    s.feature = "x";
-    s.kind = "NUMERIC";
+    s.feature = feature;
+    s.kind = kind;
     s.n = acc.n;
     s.sampleSize = acc.units;
     s.sum = acc.sum;
@@ -80,15 +85,7 @@ class DriftEvaluatorTest {
     for (int k = 0; k < 100; k++) {
       acc.add(FeatureValue.score("score", 0.5 + k / 200.0, 0, k % 20 == 0));
     }
-    acc.fold();
-    WindowSummary s = new WindowSummary();
-    s.feature = "score";
-    s.kind = "PREDICTION";
-    s.n = acc.n;
-    s.sampleSize = acc.units;
-    s.sum = acc.sum;
-    s.sketch = acc.sketch;
-    Report r = evaluator.evaluate(s, ref, "v1", 150);
+    Report r = evaluator.evaluate(summary("score", "PREDICTION", acc), ref, "v1", 150);
     assertThat(r.n).isEqualTo(100);
     assertThat(r.sampleSize).isEqualTo(5);
     assertThat(r.ksStatistic).isCloseTo(74 / 150.0, within(1e-12));
