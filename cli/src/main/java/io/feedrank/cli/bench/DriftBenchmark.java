@@ -12,6 +12,8 @@ import io.feedrank.drift.job.Report;
 import io.feedrank.drift.job.ServingReference;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.events.RankedItem;
+import io.feedrank.events.RankingLog;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
@@ -47,10 +49,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./feedrank bench drift}: (1) throughput — simulator examples on the local stack's Kafka,
  * the job (parallelism 2, every profiled feature monitored) reads them to the end: feature rows per
- * second of job wall time; (2) detection — one numeric feature, reference N(0, 1), windows of
- * {@code --window-sample} values, 20 stationary windows then N(δ, 1) with δ = √PSI (a mean shift of
- * δ gives PSI ≈ δ² on decile bins): windows from the shift to the retrain command; (3) false alarms
- * — 1,000 stationary windows: drifted windows per 1,000.
+ * second of job wall time; (1b) score throughput — ranking logs of 100 scores each, read to the
+ * end: scores per second (prediction drift's input, all of it one key); (2) detection — one numeric
+ * feature, reference N(0, 1), windows of {@code --window-sample} values, 20 stationary windows then
+ * N(δ, 1) with δ = √PSI (a mean shift of δ gives PSI ≈ δ² on decile bins): windows from the shift
+ * to the retrain command; (3) false alarms — 1,000 stationary windows: drifted windows per 1,000.
  */
 @Command(
     name = "drift",
@@ -64,6 +67,12 @@ final class DriftBenchmark implements Callable<Integer> {
 
   @Option(names = "--examples", defaultValue = "100000", description = "examples for throughput")
   int examples;
+
+  @Option(
+      names = "--responses",
+      defaultValue = "50000",
+      description = "ranking logs of 100 scores each for the score throughput")
+  int responses;
 
   @Option(names = "--window-sample", defaultValue = "2000", description = "values per window")
   int windowSample;
@@ -87,6 +96,12 @@ final class DriftBenchmark implements Callable<Integer> {
                 + 3)
             + " profiled features monitored, parallelism 2, 5-minute windows, Kafka in and out on the local stack");
     report.note(
+        "score_throughput",
+        responses
+            + " ranking logs of "
+            + SCORES_PER_RESPONSE
+            + " scores, 50 per event-second, parallelism 2, 5-minute windows, Kafka in and out");
+    report.note(
         "detection",
         "one numeric feature, reference 100,000 draws of N(0,1), "
             + windowSample
@@ -95,6 +110,7 @@ final class DriftBenchmark implements Callable<Integer> {
       for (int run = 1; run <= runs; run++) {
         Map<String, Double> f = new LinkedHashMap<>();
         f.put("rows_per_s", throughput(stack, run, w));
+        f.put("score_rows_per_s", scoreThroughput(stack, run, w));
         for (double psi : new double[] {0.1, 0.2, 0.5}) {
           String k = String.format("%.1f", psi).replace('.', '_');
           double[] d = detection(run, psi);
@@ -116,37 +132,138 @@ final class DriftBenchmark implements Callable<Integer> {
 
   private double throughput(LocalStack stack, int run, PrintWriter w) throws Exception {
     String id = "bench-" + run + "-" + System.nanoTime();
-    String topic = "examples-" + id;
-    stack.createTopics(
-        List.of(Topics.byName(Topics.TRAINING_EXAMPLES).orElseThrow().renamed(topic)));
-    for (String t : List.of("logs-", "interactions-", "reports-", "alerts-", "commands-", "ctr-")) {
-      String base =
-          switch (t) {
-            case "logs-" -> Topics.RANKING_LOGS;
-            case "interactions-" -> Topics.INTERACTIONS;
-            case "reports-" -> Topics.DRIFT_REPORTS;
-            case "alerts-" -> Topics.ALERTS;
-            case "ctr-" -> Topics.ONLINE_CTR;
-            default -> Topics.RETRAIN_COMMANDS;
-          };
-      stack.createTopics(List.of(Topics.byName(base).orElseThrow().renamed(t + id)));
-    }
+    createTopics(stack, id);
     Instant start = Instant.now().minus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS);
     List<TrainingExample> all = new ArrayList<>(examples);
     new SimulatedExamples(SimulatorConfig.defaults(run, start), examples)
         .forEachRemaining(all::add);
+    publish(
+        stack,
+        "examples-" + id,
+        new LongSerializer(),
+        all,
+        TrainingExample::getUserId,
+        e -> e.getEventTime().toEpochMilli());
+    register(stack, id, TrainingProfiles.of(all.subList(0, Math.min(20_000, all.size())), null));
+    Map<String, String> c = jobConfig(stack, id);
+    c.put("monitored.features", "*");
+    double seconds = runJob(c, "bench-drift-" + run);
+    long rows =
+        (long) examples
+            * (FeatureSchema.USER.size()
+                + FeatureSchema.ITEM.size()
+                + FeatureSchema.CROSS.size()
+                + 3);
+    long[] seen = observations(stack, "reports-" + id);
+    w.printf(
+        "run %d: %,d rows in %.1f s; the reports account for %,d%n", run, rows, seconds, seen[0]);
+    if (seen[0] != rows) {
+      throw new IllegalStateException(
+          "the job's reports count " + seen[0] + " observations of " + rows + " rows");
+    }
+    return rows / seconds;
+  }
+
+  /**
+   * Prediction drift's input: {@code --responses} ranking logs of 100 scores each on the local
+   * stack's Kafka, read to the end by the job (nothing else on its inputs): scores per second of
+   * job wall time, start-up included. The scores all go to one key ({@code score}); the reports
+   * must account for every score.
+   */
+  private double scoreThroughput(LocalStack stack, int run, PrintWriter w) throws Exception {
+    String id = "bench-scores-" + run + "-" + System.nanoTime();
+    createTopics(stack, id);
+    Random r = new Random(run);
+    ProfileBuilder ref = new ProfileBuilder();
+    for (int i = 0; i < 20_000; i++) {
+      ref.score(sigmoid(-1 + r.nextGaussian()));
+    }
+    register(stack, id, ref.build(20_000));
+    long t0 = Instant.now().minus(6, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS).toEpochMilli();
+    List<RankingLog> logs = new ArrayList<>(responses);
+    for (int k = 0; k < responses; k++) {
+      double level = -1 + r.nextGaussian();
+      List<RankedItem> items = new ArrayList<>(SCORES_PER_RESPONSE);
+      for (int j = 0; j < SCORES_PER_RESPONSE; j++) {
+        items.add(new RankedItem((long) j, (float) sigmoid(level + 0.3 * r.nextGaussian()), j + 1));
+      }
+      logs.add(
+          RankingLog.newBuilder()
+              .setRequestId(id + "-" + k)
+              .setTimestamp(Instant.ofEpochMilli(t0 + k * 20L)) // 50 responses per event-second
+              .setUserId(r.nextInt(10_000))
+              .setModelName(id)
+              .setModelVersion("ref")
+              .setVariant("production")
+              .setItems(items)
+              .setLatencyMs(3.0)
+              .setFeatureSchemaVersion(FeatureSchema.VERSION)
+              .build());
+    }
+    publish(
+        stack,
+        "logs-" + id,
+        new StringSerializer(),
+        logs,
+        RankingLog::getRequestId,
+        l -> l.getTimestamp().toEpochMilli());
+    double seconds = runJob(jobConfig(stack, id), "bench-drift-scores-" + run);
+    long rows = (long) responses * SCORES_PER_RESPONSE;
+    long[] seen = observations(stack, "reports-" + id);
+    w.printf(
+        "run %d: %,d scores of %,d responses in %.1f s; the reports account for %,d of %,d%n",
+        run, rows, responses, seconds, seen[0], seen[1]);
+    if (seen[0] != rows || seen[1] != responses) {
+      throw new IllegalStateException(
+          "the job's reports count " + seen[0] + " scores of " + seen[1] + " responses");
+    }
+    return rows / seconds;
+  }
+
+  static final int SCORES_PER_RESPONSE = 100;
+
+  private static double sigmoid(double x) {
+    return 1 / (1 + Math.exp(-x));
+  }
+
+  /** This run's input and output topics, named {@code <what>-<id>}. */
+  private static void createTopics(LocalStack stack, String id) {
+    Map<String, String> bases =
+        Map.of(
+            "examples-", Topics.TRAINING_EXAMPLES,
+            "logs-", Topics.RANKING_LOGS,
+            "interactions-", Topics.INTERACTIONS,
+            "reports-", Topics.DRIFT_REPORTS,
+            "alerts-", Topics.ALERTS,
+            "commands-", Topics.RETRAIN_COMMANDS,
+            "ctr-", Topics.ONLINE_CTR);
+    bases.forEach(
+        (prefix, base) ->
+            stack.createTopics(List.of(Topics.byName(base).orElseThrow().renamed(prefix + id))));
+  }
+
+  private static <K, T extends org.apache.avro.specific.SpecificRecord> void publish(
+      LocalStack stack,
+      String topic,
+      org.apache.kafka.common.serialization.Serializer<K> keys,
+      List<T> records,
+      java.util.function.Function<T, K> key,
+      java.util.function.Function<T, Long> time) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    AvroSerializer<TrainingExample> values = new AvroSerializer<>();
+    AvroSerializer<T> values = new AvroSerializer<>();
     values.configure(p, false);
-    try (KafkaProducer<Long, TrainingExample> producer =
-        new KafkaProducer<>(p, new LongSerializer(), values)) {
-      for (TrainingExample e : all) {
-        producer.send(
-            new ProducerRecord<>(topic, null, e.getEventTime().toEpochMilli(), e.getUserId(), e));
+    try (KafkaProducer<K, T> producer = new KafkaProducer<>(p, keys, values)) {
+      for (T v : records) {
+        producer.send(new ProducerRecord<>(topic, null, time.apply(v), key.apply(v), v));
       }
     }
+  }
+
+  /** Model {@code id}'s version {@code ref}, in production with {@code profile}. */
+  private static void register(
+      LocalStack stack, String id, io.feedrank.events.ReferenceProfile profile) {
     ModelVersion v =
         ModelVersion.newBuilder()
             .setModelName(id)
@@ -158,21 +275,24 @@ final class DriftBenchmark implements Callable<Integer> {
             .setArtifactUri("file:/unused")
             .setArtifactSha256("00")
             .setFeatureSchemaVersion(FeatureSchema.VERSION)
-            .setReferenceProfile(
-                TrainingProfiles.of(all.subList(0, Math.min(20_000, all.size())), null))
+            .setReferenceProfile(profile)
             .build();
-    AvroSerializer<ModelVersion> mv = new AvroSerializer<>();
-    mv.configure(p, false);
-    try (KafkaProducer<String, ModelVersion> producer =
-        new KafkaProducer<>(p, new StringSerializer(), mv)) {
-      producer.send(
-          new ProducerRecord<>(Topics.MODEL_REGISTRY, Topics.modelRegistryKey(id, "ref"), v));
-    }
+    publish(
+        stack,
+        Topics.MODEL_REGISTRY,
+        new StringSerializer(),
+        List.of(v),
+        x -> Topics.modelRegistryKey(id, "ref"),
+        x -> System.currentTimeMillis());
+  }
+
+  /** The job on this run's topics: bounded, from the earliest offsets, parallelism 2. */
+  private static Map<String, String> jobConfig(LocalStack stack, String id) {
     Map<String, String> c = new HashMap<>();
     c.put("bootstrap.servers", stack.bootstrapServers());
     c.put("schema.registry.url", stack.registryUrl());
     c.put("model.name", id);
-    c.put("training.examples.topic", topic);
+    c.put("training.examples.topic", "examples-" + id);
     c.put("ranking.logs.topic", "logs-" + id);
     c.put("interactions.topic", "interactions-" + id);
     c.put("drift.reports.topic", "reports-" + id);
@@ -182,30 +302,24 @@ final class DriftBenchmark implements Callable<Integer> {
     c.put("group.id", id);
     c.put("from.earliest", "true");
     c.put("bounded", "true");
-    c.put("monitored.features", "*");
     c.put("parallelism", "2");
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    DriftMain.build(env, DriftConfig.from(c));
-    long t0 = System.nanoTime();
-    env.execute("bench-drift-" + run);
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    long rows =
-        (long) examples
-            * (FeatureSchema.USER.size()
-                + FeatureSchema.ITEM.size()
-                + FeatureSchema.CROSS.size()
-                + 3);
-    long seen = observations(stack, "reports-" + id);
-    w.printf("run %d: %,d rows in %.1f s; the reports account for %,d%n", run, rows, seconds, seen);
-    if (seen != rows) {
-      throw new IllegalStateException(
-          "the job's reports count " + seen + " observations of " + rows + " rows");
-    }
-    return rows / seconds;
+    return c;
   }
 
-  /** The observations the job's reports account for: the sum of n over every report. */
-  private static long observations(LocalStack stack, String topic) {
+  /** Runs the job to its end: seconds from {@code execute()} on, start-up included. */
+  private static double runJob(Map<String, String> config, String name) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(config));
+    long t0 = System.nanoTime();
+    env.execute(name);
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /**
+   * What the job's reports account for: the sums of {@code n} and of {@code sample_size} over every
+   * report.
+   */
+  private static long[] observations(LocalStack stack, String topic) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     p.put(
         io.feedrank.avro.serde.AvroDeserializer.VALUE_TYPE,
@@ -214,6 +328,7 @@ final class DriftBenchmark implements Callable<Integer> {
         new io.feedrank.avro.serde.AvroDeserializer<>();
     d.configure(p, false);
     long n = 0;
+    long sample = 0;
     try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], io.feedrank.events.DriftReport> c =
         new org.apache.kafka.clients.consumer.KafkaConsumer<>(
             p, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), d)) {
@@ -227,10 +342,11 @@ final class DriftBenchmark implements Callable<Integer> {
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (var r : c.poll(Duration.ofMillis(200))) {
           n += r.value().getN();
+          sample += r.value().getSampleSize();
         }
       }
     }
-    return n;
+    return new long[] {n, sample};
   }
 
   private static ServingReference reference(long seed) throws Exception {
