@@ -5,6 +5,7 @@ import io.feedrank.events.RankedItem;
 import io.feedrank.events.RankingLog;
 import io.feedrank.models.profile.ProfileBuilder;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -15,10 +16,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * {@code ranking-logs} → one score observation per ranked item of responses served by a model of
- * {@code modelName} (fallback rankings are not model scores and are left out), for prediction drift
- * against the reference profile's score distribution. The response is the sampling unit: its first
- * score counts it ({@link FeatureValue#score}), so a window's sample size is its responses.
+ * {@code ranking-logs} → the scores of each response served by a model of {@code modelName}, as one
+ * record ({@link FeatureValue#scores}: the response is the sampling unit), for prediction drift
+ * against the reference profile's score distribution. Fallback rankings are not model scores and
+ * are left out, as are responses without items.
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
   private final HashMap<String, String> registry;
@@ -49,12 +50,16 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
     if (log == null || log.getFallback() || !modelName.equals(log.getModelName())) {
       return;
     }
-    long t = log.getTimestamp().toEpochMilli();
-    boolean first = true;
-    for (RankedItem i : log.getItems()) {
-      out.collect(FeatureValue.score(ProfileBuilder.SCORE, i.getScore(), t, first));
-      first = false;
+    List<RankedItem> items = log.getItems();
+    if (items.isEmpty()) {
+      return;
     }
+    double[] scores = new double[items.size()];
+    for (int k = 0; k < scores.length; k++) {
+      scores[k] = items.get(k).getScore();
+    }
+    out.collect(
+        FeatureValue.scores(ProfileBuilder.SCORE, scores, log.getTimestamp().toEpochMilli()));
   }
 
   @Override

@@ -129,8 +129,8 @@ public final class DriftJob {
   }
 
   /**
-   * Counts a late value as a metric ({@code drift.values.late}) and passes it on as a count of one
-   * for its feature's next report.
+   * Counts a late record's values as a metric ({@code drift.values.late}) and passes them on as a
+   * count for its feature's next report.
    */
   static final class CountLate extends RichMapFunction<FeatureValue, WindowSummary> {
     private transient Counter late;
@@ -142,8 +142,8 @@ public final class DriftJob {
 
     @Override
     public WindowSummary map(FeatureValue v) {
-      late.inc();
-      return WindowSummary.lateValue(v.feature, v.kind);
+      late.inc(v.count());
+      return WindowSummary.late(v.feature, v.kind, v.count());
     }
   }
 }

@@ -1,8 +1,9 @@
 package io.feedrank.drift.job;
 
 /**
- * One observation of one feature (or of the model's score) at an event time: numeric features carry
- * {@code value}, categorical ones {@code category}. A Flink POJO.
+ * One observation of one feature at an event time, or the model's scores of one served response:
+ * numeric features carry {@code value}, categorical ones {@code category}, a response's scores
+ * {@code values}. Each record is one sampling unit of its window. A Flink POJO.
  */
 public class FeatureValue {
   /** The feature name of the one marker each training example also emits (for volume counts). */
@@ -18,11 +19,11 @@ public class FeatureValue {
   public long eventTime;
 
   /**
-   * The sampling units this value opens: 1 for an observation of its own (a training example's
-   * value), 1 for the first score of a served response and 0 for the rest of its scores, which come
-   * with it from one user at one moment. A window's units are its sample size.
+   * A served response's scores, all in one record (null for any other observation, whose one value
+   * is {@link #value}). They come from one user at one moment, so they are one sampling unit, not
+   * 100; and one record, not 100 trips through the shuffle to the one key all scores share.
    */
-  public int units;
+  public double[] values;
 
   public FeatureValue() {}
 
@@ -32,18 +33,22 @@ public class FeatureValue {
     v.kind = kind;
     v.value = value;
     v.eventTime = eventTime;
-    v.units = 1;
     return v;
   }
 
-  /**
-   * One of a served response's scores: {@code first} for the response's first, which counts the
-   * response as one sampling unit.
-   */
-  public static FeatureValue score(String feature, double value, long eventTime, boolean first) {
-    FeatureValue v = numeric(feature, "PREDICTION", value, eventTime);
-    v.units = first ? 1 : 0;
+  /** A served response's scores (kind PREDICTION). */
+  public static FeatureValue scores(String feature, double[] values, long eventTime) {
+    FeatureValue v = new FeatureValue();
+    v.feature = feature;
+    v.kind = "PREDICTION";
+    v.values = values;
+    v.eventTime = eventTime;
     return v;
+  }
+
+  /** The values this record holds: its scores, or one. */
+  public int count() {
+    return values == null ? 1 : values.length;
   }
 
   public static FeatureValue categorical(String feature, String category, long eventTime) {
@@ -52,7 +57,6 @@ public class FeatureValue {
     v.kind = "CATEGORICAL";
     v.category = category;
     v.eventTime = eventTime;
-    v.units = 1;
     return v;
   }
 }

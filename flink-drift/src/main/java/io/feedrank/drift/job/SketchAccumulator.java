@@ -17,7 +17,7 @@ public class SketchAccumulator {
   public String kind;
   public long n;
 
-  /** Sampling units ({@link FeatureValue#units}): the window's sample size. */
+  /** Sampling units, one per record ({@link FeatureValue}): the window's sample size. */
   public long units;
 
   public double sum;
@@ -30,16 +30,27 @@ public class SketchAccumulator {
 
   void add(FeatureValue v) {
     kind = v.kind;
-    n++;
-    units += v.units;
+    units++;
     if ("CATEGORICAL".equals(v.kind)) {
+      n++;
       if (counts == null) {
         counts = new HashMap<>();
       }
       counts.merge(v.category == null ? "" : v.category, 1L, Long::sum);
       return;
     }
-    sum += v.value;
+    if (v.values == null) {
+      add(v.value);
+    } else {
+      for (double x : v.values) {
+        add(x);
+      }
+    }
+  }
+
+  private void add(double value) {
+    n++;
+    sum += value;
     if (buffered == buffer.length) {
       if (buffered >= BUFFER) {
         fold();
@@ -47,7 +58,7 @@ public class SketchAccumulator {
         buffer = Arrays.copyOf(buffer, Math.max(64, buffered * 2));
       }
     }
-    buffer[buffered++] = v.value;
+    buffer[buffered++] = value;
   }
 
   /** Folds the buffer into the sketch. */

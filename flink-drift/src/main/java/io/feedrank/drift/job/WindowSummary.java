@@ -11,7 +11,7 @@ public class WindowSummary {
   public long n;
 
   /**
-   * Independent sampling units behind the {@code n} values ({@link FeatureValue#units}): n for a
+   * Independent sampling units behind the {@code n} values (records, {@link FeatureValue}): n for a
    * feature, the served responses for the score. 0 in state written before it was counted.
    */
   public long sampleSize;
@@ -32,12 +32,12 @@ public class WindowSummary {
 
   public WindowSummary() {}
 
-  /** One late value of {@code feature}: a count for its next report, no window. */
-  static WindowSummary lateValue(String feature, String kind) {
+  /** {@code count} late values of {@code feature}: a count for its next report, no window. */
+  static WindowSummary late(String feature, String kind, long count) {
     WindowSummary s = new WindowSummary();
     s.feature = feature;
     s.kind = kind;
-    s.late = 1;
+    s.late = count;
     return s;
   }
 }

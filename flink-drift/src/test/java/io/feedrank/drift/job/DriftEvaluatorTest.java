@@ -82,8 +82,12 @@ class DriftEvaluatorTest {
     }
     FeatureProfile ref = b.build().getScore();
     SketchAccumulator acc = new SketchAccumulator();
-    for (int k = 0; k < 100; k++) {
-      acc.add(FeatureValue.score("score", 0.5 + k / 200.0, 0, k % 20 == 0));
+    for (int response = 0; response < 5; response++) {
+      double[] scores = new double[20];
+      for (int j = 0; j < 20; j++) {
+        scores[j] = 0.5 + (response * 20 + j) / 200.0;
+      }
+      acc.add(FeatureValue.scores("score", scores, 0));
     }
     Report r = evaluator.evaluate(summary("score", "PREDICTION", acc), ref, "v1", 150);
     assertThat(r.n).isEqualTo(100);
@@ -204,8 +208,8 @@ class DriftEvaluatorTest {
   void lateValuesAreReportedWithTheNextReportOfTheirFeature() throws Exception {
     try (var h = harness()) {
       h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
-      WindowSummary lateX = WindowSummary.lateValue("x", "NUMERIC");
-      WindowSummary lateY = WindowSummary.lateValue("y", "NUMERIC");
+      WindowSummary lateX = WindowSummary.late("x", "NUMERIC", 1);
+      WindowSummary lateY = WindowSummary.late("y", "NUMERIC", 1);
       h.processElement(lateX, 1);
       h.processElement(lateX, 2);
       h.processElement(lateY, 3);
@@ -223,7 +227,7 @@ class DriftEvaluatorTest {
   @Test
   void lateValuesCountedBeforeAnyModelGoOutWithTheWaitingWindows() throws Exception {
     try (var h = harness()) {
-      WindowSummary lateX = WindowSummary.lateValue("x", "NUMERIC");
+      WindowSummary lateX = WindowSummary.late("x", "NUMERIC", 1);
       h.processElement(numericWindow(1, 100), 0);
       h.processElement(lateX, 1);
       h.processElement(numericWindow(1, 100), 2);

@@ -49,10 +49,10 @@ class LateValuesIT {
         values.add(FeatureValue.numeric("x", "NUMERIC", 1 + i, w * W + i * (W / 100)));
       }
       if (w == 5) {
-        // three values of window 1, long closed
-        for (int k = 0; k < 3; k++) {
-          values.add(FeatureValue.numeric("x", "NUMERIC", 1_000, W + k));
-        }
+        // three values of window 1, long closed: one, then two in one record (as a response's
+        // scores come), which count as two
+        values.add(FeatureValue.numeric("x", "NUMERIC", 1_000, W));
+        values.add(FeatureValue.scores("x", new double[] {1_000, 1_000}, W + 1));
       }
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
