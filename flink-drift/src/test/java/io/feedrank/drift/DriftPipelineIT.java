@@ -265,12 +265,13 @@ class DriftPipelineIT {
         double level = userLevel(r) + (shifted ? 1.5 : 0);
         List<RankedItem> items = new ArrayList<>();
         for (int j = 0; j < 100; j++) {
-          items.add(new RankedItem((long) j, (float) sigmoid(level + 0.3 * r.nextGaussian()), j));
+          items.add(
+              new RankedItem((long) j, (float) sigmoid(level + 0.3 * r.nextGaussian()), j + 1));
         }
-        served.add(response(h, "req-" + w + "-" + k, t, items, false, h.model));
+        served.add(response("req-" + w + "-" + k, t, items, false, h.model));
         if (shifted && k % 10 == 0) { // neither a fallback nor another model's scores count
-          served.add(response(h, "fb-" + w + "-" + k, t, items, true, h.model));
-          served.add(response(h, "other-" + w + "-" + k, t, items, false, "another-model"));
+          served.add(response("fb-" + w + "-" + k, t, items, true, h.model));
+          served.add(response("other-" + w + "-" + k, t, items, false, "another-model"));
         }
       }
     }
@@ -340,7 +341,7 @@ class DriftPipelineIT {
   }
 
   static RankingLog response(
-      DriftHarness h, String id, long t, List<RankedItem> items, boolean fallback, String model) {
+      String id, long t, List<RankedItem> items, boolean fallback, String model) {
     return RankingLog.newBuilder()
         .setRequestId(id)
         .setTimestamp(Instant.ofEpochMilli(t))

@@ -168,7 +168,7 @@ final class DriftBenchmark implements Callable<Integer> {
    * Prediction drift's input: {@code --responses} ranking logs of 100 scores each on the local
    * stack's Kafka, read to the end by the job (nothing else on its inputs): scores per second of
    * job wall time, start-up included. The scores all go to one key ({@code score}); the reports
-   * must account for every score.
+   * must account for every score and every response.
    */
   private double scoreThroughput(LocalStack stack, int run, PrintWriter w) throws Exception {
     String id = "bench-scores-" + run + "-" + System.nanoTime();
