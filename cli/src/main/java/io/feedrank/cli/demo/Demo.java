@@ -625,11 +625,12 @@ public final class Demo {
           drifted.add(
               String.format(
                   Locale.ROOT,
-                  "%s [%s, %s) n=%d psi=%.3f ks=%s chi2p=%s vs %s",
+                  "%s [%s, %s) n=%d sample=%d psi=%.3f ks=%s chi2p=%s vs %s",
                   r.getFeature(),
                   r.getWindowStart(),
                   r.getWindowEnd(),
                   r.getN(),
+                  r.getSampleSize(),
                   r.getPsi(),
                   r.getKsStatistic(),
                   r.getChi2PValue(),
