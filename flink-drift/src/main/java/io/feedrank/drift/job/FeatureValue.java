@@ -28,20 +28,28 @@ public class FeatureValue {
   public FeatureValue() {}
 
   public static FeatureValue numeric(String feature, String kind, double value, long eventTime) {
-    FeatureValue v = new FeatureValue();
-    v.feature = feature;
-    v.kind = kind;
+    FeatureValue v = of(feature, kind, eventTime);
     v.value = value;
-    v.eventTime = eventTime;
     return v;
   }
 
   /** A served response's scores (kind PREDICTION). */
   public static FeatureValue scores(String feature, double[] values, long eventTime) {
+    FeatureValue v = of(feature, "PREDICTION", eventTime);
+    v.values = values;
+    return v;
+  }
+
+  public static FeatureValue categorical(String feature, String category, long eventTime) {
+    FeatureValue v = of(feature, "CATEGORICAL", eventTime);
+    v.category = category;
+    return v;
+  }
+
+  private static FeatureValue of(String feature, String kind, long eventTime) {
     FeatureValue v = new FeatureValue();
     v.feature = feature;
-    v.kind = "PREDICTION";
-    v.values = values;
+    v.kind = kind;
     v.eventTime = eventTime;
     return v;
   }
@@ -49,14 +57,5 @@ public class FeatureValue {
   /** The values this record holds: its scores, or one. */
   public int count() {
     return values == null ? 1 : values.length;
-  }
-
-  public static FeatureValue categorical(String feature, String category, long eventTime) {
-    FeatureValue v = new FeatureValue();
-    v.feature = feature;
-    v.kind = "CATEGORICAL";
-    v.category = category;
-    v.eventTime = eventTime;
-    return v;
   }
 }
