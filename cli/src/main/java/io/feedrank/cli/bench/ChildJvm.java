@@ -41,6 +41,12 @@ final class ChildJvm {
     return cmd;
   }
 
+  /** The whitespace-separated JVM options in the environment variable {@code env}, if set. */
+  static List<String> extraOptions(String env) {
+    String extra = System.getenv(env);
+    return extra == null || extra.isBlank() ? List.of() : List.of(extra.trim().split("\\s+"));
+  }
+
   /** A started {@code feedrank} service, its output file, and the input files to delete after. */
   record Service(Process process, Path log, List<Path> inputs) {}
 
@@ -68,10 +74,7 @@ final class ChildJvm {
     Path argfile = classpathArgfile(dir, name + "-");
     List<String> jvm = new ArrayList<>(jvmOptions);
     jvm.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
-    String extra = System.getenv(extraOptionsEnv);
-    if (extra != null && !extra.isBlank()) {
-      jvm.addAll(List.of(extra.trim().split("\\s+")));
-    }
+    jvm.addAll(extraOptions(extraOptionsEnv));
     Path log = dir.resolve(name + ".log");
     ProcessBuilder b =
         new ProcessBuilder(

@@ -25,7 +25,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>{@code closed}: {@code concurrency} clients each send the next request when the previous one
  * answered (saturation throughput). {@code open}: requests start on a fixed schedule at {@code
  * rate}/s whatever the answers do, and latency counts from the scheduled start, so a stalled server
- * is not hidden (no coordinated omission).
+ * is not hidden (no coordinated omission). The schedule is dealt out to the {@code concurrency}
+ * clients in turn, and each client waits for its own requests' times and sends them itself, so no
+ * thread hand-off sits between a scheduled start and the socket; {@code send_late_p50_ms} / {@code
+ * _p99_ms} say how late after its scheduled start a request was written (the generator's own delay:
+ * waking up, or its connection still busy with the client's previous request).
  *
  * <p>Arguments: {@code url mode concurrency rate seconds candidates users items seed
  * [warmupSeconds]}; with 0 candidates it sends {@code GET url} instead (for {@code /health/live}:
@@ -42,6 +46,12 @@ public final class LoadGenerator {
   static final String CPU_PIDS_PROPERTY = "feedrank.loadgen.cpu";
 
   public static void main(String[] args) throws Exception {
+    System.out.println(run(args));
+    System.exit(0);
+  }
+
+  /** Sends the load {@code args} describe; returns the line of JSON with what was measured. */
+  static String run(String[] args) throws Exception {
     String url = args[0];
     String mode = args[1];
     int concurrency = Integer.parseInt(args[2]);
@@ -65,6 +75,7 @@ public final class LoadGenerator {
         ThreadLocal.withInitial(() -> new HttpConnection(uri));
     long[] latencies =
         new long[(int) Math.min(5_000_000, Math.max(1, rate * seconds * 2 + 100_000))];
+    long[] late = new long[mode.equals("closed") ? 0 : latencies.length];
     AtomicInteger n = new AtomicInteger();
     AtomicLong errors = new AtomicLong();
     AtomicLong status5xx = new AtomicLong();
@@ -103,22 +114,27 @@ public final class LoadGenerator {
             });
       }
     } else {
+      // each client keeps its own share of the schedule, requests k = client, client + N, …, and
+      // sends them itself: no hand-off to another thread between the schedule and the socket
       long intervalNanos = (long) (1e9 / rate);
-      for (long k = 0; ; k++) {
-        long intended = start + k * intervalNanos;
-        if (intended >= end) {
-          break;
-        }
-        long wait = intended - System.nanoTime();
-        if (wait > 0) {
-          TimeUnit.NANOSECONDS.sleep(wait);
-        }
-        byte[] body = bodies.get((int) (k % bodies.size()));
+      for (int c = 0; c < concurrency; c++) {
+        int client = c;
         pool.submit(
             () -> {
-              send(connections.get(), body, errors, status5xx);
-              if (intended >= t0) {
-                record(latencies, n, System.nanoTime() - intended);
+              for (long k = client; ; k += concurrency) {
+                long intended = start + k * intervalNanos;
+                if (intended >= end) {
+                  break;
+                }
+                parkUntil(intended);
+                long sent = System.nanoTime();
+                send(connections.get(), bodies.get((int) (k % bodies.size())), errors, status5xx);
+                if (intended >= t0) {
+                  int i = record(latencies, n, System.nanoTime() - intended);
+                  if (i < late.length) {
+                    late[i] = sent - intended;
+                  }
+                }
               }
             });
       }
@@ -130,9 +146,11 @@ public final class LoadGenerator {
     int count = Math.min(n.get(), latencies.length);
     long[] sorted = Arrays.copyOf(latencies, count);
     Arrays.sort(sorted);
-    System.out.printf(
+    long[] lateSorted = Arrays.copyOf(late, Math.min(count, late.length));
+    Arrays.sort(lateSorted);
+    return String.format(
         Locale.ROOT,
-        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"cpu_ms\":%s}%n",
+        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"send_late_p50_ms\":%.3f,\"send_late_p99_ms\":%.3f,\"cpu_ms\":%s}",
         count,
         errors.get(),
         status5xx.get(),
@@ -141,8 +159,9 @@ public final class LoadGenerator {
         q(sorted, 0.99),
         q(sorted, 0.999),
         count == 0 ? 0 : sorted[count - 1] / 1e6,
+        q(lateSorted, 0.50),
+        q(lateSorted, 0.99),
         cpu[1] == null ? "{}" : json(cpu[1].since(cpu[0])));
-    System.exit(0);
   }
 
   private static void send(
@@ -179,11 +198,12 @@ public final class LoadGenerator {
     return s.append('}').toString();
   }
 
-  private static void record(long[] latencies, AtomicInteger n, long nanos) {
+  private static int record(long[] latencies, AtomicInteger n, long nanos) {
     int i = n.getAndIncrement();
     if (i < latencies.length) {
       latencies[i] = nanos;
     }
+    return i;
   }
 
   private static double q(long[] sorted, double p) {

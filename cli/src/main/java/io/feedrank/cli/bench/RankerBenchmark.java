@@ -46,6 +46,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,6 +87,9 @@ final class RankerBenchmark implements Callable<Integer> {
   static final int USER_BUCKETS = 50_000;
   static final int ITEM_BUCKETS = 100_000;
   static final int EMBEDDING_DIM = 32;
+
+  /** Options added to the load generator's JVM (e.g. a GC log). */
+  static final String LOADGEN_JAVA_OPTS_ENV = "FEEDRANK_BENCH_LOADGEN_JAVA_OPTS";
 
   @Spec CommandSpec spec;
 
@@ -162,6 +166,15 @@ final class RankerBenchmark implements Callable<Integer> {
               + " run, as Prometheus and a readiness probe make them (default ${DEFAULT-VALUE})")
   long scrapeEveryMillis;
 
+  @Option(
+      names = "--generator-nice",
+      defaultValue = "0",
+      description =
+          "the load generator's niceness, 0 to 19 (default ${DEFAULT-VALUE}): above 0 the"
+              + " scheduler gives a runnable ranker thread a core before the generator, and the"
+              + " generator's latencies include more of its own wait for a core")
+  int generatorNice;
+
   private PrintWriter w;
 
   @Override
@@ -197,6 +210,10 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note("closed_loop_clients", concurrency);
     report.note("ranker_config", rankerConfig);
     report.note("scrape_every_ms", scrapeEveryMillis);
+    report.note("generator_nice", generatorNice);
+    if (generatorNice < 0 || generatorNice > 19) {
+      throw new ParameterException(spec.commandLine(), "--generator-nice: 0 to 19");
+    }
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
     try (LocalStack stack = LocalStack.builder().build().start()) {
@@ -239,6 +256,7 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(k + "p50_ms", lat.get("p50_ms").asDouble());
             f.put(k + "p99_ms", lat.get("p99_ms").asDouble());
             f.put(k + "p999_ms", lat.get("p999_ms").asDouble());
+            f.put(k + "send_late_p99_ms", lat.get("send_late_p99_ms").asDouble());
             f.put(k + "half_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(lat));
             f.put(k + "errors", sat.get("errors").asDouble() + lat.get("errors").asDouble());
             f.put(
@@ -260,6 +278,7 @@ final class RankerBenchmark implements Callable<Integer> {
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
             f.put(k + "floor_p50_ms", floor.get("p50_ms").asDouble());
             f.put(k + "floor_p99_ms", floor.get("p99_ms").asDouble());
+            f.put(k + "floor_send_late_p99_ms", floor.get("send_late_p99_ms").asDouble());
             double[] scrapes = app.scrapes();
             f.put(k + "metrics_scrape_p50_ms", scrapes[0]);
             f.put(k + "metrics_chars", scrapes[1]);
@@ -299,11 +318,13 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
+          f.put("two_tower_c1000_send_late_p99_ms", lat.get("send_late_p99_ms").asDouble());
           f.put("two_tower_c1000_half_wait_ms_per_request_ranker_loops", loopsWaitPerRequest(lat));
           JsonNode floor =
               load(app.liveUrl(), "open", 64, sat.get("rps").asDouble() / 2, seconds, 0, run, pids);
           f.put("two_tower_c1000_floor_p50_ms", floor.get("p50_ms").asDouble());
           f.put("two_tower_c1000_floor_p99_ms", floor.get("p99_ms").asDouble());
+          f.put("two_tower_c1000_floor_send_late_p99_ms", floor.get("send_late_p99_ms").asDouble());
           w.printf(
               "run %d: two-tower 1000 candidates: saturation %s, at half: %s, floor: %s%n",
               run, sat, lat, floor);
@@ -711,12 +732,16 @@ final class RankerBenchmark implements Callable<Integer> {
     Path argfile =
         ChildJvm.classpathArgfile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen");
     try {
-      List<String> cmd =
-          ChildJvm.command(
+      List<String> jvm =
+          new ArrayList<>(
               List.of(
                   "-Xmx512m",
                   "-XX:+UseSerialGC",
-                  "-D" + LoadGenerator.CPU_PIDS_PROPERTY + "=" + CpuUse.format(pids)),
+                  "-D" + LoadGenerator.CPU_PIDS_PROPERTY + "=" + CpuUse.format(pids)));
+      jvm.addAll(ChildJvm.extraOptions(LOADGEN_JAVA_OPTS_ENV));
+      List<String> cmd =
+          ChildJvm.command(
+              jvm,
               argfile,
               LoadGenerator.class,
               List.of(
@@ -729,6 +754,9 @@ final class RankerBenchmark implements Callable<Integer> {
                   "10000",
                   "50000",
                   Integer.toString(seed)));
+      if (generatorNice > 0) {
+        cmd.addAll(0, List.of("nice", "-n", Integer.toString(generatorNice)));
+      }
       Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!p.waitFor(secs + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
