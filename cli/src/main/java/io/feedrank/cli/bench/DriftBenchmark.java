@@ -1,6 +1,7 @@
 package io.feedrank.cli.bench;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.drift.DriftConfig;
 import io.feedrank.drift.DriftMain;
@@ -10,10 +11,12 @@ import io.feedrank.drift.job.DriftThresholdsConfig;
 import io.feedrank.drift.job.FeatureValue;
 import io.feedrank.drift.job.Report;
 import io.feedrank.drift.job.ServingReference;
+import io.feedrank.events.DriftReport;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RankedItem;
 import io.feedrank.events.RankingLog;
+import io.feedrank.events.ReferenceProfile;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
@@ -33,13 +36,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,6 +69,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Drift job throughput, detection delay and false alarms.")
 final class DriftBenchmark implements Callable<Integer> {
+  static final int SCORES_PER_RESPONSE = 100;
+
   @Spec CommandSpec spec;
 
   @Option(names = "--runs", defaultValue = "3", description = "runs (default ${DEFAULT-VALUE})")
@@ -220,8 +231,6 @@ final class DriftBenchmark implements Callable<Integer> {
     return rows / seconds;
   }
 
-  static final int SCORES_PER_RESPONSE = 100;
-
   private static double sigmoid(double x) {
     return 1 / (1 + Math.exp(-x));
   }
@@ -242,13 +251,13 @@ final class DriftBenchmark implements Callable<Integer> {
             stack.createTopics(List.of(Topics.byName(base).orElseThrow().renamed(prefix + id))));
   }
 
-  private static <K, T extends org.apache.avro.specific.SpecificRecord> void publish(
+  private static <K, T extends SpecificRecord> void publish(
       LocalStack stack,
       String topic,
-      org.apache.kafka.common.serialization.Serializer<K> keys,
+      Serializer<K> keys,
       List<T> records,
-      java.util.function.Function<T, K> key,
-      java.util.function.Function<T, Long> time) {
+      Function<T, K> key,
+      Function<T, Long> time) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -262,8 +271,7 @@ final class DriftBenchmark implements Callable<Integer> {
   }
 
   /** Model {@code id}'s version {@code ref}, in production with {@code profile}. */
-  private static void register(
-      LocalStack stack, String id, io.feedrank.events.ReferenceProfile profile) {
+  private static void register(LocalStack stack, String id, ReferenceProfile profile) {
     ModelVersion v =
         ModelVersion.newBuilder()
             .setModelName(id)
@@ -321,24 +329,20 @@ final class DriftBenchmark implements Callable<Integer> {
    */
   private static long[] observations(LocalStack stack, String topic) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    p.put(
-        io.feedrank.avro.serde.AvroDeserializer.VALUE_TYPE,
-        io.feedrank.events.DriftReport.class.getName());
-    io.feedrank.avro.serde.AvroDeserializer<io.feedrank.events.DriftReport> d =
-        new io.feedrank.avro.serde.AvroDeserializer<>();
+    p.put(AvroDeserializer.VALUE_TYPE, DriftReport.class.getName());
+    AvroDeserializer<DriftReport> d = new AvroDeserializer<>();
     d.configure(p, false);
     long n = 0;
     long sample = 0;
-    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], io.feedrank.events.DriftReport> c =
-        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            p, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), d)) {
-      List<org.apache.kafka.common.TopicPartition> parts =
+    try (KafkaConsumer<byte[], DriftReport> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), d)) {
+      List<TopicPartition> parts =
           c.partitionsFor(topic).stream()
-              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .map(i -> new TopicPartition(topic, i.partition()))
               .toList();
       c.assign(parts);
       c.seekToBeginning(parts);
-      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         for (var r : c.poll(Duration.ofMillis(200))) {
           n += r.value().getN();
