@@ -214,8 +214,8 @@ final class UpCommand implements Runnable {
                   partitions == 0 ? 1 : partitions,
                   seed,
                   // the demo's population: dense enough for the first model to beat the baseline
-                  1_000,
-                  2_000,
+                  SimulatorConfig.DEMO_USERS,
+                  SimulatorConfig.DEMO_ITEMS,
                   Duration.ofHours(historyHours),
                   rate),
               s -> {

@@ -35,6 +35,16 @@ public record SimulatorConfig(
   public static final int DEFAULT_CATEGORIES = 20;
   public static final double DEFAULT_EVENTS_PER_EVENT_SECOND = 100.0;
 
+  /**
+   * The population of {@code ./feedrank demo} and {@code ./feedrank up}, and so the default of the
+   * load tests that target them: dense enough that ids repeat (about 150 events per user in the
+   * demo's history), so the MLP's id embeddings learn what the features do not say.
+   */
+  public static final int DEMO_USERS = 1_000;
+
+  /** Items of the demo's population: see {@link #DEMO_USERS}. */
+  public static final int DEMO_ITEMS = 2_000;
+
   public SimulatorConfig {
     Objects.requireNonNull(startTime, "startTime");
     Objects.requireNonNull(scenario, "scenario");

@@ -1,6 +1,7 @@
 package io.feedrank.cli.demo;
 
 import io.feedrank.simulator.Scenario;
+import io.feedrank.simulator.SimulatorConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -108,8 +109,8 @@ public record DemoConfig(
         // (offline, 150k examples of this simulator, history starting at 23:00, 11:00 and 00:00:
         // +0.008, +0.006, +0.024 AUC at 1,000 x 2,000; +0.002, -0.000, +0.000 at 2,000 x 5,000,
         // where the first model's promotion was a coin flip)
-        1_000,
-        2_000,
+        SimulatorConfig.DEMO_USERS,
+        SimulatorConfig.DEMO_ITEMS,
         10,
         150_000,
         1_000,
