@@ -239,6 +239,8 @@ final class UpCommand implements Runnable {
                   stopped.countDown();
                 },
                 "feedrank-up-shutdown"));
+    // from here this hook closes everything, the real-time traffic before the platform
+    up.platform().detachShutdownHook();
     String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
     var metrics = up.platform().features().metricsServer();
     out.printf("%nfeedrank platform is up%n");

@@ -165,6 +165,17 @@ public final class Platform implements AutoCloseable {
     return m;
   }
 
+  /**
+   * For an owner that closes this platform itself, in its own order, from its own shutdown hook
+   * ({@code ./feedrank up} stops its traffic first): drops the platform's hook. The JVM runs hooks
+   * concurrently, so with both, the platform's could close the broker while the owner's traffic
+   * still sent to it, and the owner's producer waited out its timeouts (about 90 s) at Ctrl-C.
+   * Until the owner's hook is in place, the platform's stays.
+   */
+  public void detachShutdownHook() {
+    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+  }
+
   /** Starts the trainer's listener on retrain commands (one run per command). */
   public RetrainListener listen() {
     if (listener == null) {
