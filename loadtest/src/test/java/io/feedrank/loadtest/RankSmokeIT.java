@@ -34,28 +34,30 @@ class RankSmokeIT {
     c.put("redis.uri", stack.redisUri());
     c.put("port", "0");
     c.put("artifact.store", results.resolve("artifacts").toString());
+    Map<String, String> props = new HashMap<>();
     try (RankerApp ranker = RankerApp.start(RankerConfig.from(c))) {
-      Map<String, String> props =
-          Map.of(
-              "target", "http://127.0.0.1:" + ranker.port(),
-              "rate", "5",
-              "max.rate", "10",
-              "duration", "2",
-              "ramp.duration", "2",
-              "soak.duration", "2",
-              "spike.factor", "3",
-              "candidates", "100",
-              "assert.p99.ms", "5000",
-              "assert.error.percent", "0");
+      props.put("target", "http://127.0.0.1:" + ranker.port());
+      props.put("rate", "5");
+      props.put("max.rate", "10");
+      props.put("duration", "2");
+      props.put("ramp.duration", "2");
+      props.put("soak.duration", "2");
+      props.put("spike.factor", "3");
+      props.put("warmup", "2");
+      props.put("candidates", "100");
+      props.put("assert.p99.ms", "5000");
+      props.put("assert.error.percent", "0");
       props.forEach(System::setProperty);
       // arrivals of each open injection profile, in closed form (rate × duration; a linear ramp's
-      // mean rate × duration), and the rounding Gatling may do per injection step
+      // mean rate × duration), and the rounding Gatling may do per injection step; every profile
+      // comes after the warm-up, a ramp from max(1, rate / 10) = 1/s to the rate, 5/s, over 2 s
+      long warmUp = (1 + 5) / 2 * 2;
       Map<Class<?>, long[]> expected =
           Map.of(
-              RankSteady.class, new long[] {10, 1},
-              RankRamp.class, new long[] {(5 + 10) / 2 * 2 + 1, 1},
-              RankSpike.class, new long[] {5 * 2 + 15 * 1 + 5 * 2, 2},
-              RankSoak.class, new long[] {10, 1});
+              RankSteady.class, new long[] {warmUp + 10, 2},
+              RankRamp.class, new long[] {warmUp + (5 + 10) / 2 * 2 + 1, 2},
+              RankSpike.class, new long[] {warmUp + 5 * 2 + 15 * 1 + 5 * 2, 3},
+              RankSoak.class, new long[] {warmUp + 10, 2});
       for (Class<?> simulation :
           List.of(RankSteady.class, RankRamp.class, RankSpike.class, RankSoak.class)) {
         double before = answered(ranker);
@@ -72,14 +74,21 @@ class RankSmokeIT {
             .as(simulation.getSimpleName() + ": requests the ranker answered with 200")
             .isBetween((double) e[0] - e[1], (double) e[0] + e[1]);
       }
+      List<Path> reports;
       try (var runs = Files.list(results)) {
-        assertThat(runs.filter(r -> Files.exists(r.resolve("index.html"))).count())
-            .as("one HTML report per simulation")
-            .isEqualTo(4);
+        reports = runs.map(r -> r.resolve("index.html")).filter(Files::exists).toList();
+      }
+      assertThat(reports).as("one HTML report per simulation").hasSize(4);
+      for (Path report : reports) {
+        // the warm-up's requests are reported apart from the measured ones, which the p99 bound
+        // selects by name
+        assertThat(Files.readString(report))
+            .as(report + " names the warm-up's requests and the measured ones")
+            .contains("warm-up: POST /v1/rank (100 candidates)")
+            .contains(">POST /v1/rank (100 candidates)");
       }
     } finally {
-      List.of("target", "rate", "max.rate", "duration", "ramp.duration", "soak.duration")
-          .forEach(System::clearProperty);
+      props.keySet().forEach(System::clearProperty);
     }
   }
 

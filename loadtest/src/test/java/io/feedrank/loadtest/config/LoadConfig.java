@@ -1,5 +1,6 @@
 package io.feedrank.loadtest.config;
 
+import io.feedrank.simulator.SimulatorConfig;
 import java.time.Duration;
 
 /**
@@ -8,8 +9,15 @@ import java.time.Duration;
  * {@code candidates} [100; 10, 100 or 1000 in the benchmarks], {@code top.k} [10], {@code rate}
  * [requests/s, 100], {@code max.rate} [ramp's end, 2000], {@code duration} [seconds, 60], {@code
  * ramp.duration} [seconds, 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600],
- * {@code assert.p99.ms} [50], {@code assert.error.percent} [0], {@code users} / {@code items} [2000
- * / 5000, the populations of ./feedrank up], {@code seed} [1].
+ * {@code warmup} [seconds, 10; 0 = none], {@code assert.p99.ms} [50], {@code assert.error.percent}
+ * [0], {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo],
+ * {@code seed} [1].
+ *
+ * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
+ * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
+ * name ({@link #WARM_UP_PREFIX}) and the p99 bound does not apply to them: a Gatling JVM starts
+ * cold, and in the first seconds of a run at a few hundred requests/s its own start (connections,
+ * class loading, the JIT) made every request take over 300 ms, whatever the ranker did.
  */
 public record LoadConfig(
     String target,
@@ -22,11 +30,15 @@ public record LoadConfig(
     Duration rampDuration,
     double spikeFactor,
     Duration soakDuration,
+    Duration warmup,
     int p99Millis,
     double maxErrorPercent,
     int users,
     int items,
     long seed) {
+
+  /** What the warm-up's requests are called in front of the measured request's name. */
+  public static final String WARM_UP_PREFIX = "warm-up: ";
 
   public static LoadConfig fromSystemProperties() {
     return new LoadConfig(
@@ -40,10 +52,11 @@ public record LoadConfig(
         Duration.ofSeconds(Long.getLong("ramp.duration", 120)),
         Double.parseDouble(System.getProperty("spike.factor", "10")),
         Duration.ofSeconds(Long.getLong("soak.duration", 3600)),
+        Duration.ofSeconds(Long.getLong("warmup", 10)),
         Integer.getInteger("assert.p99.ms", 50),
         Double.parseDouble(System.getProperty("assert.error.percent", "0")),
-        Integer.getInteger("users", 2_000),
-        Integer.getInteger("items", 5_000),
+        Integer.getInteger("users", SimulatorConfig.DEMO_USERS),
+        Integer.getInteger("items", SimulatorConfig.DEMO_ITEMS),
         Long.getLong("seed", 1));
   }
 
@@ -54,5 +67,13 @@ public record LoadConfig(
     if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be > 0, got " + rate);
     }
+    if (warmup.isNegative()) {
+      throw new IllegalArgumentException("warmup must be >= 0 seconds, got " + warmup);
+    }
+  }
+
+  /** The warm-up's first arrival rate: a tenth of {@code rate}, at least one request/s. */
+  public double warmupStartRate() {
+    return Math.min(rate, Math.max(1.0, rate / 10));
   }
 }

@@ -22,9 +22,17 @@ public final class RankEndpoint {
     return c.apiKey().isEmpty() ? p : p.header("X-API-Key", c.apiKey());
   }
 
-  /** {@code POST /v1/rank}: 200 with as many ranked items as asked for (or candidates given). */
-  public static HttpRequestActionBuilder rank(LoadConfig c) {
-    return http("POST /v1/rank (" + c.candidates() + " candidates)")
+  /** The name the measured requests are reported under (and their assertions select). */
+  public static String requestName(LoadConfig c) {
+    return "POST /v1/rank (" + c.candidates() + " candidates)";
+  }
+
+  /**
+   * {@code POST /v1/rank}: 200 with as many ranked items as asked for (or candidates given); named
+   * {@link #requestName}, with {@link LoadConfig#WARM_UP_PREFIX} in front during the warm-up.
+   */
+  public static HttpRequestActionBuilder rank(LoadConfig c, boolean warmUp) {
+    return http((warmUp ? LoadConfig.WARM_UP_PREFIX : "") + requestName(c))
         .post("/v1/rank")
         .body(StringBody("#{body}"))
         .check(status().is(200))

@@ -1,12 +1,16 @@
 package io.feedrank.loadtest.scenarios;
 
+import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
+import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 
 import io.feedrank.loadtest.config.LoadConfig;
 import io.feedrank.loadtest.endpoints.RankEndpoint;
 import io.feedrank.loadtest.feeders.RankFeeder;
 import io.gatling.javaapi.core.Assertion;
+import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import java.util.List;
 
@@ -14,16 +18,40 @@ import java.util.List;
 public final class RankScenarios {
   private RankScenarios() {}
 
-  public static ScenarioBuilder feed(LoadConfig c) {
-    return scenario("feed of " + c.candidates() + " candidates")
+  private static ScenarioBuilder feed(LoadConfig c, boolean warmUp) {
+    return scenario(
+            (warmUp ? LoadConfig.WARM_UP_PREFIX : "") + "feed of " + c.candidates() + " candidates")
         .feed(new RankFeeder(c))
-        .exec(RankEndpoint.rank(c));
+        .exec(RankEndpoint.rank(c, warmUp));
   }
 
-  /** p99 latency and error rate bounds from the properties. */
+  /**
+   * The measured load ({@code steps}) after the warm-up ({@code warmup} seconds of arrivals rising
+   * from {@link LoadConfig#warmupStartRate} to {@code rate}, reported under their own name); the
+   * measured load alone when {@code warmup} is 0.
+   */
+  public static PopulationBuilder warmedUp(LoadConfig c, OpenInjectionStep... steps) {
+    PopulationBuilder measured = feed(c, false).injectOpen(steps);
+    if (c.warmup().isZero()) {
+      return measured;
+    }
+    return feed(c, true)
+        .injectOpen(rampUsersPerSec(c.warmupStartRate()).to(c.rate()).during(c.warmup()))
+        .andThen(measured);
+  }
+
+  /**
+   * The p99 bound, on the measured requests only (not the warm-up's), and the error bound, on every
+   * request: a warm-up that fails fails the run.
+   */
   public static List<Assertion> assertions(LoadConfig c) {
     return List.of(
-        global().responseTime().percentile(99.0).lt(c.p99Millis()),
-        global().failedRequests().percent().lte(c.maxErrorPercent()));
+        details(RankEndpoint.requestName(c)).responseTime().percentile(99.0).lt(c.p99Millis()),
+        errorBound(c));
+  }
+
+  /** Failed requests, warm-up included, within {@code assert.error.percent}. */
+  public static Assertion errorBound(LoadConfig c) {
+    return global().failedRequests().percent().lte(c.maxErrorPercent());
   }
 }

@@ -16,9 +16,9 @@ public class RankRamp extends Simulation {
   {
     LoadConfig c = LoadConfig.fromSystemProperties();
     setUp(
-            RankScenarios.feed(c)
-                .injectOpen(rampUsersPerSec(c.rate()).to(c.maxRate()).during(c.rampDuration())))
+            RankScenarios.warmedUp(
+                c, rampUsersPerSec(c.rate()).to(c.maxRate()).during(c.rampDuration())))
         .protocols(RankEndpoint.protocol(c))
-        .assertions(RankScenarios.assertions(c).get(1));
+        .assertions(RankScenarios.errorBound(c));
   }
 }

@@ -13,7 +13,7 @@ import io.gatling.javaapi.core.Simulation;
 public class RankSoak extends Simulation {
   {
     LoadConfig c = LoadConfig.fromSystemProperties();
-    setUp(RankScenarios.feed(c).injectOpen(constantUsersPerSec(c.rate()).during(c.soakDuration())))
+    setUp(RankScenarios.warmedUp(c, constantUsersPerSec(c.rate()).during(c.soakDuration())))
         .protocols(RankEndpoint.protocol(c))
         .assertions(RankScenarios.assertions(c));
   }

@@ -20,12 +20,12 @@ public class RankSpike extends Simulation {
     // whole seconds, at least one: Gatling injects nothing for a sub-second step
     Duration spike = Duration.ofSeconds(Math.max(1, c.duration().dividedBy(6).toSeconds()));
     setUp(
-            RankScenarios.feed(c)
-                .injectOpen(
-                    constantUsersPerSec(c.rate()).during(c.duration()),
-                    constantUsersPerSec(c.rate() * c.spikeFactor()).during(spike),
-                    constantUsersPerSec(c.rate()).during(c.duration())))
+            RankScenarios.warmedUp(
+                c,
+                constantUsersPerSec(c.rate()).during(c.duration()),
+                constantUsersPerSec(c.rate() * c.spikeFactor()).during(spike),
+                constantUsersPerSec(c.rate()).during(c.duration())))
         .protocols(RankEndpoint.protocol(c))
-        .assertions(RankScenarios.assertions(c).get(1));
+        .assertions(RankScenarios.errorBound(c));
   }
 }

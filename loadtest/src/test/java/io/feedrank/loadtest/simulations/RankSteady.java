@@ -11,7 +11,7 @@ import io.gatling.javaapi.core.Simulation;
 public class RankSteady extends Simulation {
   {
     LoadConfig c = LoadConfig.fromSystemProperties();
-    setUp(RankScenarios.feed(c).injectOpen(constantUsersPerSec(c.rate()).during(c.duration())))
+    setUp(RankScenarios.warmedUp(c, constantUsersPerSec(c.rate()).during(c.duration())))
         .protocols(RankEndpoint.protocol(c))
         .assertions(RankScenarios.assertions(c));
   }
