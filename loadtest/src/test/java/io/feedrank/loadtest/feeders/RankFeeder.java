@@ -21,14 +21,18 @@ public final class RankFeeder implements Iterator<Map<String, Object>> {
   private final SplittableRandom random;
   private final LoadConfig config;
 
-  public RankFeeder(LoadConfig config) {
+  /**
+   * @param stream which request stream of the population: the warm-up draws its own (1), so the
+   *     measured run (0) does not replay requests whose features the warm-up just cached
+   */
+  public RankFeeder(LoadConfig config, int stream) {
     this.config = config;
     this.world =
         new InteractionSimulator(
             SimulatorConfig.defaults(config.seed(), Instant.now())
                 .withPopulation(config.users(), config.items())
                 .withRealTime(true));
-    this.random = new SplittableRandom(config.seed() * 31 + 7);
+    this.random = new SplittableRandom(config.seed() * 31 + 7 + stream * 0x9E3779B97F4A7C15L);
   }
 
   @Override

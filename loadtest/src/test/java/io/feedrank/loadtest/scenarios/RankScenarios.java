@@ -21,7 +21,7 @@ public final class RankScenarios {
   private static ScenarioBuilder feed(LoadConfig c, boolean warmUp) {
     return scenario(
             (warmUp ? LoadConfig.WARM_UP_PREFIX : "") + "feed of " + c.candidates() + " candidates")
-        .feed(new RankFeeder(c))
+        .feed(new RankFeeder(c, warmUp ? 1 : 0))
         .exec(RankEndpoint.rank(c, warmUp));
   }
 
