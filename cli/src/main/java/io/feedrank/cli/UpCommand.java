@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
@@ -75,6 +77,13 @@ final class UpCommand implements Runnable {
       defaultValue = "8080",
       description = "preferred ranker port (default ${DEFAULT-VALUE})")
   int rankerPort;
+
+  @Option(
+      names = "--ranker-config",
+      description =
+          "a ranker configuration key, KEY=VALUE, repeatable (e.g. rate.limit.per.second=5000 for"
+              + " load tests past the default 1,000 requests/s)")
+  Map<String, String> rankerConfig = new LinkedHashMap<>();
 
   @Option(
       names = "--history-hours",
@@ -217,7 +226,8 @@ final class UpCommand implements Runnable {
                   SimulatorConfig.DEMO_USERS,
                   SimulatorConfig.DEMO_ITEMS,
                   Duration.ofHours(historyHours),
-                  rate),
+                  rate,
+                  rankerConfig),
               s -> {
                 out.println("  " + s);
                 out.flush();

@@ -32,6 +32,7 @@ public final class UpPlatform implements AutoCloseable {
    * @param trainerMetricsPort Prometheus port of the trainer (0 = off)
    * @param history simulated event time before now to bootstrap with (zero = no bootstrap)
    * @param rate real-time interactions per second after the bootstrap (0 = none)
+   * @param rankerConfig ranker keys ({@code RankerConfig}) over the platform's, e.g. a rate limit
    */
   public record Options(
       Path dir,
@@ -48,7 +49,8 @@ public final class UpPlatform implements AutoCloseable {
       int users,
       int items,
       Duration history,
-      double rate) {}
+      double rate,
+      Map<String, String> rankerConfig) {}
 
   private final Options options;
   private Platform platform;
@@ -75,6 +77,7 @@ public final class UpPlatform implements AutoCloseable {
     Map<String, String> streams = new HashMap<>();
     streams.put("metrics.port", Integer.toString(options.streamsMetricsPort()));
     Map<String, String> ranker = new HashMap<>();
+    ranker.putAll(options.rankerConfig());
     ranker.put("port", Integer.toString(options.rankerPort()));
     Map<String, String> trainer = new HashMap<>();
     trainer.put("architectures", "mlp");
