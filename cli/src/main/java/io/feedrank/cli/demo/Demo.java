@@ -207,6 +207,9 @@ public final class Demo {
                 new EventClock(sim::eventTime),
                 0),
             s -> status("starting " + s));
+    // run() closes everything in order, the traffic before the platform, and ./feedrank demo's
+    // hook waits for it: the platform's own hook would close the broker under the traffic
+    platform.detachShutdownHook();
     topics = new TopicReader(platform.clientConfig());
     traffic = new Traffic(sim, platform.clientConfig());
     report.eventTime.put("from", historyStart.toString());

@@ -167,10 +167,10 @@ public final class Platform implements AutoCloseable {
 
   /**
    * For an owner that closes this platform itself, in its own order, from its own shutdown hook
-   * ({@code ./feedrank up} stops its traffic first): drops the platform's hook. The JVM runs hooks
-   * concurrently, so with both, the platform's could close the broker while the owner's traffic
-   * still sent to it, and the owner's producer waited out its timeouts (about 90 s) at Ctrl-C.
-   * Until the owner's hook is in place, the platform's stays.
+   * ({@code ./feedrank up} and the demo stop their traffic first): drops the platform's hook. The
+   * JVM runs hooks concurrently, so with both, the platform's could close the broker while the
+   * owner's traffic still sent to it, and the owner's producer waited out its timeouts (about 90 s)
+   * at Ctrl-C. Until the owner's hook is in place, the platform's stays.
    */
   public void detachShutdownHook() {
     Runtime.getRuntime().removeShutdownHook(shutdownHook);
