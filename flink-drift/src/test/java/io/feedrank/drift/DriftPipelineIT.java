@@ -130,6 +130,7 @@ class DriftPipelineIT {
       double u = r.nextDouble();
       String variant = u < 0.25 ? "staging" : "production";
       boolean otherModel = r.nextInt(50) == 0;
+      boolean synthetic = r.nextInt(40) == 0; // a load test's: not counted, impressions or not
       RankingLog log =
           RankingLog.newBuilder()
               .setRequestId("req-" + i)
@@ -143,6 +144,7 @@ class DriftPipelineIT {
               .setFallback(u > 0.95)
               .setFallbackReason(u > 0.95 ? "model_error" : null)
               .setFeatureSchemaVersion(1)
+              .setSynthetic(synthetic)
               .build();
       served.add(log);
       double ctr = log.getFallback() ? 0.05 : variant.equals("staging") ? 0.2 : 0.1;
@@ -162,14 +164,15 @@ class DriftPipelineIT {
     impressions.sort(Comparator.comparing(InteractionEvent::getEventTime));
 
     // the direct count: an impression belongs to the response it names if that response is this
-    // model's and the impression is no earlier and at most the attribution window later; it is
-    // counted in the window of its own time, under "fallback" if the response was one
+    // model's and not synthetic and the impression is no earlier and at most the attribution
+    // window later; it is counted in the window of its own time, under "fallback" if the response
+    // was one
     Map<String, RankingLog> byRequest = new HashMap<>();
     served.forEach(l -> byRequest.put(l.getRequestId(), l));
     Map<String, long[]> expected = new TreeMap<>();
     for (InteractionEvent e : impressions) {
       RankingLog l = e.getRequestId() == null ? null : byRequest.get(e.getRequestId());
-      if (l == null || !l.getModelName().equals(h.model)) {
+      if (l == null || l.getSynthetic() || !l.getModelName().equals(h.model)) {
         continue;
       }
       long lag = e.getEventTime().toEpochMilli() - l.getTimestamp().toEpochMilli();
@@ -237,7 +240,8 @@ class DriftPipelineIT {
    * counts the scores and the responses of this model's non-fallback responses, as counted here;
    * the small windows raise no command and no alert though their verdict is "drifted" (they hold
    * four users, not the population), and the shift raises one {@code PREDICTION_DRIFT} at the end
-   * of its second window.
+   * of its second window. A load test's responses, shifted as much over two of the small windows
+   * but marked synthetic, are left out.
    */
   @Test
   void scoreWindowsCountTheirResponsesAsTheSampleAndAFewUsersRaiseNoCommand(LocalStack stack)
@@ -245,6 +249,7 @@ class DriftPipelineIT {
     DriftHarness h = new DriftHarness(stack, "scores");
     Instant start = DriftHarness.recentHour();
     Random r = new Random(23);
+    Random lr = new Random(29); // the load test's own draws, so r's are as before
     List<TrainingExample> reference =
         DriftHarness.examples(DriftHarness.world(1, start), start.plusSeconds(3 * 60));
     float[] referenceScores = new float[reference.size()];
@@ -274,10 +279,33 @@ class DriftPipelineIT {
           served.add(response("other-" + w + "-" + k, t, items, false, "another-model"));
         }
       }
+      if (w == 1 || w == 2) {
+        // a load test in two windows in a row: as many responses as a shifted window, their
+        // scores shifted as much, but marked synthetic, so they neither count nor raise a command
+        for (int k = 0; k < 350; k++) {
+          List<RankedItem> items = new ArrayList<>();
+          for (int j = 0; j < 100; j++) {
+            items.add(
+                new RankedItem(
+                    (long) j,
+                    (float) sigmoid(userLevel(lr) + 1.5 + 0.3 * lr.nextGaussian()),
+                    j + 1));
+          }
+          RankingLog load =
+              response(
+                  "load-" + w + "-" + k,
+                  t0 + w * MINUTE + (k * MINUTE) / 350,
+                  items,
+                  false,
+                  h.model);
+          load.setSynthetic(true);
+          served.add(load);
+        }
+      }
     }
     Map<Long, long[]> expected = new TreeMap<>(); // window start → scores, responses
     for (RankingLog l : served) {
-      if (l.getFallback() || !l.getModelName().equals(h.model)) {
+      if (l.getFallback() || l.getSynthetic() || !l.getModelName().equals(h.model)) {
         continue;
       }
       long window = l.getTimestamp().toEpochMilli() / MINUTE * MINUTE;

@@ -61,6 +61,7 @@ class RankSmokeIT {
       for (Class<?> simulation :
           List.of(RankSteady.class, RankRamp.class, RankSpike.class, RankSoak.class)) {
         double before = answered(ranker);
+        double syntheticBefore = synthetic(ranker);
         // Gatling's own entry point, as the Maven plugin calls it, in this JVM; non-zero when a
         // request failed its checks or an assertion (p99, error share) failed
         int exit =
@@ -73,6 +74,9 @@ class RankSmokeIT {
         assertThat(answered(ranker) - before)
             .as(simulation.getSimpleName() + ": requests the ranker answered with 200")
             .isBetween((double) e[0] - e[1], (double) e[0] + e[1]);
+        assertThat(synthetic(ranker) - syntheticBefore)
+            .as(simulation.getSimpleName() + ": every request is marked synthetic")
+            .isEqualTo(answered(ranker) - before);
       }
       List<Path> reports;
       try (var runs = Files.list(results)) {
@@ -90,6 +94,10 @@ class RankSmokeIT {
     } finally {
       props.keySet().forEach(System::clearProperty);
     }
+  }
+
+  static double synthetic(RankerApp ranker) {
+    return ranker.metrics().get("ranker.requests.synthetic").counter().count();
   }
 
   static double answered(RankerApp ranker) {

@@ -45,6 +45,7 @@ public final class RankService {
   private final MeterRegistry metrics;
   private final Timer inference;
   private final DistributionSummary candidates;
+  private final Counter synthetic;
   private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
   private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
 
@@ -72,11 +73,19 @@ public final class RankService {
         DistributionSummary.builder("ranker.request.candidates")
             .publishPercentileHistogram()
             .register(metrics);
+    this.synthetic =
+        Counter.builder("ranker.requests.synthetic")
+            .description(
+                "rank requests marked synthetic (X-Feedrank-Synthetic: true), e.g. load tests")
+            .register(metrics);
   }
 
   public RankResult rank(RankRequest req) {
     long t0 = System.nanoTime();
     candidates.record(req.itemIds().length);
+    if (req.synthetic()) {
+      synthetic.increment();
+    }
     Batch batch = Batch.begin(req.itemIds());
     Optional<ModelSlots.Lease> lease = models.lease(req.userId());
     float[] scores = null;

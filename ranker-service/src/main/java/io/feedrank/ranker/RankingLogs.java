@@ -118,6 +118,7 @@ public final class RankingLogs {
         .setFallbackReason(r.fallbackReason())
         .setFeatureSchemaVersion(FeatureSchema.VERSION)
         .setSampledFeatures(sampled)
+        .setSynthetic(e.request().synthetic())
         .build();
   }
 

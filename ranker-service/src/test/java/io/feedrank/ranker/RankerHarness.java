@@ -101,12 +101,19 @@ final class RankerHarness {
   }
 
   HttpResponse<String> rank(int port, String body) throws Exception {
-    return http.send(
+    return rank(port, body, false);
+  }
+
+  /** A rank request, marked synthetic ({@code X-Feedrank-Synthetic: true}) or not. */
+  HttpResponse<String> rank(int port, String body, boolean synthetic) throws Exception {
+    HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/rank"))
             .POST(HttpRequest.BodyPublishers.ofString(body))
-            .header("Content-Type", "application/json")
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+            .header("Content-Type", "application/json");
+    if (synthetic) {
+      b.header("X-Feedrank-Synthetic", "true");
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   HttpResponse<String> get(int port, String path) throws Exception {

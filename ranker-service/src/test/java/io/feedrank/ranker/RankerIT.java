@@ -260,18 +260,26 @@ class RankerIT {
     TestModels.Mlp model = TestModels.mlp(4);
     h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
     Map<String, JsonNode> served = new HashMap<>();
+    Set<String> synthetic = new HashSet<>();
     try (RankerApp app = Main.start(h.config())) {
       awaitServing(app, "v1");
       Random r = new Random(9);
       for (int q = 0; q < 20; q++) {
         String id = h.modelName + "-log-" + q;
+        boolean marked = q % 3 == 1; // as a load test marks its requests
         HttpResponse<String> resp =
             h.rank(
                 app.port(),
-                RankerHarness.body(r.nextInt(USERS), someItems(r, 8), fixture.end, "tablet", id));
+                RankerHarness.body(r.nextInt(USERS), someItems(r, 8), fixture.end, "tablet", id),
+                marked);
         assertThat(resp.statusCode()).isEqualTo(200);
         served.put(id, RankerHarness.json(resp));
+        if (marked) {
+          synthetic.add(id);
+        }
       }
+      assertThat(app.metrics().get("ranker.requests.synthetic").counter().count())
+          .isEqualTo(synthetic.size());
     }
     Map<String, RankingLog> logged = readLogs(stack, served.keySet());
     assertThat(logged.keySet()).isEqualTo(served.keySet());
@@ -281,6 +289,7 @@ class RankerIT {
       assertThat(log.getModelVersion().toString()).isEqualTo("v1");
       assertThat(log.getVariant().toString()).isEqualTo("production");
       assertThat(log.getDevice()).isEqualTo(Device.TABLET);
+      assertThat(log.getSynthetic()).as(e.getKey()).isEqualTo(synthetic.contains(e.getKey()));
       assertThat(log.getItems()).hasSize(8);
       for (int k = 0; k < 8; k++) {
         assertThat(log.getItems().get(k).getItemId())

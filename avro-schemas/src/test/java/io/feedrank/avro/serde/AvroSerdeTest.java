@@ -8,6 +8,7 @@ import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryException;
 import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.RankingLog;
 import io.feedrank.events.UserProfile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.assertj.core.api.SoftAssertions;
@@ -346,6 +348,39 @@ class AvroSerdeTest {
     assertThat(read.getDevice()).isEqualTo(Device.UNKNOWN);
     assertThat(read.getRequestId()).isNull();
     assertThat(read.getPosition()).isNull();
+  }
+
+  @Test
+  void rankingLogsWrittenBeforeTheSyntheticFlagReadAsNotSynthetic() throws IOException {
+    // the RankingLog schema before `synthetic` was added: every other field as it is
+    Schema current = RankingLog.getClassSchema();
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : current.getFields()) {
+      if (!f.name().equals("synthetic")) {
+        fields.add(new Schema.Field(f, f.schema()));
+      }
+    }
+    assertThat(fields).hasSize(current.getFields().size() - 1);
+    Schema before =
+        Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false);
+    before.setFields(fields);
+    registry.put(9, "ranking-logs-value", before);
+    RankingLog full = (RankingLog) Samples.FULL.get(RankingLog.class);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(ByteBuffer.allocate(5).put((byte) 0).putInt(9).array());
+    BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+    new SpecificDatumWriter<RankingLog>(before).write(full, enc);
+    enc.flush();
+
+    RankingLog read =
+        new AvroDeserializer<>(registry, RankingLog.class)
+            .deserialize(Topics.RANKING_LOGS, out.toByteArray());
+
+    assertThat(full.getSynthetic()).isTrue();
+    assertThat(read.getSynthetic()).isFalse();
+    assertThat(read.getRequestId()).isEqualTo(full.getRequestId());
+    assertThat(read.getItems()).isEqualTo(full.getItems());
+    assertThat(read.getSampledFeatures()).isEqualTo(full.getSampledFeatures());
   }
 
   @Test

@@ -251,6 +251,7 @@ final class Samples {
                         .setItemId(77L)
                         .setValues(List.of(1.5f, -0.25f))
                         .build()))
+            .setSynthetic(true)
             .build();
     FULL.put(RankingLog.class, ranking);
     MINIMAL.put(
@@ -260,6 +261,7 @@ final class Samples {
             .setFallback(false)
             .setFallbackReason(null)
             .setSampledFeatures(List.of())
+            .setSynthetic(false)
             .build());
 
     DriftReport drift =

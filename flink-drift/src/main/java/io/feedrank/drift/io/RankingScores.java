@@ -19,7 +19,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * {@code ranking-logs} → the scores of each response served by a model of {@code modelName}, as one
  * record ({@link FeatureValue#scores}: the response is the sampling unit), for prediction drift
  * against the reference profile's score distribution. Fallback rankings are not model scores and
- * are left out, as are responses without items.
+ * are left out, as are responses without items and synthetic ones (a load test's candidates are not
+ * what the app would ask to rank).
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
   private final HashMap<String, String> registry;
@@ -47,7 +48,10 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
       undecodable.inc();
       return;
     }
-    if (log == null || log.getFallback() || !modelName.equals(log.getModelName())) {
+    if (log == null
+        || log.getFallback()
+        || log.getSynthetic()
+        || !modelName.equals(log.getModelName())) {
       return;
     }
     List<RankedItem> items = log.getItems();

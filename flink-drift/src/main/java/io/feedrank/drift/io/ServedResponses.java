@@ -11,7 +11,10 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 
-/** {@code ranking-logs} → which version and variant served each request of {@code modelName}. */
+/**
+ * {@code ranking-logs} → which version and variant served each request of {@code modelName}; not
+ * synthetic requests (load tests), whose impressions, if any, are not the app's users'.
+ */
 public final class ServedResponses implements KafkaRecordDeserializationSchema<OnlineCtr.Served> {
   private final HashMap<String, String> registry;
   private final String modelName;
@@ -35,7 +38,7 @@ public final class ServedResponses implements KafkaRecordDeserializationSchema<O
     } catch (RuntimeException e) {
       return; // counted by RankingScores, which reads the same records
     }
-    if (log == null || !modelName.equals(log.getModelName())) {
+    if (log == null || log.getSynthetic() || !modelName.equals(log.getModelName())) {
       return;
     }
     OnlineCtr.Served s = new OnlineCtr.Served();

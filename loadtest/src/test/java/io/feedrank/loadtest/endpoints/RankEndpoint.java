@@ -13,11 +13,16 @@ import io.gatling.javaapi.http.HttpRequestActionBuilder;
 public final class RankEndpoint {
   private RankEndpoint() {}
 
+  /**
+   * Every request is marked synthetic: the ranker serves and logs it as any other, and the drift
+   * job leaves it out, so a load test does not read as prediction drift and trigger a retrain.
+   */
   public static HttpProtocolBuilder protocol(LoadConfig c) {
     HttpProtocolBuilder p =
         http.baseUrl(c.target())
             .contentTypeHeader("application/json")
             .acceptHeader("application/json")
+            .header("X-Feedrank-Synthetic", "true")
             .shareConnections();
     return c.apiKey().isEmpty() ? p : p.header("X-API-Key", c.apiKey());
   }

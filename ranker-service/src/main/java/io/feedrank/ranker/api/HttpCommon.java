@@ -35,6 +35,13 @@ final class HttpCommon {
 
   static final String API_KEY = "X-API-Key";
   static final String UNAUTHORIZED = "missing or invalid " + API_KEY + " header";
+
+  /**
+   * The header that marks a rank request synthetic ({@code true}; {@code false} or no header: not
+   * synthetic): the load tests send it, so that their traffic does not read as drift.
+   */
+  static final String SYNTHETIC = "X-Feedrank-Synthetic";
+
   static final String RATE_LIMITED = "rate limit exceeded for this API key";
   static final String SHUTTING_DOWN = "the ranker is shutting down";
   static final String NOT_FOUND = "no such endpoint";
@@ -66,6 +73,17 @@ final class HttpCommon {
     if (settings.limits() != null && !settings.limits().tryTake(client)) {
       throw new RateLimited(settings.limits().retryAfterSeconds(client));
     }
+  }
+
+  /** Whether {@link #SYNTHETIC}'s value marks the request synthetic; a 400 for another value. */
+  static boolean synthetic(String header) {
+    if (header == null || header.equalsIgnoreCase("false")) {
+      return false;
+    }
+    if (header.equalsIgnoreCase("true")) {
+      return true;
+    }
+    throw new BadRequestException(SYNTHETIC, "must be true or false");
   }
 
   static byte[] responseBytes(RankResult r) {

@@ -258,7 +258,9 @@ public final class VertxRankerServer implements RankerHttp {
     inFlight.incrementAndGet();
     try {
       HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
-      RankResult r = backend.rank(parser.parse(body.getBytes()));
+      boolean synthetic = HttpCommon.synthetic(req.getHeader(HttpCommon.SYNTHETIC));
+      RankRequest parsed = parser.parse(body.getBytes());
+      RankResult r = backend.rank(synthetic ? parsed.asSynthetic() : parsed);
       send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)));
     } catch (RuntimeException e) {
       send(req, endpoint, start, failure(req, e));

@@ -12,7 +12,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,6 +26,7 @@ class RankerServerTest {
   static final String KEY = "test-key-1";
 
   final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
+  final List<RankRequest> received = new CopyOnWriteArrayList<>();
   final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   RankerHttp server;
   HttpClient http = HttpClient.newHttpClient();
@@ -36,6 +39,7 @@ class RankerServerTest {
         new RankerHttp.Backend() {
           @Override
           public RankResult rank(RankRequest r) {
+            received.add(r);
             if (failWith.get() != null) {
               throw failWith.get();
             }
@@ -83,6 +87,11 @@ class RankerServerTest {
   }
 
   HttpResponse<String> post(String path, String body, String key) throws Exception {
+    return post(path, body, key, Map.of());
+  }
+
+  HttpResponse<String> post(String path, String body, String key, Map<String, String> headers)
+      throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -90,6 +99,7 @@ class RankerServerTest {
     if (key != null) {
       b.header("X-API-Key", key);
     }
+    headers.forEach(b::header);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
@@ -249,6 +259,28 @@ class RankerServerTest {
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(r.body()).get("ranked_items").toString()).isEqualTo("[5,6]");
+  }
+
+  @Test
+  void theSyntheticHeaderMarksTheRequestAndABadValueIs400NamingIt() throws Exception {
+    String body = "{\"user_id\": 7, \"item_ids\": [3]}";
+    String header = "X-Feedrank-Synthetic";
+    assertThat(post("/v1/rank", body, KEY).statusCode()).isEqualTo(200);
+    assertThat(post("/v1/rank", body, KEY, Map.of(header, "true")).statusCode()).isEqualTo(200);
+    assertThat(post("/predict", body, KEY, Map.of(header, "TRUE")).statusCode()).isEqualTo(200);
+    assertThat(post("/v1/rank", body, KEY, Map.of(header, "false")).statusCode()).isEqualTo(200);
+    assertThat(received)
+        .extracting(RankRequest::synthetic)
+        .containsExactly(false, true, true, false);
+    assertThat(received.get(1).userId()).isEqualTo(7);
+    assertThat(received.get(1).itemIds()).containsExactly(3);
+
+    HttpResponse<String> r = post("/v1/rank", body, KEY, Map.of(header, "yes"));
+    assertThat(r.statusCode()).isEqualTo(400);
+    JsonNode j = JSON.readTree(r.body());
+    assertThat(j.get("field").asText()).isEqualTo(header);
+    assertThat(j.get("message").asText()).isEqualTo(header + " must be true or false");
+    assertThat(received).hasSize(4);
   }
 
   @Test
