@@ -99,13 +99,20 @@ public final class Main implements AutoCloseable {
     return runAndRecord(new TrainRequest(r, config.architectures(), trigger, null));
   }
 
+  private static final Set<String> RUN_TO_AN_END =
+      Set.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED);
+
   /**
    * A started listener on {@code retrain-commands}: each new command becomes a run on its data
-   * range (or the default one); command ids already recorded in the run store are not run again.
+   * range (or the default one); command ids whose runs in the run store came to an end (succeeded,
+   * failed or refused) are not run again.
    */
   public RetrainListener listen() {
     Set<String> done =
         runs.list().stream()
+            // not a run a shutdown cancelled or a crash cut short (still RUNNING): their commands
+            // run again
+            .filter(r -> RUN_TO_AN_END.contains(r.status))
             .map(r -> r.commandId)
             .filter(Objects::nonNull)
             .collect(Collectors.toSet());

@@ -46,7 +46,8 @@ public final class TrainerMetrics implements AutoCloseable {
         MultiGauge.builder("trainer.model.auc")
             .description("holdout AUC of each version this trainer registered")
             .register(registry);
-    for (String status : List.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED)) {
+    for (String status :
+        List.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED, RunRecord.CANCELLED)) {
       runs(status, "none"); // zero series, so rates and alerts see them before the first run
     }
     if (port <= 0) {

@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,13 +84,29 @@ public final class TrainingJob {
       log.warn("trainer: run {} refused: {}", run.id, e.getMessage());
       throw e;
     } catch (RuntimeException e) {
+      if (e instanceof CancellationException || Thread.currentThread().isInterrupted()) {
+        // a shutdown interrupted the run (in a batch, a Kafka read, a registry write)
+        run.status = RunRecord.CANCELLED;
+        run.error = e.toString();
+        log.info("trainer: run {} cancelled: {}", run.id, e.toString());
+        throw e;
+      }
       run.status = RunRecord.FAILED;
       run.error = e.toString();
       log.error("trainer: run {} failed: {}", run.id, e.toString(), e);
       throw e;
     } finally {
       run.finishedAt = clock.instant().toString();
-      runs.save(run);
+      // an interrupted thread cannot write a file (the channel closes on the interrupt), so the
+      // flag is put aside while the record is saved
+      boolean interrupted = Thread.interrupted();
+      try {
+        runs.save(run);
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
   }
 
@@ -102,6 +119,7 @@ public final class TrainingJob {
     run.counts.put("outside_range", loaded.outsideRange());
     run.counts.put("unusable", loaded.unusable());
     run.counts.put("examples", (long) loaded.examples().size());
+    runs.save(run); // what was read, while the models train
     refuseIfUnusable(
         loaded.examples().size(), loaded.examples().stream().filter(e -> e.click()).count(), range);
 

@@ -2,6 +2,8 @@ package io.feedrank.trainer;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.RetrainReason;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.simulator.SimulatedExamples;
@@ -17,6 +19,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Examples on the real topic and trainer configurations for the ITs. */
 final class TrainerHarness {
@@ -72,6 +75,29 @@ final class TrainerHarness {
           producer.commitTransaction();
         }
       }
+    }
+  }
+
+  /** Publishes a retrain command for {@code model} over [from, to) to {@code retrain-commands}. */
+  void sendCommand(String model, String commandId, Instant from, Instant to) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put("schema.registry.url", stack.registryUrl());
+    AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<String, RetrainCommand> producer =
+        new KafkaProducer<>(p, new StringSerializer(), values)) {
+      producer.send(
+          new ProducerRecord<>(
+              Topics.RETRAIN_COMMANDS,
+              model,
+              RetrainCommand.newBuilder()
+                  .setCommandId(commandId)
+                  .setModelName(model)
+                  .setIssuedAt(Instant.now())
+                  .setReason(RetrainReason.FEATURE_DRIFT)
+                  .setDataFrom(from)
+                  .setDataTo(to)
+                  .build()));
     }
   }
 

@@ -3,6 +3,7 @@ package io.feedrank.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
@@ -15,6 +16,7 @@ import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.KafkaExampleSource;
+import io.feedrank.trainer.listen.RetrainListener;
 import io.feedrank.trainer.registry.Promotion;
 import io.feedrank.trainer.registry.RegistryCommands;
 import io.feedrank.trainer.runs.RunRecord;
@@ -28,6 +30,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,6 +102,65 @@ class TrainerPipelineIT {
           .isEqualTo(expected);
       assertThat(got.unusable()).isZero();
     }
+  }
+
+  /**
+   * A listener closed mid-training (a shutdown) stops the run at its next batch instead of after
+   * its epochs, records it CANCELLED, and leaves its command to the next start, which runs it
+   * again.
+   */
+  @Test
+  void aListenerClosedMidTrainingCancelsTheRunAndTheNextStartRunsTheCommandAgain(
+      @TempDir Path store) throws Exception {
+    String command = "cancel-" + System.nanoTime();
+    Consumer<Map<String, String>> longTraining =
+        c -> {
+          c.put("artifact.store", store.toString());
+          c.put("listen.group.id", "pipeline-it-" + command);
+          c.put("max.epochs", "10000"); // minutes of training, were it not stopped
+          c.put("patience", "10000");
+        };
+    h.sendCommand(MODEL, command, start, end);
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      int a = attempt;
+      try (Main m = trainer(longTraining)) {
+        RetrainListener l = m.listen();
+        // the data is read and saved with the run: training has begun
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> runsOf(m, command).size() == a && read(runsOf(m, command).get(0)));
+        CompletableFuture.runAsync(
+                () -> {
+                  try {
+                    l.close();
+                  } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                  }
+                })
+            .get(60, TimeUnit.SECONDS);
+        List<RunRecord> runs = runsOf(m, command);
+        assertThat(runs).hasSize(a);
+        assertThat(runs)
+            .allSatisfy(
+                r -> {
+                  assertThat(r.status).isEqualTo(RunRecord.CANCELLED);
+                  assertThat(r.error).contains("interrupted");
+                  assertThat(r.registeredModel()).isEmpty();
+                  assertThat(r.finishedAt).isNotNull();
+                });
+      }
+    }
+  }
+
+  static List<RunRecord> runsOf(Main m, String command) {
+    return m.runs().list().stream()
+        .filter(r -> command.equals(r.commandId))
+        .sorted(java.util.Comparator.comparing((RunRecord r) -> r.startedAt).reversed())
+        .toList();
+  }
+
+  static boolean read(RunRecord r) {
+    return r.durationsMs.containsKey("read") && RunRecord.RUNNING.equals(r.status);
   }
 
   @Test

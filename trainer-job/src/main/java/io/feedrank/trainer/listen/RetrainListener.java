@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * for a single worker thread, so a command that arrives during a run waits for it. Commands are
  * deduplicated by {@code command_id} — against the ones queued or run since start and the ones
  * recorded in earlier runs — and an offset is committed only once its command (and every command
- * before it) has run, so a crash mid-run replays the command and nothing is lost.
+ * before it) has run, so a crash mid-run replays the command and nothing is lost. Closing
+ * interrupts the run in progress (a training stops at its next batch) and leaves its command
+ * uncommitted, so the next start runs it again.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -160,10 +162,17 @@ public final class RetrainListener implements AutoCloseable {
     try {
       handler.handle(c);
     } catch (Exception e) {
+      if (!running) {
+        // interrupted by close: neither done nor failed, so it runs again after a restart
+        log.info(
+            "trainer: command {} stopped by shutdown ({}); it runs again at the next start",
+            c.getCommandId(),
+            e.toString());
+        return;
+      }
       log.error("trainer: command {} failed: {}", c.getCommandId(), e.toString());
-    } finally {
-      p.done = true;
     }
+    p.done = true;
   }
 
   /** Commits, per partition, past the longest run of handled commands at the head of the queue. */
@@ -184,12 +193,17 @@ public final class RetrainListener implements AutoCloseable {
     }
   }
 
-  /** Stops taking commands, lets the current run finish, commits what has run. */
+  /**
+   * Stops taking commands, interrupts the run in progress and waits for it to stop, commits what
+   * has run.
+   */
   @Override
   public void close() throws InterruptedException {
     running = false;
-    worker.shutdown();
-    worker.awaitTermination(1, TimeUnit.HOURS);
+    worker.shutdownNow();
+    if (!worker.awaitTermination(2, TimeUnit.MINUTES)) {
+      log.warn("trainer: the run in progress did not stop within 2 minutes of its interrupt");
+    }
     consumer.wakeup();
     poller.join(10_000);
   }

@@ -58,4 +58,7 @@ public final class RunRecord {
   public static final String SUCCEEDED = "SUCCEEDED";
   public static final String FAILED = "FAILED";
   public static final String REFUSED = "REFUSED";
+
+  /** Stopped by a shutdown (its thread interrupted); a listener runs its command again. */
+  public static final String CANCELLED = "CANCELLED";
 }

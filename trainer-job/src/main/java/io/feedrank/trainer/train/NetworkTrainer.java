@@ -16,6 +16,7 @@ import io.feedrank.trainer.eval.Metrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +98,11 @@ public final class NetworkTrainer {
         int to = Math.min(order.length, from + h.batchSize());
         if (to - from < 2) {
           continue; // BatchNorm needs two rows
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          // a shutdown: stop at the next batch, not after the remaining epochs (the flag stays
+          // set, so the caller knows why)
+          throw new CancellationException("training interrupted in epoch " + epoch);
         }
         try (NDManager bm = trainer.getManager().newSubManager()) {
           NDList x = train.batch(bm, order, from, to);

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -119,6 +120,35 @@ class RetrainListenerIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> finished.contains(c));
     }
     assertThat(started).containsExactly(a, b, c);
+  }
+
+  @Test
+  void closingMidRunInterruptsTheRunAndTheNextStartRunsItsCommandAgain(LocalStack stack)
+      throws Exception {
+    String run = "i" + System.nanoTime();
+    String a = run + "-a"; // held until released, which it never is: a long training
+    String group = "listener-it-" + run;
+    RetrainListener first = listener(stack, run, group, Set.of());
+    send(stack, run, a);
+    await().atMost(Duration.ofSeconds(30)).until(() -> started.contains(a));
+    // close interrupts the run: it returns long before the run's own 60 s
+    CompletableFuture.runAsync(
+            () -> {
+              try {
+                first.close();
+              } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            })
+        .get(20, TimeUnit.SECONDS);
+    assertThat(finished).containsExactly(a);
+    assertThat(running).hasValue(0);
+
+    // not committed as handled: the next listener of the group runs it again
+    try (RetrainListener second = listener(stack, run, group, Set.of())) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> started.size() == 2);
+    }
+    assertThat(started).containsExactly(a, a);
   }
 
   @Test
