@@ -210,10 +210,10 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note("closed_loop_clients", concurrency);
     report.note("ranker_config", rankerConfig);
     report.note("scrape_every_ms", scrapeEveryMillis);
-    report.note("generator_nice", generatorNice);
     if (generatorNice < 0 || generatorNice > 19) {
       throw new ParameterException(spec.commandLine(), "--generator-nice: 0 to 19");
     }
+    report.note("generator_nice", generatorNice);
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
     try (LocalStack stack = LocalStack.builder().build().start()) {
