@@ -21,8 +21,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Examples on the real topic and trainer configurations for the ITs. */
-final class TrainerHarness {
+/** Examples and retrain commands on the real topics, and trainer configurations, for the ITs. */
+public final class TrainerHarness {
   final LocalStack stack;
   final Path artifacts;
 
@@ -78,26 +78,31 @@ final class TrainerHarness {
     }
   }
 
-  /** Publishes a retrain command for {@code model} over [from, to) to {@code retrain-commands}. */
-  void sendCommand(String model, String commandId, Instant from, Instant to) {
+  /**
+   * Publishes retrain commands {@code ids} for {@code model} to {@code retrain-commands}, in order,
+   * over [from, to) (null: the trainer's default range).
+   */
+  public static void sendCommands(
+      LocalStack stack, String model, Instant from, Instant to, String... ids) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    p.put("schema.registry.url", stack.registryUrl());
     AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
     values.configure(p, false);
     try (KafkaProducer<String, RetrainCommand> producer =
         new KafkaProducer<>(p, new StringSerializer(), values)) {
-      producer.send(
-          new ProducerRecord<>(
-              Topics.RETRAIN_COMMANDS,
-              model,
-              RetrainCommand.newBuilder()
-                  .setCommandId(commandId)
-                  .setModelName(model)
-                  .setIssuedAt(Instant.now())
-                  .setReason(RetrainReason.FEATURE_DRIFT)
-                  .setDataFrom(from)
-                  .setDataTo(to)
-                  .build()));
+      for (String id : ids) {
+        producer.send(
+            new ProducerRecord<>(
+                Topics.RETRAIN_COMMANDS,
+                model,
+                RetrainCommand.newBuilder()
+                    .setCommandId(id)
+                    .setModelName(model)
+                    .setIssuedAt(Instant.now())
+                    .setReason(RetrainReason.FEATURE_DRIFT)
+                    .setDataFrom(from)
+                    .setDataTo(to)
+                    .build()));
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
@@ -30,8 +31,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
@@ -120,7 +119,7 @@ class TrainerPipelineIT {
           c.put("max.epochs", "10000"); // minutes of training, were it not stopped
           c.put("patience", "10000");
         };
-    h.sendCommand(MODEL, command, start, end);
+    TrainerHarness.sendCommands(h.stack, MODEL, start, end, command);
     for (int attempt = 1; attempt <= 2; attempt++) {
       int a = attempt;
       try (Main m = trainer(longTraining)) {
@@ -129,15 +128,7 @@ class TrainerPipelineIT {
         await()
             .atMost(Duration.ofSeconds(60))
             .until(() -> runsOf(m, command).size() == a && read(runsOf(m, command).get(0)));
-        CompletableFuture.runAsync(
-                () -> {
-                  try {
-                    l.close();
-                  } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                  }
-                })
-            .get(60, TimeUnit.SECONDS);
+        assertTimeoutPreemptively(Duration.ofSeconds(60), l::close);
         List<RunRecord> runs = runsOf(m, command);
         assertThat(runs).hasSize(a);
         assertThat(runs)

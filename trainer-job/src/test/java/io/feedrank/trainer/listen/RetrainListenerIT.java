@@ -2,28 +2,23 @@ package io.feedrank.trainer.listen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroSerdes;
-import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.RetrainCommand;
-import io.feedrank.events.RetrainReason;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.trainer.TrainerHarness;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -71,24 +66,7 @@ class RetrainListenerIT {
   }
 
   static void send(LocalStack stack, String model, String... ids) {
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<String, RetrainCommand> producer =
-        new KafkaProducer<>(p, new StringSerializer(), values)) {
-      for (String id : ids) {
-        producer.send(
-            new ProducerRecord<>(
-                Topics.RETRAIN_COMMANDS,
-                model,
-                RetrainCommand.newBuilder()
-                    .setCommandId(id)
-                    .setModelName(model)
-                    .setIssuedAt(Instant.now())
-                    .setReason(RetrainReason.FEATURE_DRIFT)
-                    .build()));
-      }
-    }
+    TrainerHarness.sendCommands(stack, model, null, null, ids);
   }
 
   @Test
@@ -132,15 +110,7 @@ class RetrainListenerIT {
     send(stack, run, a);
     await().atMost(Duration.ofSeconds(30)).until(() -> started.contains(a));
     // close interrupts the run: it returns long before the run's own 60 s
-    CompletableFuture.runAsync(
-            () -> {
-              try {
-                first.close();
-              } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-              }
-            })
-        .get(20, TimeUnit.SECONDS);
+    assertTimeoutPreemptively(Duration.ofSeconds(20), first::close);
     assertThat(finished).containsExactly(a);
     assertThat(running).hasValue(0);
 
