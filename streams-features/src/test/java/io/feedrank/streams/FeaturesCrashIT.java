@@ -62,6 +62,9 @@ class FeaturesCrashIT {
         new ProcessBuilder(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m",
+                // the child's native libraries (RocksDB, lz4) unpack where the test JVM's do, under
+                // target/: it is killed, so it never deletes them, and /tmp would keep them
+                "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "-cp",
                 System.getProperty("java.class.path"),
                 FeaturesChildApp.class.getName(),
