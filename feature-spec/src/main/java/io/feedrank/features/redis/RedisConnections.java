@@ -80,14 +80,20 @@ public final class RedisConnections {
         .build();
   }
 
+  /** What every user's key starts with: {@link #userKey}. */
+  public static final String USER_PREFIX = "fr:u:";
+
+  /** What every item's key starts with: {@link #itemKey}. */
+  public static final String ITEM_PREFIX = "fr:i:";
+
   /** {@code fr:u:{id}}: the hash of a user's features. */
   public static String userKey(long userId) {
-    return "fr:u:" + userId;
+    return USER_PREFIX + userId;
   }
 
   /** {@code fr:i:{id}}: the hash of an item's features. */
   public static String itemKey(long itemId) {
-    return "fr:i:" + itemId;
+    return ITEM_PREFIX + itemId;
   }
 
   private RedisConnections() {}

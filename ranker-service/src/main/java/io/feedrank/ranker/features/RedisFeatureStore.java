@@ -1,9 +1,12 @@
 package io.feedrank.ranker.features;
 
 import io.feedrank.features.redis.RedisConnections;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -41,6 +44,32 @@ public final class RedisFeatureStore implements FeatureStore {
       out[i] = responses[i].get();
     }
     return out;
+  }
+
+  /**
+   * Up to {@code max} ids of users ({@code fr:u:*}) or items ({@code fr:i:*}) that have features,
+   * by {@code SCAN}: in the order of Redis's hash table, so a spread of the key space rather than
+   * the newest or the lowest ids; with Redis Cluster, node after node. A few round trips of 1,000
+   * keys each, never a blocking {@code KEYS}.
+   */
+  public long[] sampleIds(boolean users, int max) {
+    String prefix = users ? RedisConnections.USER_PREFIX : RedisConnections.ITEM_PREFIX;
+    // SCAN may return a key twice (while the table rehashes): a set keeps the ids distinct
+    Set<Long> ids = new LinkedHashSet<>();
+    ScanIteration scan = jedis.scanIteration(1_000, prefix + "*");
+    while (ids.size() < max && !scan.isIterationCompleted()) {
+      for (String key : scan.nextBatchList()) {
+        if (ids.size() == max) {
+          break;
+        }
+        try {
+          ids.add(Long.parseLong(key.substring(prefix.length())));
+        } catch (NumberFormatException e) {
+          // another kind of key under the prefix: not an entity
+        }
+      }
+    }
+    return ids.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** Whether Redis answers a PING. */
