@@ -56,6 +56,7 @@ public final class RankerApp implements AutoCloseable {
   private final RankingLogger<RankingLogs.Entry> logger;
   private final RankService service;
   private final RankerHttp server;
+  private final Warmup warmup;
   private final Instant started = Instant.now();
 
   private RankerApp(RankerConfig c) throws IOException {
@@ -118,7 +119,14 @@ public final class RankerApp implements AutoCloseable {
             c.logBufferSize(),
             RankingLogs::toRecord,
             metrics);
-    this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
+    this.service = new RankService(features, slots, logger::offer, c.logSampleRate(), metrics);
+    this.warmup =
+        new Warmup(
+            new Warmup.Settings(c.warmupRequests(), c.warmupCandidates(), c.warmupMax()),
+            redis,
+            slots,
+            c,
+            e -> serializeOnly(values, c.rankingLogsTopic(), e));
     ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
     if (keys == null) {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");
@@ -132,11 +140,15 @@ public final class RankerApp implements AutoCloseable {
                 c.eventLoops(),
                 c.maxBodyBytes(),
                 keys,
-                new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime)),
+                new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime),
+                warmup),
             metrics);
   }
 
-  /** Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP. */
+  /**
+   * Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP, then
+   * the warm-up, which holds readiness until it ends ({@link Warmup}).
+   */
   public static RankerApp start(RankerConfig c) throws IOException, InterruptedException {
     RankerApp app = new RankerApp(c);
     try {
@@ -150,10 +162,21 @@ public final class RankerApp implements AutoCloseable {
           c.host(),
           app.server.port(),
           "Vert.x, " + c.eventLoops() + " event loops");
+      app.warmup.start(app.server.port());
       return app;
     } catch (RuntimeException | InterruptedException e) {
       app.close();
       throw e;
+    }
+  }
+
+  /** The warm-up's ranking logs: serialized as the logger would, then dropped. */
+  private static void serializeOnly(
+      AvroSerializer<RankingLog> values, String topic, RankingLogs.Entry e) {
+    try {
+      values.serialize(topic, RankingLogs.toRecord(e));
+    } catch (RuntimeException ex) {
+      log.debug("ranker: warm-up log not serialized: {}", ex.toString());
     }
   }
 
@@ -181,6 +204,7 @@ public final class RankerApp implements AutoCloseable {
       m.put("model_loaded", slots.current(ModelSlots.Variant.PRODUCTION) != null);
       m.put("redis_reachable", redis.ping());
       m.put("registry_read", listener.caughtUp());
+      m.put("warmed_up", warmup.report().finished());
       return m;
     }
 
@@ -197,6 +221,15 @@ public final class RankerApp implements AutoCloseable {
       long last = service.lastPredictionMillis();
       h.put("last_prediction", last < 0 ? null : Instant.ofEpochMilli(last).toString());
       h.put("redis_breaker", features.breakerState().name());
+      Warmup.Report w = warmup.report();
+      Map<String, Object> wm = new LinkedHashMap<>();
+      wm.put("state", w.state());
+      wm.put("requests", w.requests());
+      wm.put("millis", w.millis());
+      wm.put("users_sampled", w.users());
+      wm.put("items_sampled", w.items());
+      wm.put("model_version", w.model());
+      h.put("warmup", wm);
       return h;
     }
 
@@ -233,6 +266,7 @@ public final class RankerApp implements AutoCloseable {
   public void close() {
     server.stop(config.shutdownUnready().toMillis(), config.shutdownGrace().toMillis());
     try {
+      warmup.close();
       listener.close();
       logger.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {

@@ -45,6 +45,9 @@ public record RankerConfig(
     int rateLimitBurst,
     double logSampleRate,
     int logBufferSize,
+    int warmupRequests,
+    int warmupCandidates,
+    Duration warmupMax,
     Map<String, String> kafkaOverrides) {
 
   public RankerConfig {
@@ -62,6 +65,13 @@ public record RankerConfig(
     within(itemVectorsMax, 4, 4_000_000, "two.tower.item.vectors.max");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
+    within(warmupRequests, 0, 10_000_000, "warmup.requests");
+    within(
+        warmupCandidates,
+        1,
+        io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES,
+        "warmup.candidates");
+    positive(warmupMax, "warmup.max.ms");
     notNegative(shutdownUnready, "shutdown.unready.ms");
     notNegative(shutdownGrace, "shutdown.grace.ms");
     positive(redisTimeout, "redis.timeout.ms");
@@ -107,10 +117,11 @@ public record RankerConfig(
    * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
    * 131,072 slots, 34 MB for 65-wide vectors, allocated when a two-tower model loads]; {@code
    * api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
-   * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000]; any
-   * {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the Jetty front,
-   * removed, are refused rather than ignored: {@code http.server} other than vertx, {@code
-   * http.max.threads}.
+   * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000];
+   * {@code warmup.requests} [20000; 0: none], {@code warmup.candidates} [100], {@code
+   * warmup.max.ms} [60000] (the warm-up before readiness: {@link Warmup}); any {@code kafka.*} key
+   * goes to the Kafka clients without the prefix. The keys of the Jetty front, removed, are refused
+   * rather than ignored: {@code http.server} other than vertx, {@code http.max.threads}.
    */
   public static RankerConfig from(Map<String, String> p) {
     String server = p.get("http.server");
@@ -171,6 +182,11 @@ public record RankerConfig(
         intOf(p, "rate.limit.burst", 2_000),
         doubleOf(p, "log.sample.rate", 0.01),
         intOf(p, "log.buffer.size", 10_000),
+        // 5,000 left half of what the JIT compiles under a fresh ranker's first load to be done
+        // under that load; 20,000 took 14-17 s here (BENCHMARKS.md, session 28)
+        intOf(p, "warmup.requests", 20_000),
+        intOf(p, "warmup.candidates", 100),
+        millis(p, "warmup.max.ms", 60_000),
         overrides);
   }
 
@@ -206,6 +222,9 @@ public record RankerConfig(
     m.put("http_event_loops", eventLoops);
     m.put("shutdown_unready_ms", shutdownUnready.toMillis());
     m.put("shutdown_grace_ms", shutdownGrace.toMillis());
+    m.put("warmup_requests", warmupRequests);
+    m.put("warmup_candidates", warmupCandidates);
+    m.put("warmup_max_ms", warmupMax.toMillis());
     return m;
   }
 

@@ -61,4 +61,22 @@ class RankerConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("redis.max.connections");
   }
+
+  @Test
+  void theWarmUpDefaultsToTwentyThousandRequestsWithinAMinuteAndZeroTurnsItOff() {
+    RankerConfig defaults = RankerConfig.from(required());
+    assertThat(defaults.warmupRequests()).isEqualTo(20_000);
+    assertThat(defaults.warmupCandidates()).isEqualTo(100);
+    assertThat(defaults.warmupMax().toMillis()).isEqualTo(60_000);
+    Map<String, String> p = required();
+    p.put("warmup.requests", "0");
+    assertThat(RankerConfig.from(p).publicView()).containsEntry("warmup_requests", 0);
+    p.put("warmup.candidates", "1001");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("warmup.candidates must be within 1..1000, got 1001");
+    p.put("warmup.candidates", "100");
+    p.put("warmup.max.ms", "0");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessageContaining("warmup.max.ms must be > 0");
+  }
 }

@@ -411,6 +411,150 @@ class RankerIT {
     }
   }
 
+  /**
+   * The warm-up ranks its requests through the HTTP server, made of the users and items Redis has
+   * (counted here with KEYS, not SCAN), before readiness says warmed_up; and none of it shows: not
+   * in the service's meters, not in {@code ranking-logs}, not as the last prediction.
+   */
+  @Test
+  void theWarmUpRanksRequestsOfTheUsersAndItemsInRedisBeforeReadinessAndLeavesNoTrace(
+      LocalStack stack) throws Exception {
+    long users;
+    long items;
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(5))) {
+      users = redis.keys("fr:u:*").size();
+      items = redis.keys("fr:i:*").size();
+    }
+    // the fixture's, those with events (and what other tests left)
+    assertThat(users).isGreaterThan(USERS / 2);
+    assertThat(items).isGreaterThan(ITEMS / 2);
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(31).onnx());
+    Map<String, String> config = h.config();
+    config.put("warmup.requests", "600");
+    config.put("warmup.candidates", "40");
+    try (RankerApp app = Main.start(config)) {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> h.get(app.port(), "/health/ready").statusCode() == 200);
+      JsonNode ready = RankerHarness.json(h.get(app.port(), "/health/ready"));
+      assertThat(ready.at("/checks/warmed_up").asBoolean()).isTrue();
+      JsonNode health = RankerHarness.json(h.get(app.port(), "/health"));
+      JsonNode w = health.get("warmup");
+      assertThat(w.get("state").asText()).isEqualTo("done");
+      assertThat(w.get("requests").asInt()).isEqualTo(600);
+      assertThat(w.get("users_sampled").asLong()).isEqualTo(Math.min(users, Warmup.MAX_USERS));
+      assertThat(w.get("items_sampled").asLong()).isEqualTo(Math.min(items, Warmup.MAX_ITEMS));
+      assertThat(w.get("model_version").asText()).isEqualTo("v1");
+      assertThat(health.get("last_prediction").isNull()).isTrue();
+      String scrape = app.metrics().scrape();
+      assertThat(scrape).doesNotContain("ranker_requests_total{endpoint=\"/v1/rank\"");
+      assertThat(scrape).containsPattern("(?m)^ranker_inference_latency_seconds_count 0(\\.0)?$");
+      assertThat(scrape).containsPattern("(?m)^ranker_log_sent_total 0(\\.0)?$");
+      assertThat(scrape).containsPattern("(?m)^ranker_feature_cache_total\\{result=\"miss\"\\} 0");
+
+      // a client's header that is not the warm-up's token is a client's request like any other
+      HttpResponse<String> forged =
+          h.http.send(
+              java.net.http.HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + app.port() + "/v1/rank"))
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofString(
+                          RankerHarness.body(
+                              3,
+                              someItems(new Random(3), 10),
+                              fixture.end,
+                              "mobile",
+                              "after-warmup")))
+                  .header("X-Feedrank-Warmup", "guessed")
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(forged.statusCode()).as(forged.body()).isEqualTo(200);
+      assertThat(app.metrics().scrape())
+          .containsPattern(
+              "(?m)^ranker_requests_total\\{endpoint=\"/v1/rank\",status=\"200\"\\} 1(\\.0)?$");
+      // ranking-logs holds that request and nothing else of this test's model
+      List<String> logged = logsOfModel(stack, h.modelName, "after-warmup");
+      assertThat(logged).containsExactly("after-warmup");
+    }
+  }
+
+  /** Readiness stays DOWN while the warm-up runs; a stop ends it without waiting for it. */
+  @Test
+  void aWarmUpStillRunningHoldsReadinessDownAndAStopEndsIt(LocalStack stack) throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(32).onnx());
+    Map<String, String> config = h.config();
+    config.put("warmup.requests", "10000000");
+    config.put("warmup.max.ms", "600000");
+    RankerApp app = Main.start(config);
+    try {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  RankerHarness.json(h.get(app.port(), "/health")).at("/warmup/requests").asInt()
+                      >= 200);
+      HttpResponse<String> ready = h.get(app.port(), "/health/ready");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      JsonNode checks = RankerHarness.json(ready).get("checks");
+      assertThat(checks.get("model_loaded").asBoolean()).isTrue();
+      assertThat(checks.get("warmed_up").asBoolean()).isFalse();
+      assertThat(RankerHarness.json(h.get(app.port(), "/health")).at("/warmup/state").asText())
+          .isEqualTo("running");
+    } finally {
+      long t0 = System.nanoTime();
+      app.close();
+      // the warm-up stops after its round of requests, not after its ten million
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+    }
+  }
+
+  /** The keys of this model's records in ranking-logs, read until {@code last} has been seen. */
+  static List<String> logsOfModel(LocalStack stack, String model, String last) {
+    Map<String, Object> c = new HashMap<>(stack.clientConfig());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put("schema.registry.url", stack.registryUrl());
+    c.put(AvroDeserializer.VALUE_TYPE, RankingLog.class.getName());
+    AvroDeserializer<RankingLog> d = new AvroDeserializer<>();
+    d.configure(c, false);
+    List<String> keys = new ArrayList<>();
+    try (KafkaConsumer<String, RankingLog> consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), d)) {
+      List<TopicPartition> parts = new ArrayList<>();
+      consumer
+          .partitionsFor(Topics.RANKING_LOGS)
+          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(200))) {
+                  if (r.value().getModelName().toString().equals(model)) {
+                    keys.add(r.key());
+                  }
+                }
+                return keys.contains(last);
+              });
+      // what the topic holds after it, read to its end
+      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(100))) {
+                  if (r.value().getModelName().toString().equals(model)) {
+                    keys.add(r.key());
+                  }
+                }
+                return parts.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+              });
+    }
+    return keys;
+  }
+
   static double scoreOf(HttpResponse<String> response, long item) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     for (JsonNode p : RankerHarness.json(response).get("predictions")) {

@@ -192,6 +192,8 @@ public final class Demo {
     trainer.put("export.verify.rows", "2000");
     Map<String, String> ranker = new HashMap<>();
     ranker.put("port", Integer.toString(c.rankerPort()));
+    // the demo's own traffic starts at once, readiness or not: a warm-up would only compete with it
+    ranker.put("warmup.requests", "0");
     platform =
         Platform.start(
             new Platform.Settings(

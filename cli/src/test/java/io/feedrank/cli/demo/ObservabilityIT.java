@@ -87,7 +87,8 @@ class ObservabilityIT {
                 Map.of("metrics.port", Integer.toString(streamsMetrics)),
                 // online-CTR windows close once event time is this far past them (30 min default)
                 Map.of("attribution.window.ms", "60000"),
-                Map.of("port", "0"),
+                // a short warm-up: the path runs, without competing with the test for long
+                Map.of("port", "0", "warmup.requests", "500"),
                 trainer,
                 Clock.systemUTC(),
                 flinkMetrics),

@@ -27,9 +27,43 @@ public interface RankerHttp extends AutoCloseable {
     String scrape();
   }
 
-  /** Settings of the HTTP layer; {@code eventLoops} is the number of Vert.x event loops. */
+  /**
+   * Settings of the HTTP layer; {@code eventLoops} is the number of Vert.x event loops; {@code
+   * warmup} the route of the warm-up's requests, or null.
+   */
   record Settings(
-      String host, int port, int eventLoops, int maxBodyBytes, ApiKeys keys, TokenBuckets limits) {}
+      String host,
+      int port,
+      int eventLoops,
+      int maxBodyBytes,
+      ApiKeys keys,
+      TokenBuckets limits,
+      WarmupRoute warmup) {
+    public Settings(
+        String host,
+        int port,
+        int eventLoops,
+        int maxBodyBytes,
+        ApiKeys keys,
+        TokenBuckets limits) {
+      this(host, port, eventLoops, maxBodyBytes, keys, limits, null);
+    }
+  }
+
+  /**
+   * Where the ranker's own warm-up requests go: a rank request whose {@value #WARMUP_HEADER} header
+   * the route {@link #accepts} (a random token made at start, never shown, refused once the warm-up
+   * has ended) is ranked by {@link #rank} instead of the service, without API key or rate limit,
+   * and counted in meters of their own, so that neither dashboards nor autoscalers see it.
+   */
+  interface WarmupRoute {
+    boolean accepts(String header);
+
+    RankResult rank(RankRequest request);
+  }
+
+  /** The header of the warm-up's requests. */
+  String WARMUP_HEADER = "X-Feedrank-Warmup";
 
   RankerHttp start();
 

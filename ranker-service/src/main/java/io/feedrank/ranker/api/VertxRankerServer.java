@@ -2,6 +2,7 @@ package io.feedrank.ranker.api;
 
 import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -38,6 +39,11 @@ public final class VertxRankerServer implements RankerHttp {
   private final Settings settings;
   private final RequestParser parser = new RequestParser(System::currentTimeMillis);
   private final HttpCommon.RequestMetrics requests;
+
+  /** The warm-up's requests, apart from the service's ({@link RankerHttp.WarmupRoute}). */
+  private final HttpCommon.RequestMetrics warmupRequests =
+      new HttpCommon.RequestMetrics(new SimpleMeterRegistry());
+
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger boundPort = new AtomicInteger(-1);
   private final Vertx vertx;
@@ -256,14 +262,23 @@ public final class VertxRankerServer implements RankerHttp {
       return;
     }
     inFlight.incrementAndGet();
+    RankerHttp.WarmupRoute warmup = settings.warmup();
+    String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
+    boolean warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
+    HttpCommon.RequestMetrics meters = warming ? warmupRequests : requests;
     try {
-      HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
-      boolean synthetic = HttpCommon.synthetic(req.getHeader(HttpCommon.SYNTHETIC));
-      RankRequest parsed = parser.parse(body.getBytes());
-      RankResult r = backend.rank(synthetic ? parsed.asSynthetic() : parsed);
-      send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)));
+      RankResult r;
+      if (warming) {
+        r = warmup.rank(parser.parse(body.getBytes()));
+      } else {
+        HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
+        boolean synthetic = HttpCommon.synthetic(req.getHeader(HttpCommon.SYNTHETIC));
+        RankRequest parsed = parser.parse(body.getBytes());
+        r = backend.rank(synthetic ? parsed.asSynthetic() : parsed);
+      }
+      send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)), meters);
     } catch (RuntimeException e) {
-      send(req, endpoint, start, failure(req, e));
+      send(req, endpoint, start, failure(req, e), meters);
     } finally {
       inFlight.decrementAndGet();
     }
@@ -319,12 +334,21 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   private Future<Void> send(HttpServerRequest req, String endpoint, long start, Answer a) {
+    return send(req, endpoint, start, a, requests);
+  }
+
+  private Future<Void> send(
+      HttpServerRequest req,
+      String endpoint,
+      long start,
+      Answer a,
+      HttpCommon.RequestMetrics meters) {
     var response = req.response().setStatusCode(a.status()).putHeader("Content-Type", a.type());
     if (a.retryAfter() != null) {
       response.putHeader("Retry-After", a.retryAfter());
     }
     Future<Void> written = response.end(Buffer.buffer(a.body()));
-    requests.record(endpoint, a.status(), System.nanoTime() - start);
+    meters.record(endpoint, a.status(), System.nanoTime() - start);
     return written;
   }
 
