@@ -4,6 +4,7 @@ import io.feedrank.events.RankingLog;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.PopularityScorer;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +39,7 @@ public final class RankService {
 
   private final CachingFeatureStore features;
   private final ModelSlots models;
-  private final Consumer<RankingLogs.Entry> logger;
+  private final RankingLogger<RankingLogs.Entry> logger;
   private final double logSampleRate;
   private final Scorer popularity = new PopularityScorer();
   private final MeterRegistry metrics;
@@ -49,14 +49,10 @@ public final class RankService {
   private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
   private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
 
-  /**
-   * @param logger takes what was served, without blocking ({@code RankingLogger::offer}; the
-   *     warm-up's drops it)
-   */
   public RankService(
       CachingFeatureStore features,
       ModelSlots models,
-      Consumer<RankingLogs.Entry> logger,
+      RankingLogger<RankingLogs.Entry> logger,
       double logSampleRate,
       MeterRegistry metrics) {
     this.features = features;
@@ -143,7 +139,7 @@ public final class RankService {
         new RankResult(
             req.requestId(), req.userId(), modelName, version, variant, ids, ranked, ms, reason);
     lastPredictionMillis.set(System.currentTimeMillis());
-    logger.accept(RankingLogs.entry(req, result, batch, logSampleRate));
+    logger.offer(RankingLogs.entry(req, result, batch, logSampleRate));
     return result;
   }
 

@@ -79,7 +79,7 @@ public final class RankerApp implements AutoCloseable {
             CachingFeatureStore.breakerConfig(
                 c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
             metrics,
-            System::nanoTime);
+            CachingFeatureStore.SYSTEM_NANOS);
     this.slots = new ModelSlots(c.stagingShare());
     ModelLoader loader =
         new ModelLoader(
@@ -119,14 +119,14 @@ public final class RankerApp implements AutoCloseable {
             c.logBufferSize(),
             RankingLogs::toRecord,
             metrics);
-    this.service = new RankService(features, slots, logger::offer, c.logSampleRate(), metrics);
+    this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
     this.warmup =
         new Warmup(
             new Warmup.Settings(c.warmupRequests(), c.warmupCandidates(), c.warmupMax()),
             redis,
             slots,
             c,
-            e -> serializeOnly(values, c.rankingLogsTopic(), e));
+            r -> serializeOnly(values, c.rankingLogsTopic(), r));
     ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
     if (keys == null) {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");
@@ -170,11 +170,10 @@ public final class RankerApp implements AutoCloseable {
     }
   }
 
-  /** The warm-up's ranking logs: serialized as the logger would, then dropped. */
-  private static void serializeOnly(
-      AvroSerializer<RankingLog> values, String topic, RankingLogs.Entry e) {
+  /** The warm-up's ranking logs: serialized as the producer would, then dropped. */
+  private static void serializeOnly(AvroSerializer<RankingLog> values, String topic, RankingLog r) {
     try {
-      values.serialize(topic, RankingLogs.toRecord(e));
+      values.serialize(topic, r);
     } catch (RuntimeException ex) {
       log.debug("ranker: warm-up log not serialized: {}", ex.toString());
     }
@@ -264,9 +263,13 @@ public final class RankerApp implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      warmup.close(); // first: its requests would be refused once the server drains
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     server.stop(config.shutdownUnready().toMillis(), config.shutdownGrace().toMillis());
     try {
-      warmup.close();
       listener.close();
       logger.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {

@@ -1,14 +1,17 @@
 package io.feedrank.ranker;
 
 import io.feedrank.events.Device;
+import io.feedrank.events.RankingLog;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.api.RankerHttp;
 import io.feedrank.ranker.features.CachingFeatureStore;
-import io.feedrank.ranker.features.FeatureStore;
 import io.feedrank.ranker.features.RedisFeatureStore;
+import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
@@ -85,8 +88,15 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
   private final RedisFeatureStore redis;
   private final RankerConfig config;
   private final ModelSlots slots;
-  private final Consumer<RankingLogs.Entry> logs;
+  private final Consumer<RankingLog> logs;
   private final byte[] token;
+
+  /**
+   * The warm-up's meters: apart from the service's, but of the same kind, so that the JIT compiles
+   * the meters' code the service's requests run (and does not undo it when they come).
+   */
+  private final MeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
   private final Thread thread;
   private volatile int port = -1;
   private volatile RankService service; // while the warm-up runs
@@ -104,7 +114,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
       RedisFeatureStore redis,
       ModelSlots slots,
       RankerConfig config,
-      Consumer<RankingLogs.Entry> logs) {
+      Consumer<RankingLog> logs) {
     this.settings = settings;
     this.redis = redis;
     this.slots = slots;
@@ -148,6 +158,11 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
   }
 
   @Override
+  public MeterRegistry meters() {
+    return meters;
+  }
+
+  @Override
   public RankResult rank(RankRequest request) {
     RankService s = service;
     if (s == null) {
@@ -173,15 +188,18 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     long t0 = System.nanoTime();
     startedNanos = t0;
     long deadline = t0 + settings.maxDuration().toNanos();
-    try (CachingFeatureStore features = ownCache()) {
+    CachingFeatureStore features = ownCache();
+    RankingLogger<RankingLogs.Entry> logger = null;
+    try {
       ServingModel production = slots.current(ModelSlots.Variant.PRODUCTION);
       model = production == null ? null : production.version();
       report = new Report("running", 0, 0, 0, 0, model);
       users = redis.sampleIds(true, MAX_USERS);
       items = redis.sampleIds(false, MAX_ITEMS);
       report = new Report("running", 0, 0, users.length, items.length, model);
-      service =
-          new RankService(features, slots, logs, config.logSampleRate(), new SimpleMeterRegistry());
+      logger =
+          RankingLogger.discarding(logs, config.logBufferSize(), RankingLogs::toRecord, meters);
+      service = new RankService(features, slots, logger, config.logSampleRate(), meters);
       Requests requests = new Requests(new SplittableRandom(17), users, items, settings);
       try (Client client = new Client(connectHost(config.host()), port, config.eventLoops())) {
         while (done < settings.requests() && !stopping) {
@@ -210,6 +228,14 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
       state = "failed";
     } finally {
       service = null;
+      try {
+        features.closeKeepingStore();
+        if (logger != null) {
+          logger.close();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     long ms = (System.nanoTime() - t0) / 1_000_000;
     report = new Report(state, done, ms, users.length, items.length, model);
@@ -232,28 +258,21 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
         : host;
   }
 
-  /** A cache like the service's, over the same Redis, counted apart and dropped afterwards. */
+  /**
+   * A cache like the service's, over the same Redis store (the same class at the store's call
+   * sites), counted apart and dropped afterwards.
+   */
   private CachingFeatureStore ownCache() {
-    FeatureStore shared =
-        new FeatureStore() {
-          @Override
-          public Fetched fetch(long[] userIds, long[] itemIds) {
-            return redis.fetch(userIds, itemIds);
-          }
-
-          @Override
-          public void close() {} // the service's store: closed by the service
-        };
     RankerConfig c = config;
     return new CachingFeatureStore(
-        shared,
+        redis,
         c.cacheMaxEntries(),
         new CachingFeatureStore.Ttls(
             c.cacheUserFreshTtl(), c.cacheItemFreshTtl(), c.cacheMaxServe(), c.cacheStaleTtl()),
         CachingFeatureStore.breakerConfig(
             c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
-        new SimpleMeterRegistry(),
-        System::nanoTime);
+        meters,
+        CachingFeatureStore.SYSTEM_NANOS);
   }
 
   /** Stops a warm-up still running, waiting for its current round of requests. */

@@ -395,7 +395,7 @@ class ScoringTest {
         new MockProducer<>(true, null, new StringSerializer(), (topic, r) -> new byte[0]);
     try (RankingLogger<RankingLogs.Entry> logger =
         new RankingLogger<>(producer, "ranking-logs", 100, RankingLogs::toRecord, metrics)) {
-      RankService service = new RankService(cache, slots, logger::offer, 0.5, metrics);
+      RankService service = new RankService(cache, slots, logger, 0.5, metrics);
       long user = users.get(0);
       long[] ids = ids(40, 3);
       long at = fixture.end.toEpochMilli();
@@ -465,7 +465,7 @@ class ScoringTest {
     try (RankingLogger<RankingLogs.Entry> logger =
         new RankingLogger<>(producer, "ranking-logs", 100, RankingLogs::toRecord, metrics)) {
       RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, ids.length);
-      RankService unsampled = new RankService(cache, slots, logger::offer, 0, metrics);
+      RankService unsampled = new RankService(cache, slots, logger, 0, metrics);
       for (int pass = 0; pass < 2; pass++) {
         double looked = metrics.counter("ranker.feature.cache", "result", "hit").count();
         looked += metrics.counter("ranker.feature.cache", "result", "miss").count();
@@ -483,7 +483,7 @@ class ScoringTest {
       }
       // every row sampled: the rows, covered, are logged with the vectors the vectorizer builds
       // from their features, looked up for the log (from the cache, without the user again)
-      new RankService(cache, slots, logger::offer, 1.0, metrics).rank(req);
+      new RankService(cache, slots, logger, 1.0, metrics).rank(req);
       slots.clear();
     }
     assertThat(producer.history()).hasSize(3);

@@ -1,6 +1,7 @@
 package io.feedrank.ranker.api;
 
 import io.feedrank.ranker.RankResult;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 
 /**
@@ -60,6 +61,9 @@ public interface RankerHttp extends AutoCloseable {
     boolean accepts(String header);
 
     RankResult rank(RankRequest request);
+
+    /** Where the warm-up's requests are counted: a registry of the service's kind, not its own. */
+    MeterRegistry meters();
   }
 
   /** The header of the warm-up's requests. */

@@ -2,7 +2,6 @@ package io.feedrank.ranker.api;
 
 import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -40,9 +39,8 @@ public final class VertxRankerServer implements RankerHttp {
   private final RequestParser parser = new RequestParser(System::currentTimeMillis);
   private final HttpCommon.RequestMetrics requests;
 
-  /** The warm-up's requests, apart from the service's ({@link RankerHttp.WarmupRoute}). */
-  private final HttpCommon.RequestMetrics warmupRequests =
-      new HttpCommon.RequestMetrics(new SimpleMeterRegistry());
+  /** The warm-up's requests, apart from the service's ({@link RankerHttp.WarmupRoute}), or null. */
+  private final HttpCommon.RequestMetrics warmupRequests;
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger boundPort = new AtomicInteger(-1);
@@ -61,6 +59,10 @@ public final class VertxRankerServer implements RankerHttp {
     this.backend = backend;
     this.settings = settings;
     this.requests = new HttpCommon.RequestMetrics(metrics);
+    this.warmupRequests =
+        settings.warmup() == null
+            ? null
+            : new HttpCommon.RequestMetrics(settings.warmup().meters());
     this.vertx =
         Vertx.vertx(
             new VertxOptions()

@@ -90,6 +90,14 @@ public final class CachingFeatureStore implements AutoCloseable {
   private final long userFreshNanos;
   private final long itemFreshNanos;
   private final long maxServeNanos;
+
+  /**
+   * {@link System#nanoTime}, one instance for every cache of the ranker: the service's and the
+   * warm-up's then have the same clock class at each call site, and the JIT's code for them, made
+   * during the warm-up, stays valid when the service's requests come.
+   */
+  public static final LongSupplier SYSTEM_NANOS = System::nanoTime;
+
   private final CircuitBreaker breaker;
   private final LongSupplier nanoClock;
   private final BackgroundRefresh refresh;
@@ -314,9 +322,14 @@ public final class CachingFeatureStore implements AutoCloseable {
     return breaker.getState();
   }
 
+  /** Stops the background refresh and leaves the store open: for a cache over a shared store. */
+  public void closeKeepingStore() throws InterruptedException {
+    refresh.close();
+  }
+
   @Override
   public void close() throws Exception {
-    refresh.close();
+    closeKeepingStore();
     store.close();
   }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -26,7 +27,8 @@ public final class RankingLogger<E> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RankingLogger.class);
 
   private final BlockingQueue<E> queue;
-  private final Producer<String, RankingLog> producer;
+  private final Producer<String, RankingLog> producer; // null: records are handed to discard
+  private final Consumer<RankingLog> discard;
   private final String topic;
   private final Function<E, RankingLog> toRecord;
   private final Counter sent;
@@ -41,8 +43,33 @@ public final class RankingLogger<E> implements AutoCloseable {
       int capacity,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics) {
+    this(producer, null, topic, capacity, toRecord, metrics);
+  }
+
+  /**
+   * A logger that sends nothing: each record is built on the logger's thread, as by a sending one,
+   * and handed to {@code discard} (the ranker's warm-up serializes it). Being of the same class as
+   * the service's logger, it leaves the request path's call to {@link #offer} with one receiver
+   * class, so the JIT's code for it stays valid when the service's requests come.
+   */
+  public static <E> RankingLogger<E> discarding(
+      Consumer<RankingLog> discard,
+      int capacity,
+      Function<E, RankingLog> toRecord,
+      MeterRegistry metrics) {
+    return new RankingLogger<>(null, discard, null, capacity, toRecord, metrics);
+  }
+
+  private RankingLogger(
+      Producer<String, RankingLog> producer,
+      Consumer<RankingLog> discard,
+      String topic,
+      int capacity,
+      Function<E, RankingLog> toRecord,
+      MeterRegistry metrics) {
     this.queue = new ArrayBlockingQueue<>(capacity);
     this.producer = producer;
+    this.discard = discard;
     this.topic = topic;
     this.toRecord = toRecord;
     this.sent = Counter.builder("ranker.log.sent").register(metrics);
@@ -88,6 +115,10 @@ public final class RankingLogger<E> implements AutoCloseable {
   private void send(E entry) {
     try {
       RankingLog r = toRecord.apply(entry);
+      if (producer == null) {
+        discard.accept(r);
+        return;
+      }
       producer.send(
           new ProducerRecord<>(topic, r.getRequestId().toString(), r),
           (md, ex) -> {
@@ -108,7 +139,9 @@ public final class RankingLogger<E> implements AutoCloseable {
   public void close(Duration timeout) throws InterruptedException {
     running = false;
     thread.join(timeout.toMillis());
-    producer.close(timeout);
+    if (producer != null) {
+      producer.close(timeout);
+    }
   }
 
   @Override

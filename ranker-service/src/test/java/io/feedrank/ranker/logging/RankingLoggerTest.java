@@ -71,6 +71,35 @@ class RankingLoggerTest {
     assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(taken);
   }
 
+  @Test
+  void aDiscardingLoggerBuildsEveryRecordOnItsThreadAndHandsItOverSendingNothing()
+      throws Exception {
+    List<String> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    RankingLogger<String> logger =
+        RankingLogger.discarding(
+            r -> {
+              handed.add(r.getRequestId().toString());
+              threads.add(Thread.currentThread().getName());
+            },
+            100,
+            id -> {
+              RankingLog r = entry();
+              r.setRequestId(id);
+              return r;
+            },
+            metrics);
+    for (int i = 0; i < 50; i++) {
+      assertThat(logger.offer("r" + i)).isTrue();
+    }
+    logger.close(Duration.ofSeconds(10)); // drains the queue first
+    assertThat(handed).hasSize(50).startsWith("r0", "r1").endsWith("r49");
+    assertThat(threads).containsOnly("ranker-ranking-logger");
+    assertThat(metrics.get("ranker.log.sent").counter().count()).isZero();
+    assertThat(metrics.get("ranker.log.failures").counter().count()).isZero();
+  }
+
   static RankingLog entry() {
     return RankingLog.newBuilder()
         .setRequestId("r")
