@@ -183,6 +183,23 @@ public final class RankerApp implements AutoCloseable {
     return server.port();
   }
 
+  /**
+   * Waits, at most {@code timeout}, until every readiness check passes (a production model, Redis,
+   * the registry read, the warm-up ended): what {@code /health/ready} reports. Returns whether they
+   * did.
+   */
+  public boolean awaitReady(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Backend backend = new Backend();
+    while (!backend.readiness().values().stream().allMatch(Boolean::booleanValue)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(50);
+    }
+    return true;
+  }
+
   public ModelSlots slots() {
     return slots;
   }

@@ -147,9 +147,28 @@ final class RankerBenchmark implements Callable<Integer> {
       split = ",",
       defaultValue = "c100,c1000,two_tower",
       description =
-          "configurations to measure, of c100, c1000, two_tower (default ${DEFAULT-VALUE}); the"
-              + " MLP ones also measure their bare baseline")
+          "configurations to measure, of c100, c1000, two_tower, cold (default ${DEFAULT-VALUE});"
+              + " the MLP ones also measure their bare baseline; cold: a fresh ranker's first"
+              + " --cold-windows of load, without and with its warm-up")
   List<String> phases;
+
+  @Option(
+      names = "--cold-rate",
+      defaultValue = "400",
+      description = "requests/s of the cold phase, 100 candidates each (default ${DEFAULT-VALUE})")
+  double coldRate;
+
+  @Option(
+      names = "--cold-seconds",
+      defaultValue = "30",
+      description = "seconds of each window of the cold phase (default ${DEFAULT-VALUE})")
+  int coldSeconds;
+
+  @Option(
+      names = "--cold-windows",
+      defaultValue = "3",
+      description = "windows of load the cold phase measures in a row (default ${DEFAULT-VALUE})")
+  int coldWindows;
 
   @Option(
       names = "--ranker-config",
@@ -214,6 +233,17 @@ final class RankerBenchmark implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--generator-nice: 0 to 19");
     }
     report.note("generator_nice", generatorNice);
+    if (phases.contains("cold")) {
+      report.note(
+          "cold",
+          "a fresh ranker without, then with its warm-up, from readiness: "
+              + coldWindows
+              + " windows of "
+              + coldSeconds
+              + " s at "
+              + coldRate
+              + " requests/s of 100 candidates, the generator measuring from its first request");
+    }
     Path home = Paths.get(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path work = Files.createDirectories(home.resolve("target").resolve("bench-ranker"));
     try (LocalStack stack = LocalStack.builder().build().start()) {
@@ -237,8 +267,18 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put("bare_onnx_c" + c + "_max_rps_from_p50", 2 * 1000.0 / b[0]);
         }
         publish(stack, store, model, "mlp-" + run, "mlp", mlp, Map.of());
+        if (phases.contains("cold")) {
+          cold(stack, store, model, "mlp-" + run, run, work, f);
+          if (mlpCandidates().length == 0 && !phases.contains("two_tower")) {
+            report.addRun(f);
+            w.printf("run %d: %s%n", run, f);
+            w.flush();
+            continue;
+          }
+        }
         try (RankerProcess app = RankerProcess.start(config(stack, store, model), work)) {
           app.awaitVersion("mlp-" + run);
+          app.awaitReady(); // its own warm-up done, before the benchmark's
           app.scrapeEvery(Duration.ofMillis(scrapeEveryMillis));
           String url = app.rankUrl();
           Map<String, Long> pids = new LinkedHashMap<>();
@@ -339,12 +379,68 @@ final class RankerBenchmark implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * The cold phase: a fresh ranker (a JVM of its own, as a new pod) started without its warm-up,
+   * then one started with it ({@code warmup.requests} of {@code --ranker-config}, else the
+   * ranker's default), each measured from readiness on: {@code --cold-windows} windows in a row of
+   * {@code --cold-rate} requests/s for {@code --cold-seconds}, the generator's latency from the
+   * first request (no warm-up of its own), the ranker's own from its histogram, and the JIT's
+   * compile milliseconds in each window. Figures {@code cold_off_…} and {@code cold_on_…}: {@code
+   * ready_s} from the process's start, {@code wN_p50_ms}, {@code wN_p99_ms}, {@code
+   * wN_server_side_p50_ms}, {@code wN_server_side_p99_ms}, {@code wN_jit_ms}.
+   */
+  private void cold(
+      LocalStack stack,
+      FileArtifactStore store,
+      String model,
+      String version,
+      int run,
+      Path work,
+      Map<String, Double> f)
+      throws Exception {
+    for (boolean on : new boolean[] {false, true}) {
+      Map<String, String> c = config(stack, store, model);
+      if (!on) {
+        c.put("warmup.requests", "0");
+      }
+      String k = on ? "cold_on_" : "cold_off_";
+      long t0 = System.nanoTime();
+      try (RankerProcess app = RankerProcess.start(c, work)) {
+        app.awaitVersion(version);
+        app.awaitReady();
+        f.put(k + "ready_s", (System.nanoTime() - t0) / 1e9);
+        f.put(k + "jit_ms_at_ready", app.jitMillis());
+        app.scrapeEvery(Duration.ofMillis(scrapeEveryMillis));
+        Map<String, Long> pids = new LinkedHashMap<>();
+        pids.put("ranker", app.pid());
+        pids.putAll(stack.processes());
+        for (int window = 1; window <= coldWindows; window++) {
+          ServerTimes before = app.serverTimes();
+          double jit0 = app.jitMillis();
+          JsonNode lat =
+              load(app.rankUrl(), "open", 64, coldRate, coldSeconds, 100, run, pids, 0);
+          Map<String, Double> times = new LinkedHashMap<>();
+          app.serverTimes().minus(before).into(times, "");
+          String p = k + "w" + window + "_";
+          f.put(p + "p50_ms", lat.get("p50_ms").asDouble());
+          f.put(p + "p99_ms", lat.get("p99_ms").asDouble());
+          f.put(p + "server_side_p50_ms", times.get("server_side_p50_ms"));
+          f.put(p + "server_side_p99_ms", times.get("server_side_p99_ms"));
+          f.put(p + "jit_ms", app.jitMillis() - jit0);
+          f.merge(k + "errors", lat.get("errors").asDouble(), Double::sum);
+          w.printf("run %d: cold, warm-up %s, window %d: %s%n", run, on ? "on" : "off", window, lat);
+          w.flush();
+        }
+      }
+    }
+  }
+
   /** The candidate counts of the MLP configurations in {@code --phases}. */
   private int[] mlpCandidates() {
     for (String p : phases) {
-      if (!p.equals("c100") && !p.equals("c1000") && !p.equals("two_tower")) {
+      if (!p.equals("c100") && !p.equals("c1000") && !p.equals("two_tower") && !p.equals("cold")) {
         throw new ParameterException(
-            spec.commandLine(), "--phases: unknown " + p + " (c100, c1000, two_tower)");
+            spec.commandLine(), "--phases: unknown " + p + " (c100, c1000, two_tower, cold)");
       }
     }
     return IntStream.of(100, 1000).filter(c -> phases.contains("c" + c)).toArray();
@@ -729,6 +825,21 @@ final class RankerBenchmark implements Callable<Integer> {
       int seed,
       Map<String, Long> pids)
       throws Exception {
+    return load(url, mode, clients, rate, secs, candidates, seed, pids, 3);
+  }
+
+  /** {@link #load}, the generator first sending for {@code warmupSeconds} unmeasured. */
+  private JsonNode load(
+      String url,
+      String mode,
+      int clients,
+      double rate,
+      int secs,
+      int candidates,
+      int seed,
+      Map<String, Long> pids,
+      double warmupSeconds)
+      throws Exception {
     Path argfile =
         ChildJvm.classpathArgfile(Paths.get(System.getProperty("java.io.tmpdir")), "loadgen");
     try {
@@ -753,7 +864,8 @@ final class RankerBenchmark implements Callable<Integer> {
                   Integer.toString(candidates),
                   "10000",
                   "50000",
-                  Integer.toString(seed)));
+                  Integer.toString(seed),
+                  Double.toString(warmupSeconds)));
       if (generatorNice > 0) {
         cmd.addAll(0, List.of("nice", "-n", Integer.toString(generatorNice)));
       }

@@ -121,6 +121,30 @@ final class RankerProcess implements AutoCloseable {
         "the ranker did not serve " + version + " within 90 s (serving " + seen + "); see " + log);
   }
 
+  /**
+   * Waits (at most 120 s: the ranker's warm-up holds readiness for up to a minute) until {@code
+   * /health/ready} answers 200. Returns the seconds waited.
+   */
+  double awaitReady() throws InterruptedException {
+    long t0 = System.nanoTime();
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+    String seen = null;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the ranker exited; see " + log);
+      }
+      try {
+        get("/health/ready");
+        return (System.nanoTime() - t0) / 1e9;
+      } catch (IOException e) {
+        seen = e.getMessage(); // not listening yet, or 503
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new IllegalStateException(
+        "the ranker was not ready within 120 s (" + seen + "); see " + log);
+  }
+
   /** The server-side timers and counters the benchmark reports, from {@code /metrics}. */
   RankerBenchmark.ServerTimes serverTimes() throws IOException, InterruptedException {
     String text = get("/metrics");

@@ -131,6 +131,14 @@ public final class UpPlatform implements AutoCloseable {
       } catch (RefusedException e) {
         firstModel = "none: " + e.getMessage();
       }
+      if (!firstModel.startsWith("none")) {
+        // the ranker loads the model, then warms up: a load test started after up's summary
+        // should not meet a cold JIT
+        progress.accept("warming up the ranker");
+        if (!platform.ranker().awaitReady(Duration.ofSeconds(120))) {
+          progress.accept("the ranker is not ready after 120 s: see GET /health/ready");
+        }
+      }
     }
     platform.listen();
     if (options.rate() > 0) {
