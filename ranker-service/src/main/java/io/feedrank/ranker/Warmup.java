@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * knows these requests by a random header ({@link RankerHttp.WarmupRoute}) and hands them to a
  * {@link RankService} of the warm-up's own: its features are read through a cache of its own,
  * scored by the production model (or staging, for the users in its share), its meters go to a
- * registry of its own, its ranking logs are built and serialized but not sent. So none of it is
- * seen outside, on dashboards, by autoscalers or by the drift job. The cache is dropped at the end
- * (a two-tower model keeps the item vectors it computed: they are the model's, and fresh).
+ * registry of its own (of the service's kind), its ranking logs are built and serialized by a
+ * logger that sends nothing. So none of it is seen outside, on dashboards, by autoscalers or by the
+ * drift job. The cache is dropped at the end (a two-tower model keeps the item vectors it computed:
+ * they are the model's, and fresh).
  *
  * <p>One thread. It waits for the first production model (readiness waits for one too), then runs
  * until {@code requests} are ranked or {@code maxDuration} has passed. A failure ends it (the pod

@@ -381,13 +381,13 @@ final class RankerBenchmark implements Callable<Integer> {
 
   /**
    * The cold phase: a fresh ranker (a JVM of its own, as a new pod) started without its warm-up,
-   * then one started with it ({@code warmup.requests} of {@code --ranker-config}, else the
-   * ranker's default), each measured from readiness on: {@code --cold-windows} windows in a row of
-   * {@code --cold-rate} requests/s for {@code --cold-seconds}, the generator's latency from the
-   * first request (no warm-up of its own), the ranker's own from its histogram, and the JIT's
-   * compile milliseconds in each window. Figures {@code cold_off_…} and {@code cold_on_…}: {@code
-   * ready_s} from the process's start, {@code wN_p50_ms}, {@code wN_p99_ms}, {@code
-   * wN_server_side_p50_ms}, {@code wN_server_side_p99_ms}, {@code wN_jit_ms}.
+   * then one started with it ({@code warmup.requests} of {@code --ranker-config}, else the ranker's
+   * default), each measured from readiness on: {@code --cold-windows} windows in a row of {@code
+   * --cold-rate} requests/s for {@code --cold-seconds}, the generator's latency from the first
+   * request (no warm-up of its own), the ranker's own from its histogram, and the JIT's compile
+   * milliseconds in each window. Figures {@code cold_off_…} and {@code cold_on_…}: {@code ready_s}
+   * from the process's start, {@code wN_p50_ms}, {@code wN_p99_ms}, {@code wN_server_side_p50_ms},
+   * {@code wN_server_side_p99_ms}, {@code wN_jit_ms}.
    */
   private void cold(
       LocalStack stack,
@@ -417,8 +417,7 @@ final class RankerBenchmark implements Callable<Integer> {
         for (int window = 1; window <= coldWindows; window++) {
           ServerTimes before = app.serverTimes();
           double jit0 = app.jitMillis();
-          JsonNode lat =
-              load(app.rankUrl(), "open", 64, coldRate, coldSeconds, 100, run, pids, 0);
+          JsonNode lat = load(app.rankUrl(), "open", 64, coldRate, coldSeconds, 100, run, pids, 0);
           Map<String, Double> times = new LinkedHashMap<>();
           app.serverTimes().minus(before).into(times, "");
           String p = k + "w" + window + "_";
@@ -428,7 +427,8 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put(p + "server_side_p99_ms", times.get("server_side_p99_ms"));
           f.put(p + "jit_ms", app.jitMillis() - jit0);
           f.merge(k + "errors", lat.get("errors").asDouble(), Double::sum);
-          w.printf("run %d: cold, warm-up %s, window %d: %s%n", run, on ? "on" : "off", window, lat);
+          w.printf(
+              "run %d: cold, warm-up %s, window %d: %s%n", run, on ? "on" : "off", window, lat);
           w.flush();
         }
       }
