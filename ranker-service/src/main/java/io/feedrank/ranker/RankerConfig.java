@@ -183,7 +183,7 @@ public record RankerConfig(
         doubleOf(p, "log.sample.rate", 0.01),
         intOf(p, "log.buffer.size", 10_000),
         // 5,000 left half of what the JIT compiles under a fresh ranker's first load to be done
-        // under that load; 20,000 took 14-17 s here (BENCHMARKS.md, session 28)
+        // under that load; 20,000 took 12-20 s here (BENCHMARKS.md, session 28)
         intOf(p, "warmup.requests", 20_000),
         intOf(p, "warmup.candidates", 100),
         millis(p, "warmup.max.ms", 60_000),
