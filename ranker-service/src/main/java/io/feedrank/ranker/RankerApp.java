@@ -19,6 +19,7 @@ import io.feedrank.ranker.models.ModelLoader;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.RegistryListener;
 import io.feedrank.ranker.models.ServingModel;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmCompilationMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -70,16 +71,7 @@ public final class RankerApp implements AutoCloseable {
     this.redis =
         new RedisFeatureStore(
             RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.redisMaxConnections()));
-    this.features =
-        new CachingFeatureStore(
-            redis,
-            c.cacheMaxEntries(),
-            new CachingFeatureStore.Ttls(
-                c.cacheUserFreshTtl(), c.cacheItemFreshTtl(), c.cacheMaxServe(), c.cacheStaleTtl()),
-            CachingFeatureStore.breakerConfig(
-                c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
-            metrics,
-            CachingFeatureStore.SYSTEM_NANOS);
+    this.features = cache(redis, c, metrics);
     this.slots = new ModelSlots(c.stagingShare());
     ModelLoader loader =
         new ModelLoader(
@@ -168,6 +160,22 @@ public final class RankerApp implements AutoCloseable {
       app.close();
       throw e;
     }
+  }
+
+  /**
+   * The feature cache of {@code c} over {@code redis}, counted in {@code metrics}: the service's,
+   * and the warm-up's (the same store and clock, so the same classes at their call sites).
+   */
+  static CachingFeatureStore cache(RedisFeatureStore redis, RankerConfig c, MeterRegistry metrics) {
+    return new CachingFeatureStore(
+        redis,
+        c.cacheMaxEntries(),
+        new CachingFeatureStore.Ttls(
+            c.cacheUserFreshTtl(), c.cacheItemFreshTtl(), c.cacheMaxServe(), c.cacheStaleTtl()),
+        CachingFeatureStore.breakerConfig(
+            c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
+        metrics,
+        CachingFeatureStore.SYSTEM_NANOS);
   }
 
   /** The warm-up's ranking logs: serialized as the producer would, then dropped. */

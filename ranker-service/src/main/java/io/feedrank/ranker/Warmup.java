@@ -189,7 +189,8 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     long t0 = System.nanoTime();
     startedNanos = t0;
     long deadline = t0 + settings.maxDuration().toNanos();
-    CachingFeatureStore features = ownCache();
+    // a cache like the service's over the same store, counted apart and dropped afterwards
+    CachingFeatureStore features = RankerApp.cache(redis, config, meters);
     RankingLogger<RankingLogs.Entry> logger = null;
     try {
       ServingModel production = slots.current(ModelSlots.Variant.PRODUCTION);
@@ -257,23 +258,6 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     return host.isBlank() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")
         ? "127.0.0.1"
         : host;
-  }
-
-  /**
-   * A cache like the service's, over the same Redis store (the same class at the store's call
-   * sites), counted apart and dropped afterwards.
-   */
-  private CachingFeatureStore ownCache() {
-    RankerConfig c = config;
-    return new CachingFeatureStore(
-        redis,
-        c.cacheMaxEntries(),
-        new CachingFeatureStore.Ttls(
-            c.cacheUserFreshTtl(), c.cacheItemFreshTtl(), c.cacheMaxServe(), c.cacheStaleTtl()),
-        CachingFeatureStore.breakerConfig(
-            c.breakerFailureRatePercent(), c.redisTimeout(), c.breakerOpenFor()),
-        meters,
-        CachingFeatureStore.SYSTEM_NANOS);
   }
 
   /** Stops a warm-up still running, waiting for its current round of requests. */

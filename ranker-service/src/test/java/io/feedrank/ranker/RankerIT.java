@@ -512,21 +512,9 @@ class RankerIT {
 
   /** The keys of this model's records in ranking-logs, read until {@code last} has been seen. */
   static List<String> logsOfModel(LocalStack stack, String model, String last) {
-    Map<String, Object> c = new HashMap<>(stack.clientConfig());
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put("schema.registry.url", stack.registryUrl());
-    c.put(AvroDeserializer.VALUE_TYPE, RankingLog.class.getName());
-    AvroDeserializer<RankingLog> d = new AvroDeserializer<>();
-    d.configure(c, false);
     List<String> keys = new ArrayList<>();
-    try (KafkaConsumer<String, RankingLog> consumer =
-        new KafkaConsumer<>(c, new StringDeserializer(), d)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      consumer
-          .partitionsFor(Topics.RANKING_LOGS)
-          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+    try (KafkaConsumer<String, RankingLog> consumer = logsFromTheStart(stack)) {
+      List<TopicPartition> parts = new ArrayList<>(consumer.assignment());
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(
@@ -581,21 +569,8 @@ class RankerIT {
   }
 
   static Map<String, RankingLog> readLogs(LocalStack stack, Set<String> ids) {
-    Map<String, Object> c = new HashMap<>(stack.clientConfig());
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put("schema.registry.url", stack.registryUrl());
-    c.put(AvroDeserializer.VALUE_TYPE, RankingLog.class.getName());
-    AvroDeserializer<RankingLog> d = new AvroDeserializer<>();
-    d.configure(c, false);
     Map<String, RankingLog> out = new HashMap<>();
-    try (KafkaConsumer<String, RankingLog> consumer =
-        new KafkaConsumer<>(c, new StringDeserializer(), d)) {
-      List<TopicPartition> parts = new ArrayList<>();
-      consumer
-          .partitionsFor(Topics.RANKING_LOGS)
-          .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+    try (KafkaConsumer<String, RankingLog> consumer = logsFromTheStart(stack)) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(
@@ -609,5 +584,24 @@ class RankerIT {
               });
     }
     return out;
+  }
+
+  /** A read_committed consumer of every partition of ranking-logs, from the start. */
+  static KafkaConsumer<String, RankingLog> logsFromTheStart(LocalStack stack) {
+    Map<String, Object> c = new HashMap<>(stack.clientConfig());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put("schema.registry.url", stack.registryUrl());
+    c.put(AvroDeserializer.VALUE_TYPE, RankingLog.class.getName());
+    AvroDeserializer<RankingLog> d = new AvroDeserializer<>();
+    d.configure(c, false);
+    KafkaConsumer<String, RankingLog> consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), d);
+    List<TopicPartition> parts = new ArrayList<>();
+    consumer
+        .partitionsFor(Topics.RANKING_LOGS)
+        .forEach(p -> parts.add(new TopicPartition(p.topic(), p.partition())));
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
+    return consumer;
   }
 }
