@@ -112,13 +112,7 @@ public final class RankerApp implements AutoCloseable {
             RankingLogs::toRecord,
             metrics);
     this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
-    this.warmup =
-        new Warmup(
-            new Warmup.Settings(c.warmupRequests(), c.warmupCandidates(), c.warmupMax()),
-            redis,
-            slots,
-            c,
-            r -> serializeOnly(values, c.rankingLogsTopic(), r));
+    this.warmup = new Warmup(redis, slots, c, r -> serializeOnly(values, c.rankingLogsTopic(), r));
     ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
     if (keys == null) {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");

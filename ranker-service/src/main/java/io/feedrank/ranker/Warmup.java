@@ -23,7 +23,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -53,9 +52,10 @@ import org.slf4j.LoggerFactory;
  * they are the model's, and fresh).
  *
  * <p>One thread. It waits for the first production model (readiness waits for one too), then runs
- * until {@code requests} are ranked or {@code maxDuration} has passed. A failure ends it (the pod
- * should still become ready: its other checks say whether it can serve). A model swapped in later
- * needs none: a new ONNX Runtime session's first calls cost what later ones do.
+ * until {@code warmup.requests} are ranked or {@code warmup.max.ms} has passed (keys of {@link
+ * RankerConfig}; 0 requests: none). A failure ends it (the pod should still become ready: its other
+ * checks say whether it can serve). A model swapped in later needs none: a new ONNX Runtime
+ * session's first calls cost what later ones do.
  */
 final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Warmup.class);
@@ -64,14 +64,6 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
   static final int MAX_USERS = 10_000;
 
   static final int MAX_ITEMS = 20_000;
-
-  /**
-   * @param requests how many requests to rank; 0: no warm-up
-   * @param candidates the mean number of candidates of a request (each has from half to one and a
-   *     half times that)
-   * @param maxDuration the longest the warm-up holds readiness once a model is loaded
-   */
-  record Settings(int requests, int candidates, Duration maxDuration) {}
 
   /**
    * What the warm-up did, for {@code GET /health}: its state ({@code waiting_for_model}, {@code
@@ -85,7 +77,6 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     }
   }
 
-  private final Settings settings;
   private final RedisFeatureStore redis;
   private final RankerConfig config;
   private final ModelSlots slots;
@@ -111,12 +102,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
    *     serializes them, so that the logger's code is compiled too)
    */
   Warmup(
-      Settings settings,
-      RedisFeatureStore redis,
-      ModelSlots slots,
-      RankerConfig config,
-      Consumer<RankingLog> logs) {
-    this.settings = settings;
+      RedisFeatureStore redis, ModelSlots slots, RankerConfig config, Consumer<RankingLog> logs) {
     this.redis = redis;
     this.slots = slots;
     this.config = config;
@@ -125,7 +111,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     new SecureRandom().nextBytes(random);
     this.token = HexFormat.of().formatHex(random).getBytes(StandardCharsets.US_ASCII);
     this.report =
-        new Report(settings.requests() > 0 ? "waiting_for_model" : "skipped", 0, 0, 0, 0, null);
+        new Report(config.warmupRequests() > 0 ? "waiting_for_model" : "skipped", 0, 0, 0, 0, null);
     this.thread = new Thread(this::run, "ranker-warmup");
     this.thread.setDaemon(true);
   }
@@ -133,7 +119,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
   /** Starts the warm-up against the ranker's HTTP server on {@code port}. */
   void start(int port) {
     this.port = port;
-    if (settings.requests() > 0) {
+    if (config.warmupRequests() > 0) {
       thread.start();
     }
   }
@@ -188,7 +174,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     }
     long t0 = System.nanoTime();
     startedNanos = t0;
-    long deadline = t0 + settings.maxDuration().toNanos();
+    long deadline = t0 + config.warmupMax().toNanos();
     // a cache like the service's over the same store, counted apart and dropped afterwards
     CachingFeatureStore features = RankerApp.cache(redis, config, meters);
     RankingLogger<RankingLogs.Entry> logger = null;
@@ -202,15 +188,16 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
       logger =
           RankingLogger.discarding(logs, config.logBufferSize(), RankingLogs::toRecord, meters);
       service = new RankService(features, slots, logger, config.logSampleRate(), meters);
-      Requests requests = new Requests(new SplittableRandom(17), users, items, settings);
+      Requests requests =
+          new Requests(new SplittableRandom(17), users, items, config.warmupCandidates());
       try (Client client = new Client(connectHost(config.host()), port, config.eventLoops())) {
-        while (done < settings.requests() && !stopping) {
+        while (done < config.warmupRequests() && !stopping) {
           if (System.nanoTime() > deadline) {
             state = "timed_out";
             break;
           }
           // a request on every connection (Vert.x gives each its event loop), then the answers
-          int round = Math.min(client.connections(), settings.requests() - done);
+          int round = Math.min(client.connections(), config.warmupRequests() - done);
           for (int c = 0; c < round; c++) {
             client.send(c, requests.next(), token);
           }
@@ -246,7 +233,7 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
             + " from Redis, model {})",
         state,
         done,
-        settings.candidates(),
+        config.warmupCandidates(),
         ms,
         users.length,
         items.length,
@@ -386,11 +373,14 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
     private final long unknownItem;
     private int n;
 
-    Requests(SplittableRandom random, long[] users, long[] items, Settings settings) {
+    /**
+     * @param candidates the mean number of candidates (each request has 50% to 150% of it)
+     */
+    Requests(SplittableRandom random, long[] users, long[] items, int candidates) {
       this.random = random;
       this.users = users;
       this.pool = items.clone(); // partly shuffled by every request: a uniform sample each time
-      this.candidates = settings.candidates();
+      this.candidates = candidates;
       this.unknownUser = max(users) + 1;
       this.unknownItem = max(items) + 1;
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedrank.events.Device;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.api.RequestParser;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -24,12 +23,7 @@ class WarmupRequestsTest {
     long[] items = LongStream.range(0, 2_000).map(i -> 11 * i + 5).toArray();
     Set<Long> knownUsers = set(users);
     Set<Long> knownItems = set(items);
-    Warmup.Requests requests =
-        new Warmup.Requests(
-            new SplittableRandom(3),
-            users,
-            items,
-            new Warmup.Settings(1, 100, Duration.ofSeconds(1)));
+    Warmup.Requests requests = new Warmup.Requests(new SplittableRandom(3), users, items, 100);
     RequestParser parser = new RequestParser(() -> AT);
 
     int n = 2_000;
@@ -77,11 +71,7 @@ class WarmupRequestsTest {
   void withFewerItemsThanCandidatesTheRestAreUnknownAndStillDistinct() {
     long[] items = {4, 8, 15};
     Warmup.Requests requests =
-        new Warmup.Requests(
-            new SplittableRandom(5),
-            new long[] {1},
-            items,
-            new Warmup.Settings(1, 40, Duration.ofSeconds(1)));
+        new Warmup.Requests(new SplittableRandom(5), new long[] {1}, items, 40);
     RequestParser parser = new RequestParser(() -> AT);
     for (int i = 0; i < 200; i++) {
       RankRequest r = parser.parse(requests.next());
@@ -93,11 +83,7 @@ class WarmupRequestsTest {
   @Test
   void withNothingSampledTheRequestsAreAllUnknownIds() {
     Warmup.Requests requests =
-        new Warmup.Requests(
-            new SplittableRandom(5),
-            new long[0],
-            new long[0],
-            new Warmup.Settings(1, 10, Duration.ofSeconds(1)));
+        new Warmup.Requests(new SplittableRandom(5), new long[0], new long[0], 10);
     RankRequest r = new RequestParser(() -> AT).parse(requests.next());
     assertThat(r.userId()).isPositive();
     assertThat(Arrays.stream(r.itemIds()).min().getAsLong()).isPositive();
