@@ -43,7 +43,9 @@ class OperatorUidsTest {
             "routine-commands",
             "online-ctr-attribution",
             "online-ctr-windows",
-            "ctr-drop-commands");
+            "ctr-drop-commands",
+            "drift-gauges",
+            "online-ctr-gauges");
     for (String sink : List.of("drift-reports", "retrain-commands", "alerts", "online-ctr")) {
       assertThat(uids).anyMatch(u -> u.startsWith("sink-" + sink));
     }

@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import io.feedrank.drift.stats.TwoProportions;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -10,6 +11,9 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -29,11 +33,13 @@ import org.apache.flink.util.Collector;
  * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
  * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
  * {@code drift.ctr.low.windows}, its low windows in a row now (0 after a window that is not low,
- * and for a new version). Both are as of the last window or registry record this task processed:
- * after a restart they read NaN and 0 until then, though the state behind them was restored.
+ * and for a new version). Both are as of the last window or registry record this task processed,
+ * and are checkpointed with it: a restarted job shows them at once, in the subtask that now holds
+ * the model, so an alert on them does not resolve while the job restarts.
  */
 public final class CtrDropCommands
-    extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command> {
+    extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command>
+    implements CheckpointedFunction {
 
   /** What the function keeps for the production version. A Flink POJO. */
   public static class Track {
@@ -49,6 +55,18 @@ public final class CtrDropCommands
     public Track() {}
   }
 
+  /**
+   * What the gauges show, with the model (the key) they show it for: checkpointed, so that a
+   * restarted job shows it at once. A Flink POJO.
+   */
+  public static class Shown {
+    public String model;
+    public double baselineCtr;
+    public int lowInARow;
+
+    public Shown() {}
+  }
+
   static final int MAX_PENDING = 1_000;
 
   private final double dropFraction;
@@ -59,6 +77,8 @@ public final class CtrDropCommands
 
   private transient volatile double baselineCtr;
   private transient volatile int lowNow;
+  private transient String shownModel;
+  private transient ListState<Shown> shown;
   private transient ValueState<Track> track;
   private transient ListState<OnlineCtr.Window> pending;
   private transient ValueState<Integer> pendingCount;
@@ -93,13 +113,42 @@ public final class CtrDropCommands
     pendingCount =
         getRuntimeContext()
             .getState(new ValueStateDescriptor<>("ctr-pending-count", Integer.class));
-    baselineCtr = Double.NaN;
-    lowNow = 0;
     // registered here, so that they are exported before the first window (and an alert rule sees
     // the low windows go from 0 to 2)
     MetricGroup g = getRuntimeContext().getMetricGroup();
     g.gauge("drift.ctr.baseline", (Gauge<Double>) this::baselineCtr);
     g.gauge("drift.ctr.low.windows", (Gauge<Integer>) this::lowWindowsInARow);
+  }
+
+  @Override
+  public void initializeState(FunctionInitializationContext ctx) throws Exception {
+    shown =
+        ctx.getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("ctr-gauges", Shown.class));
+    baselineCtr = Double.NaN;
+    lowNow = 0;
+    if (ctx.isRestored()) {
+      for (Shown s : shown.get()) {
+        if (LatestGauges.routedHere(getRuntimeContext().getTaskInfo(), s.model)) {
+          shownModel = s.model;
+          baselineCtr = s.baselineCtr;
+          lowNow = s.lowInARow;
+        }
+      }
+    }
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
+    if (shownModel == null) {
+      shown.clear();
+      return;
+    }
+    Shown s = new Shown();
+    s.model = shownModel;
+    s.baselineCtr = baselineCtr;
+    s.lowInARow = lowNow;
+    shown.update(List.of(s));
   }
 
   /** The production version's baseline CTR as of the last window judged; NaN when none. */
@@ -140,7 +189,7 @@ public final class CtrDropCommands
       t.baselineImpressions += w.impressions;
       t.baselineClicks += w.clicks;
       track.update(t);
-      show(t);
+      show(ctx.getCurrentKey(), t);
       return;
     }
     double baseline = (double) t.baselineClicks / t.baselineImpressions;
@@ -190,11 +239,12 @@ public final class CtrDropCommands
       ctx.output(RetrainDecider.ALERTS, a);
     }
     track.update(t);
-    show(t);
+    show(ctx.getCurrentKey(), t);
   }
 
   /** Sets the gauges from the production version's track. */
-  private void show(Track t) {
+  private void show(String model, Track t) {
+    shownModel = model;
     baselineCtr =
         t.baselineWindows < baselineWindows
             ? Double.NaN
@@ -217,7 +267,7 @@ public final class CtrDropCommands
       t.updatedAt = r.updatedAt;
     }
     track.update(t);
-    show(t);
+    show(ctx.getCurrentKey(), t);
     if (pendingCount.value() != null) {
       for (OnlineCtr.Window w : pending.get()) {
         window(t, w, ctx, out);

@@ -1,34 +1,36 @@
 package io.feedrank.drift.job;
 
-import java.util.HashMap;
-import java.util.Map;
-import org.apache.flink.api.common.functions.RichFilterFunction;
+import java.util.function.Supplier;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 
 /**
  * Publishes the latest online CTR window of each model version and variant as Flink gauges ({@code
  * drift.online.ctr}, {@code drift.online.impressions}, grouped by {@code version} and {@code
- * variant}), which the Prometheus reporter exports; lets nothing through.
+ * variant}), which the Prometheus reporter exports; lets nothing through. Runs on the windows keyed
+ * by {@link #keyOf}; a restarted job publishes the windows of its checkpoint at once (see {@link
+ * LatestGauges}).
  */
-final class CtrGauges extends RichFilterFunction<OnlineCtr.Window> {
-  private transient Map<String, OnlineCtr.Window> latest;
+class CtrGauges extends LatestGauges<OnlineCtr.Window> {
+  CtrGauges() {
+    super("latest-ctr-windows", OnlineCtr.Window.class);
+  }
+
+  /** The key the windows are partitioned by: version and variant. */
+  static String keyOf(OnlineCtr.Window w) {
+    return w.modelVersion + "|" + w.variant;
+  }
 
   @Override
-  public boolean filter(OnlineCtr.Window w) {
-    if (latest == null) {
-      latest = new HashMap<>();
-    }
-    String key = w.modelVersion + "|" + w.variant;
-    if (!latest.containsKey(key)) {
-      var group =
-          getRuntimeContext()
-              .getMetricGroup()
-              .addGroup("version", w.modelVersion)
-              .addGroup("variant", w.variant);
-      group.gauge("drift.online.ctr", (Gauge<Double>) () -> latest.get(key).ctr);
-      group.gauge("drift.online.impressions", (Gauge<Long>) () -> latest.get(key).impressions);
-    }
-    latest.put(key, w);
-    return false;
+  String key(OnlineCtr.Window w) {
+    return keyOf(w);
+  }
+
+  @Override
+  void register(MetricGroup metrics, Supplier<OnlineCtr.Window> latest) {
+    OnlineCtr.Window w = latest.get();
+    var group = metrics.addGroup("version", w.modelVersion).addGroup("variant", w.variant);
+    group.gauge("drift.online.ctr", (Gauge<Double>) () -> latest.get().ctr);
+    group.gauge("drift.online.impressions", (Gauge<Long>) () -> latest.get().impressions);
   }
 }

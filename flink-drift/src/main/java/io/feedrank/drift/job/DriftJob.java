@@ -70,7 +70,11 @@ public final class DriftJob {
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
             .name("drift")
             .uid("drift-evaluation");
-    reports.filter(new ReportGauges()).name("drift gauges");
+    reports
+        .keyBy(ReportGauges::keyOf)
+        .filter(new ReportGauges())
+        .name("drift gauges")
+        .uid("drift-gauges");
     SingleOutputStreamOperator<Command> commands =
         reports
             .keyBy(r -> r.modelName)
@@ -99,7 +103,10 @@ public final class DriftJob {
       Duration attribution,
       Duration window) {
     DataStream<OnlineCtr.Window> ctr = OnlineCtr.build(served, engaged, attribution, window);
-    ctr.filter(new CtrGauges()).name("online ctr gauges");
+    ctr.keyBy(CtrGauges::keyOf)
+        .filter(new CtrGauges())
+        .name("online ctr gauges")
+        .uid("online-ctr-gauges");
     return ctr;
   }
 

@@ -1,38 +1,42 @@
 package io.feedrank.drift.job;
 
-import java.util.HashMap;
-import java.util.Map;
-import org.apache.flink.api.common.functions.RichFilterFunction;
+import java.util.function.Supplier;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 
 /**
  * Publishes each feature's latest drift report as Flink gauges grouped by {@code feature} ({@code
  * drift.psi}, {@code drift.ks}, {@code drift.n}, {@code drift.sample.size}, {@code drift.drifted}
  * as 0 or 1, {@code drift.window.end} in epoch seconds), for dashboards of PSI / KS over time; lets
- * nothing through.
+ * nothing through. Runs on the reports keyed by {@link #key}; a restarted job publishes the reports
+ * of its checkpoint at once (see {@link LatestGauges}).
  */
-final class ReportGauges extends RichFilterFunction<Report> {
-  private transient Map<String, Report> latest;
+class ReportGauges extends LatestGauges<Report> {
+  ReportGauges() {
+    super("latest-reports", Report.class);
+  }
+
+  /** The key the reports are partitioned by: the feature. */
+  static String keyOf(Report r) {
+    return r.feature;
+  }
 
   @Override
-  public boolean filter(Report r) {
-    if (latest == null) {
-      latest = new HashMap<>();
-    }
-    String f = r.feature;
-    if (!latest.containsKey(f)) {
-      var group = getRuntimeContext().getMetricGroup().addGroup("feature", f);
-      group.gauge("drift.psi", (Gauge<Double>) () -> latest.get(f).psi);
-      group.gauge(
-          "drift.ks",
-          (Gauge<Double>)
-              () -> latest.get(f).ksStatistic == null ? Double.NaN : latest.get(f).ksStatistic);
-      group.gauge("drift.n", (Gauge<Long>) () -> latest.get(f).n);
-      group.gauge("drift.sample.size", (Gauge<Long>) () -> latest.get(f).sampleSize);
-      group.gauge("drift.drifted", (Gauge<Integer>) () -> latest.get(f).drifted ? 1 : 0);
-      group.gauge("drift.window.end", (Gauge<Double>) () -> latest.get(f).windowEnd / 1000.0);
-    }
-    latest.put(f, r);
-    return false;
+  String key(Report r) {
+    return keyOf(r);
+  }
+
+  @Override
+  void register(MetricGroup metrics, Supplier<Report> latest) {
+    var group = metrics.addGroup("feature", latest.get().feature);
+    group.gauge("drift.psi", (Gauge<Double>) () -> latest.get().psi);
+    group.gauge(
+        "drift.ks",
+        (Gauge<Double>)
+            () -> latest.get().ksStatistic == null ? Double.NaN : latest.get().ksStatistic);
+    group.gauge("drift.n", (Gauge<Long>) () -> latest.get().n);
+    group.gauge("drift.sample.size", (Gauge<Long>) () -> latest.get().sampleSize);
+    group.gauge("drift.drifted", (Gauge<Integer>) () -> latest.get().drifted ? 1 : 0);
+    group.gauge("drift.window.end", (Gauge<Double>) () -> latest.get().windowEnd / 1000.0);
   }
 }

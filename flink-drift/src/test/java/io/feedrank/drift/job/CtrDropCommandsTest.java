@@ -3,6 +3,8 @@ package io.feedrank.drift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
@@ -166,6 +168,41 @@ class CtrDropCommandsTest {
     window("v1", "production", 10_000, 400);
     assertThat(f.lowWindowsInARow()).isEqualTo(1);
     h.processElement2(new StreamRecord<>(production("v2", 20)));
+    assertThat(f.baselineCtr()).isNaN();
+    assertThat(f.lowWindowsInARow()).isZero();
+  }
+
+  /**
+   * A job restored from a checkpoint shows the baseline and the low windows at once, before any
+   * window or registry record: the PerformanceDrop alert (low windows >= 2) does not resolve while
+   * the job restarts. The restored keyed state goes on counting from there.
+   */
+  @Test
+  void aRestoredJobShowsTheGaugesOfItsCheckpointAtOnce() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    window("v1", "production", 10_000, 400); // low
+    window("v1", "production", 10_000, 400); // low: the command goes out
+    assertThat(commands()).hasSize(1);
+    var checkpoint = h.snapshot(1, 5 * W);
+    h.close();
+
+    f = new CtrDropCommands(0.2, 3, 1_000, 2, 0.01);
+    h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(f), t -> "m", r -> r.modelName, Types.STRING);
+    h.initializeState(checkpoint);
+    h.open();
+    assertThat(f.baselineCtr()).isEqualTo(0.06);
+    assertThat(f.lowWindowsInARow()).isEqualTo(2);
+    window("v1", "production", 10_000, 400);
+    assertThat(f.lowWindowsInARow()).isEqualTo(3);
+    assertThat(commands()).isEmpty(); // one command per version, also after the restore
+  }
+
+  /** A fresh job (nothing restored) shows no baseline and no low windows. */
+  @Test
+  void aFreshJobShowsNoBaselineAndNoLowWindows() {
     assertThat(f.baselineCtr()).isNaN();
     assertThat(f.lowWindowsInARow()).isZero();
   }
