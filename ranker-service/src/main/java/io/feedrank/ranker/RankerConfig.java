@@ -108,20 +108,22 @@ public record RankerConfig(
    * {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri}
    * (required), {@code redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code
    * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
-   * cache.item.fresh.ttl.ms} [5000], {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms}
-   * [600000], {@code redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms}
-   * [2000]; {@code bootstrap.servers}, {@code schema.registry.url} (required), {@code
-   * basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
+   * cache.item.fresh.ttl.ms} [5000] (each entity's shortened by up to a quarter by its {@link
+   * io.feedrank.ranker.features.Jitter}), {@code cache.max.serve.ms} [30000], {@code
+   * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
+   * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
+   * (required), {@code basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
    * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
    * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
-   * two.tower.item.vector.max.age.ms} [60000], {@code two.tower.item.vectors.max} [200000: held in
-   * 131,072 slots, 34 MB for 65-wide vectors, allocated when a two-tower model loads]; {@code
-   * api.keys.file} [none: no authentication], {@code rate.limit.per.second} [1000], {@code
-   * rate.limit.burst} [2000], {@code log.sample.rate} [0.01], {@code log.buffer.size} [10000];
-   * {@code warmup.requests} [20000; 0: none], {@code warmup.candidates} [100], {@code
-   * warmup.max.ms} [60000] (the warm-up before readiness: {@link Warmup}); any {@code kafka.*} key
-   * goes to the Kafka clients without the prefix. The keys of the Jetty front, removed, are refused
-   * rather than ignored: {@code http.server} other than vertx, {@code http.max.threads}.
+   * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
+   * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
+   * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
+   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
+   * [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0: none], {@code
+   * warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before readiness: {@link
+   * Warmup}); any {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the
+   * Jetty front, removed, are refused rather than ignored: {@code http.server} other than vertx,
+   * {@code http.max.threads}.
    */
   public static RankerConfig from(Map<String, String> p) {
     String server = p.get("http.server");

@@ -254,8 +254,9 @@ class ScoringTest {
         assertThat((double) got[i]).isCloseTo(want[i], within(1e-5));
       }
 
-      // 4 s later every candidate is covered and scored with no item features at all
-      clock.addAndGet(4 * second);
+      // 3.5 s later every candidate is covered and scored with no item features at all (each
+      // item's features stay fresh for 5 s less its jitter, up to a quarter: at least 3.75 s)
+      clock.addAndGet(3 * second + second / 2);
       b = Batch.begin(ids);
       assertThat(s.cover(b)).isEqualTo(ids.length);
       got =
@@ -266,14 +267,20 @@ class ScoringTest {
         assertThat((double) got[i]).as("covered row %d", i).isCloseTo(want[i], within(1e-5));
       }
 
-      // an item changes; 6 s after the read its features are no longer fresh (5 s): nothing is
+      // from 3.75 s on the items lapse one by one, as their entries in the feature cache go stale:
+      // at 4.375 s, half way, about half of the 150 are still covered
+      clock.addAndGet(7 * second / 8);
+      b = Batch.begin(ids);
+      assertThat(s.cover(b)).isBetween(50, 100);
+
+      // an item changes; 5.5 s after the read its features are no longer fresh (5 s): nothing is
       // covered, the rows are read again, the changed item is scored from its new features and
       // the others from their held vectors, whose fingerprints still match
       long changed = ids[2];
       fixture.items.get(changed).add(engagement(user, changed, at + 500));
       double[] after = full.scoreDirect(fixture, user, ids, at, Device.TABLET);
       assertThat(after[2]).isNotCloseTo(want[2], within(1e-3));
-      clock.addAndGet(2 * second);
+      clock.addAndGet(second + second / 8);
       b = Batch.begin(ids);
       assertThat(s.cover(b)).isZero();
       got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), noLookups));

@@ -16,12 +16,13 @@ import org.slf4j.LoggerFactory;
  * around it, and the fallbacks when it fails. Nothing here throws for a store failure.
  *
  * <p>Stale-while-revalidate: an entry younger than its fresh TTL (users and items have their own: a
- * user's last clicks matter more than an item's) is used as is; one older but younger than {@code
- * maxServe} is used too and re-read in the background ({@link BackgroundRefresh}), so Redis is off
- * the request path for everything the cache knows; an entry older than that, or none, is read on
- * the request path — one round trip for all of them. When that read fails or the breaker is open,
- * entries up to {@code stale} old are used, then default features, and the result says {@link
- * Features#fallbackReason()}.
+ * user's last clicks matter more than an item's; each entity's is shortened by up to a quarter, by
+ * its {@link Jitter}, so that entries read together are not re-read together) is used as is; one
+ * older but younger than {@code maxServe} is used too and re-read in the background ({@link
+ * BackgroundRefresh}), so Redis is off the request path for everything the cache knows; an entry
+ * older than that, or none, is read on the request path — one round trip for all of them. When that
+ * read fails or the breaker is open, entries up to {@code stale} old are used, then default
+ * features, and the result says {@link Features#fallbackReason()}.
  *
  * <p>Each cache is Caffeine, bounded and expiring after the stale TTL, read through a direct-mapped
  * table of its entries ({@link EntryCache}): a request's hundreds of lookups cost an array load
@@ -179,7 +180,7 @@ public final class CachingFeatureStore implements AutoCloseable {
     boolean syncUser = withUser && !servable(user, now);
     if (withUser
         && !syncUser
-        && now - user.fetchedNanos() >= userFreshNanos
+        && now - user.fetchedNanos() >= Jitter.ttl(userId, userFreshNanos)
         && BackgroundRefresh.mark(user)) {
       refresh.user(userId);
     }
@@ -202,7 +203,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
         fetchedAt[i] = e.fetchedNanos();
-        if (now - e.fetchedNanos() >= itemFreshNanos) {
+        if (now - e.fetchedNanos() >= Jitter.ttl(itemIds[i], itemFreshNanos)) {
           stale++;
           if (BackgroundRefresh.mark(e)) {
             if (named == null) {

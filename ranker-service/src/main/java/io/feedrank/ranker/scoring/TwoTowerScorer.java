@@ -1,6 +1,7 @@
 package io.feedrank.ranker.scoring;
 
 import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.ranker.features.Jitter;
 import io.feedrank.ranker.features.Parsed;
 import java.time.Duration;
 import java.util.function.LongSupplier;
@@ -9,14 +10,17 @@ import java.util.function.LongSupplier;
  * A two-tower model served as its towers: item vectors are held in an {@link ItemVectorTable}
  * filled by the item tower and refreshed when the item's features change (the {@link
  * Parsed#fingerprint} of its Redis hash moves) or after {@code maxAge} (decayed counters age even
- * without events); a request runs the user tower once and the item tower only for the candidates
- * without a valid vector, then scores by {@code sigmoid(user · item)}.
+ * without events; each item's shortened by up to a quarter by its {@link Jitter}, so that vectors
+ * computed together are not all computed again by the same requests); a request runs the user tower
+ * once and the item tower only for the candidates without a valid vector, then scores by {@code
+ * sigmoid(user · item)}.
  *
  * <p>Before the features are looked up, {@link #cover} takes from the table every candidate whose
  * vector was computed from features read less than {@code featuresFresh} ago (the feature cache's
- * fresh TTL for items): those need no item features at all, so a request with its item vectors held
- * does not touch the feature cache for its candidates. The others get their features, and their
- * held vector is used again when the features have the fingerprint it was computed from.
+ * fresh TTL for items, with the item's {@link Jitter} as the cache applies it): those need no item
+ * features at all, so a request with its item vectors held does not touch the feature cache for its
+ * candidates. The others get their features, and their held vector is used again when the features
+ * have the fingerprint it was computed from.
  */
 public final class TwoTowerScorer implements Scorer {
   private final OnnxModel userTower;
@@ -110,8 +114,8 @@ public final class TwoTowerScorer implements Scorer {
                 ids[i],
                 item.fingerprint(),
                 now,
-                maxAgeNanos,
-                featuresDeadline(batch.fetchedNanos(i), now),
+                Jitter.ttl(ids[i], maxAgeNanos),
+                featuresDeadline(ids[i], batch.fetchedNanos(i), now),
                 held,
                 off)) {
           missing[m++] = i;
@@ -133,7 +137,9 @@ public final class TwoTowerScorer implements Scorer {
         Parsed.Item item = batch.item(i);
         long fetched = batch.fetchedNanos(i);
         if (!item.malformed() && fetched != Long.MIN_VALUE) {
-          long deadline = Math.min(featuresDeadline(fetched, now), now + maxAgeNanos);
+          long deadline =
+              Math.min(
+                  featuresDeadline(ids[i], fetched, now), now + Jitter.ttl(ids[i], maxAgeNanos));
           t.put(ids[i], item.fingerprint(), now, deadline, flat, k * d);
         }
       }
@@ -142,11 +148,14 @@ public final class TwoTowerScorer implements Scorer {
   }
 
   /**
-   * Until when a vector of features read at {@code fetchedNanos} may be served without them: now
-   * (not at all) for features served without a read.
+   * Until when a vector of features read at {@code fetchedNanos} may be served without them: while
+   * the feature cache holds them fresh (the same {@link Jitter} of the same TTL), or now (not at
+   * all) for features served without a read.
    */
-  private long featuresDeadline(long fetchedNanos, long now) {
-    return fetchedNanos == Long.MIN_VALUE ? now : fetchedNanos + featuresFreshNanos;
+  private long featuresDeadline(long itemId, long fetchedNanos, long now) {
+    return fetchedNanos == Long.MIN_VALUE
+        ? now
+        : fetchedNanos + Jitter.ttl(itemId, featuresFreshNanos);
   }
 
   private ItemVectorTable table(int dim) {
