@@ -5,6 +5,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
@@ -21,6 +22,14 @@ import java.util.function.LongSupplier;
  */
 final class BackgroundRefresh implements AutoCloseable {
   private static final int MAX_BATCH = 1_000;
+
+  /**
+   * How long the thread lets requests go on naming entries before it reads what they named: a read
+   * of many ids costs little more than a read of a few, and without the wait it read about once per
+   * request (nearly every request names its user, whose fresh TTL is short, and a few items whose
+   * entries went stale one by one). Not waited while a backlog is read in full batches.
+   */
+  static final long COALESCE_NANOS = 5_000_000L;
 
   private final BiFunction<long[], long[], FeatureStore.Fetched> read;
   private final EntryCache users;
@@ -73,6 +82,7 @@ final class BackgroundRefresh implements AutoCloseable {
   }
 
   private void run() {
+    boolean behind = false; // the last read took a full batch: more are queued
     while (running) {
       long[] u = NONE;
       long[] i = NONE;
@@ -80,9 +90,13 @@ final class BackgroundRefresh implements AutoCloseable {
         if (!work.tryAcquire(100, TimeUnit.MILLISECONDS)) {
           continue;
         }
+        if (!behind) {
+          LockSupport.parkNanos(COALESCE_NANOS); // returns at once when close interrupts
+        }
         work.drainPermits();
         u = take(pendingUsers);
         i = take(pendingItems);
+        behind = u.length >= MAX_BATCH || i.length >= MAX_BATCH;
         if (u.length + i.length == 0) {
           continue;
         }
