@@ -85,6 +85,20 @@ class GaugesRestartTest {
         new StreamFilter<>(f), key, Types.STRING, MAX_PARALLELISM, parallelism, subtask);
   }
 
+  /** A harness of {@code f} restored from {@code state} and opened, before any element. */
+  static <T> KeyedOneInputStreamOperatorTestHarness<String, T, T> restored(
+      LatestGauges<T> f,
+      KeySelector<T, String> key,
+      OperatorSubtaskState state,
+      int parallelism,
+      int subtask)
+      throws Exception {
+    KeyedOneInputStreamOperatorTestHarness<String, T, T> h = harness(f, key, parallelism, subtask);
+    h.initializeState(state);
+    h.open();
+    return h;
+  }
+
   static Report report(String feature, double psi, long n, boolean drifted, long windowEnd) {
     Report r = new Report();
     r.feature = feature;
@@ -112,9 +126,7 @@ class GaugesRestartTest {
     }
 
     RecordedReports after = new RecordedReports();
-    try (var h = harness(after, ReportGauges::keyOf, 1, 0)) {
-      h.initializeState(checkpoint);
-      h.open();
+    try (var h = restored(after, ReportGauges::keyOf, checkpoint, 1, 0)) {
       Recorder g = after.recorder;
       // the second report of user_ctr_7d, not the first
       assertThat(g.value("feature=user_ctr_7d/drift.psi")).isEqualTo(0.27);
@@ -148,11 +160,10 @@ class GaugesRestartTest {
     Map<String, Integer> publishedBy = new HashMap<>();
     for (int subtask = 0; subtask < 3; subtask++) {
       RecordedReports f = new RecordedReports();
-      try (var h = harness(f, ReportGauges::keyOf, 3, subtask)) {
-        h.initializeState(
-            AbstractStreamOperatorTestHarness.repartitionOperatorState(
-                checkpoint, MAX_PARALLELISM, 1, 3, subtask));
-        h.open();
+      OperatorSubtaskState share =
+          AbstractStreamOperatorTestHarness.repartitionOperatorState(
+              checkpoint, MAX_PARALLELISM, 1, 3, subtask);
+      try (var h = restored(f, ReportGauges::keyOf, share, 3, subtask)) {
         for (String name : f.recorder.gauges.keySet()) {
           if (name.endsWith("/drift.psi")) {
             String feature = name.substring("feature=".length(), name.indexOf('/'));
@@ -185,9 +196,7 @@ class GaugesRestartTest {
       checkpoint = h.snapshot(1, 0);
     }
     RecordedCtr after = new RecordedCtr();
-    try (var h = harness(after, CtrGauges::keyOf, 1, 0)) {
-      h.initializeState(checkpoint);
-      h.open();
+    try (var h = restored(after, CtrGauges::keyOf, checkpoint, 1, 0)) {
       Recorder g = after.recorder;
       assertThat(g.value("version=v1/variant=production/drift.online.ctr")).isEqualTo(0.04);
       assertThat(g.value("version=v1/variant=production/drift.online.impressions"))

@@ -98,9 +98,15 @@ class CachingFeatureStoreTest {
 
   CachingFeatureStore cache(
       Duration maxServe, io.micrometer.core.instrument.MeterRegistry metrics) {
+    return cache(100, maxServe, metrics);
+  }
+
+  /** Up to {@code maxEntries} items, fresh for 100 ms, served up to {@code maxServe} old. */
+  CachingFeatureStore cache(
+      int maxEntries, Duration maxServe, io.micrometer.core.instrument.MeterRegistry metrics) {
     return new CachingFeatureStore(
         store,
-        100,
+        maxEntries,
         new CachingFeatureStore.Ttls(
             Duration.ofMillis(100), Duration.ofMillis(100), maxServe, Duration.ofSeconds(10)),
         CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
@@ -173,18 +179,7 @@ class CachingFeatureStoreTest {
   @Test
   void itemsReadTogetherGoStaleSpreadOverTheLastQuarterOfTheirFreshTtl() throws Exception {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    CachingFeatureStore swr =
-        new CachingFeatureStore(
-            store,
-            10_000,
-            new CachingFeatureStore.Ttls(
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-            metrics,
-            now::get);
+    CachingFeatureStore swr = cache(10_000, Duration.ofSeconds(1), metrics);
     try {
       long[] ids = new long[2_000];
       for (int i = 0; i < ids.length; i++) {
