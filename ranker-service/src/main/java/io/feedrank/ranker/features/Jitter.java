@@ -8,8 +8,8 @@ package io.feedrank.ranker.features;
  * its candidates expired at once (a two-tower request then looks up the features of all of them and
  * runs the item tower for those past their max age), and the background refresh would get one large
  * batch. Shortening each entity's TTL by a share of up to a quarter, fixed for its id, spreads
- * those expiries evenly over the TTL's last quarter and keeps them spread; no entry is kept past
- * the TTL configured.
+ * those expiries evenly over the TTL's last quarter and keeps them spread; no entry counts as fresh
+ * past the TTL configured.
  */
 public final class Jitter {
   private Jitter() {}
