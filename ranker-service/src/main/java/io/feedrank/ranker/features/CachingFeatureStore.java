@@ -180,7 +180,7 @@ public final class CachingFeatureStore implements AutoCloseable {
     boolean syncUser = withUser && !servable(user, now);
     if (withUser
         && !syncUser
-        && now - user.fetchedNanos() >= Jitter.ttl(userId, userFreshNanos)
+        && Jitter.expired(userId, now - user.fetchedNanos(), userFreshNanos)
         && BackgroundRefresh.mark(user)) {
       refresh.user(userId);
     }
@@ -203,7 +203,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       if (servable(e, now)) {
         out[i] = (Parsed.Item) e.value();
         fetchedAt[i] = e.fetchedNanos();
-        if (now - e.fetchedNanos() >= Jitter.ttl(itemIds[i], itemFreshNanos)) {
+        if (Jitter.expired(itemIds[i], now - e.fetchedNanos(), itemFreshNanos)) {
           stale++;
           if (BackgroundRefresh.mark(e)) {
             if (named == null) {

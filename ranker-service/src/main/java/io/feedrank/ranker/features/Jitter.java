@@ -15,6 +15,15 @@ public final class Jitter {
   private Jitter() {}
 
   /**
+   * Whether an entry of {@code id} that is {@code ageNanos} old is past its {@link #ttl}: without
+   * hashing the id while it is younger than three quarters of {@code ttlNanos}, as most entries a
+   * request looks up are (their TTL cannot end before that).
+   */
+  public static boolean expired(long id, long ageNanos, long ttlNanos) {
+    return ageNanos > ttlNanos - (ttlNanos >>> 2) && ageNanos >= ttl(id, ttlNanos);
+  }
+
+  /**
    * {@code ttlNanos} less an amount in {@code [0, ttlNanos / 4)} fixed for {@code id}, uniform over
    * ids (consecutive ids included).
    */

@@ -61,6 +61,20 @@ class JitterTest {
     assertThat(mean / ids.length).isCloseTo(0.5, within(0.005));
   }
 
+  /** {@link Jitter#expired} is {@code age >= ttl(id)}, also where it skips the hash. */
+  @Test
+  void expiredIsTheAgeReachingTheIdsTtl() {
+    Random r = new Random(11);
+    for (int k = 0; k < 100_000; k++) {
+      long id = r.nextLong();
+      long ttl = 1 + r.nextInt(1 << 30);
+      long age = r.nextInt(3) == 0 ? Jitter.ttl(id, ttl) + r.nextInt(3) - 1 : r.nextLong(2 * ttl);
+      assertThat(Jitter.expired(id, age, ttl))
+          .as("id %d, ttl %d, age %d", id, ttl, age)
+          .isEqualTo(age >= Jitter.ttl(id, ttl));
+    }
+  }
+
   @Test
   void tinyAndHugeTtlsStayInRange() {
     for (long ttl : new long[] {1, 3, 4, 7, 1_000, Long.MAX_VALUE / 2, Long.MAX_VALUE}) {
