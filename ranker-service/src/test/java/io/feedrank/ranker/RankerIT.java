@@ -515,15 +515,19 @@ class RankerIT {
     List<String> keys = new ArrayList<>();
     try (KafkaConsumer<String, RankingLog> consumer = logsFromTheStart(stack)) {
       List<TopicPartition> parts = new ArrayList<>(consumer.assignment());
+      Runnable poll =
+          () -> {
+            for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(100))) {
+              if (r.value().getModelName().toString().equals(model)) {
+                keys.add(r.key());
+              }
+            }
+          };
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(
               () -> {
-                for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(200))) {
-                  if (r.value().getModelName().toString().equals(model)) {
-                    keys.add(r.key());
-                  }
-                }
+                poll.run();
                 return keys.contains(last);
               });
       // what the topic holds after it, read to its end
@@ -532,11 +536,7 @@ class RankerIT {
           .atMost(Duration.ofSeconds(30))
           .until(
               () -> {
-                for (ConsumerRecord<String, RankingLog> r : consumer.poll(Duration.ofMillis(100))) {
-                  if (r.value().getModelName().toString().equals(model)) {
-                    keys.add(r.key());
-                  }
-                }
+                poll.run();
                 return parts.stream().allMatch(p -> consumer.position(p) >= end.get(p));
               });
     }
