@@ -46,6 +46,30 @@ class RankerProcessTest {
     assertThat(RankerProcess.sum(EXPOSITION, "ranker_request_latency_seconds", "")).isZero();
   }
 
+  @Test
+  void theRedisTimeIsWhatRequestsWaitedForNotTheBackgroundRefresh() {
+    String text =
+        String.join(
+            "\n",
+            EXPOSITION,
+            "ranker_redis_latency_seconds_count{path=\"request\"} 4.0",
+            "ranker_redis_latency_seconds_sum{path=\"request\"} 0.002",
+            "ranker_redis_latency_seconds_count{path=\"background\"} 96.0",
+            "ranker_redis_latency_seconds_sum{path=\"background\"} 0.5",
+            "ranker_inference_latency_seconds_count 40.0",
+            "ranker_inference_latency_seconds_sum 0.01",
+            "");
+    RankerBenchmark.ServerTimes t = RankerProcess.serverTimes(text);
+    // timers in the order of ServerTimes.TIMERS: request (/v1/rank only), Redis, inference; in ms
+    assertThat(t.counts()).containsExactly(42.0, 4.0, 40.0);
+    assertThat(t.totalMs()[0]).isCloseTo(252.0, within(1e-9));
+    assertThat(t.totalMs()[1]).isCloseTo(2.0, within(1e-9)); // 0.5 ms a read, not 5 ms
+    assertThat(t.totalMs()[2]).isCloseTo(10.0, within(1e-9));
+    assertThat(t.hits()).isEqualTo(1500.0);
+    assertThat(t.misses()).isEqualTo(12.0);
+    assertThat(t.fallbacks()).isEqualTo(6.0);
+  }
+
   static String buckets(String endpoint, double... counts) {
     String[] le = {"1.0E-4", "2.0E-4", "4.0E-4", "+Inf"};
     StringBuilder b = new StringBuilder();

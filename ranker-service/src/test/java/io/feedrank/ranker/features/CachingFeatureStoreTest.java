@@ -247,6 +247,41 @@ class CachingFeatureStoreTest {
   }
 
   /**
+   * Each read of the store is timed once, on the path it was made on: what a request waited for
+   * apart from what the background refresh read for nobody.
+   */
+  @Test
+  void readsAreTimedByTheirPathRequestOrBackground() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    CachingFeatureStore swr = cache(Duration.ofSeconds(1), metrics);
+    java.util.function.ToLongFunction<String> reads =
+        path -> metrics.timer("ranker.redis.latency", "path", path).count();
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10, 11}); // cold: read while the request waits
+      assertThat(reads.applyAsLong("request")).isEqualTo(1);
+      assertThat(reads.applyAsLong("background")).isZero();
+
+      now.addAndGet(500 * MS); // stale but servable: re-read in the background
+      swr.get(1, new long[] {10, 11});
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> reads.applyAsLong("background") >= 1);
+      assertThat(reads.applyAsLong("request")).isEqualTo(1);
+
+      now.addAndGet(2_000 * MS); // past the max serve age: the request reads again
+      swr.get(1, new long[] {10});
+      assertThat(reads.applyAsLong("request")).isEqualTo(2);
+      swr.closeKeepingStore();
+      assertThat(reads.applyAsLong("request") + reads.applyAsLong("background"))
+          .isEqualTo(store.calls.size());
+    } finally {
+      swr.close();
+    }
+  }
+
+  /**
    * A re-read of an unchanged hash keeps the parsed entry, on the request path and in the
    * background; a hash changed by a late event, whose {@code _ts} stays, replaces it.
    */
