@@ -68,6 +68,17 @@ class RankerProcessTest {
     assertThat(t.hits()).isEqualTo(1500.0);
     assertThat(t.misses()).isEqualTo(12.0);
     assertThat(t.fallbacks()).isEqualTo(6.0);
+
+    java.util.Map<String, Double> f = new java.util.HashMap<>();
+    t.into(f, "p_");
+    assertThat(f.get("p_redis_mean_ms")).isCloseTo(0.5, within(1e-9));
+    assertThat(f.get("p_redis_reads_per_request")).isCloseTo(4 / 42.0, within(1e-9));
+    // every feature cached: no read to average, so no mean (not a mean of 0 ms)
+    java.util.Map<String, Double> cached = new java.util.HashMap<>();
+    RankerProcess.serverTimes(EXPOSITION).into(cached, "p_");
+    assertThat(cached).doesNotContainKey("p_redis_mean_ms");
+    assertThat(cached.get("p_redis_reads_per_request")).isZero();
+    assertThat(cached.get("p_server_mean_ms")).isCloseTo(252.0 / 42, within(1e-9));
   }
 
   static String buckets(String endpoint, double... counts) {
