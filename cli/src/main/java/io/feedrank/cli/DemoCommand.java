@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    header = "Run the whole platform end to end: train, serve, drift, retrain, promote.",
     description = {
       "Run the whole platform end to end on the local stack: a stationary history, the first model",
       "(MLP beside the logistic baseline) trained, promoted and served, ranking traffic over HTTP",

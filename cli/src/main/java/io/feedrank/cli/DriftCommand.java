@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "drift",
     mixinStandardHelpOptions = true,
+    header = "Run flink-drift on a local Flink MiniCluster: feature, score and CTR drift.",
     description = {
       "Run flink-drift on a local Flink MiniCluster: training-examples and ranking-logs against the",
       "serving model's reference profile; drift-reports, alerts and retrain-commands out; online",

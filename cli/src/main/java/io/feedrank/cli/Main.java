@@ -36,7 +36,15 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line {@link #main} runs: its error handler and help width set. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // the commands' descriptions are written as lines of up to 100 characters: at picocli's
+    // default of 80, each line would wrap, leaving a fragment of a few words on a line of its own
+    cli.setUsageHelpWidth(100);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("feedrank " + cmd.getCommandName() + ": " + e.getMessage());
@@ -45,6 +53,6 @@ public final class Main implements Runnable {
           }
           return 1;
         });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ranker",
     mixinStandardHelpOptions = true,
+    header = "Run ranker-service: rank candidates over HTTP with the served ONNX model.",
     description = {
       "Run ranker-service: POST /v1/rank scores candidates with the PRODUCTION model of the",
       "model-registry topic (STAGING for the A/B share), features from Redis through a local cache.",

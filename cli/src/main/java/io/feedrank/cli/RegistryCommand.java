@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "registry",
     mixinStandardHelpOptions = true,
+    header = "List the model's versions, promote one to production, or roll back.",
     description = {
       "list: every version of the model with its stage and decision.",
       "promote VERSION: put VERSION in production (the current one is archived).",

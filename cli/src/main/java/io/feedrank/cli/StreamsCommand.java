@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "streams",
     mixinStandardHelpOptions = true,
+    header = "Run streams-features: interactions to Redis features and training examples.",
     description = {
       "Run streams-features: validate interactions (bad ones to interactions-dlq), keep user / item /",
       "user-category features in Redis, emit point-in-time training examples; exactly once.",

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
+    header = "Train ranking models, export them to ONNX, register them and decide their stage.",
     description = {
       "Train the deep MLP and/or two-tower (plus the logistic baseline) on the training-examples of",
       "an event-time range, export verified ONNX, record the run, register the best network and",

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "up",
     mixinStandardHelpOptions = true,
+    header = "Start the whole platform on the local stack and keep it running until Ctrl-C.",
     description = {
       "Start the platform on the local stack and keep it running until Ctrl-C: Kafka (KRaft),",
       "Redis, the schema registry, streams-features, the drift job on a Flink MiniCluster, the",

@@ -98,7 +98,7 @@ final class StreamsBenchmark implements Callable<Integer> {
       description =
           "the warm rate is measured from the first moment the JIT threads used at most this many"
               + " CPU ms per second over the previous 5 s (or from half the backlog if they never"
-              + " did) to 90% of the backlog (default ${DEFAULT-VALUE})")
+              + " did) to 90%% of the backlog (default ${DEFAULT-VALUE})")
   double jitQuiet;
 
   @Option(
