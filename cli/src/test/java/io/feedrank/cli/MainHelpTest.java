@@ -74,4 +74,14 @@ class MainHelpTest {
     }
     assertThat(seen.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("WARN");
   }
+
+  /** The launcher runs load tests; the cli, reached with one, says how instead of failing oddly. */
+  @Test
+  void loadtestReachedInTheJvmSaysToRunItThroughTheLauncher() {
+    CommandLine cli = Main.commandLine();
+    java.io.StringWriter err = new java.io.StringWriter();
+    cli.setErr(new java.io.PrintWriter(err, true));
+    assertThat(cli.execute("loadtest", "steady", "--rate", "100")).isEqualTo(2);
+    assertThat(err.toString()).contains("./feedrank loadtest steady|ramp|spike|soak");
+  }
 }
