@@ -37,8 +37,19 @@ final class RunsCommand implements Callable<Integer> {
     FileRunStore runs = new FileRunStore(new FileArtifactStore(root));
     switch (action) {
       case "list" -> {
+        java.util.List<RunRecord> all = runs.list();
+        if (all.isEmpty()) {
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "no training runs under "
+                      + root.toAbsolutePath().normalize()
+                      + (java.nio.file.Files.isDirectory(root) ? "" : " (no such directory)")
+                      + "; --artifact-store names another");
+          return 0;
+        }
         out.printf("%-26s %-10s %-22s %9s  %s%n", "RUN", "STATUS", "STARTED", "EXAMPLES", "MODELS");
-        for (RunRecord r : runs.list()) {
+        for (RunRecord r : all) {
           StringBuilder models = new StringBuilder();
           for (RunRecord.ModelRun m : r.models) {
             models.append(

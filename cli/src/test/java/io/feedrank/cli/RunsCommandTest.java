@@ -1,0 +1,54 @@
+package io.feedrank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.models.FileArtifactStore;
+import io.feedrank.trainer.runs.FileRunStore;
+import io.feedrank.trainer.runs.RunRecord;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ./feedrank runs list} over a real artifact store directory. */
+class RunsCommandTest {
+  @TempDir Path dir;
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  int run(String... args) {
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void anEmptyOrMissingStoreSaysWhereItLookedInsteadOfABareHeader() {
+    assertThat(run("runs", "list", "--artifact-store", dir.toString())).isZero();
+    assertThat(out.toString()).isEmpty();
+    assertThat(err.toString())
+        .contains("no training runs under " + dir.toAbsolutePath())
+        .doesNotContain("no such directory");
+
+    Path missing = dir.resolve("nowhere");
+    assertThat(run("runs", "list", "--artifact-store", missing.toString())).isZero();
+    assertThat(err.toString()).contains(missing.toAbsolutePath() + " (no such directory)");
+  }
+
+  @Test
+  void aRecordedRunIsListed() {
+    RunRecord r = new RunRecord();
+    r.id = "20261205-120000-abcd";
+    r.status = "SUCCEEDED";
+    r.startedAt = "2026-12-05T12:00:00Z";
+    r.counts.put("examples", 1234L);
+    new FileRunStore(new FileArtifactStore(dir)).save(r);
+
+    assertThat(run("runs", "list", "--artifact-store", dir.toString())).isZero();
+    assertThat(out.toString()).contains("RUN").contains("20261205-120000-abcd").contains("1234");
+    assertThat(err.toString()).isEmpty();
+  }
+}
