@@ -51,6 +51,10 @@ public final class RankerApp implements AutoCloseable {
   private final RankerConfig config;
   private final PrometheusMeterRegistry metrics;
   private final RedisFeatureStore redis;
+
+  /** Redis has answered a readiness check since the start: it gates readiness until then only. */
+  private volatile boolean redisAnswered;
+
   private final CachingFeatureStore features;
   private final ModelSlots slots;
   private final RegistryListener listener;
@@ -186,9 +190,9 @@ public final class RankerApp implements AutoCloseable {
   }
 
   /**
-   * Waits, at most {@code timeout}, until every readiness check passes (a production model, Redis,
-   * the registry read, the warm-up ended): what {@code /health/ready} reports. Returns whether they
-   * did.
+   * Waits, at most {@code timeout}, until every readiness check passes (a production model, Redis
+   * answered once, the registry read, the warm-up ended): what {@code /health/ready} reports.
+   * Returns whether they did.
    */
   public boolean awaitReady(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -220,10 +224,19 @@ public final class RankerApp implements AutoCloseable {
     public Map<String, Boolean> readiness() {
       Map<String, Boolean> m = new LinkedHashMap<>();
       m.put("model_loaded", slots.current(ModelSlots.Variant.PRODUCTION) != null);
-      m.put("redis_reachable", redis.ping());
+      // once: past its start, a ranker serves through a Redis outage (see dependencies())
+      if (!redisAnswered) {
+        redisAnswered = redis.ping();
+      }
+      m.put("redis_answered", redisAnswered);
       m.put("registry_read", listener.caughtUp());
       m.put("warmed_up", warmup.report().finished());
       return m;
+    }
+
+    @Override
+    public Map<String, Boolean> dependencies() {
+      return Map.of("redis_reachable", redis.ping());
     }
 
     @Override

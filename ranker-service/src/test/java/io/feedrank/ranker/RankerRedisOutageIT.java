@@ -57,6 +57,7 @@ class RankerRedisOutageIT {
             }
           };
       assertThat(ask.get().get("fallback").asBoolean()).isFalse();
+      assertThat(app.awaitReady(Duration.ofSeconds(30))).isTrue(); // as a load balancer waits
 
       stack.redis().stop();
       Awaitility.await()
@@ -69,6 +70,13 @@ class RankerRedisOutageIT {
       for (int i = 0; i < 50; i++) {
         ask.get();
       }
+      // still ready, so a load balancer keeps it: every replica shares this Redis, and taking
+      // them out would turn degraded rankings into none; the outage shows in the body
+      HttpResponse<String> ready = h.get(app.port(), "/health/ready");
+      assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      JsonNode readyBody = RankerHarness.json(ready);
+      assertThat(readyBody.get("checks").get("redis_answered").asBoolean()).isTrue();
+      assertThat(readyBody.get("dependencies").get("redis_reachable").asBoolean()).isFalse();
 
       stack.redis().start(Duration.ofSeconds(10));
       fixture.writeTo(stack.redisUri()); // a restarted Redis without persistence is empty
@@ -77,6 +85,12 @@ class RankerRedisOutageIT {
           .pollInterval(Duration.ofMillis(200))
           .until(() -> !ask.get().get("fallback").asBoolean());
       assertThat(non200).hasValue(0);
+      assertThat(
+              RankerHarness.json(h.get(app.port(), "/health/ready"))
+                  .get("dependencies")
+                  .get("redis_reachable")
+                  .asBoolean())
+          .isTrue();
       assertThat(app.metrics().find("ranker.fallbacks").tag("cause", "redis_unavailable").counter())
           .isNotNull();
     }

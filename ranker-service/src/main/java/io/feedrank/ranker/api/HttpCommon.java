@@ -144,11 +144,21 @@ final class HttpCommon {
         : "is over " + max + " bytes";
   }
 
-  /** The body of {@code GET /health/ready}, given whether it is {@link #isUp}. */
-  static Map<String, Object> readyBody(boolean up, Map<String, Boolean> checks, boolean draining) {
+  /**
+   * The body of {@code GET /health/ready}, given whether it is {@link #isUp}, with the state of the
+   * dependencies the service degrades around ({@link RankerHttp.Backend#dependencies}).
+   */
+  static Map<String, Object> readyBody(
+      boolean up,
+      Map<String, Boolean> checks,
+      Map<String, Boolean> dependencies,
+      boolean draining) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", up ? "UP" : "DOWN");
     body.put("checks", checks);
+    if (!dependencies.isEmpty()) {
+      body.put("dependencies", dependencies);
+    }
     if (draining) {
       body.put("draining", true);
     }

@@ -15,8 +15,21 @@ public interface RankerHttp extends AutoCloseable {
   interface Backend {
     RankResult rank(RankRequest request);
 
-    /** Readiness checks by name (model_loaded, redis_reachable, ...). */
+    /**
+     * Readiness checks by name (model_loaded, redis_answered, ...): {@code /health/ready} is UP
+     * when all of them pass.
+     */
     Map<String, Boolean> readiness();
+
+    /**
+     * Dependencies the service degrades around, by name, and whether each answers now (e.g.
+     * redis_reachable): reported by {@code /health/ready} but not deciding it. A ranker serving
+     * stale or default features while Redis is away is still ready: every replica shares that
+     * Redis, and taking them all out of rotation would turn degraded rankings into none.
+     */
+    default Map<String, Boolean> dependencies() {
+      return Map.of();
+    }
 
     /** Body of {@code GET /health}. */
     Map<String, Object> health();

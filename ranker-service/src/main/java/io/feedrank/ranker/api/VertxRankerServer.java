@@ -168,7 +168,9 @@ public final class VertxRankerServer implements RankerHttp {
               () -> {
                 Map<String, Boolean> checks = backend.readiness();
                 boolean up = HttpCommon.isUp(checks, stopping);
-                return json(up ? 200 : 503, HttpCommon.readyBody(up, checks, stopping));
+                return json(
+                    up ? 200 : 503,
+                    HttpCommon.readyBody(up, checks, backend.dependencies(), stopping));
               });
       case "/health" -> ifGet(req, path, start, () -> json(200, backend.health()));
       case "/metrics" ->
