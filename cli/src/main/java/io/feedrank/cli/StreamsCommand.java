@@ -7,7 +7,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
       "else the stack of a running ./feedrank up. Any key of --config (see README) can be given too."
     })
-final class StreamsCommand implements Runnable {
+final class StreamsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin EndpointOptions endpointOptions;
@@ -61,7 +62,7 @@ final class StreamsCommand implements Runnable {
   String metricsHost;
 
   @Override
-  public void run() {
+  public Integer call() {
     Map<String, String> env = System.getenv();
     Map<String, String> c =
         ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
@@ -77,7 +78,7 @@ final class StreamsCommand implements Runnable {
             .values();
     FeaturesConfig config = FeaturesConfig.from(c);
     PrintWriter out = spec.commandLine().getOut();
-    CountDownLatch stopped = new CountDownLatch(1);
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
     try {
       FeaturesApp app = io.feedrank.streams.Main.start(config);
       Runtime.getRuntime()
@@ -85,7 +86,7 @@ final class StreamsCommand implements Runnable {
               new Thread(
                   () -> {
                     app.close();
-                    stopped.countDown();
+                    stopped.complete(null);
                   },
                   "feedrank-streams-shutdown"));
       out.printf(
@@ -95,11 +96,18 @@ final class StreamsCommand implements Runnable {
               ? "off"
               : "http://" + config.metricsHost() + ":" + app.metricsServer().port() + "/metrics");
       out.flush();
-      stopped.await();
+      CompletableFuture.anyOf(stopped, app.failed()).join();
+      if (!stopped.isDone()) {
+        // the client processes nothing more: end, non-zero, so that what runs it restarts it (the
+        // shutdown hook closes the app)
+        spec.commandLine()
+            .getErr()
+            .println("feedrank streams: the Kafka Streams client failed (see the log); exiting");
+        return 1;
+      }
+      return 0;
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
-    } catch (InterruptedException ex) {
-      Thread.currentThread().interrupt();
     }
   }
 }

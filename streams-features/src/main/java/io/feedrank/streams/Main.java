@@ -14,8 +14,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,13 +31,18 @@ public final class Main {
   /** Entities waiting for Redis before the stream threads are held back. */
   static final int MAX_PENDING_REDIS_WRITES = 200_000;
 
-  /** A running features app and what it owns. */
+  /**
+   * A running features app and what it owns. {@code failed} completes when its Kafka Streams client
+   * has failed for good (state {@code ERROR}): it processes nothing more, and the process should
+   * end so that whatever runs it restarts it.
+   */
   public record FeaturesApp(
       KafkaStreams streams,
       FeatureWriter writer,
       SchemaRegistryClient registry,
       MetricsServer metricsServer,
-      PrometheusMeterRegistry metrics)
+      PrometheusMeterRegistry metrics,
+      CompletableFuture<Void> failed)
       implements AutoCloseable {
     @Override
     public void close() {
@@ -69,20 +76,7 @@ public final class Main {
         FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
     KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
     new KafkaStreamsMetrics(streams).bindTo(metrics);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          // the global thread (item and user tables) cannot be replaced: Kafka Streams 4.3 fails
-          // with a ClassCastException on REPLACE_THREAD there, and the app would run on without
-          // its tables; stop the client instead, so the failure is visible
-          if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
-            log.error("features: the global stream thread died; shutting the app down", e);
-            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
-                .StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-          }
-          log.error("features: stream thread died, replacing it", e);
-          return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
-              .StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+    CompletableFuture<Void> failed = supervise(streams);
     MetricsServer server =
         config.metricsPort() > 0
             ? new MetricsServer(config.metricsHost(), config.metricsPort(), metrics)
@@ -92,7 +86,35 @@ public final class Main {
         "features: started {}; metrics on {}",
         config,
         server == null ? "(off)" : config.metricsHost() + ":" + server.port());
-    return new FeaturesApp(streams, writer, registry, server, metrics);
+    return new FeaturesApp(streams, writer, registry, server, metrics, failed);
+  }
+
+  /**
+   * Sets, before it starts, how a client of the features app handles a dead stream thread, and
+   * returns what completes when the client fails for good. A stream thread is replaced. The global
+   * thread (the item and user tables) cannot be: Kafka Streams 4.3 fails with a ClassCastException
+   * on REPLACE_THREAD there, and the app would run on without its tables; the client is shut down
+   * instead, which puts it in {@code ERROR}.
+   */
+  static CompletableFuture<Void> supervise(KafkaStreams streams) {
+    CompletableFuture<Void> failed = new CompletableFuture<>();
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
+            log.error("features: the global stream thread died; shutting the app down", e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+          }
+          log.error("features: stream thread died, replacing it", e);
+          return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    streams.setStateListener(
+        (now, before) -> {
+          if (now == KafkaStreams.State.ERROR) {
+            log.error("features: the Kafka Streams client failed ({} -> ERROR)", before);
+            failed.complete(null);
+          }
+        });
+    return failed;
   }
 
   private Main() {}
