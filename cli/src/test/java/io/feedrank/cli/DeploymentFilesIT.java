@@ -141,6 +141,11 @@ class DeploymentFilesIT {
       }
     }
     assertThat(targetsSeen).isEqualTo(5);
+    // the long-running app services are restarted when they exit on a failure (feedrank streams
+    // exits 1 when its Kafka Streams client has failed for good)
+    for (String app : new String[] {"streams-features", "ranker", "trainer"}) {
+      assertThat(services.path(app).path("restart").asText()).as(app).isEqualTo("on-failure");
+    }
     assertThat(services.path("ranker").path("command").toString()).contains("\"8080\"");
     assertThat(services.path("streams-features").path("command").toString()).contains("\"9401\"");
     assertThat(
