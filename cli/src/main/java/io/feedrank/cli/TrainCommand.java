@@ -12,7 +12,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -107,8 +107,8 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private int listen(Main trainer, PrintWriter out) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
+  private int listen(Main trainer, PrintWriter out) {
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
     RetrainListener l = trainer.listen();
     Runtime.getRuntime()
         .addShutdownHook(
@@ -119,12 +119,20 @@ final class TrainCommand implements Callable<Integer> {
                   } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                   }
-                  stopped.countDown();
+                  stopped.complete(null);
                 },
                 "feedrank-trainer-shutdown"));
     out.println("feedrank trainer: listening on retrain-commands. Press Ctrl-C to stop.");
     out.flush();
-    stopped.await();
+    CompletableFuture.anyOf(stopped, l.failed()).join();
+    if (!stopped.isDone()) {
+      // it takes no more commands: end, non-zero, so that what runs it restarts it
+      spec.commandLine()
+          .getErr()
+          .println(
+              "feedrank train: the retrain listener stopped on an error (see the log); exiting");
+      return 1;
+    }
     return 0;
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,7 @@ public final class RetrainListener implements AutoCloseable {
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-worker"));
   private final Thread poller;
+  private final CompletableFuture<Void> failed = new CompletableFuture<>();
   private volatile boolean running = true;
 
   private static final class Pending {
@@ -90,6 +92,14 @@ public final class RetrainListener implements AutoCloseable {
     this.poller = new Thread(this::poll, "trainer-retrain-listener");
   }
 
+  /**
+   * Completes when the listener has stopped consuming on an error, not by {@link #close}: it takes
+   * no more commands, and the process should end so that whatever runs it restarts it.
+   */
+  public CompletableFuture<Void> failed() {
+    return failed;
+  }
+
   public void start() {
     poller.start();
   }
@@ -123,10 +133,13 @@ public final class RetrainListener implements AutoCloseable {
       }
     } catch (WakeupException e) {
       if (running) {
-        throw e;
+        log.error("trainer: retrain listener woken up while running; it stopped", e);
+        failed.complete(null);
       }
     } catch (RuntimeException e) {
+      // e.g. fenced by another member with the same group.instance.id, or not authorized
       log.error("trainer: retrain listener stopped: {}", e.toString(), e);
+      failed.complete(null);
     } finally {
       commitDone();
       consumer.close(Duration.ofSeconds(5));

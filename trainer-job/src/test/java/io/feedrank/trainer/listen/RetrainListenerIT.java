@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +40,17 @@ class RetrainListenerIT {
   final CountDownLatch release = new CountDownLatch(1);
 
   RetrainListener listener(LocalStack stack, String model, String group, Set<String> alreadyRun) {
+    return listener(stack, model, group, alreadyRun, Map.of());
+  }
+
+  RetrainListener listener(
+      LocalStack stack,
+      String model,
+      String group,
+      Set<String> alreadyRun,
+      Map<String, Object> consumerConfig) {
     Map<String, Object> kafka = new HashMap<>(stack.clientConfig());
+    kafka.putAll(consumerConfig);
     RetrainListener l =
         new RetrainListener(
             kafka,
@@ -131,5 +142,30 @@ class RetrainListenerIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> finished.contains(fresh));
     }
     assertThat(started).containsExactly(fresh);
+  }
+
+  /**
+   * A listener that stops consuming on an error says so, rather than leaving a process that waits
+   * for Ctrl-C and takes no command: fenced here by a second listener with the same static
+   * membership id (a deployment that gave two replicas one {@code group.instance.id}). The one that
+   * replaced it takes the commands.
+   */
+  @Test
+  void aListenerFencedByAnotherWithItsInstanceIdSaysItFailed(LocalStack stack) throws Exception {
+    String model = "fenced-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    Map<String, Object> sameId = Map.of("group.instance.id", "trainer-0");
+    try (RetrainListener first = listener(stack, model, group, Set.of(), sameId)) {
+      send(stack, model, model + "-1");
+      await().atMost(Duration.ofSeconds(60)).until(() -> finished.size() == 1);
+      assertThat(first.failed()).isNotDone();
+
+      try (RetrainListener second = listener(stack, model, group, Set.of(), sameId)) {
+        first.failed().get(60, TimeUnit.SECONDS);
+        send(stack, model, model + "-2");
+        await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(model + "-2"));
+        assertThat(second.failed()).isNotDone();
+      }
+    }
   }
 }
