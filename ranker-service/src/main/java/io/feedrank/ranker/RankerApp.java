@@ -51,10 +51,6 @@ public final class RankerApp implements AutoCloseable {
   private final RankerConfig config;
   private final PrometheusMeterRegistry metrics;
   private final RedisFeatureStore redis;
-
-  /** Redis has answered a readiness check since the start: it gates readiness until then only. */
-  private volatile boolean redisAnswered;
-
   private final CachingFeatureStore features;
   private final ModelSlots slots;
   private final RegistryListener listener;
@@ -62,6 +58,10 @@ public final class RankerApp implements AutoCloseable {
   private final RankService service;
   private final RankerHttp server;
   private final Warmup warmup;
+
+  /** Redis has answered a readiness check since the start: it gates readiness until then only. */
+  private volatile boolean redisAnswered;
+
   private final Instant started = Instant.now();
 
   private RankerApp(RankerConfig c) throws IOException {
