@@ -28,11 +28,8 @@ public final class Jitter {
    * ids (consecutive ids included).
    */
   public static long ttl(long id, long ttlNanos) {
-    // SplitMix64's finalizer: every bit of the id moves about half of the output's bits
-    long z = id * 0x9e3779b97f4a7c15L;
-    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-    z ^= z >>> 31;
+    // SplitMix64 of the id: every bit of the id moves about half of the output's bits
+    long z = Parsed.mix(id * 0x9e3779b97f4a7c15L);
     // (z >>> 1) / 2^63 is uniform in [0, 1); times the quarter, without overflow
     return ttlNanos - 2 * Math.multiplyHigh(z >>> 1, ttlNanos >>> 2);
   }

@@ -174,8 +174,11 @@ public final class Parsed {
     return h;
   }
 
-  /** SplitMix64's finalizer: every input bit moves about half of the output bits. */
-  private static long mix(long z) {
+  /**
+   * SplitMix64's finalizer: every input bit moves about half of the output bits (also {@link
+   * Jitter}'s hash of an id).
+   */
+  static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
     z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
     return z ^ (z >>> 31);
