@@ -4,7 +4,9 @@ import io.feedrank.models.FileArtifactStore;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,14 +39,14 @@ final class RunsCommand implements Callable<Integer> {
     FileRunStore runs = new FileRunStore(new FileArtifactStore(root));
     switch (action) {
       case "list" -> {
-        java.util.List<RunRecord> all = runs.list();
+        List<RunRecord> all = runs.list();
         if (all.isEmpty()) {
           spec.commandLine()
               .getErr()
               .println(
                   "no training runs under "
                       + root.toAbsolutePath().normalize()
-                      + (java.nio.file.Files.isDirectory(root) ? "" : " (no such directory)")
+                      + (Files.isDirectory(root) ? "" : " (no such directory)")
                       + "; --artifact-store names another");
           return 0;
         }

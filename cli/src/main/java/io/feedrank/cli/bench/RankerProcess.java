@@ -156,12 +156,12 @@ final class RankerProcess implements AutoCloseable {
     double[] n = new double[t.length];
     for (int i = 0; i < t.length; i++) {
       String base = RankerBenchmark.ServerTimes.TIMERS[i].replace('.', '_') + "_seconds";
-      // the rank endpoint's requests; the Redis reads a request waited for, not the background's
-      String only = i == 0 ? "endpoint=\"/v1/rank\"" : i == 1 ? "path=\"request\"" : "";
+      String only = RankerBenchmark.ServerTimes.LABELS[i];
       t[i] = 1000 * sum(text, base + "_sum", only);
       n[i] = sum(text, base + "_count", only);
     }
-    double[][] buckets = buckets(text, "ranker_request_latency_seconds", "endpoint=\"/v1/rank\"");
+    double[][] buckets =
+        buckets(text, "ranker_request_latency_seconds", RankerBenchmark.ServerTimes.LABELS[0]);
     return new RankerBenchmark.ServerTimes(
         t,
         n,
