@@ -2,6 +2,7 @@ package io.feedrank.models;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -19,6 +20,14 @@ public interface ArtifactStore {
 
   /** A local file holding the artifact (the artifact itself for a filesystem store). */
   Path localCopy(URI uri) throws IOException;
+
+  /**
+   * The artifact's size in bytes, known before its bytes are read: a reader can refuse what it
+   * would not hold in memory.
+   */
+  default long size(URI uri) throws IOException {
+    return Files.size(localCopy(uri));
+  }
 
   /** The store for a configured location: a filesystem path or a {@code file:} URI. */
   static ArtifactStore forLocation(String location) {

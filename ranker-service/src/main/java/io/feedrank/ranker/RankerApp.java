@@ -83,7 +83,8 @@ public final class RankerApp implements AutoCloseable {
             c.onnxIntraOpThreads(),
             c.itemVectorsMax(),
             c.itemVectorMaxAge(),
-            c.cacheItemFreshTtl());
+            c.cacheItemFreshTtl(),
+            c.modelArtifactMaxBytes());
     ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
     Map<String, Object> kafka = new HashMap<>();
     kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
@@ -95,7 +96,11 @@ public final class RankerApp implements AutoCloseable {
     }
     this.listener =
         new RegistryListener(
-            kafka, RegistryListener.deserializer(registry), c.modelRegistryTopic(), director);
+            kafka,
+            RegistryListener.deserializer(registry),
+            c.modelRegistryTopic(),
+            director::onRegistry,
+            metrics);
     Map<String, Object> producer = new HashMap<>(kafka);
     // logs are off the latency path: larger batches, fewer compression buffers (lz4 allocates a
     // block per batch: at 20 ms a tenth of the ranker's allocation under load)
@@ -236,7 +241,11 @@ public final class RankerApp implements AutoCloseable {
 
     @Override
     public Map<String, Boolean> dependencies() {
-      return Map.of("redis_reachable", redis.ping());
+      Map<String, Boolean> m = new LinkedHashMap<>();
+      m.put("redis_reachable", redis.ping());
+      // false while the listener waits to read the topic again after a failure: new models wait
+      m.put("registry_following", listener.following());
+      return m;
     }
 
     @Override

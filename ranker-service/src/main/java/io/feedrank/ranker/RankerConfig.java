@@ -36,6 +36,7 @@ public record RankerConfig(
     String rankingLogsTopic,
     String modelName,
     String artifactStore,
+    long modelArtifactMaxBytes,
     double stagingShare,
     int onnxIntraOpThreads,
     Duration itemVectorMaxAge,
@@ -63,6 +64,8 @@ public record RankerConfig(
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
     within(itemVectorsMax, 4, 4_000_000, "two.tower.item.vectors.max");
+    // an artifact is read into one byte array
+    within(modelArtifactMaxBytes, 1, Integer.MAX_VALUE - 8, "model.artifact.max.bytes");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
     within(warmupRequests, 0, 10_000_000, "warmup.requests");
@@ -114,7 +117,8 @@ public record RankerConfig(
    * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
    * (required), {@code basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
    * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * [target/artifacts], {@code model.artifact.max.bytes} [268435456: a larger artifact is refused
+   * before it is read], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
    * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
    * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
@@ -175,6 +179,7 @@ public record RankerConfig(
         p.getOrDefault("ranking.logs.topic", Topics.RANKING_LOGS),
         p.getOrDefault("model.name", "feed-ranker"),
         p.getOrDefault("artifact.store", "target/artifacts"),
+        longOf(p, "model.artifact.max.bytes", 256L << 20),
         doubleOf(p, "ab.staging.share", 0.0),
         intOf(p, "onnx.intra.op.threads", 1),
         millis(p, "two.tower.item.vector.max.age.ms", 60_000),
@@ -204,6 +209,7 @@ public record RankerConfig(
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("model_name", modelName);
     m.put("model_registry_topic", modelRegistryTopic);
+    m.put("model_artifact_max_bytes", modelArtifactMaxBytes);
     m.put("ranking_logs_topic", rankingLogsTopic);
     m.put("ab_staging_share", stagingShare);
     m.put("onnx_intra_op_threads", onnxIntraOpThreads);

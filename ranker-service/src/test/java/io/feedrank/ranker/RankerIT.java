@@ -245,6 +245,37 @@ class RankerIT {
     }
   }
 
+  /**
+   * A registry record whose artifact is 3 GiB (a sparse file) is refused by its size and the ranker
+   * goes on following the registry: the next version swaps in. Reading that artifact used to throw
+   * OutOfMemoryError out of the loader and end the registry listener, after which no new model was
+   * ever loaded.
+   */
+  @Test
+  void anOversizedArtifactIsRefusedAndTheNextModelStillSwapsIn(LocalStack stack, @TempDir Path dir)
+      throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).onnx());
+    try (RankerApp app = Main.start(h.config())) {
+      awaitServing(app, "v1");
+      Path huge = dir.resolve("huge.onnx");
+      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+        f.setLength(3L << 30); // sparse: no disk blocks written
+      }
+      h.publish(
+          h.record("v2", ModelStage.PRODUCTION, "mlp", huge.toUri().toString(), "00".repeat(32)));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> failures(app, "too_large") == 1.0);
+      assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("v1");
+      h.publish("v3", ModelStage.PRODUCTION, "mlp", TestModels.mlp(3).onnx());
+      awaitServing(app, "v3");
+      JsonNode ready = RankerHarness.json(h.get(app.port(), "/health/ready"));
+      assertThat(ready.get("dependencies").get("registry_following").asBoolean()).isTrue();
+      assertThat(app.metrics().get("ranker.registry.listener.failures").counter().count()).isZero();
+    }
+  }
+
   /** What {@code GET /v1/config} says the production model takes once per request. */
   static List<String> perRequestInputs(RankerHarness h, RankerApp app) throws Exception {
     HttpResponse<String> r = h.get(app.port(), "/v1/config");

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * Decides which models serve from the registry's current state (the latest record per key of the
  * compacted {@code model-registry} topic): the newest PRODUCTION version of the configured model
  * name serves production, the newest STAGING version the A/B share. A model that cannot be loaded
- * is refused once (logged, counted by reason) and the serving one stays; the registry going quiet
- * or losing records never unloads production.
+ * is refused once (logged, counted by reason) and the serving one stays, whatever the loader threw;
+ * the registry going quiet or losing records never unloads production.
  */
 public final class ModelDirector {
   private static final Logger log = LoggerFactory.getLogger(ModelDirector.class);
@@ -131,6 +131,17 @@ public final class ModelDirector {
           e.reason(),
           e.getMessage(),
           current == null ? "no model" : current.version());
+    } catch (RuntimeException | LinkageError e) {
+      // not one of the loader's refusals: a bug or a native library that would not load. Refused
+      // the same way (once, counted), so that the registry listener, which calls this, goes on
+      refused.add(key);
+      failures.get(ModelLoader.Refusal.ERROR).increment();
+      log.error(
+          "ranker: refused {} for {} after an unexpected error; still serving {}",
+          key,
+          variant.label(),
+          current == null ? "no model" : current.version(),
+          e);
     }
   }
 

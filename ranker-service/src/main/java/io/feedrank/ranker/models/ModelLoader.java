@@ -31,7 +31,15 @@ public final class ModelLoader {
     INCOMPATIBLE,
     MISSING,
     CHECKSUM,
-    INVALID
+    INVALID,
+    /** An artifact over {@code model.artifact.max.bytes}: refused before it is read. */
+    TOO_LARGE,
+    /**
+     * Loading failed in a way none of the other reasons names (a bug, a native library that cannot
+     * load): {@link ModelDirector} logs it with its stack trace and refuses the version as it does
+     * the others, so the registry listener goes on.
+     */
+    ERROR
   }
 
   /** A refused model. */
@@ -53,18 +61,23 @@ public final class ModelLoader {
   private final int itemVectorCacheSize;
   private final Duration itemVectorMaxAge;
   private final Duration itemFeaturesFresh;
+  private final long maxArtifactBytes;
 
   /**
    * @param itemFeaturesFresh the feature cache's fresh TTL for items: a two-tower item vector
    *     computed from features read less than this long ago is served without reading them again
+   * @param maxArtifactBytes the largest artifact read: a larger one is refused ({@link
+   *     Refusal#TOO_LARGE}) before its bytes are, since they would be held on the heap whole
    */
   public ModelLoader(
       ArtifactStore store,
       int intraOpThreads,
       int itemVectorCacheSize,
       Duration itemVectorMaxAge,
-      Duration itemFeaturesFresh) {
+      Duration itemFeaturesFresh,
+      long maxArtifactBytes) {
     this.store = store;
+    this.maxArtifactBytes = maxArtifactBytes;
     this.intraOpThreads = intraOpThreads;
     this.itemVectorCacheSize = itemVectorCacheSize;
     this.itemVectorMaxAge = itemVectorMaxAge;
@@ -149,7 +162,22 @@ public final class ModelLoader {
   private byte[] read(String id, String uri, String sha256) {
     byte[] bytes;
     try {
-      bytes = store.get(URI.create(uri));
+      URI at = URI.create(uri);
+      long size = store.size(at);
+      if (size > maxArtifactBytes) {
+        throw new RefusedException(
+            Refusal.TOO_LARGE,
+            id
+                + ": artifact "
+                + uri
+                + " is "
+                + size
+                + " bytes, over model.artifact.max.bytes ("
+                + maxArtifactBytes
+                + ")",
+            null);
+      }
+      bytes = store.get(at);
     } catch (IOException | IllegalArgumentException e) {
       throw new RefusedException(
           Refusal.MISSING, id + ": cannot read artifact " + uri + ": " + e.getMessage(), e);

@@ -2,6 +2,9 @@ package io.feedrank.ranker.models;
 
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.events.ModelVersion;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -9,6 +12,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,36 +29,81 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows the compacted {@code model-registry} topic from the beginning, without a consumer group
- * (every replica reads all of it), keeps the latest record per key and hands the state to the
- * {@link ModelDirector} after every poll that brought news. A record that cannot be decoded is
- * skipped and logged; the broker being away only pauses it.
+ * (every replica reads all of it), keeps the latest record per key and hands the whole state to its
+ * sink (the {@link ModelDirector}) once it has read to the end offsets it found at its start, then
+ * after every poll that brought news. A record that cannot be decoded is skipped and logged; the
+ * broker being away only pauses it.
+ *
+ * <p>Any other failure (a Kafka error the client does not retry, the sink throwing) does not end
+ * it: it logs the failure, counts it ({@code ranker.registry.listener.failures}), shows {@code
+ * ranker.registry.listener.up} 0, waits (1 s, doubling up to 30 s while failures repeat) and reads
+ * the topic again from the beginning with a new consumer. The serving models stay meanwhile.
  */
 public final class RegistryListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegistryListener.class);
+  static final long FIRST_BACKOFF_MS = 1_000;
+  static final long MAX_BACKOFF_MS = 30_000;
 
-  private final KafkaConsumer<String, ModelVersion> consumer;
+  private final Properties props;
+  private final Deserializer<ModelVersion> values;
   private final String topic;
-  private final ModelDirector director;
-  private final Map<String, ModelVersion> latest = new HashMap<>();
+  private final Consumer<List<ModelVersion>> sink;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final CountDownLatch closing = new CountDownLatch(1);
+  private final AtomicInteger up = new AtomicInteger();
+  private final Counter failures;
   private final Thread thread;
+  private volatile KafkaConsumer<String, ModelVersion> consumer;
   private volatile boolean running = true;
 
+  /**
+   * @param sink receives the latest record of every key, the whole state each time
+   */
   public RegistryListener(
       Map<String, Object> kafka,
       Deserializer<ModelVersion> values,
       String topic,
-      ModelDirector director) {
-    Properties p = new Properties();
-    p.putAll(kafka);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), values);
+      Consumer<List<ModelVersion>> sink,
+      MeterRegistry metrics) {
+    this.props = new Properties();
+    props.putAll(kafka);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    this.values = values;
+    // the first consumer here, so that a configuration it refuses fails the ranker's start
+    this.consumer = newConsumer();
     this.topic = topic;
-    this.director = director;
+    this.sink = sink;
+    Gauge.builder("ranker.registry.listener.up", up, AtomicInteger::get)
+        .description(
+            "1 while the ranker follows the model-registry topic, 0 while it waits to read it"
+                + " again after a failure (or has stopped)")
+        .register(metrics);
+    this.failures =
+        Counter.builder("ranker.registry.listener.failures")
+            .description("times the registry listener failed and started reading the topic again")
+            .register(metrics);
     this.thread = new Thread(this::run, "ranker-registry-listener");
     this.thread.setDaemon(true);
+  }
+
+  private KafkaConsumer<String, ModelVersion> newConsumer() {
+    // the deserializer is the listener's for its whole life: a closing consumer must not close it
+    Deserializer<ModelVersion> shared =
+        new Deserializer<>() {
+          @Override
+          public ModelVersion deserialize(String t, byte[] data) {
+            return values.deserialize(t, data);
+          }
+
+          @Override
+          public ModelVersion deserialize(
+              String t, org.apache.kafka.common.header.Headers headers, byte[] data) {
+            return values.deserialize(t, headers, data);
+          }
+        };
+    return new KafkaConsumer<>(props, new StringDeserializer(), shared);
   }
 
   /** The value deserializer for a registry configuration. */
@@ -78,74 +128,141 @@ public final class RegistryListener implements AutoCloseable {
     return caughtUp.getCount() == 0;
   }
 
+  /** Whether it is following the topic now: false while it waits after a failure, or stopped. */
+  public boolean following() {
+    return up.get() == 1;
+  }
+
+  /** Whether its thread still runs: after {@link #close} it must not. */
+  boolean threadAlive() {
+    return thread.isAlive();
+  }
+
   private void run() {
+    long backoff = FIRST_BACKOFF_MS;
     try {
-      assign();
-      Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
       while (running) {
-        boolean news = false;
+        KafkaConsumer<String, ModelVersion> c = consumer;
         try {
-          for (ConsumerRecord<String, ModelVersion> r : consumer.poll(Duration.ofMillis(250))) {
-            if (r.value() == null) {
-              latest.remove(r.key());
-            } else {
-              latest.put(r.key(), r.value());
-            }
-            news = true;
+          if (c == null) {
+            c = newConsumer();
+            consumer = c;
           }
-        } catch (RecordDeserializationException e) {
-          log.warn(
-              "ranker: skipping undecodable registry record {}-{}@{}: {}",
-              e.topicPartition().topic(),
-              e.topicPartition().partition(),
-              e.offset(),
-              e.getMessage());
-          consumer.seek(e.topicPartition(), e.offset() + 1);
-          continue;
+          up.set(1);
+          if (follow(c)) {
+            backoff = FIRST_BACKOFF_MS; // it had read to the end: a later failure starts afresh
+          }
+        } catch (WakeupException e) {
+          if (!running) {
+            return;
+          }
+          fail(e, backoff);
+        } catch (RuntimeException e) {
+          fail(e, backoff);
+        } finally {
+          consumer = null;
+          if (c != null) {
+            c.close(Duration.ofSeconds(2));
+          }
         }
-        if (news) {
-          director.onRegistry(List.copyOf(latest.values()));
+        if (closing.await(backoff, TimeUnit.MILLISECONDS)) {
+          return;
         }
-        if (caughtUp.getCount() > 0 && reached(end)) {
-          director.onRegistry(List.copyOf(latest.values()));
-          caughtUp.countDown();
-        }
+        backoff = Math.min(2 * backoff, MAX_BACKOFF_MS);
       }
-    } catch (WakeupException e) {
-      if (running) {
-        throw e;
-      }
-    } catch (RuntimeException e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Error e) {
       log.error("ranker: registry listener stopped: {}", e.toString(), e);
+      throw e;
     } finally {
-      consumer.close(Duration.ofSeconds(2));
+      up.set(0);
     }
   }
 
-  private void assign() {
+  private void fail(RuntimeException e, long backoff) {
+    up.set(0);
+    failures.increment();
+    log.error(
+        "ranker: registry listener failed ({}); reading {} again from its start in {} ms; the"
+            + " serving models stay",
+        e.toString(),
+        topic,
+        backoff,
+        e);
+  }
+
+  /**
+   * Reads the topic from its beginning with {@code c} until the listener closes. Returns whether it
+   * read to the end offsets found at the start (false when it closed first).
+   */
+  private boolean follow(KafkaConsumer<String, ModelVersion> c) {
+    if (!assign(c)) {
+      return false;
+    }
+    Map<TopicPartition, Long> end = c.endOffsets(c.assignment());
+    Map<String, ModelVersion> latest = new HashMap<>();
+    boolean current = false;
+    while (running) {
+      boolean news = false;
+      try {
+        for (ConsumerRecord<String, ModelVersion> r : c.poll(Duration.ofMillis(250))) {
+          if (r.value() == null) {
+            latest.remove(r.key());
+          } else {
+            latest.put(r.key(), r.value());
+          }
+          news = true;
+        }
+      } catch (RecordDeserializationException e) {
+        log.warn(
+            "ranker: skipping undecodable registry record {}-{}@{}: {}",
+            e.topicPartition().topic(),
+            e.topicPartition().partition(),
+            e.offset(),
+            e.getMessage());
+        c.seek(e.topicPartition(), e.offset() + 1);
+        continue;
+      }
+      // the state is handed on only once it is whole: a partial one would lack STAGING's record
+      // and end the A/B share, or load a production version the topic has already replaced
+      if (!current && reached(c, end)) {
+        current = true;
+        sink.accept(List.copyOf(latest.values()));
+        caughtUp.countDown();
+      } else if (current && news) {
+        sink.accept(List.copyOf(latest.values()));
+      }
+    }
+    return current;
+  }
+
+  private boolean assign(KafkaConsumer<String, ModelVersion> c) {
     List<PartitionInfo> parts;
     while (running) {
       try {
-        parts = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+        parts = c.partitionsFor(topic, Duration.ofSeconds(5));
       } catch (org.apache.kafka.common.errors.TimeoutException e) {
         log.info("ranker: Kafka not reachable yet for {}: {}", topic, e.getMessage());
         continue;
       }
       if (parts != null && !parts.isEmpty()) {
-        consumer.assign(
+        c.assign(
             parts.stream()
                 .map(pi -> new TopicPartition(topic, pi.partition()))
                 .collect(Collectors.toList()));
-        consumer.seekToBeginning(consumer.assignment());
-        return;
+        c.seekToBeginning(c.assignment());
+        return true;
       }
       log.info("ranker: waiting for topic {} to exist", topic);
     }
+    return false;
   }
 
-  private boolean reached(Map<TopicPartition, Long> end) {
+  private static boolean reached(
+      KafkaConsumer<String, ModelVersion> c, Map<TopicPartition, Long> end) {
     for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
-      if (consumer.position(e.getKey()) < e.getValue()) {
+      if (c.position(e.getKey()) < e.getValue()) {
         return false;
       }
     }
@@ -155,7 +272,12 @@ public final class RegistryListener implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     running = false;
-    consumer.wakeup();
+    closing.countDown();
+    KafkaConsumer<String, ModelVersion> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
     thread.join(5_000);
+    values.close();
   }
 }

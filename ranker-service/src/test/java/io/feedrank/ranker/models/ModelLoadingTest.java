@@ -7,6 +7,7 @@ import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.vector.ModelInputs;
+import io.feedrank.models.ArtifactStore;
 import io.feedrank.models.Checksums;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.ranker.TestModelsAccess;
@@ -32,7 +33,11 @@ class ModelLoadingTest {
   }
 
   ModelLoader loader() {
-    return new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5));
+    return loader(store());
+  }
+
+  ModelLoader loader(ArtifactStore store) {
+    return new ModelLoader(store, 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), 1L << 30);
   }
 
   ModelVersion.Builder record(String version, ModelStage stage, long updated) {
@@ -129,7 +134,13 @@ class ModelLoadingTest {
     // exported at 0 before any refusal, so that an alert sees the first one as an increase
     assertThat(refusalCounts(metrics))
         .containsExactlyInAnyOrderEntriesOf(
-            Map.of("incompatible", 0.0, "missing", 0.0, "checksum", 0.0, "invalid", 0.0));
+            Map.of(
+                "incompatible", 0.0,
+                "missing", 0.0,
+                "checksum", 0.0,
+                "invalid", 0.0,
+                "too_large", 0.0,
+                "error", 0.0));
     ModelVersion p1 = stored("p1", ModelStage.PRODUCTION, 10, TestModelsAccess.mlp(1));
     ModelVersion p2 = stored("p2", ModelStage.PRODUCTION, 20, TestModelsAccess.mlp(2));
     ModelVersion other =
@@ -154,10 +165,104 @@ class ModelLoadingTest {
     assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
     assertThat(refusalCounts(metrics))
         .containsExactlyInAnyOrderEntriesOf(
-            Map.of("incompatible", 0.0, "missing", 0.0, "checksum", 0.0, "invalid", 1.0));
+            Map.of(
+                "incompatible", 0.0,
+                "missing", 0.0,
+                "checksum", 0.0,
+                "invalid", 1.0,
+                "too_large", 0.0,
+                "error", 0.0));
     // the registry losing every record does not unload production
     d.onRegistry(List.of());
     assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
+    slots.clear();
+  }
+
+  /**
+   * An artifact is refused by its size before a byte of it is read: at the limit it loads, one byte
+   * over it is refused. A 3 GiB artifact (a sparse file) is refused too, where reading it used to
+   * throw OutOfMemoryError ("Required array size too large") out of the loader and end the registry
+   * listener's thread.
+   */
+  @Test
+  void anArtifactOverTheSizeLimitIsRefusedBeforeItIsRead() throws Exception {
+    byte[] good = TestModelsAccess.mlp(1);
+    ModelVersion mv = stored("a", ModelStage.PRODUCTION, 1, good);
+    ModelLoader atLimit =
+        new ModelLoader(
+            store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), good.length);
+    ServingModel m = atLimit.load(mv);
+    assertThat(m.version()).isEqualTo("a");
+    m.retire();
+    ModelLoader under =
+        new ModelLoader(
+            store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), good.length - 1);
+    ModelLoader.RefusedException e =
+        catchThrowableOfType(ModelLoader.RefusedException.class, () -> under.load(mv));
+    assertThat(e.reason()).isEqualTo(ModelLoader.Refusal.TOO_LARGE);
+    assertThat(e.getMessage())
+        .contains(good.length + " bytes")
+        .contains("model.artifact.max.bytes (" + (good.length - 1) + ")");
+
+    Path huge = Files.createDirectories(dir.resolve("huge")).resolve("model.onnx");
+    long threeGib = 3L << 30;
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      f.setLength(threeGib); // sparse: no disk blocks written
+    }
+    ModelVersion big =
+        record("b", ModelStage.PRODUCTION, 2)
+            .setArtifactUri(huge.toUri().toString())
+            .setArtifactSha256("00".repeat(32))
+            .build();
+    e = catchThrowableOfType(ModelLoader.RefusedException.class, () -> loader().load(big));
+    assertThat(e.reason()).isEqualTo(ModelLoader.Refusal.TOO_LARGE);
+    assertThat(e.getMessage()).contains(threeGib + " bytes");
+  }
+
+  /**
+   * An artifact store is an interface: an object-store client throws unchecked exceptions (the AWS
+   * SDK's are). Whatever the loader throws, the director refuses that version once, counts it as
+   * {@code error}, keeps the serving model and returns normally to its caller, the registry
+   * listener.
+   */
+  @Test
+  void anUnexpectedErrorWhileLoadingRefusesTheVersionAndTheServingModelStays() throws Exception {
+    ModelVersion p1 = stored("p1", ModelStage.PRODUCTION, 10, TestModelsAccess.mlp(1));
+    java.util.concurrent.atomic.AtomicInteger reads =
+        new java.util.concurrent.atomic.AtomicInteger();
+    FileArtifactStore files = store();
+    ArtifactStore flaky =
+        new ArtifactStore() {
+          @Override
+          public URI put(String runId, String name, byte[] bytes) throws java.io.IOException {
+            return files.put(runId, name, bytes);
+          }
+
+          @Override
+          public byte[] get(URI uri) throws java.io.IOException {
+            if (uri.getPath().contains("run-p2")) {
+              reads.incrementAndGet();
+              throw new java.io.UncheckedIOException(
+                  new java.io.IOException("connection reset by the object store"));
+            }
+            return files.get(uri);
+          }
+
+          @Override
+          public Path localCopy(URI uri) throws java.io.IOException {
+            return files.localCopy(uri);
+          }
+        };
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ModelSlots slots = new ModelSlots(0);
+    ModelDirector d = new ModelDirector("m", loader(flaky), slots, metrics);
+    d.onRegistry(List.of(p1));
+    ModelVersion p2 = stored("p2", ModelStage.PRODUCTION, 20, TestModelsAccess.mlp(2));
+    d.onRegistry(List.of(p1, p2));
+    d.onRegistry(List.of(p1, p2));
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p1");
+    assertThat(reads).as("the failed version is tried once").hasValue(1);
+    assertThat(refusalCounts(metrics)).containsEntry("error", 1.0).containsEntry("missing", 0.0);
     slots.clear();
   }
 

@@ -1,0 +1,145 @@
+package io.feedrank.ranker.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.features.FeatureSchema;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The registry listener against a real broker and schema registry, on a topic of its own. */
+@LocalStackTest
+class RegistryListenerIT {
+
+  static ModelVersion record(String version) {
+    Instant now = Instant.now();
+    return ModelVersion.newBuilder()
+        .setModelName("m")
+        .setVersion(version)
+        .setStage(ModelStage.PRODUCTION)
+        .setArchitecture("mlp")
+        .setCreatedAt(now)
+        .setUpdatedAt(now)
+        .setArtifactUri("file:/nowhere")
+        .setArtifactSha256("")
+        .setFeatureSchemaVersion(FeatureSchema.VERSION)
+        .build();
+  }
+
+  static void publish(LocalStack stack, String topic, List<ModelVersion> records) throws Exception {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put("schema.registry.url", stack.registryUrl());
+    AvroSerializer<ModelVersion> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<String, ModelVersion> producer =
+        new KafkaProducer<>(p, new StringSerializer(), values)) {
+      for (ModelVersion mv : records) {
+        producer.send(new ProducerRecord<>(topic, "m/" + mv.getVersion(), mv)).get();
+      }
+    }
+  }
+
+  static Set<String> versions(List<ModelVersion> state) {
+    return state.stream().map(v -> v.getVersion().toString()).collect(Collectors.toSet());
+  }
+
+  /**
+   * The sink throws on the first state it is handed. The listener counts the failure, waits, reads
+   * the topic again from its start with a new consumer and hands over the whole state, then
+   * follows: a record published afterwards arrives. No state it hands over is partial: each holds
+   * every record published before the listener started.
+   */
+  @Test
+  void aFailureIsCountedAndTheTopicIsReadAgainFromItsStart(LocalStack stack) throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+    }
+    publish(stack, topic, List.of(record("v1"), record("v2"), record("v3")));
+
+    AtomicInteger calls = new AtomicInteger();
+    List<Set<String>> handed = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
+    try (RegistryListener listener =
+        new RegistryListener(
+            new HashMap<>(stack.clientConfig()),
+            RegistryListener.deserializer(registry),
+            topic,
+            state -> {
+              if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("the sink's first call fails");
+              }
+              handed.add(versions(state));
+            },
+            metrics)) {
+      listener.start();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !handed.isEmpty());
+      assertThat(metrics.get("ranker.registry.listener.failures").counter().count()).isEqualTo(1);
+      assertThat(listener.caughtUp()).isTrue();
+      assertThat(listener.following()).isTrue();
+      assertThat(metrics.get("ranker.registry.listener.up").gauge().value()).isEqualTo(1.0);
+      assertThat(handed.get(0)).containsExactlyInAnyOrder("v1", "v2", "v3");
+
+      publish(stack, topic, List.of(record("v4")));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> handed.get(handed.size() - 1).contains("v4"));
+      assertThat(handed).allSatisfy(s -> assertThat(s).contains("v1", "v2", "v3"));
+      assertThat(metrics.get("ranker.registry.listener.failures").counter().count()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * A sink that always fails: the listener keeps retrying, shows it is down, and stops on close.
+   */
+  @Test
+  void aListenerThatKeepsFailingShowsItAndStillCloses(LocalStack stack) throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    publish(stack, topic, List.of(record("v1")));
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
+    RegistryListener listener =
+        new RegistryListener(
+            new HashMap<>(stack.clientConfig()),
+            RegistryListener.deserializer(registry),
+            topic,
+            state -> {
+              throw new IllegalStateException("always");
+            },
+            metrics);
+    listener.start();
+    // 1 s, then 2 s between attempts
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> metrics.get("ranker.registry.listener.failures").counter().count() >= 2);
+    assertThat(listener.caughtUp()).as("its state was never handed over").isFalse();
+    listener.close();
+    assertThat(listener.following()).isFalse();
+    assertThat(metrics.get("ranker.registry.listener.up").gauge().value()).isZero();
+    assertThat(listener.threadAlive()).as("its thread after close").isFalse();
+  }
+}
