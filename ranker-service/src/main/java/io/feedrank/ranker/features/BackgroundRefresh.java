@@ -1,5 +1,6 @@
 package io.feedrank.ranker.features;
 
+import io.micrometer.core.instrument.Counter;
 import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -8,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Re-reads cache entries that are past their fresh TTL off the request path: a request names its
@@ -21,7 +24,11 @@ import java.util.function.LongSupplier;
  * twice.
  */
 final class BackgroundRefresh implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BackgroundRefresh.class);
   private static final int MAX_BATCH = 1_000;
+
+  /** At most one log line per this many nanoseconds for failed refreshes; all are counted. */
+  private static final long LOG_EVERY_NANOS = 60_000_000_000L;
 
   /**
    * How long the thread lets requests go on naming entries before it reads what they named: a read
@@ -38,15 +45,19 @@ final class BackgroundRefresh implements AutoCloseable {
   private final Queue<long[]> pendingUsers = new ConcurrentLinkedQueue<>();
   private final Queue<long[]> pendingItems = new ConcurrentLinkedQueue<>();
   private final Semaphore work = new Semaphore(0);
+  private final Counter failures;
   private final Thread thread;
+  private long loggedAt = Long.MIN_VALUE;
   private volatile boolean running = true;
 
   BackgroundRefresh(
       BiFunction<long[], long[], FeatureStore.Fetched> read,
       EntryCache users,
       EntryCache items,
-      LongSupplier nanoClock) {
+      LongSupplier nanoClock,
+      Counter failures) {
     this.read = read;
+    this.failures = failures;
     this.users = users;
     this.items = items;
     this.nanoClock = nanoClock;
@@ -125,7 +136,19 @@ final class BackgroundRefresh implements AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       } catch (RuntimeException e) {
-        // a malformed answer must not end the thread; the ids are named again by later requests
+        // a malformed answer (or a bug) must not end the thread; the ids are named again by later
+        // requests. Counted, and logged at most once a minute: it recurs with every refresh
+        failures.increment();
+        long t = System.nanoTime();
+        if (loggedAt == Long.MIN_VALUE || t - loggedAt >= LOG_EVERY_NANOS) {
+          loggedAt = t;
+          log.warn(
+              "ranker: a background feature refresh of {} users and {} items failed; the entries"
+                  + " stay stale until a later one succeeds",
+              u.length,
+              i.length,
+              e);
+        }
         unmark(users, u);
         unmark(items, i);
         for (long[] c; (c = pendingUsers.poll()) != null; ) {

@@ -131,7 +131,17 @@ public final class CachingFeatureStore implements AutoCloseable {
         Counter.builder("ranker.feature.cache").tag("result", "stale_refresh").register(metrics);
     this.misses = Counter.builder("ranker.feature.cache").tag("result", "miss").register(metrics);
     this.failures = Counter.builder("ranker.redis.failures").register(metrics);
-    this.refresh = new BackgroundRefresh(this::readIfPermitted, users, items, nanoClock);
+    this.refresh =
+        new BackgroundRefresh(
+            this::readIfPermitted,
+            users,
+            items,
+            nanoClock,
+            Counter.builder("ranker.feature.refresh.failures")
+                .description(
+                    "background refreshes that failed after Redis answered (a malformed answer,"
+                        + " a bug); their entries stay stale until a later one succeeds")
+                .register(metrics));
     metrics.gauge(
         "ranker.redis.breaker.open",
         breaker,

@@ -20,6 +20,10 @@ class CachingFeatureStoreTest {
     final List<long[]> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
     final List<Long> userCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean down;
+
+    /** Answers one item hash fewer than asked for: a malformed answer. */
+    volatile boolean shortAnswer;
+
     final java.util.concurrent.atomic.AtomicInteger refused =
         new java.util.concurrent.atomic.AtomicInteger();
 
@@ -32,8 +36,8 @@ class CachingFeatureStoreTest {
       }
       calls.add(itemIds.clone());
       userCalls.add(userIds.length == 0 ? -1L : userIds[0]);
-      Map<String, String>[] items = new Map[itemIds.length];
-      for (int i = 0; i < itemIds.length; i++) {
+      Map<String, String>[] items = new Map[itemIds.length - (shortAnswer ? 1 : 0)];
+      for (int i = 0; i < items.length; i++) {
         items[i] = data.getOrDefault("i" + itemIds[i], Map.of());
       }
       Map<String, String>[] users = new Map[userIds.length];
@@ -365,6 +369,35 @@ class CachingFeatureStoreTest {
               .filter(ids -> ids.length > 0)
               .count();
       assertThat(itemReads).isEqualTo(1);
+    } finally {
+      swr.close();
+    }
+  }
+
+  /**
+   * A background refresh that fails after Redis answered (here: one hash fewer than asked for) is
+   * counted, the thread goes on, the entry stays servable and a later refresh replaces it.
+   */
+  @Test
+  void aFailedBackgroundRefreshIsCountedAndALaterOneSucceeds() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    CachingFeatureStore swr = cache(100, Duration.ofSeconds(5), metrics);
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10});
+      now.addAndGet(500 * MS); // stale, servable
+      store.shortAnswer = true;
+      store.data.put("i10", hash(20));
+      assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("10");
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> metrics.get("ranker.feature.refresh.failures").counter().count() >= 1);
+      assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("10");
+      store.shortAnswer = false;
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> swr.get(1, new long[] {10}).items()[0].ts().equals("20"));
     } finally {
       swr.close();
     }
