@@ -3,7 +3,6 @@ package io.feedrank.ranker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.avro.Topics;
-import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.features.FeatureSchema;
@@ -18,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /** A ranker on the local stack with its own model name and artifact directory. */
 final class RankerHarness {
@@ -86,20 +83,7 @@ final class RankerHarness {
   }
 
   void publish(ModelVersion mv) throws Exception {
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    p.put("schema.registry.url", stack.registryUrl());
-    AvroSerializer<ModelVersion> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<String, ModelVersion> producer =
-        new KafkaProducer<>(p, new StringSerializer(), values)) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  Topics.MODEL_REGISTRY,
-                  Topics.modelRegistryKey(mv.getModelName().toString(), mv.getVersion().toString()),
-                  mv))
-          .get();
-    }
+    RegistryRecords.publish(stack, Topics.MODEL_REGISTRY, List.of(mv));
   }
 
   HttpResponse<String> rank(int port, String body) throws Exception {

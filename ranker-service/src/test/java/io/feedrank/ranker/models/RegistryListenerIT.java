@@ -2,12 +2,12 @@ package io.feedrank.ranker.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.ranker.RegistryRecords;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,9 +21,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -47,16 +44,7 @@ class RegistryListenerIT {
   }
 
   static void publish(LocalStack stack, String topic, List<ModelVersion> records) throws Exception {
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    p.put("schema.registry.url", stack.registryUrl());
-    AvroSerializer<ModelVersion> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<String, ModelVersion> producer =
-        new KafkaProducer<>(p, new StringSerializer(), values)) {
-      for (ModelVersion mv : records) {
-        producer.send(new ProducerRecord<>(topic, "m/" + mv.getVersion(), mv)).get();
-      }
-    }
+    RegistryRecords.publish(stack, topic, records);
   }
 
   static Set<String> versions(List<ModelVersion> state) {
