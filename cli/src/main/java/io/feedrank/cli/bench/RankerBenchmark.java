@@ -58,6 +58,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -194,11 +195,24 @@ final class RankerBenchmark implements Callable<Integer> {
               + " generator's latencies include more of its own wait for a core")
   int generatorNice;
 
+  @Option(
+      names = "--mlp-layers",
+      split = ",",
+      defaultValue = "512,256,128",
+      description =
+          "hidden layer widths of the deep MLP (default ${DEFAULT-VALUE}, the DESIGN size);"
+              + " another size shows how the ratios to bare scoring depend on what the model"
+              + " call costs")
+  List<Integer> mlpLayers;
+
   private PrintWriter w;
 
   @Override
   public Integer call() throws Exception {
     w = spec.commandLine().getOut();
+    if (mlpLayers.isEmpty() || mlpLayers.stream().anyMatch(n -> n < 1 || n > 16_384)) {
+      throw new ParameterException(spec.commandLine(), "--mlp-layers: widths of 1 to 16384");
+    }
     BenchReport report = new BenchReport("ranker");
     report.note(
         "model",
@@ -210,7 +224,9 @@ final class RankerBenchmark implements Callable<Integer> {
             + ITEM_BUCKETS
             + "x"
             + EMBEDDING_DIM
-            + ", hidden 512-256-128 (BatchNorm folded), sigmoid; two-tower: towers 256-128-64");
+            + ", hidden "
+            + mlpLayers.stream().map(String::valueOf).collect(Collectors.joining("-"))
+            + " (BatchNorm folded), sigmoid; two-tower: towers 256-128-64");
     report.note(
         "setup",
         "the local stack (broker in this JVM; Redis, registry), the ranker (`feedrank ranker`, its"
@@ -252,7 +268,7 @@ final class RankerBenchmark implements Callable<Integer> {
       w.printf("features of %d events in Redis%n", events);
       w.flush();
       Random r = new Random(42);
-      byte[] mlp = OnnxExport.mlp(mlpWeights(r), meta("mlp"));
+      byte[] mlp = OnnxExport.mlp(mlpWeights(r, mlpLayers), meta("mlp"));
       TwoTowerWeights tt = twoTowerWeights(r);
       FileArtifactStore store = new FileArtifactStore(work.resolve("artifacts"));
       String model = "bench-" + System.currentTimeMillis();
@@ -952,6 +968,11 @@ final class RankerBenchmark implements Callable<Integer> {
 
   /** The deep MLP of the DESIGN size, with random weights. */
   static MlpWeights mlpWeights(Random r) {
+    return mlpWeights(r, List.of(512, 256, 128));
+  }
+
+  /** A deep MLP with hidden layers {@code widths} wide, with random weights. */
+  static MlpWeights mlpWeights(Random r, List<Integer> widths) {
     int in =
         Vectorizer.USER_WIDTH
             + Vectorizer.ITEM_WIDTH
@@ -961,8 +982,18 @@ final class RankerBenchmark implements Callable<Integer> {
     return new MlpWeights(
         embedding(r, USER_BUCKETS),
         embedding(r, ITEM_BUCKETS),
-        List.of(dense(r, in, 512), dense(r, 512, 256), dense(r, 256, 128)),
-        dense(r, 128, 1));
+        hidden(r, in, widths),
+        dense(r, widths.get(widths.size() - 1), 1));
+  }
+
+  private static List<Dense> hidden(Random r, int in, List<Integer> widths) {
+    List<Dense> layers = new ArrayList<>();
+    int from = in;
+    for (int width : widths) {
+      layers.add(dense(r, from, width));
+      from = width;
+    }
+    return layers;
   }
 
   private static TwoTowerWeights twoTowerWeights(Random r) {
