@@ -7,7 +7,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.avro.Topics;
-import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.avro.serde.AvroSerde;
+import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
@@ -33,6 +34,7 @@ import io.feedrank.models.onnx.TwoTowerWeights;
 import io.feedrank.ranker.RankerConfig;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
+import io.feedrank.trainer.registry.KafkaModelRegistry;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -60,9 +62,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -948,17 +947,16 @@ final class RankerBenchmark implements Callable<Integer> {
             .setArtifacts(new HashMap<>(artifacts))
             .setFeatureSchemaVersion(FeatureSchema.VERSION)
             .build();
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    p.put("schema.registry.url", stack.registryUrl());
-    AvroSerializer<ModelVersion> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<String, ModelVersion> producer =
-        new KafkaProducer<>(p, new StringSerializer(), values)) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, version), mv))
-          .get();
+    // as the trainer publishes a version
+    AvroSerde<ModelVersion> values =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    try (KafkaModelRegistry registry =
+        new KafkaModelRegistry(
+            stack.clientConfig(),
+            values.serializer(),
+            values.deserializer(),
+            Topics.MODEL_REGISTRY)) {
+      registry.publish(List.of(mv));
     }
   }
 

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegistryListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegistryListener.class);
-  static final long FIRST_BACKOFF_MS = 1_000;
-  static final long MAX_BACKOFF_MS = 30_000;
+  private static final long FIRST_BACKOFF_MS = 1_000;
+  private static final long MAX_BACKOFF_MS = 30_000;
 
   private final Properties props;
   private final Deserializer<ModelVersion> values;
@@ -89,20 +89,9 @@ public final class RegistryListener implements AutoCloseable {
   }
 
   private KafkaConsumer<String, ModelVersion> newConsumer() {
-    // the deserializer is the listener's for its whole life: a closing consumer must not close it
-    Deserializer<ModelVersion> shared =
-        new Deserializer<>() {
-          @Override
-          public ModelVersion deserialize(String t, byte[] data) {
-            return values.deserialize(t, data);
-          }
-
-          @Override
-          public ModelVersion deserialize(
-              String t, org.apache.kafka.common.header.Headers headers, byte[] data) {
-            return values.deserialize(t, headers, data);
-          }
-        };
+    // the deserializer is the listener's for its whole life: a closing consumer closes what it is
+    // given, so it is given a view without a close of its own
+    Deserializer<ModelVersion> shared = values::deserialize;
     return new KafkaConsumer<>(props, new StringDeserializer(), shared);
   }
 
