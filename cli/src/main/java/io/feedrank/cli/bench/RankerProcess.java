@@ -24,10 +24,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The ranker as it runs in production: {@code feedrank ranker} in a JVM of its own (ZGC, a fixed
- * 1.5 GiB heap, as {@code ./feedrank ranker} starts it), so its heap, collector and threads are not
- * shared with the in-process broker of the benchmark's local stack. Read through its HTTP endpoints
- * only: {@code /health} for the serving version, {@code /metrics} for the server-side times.
+ * The ranker as it runs in production: {@code feedrank ranker} in a JVM of its own (G1 on
+ * transparent huge pages, a fixed 1.5 GiB heap, as {@code ./feedrank ranker} starts it), so its
+ * heap, collector and threads are not shared with the in-process broker of the benchmark's local
+ * stack. Read through its HTTP endpoints only: {@code /health} for the serving version, {@code
+ * /metrics} for the server-side times.
  */
 final class RankerProcess implements AutoCloseable {
   private static final HttpClient HTTP =
@@ -68,14 +69,15 @@ final class RankerProcess implements AutoCloseable {
     c.put("port", Integer.toString(port));
     c.put("host", "127.0.0.1");
     // EXTRA_OPTIONS_ENV, e.g. a flight recording of the ranker alone:
-    // -XX:StartFlightRecording=filename=r.jfr; or G1 instead: -XX:-UseZGC -XX:+UseG1GC
+    // -XX:StartFlightRecording=filename=r.jfr; or ZGC instead: -XX:-UseG1GC -XX:+UseZGC
     ChildJvm.Service s =
         ChildJvm.feedrank(
             "ranker",
             c,
             List.of(
                 "-Xss2m",
-                "-XX:+UseZGC", // as ./feedrank ranker
+                "-XX:+UseG1GC", // as ./feedrank ranker
+                "-XX:+UseTransparentHugePages",
                 "-Xms1536m",
                 "-Xmx1536m",
                 "-XX:+AlwaysPreTouch"),
