@@ -67,8 +67,8 @@ final class BackgroundRefresh implements AutoCloseable {
   }
 
   /**
-   * Claims a stale entry for the caller to name: true once per entry, until its refresh fails
-   * (entries are replaced, not changed, when the refresh lands).
+   * Claims a stale entry for the caller to name: true once per entry, until its refresh fails, or
+   * lands and renews the entry (a refresh that replaces it leaves a new, unclaimed entry).
    */
   static boolean mark(CachingFeatureStore.Entry e) {
     if (e.refreshQueued) {
@@ -116,14 +116,14 @@ final class BackgroundRefresh implements AutoCloseable {
           long stamp = nanoClock.getAsLong();
           // an unchanged hash keeps its parsed features (and what a scorer left on them)
           for (int k = 0; k < u.length; k++) {
-            Parsed.User before = (Parsed.User) valueOf(users.get(u[k], stamp));
-            Parsed.User now = Parsed.User.of(u[k], f.users()[k], before);
-            users.put(new CachingFeatureStore.Entry(u[k], now, stamp));
+            CachingFeatureStore.Entry held = users.get(u[k], stamp);
+            Parsed.User before = (Parsed.User) valueOf(held);
+            users.reread(held, u[k], Parsed.User.of(u[k], f.users()[k], before), stamp);
           }
           for (int k = 0; k < i.length; k++) {
-            Parsed.Item before = (Parsed.Item) valueOf(items.get(i[k], stamp));
-            Parsed.Item now = Parsed.Item.of(i[k], f.items()[k], before);
-            items.put(new CachingFeatureStore.Entry(i[k], now, stamp));
+            CachingFeatureStore.Entry held = items.get(i[k], stamp);
+            Parsed.Item before = (Parsed.Item) valueOf(held);
+            items.reread(held, i[k], Parsed.Item.of(i[k], f.items()[k], before), stamp);
           }
         } else {
           unmark(users, u);

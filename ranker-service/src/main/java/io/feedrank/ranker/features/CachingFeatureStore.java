@@ -5,6 +5,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each cache is Caffeine, bounded and expiring after the stale TTL, read through a direct-mapped
  * table of its entries ({@link EntryCache}): a request's hundreds of lookups cost an array load
- * each.
+ * each. A re-read that finds a hash unchanged renews its entry in place rather than replacing it
+ * ({@link EntryCache#reread}).
  */
 public final class CachingFeatureStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
@@ -53,22 +56,38 @@ public final class CachingFeatureStore implements AutoCloseable {
     }
   }
 
-  /** A cached value; a newer read replaces the entry, never changes it. */
+  /**
+   * A cached value and when the store last gave it. A read that gives another value replaces the
+   * entry; a re-read that gives the same one (an unchanged hash keeps its parsed features) renews
+   * it in place, through {@link EntryCache#reread}.
+   */
   static final class Entry {
+    private static final VarHandle FETCHED;
+
+    static {
+      try {
+        FETCHED = MethodHandles.lookup().findVarHandle(Entry.class, "fetchedNanos", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
     private final long id;
     private final Object value;
-    private final long fetchedNanos;
+    private final long writtenNanos;
+    private volatile long fetchedNanos;
 
     /**
      * Set by the request that names this entry to the background refresh ({@link
      * BackgroundRefresh#mark}), so that the requests after it do not name it again; reset when that
-     * refresh fails.
+     * refresh fails or renews the entry.
      */
     volatile boolean refreshQueued;
 
     Entry(long id, Object value, long fetchedNanos) {
       this.id = id;
       this.value = value;
+      this.writtenNanos = fetchedNanos;
       this.fetchedNanos = fetchedNanos;
     }
 
@@ -80,8 +99,24 @@ public final class CachingFeatureStore implements AutoCloseable {
       return value;
     }
 
+    /** When the store last gave this entry's value. */
     long fetchedNanos() {
       return fetchedNanos;
+    }
+
+    /** When this entry was put into the cache: where Caffeine's expiry counts from. */
+    long writtenNanos() {
+      return writtenNanos;
+    }
+
+    /** A re-read at {@code stamp} gave this entry's value again (never moves the time back). */
+    void renew(long stamp) {
+      for (long f = fetchedNanos; stamp - f > 0; f = fetchedNanos) {
+        if (FETCHED.compareAndSet(this, f, stamp)) {
+          break;
+        }
+      }
+      refreshQueued = false;
     }
   }
 
@@ -117,8 +152,8 @@ public final class CachingFeatureStore implements AutoCloseable {
       MeterRegistry metrics,
       LongSupplier nanoClock) {
     this.store = store;
-    this.users = new EntryCache(maxEntries / 4 + 1, ttls.stale());
-    this.items = new EntryCache(maxEntries, ttls.stale());
+    this.users = new EntryCache(maxEntries / 4 + 1, ttls.stale(), nanoClock);
+    this.items = new EntryCache(maxEntries, ttls.stale(), nanoClock);
     this.userFreshNanos = ttls.userFresh().toNanos();
     this.itemFreshNanos = ttls.itemFresh().toNanos();
     this.maxServeNanos = ttls.maxServe().toNanos();
@@ -262,7 +297,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       u =
           Parsed.User.of(
               userId, fetched.users()[0], user == null ? null : (Parsed.User) user.value());
-      users.put(new Entry(userId, u, stamp));
+      users.reread(user, userId, u, stamp);
     } else {
       u = user != null ? (Parsed.User) user.value() : Parsed.User.UNKNOWN;
     }
@@ -273,7 +308,7 @@ public final class CachingFeatureStore implements AutoCloseable {
         Parsed.Item before = held == null ? null : (Parsed.Item) held.value();
         out[i] = Parsed.Item.of(itemIds[i], fetched.items()[k], before);
         fetchedAt[i] = stamp;
-        items.put(new Entry(itemIds[i], out[i], stamp));
+        items.reread(held, itemIds[i], out[i], stamp);
       } else if (held != null) {
         out[i] = (Parsed.Item) held.value();
         fetchedAt[i] = held.fetchedNanos();

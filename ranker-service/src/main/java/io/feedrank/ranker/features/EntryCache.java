@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.LongSupplier;
 
 /**
  * The bounded Caffeine cache of feature entries by id, read through a direct-mapped table of the
@@ -29,14 +30,23 @@ final class EntryCache {
   private final long staleNanos;
   private final Cache<Long, CachingFeatureStore.Entry> cache;
 
-  /** Up to {@code maxEntries} entries, each at most {@code stale} old. */
+  /** Up to {@code maxEntries} entries, each at most {@code stale} old, on the system's clock. */
   EntryCache(int maxEntries, Duration stale) {
+    this(maxEntries, stale, System::nanoTime);
+  }
+
+  /**
+   * Up to {@code maxEntries} entries, each at most {@code stale} old; {@code nanoClock} is the
+   * clock of the entries' fetch times, and Caffeine's expiry runs on it too.
+   */
+  EntryCache(int maxEntries, Duration stale, LongSupplier nanoClock) {
     int slots = Math.min(MAX_SLOTS, Math.max(64, Integer.highestOneBit(maxEntries) << 2));
     this.table = new AtomicReferenceArray<>(slots);
     this.shift = 64 - Integer.numberOfTrailingZeros(slots);
     this.staleNanos = stale.toNanos();
     this.cache =
         Caffeine.newBuilder()
+            .ticker(nanoClock::getAsLong)
             .maximumSize(maxEntries)
             .expireAfterWrite(stale)
             .evictionListener(
@@ -65,6 +75,29 @@ final class EntryCache {
   void put(CachingFeatureStore.Entry e) {
     cache.put(e.id(), e);
     offer(e);
+  }
+
+  /**
+   * Records a read of {@code id} from the store at {@code stamp} that gave {@code value}; {@code
+   * held} is the entry the reader found before it read, or null. When {@code held} is still the
+   * table's entry for {@code id}, holds that very value (an unchanged hash keeps its parsed
+   * features) and was written less than half the stale TTL ago, it is renewed in place: no new
+   * object, and no reference stored into the long-lived cache, so the collector has nothing to copy
+   * or scan for it. Re-reads of unchanged entities every few seconds were most of what G1's young
+   * pauses copied and scanned (BENCHMARKS.md, ranker session 32). Otherwise a new entry replaces
+   * it, which also restarts Caffeine's expiry: an entry kept fresh by re-reads is written again at
+   * least every half stale TTL, so it does not expire under its readers.
+   */
+  void reread(CachingFeatureStore.Entry held, long id, Object value, long stamp) {
+    if (held != null
+        && held.id() == id
+        && held.value() == value
+        && stamp - held.writtenNanos() < staleNanos / 2
+        && table.get(slot(id)) == held) {
+      held.renew(stamp);
+    } else {
+      put(new CachingFeatureStore.Entry(id, value, stamp));
+    }
   }
 
   /** Puts {@code e} into its slot unless the slot holds a later read of the same id. */

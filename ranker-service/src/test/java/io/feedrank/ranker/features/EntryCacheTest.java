@@ -76,4 +76,72 @@ class EntryCacheTest {
         .pollInterval(Duration.ofMillis(10))
         .until(() -> c.get(7, System.nanoTime()) == null);
   }
+
+  @Test
+  void aReReadOfTheSameValueRenewsTheEntryAndAnotherValueReplacesIt() {
+    long[] now = {1_000};
+    EntryCache c = new EntryCache(100, MINUTE, () -> now[0]);
+    String value = "parsed";
+    c.put(new CachingFeatureStore.Entry(42, value, 1_000));
+    CachingFeatureStore.Entry held = c.get(42, 1_000);
+    held.refreshQueued = true; // named to the background refresh
+
+    now[0] = 2_000;
+    c.reread(held, 42, value, 2_000);
+    CachingFeatureStore.Entry renewed = c.get(42, 2_000);
+    assertThat(renewed).isSameAs(held);
+    assertThat(renewed.fetchedNanos()).isEqualTo(2_000);
+    assertThat(renewed.writtenNanos()).isEqualTo(1_000);
+    assertThat(renewed.refreshQueued).as("can be named again").isFalse();
+
+    // a racing re-read that read before the last one does not move the time back
+    c.reread(held, 42, value, 1_500);
+    assertThat(c.get(42, 2_000).fetchedNanos()).isEqualTo(2_000);
+
+    // an equal value that is not the same object: a new parse, so a new entry
+    now[0] = 3_000;
+    String changed = new String(value);
+    c.reread(held, 42, changed, 3_000);
+    CachingFeatureStore.Entry replaced = c.get(42, 3_000);
+    assertThat(replaced).isNotSameAs(held);
+    assertThat(replaced.value()).isSameAs(changed);
+    assertThat(replaced.fetchedNanos()).isEqualTo(3_000);
+    assertThat(replaced.writtenNanos()).isEqualTo(3_000);
+
+    // the reader found nothing (evicted, or never read): a new entry
+    c.reread(null, 43, value, 3_000);
+    assertThat(c.get(43, 3_000).value()).isSameAs(value);
+  }
+
+  /**
+   * Caffeine expires an entry the stale TTL after it was written, however often it was renewed; so
+   * an entry kept fresh by re-reads is written again each half stale TTL, and one that is not
+   * re-read any more still expires.
+   */
+  @Test
+  void anEntryKeptFreshByReReadsOutlivesTheStaleTtlAndOneLeftAloneExpires() {
+    long stale = 1_000;
+    long[] now = {0};
+    EntryCache c = new EntryCache(100, Duration.ofNanos(stale), () -> now[0]);
+    String value = "parsed";
+    c.put(new CachingFeatureStore.Entry(42, value, 0));
+    c.put(new CachingFeatureStore.Entry(43, value, 0));
+    java.util.Set<CachingFeatureStore.Entry> entries =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (now[0] = 100; now[0] <= 10 * stale; now[0] += 100) {
+      c.cleanUp(); // Caffeine's expiry, as its maintenance would run it
+      CachingFeatureStore.Entry e = c.get(42, now[0]);
+      assertThat(e).as("served at %d", now[0]).isNotNull();
+      entries.add(e);
+      c.reread(e, 42, value, now[0]);
+    }
+    // written at 0, then again once each entry was half the stale TTL old: at 500, 1,000, …
+    assertThat(entries).hasSize(20);
+    assertThat(c.get(43, now[0])).as("never re-read: expired").isNull();
+
+    long renewedUntil = now[0] - 100;
+    now[0] = renewedUntil + stale;
+    c.cleanUp();
+    assertThat(c.get(42, now[0])).as("not re-read for the stale TTL: expired").isNull();
+  }
 }
