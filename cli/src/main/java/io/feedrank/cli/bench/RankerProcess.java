@@ -78,6 +78,7 @@ final class RankerProcess implements AutoCloseable {
                 "-Xss2m",
                 "-XX:+UseG1GC", // as ./feedrank ranker
                 "-XX:+UseTransparentHugePages",
+                "-XX:MaxTenuringThreshold=1",
                 "-Xms1536m",
                 "-Xmx1536m",
                 "-XX:+AlwaysPreTouch"),
