@@ -5,8 +5,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -62,16 +60,6 @@ public final class CachingFeatureStore implements AutoCloseable {
    * it in place, through {@link EntryCache#reread}.
    */
   static final class Entry {
-    private static final VarHandle FETCHED;
-
-    static {
-      try {
-        FETCHED = MethodHandles.lookup().findVarHandle(Entry.class, "fetchedNanos", long.class);
-      } catch (ReflectiveOperationException e) {
-        throw new ExceptionInInitializerError(e);
-      }
-    }
-
     private final long id;
     private final Object value;
     private final long writtenNanos;
@@ -109,12 +97,14 @@ public final class CachingFeatureStore implements AutoCloseable {
       return writtenNanos;
     }
 
-    /** A re-read at {@code stamp} gave this entry's value again (never moves the time back). */
+    /**
+     * A re-read at {@code stamp} gave this entry's value again. An older stamp does not move the
+     * time back; two renewals racing can keep the earlier of their stamps, which only makes the
+     * entry look older than it is, so it is re-read sooner, never served past its TTLs.
+     */
     void renew(long stamp) {
-      for (long f = fetchedNanos; stamp - f > 0; f = fetchedNanos) {
-        if (FETCHED.compareAndSet(this, f, stamp)) {
-          break;
-        }
+      if (stamp - fetchedNanos > 0) {
+        fetchedNanos = stamp;
       }
       refreshQueued = false;
     }

@@ -90,7 +90,6 @@ final class EntryCache {
    */
   void reread(CachingFeatureStore.Entry held, long id, Object value, long stamp) {
     if (held != null
-        && held.id() == id
         && held.value() == value
         && stamp - held.writtenNanos() < staleNanos / 2
         && table.get(slot(id)) == held) {
