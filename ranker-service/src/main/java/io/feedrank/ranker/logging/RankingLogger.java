@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.Producer;
@@ -26,6 +28,14 @@ import org.slf4j.LoggerFactory;
 public final class RankingLogger<E> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RankingLogger.class);
 
+  /**
+   * How long the logger thread lets entries gather after a drain while they keep coming: at most
+   * this many wake-ups a second under load (the producer lingers 100 ms more before it sends).
+   */
+  static final long GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  private static final int MAX_DRAIN = 512;
+
   private final BlockingQueue<E> queue;
   private final Producer<String, RankingLog> producer; // null: records are handed to discard
   private final Consumer<RankingLog> discard;
@@ -35,6 +45,7 @@ public final class RankingLogger<E> implements AutoCloseable {
   private final Counter dropped;
   private final Counter failed;
   private final Thread thread;
+  private final LongAdder drains = new LongAdder();
   private volatile boolean running = true;
 
   public RankingLogger(
@@ -96,20 +107,34 @@ public final class RankingLogger<E> implements AutoCloseable {
     while (running || !queue.isEmpty()) {
       try {
         E first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
-          continue;
+        // while entries keep coming, gather them between drains instead of waiting on the queue:
+        // an offer wakes this thread only when it waits there, and a wake-up costs the request
+        // thread a system call and this thread a context switch, once a request or more when
+        // each drain finds one entry (2,500 a second at 4,000 requests a second)
+        while (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, MAX_DRAIN - 1);
+          for (E e : batch) {
+            send(e);
+          }
+          drains.increment();
+          batch.clear();
+          if (!running) {
+            break;
+          }
+          LockSupport.parkNanos(GATHER_NANOS);
+          first = queue.poll();
         }
-        batch.add(first);
-        queue.drainTo(batch, 511);
-        for (E e : batch) {
-          send(e);
-        }
-        batch.clear();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       }
     }
+  }
+
+  /** How many times the logger thread has taken entries from its queue (for tests). */
+  long drains() {
+    return drains.sum();
   }
 
   private void send(E entry) {

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -98,6 +99,42 @@ class RankingLoggerTest {
     assertThat(threads).containsOnly("ranker-ranking-logger");
     assertThat(metrics.get("ranker.log.sent").counter().count()).isZero();
     assertThat(metrics.get("ranker.log.failures").counter().count()).isZero();
+  }
+
+  @Test
+  void aSteadyStreamOfEntriesIsTakenInGatheredDrainsNotAWakeUpPerEntry() throws Exception {
+    int n = 2_000;
+    RankingLog record = entry();
+    AtomicInteger handed = new AtomicInteger();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    RankingLogger<Integer> logger =
+        RankingLogger.discarding(
+            r -> handed.incrementAndGet(),
+            n,
+            i -> {
+              assertThat(i).isEqualTo(handed.get()); // in order, none skipped
+              return record;
+            },
+            metrics);
+    try {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        // one entry every 200 µs, as requests bring them; a logger that waits on its queue is
+        // woken by the next offer and finds that one entry: about n drains
+        long due = t0 + i * 200_000L;
+        while (System.nanoTime() < due) {
+          Thread.onSpinWait();
+        }
+        assertThat(logger.offer(i)).isTrue();
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> handed.get() == n);
+      long elapsed = System.nanoTime() - t0;
+      // each drain is followed by a gather of GATHER_NANOS: at most one drain per gather over
+      // the stream's span, and the first one
+      assertThat(logger.drains()).isLessThanOrEqualTo(elapsed / RankingLogger.GATHER_NANOS + 2);
+    } finally {
+      logger.close(Duration.ofSeconds(10));
+    }
   }
 
   static RankingLog entry() {
