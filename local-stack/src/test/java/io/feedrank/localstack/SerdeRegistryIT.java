@@ -11,6 +11,7 @@ import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.registry.SchemaRegistryException;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.avro.serde.WireFormat;
 import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
@@ -183,7 +184,9 @@ class SerdeRegistryIT {
             () -> deserializer(InteractionEvent.class).deserialize(Topics.INTERACTIONS, bytes))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("unknown schema id 987654321")
-        .hasMessageContaining("HTTP 404");
+        .hasMessageContaining("HTTP 404")
+        // the registry answered: the record is at fault, and a consumer may dead-letter it
+        .isNotInstanceOf(RegistryUnavailableException.class);
   }
 
   @Test
@@ -197,6 +200,16 @@ class SerdeRegistryIT {
         .isInstanceOf(SchemaRegistryException.class)
         .hasMessageContaining("unreachable")
         .hasMessageContaining(Integer.toString(closedPort));
+    // a record whose writer schema cannot be fetched: the registry, not the record, is at fault
+    byte[] bytes =
+        serializer().serialize(Topics.INTERACTIONS, SampleRecords.interaction(new Random(1)));
+    assertThatThrownBy(
+            () ->
+                new AvroDeserializer<>(dead, InteractionEvent.class)
+                    .deserialize(Topics.INTERACTIONS, bytes))
+        .isInstanceOf(RegistryUnavailableException.class)
+        .hasMessageContaining("could not fetch schema id")
+        .hasMessageContaining("unreachable");
   }
 
   @Test

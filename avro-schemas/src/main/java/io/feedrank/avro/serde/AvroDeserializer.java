@@ -19,7 +19,9 @@ import org.apache.kafka.common.serialization.Deserializer;
 /**
  * Reads Confluent-wire-format bytes into a generated Avro class. The writer schema is fetched by
  * the id in the header (cached) and resolved against the compiled reader schema, so records written
- * with an older or newer compatible schema read correctly. Thread-safe.
+ * with an older or newer compatible schema read correctly. A record that cannot be read is a {@link
+ * SerializationException}; when the registry, not the record, is why (it could not be asked for the
+ * writer schema), a {@link RegistryUnavailableException}. Thread-safe.
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   /**
@@ -137,9 +139,19 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     try {
       writer = client.schemaById(id);
     } catch (SchemaRegistryException e) {
-      String what = e.isNotFound() ? "unknown schema id " + id : "could not fetch schema id " + id;
-      throw new SerializationException(
-          what + " in record on topic '" + topic + "': " + e.getMessage(), e);
+      if (e.isNotFound()) {
+        throw new SerializationException(
+            "unknown schema id " + id + " in record on topic '" + topic + "': " + e.getMessage(),
+            e);
+      }
+      throw new RegistryUnavailableException(
+          "could not fetch schema id "
+              + id
+              + " in record on topic '"
+              + topic
+              + "' (the registry, not the record): "
+              + e.getMessage(),
+          e);
     }
     reader = new SpecificDatumReader<>(writer, readerSchema, model);
     readersByWriterId.put(id, reader);

@@ -276,20 +276,27 @@ class AvroSerdeTest {
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("unknown schema id 99")
         .hasMessageContaining("'interactions'")
-        .hasCauseInstanceOf(SchemaRegistryException.class);
+        .hasCauseInstanceOf(SchemaRegistryException.class)
+        // the record names an id the registry does not have: the record is at fault
+        .isNotInstanceOf(RegistryUnavailableException.class);
   }
 
   @Test
-  void registryFailureWhileFetchingWriterSchemaIsASerializationException() {
-    registry.schemaByIdFailure = new SchemaRegistryException("boom", 503, -1, null);
-    byte[] bytes = {0, 0, 0, 0, 1, 2, 'x'};
-    assertThatThrownBy(
-            () ->
-                new AvroDeserializer<>(registry, InteractionEvent.class).deserialize(TOPIC, bytes))
-        .isInstanceOf(SerializationException.class)
-        .hasMessageContaining("could not fetch schema id 1")
-        .hasMessageContaining("boom")
-        .hasMessageNotContaining("unknown schema id");
+  void registryFailureWhileFetchingWriterSchemaSaysTheRegistryNotTheRecordIsAtFault() {
+    // unreachable (status 0), an error answer after retries, a refused credential
+    for (int status : new int[] {0, 503, 429, 401}) {
+      registry.schemaByIdFailure = new SchemaRegistryException("boom", status, -1, null);
+      byte[] bytes = {0, 0, 0, 0, 1, 2, 'x'};
+      assertThatThrownBy(
+              () ->
+                  new AvroDeserializer<>(registry, InteractionEvent.class)
+                      .deserialize(TOPIC, bytes))
+          .as("status %d", status)
+          .isInstanceOf(RegistryUnavailableException.class)
+          .hasMessageContaining("could not fetch schema id 1")
+          .hasMessageContaining("boom")
+          .hasMessageNotContaining("unknown schema id");
+    }
   }
 
   @Test
