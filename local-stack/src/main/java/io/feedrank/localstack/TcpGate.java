@@ -1,0 +1,120 @@
+package io.feedrank.localstack;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TCP forwarder on 127.0.0.1 in front of a real server, for cutting a client off from it: while
+ * shut, it resets every open and new connection, as a network partition or a server that went away
+ * would. Not a fake of the server: open, every byte goes to the real one and back. For tests.
+ */
+public final class TcpGate implements AutoCloseable {
+  private final ServerSocket server;
+  private final InetSocketAddress target;
+  private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger refused = new AtomicInteger();
+  private volatile boolean open = true;
+
+  /** A gate, open, on a free port of 127.0.0.1, in front of {@code host:port}. */
+  public TcpGate(String host, int port) throws IOException {
+    this.target = new InetSocketAddress(host, port);
+    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread acceptor = new Thread(this::accept, "tcp-gate-" + server.getLocalPort());
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  /** Connections reset since the gate was shut. */
+  public int refused() {
+    return refused.get();
+  }
+
+  /** Resets every open connection, and from now on every new one. */
+  public void shut() {
+    open = false;
+    sockets.forEach(TcpGate::reset);
+  }
+
+  /** Forwards new connections again. */
+  public void open() {
+    open = true;
+  }
+
+  private void accept() {
+    while (!server.isClosed()) {
+      Socket in;
+      try {
+        in = server.accept();
+      } catch (IOException e) {
+        return; // closed
+      }
+      if (!open) {
+        refused.incrementAndGet();
+        reset(in);
+        continue;
+      }
+      Socket out = new Socket();
+      try {
+        out.connect(target, 5_000);
+      } catch (IOException e) {
+        reset(in);
+        continue;
+      }
+      sockets.add(in);
+      sockets.add(out);
+      pump(in, out);
+      pump(out, in);
+    }
+  }
+
+  private void pump(Socket from, Socket to) {
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[16 * 1024];
+              try (InputStream i = from.getInputStream();
+                  OutputStream o = to.getOutputStream()) {
+                for (int n; (n = i.read(buf)) >= 0; ) {
+                  o.write(buf, 0, n);
+                }
+              } catch (IOException e) {
+                // reset or closed: end both directions
+              } finally {
+                reset(from);
+                reset(to);
+                sockets.remove(from);
+                sockets.remove(to);
+              }
+            },
+            "tcp-gate-pump");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static void reset(Socket s) {
+    try {
+      s.setSoLinger(true, 0); // RST, not FIN
+      s.close();
+    } catch (IOException e) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    sockets.forEach(TcpGate::reset);
+  }
+}
