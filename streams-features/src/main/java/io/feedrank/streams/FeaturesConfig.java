@@ -2,6 +2,7 @@ package io.feedrank.streams;
 
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.streams.topology.FeatureTopology;
+import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 
 /**
  * Configuration of the features app, validated on construction. Loaded from a flat string map (a
@@ -120,11 +120,12 @@ public record FeaturesConfig(
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1); // the broker's default
-    // interactions are deserialized and dead-lettered by the topology itself; these cover the
-    // items table and internal topics
+    // interactions are deserialized and dead-lettered by the topology itself; this covers the
+    // items and users tables and internal topics: skip what cannot be read, unless the registry
+    // could not be asked
     props.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class);
+        RegistryAwareDeserializationHandler.class);
     props.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class);

@@ -13,6 +13,7 @@ public final class FeatureMetrics {
   private final Counter processed;
   private final Map<ErrorCode, Counter> deadLettered = new EnumMap<>(ErrorCode.class);
   private final Counter redisFailures;
+  private final Counter registryUnavailable;
   private final Timer freshness;
 
   public FeatureMetrics(MeterRegistry registry) {
@@ -32,6 +33,12 @@ public final class FeatureMetrics {
         Counter.builder("features.redis.write.failures")
             .description("batches that failed and were kept for retry")
             .register(registry);
+    registryUnavailable =
+        Counter.builder("features.registry.unavailable")
+            .description(
+                "interactions whose writer schema the registry could not give; each stops its"
+                    + " stream thread, which is replaced and reads the record again")
+            .register(registry);
     freshness =
         Timer.builder("features.freshness")
             .description("event time to the features being written to Redis")
@@ -49,6 +56,10 @@ public final class FeatureMetrics {
 
   public void redisFailure() {
     redisFailures.increment();
+  }
+
+  public void registryUnavailable() {
+    registryUnavailable.increment();
   }
 
   public void freshness(long millis) {

@@ -1,6 +1,7 @@
 package io.feedrank.streams.topology;
 
 import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.DeadLetter;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.streams.metrics.FeatureMetrics;
@@ -18,8 +19,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Deserializes and validates raw interaction records. A record that fails becomes a {@link
  * DeadLetter} with its source coordinates, an {@link ErrorCode}, a message and the raw bytes, so
- * nothing is dropped and the app never stops on bad input. The partition's stream time (latest
- * accepted event time) lives in a state store, so a replay after a crash decides the same way.
+ * nothing is dropped and the app never stops on bad input. A record whose writer schema the
+ * registry cannot give (a {@link RegistryUnavailableException}) is not bad input: it fails the
+ * stream thread, which is replaced and reads it again from the last commit, until the registry
+ * answers — a registry outage must not send a stream of valid events to the dead letters. The
+ * partition's stream time (latest accepted event time) lives in a state store, so a replay after a
+ * crash decides the same way.
  */
 final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Checked> {
   static final String STREAM_TIME_KEY = "stream-time";
@@ -57,6 +62,9 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
     InteractionEvent event;
     try {
       event = deserializer.deserialize(topic, record.value());
+    } catch (RegistryUnavailableException e) {
+      metrics.registryUnavailable();
+      throw e;
     } catch (RuntimeException e) {
       dead(record, ErrorCode.DESERIALIZATION, e.getMessage());
       return;
