@@ -1,5 +1,6 @@
 package io.feedrank.drift.io;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.drift.job.OnlineCtr;
 import io.feedrank.events.InteractionEvent;
 import java.util.HashMap;
@@ -7,18 +8,25 @@ import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code interactions} → the impressions that name the request that ranked them (undecodable events
- * are the streams app's to dead-letter; here they are skipped).
+ * {@code interactions} → the impressions that name the request that ranked them. Undecodable events
+ * are the streams app's to dead-letter; here they are skipped, counted ({@code
+ * drift.records.undecodable}, as the other sources count theirs) and logged.
  */
 public final class EngagedImpressions
     implements KafkaRecordDeserializationSchema<OnlineCtr.Engaged> {
+  private static final Logger log = LoggerFactory.getLogger(EngagedImpressions.class);
+
   private final HashMap<String, String> registry;
   private transient Deserializer<InteractionEvent> values;
+  private transient Counter undecodable;
 
   public EngagedImpressions(Map<String, String> registry) {
     this.registry = new HashMap<>(registry);
@@ -27,6 +35,7 @@ public final class EngagedImpressions
   @Override
   public void open(DeserializationSchema.InitializationContext ctx) {
     values = AvroValues.deserializer(registry, InteractionEvent.class);
+    undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
   }
 
   @Override
@@ -34,7 +43,16 @@ public final class EngagedImpressions
     InteractionEvent e;
     try {
       e = values.deserialize(record.topic(), record.value());
+    } catch (RegistryUnavailableException ex) {
+      throw ex; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException ex) {
+      undecodable.inc();
+      log.warn(
+          "drift: skipping undecodable interaction {}-{}@{}: {}",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          ex.getMessage());
       return;
     }
     if (e == null || e.getRequestId() == null) {

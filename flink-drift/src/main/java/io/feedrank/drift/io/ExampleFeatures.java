@@ -1,5 +1,6 @@
 package io.feedrank.drift.io;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.drift.job.FeatureValue;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
@@ -55,6 +56,8 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
     TrainingExample e;
     try {
       e = values.deserialize(record.topic(), record.value());
+    } catch (RegistryUnavailableException ex) {
+      throw ex; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException ex) {
       undecodable.inc();
       log.warn(

@@ -1,5 +1,6 @@
 package io.feedrank.drift.io;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.drift.job.FeatureValue;
 import io.feedrank.events.RankedItem;
 import io.feedrank.events.RankingLog;
@@ -44,6 +45,8 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
     RankingLog log;
     try {
       log = values.deserialize(record.topic(), record.value());
+    } catch (RegistryUnavailableException e) {
+      throw e; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException e) {
       undecodable.inc();
       return;

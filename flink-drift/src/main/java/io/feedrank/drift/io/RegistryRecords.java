@@ -1,5 +1,6 @@
 package io.feedrank.drift.io;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.drift.job.ServingReference;
 import io.feedrank.events.ModelVersion;
 import java.nio.ByteBuffer;
@@ -32,6 +33,8 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
     ModelVersion v;
     try {
       v = values.deserialize(record.topic(), record.value());
+    } catch (RegistryUnavailableException e) {
+      throw e; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException e) {
       return; // a tombstone or a record this reader cannot decode: nothing to serve from
     }

@@ -1,5 +1,6 @@
 package io.feedrank.drift.io;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.drift.job.OnlineCtr;
 import io.feedrank.events.RankingLog;
 import java.util.HashMap;
@@ -35,6 +36,8 @@ public final class ServedResponses implements KafkaRecordDeserializationSchema<O
     RankingLog log;
     try {
       log = values.deserialize(record.topic(), record.value());
+    } catch (RegistryUnavailableException e) {
+      throw e; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException e) {
       return; // counted by RankingScores, which reads the same records
     }
