@@ -1,6 +1,7 @@
 package io.feedrank.ranker.models;
 
 import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.ModelVersion;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * sink (the {@link ModelDirector}) once it has read to the end offsets it found at its start, then
  * after every poll that brought news. A record that cannot be decoded is skipped and logged; the
  * broker being away only pauses it.
+ *
+ * <p>A record whose writer schema the schema registry cannot give is not skipped: that is a
+ * failure, handled as the others below, so that the listener neither hands over a state without it
+ * (at start, a state without the production model) nor drops a promotion.
  *
  * <p>Any other failure (a Kafka error the client does not retry, the sink throwing) does not end
  * it: it logs the failure, counts it ({@code ranker.registry.listener.failures}), shows {@code
@@ -204,6 +209,11 @@ public final class RegistryListener implements AutoCloseable {
           news = true;
         }
       } catch (RecordDeserializationException e) {
+        if (RegistryUnavailableException.isCauseOf(e)) {
+          // the record is fine, the schema registry did not answer: skipping it could drop a
+          // promotion, so fail, and read the topic again from its start after the backoff
+          throw e;
+        }
         log.warn(
             "ranker: skipping undecodable registry record {}-{}@{}: {}",
             e.topicPartition().topic(),

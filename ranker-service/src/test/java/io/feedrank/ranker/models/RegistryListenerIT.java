@@ -7,8 +7,10 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.TcpGate;
 import io.feedrank.ranker.RegistryRecords;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -129,5 +131,53 @@ class RegistryListenerIT {
     assertThat(listener.following()).isFalse();
     assertThat(metrics.get("ranker.registry.listener.up").gauge().value()).isZero();
     assertThat(listener.threadAlive()).as("its thread after close").isFalse();
+  }
+
+  /**
+   * The schema registry cut off (a {@link TcpGate} in between) when the listener starts: it cannot
+   * read the one record, and instead of skipping it and handing over a state without the production
+   * model, it fails, shows it is down and tries again; once the registry answers, the state it
+   * hands over has the record.
+   */
+  @Test
+  void aRecordWhoseSchemaTheRegistryCannotGiveIsReadAgainNotSkipped(LocalStack stack)
+      throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    publish(stack, topic, List.of(record("v1")));
+    URI url = URI.create(stack.registryUrl());
+    List<Set<String>> handed = new CopyOnWriteArrayList<>();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    try (TcpGate gate = new TcpGate(url.getHost(), url.getPort())) {
+      gate.shut();
+      Map<String, Object> registry =
+          Map.of(
+              "schema.registry.url",
+              "http://127.0.0.1:" + gate.port() + url.getPath(),
+              "schema.registry.max.retries",
+              "0");
+      try (RegistryListener listener =
+          new RegistryListener(
+              new HashMap<>(stack.clientConfig()),
+              RegistryListener.deserializer(registry),
+              topic,
+              state -> handed.add(versions(state)),
+              metrics)) {
+        listener.start();
+        // 1 s, then 2 s between attempts
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> metrics.get("ranker.registry.listener.failures").counter().count() >= 2);
+        assertThat(handed).as("states handed over while the registry was away").isEmpty();
+        assertThat(listener.caughtUp()).isFalse();
+
+        gate.open();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !handed.isEmpty());
+        assertThat(handed.get(0)).containsExactly("v1");
+        assertThat(listener.caughtUp()).isTrue();
+      }
+    }
   }
 }
