@@ -6,6 +6,12 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.feedrank.avro.registry.HttpSchemaRegistryClient;
+import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.ReferenceProfile;
@@ -13,11 +19,13 @@ import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.Ports;
 import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.KafkaExampleSource;
 import io.feedrank.trainer.listen.RetrainListener;
+import io.feedrank.trainer.registry.KafkaModelRegistry;
 import io.feedrank.trainer.registry.Promotion;
 import io.feedrank.trainer.registry.RegistryCommands;
 import io.feedrank.trainer.runs.RunRecord;
@@ -31,8 +39,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -100,6 +112,63 @@ class TrainerPipelineIT {
                   .collect(Collectors.toSet()))
           .isEqualTo(expected);
       assertThat(got.unusable()).isZero();
+    }
+  }
+
+  /**
+   * With the schema registry unreachable (nothing listens at its address), reading the examples or
+   * the model registry topic fails at its first record, naming the registry, instead of skipping
+   * every record: a run would train on what was left, or promote a candidate against no production
+   * model.
+   */
+  @Test
+  void anUnreachableSchemaRegistryFailsTheReadsInsteadOfSkippingTheRecords() throws Exception {
+    SchemaRegistryClient dead =
+        new HttpSchemaRegistryClient(
+            RegistryConfig.of("http://127.0.0.1:" + Ports.freePort())
+                .withRetries(0, Duration.ofMillis(10), Duration.ofMillis(10)));
+    TrainerConfig c = TrainerConfig.from(h.config(start, end));
+    ExampleSource source =
+        new KafkaExampleSource(
+            c.kafka(),
+            new AvroDeserializer<>(dead, TrainingExample.class),
+            c.examplesTopic(),
+            Duration.ofMinutes(1),
+            Duration.ofSeconds(20));
+    assertThatThrownBy(() -> source.read(new DataRange(start, end)))
+        .isInstanceOf(RecordDeserializationException.class)
+        .cause()
+        .isInstanceOf(RegistryUnavailableException.class)
+        .hasMessageContaining("unreachable");
+
+    String topic = "registry-unreachable-it-" + UUID.randomUUID();
+    try (Admin admin = h.stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    Instant now = Instant.now();
+    ModelVersion v =
+        ModelVersion.newBuilder()
+            .setModelName(MODEL)
+            .setVersion("v-unreachable")
+            .setStage(ModelStage.PRODUCTION)
+            .setArchitecture("mlp")
+            .setCreatedAt(now)
+            .setUpdatedAt(now)
+            .setArtifactUri("file:/nowhere")
+            .setArtifactSha256("")
+            .setFeatureSchemaVersion(FeatureSchema.VERSION)
+            .build();
+    try (KafkaModelRegistry registry =
+        new KafkaModelRegistry(
+            c.kafka(),
+            new AvroSerializer<>(h.stack.registryClient(), true),
+            new AvroDeserializer<>(dead, ModelVersion.class),
+            topic)) {
+      registry.publish(List.of(v));
+      assertThatThrownBy(() -> registry.versions(MODEL))
+          .isInstanceOf(RecordDeserializationException.class)
+          .cause()
+          .isInstanceOf(RegistryUnavailableException.class);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.feedrank.trainer.data;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.TrainingExample;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,6 +100,9 @@ public final class KafkaExampleSource implements ExampleSource {
       try {
         records = consumer.poll(Duration.ofMillis(500));
       } catch (RecordDeserializationException e) {
+        if (RegistryUnavailableException.isCauseOf(e)) {
+          throw e; // not an unusable example: the schema registry did not answer; the run fails
+        }
         unusable++;
         log.warn("trainer: skipping unusable example at {}@{}", e.topicPartition(), e.offset());
         consumer.seek(e.topicPartition(), e.offset() + 1);

@@ -1,5 +1,6 @@
 package io.feedrank.trainer.listen;
 
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.RetrainCommand;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -123,6 +124,11 @@ public final class RetrainListener implements AutoCloseable {
             accept(r);
           }
         } catch (RecordDeserializationException e) {
+          if (RegistryUnavailableException.isCauseOf(e)) {
+            // the command is fine, the schema registry did not answer: stop without committing
+            // it, so that the next start reads it again
+            throw e;
+          }
           log.warn(
               "trainer: skipping undecodable retrain command at {}@{}",
               e.topicPartition(),

@@ -1,6 +1,7 @@
 package io.feedrank.trainer.registry;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.ModelVersion;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,6 +85,11 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
             }
           }
         } catch (RecordDeserializationException e) {
+          if (RegistryUnavailableException.isCauseOf(e)) {
+            // the record is fine, the schema registry did not answer: without it the versions
+            // could lack the production model, and a candidate be promoted against nothing
+            throw e;
+          }
           log.warn(
               "trainer: skipping undecodable registry record at {}@{}",
               e.topicPartition(),

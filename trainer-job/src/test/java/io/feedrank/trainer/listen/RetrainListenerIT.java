@@ -5,10 +5,15 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.HttpSchemaRegistryClient;
+import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.Ports;
 import io.feedrank.trainer.TrainerHarness;
 import java.time.Duration;
 import java.util.HashMap;
@@ -20,6 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,12 +55,28 @@ class RetrainListenerIT {
       String group,
       Set<String> alreadyRun,
       Map<String, Object> consumerConfig) {
+    return listener(
+        stack,
+        model,
+        group,
+        alreadyRun,
+        consumerConfig,
+        AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer());
+  }
+
+  RetrainListener listener(
+      LocalStack stack,
+      String model,
+      String group,
+      Set<String> alreadyRun,
+      Map<String, Object> consumerConfig,
+      Deserializer<RetrainCommand> values) {
     Map<String, Object> kafka = new HashMap<>(stack.clientConfig());
     kafka.putAll(consumerConfig);
     RetrainListener l =
         new RetrainListener(
             kafka,
-            AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+            values,
             Topics.RETRAIN_COMMANDS,
             group,
             model,
@@ -167,5 +189,38 @@ class RetrainListenerIT {
         assertThat(second.failed()).isNotDone();
       }
     }
+  }
+
+  /**
+   * The schema registry unreachable (nothing listens at its address): the listener cannot read a
+   * command and, instead of skipping it, stops and says it failed, without committing past it. The
+   * next start of its group, with the registry answering, runs the command.
+   */
+  @Test
+  void aCommandWhoseSchemaTheRegistryCannotGiveIsRunByTheNextStartNotSkipped(LocalStack stack)
+      throws Exception {
+    String model = "unreachable-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    send(stack, model, model + "-1");
+    SchemaRegistryClient dead =
+        new HttpSchemaRegistryClient(
+            RegistryConfig.of("http://127.0.0.1:" + Ports.freePort())
+                .withRetries(0, Duration.ofMillis(10), Duration.ofMillis(10)));
+    try (RetrainListener l =
+        listener(
+            stack,
+            model,
+            group,
+            Set.of(),
+            Map.of(),
+            new AvroDeserializer<>(dead, RetrainCommand.class))) {
+      l.failed().get(60, TimeUnit.SECONDS);
+    }
+    assertThat(started).isEmpty();
+
+    try (RetrainListener l = listener(stack, model, group, Set.of())) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(model + "-1"));
+    }
+    assertThat(started).containsExactly(model + "-1");
   }
 }
