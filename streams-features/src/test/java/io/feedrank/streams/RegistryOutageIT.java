@@ -17,11 +17,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.avro.JsonProperties;
@@ -30,12 +28,9 @@ import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
@@ -85,7 +80,7 @@ class RegistryOutageIT {
         // registry is reachable; the features app has not read a record of it yet
         Schema next = withOptionalString(InteractionEvent.getClassSchema(), "experiment");
         int nextId = stack.registryClient().register(h.topics.interactions() + "-value", next);
-        List<ProducerRecord<byte[], byte[]>> records = newerEvents(h, stack, nextId);
+        List<ProducerRecord<byte[], byte[]>> records = newerEvents(h, nextId);
 
         gate.shut();
         send(stack, records);
@@ -128,7 +123,7 @@ class RegistryOutageIT {
 
         Schema next = withOptionalString(ItemMetadata.getClassSchema(), "experiment");
         int nextId = stack.registryClient().register(h.topics.items() + "-value", next);
-        ItemMetadata item = read(stack, h.topics.items(), ItemMetadata.class, 1).get(0);
+        ItemMetadata item = read(h, h.topics.items(), ItemMetadata.class, 1).get(0);
 
         gate.shut();
         send(
@@ -164,10 +159,9 @@ class RegistryOutageIT {
    * {@link #NEW} interactions of the simulated users and items, after every simulated one, written
    * with the schema {@code schemaId}. Each carries its interaction id in an {@code id} header.
    */
-  private static List<ProducerRecord<byte[], byte[]>> newerEvents(
-      FeaturesHarness h, LocalStack stack, int schemaId) throws Exception {
-    List<InteractionEvent> seen =
-        read(stack, h.topics.interactions(), InteractionEvent.class, EVENTS);
+  private static List<ProducerRecord<byte[], byte[]>> newerEvents(FeaturesHarness h, int schemaId)
+      throws Exception {
+    List<InteractionEvent> seen = read(h, h.topics.interactions(), InteractionEvent.class, EVENTS);
     long last = seen.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
     for (int i = 0; i < NEW; i++) {
@@ -190,30 +184,6 @@ class RegistryOutageIT {
     return out;
   }
 
-  /** The first {@code n} records of a topic, read with the real registry. */
-  private static <T extends SpecificRecord> List<T> read(
-      LocalStack stack, String topic, Class<T> type, int n) {
-    List<T> seen = new ArrayList<>();
-    Map<String, Object> cc = new HashMap<>();
-    cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-    cc.put(ConsumerConfig.GROUP_ID_CONFIG, "outage-" + UUID.randomUUID());
-    cc.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    AvroDeserializer<T> values = new AvroDeserializer<>(stack.registryClient(), type);
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(cc, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      c.subscribe(List.of(topic));
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                c.poll(Duration.ofMillis(200))
-                    .forEach(r -> seen.add(values.deserialize(r.topic(), r.value())));
-                return seen.size() >= n;
-              });
-    }
-    return seen;
-  }
-
   /**
    * {@code record} in the wire format under {@code schemaId}, a schema of {@link
    * #withOptionalString}: the record's own body, then the new last field's null (its union branch
@@ -234,6 +204,20 @@ class RegistryOutageIT {
         .put(b)
         .put((byte) 0)
         .array();
+  }
+
+  /** The values of the first {@code n} records of a topic, read with the real registry. */
+  private static <T extends SpecificRecord> List<T> read(
+      FeaturesHarness h, String topic, Class<T> type, int n) {
+    return h
+        .readAll(
+            topic,
+            new AvroDeserializer<>(h.stack.registryClient(), type),
+            n,
+            Duration.ofSeconds(60))
+        .stream()
+        .map(ConsumerRecord::value)
+        .toList();
   }
 
   private static byte[] longKey(long id) {

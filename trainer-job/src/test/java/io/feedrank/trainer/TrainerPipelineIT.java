@@ -27,6 +27,7 @@ import io.feedrank.trainer.data.KafkaExampleSource;
 import io.feedrank.trainer.listen.RetrainListener;
 import io.feedrank.trainer.registry.KafkaModelRegistry;
 import io.feedrank.trainer.registry.Promotion;
+import io.feedrank.trainer.registry.PromotionTest;
 import io.feedrank.trainer.registry.RegistryCommands;
 import io.feedrank.trainer.runs.RunRecord;
 import java.net.URI;
@@ -145,19 +146,8 @@ class TrainerPipelineIT {
     try (Admin admin = h.stack.admin()) {
       admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
     }
-    Instant now = Instant.now();
     ModelVersion v =
-        ModelVersion.newBuilder()
-            .setModelName(MODEL)
-            .setVersion("v-unreachable")
-            .setStage(ModelStage.PRODUCTION)
-            .setArchitecture("mlp")
-            .setCreatedAt(now)
-            .setUpdatedAt(now)
-            .setArtifactUri("file:/nowhere")
-            .setArtifactSha256("")
-            .setFeatureSchemaVersion(FeatureSchema.VERSION)
-            .build();
+        PromotionTest.version("v-unreachable", ModelStage.PRODUCTION, null, Instant.now());
     try (KafkaModelRegistry registry =
         new KafkaModelRegistry(
             c.kafka(),

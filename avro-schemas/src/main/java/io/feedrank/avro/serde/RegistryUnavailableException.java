@@ -22,7 +22,7 @@ public class RegistryUnavailableException extends SerializationException {
    * deserializer's exception as a cause.
    */
   public static boolean isCauseOf(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof RegistryUnavailableException) {
         return true;
       }

@@ -11,11 +11,12 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-class PromotionTest {
+public class PromotionTest {
   static final Instant T0 = Instant.parse("2026-11-20T00:00:00Z");
   static final Instant NOW = Instant.parse("2026-11-23T00:00:00Z");
 
-  static ModelVersion version(String v, ModelStage stage, String parent, Instant updated) {
+  /** A version of {@code feed-ranker}, also for other tests. */
+  public static ModelVersion version(String v, ModelStage stage, String parent, Instant updated) {
     return ModelVersion.newBuilder()
         .setModelName("feed-ranker")
         .setVersion(v)
