@@ -78,31 +78,49 @@ class CpuUseTest {
 
   /**
    * A thread named as an event loop, spinning, is charged to the loops of the process named ranker,
-   * and the groups together do not exceed the process.
+   * and the groups together do not exceed the process. The thread stays alive until read: a thread
+   * that has exited is no longer in {@code /proc/<pid>/task}, so reading while it may be exiting
+   * would race with its end.
    */
   @Test
   void aThreadIsChargedToItsGroup() throws Exception {
     Map<String, Long> pids = Map.of(CpuUse.BY_THREAD, ProcessHandle.current().pid());
     double[] spentMs = new double[1];
-    Thread loop = new Thread(() -> spentMs[0] = spin(), "vert.x-eventloop-thread-7");
+    CountDownLatch spun = new CountDownLatch(1);
+    CountDownLatch exit = new CountDownLatch(1);
+    Thread loop =
+        new Thread(
+            () -> {
+              spentMs[0] = spin();
+              spun.countDown();
+              try {
+                exit.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "vert.x-eventloop-thread-7");
     CpuUse before = CpuUse.read(pids);
     loop.start();
-    Map<String, Double> during = null;
-    while (loop.isAlive()) {
-      during = CpuUse.read(pids).since(before); // read while the thread still counts
-      loop.join(50);
+    Map<String, Double> used;
+    try {
+      assertThat(spun.await(60, TimeUnit.SECONDS)).isTrue();
+      used = CpuUse.read(pids).since(before);
+    } finally {
+      exit.countDown();
+      loop.join();
     }
     assertThat(spentMs[0]).isGreaterThanOrEqualTo(300);
-    // ticks of 10 ms; the last reading may be up to 50 ms before the thread ended
-    assertThat(during.get("ranker_loops")).isGreaterThanOrEqualTo(spentMs[0] - 80);
+    // the thread's time is counted in ticks of 10 ms
+    assertThat(used.get("ranker_loops")).isGreaterThanOrEqualTo(spentMs[0] - 20);
     double groups =
-        during.entrySet().stream()
+        used.entrySet().stream()
             .filter(e -> e.getKey().startsWith("ranker_"))
             .mapToDouble(Map.Entry::getValue)
             .sum();
     // each thread's time and the process's are rounded to 10 ms ticks apart, and a few threads
     // ran (this one, the spinner, the JIT); a group counted twice would add 300 ms
-    assertThat(groups).isLessThanOrEqualTo(during.get("ranker") + 50);
+    assertThat(groups).isLessThanOrEqualTo(used.get("ranker") + 50);
   }
 
   /**
