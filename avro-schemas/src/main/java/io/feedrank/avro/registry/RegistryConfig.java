@@ -3,9 +3,11 @@ package io.feedrank.avro.registry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * How to reach a Confluent-API schema registry.
@@ -101,6 +103,23 @@ public record RegistryConfig(
         Duration.ofMillis(intValue(configs, RETRY_BACKOFF_MAX_MS, (int) d.maxBackoff().toMillis())),
         Duration.ofMillis(
             intValue(configs, REQUEST_TIMEOUT_MS, (int) d.requestTimeout().toMillis())));
+  }
+
+  /**
+   * This config as the Kafka-style map {@link #fromMap} reads, every key set: what a service hands
+   * its serdes, so that they reach the registry as the service does (its retries included).
+   */
+  public Map<String, String> toMap() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(URL, urls.stream().map(URI::toString).collect(Collectors.joining(",")));
+    if (basicAuthUserInfo != null) {
+      m.put(BASIC_AUTH_USER_INFO, basicAuthUserInfo);
+    }
+    m.put(MAX_RETRIES, Integer.toString(maxRetries));
+    m.put(RETRY_BACKOFF_MS, Long.toString(initialBackoff.toMillis()));
+    m.put(RETRY_BACKOFF_MAX_MS, Long.toString(maxBackoff.toMillis()));
+    m.put(REQUEST_TIMEOUT_MS, Long.toString(requestTimeout.toMillis()));
+    return m;
   }
 
   /** This config with basic auth. */

@@ -231,4 +231,29 @@ class RegistryConfigTest {
     assertThat(RegistryConfig.of("http://a:1").toString()).contains("basicAuth=false");
     assertThat(new HttpSchemaRegistryClient(c).toString()).doesNotContain("s3cr3t");
   }
+
+  /** What a service hands its serdes reads back as the service's own config, every key set. */
+  @Test
+  void toMapIsReadBackByFromMap() {
+    RegistryConfig c =
+        RegistryConfig.fromMap(
+            Map.of(
+                RegistryConfig.URL, "http://a:8081/, https://b:443/apis/ccompat/v7",
+                RegistryConfig.BASIC_AUTH_USER_INFO, "u:p",
+                RegistryConfig.MAX_RETRIES, "7",
+                RegistryConfig.RETRY_BACKOFF_MS, "250",
+                RegistryConfig.RETRY_BACKOFF_MAX_MS, "4000",
+                RegistryConfig.REQUEST_TIMEOUT_MS, "3000"));
+    Map<String, String> m = c.toMap();
+    assertThat(m)
+        .containsEntry(RegistryConfig.URL, "http://a:8081,https://b:443/apis/ccompat/v7")
+        .containsEntry(RegistryConfig.BASIC_AUTH_USER_INFO, "u:p")
+        .containsEntry(RegistryConfig.MAX_RETRIES, "7")
+        .containsEntry(RegistryConfig.RETRY_BACKOFF_MS, "250")
+        .containsEntry(RegistryConfig.RETRY_BACKOFF_MAX_MS, "4000")
+        .containsEntry(RegistryConfig.REQUEST_TIMEOUT_MS, "3000");
+    assertThat(RegistryConfig.fromMap(m)).isEqualTo(c);
+    assertThat(RegistryConfig.of("http://a:1").toMap())
+        .doesNotContainKey(RegistryConfig.BASIC_AUTH_USER_INFO);
+  }
 }
