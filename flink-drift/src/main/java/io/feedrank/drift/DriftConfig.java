@@ -1,10 +1,10 @@
 package io.feedrank.drift;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -56,34 +56,30 @@ public record DriftConfig(
 
   /**
    * Keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url} (required),
-   * {@code basic.auth.user.info}; {@code model.name} [feed-ranker]; {@code window.ms} [300000];
-   * {@code out.of.orderness.ms} [30000]; {@code idleness.ms} [60000]; {@code psi.threshold} [0.2],
-   * {@code ks.threshold} [0.1], {@code p.value.threshold} [0.01], {@code mean.change.threshold}
-   * [0.1]; {@code persistence.windows} [2]; {@code min.sample} [500] (in sampling units: examples,
-   * or served responses for the score); {@code cooldown.ms} [3600000]; {@code parallelism} [2];
-   * {@code checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift]; {@code
-   * from.earliest} [false]; {@code bounded} [false] (stop at the topics' end offsets: tests and
-   * benchmarks); topic names as the other modules ({@code training.examples.topic}, {@code
-   * ranking.logs.topic}, {@code model.registry.topic}, {@code drift.reports.topic}, {@code
-   * alerts.topic}, {@code retrain.commands.topic}, {@code online.ctr.topic}); {@code
-   * attribution.window.ms} [1800000]; {@code ctr.window.ms} [{@code window.ms}: the online CTR
-   * windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction} [0.2], {@code
-   * ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see
-   * {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
+   * the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries, timeout);
+   * {@code model.name} [feed-ranker]; {@code window.ms} [300000]; {@code out.of.orderness.ms}
+   * [30000]; {@code idleness.ms} [60000]; {@code psi.threshold} [0.2], {@code ks.threshold} [0.1],
+   * {@code p.value.threshold} [0.01], {@code mean.change.threshold} [0.1]; {@code
+   * persistence.windows} [2]; {@code min.sample} [500] (in sampling units: examples, or served
+   * responses for the score); {@code cooldown.ms} [3600000]; {@code parallelism} [2]; {@code
+   * checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift]; {@code from.earliest}
+   * [false]; {@code bounded} [false] (stop at the topics' end offsets: tests and benchmarks); topic
+   * names as the other modules ({@code training.examples.topic}, {@code ranking.logs.topic}, {@code
+   * model.registry.topic}, {@code drift.reports.topic}, {@code alerts.topic}, {@code
+   * retrain.commands.topic}, {@code online.ctr.topic}); {@code attribution.window.ms} [1800000];
+   * {@code ctr.window.ms} [{@code window.ms}: the online CTR windows, which a PERFORMANCE_DROP
+   * judges]; {@code ctr.drop.fraction} [0.2], {@code ctr.baseline.windows} [3], {@code
+   * ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see {@link
+   * io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
    * #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always monitored;
    * {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks,
    * committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster, not
    * {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> p) {
-    Map<String, String> registry = new HashMap<>();
-    registry.put("schema.registry.url", p.get("schema.registry.url"));
-    if (p.get("basic.auth.user.info") != null) {
-      registry.put("basic.auth.user.info", p.get("basic.auth.user.info"));
-    }
-    if (registry.get("schema.registry.url") == null) {
-      registry.remove("schema.registry.url");
-    }
+    // every registry key, validated here (naming the key), as the sources' serdes read them
+    Map<String, String> registry =
+        p.get(RegistryConfig.URL) == null ? Map.of() : RegistryConfig.fromMap(p).toMap();
     DriftThresholdsConfig t =
         new DriftThresholdsConfig(
             num(p, "psi.threshold", 0.2),

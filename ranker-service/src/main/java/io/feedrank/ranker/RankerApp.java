@@ -89,11 +89,8 @@ public final class RankerApp implements AutoCloseable {
     Map<String, Object> kafka = new HashMap<>();
     kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
     kafka.putAll(c.kafkaOverrides());
-    Map<String, Object> registry = new HashMap<>();
-    registry.put("schema.registry.url", c.registryUrl());
-    if (c.registryBasicAuth() != null) {
-      registry.put("basic.auth.user.info", c.registryBasicAuth());
-    }
+    // the serdes reach the registry as configured, its retries and timeout included
+    Map<String, Object> registry = new HashMap<>(c.registryConfig().toMap());
     this.listener =
         new RegistryListener(
             kafka,

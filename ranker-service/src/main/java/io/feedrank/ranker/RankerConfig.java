@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Configuration of the ranker, validated on construction. Loaded from a flat string map (a
@@ -30,8 +31,7 @@ public record RankerConfig(
     int breakerFailureRatePercent,
     Duration breakerOpenFor,
     String bootstrapServers,
-    String registryUrl,
-    String registryBasicAuth,
+    RegistryConfig registryConfig,
     String modelRegistryTopic,
     String rankingLogsTopic,
     String modelName,
@@ -54,7 +54,7 @@ public record RankerConfig(
   public RankerConfig {
     require(redisUri, "redis.uri");
     require(bootstrapServers, "bootstrap.servers");
-    require(registryUrl, "schema.registry.url");
+    Objects.requireNonNull(registryConfig, "registryConfig");
     require(modelName, "model.name");
     within(port, 0, 65535, "port");
     within(eventLoops, 1, 256, "http.event.loops");
@@ -115,10 +115,11 @@ public record RankerConfig(
    * io.feedrank.ranker.features.Jitter}), {@code cache.max.serve.ms} [30000], {@code
    * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
    * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
-   * (required), {@code basic.auth.user.info}, {@code model.registry.topic} [model-registry], {@code
-   * ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts], {@code model.artifact.max.bytes} [268435456: a larger artifact is refused
-   * before it is read], {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
+   * timeout), {@code model.registry.topic} [model-registry], {@code ranking.logs.topic}
+   * [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts],
+   * {@code model.artifact.max.bytes} [268435456: a larger artifact is refused before it is read],
+   * {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
    * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
    * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
    * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
@@ -173,8 +174,7 @@ public record RankerConfig(
         intOf(p, "redis.breaker.failure.rate.percent", 50),
         millis(p, "redis.breaker.open.ms", 2_000),
         p.get("bootstrap.servers"),
-        p.get("schema.registry.url"),
-        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        RegistryConfig.fromMap(p),
         p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
         p.getOrDefault("ranking.logs.topic", Topics.RANKING_LOGS),
         p.getOrDefault("model.name", "feed-ranker"),
@@ -195,13 +195,6 @@ public record RankerConfig(
         intOf(p, "warmup.candidates", 100),
         millis(p, "warmup.max.ms", 60_000),
         overrides);
-  }
-
-  public RegistryConfig registryConfig() {
-    RegistryConfig r = RegistryConfig.of(registryUrl);
-    return registryBasicAuth == null || registryBasicAuth.isBlank()
-        ? r
-        : r.withBasicAuth(registryBasicAuth);
   }
 
   /** The configuration as shown by {@code GET /v1/config}: no secrets. */

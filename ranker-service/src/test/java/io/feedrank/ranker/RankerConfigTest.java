@@ -79,4 +79,24 @@ class RankerConfigTest {
     assertThatThrownBy(() -> RankerConfig.from(p))
         .hasMessageContaining("warmup.max.ms must be > 0");
   }
+
+  /** The registry's retries and credentials reach the config, and through it the serdes. */
+  @Test
+  void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
+    Map<String, String> p = required();
+    p.put("schema.registry.max.retries", "7");
+    p.put("schema.registry.retry.backoff.ms", "250");
+    p.put("basic.auth.user.info", "ranker:secret");
+    RankerConfig c = RankerConfig.from(p);
+    assertThat(c.registryConfig().maxRetries()).isEqualTo(7);
+    assertThat(c.registryConfig().initialBackoff()).hasMillis(250);
+    assertThat(c.registryConfig().basicAuthUserInfo()).isEqualTo("ranker:secret");
+    assertThat(RankerConfig.from(required()).registryConfig().maxRetries()).isEqualTo(5);
+    p.put("schema.registry.max.retries", "many");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessageContaining("schema.registry.max.retries must be an integer");
+    p.remove("schema.registry.max.retries");
+    p.remove("schema.registry.url");
+    assertThatThrownBy(() -> RankerConfig.from(p)).hasMessage("missing config schema.registry.url");
+  }
 }

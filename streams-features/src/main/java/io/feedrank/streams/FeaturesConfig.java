@@ -8,6 +8,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -22,8 +23,7 @@ import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
  */
 public record FeaturesConfig(
     String bootstrapServers,
-    String registryUrl,
-    String registryBasicAuth,
+    RegistryConfig registryConfig,
     String redisUri,
     String applicationId,
     Path stateDir,
@@ -42,7 +42,7 @@ public record FeaturesConfig(
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
-    require(registryUrl, "schema.registry.url");
+    Objects.requireNonNull(registryConfig, "registryConfig");
     require(redisUri, "redis.uri");
     require(applicationId, "application.id");
     if (threads < 1 || threads > 64) {
@@ -67,18 +67,18 @@ public record FeaturesConfig(
   }
 
   /**
-   * Reads the keys: {@code bootstrap.servers}, {@code schema.registry.url}, {@code
-   * basic.auth.user.info}, {@code redis.uri} (required); {@code application.id}
-   * (feedrank-features), {@code state.dir} (target/streams-state), {@code num.stream.threads} (1),
-   * {@code commit.interval.ms} (500; Redis freshness follows the flush interval, not commits),
-   * {@code redis.ttl.seconds} (30 days), {@code redis.flush.interval.ms} (100), {@code
-   * redis.catchup.flush.interval.ms} (1,000: the flush interval while a task's records are more
-   * than that behind the wall clock; 0 = off), {@code state.object.cache.entries} (10,000 unchanged
-   * users and as many items per task kept deserialized in front of the state stores, besides those
-   * changed since the last commit; 0 = none), {@code validation.max.ahead.ms} (1 h), {@code
-   * validation.max.behind.ms} (7 days), {@code metrics.host} (127.0.0.1), {@code metrics.port}
-   * (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is passed to Kafka
-   * Streams without the prefix.
+   * Reads the keys: {@code bootstrap.servers}, {@code schema.registry.url}, {@code redis.uri}
+   * (required); the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
+   * timeout); {@code application.id} (feedrank-features), {@code state.dir} (target/streams-state),
+   * {@code num.stream.threads} (1), {@code commit.interval.ms} (500; Redis freshness follows the
+   * flush interval, not commits), {@code redis.ttl.seconds} (30 days), {@code
+   * redis.flush.interval.ms} (100), {@code redis.catchup.flush.interval.ms} (1,000: the flush
+   * interval while a task's records are more than that behind the wall clock; 0 = off), {@code
+   * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
+   * deserialized in front of the state stores, besides those changed since the last commit; 0 =
+   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
+   * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none);
+   * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -91,8 +91,7 @@ public record FeaturesConfig(
     String suffix = p.getOrDefault("topic.suffix", "");
     return new FeaturesConfig(
         p.get("bootstrap.servers"),
-        p.get("schema.registry.url"),
-        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        RegistryConfig.fromMap(p),
         p.get("redis.uri"),
         p.getOrDefault("application.id", "feedrank-features"),
         Paths.get(p.getOrDefault("state.dir", "target/streams-state")),
@@ -153,13 +152,6 @@ public record FeaturesConfig(
     return props;
   }
 
-  public RegistryConfig registryConfig() {
-    RegistryConfig r = RegistryConfig.of(registryUrl);
-    return registryBasicAuth == null || registryBasicAuth.isBlank()
-        ? r
-        : r.withBasicAuth(registryBasicAuth);
-  }
-
   private static void require(String v, String key) {
     if (v == null || v.isBlank()) {
       throw new IllegalArgumentException("missing config " + key);
@@ -196,7 +188,7 @@ public record FeaturesConfig(
         + ", kafka="
         + bootstrapServers
         + ", registry="
-        + registryUrl
+        + registryConfig.urls()
         + ", redis="
         + redisUri
         + ", threads="

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Configuration of the trainer, validated on construction, loaded from a flat string map (a
@@ -20,8 +21,7 @@ import java.util.Map;
  */
 public record TrainerConfig(
     String bootstrapServers,
-    String registryUrl,
-    String registryBasicAuth,
+    RegistryConfig registryConfig,
     String examplesTopic,
     String modelRegistryTopic,
     String retrainTopic,
@@ -47,7 +47,7 @@ public record TrainerConfig(
 
   public TrainerConfig {
     require(bootstrapServers, "bootstrap.servers");
-    require(registryUrl, "schema.registry.url");
+    Objects.requireNonNull(registryConfig, "registryConfig");
     require(modelName, "model.name");
     require(artifactStore, "artifact.store");
     architectures = List.copyOf(architectures);
@@ -84,22 +84,22 @@ public record TrainerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url}
-   * (required), {@code basic.auth.user.info}; {@code training.examples.topic} [training-examples],
-   * {@code model.registry.topic} [model-registry], {@code retrain.commands.topic}
-   * [retrain-commands], {@code model.name} [feed-ranker], {@code artifact.store}
-   * [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days} [7] (or {@code
-   * data.window.ms}) or {@code data.from} + {@code data.to} (ISO-8601 instants), {@code
-   * data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
-   * [10000]; {@code promote.min.auc.gain} [0.01]; {@code export.verify.rows} [5000], {@code
-   * export.verify.tolerance} [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers}
-   * [256,128,64], {@code embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets}
-   * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
-   * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
-   * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
-   * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
-   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
-   * trains mostly on the new regime); any {@code kafka.*} key goes to the Kafka clients without the
-   * prefix.
+   * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
+   * timeout); {@code training.examples.topic} [training-examples], {@code model.registry.topic}
+   * [model-registry], {@code retrain.commands.topic} [retrain-commands], {@code model.name}
+   * [feed-ranker], {@code artifact.store} [target/artifacts]; {@code architectures}
+   * [mlp,two_tower]; {@code data.days} [7] (or {@code data.window.ms}) or {@code data.from} +
+   * {@code data.to} (ISO-8601 instants), {@code data.lateness.ms} [3600000], {@code
+   * data.idle.timeout.ms} [60000], {@code min.examples} [10000]; {@code promote.min.auc.gain}
+   * [0.01]; {@code export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code
+   * mlp.layers} [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32],
+   * {@code user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
+   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
+   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
+   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer], {@code
+   * retrain.settle.ms} [0] (how much event time a retrain command's run waits after the command was
+   * issued, so that a drift-triggered retrain trains mostly on the new regime); any {@code kafka.*}
+   * key goes to the Kafka clients without the prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -127,8 +127,7 @@ public record TrainerConfig(
             longOf(p, "seed", d.seed()));
     return new TrainerConfig(
         p.get("bootstrap.servers"),
-        p.get("schema.registry.url"),
-        p.get(RegistryConfig.BASIC_AUTH_USER_INFO),
+        RegistryConfig.fromMap(p),
         p.getOrDefault("training.examples.topic", Topics.TRAINING_EXAMPLES),
         p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
         p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
@@ -157,13 +156,6 @@ public record TrainerConfig(
         p.getOrDefault("metrics.host", "127.0.0.1"),
         (int) longOf(p, "metrics.port", 0),
         overrides);
-  }
-
-  public RegistryConfig registryConfig() {
-    RegistryConfig r = RegistryConfig.of(registryUrl);
-    return registryBasicAuth == null || registryBasicAuth.isBlank()
-        ? r
-        : r.withBasicAuth(registryBasicAuth);
   }
 
   /** The Kafka client settings every client of the trainer starts from. */

@@ -1,0 +1,43 @@
+package io.feedrank.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.feedrank.avro.registry.RegistryConfig;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The registry's keys: all of them are read, and a bad one is refused by its name. */
+class FeaturesConfigTest {
+  private static Map<String, String> required() {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", "127.0.0.1:9092");
+    p.put("schema.registry.url", "http://127.0.0.1:8081/apis/ccompat/v7");
+    p.put("redis.uri", "redis://127.0.0.1:6379");
+    return p;
+  }
+
+  @Test
+  void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
+    Map<String, String> p = required();
+    p.put("schema.registry.max.retries", "7");
+    p.put("schema.registry.retry.backoff.max.ms", "3000");
+    p.put("schema.registry.request.timeout.ms", "1500");
+    p.put("basic.auth.user.info", "app:secret");
+    RegistryConfig r = FeaturesConfig.from(p).registryConfig();
+    assertThat(r.maxRetries()).isEqualTo(7);
+    assertThat(r.maxBackoff()).hasMillis(3000);
+    assertThat(r.requestTimeout()).hasMillis(1500);
+    assertThat(r.basicAuthUserInfo()).isEqualTo("app:secret");
+    assertThat(FeaturesConfig.from(required()).registryConfig())
+        .isEqualTo(RegistryConfig.of(p.get("schema.registry.url")));
+    p.put("schema.registry.retry.backoff.ms", "-1");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessageContaining("schema.registry.retry.backoff.ms must be > 0");
+    p.remove("schema.registry.retry.backoff.ms");
+    p.remove("schema.registry.url");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage("missing config schema.registry.url");
+  }
+}
