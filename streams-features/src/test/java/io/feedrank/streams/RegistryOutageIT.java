@@ -109,6 +109,49 @@ class RegistryOutageIT {
     }
   }
 
+  /**
+   * With {@code schema.registry.max.retries} raised, the stream thread waits out a longer outage in
+   * place: it is not failed, so no replacement has to wait for the failed member's session to
+   * expire (45 s by default, as here) before it gets the partitions back.
+   */
+  @Test
+  void anOutageWithinTheConfiguredRetriesIsWaitedOutWithoutFailingTheThread(LocalStack stack)
+      throws Exception {
+    FeaturesHarness h = new FeaturesHarness(stack);
+    h.publishSimulated(13, 200, 500, EVENTS);
+    URI registry = URI.create(stack.registryUrl());
+    try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort())) {
+      Map<String, String> p = h.properties();
+      p.put("schema.registry.url", "http://127.0.0.1:" + gate.port() + registry.getPath());
+      // backoffs 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s: 9.1 s of retries, against 3.1 s by default
+      p.put("schema.registry.max.retries", "8");
+      try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
+        assertThat(h.trainingExamples(EVENTS, Duration.ofMinutes(2))).hasSize(EVENTS);
+        Schema next = withOptionalString(InteractionEvent.getClassSchema(), "experiment");
+        int nextId = stack.registryClient().register(h.topics.interactions() + "-value", next);
+        List<ProducerRecord<byte[], byte[]>> records = newerEvents(h, nextId);
+
+        gate.shut();
+        send(stack, records);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> gate.refused() >= 1);
+        Counter unavailable = app.metrics().get("features.registry.unavailable").counter();
+        // longer than the default retries: with them, the thread would have failed by now
+        Awaitility.await()
+            .during(Duration.ofMillis(4_500))
+            .atMost(Duration.ofSeconds(6))
+            .until(() -> unavailable.count() == 0);
+        gate.open();
+
+        List<ConsumerRecord<Long, TrainingExample>> examples =
+            h.trainingExamples(EVENTS + NEW, Duration.ofSeconds(40));
+        assertThat(examples).hasSize(EVENTS + NEW);
+        FeaturesHarness.assertNoDuplicates(examples);
+        assertThat(unavailable.count()).isZero();
+        assertThat(deadLettered(app)).isZero();
+      }
+    }
+  }
+
   @Test
   void anItemOfANewSchemaVersionFailsTheAppForGoodInsteadOfBeingLeftOutOfTheTable(LocalStack stack)
       throws Exception {
