@@ -62,6 +62,21 @@ final class RankerProcess implements AutoCloseable {
     this.inputs = inputs;
   }
 
+  /**
+   * The ranker's JVM options, those of {@code ./feedrank ranker} (G1 on transparent huge pages, a
+   * fixed heap: BENCHMARKS.md, ranker session 32); {@code RankerJvmOptionsTest} keeps the launcher,
+   * this list and the Kubernetes manifest in agreement.
+   */
+  static final List<String> JVM_OPTIONS =
+      List.of(
+          "-Xss2m",
+          "-XX:+UseG1GC",
+          "-XX:+UseTransparentHugePages",
+          "-XX:MaxTenuringThreshold=1",
+          "-Xms1536m",
+          "-Xmx1536m",
+          "-XX:+AlwaysPreTouch");
+
   /** Starts the ranker with {@code config} (any RankerConfig key) on a free loopback port. */
   static RankerProcess start(Map<String, String> config, Path dir) throws IOException {
     int port = Ports.freePort();
@@ -74,14 +89,7 @@ final class RankerProcess implements AutoCloseable {
         ChildJvm.feedrank(
             "ranker",
             c,
-            List.of(
-                "-Xss2m",
-                "-XX:+UseG1GC", // as ./feedrank ranker
-                "-XX:+UseTransparentHugePages",
-                "-XX:MaxTenuringThreshold=1",
-                "-Xms1536m",
-                "-Xmx1536m",
-                "-XX:+AlwaysPreTouch"),
+            JVM_OPTIONS,
             EXTRA_OPTIONS_ENV,
             Map.of("ORT_DISABLE_TELEMETRY", "1"),
             dir,
