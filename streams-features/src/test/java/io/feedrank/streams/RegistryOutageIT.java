@@ -68,19 +68,14 @@ class RegistryOutageIT {
     h.publishSimulated(11, 200, 500, EVENTS);
     URI registry = URI.create(stack.registryUrl());
     try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort())) {
-      Map<String, String> p = h.properties();
-      p.put("schema.registry.url", "http://127.0.0.1:" + gate.port() + registry.getPath());
+      Map<String, String> p = behind(gate, h, registry);
       // a failed stream thread's member stays in the group until its session times out (Kafka
       // Streams does not leave on close): 6 s, the broker's least, instead of 45
       p.put("kafka.consumer.session.timeout.ms", "6000");
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
         assertThat(h.trainingExamples(EVENTS, Duration.ofMinutes(2))).hasSize(EVENTS);
 
-        // an app's next version of the event: one more optional field, registered while the
-        // registry is reachable; the features app has not read a record of it yet
-        Schema next = withOptionalString(InteractionEvent.getClassSchema(), "experiment");
-        int nextId = stack.registryClient().register(h.topics.interactions() + "-value", next);
-        List<ProducerRecord<byte[], byte[]>> records = newerEvents(h, nextId);
+        List<ProducerRecord<byte[], byte[]>> records = ofANewVersion(stack, h);
 
         gate.shut();
         send(stack, records);
@@ -121,15 +116,12 @@ class RegistryOutageIT {
     h.publishSimulated(13, 200, 500, EVENTS);
     URI registry = URI.create(stack.registryUrl());
     try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort())) {
-      Map<String, String> p = h.properties();
-      p.put("schema.registry.url", "http://127.0.0.1:" + gate.port() + registry.getPath());
+      Map<String, String> p = behind(gate, h, registry);
       // backoffs 0.1, 0.2, 0.4, 0.8, 1.6, then 2 s: 9.1 s of retries, against 3.1 s by default
       p.put("schema.registry.max.retries", "8");
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
         assertThat(h.trainingExamples(EVENTS, Duration.ofMinutes(2))).hasSize(EVENTS);
-        Schema next = withOptionalString(InteractionEvent.getClassSchema(), "experiment");
-        int nextId = stack.registryClient().register(h.topics.interactions() + "-value", next);
-        List<ProducerRecord<byte[], byte[]>> records = newerEvents(h, nextId);
+        List<ProducerRecord<byte[], byte[]>> records = ofANewVersion(stack, h);
 
         gate.shut();
         send(stack, records);
@@ -159,8 +151,7 @@ class RegistryOutageIT {
     h.publishSimulated(12, 50, 100, 200);
     URI registry = URI.create(stack.registryUrl());
     try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort())) {
-      Map<String, String> p = h.properties();
-      p.put("schema.registry.url", "http://127.0.0.1:" + gate.port() + registry.getPath());
+      Map<String, String> p = behind(gate, h, registry);
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
         assertThat(h.trainingExamples(200, Duration.ofMinutes(2))).hasSize(200);
 
@@ -180,6 +171,24 @@ class RegistryOutageIT {
         assertThat(app.streams().state()).isEqualTo(KafkaStreams.State.ERROR);
       }
     }
+  }
+
+  /** The app's properties with the registry reached through {@code gate}. */
+  private static Map<String, String> behind(TcpGate gate, FeaturesHarness h, URI registry) {
+    Map<String, String> p = h.properties();
+    p.put("schema.registry.url", "http://127.0.0.1:" + gate.port() + registry.getPath());
+    return p;
+  }
+
+  /**
+   * {@link #newerEvents} of an app's next version of the event: one more optional field, registered
+   * while the registry is reachable; the features app has not read a record of it yet.
+   */
+  private static List<ProducerRecord<byte[], byte[]>> ofANewVersion(
+      LocalStack stack, FeaturesHarness h) throws Exception {
+    Schema next = withOptionalString(InteractionEvent.getClassSchema(), "experiment");
+    return newerEvents(
+        h, stack.registryClient().register(h.topics.interactions() + "-value", next));
   }
 
   /** {@code schema} with one more field, an optional string (null by default), last. */

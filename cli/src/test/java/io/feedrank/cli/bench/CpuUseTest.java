@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark's accounting of where the cores went. */
@@ -30,6 +31,26 @@ class CpuUseTest {
     assertThat(used.get(CpuUse.MACHINE_BUSY)).isGreaterThanOrEqualTo(spentMs - 20);
     assertThat(used.get(CpuUse.STEAL)).isGreaterThanOrEqualTo(0);
     assertThat(used.get("gone")).isNaN();
+  }
+
+  /**
+   * A thread named {@code name} that {@link #spin spins}, hands {@code spent} the milliseconds it
+   * used, counts {@code spun} down, and then stays alive until {@code exit}: a thread that has
+   * exited is no longer in {@code /proc/<pid>/task}, so its figures count only while it lives.
+   */
+  static Thread spinner(
+      String name, DoubleConsumer spent, CountDownLatch spun, CountDownLatch exit) {
+    return new Thread(
+        () -> {
+          spent.accept(spin());
+          spun.countDown();
+          try {
+            exit.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        name);
   }
 
   /** Spins this thread for at least 300 ms of its CPU time; returns the milliseconds it used. */
@@ -88,18 +109,7 @@ class CpuUseTest {
     double[] spentMs = new double[1];
     CountDownLatch spun = new CountDownLatch(1);
     CountDownLatch exit = new CountDownLatch(1);
-    Thread loop =
-        new Thread(
-            () -> {
-              spentMs[0] = spin();
-              spun.countDown();
-              try {
-                exit.await();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            "vert.x-eventloop-thread-7");
+    Thread loop = spinner("vert.x-eventloop-thread-7", ms -> spentMs[0] = ms, spun, exit);
     CpuUse before = CpuUse.read(pids);
     loop.start();
     Map<String, Double> used;
@@ -136,18 +146,7 @@ class CpuUseTest {
     CountDownLatch exit = new CountDownLatch(1);
     List<Thread> loops = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      loops.add(
-          new Thread(
-              () -> {
-                spin();
-                spun.countDown();
-                try {
-                  exit.await(); // alive, so that its figures still count when read
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              },
-              "vert.x-eventloop-thread-" + i));
+      loops.add(spinner("vert.x-eventloop-thread-" + i, ms -> {}, spun, exit));
     }
     CpuUse before = CpuUse.read(pids);
     long t0 = System.nanoTime();
