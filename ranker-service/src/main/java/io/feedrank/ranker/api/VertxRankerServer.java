@@ -208,12 +208,31 @@ public final class VertxRankerServer implements RankerHttp {
    * at the headers when its length is declared (a client expecting {@code 100 Continue} is not
    * asked to send it), at the chunk that passes the limit otherwise. Either refusal closes the
    * connection once it is written, so what the client still sends is not read.
+   *
+   * <p>A request is in flight from its headers until it is answered or its client is gone, so a
+   * stop waits for a body still arriving. It counts itself before it reads {@code draining}, and
+   * {@link #stop} sets {@code draining} before it reads the count: either the stop waits for this
+   * request or the request sees the stop and is refused with a {@code 503} (once its body is read,
+   * so that the connection stays usable).
    */
   private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
+    inFlight.incrementAndGet();
+    boolean[] counted = {true}; // all handlers of a request run on its event loop
+    Runnable done =
+        () -> {
+          if (counted[0]) {
+            counted[0] = false;
+            inFlight.decrementAndGet();
+          }
+        };
+    if (draining) {
+      done.run();
+    }
     int max = settings.maxBodyBytes();
     long declared = contentLength(req);
     if (declared > max) {
       refuseOversized(req, endpoint, start, declared);
+      done.run();
       return;
     }
     if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
@@ -231,16 +250,34 @@ public final class VertxRankerServer implements RankerHttp {
             body.appendBuffer(chunk);
           } else {
             refuseOversized(req, endpoint, start, -1);
+            done.run();
           }
         });
     req.endHandler(
         v -> {
-          if (received[0] <= max) {
-            rank(req, endpoint, start, body);
+          if (received[0] > max) {
+            return;
+          }
+          if (counted[0]) {
+            try {
+              rank(req, endpoint, start, body);
+            } finally {
+              done.run();
+            }
+          } else {
+            send(
+                req,
+                endpoint,
+                start,
+                json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
           }
         });
     // a client gone before its body ended: nothing to answer, nothing to count
-    req.exceptionHandler(e -> log.debug("ranker: request body not read: {}", e.toString()));
+    req.exceptionHandler(
+        e -> {
+          log.debug("ranker: request body not read: {}", e.toString());
+          done.run();
+        });
   }
 
   /** A 400 for the body, then the connection is closed: the rest of the body is not read. */
@@ -257,15 +294,6 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   private void rank(HttpServerRequest req, String endpoint, long start, Buffer body) {
-    if (draining) {
-      send(
-          req,
-          endpoint,
-          start,
-          json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
-      return;
-    }
-    inFlight.incrementAndGet();
     RankerHttp.WarmupRoute warmup = settings.warmup();
     String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
     boolean warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
@@ -283,8 +311,6 @@ public final class VertxRankerServer implements RankerHttp {
       send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)), meters);
     } catch (RuntimeException e) {
       send(req, endpoint, start, failure(req, e), meters);
-    } finally {
-      inFlight.decrementAndGet();
     }
   }
 
@@ -304,7 +330,20 @@ public final class VertxRankerServer implements RankerHttp {
               }
             },
             false)
-        .onComplete(ar -> send(req, endpoint, start, ar.result()));
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                send(req, endpoint, start, ar.result());
+              } else { // refused by a closing pool, or an Error in the task: still an answer
+                log.error(
+                    "ranker: {} {} failed: {}", req.method(), req.path(), ar.cause(), ar.cause());
+                send(
+                    req,
+                    endpoint,
+                    start,
+                    json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL)));
+              }
+            });
   }
 
   private void methodNotAllowed(HttpServerRequest req, String endpoint, long start) {

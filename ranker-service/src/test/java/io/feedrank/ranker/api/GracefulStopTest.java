@@ -68,6 +68,53 @@ class GracefulStopTest {
     stopping.get(15, TimeUnit.SECONDS);
   }
 
+  @Test
+  void aRequestWhoseBodyIsStillArrivingWhenTheStopBeginsIsAnswered() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    release.countDown();
+    RankerHttp server = start(backend(new CountDownLatch(1), release));
+    try (RawHttp client = new RawHttp(server.port())) {
+      int half = RANK.length() / 2;
+      client.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              + "Content-Length: "
+              + RANK.length()
+              + "\r\n\r\n"
+              + RANK.substring(0, half));
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(10_000));
+      // the stop waits for the rest of the body, not closing the connection under it
+      Awaitility.await()
+          .during(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(2))
+          .until(() -> !stopping.isDone());
+      client.send(RANK.substring(half));
+      RawHttp.Response r = client.response();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).contains("\"item_id\":2");
+      stopping.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aClientGoneHalfwayThroughItsBodyIsNoLongerInFlight() throws Exception {
+    RankerHttp server = start(backend(new CountDownLatch(1), new CountDownLatch(0)));
+    try {
+      RawHttp client = new RawHttp(server.port());
+      client.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              + RANK.length()
+              + "\r\n\r\n"
+              + RANK.substring(0, 5));
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
+      client.close();
+      // else a stop would wait its whole grace period for a request nobody will finish
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 0);
+    } finally {
+      server.stop(1_000);
+    }
+  }
+
   static RankerHttp start(RankerHttp.Backend backend) {
     return new VertxRankerServer(
             backend,
