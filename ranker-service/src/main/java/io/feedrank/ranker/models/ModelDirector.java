@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +25,15 @@ import org.slf4j.LoggerFactory;
  * Decides which models serve from the registry's current state (the latest record per key of the
  * compacted {@code model-registry} topic): the newest PRODUCTION version of the configured model
  * name serves production, the newest STAGING version the A/B share. A model that cannot be loaded
- * is refused once (logged, counted by reason) and the serving one stays, whatever the loader threw;
- * the registry going quiet or losing records never unloads production.
+ * is refused (logged, counted by reason) and the serving one stays, whatever the loader threw; the
+ * registry going quiet or losing records never unloads production.
+ *
+ * <p>A refusal holds until the record changes (a new stage or {@code updated_at}, another artifact
+ * or checksum): a version re-promoted after its artifact was mended is tried again. An artifact the
+ * store could not read (an I/O error) is tried again by itself too, 5 s after the failure, doubling
+ * up to a minute, each time the registry's state is handed over (the listener hands it over every
+ * few seconds). A staging model whose record is no longer STAGING stops serving even when its
+ * successor is refused: the A/B share does not go on with a version the registry has withdrawn.
  */
 public final class ModelDirector {
   private static final Logger log = LoggerFactory.getLogger(ModelDirector.class);
@@ -39,10 +48,27 @@ public final class ModelDirector {
   private final MultiGauge created;
   private final MultiGauge auc;
   private final Map<String, ModelVersion> records = new HashMap<>();
-  private final Set<String> refused = new HashSet<>();
+  private final Map<String, Refused> refused = new HashMap<>();
+  private final LongSupplier nanoClock;
+
+  /** A refused record: never tried again while it is unchanged, or not before {@code retryAt}. */
+  private record Refused(boolean permanent, long retryAt, long backoffNanos) {}
+
+  static final long FIRST_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+  static final long MAX_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   public ModelDirector(
       String modelName, ModelLoader loader, ModelSlots slots, MeterRegistry metrics) {
+    this(modelName, loader, slots, metrics, System::nanoTime);
+  }
+
+  ModelDirector(
+      String modelName,
+      ModelLoader loader,
+      ModelSlots slots,
+      MeterRegistry metrics,
+      LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     this.modelName = modelName;
     this.loader = loader;
     this.slots = slots;
@@ -85,7 +111,51 @@ public final class ModelDirector {
     } else {
       apply(ModelSlots.Variant.STAGING, staging);
     }
+    endWithdrawnStaging(latest);
+    // what the registry no longer holds will not be asked for again
+    Set<String> current = new HashSet<>();
+    latest.forEach(v -> current.add(identity(v)));
+    refused.keySet().retainAll(current);
     publishInfo();
+  }
+
+  /** Ends the A/B share when the staging model's own record has left STAGING. */
+  private void endWithdrawnStaging(Collection<ModelVersion> latest) {
+    ServingModel s = slots.current(ModelSlots.Variant.STAGING);
+    if (s == null) {
+      return;
+    }
+    for (ModelVersion v : latest) {
+      if (modelName.equals(v.getModelName())
+          && s.version().equals(v.getVersion())
+          && v.getStage() != ModelStage.STAGING) {
+        log.info(
+            "ranker: staging model {} is {} in the registry now; A/B share ends",
+            s.version(),
+            v.getStage());
+        slots.install(ModelSlots.Variant.STAGING, null);
+        return;
+      }
+    }
+  }
+
+  /** What a refusal depends on: a change to any of it makes the record worth trying again. */
+  private static String identity(ModelVersion v) {
+    return v.getModelName()
+        + "@"
+        + v.getVersion()
+        + " "
+        + v.getStage()
+        + " "
+        + v.getUpdatedAt().toEpochMilli()
+        + " "
+        + v.getArtifactUri()
+        + "#"
+        + v.getArtifactSha256()
+        + " "
+        + new java.util.TreeMap<>(v.getArtifacts())
+        + " "
+        + v.getFeatureSchemaVersion();
   }
 
   private ModelVersion newest(Collection<ModelVersion> latest, ModelStage stage) {
@@ -105,13 +175,16 @@ public final class ModelDirector {
     if (current != null && current.version().equals(wanted.getVersion())) {
       return;
     }
-    String key =
-        wanted.getModelName() + "@" + wanted.getVersion() + "#" + wanted.getArtifactSha256();
-    if (refused.contains(key)) {
+    String key = identity(wanted);
+    Refused before = refused.get(key);
+    long now = nanoClock.getAsLong();
+    if (before != null && (before.permanent() || now - before.retryAt() < 0)) {
       return;
     }
+    String id = wanted.getModelName() + "@" + wanted.getVersion();
     try {
       ServingModel m = loader.load(wanted);
+      refused.remove(key);
       slots.install(variant, m);
       swaps.increment();
       log.info(
@@ -122,23 +195,35 @@ public final class ModelDirector {
           variant.label(),
           current == null ? "nothing" : current.version());
     } catch (ModelLoader.RefusedException e) {
-      refused.add(key);
+      String again;
+      if (e.transientFailure()) {
+        long backoff =
+            before == null
+                ? FIRST_RETRY_NANOS
+                : Math.min(2 * before.backoffNanos(), MAX_RETRY_NANOS);
+        refused.put(key, new Refused(false, now + backoff, backoff));
+        again = "trying again in " + TimeUnit.NANOSECONDS.toSeconds(backoff) + " s";
+      } else {
+        refused.put(key, new Refused(true, 0, 0));
+        again = "not tried again until its record changes";
+      }
       failures.get(e.reason()).increment();
       log.warn(
-          "ranker: refused {} for {} ({}): {}; still serving {}",
-          key,
+          "ranker: refused {} for {} ({}): {}; {}; still serving {}",
+          id,
           variant.label(),
           e.reason(),
           e.getMessage(),
+          again,
           current == null ? "no model" : current.version());
     } catch (RuntimeException | LinkageError e) {
       // not one of the loader's refusals: a bug or a native library that would not load. Refused
-      // the same way (once, counted), so that the registry listener, which calls this, goes on
-      refused.add(key);
+      // the same way (counted, until the record changes), so that the registry listener goes on
+      refused.put(key, new Refused(true, 0, 0));
       failures.get(ModelLoader.Refusal.ERROR).increment();
       log.error(
           "ranker: refused {} for {} after an unexpected error; still serving {}",
-          key,
+          id,
           variant.label(),
           current == null ? "no model" : current.version(),
           e);

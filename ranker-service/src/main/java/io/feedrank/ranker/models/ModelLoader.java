@@ -54,6 +54,14 @@ public final class ModelLoader {
     public Refusal reason() {
       return reason;
     }
+
+    /**
+     * Whether the artifact store failed to give the artifact (an I/O error): the same record may
+     * load later, unlike one whose artifact is absent from the record, corrupt or incompatible.
+     */
+    public boolean transientFailure() {
+      return reason == Refusal.MISSING && getCause() instanceof IOException;
+    }
   }
 
   private final ArtifactStore store;

@@ -48,6 +48,8 @@ public final class RegistryListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegistryListener.class);
   private static final long FIRST_BACKOFF_MS = 1_000;
   private static final long MAX_BACKOFF_MS = 30_000;
+  private static final long MISSING_TOPIC_WAIT_MS = 1_000;
+  private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final Properties props;
   private final Deserializer<ModelVersion> values;
@@ -75,6 +77,7 @@ public final class RegistryListener implements AutoCloseable {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     this.values = values;
     // the first consumer here, so that a configuration it refuses fails the ranker's start
     this.consumer = newConsumer();
@@ -125,6 +128,11 @@ public final class RegistryListener implements AutoCloseable {
   /** Whether it is following the topic now: false while it waits after a failure, or stopped. */
   public boolean following() {
     return up.get() == 1;
+  }
+
+  /** Its thread's id, for a test to read the thread's CPU time. */
+  long threadId() {
+    return thread.getId();
   }
 
   /** Whether its thread still runs: after {@link #close} it must not. */
@@ -197,6 +205,7 @@ public final class RegistryListener implements AutoCloseable {
     Map<TopicPartition, Long> end = c.endOffsets(c.assignment());
     Map<String, ModelVersion> latest = new HashMap<>();
     boolean current = false;
+    long handedAt = 0;
     while (running) {
       boolean news = false;
       try {
@@ -225,19 +234,29 @@ public final class RegistryListener implements AutoCloseable {
       }
       // the state is handed on only once it is whole: a partial one would lack STAGING's record
       // and end the A/B share, or load a production version the topic has already replaced
+      // once current, the state is handed on after news, and again every few seconds without:
+      // the sink tries an artifact the store could not read again then
       if (!current && reached(c, end)) {
         current = true;
         sink.accept(List.copyOf(latest.values()));
+        handedAt = System.nanoTime();
         caughtUp.countDown();
-      } else if (current && news) {
+      } else if (current && (news || System.nanoTime() - handedAt >= RECHECK_NANOS)) {
         sink.accept(List.copyOf(latest.values()));
+        handedAt = System.nanoTime();
       }
     }
     return current;
   }
 
+  /**
+   * Assigns every partition of the topic, waiting while the broker is away or the topic does not
+   * exist yet (the listener never creates it: a topic it created would not be compacted). Returns
+   * false when the listener closed first.
+   */
   private boolean assign(KafkaConsumer<String, ModelVersion> c) {
     List<PartitionInfo> parts;
+    boolean told = false;
     while (running) {
       try {
         parts = c.partitionsFor(topic, Duration.ofSeconds(5));
@@ -253,7 +272,19 @@ public final class RegistryListener implements AutoCloseable {
         c.seekToBeginning(c.assignment());
         return true;
       }
-      log.info("ranker: waiting for topic {} to exist", topic);
+      // an absent topic is answered at once: wait before asking again, and say so once
+      if (!told) {
+        log.info("ranker: waiting for topic {} to exist", topic);
+        told = true;
+      }
+      try {
+        if (closing.await(MISSING_TOPIC_WAIT_MS, TimeUnit.MILLISECONDS)) {
+          return false;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
     }
     return false;
   }
@@ -277,6 +308,11 @@ public final class RegistryListener implements AutoCloseable {
       c.wakeup();
     }
     thread.join(5_000);
+    KafkaConsumer<String, ModelVersion> unused = consumer;
+    if (unused != null && !thread.isAlive()) { // never started: its first consumer is still open
+      consumer = null;
+      unused.close(Duration.ZERO);
+    }
     values.close();
   }
 }

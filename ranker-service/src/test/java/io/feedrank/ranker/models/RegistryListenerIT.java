@@ -10,6 +10,8 @@ import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.TcpGate;
 import io.feedrank.ranker.RegistryRecords;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,6 +99,45 @@ class RegistryListenerIT {
           .until(() -> handed.get(handed.size() - 1).contains("v4"));
       assertThat(handed).allSatisfy(s -> assertThat(s).contains("v1", "v2", "v3"));
       assertThat(metrics.get("ranker.registry.listener.failures").counter().count()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Started before its topic exists: the broker answers at once that there is no such topic, and
+   * the listener waits a second before asking again instead of asking in a loop (it used to spend a
+   * core on it), then reads the topic once it is created.
+   */
+  @Test
+  void aTopicNotCreatedYetIsWaitedForWithoutSpinning(LocalStack stack) throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    List<Set<String>> handed = new CopyOnWriteArrayList<>();
+    Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    try (RegistryListener listener =
+        new RegistryListener(
+            new HashMap<>(stack.clientConfig()),
+            RegistryListener.deserializer(registry),
+            topic,
+            state -> handed.add(versions(state)),
+            new SimpleMeterRegistry())) {
+      listener.start();
+      long cpu0 = threads.getThreadCpuTime(listener.threadId());
+      // 3 s of waiting: three metadata requests take a few milliseconds of CPU, a loop of them
+      // (one every broker round trip, each logged) most of a second
+      Awaitility.await()
+          .during(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> threads.getThreadCpuTime(listener.threadId()) - cpu0 < 300_000_000L);
+      try (Admin admin = stack.admin()) {
+        assertThat(admin.listTopics().names().get())
+            .as("not created by the listener")
+            .doesNotContain(topic);
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      }
+      publish(stack, topic, List.of(record("v1")));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !handed.isEmpty() && handed.get(handed.size() - 1).contains("v1"));
     }
   }
 
