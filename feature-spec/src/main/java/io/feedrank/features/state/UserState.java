@@ -265,6 +265,9 @@ public final class UserState {
     u.lastSeenMillis = Codec.longField(h, "last_seen");
     for (String key : h.keySet()) {
       if (key.startsWith("c.") && key.endsWith("._ts")) {
+        if (key.length() <= "c.._ts".length()) { // "c._ts" would overlap its own prefix
+          throw new IllegalArgumentException("user hash field '" + key + "' names no category");
+        }
         String name = key.substring(2, key.length() - 4);
         String p = "c." + name + ".";
         double[] cv = new double[CategoryState.FIELDS.length];

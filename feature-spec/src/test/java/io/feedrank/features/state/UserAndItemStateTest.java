@@ -332,6 +332,14 @@ class UserAndItemStateTest {
     bad.remove("clicks_1d");
     assertThatThrownBy(() -> ItemState.fromHash(bad))
         .hasMessageContaining("'clicks_1d' is missing");
+    // a category field without the category's name (it used to throw an index exception)
+    for (String key : new String[] {"c._ts", "c.._ts"}) {
+      Map<String, String> odd = new HashMap<>(new UserState().toHash());
+      odd.put(key, "1");
+      assertThatThrownBy(() -> UserState.fromHash(odd))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'" + key + "' names no category");
+    }
   }
 
   @Test

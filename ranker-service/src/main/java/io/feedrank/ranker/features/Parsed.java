@@ -47,7 +47,7 @@ public final class Parsed {
             hash.getOrDefault("_ts", ""),
             false,
             fingerprint);
-      } catch (IllegalArgumentException e) {
+      } catch (RuntimeException e) { // any hash it cannot read is malformed, not a failed request
         return new User(new UserState(), null, "", true, fingerprint);
       }
     }
@@ -114,7 +114,7 @@ public final class Parsed {
             hash.getOrDefault("_ts", ""),
             false,
             fingerprint);
-      } catch (IllegalArgumentException e) {
+      } catch (RuntimeException e) { // any hash it cannot read is malformed, not a failed request
         return new Item(new ItemState(), null, "", true, fingerprint);
       }
     }

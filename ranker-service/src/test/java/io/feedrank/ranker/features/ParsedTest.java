@@ -57,6 +57,21 @@ class ParsedTest {
     assertThat(Parsed.fingerprint(null)).isZero();
   }
 
+  /**
+   * A user hash the state cannot be read from is malformed: default features and the {@code
+   * bad_features} fallback, not a failed request. A field {@code c._ts} used to throw an index
+   * exception out of the parse, which answered 500.
+   */
+  @Test
+  void aHashThatCannotBeReadIsMalformedNotAFailure() {
+    Map<String, String> h = new HashMap<>(new io.feedrank.features.state.UserState().toHash());
+    assertThat(Parsed.User.of(7, h).malformed()).isFalse();
+    h.put("c._ts", "1");
+    Parsed.User u = Parsed.User.of(7, h);
+    assertThat(u.malformed()).isTrue();
+    assertThat(u.state()).isEqualTo(new io.feedrank.features.state.UserState());
+  }
+
   /** 200,000 hashes that differ in one digit of one value: no two fingerprints are equal. */
   @Test
   void nearlyEqualHashesHaveDistinctFingerprints() {
