@@ -274,7 +274,7 @@ public final class CachingFeatureStore implements AutoCloseable {
     if (!breaker.tryAcquirePermission()) {
       reason = "redis_circuit_open";
     } else {
-      fetched = read(syncUser ? new long[] {userId} : new long[0], ids, requestReads);
+      fetched = read(syncUser ? new long[] {userId} : new long[0], ids, requestReads, true);
       reason = fetched == null ? "redis_unavailable" : null;
     }
     long stamp = nanoClock.getAsLong();
@@ -327,18 +327,21 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   /**
    * One round trip through the breaker (whose permission the caller has), timed on {@code timer};
-   * null when it failed.
+   * null when it failed. {@code judged}: whether the breaker counts it slow past {@code
+   * redis.timeout.ms}. A background batch is not judged by its time: it reads hundreds or thousands
+   * of hashes off the latency path, and would open the breaker on a healthy Redis; its failures
+   * still count.
    */
-  private FeatureStore.Fetched read(long[] userIds, long[] itemIds, Timer timer) {
-    long t0 = System.nanoTime();
+  private FeatureStore.Fetched read(long[] userIds, long[] itemIds, Timer timer, boolean judged) {
+    long t0 = nanoClock.getAsLong();
     try {
       FeatureStore.Fetched f = store.fetch(userIds, itemIds);
-      long took = System.nanoTime() - t0;
-      breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+      long took = nanoClock.getAsLong() - t0;
+      breaker.onSuccess(judged ? took : 0, TimeUnit.NANOSECONDS);
       timer.record(took, TimeUnit.NANOSECONDS);
       return f;
     } catch (RuntimeException e) {
-      breaker.onError(System.nanoTime() - t0, TimeUnit.NANOSECONDS, e);
+      breaker.onError(nanoClock.getAsLong() - t0, TimeUnit.NANOSECONDS, e);
       failures.increment();
       log.debug("ranker: feature store failed: {}", e.toString());
       return null;
@@ -347,7 +350,7 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   /** For the background refresh: a read if the breaker lets one through, else null. */
   FeatureStore.Fetched readIfPermitted(long[] userIds, long[] itemIds) {
-    return breaker.tryAcquirePermission() ? read(userIds, itemIds, backgroundReads) : null;
+    return breaker.tryAcquirePermission() ? read(userIds, itemIds, backgroundReads, false) : null;
   }
 
   private boolean servable(Entry e, long now) {

@@ -21,6 +21,9 @@ class CachingFeatureStoreTest {
     final List<Long> userCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean down;
 
+    /** Run first in each fetch: a test's clock moves on in it, for a read that takes time. */
+    volatile Runnable onFetch = () -> {};
+
     /** Answers one item hash fewer than asked for: a malformed answer. */
     volatile boolean shortAnswer;
 
@@ -30,6 +33,7 @@ class CachingFeatureStoreTest {
     @Override
     @SuppressWarnings("unchecked")
     public Fetched fetch(long[] userIds, long[] itemIds) {
+      onFetch.run();
       if (down) {
         refused.incrementAndGet();
         throw new IllegalStateException("connection refused");
@@ -172,6 +176,27 @@ class CachingFeatureStoreTest {
     CachingFeatureStore.Features f = cache.get(1, new long[] {99});
     assertThat(f.fallbackReason()).isEqualTo("redis_circuit_open");
     assertThat(store.calls).isEmpty();
+  }
+
+  /**
+   * Reads slower than the slow-call threshold (1 s here) open the breaker when a request waits for
+   * them, not when the background refresh makes them: its batches are large and off the latency
+   * path. Its twenty slow reads leave the breaker closed; ten slow request reads, half of the last
+   * twenty calls, open it.
+   */
+  @Test
+  void slowBackgroundReadsDoNotOpenTheBreakerSlowRequestReadsDo() {
+    store.onFetch = () -> now.addAndGet(1_500 * MS);
+    for (int i = 0; i < 20; i++) {
+      assertThat(cache.readIfPermitted(new long[0], new long[] {i})).isNotNull();
+    }
+    assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    for (int i = 0; i < 10; i++) {
+      assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
+      assertThat(cache.get(1, new long[] {100 + i}).fallbackReason()).isNull();
+    }
+    assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(cache.get(1, new long[] {200}).fallbackReason()).isEqualTo("redis_circuit_open");
   }
 
   /**
