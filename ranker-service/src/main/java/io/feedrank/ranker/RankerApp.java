@@ -30,6 +30,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -64,41 +66,106 @@ public final class RankerApp implements AutoCloseable {
 
   private final Instant started = Instant.now();
 
+  /**
+   * Builds the parts; nothing listens or reads yet. What configuration can refuse without opening
+   * anything is read first; a part that fails after others were opened closes those before the
+   * failure is thrown (a bad {@code kafka.*} key must not leave the feature refresh thread and the
+   * Redis pool behind in the JVM of {@code ./feedrank up}).
+   */
   private RankerApp(RankerConfig c) throws IOException {
     this.config = c;
-    this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(metrics);
-    new JvmGcMetrics().bindTo(metrics);
-    new JvmCompilationMetrics().bindTo(metrics); // the JIT's work after a start or a deploy
-    new JvmThreadMetrics().bindTo(metrics);
-    new ProcessorMetrics().bindTo(metrics);
-    this.redis =
-        new RedisFeatureStore(
-            RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.redisMaxConnections()));
-    this.features = cache(redis, c, metrics);
-    this.slots = new ModelSlots(c.stagingShare());
-    ModelLoader loader =
-        new ModelLoader(
-            ArtifactStore.forLocation(c.artifactStore()),
-            c.onnxIntraOpThreads(),
-            c.itemVectorsMax(),
-            c.itemVectorMaxAge(),
-            c.cacheItemFreshTtl(),
-            c.modelArtifactMaxBytes());
-    ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
-    Map<String, Object> kafka = new HashMap<>();
-    kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
-    kafka.putAll(c.kafkaOverrides());
-    // the serdes reach the registry as configured, its retries and timeout included
-    Map<String, Object> registry = new HashMap<>(c.registryConfig().toMap());
-    this.listener =
-        new RegistryListener(
-            kafka,
-            RegistryListener.deserializer(registry),
-            c.modelRegistryTopic(),
-            director::onRegistry,
-            metrics);
-    Map<String, Object> producer = new HashMap<>(kafka);
+    ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
+    if (keys == null) {
+      log.warn("ranker: no api.keys.file: every request is accepted without an API key");
+    }
+    ArtifactStore artifacts = ArtifactStore.forLocation(c.artifactStore());
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      this.metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      opened.push(metrics::close);
+      new JvmMemoryMetrics().bindTo(metrics);
+      new JvmGcMetrics().bindTo(metrics);
+      new JvmCompilationMetrics().bindTo(metrics); // the JIT's work after a start or a deploy
+      new JvmThreadMetrics().bindTo(metrics);
+      new ProcessorMetrics().bindTo(metrics);
+      this.redis =
+          new RedisFeatureStore(
+              RedisConnections.connect(c.redisUri(), c.redisTimeout(), c.redisMaxConnections()));
+      opened.push(redis);
+      this.features = cache(redis, c, metrics);
+      opened.push(features::closeKeepingStore);
+      this.slots = new ModelSlots(c.stagingShare());
+      opened.push(slots::clear);
+      ModelLoader loader =
+          new ModelLoader(
+              artifacts,
+              c.onnxIntraOpThreads(),
+              c.itemVectorsMax(),
+              c.itemVectorMaxAge(),
+              c.cacheItemFreshTtl(),
+              c.modelArtifactMaxBytes());
+      ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
+      Map<String, Object> kafka = new HashMap<>();
+      kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+      kafka.putAll(c.kafkaOverrides());
+      // the serdes reach the registry as configured, its retries and timeout included
+      Map<String, Object> registry = new HashMap<>(c.registryConfig().toMap());
+      this.listener =
+          new RegistryListener(
+              kafka,
+              RegistryListener.deserializer(registry),
+              c.modelRegistryTopic(),
+              director::onRegistry,
+              metrics);
+      opened.push(listener);
+      Map<String, Object> producer = producerConfig(c);
+      AvroSerializer<RankingLog> values = new AvroSerializer<>();
+      values.configure(producer, false);
+      this.logger =
+          new RankingLogger<>(
+              new KafkaProducer<>(producer, new StringSerializer(), values),
+              c.rankingLogsTopic(),
+              c.logBufferSize(),
+              RankingLogs::toRecord,
+              metrics);
+      opened.push(logger);
+      this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
+      this.warmup =
+          new Warmup(redis, slots, c, r -> serializeOnly(values, c.rankingLogsTopic(), r));
+      this.server =
+          new VertxRankerServer(
+              new Backend(),
+              new RankerHttp.Settings(
+                  c.host(),
+                  c.port(),
+                  c.eventLoops(),
+                  c.maxBodyBytes(),
+                  keys,
+                  new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime),
+                  warmup),
+              metrics);
+    } catch (RuntimeException e) {
+      while (!opened.isEmpty()) {
+        try {
+          opened.pop().close();
+        } catch (Exception suppressed) {
+          if (suppressed instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The ranking-log producer's configuration: the bootstrap servers, then this service's defaults
+   * for logs, then every {@code kafka.*} key (which win over those defaults), then the registry's.
+   */
+  static Map<String, Object> producerConfig(RankerConfig c) {
+    Map<String, Object> producer = new HashMap<>();
+    producer.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
     // logs are off the latency path: larger batches, fewer compression buffers (lz4 allocates a
     // block per batch: at 20 ms a tenth of the ranker's allocation under load)
     producer.put(ProducerConfig.LINGER_MS_CONFIG, 100);
@@ -107,34 +174,9 @@ public final class RankerApp implements AutoCloseable {
     producer.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
-    producer.putAll(registry);
-    AvroSerializer<RankingLog> values = new AvroSerializer<>();
-    values.configure(producer, false);
-    this.logger =
-        new RankingLogger<>(
-            new KafkaProducer<>(producer, new StringSerializer(), values),
-            c.rankingLogsTopic(),
-            c.logBufferSize(),
-            RankingLogs::toRecord,
-            metrics);
-    this.service = new RankService(features, slots, logger, c.logSampleRate(), metrics);
-    this.warmup = new Warmup(redis, slots, c, r -> serializeOnly(values, c.rankingLogsTopic(), r));
-    ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
-    if (keys == null) {
-      log.warn("ranker: no api.keys.file: every request is accepted without an API key");
-    }
-    this.server =
-        new VertxRankerServer(
-            new Backend(),
-            new RankerHttp.Settings(
-                c.host(),
-                c.port(),
-                c.eventLoops(),
-                c.maxBodyBytes(),
-                keys,
-                new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime),
-                warmup),
-            metrics);
+    producer.putAll(c.kafkaOverrides());
+    producer.putAll(c.registryConfig().toMap());
+    return producer;
   }
 
   /**
@@ -309,11 +351,15 @@ public final class RankerApp implements AutoCloseable {
     server.stop(config.shutdownUnready().toMillis(), config.shutdownGrace().toMillis());
     try {
       listener.close();
-      logger.close(Duration.ofSeconds(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    slots.clear();
+    try {
+      logger.close(Duration.ofSeconds(5)); // flushed even when the wait above was cut short
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    slots.clear(); // and a model the listener installs after this is closed at once
     try {
       features.close();
     } catch (Exception e) {

@@ -28,6 +28,7 @@ public final class ModelSlots {
   private final AtomicReference<ServingModel> production = new AtomicReference<>();
   private final AtomicReference<ServingModel> staging = new AtomicReference<>();
   private final double stagingShare;
+  private boolean cleared; // guarded by this
 
   /**
    * @param stagingShare the share of users (by a stable hash of their id) served by the staging
@@ -73,11 +74,19 @@ public final class ModelSlots {
     return u < share;
   }
 
-  /** Installs a model in a slot (null empties it) and retires the one it replaces. */
-  public void install(Variant v, ServingModel m) {
-    ServingModel old = (v == Variant.PRODUCTION ? production : staging).getAndSet(m);
-    if (old != null && old != m) {
+  /**
+   * Installs a model in a slot (null empties it) and retires the one it replaces. After {@link
+   * #clear} a model is retired at once instead: a load that ends during shutdown leaves no session
+   * open.
+   */
+  public synchronized void install(Variant v, ServingModel m) {
+    ServingModel installed = cleared ? null : m;
+    ServingModel old = (v == Variant.PRODUCTION ? production : staging).getAndSet(installed);
+    if (old != null && old != installed) {
       old.retire();
+    }
+    if (m != null && installed == null) {
+      m.retire();
     }
   }
 
@@ -85,8 +94,9 @@ public final class ModelSlots {
     return (v == Variant.PRODUCTION ? production : staging).get();
   }
 
-  /** Retires both models (shutdown). */
-  public void clear() {
+  /** Retires both models, and any installed later (shutdown). */
+  public synchronized void clear() {
+    cleared = true;
     install(Variant.PRODUCTION, null);
     install(Variant.STAGING, null);
   }

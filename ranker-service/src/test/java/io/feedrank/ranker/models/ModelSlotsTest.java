@@ -47,6 +47,18 @@ class ModelSlotsTest {
     assertThat(slots.lease(5)).isEmpty();
   }
 
+  /** A load that ends after shutdown cleared the slots: its model is closed, not served. */
+  @Test
+  void aModelInstalledAfterClearIsClosedAtOnce() {
+    ModelSlots slots = new ModelSlots(0);
+    slots.clear();
+    CountingScorer late = new CountingScorer();
+    slots.install(ModelSlots.Variant.PRODUCTION, model("late", late));
+    assertThat(late.closes).hasValue(1);
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION)).isNull();
+    assertThat(slots.lease(5)).isEmpty();
+  }
+
   @Test
   void theStagingShareIsAStableFractionOfUsers() {
     int in = 0;
