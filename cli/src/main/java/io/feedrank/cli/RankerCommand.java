@@ -4,6 +4,7 @@ import io.feedrank.ranker.RankerApp;
 import io.feedrank.ranker.RankerConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
       "Run ranker-service: POST /v1/rank scores candidates with the PRODUCTION model of the",
       "model-registry topic (STAGING for the A/B share), features from Redis through a local cache.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
-      "else the stack of a running ./feedrank up. Any key of --config (see README) can be given too."
+      "else the stack of a running ./feedrank up. Any configuration key (see README) can be given in",
+      "a --config file or as --ranker-config KEY=VALUE; the named options below win over both."
     })
 final class RankerCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -33,6 +35,13 @@ final class RankerCommand implements Runnable {
 
   @Option(names = "--config", description = "properties file with any RankerConfig key")
   Path configFile;
+
+  @Option(
+      names = "--ranker-config",
+      description =
+          "a configuration key, KEY=VALUE, repeatable (e.g. rate.limit.per.second=5000); over"
+              + " --config's value of the same key")
+  Map<String, String> rankerConfig = new LinkedHashMap<>();
 
   @Option(names = "--port", description = "HTTP port (default 8080; 0 = any free port)")
   Integer port;
@@ -68,21 +77,7 @@ final class RankerCommand implements Runnable {
 
   @Override
   public void run() {
-    Map<String, String> env = System.getenv();
-    Map<String, String> c =
-        ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
-            .option("port", port)
-            .option("host", host)
-            .option("api.keys.file", apiKeys)
-            .option("artifact.store", artifactStore)
-            .option("ab.staging.share", stagingShare)
-            .option("model.name", modelName)
-            .option("shutdown.unready.ms", shutdownUnreadyMs)
-            .orDefault(
-                "artifact.store",
-                Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString())
-            .values();
-    RankerConfig config = RankerConfig.from(c);
+    RankerConfig config = RankerConfig.from(config(System.getenv()));
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
     try {
@@ -107,5 +102,26 @@ final class RankerCommand implements Runnable {
     } catch (Exception ex) {
       throw new IllegalStateException("ranker failed to start: " + ex.getMessage(), ex);
     }
+  }
+
+  /**
+   * The configuration keys: the {@code --config} file and the endpoints as resolved, then each
+   * {@code --ranker-config} key, then the named options.
+   */
+  Map<String, String> config(Map<String, String> env) {
+    ServiceConfig resolved = ServiceConfig.resolve(configFile, endpointOptions, redisUri, env);
+    rankerConfig.forEach(resolved::option);
+    return resolved
+        .option("port", port)
+        .option("host", host)
+        .option("api.keys.file", apiKeys)
+        .option("artifact.store", artifactStore)
+        .option("ab.staging.share", stagingShare)
+        .option("model.name", modelName)
+        .option("shutdown.unready.ms", shutdownUnreadyMs)
+        .orDefault(
+            "artifact.store",
+            Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString())
+        .values();
   }
 }
