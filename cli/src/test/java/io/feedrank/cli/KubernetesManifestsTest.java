@@ -50,6 +50,15 @@ class KubernetesManifestsTest {
           "HorizontalPodAutoscaler", V2HorizontalPodAutoscaler.class,
           "PodDisruptionBudget", V1PodDisruptionBudget.class);
 
+  /** The metric names {@code infra/prometheus/adapter-rules.yml} makes prometheus-adapter serve. */
+  static List<String> adapterMetrics() throws IOException {
+    JsonNode rules =
+        YAML.readTree(K8S.resolveSibling("prometheus").resolve("adapter-rules.yml").toFile());
+    List<String> out = new ArrayList<>();
+    rules.path("rules").forEach(r -> out.add(r.path("name").path("as").asText()));
+    return out;
+  }
+
   static List<JsonNode> documents() throws IOException {
     List<JsonNode> out = new ArrayList<>();
     try (var files = Files.list(K8S)) {
@@ -293,6 +302,14 @@ class KubernetesManifestsTest {
         JsonNode ref = d.path("spec").path("scaleTargetRef");
         assertThat(byKindName)
             .containsKey(ref.path("kind").asText() + "/" + ref.path("name").asText());
+        // a pods metric is one the prometheus-adapter rules of infra/prometheus expose
+        for (JsonNode m : d.path("spec").path("metrics")) {
+          if (m.path("type").asText().equals("Pods")) {
+            assertThat(adapterMetrics())
+                .as("prometheus-adapter metrics")
+                .contains(m.path("pods").path("metric").path("name").asText());
+          }
+        }
       }
     }
   }

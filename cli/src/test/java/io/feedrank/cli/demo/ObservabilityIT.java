@@ -56,6 +56,29 @@ class ObservabilityIT {
     assertThat(run(PROM, "promtool", "check", "config", "prometheus.yml")).isZero();
     assertThat(run(PROM, "promtool", "check", "rules", "alerts.yml")).isZero();
     assertThat(run(PROM, "promtool", "test", "rules", "alerts_test.yml")).isZero();
+    // the HPA's latency rule for prometheus-adapter: its query, with the placeholders filled in as
+    // the adapter fills them for one pod, is valid PromQL
+    JsonNode adapter =
+        new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readTree(PROM.resolve("adapter-rules.yml").toFile());
+    Path dir = Files.createDirectories(Path.of("target", "observability-it-adapter"));
+    StringBuilder rules = new StringBuilder("groups:\n  - name: adapter\n    rules:\n");
+    for (JsonNode rule : adapter.path("rules")) {
+      String query =
+          rule.path("metricsQuery")
+              .asText()
+              .replace("<<.GroupBy>>", "pod")
+              .replace("<<.LabelMatchers>>", "namespace=\"feedrank\",pod=\"ranker-0\"");
+      assertThat(query).doesNotContain("<<");
+      rules
+          .append("      - record: ")
+          .append(rule.path("name").path("as").asText())
+          .append("\n        expr: ")
+          .append(JSON.writeValueAsString(query))
+          .append('\n');
+    }
+    Files.writeString(dir.resolve("adapter-as-rules.yml"), rules);
+    assertThat(run(dir, "promtool", "check", "rules", "adapter-as-rules.yml")).isZero();
   }
 
   @Test
