@@ -51,6 +51,23 @@ class RegistryListenerIT {
     RegistryRecords.publish(stack, topic, records);
   }
 
+  /**
+   * A listener of {@code topic} on the stack's broker, its records read through {@code registry}.
+   */
+  static RegistryListener listener(
+      LocalStack stack,
+      Map<String, Object> registry,
+      String topic,
+      java.util.function.Consumer<List<ModelVersion>> sink,
+      io.micrometer.core.instrument.MeterRegistry metrics) {
+    return new RegistryListener(
+        new HashMap<>(stack.clientConfig()),
+        RegistryListener.deserializer(registry),
+        topic,
+        sink,
+        metrics);
+  }
+
   static Set<String> versions(List<ModelVersion> state) {
     return state.stream().map(v -> v.getVersion().toString()).collect(Collectors.toSet());
   }
@@ -74,9 +91,9 @@ class RegistryListenerIT {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
     try (RegistryListener listener =
-        new RegistryListener(
-            new HashMap<>(stack.clientConfig()),
-            RegistryListener.deserializer(registry),
+        listener(
+            stack,
+            registry,
             topic,
             state -> {
               if (calls.incrementAndGet() == 1) {
@@ -114,9 +131,9 @@ class RegistryListenerIT {
     Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     try (RegistryListener listener =
-        new RegistryListener(
-            new HashMap<>(stack.clientConfig()),
-            RegistryListener.deserializer(registry),
+        listener(
+            stack,
+            registry,
             topic,
             state -> handed.add(versions(state)),
             new SimpleMeterRegistry())) {
@@ -154,9 +171,9 @@ class RegistryListenerIT {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
     RegistryListener listener =
-        new RegistryListener(
-            new HashMap<>(stack.clientConfig()),
-            RegistryListener.deserializer(registry),
+        listener(
+            stack,
+            registry,
             topic,
             state -> {
               throw new IllegalStateException("always");
@@ -200,12 +217,7 @@ class RegistryListenerIT {
               "schema.registry.max.retries",
               "0");
       try (RegistryListener listener =
-          new RegistryListener(
-              new HashMap<>(stack.clientConfig()),
-              RegistryListener.deserializer(registry),
-              topic,
-              state -> handed.add(versions(state)),
-              metrics)) {
+          listener(stack, registry, topic, state -> handed.add(versions(state)), metrics)) {
         listener.start();
         // 1 s, then 2 s between attempts
         Awaitility.await()
