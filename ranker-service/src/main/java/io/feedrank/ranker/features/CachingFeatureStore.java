@@ -211,10 +211,9 @@ public final class CachingFeatureStore implements AutoCloseable {
     long now = nanoClock.getAsLong();
     Entry user = withUser ? users.get(userId, now) : null;
     boolean syncUser = withUser && !servable(user, now);
-    if (withUser
-        && !syncUser
-        && Jitter.expired(userId, now - user.fetchedNanos(), userFreshNanos)
-        && BackgroundRefresh.mark(user)) {
+    boolean staleUser =
+        withUser && !syncUser && Jitter.expired(userId, now - user.fetchedNanos(), userFreshNanos);
+    if (staleUser && BackgroundRefresh.mark(user)) {
       refresh.user(userId);
     }
     Parsed.Item[] out = new Parsed.Item[itemIds.length];
@@ -258,6 +257,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       refresh.items(named, nn);
     }
     int known = itemIds.length - skipped - m + (withUser && !syncUser ? 1 : 0);
+    stale += staleUser ? 1 : 0; // served stale and re-read in the background, like an item
     hits.increment(known - stale);
     refreshed.increment(stale);
     misses.increment(m + (syncUser ? 1 : 0));

@@ -229,10 +229,37 @@ class CachingFeatureStoreTest {
             return metrics.counter("ranker.feature.cache", "result", "stale_refresh").count()
                 - before;
           };
+      // the user, read with them, goes stale at its own share of the TTL and counts as one more
       assertThat(staleAt.apply(74 * MS)).isZero();
-      assertThat(staleAt.apply(87 * MS + MS / 2)).isBetween(900.0, 1_100.0);
-      assertThat(staleAt.apply(99 * MS)).isBetween(1_880.0, 1_999.0); // 96%: 1,920 ± 9
-      assertThat(staleAt.apply(100 * MS)).isEqualTo(2_000.0);
+      assertThat(staleAt.apply(87 * MS + MS / 2)).isBetween(900.0, 1_101.0);
+      assertThat(staleAt.apply(99 * MS)).isBetween(1_880.0, 2_000.0); // 96%: 1,920 ± 9
+      assertThat(staleAt.apply(100 * MS)).isEqualTo(2_001.0);
+    } finally {
+      swr.close();
+    }
+  }
+
+  /**
+   * A user past its fresh TTL is served and re-read in the background, as an item is, and counted
+   * as such ({@code stale_refresh}), not as a hit.
+   */
+  @Test
+  void aStaleUserIsCountedAsAStaleRefreshNotAHit() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    CachingFeatureStore swr = cache(Duration.ofSeconds(1), metrics);
+    java.util.function.ToDoubleFunction<String> count =
+        result -> metrics.counter("ranker.feature.cache", "result", result).count();
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10});
+      assertThat(count.applyAsDouble("miss")).isEqualTo(2);
+      swr.get(1, new long[] {10});
+      assertThat(count.applyAsDouble("hit")).isEqualTo(2);
+      now.addAndGet(500 * MS); // both past their fresh TTL, young enough to serve
+      swr.get(1, new long[] {10});
+      assertThat(count.applyAsDouble("stale_refresh")).isEqualTo(2);
+      assertThat(count.applyAsDouble("hit")).isEqualTo(2);
     } finally {
       swr.close();
     }
