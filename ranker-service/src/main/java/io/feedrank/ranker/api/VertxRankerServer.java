@@ -4,6 +4,7 @@ import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -216,68 +217,90 @@ public final class VertxRankerServer implements RankerHttp {
    * so that the connection stays usable).
    */
   private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
-    inFlight.incrementAndGet();
-    boolean[] counted = {true}; // all handlers of a request run on its event loop
-    Runnable done =
-        () -> {
-          if (counted[0]) {
-            counted[0] = false;
-            inFlight.decrementAndGet();
-          }
-        };
-    if (draining) {
-      done.run();
-    }
-    int max = settings.maxBodyBytes();
+    Upload u = new Upload(req, endpoint, start);
     long declared = contentLength(req);
-    if (declared > max) {
+    if (declared > u.max) {
       refuseOversized(req, endpoint, start, declared);
-      done.run();
+      u.release();
       return;
     }
     if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
       req.response().writeContinue();
     }
-    Buffer body = Buffer.buffer(declared >= 0 ? (int) declared : 1024);
-    long[] received = {0};
-    req.handler(
-        chunk -> {
-          if (received[0] > max) {
-            return; // refused; the connection closes after the refusal
-          }
-          received[0] += chunk.length();
-          if (received[0] <= max) {
-            body.appendBuffer(chunk);
-          } else {
-            refuseOversized(req, endpoint, start, -1);
-            done.run();
-          }
-        });
-    req.endHandler(
-        v -> {
-          if (received[0] > max) {
-            return;
-          }
-          if (counted[0]) {
-            try {
-              rank(req, endpoint, start, body);
-            } finally {
-              done.run();
-            }
-          } else {
-            send(
-                req,
-                endpoint,
-                start,
-                json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
-          }
-        });
+    u.body = Buffer.buffer(declared >= 0 ? (int) declared : 1024);
+    req.handler(u);
+    req.endHandler(v -> u.end());
     // a client gone before its body ended: nothing to answer, nothing to count
     req.exceptionHandler(
         e -> {
           log.debug("ranker: request body not read: {}", e.toString());
-          done.run();
+          u.release();
         });
+  }
+
+  /**
+   * A rank request from its headers to its answer: its body as it arrives, and its place in {@link
+   * #inFlight}. Every handler of a request runs on its event loop, so the fields need no guard.
+   */
+  private final class Upload implements Handler<Buffer> {
+    final HttpServerRequest req;
+    final String endpoint;
+    final long start;
+    final int max = settings.maxBodyBytes();
+    Buffer body;
+    long received;
+    boolean counted = true;
+
+    Upload(HttpServerRequest req, String endpoint, long start) {
+      this.req = req;
+      this.endpoint = endpoint;
+      this.start = start;
+      inFlight.incrementAndGet();
+      if (draining) { // read after the count: see readBodyThenRank
+        release();
+      }
+    }
+
+    @Override
+    public void handle(Buffer chunk) {
+      if (received > max) {
+        return; // refused; the connection closes after the refusal
+      }
+      received += chunk.length();
+      if (received <= max) {
+        body.appendBuffer(chunk);
+      } else {
+        refuseOversized(req, endpoint, start, -1);
+        release();
+      }
+    }
+
+    void end() {
+      if (received > max) {
+        return;
+      }
+      if (!counted) { // arrived while draining
+        send(
+            req,
+            endpoint,
+            start,
+            json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
+        return;
+      }
+      try {
+        rank(req, endpoint, start, body);
+      } finally {
+        release();
+      }
+    }
+
+    /** Leaves {@link #inFlight}, once. */
+    void release() {
+      if (counted) {
+        counted = false;
+        inFlight.decrementAndGet();
+      }
+    }
   }
 
   /** A 400 for the body, then the connection is closed: the rest of the body is not read. */
