@@ -111,7 +111,7 @@ public final class ModelDirector {
     } else {
       apply(ModelSlots.Variant.STAGING, staging);
     }
-    endWithdrawnStaging(latest);
+    endWithdrawnStaging();
     // what the registry no longer holds will not be asked for again
     Set<String> current = new HashSet<>();
     latest.forEach(v -> current.add(identity(v)));
@@ -119,23 +119,19 @@ public final class ModelDirector {
     publishInfo();
   }
 
-  /** Ends the A/B share when the staging model's own record has left STAGING. */
-  private void endWithdrawnStaging(Collection<ModelVersion> latest) {
+  /**
+   * Ends the A/B share when the staging model's own record has left STAGING (its latest record: one
+   * the registry lost keeps its last stage, as production is never unloaded for a lost record).
+   */
+  private void endWithdrawnStaging() {
     ServingModel s = slots.current(ModelSlots.Variant.STAGING);
-    if (s == null) {
-      return;
-    }
-    for (ModelVersion v : latest) {
-      if (modelName.equals(v.getModelName())
-          && s.version().equals(v.getVersion())
-          && v.getStage() != ModelStage.STAGING) {
-        log.info(
-            "ranker: staging model {} is {} in the registry now; A/B share ends",
-            s.version(),
-            v.getStage());
-        slots.install(ModelSlots.Variant.STAGING, null);
-        return;
-      }
+    ModelVersion r = s == null ? null : records.get(s.version());
+    if (r != null && r.getStage() != ModelStage.STAGING) {
+      log.info(
+          "ranker: staging model {} is {} in the registry now; A/B share ends",
+          s.version(),
+          r.getStage());
+      slots.install(ModelSlots.Variant.STAGING, null);
     }
   }
 
