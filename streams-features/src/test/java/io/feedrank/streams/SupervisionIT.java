@@ -102,6 +102,10 @@ class SupervisionIT {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // the replacement of a dead stream thread gets its partitions back only once the dead member's
+    // session has expired (README, When the schema registry is away): the broker's least, not the
+    // 45 s default, which was most of this class's time
+    p.put("consumer.session.timeout.ms", 6000);
     p.put("consumer.auto.offset.reset", "earliest");
     p.put("global.consumer.auto.offset.reset", "earliest");
     return p;
