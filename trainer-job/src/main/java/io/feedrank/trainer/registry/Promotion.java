@@ -131,6 +131,7 @@ public final class Promotion {
     if (target.getStage() == ModelStage.PRODUCTION) {
       throw new IllegalArgumentException("version " + version + " is already in production");
     }
+    Optional<ModelVersion> replaced = ModelRegistry.newest(registry, ModelStage.PRODUCTION);
     List<ModelVersion> updates = new ArrayList<>();
     updates.add(
         ModelVersion.newBuilder(target)
@@ -138,9 +139,10 @@ public final class Promotion {
             .setUpdatedAt(now)
             .setDecision(DECISION_PROMOTED)
             .setDecisionReason(reason + " (was " + target.getStage() + ")")
+            // what it replaces now, not the production of its training: a rollback goes back to it
+            .setParentVersion(replaced.map(ModelVersion::getVersion).orElse(null))
             .build());
-    ModelRegistry.newest(registry, ModelStage.PRODUCTION)
-        .ifPresent(p -> updates.add(archive(p, "replaced by " + version + ": " + reason, now)));
+    replaced.ifPresent(p -> updates.add(archive(p, "replaced by " + version + ": " + reason, now)));
     return updates;
   }
 

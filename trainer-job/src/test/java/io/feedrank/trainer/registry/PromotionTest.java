@@ -134,6 +134,41 @@ public class PromotionTest {
   }
 
   @Test
+  void aRollbackAfterAnOperatorsPromotionRestoresTheVersionThatPromotionReplaced() {
+    // p1 in production; s1 (trained against p1) staged; c3 (also trained against p1) promoted
+    ModelVersion s1 = version("s1", ModelStage.STAGING, "p1", T0.plusSeconds(60));
+    ModelVersion p1 = version("p1", ModelStage.ARCHIVED, null, T0.plusSeconds(120));
+    ModelVersion c3 = version("c3", ModelStage.PRODUCTION, "p1", T0.plusSeconds(120));
+    List<ModelVersion> registry = new java.util.ArrayList<>(List.of(p1, s1, c3));
+
+    List<ModelVersion> promoted = Promotion.promote(registry, "s1", "by operator", NOW);
+    assertThat(promoted.get(0).getParentVersion()).isEqualTo("c3");
+    registry = apply(registry, promoted);
+
+    List<ModelVersion> rolledBack = Promotion.rollback(registry, NOW.plusSeconds(60));
+    assertThat(stages(rolledBack))
+        .containsEntry("c3", ModelStage.PRODUCTION)
+        .containsEntry("s1", ModelStage.ARCHIVED);
+  }
+
+  @Test
+  void anOperatorsPromotionWithNothingInProductionReplacesNothing() {
+    ModelVersion r1 = version("r1", ModelStage.REJECTED, "p0", T0);
+    List<ModelVersion> u = Promotion.promote(List.of(r1), "r1", "by operator", NOW);
+    assertThat(u).hasSize(1);
+    assertThat(u.get(0).getParentVersion()).isNull();
+    assertThatThrownBy(() -> Promotion.rollback(u, NOW)).hasMessageContaining("replaced nothing");
+  }
+
+  /** The registry after {@code updates}: each replaces the record of its version. */
+  static List<ModelVersion> apply(List<ModelVersion> registry, List<ModelVersion> updates) {
+    Map<String, ModelVersion> byVersion = new java.util.LinkedHashMap<>();
+    registry.forEach(v -> byVersion.put(v.getVersion(), v));
+    updates.forEach(v -> byVersion.put(v.getVersion(), v));
+    return List.copyOf(byVersion.values());
+  }
+
+  @Test
   void rollbackRestoresTheVersionProductionReplaced() {
     ModelVersion old = version("p0", ModelStage.ARCHIVED, null, T0.minusSeconds(60));
     ModelVersion current = version("p1", ModelStage.PRODUCTION, "p0", T0);
