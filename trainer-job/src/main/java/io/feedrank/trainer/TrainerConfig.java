@@ -3,6 +3,7 @@ package io.feedrank.trainer;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.train.Architecture;
 import io.feedrank.trainer.train.Hyperparameters;
 import java.time.Duration;
@@ -64,9 +65,12 @@ public record TrainerConfig(
     if (minExamples < 100) {
       throw new IllegalArgumentException("min.examples must be >= 100, got " + minExamples);
     }
-    if (verifyRows < 1000) {
+    if (verifyRows < ExportVerification.MIN_ROWS) {
       throw new IllegalArgumentException(
-          "export.verify.rows must be >= 1000 (the export check's minimum), got " + verifyRows);
+          "export.verify.rows must be >= "
+              + ExportVerification.MIN_ROWS
+              + " (the export check's minimum), got "
+              + verifyRows);
     }
     if (!(promoteMinAucGain > 0)) {
       throw new IllegalArgumentException("promote.min.auc.gain must be > 0");

@@ -150,6 +150,22 @@ public final class TrainingJob {
                 + "): nothing to learn or to evaluate");
       }
     }
+    if (test.size < ExportVerification.MIN_ROWS) {
+      // refused before training: the export check after it would fail the run instead
+      throw new RefusedException(
+          "the test split of "
+              + range
+              + " has "
+              + test.size
+              + " examples; the ONNX export is checked on at least "
+              + ExportVerification.MIN_ROWS
+              + " (about "
+              + (int)
+                  Math.ceil(
+                      ExportVerification.MIN_ROWS
+                          / (1 - TemporalSplit.TRAIN_SHARE - TemporalSplit.VALIDATION_SHARE))
+              + " examples in all)");
+    }
     Standardization std = Standardization.fit(train);
     TrainInputs trainIn = new TrainInputs(train, std);
     TrainInputs validationIn = new TrainInputs(validation, std);
@@ -195,14 +211,22 @@ public final class TrainingJob {
                     Double.compare(
                         trained.get(x).metrics.get("auc"), trained.get(y).metrics.get("auc")))
             .orElseThrow();
+    run.bestArchitecture = best.id;
     long tp = System.nanoTime();
-    ReferenceProfile profile = Profiles.of(split.test(), testScores.get(best));
+    // each network's own scores: a version promoted later by an operator is watched for
+    // prediction drift against its own holdout distribution, not the winner's
+    Map<Architecture, ReferenceProfile> profiles = new HashMap<>();
+    for (Architecture a : trained.keySet()) {
+      if (a != Architecture.LOGISTIC) {
+        profiles.put(a, Profiles.of(split.test(), testScores.get(a)));
+      }
+    }
     run.referenceProfile =
-        put(run.id, "reference_profile.avro", Profiles.bytes(profile)).toString();
+        put(run.id, "reference_profile.avro", Profiles.bytes(profiles.get(best))).toString();
     run.durationsMs.put("profile", millisSince(tp));
 
     long tr = System.nanoTime();
-    register(run, request, split, trained, best, profile);
+    register(run, request, split, trained, best, profiles);
     run.durationsMs.put("register", millisSince(tr));
     run.durationsMs.put("total", millisSince(t0));
   }
@@ -246,7 +270,7 @@ public final class TrainingJob {
             test.head(rows),
             reference,
             net.vectorDimension(),
-            1000,
+            ExportVerification.MIN_ROWS,
             config.verifyTolerance());
     m.export.put("rows", r.rows());
     m.export.put("max_abs_diff", r.maxAbsDiff());
@@ -270,7 +294,7 @@ public final class TrainingJob {
       TemporalSplit split,
       Map<Architecture, RunRecord.ModelRun> trained,
       Architecture best,
-      ReferenceProfile profile) {
+      Map<Architecture, ReferenceProfile> profiles) {
     List<ModelVersion> current = registry.versions(config.modelName());
     var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
     Instant now = clock.instant();
@@ -286,7 +310,7 @@ public final class TrainingJob {
               request,
               split,
               m,
-              profile,
+              profiles.get(e.getKey()),
               production.map(ModelVersion::getVersion).orElse(null),
               now);
       if (e.getKey() != best) {

@@ -21,6 +21,9 @@ public final class ExportVerification {
     }
   }
 
+  /** The fewest held-out rows an export is checked on. */
+  public static final int MIN_ROWS = 1000;
+
   private ExportVerification() {}
 
   /**

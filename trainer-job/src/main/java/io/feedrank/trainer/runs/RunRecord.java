@@ -31,6 +31,12 @@ public final class RunRecord {
   public List<ModelRun> models = new ArrayList<>();
   public String referenceProfile;
 
+  /**
+   * The network the run chose as its candidate: the best of its networks by holdout AUC. Set once
+   * the networks are trained.
+   */
+  public String bestArchitecture;
+
   /** One architecture trained in the run. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static final class ModelRun {
@@ -49,9 +55,17 @@ public final class RunRecord {
     public String decisionReason;
   }
 
-  /** The model the run registered (the one with a version), if any; not a bean property. */
+  /**
+   * The run's candidate once registered: the best network, the one decided against production (the
+   * others are registered REJECTED as not the best of the run); empty before registration. Records
+   * written before {@code bestArchitecture} existed give their first registered network. Not a bean
+   * property.
+   */
   public java.util.Optional<ModelRun> registeredModel() {
-    return models.stream().filter(m -> m.version != null).findFirst();
+    return models.stream()
+        .filter(m -> m.version != null)
+        .filter(m -> bestArchitecture == null || bestArchitecture.equals(m.architecture))
+        .findFirst();
   }
 
   public static final String RUNNING = "RUNNING";

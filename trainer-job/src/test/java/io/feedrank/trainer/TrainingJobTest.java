@@ -1,0 +1,153 @@
+package io.feedrank.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
+import io.feedrank.models.FileArtifactStore;
+import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.data.Dataset;
+import io.feedrank.trainer.data.Example;
+import io.feedrank.trainer.data.ExampleSource;
+import io.feedrank.trainer.data.TemporalSplit;
+import io.feedrank.trainer.export.OnnxScorer;
+import io.feedrank.trainer.registry.ModelRegistry;
+import io.feedrank.trainer.runs.FileRunStore;
+import io.feedrank.trainer.runs.RunRecord;
+import io.feedrank.trainer.train.Architecture;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run of two networks end to end, on examples in memory and a registry in memory (the Kafka side
+ * is {@code TrainerPipelineIT}'s): which network becomes the run's candidate, what each registered
+ * version carries, and what is refused before any training.
+ */
+class TrainingJobTest {
+  @TempDir Path dir;
+
+  /** The registry's latest record per version, as the compacted topic keeps them. */
+  static final class MemoryRegistry implements ModelRegistry {
+    final Map<String, ModelVersion> records = new LinkedHashMap<>();
+
+    @Override
+    public List<ModelVersion> versions(String modelName) {
+      return records.values().stream().filter(v -> v.getModelName().equals(modelName)).toList();
+    }
+
+    @Override
+    public void publish(List<ModelVersion> updates) {
+      updates.forEach(v -> records.put(v.getVersion(), v));
+    }
+  }
+
+  private TrainingJob job(List<Example> examples, MemoryRegistry registry) {
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", "127.0.0.1:9");
+    c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
+    c.put("artifact.store", dir.toString());
+    c.put("min.examples", "2000");
+    c.put("export.verify.rows", "1000");
+    c.put("mlp.layers", "64,32");
+    c.put("tower.layers", "32,16");
+    c.put("embedding.dim", "8");
+    c.put("user.buckets", "4000");
+    c.put("item.buckets", "10000");
+    c.put("max.epochs", "2");
+    c.put("patience", "1");
+    FileArtifactStore store = new FileArtifactStore(dir);
+    ExampleSource source = range -> new ExampleSource.Loaded(examples, examples.size(), 0, 0);
+    return new TrainingJob(
+        TrainerConfig.from(c), source, store, new FileRunStore(store), registry, Clock.systemUTC());
+  }
+
+  private static DataRange rangeOf(List<Example> examples) {
+    long last = examples.stream().mapToLong(Example::eventTimeMillis).max().orElseThrow();
+    return new DataRange(SimData.START, java.time.Instant.ofEpochMilli(last + 1));
+  }
+
+  @Test
+  void theCandidateIsTheBestNetworkAndEveryVersionCarriesItsOwnScoreProfile() throws Exception {
+    List<Example> examples = SimData.examples(12_000);
+    MemoryRegistry registry = new MemoryRegistry();
+    // the two-tower first: the run's first registered network is then not its best one
+    RunRecord run =
+        job(examples, registry)
+            .run(
+                new TrainRequest(
+                    rangeOf(examples),
+                    List.of(Architecture.TWO_TOWER, Architecture.MLP),
+                    "test",
+                    null));
+
+    // the best by holdout AUC, read off the run's own metrics
+    RunRecord.ModelRun best =
+        run.models.stream()
+            .filter(m -> !m.architecture.equals(Architecture.LOGISTIC.id))
+            .max(Comparator.comparingDouble(m -> m.metrics.get("auc")))
+            .orElseThrow();
+    assertThat(run.registeredModel()).isPresent();
+    assertThat(run.registeredModel().get().architecture).isEqualTo(best.architecture);
+    ModelVersion candidate = registry.records.get(run.registeredModel().get().version);
+    assertThat(candidate.getStage()).isIn(ModelStage.PRODUCTION, ModelStage.REJECTED);
+    assertThat(candidate.getDecisionReason()).doesNotContain("not the best");
+    assertThat(run.models)
+        .filteredOn(m -> m.version != null && !m.architecture.equals(best.architecture))
+        .singleElement()
+        .satisfies(m -> assertThat(m.decisionReason).startsWith("not the best of run"));
+
+    // each version's score profile is the distribution of its own artifact's holdout scores,
+    // scored here with ONNX Runtime: its mean, to the export check's tolerance
+    Dataset test = Dataset.of(TemporalSplit.of(examples).test(), 4000, 10000);
+    List<Double> means = new ArrayList<>();
+    for (ModelVersion v : registry.records.values()) {
+      float[] scores =
+          OnnxScorer.scores(Files.readAllBytes(Path.of(URI.create(v.getArtifactUri()))), test);
+      double mean = 0;
+      for (float s : scores) {
+        mean += s;
+      }
+      mean /= scores.length;
+      means.add(mean);
+      assertThat(v.getReferenceProfile().getScore().getMean())
+          .as(v.getArchitecture())
+          .isCloseTo(mean, within(1e-5));
+      assertThat(v.getReferenceProfile().getN()).isEqualTo(test.size);
+    }
+    assertThat(means).hasSize(2);
+    // the two networks score differently enough for the check above to tell them apart
+    assertThat(Math.abs(means.get(0) - means.get(1))).isGreaterThan(1e-4);
+  }
+
+  @Test
+  void aHoldoutTooSmallForTheExportCheckIsRefusedBeforeAnyTraining() {
+    // 5,000 examples pass min.examples (2,000), but their newest 15% are 750 rows: fewer than the
+    // 1,000 the export is checked on
+    List<Example> examples = SimData.examples(5_000);
+    MemoryRegistry registry = new MemoryRegistry();
+    TrainingJob job = job(examples, registry);
+    assertThatThrownBy(
+            () ->
+                job.run(
+                    new TrainRequest(rangeOf(examples), List.of(Architecture.MLP), "test", null)))
+        .isInstanceOf(RefusedException.class)
+        .hasMessageContaining("has 750 examples")
+        .hasMessageContaining("at least 1000");
+    RunRecord r = new FileRunStore(new FileArtifactStore(dir)).list().get(0);
+    assertThat(r.status).isEqualTo(RunRecord.REFUSED);
+    assertThat(r.models).isEmpty();
+    assertThat(registry.records).isEmpty();
+  }
+}
