@@ -383,6 +383,19 @@ class FeatureTopologyTest {
           key(good.getUserId()),
           ser(copy(good).setEventTime(Instant.ofEpochMilli(t - 8 * DAY)).build())
         });
+    // an "unset" sentinel: stream time minus it overflows, which once let it through to the
+    // counters, whose decay then threw on every replay of the record
+    bad.put(
+        "EVENT_TIME_TOO_OLD#min",
+        new byte[][] {
+          key(good.getUserId()),
+          ser(copy(good).setEventTime(Instant.ofEpochMilli(Long.MIN_VALUE)).build())
+        });
+    bad.put(
+        "EVENT_TIME_TOO_OLD#before1970",
+        new byte[][] {
+          key(good.getUserId()), ser(copy(good).setEventTime(Instant.ofEpochMilli(-1)).build())
+        });
     for (byte[][] kv : bad.values()) {
       interactions.pipeInput(new TestRecord<>(kv[0], kv[1], Instant.ofEpochMilli(t)));
     }

@@ -56,6 +56,12 @@ public record EventValidator(Duration maxAhead, Duration maxBehind) {
           "dwell_seconds " + dwell + " outside [0, " + MAX_DWELL_SECONDS + "]");
     }
     long t = e.getEventTime().toEpochMilli();
+    if (t < 0) {
+      // before the epoch is no event of this platform, and a sentinel such as Long.MIN_VALUE ms
+      // would overflow the distances below (and the decay of every counter it reached)
+      return violation(
+          ErrorCode.EVENT_TIME_TOO_OLD, "event_time " + e.getEventTime() + " is before 1970");
+    }
     // a record without a timestamp (negative) leaves stream time alone as the reference; before
     // the partition's first accepted event there is only the record's
     long reference =
