@@ -5,13 +5,16 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Writes feature hashes with Jedis, pipelined: one {@code HSET} (all fields) and one {@code
- * PEXPIRE} per entity, one round trip per batch (per cluster node with Redis Cluster).
+ * PEXPIRE} per entity, one round trip per batch (per cluster node with Redis Cluster). A batch of
+ * which Redis refused any command fails whole (the caller retries it: the writes are idempotent).
  *
  * <p>{@code redis://[user:password@]host:port} is a standalone server, {@code
  * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
@@ -43,12 +46,28 @@ public final class RedisFeatureWriter implements FeatureWriter {
       return;
     }
     long t0 = System.nanoTime();
+    List<Response<Long>> replies = new ArrayList<>(2 * batch.size());
     try (AbstractPipeline p = jedis.pipelined()) {
       for (FeatureWrite w : batch) {
-        p.hset(w.key(), w.fields());
-        p.pexpire(w.key(), ttlMillis);
+        replies.add(p.hset(w.key(), w.fields()));
+        replies.add(p.pexpire(w.key(), ttlMillis));
       }
       p.sync();
+    }
+    // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
+    // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
+    // unless every reply is read, such a batch would count as written and its entities be dropped
+    for (int i = 0; i < replies.size(); i++) {
+      try {
+        replies.get(i).get();
+      } catch (RuntimeException e) {
+        throw new IllegalStateException(
+            (i % 2 == 0 ? "HSET " : "PEXPIRE ")
+                + batch.get(i / 2).key()
+                + " failed: "
+                + e.getMessage(),
+            e);
+      }
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());

@@ -1,0 +1,71 @@
+package io.feedrank.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.feedrank.features.redis.RedisConnections;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.AsyncFeatureWriter;
+import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
+import io.feedrank.streams.redis.RedisFeatureWriter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The Redis writer against the real server when Redis answers a command with an error (here {@code
+ * WRONGTYPE}; in production also OOM under {@code noeviction}, {@code READONLY} after a failover,
+ * {@code NOPERM}): the batch fails and is kept, instead of counting as written.
+ */
+@LocalStackTest
+class RedisFeatureWriterIT {
+
+  @Test
+  void aBatchWithACommandRedisRefusedFailsAndIsKeptUntilRedisTakesIt(LocalStack stack) {
+    String bad = "fr:u:writer-it-" + System.nanoTime();
+    String good = bad + "-ok";
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2))) {
+      redis.set(bad, "a string, not a hash");
+      try (RedisFeatureWriter writer =
+          new RedisFeatureWriter(stack.redisUri(), Duration.ofDays(1), meters)) {
+        List<FeatureWrite> batch =
+            List.of(
+                new FeatureWrite(good, Map.of("n", "1"), 0),
+                new FeatureWrite(bad, Map.of("n", "2"), 0));
+        assertThatThrownBy(() -> writer.write(batch))
+            .hasMessageContaining("HSET " + bad)
+            .hasMessageContaining("WRONGTYPE");
+      }
+
+      // through the writer thread: counted as a failure, kept, retried, landed once Redis takes it
+      AtomicInteger landed = new AtomicInteger();
+      try (AsyncFeatureWriter async =
+          new AsyncFeatureWriter(
+              new RedisFeatureWriter(stack.redisUri(), Duration.ofDays(1), meters),
+              new FeatureMetrics(meters),
+              1_000)) {
+        async.submit(
+            List.of(new FeatureWrite(bad, Map.of("n", "3"), 0)), w -> landed.incrementAndGet());
+        // failed, kept, and failed again on its retry: never counted as landed
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> meters.counter("features.redis.write.failures").count() >= 2);
+        assertThat(landed).hasValue(0);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> async.pending() == 1);
+
+        redis.del(bad);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> landed.get() == 1);
+        assertThat(redis.hgetAll(bad)).isEqualTo(Map.of("n", "3"));
+        assertThat(redis.pttl(bad)).isPositive();
+      }
+    }
+  }
+}
