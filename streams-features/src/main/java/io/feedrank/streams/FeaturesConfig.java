@@ -1,6 +1,7 @@
 package io.feedrank.streams;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
 import java.nio.file.Path;
@@ -190,7 +191,7 @@ public record FeaturesConfig(
         + ", registry="
         + registryConfig.urls()
         + ", redis="
-        + redisUri
+        + RedisConnections.redacted(redisUri)
         + ", threads="
         + threads
         + ", stateDir="

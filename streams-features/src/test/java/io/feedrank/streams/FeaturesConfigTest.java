@@ -18,6 +18,24 @@ class FeaturesConfigTest {
     return p;
   }
 
+  /** The configuration is logged at start and printed by {@code feedrank streams}. */
+  @Test
+  void itsTextShowsNoPassword() {
+    Map<String, String> p = required();
+    p.put("basic.auth.user.info", "app:registry-secret");
+    p.put("redis.uri", "redis://app:s3cret@10.0.0.7:6380");
+    assertThat(FeaturesConfig.from(p).toString())
+        .contains("redis://app:***@10.0.0.7:6380")
+        .doesNotContain("s3cret")
+        .doesNotContain("registry-secret");
+    p.put("redis.uri", "rediss-cluster://s3cret@a:1,b:2");
+    assertThat(FeaturesConfig.from(p).toString())
+        .contains("rediss-cluster://***@a:1,b:2")
+        .doesNotContain("s3cret");
+    p.put("redis.uri", "redis://10.0.0.7:6380");
+    assertThat(FeaturesConfig.from(p).toString()).contains("redis://10.0.0.7:6380");
+  }
+
   @Test
   void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
     Map<String, String> p = required();

@@ -20,6 +20,22 @@ import redis.clients.jedis.UnifiedJedis;
 public final class RedisConnections {
 
   /**
+   * {@code uri} fit for a log or an error message: its password, if any, replaced by {@code ***}
+   * ({@code redis://user:***@host:6379}).
+   */
+  public static String redacted(String uri) {
+    int scheme = uri.indexOf("://");
+    int at = uri.lastIndexOf('@');
+    if (scheme < 0 || at < scheme) {
+      return uri;
+    }
+    String userInfo = uri.substring(scheme + 3, at);
+    int colon = userInfo.indexOf(':');
+    String user = colon >= 0 ? userInfo.substring(0, colon + 1) : "";
+    return uri.substring(0, scheme + 3) + user + "***" + uri.substring(at);
+  }
+
+  /**
    * A Jedis client for a standalone ({@code redis://}) or cluster ({@code redis-cluster://}) URI.
    */
   public static UnifiedJedis connect(String uri, Duration timeout) {
@@ -59,7 +75,7 @@ public final class RedisConnections {
       nodes.add(h.contains(":") ? HostAndPort.from(h) : new HostAndPort(h, 6379));
     }
     if (nodes.isEmpty()) {
-      throw new IllegalArgumentException("redis URI names no host: " + uri);
+      throw new IllegalArgumentException("redis URI names no host: " + redacted(uri));
     }
     JedisClientConfig built = config.build();
     ConnectionPoolConfig pool = new ConnectionPoolConfig();
@@ -71,7 +87,8 @@ public final class RedisConnections {
     }
     if (nodes.size() != 1) {
       throw new IllegalArgumentException(
-          "a standalone redis:// URI names one host; use redis-cluster:// for several: " + uri);
+          "a standalone redis:// URI names one host; use redis-cluster:// for several: "
+              + redacted(uri));
     }
     return RedisClient.builder()
         .hostAndPort(nodes.iterator().next())
