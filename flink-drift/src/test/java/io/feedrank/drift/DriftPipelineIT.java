@@ -300,12 +300,27 @@ class DriftPipelineIT {
                   h.model);
           load.setSynthetic(true);
           served.add(load);
+          // the A/B share's staging model, scoring as much higher: not the production model whose
+          // reference the window is set against, so neither counted nor a cause of a command
+          RankingLog staging =
+              response(
+                  "staging-" + w + "-" + k,
+                  t0 + w * MINUTE + (k * MINUTE) / 350,
+                  items,
+                  false,
+                  h.model);
+          staging.setVariant("staging");
+          staging.setModelVersion("v2");
+          served.add(staging);
         }
       }
     }
     Map<Long, long[]> expected = new TreeMap<>(); // window start → scores, responses
     for (RankingLog l : served) {
-      if (l.getFallback() || l.getSynthetic() || !l.getModelName().equals(h.model)) {
+      if (l.getFallback()
+          || l.getSynthetic()
+          || !l.getModelName().equals(h.model)
+          || !l.getVariant().equals("production")) {
         continue;
       }
       long window = l.getTimestamp().toEpochMilli() / MINUTE * MINUTE;

@@ -17,13 +17,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * {@code ranking-logs} → the scores of each response served by a model of {@code modelName}, as one
- * record ({@link FeatureValue#scores}: the response is the sampling unit), for prediction drift
- * against the reference profile's score distribution. Fallback rankings are not model scores and
- * are left out, as are responses without items and synthetic ones (a load test's candidates are not
- * what the app would ask to rank).
+ * {@code ranking-logs} → the scores of each response served by the production model of {@code
+ * modelName}, as one record ({@link FeatureValue#scores}: the response is the sampling unit), for
+ * prediction drift against the production model's reference score distribution. The A/B share's
+ * staging model is another model, with a distribution of its own, and is left out. Fallback
+ * rankings are not model scores and are left out, as are responses without items and synthetic ones
+ * (a load test's candidates are not what the app would ask to rank).
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
+  private static final String PRODUCTION = "production";
   private final HashMap<String, String> registry;
   private final String modelName;
   private transient Deserializer<RankingLog> values;
@@ -54,6 +56,7 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
     if (log == null
         || log.getFallback()
         || log.getSynthetic()
+        || !PRODUCTION.equals(log.getVariant())
         || !modelName.equals(log.getModelName())) {
       return;
     }
