@@ -18,11 +18,13 @@ import org.apache.flink.util.OutputTag;
  * starts or extends a streak of consecutive windows (a window whose sample size, {@link
  * Report#sampleSize}, is under {@code minSample} neither extends nor breaks it; a gap breaks it).
  * When any feature's streak reaches {@code persistence} windows and no drift episode has had its
- * command yet, one {@link Command} goes out with the evidence of every feature in a streak — unless
- * the last command was less than {@code cooldown} ago in event time, in which case it goes out when
- * the cooldown has passed and the drift is still there. The episode ends when no feature drifts any
- * more. A report against another reference version (the serving model changed) starts over. An
- * {@link AlertEvent} (side output {@link #ALERTS}) marks the first drifted window of each streak.
+ * command yet, one {@link Command} goes out with the evidence of every feature whose streak has
+ * reached {@code persistence} — unless the last command was less than {@code cooldown} ago in event
+ * time, in which case it goes out when the cooldown has passed and the drift is still there. The
+ * episode ends when no feature drifts any more; a feature without a report for two windows while
+ * others report has no streak any more. A report against another reference version (the serving
+ * model changed) starts over. An {@link AlertEvent} (side output {@link #ALERTS}) marks the first
+ * drifted window of each streak.
  */
 public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
   public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
@@ -76,6 +78,12 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       reference.update(r.referenceVersion);
     }
     if (r.sampleSize < minSample) {
+      // too small to judge: it neither extends nor breaks a streak, so the window after it is
+      // still the streak's next one
+      Long previousEnd = lastWindowEnd.get(r.feature);
+      if (previousEnd != null && previousEnd == r.windowStart) {
+        lastWindowEnd.put(r.feature, r.windowEnd);
+      }
       return;
     }
     Long previousEnd = lastWindowEnd.get(r.feature);
@@ -93,6 +101,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       streaks.remove(r.feature);
       evidence.remove(r.feature);
     }
+    expireSilentStreaks(r);
     List<Command.Evidence> persisted = new ArrayList<>();
     boolean anyStreak = false;
     for (Map.Entry<String, Integer> e : streaks.entries()) {
@@ -111,6 +120,27 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       out.collect(command(ctx.getCurrentKey(), r, persisted));
       commanded.update(true);
       lastCommandAt.update(r.windowEnd);
+    }
+  }
+
+  /**
+   * Ends the streaks of features that have had no report for two windows while others report (a
+   * feature dropped from monitoring, gone quiet): its next report could not extend the streak, and
+   * a streak left standing would keep the episode from ever ending. One window of slack, since the
+   * reports of different features of one window arrive in no particular order.
+   */
+  private void expireSilentStreaks(Report r) throws Exception {
+    long before = r.windowStart - (r.windowEnd - r.windowStart);
+    List<String> silent = new ArrayList<>();
+    for (Map.Entry<String, Long> e : lastWindowEnd.entries()) {
+      if (e.getValue() < before) {
+        silent.add(e.getKey());
+      }
+    }
+    for (String feature : silent) {
+      lastWindowEnd.remove(feature);
+      streaks.remove(feature);
+      evidence.remove(feature);
     }
   }
 

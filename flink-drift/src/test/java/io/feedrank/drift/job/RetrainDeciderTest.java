@@ -101,10 +101,19 @@ class RetrainDeciderTest {
   @Test
   void windowsBelowTheMinimumSampleNeitherCountNorBreak() throws Exception {
     send("x", 0, true);
-    send(report("x", 1, true, 10, "v1")); // too small: ignored
+    send(report("x", 1, true, 10, "v1")); // too small: does not count
     assertThat(commands()).isEmpty();
-    send("x", 1, true); // the same window with enough data
-    assertThat(commands()).hasSize(1);
+    send(report("x", 2, false, 10, "v1")); // nor does a small undrifted one end the streak
+    assertThat(commands()).isEmpty();
+    send("x", 3, true); // the streak's second window of enough data
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.issuedAt).isEqualTo(4 * W);
+              assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
+            });
+    assertThat(h.getSideOutput(RetrainDecider.ALERTS)).hasSize(1); // one streak
   }
 
   @Test
@@ -123,6 +132,36 @@ class RetrainDeciderTest {
     send("x", w, true); // window ending 1 h after the first command
     assertThat(commands()).hasSize(2);
     assertThat(commands().get(1).issuedAt - commands().get(0).issuedAt).isEqualTo(HOUR);
+  }
+
+  @Test
+  void aFeatureThatStopsReportingEndsItsStreakAndTheEpisodeWithIt() throws Exception {
+    send("x", 0, true);
+    send("y", 0, false);
+    send("x", 1, true); // command at 2W
+    send("y", 1, false);
+    assertThat(commands()).hasSize(1);
+    // x is no longer reported (dropped from monitoring, or quiet); y is, and does not drift
+    int w = 2;
+    while ((w + 2) * W - 2 * W < HOUR) {
+      send("y", w++, false);
+    }
+    // y drifts past the cooldown: a new episode, a new command naming y alone
+    send("y", w++, true);
+    send("y", w, true);
+    assertThat(commands()).hasSize(2);
+    assertThat(commands().get(1).evidence).extracting(e -> e.feature).containsExactly("y");
+  }
+
+  @Test
+  void reportsOfOneWindowInAnyOrderAcrossFeaturesKeepTheStreaks() throws Exception {
+    // y's report of window 2 comes before x's report of window 1: x's streak stands
+    send("x", 0, true);
+    send("y", 0, false);
+    send("y", 1, false);
+    send("y", 2, false);
+    send("x", 1, true);
+    assertThat(commands()).singleElement().satisfies(c -> assertThat(c.issuedAt).isEqualTo(2 * W));
   }
 
   @Test
