@@ -108,6 +108,16 @@ class StatisticsTest {
   }
 
   @Test
+  void aTinyKsDistanceBetweenLargeSamplesHasAPValueOfOne() {
+    // a feature that is 0 in all 1,000 reference rows and in all but one of a window's 10^6
+    // values: D = 1e-6, √(nm/(n+m))·D = 3.16e-5; scipy kstwobign.sf(3.1606977062050694e-05) = 1.0
+    assertThat(KolmogorovSmirnov.pValue(1e-6, 1_000, 1_000_000)).isEqualTo(1.0);
+    assertThat(KolmogorovSmirnov.pValue(0.0, 1_000, 1_000_000)).isEqualTo(1.0);
+    // just above the cut-off the series is summed, and agrees: kstwobign.sf(0.1106...) = 1.0
+    assertThat(KolmogorovSmirnov.pValue(0.0035, 1_000, 1_000_000)).isCloseTo(1.0, within(1e-12));
+  }
+
+  @Test
   void refusesEmptyInputs() {
     assertThatThrownBy(() -> KolmogorovSmirnov.statistic(new double[0], B))
         .hasMessageContaining("non-empty");
