@@ -7,6 +7,7 @@ import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.scoring.Batch;
+import io.feedrank.ranker.scoring.ModelException;
 import io.feedrank.ranker.scoring.PopularityScorer;
 import io.feedrank.ranker.scoring.Scorer;
 import io.micrometer.core.instrument.Counter;
@@ -100,8 +101,10 @@ public final class RankService {
         reason = features(req, batch, scorer.cover(batch) > 0);
         try {
           long s0 = System.nanoTime();
-          scores = scorer.score(batch);
+          float[] s = scorer.score(batch);
           inference.record(System.nanoTime() - s0, TimeUnit.NANOSECONDS);
+          requireFinite(s);
+          scores = s;
           modelName = l.model().name();
           version = l.model().version();
           variant = l.variant().label();
@@ -166,5 +169,17 @@ public final class RankService {
 
   public static RankingLog toRecord(RankingLogs.Entry e) {
     return RankingLogs.toRecord(e);
+  }
+
+  /**
+   * A model that returns NaN or an infinity (weights gone bad, an overflow) has failed: such a
+   * score cannot be ranked, and JSON has no number for it.
+   */
+  private static void requireFinite(float[] scores) {
+    for (int k = 0; k < scores.length; k++) {
+      if (!Float.isFinite(scores[k])) {
+        throw new ModelException("score " + scores[k] + " for row " + k + " is not finite");
+      }
+    }
   }
 }

@@ -18,6 +18,7 @@ import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.MlpScorer;
 import io.feedrank.ranker.scoring.ModelException;
 import io.feedrank.ranker.scoring.OnnxModel;
+import io.feedrank.ranker.scoring.Scorer;
 import io.feedrank.ranker.scoring.TwoTowerScorer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -428,9 +429,35 @@ class ScoringTest {
         assertThat(r.itemIds()[k]).isEqualTo(ids[order[k]]);
         assertThat((double) r.scores()[k]).isCloseTo(direct[order[k]], within(1e-6));
       }
+
+      // a model whose output holds a NaN (weights gone bad) has failed: popularity ranks
+      MlpScorer real = MlpScorer.load(m.onnx(), 1);
+      Scorer broken =
+          new Scorer() {
+            @Override
+            public float[] score(Batch batch) {
+              float[] s = real.score(batch);
+              s[3] = Float.NaN;
+              return s;
+            }
+
+            @Override
+            public void close() {
+              real.close();
+            }
+          };
+      slots.install(
+          ModelSlots.Variant.PRODUCTION,
+          new ServingModel("m", "v10", "mlp", 1, Instant.now(), broken));
+      RankResult nan = service.rank(req);
+      assertThat(nan.fallbackReason()).isEqualTo("model_error");
+      assertThat(nan.variant()).isEqualTo("fallback");
+      assertThat(nan.itemIds()).containsExactly(none.itemIds());
+      assertThat(nan.scores()).containsExactly(none.scores());
+      assertThat(metrics.counter("ranker.fallbacks", "cause", "model_error").count()).isEqualTo(1);
       slots.clear();
     }
-    assertThat(logged).hasSize(2); // closing the logger builds what it holds
+    assertThat(logged).hasSize(3); // closing the logger builds what it holds
     assertThat(logged.get(1).getItems()).hasSize(10);
   }
 
