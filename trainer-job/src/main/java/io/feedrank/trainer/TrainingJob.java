@@ -95,6 +95,10 @@ public final class TrainingJob {
       run.error = e.toString();
       log.error("trainer: run {} failed: {}", run.id, e.toString(), e);
       throw e;
+    } catch (Error e) {
+      run.status = RunRecord.FAILED;
+      run.error = e.toString();
+      throw e;
     } finally {
       run.finishedAt = clock.instant().toString();
       // an interrupted thread cannot write a file (the channel closes on the interrupt), so the

@@ -190,6 +190,18 @@ public final class RetrainListener implements AutoCloseable {
         return;
       }
       log.error("trainer: command {} failed: {}", c.getCommandId(), e.toString());
+    } catch (Error e) {
+      // out of memory, a native library that would not link: not the command's failure, and the
+      // worker's Future would keep it to itself. Not done, so not committed: the listener stops,
+      // the process ends non-zero, and the next start runs the command again
+      log.error(
+          "trainer: command {} stopped the listener: {}; it runs again at the next start",
+          c.getCommandId(),
+          e.toString(),
+          e);
+      running = false;
+      failed.complete(null);
+      return;
     }
     p.done = true;
   }

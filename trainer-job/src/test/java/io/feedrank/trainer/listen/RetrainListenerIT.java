@@ -44,6 +44,8 @@ class RetrainListenerIT {
   final AtomicInteger running = new AtomicInteger();
   final AtomicInteger maxRunning = new AtomicInteger();
   final CountDownLatch release = new CountDownLatch(1);
+  final java.util.concurrent.atomic.AtomicBoolean errorThrown =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   RetrainListener listener(LocalStack stack, String model, String group, Set<String> alreadyRun) {
     return listener(stack, model, group, alreadyRun, Map.of());
@@ -86,6 +88,9 @@ class RetrainListenerIT {
               started.add(id);
               maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
               try {
+                if (id.endsWith("-oom") && errorThrown.compareAndSet(false, true)) {
+                  throw new OutOfMemoryError("a stand-in for a run out of memory");
+                }
                 if (id.endsWith("-a")) {
                   release.await(60, TimeUnit.SECONDS);
                 }
@@ -189,6 +194,31 @@ class RetrainListenerIT {
         assertThat(second.failed()).isNotDone();
       }
     }
+  }
+
+  /**
+   * An {@code Error} in a run (out of memory, a native library that would not link) is not the
+   * command's failure: the listener says it failed, without committing the command, and the next
+   * start of its group runs it again. It used to stay in the worker's unread {@code Future}: the
+   * listener looked healthy and never committed another offset.
+   */
+  @Test
+  void anErrorInARunFailsTheListenerAndTheNextStartRunsTheCommandAgain(LocalStack stack)
+      throws Exception {
+    String model = "error-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    String oom = model + "-oom";
+    try (RetrainListener l = listener(stack, model, group, Set.of())) {
+      send(stack, model, oom);
+      l.failed().get(60, TimeUnit.SECONDS);
+    }
+    assertThat(started).containsExactly(oom);
+
+    try (RetrainListener l = listener(stack, model, group, Set.of())) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> finished.size() == 2);
+      assertThat(l.failed()).isNotDone();
+    }
+    assertThat(started).containsExactly(oom, oom);
   }
 
   /**
