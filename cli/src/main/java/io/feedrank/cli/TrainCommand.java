@@ -74,19 +74,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, String> env = System.getenv();
-    Map<String, String> c =
-        ServiceConfig.resolveKafka(configFile, endpointOptions, env)
-            .option("data.days", days)
-            .option("architectures", architectures)
-            .option("max.epochs", maxEpochs)
-            .option("model.name", modelName)
-            .option("artifact.store", artifactStore)
-            .option("metrics.port", metricsPort)
-            .option("metrics.host", metricsHost)
-            .orDefault("artifact.store", RunsCommand.defaultStore(env))
-            .values();
-    TrainerConfig config = TrainerConfig.from(c);
+    TrainerConfig config = TrainerConfig.from(config(System.getenv()));
     PrintWriter out = spec.commandLine().getOut();
     try (Main trainer = new Main(config, Clock.systemUTC())) {
       if (listen) {
@@ -105,6 +93,28 @@ final class TrainCommand implements Callable<Integer> {
         return 2;
       }
     }
+  }
+
+  /** The trainer's keys: the config file's, then the named options, which win. */
+  Map<String, String> config(Map<String, String> env) {
+    Map<String, String> c =
+        ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+            .option("data.days", days)
+            .option("architectures", architectures)
+            .option("max.epochs", maxEpochs)
+            .option("model.name", modelName)
+            .option("artifact.store", artifactStore)
+            .option("metrics.port", metricsPort)
+            .option("metrics.host", metricsHost)
+            .orDefault("artifact.store", RunsCommand.defaultStore(env))
+            .values();
+    if (days != null) {
+      // the file's other ways of saying the default range would win over data.days
+      c.remove("data.window.ms");
+      c.remove("data.from");
+      c.remove("data.to");
+    }
+    return c;
   }
 
   private int listen(Main trainer, PrintWriter out) {

@@ -1,0 +1,60 @@
+package io.feedrank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.trainer.TrainerConfig;
+import io.feedrank.trainer.data.DataRange;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code ./feedrank train}'s configuration: the file's keys, then the named options. */
+class TrainCommandTest {
+  @TempDir Path dir;
+
+  Map<String, String> config(String... args) {
+    TrainCommand cmd = new TrainCommand();
+    new CommandLine(cmd).parseArgs(args);
+    return cmd.config(
+        Map.of(
+            "FEEDRANK_HOME",
+            dir.toString(),
+            Endpoints.ENV_BOOTSTRAP,
+            "127.0.0.1:9092",
+            Endpoints.ENV_REGISTRY,
+            "http://127.0.0.1:8081/apis/ccompat/v7"));
+  }
+
+  @Test
+  void daysWinsOverTheFilesWindowAndRange() throws Exception {
+    Instant now = Instant.parse("2026-12-06T00:00:00Z");
+    Path window = dir.resolve("window.properties");
+    Files.writeString(window, "data.window.ms=3600000\nmax.epochs=3\n");
+    Path range = dir.resolve("range.properties");
+    Files.writeString(
+        range, "data.from=2026-01-01T00:00:00Z\ndata.to=2026-01-02T00:00:00Z\nmax.epochs=3\n");
+
+    // the file alone: its window, its range
+    assertThat(span(config("--config", window.toString()), now)).isEqualTo(Duration.ofHours(1));
+    assertThat(span(config("--config", range.toString()), now)).isEqualTo(Duration.ofDays(1));
+
+    // --days over either, the file's other keys kept
+    for (Path file : new Path[] {window, range}) {
+      Map<String, String> c = config("--config", file.toString(), "--days", "3");
+      DataRange r = TrainerConfig.from(c).defaultRange(now);
+      assertThat(r.to()).isEqualTo(now);
+      assertThat(Duration.between(r.from(), r.to())).isEqualTo(Duration.ofDays(3));
+      assertThat(TrainerConfig.from(c).hyper().maxEpochs()).isEqualTo(3);
+    }
+  }
+
+  private static Duration span(Map<String, String> c, Instant now) {
+    DataRange r = TrainerConfig.from(c).defaultRange(now);
+    return Duration.between(r.from(), r.to());
+  }
+}
