@@ -2,6 +2,7 @@ package io.feedrank.drift;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
 import java.time.Duration;
@@ -79,7 +80,12 @@ public record DriftConfig(
   public static DriftConfig from(Map<String, String> p) {
     // every registry key, validated here (naming the key), as the sources' serdes read them
     Map<String, String> registry =
-        p.get(RegistryConfig.URL) == null ? Map.of() : RegistryConfig.fromMap(p).toMap();
+        p.get(RegistryConfig.URL) == null
+            ? new java.util.HashMap<>()
+            : new java.util.HashMap<>(RegistryConfig.fromMap(p).toMap());
+    // the sinks' serializers (reports, alerts, commands) register their schema only if allowed
+    registry.put(
+        AvroSerializer.AUTO_REGISTER, Boolean.toString(AvroSerializer.autoRegister(p, true)));
     DriftThresholdsConfig t =
         new DriftThresholdsConfig(
             num(p, "psi.threshold", 0.2),

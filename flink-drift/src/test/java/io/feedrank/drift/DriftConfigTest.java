@@ -18,6 +18,17 @@ class DriftConfigTest {
   }
 
   @Test
+  void autoRegisterSchemasReachesTheSerdesAndABadValueIsRefusedByName() {
+    Map<String, String> p = required();
+    assertThat(DriftConfig.from(p).registry()).containsEntry("auto.register.schemas", "true");
+    p.put("auto.register.schemas", "false");
+    assertThat(DriftConfig.from(p).registry()).containsEntry("auto.register.schemas", "false");
+    p.put("auto.register.schemas", "off");
+    assertThatThrownBy(() -> DriftConfig.from(p))
+        .hasMessageContaining("auto.register.schemas must be true or false");
+  }
+
+  @Test
   void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
     Map<String, String> p = required();
     p.put("schema.registry.max.retries", "7");

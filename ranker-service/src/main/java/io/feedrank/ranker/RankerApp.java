@@ -176,6 +176,7 @@ public final class RankerApp implements AutoCloseable {
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
     producer.putAll(c.kafkaOverrides());
     producer.putAll(c.registryConfig().toMap());
+    producer.put(AvroSerializer.AUTO_REGISTER, Boolean.toString(c.autoRegisterSchemas()));
     return producer;
   }
 

@@ -2,6 +2,7 @@ package io.feedrank.ranker;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.serde.AvroSerializer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -49,7 +50,8 @@ public record RankerConfig(
     int warmupRequests,
     int warmupCandidates,
     Duration warmupMax,
-    Map<String, String> kafkaOverrides) {
+    Map<String, String> kafkaOverrides,
+    boolean autoRegisterSchemas) {
 
   public RankerConfig {
     require(redisUri, "redis.uri");
@@ -194,7 +196,8 @@ public record RankerConfig(
         intOf(p, "warmup.requests", 20_000),
         intOf(p, "warmup.candidates", 100),
         millis(p, "warmup.max.ms", 60_000),
-        overrides);
+        overrides,
+        AvroSerializer.autoRegister(p, true));
   }
 
   /** The configuration as shown by {@code GET /v1/config}: no secrets. */

@@ -18,6 +18,19 @@ class RankerConfigTest {
   }
 
   @Test
+  void autoRegisterSchemasReachesTheRankingLogsSerializer() {
+    Map<String, String> p = required();
+    assertThat(RankerApp.producerConfig(RankerConfig.from(p)))
+        .containsEntry("auto.register.schemas", "true");
+    p.put("auto.register.schemas", "false");
+    assertThat(RankerApp.producerConfig(RankerConfig.from(p)))
+        .containsEntry("auto.register.schemas", "false");
+    p.put("auto.register.schemas", "nope");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessageContaining("auto.register.schemas must be true or false");
+  }
+
+  @Test
   void theRedisPoolAndTheLoopsAreTheirOwnKeys() {
     RankerConfig defaults = RankerConfig.from(required());
     assertThat(defaults.redisMaxConnections()).isEqualTo(64);

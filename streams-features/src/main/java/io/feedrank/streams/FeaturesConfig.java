@@ -1,6 +1,7 @@
 package io.feedrank.streams;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
@@ -39,7 +40,8 @@ public record FeaturesConfig(
     String metricsHost,
     int metricsPort,
     TopicNames topics,
-    Map<String, String> kafkaOverrides) {
+    Map<String, String> kafkaOverrides,
+    boolean autoRegisterSchemas) {
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -107,7 +109,8 @@ public record FeaturesConfig(
         p.getOrDefault("metrics.host", "127.0.0.1"),
         intOf(p, "metrics.port", 9401),
         TopicNames.defaults().withSuffix(suffix),
-        overrides);
+        overrides,
+        AvroSerializer.autoRegister(p, true));
   }
 
   /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */

@@ -71,7 +71,8 @@ public final class Main {
             new EventValidator(config.maxAhead(), config.maxBehind()),
             config.redisFlushInterval(),
             config.stateObjects(),
-            config.catchUpFlushInterval());
+            config.catchUpFlushInterval(),
+            config.autoRegisterSchemas());
     Topology topology =
         FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
     KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

@@ -1,6 +1,7 @@
 package io.feedrank.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.avro.registry.InMemorySchemaRegistryClient;
@@ -419,6 +420,52 @@ class FeatureTopologyTest {
     assertThat(dlq.get(6).value().getErrorMessage()).contains("dwell_seconds 3600.5");
     // counts in = training examples + dead letters
     assertThat(examples.readValuesToList()).hasSize(1);
+  }
+
+  /**
+   * With {@code auto.register.schemas=false} (a registry credential that may only read), the
+   * outputs' serializers look their schemas up instead of registering them: an example whose
+   * subject lacks the schema fails, naming it; once registered, the same event goes through.
+   */
+  @Test
+  void withoutAutoRegisterTheOutputsOnlyLookTheirSchemasUp() {
+    start(
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+            Duration.ofMillis(100),
+            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+            Duration.ZERO,
+            false),
+        null);
+    InteractionEvent e = events(1, 13).get(0);
+    assertThatThrownBy(() -> pipe(e))
+        .hasStackTraceContaining(
+            "is not registered under subject '" + topics.trainingExamples() + "-value'");
+    assertThat(
+            registry.lookup(topics.trainingExamples() + "-value", TrainingExample.getClassSchema()))
+        .isEmpty();
+  }
+
+  @Test
+  void withoutAutoRegisterARegisteredOutputSchemaIsUsed() {
+    registry.register(topics.trainingExamples() + "-value", TrainingExample.getClassSchema());
+    registry.register(topics.deadLetters() + "-value", DeadLetter.getClassSchema());
+    start(
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+            Duration.ofMillis(100),
+            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+            Duration.ZERO,
+            false),
+        null);
+    InteractionEvent e = events(1, 13).get(0);
+    pipe(e);
+    interactions.pipeInput(
+        new TestRecord<>(key(e.getUserId()), "not avro".getBytes(), e.getEventTime()));
+    assertThat(examples.readValuesToList()).hasSize(1);
+    assertThat(deadLetters.readValuesToList()).hasSize(1);
   }
 
   /**

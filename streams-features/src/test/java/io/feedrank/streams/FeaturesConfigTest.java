@@ -18,6 +18,17 @@ class FeaturesConfigTest {
     return p;
   }
 
+  @Test
+  void autoRegisterSchemasIsReadAndABadValueRefusedByName() {
+    Map<String, String> p = required();
+    assertThat(FeaturesConfig.from(p).autoRegisterSchemas()).isTrue();
+    p.put("auto.register.schemas", "false");
+    assertThat(FeaturesConfig.from(p).autoRegisterSchemas()).isFalse();
+    p.put("auto.register.schemas", "no");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessageContaining("auto.register.schemas must be true or false");
+  }
+
   /** The configuration is logged at start and printed by {@code feedrank streams}. */
   @Test
   void itsTextShowsNoPassword() {

@@ -58,7 +58,8 @@ public final class Main implements AutoCloseable {
     }
     this.artifacts = f;
     this.runs = new FileRunStore(f);
-    AvroSerde<ModelVersion> versions = AvroSerdes.valueSerde(schemas, ModelVersion.class);
+    AvroSerde<ModelVersion> versions =
+        AvroSerdes.valueSerde(schemas, ModelVersion.class, config.autoRegisterSchemas());
     this.registry =
         new KafkaModelRegistry(
             config.kafka(),

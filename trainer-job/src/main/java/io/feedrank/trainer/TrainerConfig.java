@@ -2,6 +2,7 @@ package io.feedrank.trainer;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.train.Architecture;
@@ -44,7 +45,8 @@ public record TrainerConfig(
     Duration retrainSettle,
     String metricsHost,
     int metricsPort,
-    Map<String, String> kafkaOverrides) {
+    Map<String, String> kafkaOverrides,
+    boolean autoRegisterSchemas) {
 
   public TrainerConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -89,21 +91,22 @@ public record TrainerConfig(
   /**
    * Reads the keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url}
    * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
-   * timeout); {@code training.examples.topic} [training-examples], {@code model.registry.topic}
-   * [model-registry], {@code retrain.commands.topic} [retrain-commands], {@code model.name}
-   * [feed-ranker], {@code artifact.store} [target/artifacts]; {@code architectures}
-   * [mlp,two_tower]; {@code data.days} [7] (or {@code data.window.ms}) or {@code data.from} +
-   * {@code data.to} (ISO-8601 instants), {@code data.lateness.ms} [3600000], {@code
-   * data.idle.timeout.ms} [60000], {@code min.examples} [10000]; {@code promote.min.auc.gain}
-   * [0.01]; {@code export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code
-   * mlp.layers} [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32],
-   * {@code user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
-   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
-   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
-   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer], {@code
-   * retrain.settle.ms} [0] (how much event time a retrain command's run waits after the command was
-   * issued, so that a drift-triggered retrain trains mostly on the new regime); any {@code kafka.*}
-   * key goes to the Kafka clients without the prefix.
+   * timeout), {@code auto.register.schemas} [true]; {@code training.examples.topic}
+   * [training-examples], {@code model.registry.topic} [model-registry], {@code
+   * retrain.commands.topic} [retrain-commands], {@code model.name} [feed-ranker], {@code
+   * artifact.store} [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days}
+   * [7] (or {@code data.window.ms}) or {@code data.from} + {@code data.to} (ISO-8601 instants),
+   * {@code data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
+   * [10000]; {@code promote.min.auc.gain} [0.01]; {@code export.verify.rows} [5000], {@code
+   * export.verify.tolerance} [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers}
+   * [256,128,64], {@code embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets}
+   * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
+   * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
+   * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
+   * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
+   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
+   * trains mostly on the new regime); any {@code kafka.*} key goes to the Kafka clients without the
+   * prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
@@ -159,7 +162,8 @@ public record TrainerConfig(
         Duration.ofMillis(longOf(p, "retrain.settle.ms", 0)),
         p.getOrDefault("metrics.host", "127.0.0.1"),
         (int) longOf(p, "metrics.port", 0),
-        overrides);
+        overrides,
+        AvroSerializer.autoRegister(p, true));
   }
 
   /** The Kafka client settings every client of the trainer starts from. */

@@ -18,6 +18,17 @@ class TrainerConfigTest {
   }
 
   @Test
+  void autoRegisterSchemasIsReadAndABadValueRefusedByName() {
+    Map<String, String> p = required();
+    assertThat(TrainerConfig.from(p).autoRegisterSchemas()).isTrue();
+    p.put("auto.register.schemas", "false");
+    assertThat(TrainerConfig.from(p).autoRegisterSchemas()).isFalse();
+    p.put("auto.register.schemas", "0");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessageContaining("auto.register.schemas must be true or false");
+  }
+
+  @Test
   void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
     Map<String, String> p = required();
     p.put("schema.registry.max.retries", "7");

@@ -16,8 +16,17 @@ public final class AvroSerdes {
   /** A configured value serde of {@code type} sharing {@code client}. */
   public static <T extends SpecificRecord> AvroSerde<T> valueSerde(
       SchemaRegistryClient client, Class<T> type) {
+    return valueSerde(client, type, true);
+  }
+
+  /**
+   * @param autoRegister whether the serializer registers a schema the subject lacks, or only looks
+   *     it up ({@code auto.register.schemas}; false with a registry credential that may only read)
+   */
+  public static <T extends SpecificRecord> AvroSerde<T> valueSerde(
+      SchemaRegistryClient client, Class<T> type, boolean autoRegister) {
     return new AvroSerde<>(
-        new AvroSerializer<>(client, true), new AvroDeserializer<>(client, type));
+        new AvroSerializer<>(client, autoRegister), new AvroDeserializer<>(client, type));
   }
 
   /** The compiled schema of a generated class. */

@@ -48,10 +48,24 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
       client = new HttpSchemaRegistryClient(RegistryConfig.fromMap(configs));
       ownsClient = true;
     }
-    Object auto = configs.get(AUTO_REGISTER);
-    if (auto != null) {
-      autoRegister = Boolean.parseBoolean(auto.toString());
+    autoRegister = autoRegister(configs, autoRegister);
+  }
+
+  /**
+   * {@value #AUTO_REGISTER} from a configuration: {@code true} or {@code false}, else {@code
+   * otherwise} when absent; any other value is refused, naming the key (a typo must not turn
+   * registration off, or on, silently).
+   */
+  public static boolean autoRegister(Map<String, ?> configs, boolean otherwise) {
+    Object v = configs.get(AUTO_REGISTER);
+    if (v == null || v.toString().isBlank()) {
+      return otherwise;
     }
+    String s = v.toString().trim();
+    if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(s);
+    }
+    throw new IllegalArgumentException(AUTO_REGISTER + " must be true or false, got '" + v + "'");
   }
 
   @Override

@@ -466,6 +466,21 @@ class AvroSerdeTest {
   }
 
   @Test
+  void autoRegisterIsTrueOrFalseAndAnythingElseIsRefusedByName() {
+    assertThat(AvroSerializer.autoRegister(Map.of(), true)).isTrue();
+    assertThat(AvroSerializer.autoRegister(Map.of(), false)).isFalse();
+    assertThat(AvroSerializer.autoRegister(Map.of(AvroSerializer.AUTO_REGISTER, "FALSE"), true))
+        .isFalse();
+    assertThat(AvroSerializer.autoRegister(Map.of(AvroSerializer.AUTO_REGISTER, " true"), false))
+        .isTrue();
+    // a typo used to read as false: registration silently off
+    assertThatThrownBy(
+            () -> AvroSerializer.autoRegister(Map.of(AvroSerializer.AUTO_REGISTER, "ture"), true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("auto.register.schemas must be true or false, got 'ture'");
+  }
+
+  @Test
   void withoutAutoRegisterARegisteredSchemaIsLookedUp() {
     registry.put(5, "interactions-value", InteractionEvent.getClassSchema());
     AvroSerializer<InteractionEvent> s = new AvroSerializer<>(registry, false);

@@ -63,14 +63,26 @@ public final class FeatureTopology {
    * @param stateObjects how many users' and how many items' deserialized states each task keeps in
    *     front of its stores besides those changed since the last commit ({@link WriteBackStore}; 0
    *     = none)
+   * @param autoRegisterSchemas whether the outputs' serializers (training examples, dead letters)
+   *     register their schema when the subject lacks it, or only look it up
    */
   public record Settings(
       String application,
       EventValidator validator,
       Duration redisFlushInterval,
       int stateObjects,
-      Duration catchUpFlushInterval) {
+      Duration catchUpFlushInterval,
+      boolean autoRegisterSchemas) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
+
+    public Settings(
+        String application,
+        EventValidator validator,
+        Duration redisFlushInterval,
+        int stateObjects,
+        Duration catchUpFlushInterval) {
+      this(application, validator, redisFlushInterval, stateObjects, catchUpFlushInterval, true);
+    }
 
     public Settings(
         String application,
@@ -167,7 +179,9 @@ public final class FeatureTopology {
         .mapValues(Checked::deadLetter, Named.as("dead-letter"))
         .to(
             topics.deadLetters(),
-            Produced.with(Serdes.ByteArray(), AvroSerdes.valueSerde(registry, DeadLetter.class)));
+            Produced.with(
+                Serdes.ByteArray(),
+                AvroSerdes.valueSerde(registry, DeadLetter.class, settings.autoRegisterSchemas())));
 
     branches
         .get("checked-valid")
@@ -194,7 +208,10 @@ public final class FeatureTopology {
             ITEM_PENDING_STORE)
         .to(
             topics.trainingExamples(),
-            Produced.with(Serdes.Long(), AvroSerdes.valueSerde(registry, TrainingExample.class)));
+            Produced.with(
+                Serdes.Long(),
+                AvroSerdes.valueSerde(
+                    registry, TrainingExample.class, settings.autoRegisterSchemas())));
 
     return builder.build();
   }
