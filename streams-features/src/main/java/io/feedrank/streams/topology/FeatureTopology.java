@@ -20,7 +20,6 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
@@ -145,16 +144,31 @@ public final class FeatureTopology {
                     DirtyEntities.rangeSerde())
                 .withCachingDisabled(),
             0));
-    builder.globalTable(
+    // global stores fed by a processor, not the DSL's global tables: a global table is restored
+    // (at every start, for the in-memory items) by copying the topic's bytes into the store as they
+    // are, so an unreadable record that the deserialization handler skipped while running replaced
+    // the item's metadata at the next start, and every read of it then failed its stream thread.
+    // A global store's processor also restores it, and the handler skips such a record again
+    builder.addGlobalStore(
+        // read twice per event: a hash map, and no record cache in front of memory
+        Stores.timestampedKeyValueStoreBuilder(
+                HashStore.supplier(ITEMS_STORE),
+                Serdes.Long(),
+                AvroSerdes.valueSerde(registry, ItemMetadata.class))
+            .withLoggingDisabled(),
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
-        // read twice per event: a hash map, and no record cache in front of memory
-        Materialized.<Long, ItemMetadata>as(HashStore.supplier(ITEMS_STORE)).withCachingDisabled());
-
-    builder.globalTable(
+        () -> new TableWriter<>(ITEMS_STORE));
+    builder.addGlobalStore(
+        Stores.timestampedKeyValueStoreBuilder(
+                Stores.persistentTimestampedKeyValueStore(USERS_STORE),
+                Serdes.Long(),
+                AvroSerdes.valueSerde(registry, UserProfile.class))
+            .withLoggingDisabled()
+            .withCachingEnabled(),
         topics.users(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, UserProfile.class)),
-        Materialized.<Long, UserProfile>as(Stores.persistentTimestampedKeyValueStore(USERS_STORE)));
+        () -> new TableWriter<>(USERS_STORE));
 
     KStream<byte[], Checked> checked =
         builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))

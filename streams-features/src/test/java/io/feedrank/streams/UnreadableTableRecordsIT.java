@@ -1,0 +1,130 @@
+package io.feedrank.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.localstack.LocalStack;
+import io.feedrank.localstack.LocalStackTest;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An unreadable record on the {@code items} table (bytes that are not the wire format) is logged
+ * and skipped, and the item keeps the metadata it had: while the app runs, and also after a
+ * restart, when the global table is rebuilt from the topic. Kafka Streams copies a table's records
+ * into its store as they are when it restores it, without the deserialization handler.
+ */
+@LocalStackTest
+class UnreadableTableRecordsIT {
+  static final int EVENTS = 500;
+
+  // a stream thread that fails on the unreadable value is replaced; Awaitility would fail the
+  // wait on the dead thread instead of letting the test see what comes out
+  @BeforeEach
+  void letThreadsDie() {
+    Awaitility.doNotCatchUncaughtExceptionsByDefault();
+  }
+
+  @AfterEach
+  void resetAwaitility() {
+    Awaitility.reset();
+  }
+
+  @Test
+  void anUnreadableItemRecordIsSkippedWhileRunningAndAfterARestart(LocalStack stack)
+      throws Exception {
+    FeaturesHarness h = new FeaturesHarness(stack);
+    h.publishSimulated(17, 100, 200, EVENTS);
+    Map<String, String> p = h.properties();
+    // a failed stream thread's replacement waits for its session: the broker's least
+    p.put("kafka.consumer.session.timeout.ms", "6000");
+    TrainingExample seen;
+    try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
+      seen = h.trainingExamples(EVENTS, Duration.ofMinutes(2)).get(0).value();
+    }
+    long item = seen.getItemId();
+    String category = seen.getItemCategory();
+    assertThat(category).isNotEmpty();
+
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", stack.bootstrapServers()),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      // the item's metadata, overwritten by bytes no one can read
+      producer
+          .send(
+              new ProducerRecord<>(
+                  h.topics.items(), longBytes(item), "not the wire format".getBytes()))
+          .get();
+    }
+
+    // read at runtime, then restored at the next start: both times the item keeps its category
+    for (int round = 1; round <= 2; round++) {
+      try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
+        InteractionEvent e = event(seen, item, round);
+        send(stack, h, e);
+        List<ConsumerRecord<Long, TrainingExample>> examples =
+            h.trainingExamples(EVENTS + round, Duration.ofSeconds(60));
+        assertThat(examples).hasSize(EVENTS + round);
+        TrainingExample got =
+            examples.stream()
+                .map(ConsumerRecord::value)
+                .filter(x -> x.getInteractionId().equals(e.getInteractionId()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(got.getItemCategory()).as("round %d", round).isEqualTo(category);
+        assertThat(app.failed()).isNotDone();
+      }
+    }
+  }
+
+  private static InteractionEvent event(TrainingExample after, long item, int round) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId("after-restart-" + round)
+        .setUserId(after.getUserId())
+        .setItemId(item)
+        .setEventTime(after.getEventTime().plusSeconds(3_600L * round))
+        .setClick(true)
+        .setLike(false)
+        .setShare(false)
+        .setDwellSeconds(12f)
+        .build();
+  }
+
+  private static void send(LocalStack stack, FeaturesHarness h, InteractionEvent e)
+      throws Exception {
+    AvroSerializer<InteractionEvent> ser = new AvroSerializer<>(stack.registryClient(), true);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", stack.bootstrapServers()),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  h.topics.interactions(),
+                  null,
+                  e.getEventTime().toEpochMilli(),
+                  longBytes(e.getUserId()),
+                  ser.serialize(h.topics.interactions(), e)))
+          .get();
+    }
+  }
+
+  private static byte[] longBytes(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+}
