@@ -29,13 +29,13 @@ import org.apache.flink.util.Collector;
  * Sets each window summary against the reference profile of the model that is serving: the newest
  * PRODUCTION version of {@code modelName} in the broadcast registry state, so a promotion switches
  * the reference for every window evaluated after it. PSI over the reference's bins (1e-4 for empty
- * ones), KS from the two sketches (numeric, scores), chi-square over the reference's categories
- * (categorical), the mean and its relative change (scores). A window whose feature the reference
- * does not profile, or that arrives before any production model is known, produces no report
- * (counted in {@link #skipped()}); a window that arrives before any production model is known waits
- * in keyed state and is evaluated against the first one. Counts of late values (summaries with only
- * {@link WindowSummary#late}) are kept per feature and go out with its next report as {@code
- * lateEvents}.
+ * ones), KS from the two sketches (numeric, scores), the two-sample chi-square over the reference's
+ * categories (categorical), the mean and its relative change (scores). A window whose feature the
+ * reference does not profile, or that arrives before any production model is known, produces no
+ * report (counted in {@link #skipped()}); a window that arrives before any production model is
+ * known waits in keyed state and is evaluated against the first one. Counts of late values
+ * (summaries with only {@link WindowSummary#late}) are kept per feature and go out with its next
+ * report as {@code lateEvents}.
  */
 public final class DriftEvaluator
     extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
@@ -158,7 +158,7 @@ public final class DriftEvaluator
       long[] observed = new long[expected.length];
       s.counts.forEach((c, k) -> observed[Bins.categoryBin(categories, c)] += k);
       r.psi = Bins.psi(expected, Bins.fractions(observed), EPSILON);
-      ChiSquare.Result chi = ChiSquare.test(observed, expected);
+      ChiSquare.Result chi = ChiSquare.twoSample(observed, expected, referenceN);
       r.chi2Statistic = chi.statistic();
       r.chi2PValue = chi.pValue();
     } else {

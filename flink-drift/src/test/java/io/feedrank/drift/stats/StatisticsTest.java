@@ -89,6 +89,34 @@ class StatisticsTest {
   }
 
   @Test
+  void twoSampleChiSquareAgainstScipysContingencyTest() {
+    // scipy.stats.chi2_contingency([referenceN * fractions, observed], correction=False), the
+    // columns that both rows leave empty left out
+    ChiSquare.Result r =
+        ChiSquare.twoSample(new long[] {18, 22, 30, 30}, new double[] {.25, .25, .25, .25}, 2000);
+    assertThat(r.statistic()).isCloseTo(4.123511930928979, within(1e-9));
+    assertThat(r.degreesOfFreedom()).isEqualTo(3);
+    assertThat(r.pValue()).isCloseTo(0.24843223308344892, within(1e-9));
+    // a category the reference never saw counts against the test
+    ChiSquare.Result unseen =
+        ChiSquare.twoSample(new long[] {480, 330, 170, 20}, new double[] {.5, .3, .2, 0}, 1000);
+    assertThat(unseen.statistic()).isCloseTo(24.269167126309984, within(1e-9));
+    assertThat(unseen.pValue()).isCloseTo(2.1947527012643044e-05, within(1e-12));
+    // a large window close to a 2,000-row reference: homogeneous (p 0.76), where the goodness of
+    // fit to the reference's fractions taken as exact says p < 0.001
+    ChiSquare.Result large =
+        ChiSquare.twoSample(new long[] {20400, 17350, 12250}, new double[] {.4, .35, .25}, 2000);
+    assertThat(large.statistic()).isCloseTo(0.5478267196702562, within(1e-9));
+    assertThat(large.pValue()).isCloseTo(0.7603979534110457, within(1e-9));
+    assertThat(
+            ChiSquare.test(new long[] {20400, 17350, 12250}, new double[] {.4, .35, .25}).pValue())
+        .isLessThan(0.001);
+    // one category in all: nothing can differ
+    assertThat(ChiSquare.twoSample(new long[] {0, 9}, new double[] {0, 1}, 100).pValue())
+        .isEqualTo(1.0);
+  }
+
+  @Test
   void twoProportionsAgainstScipy() {
     // references: scipy.stats.chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False)
     // .pvalue / 2, the one-sided p of the pooled z-test (its chi-square is z squared)
