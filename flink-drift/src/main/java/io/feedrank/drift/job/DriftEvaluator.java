@@ -75,7 +75,17 @@ public final class DriftEvaluator
     if (!modelName.equals(v.modelName)) {
       return;
     }
-    ctx.getBroadcastState(REGISTRY).put(v.version, v);
+    // only production versions are kept: the others (every candidate, rejected, staged or
+    // archived version, each with its profile) would grow this state, copied into every
+    // checkpoint by every subtask, with each retrain for as long as the job runs
+    if ("PRODUCTION".equals(v.stage) && v.profile != null) {
+      ctx.getBroadcastState(REGISTRY).put(v.version, v);
+    } else {
+      ctx.getBroadcastState(REGISTRY).remove(v.version);
+      if (parsed != null) {
+        parsed.remove(v.version);
+      }
+    }
     ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
     if (serving == null) {
       return;

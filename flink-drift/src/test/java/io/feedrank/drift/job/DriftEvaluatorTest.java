@@ -203,6 +203,33 @@ class DriftEvaluatorTest {
     }
   }
 
+  /**
+   * The broadcast state keeps the production versions only: retrains that leave candidates,
+   * rejected, staged and archived versions behind do not grow it (nor every checkpoint).
+   */
+  @Test
+  void theBroadcastStateKeepsOnlyProductionVersions() throws Exception {
+    try (var h = harness()) {
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
+      for (int i = 0; i < 30; i++) {
+        String stage = i % 3 == 0 ? "REJECTED" : i % 3 == 1 ? "CANDIDATE" : "STAGING";
+        h.processBroadcastElement(reference("m", "c" + i, stage, 11 + i, 1, 100), 1 + i);
+      }
+      h.processBroadcastElement(reference("m", "v2", "PRODUCTION", 50, 51, 250), 40);
+      h.processBroadcastElement(reference("m", "v1", "ARCHIVED", 50, 1, 100), 41);
+      java.util.Set<String> kept = new java.util.HashSet<>();
+      h.getBroadcastState(DriftEvaluator.REGISTRY)
+          .immutableEntries()
+          .forEach(e -> kept.add(e.getKey()));
+      assertThat(kept).containsExactly("v2");
+      // and windows are measured against it
+      h.processElement(numericWindow(51, 150), 42);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(r -> assertThat(r.referenceVersion).isEqualTo("v2"));
+    }
+  }
+
   /** Counts of late values go out with the feature's next report, once. */
   @Test
   void lateValuesAreReportedWithTheNextReportOfTheirFeature() throws Exception {
