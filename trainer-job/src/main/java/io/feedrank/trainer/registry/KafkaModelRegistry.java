@@ -9,17 +9,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
+import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
@@ -31,8 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The registry on the compacted {@code model-registry} topic, keyed {@code name@version}: a read
  * goes through the topic from the beginning to the end offsets it had when the read began (no
- * consumer group); a write is acknowledged by all in-sync replicas before it returns (idempotent
- * producer), so the next read — here or in a ranker — sees it.
+ * consumer group); a write of several records (a promotion and the production version it archives)
+ * is one transaction, acknowledged by all in-sync replicas before it returns, so a reader with
+ * {@code read_committed} (the rankers, the drift job, the next run) sees all of it or none: never
+ * two production versions, nor a promotion without its archive.
  */
 public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaModelRegistry.class);
@@ -41,6 +45,7 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   private final Deserializer<ModelVersion> values;
   private final KafkaProducer<String, ModelVersion> producer;
   private final String topic;
+  private boolean transactional;
 
   public KafkaModelRegistry(
       Map<String, Object> kafka,
@@ -54,6 +59,8 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
     p.putAll(kafka);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    // one id per instance: the trainer's runs and an operator's promote may write at once
+    p.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "feedrank-registry-" + UUID.randomUUID());
     this.producer = new KafkaProducer<>(p, new StringSerializer(), serializer);
   }
 
@@ -111,22 +118,34 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   }
 
   @Override
-  public void publish(List<ModelVersion> updates) {
-    List<Future<RecordMetadata>> sent = new ArrayList<>();
-    for (ModelVersion v : updates) {
-      String key = Topics.modelRegistryKey(v.getModelName(), v.getVersion());
-      sent.add(producer.send(new ProducerRecord<>(topic, key, v)));
+  public synchronized void publish(List<ModelVersion> updates) {
+    if (updates.isEmpty()) {
+      return;
     }
-    producer.flush();
-    for (Future<RecordMetadata> f : sent) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while writing to " + topic, e);
-      } catch (ExecutionException e) {
-        throw new IllegalStateException("cannot write to " + topic + ": " + e.getCause(), e);
+    try {
+      if (!transactional) {
+        producer.initTransactions(); // here, not at construction: a read needs no broker write
+        transactional = true;
       }
+      producer.beginTransaction();
+      for (ModelVersion v : updates) {
+        String key = Topics.modelRegistryKey(v.getModelName(), v.getVersion());
+        producer.send(new ProducerRecord<>(topic, key, v));
+      }
+      producer.commitTransaction(); // flushes; fails if any send failed
+    } catch (InterruptException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while writing to " + topic, e);
+    } catch (ProducerFencedException | AuthorizationException e) {
+      throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
+    } catch (KafkaException e) {
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException abort) {
+        e.addSuppressed(abort);
+      }
+      throw new IllegalStateException(
+          "cannot write to " + topic + " (nothing of the " + updates.size() + " records): " + e, e);
     }
   }
 
