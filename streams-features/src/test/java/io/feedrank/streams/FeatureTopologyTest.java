@@ -423,6 +423,41 @@ class FeatureTopologyTest {
   }
 
   /**
+   * An item is in Redis with its catalog metadata before its first event (a new item is ranked with
+   * its category, age and length, as its first training examples have them), and its first event's
+   * write completes the hash with the counters.
+   */
+  @Test
+  void aNewItemIsInRedisWithItsMetadataBeforeItsFirstEvent() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    long id = 987_654;
+    ItemMetadata meta =
+        ItemMetadata.newBuilder()
+            .setItemId(id)
+            .setCategory("sports")
+            .setCreatedAt(Instant.ofEpochMilli(T0 - DAY))
+            .setContentLength(77)
+            .build();
+    driver
+        .createInputTopic(
+            topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true))
+        .pipeInput(id, meta);
+    assertThat(redis.get("fr:i:" + id))
+        .containsEntry("category", "sports")
+        .containsEntry("created_at", Long.toString(T0 - DAY))
+        .containsEntry("content_length", "77")
+        .doesNotContainKey("_ts");
+
+    InteractionEvent e = copy(events(1, 17).get(0)).setItemId(id).build();
+    pipe(e);
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+    assertThat(redis.get("fr:i:" + id))
+        .containsEntry("category", "sports")
+        .containsEntry("_ts", Long.toString(e.getEventTime().toEpochMilli()))
+        .containsEntry("lifetime_events", "1");
+  }
+
+  /**
    * With {@code auto.register.schemas=false} (a registry credential that may only read), the
    * outputs' serializers look their schemas up instead of registering them: an example whose
    * subject lacks the schema fails, naming it; once registered, the same event goes through.

@@ -145,12 +145,35 @@ public final class ItemState {
         .build();
   }
 
-  /** Reads the counters of a hash written by {@link #toHash}; empty = never seen. */
+  /**
+   * The hash of an item's metadata alone ({@code _v}, {@code category}, {@code created_at}, {@code
+   * content_length}), written when the catalog changes: a new item is served with its metadata
+   * before its first event, as its first training examples see it. No {@code _ts}: no counters.
+   */
+  public static Map<String, String> metadataHash(ItemMetadata metadata) {
+    Map<String, String> h = new LinkedHashMap<>(8);
+    h.put("_v", Integer.toString(FeatureSchema.VERSION));
+    h.put("category", metadata.getCategory());
+    h.put("created_at", Long.toString(metadata.getCreatedAt().toEpochMilli()));
+    h.put("content_length", Integer.toString(metadata.getContentLength()));
+    return h;
+  }
+
+  /**
+   * Reads the counters of a hash written by {@link #toHash}; empty, or the metadata alone ({@link
+   * #metadataHash}: no {@code _ts}), = never seen.
+   */
   public static ItemState fromHash(Map<String, String> h) {
     if (h == null || h.isEmpty()) {
       return new ItemState();
     }
     Codec.requireVersion(h, "item");
+    if (!h.containsKey("_ts")) {
+      if (!h.containsKey("created_at")) {
+        throw new IllegalArgumentException("item hash has neither counters (_ts) nor metadata");
+      }
+      return new ItemState(); // the catalog's metadata, before the item's first event
+    }
     double[] values = new double[SLOT_FIELDS.length];
     for (int i = 0; i < values.length; i++) {
       values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);

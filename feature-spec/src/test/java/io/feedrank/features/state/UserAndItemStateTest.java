@@ -210,6 +210,36 @@ class UserAndItemStateTest {
     assertThat(f[idx("i_content_length")]).isEqualTo(120);
   }
 
+  /**
+   * The catalog's metadata alone, as the streams app writes it for an item before its first event:
+   * an item never seen, with its real category, age and length.
+   */
+  @Test
+  void aMetadataHashIsAnUnseenItemWithItsMetadata() {
+    ItemMetadata meta =
+        ItemMetadata.newBuilder()
+            .setItemId(9)
+            .setCategory("music")
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 2 * DAY))
+            .setContentLength(300)
+            .build();
+    Map<String, String> h = ItemState.metadataHash(meta);
+    assertThat(h).doesNotContainKey("_ts");
+    assertThat(ItemState.fromHash(h)).isEqualTo(new ItemState());
+    ItemMetadata read = ItemState.metadataFromHash(9, h);
+    assertThat(read).isEqualTo(meta);
+    double[] f = ItemState.fromHash(h).features(T0, read);
+    assertThat(f[idx("i_age_days")]).isCloseTo(2.0, within(1e-12));
+    assertThat(f[idx("i_content_length")]).isEqualTo(300);
+    assertThat(f[idx("i_avg_dwell_7d")]).isZero();
+    // the same fields an item's full hash carries: an event's write completes the hash
+    Map<String, String> full = new ItemState().toHash(meta);
+    h.forEach((k, v) -> assertThat(full).containsEntry(k, v));
+    // neither counters nor metadata: malformed
+    assertThatThrownBy(() -> ItemState.fromHash(Map.of("_v", "1")))
+        .hasMessageContaining("neither counters");
+  }
+
   @Test
   void metadataFromHashesReadSeparatelySharesOneCategoryString() {
     Map<String, String> a = new HashMap<>(Map.of("created_at", "1", "category", "sports"));

@@ -72,6 +72,31 @@ class ParsedTest {
     assertThat(u.state()).isEqualTo(new io.feedrank.features.state.UserState());
   }
 
+  /**
+   * An item the catalog announced and no event has reached yet: its hash holds the metadata alone.
+   * It is an unseen item with its metadata, not a malformed hash (which gave it defaults and
+   * counted {@code bad_features}).
+   */
+  @Test
+  void anItemHashOfMetadataAloneIsAnUnseenItemWithItsMetadata() {
+    io.feedrank.events.ItemMetadata meta =
+        io.feedrank.events.ItemMetadata.newBuilder()
+            .setItemId(11)
+            .setCategory("news")
+            .setCreatedAt(Instant.parse("2026-12-01T00:00:00Z"))
+            .setContentLength(450)
+            .build();
+    Map<String, String> h = new HashMap<>();
+    h.put("_v", "1");
+    h.put("category", "news");
+    h.put("created_at", Long.toString(meta.getCreatedAt().toEpochMilli()));
+    h.put("content_length", "450");
+    Parsed.Item item = Parsed.Item.of(11, h);
+    assertThat(item.malformed()).isFalse();
+    assertThat(item.state()).isEqualTo(new ItemState());
+    assertThat(item.metadata()).isEqualTo(meta);
+  }
+
   /** 200,000 hashes that differ in one digit of one value: no two fingerprints are equal. */
   @Test
   void nearlyEqualHashesHaveDistinctFingerprints() {

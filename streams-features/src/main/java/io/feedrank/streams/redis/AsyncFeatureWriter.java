@@ -139,7 +139,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
       }
       long now = System.currentTimeMillis();
       for (Pending p : chunk) {
-        metrics.freshness(now - p.write().latestEventMillis());
+        if (p.write().latestEventMillis() != NO_EVENT) {
+          metrics.freshness(now - p.write().latestEventMillis());
+        }
         p.landed().accept(p.write());
       }
     }

@@ -17,6 +17,9 @@ public interface FeatureWriter extends AutoCloseable {
    */
   record FeatureWrite(String key, Map<String, String> fields, long latestEventMillis) {}
 
+  /** {@link FeatureWrite#latestEventMillis} of a write no event caused (an item's metadata). */
+  long NO_EVENT = -1;
+
   /**
    * Writes a batch in one round trip (or hands it to a writer that will).
    *

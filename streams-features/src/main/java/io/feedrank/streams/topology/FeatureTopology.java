@@ -8,11 +8,13 @@ import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.events.UserProfile;
+import io.feedrank.features.state.ItemState;
 import io.feedrank.streams.TopicNames;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.validation.EventValidator;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -158,7 +160,19 @@ public final class FeatureTopology {
             .withLoggingDisabled(),
         topics.items(),
         Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
-        () -> new TableWriter<>(ITEMS_STORE));
+        // an item's metadata goes to its Redis hash as the catalog changes, not only with its
+        // next event: a new item is served with its category, age and length from the start, as
+        // its first training examples have them (idempotent sets; rewritten at each start)
+        () ->
+            new TableWriter<ItemMetadata>(
+                ITEMS_STORE,
+                (id, meta) ->
+                    writer.write(
+                        List.of(
+                            new FeatureWriter.FeatureWrite(
+                                FeatureWriter.itemKey(id),
+                                ItemState.metadataHash(meta),
+                                FeatureWriter.NO_EVENT)))));
     builder.addGlobalStore(
         Stores.timestampedKeyValueStoreBuilder(
                 Stores.persistentTimestampedKeyValueStore(USERS_STORE),

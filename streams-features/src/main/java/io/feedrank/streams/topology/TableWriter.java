@@ -1,5 +1,6 @@
 package io.feedrank.streams.topology;
 
+import java.util.function.BiConsumer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -14,10 +15,19 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  */
 final class TableWriter<V> implements Processor<Long, V, Void, Void> {
   private final String storeName;
+  private final BiConsumer<Long, V> onValue;
   private TimestampedKeyValueStore<Long, V> store;
 
   TableWriter(String storeName) {
+    this(storeName, (k, v) -> {});
+  }
+
+  /**
+   * @param onValue told of every value put (also while restoring, so it must be idempotent)
+   */
+  TableWriter(String storeName, BiConsumer<Long, V> onValue) {
     this.storeName = storeName;
+    this.onValue = onValue;
   }
 
   @Override
@@ -34,6 +44,7 @@ final class TableWriter<V> implements Processor<Long, V, Void, Void> {
       store.delete(record.key());
     } else {
       store.put(record.key(), ValueAndTimestamp.make(record.value(), record.timestamp()));
+      onValue.accept(record.key(), record.value());
     }
   }
 }
