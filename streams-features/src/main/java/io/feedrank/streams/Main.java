@@ -14,6 +14,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
@@ -42,11 +44,13 @@ public final class Main {
       SchemaRegistryClient registry,
       MetricsServer metricsServer,
       PrometheusMeterRegistry metrics,
+      KafkaStreamsMetrics streamsMetrics,
       CompletableFuture<Void> failed)
       implements AutoCloseable {
     @Override
     public void close() {
       streams.close(Duration.ofSeconds(30));
+      streamsMetrics.close(); // its scheduler thread
       writer.close();
       registry.close();
       if (metricsServer != null) {
@@ -60,34 +64,54 @@ public final class Main {
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     SchemaRegistryClient registry = new HttpSchemaRegistryClient(config.registryConfig());
     FeatureMetrics featureMetrics = new FeatureMetrics(metrics);
-    FeatureWriter writer =
-        new AsyncFeatureWriter(
-            new RedisFeatureWriter(config.redisUri(), config.redisTtl(), metrics),
-            featureMetrics,
-            MAX_PENDING_REDIS_WRITES);
-    FeatureTopology.Settings settings =
-        new FeatureTopology.Settings(
-            config.applicationId(),
-            new EventValidator(config.maxAhead(), config.maxBehind()),
-            config.redisFlushInterval(),
-            config.stateObjects(),
-            config.catchUpFlushInterval(),
-            config.autoRegisterSchemas());
-    Topology topology =
-        FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
-    KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
-    new KafkaStreamsMetrics(streams).bindTo(metrics);
-    CompletableFuture<Void> failed = supervise(streams);
-    MetricsServer server =
-        config.metricsPort() > 0
-            ? new MetricsServer(config.metricsHost(), config.metricsPort(), metrics)
-            : null;
-    streams.start();
-    log.info(
-        "features: started {}; metrics on {}",
-        config,
-        server == null ? "(off)" : config.metricsHost() + ":" + server.port());
-    return new FeaturesApp(streams, writer, registry, server, metrics, failed);
+    // what is opened is closed again if a later step fails (a metrics port in use, say): in the
+    // one JVM of ./feedrank up or a test, the writer thread and the Redis pool would stay behind
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    opened.push(metrics::close);
+    opened.push(registry::close);
+    try {
+      FeatureWriter writer =
+          new AsyncFeatureWriter(
+              new RedisFeatureWriter(config.redisUri(), config.redisTtl(), metrics),
+              featureMetrics,
+              MAX_PENDING_REDIS_WRITES);
+      opened.push(writer::close);
+      FeatureTopology.Settings settings =
+          new FeatureTopology.Settings(
+              config.applicationId(),
+              new EventValidator(config.maxAhead(), config.maxBehind()),
+              config.redisFlushInterval(),
+              config.stateObjects(),
+              config.catchUpFlushInterval(),
+              config.autoRegisterSchemas());
+      Topology topology =
+          FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
+      KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
+      opened.push(() -> streams.close(Duration.ofSeconds(10)));
+      KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+      opened.push(streamsMetrics::close);
+      streamsMetrics.bindTo(metrics);
+      CompletableFuture<Void> failed = supervise(streams);
+      MetricsServer server =
+          config.metricsPort() > 0
+              ? new MetricsServer(config.metricsHost(), config.metricsPort(), metrics)
+              : null;
+      streams.start();
+      log.info(
+          "features: started {}; metrics on {}",
+          config,
+          server == null ? "(off)" : config.metricsHost() + ":" + server.port());
+      return new FeaturesApp(streams, writer, registry, server, metrics, streamsMetrics, failed);
+    } catch (IOException | RuntimeException | Error e) {
+      while (!opened.isEmpty()) {
+        try {
+          opened.pop().close();
+        } catch (Exception closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      throw e;
+    }
   }
 
   /**
