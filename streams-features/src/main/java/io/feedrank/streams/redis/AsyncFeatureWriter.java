@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,10 +108,16 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
             log.warn("features: closing with {} entities not written to Redis", pending.size());
             return;
           }
-          try {
-            wait(RETRY_BACKOFF_MILLIS);
-          } catch (InterruptedException e) {
-            return;
+          // the whole backoff, though every submit notifies this monitor: woken by each flush,
+          // the thread retried at the flush rate of every task against a Redis that refused
+          long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_BACKOFF_MILLIS);
+          long left;
+          while (!closed && (left = until - System.nanoTime()) > 0) {
+            try {
+              TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+              return;
+            }
           }
         }
       }

@@ -85,6 +85,46 @@ class AsyncFeatureWriterTest {
     assertThat(store.hashes.get("fr:i:2")).containsEntry("clicks_1d", "5");
   }
 
+  /**
+   * While the store refuses, the writer retries once per backoff (200 ms), however often the stream
+   * threads hand it writes: every submit used to wake its wait, so it retried at their flush rate,
+   * and the failure count grew with it.
+   */
+  @Test
+  void whileTheStoreRefusesTheWriterRetriesOncePerBackoffNotPerSubmit() throws Exception {
+    FakeStore store = new FakeStore();
+    store.down.set(true);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (AsyncFeatureWriter w = new AsyncFeatureWriter(store, new FeatureMetrics(meters), 1_000)) {
+      long start = System.nanoTime();
+      // a submit every 5 ms for about 1 s, as 20 tasks flushing every 100 ms would
+      AtomicInteger submitted = new AtomicInteger();
+      java.util.concurrent.ScheduledExecutorService flusher =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      try {
+        flusher.scheduleAtFixedRate(
+            () -> {
+              int i = submitted.getAndIncrement();
+              w.write(List.of(write("fr:u:" + (i % 10), "n", Integer.toString(i))));
+            },
+            0,
+            5,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> submitted.get() >= 200);
+      } finally {
+        flusher.shutdownNow();
+        flusher.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      double failures = meters.counter("features.redis.write.failures").count();
+      // once per 200 ms and the first attempt: ~6 in about a second; per submit it was ~200
+      assertThat(failures).isGreaterThanOrEqualTo(2).isLessThanOrEqualTo(2 + seconds / 0.2 + 2);
+      // and what was kept lands once the store takes it
+      store.down.set(false);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> store.hashes.size() == 10);
+    }
+  }
+
   @Test
   void closeWritesWhatIsPending() {
     FakeStore store = new FakeStore();
