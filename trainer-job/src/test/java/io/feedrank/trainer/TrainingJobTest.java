@@ -129,6 +129,30 @@ class TrainingJobTest {
     assertThat(means).hasSize(2);
     // the two networks score differently enough for the check above to tell them apart
     assertThat(Math.abs(means.get(0) - means.get(1))).isGreaterThan(1e-4);
+
+    // as production, one of them without the bucket counts in its metadata cannot be scored on a
+    // holdout (it used to be scored with every id in bucket 0, far below what it serves)
+    ModelVersion any = registry.records.get(run.registeredModel().get().version);
+    byte[] stripped =
+        ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+                Files.readAllBytes(Path.of(URI.create(any.getArtifactUri()))))
+            .toBuilder()
+            .clearMetadataProps()
+            .build()
+            .toByteArray();
+    FileArtifactStore store = new FileArtifactStore(dir);
+    URI uri = store.put("stripped", "model.onnx", stripped);
+    ModelVersion production =
+        ModelVersion.newBuilder(any)
+            .setArtifactUri(uri.toString())
+            .setArtifactSha256(io.feedrank.models.Checksums.sha256(stripped))
+            .build();
+    var score =
+        new io.feedrank.trainer.registry.ProductionEvaluator(store)
+            .score(production, TemporalSplit.of(examples).test());
+    assertThat(score.unscorable())
+        .contains("no " + io.feedrank.features.vector.ModelInputs.META_USER_BUCKETS);
+    assertThat(score.auc()).isNaN();
   }
 
   @Test

@@ -57,9 +57,20 @@ public final class ProductionEvaluator {
         OrtEnvironment.getEnvironment().createSession(model, new OrtSession.SessionOptions())) {
       Map<String, String> meta = s.getMetadata().getCustomMetadata();
       return new int[] {
-        Integer.parseInt(meta.getOrDefault(ModelInputs.META_USER_BUCKETS, "1")),
-        Integer.parseInt(meta.getOrDefault(ModelInputs.META_ITEM_BUCKETS, "1"))
+        bucket(meta, ModelInputs.META_USER_BUCKETS), bucket(meta, ModelInputs.META_ITEM_BUCKETS)
       };
     }
+  }
+
+  /**
+   * A bucket count the model must name: guessed (1, every id in bucket 0) the production model
+   * would score far below what it serves, and any candidate would beat it.
+   */
+  private static int bucket(Map<String, String> meta, String key) {
+    String v = meta.get(key);
+    if (v == null) {
+      throw new IllegalStateException("the model's metadata has no " + key);
+    }
+    return Integer.parseInt(v);
   }
 }
