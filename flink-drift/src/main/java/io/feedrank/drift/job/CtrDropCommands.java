@@ -45,6 +45,10 @@ public final class CtrDropCommands
   public static class Track {
     public String version;
     public long updatedAt;
+
+    /** The {@code updated_at} of the record that made it production: this stint's. */
+    public long since;
+
     public int baselineWindows;
     public long baselineImpressions;
     public long baselineClicks;
@@ -211,7 +215,9 @@ public final class CtrDropCommands
     if (t.lowInARow >= persistence && !t.sent) {
       t.sent = true;
       Command c = new Command();
-      c.commandId = model + "/" + t.version + "/ctr-drop";
+      // one per stint in production: a version rolled back to production later starts a new
+      // baseline, and its own drop then must not carry the id the trainer has run already
+      c.commandId = model + "/" + t.version + "/ctr-drop/" + t.since;
       c.modelName = model;
       c.issuedAt = w.windowEnd;
       c.reason = "PERFORMANCE_DROP";
@@ -265,6 +271,7 @@ public final class CtrDropCommands
       t = new Track();
       t.version = r.version;
       t.updatedAt = r.updatedAt;
+      t.since = r.updatedAt;
     }
     track.update(t);
     show(ctx.getCurrentKey(), t);

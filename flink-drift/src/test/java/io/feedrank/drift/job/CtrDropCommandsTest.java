@@ -76,7 +76,7 @@ class CtrDropCommandsTest {
             c -> {
               assertThat(c.reason).isEqualTo("PERFORMANCE_DROP");
               assertThat(c.referenceVersion).isEqualTo("v1");
-              assertThat(c.commandId).isEqualTo("m/v1/ctr-drop");
+              assertThat(c.commandId).isEqualTo("m/v1/ctr-drop/10");
               assertThat(c.issuedAt).isEqualTo(6 * W); // the end of the 6th window
               assertThat(c.message)
                   .contains("baseline of 0.0600", "30000 impressions", "2 windows in a row")
@@ -139,6 +139,27 @@ class CtrDropCommandsTest {
     assertThat(commands())
         .singleElement()
         .satisfies(c -> assertThat(c.referenceVersion).isEqualTo("v2"));
+  }
+
+  /**
+   * A version rolled back to production starts a new stint: a new baseline, and a drop in it is a
+   * command of its own (the trainer runs a command id once: the first stint's would be skipped).
+   */
+  @Test
+  void aVersionBackInProductionAfterARollbackHasItsOwnCommand() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    window("v1", "production", 10_000, 400);
+    window("v1", "production", 10_000, 400);
+    h.processElement2(new StreamRecord<>(production("v2", 20)));
+    baseline("v2");
+    h.processElement2(new StreamRecord<>(production("v1", 30))); // the rollback
+    baseline("v1");
+    window("v1", "production", 10_000, 400);
+    window("v1", "production", 10_000, 400);
+    assertThat(commands())
+        .extracting(c -> c.commandId)
+        .containsExactly("m/v1/ctr-drop/10", "m/v1/ctr-drop/30");
   }
 
   /**
