@@ -63,13 +63,28 @@ class FeatureTopologyTest {
   @TempDir Path stateDir;
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
+
+  /** HSET into {@link #redis}: a partial write to a key it lacks reports the key recreated. */
   final FeatureWriter writer =
-      batch ->
-          batch.forEach(
-              w ->
-                  redis
-                      .computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>())
-                      .putAll(w.fields()));
+      new FeatureWriter() {
+        @Override
+        public void write(List<FeatureWrite> batch) {
+          writeFindingRecreated(batch);
+        }
+
+        @Override
+        public java.util.Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+          java.util.Set<String> recreated = new java.util.HashSet<>();
+          for (FeatureWrite w : batch) {
+            if (w.partial() && !redis.containsKey(w.key())) {
+              recreated.add(w.key());
+            }
+            redis.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields());
+          }
+          return recreated;
+        }
+      };
+
   final TopicNames topics = TopicNames.defaults();
   TopologyTestDriver driver;
   TestInputTopic<byte[], byte[]> interactions;
@@ -420,6 +435,67 @@ class FeatureTopologyTest {
     assertThat(dlq.get(6).value().getErrorMessage()).contains("dwell_seconds 3600.5");
     // counts in = training examples + dead letters
     assertThat(examples.readValuesToList()).hasSize(1);
+  }
+
+  /**
+   * A user hash Redis lost (a restart without persistence, an eviction, the TTL) is written whole
+   * again: the next write carries only the categories its events touched, finds the key gone, and
+   * the user is rewritten with every category, as a recomputation from the topic has it.
+   */
+  @Test
+  void aUserHashRedisLostIsWrittenWholeAgain() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent first = events(1, 19).get(0);
+    long user = first.getUserId();
+    String key = "fr:u:" + user;
+    long t = first.getEventTime().toEpochMilli();
+    // two categories, an hour apart: items of the catalog whose categories differ
+    ItemMetadata a = catalog().get(0);
+    ItemMetadata b =
+        catalog().stream()
+            .filter(m -> !m.getCategory().equals(a.getCategory()))
+            .findFirst()
+            .orElseThrow();
+    pipe(copy(first).setItemId(a.getItemId()).build());
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    pipe(
+        copy(first)
+            .setInteractionId("second")
+            .setItemId(b.getItemId())
+            .setEventTime(Instant.ofEpochMilli(t + HOUR))
+            .build());
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    // a flush more: the write has landed and the user is no longer pending, so the next write
+    // carries only what the next event touches
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    Map<String, String> whole = new HashMap<>(redis.get(key));
+    assertThat(whole)
+        .containsKeys("c." + a.getCategory() + "._ts", "c." + b.getCategory() + "._ts");
+
+    redis.remove(key); // Redis lost it
+    pipe(
+        copy(first)
+            .setInteractionId("third")
+            .setItemId(b.getItemId())
+            .setEventTime(Instant.ofEpochMilli(t + 2 * HOUR))
+            .build());
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // the partial write: b only
+    assertThat(redis.get(key)).doesNotContainKey("c." + a.getCategory() + "._ts");
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // the repair: whole
+    // category a, which the events since the loss did not touch, is back as it was
+    String pa = "c." + a.getCategory() + ".";
+    Map<String, String> aFields = new HashMap<>();
+    whole.forEach(
+        (k, v) -> {
+          if (k.startsWith(pa)) {
+            aFields.put(k, v);
+          }
+        });
+    assertThat(aFields).hasSize(6);
+    assertThat(redis.get(key)).containsAllEntriesOf(aFields);
+    assertThat(redis.get(key))
+        .containsEntry("lifetime_events", "3")
+        .containsEntry("_ts", Long.toString(t + 2 * HOUR));
   }
 
   /**

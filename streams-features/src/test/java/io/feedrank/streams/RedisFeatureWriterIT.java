@@ -27,6 +27,37 @@ import redis.clients.jedis.UnifiedJedis;
 @LocalStackTest
 class RedisFeatureWriterIT {
 
+  /**
+   * A partial write (a user's write leaving out categories no event touched) that finds no hash
+   * creates it: HSET reports every field new, and the writer says so, so that the user is written
+   * whole. One that finds the hash, or a whole write, is not reported.
+   */
+  @Test
+  void aPartialWriteThatFindsItsHashGoneIsReported(LocalStack stack) {
+    String user = "fr:u:recreated-it-" + System.nanoTime();
+    String fresh = user + "-fresh";
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2));
+        RedisFeatureWriter writer =
+            new RedisFeatureWriter(
+                stack.redisUri(), Duration.ofDays(1), new SimpleMeterRegistry())) {
+      Map<String, String> whole = Map.of("_v", "1", "_ts", "1", "c.a._ts", "1", "c.b._ts", "1");
+      Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
+      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, whole, 1, false))))
+          .isEmpty();
+      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, partial, 2, true))))
+          .isEmpty();
+      assertThat(redis.hgetAll(user)).containsEntry("c.a._ts", "1").containsEntry("_ts", "2");
+
+      redis.del(user); // Redis lost it
+      assertThat(
+              writer.writeFindingRecreated(
+                  List.of(
+                      new FeatureWrite(user, partial, 3, true),
+                      new FeatureWrite(fresh, whole, 3, false))))
+          .containsExactly(user);
+    }
+  }
+
   @Test
   void aBatchWithACommandRedisRefusedFailsAndIsKeptUntilRedisTakesIt(LocalStack stack) {
     String bad = "fr:u:writer-it-" + System.nanoTime();

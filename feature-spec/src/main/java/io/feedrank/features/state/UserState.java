@@ -210,6 +210,19 @@ public final class UserState {
   }
 
   /**
+   * Whether {@link #toHash(long) toHash(sinceMillis)} leaves out a category: written over a hash
+   * Redis no longer has, it would recreate the hash without them.
+   */
+  public boolean leavesOutCategories(long sinceMillis) {
+    for (CategoryState c : categories.values()) {
+      if (c.vector.referenceMillis() < sinceMillis) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * {@link #toHash(long)} plus the profile fields {@code country}, {@code primary_device} and
    * {@code created_at} when the profile is known.
    */

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -29,8 +30,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private final int maxPending;
   private final Thread thread;
 
-  /** A write waiting for the writer thread, and whom to tell when it has landed. */
-  private record Pending(FeatureWrite write, Consumer<FeatureWrite> landed) {}
+  /**
+   * A write waiting for the writer thread, whom to tell when it has landed, and whom when it found
+   * its hash gone.
+   */
+  private record Pending(
+      FeatureWrite write, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {}
 
   private LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
   private boolean closed;
@@ -52,6 +57,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
 
   @Override
   public void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed) {
+    submit(batch, landed, w -> {});
+  }
+
+  @Override
+  public void submit(
+      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {
     synchronized (this) {
       while (pending.size() >= maxPending && !closed) {
         try {
@@ -62,7 +73,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
         }
       }
       for (FeatureWrite w : batch) {
-        pending.merge(w.key(), new Pending(w, landed), AsyncFeatureWriter::newerOver);
+        pending.merge(w.key(), new Pending(w, landed, recreated), AsyncFeatureWriter::newerOver);
       }
       notifyAll();
     }
@@ -78,7 +89,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     Map<String, String> fields = new HashMap<>(older.write().fields());
     fields.putAll(newer.write().fields());
     long latest = Math.max(older.write().latestEventMillis(), newer.write().latestEventMillis());
-    return new Pending(new FeatureWrite(newer.write().key(), fields, latest), newer.landed());
+    // whole if either was: the merged fields hold all the whole one had
+    boolean partial = older.write().partial() && newer.write().partial();
+    return new Pending(
+        new FeatureWrite(newer.write().key(), fields, latest, partial),
+        newer.landed(),
+        newer.recreated());
   }
 
   private void run() {
@@ -128,8 +144,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     List<Pending> all = new ArrayList<>(work.values());
     for (int i = 0; i < all.size(); i += CHUNK) {
       List<Pending> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
+      Set<String> recreated;
       try {
-        delegate.write(chunk.stream().map(Pending::write).toList());
+        recreated = delegate.writeFindingRecreated(chunk.stream().map(Pending::write).toList());
       } catch (RuntimeException e) {
         metrics.redisFailure();
         if (failures++ % 50 == 0) {
@@ -150,6 +167,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
           metrics.freshness(now - p.write().latestEventMillis());
         }
         p.landed().accept(p.write());
+        if (recreated.contains(p.write().key())) {
+          p.recreated().accept(p.write());
+        }
       }
     }
     return true;

@@ -2,6 +2,7 @@ package io.feedrank.streams.redis;
 
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -19,14 +20,40 @@ public interface FeatureSink {
    */
   void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed);
 
+  /**
+   * {@link #submit(List, Consumer)}, and {@code recreated} is called, after {@code landed}, for
+   * each partial write that found its hash gone and created it ({@link
+   * FeatureWriter#writeFindingRecreated}). By default it is never called.
+   */
+  default void submit(
+      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {
+    submit(batch, landed);
+  }
+
   /** A synchronous writer: a write has landed when {@link FeatureWriter#write} returns. */
   static FeatureSink of(FeatureWriter writer) {
     if (writer instanceof FeatureSink sink) {
       return sink;
     }
-    return (batch, landed) -> {
-      writer.write(batch);
-      batch.forEach(landed);
+    return new FeatureSink() {
+      @Override
+      public void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed) {
+        submit(batch, landed, w -> {});
+      }
+
+      @Override
+      public void submit(
+          List<FeatureWrite> batch,
+          Consumer<FeatureWrite> landed,
+          Consumer<FeatureWrite> recreated) {
+        Set<String> gone = writer.writeFindingRecreated(batch);
+        for (FeatureWrite w : batch) {
+          landed.accept(w);
+          if (gone.contains(w.key())) {
+            recreated.accept(w);
+          }
+        }
+      }
     };
   }
 }

@@ -3,6 +3,7 @@ package io.feedrank.streams.redis;
 import io.feedrank.features.redis.RedisConnections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Where entity features go (Redis in production). Writes set whole field values — never increments
@@ -14,8 +15,16 @@ public interface FeatureWriter extends AutoCloseable {
    * One entity's hash fields: {@code fr:u:{id}} or {@code fr:i:{id}}.
    *
    * @param latestEventMillis event time of the newest event in these values, for freshness
+   * @param partial whether the fields leave out some the entity's hash holds (a user's categories
+   *     no event since the last write touched): right over the hash, short of it without one
    */
-  record FeatureWrite(String key, Map<String, String> fields, long latestEventMillis) {}
+  record FeatureWrite(
+      String key, Map<String, String> fields, long latestEventMillis, boolean partial) {
+    /** A write of the entity's whole hash. */
+    public FeatureWrite(String key, Map<String, String> fields, long latestEventMillis) {
+      this(key, fields, latestEventMillis, false);
+    }
+  }
 
   /** {@link FeatureWrite#latestEventMillis} of a write no event caused (an item's metadata). */
   long NO_EVENT = -1;
@@ -26,6 +35,16 @@ public interface FeatureWriter extends AutoCloseable {
    * @throws RuntimeException when the store is unreachable; the caller keeps the batch and retries
    */
   void write(List<FeatureWrite> batch);
+
+  /**
+   * {@link #write}, and the keys of the batch's {@link FeatureWrite#partial partial} writes that
+   * found no hash and created it (Redis lost it: a restart without persistence, an eviction, the
+   * TTL): their hash now lacks what they left out. By default none are known.
+   */
+  default Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+    write(batch);
+    return Set.of();
+  }
 
   @Override
   default void close() {}

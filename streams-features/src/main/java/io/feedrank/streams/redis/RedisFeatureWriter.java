@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
@@ -42,8 +44,17 @@ public final class RedisFeatureWriter implements FeatureWriter {
 
   @Override
   public void write(List<FeatureWrite> batch) {
+    writeFindingRecreated(batch);
+  }
+
+  /**
+   * A partial write recreated its hash when {@code HSET} created every field it set: a hash that
+   * existed has the fields every write carries ({@code _v}, {@code _ts}, the counters).
+   */
+  @Override
+  public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
     if (batch.isEmpty()) {
-      return;
+      return Set.of();
     }
     long t0 = System.nanoTime();
     List<Response<Long>> replies = new ArrayList<>(2 * batch.size());
@@ -57,9 +68,14 @@ public final class RedisFeatureWriter implements FeatureWriter {
     // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
     // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
     // unless every reply is read, such a batch would count as written and its entities be dropped
+    Set<String> recreated = new HashSet<>();
     for (int i = 0; i < replies.size(); i++) {
       try {
-        replies.get(i).get();
+        Long reply = replies.get(i).get();
+        FeatureWrite w = batch.get(i / 2);
+        if (i % 2 == 0 && w.partial() && reply != null && reply == w.fields().size()) {
+          recreated.add(w.key());
+        }
       } catch (RuntimeException e) {
         throw new IllegalStateException(
             (i % 2 == 0 ? "HSET " : "PEXPIRE ")
@@ -71,6 +87,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());
+    return recreated;
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.feedrank.streams.topology;
 
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureSink;
+import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -89,6 +90,9 @@ final class DirtyEntities<S> {
   private final String keyPrefix;
   private final ConcurrentLinkedQueue<Landed> landed = new ConcurrentLinkedQueue<>();
 
+  /** Entities whose partial write found their hash gone in Redis, and created it. */
+  private final ConcurrentLinkedQueue<Long> recreated = new ConcurrentLinkedQueue<>();
+
   /** The pending store's content (and the latest state of what was marked here). */
   private final Map<Long, Entry<S>> entries = new HashMap<>();
 
@@ -140,6 +144,37 @@ final class DirtyEntities<S> {
     }
   }
 
+  /**
+   * The entities whose partial write found their hash gone (Redis lost it) since the last call: the
+   * caller owns the ones it still has state for, and has them written whole ({@link #markWhole}).
+   */
+  List<Long> drainRecreated() {
+    if (recreated.isEmpty()) {
+      return List.of();
+    }
+    List<Long> out = new ArrayList<>();
+    for (Long id; (id = recreated.poll()) != null; ) {
+      out.add(id);
+    }
+    return out;
+  }
+
+  /**
+   * Has the entity written whole at the next flush: pending from the beginning of time, in the same
+   * changelogged store, so a crash before that write still makes it.
+   */
+  void markWhole(long id) {
+    Entry<S> e = entries.get(id);
+    if (e == null) {
+      e = new Entry<>(Long.MIN_VALUE, FeatureWriter.NO_EVENT, 1, null);
+      entries.put(id, e);
+    } else {
+      e.earliest = Long.MIN_VALUE;
+      e.version++;
+    }
+    pending.put(id, new long[] {e.earliest, e.latest, e.version});
+  }
+
   /** Forgets what landed, then submits every entity changed since its last submission. */
   void flush(Renderer<S> render) {
     for (Landed l; (l = landed.poll()) != null; ) {
@@ -180,7 +215,10 @@ final class DirtyEntities<S> {
 
   private void submit(List<FeatureWrite> batch, Map<String, Long> versions) {
     try {
-      sink.submit(batch, w -> landed.add(new Landed(idOf(w.key()), versions.get(w.key()))));
+      sink.submit(
+          batch,
+          w -> landed.add(new Landed(idOf(w.key()), versions.get(w.key()))),
+          w -> recreated.add(idOf(w.key())));
       versions.forEach((key, v) -> inFlight.put(idOf(key), v));
     } catch (RuntimeException e) {
       metrics.redisFailure();

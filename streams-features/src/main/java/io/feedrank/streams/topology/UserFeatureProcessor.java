@@ -86,12 +86,23 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     if (!flushes.due(now, context.currentStreamTimeMs())) {
       return;
     }
+    // a user whose partial write recreated a hash Redis had lost is written whole: the hash now
+    // lacks the categories that write left out (users this task no longer owns are its new
+    // owner's to write)
+    for (long id : dirty.drainRecreated()) {
+      if (users.get(id) != null) {
+        dirty.markWhole(id);
+      }
+    }
     dirty.flush(
-        (id, earliest, latest, state) ->
-            new FeatureWriter.FeatureWrite(
-                FeatureWriter.userKey(id),
-                (state != null ? state : users.get(id)).toHash(earliest, profile(id)),
-                latest));
+        (id, earliest, latest, state) -> {
+          UserState s = state != null ? state : users.get(id);
+          return new FeatureWriter.FeatureWrite(
+              FeatureWriter.userKey(id),
+              s.toHash(earliest, profile(id)),
+              latest,
+              s.leavesOutCategories(earliest));
+        });
   }
 
   private UserProfile profile(long userId) {
