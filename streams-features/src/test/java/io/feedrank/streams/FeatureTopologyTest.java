@@ -538,8 +538,8 @@ class FeatureTopologyTest {
    * outputs' serializers look their schemas up instead of registering them: an example whose
    * subject lacks the schema fails, naming it; once registered, the same event goes through.
    */
-  @Test
-  void withoutAutoRegisterTheOutputsOnlyLookTheirSchemasUp() {
+  /** The topology with {@code auto.register.schemas=false}. */
+  void startWithoutAutoRegister() {
     start(
         new FeatureTopology.Settings(
             "test-app",
@@ -549,6 +549,11 @@ class FeatureTopologyTest {
             Duration.ZERO,
             false),
         null);
+  }
+
+  @Test
+  void withoutAutoRegisterTheOutputsOnlyLookTheirSchemasUp() {
+    startWithoutAutoRegister();
     InteractionEvent e = events(1, 13).get(0);
     assertThatThrownBy(() -> pipe(e))
         .hasStackTraceContaining(
@@ -562,15 +567,7 @@ class FeatureTopologyTest {
   void withoutAutoRegisterARegisteredOutputSchemaIsUsed() {
     registry.register(topics.trainingExamples() + "-value", TrainingExample.getClassSchema());
     registry.register(topics.deadLetters() + "-value", DeadLetter.getClassSchema());
-    start(
-        new FeatureTopology.Settings(
-            "test-app",
-            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
-            Duration.ofMillis(100),
-            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
-            Duration.ZERO,
-            false),
-        null);
+    startWithoutAutoRegister();
     InteractionEvent e = events(1, 13).get(0);
     pipe(e);
     interactions.pipeInput(

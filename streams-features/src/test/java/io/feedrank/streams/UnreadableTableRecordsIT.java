@@ -58,11 +58,7 @@ class UnreadableTableRecordsIT {
     String category = seen.getItemCategory();
     assertThat(category).isNotEmpty();
 
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.of("bootstrap.servers", stack.bootstrapServers()),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
       // the item's metadata, overwritten by bytes no one can read
       producer
           .send(
@@ -107,11 +103,7 @@ class UnreadableTableRecordsIT {
   private static void send(LocalStack stack, FeaturesHarness h, InteractionEvent e)
       throws Exception {
     AvroSerializer<InteractionEvent> ser = new AvroSerializer<>(stack.registryClient(), true);
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.of("bootstrap.servers", stack.bootstrapServers()),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
       producer
           .send(
               new ProducerRecord<>(
@@ -122,6 +114,13 @@ class UnreadableTableRecordsIT {
                   ser.serialize(h.topics.interactions(), e)))
           .get();
     }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(LocalStack stack) {
+    return new KafkaProducer<>(
+        Map.of("bootstrap.servers", stack.bootstrapServers()),
+        new ByteArraySerializer(),
+        new ByteArraySerializer());
   }
 
   private static byte[] longBytes(long v) {
