@@ -38,6 +38,15 @@ final class Profiles {
     return b.build(holdout.size());
   }
 
+  /** {@code base} with the score distribution of {@code scores}, on the same holdout rows. */
+  static ReferenceProfile withScores(ReferenceProfile base, float[] scores) {
+    ProfileBuilder b = new ProfileBuilder();
+    for (float s : scores) {
+      b.score(s);
+    }
+    return ReferenceProfile.newBuilder(base).setScore(b.build(base.getN()).getScore()).build();
+  }
+
   static byte[] bytes(ReferenceProfile p) {
     try {
       ByteBuffer b = p.toByteBuffer();

@@ -218,15 +218,18 @@ public final class TrainingJob {
     run.bestArchitecture = best.id;
     long tp = System.nanoTime();
     // each network's own scores: a version promoted later by an operator is watched for
-    // prediction drift against its own holdout distribution, not the winner's
+    // prediction drift against its own holdout distribution, not the winner's. The holdout's
+    // features are profiled once, with the best network's scores
+    ReferenceProfile bestProfile = Profiles.of(split.test(), testScores.get(best));
     Map<Architecture, ReferenceProfile> profiles = new HashMap<>();
     for (Architecture a : trained.keySet()) {
       if (a != Architecture.LOGISTIC) {
-        profiles.put(a, Profiles.of(split.test(), testScores.get(a)));
+        profiles.put(
+            a, a == best ? bestProfile : Profiles.withScores(bestProfile, testScores.get(a)));
       }
     }
     run.referenceProfile =
-        put(run.id, "reference_profile.avro", Profiles.bytes(profiles.get(best))).toString();
+        put(run.id, "reference_profile.avro", Profiles.bytes(bestProfile)).toString();
     run.durationsMs.put("profile", millisSince(tp));
 
     long tr = System.nanoTime();
