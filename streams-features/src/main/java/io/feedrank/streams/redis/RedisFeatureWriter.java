@@ -68,12 +68,15 @@ public final class RedisFeatureWriter implements FeatureWriter {
     // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
     // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
     // unless every reply is read, such a batch would count as written and its entities be dropped
-    Set<String> recreated = new HashSet<>();
+    Set<String> recreated = Set.of(); // a set of its own only when Redis lost a hash
     for (int i = 0; i < replies.size(); i++) {
       try {
         Long reply = replies.get(i).get();
         FeatureWrite w = batch.get(i / 2);
         if (i % 2 == 0 && w.partial() && reply != null && reply == w.fields().size()) {
+          if (recreated.isEmpty()) {
+            recreated = new HashSet<>();
+          }
           recreated.add(w.key());
         }
       } catch (RuntimeException e) {

@@ -16,6 +16,8 @@ import io.feedrank.streams.validation.EventValidator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -25,6 +27,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -151,38 +154,30 @@ public final class FeatureTopology {
     // are, so an unreadable record that the deserialization handler skipped while running replaced
     // the item's metadata at the next start, and every read of it then failed its stream thread.
     // A global store's processor also restores it, and the handler skips such a record again
-    builder.addGlobalStore(
-        // read twice per event: a hash map, and no record cache in front of memory
-        Stores.timestampedKeyValueStoreBuilder(
-                HashStore.supplier(ITEMS_STORE),
-                Serdes.Long(),
-                AvroSerdes.valueSerde(registry, ItemMetadata.class))
-            .withLoggingDisabled(),
+    // read twice per event: a hash map, and no record cache in front of memory.
+    // An item's metadata goes to its Redis hash as the catalog changes, not only with its next
+    // event: a new item is served with its category, age and length from the start, as its first
+    // training examples have them (idempotent sets; rewritten at each start)
+    globalTable(
+        builder,
+        HashStore.supplier(ITEMS_STORE),
+        false,
         topics.items(),
-        Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, ItemMetadata.class)),
-        // an item's metadata goes to its Redis hash as the catalog changes, not only with its
-        // next event: a new item is served with its category, age and length from the start, as
-        // its first training examples have them (idempotent sets; rewritten at each start)
-        () ->
-            new TableWriter<ItemMetadata>(
-                ITEMS_STORE,
-                (id, meta) ->
-                    writer.write(
-                        List.of(
-                            new FeatureWriter.FeatureWrite(
-                                FeatureWriter.itemKey(id),
-                                ItemState.metadataHash(meta),
-                                FeatureWriter.NO_EVENT)))));
-    builder.addGlobalStore(
-        Stores.timestampedKeyValueStoreBuilder(
-                Stores.persistentTimestampedKeyValueStore(USERS_STORE),
-                Serdes.Long(),
-                AvroSerdes.valueSerde(registry, UserProfile.class))
-            .withLoggingDisabled()
-            .withCachingEnabled(),
+        AvroSerdes.valueSerde(registry, ItemMetadata.class),
+        (id, meta) ->
+            writer.write(
+                List.of(
+                    new FeatureWriter.FeatureWrite(
+                        FeatureWriter.itemKey(id),
+                        ItemState.metadataHash(meta),
+                        FeatureWriter.NO_EVENT))));
+    globalTable(
+        builder,
+        Stores.persistentTimestampedKeyValueStore(USERS_STORE),
+        true,
         topics.users(),
-        Consumed.with(Serdes.Long(), AvroSerdes.valueSerde(registry, UserProfile.class)),
-        () -> new TableWriter<>(USERS_STORE));
+        AvroSerdes.valueSerde(registry, UserProfile.class),
+        (id, profile) -> {});
 
     KStream<byte[], Checked> checked =
         builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
@@ -245,4 +240,24 @@ public final class FeatureTopology {
   }
 
   private FeatureTopology() {}
+
+  /**
+   * A global table kept by a {@link TableWriter}: the latest value per key of {@code topic}, read
+   * through {@code values} both while running and while restoring the store at a start.
+   */
+  private static <V> void globalTable(
+      StreamsBuilder builder,
+      KeyValueBytesStoreSupplier store,
+      boolean cached,
+      String topic,
+      Serde<V> values,
+      BiConsumer<Long, V> onValue) {
+    var stored =
+        Stores.timestampedKeyValueStoreBuilder(store, Serdes.Long(), values).withLoggingDisabled();
+    builder.addGlobalStore(
+        cached ? stored.withCachingEnabled() : stored,
+        topic,
+        Consumed.with(Serdes.Long(), values),
+        () -> new TableWriter<>(store.name(), onValue));
+  }
 }

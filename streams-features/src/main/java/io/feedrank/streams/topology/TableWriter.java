@@ -18,10 +18,6 @@ final class TableWriter<V> implements Processor<Long, V, Void, Void> {
   private final BiConsumer<Long, V> onValue;
   private TimestampedKeyValueStore<Long, V> store;
 
-  TableWriter(String storeName) {
-    this(storeName, (k, v) -> {});
-  }
-
   /**
    * @param onValue told of every value put (also while restoring, so it must be idempotent)
    */
