@@ -6,6 +6,7 @@ import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -81,8 +82,8 @@ public record DriftConfig(
     // every registry key, validated here (naming the key), as the sources' serdes read them
     Map<String, String> registry =
         p.get(RegistryConfig.URL) == null
-            ? new java.util.HashMap<>()
-            : new java.util.HashMap<>(RegistryConfig.fromMap(p).toMap());
+            ? new HashMap<>()
+            : new HashMap<>(RegistryConfig.fromMap(p).toMap());
     // the sinks' serializers (reports, alerts, commands) register their schema only if allowed
     registry.put(
         AvroSerializer.AUTO_REGISTER, Boolean.toString(AvroSerializer.autoRegister(p, true)));

@@ -19,21 +19,7 @@ public final class ChiSquare {
    * rather than ignored. Degrees of freedom: bins used − 1.
    */
   public static Result test(long[] observed, double[] expectedFractions) {
-    if (observed.length != expectedFractions.length || observed.length == 0) {
-      throw new IllegalArgumentException(
-          "chi-square: "
-              + observed.length
-              + " observed bins, "
-              + expectedFractions.length
-              + " expected");
-    }
-    long n = 0;
-    for (long o : observed) {
-      n += o;
-    }
-    if (n == 0) {
-      throw new IllegalArgumentException("chi-square: no observations");
-    }
+    long n = observations(observed, expectedFractions, "expected");
     double stat = 0;
     int bins = 0;
     for (int i = 0; i < observed.length; i++) {
@@ -61,24 +47,10 @@ public final class ChiSquare {
    * only the window has counts against the test. Degrees of freedom: categories used − 1.
    */
   public static Result twoSample(long[] observed, double[] referenceFractions, long referenceN) {
-    if (observed.length != referenceFractions.length || observed.length == 0) {
-      throw new IllegalArgumentException(
-          "chi-square: "
-              + observed.length
-              + " observed bins, "
-              + referenceFractions.length
-              + " reference");
-    }
     if (referenceN <= 0) {
       throw new IllegalArgumentException("chi-square: reference size must be > 0");
     }
-    long n = 0;
-    for (long o : observed) {
-      n += o;
-    }
-    if (n == 0) {
-      throw new IllegalArgumentException("chi-square: no observations");
-    }
+    long n = observations(observed, referenceFractions, "reference");
     double total = n + (double) referenceN;
     double stat = 0;
     int bins = 0;
@@ -101,5 +73,21 @@ public final class ChiSquare {
     int df = bins - 1;
     double p = 1 - new ChiSquaredDistribution(df).cumulativeProbability(stat);
     return new Result(stat, df, Math.max(0, p));
+  }
+
+  /** The observations in all, once the bins are checked against {@code fractions}. */
+  private static long observations(long[] observed, double[] fractions, String of) {
+    if (observed.length != fractions.length || observed.length == 0) {
+      throw new IllegalArgumentException(
+          "chi-square: " + observed.length + " observed bins, " + fractions.length + " " + of);
+    }
+    long n = 0;
+    for (long o : observed) {
+      n += o;
+    }
+    if (n == 0) {
+      throw new IllegalArgumentException("chi-square: no observations");
+    }
+    return n;
   }
 }
