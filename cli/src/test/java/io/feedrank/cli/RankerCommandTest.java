@@ -16,16 +16,7 @@ class RankerCommandTest {
   Map<String, String> config(String... args) {
     RankerCommand cmd = new RankerCommand();
     new CommandLine(cmd).parseArgs(args);
-    return cmd.config(
-        Map.of(
-            "FEEDRANK_HOME",
-            dir.toString(),
-            Endpoints.ENV_BOOTSTRAP,
-            "127.0.0.1:9092",
-            Endpoints.ENV_REGISTRY,
-            "http://127.0.0.1:8081/apis/ccompat/v7",
-            Endpoints.ENV_REDIS,
-            "redis://127.0.0.1:6379"));
+    return cmd.config(TestEnvironment.of(dir));
   }
 
   @Test

@@ -20,14 +20,7 @@ class TrainCommandTest {
   Map<String, String> config(String... args) {
     TrainCommand cmd = new TrainCommand();
     new CommandLine(cmd).parseArgs(args);
-    return cmd.config(
-        Map.of(
-            "FEEDRANK_HOME",
-            dir.toString(),
-            Endpoints.ENV_BOOTSTRAP,
-            "127.0.0.1:9092",
-            Endpoints.ENV_REGISTRY,
-            "http://127.0.0.1:8081/apis/ccompat/v7"));
+    return cmd.config(TestEnvironment.of(dir));
   }
 
   @Test

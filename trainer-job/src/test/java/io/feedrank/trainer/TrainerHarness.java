@@ -115,15 +115,20 @@ public final class TrainerHarness {
     c.put("architectures", "mlp");
     c.put("data.from", from.toString());
     c.put("data.to", to.toString());
+    small(c);
+    c.put("mlp.layers", "128,64");
+    c.put("data.idle.timeout.ms", "20000");
+    return c;
+  }
+
+  /** Small networks trained briefly on small data, for the tests (no Kafka keys). */
+  static void small(Map<String, String> c) {
     c.put("min.examples", "2000");
     c.put("export.verify.rows", "1000");
-    c.put("mlp.layers", "128,64");
     c.put("embedding.dim", "8");
     c.put("user.buckets", "4000");
     c.put("item.buckets", "10000");
     c.put("max.epochs", "2");
     c.put("patience", "1");
-    c.put("data.idle.timeout.ms", "20000");
-    return c;
   }
 }

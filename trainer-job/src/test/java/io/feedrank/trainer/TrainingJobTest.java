@@ -58,15 +58,9 @@ class TrainingJobTest {
     c.put("bootstrap.servers", "127.0.0.1:9");
     c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
     c.put("artifact.store", dir.toString());
-    c.put("min.examples", "2000");
-    c.put("export.verify.rows", "1000");
+    TrainerHarness.small(c);
     c.put("mlp.layers", "64,32");
     c.put("tower.layers", "32,16");
-    c.put("embedding.dim", "8");
-    c.put("user.buckets", "4000");
-    c.put("item.buckets", "10000");
-    c.put("max.epochs", "2");
-    c.put("patience", "1");
     FileArtifactStore store = new FileArtifactStore(dir);
     ExampleSource source = range -> new ExampleSource.Loaded(examples, examples.size(), 0, 0);
     return new TrainingJob(
