@@ -113,6 +113,25 @@ public record FeaturesConfig(
         AvroSerializer.autoRegister(p, true));
   }
 
+  /**
+   * The largest dead letter the app's producer sends: its {@code max.request.size} ({@code
+   * kafka.producer.max.request.size}, else {@code kafka.max.request.size}, else Kafka's 1 MiB).
+   */
+  public int maxDeadLetterBytes() {
+    String v =
+        kafkaOverrides.getOrDefault(
+            StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+            kafkaOverrides.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+    if (v == null) {
+      return FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("max.request.size must be an integer, got '" + v + "'", e);
+    }
+  }
+
   /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */
   public Properties streamsProperties() {
     Properties props = new Properties();

@@ -83,7 +83,8 @@ public final class Main {
               config.redisFlushInterval(),
               config.stateObjects(),
               config.catchUpFlushInterval(),
-              config.autoRegisterSchemas());
+              config.autoRegisterSchemas(),
+              config.maxDeadLetterBytes());
       Topology topology =
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -388,6 +389,16 @@ class FeatureTopologyTest {
         "MISSING_INTERACTION_ID",
         new byte[][] {key(good.getUserId()), ser(copy(good).setInteractionId("").build())});
     bad.put(
+        "ID_TOO_LONG",
+        new byte[][] {
+          key(good.getUserId()), ser(copy(good).setInteractionId("i".repeat(129)).build())
+        });
+    bad.put(
+        "ID_TOO_LONG#request",
+        new byte[][] {
+          key(good.getUserId()), ser(copy(good).setRequestId("r".repeat(129)).build())
+        });
+    bad.put(
         "EVENT_TIME_IN_FUTURE",
         new byte[][] {
           key(good.getUserId()),
@@ -433,8 +444,73 @@ class FeatureTopologyTest {
     }
     assertThat(dlq.get(5).value().getErrorMessage()).contains("item_id -1");
     assertThat(dlq.get(6).value().getErrorMessage()).contains("dwell_seconds 3600.5");
+    assertThat(dlq.get(10).value().getErrorMessage()).contains("request_id has 129 characters");
     // counts in = training examples + dead letters
     assertThat(examples.readValuesToList()).hasSize(1);
+
+    // the longest ids the ranker gives are accepted
+    pipe(copy(good).setInteractionId("i".repeat(128)).setRequestId("r".repeat(128)).build());
+    assertThat(examples.readValuesToList()).hasSize(1);
+    assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  /**
+   * An input whose dead letter would be larger than the producer takes is kept cut, with a message
+   * saying where the whole record is, and a dead letter that fits is kept whole. A limit of 20,000
+   * bytes leaves 20,000 - 8,192 = 11,808 for the key (twice) and the value.
+   */
+  @Test
+  void aDeadLetterTooLargeForTheTopicIsCutToFitAndSaysWhereTheRecordIs() {
+    int limit = 20_000;
+    start(
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+            Duration.ofMillis(100),
+            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+            Duration.ZERO,
+            true,
+            limit),
+        null);
+    Random r = new Random(3);
+    byte[] bigValue = new byte[30_000];
+    r.nextBytes(bigValue);
+    bigValue[0] = 9; // not the wire format's magic byte
+    byte[] bigKey = new byte[8_000];
+    r.nextBytes(bigKey);
+    byte[] fitting = new byte[11_000];
+    r.nextBytes(fitting);
+    fitting[0] = 9;
+    long t = T0;
+    interactions.pipeInput(new TestRecord<>(key(1), bigValue, Instant.ofEpochMilli(t)));
+    interactions.pipeInput(new TestRecord<>(bigKey, "x".getBytes(), Instant.ofEpochMilli(t)));
+    interactions.pipeInput(new TestRecord<>(key(2), fitting, Instant.ofEpochMilli(t)));
+
+    List<TestRecord<byte[], DeadLetter>> dlq = deadLetters.readRecordsToList();
+    assertThat(dlq).hasSize(3);
+    AvroSerializer<DeadLetter> letters = new AvroSerializer<>(registry, true);
+    for (TestRecord<byte[], DeadLetter> d : dlq) {
+      int size = d.key().length + letters.serialize(topics.deadLetters(), d.value()).length;
+      assertThat(size).isLessThanOrEqualTo(limit);
+      assertThat(d.value().getErrorCode()).isEqualTo("DESERIALIZATION");
+    }
+    // the value cut to 11,808 - 2 * 8
+    DeadLetter first = dlq.get(0).value();
+    assertThat(bytes(first.getRawValue())).isEqualTo(Arrays.copyOf(bigValue, 11_792));
+    assertThat(bytes(first.getRawKey())).isEqualTo(key(1));
+    assertThat(dlq.get(0).key()).isEqualTo(key(1));
+    assertThat(first.getErrorMessage())
+        .contains("cut to 8 and 11792 of their 8 and 30000 bytes")
+        .endsWith("the whole record is at " + topics.interactions() + "-0@0)");
+    // the key cut to a quarter, 2,952 bytes, in the letter and as its record's key
+    DeadLetter second = dlq.get(1).value();
+    assertThat(bytes(second.getRawKey())).isEqualTo(Arrays.copyOf(bigKey, 2_952));
+    assertThat(dlq.get(1).key()).isEqualTo(Arrays.copyOf(bigKey, 2_952));
+    assertThat(bytes(second.getRawValue())).isEqualTo("x".getBytes());
+    // 2 * 8 + 11,000 fits: whole, and the message says nothing of cutting
+    DeadLetter third = dlq.get(2).value();
+    assertThat(bytes(third.getRawValue())).isEqualTo(fitting);
+    assertThat(third.getErrorMessage()).doesNotContain("cut");
   }
 
   /**

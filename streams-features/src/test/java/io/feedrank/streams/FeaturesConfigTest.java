@@ -29,6 +29,21 @@ class FeaturesConfigTest {
         .hasMessageContaining("auto.register.schemas must be true or false");
   }
 
+  /** The dead letters' size limit follows the producer's max.request.size, as Kafka reads it. */
+  @Test
+  void theDeadLettersLimitIsTheProducersMaxRequestSize() {
+    Map<String, String> p = required();
+    assertThat(FeaturesConfig.from(p).maxDeadLetterBytes()).isEqualTo(1_048_576);
+    p.put("kafka.max.request.size", "2000000");
+    assertThat(FeaturesConfig.from(p).maxDeadLetterBytes()).isEqualTo(2_000_000);
+    // the producer's own key wins over the one every client reads, as in Kafka Streams
+    p.put("kafka.producer.max.request.size", "300000");
+    assertThat(FeaturesConfig.from(p).maxDeadLetterBytes()).isEqualTo(300_000);
+    p.put("kafka.producer.max.request.size", "big");
+    assertThatThrownBy(() -> FeaturesConfig.from(p).maxDeadLetterBytes())
+        .hasMessageContaining("max.request.size must be an integer, got 'big'");
+  }
+
   /** The configuration is logged at start and printed by {@code feedrank streams}. */
   @Test
   void itsTextShowsNoPassword() {

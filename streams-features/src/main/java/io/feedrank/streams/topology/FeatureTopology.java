@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -69,6 +70,9 @@ public final class FeatureTopology {
    *     = none)
    * @param autoRegisterSchemas whether the outputs' serializers (training examples, dead letters)
    *     register their schema when the subject lacks it, or only look it up
+   * @param maxDeadLetterBytes the largest dead letter the producer and the dead-letter topic take
+   *     (the producer's {@code max.request.size}); an input whose raw bytes would make a larger one
+   *     is kept cut ({@link ValidateProcessor})
    */
   public record Settings(
       String application,
@@ -76,8 +80,39 @@ public final class FeatureTopology {
       Duration redisFlushInterval,
       int stateObjects,
       Duration catchUpFlushInterval,
-      boolean autoRegisterSchemas) {
+      boolean autoRegisterSchemas,
+      int maxDeadLetterBytes) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
+
+    /** The producer's default {@code max.request.size}. */
+    public static final int DEFAULT_MAX_DEAD_LETTER_BYTES = 1024 * 1024;
+
+    public Settings {
+      if (maxDeadLetterBytes < 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES) {
+        throw new IllegalArgumentException(
+            "max.request.size must be at least "
+                + 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES
+                + " bytes for the dead letters, got "
+                + maxDeadLetterBytes);
+      }
+    }
+
+    public Settings(
+        String application,
+        EventValidator validator,
+        Duration redisFlushInterval,
+        int stateObjects,
+        Duration catchUpFlushInterval,
+        boolean autoRegisterSchemas) {
+      this(
+          application,
+          validator,
+          redisFlushInterval,
+          stateObjects,
+          catchUpFlushInterval,
+          autoRegisterSchemas,
+          DEFAULT_MAX_DEAD_LETTER_BYTES);
+    }
 
     public Settings(
         String application,
@@ -187,7 +222,8 @@ public final class FeatureTopology {
                         new AvroDeserializer<>(registry, InteractionEvent.class),
                         settings.validator(),
                         metrics,
-                        settings.application()),
+                        settings.application(),
+                        settings.maxDeadLetterBytes()),
                 Named.as("validate"),
                 STREAM_TIME_STORE);
 
@@ -199,7 +235,7 @@ public final class FeatureTopology {
 
     branches
         .get("checked-invalid")
-        .mapValues(Checked::deadLetter, Named.as("dead-letter"))
+        .map((k, v) -> KeyValue.pair(v.deadLetterKey(), v.deadLetter()), Named.as("dead-letter"))
         .to(
             topics.deadLetters(),
             Produced.with(

@@ -9,6 +9,7 @@ import io.feedrank.streams.validation.ErrorCode;
 import io.feedrank.streams.validation.EventValidator;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Optional;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -25,14 +26,30 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * answers — a registry outage must not send a stream of valid events to the dead letters. The
  * partition's stream time (latest accepted event time) lives in a state store, so a replay after a
  * crash decides the same way.
+ *
+ * <p>A dead letter carries the key twice (as its record's key and in {@code raw_key}) besides the
+ * raw value, so one made of an input record near the size limit would not fit the dead-letter
+ * topic: the producer refused it, and the stream thread failed on the same record at every replay.
+ * Past {@code maxDeadLetterBytes} the raw bytes are cut to fit, and the message says so and where
+ * the whole record is.
  */
 final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Checked> {
   static final String STREAM_TIME_KEY = "stream-time";
+
+  /**
+   * What a dead letter takes besides its raw key and value: the record batch's framing, the source
+   * topic, the application id, the message (at most {@link #MAX_MESSAGE_CHARS}) and the fixed
+   * fields.
+   */
+  static final int DEAD_LETTER_OVERHEAD_BYTES = 8 * 1024;
+
+  static final int MAX_MESSAGE_CHARS = 1_000;
 
   private final AvroDeserializer<InteractionEvent> deserializer;
   private final EventValidator validator;
   private final FeatureMetrics metrics;
   private final String application;
+  private final int rawBudget;
   private FixedKeyProcessorContext<byte[], Checked> context;
   private KeyValueStore<String, Long> streamTimeStore;
   private long streamTime = Long.MIN_VALUE;
@@ -41,11 +58,13 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
       AvroDeserializer<InteractionEvent> deserializer,
       EventValidator validator,
       FeatureMetrics metrics,
-      String application) {
+      String application,
+      int maxDeadLetterBytes) {
     this.deserializer = deserializer;
     this.validator = validator;
     this.metrics = metrics;
     this.application = application;
+    this.rawBudget = maxDeadLetterBytes - DEAD_LETTER_OVERHEAD_BYTES;
   }
 
   @Override
@@ -103,19 +122,42 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
   private void dead(FixedKeyRecord<byte[], byte[]> record, ErrorCode code, String message) {
     metrics.deadLettered(code);
     Optional<RecordMetadata> meta = context.recordMetadata();
+    String topic = meta.map(RecordMetadata::topic).orElse("");
+    int partition = meta.map(RecordMetadata::partition).orElse(-1);
+    long offset = meta.map(RecordMetadata::offset).orElse(-1L);
+    String text = message == null ? code.name() : message;
+    if (text.length() > MAX_MESSAGE_CHARS) {
+      text = text.substring(0, MAX_MESSAGE_CHARS) + "…";
+    }
+    byte[] key = record.key();
+    byte[] value = record.value();
+    int keyLength = key == null ? 0 : key.length;
+    int valueLength = value == null ? 0 : value.length;
+    if (2L * keyLength + valueLength > rawBudget) {
+      // the key at most a quarter of the budget (it is there twice), the value the rest
+      int keptKey = Math.min(keyLength, rawBudget / 4);
+      int keptValue = Math.min(valueLength, rawBudget - 2 * keptKey);
+      text +=
+          String.format(
+              " (raw key and value cut to %d and %d of their %d and %d bytes to fit the"
+                  + " dead-letter topic; the whole record is at %s-%d@%d)",
+              keptKey, keptValue, keyLength, valueLength, topic, partition, offset);
+      key = key == null ? null : Arrays.copyOf(key, keptKey);
+      value = value == null ? null : Arrays.copyOf(value, keptValue);
+    }
     DeadLetter d =
         DeadLetter.newBuilder()
-            .setSourceTopic(meta.map(RecordMetadata::topic).orElse(""))
-            .setSourcePartition(meta.map(RecordMetadata::partition).orElse(-1))
-            .setSourceOffset(meta.map(RecordMetadata::offset).orElse(-1L))
+            .setSourceTopic(topic)
+            .setSourcePartition(partition)
+            .setSourceOffset(offset)
             .setSourceTimestamp(Instant.ofEpochMilli(record.timestamp()))
             .setErrorCode(code.name())
-            .setErrorMessage(message == null ? code.name() : message)
-            .setRawKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-            .setRawValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+            .setErrorMessage(text)
+            .setRawKey(key == null ? null : ByteBuffer.wrap(key))
+            .setRawValue(value == null ? null : ByteBuffer.wrap(value))
             .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
             .setApplication(application)
             .build();
-    context.forward(record.withValue(Checked.dead(d)));
+    context.forward(record.withValue(Checked.dead(d, key)));
   }
 }

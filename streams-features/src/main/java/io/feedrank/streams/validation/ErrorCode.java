@@ -7,6 +7,12 @@ public enum ErrorCode {
   /** No key, or a key that is not the event's user_id as an 8-byte long (breaks partitioning). */
   KEY_MISMATCH,
   MISSING_INTERACTION_ID,
+  /**
+   * An interaction_id or request_id longer than {@link EventValidator#MAX_ID_CHARS}: ids are UUIDs
+   * or the ranker's request ids (at most as long), and an unbounded string would make the training
+   * example it is copied into too large for the topic.
+   */
+  ID_TOO_LONG,
   NEGATIVE_USER_ID,
   NEGATIVE_ITEM_ID,
   DWELL_OUT_OF_RANGE,

@@ -24,6 +24,9 @@ import java.util.Optional;
 public record EventValidator(Duration maxAhead, Duration maxBehind) {
   public static final float MAX_DWELL_SECONDS = 3600f;
 
+  /** The longest interaction_id or request_id accepted, as the ranker bounds its request_id. */
+  public static final int MAX_ID_CHARS = 128;
+
   public EventValidator {
     if (maxAhead.isNegative() || maxBehind.isNegative()) {
       throw new IllegalArgumentException("maxAhead and maxBehind must be >= 0");
@@ -42,6 +45,19 @@ public record EventValidator(Duration maxAhead, Duration maxBehind) {
       InteractionEvent e, long streamTimeMillis, long recordTimestampMillis) {
     if (e.getInteractionId() == null || e.getInteractionId().isBlank()) {
       return violation(ErrorCode.MISSING_INTERACTION_ID, "interaction_id is empty");
+    }
+    if (e.getInteractionId().length() > MAX_ID_CHARS) {
+      return violation(
+          ErrorCode.ID_TOO_LONG,
+          "interaction_id has "
+              + e.getInteractionId().length()
+              + " characters, more than "
+              + MAX_ID_CHARS);
+    }
+    if (e.getRequestId() != null && e.getRequestId().length() > MAX_ID_CHARS) {
+      return violation(
+          ErrorCode.ID_TOO_LONG,
+          "request_id has " + e.getRequestId().length() + " characters, more than " + MAX_ID_CHARS);
     }
     if (e.getUserId() < 0) {
       return violation(ErrorCode.NEGATIVE_USER_ID, "user_id " + e.getUserId() + " is negative");
