@@ -9,6 +9,11 @@ import org.apache.datasketches.memory.Memory;
  * Window state of one feature, kept as a Flink POJO so checkpoints serialize it without Kryo:
  * numeric values gather in a buffer that is folded into a serialized KLL sketch every {@value
  * #BUFFER} values (state stays small whatever the window's size); categories are counted.
+ *
+ * <p>A value that is not finite is left out, and a record with no finite value is no sampling unit:
+ * KLL drops NaN, so a window of NaN alone had values and an empty sketch, which failed the
+ * evaluator (and the job, at each restart); an infinity made the window's mean infinite. What is
+ * left out shows as a report's {@code n} below its window's examples ({@code __example__}).
  */
 public class SketchAccumulator {
   static final int BUFFER = 4096;
@@ -30,8 +35,8 @@ public class SketchAccumulator {
 
   void add(FeatureValue v) {
     kind = v.kind;
-    units++;
     if ("CATEGORICAL".equals(v.kind)) {
+      units++;
       n++;
       if (counts == null) {
         counts = new HashMap<>();
@@ -39,6 +44,7 @@ public class SketchAccumulator {
       counts.merge(v.category == null ? "" : v.category, 1L, Long::sum);
       return;
     }
+    long before = n;
     if (v.values == null) {
       add(v.value);
     } else {
@@ -46,9 +52,15 @@ public class SketchAccumulator {
         add(x);
       }
     }
+    if (n > before) {
+      units++;
+    }
   }
 
   private void add(double value) {
+    if (!Double.isFinite(value)) {
+      return;
+    }
     n++;
     sum += value;
     if (buffered == buffer.length) {

@@ -99,6 +99,58 @@ class DriftEvaluatorTest {
     assertThat(f.sampleSize).isEqualTo(100);
   }
 
+  /**
+   * Values that are not finite (a producer's NaN feature, an infinite score) are left out of the
+   * window: the report is that of the window without them, and a window of nothing else is no
+   * report (it once failed the job at each restart on the empty sketch).
+   */
+  @Test
+  void valuesThatAreNotFiniteAreLeftOutOfTheWindow() throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    int x = b.numeric("x");
+    for (int v = 1; v <= 100; v++) {
+      b.add(x, v);
+    }
+    FeatureProfile ref = b.build().getFeatures().get(0);
+    SketchAccumulator acc = new SketchAccumulator();
+    double[] odd = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+    // one response whose scores are all NaN is no sampling unit
+    acc.add(FeatureValue.scores("x", new double[] {Double.NaN, Double.NaN}, 0));
+    for (int v = 51; v <= 150; v++) {
+      acc.add(FeatureValue.numeric("x", "NUMERIC", v, 0));
+      acc.add(FeatureValue.numeric("x", "NUMERIC", odd[v % 3], 0));
+    }
+    Report r = evaluator.evaluate(summary("x", "NUMERIC", acc), ref, "v1", 100);
+    Report without = evaluator.evaluate(numericWindow(51, 150), ref, "v1", 100);
+    assertThat(r.n).isEqualTo(100);
+    assertThat(r.sampleSize).isEqualTo(100);
+    assertThat(r.psi).isEqualTo(without.psi);
+    assertThat(r.ksStatistic).isEqualTo(without.ksStatistic);
+    assertThat(r.mean).isEqualTo(100.5);
+
+    SketchAccumulator scores = new SketchAccumulator();
+    scores.add(FeatureValue.scores("x", new double[] {0.5, Double.NaN, 0.7}, 0));
+    assertThat(summary("x", "PREDICTION", scores).n).isEqualTo(2);
+    assertThat(summary("x", "PREDICTION", scores).sum).isCloseTo(1.2, within(1e-12));
+  }
+
+  /** A window of nothing but values that are not finite is no report, and the next one is. */
+  @Test
+  void aWindowOfOnlyValuesThatAreNotFiniteIsNoReport() throws Exception {
+    SketchAccumulator nothing = new SketchAccumulator();
+    for (double v : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NaN}) {
+      nothing.add(FeatureValue.numeric("x", "NUMERIC", v, 0));
+    }
+    try (var h = harness()) {
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
+      h.processElement(summary("x", "NUMERIC", nothing), 1);
+      h.processElement(numericWindow(1, 100), 2);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(o -> assertThat(o.n).isEqualTo(100));
+    }
+  }
+
   @Test
   void theSameDistributionDoesNotDrift() {
     ProfileBuilder b = new ProfileBuilder();
