@@ -42,6 +42,8 @@ class OperatorUidsTest {
             "drift-decisions",
             "routine-commands",
             "online-ctr-attribution",
+            "online-ctr-late-responses",
+            "online-ctr-late-impressions",
             "online-ctr-windows",
             "ctr-drop-commands",
             "drift-gauges",

@@ -2,21 +2,31 @@ package io.feedrank.drift.job;
 
 import java.time.Duration;
 import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFilterFunction;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * Online CTR per model version and variant: every impression that names the request that ranked it
  * (an interaction with a {@code request_id}) is attributed to that response if it happened within
  * {@code attribution} after it (an interval join on request id, event time), then counted per
  * (version, variant) and event-time window: impressions, clicks, CTR. Both inputs must carry
- * event-time timestamps and watermarks.
+ * event-time timestamps and watermarks. Responses and impressions that reach the join behind its
+ * watermark cannot be matched any more: they are dropped and counted ({@code
+ * drift.ctr.late.responses}, {@code drift.ctr.late.impressions}).
  */
 public final class OnlineCtr {
+  static final OutputTag<Served> LATE_RESPONSES = new OutputTag<>("late-responses") {};
+  static final OutputTag<Engaged> LATE_IMPRESSIONS = new OutputTag<>("late-impressions") {};
+
   private OnlineCtr() {}
 
   /** A response of the ranker: which model and variant served the request, when. */
@@ -67,14 +77,26 @@ public final class OnlineCtr {
       DataStream<Engaged> engaged,
       Duration attribution,
       Duration window) {
-    DataStream<Attributed> attributed =
+    SingleOutputStreamOperator<Attributed> attributed =
         served
             .keyBy(s -> s.requestId)
             .intervalJoin(engaged.keyBy(e -> e.requestId))
             .between(Duration.ZERO, attribution)
+            .sideOutputLeftLateData(LATE_RESPONSES)
+            .sideOutputRightLateData(LATE_IMPRESSIONS)
             .process(new Attribute())
             .name("attribution")
             .uid("online-ctr-attribution");
+    attributed
+        .getSideOutput(LATE_RESPONSES)
+        .filter(new CountDropped<>("drift.ctr.late.responses"))
+        .name("late responses")
+        .uid("online-ctr-late-responses");
+    attributed
+        .getSideOutput(LATE_IMPRESSIONS)
+        .filter(new CountDropped<>("drift.ctr.late.impressions"))
+        .name("late impressions")
+        .uid("online-ctr-late-impressions");
     // the join stamps each pair with the later of its two timestamps: the impression's
     return attributed
         .keyBy(a -> a.key)
@@ -82,6 +104,27 @@ public final class OnlineCtr {
         .aggregate(new Count(), new Emit())
         .name("online ctr")
         .uid("online-ctr-windows");
+  }
+
+  /** Counts what it is given as {@code metric} and passes nothing on. */
+  static final class CountDropped<T> extends RichFilterFunction<T> {
+    private final String metric;
+    private transient Counter dropped;
+
+    CountDropped(String metric) {
+      this.metric = metric;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+      dropped = getRuntimeContext().getMetricGroup().counter(metric);
+    }
+
+    @Override
+    public boolean filter(T value) {
+      dropped.inc();
+      return false;
+    }
   }
 
   static final class Attribute extends ProcessJoinFunction<Served, Engaged, Attributed> {

@@ -1,0 +1,141 @@
+package io.feedrank.drift.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Responses and impressions that reach the attribution join behind its watermark can no longer be
+ * matched: they are dropped, and counted, on a MiniCluster. They once went uncounted, so an online
+ * CTR could fall short of what was served with nothing to show for it.
+ */
+class OnlineCtrLateIT {
+  static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(1)
+              .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+              .build());
+
+  static final long MIN = 60_000;
+
+  /** A response or an impression, from one source, so both sides share its watermarks. */
+  public static class Either {
+    public OnlineCtr.Served served;
+    public OnlineCtr.Engaged engaged;
+
+    public Either() {}
+
+    long time() {
+      return served != null ? served.time : engaged.time;
+    }
+  }
+
+  /** A watermark after every record, at its time: what is older than that is late. */
+  static final class EveryRecord implements WatermarkGenerator<Either> {
+    @Override
+    public void onEvent(Either x, long ts, WatermarkOutput out) {
+      out.emitWatermark(new Watermark(ts - 1));
+    }
+
+    @Override
+    public void onPeriodicEmit(WatermarkOutput out) {}
+  }
+
+  @Test
+  void lateResponsesAndImpressionsAreCounted() throws Exception {
+    List<Either> records = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      long t = i * 6_000L; // an hour of responses, each with one impression 1 s later
+      records.add(served("r" + i, t));
+      records.add(engaged("r" + i, t + 1_000));
+      if (i == 400) {
+        // 40 minutes in: a response of minute 1 and two impressions of minute 2, long behind
+        records.add(served("late", MIN));
+        records.add(engaged("r10", 2 * MIN));
+        records.add(engaged("r11", 2 * MIN));
+      }
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    env.setBufferTimeout(0);
+    DataStream<Either> all =
+        env.fromData(records)
+            .assignTimestampsAndWatermarks(
+                WatermarkStrategy.<Either>forGenerator(c -> new EveryRecord())
+                    .withTimestampAssigner((x, ts) -> x.time()));
+    DataStream<OnlineCtr.Served> served =
+        all.filter(x -> x.served != null)
+            .name("responses only")
+            .map(x -> x.served)
+            .name("responses")
+            .returns(OnlineCtr.Served.class);
+    DataStream<OnlineCtr.Engaged> engaged =
+        all.filter(x -> x.engaged != null)
+            .name("impressions only")
+            .map(x -> x.engaged)
+            .name("impressions")
+            .returns(OnlineCtr.Engaged.class);
+    OnlineCtr.build(served, engaged, Duration.ofMinutes(2), Duration.ofMinutes(5))
+        .sinkTo(new DiscardingSink<>());
+    JobID job = env.execute().getJobID();
+
+    assertThat(count(job, "drift.ctr.late.responses")).isEqualTo(1);
+    assertThat(count(job, "drift.ctr.late.impressions")).isEqualTo(2);
+  }
+
+  private static long count(JobID job, String name) {
+    long sum = 0;
+    int found = 0;
+    for (Map.Entry<String, Metric> e : METRICS.getMetricsByIdentifiers(job).entrySet()) {
+      if (e.getKey().endsWith("." + name)) {
+        sum += ((Counter) e.getValue()).getCount();
+        found++;
+      }
+    }
+    assertThat(found).as(name).isPositive();
+    return sum;
+  }
+
+  private static Either served(String id, long t) {
+    Either x = new Either();
+    x.served = new OnlineCtr.Served();
+    x.served.requestId = id;
+    x.served.time = t;
+    x.served.modelVersion = "v1";
+    x.served.variant = "production";
+    return x;
+  }
+
+  private static Either engaged(String id, long t) {
+    Either x = new Either();
+    x.engaged = new OnlineCtr.Engaged();
+    x.engaged.requestId = id;
+    x.engaged.time = t;
+    x.engaged.click = true;
+    return x;
+  }
+}
