@@ -9,6 +9,7 @@ import io.feedrank.events.DeadLetter;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
@@ -32,6 +33,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.awaitility.Awaitility;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * One isolated run of the features app on the shared local stack: its own topics (a suffix), its
@@ -52,6 +54,11 @@ final class FeaturesHarness {
 
   FeaturesHarness(LocalStack stack) {
     this.stack = stack;
+    // the tests share the stack's Redis and their users' ids and event times overlap: a hash an
+    // earlier test left with a later _ts would refuse this run's writes as stale
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2))) {
+      redis.flushAll();
+    }
     stack.createTopics(
         List.of(
             spec(Topics.INTERACTIONS, topics.interactions()),

@@ -1,36 +1,79 @@
 package io.feedrank.streams.redis;
 
 import io.feedrank.features.redis.RedisConnections;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
- * Writes feature hashes with Jedis, pipelined: one {@code HSET} (all fields) and one {@code
- * PEXPIRE} per entity, one round trip per batch (per cluster node with Redis Cluster). A batch of
- * which Redis refused any command fails whole (the caller retries it: the writes are idempotent).
+ * Writes feature hashes with Jedis, pipelined: one script call per entity that sets all its fields
+ * ({@code HSET}) and its expiry ({@code PEXPIRE}), one round trip per batch (per cluster node with
+ * Redis Cluster). A batch of which Redis refused any command fails whole (the caller retries it:
+ * the writes are idempotent).
+ *
+ * <p>A write older than the hash is not applied: the script sets nothing when the hash's {@code
+ * _ts} (its entity's latest event time) is later than the write's. Writes of one entity come from
+ * the one task that owns it, in order, but after a rebalance the previous owner's write can still
+ * be retried while the new owner writes newer state; landing last, it would put the entity back in
+ * time until its next event. Counted by {@code features.redis.write.stale}. A write without {@code
+ * _ts} (an item's catalog metadata) always applies.
  *
  * <p>{@code redis://[user:password@]host:port} is a standalone server, {@code
  * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
  * rediss-cluster://} use TLS.
  */
 public final class RedisFeatureWriter implements FeatureWriter {
+  /**
+   * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms, then
+   * field, value pairs. Returns the fields {@code HSET} created, or -1 when the hash is newer. The
+   * pairs go to {@code HSET} a few hundred at a time, within what Lua's unpack takes.
+   */
+  static final String SCRIPT =
+      """
+      local ts = tonumber(ARGV[1])
+      if ts then
+        local held = tonumber(redis.call('HGET', KEYS[1], '_ts'))
+        if held and held > ts then
+          return -1
+        end
+      end
+      local created = 0
+      local i = 3
+      while i <= #ARGV do
+        local j = math.min(i + 999, #ARGV)
+        created = created + redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
+        i = j + 1
+      end
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      return created
+      """;
+
   private final UnifiedJedis jedis;
-  private final long ttlMillis;
+  private final String ttlMillis;
+  private final String sha;
   private final Timer latency;
   private final DistributionSummary batchSize;
+  private final Counter stale;
 
   public RedisFeatureWriter(String uri, Duration ttl, MeterRegistry metrics) {
     this.jedis = RedisConnections.connect(uri, Duration.ofSeconds(2));
-    this.ttlMillis = ttl.toMillis();
+    this.ttlMillis = Long.toString(ttl.toMillis());
+    this.sha = sha1Hex(SCRIPT);
     this.latency =
         Timer.builder("features.redis.write.latency")
             .description("one pipelined batch")
@@ -39,6 +82,10 @@ public final class RedisFeatureWriter implements FeatureWriter {
     this.batchSize =
         DistributionSummary.builder("features.redis.batch.size")
             .description("entities per batch")
+            .register(metrics);
+    this.stale =
+        Counter.builder("features.redis.write.stale")
+            .description("writes not applied: the hash held a later _ts")
             .register(metrics);
   }
 
@@ -57,40 +104,92 @@ public final class RedisFeatureWriter implements FeatureWriter {
       return Set.of();
     }
     long t0 = System.nanoTime();
-    List<Response<Long>> replies = new ArrayList<>(2 * batch.size());
-    try (AbstractPipeline p = jedis.pipelined()) {
-      for (FeatureWrite w : batch) {
-        replies.add(p.hset(w.key(), w.fields()));
-        replies.add(p.pexpire(w.key(), ttlMillis));
-      }
-      p.sync();
+    List<Response<Object>> replies = send(batch);
+    if (noScript(replies, batch)) {
+      // a server that has not seen the script (a new or restarted node, a promoted replica): load
+      // it where each entity lives and write the batch again, which changes nothing twice
+      replies = send(batch);
     }
     // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
     // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
     // unless every reply is read, such a batch would count as written and its entities be dropped
     Set<String> recreated = Set.of(); // a set of its own only when Redis lost a hash
+    long staleWrites = 0;
     for (int i = 0; i < replies.size(); i++) {
+      FeatureWrite w = batch.get(i);
+      Object reply;
       try {
-        Long reply = replies.get(i).get();
-        FeatureWrite w = batch.get(i / 2);
-        if (i % 2 == 0 && w.partial() && reply != null && reply == w.fields().size()) {
-          if (recreated.isEmpty()) {
-            recreated = new HashSet<>();
-          }
-          recreated.add(w.key());
-        }
+        reply = replies.get(i).get();
       } catch (RuntimeException e) {
-        throw new IllegalStateException(
-            (i % 2 == 0 ? "HSET " : "PEXPIRE ")
-                + batch.get(i / 2).key()
-                + " failed: "
-                + e.getMessage(),
-            e);
+        throw new IllegalStateException("writing " + w.key() + " failed: " + e.getMessage(), e);
+      }
+      long created = reply instanceof Long l ? l : Long.MIN_VALUE;
+      if (created == -1) {
+        staleWrites++;
+      } else if (w.partial() && created == w.fields().size()) {
+        if (recreated.isEmpty()) {
+          recreated = new HashSet<>();
+        }
+        recreated.add(w.key());
       }
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());
+    stale.increment(staleWrites);
     return recreated;
+  }
+
+  private List<Response<Object>> send(List<FeatureWrite> batch) {
+    List<Response<Object>> replies = new ArrayList<>(batch.size());
+    try (AbstractPipeline p = jedis.pipelined()) {
+      for (FeatureWrite w : batch) {
+        replies.add(p.evalsha(sha, List.of(w.key()), arguments(w)));
+      }
+      p.sync();
+    }
+    return replies;
+  }
+
+  private List<String> arguments(FeatureWrite w) {
+    List<String> args = new ArrayList<>(2 + 2 * w.fields().size());
+    args.add(w.fields().getOrDefault("_ts", ""));
+    args.add(ttlMillis);
+    w.fields()
+        .forEach(
+            (k, v) -> {
+              args.add(k);
+              args.add(v);
+            });
+    return args;
+  }
+
+  /** Whether any reply is NOSCRIPT; loads the script on the nodes of those entities if so. */
+  private boolean noScript(List<Response<Object>> replies, List<FeatureWrite> batch) {
+    Set<String> loaded = new HashSet<>();
+    for (int i = 0; i < replies.size(); i++) {
+      try {
+        replies.get(i).get();
+      } catch (JedisNoScriptException e) {
+        String key = batch.get(i).key();
+        // a server holds one cache; each node of a cluster its own
+        if (loaded.isEmpty() || jedis instanceof RedisClusterClient) {
+          jedis.scriptLoad(SCRIPT, key);
+        }
+        loaded.add(key);
+      } catch (RuntimeException e) {
+        // read again, and reported, by the caller
+      }
+    }
+    return !loaded.isEmpty();
+  }
+
+  static String sha1Hex(String script) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-1").digest(script.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no SHA-1 in this JVM", e);
+    }
   }
 
   @Override
