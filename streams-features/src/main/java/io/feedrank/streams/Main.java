@@ -16,7 +16,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -34,6 +37,13 @@ public final class Main {
   static final int MAX_PENDING_REDIS_WRITES = 200_000;
 
   /**
+   * How often the Kafka Streams metrics exported are brought up to date with the client's: a task's
+   * metrics (among them {@code dropped-records}, what the deserialization handler skipped) exist
+   * only once the task does, after the first rebalance; Micrometer's default took a minute.
+   */
+  static final Duration STREAMS_METRICS_REFRESH = Duration.ofSeconds(10);
+
+  /**
    * A running features app and what it owns. {@code failed} completes when its Kafka Streams client
    * has failed for good (state {@code ERROR}): it processes nothing more, and the process should
    * end so that whatever runs it restarts it.
@@ -45,12 +55,14 @@ public final class Main {
       MetricsServer metricsServer,
       PrometheusMeterRegistry metrics,
       KafkaStreamsMetrics streamsMetrics,
+      ScheduledExecutorService streamsMetricsRefresh,
       CompletableFuture<Void> failed)
       implements AutoCloseable {
     @Override
     public void close() {
       streams.close(Duration.ofSeconds(30));
-      streamsMetrics.close(); // its scheduler thread
+      streamsMetrics.close();
+      streamsMetricsRefresh.shutdownNow();
       writer.close();
       registry.close();
       if (metricsServer != null) {
@@ -89,7 +101,16 @@ public final class Main {
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
       opened.push(() -> streams.close(Duration.ofSeconds(10)));
-      KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+      ScheduledExecutorService refresh =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "features-streams-metrics");
+                t.setDaemon(true);
+                return t;
+              });
+      opened.push(refresh::shutdownNow);
+      KafkaStreamsMetrics streamsMetrics =
+          new KafkaStreamsMetrics(streams, List.of(), refresh, STREAMS_METRICS_REFRESH);
       opened.push(streamsMetrics::close);
       streamsMetrics.bindTo(metrics);
       CompletableFuture<Void> failed = supervise(streams);
@@ -102,7 +123,8 @@ public final class Main {
           "features: started {}; metrics on {}",
           config,
           server == null ? "(off)" : config.metricsHost() + ":" + server.port());
-      return new FeaturesApp(streams, writer, registry, server, metrics, streamsMetrics, failed);
+      return new FeaturesApp(
+          streams, writer, registry, server, metrics, streamsMetrics, refresh, failed);
     } catch (IOException | RuntimeException | Error e) {
       while (!opened.isEmpty()) {
         try {

@@ -83,8 +83,22 @@ class UnreadableTableRecordsIT {
                 .orElseThrow();
         assertThat(got.getItemCategory()).as("round %d", round).isEqualTo(category);
         assertThat(app.failed()).isNotDone();
+        // and counted where the FeaturesRecordsDropped alert looks, within the metrics' refresh
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () -> assertThat(droppedRecords(app.metrics().scrape())).isGreaterThanOrEqualTo(1));
       }
     }
+  }
+
+  /** The sum of {@code kafka_stream_task_dropped_records_total} in a Prometheus scrape. */
+  static double droppedRecords(String scrape) {
+    return scrape
+        .lines()
+        .filter(l -> l.startsWith("kafka_stream_task_dropped_records_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   private static InteractionEvent event(TrainingExample after, long item, int round) {
