@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Trains one network with DJL on PyTorch: shuffled mini-batches, binary cross-entropy on logits
  * plus the embedding L2 term, Adam; after every epoch the validation AUC decides whether this epoch
  * is the best so far (its weights are kept) and whether to stop (no gain for {@code patience}
- * epochs). The returned network holds the best epoch's weights.
+ * epochs). The returned network holds the best epoch's weights. An epoch that diverges (a training
+ * loss or a validation score that is not finite) ends training at the best epoch before it, as a
+ * lack of gain would; one that diverges before any epoch was kept fails the training, saying so.
  */
 public final class NetworkTrainer {
   private static final Logger log = LoggerFactory.getLogger(NetworkTrainer.class);
@@ -48,6 +50,20 @@ public final class NetworkTrainer {
       TrainInputs train,
       TrainInputs validation,
       Consumer<Epoch> onEpoch) {
+    return train(arch, h, train, validation, onEpoch, net -> {});
+  }
+
+  /**
+   * {@link #train}, with {@code afterEpoch} told of the network after each epoch's steps, before
+   * its validation (for tests: a way to make an epoch diverge).
+   */
+  static TrainedNetwork train(
+      Architecture arch,
+      Hyperparameters h,
+      TrainInputs train,
+      TrainInputs validation,
+      Consumer<Epoch> onEpoch,
+      Consumer<TrainedNetwork> afterEpoch) {
     Engine.getInstance().setRandomSeed((int) h.seed());
     Block block = Blocks.of(arch, h);
     Model model = Model.newInstance("feedrank-" + arch.id, "PyTorch");
@@ -65,7 +81,7 @@ public final class NetworkTrainer {
     TrainedNetwork net = new TrainedNetwork(arch, h, model, block, trainer);
     try {
       trainer.initialize(TrainInputs.shapes(h.batchSize()));
-      fit(net, bce, h, train, validation, onEpoch);
+      fit(net, bce, h, train, validation, onEpoch, afterEpoch);
       return net;
     } catch (RuntimeException e) {
       net.close();
@@ -79,7 +95,8 @@ public final class NetworkTrainer {
       Hyperparameters h,
       TrainInputs train,
       TrainInputs validation,
-      Consumer<Epoch> onEpoch) {
+      Consumer<Epoch> onEpoch,
+      Consumer<TrainedNetwork> afterEpoch) {
     Trainer trainer = net.trainer;
     Random random = new Random(h.seed());
     int[] order = new int[train.size];
@@ -120,17 +137,34 @@ public final class NetworkTrainer {
         }
         batches++;
       }
+      afterEpoch.accept(net);
       float[] scores = net.predict(validation);
+      double trainLoss = lossSum / Math.max(1, batches);
+      if (!Double.isFinite(trainLoss) || !finite(scores)) {
+        if (net.bestEpoch() == 0) {
+          throw new IllegalStateException(
+              net.architecture.id
+                  + " diverged in epoch "
+                  + epoch
+                  + " (training loss "
+                  + trainLoss
+                  + (finite(scores) ? "" : ", validation scores not finite")
+                  + ") before any epoch could be kept; a lower learning rate may help");
+        }
+        log.warn(
+            "trainer: {} diverged in epoch {} (training loss {}{}): stops, keeps epoch {}",
+            net.architecture.id,
+            epoch,
+            trainLoss,
+            finite(scores) ? "" : ", validation scores not finite",
+            net.bestEpoch());
+        break;
+      }
       double auc = Metrics.auc(scores, validation.label);
       double logLoss = Metrics.logLoss(scores, validation.label);
       Epoch e =
           new Epoch(
-              epoch,
-              lossSum / Math.max(1, batches),
-              auc,
-              logLoss,
-              order.length,
-              (System.nanoTime() - t0) / 1_000_000);
+              epoch, trainLoss, auc, logLoss, order.length, (System.nanoTime() - t0) / 1_000_000);
       epochs.add(e);
       onEpoch.accept(e);
       log.info(
@@ -157,6 +191,15 @@ public final class NetworkTrainer {
     }
     net.restoreBest();
     net.epochs = List.copyOf(epochs);
+  }
+
+  private static boolean finite(float[] scores) {
+    for (float x : scores) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void shuffle(int[] a, Random r) {

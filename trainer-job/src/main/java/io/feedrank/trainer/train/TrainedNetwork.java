@@ -71,6 +71,11 @@ public final class TrainedNetwork implements AutoCloseable {
     return architecture == Architecture.TWO_TOWER ? t[t.length - 1] + 1 : 0;
   }
 
+  /** The network's layers and weights (for tests in this package). */
+  Block block() {
+    return block;
+  }
+
   public int bestEpoch() {
     return bestEpoch;
   }
