@@ -27,6 +27,27 @@ class CtrGauges extends LatestGauges<OnlineCtr.Window> {
   }
 
   @Override
+  long windowStart(OnlineCtr.Window w) {
+    return w.windowStart;
+  }
+
+  @Override
+  long windowEnd(OnlineCtr.Window w) {
+    return w.windowEnd;
+  }
+
+  @Override
+  OnlineCtr.Window blank(OnlineCtr.Window last) {
+    OnlineCtr.Window b = new OnlineCtr.Window();
+    b.modelVersion = last.modelVersion;
+    b.variant = last.variant;
+    b.windowStart = last.windowStart;
+    b.windowEnd = last.windowEnd;
+    b.ctr = Double.NaN;
+    return b;
+  }
+
+  @Override
   void register(MetricGroup metrics, Supplier<OnlineCtr.Window> latest) {
     OnlineCtr.Window w = latest.get();
     var group = metrics.addGroup("version", w.modelVersion).addGroup("variant", w.variant);

@@ -27,6 +27,27 @@ class ReportGauges extends LatestGauges<Report> {
   }
 
   @Override
+  long windowStart(Report r) {
+    return r.windowStart;
+  }
+
+  @Override
+  long windowEnd(Report r) {
+    return r.windowEnd;
+  }
+
+  @Override
+  Report blank(Report last) {
+    Report b = new Report();
+    b.feature = last.feature;
+    b.kind = last.kind;
+    b.windowStart = last.windowStart;
+    b.windowEnd = last.windowEnd;
+    b.psi = Double.NaN;
+    return b;
+  }
+
+  @Override
   void register(MetricGroup metrics, Supplier<Report> latest) {
     var group = metrics.addGroup("feature", latest.get().feature);
     group.gauge("drift.psi", (Gauge<Double>) () -> latest.get().psi);

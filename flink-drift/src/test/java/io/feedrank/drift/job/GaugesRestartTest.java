@@ -146,6 +146,56 @@ class GaugesRestartTest {
     }
   }
 
+  /** A report of {@code feature} for the minute that ends at {@code minuteEnd} minutes. */
+  static Report minute(String feature, double psi, boolean drifted, int minuteEnd) {
+    Report r = report(feature, psi, 900, drifted, minuteEnd * 60_000L);
+    r.windowStart = (minuteEnd - 1) * 60_000L;
+    return r;
+  }
+
+  /**
+   * A feature without a report for three windows while another reports is expired: its gauges read
+   * no sample and nothing drifted (so an alert on them resolves), it is left out of the checkpoint,
+   * and a later report of it publishes it again.
+   */
+  @Test
+  void aFeatureNotReportedForThreeWindowsIsExpiredAndLeftOutOfTheCheckpoint() throws Exception {
+    OperatorSubtaskState checkpoint;
+    RecordedReports f = new RecordedReports();
+    try (var h = harness(f, ReportGauges::keyOf, 1, 0)) {
+      h.open();
+      Recorder g = f.recorder;
+      h.processElement(new StreamRecord<>(minute("x", 0.30, true, 1)));
+      h.processElement(new StreamRecord<>(minute("y", 0.40, true, 1)));
+      h.processElement(new StreamRecord<>(minute("x", 0.31, true, 2)));
+      h.processElement(new StreamRecord<>(minute("x", 0.32, true, 3)));
+      // two windows without y: it stands
+      assertThat(g.value("feature=y/drift.drifted")).isEqualTo(1);
+      assertThat(g.value("feature=y/drift.psi")).isEqualTo(0.40);
+      h.processElement(new StreamRecord<>(minute("x", 0.33, true, 4)));
+      // three: expired
+      assertThat(g.value("feature=y/drift.drifted")).isEqualTo(0);
+      assertThat(g.value("feature=y/drift.sample.size")).isEqualTo(0L);
+      assertThat(g.value("feature=y/drift.n")).isEqualTo(0L);
+      assertThat((Double) g.value("feature=y/drift.psi")).isNaN();
+      assertThat((Double) g.value("feature=y/drift.ks")).isNaN();
+      assertThat(g.value("feature=y/drift.window.end")).isEqualTo(60.0); // when it last reported
+      assertThat(g.value("feature=x/drift.psi")).isEqualTo(0.33);
+      checkpoint = h.snapshot(1, 0);
+
+      // a report of y brings it back in the same gauges
+      h.processElement(new StreamRecord<>(minute("y", 0.05, false, 5)));
+      assertThat(g.value("feature=y/drift.psi")).isEqualTo(0.05);
+      assertThat(g.value("feature=y/drift.n")).isEqualTo(900L);
+      assertThat(g.gauges).hasSize(12);
+    }
+    RecordedReports after = new RecordedReports();
+    try (var h = restored(after, ReportGauges::keyOf, checkpoint, 1, 0)) {
+      assertThat(after.recorder.gauges.keySet()).allMatch(k -> k.startsWith("feature=x/"));
+      assertThat(after.recorder.gauges).hasSize(6);
+    }
+  }
+
   @Test
   void atAnotherParallelismEachFeatureIsPublishedOnceByTheSubtaskThatReceivesIt() throws Exception {
     List<String> features = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j");
