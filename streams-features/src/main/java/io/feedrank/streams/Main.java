@@ -41,7 +41,7 @@ public final class Main {
    * metrics (among them {@code dropped-records}, what the deserialization handler skipped) exist
    * only once the task does, after the first rebalance; Micrometer's default took a minute.
    */
-  static final Duration STREAMS_METRICS_REFRESH = Duration.ofSeconds(10);
+  static final Duration STREAMS_METRICS_REFRESH = Duration.ofSeconds(5);
 
   /**
    * A running features app and what it owns. {@code failed} completes when its Kafka Streams client
