@@ -485,9 +485,30 @@ class FeatureTopologyTest {
     interactions.pipeInput(new TestRecord<>(key(1), bigValue, Instant.ofEpochMilli(t)));
     interactions.pipeInput(new TestRecord<>(bigKey, "x".getBytes(), Instant.ofEpochMilli(t)));
     interactions.pipeInput(new TestRecord<>(key(2), fitting, Instant.ofEpochMilli(t)));
+    // small, but with headers that fill the budget: they are left out, the bytes kept whole
+    byte[] small = {9, 1, 2, 3};
+    org.apache.kafka.common.header.internals.RecordHeaders big =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    big.add("trace", new byte[15_000]);
+    interactions.pipeInput(new TestRecord<>(key(3), small, big, Instant.ofEpochMilli(t)));
+    // a valid event's headers do not reach its training example (the user and item sides
+    // forward new records), where large ones would not fit either
+    InteractionEvent good = events(1, 23).get(0);
+    org.apache.kafka.common.header.internals.RecordHeaders huge =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    huge.add("trace", new byte[100_000]);
+    interactions.pipeInput(
+        new TestRecord<>(
+            key(good.getUserId()),
+            ser(good),
+            huge,
+            Instant.ofEpochMilli(good.getEventTime().toEpochMilli())));
+    var example = examples.readRecord();
+    assertThat(example.value().getInteractionId()).isEqualTo(good.getInteractionId());
+    assertThat(example.headers().toArray()).isEmpty();
 
     List<TestRecord<byte[], DeadLetter>> dlq = deadLetters.readRecordsToList();
-    assertThat(dlq).hasSize(3);
+    assertThat(dlq).hasSize(4);
     AvroSerializer<DeadLetter> letters = new AvroSerializer<>(registry, true);
     for (TestRecord<byte[], DeadLetter> d : dlq) {
       int size = d.key().length + letters.serialize(topics.deadLetters(), d.value()).length;
@@ -511,6 +532,13 @@ class FeatureTopologyTest {
     DeadLetter third = dlq.get(2).value();
     assertThat(bytes(third.getRawValue())).isEqualTo(fitting);
     assertThat(third.getErrorMessage()).doesNotContain("cut");
+    assertThat(dlq.get(2).headers().toArray()).isEmpty(); // it had none
+    DeadLetter fourth = dlq.get(3).value();
+    assertThat(bytes(fourth.getRawValue())).isEqualTo(small);
+    assertThat(fourth.getErrorMessage())
+        .contains("(its headers (15005 bytes) left out to fit the dead-letter topic")
+        .doesNotContain("cut");
+    assertThat(dlq.get(3).headers().toArray()).isEmpty();
   }
 
   /**

@@ -9,8 +9,12 @@ import io.feedrank.streams.validation.ErrorCode;
 import io.feedrank.streams.validation.EventValidator;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;
@@ -30,8 +34,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>A dead letter carries the key twice (as its record's key and in {@code raw_key}) besides the
  * raw value, so one made of an input record near the size limit would not fit the dead-letter
  * topic: the producer refused it, and the stream thread failed on the same record at every replay.
- * Past {@code maxDeadLetterBytes} the raw bytes are cut to fit, and the message says so and where
- * the whole record is.
+ * Past {@code maxDeadLetterBytes} the raw bytes are cut to fit, the record's headers are left out,
+ * and the message says so and where the whole record is. (A valid event's headers go no further:
+ * the user and item sides forward new records.)
  */
 final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Checked> {
   static final String STREAM_TIME_KEY = "stream-time";
@@ -133,15 +138,30 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
     byte[] value = record.value();
     int keyLength = key == null ? 0 : key.length;
     int valueLength = value == null ? 0 : value.length;
-    if (2L * keyLength + valueLength > rawBudget) {
-      // the key at most a quarter of the budget (it is there twice), the value the rest
+    long headerBytes = 0;
+    for (Header h : record.headers()) {
+      headerBytes += h.key().length() + (h.value() == null ? 0 : h.value().length);
+    }
+    if (2L * keyLength + valueLength + headerBytes > rawBudget) {
+      // the headers left out; the key at most a quarter of the budget (it is there twice), the
+      // value the rest
       int keptKey = Math.min(keyLength, rawBudget / 4);
       int keptValue = Math.min(valueLength, rawBudget - 2 * keptKey);
+      List<String> what = new ArrayList<>();
+      if (keptKey < keyLength || keptValue < valueLength) {
+        what.add(
+            String.format(
+                "raw key and value cut to %d and %d of their %d and %d bytes",
+                keptKey, keptValue, keyLength, valueLength));
+      }
+      if (headerBytes > 0) {
+        what.add("its headers (" + headerBytes + " bytes) left out");
+        record = record.withHeaders(new RecordHeaders());
+      }
       text +=
           String.format(
-              " (raw key and value cut to %d and %d of their %d and %d bytes to fit the"
-                  + " dead-letter topic; the whole record is at %s-%d@%d)",
-              keptKey, keptValue, keyLength, valueLength, topic, partition, offset);
+              " (%s to fit the dead-letter topic; the whole record is at %s-%d@%d)",
+              String.join(", ", what), topic, partition, offset);
       key = key == null ? null : Arrays.copyOf(key, keptKey);
       value = value == null ? null : Arrays.copyOf(value, keptValue);
     }
