@@ -6,17 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.RedisCluster;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -97,6 +101,41 @@ class RedisFeatureWriterIT {
           .containsExactly(big);
       assertThat(redis.hgetAll(big)).isEqualTo(fields);
       assertThat(meters.counter("features.redis.write.stale").count()).isEqualTo(1.0);
+    }
+  }
+
+  /**
+   * On a cluster whose one node lost the script (a restart, a failover), only the writes that node
+   * refused are written again once it has the script: the others landed, and written a second time
+   * the hashes they recreated would no longer be reported. Users spread over the three masters,
+   * each hash lost before a partial write, each reported.
+   */
+  @Test
+  void onAClusterOnlyTheWritesOfTheNodeWithoutTheScriptAreWrittenAgain(@TempDir Path dir)
+      throws Exception {
+    try (RedisCluster cluster = RedisCluster.start(dir, 3, Duration.ofSeconds(60));
+        UnifiedJedis redis = RedisConnections.connect(cluster.uri(), Duration.ofSeconds(5));
+        RedisFeatureWriter writer =
+            new RedisFeatureWriter(cluster.uri(), Duration.ofDays(1), new SimpleMeterRegistry())) {
+      List<String> users = new java.util.ArrayList<>();
+      for (int u = 0; u < 30; u++) {
+        users.add("fr:u:cluster-it-" + u);
+      }
+      Map<String, String> whole = Map.of("_v", "1", "_ts", "1", "c.a._ts", "1");
+      Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
+      writer.write(users.stream().map(k -> new FeatureWrite(k, whole, 1, false)).toList());
+      assertThat(cluster.keysPerNode()).allMatch(n -> n > 0); // every master holds some
+
+      users.forEach(redis::del); // lost everywhere
+      try (redis.clients.jedis.Jedis node =
+          new redis.clients.jedis.Jedis(java.net.URI.create(cluster.nodes().get(0).uri()))) {
+        node.scriptFlush(); // and one node lost the script
+      }
+      Set<String> recreated =
+          writer.writeFindingRecreated(
+              users.stream().map(k -> new FeatureWrite(k, partial, 2, true)).toList());
+      assertThat(recreated).containsExactlyInAnyOrderElementsOf(users);
+      users.forEach(k -> assertThat(redis.hgetAll(k)).isEqualTo(partial));
     }
   }
 

@@ -13,8 +13,15 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
@@ -38,6 +45,8 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * rediss-cluster://} use TLS.
  */
 public final class RedisFeatureWriter implements FeatureWriter {
+  private static final Logger log = LoggerFactory.getLogger(RedisFeatureWriter.class);
+
   /**
    * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms, then
    * field, value pairs. Returns the fields {@code HSET} created, or -1 when the hash is newer. The
@@ -105,10 +114,18 @@ public final class RedisFeatureWriter implements FeatureWriter {
     }
     long t0 = System.nanoTime();
     List<Response<Object>> replies = send(batch);
-    if (noScript(replies, batch)) {
-      // a server that has not seen the script (a new or restarted node, a promoted replica): load
-      // it where each entity lives and write the batch again, which changes nothing twice
-      replies = send(batch);
+    List<Integer> noScript = noScript(replies);
+    if (!noScript.isEmpty()) {
+      // a server that has not seen the script (a new or restarted node, a promoted replica): give
+      // it to every server and write again the entities it refused, only those: the others have
+      // landed, and written again a recreated hash would no longer be reported as one
+      loadScript();
+      List<FeatureWrite> again = new ArrayList<>(noScript.size());
+      noScript.forEach(i -> again.add(batch.get(i)));
+      List<Response<Object>> retried = send(again);
+      for (int k = 0; k < noScript.size(); k++) {
+        replies.set(noScript.get(k), retried.get(k));
+      }
     }
     // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
     // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
@@ -163,24 +180,37 @@ public final class RedisFeatureWriter implements FeatureWriter {
     return args;
   }
 
-  /** Whether any reply is NOSCRIPT; loads the script on the nodes of those entities if so. */
-  private boolean noScript(List<Response<Object>> replies, List<FeatureWrite> batch) {
-    Set<String> loaded = new HashSet<>();
+  /** The positions of the replies that are NOSCRIPT. */
+  private static List<Integer> noScript(List<Response<Object>> replies) {
+    List<Integer> out = new ArrayList<>();
     for (int i = 0; i < replies.size(); i++) {
       try {
         replies.get(i).get();
       } catch (JedisNoScriptException e) {
-        String key = batch.get(i).key();
-        // a server holds one cache; each node of a cluster its own
-        if (loaded.isEmpty() || jedis instanceof RedisClusterClient) {
-          jedis.scriptLoad(SCRIPT, key);
-        }
-        loaded.add(key);
+        out.add(i);
       } catch (RuntimeException e) {
         // read again, and reported, by the caller
       }
     }
-    return !loaded.isEmpty();
+    return out;
+  }
+
+  /** Loads the script into the server, or into every node of the cluster (one call each). */
+  private void loadScript() {
+    if (jedis instanceof RedisClusterClient cluster) {
+      for (Map.Entry<String, ConnectionPool> node : cluster.getClusterNodes().entrySet()) {
+        try (Connection c = node.getValue().getResource()) {
+          c.executeCommand(new CommandArguments(Protocol.Command.SCRIPT).add("LOAD").add(SCRIPT));
+        } catch (RuntimeException e) {
+          // a node that cannot take it (gone, a replica refusing it) refuses the write again,
+          // and the batch is retried by the caller
+          log.debug(
+              "features: cannot load the write script on {}: {}", node.getKey(), e.toString());
+        }
+      }
+    } else {
+      jedis.scriptLoad(SCRIPT);
+    }
   }
 
   static String sha1Hex(String script) {
