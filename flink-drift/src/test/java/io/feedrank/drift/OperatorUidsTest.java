@@ -24,8 +24,10 @@ class OperatorUidsTest {
             Map.of(
                 "bootstrap.servers", "127.0.0.1:1",
                 "schema.registry.url", "http://127.0.0.1:1")));
+    int parallelism = env.getParallelism();
+    var graph = env.getStreamGraph();
     List<String> uids =
-        env.getStreamGraph().getStreamNodes().stream()
+        graph.getStreamNodes().stream()
             .map(StreamNode::getTransformationUID)
             .filter(Objects::nonNull)
             .toList();
@@ -48,6 +50,18 @@ class OperatorUidsTest {
             "ctr-drop-commands",
             "drift-gauges",
             "online-ctr-gauges");
+    // the gauges run in one subtask, which sees every key (their expiry compares keys' windows)
+    assertThat(parallelism).isGreaterThan(1);
+    for (String gauges : List.of("drift-gauges", "online-ctr-gauges")) {
+      assertThat(
+              graph.getStreamNodes().stream()
+                  .filter(n -> gauges.equals(n.getTransformationUID()))
+                  .findFirst()
+                  .orElseThrow()
+                  .getParallelism())
+          .as(gauges)
+          .isEqualTo(1);
+    }
     for (String sink : List.of("drift-reports", "retrain-commands", "alerts", "online-ctr")) {
       assertThat(uids).anyMatch(u -> u.startsWith("sink-" + sink));
     }

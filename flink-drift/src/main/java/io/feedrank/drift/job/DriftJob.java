@@ -70,9 +70,12 @@ public final class DriftJob {
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
             .name("drift")
             .uid("drift-evaluation");
+    // one subtask sees every feature: a feature is expired when the others have three newer
+    // windows (LatestGauges), which a subtask holding it alone would never see
     reports
         .keyBy(ReportGauges::keyOf)
         .filter(new ReportGauges())
+        .setParallelism(1)
         .name("drift gauges")
         .uid("drift-gauges");
     SingleOutputStreamOperator<Command> commands =
@@ -105,6 +108,7 @@ public final class DriftJob {
     DataStream<OnlineCtr.Window> ctr = OnlineCtr.build(served, engaged, attribution, window);
     ctr.keyBy(CtrGauges::keyOf)
         .filter(new CtrGauges())
+        .setParallelism(1) // one subtask sees every version and variant (see the drift gauges)
         .name("online ctr gauges")
         .uid("online-ctr-gauges");
     return ctr;
