@@ -103,6 +103,18 @@ class FeatureTopologyTest {
         null);
   }
 
+  /** The default settings but for whether schemas are registered and the dead letters' limit. */
+  static FeatureTopology.Settings settings(boolean autoRegisterSchemas, int maxDeadLetterBytes) {
+    return new FeatureTopology.Settings(
+        "test-app",
+        new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+        Duration.ofMillis(100),
+        FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+        Duration.ZERO,
+        autoRegisterSchemas,
+        maxDeadLetterBytes);
+  }
+
   void start(FeatureTopology.Settings settings, Instant wallClock) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
@@ -462,16 +474,7 @@ class FeatureTopologyTest {
   @Test
   void aDeadLetterTooLargeForTheTopicIsCutToFitAndSaysWhereTheRecordIs() {
     int limit = 20_000;
-    start(
-        new FeatureTopology.Settings(
-            "test-app",
-            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
-            Duration.ofMillis(100),
-            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
-            Duration.ZERO,
-            true,
-            limit),
-        null);
+    start(settings(true, limit), null);
     Random r = new Random(3);
     byte[] bigValue = new byte[30_000];
     r.nextBytes(bigValue);
@@ -637,24 +640,16 @@ class FeatureTopologyTest {
         .containsEntry("lifetime_events", "1");
   }
 
+  /** The topology with {@code auto.register.schemas=false}. */
+  void startWithoutAutoRegister() {
+    start(settings(false, FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES), null);
+  }
+
   /**
    * With {@code auto.register.schemas=false} (a registry credential that may only read), the
    * outputs' serializers look their schemas up instead of registering them: an example whose
    * subject lacks the schema fails, naming it; once registered, the same event goes through.
    */
-  /** The topology with {@code auto.register.schemas=false}. */
-  void startWithoutAutoRegister() {
-    start(
-        new FeatureTopology.Settings(
-            "test-app",
-            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
-            Duration.ofMillis(100),
-            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
-            Duration.ZERO,
-            false),
-        null);
-  }
-
   @Test
   void withoutAutoRegisterTheOutputsOnlyLookTheirSchemasUp() {
     startWithoutAutoRegister();

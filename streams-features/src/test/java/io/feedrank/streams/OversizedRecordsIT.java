@@ -20,10 +20,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Records near the producer's size limit, on the real broker: one the registry cannot read, whose
@@ -33,20 +31,9 @@ import org.junit.jupiter.api.Test;
  * dead-lettered and the next event of the same partition is processed.
  */
 @LocalStackTest
+@ExtendWith(StreamThreadsMayFail.class)
 class OversizedRecordsIT {
   static final int LIMIT = 100_000;
-
-  // a stream thread that fails is replaced; Awaitility would fail the wait on the dead thread
-  // instead of letting the test see what comes out
-  @BeforeEach
-  void letThreadsDie() {
-    Awaitility.doNotCatchUncaughtExceptionsByDefault();
-  }
-
-  @AfterEach
-  void resetAwaitility() {
-    Awaitility.reset();
-  }
 
   @Test
   void recordsTooLargeToPassOnAreDeadLetteredAndThePartitionGoesOn(LocalStack stack)
@@ -54,8 +41,7 @@ class OversizedRecordsIT {
     FeaturesHarness h = new FeaturesHarness(stack);
     Map<String, String> p = h.properties();
     p.put("kafka.producer.max.request.size", Integer.toString(LIMIT));
-    // a failed stream thread's replacement waits for its session: the broker's least
-    p.put("kafka.consumer.session.timeout.ms", "6000");
+    FeaturesHarness.replaceFailedThreadsSoon(p);
     long user = 7;
     Instant t = Instant.parse("2026-11-02T06:00:00Z");
     byte[] garbage = new byte[LIMIT - 200];

@@ -34,9 +34,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The features app cut off from the real schema registry (a {@link TcpGate} in between) when
@@ -45,21 +44,10 @@ import org.junit.jupiter.api.Test;
  * answers again.
  */
 @LocalStackTest
+@ExtendWith(StreamThreadsMayFail.class)
 class RegistryOutageIT {
   static final int EVENTS = 2_000;
   static final int NEW = 40;
-
-  // the app's stream threads fail on purpose here, and Awaitility by default fails a wait when
-  // any thread dies
-  @BeforeEach
-  void letThreadsDie() {
-    Awaitility.doNotCatchUncaughtExceptionsByDefault();
-  }
-
-  @AfterEach
-  void resetAwaitility() {
-    Awaitility.reset();
-  }
 
   @Test
   void interactionsOfANewSchemaVersionWaitForTheRegistryInsteadOfBeingDeadLettered(LocalStack stack)
@@ -69,9 +57,7 @@ class RegistryOutageIT {
     URI registry = URI.create(stack.registryUrl());
     try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort())) {
       Map<String, String> p = behind(gate, h, registry);
-      // a failed stream thread's member stays in the group until its session times out (Kafka
-      // Streams does not leave on close): 6 s, the broker's least, instead of 45
-      p.put("kafka.consumer.session.timeout.ms", "6000");
+      FeaturesHarness.replaceFailedThreadsSoon(p);
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
         assertThat(h.trainingExamples(EVENTS, Duration.ofMinutes(2))).hasSize(EVENTS);
 

@@ -16,9 +16,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * An unreadable record on the {@code items} table (bytes that are not the wire format) is logged
@@ -27,20 +26,9 @@ import org.junit.jupiter.api.Test;
  * into its store as they are when it restores it, without the deserialization handler.
  */
 @LocalStackTest
+@ExtendWith(StreamThreadsMayFail.class)
 class UnreadableTableRecordsIT {
   static final int EVENTS = 500;
-
-  // a stream thread that fails on the unreadable value is replaced; Awaitility would fail the
-  // wait on the dead thread instead of letting the test see what comes out
-  @BeforeEach
-  void letThreadsDie() {
-    Awaitility.doNotCatchUncaughtExceptionsByDefault();
-  }
-
-  @AfterEach
-  void resetAwaitility() {
-    Awaitility.reset();
-  }
 
   @Test
   void anUnreadableItemRecordIsSkippedWhileRunningAndAfterARestart(LocalStack stack)
@@ -48,8 +36,7 @@ class UnreadableTableRecordsIT {
     FeaturesHarness h = new FeaturesHarness(stack);
     h.publishSimulated(17, 100, 200, EVENTS);
     Map<String, String> p = h.properties();
-    // a failed stream thread's replacement waits for its session: the broker's least
-    p.put("kafka.consumer.session.timeout.ms", "6000");
+    FeaturesHarness.replaceFailedThreadsSoon(p);
     TrainingExample seen;
     try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
       seen = h.trainingExamples(EVENTS, Duration.ofMinutes(2)).get(0).value();

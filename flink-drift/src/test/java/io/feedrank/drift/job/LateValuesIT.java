@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.eventtime.Watermark;
-import org.apache.flink.api.common.eventtime.WatermarkGenerator;
-import org.apache.flink.api.common.eventtime.WatermarkOutput;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -30,17 +26,6 @@ class LateValuesIT {
 
   static final long W = 60_000;
 
-  /** A watermark after every value, at its time: anything older than a closed window is late. */
-  static final class EveryValue implements WatermarkGenerator<FeatureValue> {
-    @Override
-    public void onEvent(FeatureValue v, long ts, WatermarkOutput out) {
-      out.emitWatermark(new Watermark(ts - 1));
-    }
-
-    @Override
-    public void onPeriodicEmit(WatermarkOutput out) {}
-  }
-
   @Test
   void lateValuesAreDroppedFromTheirWindowAndReportedLater() throws Exception {
     List<FeatureValue> values = new ArrayList<>();
@@ -61,8 +46,7 @@ class LateValuesIT {
         DriftJob.build(
             env.fromData(values)
                 .assignTimestampsAndWatermarks(
-                    WatermarkStrategy.<FeatureValue>forGenerator(c -> new EveryValue())
-                        .withTimestampAssigner((v, ts) -> v.eventTime)),
+                    WatermarkEveryRecord.<FeatureValue>strategy((v, ts) -> v.eventTime)),
             env.fromData(DriftEvaluatorTest.reference("m", "v1", "PRODUCTION", 1, 1, 100)),
             new DriftJob.Settings(
                 "m",

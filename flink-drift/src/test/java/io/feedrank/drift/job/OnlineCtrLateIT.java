@@ -7,10 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.eventtime.Watermark;
-import org.apache.flink.api.common.eventtime.WatermarkGenerator;
-import org.apache.flink.api.common.eventtime.WatermarkOutput;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Metric;
@@ -54,17 +50,6 @@ class OnlineCtrLateIT {
     }
   }
 
-  /** A watermark after every record, at its time: what is older than that is late. */
-  static final class EveryRecord implements WatermarkGenerator<Either> {
-    @Override
-    public void onEvent(Either x, long ts, WatermarkOutput out) {
-      out.emitWatermark(new Watermark(ts - 1));
-    }
-
-    @Override
-    public void onPeriodicEmit(WatermarkOutput out) {}
-  }
-
   @Test
   void lateResponsesAndImpressionsAreCounted() throws Exception {
     List<Either> records = new ArrayList<>();
@@ -85,8 +70,7 @@ class OnlineCtrLateIT {
     DataStream<Either> all =
         env.fromData(records)
             .assignTimestampsAndWatermarks(
-                WatermarkStrategy.<Either>forGenerator(c -> new EveryRecord())
-                    .withTimestampAssigner((x, ts) -> x.time()));
+                WatermarkEveryRecord.<Either>strategy((x, ts) -> x.time()));
     DataStream<OnlineCtr.Served> served =
         all.filter(x -> x.served != null)
             .name("responses only")
