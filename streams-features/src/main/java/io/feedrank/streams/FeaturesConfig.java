@@ -118,18 +118,11 @@ public record FeaturesConfig(
    * kafka.producer.max.request.size}, else {@code kafka.max.request.size}, else Kafka's 1 MiB).
    */
   public int maxDeadLetterBytes() {
-    String v =
-        kafkaOverrides.getOrDefault(
-            StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
-            kafkaOverrides.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
-    if (v == null) {
-      return FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("max.request.size must be an integer, got '" + v + "'", e);
-    }
+    String producer = StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    return intOf(
+        kafkaOverrides,
+        kafkaOverrides.containsKey(producer) ? producer : ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+        FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES);
   }
 
   /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */
