@@ -69,7 +69,7 @@ public final class DriftMain {
     DataStream<ServingReference> registry =
         env.fromSource(
                 source(c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), true),
-                WatermarkStrategy.noWatermarks(),
+                DriftJob.registryWatermarks(),
                 "model-registry")
             .uid("source-model-registry");
     DriftJob.Outputs out = DriftJob.build(examples.union(scores), registry, c.settings());

@@ -1,6 +1,9 @@
 package io.feedrank.drift.job;
 
 import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
@@ -97,6 +100,30 @@ public final class DriftJob {
             .uid("routine-commands");
     return new Outputs(
         reports, commands.union(routine), commands.getSideOutput(RetrainDecider.ALERTS));
+  }
+
+  /**
+   * The registry stream's watermarks: none, and the stream idle from its start, so that it does not
+   * hold back the event time of the streams it is connected to. The decisions wait for the
+   * watermark of the evaluator's reports ({@link RetrainDecider}); with {@code noWatermarks()} the
+   * registry input, which never ends, would keep that watermark at its lowest for as long as the
+   * job runs. Idle, it is left out, and the reports' watermark is the windows'.
+   */
+  public static <T> WatermarkStrategy<T> registryWatermarks() {
+    return WatermarkStrategy.forGenerator(ctx -> new AlwaysIdle<>());
+  }
+
+  /** Marks its output idle and emits no watermark: an output is active again only by one. */
+  static final class AlwaysIdle<T> implements WatermarkGenerator<T> {
+    @Override
+    public void onEvent(T event, long timestamp, WatermarkOutput output) {
+      output.markIdle();
+    }
+
+    @Override
+    public void onPeriodicEmit(WatermarkOutput output) {
+      output.markIdle();
+    }
   }
 
   /** Online CTR per version and variant, exported as gauges; also returned for a sink. */

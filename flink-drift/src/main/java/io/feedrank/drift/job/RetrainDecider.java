@@ -2,9 +2,12 @@ package io.feedrank.drift.job;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -25,6 +28,12 @@ import org.apache.flink.util.OutputTag;
  * others report has no streak any more. A report against another reference version (the serving
  * model changed) starts over. An {@link AlertEvent} (side output {@link #ALERTS}) marks the first
  * drifted window of each streak.
+ *
+ * <p>The reports of one window come from every evaluator subtask, in no particular order. They are
+ * held until the watermark passes the window's end — when every subtask has sent its reports of it
+ * — and then taken together, by feature: what a window decides does not depend on the order its
+ * reports arrived in. A report that comes after the watermark has passed its window (windows
+ * evaluated late, when the first production model became known) is taken at the next watermark.
  */
 public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
   public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
@@ -39,6 +48,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   private transient ValueState<String> reference;
   private transient ValueState<Boolean> commanded;
   private transient ValueState<Long> lastCommandAt;
+  private transient ListState<Report> held;
 
   public RetrainDecider(int persistence, long minSample, Duration cooldown) {
     if (persistence < 1 || minSample < 0 || cooldown.isNegative()) {
@@ -66,10 +76,47 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
         getRuntimeContext().getState(new ValueStateDescriptor<>("commanded", Boolean.class));
     lastCommandAt =
         getRuntimeContext().getState(new ValueStateDescriptor<>("last-command-at", Long.class));
+    held = getRuntimeContext().getListState(new ListStateDescriptor<>("held", Report.class));
   }
 
   @Override
   public void processElement(Report r, Context ctx, Collector<Command> out) throws Exception {
+    held.add(r);
+    // the window's own end, not the record's timestamp: reports evaluated late carry another
+    ctx.timerService().registerEventTimeTimer(r.windowEnd - 1);
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<Command> out) throws Exception {
+    List<Report> ready = new ArrayList<>();
+    List<Report> later = new ArrayList<>();
+    for (Report r : held.get()) {
+      (r.windowEnd - 1 <= timestamp ? ready : later).add(r);
+    }
+    held.update(later);
+    ready.sort(Comparator.comparingLong(r -> r.windowEnd));
+    for (int i = 0; i < ready.size(); ) {
+      int j = i;
+      while (j < ready.size() && ready.get(j).windowEnd == ready.get(i).windowEnd) {
+        j++;
+      }
+      // a window's reports against the reference in force first (a promotion that some evaluator
+      // subtasks saw before their report of the window and others after), then by feature
+      List<Report> window = ready.subList(i, j);
+      String current = reference.value();
+      window.sort(
+          Comparator.<Report, Boolean>comparing(r -> !r.referenceVersion.equals(current))
+              .thenComparing(r -> r.feature));
+      for (Report r : window) {
+        apply(r, ctx);
+      }
+      decide(window.get(window.size() - 1), ctx.getCurrentKey(), out);
+      i = j;
+    }
+  }
+
+  /** One report's part: its feature's streak. */
+  private void apply(Report r, Context ctx) throws Exception {
     if (!r.referenceVersion.equals(reference.value())) {
       streaks.clear();
       lastWindowEnd.clear();
@@ -77,16 +124,15 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       commanded.clear();
       reference.update(r.referenceVersion);
     }
+    Long previousEnd = lastWindowEnd.get(r.feature);
     if (r.sampleSize < minSample) {
       // too small to judge: it neither extends nor breaks a streak, so the window after it is
       // still the streak's next one
-      Long previousEnd = lastWindowEnd.get(r.feature);
       if (previousEnd != null && previousEnd == r.windowStart) {
         lastWindowEnd.put(r.feature, r.windowEnd);
       }
       return;
     }
-    Long previousEnd = lastWindowEnd.get(r.feature);
     boolean contiguous = previousEnd != null && previousEnd == r.windowStart;
     lastWindowEnd.put(r.feature, r.windowEnd);
     if (r.drifted) {
@@ -101,6 +147,10 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       streaks.remove(r.feature);
       evidence.remove(r.feature);
     }
+  }
+
+  /** The decision after all of a window's reports ({@code r} is one of them). */
+  private void decide(Report r, String model, Collector<Command> out) throws Exception {
     expireSilentStreaks(r);
     List<Command.Evidence> persisted = new ArrayList<>();
     boolean anyStreak = false;
@@ -117,7 +167,8 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
     Long last = lastCommandAt.value();
     boolean cooled = last == null || r.windowEnd - last >= cooldownMillis;
     if (!persisted.isEmpty() && !Boolean.TRUE.equals(commanded.value()) && cooled) {
-      out.collect(command(ctx.getCurrentKey(), r, persisted));
+      persisted.sort(Comparator.comparing(e -> e.feature));
+      out.collect(command(model, r, persisted));
       commanded.update(true);
       lastCommandAt.update(r.windowEnd);
     }
@@ -126,8 +177,8 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   /**
    * Ends the streaks of features that have had no report for two windows while others report (a
    * feature dropped from monitoring, gone quiet): its next report could not extend the streak, and
-   * a streak left standing would keep the episode from ever ending. One window of slack, since the
-   * reports of different features of one window arrive in no particular order.
+   * a streak left standing would keep the episode from ever ending. One window of slack, for
+   * reports evaluated late (see above), which come after those of later windows.
    */
   private void expireSilentStreaks(Report r) throws Exception {
     long before = r.windowStart - (r.windowEnd - r.windowStart);

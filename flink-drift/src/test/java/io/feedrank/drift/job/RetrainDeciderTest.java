@@ -12,7 +12,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The decision function in Flink's operator harness: real keyed state, real side outputs. */
+/**
+ * The decision function in Flink's operator harness: real keyed state, timers, watermarks and side
+ * outputs.
+ */
 class RetrainDeciderTest {
   static final long W = 300_000; // 5-minute windows
   static final long HOUR = 3_600_000;
@@ -54,7 +57,12 @@ class RetrainDeciderTest {
   }
 
   void send(Report r) throws Exception {
-    h.processElement(new StreamRecord<>(r, r.windowEnd));
+    h.processElement(new StreamRecord<>(r, r.windowEnd - 1));
+  }
+
+  /** The watermark past the window: every report of it is in (as the window operator does). */
+  void closeWindow(int window) throws Exception {
+    h.processWatermark((window + 1) * W - 1);
   }
 
   List<Command> commands() {
@@ -67,6 +75,7 @@ class RetrainDeciderTest {
     send("x", 1, true);
     send("x", 2, false);
     send("x", 3, true);
+    closeWindow(3);
     assertThat(commands()).isEmpty();
     assertThat(h.getSideOutput(RetrainDecider.ALERTS)).hasSize(2); // one per streak
   }
@@ -75,7 +84,10 @@ class RetrainDeciderTest {
   void driftPersistingForTwoWindowsIssuesOneCommandWithTheEvidence() throws Exception {
     send("x", 0, true);
     send("y", 0, true);
-    send("x", 1, true);
+    closeWindow(0);
+    send("x", 1, true); // y has no report of window 1 (no values): its streak is broken
+    assertThat(commands()).as("held until the watermark passes the window").isEmpty();
+    closeWindow(1);
     assertThat(commands()).hasSize(1);
     Command c = commands().get(0);
     assertThat(c.reason).isEqualTo("FEATURE_DRIFT");
@@ -83,9 +95,11 @@ class RetrainDeciderTest {
     assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
     assertThat(c.issuedAt).isEqualTo(2 * W);
     // the episode goes on, y joins it: still one command
-    send("y", 1, true);
-    send("x", 2, true);
     send("y", 2, true);
+    send("x", 2, true);
+    send("y", 3, true);
+    send("x", 3, true);
+    closeWindow(3);
     assertThat(commands()).hasSize(1);
   }
 
@@ -93,8 +107,10 @@ class RetrainDeciderTest {
   void aGapBreaksTheStreak() throws Exception {
     send("x", 0, true);
     send("x", 2, true); // window 1 missing
+    closeWindow(2);
     assertThat(commands()).isEmpty();
     send("x", 3, true);
+    closeWindow(3);
     assertThat(commands()).hasSize(1);
   }
 
@@ -102,10 +118,13 @@ class RetrainDeciderTest {
   void windowsBelowTheMinimumSampleNeitherCountNorBreak() throws Exception {
     send("x", 0, true);
     send(report("x", 1, true, 10, "v1")); // too small: does not count
+    closeWindow(1);
     assertThat(commands()).isEmpty();
     send(report("x", 2, false, 10, "v1")); // nor does a small undrifted one end the streak
+    closeWindow(2);
     assertThat(commands()).isEmpty();
     send("x", 3, true); // the streak's second window of enough data
+    closeWindow(3);
     assertThat(commands())
         .singleElement()
         .satisfies(
@@ -123,13 +142,16 @@ class RetrainDeciderTest {
     send("x", 2, false); // episode over
     send("x", 3, true);
     send("x", 4, true); // persisted again at 5W, but 5W - 2W < 1 h
+    closeWindow(4);
     assertThat(commands()).hasSize(1);
     int w = 5;
     while ((w + 1) * W - 2 * W < HOUR) {
       send("x", w++, true);
     }
+    closeWindow(w - 1);
     assertThat(commands()).hasSize(1);
     send("x", w, true); // window ending 1 h after the first command
+    closeWindow(w);
     assertThat(commands()).hasSize(2);
     assertThat(commands().get(1).issuedAt - commands().get(0).issuedAt).isEqualTo(HOUR);
   }
@@ -140,6 +162,7 @@ class RetrainDeciderTest {
     send("y", 0, false);
     send("x", 1, true); // command at 2W
     send("y", 1, false);
+    closeWindow(1);
     assertThat(commands()).hasSize(1);
     // x is no longer reported (dropped from monitoring, or quiet); y is, and does not drift
     int w = 2;
@@ -149,6 +172,7 @@ class RetrainDeciderTest {
     // y drifts past the cooldown: a new episode, a new command naming y alone
     send("y", w++, true);
     send("y", w, true);
+    closeWindow(w);
     assertThat(commands()).hasSize(2);
     assertThat(commands().get(1).evidence).extracting(e -> e.feature).containsExactly("y");
   }
@@ -161,6 +185,7 @@ class RetrainDeciderTest {
     send("y", 1, false);
     send("y", 2, false);
     send("x", 1, true);
+    closeWindow(2);
     assertThat(commands()).singleElement().satisfies(c -> assertThat(c.issuedAt).isEqualTo(2 * W));
   }
 
@@ -168,8 +193,10 @@ class RetrainDeciderTest {
   void aNewReferenceVersionStartsOver() throws Exception {
     send("x", 0, true);
     send(report("x", 1, true, 1_000, "v2")); // the serving model changed: streak restarts
+    closeWindow(1);
     assertThat(commands()).isEmpty();
     send(report("x", 2, true, 1_000, "v2"));
+    closeWindow(2);
     assertThat(commands()).hasSize(1);
     assertThat(commands().get(0).referenceVersion).isEqualTo("v2");
   }
@@ -182,7 +209,72 @@ class RetrainDeciderTest {
     b.kind = "PREDICTION";
     send(a);
     send(b);
+    closeWindow(1);
     assertThat(commands()).singleElement().extracting(c -> c.reason).isEqualTo("PREDICTION_DRIFT");
+  }
+
+  @Test
+  void aWindowsReportsAreTakenTogetherWhateverOrderTheyArriveIn() throws Exception {
+    Report s0 = report("score", 0, true, 1_000, "v1");
+    s0.kind = "PREDICTION";
+    Report s1 = report("score", 1, true, 1_000, "v1");
+    s1.kind = "PREDICTION";
+    send("y", 0, true);
+    send(s0);
+    send("x", 0, true);
+    closeWindow(0);
+    // window 1: the score's report first, then x's and y's (other evaluator subtasks)
+    send(s1);
+    send("y", 1, true);
+    send("x", 1, true);
+    closeWindow(1);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("score", "x", "y");
+              assertThat(c.reason).as("not the score's alone").isEqualTo("FEATURE_DRIFT");
+              assertThat(c.issuedAt).isEqualTo(2 * W);
+            });
+  }
+
+  @Test
+  void reportsEvaluatedLateAreTakenAtTheNextWatermarkInWindowOrder() throws Exception {
+    h.processWatermark(10 * W); // windows 0 to 9 are past: their reports were evaluated late
+    send("x", 1, true);
+    send("y", 1, true);
+    send("x", 0, true);
+    assertThat(commands()).isEmpty();
+    closeWindow(10);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.issuedAt).isEqualTo(2 * W);
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+            });
+  }
+
+  @Test
+  void aPromotionBetweenAWindowsReportsStartsOverOnce() throws Exception {
+    send("x", 0, true);
+    send("y", 0, true);
+    closeWindow(0);
+    // window 1: x's evaluator saw the new production version before its report, y's after
+    send(report("x", 1, true, 1_000, "v2"));
+    send("y", 1, true);
+    closeWindow(1);
+    assertThat(commands()).as("v2 starts over; y's v1 streak is gone with it").isEmpty();
+    send(report("y", 2, true, 1_000, "v2"));
+    send(report("x", 2, true, 1_000, "v2"));
+    closeWindow(2);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.referenceVersion).isEqualTo("v2");
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+            });
   }
 
   /** 400 responses of 100 scores: 40,000 values, but a sample of 400 (min.sample is 500). */
@@ -198,10 +290,12 @@ class RetrainDeciderTest {
     send(scores(0, 400));
     send(scores(1, 400));
     send(scores(2, 400));
+    closeWindow(2);
     assertThat(commands()).isEmpty();
     assertThat(h.getSideOutput(RetrainDecider.ALERTS)).isNullOrEmpty();
     send(scores(3, 600));
     send(scores(4, 600));
+    closeWindow(4);
     assertThat(commands())
         .singleElement()
         .satisfies(
