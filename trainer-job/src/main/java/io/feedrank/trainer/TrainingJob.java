@@ -233,7 +233,7 @@ public final class TrainingJob {
     run.durationsMs.put("profile", millisSince(tp));
 
     long tr = System.nanoTime();
-    register(run, request, split, trained, best, profiles);
+    register(run, request, split, trained, best, profiles, testScores.get(best));
     run.durationsMs.put("register", millisSince(tr));
     run.durationsMs.put("total", millisSince(t0));
   }
@@ -301,7 +301,8 @@ public final class TrainingJob {
       TemporalSplit split,
       Map<Architecture, RunRecord.ModelRun> trained,
       Architecture best,
-      Map<Architecture, ReferenceProfile> profiles) {
+      Map<Architecture, ReferenceProfile> profiles,
+      float[] bestScores) {
     List<ModelVersion> current = registry.versions(config.modelName());
     var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
     Instant now = clock.instant();
@@ -339,7 +340,8 @@ public final class TrainingJob {
         continue;
       }
       var productionScore =
-          production.map(p -> new ProductionEvaluator(artifacts).score(p, split.test()));
+          production.map(
+              p -> new ProductionEvaluator(artifacts).score(p, split.test(), bestScores));
       Promotion.Outcome o =
           Promotion.decide(
               candidate,
@@ -403,6 +405,7 @@ public final class TrainingJob {
         .setMetrics(metrics)
         .setTrainingFrom(request.range().from())
         .setTrainingTo(request.range().to())
+        .setHoldoutFrom(Instant.ofEpochMilli(split.testFromMillis()))
         .setTrainingExamples(split.train().size() + split.validation().size())
         .setFeatureSchemaVersion(FeatureSchema.VERSION)
         .setReferenceProfile(profile)

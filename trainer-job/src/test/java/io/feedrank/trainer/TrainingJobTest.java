@@ -12,6 +12,7 @@ import io.feedrank.trainer.data.Dataset;
 import io.feedrank.trainer.data.Example;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.TemporalSplit;
+import io.feedrank.trainer.eval.Metrics;
 import io.feedrank.trainer.export.OnnxScorer;
 import io.feedrank.trainer.registry.ModelRegistry;
 import io.feedrank.trainer.runs.FileRunStore;
@@ -143,10 +144,81 @@ class TrainingJobTest {
             .build();
     var score =
         new io.feedrank.trainer.registry.ProductionEvaluator(store)
-            .score(production, TemporalSplit.of(examples).test());
+            .score(
+                production,
+                TemporalSplit.of(examples).test(),
+                new float[TemporalSplit.of(examples).test().size()]);
     assertThat(score.unscorable())
         .contains("no " + io.feedrank.features.vector.ModelInputs.META_USER_BUCKETS);
     assertThat(score.auc()).isNaN();
+  }
+
+  /**
+   * A range retrained over an older one (a backfill, {@code --from/--to}) holds held-out examples
+   * production learned from, on which it scores above what it would serve. The candidate is
+   * compared with it on the rest; with none left, it is rejected.
+   */
+  @Test
+  void aCandidateIsComparedOnlyOnHeldOutExamplesProductionDidNotLearnFrom() throws Exception {
+    List<Example> all = new ArrayList<>(SimData.examples(12_000));
+    all.sort(Comparator.comparingLong(Example::eventTimeMillis));
+    MemoryRegistry first = new MemoryRegistry();
+    RunRecord run =
+        job(all, first).run(new TrainRequest(rangeOf(all), List.of(Architecture.MLP), "t", null));
+    // production, whatever its own run decided; it learned from the examples before its newest
+    // 15% (the temporal split), and was evaluated on those
+    ModelVersion production =
+        ModelVersion.newBuilder(first.records.get(run.registeredModel().orElseThrow().version))
+            .setStage(ModelStage.PRODUCTION)
+            .build();
+    long holdoutFrom = all.get((int) Math.round(all.size() * 0.85)).eventTimeMillis();
+    assertThat(production.getHoldoutFrom().toEpochMilli()).isEqualTo(holdoutFrom);
+
+    // the oldest 11,800: a holdout of rows 10,030 to 11,799, production learned from its first
+    List<Example> part = all.subList(0, 11_800);
+    MemoryRegistry second = new MemoryRegistry();
+    second.publish(List.of(production));
+    run =
+        job(part, second)
+            .run(new TrainRequest(rangeOf(part), List.of(Architecture.MLP), "t", null));
+    ModelVersion candidate = second.records.get(run.registeredModel().orElseThrow().version);
+    List<Example> heldOut = part.subList((int) Math.round(part.size() * 0.85), part.size());
+    List<Example> unseen =
+        heldOut.stream().filter(e -> e.eventTimeMillis() >= holdoutFrom).toList();
+    assertThat(unseen.size()).isBetween(1_000, heldOut.size() - 100); // what the case needs
+    assertThat(candidate.getComparison().getAgainstVersion()).isEqualTo(production.getVersion());
+    assertThat(candidate.getComparison().getHoldoutExamples()).isEqualTo(unseen.size());
+    assertThat(candidate.getDecisionReason())
+        .contains(
+            (heldOut.size() - unseen.size())
+                + " of the "
+                + heldOut.size()
+                + " held-out examples are in the data production");
+    // both values are the two artifacts' AUC on those rows, scored here with ONNX Runtime (the
+    // candidate's own within the export check's tolerance of its training framework's scores)
+    Dataset rows = Dataset.of(unseen, 4000, 10000);
+    assertThat(candidate.getComparison().getProductionValue())
+        .isCloseTo(
+            Metrics.auc(OnnxScorer.scores(artifact(production), rows), rows.label), within(1e-9));
+    assertThat(candidate.getComparison().getCandidateValue())
+        .isCloseTo(
+            Metrics.auc(OnnxScorer.scores(artifact(candidate), rows), rows.label), within(1e-3));
+
+    // the oldest 7,000: production learned from every one of its 1,050 held-out examples
+    List<Example> old = all.subList(0, 7_000);
+    MemoryRegistry third = new MemoryRegistry();
+    third.publish(List.of(production));
+    run = job(old, third).run(new TrainRequest(rangeOf(old), List.of(Architecture.MLP), "t", null));
+    ModelVersion rejected = third.records.get(run.registeredModel().orElseThrow().version);
+    assertThat(rejected.getStage()).isEqualTo(ModelStage.REJECTED);
+    assertThat(rejected.getDecisionReason())
+        .startsWith("cannot be compared with production " + production.getVersion())
+        .contains("1050 of the 1050 held-out examples");
+    assertThat(rejected.getComparison()).isNull();
+  }
+
+  private static byte[] artifact(ModelVersion v) throws java.io.IOException {
+    return Files.readAllBytes(Path.of(URI.create(v.getArtifactUri())));
   }
 
   @Test

@@ -11,7 +11,10 @@ import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.Dataset;
 import io.feedrank.trainer.data.Example;
 import io.feedrank.trainer.eval.Metrics;
+import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.export.OnnxScorer;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -20,6 +23,14 @@ import java.util.Map;
  * artifact is fetched and checked against its sha256, its feature schema must be the one this
  * trainer builds, and the holdout is vectorized with the production model's own embedding bucket
  * counts. Anything that prevents it is reported as unscorable with the reason, never thrown.
+ *
+ * <p>Only the held-out examples production did not learn from count: those outside {@code
+ * [training_from, holdout_from)} of its record ({@code training_to} for a record without {@code
+ * holdout_from}, to be safe). A model scored on examples it learned from scores above what it would
+ * serve, and a fair candidate would lose to it. That happens when a range is retrained over an
+ * older one ({@code --from/--to}): both models are then compared on the rest of the holdout, or,
+ * when fewer than {@value #MIN_COMPARED} examples (or one class only) are left, not at all ({@link
+ * Promotion.ProductionScore#incomparable}).
  */
 public final class ProductionEvaluator {
   private final ArtifactStore artifacts;
@@ -28,7 +39,19 @@ public final class ProductionEvaluator {
     this.artifacts = artifacts;
   }
 
-  public Promotion.ProductionScore score(ModelVersion production, List<Example> holdout) {
+  /** The fewest held-out examples production did not learn from that it is compared on. */
+  public static final int MIN_COMPARED = ExportVerification.MIN_ROWS;
+
+  /**
+   * Production's AUC on the holdout and, when it learned from some of it, both models' AUC on the
+   * rest ({@code candidateScores}: the candidate's, row for row with {@code holdout}).
+   */
+  public Promotion.ProductionScore score(
+      ModelVersion production, List<Example> holdout, float[] candidateScores) {
+    if (candidateScores.length != holdout.size()) {
+      throw new IllegalArgumentException(
+          candidateScores.length + " candidate scores for " + holdout.size() + " rows");
+    }
     try {
       if (production.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
         return Promotion.ProductionScore.unscorable(
@@ -43,10 +66,67 @@ public final class ProductionEvaluator {
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
         return Promotion.ProductionScore.unscorable(production, "artifact checksum mismatch");
       }
+      // what production learned from: [training_from, holdout_from), or to training_to (to be
+      // safe) in a record written before holdout_from was; a record with neither, nothing known
+      Instant start = production.getTrainingFrom();
+      Instant end =
+          production.getHoldoutFrom() != null
+              ? production.getHoldoutFrom()
+              : production.getTrainingTo();
+      long from = start == null ? Long.MIN_VALUE : start.toEpochMilli();
+      long to = end == null ? Long.MIN_VALUE : end.toEpochMilli();
+      List<Integer> unseen = new ArrayList<>();
+      for (int i = 0; i < holdout.size(); i++) {
+        long t = holdout.get(i).eventTimeMillis();
+        if (t < from || t >= to) {
+          unseen.add(i);
+        }
+      }
       int[] buckets = buckets(model);
-      Dataset d = Dataset.of(holdout, buckets[0], buckets[1]);
-      return Promotion.ProductionScore.scored(
-          production, Metrics.auc(OnnxScorer.scores(model, d), d.label));
+      if (unseen.size() == holdout.size()) {
+        Dataset d = Dataset.of(holdout, buckets[0], buckets[1]);
+        return Promotion.ProductionScore.scored(
+            production, Metrics.auc(OnnxScorer.scores(model, d), d.label));
+      }
+      String learned =
+          (holdout.size() - unseen.size())
+              + " of the "
+              + holdout.size()
+              + " held-out examples are in the data production "
+              + production.getVersion()
+              + " learned from ["
+              + start
+              + ", "
+              + end
+              + ")";
+      List<Example> rows = new ArrayList<>(unseen.size());
+      float[] candidate = new float[unseen.size()];
+      long clicks = 0;
+      for (int k = 0; k < unseen.size(); k++) {
+        Example e = holdout.get(unseen.get(k));
+        rows.add(e);
+        candidate[k] = candidateScores[unseen.get(k)];
+        clicks += e.click() ? 1 : 0;
+      }
+      if (rows.size() < MIN_COMPARED || clicks == 0 || clicks == rows.size()) {
+        return Promotion.ProductionScore.incomparable(
+            production,
+            learned
+                + "; the other "
+                + rows.size()
+                + " ("
+                + clicks
+                + " clicks) are too few to compare on (at least "
+                + MIN_COMPARED
+                + ", of both classes)");
+      }
+      Dataset d = Dataset.of(rows, buckets[0], buckets[1]);
+      return Promotion.ProductionScore.scoredOnUnseen(
+          production,
+          Metrics.auc(OnnxScorer.scores(model, d), d.label),
+          Metrics.auc(candidate, d.label),
+          rows.size(),
+          learned);
     } catch (Exception e) {
       return Promotion.ProductionScore.unscorable(production, e.toString());
     }

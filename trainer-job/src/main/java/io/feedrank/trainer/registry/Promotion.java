@@ -24,14 +24,36 @@ public final class Promotion {
   public static final String DECISION_ROLLED_BACK = "ROLLED_BACK";
   public static final String BASELINE = "logistic-baseline";
 
-  /** The production model's AUC on the candidate's holdout, or why it could not be scored. */
-  public record ProductionScore(ModelVersion version, double auc, String unscorable) {
+  /**
+   * The production model's AUC on the candidate's holdout; or on the part of it production did not
+   * learn from, with the candidate's AUC on that part ({@code compared} examples, {@code learned}
+   * saying how many it did learn from); or why it could not be scored ({@code unscorable}: the
+   * logistic baseline rule applies) or not be compared fairly ({@code incomparable}: the candidate
+   * is rejected).
+   */
+  public record ProductionScore(
+      ModelVersion version,
+      double auc,
+      String unscorable,
+      String incomparable,
+      double candidateAuc,
+      long compared,
+      String learned) {
     public static ProductionScore scored(ModelVersion v, double auc) {
-      return new ProductionScore(v, auc, null);
+      return new ProductionScore(v, auc, null, null, Double.NaN, 0, null);
+    }
+
+    public static ProductionScore scoredOnUnseen(
+        ModelVersion v, double auc, double candidateAuc, long compared, String learned) {
+      return new ProductionScore(v, auc, null, null, candidateAuc, compared, learned);
     }
 
     public static ProductionScore unscorable(ModelVersion v, String why) {
-      return new ProductionScore(v, Double.NaN, why);
+      return new ProductionScore(v, Double.NaN, why, null, Double.NaN, 0, null);
+    }
+
+    public static ProductionScore incomparable(ModelVersion v, String why) {
+      return new ProductionScore(v, Double.NaN, null, why, Double.NaN, 0, null);
     }
   }
 
@@ -90,20 +112,37 @@ public final class Promotion {
       return new Outcome(updates.get(0), updates);
     }
     ProductionScore p = production.get();
-    double delta = candidateAuc - p.auc();
-    c.setComparison(comparison(p.version().getVersion(), candidateAuc, p.auc(), holdout));
+    if (p.incomparable() != null) {
+      c.setStage(ModelStage.REJECTED)
+          .setDecision(DECISION_REJECTED)
+          .setDecisionReason(
+              "cannot be compared with production "
+                  + p.version().getVersion()
+                  + ": "
+                  + p.incomparable()
+                  + "; an operator may still promote it");
+      updates.add(c.build());
+      return new Outcome(updates.get(0), updates);
+    }
+    boolean part = p.compared() > 0;
+    double candidateValue = part ? p.candidateAuc() : candidateAuc;
+    long examples = part ? p.compared() : holdout;
+    double delta = candidateValue - p.auc();
+    c.setComparison(comparison(p.version().getVersion(), candidateValue, p.auc(), examples));
     String vs =
         "ΔAUC "
             + signed(delta)
             + " against production "
             + p.version().getVersion()
             + " ("
-            + f(candidateAuc)
+            + f(candidateValue)
             + " vs "
             + f(p.auc())
             + " on the same "
-            + holdout
-            + " held-out examples)";
+            + examples
+            + " held-out examples"
+            + (part ? " production did not learn from: " + p.learned() : "")
+            + ")";
     if (delta >= promoteDelta) {
       c.setStage(ModelStage.PRODUCTION)
           .setDecision(DECISION_PROMOTED)

@@ -121,6 +121,52 @@ public class PromotionTest {
   }
 
   @Test
+  void onThePartOfTheHoldoutProductionDidNotLearnFromBothAreJudgedByTheirAucThere() {
+    // on the whole holdout the candidate would lose (0.70 against production's 0.75 there); on
+    // the 1,200 examples production did not learn from it gains 0.02
+    Promotion.Outcome o =
+        Promotion.decide(
+            CANDIDATE,
+            0.70,
+            0.60,
+            Optional.of(
+                Promotion.ProductionScore.scoredOnUnseen(
+                    PROD, 0.71, 0.73, 1_200, "800 of the 2000 held-out examples are in ...")),
+            List.of(PROD),
+            0.01,
+            2_000,
+            NOW);
+    assertThat(o.candidate().getStage()).isEqualTo(ModelStage.PRODUCTION);
+    assertThat(o.candidate().getComparison().getHoldoutExamples()).isEqualTo(1_200);
+    assertThat(o.candidate().getComparison().getCandidateValue()).isEqualTo(0.73);
+    assertThat(o.candidate().getComparison().getProductionValue()).isEqualTo(0.71);
+    assertThat(o.candidate().getDecisionReason())
+        .contains("+0.0200")
+        .contains("1200 held-out examples production did not learn from: 800 of the 2000");
+  }
+
+  @Test
+  void aCandidateThatCannotBeComparedFairlyIsRejectedWithoutAComparison() {
+    Promotion.Outcome o =
+        Promotion.decide(
+            CANDIDATE,
+            0.90,
+            0.60,
+            Optional.of(Promotion.ProductionScore.incomparable(PROD, "all of it learned from")),
+            List.of(PROD, STAGED),
+            0.01,
+            2_000,
+            NOW);
+    assertThat(o.updates()).singleElement().satisfies(v -> assertThat(v).isEqualTo(o.candidate()));
+    assertThat(o.candidate().getStage()).isEqualTo(ModelStage.REJECTED);
+    assertThat(o.candidate().getComparison()).isNull();
+    assertThat(o.candidate().getDecisionReason())
+        .isEqualTo(
+            "cannot be compared with production p1: all of it learned from; an operator may still"
+                + " promote it");
+  }
+
+  @Test
   void operatorPromotionArchivesTheCurrentProduction() {
     ModelVersion rejected = version("r1", ModelStage.REJECTED, "p1", T0.plusSeconds(5));
     List<ModelVersion> u = Promotion.promote(List.of(PROD, rejected), "r1", "by operator", NOW);
