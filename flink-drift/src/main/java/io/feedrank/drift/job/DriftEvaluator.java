@@ -100,6 +100,7 @@ public final class DriftEvaluator
             FeatureProfile fp = p.features().get(s.feature);
             if (fp != null && s.n > 0) {
               Report r = evaluate(s, fp, serving.version, p.n());
+              r.referenceUpdatedAt = serving.updatedAt;
               evaluated.add(r);
               newest.put(feature, r);
             }
@@ -139,6 +140,7 @@ public final class DriftEvaluator
       return;
     }
     Report r = evaluate(s, fp, serving.version, p.n());
+    r.referenceUpdatedAt = serving.updatedAt;
     if (late.value() != null) {
       r.lateEvents = late.value();
       late.clear();

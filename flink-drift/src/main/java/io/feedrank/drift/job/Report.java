@@ -6,6 +6,13 @@ public class Report {
   public long windowEnd;
   public String modelName;
   public String referenceVersion;
+
+  /**
+   * When the reference's version became production ({@code updated_at} of its registry record):
+   * orders reports against different references (not written to {@code drift-reports}).
+   */
+  public long referenceUpdatedAt;
+
   public String feature;
   public String kind;
   public long n;

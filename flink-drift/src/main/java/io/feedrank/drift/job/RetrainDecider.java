@@ -32,8 +32,12 @@ import org.apache.flink.util.OutputTag;
  * <p>The reports of one window come from every evaluator subtask, in no particular order. They are
  * held until the watermark passes the window's end — when every subtask has sent its reports of it
  * — and then taken together, by feature: what a window decides does not depend on the order its
- * reports arrived in. A report that comes after the watermark has passed its window (windows
- * evaluated late, when the first production model became known) is taken at the next watermark.
+ * reports arrived in. A report that comes after the watermark has passed its window (windows that
+ * waited for the first production model, evaluated when it became known) is taken at the next
+ * watermark, or at once after the end of the input; as each evaluator subtask learns of the model
+ * at its own time, such a window may be decided in parts. A report against a reference that had
+ * already been replaced when the decider's reference was set (a subtask that learned of a promotion
+ * late) is left out.
  */
 public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
   public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
@@ -46,6 +50,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   private transient MapState<String, Long> lastWindowEnd;
   private transient MapState<String, Command.Evidence> evidence;
   private transient ValueState<String> reference;
+  private transient ValueState<Long> referenceSince;
   private transient ValueState<Boolean> commanded;
   private transient ValueState<Long> lastCommandAt;
   private transient ListState<Report> held;
@@ -72,6 +77,8 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
             .getMapState(
                 new MapStateDescriptor<>("evidence", String.class, Command.Evidence.class));
     reference = getRuntimeContext().getState(new ValueStateDescriptor<>("reference", String.class));
+    referenceSince =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("reference-since", Long.class));
     commanded =
         getRuntimeContext().getState(new ValueStateDescriptor<>("commanded", Boolean.class));
     lastCommandAt =
@@ -82,35 +89,40 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   @Override
   public void processElement(Report r, Context ctx, Collector<Command> out) throws Exception {
     held.add(r);
+    if (ctx.timerService().currentWatermark() == Long.MAX_VALUE) {
+      // after the end of the input (a bounded run), no timer fires any more
+      decideHeld(Long.MAX_VALUE, ctx, out);
+      return;
+    }
     // the window's own end, not the record's timestamp: reports evaluated late carry another
     ctx.timerService().registerEventTimeTimer(r.windowEnd - 1);
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<Command> out) throws Exception {
+    decideHeld(timestamp, ctx, out);
+  }
+
+  /** Decides every held window that ends by {@code upTo} + 1, in window order. */
+  private void decideHeld(long upTo, Context ctx, Collector<Command> out) throws Exception {
     List<Report> ready = new ArrayList<>();
     List<Report> later = new ArrayList<>();
     for (Report r : held.get()) {
-      (r.windowEnd - 1 <= timestamp ? ready : later).add(r);
+      (r.windowEnd - 1 <= upTo ? ready : later).add(r);
     }
     held.update(later);
-    ready.sort(Comparator.comparingLong(r -> r.windowEnd));
+    // by window; in a window, by reference (the older first: a promotion that some evaluator
+    // subtasks learned of before their report of the window and others after), then by feature
+    ready.sort(
+        Comparator.<Report>comparingLong(r -> r.windowEnd)
+            .thenComparingLong(r -> r.referenceUpdatedAt)
+            .thenComparing(r -> r.feature));
     for (int i = 0; i < ready.size(); ) {
       int j = i;
       while (j < ready.size() && ready.get(j).windowEnd == ready.get(i).windowEnd) {
-        j++;
+        apply(ready.get(j++), ctx);
       }
-      // a window's reports against the reference in force first (a promotion that some evaluator
-      // subtasks saw before their report of the window and others after), then by feature
-      List<Report> window = ready.subList(i, j);
-      String current = reference.value();
-      window.sort(
-          Comparator.<Report, Boolean>comparing(r -> !r.referenceVersion.equals(current))
-              .thenComparing(r -> r.feature));
-      for (Report r : window) {
-        apply(r, ctx);
-      }
-      decide(window.get(window.size() - 1), ctx.getCurrentKey(), out);
+      decide(ready.get(j - 1), ctx.getCurrentKey(), out);
       i = j;
     }
   }
@@ -118,6 +130,11 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   /** One report's part: its feature's streak. */
   private void apply(Report r, Context ctx) throws Exception {
     if (!r.referenceVersion.equals(reference.value())) {
+      Long since = referenceSince.value();
+      if (since != null && r.referenceUpdatedAt < since) {
+        return; // against a reference replaced before the one in force: its model serves no more
+      }
+      referenceSince.update(r.referenceUpdatedAt);
       streaks.clear();
       lastWindowEnd.clear();
       evidence.clear();
@@ -211,12 +228,14 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
     return e;
   }
 
-  private Command command(String model, Report r, List<Command.Evidence> persisted) {
+  private Command command(String model, Report r, List<Command.Evidence> persisted)
+      throws Exception {
+    String version = reference.value(); // r's, unless r was left out as stale
     Command c = new Command();
     c.modelName = model;
-    c.referenceVersion = r.referenceVersion;
+    c.referenceVersion = version;
     c.issuedAt = r.windowEnd;
-    c.commandId = model + "/" + r.referenceVersion + "/" + r.windowEnd;
+    c.commandId = model + "/" + version + "/" + r.windowEnd;
     boolean onlyScores = persisted.stream().allMatch(e -> "PREDICTION".equals(e.kind));
     c.reason = onlyScores ? "PREDICTION_DRIFT" : "FEATURE_DRIFT";
     c.evidence.addAll(persisted);
@@ -225,7 +244,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
             + " feature(s) drifted for "
             + persistence
             + "+ consecutive windows against "
-            + r.referenceVersion
+            + version
             + ": "
             + persisted.stream().map(e -> e.feature).sorted().toList();
     return c;
