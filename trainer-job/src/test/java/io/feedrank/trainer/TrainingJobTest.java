@@ -183,8 +183,7 @@ class TrainingJobTest {
             .run(new TrainRequest(rangeOf(part), List.of(Architecture.MLP), "t", null));
     ModelVersion candidate = second.records.get(run.registeredModel().orElseThrow().version);
     List<Example> heldOut = part.subList((int) Math.round(part.size() * 0.85), part.size());
-    List<Example> unseen =
-        heldOut.stream().filter(e -> e.eventTimeMillis() >= holdoutFrom).toList();
+    List<Example> unseen = heldOut.stream().filter(e -> e.eventTimeMillis() > holdoutFrom).toList();
     assertThat(unseen.size()).isBetween(1_000, heldOut.size() - 100); // what the case needs
     assertThat(candidate.getComparison().getAgainstVersion()).isEqualTo(production.getVersion());
     assertThat(candidate.getComparison().getHoldoutExamples()).isEqualTo(unseen.size());
@@ -215,6 +214,15 @@ class TrainingJobTest {
         .startsWith("cannot be compared with production " + production.getVersion())
         .contains("1050 of the 1050 held-out examples");
     assertThat(rejected.getComparison()).isNull();
+
+    // a production record written before holdout_from was: compared on the whole holdout, as then
+    MemoryRegistry fourth = new MemoryRegistry();
+    fourth.publish(List.of(ModelVersion.newBuilder(production).setHoldoutFrom(null).build()));
+    run =
+        job(old, fourth).run(new TrainRequest(rangeOf(old), List.of(Architecture.MLP), "t", null));
+    ModelVersion compared = fourth.records.get(run.registeredModel().orElseThrow().version);
+    assertThat(compared.getComparison().getHoldoutExamples()).isEqualTo(1_050);
+    assertThat(compared.getDecisionReason()).doesNotContain("did not learn from");
   }
 
   private static byte[] artifact(ModelVersion v) throws java.io.IOException {

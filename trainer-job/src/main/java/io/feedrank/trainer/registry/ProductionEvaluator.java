@@ -25,12 +25,13 @@ import java.util.Map;
  * counts. Anything that prevents it is reported as unscorable with the reason, never thrown.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
- * [training_from, holdout_from)} of its record ({@code training_to} for a record without {@code
- * holdout_from}, to be safe). A model scored on examples it learned from scores above what it would
- * serve, and a fair candidate would lose to it. That happens when a range is retrained over an
- * older one ({@code --from/--to}): both models are then compared on the rest of the holdout, or,
- * when fewer than {@value #MIN_COMPARED} examples (or one class only) are left, not at all ({@link
- * Promotion.ProductionScore#incomparable}).
+ * [training_from, holdout_from]} of its record (the holdout's first millisecond included: the split
+ * is by count, so examples of it may have been in its validation split). A record without {@code
+ * holdout_from} (written before it was) is compared on the whole holdout, as it was. A model scored
+ * on examples it learned from scores above what it would serve, and a fair candidate would lose to
+ * it. That happens when a range is retrained over an older one ({@code --from/--to}): both models
+ * are then compared on the rest of the holdout, or, when fewer than {@value #MIN_COMPARED} examples
+ * (or one class only) are left, not at all ({@link Promotion.ProductionScore#incomparable}).
  */
 public final class ProductionEvaluator {
   private final ArtifactStore artifacts;
@@ -66,19 +67,16 @@ public final class ProductionEvaluator {
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
         return Promotion.ProductionScore.unscorable(production, "artifact checksum mismatch");
       }
-      // what production learned from: [training_from, holdout_from), or to training_to (to be
-      // safe) in a record written before holdout_from was; a record with neither, nothing known
+      // what production learned from: [training_from, holdout_from]; nothing known without
+      // holdout_from (a record written before it was)
       Instant start = production.getTrainingFrom();
-      Instant end =
-          production.getHoldoutFrom() != null
-              ? production.getHoldoutFrom()
-              : production.getTrainingTo();
+      Instant end = production.getHoldoutFrom();
       long from = start == null ? Long.MIN_VALUE : start.toEpochMilli();
       long to = end == null ? Long.MIN_VALUE : end.toEpochMilli();
       List<Integer> unseen = new ArrayList<>();
       for (int i = 0; i < holdout.size(); i++) {
         long t = holdout.get(i).eventTimeMillis();
-        if (t < from || t >= to) {
+        if (t < from || t > to) {
           unseen.add(i);
         }
       }
@@ -98,7 +96,7 @@ public final class ProductionEvaluator {
               + start
               + ", "
               + end
-              + ")";
+              + "]";
       List<Example> rows = new ArrayList<>(unseen.size());
       float[] candidate = new float[unseen.size()];
       long clicks = 0;
