@@ -41,7 +41,9 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
     if (v == null) {
       return;
     }
-    out.collect(of(v));
+    ServingReference r = of(v);
+    r.sequence = record.offset() + 1;
+    out.collect(r);
   }
 
   public static ServingReference of(ModelVersion v) throws java.io.IOException {

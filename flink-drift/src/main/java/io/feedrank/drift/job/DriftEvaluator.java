@@ -100,7 +100,7 @@ public final class DriftEvaluator
             FeatureProfile fp = p.features().get(s.feature);
             if (fp != null && s.n > 0) {
               Report r = evaluate(s, fp, serving.version, p.n());
-              r.referenceUpdatedAt = serving.updatedAt;
+              r.referenceSequence = serving.sequence;
               evaluated.add(r);
               newest.put(feature, r);
             }
@@ -117,6 +117,9 @@ public final class DriftEvaluator
             state.clear();
           }
         });
+    // in window order, as the windows themselves would have come
+    evaluated.sort(
+        java.util.Comparator.<Report>comparingLong(r -> r.windowEnd).thenComparing(r -> r.feature));
     evaluated.forEach(out::collect);
   }
 
@@ -140,7 +143,7 @@ public final class DriftEvaluator
       return;
     }
     Report r = evaluate(s, fp, serving.version, p.n());
-    r.referenceUpdatedAt = serving.updatedAt;
+    r.referenceSequence = serving.sequence;
     if (late.value() != null) {
       r.lateEvents = late.value();
       late.clear();

@@ -8,10 +8,11 @@ public class Report {
   public String referenceVersion;
 
   /**
-   * When the reference's version became production ({@code updated_at} of its registry record):
-   * orders reports against different references (not written to {@code drift-reports}).
+   * The {@link ServingReference#sequence} of the registry record that made the reference production
+   * (0 when unknown): orders reports against different references. Not written to {@code
+   * drift-reports}.
    */
-  public long referenceUpdatedAt;
+  public long referenceSequence;
 
   public String feature;
   public String kind;

@@ -12,6 +12,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -34,10 +35,13 @@ import org.apache.flink.util.OutputTag;
  * — and then taken together, by feature: what a window decides does not depend on the order its
  * reports arrived in. A report that comes after the watermark has passed its window (windows that
  * waited for the first production model, evaluated when it became known) is taken at the next
- * watermark, or at once after the end of the input; as each evaluator subtask learns of the model
- * at its own time, such a window may be decided in parts. A report against a reference that had
- * already been replaced when the decider's reference was set (a subtask that learned of a promotion
- * late) is left out.
+ * watermark, or as it comes after the end of a bounded input; as each evaluator subtask learns of
+ * the model at its own time, such a window may be decided in parts. A report against a reference
+ * older than the one in force (a subtask that learned of a promotion late), or, within a window,
+ * than the newest of the window's, is left out and counted ({@code drift.reports.stale}), unless it
+ * is of the same version: references are ordered by where their registry record is in the topic
+ * ({@link Report#referenceSequence}), not by clocks, and a rollback to the version in force changes
+ * nothing.
  */
 public final class RetrainDecider extends KeyedProcessFunction<String, Report, Command> {
   public static final OutputTag<AlertEvent> ALERTS = new OutputTag<>("alerts") {};
@@ -50,7 +54,8 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   private transient MapState<String, Long> lastWindowEnd;
   private transient MapState<String, Command.Evidence> evidence;
   private transient ValueState<String> reference;
-  private transient ValueState<Long> referenceSince;
+  private transient ValueState<Long> referenceSequence;
+  private transient Counter stale;
   private transient ValueState<Boolean> commanded;
   private transient ValueState<Long> lastCommandAt;
   private transient ListState<Report> held;
@@ -77,8 +82,9 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
             .getMapState(
                 new MapStateDescriptor<>("evidence", String.class, Command.Evidence.class));
     reference = getRuntimeContext().getState(new ValueStateDescriptor<>("reference", String.class));
-    referenceSince =
-        getRuntimeContext().getState(new ValueStateDescriptor<>("reference-since", Long.class));
+    referenceSequence =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("reference-sequence", Long.class));
+    stale = getRuntimeContext().getMetricGroup().counter("drift.reports.stale");
     commanded =
         getRuntimeContext().getState(new ValueStateDescriptor<>("commanded", Boolean.class));
     lastCommandAt =
@@ -111,16 +117,26 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       (r.windowEnd - 1 <= upTo ? ready : later).add(r);
     }
     held.update(later);
-    // by window; in a window, by reference (the older first: a promotion that some evaluator
-    // subtasks learned of before their report of the window and others after), then by feature
-    ready.sort(
-        Comparator.<Report>comparingLong(r -> r.windowEnd)
-            .thenComparingLong(r -> r.referenceUpdatedAt)
-            .thenComparing(r -> r.feature));
+    ready.sort(Comparator.<Report>comparingLong(r -> r.windowEnd).thenComparing(r -> r.feature));
     for (int i = 0; i < ready.size(); ) {
       int j = i;
+      Report newest = ready.get(i);
       while (j < ready.size() && ready.get(j).windowEnd == ready.get(i).windowEnd) {
-        apply(ready.get(j++), ctx);
+        if (ready.get(j).referenceSequence > newest.referenceSequence) {
+          newest = ready.get(j);
+        }
+        j++;
+      }
+      // a promotion that some evaluator subtasks learned of before their report of the window and
+      // others after: the window counts against the newest reference
+      for (Report r : ready.subList(i, j)) {
+        if (r.referenceSequence != 0
+            && r.referenceSequence < newest.referenceSequence
+            && !r.referenceVersion.equals(newest.referenceVersion)) {
+          stale.inc();
+        } else {
+          apply(r, ctx);
+        }
       }
       decide(ready.get(j - 1), ctx.getCurrentKey(), out);
       i = j;
@@ -129,12 +145,19 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
 
   /** One report's part: its feature's streak. */
   private void apply(Report r, Context ctx) throws Exception {
-    if (!r.referenceVersion.equals(reference.value())) {
-      Long since = referenceSince.value();
-      if (since != null && r.referenceUpdatedAt < since) {
-        return; // against a reference replaced before the one in force: its model serves no more
+    Long current = referenceSequence.value();
+    boolean known = r.referenceSequence != 0; // 0: a report held in state by an older job
+    if (r.referenceVersion.equals(reference.value())) {
+      // the same model (a rollback to it included): nothing to start over
+      if (known && (current == null || r.referenceSequence > current)) {
+        referenceSequence.update(r.referenceSequence);
       }
-      referenceSince.update(r.referenceUpdatedAt);
+    } else {
+      if (known && current != null && r.referenceSequence < current) {
+        stale.inc(); // against a reference replaced since: its model serves no more
+        return;
+      }
+      referenceSequence.update(known ? r.referenceSequence : null);
       streaks.clear();
       lastWindowEnd.clear();
       evidence.clear();

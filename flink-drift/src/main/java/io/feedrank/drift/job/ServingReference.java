@@ -10,6 +10,12 @@ public class ServingReference {
   public String stage;
   public long updatedAt;
 
+  /**
+   * Where the record is in the registry topic (its offset + 1; 0 when unknown): the order in which
+   * versions were made production, whatever the writers' clocks (the topic has one partition).
+   */
+  public long sequence;
+
   /** End of the model's training range (event time), or 0 when unknown. */
   public long trainingTo;
 

@@ -24,9 +24,13 @@ class RetrainDeciderTest {
 
   @BeforeEach
   void open() throws Exception {
+    open(Duration.ofHours(1));
+  }
+
+  void open(Duration cooldown) throws Exception {
     h =
         new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new RetrainDecider(2, 500, Duration.ofHours(1))),
+            new KeyedProcessOperator<>(new RetrainDecider(2, 500, cooldown)),
             r -> r.modelName,
             Types.STRING);
     h.open();
@@ -41,7 +45,7 @@ class RetrainDeciderTest {
     Report r = new Report();
     r.modelName = "m";
     r.referenceVersion = reference;
-    r.referenceUpdatedAt = Long.parseLong(reference.substring(1)); // v1 before v2
+    r.referenceSequence = Long.parseLong(reference.substring(1)); // v1's registry record first
     r.feature = feature;
     r.kind = "NUMERIC";
     r.windowStart = window * W;
@@ -284,6 +288,86 @@ class RetrainDeciderTest {
               assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
               assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
             });
+  }
+
+  @Test
+  void aRollbackMakesTheVersionItReplacedStale() throws Exception {
+    send("x", 0, true);
+    closeWindow(0);
+    Report v2 = report("x", 1, true, 1_000, "v2"); // v2, made production by registry record 2
+    send(v2);
+    closeWindow(1);
+    // rolled back: v1 again, by registry record 3 — v2 is stale from then on
+    Report back = report("x", 2, true, 1_000, "v1");
+    back.referenceSequence = 3;
+    Report late = report("y", 2, true, 1_000, "v2"); // a subtask that has not learned of it
+    send(late);
+    send(back);
+    closeWindow(2);
+    assertThat(commands()).as("x's streak against v1 started over at window 2").isEmpty();
+    Report next = report("x", 3, true, 1_000, "v1");
+    next.referenceSequence = 3;
+    send(next);
+    send(report("y", 3, true, 1_000, "v2"));
+    closeWindow(3);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.commandId).isEqualTo("m/v1/" + 4 * W);
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+              assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
+            });
+  }
+
+  @Test
+  void aRollbackToTheVersionInForceStartsNothingOver() throws Exception {
+    h.close();
+    open(Duration.ZERO); // no cooldown: only the episode stands between one command and the next
+    send("x", 0, true);
+    closeWindow(0);
+    // v2 was promoted (record 2) and rolled back (record 3) before any report against v2 came;
+    // one subtask evaluated window 1 against v2 all the same
+    Report x1 = report("x", 1, true, 1_000, "v1");
+    x1.referenceSequence = 3;
+    send(report("a", 1, true, 1_000, "v2")); // taken before x's, by feature
+    send(x1);
+    closeWindow(1);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.commandId).isEqualTo("m/v1/" + 2 * W);
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+            });
+    // window 2 has only a report against v2: older than v1's record 3, so the episode goes on
+    send(report("a", 2, true, 1_000, "v2"));
+    closeWindow(2);
+    for (int w = 3; w <= 4; w++) {
+      Report x = report("x", w, true, 1_000, "v1");
+      x.referenceSequence = 3;
+      send(x);
+      closeWindow(w);
+    }
+    assertThat(commands()).hasSize(1);
+  }
+
+  @Test
+  void aWindowWithOnlyAReportAgainstAReplacedReferenceChangesNothing() throws Exception {
+    h.close();
+    open(Duration.ZERO); // no cooldown: only the episode stands between one command and the next
+    send(report("x", 0, true, 1_000, "v2"));
+    closeWindow(0);
+    send(report("x", 1, true, 1_000, "v2")); // command at 2W
+    closeWindow(1);
+    send("y", 2, true); // against v1 (record 1), replaced by v2 (record 2); x has no report
+    closeWindow(2);
+    send(report("x", 3, true, 1_000, "v2"));
+    closeWindow(3);
+    send(report("x", 4, true, 1_000, "v2"));
+    closeWindow(4);
+    // the episode goes on through window 2: no second command
+    assertThat(commands()).singleElement().satisfies(c -> assertThat(c.issuedAt).isEqualTo(2 * W));
   }
 
   @Test
