@@ -25,13 +25,13 @@ import java.util.Map;
  * counts. Anything that prevents it is reported as unscorable with the reason, never thrown.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
- * [training_from, holdout_from]} of its record (the holdout's first millisecond included: the split
- * is by count, so examples of it may have been in its validation split). A record without {@code
- * holdout_from} (written before it was) is compared on the whole holdout, as it was. A model scored
- * on examples it learned from scores above what it would serve, and a fair candidate would lose to
- * it. That happens when a range is retrained over an older one ({@code --from/--to}): both models
- * are then compared on the rest of the holdout, or, when fewer than {@value #MIN_COMPARED} examples
- * (or one class only) are left, not at all ({@link Promotion.ProductionScore#incomparable}).
+ * [training_from, holdout_from)} of its record (the split keeps a millisecond on one side, {@link
+ * io.feedrank.trainer.data.TemporalSplit}). A record without {@code holdout_from} (written before
+ * it was) is compared on the whole holdout, as it was. A model scored on examples it learned from
+ * scores above what it would serve, and a fair candidate would lose to it. That happens when a
+ * range is retrained over an older one ({@code --from/--to}): both models are then compared on the
+ * rest of the holdout, or, when fewer than {@value #MIN_COMPARED} examples (or one class only) are
+ * left, not at all ({@link Promotion.ProductionScore#incomparable}).
  */
 public final class ProductionEvaluator {
   private final ArtifactStore artifacts;
@@ -67,7 +67,7 @@ public final class ProductionEvaluator {
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
         return Promotion.ProductionScore.unscorable(production, "artifact checksum mismatch");
       }
-      // what production learned from: [training_from, holdout_from]; nothing known without
+      // what production learned from: [training_from, holdout_from); nothing known without
       // holdout_from (a record written before it was)
       Instant start = production.getTrainingFrom();
       Instant end = production.getHoldoutFrom();
@@ -76,7 +76,7 @@ public final class ProductionEvaluator {
       List<Integer> unseen = new ArrayList<>();
       for (int i = 0; i < holdout.size(); i++) {
         long t = holdout.get(i).eventTimeMillis();
-        if (t < from || t > to) {
+        if (t < from || t >= to) {
           unseen.add(i);
         }
       }
@@ -96,7 +96,7 @@ public final class ProductionEvaluator {
               + start
               + ", "
               + end
-              + "]";
+              + ")";
       List<Example> rows = new ArrayList<>(unseen.size());
       float[] candidate = new float[unseen.size()];
       long clicks = 0;
