@@ -8,9 +8,10 @@ public class Report {
   public String referenceVersion;
 
   /**
-   * The {@link ServingReference#sequence} of the registry record that made the reference production
-   * (0 when unknown): orders reports against different references. Not written to {@code
-   * drift-reports}.
+   * The {@link ServingReference#sequence} of the registry record that made the reference
+   * production: orders reports against different references. 0 for a reference the evaluator
+   * restored from a checkpoint taken before sequences were kept: older than any record read since,
+   * so it sorts first. Not written to {@code drift-reports}.
    */
   public long referenceSequence;
 

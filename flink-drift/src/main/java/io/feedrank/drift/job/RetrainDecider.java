@@ -130,8 +130,7 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       // a promotion that some evaluator subtasks learned of before their report of the window and
       // others after: the window counts against the newest reference
       for (Report r : ready.subList(i, j)) {
-        if (r.referenceSequence != 0
-            && r.referenceSequence < newest.referenceSequence
+        if (r.referenceSequence < newest.referenceSequence
             && !r.referenceVersion.equals(newest.referenceVersion)) {
           stale.inc();
         } else {
@@ -146,18 +145,17 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
   /** One report's part: its feature's streak. */
   private void apply(Report r, Context ctx) throws Exception {
     Long current = referenceSequence.value();
-    boolean known = r.referenceSequence != 0; // 0: a report held in state by an older job
     if (r.referenceVersion.equals(reference.value())) {
       // the same model (a rollback to it included): nothing to start over
-      if (known && (current == null || r.referenceSequence > current)) {
+      if (current == null || r.referenceSequence > current) {
         referenceSequence.update(r.referenceSequence);
       }
     } else {
-      if (known && current != null && r.referenceSequence < current) {
+      if (current != null && r.referenceSequence < current) {
         stale.inc(); // against a reference replaced since: its model serves no more
         return;
       }
-      referenceSequence.update(known ? r.referenceSequence : null);
+      referenceSequence.update(r.referenceSequence);
       streaks.clear();
       lastWindowEnd.clear();
       evidence.clear();

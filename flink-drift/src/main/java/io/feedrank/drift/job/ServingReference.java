@@ -11,8 +11,11 @@ public class ServingReference {
   public long updatedAt;
 
   /**
-   * Where the record is in the registry topic (its offset + 1; 0 when unknown): the order in which
-   * versions were made production, whatever the writers' clocks (the topic has one partition).
+   * Where the record is in the registry topic (its offset + 1; 0 in state restored from a
+   * checkpoint taken before it was kept, older than any record read since): the order in which
+   * versions were made production, whatever the writers' clocks (the topic has one partition). The
+   * retrain decider orders references by it; the evaluator, the routine commands and the CTR-drop
+   * commands pick the production version by {@code updatedAt}.
    */
   public long sequence;
 

@@ -371,6 +371,31 @@ class RetrainDeciderTest {
   }
 
   @Test
+  void aReferenceRestoredWithoutASequenceIsOlderThanAnyReadSince() throws Exception {
+    // v1 came from a checkpoint taken before sequences were kept (0); v2 is read after it
+    Report x0 = report("x", 0, true, 1_000, "v1");
+    x0.referenceSequence = 0;
+    send(x0);
+    closeWindow(0);
+    for (int w = 1; w <= 2; w++) {
+      Report a = report("a", w, true, 1_000, "v1"); // a subtask that learned of v2 late
+      a.referenceSequence = 0;
+      Report x = report("x", w, true, 1_000, "v2");
+      x.referenceSequence = 5;
+      send(a);
+      send(x);
+      closeWindow(w);
+    }
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
+              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+            });
+  }
+
+  @Test
   void afterTheEndOfTheInputAReportIsDecidedAtOnce() throws Exception {
     // a bounded run: windows evaluated when the first production model was read, after the
     // values' end had taken the watermark to its maximum, where no timer fires any more
