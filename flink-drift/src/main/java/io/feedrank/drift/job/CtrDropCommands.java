@@ -46,6 +46,9 @@ public final class CtrDropCommands
     public String version;
     public long updatedAt;
 
+    /** The {@link ServingReference#sequence} of that record (0 in older state). */
+    public long sequence;
+
     /** The {@code updated_at} of the record that made it production: this stint's. */
     public long since;
 
@@ -262,15 +265,17 @@ public final class CtrDropCommands
   public void processElement2(ServingReference r, Context ctx, Collector<Command> out)
       throws Exception {
     Track t = track.value();
-    if (!"PRODUCTION".equals(r.stage) || (t != null && r.updatedAt <= t.updatedAt)) {
+    if (!"PRODUCTION".equals(r.stage) || (t != null && !r.after(t.sequence, t.updatedAt))) {
       return;
     }
     if (t != null && t.version.equals(r.version)) {
       t.updatedAt = r.updatedAt; // the same version again: keep its baseline
+      t.sequence = r.sequence;
     } else {
       t = new Track();
       t.version = r.version;
       t.updatedAt = r.updatedAt;
+      t.sequence = r.sequence;
       t.since = r.updatedAt;
     }
     track.update(t);

@@ -73,7 +73,7 @@ public final class RoutineCommands
       throws Exception {
     schedule(ctx);
     ServingReference s = serving.value();
-    if (!"PRODUCTION".equals(v.stage) || (s != null && v.updatedAt <= s.updatedAt)) {
+    if (!"PRODUCTION".equals(v.stage) || (s != null && !v.after(s.sequence, s.updatedAt))) {
       return;
     }
     if (s == null || !s.version.equals(v.version)) {

@@ -14,8 +14,8 @@ public class ServingReference {
    * Where the record is in the registry topic (its offset + 1; 0 in state restored from a
    * checkpoint taken before it was kept, older than any record read since): the order in which
    * versions were made production, whatever the writers' clocks (the topic has one partition). The
-   * retrain decider orders references by it; the evaluator, the routine commands and the CTR-drop
-   * commands pick the production version by {@code updatedAt}.
+   * evaluator picks the newest of the PRODUCTION versions it holds by {@code updatedAt} (there is
+   * one, but for the moment between a promotion's two records).
    */
   public long sequence;
 
@@ -25,4 +25,14 @@ public class ServingReference {
   public byte[] profile;
 
   public ServingReference() {}
+
+  /**
+   * Whether this record comes after one of {@code sequence} and {@code updatedAt}: by their place
+   * in the topic when both are known, else by their writers' clocks.
+   */
+  public boolean after(long sequence, long updatedAt) {
+    return this.sequence != 0 && sequence != 0
+        ? this.sequence > sequence
+        : this.updatedAt > updatedAt;
+  }
 }

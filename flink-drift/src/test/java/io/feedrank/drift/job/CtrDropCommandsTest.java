@@ -162,6 +162,26 @@ class CtrDropCommandsTest {
         .containsExactly("m/v1/ctr-drop/10", "m/v1/ctr-drop/30");
   }
 
+  /** A rollback written by a clock behind the promotion it undoes still takes effect. */
+  @Test
+  void registryRecordsAreOrderedByTheirPlaceInTheTopicNotByTheirClocks() throws Exception {
+    ServingReference v1 = production("v1", 10);
+    v1.sequence = 1;
+    ServingReference v2 = production("v2", 20);
+    v2.sequence = 2;
+    ServingReference back = production("v1", 15); // the rollback, its writer's clock behind
+    back.sequence = 3;
+    h.processElement2(new StreamRecord<>(v1));
+    h.processElement2(new StreamRecord<>(v2));
+    h.processElement2(new StreamRecord<>(back));
+    baseline("v1");
+    window("v1", "production", 10_000, 400);
+    window("v1", "production", 10_000, 400);
+    assertThat(commands())
+        .singleElement()
+        .satisfies(c -> assertThat(c.commandId).isEqualTo("m/v1/ctr-drop/15"));
+  }
+
   /**
    * The gauges behind the PerformanceDrop alert and the dashboard: the pooled baseline once its 3
    * windows are in, and the low windows in a row, back to 0 after a window that is not low and for

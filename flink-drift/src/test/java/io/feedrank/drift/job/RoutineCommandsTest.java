@@ -97,6 +97,22 @@ class RoutineCommandsTest {
   }
 
   @Test
+  void registryRecordsAreOrderedByTheirPlaceInTheTopicNotByTheirClocks() throws Exception {
+    open(10, 0);
+    ServingReference v1 = production("v1", 10, 0);
+    v1.sequence = 1;
+    ServingReference v2 = production("v2", 20, 0);
+    v2.sequence = 2;
+    ServingReference back = production("v1", 15, 0); // the rollback, its writer's clock behind
+    back.sequence = 3;
+    h.processElement2(new StreamRecord<>(v1));
+    h.processElement2(new StreamRecord<>(v2));
+    h.processElement2(new StreamRecord<>(back));
+    examples(1, 10);
+    assertThat(commands()).singleElement().extracting(c -> c.referenceVersion).isEqualTo("v1");
+  }
+
+  @Test
   void scheduledCommandsEveryPeriodOfProcessingTime() throws Exception {
     open(0, 1_000);
     h.setProcessingTime(0);
