@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +120,7 @@ public final class DriftEvaluator
         });
     // in window order, as the windows themselves would have come
     evaluated.sort(
-        java.util.Comparator.<Report>comparingLong(r -> r.windowEnd).thenComparing(r -> r.feature));
+        Comparator.<Report>comparingLong(r -> r.windowEnd).thenComparing(r -> r.feature));
     evaluated.forEach(out::collect);
   }
 

@@ -103,11 +103,12 @@ public final class DriftJob {
   }
 
   /**
-   * The registry stream's watermarks: none, and the stream idle from its start, so that it does not
-   * hold back the event time of the streams it is connected to. The decisions wait for the
-   * watermark of the evaluator's reports ({@link RetrainDecider}); with {@code noWatermarks()} the
-   * registry input, which never ends, would keep that watermark at its lowest for as long as the
-   * job runs. Idle, it is left out, and the reports' watermark is the windows'.
+   * The registry stream's watermarks: none, and the stream idle (from its first watermark interval,
+   * 200 ms by default), so that it does not hold back the event time of the streams it is connected
+   * to. The decisions wait for the watermark of the evaluator's reports ({@link RetrainDecider});
+   * with {@code noWatermarks()} the registry input, which never ends, would keep that watermark at
+   * its lowest for as long as the job runs. Idle, it is left out, and the reports' watermark is the
+   * windows'.
    */
   public static <T> WatermarkStrategy<T> registryWatermarks() {
     return WatermarkStrategy.forGenerator(ctx -> new AlwaysIdle<>());
