@@ -21,6 +21,8 @@ import java.time.Clock;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires the trainer onto real endpoints: examples from Kafka, runs and artifacts in the artifact
@@ -28,6 +30,8 @@ import java.util.stream.Collectors;
  * {@code ./feedrank train --listen}.
  */
 public final class Main implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
   private final TrainerConfig config;
   private final SchemaRegistryClient schemas;
   private final FileArtifactStore artifacts;
@@ -106,14 +110,31 @@ public final class Main implements AutoCloseable {
   /**
    * A started listener on {@code retrain-commands}: each new command becomes a run on its data
    * range (or the default one); command ids whose runs in the run store came to an end (succeeded,
-   * failed or refused) are not run again.
+   * failed or refused), or wrote their versions to the registry, are not run again.
    */
   public RetrainListener listen() {
+    // a run cut short (a shutdown, a crash) after its registry write committed: its command had
+    // its versions and decision; run again, it would train and decide a second time
+    Set<String> registered =
+        registry.versions(config.modelName()).stream()
+            .map(ModelVersion::getRunId)
+            .collect(Collectors.toSet());
     Set<String> done =
         runs.list().stream()
-            // not a run a shutdown cancelled or a crash cut short (still RUNNING): their commands
-            // run again
-            .filter(r -> RUN_TO_AN_END.contains(r.status))
+            // not a run a shutdown cancelled or a crash cut short (still RUNNING) before its
+            // registry write: their commands run again
+            .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.contains(r.id))
+            .peek(
+                r -> {
+                  if (!RUN_TO_AN_END.contains(r.status) && r.commandId != null) {
+                    log.info(
+                        "trainer: run {} ({}) wrote its versions before it was cut short: command"
+                            + " {} is not run again",
+                        r.id,
+                        r.status,
+                        r.commandId);
+                  }
+                })
             .map(r -> r.commandId)
             .filter(Objects::nonNull)
             .collect(Collectors.toSet());

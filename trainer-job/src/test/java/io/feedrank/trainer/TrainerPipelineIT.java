@@ -202,6 +202,61 @@ class TrainerPipelineIT {
     }
   }
 
+  /**
+   * A run cut short after its registry write committed (recorded CANCELLED, its version on the
+   * registry topic) had its versions and its decision: the next start does not run its command
+   * again, which would train and decide a second time. A command behind it, of an empty range and
+   * refused at once, shows the worker got past it. Another model name than the other tests', so
+   * that their listeners skip these commands and this one skips theirs.
+   */
+  @Test
+  void aCommandWhoseCutShortRunWroteItsVersionsIsNotRunAgain(@TempDir Path store) throws Exception {
+    String model = MODEL + "-written";
+    String command = "written-" + System.nanoTime();
+    String after = "after-" + System.nanoTime();
+    Consumer<Map<String, String>> own =
+        c -> {
+          c.put("model.name", model);
+          c.put("artifact.store", store.toString());
+          c.put("listen.group.id", "pipeline-it-" + command);
+        };
+    try (Main m = trainer(own)) {
+      RunRecord cut = new RunRecord();
+      cut.id = "run-cut-" + System.nanoTime();
+      cut.status = RunRecord.CANCELLED;
+      cut.commandId = command;
+      cut.startedAt = Instant.now().toString();
+      cut.finishedAt = cut.startedAt;
+      cut.error = "java.lang.IllegalStateException: interrupted while writing to model-registry";
+      m.runs().save(cut);
+      Instant now = Instant.now();
+      m.registry()
+          .publish(
+              List.of(
+                  ModelVersion.newBuilder()
+                      .setModelName(model)
+                      .setVersion(cut.id + "-mlp")
+                      .setRunId(cut.id)
+                      .setStage(ModelStage.REJECTED)
+                      .setArchitecture("mlp")
+                      .setCreatedAt(now)
+                      .setUpdatedAt(now)
+                      .setArtifactUri("file:/nowhere/mlp.onnx")
+                      .setArtifactSha256("00")
+                      .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION)
+                      .build()));
+      TrainerHarness.sendCommands(h.stack, model, start, end, command);
+      TrainerHarness.sendCommands(
+          h.stack, model, start.minusSeconds(7200), start.minusSeconds(3600), after);
+      RetrainListener l = m.listen();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> runsOf(m, after).stream().anyMatch(r -> RunRecord.REFUSED.equals(r.status)));
+      l.close();
+      assertThat(runsOf(m, command)).extracting(r -> r.id).containsExactly(cut.id);
+    }
+  }
+
   static List<RunRecord> runsOf(Main m, String command) {
     return m.runs().list().stream()
         .filter(r -> command.equals(r.commandId))
