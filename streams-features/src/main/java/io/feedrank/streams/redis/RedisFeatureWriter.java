@@ -113,47 +113,67 @@ public final class RedisFeatureWriter implements FeatureWriter {
       return Set.of();
     }
     long t0 = System.nanoTime();
-    List<Response<Object>> replies = send(batch);
-    List<Integer> noScript = noScript(replies);
-    if (!noScript.isEmpty()) {
+    Replies read = new Replies();
+    List<FeatureWrite> again = read.all(batch, send(batch), true);
+    if (!again.isEmpty()) {
       // a server that has not seen the script (a new or restarted node, a promoted replica): give
       // it to every server and write again the entities it refused, only those: the others have
       // landed, and written again a recreated hash would no longer be reported as one
       loadScript();
-      List<FeatureWrite> again = new ArrayList<>(noScript.size());
-      noScript.forEach(i -> again.add(batch.get(i)));
-      List<Response<Object>> retried = send(again);
-      for (int k = 0; k < noScript.size(); k++) {
-        replies.set(noScript.get(k), retried.get(k));
-      }
-    }
-    // sync() keeps a command's error reply (OOM, READONLY, NOPERM, WRONGTYPE, MOVED) as its
-    // response, and a cluster pipeline leaves a node's responses unset when reading them failed:
-    // unless every reply is read, such a batch would count as written and its entities be dropped
-    Set<String> recreated = Set.of(); // a set of its own only when Redis lost a hash
-    long staleWrites = 0;
-    for (int i = 0; i < replies.size(); i++) {
-      FeatureWrite w = batch.get(i);
-      Object reply;
-      try {
-        reply = replies.get(i).get();
-      } catch (RuntimeException e) {
-        throw new IllegalStateException("writing " + w.key() + " failed: " + e.getMessage(), e);
-      }
-      long created = reply instanceof Long l ? l : Long.MIN_VALUE;
-      if (created == -1) {
-        staleWrites++;
-      } else if (w.partial() && created == w.fields().size()) {
-        if (recreated.isEmpty()) {
-          recreated = new HashSet<>();
-        }
-        recreated.add(w.key());
-      }
+      read.all(again, send(again), false);
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());
-    stale.increment(staleWrites);
-    return recreated;
+    stale.increment(read.stale);
+    return read.recreated;
+  }
+
+  /**
+   * What a batch's replies say. sync() keeps a command's error reply (OOM, READONLY, NOPERM,
+   * WRONGTYPE, MOVED) as its response, and a cluster pipeline leaves a node's responses unset when
+   * reading them failed: unless every reply is read, such a batch would count as written and its
+   * entities be dropped.
+   */
+  private static final class Replies {
+    Set<String> recreated = Set.of(); // a set of its own only when Redis lost a hash
+    long stale;
+
+    /**
+     * Reads the replies to {@code writes}; returns the writes refused for want of the script when
+     * {@code noScriptAgain} (to be sent again), else fails on them as on any error.
+     */
+    List<FeatureWrite> all(
+        List<FeatureWrite> writes, List<Response<Object>> replies, boolean noScriptAgain) {
+      List<FeatureWrite> again = List.of();
+      for (int i = 0; i < replies.size(); i++) {
+        FeatureWrite w = writes.get(i);
+        Object reply;
+        try {
+          reply = replies.get(i).get();
+        } catch (JedisNoScriptException e) {
+          if (!noScriptAgain) {
+            throw new IllegalStateException("writing " + w.key() + " failed: " + e.getMessage(), e);
+          }
+          if (again.isEmpty()) {
+            again = new ArrayList<>();
+          }
+          again.add(w);
+          continue;
+        } catch (RuntimeException e) {
+          throw new IllegalStateException("writing " + w.key() + " failed: " + e.getMessage(), e);
+        }
+        long created = reply instanceof Long l ? l : Long.MIN_VALUE;
+        if (created == -1) {
+          stale++;
+        } else if (w.partial() && created == w.fields().size()) {
+          if (recreated.isEmpty()) {
+            recreated = new HashSet<>();
+          }
+          recreated.add(w.key());
+        }
+      }
+      return again;
+    }
   }
 
   private List<Response<Object>> send(List<FeatureWrite> batch) {
@@ -178,21 +198,6 @@ public final class RedisFeatureWriter implements FeatureWriter {
               args.add(v);
             });
     return args;
-  }
-
-  /** The positions of the replies that are NOSCRIPT. */
-  private static List<Integer> noScript(List<Response<Object>> replies) {
-    List<Integer> out = new ArrayList<>();
-    for (int i = 0; i < replies.size(); i++) {
-      try {
-        replies.get(i).get();
-      } catch (JedisNoScriptException e) {
-        out.add(i);
-      } catch (RuntimeException e) {
-        // read again, and reported, by the caller
-      }
-    }
-    return out;
   }
 
   /** Loads the script into the server, or into every node of the cluster (one call each). */
