@@ -119,20 +119,22 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
     held.update(later);
     ready.sort(Comparator.<Report>comparingLong(r -> r.windowEnd).thenComparing(r -> r.feature));
     for (int i = 0; i < ready.size(); ) {
+      // the newest reference known: the one in force, or a newer one in the window (a promotion
+      // that some evaluator subtasks learned of before their report of the window and others
+      // after); a report against an older one of another version is stale
+      String newest = reference.value();
+      long newestSequence = referenceSequence.value() == null ? 0 : referenceSequence.value();
       int j = i;
-      Report newest = ready.get(i);
       while (j < ready.size() && ready.get(j).windowEnd == ready.get(i).windowEnd) {
-        if (ready.get(j).referenceSequence > newest.referenceSequence) {
-          newest = ready.get(j);
+        Report r = ready.get(j++);
+        if (newest == null || r.referenceSequence > newestSequence) {
+          newest = r.referenceVersion;
+          newestSequence = r.referenceSequence;
         }
-        j++;
       }
-      // a promotion that some evaluator subtasks learned of before their report of the window and
-      // others after: the window counts against the newest reference
       for (Report r : ready.subList(i, j)) {
-        if (r.referenceSequence < newest.referenceSequence
-            && !r.referenceVersion.equals(newest.referenceVersion)) {
-          stale.inc();
+        if (r.referenceSequence < newestSequence && !r.referenceVersion.equals(newest)) {
+          stale.inc(); // its model serves no more
         } else {
           apply(r, ctx);
         }
@@ -151,10 +153,6 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
         referenceSequence.update(r.referenceSequence);
       }
     } else {
-      if (current != null && r.referenceSequence < current) {
-        stale.inc(); // against a reference replaced since: its model serves no more
-        return;
-      }
       referenceSequence.update(r.referenceSequence);
       streaks.clear();
       lastWindowEnd.clear();
