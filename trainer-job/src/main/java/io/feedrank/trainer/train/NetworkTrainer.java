@@ -140,23 +140,24 @@ public final class NetworkTrainer {
       afterEpoch.accept(net);
       float[] scores = net.predict(validation);
       double trainLoss = lossSum / Math.max(1, batches);
-      if (!Double.isFinite(trainLoss) || !finite(scores)) {
+      boolean scoresFinite = finite(scores);
+      if (!Double.isFinite(trainLoss) || !scoresFinite) {
+        String what =
+            "training loss " + trainLoss + (scoresFinite ? "" : ", validation scores not finite");
         if (net.bestEpoch() == 0) {
           throw new IllegalStateException(
               net.architecture.id
                   + " diverged in epoch "
                   + epoch
-                  + " (training loss "
-                  + trainLoss
-                  + (finite(scores) ? "" : ", validation scores not finite")
+                  + " ("
+                  + what
                   + ") before any epoch could be kept; a lower learning rate may help");
         }
         log.warn(
-            "trainer: {} diverged in epoch {} (training loss {}{}): stops, keeps epoch {}",
+            "trainer: {} diverged in epoch {} ({}): stops, keeps epoch {}",
             net.architecture.id,
             epoch,
-            trainLoss,
-            finite(scores) ? "" : ", validation scores not finite",
+            what,
             net.bestEpoch());
         break;
       }
