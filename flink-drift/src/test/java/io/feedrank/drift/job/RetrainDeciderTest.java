@@ -57,6 +57,27 @@ class RetrainDeciderTest {
     return r;
   }
 
+  /**
+   * Drifted, of enough data, against {@code version} as registry record {@code sequence} made it.
+   */
+  static Report drifted(String feature, int window, String version, long sequence) {
+    Report r = report(feature, window, true, 1_000, version);
+    r.referenceSequence = sequence;
+    return r;
+  }
+
+  /** The one command issued so far. */
+  Command onlyCommand() {
+    assertThat(commands()).hasSize(1);
+    return commands().get(0);
+  }
+
+  /** The decider again, without a cooldown: only the episode stands between two commands. */
+  void withoutCooldown() throws Exception {
+    h.close();
+    open(Duration.ZERO);
+  }
+
   void send(String feature, int window, boolean drifted) throws Exception {
     send(report(feature, window, drifted, 1_000, "v1"));
   }
@@ -130,13 +151,9 @@ class RetrainDeciderTest {
     assertThat(commands()).isEmpty();
     send("x", 3, true); // the streak's second window of enough data
     closeWindow(3);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.issuedAt).isEqualTo(4 * W);
-              assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
-            });
+    Command c = onlyCommand();
+    assertThat(c.issuedAt).isEqualTo(4 * W);
+    assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
     assertThat(h.getSideOutput(RetrainDecider.ALERTS)).hasSize(1); // one streak
   }
 
@@ -221,14 +238,10 @@ class RetrainDeciderTest {
     send("y", 1, true);
     send("x", 1, true);
     closeWindow(1);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("score", "x", "y");
-              assertThat(c.reason).as("not the score's alone").isEqualTo("FEATURE_DRIFT");
-              assertThat(c.issuedAt).isEqualTo(2 * W);
-            });
+    Command c = onlyCommand();
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("score", "x", "y");
+    assertThat(c.reason).as("not the score's alone").isEqualTo("FEATURE_DRIFT");
+    assertThat(c.issuedAt).isEqualTo(2 * W);
   }
 
   @Test
@@ -239,13 +252,9 @@ class RetrainDeciderTest {
     send("x", 0, true);
     assertThat(commands()).isEmpty();
     closeWindow(10);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.issuedAt).isEqualTo(2 * W);
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-            });
+    Command c = onlyCommand();
+    assertThat(c.issuedAt).isEqualTo(2 * W);
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
   }
 
   @Test
@@ -261,13 +270,9 @@ class RetrainDeciderTest {
     send(report("y", 2, true, 1_000, "v2"));
     send(report("x", 2, true, 1_000, "v2"));
     closeWindow(2);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.referenceVersion).isEqualTo("v2");
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-            });
+    Command c = onlyCommand();
+    assertThat(c.referenceVersion).isEqualTo("v2");
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
   }
 
   @Test
@@ -280,14 +285,10 @@ class RetrainDeciderTest {
     send(report("x", 2, true, 1_000, "v2"));
     send(report("y", 2, true, 1_000, "v1"));
     closeWindow(2);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.referenceVersion).isEqualTo("v2");
-              assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-            });
+    Command c = onlyCommand();
+    assertThat(c.referenceVersion).isEqualTo("v2");
+    assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
   }
 
   @Test
@@ -298,55 +299,37 @@ class RetrainDeciderTest {
     send(v2);
     closeWindow(1);
     // rolled back: v1 again, by registry record 3 — v2 is stale from then on
-    Report back = report("x", 2, true, 1_000, "v1");
-    back.referenceSequence = 3;
-    Report late = report("y", 2, true, 1_000, "v2"); // a subtask that has not learned of it
-    send(late);
-    send(back);
+    send(report("y", 2, true, 1_000, "v2")); // a subtask that has not learned of it
+    send(drifted("x", 2, "v1", 3));
     closeWindow(2);
     assertThat(commands()).as("x's streak against v1 started over at window 2").isEmpty();
-    Report next = report("x", 3, true, 1_000, "v1");
-    next.referenceSequence = 3;
-    send(next);
+    send(drifted("x", 3, "v1", 3));
     send(report("y", 3, true, 1_000, "v2"));
     closeWindow(3);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.commandId).isEqualTo("m/v1/" + 4 * W);
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-              assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
-            });
+    Command c = onlyCommand();
+    assertThat(c.commandId).isEqualTo("m/v1/" + 4 * W);
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
+    assertThat(c.evidence.get(0).consecutiveWindows).isEqualTo(2);
   }
 
   @Test
   void aRollbackToTheVersionInForceStartsNothingOver() throws Exception {
-    h.close();
-    open(Duration.ZERO); // no cooldown: only the episode stands between one command and the next
+    withoutCooldown();
     send("x", 0, true);
     closeWindow(0);
     // v2 was promoted (record 2) and rolled back (record 3) before any report against v2 came;
     // one subtask evaluated window 1 against v2 all the same
-    Report x1 = report("x", 1, true, 1_000, "v1");
-    x1.referenceSequence = 3;
     send(report("a", 1, true, 1_000, "v2")); // taken before x's, by feature
-    send(x1);
+    send(drifted("x", 1, "v1", 3));
     closeWindow(1);
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.commandId).isEqualTo("m/v1/" + 2 * W);
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-            });
+    Command c = onlyCommand();
+    assertThat(c.commandId).isEqualTo("m/v1/" + 2 * W);
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
     // window 2 has only a report against v2: older than v1's record 3, so the episode goes on
     send(report("a", 2, true, 1_000, "v2"));
     closeWindow(2);
     for (int w = 3; w <= 4; w++) {
-      Report x = report("x", w, true, 1_000, "v1");
-      x.referenceSequence = 3;
-      send(x);
+      send(drifted("x", w, "v1", 3));
       closeWindow(w);
     }
     assertThat(commands()).hasSize(1);
@@ -354,8 +337,7 @@ class RetrainDeciderTest {
 
   @Test
   void aWindowWithOnlyAReportAgainstAReplacedReferenceChangesNothing() throws Exception {
-    h.close();
-    open(Duration.ZERO); // no cooldown: only the episode stands between one command and the next
+    withoutCooldown();
     send(report("x", 0, true, 1_000, "v2"));
     closeWindow(0);
     send(report("x", 1, true, 1_000, "v2")); // command at 2W
@@ -373,26 +355,16 @@ class RetrainDeciderTest {
   @Test
   void aReferenceRestoredWithoutASequenceIsOlderThanAnyReadSince() throws Exception {
     // v1 came from a checkpoint taken before sequences were kept (0); v2 is read after it
-    Report x0 = report("x", 0, true, 1_000, "v1");
-    x0.referenceSequence = 0;
-    send(x0);
+    send(drifted("x", 0, "v1", 0));
     closeWindow(0);
     for (int w = 1; w <= 2; w++) {
-      Report a = report("a", w, true, 1_000, "v1"); // a subtask that learned of v2 late
-      a.referenceSequence = 0;
-      Report x = report("x", w, true, 1_000, "v2");
-      x.referenceSequence = 5;
-      send(a);
-      send(x);
+      send(drifted("a", w, "v1", 0)); // a subtask that learned of v2 late
+      send(drifted("x", w, "v2", 5));
       closeWindow(w);
     }
-    assertThat(commands())
-        .singleElement()
-        .satisfies(
-            c -> {
-              assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
-              assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
-            });
+    Command c = onlyCommand();
+    assertThat(c.commandId).isEqualTo("m/v2/" + 3 * W);
+    assertThat(c.evidence).extracting(e -> e.feature).containsExactly("x");
   }
 
   @Test
@@ -424,18 +396,14 @@ class RetrainDeciderTest {
     send(scores(3, 600));
     send(scores(4, 600));
     closeWindow(4);
-    assertThat(commands())
+    Command c = onlyCommand();
+    assertThat(c.evidence)
         .singleElement()
         .satisfies(
-            c -> {
-              assertThat(c.evidence)
-                  .singleElement()
-                  .satisfies(
-                      e -> {
-                        assertThat(e.n).isEqualTo(60_000);
-                        assertThat(e.sampleSize).isEqualTo(600);
-                        assertThat(e.windowStart).isEqualTo(4 * W);
-                      });
+            e -> {
+              assertThat(e.n).isEqualTo(60_000);
+              assertThat(e.sampleSize).isEqualTo(600);
+              assertThat(e.windowStart).isEqualTo(4 * W);
             });
   }
 }
