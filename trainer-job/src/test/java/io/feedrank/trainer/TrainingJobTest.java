@@ -162,26 +162,16 @@ class TrainingJobTest {
   void aCandidateIsComparedOnlyOnHeldOutExamplesProductionDidNotLearnFrom() throws Exception {
     List<Example> all = new ArrayList<>(SimData.examples(12_000));
     all.sort(Comparator.comparingLong(Example::eventTimeMillis));
-    MemoryRegistry first = new MemoryRegistry();
-    RunRecord run =
-        job(all, first).run(new TrainRequest(rangeOf(all), List.of(Architecture.MLP), "t", null));
     // production, whatever its own run decided; it learned from the examples before its newest
     // 15% (the temporal split), and was evaluated on those
     ModelVersion production =
-        ModelVersion.newBuilder(first.records.get(run.registeredModel().orElseThrow().version))
-            .setStage(ModelStage.PRODUCTION)
-            .build();
+        ModelVersion.newBuilder(mlpCandidate(all, null)).setStage(ModelStage.PRODUCTION).build();
     long holdoutFrom = all.get(testStart(all)).eventTimeMillis();
     assertThat(production.getHoldoutFrom().toEpochMilli()).isEqualTo(holdoutFrom);
 
     // the oldest 11,800: a holdout of rows 10,030 to 11,799, production learned from its first
     List<Example> part = all.subList(0, 11_800);
-    MemoryRegistry second = new MemoryRegistry();
-    second.publish(List.of(production));
-    run =
-        job(part, second)
-            .run(new TrainRequest(rangeOf(part), List.of(Architecture.MLP), "t", null));
-    ModelVersion candidate = second.records.get(run.registeredModel().orElseThrow().version);
+    ModelVersion candidate = mlpCandidate(part, production);
     List<Example> heldOut = part.subList(testStart(part), part.size());
     List<Example> unseen =
         heldOut.stream().filter(e -> e.eventTimeMillis() >= holdoutFrom).toList();
@@ -206,10 +196,7 @@ class TrainingJobTest {
 
     // the oldest 7,000: production learned from every one of its 1,050 held-out examples
     List<Example> old = all.subList(0, 7_000);
-    MemoryRegistry third = new MemoryRegistry();
-    third.publish(List.of(production));
-    run = job(old, third).run(new TrainRequest(rangeOf(old), List.of(Architecture.MLP), "t", null));
-    ModelVersion rejected = third.records.get(run.registeredModel().orElseThrow().version);
+    ModelVersion rejected = mlpCandidate(old, production);
     assertThat(rejected.getStage()).isEqualTo(ModelStage.REJECTED);
     assertThat(rejected.getDecisionReason())
         .startsWith("cannot be compared with production " + production.getVersion())
@@ -217,13 +204,22 @@ class TrainingJobTest {
     assertThat(rejected.getComparison()).isNull();
 
     // a production record written before holdout_from was: compared on the whole holdout, as then
-    MemoryRegistry fourth = new MemoryRegistry();
-    fourth.publish(List.of(ModelVersion.newBuilder(production).setHoldoutFrom(null).build()));
-    run =
-        job(old, fourth).run(new TrainRequest(rangeOf(old), List.of(Architecture.MLP), "t", null));
-    ModelVersion compared = fourth.records.get(run.registeredModel().orElseThrow().version);
+    ModelVersion compared =
+        mlpCandidate(old, ModelVersion.newBuilder(production).setHoldoutFrom(null).build());
     assertThat(compared.getComparison().getHoldoutExamples()).isEqualTo(1_050);
     assertThat(compared.getDecisionReason()).doesNotContain("did not learn from");
+  }
+
+  /** The version an MLP run on {@code examples} registers, against {@code production} (or none). */
+  private ModelVersion mlpCandidate(List<Example> examples, ModelVersion production) {
+    MemoryRegistry registry = new MemoryRegistry();
+    if (production != null) {
+      registry.publish(List.of(production));
+    }
+    RunRecord run =
+        job(examples, registry)
+            .run(new TrainRequest(rangeOf(examples), List.of(Architecture.MLP), "t", null));
+    return registry.records.get(run.registeredModel().orElseThrow().version);
   }
 
   /** The newest 15% of examples sorted by time, a millisecond not split (TemporalSplit's rule). */
