@@ -15,6 +15,7 @@ import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.export.OnnxScorer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -73,58 +74,55 @@ public final class ProductionEvaluator {
       Instant end = production.getHoldoutFrom();
       long from = start == null ? Long.MIN_VALUE : start.toEpochMilli();
       long to = end == null ? Long.MIN_VALUE : end.toEpochMilli();
-      List<Integer> unseen = new ArrayList<>();
+      List<Example> rows = new ArrayList<>(holdout.size());
+      float[] candidate = new float[holdout.size()];
+      long clicks = 0;
       for (int i = 0; i < holdout.size(); i++) {
-        long t = holdout.get(i).eventTimeMillis();
-        if (t < from || t >= to) {
-          unseen.add(i);
+        Example e = holdout.get(i);
+        if (e.eventTimeMillis() < from || e.eventTimeMillis() >= to) {
+          candidate[rows.size()] = candidateScores[i];
+          rows.add(e);
+          clicks += e.click() ? 1 : 0;
         }
       }
-      int[] buckets = buckets(model);
-      if (unseen.size() == holdout.size()) {
-        Dataset d = Dataset.of(holdout, buckets[0], buckets[1]);
-        return Promotion.ProductionScore.scored(
-            production, Metrics.auc(OnnxScorer.scores(model, d), d.label));
+      boolean whole = rows.size() == holdout.size();
+      String learned = null;
+      if (!whole) {
+        learned =
+            (holdout.size() - rows.size())
+                + " of the "
+                + holdout.size()
+                + " held-out examples are in the data production "
+                + production.getVersion()
+                + " learned from ["
+                + start
+                + ", "
+                + end
+                + ")";
+        if (rows.size() < MIN_COMPARED || clicks == 0 || clicks == rows.size()) {
+          return Promotion.ProductionScore.incomparable(
+              production,
+              learned
+                  + "; the other "
+                  + rows.size()
+                  + " ("
+                  + clicks
+                  + " clicks) are too few to compare on (at least "
+                  + MIN_COMPARED
+                  + ", of both classes)");
+        }
       }
-      String learned =
-          (holdout.size() - unseen.size())
-              + " of the "
-              + holdout.size()
-              + " held-out examples are in the data production "
-              + production.getVersion()
-              + " learned from ["
-              + start
-              + ", "
-              + end
-              + ")";
-      List<Example> rows = new ArrayList<>(unseen.size());
-      float[] candidate = new float[unseen.size()];
-      long clicks = 0;
-      for (int k = 0; k < unseen.size(); k++) {
-        Example e = holdout.get(unseen.get(k));
-        rows.add(e);
-        candidate[k] = candidateScores[unseen.get(k)];
-        clicks += e.click() ? 1 : 0;
-      }
-      if (rows.size() < MIN_COMPARED || clicks == 0 || clicks == rows.size()) {
-        return Promotion.ProductionScore.incomparable(
-            production,
-            learned
-                + "; the other "
-                + rows.size()
-                + " ("
-                + clicks
-                + " clicks) are too few to compare on (at least "
-                + MIN_COMPARED
-                + ", of both classes)");
-      }
+      int[] buckets = buckets(model); // only for a comparison: it opens a session
       Dataset d = Dataset.of(rows, buckets[0], buckets[1]);
-      return Promotion.ProductionScore.scoredOnUnseen(
-          production,
-          Metrics.auc(OnnxScorer.scores(model, d), d.label),
-          Metrics.auc(candidate, d.label),
-          rows.size(),
-          learned);
+      double auc = Metrics.auc(OnnxScorer.scores(model, d), d.label);
+      return whole
+          ? Promotion.ProductionScore.scored(production, auc)
+          : Promotion.ProductionScore.scoredOnUnseen(
+              production,
+              auc,
+              Metrics.auc(Arrays.copyOf(candidate, rows.size()), d.label),
+              rows.size(),
+              learned);
     } catch (Exception e) {
       return Promotion.ProductionScore.unscorable(production, e.toString());
     }
