@@ -221,7 +221,7 @@ public final class DriftEvaluator
       ServingReference v = e.getValue();
       if ("PRODUCTION".equals(v.stage)
           && v.profile != null
-          && (best == null || v.updatedAt > best.updatedAt)) {
+          && (best == null || v.after(best.sequence, best.updatedAt))) {
         best = v;
       }
     }

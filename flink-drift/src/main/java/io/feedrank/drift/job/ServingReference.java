@@ -14,8 +14,8 @@ public class ServingReference {
    * Where the record is in the registry topic (its offset + 1; 0 in state restored from a
    * checkpoint taken before it was kept, older than any record read since): the order in which
    * versions were made production, whatever the writers' clocks (the topic has one partition). The
-   * evaluator picks the newest of the PRODUCTION versions it holds by {@code updatedAt} (there is
-   * one, but for the moment between a promotion's two records).
+   * evaluator, too, measures against the newest of the PRODUCTION versions it holds by this order
+   * (there is one, but for the moment between a promotion's or a rollback's two records).
    */
   public long sequence;
 

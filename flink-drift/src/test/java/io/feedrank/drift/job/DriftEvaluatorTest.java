@@ -256,6 +256,37 @@ class DriftEvaluatorTest {
   }
 
   /**
+   * Between a rollback's two records (the old version production again, then the newer one
+   * archived) both are production: the window is measured against the one made production last in
+   * the registry topic, though the rollback's writer had a clock behind the promotion's.
+   */
+  @Test
+  void betweenARollbacksTwoRecordsTheVersionMadeProductionLastInTheTopicIsTheReference()
+      throws Exception {
+    try (var h = harness()) {
+      h.processBroadcastElement(sequenced(reference("m", "v1", "PRODUCTION", 10, 1, 100), 1), 0);
+      h.processBroadcastElement(sequenced(reference("m", "v2", "PRODUCTION", 40, 51, 250), 2), 1);
+      h.processBroadcastElement(sequenced(reference("m", "v1", "ARCHIVED", 40, 1, 100), 3), 2);
+      // the rollback: v1 production again, written at 30 by a clock behind the promotion's 40
+      h.processBroadcastElement(sequenced(reference("m", "v1", "PRODUCTION", 30, 1, 100), 4), 3);
+      h.processElement(numericWindow(1, 100), 4);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.referenceVersion).isEqualTo("v1");
+                assertThat(r.referenceN).isEqualTo(100);
+                assertThat(r.drifted).isFalse();
+              });
+    }
+  }
+
+  private static ServingReference sequenced(ServingReference r, long sequence) {
+    r.sequence = sequence;
+    return r;
+  }
+
+  /**
    * The broadcast state keeps the production versions only: retrains that leave candidates,
    * rejected, staged and archived versions behind do not grow it (nor every checkpoint).
    */
