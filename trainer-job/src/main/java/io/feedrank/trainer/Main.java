@@ -18,6 +18,9 @@ import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
 import io.feedrank.trainer.train.Torch;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -38,6 +41,7 @@ public final class Main implements AutoCloseable {
   private final FileRunStore runs;
   private final KafkaModelRegistry registry;
   private final TrainingJob job;
+  private final Clock clock;
   private final Clock dataClock;
   private final TrainerMetrics metrics;
 
@@ -53,6 +57,7 @@ public final class Main implements AutoCloseable {
   public Main(TrainerConfig config, Clock clock, Clock dataClock) {
     Torch.configure(config.threads());
     this.config = config;
+    this.clock = clock;
     this.dataClock = dataClock;
     this.metrics = new TrainerMetrics(config.metricsHost(), config.metricsPort());
     this.schemas = new HttpSchemaRegistryClient(config.registryConfig());
@@ -115,24 +120,28 @@ public final class Main implements AutoCloseable {
   public RetrainListener listen() {
     // a run cut short (a shutdown, a crash) after its registry write committed: its command had
     // its versions and decision; run again, it would train and decide a second time
-    Set<String> registered =
+    Map<String, List<ModelVersion>> registered =
         registry.versions(config.modelName()).stream()
-            .map(ModelVersion::getRunId)
-            .collect(Collectors.toSet());
+            .filter(v -> v.getRunId() != null)
+            .collect(Collectors.groupingBy(ModelVersion::getRunId));
     Set<String> done =
         runs.list().stream()
             // not a run a shutdown cancelled or a crash cut short (still RUNNING) before its
             // registry write: their commands run again
-            .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.contains(r.id))
+            .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))
             .peek(
                 r -> {
-                  if (!RUN_TO_AN_END.contains(r.status) && r.commandId != null) {
+                  if (!RUN_TO_AN_END.contains(r.status)) {
+                    String was = r.status;
+                    runs.save(completed(r, registered.get(r.id), clock.instant()));
                     log.info(
-                        "trainer: run {} ({}) wrote its versions before it was cut short: command"
-                            + " {} is not run again",
+                        "trainer: run {} ({}) wrote its versions before it was cut short: its"
+                            + " record completed from model-registry{}",
                         r.id,
-                        r.status,
-                        r.commandId);
+                        was,
+                        r.commandId == null
+                            ? ""
+                            : ", and command " + r.commandId + " is not run again");
                   }
                 })
             .map(r -> r.commandId)
@@ -159,6 +168,44 @@ public final class Main implements AutoCloseable {
             });
     l.start();
     return l;
+  }
+
+  /**
+   * The record of run {@code r}, cut short after its registry transaction committed, completed from
+   * {@code written}, its versions as model-registry has them now: each model's version, stage and
+   * decision, status {@code SUCCEEDED}, and in {@code recovered} what the record said before. Its
+   * last durations and the end of its log are lost with the process that cut it short.
+   */
+  static RunRecord completed(RunRecord r, List<ModelVersion> written, Instant now) {
+    r.recovered =
+        "recorded "
+            + r.status
+            + (r.error == null ? "" : " (" + r.error + ")")
+            + " after its registry write committed; completed from model-registry at "
+            + now;
+    for (ModelVersion v : written) {
+      RunRecord.ModelRun m =
+          r.models.stream()
+              .filter(x -> v.getArchitecture().equals(x.architecture))
+              .findFirst()
+              .orElseGet(
+                  () -> {
+                    RunRecord.ModelRun x = new RunRecord.ModelRun();
+                    x.architecture = v.getArchitecture();
+                    r.models.add(x);
+                    return x;
+                  });
+      m.version = v.getVersion();
+      m.stage = v.getStage().name();
+      m.decision = v.getDecision();
+      m.decisionReason = v.getDecisionReason();
+    }
+    r.status = RunRecord.SUCCEEDED;
+    r.error = null;
+    if (r.finishedAt == null) {
+      r.finishedAt = now.toString();
+    }
+    return r;
   }
 
   private DataRange range(RetrainCommand c) {

@@ -205,9 +205,10 @@ class TrainerPipelineIT {
   /**
    * A run cut short after its registry write committed (recorded CANCELLED, its version on the
    * registry topic) had its versions and its decision: the next start does not run its command
-   * again, which would train and decide a second time. A command behind it, of an empty range and
-   * refused at once, shows the worker got past it. Another model name than the other tests', so
-   * that their listeners skip these commands and this one skips theirs.
+   * again, which would train and decide a second time, and completes its record from the registry.
+   * A command behind it, of an empty range and refused at once, shows the worker got past it.
+   * Another model name than the other tests', so that their listeners skip these commands and this
+   * one skips theirs.
    */
   @Test
   void aCommandWhoseCutShortRunWroteItsVersionsIsNotRunAgain(@TempDir Path store) throws Exception {
@@ -244,6 +245,8 @@ class TrainerPipelineIT {
                       .setArtifactUri("file:/nowhere/mlp.onnx")
                       .setArtifactSha256("00")
                       .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION)
+                      .setDecision("REJECTED")
+                      .setDecisionReason("AUC 0.61 does not beat production's 0.64")
                       .build()));
       TrainerHarness.sendCommands(h.stack, model, start, end, command);
       TrainerHarness.sendCommands(
@@ -254,6 +257,22 @@ class TrainerPipelineIT {
           .until(() -> runsOf(m, after).stream().anyMatch(r -> RunRecord.REFUSED.equals(r.status)));
       l.close();
       assertThat(runsOf(m, command)).extracting(r -> r.id).containsExactly(cut.id);
+      // and its record says what the registry has of it, and what it said before
+      RunRecord completed = runsOf(m, command).get(0);
+      assertThat(completed.status).isEqualTo(RunRecord.SUCCEEDED);
+      assertThat(completed.error).isNull();
+      assertThat(completed.recovered)
+          .contains("CANCELLED")
+          .contains("interrupted while writing to model-registry");
+      assertThat(completed.models)
+          .singleElement()
+          .satisfies(
+              x -> {
+                assertThat(x.architecture).isEqualTo("mlp");
+                assertThat(x.version).isEqualTo(cut.id + "-mlp");
+                assertThat(x.stage).isEqualTo("REJECTED");
+                assertThat(x.decisionReason).isEqualTo("AUC 0.61 does not beat production's 0.64");
+              });
     }
   }
 

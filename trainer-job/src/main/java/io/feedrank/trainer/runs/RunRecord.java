@@ -23,6 +23,13 @@ public final class RunRecord {
   public String dataFrom;
   public String dataTo;
   public String error;
+
+  /**
+   * Set on a run cut short (a shutdown or a crash) after its registry write committed, when a
+   * listener's start completed its record from model-registry: what the record said before.
+   */
+  public String recovered;
+
   public Map<String, Long> counts = new LinkedHashMap<>();
   public Map<String, Object> params = new LinkedHashMap<>();
   public Map<String, String> environment = new LinkedHashMap<>();
