@@ -2,6 +2,7 @@ package io.feedrank.cli;
 
 import io.feedrank.drift.DriftConfig;
 import io.feedrank.drift.DriftMain;
+import io.feedrank.drift.LocalFlink;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -59,8 +60,8 @@ final class DriftCommand implements Callable<Integer> {
             .option("from.earliest", fromEarliest ? "true" : null)
             .values();
     DriftConfig config = DriftConfig.from(c);
-    org.apache.flink.configuration.Configuration flink =
-        new org.apache.flink.configuration.Configuration();
+    // every listener of the MiniCluster on 127.0.0.1
+    org.apache.flink.configuration.Configuration flink = LocalFlink.loopback();
     if (metricsPort > 0) {
       io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(flink, metricsPort);
     }

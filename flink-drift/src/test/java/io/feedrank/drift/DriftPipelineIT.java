@@ -43,6 +43,7 @@ class DriftPipelineIT {
   static final MiniClusterExtension FLINK =
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
+              .setConfiguration(LocalFlink.loopback())
               .setNumberTaskManagers(1)
               .setNumberSlotsPerTaskManager(2)
               .build());

@@ -5,6 +5,7 @@ import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.drift.DriftConfig;
 import io.feedrank.drift.DriftMain;
+import io.feedrank.drift.LocalFlink;
 import io.feedrank.drift.io.RegistryRecords;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
@@ -316,7 +317,8 @@ final class DriftBenchmark implements Callable<Integer> {
 
   /** Runs the job to its end: seconds from {@code execute()} on, start-up included. */
   private static double runJob(Map<String, String> config, String name) throws Exception {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.loopback());
     DriftMain.build(env, DriftConfig.from(config));
     long t0 = System.nanoTime();
     env.execute(name);
@@ -415,12 +417,14 @@ final class DriftBenchmark implements Callable<Integer> {
     Random r = new Random(run * 31L + (long) (psi * 100));
     List<FeatureValue> values = windows(r, 0, 20, 0);
     values.addAll(windows(r, 20, 10, Math.sqrt(psi)));
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.loopback());
     DriftJob.Outputs o = job(env, values, reference(run));
     List<io.feedrank.drift.job.Command> commands = new ArrayList<>();
     List<Report> reports = new ArrayList<>();
     o.reports().executeAndCollect().forEachRemaining(reports::add);
-    StreamExecutionEnvironment env2 = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamExecutionEnvironment env2 =
+        StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.loopback());
     job(env2, values, reference(run))
         .commands()
         .executeAndCollect()
@@ -442,7 +446,8 @@ final class DriftBenchmark implements Callable<Integer> {
   private double[] falseAlarms(int run) throws Exception {
     Random r = new Random(run * 7919L);
     List<FeatureValue> values = windows(r, 0, 1000, 0);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.loopback());
     List<Report> reports = new ArrayList<>();
     job(env, values, reference(run)).reports().executeAndCollect().forEachRemaining(reports::add);
     long drifted = reports.stream().filter(x -> x.drifted).count();

@@ -114,12 +114,7 @@ public final class Platform implements AutoCloseable {
     d.put("from.earliest", "true");
     d.put("parallelism", "1");
     d.putAll(s.drift());
-    Configuration flink = new Configuration();
-    flink.setString("rest.bind-address", "127.0.0.1");
-    flink.setString("rest.address", "127.0.0.1");
-    flink.setString("jobmanager.bind-host", "127.0.0.1");
-    flink.setString("taskmanager.bind-host", "127.0.0.1");
-    flink.setString("taskmanager.host", "127.0.0.1");
+    Configuration flink = io.feedrank.drift.LocalFlink.loopback();
     flink.setString(
         "state.checkpoints.dir", s.dir().resolve("flink-checkpoints").toUri().toString());
     if (s.flinkMetricsPort() > 0) {

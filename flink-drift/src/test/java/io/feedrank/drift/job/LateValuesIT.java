@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.drift.LocalFlink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ class LateValuesIT {
   static final MiniClusterExtension FLINK =
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
+              .setConfiguration(LocalFlink.loopback())
               .setNumberTaskManagers(1)
               .setNumberSlotsPerTaskManager(1)
               .build());

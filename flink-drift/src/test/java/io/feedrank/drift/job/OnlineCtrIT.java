@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.drift.LocalFlink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,6 +26,7 @@ class OnlineCtrIT {
   static final MiniClusterExtension FLINK =
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
+              .setConfiguration(LocalFlink.loopback())
               .setNumberTaskManagers(1)
               .setNumberSlotsPerTaskManager(2)
               .build());

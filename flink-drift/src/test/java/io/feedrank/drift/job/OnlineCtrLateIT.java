@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.drift.LocalFlink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,7 @@ class OnlineCtrLateIT {
    * doubling): kept short, so that neither of the join's inputs starts long after the other.
    */
   static Configuration quickPartitionRequests() {
-    Configuration c = new Configuration();
+    Configuration c = LocalFlink.loopback();
     c.set(NettyShuffleEnvironmentOptions.NETWORK_REQUEST_BACKOFF_INITIAL, 5);
     c.set(NettyShuffleEnvironmentOptions.NETWORK_REQUEST_BACKOFF_MAX, 20);
     return c;

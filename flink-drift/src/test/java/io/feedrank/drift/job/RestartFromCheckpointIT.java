@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.drift.LocalFlink;
 import io.feedrank.drift.io.RegistryRecords;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
@@ -38,6 +39,7 @@ class RestartFromCheckpointIT {
   static final MiniClusterExtension FLINK =
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
+              .setConfiguration(LocalFlink.loopback())
               .setNumberTaskManagers(1)
               .setNumberSlotsPerTaskManager(2)
               .build());

@@ -14,12 +14,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
-/** Reads Linux's /proc/net/tcp{,6} to see which addresses listening sockets are bound to. */
-final class LoopbackCheck {
+/**
+ * Reads Linux's /proc/net/tcp{,6} to see which addresses listening sockets are bound to: for tests
+ * that check every listener is on 127.0.0.1.
+ */
+public final class LoopbackCheck {
+  /** The textual forms of 127.0.0.1 this reports (IPv4, and IPv4-mapped on a dual-stack socket). */
+  public static final List<String> LOOPBACK = List.of("127.0.0.1", "::ffff:127.0.0.1");
+
   private static final String LISTEN = "0A";
 
   /** Port → addresses bound by LISTEN sockets on that port. */
-  static Map<Integer, List<String>> listeningAddressesByPort() throws IOException {
+  public static Map<Integer, List<String>> listeningAddressesByPort() throws IOException {
     Map<Integer, List<String>> out = new HashMap<>();
     for (String[] row : listenRows()) {
       out.computeIfAbsent(port(row[1]), k -> new ArrayList<>()).add(address(row[1]));
@@ -28,7 +34,14 @@ final class LoopbackCheck {
   }
 
   /** Addresses of the LISTEN sockets a process holds (matched by socket inode). */
-  static List<String> listeningAddressesOfProcess(long pid) throws IOException {
+  public static List<String> listeningAddressesOfProcess(long pid) throws IOException {
+    return listeningSocketsOfProcess(pid).stream()
+        .map(s -> s.substring(0, s.lastIndexOf(':')))
+        .toList();
+  }
+
+  /** The LISTEN sockets a process holds (matched by socket inode), each as {@code address:port}. */
+  public static Set<String> listeningSocketsOfProcess(long pid) throws IOException {
     Set<String> inodes = new HashSet<>();
     Path fds = Paths.get("/proc", Long.toString(pid), "fd");
     try (Stream<Path> s = Files.list(fds)) {
@@ -44,10 +57,10 @@ final class LoopbackCheck {
             }
           });
     }
-    List<String> out = new ArrayList<>();
+    Set<String> out = new HashSet<>();
     for (String[] row : listenRows()) {
       if (inodes.contains(row[9])) {
-        out.add(address(row[1]));
+        out.add(address(row[1]) + ":" + port(row[1]));
       }
     }
     return out;
