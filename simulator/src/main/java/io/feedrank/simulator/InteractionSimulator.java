@@ -259,13 +259,52 @@ public final class InteractionSimulator {
 
   private long advanceEventTime() {
     long now = (long) eventTimeMillis;
-    ZonedDateTime utc = Instant.ofEpochMilli(now).atZone(ZoneOffset.UTC);
+    double rate = eventsPerSecondAt(now, config.eventsPerEventSecond());
+    eventTimeMillis += -Math.log(1.0 - random.nextDouble()) / rate * 1000.0;
+    return now;
+  }
+
+  /**
+   * The event rate at event time {@code millis}, events per second of event time: {@code
+   * eventsPerEventSecond} shaped by the diurnal curve (peak at 20:00 UTC, its minute's value) and
+   * busier weekends. Over a weekday it averages {@code 0.725 × eventsPerEventSecond}.
+   */
+  static double eventsPerSecondAt(long millis, double eventsPerEventSecond) {
+    ZonedDateTime utc = Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC);
     double hour = utc.getHour() + utc.getMinute() / 60.0;
     double diurnal = 0.45 + 0.55 * (1 + Math.cos(2 * Math.PI * (hour - 20) / 24)) / 2;
     double weekend = utc.getDayOfWeek().getValue() >= 6 ? 1.15 : 1.0;
-    double rate = config.eventsPerEventSecond() * diurnal * weekend; // events per second
-    eventTimeMillis += -Math.log(1.0 - random.nextDouble()) / rate * 1000.0;
-    return now;
+    return eventsPerEventSecond * diurnal * weekend;
+  }
+
+  /**
+   * Where a stream of {@code count} events must start for its event time to reach {@code end} with
+   * its last event, as expected from the rate curve ({@link #eventsPerSecondAt}): the expected
+   * number of events in {@code [start, end)} is {@code count}. The actual end differs by the
+   * randomness of the gaps, about {@code √count} events' worth of time.
+   */
+  public static Instant startToEndAt(Instant end, long count, double eventsPerEventSecond) {
+    if (count < 0 || !(eventsPerEventSecond > 0)) {
+      throw new IllegalArgumentException(
+          "count >= 0 and events per event second > 0, got "
+              + count
+              + " and "
+              + eventsPerEventSecond);
+    }
+    // back from end, a minute (the rate's step) or the part of one up to end at a time
+    long t = end.toEpochMilli();
+    double left = count;
+    while (left > 0) {
+      long minuteStart = Math.floorDiv(t - 1, 60_000L) * 60_000L;
+      double rate = eventsPerSecondAt(minuteStart, eventsPerEventSecond);
+      double inMinute = rate * (t - minuteStart) / 1000.0;
+      if (inMinute >= left) {
+        return Instant.ofEpochMilli(t - (long) Math.ceil(left / rate * 1000.0));
+      }
+      left -= inMinute;
+      t = minuteStart;
+    }
+    return Instant.ofEpochMilli(t);
   }
 
   private void maybeStartScenario(long t) {

@@ -83,6 +83,8 @@ public final class SimulatorPublisher implements AutoCloseable {
     }
   }
 
+  private static final long MAX_PARK_NANOS = 100_000_000L;
+
   private final KafkaProducer<Long, SpecificRecord> producer;
   private final TopicNames topics;
   private final AtomicReference<Exception> failure = new AtomicReference<>();
@@ -132,10 +134,15 @@ public final class SimulatorPublisher implements AutoCloseable {
     Instant last = null;
     while ((run.count() == 0 || n < run.count()) && failure.get() == null && !stop.getAsBoolean()) {
       if (nanosPerEvent > 0) {
+        // until the event is due, in slices, so that neither the deadline nor a stop is slept
+        // through (at 0.01 events/s, one wait would be 100 s)
         long due = start + (long) (n * nanosPerEvent);
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
+        long wait;
+        while ((wait = Math.min(due, deadline) - System.nanoTime()) > 0 && !stop.getAsBoolean()) {
+          LockSupport.parkNanos(Math.min(wait, MAX_PARK_NANOS));
+        }
+        if (stop.getAsBoolean()) {
+          break;
         }
       }
       if (System.nanoTime() > deadline) {

@@ -48,6 +48,40 @@ class InteractionSimulatorTest {
     assertThat(other).isNotEqualTo(take(new InteractionSimulator(config(42)), 1_000));
   }
 
+  /**
+   * A stream that must end at a given time starts where the rate curve's integral back from there
+   * reaches its count. Over a whole weekday the curve 0.45 + 0.55·(1 + cos(2π(h − 20)/24))/2
+   * averages 0.725 (the cosine sums to zero over its period), so 100 · 0.725 · 86,400 events end a
+   * day after they start; on a weekend day, 1.15 times as many.
+   */
+  @Test
+  void aStreamEndingAtAGivenTimeStartsWhereTheRateCurveSaysForAWholeDay() {
+    Instant thursday = Instant.parse("2026-11-05T00:00:00Z");
+    assertThat(InteractionSimulator.startToEndAt(thursday, 6_264_000, 100))
+        .isBetween(thursday.minusSeconds(86_401), thursday.minusSeconds(86_399));
+    Instant sunday = Instant.parse("2026-11-08T00:00:00Z");
+    assertThat(InteractionSimulator.startToEndAt(sunday, 7_203_600, 100))
+        .isBetween(sunday.minusSeconds(86_401), sunday.minusSeconds(86_399));
+    assertThat(InteractionSimulator.startToEndAt(sunday, 0, 100)).isEqualTo(sunday);
+  }
+
+  /**
+   * And the generated stream from there does end there: 100,000 events ending at 08:00 UTC, near
+   * the curve's trough (0.45), end within a minute of it; the gaps' randomness moves the end by
+   * about √100,000 / 45 ≈ 7 s, while a start that ignored the curve (100,000 / 100 s before) would
+   * leave the stream about 20 minutes short.
+   */
+  @Test
+  void theGeneratedStreamEndsWhereItWasMeantTo() {
+    Instant end = Instant.parse("2026-11-04T08:00:00Z");
+    Instant start = InteractionSimulator.startToEndAt(end, 100_000, 100);
+    assertThat(java.time.Duration.between(start, end).toSeconds()).isBetween(2_000L, 2_300L);
+    InteractionSimulator sim = new InteractionSimulator(SimulatorConfig.defaults(7, start));
+    List<InteractionEvent> events = take(sim, 100_000);
+    assertThat(events.get(events.size() - 1).getEventTime())
+        .isBetween(end.minusSeconds(60), end.plusSeconds(60));
+  }
+
   @Test
   void eventsAreValidAndTimeMovesForward() {
     List<InteractionEvent> events = take(new InteractionSimulator(config(1)), 50_000);

@@ -91,6 +91,35 @@ class SimulatorPublisherIT {
     assertThat(stats.eventsElapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(499));
   }
 
+  /**
+   * Waiting for the next event at a slow rate sleeps through neither the run's duration nor a stop:
+   * at 0.1 events/s the second event is due 10 s after the first, but a 1 s run ends after 1 s, and
+   * a stop after 0.3 s ends the run then.
+   */
+  @Test
+  void aSlowRateWaitsNeitherPastTheDurationNorPastAStop(LocalStack stack) {
+    SimulatorPublisher.TopicNames topics = freshTopics(stack);
+    SimulatorConfig config = SimulatorConfig.defaults(5, START).withPopulation(100, 100);
+    try (SimulatorPublisher publisher = new SimulatorPublisher(stack.clientConfig(), topics)) {
+      SimulatorPublisher.Stats timed =
+          publisher.publish(
+              new InteractionSimulator(config),
+              new SimulatorPublisher.Run(0, Duration.ofSeconds(1), 0.1, false),
+              () -> false);
+      assertThat(timed.interactions()).isEqualTo(1);
+      assertThat(timed.eventsElapsed()).isLessThan(Duration.ofSeconds(5));
+
+      long stopAt = System.nanoTime() + Duration.ofMillis(300).toNanos();
+      SimulatorPublisher.Stats stopped =
+          publisher.publish(
+              new InteractionSimulator(config),
+              new SimulatorPublisher.Run(10, null, 0.1, false),
+              () -> System.nanoTime() > stopAt);
+      assertThat(stopped.interactions()).isEqualTo(1);
+      assertThat(stopped.eventsElapsed()).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
   private static Map<Long, List<InteractionEvent>> byUser(List<InteractionEvent> events) {
     Map<Long, List<InteractionEvent>> m = new HashMap<>();
     events.forEach(e -> m.computeIfAbsent(e.getUserId(), k -> new ArrayList<>()).add(e));
