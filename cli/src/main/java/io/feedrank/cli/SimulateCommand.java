@@ -5,10 +5,16 @@ import io.feedrank.simulator.Scenario;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.errors.InvalidTimestampException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,8 +72,18 @@ final class SimulateCommand implements Runnable {
 
   @Option(
       names = "--start",
-      description = "event time of the first event, ISO instant (default: now)")
+      description = {
+        "event time of the first event, ISO instant. Default: with --count, where the stream ends",
+        "now (event time runs faster than the clock); else now. Give it to replay a stream bit for bit."
+      })
   Instant start;
+
+  @Option(
+      names = "--config",
+      description =
+          "properties file: bootstrap.servers, schema.registry.url, and kafka.* keys for the"
+              + " producer without the prefix (e.g. kafka.security.protocol=SASL_SSL)")
+  Path configFile;
 
   @Option(
       names = "--events-per-event-second",
@@ -102,10 +118,17 @@ final class SimulateCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    Endpoints endpoints =
-        Endpoints.resolve(
-            endpointOptions.bootstrapServers, endpointOptions.registryUrl, System.getenv());
-    Instant t0 = start != null ? start : Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Object> client = producerConfig(System.getenv());
+    Instant t0 = start(Instant.now());
+    if (start == null && !realTime && count == 0) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "feedrank simulate: event time starts now and runs ahead of the clock; a broker"
+                  + " refuses records stamped more than log.message.timestamp.after.max.ms (1 h"
+                  + " by default) ahead. Give --count (the stream then ends now), --start or"
+                  + " --real-time.%n");
+    }
     Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
     SimulatorConfig config =
         new SimulatorConfig(
@@ -124,22 +147,102 @@ final class SimulateCommand implements Runnable {
             count, duration == null ? null : parseDuration(duration), rate, !noCatalog);
 
     AtomicBoolean stop = new AtomicBoolean();
-    Thread main = Thread.currentThread();
-    Thread hook = new Thread(() -> stop.set(true));
+    CountDownLatch finished = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              try {
+                // the JVM halts when its hooks return: let the producer flush what it holds
+                finished.await(40, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "feedrank-simulate-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    out.printf(
-        "feedrank simulate: %s -> Kafka %s, registry %s (seed %d, scenario %s)%n",
-        count > 0 ? count + " events" : "events for " + duration,
-        endpoints.bootstrapServers(),
-        endpoints.registryUrl(),
-        seed,
-        scenario);
-    out.flush();
+    try {
+      out.printf(
+          "feedrank simulate: %s -> Kafka %s, registry %s (seed %d, scenario %s, event time from"
+              + " %s)%n",
+          count > 0 ? count + " events" : "events for " + duration,
+          client.get("bootstrap.servers"),
+          client.get("schema.registry.url"),
+          seed,
+          scenario,
+          t0);
+      out.flush();
+      publish(out, config, run, client, stop);
+    } finally {
+      finished.countDown();
+    }
+    if (!stop.get()) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+  }
+
+  /**
+   * Where the stream starts: {@code --start}; else, for a count of simulated events, where it is
+   * expected to end now, since a broker refuses timestamps too far ahead of its clock (and the
+   * features would be from the future for a ranker serving now); else now.
+   */
+  Instant start(Instant now) {
+    if (start != null) {
+      return start;
+    }
+    Instant t = now.truncatedTo(ChronoUnit.SECONDS);
+    return realTime || count == 0
+        ? t
+        : InteractionSimulator.startToEndAt(t, count, eventsPerEventSecond)
+            .truncatedTo(ChronoUnit.SECONDS);
+  }
+
+  /**
+   * The producer's configuration: the endpoints (options, the {@code --config} file, the
+   * environment, a running {@code up}), registry auth, and the file's {@code kafka.*} keys without
+   * the prefix.
+   */
+  Map<String, Object> producerConfig(Map<String, String> env) {
+    Map<String, String> c = ServiceConfig.resolveKafka(configFile, endpointOptions, env).values();
+    Map<String, Object> m = new HashMap<>();
+    c.forEach(
+        (k, v) -> {
+          if (k.startsWith(KAFKA_PREFIX)) {
+            m.put(k.substring(KAFKA_PREFIX.length()), v);
+          }
+        });
+    m.put("bootstrap.servers", c.get("bootstrap.servers"));
+    m.put("schema.registry.url", c.get("schema.registry.url"));
+    if (c.get("basic.auth.user.info") != null) {
+      m.put("basic.auth.user.info", c.get("basic.auth.user.info"));
+    }
+    return m;
+  }
+
+  private static final String KAFKA_PREFIX = "kafka.";
+
+  private void publish(
+      PrintWriter out,
+      SimulatorConfig config,
+      SimulatorPublisher.Run run,
+      Map<String, Object> client,
+      AtomicBoolean stop) {
     SimulatorPublisher.Stats stats;
     try (SimulatorPublisher publisher =
-        new SimulatorPublisher(
-            endpoints.clientConfig(), SimulatorPublisher.TopicNames.defaults())) {
+        new SimulatorPublisher(client, SimulatorPublisher.TopicNames.defaults())) {
       stats = publisher.publish(new InteractionSimulator(config), run, stop::get);
+    } catch (IllegalStateException e) {
+      if (e.getCause() instanceof InvalidTimestampException) {
+        throw new IllegalStateException(
+            e.getMessage()
+                + ". The broker refuses record timestamps more than"
+                + " log.message.timestamp.after.max.ms (1 h by default) ahead of its clock, or"
+                + " log.message.timestamp.before.max.ms behind it: end the stream now (--count"
+                + " without --start), use --real-time, or raise the topics'"
+                + " message.timestamp.after.max.ms / before.max.ms",
+            e);
+      }
+      throw e;
     }
     out.printf(
         "published %,d events (%,d users, %,d items) in %.1f s: %,.0f events/s; event time %s .. %s%n",
@@ -151,12 +254,6 @@ final class SimulateCommand implements Runnable {
         stats.firstEventTime(),
         stats.lastEventTime());
     out.flush();
-    if (!stop.get()) {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    }
-    if (main.isInterrupted()) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   /** ISO-8601 ({@code PT30S}) or a number with a unit s, m, h, d. */
