@@ -223,7 +223,12 @@ class ObservabilityIT {
 
         JsonNode rules = get(api + "rules").path("data").path("groups");
         assertThat(rules.findValues("name").stream().map(JsonNode::asText))
-            .contains("RankerLatencyP99High", "FeaturesDlqRateHigh", "ModelTooOld");
+            .contains(
+                "RankerLatencyP99High",
+                "FeaturesDlqRateHigh",
+                "ModelTooOld",
+                "TargetDown",
+                "RankerDown");
 
         // feeds ranked by the model and the users' reactions naming their requests, while event
         // time moves on: the drift job closes online-CTR windows per version and variant
