@@ -93,11 +93,23 @@ public record Endpoints(
     }
   }
 
-  static void clearUpState(Map<String, String> env) {
+  /**
+   * Withdraws the announcement of the {@code up} of process {@code pid}: only its own, since a
+   * second {@code up} (on other ports) replaced the file with its announcement, which must outlive
+   * the first one's stop.
+   */
+  static void clearUpState(Map<String, String> env, long pid) {
+    Path f = stateFile(env);
+    Properties p = new Properties();
     try {
-      Files.deleteIfExists(stateFile(env));
+      try (InputStream in = Files.newInputStream(f)) {
+        p.load(in);
+      }
+      if (Long.toString(pid).equals(p.getProperty("pid"))) {
+        Files.deleteIfExists(f);
+      }
     } catch (IOException ignored) {
-      // best effort at shutdown
+      // none, or best effort at shutdown
     }
   }
 

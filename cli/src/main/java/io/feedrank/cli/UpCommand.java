@@ -13,7 +13,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,12 +58,17 @@ final class UpCommand implements Runnable {
   @Option(
       names = "--partitions",
       defaultValue = "0",
-      description = "partitions of multi-partition topics (0 = DESIGN defaults)")
+      description = {
+        "partitions of the multi-partition topics. 0: the DESIGN's with --stack-only; 1 for the",
+        "whole platform, so that its history, published flat out, cannot skew event time between",
+        "partitions beyond the drift job's out-of-orderness"
+      })
   int partitions;
 
   @Option(
       names = "--dir",
-      description = "state directory (default: a fresh temporary one, deleted on exit)")
+      description =
+          "state directory, kept on exit (default: a fresh one under target/, deleted on exit)")
   Path dir;
 
   @Option(
@@ -135,7 +142,7 @@ final class UpCommand implements Runnable {
                   if (simulator != null) {
                     simulator.interrupt();
                   }
-                  Endpoints.clearUpState(System.getenv());
+                  Endpoints.clearUpState(System.getenv(), ProcessHandle.current().pid());
                   stack.close();
                   stopped.countDown();
                 },
@@ -207,6 +214,28 @@ final class UpCommand implements Runnable {
     out.println(
         "feedrank up: starting the platform on the local stack (logs: " + logFile + ") ...");
     out.flush();
+    // registered before the start, which takes a minute or two: a Ctrl-C meanwhile stops what
+    // started (the platform's own hook) and the failed start cleans up; this hook waits for that,
+    // then deletes the state directory, which the platform's hook leaves
+    AtomicReference<UpPlatform> running = new AtomicReference<>();
+    CountDownLatch startEnded = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    long pid = ProcessHandle.current().pid();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  awaitQuietly(startEnded, 60);
+                  Endpoints.clearUpState(System.getenv(), pid);
+                  UpPlatform up = running.get();
+                  if (up != null) {
+                    up.close();
+                  } else if (fresh) {
+                    UpPlatform.deleteTree(state);
+                  }
+                  stopped.countDown();
+                },
+                "feedrank-up-shutdown"));
     UpPlatform up;
     try {
       up =
@@ -235,23 +264,16 @@ final class UpCommand implements Runnable {
               });
     } catch (Exception e) {
       throw new IllegalStateException("the platform did not start: " + e.getMessage(), e);
+    } finally {
+      startEnded.countDown();
     }
+    running.set(up);
+    // from here the hook above closes everything, the real-time traffic before the platform
+    up.platform().detachShutdownHook();
     LocalStack stack = up.platform().stack();
     Endpoints endpoints =
         new Endpoints(stack.bootstrapServers(), stack.registryUrl(), null, stack.redisUri());
-    Endpoints.writeUpState(System.getenv(), endpoints, ProcessHandle.current().pid());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  Endpoints.clearUpState(System.getenv());
-                  up.close();
-                  stopped.countDown();
-                },
-                "feedrank-up-shutdown"));
-    // from here this hook closes everything, the real-time traffic before the platform
-    up.platform().detachShutdownHook();
+    Endpoints.writeUpState(System.getenv(), endpoints, pid);
     String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
     var metrics = up.platform().features().metricsServer();
     out.printf("%nfeedrank platform is up%n");
@@ -291,6 +313,14 @@ final class UpCommand implements Runnable {
     out.flush();
     try {
       stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch, int seconds) {
+    try {
+      latch.await(seconds, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -207,7 +207,8 @@ public final class Demo {
                 ranker,
                 trainer,
                 new EventClock(sim::eventTime),
-                0),
+                0,
+                true),
             s -> status("starting " + s));
     // run() closes everything in order, the traffic before the platform, and ./feedrank demo's
     // hook waits for it: the platform's own hook would close the broker under the traffic

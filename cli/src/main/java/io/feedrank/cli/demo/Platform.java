@@ -43,6 +43,8 @@ public final class Platform implements AutoCloseable {
    * @param trainer extra keys for the trainer ({@link TrainerConfig#from})
    * @param dataClock the trainer's "now" for default data ranges (event time)
    * @param flinkMetricsPort port of the drift job's Prometheus metrics on 127.0.0.1 (0 = off)
+   * @param deleteStackOnClose whether closing deletes the stack's directory (Kafka's log, Redis's
+   *     and the registry's files): {@code up --dir} keeps it with the rest of its state
    */
   public record Settings(
       Path dir,
@@ -55,7 +57,8 @@ public final class Platform implements AutoCloseable {
       Map<String, String> ranker,
       Map<String, String> trainer,
       Clock dataClock,
-      int flinkMetricsPort) {}
+      int flinkMetricsPort,
+      boolean deleteStackOnClose) {}
 
   private final Deque<AutoCloseable> open = new ArrayDeque<>();
   private LocalStack stack;
@@ -91,7 +94,7 @@ public final class Platform implements AutoCloseable {
     LocalStack.Builder b =
         LocalStack.builder()
             .workDir(s.dir().resolve("stack"))
-            .deleteOnClose(true)
+            .deleteOnClose(s.deleteStackOnClose())
             .shutdownHook(false)
             .kafkaPort(s.kafkaPort())
             .redisPort(s.redisPort())

@@ -97,7 +97,8 @@ public final class UpPlatform implements AutoCloseable {
                 ranker,
                 trainer,
                 Clock.systemUTC(),
-                options.flinkMetricsPort()),
+                options.flinkMetricsPort(),
+                options.deleteOnClose()),
             s -> progress.accept("starting " + s));
     Instant now = Instant.now();
     SimulatorConfig world =
@@ -188,13 +189,21 @@ public final class UpPlatform implements AutoCloseable {
       platform.close();
     }
     if (options.deleteOnClose()) {
-      try (var paths = Files.walk(options.dir())) {
-        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException e) {
-        // best effort: the directory is under target/
+      deleteTree(options.dir());
+    }
+  }
+
+  /** Deletes {@code dir} and everything in it, as far as it can: best effort, at a stop. */
+  public static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
       }
+    } catch (IOException e) {
+      // best effort: the directory is under target/
     }
   }
 }

@@ -114,7 +114,8 @@ class ObservabilityIT {
                 Map.of("port", "0", "warmup.requests", "500"),
                 trainer,
                 Clock.systemUTC(),
-                flinkMetrics),
+                flinkMetrics,
+                true),
             s -> {})) {
       String ranker = "http://127.0.0.1:" + p.ranker().port();
       // before any model: rankings by popularity, counted as fallbacks

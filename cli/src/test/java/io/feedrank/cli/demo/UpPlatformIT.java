@@ -17,13 +17,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code ./feedrank up}'s platform without its bootstrap (no history, no real-time traffic): the
- * ranker keys given to it ({@code --ranker-config}) reach the ranker it serves.
+ * ranker keys given to it ({@code --ranker-config}) reach the ranker it serves, and with a state
+ * directory of the user's ({@code --dir}) all its state stays there after the stop.
  */
 class UpPlatformIT {
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @Test
-  void rankerKeysGivenToUpReachTheRanker() throws Exception {
+  void rankerKeysGivenToUpReachTheRankerAndItsOwnDirectoryIsKept() throws Exception {
     Path dir = Files.createTempDirectory(Path.of("target"), "up-it-").toAbsolutePath();
     // a bucket of two requests that refills once in 100 s: the third request in a row is refused
     Map<String, String> rankerConfig =
@@ -32,7 +33,7 @@ class UpPlatformIT {
         UpPlatform.start(
             new UpPlatform.Options(
                 dir,
-                true,
+                false,
                 0,
                 0,
                 0,
@@ -66,6 +67,18 @@ class UpPlatformIT {
           .as("rate.limit.burst=2 from up's ranker keys")
           .containsExactly(200, 200, 429);
     }
-    assertThat(dir).as("up's state, deleted on close").doesNotExist();
+    try {
+      // Kafka's log with the rest: the stack's directory was deleted whatever --dir said
+      for (String kept : List.of("stack", "streams-state")) {
+        assertThat(dir.resolve(kept)).as(kept + ", kept with --dir").isNotEmptyDirectory();
+      }
+      try (var files = Files.walk(dir.resolve("stack"))) {
+        assertThat(files.map(Path::getFileName).map(Path::toString))
+            .as("a Kafka partition's log")
+            .anyMatch(n -> n.endsWith(".log"));
+      }
+    } finally {
+      UpPlatform.deleteTree(dir);
+    }
   }
 }
