@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -25,7 +26,10 @@ import picocli.CommandLine.Spec;
     description = {
       "list: every version of the model with its stage and decision.",
       "promote VERSION: put VERSION in production (the current one is archived).",
-      "rollback: production goes back to the version the current one replaced."
+      "rollback: production goes back to the version the current one replaced (to put another",
+      "  archived version in production, promote it).",
+      "Promote and rollback also archive a staging version: its A/B share was measured against",
+      "the production they replace."
     })
 final class RegistryCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -46,6 +50,33 @@ final class RegistryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // usage errors (exit code 2) before anything is opened
+    switch (action) {
+      case "list", "rollback" -> {
+        if (version != null) {
+          throw new ParameterException(
+              spec.commandLine(),
+              "registry "
+                  + action
+                  + " takes no version"
+                  + ("rollback".equals(action)
+                      ? ": it goes back to the version production replaced; to put "
+                          + version
+                          + " in production, use registry promote "
+                          + version
+                      : ""));
+        }
+      }
+      case "promote" -> {
+        if (version == null) {
+          throw new ParameterException(
+              spec.commandLine(), "registry promote needs a version (see registry list)");
+        }
+      }
+      default ->
+          throw new ParameterException(
+              spec.commandLine(), "unknown action '" + action + "': list, promote or rollback");
+    }
     Map<String, String> env = System.getenv();
     Map<String, String> c =
         ServiceConfig.resolveKafka(configFile, endpointOptions, env)
@@ -59,17 +90,8 @@ final class RegistryCommand implements Callable<Integer> {
           new RegistryCommands(m.registry(), config.modelName(), Clock.systemUTC());
       switch (action) {
         case "list" -> print(out, r.list());
-        case "promote" -> {
-          if (version == null) {
-            throw new IllegalArgumentException(
-                "registry promote needs a version (see registry list)");
-          }
-          print(out, r.promote(version, "promoted by operator"));
-        }
-        case "rollback" -> print(out, r.rollback());
-        default ->
-            throw new IllegalArgumentException(
-                "unknown action '" + action + "': list, promote or rollback");
+        case "promote" -> print(out, r.promote(version, "promoted by operator"));
+        default -> print(out, r.rollback());
       }
     }
     return 0;

@@ -303,58 +303,71 @@ public final class TrainingJob {
       Architecture best,
       Map<Architecture, ReferenceProfile> profiles,
       float[] bestScores) {
-    List<ModelVersion> current = registry.versions(config.modelName());
-    var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
-    Instant now = clock.instant();
-    List<ModelVersion> updates = new ArrayList<>();
-    for (Map.Entry<Architecture, RunRecord.ModelRun> e : trained.entrySet()) {
-      if (e.getKey() == Architecture.LOGISTIC) {
-        continue;
-      }
-      RunRecord.ModelRun m = e.getValue();
-      ModelVersion candidate =
-          candidate(
-              run,
-              request,
-              split,
-              m,
-              profiles.get(e.getKey()),
-              production.map(ModelVersion::getVersion).orElse(null),
-              now);
-      if (e.getKey() != best) {
-        RunRecord.ModelRun b = trained.get(best);
-        updates.add(
-            ModelVersion.newBuilder(candidate)
-                .setStage(ModelStage.REJECTED)
-                .setDecision(Promotion.DECISION_REJECTED)
-                .setDecisionReason(
-                    "not the best of run "
-                        + run.id
-                        + ": AUC "
-                        + m.metrics.get("auc")
-                        + " < "
-                        + best.id
-                        + " "
-                        + b.metrics.get("auc"))
-                .build());
-        continue;
-      }
-      var productionScore =
-          production.map(
-              p -> new ProductionEvaluator(artifacts).score(p, split.test(), bestScores));
-      Promotion.Outcome o =
-          Promotion.decide(
-              candidate,
-              m.metrics.get("auc"),
-              trained.get(Architecture.LOGISTIC).metrics.get("auc"),
-              productionScore,
-              current,
-              config.promoteMinAucGain(),
-              split.test().size(),
-              now);
-      updates.addAll(o.updates());
-    }
-    registry.publish(updates);
+    // decided on the registry as it is when written: another writer's decision in between (an
+    // operator's promotion, another run) makes this one read and decide again. Production's score
+    // is kept for that, by version: it depends on the holdout only
+    Map<String, Promotion.ProductionScore> scored = new HashMap<>();
+    List<ModelVersion> updates =
+        registry.update(
+            config.modelName(),
+            current -> {
+              var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
+              var productionScore =
+                  production.map(
+                      p ->
+                          scored.computeIfAbsent(
+                              p.getVersion(),
+                              v ->
+                                  new ProductionEvaluator(artifacts)
+                                      .score(p, split.test(), bestScores)));
+              Instant now = clock.instant(); // after the scoring: what is written is decided now
+              List<ModelVersion> decided = new ArrayList<>();
+              for (Map.Entry<Architecture, RunRecord.ModelRun> e : trained.entrySet()) {
+                if (e.getKey() == Architecture.LOGISTIC) {
+                  continue;
+                }
+                RunRecord.ModelRun m = e.getValue();
+                ModelVersion candidate =
+                    candidate(
+                        run,
+                        request,
+                        split,
+                        m,
+                        profiles.get(e.getKey()),
+                        production.map(ModelVersion::getVersion).orElse(null),
+                        now);
+                if (e.getKey() != best) {
+                  RunRecord.ModelRun b = trained.get(best);
+                  decided.add(
+                      ModelVersion.newBuilder(candidate)
+                          .setStage(ModelStage.REJECTED)
+                          .setDecision(Promotion.DECISION_REJECTED)
+                          .setDecisionReason(
+                              "not the best of run "
+                                  + run.id
+                                  + ": AUC "
+                                  + m.metrics.get("auc")
+                                  + " < "
+                                  + best.id
+                                  + " "
+                                  + b.metrics.get("auc"))
+                          .build());
+                  continue;
+                }
+                Promotion.Outcome o =
+                    Promotion.decide(
+                        candidate,
+                        m.metrics.get("auc"),
+                        trained.get(Architecture.LOGISTIC).metrics.get("auc"),
+                        productionScore,
+                        current,
+                        config.promoteMinAucGain(),
+                        split.test().size(),
+                        now);
+                decided.addAll(o.updates());
+              }
+              return decided;
+            });
     for (ModelVersion v : updates) {
       for (RunRecord.ModelRun m : run.models) {
         if (v.getRunId().equals(run.id) && v.getArchitecture().equals(m.architecture)) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,8 +22,10 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -35,13 +38,30 @@ import org.slf4j.LoggerFactory;
  * goes through the topic from the beginning to the end offsets it had when the read began (no
  * consumer group); a write of several records (a promotion and the production version it archives)
  * is one transaction, acknowledged by all in-sync replicas before it returns, so a reader with
- * {@code read_committed} (the rankers, the drift job, the next run) sees all of it or none: never
- * two production versions, nor a promotion without its archive.
+ * {@code read_committed} (the rankers, the drift job, the next run) sees all of it or none: never a
+ * promotion without its archive.
+ *
+ * <p>Decisions ({@link #update}) are also serialized between writers (a trainer's run, an
+ * operator's promote or rollback, another trainer): each opens a transactional producer with the
+ * one id they all share, {@link #WRITER_ID_PREFIX} + topic, before it reads. Opening it fences the
+ * producer of any writer that opened before, so that one's commit fails and it reads and decides
+ * again; a decision is thus always written on the state it was made from, and never two production
+ * versions come of two decisions at once.
  */
 public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaModelRegistry.class);
 
+  /** The transactional id of every writer of decisions, followed by the topic. */
+  public static final String WRITER_ID_PREFIX = "feedrank-registry-writer-";
+
+  /** How many times a decision is made again after another writer's fenced it. */
+  static final int DECISION_ATTEMPTS = 10;
+
+  /** How many times a commit that timed out is tried again before the outcome is unknown. */
+  static final int COMMIT_ATTEMPTS = 3;
+
   private final Map<String, Object> kafka;
+  private final Serializer<ModelVersion> serializer;
   private final Deserializer<ModelVersion> values;
   private final KafkaProducer<String, ModelVersion> producer;
   private final String topic;
@@ -53,15 +73,20 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
       Deserializer<ModelVersion> deserializer,
       String topic) {
     this.kafka = Map.copyOf(kafka);
+    this.serializer = serializer;
     this.values = deserializer;
     this.topic = topic;
+    // unconditional writes (publish) with an id of this instance's: they fence nobody
+    this.producer = producer("feedrank-registry-" + UUID.randomUUID());
+  }
+
+  private KafkaProducer<String, ModelVersion> producer(String transactionalId) {
     Properties p = new Properties();
     p.putAll(kafka);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    // one id per instance: the trainer's runs and an operator's promote may write at once
-    p.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "feedrank-registry-" + UUID.randomUUID());
-    this.producer = new KafkaProducer<>(p, new StringSerializer(), serializer);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    return new KafkaProducer<>(p, new StringSerializer(), serializer);
   }
 
   @Override
@@ -127,25 +152,109 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
         producer.initTransactions(); // here, not at construction: a read needs no broker write
         transactional = true;
       }
-      producer.beginTransaction();
-      for (ModelVersion v : updates) {
-        String key = Topics.modelRegistryKey(v.getModelName(), v.getVersion());
-        producer.send(new ProducerRecord<>(topic, key, v));
-      }
-      producer.commitTransaction(); // flushes; fails if any send failed
+      write(producer, updates);
     } catch (InterruptException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while writing to " + topic, e);
-    } catch (ProducerFencedException | AuthorizationException e) {
-      throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
     } catch (KafkaException e) {
+      throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
+    }
+  }
+
+  @Override
+  public List<ModelVersion> update(
+      String modelName, Function<List<ModelVersion>, List<ModelVersion>> decide) {
+    for (int attempt = 1; ; attempt++) {
+      KafkaProducer<String, ModelVersion> writer = producer(WRITER_ID_PREFIX + topic);
       try {
-        producer.abortTransaction();
-      } catch (KafkaException abort) {
+        // fences whoever opened before: from here no earlier decision commits, and a later
+        // writer's opening fails this one's commit
+        writer.initTransactions();
+        List<ModelVersion> updates = decide.apply(versions(modelName));
+        if (!updates.isEmpty()) {
+          write(writer, updates);
+        }
+        return updates;
+      } catch (InterruptException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while writing to " + topic, e);
+      } catch (KafkaException e) {
+        if (!fenced(e)) {
+          throw new IllegalStateException("cannot write to " + topic + ": " + e, e);
+        }
+        if (attempt == DECISION_ATTEMPTS) {
+          throw new IllegalStateException(
+              "other writers of "
+                  + topic
+                  + " wrote before each of "
+                  + attempt
+                  + " decisions could be: nothing written",
+              e);
+        }
+        log.info(
+            "trainer: another writer wrote to {} while {} was decided: reading it again",
+            topic,
+            modelName);
+      } finally {
+        writer.close(Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  private static boolean fenced(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One transaction of {@code updates}. A send that failed fails the commit and the transaction is
+   * aborted: nothing was written. A commit that timed out is tried again; after {@link
+   * #COMMIT_ATTEMPTS} the outcome is unknown (the transaction may still complete) and said so.
+   *
+   * @throws KafkaException with nothing written, or {@link IllegalStateException} when unknown
+   */
+  private void write(KafkaProducer<String, ModelVersion> p, List<ModelVersion> updates) {
+    p.beginTransaction();
+    try {
+      for (ModelVersion v : updates) {
+        String key = Topics.modelRegistryKey(v.getModelName(), v.getVersion());
+        p.send(new ProducerRecord<>(topic, key, v));
+      }
+      for (int attempt = 1; ; attempt++) {
+        try {
+          p.commitTransaction(); // flushes; fails if any send failed
+          return;
+        } catch (TimeoutException e) {
+          if (attempt == COMMIT_ATTEMPTS) {
+            throw new IllegalStateException(
+                "the write of "
+                    + updates.size()
+                    + " records to "
+                    + topic
+                    + " timed out "
+                    + attempt
+                    + " times while committing: it may or may not have happened (./feedrank"
+                    + " registry list shows which)",
+                e);
+          }
+          log.warn("trainer: committing to {} timed out; trying again", topic);
+        }
+      }
+    } catch (KafkaException e) {
+      if (fenced(e) || e instanceof AuthorizationException) {
+        throw e; // a fenced producer cannot abort: its transaction is the broker's to abort
+      }
+      try {
+        p.abortTransaction();
+      } catch (RuntimeException abort) {
         e.addSuppressed(abort);
       }
-      throw new IllegalStateException(
-          "cannot write to " + topic + " (nothing of the " + updates.size() + " records): " + e, e);
+      throw new KafkaException(
+          "nothing of the " + updates.size() + " records was written: " + e.getMessage(), e);
     }
   }
 

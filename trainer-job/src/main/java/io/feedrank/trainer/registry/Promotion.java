@@ -95,8 +95,12 @@ public final class Promotion {
                     + " beats the logistic baseline "
                     + f(baselineAuc));
         updates.add(c.build());
-        production.ifPresent(
-            p -> updates.add(archive(p.version(), "replaced by " + candidate.getVersion(), now)));
+        archiveProduction(
+            registry,
+            candidate.getVersion(),
+            "replaced by " + candidate.getVersion(),
+            now,
+            updates);
         archiveStaging(registry, candidate, now, updates);
       } else {
         c.setStage(ModelStage.REJECTED)
@@ -148,7 +152,12 @@ public final class Promotion {
           .setDecision(DECISION_PROMOTED)
           .setDecisionReason(vs + " ≥ " + promoteDelta);
       updates.add(c.build());
-      updates.add(archive(p.version(), "replaced by " + candidate.getVersion() + ", " + vs, now));
+      archiveProduction(
+          registry,
+          candidate.getVersion(),
+          "replaced by " + candidate.getVersion() + ", " + vs,
+          now,
+          updates);
       archiveStaging(registry, candidate, now, updates);
     } else if (delta > 0) {
       c.setStage(ModelStage.STAGING)
@@ -163,7 +172,10 @@ public final class Promotion {
     return new Outcome(updates.get(0), updates);
   }
 
-  /** An operator's promotion of {@code version} to production; the current one is archived. */
+  /**
+   * An operator's promotion of {@code version} to production: the current one is archived, and so
+   * is a staging version (its A/B share was measured against the production now replaced).
+   */
   public static List<ModelVersion> promote(
       List<ModelVersion> registry, String version, String reason, Instant now) {
     ModelVersion target = find(registry, version);
@@ -181,13 +193,15 @@ public final class Promotion {
             // what it replaces now, not the production of its training: a rollback goes back to it
             .setParentVersion(replaced.map(ModelVersion::getVersion).orElse(null))
             .build());
-    replaced.ifPresent(p -> updates.add(archive(p, "replaced by " + version + ": " + reason, now)));
+    archiveProduction(registry, version, "replaced by " + version + ": " + reason, now, updates);
+    archiveStaging(registry, target, now, updates);
     return updates;
   }
 
   /**
    * Rollback: production goes back to the version the current one replaced (its {@code
-   * parent_version}); the current one is archived as rolled back.
+   * parent_version}); the current one is archived as rolled back, and a staging version (compared
+   * with the current one) is archived.
    */
   public static List<ModelVersion> rollback(List<ModelVersion> registry, Instant now) {
     ModelVersion current =
@@ -215,7 +229,33 @@ public final class Promotion {
             .setDecision(DECISION_ROLLED_BACK)
             .setDecisionReason("rolled back to " + parent.getVersion())
             .build());
+    for (ModelVersion v : registry) {
+      if (v.getStage() == ModelStage.PRODUCTION
+          && !v.getVersion().equals(current.getVersion())
+          && !v.getVersion().equals(parent.getVersion())) {
+        updates.add(archive(v, "rolled back to " + parent.getVersion(), now));
+      }
+    }
+    archiveStaging(registry, parent, now, updates);
     return updates;
+  }
+
+  /**
+   * Archives every production version but {@code keep}: there is one, unless two writers once
+   * decided on the same state (before they were serialized), and a new production version ends that
+   * too.
+   */
+  private static void archiveProduction(
+      List<ModelVersion> registry,
+      String keep,
+      String reason,
+      Instant now,
+      List<ModelVersion> updates) {
+    for (ModelVersion v : registry) {
+      if (v.getStage() == ModelStage.PRODUCTION && !v.getVersion().equals(keep)) {
+        updates.add(archive(v, reason, now));
+      }
+    }
   }
 
   private static void archiveStaging(

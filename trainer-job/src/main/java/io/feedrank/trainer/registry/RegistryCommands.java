@@ -28,16 +28,12 @@ public final class RegistryCommands {
 
   /** Puts {@code version} in production (the current one is archived); returns what was written. */
   public List<ModelVersion> promote(String version, String reason) {
-    List<ModelVersion> u =
-        Promotion.promote(registry.versions(modelName), version, reason, clock.instant());
-    registry.publish(u);
-    return u;
+    return registry.update(
+        modelName, current -> Promotion.promote(current, version, reason, clock.instant()));
   }
 
   /** Production goes back to the version the current one replaced; returns what was written. */
   public List<ModelVersion> rollback() {
-    List<ModelVersion> u = Promotion.rollback(registry.versions(modelName), clock.instant());
-    registry.publish(u);
-    return u;
+    return registry.update(modelName, current -> Promotion.rollback(current, clock.instant()));
   }
 }

@@ -11,6 +11,7 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,61 @@ class KafkaModelRegistryIT {
       registry.versions(model).forEach(v -> stages.put(v.getVersion(), v.getStage()));
       assertThat(stages).isEqualTo(Map.of("p1", ModelStage.ARCHIVED, "p2", ModelStage.PRODUCTION));
     }
+  }
+
+  /**
+   * Two decisions at once, as a run's and an operator's: while the run decides on p1 in production,
+   * the operator promotes r1. The run's write is refused (its producer fenced by the operator's
+   * opening), and it decides again on the state with r1: one production version at the end, r2,
+   * replacing r1. Each deciding on the state it read alone would leave r1 and r2 both in
+   * production.
+   */
+  @Test
+  void twoDecisionsAtOnceAreWrittenOneAfterTheOther(LocalStack stack) {
+    String model = "registry-it-" + UUID.randomUUID();
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    try (KafkaModelRegistry run = registry(stack, serde);
+        KafkaModelRegistry operator = registry(stack, serde)) {
+      run.publish(
+          List.of(
+              version(model, "p1", ModelStage.PRODUCTION, null),
+              version(model, "r1", ModelStage.REJECTED, "p1"),
+              version(model, "r2", ModelStage.REJECTED, "p1")));
+      List<List<String>> seen = new ArrayList<>();
+      List<ModelVersion> written =
+          run.update(
+              model,
+              current -> {
+                seen.add(inProduction(current));
+                if (seen.size() == 1) {
+                  operator.update(model, now -> Promotion.promote(now, "r1", "by the operator", T));
+                }
+                return Promotion.promote(current, "r2", "by the run", T);
+              });
+      assertThat(seen).containsExactly(List.of("p1"), List.of("r1"));
+      assertThat(written.get(0).getParentVersion()).isEqualTo("r1");
+      Map<String, ModelStage> stages = new HashMap<>();
+      run.versions(model).forEach(v -> stages.put(v.getVersion(), v.getStage()));
+      assertThat(stages)
+          .isEqualTo(
+              Map.of(
+                  "p1", ModelStage.ARCHIVED,
+                  "r1", ModelStage.ARCHIVED,
+                  "r2", ModelStage.PRODUCTION));
+    }
+  }
+
+  private static List<String> inProduction(List<ModelVersion> versions) {
+    return versions.stream()
+        .filter(v -> v.getStage() == ModelStage.PRODUCTION)
+        .map(ModelVersion::getVersion)
+        .toList();
+  }
+
+  private static KafkaModelRegistry registry(LocalStack stack, AvroSerde<ModelVersion> serde) {
+    return new KafkaModelRegistry(
+        stack.clientConfig(), serde.serializer(), serde.deserializer(), Topics.MODEL_REGISTRY);
   }
 
   static ModelVersion version(String model, String v, ModelStage stage, String parent) {

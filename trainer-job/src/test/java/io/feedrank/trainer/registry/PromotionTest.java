@@ -206,6 +206,69 @@ public class PromotionTest {
     assertThatThrownBy(() -> Promotion.rollback(u, NOW)).hasMessageContaining("replaced nothing");
   }
 
+  /**
+   * A staging version was measured against the production an operator's promotion or a rollback
+   * replaces: both archive it, as a run's promotion does, so that its A/B share ends.
+   */
+  @Test
+  void anOperatorsPromotionAndARollbackArchiveTheStagingVersion() {
+    ModelVersion p0 = version("p0", ModelStage.ARCHIVED, null, T0.minusSeconds(60));
+    ModelVersion p1 = version("p1", ModelStage.PRODUCTION, "p0", T0);
+    ModelVersion s1 = version("s1", ModelStage.STAGING, "p1", T0.plusSeconds(60));
+    ModelVersion r1 = version("r1", ModelStage.REJECTED, "p1", T0.plusSeconds(90));
+    List<ModelVersion> registry = List.of(p0, p1, s1, r1);
+    assertThat(stages(Promotion.promote(registry, "r1", "by operator", NOW)))
+        .containsOnly(
+            Map.entry("r1", ModelStage.PRODUCTION),
+            Map.entry("p1", ModelStage.ARCHIVED),
+            Map.entry("s1", ModelStage.ARCHIVED));
+    assertThat(stages(Promotion.rollback(registry, NOW)))
+        .containsOnly(
+            Map.entry("p0", ModelStage.PRODUCTION),
+            Map.entry("p1", ModelStage.ARCHIVED),
+            Map.entry("s1", ModelStage.ARCHIVED));
+    // the staging version itself promoted: it is the production one, not archived
+    assertThat(stages(Promotion.promote(registry, "s1", "by operator", NOW)))
+        .containsOnly(Map.entry("s1", ModelStage.PRODUCTION), Map.entry("p1", ModelStage.ARCHIVED));
+  }
+
+  /**
+   * Two production versions (two writers once decided on the same state): whatever makes a version
+   * production next archives both others, so one is left.
+   */
+  @Test
+  void aNewProductionVersionArchivesEveryOtherOne() {
+    ModelVersion p0 = version("p0", ModelStage.ARCHIVED, null, T0.minusSeconds(60));
+    ModelVersion pa = version("pa", ModelStage.PRODUCTION, "p0", T0);
+    ModelVersion pb = version("pb", ModelStage.PRODUCTION, "p0", T0.plusSeconds(30));
+    List<ModelVersion> registry = List.of(p0, pa, pb, CANDIDATE);
+    Promotion.Outcome run =
+        Promotion.decide(
+            CANDIDATE,
+            0.80,
+            0.60,
+            Optional.of(Promotion.ProductionScore.scored(pb, 0.70)),
+            registry,
+            0.01,
+            5_000,
+            NOW);
+    assertThat(stages(run.updates()))
+        .containsOnly(
+            Map.entry("c1", ModelStage.PRODUCTION),
+            Map.entry("pa", ModelStage.ARCHIVED),
+            Map.entry("pb", ModelStage.ARCHIVED));
+    assertThat(stages(Promotion.promote(registry, "p0", "by operator", NOW)))
+        .containsOnly(
+            Map.entry("p0", ModelStage.PRODUCTION),
+            Map.entry("pa", ModelStage.ARCHIVED),
+            Map.entry("pb", ModelStage.ARCHIVED));
+    assertThat(stages(Promotion.rollback(registry, NOW)))
+        .containsOnly(
+            Map.entry("p0", ModelStage.PRODUCTION),
+            Map.entry("pa", ModelStage.ARCHIVED),
+            Map.entry("pb", ModelStage.ARCHIVED));
+  }
+
   /** The registry after {@code updates}: each replaces the record of its version. */
   static List<ModelVersion> apply(List<ModelVersion> registry, List<ModelVersion> updates) {
     Map<String, ModelVersion> byVersion = new java.util.LinkedHashMap<>();
