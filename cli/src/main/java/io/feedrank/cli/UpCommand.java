@@ -6,7 +6,10 @@ import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.simulator.SimulatorPublisher;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ./feedrank up}: the local stack, kept running until Ctrl-C. */
@@ -68,7 +72,8 @@ final class UpCommand implements Runnable {
   @Option(
       names = "--dir",
       description =
-          "state directory, kept on exit (default: a fresh one under target/, deleted on exit)")
+          "state directory, new or empty, kept on exit to look into (default: a fresh one under"
+              + " target/, deleted on exit)")
   Path dir;
 
   @Option(
@@ -109,6 +114,7 @@ final class UpCommand implements Runnable {
 
   @Override
   public void run() {
+    requireEmptyDir();
     if (!stackOnly) {
       runPlatform();
       return;
@@ -202,6 +208,28 @@ final class UpCommand implements Runnable {
     return t;
   }
 
+  /**
+   * A --dir must be new or empty: the state it keeps is for looking into after the stop, not for a
+   * restart (Kafka's log is formatted for one cluster, the registry's schemas are in memory).
+   */
+  private void requireEmptyDir() {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var entries = Files.list(dir)) {
+      if (entries.findAny().isPresent()) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--dir "
+                + dir
+                + " is not empty: up keeps its state there to look into after the stop, and"
+                + " cannot start again on it; give a new directory");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read --dir " + dir, e);
+    }
+  }
+
   private void runPlatform() {
     PrintWriter out = spec.commandLine().getOut();
     double rate = simulateRate == null ? 20 : simulateRate;
@@ -218,6 +246,7 @@ final class UpCommand implements Runnable {
     // started (the platform's own hook) and the failed start cleans up; this hook waits for that,
     // then deletes the state directory, which the platform's hook leaves
     AtomicReference<UpPlatform> running = new AtomicReference<>();
+    AtomicBoolean stopping = new AtomicBoolean();
     CountDownLatch startEnded = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     long pid = ProcessHandle.current().pid();
@@ -225,6 +254,7 @@ final class UpCommand implements Runnable {
         .addShutdownHook(
             new Thread(
                 () -> {
+                  stopping.set(true);
                   awaitQuietly(startEnded, 60);
                   Endpoints.clearUpState(System.getenv(), pid);
                   UpPlatform up = running.get();
@@ -262,18 +292,26 @@ final class UpCommand implements Runnable {
                 out.println("  " + s);
                 out.flush();
               });
+      running.set(up); // before the hook may look: it closes a started platform whole
     } catch (Exception e) {
       throw new IllegalStateException("the platform did not start: " + e.getMessage(), e);
     } finally {
       startEnded.countDown();
     }
-    running.set(up);
-    // from here the hook above closes everything, the real-time traffic before the platform
-    up.platform().detachShutdownHook();
+    try {
+      // from here the hook above closes everything, the real-time traffic before the platform
+      up.platform().detachShutdownHook();
+    } catch (IllegalStateException shuttingDown) {
+      return; // a Ctrl-C as the start ended: both hooks are closing it
+    }
     LocalStack stack = up.platform().stack();
     Endpoints endpoints =
         new Endpoints(stack.bootstrapServers(), stack.registryUrl(), null, stack.redisUri());
     Endpoints.writeUpState(System.getenv(), endpoints, pid);
+    if (stopping.get()) {
+      Endpoints.clearUpState(System.getenv(), pid); // the hook may have cleared before the write
+      return;
+    }
     String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
     var metrics = up.platform().features().metricsServer();
     out.printf("%nfeedrank platform is up%n");
