@@ -131,18 +131,27 @@ public final class Main implements AutoCloseable {
             .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))
             .peek(
                 r -> {
-                  if (!RUN_TO_AN_END.contains(r.status)) {
-                    String was = r.status;
-                    runs.save(completed(r, registered.get(r.id), clock.instant()));
-                    log.info(
-                        "trainer: run {} ({}) wrote its versions before it was cut short: its"
-                            + " record completed from model-registry{}",
-                        r.id,
-                        was,
-                        r.commandId == null
-                            ? ""
-                            : ", and command " + r.commandId + " is not run again");
+                  if (RUN_TO_AN_END.contains(r.status)) {
+                    return;
                   }
+                  String was = r.status;
+                  // a RUNNING record saved within the last minute may be a live run's, in
+                  // another process on the same store (a nightly run beside the listener): one
+                  // saves within milliseconds of its registry write, so it is left to finish
+                  boolean live =
+                      RunRecord.RUNNING.equals(r.status)
+                          && runs.savedAt(r.id)
+                              .map(t -> t.isAfter(Instant.now().minus(LIVE_RUN_SAVE)))
+                              .orElse(false);
+                  if (!live) {
+                    runs.save(completed(r, registered.get(r.id), clock.instant()));
+                  }
+                  log.info(
+                      "trainer: run {} ({}) wrote its versions before it was cut short{}{}",
+                      r.id,
+                      was,
+                      live ? "" : ": its record completed from model-registry",
+                      r.commandId == null ? "" : "; command " + r.commandId + " is not run again");
                 })
             .map(r -> r.commandId)
             .filter(Objects::nonNull)
@@ -170,11 +179,15 @@ public final class Main implements AutoCloseable {
     return l;
   }
 
+  /** How recently a live run's RUNNING record may have been saved after its registry write. */
+  static final java.time.Duration LIVE_RUN_SAVE = java.time.Duration.ofMinutes(1);
+
   /**
    * The record of run {@code r}, cut short after its registry transaction committed, completed from
    * {@code written}, its versions as model-registry has them now: each model's version, stage and
-   * decision, status {@code SUCCEEDED}, and in {@code recovered} what the record said before. Its
-   * last durations and the end of its log are lost with the process that cut it short.
+   * decision (a later promotion, archive or rollback shows instead of the run's own), status {@code
+   * SUCCEEDED}, and in {@code recovered} what the record said before. Its last durations and the
+   * end of its log are lost with the process that cut it short.
    */
   static RunRecord completed(RunRecord r, List<ModelVersion> written, Instant now) {
     r.recovered =
@@ -182,7 +195,8 @@ public final class Main implements AutoCloseable {
             + r.status
             + (r.error == null ? "" : " (" + r.error + ")")
             + " after its registry write committed; completed from model-registry at "
-            + now;
+            + now
+            + " (stages and decisions as of then)";
     for (ModelVersion v : written) {
       RunRecord.ModelRun m =
           r.models.stream()

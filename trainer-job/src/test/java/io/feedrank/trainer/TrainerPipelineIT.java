@@ -206,15 +206,18 @@ class TrainerPipelineIT {
    * A run cut short after its registry write committed (recorded CANCELLED, its version on the
    * registry topic) had its versions and its decision: the next start does not run its command
    * again, which would train and decide a second time, and completes its record from the registry.
-   * A command behind it, of an empty range and refused at once, shows the worker got past it.
-   * Another model name than the other tests', so that their listeners skip these commands and this
-   * one skips theirs.
+   * A RUNNING record just saved may be a live run's in another process (it saves right after its
+   * registry write): its command is not run again either, and its record is left to it. A command
+   * behind them, of an empty range and refused at once, shows the worker got past them. Another
+   * model name than the other tests', so that their listeners skip these commands and this one
+   * skips theirs.
    */
   @Test
   void aCommandWhoseCutShortRunWroteItsVersionsIsNotRunAgain(@TempDir Path store) throws Exception {
     String model = MODEL + "-written";
     String command = "written-" + System.nanoTime();
     String after = "after-" + System.nanoTime();
+    String liveCommand = "live-" + System.nanoTime();
     Consumer<Map<String, String>> own =
         c -> {
           c.put("model.name", model);
@@ -230,25 +233,14 @@ class TrainerPipelineIT {
       cut.finishedAt = cut.startedAt;
       cut.error = "java.lang.IllegalStateException: interrupted while writing to model-registry";
       m.runs().save(cut);
-      Instant now = Instant.now();
-      m.registry()
-          .publish(
-              List.of(
-                  ModelVersion.newBuilder()
-                      .setModelName(model)
-                      .setVersion(cut.id + "-mlp")
-                      .setRunId(cut.id)
-                      .setStage(ModelStage.REJECTED)
-                      .setArchitecture("mlp")
-                      .setCreatedAt(now)
-                      .setUpdatedAt(now)
-                      .setArtifactUri("file:/nowhere/mlp.onnx")
-                      .setArtifactSha256("00")
-                      .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION)
-                      .setDecision("REJECTED")
-                      .setDecisionReason("AUC 0.61 does not beat production's 0.64")
-                      .build()));
+      RunRecord live = new RunRecord();
+      live.id = "run-live-" + System.nanoTime();
+      live.commandId = liveCommand;
+      live.startedAt = Instant.now().toString();
+      m.runs().save(live); // RUNNING, saved just now
+      m.registry().publish(List.of(rejected(model, cut.id), rejected(model, live.id)));
       TrainerHarness.sendCommands(h.stack, model, start, end, command);
+      TrainerHarness.sendCommands(h.stack, model, start, end, liveCommand);
       TrainerHarness.sendCommands(
           h.stack, model, start.minusSeconds(7200), start.minusSeconds(3600), after);
       RetrainListener l = m.listen();
@@ -273,7 +265,34 @@ class TrainerPipelineIT {
                 assertThat(x.stage).isEqualTo("REJECTED");
                 assertThat(x.decisionReason).isEqualTo("AUC 0.61 does not beat production's 0.64");
               });
+      assertThat(runsOf(m, liveCommand))
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.id).isEqualTo(live.id);
+                assertThat(r.status).isEqualTo(RunRecord.RUNNING);
+                assertThat(r.recovered).isNull();
+              });
     }
+  }
+
+  /** The rejected mlp version a run of {@code runId} wrote. */
+  private static ModelVersion rejected(String model, String runId) {
+    Instant now = Instant.now();
+    return ModelVersion.newBuilder()
+        .setModelName(model)
+        .setVersion(runId + "-mlp")
+        .setRunId(runId)
+        .setStage(ModelStage.REJECTED)
+        .setArchitecture("mlp")
+        .setCreatedAt(now)
+        .setUpdatedAt(now)
+        .setArtifactUri("file:/nowhere/mlp.onnx")
+        .setArtifactSha256("00")
+        .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION)
+        .setDecision("REJECTED")
+        .setDecisionReason("AUC 0.61 does not beat production's 0.64")
+        .build();
   }
 
   static List<RunRecord> runsOf(Main m, String command) {

@@ -62,6 +62,16 @@ public final class FileRunStore implements RunStore {
     return out;
   }
 
+  /** When the record of {@code runId} was last saved, if there is one. */
+  public Optional<java.time.Instant> savedAt(String runId) {
+    Path f = store.root().resolve(runId).resolve(RUN_FILE);
+    try {
+      return Optional.of(Files.getLastModifiedTime(f).toInstant());
+    } catch (java.io.IOException e) {
+      return Optional.empty();
+    }
+  }
+
   @Override
   public Optional<RunRecord> get(String runId) {
     Path f = store.root().resolve(runId).resolve(RUN_FILE);
