@@ -120,15 +120,6 @@ final class SimulateCommand implements Runnable {
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Object> client = producerConfig(System.getenv());
     Instant t0 = start(Instant.now());
-    if (start == null && !realTime && count == 0) {
-      spec.commandLine()
-          .getErr()
-          .printf(
-              "feedrank simulate: event time starts now and runs ahead of the clock; a broker"
-                  + " refuses records stamped more than log.message.timestamp.after.max.ms (1 h"
-                  + " by default) ahead. Give --count (the stream then ends now), --start or"
-                  + " --real-time.%n");
-    }
     Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
     SimulatorConfig config =
         new SimulatorConfig(
@@ -145,6 +136,27 @@ final class SimulateCommand implements Runnable {
     SimulatorPublisher.Run run =
         new SimulatorPublisher.Run(
             count, duration == null ? null : parseDuration(duration), rate, !noCatalog);
+    if (start == null && !realTime && t0.isBefore(Instant.now().minus(Duration.ofDays(7)))) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "feedrank simulate: the stream starts %s, more than 7 days back; a broker's default"
+                  + " retention (log.retention.hours=168) deletes older records as they arrive.%n",
+              t0);
+    }
+    // event time outruns the clock where events go out faster than the curve's quietest rate
+    if (start == null
+        && !realTime
+        && count == 0
+        && (rate == 0 || rate > MIN_DIURNAL * eventsPerEventSecond)) {
+      spec.commandLine()
+          .getErr()
+          .printf(
+              "feedrank simulate: event time starts now and can run ahead of the clock; a broker"
+                  + " refuses records stamped more than log.message.timestamp.after.max.ms (1 h"
+                  + " by default) ahead. Give --count (the stream then ends now), --start or"
+                  + " --real-time.%n");
+    }
 
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);
@@ -176,10 +188,15 @@ final class SimulateCommand implements Runnable {
     } finally {
       finished.countDown();
     }
-    if (!stop.get()) {
+    try {
       Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // a Ctrl-C as the run ended: the hook is running, and returns now
     }
   }
+
+  /** The simulator's quietest rate, at 08:00 UTC on a weekday, per event per event second. */
+  private static final double MIN_DIURNAL = 0.45;
 
   /**
    * Where the stream starts: {@code --start}; else, for a count of simulated events, where it is

@@ -35,6 +35,14 @@ public final class InteractionSimulator {
   private static final double[] SHIFTED_DEVICE_CDF = {0.15, 0.75, 1.0}; // mobile, desktop, tablet
   private static final double DAY_MILLIS = 86_400_000.0;
 
+  /** The diurnal curve's mean over a day: 0.45 + 0.55 / 2 (the cosine averages to zero). */
+  static final double DAILY_MEAN = 0.725;
+
+  /** How much busier a weekend day is. */
+  static final double WEEKEND = 1.15;
+
+  private static final double MAX_WEEKS = 100 * 52;
+
   private final SimulatorConfig config;
   private final SplittableRandom random;
   private final Population world;
@@ -273,7 +281,7 @@ public final class InteractionSimulator {
     ZonedDateTime utc = Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC);
     double hour = utc.getHour() + utc.getMinute() / 60.0;
     double diurnal = 0.45 + 0.55 * (1 + Math.cos(2 * Math.PI * (hour - 20) / 24)) / 2;
-    double weekend = utc.getDayOfWeek().getValue() >= 6 ? 1.15 : 1.0;
+    double weekend = utc.getDayOfWeek().getValue() >= 6 ? WEEKEND : 1.0;
     return eventsPerEventSecond * diurnal * weekend;
   }
 
@@ -291,9 +299,16 @@ public final class InteractionSimulator {
               + " and "
               + eventsPerEventSecond);
     }
-    // back from end, a minute (the rate's step) or the part of one up to end at a time
-    long t = end.toEpochMilli();
-    double left = count;
+    // whole weeks at once (a week's events: 7 days at the curve's daily mean, two of them
+    // weekend days), then back from there a minute (the rate's step) or the part of one at a time
+    double perWeek = eventsPerEventSecond * 86_400 * DAILY_MEAN * (5 + 2 * WEEKEND);
+    double weeks = Math.floor(count / perWeek);
+    if (weeks > MAX_WEEKS) {
+      throw new IllegalArgumentException(
+          count + " events at " + eventsPerEventSecond + " per event second span over 100 years");
+    }
+    long t = end.toEpochMilli() - (long) weeks * 7 * 86_400_000L;
+    double left = count - weeks * perWeek;
     while (left > 0) {
       long minuteStart = Math.floorDiv(t - 1, 60_000L) * 60_000L;
       double rate = eventsPerSecondAt(minuteStart, eventsPerEventSecond);

@@ -1,6 +1,7 @@
 package io.feedrank.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
@@ -63,6 +64,17 @@ class InteractionSimulatorTest {
     assertThat(InteractionSimulator.startToEndAt(sunday, 7_203_600, 100))
         .isBetween(sunday.minusSeconds(86_401), sunday.minusSeconds(86_399));
     assertThat(InteractionSimulator.startToEndAt(sunday, 0, 100)).isEqualTo(sunday);
+    // a whole week and a day: 5 weekdays, 2 weekend days, and that Thursday again; a count of
+    // years takes no longer than one of days (whole weeks at once)
+    long week = 6_264_000L * 5 + 7_203_600L * 2;
+    assertThat(InteractionSimulator.startToEndAt(thursday, week + 6_264_000, 100))
+        .isBetween(thursday.minusSeconds(8 * 86_400 + 1), thursday.minusSeconds(8 * 86_400 - 1));
+    assertThat(InteractionSimulator.startToEndAt(thursday, 520 * week, 100))
+        .isBetween(
+            thursday.minusSeconds(520L * 7 * 86_400 + 1),
+            thursday.minusSeconds(520L * 7 * 86_400 - 1));
+    assertThatThrownBy(() -> InteractionSimulator.startToEndAt(thursday, Long.MAX_VALUE, 100))
+        .hasMessageContaining("over 100 years");
   }
 
   /**
