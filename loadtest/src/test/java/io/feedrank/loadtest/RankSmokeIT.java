@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every simulation, shrunk to a few seconds, against a real ranker on the local stack, so the load
- * tests cannot rot: each must pass its assertions, and the number of requests Gatling reports must
- * be the number the ranker counted, all answered 200.
+ * tests cannot rot: each must pass its assertions, and the ranker must have answered with 200 the
+ * number of arrivals its injection profile implies in closed form (within Gatling's rounding per
+ * injection step), every one counted as synthetic.
  */
 @LocalStackTest
 class RankSmokeIT {

@@ -5,13 +5,14 @@ import java.time.Duration;
 
 /**
  * A load test's settings, from system properties (so the same simulation runs as a smoke test, a
- * benchmark or a soak): {@code target} [http://localhost:8080], {@code api.key} [none: no header],
- * {@code candidates} [100; 10, 100 or 1000 in the benchmarks], {@code top.k} [10], {@code rate}
- * [requests/s, 100], {@code max.rate} [ramp's end, 2000], {@code duration} [seconds, 60], {@code
- * ramp.duration} [seconds, 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600],
- * {@code warmup} [seconds, 10; 0 = none], {@code assert.p99.ms} [50], {@code assert.error.percent}
- * [0], {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo],
- * {@code seed} [1].
+ * benchmark or a soak): {@code target} [http://localhost:8080], the API key from the environment's
+ * {@code FEEDRANK_API_KEY} or the file {@code api.key.file} names [none: no header; never a
+ * property, which any user of the machine sees on the command line], {@code candidates} [100; 10,
+ * 100 or 1000 in the benchmarks], {@code top.k} [10], {@code rate} [requests/s, 100], {@code
+ * max.rate} [ramp's end, 2000], {@code duration} [seconds, 60], {@code ramp.duration} [seconds,
+ * 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds,
+ * 10; 0 = none], {@code assert.p99.ms} [50], {@code assert.error.percent} [0], {@code users} /
+ * {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code seed} [1].
  *
  * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
  * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
@@ -43,7 +44,7 @@ public record LoadConfig(
   public static LoadConfig fromSystemProperties() {
     return new LoadConfig(
         System.getProperty("target", "http://localhost:8080"),
-        System.getProperty("api.key", ""),
+        apiKey(System.getenv(), System.getProperty("api.key.file")),
         Integer.getInteger("candidates", 100),
         Integer.getInteger("top.k", 10),
         Double.parseDouble(System.getProperty("rate", "100")),
@@ -60,9 +61,61 @@ public record LoadConfig(
         Long.getLong("seed", 1));
   }
 
+  /** The environment variable that holds the API key. */
+  public static final String API_KEY_ENV = "FEEDRANK_API_KEY";
+
+  /**
+   * The API key: {@code FEEDRANK_API_KEY}, else the first line of {@code file}, else none. A key
+   * given as the {@code api.key} property is refused: it would be on the command line.
+   */
+  static String apiKey(java.util.Map<String, String> env, String file) {
+    if (System.getProperty("api.key") != null) {
+      throw new IllegalArgumentException(
+          "api.key is not read from a property, which every user of the machine sees on the"
+              + " command line: set "
+              + API_KEY_ENV
+              + " or give api.key.file");
+    }
+    String key = env.get(API_KEY_ENV);
+    if (key != null && !key.isBlank()) {
+      return key.trim();
+    }
+    if (file == null || file.isBlank()) {
+      return "";
+    }
+    try {
+      return java.nio.file.Files.readAllLines(java.nio.file.Path.of(file)).stream()
+          .map(String::trim)
+          .filter(l -> !l.isEmpty())
+          .findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("api.key.file " + file + " is empty"));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read api.key.file " + file + ": " + e, e);
+    }
+  }
+
   public LoadConfig {
     if (candidates < 1 || candidates > 1_000) {
       throw new IllegalArgumentException("candidates must be within 1..1000, got " + candidates);
+    }
+    if (candidates > items / 2) {
+      // the feeder draws distinct candidates from the items, at most half of them
+      throw new IllegalArgumentException(
+          "candidates must be at most half the items (" + items + "), got " + candidates);
+    }
+    if (topK < 1) {
+      throw new IllegalArgumentException("top.k must be >= 1, got " + topK);
+    }
+    for (var d :
+        java.util.Map.of(
+                "duration", duration,
+                "ramp.duration", rampDuration,
+                "soak.duration", soakDuration)
+            .entrySet()) {
+      if (d.getValue().isNegative() || d.getValue().isZero()) {
+        throw new IllegalArgumentException(
+            d.getKey() + " must be > 0 seconds, got " + d.getValue().toSeconds());
+      }
     }
     if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be > 0, got " + rate);

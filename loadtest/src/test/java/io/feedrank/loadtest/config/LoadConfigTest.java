@@ -1,0 +1,68 @@
+package io.feedrank.loadtest.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A load test's settings: where the API key comes from, and what is refused at the start. */
+class LoadConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void theApiKeyComesFromTheEnvironmentOrAFileNeverFromAProperty() throws Exception {
+    Path file = dir.resolve("key");
+    Files.writeString(file, "\n  from-file  \nsecond line\n");
+    assertThat(LoadConfig.apiKey(Map.of(LoadConfig.API_KEY_ENV, "from-env"), file.toString()))
+        .isEqualTo("from-env");
+    assertThat(LoadConfig.apiKey(Map.of(), file.toString())).isEqualTo("from-file");
+    assertThat(LoadConfig.apiKey(Map.of(), null)).isEmpty();
+    Files.writeString(file, "\n");
+    assertThatThrownBy(() -> LoadConfig.apiKey(Map.of(), file.toString()))
+        .hasMessageContaining("is empty");
+    System.setProperty("api.key", "on-the-command-line");
+    try {
+      assertThatThrownBy(() -> LoadConfig.apiKey(Map.of(LoadConfig.API_KEY_ENV, "x"), null))
+          .hasMessageContaining(LoadConfig.API_KEY_ENV);
+    } finally {
+      System.clearProperty("api.key");
+    }
+  }
+
+  @Test
+  void settingsOutOfRangeAreRefusedAtTheStart() {
+    assertThat(config(100, 10, 2000, 60).candidates()).isEqualTo(100);
+    // the feeder draws distinct candidates, at most half the items
+    assertThat(config(1000, 10, 2000, 60).candidates()).isEqualTo(1000);
+    assertThatThrownBy(() -> config(1000, 10, 1999, 60))
+        .hasMessageContaining("at most half the items (1999)");
+    assertThatThrownBy(() -> config(100, 0, 2000, 60)).hasMessageContaining("top.k must be >= 1");
+    assertThatThrownBy(() -> config(100, 10, 2000, 0))
+        .hasMessageContaining("duration must be > 0 seconds");
+  }
+
+  private static LoadConfig config(int candidates, int topK, int items, long seconds) {
+    return new LoadConfig(
+        "http://localhost:8080",
+        "",
+        candidates,
+        topK,
+        100,
+        2000,
+        Duration.ofSeconds(seconds),
+        Duration.ofSeconds(120),
+        10,
+        Duration.ofSeconds(3600),
+        Duration.ofSeconds(10),
+        50,
+        0,
+        1000,
+        items,
+        1);
+  }
+}
