@@ -91,6 +91,22 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
 
   @Override
   public List<ModelVersion> versions(String modelName) {
+    return read(modelName, List.of()).latest();
+  }
+
+  /**
+   * Whether every one of {@code records} is in the registry topic (as the current record of its
+   * version or an older one): whether the transaction that wrote them committed.
+   */
+  boolean landed(String modelName, List<ModelVersion> records) {
+    return read(modelName, records).found() == records.size();
+  }
+
+  /** The latest record of each version, and how many of {@code look} were seen on the way. */
+  private record Read(List<ModelVersion> latest, int found) {}
+
+  private Read read(String modelName, List<ModelVersion> look) {
+    java.util.Set<ModelVersion> unseen = new java.util.HashSet<>(look);
     Properties p = new Properties();
     p.putAll(kafka);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -114,6 +130,7 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
               latest.remove(r.key());
             } else if (r.value().getModelName().equals(modelName)) {
               latest.put(r.key(), r.value());
+              unseen.remove(r.value());
             }
           }
         } catch (RecordDeserializationException e) {
@@ -130,7 +147,7 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
         }
       }
     }
-    return List.copyOf(latest.values());
+    return new Read(List.copyOf(latest.values()), look.size() - unseen.size());
   }
 
   private static boolean reached(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {
@@ -164,14 +181,26 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   @Override
   public List<ModelVersion> update(
       String modelName, Function<List<ModelVersion>, List<ModelVersion>> decide) {
+    // what the last attempt sent: its commit may have landed though it was reported fenced (the
+    // coordinator's answer lost, the retried EndTxn then refused for the later writer's epoch)
+    List<ModelVersion> sent = List.of();
     for (int attempt = 1; ; attempt++) {
       KafkaProducer<String, ModelVersion> writer = producer(WRITER_ID_PREFIX + topic);
       try {
         // fences whoever opened before: from here no earlier decision commits, and a later
-        // writer's opening fails this one's commit
+        // writer's opening fails this one's commit. It returns once an earlier commit is
+        // complete, so the read below sees it
         writer.initTransactions();
-        List<ModelVersion> updates = decide.apply(versions(modelName));
+        Read now = read(modelName, sent);
+        if (!sent.isEmpty() && now.found() == sent.size()) {
+          log.info(
+              "trainer: the decision on {} was written after all, though its commit was refused",
+              modelName);
+          return sent;
+        }
+        List<ModelVersion> updates = decide.apply(now.latest());
         if (!updates.isEmpty()) {
+          sent = updates;
           write(writer, updates);
         }
         return updates;
@@ -219,11 +248,13 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
    */
   private void write(KafkaProducer<String, ModelVersion> p, List<ModelVersion> updates) {
     p.beginTransaction();
+    boolean committing = false;
     try {
       for (ModelVersion v : updates) {
         String key = Topics.modelRegistryKey(v.getModelName(), v.getVersion());
         p.send(new ProducerRecord<>(topic, key, v));
       }
+      committing = true;
       for (int attempt = 1; ; attempt++) {
         try {
           p.commitTransaction(); // flushes; fails if any send failed
@@ -244,6 +275,18 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
           log.warn("trainer: committing to {} timed out; trying again", topic);
         }
       }
+    } catch (InterruptException e) {
+      if (!committing) {
+        throw e; // nothing sent is committed: the transaction is the broker's to abort
+      }
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(
+          "interrupted while committing "
+              + updates.size()
+              + " records to "
+              + topic
+              + ": they may or may not have been written (./feedrank registry list shows which)",
+          e);
     } catch (KafkaException e) {
       if (fenced(e) || e instanceof AuthorizationException) {
         throw e; // a fenced producer cannot abort: its transaction is the broker's to abort

@@ -112,6 +112,46 @@ class KafkaModelRegistryIT {
     }
   }
 
+  /**
+   * How a decision whose commit was reported refused tells that it landed after all (the
+   * coordinator's answer lost, its retry refused for a later writer's epoch): every one of its
+   * records is in the topic, even when a later record of the same version replaced it; none of a
+   * transaction that did not commit is.
+   */
+  @Test
+  void aDecisionHasLandedWhenEveryOneOfItsRecordsIsInTheTopic(LocalStack stack) {
+    String model = "registry-it-" + UUID.randomUUID();
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    try (KafkaModelRegistry registry = registry(stack, serde)) {
+      ModelVersion p1 = version(model, "p1", ModelStage.PRODUCTION, null);
+      ModelVersion r1 = version(model, "r1", ModelStage.REJECTED, "p1");
+      List<ModelVersion> decision = List.of(p1, r1);
+      assertThat(registry.landed(model, decision)).isFalse();
+      registry.publish(decision);
+      assertThat(registry.landed(model, decision)).isTrue();
+      // p1 archived later: its production record is still in the topic
+      registry.publish(List.of(ModelVersion.newBuilder(p1).setStage(ModelStage.ARCHIVED).build()));
+      assertThat(registry.landed(model, decision)).isTrue();
+      // a record of the same version that was never written
+      ModelVersion other = ModelVersion.newBuilder(r1).setDecisionReason("never sent").build();
+      assertThat(registry.landed(model, List.of(p1, other))).isFalse();
+      // nor are the records of a transaction that failed (one record too large for a request)
+      Map<String, Double> huge = new HashMap<>();
+      for (int i = 0; i < 100_000; i++) {
+        huge.put("metric_" + i, (double) i);
+      }
+      ModelVersion r2 = version(model, "r2", ModelStage.REJECTED, "p1");
+      ModelVersion tooLarge =
+          ModelVersion.newBuilder(version(model, "r3", ModelStage.REJECTED, "p1"))
+              .setMetrics(huge)
+              .build();
+      assertThatThrownBy(() -> registry.publish(List.of(r2, tooLarge)))
+          .isInstanceOf(IllegalStateException.class);
+      assertThat(registry.landed(model, List.of(r2))).isFalse();
+    }
+  }
+
   private static List<String> inProduction(List<ModelVersion> versions) {
     return versions.stream()
         .filter(v -> v.getStage() == ModelStage.PRODUCTION)
