@@ -69,9 +69,20 @@ class DriftPipelineIT {
     Set<Long> windows =
         reports.stream().map(r -> r.getWindowStart().toEpochMilli()).collect(Collectors.toSet());
     assertThat(windows).hasSizeGreaterThanOrEqualTo(50);
-    // every monitored feature is reported in every window
-    assertThat(reports.stream().map(DriftReport::getFeature).collect(Collectors.toSet()))
-        .containsExactlyInAnyOrder("item_category", "device", "i_content_length");
+    // every monitored feature is reported in every window, once
+    Map<Long, List<String>> featuresByWindow =
+        reports.stream()
+            .collect(
+                Collectors.groupingBy(
+                    r -> r.getWindowStart().toEpochMilli(),
+                    Collectors.mapping(DriftReport::getFeature, Collectors.toList())));
+    assertThat(featuresByWindow)
+        .allSatisfy(
+            (window, features) ->
+                assertThat(features)
+                    .as("window " + Instant.ofEpochMilli(window))
+                    .containsExactlyInAnyOrder("item_category", "device", "i_content_length"));
+    assertThat(reports).hasSize(windows.size() * 3);
     assertThat(h.read("commands", RetrainCommand.class)).isEmpty();
     long drifted = reports.stream().filter(DriftReport::getDrifted).count();
     System.out.printf(

@@ -24,6 +24,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -399,8 +400,10 @@ class ScoringTest {
             System::nanoTime);
     ModelSlots slots = new ModelSlots(0);
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
-    try (RankingLogger<RankingLogs.Entry> logger =
-        RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
+    // the cache's background refresh thread stops with it
+    try (cache;
+        RankingLogger<RankingLogs.Entry> logger =
+            RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
       RankService service = new RankService(cache, slots, logger, 0.5, metrics);
       long user = users.get(0);
       long[] ids = ids(40, 3);
@@ -412,6 +415,25 @@ class ScoringTest {
       assertThat(none.variant()).isEqualTo("fallback");
       assertThat(none.itemIds()).hasSize(10);
       assertDescending(none.scores());
+      // popularity from the fixture's own item states, decayed to the request time:
+      // p = ctr_7d · ln(1 + impressions_1d), score p / (1 + p), the top 10 by it
+      int ctr7d = io.feedrank.features.FeatureSchema.ITEM.indexOf("i_ctr_7d");
+      int impressions1d = io.feedrank.features.FeatureSchema.ITEM.indexOf("i_impressions_1d");
+      Map<Long, Double> popularity = new HashMap<>();
+      for (long id : ids) {
+        double[] f = fixture.items.get(id).features(at, fixture.metadata.get(id));
+        double p = f[ctr7d] * Math.log1p(f[impressions1d]);
+        popularity.put(id, p / (1 + p));
+      }
+      List<Long> byPopularity =
+          popularity.keySet().stream()
+              .sorted((a, b) -> Double.compare(popularity.get(b), popularity.get(a)))
+              .toList();
+      for (int k = 0; k < 10; k++) {
+        assertThat(none.itemIds()[k]).as("rank " + k).isEqualTo(byPopularity.get(k));
+        assertThat((double) none.scores()[k])
+            .isCloseTo(popularity.get(byPopularity.get(k)), within(1e-6));
+      }
 
       slots.install(
           ModelSlots.Variant.PRODUCTION,
@@ -493,8 +515,10 @@ class ScoringTest {
     long at = fixture.end.toEpochMilli();
     double[] direct = full.scoreDirect(fixture, user, ids, at, Device.MOBILE);
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
-    try (RankingLogger<RankingLogs.Entry> logger =
-        RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
+    // the cache's background refresh thread stops with it
+    try (cache;
+        RankingLogger<RankingLogs.Entry> logger =
+            RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
       RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, ids.length);
       RankService unsampled = new RankService(cache, slots, logger, 0, metrics);
       for (int pass = 0; pass < 2; pass++) {

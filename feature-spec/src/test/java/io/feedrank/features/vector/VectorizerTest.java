@@ -125,7 +125,14 @@ class VectorizerTest {
       counts[(int) b]++;
     }
     assertThat(Vectorizer.bucket(-5, 7)).isBetween(0L, 6L);
-    assertThat(Vectorizer.bucket(123, 1000)).isEqualTo(Vectorizer.bucket(123, 1000));
+    // pinned: a model's ID embeddings were trained on these buckets, so the hash must never
+    // change. bucket(0, n) is SplitMix64's published first output for seed 0, 0xE220A8397B1DCDAF,
+    // floor-mod n; the others from a Python transcription of SplitMix64's mix over id + 0x9E37…15
+    assertThat(Vectorizer.bucket(0, 1000)).isEqualTo(Math.floorMod(0xE220A8397B1DCDAFL, 1000L));
+    assertThat(Vectorizer.bucket(0, 1000)).isEqualTo(919L);
+    assertThat(Vectorizer.bucket(123, 1000)).isEqualTo(59L);
+    assertThat(Vectorizer.bucket(123, 20_000)).isEqualTo(6_059L);
+    assertThat(Vectorizer.bucket(-5, 7)).isEqualTo(5L);
     // chi-square with 9 degrees of freedom: 27.88 is the 0.999 quantile
     double chi2 = 0;
     for (int c : counts) {

@@ -73,6 +73,8 @@ class TrainingProfilesTest {
     assertThat(p.getN()).isEqualTo(2);
     ReferenceProfile empty = TrainingProfiles.of(Collections.emptyList(), new float[0]);
     assertThat(empty.getN()).isZero();
+    // every feature a non-empty profile has, each without bins
+    assertThat(empty.getFeatures()).isNotEmpty().hasSameSizeAs(p.getFeatures());
     assertThat(empty.getFeatures()).allSatisfy(f -> assertThat(f.getBinFractions()).isEmpty());
   }
 

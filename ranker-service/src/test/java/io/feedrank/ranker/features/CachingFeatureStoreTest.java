@@ -96,6 +96,17 @@ class CachingFeatureStoreTest {
 
   final AtomicLong now = new AtomicLong(1_000 * MS);
   final ScriptedStore store = new ScriptedStore();
+
+  /** Every cache a test made: each runs a background refresh thread until it is closed. */
+  final java.util.List<CachingFeatureStore> opened = new java.util.ArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void closeCaches() throws InterruptedException {
+    for (CachingFeatureStore c : opened) {
+      c.closeKeepingStore();
+    }
+  }
+
   // fresh = max serve: anything past its TTL is read on the request path
   final CachingFeatureStore cache = cache(Duration.ofMillis(100));
 
@@ -112,14 +123,17 @@ class CachingFeatureStoreTest {
   /** Up to {@code maxEntries} items, fresh for 100 ms, served up to {@code maxServe} old. */
   CachingFeatureStore cache(
       int maxEntries, Duration maxServe, io.micrometer.core.instrument.MeterRegistry metrics) {
-    return new CachingFeatureStore(
-        store,
-        maxEntries,
-        new CachingFeatureStore.Ttls(
-            Duration.ofMillis(100), Duration.ofMillis(100), maxServe, Duration.ofSeconds(10)),
-        CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
-        metrics,
-        now::get);
+    CachingFeatureStore c =
+        new CachingFeatureStore(
+            store,
+            maxEntries,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100), Duration.ofMillis(100), maxServe, Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+            metrics,
+            now::get);
+    opened.add(c);
+    return c;
   }
 
   @Test

@@ -197,7 +197,10 @@ class MetricsTest {
             "ece",
             "n");
     assertThat(m.get("auc")).isCloseTo(0.8125, within(1e-12));
-    assertThat(m.get("logloss")).isEqualTo(Metrics.logLoss(s, y));
+    // sklearn.metrics.log_loss(y, s) for these eight rows: 0.45559653 (the mean of
+    // -(y ln s + (1 - y) ln(1 - s))); the mean prediction 3.55 / 8
+    assertThat(m.get("logloss")).isCloseTo(0.4555965, within(1e-6));
+    assertThat(m.get("mean_predicted")).isCloseTo(0.44375, within(1e-6));
     assertThat(m.get("p_at_10")).isCloseTo(0.5, within(1e-12)); // 2 of 4 rows per user
     assertThat(m.get("recall_at_10")).isEqualTo(1.0);
     assertThat(m.get("observed_rate")).isEqualTo(0.5);

@@ -1,6 +1,7 @@
 package io.feedrank.trainer.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.features.vector.ModelInputs;
@@ -152,6 +153,20 @@ class TrainingOnSimulatorTest {
         assertThat(onnx).containsKeys(ModelInputs.ROLE_USER_TOWER, ModelInputs.ROLE_ITEM_TOWER);
         assertThat(r.towerMaxAbsDiff()).isLessThanOrEqualTo(1e-5);
       }
+      // and the check does compare: one reference score moved by 1e-3 fails it, by that much
+      float[] moved = scores.get(a).clone();
+      moved[17] += 1e-3f;
+      assertThatThrownBy(
+              () -> ExportVerification.verify(onnx, test, moved, n.vectorDimension(), 1000, 1e-5))
+          .isInstanceOf(ExportVerification.ExportMismatchException.class)
+          .hasMessageMatching(".*max \\|Δscore\\| 0\\.00(099|100).*");
     }
+    // an export checked against another network's scores is refused
+    Map<String, byte[]> mlp = nets.get(Architecture.MLP).toOnnx(standardization);
+    assertThatThrownBy(
+            () ->
+                ExportVerification.verify(
+                    mlp, test, scores.get(Architecture.LOGISTIC), 0, 1000, 1e-5))
+        .isInstanceOf(ExportVerification.ExportMismatchException.class);
   }
 }
