@@ -88,7 +88,15 @@ public record FeaturesConfig(
     p.forEach(
         (k, v) -> {
           if (k.startsWith("kafka.")) {
-            overrides.put(k.substring("kafka.".length()), v);
+            String key = k.substring("kafka.".length());
+            if (FIXED.contains(key)) {
+              throw new IllegalArgumentException(
+                  k
+                      + " cannot be set: the app runs exactly_once_v2 with its own exception"
+                      + " handlers (DESIGN §8; README, streams-features), on which its dead letters"
+                      + " and its Redis writes rely");
+            }
+            overrides.put(key, v);
           }
         });
     String suffix = p.getOrDefault("topic.suffix", "");
@@ -124,6 +132,13 @@ public record FeaturesConfig(
         kafkaOverrides.containsKey(producer) ? producer : ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
         FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES);
   }
+
+  /** Kafka Streams keys the {@code kafka.*} overrides may not change. */
+  static final java.util.Set<String> FIXED =
+      java.util.Set.of(
+          StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+          StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+          StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
 
   /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */
   public Properties streamsProperties() {

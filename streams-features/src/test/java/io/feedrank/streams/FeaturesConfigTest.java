@@ -44,6 +44,30 @@ class FeaturesConfigTest {
         .hasMessageContaining("max.request.size must be an integer, got 'big'");
   }
 
+  /**
+   * Exactly-once and the exception handlers cannot be overridden through kafka.* keys (DESIGN §8:
+   * Streams runs exactly_once_v2); other Streams keys can.
+   */
+  @Test
+  void exactlyOnceAndTheHandlersCannotBeOverridden() {
+    for (String key :
+        new String[] {
+          "processing.guarantee",
+          "deserialization.exception.handler",
+          "production.exception.handler"
+        }) {
+      Map<String, String> p = required();
+      p.put("kafka." + key, "at_least_once");
+      assertThatThrownBy(() -> FeaturesConfig.from(p))
+          .hasMessageContaining("kafka." + key + " cannot be set");
+    }
+    Map<String, String> p = required();
+    p.put("kafka.num.standby.replicas", "1");
+    java.util.Properties props = FeaturesConfig.from(p).streamsProperties();
+    assertThat(props.get("processing.guarantee")).isEqualTo("exactly_once_v2");
+    assertThat(props.get("num.standby.replicas")).isEqualTo("1");
+  }
+
   /** The configuration is logged at start and printed by {@code feedrank streams}. */
   @Test
   void itsTextShowsNoPassword() {
