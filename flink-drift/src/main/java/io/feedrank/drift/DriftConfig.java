@@ -89,20 +89,20 @@ public record DriftConfig(
         AvroSerializer.AUTO_REGISTER, Boolean.toString(AvroSerializer.autoRegister(p, true)));
     DriftThresholdsConfig t =
         new DriftThresholdsConfig(
-            num(p, "psi.threshold", 0.2),
-            num(p, "ks.threshold", 0.1),
-            num(p, "p.value.threshold", 0.01),
-            num(p, "mean.change.threshold", 0.1));
+            num(p, "psi.threshold", 0.2, 0, Double.MAX_VALUE),
+            num(p, "ks.threshold", 0.1, 0, 1),
+            num(p, "p.value.threshold", 0.01, 0, 1),
+            num(p, "mean.change.threshold", 0.1, 0, Double.MAX_VALUE));
     DriftJob.Settings s =
         new DriftJob.Settings(
             p.getOrDefault("model.name", "feed-ranker"),
-            Duration.ofMillis((long) num(p, "window.ms", 300_000)),
+            Duration.ofMillis(whole(p, "window.ms", 300_000, 1)),
             t,
-            (int) num(p, "persistence.windows", 2),
-            (long) num(p, "min.sample", 500),
-            Duration.ofMillis((long) num(p, "cooldown.ms", 3_600_000)),
-            (long) num(p, "data.volume.threshold", 1_000_000),
-            Duration.ofMillis((long) num(p, "schedule.period.ms", 0)));
+            (int) whole(p, "persistence.windows", 2, 1),
+            whole(p, "min.sample", 500, 0),
+            Duration.ofMillis(whole(p, "cooldown.ms", 3_600_000, 0)),
+            whole(p, "data.volume.threshold", 1_000_000, 0),
+            Duration.ofMillis(whole(p, "schedule.period.ms", 0, 0)));
     return new DriftConfig(
         p.get("bootstrap.servers"),
         registry,
@@ -115,22 +115,22 @@ public record DriftConfig(
         p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
         p.getOrDefault("online.ctr.topic", Topics.ONLINE_CTR),
         p.getOrDefault("group.id", "feedrank-drift"),
-        Boolean.parseBoolean(p.getOrDefault("from.earliest", "false")),
-        Boolean.parseBoolean(p.getOrDefault("bounded", "false")),
-        Duration.ofMillis((long) num(p, "out.of.orderness.ms", 30_000)),
-        Duration.ofMillis((long) num(p, "idleness.ms", 60_000)),
-        Duration.ofMillis((long) num(p, "checkpoint.interval.ms", 10_000)),
-        Duration.ofMillis((long) num(p, "attribution.window.ms", 1_800_000)),
-        Duration.ofMillis((long) num(p, "ctr.window.ms", s.window().toMillis())),
-        (int) num(p, "parallelism", 2),
+        bool(p, "from.earliest"),
+        bool(p, "bounded"),
+        Duration.ofMillis(whole(p, "out.of.orderness.ms", 30_000, 0)),
+        Duration.ofMillis(whole(p, "idleness.ms", 60_000, 0)),
+        Duration.ofMillis(whole(p, "checkpoint.interval.ms", 10_000, 1)),
+        Duration.ofMillis(whole(p, "attribution.window.ms", 1_800_000, 1)),
+        Duration.ofMillis(whole(p, "ctr.window.ms", s.window().toMillis(), 1)),
+        (int) whole(p, "parallelism", 2, 1),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),
         p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
         s,
         new DriftJob.CtrDrop(
-            num(p, "ctr.drop.fraction", 0.2),
-            (int) num(p, "ctr.baseline.windows", 3),
-            (long) num(p, "ctr.min.impressions", 1_000)));
+            num(p, "ctr.drop.fraction", 0.2, 0, 1),
+            (int) whole(p, "ctr.baseline.windows", 3, 1),
+            whole(p, "ctr.min.impressions", 1_000, 0)));
   }
 
   /**
@@ -171,5 +171,50 @@ public record DriftConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
     }
+  }
+
+  /** A number in the open interval ({@code above}, {@code below}), or the default. */
+  private static double num(
+      Map<String, String> p, String key, double dflt, double above, double below) {
+    double d = num(p, key, dflt);
+    boolean unbounded = below == Double.MAX_VALUE;
+    if (!(d > above) || !(unbounded ? Double.isFinite(d) : d < below)) {
+      throw new IllegalArgumentException(
+          key
+              + " must be above "
+              + above
+              + (unbounded ? "" : " and below " + below)
+              + ", got "
+              + p.get(key));
+    }
+    return d;
+  }
+
+  /** A whole number of at least {@code min}, or the default: 2.5 windows is refused, not cut. */
+  private static long whole(Map<String, String> p, String key, long dflt, long min) {
+    String v = p.get(key);
+    long n;
+    if (v == null || v.isBlank()) {
+      n = dflt;
+    } else {
+      try {
+        n = Long.parseLong(v.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'", e);
+      }
+    }
+    if (n < min) {
+      throw new IllegalArgumentException(key + " must be at least " + min + ", got " + n);
+    }
+    return n;
+  }
+
+  /** true or false (any case), or false: a typo is refused, not read as false. */
+  private static boolean bool(Map<String, String> p, String key) {
+    String v = p.getOrDefault(key, "false").trim();
+    if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+      throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'");
+    }
+    return Boolean.parseBoolean(v);
   }
 }

@@ -28,6 +28,42 @@ class DriftConfigTest {
         .hasMessageContaining("auto.register.schemas must be true or false");
   }
 
+  /**
+   * Values that would change the job quietly are refused by name: a fraction of a window cut to a
+   * whole one, a typo read as false, a threshold that can never or always fire.
+   */
+  @Test
+  void valuesOutOfRangeOrOfTheWrongKindAreRefusedByName() {
+    Map<String, String[]> refused =
+        Map.of(
+            "persistence.windows", new String[] {"2.5", "must be a whole number"},
+            "window.ms", new String[] {"0", "must be at least 1"},
+            "parallelism", new String[] {"0", "must be at least 1"},
+            "from.earliest", new String[] {"yes", "must be true or false"},
+            "bounded", new String[] {"ture", "must be true or false"},
+            "psi.threshold", new String[] {"-0.1", "must be above 0"},
+            "ks.threshold", new String[] {"1.5", "must be above 0.0 and below 1.0"},
+            "p.value.threshold", new String[] {"0", "must be above 0.0 and below 1.0"},
+            "ctr.drop.fraction", new String[] {"1", "must be above 0.0 and below 1.0"},
+            "min.sample", new String[] {"-1", "must be at least 0"});
+    refused.forEach(
+        (key, v) -> {
+          Map<String, String> p = required();
+          p.put(key, v[0]);
+          assertThatThrownBy(() -> DriftConfig.from(p))
+              .as(key + "=" + v[0])
+              .hasMessageContaining(key + " " + v[1]);
+        });
+    Map<String, String> p = required();
+    p.put("persistence.windows", "3");
+    p.put("from.earliest", "TRUE");
+    p.put("ks.threshold", "0.15");
+    DriftConfig c = DriftConfig.from(p);
+    assertThat(c.settings().persistence()).isEqualTo(3);
+    assertThat(c.fromEarliest()).isTrue();
+    assertThat(c.settings().thresholds().ks()).isEqualTo(0.15);
+  }
+
   @Test
   void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {
     Map<String, String> p = required();
