@@ -28,6 +28,14 @@ class LocalStackLifecycleIT {
   @Test
   void stopsCleanlyAndLeavesNoProcessPortOrDirectoryBehind() throws Exception {
     LocalStack stack = LocalStack.builder().partitions(1).build().start();
+    try {
+      stopsCleanly(stack);
+    } finally {
+      stack.close(); // idempotent: after a failed check too
+    }
+  }
+
+  private static void stopsCleanly(LocalStack stack) throws Exception {
     List<Long> pids = stack.childPids();
     Map<String, Integer> ports = stack.ports();
     Path dir = stack.workDir();
@@ -63,6 +71,14 @@ class LocalStackLifecycleIT {
   void aFrozenRedisLeavesCommandsWaitingAnswersThemWhenThawedAndStopsWhileFrozen(@TempDir Path dir)
       throws Exception {
     RedisInstance redis = new RedisInstance(dir.resolve("redis"), 0);
+    try {
+      freezeAndThaw(redis);
+    } finally {
+      redis.stop(); // after a failed check too, frozen or not
+    }
+  }
+
+  private static void freezeAndThaw(RedisInstance redis) throws Exception {
     redis.start(Duration.ofSeconds(30));
     ExecutorService client = Executors.newSingleThreadExecutor();
     try (Jedis j = redis.client(10_000)) {

@@ -125,7 +125,11 @@ class FeaturesCrashIT {
     Map<org.apache.kafka.common.TopicPartition, Long> end =
         c.endOffsets(partitions); // LSO under read_committed
     long n = 0;
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
     while (partitions.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("training examples not read to their end within a minute");
+      }
       n += c.poll(Duration.ofMillis(200)).count();
     }
     return n;
