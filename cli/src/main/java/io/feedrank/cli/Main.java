@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       DriftCommand.class,
       RunsCommand.class,
       RegistryCommand.class,
+      TopicsCommand.class,
       LoadtestCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -47,6 +47,7 @@ class KubernetesManifestsTest {
           "Service", V1Service.class,
           "StatefulSet", V1StatefulSet.class,
           "CronJob", V1CronJob.class,
+          "Job", io.kubernetes.client.openapi.models.V1Job.class,
           "HorizontalPodAutoscaler", V2HorizontalPodAutoscaler.class,
           "PodDisruptionBudget", V1PodDisruptionBudget.class);
 
@@ -101,7 +102,7 @@ class KubernetesManifestsTest {
       }
       core++;
     }
-    assertThat(core).isEqualTo(12);
+    assertThat(core).isEqualTo(13);
   }
 
   @Test
