@@ -33,12 +33,9 @@ final class TopicSetup {
   record Outcome(
       String topic, int partitions, String cleanupPolicy, String status, boolean error) {}
 
-  static List<Outcome> init(
-      Admin admin,
-      SchemaRegistryClient registry,
-      List<TopicSpec> specs,
-      int partitions,
-      short replicationFactor)
+  /** Creates what is missing of {@code specs} and reports every topic; see the class. */
+  static List<Outcome> topics(
+      Admin admin, List<TopicSpec> specs, int partitions, short replicationFactor)
       throws InterruptedException {
     List<Outcome> out = new ArrayList<>();
     try {
@@ -77,14 +74,21 @@ final class TopicSetup {
                 differs.isEmpty() ? "exists" : "exists: " + String.join("; ", differs),
                 error));
       }
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "Kafka did not answer within 30 s: cannot read or create the topics", e);
+    } catch (ExecutionException e) {
       throw new IllegalStateException("cannot read or create the topics: " + cause(e), e);
     }
+    return out;
+  }
+
+  /** Sets BACKWARD on the value subject of every one of {@code specs} and registers its schema. */
+  static void schemas(SchemaRegistryClient registry, List<TopicSpec> specs) {
     for (TopicSpec t : specs) {
       registry.setCompatibility(t.valueSubject(), AvroSerdes.COMPATIBILITY);
       registry.register(t.valueSubject(), t.valueSchema());
     }
-    return out;
   }
 
   private static Outcome create(Admin admin, TopicSpec t, String policy, short replicationFactor)

@@ -6,6 +6,7 @@ import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,10 @@ final class TopicsCommand implements Callable<Integer> {
     if (partitions < 0) {
       throw new ParameterException(spec.commandLine(), "--partitions must be 0 or more");
     }
+    if (replicationFactor == 0 || replicationFactor < -1) {
+      throw new ParameterException(
+          spec.commandLine(), "--replication-factor must be 1 or more, or -1 for the brokers'");
+    }
     Map<String, String> c =
         ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv()).values();
     Map<String, Object> admin = new HashMap<>();
@@ -80,15 +85,27 @@ final class TopicsCommand implements Callable<Integer> {
     admin.put("bootstrap.servers", c.get("bootstrap.servers"));
     PrintWriter out = spec.commandLine().getOut();
     List<TopicSetup.Outcome> outcomes;
-    SchemaRegistryClient registry = new HttpSchemaRegistryClient(RegistryConfig.fromMap(c));
-    try (Admin a = Admin.create(admin)) {
-      outcomes = TopicSetup.init(a, registry, Topics.ALL, partitions, replicationFactor);
+    out.printf(
+        "feedrank topics: Kafka %s, registry %s%n",
+        c.get("bootstrap.servers"), c.get("schema.registry.url"));
+    out.flush();
+    Admin a = Admin.create(admin);
+    try {
+      outcomes = TopicSetup.topics(a, Topics.ALL, partitions, replicationFactor);
     } finally {
-      registry.close();
+      a.close(Duration.ofSeconds(5)); // not the default, which waits out a pending call
     }
+    // the topics' report first: it stands whatever the registry answers
     out.printf("%-20s %10s %-8s %s%n", "TOPIC", "PARTITIONS", "CLEANUP", "STATUS");
     for (TopicSetup.Outcome o : outcomes) {
       out.printf("%-20s %10d %-8s %s%n", o.topic(), o.partitions(), o.cleanupPolicy(), o.status());
+    }
+    out.flush();
+    SchemaRegistryClient registry = new HttpSchemaRegistryClient(RegistryConfig.fromMap(c));
+    try {
+      TopicSetup.schemas(registry, Topics.ALL);
+    } finally {
+      registry.close();
     }
     out.printf(
         "schemas: every value subject registered, compatibility %s%n",

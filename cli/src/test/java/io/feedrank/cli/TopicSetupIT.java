@@ -36,8 +36,8 @@ class TopicSetupIT {
         List.of(new TopicSpec(users.name(), 3, false, UserProfile.class, "user_id")));
 
     try (Admin admin = stack.admin()) {
-      List<TopicSetup.Outcome> first =
-          TopicSetup.init(admin, stack.registryClient(), specs, 0, (short) -1);
+      List<TopicSetup.Outcome> first = TopicSetup.topics(admin, specs, 0, (short) -1);
+      TopicSetup.schemas(stack.registryClient(), specs);
       Map<String, TopicSetup.Outcome> byTopic =
           first.stream().collect(Collectors.toMap(TopicSetup.Outcome::topic, o -> o));
       assertThat(byTopic).hasSize(specs.size());
@@ -85,8 +85,8 @@ class TopicSetupIT {
           .hasSize(3);
 
       // again: nothing created, the same report for the hand-made one
-      List<TopicSetup.Outcome> second =
-          TopicSetup.init(admin, stack.registryClient(), specs, 0, (short) -1);
+      List<TopicSetup.Outcome> second = TopicSetup.topics(admin, specs, 0, (short) -1);
+      TopicSetup.schemas(stack.registryClient(), specs);
       assertThat(second.stream().filter(o -> !o.topic().equals(users.name())))
           .allSatisfy(o -> assertThat(o.status()).isEqualTo("exists"));
       assertThat(second.stream().filter(TopicSetup.Outcome::error))

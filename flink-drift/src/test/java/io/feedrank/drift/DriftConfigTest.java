@@ -35,17 +35,20 @@ class DriftConfigTest {
   @Test
   void valuesOutOfRangeOrOfTheWrongKindAreRefusedByName() {
     Map<String, String[]> refused =
-        Map.of(
-            "persistence.windows", new String[] {"2.5", "must be a whole number"},
-            "window.ms", new String[] {"0", "must be at least 1"},
-            "parallelism", new String[] {"0", "must be at least 1"},
-            "from.earliest", new String[] {"yes", "must be true or false"},
-            "bounded", new String[] {"ture", "must be true or false"},
-            "psi.threshold", new String[] {"-0.1", "must be above 0"},
-            "ks.threshold", new String[] {"1.5", "must be above 0.0 and below 1.0"},
-            "p.value.threshold", new String[] {"0", "must be above 0.0 and below 1.0"},
-            "ctr.drop.fraction", new String[] {"1", "must be above 0.0 and below 1.0"},
-            "min.sample", new String[] {"-1", "must be at least 0"});
+        Map.ofEntries(
+            Map.entry("persistence.windows", new String[] {"2.5", "must be a whole number"}),
+            Map.entry("window.ms", new String[] {"0", "must be at least 1"}),
+            Map.entry("parallelism", new String[] {"0", "must be at least 1"}),
+            Map.entry("from.earliest", new String[] {"yes", "must be true or false"}),
+            Map.entry("bounded", new String[] {"ture", "must be true or false"}),
+            Map.entry("psi.threshold", new String[] {"-0.1", "must be above 0"}),
+            Map.entry("ks.threshold", new String[] {"1.5", "must be above 0.0 and below 1.0"}),
+            Map.entry("p.value.threshold", new String[] {"0", "must be above 0.0 and below 1.0"}),
+            Map.entry("ctr.drop.fraction", new String[] {"1", "must be above 0.0 and below 1.0"}),
+            Map.entry("min.sample", new String[] {"-1", "must be at least 0"}),
+            // Flink refuses these itself, later and without naming the key
+            Map.entry("idleness.ms", new String[] {"0", "must be at least 1"}),
+            Map.entry("checkpoint.interval.ms", new String[] {"5", "must be at least 10"}));
     refused.forEach(
         (key, v) -> {
           Map<String, String> p = required();

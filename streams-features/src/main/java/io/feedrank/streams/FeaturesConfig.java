@@ -138,6 +138,7 @@ public record FeaturesConfig(
       java.util.Set.of(
           StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
           StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+          StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
           StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
 
   /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */

@@ -54,6 +54,7 @@ class FeaturesConfigTest {
         new String[] {
           "processing.guarantee",
           "deserialization.exception.handler",
+          "processing.exception.handler",
           "production.exception.handler"
         }) {
       Map<String, String> p = required();
