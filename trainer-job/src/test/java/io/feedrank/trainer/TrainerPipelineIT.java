@@ -155,10 +155,15 @@ class TrainerPipelineIT {
             new AvroDeserializer<>(dead, ModelVersion.class),
             topic)) {
       registry.publish(List.of(v));
-      assertThatThrownBy(() -> registry.versions(MODEL))
-          .isInstanceOf(RecordDeserializationException.class)
-          .cause()
-          .isInstanceOf(RegistryUnavailableException.class);
+      // once the commit's markers are written (just after it returns), the read meets the record
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThatThrownBy(() -> registry.versions(MODEL))
+                      .isInstanceOf(RecordDeserializationException.class)
+                      .cause()
+                      .isInstanceOf(RegistryUnavailableException.class));
     }
   }
 
@@ -239,6 +244,7 @@ class TrainerPipelineIT {
       live.startedAt = Instant.now().toString();
       m.runs().save(live); // RUNNING, saved just now
       m.registry().publish(List.of(rejected(model, cut.id), rejected(model, live.id)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> m.registry().versions(model).size() == 2);
       TrainerHarness.sendCommands(h.stack, model, start, end, command);
       TrainerHarness.sendCommands(h.stack, model, start, end, liveCommand);
       TrainerHarness.sendCommands(

@@ -2,6 +2,7 @@ package io.feedrank.trainer.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroSerde;
@@ -10,6 +11,7 @@ import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +42,8 @@ class KafkaModelRegistryIT {
             Topics.MODEL_REGISTRY)) {
       ModelVersion p1 = version(model, "p1", ModelStage.PRODUCTION, null);
       registry.publish(List.of(p1));
+      // visible once the commit's markers are written, just after it returns
+      await().atMost(Duration.ofSeconds(10)).until(() -> !registry.versions(model).isEmpty());
 
       // p2 promoted over p1, but the record archiving p1 is larger than a request may be
       Map<String, Double> huge = new HashMap<>();
@@ -63,9 +67,15 @@ class KafkaModelRegistryIT {
       // the same decision with a record that fits: both, and the same registry writes on
       ModelVersion fits = ModelVersion.newBuilder(p1).setStage(ModelStage.ARCHIVED).build();
       registry.publish(List.of(p2, fits));
-      Map<String, ModelStage> stages = new HashMap<>();
-      registry.versions(model).forEach(v -> stages.put(v.getVersion(), v.getStage()));
-      assertThat(stages).isEqualTo(Map.of("p1", ModelStage.ARCHIVED, "p2", ModelStage.PRODUCTION));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                Map<String, ModelStage> stages = new HashMap<>();
+                registry.versions(model).forEach(v -> stages.put(v.getVersion(), v.getStage()));
+                assertThat(stages)
+                    .isEqualTo(Map.of("p1", ModelStage.ARCHIVED, "p2", ModelStage.PRODUCTION));
+              });
     }
   }
 
@@ -88,6 +98,9 @@ class KafkaModelRegistryIT {
               version(model, "p1", ModelStage.PRODUCTION, null),
               version(model, "r1", ModelStage.REJECTED, "p1"),
               version(model, "r2", ModelStage.REJECTED, "p1")));
+      // written with publish's own transactional id: the decisions' writer does not wait for
+      // its markers, so the test does
+      await().atMost(Duration.ofSeconds(10)).until(() -> run.versions(model).size() == 3);
       List<List<String>> seen = new ArrayList<>();
       List<ModelVersion> written =
           run.update(
@@ -128,10 +141,15 @@ class KafkaModelRegistryIT {
       ModelVersion r1 = version(model, "r1", ModelStage.REJECTED, "p1");
       List<ModelVersion> decision = List.of(p1, r1);
       assertThat(registry.landed(model, decision)).isFalse();
+      // a committed transaction is visible to read_committed readers once its markers are
+      // written, just after the commit returns (update's next attempt waits for that: opening
+      // the writer's producer again completes its transaction first)
       registry.publish(decision);
-      assertThat(registry.landed(model, decision)).isTrue();
+      await().atMost(Duration.ofSeconds(10)).until(() -> registry.landed(model, decision));
       // p1 archived later: its production record is still in the topic
-      registry.publish(List.of(ModelVersion.newBuilder(p1).setStage(ModelStage.ARCHIVED).build()));
+      ModelVersion archived = ModelVersion.newBuilder(p1).setStage(ModelStage.ARCHIVED).build();
+      registry.publish(List.of(archived));
+      await().atMost(Duration.ofSeconds(10)).until(() -> registry.landed(model, List.of(archived)));
       assertThat(registry.landed(model, decision)).isTrue();
       // a record of the same version that was never written
       ModelVersion other = ModelVersion.newBuilder(r1).setDecisionReason("never sent").build();
