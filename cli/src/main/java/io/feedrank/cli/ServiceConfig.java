@@ -75,6 +75,22 @@ final class ServiceConfig {
     return values;
   }
 
+  /**
+   * A Kafka client's configuration (producer, admin): {@code bootstrap.servers} and every {@code
+   * kafka.*} key without its prefix (SASL, TLS, ...), as the services read them.
+   */
+  Map<String, Object> kafkaClient() {
+    Map<String, Object> m = new HashMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.")) {
+            m.put(k.substring("kafka.".length()), v);
+          }
+        });
+    m.put("bootstrap.servers", values.get("bootstrap.servers"));
+    return m;
+  }
+
   static Map<String, String> load(Path file) {
     Map<String, String> m = new HashMap<>();
     if (file == null) {

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -148,7 +147,7 @@ final class SimulateCommand implements Runnable {
     if (start == null
         && !realTime
         && count == 0
-        && (rate == 0 || rate > MIN_DIURNAL * eventsPerEventSecond)) {
+        && (rate == 0 || rate > InteractionSimulator.QUIETEST * eventsPerEventSecond)) {
       spec.commandLine()
           .getErr()
           .printf(
@@ -195,9 +194,6 @@ final class SimulateCommand implements Runnable {
     }
   }
 
-  /** The simulator's quietest rate, at 08:00 UTC on a weekday, per event per event second. */
-  private static final double MIN_DIURNAL = 0.45;
-
   /**
    * Where the stream starts: {@code --start}; else, for a count of simulated events, where it is
    * expected to end now, since a broker refuses timestamps too far ahead of its clock (and the
@@ -220,23 +216,15 @@ final class SimulateCommand implements Runnable {
    * the prefix.
    */
   Map<String, Object> producerConfig(Map<String, String> env) {
-    Map<String, String> c = ServiceConfig.resolveKafka(configFile, endpointOptions, env).values();
-    Map<String, Object> m = new HashMap<>();
-    c.forEach(
-        (k, v) -> {
-          if (k.startsWith(KAFKA_PREFIX)) {
-            m.put(k.substring(KAFKA_PREFIX.length()), v);
-          }
-        });
-    m.put("bootstrap.servers", c.get("bootstrap.servers"));
+    ServiceConfig s = ServiceConfig.resolveKafka(configFile, endpointOptions, env);
+    Map<String, String> c = s.values();
+    Map<String, Object> m = s.kafkaClient();
     m.put("schema.registry.url", c.get("schema.registry.url"));
     if (c.get("basic.auth.user.info") != null) {
       m.put("basic.auth.user.info", c.get("basic.auth.user.info"));
     }
     return m;
   }
-
-  private static final String KAFKA_PREFIX = "kafka.";
 
   private void publish(
       PrintWriter out,

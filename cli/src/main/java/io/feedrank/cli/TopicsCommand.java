@@ -7,7 +7,6 @@ import io.feedrank.avro.registry.SchemaRegistryClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -73,16 +72,9 @@ final class TopicsCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--replication-factor must be 1 or more, or -1 for the brokers'");
     }
-    Map<String, String> c =
-        ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv()).values();
-    Map<String, Object> admin = new HashMap<>();
-    c.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            admin.put(k.substring("kafka.".length()), v);
-          }
-        });
-    admin.put("bootstrap.servers", c.get("bootstrap.servers"));
+    ServiceConfig s = ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv());
+    Map<String, String> c = s.values();
+    Map<String, Object> admin = s.kafkaClient();
     PrintWriter out = spec.commandLine().getOut();
     List<TopicSetup.Outcome> outcomes;
     out.printf(

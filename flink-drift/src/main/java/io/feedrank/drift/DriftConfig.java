@@ -89,10 +89,10 @@ public record DriftConfig(
         AvroSerializer.AUTO_REGISTER, Boolean.toString(AvroSerializer.autoRegister(p, true)));
     DriftThresholdsConfig t =
         new DriftThresholdsConfig(
-            num(p, "psi.threshold", 0.2, 0, Double.MAX_VALUE),
-            num(p, "ks.threshold", 0.1, 0, 1),
-            num(p, "p.value.threshold", 0.01, 0, 1),
-            num(p, "mean.change.threshold", 0.1, 0, Double.MAX_VALUE));
+            positive(p, "psi.threshold", 0.2),
+            fraction(p, "ks.threshold", 0.1),
+            fraction(p, "p.value.threshold", 0.01),
+            positive(p, "mean.change.threshold", 0.1));
     DriftJob.Settings s =
         new DriftJob.Settings(
             p.getOrDefault("model.name", "feed-ranker"),
@@ -128,7 +128,7 @@ public record DriftConfig(
         p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
         s,
         new DriftJob.CtrDrop(
-            num(p, "ctr.drop.fraction", 0.2, 0, 1),
+            fraction(p, "ctr.drop.fraction", 0.2),
             (int) whole(p, "ctr.baseline.windows", 3, 1),
             whole(p, "ctr.min.impressions", 1_000, 0)));
   }
@@ -173,19 +173,21 @@ public record DriftConfig(
     }
   }
 
-  /** A number in the open interval ({@code above}, {@code below}), or the default. */
-  private static double num(
-      Map<String, String> p, String key, double dflt, double above, double below) {
+  /** A finite number above 0, or the default. */
+  private static double positive(Map<String, String> p, String key, double dflt) {
     double d = num(p, key, dflt);
-    boolean unbounded = below == Double.MAX_VALUE;
-    if (!(d > above) || !(unbounded ? Double.isFinite(d) : d < below)) {
+    if (!(d > 0) || !Double.isFinite(d)) {
+      throw new IllegalArgumentException(key + " must be above 0.0, got " + p.get(key));
+    }
+    return d;
+  }
+
+  /** A number strictly between 0 and 1, or the default. */
+  private static double fraction(Map<String, String> p, String key, double dflt) {
+    double d = num(p, key, dflt);
+    if (!(d > 0 && d < 1)) {
       throw new IllegalArgumentException(
-          key
-              + " must be above "
-              + above
-              + (unbounded ? "" : " and below " + below)
-              + ", got "
-              + p.get(key));
+          key + " must be above 0.0 and below 1.0, got " + p.get(key));
     }
     return d;
   }

@@ -35,6 +35,9 @@ public final class InteractionSimulator {
   private static final double[] SHIFTED_DEVICE_CDF = {0.15, 0.75, 1.0}; // mobile, desktop, tablet
   private static final double DAY_MILLIS = 86_400_000.0;
 
+  /** The diurnal curve's lowest value (at 08:00 UTC): the quietest rate per unit of rate. */
+  public static final double QUIETEST = 0.45;
+
   /** The diurnal curve's mean over a day: 0.45 + 0.55 / 2 (the cosine averages to zero). */
   static final double DAILY_MEAN = 0.725;
 
@@ -280,7 +283,7 @@ public final class InteractionSimulator {
   static double eventsPerSecondAt(long millis, double eventsPerEventSecond) {
     ZonedDateTime utc = Instant.ofEpochMilli(millis).atZone(ZoneOffset.UTC);
     double hour = utc.getHour() + utc.getMinute() / 60.0;
-    double diurnal = 0.45 + 0.55 * (1 + Math.cos(2 * Math.PI * (hour - 20) / 24)) / 2;
+    double diurnal = QUIETEST + 0.55 * (1 + Math.cos(2 * Math.PI * (hour - 20) / 24)) / 2;
     double weekend = utc.getDayOfWeek().getValue() >= 6 ? WEEKEND : 1.0;
     return eventsPerEventSecond * diurnal * weekend;
   }

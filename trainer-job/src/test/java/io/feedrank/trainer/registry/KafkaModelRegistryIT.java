@@ -46,13 +46,12 @@ class KafkaModelRegistryIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> !registry.versions(model).isEmpty());
 
       // p2 promoted over p1, but the record archiving p1 is larger than a request may be
-      Map<String, Double> huge = new HashMap<>();
-      for (int i = 0; i < 100_000; i++) {
-        huge.put("metric_" + i, (double) i);
-      }
       ModelVersion p2 = version(model, "p2", ModelStage.PRODUCTION, "p1");
       ModelVersion archived =
-          ModelVersion.newBuilder(p1).setStage(ModelStage.ARCHIVED).setMetrics(huge).build();
+          ModelVersion.newBuilder(p1)
+              .setStage(ModelStage.ARCHIVED)
+              .setMetrics(tooManyMetrics())
+              .build();
       assertThatThrownBy(() -> registry.publish(List.of(p2, archived)))
           .hasMessageContaining("nothing of the 2 records");
       // neither landed: p1 is still the one production version, p2 unknown
@@ -155,14 +154,10 @@ class KafkaModelRegistryIT {
       ModelVersion other = ModelVersion.newBuilder(r1).setDecisionReason("never sent").build();
       assertThat(registry.landed(model, List.of(p1, other))).isFalse();
       // nor are the records of a transaction that failed (one record too large for a request)
-      Map<String, Double> huge = new HashMap<>();
-      for (int i = 0; i < 100_000; i++) {
-        huge.put("metric_" + i, (double) i);
-      }
       ModelVersion r2 = version(model, "r2", ModelStage.REJECTED, "p1");
       ModelVersion tooLarge =
           ModelVersion.newBuilder(version(model, "r3", ModelStage.REJECTED, "p1"))
-              .setMetrics(huge)
+              .setMetrics(tooManyMetrics())
               .build();
       assertThatThrownBy(() -> registry.publish(List.of(r2, tooLarge)))
           .isInstanceOf(IllegalStateException.class);
@@ -180,6 +175,15 @@ class KafkaModelRegistryIT {
   private static KafkaModelRegistry registry(LocalStack stack, AvroSerde<ModelVersion> serde) {
     return new KafkaModelRegistry(
         stack.clientConfig(), serde.serializer(), serde.deserializer(), Topics.MODEL_REGISTRY);
+  }
+
+  /** Metrics that make a record larger than a produce request may be. */
+  private static Map<String, Double> tooManyMetrics() {
+    Map<String, Double> huge = new HashMap<>();
+    for (int i = 0; i < 100_000; i++) {
+      huge.put("metric_" + i, (double) i);
+    }
+    return huge;
   }
 
   static ModelVersion version(String model, String v, ModelStage stage, String parent) {
