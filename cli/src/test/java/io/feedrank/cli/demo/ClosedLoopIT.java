@@ -10,6 +10,7 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RankingLog;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.TrainingExample;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,7 +47,7 @@ class ClosedLoopIT {
     StringWriter console = new StringWriter();
     Demo demo =
         new Demo(config, new PrintWriter(console), false)
-            .inspectBeforeStop(p -> observed.set(observe(p.clientConfig())));
+            .inspectBeforeStop(p -> observed.set(observe(p.clientConfig(), p.ranker().metrics())));
     DemoReport report;
     try {
       report = demo.run();
@@ -109,6 +112,13 @@ class ClosedLoopIT {
     assertThat(report.ranker.get("transport_errors")).isEqualTo(0L);
     assertThat((Long) report.ranker.get("ok")).isEqualTo((Long) report.ranker.get("requests"));
     assertThat(o.loggedVersions).contains(firstRecord.getVersion());
+    // ... and as the ranker counted them: every request it answered was a 200, as many as the
+    // client
+    // sent (a request lost on the way, or answered otherwise, would leave the two apart)
+    assertThat(o.rankStatuses).containsOnlyKeys("200");
+    assertThat(o.rankStatuses.get("200")).isEqualTo((Long) report.ranker.get("requests"));
+    // every response logged: on the topic, or counted as dropped (a full queue) or failed
+    assertThat(o.rankingLogs + o.logsLost).isEqualTo((Long) report.ranker.get("requests"));
 
     assertThat(dir.resolve("report.json")).exists();
     assertThat(dir.resolve("report.md")).content().contains("Drift episode", "item_category");
@@ -124,9 +134,23 @@ class ClosedLoopIT {
       Set<String> commandIds,
       Map<String, ModelVersion> registry,
       Map<String, List<ModelVersion>> history,
-      Set<String> loggedVersions) {}
+      Set<String> loggedVersions,
+      Map<String, Long> rankStatuses,
+      long rankingLogs,
+      long logsLost) {}
 
-  static Observed observe(Map<String, Object> client) {
+  static Observed observe(Map<String, Object> client, MeterRegistry ranker) {
+    Map<String, Long> statuses = new TreeMap<>();
+    ranker
+        .find("ranker.requests")
+        .tag("endpoint", "/v1/rank")
+        .counters()
+        .forEach(c -> statuses.merge(c.getId().getTag("status"), (long) c.count(), Long::sum));
+    long answered = statuses.values().stream().mapToLong(Long::longValue).sum();
+    // the logger sends after the response: wait until it has settled every one
+    Awaitility.await("the ranking logger settling every response")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> count(ranker, "ranker.log.sent") + lost(ranker) >= answered);
     List<RetrainCommand> commands = read(client, Topics.RETRAIN_COMMANDS, RetrainCommand.class);
     Set<String> ids = new HashSet<>();
     commands.forEach(c -> ids.add(c.getCommandId()));
@@ -140,8 +164,8 @@ class ClosedLoopIT {
     read(client, Topics.INTERACTIONS_DLQ, DeadLetter.class)
         .forEach(d -> codes.merge(d.getErrorCode(), 1L, Long::sum));
     Set<String> versions = new HashSet<>();
-    read(client, Topics.RANKING_LOGS, RankingLog.class)
-        .forEach(l -> versions.add(l.getModelVersion()));
+    List<RankingLog> logs = read(client, Topics.RANKING_LOGS, RankingLog.class);
+    logs.forEach(l -> versions.add(l.getModelVersion()));
     return new Observed(
         raw(client, Topics.INTERACTIONS).size(),
         read(client, Topics.TRAINING_EXAMPLES, TrainingExample.class).size(),
@@ -151,7 +175,18 @@ class ClosedLoopIT {
         ids,
         registry,
         history,
-        versions);
+        versions,
+        statuses,
+        logs.size(),
+        lost(ranker));
+  }
+
+  private static long count(MeterRegistry metrics, String counter) {
+    return (long) metrics.get(counter).counter().count();
+  }
+
+  private static long lost(MeterRegistry ranker) {
+    return count(ranker, "ranker.log.drops") + count(ranker, "ranker.log.failures");
   }
 
   static <T extends SpecificRecord> List<T> read(
