@@ -23,7 +23,12 @@ import java.util.Map;
  * Scores the production model on a candidate's holdout, so both are compared on the same rows: its
  * artifact is fetched and checked against its sha256, its feature schema must be the one this
  * trainer builds, and the holdout is vectorized with the production model's own embedding bucket
- * counts. Anything that prevents it is reported as unscorable with the reason, never thrown.
+ * counts. Nothing is thrown. A production model of another feature schema is reported as unscorable
+ * (the candidate is then judged against the logistic baseline: a schema change is made on purpose,
+ * and the two models cannot take the same rows). Anything else that prevents the comparison (the
+ * artifact missing, unreadable, failing its checksum, or refused by ONNX Runtime) makes the
+ * candidate incomparable, so it is rejected: a trainer pointed at the wrong artifact store must not
+ * replace a production model it never scored.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
  * [training_from, holdout_from)} of its record (the split keeps a millisecond on one side, {@link
@@ -66,7 +71,8 @@ public final class ProductionEvaluator {
       byte[] model = artifacts.get(java.net.URI.create(production.getArtifactUri()));
       String sha = Checksums.sha256(model);
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
-        return Promotion.ProductionScore.unscorable(production, "artifact checksum mismatch");
+        return Promotion.ProductionScore.incomparable(
+            production, "its artifact " + production.getArtifactUri() + " fails its sha256 check");
       }
       // what production learned from: [training_from, holdout_from); nothing known without
       // holdout_from (a record written before it was)
@@ -124,7 +130,8 @@ public final class ProductionEvaluator {
               rows.size(),
               learned);
     } catch (Exception e) {
-      return Promotion.ProductionScore.unscorable(production, e.toString());
+      return Promotion.ProductionScore.incomparable(
+          production, "it could not be scored on the holdout (" + e + ")");
     }
   }
 

@@ -12,9 +12,10 @@ import java.util.Optional;
  * The promotion rules (DESIGN §4), as pure functions from the registry's state to the records to
  * write. A candidate is compared with production on the same holdout: ΔAUC ≥ {@code promoteDelta} →
  * PRODUCTION (the old one ARCHIVED); 0 < ΔAUC < {@code promoteDelta} → STAGING (for the A/B share;
- * an older staging version is archived); otherwise REJECTED. With no production model (or one that
- * cannot be scored), the candidate must beat the logistic baseline trained on the same data. Every
- * decision carries its reason and the comparison.
+ * an older staging version is archived); otherwise REJECTED. With no production model (or one of
+ * another feature schema), the candidate must beat the logistic baseline trained on the same data.
+ * A production model that could not be compared (its artifact unreadable, or it learned from the
+ * holdout) gets the candidate rejected. Every decision carries its reason and the comparison.
  */
 public final class Promotion {
   public static final String DECISION_PROMOTED = "PROMOTED";
@@ -27,9 +28,10 @@ public final class Promotion {
   /**
    * The production model's AUC on the candidate's holdout; or on the part of it production did not
    * learn from, with the candidate's AUC on that part ({@code compared} examples, {@code learned}
-   * saying how many it did learn from); or why it could not be scored ({@code unscorable}: the
-   * logistic baseline rule applies) or not be compared fairly ({@code incomparable}: the candidate
-   * is rejected).
+   * saying how many it did learn from); or why it could not be scored on the same rows ({@code
+   * unscorable}: another feature schema; the logistic baseline rule applies) or not be compared
+   * ({@code incomparable}: its artifact could not be scored, or it learned from the holdout; the
+   * candidate is rejected).
    */
   public record ProductionScore(
       ModelVersion version,

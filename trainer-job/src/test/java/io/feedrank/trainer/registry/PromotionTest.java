@@ -103,13 +103,13 @@ public class PromotionTest {
   }
 
   @Test
-  void aProductionModelThatCannotBeScoredIsReplacedByACandidateThatBeatsTheBaseline() {
+  void aProductionModelOfAnotherFeatureSchemaIsReplacedByACandidateThatBeatsTheBaseline() {
     Promotion.Outcome o =
         Promotion.decide(
             CANDIDATE,
             0.70,
             0.60,
-            Optional.of(Promotion.ProductionScore.unscorable(PROD, "artifact checksum mismatch")),
+            Optional.of(Promotion.ProductionScore.unscorable(PROD, "feature schema 1 is not 2")),
             List.of(PROD),
             0.01,
             100,
@@ -117,7 +117,7 @@ public class PromotionTest {
     assertThat(stages(o.updates()))
         .containsEntry("c1", ModelStage.PRODUCTION)
         .containsEntry("p1", ModelStage.ARCHIVED);
-    assertThat(o.candidate().getDecisionReason()).contains("checksum mismatch");
+    assertThat(o.candidate().getDecisionReason()).contains("feature schema 1 is not 2");
   }
 
   @Test
