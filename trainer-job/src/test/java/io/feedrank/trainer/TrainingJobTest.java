@@ -15,6 +15,7 @@ import io.feedrank.trainer.data.TemporalSplit;
 import io.feedrank.trainer.eval.Metrics;
 import io.feedrank.trainer.export.OnnxScorer;
 import io.feedrank.trainer.registry.ModelRegistry;
+import io.feedrank.trainer.registry.Promotion;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
 import io.feedrank.trainer.train.Architecture;
@@ -87,19 +88,48 @@ class TrainingJobTest {
                     "test",
                     null));
 
-    // the best by holdout AUC, read off the run's own metrics
-    RunRecord.ModelRun best =
-        run.models.stream()
-            .filter(m -> !m.architecture.equals(Architecture.LOGISTIC.id))
-            .max(Comparator.comparingDouble(m -> m.metrics.get("auc")))
-            .orElseThrow();
+    // the best by validation AUC (not the holdout's, which then judges it unbiased by the choice),
+    // recomputed here: each network's artifact scored on the validation split with ONNX Runtime
+    Dataset validation = Dataset.of(TemporalSplit.of(examples).validation(), 4000, 10000);
+    Map<String, Double> validationAuc = new HashMap<>();
+    for (RunRecord.ModelRun m : run.models) {
+      if (m.version != null) {
+        ModelVersion v = registry.records.get(m.version);
+        validationAuc.put(
+            m.architecture,
+            Metrics.auc(
+                OnnxScorer.scores(
+                    Files.readAllBytes(Path.of(URI.create(v.getArtifactUri()))), validation),
+                validation.label));
+      }
+    }
+    assertThat(validationAuc).hasSize(2);
+    String best =
+        validationAuc.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    // far enough apart for ONNX Runtime's last digits not to decide it
+    assertThat(Math.abs(validationAuc.get("mlp") - validationAuc.get("two_tower")))
+        .isGreaterThan(1e-4);
     assertThat(run.registeredModel()).isPresent();
-    assertThat(run.registeredModel().get().architecture).isEqualTo(best.architecture);
+    assertThat(run.registeredModel().get().architecture).isEqualTo(best);
     ModelVersion candidate = registry.records.get(run.registeredModel().get().version);
-    assertThat(candidate.getStage()).isIn(ModelStage.PRODUCTION, ModelStage.REJECTED);
+    // the first model: judged against the logistic baseline on the holdout, by its own artifact's
+    // holdout AUC
+    Dataset heldOut = Dataset.of(TemporalSplit.of(examples).test(), 4000, 10000);
+    double candidateAuc =
+        Metrics.auc(
+            OnnxScorer.scores(
+                Files.readAllBytes(Path.of(URI.create(candidate.getArtifactUri()))), heldOut),
+            heldOut.label);
+    assertThat(candidate.getComparison().getAgainstVersion()).isEqualTo(Promotion.BASELINE);
+    assertThat(candidate.getComparison().getCandidateValue()).isCloseTo(candidateAuc, within(1e-4));
+    assertThat(candidate.getStage())
+        .isEqualTo(
+            candidateAuc > candidate.getComparison().getProductionValue()
+                ? ModelStage.PRODUCTION
+                : ModelStage.REJECTED);
     assertThat(candidate.getDecisionReason()).doesNotContain("not the best");
     assertThat(run.models)
-        .filteredOn(m -> m.version != null && !m.architecture.equals(best.architecture))
+        .filteredOn(m -> m.version != null && !m.architecture.equals(best))
         .singleElement()
         .satisfies(m -> assertThat(m.decisionReason).startsWith("not the best of run"));
 
@@ -126,7 +156,8 @@ class TrainingJobTest {
     assertThat(Math.abs(means.get(0) - means.get(1))).isGreaterThan(1e-4);
 
     // as production, one of them without the bucket counts in its metadata cannot be scored on a
-    // holdout (it used to be scored with every id in bucket 0, far below what it serves)
+    // holdout (it used to be scored with every id in bucket 0, far below what it serves): the
+    // candidate cannot be compared, and is rejected rather than judged against the baseline
     ModelVersion any = registry.records.get(run.registeredModel().get().version);
     byte[] stripped =
         ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
@@ -142,15 +173,38 @@ class TrainingJobTest {
             .setArtifactUri(uri.toString())
             .setArtifactSha256(io.feedrank.models.Checksums.sha256(stripped))
             .build();
-    var score =
-        new io.feedrank.trainer.registry.ProductionEvaluator(store)
-            .score(
-                production,
-                TemporalSplit.of(examples).test(),
-                new float[TemporalSplit.of(examples).test().size()]);
-    assertThat(score.unscorable())
+    var evaluator = new io.feedrank.trainer.registry.ProductionEvaluator(store);
+    List<Example> holdout = TemporalSplit.of(examples).test();
+    float[] none = new float[holdout.size()];
+    var score = evaluator.score(production, holdout, none);
+    assertThat(score.incomparable())
         .contains("no " + io.feedrank.features.vector.ModelInputs.META_USER_BUCKETS);
+    assertThat(score.unscorable()).isNull();
     assertThat(score.auc()).isNaN();
+    // so is one whose artifact is missing (a trainer pointed at another store), or fails its
+    // checksum; only another feature schema sends the candidate to the baseline rule
+    var missing =
+        evaluator.score(
+            ModelVersion.newBuilder(any)
+                .setArtifactUri(dir.resolve("elsewhere/model.onnx").toUri().toString())
+                .build(),
+            holdout,
+            none);
+    assertThat(missing.incomparable()).contains("elsewhere/model.onnx");
+    assertThat(missing.unscorable()).isNull();
+    var tampered =
+        evaluator.score(
+            ModelVersion.newBuilder(any).setArtifactSha256("ab".repeat(32)).build(), holdout, none);
+    assertThat(tampered.incomparable()).contains("sha256");
+    var older =
+        evaluator.score(
+            ModelVersion.newBuilder(any)
+                .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION - 1)
+                .build(),
+            holdout,
+            none);
+    assertThat(older.unscorable()).contains("feature schema");
+    assertThat(older.incomparable()).isNull();
   }
 
   /**

@@ -39,8 +39,9 @@ public final class RunRecord {
   public String referenceProfile;
 
   /**
-   * The network the run chose as its candidate: the best of its networks by holdout AUC. Set once
-   * the networks are trained.
+   * The network the run chose as its candidate: the best of its networks by validation AUC (the
+   * holdout then judges it against production, unbiased by the choice). Set once the networks are
+   * trained.
    */
   public String bestArchitecture;
 
@@ -50,6 +51,10 @@ public final class RunRecord {
     public String architecture;
     public List<Map<String, Object>> epochs = new ArrayList<>();
     public int bestEpoch;
+
+    /** The validation AUC of the kept epoch, by which the run's candidate is chosen. */
+    public double validationAuc;
+
     public long trainMillis;
     public double examplesPerSecond;
     public Map<String, Double> metrics = new LinkedHashMap<>();

@@ -179,7 +179,7 @@ public final class NetworkTrainer {
       if (auc > bestAuc) {
         bestAuc = auc;
         sinceBest = 0;
-        net.snapshot(epoch);
+        net.snapshot(epoch, auc);
       } else if (++sinceBest >= h.patience()) {
         log.info(
             "trainer: {} stops early after epoch {}: no AUC gain for {} epochs, keeps epoch {}",

@@ -47,6 +47,7 @@ public final class TrainedNetwork implements AutoCloseable {
   final Trainer trainer;
   private byte[] best;
   private int bestEpoch;
+  private double bestValidationAuc = Double.NaN;
   List<NetworkTrainer.Epoch> epochs = List.of();
 
   TrainedNetwork(Architecture a, Hyperparameters h, Model model, Block block, Trainer trainer) {
@@ -80,7 +81,12 @@ public final class TrainedNetwork implements AutoCloseable {
     return bestEpoch;
   }
 
-  void snapshot(int epoch) {
+  /** The validation AUC of the kept epoch (NaN before one is kept). */
+  public double bestValidationAuc() {
+    return bestValidationAuc;
+  }
+
+  void snapshot(int epoch, double validationAuc) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       block.saveParameters(out);
@@ -89,6 +95,7 @@ public final class TrainedNetwork implements AutoCloseable {
     }
     best = bytes.toByteArray();
     bestEpoch = epoch;
+    bestValidationAuc = validationAuc;
   }
 
   void restoreBest() {
