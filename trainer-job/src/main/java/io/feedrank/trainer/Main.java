@@ -11,6 +11,7 @@ import io.feedrank.models.ArtifactStore;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.KafkaExampleSource;
+import io.feedrank.trainer.listen.Attempts;
 import io.feedrank.trainer.listen.RetrainListener;
 import io.feedrank.trainer.listen.Settle;
 import io.feedrank.trainer.registry.KafkaModelRegistry;
@@ -109,13 +110,16 @@ public final class Main implements AutoCloseable {
     return runAndRecord(new TrainRequest(r, config.architectures(), trigger, null));
   }
 
-  private static final Set<String> RUN_TO_AN_END =
-      Set.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED);
+  private static final Set<String> RUN_TO_AN_END = Set.of(RunRecord.SUCCEEDED, RunRecord.REFUSED);
 
   /**
    * A started listener on {@code retrain-commands}: each new command becomes a run on its data
-   * range (or the default one); command ids whose runs in the run store came to an end (succeeded,
-   * failed or refused), or wrote their versions to the registry, are not run again.
+   * range (or the default one). A run that fails (a schema registry or broker away for longer than
+   * the clients wait, an artifact store that cannot be written) is tried again after {@code
+   * retrain.retry.backoff.ms}, doubled each time, until {@code retrain.attempts} runs have failed;
+   * not when it wrote to the registry before failing (it decided). Command ids whose runs in the
+   * run store succeeded or were refused, failed {@code retrain.attempts} times, or wrote their
+   * versions to the registry, are not run again.
    */
   public RetrainListener listen() {
     // a run cut short (a shutdown, a crash) after its registry write committed: its command had
@@ -124,38 +128,51 @@ public final class Main implements AutoCloseable {
         registry.versions(config.modelName()).stream()
             .filter(v -> v.getRunId() != null)
             .collect(Collectors.groupingBy(ModelVersion::getRunId));
-    Set<String> done =
+    Map<String, Long> failures =
         runs.list().stream()
-            // not a run a shutdown cancelled or a crash cut short (still RUNNING) before its
-            // registry write: their commands run again
-            .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))
-            .peek(
-                r -> {
-                  if (RUN_TO_AN_END.contains(r.status)) {
-                    return;
-                  }
-                  String was = r.status;
-                  // a RUNNING record saved within the last minute may be a live run's, in
-                  // another process on the same store (a nightly run beside the listener): one
-                  // saves within milliseconds of its registry write, so it is left to finish
-                  boolean live =
-                      RunRecord.RUNNING.equals(r.status)
-                          && runs.savedAt(r.id)
-                              .map(t -> t.isAfter(Instant.now().minus(LIVE_RUN_SAVE)))
-                              .orElse(false);
-                  if (!live) {
-                    runs.save(completed(r, registered.get(r.id), clock.instant()));
-                  }
-                  log.info(
-                      "trainer: run {} ({}) wrote its versions before it was cut short{}{}",
-                      r.id,
-                      was,
-                      live ? "" : ": its record completed from model-registry",
-                      r.commandId == null ? "" : "; command " + r.commandId + " is not run again");
-                })
-            .map(r -> r.commandId)
-            .filter(Objects::nonNull)
-            .collect(Collectors.toSet());
+            .filter(r -> RunRecord.FAILED.equals(r.status) && r.commandId != null)
+            .collect(Collectors.groupingBy(r -> r.commandId, Collectors.counting()));
+    Attempts attempts =
+        new Attempts(
+            config.retrainAttempts(), config.retrainBackoff(), d -> Thread.sleep(d.toMillis()));
+    Set<String> done = new java.util.HashSet<>();
+    failures.forEach(
+        (command, n) -> {
+          if (attempts.exhausted(n)) {
+            done.add(command);
+          }
+        });
+    runs.list().stream()
+        // not a run a shutdown cancelled or a crash cut short (still RUNNING) before its registry
+        // write, nor a failed one with attempts left: their commands run again
+        .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))
+        .peek(
+            r -> {
+              if (RUN_TO_AN_END.contains(r.status)) {
+                return;
+              }
+              String was = r.status;
+              // a RUNNING record saved within the last minute may be a live run's, in
+              // another process on the same store (a nightly run beside the listener): one
+              // saves within milliseconds of its registry write, so it is left to finish
+              boolean live =
+                  RunRecord.RUNNING.equals(r.status)
+                      && runs.savedAt(r.id)
+                          .map(t -> t.isAfter(Instant.now().minus(LIVE_RUN_SAVE)))
+                          .orElse(false);
+              if (!live) {
+                runs.save(completed(r, registered.get(r.id), clock.instant()));
+              }
+              log.info(
+                  "trainer: run {} ({}) wrote its versions before it was cut short{}{}",
+                  r.id,
+                  was,
+                  live ? "" : ": its record completed from model-registry",
+                  r.commandId == null ? "" : "; command " + r.commandId + " is not run again");
+            })
+        .map(r -> r.commandId)
+        .filter(Objects::nonNull)
+        .forEach(done::add);
     AvroSerde<RetrainCommand> commands = AvroSerdes.valueSerde(schemas, RetrainCommand.class);
     Settle settle = new Settle(config.retrainSettle(), dataClock);
     RetrainListener l =
@@ -168,15 +185,31 @@ public final class Main implements AutoCloseable {
             done,
             c -> {
               settle.await(c);
-              runAndRecord(
-                  new TrainRequest(
-                      range(c),
-                      config.architectures(),
-                      "retrain-command " + c.getReason(),
-                      c.getCommandId()));
+              attempts.run(
+                  c.getCommandId(),
+                  failures.getOrDefault(c.getCommandId(), 0L),
+                  () ->
+                      runAndRecord(
+                          new TrainRequest(
+                              range(c),
+                              config.architectures(),
+                              "retrain-command " + c.getReason(),
+                              c.getCommandId())),
+                  () -> wroteToRegistry(c.getCommandId()));
             });
     l.start();
     return l;
+  }
+
+  /** Whether a run of {@code commandId} has versions in the registry (it decided). */
+  private boolean wroteToRegistry(String commandId) {
+    Set<String> ids =
+        runs.list().stream()
+            .filter(r -> commandId.equals(r.commandId))
+            .map(r -> r.id)
+            .collect(Collectors.toSet());
+    return registry.versions(config.modelName()).stream()
+        .anyMatch(v -> v.getRunId() != null && ids.contains(v.getRunId()));
   }
 
   /** How recently a live run's RUNNING record may have been saved after its registry write. */
@@ -231,15 +264,22 @@ public final class Main implements AutoCloseable {
 
   /** Runs {@code request} and counts the run, refused and failed ones included. */
   private RunRecord runAndRecord(TrainRequest request) {
+    Set<String> before = runs.list().stream().map(r -> r.id).collect(Collectors.toSet());
     try {
       RunRecord run = job.run(request);
       metrics.record(run);
       return run;
     } catch (RuntimeException e) {
-      // the job saved the run (REFUSED or FAILED) before throwing: count the newest one
+      // the job saved the run (REFUSED, FAILED or CANCELLED) before throwing: count it, not another
+      // process's run on the same store
       runs.list().stream()
-          .filter(x -> !RunRecord.RUNNING.equals(x.status) && x.startedAt != null)
-          .max(java.util.Comparator.comparing(x -> x.startedAt))
+          .filter(
+              x ->
+                  !before.contains(x.id)
+                      && !RunRecord.RUNNING.equals(x.status)
+                      && Objects.equals(x.trigger, request.trigger())
+                      && Objects.equals(x.commandId, request.commandId()))
+          .findFirst()
           .ifPresent(metrics::record);
       throw e;
     }

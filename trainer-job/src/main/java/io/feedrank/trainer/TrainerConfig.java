@@ -43,6 +43,8 @@ public record TrainerConfig(
     int threads,
     String listenGroupId,
     Duration retrainSettle,
+    int retrainAttempts,
+    Duration retrainBackoff,
     String metricsHost,
     int metricsPort,
     Map<String, String> kafkaOverrides,
@@ -63,6 +65,13 @@ public record TrainerConfig(
     }
     if (retrainSettle.isNegative()) {
       throw new IllegalArgumentException("retrain.settle.ms must be >= 0, got " + retrainSettle);
+    }
+    if (retrainAttempts < 1) {
+      throw new IllegalArgumentException("retrain.attempts must be >= 1, got " + retrainAttempts);
+    }
+    if (retrainBackoff.isNegative()) {
+      throw new IllegalArgumentException(
+          "retrain.retry.backoff.ms must be >= 0, got " + retrainBackoff.toMillis());
     }
     if (minExamples < 100) {
       throw new IllegalArgumentException("min.examples must be >= 100, got " + minExamples);
@@ -105,7 +114,9 @@ public record TrainerConfig(
    * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
    * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
    * retrain command's run waits after the command was issued, so that a drift-triggered retrain
-   * trains mostly on the new regime); any {@code kafka.*} key goes to the Kafka clients without the
+   * trains mostly on the new regime), {@code retrain.attempts} [3] (runs of a command that fail
+   * before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before the second,
+   * doubled before each later one); any {@code kafka.*} key goes to the Kafka clients without the
    * prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
@@ -160,6 +171,8 @@ public record TrainerConfig(
         (int) longOf(p, "threads", 2),
         p.getOrDefault("listen.group.id", "feedrank-trainer"),
         Duration.ofMillis(longOf(p, "retrain.settle.ms", 0)),
+        (int) longOf(p, "retrain.attempts", 3),
+        Duration.ofMillis(longOf(p, "retrain.retry.backoff.ms", 60_000)),
         p.getOrDefault("metrics.host", "127.0.0.1"),
         (int) longOf(p, "metrics.port", 0),
         overrides,

@@ -50,4 +50,22 @@ class TrainerConfigTest {
     assertThatThrownBy(() -> TrainerConfig.from(p))
         .hasMessage("missing config schema.registry.url");
   }
+
+  @Test
+  void retryAttemptsAndBackoffAreReadAndBadOnesRefusedByName() {
+    Map<String, String> p = required();
+    assertThat(TrainerConfig.from(p).retrainAttempts()).isEqualTo(3);
+    assertThat(TrainerConfig.from(p).retrainBackoff()).hasMillis(60_000);
+    p.put("retrain.attempts", "1");
+    p.put("retrain.retry.backoff.ms", "500");
+    assertThat(TrainerConfig.from(p).retrainAttempts()).isEqualTo(1);
+    assertThat(TrainerConfig.from(p).retrainBackoff()).hasMillis(500);
+    p.put("retrain.attempts", "0");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessage("retrain.attempts must be >= 1, got 0");
+    p.put("retrain.attempts", "2");
+    p.put("retrain.retry.backoff.ms", "-5");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessage("retrain.retry.backoff.ms must be >= 0, got -5");
+  }
 }

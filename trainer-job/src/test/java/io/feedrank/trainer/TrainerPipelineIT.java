@@ -282,6 +282,58 @@ class TrainerPipelineIT {
     }
   }
 
+  /**
+   * A command whose runs failed fewer than {@code retrain.attempts} times runs again at the next
+   * start; one that used them all does not. Both commands name an empty range, so a run of either
+   * is refused at once.
+   */
+  @Test
+  void aFailedCommandRunsAgainAtTheNextStartUntilItsAttemptsAreUsed(@TempDir Path store)
+      throws Exception {
+    String model = MODEL + "-failed";
+    String retried = "retried-" + System.nanoTime();
+    String exhausted = "exhausted-" + System.nanoTime();
+    Consumer<Map<String, String>> own =
+        c -> {
+          c.put("model.name", model);
+          c.put("artifact.store", store.toString());
+          c.put("listen.group.id", "pipeline-it-" + retried);
+          c.put("retrain.attempts", "3");
+        };
+    try (Main m = trainer(own)) {
+      saveFailed(m, retried, 2);
+      saveFailed(m, exhausted, 3);
+      Instant from = start.minusSeconds(7200);
+      Instant to = start.minusSeconds(3600);
+      TrainerHarness.sendCommands(h.stack, model, from, to, exhausted);
+      TrainerHarness.sendCommands(h.stack, model, from, to, retried);
+      RetrainListener l = m.listen();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> runsOf(m, retried).stream().anyMatch(r -> RunRecord.REFUSED.equals(r.status)));
+      l.close();
+      assertThat(runsOf(m, retried)).hasSize(3);
+      // the worker takes commands in order: the exhausted one was passed over before
+      assertThat(runsOf(m, exhausted))
+          .hasSize(3)
+          .allSatisfy(r -> assertThat(r.status).isEqualTo(RunRecord.FAILED));
+    }
+  }
+
+  private static void saveFailed(Main m, String command, int runs) {
+    for (int i = 0; i < runs; i++) {
+      RunRecord r = new RunRecord();
+      r.id = "run-failed-" + i + "-" + System.nanoTime();
+      r.status = RunRecord.FAILED;
+      r.commandId = command;
+      r.startedAt = Instant.now().minusSeconds(600 - i).toString();
+      r.finishedAt = r.startedAt;
+      r.error = "io.feedrank.avro.registry.RegistryUnavailableException: connection refused";
+      m.runs().save(r);
+    }
+  }
+
   /** The rejected mlp version a run of {@code runId} wrote. */
   private static ModelVersion rejected(String model, String runId) {
     Instant now = Instant.now();

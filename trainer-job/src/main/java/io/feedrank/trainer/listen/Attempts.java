@@ -1,0 +1,83 @@
+package io.feedrank.trainer.listen;
+
+import io.feedrank.trainer.RefusedException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How often a retrain command's run is tried: again after a failure (a schema registry or broker
+ * away for longer than the clients wait, an artifact store that cannot be written), after {@code
+ * backoff}, doubled each time, until {@code attempts} runs of the command have failed. Not after a
+ * refusal (waiting does not change the data), a shutdown (the command runs at the next start), or a
+ * run that wrote to the registry before it failed (it decided: run again, it would decide twice).
+ */
+public final class Attempts {
+  private static final Logger log = LoggerFactory.getLogger(Attempts.class);
+
+  /** One run of the command; throws what the run threw. */
+  public interface Run {
+    void run();
+  }
+
+  /** Waits between two runs (interruptible: a shutdown ends the wait). */
+  public interface Pause {
+    void sleep(Duration d) throws InterruptedException;
+  }
+
+  private final int attempts;
+  private final Duration backoff;
+  private final Pause pause;
+
+  public Attempts(int attempts, Duration backoff, Pause pause) {
+    if (attempts < 1) {
+      throw new IllegalArgumentException("attempts must be >= 1, got " + attempts);
+    }
+    this.attempts = attempts;
+    this.backoff = backoff;
+    this.pause = pause;
+  }
+
+  /** Whether a command with {@code failed} failed runs has no attempt left. */
+  public boolean exhausted(long failed) {
+    return failed >= attempts;
+  }
+
+  /**
+   * Runs command {@code commandId}, whose runs failed {@code failedBefore} times before (in an
+   * earlier process), until one does not fail or no attempt is left; {@code decided} says whether a
+   * run of it has written to the registry. Throws what the last run threw.
+   */
+  public void run(String commandId, long failedBefore, Run run, BooleanSupplier decided)
+      throws InterruptedException {
+    Duration wait = backoff;
+    for (long attempt = failedBefore + 1; ; attempt++) {
+      try {
+        run.run();
+        return;
+      } catch (RefusedException | CancellationException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        if (Thread.currentThread().isInterrupted()
+            || attempt >= attempts
+            || decided.getAsBoolean()) {
+          throw e;
+        }
+        log.warn(
+            "trainer: command {}: run {} of at most {} failed ({}); trying again in {} s",
+            commandId,
+            attempt,
+            attempts,
+            e.toString(),
+            wait.toSeconds());
+        pause.sleep(wait);
+        wait = wait.multipliedBy(2).compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait.multipliedBy(2);
+      }
+    }
+  }
+
+  /** The longest wait between two runs. */
+  static final Duration MAX_WAIT = Duration.ofHours(1);
+}
