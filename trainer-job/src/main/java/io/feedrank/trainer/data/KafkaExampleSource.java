@@ -103,8 +103,9 @@ public final class KafkaExampleSource implements ExampleSource {
         if (RegistryUnavailableException.isCauseOf(e)) {
           throw e; // not an unusable example: the schema registry did not answer; the run fails
         }
-        unusable++;
-        log.warn("trainer: skipping unusable example at {}@{}", e.topicPartition(), e.offset());
+        if (++unusable <= LOGGED_UNUSABLE) {
+          log.warn("trainer: skipping unusable example at {}@{}", e.topicPartition(), e.offset());
+        }
         consumer.seek(e.topicPartition(), e.offset() + 1);
         continue;
       }
@@ -122,8 +123,9 @@ public final class KafkaExampleSource implements ExampleSource {
           try {
             out.add(Example.of(r.value()));
           } catch (IllegalArgumentException e) {
-            unusable++;
-            log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
+            if (++unusable <= LOGGED_UNUSABLE) {
+              log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
+            }
           }
         }
         if (r.timestamp() > stopTime) {
@@ -143,6 +145,17 @@ public final class KafkaExampleSource implements ExampleSource {
             "no records from " + topic + " for " + idleTimeout + " with " + open + " unread");
       }
     }
+    if (unusable > LOGGED_UNUSABLE) {
+      // after a feature schema change, every older example is one: a line each would be millions
+      log.warn(
+          "trainer: skipped {} unusable examples of {} in all (the first {} logged above)",
+          unusable,
+          topic,
+          LOGGED_UNUSABLE);
+    }
     return new Loaded(out, read, outside, unusable);
   }
+
+  /** How many unusable examples of one read are logged one by one. */
+  static final int LOGGED_UNUSABLE = 10;
 }

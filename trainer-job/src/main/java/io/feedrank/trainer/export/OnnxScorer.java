@@ -36,8 +36,9 @@ public final class OnnxScorer implements AutoCloseable {
           "ONNX Runtime cannot load the model: " + e.getMessage(), e);
     }
     if (!session.getOutputNames().contains(output)) {
-      throw new IllegalArgumentException(
-          "model has no output '" + output + "', only " + session.getOutputNames());
+      String names = session.getOutputNames().toString();
+      close();
+      throw new IllegalArgumentException("model has no output '" + output + "', only " + names);
     }
     this.output = output;
     this.width = Math.max(1, width);

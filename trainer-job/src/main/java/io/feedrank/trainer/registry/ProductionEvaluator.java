@@ -136,8 +136,8 @@ public final class ProductionEvaluator {
   }
 
   private static int[] buckets(byte[] model) throws OrtException {
-    try (OrtSession s =
-        OrtEnvironment.getEnvironment().createSession(model, new OrtSession.SessionOptions())) {
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        OrtSession s = OrtEnvironment.getEnvironment().createSession(model, o)) {
       Map<String, String> meta = s.getMetadata().getCustomMetadata();
       return new int[] {
         bucket(meta, ModelInputs.META_USER_BUCKETS), bucket(meta, ModelInputs.META_ITEM_BUCKETS)
