@@ -114,10 +114,14 @@ final class RequestFastPath {
     }
     long atMillis = clockMillis.getAsLong();
     if (timestamp != null) {
+      long now = atMillis;
       try {
         atMillis = Instant.parse(timestamp).toEpochMilli();
       } catch (DateTimeParseException | ArithmeticException e) {
         return null;
+      }
+      if (!RequestParser.inRange(atMillis, now)) {
+        return null; // the general parser names what is wrong with it
       }
     }
     return new RankRequest(

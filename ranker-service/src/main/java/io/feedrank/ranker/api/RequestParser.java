@@ -79,7 +79,7 @@ public final class RequestParser {
         throw new BadRequestException("context", "must be an object");
       }
       device = device(ctx.get("device"));
-      at = timestamp(ctx.get("timestamp"), at);
+      at = timestamp(ctx.get("timestamp"), at, at);
     }
     int topK = topK(f.topK, items.length);
     String requestId = requestId(f.requestId);
@@ -280,7 +280,24 @@ public final class RequestParser {
     }
   }
 
-  private static long timestamp(JsonNode n, long dflt) {
+  /**
+   * How far ahead of the server's clock a request's time may be: what a broker accepts by default
+   * ({@code log.message.timestamp.after.max.ms}). The time decays the features the request is
+   * scored with, and is the event time of its ranking log, which the drift job's watermarks follow:
+   * a request from the year 2099 would be scored on features decayed to nothing, and move the drift
+   * job's event time past every window.
+   */
+  public static final long MAX_AHEAD_MILLIS = 3_600_000;
+
+  /**
+   * Whether {@code atMillis} is a request time the ranker takes, with the server's clock at {@code
+   * now}.
+   */
+  static boolean inRange(long atMillis, long now) {
+    return atMillis >= 0 && atMillis - now <= MAX_AHEAD_MILLIS;
+  }
+
+  private static long timestamp(JsonNode n, long dflt, long now) {
     if (n == null || n.isNull()) {
       return dflt;
     }
@@ -288,27 +305,42 @@ public final class RequestParser {
       throw new BadRequestException(
           "context.timestamp", "must be an ISO-8601 string, got " + describe(n));
     }
+    long at;
     try {
-      return Instant.parse(n.textValue()).toEpochMilli();
+      at = Instant.parse(n.textValue()).toEpochMilli();
     } catch (DateTimeParseException | ArithmeticException e) {
       throw new BadRequestException(
           "context.timestamp",
           "'" + n.textValue() + "' is not an ISO-8601 instant like 2026-11-15T10:30:00Z");
     }
+    if (at < 0) {
+      throw new BadRequestException(
+          "context.timestamp", "'" + n.textValue() + "' is before 1970-01-01T00:00:00Z");
+    }
+    if (!inRange(at, now)) {
+      throw new BadRequestException(
+          "context.timestamp",
+          "'"
+              + n.textValue()
+              + "' is more than an hour ahead of the server's clock ("
+              + Instant.ofEpochMilli(now)
+              + ")");
+    }
+    return at;
   }
 
   private static int topK(JsonNode n, int candidates) {
     if (n == null || n.isNull()) {
       return candidates;
     }
-    if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+    if (!n.isIntegralNumber()) {
       throw new BadRequestException("top_k", "must be an integer, got " + describe(n));
     }
-    int k = n.intValue();
-    if (k < 1) {
-      throw new BadRequestException("top_k", "must be >= 1, got " + k);
+    if (n.bigIntegerValue().signum() < 1) {
+      throw new BadRequestException("top_k", "must be >= 1, got " + n.bigIntegerValue());
     }
-    return Math.min(k, candidates);
+    // any k above the candidates asks for all of them, however large
+    return n.canConvertToInt() ? Math.min(n.intValue(), candidates) : candidates;
   }
 
   private static String requestId(JsonNode n) {

@@ -134,7 +134,9 @@ class RequestFastPathTest {
             "{\"user_id\": 1, \"item_ids\": 5}",
             "{\"user_id\": 1, \"user_id\": 2, " + ok + "}",
             "{\"user_id\": 1, " + ok + ", \"top_k\": 0}",
-            "{\"user_id\": 1, " + ok + ", \"top_k\": 3000000000}",
+            "{\"user_id\": 1, " + ok + ", \"top_k\": -3000000000}",
+            "{\"user_id\": 1, " + ok + ", \"context\": {\"timestamp\": \"2026-11-20T13:00:01Z\"}}",
+            "{\"user_id\": 1, " + ok + ", \"context\": {\"timestamp\": \"1969-12-31T23:59:59Z\"}}",
             "{\"user_id\": 1, " + ok + ", \"request_id\": \"\"}",
             "{\"user_id\": 1, " + ok + ", \"request_id\": \"" + "r".repeat(129) + "\"}",
             "{\"user_id\": 1, " + ok + ", \"context\": {\"device\": \"phone\"}}",
@@ -185,7 +187,10 @@ class RequestFastPathTest {
           r.nextInt(4) == 0 ? 0 : Math.floorMod(r.nextLong(), 1_000_000_000_000_000_000L),
           ids,
           r.nextBoolean() ? devices[r.nextInt(devices.length)] : null,
-          r.nextBoolean() ? Instant.ofEpochSecond(r.nextInt(2_000_000_000)).toString() : null,
+          // any time up to the hour ahead of the server's clock the ranker takes
+          r.nextBoolean()
+              ? Instant.ofEpochSecond(r.nextInt((int) (NOW / 1000 + 3600 + 1))).toString()
+              : null,
           r.nextBoolean() ? 1 + r.nextInt(1_200) : null,
           r.nextBoolean() ? "req-" + r.nextInt(1_000_000) : null);
     }

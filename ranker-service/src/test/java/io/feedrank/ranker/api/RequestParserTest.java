@@ -70,6 +70,26 @@ class RequestParserTest {
     assertThat(r.device()).isEqualTo(Device.UNKNOWN);
     assertThat(r.topK()).isEqualTo(1);
     assertThat(parse("{\"user_id\": 1, \"item_ids\": [5, 6], \"top_k\": 50}").topK()).isEqualTo(2);
+    // beyond an int too: all of them, as below it
+    assertThat(parse("{\"user_id\": 1, \"item_ids\": [5, 6], \"top_k\": 3000000000}").topK())
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aRequestTimeUpToAnHourAheadOfTheServersClockIsTaken() {
+    String hourAhead = "2026-11-20T13:00:00Z"; // NOW + 1 h
+    RankRequest r =
+        parse(
+            "{\"user_id\": 1, \"item_ids\": [5], \"context\": {\"timestamp\": \""
+                + hourAhead
+                + "\"}}");
+    assertThat(r.atMillis()).isEqualTo(Instant.parse(hourAhead).toEpochMilli());
+    assertThat(
+            parse(
+                    "{\"user_id\": 1, \"item_ids\": [5], \"context\": {\"timestamp\":"
+                        + " \"1970-01-01T00:00:00Z\"}}")
+                .atMillis())
+        .isZero();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -96,6 +116,10 @@ class RequestParserTest {
         "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"device\": 1}} | context.device | must be a string",
         "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": \"yesterday\"}} | context.timestamp | not an ISO-8601 instant",
         "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": 1700000000}} | context.timestamp | must be an ISO-8601 string",
+        "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": \"2026-11-20T13:00:00.001Z\"}} | context.timestamp | more than an hour ahead of the server's clock (2026-11-20T12:00:00Z)",
+        "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": \"2099-01-01T00:00:00Z\"}} | context.timestamp | more than an hour ahead",
+        "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"timestamp\": \"1969-12-31T23:59:59Z\"}} | context.timestamp | before 1970-01-01T00:00:00Z",
+        "{\"user_id\": 1, \"item_ids\": [4], \"top_k\": -3000000000} | top_k | must be >= 1, got -3000000000",
         "{\"user_id\": 1, \"item_ids\": [4], \"top_k\": 0} | top_k        | must be >= 1, got 0",
         "{\"user_id\": 1, \"item_ids\": [4], \"top_k\": \"3\"} | top_k    | must be an integer",
         "{\"user_id\": 1, \"item_ids\": null}        | item_ids          | is required",
