@@ -87,7 +87,7 @@ public final class RankService {
     if (req.synthetic()) {
       synthetic.increment();
     }
-    Batch batch = Batch.begin(req.itemIds());
+    Batch batch = Batch.begin(req.itemIds(), req.atMillis());
     Optional<ModelSlots.Lease> lease = models.lease(req.userId());
     float[] scores = null;
     String reason;

@@ -58,7 +58,7 @@ class RankingLogsTest {
   @Test
   void coveredSampledRowsAreResolvedInOneCall() {
     long[] ids = {10, 11, 12, 13, 14, 15};
-    Batch b = Batch.begin(ids);
+    Batch b = Batch.begin(ids, 0);
     b.cover(1);
     b.cover(3);
     b.cover(4);

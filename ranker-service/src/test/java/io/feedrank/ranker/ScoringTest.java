@@ -249,7 +249,7 @@ class ScoringTest {
       double[] want = full.scoreDirect(fixture, user, ids, at, Device.TABLET);
 
       // the first request: nothing held yet; its features, read now, fill the table
-      Batch b = Batch.begin(ids);
+      Batch b = Batch.begin(ids, at);
       assertThat(s.cover(b)).isZero();
       float[] got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), null));
       for (int i = 0; i < ids.length; i++) {
@@ -259,7 +259,7 @@ class ScoringTest {
       // 3.5 s later every candidate is covered and scored with no item features at all (each
       // item's features stay fresh for 5 s less its jitter, up to a quarter: at least 3.75 s)
       clock.addAndGet(3 * second + second / 2);
-      b = Batch.begin(ids);
+      b = Batch.begin(ids, at);
       assertThat(s.cover(b)).isEqualTo(ids.length);
       got =
           s.score(
@@ -272,7 +272,7 @@ class ScoringTest {
       // from 3.75 s on the items lapse one by one, as their entries in the feature cache go stale:
       // at 4.375 s, half way, about half of the 150 are still covered
       clock.addAndGet(7 * second / 8);
-      b = Batch.begin(ids);
+      b = Batch.begin(ids, at);
       assertThat(s.cover(b)).isBetween(50, 100);
 
       // an item changes; 5.5 s after the read its features are no longer fresh (5 s): nothing is
@@ -283,13 +283,13 @@ class ScoringTest {
       double[] after = full.scoreDirect(fixture, user, ids, at, Device.TABLET);
       assertThat(after[2]).isNotCloseTo(want[2], within(1e-3));
       clock.addAndGet(second + second / 8);
-      b = Batch.begin(ids);
+      b = Batch.begin(ids, at);
       assertThat(s.cover(b)).isZero();
       got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), noLookups));
       for (int i = 0; i < ids.length; i++) {
         assertThat((double) got[i]).as("row %d", i).isCloseTo(after[i], within(1e-5));
       }
-      b = Batch.begin(ids);
+      b = Batch.begin(ids, at);
       assertThat(s.cover(b)).as("revalidated: fresh again").isEqualTo(ids.length);
 
       // features served without a read (Redis down: defaults or old entries) and unreadable
@@ -299,7 +299,7 @@ class ScoringTest {
       io.feedrank.ranker.features.Parsed.Item bad =
           io.feedrank.ranker.features.Parsed.Item.of(ids[1], Map.of("i_ctr_7d", "x", "_ts", "1"));
       assertThat(bad.malformed()).isTrue();
-      b = Batch.begin(two);
+      b = Batch.begin(two, at);
       assertThat(s.cover(b)).isZero();
       s.score(
           b.features(
@@ -309,8 +309,42 @@ class ScoringTest {
               },
               new long[] {Long.MIN_VALUE, clock.get()},
               null));
-      b = Batch.begin(two);
+      b = Batch.begin(two, at);
       assertThat(s.cover(b)).isZero();
+    }
+  }
+
+  /**
+   * A request dated a day back (a replay) is scored with item vectors of its own time, and does not
+   * leave them to the requests of the present: both are equal to the full model's evaluation at
+   * their own times.
+   */
+  @Test
+  void twoTowerVectorsServeOnlyRequestsNearTheTimeTheyWereComputedFor() throws Exception {
+    TestModels.TwoTower t = TestModels.twoTower(9);
+    TestModels.Mlp full = new TestModels.Mlp(t.full());
+    AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    long now = fixture.end.toEpochMilli();
+    long dayBack = now - Duration.ofDays(1).toMillis();
+    long user = users.get(7);
+    long[] ids = ids(100, 3);
+    try (TwoTowerScorer s = scorer(t, clock)) {
+      double[] wantBack = full.scoreDirect(fixture, user, ids, dayBack, Device.MOBILE);
+      double[] wantNow = full.scoreDirect(fixture, user, ids, now, Device.MOBILE);
+      assertThat(wantBack[0]).isNotCloseTo(wantNow[0], within(1e-3));
+      for (long at : new long[] {dayBack, now, dayBack}) {
+        double[] want = at == now ? wantNow : wantBack;
+        ServingFeatures sf = new ServingFeatures(user, fixture.userHash(user), at, Device.MOBILE);
+        Batch b = Batch.begin(ids, at);
+        assertThat(s.cover(b)).as("covered at %d", at).isZero();
+        float[] got = s.score(b.features(sf, parsed(ids), readAt(ids.length, clock.get()), null));
+        for (int i = 0; i < ids.length; i++) {
+          assertThat((double) got[i]).as("row %d at %d", i, at).isCloseTo(want[i], within(1e-5));
+        }
+      }
+      // and a request of the same time is covered by them
+      Batch b = Batch.begin(ids, dayBack + 1_000);
+      assertThat(s.cover(b)).isEqualTo(ids.length);
     }
   }
 
@@ -364,7 +398,7 @@ class ScoringTest {
           if (pass >= 3) {
             java.util.Arrays.fill(readAt, known.length, ids.length, Long.MIN_VALUE);
           }
-          Batch batch = Batch.begin(ids);
+          Batch batch = Batch.begin(ids, at);
           // the second A of a pass finds what the first held, fresh; not the vectors of features
           // served without a read
           int covered = j != 1 ? 0 : pass >= 3 ? known.length : ids.length;

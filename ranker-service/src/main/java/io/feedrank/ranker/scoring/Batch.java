@@ -44,6 +44,7 @@ public final class Batch {
 
   ServingFeatures features;
   long[] ids;
+  private long atMillis;
   Parsed.Item[] itemFeatures;
   private long[] fetchedNanos;
   private Function<long[], Parsed.Item[]> resolver;
@@ -59,7 +60,7 @@ public final class Batch {
    * This thread's batch for the candidates, without features yet (valid until the thread's next
    * call): what a scorer {@link #cover covers} before {@link #features} are looked up.
    */
-  public static Batch begin(long[] itemIds) {
+  public static Batch begin(long[] itemIds, long atMillis) {
     if (itemIds.length > MAX_ROWS) {
       throw new IllegalArgumentException(
           "batch of " + itemIds.length + " rows; at most " + MAX_ROWS);
@@ -71,6 +72,7 @@ public final class Batch {
     b.coveredRows = 0;
     b.features = null;
     b.ids = itemIds;
+    b.atMillis = atMillis;
     b.itemFeatures = null;
     b.fetchedNanos = null;
     b.resolver = null;
@@ -104,7 +106,12 @@ public final class Batch {
    * @param items each candidate's parsed features ({@link Parsed.Item#UNKNOWN} for an unknown item)
    */
   public static Batch of(ServingFeatures f, long[] itemIds, Parsed.Item[] items) {
-    return begin(itemIds).features(f, items, null, null);
+    return begin(itemIds, f.atMillis()).features(f, items, null, null);
+  }
+
+  /** The request's time (epoch millis), as its features are read at. */
+  public long atMillis() {
+    return atMillis;
   }
 
   /** Marks row {@code i} as scored from what its scorer holds: its item features are not read. */

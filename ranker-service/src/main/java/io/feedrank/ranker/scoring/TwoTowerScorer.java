@@ -13,7 +13,9 @@ import java.util.function.LongSupplier;
  * without events; each item's shortened by up to a quarter by its {@link Jitter}, so that vectors
  * computed together are not all computed again by the same requests); a request runs the user tower
  * once and the item tower only for the candidates without a valid vector, then scores by {@code
- * sigmoid(user · item)}.
+ * sigmoid(user · item)}. A vector serves requests whose time is within {@code maxAge} of the time
+ * of the request it was computed for (its features decay with the request's time, as they age with
+ * the wall clock).
  *
  * <p>Before the features are looked up, {@link #cover} takes from the table every candidate whose
  * vector was computed from features read less than {@code featuresFresh} ago (the feature cache's
@@ -79,10 +81,11 @@ public final class TwoTowerScorer implements Scorer {
     int n = batch.rows();
     int d = t.dim();
     long now = nanoClock.getAsLong();
+    long at = batch.atMillis();
     float[] held = batch.scratch(n * d);
     long[] ids = batch.itemIds();
     for (int i = 0; i < n; i++) {
-      if (t.copyIfValid(ids[i], now, held, i * d)) {
+      if (t.copyIfValid(ids[i], now, at, held, i * d)) {
         batch.cover(i);
       }
     }
@@ -114,6 +117,7 @@ public final class TwoTowerScorer implements Scorer {
                 ids[i],
                 item.fingerprint(),
                 now,
+                batch.atMillis(),
                 Jitter.ttl(ids[i], maxAgeNanos),
                 featuresDeadline(ids[i], batch.fetchedNanos(i), now),
                 held,
@@ -140,7 +144,7 @@ public final class TwoTowerScorer implements Scorer {
           long deadline =
               Math.min(
                   featuresDeadline(ids[i], fetched, now), now + Jitter.ttl(ids[i], maxAgeNanos));
-          t.put(ids[i], item.fingerprint(), now, deadline, flat, k * d);
+          t.put(ids[i], item.fingerprint(), now, batch.atMillis(), deadline, flat, k * d);
         }
       }
     }
@@ -164,7 +168,7 @@ public final class TwoTowerScorer implements Scorer {
       synchronized (this) {
         t = table;
         if (t == null) {
-          t = new ItemVectorTable(maxItems, dim);
+          t = new ItemVectorTable(maxItems, dim, maxAgeNanos / 1_000_000);
           table = t;
         }
       }
