@@ -12,6 +12,11 @@ import org.apache.flink.util.Collector;
  * command per serving version), and {@code SCHEDULE} every {@code periodMillis} of processing time
  * (0 turns either off). Input 1: one tick per training example (its event time); input 2: the
  * registry records of the model.
+ *
+ * <p>The schedule's boundaries are {@code first + k · periodMillis}, {@code first} one period after
+ * the first record this key saw. Periods missed while the job was down (a restore from an older
+ * checkpoint) are one {@code SCHEDULE} command, at the restore, not one per period; the next one is
+ * at the first boundary after it.
  */
 public final class RoutineCommands
     extends KeyedCoProcessFunction<String, Long, ServingReference, Command> {
@@ -103,9 +108,19 @@ public final class RoutineCommands
             timestamp,
             ctx.getCurrentKey() + "/schedule/" + timestamp,
             "scheduled retrain every " + periodMillis + " ms"));
-    long at = timestamp + periodMillis;
+    long at = nextBoundary(timestamp, ctx.timerService().currentProcessingTime());
     nextSchedule.update(at);
     ctx.timerService().registerProcessingTimeTimer(at);
+  }
+
+  /**
+   * The first boundary {@code timestamp + k · periodMillis} (k ≥ 1) after {@code now}: a timer that
+   * fires late (restored from a checkpoint taken hours ago: Flink fires past timers at once) is one
+   * command for the periods missed, and the schedule keeps its phase.
+   */
+  private long nextBoundary(long timestamp, long now) {
+    long missed = now > timestamp ? (now - timestamp) / periodMillis : 0;
+    return timestamp + (missed + 1) * periodMillis;
   }
 
   private static Command command(

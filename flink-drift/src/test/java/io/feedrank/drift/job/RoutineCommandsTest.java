@@ -126,4 +126,42 @@ class RoutineCommandsTest {
         .extracting(c -> c.commandId)
         .containsExactly("m/schedule/1000", "m/schedule/2000");
   }
+
+  /**
+   * A job restored ten hours after its checkpoint, with a period of an hour: Flink fires the
+   * checkpoint's overdue timer at once, and that is one command for the periods missed, not one per
+   * hour back to back. The next is at the first boundary after the restore (11 h: the phase kept).
+   */
+  @Test
+  void aRestoreAfterManyMissedPeriodsIssuesOneCommandForThemAll() throws Exception {
+    long hour = 3_600_000;
+    open(0, hour);
+    h.setProcessingTime(0);
+    h.processElement2(new StreamRecord<>(production("v1", 10, 0))); // the first timer: 1 h
+    var checkpoint = h.snapshot(1, 0);
+    h.close();
+
+    h =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new KeyedCoProcessOperator<>(new RoutineCommands(0, hour)),
+            t -> "m",
+            r -> r.modelName,
+            Types.STRING);
+    h.initializeState(checkpoint);
+    h.open();
+    h.setProcessingTime(10 * hour + hour / 2); // back up at 10:30
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.reason).isEqualTo("SCHEDULE");
+              assertThat(c.commandId).isEqualTo("m/schedule/" + hour);
+            });
+    h.setProcessingTime(11 * hour - 1);
+    assertThat(commands()).hasSize(1);
+    h.setProcessingTime(11 * hour);
+    assertThat(commands())
+        .extracting(c -> c.commandId)
+        .containsExactly("m/schedule/" + hour, "m/schedule/" + 11 * hour);
+  }
 }
