@@ -52,12 +52,20 @@ final class Codec {
     if (v == null) {
       throw new IllegalArgumentException("hash field '" + field + "' is missing");
     }
+    double d;
     try {
-      return Double.parseDouble(v);
+      d = Double.parseDouble(v);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
           "hash field '" + field + "' is not a number: '" + v + "'", e);
     }
+    // the app writes finite numbers only; NaN or an infinity would reach the model and every
+    // score computed from it (parseDouble takes "NaN", "Infinity" and "1e999")
+    if (!Double.isFinite(d)) {
+      throw new IllegalArgumentException(
+          "hash field '" + field + "' is not a finite number: '" + v + "'");
+    }
+    return d;
   }
 
   static long longField(Map<String, String> h, String field) {

@@ -359,6 +359,15 @@ class UserAndItemStateTest {
     Map<String, String> bad = new HashMap<>(new ItemState().toHash(null));
     bad.put("clicks_1d", "x");
     assertThatThrownBy(() -> ItemState.fromHash(bad)).hasMessageContaining("'clicks_1d'");
+    for (String nonFinite : new String[] {"NaN", "Infinity", "-Infinity", "1e999"}) {
+      bad.put("clicks_1d", nonFinite);
+      assertThatThrownBy(() -> ItemState.fromHash(bad))
+          .hasMessageContaining("'clicks_1d' is not a finite number");
+      Map<String, String> user = new HashMap<>(new UserState().toHash());
+      user.put("clicks_1d", nonFinite);
+      assertThatThrownBy(() -> UserState.fromHash(user))
+          .hasMessageContaining("'clicks_1d' is not a finite number");
+    }
     bad.remove("clicks_1d");
     assertThatThrownBy(() -> ItemState.fromHash(bad))
         .hasMessageContaining("'clicks_1d' is missing");
