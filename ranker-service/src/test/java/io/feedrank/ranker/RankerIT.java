@@ -161,6 +161,54 @@ class RankerIT {
     }
   }
 
+  /**
+   * A key of another type than a hash ({@code WRONGTYPE}) is one item's unreadable features: the
+   * item is scored with default features (as an unknown one, {@code bad_features}), the others with
+   * theirs, and Redis is not counted as failing (it answered): before, one such key failed the
+   * whole read of every request naming it, and fed the circuit breaker.
+   */
+  @Test
+  void aKeyThatIsNotAHashIsOneItemsBadFeaturesNotARedisFailure(LocalStack stack) throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    TestModels.Mlp model = TestModels.mlp(31);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
+    long odd = 7_777_777L;
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(5))) {
+      redis.set(RedisConnections.itemKey(odd), "not a hash");
+      try (RankerApp app = Main.start(h.config())) {
+        awaitServing(app, "v1");
+        Random r = new Random(3);
+        long user = new ArrayList<>(fixture.users.keySet()).get(0);
+        Instant at = fixture.end.plusSeconds(30);
+        for (int q = 0; q < 12; q++) {
+          long[] items = someItems(r, 20);
+          items[0] = odd;
+          HttpResponse<String> resp =
+              h.rank(app.port(), RankerHarness.body(user, items, at, "mobile", "odd-" + q));
+          assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+          JsonNode j = RankerHarness.json(resp);
+          assertThat(j.get("model_version").asText()).isEqualTo("v1");
+          assertThat(j.get("fallback_reason").asText()).isEqualTo("bad_features");
+          // the fixture has no features for the odd item: evaluated as an unknown one
+          double[] want = model.scoreDirect(fixture, user, items, at.toEpochMilli(), Device.MOBILE);
+          for (JsonNode p : j.get("predictions")) {
+            long id = p.get("item_id").asLong();
+            int i = 0;
+            while (items[i] != id) {
+              i++;
+            }
+            assertThat(p.get("score").asDouble())
+                .as("item %d", id)
+                .isCloseTo(want[i], within(1e-6));
+          }
+        }
+        assertThat(app.metrics().get("ranker.redis.failures").counter().count()).isZero();
+      } finally {
+        redis.del(RedisConnections.itemKey(odd));
+      }
+    }
+  }
+
   @Test
   void aNewModelIsHotSwappedUnderLoadWithoutAFailedRequestAndACorruptOneIsRefused(LocalStack stack)
       throws Exception {

@@ -8,6 +8,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Reads {@code fr:u:{id}} and {@code fr:i:{id}} with one pipelined {@code HGETALL} per entity: one
@@ -37,11 +38,24 @@ public final class RedisFeatureStore implements FeatureStore {
     return new Fetched(values(users), values(items));
   }
 
+  /**
+   * What a key that Redis refused to read as a hash stands for: a hash no state can be parsed from,
+   * so the entity gets default features as malformed ({@code bad_features}).
+   */
+  static final String UNREADABLE = "_unreadable";
+
   @SuppressWarnings("unchecked")
   private static Map<String, String>[] values(Response<Map<String, String>>[] responses) {
     Map<String, String>[] out = new Map[responses.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = responses[i].get();
+      try {
+        out[i] = responses[i].get();
+      } catch (JedisDataException e) {
+        // one key of another type (WRONGTYPE): Redis answered, and the other keys' answers
+        // stand. Thrown, it failed the request's whole read and counted against the breaker:
+        // one such key named by many requests could open it for everyone
+        out[i] = Map.of(UNREADABLE, String.valueOf(e.getMessage()));
+      }
     }
     return out;
   }
