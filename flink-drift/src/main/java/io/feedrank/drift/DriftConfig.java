@@ -64,19 +64,21 @@ public record DriftConfig(
    * {@code p.value.threshold} [0.01], {@code mean.change.threshold} [0.1]; {@code
    * persistence.windows} [2]; {@code min.sample} [500] (in sampling units: examples, or served
    * responses for the score); {@code cooldown.ms} [3600000]; {@code parallelism} [2]; {@code
-   * checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift]; {@code from.earliest}
-   * [false]; {@code bounded} [false] (stop at the topics' end offsets: tests and benchmarks); topic
-   * names as the other modules ({@code training.examples.topic}, {@code ranking.logs.topic}, {@code
-   * model.registry.topic}, {@code drift.reports.topic}, {@code alerts.topic}, {@code
-   * retrain.commands.topic}, {@code online.ctr.topic}); {@code attribution.window.ms} [1800000];
-   * {@code ctr.window.ms} [{@code window.ms}: the online CTR windows, which a PERFORMANCE_DROP
-   * judges]; {@code ctr.drop.fraction} [0.2], {@code ctr.baseline.windows} [3], {@code
-   * ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see {@link
-   * io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
-   * #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always monitored;
-   * {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks,
-   * committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster, not
-   * {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
+   * checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift] (each source has a group of
+   * its own, see {@link #groupId(String)}); {@code from.earliest} [false: a start without a
+   * checkpoint goes on from each source's committed offsets, or from the topics' end where none are
+   * committed; true: from the topics' beginning]; {@code bounded} [false] (stop at the topics' end
+   * offsets: tests and benchmarks); topic names as the other modules ({@code
+   * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
+   * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}, {@code
+   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code ctr.window.ms} [{@code
+   * window.ms}: the online CTR windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction}
+   * [0.2], {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
+   * command: see {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features}
+   * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always
+   * monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional
+   * sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster,
+   * not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> p) {
     // every registry key, validated here (naming the key), as the sources' serdes read them
@@ -131,6 +133,19 @@ public record DriftConfig(
             fraction(p, "ctr.drop.fraction", 0.2),
             (int) whole(p, "ctr.baseline.windows", 3, 1),
             whole(p, "ctr.min.impressions", 1_000, 0)));
+  }
+
+  /**
+   * The consumer group of one of the job's Kafka sources: {@code group.id} followed by the source's
+   * suffix — {@code -examples} (training-examples), {@code -scores} (ranking-logs, the model's
+   * scores), {@code -served} (ranking-logs, the served responses of the online CTR), {@code
+   * -interactions} and {@code -registry} (model-registry, always read from its beginning). The
+   * sources commit their offsets on each checkpoint; in one group, the two sources of ranking-logs
+   * committed over each other's, and a restart without a checkpoint resumed one of them from the
+   * other's position.
+   */
+  public String groupId(String source) {
+    return groupId + "-" + source;
   }
 
   /**

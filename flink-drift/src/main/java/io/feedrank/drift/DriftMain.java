@@ -26,15 +26,18 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * Wires {@link DriftJob} and {@link OnlineCtr} onto Kafka: {@code training-examples}, {@code
  * ranking-logs} and {@code interactions} in (read_committed, event-time watermarks with bounded
- * out-of-orderness and idleness), {@code model-registry} in from its beginning, {@code
- * drift-reports}, {@code retrain-commands}, {@code alerts} and {@code online-ctr} out, flushed on
- * every checkpoint (at least once, or exactly once with {@code delivery.guarantee=exactly-once};
- * see {@link #sink}). {@code main} runs it where it is started: a local MiniCluster, or a Flink
- * cluster ({@code flink run}) with the configuration as {@code --key value} arguments.
+ * out-of-orderness and idleness; each source in its own consumer group, started from the group's
+ * committed offsets, see {@link #startingOffsets}), {@code model-registry} in from its beginning,
+ * {@code drift-reports}, {@code retrain-commands}, {@code alerts} and {@code online-ctr} out,
+ * flushed on every checkpoint (at least once, or exactly once with {@code
+ * delivery.guarantee=exactly-once}; see {@link #sink}). {@code main} runs it where it is started: a
+ * local MiniCluster, or a Flink cluster ({@code flink run}) with the configuration as {@code --key
+ * value} arguments.
  */
 public final class DriftMain {
   private DriftMain() {}
@@ -52,6 +55,7 @@ public final class DriftMain {
                     c,
                     c.examplesTopic(),
                     new ExampleFeatures(c.registry(), c.monitored()),
+                    "examples",
                     c.fromEarliest()),
                 watermarks,
                 "training-examples")
@@ -62,13 +66,15 @@ public final class DriftMain {
                     c,
                     c.rankingLogsTopic(),
                     new RankingScores(c.registry(), c.settings().modelName()),
+                    "scores",
                     c.fromEarliest()),
                 watermarks,
                 "ranking-logs")
             .uid("source-ranking-logs");
     DataStream<ServingReference> registry =
         env.fromSource(
-                source(c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), true),
+                source(
+                    c, c.modelRegistryTopic(), new RegistryRecords(c.registry()), "registry", true),
                 DriftJob.registryWatermarks(),
                 "model-registry")
             .uid("source-model-registry");
@@ -80,6 +86,7 @@ public final class DriftMain {
                         c,
                         c.rankingLogsTopic(),
                         new ServedResponses(c.registry(), c.settings().modelName()),
+                        "served",
                         c.fromEarliest()),
                     WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
                         .withTimestampAssigner((v, ts) -> v.time)
@@ -91,6 +98,7 @@ public final class DriftMain {
                         c,
                         c.interactionsTopic(),
                         new EngagedImpressions(c.registry()),
+                        "interactions",
                         c.fromEarliest()),
                     WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(
                             c.outOfOrderness())
@@ -146,15 +154,23 @@ public final class DriftMain {
         .uid("sink-alerts");
   }
 
+  /**
+   * A source of {@code topic} in its own consumer group ({@link DriftConfig#groupId(String)} of
+   * {@code name}): two sources of one topic in one group (the scores and the served responses both
+   * read {@code ranking-logs}) committed over each other's offsets.
+   */
   private static <T> KafkaSource<T> source(
-      DriftConfig c, String topic, KafkaRecordDeserializationSchema<T> values, boolean earliest) {
+      DriftConfig c,
+      String topic,
+      KafkaRecordDeserializationSchema<T> values,
+      String name,
+      boolean earliest) {
     KafkaSourceBuilder<T> b =
         KafkaSource.<T>builder()
             .setBootstrapServers(c.bootstrapServers())
             .setTopics(topic)
-            .setGroupId(c.groupId())
-            .setStartingOffsets(
-                earliest ? OffsetsInitializer.earliest() : OffsetsInitializer.latest())
+            .setGroupId(c.groupId(name))
+            .setStartingOffsets(startingOffsets(earliest))
             .setDeserializer(values)
             .setProperty("isolation.level", "read_committed")
             .setProperty("commit.offsets.on.checkpoint", "true");
@@ -162,6 +178,21 @@ public final class DriftMain {
       b.setBounded(OffsetsInitializer.latest());
     }
     return b.build();
+  }
+
+  /**
+   * Where a source starts when the job starts from no checkpoint or savepoint (restored, it goes on
+   * from the checkpoint's offsets): with {@code earliest}, at the topic's beginning; otherwise
+   * where its consumer group's offsets were committed on the last completed checkpoint ({@code
+   * commit.offsets.on.checkpoint}), or at the topic's end for partitions the group has none for (a
+   * first start). {@code latest()}, as before, ignored the committed offsets: a restart without a
+   * checkpoint skipped everything written while the job was down.
+   */
+  @SuppressWarnings("deprecation") // the connector (5.0.0-2.2) takes Kafka's OffsetResetStrategy
+  static OffsetsInitializer startingOffsets(boolean earliest) {
+    return earliest
+        ? OffsetsInitializer.earliest()
+        : OffsetsInitializer.committedOffsets(OffsetResetStrategy.LATEST);
   }
 
   private static <T> KafkaSink<T> sink(

@@ -1,0 +1,167 @@
+package io.feedrank.drift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.reflect.Field;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.SourceTransformation;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Where the job's Kafka sources start when it starts without a checkpoint, and in which consumer
+ * groups they commit their offsets.
+ */
+@SuppressWarnings("deprecation") // the connector's API takes Kafka's OffsetResetStrategy
+class DriftMainTest {
+  static final List<TopicPartition> PARTITIONS =
+      List.of(new TopicPartition("t", 0), new TopicPartition("t", 1));
+
+  /**
+   * A broker whose group has committed offset 5 of partition 0 and nothing of partition 1, and
+   * whose partitions run from 0 to 100.
+   */
+  static final OffsetsInitializer.PartitionOffsetsRetriever BROKER =
+      new OffsetsInitializer.PartitionOffsetsRetriever() {
+        @Override
+        public Map<TopicPartition, Long> committedOffsets(Collection<TopicPartition> ps) {
+          return Map.of(PARTITIONS.get(0), 5L);
+        }
+
+        @Override
+        public Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> ps) {
+          return Map.of(PARTITIONS.get(0), 100L, PARTITIONS.get(1), 100L);
+        }
+
+        @Override
+        public Map<TopicPartition, Long> beginningOffsets(Collection<TopicPartition> ps) {
+          return Map.of(PARTITIONS.get(0), 0L, PARTITIONS.get(1), 0L);
+        }
+
+        @Override
+        public Map<TopicPartition, OffsetAndTimestamp> offsetsForTimes(
+            Map<TopicPartition, Long> timestamps) {
+          return Map.of();
+        }
+      };
+
+  /** The Kafka sources of the job built from {@code extra} and the required keys, by name. */
+  static Map<String, KafkaSource<?>> sources(Map<String, String> extra) {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", "127.0.0.1:1");
+    p.put("schema.registry.url", "http://127.0.0.1:1");
+    p.put("group.id", "g");
+    p.putAll(extra);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(p));
+    Map<String, KafkaSource<?>> out = new TreeMap<>();
+    for (Transformation<?> t : env.getTransformations()) {
+      for (Transformation<?> u : t.getTransitivePredecessors()) {
+        if (u instanceof SourceTransformation<?, ?, ?> s) {
+          out.put(s.getName(), (KafkaSource<?>) s.getSource());
+        }
+      }
+    }
+    assertThat(out)
+        .containsOnlyKeys(
+            "training-examples",
+            "ranking-logs",
+            "ranking-logs (served)",
+            "interactions",
+            "model-registry");
+    return out;
+  }
+
+  /** A private field of the connector's source: it has no getter for what is tested here. */
+  static Object field(KafkaSource<?> source, String name) throws Exception {
+    Field f = KafkaSource.class.getDeclaredField(name);
+    f.setAccessible(true);
+    return f.get(source);
+  }
+
+  static OffsetsInitializer starting(KafkaSource<?> source) throws Exception {
+    return (OffsetsInitializer) field(source, "startingOffsetsInitializer");
+  }
+
+  static String groupId(KafkaSource<?> source) throws Exception {
+    return ((Properties) field(source, "props")).getProperty("group.id");
+  }
+
+  /**
+   * Started without a checkpoint, each source leaves the start to its reader at the group's
+   * committed offset ({@link KafkaPartitionSplit#COMMITTED_OFFSET} for every partition: the offsets
+   * {@code commit.offsets.on.checkpoint} wrote), reset to the latest where the group has none. It
+   * took the end offsets before: a restart without a checkpoint skipped what came while the job was
+   * down. The registry is read from its beginning whatever the setting.
+   */
+  @Test
+  void withoutACheckpointTheSourcesGoOnFromTheirGroupsCommittedOffsets() throws Exception {
+    Map<String, KafkaSource<?>> sources = sources(Map.of());
+    for (Map.Entry<String, KafkaSource<?>> e : sources.entrySet()) {
+      OffsetsInitializer start = starting(e.getValue());
+      Map<TopicPartition, Long> offsets = start.getPartitionOffsets(PARTITIONS, BROKER);
+      if (e.getKey().equals("model-registry")) {
+        assertThat(offsets).as(e.getKey()).containsOnlyKeys(PARTITIONS);
+        assertThat(offsets.values()).containsOnly(KafkaPartitionSplit.EARLIEST_OFFSET);
+        continue;
+      }
+      assertThat(offsets.values())
+          .as(e.getKey())
+          .hasSize(2)
+          .containsOnly(KafkaPartitionSplit.COMMITTED_OFFSET);
+      assertThat(start.getAutoOffsetResetStrategy())
+          .as(e.getKey())
+          .isEqualTo(OffsetResetStrategy.LATEST);
+      assertThat(((Properties) field(e.getValue(), "props")).getProperty("auto.offset.reset"))
+          .as(e.getKey())
+          .isEqualTo("latest");
+    }
+  }
+
+  /** {@code from.earliest=true} starts every source at the topics' beginning, as before. */
+  @Test
+  void fromEarliestStartsEverySourceAtTheBeginning() throws Exception {
+    for (Map.Entry<String, KafkaSource<?>> e :
+        sources(Map.of("from.earliest", "true")).entrySet()) {
+      OffsetsInitializer start = starting(e.getValue());
+      assertThat(start.getPartitionOffsets(PARTITIONS, BROKER).values())
+          .as(e.getKey())
+          .hasSize(2)
+          .containsOnly(KafkaPartitionSplit.EARLIEST_OFFSET);
+      assertThat(start.getAutoOffsetResetStrategy())
+          .as(e.getKey())
+          .isEqualTo(OffsetResetStrategy.EARLIEST);
+    }
+  }
+
+  /**
+   * Each source commits in a group of its own: the two sources of {@code ranking-logs} in one group
+   * committed over each other's offsets.
+   */
+  @Test
+  void eachSourceHasAConsumerGroupOfItsOwn() throws Exception {
+    Map<String, String> groups = new TreeMap<>();
+    for (Map.Entry<String, KafkaSource<?>> e : sources(Map.of()).entrySet()) {
+      groups.put(e.getKey(), groupId(e.getValue()));
+    }
+    assertThat(groups)
+        .containsOnly(
+            Map.entry("training-examples", "g-examples"),
+            Map.entry("ranking-logs", "g-scores"),
+            Map.entry("ranking-logs (served)", "g-served"),
+            Map.entry("interactions", "g-interactions"),
+            Map.entry("model-registry", "g-registry"));
+  }
+}
