@@ -16,6 +16,8 @@ import java.util.Map;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -23,8 +25,11 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sets each window summary against the reference profile of the model that is serving: the newest
@@ -34,9 +39,10 @@ import org.apache.flink.util.Collector;
  * categories (categorical), the mean and its relative change (scores). A window whose feature the
  * reference does not profile, or that arrives before any production model is known, produces no
  * report (counted in {@link #skipped()}); a window that arrives before any production model is
- * known waits in keyed state and is evaluated against the first one. Counts of late values
- * (summaries with only {@link WindowSummary#late}) are kept per feature and go out with its next
- * report as {@code lateEvents}.
+ * known waits in keyed state and is evaluated against the first one — the newest {@value
+ * #MAX_PENDING} windows per feature, older ones dropped and counted ({@code
+ * drift.windows.pending.dropped}, a counter). Counts of late values (summaries with only {@link
+ * WindowSummary#late}) are kept per feature and go out with its next report as {@code lateEvents}.
  */
 public final class DriftEvaluator
     extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
@@ -44,10 +50,23 @@ public final class DriftEvaluator
       new MapStateDescriptor<>(
           "registry", Types.STRING, TypeInformation.of(ServingReference.class));
   static final double EPSILON = 1e-4;
+  private static final Logger log = LoggerFactory.getLogger(DriftEvaluator.class);
 
   /** Windows that came before any production model was known, evaluated when one is. */
   static final ListStateDescriptor<WindowSummary> PENDING =
       new ListStateDescriptor<>("pending", TypeInformation.of(WindowSummary.class));
+
+  /** How many windows {@link #PENDING} holds for the feature (the list state has no size). */
+  static final ValueStateDescriptor<Integer> PENDING_COUNT =
+      new ValueStateDescriptor<>("pending-count", Types.INT);
+
+  /**
+   * Windows held per feature while no production model is known: a day of the default 5-minute
+   * windows. Beyond it the oldest are dropped ({@code drift.windows.pending.dropped}): without a
+   * production model of {@code model.name} (none promoted yet, or the name misspelt) the windows
+   * would pile up for as long as the job runs, each a sketch, all of them in every checkpoint.
+   */
+  static final int MAX_PENDING = 288;
 
   /** Late values of the feature since its last report (reported with the next one). */
   static final ValueStateDescriptor<Long> LATE = new ValueStateDescriptor<>("late", Types.LONG);
@@ -60,6 +79,8 @@ public final class DriftEvaluator
   private record Parsed(long n, Map<String, FeatureProfile> features) {}
 
   private transient long skipped;
+  private transient Counter pendingDropped;
+  private transient boolean pendingDropLogged;
 
   public DriftEvaluator(String modelName, DriftThresholdsConfig thresholds) {
     this.modelName = modelName;
@@ -68,6 +89,16 @@ public final class DriftEvaluator
 
   long skipped() {
     return skipped;
+  }
+
+  /** Windows dropped, oldest first, from those waiting for a production model. */
+  long pendingDropped() {
+    return pendingDropped.getCount();
+  }
+
+  @Override
+  public void open(OpenContext ctx) {
+    pendingDropped = getRuntimeContext().getMetricGroup().counter("drift.windows.pending.dropped");
   }
 
   @Override
@@ -108,6 +139,7 @@ public final class DriftEvaluator
           }
           state.clear();
         });
+    ctx.applyToKeyedState(PENDING_COUNT, (feature, state) -> state.clear());
     // late values counted while the windows waited go out with the newest of them
     ctx.applyToKeyedState(
         LATE,
@@ -134,7 +166,7 @@ public final class DriftEvaluator
     }
     ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
     if (serving == null) {
-      getRuntimeContext().getListState(PENDING).add(s);
+      hold(s);
       return;
     }
     Parsed p = parsed(serving);
@@ -150,6 +182,46 @@ public final class DriftEvaluator
       late.clear();
     }
     out.collect(r);
+  }
+
+  /**
+   * Keeps {@code s} until a production model is known: the newest {@value #MAX_PENDING} windows of
+   * the feature (by window end), the older ones dropped, counted and logged once per subtask.
+   */
+  private void hold(WindowSummary s) throws Exception {
+    ListState<WindowSummary> pending = getRuntimeContext().getListState(PENDING);
+    ValueState<Integer> count = getRuntimeContext().getState(PENDING_COUNT);
+    int n = 0;
+    if (count.value() != null) {
+      n = count.value();
+    } else {
+      for (WindowSummary ignored : pending.get()) {
+        n++; // state from a job that did not count them
+      }
+    }
+    if (n < MAX_PENDING) {
+      pending.add(s);
+      count.update(n + 1);
+      return;
+    }
+    List<WindowSummary> kept = new ArrayList<>();
+    pending.get().forEach(kept::add);
+    kept.add(s);
+    kept.sort(Comparator.comparingLong(w -> w.windowEnd));
+    int dropped = kept.size() - MAX_PENDING;
+    pending.update(new ArrayList<>(kept.subList(dropped, kept.size())));
+    count.update(MAX_PENDING);
+    pendingDropped.inc(dropped);
+    if (!pendingDropLogged) {
+      pendingDropLogged = true;
+      log.warn(
+          "drift: no production version of model {} in the registry (none promoted yet, or"
+              + " model.name misspelt?): {} windows of feature {} wait for one, the oldest are"
+              + " dropped from now on (counted in drift.windows.pending.dropped; logged once)",
+          modelName,
+          MAX_PENDING,
+          s.feature);
+    }
   }
 
   /** The report of one window against one feature's reference. */

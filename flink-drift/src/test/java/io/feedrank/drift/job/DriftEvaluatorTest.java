@@ -3,9 +3,16 @@ package io.feedrank.drift.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.events.FeatureProfile;
 import io.feedrank.models.profile.ProfileBuilder;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** One window against one reference, with every figure computed by hand. */
 class DriftEvaluatorTest {
@@ -348,6 +355,51 @@ class DriftEvaluatorTest {
           .extracting(r -> r.lateEvents)
           .as("the count once, with the newest of the waiting windows; none after")
           .containsExactly(0L, 1L, 0L);
+    }
+  }
+
+  /**
+   * With no production model (none promoted yet, or {@code model.name} misspelt) a feature's
+   * windows wait, up to {@link DriftEvaluator#MAX_PENDING}: beyond that the oldest are dropped,
+   * counted and logged once, so the state and every checkpoint stop growing. A model that comes
+   * later has the newest of them evaluated.
+   */
+  @Test
+  void windowsWaitingForAProductionModelAreCappedDroppingTheOldest() throws Exception {
+    DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
+    Logger logger = (Logger) LoggerFactory.getLogger(DriftEvaluator.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    long w = 300_000;
+    int extra = 5;
+    try (var h =
+        ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+            f, (WindowSummary s) -> s.feature, Types.STRING, DriftEvaluator.REGISTRY)) {
+      for (int i = 0; i < DriftEvaluator.MAX_PENDING + extra; i++) {
+        WindowSummary s = numericWindow(1, 100);
+        s.windowStart = i * w;
+        s.windowEnd = s.windowStart + w;
+        h.processElement(s, s.windowEnd - 1);
+      }
+      assertThat(h.extractOutputValues()).isEmpty();
+
+      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
+      assertThat(h.extractOutputValues())
+          .extracting(r -> r.windowStart)
+          .as("the newest MAX_PENDING windows, in window order")
+          .containsExactlyElementsOf(
+              java.util.stream.LongStream.range(extra, DriftEvaluator.MAX_PENDING + extra)
+                  .map(i -> i * w)
+                  .boxed()
+                  .toList());
+      assertThat(f.pendingDropped()).isEqualTo(extra);
+      assertThat(logs.list)
+          .filteredOn(e -> e.getLevel() == Level.WARN)
+          .singleElement()
+          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("model m", "feature x"));
+    } finally {
+      logger.detachAppender(logs);
     }
   }
 }
