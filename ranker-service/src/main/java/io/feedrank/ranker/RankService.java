@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +49,11 @@ public final class RankService {
   private final DistributionSummary candidates;
   private final Counter synthetic;
   private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+
+  /** Every {@code fallback_reason} a response can carry. */
+  static final List<String> FALLBACK_CAUSES =
+      List.of("no_model", "model_error", "redis_unavailable", "redis_circuit_open", "bad_features");
+
   private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
 
   public RankService(
@@ -73,7 +79,15 @@ public final class RankService {
     this.candidates =
         DistributionSummary.builder("ranker.request.candidates")
             .publishPercentileHistogram()
+            .minimumExpectedValue(1.0)
+            .maximumExpectedValue((double) RankRequest.MAX_CANDIDATES)
             .register(metrics);
+    // every cause at 0 from the start, as ModelDirector does its refusals: a counter first
+    // exported at 1 hides that fallback from increase() and the fallback-rate alert
+    for (String cause : FALLBACK_CAUSES) {
+      fallbacks.put(
+          cause, Counter.builder("ranker.fallbacks").tag("cause", cause).register(metrics));
+    }
     this.synthetic =
         Counter.builder("ranker.requests.synthetic")
             .description(

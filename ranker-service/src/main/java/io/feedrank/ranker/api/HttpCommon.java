@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -200,7 +201,19 @@ final class HttpCommon {
 
     RequestMetrics(MeterRegistry metrics) {
       this.metrics = metrics;
+      // the rank endpoints' counters of every status they answer with, from the start at 0:
+      // Prometheus's increase() starts from a series' first sample, so a counter first exported
+      // at 1 would hide that first request (a 500 from the error-rate alert)
+      for (String endpoint : RANK_ENDPOINTS) {
+        EndpointMeters m = endpoints.computeIfAbsent(endpoint, EndpointMeters::new);
+        for (int status : RANK_STATUSES) {
+          m.requests(status);
+        }
+      }
     }
+
+    private static final List<String> RANK_ENDPOINTS = List.of("/v1/rank", "/predict");
+    private static final int[] RANK_STATUSES = {200, 400, 401, 429, 500, 503};
 
     void record(String endpoint, int statusCode, long nanos) {
       if (endpoint.equals("/metrics")) {

@@ -334,6 +334,19 @@ public final class VertxRankerServer implements RankerHttp {
       send(req, endpoint, start, new Answer(200, JSON_TYPE, HttpCommon.responseBytes(r)), meters);
     } catch (RuntimeException e) {
       send(req, endpoint, start, failure(req, e), meters);
+    } catch (Error e) {
+      // a class that would not initialize, a native library that would not link, out of memory:
+      // still an answer, or the client waits for the idle timeout
+      log.error("ranker: {} {} failed: {}", req.method(), req.path(), e.toString(), e);
+      send(
+          req,
+          endpoint,
+          start,
+          json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL)),
+          meters);
+      if (e instanceof VirtualMachineError) {
+        throw e; // the JVM is in trouble: answered, and not swallowed
+      }
     }
   }
 

@@ -25,7 +25,7 @@ class RankerServerTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String KEY = "test-key-1";
 
-  final AtomicReference<RuntimeException> failWith = new AtomicReference<>();
+  final AtomicReference<Throwable> failWith = new AtomicReference<>();
   final AtomicReference<Map<String, Boolean>> checks =
       new AtomicReference<>(Map.of("model_loaded", true, "redis_answered", false));
   final List<RankRequest> received = new CopyOnWriteArrayList<>();
@@ -42,8 +42,12 @@ class RankerServerTest {
           @Override
           public RankResult rank(RankRequest r) {
             received.add(r);
-            if (failWith.get() != null) {
-              throw failWith.get();
+            Throwable t = failWith.get();
+            if (t instanceof RuntimeException e) {
+              throw e;
+            }
+            if (t instanceof Error e) {
+              throw e;
             }
             long[] ids = r.itemIds().clone();
             float[] scores = new float[ids.length];
@@ -334,6 +338,32 @@ class RankerServerTest {
     HttpResponse<String> r = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY);
     assertThat(r.statusCode()).isEqualTo(500);
     assertThat(r.body()).doesNotContain("secret").doesNotContain("IllegalStateException");
+  }
+
+  /** An Error gets an answer too (the client used to wait for the idle timeout), counted as 500. */
+  @Test
+  void anErrorInTheBackendIsA500WithoutDetails() throws Exception {
+    failWith.set(new ExceptionInInitializerError("secret initializer"));
+    HttpResponse<String> r = post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY);
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.body()).doesNotContain("secret").doesNotContain("Error");
+    assertThat(requests("/v1/rank", "500")).isEqualTo(1);
+    failWith.set(null);
+    assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY).statusCode())
+        .isEqualTo(200);
+  }
+
+  /**
+   * The counters alert rules rate are exported at 0 before the first request (Prometheus's
+   * increase() starts from a series' first sample: a counter first seen at 1 hides that request).
+   */
+  @Test
+  void theRankEndpointsCountersStartAtZero() {
+    for (String endpoint : new String[] {"/v1/rank", "/predict"}) {
+      for (String status : new String[] {"200", "400", "401", "429", "500", "503"}) {
+        assertThat(requests(endpoint, status)).as("%s %s", endpoint, status).isZero();
+      }
+    }
   }
 
   @Test
