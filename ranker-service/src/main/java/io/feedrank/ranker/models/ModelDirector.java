@@ -100,7 +100,10 @@ public final class ModelDirector {
 
   /** Brings the slots in line with the registry's latest records. */
   public synchronized void onRegistry(Collection<ModelVersion> latest) {
-    latest.forEach(v -> records.put(v.getVersion(), v));
+    // this model's records only: another model's version of the same name is not this one's
+    latest.stream()
+        .filter(v -> modelName.equals(v.getModelName()))
+        .forEach(v -> records.put(v.getVersion(), v));
     apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
     ModelVersion staging = newest(latest, ModelStage.STAGING);
     if (staging == null) {

@@ -360,6 +360,14 @@ class ModelLoadingTest {
     // s8 still STAGING beside a refused s9: it keeps its share
     d.onRegistry(List.of(p1, s8, s9));
     assertThat(slots.current(ModelSlots.Variant.STAGING).version()).isEqualTo("s8");
+    // another model's record of the same version name is not this model's s8 withdrawn
+    ModelVersion othersS8 =
+        ModelVersion.newBuilder(s8)
+            .setModelName("another-model")
+            .setStage(ModelStage.REJECTED)
+            .build();
+    d.onRegistry(List.of(p1, s8, s9, othersS8));
+    assertThat(slots.current(ModelSlots.Variant.STAGING).version()).isEqualTo("s8");
     d.onRegistry(
         List.of(p1, ModelVersion.newBuilder(s8).setStage(ModelStage.REJECTED).build(), s9));
     assertThat(slots.current(ModelSlots.Variant.STAGING)).isNull();
