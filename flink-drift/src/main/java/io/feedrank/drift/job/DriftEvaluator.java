@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import io.feedrank.drift.stats.ChiSquare;
 import io.feedrank.drift.stats.KolmogorovSmirnov;
+import io.feedrank.events.DriftKind;
 import io.feedrank.events.FeatureProfile;
 import io.feedrank.events.ReferenceProfile;
 import io.feedrank.models.profile.Bins;
@@ -11,8 +12,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.datasketches.common.SketchesException;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
@@ -41,8 +45,11 @@ import org.slf4j.LoggerFactory;
  * report (counted in {@link #skipped()}); a window that arrives before any production model is
  * known waits in keyed state and is evaluated against the first one — the newest {@value
  * #MAX_PENDING} windows per feature, older ones dropped and counted ({@code
- * drift.windows.pending.dropped}, a counter). Counts of late values (summaries with only {@link
- * WindowSummary#late}) are kept per feature and go out with its next report as {@code lateEvents}.
+ * drift.windows.pending.dropped}, a counter). A window the serving reference cannot judge (a
+ * profile of the other kind, or without values: see {@link #unusable}) produces no report either
+ * and is counted ({@code drift.windows.bad.reference}); the other features go on. Counts of late
+ * values (summaries with only {@link WindowSummary#late}) are kept per feature and go out with its
+ * next report as {@code lateEvents}.
  */
 public final class DriftEvaluator
     extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
@@ -80,6 +87,8 @@ public final class DriftEvaluator
 
   private transient long skipped;
   private transient Counter pendingDropped;
+  private transient Counter badReference;
+  private transient Set<String> warned;
   private transient boolean pendingDropLogged;
 
   public DriftEvaluator(String modelName, DriftThresholdsConfig thresholds) {
@@ -96,9 +105,16 @@ public final class DriftEvaluator
     return pendingDropped.getCount();
   }
 
+  /** Windows not evaluated because their reference profile cannot judge them. */
+  long badReference() {
+    return badReference.getCount();
+  }
+
   @Override
   public void open(OpenContext ctx) {
     pendingDropped = getRuntimeContext().getMetricGroup().counter("drift.windows.pending.dropped");
+    badReference = getRuntimeContext().getMetricGroup().counter("drift.windows.bad.reference");
+    warned = new HashSet<>();
   }
 
   @Override
@@ -130,9 +146,8 @@ public final class DriftEvaluator
         (feature, state) -> {
           for (WindowSummary s : state.get()) {
             FeatureProfile fp = p.features().get(s.feature);
-            if (fp != null && s.n > 0) {
-              Report r = evaluate(s, fp, serving.version, p.n());
-              r.referenceSequence = serving.sequence;
+            Report r = fp == null || s.n == 0 ? null : report(s, fp, serving, p.n());
+            if (r != null) {
               evaluated.add(r);
               newest.put(feature, r);
             }
@@ -175,8 +190,10 @@ public final class DriftEvaluator
       skipped++;
       return;
     }
-    Report r = evaluate(s, fp, serving.version, p.n());
-    r.referenceSequence = serving.sequence;
+    Report r = report(s, fp, serving, p.n());
+    if (r == null) {
+      return;
+    }
     if (late.value() != null) {
       r.lateEvents = late.value();
       late.clear();
@@ -222,6 +239,61 @@ public final class DriftEvaluator
           MAX_PENDING,
           s.feature);
     }
+  }
+
+  /**
+   * The report of {@code s} against {@code fp}, or null when that profile cannot judge it (see
+   * {@link #unusable}; a profile the statistics refuse otherwise too): the window is counted in
+   * {@code drift.windows.bad.reference} and logged once per reference version and feature, and the
+   * other features go on. Thrown out of the operator, it failed the job at every restart.
+   */
+  private Report report(WindowSummary s, FeatureProfile fp, ServingReference serving, long n) {
+    String why = unusable(s, fp, n);
+    Report r = null;
+    if (why == null) {
+      try {
+        r = evaluate(s, fp, serving.version, n);
+      } catch (IllegalArgumentException | SketchesException e) {
+        why = e.getMessage();
+      }
+    }
+    if (r == null) {
+      badReference.inc();
+      if (warned.add(serving.version + "/" + s.feature)) {
+        log.warn(
+            "drift: feature {} is not evaluated against reference {} of model {}: {} (its windows"
+                + " are counted in drift.windows.bad.reference; logged once per version and"
+                + " feature)",
+            s.feature,
+            serving.version,
+            modelName,
+            why);
+      }
+      return null;
+    }
+    r.referenceSequence = serving.sequence;
+    return r;
+  }
+
+  /**
+   * Why {@code fp} cannot judge window {@code s}, or null when it can: a profile of the other kind
+   * (a categorical window against a numeric profile or the reverse: the trainer's feature spec and
+   * the job's disagree), or a profile without values (an empty holdout, or a feature it never had:
+   * no bins, no categories, a reference of 0 rows).
+   */
+  static String unusable(WindowSummary s, FeatureProfile fp, long referenceN) {
+    boolean categoricalWindow = "CATEGORICAL".equals(s.kind);
+    boolean categoricalProfile = fp.getKind() == DriftKind.CATEGORICAL;
+    if (categoricalWindow != categoricalProfile) {
+      return "a " + s.kind + " window against a " + fp.getKind() + " profile";
+    }
+    if (referenceN <= 0) {
+      return "the reference has 0 rows (an empty holdout)";
+    }
+    if (categoricalProfile ? fp.getCategories().isEmpty() : fp.getBinFractions().isEmpty()) {
+      return "the reference has no values of the feature";
+    }
+    return null;
   }
 
   /** The report of one window against one feature's reference. */

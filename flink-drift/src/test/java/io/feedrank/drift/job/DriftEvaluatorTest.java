@@ -8,7 +8,12 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.events.FeatureProfile;
+import io.feedrank.events.ReferenceProfile;
 import io.feedrank.models.profile.ProfileBuilder;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -22,12 +27,37 @@ class DriftEvaluatorTest {
   static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
           String, WindowSummary, ServingReference, Report>
       harness() throws Exception {
-    return org.apache.flink.streaming.util.ProcessFunctionTestHarnesses
-        .forKeyedBroadcastProcessFunction(
-            new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
-            (WindowSummary w) -> w.feature,
-            org.apache.flink.api.common.typeinfo.Types.STRING,
-            DriftEvaluator.REGISTRY);
+    return harness(new DriftEvaluator("m", DriftThresholdsConfig.defaults()));
+  }
+
+  /** {@code f} as an operator (its counters read through {@code f}). */
+  static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
+          String, WindowSummary, ServingReference, Report>
+      harness(DriftEvaluator f) throws Exception {
+    return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+        f, (WindowSummary w) -> w.feature, Types.STRING, DriftEvaluator.REGISTRY);
+  }
+
+  /** What may throw: a test's body. */
+  interface Body {
+    void run() throws Exception;
+  }
+
+  /** The WARN messages the evaluator logs while {@code body} runs. */
+  static List<String> warnings(Body body) throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(DriftEvaluator.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      body.run();
+    } finally {
+      logger.detachAppender(logs);
+    }
+    return logs.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .toList();
   }
 
   static WindowSummary numericWindow(int from, int to) {
@@ -367,39 +397,165 @@ class DriftEvaluatorTest {
   @Test
   void windowsWaitingForAProductionModelAreCappedDroppingTheOldest() throws Exception {
     DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
-    Logger logger = (Logger) LoggerFactory.getLogger(DriftEvaluator.class);
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    logs.start();
-    logger.addAppender(logs);
     long w = 300_000;
     int extra = 5;
-    try (var h =
-        ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-            f, (WindowSummary s) -> s.feature, Types.STRING, DriftEvaluator.REGISTRY)) {
-      for (int i = 0; i < DriftEvaluator.MAX_PENDING + extra; i++) {
-        WindowSummary s = numericWindow(1, 100);
-        s.windowStart = i * w;
-        s.windowEnd = s.windowStart + w;
-        h.processElement(s, s.windowEnd - 1);
-      }
-      assertThat(h.extractOutputValues()).isEmpty();
+    List<String> warned =
+        warnings(
+            () -> {
+              try (var h = harness(f)) {
+                for (int i = 0; i < DriftEvaluator.MAX_PENDING + extra; i++) {
+                  WindowSummary s = numericWindow(1, 100);
+                  s.windowStart = i * w;
+                  s.windowEnd = s.windowStart + w;
+                  h.processElement(s, s.windowEnd - 1);
+                }
+                assertThat(h.extractOutputValues()).isEmpty();
+                h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
+                assertThat(h.extractOutputValues())
+                    .extracting(r -> r.windowStart)
+                    .as("the newest MAX_PENDING windows, in window order")
+                    .containsExactlyElementsOf(
+                        LongStream.range(extra, DriftEvaluator.MAX_PENDING + extra)
+                            .map(i -> i * w)
+                            .boxed()
+                            .toList());
+              }
+            });
+    assertThat(f.pendingDropped()).isEqualTo(extra);
+    assertThat(warned).singleElement().asString().contains("model m", "feature x");
+  }
 
-      h.processBroadcastElement(reference("m", "v1", "PRODUCTION", 10, 1, 100), 0);
-      assertThat(h.extractOutputValues())
-          .extracting(r -> r.windowStart)
-          .as("the newest MAX_PENDING windows, in window order")
-          .containsExactlyElementsOf(
-              java.util.stream.LongStream.range(extra, DriftEvaluator.MAX_PENDING + extra)
-                  .map(i -> i * w)
-                  .boxed()
-                  .toList());
-      assertThat(f.pendingDropped()).isEqualTo(extra);
-      assertThat(logs.list)
-          .filteredOn(e -> e.getLevel() == Level.WARN)
-          .singleElement()
-          .satisfies(e -> assertThat(e.getFormattedMessage()).contains("model m", "feature x"));
-    } finally {
-      logger.detachAppender(logs);
+  /** A production record of model {@code m} with {@code profile}. */
+  static ServingReference reference(String version, long updatedAt, ReferenceProfile profile)
+      throws Exception {
+    ServingReference r = new ServingReference();
+    r.modelName = "m";
+    r.version = version;
+    r.stage = "PRODUCTION";
+    r.updatedAt = updatedAt;
+    java.nio.ByteBuffer bytes = profile.toByteBuffer();
+    r.profile = new byte[bytes.remaining()];
+    bytes.get(r.profile);
+    return r;
+  }
+
+  /** A categorical window of {@code feature}: 60 A, 40 B. */
+  static WindowSummary categoricalWindow(String feature) {
+    WindowSummary s = new WindowSummary();
+    s.feature = feature;
+    s.kind = "CATEGORICAL";
+    s.counts = new HashMap<>(Map.of("A", 60L, "B", 40L));
+    s.n = 100;
+    s.sampleSize = 100;
+    return s;
+  }
+
+  /** A numeric window of {@code feature}, values 1..100. */
+  static WindowSummary numericWindow(String feature) {
+    WindowSummary s = numericWindow(1, 100);
+    s.feature = feature;
+    return s;
+  }
+
+  /**
+   * {@code bad} against a profile {@code b} adds x = 1..100 to, once waiting for the model and once
+   * after it, between windows of x: x is reported both times and {@code bad} never; both of its
+   * windows are counted, and logged once (per version and feature). The old evaluator threw out of
+   * the operator, failing the job at every restart.
+   */
+  void notEvaluatedWhileTheOthersGoOn(ProfileBuilder b, WindowSummary bad) throws Exception {
+    int x = b.numeric("x");
+    for (int v = 1; v <= 100; v++) {
+      b.add(x, v);
     }
+    DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
+    List<String> warned =
+        warnings(
+            () -> {
+              try (var h = harness(f)) {
+                h.processElement(bad, 0); // waits for a model
+                h.processElement(numericWindow("x"), 1);
+                h.processBroadcastElement(reference("v1", 10, b.build()), 2);
+                h.processElement(bad, 3);
+                h.processElement(numericWindow("x"), 4);
+                assertThat(h.extractOutputValues())
+                    .extracting(r -> r.feature)
+                    .containsExactly("x", "x");
+              }
+            });
+    assertThat(f.badReference()).isEqualTo(2);
+    assertThat(warned)
+        .singleElement()
+        .asString()
+        .contains("feature " + bad.feature, "reference v1");
+  }
+
+  @Test
+  void aNumericWindowAgainstACategoricalProfileIsNotEvaluatedAndTheOthersGoOn() throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    int device = b.categorical("device");
+    for (int i = 0; i < 100; i++) {
+      b.addCategory(device, i < 50 ? "A" : "B");
+    }
+    notEvaluatedWhileTheOthersGoOn(b, numericWindow("device"));
+  }
+
+  @Test
+  void aCategoricalWindowAgainstANumericProfileIsNotEvaluatedAndTheOthersGoOn() throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    int length = b.numeric("length");
+    for (int v = 1; v <= 100; v++) {
+      b.add(length, v);
+    }
+    notEvaluatedWhileTheOthersGoOn(b, categoricalWindow("length"));
+  }
+
+  /** A feature the holdout had no values of (no bins) judges no window either. */
+  @Test
+  void aFeatureWithoutValuesInTheHoldoutIsNotEvaluatedAndTheOthersGoOn() throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    b.numeric("length");
+    notEvaluatedWhileTheOthersGoOn(b, numericWindow("length"));
+  }
+
+  /**
+   * A profile from an empty holdout (0 rows: no bins, no categories) judges no window — the numeric
+   * one threw in PSI ("0 expected bins but 1 actual"), the categorical one in the chi-square
+   * (reference size 0) — and the next production version, with values, judges them again.
+   */
+  @Test
+  void aProfileFromAnEmptyHoldoutJudgesNoWindowAndTheNextVersionDoes() throws Exception {
+    ProfileBuilder empty = new ProfileBuilder();
+    empty.numeric("x");
+    empty.categorical("device");
+    ReferenceProfile none = empty.build();
+    assertThat(none.getN()).isZero();
+    ProfileBuilder full = new ProfileBuilder();
+    int x = full.numeric("x");
+    int device = full.categorical("device");
+    for (int v = 1; v <= 100; v++) {
+      full.add(x, v);
+      full.addCategory(device, v <= 60 ? "A" : "B");
+    }
+    DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
+    List<String> warned =
+        warnings(
+            () -> {
+              try (var h = harness(f)) {
+                h.processBroadcastElement(reference("v1", 10, none), 0);
+                h.processElement(categoricalWindow("device"), 1);
+                h.processElement(numericWindow("x"), 2);
+                h.processElement(categoricalWindow("device"), 3);
+                assertThat(h.extractOutputValues()).isEmpty();
+                h.processBroadcastElement(reference("v2", 20, full.build()), 4);
+                h.processElement(categoricalWindow("device"), 5);
+                h.processElement(numericWindow("x"), 6);
+                assertThat(h.extractOutputValues())
+                    .extracting(r -> r.feature + "@" + r.referenceVersion + " drifted " + r.drifted)
+                    .containsExactly("device@v2 drifted false", "x@v2 drifted false");
+              }
+            });
+    assertThat(f.badReference()).isEqualTo(3);
+    assertThat(warned).hasSize(2).allMatch(w -> w.contains("reference v1"));
   }
 }
