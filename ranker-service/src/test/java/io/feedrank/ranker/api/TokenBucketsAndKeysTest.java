@@ -35,6 +35,28 @@ class TokenBucketsAndKeysTest {
     assertThat(taken).isEqualTo(5);
   }
 
+  /**
+   * Retry-After is the whole seconds until the next token, (1 − tokens) / rate rounded up, at least
+   * 1: here one token per 10 s.
+   */
+  @Test
+  void retryAfterIsTheSecondsUntilTheNextToken() {
+    AtomicLong now = new AtomicLong(0);
+    TokenBuckets b = new TokenBuckets(0.1, 1, now::get);
+    assertThat(b.tryTake("a")).isTrue();
+    assertThat(b.tryTake("a")).isFalse();
+    assertThat(b.retryAfterSeconds("a")).isEqualTo(10);
+    now.addAndGet(4_000_000_000L); // 0.4 of a token: 6 s to go
+    assertThat(b.tryTake("a")).isFalse();
+    assertThat(b.retryAfterSeconds("a")).isEqualTo(6);
+    now.addAndGet(5_500_000_000L); // 0.95: 0.5 s to go, rounded up
+    assertThat(b.tryTake("a")).isFalse();
+    assertThat(b.retryAfterSeconds("a")).isEqualTo(1);
+    now.addAndGet(500_000_000L);
+    assertThat(b.tryTake("a")).isTrue();
+    assertThat(b.retryAfterSeconds("unknown")).isEqualTo(1);
+  }
+
   @Test
   void keysAreCheckedAgainstTheirHashes(@TempDir Path dir) throws Exception {
     String hash = Checksums.sha256("s3cret-key".getBytes(StandardCharsets.UTF_8));

@@ -7,6 +7,8 @@ import io.feedrank.ranker.scoring.Scorer;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ModelSlotsTest {
 
@@ -74,6 +76,25 @@ class ModelSlotsTest {
     }
     // binomial(100000, 0.2): sd = 126; 5 sd either side
     assertThat(in).isBetween(20_000 - 632, 20_000 + 632);
+  }
+
+  /**
+   * The user's place in [0, 1), computed here in Python's integers from the mix's definition
+   * (multiply by 0x9E3779B97F4A7C15, xor-shift 32, multiply by 0xD6E8FEB86659FD93, xor-shift 32,
+   * top 53 bits): a user's variant is the same across releases and replicas, and a change to the
+   * mix that reassigns users fails here.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "1, 0.09368192744822568",
+    "7, 0.2228611489243456",
+    "42, 0.8644853762220411",
+    "123456789, 0.36599190302426343",
+    "9223372036854775807, 0.42355488709008127"
+  })
+  void aUsersPlaceInTheShareIsFixedByTheMix(long user, double place) {
+    assertThat(ModelSlots.inStagingShare(user, place)).isFalse();
+    assertThat(ModelSlots.inStagingShare(user, Math.nextUp(place))).isTrue();
   }
 
   @Test
