@@ -23,19 +23,23 @@ import org.apache.flink.util.Collector;
  * baselineWindows} windows of at least {@code minImpressions} impressions each, pooled. A window is
  * low when its CTR is at least {@code dropFraction} below the baseline and a one-sided pooled
  * two-proportion z-test puts that below {@code pValue}; {@code persistence} low windows in a row
- * issue one command for the version (a new production version starts a new baseline). Windows of
- * other versions or variants, and smaller ones, are ignored. Windows that come before any registry
- * record (a first start, whose registry source has not caught up yet) are held, up to {@value
- * #MAX_PENDING}, and replayed when the production record arrives. With the command goes an {@link
- * AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}). Input
- * 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
+ * issue one command for the version (a new production version starts a new baseline). In a row
+ * means contiguous, as in {@link RetrainDecider}: a window too small to judge (under {@code
+ * minImpressions}) or missing (no impressions at all) ends the run, so a low window at 22:00 and
+ * another at 06:00 after a night of small windows are not two in a row. Windows of other versions
+ * or variants are ignored; smaller ones count for nothing else. Windows that come before any
+ * registry record (a first start, whose registry source has not caught up yet) are held, up to
+ * {@value #MAX_PENDING}, and replayed when the production record arrives. With the command goes an
+ * {@link AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}).
+ * Input 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
  *
  * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
  * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
- * {@code drift.ctr.low.windows}, its low windows in a row now (0 after a window that is not low,
- * and for a new version). Both are as of the last window or registry record this task processed,
- * and are checkpointed with it: a restarted job shows them at once, in the subtask that now holds
- * the model, so an alert on them does not resolve while the job restarts.
+ * {@code drift.ctr.low.windows}, its low windows in a row now (0 after a window that is not low or
+ * too small to judge, after a missing one, and for a new version). Both are as of the last window
+ * or registry record this task processed, and are checkpointed with it: a restarted job shows them
+ * at once, in the subtask that now holds the model, so an alert on them does not resolve while the
+ * job restarts.
  */
 public final class CtrDropCommands
     extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command>
@@ -56,6 +60,10 @@ public final class CtrDropCommands
     public long baselineImpressions;
     public long baselineClicks;
     public int lowInARow;
+
+    /** The end of the version's last production window, small ones included (0: none yet). */
+    public long lastWindowEnd;
+
     public String lowWindows = "";
     public boolean sent;
 
@@ -186,9 +194,17 @@ public final class CtrDropCommands
   private void window(Track t, OnlineCtr.Window w, Context ctx, Collector<Command> out)
       throws Exception {
     String model = ctx.getCurrentKey();
-    if (!t.version.equals(w.modelVersion)
-        || !"production".equals(w.variant)
-        || w.impressions < minImpressions) {
+    if (!t.version.equals(w.modelVersion) || !"production".equals(w.variant)) {
+      return;
+    }
+    // 0: no window yet, or state from a job that did not keep it
+    boolean contiguous = t.lastWindowEnd == 0 || t.lastWindowEnd == w.windowStart;
+    t.lastWindowEnd = w.windowEnd;
+    if (w.impressions < minImpressions) {
+      t.lowInARow = 0; // too small to judge: the low windows around it are not in a row
+      t.lowWindows = "";
+      track.update(t);
+      show(model, t);
       return;
     }
     if (t.baselineWindows < baselineWindows) {
@@ -213,6 +229,10 @@ public final class CtrDropCommands
             Instant.ofEpochMilli(w.windowStart),
             Instant.ofEpochMilli(w.windowEnd),
             p);
+    if (!contiguous) {
+      t.lowInARow = 0; // a window missing before this one: a new run
+      t.lowWindows = "";
+    }
     t.lowInARow = low ? t.lowInARow + 1 : 0;
     t.lowWindows = !low ? "" : t.lowWindows.isEmpty() ? described : t.lowWindows + "; " + described;
     if (t.lowInARow >= persistence && !t.sent) {

@@ -185,7 +185,7 @@ class CtrDropCommandsTest {
   /**
    * The gauges behind the PerformanceDrop alert and the dashboard: the pooled baseline once its 3
    * windows are in, and the low windows in a row, back to 0 after a window that is not low and for
-   * a new version.
+   * a new version; a window too small to judge ends the run.
    */
   @Test
   void theGaugesShowTheBaselineAndTheLowWindowsInARow() throws Exception {
@@ -201,9 +201,12 @@ class CtrDropCommandsTest {
     window("v1", "production", 10_000, 400);
     window("v1", "production", 10_000, 400);
     assertThat(f.lowWindowsInARow()).isEqualTo(3);
-    window("v1", "production", 999, 10); // too small to judge: unchanged
-    window("v1", "staging", 10_000, 100);
+    window("v1", "staging", 10_000, 100); // another variant: unchanged
     assertThat(f.lowWindowsInARow()).isEqualTo(3);
+    window("v1", "production", 999, 10); // too small to judge: the run is over
+    assertThat(f.lowWindowsInARow()).isZero();
+    window("v1", "production", 10_000, 400);
+    assertThat(f.lowWindowsInARow()).isEqualTo(1);
     window("v1", "production", 10_000, 590); // 5.9%: not low
     assertThat(f.lowWindowsInARow()).isZero();
     window("v1", "production", 10_000, 400);
@@ -256,5 +259,47 @@ class CtrDropCommandsTest {
     assertThat(commands()).isEmpty();
     h.processElement2(new StreamRecord<>(production("v1", 10)));
     assertThat(commands()).singleElement().satisfies(c -> assertThat(c.issuedAt).isEqualTo(5 * W));
+  }
+
+  /**
+   * Low windows are in a row only when contiguous: a low window at 22:00 and, after a night of
+   * 5-minute windows too small to judge (under 1,000 impressions), a low one at 06:00 are not two
+   * in a row; 06:00 and 06:05 are. A window missing altogether (no impressions for an hour) ends
+   * the run too.
+   */
+  @Test
+  void lowWindowsSeparatedBySmallOrMissingWindowsAreNotInARow() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    next = 21 * 12 + 9; // 21:45
+    baseline("v1");
+    window("v1", "production", 10_000, 400); // 22:00, low
+    for (int i = 0; i < 8 * 12 - 1; i++) {
+      window("v1", "production", 200, 8); // 22:05 … 05:55: 4%, too small to judge
+    }
+    assertThat(next).isEqualTo(24 * 12 + 6 * 12); // the next window starts at 06:00
+    window("v1", "production", 10_000, 400); // 06:00, low
+    assertThat(commands()).as("22:00 and 06:00 are not two in a row").isEmpty();
+    window("v1", "production", 10_000, 400); // 06:05, low: two in a row
+    assertThat(commands())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.issuedAt).isEqualTo((24 * 12 + 6 * 12 + 2) * W); // 06:10
+              assertThat(c.message)
+                  .contains("[1970-01-02T06:00:00Z", "[1970-01-02T06:05:00Z")
+                  .doesNotContain("T22:00:00Z");
+            });
+  }
+
+  @Test
+  void aMissingWindowEndsTheRun() throws Exception {
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    window("v1", "production", 10_000, 400); // low
+    next += 12; // an hour without a window
+    window("v1", "production", 10_000, 400); // low, but not the next window
+    assertThat(commands()).isEmpty();
+    window("v1", "production", 10_000, 400);
+    assertThat(commands()).hasSize(1);
   }
 }
