@@ -1,6 +1,7 @@
 package io.feedrank.drift.job;
 
 import java.util.ArrayList;
+import java.util.List;
 
 /** A retrain command as it flows through the job (written as the Avro {@code RetrainCommand}). */
 public class Command {
@@ -13,7 +14,12 @@ public class Command {
 
   public String referenceVersion;
   public String message;
-  public ArrayList<Evidence> evidence = new ArrayList<>();
+
+  /**
+   * Declared as {@code List} so that Flink serializes it itself (an {@code ArrayList} field fell
+   * back to Kryo); a mutable {@code ArrayList}.
+   */
+  public List<Evidence> evidence = new ArrayList<>();
 
   public Command() {}
 

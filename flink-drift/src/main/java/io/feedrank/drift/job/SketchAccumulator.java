@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Map;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
 
@@ -29,7 +30,12 @@ public class SketchAccumulator {
   public double[] buffer = new double[0];
   public int buffered;
   public byte[] sketch;
-  public HashMap<String, Long> counts;
+
+  /**
+   * Counts per category. Declared as {@code Map}, which Flink serializes itself (a {@code HashMap}
+   * field fell back to Kryo); always a mutable {@code HashMap}, which {@link #merge} adds to.
+   */
+  public Map<String, Long> counts;
 
   public SketchAccumulator() {}
 

@@ -1,6 +1,6 @@
 package io.feedrank.drift.job;
 
-import java.util.HashMap;
+import java.util.Map;
 
 /** What one feature looked like in one event-time window: a KLL sketch or category counts. */
 public class WindowSummary {
@@ -21,8 +21,12 @@ public class WindowSummary {
   /** Serialized KLL sketch of the values (numeric and prediction). */
   public byte[] sketch;
 
-  /** Counts per category (categorical). */
-  public HashMap<String, Long> counts;
+  /**
+   * Counts per category (categorical). Declared as {@code Map} so that Flink serializes it itself
+   * (a {@code HashMap} field fell back to Kryo); a mutable {@code HashMap}, as Flink's map
+   * serializer restores it.
+   */
+  public Map<String, Long> counts;
 
   /**
    * Values of the feature that arrived behind the watermark (their window already closed). A
