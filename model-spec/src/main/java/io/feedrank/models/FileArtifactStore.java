@@ -49,7 +49,8 @@ public final class FileArtifactStore implements ArtifactStore {
     }
     Path p = Path.of(uri);
     if (!Files.isRegularFile(p)) {
-      throw new IOException("artifact not found: " + uri);
+      // a NoSuchFileException: a reader can tell it from a read that failed and may not again
+      throw new java.nio.file.NoSuchFileException(uri.toString(), null, "artifact not found");
     }
     return p;
   }

@@ -148,7 +148,9 @@ public final class Main implements AutoCloseable {
         .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))
         .peek(
             r -> {
-              if (RUN_TO_AN_END.contains(r.status)) {
+              if (RUN_TO_AN_END.contains(r.status) || RunRecord.FAILED.equals(r.status)) {
+                // a failed run that wrote to the registry decided (not run again), but failed:
+                // its record stays as it is
                 return;
               }
               String was = r.status;

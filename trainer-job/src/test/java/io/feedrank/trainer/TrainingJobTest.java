@@ -196,6 +196,31 @@ class TrainingJobTest {
         evaluator.score(
             ModelVersion.newBuilder(any).setArtifactSha256("ab".repeat(32)).build(), holdout, none);
     assertThat(tampered.incomparable()).contains("sha256");
+    // a read that fails otherwise (a volume away for a moment) fails the run, to be tried again,
+    // rather than rejecting the candidate for good
+    io.feedrank.models.ArtifactStore away =
+        new io.feedrank.models.ArtifactStore() {
+          @Override
+          public URI put(String runId, String name, byte[] bytes) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public byte[] get(URI uri) throws java.io.IOException {
+            throw new java.io.IOException("Input/output error");
+          }
+
+          @Override
+          public Path localCopy(URI uri) throws java.io.IOException {
+            throw new java.io.IOException("Input/output error");
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                new io.feedrank.trainer.registry.ProductionEvaluator(away)
+                    .score(production, holdout, none))
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageContaining("cannot read production");
     var older =
         evaluator.score(
             ModelVersion.newBuilder(any)

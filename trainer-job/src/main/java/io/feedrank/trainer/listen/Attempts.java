@@ -10,9 +10,10 @@ import org.slf4j.LoggerFactory;
 /**
  * How often a retrain command's run is tried: again after a failure (a schema registry or broker
  * away for longer than the clients wait, an artifact store that cannot be written), after {@code
- * backoff}, doubled each time, until {@code attempts} runs of the command have failed. Not after a
- * refusal (waiting does not change the data), a shutdown (the command runs at the next start), or a
- * run that wrote to the registry before it failed (it decided: run again, it would decide twice).
+ * backoff}, doubled each time (at most an hour), until {@code attempts} attempts have failed. Not
+ * after a refusal (waiting does not change the data), a shutdown (the command runs at the next
+ * start), or a run that wrote to the registry before it failed (it decided: run again, it would
+ * decide twice).
  */
 public final class Attempts {
   private static final Logger log = LoggerFactory.getLogger(Attempts.class);
@@ -48,32 +49,59 @@ public final class Attempts {
   /**
    * Runs command {@code commandId}, whose runs failed {@code failedBefore} times before (in an
    * earlier process), until one does not fail or no attempt is left; {@code decided} says whether a
-   * run of it has written to the registry. Throws what the last run threw.
+   * run of it has written to the registry, and is asked after each wait, before the next run (the
+   * broker that failed the run may be back by then). When it cannot tell (it throws: the broker is
+   * still away), that attempt counts as failed without a run: a run that may have decided is not
+   * run again before the registry says it did not. Throws what the last run threw.
    */
   public void run(String commandId, long failedBefore, Run run, BooleanSupplier decided)
       throws InterruptedException {
-    Duration wait = backoff;
-    for (long attempt = failedBefore + 1; ; attempt++) {
+    Duration wait = backoff.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : backoff;
+    long attempt = failedBefore + 1;
+    while (true) {
+      RuntimeException failure;
       try {
         run.run();
         return;
       } catch (RefusedException | CancellationException e) {
-        throw e;
+        throw e; // waiting does not change the data; a shutdown
       } catch (RuntimeException e) {
-        if (Thread.currentThread().isInterrupted()
-            || attempt >= attempts
-            || decided.getAsBoolean()) {
-          throw e;
+        failure = e;
+      }
+      while (true) {
+        if (Thread.currentThread().isInterrupted() || attempt >= attempts) {
+          throw failure;
         }
         log.warn(
-            "trainer: command {}: run {} of at most {} failed ({}); trying again in {} s",
+            "trainer: command {}: attempt {} of at most {} failed ({}); trying again in {} s",
             commandId,
             attempt,
             attempts,
-            e.toString(),
+            failure.toString(),
             wait.toSeconds());
         pause.sleep(wait);
         wait = wait.multipliedBy(2).compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait.multipliedBy(2);
+        attempt++;
+        boolean wrote;
+        try {
+          wrote = decided.getAsBoolean();
+        } catch (RuntimeException e) {
+          log.warn(
+              "trainer: command {}: cannot tell whether an earlier run wrote to the registry"
+                  + " ({}); attempt {} counts as failed",
+              commandId,
+              e.toString(),
+              attempt);
+          continue;
+        }
+        if (wrote) {
+          log.warn(
+              "trainer: command {}: a failed run of it wrote to the registry (it decided); not"
+                  + " run again",
+              commandId);
+          throw failure;
+        }
+        break;
       }
     }
   }

@@ -23,12 +23,14 @@ import java.util.Map;
  * Scores the production model on a candidate's holdout, so both are compared on the same rows: its
  * artifact is fetched and checked against its sha256, its feature schema must be the one this
  * trainer builds, and the holdout is vectorized with the production model's own embedding bucket
- * counts. Nothing is thrown. A production model of another feature schema is reported as unscorable
- * (the candidate is then judged against the logistic baseline: a schema change is made on purpose,
- * and the two models cannot take the same rows). Anything else that prevents the comparison (the
- * artifact missing, unreadable, failing its checksum, or refused by ONNX Runtime) makes the
- * candidate incomparable, so it is rejected: a trainer pointed at the wrong artifact store must not
- * replace a production model it never scored.
+ * counts. A production model of another feature schema is reported as unscorable (the candidate is
+ * then judged against the logistic baseline: a schema change is made on purpose, and the two models
+ * cannot take the same rows). Anything else that prevents the comparison (the artifact not in the
+ * store, failing its checksum, or refused by ONNX Runtime) makes the candidate incomparable, so it
+ * is rejected: a trainer pointed at the wrong artifact store must not replace a production model it
+ * never scored. Only a read of the artifact that fails otherwise (an I/O error: a volume away for a
+ * moment) is thrown, so that the run fails and its command is tried again rather than rejected for
+ * good.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
  * [training_from, holdout_from)} of its record (the split keeps a millisecond on one side, {@link
@@ -68,7 +70,13 @@ public final class ProductionEvaluator {
                 + " is not "
                 + FeatureSchema.VERSION);
       }
-      byte[] model = artifacts.get(java.net.URI.create(production.getArtifactUri()));
+      byte[] model;
+      try {
+        model = artifacts.get(java.net.URI.create(production.getArtifactUri()));
+      } catch (java.nio.file.NoSuchFileException e) {
+        return Promotion.ProductionScore.incomparable(
+            production, "its artifact " + production.getArtifactUri() + " is not in the store");
+      }
       String sha = Checksums.sha256(model);
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
         return Promotion.ProductionScore.incomparable(
@@ -129,6 +137,9 @@ public final class ProductionEvaluator {
               Metrics.auc(Arrays.copyOf(candidate, rows.size()), d.label),
               rows.size(),
               learned);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "cannot read production " + production.getVersion() + "'s artifact", e);
     } catch (Exception e) {
       return Promotion.ProductionScore.incomparable(
           production, "it could not be scored on the holdout (" + e + ")");

@@ -58,6 +58,33 @@ class AttemptsTest {
     assertThatThrownBy(() -> three.run("c1", 0, failing(5, runs), () -> true))
         .hasMessage("registry away (1)");
     assertThat(runs).hasValue(1);
+    assertThat(waits).hasSize(1); // asked after the wait, when the broker may be back
+  }
+
+  /**
+   * The registry cannot be read after a wait (the broker still away): that attempt counts as failed
+   * without a run, since the failed run may have decided; the next asks again.
+   */
+  @Test
+  void anAttemptThatCannotTellWhetherARunDecidedCountsWithoutARun() {
+    AtomicInteger runs = new AtomicInteger();
+    AtomicInteger asked = new AtomicInteger();
+    assertThatThrownBy(
+            () ->
+                three.run(
+                    "c1",
+                    0,
+                    failing(5, runs),
+                    () -> {
+                      if (asked.incrementAndGet() == 1) {
+                        throw new IllegalStateException("timed out reading model-registry");
+                      }
+                      return false;
+                    }))
+        .hasMessage("registry away (2)");
+    assertThat(runs).hasValue(2);
+    assertThat(asked).hasValue(2);
+    assertThat(waits).containsExactly(Duration.ofSeconds(60), Duration.ofSeconds(120));
   }
 
   @Test
@@ -109,6 +136,13 @@ class AttemptsTest {
       Thread.interrupted();
     }
     assertThat(runs).hasValue(1);
+  }
+
+  @Test
+  void aFirstWaitOverAnHourIsAnHour() throws Exception {
+    Attempts slow = new Attempts(2, Duration.ofHours(3), waits::add);
+    slow.run("c1", 0, failing(1, new AtomicInteger()), () -> false);
+    assertThat(waits).containsExactly(Duration.ofHours(1));
   }
 
   @Test
