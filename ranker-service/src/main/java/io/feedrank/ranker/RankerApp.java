@@ -142,7 +142,8 @@ public final class RankerApp implements AutoCloseable {
                   c.maxBodyBytes(),
                   keys,
                   new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime),
-                  warmup),
+                  warmup,
+                  c.requestMaxAhead().toMillis()),
               metrics);
     } catch (RuntimeException e) {
       while (!opened.isEmpty()) {

@@ -3,6 +3,7 @@ package io.feedrank.ranker;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.ranker.api.RequestParser;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -21,6 +22,7 @@ public record RankerConfig(
     Duration shutdownUnready,
     Duration shutdownGrace,
     int maxBodyBytes,
+    Duration requestMaxAhead,
     String redisUri,
     Duration redisTimeout,
     int redisMaxConnections,
@@ -85,6 +87,7 @@ public record RankerConfig(
     positive(cacheStaleTtl, "cache.stale.ttl.ms");
     positive(breakerOpenFor, "redis.breaker.open.ms");
     positive(itemVectorMaxAge, "two.tower.item.vector.max.age.ms");
+    positive(requestMaxAhead, "request.max.ahead.ms");
     positive(cacheMaxServe, "cache.max.serve.ms");
     Duration freshest = max(cacheUserFreshTtl, cacheItemFreshTtl);
     if (cacheMaxServe.compareTo(freshest) < 0 || cacheStaleTtl.compareTo(cacheMaxServe) < 0) {
@@ -110,27 +113,28 @@ public record RankerConfig(
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
    * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code
    * shutdown.unready.ms} [0: on a stop, how long requests are still served with readiness DOWN],
-   * {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes} [262144]; {@code redis.uri}
-   * (required), {@code redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code
-   * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
-   * cache.item.fresh.ttl.ms} [5000] (each entity's shortened by up to a quarter by its {@link
-   * io.feedrank.ranker.features.Jitter}), {@code cache.max.serve.ms} [30000], {@code
-   * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
-   * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
-   * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
-   * timeout), {@code model.registry.topic} [model-registry], {@code ranking.logs.topic}
-   * [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts],
-   * {@code model.artifact.max.bytes} [268435456: a larger artifact is refused before it is read],
-   * {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
-   * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
-   * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
-   * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
-   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
-   * [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0: none], {@code
-   * warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before readiness: {@link
-   * Warmup}); any {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the
-   * Jetty front, removed, are refused rather than ignored: {@code http.server} other than vertx,
-   * {@code http.max.threads}.
+   * {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes} [262144], {@code
+   * request.max.ahead.ms} [3600000: a request's context.timestamp further ahead of the server's
+   * clock is refused, as a broker refuses such a record by default]; {@code redis.uri} (required),
+   * {@code redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code cache.max.entries}
+   * [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000] (each
+   * entity's shortened by up to a quarter by its {@link io.feedrank.ranker.features.Jitter}),
+   * {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
+   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
+   * bootstrap.servers}, {@code schema.registry.url} (required), the registry's other keys ({@link
+   * RegistryConfig#fromMap}: credentials, retries, timeout), {@code model.registry.topic}
+   * [model-registry], {@code ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker],
+   * {@code artifact.store} [target/artifacts], {@code model.artifact.max.bytes} [268435456: a
+   * larger artifact is refused before it is read], {@code ab.staging.share} [0.0], {@code
+   * onnx.intra.op.threads} [1], {@code two.tower.item.vector.max.age.ms} [60000, jittered
+   * likewise], {@code two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide
+   * vectors, allocated when a two-tower model loads]; {@code api.keys.file} [none: no
+   * authentication], {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code
+   * log.sample.rate} [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0:
+   * none], {@code warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before
+   * readiness: {@link Warmup}); any {@code kafka.*} key goes to the Kafka clients without the
+   * prefix. The keys of the Jetty front, removed, are refused rather than ignored: {@code
+   * http.server} other than vertx, {@code http.max.threads}.
    */
   public static RankerConfig from(Map<String, String> p) {
     String server = p.get("http.server");
@@ -163,6 +167,7 @@ public record RankerConfig(
         millis(p, "shutdown.unready.ms", 0),
         millis(p, "shutdown.grace.ms", 10_000),
         intOf(p, "http.max.body.bytes", 256 * 1024),
+        millis(p, "request.max.ahead.ms", RequestParser.DEFAULT_MAX_AHEAD_MILLIS),
         p.get("redis.uri"),
         millis(p, "redis.timeout.ms", 50),
         // the loops, the ops endpoints' workers and the background refresh borrow connections;
@@ -215,6 +220,7 @@ public record RankerConfig(
     m.put("cache_max_serve_ms", cacheMaxServe.toMillis());
     m.put("cache_stale_ttl_ms", cacheStaleTtl.toMillis());
     m.put("two_tower_item_vector_max_age_ms", itemVectorMaxAge.toMillis());
+    m.put("request_max_ahead_ms", requestMaxAhead.toMillis());
     m.put("two_tower_item_vectors_max", itemVectorsMax);
     m.put("redis_timeout_ms", redisTimeout.toMillis());
     m.put("auth", apiKeysFile != null);

@@ -49,6 +49,16 @@ class RankerConfigTest {
   }
 
   @Test
+  void howFarAheadARequestMayBeDatedIsAnHourByDefaultAndPositive() {
+    assertThat(RankerConfig.from(required()).requestMaxAhead()).hasHours(1);
+    Map<String, String> p = required();
+    p.put("request.max.ahead.ms", Long.toString(Long.MAX_VALUE));
+    assertThat(RankerConfig.from(p).requestMaxAhead().toMillis()).isEqualTo(Long.MAX_VALUE);
+    p.put("request.max.ahead.ms", "0");
+    assertThatThrownBy(() -> RankerConfig.from(p)).hasMessageContaining("request.max.ahead.ms");
+  }
+
+  @Test
   void theShutdownPeriodsDefaultToNoUnreadyServingAndTenSecondsOfDrainAndAreNotNegative() {
     RankerConfig defaults = RankerConfig.from(required());
     assertThat(defaults.shutdownUnready()).isZero();

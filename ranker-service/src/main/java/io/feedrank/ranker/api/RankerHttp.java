@@ -52,7 +52,8 @@ public interface RankerHttp extends AutoCloseable {
       int maxBodyBytes,
       ApiKeys keys,
       TokenBuckets limits,
-      WarmupRoute warmup) {
+      WarmupRoute warmup,
+      long maxAheadMillis) {
     public Settings(
         String host,
         int port,
@@ -60,7 +61,15 @@ public interface RankerHttp extends AutoCloseable {
         int maxBodyBytes,
         ApiKeys keys,
         TokenBuckets limits) {
-      this(host, port, eventLoops, maxBodyBytes, keys, limits, null);
+      this(
+          host,
+          port,
+          eventLoops,
+          maxBodyBytes,
+          keys,
+          limits,
+          null,
+          RequestParser.DEFAULT_MAX_AHEAD_MILLIS);
     }
   }
 

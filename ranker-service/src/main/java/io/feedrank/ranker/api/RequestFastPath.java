@@ -42,11 +42,11 @@ final class RequestFastPath {
   }
 
   /** The request, or null when the body is not one this path reads. */
-  static RankRequest read(byte[] body, LongSupplier clockMillis) {
-    return new RequestFastPath(body).request(clockMillis);
+  static RankRequest read(byte[] body, LongSupplier clockMillis, long maxAheadMillis) {
+    return new RequestFastPath(body).request(clockMillis, maxAheadMillis);
   }
 
-  private RankRequest request(LongSupplier clockMillis) {
+  private RankRequest request(LongSupplier clockMillis, long maxAheadMillis) {
     long userId = -1;
     long[] ids = SCRATCH.get();
     int count = -1;
@@ -120,7 +120,7 @@ final class RequestFastPath {
       } catch (DateTimeParseException | ArithmeticException e) {
         return null;
       }
-      if (!RequestParser.inRange(atMillis, now)) {
+      if (!RequestParser.inRange(atMillis, now, maxAheadMillis)) {
         return null; // the general parser names what is wrong with it
       }
     }

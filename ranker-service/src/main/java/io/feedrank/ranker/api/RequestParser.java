@@ -29,14 +29,23 @@ public final class RequestParser {
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final LongSupplier clock;
+  private final long maxAheadMillis;
 
   public RequestParser(LongSupplier clockMillis) {
+    this(clockMillis, DEFAULT_MAX_AHEAD_MILLIS);
+  }
+
+  /**
+   * @param maxAheadMillis how far ahead of the clock a request's {@code context.timestamp} may be
+   */
+  public RequestParser(LongSupplier clockMillis, long maxAheadMillis) {
+    this.maxAheadMillis = maxAheadMillis;
     this.clock = clockMillis;
   }
 
   public RankRequest parse(byte[] body) {
     if (body != null) {
-      RankRequest common = RequestFastPath.read(body, clock);
+      RankRequest common = RequestFastPath.read(body, clock, maxAheadMillis);
       if (common != null) {
         return common;
       }
@@ -79,7 +88,7 @@ public final class RequestParser {
         throw new BadRequestException("context", "must be an object");
       }
       device = device(ctx.get("device"));
-      at = timestamp(ctx.get("timestamp"), at, at);
+      at = timestamp(ctx.get("timestamp"), at, at, maxAheadMillis);
     }
     int topK = topK(f.topK, items.length);
     String requestId = requestId(f.requestId);
@@ -281,23 +290,25 @@ public final class RequestParser {
   }
 
   /**
-   * How far ahead of the server's clock a request's time may be: what a broker accepts by default
-   * ({@code log.message.timestamp.after.max.ms}). The time decays the features the request is
-   * scored with, and is the event time of its ranking log, which the drift job's watermarks follow:
-   * a request from the year 2099 would be scored on features decayed to nothing, and move the drift
-   * job's event time past every window.
+   * How far ahead of the server's clock a request's time may be by default ({@code
+   * request.max.ahead.ms}): what a broker accepts by default ({@code
+   * log.message.timestamp.after.max.ms}); a simulation whose event time runs ahead of the clock
+   * (the demo's) raises both. The time decays the features the request is scored with, and is the
+   * event time of its ranking log, which the drift job's watermarks follow: a request from the year
+   * 2099 would be scored on features decayed to nothing, and move the drift job's event time past
+   * every window.
    */
-  public static final long MAX_AHEAD_MILLIS = 3_600_000;
+  public static final long DEFAULT_MAX_AHEAD_MILLIS = 3_600_000;
 
   /**
    * Whether {@code atMillis} is a request time the ranker takes, with the server's clock at {@code
    * now}.
    */
-  static boolean inRange(long atMillis, long now) {
-    return atMillis >= 0 && atMillis - now <= MAX_AHEAD_MILLIS;
+  static boolean inRange(long atMillis, long now, long maxAheadMillis) {
+    return atMillis >= 0 && atMillis - now <= maxAheadMillis;
   }
 
-  private static long timestamp(JsonNode n, long dflt, long now) {
+  private static long timestamp(JsonNode n, long dflt, long now, long maxAheadMillis) {
     if (n == null || n.isNull()) {
       return dflt;
     }
@@ -317,12 +328,17 @@ public final class RequestParser {
       throw new BadRequestException(
           "context.timestamp", "'" + n.textValue() + "' is before 1970-01-01T00:00:00Z");
     }
-    if (!inRange(at, now)) {
+    if (!inRange(at, now, maxAheadMillis)) {
       throw new BadRequestException(
           "context.timestamp",
           "'"
               + n.textValue()
-              + "' is more than an hour ahead of the server's clock ("
+              + "' is more than "
+              + java.time.Duration.ofMillis(maxAheadMillis)
+                  .toString()
+                  .substring(2)
+                  .toLowerCase(java.util.Locale.ROOT)
+              + " ahead of the server's clock ("
               + Instant.ofEpochMilli(now)
               + ")");
     }

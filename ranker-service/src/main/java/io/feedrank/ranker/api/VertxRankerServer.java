@@ -37,7 +37,7 @@ public final class VertxRankerServer implements RankerHttp {
 
   private final Backend backend;
   private final Settings settings;
-  private final RequestParser parser = new RequestParser(System::currentTimeMillis);
+  private final RequestParser parser;
   private final HttpCommon.RequestMetrics requests;
 
   /** The warm-up's requests, apart from the service's ({@link RankerHttp.WarmupRoute}), or null. */
@@ -59,6 +59,7 @@ public final class VertxRankerServer implements RankerHttp {
     }
     this.backend = backend;
     this.settings = settings;
+    this.parser = new RequestParser(System::currentTimeMillis, settings.maxAheadMillis());
     this.requests = new HttpCommon.RequestMetrics(metrics);
     this.warmupRequests =
         settings.warmup() == null

@@ -51,10 +51,13 @@ public final class RedisFeatureStore implements FeatureStore {
       try {
         out[i] = responses[i].get();
       } catch (JedisDataException e) {
-        // one key of another type (WRONGTYPE): Redis answered, and the other keys' answers
-        // stand. Thrown, it failed the request's whole read and counted against the breaker:
-        // one such key named by many requests could open it for everyone
-        out[i] = Map.of(UNREADABLE, String.valueOf(e.getMessage()));
+        if (e.getMessage() == null || !e.getMessage().startsWith("WRONGTYPE")) {
+          throw e; // LOADING, BUSY, NOAUTH, a cluster's MOVED: Redis is not answering this read
+        }
+        // one key of another type: Redis answered, and the other keys' answers stand. Thrown,
+        // it failed the request's whole read and counted against the breaker: one such key
+        // named by many requests could open it for everyone
+        out[i] = Map.of(UNREADABLE, e.getMessage());
       }
     }
     return out;

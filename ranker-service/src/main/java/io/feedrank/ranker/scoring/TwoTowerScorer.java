@@ -13,9 +13,10 @@ import java.util.function.LongSupplier;
  * without events; each item's shortened by up to a quarter by its {@link Jitter}, so that vectors
  * computed together are not all computed again by the same requests); a request runs the user tower
  * once and the item tower only for the candidates without a valid vector, then scores by {@code
- * sigmoid(user · item)}. A vector serves requests whose time is within {@code maxAge} of the time
- * of the request it was computed for (its features decay with the request's time, as they age with
- * the wall clock).
+ * sigmoid(user · item)}. A vector serves requests whose time is within {@value #EVENT_SLACK_MS} ms
+ * (or {@code maxAge}, if longer) of the time of the request it was computed for: its features decay
+ * with the request's time (the fastest with a half-life of an hour, so by at most 6% over that
+ * slack), and clients whose clocks differ by less do not take each other's vectors' slots.
  *
  * <p>Before the features are looked up, {@link #cover} takes from the table every candidate whose
  * vector was computed from features read less than {@code featuresFresh} ago (the feature cache's
@@ -32,6 +33,9 @@ public final class TwoTowerScorer implements Scorer {
   private final long featuresFreshNanos;
   private final LongSupplier nanoClock;
   private volatile ItemVectorTable table; // made when the item tower first tells its width
+
+  /** How far apart two request times may be for one item vector to serve both. */
+  static final long EVENT_SLACK_MS = 300_000;
 
   /**
    * @param maxItems item vectors held at most
@@ -168,7 +172,7 @@ public final class TwoTowerScorer implements Scorer {
       synchronized (this) {
         t = table;
         if (t == null) {
-          t = new ItemVectorTable(maxItems, dim, maxAgeNanos / 1_000_000);
+          t = new ItemVectorTable(maxItems, dim, Math.max(maxAgeNanos / 1_000_000, EVENT_SLACK_MS));
           table = t;
         }
       }

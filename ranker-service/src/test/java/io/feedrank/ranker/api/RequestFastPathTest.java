@@ -22,7 +22,8 @@ class RequestFastPathTest {
   final RequestParser parser = new RequestParser(() -> NOW);
 
   static RankRequest fast(String body) {
-    return RequestFastPath.read(body.getBytes(StandardCharsets.UTF_8), () -> NOW);
+    return RequestFastPath.read(
+        body.getBytes(StandardCharsets.UTF_8), () -> NOW, RequestParser.DEFAULT_MAX_AHEAD_MILLIS);
   }
 
   /** The general parser's request, or null when it refuses the body. */
