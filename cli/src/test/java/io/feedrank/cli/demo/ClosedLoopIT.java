@@ -141,11 +141,7 @@ class ClosedLoopIT {
 
   static Observed observe(Map<String, Object> client, MeterRegistry ranker) {
     Map<String, Long> statuses = new TreeMap<>();
-    ranker
-        .find("ranker.requests")
-        .tag("endpoint", "/v1/rank")
-        .counters()
-        .stream()
+    ranker.find("ranker.requests").tag("endpoint", "/v1/rank").counters().stream()
         .filter(c -> c.count() > 0) // the usual statuses are exported at 0 from the start
         .forEach(c -> statuses.merge(c.getId().getTag("status"), (long) c.count(), Long::sum));
     long answered = statuses.values().stream().mapToLong(Long::longValue).sum();
