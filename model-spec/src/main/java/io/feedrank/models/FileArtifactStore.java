@@ -3,8 +3,10 @@ package io.feedrank.models;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Artifacts as files under a root directory: {@code <root>/<runId>/<name>}, written to a temporary
@@ -42,15 +44,29 @@ public final class FileArtifactStore implements ArtifactStore {
     return Files.readAllBytes(localCopy(uri));
   }
 
+  /**
+   * The artifact's file. Throws {@link NoSuchFileException} when the artifact is not in the store
+   * (not a {@code file:} URI, or no such file while the store's root is there), which a reader can
+   * tell from an I/O error (any other {@link IOException}, the store's root missing included: a
+   * volume away for a moment), which may not happen again.
+   */
   @Override
   public Path localCopy(URI uri) throws IOException {
     if (!"file".equals(uri.getScheme())) {
-      throw new IOException("not a file: URI: " + uri);
+      throw new NoSuchFileException("not a file: URI: " + uri);
     }
     Path p = Path.of(uri);
-    if (!Files.isRegularFile(p)) {
-      // a NoSuchFileException: a reader can tell it from a read that failed and may not again
-      throw new java.nio.file.NoSuchFileException(uri.toString(), null, "artifact not found");
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(p, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      if (!Files.isDirectory(root)) {
+        throw new IOException("artifact store " + root + " is not there (a volume away?)", e);
+      }
+      throw new NoSuchFileException("artifact not found: " + uri);
+    }
+    if (!a.isRegularFile()) {
+      throw new NoSuchFileException("artifact not found (not a file): " + uri);
     }
     return p;
   }

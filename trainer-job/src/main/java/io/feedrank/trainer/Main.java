@@ -116,10 +116,11 @@ public final class Main implements AutoCloseable {
    * A started listener on {@code retrain-commands}: each new command becomes a run on its data
    * range (or the default one). A run that fails (a schema registry or broker away for longer than
    * the clients wait, an artifact store that cannot be written) is tried again after {@code
-   * retrain.retry.backoff.ms}, doubled each time, until {@code retrain.attempts} runs have failed;
-   * not when it wrote to the registry before failing (it decided). Command ids whose runs in the
-   * run store succeeded or were refused, failed {@code retrain.attempts} times, or wrote their
-   * versions to the registry, are not run again.
+   * retrain.retry.backoff.ms}, doubled each time, until {@code retrain.attempts} attempts have
+   * failed ({@link Attempts}: an attempt that cannot read the registry after its wait fails without
+   * a run); not when it wrote to the registry before failing (it decided). Command ids whose runs
+   * in the run store succeeded or were refused, failed {@code retrain.attempts} times, or wrote
+   * their versions to the registry (a failed one keeps its FAILED record), are not run again.
    */
   public RetrainListener listen() {
     // a run cut short (a shutdown, a crash) after its registry write committed: its command had
@@ -205,6 +206,10 @@ public final class Main implements AutoCloseable {
 
   /** Whether a run of {@code commandId} has versions in the registry (it decided). */
   private boolean wroteToRegistry(String commandId) {
+    if (!java.nio.file.Files.isDirectory(artifacts.root())) {
+      // the run store would list nothing: no answer is not "no"
+      throw new IllegalStateException("the run store " + artifacts.root() + " is not there");
+    }
     Set<String> ids =
         runs.list().stream()
             .filter(r -> commandId.equals(r.commandId))

@@ -114,10 +114,10 @@ public record TrainerConfig(
    * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
    * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
    * retrain command's run waits after the command was issued, so that a drift-triggered retrain
-   * trains mostly on the new regime), {@code retrain.attempts} [3] (runs of a command that fail
-   * before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before the second,
-   * doubled before each later one); any {@code kafka.*} key goes to the Kafka clients without the
-   * prefix.
+   * trains mostly on the new regime), {@code retrain.attempts} [3] (attempts at a command's run
+   * that may fail before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before
+   * the second, doubled before each later one); any {@code kafka.*} key goes to the Kafka clients
+   * without the prefix.
    */
   public static TrainerConfig from(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();

@@ -68,17 +68,26 @@ public final class Attempts {
       } catch (RuntimeException e) {
         failure = e;
       }
+      boolean ran = true;
       while (true) {
         if (Thread.currentThread().isInterrupted() || attempt >= attempts) {
           throw failure;
         }
-        log.warn(
-            "trainer: command {}: attempt {} of at most {} failed ({}); trying again in {} s",
-            commandId,
-            attempt,
-            attempts,
-            failure.toString(),
-            wait.toSeconds());
+        if (ran) {
+          log.warn(
+              "trainer: command {}: attempt {} of at most {} failed ({}); trying again in {} s",
+              commandId,
+              attempt,
+              attempts,
+              failure.toString(),
+              wait.toSeconds());
+        } else {
+          log.warn(
+              "trainer: command {}: asking the registry again in {} s",
+              commandId,
+              wait.toSeconds());
+        }
+        ran = false;
         pause.sleep(wait);
         wait = wait.multipliedBy(2).compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait.multipliedBy(2);
         attempt++;
