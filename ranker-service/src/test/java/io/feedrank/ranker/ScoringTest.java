@@ -57,7 +57,8 @@ class ScoringTest {
 
   /**
    * The towers of {@code t} as the ranker serves them: 10,000 item vectors, 1 minute max age,
-   * served without their features while those are younger than 5 s.
+   * served without their features while those are younger than 5 s; the server's clock at the
+   * fixture's end, where the tests date their requests.
    */
   static TwoTowerScorer scorer(TestModels.TwoTower t, AtomicLong clock) {
     return new TwoTowerScorer(
@@ -66,7 +67,8 @@ class ScoringTest {
         10_000,
         Duration.ofMinutes(1),
         Duration.ofSeconds(5),
-        clock::get);
+        clock::get,
+        () -> fixture.end.toEpochMilli());
   }
 
   /** A click with a like, a share and a long dwell: enough to move an item's scores. */
@@ -316,8 +318,9 @@ class ScoringTest {
 
   /**
    * A request dated a day back (a replay) is scored with item vectors of its own time, and does not
-   * leave them to the requests of the present: both are equal to the full model's evaluation at
-   * their own times.
+   * leave them to the requests of the present, nor take theirs: both are equal to the full model's
+   * evaluation at their own times. The held vectors serve requests dated within the slack of the
+   * server's clock only.
    */
   @Test
   void twoTowerVectorsServeOnlyRequestsNearTheTimeTheyWereComputedFor() throws Exception {
@@ -342,9 +345,12 @@ class ScoringTest {
           assertThat((double) got[i]).as("row %d at %d", i, at).isCloseTo(want[i], within(1e-5));
         }
       }
-      // and a request of the same time is covered by them
-      Batch b = Batch.begin(ids, dayBack + 1_000);
-      assertThat(s.cover(b)).isEqualTo(ids.length);
+      // the present's vectors serve requests dated within the slack of the server's clock
+      assertThat(s.cover(Batch.begin(ids, now + TwoTowerScorer.EVENT_SLACK_MS)))
+          .isEqualTo(ids.length);
+      assertThat(s.cover(Batch.begin(ids, now - TwoTowerScorer.EVENT_SLACK_MS)))
+          .isEqualTo(ids.length);
+      assertThat(s.cover(Batch.begin(ids, now + TwoTowerScorer.EVENT_SLACK_MS + 1))).isZero();
     }
   }
 
@@ -559,7 +565,8 @@ class ScoringTest {
                 t.userTower(), t.itemTower(), 1, 10_000, Duration.ofMinutes(10), fresh)));
     long user = users.get(9);
     long[] ids = ids(60, 13);
-    long at = fixture.end.toEpochMilli();
+    // dated now, as the server's clock is: the item vectors are held for such requests only
+    long at = System.currentTimeMillis();
     double[] direct = full.scoreDirect(fixture, user, ids, at, Device.MOBILE);
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
     // the cache's background refresh thread stops with it

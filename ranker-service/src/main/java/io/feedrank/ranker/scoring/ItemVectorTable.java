@@ -12,14 +12,11 @@ import java.lang.invoke.VarHandle;
  * beyond the key compare, so the loads of many candidates overlap.
  *
  * <p>Each slot holds the item id, a deadline (nanos) before which the vector can be served without
- * looking at the item's features, the fingerprint of the features it was computed from, when it was
- * computed, and the request time (event time, epoch millis) it was computed for: the item tower
- * reads decayed counters and the item's age as of the request's time, so a vector serves only
- * requests within {@code eventSlackMillis} of that time (a request dated a year back, or replayed,
- * does not hand its vectors to everyone else's). Readers never lock: each slot has a sequence
- * number (odd while it is written), read before and after the slot, and a read that saw it move
- * counts as a miss. A writer that finds the slot being written by another thread gives up (the next
- * request computes the vector again). A full set replaces its slot with the earliest deadline.
+ * looking at the item's features, the fingerprint of the features it was computed from, and when it
+ * was computed. Readers never lock: each slot has a sequence number (odd while it is written), read
+ * before and after the slot, and a read that saw it move counts as a miss. A writer that finds the
+ * slot being written by another thread gives up (the next request computes the vector again). A
+ * full set replaces its slot with the earliest deadline.
  */
 final class ItemVectorTable {
   static final int WAYS = 4;
@@ -31,25 +28,17 @@ final class ItemVectorTable {
   private final int setMask;
   private final long[] meta;
   private final long[] computed;
-  private final long[] eventAt;
-  private final long eventSlackMillis;
   private final float[] vectors;
 
   /**
    * @param maxItems at most this many vectors are held (the slots are the largest power of two of
    *     sets of {@link #WAYS} not above it, at least one set)
    * @param dim the vector width
-   * @param eventSlackMillis how far a request's time may be from the one a vector was computed for
-   *     for it to be served the vector
    */
-  ItemVectorTable(int maxItems, int dim, long eventSlackMillis) {
+  ItemVectorTable(int maxItems, int dim) {
     if (dim <= 0) {
       throw new IllegalArgumentException("dimension " + dim);
     }
-    if (eventSlackMillis < 0) {
-      throw new IllegalArgumentException("event time slack " + eventSlackMillis);
-    }
-    this.eventSlackMillis = eventSlackMillis;
     int sets = Integer.highestOneBit(Math.max(1, maxItems / WAYS));
     if ((long) sets * WAYS * dim > Integer.MAX_VALUE - 8) {
       sets = Integer.highestOneBit((Integer.MAX_VALUE - 8) / (WAYS * dim));
@@ -59,7 +48,6 @@ final class ItemVectorTable {
     this.setMask = sets - 1;
     this.meta = new long[slots * STRIDE];
     this.computed = new long[slots];
-    this.eventAt = new long[slots];
     this.vectors = new float[slots * dim];
     for (int s = 0; s < slots; s++) {
       meta[s * STRIDE + 1] = EMPTY;
@@ -75,20 +63,17 @@ final class ItemVectorTable {
   }
 
   /**
-   * Copies the vector of {@code itemId} into {@code out[off, off + dim)} when one is held, its
-   * deadline is after {@code now} and it was computed for a request time near {@code atMillis}.
+   * Copies the vector of {@code itemId} into {@code out[off, off + dim)} when one is held and its
+   * deadline is after {@code now}.
    */
-  boolean copyIfValid(long itemId, long now, long atMillis, float[] out, int off) {
+  boolean copyIfValid(long itemId, long now, float[] out, int off) {
     int s = slotOf(itemId);
     if (s < 0) {
       return false;
     }
     int m = s * STRIDE;
     long seq = (long) META.getAcquire(meta, m);
-    if ((seq & 1) != 0
-        || meta[m + 1] != itemId
-        || now - meta[m + 2] >= 0
-        || !near(eventAt[s], atMillis)) {
+    if ((seq & 1) != 0 || meta[m + 1] != itemId || now - meta[m + 2] >= 0) {
       return false;
     }
     System.arraycopy(vectors, s * dim, out, off, dim);
@@ -98,16 +83,14 @@ final class ItemVectorTable {
 
   /**
    * For an item whose features were read again: when the held vector was computed from features
-   * with this {@code fingerprint} less than {@code maxAge} nanos before {@code now}, for a request
-   * time near {@code atMillis}, copies it into {@code out[off, off + dim)} and moves its deadline
-   * to {@code featuresDeadline} (at most the vector's max age); false otherwise (the vector must be
-   * computed again).
+   * with this {@code fingerprint} less than {@code maxAge} nanos before {@code now}, copies it into
+   * {@code out[off, off + dim)} and moves its deadline to {@code featuresDeadline} (at most the
+   * vector's max age); false otherwise (the vector must be computed again).
    */
   boolean revalidate(
       long itemId,
       long fingerprint,
       long now,
-      long atMillis,
       long maxAge,
       long featuresDeadline,
       float[] out,
@@ -123,7 +106,6 @@ final class ItemVectorTable {
         || meta[m + 1] != itemId
         || meta[m + 3] != fingerprint
         || now - expires >= 0
-        || !near(eventAt[s], atMillis)
         || !META.compareAndSet(meta, m, seq, seq + 1)) {
       return false;
     }
@@ -132,11 +114,6 @@ final class ItemVectorTable {
     meta[m + 2] = featuresDeadline - expires < 0 ? featuresDeadline : expires;
     META.setRelease(meta, m, seq + 2);
     return true;
-  }
-
-  /** Whether request times {@code a} and {@code b} are within the slack (both epoch millis). */
-  private boolean near(long a, long b) {
-    return a - b <= eventSlackMillis && b - a <= eventSlackMillis;
   }
 
   /**
@@ -155,18 +132,10 @@ final class ItemVectorTable {
 
   /**
    * Holds {@code src[off, off + dim)} as the vector of {@code itemId}, computed at {@code
-   * computedNanos} from features with {@code fingerprint} for a request at {@code atMillis},
-   * servable as is until {@code deadline}. Does nothing when another thread is writing the slot it
-   * would take.
+   * computedNanos} from features with {@code fingerprint}, servable as is until {@code deadline}.
+   * Does nothing when another thread is writing the slot it would take.
    */
-  void put(
-      long itemId,
-      long fingerprint,
-      long computedNanos,
-      long atMillis,
-      long deadline,
-      float[] src,
-      int off) {
+  void put(long itemId, long fingerprint, long computedNanos, long deadline, float[] src, int off) {
     int first = set(itemId) * WAYS;
     int victim = -1;
     for (int s = first; s < first + WAYS; s++) {
@@ -192,7 +161,6 @@ final class ItemVectorTable {
     meta[m + 2] = deadline;
     meta[m + 3] = fingerprint;
     computed[victim] = computedNanos;
-    eventAt[victim] = atMillis;
     System.arraycopy(src, off, vectors, victim * dim, dim);
     META.setRelease(meta, m, seq + 2);
   }

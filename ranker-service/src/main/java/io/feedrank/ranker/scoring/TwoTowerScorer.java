@@ -13,10 +13,16 @@ import java.util.function.LongSupplier;
  * without events; each item's shortened by up to a quarter by its {@link Jitter}, so that vectors
  * computed together are not all computed again by the same requests); a request runs the user tower
  * once and the item tower only for the candidates without a valid vector, then scores by {@code
- * sigmoid(user · item)}. A vector serves requests whose time is within {@value #EVENT_SLACK_MS} ms
- * (or {@code maxAge}, if longer) of the time of the request it was computed for: its features decay
- * with the request's time (the fastest with a half-life of an hour, so by at most 6% over that
- * slack), and clients whose clocks differ by less do not take each other's vectors' slots.
+ * sigmoid(user · item)}.
+ *
+ * <p>The item tower reads decayed counters and the item's age as of the request's time, so the
+ * table serves, and is filled by, only requests dated within {@value #EVENT_SLACK_MS} ms of the
+ * server's clock: two requests sharing a vector are then at most two slacks and a max age apart (5
+ * minutes, over which the fastest-decaying features, with a half-life of an hour, move by at most
+ * 6%). A request dated otherwise (a replay from yesterday, a client's clock far off) is scored with
+ * vectors computed for its own time and leaves none behind: before, one request from a year back
+ * handed its vectors to everyone else's. One comparison per request, not one more load per
+ * candidate: a per-slot time cost a 1,000-candidate request a quarter more CPU.
  *
  * <p>Before the features are looked up, {@link #cover} takes from the table every candidate whose
  * vector was computed from features read less than {@code featuresFresh} ago (the feature cache's
@@ -34,8 +40,10 @@ public final class TwoTowerScorer implements Scorer {
   private final LongSupplier nanoClock;
   private volatile ItemVectorTable table; // made when the item tower first tells its width
 
-  /** How far apart two request times may be for one item vector to serve both. */
-  static final long EVENT_SLACK_MS = 300_000;
+  /** How far from the server's clock a request may be dated for the table to serve it. */
+  public static final long EVENT_SLACK_MS = 120_000;
+
+  private final LongSupplier wallMillis;
 
   /**
    * @param maxItems item vectors held at most
@@ -49,7 +57,9 @@ public final class TwoTowerScorer implements Scorer {
       int maxItems,
       Duration maxAge,
       Duration featuresFresh,
-      LongSupplier nanoClock) {
+      LongSupplier nanoClock,
+      LongSupplier wallMillis) {
+    this.wallMillis = wallMillis;
     this.userTower = userTower;
     this.itemTower = itemTower;
     this.maxItems = maxItems;
@@ -69,27 +79,34 @@ public final class TwoTowerScorer implements Scorer {
     OnnxModel u = OnnxModel.load(userTowerOnnx, ModelInputs.USER_VECTOR, intraOpThreads);
     try {
       OnnxModel i = OnnxModel.load(itemTowerOnnx, ModelInputs.ITEM_VECTOR, intraOpThreads);
-      return new TwoTowerScorer(u, i, maxItems, maxAge, featuresFresh, System::nanoTime);
+      return new TwoTowerScorer(
+          u, i, maxItems, maxAge, featuresFresh, System::nanoTime, System::currentTimeMillis);
     } catch (RuntimeException e) {
       u.close();
       throw e;
     }
   }
 
+  /** Whether the request is dated near enough to the server's clock for the table. */
+  private boolean current(Batch batch) {
+    long at = batch.atMillis();
+    long wall = wallMillis.getAsLong();
+    return at - wall <= EVENT_SLACK_MS && wall - at <= EVENT_SLACK_MS;
+  }
+
   @Override
   public int cover(Batch batch) {
     ItemVectorTable t = table;
-    if (t == null) {
+    if (t == null || !current(batch)) {
       return 0;
     }
     int n = batch.rows();
     int d = t.dim();
     long now = nanoClock.getAsLong();
-    long at = batch.atMillis();
     float[] held = batch.scratch(n * d);
     long[] ids = batch.itemIds();
     for (int i = 0; i < n; i++) {
-      if (t.copyIfValid(ids[i], now, at, held, i * d)) {
+      if (t.copyIfValid(ids[i], now, held, i * d)) {
         batch.cover(i);
       }
     }
@@ -100,6 +117,7 @@ public final class TwoTowerScorer implements Scorer {
   public float[] score(Batch batch) {
     int n = batch.rows();
     long now = nanoClock.getAsLong();
+    boolean current = current(batch);
     float[] user = userTower.run(batch.userRow(), 1);
     ItemVectorTable t = table;
     if (t != null && t.dim() != user.length) {
@@ -116,12 +134,12 @@ public final class TwoTowerScorer implements Scorer {
       if (!batch.covered(i)) {
         Parsed.Item item = batch.item(i);
         if (t == null
+            || !current
             || item.malformed()
             || !t.revalidate(
                 ids[i],
                 item.fingerprint(),
                 now,
-                batch.atMillis(),
                 Jitter.ttl(ids[i], maxAgeNanos),
                 featuresDeadline(ids[i], batch.fetchedNanos(i), now),
                 held,
@@ -144,11 +162,11 @@ public final class TwoTowerScorer implements Scorer {
         scores[i] = sigmoid(dot(user, 0, flat, k * d, d));
         Parsed.Item item = batch.item(i);
         long fetched = batch.fetchedNanos(i);
-        if (!item.malformed() && fetched != Long.MIN_VALUE) {
+        if (current && !item.malformed() && fetched != Long.MIN_VALUE) {
           long deadline =
               Math.min(
                   featuresDeadline(ids[i], fetched, now), now + Jitter.ttl(ids[i], maxAgeNanos));
-          t.put(ids[i], item.fingerprint(), now, batch.atMillis(), deadline, flat, k * d);
+          t.put(ids[i], item.fingerprint(), now, deadline, flat, k * d);
         }
       }
     }
@@ -172,7 +190,7 @@ public final class TwoTowerScorer implements Scorer {
       synchronized (this) {
         t = table;
         if (t == null) {
-          t = new ItemVectorTable(maxItems, dim, Math.max(maxAgeNanos / 1_000_000, EVENT_SLACK_MS));
+          t = new ItemVectorTable(maxItems, dim);
           table = t;
         }
       }
