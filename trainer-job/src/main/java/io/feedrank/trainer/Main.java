@@ -129,8 +129,9 @@ public final class Main implements AutoCloseable {
         registry.versions(config.modelName()).stream()
             .filter(v -> v.getRunId() != null)
             .collect(Collectors.groupingBy(ModelVersion::getRunId));
+    List<RunRecord> recorded = runs.list();
     Map<String, Long> failures =
-        runs.list().stream()
+        recorded.stream()
             .filter(r -> RunRecord.FAILED.equals(r.status) && r.commandId != null)
             .collect(Collectors.groupingBy(r -> r.commandId, Collectors.counting()));
     Attempts attempts =
@@ -143,7 +144,7 @@ public final class Main implements AutoCloseable {
             done.add(command);
           }
         });
-    runs.list().stream()
+    recorded.stream()
         // not a run a shutdown cancelled or a crash cut short (still RUNNING) before its registry
         // write, nor a failed one with attempts left: their commands run again
         .filter(r -> RUN_TO_AN_END.contains(r.status) || registered.containsKey(r.id))

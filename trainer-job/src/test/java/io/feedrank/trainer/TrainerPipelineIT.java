@@ -230,14 +230,14 @@ class TrainerPipelineIT {
           c.put("listen.group.id", "pipeline-it-" + command);
         };
     try (Main m = trainer(own)) {
-      RunRecord cut = new RunRecord();
-      cut.id = "run-cut-" + System.nanoTime();
-      cut.status = RunRecord.CANCELLED;
-      cut.commandId = command;
-      cut.startedAt = Instant.now().toString();
-      cut.finishedAt = cut.startedAt;
-      cut.error = "java.lang.IllegalStateException: interrupted while writing to model-registry";
-      m.runs().save(cut);
+      RunRecord cut =
+          saveEnded(
+              m,
+              "run-cut-" + System.nanoTime(),
+              RunRecord.CANCELLED,
+              command,
+              Instant.now(),
+              "java.lang.IllegalStateException: interrupted while writing to model-registry");
       RunRecord live = new RunRecord();
       live.id = "run-live-" + System.nanoTime();
       live.commandId = liveCommand;
@@ -323,15 +323,28 @@ class TrainerPipelineIT {
 
   private static void saveFailed(Main m, String command, int runs) {
     for (int i = 0; i < runs; i++) {
-      RunRecord r = new RunRecord();
-      r.id = "run-failed-" + i + "-" + System.nanoTime();
-      r.status = RunRecord.FAILED;
-      r.commandId = command;
-      r.startedAt = Instant.now().minusSeconds(600 - i).toString();
-      r.finishedAt = r.startedAt;
-      r.error = "io.feedrank.avro.registry.RegistryUnavailableException: connection refused";
-      m.runs().save(r);
+      saveEnded(
+          m,
+          "run-failed-" + i + "-" + System.nanoTime(),
+          RunRecord.FAILED,
+          command,
+          Instant.now().minusSeconds(600 - i),
+          "io.feedrank.avro.registry.RegistryUnavailableException: connection refused");
     }
+  }
+
+  /** A run record of {@code command} that ended ({@code status}) as soon as it started. */
+  private static RunRecord saveEnded(
+      Main m, String id, String status, String command, Instant started, String error) {
+    RunRecord r = new RunRecord();
+    r.id = id;
+    r.status = status;
+    r.commandId = command;
+    r.startedAt = started.toString();
+    r.finishedAt = r.startedAt;
+    r.error = error;
+    m.runs().save(r);
+    return r;
   }
 
   /** The rejected mlp version a run of {@code runId} wrote. */

@@ -338,13 +338,7 @@ public final class VertxRankerServer implements RankerHttp {
     } catch (Error e) {
       // a class that would not initialize, a native library that would not link, out of memory:
       // still an answer, or the client waits for the idle timeout
-      log.error("ranker: {} {} failed: {}", req.method(), req.path(), e.toString(), e);
-      send(
-          req,
-          endpoint,
-          start,
-          json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL)),
-          meters);
+      send(req, endpoint, start, internal(req, e), meters);
       if (e instanceof VirtualMachineError) {
         throw e; // the JVM is in trouble: answered, and not swallowed
       }
@@ -372,13 +366,7 @@ public final class VertxRankerServer implements RankerHttp {
               if (ar.succeeded()) {
                 send(req, endpoint, start, ar.result());
               } else { // refused by a closing pool, or an Error in the task: still an answer
-                log.error(
-                    "ranker: {} {} failed: {}", req.method(), req.path(), ar.cause(), ar.cause());
-                send(
-                    req,
-                    endpoint,
-                    start,
-                    json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL)));
+                send(req, endpoint, start, internal(req, ar.cause()));
               }
             });
   }
@@ -409,6 +397,11 @@ public final class VertxRankerServer implements RankerHttp {
           HttpCommon.jsonBytes(HttpCommon.errorBody("rate_limited", null, HttpCommon.RATE_LIMITED)),
           Long.toString(limited.retryAfter));
     }
+    return internal(req, e);
+  }
+
+  /** A 500 without details; what failed is logged. */
+  private static Answer internal(HttpServerRequest req, Throwable e) {
     log.error("ranker: {} {} failed: {}", req.method(), req.path(), e.toString(), e);
     return json(500, HttpCommon.errorBody("internal", null, HttpCommon.INTERNAL));
   }

@@ -24,6 +24,14 @@ class AttemptsTest {
     };
   }
 
+  /** A run that throws {@code e} every time. */
+  private static Attempts.Run throwing(RuntimeException e, AtomicInteger runs) {
+    return () -> {
+      runs.incrementAndGet();
+      throw e;
+    };
+  }
+
   @Test
   void aFailedRunIsTriedAgainAfterABackoffThatDoubles() throws Exception {
     AtomicInteger runs = new AtomicInteger();
@@ -91,26 +99,12 @@ class AttemptsTest {
   void refusalsAndShutdownsAreNotTriedAgain() {
     AtomicInteger runs = new AtomicInteger();
     assertThatThrownBy(
-            () ->
-                three.run(
-                    "c1",
-                    0,
-                    () -> {
-                      runs.incrementAndGet();
-                      throw new RefusedException("too few examples");
-                    },
-                    () -> false))
+            () -> three.run("c1", 0, throwing(new RefusedException("too few"), runs), () -> false))
         .isInstanceOf(RefusedException.class);
     assertThatThrownBy(
             () ->
                 three.run(
-                    "c2",
-                    0,
-                    () -> {
-                      runs.incrementAndGet();
-                      throw new CancellationException("shutdown");
-                    },
-                    () -> false))
+                    "c2", 0, throwing(new CancellationException("shutdown"), runs), () -> false))
         .isInstanceOf(CancellationException.class);
     assertThat(runs).hasValue(2);
     assertThat(waits).isEmpty();
