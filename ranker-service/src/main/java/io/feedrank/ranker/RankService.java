@@ -50,9 +50,17 @@ public final class RankService {
   private final Counter synthetic;
   private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
 
+  static final String NO_MODEL = "no_model";
+  static final String MODEL_ERROR = "model_error";
+
   /** Every {@code fallback_reason} a response can carry. */
   static final List<String> FALLBACK_CAUSES =
-      List.of("no_model", "model_error", "redis_unavailable", "redis_circuit_open", "bad_features");
+      List.of(
+          NO_MODEL,
+          MODEL_ERROR,
+          CachingFeatureStore.REDIS_UNAVAILABLE,
+          CachingFeatureStore.REDIS_CIRCUIT_OPEN,
+          CachingFeatureStore.BAD_FEATURES);
 
   private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
 
@@ -127,12 +135,12 @@ public final class RankService {
               "ranker: model {} failed, ranking by popularity: {}",
               l.model().version(),
               e.toString());
-          reason = "model_error";
+          reason = MODEL_ERROR;
         }
       }
     } else {
       features(req, batch, false);
-      reason = "no_model";
+      reason = NO_MODEL;
     }
     if (scores == null) {
       batch.resolveAll(); // the covered rows' features, for popularity

@@ -30,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * ({@link EntryCache#reread}).
  */
 public final class CachingFeatureStore implements AutoCloseable {
+  /** The lookup's fallback reasons ({@code fallback_reason}). */
+  public static final String REDIS_CIRCUIT_OPEN = "redis_circuit_open";
+
+  public static final String REDIS_UNAVAILABLE = "redis_unavailable";
+  public static final String BAD_FEATURES = "bad_features";
+
   private static final Logger log = LoggerFactory.getLogger(CachingFeatureStore.class);
 
   /**
@@ -272,10 +278,10 @@ public final class CachingFeatureStore implements AutoCloseable {
     FeatureStore.Fetched fetched = null;
     String reason = null;
     if (!breaker.tryAcquirePermission()) {
-      reason = "redis_circuit_open";
+      reason = REDIS_CIRCUIT_OPEN;
     } else {
       fetched = read(syncUser ? new long[] {userId} : new long[0], ids, requestReads, true);
-      reason = fetched == null ? "redis_unavailable" : null;
+      reason = fetched == null ? REDIS_UNAVAILABLE : null;
     }
     long stamp = nanoClock.getAsLong();
     Parsed.User u;
@@ -365,11 +371,11 @@ public final class CachingFeatureStore implements AutoCloseable {
       return reason;
     }
     if (user != null && user.malformed()) {
-      return "bad_features";
+      return BAD_FEATURES;
     }
     for (Parsed.Item i : items) {
       if (i != null && i.malformed()) {
-        return "bad_features";
+        return BAD_FEATURES;
       }
     }
     return null;
