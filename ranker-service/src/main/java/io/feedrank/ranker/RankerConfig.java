@@ -134,9 +134,19 @@ public record RankerConfig(
    * none], {@code warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before
    * readiness: {@link Warmup}); any {@code kafka.*} key goes to the Kafka clients without the
    * prefix. The keys of the Jetty front, removed, are refused rather than ignored: {@code
-   * http.server} other than vertx, {@code http.max.threads}.
+   * http.server} other than vertx, {@code http.max.threads}. So is any other key that is not one of
+   * these: a misspelt {@code api.keys.file} would otherwise start a ranker without authentication.
+   *
+   * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
-  public static RankerConfig from(Map<String, String> p) {
+  public static RankerConfig from(Map<String, String> values) {
+    ReadKeys p = new ReadKeys(values);
+    RankerConfig config = read(p);
+    p.refuseUnread("kafka.");
+    return config;
+  }
+
+  private static RankerConfig read(Map<String, String> p) {
     String server = p.get("http.server");
     if (server != null && !server.isBlank() && !server.trim().equalsIgnoreCase("vertx")) {
       throw new IllegalArgumentException(

@@ -72,6 +72,45 @@ class RankerConfigTest {
   }
 
   @Test
+  void aKeyNothingReadsIsRefusedWithTheNearestKnownOneSoThatATypoCannotTurnAuthenticationOff() {
+    Map<String, String> typo = required();
+    typo.put("api.key.file", "/etc/feedrank/api-keys");
+    assertThatThrownBy(() -> RankerConfig.from(typo))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "unknown config key api.key.file (did you mean api.keys.file?):"
+                + " the ranker reads no such key");
+    Map<String, String> two = required();
+    two.put("zzz", "1");
+    two.put("rate.limit.per.secnd", "5");
+    assertThatThrownBy(() -> RankerConfig.from(two))
+        .hasMessage(
+            "unknown config keys rate.limit.per.secnd (did you mean rate.limit.per.second?), zzz:"
+                + " the ranker reads no such key");
+    // what the ranker reads besides its own keys: Kafka clients' keys under kafka.*, the schema
+    // registry client's keys and the serializer's
+    Map<String, String> others = required();
+    others.put("kafka.security.protocol", "PLAINTEXT");
+    others.put("basic.auth.user.info", "user:secret");
+    others.put("schema.registry.max.retries", "2");
+    others.put("schema.registry.request.timeout.ms", "3000");
+    others.put("auto.register.schemas", "false");
+    others.put("api.keys.file", "");
+    RankerConfig c = RankerConfig.from(others);
+    assertThat(c.kafkaOverrides()).containsEntry("security.protocol", "PLAINTEXT");
+    assertThat(c.registryConfig().maxRetries()).isEqualTo(2);
+    assertThat(c.apiKeysFile()).isNull();
+  }
+
+  @Test
+  void editDistanceCountsInsertionsDeletionsAndSubstitutions() {
+    assertThat(ReadKeys.distance("kitten", "sitting")).isEqualTo(3); // the textbook pair
+    assertThat(ReadKeys.distance("", "abc")).isEqualTo(3);
+    assertThat(ReadKeys.distance("api.keys.file", "api.key.file")).isEqualTo(1);
+    assertThat(ReadKeys.distance("flaw", "lawn")).isEqualTo(2);
+  }
+
+  @Test
   void theJettyFrontsKeysAreRefused() {
     Map<String, String> jetty = required();
     jetty.put("http.server", "jetty");

@@ -1,0 +1,112 @@
+package io.feedrank.ranker;
+
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A configuration map that remembers which keys were asked for, so that a key nobody reads is
+ * refused instead of ignored: a misspelt {@code api.keys.file} would otherwise start a ranker
+ * without authentication, and a misspelt limit would leave its default in force unnoticed.
+ */
+final class ReadKeys extends AbstractMap<String, String> {
+  private final Map<String, String> values;
+  private final Set<String> read = new HashSet<>();
+
+  ReadKeys(Map<String, String> values) {
+    this.values = values;
+  }
+
+  @Override
+  public String get(Object key) {
+    if (key instanceof String k) {
+      read.add(k);
+    }
+    return values.get(key);
+  }
+
+  @Override
+  public boolean containsKey(Object key) {
+    if (key instanceof String k) {
+      read.add(k);
+    }
+    return values.containsKey(key);
+  }
+
+  @Override
+  public Set<Entry<String, String>> entrySet() {
+    return values.entrySet();
+  }
+
+  /**
+   * Throws naming every given key that was not read and does not begin with one of {@code passedOn}
+   * (keys handed on whole, such as {@code kafka.*}), with the read key each is nearest to when one
+   * is within a few edits.
+   *
+   * @throws IllegalArgumentException when there is such a key
+   */
+  void refuseUnread(String... passedOn) {
+    List<String> unknown = new ArrayList<>();
+    for (String k : new TreeSet<>(values.keySet())) {
+      if (read.contains(k) || startsWithAny(k, passedOn)) {
+        continue;
+      }
+      String near = nearest(k);
+      unknown.add(near == null ? k : k + " (did you mean " + near + "?)");
+    }
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown config "
+              + (unknown.size() == 1 ? "key " : "keys ")
+              + String.join(", ", unknown)
+              + ": the ranker reads no such key");
+    }
+  }
+
+  private static boolean startsWithAny(String key, String[] prefixes) {
+    for (String p : prefixes) {
+      if (key.startsWith(p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The read key fewest edits away, if it is at most a third of the key's length away. */
+  private String nearest(String key) {
+    String best = null;
+    int bestDistance = Math.max(1, key.length() / 3) + 1;
+    for (String k : new TreeSet<>(read)) {
+      int d = distance(key, k);
+      if (d < bestDistance) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance: insertions, deletions and substitutions of one character. */
+  static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] t = previous;
+      previous = current;
+      current = t;
+    }
+    return previous[b.length()];
+  }
+}
