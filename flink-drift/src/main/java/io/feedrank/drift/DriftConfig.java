@@ -1,5 +1,6 @@
 package io.feedrank.drift;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
@@ -38,7 +39,8 @@ public record DriftConfig(
     boolean exactlyOnce,
     String transactionalIdPrefix,
     DriftJob.Settings settings,
-    DriftJob.CtrDrop ctrDrop) {
+    DriftJob.CtrDrop ctrDrop,
+    Map<String, String> kafka) {
 
   public DriftConfig {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -54,6 +56,7 @@ public record DriftConfig(
       throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
     }
     registry = Map.copyOf(registry);
+    kafka = Map.copyOf(kafka);
   }
 
   /**
@@ -80,7 +83,21 @@ public record DriftConfig(
    * sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster,
    * not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
-  public static DriftConfig from(Map<String, String> p) {
+  public static DriftConfig from(Map<String, String> values) {
+    ConfigMap p = new ConfigMap(values);
+    DriftConfig config = read(p);
+    p.refuseUnread("the drift job", "kafka.");
+    return config;
+  }
+
+  private static DriftConfig read(Map<String, String> p) {
+    Map<String, String> kafka = new HashMap<>();
+    p.forEach(
+        (k, v) -> {
+          if (k.startsWith("kafka.")) {
+            kafka.put(k.substring("kafka.".length()), v);
+          }
+        });
     // every registry key, validated here (naming the key), as the sources' serdes read them
     Map<String, String> registry =
         p.get(RegistryConfig.URL) == null
@@ -132,7 +149,8 @@ public record DriftConfig(
         new DriftJob.CtrDrop(
             fraction(p, "ctr.drop.fraction", 0.2),
             (int) whole(p, "ctr.baseline.windows", 3, 1),
-            whole(p, "ctr.min.impressions", 1_000, 0)));
+            whole(p, "ctr.min.impressions", 1_000, 0)),
+        kafka);
   }
 
   /**

@@ -19,6 +19,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -159,21 +160,22 @@ public final class DriftMain {
    * {@code name}): two sources of one topic in one group (the scores and the served responses both
    * read {@code ranking-logs}) committed over each other's offsets.
    */
-  private static <T> KafkaSource<T> source(
+  static <T> KafkaSource<T> source(
       DriftConfig c,
       String topic,
       KafkaRecordDeserializationSchema<T> values,
       String name,
       boolean earliest) {
-    KafkaSourceBuilder<T> b =
-        KafkaSource.<T>builder()
-            .setBootstrapServers(c.bootstrapServers())
-            .setTopics(topic)
-            .setGroupId(c.groupId(name))
-            .setStartingOffsets(startingOffsets(earliest))
-            .setDeserializer(values)
-            .setProperty("isolation.level", "read_committed")
-            .setProperty("commit.offsets.on.checkpoint", "true");
+    KafkaSourceBuilder<T> b = KafkaSource.<T>builder();
+    // the kafka.* keys first (credentials, TLS, client tuning): the job's own settings below win
+    c.kafka().forEach(b::setProperty);
+    b.setBootstrapServers(c.bootstrapServers())
+        .setTopics(topic)
+        .setGroupId(c.groupId(name))
+        .setStartingOffsets(startingOffsets(earliest))
+        .setDeserializer(values)
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("commit.offsets.on.checkpoint", "true");
     if (c.bounded()) {
       b.setBounded(OffsetsInitializer.latest());
     }
@@ -195,12 +197,11 @@ public final class DriftMain {
         : OffsetsInitializer.committedOffsets(OffsetResetStrategy.LATEST);
   }
 
-  private static <T> KafkaSink<T> sink(
+  static <T> KafkaSink<T> sink(
       DriftConfig c, String name, KafkaRecordSerializationSchema<T> records) {
-    var b =
-        KafkaSink.<T>builder()
-            .setBootstrapServers(c.bootstrapServers())
-            .setRecordSerializer(records);
+    KafkaSinkBuilder<T> b = KafkaSink.<T>builder();
+    c.kafka().forEach(b::setProperty); // as the sources: the job's own settings below win
+    b.setBootstrapServers(c.bootstrapServers()).setRecordSerializer(records);
     if (!c.exactlyOnce()) {
       // the default where the job shares a JVM with kafka-clients 4.3 (./feedrank drift, the
       // MiniCluster tests): the connector's transactional writer (5.0.0-2.2) calls producer

@@ -18,6 +18,21 @@ class DriftConfigTest {
   }
 
   @Test
+  void aKeyTheJobDoesNotReadIsRefusedWithTheNearestKnownOne() {
+    Map<String, String> p = required();
+    p.put("persistance.windows", "5");
+    assertThatThrownBy(() -> DriftConfig.from(p))
+        .hasMessage(
+            "unknown config key persistance.windows (did you mean persistence.windows?):"
+                + " the drift job reads no such key");
+    Map<String, String> known = required();
+    known.put("kafka.security.protocol", "SSL");
+    known.put("schema.registry.max.retries", "1");
+    known.put("delivery.guarantee", "at-least-once");
+    assertThat(DriftConfig.from(known).kafka()).containsEntry("security.protocol", "SSL");
+  }
+
+  @Test
   void autoRegisterSchemasReachesTheSerdesAndABadValueIsRefusedByName() {
     Map<String, String> p = required();
     assertThat(DriftConfig.from(p).registry()).containsEntry("auto.register.schemas", "true");

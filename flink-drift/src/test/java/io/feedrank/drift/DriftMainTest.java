@@ -3,6 +3,7 @@ package io.feedrank.drift;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -10,10 +11,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.SinkTransformation;
 import org.apache.flink.streaming.api.transformations.SourceTransformation;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -144,6 +147,50 @@ class DriftMainTest {
           .as(e.getKey())
           .isEqualTo(OffsetResetStrategy.EARLIEST);
     }
+  }
+
+  /**
+   * The {@code kafka.*} keys (credentials, TLS) reach every source and sink without their prefix;
+   * the job's own settings (servers, groups, isolation) win over them. Before, none reached the
+   * clients, and the job could not read a secured cluster.
+   */
+  @Test
+  void kafkaKeysReachEverySourceAndSinkAndTheJobsOwnSettingsWin() throws Exception {
+    Map<String, String> extra =
+        Map.of(
+            "kafka.security.protocol", "SASL_SSL",
+            "kafka.sasl.mechanism", "SCRAM-SHA-512",
+            "kafka.bootstrap.servers", "elsewhere:9092",
+            "kafka.group.id", "hijack",
+            "kafka.isolation.level", "read_uncommitted");
+    Map<String, KafkaSource<?>> sources = sources(extra);
+    for (Map.Entry<String, KafkaSource<?>> e : sources.entrySet()) {
+      Properties props = (Properties) field(e.getValue(), "props");
+      assertThat(props.getProperty("security.protocol")).as(e.getKey()).isEqualTo("SASL_SSL");
+      assertThat(props.getProperty("sasl.mechanism")).as(e.getKey()).isEqualTo("SCRAM-SHA-512");
+      assertThat(props.getProperty("bootstrap.servers")).as(e.getKey()).isEqualTo("127.0.0.1:1");
+      assertThat(props.getProperty("group.id")).as(e.getKey()).startsWith("g-");
+      assertThat(props.getProperty("isolation.level")).as(e.getKey()).isEqualTo("read_committed");
+    }
+    Map<String, String> p = new HashMap<>(extra);
+    p.put("bootstrap.servers", "127.0.0.1:1");
+    p.put("schema.registry.url", "http://127.0.0.1:1");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(p));
+    Map<String, Properties> sinks = new TreeMap<>();
+    for (Transformation<?> t : env.getTransformations()) {
+      if (t instanceof SinkTransformation<?, ?> s && s.getSink() instanceof KafkaSink<?> k) {
+        Method config = KafkaSink.class.getDeclaredMethod("getKafkaProducerConfig");
+        config.setAccessible(true);
+        sinks.put(s.getName(), (Properties) config.invoke(k));
+      }
+    }
+    assertThat(sinks).containsKeys("drift-reports", "alerts", "retrain-commands");
+    sinks.forEach(
+        (name, props) -> {
+          assertThat(props.getProperty("security.protocol")).as(name).isEqualTo("SASL_SSL");
+          assertThat(props.getProperty("bootstrap.servers")).as(name).isEqualTo("127.0.0.1:1");
+        });
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.feedrank.ranker;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
@@ -140,9 +141,9 @@ public record RankerConfig(
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
   public static RankerConfig from(Map<String, String> values) {
-    ReadKeys p = new ReadKeys(values);
+    ConfigMap p = new ConfigMap(values);
     RankerConfig config = read(p);
-    p.refuseUnread("kafka.");
+    p.refuseUnread("the ranker", "kafka.");
     return config;
   }
 

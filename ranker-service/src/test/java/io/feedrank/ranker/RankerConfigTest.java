@@ -103,14 +103,6 @@ class RankerConfigTest {
   }
 
   @Test
-  void editDistanceCountsInsertionsDeletionsAndSubstitutions() {
-    assertThat(ReadKeys.distance("kitten", "sitting")).isEqualTo(3); // the textbook pair
-    assertThat(ReadKeys.distance("", "abc")).isEqualTo(3);
-    assertThat(ReadKeys.distance("api.keys.file", "api.key.file")).isEqualTo(1);
-    assertThat(ReadKeys.distance("flaw", "lawn")).isEqualTo(2);
-  }
-
-  @Test
   void theJettyFrontsKeysAreRefused() {
     Map<String, String> jetty = required();
     jetty.put("http.server", "jetty");

@@ -1,5 +1,6 @@
 package io.feedrank.streams;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.features.redis.RedisConnections;
@@ -83,7 +84,14 @@ public record FeaturesConfig(
    * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none);
    * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
-  public static FeaturesConfig from(Map<String, String> p) {
+  public static FeaturesConfig from(Map<String, String> values) {
+    ConfigMap p = new ConfigMap(values);
+    FeaturesConfig config = read(p);
+    p.refuseUnread("streams-features", "kafka.");
+    return config;
+  }
+
+  private static FeaturesConfig read(Map<String, String> p) {
     Map<String, String> overrides = new HashMap<>();
     p.forEach(
         (k, v) -> {

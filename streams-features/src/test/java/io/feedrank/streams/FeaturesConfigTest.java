@@ -19,6 +19,22 @@ class FeaturesConfigTest {
   }
 
   @Test
+  void aKeyTheAppDoesNotReadIsRefusedWithTheNearestKnownOne() {
+    Map<String, String> p = required();
+    p.put("redis.ttl.secs", "60");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage(
+            "unknown config key redis.ttl.secs (did you mean redis.ttl.seconds?):"
+                + " streams-features reads no such key");
+    Map<String, String> known = required();
+    known.put("kafka.num.standby.replicas", "1");
+    known.put("basic.auth.user.info", "u:p");
+    known.put("topic.suffix", "-x");
+    assertThat(FeaturesConfig.from(known).kafkaOverrides())
+        .containsEntry("num.standby.replicas", "1");
+  }
+
+  @Test
   void autoRegisterSchemasIsReadAndABadValueRefusedByName() {
     Map<String, String> p = required();
     assertThat(FeaturesConfig.from(p).autoRegisterSchemas()).isTrue();

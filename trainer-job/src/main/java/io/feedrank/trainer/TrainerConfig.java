@@ -1,5 +1,6 @@
 package io.feedrank.trainer;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
@@ -119,7 +120,17 @@ public record TrainerConfig(
    * the second, doubled before each later one); any {@code kafka.*} key goes to the Kafka clients
    * without the prefix.
    */
-  public static TrainerConfig from(Map<String, String> p) {
+  public static TrainerConfig from(Map<String, String> values) {
+    ConfigMap p = new ConfigMap(values);
+    TrainerConfig config = read(p);
+    p.refuseUnread("the trainer", "kafka.");
+    return config;
+  }
+
+  private static TrainerConfig read(Map<String, String> p) {
+    if (p.containsKey("data.window.ms") && p.containsKey("data.days")) {
+      throw new IllegalArgumentException("give data.window.ms or data.days, not both");
+    }
     Map<String, String> overrides = new HashMap<>();
     p.forEach(
         (k, v) -> {

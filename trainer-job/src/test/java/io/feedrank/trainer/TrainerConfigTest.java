@@ -18,6 +18,27 @@ class TrainerConfigTest {
   }
 
   @Test
+  void aKeyTheTrainerDoesNotReadIsRefusedAndTheTwoWindowKeysAreNotBothGiven() {
+    Map<String, String> p = required();
+    p.put("max.epoch", "3");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessage(
+            "unknown config key max.epoch (did you mean max.epochs?):"
+                + " the trainer reads no such key");
+    Map<String, String> both = required();
+    both.put("data.days", "3");
+    both.put("data.window.ms", "60000");
+    assertThatThrownBy(() -> TrainerConfig.from(both))
+        .hasMessage("give data.window.ms or data.days, not both");
+    Map<String, String> known = required();
+    known.put("kafka.security.protocol", "SSL");
+    known.put("data.from", "2026-01-01T00:00:00Z");
+    known.put("data.to", "2026-01-02T00:00:00Z");
+    known.put("metrics.port", "0");
+    assertThat(TrainerConfig.from(known).kafka()).containsEntry("security.protocol", "SSL");
+  }
+
+  @Test
   void autoRegisterSchemasIsReadAndABadValueRefusedByName() {
     Map<String, String> p = required();
     assertThat(TrainerConfig.from(p).autoRegisterSchemas()).isTrue();

@@ -1,7 +1,8 @@
-package io.feedrank.ranker;
+package io.feedrank.avro;
 
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -9,15 +10,17 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A configuration map that remembers which keys were asked for, so that a key nobody reads is
- * refused instead of ignored: a misspelt {@code api.keys.file} would otherwise start a ranker
- * without authentication, and a misspelt limit would leave its default in force unnoticed.
+ * A service's flat configuration map (a properties file overlaid with options) that remembers which
+ * keys were asked for, so that a key nobody reads is refused instead of ignored: a misspelt {@code
+ * api.keys.file} would otherwise start a ranker without authentication, and a misspelt limit would
+ * leave its default in force unnoticed. A service's {@code from(Map)} reads every key it knows
+ * through this map, then calls {@link #refuseUnread}.
  */
-final class ReadKeys extends AbstractMap<String, String> {
+public final class ConfigMap extends AbstractMap<String, String> {
   private final Map<String, String> values;
   private final Set<String> read = new HashSet<>();
 
-  ReadKeys(Map<String, String> values) {
+  public ConfigMap(Map<String, String> values) {
     this.values = values;
   }
 
@@ -42,14 +45,20 @@ final class ReadKeys extends AbstractMap<String, String> {
     return values.entrySet();
   }
 
+  /** Marks keys known that this reading of the map had no use for (keys of another mode). */
+  public void known(String... keys) {
+    read.addAll(Arrays.asList(keys));
+  }
+
   /**
-   * Throws naming every given key that was not read and does not begin with one of {@code passedOn}
-   * (keys handed on whole, such as {@code kafka.*}), with the read key each is nearest to when one
-   * is within a few edits.
+   * Throws naming every key of the map that was not read, not marked {@link #known} and does not
+   * begin with one of {@code passedOn} (keys handed on whole, such as {@code kafka.*}), with the
+   * read key each is nearest to when one is within a few edits.
    *
+   * @param service what reads the map, for the message ("the ranker")
    * @throws IllegalArgumentException when there is such a key
    */
-  void refuseUnread(String... passedOn) {
+  public void refuseUnread(String service, String... passedOn) {
     List<String> unknown = new ArrayList<>();
     for (String k : new TreeSet<>(values.keySet())) {
       if (read.contains(k) || startsWithAny(k, passedOn)) {
@@ -63,7 +72,9 @@ final class ReadKeys extends AbstractMap<String, String> {
           "unknown config "
               + (unknown.size() == 1 ? "key " : "keys ")
               + String.join(", ", unknown)
-              + ": the ranker reads no such key");
+              + ": "
+              + service
+              + " reads no such key");
     }
   }
 
