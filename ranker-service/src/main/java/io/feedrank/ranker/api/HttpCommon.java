@@ -43,7 +43,7 @@ final class HttpCommon {
    */
   static final String SYNTHETIC = "X-Feedrank-Synthetic";
 
-  static final String RATE_LIMITED = "rate limit exceeded for this API key";
+  static final String RATE_LIMITED = "rate limit exceeded for this client";
   static final String SHUTTING_DOWN = "the ranker is shutting down";
   static final String NOT_FOUND = "no such endpoint";
   static final String INTERNAL = "internal error; see the ranker's log";
@@ -65,15 +65,22 @@ final class HttpCommon {
     }
   }
 
-  /** Checks the API key (when keys are configured) and takes a token of its client's bucket. */
+  /**
+   * Checks the API key (when keys are configured) and takes a token of its client's bucket. Without
+   * keys every request is the one client {@code anonymous}: the limit is then the service's.
+   */
   static void authorize(RankerHttp.Settings settings, String key) {
-    String client = "anonymous";
-    if (settings.keys() != null) {
-      client = settings.keys().client(key).orElseThrow(Unauthorized::new);
-    }
+    String client = authenticate(settings, key);
     if (settings.limits() != null && !settings.limits().tryTake(client)) {
       throw new RateLimited(settings.limits().retryAfterSeconds(client));
     }
+  }
+
+  /** The client a key belongs to ({@code anonymous} without keys), taking no token. */
+  static String authenticate(RankerHttp.Settings settings, String key) {
+    return settings.keys() == null
+        ? "anonymous"
+        : settings.keys().client(key).orElseThrow(Unauthorized::new);
   }
 
   /** Whether {@link #SYNTHETIC}'s value marks the request synthetic; a 400 for another value. */

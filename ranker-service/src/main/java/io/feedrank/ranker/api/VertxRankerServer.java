@@ -151,7 +151,8 @@ public final class VertxRankerServer implements RankerHttp {
               path,
               start,
               () -> {
-                HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
+                // a key, but no token: reading the configuration is not a ranking
+                HttpCommon.authenticate(settings, req.getHeader(HttpCommon.API_KEY));
                 return json(200, backend.config());
               });
       case "/health/live" -> {
@@ -211,6 +212,14 @@ public final class VertxRankerServer implements RankerHttp {
    * asked to send it), at the chunk that passes the limit otherwise. Either refusal closes the
    * connection once it is written, so what the client still sends is not read.
    *
+   * <p>The key and the rate limit are checked at the headers too, before any of the body is read or
+   * room is made for it: a client without a valid key is answered {@code 401} and its connection
+   * closed, a client past its limit is answered {@code 429} and its body discarded as it arrives
+   * (the connection stays open for its next request, unless it was waiting for a {@code 100}). An
+   * unauthenticated client could otherwise make the server hold a buffer of the declared length for
+   * as long as it kept trickling bytes. The buffer is made for at most {@link #INITIAL_BODY_BYTES}
+   * and grows with what arrives.
+   *
    * <p>A request is in flight from its headers until it is answered or its client is gone, so a
    * stop waits for a body still arriving. It counts itself before it reads {@code draining}, and
    * {@link #stop} sets {@code draining} before it reads the count: either the stop waits for this
@@ -225,10 +234,18 @@ public final class VertxRankerServer implements RankerHttp {
       u.release();
       return;
     }
-    if ("100-continue".equalsIgnoreCase(req.getHeader("Expect"))) {
+    boolean expects100 = "100-continue".equalsIgnoreCase(req.getHeader("Expect"));
+    RankerHttp.WarmupRoute warmup = settings.warmup();
+    String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
+    u.warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
+    if (!u.warming && !admitted(req, endpoint, start, u.max, expects100)) {
+      u.release();
+      return;
+    }
+    if (expects100) {
       req.response().writeContinue();
     }
-    u.body = Buffer.buffer(declared >= 0 ? (int) declared : 1024);
+    u.body = Buffer.buffer((int) Math.min(declared >= 0 ? declared : 1024, INITIAL_BODY_BYTES));
     req.handler(u);
     req.endHandler(v -> u.end());
     // a client gone before its body ended: nothing to answer, nothing to count
@@ -237,6 +254,39 @@ public final class VertxRankerServer implements RankerHttp {
           log.debug("ranker: request body not read: {}", e.toString());
           u.release();
         });
+  }
+
+  /** The most room made for a body before it arrives: a request of 1,000 ids is about 15 KB. */
+  static final int INITIAL_BODY_BYTES = 16 * 1024;
+
+  /**
+   * Whether the request's key is valid and its client has a token; if not, it is answered here,
+   * before its body (see {@link #readBodyThenRank}).
+   */
+  private boolean admitted(
+      HttpServerRequest req, String endpoint, long start, int max, boolean expects100) {
+    try {
+      HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
+      return true;
+    } catch (HttpCommon.Unauthorized | HttpCommon.RateLimited e) {
+      Answer refusal = failure(req, e);
+      if (e instanceof HttpCommon.Unauthorized || expects100) {
+        req.response().putHeader("Connection", "close");
+        send(req, endpoint, start, refusal).onComplete(written -> req.connection().close());
+        return false;
+      }
+      long[] discarded = {0};
+      req.handler(
+          chunk -> {
+            discarded[0] += chunk.length();
+            if (discarded[0] > max) {
+              req.connection().close(); // not a request body: no longer worth reading
+            }
+          });
+      req.exceptionHandler(x -> log.debug("ranker: refused body not read: {}", x.toString()));
+      send(req, endpoint, start, refusal);
+      return false;
+    }
   }
 
   /**
@@ -250,6 +300,7 @@ public final class VertxRankerServer implements RankerHttp {
     final int max = settings.maxBodyBytes();
     Buffer body;
     long received;
+    boolean warming;
     boolean counted = true;
 
     Upload(HttpServerRequest req, String endpoint, long start) {
@@ -289,7 +340,7 @@ public final class VertxRankerServer implements RankerHttp {
         return;
       }
       try {
-        rank(req, endpoint, start, body);
+        rank(req, endpoint, start, body, warming);
       } finally {
         release();
       }
@@ -317,17 +368,15 @@ public final class VertxRankerServer implements RankerHttp {
         .onComplete(written -> req.connection().close());
   }
 
-  private void rank(HttpServerRequest req, String endpoint, long start, Buffer body) {
-    RankerHttp.WarmupRoute warmup = settings.warmup();
-    String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
-    boolean warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
+  /** Ranks a request whose key and token were checked at its headers ({@link #admitted}). */
+  private void rank(
+      HttpServerRequest req, String endpoint, long start, Buffer body, boolean warming) {
     HttpCommon.RequestMetrics meters = warming ? warmupRequests : requests;
     try {
       RankResult r;
       if (warming) {
-        r = warmup.rank(parser.parse(body.getBytes()));
+        r = settings.warmup().rank(parser.parse(body.getBytes()));
       } else {
-        HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
         boolean synthetic = HttpCommon.synthetic(req.getHeader(HttpCommon.SYNTHETIC));
         RankRequest parsed = parser.parse(body.getBytes());
         r = backend.rank(synthetic ? parsed.asSynthetic() : parsed);

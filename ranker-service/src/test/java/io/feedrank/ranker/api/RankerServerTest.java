@@ -304,6 +304,75 @@ class RankerServerTest {
     assertThat(get("/v1/config").statusCode()).isEqualTo(401);
   }
 
+  /**
+   * A client without a valid key is answered at its headers and its connection closed: its body is
+   * never sent here, so a server that read the body before the key would not answer, and would hold
+   * room for the declared length meanwhile.
+   */
+  @Test
+  void withoutAKeyTheAnswerComesBeforeTheBodyAndTheConnectionCloses() throws Exception {
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              + "Content-Length: 4000\r\n\r\n{\"user_id\"");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(401);
+      assertThat(JSON.readTree(r.body()).get("error").asText()).isEqualTo("unauthorized");
+      assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    // nor is a client that asks for a 100 first invited to send its body
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nX-API-Key: wrong\r\nExpect: 100-continue\r\n"
+              + "Content-Length: 40\r\n\r\n");
+      assertThat(raw.response().status()).isEqualTo(401);
+    }
+    assertThat(received).isEmpty();
+  }
+
+  /**
+   * Past its limit, a client is answered {@code 429} at its headers; the body it then sends is
+   * discarded, and the same connection serves its next request.
+   */
+  @Test
+  void pastTheLimitTheAnswerComesBeforeTheBodyAndTheConnectionServesTheNextRequest()
+      throws Exception {
+    String body = "{\"user_id\": 7, \"item_ids\": [3]}";
+    for (int i = 0; i < 20; i++) { // the burst
+      assertThat(post("/v1/rank", body, KEY).statusCode()).isEqualTo(200);
+    }
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(rankHead("Content-Length: " + body.length() + "\r\n") + body.substring(0, 10));
+      RawHttp.Response first = raw.response();
+      assertThat(first.status()).isEqualTo(429);
+      assertThat(first.header("retry-after")).isNotNull();
+      raw.send(body.substring(10));
+      raw.send(rankHead("Content-Length: " + body.length() + "\r\n") + body);
+      assertThat(raw.response().status()).isEqualTo(429);
+      assertThat(raw.closedByServer()).isFalse();
+    }
+    assertThat(received).hasSize(20);
+  }
+
+  /** Reading the configuration needs a key but takes no token of the client's ranking limit. */
+  @Test
+  void theConfigurationTakesNoTokenOfTheRankingLimit() throws Exception {
+    for (int i = 0; i < 30; i++) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/config"))
+                  .header("X-API-Key", KEY)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+    }
+    for (int i = 0; i < 20; i++) { // the whole burst is still there
+      assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY).statusCode())
+          .isEqualTo(200);
+    }
+  }
+
   @Test
   void pastTheRateLimitIs429WithRetryAfter() throws Exception {
     int ok = 0;
