@@ -103,9 +103,10 @@ public record RankerConfig(
     }
     fraction(stagingShare, "ab.staging.share");
     fraction(logSampleRate, "log.sample.rate");
-    if (!(rateLimitPerSecond > 0)) {
+    if (!(rateLimitPerSecond > 0) || Double.isInfinite(rateLimitPerSecond)) {
+      // an infinite rate made every bucket's tokens NaN (0 × ∞), refusing every request
       throw new IllegalArgumentException(
-          "rate.limit.per.second must be > 0, got " + rateLimitPerSecond);
+          "rate.limit.per.second must be a finite number > 0, got " + rateLimitPerSecond);
     }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
@@ -168,6 +169,11 @@ public record RankerConfig(
           }
         });
     String keys = p.get("api.keys.file");
+    if (keys != null && keys.isBlank()) {
+      // a templated value whose variable was unset: not a wish to serve without authentication
+      throw new IllegalArgumentException(
+          "api.keys.file is empty; leave the key out to serve without authentication");
+    }
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
@@ -202,7 +208,7 @@ public record RankerConfig(
         intOf(p, "onnx.intra.op.threads", 1),
         millis(p, "two.tower.item.vector.max.age.ms", 60_000),
         intOf(p, "two.tower.item.vectors.max", 200_000),
-        keys == null || keys.isBlank() ? null : Path.of(keys),
+        keys == null ? null : Path.of(keys.trim()),
         doubleOf(p, "rate.limit.per.second", 1_000),
         intOf(p, "rate.limit.burst", 2_000),
         doubleOf(p, "log.sample.rate", 0.01),

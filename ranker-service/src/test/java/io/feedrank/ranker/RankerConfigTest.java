@@ -95,11 +95,30 @@ class RankerConfigTest {
     others.put("schema.registry.max.retries", "2");
     others.put("schema.registry.request.timeout.ms", "3000");
     others.put("auto.register.schemas", "false");
-    others.put("api.keys.file", "");
     RankerConfig c = RankerConfig.from(others);
     assertThat(c.kafkaOverrides()).containsEntry("security.protocol", "PLAINTEXT");
     assertThat(c.registryConfig().maxRetries()).isEqualTo(2);
     assertThat(c.apiKeysFile()).isNull();
+  }
+
+  /**
+   * An empty keys file setting (a template whose variable was unset) is refused rather than taken
+   * for "no authentication"; an infinite rate limit, which made every bucket refuse every request,
+   * is refused too.
+   */
+  @Test
+  void anEmptyKeysFileSettingAndAnInfiniteRateAreRefused() {
+    Map<String, String> blank = required();
+    blank.put("api.keys.file", " ");
+    assertThatThrownBy(() -> RankerConfig.from(blank))
+        .hasMessage("api.keys.file is empty; leave the key out to serve without authentication");
+    Map<String, String> infinite = required();
+    infinite.put("rate.limit.per.second", "Infinity");
+    assertThatThrownBy(() -> RankerConfig.from(infinite))
+        .hasMessage("rate.limit.per.second must be a finite number > 0, got Infinity");
+    Map<String, String> keys = required();
+    keys.put("api.keys.file", " /etc/feedrank/api-keys ");
+    assertThat(RankerConfig.from(keys).apiKeysFile()).hasToString("/etc/feedrank/api-keys");
   }
 
   @Test

@@ -37,7 +37,17 @@ public final class ApiKeys {
         throw new IllegalArgumentException(
             file + " line " + (n + 1) + ": expected '<client-name> <sha256-hex>'");
       }
-      m.put(parts[1].toLowerCase(java.util.Locale.ROOT), parts[0]);
+      String other = m.put(parts[1].toLowerCase(java.util.Locale.ROOT), parts[0]);
+      if (other != null) {
+        // one key of two clients: whichever line came last would have been the client
+        throw new IllegalArgumentException(
+            file
+                + " line "
+                + (n + 1)
+                + ": the same key hash as an earlier line (client "
+                + other
+                + ")");
+      }
     }
     if (m.isEmpty()) {
       throw new IllegalArgumentException(file + " holds no keys");

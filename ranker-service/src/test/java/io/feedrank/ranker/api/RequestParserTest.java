@@ -31,6 +31,50 @@ class RequestParserTest {
     return catchThrowableOfType(BadRequestException.class, () -> parse(json));
   }
 
+  /**
+   * What a client sent is repeated in a message up to 64 characters, with its length: a device of
+   * 8,000 characters was repeated whole.
+   */
+  @Test
+  void aLongValueIsRepeatedCutWithItsLength() {
+    String device = "x".repeat(8000);
+    BadRequestException e =
+        refused(
+            "{\"user_id\": 1, \"item_ids\": [4], \"context\": {\"device\": \"" + device + "\"}}");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "unknown device '"
+                + "x".repeat(64)
+                + "... (8000 characters)'; one of mobile, desktop, tablet, unknown");
+    BadRequestException k =
+        refused("{\"user_id\": 1, \"item_ids\": [4], \"top_k\": -" + "9".repeat(900) + "}");
+    assertThat(k.getMessage())
+        .isEqualTo("must be >= 1, got -" + "9".repeat(63) + "... (901 characters)");
+    assertThat(RequestParser.shown("short")).isEqualTo("short");
+    String pair = "a".repeat(63) + "\uD83D\uDE00" + "b"; // a surrogate pair across the cut
+    assertThat(RequestParser.shown(pair)).isEqualTo("a".repeat(63) + "... (66 characters)");
+  }
+
+  /**
+   * The parser's limits and refusals are described without its hints to Java programmers (a
+   * getter's name, a feature to enable), which told a client what the server is built with.
+   */
+  @Test
+  void theParsersRefusalsCarryNoJavaNames() {
+    BadRequestException deep =
+        refused("{\"user_id\": 1, \"item_ids\": [4], \"x\": " + "[".repeat(2000) + "}");
+    assertThat(deep.field()).isEqualTo("body");
+    assertThat(deep.getMessage())
+        .startsWith(
+            "malformed JSON: Document nesting depth (1001) exceeds the maximum allowed (1000)")
+        .doesNotContain("`")
+        .doesNotContain("StreamReadConstraints");
+    BadRequestException nan = refused("{\"user_id\": NaN, \"item_ids\": [4]}");
+    assertThat(nan.getMessage())
+        .isEqualTo("malformed JSON: Non-standard token 'NaN'")
+        .doesNotContain("JsonReadFeature");
+  }
+
   @Test
   void readsTheDesignExample() {
     RankRequest r =

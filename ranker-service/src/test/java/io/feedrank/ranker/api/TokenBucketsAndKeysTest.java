@@ -71,5 +71,9 @@ class TokenBucketsAndKeysTest {
     assertThat(keys.client(hash)).as("the hash itself is not a key").isEmpty();
     Files.writeString(file, "mobile-app s3cret-key\n");
     assertThatThrownBy(() -> ApiKeys.load(file)).hasMessageContaining("line 1");
+    // one key given to two clients: which one it is would depend on the order of the lines
+    Files.writeString(file, "mobile-app " + hash + "\nweb " + hash.toUpperCase() + "\n");
+    assertThatThrownBy(() -> ApiKeys.load(file))
+        .hasMessageEndingWith("line 2: the same key hash as an earlier line (client mobile-app)");
   }
 }
