@@ -47,6 +47,14 @@ final class RankerCommand implements Runnable {
   Integer port;
 
   @Option(
+      names = "--management-port",
+      description = {
+        "port of /health, /health/live, /health/ready and /metrics, then not served on --port",
+        "(default: on --port; 0 = any free port)"
+      })
+  Integer managementPort;
+
+  @Option(
       names = "--host",
       description = "address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
   String host;
@@ -91,10 +99,11 @@ final class RankerCommand implements Runnable {
                   },
                   "feedrank-ranker-shutdown"));
       String base = "http://" + config.host() + ":" + app.port();
+      String ops = "http://" + config.host() + ":" + app.managementPort();
       out.printf(
-          "feedrank ranker on %s%n  POST %s/v1/rank%n  GET  %s/health  %s/health/ready  %s/metrics"
-              + "  %s/v1/config%nPress Ctrl-C to stop.%n",
-          base, base, base, base, base, base);
+          "feedrank ranker on %s%n  POST %s/v1/rank%n  GET  %s/v1/config%n  GET  %s/health"
+              + "  %s/health/ready  %s/metrics%nPress Ctrl-C to stop.%n",
+          base, base, base, ops, ops, ops);
       out.flush();
       stopped.await();
     } catch (InterruptedException ex) {
@@ -113,6 +122,7 @@ final class RankerCommand implements Runnable {
     rankerConfig.forEach(resolved::option);
     return resolved
         .option("port", port)
+        .option("management.port", managementPort)
         .option("host", host)
         .option("api.keys.file", apiKeys)
         .option("artifact.store", artifactStore)

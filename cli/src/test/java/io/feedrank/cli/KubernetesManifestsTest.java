@@ -260,6 +260,24 @@ class KubernetesManifestsTest {
         c.path("args").forEach(a -> args.add(a.asText()));
         new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
         commands++;
+        // the probes and the scrape reach a port the container declares
+        Map<String, String> ports = new HashMap<>();
+        c.path("ports")
+            .forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asText()));
+        for (String probe : List.of("readinessProbe", "livenessProbe")) {
+          JsonNode port = c.path(probe).path("httpGet").path("port");
+          if (!port.isMissingNode()) {
+            assertThat(port.isTextual() ? ports.keySet() : ports.values())
+                .as(probe + " port of " + c.path("name").asText())
+                .contains(port.asText());
+          }
+        }
+        JsonNode scrape = pod.path("metadata").path("annotations").path("prometheus.io/port");
+        if (!scrape.isMissingNode() && !ports.isEmpty()) {
+          assertThat(ports.values())
+              .as("prometheus.io/port of " + c.path("name").asText())
+              .contains(scrape.asText());
+        }
         c.path("envFrom")
             .forEach(
                 e ->

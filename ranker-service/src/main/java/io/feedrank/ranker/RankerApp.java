@@ -143,7 +143,8 @@ public final class RankerApp implements AutoCloseable {
                   keys,
                   new TokenBuckets(c.rateLimitPerSecond(), c.rateLimitBurst(), System::nanoTime),
                   warmup,
-                  c.requestMaxAhead().toMillis()),
+                  c.requestMaxAhead().toMillis(),
+                  c.managementPort()),
               metrics);
     } catch (RuntimeException e) {
       while (!opened.isEmpty()) {
@@ -233,6 +234,13 @@ public final class RankerApp implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /**
+   * The port of {@code /health*} and {@code /metrics}: {@link #port} unless they have their own.
+   */
+  public int managementPort() {
+    return server.managementPort();
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.Objects;
 public record RankerConfig(
     String host,
     int port,
+    int managementPort,
     int eventLoops,
     Duration shutdownUnready,
     Duration shutdownGrace,
@@ -62,6 +63,13 @@ public record RankerConfig(
     Objects.requireNonNull(registryConfig, "registryConfig");
     require(modelName, "model.name");
     within(port, 0, 65535, "port");
+    within(managementPort, -1, 65535, "management.port");
+    if (managementPort > 0 && managementPort == port) {
+      throw new IllegalArgumentException(
+          "management.port is port ("
+              + port
+              + "); leave it out to serve the ops endpoints on the service's port");
+    }
     within(eventLoops, 1, 256, "http.event.loops");
     within(maxBodyBytes, 1024, 64 << 20, "http.max.body.bytes");
     within(redisMaxConnections, 1, 1024, "redis.max.connections");
@@ -113,15 +121,17 @@ public record RankerConfig(
 
   /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
-   * http.event.loops} [twice the number of cores: Vert.x's event loops], {@code
-   * shutdown.unready.ms} [0: on a stop, how long requests are still served with readiness DOWN],
-   * {@code shutdown.grace.ms} [10000], {@code http.max.body.bytes} [262144], {@code
-   * request.max.ahead.ms} [3600000: a request's context.timestamp further ahead of the server's
-   * clock is refused, as a broker refuses such a record by default]; {@code redis.uri} (required),
-   * {@code redis.timeout.ms} [50], {@code redis.max.connections} [64], {@code cache.max.entries}
-   * [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000] (each
-   * entity's shortened by up to a quarter by its {@link io.feedrank.ranker.features.Jitter}),
-   * {@code cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
+   * management.port} [-1: the ops endpoints {@code /health*} and {@code /metrics} on {@code port};
+   * else on this port only, 0 for a random one], {@code http.event.loops} [twice the number of
+   * cores: Vert.x's event loops], {@code shutdown.unready.ms} [0: on a stop, how long requests are
+   * still served with readiness DOWN], {@code shutdown.grace.ms} [10000], {@code
+   * http.max.body.bytes} [262144], {@code request.max.ahead.ms} [3600000: a request's
+   * context.timestamp further ahead of the server's clock is refused, as a broker refuses such a
+   * record by default]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
+   * redis.max.connections} [64], {@code cache.max.entries} [200000], {@code
+   * cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000] (each entity's
+   * shortened by up to a quarter by its {@link io.feedrank.ranker.features.Jitter}), {@code
+   * cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
    * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
    * bootstrap.servers}, {@code schema.registry.url} (required), the registry's other keys ({@link
    * RegistryConfig#fromMap}: credentials, retries, timeout), {@code model.registry.topic}
@@ -177,6 +187,7 @@ public record RankerConfig(
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
+        intOf(p, "management.port", -1),
         // two per core, as Vert.x's own default: on two shared cores, 4 loops had a lower p99
         // than 2 in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls
         // fewer connections
@@ -247,6 +258,7 @@ public record RankerConfig(
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
     m.put("http_event_loops", eventLoops);
+    m.put("management_port", managementPort);
     m.put("shutdown_unready_ms", shutdownUnready.toMillis());
     m.put("shutdown_grace_ms", shutdownGrace.toMillis());
     m.put("warmup_requests", warmupRequests);

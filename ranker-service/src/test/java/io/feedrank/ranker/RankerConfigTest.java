@@ -122,6 +122,23 @@ class RankerConfigTest {
   }
 
   @Test
+  void theManagementPortIsTheServicesUnlessGivenAndNotTheSameNumber() {
+    assertThat(RankerConfig.from(required()).managementPort()).isEqualTo(-1);
+    Map<String, String> p = required();
+    p.put("management.port", "8081");
+    assertThat(RankerConfig.from(p).managementPort()).isEqualTo(8081);
+    p.put("port", "8081");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage(
+            "management.port is port (8081); leave it out to serve the ops endpoints on the"
+                + " service's port");
+    p.put("port", "8080");
+    p.put("management.port", "-2");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("management.port must be within -1..65535, got -2");
+  }
+
+  @Test
   void theJettyFrontsKeysAreRefused() {
     Map<String, String> jetty = required();
     jetty.put("http.server", "jetty");

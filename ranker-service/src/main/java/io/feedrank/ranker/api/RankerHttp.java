@@ -43,7 +43,9 @@ public interface RankerHttp extends AutoCloseable {
 
   /**
    * Settings of the HTTP layer; {@code eventLoops} is the number of Vert.x event loops; {@code
-   * warmup} the route of the warm-up's requests, or null.
+   * warmup} the route of the warm-up's requests, or null; {@code managementPort} the port of the
+   * ops endpoints ({@code /health*}, {@code /metrics}; 0: a random one), or {@link #SAME_PORT} to
+   * serve them on {@code port}.
    */
   record Settings(
       String host,
@@ -53,7 +55,23 @@ public interface RankerHttp extends AutoCloseable {
       ApiKeys keys,
       TokenBuckets limits,
       WarmupRoute warmup,
-      long maxAheadMillis) {
+      long maxAheadMillis,
+      int managementPort) {
+    /** {@code managementPort}: the ops endpoints on the service's port. */
+    public static final int SAME_PORT = -1;
+
+    public Settings(
+        String host,
+        int port,
+        int eventLoops,
+        int maxBodyBytes,
+        ApiKeys keys,
+        TokenBuckets limits,
+        WarmupRoute warmup,
+        long maxAheadMillis) {
+      this(host, port, eventLoops, maxBodyBytes, keys, limits, warmup, maxAheadMillis, SAME_PORT);
+    }
+
     public Settings(
         String host,
         int port,
@@ -94,6 +112,9 @@ public interface RankerHttp extends AutoCloseable {
   RankerHttp start();
 
   int port();
+
+  /** The port of the ops endpoints: {@link #port} unless they have their own. */
+  int managementPort();
 
   /** Requests being ranked right now. */
   int inFlight();

@@ -45,6 +45,7 @@ public final class VertxRankerServer implements RankerHttp {
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger boundPort = new AtomicInteger(-1);
+  private final AtomicInteger boundManagementPort = new AtomicInteger(-1);
   private final Vertx vertx;
 
   /** Readiness is DOWN: stopping, though requests may still be served. */
@@ -53,10 +54,14 @@ public final class VertxRankerServer implements RankerHttp {
   /** New rank requests are refused: stopping, and past the unready period. */
   private volatile boolean draining;
 
+  /** The ops endpoints are served on a port of their own, not on the service's. */
+  private final boolean ownManagementPort;
+
   public VertxRankerServer(Backend backend, Settings settings, MeterRegistry metrics) {
     if (settings.eventLoops() < 1) {
       throw new IllegalArgumentException("http.event.loops must be >= 1");
     }
+    this.ownManagementPort = settings.managementPort() != Settings.SAME_PORT;
     this.backend = backend;
     this.settings = settings;
     this.parser = new RequestParser(System::currentTimeMillis, settings.maxAheadMillis());
@@ -77,8 +82,28 @@ public final class VertxRankerServer implements RankerHttp {
   private final class Front extends VerticleBase {
     @Override
     public Future<?> start() {
-      // -1: every instance binds the same random port (0 would give each its own)
-      int port = settings.port() == 0 ? -1 : settings.port();
+      Future<?> service =
+          listen(settings.port(), -1, req -> handle(req, !ownManagementPort), boundPort);
+      if (!ownManagementPort) {
+        return service;
+      }
+      return service.compose(
+          s ->
+              listen(
+                  settings.managementPort(),
+                  -2,
+                  req -> handleOps(req, System.nanoTime()),
+                  boundManagementPort));
+    }
+
+    /**
+     * @param sharedRandom for a configured 0: the negative port Vert.x gives one random port for,
+     *     shared by every instance listening on it (0 would give each its own); the service and the
+     *     management servers need different ones
+     */
+    private Future<?> listen(
+        int configured, int sharedRandom, Handler<HttpServerRequest> handler, AtomicInteger bound) {
+      int port = configured == 0 ? sharedRandom : configured;
       return vertx
           .createHttpServer(
               new HttpServerOptions()
@@ -94,9 +119,9 @@ public final class VertxRankerServer implements RankerHttp {
                   .setHttp2ClearTextEnabled(false)
                   // an idle keep-alive connection is closed after 30 s
                   .setIdleTimeout(30))
-          .requestHandler(VertxRankerServer.this::handle)
+          .requestHandler(handler)
           .listen()
-          .onSuccess(s -> boundPort.set(s.actualPort()));
+          .onSuccess(s -> bound.set(s.actualPort()));
     }
   }
 
@@ -111,7 +136,12 @@ public final class VertxRankerServer implements RankerHttp {
     } catch (ExecutionException e) {
       vertx.close();
       throw new IllegalStateException(
-          "ranker: cannot listen on " + settings.host() + ":" + settings.port(), e.getCause());
+          "ranker: cannot listen on "
+              + settings.host()
+              + ":"
+              + settings.port()
+              + (ownManagementPort ? " and :" + settings.managementPort() : ""),
+          e.getCause());
     } catch (TimeoutException e) {
       vertx.close();
       throw new IllegalStateException("ranker: HTTP server did not start within 30 s", e);
@@ -129,11 +159,20 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   @Override
+  public int managementPort() {
+    return ownManagementPort ? boundManagementPort.get() : boundPort.get();
+  }
+
+  @Override
   public int inFlight() {
     return inFlight.get();
   }
 
-  private void handle(HttpServerRequest req) {
+  /**
+   * The service's port: the rank endpoints and {@code /v1/config}, and the ops endpoints unless
+   * they have a port of their own ({@code withOps} false: there they are not found here).
+   */
+  private void handle(HttpServerRequest req, boolean withOps) {
     long start = System.nanoTime();
     String path = req.path();
     HttpMethod method = req.method();
@@ -155,6 +194,21 @@ public final class VertxRankerServer implements RankerHttp {
                 HttpCommon.authenticate(settings, req.getHeader(HttpCommon.API_KEY));
                 return json(200, backend.config());
               });
+      default -> {
+        if (withOps) {
+          handleOps(req, start);
+        } else {
+          notFound(req, start);
+        }
+      }
+    }
+  }
+
+  /** The ops endpoints: health, readiness, liveness and metrics, with no key. */
+  private void handleOps(HttpServerRequest req, long start) {
+    String path = req.path();
+    HttpMethod method = req.method();
+    switch (path) {
       case "/health/live" -> {
         // on the loop: liveness says the loops answer, whatever the workers are doing
         if (method.equals(HttpMethod.GET)) {
@@ -184,13 +238,16 @@ public final class VertxRankerServer implements RankerHttp {
               () ->
                   new Answer(
                       200, PROMETHEUS_TYPE, backend.scrape().getBytes(StandardCharsets.UTF_8)));
-      default ->
-          send(
-              req,
-              "unmatched",
-              start,
-              json(404, HttpCommon.errorBody("not_found", null, HttpCommon.NOT_FOUND)));
+      default -> notFound(req, start);
     }
+  }
+
+  private void notFound(HttpServerRequest req, long start) {
+    send(
+        req,
+        "unmatched",
+        start,
+        json(404, HttpCommon.errorBody("not_found", null, HttpCommon.NOT_FOUND)));
   }
 
   /** A response: status, content type, body, and a Retry-After value or null. */

@@ -31,13 +31,14 @@ class RankerServerTest {
   final List<RankRequest> received = new CopyOnWriteArrayList<>();
   final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   RankerHttp server;
+  RankerHttp.Backend backend;
   HttpClient http = HttpClient.newHttpClient();
 
   @BeforeEach
   void start() {
     ApiKeys keys =
         new ApiKeys(Map.of(Checksums.sha256(KEY.getBytes(StandardCharsets.UTF_8)), "tests"));
-    RankerHttp.Backend backend =
+    backend =
         new RankerHttp.Backend() {
           @Override
           public RankResult rank(RankRequest r) {
@@ -371,6 +372,68 @@ class RankerServerTest {
       assertThat(post("/v1/rank", "{\"user_id\": 7, \"item_ids\": [3]}", KEY).statusCode())
           .isEqualTo(200);
     }
+  }
+
+  /**
+   * With a management port, the ops endpoints answer there only (no key, as on the service's port)
+   * and are not found on the service's port, which keeps ranking and {@code /v1/config}: a Service
+   * that exposes only the service's port exposes no metrics or health details.
+   */
+  @Test
+  void withAManagementPortTheOpsEndpointsAnswerThereAndNotOnTheServicesPort() throws Exception {
+    ApiKeys keys =
+        new ApiKeys(Map.of(Checksums.sha256(KEY.getBytes(StandardCharsets.UTF_8)), "tests"));
+    try (RankerHttp split =
+        new VertxRankerServer(
+                backend,
+                new RankerHttp.Settings(
+                    "127.0.0.1",
+                    0,
+                    2,
+                    4096,
+                    keys,
+                    new TokenBuckets(1000, 1000, System::nanoTime),
+                    null,
+                    RequestParser.DEFAULT_MAX_AHEAD_MILLIS,
+                    0),
+                new SimpleMeterRegistry())
+            .start()) {
+      assertThat(split.managementPort()).isPositive().isNotEqualTo(split.port());
+      for (String path : List.of("/health/live", "/health/ready", "/health", "/metrics")) {
+        assertThat(status(split.managementPort(), path, null)).as(path).isIn(200, 503);
+        assertThat(status(split.port(), path, null))
+            .as(path + " on the service's port")
+            .isEqualTo(404);
+      }
+      assertThat(status(split.managementPort(), "/v1/config", KEY)).isEqualTo(404);
+      assertThat(status(split.port(), "/v1/config", KEY)).isEqualTo(200);
+      HttpResponse<String> rank =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + split.port() + "/v1/rank"))
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\": 7, \"item_ids\": [3]}"))
+                  .header("X-API-Key", KEY)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(rank.statusCode()).isEqualTo(200);
+      HttpResponse<String> rankOnManagement =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + split.managementPort() + "/v1/rank"))
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\": 7, \"item_ids\": [3]}"))
+                  .header("X-API-Key", KEY)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(rankOnManagement.statusCode()).isEqualTo(404);
+    }
+    assertThat(server.managementPort()).isEqualTo(server.port()); // without one: the same port
+  }
+
+  int status(int port, String path, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (key != null) {
+      b.header("X-API-Key", key);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 
   @Test
