@@ -477,7 +477,10 @@ public final class VertxRankerServer implements RankerHttp {
             });
   }
 
+  /** A 405 with the {@code Allow} header HTTP asks for: POST for the rank paths, else GET. */
   private void methodNotAllowed(HttpServerRequest req, String endpoint, long start) {
+    boolean rank = endpoint.equals("/v1/rank") || endpoint.equals("/predict");
+    req.response().putHeader("Allow", rank ? "POST" : "GET");
     send(
         req,
         endpoint,

@@ -428,6 +428,21 @@ class RankerServerTest {
     assertThat(server.managementPort()).isEqualTo(server.port()); // without one: the same port
   }
 
+  /** A method an endpoint does not take is a JSON 405 naming the one it does. */
+  @Test
+  void aWrongMethodIsA405WithTheAllowedOne() throws Exception {
+    HttpResponse<String> get = get("/v1/rank");
+    assertThat(get.statusCode()).isEqualTo(405);
+    assertThat(get.headers().firstValue("Allow")).contains("POST");
+    assertThat(JSON.readTree(get.body()).get("error").asText()).isEqualTo("method_not_allowed");
+    for (String path :
+        List.of("/health", "/health/live", "/health/ready", "/metrics", "/v1/config")) {
+      HttpResponse<String> post = post(path, "{}", KEY);
+      assertThat(post.statusCode()).as(path).isEqualTo(405);
+      assertThat(post.headers().firstValue("Allow")).as(path).contains("GET");
+    }
+  }
+
   int status(int port, String path, String key) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
     if (key != null) {
