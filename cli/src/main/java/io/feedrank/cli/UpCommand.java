@@ -313,6 +313,7 @@ final class UpCommand implements Runnable {
       return;
     }
     String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
+    String rankerOps = "http://127.0.0.1:" + up.platform().ranker().managementPort();
     var metrics = up.platform().features().metricsServer();
     out.printf("%nfeedrank platform is up%n");
     out.printf("  Kafka (KRaft)        %s%n", stack.bootstrapServers());
@@ -321,8 +322,8 @@ final class UpCommand implements Runnable {
     out.printf("  Ranker               POST %s/v1/rank   (also POST %s/predict)%n", ranker, ranker);
     out.printf(
         "                       GET  %s/health  %s/health/ready  %s/health/live%n",
-        ranker, ranker, ranker);
-    out.printf("                       GET  %s/metrics  %s/v1/config%n", ranker, ranker);
+        rankerOps, rankerOps, rankerOps);
+    out.printf("                       GET  %s/metrics  %s/v1/config%n", rankerOps, ranker);
     out.printf(
         "  streams-features     %s%n",
         metrics == null

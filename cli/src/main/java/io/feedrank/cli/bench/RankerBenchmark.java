@@ -919,6 +919,11 @@ final class RankerBenchmark implements Callable<Integer> {
     c.put("artifact.store", store.root().toString());
     c.put("rate.limit.per.second", "1000000000");
     c.put("rate.limit.burst", "1000000000");
+    if (rankerConfig.containsKey("management.port")) {
+      throw new IllegalArgumentException(
+          "bench ranker reads /health and /metrics on the ranker's own port: leave management.port"
+              + " out of --ranker-config");
+    }
     c.putAll(rankerConfig);
     RankerConfig.from(c); // fails here, not in the child, on a bad key
     return c;
