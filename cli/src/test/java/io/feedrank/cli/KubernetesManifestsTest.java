@@ -272,6 +272,15 @@ class KubernetesManifestsTest {
                 .contains(port.asText());
           }
         }
+        // and the ports the command is told to listen on are the ones the container declares
+        for (String option : List.of("--port", "--management-port")) {
+          int i = args.indexOf(option);
+          if (i >= 0) {
+            assertThat(ports.values())
+                .as(option + " of " + c.path("name").asText())
+                .contains(args.get(i + 1));
+          }
+        }
         JsonNode scrape = pod.path("metadata").path("annotations").path("prometheus.io/port");
         if (!scrape.isMissingNode() && !ports.isEmpty()) {
           assertThat(ports.values())

@@ -17,6 +17,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Parses and validates {@code POST /v1/rank} bodies: the common valid request straight from its
@@ -402,13 +404,20 @@ public final class RequestParser {
     return value.substring(0, end) + "... (" + value.length() + " characters)";
   }
 
+  /** A quoted token of a parser's message longer than {@link #SHOWN_CHARS}. */
+  private static final Pattern LONG_QUOTED =
+      Pattern.compile("'([^']{" + (SHOWN_CHARS + 1) + ",})'");
+
   /**
    * The parser's description of what is malformed, without its hints to Java programmers (the
-   * limit's getter, the feature that would allow a token), on one line and at most 200 characters.
+   * limit's getter, the feature that would allow a token), the client's tokens it quotes cut as
+   * {@link #shown} cuts them, on one line and at most 200 characters.
    */
   static String parserMessage(JsonProcessingException e) {
     String m =
-        e.getOriginalMessage()
+        LONG_QUOTED
+            .matcher(e.getOriginalMessage())
+            .replaceAll(t -> Matcher.quoteReplacement("'" + shown(t.group(1)) + "'"))
             .replaceAll(",\\s*from `[^`]*`", "")
             .replaceAll(":?\\s*enable `[^`]*`( to allow)?", "")
             .replace("`", "")

@@ -184,16 +184,22 @@ public final class VertxRankerServer implements RankerHttp {
           methodNotAllowed(req, path, start);
         }
       }
-      case "/v1/config" ->
-          ifGet(
-              req,
-              path,
-              start,
-              () -> {
-                // a key, but no token: reading the configuration is not a ranking
-                HttpCommon.authenticate(settings, req.getHeader(HttpCommon.API_KEY));
-                return json(200, backend.config());
-              });
+      case "/v1/config" -> {
+        // on the loop: a few maps, no Redis, so it never waits behind the workers' ops endpoints;
+        // a key, but no token: reading the configuration is not a ranking
+        if (method.equals(HttpMethod.GET)) {
+          Answer a;
+          try {
+            HttpCommon.authenticate(settings, req.getHeader(HttpCommon.API_KEY));
+            a = json(200, backend.config());
+          } catch (RuntimeException e) {
+            a = failure(req, e);
+          }
+          send(req, path, start, a);
+        } else {
+          methodNotAllowed(req, path, start);
+        }
+      }
       default -> {
         if (withOps) {
           handleOps(req, start);
@@ -270,9 +276,10 @@ public final class VertxRankerServer implements RankerHttp {
    * connection once it is written, so what the client still sends is not read.
    *
    * <p>The key and the rate limit are checked at the headers too, before any of the body is read or
-   * room is made for it: a client without a valid key is answered {@code 401} and its connection
-   * closed, a client past its limit is answered {@code 429} and its body discarded as it arrives
-   * (the connection stays open for its next request, unless it was waiting for a {@code 100}). An
+   * room is made for it: a client without a valid key is answered {@code 401}, its body discarded
+   * as it arrives and its connection closed once the body has ended; a client past its limit is
+   * answered {@code 429} and its body discarded, the connection staying open for its next request.
+   * A client waiting for a {@code 100} before its body gets the refusal and a closed connection. An
    * unauthenticated client could otherwise make the server hold a buffer of the declared length for
    * as long as it kept trickling bytes. The buffer is made for at most {@link #INITIAL_BODY_BYTES}
    * and grows with what arrives.
@@ -327,10 +334,16 @@ public final class VertxRankerServer implements RankerHttp {
       return true;
     } catch (HttpCommon.Unauthorized | HttpCommon.RateLimited e) {
       Answer refusal = failure(req, e);
-      if (e instanceof HttpCommon.Unauthorized || expects100) {
+      if (expects100) { // the body waits for a 100 that will not come: nothing more to read
         req.response().putHeader("Connection", "close");
         send(req, endpoint, start, refusal).onComplete(written -> req.connection().close());
         return false;
+      }
+      // the body is discarded as it arrives; a connection closed under a body still arriving is
+      // reset by the kernel, and the client may never read its answer
+      boolean unauthorized = e instanceof HttpCommon.Unauthorized;
+      if (unauthorized) {
+        req.response().putHeader("Connection", "close");
       }
       long[] discarded = {0};
       req.handler(
@@ -341,6 +354,9 @@ public final class VertxRankerServer implements RankerHttp {
             }
           });
       req.exceptionHandler(x -> log.debug("ranker: refused body not read: {}", x.toString()));
+      if (unauthorized) {
+        req.endHandler(v -> req.connection().close());
+      }
       send(req, endpoint, start, refusal);
       return false;
     }

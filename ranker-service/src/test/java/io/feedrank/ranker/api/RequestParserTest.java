@@ -69,6 +69,16 @@ class RequestParserTest {
             "malformed JSON: Document nesting depth (1001) exceeds the maximum allowed (1000)")
         .doesNotContain("`")
         .doesNotContain("StreamReadConstraints");
+    // the client's own text, which the parser quotes, is cut as any other repeated value
+    BadRequestException token = refused("{\"user_id\": " + "y".repeat(500) + "}");
+    assertThat(token.getMessage())
+        .startsWith("malformed JSON: Unrecognized token '" + "y".repeat(64) + "... (")
+        .doesNotContain("y".repeat(65));
+    String name = "n".repeat(500);
+    BadRequestException dup =
+        refused("{\"user_id\": 1, \"item_ids\": [4], \"" + name + "\": 1, \"" + name + "\": 2}");
+    assertThat(dup.getMessage())
+        .isEqualTo("malformed JSON: Duplicate field '" + "n".repeat(64) + "... (500 characters)'");
     BadRequestException nan = refused("{\"user_id\": NaN, \"item_ids\": [4]}");
     assertThat(nan.getMessage())
         .isEqualTo("malformed JSON: Non-standard token 'NaN'")
