@@ -118,7 +118,10 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     String type = body.path("schemaType").asText("AVRO");
     if (!"AVRO".equals(type)) {
       throw new SchemaRegistryException(
-          "schema id " + id + " is " + type + ", not AVRO", 200, -1, null);
+          "schema id " + id + " is " + type + ", not AVRO",
+          SchemaRegistryException.UNUSABLE_SCHEMA,
+          -1,
+          null);
     }
     Schema schema = parse(body.path("schema").asText(), "schema id " + id);
     Schema previous = schemasById.putIfAbsent(id, schema);
@@ -288,7 +291,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     } catch (RuntimeException e) {
       throw new SchemaRegistryException(
           "registry returned an unparseable Avro schema for " + what + ": " + e.getMessage(),
-          200,
+          SchemaRegistryException.UNUSABLE_SCHEMA,
           -1,
           e);
     }

@@ -29,6 +29,21 @@ public class SchemaRegistryException extends RuntimeException {
     return status == 404;
   }
 
+  /**
+   * True when the registry answered with a schema that an Avro reader cannot use (another schema
+   * type, or text that does not parse as Avro): the id exists, and whatever names it is not an Avro
+   * record of this platform.
+   */
+  public boolean isUnusableSchema() {
+    return status == UNUSABLE_SCHEMA;
+  }
+
+  /**
+   * The status of {@link #isUnusableSchema}: not an HTTP status (the registry answered 200), so
+   * that it is told apart from a registry that could not be asked.
+   */
+  public static final int UNUSABLE_SCHEMA = -2;
+
   /** True when the registry refused a schema as incompatible. */
   public boolean isIncompatible() {
     return status == 409;

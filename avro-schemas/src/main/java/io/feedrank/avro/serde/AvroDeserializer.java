@@ -25,19 +25,44 @@ import org.apache.kafka.common.serialization.Deserializer;
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   /**
-   * Caps Avro puts on string, bytes and collection lengths while decoding, unless the application
-   * set its own ({@code org.apache.avro.limits.*.maxLength}). Avro's defaults are the JVM's array
-   * limit, so a 10-byte record that declares a 2 GB string makes it allocate 2 GB first; no record
-   * on a Kafka topic can hold more than these.
+   * Caps Avro puts on string and bytes lengths while decoding, unless the application set its own
+   * ({@code org.apache.avro.limits.*.maxLength}). Avro's defaults are the JVM's array limit, so a
+   * 10-byte record that declares a 2 GB string makes it allocate 2 GB first; no record on a Kafka
+   * topic can hold more than these.
    */
   static final long MAX_DECODED_LENGTH = 64L * 1024 * 1024;
 
+  /**
+   * The cap on a collection's items. Avro allocates an array of the declared count before reading
+   * an item, eight bytes an item for doubles and longs: at {@link #MAX_DECODED_LENGTH} items, a
+   * 20-byte record made it allocate 512 MB. The largest collection of this platform's records is a
+   * ranking log's thousand items.
+   */
+  static final long MAX_COLLECTION_ITEMS = 1024 * 1024;
+
   static {
-    for (String kind : new String[] {"string", "bytes", "collectionItems"}) {
-      String key = "org.apache.avro.limits." + kind + ".maxLength";
-      if (System.getProperty(key) == null) {
-        System.setProperty(key, Long.toString(MAX_DECODED_LENGTH));
-      }
+    limit("string", MAX_DECODED_LENGTH);
+    limit("bytes", MAX_DECODED_LENGTH);
+    limit("collectionItems", MAX_COLLECTION_ITEMS);
+    // Avro reads the properties once, when SystemLimitException is first loaded: if anything in
+    // this JVM decoded Avro before this class was loaded, they would be ignored. Its own
+    // (package-private) reset reads them again.
+    try {
+      java.lang.reflect.Method reset =
+          org.apache.avro.SystemLimitException.class.getDeclaredMethod("resetLimits");
+      reset.setAccessible(true);
+      reset.invoke(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(AvroDeserializer.class)
+          .warn(
+              "Avro's decode limits may not apply (an Avro without resetLimits): {}", e.toString());
+    }
+  }
+
+  private static void limit(String kind, long max) {
+    String key = "org.apache.avro.limits." + kind + ".maxLength";
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, Long.toString(max));
     }
   }
 
@@ -53,6 +78,13 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
   private Schema readerSchema;
   private SpecificData model;
   private final Map<Integer, SpecificDatumReader<T>> readersByWriterId = new ConcurrentHashMap<>();
+
+  /**
+   * Ids whose schema the registry answered with but no Avro reader can use (another schema type,
+   * unparseable text), and why: such an id stays so, and each of its records would otherwise ask
+   * the registry again. Bounded by the schemas the registry holds.
+   */
+  private final Map<Integer, String> unusableIds = new ConcurrentHashMap<>();
 
   /** For Kafka's reflective instantiation; {@link #configure} must follow. */
   public AvroDeserializer() {}
@@ -93,7 +125,7 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
 
   @Override
   public T deserialize(String topic, byte[] data) {
-    if (data == null || data.length == 0) {
+    if (data == null) { // a tombstone; an empty value is not one, and fails the header below
       return null;
     }
     if (type == null) {
@@ -135,6 +167,10 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     if (reader != null) {
       return reader;
     }
+    String unusable = unusableIds.get(id);
+    if (unusable != null) {
+      throw unusable(id, topic, unusable, null);
+    }
     Schema writer;
     try {
       writer = client.schemaById(id);
@@ -143,6 +179,12 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
         throw new SerializationException(
             "unknown schema id " + id + " in record on topic '" + topic + "': " + e.getMessage(),
             e);
+      }
+      if (e.isUnusableSchema()) {
+        // the registry answered: the record, written with a JSON Schema or Protobuf serializer or
+        // naming a broken schema, is at fault, and is dead-lettered or skipped like any bad record
+        unusableIds.put(id, e.getMessage());
+        throw unusable(id, topic, e.getMessage(), e);
       }
       throw new RegistryUnavailableException(
           "could not fetch schema id "
@@ -156,6 +198,18 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     reader = new SpecificDatumReader<>(writer, readerSchema, model);
     readersByWriterId.put(id, reader);
     return reader;
+  }
+
+  private static SerializationException unusable(
+      int id, String topic, String why, Throwable cause) {
+    return new SerializationException(
+        "schema id "
+            + id
+            + " of record on topic '"
+            + topic
+            + "' is not a usable Avro schema: "
+            + why,
+        cause);
   }
 
   @Override

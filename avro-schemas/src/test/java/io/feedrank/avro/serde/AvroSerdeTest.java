@@ -160,11 +160,67 @@ class AvroSerdeTest {
   }
 
   @Test
-  void nullOrEmptyBytesDeserializeToNull() {
+  void nullIsATombstoneAndEmptyBytesAreMalformed() {
     AvroDeserializer<InteractionEvent> d = new AvroDeserializer<>(registry, InteractionEvent.class);
     assertThat(d.deserialize(TOPIC, null)).isNull();
-    assertThat(d.deserialize(TOPIC, new byte[0])).isNull();
+    // an empty value is not a tombstone to Kafka's compaction; read as one, a corrupt empty
+    // record on users or items deleted that entity from the features' tables
+    assertThatThrownBy(() -> d.deserialize(TOPIC, new byte[0]))
+        .isInstanceOf(SerializationException.class)
+        .isNotInstanceOf(RegistryUnavailableException.class)
+        .hasMessageContaining("shorter than");
     assertThat(registry.calls).isEmpty();
+  }
+
+  /**
+   * An id the registry answers with a schema no Avro reader can use (a JSON Schema or Protobuf
+   * serializer's record, an unparseable schema) is the record's fault, not the registry's: it was
+   * taken for an unavailable registry, which stops a features table or restarts the drift job on
+   * the same record forever. The answer is kept: the next such record does not ask again.
+   */
+  @Test
+  void aSchemaIdThatIsNotAvroIsTheRecordsFaultAndIsAskedOnce() {
+    registry.schemaByIdFailure =
+        new SchemaRegistryException(
+            "schema id 7 is JSON, not AVRO", SchemaRegistryException.UNUSABLE_SCHEMA, -1, null);
+    AvroDeserializer<InteractionEvent> d = new AvroDeserializer<>(registry, InteractionEvent.class);
+    byte[] bytes = {0, 0, 0, 0, 7, '{', '}'};
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> d.deserialize(TOPIC, bytes))
+          .isInstanceOf(SerializationException.class)
+          .isNotInstanceOf(RegistryUnavailableException.class)
+          .hasMessageContaining("schema id 7 of record on topic 'interactions'")
+          .hasMessageContaining("is JSON, not AVRO");
+    }
+    assertThat(registry.count("schemaById")).isEqualTo(1);
+  }
+
+  /**
+   * A collection declaring more items than the cap is malformed before Avro allocates it: 2^26
+   * doubles was 512 MB from a record of a dozen bytes.
+   */
+  @Test
+  void aCollectionDeclaringMoreItemsThanTheCapIsMalformed() {
+    int id = registry.register("ranking-logs-value", RankingLog.getClassSchema());
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(new byte[] {0, 0, 0, 0, (byte) id});
+    // request_id "", timestamp 0, user_id 0, device 0, model_name, model_version, variant ""
+    out.writeBytes(new byte[] {0, 0, 0, 0, 0, 0, 0});
+    // then items: a block count one past the cap (zig-zag varint), and no item after it
+    for (long z = (AvroDeserializer.MAX_COLLECTION_ITEMS + 1) << 1; ; z >>>= 7) {
+      if ((z & ~0x7FL) == 0) {
+        out.write((int) z);
+        break;
+      }
+      out.write((int) ((z & 0x7F) | 0x80));
+    }
+    AvroDeserializer<RankingLog> d = new AvroDeserializer<>(registry, RankingLog.class);
+    assertThat(System.getProperty("org.apache.avro.limits.collectionItems.maxLength"))
+        .isEqualTo(Long.toString(AvroDeserializer.MAX_COLLECTION_ITEMS));
+    assertThatThrownBy(() -> d.deserialize("ranking-logs", out.toByteArray()))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("malformed")
+        .hasMessageContaining("Collection length 1048577 exceeds the maximum allowed");
   }
 
   // ---------------------------------------------------------------- malformed input
