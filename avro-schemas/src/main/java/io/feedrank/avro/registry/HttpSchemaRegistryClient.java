@@ -194,57 +194,91 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     }
   }
 
+  /**
+   * One call: each attempt tries every URL in turn, from the one that last answered, moving on when
+   * one cannot be reached or answers 5xx / 429; then the attempt backs off before the next. Before,
+   * an attempt tried one URL, so with no retries the second URL was never tried, and every call
+   * began with the first, paying its timeout while it was down.
+   */
   private JsonNode call(String method, String path, String body, String what) {
     SchemaRegistryException last = null;
     Duration backoff = config.initialBackoff();
+    int urls = config.urls().size();
     for (int attempt = 0; attempt <= config.maxRetries(); attempt++) {
       if (attempt > 0) {
         sleep(backoff);
         backoff = min(backoff.multipliedBy(2), config.maxBackoff());
       }
-      // on connection failures, fail over to the next URL
-      URI base = config.urls().get(attempt % config.urls().size());
-      HttpRequest.Builder req =
-          HttpRequest.newBuilder(URI.create(base + path))
-              .timeout(config.requestTimeout())
-              .header("Accept", CONTENT_TYPE + ", application/json");
-      if (authHeader != null) {
-        req.header("Authorization", authHeader);
+      int first = answered.get();
+      for (int k = 0; k < urls; k++) {
+        int index = (first + k) % urls;
+        try {
+          return callOnce(index, method, path, body, what, attempt);
+        } catch (Retriable r) {
+          last = r.error;
+        }
       }
-      req.method(
-          method,
-          body == null
-              ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofString(body));
-      if (body != null) {
-        req.header("Content-Type", CONTENT_TYPE);
-      }
-      HttpResponse<String> resp;
-      try {
-        resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-      } catch (IOException e) {
-        last =
-            new SchemaRegistryException(
-                "schema registry unreachable at " + base + " (" + what + "): " + e, 0, -1, e);
-        log.debug("registry: {} failed on attempt {}: {}", what, attempt + 1, e.toString());
-        continue;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SchemaRegistryException("interrupted while trying to " + what, 0, -1, e);
-      }
-      int status = resp.statusCode();
-      if (status >= 200 && status < 300) {
-        return readJson(resp.body(), what);
-      }
-      SchemaRegistryException error = errorOf(resp, what);
-      if (status >= 500 || status == 429) {
-        last = error;
-        log.debug("registry: {} answered {} on attempt {}", what, status, attempt + 1);
-        continue;
-      }
-      throw error;
     }
     throw last;
+  }
+
+  /** A failure worth trying elsewhere or again: the registry was unreachable or overloaded. */
+  private static final class Retriable extends Exception {
+    final SchemaRegistryException error;
+
+    Retriable(SchemaRegistryException error) {
+      super(null, null, false, false);
+      this.error = error;
+    }
+  }
+
+  /** The index of the URL that last answered: where the next call begins. */
+  private final java.util.concurrent.atomic.AtomicInteger answered =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private JsonNode callOnce(
+      int index, String method, String path, String body, String what, int attempt)
+      throws Retriable {
+    URI base = config.urls().get(index);
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(config.requestTimeout())
+            .header("Accept", CONTENT_TYPE + ", application/json");
+    if (authHeader != null) {
+      req.header("Authorization", authHeader);
+    }
+    req.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      req.header("Content-Type", CONTENT_TYPE);
+    }
+    HttpResponse<String> resp;
+    try {
+      resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      log.debug(
+          "registry: {} failed at {} on attempt {}: {}", what, base, attempt + 1, e.toString());
+      throw new Retriable(
+          new SchemaRegistryException(
+              "schema registry unreachable at " + base + " (" + what + "): " + e, 0, -1, e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SchemaRegistryException("interrupted while trying to " + what, 0, -1, e);
+    }
+    int status = resp.statusCode();
+    answered.set(index);
+    if (status >= 200 && status < 300) {
+      return readJson(resp.body(), what);
+    }
+    SchemaRegistryException error = errorOf(resp, what);
+    if (status >= 500 || status == 429) {
+      log.debug("registry: {} answered {} at {} on attempt {}", what, status, base, attempt + 1);
+      throw new Retriable(error);
+    }
+    throw error;
   }
 
   private static SchemaRegistryException errorOf(HttpResponse<String> resp, String what) {

@@ -204,6 +204,27 @@ class HttpSchemaRegistryClientTest {
     assertThat(p.requests()).hasSize(1);
   }
 
+  /**
+   * Without retries too, a call tries the second URL when the first cannot serve it (it tried one
+   * URL an attempt); and the next call begins where the last one was answered, so the first URL is
+   * not asked again while the second answers.
+   */
+  @Test
+  void everyAttemptTriesEveryUrlAndTheNextCallBeginsWithTheOneThatAnswered() throws IOException {
+    ScriptedHttpPeer first = peer().then(503, error(50301, "overloaded"));
+    ScriptedHttpPeer second = peer().then(200, schemaJson(SCHEMA)).then(200, schemaJson(OTHER));
+    HttpSchemaRegistryClient c = client(first.url() + "," + second.url(), 0);
+
+    assertThat(c.schemaById(5)).isEqualTo(SCHEMA);
+    assertThat(c.schemaById(6)).isEqualTo(OTHER);
+    assertThat(first.requests()).hasSize(1);
+    assertThat(second.requests()).hasSize(2);
+
+    ScriptedHttpPeer only = peer().then(200, schemaJson(SCHEMA));
+    String refusedFirst = "http://127.0.0.1:" + closedPort() + "," + only.url();
+    assertThat(client(refusedFirst, 0).schemaById(5)).isEqualTo(SCHEMA);
+  }
+
   @Test
   void unreachableRegistryFailsWithStatusZeroAfterAllAttempts() throws IOException {
     int port = closedPort();
@@ -334,7 +355,8 @@ class HttpSchemaRegistryClientTest {
     assertThatThrownBy(() -> client(p.url(), 0).schemaById(8))
         .isInstanceOf(SchemaRegistryException.class)
         .hasMessageContaining("PROTOBUF")
-        .hasMessageContaining("not AVRO");
+        .hasMessageContaining("not AVRO")
+        .matches(e -> ((SchemaRegistryException) e).isUnusableSchema(), "unusable schema");
   }
 
   @Test
@@ -343,7 +365,8 @@ class HttpSchemaRegistryClientTest {
 
     assertThatThrownBy(() -> client(p.url(), 0).schemaById(8))
         .isInstanceOf(SchemaRegistryException.class)
-        .hasMessageContaining("unparseable");
+        .hasMessageContaining("unparseable")
+        .matches(e -> ((SchemaRegistryException) e).isUnusableSchema(), "unusable schema");
   }
 
   // ---------------------------------------------------------------- lookup / latest / config
