@@ -158,6 +158,17 @@ public record RegistryConfig(
         throw new IllegalArgumentException(
             URL + " must be an http(s) URL with a host, got '" + url + "'");
       }
+      if (uri.getRawUserInfo() != null) {
+        // the JDK's client sends no credentials from a URL, and the URL is in every message and
+        // log line about the registry: the password would be logged and the requests refused
+        throw new IllegalArgumentException(
+            URL
+                + " must not carry credentials (user:password@): give them as "
+                + BASIC_AUTH_USER_INFO
+                + " ("
+                + uri.getHost()
+                + ")");
+      }
       return uri;
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException(

@@ -47,6 +47,19 @@ class RegistryConfigTest {
             URI.create("http://c:1"));
   }
 
+  /**
+   * Credentials in the URL are refused, without repeating them: the JDK's client does not send
+   * them, and the URL is in every message about the registry.
+   */
+  @Test
+  void credentialsInTheUrlAreRefusedWithoutBeingRepeated() {
+    assertThatThrownBy(() -> RegistryConfig.of("https://svc:s3cret@registry.example:8081"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must not carry credentials")
+        .hasMessageContaining("basic.auth.user.info")
+        .hasMessageNotContaining("s3cret");
+  }
+
   @Test
   void urlListIsCopied() {
     List<URI> urls = new ArrayList<>(List.of(URI.create("http://a:1")));
