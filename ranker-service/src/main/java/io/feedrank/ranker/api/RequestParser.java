@@ -404,9 +404,12 @@ public final class RequestParser {
     return value.substring(0, end) + "... (" + value.length() + " characters)";
   }
 
-  /** A quoted token of a parser's message longer than {@link #SHOWN_CHARS}. */
+  /**
+   * A client's token or field name quoted in a parser's message, longer than {@link #SHOWN_CHARS}.
+   * Only those: between two other quoted words of a message ({@code 'null', 'true'}) lies prose.
+   */
   private static final Pattern LONG_QUOTED =
-      Pattern.compile("'([^']{" + (SHOWN_CHARS + 1) + ",})'");
+      Pattern.compile("((?:token|field) )'([^']{" + (SHOWN_CHARS + 1) + ",})'");
 
   /**
    * The parser's description of what is malformed, without its hints to Java programmers (the
@@ -417,7 +420,7 @@ public final class RequestParser {
     String m =
         LONG_QUOTED
             .matcher(e.getOriginalMessage())
-            .replaceAll(t -> Matcher.quoteReplacement("'" + shown(t.group(1)) + "'"))
+            .replaceAll(t -> Matcher.quoteReplacement(t.group(1) + "'" + shown(t.group(2)) + "'"))
             .replaceAll(",\\s*from `[^`]*`", "")
             .replaceAll(":?\\s*enable `[^`]*`( to allow)?", "")
             .replace("`", "")

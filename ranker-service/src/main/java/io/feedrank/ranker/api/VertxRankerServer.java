@@ -189,13 +189,20 @@ public final class VertxRankerServer implements RankerHttp {
         // a key, but no token: reading the configuration is not a ranking
         if (method.equals(HttpMethod.GET)) {
           Answer a;
+          Error fatal = null;
           try {
             HttpCommon.authenticate(settings, req.getHeader(HttpCommon.API_KEY));
             a = json(200, backend.config());
           } catch (RuntimeException e) {
             a = failure(req, e);
+          } catch (Error e) { // still an answer, as for a ranking (see rank)
+            a = internal(req, e);
+            fatal = e instanceof VirtualMachineError ? e : null;
           }
           send(req, path, start, a);
+          if (fatal != null) {
+            throw fatal;
+          }
         } else {
           methodNotAllowed(req, path, start);
         }
@@ -277,12 +284,13 @@ public final class VertxRankerServer implements RankerHttp {
    *
    * <p>The key and the rate limit are checked at the headers too, before any of the body is read or
    * room is made for it: a client without a valid key is answered {@code 401}, its body discarded
-   * as it arrives and its connection closed once the body has ended; a client past its limit is
-   * answered {@code 429} and its body discarded, the connection staying open for its next request.
-   * A client waiting for a {@code 100} before its body gets the refusal and a closed connection. An
-   * unauthenticated client could otherwise make the server hold a buffer of the declared length for
-   * as long as it kept trickling bytes. The buffer is made for at most {@link #INITIAL_BODY_BYTES}
-   * and grows with what arrives.
+   * as it arrives and its connection closed once the body has ended, or after {@link
+   * #REFUSED_BODY_DEADLINE_MS} if it has not; a client past its limit is answered {@code 429} and
+   * its body discarded, the connection staying open for its next request. A client waiting for a
+   * {@code 100} before its body gets the refusal and a closed connection. An unauthenticated client
+   * could otherwise make the server hold a buffer of the declared length for as long as it kept
+   * trickling bytes. The buffer is made for at most {@link #INITIAL_BODY_BYTES} and grows with what
+   * arrives.
    *
    * <p>A request is in flight from its headers until it is answered or its client is gone, so a
    * stop waits for a body still arriving. It counts itself before it reads {@code draining}, and
@@ -320,6 +328,9 @@ public final class VertxRankerServer implements RankerHttp {
         });
   }
 
+  /** How long a client refused for its key has to finish sending the body it declared. */
+  static final long REFUSED_BODY_DEADLINE_MS = 5_000;
+
   /** The most room made for a body before it arrives: a request of 1,000 ids is about 15 KB. */
   static final int INITIAL_BODY_BYTES = 16 * 1024;
 
@@ -344,6 +355,14 @@ public final class VertxRankerServer implements RankerHttp {
       boolean unauthorized = e instanceof HttpCommon.Unauthorized;
       if (unauthorized) {
         req.response().putHeader("Connection", "close");
+        // a client without a key trickling its body would hold the connection (each byte resets
+        // the idle timeout): it has that long to finish
+        long deadline = vertx.setTimer(REFUSED_BODY_DEADLINE_MS, id -> req.connection().close());
+        req.endHandler(
+            v -> {
+              vertx.cancelTimer(deadline);
+              req.connection().close();
+            });
       }
       long[] discarded = {0};
       req.handler(
@@ -354,9 +373,6 @@ public final class VertxRankerServer implements RankerHttp {
             }
           });
       req.exceptionHandler(x -> log.debug("ranker: refused body not read: {}", x.toString()));
-      if (unauthorized) {
-        req.endHandler(v -> req.connection().close());
-      }
       send(req, endpoint, start, refusal);
       return false;
     }

@@ -323,8 +323,16 @@ class RankerServerTest {
       assertThat(r.header("connection")).isEqualToIgnoringCase("close");
       // the rest of the body is taken (closed under it, the connection would be reset), then the
       // connection is closed
+      assertThat(raw.openFor(300)).as("open while the body is still to come").isTrue();
       raw.send("x".repeat(4000 - "{\"user_id\"".length()));
       assertThat(raw.closedByServer()).isTrue();
+    }
+    // a client that does not finish its body is closed after the deadline (each byte it trickled
+    // would otherwise reset the 30 s idle timeout)
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send("POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n{");
+      assertThat(raw.response().status()).isEqualTo(401);
+      assertThat(raw.closedByServer()).as("closed within 10 s").isTrue();
     }
     // nor is a client that asks for a 100 first invited to send its body
     try (RawHttp raw = new RawHttp(server.port())) {

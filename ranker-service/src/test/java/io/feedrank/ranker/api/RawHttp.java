@@ -57,6 +57,21 @@ final class RawHttp implements AutoCloseable {
     return new Response(code, headers, new String(body, StandardCharsets.UTF_8));
   }
 
+  /** Whether the connection is still open, nothing read from it, after {@code millis}. */
+  boolean openFor(int millis) throws IOException {
+    socket.setSoTimeout(millis);
+    try {
+      in.read();
+      return false; // a byte, or the end of the stream: not waiting for more
+    } catch (SocketTimeoutException e) {
+      return true;
+    } catch (IOException e) {
+      return false; // reset
+    } finally {
+      socket.setSoTimeout(10_000);
+    }
+  }
+
   /** Whether the server closes the connection (end of stream) within the read timeout. */
   boolean closedByServer() throws IOException {
     try {

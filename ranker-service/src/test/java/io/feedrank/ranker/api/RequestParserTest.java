@@ -79,6 +79,10 @@ class RequestParserTest {
         refused("{\"user_id\": 1, \"item_ids\": [4], \"" + name + "\": 1, \"" + name + "\": 2}");
     assertThat(dup.getMessage())
         .isEqualTo("malformed JSON: Duplicate field '" + "n".repeat(64) + "... (500 characters)'");
+    // the parser's own prose between quoted words is left whole
+    for (String body : List.of("{/", "{\"user_id\": #")) {
+      assertThat(refused(body).getMessage()).as(body).doesNotContain("... (");
+    }
     BadRequestException nan = refused("{\"user_id\": NaN, \"item_ids\": [4]}");
     assertThat(nan.getMessage())
         .isEqualTo("malformed JSON: Non-standard token 'NaN'")
