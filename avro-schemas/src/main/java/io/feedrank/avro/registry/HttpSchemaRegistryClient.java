@@ -325,7 +325,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     } catch (RuntimeException e) {
       throw new SchemaRegistryException(
           "registry returned an unparseable Avro schema for " + what + ": " + e.getMessage(),
-          SchemaRegistryException.UNUSABLE_SCHEMA,
+          200,
           -1,
           e);
     }

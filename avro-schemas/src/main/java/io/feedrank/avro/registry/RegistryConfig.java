@@ -45,6 +45,9 @@ public record RegistryConfig(
       throw new IllegalArgumentException(URL + " must name at least one URL");
     }
     for (URI u : urls) {
+      if (u.getRawUserInfo() != null) {
+        throw credentials();
+      }
       if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
         throw new IllegalArgumentException(URL + " must be http(s), got '" + u + "'");
       }
@@ -148,6 +151,15 @@ public record RegistryConfig(
   }
 
   private static URI parseUrl(String url) {
+    // before anything repeats the URL: the JDK's client sends no credentials from a URL, and the
+    // URL is in every message and log line about the registry, so a password there would be
+    // logged and the requests refused; whether or not the rest of the URL parses
+    int authority = url.indexOf("://");
+    int end = url.indexOf('/', authority < 0 ? 0 : authority + 3);
+    String head = url.substring(0, end < 0 ? url.length() : end);
+    if (head.indexOf('@') >= 0) {
+      throw credentials();
+    }
     String u = url;
     while (u.endsWith("/")) {
       u = u.substring(0, u.length() - 1);
@@ -158,22 +170,16 @@ public record RegistryConfig(
         throw new IllegalArgumentException(
             URL + " must be an http(s) URL with a host, got '" + url + "'");
       }
-      if (uri.getRawUserInfo() != null) {
-        // the JDK's client sends no credentials from a URL, and the URL is in every message and
-        // log line about the registry: the password would be logged and the requests refused
-        throw new IllegalArgumentException(
-            URL
-                + " must not carry credentials (user:password@): give them as "
-                + BASIC_AUTH_USER_INFO
-                + " ("
-                + uri.getHost()
-                + ")");
-      }
       return uri;
     } catch (java.net.URISyntaxException e) {
       throw new IllegalArgumentException(
           URL + " is not a valid URL: '" + url + "' (" + e.getReason() + ")", e);
     }
+  }
+
+  private static IllegalArgumentException credentials() {
+    return new IllegalArgumentException(
+        URL + " must not carry credentials (user:password@): give them as " + BASIC_AUTH_USER_INFO);
   }
 
   private static int intValue(Map<String, ?> configs, String key, int dflt) {

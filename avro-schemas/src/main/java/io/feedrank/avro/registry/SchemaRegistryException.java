@@ -30,9 +30,10 @@ public class SchemaRegistryException extends RuntimeException {
   }
 
   /**
-   * True when the registry answered with a schema that an Avro reader cannot use (another schema
-   * type, or text that does not parse as Avro): the id exists, and whatever names it is not an Avro
-   * record of this platform.
+   * True when the registry answered with a schema of another type (JSON Schema, Protobuf): the id
+   * exists, and whatever names it is not an Avro record of this platform. Avro text this client
+   * cannot parse is not this: that may be the client's limit (references, a stricter parser), and
+   * skipping every record of it would lose valid updates.
    */
   public boolean isUnusableSchema() {
     return status == UNUSABLE_SCHEMA;

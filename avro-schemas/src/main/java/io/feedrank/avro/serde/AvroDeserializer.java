@@ -80,9 +80,9 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
   private final Map<Integer, SpecificDatumReader<T>> readersByWriterId = new ConcurrentHashMap<>();
 
   /**
-   * Ids whose schema the registry answered with but no Avro reader can use (another schema type,
-   * unparseable text), and why: such an id stays so, and each of its records would otherwise ask
-   * the registry again. Bounded by the schemas the registry holds.
+   * Ids the registry answered with a schema of another type, and why: an id's schema never changes,
+   * and each of its records would otherwise ask the registry again. Bounded by the schemas the
+   * registry holds.
    */
   private final Map<Integer, String> unusableIds = new ConcurrentHashMap<>();
 
@@ -181,8 +181,8 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
             e);
       }
       if (e.isUnusableSchema()) {
-        // the registry answered: the record, written with a JSON Schema or Protobuf serializer or
-        // naming a broken schema, is at fault, and is dead-lettered or skipped like any bad record
+        // the registry answered: the record, written by a JSON Schema or Protobuf serializer, is at
+        // fault, and is dead-lettered or skipped like any bad record
         unusableIds.put(id, e.getMessage());
         throw unusable(id, topic, e.getMessage(), e);
       }

@@ -366,7 +366,8 @@ class HttpSchemaRegistryClientTest {
     assertThatThrownBy(() -> client(p.url(), 0).schemaById(8))
         .isInstanceOf(SchemaRegistryException.class)
         .hasMessageContaining("unparseable")
-        .matches(e -> ((SchemaRegistryException) e).isUnusableSchema(), "unusable schema");
+        // Avro this client cannot parse may be its own limit: not skipped as the record's fault
+        .matches(e -> !((SchemaRegistryException) e).isUnusableSchema(), "not an unusable schema");
   }
 
   // ---------------------------------------------------------------- lookup / latest / config

@@ -53,10 +53,32 @@ class RegistryConfigTest {
    */
   @Test
   void credentialsInTheUrlAreRefusedWithoutBeingRepeated() {
-    assertThatThrownBy(() -> RegistryConfig.of("https://svc:s3cret@registry.example:8081"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("must not carry credentials")
-        .hasMessageContaining("basic.auth.user.info")
+    // a host Java's URI will not parse as one (an underscore, as compose service names have) and
+    // a password that is not a valid URI character: refused before any message repeats the URL
+    for (String url :
+        List.of(
+            "https://svc:s3cret@registry.example:8081",
+            "https://svc:s3cret@schema_registry:8081/apis/ccompat/v7",
+            "https://svc:p^s3cret@registry:8081",
+            "http://registry:8081,https://svc:s3cret@other:8081")) {
+      assertThatThrownBy(() -> RegistryConfig.of(url))
+          .as(url)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("must not carry credentials")
+          .hasMessageContaining("basic.auth.user.info")
+          .hasMessageNotContaining("s3cret")
+          .hasNoCause();
+    }
+    // nor can the record be built with one
+    assertThatThrownBy(
+            () ->
+                new RegistryConfig(
+                    List.of(java.net.URI.create("https://svc:s3cret@registry:8081")),
+                    null,
+                    0,
+                    java.time.Duration.ofMillis(1),
+                    java.time.Duration.ofMillis(1),
+                    java.time.Duration.ofMillis(1)))
         .hasMessageNotContaining("s3cret");
   }
 

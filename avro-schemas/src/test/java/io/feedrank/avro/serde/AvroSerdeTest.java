@@ -173,10 +173,10 @@ class AvroSerdeTest {
   }
 
   /**
-   * An id the registry answers with a schema no Avro reader can use (a JSON Schema or Protobuf
-   * serializer's record, an unparseable schema) is the record's fault, not the registry's: it was
-   * taken for an unavailable registry, which stops a features table or restarts the drift job on
-   * the same record forever. The answer is kept: the next such record does not ask again.
+   * An id the registry answers with a schema of another type (a JSON Schema or Protobuf
+   * serializer's record) is the record's fault, not the registry's: it was taken for an unavailable
+   * registry, which stops a features table or restarts the drift job on the same record forever.
+   * The answer is kept: the next such record does not ask again.
    */
   @Test
   void aSchemaIdThatIsNotAvroIsTheRecordsFaultAndIsAskedOnce() {
