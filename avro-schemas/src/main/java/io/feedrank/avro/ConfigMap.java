@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * A service's flat configuration map (a properties file overlaid with options) that remembers which
@@ -22,6 +23,36 @@ public final class ConfigMap extends AbstractMap<String, String> {
 
   public ConfigMap(Map<String, String> values) {
     this.values = values;
+  }
+
+  /** The prefix of the keys a service hands to its Kafka clients, and which it does not read. */
+  public static final String KAFKA_PREFIX = "kafka.";
+
+  /**
+   * Reads a service's configuration: {@code reader} reads {@code values} through a {@link
+   * ConfigMap}, then any key it did not read, other than {@code kafka.*}, is refused.
+   *
+   * @param service what reads the map, for the message ("the ranker")
+   * @throws IllegalArgumentException naming a key that is unknown, or what {@code reader} refused
+   */
+  public static <T> T read(
+      Map<String, String> values, String service, Function<Map<String, String>, T> reader) {
+    ConfigMap p = new ConfigMap(values);
+    T config = reader.apply(p);
+    p.refuseUnread(service, KAFKA_PREFIX);
+    return config;
+  }
+
+  /** The {@code kafka.*} keys of {@code values}, without the prefix. */
+  public static Map<String, String> kafkaKeys(Map<String, String> values) {
+    Map<String, String> m = new java.util.HashMap<>();
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(KAFKA_PREFIX)) {
+            m.put(k.substring(KAFKA_PREFIX.length()), v);
+          }
+        });
+    return m;
   }
 
   @Override

@@ -84,20 +84,11 @@ public record DriftConfig(
    * not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> values) {
-    ConfigMap p = new ConfigMap(values);
-    DriftConfig config = read(p);
-    p.refuseUnread("the drift job", "kafka.");
-    return config;
+    return ConfigMap.read(values, "the drift job", DriftConfig::read);
   }
 
   private static DriftConfig read(Map<String, String> p) {
-    Map<String, String> kafka = new HashMap<>();
-    p.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            kafka.put(k.substring("kafka.".length()), v);
-          }
-        });
+    Map<String, String> kafka = ConfigMap.kafkaKeys(p);
     // every registry key, validated here (naming the key), as the sources' serdes read them
     Map<String, String> registry =
         p.get(RegistryConfig.URL) == null

@@ -7,7 +7,6 @@ import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.ranker.api.RequestParser;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -152,10 +151,7 @@ public record RankerConfig(
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
   public static RankerConfig from(Map<String, String> values) {
-    ConfigMap p = new ConfigMap(values);
-    RankerConfig config = read(p);
-    p.refuseUnread("the ranker", "kafka.");
-    return config;
+    return ConfigMap.read(values, "the ranker", RankerConfig::read);
   }
 
   private static RankerConfig read(Map<String, String> p) {
@@ -171,13 +167,7 @@ public record RankerConfig(
           "http.max.threads was the Jetty front's; the ranker's concurrency is http.event.loops,"
               + " and the Redis pool is redis.max.connections");
     }
-    Map<String, String> overrides = new HashMap<>();
-    p.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            overrides.put(k.substring("kafka.".length()), v);
-          }
-        });
+    Map<String, String> overrides = ConfigMap.kafkaKeys(p);
     String keys = p.get("api.keys.file");
     if (keys != null && keys.isBlank()) {
       // a templated value whose variable was unset: not a wish to serve without authentication

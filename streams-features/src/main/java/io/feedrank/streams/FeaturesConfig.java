@@ -9,7 +9,6 @@ import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -85,28 +84,21 @@ public record FeaturesConfig(
    * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
-    ConfigMap p = new ConfigMap(values);
-    FeaturesConfig config = read(p);
-    p.refuseUnread("streams-features", "kafka.");
-    return config;
+    return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
   }
 
   private static FeaturesConfig read(Map<String, String> p) {
-    Map<String, String> overrides = new HashMap<>();
-    p.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            String key = k.substring("kafka.".length());
-            if (FIXED.contains(key)) {
-              throw new IllegalArgumentException(
-                  k
-                      + " cannot be set: the app runs exactly_once_v2 with its own exception"
-                      + " handlers (DESIGN §8; README, streams-features), on which its dead letters"
-                      + " and its Redis writes rely");
-            }
-            overrides.put(key, v);
-          }
-        });
+    Map<String, String> overrides = ConfigMap.kafkaKeys(p);
+    for (String key : overrides.keySet()) {
+      if (FIXED.contains(key)) {
+        throw new IllegalArgumentException(
+            ConfigMap.KAFKA_PREFIX
+                + key
+                + " cannot be set: the app runs exactly_once_v2 with its own exception"
+                + " handlers (DESIGN §8; README, streams-features), on which its dead letters"
+                + " and its Redis writes rely");
+      }
+    }
     String suffix = p.getOrDefault("topic.suffix", "");
     return new FeaturesConfig(
         p.get("bootstrap.servers"),

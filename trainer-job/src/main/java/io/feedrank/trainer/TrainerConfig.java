@@ -121,23 +121,14 @@ public record TrainerConfig(
    * without the prefix.
    */
   public static TrainerConfig from(Map<String, String> values) {
-    ConfigMap p = new ConfigMap(values);
-    TrainerConfig config = read(p);
-    p.refuseUnread("the trainer", "kafka.");
-    return config;
+    return ConfigMap.read(values, "the trainer", TrainerConfig::read);
   }
 
   private static TrainerConfig read(Map<String, String> p) {
     if (p.containsKey("data.window.ms") && p.containsKey("data.days")) {
       throw new IllegalArgumentException("give data.window.ms or data.days, not both");
     }
-    Map<String, String> overrides = new HashMap<>();
-    p.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            overrides.put(k.substring("kafka.".length()), v);
-          }
-        });
+    Map<String, String> overrides = ConfigMap.kafkaKeys(p);
     Hyperparameters d = Hyperparameters.defaults();
     Hyperparameters h =
         new Hyperparameters(
