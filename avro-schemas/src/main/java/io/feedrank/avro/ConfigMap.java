@@ -2,7 +2,6 @@ package io.feedrank.avro;
 
 import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -76,15 +75,10 @@ public final class ConfigMap extends AbstractMap<String, String> {
     return values.entrySet();
   }
 
-  /** Marks keys known that this reading of the map had no use for (keys of another mode). */
-  public void known(String... keys) {
-    read.addAll(Arrays.asList(keys));
-  }
-
   /**
-   * Throws naming every key of the map that was not read, not marked {@link #known} and does not
-   * begin with one of {@code passedOn} (keys handed on whole, such as {@code kafka.*}), with the
-   * read key each is nearest to when one is within a few edits.
+   * Throws naming every key of the map that was not read and does not begin with one of {@code
+   * passedOn} (keys handed on whole, such as {@code kafka.*}), with the read key each is nearest to
+   * when one is within a few edits.
    *
    * @param service what reads the map, for the message ("the ranker")
    * @throws IllegalArgumentException when there is such a key

@@ -26,12 +26,10 @@ class ConfigMapTest {
                 "window.ms", "1",
                 "persistence.windos", "2",
                 "kafka.acks", "all",
-                "other.mode.key", "x",
                 "zzz", "3"));
     assertThat(m.get("window.ms")).isEqualTo("1");
     assertThat(m.getOrDefault("persistence.windows", "9")).isEqualTo("9");
     assertThat(m.containsKey("min.sample")).isFalse();
-    m.known("other.mode.key");
     assertThatThrownBy(() -> m.refuseUnread("the drift job", "kafka."))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(

@@ -1,5 +1,6 @@
 package io.feedrank.cli;
 
+import io.feedrank.avro.ConfigMap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -80,13 +81,7 @@ final class ServiceConfig {
    * kafka.*} key without its prefix (SASL, TLS, ...), as the services read them.
    */
   Map<String, Object> kafkaClient() {
-    Map<String, Object> m = new HashMap<>();
-    values.forEach(
-        (k, v) -> {
-          if (k.startsWith("kafka.")) {
-            m.put(k.substring("kafka.".length()), v);
-          }
-        });
+    Map<String, Object> m = new HashMap<>(ConfigMap.kafkaKeys(values));
     m.put("bootstrap.servers", values.get("bootstrap.servers"));
     return m;
   }

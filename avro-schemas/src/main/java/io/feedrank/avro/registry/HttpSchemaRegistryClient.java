@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,9 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private final String authHeader;
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
   private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
+
+  /** The index of the URL that last answered: where the next call begins. */
+  private final AtomicInteger answered = new AtomicInteger();
 
   public HttpSchemaRegistryClient(RegistryConfig config) {
     this.config = config;
@@ -231,10 +235,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
       this.error = error;
     }
   }
-
-  /** The index of the URL that last answered: where the next call begins. */
-  private final java.util.concurrent.atomic.AtomicInteger answered =
-      new java.util.concurrent.atomic.AtomicInteger();
 
   private JsonNode callOnce(
       int index, String method, String path, String body, String what, int attempt)

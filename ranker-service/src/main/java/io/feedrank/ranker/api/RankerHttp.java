@@ -66,18 +66,6 @@ public interface RankerHttp extends AutoCloseable {
         int eventLoops,
         int maxBodyBytes,
         ApiKeys keys,
-        TokenBuckets limits,
-        WarmupRoute warmup,
-        long maxAheadMillis) {
-      this(host, port, eventLoops, maxBodyBytes, keys, limits, warmup, maxAheadMillis, SAME_PORT);
-    }
-
-    public Settings(
-        String host,
-        int port,
-        int eventLoops,
-        int maxBodyBytes,
-        ApiKeys keys,
         TokenBuckets limits) {
       this(
           host,
@@ -87,7 +75,8 @@ public interface RankerHttp extends AutoCloseable {
           keys,
           limits,
           null,
-          RequestParser.DEFAULT_MAX_AHEAD_MILLIS);
+          RequestParser.DEFAULT_MAX_AHEAD_MILLIS,
+          SAME_PORT);
     }
   }
 
