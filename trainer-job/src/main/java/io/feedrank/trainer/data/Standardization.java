@@ -8,13 +8,17 @@ import io.feedrank.models.onnx.Dense;
  * ({@link #fold}), so the exported model takes the vectorizer's output as it is and the ranker
  * never needs fitted state.
  *
- * <p>Columns are numbered over {@code [user, item, cross, context]} (see {@link #offset}). Constant
- * columns keep a std of 1; any other column's std is at least {@value #MIN_STD}. The vectorizer's
- * outputs are on a unit scale (shares, rates, one-hots, log counts), so a spread below that on the
- * training split says more about the split than about the feature: a temporal split of a few hours
- * puts a user's share of activity in the 04–08 h bucket at ~0 with a std of 6e-4 in training, and
- * the later validation rows, where it is 0.15, came out at z ≈ 240 — the validation AUC then swung
- * between 0.58 and 0.79 from one epoch to the next and early stopping picked noise.
+ * <p>Columns are numbered over {@code [user, item, cross, context]} (see {@link #offset}). A column
+ * constant on the training split is left out: its z is 0 whatever the row holds, and {@link #fold}
+ * gives it no weight. The network never saw it vary, so the weights it would multiply are still
+ * their random initial values (their gradient was 0 throughout), and a later row where it differs —
+ * a request without a device, when training had devices on every row — would add them to the score.
+ * Any other column's std is at least {@value #MIN_STD}. The vectorizer's outputs are on a unit
+ * scale (shares, rates, one-hots, log counts), so a spread below that on the training split says
+ * more about the split than about the feature: a temporal split of a few hours puts a user's share
+ * of activity in the 04–08 h bucket at ~0 with a std of 6e-4 in training, and the later validation
+ * rows, where it is 0.15, came out at z ≈ 240 — the validation AUC then swung between 0.58 and 0.79
+ * from one epoch to the next and early stopping picked noise.
  */
 public final class Standardization {
   public static final int WIDTH = Dataset.USER + Dataset.ITEM + Dataset.CROSS + Dataset.CONTEXT;
@@ -24,6 +28,7 @@ public final class Standardization {
 
   private final double[] mean = new double[WIDTH];
   private final double[] std = new double[WIDTH];
+  private final boolean[] constant = new boolean[WIDTH];
 
   private Standardization() {}
 
@@ -68,7 +73,8 @@ public final class Standardization {
       }
       double sd = n == 0 ? 0 : Math.sqrt(ss / n);
       mean[off + c] = m;
-      std[off + c] = sd < 1e-6 ? 1.0 : Math.max(MIN_STD, sd);
+      constant[off + c] = sd < 1e-6;
+      std[off + c] = constant[off + c] ? 1.0 : Math.max(MIN_STD, sd);
     }
   }
 
@@ -79,7 +85,7 @@ public final class Standardization {
     float[] out = new float[x.length];
     for (int i = 0; i < x.length; i++) {
       int c = off + i % width;
-      out[i] = (float) ((x[i] - mean[c]) / std[c]);
+      out[i] = constant[c] ? 0f : (float) ((x[i] - mean[c]) / std[c]);
     }
     return out;
   }
@@ -87,8 +93,9 @@ public final class Standardization {
   /**
    * The first layer of a network that was trained on standardised inputs, rewritten to take raw
    * inputs: for input row {@code i} whose column is {@code columns[i] ≥ 0}, {@code W'[i] =
-   * W[i]/std} and the bias loses {@code Σ mean/std·W[i]}; rows with {@code columns[i] = −1}
-   * (embeddings) are unchanged.
+   * W[i]/std} and the bias loses {@code Σ mean/std·W[i]}; the row of a constant column becomes 0
+   * (its z was always 0, so neither the weights nor the bias took it in); rows with {@code
+   * columns[i] = −1} (embeddings) are unchanged.
    */
   public Dense fold(Dense first, int[] columns) {
     if (columns.length != first.in()) {
@@ -108,6 +115,10 @@ public final class Standardization {
       }
       for (int j = 0; j < out; j++) {
         double wij = first.weights()[i * out + j];
+        if (constant[c]) {
+          w[i * out + j] = 0f;
+          continue;
+        }
         w[i * out + j] = (float) (wij / std[c]);
         b[j] -= mean[c] / std[c] * wij;
       }
