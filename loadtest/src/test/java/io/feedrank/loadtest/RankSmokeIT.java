@@ -46,7 +46,9 @@ class RankSmokeIT {
       props.put("spike.factor", "3");
       props.put("warmup", "2");
       props.put("candidates", "100");
-      props.put("assert.p99.ms", "5000");
+      // no latency bound: this checks that the simulations run and send what they say, on a
+      // shared machine whose latency says nothing about the code
+      props.put("assert.p99.ms", "0");
       props.put("assert.error.percent", "0");
       props.forEach(System::setProperty);
       // arrivals of each open injection profile, in closed form (rate × duration; a linear ramp's
@@ -64,7 +66,7 @@ class RankSmokeIT {
         double before = answered(ranker);
         double syntheticBefore = synthetic(ranker);
         // Gatling's own entry point, as the Maven plugin calls it, in this JVM; non-zero when a
-        // request failed its checks or an assertion (p99, error share) failed
+        // request failed its checks or the error share was exceeded
         int exit =
             io.gatling.app.Gatling$.MODULE$.fromArgs(
                 new String[] {

@@ -11,8 +11,9 @@ import java.time.Duration;
  * 100 or 1000 in the benchmarks], {@code top.k} [10], {@code rate} [requests/s, 100], {@code
  * max.rate} [ramp's end, 2000], {@code duration} [seconds, 60], {@code ramp.duration} [seconds,
  * 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds,
- * 10; 0 = none], {@code assert.p99.ms} [50], {@code assert.error.percent} [0], {@code users} /
- * {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code seed} [1].
+ * 10; 0 = none], {@code assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0],
+ * {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code
+ * seed} [1].
  *
  * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
  * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
@@ -119,6 +120,10 @@ public record LoadConfig(
     }
     if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be > 0, got " + rate);
+    }
+    if (p99Millis < 0) {
+      throw new IllegalArgumentException(
+          "assert.p99.ms must be >= 0 (0: no p99 bound), got " + p99Millis);
     }
     if (warmup.isNegative()) {
       throw new IllegalArgumentException("warmup must be >= 0 seconds, got " + warmup);

@@ -3,6 +3,8 @@ package io.feedrank.loadtest.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedrank.loadtest.scenarios.RankScenarios;
+import io.gatling.javaapi.core.Assertion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,9 +46,29 @@ class LoadConfigTest {
     assertThatThrownBy(() -> config(100, 0, 2000, 60)).hasMessageContaining("top.k must be >= 1");
     assertThatThrownBy(() -> config(100, 10, 2000, 0))
         .hasMessageContaining("duration must be > 0 seconds");
+    assertThatThrownBy(() -> config(100, 10, 2000, 60, -1))
+        .hasMessageContaining("assert.p99.ms must be >= 0");
+  }
+
+  @Test
+  void aP99BoundOfZeroLeavesOnlyTheErrorBound() {
+    // Gatling's Java assertions wrap Scala case classes, which compare by value
+    assertThat(RankScenarios.assertions(config(100, 10, 2000, 60, 50)))
+        .extracting(Assertion::asScala)
+        .hasSize(2)
+        .element(1)
+        .isEqualTo(RankScenarios.errorBound(config(100, 10, 2000, 60, 50)).asScala());
+    assertThat(RankScenarios.assertions(config(100, 10, 2000, 60, 0)))
+        .extracting(Assertion::asScala)
+        .containsExactly(RankScenarios.errorBound(config(100, 10, 2000, 60, 0)).asScala());
   }
 
   private static LoadConfig config(int candidates, int topK, int items, long seconds) {
+    return config(candidates, topK, items, seconds, 50);
+  }
+
+  private static LoadConfig config(
+      int candidates, int topK, int items, long seconds, int p99Millis) {
     return new LoadConfig(
         "http://localhost:8080",
         "",
@@ -59,7 +81,7 @@ class LoadConfigTest {
         10,
         Duration.ofSeconds(3600),
         Duration.ofSeconds(10),
-        50,
+        p99Millis,
         0,
         1000,
         items,
