@@ -5,6 +5,7 @@ import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.ranker.api.RequestParser;
+import io.feedrank.ranker.api.VertxRankerServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -72,6 +73,19 @@ public record RankerConfig(
     within(eventLoops, 1, 256, "http.event.loops");
     within(maxBodyBytes, 1024, 64 << 20, "http.max.body.bytes");
     within(redisMaxConnections, 1, 1024, "redis.max.connections");
+    if (redisMaxConnections < redisBorrowers(eventLoops)) {
+      // a thread past the pool waits redis.timeout.ms for a connection, and then fails a read
+      // the breaker counts against Redis: a healthy Redis looked down under load
+      throw new IllegalArgumentException(
+          "redis.max.connections must be at least the threads that read Redis at once, "
+              + redisBorrowers(eventLoops)
+              + " (http.event.loops "
+              + eventLoops
+              + ", "
+              + VertxRankerServer.OPS_WORKERS
+              + " ops workers, the background refresh and the warm-up), got "
+              + redisMaxConnections);
+    }
     within(cacheMaxEntries, 0, 100_000_000, "cache.max.entries");
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
@@ -150,6 +164,14 @@ public record RankerConfig(
    *
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
+  /**
+   * The threads that may hold a Redis connection at once: the event loops, the ops workers, the
+   * background refresh and the warm-up. The pool holds at least this many.
+   */
+  public static int redisBorrowers(int eventLoops) {
+    return eventLoops + VertxRankerServer.OPS_WORKERS + 2;
+  }
+
   public static RankerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the ranker", RankerConfig::read);
   }
@@ -174,23 +196,24 @@ public record RankerConfig(
       throw new IllegalArgumentException(
           "api.keys.file is empty; leave the key out to serve without authentication");
     }
+    // two per core, as Vert.x's own default: on two shared cores, 4 loops had a lower p99 than 2
+    // in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls fewer
+    // connections
+    int loops = intOf(p, "http.event.loops", 2 * Runtime.getRuntime().availableProcessors());
     return new RankerConfig(
         p.getOrDefault("host", "127.0.0.1"),
         intOf(p, "port", 8080),
         intOf(p, "management.port", -1),
-        // two per core, as Vert.x's own default: on two shared cores, 4 loops had a lower p99
-        // than 2 in 8 of 8 comparisons (BENCHMARKS.md, session 16): a loop the OS preempts stalls
-        // fewer connections
-        intOf(p, "http.event.loops", 2 * Runtime.getRuntime().availableProcessors()),
+        loops,
         millis(p, "shutdown.unready.ms", 0),
         millis(p, "shutdown.grace.ms", 10_000),
         intOf(p, "http.max.body.bytes", 256 * 1024),
         millis(p, "request.max.ahead.ms", RequestParser.DEFAULT_MAX_AHEAD_MILLIS),
         p.get("redis.uri"),
         millis(p, "redis.timeout.ms", 50),
-        // the loops, the ops endpoints' workers and the background refresh borrow connections;
-        // the pool opens them as they are needed
-        intOf(p, "redis.max.connections", 64),
+        // the loops, the ops endpoints' workers, the background refresh and the warm-up borrow
+        // connections; the pool opens them as they are needed
+        intOf(p, "redis.max.connections", Math.max(64, redisBorrowers(loops))),
         intOf(p, "cache.max.entries", 200_000),
         millis(p, "cache.user.fresh.ttl.ms", 1_000),
         millis(p, "cache.item.fresh.ttl.ms", 5_000),

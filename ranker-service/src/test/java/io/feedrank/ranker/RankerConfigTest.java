@@ -48,6 +48,28 @@ class RankerConfigTest {
         .hasMessage("redis.max.connections must be within 1..1024, got 0");
   }
 
+  /**
+   * A pool smaller than the threads that read Redis at once made a thread wait for a connection and
+   * then fail a read the breaker counted against Redis; the default grows with the loops.
+   */
+  @Test
+  void theRedisPoolHoldsAConnectionForEveryThreadThatReadsRedis() {
+    Map<String, String> p = required();
+    p.put("http.event.loops", "100"); // + 4 ops workers, the background refresh and the warm-up
+    assertThat(RankerConfig.from(p).redisMaxConnections()).isEqualTo(106);
+    p.put("redis.max.connections", "105");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage(
+            "redis.max.connections must be at least the threads that read Redis at once, 106"
+                + " (http.event.loops 100, 4 ops workers, the background refresh and the warm-up),"
+                + " got 105");
+    p.put("http.event.loops", "8");
+    p.put("redis.max.connections", "14");
+    assertThat(RankerConfig.from(p).redisMaxConnections()).isEqualTo(14);
+    p.remove("redis.max.connections");
+    assertThat(RankerConfig.from(p).redisMaxConnections()).isEqualTo(64);
+  }
+
   @Test
   void howFarAheadARequestMayBeDatedIsAnHourByDefaultAndPositive() {
     assertThat(RankerConfig.from(required()).requestMaxAhead()).hasHours(1);

@@ -74,9 +74,12 @@ public final class VertxRankerServer implements RankerHttp {
         Vertx.vertx(
             new VertxOptions()
                 .setEventLoopPoolSize(settings.eventLoops())
-                .setWorkerPoolSize(4)
+                .setWorkerPoolSize(OPS_WORKERS)
                 .setPreferNativeTransport(false));
   }
+
+  /** Worker threads: the GET endpoints, which may wait on Redis, and failed requests' answers. */
+  public static final int OPS_WORKERS = 4;
 
   /** One instance per event loop; they share the socket and Vert.x spreads connections. */
   private final class Front extends VerticleBase {
