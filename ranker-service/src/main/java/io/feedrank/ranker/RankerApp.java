@@ -279,8 +279,9 @@ public final class RankerApp implements AutoCloseable {
       Map<String, Boolean> m = new LinkedHashMap<>();
       m.put("model_loaded", slots.current(ModelSlots.Variant.PRODUCTION) != null);
       // once: past its start, a ranker serves through a Redis outage (see dependencies())
-      if (!redisAnswered) {
-        redisAnswered = redis.ping();
+      // only ever set: a probe whose ping failed must not undo one that answered meanwhile
+      if (!redisAnswered && redis.ping()) {
+        redisAnswered = true;
       }
       m.put("redis_answered", redisAnswered);
       m.put("registry_read", listener.caughtUp());

@@ -211,9 +211,15 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
       if (stopping) {
         state = "stopped";
       }
-    } catch (Exception e) {
-      log.warn(
-          "ranker: warm-up failed after {} requests, ready without it: {}", done, e.toString());
+    } catch (Exception | Error e) {
+      // an Error too: a warm-up that ended without its report would keep the ranker unready for
+      // good (readiness waits for the report, and only this thread watches warmup.max.ms)
+      if (e instanceof Error) {
+        log.error("ranker: warm-up failed after {} requests, ready without it", done, e);
+      } else {
+        log.warn(
+            "ranker: warm-up failed after {} requests, ready without it: {}", done, e.toString());
+      }
       state = "failed";
     } finally {
       service = null;
