@@ -62,6 +62,9 @@ public final class RegistryListener implements AutoCloseable {
   private final Thread thread;
   private volatile KafkaConsumer<String, ModelVersion> consumer;
   private volatile boolean running = true;
+  private volatile long lastWaitMillis;
+  // whether the current pass over the topic has handed on a whole state (the listener's thread)
+  private boolean passHandedOn;
 
   /**
    * @param sink receives the latest record of every key, the whole state each time
@@ -140,27 +143,31 @@ public final class RegistryListener implements AutoCloseable {
     return thread.isAlive();
   }
 
+  /** The wait after the last failure before reading again, for a test. */
+  long lastWaitMillis() {
+    return lastWaitMillis;
+  }
+
   private void run() {
     long backoff = FIRST_BACKOFF_MS;
     try {
       while (running) {
         KafkaConsumer<String, ModelVersion> c = consumer;
+        passHandedOn = false;
         try {
           if (c == null) {
             c = newConsumer();
             consumer = c;
           }
           up.set(1);
-          if (follow(c)) {
-            backoff = FIRST_BACKOFF_MS; // it had read to the end: a later failure starts afresh
-          }
+          follow(c);
         } catch (WakeupException e) {
           if (!running) {
             return;
           }
-          fail(e, backoff);
+          backoff = fail(e, backoff);
         } catch (RuntimeException e) {
-          fail(e, backoff);
+          backoff = fail(e, backoff);
         } finally {
           consumer = null;
           if (c != null) {
@@ -182,7 +189,16 @@ public final class RegistryListener implements AutoCloseable {
     }
   }
 
-  private void fail(RuntimeException e, long backoff) {
+  /**
+   * Counts and logs a failure; returns the wait before reading again: the first wait again when the
+   * failed pass had handed on a whole state (the wait doubles only while failures repeat before
+   * one, and a listener that failed now and then over days would otherwise wait 30 s each time).
+   */
+  private long fail(RuntimeException e, long backoff) {
+    if (passHandedOn) {
+      backoff = FIRST_BACKOFF_MS;
+    }
+    lastWaitMillis = backoff; // before the count a test waits for
     up.set(0);
     failures.increment();
     log.error(
@@ -192,15 +208,16 @@ public final class RegistryListener implements AutoCloseable {
         topic,
         backoff,
         e);
+    return backoff;
   }
 
   /**
-   * Reads the topic from its beginning with {@code c} until the listener closes. Returns whether it
-   * read to the end offsets found at the start (false when it closed first).
+   * Reads the topic from its beginning with {@code c} until the listener closes; {@link
+   * #passHandedOn} once it has read to the end offsets found at the start and handed that on.
    */
-  private boolean follow(KafkaConsumer<String, ModelVersion> c) {
+  private void follow(KafkaConsumer<String, ModelVersion> c) {
     if (!assign(c)) {
-      return false;
+      return;
     }
     Map<TopicPartition, Long> end = c.endOffsets(c.assignment());
     Map<String, ModelVersion> latest = new HashMap<>();
@@ -240,13 +257,13 @@ public final class RegistryListener implements AutoCloseable {
         current = true;
         sink.accept(List.copyOf(latest.values()));
         handedAt = System.nanoTime();
+        passHandedOn = true;
         caughtUp.countDown();
       } else if (current && (news || System.nanoTime() - handedAt >= RECHECK_NANOS)) {
         sink.accept(List.copyOf(latest.values()));
         handedAt = System.nanoTime();
       }
     }
-    return current;
   }
 
   /**

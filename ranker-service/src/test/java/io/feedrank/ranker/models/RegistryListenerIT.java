@@ -120,6 +120,49 @@ class RegistryListenerIT {
   }
 
   /**
+   * The wait before reading again doubles only while failures repeat before a whole state is handed
+   * on: a failure after one waits the first second again (it used to keep doubling for the
+   * process's life, so a listener that failed now and then came to wait 30 s each time).
+   */
+  @Test
+  void theWaitStartsAgainFromASecondAfterAPassThatHandedOnTheState(LocalStack stack)
+      throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    publish(stack, topic, List.of(record("v1")));
+    AtomicInteger calls = new AtomicInteger();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
+    try (RegistryListener listener =
+        listener(
+            stack,
+            registry,
+            topic,
+            state -> {
+              // each pass's first hand-off (the whole state) succeeds, the next one (news) fails
+              if (calls.incrementAndGet() % 2 == 0) {
+                throw new IllegalStateException("hand-off " + calls.get() + " fails");
+              }
+            },
+            metrics)) {
+      listener.start();
+      for (int failure = 1; failure <= 2; failure++) {
+        int handOffs = 2 * failure - 1;
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> calls.get() == handOffs);
+        publish(stack, topic, List.of(record("v" + (failure + 1))));
+        double failed = failure;
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> metrics.get("ranker.registry.listener.failures").counter().count() == failed);
+        assertThat(listener.lastWaitMillis()).as("wait after failure %d", failure).isEqualTo(1000);
+      }
+    }
+  }
+
+  /**
    * Started before its topic exists: the broker answers at once that there is no such topic, and
    * the listener waits a second before asking again instead of asking in a loop (it used to spend a
    * core on it), then reads the topic once it is created.
