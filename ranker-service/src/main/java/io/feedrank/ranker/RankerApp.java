@@ -361,12 +361,13 @@ public final class RankerApp implements AutoCloseable {
     }
     server.stop(config.shutdownUnready().toMillis(), config.shutdownGrace().toMillis());
     try {
-      listener.close();
+      // next, before the listener's up to 7 s: the logs get the time left in the pod's grace
+      logger.close(Duration.ofSeconds(5)); // flushed even when the wait above was cut short
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     try {
-      logger.close(Duration.ofSeconds(5)); // flushed even when the wait above was cut short
+      listener.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

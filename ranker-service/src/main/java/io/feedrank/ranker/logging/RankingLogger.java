@@ -44,6 +44,7 @@ public final class RankingLogger<E> implements AutoCloseable {
   private final Counter sent;
   private final Counter dropped;
   private final Counter failed;
+  private final Counter lost;
   private final Thread thread;
   private volatile long drains; // written by the logger thread only
   private volatile boolean running = true;
@@ -87,6 +88,10 @@ public final class RankingLogger<E> implements AutoCloseable {
     this.dropped = Counter.builder("ranker.log.drops").description("queue full").register(metrics);
     this.failed =
         Counter.builder("ranker.log.failures").description("producer errors").register(metrics);
+    this.lost =
+        Counter.builder("ranker.log.lost")
+            .description("entries still queued when the ranker stopped, past its wait to send them")
+            .register(metrics);
     metrics.gaugeCollectionSize("ranker.log.queue.size", List.of(), queue);
     this.thread = new Thread(this::run, "ranker-ranking-logger");
     this.thread.setDaemon(true);
@@ -161,14 +166,36 @@ public final class RankingLogger<E> implements AutoCloseable {
     }
   }
 
-  /** Sends what is queued (bounded by {@code timeout}), then closes the producer. */
+  /**
+   * Sends what is queued (bounded by {@code timeout}), then closes the producer. What is still
+   * queued after the wait (Kafka slow or away, each send blocking up to {@code max.block.ms}) is
+   * counted as lost ({@code ranker.log.lost}) and said in one line, and the entries being sent fail
+   * once the producer closes ({@code ranker.log.failures}): every entry taken is accounted for when
+   * this returns, not by a thread still running against a closed producer.
+   */
   public void close(Duration timeout) throws InterruptedException {
     running = false;
     thread.join(timeout.toMillis());
+    List<E> left = new ArrayList<>();
+    if (thread.isAlive()) {
+      queue.drainTo(left);
+      lost.increment(left.size());
+    }
     if (producer != null) {
       producer.close(timeout);
     }
+    // a send that was blocked now fails, and so do the rest of its batch, each at once
+    thread.join(CLOSED_JOIN_MILLIS);
+    if (!left.isEmpty() || thread.isAlive()) {
+      log.warn(
+          "ranker: {} ranking logs still queued at stop were not sent (ranker.log.lost); those"
+              + " being sent when the wait ended count as failures",
+          left.size());
+    }
   }
+
+  /** The wait for the logger's thread once the producer is closed under it. */
+  private static final long CLOSED_JOIN_MILLIS = 1_000;
 
   @Override
   public void close() throws InterruptedException {

@@ -72,6 +72,39 @@ class RankingLoggerTest {
     assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(taken);
   }
 
+  /**
+   * Closed while Kafka is away: the entry being sent fails when the producer closes, the entries
+   * still queued are counted as lost, and all of it is counted when close returns (the thread used
+   * to run on against a closed producer, counting, if at all, after the ranker had stopped).
+   */
+  @Test
+  void closedWithKafkaDownEveryEntryIsAccountedForWhenCloseReturns() throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
+            ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000,
+            ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+    KafkaProducer<String, RankingLog> producer =
+        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    RankingLogger<RankingLog> logger =
+        new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
+    RankingLog entry = entry();
+    // the logger thread takes a first entry and blocks sending it; five more wait in the queue
+    assertThat(logger.offer(entry)).isTrue();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> metrics.get("ranker.log.queue.size").gauge().value() == 0);
+    for (int i = 0; i < 5; i++) {
+      assertThat(logger.offer(entry)).isTrue();
+    }
+    logger.close(Duration.ofMillis(200));
+    assertThat(metrics.get("ranker.log.lost").counter().count()).isEqualTo(5);
+    assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(1);
+    assertThat(metrics.get("ranker.log.sent").counter().count()).isZero();
+    assertThat(metrics.get("ranker.log.drops").counter().count()).isZero();
+  }
+
   @Test
   void aDiscardingLoggerBuildsEveryRecordOnItsThreadAndHandsItOverSendingNothing()
       throws Exception {
