@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -34,26 +31,16 @@ class DeploymentFilesIT {
 
   @Test
   void dockerComposeValidatesTheFile() throws Exception {
-    Process p;
-    try {
-      p =
-          new ProcessBuilder(
-                  "docker-compose",
-                  "-f",
-                  ROOT.resolve("docker-compose.yml").toString(),
-                  "config",
-                  "-q")
-              .redirectErrorStream(true)
-              .start();
-    } catch (IOException e) {
-      throw new AssertionError(
-          "docker-compose is not on PATH: install Debian's docker-compose package (README, Running"
-              + " the tests)",
-          e);
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(
+            Tools.run(
+                ROOT,
+                "docker-compose",
+                "docker-compose",
+                "-f",
+                ROOT.resolve("docker-compose.yml").toString(),
+                "config",
+                "-q"))
+        .isZero();
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.feedrank.cli.Tools;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.Ports;
@@ -403,20 +404,6 @@ class ObservabilityIT {
   }
 
   static int run(Path dir, String... command) throws Exception {
-    Process p;
-    try {
-      p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new AssertionError(
-          command[0]
-              + " is not on PATH: install Debian's prometheus package (README, Running the tests)",
-          e);
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    if (p.exitValue() != 0) {
-      System.err.println(String.join(" ", command) + ":\n" + out);
-    }
-    return p.exitValue();
+    return Tools.run(dir, "prometheus", command);
   }
 }
