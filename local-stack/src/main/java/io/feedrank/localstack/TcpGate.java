@@ -21,6 +21,7 @@ public final class TcpGate implements AutoCloseable {
   private final InetSocketAddress target;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final AtomicInteger refused = new AtomicInteger();
+  private final AtomicInteger turns = new AtomicInteger();
   private volatile boolean open = true;
 
   /** A gate, open, on a free port of 127.0.0.1, in front of {@code host:port}. */
@@ -39,6 +40,15 @@ public final class TcpGate implements AutoCloseable {
   /** Connections reset since the gate was shut. */
   public int refused() {
     return refused.get();
+  }
+
+  /**
+   * The clients' turns so far, over every connection: each time a client sends after the server has
+   * answered it (or sends first). A batch of commands written at once and then answered, such as a
+   * Redis pipeline, is one turn; the same commands each waiting for its answer are one turn each.
+   */
+  public int turns() {
+    return turns.get();
   }
 
   /** Resets every open connection, and from now on every new one. */
@@ -74,12 +84,21 @@ public final class TcpGate implements AutoCloseable {
       }
       sockets.add(in);
       sockets.add(out);
-      pump(in, out);
-      pump(out, in);
+      // which side sent last on this connection: a client's bytes after the server's start a turn
+      AtomicInteger clientSentLast = new AtomicInteger(0);
+      pump(
+          in,
+          out,
+          () -> {
+            if (clientSentLast.getAndSet(1) == 0) {
+              turns.incrementAndGet();
+            }
+          });
+      pump(out, in, () -> clientSentLast.set(0));
     }
   }
 
-  private void pump(Socket from, Socket to) {
+  private void pump(Socket from, Socket to, Runnable onBytes) {
     Thread t =
         new Thread(
             () -> {
@@ -87,6 +106,7 @@ public final class TcpGate implements AutoCloseable {
               try (InputStream i = from.getInputStream();
                   OutputStream o = to.getOutputStream()) {
                 for (int n; (n = i.read(buf)) >= 0; ) {
+                  onBytes.run(); // before they are passed on, and so before any answer to them
                   o.write(buf, 0, n);
                 }
               } catch (IOException e) {

@@ -16,6 +16,7 @@ import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.RedisCluster;
+import io.feedrank.localstack.TcpGate;
 import io.feedrank.models.Checksums;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -117,6 +119,55 @@ class RankerIT {
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      }
+    }
+  }
+
+  /**
+   * DESIGN §3: the features of the user and of every candidate come from Redis in one round trip. A
+   * forwarder in front of the real Redis counts the ranker's turns (each time it writes after Redis
+   * has answered it): a request whose user and 50 candidates are all uncached takes one, where a
+   * read per key would take 51 and the user apart from the items two. Three requests, each of its
+   * own user and items; a pool's idle-connection check landing in one could add a turn to it.
+   */
+  @Test
+  void aRequestReadsItsUserAndEveryCandidateInOneRedisRoundTrip(LocalStack stack) throws Exception {
+    URI redis = URI.create(stack.redisUri());
+    try (TcpGate gate = new TcpGate(redis.getHost(), redis.getPort())) {
+      RankerHarness h = new RankerHarness(stack);
+      h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(29).onnx());
+      Map<String, String> config = h.config();
+      config.put("redis.uri", "redis://127.0.0.1:" + gate.port());
+      // nothing cached turns stale while measured, so no background refresh reads meanwhile
+      config.put("cache.user.fresh.ttl.ms", "600000");
+      config.put("cache.item.fresh.ttl.ms", "600000");
+      config.put("cache.max.serve.ms", "600000");
+      try (RankerApp app = Main.start(config)) {
+        awaitServing(app, "v1");
+        List<Long> users = new ArrayList<>(fixture.users.keySet());
+        List<Long> items = new ArrayList<>(fixture.items.keySet());
+        Instant at = fixture.end.plusSeconds(90);
+        List<Integer> turns = new ArrayList<>();
+        for (int q = 0; q < 4; q++) {
+          long[] candidates = new long[50];
+          for (int i = 0; i < candidates.length; i++) {
+            candidates[i] = items.get(q * candidates.length + i);
+          }
+          int before = gate.turns();
+          HttpResponse<String> resp =
+              h.rank(
+                  app.port(), RankerHarness.body(users.get(q), candidates, at, "mobile", "t" + q));
+          assertThat(resp.statusCode()).isEqualTo(200);
+          assertThat(RankerHarness.json(resp).get("fallback").asBoolean()).isFalse();
+          if (q > 0) {
+            // the first request's connection to Redis was new: its handshake has turns of its own
+            turns.add(gate.turns() - before);
+          }
+        }
+        assertThat(turns)
+            .as("Redis round trips per request")
+            .allSatisfy(t -> assertThat(t).isBetween(1, 2));
+        assertThat(Collections.min(turns)).as("Redis round trips per request").isEqualTo(1);
       }
     }
   }
