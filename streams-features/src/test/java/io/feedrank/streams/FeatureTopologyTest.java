@@ -65,7 +65,10 @@ class FeatureTopologyTest {
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
 
-  /** HSET into {@link #redis}: a partial write to a key it lacks reports the key recreated. */
+  /**
+   * HSET into {@link #redis}: a partial write to a key it lacks, or whose hash has no {@code _ts},
+   * reports the key recreated.
+   */
   final FeatureWriter writer =
       new FeatureWriter() {
         @Override
@@ -77,7 +80,7 @@ class FeatureTopologyTest {
         public java.util.Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
           java.util.Set<String> recreated = new java.util.HashSet<>();
           for (FeatureWrite w : batch) {
-            if (w.partial() && !redis.containsKey(w.key())) {
+            if (w.partial() && !redis.getOrDefault(w.key(), Map.of()).containsKey("_ts")) {
               recreated.add(w.key());
             }
             redis.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields());
@@ -637,6 +640,52 @@ class FeatureTopologyTest {
     assertThat(redis.get("fr:i:" + id))
         .containsEntry("category", "sports")
         .containsEntry("_ts", Long.toString(e.getEventTime().toEpochMilli()))
+        .containsEntry("lifetime_events", "1");
+  }
+
+  /**
+   * A user is in Redis with their profile before their first event (it used to be written only with
+   * their first event's state), and the ranker's reading of that hash gives the user row of their
+   * first training example: the account's age, not the -1 of an unknown profile, which training
+   * never saw for a user with a profile.
+   */
+  @Test
+  void aNewUserIsInRedisWithTheirProfileAndServedAsTheirFirstExampleHasIt() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    long id = 876_543;
+    UserProfile profile =
+        UserProfile.newBuilder()
+            .setUserId(id)
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 2 * DAY))
+            .setCountry("FR")
+            .setPrimaryDevice(Device.MOBILE)
+            .build();
+    driver
+        .createInputTopic(
+            topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true))
+        .pipeInput(id, profile);
+    Map<String, String> hash = new HashMap<>(redis.get("fr:u:" + id));
+    assertThat(hash)
+        .containsEntry("_v", Integer.toString(FeatureSchema.VERSION))
+        .containsEntry("country", "FR")
+        .containsEntry("primary_device", "MOBILE")
+        .containsEntry("created_at", Long.toString(T0 - 2 * DAY))
+        .doesNotContainKey("_ts");
+
+    InteractionEvent e = copy(events(1, 17).get(0)).setUserId(id).build();
+    long t = e.getEventTime().toEpochMilli();
+    double[] served = UserState.fromHash(hash).features(t, UserState.profileFromHash(id, hash));
+    assertThat(served[FeatureSchema.USER.indexOf("u_account_age_days")])
+        .isCloseTo((t - (T0 - 2 * DAY)) / (double) DAY, within(1e-9));
+    pipe(e);
+    TrainingExample first = examples.readValuesToList().get(0);
+    assertThat(first.getInteractionId()).isEqualTo(e.getInteractionId());
+    assertThat(first.getUserFeatures())
+        .containsExactly(java.util.Arrays.stream(served).boxed().toArray(Double[]::new));
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+    assertThat(redis.get("fr:u:" + id))
+        .containsEntry("created_at", Long.toString(T0 - 2 * DAY))
+        .containsEntry("_ts", Long.toString(t))
         .containsEntry("lifetime_events", "1");
   }
 

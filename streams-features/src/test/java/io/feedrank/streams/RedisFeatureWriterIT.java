@@ -59,6 +59,13 @@ class RedisFeatureWriterIT {
                       new FeatureWrite(user, partial, 3, true),
                       new FeatureWrite(fresh, whole, 3, false))))
           .containsExactly(user);
+
+      // Redis lost it, and the user's profile was written again since (a start of the app): the
+      // hash is there, but holds no state, and a partial write is still a recreation
+      redis.del(user);
+      redis.hset(user, Map.of("_v", "1", "created_at", "5"));
+      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, partial, 4, true))))
+          .containsExactly(user);
     }
   }
 

@@ -258,7 +258,23 @@ public final class UserState {
   }
 
   /**
-   * Reads a hash written by {@link #toHash}; an empty hash is a user never seen.
+   * The hash of a user known from the {@code users} topic before any event of theirs: {@code _v}
+   * and the profile fields, no {@code _ts}. Written over a hash with events, it sets only the
+   * profile; read, it is a user never seen, with a profile ({@link #profileFromHash}), as the
+   * user's first training example has it.
+   */
+  public static Map<String, String> profileHash(UserProfile profile) {
+    Map<String, String> h = new LinkedHashMap<>(8);
+    h.put("_v", Integer.toString(FeatureSchema.VERSION));
+    h.put("country", profile.getCountry());
+    h.put("primary_device", profile.getPrimaryDevice().name());
+    h.put("created_at", Long.toString(profile.getCreatedAt().toEpochMilli()));
+    return h;
+  }
+
+  /**
+   * Reads a hash written by {@link #toHash}; an empty hash, or the profile alone ({@link
+   * #profileHash}: no {@code _ts}), is a user never seen.
    *
    * @throws IllegalArgumentException when the hash is of another feature schema version or a field
    *     is malformed (naming the field)
@@ -268,6 +284,12 @@ public final class UserState {
       return new UserState();
     }
     Codec.requireVersion(h, "user");
+    if (!h.containsKey("_ts")) {
+      if (!h.containsKey("created_at")) {
+        throw new IllegalArgumentException("user hash has neither counters (_ts) nor a profile");
+      }
+      return new UserState(); // the profile, before the user's first event
+    }
     double[] values = new double[SLOTS];
     for (int i = 0; i < SLOTS; i++) {
       values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);

@@ -170,6 +170,16 @@ class UserAndItemStateTest {
     assertThat(h).containsEntry("country", "DE").containsEntry("primary_device", "TABLET");
     assertThat(UserState.profileFromHash(1, h)).isEqualTo(p);
     assertThat(UserState.profileFromHash(1, u.toHash())).isNull();
+
+    // the profile alone, before any event: a user never seen, with the account's age
+    Map<String, String> alone = UserState.profileHash(p);
+    assertThat(alone).doesNotContainKey("_ts");
+    assertThat(UserState.fromHash(alone)).isEqualTo(new UserState());
+    assertThat(UserState.profileFromHash(1, alone)).isEqualTo(p);
+    assertThat(UserState.fromHash(alone).features(T0, p)[idx("u_account_age_days")])
+        .isCloseTo(40.0, within(1e-12));
+    assertThatThrownBy(() -> UserState.fromHash(Map.of("_v", alone.get("_v"), "country", "DE")))
+        .hasMessage("user hash has neither counters (_ts) nor a profile");
   }
 
   @Test

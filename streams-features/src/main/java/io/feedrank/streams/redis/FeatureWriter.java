@@ -26,7 +26,10 @@ public interface FeatureWriter extends AutoCloseable {
     }
   }
 
-  /** {@link FeatureWrite#latestEventMillis} of a write no event caused (an item's metadata). */
+  /**
+   * {@link FeatureWrite#latestEventMillis} of a write no event caused (an item's metadata, a user's
+   * profile).
+   */
   long NO_EVENT = -1;
 
   /**

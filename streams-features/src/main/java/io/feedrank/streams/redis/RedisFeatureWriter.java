@@ -38,7 +38,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * the one task that owns it, in order, but after a rebalance the previous owner's write can still
  * be retried while the new owner writes newer state; landing last, it would put the entity back in
  * time until its next event. Counted by {@code features.redis.write.stale}. A write without {@code
- * _ts} (an item's catalog metadata) always applies.
+ * _ts} (an item's catalog metadata, a user's profile) always applies.
  *
  * <p>{@code redis://[user:password@]host:port} is a standalone server, {@code
  * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
@@ -49,27 +49,32 @@ public final class RedisFeatureWriter implements FeatureWriter {
 
   /**
    * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms, then
-   * field, value pairs. Returns the fields {@code HSET} created, or -1 when the hash is newer. The
-   * pairs go to {@code HSET} a few hundred at a time, within what Lua's unpack takes.
+   * field, value pairs. Returns -1 when the hash is newer, else 1 when a write with {@code _ts}
+   * found no {@code _ts} in the hash (no events' state: the hash was gone, or held only an entity's
+   * catalog metadata or profile), else 0. The pairs go to {@code HSET} a thousand at a time, within
+   * what Lua's unpack takes.
    */
   static final String SCRIPT =
       """
       local ts = tonumber(ARGV[1])
+      local fresh = 0
       if ts then
         local held = tonumber(redis.call('HGET', KEYS[1], '_ts'))
         if held and held > ts then
           return -1
         end
+        if not held then
+          fresh = 1
+        end
       end
-      local created = 0
       local i = 3
       while i <= #ARGV do
         local j = math.min(i + 999, #ARGV)
-        created = created + redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
+        redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
         i = j + 1
       end
       redis.call('PEXPIRE', KEYS[1], ARGV[2])
-      return created
+      return fresh
       """;
 
   private final UnifiedJedis jedis;
@@ -104,8 +109,9 @@ public final class RedisFeatureWriter implements FeatureWriter {
   }
 
   /**
-   * A partial write recreated its hash when {@code HSET} created every field it set: a hash that
-   * existed has the fields every write carries ({@code _v}, {@code _ts}, the counters).
+   * A partial write recreated its hash when it found no {@code _ts} there: a hash that held the
+   * entity's state has the fields every write carries ({@code _v}, {@code _ts}, the counters). A
+   * hash of the profile alone, rewritten after Redis lost the user's, holds fields but no state.
    */
   @Override
   public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
@@ -162,10 +168,10 @@ public final class RedisFeatureWriter implements FeatureWriter {
         } catch (RuntimeException e) {
           throw new IllegalStateException("writing " + w.key() + " failed: " + e.getMessage(), e);
         }
-        long created = reply instanceof Long l ? l : Long.MIN_VALUE;
-        if (created == -1) {
+        long answer = reply instanceof Long l ? l : Long.MIN_VALUE;
+        if (answer == -1) {
           stale++;
-        } else if (w.partial() && created == w.fields().size()) {
+        } else if (w.partial() && answer == 1) {
           if (recreated.isEmpty()) {
             recreated = new HashSet<>();
           }

@@ -9,6 +9,7 @@ import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.events.UserProfile;
 import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
 import io.feedrank.streams.TopicNames;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -212,7 +213,15 @@ public final class FeatureTopology {
         true,
         topics.users(),
         AvroSerdes.valueSerde(registry, UserProfile.class),
-        (id, profile) -> {});
+        // likewise a user's profile: a new user's first request is served with their account's
+        // age, as their first training example has it, not the -1 of an unknown profile
+        (id, profile) ->
+            writer.write(
+                List.of(
+                    new FeatureWriter.FeatureWrite(
+                        FeatureWriter.userKey(id),
+                        UserState.profileHash(profile),
+                        FeatureWriter.NO_EVENT))));
 
     KStream<byte[], Checked> checked =
         builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
