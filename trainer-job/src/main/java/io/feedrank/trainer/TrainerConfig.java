@@ -6,6 +6,7 @@ import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.export.ExportVerification;
+import io.feedrank.trainer.registry.ProductionEvaluator;
 import io.feedrank.trainer.train.Architecture;
 import io.feedrank.trainer.train.Hyperparameters;
 import java.time.Duration;
@@ -39,6 +40,7 @@ public record TrainerConfig(
     Duration idleTimeout,
     int minExamples,
     double promoteMinAucGain,
+    int promoteMinClicks,
     int verifyRows,
     double verifyTolerance,
     int threads,
@@ -87,6 +89,10 @@ public record TrainerConfig(
     if (!(promoteMinAucGain > 0)) {
       throw new IllegalArgumentException("promote.min.auc.gain must be > 0");
     }
+    if (promoteMinClicks < 1) {
+      throw new IllegalArgumentException(
+          "promote.min.clicks must be >= 1, got " + promoteMinClicks);
+    }
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1");
     }
@@ -107,18 +113,18 @@ public record TrainerConfig(
    * artifact.store} [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days}
    * [7] (or {@code data.window.ms}) or {@code data.from} + {@code data.to} (ISO-8601 instants),
    * {@code data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
-   * [10000]; {@code promote.min.auc.gain} [0.01]; {@code export.verify.rows} [5000], {@code
-   * export.verify.tolerance} [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers}
-   * [256,128,64], {@code embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets}
-   * [100000], {@code dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024],
-   * {@code max.epochs} [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code
-   * weight.decay} [0], {@code seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code
-   * listen.group.id} [feedrank-trainer], {@code retrain.settle.ms} [0] (how much event time a
-   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
-   * trains mostly on the new regime), {@code retrain.attempts} [3] (attempts at a command's run
-   * that may fail before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before
-   * the second, doubled before each later one); any {@code kafka.*} key goes to the Kafka clients
-   * without the prefix.
+   * [10000]; {@code promote.min.auc.gain} [0.01], {@code promote.min.clicks} [100]; {@code
+   * export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code mlp.layers}
+   * [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32], {@code
+   * user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
+   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
+   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
+   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer], {@code
+   * retrain.settle.ms} [0] (how much event time a retrain command's run waits after the command was
+   * issued, so that a drift-triggered retrain trains mostly on the new regime), {@code
+   * retrain.attempts} [3] (attempts at a command's run that may fail before it is given up), {@code
+   * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
+   * any {@code kafka.*} key goes to the Kafka clients without the prefix.
    */
   public static TrainerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the trainer", TrainerConfig::read);
@@ -168,6 +174,7 @@ public record TrainerConfig(
         Duration.ofMillis(longOf(p, "data.idle.timeout.ms", 60_000)),
         (int) longOf(p, "min.examples", 10_000),
         doubleOf(p, "promote.min.auc.gain", 0.01),
+        (int) longOf(p, "promote.min.clicks", ProductionEvaluator.DEFAULT_MIN_CLICKS),
         (int) longOf(p, "export.verify.rows", 5_000),
         doubleOf(p, "export.verify.tolerance", 1e-5),
         (int) longOf(p, "threads", 2),

@@ -321,7 +321,7 @@ public final class TrainingJob {
                           scored.computeIfAbsent(
                               p.getVersion(),
                               v ->
-                                  new ProductionEvaluator(artifacts)
+                                  new ProductionEvaluator(artifacts, config.promoteMinClicks())
                                       .score(p, split.test(), bestScores)));
               Instant now = clock.instant(); // after the scoring: what is written is decided now
               List<ModelVersion> decided = new ArrayList<>();

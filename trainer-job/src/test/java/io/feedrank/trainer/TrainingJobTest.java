@@ -230,6 +230,19 @@ class TrainingJobTest {
             none);
     assertThat(older.unscorable()).contains("feature schema");
     assertThat(older.incomparable()).isNull();
+    // a holdout of too few clicks to tell two models apart is not compared on: 99 clicks, then 100
+    List<Example> fewClicks = new ArrayList<>(holdout.stream().filter(e -> !e.click()).toList());
+    List<Example> clicked = holdout.stream().filter(Example::click).toList();
+    assertThat(clicked.size()).isGreaterThan(100);
+    fewClicks.addAll(clicked.subList(0, 99));
+    var scarce = evaluator.score(any, fewClicks, new float[fewClicks.size()]);
+    assertThat(scarce.incomparable())
+        .contains("have 99 clicks, too few")
+        .contains("at least 100 with a click");
+    fewClicks.add(clicked.get(99));
+    var enough = evaluator.score(any, fewClicks, new float[fewClicks.size()]);
+    assertThat(enough.incomparable()).isNull();
+    assertThat(enough.auc()).isBetween(0.0, 1.0);
   }
 
   /**

@@ -44,9 +44,24 @@ import java.util.Map;
 public final class ProductionEvaluator {
   private final ArtifactStore artifacts;
 
+  private final int minClicks;
+
   public ProductionEvaluator(ArtifactStore artifacts) {
-    this.artifacts = artifacts;
+    this(artifacts, DEFAULT_MIN_CLICKS);
   }
+
+  /**
+   * @param minClicks the fewest clicks, and examples without one, of the rows compared on: with
+   *     fewer, AUC's standard error (about 0.13 with 5 clicks, 0.03 with 100, at an AUC of 0.72)
+   *     dwarfs the gain that promotes, and production would change on noise
+   */
+  public ProductionEvaluator(ArtifactStore artifacts, int minClicks) {
+    this.artifacts = artifacts;
+    this.minClicks = minClicks;
+  }
+
+  /** {@code promote.min.clicks}' default. */
+  public static final int DEFAULT_MIN_CLICKS = 100;
 
   /** The fewest held-out examples production did not learn from that it is compared on. */
   public static final int MIN_COMPARED = ExportVerification.MIN_ROWS;
@@ -125,6 +140,20 @@ public final class ProductionEvaluator {
                   + MIN_COMPARED
                   + ", of both classes)");
         }
+      }
+      if (Math.min(clicks, rows.size() - clicks) < minClicks) {
+        return Promotion.ProductionScore.incomparable(
+            production,
+            (learned == null ? "" : learned + "; ")
+                + "the "
+                + rows.size()
+                + " held-out examples compared on have "
+                + clicks
+                + " clicks, too few to tell two models apart (at least "
+                + minClicks
+                + " with a click and "
+                + minClicks
+                + " without, promote.min.clicks)");
       }
       int[] buckets = buckets(model); // only for a comparison: it opens a session
       Dataset d = Dataset.of(rows, buckets[0], buckets[1]);
