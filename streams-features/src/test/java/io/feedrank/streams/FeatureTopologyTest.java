@@ -364,7 +364,16 @@ class FeatureTopologyTest {
   @Test
   void inMemoryPointInTimeExamplesEqualTheTopologysExamples() {
     start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
-    List<InteractionEvent> events = events(1_000, 6);
+    // served feeds: in each block of 12 events, a user's events are the impressions of one request
+    List<InteractionEvent> events = new ArrayList<>();
+    List<InteractionEvent> plain = events(1_000, 6);
+    for (int i = 0; i < plain.size(); i++) {
+      InteractionEvent e = plain.get(i);
+      events.add(
+          i % 100 < 80
+              ? copy(e).setRequestId("r-" + i / 12 + "-" + e.getUserId()).build()
+              : e); // and some events of no request
+    }
     events.forEach(this::pipe);
     Map<String, TrainingExample> byId = new HashMap<>();
     examples.readValuesToList().forEach(x -> byId.put(x.getInteractionId(), x));
@@ -375,6 +384,43 @@ class FeatureTopologyTest {
       TrainingExample expected = byId.get(e.getInteractionId());
       assertThat(memory.next(e)).as(e.getInteractionId()).isEqualTo(expected);
     }
+
+    // independently: an event's user features are those of the user's events before the first
+    // event of its request (before itself, when it has none), replayed here into a plain state
+    Map<Long, UserProfile> profileOf = new HashMap<>();
+    profiles().forEach(p -> profileOf.put(p.getUserId(), p));
+    int siblings = 0;
+    for (int k = 0; k < events.size(); k++) {
+      InteractionEvent e = events.get(k);
+      int first = k;
+      if (e.getRequestId() != null) {
+        while (first > 0) {
+          int j = first - 1;
+          while (j >= 0 && events.get(j).getUserId() != e.getUserId()) {
+            j--;
+          }
+          if (j < 0 || !e.getRequestId().equals(events.get(j).getRequestId())) {
+            break;
+          }
+          first = j;
+        }
+      }
+      siblings += first < k ? 1 : 0;
+      UserState before = new UserState();
+      for (InteractionEvent x : events.subList(0, first)) {
+        if (x.getUserId() == e.getUserId()) {
+          before.add(x, category(x.getItemId()));
+        }
+      }
+      long t = e.getEventTime().toEpochMilli();
+      assertThat(byId.get(e.getInteractionId()).getUserFeatures())
+          .as(e.getInteractionId())
+          .containsExactly(
+              java.util.Arrays.stream(before.features(t, profileOf.get(e.getUserId())))
+                  .boxed()
+                  .toArray(Double[]::new));
+    }
+    assertThat(siblings).as("events after the first of their request").isGreaterThan(300);
   }
 
   @Test

@@ -16,16 +16,18 @@ import java.util.Map;
 
 /**
  * Point-in-time training examples from a sequence of events, in memory: for each event, the
- * features of its user, item and user-category as they were just before it, then the event is
- * added. The same {@link UserState} / {@link ItemState} maths the streams app keeps in its state
- * stores, for places that have events but no running streams app: the trainer's tests, the training
- * benchmark, backfills from an events file. Not thread-safe.
+ * features of its user, item and user-category as they were just before it (the user's as they were
+ * before the ranking request it came from: {@link RequestSnapshots}), then the event is added. The
+ * same {@link UserState} / {@link ItemState} maths the streams app keeps in its state stores, for
+ * places that have events but no running streams app: the trainer's tests, the training benchmark,
+ * backfills from an events file. Not thread-safe.
  */
 public final class PointInTimeExamples {
   private final Map<Long, UserState> users = new HashMap<>();
   private final Map<Long, ItemState> items = new HashMap<>();
   private final Map<Long, UserProfile> profiles = new HashMap<>();
   private final Map<Long, ItemMetadata> catalog = new HashMap<>();
+  private final RequestSnapshots requests = new RequestSnapshots();
 
   /** Records (or replaces) a user's profile, as the compacted {@code users} topic would. */
   public void profile(UserProfile p) {
@@ -44,8 +46,10 @@ public final class PointInTimeExamples {
     String category = meta == null ? null : meta.getCategory();
     UserState user = users.computeIfAbsent(e.getUserId(), k -> new UserState());
     ItemState item = items.computeIfAbsent(e.getItemId(), k -> new ItemState());
-    double[] userFeatures = user.features(t, profiles.get(e.getUserId()));
-    double[] crossFeatures = user.crossFeatures(category, t);
+    // the impressions of one served feed all get the user's state from before the feed
+    UserState seen = requests.before(e, user);
+    double[] userFeatures = seen.features(t, profiles.get(e.getUserId()));
+    double[] crossFeatures = seen.crossFeatures(category, t);
     double[] itemFeatures = item.features(t, meta);
     user.add(e, category);
     item.add(e);

@@ -3,6 +3,7 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.UserProfile;
+import io.feedrank.features.examples.RequestSnapshots;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureSink;
@@ -18,9 +19,10 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
  * Per user (the input is partitioned by user_id): takes the user's and the user-category features
- * as they are just before the event (decayed to its event time, without it), applies the event, and
- * forwards them with the event, keyed by item_id, for the item side to complete the training
- * example. The user's hash goes to Redis at the next flush.
+ * as they are just before the event (decayed to its event time, without it; for an impression of a
+ * served feed, as they were before the feed's ranking request: {@link RequestSnapshots}), applies
+ * the event, and forwards them with the event, keyed by item_id, for the item side to complete the
+ * training example. The user's hash goes to Redis at the next flush.
  */
 final class UserFeatureProcessor implements Processor<byte[], Checked, Long, HalfExample> {
   private final FeatureWriter writer;
@@ -32,6 +34,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   private TimestampedKeyValueStore<Long, ItemMetadata> items;
   private TimestampedKeyValueStore<Long, UserProfile> profiles;
   private DirtyEntities<UserState> dirty;
+  private final RequestSnapshots requests = new RequestSnapshots();
 
   UserFeatureProcessor(
       FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, FlushSchedule flushes) {
@@ -66,8 +69,11 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     if (state == null) {
       state = new UserState();
     }
-    double[] userFeatures = state.features(t, profile(e.getUserId()));
-    double[] crossFeatures = state.crossFeatures(category, t);
+    // the impressions of one served feed all get the user's state from before the feed, as the
+    // ranker scored them
+    UserState seen = requests.before(e, state);
+    double[] userFeatures = seen.features(t, profile(e.getUserId()));
+    double[] crossFeatures = seen.crossFeatures(category, t);
     // changed in place: if that fails, the thread fails and its tasks close dirty, which drops
     // the object (WriteBackStore)
     state.add(e, category);

@@ -1,0 +1,95 @@
+package io.feedrank.features.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.events.Device;
+import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ItemMetadata;
+import io.feedrank.events.TrainingExample;
+import io.feedrank.features.state.UserState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The user side of examples from a served feed: every impression of one ranking request gets the
+ * user's state from before the request, as the ranker scored them, computed here with a plain
+ * {@link UserState} that never saw the feed.
+ */
+class PointInTimeExamplesTest {
+  static final long HOUR = 3_600_000L;
+  static final long T0 = Instant.parse("2026-11-02T08:00:00Z").toEpochMilli();
+
+  static InteractionEvent event(String id, long t, long item, boolean click, String request) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId(id)
+        .setUserId(7)
+        .setItemId(item)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setClick(click)
+        .setLike(false)
+        .setShare(false)
+        .setDwellSeconds(click ? 30f : 1f)
+        .setDevice(Device.MOBILE)
+        .setRequestId(request)
+        .setPosition(request == null ? null : (int) (item % 10))
+        .build();
+  }
+
+  static List<Double> boxed(double[] values) {
+    return Arrays.stream(values).boxed().toList();
+  }
+
+  @Test
+  void theImpressionsOfOneFeedGetTheUsersFeaturesFromBeforeTheFeed() {
+    PointInTimeExamples examples = new PointInTimeExamples();
+    for (long item = 1; item <= 4; item++) {
+      examples.item(
+          ItemMetadata.newBuilder()
+              .setItemId(item)
+              .setCategory(item <= 2 ? "sports" : "news")
+              .setCreatedAt(Instant.ofEpochMilli(T0 - 24 * HOUR))
+              .setContentLength(100)
+              .build());
+    }
+    // the user's history: two events of their own, hours before the feed
+    List<InteractionEvent> history =
+        List.of(
+            event("h1", T0 - 5 * HOUR, 3, true, null), event("h2", T0 - 4 * HOUR, 1, false, null));
+    // one served feed at T0: position 0 (sports) clicked, then a second sports item and a news one
+    List<InteractionEvent> feed =
+        List.of(
+            event("f0", T0, 1, true, "req-1"),
+            event("f1", T0 + 1, 2, false, "req-1"),
+            event("f2", T0 + 2, 3, false, "req-1"));
+    UserState before = new UserState();
+    history.forEach(e -> before.add(e, e.getItemId() <= 2 ? "sports" : "news"));
+
+    history.forEach(examples::next);
+    List<TrainingExample> got = new ArrayList<>();
+    feed.forEach(e -> got.add(examples.next(e)));
+    for (int i = 0; i < feed.size(); i++) {
+      long t = feed.get(i).getEventTime().toEpochMilli();
+      String category = feed.get(i).getItemId() <= 2 ? "sports" : "news";
+      assertThat(got.get(i).getUserFeatures())
+          .as("user features of position %d", i)
+          .containsExactlyElementsOf(boxed(before.features(t)));
+      assertThat(got.get(i).getCrossFeatures())
+          .as("cross features of position %d", i)
+          .containsExactlyElementsOf(boxed(before.crossFeatures(category, t)));
+    }
+
+    // after the feed, an event of no request, and then another request, see the whole feed
+    UserState after = UserState.fromBytes(before.toBytes());
+    feed.forEach(e -> after.add(e, e.getItemId() <= 2 ? "sports" : "news"));
+    InteractionEvent later = event("l1", T0 + HOUR, 4, false, null);
+    assertThat(examples.next(later).getUserFeatures())
+        .containsExactlyElementsOf(boxed(after.features(T0 + HOUR)));
+    after.add(later, "news");
+    InteractionEvent next = event("n0", T0 + 2 * HOUR, 2, false, "req-2");
+    assertThat(examples.next(next).getUserFeatures())
+        .containsExactlyElementsOf(boxed(after.features(T0 + 2 * HOUR)));
+  }
+}
