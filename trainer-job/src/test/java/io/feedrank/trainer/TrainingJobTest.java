@@ -122,6 +122,19 @@ class TrainingJobTest {
             heldOut.label);
     assertThat(candidate.getComparison().getAgainstVersion()).isEqualTo(Promotion.BASELINE);
     assertThat(candidate.getComparison().getCandidateValue()).isCloseTo(candidateAuc, within(1e-4));
+    // and the baseline it is judged against is the logistic model's AUC on the same holdout, by
+    // its own exported artifact (not a figure of the train split, or of another holdout)
+    RunRecord.ModelRun logistic =
+        run.models.stream()
+            .filter(m -> m.architecture.equals("logistic"))
+            .findFirst()
+            .orElseThrow();
+    double baselineAuc =
+        Metrics.auc(
+            OnnxScorer.scores(
+                Files.readAllBytes(Path.of(URI.create(logistic.artifacts.get("model")))), heldOut),
+            heldOut.label);
+    assertThat(candidate.getComparison().getProductionValue()).isCloseTo(baselineAuc, within(1e-4));
     assertThat(candidate.getStage())
         .isEqualTo(
             candidateAuc > candidate.getComparison().getProductionValue()
