@@ -320,6 +320,13 @@ final class FeaturesHarness {
       return;
     }
     check(key, h, "lifetime_events", ev.size(), bad);
+    checkExactly(
+        key,
+        h,
+        "first_seen",
+        ev.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).min().orElseThrow(),
+        bad);
+    checkExactly(key, h, "last_seen", ts, bad);
     if (category != null && !h.containsKey("country")) {
       bad.add(key + " has no profile fields");
     }
@@ -339,6 +346,31 @@ final class FeaturesHarness {
           bad);
     }
     if (category != null) {
+      // the device mix and the UTC hour-of-day profile, each at a 7-day half-life
+      for (io.feedrank.events.Device d : io.feedrank.events.Device.values()) {
+        check(
+            key,
+            h,
+            "device_" + d.name().toLowerCase(java.util.Locale.ROOT) + "_7d",
+            decayed(ev, ts, 7 * DAY, e -> e.getDevice() == d ? 1 : 0),
+            bad);
+      }
+      for (int b = 0; b < 6; b++) {
+        int block = b;
+        check(
+            key,
+            h,
+            String.format(java.util.Locale.ROOT, "hours_%02d_%02d_7d", 4 * b, 4 * b + 4),
+            decayed(
+                ev,
+                ts,
+                7 * DAY,
+                e ->
+                    e.getEventTime().atZone(java.time.ZoneOffset.UTC).getHour() / 4 == block
+                        ? 1
+                        : 0),
+            bad);
+      }
       Map<String, List<InteractionEvent>> byCategory = new HashMap<>();
       ev.forEach(
           e ->
@@ -349,14 +381,44 @@ final class FeaturesHarness {
           (c, cev) -> {
             long cts =
                 cev.stream().mapToLong(e -> e.getEventTime().toEpochMilli()).max().orElseThrow();
-            check(key, h, "c." + c + ".impressions_7d", decayed(cev, cts, 7 * DAY, e -> 1), bad);
+            String p = "c." + c + ".";
+            checkExactly(key, h, p + "_ts", cts, bad);
+            check(key, h, p + "impressions_1d", decayed(cev, cts, DAY, e -> 1), bad);
+            check(key, h, p + "impressions_7d", decayed(cev, cts, 7 * DAY, e -> 1), bad);
+            check(key, h, p + "clicks_1d", decayed(cev, cts, DAY, e -> e.getClick() ? 1 : 0), bad);
             check(
                 key,
                 h,
-                "c." + c + ".clicks_1d",
-                decayed(cev, cts, DAY, e -> e.getClick() ? 1 : 0),
+                p + "clicks_7d",
+                decayed(cev, cts, 7 * DAY, e -> e.getClick() ? 1 : 0),
+                bad);
+            checkExactly(
+                key,
+                h,
+                p + "last_click",
+                cev.stream()
+                    .filter(InteractionEvent::getClick)
+                    .mapToLong(e -> e.getEventTime().toEpochMilli())
+                    .max()
+                    .orElse(Long.MIN_VALUE), // never clicked
                 bad);
           });
+      // and no category the events do not name
+      h.keySet().stream()
+          .filter(k -> k.startsWith("c.") && k.endsWith("._ts"))
+          .map(k -> k.substring(2, k.length() - 4))
+          .filter(c -> !byCategory.containsKey(c))
+          .forEach(c -> bad.add(key + " has category " + c + ", which none of its events has"));
+    }
+  }
+
+  private static void checkExactly(
+      String key, Map<String, String> h, String field, long expected, List<String> bad) {
+    String v = h.get(field);
+    if (v == null) {
+      bad.add(key + "." + field + " missing");
+    } else if (Long.parseLong(v) != expected) {
+      bad.add(key + "." + field + " = " + v + ", recomputed " + expected);
     }
   }
 
