@@ -69,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path home = Path.of(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
-    Path out = dir != null ? dir : home.resolve("target").resolve("demo");
+    Path out = (dir != null ? dir : home.resolve("target").resolve("demo")).toAbsolutePath();
     Files.createDirectories(out);
     DemoConfig d = DemoConfig.defaults(out);
     d =

@@ -236,7 +236,8 @@ final class UpCommand implements Runnable {
     Path home = Path.of(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     boolean fresh = dir == null;
     Path state =
-        fresh ? home.resolve("target").resolve("up-" + ProcessHandle.current().pid()) : dir;
+        (fresh ? home.resolve("target").resolve("up-" + ProcessHandle.current().pid()) : dir)
+            .toAbsolutePath();
     Path logFile = home.resolve("target").resolve("up.log");
     LogFiles.redirect(logFile);
     out.println(

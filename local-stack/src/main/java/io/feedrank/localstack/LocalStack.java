@@ -440,10 +440,13 @@ public final class LocalStack implements AutoCloseable {
 
     public LocalStack build() {
       try {
+        // absolute: the servers are started by paths under it, from directories of their own
+        // (a relative one named a redis-server that was not there)
         Path dir =
-            workDir != null
-                ? Files.createDirectories(workDir)
-                : Files.createTempDirectory("feedrank-stack-");
+            (workDir != null
+                    ? Files.createDirectories(workDir)
+                    : Files.createTempDirectory("feedrank-stack-"))
+                .toAbsolutePath();
         return new LocalStack(this, dir);
       } catch (IOException e) {
         throw new UncheckedIOException("could not create the stack's directory", e);

@@ -27,7 +27,13 @@ class LocalStackLifecycleIT {
 
   @Test
   void stopsCleanlyAndLeavesNoProcessPortOrDirectoryBehind() throws Exception {
-    LocalStack stack = LocalStack.builder().partitions(1).build().start();
+    // in a directory named relative to the working one, as ./feedrank up --dir target/x names it
+    LocalStack stack =
+        LocalStack.builder()
+            .workDir(Path.of("target", "lifecycle-it-" + System.nanoTime()))
+            .partitions(1)
+            .build()
+            .start();
     try {
       stopsCleanly(stack);
     } finally {

@@ -10,6 +10,7 @@ import io.feedrank.cli.Tools;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.OnlineCtrReport;
+import io.feedrank.localstack.LoopbackCheck;
 import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
@@ -31,6 +32,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -98,6 +100,8 @@ class ObservabilityIT {
     trainer.put("export.verify.rows", "2000");
     trainer.put("metrics.port", Integer.toString(trainerMetrics));
     Instant start = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(6, ChronoUnit.HOURS);
+    long pid = ProcessHandle.current().pid();
+    Set<String> listenersBefore = LoopbackCheck.listeningSocketsOfProcess(pid);
     SimulatorConfig world =
         SimulatorConfig.defaults(3, start)
             .withPopulation(2_000, 5_000)
@@ -122,6 +126,16 @@ class ObservabilityIT {
                 true),
             s -> {})) {
       String ranker = "http://127.0.0.1:" + p.ranker().port();
+      // every listener the services opened in this JVM, with no host configured (the ranker, the
+      // metrics endpoints of streams-features, the trainer and the drift job, Flink's own), is on
+      // loopback only
+      Set<String> opened = new HashSet<>(LoopbackCheck.listeningSocketsOfProcess(pid));
+      opened.removeAll(listenersBefore);
+      assertThat(opened.stream().map(a -> Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))))
+          .contains(p.ranker().port(), streamsMetrics, flinkMetrics, trainerMetrics);
+      assertThat(opened)
+          .allSatisfy(
+              a -> assertThat(a.substring(0, a.lastIndexOf(':'))).isIn(LoopbackCheck.LOOPBACK));
       // before any model: rankings by popularity, counted as fallbacks
       List<Double> clientMillis = new ArrayList<>();
       int ok = 0;
