@@ -423,6 +423,13 @@ public final class RequestParser {
             .replaceAll(t -> Matcher.quoteReplacement(t.group(1) + "'" + shown(t.group(2)) + "'"))
             .replaceAll(",\\s*from `[^`]*`", "")
             .replaceAll(":?\\s*enable `[^`]*`( to allow)?", "")
+            // a location names the parser's source setting: [Source: REDACTED
+            // (StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION disabled); line: 1, column: 28]
+            .replaceAll(
+                "start marker at \\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]",
+                "opened at line $1, column $2")
+            .replaceAll(
+                "\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2")
             .replace("`", "")
             .replaceAll("\\s+", " ")
             .trim();

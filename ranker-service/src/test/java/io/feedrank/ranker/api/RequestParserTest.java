@@ -81,8 +81,17 @@ class RequestParserTest {
         .isEqualTo("malformed JSON: Duplicate field '" + "n".repeat(64) + "... (500 characters)'");
     // the parser's own prose between quoted words is left whole
     for (String body : List.of("{/", "{\"user_id\": #")) {
-      assertThat(refused(body).getMessage()).as(body).doesNotContain("... (");
+      assertThat(refused(body).getMessage())
+          .as(body)
+          .doesNotContain("... (")
+          .doesNotContain("Source")
+          .doesNotContain("StreamReadFeature");
     }
+    // a location, without the parser's source setting
+    assertThat(refused("{\"user_id\": 1, \"item_ids\": [1,2").getMessage())
+        .isEqualTo(
+            "malformed JSON: Unexpected end-of-input: expected close marker for Array (opened at"
+                + " line 1, column 28)");
     BadRequestException nan = refused("{\"user_id\": NaN, \"item_ids\": [4]}");
     assertThat(nan.getMessage())
         .isEqualTo("malformed JSON: Non-standard token 'NaN'")
