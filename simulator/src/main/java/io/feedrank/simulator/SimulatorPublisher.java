@@ -87,6 +87,7 @@ public final class SimulatorPublisher implements AutoCloseable {
 
   private final KafkaProducer<Long, SpecificRecord> producer;
   private final TopicNames topics;
+  private final String servers;
   private final AtomicReference<Exception> failure = new AtomicReference<>();
   private final AtomicLong acked = new AtomicLong();
 
@@ -107,6 +108,7 @@ public final class SimulatorPublisher implements AutoCloseable {
     values.configure(cfg, false);
     this.producer = new KafkaProducer<>(cfg, new LongSerializer(), values);
     this.topics = topics;
+    this.servers = String.valueOf(cfg.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
   }
 
   /**
@@ -165,10 +167,7 @@ public final class SimulatorPublisher implements AutoCloseable {
       n++;
     }
     producer.flush();
-    Exception f = failure.get();
-    if (f != null) {
-      throw new IllegalStateException("simulator: Kafka refused a record: " + f.getMessage(), f);
-    }
+    failIfRefused();
     long end = System.nanoTime();
     return new Stats(
         n, users, items, Duration.ofNanos(end - t0), Duration.ofNanos(end - start), first, last);
@@ -190,9 +189,23 @@ public final class SimulatorPublisher implements AutoCloseable {
         }
       };
 
+  /**
+   * Sends a record, and fails at the first refusal known: with Kafka unreachable, each send waits
+   * {@code max.block.ms} for the topic's metadata and fails, and going on would wait that long for
+   * every record of the catalog (tens of thousands of minutes) before saying anything.
+   */
   private void send(String topic, long key, SpecificRecord value, Instant timestamp) {
     producer.send(
         new ProducerRecord<>(topic, null, timestamp.toEpochMilli(), key, value), callback);
+    failIfRefused();
+  }
+
+  private void failIfRefused() {
+    Exception f = failure.get();
+    if (f != null) {
+      throw new IllegalStateException(
+          "simulator: Kafka at " + servers + " refused a record: " + f.getMessage(), f);
+    }
   }
 
   /** Records acknowledged by the broker so far. */
