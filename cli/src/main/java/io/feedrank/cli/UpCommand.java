@@ -349,6 +349,12 @@ final class UpCommand implements Runnable {
     out.printf(
         "  ./feedrank registry list      ./feedrank runs list --artifact-store %s%n",
         state.resolve("artifacts"));
+    // the simulator's default world would replace this one's catalog, and the drift job would
+    // rightly see item_category move and retrain
+    out.printf(
+        "  ./feedrank simulate --users %d --items %d --no-catalog --count 10000   (more traffic in"
+            + " this world)%n",
+        SimulatorConfig.DEMO_USERS, SimulatorConfig.DEMO_ITEMS);
     out.println("Other commands find this stack by themselves. Press Ctrl-C to stop.");
     out.flush();
     try {
