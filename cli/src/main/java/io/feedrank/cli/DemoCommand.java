@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ./feedrank demo}: the closed loop end to end on the local stack. */
@@ -45,16 +46,21 @@ final class DemoCommand implements Callable<Integer> {
       description = "scenario strength in (0, 1] (default ${DEFAULT-VALUE})")
   double strength;
 
-  @Option(names = "--history", description = "stationary interactions before the first model")
+  @Option(
+      names = "--history",
+      description =
+          "stationary interactions before the first model (default 150000; at least 20000)")
   Long history;
 
-  @Option(names = "--rate", description = "background interactions per wall second")
+  @Option(names = "--rate", description = "background interactions per wall second (default 1000)")
   Double rate;
 
-  @Option(names = "--serving-seconds", description = "stationary serving before the drift")
+  @Option(
+      names = "--serving-seconds",
+      description = "stationary serving before the drift (default 20)")
   Integer servingSeconds;
 
-  @Option(names = "--max-epochs", description = "epochs at most per training")
+  @Option(names = "--max-epochs", description = "epochs at most per training (default 10)")
   Integer maxEpochs;
 
   @Option(
@@ -70,15 +76,35 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path home = Path.of(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path out = (dir != null ? dir : home.resolve("target").resolve("demo")).toAbsolutePath();
-    Files.createDirectories(out);
+    // every setting is checked before anything starts, or a previous run's report is replaced
+    if (!(strength > 0 && strength <= 1)) {
+      throw new ParameterException(
+          spec.commandLine(), "--strength must be within (0, 1], got " + strength);
+    }
+    if (rate != null && !(rate > 0)) {
+      throw new ParameterException(spec.commandLine(), "--rate must be > 0, got " + rate);
+    }
+    if (servingSeconds != null && servingSeconds < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--serving-seconds must be >= 1, got " + servingSeconds);
+    }
+    if (maxEpochs != null && maxEpochs < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--max-epochs must be >= 1, got " + maxEpochs);
+    }
     DemoConfig d = DemoConfig.defaults(out);
-    d =
-        d.with(
-            history != null ? history : d.historyEvents(),
-            rate != null ? rate : d.trafficRate(),
-            servingSeconds != null ? Duration.ofSeconds(servingSeconds) : d.servingTime(),
-            maxEpochs != null ? maxEpochs : d.maxEpochs());
-    d = d.withScenario(scenario, strength, seed);
+    try {
+      d =
+          d.with(
+              history != null ? history : d.historyEvents(),
+              rate != null ? rate : d.trafficRate(),
+              servingSeconds != null ? Duration.ofSeconds(servingSeconds) : d.servingTime(),
+              maxEpochs != null ? maxEpochs : d.maxEpochs());
+      d = d.withScenario(scenario, strength, seed);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Files.createDirectories(out);
     LogFiles.redirect(out.resolve("demo.log"));
     PrintWriter w = spec.commandLine().getOut();
     Demo demo = new Demo(d, w, System.console() != null);

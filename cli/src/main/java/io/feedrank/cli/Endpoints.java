@@ -78,7 +78,18 @@ public record Endpoints(
 
   /** Announces a running stack for other commands (written by {@code up}). */
   static void writeUpState(Map<String, String> env, Endpoints e, long pid) {
+    writeUpState(env, e, pid, null);
+  }
+
+  /**
+   * Announces a running stack and, for a whole platform, the artifact store its trainer writes runs
+   * and models to, which {@code runs} and {@code train} then use by default.
+   */
+  static void writeUpState(Map<String, String> env, Endpoints e, long pid, Path artifacts) {
     Properties p = new Properties();
+    if (artifacts != null) {
+      p.setProperty("artifact.store", artifacts.toAbsolutePath().toString());
+    }
     p.setProperty("bootstrap.servers", e.bootstrapServers());
     p.setProperty("schema.registry.url", e.registryUrl());
     p.setProperty("redis.uri", e.redisUri());
@@ -111,6 +122,11 @@ public record Endpoints(
     } catch (IOException ignored) {
       // none, or best effort at shutdown
     }
+  }
+
+  /** The artifact store of the platform a running {@code up} announced, if any. */
+  static Optional<String> upArtifactStore(Map<String, String> env) {
+    return readUpState(env).map(p -> p.getProperty("artifact.store"));
   }
 
   private static Optional<Properties> readUpState(Map<String, String> env) {

@@ -48,10 +48,8 @@ final class RankerCommand implements Runnable {
 
   @Option(
       names = "--management-port",
-      description = {
-        "port of /health, /health/live, /health/ready and /metrics, then not served on --port",
-        "(default: on --port; 0 = any free port)"
-      })
+      description =
+          "port of /health, /health/live, /health/ready and /metrics, then not served on --port (default: on --port; 0 = any free port)")
   Integer managementPort;
 
   @Option(
@@ -77,10 +75,8 @@ final class RankerCommand implements Runnable {
 
   @Option(
       names = "--shutdown-unready-ms",
-      description = {
-        "on SIGTERM / Ctrl-C, keep serving this long with /health/ready DOWN before refusing new",
-        "requests (default 0; behind a load balancer, longer than it takes to stop routing here)"
-      })
+      description =
+          "on SIGTERM / Ctrl-C, keep serving this long with /health/ready DOWN before refusing new requests (default 0; behind a load balancer, longer than it takes to stop routing here)")
   Long shutdownUnreadyMs;
 
   @Override

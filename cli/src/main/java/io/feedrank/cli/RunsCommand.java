@@ -87,8 +87,12 @@ final class RunsCommand implements Callable<Integer> {
     }
   }
 
+  /** The store of a running {@code ./feedrank up}'s platform, else target/artifacts. */
   static String defaultStore(Map<String, String> env) {
-    return Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString();
+    return Endpoints.upArtifactStore(env)
+        .orElseGet(
+            () ->
+                Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString());
   }
 
   /** A run's outcome in a few lines. */

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ./feedrank simulate}: play the producers against Kafka + a schema registry. */
@@ -71,10 +72,8 @@ final class SimulateCommand implements Runnable {
 
   @Option(
       names = "--start",
-      description = {
-        "event time of the first event, ISO instant. Default: with --count, where the stream ends",
-        "now (event time runs faster than the clock); else now. Give it to replay a stream bit for bit."
-      })
+      description =
+          "event time of the first event, ISO instant. Default: with --count, where the stream ends now (event time runs faster than the clock); else now. Give it to replay a stream bit for bit.")
   Instant start;
 
   @Option(
@@ -114,24 +113,38 @@ final class SimulateCommand implements Runnable {
   @Option(names = "--no-catalog", description = "do not publish users and items first")
   boolean noCatalog;
 
+  /** A simulator setting's refusal, worded with this command's options, not the record's fields. */
+  static String optionNames(String message) {
+    return message
+        .replace("scenarioStrength", "--scenario-strength")
+        .replace("eventsPerEventSecond", "--events-per-event-second")
+        .replaceFirst("^users ", "--users ")
+        .replaceFirst("^items ", "--items ");
+  }
+
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> client = producerConfig(System.getenv());
     Instant t0 = start(Instant.now());
-    Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
-    SimulatorConfig config =
-        new SimulatorConfig(
-            seed,
-            users,
-            items,
-            SimulatorConfig.DEFAULT_CATEGORIES,
-            t0,
-            eventsPerEventSecond,
-            realTime,
-            scenario,
-            scenarioAt,
-            scenarioStrength);
+    SimulatorConfig config;
+    try {
+      Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
+      config =
+          new SimulatorConfig(
+              seed,
+              users,
+              items,
+              SimulatorConfig.DEFAULT_CATEGORIES,
+              t0,
+              eventsPerEventSecond,
+              realTime,
+              scenario,
+              scenarioAt,
+              scenarioStrength);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), optionNames(e.getMessage()));
+    }
+    Map<String, Object> client = producerConfig(System.getenv());
     SimulatorPublisher.Run run =
         new SimulatorPublisher.Run(
             count, duration == null ? null : parseDuration(duration), rate, !noCatalog);

@@ -62,11 +62,8 @@ final class UpCommand implements Runnable {
   @Option(
       names = "--partitions",
       defaultValue = "0",
-      description = {
-        "partitions of the multi-partition topics. 0: the DESIGN's with --stack-only; 1 for the",
-        "whole platform, so that its history, published flat out, cannot skew event time between",
-        "partitions beyond the drift job's out-of-orderness"
-      })
+      description =
+          "partitions of the multi-partition topics. 0: the DESIGN's with --stack-only; 1 for the whole platform, so that its history, published flat out, cannot skew event time between partitions beyond the drift job's out-of-orderness")
   int partitions;
 
   @Option(
@@ -308,7 +305,7 @@ final class UpCommand implements Runnable {
     LocalStack stack = up.platform().stack();
     Endpoints endpoints =
         new Endpoints(stack.bootstrapServers(), stack.registryUrl(), null, stack.redisUri());
-    Endpoints.writeUpState(System.getenv(), endpoints, pid);
+    Endpoints.writeUpState(System.getenv(), endpoints, pid, state.resolve("artifacts"));
     if (stopping.get()) {
       Endpoints.clearUpState(System.getenv(), pid); // the hook may have cleared before the write
       return;

@@ -34,6 +34,27 @@ class EndpointsTest {
     assertThat(Files.exists(home.resolve(".feedrank"))).isTrue();
   }
 
+  /** A running platform's artifact store is where runs and train look by default. */
+  @Test
+  void runsAndTrainUseTheArtifactStoreOfARunningPlatform() {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    String own = home.resolve("target").resolve("artifacts").toString();
+    assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
+    long pid = ProcessHandle.current().pid();
+    Path platform = home.resolve("target").resolve("up-1").resolve("artifacts");
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid, platform);
+    assertThat(RunsCommand.defaultStore(env)).isEqualTo(platform.toAbsolutePath().toString());
+    TrainCommand train = new TrainCommand();
+    new picocli.CommandLine(train).parseArgs();
+    assertThat(train.config(env)).containsEntry("artifact.store", platform.toString());
+    Endpoints.clearUpState(env, pid);
+    assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
+    // a stack without a platform (--stack-only) announces no store
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid);
+    assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
+    Endpoints.clearUpState(env, pid);
+  }
+
   private static Endpoints endpoints(String kafka) {
     return new Endpoints(kafka, "http://127.0.0.1:8081", null, "redis://127.0.0.1:6379");
   }

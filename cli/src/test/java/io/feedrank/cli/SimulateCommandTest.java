@@ -43,6 +43,28 @@ class SimulateCommandTest {
         .isEqualTo(Instant.parse("2026-01-01T00:00:00Z"));
   }
 
+  /** A setting the simulator refuses is a usage error naming the option, before any connection. */
+  @Test
+  void aSimulatorSettingOutOfRangeIsAUsageErrorNamingTheOption() {
+    java.io.StringWriter err = new java.io.StringWriter();
+    CommandLine cl = new CommandLine(new SimulateCommand());
+    cl.setErr(new java.io.PrintWriter(err, true));
+    assertThat(
+            cl.execute(
+                "--count",
+                "1",
+                "--scenario",
+                "CATEGORY_SHIFT",
+                "--scenario-start",
+                "30m",
+                "--scenario-strength",
+                "0"))
+        .isEqualTo(2);
+    // the message's line (the usage that follows names the option's parameter)
+    assertThat(err.toString().lines().findFirst().orElseThrow())
+        .isEqualTo("--scenario-strength must be within (0, 1], got 0.0");
+  }
+
   /** The --config file's kafka.* keys reach the producer without their prefix. */
   @Test
   void theConfigFilesKafkaKeysReachTheProducer() throws Exception {

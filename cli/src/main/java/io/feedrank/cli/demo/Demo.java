@@ -535,7 +535,10 @@ public final class Demo {
         x.put(k, DemoReport.round(m.metrics.getOrDefault(k, Double.NaN), 4));
       }
       x.put("baseline_logistic_auc", DemoReport.round(run.baselines.get("logistic").get("auc"), 4));
-      x.put("stage", m.stage);
+      // its stage now, from the registry (the first model is ARCHIVED once the retrain replaces
+      // it), beside the one its run decided
+      x.put("stage", registryRecord(m.version).map(v -> v.getStage().name()).orElse(m.stage));
+      x.put("stage_at_decision", m.stage);
       x.put("decision", m.decision);
       x.put("reason", m.decisionReason);
       report.models.add(x);

@@ -114,7 +114,7 @@ public final class DemoReport {
     section(b, "Features in Redis", features);
     if (!models.isEmpty()) {
       b.append(
-          "\n## Models\n\n| version | architecture | trigger | AUC | log loss | P@10 | NDCG@10 | logistic baseline AUC | decision |\n|---|---|---|---:|---:|---:|---:|---:|---|\n");
+          "\n## Models\n\n| version | architecture | trigger | AUC | log loss | P@10 | NDCG@10 | logistic baseline AUC | stage now | decision |\n|---|---|---|---:|---:|---:|---:|---:|---|---|\n");
       for (Map<String, Object> m : models) {
         b.append("| ")
             .append(m.get("version"))
@@ -132,6 +132,8 @@ public final class DemoReport {
             .append(m.get("ndcg_at_10"))
             .append(" | ")
             .append(m.get("baseline_logistic_auc"))
+            .append(" | ")
+            .append(m.get("stage"))
             .append(" | ")
             .append(m.get("decision"))
             .append(": ")

@@ -42,7 +42,15 @@ public final class LoopbackPrometheusReporter implements MetricReporter {
     try {
       server = HttpServer.create(new InetSocketAddress(host, port), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("flink metrics: cannot listen on " + host + ":" + port, e);
+      throw new UncheckedIOException(
+          "flink metrics: cannot listen on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getMessage()
+              + "; metrics.port, --metrics-port: another port, or 0 for none)",
+          e);
     }
     server.createContext(
         "/",

@@ -143,7 +143,12 @@ public final class VertxRankerServer implements RankerHttp {
               + settings.host()
               + ":"
               + settings.port()
-              + (ownManagementPort ? " and :" + settings.managementPort() : ""),
+              + (ownManagementPort ? " and :" + settings.managementPort() : "")
+              + " ("
+              + e.getCause().getMessage()
+              + "; port, --port"
+              + (ownManagementPort ? ", management.port, --management-port" : "")
+              + ")",
           e.getCause());
     } catch (TimeoutException e) {
       vertx.close();

@@ -12,7 +12,20 @@ public final class MetricsServer implements AutoCloseable {
   private final HttpServer server;
 
   public MetricsServer(String host, int port, PrometheusMeterRegistry registry) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    try {
+      server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    } catch (IOException e) {
+      // one line a user can act on, not the JDK's bare "Address already in use"
+      throw new java.io.UncheckedIOException(
+          "features metrics: cannot listen on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getMessage()
+              + "; metrics.port, --metrics-port: another port, or 0 for none)",
+          e);
+    }
     server.createContext(
         "/metrics",
         exchange -> {
