@@ -107,7 +107,7 @@ final class StreamsCommand implements Callable<Integer> {
       }
       return 0;
     } catch (IOException ex) {
-      throw new UncheckedIOException(ex);
+      throw new UncheckedIOException(ex.getMessage(), ex); // its own message, not the class's name
     }
   }
 }

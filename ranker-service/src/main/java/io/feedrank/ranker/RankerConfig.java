@@ -133,6 +133,14 @@ public record RankerConfig(
   }
 
   /**
+   * The threads that may hold a Redis connection at once: the event loops, the ops workers, the
+   * background refresh and the warm-up. The pool holds at least this many.
+   */
+  public static int redisBorrowers(int eventLoops) {
+    return eventLoops + VertxRankerServer.OPS_WORKERS + 2;
+  }
+
+  /**
    * Reads the keys (defaults in brackets): {@code host} [127.0.0.1], {@code port} [8080], {@code
    * management.port} [-1: the ops endpoints {@code /health*} and {@code /metrics} on {@code port};
    * else on this port only, 0 for a random one], {@code http.event.loops} [twice the number of
@@ -164,14 +172,6 @@ public record RankerConfig(
    *
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
-  /**
-   * The threads that may hold a Redis connection at once: the event loops, the ops workers, the
-   * background refresh and the warm-up. The pool holds at least this many.
-   */
-  public static int redisBorrowers(int eventLoops) {
-    return eventLoops + VertxRankerServer.OPS_WORKERS + 2;
-  }
-
   public static RankerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the ranker", RankerConfig::read);
   }

@@ -16,7 +16,7 @@ public final class MetricsServer implements AutoCloseable {
       server = HttpServer.create(new InetSocketAddress(host, port), 0);
     } catch (IOException e) {
       // one line a user can act on, not the JDK's bare "Address already in use"
-      throw new java.io.UncheckedIOException(
+      throw new IOException(
           "features metrics: cannot listen on "
               + host
               + ":"

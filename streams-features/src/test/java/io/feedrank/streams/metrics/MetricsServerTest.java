@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.UncheckedIOException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
@@ -21,7 +21,7 @@ class MetricsServerTest {
               () ->
                   new MetricsServer(
                       "127.0.0.1", port, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)))
-          .isInstanceOf(UncheckedIOException.class)
+          .isInstanceOf(IOException.class)
           .hasMessageStartingWith("features metrics: cannot listen on 127.0.0.1:" + port + " (")
           .hasMessageContaining("--metrics-port: another port, or 0 for none");
     }
