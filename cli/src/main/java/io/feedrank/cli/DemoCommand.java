@@ -76,22 +76,8 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path home = Path.of(System.getenv().getOrDefault("FEEDRANK_HOME", "."));
     Path out = (dir != null ? dir : home.resolve("target").resolve("demo")).toAbsolutePath();
-    // every setting is checked before anything starts, or a previous run's report is replaced
-    if (!(strength > 0 && strength <= 1)) {
-      throw new ParameterException(
-          spec.commandLine(), "--strength must be within (0, 1], got " + strength);
-    }
-    if (rate != null && !(rate > 0)) {
-      throw new ParameterException(spec.commandLine(), "--rate must be > 0, got " + rate);
-    }
-    if (servingSeconds != null && servingSeconds < 1) {
-      throw new ParameterException(
-          spec.commandLine(), "--serving-seconds must be >= 1, got " + servingSeconds);
-    }
-    if (maxEpochs != null && maxEpochs < 1) {
-      throw new ParameterException(
-          spec.commandLine(), "--max-epochs must be >= 1, got " + maxEpochs);
-    }
+    // every setting is checked (by DemoConfig) before anything starts, or a previous run's report
+    // is replaced
     DemoConfig d = DemoConfig.defaults(out);
     try {
       d =

@@ -94,6 +94,8 @@ class FeatureTopologyTest {
   TestInputTopic<byte[], byte[]> interactions;
   TestOutputTopic<Long, TrainingExample> examples;
   TestOutputTopic<byte[], DeadLetter> deadLetters;
+  TestInputTopic<Long, UserProfile> users;
+  TestInputTopic<Long, ItemMetadata> items;
   final AvroSerializer<InteractionEvent> eventSerializer = new AvroSerializer<>(registry, true);
 
   void start(EventValidator validator) {
@@ -143,11 +145,11 @@ class FeatureTopologyTest {
             topics.deadLetters(),
             new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
             new AvroDeserializer<>(registry, DeadLetter.class));
-    var users =
+    users =
         driver.createInputTopic(
             topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true));
     profiles().forEach(p -> users.pipeInput(p.getUserId(), p));
-    var items =
+    items =
         driver.createInputTopic(
             topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
     catalog().forEach(m -> items.pipeInput(m.getItemId(), m));
@@ -670,10 +672,7 @@ class FeatureTopologyTest {
             .setCreatedAt(Instant.ofEpochMilli(T0 - DAY))
             .setContentLength(77)
             .build();
-    driver
-        .createInputTopic(
-            topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true))
-        .pipeInput(id, meta);
+    items.pipeInput(id, meta);
     assertThat(redis.get("fr:i:" + id))
         .containsEntry("category", "sports")
         .containsEntry("created_at", Long.toString(T0 - DAY))
@@ -706,10 +705,7 @@ class FeatureTopologyTest {
             .setCountry("FR")
             .setPrimaryDevice(Device.MOBILE)
             .build();
-    driver
-        .createInputTopic(
-            topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true))
-        .pipeInput(id, profile);
+    users.pipeInput(id, profile);
     Map<String, String> hash = new HashMap<>(redis.get("fr:u:" + id));
     assertThat(hash)
         .containsEntry("_v", Integer.toString(FeatureSchema.VERSION))

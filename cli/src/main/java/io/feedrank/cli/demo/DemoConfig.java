@@ -55,8 +55,22 @@ public record DemoConfig(
     if (scenario == Scenario.NONE) {
       throw new IllegalArgumentException("--scenario must name a drift scenario, not NONE");
     }
+    if (!(scenarioStrength > 0 && scenarioStrength <= 1)) {
+      throw new IllegalArgumentException(
+          "--strength must be within (0, 1], got " + scenarioStrength);
+    }
     if (historyEvents < 20_000) {
       throw new IllegalArgumentException("--history must be at least 20,000 events");
+    }
+    if (!(trafficRate > 0)) {
+      throw new IllegalArgumentException("--rate must be > 0, got " + trafficRate);
+    }
+    if (servingTime.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException(
+          "--serving-seconds must be >= 1, got " + servingTime.toSeconds());
+    }
+    if (maxEpochs < 1) {
+      throw new IllegalArgumentException("--max-epochs must be >= 1, got " + maxEpochs);
     }
     if (candidates < topK || topK < 1) {
       throw new IllegalArgumentException("--candidates must be >= --top-k >= 1");

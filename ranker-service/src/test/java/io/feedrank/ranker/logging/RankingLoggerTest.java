@@ -27,16 +27,23 @@ class RankingLoggerTest {
   static final int CAPACITY = 10;
   static final int OFFERED = 2_000;
 
-  @Test
-  void withKafkaDownAFullQueueDropsAndCountsEveryEntryItCannotHoldAndNeverBlocks()
-      throws Exception {
+  /**
+   * A real producer whose bootstrap address has no broker: each send blocks for metadata, up to a
+   * minute.
+   */
+  static KafkaProducer<String, RankingLog> producerToNoBroker() {
     Map<String, Object> config =
         Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
             ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000,
             ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
-    KafkaProducer<String, RankingLog> producer =
-        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    return new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+  }
+
+  @Test
+  void withKafkaDownAFullQueueDropsAndCountsEveryEntryItCannotHoldAndNeverBlocks()
+      throws Exception {
+    KafkaProducer<String, RankingLog> producer = producerToNoBroker();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     RankingLogger<RankingLog> logger =
         new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
@@ -79,13 +86,7 @@ class RankingLoggerTest {
    */
   @Test
   void closedWithKafkaDownEveryEntryIsAccountedForWhenCloseReturns() throws Exception {
-    Map<String, Object> config =
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
-            ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000,
-            ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
-    KafkaProducer<String, RankingLog> producer =
-        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    KafkaProducer<String, RankingLog> producer = producerToNoBroker();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     RankingLogger<RankingLog> logger =
         new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);

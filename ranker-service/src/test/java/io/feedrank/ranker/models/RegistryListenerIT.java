@@ -54,6 +54,15 @@ class RegistryListenerIT {
   /**
    * A listener of {@code topic} on the stack's broker, its records read through {@code registry}.
    */
+  /** A new registry topic of {@code partitions} partitions, named for this test. */
+  static String newTopic(LocalStack stack, int partitions) throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+    }
+    return topic;
+  }
+
   static RegistryListener listener(
       LocalStack stack,
       Map<String, Object> registry,
@@ -80,10 +89,7 @@ class RegistryListenerIT {
    */
   @Test
   void aFailureIsCountedAndTheTopicIsReadAgainFromItsStart(LocalStack stack) throws Exception {
-    String topic = "registry-it-" + UUID.randomUUID();
-    try (Admin admin = stack.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
-    }
+    String topic = newTopic(stack, 3);
     publish(stack, topic, List.of(record("v1"), record("v2"), record("v3")));
 
     AtomicInteger calls = new AtomicInteger();
@@ -127,10 +133,7 @@ class RegistryListenerIT {
   @Test
   void theWaitStartsAgainFromASecondAfterAPassThatHandedOnTheState(LocalStack stack)
       throws Exception {
-    String topic = "registry-it-" + UUID.randomUUID();
-    try (Admin admin = stack.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-    }
+    String topic = newTopic(stack, 1);
     publish(stack, topic, List.of(record("v1")));
     AtomicInteger calls = new AtomicInteger();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
@@ -206,10 +209,7 @@ class RegistryListenerIT {
    */
   @Test
   void aListenerThatKeepsFailingShowsItAndStillCloses(LocalStack stack) throws Exception {
-    String topic = "registry-it-" + UUID.randomUUID();
-    try (Admin admin = stack.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-    }
+    String topic = newTopic(stack, 1);
     publish(stack, topic, List.of(record("v1")));
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     Map<String, Object> registry = Map.of("schema.registry.url", stack.registryUrl());
@@ -243,10 +243,7 @@ class RegistryListenerIT {
   @Test
   void aRecordWhoseSchemaTheRegistryCannotGiveIsReadAgainNotSkipped(LocalStack stack)
       throws Exception {
-    String topic = "registry-it-" + UUID.randomUUID();
-    try (Admin admin = stack.admin()) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-    }
+    String topic = newTopic(stack, 1);
     publish(stack, topic, List.of(record("v1")));
     URI url = URI.create(stack.registryUrl());
     List<Set<String>> handed = new CopyOnWriteArrayList<>();
