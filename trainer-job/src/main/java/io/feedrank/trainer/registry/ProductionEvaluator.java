@@ -128,7 +128,8 @@ public final class ProductionEvaluator {
                 + ", "
                 + end
                 + ")";
-        if (rows.size() < MIN_COMPARED || clicks == 0 || clicks == rows.size()) {
+        // a class missing or nearly so is refused below, with the whole holdout's rule
+        if (rows.size() < MIN_COMPARED) {
           return Promotion.ProductionScore.incomparable(
               production,
               learned
@@ -138,7 +139,7 @@ public final class ProductionEvaluator {
                   + clicks
                   + " clicks) are too few to compare on (at least "
                   + MIN_COMPARED
-                  + ", of both classes)");
+                  + ")");
         }
       }
       if (Math.min(clicks, rows.size() - clicks) < minClicks) {
