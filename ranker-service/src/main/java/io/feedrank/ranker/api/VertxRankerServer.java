@@ -2,6 +2,8 @@ package io.feedrank.ranker.api;
 
 import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -123,6 +125,7 @@ public final class VertxRankerServer implements RankerHttp {
                   // an idle keep-alive connection is closed after 30 s
                   .setIdleTimeout(30))
           .requestHandler(handler)
+          .invalidRequestHandler(VertxRankerServer.this::invalid)
           .listen()
           .onSuccess(s -> bound.set(s.actualPort()));
     }
@@ -269,6 +272,46 @@ public final class VertxRankerServer implements RankerHttp {
         "unmatched",
         start,
         json(404, HttpCommon.errorBody("not_found", null, HttpCommon.NOT_FOUND)));
+  }
+
+  /**
+   * A request HTTP/1.1 could not be decoded: a request line over {@link
+   * HttpServerOptions#DEFAULT_MAX_INITIAL_LINE_LENGTH} bytes is a {@code 414}, headers over {@link
+   * HttpServerOptions#DEFAULT_MAX_HEADER_SIZE} a {@code 431}, anything else a {@code 400}, each as
+   * JSON like every other answer (Vert.x's own have no body), and the connection is closed once it
+   * is written: what follows a request that could not be framed cannot be framed either.
+   */
+  private void invalid(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    Answer a;
+    if (cause instanceof TooLongHttpLineException) {
+      a =
+          json(
+              414,
+              HttpCommon.errorBody(
+                  "uri_too_long",
+                  "uri",
+                  "uri: the request line is longer than "
+                      + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH
+                      + " bytes"));
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      a =
+          json(
+              431,
+              HttpCommon.errorBody(
+                  "headers_too_large",
+                  "headers",
+                  "headers: the request's headers are larger than "
+                      + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE
+                      + " bytes"));
+    } else {
+      a =
+          json(
+              400,
+              HttpCommon.errorBody("bad_request", null, "the request is not well-formed HTTP/1.1"));
+    }
+    req.response().putHeader("Connection", "close");
+    send(req, "invalid", System.nanoTime(), a).onComplete(written -> req.connection().close());
   }
 
   /** A response: status, content type, body, and a Retry-After value or null. */

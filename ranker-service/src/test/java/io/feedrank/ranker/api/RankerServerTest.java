@@ -497,6 +497,44 @@ class RankerServerTest {
     }
   }
 
+  /**
+   * A request HTTP cannot frame is answered as JSON too, with the status HTTP has for it, and its
+   * connection closed: a request line over 4096 bytes, headers over 8192, a request line that is
+   * not one.
+   */
+  @Test
+  void undecodableRequestsAreAnsweredAsJsonAndTheirConnectionClosed() throws Exception {
+    String longUri = "/v1/rank?q=" + "x".repeat(5_000);
+    String bigHeaders = "X-Filler: " + "y".repeat(9_000) + "\r\n";
+    Map<String, String> requests =
+        Map.of(
+            "GET " + longUri + " HTTP/1.1\r\nHost: x\r\n\r\n",
+            "414 uri_too_long uri",
+            "GET /health HTTP/1.1\r\nHost: x\r\n" + bigHeaders + "\r\n",
+            "431 headers_too_large headers",
+            "NOT AN HTTP REQUEST LINE AT ALL\r\n\r\n",
+            "400 bad_request -");
+    for (var e : requests.entrySet()) {
+      String[] expected = e.getValue().split(" ");
+      try (RawHttp raw = new RawHttp(server.port())) {
+        raw.send(e.getKey());
+        RawHttp.Response r = raw.response();
+        String what = e.getKey().substring(0, 20);
+        assertThat(r.status()).as(what).isEqualTo(Integer.parseInt(expected[0]));
+        assertThat(r.header("Content-Type")).as(what).isEqualTo("application/json");
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.get("error").asText()).as(what).isEqualTo(expected[1]);
+        if (expected[2].equals("-")) {
+          assertThat(body.has("field")).as(what).isFalse();
+        } else {
+          assertThat(body.get("field").asText()).as(what).isEqualTo(expected[2]);
+          assertThat(body.get("message").asText()).as(what).startsWith(expected[2] + ": ");
+        }
+        assertThat(raw.closedByServer()).as(what).isTrue();
+      }
+    }
+  }
+
   int status(int port, String path, String key) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
     if (key != null) {

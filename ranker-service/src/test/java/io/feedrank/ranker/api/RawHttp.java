@@ -39,7 +39,8 @@ final class RawHttp implements AutoCloseable {
   /** The next response: status line, headers, and a body of its Content-Length (none for 1xx). */
   Response response() throws IOException {
     String status = line();
-    if (!status.startsWith("HTTP/1.1 ")) {
+    // 1.0 too: the answer to a request that could not be decoded has HTTP/1.0's version
+    if (!status.startsWith("HTTP/1.1 ") && !status.startsWith("HTTP/1.0 ")) {
       throw new IOException("not a status line: " + status);
     }
     int code = Integer.parseInt(status.substring(9, 12));
