@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,11 +25,23 @@ import org.junit.jupiter.api.Test;
 class GracefulStopTest {
   static final String RANK = "{\"user_id\":1,\"item_ids\":[2]}";
 
+  /**
+   * The test's server: stopped after it, again if the test did (a no-op), or if it failed first.
+   */
+  RankerHttp server;
+
+  @AfterEach
+  void stopServer() {
+    if (server != null) {
+      server.stop(1_000);
+    }
+  }
+
   @Test
   void aRequestInFlightCompletesAndReadinessGoesDownWhileDraining() throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    RankerHttp server = start(backend(entered, release));
+    server = start(backend(entered, release));
     HttpClient http = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + server.port();
     CompletableFuture<HttpResponse<String>> inFlight =
@@ -52,7 +65,7 @@ class GracefulStopTest {
   void withAnUnreadyPeriodRequestsAreServedWhileReadinessIsDownThenRefused() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     release.countDown(); // every request is answered at once
-    RankerHttp server = start(backend(new CountDownLatch(1), release));
+    server = start(backend(new CountDownLatch(1), release));
     HttpClient http = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + server.port();
     assertThat(status(http, base, "/v1/rank")).isEqualTo(200);
@@ -72,7 +85,7 @@ class GracefulStopTest {
   void aRequestWhoseBodyIsStillArrivingWhenTheStopBeginsIsAnswered() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     release.countDown();
-    RankerHttp server = start(backend(new CountDownLatch(1), release));
+    server = start(backend(new CountDownLatch(1), release));
     try (RawHttp client = new RawHttp(server.port())) {
       int half = RANK.length() / 2;
       client.send(
@@ -98,21 +111,17 @@ class GracefulStopTest {
 
   @Test
   void aClientGoneHalfwayThroughItsBodyIsNoLongerInFlight() throws Exception {
-    RankerHttp server = start(backend(new CountDownLatch(1), new CountDownLatch(0)));
-    try {
-      RawHttp client = new RawHttp(server.port());
-      client.send(
-          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: "
-              + RANK.length()
-              + "\r\n\r\n"
-              + RANK.substring(0, 5));
-      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
-      client.close();
-      // else a stop would wait its whole grace period for a request nobody will finish
-      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 0);
-    } finally {
-      server.stop(1_000);
-    }
+    server = start(backend(new CountDownLatch(1), new CountDownLatch(0)));
+    RawHttp client = new RawHttp(server.port());
+    client.send(
+        "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: "
+            + RANK.length()
+            + "\r\n\r\n"
+            + RANK.substring(0, 5));
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
+    client.close();
+    // else a stop would wait its whole grace period for a request nobody will finish
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 0);
   }
 
   static RankerHttp start(RankerHttp.Backend backend) {
