@@ -3,6 +3,7 @@ package io.feedrank.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.events.TrainingExample;
+import io.feedrank.localstack.ChildReaper;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import java.io.OutputStream;
@@ -72,6 +73,8 @@ class FeaturesCrashIT {
             .redirectErrorStream(true)
             .redirectOutput(Paths.get("target", "streams-it", h.applicationId + ".log").toFile())
             .start();
+    // gone with this JVM, also when a CI timeout kills it before the finally below
+    ChildReaper reaper = ChildReaper.watch(child);
     try {
       // let it commit part of the stream, then kill it mid-flight
       Awaitility.await()
@@ -82,6 +85,7 @@ class FeaturesCrashIT {
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {
       child.destroyForcibly();
+      reaper.close();
     }
     long beforeRestart = committedExamples(stack, h);
     assertThat(beforeRestart).as("the crash happened mid-stream").isLessThan(EVENTS);

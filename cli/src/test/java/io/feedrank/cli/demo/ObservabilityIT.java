@@ -10,6 +10,7 @@ import io.feedrank.cli.Tools;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.OnlineCtrReport;
+import io.feedrank.localstack.ChildReaper;
 import io.feedrank.localstack.LoopbackCheck;
 import io.feedrank.localstack.Ports;
 import io.feedrank.simulator.InteractionSimulator;
@@ -212,6 +213,8 @@ class ObservabilityIT {
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("prometheus.log").toFile())
               .start();
+      // gone with this JVM, also when a CI timeout kills it before the finally below
+      ChildReaper reaper = ChildReaper.watch(prometheus);
       try {
         String api = "http://127.0.0.1:" + promPort + "/api/v1/";
         awaitValue(api, "sum(ranker_requests_total{endpoint=\"/v1/rank\",status=\"200\"})", 65);
@@ -362,6 +365,7 @@ class ObservabilityIT {
         if (!prometheus.waitFor(20, TimeUnit.SECONDS)) {
           prometheus.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+        reaper.close();
       }
     }
   }
