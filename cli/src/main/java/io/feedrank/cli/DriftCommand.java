@@ -22,8 +22,8 @@ import picocli.CommandLine.Spec;
       "Run flink-drift on a local Flink MiniCluster: training-examples and ranking-logs against the",
       "serving model's reference profile; drift-reports, alerts and retrain-commands out; online",
       "CTR per model version and variant (ranking-logs joined with interactions) to online-ctr.",
-      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else the stack",
-      "of a running ./feedrank up. Any key of --config (see README) can be given too."
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
+      "given) those of a running ./feedrank up. Any key of --config (see README) can be given too."
     })
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

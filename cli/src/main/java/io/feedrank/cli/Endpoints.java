@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -36,24 +38,44 @@ public record Endpoints(
   }
 
   /**
-   * Resolves the endpoints.
+   * Resolves the endpoints. Each is taken from what the command was given (an option or its config
+   * file), else from the environment; a running {@code ./feedrank up}'s are taken only when none is
+   * given either way, and then all of them: endpoints given in part, with the rest filled in from
+   * the local stack, would write a real cluster's records with a local registry's schema ids.
    *
+   * @param redis the Redis URI given, for a command with {@code withRedis}; ignored otherwise, as
+   *     is {@code FEEDRANK_REDIS_URI}
    * @throws IllegalArgumentException naming what is missing and how to give it
    */
-  public static Endpoints resolve(String bootstrap, String registry, Map<String, String> env) {
-    Optional<Properties> up = readUpState(env);
-    String b =
-        first(
-            bootstrap,
-            env.get(ENV_BOOTSTRAP),
-            up.map(p -> p.getProperty("bootstrap.servers")).orElse(null));
-    String r =
-        first(
-            registry,
-            env.get(ENV_REGISTRY),
-            up.map(p -> p.getProperty("schema.registry.url")).orElse(null));
-    String redis =
-        first(null, env.get(ENV_REDIS), up.map(p -> p.getProperty("redis.uri")).orElse(null));
+  public static Endpoints resolve(
+      String bootstrap, String registry, String redis, boolean withRedis, Map<String, String> env) {
+    String b = first(bootstrap, env.get(ENV_BOOTSTRAP));
+    String r = first(registry, env.get(ENV_REGISTRY));
+    String rd = withRedis ? first(redis, env.get(ENV_REDIS)) : null;
+    if (b == null && r == null && rd == null) {
+      Optional<Properties> up = readUpState(env);
+      if (up.isPresent()) {
+        b = up.get().getProperty("bootstrap.servers");
+        r = up.get().getProperty("schema.registry.url");
+        rd = withRedis ? up.get().getProperty("redis.uri") : null;
+      }
+    } else if (b == null || r == null) {
+      List<String> missing = new ArrayList<>();
+      if (b == null) {
+        missing.add("Kafka (--bootstrap-servers or " + ENV_BOOTSTRAP + ")");
+      }
+      if (r == null) {
+        missing.add("schema registry (--registry-url or " + ENV_REGISTRY + ")");
+      }
+      String given = b != null ? "Kafka" : r != null ? "the schema registry" : "Redis";
+      throw new IllegalArgumentException(
+          "no "
+              + String.join(" and no ", missing)
+              + " given, while "
+              + given
+              + " is: a running ./feedrank up's endpoints are taken only when none is given,"
+              + " and then all of them");
+    }
     if (b == null || r == null) {
       throw new IllegalArgumentException(
           "no Kafka / schema registry given: pass --bootstrap-servers and --registry-url, set "
@@ -62,7 +84,7 @@ public record Endpoints(
               + ENV_REGISTRY
               + ", or start the local stack with ./feedrank up");
     }
-    return new Endpoints(b, r, env.get(ENV_REGISTRY_AUTH), redis);
+    return new Endpoints(b, r, first(env.get(ENV_REGISTRY_AUTH)), rd);
   }
 
   /** Kafka client config: bootstrap servers, registry URL and auth. */

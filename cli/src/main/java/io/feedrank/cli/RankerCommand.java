@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
       "Run ranker-service: POST /v1/rank scores candidates with the PRODUCTION model of the",
       "model-registry topic (STAGING for the A/B share), features from Redis through a local cache.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
-      "else the stack of a running ./feedrank up. Any configuration key (see README) can be given in",
-      "a --config file or as --ranker-config KEY=VALUE; the named options below win over both."
+      "else (none given) those of a running ./feedrank up. Any configuration key (see README) can be",
+      "given in a --config file or as --ranker-config KEY=VALUE; the named options below win over",
+      "both."
     })
 final class RankerCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -114,8 +115,8 @@ final class RankerCommand implements Runnable {
    * {@code --ranker-config} key, then the named options.
    */
   Map<String, String> config(Map<String, String> env) {
-    ServiceConfig resolved = ServiceConfig.resolve(configFile, endpointOptions, redisUri, env);
-    rankerConfig.forEach(resolved::option);
+    ServiceConfig resolved =
+        ServiceConfig.resolve(configFile, rankerConfig, endpointOptions, redisUri, env);
     return resolved
         .option("port", port)
         .option("management.port", managementPort)

@@ -1,6 +1,7 @@
 package io.feedrank.cli;
 
 import io.feedrank.avro.ConfigMap;
+import io.feedrank.avro.registry.RegistryConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,51 +12,99 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The configuration map of a service command ({@code streams}, {@code ranker}): the {@code
- * --config} file, then Kafka, registry and Redis endpoints from the options, else the environment,
- * else the running {@code ./feedrank up}, then the command's own options.
+ * The configuration map of a service command ({@code streams}, {@code ranker}, ...): the {@code
+ * --config} file (with a command's {@code KEY=VALUE} options over it), then Kafka, registry and
+ * Redis endpoints from the options, else the file, else the environment, else the running {@code
+ * ./feedrank up} (only when none is given: {@link Endpoints#resolve}), then the command's own
+ * options. An endpoint given empty, as an option or in the file, is refused rather than skipped: an
+ * unset template variable must not send a service to other endpoints than intended.
  */
 final class ServiceConfig {
   private final Map<String, String> values;
 
-  /** The Redis of the resolved endpoints (environment or running stack), if any. */
-  private final String endpointRedis;
-
-  private ServiceConfig(Map<String, String> values, String endpointRedis) {
+  private ServiceConfig(Map<String, String> values) {
     this.values = values;
-    this.endpointRedis = endpointRedis;
   }
 
   static ServiceConfig resolve(
       Path configFile, EndpointOptions options, String redisUri, Map<String, String> env) {
-    ServiceConfig s = resolveKafka(configFile, options, env);
-    Map<String, String> c = s.values;
-    String redis = first(redisUri, c.get("redis.uri"), s.endpointRedis);
-    if (redis == null) {
-      throw new IllegalArgumentException(
-          "no Redis given: pass --redis-uri, set "
-              + Endpoints.ENV_REDIS
-              + ", or start ./feedrank up");
-    }
-    c.put("redis.uri", redis);
-    return s;
+    return resolve(configFile, Map.of(), options, redisUri, env);
+  }
+
+  /**
+   * @param overFile keys over the file's ({@code --ranker-config}), under the named options
+   */
+  static ServiceConfig resolve(
+      Path configFile,
+      Map<String, String> overFile,
+      EndpointOptions options,
+      String redisUri,
+      Map<String, String> env) {
+    return endpoints(configFile, overFile, options, redisUri, true, env);
   }
 
   /** As {@link #resolve}, for a command that needs Kafka and the registry but not Redis. */
   static ServiceConfig resolveKafka(
       Path configFile, EndpointOptions options, Map<String, String> env) {
+    return endpoints(configFile, Map.of(), options, null, false, env);
+  }
+
+  private static ServiceConfig endpoints(
+      Path configFile,
+      Map<String, String> overFile,
+      EndpointOptions options,
+      String redisUri,
+      boolean withRedis,
+      Map<String, String> env) {
     Map<String, String> c = new HashMap<>(load(configFile));
+    c.putAll(overFile);
+    String where = configFile == null ? "the configuration" : configFile.toString();
+    String registryInFile = given(null, null, "schema.registry.url", c, where);
     Endpoints e =
         Endpoints.resolve(
-            first(options.bootstrapServers, c.get("bootstrap.servers")),
-            first(options.registryUrl, c.get("schema.registry.url")),
+            given("--bootstrap-servers", options.bootstrapServers, "bootstrap.servers", c, where),
+            given("--registry-url", options.registryUrl, "schema.registry.url", c, where),
+            withRedis ? given("--redis-uri", redisUri, "redis.uri", c, where) : null,
+            withRedis,
             env);
     c.put("bootstrap.servers", e.bootstrapServers());
     c.put("schema.registry.url", e.registryUrl());
-    if (e.registryBasicAuth() != null) {
+    // the environment's credentials are for the environment's registry: not sent to one the file
+    // names, and not over the file's own
+    if (!c.containsKey("basic.auth.user.info")
+        && e.registryBasicAuth() != null
+        && (options.registryUrl != null || registryInFile == null)) {
       c.put("basic.auth.user.info", e.registryBasicAuth());
     }
-    return new ServiceConfig(c, e.redisUri());
+    if (withRedis) {
+      if (e.redisUri() == null) {
+        throw new IllegalArgumentException(
+            "no Redis given: pass --redis-uri, set "
+                + Endpoints.ENV_REDIS
+                + ", or start ./feedrank up (whose endpoints are taken only when none is given)");
+      }
+      c.put("redis.uri", e.redisUri());
+    }
+    return new ServiceConfig(c);
+  }
+
+  /**
+   * The value of {@code option}, else of {@code key} in the configuration, else null; either given
+   * blank is refused.
+   */
+  private static String given(
+      String option, String optionValue, String key, Map<String, String> c, String where) {
+    if (optionValue != null) {
+      if (optionValue.isBlank()) {
+        throw new IllegalArgumentException(option + " is empty");
+      }
+      return optionValue.trim();
+    }
+    String v = c.get(key);
+    if (v != null && v.isBlank()) {
+      throw new IllegalArgumentException(key + " is empty in " + where);
+    }
+    return v == null ? null : v.trim();
   }
 
   /** Sets {@code key} when the option was given. */
@@ -86,6 +135,24 @@ final class ServiceConfig {
     return m;
   }
 
+  /**
+   * The registry's configuration, for a command whose file holds only endpoints, registry keys and
+   * {@code kafka.*} keys (simulate, topics): any other key is refused, as the services refuse
+   * theirs (a misspelt {@code kafka.security.protocol} would otherwise connect in plaintext), and
+   * so is a registry URL with credentials in it, before anything is printed or started.
+   *
+   * @param command what reads the file, for the message
+   */
+  RegistryConfig registryOnly(String command) {
+    return ConfigMap.read(
+        values,
+        command,
+        m -> {
+          m.get("bootstrap.servers");
+          return RegistryConfig.fromMap(m);
+        });
+  }
+
   static Map<String, String> load(Path file) {
     Map<String, String> m = new HashMap<>();
     if (file == null) {
@@ -99,14 +166,5 @@ final class ServiceConfig {
     }
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
     return m;
-  }
-
-  private static String first(String... values) {
-    for (String v : values) {
-      if (v != null && !v.isBlank()) {
-        return v;
-      }
-    }
-    return null;
   }
 }

@@ -1,5 +1,6 @@
 package io.feedrank.cli;
 
+import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.Scenario;
 import io.feedrank.simulator.SimulatorConfig;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Publish simulated users, items and interaction events (Avro, Confluent wire format).",
       "Targets --bootstrap-servers/--registry-url, else FEEDRANK_BOOTSTRAP_SERVERS/FEEDRANK_REGISTRY_URL,",
-      "else the stack of a running ./feedrank up."
+      "else (none given) those of a running ./feedrank up.",
     })
 final class SimulateCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -225,17 +226,14 @@ final class SimulateCommand implements Runnable {
 
   /**
    * The producer's configuration: the endpoints (options, the {@code --config} file, the
-   * environment, a running {@code up}), registry auth, and the file's {@code kafka.*} keys without
-   * the prefix.
+   * environment, a running {@code up}), the registry's keys (auth, retries, timeout), and the
+   * file's {@code kafka.*} keys without the prefix; any other key of the file is refused.
    */
   Map<String, Object> producerConfig(Map<String, String> env) {
     ServiceConfig s = ServiceConfig.resolveKafka(configFile, endpointOptions, env);
-    Map<String, String> c = s.values();
+    RegistryConfig registry = s.registryOnly("feedrank simulate");
     Map<String, Object> m = s.kafkaClient();
-    m.put("schema.registry.url", c.get("schema.registry.url"));
-    if (c.get("basic.auth.user.info") != null) {
-      m.put("basic.auth.user.info", c.get("basic.auth.user.info"));
-    }
+    m.putAll(registry.toMap());
     return m;
   }
 

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
       "Run streams-features: validate interactions (bad ones to interactions-dlq), keep user / item /",
       "user-category features in Redis, emit point-in-time training examples; exactly once.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL / FEEDRANK_REDIS_URI,",
-      "else the stack of a running ./feedrank up. Any key of --config (see README) can be given too."
+      "else (none given) those of a running ./feedrank up. Any key of --config (see README) can be",
+      "given too."
     })
 final class StreamsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -31,8 +31,8 @@ import picocli.CommandLine.Spec;
       "policy; reports the ones that exist, never changes them (a cleanup policy other than the",
       "DESIGN's is an error, exit code 1: compaction is what keeps model-registry, users and items",
       "whole); sets BACKWARD compatibility on every value subject and registers its schema.",
-      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else the stack",
-      "of a running ./feedrank up; kafka.* keys of --config reach the admin client (SASL, TLS)."
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
+      "given) those of a running ./feedrank up; kafka.* keys of --config reach the admin client."
     })
 final class TopicsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -74,6 +74,8 @@ final class TopicsCommand implements Callable<Integer> {
     }
     ServiceConfig s = ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv());
     Map<String, String> c = s.values();
+    // before anything is printed or created: unknown keys, and a URL with credentials in it
+    RegistryConfig registryConfig = s.registryOnly("feedrank topics");
     Map<String, Object> admin = s.kafkaClient();
     PrintWriter out = spec.commandLine().getOut();
     List<TopicSetup.Outcome> outcomes;
@@ -93,7 +95,7 @@ final class TopicsCommand implements Callable<Integer> {
       out.printf("%-20s %10d %-8s %s%n", o.topic(), o.partitions(), o.cleanupPolicy(), o.status());
     }
     out.flush();
-    SchemaRegistryClient registry = new HttpSchemaRegistryClient(RegistryConfig.fromMap(c));
+    SchemaRegistryClient registry = new HttpSchemaRegistryClient(registryConfig);
     try {
       TopicSetup.schemas(registry, Topics.ALL);
     } finally {

@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
       "an event-time range, export verified ONNX, record the run, register the best network and",
       "decide its stage against production. Exit code 2 when the data is refused.",
       "With --listen: consume retrain-commands and run one training per command until Ctrl-C.",
-      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else the stack",
-      "of a running ./feedrank up. Any key of --config (see README) can be given too."
+      "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
+      "given) those of a running ./feedrank up. Any key of --config (see README) can be given too."
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -1,14 +1,19 @@
 package io.feedrank.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The announcement a running {@code ./feedrank up} leaves for the other commands. */
+/**
+ * The announcement a running {@code ./feedrank up} leaves for the other commands, and how the
+ * endpoints are resolved from it, the environment, options and config files.
+ */
 class EndpointsTest {
   @TempDir Path home;
 
@@ -26,7 +31,8 @@ class EndpointsTest {
 
     Endpoints.clearUpState(env, first);
     assertThat(Endpoints.stateFile(env)).exists();
-    assertThat(Endpoints.resolve(null, null, env).bootstrapServers()).isEqualTo("127.0.0.1:19092");
+    assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
+        .isEqualTo("127.0.0.1:19092");
 
     Endpoints.clearUpState(env, second);
     assertThat(Endpoints.stateFile(env)).doesNotExist();
@@ -53,6 +59,98 @@ class EndpointsTest {
     Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid);
     assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
     Endpoints.clearUpState(env, pid);
+  }
+
+  /**
+   * With a local up running, endpoints given in part are not completed from it: a remote Kafka with
+   * the local registry would write records whose schema ids mean nothing to the remote cluster's
+   * readers. What is missing is named instead; given nothing, all of up's are taken.
+   */
+  @Test
+  void aRunningUpFillsInNoEndpointWhenAnyIsGiven() {
+    long pid = ProcessHandle.current().pid();
+    Map<String, String> home = Map.of("FEEDRANK_HOME", this.home.toString());
+    Endpoints.writeUpState(home, endpoints("127.0.0.1:9092"), pid);
+    try {
+      Endpoints all = Endpoints.resolve(null, null, null, true, home);
+      assertThat(all.registryUrl()).isEqualTo("http://127.0.0.1:8081");
+      assertThat(all.redisUri()).isEqualTo("redis://127.0.0.1:6379");
+
+      assertThatThrownBy(() -> Endpoints.resolve("remote:9092", null, null, false, home))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith(
+              "no schema registry (--registry-url or FEEDRANK_REGISTRY_URL) given, while Kafka"
+                  + " is");
+      Map<String, String> env = new HashMap<>(home);
+      env.put(Endpoints.ENV_REGISTRY, "http://remote:8081");
+      assertThatThrownBy(() -> Endpoints.resolve(null, null, null, false, env))
+          .hasMessageStartingWith(
+              "no Kafka (--bootstrap-servers or FEEDRANK_BOOTSTRAP_SERVERS) given, while the"
+                  + " schema registry is");
+      // for a command with Redis, a Redis given is an endpoint given
+      assertThatThrownBy(() -> Endpoints.resolve(null, null, "redis://remote:6379", true, home))
+          .hasMessageStartingWith(
+              "no Kafka (--bootstrap-servers or FEEDRANK_BOOTSTRAP_SERVERS) and no schema"
+                  + " registry (--registry-url or FEEDRANK_REGISTRY_URL) given, while Redis is");
+      // Kafka and the registry given: Redis is not taken from up either
+      assertThat(
+              Endpoints.resolve("remote:9092", "http://remote:8081", null, true, home).redisUri())
+          .isNull();
+      // a command without Redis ignores FEEDRANK_REDIS_URI, and takes up's Kafka and registry
+      env.remove(Endpoints.ENV_REGISTRY);
+      env.put(Endpoints.ENV_REDIS, "redis://remote:6379");
+      assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
+          .isEqualTo("127.0.0.1:9092");
+    } finally {
+      Endpoints.clearUpState(home, pid);
+    }
+  }
+
+  /**
+   * FEEDRANK_REGISTRY_BASIC_AUTH is for the registry the environment or an option names: not sent
+   * to one the config file names, and under the file's own basic.auth.user.info.
+   */
+  @Test
+  void theEnvironmentsRegistryCredentialsGoOnlyToARegistryTheFileDoesNotName() throws Exception {
+    Map<String, String> env = new HashMap<>(TestEnvironment.of(home));
+    env.put(Endpoints.ENV_REGISTRY_AUTH, "bob:env-secret");
+    EndpointOptions none = new EndpointOptions();
+    assertThat(ServiceConfig.resolveKafka(null, none, env).values())
+        .containsEntry("basic.auth.user.info", "bob:env-secret");
+
+    Path file = home.resolve("registry.properties");
+    Files.writeString(file, "schema.registry.url=http://file-registry:8081\n");
+    assertThat(ServiceConfig.resolveKafka(file, none, env).values())
+        .containsEntry("schema.registry.url", "http://file-registry:8081")
+        .doesNotContainKey("basic.auth.user.info");
+    EndpointOptions registry = new EndpointOptions();
+    registry.registryUrl = "http://option-registry:8081";
+    assertThat(ServiceConfig.resolveKafka(file, registry, env).values())
+        .containsEntry("schema.registry.url", "http://option-registry:8081")
+        .containsEntry("basic.auth.user.info", "bob:env-secret");
+
+    Files.writeString(
+        file,
+        "schema.registry.url=http://file-registry:8081\nbasic.auth.user.info=alice:file-secret\n");
+    assertThat(ServiceConfig.resolveKafka(file, none, env).values())
+        .containsEntry("basic.auth.user.info", "alice:file-secret");
+  }
+
+  /** An endpoint given empty is refused: an unset template variable must not mean "the default". */
+  @Test
+  void anEndpointGivenEmptyIsRefusedNotSkipped() throws Exception {
+    Map<String, String> env = TestEnvironment.of(home);
+    EndpointOptions empty = new EndpointOptions();
+    empty.bootstrapServers = " ";
+    assertThatThrownBy(() -> ServiceConfig.resolveKafka(null, empty, env))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--bootstrap-servers is empty");
+    assertThatThrownBy(() -> ServiceConfig.resolve(null, new EndpointOptions(), "", env))
+        .hasMessage("--redis-uri is empty");
+    Path file = home.resolve("endpoints.properties");
+    Files.writeString(file, "schema.registry.url=\n");
+    assertThatThrownBy(() -> ServiceConfig.resolveKafka(file, new EndpointOptions(), env))
+        .hasMessage("schema.registry.url is empty in " + file);
   }
 
   private static Endpoints endpoints(String kafka) {

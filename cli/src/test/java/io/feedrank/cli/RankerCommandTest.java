@@ -38,4 +38,25 @@ class RankerCommandTest {
     // and the ranker's own parsing takes them
     assertThat(io.feedrank.ranker.RankerConfig.from(c).rateLimitPerSecond()).isEqualTo(5000.0);
   }
+
+  /**
+   * An endpoint given as a --ranker-config key is an endpoint given, under --redis-uri and its
+   * like: the named options win over the keys for endpoints too.
+   */
+  @Test
+  void endpointKeysOfRankerConfigAreUnderTheNamedOptions() {
+    RankerCommand cmd = new RankerCommand();
+    new CommandLine(cmd)
+        .parseArgs(
+            "--ranker-config", "bootstrap.servers=from-key:9092",
+            "--ranker-config", "schema.registry.url=http://from-key:8081",
+            "--ranker-config", "redis.uri=redis://from-key:6379",
+            "--registry-url", "http://from-option:8081");
+    // no environment and no running up: the keys alone are enough
+    Map<String, String> c = cmd.config(Map.of("FEEDRANK_HOME", dir.toString()));
+    assertThat(c)
+        .containsEntry("bootstrap.servers", "from-key:9092")
+        .containsEntry("schema.registry.url", "http://from-option:8081")
+        .containsEntry("redis.uri", "redis://from-key:6379");
+  }
 }

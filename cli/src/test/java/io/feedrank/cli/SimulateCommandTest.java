@@ -1,6 +1,7 @@
 package io.feedrank.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.simulator.InteractionSimulator;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ class SimulateCommandTest {
         "kafka.security.protocol=SASL_SSL\n"
             + "kafka.sasl.mechanism=PLAIN\n"
             + "bootstrap.servers=broker.example:9093\n"
-            + "window.ms=1\n");
+            + "schema.registry.max.retries=2\n");
     Map<String, Object> p =
         parse("--count", "10", "--config", file.toString()).producerConfig(TestEnvironment.of(dir));
     assertThat(p)
@@ -82,10 +83,35 @@ class SimulateCommandTest {
         .containsEntry("sasl.mechanism", "PLAIN")
         .containsEntry("bootstrap.servers", "broker.example:9093")
         .containsEntry("schema.registry.url", "http://127.0.0.1:8081/apis/ccompat/v7")
-        .doesNotContainKey("window.ms")
+        .containsEntry("schema.registry.max.retries", "2")
         .doesNotContainKey("kafka.security.protocol");
     // without the file: the environment's endpoints
     assertThat(parse("--count", "10").producerConfig(TestEnvironment.of(dir)))
         .containsEntry("bootstrap.servers", "127.0.0.1:9092");
+  }
+
+  /**
+   * A key of the --config file that is neither an endpoint, a registry key nor kafka.* is refused
+   * naming it, as every service refuses its unknown keys; so is a registry URL with credentials,
+   * before the run prints the URL.
+   */
+  @Test
+  void theConfigFilesUnknownKeysAndCredentialsInTheUrlAreRefused() throws Exception {
+    Path file = dir.resolve("client.properties");
+    Files.writeString(file, "kafka_security.protocol=SASL_SSL\nschema.registy.url=http://x:1\n");
+    assertThatThrownBy(
+            () ->
+                parse("--count", "10", "--config", file.toString())
+                    .producerConfig(TestEnvironment.of(dir)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("kafka_security.protocol")
+        .hasMessageContaining("schema.registy.url (did you mean schema.registry.url?)");
+    Files.writeString(file, "schema.registry.url=http://alice:s3cret@127.0.0.1:1\n");
+    assertThatThrownBy(
+            () ->
+                parse("--count", "10", "--config", file.toString())
+                    .producerConfig(TestEnvironment.of(dir)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageNotContaining("s3cret");
   }
 }
