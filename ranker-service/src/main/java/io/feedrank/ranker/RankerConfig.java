@@ -4,6 +4,7 @@ import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.ranker.api.RequestParser;
 import io.feedrank.ranker.api.VertxRankerServer;
 import java.nio.file.Path;
@@ -59,6 +60,7 @@ public record RankerConfig(
 
   public RankerConfig {
     require(redisUri, "redis.uri");
+    RedisConnections.parse(redisUri); // refused here, naming the key, not at the first connection
     require(bootstrapServers, "bootstrap.servers");
     Objects.requireNonNull(registryConfig, "registryConfig");
     require(modelName, "model.name");
@@ -103,7 +105,10 @@ public record RankerConfig(
     positive(warmupMax, "warmup.max.ms");
     notNegative(shutdownUnready, "shutdown.unready.ms");
     notNegative(shutdownGrace, "shutdown.grace.ms");
-    positive(redisTimeout, "redis.timeout.ms");
+    // Jedis takes an int of milliseconds: 2147483648 wrapped negative (the ranker never became
+    // ready) and 4294967346 to 50. Every request may wait this long for Redis, and a thread past
+    // the pool as long again: a minute is already far past what a caller waits.
+    within(redisTimeout.toMillis(), 1, MAX_REDIS_TIMEOUT_MILLIS, "redis.timeout.ms");
     positive(cacheUserFreshTtl, "cache.user.fresh.ttl.ms");
     positive(cacheItemFreshTtl, "cache.item.fresh.ttl.ms");
     positive(cacheStaleTtl, "cache.stale.ttl.ms");
@@ -132,6 +137,9 @@ public record RankerConfig(
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
+  /** The largest {@code redis.timeout.ms}: one minute. */
+  public static final long MAX_REDIS_TIMEOUT_MILLIS = 60_000;
+
   /**
    * The threads that may hold a Redis connection at once: the event loops, the ops workers, the
    * background refresh and the warm-up. The pool holds at least this many.
@@ -148,27 +156,28 @@ public record RankerConfig(
    * still served with readiness DOWN], {@code shutdown.grace.ms} [10000], {@code
    * http.max.body.bytes} [262144], {@code request.max.ahead.ms} [3600000: a request's
    * context.timestamp further ahead of the server's clock is refused, as a broker refuses such a
-   * record by default]; {@code redis.uri} (required), {@code redis.timeout.ms} [50], {@code
-   * redis.max.connections} [64], {@code cache.max.entries} [200000], {@code
-   * cache.user.fresh.ttl.ms} [1000], {@code cache.item.fresh.ttl.ms} [5000] (each entity's
-   * shortened by up to a quarter by its {@link io.feedrank.ranker.features.Jitter}), {@code
-   * cache.max.serve.ms} [30000], {@code cache.stale.ttl.ms} [600000], {@code
-   * redis.breaker.failure.rate.percent} [50], {@code redis.breaker.open.ms} [2000]; {@code
-   * bootstrap.servers}, {@code schema.registry.url} (required), the registry's other keys ({@link
-   * RegistryConfig#fromMap}: credentials, retries, timeout), {@code model.registry.topic}
-   * [model-registry], {@code ranking.logs.topic} [ranking-logs], {@code model.name} [feed-ranker],
-   * {@code artifact.store} [target/artifacts], {@code model.artifact.max.bytes} [268435456: a
-   * larger artifact is refused before it is read], {@code ab.staging.share} [0.0], {@code
-   * onnx.intra.op.threads} [1], {@code two.tower.item.vector.max.age.ms} [60000, jittered
-   * likewise], {@code two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide
-   * vectors, allocated when a two-tower model loads]; {@code api.keys.file} [none: no
-   * authentication], {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code
-   * log.sample.rate} [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0:
-   * none], {@code warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before
-   * readiness: {@link Warmup}); any {@code kafka.*} key goes to the Kafka clients without the
-   * prefix. The keys of the Jetty front, removed, are refused rather than ignored: {@code
-   * http.server} other than vertx, {@code http.max.threads}. So is any other key that is not one of
-   * these: a misspelt {@code api.keys.file} would otherwise start a ranker without authentication.
+   * record by default]; {@code redis.uri} (required, {@link RedisConnections#parse}), {@code
+   * redis.timeout.ms} [50; at most 60000], {@code redis.max.connections} [64], {@code
+   * cache.max.entries} [200000], {@code cache.user.fresh.ttl.ms} [1000], {@code
+   * cache.item.fresh.ttl.ms} [5000] (each entity's shortened by up to a quarter by its {@link
+   * io.feedrank.ranker.features.Jitter}), {@code cache.max.serve.ms} [30000], {@code
+   * cache.stale.ttl.ms} [600000], {@code redis.breaker.failure.rate.percent} [50], {@code
+   * redis.breaker.open.ms} [2000]; {@code bootstrap.servers}, {@code schema.registry.url}
+   * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
+   * timeout), {@code model.registry.topic} [model-registry], {@code ranking.logs.topic}
+   * [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts],
+   * {@code model.artifact.max.bytes} [268435456: a larger artifact is refused before it is read],
+   * {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
+   * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
+   * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
+   * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
+   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
+   * [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0: none], {@code
+   * warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before readiness: {@link
+   * Warmup}); any {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the
+   * Jetty front, removed, are refused rather than ignored: {@code http.server} other than vertx,
+   * {@code http.max.threads}. So is any other key that is not one of these: a misspelt {@code
+   * api.keys.file} would otherwise start a ranker without authentication.
    *
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */

@@ -211,4 +211,37 @@ class RankerConfigTest {
     p.remove("schema.registry.url");
     assertThatThrownBy(() -> RankerConfig.from(p)).hasMessage("missing config schema.registry.url");
   }
+
+  /**
+   * The timeout was cast to an int: 2147483648 wrapped negative (the ranker never became ready,
+   * with no error) and 4294967346 became 50 ms while /v1/config showed the number given.
+   */
+  @Test
+  void theRedisTimeoutIsBoundedNotWrapped() {
+    Map<String, String> p = required();
+    p.put("redis.timeout.ms", "60000");
+    assertThat(RankerConfig.from(p).publicView()).containsEntry("redis_timeout_ms", 60_000L);
+    p.put("redis.timeout.ms", "2147483648");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("redis.timeout.ms must be within 1..60000, got 2147483648");
+    p.put("redis.timeout.ms", "4294967346");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("redis.timeout.ms must be within 1..60000, got 4294967346");
+    p.put("redis.timeout.ms", "0");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("redis.timeout.ms must be within 1..60000, got 0");
+  }
+
+  /** A URI that is not Redis's is refused with the config, naming the key, password redacted. */
+  @Test
+  void aRedisUriThatIsNotOneIsRefusedWithTheConfig() {
+    Map<String, String> p = required();
+    p.put("redis.uri", "http://app:s3cret@h:1");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("redis.uri must be ")
+        .hasMessageEndingWith(": http://app:***@h:1");
+    p.put("redis.uri", "redis://127.0.0.1:6379/3");
+    assertThat(RankerConfig.from(p).redisUri()).isEqualTo("redis://127.0.0.1:6379/3");
+  }
 }
