@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ./feedrank drift}: the drift job on a local Flink MiniCluster, until Ctrl-C. */
@@ -53,6 +54,11 @@ final class DriftCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (metricsPort < 0 || metricsPort > 65535) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--metrics-port must be within 0..65535 (0 = off), got " + metricsPort);
+    }
     Map<String, String> c =
         ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv())
             .option("model.name", modelName)

@@ -77,13 +77,7 @@ final class RegistryCommand implements Callable<Integer> {
           throw new ParameterException(
               spec.commandLine(), "unknown action '" + action + "': list, promote or rollback");
     }
-    Map<String, String> env = System.getenv();
-    Map<String, String> c =
-        ServiceConfig.resolveKafka(configFile, endpointOptions, env)
-            .option("model.name", modelName)
-            .orDefault("artifact.store", RunsCommand.defaultStore(env))
-            .values();
-    TrainerConfig config = TrainerConfig.from(c);
+    TrainerConfig config = TrainerConfig.from(config(System.getenv()));
     PrintWriter out = spec.commandLine().getOut();
     try (Main m = new Main(config, Clock.systemUTC())) {
       RegistryCommands r =
@@ -95,6 +89,18 @@ final class RegistryCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The trainer's configuration this command reads the registry with: its metrics server off,
+   * whatever the file says (the file may be a running trainer's, whose port is taken).
+   */
+  Map<String, String> config(Map<String, String> env) {
+    return ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+        .option("model.name", modelName)
+        .option("metrics.port", 0)
+        .orDefault("artifact.store", RunsCommand.defaultStore(env))
+        .values();
   }
 
   private static void print(PrintWriter out, List<ModelVersion> versions) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code ./feedrank train [--listen]}: one training run, or a listener on retrain commands. */
@@ -74,14 +75,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkRange();
     TrainerConfig config = TrainerConfig.from(config(System.getenv()));
     PrintWriter out = spec.commandLine().getOut();
     try (Main trainer = new Main(config, Clock.systemUTC())) {
       if (listen) {
         return listen(trainer, out);
-      }
-      if ((from == null) != (to == null)) {
-        throw new IllegalArgumentException("--from and --to go together");
       }
       DataRange range = from == null ? null : new DataRange(from, to);
       try {
@@ -92,6 +91,25 @@ final class TrainCommand implements Callable<Integer> {
         out.println("refused: " + e.getMessage());
         return 2;
       }
+    }
+  }
+
+  /** One run's range: --from and --to together, in order, and neither with --listen or --days. */
+  void checkRange() {
+    if (from == null && to == null) {
+      return;
+    }
+    String problem =
+        (from == null) != (to == null)
+            ? "--from and --to go together"
+            : listen
+                ? "--from and --to set one run's range; with --listen each retrain command sets its"
+                    + " own"
+                : days != null
+                    ? "--days or --from and --to, not both"
+                    : !from.isBefore(to) ? "--from " + from + " is not before --to " + to : null;
+    if (problem != null) {
+      throw new ParameterException(spec.commandLine(), problem);
     }
   }
 

@@ -14,11 +14,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -111,6 +113,7 @@ final class UpCommand implements Runnable {
 
   @Override
   public void run() {
+    checkOptions();
     requireEmptyDir();
     if (!stackOnly) {
       runPlatform();
@@ -203,6 +206,57 @@ final class UpCommand implements Runnable {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /**
+   * The options, before anything starts: ports within range, no negative amounts, the platform's
+   * options not given with --stack-only (which would ignore them), and the ranker's keys as the
+   * ranker will read them, which it otherwise does after a minute of starting the rest.
+   */
+  void checkOptions() {
+    String problem = problem();
+    if (problem != null) {
+      throw new ParameterException(spec.commandLine(), problem);
+    }
+  }
+
+  private String problem() {
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    ports.put("--kafka-port", kafkaPort);
+    ports.put("--redis-port", redisPort);
+    ports.put("--registry-port", registryPort);
+    ports.put("--ranker-port", rankerPort);
+    for (var port : ports.entrySet()) {
+      if (port.getValue() < 0 || port.getValue() > 65535) {
+        return port.getKey() + " must be within 0..65535 (0: a random one), got " + port.getValue();
+      }
+    }
+    if (partitions < 0) {
+      return "--partitions must be 0 or more, got " + partitions;
+    }
+    if (historyHours < 0) {
+      return "--history-hours must be 0 or more, got " + historyHours;
+    }
+    if (simulateRate != null && !(simulateRate >= 0 && simulateRate < 1e6)) {
+      return "--simulate-rate must be within [0, 1e6) events/s, got " + simulateRate;
+    }
+    if (stackOnly) {
+      CommandLine.ParseResult given = spec.commandLine().getParseResult();
+      for (String platformOnly : List.of("--ranker-port", "--ranker-config", "--history-hours")) {
+        if (given != null && given.hasMatchedOption(platformOnly)) {
+          return platformOnly
+              + " is for the whole platform: --stack-only starts no ranker and publishes no"
+              + " history";
+        }
+      }
+      return null;
+    }
+    try {
+      UpPlatform.checkRankerConfig(rankerConfig);
+      return null;
+    } catch (IllegalArgumentException e) {
+      return "--ranker-config: " + e.getMessage();
+    }
   }
 
   /**

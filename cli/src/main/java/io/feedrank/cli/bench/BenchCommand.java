@@ -25,4 +25,20 @@ public final class BenchCommand implements Runnable {
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
+
+  /**
+   * Refuses, as a usage error before anything starts, a count option below 1: {@code --runs 0}
+   * would set up the stack, measure nothing and overwrite the report with no figures.
+   *
+   * @param options option names and their values, in pairs
+   */
+  static void atLeastOne(CommandLine.Model.CommandSpec spec, Object... options) {
+    for (int i = 0; i < options.length; i += 2) {
+      long value = ((Number) options[i + 1]).longValue();
+      if (value < 1) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), options[i] + " must be 1 or more, got " + value);
+      }
+    }
+  }
 }

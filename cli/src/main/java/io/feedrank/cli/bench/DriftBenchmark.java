@@ -96,6 +96,16 @@ final class DriftBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    BenchCommand.atLeastOne(
+        spec,
+        "--runs",
+        runs,
+        "--examples",
+        examples,
+        "--responses",
+        responses,
+        "--window-sample",
+        windowSample);
     PrintWriter w = spec.commandLine().getOut();
     BenchReport report = new BenchReport("drift");
     report.note(

@@ -209,6 +209,29 @@ final class RankerBenchmark implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     w = spec.commandLine().getOut();
+    BenchCommand.atLeastOne(
+        spec,
+        "--runs",
+        runs,
+        "--seconds",
+        seconds,
+        "--concurrency",
+        concurrency,
+        "--events",
+        events);
+    mlpCandidates(); // --phases, checked
+    // the ranker's keys as it will read them (checked again with the stack's endpoints)
+    if (rankerConfig.containsKey("management.port")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "bench ranker reads /health and /metrics on the ranker's own port: leave management.port"
+              + " out of --ranker-config");
+    }
+    try {
+      io.feedrank.cli.demo.UpPlatform.checkRankerConfig(rankerConfig);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--ranker-config: " + e.getMessage());
+    }
     if (mlpLayers.isEmpty() || mlpLayers.stream().anyMatch(n -> n < 1 || n > 16_384)) {
       throw new ParameterException(spec.commandLine(), "--mlp-layers: widths of 1 to 16384");
     }
@@ -919,12 +942,7 @@ final class RankerBenchmark implements Callable<Integer> {
     c.put("artifact.store", store.root().toString());
     c.put("rate.limit.per.second", "1000000000");
     c.put("rate.limit.burst", "1000000000");
-    if (rankerConfig.containsKey("management.port")) {
-      throw new IllegalArgumentException(
-          "bench ranker reads /health and /metrics on the ranker's own port: leave management.port"
-              + " out of --ranker-config");
-    }
-    c.putAll(rankerConfig);
+    c.putAll(rankerConfig); // management.port refused in call()
     RankerConfig.from(c); // fails here, not in the child, on a bad key
     return c;
   }

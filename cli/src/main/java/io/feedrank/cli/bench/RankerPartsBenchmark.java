@@ -108,6 +108,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    BenchCommand.atLeastOne(spec, "--runs", runs, "--requests", requests);
     PrintWriter w = spec.commandLine().getOut();
     BenchReport report = new BenchReport("ranker-parts");
     report.note(

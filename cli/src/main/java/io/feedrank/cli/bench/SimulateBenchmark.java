@@ -48,6 +48,7 @@ final class SimulateBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    BenchCommand.atLeastOne(spec, "--runs", runs, "--events", events);
     PrintWriter w = spec.commandLine().getOut();
     BenchReport report = new BenchReport("simulate");
     report.note("events_per_run", events);

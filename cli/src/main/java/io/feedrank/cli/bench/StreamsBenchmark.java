@@ -114,6 +114,7 @@ final class StreamsBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    BenchCommand.atLeastOne(spec, "--runs", runs, "--events", events, "--threads", threads);
     PrintWriter w = spec.commandLine().getOut();
     BenchReport report = new BenchReport("streams");
     report.note("events_per_run", events);

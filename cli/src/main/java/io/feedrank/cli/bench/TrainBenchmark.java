@@ -61,6 +61,16 @@ final class TrainBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    BenchCommand.atLeastOne(
+        spec,
+        "--runs",
+        runs,
+        "--train-examples",
+        trainExamples,
+        "--epochs",
+        epochs,
+        "--threads",
+        threads);
     PrintWriter w = spec.commandLine().getOut();
     Torch.configure(threads);
     BenchReport report = new BenchReport("train");

@@ -1,0 +1,98 @@
+package io.feedrank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Options refused as usage errors (exit 2, the message naming the option) before a command starts
+ * anything: none of these runs reaches a broker, a stack or a model.
+ */
+class OptionChecksTest {
+  @TempDir Path dir;
+
+  /** The first line a command writes to its error stream, and its exit code. */
+  record Refusal(int exit, String message) {}
+
+  static Refusal run(String... args) {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    int exit = cli.execute(args);
+    return new Refusal(exit, err.toString().lines().findFirst().orElse(""));
+  }
+
+  @Test
+  void trainRangesAreCheckedBeforeTheTrainerStarts() {
+    String a = "2026-01-02T00:00:00Z";
+    String b = "2026-01-03T00:00:00Z";
+    assertThat(run("train", "--from", a)).isEqualTo(new Refusal(2, "--from and --to go together"));
+    assertThat(run("train", "--from", b, "--to", a))
+        .isEqualTo(new Refusal(2, "--from " + b + " is not before --to " + a));
+    assertThat(run("train", "--listen", "--from", a, "--to", b).message())
+        .startsWith("--from and --to set one run's range; with --listen");
+    assertThat(run("train", "--days", "3", "--from", a, "--to", b))
+        .isEqualTo(new Refusal(2, "--days or --from and --to, not both"));
+  }
+
+  @Test
+  void driftsMetricsPortIsAPort() {
+    assertThat(run("drift", "--metrics-port", "70000"))
+        .isEqualTo(new Refusal(2, "--metrics-port must be within 0..65535 (0 = off), got 70000"));
+    assertThat(run("drift", "--metrics-port", "-1").exit()).isEqualTo(2);
+  }
+
+  /** The file may be a running trainer's: registry commands read the registry, serving nothing. */
+  @Test
+  void registryCommandsOpenNoMetricsPortWhateverTheFileSays() throws Exception {
+    Path file = dir.resolve("trainer.properties");
+    Files.writeString(file, "metrics.port=19402\n");
+    RegistryCommand cmd = new RegistryCommand();
+    new CommandLine(cmd).parseArgs("list", "--config", file.toString());
+    Map<String, String> c = cmd.config(TestEnvironment.of(dir));
+    assertThat(c).containsEntry("metrics.port", "0");
+    assertThat(io.feedrank.trainer.TrainerConfig.from(c).metricsPort()).isZero();
+  }
+
+  @Test
+  void upRefusesWhatItWouldIgnoreOrFindOnlyAfterStartingTheStack() {
+    assertThat(run("up", "--stack-only", "--ranker-port", "9000").message())
+        .isEqualTo(
+            "--ranker-port is for the whole platform: --stack-only starts no ranker and publishes"
+                + " no history");
+    assertThat(run("up", "--stack-only", "--ranker-config", "port=1").message())
+        .startsWith("--ranker-config is for the whole platform");
+    assertThat(run("up", "--history-hours", "-3"))
+        .isEqualTo(new Refusal(2, "--history-hours must be 0 or more, got -3"));
+    assertThat(run("up", "--kafka-port", "-5"))
+        .isEqualTo(
+            new Refusal(2, "--kafka-port must be within 0..65535 (0: a random one), got -5"));
+    assertThat(run("up", "--simulate-rate", "-4").exit()).isEqualTo(2);
+    Refusal typo = run("up", "--ranker-config", "rate.limt=5");
+    assertThat(typo.exit()).isEqualTo(2);
+    assertThat(typo.message())
+        .startsWith("--ranker-config: unknown config key rate.limt");
+  }
+
+  @Test
+  void benchmarksRefuseNothingToMeasureBeforeSettingUp() {
+    for (String bench :
+        new String[] {"simulate", "streams", "ranker", "ranker-parts", "train", "drift"}) {
+      assertThat(run("bench", bench, "--runs", "0"))
+          .as(bench)
+          .isEqualTo(new Refusal(2, "--runs must be 1 or more, got 0"));
+    }
+    assertThat(run("bench", "ranker", "--phases", "bogus").message())
+        .isEqualTo("--phases: unknown bogus (c100, c1000, two_tower, cold)");
+    assertThat(run("bench", "ranker", "--ranker-config", "rate.limt=5").message())
+        .startsWith("--ranker-config: unknown config key rate.limt");
+  }
+}
