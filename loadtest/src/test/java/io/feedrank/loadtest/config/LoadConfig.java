@@ -46,20 +46,62 @@ public record LoadConfig(
     return new LoadConfig(
         System.getProperty("target", "http://localhost:8080"),
         apiKey(System.getenv(), System.getProperty("api.key.file")),
-        Integer.getInteger("candidates", 100),
-        Integer.getInteger("top.k", 10),
-        Double.parseDouble(System.getProperty("rate", "100")),
-        Double.parseDouble(System.getProperty("max.rate", "2000")),
-        Duration.ofSeconds(Long.getLong("duration", 60)),
-        Duration.ofSeconds(Long.getLong("ramp.duration", 120)),
-        Double.parseDouble(System.getProperty("spike.factor", "10")),
-        Duration.ofSeconds(Long.getLong("soak.duration", 3600)),
-        Duration.ofSeconds(Long.getLong("warmup", 10)),
-        Integer.getInteger("assert.p99.ms", 50),
-        Double.parseDouble(System.getProperty("assert.error.percent", "0")),
-        Integer.getInteger("users", SimulatorConfig.DEMO_USERS),
-        Integer.getInteger("items", SimulatorConfig.DEMO_ITEMS),
-        Long.getLong("seed", 1));
+        intOf("candidates", 100),
+        intOf("top.k", 10),
+        doubleOf("rate", 100),
+        doubleOf("max.rate", 2000),
+        seconds("duration", 60),
+        seconds("ramp.duration", 120),
+        doubleOf("spike.factor", 10),
+        seconds("soak.duration", 3600),
+        seconds("warmup", 10),
+        intOf("assert.p99.ms", 50),
+        doubleOf("assert.error.percent", 0),
+        intOf("users", SimulatorConfig.DEMO_USERS),
+        intOf("items", SimulatorConfig.DEMO_ITEMS),
+        (long) number("seed", 1, true));
+  }
+
+  /**
+   * A property's number, or {@code dflt} when it is not set; a value that is not a number ( {@code
+   * 5m}, {@code 20ms}) is refused naming the property, where {@link Integer#getInteger} would
+   * quietly take the default.
+   */
+  static double number(String name, double dflt, boolean whole) {
+    String v = System.getProperty(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      if (whole) {
+        return Long.parseLong(v.trim());
+      }
+      double d = Double.parseDouble(v.trim());
+      if (!Double.isFinite(d)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          name + " must be " + (whole ? "a whole number" : "a number") + ", got '" + v + "'");
+    }
+  }
+
+  private static int intOf(String name, int dflt) {
+    double v = number(name, dflt, true);
+    if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+      throw new IllegalArgumentException(name + " is out of range: " + (long) v);
+    }
+    return (int) v;
+  }
+
+  private static double doubleOf(String name, double dflt) {
+    return number(name, dflt, false);
+  }
+
+  /** Whole seconds: {@code 300}, not {@code 5m}. */
+  private static Duration seconds(String name, long dflt) {
+    return Duration.ofSeconds((long) number(name, dflt, true));
   }
 
   /** The environment variable that holds the API key. */
@@ -120,6 +162,20 @@ public record LoadConfig(
     }
     if (!(rate > 0)) {
       throw new IllegalArgumentException("rate must be > 0, got " + rate);
+    }
+    if (!(maxRate > 0)) {
+      throw new IllegalArgumentException("max.rate must be > 0, got " + maxRate);
+    }
+    if (!(spikeFactor >= 1)) {
+      throw new IllegalArgumentException("spike.factor must be >= 1, got " + spikeFactor);
+    }
+    if (!(maxErrorPercent >= 0 && maxErrorPercent <= 100)) {
+      throw new IllegalArgumentException(
+          "assert.error.percent must be within 0..100, got " + maxErrorPercent);
+    }
+    if (users < 1 || items < 1) {
+      throw new IllegalArgumentException(
+          "users and items must be >= 1, got " + users + " and " + items);
     }
     if (p99Millis < 0) {
       throw new IllegalArgumentException(

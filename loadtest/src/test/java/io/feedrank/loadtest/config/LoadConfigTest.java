@@ -50,6 +50,51 @@ class LoadConfigTest {
         .hasMessageContaining("assert.p99.ms must be >= 0");
   }
 
+  /**
+   * A property that is not a number is refused naming it: Integer.getInteger and Long.getLong take
+   * their default for one, so --duration 5m ran 60 s and --assert-p99-ms 20ms asserted 50.
+   */
+  @Test
+  void aPropertyThatIsNotANumberIsRefusedNotReplacedByTheDefault() {
+    Map<String, String> bad =
+        Map.of(
+            "duration", "5m",
+            "assert.p99.ms", "20ms",
+            "rate", "abc",
+            "spike.factor", "Infinity",
+            "candidates", "99999999999");
+    for (var e : bad.entrySet()) {
+      System.setProperty(e.getKey(), e.getValue());
+      try {
+        assertThatThrownBy(LoadConfig::fromSystemProperties)
+            .as(e.getKey())
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageStartingWith(e.getKey() + " ");
+      } finally {
+        System.clearProperty(e.getKey());
+      }
+    }
+    System.setProperty("duration", "300");
+    try {
+      assertThat(LoadConfig.fromSystemProperties().duration()).isEqualTo(Duration.ofMinutes(5));
+    } finally {
+      System.clearProperty("duration");
+    }
+    for (String[] range :
+        new String[][] {
+          {"assert.error.percent", "150"}, {"spike.factor", "0.5"}, {"max.rate", "0"}
+        }) {
+      System.setProperty(range[0], range[1]);
+      try {
+        assertThatThrownBy(LoadConfig::fromSystemProperties)
+            .as(range[0])
+            .hasMessageStartingWith(range[0] + " must be");
+      } finally {
+        System.clearProperty(range[0]);
+      }
+    }
+  }
+
   @Test
   void aP99BoundOfZeroLeavesOnlyTheErrorBound() {
     // Gatling's Java assertions wrap Scala case classes, which compare by value
