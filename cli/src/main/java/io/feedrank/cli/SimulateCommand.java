@@ -119,6 +119,8 @@ final class SimulateCommand implements Runnable {
     return message
         .replace("scenarioStrength", "--scenario-strength")
         .replace("eventsPerEventSecond", "--events-per-event-second")
+        .replaceFirst("^count ", "--count ")
+        .replaceFirst("^rate ", "--rate ")
         .replaceFirst("^users ", "--users ")
         .replaceFirst("^items ", "--items ");
   }
@@ -128,7 +130,16 @@ final class SimulateCommand implements Runnable {
     PrintWriter out = spec.commandLine().getOut();
     Instant t0 = start(Instant.now());
     SimulatorConfig config;
+    SimulatorPublisher.Run run;
     try {
+      if (scenario == Scenario.NONE && scenarioStart != null) {
+        throw new IllegalArgumentException("--scenario-start needs a --scenario");
+      }
+      Duration runFor = duration == null ? null : parseDuration(duration);
+      if (runFor != null && !runFor.isPositive()) {
+        throw new IllegalArgumentException("--duration must be > 0, got " + duration);
+      }
+      run = new SimulatorPublisher.Run(count, runFor, rate, !noCatalog);
       Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
       config =
           new SimulatorConfig(
@@ -146,9 +157,6 @@ final class SimulateCommand implements Runnable {
       throw new ParameterException(spec.commandLine(), optionNames(e.getMessage()));
     }
     Map<String, Object> client = producerConfig(System.getenv());
-    SimulatorPublisher.Run run =
-        new SimulatorPublisher.Run(
-            count, duration == null ? null : parseDuration(duration), rate, !noCatalog);
     if (start == null && !realTime && t0.isBefore(Instant.now().minus(Duration.ofDays(7)))) {
       spec.commandLine()
           .getErr()

@@ -78,8 +78,7 @@ class OptionChecksTest {
     assertThat(run("up", "--simulate-rate", "-4").exit()).isEqualTo(2);
     Refusal typo = run("up", "--ranker-config", "rate.limt=5");
     assertThat(typo.exit()).isEqualTo(2);
-    assertThat(typo.message())
-        .startsWith("--ranker-config: unknown config key rate.limt");
+    assertThat(typo.message()).startsWith("--ranker-config: unknown config key rate.limt");
   }
 
   @Test
@@ -94,5 +93,17 @@ class OptionChecksTest {
         .isEqualTo("--phases: unknown bogus (c100, c1000, two_tower, cold)");
     assertThat(run("bench", "ranker", "--ranker-config", "rate.limt=5").message())
         .startsWith("--ranker-config: unknown config key rate.limt");
+  }
+
+  @Test
+  void simulateRefusesARunOfNothingAndAScenarioStartWithoutScenario() {
+    assertThat(run("simulate", "--duration", "-5m"))
+        .isEqualTo(new Refusal(2, "--duration must be > 0, got -5m"));
+    assertThat(run("simulate", "--duration", "5x").message()).startsWith("not a duration: '5x'");
+    assertThat(run("simulate", "--count", "-5"))
+        .isEqualTo(new Refusal(2, "--count must be >= 0, got -5"));
+    assertThat(run("simulate", "--count", "5", "--scenario-start", "30m"))
+        .isEqualTo(new Refusal(2, "--scenario-start needs a --scenario"));
+    assertThat(run("demo", "--rate", "Infinity").exit()).isEqualTo(2);
   }
 }

@@ -62,7 +62,7 @@ public record DemoConfig(
     if (historyEvents < 20_000) {
       throw new IllegalArgumentException("--history must be at least 20,000 events");
     }
-    if (!(trafficRate > 0)) {
+    if (!(trafficRate > 0) || Double.isInfinite(trafficRate)) {
       throw new IllegalArgumentException("--rate must be > 0, got " + trafficRate);
     }
     if (servingTime.compareTo(Duration.ofSeconds(1)) < 0) {
