@@ -51,6 +51,9 @@ public final class ModelDirector {
   private final Map<String, Refused> refused = new HashMap<>();
   private final LongSupplier nanoClock;
 
+  /** The STAGING version last left unloaded for a share of 0, so that it is logged once. */
+  private String unservedStaging;
+
   /** A refused record: never tried again while it is unchanged, or not before {@code retryAt}. */
   private record Refused(boolean permanent, long retryAt, long backoffNanos) {}
 
@@ -106,7 +109,16 @@ public final class ModelDirector {
         .forEach(v -> records.put(v.getVersion(), v));
     apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
     ModelVersion staging = newest(latest, ModelStage.STAGING);
-    if (staging == null) {
+    if (staging != null && !slots.servesStaging()) {
+      // no user would be served by it: not loaded (an ONNX session, a two-tower's item vectors)
+      if (!staging.getVersion().toString().equals(unservedStaging)) {
+        unservedStaging = staging.getVersion().toString();
+        log.info(
+            "ranker: STAGING {}@{} not loaded: ab.staging.share is 0",
+            staging.getModelName(),
+            unservedStaging);
+      }
+    } else if (staging == null) {
       if (slots.current(ModelSlots.Variant.STAGING) != null) {
         log.info("ranker: no STAGING model in the registry any more; A/B share ends");
         slots.install(ModelSlots.Variant.STAGING, null);

@@ -38,6 +38,11 @@ public final class ModelSlots {
     this.stagingShare = stagingShare;
   }
 
+  /** Whether any user is served by a staging model: a share of 0 serves none. */
+  public boolean servesStaging() {
+    return stagingShare > 0;
+  }
+
   /** The model for this user, or empty when none is loaded. */
   public Optional<Lease> lease(long userId) {
     if (stagingShare > 0 && inStagingShare(userId, stagingShare)) {

@@ -128,6 +128,28 @@ class ModelLoadingTest {
     m.retire();
   }
 
+  /**
+   * With an A/B share of 0 (the default) no user is served by a staging model: it is not loaded,
+   * holding an ONNX session and memory for nothing, nor reported as serving.
+   */
+  @Test
+  void aStagingModelIsNotLoadedWhenTheShareIsZero() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ModelSlots slots = new ModelSlots(0);
+    List<String> read = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ArtifactStore counting =
+        failing(store(), uri -> read.add(uri.getPath().replaceAll(".*/run-([^/]+)/.*", "$1")));
+    ModelDirector d = new ModelDirector("m", loader(counting), slots, metrics);
+    ModelVersion p1 = stored("p1", ModelStage.PRODUCTION, 10, TestModelsAccess.mlp(1));
+    ModelVersion s1 = stored("s1", ModelStage.STAGING, 20, TestModelsAccess.mlp(2));
+    d.onRegistry(List.of(p1, s1));
+    d.onRegistry(List.of(p1, s1));
+    assertThat(read).containsExactly("p1");
+    assertThat(slots.current(ModelSlots.Variant.STAGING)).isNull();
+    assertThat(metrics.find("ranker.model.info").tag("variant", "staging").gauge()).isNull();
+    slots.clear();
+  }
+
   @Test
   void theNewestProductionServesStagingComesAndGoesAndARefusedModelIsTriedOnce() throws Exception {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
