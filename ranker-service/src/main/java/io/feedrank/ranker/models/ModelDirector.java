@@ -131,7 +131,23 @@ public final class ModelDirector {
     Set<String> current = new HashSet<>();
     latest.forEach(v -> current.add(identity(v)));
     refused.keySet().retainAll(current);
+    // nor kept: the records of versions the registry still holds, and of the serving ones (whose
+    // record the registry may have lost)
+    Set<String> kept = new HashSet<>();
+    latest.forEach(v -> kept.add(v.getVersion()));
+    for (ModelSlots.Variant v : ModelSlots.Variant.values()) {
+      ServingModel m = slots.current(v);
+      if (m != null) {
+        kept.add(m.version());
+      }
+    }
+    records.keySet().retainAll(kept);
     publishInfo();
+  }
+
+  /** How many versions' records are held (a test's view). */
+  synchronized int recordsHeld() {
+    return records.size();
   }
 
   /**

@@ -145,6 +145,13 @@ class ModelLoadingTest {
     d.onRegistry(List.of(p1, s1));
     d.onRegistry(List.of(p1, s1));
     assertThat(read).containsExactly("p1");
+    // the records of versions the registry no longer holds are not kept, the serving one's is
+    assertThat(d.recordsHeld()).isEqualTo(2); // p1, s1
+    d.onRegistry(List.of(stored("p2", ModelStage.PRODUCTION, 30, TestModelsAccess.mlp(3))));
+    assertThat(d.recordsHeld()).isEqualTo(1); // p2: p1 replaced, s1 gone
+    d.onRegistry(List.of());
+    assertThat(d.recordsHeld()).isEqualTo(1); // p2 serves on, its record lost by the registry
+    assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p2");
     assertThat(slots.current(ModelSlots.Variant.STAGING)).isNull();
     assertThat(metrics.find("ranker.model.info").tag("variant", "staging").gauge()).isNull();
     slots.clear();
