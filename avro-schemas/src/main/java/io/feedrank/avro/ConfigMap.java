@@ -54,12 +54,19 @@ public final class ConfigMap extends AbstractMap<String, String> {
     return m;
   }
 
+  /**
+   * The value of {@code key} without leading or trailing whitespace, as numbers were already read:
+   * a properties file keeps the spaces after a value, and {@code model.name=feed-ranker } matched
+   * no model. {@code kafka.*} values are handed on as given ({@link #kafkaKeys}): Kafka trims its
+   * own.
+   */
   @Override
   public String get(Object key) {
     if (key instanceof String k) {
       read.add(k);
     }
-    return values.get(key);
+    String v = values.get(key);
+    return v == null ? null : v.trim();
   }
 
   @Override

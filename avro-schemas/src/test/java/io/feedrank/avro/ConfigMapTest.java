@@ -39,4 +39,15 @@ class ConfigMapTest {
     clean.get("window.ms");
     clean.refuseUnread("the drift job", "kafka."); // nothing unknown: no exception
   }
+
+  /** A properties file keeps a value's trailing spaces: model.name=feed-ranker matched no model. */
+  @Test
+  void valuesAreReadWithoutSurroundingWhitespace() {
+    ConfigMap m = new ConfigMap(Map.of("model.name", "feed-ranker \t", "host", "  a.b ", "e", " "));
+    assertThat(m.get("model.name")).isEqualTo("feed-ranker");
+    assertThat(m.getOrDefault("host", "127.0.0.1")).isEqualTo("a.b");
+    assertThat(m.get("e")).isEmpty();
+    assertThat(m.get("missing")).isNull();
+    assertThat(m.getOrDefault("missing", "d")).isEqualTo("d");
+  }
 }

@@ -102,4 +102,15 @@ class DriftConfigTest {
     p.remove("schema.registry.url");
     assertThatThrownBy(() -> DriftConfig.from(p)).hasMessage("missing config schema.registry.url");
   }
+
+  /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
+  @Test
+  void stringValuesAreReadWithoutSurroundingWhitespace() {
+    Map<String, String> p = required();
+    p.put("model.name", "feed-ranker ");
+    p.put("group.id", " drift ");
+    DriftConfig c = DriftConfig.from(p);
+    assertThat(c.settings().modelName()).isEqualTo("feed-ranker");
+    assertThat(c.groupId("examples")).isEqualTo("drift-examples");
+  }
 }

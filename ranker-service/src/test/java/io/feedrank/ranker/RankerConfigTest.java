@@ -244,4 +244,17 @@ class RankerConfigTest {
     p.put("redis.uri", "redis://127.0.0.1:6379/3");
     assertThat(RankerConfig.from(p).redisUri()).isEqualTo("redis://127.0.0.1:6379/3");
   }
+
+  /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
+  @Test
+  void stringValuesAreReadWithoutSurroundingWhitespace() {
+    Map<String, String> p = required();
+    p.put("model.name", "feed-ranker ");
+    p.put("model.registry.topic", " model-registry\t");
+    p.put("host", " 0.0.0.0 ");
+    RankerConfig c = RankerConfig.from(p);
+    assertThat(c.modelName()).isEqualTo("feed-ranker");
+    assertThat(c.modelRegistryTopic()).isEqualTo("model-registry");
+    assertThat(c.host()).isEqualTo("0.0.0.0");
+  }
 }

@@ -125,4 +125,15 @@ class FeaturesConfigTest {
     assertThatThrownBy(() -> FeaturesConfig.from(p))
         .hasMessage("missing config schema.registry.url");
   }
+
+  /** A properties file keeps trailing spaces: application.id=x would name other topics. */
+  @Test
+  void stringValuesAreReadWithoutSurroundingWhitespace() {
+    Map<String, String> p = required();
+    p.put("application.id", "feedrank-features ");
+    p.put("redis.uri", " redis://127.0.0.1:6379 ");
+    FeaturesConfig c = FeaturesConfig.from(p);
+    assertThat(c.applicationId()).isEqualTo("feedrank-features");
+    assertThat(c.redisUri()).isEqualTo("redis://127.0.0.1:6379");
+  }
 }

@@ -89,4 +89,15 @@ class TrainerConfigTest {
     assertThatThrownBy(() -> TrainerConfig.from(p))
         .hasMessage("retrain.retry.backoff.ms must be >= 0, got -5");
   }
+
+  /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
+  @Test
+  void stringValuesAreReadWithoutSurroundingWhitespace() {
+    Map<String, String> p = required();
+    p.put("model.name", "feed-ranker ");
+    p.put("training.examples.topic", " training-examples\t");
+    TrainerConfig c = TrainerConfig.from(p);
+    assertThat(c.modelName()).isEqualTo("feed-ranker");
+    assertThat(c.examplesTopic()).isEqualTo("training-examples");
+  }
 }
