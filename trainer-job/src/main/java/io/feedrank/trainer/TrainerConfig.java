@@ -140,14 +140,14 @@ public record TrainerConfig(
         new Hyperparameters(
             ints(p, "mlp.layers", d.mlpLayers()),
             ints(p, "tower.layers", d.towerLayers()),
-            (int) longOf(p, "embedding.dim", d.embeddingDim()),
-            (int) longOf(p, "user.buckets", d.userBuckets()),
-            (int) longOf(p, "item.buckets", d.itemBuckets()),
+            intOf(p, "embedding.dim", d.embeddingDim(), 1, Integer.MAX_VALUE),
+            intOf(p, "user.buckets", d.userBuckets(), 1, Integer.MAX_VALUE),
+            intOf(p, "item.buckets", d.itemBuckets(), 1, Integer.MAX_VALUE),
             (float) doubleOf(p, "dropout", d.dropout()),
             (float) doubleOf(p, "learning.rate", d.learningRate()),
-            (int) longOf(p, "batch.size", d.batchSize()),
-            (int) longOf(p, "max.epochs", d.maxEpochs()),
-            (int) longOf(p, "patience", d.patience()),
+            intOf(p, "batch.size", d.batchSize(), 1, Integer.MAX_VALUE),
+            intOf(p, "max.epochs", d.maxEpochs(), 1, Integer.MAX_VALUE),
+            intOf(p, "patience", d.patience(), 1, Integer.MAX_VALUE),
             (float) doubleOf(p, "embedding.l2", d.embeddingL2()),
             (float) doubleOf(p, "weight.decay", d.weightDecay()),
             longOf(p, "seed", d.seed()));
@@ -165,25 +165,27 @@ public record TrainerConfig(
             .map(Architecture::of)
             .toList(),
         h,
+        // checked here, naming the key: --days 0 failed only after a Kafka producer had started
         p.containsKey("data.window.ms")
-            ? Duration.ofMillis(longOf(p, "data.window.ms", 0))
-            : Duration.ofDays(longOf(p, "data.days", 7)),
+            ? Duration.ofMillis(longOf(p, "data.window.ms", 0, 1, Long.MAX_VALUE))
+            : Duration.ofDays(intOf(p, "data.days", 7, 1, Integer.MAX_VALUE)),
         instant(p, "data.from"),
         instant(p, "data.to"),
         Duration.ofMillis(longOf(p, "data.lateness.ms", 3_600_000)),
         Duration.ofMillis(longOf(p, "data.idle.timeout.ms", 60_000)),
-        (int) longOf(p, "min.examples", 10_000),
+        intOf(p, "min.examples", 10_000, 100, Integer.MAX_VALUE),
         doubleOf(p, "promote.min.auc.gain", 0.01),
-        (int) longOf(p, "promote.min.clicks", ProductionEvaluator.DEFAULT_MIN_CLICKS),
-        (int) longOf(p, "export.verify.rows", 5_000),
+        intOf(
+            p, "promote.min.clicks", ProductionEvaluator.DEFAULT_MIN_CLICKS, 1, Integer.MAX_VALUE),
+        intOf(p, "export.verify.rows", 5_000, ExportVerification.MIN_ROWS, Integer.MAX_VALUE),
         doubleOf(p, "export.verify.tolerance", 1e-5),
-        (int) longOf(p, "threads", 2),
+        intOf(p, "threads", 2, 1, Integer.MAX_VALUE),
         p.getOrDefault("listen.group.id", "feedrank-trainer"),
         Duration.ofMillis(longOf(p, "retrain.settle.ms", 0)),
-        (int) longOf(p, "retrain.attempts", 3),
+        intOf(p, "retrain.attempts", 3, 1, Integer.MAX_VALUE),
         Duration.ofMillis(longOf(p, "retrain.retry.backoff.ms", 60_000)),
         p.getOrDefault("metrics.host", "127.0.0.1"),
-        (int) longOf(p, "metrics.port", 0),
+        intOf(p, "metrics.port", 0, 0, 65535),
         overrides,
         AvroSerializer.autoRegister(p, true));
   }
@@ -231,6 +233,19 @@ public record TrainerConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
     }
+  }
+
+  private static long longOf(Map<String, String> p, String key, long dflt, long lo, long hi) {
+    long v = longOf(p, key, dflt);
+    if (v < lo || v > hi) {
+      throw new IllegalArgumentException(key + " must be within " + lo + ".." + hi + ", got " + v);
+    }
+    return v;
+  }
+
+  /** An int within {@code lo..hi}: a long is refused, naming the key, not cut to its low bits. */
+  private static int intOf(Map<String, String> p, String key, int dflt, int lo, int hi) {
+    return (int) longOf(p, key, dflt, lo, hi);
   }
 
   private static double doubleOf(Map<String, String> p, String key, double dflt) {

@@ -83,7 +83,7 @@ class TrainerConfigTest {
     assertThat(TrainerConfig.from(p).retrainBackoff()).hasMillis(500);
     p.put("retrain.attempts", "0");
     assertThatThrownBy(() -> TrainerConfig.from(p))
-        .hasMessage("retrain.attempts must be >= 1, got 0");
+        .hasMessage("retrain.attempts must be within 1..2147483647, got 0");
     p.put("retrain.attempts", "2");
     p.put("retrain.retry.backoff.ms", "-5");
     assertThatThrownBy(() -> TrainerConfig.from(p))
@@ -99,5 +99,43 @@ class TrainerConfigTest {
     TrainerConfig c = TrainerConfig.from(p);
     assertThat(c.modelName()).isEqualTo("feed-ranker");
     assertThat(c.examplesTopic()).isEqualTo("training-examples");
+  }
+
+  /** (int) of a long: min.examples=4294967396 became 100 and passed the >= 100 check. */
+  @Test
+  void anIntKeyOutOfTheIntRangeIsRefusedNamingTheKeyNotCut() {
+    Map<String, String> p = required();
+    p.put("min.examples", "4294967396");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("min.examples must be within 100..2147483647, got 4294967396");
+    Map<String, String> batch = required();
+    batch.put("batch.size", "4294968320"); // 2^32 + 1024
+    assertThatThrownBy(() -> TrainerConfig.from(batch))
+        .hasMessage("batch.size must be within 1..2147483647, got 4294968320");
+    Map<String, String> port = required();
+    port.put("metrics.port", "65536");
+    assertThatThrownBy(() -> TrainerConfig.from(port))
+        .hasMessage("metrics.port must be within 0..65535, got 65536");
+    Map<String, String> ok = required();
+    ok.put("min.examples", "2147483647");
+    assertThat(TrainerConfig.from(ok).minExamples()).isEqualTo(Integer.MAX_VALUE);
+  }
+
+  /** --days 0 failed only after a Kafka producer started, with a message naming no key. */
+  @Test
+  void theDefaultRangeIsAtLeastADayOrAMillisecondCheckedWithTheConfig() {
+    Map<String, String> days = required();
+    days.put("data.days", "0");
+    assertThatThrownBy(() -> TrainerConfig.from(days))
+        .hasMessage("data.days must be within 1..2147483647, got 0");
+    Map<String, String> window = required();
+    window.put("data.window.ms", "-5");
+    assertThatThrownBy(() -> TrainerConfig.from(window))
+        .hasMessage("data.window.ms must be within 1..9223372036854775807, got -5");
+    window.put("data.window.ms", "60000");
+    assertThat(TrainerConfig.from(window).dataWindow()).hasMillis(60_000);
+    days.put("data.days", "2");
+    assertThat(TrainerConfig.from(days).dataWindow()).hasDays(2);
   }
 }
