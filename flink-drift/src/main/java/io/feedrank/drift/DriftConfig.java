@@ -108,7 +108,7 @@ public record DriftConfig(
             p.getOrDefault("model.name", "feed-ranker"),
             Duration.ofMillis(whole(p, "window.ms", 300_000, 1)),
             t,
-            (int) whole(p, "persistence.windows", 2, 1),
+            intOf(p, "persistence.windows", 2, 1),
             whole(p, "min.sample", 500, 0),
             Duration.ofMillis(whole(p, "cooldown.ms", 3_600_000, 0)),
             whole(p, "data.volume.threshold", 1_000_000, 0),
@@ -132,14 +132,14 @@ public record DriftConfig(
         Duration.ofMillis(whole(p, "checkpoint.interval.ms", 10_000, 10)),
         Duration.ofMillis(whole(p, "attribution.window.ms", 1_800_000, 1)),
         Duration.ofMillis(whole(p, "ctr.window.ms", s.window().toMillis(), 1)),
-        (int) whole(p, "parallelism", 2, 1),
+        intOf(p, "parallelism", 2, 1),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),
         p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
         s,
         new DriftJob.CtrDrop(
             fraction(p, "ctr.drop.fraction", 0.2),
-            (int) whole(p, "ctr.baseline.windows", 3, 1),
+            intOf(p, "ctr.baseline.windows", 3, 1),
             whole(p, "ctr.min.impressions", 1_000, 0)),
         kafka);
   }
@@ -233,6 +233,19 @@ public record DriftConfig(
       throw new IllegalArgumentException(key + " must be at least " + min + ", got " + n);
     }
     return n;
+  }
+
+  /**
+   * A whole number within {@code min..}{@link Integer#MAX_VALUE}, or the default: a long is
+   * refused, naming the key, not cut to its low bits (4294967298 windows were 2).
+   */
+  private static int intOf(Map<String, String> p, String key, int dflt, int min) {
+    long n = whole(p, key, dflt, min);
+    if (n > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          key + " must be within " + min + ".." + Integer.MAX_VALUE + ", got " + n);
+    }
+    return (int) n;
   }
 
   /** true or false (any case), or false: a typo is refused, not read as false. */

@@ -113,4 +113,22 @@ class DriftConfigTest {
     assertThat(c.settings().modelName()).isEqualTo("feed-ranker");
     assertThat(c.groupId("examples")).isEqualTo("drift-examples");
   }
+
+  /** (int) of a long: persistence.windows=4294967298 became 2, parallelism likewise. */
+  @Test
+  void anIntKeyOutOfTheIntRangeIsRefusedNamingTheKeyNotCut() {
+    for (String key : new String[] {"persistence.windows", "parallelism", "ctr.baseline.windows"}) {
+      Map<String, String> p = required();
+      p.put(key, "4294967298");
+      assertThatThrownBy(() -> DriftConfig.from(p))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(key + " must be within 1..2147483647, got 4294967298");
+    }
+    Map<String, String> ok = required();
+    ok.put("persistence.windows", "2147483647");
+    ok.put("parallelism", "3");
+    DriftConfig c = DriftConfig.from(ok);
+    assertThat(c.settings().persistence()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(c.parallelism()).isEqualTo(3);
+  }
 }
