@@ -4,6 +4,7 @@ import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.drift.io.ExampleFeatures;
 import io.feedrank.drift.job.DriftJob;
 import io.feedrank.drift.job.DriftThresholdsConfig;
 import java.time.Duration;
@@ -78,10 +79,11 @@ public record DriftConfig(
    * window.ms}: the online CTR windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction}
    * [0.2], {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
    * command: see {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features}
-   * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature] — model scores are always
-   * monitored; {@code delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional
-   * sinks, committed on each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster,
-   * not {@code ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
+   * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature; a name not among {@link
+   * ExampleFeatures#MONITORABLE} is refused] — model scores are always monitored; {@code
+   * delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks, committed on
+   * each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster, not {@code
+   * ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the drift job", DriftConfig::read);
@@ -180,10 +182,25 @@ public record DriftConfig(
       return null;
     }
     java.util.Set<String> s = new java.util.HashSet<>();
+    java.util.Set<String> unknown = new java.util.TreeSet<>();
     for (String f : list.split(",")) {
       if (!f.isBlank()) {
         s.add(f.trim());
+        if (!ExampleFeatures.MONITORABLE.contains(f.trim())) {
+          unknown.add(f.trim());
+        }
       }
+    }
+    if (!unknown.isEmpty()) {
+      // a misspelt name matched no feature, and the job started watching none of those listed
+      throw new IllegalArgumentException(
+          "monitored.features names "
+              + (unknown.size() == 1 ? "a feature" : "features")
+              + " the job does not profile: "
+              + String.join(", ", unknown)
+              + "; it can monitor "
+              + String.join(", ", ExampleFeatures.MONITORABLE)
+              + ", or * for all");
     }
     return s;
   }

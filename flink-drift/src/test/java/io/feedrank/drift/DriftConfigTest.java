@@ -131,4 +131,29 @@ class DriftConfigTest {
     assertThat(c.settings().persistence()).isEqualTo(Integer.MAX_VALUE);
     assertThat(c.parallelism()).isEqualTo(3);
   }
+
+  /** Misspelt names matched no feature: the job started watching none of them, silently. */
+  @Test
+  void aMonitoredFeatureTheJobDoesNotProfileIsRefusedNamingItAndTheValidOnes() {
+    Map<String, String> p = required();
+    p.put("monitored.features", "item_categry, devcie,i_content_length");
+    assertThatThrownBy(() -> DriftConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "monitored.features names features the job does not profile: devcie, item_categry;"
+                + " it can monitor ")
+        .hasMessageContaining(" device, ")
+        .hasMessageContaining(" item_category, ")
+        .hasMessageContaining(" hour_of_day, ")
+        .hasMessageContaining(" u_ctr_7d, ")
+        .hasMessageEndingWith(", or * for all");
+    p.put("monitored.features", "item_category, device,i_content_length,hour_of_day,u_ctr_7d");
+    assertThat(DriftConfig.from(p).monitored())
+        .containsExactlyInAnyOrder(
+            "item_category", "device", "i_content_length", "hour_of_day", "u_ctr_7d");
+    assertThat(DriftConfig.from(required()).monitored())
+        .containsExactlyInAnyOrder("item_category", "device", "i_content_length");
+    p.put("monitored.features", "*");
+    assertThat(DriftConfig.from(p).monitored()).isNull();
+  }
 }

@@ -5,11 +5,14 @@ import io.feedrank.drift.job.FeatureValue;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.models.profile.TrainingProfiles;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -28,6 +31,23 @@ import org.slf4j.LoggerFactory;
 public final class ExampleFeatures implements KafkaRecordDeserializationSchema<FeatureValue> {
   private static final Logger log = LoggerFactory.getLogger(ExampleFeatures.class);
   private final HashMap<String, String> registry;
+
+  /**
+   * Every feature this source emits when asked for it, by name: the schema's user, item and cross
+   * features, the hour of day, the device and the item category.
+   */
+  public static final SortedSet<String> MONITORABLE = monitorable();
+
+  private static SortedSet<String> monitorable() {
+    TreeSet<String> s = new TreeSet<>();
+    s.addAll(FeatureSchema.USER);
+    s.addAll(FeatureSchema.ITEM);
+    s.addAll(FeatureSchema.CROSS);
+    s.add(TrainingProfiles.HOUR_OF_DAY);
+    s.add(TrainingProfiles.DEVICE);
+    s.add(TrainingProfiles.ITEM_CATEGORY);
+    return Collections.unmodifiableSortedSet(s);
+  }
 
   /** Features to emit; null means every profiled one. */
   private final HashSet<String> monitored;
