@@ -47,12 +47,21 @@ public record FeaturesConfig(
     require(bootstrapServers, "bootstrap.servers");
     Objects.requireNonNull(registryConfig, "registryConfig");
     require(redisUri, "redis.uri");
+    RedisConnections.parse(redisUri); // refused here, naming the key, not at the first write
     require(applicationId, "application.id");
     if (threads < 1 || threads > 64) {
       throw new IllegalArgumentException("num.stream.threads must be within 1..64, got " + threads);
     }
     positive(commitInterval, "commit.interval.ms");
-    positive(redisTtl, "redis.ttl.seconds");
+    // at most 10 years: the writer's PEXPIRE takes milliseconds (Long.MAX_VALUE seconds overflowed
+    // a long), and Redis refused every PEXPIRE of 9e15 seconds' worth as an invalid expire time
+    if (redisTtl.getSeconds() < 1 || redisTtl.getSeconds() > MAX_REDIS_TTL_SECONDS) {
+      throw new IllegalArgumentException(
+          "redis.ttl.seconds must be within 1.."
+              + MAX_REDIS_TTL_SECONDS
+              + " (10 years), got "
+              + redisTtl.getSeconds());
+    }
     positive(redisFlushInterval, "redis.flush.interval.ms");
     if (catchUpFlushInterval.isNegative()) {
       throw new IllegalArgumentException(
@@ -62,6 +71,9 @@ public record FeaturesConfig(
       throw new IllegalArgumentException(
           "state.object.cache.entries must be >= 0, got " + stateObjects);
     }
+    // negative bounds reached the topology as "maxAhead and maxBehind must be >= 0", naming no key
+    notNegative(maxAhead, "validation.max.ahead.ms");
+    notNegative(maxBehind, "validation.max.behind.ms");
     if (metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException(
           "metrics.port must be within 0..65535, got " + metricsPort);
@@ -69,19 +81,22 @@ public record FeaturesConfig(
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
+  /** The longest {@code redis.ttl.seconds}: 10 years. */
+  public static final long MAX_REDIS_TTL_SECONDS = 10 * 365 * 86_400L;
+
   /**
    * Reads the keys: {@code bootstrap.servers}, {@code schema.registry.url}, {@code redis.uri}
    * (required); the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
    * timeout); {@code application.id} (feedrank-features), {@code state.dir} (target/streams-state),
    * {@code num.stream.threads} (1), {@code commit.interval.ms} (500; Redis freshness follows the
-   * flush interval, not commits), {@code redis.ttl.seconds} (30 days), {@code
+   * flush interval, not commits), {@code redis.ttl.seconds} (30 days; at most 10 years), {@code
    * redis.flush.interval.ms} (100), {@code redis.catchup.flush.interval.ms} (1,000: the flush
    * interval while a task's records are more than that behind the wall clock; 0 = off), {@code
    * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
    * deserialized in front of the state stores, besides those changed since the last commit; 0 =
-   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
-   * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none);
-   * any {@code kafka.*} key is passed to Kafka Streams without the prefix.
+   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days; both >=
+   * 0), {@code metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code
+   * topic.suffix} (none); any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -190,9 +205,17 @@ public record FeaturesConfig(
     }
   }
 
+  private static void notNegative(Duration d, String key) {
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException(
+          key + " must be >= 0, got " + (d == null ? null : d.toMillis()));
+    }
+  }
+
   private static void positive(Duration d, String key) {
     if (d == null || d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(key + " must be > 0, got " + d);
+      throw new IllegalArgumentException(
+          key + " must be > 0, got " + (d == null ? null : d.toMillis()));
     }
   }
 

@@ -136,4 +136,52 @@ class FeaturesConfigTest {
     assertThat(c.applicationId()).isEqualTo("feedrank-features");
     assertThat(c.redisUri()).isEqualTo("redis://127.0.0.1:6379");
   }
+
+  /** -5 reached the topology, whose message named no key: "maxAhead and maxBehind must be >= 0". */
+  @Test
+  void negativeEventTimeBoundsAreRefusedNamingTheKey() {
+    Map<String, String> ahead = required();
+    ahead.put("validation.max.ahead.ms", "-5");
+    assertThatThrownBy(() -> FeaturesConfig.from(ahead))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("validation.max.ahead.ms must be >= 0, got -5");
+    Map<String, String> behind = required();
+    behind.put("validation.max.behind.ms", "-1");
+    assertThatThrownBy(() -> FeaturesConfig.from(behind))
+        .hasMessage("validation.max.behind.ms must be >= 0, got -1");
+    ahead.put("validation.max.ahead.ms", "0");
+    assertThat(FeaturesConfig.from(ahead).maxAhead()).isZero();
+  }
+
+  /**
+   * Long.MAX_VALUE overflowed the writer's milliseconds; 9e15 s made Redis refuse every PEXPIRE.
+   */
+  @Test
+  void theRedisTtlIsAtMostTenYearsNamingTheKey() {
+    Map<String, String> p = required();
+    p.put("redis.ttl.seconds", "9223372036854775807");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "redis.ttl.seconds must be within 1..315360000 (10 years), got 9223372036854775807");
+    p.put("redis.ttl.seconds", "9000000000000000");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessageStartingWith("redis.ttl.seconds must be within 1..315360000");
+    p.put("redis.ttl.seconds", "0");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage("redis.ttl.seconds must be within 1..315360000 (10 years), got 0");
+    p.put("redis.ttl.seconds", "315360000");
+    assertThat(FeaturesConfig.from(p).redisTtl()).hasDays(3650);
+  }
+
+  /** A URI that is not Redis's is refused with the config, naming the key, password redacted. */
+  @Test
+  void aRedisUriThatIsNotOneIsRefusedWithTheConfig() {
+    Map<String, String> p = required();
+    p.put("redis.uri", "localhost:6379");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("redis.uri must be ")
+        .hasMessageEndingWith(": localhost:6379");
+  }
 }
