@@ -28,6 +28,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -74,7 +76,7 @@ public final class RankerApp implements AutoCloseable {
    */
   private RankerApp(RankerConfig c) throws IOException {
     this.config = c;
-    ApiKeys keys = c.apiKeysFile() == null ? null : ApiKeys.load(c.apiKeysFile());
+    ApiKeys keys = c.apiKeysFile() == null ? null : apiKeys(c.apiKeysFile());
     if (keys == null) {
       log.warn("ranker: no api.keys.file: every request is accepted without an API key");
     }
@@ -186,6 +188,22 @@ public final class RankerApp implements AutoCloseable {
    * Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP, then
    * the warm-up, which holds readiness until it ends ({@link Warmup}).
    */
+  /**
+   * The keys of {@code api.keys.file}; a file that is missing or unreadable is refused naming the
+   * key (the start's message was the bare path, {@code NoSuchFileException}'s text).
+   */
+  static ApiKeys apiKeys(Path file) {
+    try {
+      return ApiKeys.load(file);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException("api.keys.file: no such file " + file, e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("api.keys.file: cannot read " + file + ": " + e, e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("api.keys.file: " + e.getMessage(), e);
+    }
+  }
+
   public static RankerApp start(RankerConfig c) throws IOException, InterruptedException {
     RankerApp app = new RankerApp(c);
     try {

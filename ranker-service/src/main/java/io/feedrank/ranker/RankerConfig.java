@@ -317,9 +317,13 @@ public record RankerConfig(
     }
   }
 
+  /**
+   * Every key checked here is in milliseconds: the message gives the value as given, not PT-0.001S.
+   */
   private static void positive(Duration d, String key) {
     if (d == null || d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(key + " must be > 0, got " + d);
+      throw new IllegalArgumentException(
+          key + " must be > 0, got " + (d == null ? null : d.toMillis()));
     }
   }
 

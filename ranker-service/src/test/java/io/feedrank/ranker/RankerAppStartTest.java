@@ -69,4 +69,19 @@ class RankerAppStartTest {
         .filter(n -> n.startsWith("ranker-") || n.startsWith("kafka-"))
         .toList();
   }
+
+  /** A missing keys file stopped the start with the bare path, NoSuchFileException's text. */
+  @Test
+  void aMissingOrBadKeysFileIsRefusedNamingTheKey() throws Exception {
+    Path missing = dir.resolve("x.keys");
+    Map<String, String> p = config();
+    p.put("api.keys.file", missing.toString());
+    assertThatThrownBy(() -> RankerApp.start(RankerConfig.from(p)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("api.keys.file: no such file " + missing);
+    java.nio.file.Files.writeString(missing, "# no keys\n");
+    assertThatThrownBy(() -> RankerApp.start(RankerConfig.from(p)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("api.keys.file: " + missing + " holds no keys");
+  }
 }

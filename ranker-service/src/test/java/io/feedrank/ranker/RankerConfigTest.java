@@ -257,4 +257,18 @@ class RankerConfigTest {
     assertThat(c.modelRegistryTopic()).isEqualTo("model-registry");
     assertThat(c.host()).isEqualTo("0.0.0.0");
   }
+
+  /** The message gave the Duration, PT-0.001S, instead of the key's value as given. */
+  @Test
+  void aNonPositiveMillisecondsKeyIsRefusedWithTheValueAsGiven() {
+    Map<String, String> p = required();
+    p.put("cache.stale.ttl.ms", "-1");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cache.stale.ttl.ms must be > 0, got -1");
+    Map<String, String> zero = required();
+    zero.put("redis.breaker.open.ms", "0");
+    assertThatThrownBy(() -> RankerConfig.from(zero))
+        .hasMessage("redis.breaker.open.ms must be > 0, got 0");
+  }
 }
