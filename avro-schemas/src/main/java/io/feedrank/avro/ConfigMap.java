@@ -55,6 +55,52 @@ public final class ConfigMap extends AbstractMap<String, String> {
   }
 
   /**
+   * Keys every service sets itself from its own key of the same name: the Kafka bootstrap servers,
+   * the schema registry client's and the serializer's.
+   */
+  public static final Set<String> OWN_KAFKA_KEYS =
+      Set.of(
+          "bootstrap.servers",
+          "schema.registry.url",
+          "basic.auth.user.info",
+          "schema.registry.max.retries",
+          "schema.registry.retry.backoff.ms",
+          "schema.registry.retry.backoff.max.ms",
+          "schema.registry.request.timeout.ms",
+          "auto.register.schemas");
+
+  /**
+   * Refuses a {@code kafka.*} key that duplicates one of the service's own keys: {@code
+   * kafka.bootstrap.servers} silently replaced the ranker's {@code bootstrap.servers}, and {@code
+   * kafka.application.id} the streams app's {@code application.id}; elsewhere the service's own key
+   * silently won. Either way one of the two was ignored.
+   *
+   * @param kafka the {@code kafka.*} keys without the prefix ({@link #kafkaKeys})
+   * @param own the service's own key for each Kafka key it sets itself, besides {@link
+   *     #OWN_KAFKA_KEYS} (each its own)
+   * @param service what reads the map, for the message ("the ranker")
+   * @throws IllegalArgumentException naming the {@code kafka.*} key and the service's key
+   */
+  public static void refuseKafkaDuplicates(
+      Map<String, String> kafka, Map<String, String> own, String service) {
+    for (String k : new TreeSet<>(kafka.keySet())) {
+      String mine = own.containsKey(k) ? own.get(k) : OWN_KAFKA_KEYS.contains(k) ? k : null;
+      if (mine != null) {
+        throw new IllegalArgumentException(
+            KAFKA_PREFIX
+                + k
+                + " duplicates "
+                + mine
+                + ", which "
+                + service
+                + " sets itself: give "
+                + mine
+                + " only");
+      }
+    }
+  }
+
+  /**
    * The value of {@code key} without leading or trailing whitespace, as numbers were already read:
    * a properties file keeps the spaces after a value, and {@code model.name=feed-ranker } matched
    * no model. {@code kafka.*} values are handed on as given ({@link #kafkaKeys}): Kafka trims its

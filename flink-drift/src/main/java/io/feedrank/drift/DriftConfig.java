@@ -91,6 +91,8 @@ public record DriftConfig(
 
   private static DriftConfig read(Map<String, String> p) {
     Map<String, String> kafka = ConfigMap.kafkaKeys(p);
+    // the job's own settings win over kafka.*: these would be silently ignored
+    ConfigMap.refuseKafkaDuplicates(kafka, Map.of("group.id", "group.id"), "the drift job");
     // every registry key, validated here (naming the key), as the sources' serdes read them
     Map<String, String> registry =
         p.get(RegistryConfig.URL) == null

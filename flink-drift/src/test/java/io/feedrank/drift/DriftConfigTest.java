@@ -156,4 +156,20 @@ class DriftConfigTest {
     p.put("monitored.features", "*");
     assertThat(DriftConfig.from(p).monitored()).isNull();
   }
+
+  /** kafka.bootstrap.servers and kafka.group.id were silently ignored: the job's own won. */
+  @Test
+  void aKafkaKeyRepeatingOneOfTheJobsOwnIsRefusedNamingBoth() {
+    Map<String, String> p = required();
+    p.put("kafka.group.id", "hijack");
+    assertThatThrownBy(() -> DriftConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "kafka.group.id duplicates group.id, which the drift job sets itself:"
+                + " give group.id only");
+    Map<String, String> servers = required();
+    servers.put("kafka.bootstrap.servers", "elsewhere:9092");
+    assertThatThrownBy(() -> DriftConfig.from(servers))
+        .hasMessageStartingWith("kafka.bootstrap.servers duplicates bootstrap.servers, ");
+  }
 }

@@ -199,6 +199,8 @@ public record RankerConfig(
               + " and the Redis pool is redis.max.connections");
     }
     Map<String, String> overrides = ConfigMap.kafkaKeys(p);
+    // kafka.bootstrap.servers replaced bootstrap.servers for the registry listener and the logs
+    ConfigMap.refuseKafkaDuplicates(overrides, Map.of(), "the ranker");
     String keys = p.get("api.keys.file");
     if (keys != null && keys.isBlank()) {
       // a templated value whose variable was unset: not a wish to serve without authentication

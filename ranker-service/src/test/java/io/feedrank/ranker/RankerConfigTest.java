@@ -271,4 +271,20 @@ class RankerConfigTest {
     assertThatThrownBy(() -> RankerConfig.from(zero))
         .hasMessage("redis.breaker.open.ms must be > 0, got 0");
   }
+
+  /** kafka.bootstrap.servers replaced bootstrap.servers for the listener and the ranking logs. */
+  @Test
+  void aKafkaKeyRepeatingOneOfTheRankersOwnIsRefusedNamingBoth() {
+    Map<String, String> p = required();
+    p.put("kafka.bootstrap.servers", "elsewhere:9092");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "kafka.bootstrap.servers duplicates bootstrap.servers, which the ranker sets itself:"
+                + " give bootstrap.servers only");
+    Map<String, String> registry = required();
+    registry.put("kafka.schema.registry.url", "http://elsewhere:8081");
+    assertThatThrownBy(() -> RankerConfig.from(registry))
+        .hasMessageStartingWith("kafka.schema.registry.url duplicates schema.registry.url");
+  }
 }

@@ -114,6 +114,16 @@ public record FeaturesConfig(
                 + " and its Redis writes rely");
       }
     }
+    // the overrides are applied last: kafka.application.id replaced application.id (and with it
+    // the consumer group and every internal topic's name)
+    ConfigMap.refuseKafkaDuplicates(
+        overrides,
+        Map.of(
+            StreamsConfig.APPLICATION_ID_CONFIG, "application.id",
+            StreamsConfig.STATE_DIR_CONFIG, "state.dir",
+            StreamsConfig.NUM_STREAM_THREADS_CONFIG, "num.stream.threads",
+            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "commit.interval.ms"),
+        "streams-features");
     String suffix = p.getOrDefault("topic.suffix", "");
     return new FeaturesConfig(
         p.get("bootstrap.servers"),

@@ -184,4 +184,26 @@ class FeaturesConfigTest {
         .hasMessageStartingWith("redis.uri must be ")
         .hasMessageEndingWith(": localhost:6379");
   }
+
+  /** kafka.application.id silently replaced application.id: another group, other topics. */
+  @Test
+  void aKafkaKeyRepeatingOneOfTheAppsOwnIsRefusedNamingBoth() {
+    Map<String, String> p = required();
+    p.put("kafka.application.id", "x");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "kafka.application.id duplicates application.id, which streams-features sets itself:"
+                + " give application.id only");
+    for (String key : new String[] {"bootstrap.servers", "state.dir", "commit.interval.ms"}) {
+      Map<String, String> q = required();
+      q.put("kafka." + key, "1");
+      assertThatThrownBy(() -> FeaturesConfig.from(q))
+          .hasMessageStartingWith("kafka." + key + " duplicates " + key + ", ");
+    }
+    Map<String, String> ok = required();
+    ok.put("kafka.num.standby.replicas", "1");
+    assertThat(FeaturesConfig.from(ok).streamsProperties())
+        .containsEntry("num.standby.replicas", "1");
+  }
 }

@@ -135,6 +135,9 @@ public record TrainerConfig(
       throw new IllegalArgumentException("give data.window.ms or data.days, not both");
     }
     Map<String, String> overrides = ConfigMap.kafkaKeys(p);
+    // the trainer's own settings win over kafka.*: these would be silently ignored
+    ConfigMap.refuseKafkaDuplicates(
+        overrides, Map.of("group.id", "listen.group.id"), "the trainer");
     Hyperparameters d = Hyperparameters.defaults();
     Hyperparameters h =
         new Hyperparameters(

@@ -138,4 +138,23 @@ class TrainerConfigTest {
     days.put("data.days", "2");
     assertThat(TrainerConfig.from(days).dataWindow()).hasDays(2);
   }
+
+  /** kafka.bootstrap.servers and kafka.group.id were silently ignored: the trainer's own won. */
+  @Test
+  void aKafkaKeyRepeatingOneOfTheTrainersOwnIsRefusedNamingBoth() {
+    Map<String, String> p = required();
+    p.put("kafka.group.id", "hijack");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "kafka.group.id duplicates listen.group.id, which the trainer sets itself:"
+                + " give listen.group.id only");
+    Map<String, String> servers = required();
+    servers.put("kafka.bootstrap.servers", "elsewhere:9092");
+    assertThatThrownBy(() -> TrainerConfig.from(servers))
+        .hasMessageStartingWith("kafka.bootstrap.servers duplicates bootstrap.servers, ");
+    Map<String, String> batch = required();
+    batch.put("kafka.batch.size", "65536"); // the producer's, not the trainer's batch.size
+    assertThat(TrainerConfig.from(batch).kafka()).containsEntry("batch.size", "65536");
+  }
 }
