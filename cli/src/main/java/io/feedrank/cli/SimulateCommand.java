@@ -128,7 +128,7 @@ final class SimulateCommand implements Runnable {
   @Override
   public void run() {
     PrintWriter out = spec.commandLine().getOut();
-    Instant t0 = start(Instant.now());
+    Instant t0;
     SimulatorConfig config;
     SimulatorPublisher.Run run;
     try {
@@ -136,10 +136,11 @@ final class SimulateCommand implements Runnable {
         throw new IllegalArgumentException("--scenario-start needs a --scenario");
       }
       Duration runFor = duration == null ? null : parseDuration(duration);
-      if (runFor != null && !runFor.isPositive()) {
+      if (runFor != null && (runFor.isNegative() || runFor.isZero())) {
         throw new IllegalArgumentException("--duration must be > 0, got " + duration);
       }
       run = new SimulatorPublisher.Run(count, runFor, rate, !noCatalog);
+      t0 = start(Instant.now());
       Instant scenarioAt = scenario == Scenario.NONE ? null : parseStart(scenarioStart, t0);
       config =
           new SimulatorConfig(
