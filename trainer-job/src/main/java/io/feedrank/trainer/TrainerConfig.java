@@ -126,6 +126,24 @@ public record TrainerConfig(
    * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
    * any {@code kafka.*} key goes to the Kafka clients without the prefix.
    */
+  /** An architecture the trainer trains on request: not the logistic baseline, always trained. */
+  private static Architecture trainable(String name) {
+    Architecture a;
+    try {
+      a = Architecture.of(name);
+    } catch (IllegalArgumentException e) {
+      a = null;
+    }
+    if (a == null || a == Architecture.LOGISTIC) {
+      throw new IllegalArgumentException(
+          "architectures: '"
+              + name
+              + "' is not one the trainer trains on request: mlp or two_tower (the logistic"
+              + " baseline is always trained)");
+    }
+    return a;
+  }
+
   public static TrainerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the trainer", TrainerConfig::read);
   }
@@ -165,7 +183,7 @@ public record TrainerConfig(
         Arrays.stream(p.getOrDefault("architectures", "mlp,two_tower").split(","))
             .map(String::trim)
             .filter(s -> !s.isEmpty())
-            .map(Architecture::of)
+            .map(TrainerConfig::trainable)
             .toList(),
         h,
         // checked here, naming the key: --days 0 failed only after a Kafka producer had started

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.trainer.train.Architecture;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,27 @@ class TrainerConfigTest {
   }
 
   /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
+  /**
+   * The logistic baseline is listed nowhere as a choice, and refused as one like an unknown name.
+   */
+  @Test
+  void architecturesNameOnlyWhatTheTrainerTrainsOnRequest() {
+    for (String bad : new String[] {"logistic", "mlp,bogus"}) {
+      Map<String, String> c = required();
+      c.put("architectures", bad);
+      assertThatThrownBy(() -> TrainerConfig.from(c))
+          .as(bad)
+          .hasMessageStartingWith("architectures: '")
+          .hasMessageEndingWith(
+              "' is not one the trainer trains on request: mlp or two_tower (the logistic"
+                  + " baseline is always trained)");
+    }
+    Map<String, String> c = required();
+    c.put("architectures", " two-tower , mlp");
+    assertThat(TrainerConfig.from(c).architectures())
+        .containsExactly(Architecture.TWO_TOWER, Architecture.MLP);
+  }
+
   @Test
   void stringValuesAreReadWithoutSurroundingWhitespace() {
     Map<String, String> p = required();
