@@ -58,8 +58,12 @@ final class ServiceConfig {
       Map<String, String> env) {
     Map<String, String> c = new HashMap<>(load(configFile));
     c.putAll(overFile);
-    String where = configFile == null ? "the configuration" : configFile.toString();
-    String registryInFile = given(null, null, "schema.registry.url", c, where);
+    java.util.function.Function<String, String> where =
+        key ->
+            overFile.containsKey(key)
+                ? "the " + key + "=VALUE option"
+                : configFile == null ? "the configuration" : configFile.toString();
+    String fileRegistry = c.get("schema.registry.url"); // the file's, or a KEY=VALUE option's
     Endpoints e =
         Endpoints.resolve(
             given("--bootstrap-servers", options.bootstrapServers, "bootstrap.servers", c, where),
@@ -69,12 +73,25 @@ final class ServiceConfig {
             env);
     c.put("bootstrap.servers", e.bootstrapServers());
     c.put("schema.registry.url", e.registryUrl());
-    // the environment's credentials are for the environment's registry: not sent to one the file
-    // names, and not over the file's own
-    if (!c.containsKey("basic.auth.user.info")
-        && e.registryBasicAuth() != null
-        && (options.registryUrl != null || registryInFile == null)) {
-      c.put("basic.auth.user.info", e.registryBasicAuth());
+    // credentials go with the registry they came with: the file's to the file's registry only, the
+    // environment's to one the file does not name, never over the file's own
+    boolean fileNamesRegistry = fileRegistry != null && !fileRegistry.isBlank();
+    if (fileNamesRegistry && options.registryUrl != null) {
+      c.remove("basic.auth.user.info");
+    }
+    if (!c.containsKey("basic.auth.user.info") && e.registryBasicAuth() != null) {
+      if (fileNamesRegistry && options.registryUrl == null) {
+        System.err.println(
+            "feedrank: "
+                + Endpoints.ENV_REGISTRY_AUTH
+                + " is not sent to "
+                + fileRegistry
+                + ", the registry of "
+                + where.apply("schema.registry.url")
+                + ": give its basic.auth.user.info there");
+      } else {
+        c.put("basic.auth.user.info", e.registryBasicAuth());
+      }
     }
     if (withRedis) {
       if (e.redisUri() == null) {
@@ -93,7 +110,11 @@ final class ServiceConfig {
    * blank is refused.
    */
   private static String given(
-      String option, String optionValue, String key, Map<String, String> c, String where) {
+      String option,
+      String optionValue,
+      String key,
+      Map<String, String> c,
+      java.util.function.Function<String, String> where) {
     if (optionValue != null) {
       if (optionValue.isBlank()) {
         throw new IllegalArgumentException(option + " is empty");
@@ -102,7 +123,7 @@ final class ServiceConfig {
     }
     String v = c.get(key);
     if (v != null && v.isBlank()) {
-      throw new IllegalArgumentException(key + " is empty in " + where);
+      throw new IllegalArgumentException(key + " is empty in " + where.apply(key));
     }
     return v == null ? null : v.trim();
   }

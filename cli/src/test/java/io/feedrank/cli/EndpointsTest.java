@@ -134,6 +134,11 @@ class EndpointsTest {
         "schema.registry.url=http://file-registry:8081\nbasic.auth.user.info=alice:file-secret\n");
     assertThat(ServiceConfig.resolveKafka(file, none, env).values())
         .containsEntry("basic.auth.user.info", "alice:file-secret");
+    // the file's credentials are not sent to the registry an option puts in place of the file's
+    Map<String, String> noAuth = TestEnvironment.of(home);
+    assertThat(ServiceConfig.resolveKafka(file, registry, noAuth).values())
+        .containsEntry("schema.registry.url", "http://option-registry:8081")
+        .doesNotContainKey("basic.auth.user.info");
   }
 
   /** An endpoint given empty is refused: an unset template variable must not mean "the default". */
@@ -151,6 +156,17 @@ class EndpointsTest {
     Files.writeString(file, "schema.registry.url=\n");
     assertThatThrownBy(() -> ServiceConfig.resolveKafka(file, new EndpointOptions(), env))
         .hasMessage("schema.registry.url is empty in " + file);
+    // under an option, the file's value is not read, blank or not
+    EndpointOptions registry = new EndpointOptions();
+    registry.registryUrl = "http://option-registry:8081";
+    assertThat(ServiceConfig.resolveKafka(file, registry, env).values())
+        .containsEntry("schema.registry.url", "http://option-registry:8081");
+    // a KEY=VALUE option's blank value is named as that option's
+    assertThatThrownBy(
+            () ->
+                ServiceConfig.resolve(
+                    null, Map.of("redis.uri", ""), new EndpointOptions(), null, env))
+        .hasMessage("redis.uri is empty in the redis.uri=VALUE option");
   }
 
   private static Endpoints endpoints(String kafka) {

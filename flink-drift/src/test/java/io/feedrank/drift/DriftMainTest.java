@@ -151,8 +151,8 @@ class DriftMainTest {
 
   /**
    * The {@code kafka.*} keys (credentials, TLS) reach every source and sink without their prefix;
-   * the job's own settings (servers, groups, isolation) win over them (a key repeating one of the
-   * job's own, such as {@code kafka.group.id}, is refused: DriftConfigTest). Before, none reached
+   * the job's own settings win over them (isolation here; servers and groups, which a {@code
+   * kafka.*} key may not repeat, are refused at the config: DriftConfigTest). Before, none reached
    * the clients, and the job could not read a secured cluster.
    */
   @Test

@@ -185,10 +185,6 @@ public final class RankerApp implements AutoCloseable {
   }
 
   /**
-   * Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP, then
-   * the warm-up, which holds readiness until it ends ({@link Warmup}).
-   */
-  /**
    * The keys of {@code api.keys.file}; a file that is missing or unreadable is refused naming the
    * key (the start's message was the bare path, {@code NoSuchFileException}'s text).
    */
@@ -204,6 +200,10 @@ public final class RankerApp implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the ranker: the registry listener first (bounded wait for its catch-up), then HTTP, then
+   * the warm-up, which holds readiness until it ends ({@link Warmup}).
+   */
   public static RankerApp start(RankerConfig c) throws IOException, InterruptedException {
     RankerApp app = new RankerApp(c);
     try {

@@ -104,6 +104,24 @@ public record TrainerConfig(
     return dataFrom != null ? new DataRange(dataFrom, dataTo) : DataRange.last(dataWindow, now);
   }
 
+  /** An architecture the trainer trains on request: not the logistic baseline, always trained. */
+  private static Architecture trainable(String name) {
+    Architecture a;
+    try {
+      a = Architecture.of(name);
+    } catch (IllegalArgumentException e) {
+      a = null;
+    }
+    if (a == null || a == Architecture.LOGISTIC) {
+      throw new IllegalArgumentException(
+          "architectures: '"
+              + name
+              + "' is not one the trainer trains on request: mlp or two_tower (the logistic"
+              + " baseline is always trained)");
+    }
+    return a;
+  }
+
   /**
    * Reads the keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url}
    * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
@@ -126,24 +144,6 @@ public record TrainerConfig(
    * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
    * any {@code kafka.*} key goes to the Kafka clients without the prefix.
    */
-  /** An architecture the trainer trains on request: not the logistic baseline, always trained. */
-  private static Architecture trainable(String name) {
-    Architecture a;
-    try {
-      a = Architecture.of(name);
-    } catch (IllegalArgumentException e) {
-      a = null;
-    }
-    if (a == null || a == Architecture.LOGISTIC) {
-      throw new IllegalArgumentException(
-          "architectures: '"
-              + name
-              + "' is not one the trainer trains on request: mlp or two_tower (the logistic"
-              + " baseline is always trained)");
-    }
-    return a;
-  }
-
   public static TrainerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the trainer", TrainerConfig::read);
   }

@@ -91,7 +91,6 @@ class TrainerConfigTest {
         .hasMessage("retrain.retry.backoff.ms must be >= 0, got -5");
   }
 
-  /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
   /**
    * The logistic baseline is listed nowhere as a choice, and refused as one like an unknown name.
    */
@@ -113,6 +112,7 @@ class TrainerConfigTest {
         .containsExactly(Architecture.TWO_TOWER, Architecture.MLP);
   }
 
+  /** A properties file keeps trailing spaces: model.name=feed-ranker matched no model. */
   @Test
   void stringValuesAreReadWithoutSurroundingWhitespace() {
     Map<String, String> p = required();

@@ -48,60 +48,65 @@ public record LoadConfig(
         apiKey(System.getenv(), System.getProperty("api.key.file")),
         intOf("candidates", 100),
         intOf("top.k", 10),
-        doubleOf("rate", 100),
-        doubleOf("max.rate", 2000),
+        decimal("rate", 100),
+        decimal("max.rate", 2000),
         seconds("duration", 60),
         seconds("ramp.duration", 120),
-        doubleOf("spike.factor", 10),
+        decimal("spike.factor", 10),
         seconds("soak.duration", 3600),
         seconds("warmup", 10),
         intOf("assert.p99.ms", 50),
-        doubleOf("assert.error.percent", 0),
+        decimal("assert.error.percent", 0),
         intOf("users", SimulatorConfig.DEMO_USERS),
         intOf("items", SimulatorConfig.DEMO_ITEMS),
-        (long) number("seed", 1, true));
+        whole("seed", 1));
   }
 
   /**
-   * A property's number, or {@code dflt} when it is not set; a value that is not a number ( {@code
-   * 5m}, {@code 20ms}) is refused naming the property, where {@link Integer#getInteger} would
-   * quietly take the default.
+   * A property's whole number, or {@code dflt} when it is not set; a value that is not one ({@code
+   * 5m}, {@code 20ms}) is refused naming the property, where {@link Long#getLong} would quietly
+   * take the default.
    */
-  static double number(String name, double dflt, boolean whole) {
+  static long whole(String name, long dflt) {
     String v = System.getProperty(name);
     if (v == null) {
       return dflt;
     }
     try {
-      if (whole) {
-        return Long.parseLong(v.trim());
-      }
-      double d = Double.parseDouble(v.trim());
-      if (!Double.isFinite(d)) {
-        throw new NumberFormatException();
-      }
-      return d;
+      return Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          name + " must be " + (whole ? "a whole number" : "a number") + ", got '" + v + "'");
+      throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
     }
   }
 
+  /** A property's finite number, or {@code dflt} when it is not set. */
+  static double decimal(String name, double dflt) {
+    String v = System.getProperty(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      double d = Double.parseDouble(v.trim());
+      if (Double.isFinite(d)) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw new IllegalArgumentException(name + " must be a number, got '" + v + "'");
+  }
+
   private static int intOf(String name, int dflt) {
-    double v = number(name, dflt, true);
+    long v = whole(name, dflt);
     if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-      throw new IllegalArgumentException(name + " is out of range: " + (long) v);
+      throw new IllegalArgumentException(name + " is out of range: " + v);
     }
     return (int) v;
   }
 
-  private static double doubleOf(String name, double dflt) {
-    return number(name, dflt, false);
-  }
-
   /** Whole seconds: {@code 300}, not {@code 5m}. */
   private static Duration seconds(String name, long dflt) {
-    return Duration.ofSeconds((long) number(name, dflt, true));
+    return Duration.ofSeconds(whole(name, dflt));
   }
 
   /** The environment variable that holds the API key. */

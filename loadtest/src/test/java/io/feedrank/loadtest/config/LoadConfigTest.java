@@ -75,10 +75,14 @@ class LoadConfigTest {
       }
     }
     System.setProperty("duration", "300");
+    System.setProperty("seed", "9007199254740993"); // 2^53 + 1: no double holds it
     try {
-      assertThat(LoadConfig.fromSystemProperties().duration()).isEqualTo(Duration.ofMinutes(5));
+      LoadConfig c = LoadConfig.fromSystemProperties();
+      assertThat(c.duration()).isEqualTo(Duration.ofMinutes(5));
+      assertThat(c.seed()).isEqualTo(9007199254740993L);
     } finally {
       System.clearProperty("duration");
+      System.clearProperty("seed");
     }
     for (String[] range :
         new String[][] {
