@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -23,6 +24,9 @@ public final class RedisConnections {
 
   /** The configuration key of the URI, which every refusal of one names. */
   public static final String KEY = "redis.uri";
+
+  private static final Set<String> SCHEMES =
+      Set.of("redis", "rediss", "redis-cluster", "rediss-cluster");
 
   private static final String FORMS =
       "redis://[user:password@]host[:port][/database], rediss://… (TLS),"
@@ -82,32 +86,15 @@ public final class RedisConnections {
     }
     int schemeEnd = uri.indexOf("://");
     String scheme = schemeEnd < 0 ? "" : uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
-    boolean cluster;
-    boolean tls;
-    switch (scheme) {
-      case "redis" -> {
-        cluster = false;
-        tls = false;
-      }
-      case "rediss" -> {
-        cluster = false;
-        tls = true;
-      }
-      case "redis-cluster" -> {
-        cluster = true;
-        tls = false;
-      }
-      case "rediss-cluster" -> {
-        cluster = true;
-        tls = true;
-      }
-      default ->
-          throw refused(
-              uri,
-              schemeEnd < 0
-                  ? "it has no scheme"
-                  : "scheme '" + uri.substring(0, schemeEnd) + "' is not a Redis one");
+    if (!SCHEMES.contains(scheme)) {
+      throw refused(
+          uri,
+          schemeEnd < 0
+              ? "it has no scheme"
+              : "scheme '" + uri.substring(0, schemeEnd) + "' is not a Redis one");
     }
+    boolean cluster = scheme.endsWith("-cluster");
+    boolean tls = scheme.startsWith("rediss");
     String rest = uri.substring(schemeEnd + 3);
     String user = null;
     String password = null;
