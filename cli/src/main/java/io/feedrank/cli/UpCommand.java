@@ -218,6 +218,9 @@ final class UpCommand implements Runnable {
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), problem);
     }
+    if (!stackOnly) {
+      RankerKeys.check(spec, rankerConfig);
+    }
   }
 
   private String problem() {
@@ -251,12 +254,7 @@ final class UpCommand implements Runnable {
       }
       return null;
     }
-    try {
-      UpPlatform.checkRankerConfig(rankerConfig);
-      return null;
-    } catch (IllegalArgumentException e) {
-      return "--ranker-config: " + e.getMessage();
-    }
+    return null;
   }
 
   /**

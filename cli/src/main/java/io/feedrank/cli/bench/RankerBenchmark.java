@@ -31,7 +31,6 @@ import io.feedrank.models.onnx.MlpWeights;
 import io.feedrank.models.onnx.ModelMetadata;
 import io.feedrank.models.onnx.OnnxExport;
 import io.feedrank.models.onnx.TwoTowerWeights;
-import io.feedrank.ranker.RankerConfig;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.trainer.registry.KafkaModelRegistry;
@@ -220,18 +219,14 @@ final class RankerBenchmark implements Callable<Integer> {
         "--events",
         events);
     mlpCandidates(); // --phases, checked
-    // the ranker's keys as it will read them (checked again with the stack's endpoints)
+    // the ranker's keys as it will read them, before the stack starts
     if (rankerConfig.containsKey("management.port")) {
       throw new ParameterException(
           spec.commandLine(),
           "bench ranker reads /health and /metrics on the ranker's own port: leave management.port"
               + " out of --ranker-config");
     }
-    try {
-      io.feedrank.cli.demo.UpPlatform.checkRankerConfig(rankerConfig);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--ranker-config: " + e.getMessage());
-    }
+    io.feedrank.cli.RankerKeys.check(spec, rankerConfig);
     if (mlpLayers.isEmpty() || mlpLayers.stream().anyMatch(n -> n < 1 || n > 16_384)) {
       throw new ParameterException(spec.commandLine(), "--mlp-layers: widths of 1 to 16384");
     }
@@ -942,8 +937,7 @@ final class RankerBenchmark implements Callable<Integer> {
     c.put("artifact.store", store.root().toString());
     c.put("rate.limit.per.second", "1000000000");
     c.put("rate.limit.burst", "1000000000");
-    c.putAll(rankerConfig); // management.port refused in call()
-    RankerConfig.from(c); // fails here, not in the child, on a bad key
+    c.putAll(rankerConfig); // checked in call()
     return c;
   }
 

@@ -1,6 +1,5 @@
 package io.feedrank.cli.demo;
 
-import io.feedrank.ranker.RankerConfig;
 import io.feedrank.simulator.InteractionSimulator;
 import io.feedrank.simulator.SimulatorConfig;
 import io.feedrank.trainer.RefusedException;
@@ -61,23 +60,6 @@ public final class UpPlatform implements AutoCloseable {
 
   private UpPlatform(Options options) {
     this.options = options;
-  }
-
-  /**
-   * Reads {@code rankerConfig} as the platform's ranker will, with stand-ins for what the platform
-   * sets as it starts (endpoints, artifact store, port): up checks it before starting the rest.
-   *
-   * @throws IllegalArgumentException as {@link RankerConfig#from} does
-   */
-  public static void checkRankerConfig(Map<String, String> rankerConfig) {
-    Map<String, String> r = new HashMap<>();
-    r.put("bootstrap.servers", "127.0.0.1:9092");
-    r.put("schema.registry.url", "http://127.0.0.1:8081");
-    r.put("redis.uri", "redis://127.0.0.1:6379");
-    r.put("artifact.store", "artifacts");
-    r.putAll(rankerConfig);
-    r.put("port", "0");
-    RankerConfig.from(r);
   }
 
   public static UpPlatform start(Options o, Consumer<String> progress) throws Exception {
