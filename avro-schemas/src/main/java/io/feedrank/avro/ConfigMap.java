@@ -42,6 +42,52 @@ public final class ConfigMap extends AbstractMap<String, String> {
     return config;
   }
 
+  /**
+   * A whole number, or {@code dflt} when the key is missing or blank.
+   *
+   * @throws IllegalArgumentException naming the key when the value is not one
+   */
+  public static long longOf(Map<String, String> p, String key, long dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
+    }
+  }
+
+  /**
+   * As {@link #longOf(Map, String, long)}, within {@code lo..hi}.
+   *
+   * @throws IllegalArgumentException naming the key and the bounds
+   */
+  public static long longOf(Map<String, String> p, String key, long dflt, long lo, long hi) {
+    long v = longOf(p, key, dflt);
+    if (v < lo || v > hi) {
+      throw new IllegalArgumentException(key + " must be within " + lo + ".." + hi + ", got " + v);
+    }
+    return v;
+  }
+
+  /** An int within {@code lo..hi}: a larger value is refused, naming the key, not cut. */
+  public static int intOf(Map<String, String> p, String key, int dflt, int lo, int hi) {
+    return (int) longOf(p, key, dflt, lo, hi);
+  }
+
+  /**
+   * A number, or {@code dflt} when the key is missing or blank.
+   *
+   * @throws IllegalArgumentException naming the key when the value is not one
+   */
+  public static double doubleOf(Map<String, String> p, String key, double dflt) {
+    String v = p.get(key);
+    try {
+      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
+    }
+  }
+
   /** The {@code kafka.*} keys of {@code values}, without the prefix. */
   public static Map<String, String> kafkaKeys(Map<String, String> values) {
     Map<String, String> m = new java.util.HashMap<>();

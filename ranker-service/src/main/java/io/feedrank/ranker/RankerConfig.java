@@ -1,5 +1,8 @@
 package io.feedrank.ranker;
 
+import static io.feedrank.avro.ConfigMap.doubleOf;
+import static io.feedrank.avro.ConfigMap.longOf;
+
 import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
@@ -333,27 +336,7 @@ public record RankerConfig(
     return Duration.ofMillis(longOf(p, key, dflt));
   }
 
-  private static long longOf(Map<String, String> p, String key, long dflt) {
-    String v = p.get(key);
-    try {
-      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
-    }
-  }
-
   private static int intOf(Map<String, String> p, String key, int dflt) {
-    long v = longOf(p, key, dflt);
-    within(v, Integer.MIN_VALUE, Integer.MAX_VALUE, key);
-    return (int) v;
-  }
-
-  private static double doubleOf(Map<String, String> p, String key, double dflt) {
-    String v = p.get(key);
-    try {
-      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
-    }
+    return ConfigMap.intOf(p, key, dflt, Integer.MIN_VALUE, Integer.MAX_VALUE);
   }
 }

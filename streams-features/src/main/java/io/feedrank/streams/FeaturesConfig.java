@@ -1,5 +1,7 @@
 package io.feedrank.streams;
 
+import static io.feedrank.avro.ConfigMap.longOf;
+
 import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
@@ -229,21 +231,8 @@ public record FeaturesConfig(
     }
   }
 
-  private static long longOf(Map<String, String> p, String key, long dflt) {
-    String v = p.get(key);
-    try {
-      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
-    }
-  }
-
   private static int intOf(Map<String, String> p, String key, int dflt) {
-    long v = longOf(p, key, dflt);
-    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(key + " is out of range: " + v);
-    }
-    return (int) v;
+    return ConfigMap.intOf(p, key, dflt, Integer.MIN_VALUE, Integer.MAX_VALUE);
   }
 
   @Override

@@ -1,5 +1,9 @@
 package io.feedrank.trainer;
 
+import static io.feedrank.avro.ConfigMap.doubleOf;
+import static io.feedrank.avro.ConfigMap.intOf;
+import static io.feedrank.avro.ConfigMap.longOf;
+
 import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.RegistryConfig;
@@ -244,37 +248,6 @@ public record TrainerConfig(
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
           key + " must be comma-separated integers, got '" + v + "'", e);
-    }
-  }
-
-  private static long longOf(Map<String, String> p, String key, long dflt) {
-    String v = p.get(key);
-    try {
-      return v == null || v.isBlank() ? dflt : Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'", e);
-    }
-  }
-
-  private static long longOf(Map<String, String> p, String key, long dflt, long lo, long hi) {
-    long v = longOf(p, key, dflt);
-    if (v < lo || v > hi) {
-      throw new IllegalArgumentException(key + " must be within " + lo + ".." + hi + ", got " + v);
-    }
-    return v;
-  }
-
-  /** An int within {@code lo..hi}: a long is refused, naming the key, not cut to its low bits. */
-  private static int intOf(Map<String, String> p, String key, int dflt, int lo, int hi) {
-    return (int) longOf(p, key, dflt, lo, hi);
-  }
-
-  private static double doubleOf(Map<String, String> p, String key, double dflt) {
-    String v = p.get(key);
-    try {
-      return v == null || v.isBlank() ? dflt : Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a number, got '" + v + "'", e);
     }
   }
 }
