@@ -4,6 +4,7 @@ import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.registry.SchemaRegistryException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +14,7 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -157,9 +159,27 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
               + ", reading "
               + type.getSimpleName()
               + "): "
-              + e.getMessage(),
+              + describe(e),
           e);
     }
+  }
+
+  /** What went wrong reading a body: Avro's end-of-input has no message of its own. */
+  private static String describe(Exception e) {
+    if (e instanceof EOFException) {
+      return "the body ends before the record does (truncated)";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.toString();
+  }
+
+  /**
+   * Why a consumer could not decode a record, for a log line: the deserializer's own message (an
+   * unknown schema id, a wrong magic byte, a truncated body), not Kafka's wrapper around it, which
+   * only names the partition and offset and says to seek past.
+   */
+  public static String reason(RecordDeserializationException e) {
+    Throwable c = e.getCause() != null ? e.getCause() : e;
+    return c.getMessage() != null ? c.getMessage() : c.toString();
   }
 
   private SpecificDatumReader<T> readerFor(int id, String topic) {

@@ -33,6 +33,7 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
@@ -259,8 +260,28 @@ class AvroSerdeTest {
           .isInstanceOf(SerializationException.class)
           .hasMessageContaining("malformed")
           .hasMessageContaining("'interactions'")
-          .hasMessageContaining("InteractionEvent");
+          .hasMessageContaining("InteractionEvent")
+          // says what is wrong, where Avro's end of input has no message ("…): null")
+          .hasMessageEndingWith("the body ends before the record does (truncated)");
     }
+  }
+
+  @Test
+  void aConsumersDeserializationFailureIsExplainedByTheDeserializersMessage() {
+    SerializationException cause = new SerializationException("unknown magic byte 0x7b");
+    RecordDeserializationException e =
+        new RecordDeserializationException(
+            RecordDeserializationException.DeserializationExceptionOrigin.VALUE,
+            new org.apache.kafka.common.TopicPartition(TOPIC, 0),
+            5,
+            0,
+            org.apache.kafka.common.record.TimestampType.CREATE_TIME,
+            null,
+            null,
+            new org.apache.kafka.common.header.internals.RecordHeaders(),
+            "Error deserializing VALUE for partition interactions-0 at offset 5",
+            cause);
+    assertThat(AvroDeserializer.reason(e)).isEqualTo("unknown magic byte 0x7b");
   }
 
   @Test

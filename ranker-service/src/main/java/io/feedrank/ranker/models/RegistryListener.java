@@ -245,7 +245,7 @@ public final class RegistryListener implements AutoCloseable {
             e.topicPartition().topic(),
             e.topicPartition().partition(),
             e.offset(),
-            e.getMessage());
+            AvroDeserializer.reason(e));
         c.seek(e.topicPartition(), e.offset() + 1);
         continue;
       }

@@ -1,5 +1,6 @@
 package io.feedrank.trainer.data;
 
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.TrainingExample;
 import java.time.Duration;
@@ -25,10 +26,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads the examples of an event-time range from the {@code training-examples} topic, bounded:
  * every partition is read from the first record whose timestamp is at or after {@code from −
- * lateness} (records are stamped when the streams app produced them, which may lag or lead event
- * time) up to the end offset it had when the read began ({@code read_committed}, so aborted
- * transactions are never trained on), or until its records are {@code lateness} past {@code to}.
- * Event time decides membership. No consumer group: nothing is committed.
+ * lateness} (an example keeps the timestamp of its interaction's record: the time the app sent it,
+ * which may lag or lead event time) up to the end offset it had when the read began ({@code
+ * read_committed}, so aborted transactions are never trained on), or until its records are {@code
+ * lateness} past {@code to}. Event time decides membership. No consumer group: nothing is
+ * committed.
  */
 public final class KafkaExampleSource implements ExampleSource {
   private static final Logger log = LoggerFactory.getLogger(KafkaExampleSource.class);
@@ -104,7 +106,11 @@ public final class KafkaExampleSource implements ExampleSource {
           throw e; // not an unusable example: the schema registry did not answer; the run fails
         }
         if (++unusable <= LOGGED_UNUSABLE) {
-          log.warn("trainer: skipping unusable example at {}@{}", e.topicPartition(), e.offset());
+          log.warn(
+              "trainer: skipping unusable example at {}@{}: {}",
+              e.topicPartition(),
+              e.offset(),
+              AvroDeserializer.reason(e));
         }
         consumer.seek(e.topicPartition(), e.offset() + 1);
         continue;

@@ -1,5 +1,6 @@
 package io.feedrank.trainer.listen;
 
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.RetrainCommand;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * recorded in earlier runs — and an offset is committed only once its command (and every command
  * before it) has run, so a crash mid-run replays the command and nothing is lost. Closing
  * interrupts the run in progress (a training stops at its next batch) and leaves its command
- * uncommitted, so the next start runs it again.
+ * uncommitted, so the next start runs it again. A command whose schema the registry cannot give
+ * (unreachable, hung) waits for it, read again after a wait that doubles from 1 s to 30 s; one that
+ * cannot be decoded at all is logged with the reason and committed past.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -57,7 +61,13 @@ public final class RetrainListener implements AutoCloseable {
       Executors.newSingleThreadExecutor(r -> new Thread(r, "trainer-worker"));
   private final Thread poller;
   private final CompletableFuture<Void> failed = new CompletableFuture<>();
+  private final CountDownLatch closing = new CountDownLatch(1);
   private volatile boolean running = true;
+
+  /** The first wait, and the longest, before reading a command the registry could not help with. */
+  static final long FIRST_REGISTRY_WAIT_MS = 1_000;
+
+  static final long MAX_REGISTRY_WAIT_MS = 30_000;
 
   private static final class Pending {
     final TopicPartition partition;
@@ -117,26 +127,45 @@ public final class RetrainListener implements AutoCloseable {
           @Override
           public void onPartitionsAssigned(Collection<TopicPartition> parts) {}
         });
+    long registryWait = FIRST_REGISTRY_WAIT_MS;
     try {
       while (running) {
         try {
           for (ConsumerRecord<String, RetrainCommand> r : consumer.poll(Duration.ofMillis(200))) {
             accept(r);
           }
+          registryWait = FIRST_REGISTRY_WAIT_MS;
         } catch (RecordDeserializationException e) {
           if (RegistryUnavailableException.isCauseOf(e)) {
-            // the command is fine, the schema registry did not answer: stop without committing
-            // it, so that the next start reads it again
-            throw e;
+            // the command is fine, the schema registry did not answer: neither skipped nor
+            // committed; the consumer stays at it, and the next poll decodes it again
+            log.warn(
+                "trainer: cannot read the retrain command at {}@{}: {}; trying again in {} ms",
+                e.topicPartition(),
+                e.offset(),
+                AvroDeserializer.reason(e),
+                registryWait);
+            if (closing.await(registryWait, TimeUnit.MILLISECONDS)) {
+              break;
+            }
+            registryWait = Math.min(2 * registryWait, MAX_REGISTRY_WAIT_MS);
+            continue;
           }
           log.warn(
-              "trainer: skipping undecodable retrain command at {}@{}",
+              "trainer: skipping undecodable retrain command at {}@{}: {}",
               e.topicPartition(),
-              e.offset());
+              e.offset(),
+              AvroDeserializer.reason(e));
+          // handled: committed past with the commands before it, not read again after a restart
+          synchronized (pending) {
+            pending.add(new Pending(e.topicPartition(), e.offset(), true));
+          }
           consumer.seek(e.topicPartition(), e.offset() + 1);
         }
         commitDone();
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (WakeupException e) {
       if (running) {
         log.error("trainer: retrain listener woken up while running; it stopped", e);
@@ -231,6 +260,7 @@ public final class RetrainListener implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     running = false;
+    closing.countDown();
     worker.shutdownNow();
     if (!worker.awaitTermination(2, TimeUnit.MINUTES)) {
       log.warn("trainer: the run in progress did not stop within 2 minutes of its interrupt");

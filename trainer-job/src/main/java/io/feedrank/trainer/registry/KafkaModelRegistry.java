@@ -1,6 +1,7 @@
 package io.feedrank.trainer.registry;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.ModelVersion;
 import java.time.Duration;
@@ -140,9 +141,10 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
             throw e;
           }
           log.warn(
-              "trainer: skipping undecodable registry record at {}@{}",
+              "trainer: skipping undecodable registry record at {}@{}: {}",
               e.topicPartition(),
-              e.offset());
+              e.offset(),
+              AvroDeserializer.reason(e));
           c.seek(e.topicPartition(), e.offset() + 1);
         }
       }

@@ -13,8 +13,9 @@ import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
-import io.feedrank.localstack.Ports;
+import io.feedrank.localstack.TcpGate;
 import io.feedrank.trainer.TrainerHarness;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +26,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -222,35 +232,93 @@ class RetrainListenerIT {
   }
 
   /**
-   * The schema registry unreachable (nothing listens at its address): the listener cannot read a
-   * command and, instead of skipping it, stops and says it failed, without committing past it. The
-   * next start of its group, with the registry answering, runs the command.
+   * The schema registry cut off (a {@link TcpGate} in front of the real one, shut) when the
+   * listener reads its first command, whose schema it has not fetched yet: the listener neither
+   * skips the command nor stops; it reads it again, with waits that grow, and runs it once the
+   * registry answers again.
    */
   @Test
-  void aCommandWhoseSchemaTheRegistryCannotGiveIsRunByTheNextStartNotSkipped(LocalStack stack)
+  void aCommandWhoseSchemaTheRegistryCannotGiveWaitsForTheRegistryAndRuns(LocalStack stack)
       throws Exception {
     String model = "unreachable-" + UUID.randomUUID();
     String group = "trainer-" + UUID.randomUUID();
     send(stack, model, model + "-1");
-    SchemaRegistryClient dead =
-        new HttpSchemaRegistryClient(
-            RegistryConfig.of("http://127.0.0.1:" + Ports.freePort())
-                .withRetries(0, Duration.ofMillis(10), Duration.ofMillis(10)));
-    try (RetrainListener l =
-        listener(
-            stack,
-            model,
-            group,
-            Set.of(),
-            Map.of(),
-            new AvroDeserializer<>(dead, RetrainCommand.class))) {
-      l.failed().get(60, TimeUnit.SECONDS);
-    }
-    assertThat(started).isEmpty();
+    URI registry = URI.create(stack.registryUrl());
+    try (TcpGate gate = new TcpGate(registry.getHost(), registry.getPort());
+        SchemaRegistryClient behind =
+            new HttpSchemaRegistryClient(
+                RegistryConfig.of("http://127.0.0.1:" + gate.port() + registry.getPath())
+                    .withRetries(0, Duration.ofMillis(10), Duration.ofMillis(10)))) {
+      gate.shut();
+      try (RetrainListener l =
+          listener(
+              stack,
+              model,
+              group,
+              Set.of(),
+              Map.of(),
+              new AvroDeserializer<>(behind, RetrainCommand.class))) {
+        // asked, waited 1 s, asked again: a listener that stopped would not ask a second time
+        await().atMost(Duration.ofSeconds(30)).until(() -> gate.refused() >= 2);
+        assertThat(l.failed()).isNotDone();
+        assertThat(started).isEmpty();
 
+        gate.open();
+        await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(model + "-1"));
+        assertThat(l.failed()).isNotDone();
+      }
+      assertThat(started).containsExactly(model + "-1");
+    }
+    // and its offset was committed: the group's next listener runs nothing
     try (RetrainListener l = listener(stack, model, group, Set.of())) {
+      send(stack, model, model + "-2");
+      await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(model + "-2"));
+    }
+    assertThat(started).containsExactly(model + "-1", model + "-2");
+  }
+
+  /**
+   * A record no deserializer can read (not Avro), after the last command, is skipped and committed
+   * past: the group's next start does not read it again.
+   */
+  @Test
+  void anUndecodableRecordIsSkippedAndCommittedPast(LocalStack stack) throws Exception {
+    String model = "undecodable-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    send(stack, model, model + "-1");
+    try (KafkaProducer<String, byte[]> p =
+        new KafkaProducer<>(
+            new HashMap<>(stack.clientConfig()),
+            new StringSerializer(),
+            new ByteArraySerializer())) {
+      p.send(new ProducerRecord<>(Topics.RETRAIN_COMMANDS, model, "{\"not\": \"avro\"}".getBytes()))
+          .get(30, TimeUnit.SECONDS);
+    }
+    try (Admin admin = Admin.create(new HashMap<>(stack.clientConfig()));
+        RetrainListener l = listener(stack, model, group, Set.of())) {
       await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(model + "-1"));
+      // the two records share the model's key, so one partition: committed up to its end
+      await().atMost(Duration.ofSeconds(30)).until(() -> committedToTheEnd(stack, admin, group));
+      assertThat(l.failed()).isNotDone();
     }
     assertThat(started).containsExactly(model + "-1");
+  }
+
+  private static boolean committedToTheEnd(LocalStack stack, Admin admin, String group)
+      throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+    if (committed.isEmpty()) {
+      return false;
+    }
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            new HashMap<>(stack.clientConfig()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      Map<TopicPartition, Long> ends = c.endOffsets(committed.keySet());
+      return committed.entrySet().stream()
+          .allMatch(e -> e.getValue() != null && e.getValue().offset() == ends.get(e.getKey()));
+    }
   }
 }
