@@ -39,6 +39,7 @@ public record FeaturesConfig(
     int stateObjects,
     Duration maxAhead,
     Duration maxBehind,
+    Duration maxAheadOfClock,
     String metricsHost,
     int metricsPort,
     TopicNames topics,
@@ -76,6 +77,7 @@ public record FeaturesConfig(
     // negative bounds reached the topology as "maxAhead and maxBehind must be >= 0", naming no key
     notNegative(maxAhead, "validation.max.ahead.ms");
     notNegative(maxBehind, "validation.max.behind.ms");
+    notNegative(maxAheadOfClock, "validation.max.ahead.of.clock.ms");
     if (metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException(
           "metrics.port must be within 0..65535, got " + metricsPort);
@@ -96,9 +98,10 @@ public record FeaturesConfig(
    * interval while a task's records are more than that behind the wall clock; 0 = off), {@code
    * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
    * deserialized in front of the state stores, besides those changed since the last commit; 0 =
-   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days; both >=
-   * 0), {@code metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code
-   * topic.suffix} (none); any {@code kafka.*} key is passed to Kafka Streams without the prefix.
+   * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
+   * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code metrics.host} (127.0.0.1),
+   * {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is
+   * passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -141,6 +144,8 @@ public record FeaturesConfig(
         intOf(p, "state.object.cache.entries", FeatureTopology.Settings.DEFAULT_STATE_OBJECTS),
         Duration.ofMillis(longOf(p, "validation.max.ahead.ms", Duration.ofHours(1).toMillis())),
         Duration.ofMillis(longOf(p, "validation.max.behind.ms", Duration.ofDays(7).toMillis())),
+        Duration.ofMillis(
+            longOf(p, "validation.max.ahead.of.clock.ms", Duration.ofDays(1).toMillis())),
         p.getOrDefault("metrics.host", "127.0.0.1"),
         intOf(p, "metrics.port", 9401),
         TopicNames.defaults().withSuffix(suffix),

@@ -91,7 +91,11 @@ public final class Main {
       FeatureTopology.Settings settings =
           new FeatureTopology.Settings(
               config.applicationId(),
-              new EventValidator(config.maxAhead(), config.maxBehind()),
+              new EventValidator(
+                  config.maxAhead(),
+                  config.maxBehind(),
+                  config.maxAheadOfClock(),
+                  System::currentTimeMillis),
               config.redisFlushInterval(),
               config.stateObjects(),
               config.catchUpFlushInterval(),

@@ -828,6 +828,50 @@ class FeatureTopologyTest {
   }
 
   /**
+   * A client whose clock is a month fast sends an event stamped a month ahead, record timestamp and
+   * all (a broker that takes any timestamp lets it through): it is refused against the wall clock,
+   * and the partition's events of the present that follow it are still accepted. Accepted, it would
+   * have moved stream time a month on and every later event would be "too old".
+   */
+  @Test
+  void anEventFarAheadOfTheClockIsRefusedAndDoesNotMoveStreamTime() {
+    InteractionEvent first = events(1, 9).get(0);
+    long t = first.getEventTime().toEpochMilli();
+    // the wall clock reads the first event's time
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7), Duration.ofDays(1), () -> t));
+    pipe(first);
+    InteractionEvent fast =
+        copy(first)
+            .setInteractionId("fast-clock")
+            .setEventTime(Instant.ofEpochMilli(t + 31 * DAY))
+            .build();
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(fast), Instant.ofEpochMilli(t + 31 * DAY)));
+    InteractionEvent present =
+        copy(first)
+            .setInteractionId("present")
+            .setEventTime(Instant.ofEpochMilli(t + MINUTE))
+            .build();
+    pipe(present);
+    // within a day of the clock (a simulation a few hours ahead of it) is still taken
+    InteractionEvent simulated =
+        copy(first)
+            .setInteractionId("simulated")
+            .setEventTime(Instant.ofEpochMilli(t + 20 * HOUR))
+            .build();
+    interactions.pipeInput(
+        new TestRecord<>(
+            key(first.getUserId()), ser(simulated), Instant.ofEpochMilli(t + 20 * HOUR)));
+
+    List<DeadLetter> dlq = deadLetters.readValuesToList();
+    assertThat(dlq).extracting(DeadLetter::getErrorCode).containsExactly("EVENT_TIME_IN_FUTURE");
+    assertThat(dlq.get(0).getErrorMessage()).contains("PT24H ahead of the clock");
+    assertThat(examples.readValuesToList())
+        .extracting(TrainingExample::getInteractionId)
+        .containsExactly(first.getInteractionId(), "present", "simulated");
+  }
+
+  /**
    * While a task's records are more than the catch-up interval behind the wall clock, its changes
    * reach Redis at most that often; once it processes recent records, at every 100 ms punctuation
    * again.

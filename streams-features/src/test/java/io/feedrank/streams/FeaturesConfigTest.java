@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -149,8 +150,13 @@ class FeaturesConfigTest {
     behind.put("validation.max.behind.ms", "-1");
     assertThatThrownBy(() -> FeaturesConfig.from(behind))
         .hasMessage("validation.max.behind.ms must be >= 0, got -1");
+    Map<String, String> clock = required();
+    clock.put("validation.max.ahead.of.clock.ms", "-1");
+    assertThatThrownBy(() -> FeaturesConfig.from(clock))
+        .hasMessage("validation.max.ahead.of.clock.ms must be >= 0, got -1");
     ahead.put("validation.max.ahead.ms", "0");
     assertThat(FeaturesConfig.from(ahead).maxAhead()).isZero();
+    assertThat(FeaturesConfig.from(required()).maxAheadOfClock()).isEqualTo(Duration.ofDays(1));
   }
 
   /**

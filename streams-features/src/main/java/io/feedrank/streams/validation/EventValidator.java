@@ -3,6 +3,7 @@ package io.feedrank.streams.validation;
 import io.feedrank.events.InteractionEvent;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * The rules an interaction must pass. Pure: the caller supplies the partition's stream time (the
@@ -17,20 +18,36 @@ import java.util.Optional;
  * Kafka 4.0) or the broker's append time, so an event stamped far beyond the time it was sent is
  * still refused.
  *
+ * <p>Where a broker takes any timestamp (one before Kafka 4.0, or with that bound raised, as the
+ * local stack does for simulated time), a client with a clock a month fast could send an event
+ * stamped a month ahead that passes the rule above and moves stream time a month on: every later
+ * event of the partition would then be refused as too old, for weeks. So an event is also refused
+ * when it is more than {@code maxAheadOfClock} ahead of the wall clock. An event accepted once is
+ * accepted again later (the clock only moves on), so a replay still decides as the first run did.
+ *
  * @param maxAhead how far an event may be ahead of stream time or of its record's timestamp,
  *     whichever is later
  * @param maxBehind how far an event may be behind stream time
+ * @param maxAheadOfClock how far an event may be ahead of {@code clock}; below {@code maxBehind},
+ *     no event can push stream time so far that events of the present are refused
+ * @param clock the wall clock in epoch milliseconds, or null for no bound by the clock
  */
-public record EventValidator(Duration maxAhead, Duration maxBehind) {
+public record EventValidator(
+    Duration maxAhead, Duration maxBehind, Duration maxAheadOfClock, LongSupplier clock) {
   public static final float MAX_DWELL_SECONDS = 3600f;
 
   /** The longest interaction_id or request_id accepted, as the ranker bounds its request_id. */
   public static final int MAX_ID_CHARS = 128;
 
   public EventValidator {
-    if (maxAhead.isNegative() || maxBehind.isNegative()) {
-      throw new IllegalArgumentException("maxAhead and maxBehind must be >= 0");
+    if (maxAhead.isNegative() || maxBehind.isNegative() || maxAheadOfClock.isNegative()) {
+      throw new IllegalArgumentException("maxAhead, maxBehind and maxAheadOfClock must be >= 0");
     }
+  }
+
+  /** Bounds by stream time and record timestamps only, not by the wall clock. */
+  public EventValidator(Duration maxAhead, Duration maxBehind) {
+    this(maxAhead, maxBehind, Duration.ZERO, null);
   }
 
   /** A failed rule: its code and a message naming the field and the bound. */
@@ -77,6 +94,19 @@ public record EventValidator(Duration maxAhead, Duration maxBehind) {
       // would overflow the distances below (and the decay of every counter it reached)
       return violation(
           ErrorCode.EVENT_TIME_TOO_OLD, "event_time " + e.getEventTime() + " is before 1970");
+    }
+    if (clock != null) {
+      long now = clock.getAsLong();
+      if (t > now && t - now > maxAheadOfClock.toMillis()) {
+        return violation(
+            ErrorCode.EVENT_TIME_IN_FUTURE,
+            "event_time "
+                + e.getEventTime()
+                + " is more than "
+                + maxAheadOfClock
+                + " ahead of the clock "
+                + java.time.Instant.ofEpochMilli(now));
+      }
     }
     // a record without a timestamp (negative) leaves stream time alone as the reference; before
     // the partition's first accepted event there is only the record's
