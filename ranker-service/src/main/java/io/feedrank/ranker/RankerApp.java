@@ -109,6 +109,7 @@ public final class RankerApp implements AutoCloseable {
       ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
       Map<String, Object> kafka = new HashMap<>();
       kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+      kafka.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
       kafka.putAll(c.kafkaOverrides());
       // the serdes reach the registry as configured, its retries and timeout included
       Map<String, Object> registry = new HashMap<>(c.registryConfig().toMap());
@@ -164,6 +165,13 @@ public final class RankerApp implements AutoCloseable {
   }
 
   /**
+   * The longest wait between two attempts to reach a broker that does not answer, for the ranking
+   * logs and the registry listener (Kafka's default, 1 s, wrote five "could not be established"
+   * lines a second while the broker was away; neither is on the request path).
+   */
+  static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
+
+  /**
    * The ranking-log producer's configuration: the bootstrap servers, then this service's defaults
    * for logs, then every {@code kafka.*} key (which win over those defaults), then the registry's.
    */
@@ -178,6 +186,7 @@ public final class RankerApp implements AutoCloseable {
     producer.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
+    producer.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
     producer.putAll(c.kafkaOverrides());
     producer.putAll(c.registryConfig().toMap());
     producer.put(AvroSerializer.AUTO_REGISTER, Boolean.toString(c.autoRegisterSchemas()));

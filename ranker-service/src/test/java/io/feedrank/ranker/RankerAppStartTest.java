@@ -50,6 +50,8 @@ class RankerAppStartTest {
     assertThat(defaults)
         .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
         .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 100)
+        // a broker away is tried every 10 s at most, not every second (a log line each time)
+        .containsEntry(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 10_000)
         .containsEntry(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1");
     Map<String, String> p = config();
     p.put("kafka.compression.type", "zstd");

@@ -154,6 +154,7 @@ public final class CachingFeatureStore implements AutoCloseable {
     this.itemFreshNanos = ttls.itemFresh().toNanos();
     this.maxServeNanos = ttls.maxServe().toNanos();
     this.breaker = CircuitBreaker.of("redis", breakerConfig);
+    breaker.getEventPublisher().onStateTransition(e -> logTransition(e.getStateTransition()));
     this.nanoClock = nanoClock;
     this.requestReads = readTimer("request", metrics);
     this.backgroundReads = readTimer("background", metrics);
@@ -177,6 +178,25 @@ public final class CachingFeatureStore implements AutoCloseable {
         "ranker.redis.breaker.open",
         breaker,
         b -> b.getState() == CircuitBreaker.State.OPEN ? 1 : 0);
+  }
+
+  /**
+   * One line when Redis starts failing the ranker and one when it is back: the breaker opening
+   * (requests served from the cache, stale entries, then defaults) and closing again. Its probes in
+   * between (half-open, open again) are for the debug level; the gauge and the fallback counters
+   * tell the rest.
+   */
+  private void logTransition(CircuitBreaker.StateTransition t) {
+    switch (t) {
+      case CLOSED_TO_OPEN ->
+          log.warn(
+              "ranker: Redis reads failing or slow (failure rate {}%, slow-call rate {}%);"
+                  + " circuit open: features from the cache, stale ones, then defaults"
+                  + " (fallback: true) until Redis answers again",
+              breaker.getMetrics().getFailureRate(), breaker.getMetrics().getSlowCallRate());
+      case HALF_OPEN_TO_CLOSED -> log.info("ranker: Redis answers again; circuit closed");
+      default -> log.debug("ranker: Redis circuit {}", t);
+    }
   }
 
   /** Breaker settings: failure and slow-call rate over the last 20 calls. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -48,6 +49,13 @@ public final class RankingLogger<E> implements AutoCloseable {
   private final Thread thread;
   private volatile long drains; // written by the logger thread only
   private volatile boolean running = true;
+
+  /** Failures not yet said in the log, and when the next line may be written (nanoTime). */
+  private final AtomicLong unreported = new AtomicLong();
+
+  private static final long FIRST_REPORT = Long.MIN_VALUE;
+  private final AtomicLong nextReport = new AtomicLong(FIRST_REPORT);
+  static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   public RankingLogger(
       Producer<String, RankingLog> producer,
@@ -156,13 +164,31 @@ public final class RankingLogger<E> implements AutoCloseable {
             if (ex == null) {
               sent.increment();
             } else {
-              failed.increment();
-              log.debug("ranker: ranking log not written: {}", ex.toString());
+              failed(ex);
             }
           });
     } catch (RuntimeException ex) {
-      failed.increment();
-      log.warn("ranker: ranking log not written: {}", ex.toString());
+      failed(ex);
+    }
+  }
+
+  /**
+   * Counts a log the producer could not write, and says so: the first at once, then at most one
+   * line a minute with how many failed since the last (Kafka away for an hour at 1,000 requests a
+   * second would otherwise be millions of lines, or, at the debug level, none).
+   */
+  private void failed(Exception ex) {
+    failed.increment();
+    unreported.incrementAndGet();
+    long now = System.nanoTime();
+    long next = nextReport.get();
+    if ((next == FIRST_REPORT || now - next >= 0)
+        && nextReport.compareAndSet(next, now + REPORT_EVERY_NANOS)) {
+      log.warn(
+          "ranker: {} ranking log(s) not written since the last such line: {} (counted in"
+              + " ranker.log.failures; the next line in a minute at the earliest)",
+          unreported.getAndSet(0),
+          ex.toString());
     }
   }
 

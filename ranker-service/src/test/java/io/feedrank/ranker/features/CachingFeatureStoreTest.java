@@ -2,13 +2,19 @@ package io.feedrank.ranker.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The cache and fallback logic above the store, with a scripted store (Redis itself: the IT). */
 class CachingFeatureStoreTest {
@@ -176,6 +182,57 @@ class CachingFeatureStoreTest {
     assertThat(f.user().ts()).isEqualTo("1"); // stale but known
     assertThat(f.items()[0].ts()).isEqualTo("10");
     assertThat(f.items()[1]).isSameAs(Parsed.Item.UNKNOWN); // never seen, not read: defaults
+  }
+
+  /** An operator reads one line when Redis goes and one when it is back, not one per request. */
+  @Test
+  void theBreakerSaysOnceThatItOpenedAndOnceThatItClosed() {
+    Logger logger = (Logger) LoggerFactory.getLogger(CachingFeatureStore.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    // open for 200 ms (the breaker's own clock)
+    CachingFeatureStore shortOpen =
+        new CachingFeatureStore(
+            store,
+            100,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofMillis(200)),
+            new SimpleMeterRegistry(),
+            now::get);
+    opened.add(shortOpen);
+    try {
+      store.down = true;
+      for (int i = 0; i < 30; i++) {
+        now.addAndGet(200 * MS);
+        shortOpen.get(1, new long[] {i});
+      }
+      assertThat(shortOpen.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+      store.down = false;
+      // once open time is over, two permitted probes succeed and close it
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                now.addAndGet(200 * MS);
+                shortOpen.get(1, new long[] {1_000});
+                return shortOpen.breakerState() == CircuitBreaker.State.CLOSED;
+              });
+    } finally {
+      logger.detachAppender(logs);
+    }
+    List<String> lines =
+        logs.list.stream()
+            .filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO))
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("ranker: Redis reads failing or slow (failure rate 100.0%");
+    assertThat(lines.get(1)).isEqualTo("ranker: Redis answers again; circuit closed");
   }
 
   @Test

@@ -3,6 +3,10 @@ package io.feedrank.ranker.logging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.events.RankingLog;
 import io.feedrank.localstack.Ports;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The logger with Kafka down: a real producer whose bootstrap address has no broker blocks in
@@ -77,6 +82,49 @@ class RankingLoggerTest {
     // every entry the logger took is accounted for as a failure, none is lost silently
     double taken = 1 + OFFERED - metrics.get("ranker.log.drops").counter().count();
     assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(taken);
+  }
+
+  /**
+   * Logs the producer cannot write are said in the log, the first at once with its reason, then at
+   * most one line a minute: twenty failures in a few seconds are one line, and all twenty counted.
+   */
+  @Test
+  void failedLogsAreSaidOnceAMinuteNotOncePerLog() throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
+            ProducerConfig.MAX_BLOCK_MS_CONFIG, 100,
+            ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+    KafkaProducer<String, RankingLog> producer =
+        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    Logger logger = (Logger) LoggerFactory.getLogger(RankingLogger.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    RankingLogger<RankingLog> rankingLogger =
+        new RankingLogger<>(producer, "ranking-logs", 100, r -> r, metrics);
+    try {
+      for (int i = 0; i < 20; i++) {
+        assertThat(rankingLogger.offer(entry())).isTrue();
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> metrics.get("ranker.log.failures").counter().count() == 20);
+    } finally {
+      rankingLogger.close(Duration.ofSeconds(10));
+      producer.close(Duration.ZERO);
+      logger.detachAppender(logs);
+    }
+    List<String> warnings =
+        logs.list.stream()
+            .filter(e -> e.getLevel() == Level.WARN)
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    assertThat(warnings).hasSize(1);
+    assertThat(warnings.get(0))
+        .startsWith("ranker: 1 ranking log(s) not written since the last such line: ")
+        .contains("TimeoutException");
   }
 
   /**
