@@ -146,6 +146,13 @@ public record Endpoints(
     }
   }
 
+  /** The process of a running {@code up} that announced its stack, if any. */
+  static java.util.OptionalLong runningUp(Map<String, String> env) {
+    return readUpState(env)
+        .map(p -> java.util.OptionalLong.of(Long.parseLong(p.getProperty("pid"))))
+        .orElse(java.util.OptionalLong.empty());
+  }
+
   /** The artifact store of the platform a running {@code up} announced, if any. */
   static Optional<String> upArtifactStore(Map<String, String> env) {
     return readUpState(env).map(p -> p.getProperty("artifact.store"));

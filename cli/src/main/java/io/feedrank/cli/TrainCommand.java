@@ -9,6 +9,7 @@ import io.feedrank.trainer.runs.RunRecord;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,7 +84,9 @@ final class TrainCommand implements Callable<Integer> {
         return listen(trainer, out);
       }
       DataRange range = from == null ? null : new DataRange(from, to);
-      try {
+      // Ctrl-C or SIGTERM (a pod's eviction) stops the run at its next batch, recorded CANCELLED
+      try (InterruptOnShutdown stop =
+          InterruptOnShutdown.install(Duration.ofMinutes(2), "feedrank-train-shutdown")) {
         RunRecord run = trainer.trainOnce(range, "manual");
         RunsCommand.printRun(out, run);
         return 0;

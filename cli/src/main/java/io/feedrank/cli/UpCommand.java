@@ -114,6 +114,7 @@ final class UpCommand implements Runnable {
   @Override
   public void run() {
     checkOptions();
+    refuseASecondUp(System.getenv());
     requireEmptyDir();
     if (!stackOnly) {
       runPlatform();
@@ -406,11 +407,60 @@ final class UpCommand implements Runnable {
         SimulatorConfig.DEMO_USERS, SimulatorConfig.DEMO_ITEMS);
     out.println("Other commands find this stack by themselves. Press Ctrl-C to stop.");
     out.flush();
+    // a part that stops on an error for good says so here, not only in the log: the rest runs on
+    // without it (the ranker serves, but features or retrains no longer move)
+    PrintWriter err = spec.commandLine().getErr();
+    up.platform()
+        .features()
+        .failed()
+        .thenRun(
+            () ->
+                stoppedPart(
+                    err,
+                    "streams-features stopped on an error: features in Redis and training"
+                        + " examples are no longer updated",
+                    logFile));
+    up.platform()
+        .listen()
+        .failed()
+        .thenRun(
+            () ->
+                stoppedPart(
+                    err,
+                    "the trainer's retrain listener stopped on an error: no more retrains",
+                    logFile));
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * One {@code up} per checkout: other commands find the running stack through its announcement,
+   * which a second one would replace (and withdraw when it stopped, leaving the first one's stack
+   * found by nothing), and the second would truncate the first's log.
+   */
+  static void refuseASecondUp(Map<String, String> env) {
+    Endpoints.runningUp(env)
+        .ifPresent(
+            pid -> {
+              throw new IllegalStateException(
+                  "another ./feedrank up (pid "
+                      + pid
+                      + ") is running from this checkout; other commands use it by themselves."
+                      + " Stop it first to start another");
+            });
+  }
+
+  private static void stoppedPart(PrintWriter err, String what, Path log) {
+    err.println(
+        "feedrank up: "
+            + what
+            + " (see "
+            + log
+            + "); stop with Ctrl-C and start ./feedrank up again");
+    err.flush();
   }
 
   private static void awaitQuietly(CountDownLatch latch, int seconds) {

@@ -40,6 +40,24 @@ class EndpointsTest {
     assertThat(Files.exists(home.resolve(".feedrank"))).isTrue();
   }
 
+  /**
+   * A second {@code up} in the same checkout is refused while the first runs (its announcement
+   * would replace the first's, and the first's stack be found by nothing once it stopped); once the
+   * first is gone (a stale announcement of a dead process), a new one may start.
+   */
+  @Test
+  void aSecondUpIsRefusedWhileTheFirstRuns() {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    UpCommand.refuseASecondUp(env); // none announced
+    long alive = ProcessHandle.current().pid();
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive);
+    assertThatThrownBy(() -> UpCommand.refuseASecondUp(env))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("another ./feedrank up (pid " + alive + ") is running");
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), 1_000_001); // no such process
+    UpCommand.refuseASecondUp(env);
+  }
+
   /** A running platform's artifact store is where runs and train look by default. */
   @Test
   void runsAndTrainUseTheArtifactStoreOfARunningPlatform() {
