@@ -1,6 +1,7 @@
 package io.feedrank.trainer;
 
 import com.sun.net.httpserver.HttpServer;
+import io.feedrank.trainer.registry.Promotion;
 import io.feedrank.trainer.runs.RunRecord;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -29,6 +30,10 @@ import java.util.Map;
 public final class TrainerMetrics implements AutoCloseable {
   static final int VERSIONS_KEPT = 50;
 
+  /** The decisions the registry makes on a run's candidate ({@code Promotion.decide}). */
+  static final List<String> RUN_DECISIONS =
+      List.of(Promotion.DECISION_PROMOTED, Promotion.DECISION_STAGED, Promotion.DECISION_REJECTED);
+
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final DistributionSummary duration;
@@ -46,9 +51,14 @@ public final class TrainerMetrics implements AutoCloseable {
         MultiGauge.builder("trainer.model.auc")
             .description("holdout AUC of each version this trainer registered")
             .register(registry);
+    // zero series, so that increase() sees the first run of each kind: a counter first scraped at 1
+    // has no increase. Every status without a decision, and a successful run's every decision
     for (String status :
         List.of(RunRecord.SUCCEEDED, RunRecord.FAILED, RunRecord.REFUSED, RunRecord.CANCELLED)) {
-      runs(status, "none"); // zero series, so rates and alerts see them before the first run
+      runs(status, "none");
+    }
+    for (String decision : RUN_DECISIONS) {
+      runs(RunRecord.SUCCEEDED, decision);
     }
     if (port <= 0) {
       server = null;

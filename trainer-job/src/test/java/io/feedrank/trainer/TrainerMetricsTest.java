@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TrainerMetricsTest {
@@ -63,6 +64,27 @@ class TrainerMetricsTest {
       // 4 runs of 90 s each
       assertThat(r.get("trainer.run.duration").summary().count()).isEqualTo(4);
       assertThat(r.get("trainer.run.duration").summary().totalAmount()).isEqualTo(360.0);
+    }
+  }
+
+  @Test
+  void everyStatusAndEverySuccessfulDecisionIsScrapedAtZeroBeforeTheFirstRun() {
+    // increase() sees no increase in a series whose first scrape reads 1: the first run of each
+    // kind must find its series at 0 already
+    try (TrainerMetrics m = new TrainerMetrics("127.0.0.1", 0)) {
+      String scrape = m.registry().scrape();
+      for (String decision : List.of("PROMOTED", "STAGED", "REJECTED")) {
+        assertThat(scrape)
+            .contains("trainer_runs_total{decision=\"" + decision + "\",status=\"SUCCEEDED\"} 0.0");
+      }
+      for (String status : List.of("SUCCEEDED", "FAILED", "REFUSED", "CANCELLED")) {
+        assertThat(scrape)
+            .contains("trainer_runs_total{decision=\"none\",status=\"" + status + "\"} 0.0");
+      }
+      m.record(run(RunRecord.SUCCEEDED, "v1", "STAGED", 0.7));
+      assertThat(m.registry().scrape())
+          .contains("trainer_runs_total{decision=\"STAGED\",status=\"SUCCEEDED\"} 1.0")
+          .contains("trainer_runs_total{decision=\"PROMOTED\",status=\"SUCCEEDED\"} 0.0");
     }
   }
 

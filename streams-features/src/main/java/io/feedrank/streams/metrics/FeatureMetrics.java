@@ -4,12 +4,19 @@ import io.feedrank.streams.validation.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The app's own meters (Kafka Streams' metrics are bound separately). No ids in tags. */
 public final class FeatureMetrics {
+  /** The freshness histogram's largest finite bucket is at least this. */
+  static final Duration FRESHNESS_MAX = Duration.ofHours(6);
+
+  /** Event to Redis within this at p99 (DESIGN goal; the alert FeaturesStale). */
+  static final Duration FRESHNESS_GOAL = Duration.ofMillis(500);
+
   private final Counter processed;
   private final Map<ErrorCode, Counter> deadLettered = new EnumMap<>(ErrorCode.class);
   private final Counter redisFailures;
@@ -39,10 +46,15 @@ public final class FeatureMetrics {
                 "interactions whose writer schema the registry could not give; each stops its"
                     + " stream thread, which is replaced and reads the record again")
             .register(registry);
+    // Micrometer's percentile buckets stop at 30 s by default, and a histogram cannot say more than
+    // its last finite bucket: an app hours behind read as 30 s. Up to 6 hours, with 500 ms (the
+    // freshness goal, FeaturesStale's threshold) a bucket boundary of its own
     freshness =
         Timer.builder("features.freshness")
             .description("event time to the features being written to Redis")
             .publishPercentileHistogram()
+            .maximumExpectedValue(FRESHNESS_MAX)
+            .serviceLevelObjectives(FRESHNESS_GOAL)
             .register(registry);
   }
 
