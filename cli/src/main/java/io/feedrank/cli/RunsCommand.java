@@ -59,7 +59,8 @@ final class RunsCommand implements Callable<Integer> {
                     "%s AUC %.4f%s  ",
                     m.architecture,
                     m.metrics.getOrDefault("auc", Double.NaN),
-                    m.stage == null ? "" : " " + m.stage));
+                    // the registry's decision when the run ended; registry list has the stages now
+                    m.stage == null ? "" : " (decided " + m.stage + ")"));
           }
           out.printf(
               "%-26s %-10s %-22s %9s  %s%n",

@@ -45,10 +45,18 @@ class RunsCommandTest {
     r.status = "SUCCEEDED";
     r.startedAt = "2026-12-05T12:00:00Z";
     r.counts.put("examples", 1234L);
+    RunRecord.ModelRun m = new RunRecord.ModelRun();
+    m.architecture = "mlp";
+    m.metrics.put("auc", 0.8105);
+    m.version = "20261205-120000-abcd-mlp";
+    m.stage = "STAGING";
+    r.models.add(m);
     new FileRunStore(new FileArtifactStore(dir)).save(r);
 
     assertThat(run("runs", "list", "--artifact-store", dir.toString())).isZero();
     assertThat(out.toString()).contains("RUN").contains("20261205-120000-abcd").contains("1234");
+    // the stage the registry gave it then, said as such: it may be ARCHIVED by now
+    assertThat(out.toString()).contains("mlp AUC 0.8105 (decided STAGING)");
     assertThat(err.toString()).isEmpty();
   }
 }
