@@ -345,6 +345,12 @@ final class UpCommand implements Runnable {
               });
       running.set(up); // before the hook may look: it closes a started platform whole
     } catch (Exception e) {
+      if (stopping.get()) {
+        // Ctrl-C mid-start: what failed then failed because it was being closed (a training run
+        // reaching ONNX Runtime after it was torn down, say), not on its own
+        spec.commandLine().getErr().println("feedrank up: stopped before the platform was up");
+        return;
+      }
       throw new IllegalStateException("the platform did not start: " + e.getMessage(), e);
     } finally {
       startEnded.countDown();
