@@ -558,8 +558,9 @@ class RankerServerTest {
     assertThat(last.headers().firstValue("Retry-After")).isPresent();
     assertThat(requests("/v1/rank", "200")).isEqualTo(20);
     assertThat(requests("/v1/rank", "429")).isEqualTo(5);
+    // the refusals are counted above, not timed: fast 429s would pull the latency p99 down
     assertThat(metrics.get("ranker.request.latency").tag("endpoint", "/v1/rank").timer().count())
-        .isEqualTo(25);
+        .isEqualTo(20);
   }
 
   private double requests(String endpoint, String status) {
