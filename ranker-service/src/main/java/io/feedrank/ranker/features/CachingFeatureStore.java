@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -154,7 +155,6 @@ public final class CachingFeatureStore implements AutoCloseable {
     this.itemFreshNanos = ttls.itemFresh().toNanos();
     this.maxServeNanos = ttls.maxServe().toNanos();
     this.breaker = CircuitBreaker.of("redis", breakerConfig);
-    breaker.getEventPublisher().onStateTransition(e -> logTransition(e.getStateTransition()));
     this.nanoClock = nanoClock;
     this.requestReads = readTimer("request", metrics);
     this.backgroundReads = readTimer("background", metrics);
@@ -186,16 +186,34 @@ public final class CachingFeatureStore implements AutoCloseable {
    * between (half-open, open again) are for the debug level; the gauge and the fallback counters
    * tell the rest.
    */
-  private void logTransition(CircuitBreaker.StateTransition t) {
-    switch (t) {
-      case CLOSED_TO_OPEN ->
-          log.warn(
-              "ranker: Redis reads failing or slow (failure rate {}%, slow-call rate {}%);"
-                  + " circuit open: features from the cache, stale ones, then defaults"
-                  + " (fallback: true) until Redis answers again",
-              breaker.getMetrics().getFailureRate(), breaker.getMetrics().getSlowCallRate());
-      case HALF_OPEN_TO_CLOSED -> log.info("ranker: Redis answers again; circuit closed");
-      default -> log.debug("ranker: Redis circuit {}", t);
+  private void noteBreakerState() {
+    CircuitBreaker.State now = breaker.getState();
+    CircuitBreaker.State was = loggedState.get();
+    if (now != was && loggedState.compareAndSet(was, now)) {
+      logTransition(was, now);
+    }
+  }
+
+  /**
+   * The breaker's state as last logged, read after each call it judges: its event publisher, once
+   * it has a consumer, creates an event object (with a {@code ZonedDateTime}) for every call, not
+   * only for transitions. A half-open state passed through between two calls goes unseen; it is not
+   * logged anyway.
+   */
+  private final AtomicReference<CircuitBreaker.State> loggedState =
+      new AtomicReference<>(CircuitBreaker.State.CLOSED);
+
+  private void logTransition(CircuitBreaker.State was, CircuitBreaker.State now) {
+    if (was == CircuitBreaker.State.CLOSED && now == CircuitBreaker.State.OPEN) {
+      log.warn(
+          "ranker: Redis reads failing or slow (failure rate {}%, slow-call rate {}%);"
+              + " circuit open: features from the cache, stale ones, then defaults"
+              + " (fallback: true) until Redis answers again",
+          breaker.getMetrics().getFailureRate(), breaker.getMetrics().getSlowCallRate());
+    } else if (now == CircuitBreaker.State.CLOSED) {
+      log.info("ranker: Redis answers again; circuit closed");
+    } else {
+      log.debug("ranker: Redis circuit {} -> {}", was, now);
     }
   }
 
@@ -366,10 +384,12 @@ public final class CachingFeatureStore implements AutoCloseable {
       FeatureStore.Fetched f = store.fetch(userIds, itemIds);
       long took = nanoClock.getAsLong() - t0;
       breaker.onSuccess(judged ? took : 0, TimeUnit.NANOSECONDS);
+      noteBreakerState();
       timer.record(took, TimeUnit.NANOSECONDS);
       return f;
     } catch (RuntimeException e) {
       breaker.onError(nanoClock.getAsLong() - t0, TimeUnit.NANOSECONDS, e);
+      noteBreakerState();
       failures.increment();
       log.debug("ranker: feature store failed: {}", e.toString());
       return null;
