@@ -1,12 +1,17 @@
 package io.feedrank.cli;
 
 import io.feedrank.drift.DriftConfig;
-import io.feedrank.drift.DriftMain;
+import io.feedrank.drift.LocalCheckpoints;
+import io.feedrank.drift.LocalDriftJob;
 import io.feedrank.drift.LocalFlink;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.runtime.jobmaster.JobResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +29,9 @@ import picocli.CommandLine.Spec;
       "serving model's reference profile; drift-reports, alerts and retrain-commands out; online",
       "CTR per model version and variant (ranking-logs joined with interactions) to online-ctr.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
-      "given) those of a running ./feedrank up. Any key of --config (see README) can be given too."
+      "given) those of a running ./feedrank up. Any key of --config (see README) can be given too.",
+      "The job's state (windows, streaks, cooldown) is kept in --state-dir: Ctrl-C stops it with a",
+      "savepoint there, and the next start goes on from it."
     })
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -46,11 +53,21 @@ final class DriftCommand implements Callable<Integer> {
   boolean fromEarliest;
 
   @Option(
+      names = "--state-dir",
+      description =
+          "checkpoints and savepoints of the job, restored at the next start (default"
+              + " target/drift-state; the config key state.dir)")
+  String stateDir;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "9249",
       description =
           "Prometheus metrics of the job on 127.0.0.1 (default ${DEFAULT-VALUE}; 0 = off)")
   int metricsPort;
+
+  /** How long a stop waits for the savepoint, and then for the job and its cluster to end. */
+  static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
   @Override
   public Integer call() throws Exception {
@@ -59,28 +76,57 @@ final class DriftCommand implements Callable<Integer> {
           spec.commandLine(),
           "--metrics-port must be within 0..65535 (0 = off), got " + metricsPort);
     }
+    Map<String, String> env = System.getenv();
     Map<String, String> c =
-        ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv())
-            .option("model.name", modelName)
-            .option("window.ms", windowMs)
-            .option("from.earliest", fromEarliest ? "true" : null)
-            .values();
+        new HashMap<>(
+            ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+                .option("model.name", modelName)
+                .option("window.ms", windowMs)
+                .option("from.earliest", fromEarliest ? "true" : null)
+                .option("state.dir", stateDir)
+                .orDefault(
+                    "state.dir",
+                    Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "drift-state")
+                        .toString())
+                .values());
+    // this command's key, not the job's: where the local cluster keeps the job's state
+    Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
     DriftConfig config = DriftConfig.from(c);
     // every listener of the MiniCluster on 127.0.0.1
     org.apache.flink.configuration.Configuration flink = LocalFlink.loopback();
     if (metricsPort > 0) {
       io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(flink, metricsPort);
     }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-    DriftMain.build(env, config);
-    spec.commandLine()
-        .getOut()
-        .println(
-            "feedrank drift: running on a local Flink MiniCluster"
-                + (metricsPort > 0 ? "; metrics http://127.0.0.1:" + metricsPort + "/" : "")
-                + ". Press Ctrl-C to stop.");
-    spec.commandLine().getOut().flush();
-    env.execute("feedrank-drift");
+    Optional<Path> restored = LocalCheckpoints.configure(flink, state);
+    PrintWriter out = spec.commandLine().getOut();
+    LocalDriftJob job = LocalDriftJob.start(flink, config, "feedrank-drift");
+    // Ctrl-C / SIGTERM: a savepoint, then the job and its MiniCluster end (its temporary files
+    // deleted), before the JVM exits
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () ->
+                    job.stop(STOP_TIMEOUT)
+                        .ifPresent(
+                            s -> System.out.println("feedrank drift: stopped, state in " + s)),
+                "feedrank-drift-shutdown"));
+    out.println(
+        "feedrank drift: running on a local Flink MiniCluster, state in "
+            + state
+            + restored.map(r -> " (restored from " + r + ")").orElse(" (none to restore)")
+            + (metricsPort > 0 ? "; metrics http://127.0.0.1:" + metricsPort + "/" : "")
+            + ". Press Ctrl-C to stop.");
+    out.flush();
+    JobResult result = job.result().get();
+    if (!result.isSuccess() && result.getSerializedThrowable().isPresent()) {
+      // the job failed for good (a restore that does not fit, a restart strategy exhausted)
+      throw new IllegalStateException(
+          "the drift job failed",
+          result
+              .getSerializedThrowable()
+              .get()
+              .deserializeError(DriftCommand.class.getClassLoader()));
+    }
     return 0;
   }
 }

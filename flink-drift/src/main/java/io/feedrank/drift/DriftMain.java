@@ -228,12 +228,31 @@ public final class DriftMain {
 
   /** Runs the job with {@code --key value} arguments (see {@link DriftConfig#from}). */
   public static void main(String[] args) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    build(env, DriftConfig.from(arguments(args, System.getenv())));
+    env.execute("feedrank-drift");
+  }
+
+  /**
+   * The job's keys from {@code --key value} arguments; the registry's credentials, when no argument
+   * gives them, from {@code FEEDRANK_REGISTRY_BASIC_AUTH} (user:password), as for the other
+   * services: a password belongs in a Secret, and job arguments are shown by Flink's web UI and the
+   * operator's resource.
+   */
+  static java.util.Map<String, String> arguments(String[] args, java.util.Map<String, String> env) {
     java.util.Map<String, String> conf = new java.util.HashMap<>();
     for (int i = 0; i + 1 < args.length; i += 2) {
       conf.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    build(env, DriftConfig.from(conf));
-    env.execute("feedrank-drift");
+    String auth = env.get(REGISTRY_AUTH_ENV);
+    if (auth != null
+        && !auth.isBlank()
+        && !conf.containsKey(io.feedrank.avro.registry.RegistryConfig.BASIC_AUTH_USER_INFO)) {
+      conf.put(io.feedrank.avro.registry.RegistryConfig.BASIC_AUTH_USER_INFO, auth);
+    }
+    return conf;
   }
+
+  /** The environment variable of the registry's basic auth (user:password). */
+  static final String REGISTRY_AUTH_ENV = "FEEDRANK_REGISTRY_BASIC_AUTH";
 }

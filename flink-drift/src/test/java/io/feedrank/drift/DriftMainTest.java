@@ -196,6 +196,26 @@ class DriftMainTest {
    * Each source commits in a group of its own: the two sources of {@code ranking-logs} in one group
    * committed over each other's offsets.
    */
+  /**
+   * As deployed by the operator (infra/k8s/flink-drift.yaml): the registry's credentials come from
+   * the environment, filled from a Secret, not from the job's arguments; an argument wins.
+   */
+  @Test
+  void theRegistrysCredentialsComeFromTheEnvironmentUnlessAnArgumentGivesThem() {
+    String[] args = {"--bootstrap.servers", "kafka:9092", "--schema.registry.url", "http://r:8081"};
+    Map<String, String> env = Map.of("FEEDRANK_REGISTRY_BASIC_AUTH", "drift:s3cret");
+    assertThat(DriftConfig.from(DriftMain.arguments(args, env)).registry())
+        .containsEntry("basic.auth.user.info", "drift:s3cret");
+    String[] withAuth = {
+      "--bootstrap.servers", "kafka:9092",
+      "--schema.registry.url", "http://r:8081",
+      "--basic.auth.user.info", "arg:pw"
+    };
+    assertThat(DriftMain.arguments(withAuth, env)).containsEntry("basic.auth.user.info", "arg:pw");
+    assertThat(DriftMain.arguments(args, Map.of("FEEDRANK_REGISTRY_BASIC_AUTH", " ")))
+        .doesNotContainKey("basic.auth.user.info");
+  }
+
   @Test
   void eachSourceHasAConsumerGroupOfItsOwn() throws Exception {
     Map<String, String> groups = new TreeMap<>();

@@ -118,8 +118,9 @@ public final class Platform implements AutoCloseable {
     d.put("parallelism", "1");
     d.putAll(s.drift());
     Configuration flink = io.feedrank.drift.LocalFlink.loopback();
-    flink.setString(
-        "state.checkpoints.dir", s.dir().resolve("flink-checkpoints").toUri().toString());
+    flink.set(
+        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+        s.dir().resolve("flink-checkpoints").toUri().toString());
     if (s.flinkMetricsPort() > 0) {
       io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(
           flink, s.flinkMetricsPort());

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code interactions} → the impressions that name the request that ranked them. Undecodable events
  * are the streams app's to dead-letter; here they are skipped, counted ({@code
- * drift.records.undecodable}, as the other sources count theirs) and logged.
+ * drift.records.undecodable}, as the other sources count theirs) and logged ({@link SkipLog}: the
+ * first ones, then a count once a minute).
  */
 public final class EngagedImpressions
     implements KafkaRecordDeserializationSchema<OnlineCtr.Engaged> {
@@ -27,6 +28,7 @@ public final class EngagedImpressions
   private final HashMap<String, String> registry;
   private transient Deserializer<InteractionEvent> values;
   private transient Counter undecodable;
+  private transient SkipLog skips;
 
   public EngagedImpressions(Map<String, String> registry) {
     this.registry = new HashMap<>(registry);
@@ -36,6 +38,7 @@ public final class EngagedImpressions
   public void open(DeserializationSchema.InitializationContext ctx) {
     values = AvroValues.deserializer(registry, InteractionEvent.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+    skips = new SkipLog(log, "interaction");
   }
 
   @Override
@@ -47,12 +50,7 @@ public final class EngagedImpressions
       throw ex; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException ex) {
       undecodable.inc();
-      log.warn(
-          "drift: skipping undecodable interaction {}-{}@{}: {}",
-          record.topic(),
-          record.partition(),
-          record.offset(),
-          ex.getMessage());
+      skips.skipped(record, ex.getMessage());
       return;
     }
     if (e == null || e.getRequestId() == null) {

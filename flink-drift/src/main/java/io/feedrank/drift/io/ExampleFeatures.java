@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code training-examples} → one {@link FeatureValue} per monitored feature, among those the
  * trainer profiles ({@code TrainingProfiles}): every user, item and cross feature by its schema
  * name, the hour of day, the device and the item category. Undecodable records are skipped and
- * counted ({@code drift.records.undecodable}); examples of another schema version too.
+ * counted ({@code drift.records.undecodable}); examples of another schema version too. Both are
+ * logged, the first ones and then a count once a minute ({@link SkipLog}).
  */
 public final class ExampleFeatures implements KafkaRecordDeserializationSchema<FeatureValue> {
   private static final Logger log = LoggerFactory.getLogger(ExampleFeatures.class);
@@ -54,6 +55,7 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
 
   private transient Deserializer<TrainingExample> values;
   private transient Counter undecodable;
+  private transient SkipLog skips;
 
   public ExampleFeatures(Map<String, String> registry, Set<String> monitored) {
     this.registry = new HashMap<>(registry);
@@ -68,6 +70,7 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
   public void open(DeserializationSchema.InitializationContext ctx) {
     values = AvroValues.deserializer(registry, TrainingExample.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+    skips = new SkipLog(log, "example");
   }
 
   @Override
@@ -80,16 +83,19 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
       throw ex; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException ex) {
       undecodable.inc();
-      log.warn(
-          "drift: skipping undecodable example {}-{}@{}: {}",
-          record.topic(),
-          record.partition(),
-          record.offset(),
-          ex.getMessage());
+      skips.skipped(record, ex.getMessage());
       return;
     }
     if (e == null || e.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
       undecodable.inc();
+      skips.skipped(
+          record,
+          e == null
+              ? "no value"
+              : "feature schema version "
+                  + e.getFeatureSchemaVersion()
+                  + ", this job reads "
+                  + FeatureSchema.VERSION);
       return;
     }
     long t = e.getEventTime().toEpochMilli();

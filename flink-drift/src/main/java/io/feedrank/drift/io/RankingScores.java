@@ -22,14 +22,19 @@ import org.apache.kafka.common.serialization.Deserializer;
  * prediction drift against the production model's reference score distribution. The A/B share's
  * staging model is another model, with a distribution of its own, and is left out. Fallback
  * rankings are not model scores and are left out, as are responses without items and synthetic ones
- * (a load test's candidates are not what the app would ask to rank).
+ * (a load test's candidates are not what the app would ask to rank). Undecodable records are
+ * skipped, counted ({@code drift.records.undecodable}, once for both readers of the topic) and
+ * logged ({@link SkipLog}).
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(RankingScores.class);
   private static final String PRODUCTION = "production";
   private final HashMap<String, String> registry;
   private final String modelName;
   private transient Deserializer<RankingLog> values;
   private transient Counter undecodable;
+  private transient SkipLog skips;
 
   public RankingScores(Map<String, String> registry, String modelName) {
     this.registry = new HashMap<>(registry);
@@ -40,6 +45,7 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
   public void open(DeserializationSchema.InitializationContext ctx) {
     values = AvroValues.deserializer(registry, RankingLog.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+    skips = new SkipLog(LOG, "ranking log");
   }
 
   @Override
@@ -51,6 +57,7 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
       throw e; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException e) {
       undecodable.inc();
+      skips.skipped(record, e.getMessage());
       return;
     }
     if (log == null

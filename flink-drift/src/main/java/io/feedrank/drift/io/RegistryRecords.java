@@ -9,14 +9,25 @@ import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** {@code model-registry} → {@link ServingReference}: stage, time and the reference profile. */
+/**
+ * {@code model-registry} → {@link ServingReference}: stage, time and the reference profile. A
+ * tombstone is passed over; a record that cannot be decoded is skipped, counted ({@code
+ * drift.records.undecodable}, the source {@code model-registry}) and logged ({@link SkipLog}): an
+ * unreadable promotion leaves the job measuring against the previous reference.
+ */
 public final class RegistryRecords implements KafkaRecordDeserializationSchema<ServingReference> {
+  private static final Logger log = LoggerFactory.getLogger(RegistryRecords.class);
   private final HashMap<String, String> registry;
   private transient Deserializer<ModelVersion> values;
+  private transient Counter undecodable;
+  private transient SkipLog skips;
 
   public RegistryRecords(Map<String, String> registry) {
     this.registry = new HashMap<>(registry);
@@ -25,6 +36,8 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
   @Override
   public void open(DeserializationSchema.InitializationContext ctx) {
     values = AvroValues.deserializer(registry, ModelVersion.class);
+    undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
+    skips = new SkipLog(log, "registry record");
   }
 
   @Override
@@ -36,7 +49,11 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
     } catch (RegistryUnavailableException e) {
       throw e; // not the record's fault: fail, restart from the checkpoint, read it again
     } catch (RuntimeException e) {
-      return; // a tombstone or a record this reader cannot decode: nothing to serve from
+      // nothing to serve from; but if it was a promotion, the job goes on measuring against the
+      // version before it, so it is counted and logged as the other sources' are
+      undecodable.inc();
+      skips.skipped(record, e.getMessage());
+      return;
     }
     if (v == null) {
       return;

@@ -257,6 +257,7 @@ public final class CtrDropCommands
               t.baselineImpressions,
               t.lowInARow,
               t.lowWindows);
+      Actions.command(c);
       out.collect(c);
       AlertEvent a = new AlertEvent();
       a.alertId = c.commandId;
@@ -265,6 +266,7 @@ public final class CtrDropCommands
       a.kind = "PERFORMANCE_DROP";
       a.message = c.message;
       a.referenceVersion = t.version;
+      Actions.alert(a);
       ctx.output(RetrainDecider.ALERTS, a);
     }
     track.update(t);

@@ -177,7 +177,9 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
       streaks.put(r.feature, streak);
       evidence.put(r.feature, evidence(r, streak));
       if (streak == 1) {
-        ctx.output(ALERTS, alert(r));
+        AlertEvent a = alert(r);
+        Actions.alert(a);
+        ctx.output(ALERTS, a);
       }
     } else {
       streaks.remove(r.feature);
@@ -204,7 +206,9 @@ public final class RetrainDecider extends KeyedProcessFunction<String, Report, C
     boolean cooled = last == null || r.windowEnd - last >= cooldownMillis;
     if (!persisted.isEmpty() && !Boolean.TRUE.equals(commanded.value()) && cooled) {
       persisted.sort(Comparator.comparing(e -> e.feature));
-      out.collect(command(model, r, persisted));
+      Command c = command(model, r, persisted);
+      Actions.command(c);
+      out.collect(c);
       commanded.update(true);
       lastCommandAt.update(r.windowEnd);
     }

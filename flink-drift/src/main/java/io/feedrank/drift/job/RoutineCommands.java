@@ -132,6 +132,7 @@ public final class RoutineCommands
     c.reason = reason;
     c.referenceVersion = version;
     c.message = message;
+    Actions.command(c); // built only to be collected at once
     return c;
   }
 }

@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
 /**
  * What the drift job's sources do with a record they cannot read. Bytes that are not the wire
  * format are skipped and counted ({@code drift.records.undecodable}; {@code ranking-logs} is read
- * twice and counted once, by {@link RankingScores}). A well-formed record whose writer schema the
- * registry cannot give (here nothing listens at its address) fails the source instead, so that the
- * job restarts from its checkpoint and reads it again, and it is not counted.
+ * twice and counted once, by {@link RankingScores}), {@code model-registry}'s too. A well-formed
+ * record whose writer schema the registry cannot give (here nothing listens at its address) fails
+ * the source instead, so that the job restarts from its checkpoint and reads it again, and it is
+ * not counted.
  */
 class UnreadableRecordsTest {
   private final Map<String, String> unreachable =
@@ -56,9 +57,21 @@ class UnreadableRecordsTest {
     check(new ServedResponses(unreachable, "ranker"), false);
   }
 
+  /**
+   * An unreadable record on {@code model-registry} (a promotion the job cannot read would leave it
+   * measuring against the previous reference) is counted as the other sources' are; a tombstone
+   * (compaction's delete) is not a bad record and is neither counted nor emitted.
+   */
   @Test
   void modelRegistry() throws Exception {
-    check(new RegistryRecords(unreachable), false);
+    RegistryRecords source = new RegistryRecords(unreachable);
+    check(source, true);
+    CountingGroup metrics = new CountingGroup();
+    source.open(context(metrics));
+    List<io.feedrank.drift.job.ServingReference> out = new ArrayList<>();
+    source.deserialize(record(null), collector(out));
+    assertThat(out).isEmpty();
+    assertThat(metrics.undecodable()).isZero();
   }
 
   private static <T> void check(KafkaRecordDeserializationSchema<T> source, boolean counts)
@@ -98,7 +111,7 @@ class UnreadableRecordsTest {
     };
   }
 
-  private static DeserializationSchema.InitializationContext context(MetricGroup metrics) {
+  static DeserializationSchema.InitializationContext context(MetricGroup metrics) {
     return new DeserializationSchema.InitializationContext() {
       @Override
       public MetricGroup getMetricGroup() {
@@ -113,7 +126,7 @@ class UnreadableRecordsTest {
   }
 
   /** Keeps the counter a source registers as {@code drift.records.undecodable}. */
-  private static final class CountingGroup extends UnregisteredMetricsGroup {
+  static final class CountingGroup extends UnregisteredMetricsGroup {
     private Counter undecodable;
 
     @Override
