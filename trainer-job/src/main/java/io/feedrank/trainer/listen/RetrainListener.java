@@ -5,9 +5,11 @@ import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.RetrainCommand;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -16,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -40,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * interrupts the run in progress (a training stops at its next batch) and leaves its command
  * uncommitted, so the next start runs it again. A command whose schema the registry cannot give
  * (unreachable, hung) waits for it, read again after a wait that doubles from 1 s to 30 s; one that
- * cannot be decoded at all is logged with the reason and committed past.
+ * cannot be decoded at all is logged with the reason and committed past. When the group moves a
+ * partition to another listener, the commands of it not yet committed are handed back: the run in
+ * progress stops (CANCELLED) and the new owner runs them.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -73,6 +78,12 @@ public final class RetrainListener implements AutoCloseable {
     final TopicPartition partition;
     final long offset;
     volatile boolean done;
+
+    /** Its partition went to another member of the group, which reads the command again. */
+    volatile boolean revoked;
+
+    String commandId; // the poller's: set when queued for the worker
+    Future<?> run; // the poller's
 
     Pending(TopicPartition partition, long offset, boolean done) {
       this.partition = partition;
@@ -122,6 +133,7 @@ public final class RetrainListener implements AutoCloseable {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> parts) {
             commitDone();
+            handBack(parts);
           }
 
           @Override
@@ -199,17 +211,26 @@ public final class RetrainListener implements AutoCloseable {
     }
     if (!skip) {
       log.info("trainer: command {} ({}) queued", c.getCommandId(), c.getReason());
-      worker.submit(() -> run(c, p));
+      p.commandId = c.getCommandId();
+      p.run = worker.submit(() -> run(c, p));
     }
   }
 
   private void run(RetrainCommand c, Pending p) {
-    if (!running) {
-      return; // closing: left uncommitted, so it runs after a restart
+    if (!running || p.revoked) {
+      return; // closing, or handed back: left uncommitted, so it runs after a restart or elsewhere
     }
     try {
       handler.handle(c);
     } catch (Exception e) {
+      if (p.revoked) {
+        log.info(
+            "trainer: command {} stopped ({}): its partition moved to another listener of the"
+                + " group, which runs it",
+            c.getCommandId(),
+            e.toString());
+        return;
+      }
       if (!running) {
         // interrupted by close: neither done nor failed, so it runs again after a restart
         log.info(
@@ -233,6 +254,37 @@ public final class RetrainListener implements AutoCloseable {
       return;
     }
     p.done = true;
+  }
+
+  /**
+   * The commands of partitions the group has moved to another member, not yet committed: taken off
+   * the queue, their runs stopped (a training stops at its next batch, recorded CANCELLED) or never
+   * started, and forgotten here, so that the one member that now reads them runs them, once. Kept
+   * running, the run here and the new owner's would both train and register a version for the one
+   * command.
+   */
+  private void handBack(Collection<TopicPartition> parts) {
+    List<Pending> moved = new ArrayList<>();
+    synchronized (pending) {
+      for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
+        if (parts.contains(p.partition)) {
+          it.remove();
+          if (!p.done && p.commandId != null) {
+            moved.add(p);
+          }
+        }
+      }
+    }
+    for (Pending p : moved) {
+      p.revoked = true;
+      seen.remove(p.commandId);
+      p.run.cancel(true);
+      log.info(
+          "trainer: command {} handed back: {} moved to another listener of the group",
+          p.commandId,
+          p.partition);
+    }
   }
 
   /** Commits, per partition, past the longest run of handled commands at the head of the queue. */

@@ -117,6 +117,72 @@ class RetrainListenerIT {
     TrainerHarness.sendCommands(stack, model, null, null, ids);
   }
 
+  /**
+   * A second listener joins the group while the first trains a command, and the group gives it the
+   * partition (its client id sorts first for the range assignor): the first stops its run, and the
+   * command is run to its end once, by the new owner. Kept running, the first would also finish it,
+   * and the one command would have trained and registered twice.
+   */
+  @Test
+  void aCommandWhosePartitionMovesMidRunIsRunToItsEndOnceByTheNewOwner(LocalStack stack)
+      throws Exception {
+    String model = "moved-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    String command = model + "-1";
+    CountDownLatch firstStarted = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    AtomicInteger completed = new AtomicInteger();
+    AtomicInteger interrupted = new AtomicInteger();
+    Map<String, Object> kafka = new HashMap<>(stack.clientConfig());
+    send(stack, model, command);
+    RetrainListener first =
+        new RetrainListener(
+            withClientId(kafka, "zzz-trainer"),
+            AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+            Topics.RETRAIN_COMMANDS,
+            group,
+            model,
+            Set.of(),
+            c -> {
+              firstStarted.countDown();
+              try {
+                never.await(60, TimeUnit.SECONDS); // a long training
+              } catch (InterruptedException e) {
+                interrupted.incrementAndGet();
+                throw e;
+              }
+              completed.incrementAndGet();
+            });
+    first.start();
+    try {
+      assertThat(firstStarted.await(60, TimeUnit.SECONDS)).isTrue();
+      try (RetrainListener second =
+          new RetrainListener(
+              withClientId(kafka, "aaa-trainer"),
+              AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+              Topics.RETRAIN_COMMANDS,
+              group,
+              model,
+              Set.of(),
+              c -> completed.incrementAndGet())) {
+        second.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> completed.get() == 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> interrupted.get() == 1);
+        never.countDown(); // a first run still going would complete now
+      }
+    } finally {
+      first.close();
+    }
+    assertThat(completed).hasValue(1);
+    assertThat(first.failed()).isNotDone();
+  }
+
+  private static Map<String, Object> withClientId(Map<String, Object> kafka, String clientId) {
+    Map<String, Object> m = new HashMap<>(kafka);
+    m.put("client.id", clientId + "-" + UUID.randomUUID());
+    return m;
+  }
+
   @Test
   void runsOneCommandAtATimeOnceEachAndResumesAfterWhatRan(LocalStack stack) throws Exception {
     String run = "l" + System.nanoTime();
