@@ -264,6 +264,9 @@ public final class RetrainListener implements AutoCloseable {
    * command.
    */
   private void handBack(Collection<TopicPartition> parts) {
+    if (!running) {
+      return; // the consumer's close revokes too: the worker is stopped already, nothing moved
+    }
     List<Pending> moved = new ArrayList<>();
     synchronized (pending) {
       for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
