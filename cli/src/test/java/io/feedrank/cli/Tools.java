@@ -20,15 +20,18 @@ public final class Tools {
    */
   public static int run(Path dir, String debianPackage, String... command) throws Exception {
     Path out = Files.createTempFile(Path.of("target").toAbsolutePath(), "tool-", ".out");
+    // promtool's rule tests keep a TSDB in $TMPDIR, left behind when a test of them fails
+    Path tmp = Files.createDirectories(Path.of("target", "tool-tmp").toAbsolutePath());
     try {
       Process p;
       try {
-        p =
+        ProcessBuilder b =
             new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
-                .redirectOutput(out.toFile())
-                .start();
+                .redirectOutput(out.toFile());
+        b.environment().put("TMPDIR", tmp.toString());
+        p = b.start();
       } catch (IOException e) {
         throw new AssertionError(
             command[0]
