@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class InterruptOnShutdownTest {
@@ -21,6 +22,7 @@ class InterruptOnShutdownTest {
     CountDownLatch installed = new CountDownLatch(1);
     AtomicBoolean interrupted = new AtomicBoolean();
     AtomicBoolean recorded = new AtomicBoolean();
+    CountDownLatch recording = new CountDownLatch(1);
     Thread worker =
         new Thread(
             () -> {
@@ -32,8 +34,8 @@ class InterruptOnShutdownTest {
                   new CountDownLatch(1).await(30, TimeUnit.SECONDS); // a run in progress
                 } catch (InterruptedException e) {
                   interrupted.set(true);
-                  // the run records its end before the guard closes, and takes a while to
-                  Thread.sleep(300);
+                  // the run records its end before the guard closes: held here by the test
+                  assertThat(recording.await(30, TimeUnit.SECONDS)).isTrue();
                   recorded.set(true);
                 }
               } catch (InterruptedException e) {
@@ -43,10 +45,18 @@ class InterruptOnShutdownTest {
     worker.start();
     assertThat(installed.await(10, TimeUnit.SECONDS)).isTrue();
 
-    guard.get().stop();
-
+    Thread hook = new Thread(guard.get()::stop);
+    hook.start();
+    // the hook interrupted the run, and waits while the run records its end
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilTrue(interrupted);
+    Awaitility.await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(5))
+        .until(hook::isAlive);
+    recording.countDown();
+    hook.join(10_000);
     // returned only once the run had recorded its end and closed the guard
-    assertThat(interrupted).isTrue();
+    assertThat(hook.isAlive()).isFalse();
     assertThat(recorded).isTrue();
     worker.join(10_000);
     assertThat(worker.isAlive()).isFalse();
