@@ -34,11 +34,13 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * the writes are idempotent).
  *
  * <p>A write older than the hash is not applied: the script sets nothing when the hash's {@code
- * _ts} (its entity's latest event time) is later than the write's. Writes of one entity come from
- * the one task that owns it, in order, but after a rebalance the previous owner's write can still
- * be retried while the new owner writes newer state; landing last, it would put the entity back in
- * time until its next event. Counted by {@code features.redis.write.stale}. A write without {@code
- * _ts} (an item's catalog metadata, a user's profile) always applies.
+ * _ts} (its entity's latest event time) is later than the write's, or is the same and the hash's
+ * {@code lifetime_events} is greater (a late event changes the counters and the count, not {@code
+ * _ts}). Writes of one entity come from the one task that owns it, in order, but after a rebalance
+ * the previous owner's write can still be retried while the new owner writes newer state; landing
+ * last, it would put the entity back in time until its next event. Counted by {@code
+ * features.redis.write.stale}. A write without {@code _ts} (an item's catalog metadata, a user's
+ * profile) always applies.
  *
  * <p>{@code redis://[user:password@]host:port} is a standalone server, {@code
  * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
@@ -47,27 +49,38 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 public final class RedisFeatureWriter implements FeatureWriter {
   private static final Logger log = LoggerFactory.getLogger(RedisFeatureWriter.class);
 
+  /** The field that counts the events in an entity's state; see {@code UserState#toHash}. */
+  static final String EVENTS = "lifetime_events";
+
   /**
-   * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms, then
-   * field, value pairs. Returns -1 when the hash is newer, else 1 when a write with {@code _ts}
-   * found no {@code _ts} in the hash (no events' state: the hash was gone, or held only an entity's
-   * catalog metadata or profile), else 0. The pairs go to {@code HSET} a thousand at a time, within
-   * what Lua's unpack takes.
+   * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms,
+   * ARGV[3] the write's {@code lifetime_events} (empty: none), then field, value pairs. Returns -1
+   * when the hash is newer (a later {@code _ts}, or the same one and more events), else 1 when a
+   * write with {@code _ts} found no {@code _ts} in the hash (no events' state: the hash was gone,
+   * or held only an entity's catalog metadata or profile), else 0. The pairs go to {@code HSET} a
+   * thousand at a time, within what Lua's unpack takes.
    */
   static final String SCRIPT =
       """
       local ts = tonumber(ARGV[1])
       local fresh = 0
       if ts then
-        local held = tonumber(redis.call('HGET', KEYS[1], '_ts'))
-        if held and held > ts then
-          return -1
-        end
-        if not held then
+        local held = redis.call('HMGET', KEYS[1], '_ts', 'lifetime_events')
+        local heldTs = tonumber(held[1])
+        if heldTs then
+          if heldTs > ts then
+            return -1
+          end
+          local n = tonumber(ARGV[3])
+          local heldN = tonumber(held[2])
+          if heldTs == ts and n and heldN and heldN > n then
+            return -1
+          end
+        else
           fresh = 1
         end
       end
-      local i = 3
+      local i = 4
       while i <= #ARGV do
         local j = math.min(i + 999, #ARGV)
         redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
@@ -99,7 +112,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
             .register(metrics);
     this.stale =
         Counter.builder("features.redis.write.stale")
-            .description("writes not applied: the hash held a later _ts")
+            .description("writes not applied: the hash held a later state")
             .register(metrics);
   }
 
@@ -194,9 +207,10 @@ public final class RedisFeatureWriter implements FeatureWriter {
   }
 
   private List<String> arguments(FeatureWrite w) {
-    List<String> args = new ArrayList<>(2 + 2 * w.fields().size());
+    List<String> args = new ArrayList<>(3 + 2 * w.fields().size());
     args.add(w.fields().getOrDefault("_ts", ""));
     args.add(ttlMillis);
+    args.add(w.fields().getOrDefault(EVENTS, ""));
     w.fields()
         .forEach(
             (k, v) -> {
