@@ -138,6 +138,34 @@ final class HttpCommon {
     return body;
   }
 
+  /**
+   * Whether a rank request's {@code Content-Type} is JSON: {@code application/json} or a type with
+   * the {@code +json} suffix, with any parameters ({@code charset}); none at all is taken as JSON,
+   * as a client of a JSON-only API may leave it out. A form (curl's {@code -d} without a type),
+   * text or XML is not.
+   */
+  static boolean isJson(String contentType) {
+    if (contentType == null) {
+      return true;
+    }
+    int semicolon = contentType.indexOf(';');
+    String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+    if (media.equalsIgnoreCase("application/json")) {
+      return true;
+    }
+    String lower = media.toLowerCase(java.util.Locale.ROOT);
+    return lower.startsWith("application/") && lower.endsWith("+json");
+  }
+
+  /** The body of a {@code 415}: names the header and what it said (at most 100 characters). */
+  static Map<String, Object> unsupportedType(String contentType) {
+    String said = contentType.length() > 100 ? contentType.substring(0, 100) + "..." : contentType;
+    return errorBody(
+        "unsupported_media_type",
+        "Content-Type",
+        "Content-Type is " + said + "; the body must be application/json");
+  }
+
   static Map<String, Object> badRequestBody(BadRequestException e) {
     return errorBody("bad_request", e.field(), e.field() + " " + e.getMessage());
   }

@@ -517,6 +517,11 @@ public final class VertxRankerServer implements RankerHttp {
       if (warming) {
         r = settings.warmup().rank(parser.parse(body.getBytes()));
       } else {
+        String type = req.getHeader("Content-Type");
+        if (!HttpCommon.isJson(type)) {
+          send(req, endpoint, start, json(415, HttpCommon.unsupportedType(type)), meters);
+          return;
+        }
         boolean synthetic = HttpCommon.synthetic(req.getHeader(HttpCommon.SYNTHETIC));
         RankRequest parsed = parser.parse(body.getBytes());
         r = backend.rank(synthetic ? parsed.asSynthetic() : parsed);

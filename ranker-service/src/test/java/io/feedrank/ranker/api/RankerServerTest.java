@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -495,6 +496,49 @@ class RankerServerTest {
       assertThat(post.statusCode()).as(path).isEqualTo(405);
       assertThat(post.headers().firstValue("Allow")).as(path).contains("GET");
     }
+  }
+
+  /**
+   * A body declared as something other than JSON (a form, as curl's {@code -d} sends without a
+   * type; text; XML) is a 415 naming the header, not parsed and not ranked. JSON with parameters, a
+   * {@code +json} type, any case, and no type at all are ranked.
+   */
+  @Test
+  void aBodyWhoseTypeIsNotJsonIsA415NamingTheHeader() throws Exception {
+    String body = "{\"user_id\": 7, \"item_ids\": [3]}";
+    for (String type :
+        List.of("application/x-www-form-urlencoded", "text/plain", "application/xml", "json")) {
+      HttpResponse<String> r = postTyped(body, type);
+      assertThat(r.statusCode()).as(type).isEqualTo(415);
+      JsonNode json = JSON.readTree(r.body());
+      assertThat(json.get("error").asText()).as(type).isEqualTo("unsupported_media_type");
+      assertThat(json.get("field").asText()).as(type).isEqualTo("Content-Type");
+      assertThat(json.get("message").asText())
+          .as(type)
+          .isEqualTo("Content-Type is " + type + "; the body must be application/json");
+    }
+    assertThat(received).isEmpty();
+    assertThat(requests("/v1/rank", "415")).isEqualTo(4);
+    for (String type :
+        Arrays.asList(
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/vnd.x+json",
+            null)) {
+      assertThat(postTyped(body, type).statusCode()).as(String.valueOf(type)).isEqualTo(200);
+    }
+    assertThat(received).hasSize(4);
+  }
+
+  private HttpResponse<String> postTyped(String body, String type) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .header("X-API-Key", KEY);
+    if (type != null) {
+      b.header("Content-Type", type);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /**
