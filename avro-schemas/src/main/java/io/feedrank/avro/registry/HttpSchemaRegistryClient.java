@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.apache.avro.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,12 @@ import org.slf4j.LoggerFactory;
  * /apis/ccompat/v7}. Schemas by id and ids of registered schemas are cached forever (the registry
  * never changes them). Connection failures, 5xx and 429 are retried with exponential backoff up to
  * {@link RegistryConfig#maxRetries()}; other 4xx fail at once with the registry's message.
+ *
+ * <p>An id the registry does not know ({@code 404}) is remembered for {@link #UNKNOWN_ID_TTL}, so
+ * that a flood of records whose header names a garbage id (a producer without the registry, bytes
+ * that are not the wire format) costs one call per id and interval, not one per record; at most
+ * {@link #MAX_UNKNOWN_IDS} are. Not forever: a registry replica may answer before it has read a
+ * schema registered on another.
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
@@ -39,11 +46,26 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
   private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
 
+  static final Duration UNKNOWN_ID_TTL = Duration.ofSeconds(10);
+  static final int MAX_UNKNOWN_IDS = 10_000;
+
+  /** Ids the registry answered 404 for: the answer and when (nanoTime) it stops being believed. */
+  private final Map<Integer, UnknownId> unknownIds = new ConcurrentHashMap<>();
+
+  private final LongSupplier nanoClock;
+
+  private record UnknownId(SchemaRegistryException answer, long untilNanos) {}
+
   /** The index of the URL that last answered: where the next call begins. */
   private final AtomicInteger answered = new AtomicInteger();
 
   public HttpSchemaRegistryClient(RegistryConfig config) {
+    this(config, System::nanoTime);
+  }
+
+  HttpSchemaRegistryClient(RegistryConfig config, LongSupplier nanoClock) {
     this.config = config;
+    this.nanoClock = nanoClock;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(config.requestTimeout())
@@ -118,7 +140,23 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     if (cached != null) {
       return cached;
     }
-    JsonNode body = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
+    UnknownId unknown = unknownIds.get(id);
+    if (unknown != null) {
+      if (nanoClock.getAsLong() - unknown.untilNanos() < 0) {
+        SchemaRegistryException e = unknown.answer();
+        throw new SchemaRegistryException(e.getMessage(), e.status(), e.errorCode(), null);
+      }
+      unknownIds.remove(id, unknown);
+    }
+    JsonNode body;
+    try {
+      body = call("GET", "/schemas/ids/" + id, null, "fetch schema id " + id);
+    } catch (SchemaRegistryException e) {
+      if (e.isNotFound()) {
+        rememberUnknown(id, e);
+      }
+      throw e;
+    }
     String type = body.path("schemaType").asText("AVRO");
     if (!"AVRO".equals(type)) {
       throw new SchemaRegistryException(
@@ -130,6 +168,17 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
     Schema schema = parse(body.path("schema").asText(), "schema id " + id);
     Schema previous = schemasById.putIfAbsent(id, schema);
     return previous != null ? previous : schema;
+  }
+
+  private void rememberUnknown(int id, SchemaRegistryException answer) {
+    long now = nanoClock.getAsLong();
+    if (unknownIds.size() >= MAX_UNKNOWN_IDS) {
+      unknownIds.values().removeIf(u -> now - u.untilNanos() >= 0);
+      if (unknownIds.size() >= MAX_UNKNOWN_IDS) {
+        return; // a flood of distinct ids: each asked again, none held
+      }
+    }
+    unknownIds.put(id, new UnknownId(answer, now + UNKNOWN_ID_TTL.toNanos()));
   }
 
   @Override

@@ -293,6 +293,47 @@ class HttpSchemaRegistryClientTest {
     assertThat(p.requests()).hasSize(2);
   }
 
+  /**
+   * An id the registry does not know is asked once per {@link
+   * HttpSchemaRegistryClient#UNKNOWN_ID_TTL}: a flood of records naming it costs one call, each
+   * refused with the registry's answer; past the interval it is asked again, and an id registered
+   * since (a replica that had not read it yet) is then found.
+   */
+  @Test
+  void anUnknownIdIsAskedOncePerInterval() throws IOException {
+    String notFound = "{\"error_code\":40403,\"message\":\"Schema not found\"}";
+    ScriptedHttpPeer p =
+        peer().then(404, notFound).then(404, notFound).then(200, schemaJson(SCHEMA));
+    long[] now = {0};
+    HttpSchemaRegistryClient c =
+        new HttpSchemaRegistryClient(
+            RegistryConfig.of(p.url()).withRetries(0, Duration.ofMillis(1), Duration.ofMillis(2)),
+            () -> now[0]);
+
+    for (int i = 0; i < 100; i++) {
+      SchemaRegistryException e =
+          catchThrowableOfType(SchemaRegistryException.class, () -> c.schemaById(99));
+      assertThat(e.isNotFound()).isTrue();
+      assertThat(e.errorCode()).isEqualTo(40403);
+      assertThat(e.getMessage()).contains("schema id 99").contains("Schema not found");
+    }
+    assertThat(p.requests()).hasSize(1);
+
+    now[0] = HttpSchemaRegistryClient.UNKNOWN_ID_TTL.toNanos() - 1;
+    assertThat(catchThrowableOfType(SchemaRegistryException.class, () -> c.schemaById(99)))
+        .isNotNull();
+    assertThat(p.requests()).hasSize(1);
+    assertThat(catchThrowableOfType(SchemaRegistryException.class, () -> c.schemaById(98)))
+        .isNotNull(); // another id is its own question
+    assertThat(p.requests()).hasSize(2);
+
+    now[0] = HttpSchemaRegistryClient.UNKNOWN_ID_TTL.toNanos();
+    assertThat(c.schemaById(99)).isEqualTo(SCHEMA);
+    assertThat(p.requests()).hasSize(3);
+    assertThat(c.schemaById(99)).isEqualTo(SCHEMA);
+    assertThat(p.requests()).hasSize(3);
+  }
+
   @Test
   void registerSendsTheSchemaAsJsonAndIsCachedPerSubjectAndSchema() throws IOException {
     ScriptedHttpPeer p =
