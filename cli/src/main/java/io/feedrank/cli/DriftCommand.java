@@ -91,7 +91,7 @@ final class DriftCommand implements Callable<Integer> {
                 .values());
     // this command's key, not the job's: where the local cluster keeps the job's state
     Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
-    DriftConfig config = DriftConfig.from(c);
+    DriftConfig config = ServiceConfig.refusing(spec, () -> DriftConfig.from(c));
     // every listener of the MiniCluster on 127.0.0.1
     org.apache.flink.configuration.Configuration flink = LocalFlink.loopback();
     if (metricsPort > 0) {

@@ -82,7 +82,8 @@ final class RankerCommand implements Runnable {
 
   @Override
   public void run() {
-    RankerConfig config = RankerConfig.from(config(System.getenv()));
+    RankerConfig config =
+        ServiceConfig.refusing(spec, () -> RankerConfig.from(config(System.getenv())));
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
     try {

@@ -77,7 +77,8 @@ final class RegistryCommand implements Callable<Integer> {
           throw new ParameterException(
               spec.commandLine(), "unknown action '" + action + "': list, promote or rollback");
     }
-    TrainerConfig config = TrainerConfig.from(config(System.getenv()));
+    TrainerConfig config =
+        ServiceConfig.refusing(spec, () -> TrainerConfig.from(config(System.getenv())));
     PrintWriter out = spec.commandLine().getOut();
     try (Main m = new Main(config, Clock.systemUTC())) {
       RegistryCommands r =

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /**
  * The configuration map of a service command ({@code streams}, {@code ranker}, ...): the {@code
@@ -24,6 +27,19 @@ final class ServiceConfig {
 
   private ServiceConfig(Map<String, String> values) {
     this.values = values;
+  }
+
+  /**
+   * Reads a service's configuration with {@code read}: a value it refuses ({@link
+   * IllegalArgumentException}, naming the key) is a usage error, exit 2 with the message, as a bad
+   * option is; it was exit 1, as for a failure of the running service.
+   */
+  static <T> T refusing(CommandSpec spec, Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
   }
 
   static ServiceConfig resolve(

@@ -77,7 +77,7 @@ final class StreamsCommand implements Callable<Integer> {
                 Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state")
                     .toString())
             .values();
-    FeaturesConfig config = FeaturesConfig.from(c);
+    FeaturesConfig config = ServiceConfig.refusing(spec, () -> FeaturesConfig.from(c));
     PrintWriter out = spec.commandLine().getOut();
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     try {

@@ -77,7 +77,8 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     checkRange();
-    TrainerConfig config = TrainerConfig.from(config(System.getenv()));
+    TrainerConfig config =
+        ServiceConfig.refusing(spec, () -> TrainerConfig.from(config(System.getenv())));
     PrintWriter out = spec.commandLine().getOut();
     try (Main trainer = new Main(config, Clock.systemUTC())) {
       if (listen) {

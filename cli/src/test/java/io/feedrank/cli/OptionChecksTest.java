@@ -81,6 +81,45 @@ class OptionChecksTest {
     assertThat(typo.message()).startsWith("--ranker-config: unknown config key rate.limt");
   }
 
+  /**
+   * A configuration value a service refuses, from {@code --config}, {@code --ranker-config} or the
+   * environment, is a usage error as a bad option is (exit 2, the message naming the key), before
+   * the service starts; it was exit 1, as for a service that failed.
+   */
+  @Test
+  void aConfigurationValueAServiceRefusesIsAUsageError() throws Exception {
+    String[] endpoints = {
+      "--bootstrap-servers", "127.0.0.1:1", "--registry-url", "http://127.0.0.1:1"
+    };
+    Path bad = dir.resolve("bad.properties");
+    Files.writeString(bad, "rate.limit.per.second=-1\nnum.stream.threads=0\nwindow.ms=-5\n");
+    assertThat(
+            run(
+                concat(
+                    new String[] {"ranker", "--redis-uri", "redis://127.0.0.1:1"},
+                    endpoints,
+                    "--ranker-config",
+                    "rate.limit.per.second=-1")))
+        .isEqualTo(new Refusal(2, "rate.limit.per.second must be a finite number > 0, got -1.0"));
+    assertThat(
+            run(concat(
+                    new String[] {"streams", "--redis-uri", "redis://127.0.0.1:1"},
+                    endpoints,
+                    "--config",
+                    bad.toString()))
+                .exit())
+        .isEqualTo(2);
+    assertThat(run(concat(new String[] {"drift"}, endpoints, "--window-ms", "-5")).exit())
+        .isEqualTo(2);
+  }
+
+  private static String[] concat(String[] a, String[] b, String... c) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length + c.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    System.arraycopy(c, 0, all, a.length + b.length, c.length);
+    return all;
+  }
+
   @Test
   void benchmarksRefuseNothingToMeasureBeforeSettingUp() {
     for (String bench :
