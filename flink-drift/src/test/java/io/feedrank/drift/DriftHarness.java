@@ -95,6 +95,9 @@ final class DriftHarness {
   }
 
   /** The serving model: PRODUCTION with the profile of {@code reference} (no scores). */
+  /** The version {@link #registerReference} makes production. */
+  static final String REFERENCE_VERSION = "ref-1";
+
   void registerReference(List<TrainingExample> reference) {
     registerReference(reference, null);
   }
@@ -108,7 +111,7 @@ final class DriftHarness {
     ModelVersion v =
         ModelVersion.newBuilder()
             .setModelName(model)
-            .setVersion("ref-1")
+            .setVersion(REFERENCE_VERSION)
             .setStage(ModelStage.PRODUCTION)
             .setArchitecture("mlp")
             .setCreatedAt(now)
@@ -118,7 +121,7 @@ final class DriftHarness {
             .setFeatureSchemaVersion(1)
             .setReferenceProfile(TrainingProfiles.of(reference, scores))
             .build();
-    send(Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, "ref-1"), v);
+    send(Topics.MODEL_REGISTRY, Topics.modelRegistryKey(model, REFERENCE_VERSION), v);
   }
 
   void publish(List<TrainingExample> examples) {

@@ -402,7 +402,7 @@ class DriftPipelineIT {
         .setTimestamp(Instant.ofEpochMilli(t))
         .setUserId(1)
         .setModelName(model)
-        .setModelVersion("v1")
+        .setModelVersion(DriftHarness.REFERENCE_VERSION) // the serving version's scores
         .setVariant("production")
         .setItems(items)
         .setLatencyMs(3.0)

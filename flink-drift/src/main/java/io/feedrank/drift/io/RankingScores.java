@@ -22,9 +22,11 @@ import org.apache.kafka.common.serialization.Deserializer;
  * prediction drift against the production model's reference score distribution. The A/B share's
  * staging model is another model, with a distribution of its own, and is left out. Fallback
  * rankings are not model scores and are left out, as are responses without items and synthetic ones
- * (a load test's candidates are not what the app would ask to rank). Undecodable records are
- * skipped, counted ({@code drift.records.undecodable}, once for both readers of the topic) and
- * logged ({@link SkipLog}).
+ * (a load test's candidates are not what the app would ask to rank). Each model version's scores
+ * are keyed apart ({@link FeatureValue#versioned}): a version is judged against its own reference
+ * only, so the scores of a model a ranker still serves after a promotion are not taken for the new
+ * one's. Undecodable records are skipped, counted ({@code drift.records.undecodable}, once for both
+ * readers of the topic) and logged ({@link SkipLog}).
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
   private static final org.slf4j.Logger LOG =
@@ -76,7 +78,10 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
       scores[k] = items.get(k).getScore();
     }
     out.collect(
-        FeatureValue.scores(ProfileBuilder.SCORE, scores, log.getTimestamp().toEpochMilli()));
+        FeatureValue.scores(
+            FeatureValue.versioned(ProfileBuilder.SCORE, log.getModelVersion()),
+            scores,
+            log.getTimestamp().toEpochMilli()));
   }
 
   @Override

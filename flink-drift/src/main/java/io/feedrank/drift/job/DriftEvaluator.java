@@ -88,6 +88,7 @@ public final class DriftEvaluator
   private transient long skipped;
   private transient Counter pendingDropped;
   private transient Counter badReference;
+  private transient Counter otherVersion;
   private transient Set<String> warned;
   private transient boolean pendingDropLogged;
 
@@ -105,6 +106,11 @@ public final class DriftEvaluator
     return pendingDropped.getCount();
   }
 
+  /** Windows of another model version's scores than the serving one's, not judged. */
+  long otherVersion() {
+    return otherVersion.getCount();
+  }
+
   /** Windows not evaluated because their reference profile cannot judge them. */
   long badReference() {
     return badReference.getCount();
@@ -114,6 +120,7 @@ public final class DriftEvaluator
   public void open(OpenContext ctx) {
     pendingDropped = getRuntimeContext().getMetricGroup().counter("drift.windows.pending.dropped");
     badReference = getRuntimeContext().getMetricGroup().counter("drift.windows.bad.reference");
+    otherVersion = getRuntimeContext().getMetricGroup().counter("drift.windows.other.version");
     warned = new HashSet<>();
   }
 
@@ -145,7 +152,10 @@ public final class DriftEvaluator
         PENDING,
         (feature, state) -> {
           for (WindowSummary s : state.get()) {
-            FeatureProfile fp = p.features().get(s.feature);
+            if (ofAnotherVersion(s, serving)) {
+              continue;
+            }
+            FeatureProfile fp = p.features().get(FeatureValue.featureOf(s.feature));
             Report r = fp == null || s.n == 0 ? null : report(s, fp, serving, p.n());
             if (r != null) {
               evaluated.add(r);
@@ -175,17 +185,20 @@ public final class DriftEvaluator
   public void processElement(WindowSummary s, ReadOnlyContext ctx, Collector<Report> out)
       throws Exception {
     ValueState<Long> late = getRuntimeContext().getState(LATE);
+    ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
+    if (serving != null && ofAnotherVersion(s, serving)) {
+      return; // its late values too: they would wait for a report of that version
+    }
     if (s.n == 0 && s.late > 0) {
       late.update((late.value() == null ? 0 : late.value()) + s.late);
       return;
     }
-    ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
     if (serving == null) {
       hold(s);
       return;
     }
     Parsed p = parsed(serving);
-    FeatureProfile fp = p == null ? null : p.features().get(s.feature);
+    FeatureProfile fp = p == null ? null : p.features().get(FeatureValue.featureOf(s.feature));
     if (fp == null || s.n == 0) {
       skipped++;
       return;
@@ -199,6 +212,24 @@ public final class DriftEvaluator
       late.clear();
     }
     out.collect(r);
+  }
+
+  /**
+   * Whether {@code s} holds the scores of another model version than the serving one ({@link
+   * FeatureValue#versioned}): not judged, counted in {@code drift.windows.other.version}. These are
+   * the windows of the old model a ranker serves until it swaps, or keeps serving when it refused
+   * the promotion (a checksum it could not verify, a feature schema it cannot build): measured
+   * against the new model's reference, its score distribution was taken for the new one's drift.
+   */
+  private boolean ofAnotherVersion(WindowSummary s, ServingReference serving) {
+    String version = FeatureValue.versionOf(s.feature);
+    if (version == null || version.equals(serving.version)) {
+      return false;
+    }
+    if (s.n > 0) {
+      otherVersion.inc();
+    }
+    return true;
   }
 
   /**
@@ -303,7 +334,7 @@ public final class DriftEvaluator
     r.windowEnd = s.windowEnd;
     r.modelName = modelName;
     r.referenceVersion = version;
-    r.feature = s.feature;
+    r.feature = FeatureValue.featureOf(s.feature);
     r.kind = s.kind;
     r.n = s.n;
     // a window summed up before units were counted (state from an older job) has none

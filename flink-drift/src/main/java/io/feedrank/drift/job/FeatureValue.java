@@ -33,6 +33,32 @@ public class FeatureValue {
     return v;
   }
 
+  /**
+   * The key of {@code version}'s scores of {@code feature}: each model version's scores are windows
+   * of their own, judged against that version's reference only. Within a window of one key the
+   * scores of two models (the old one's until every ranker has swapped, or all of a ranker's that
+   * refused the promotion) would be judged against the new model's reference, and the old model's
+   * score distribution taken for the new one's drift.
+   */
+  public static String versioned(String feature, String version) {
+    return feature + VERSION_MARK + version;
+  }
+
+  /** Between a feature and its model version in a {@link #versioned} key. */
+  public static final char VERSION_MARK = '@';
+
+  /** The feature of a {@link #versioned} key, or the key itself. */
+  public static String featureOf(String key) {
+    int at = key.indexOf(VERSION_MARK);
+    return at < 0 ? key : key.substring(0, at);
+  }
+
+  /** The model version of a {@link #versioned} key, or null for any other. */
+  public static String versionOf(String key) {
+    int at = key.indexOf(VERSION_MARK);
+    return at < 0 ? null : key.substring(at + 1);
+  }
+
   /** A served response's scores (kind PREDICTION). */
   public static FeatureValue scores(String feature, double[] values, long eventTime) {
     FeatureValue v = of(feature, "PREDICTION", eventTime);

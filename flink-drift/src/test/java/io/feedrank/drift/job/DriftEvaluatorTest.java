@@ -137,6 +137,62 @@ class DriftEvaluatorTest {
   }
 
   /**
+   * Scores are judged against their own model version's reference only: a window of the version
+   * before a promotion (served by a ranker that has not swapped yet, or that refused the new model)
+   * is not measured against the new model's reference, and is counted; one of the serving version
+   * is reported under {@code score}. A window that waited for the first production model is dropped
+   * too when that model is another version.
+   */
+  @Test
+  void scoresAreJudgedAgainstTheirOwnVersionsReferenceOnly() throws Exception {
+    ProfileBuilder b = new ProfileBuilder();
+    for (int k = 1; k <= 150; k++) {
+      b.score(k / 150.0);
+    }
+    ReferenceProfile profile = b.build();
+    DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
+    try (var h = harness(f)) {
+      h.processElement(scoreWindow("v0"), 0); // waits for a production model, then is v0's
+      h.processBroadcastElement(reference("v1", 10, profile), 1);
+      assertThat(h.extractOutputValues()).isEmpty();
+      assertThat(f.otherVersion()).isEqualTo(1);
+
+      h.processElement(scoreWindow("v1"), 2);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.feature).isEqualTo("score");
+                assertThat(r.referenceVersion).isEqualTo("v1");
+                assertThat(r.n).isEqualTo(100);
+              });
+
+      h.processBroadcastElement(reference("v2", 20, profile), 3); // promoted
+      h.processElement(scoreWindow("v1"), 4); // a ranker still serving v1
+      assertThat(h.extractOutputValues()).hasSize(1);
+      assertThat(f.otherVersion()).isEqualTo(2);
+      h.processElement(scoreWindow("v2"), 5);
+      assertThat(h.extractOutputValues()).hasSize(2);
+      assertThat(h.extractOutputValues().get(1).referenceVersion).isEqualTo("v2");
+      assertThat(h.extractOutputValues().get(1).feature).isEqualTo("score");
+    }
+  }
+
+  /** Five responses of 20 scores (0.5 + k/200), the window of {@code version}'s scores. */
+  static WindowSummary scoreWindow(String version) {
+    SketchAccumulator acc = new SketchAccumulator();
+    for (int response = 0; response < 5; response++) {
+      double[] scores = new double[20];
+      for (int j = 0; j < 20; j++) {
+        scores[j] = 0.5 + (response * 20 + j) / 200.0;
+      }
+      String key = FeatureValue.versioned("score", version);
+      acc.add(FeatureValue.scores(key, scores, 0));
+    }
+    return summary(FeatureValue.versioned("score", version), "PREDICTION", acc);
+  }
+
+  /**
    * Values that are not finite (a producer's NaN feature, an infinite score) are left out of the
    * window: the report is that of the window without them, and a window of nothing else is no
    * report (it once failed the job at each restart on the empty sketch).
