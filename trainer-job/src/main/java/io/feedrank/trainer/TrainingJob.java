@@ -414,6 +414,7 @@ public final class TrainingJob {
         .setCreatedAt(now)
         .setUpdatedAt(now)
         .setRunId(run.id)
+        .setCommandId(request.commandId())
         .setArtifactUri(m.artifacts.get("model"))
         .setArtifactSha256(m.sha256.get("model"))
         .setArtifacts(extra)
