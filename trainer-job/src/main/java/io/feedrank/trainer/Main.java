@@ -120,7 +120,10 @@ public final class Main implements AutoCloseable {
    * failed ({@link Attempts}: an attempt that cannot read the registry after its wait fails without
    * a run); not when it wrote to the registry before failing (it decided). Command ids whose runs
    * in the run store succeeded or were refused, failed {@code retrain.attempts} times, or wrote
-   * their versions to the registry (a failed one keeps its FAILED record), are not run again.
+   * their versions to the registry (a failed one keeps its FAILED record), are not run again. Nor,
+   * asked right before its run, is a command that versions in the registry name as theirs ({@code
+   * command_id}): another listener of the group ran it to its registry write and lost the partition
+   * before it committed the offset. It is logged and committed past.
    */
   public RetrainListener listen() {
     // a run cut short (a shutdown, a crash) after its registry write committed: its command had
@@ -192,32 +195,60 @@ public final class Main implements AutoCloseable {
               attempts.run(
                   c.getCommandId(),
                   failures.getOrDefault(c.getCommandId(), 0L),
-                  () ->
-                      runAndRecord(
-                          new TrainRequest(
-                              range(c),
-                              config.architectures(),
-                              "retrain-command " + c.getReason(),
-                              c.getCommandId())),
+                  () -> {
+                    if (registered(c.getCommandId())) {
+                      // another listener's run of it wrote its versions, and the partition moved
+                      // before that listener committed the offset: run again, the command would
+                      // train and decide a second time
+                      log.info(
+                          "trainer: command {} already has its versions in {}: not run again",
+                          c.getCommandId(),
+                          config.modelRegistryTopic());
+                      return;
+                    }
+                    runAndRecord(
+                        new TrainRequest(
+                            range(c),
+                            config.architectures(),
+                            "retrain-command " + c.getReason(),
+                            c.getCommandId()));
+                  },
                   () -> wroteToRegistry(c.getCommandId()));
             });
     l.start();
     return l;
   }
 
-  /** Whether a run of {@code commandId} has versions in the registry (it decided). */
+  /**
+   * Whether a run of {@code commandId} has versions in the registry (it decided), after a failed
+   * run of it: the run store must be there to answer for records that do not name their command.
+   */
   private boolean wroteToRegistry(String commandId) {
     if (!java.nio.file.Files.isDirectory(artifacts.root())) {
       // the run store would list nothing: no answer is not "no"
       throw new IllegalStateException("the run store " + artifacts.root() + " is not there");
     }
+    return registered(commandId);
+  }
+
+  /**
+   * Whether a run of {@code commandId} has versions in the registry, whichever process ran it:
+   * records name their command ({@code command_id}); those written before they did count through
+   * the runs of the command in this run store (none while it is not there, as before a first run).
+   * Asked before each run of a command, as another listener of the group may have run it to its
+   * registry write and lost the partition before committing its offset.
+   */
+  private boolean registered(String commandId) {
     Set<String> ids =
         runs.list().stream()
             .filter(r -> commandId.equals(r.commandId))
             .map(r -> r.id)
             .collect(Collectors.toSet());
     return registry.versions(config.modelName()).stream()
-        .anyMatch(v -> v.getRunId() != null && ids.contains(v.getRunId()));
+        .anyMatch(
+            v ->
+                commandId.equals(v.getCommandId())
+                    || (v.getRunId() != null && ids.contains(v.getRunId())));
   }
 
   /** How recently a live run's RUNNING record may have been saved after its registry write. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.feedrank.avro.Topics;
 import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
@@ -36,6 +37,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +47,12 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -279,6 +286,89 @@ class TrainerPipelineIT {
                 assertThat(r.status).isEqualTo(RunRecord.RUNNING);
                 assertThat(r.recovered).isNull();
               });
+    }
+  }
+
+  /**
+   * A command whose version another listener of the group registered — its run wrote to
+   * model-registry, then the group moved the partition to this listener before that one committed
+   * the offset — is not run again here: no run, no second version, its offset committed past. The
+   * other listener is another process with a run store of its own, so only the registry record,
+   * which names its command, can tell. The command names the range the other tests train on: run,
+   * it would train and register. A command behind it, of an empty range and refused at once, shows
+   * the worker got past it.
+   */
+  @Test
+  void aCommandAnotherListenerRegisteredIsCommittedPastWithoutARun(@TempDir Path store)
+      throws Exception {
+    String model = MODEL + "-elsewhere";
+    String command = "elsewhere-" + System.nanoTime();
+    String after = "after-" + System.nanoTime();
+    String group = "pipeline-it-" + command;
+    Consumer<Map<String, String>> own =
+        c -> {
+          c.put("model.name", model);
+          c.put("artifact.store", store.toString());
+          c.put("listen.group.id", group);
+        };
+    try (Main m = trainer(own)) {
+      ModelVersion elsewhere =
+          ModelVersion.newBuilder(rejected(model, "run-elsewhere-" + System.nanoTime()))
+              .setCommandId(command)
+              .build();
+      m.registry().publish(List.of(elsewhere));
+      await().atMost(Duration.ofSeconds(10)).until(() -> m.registry().versions(model).size() == 1);
+      TrainerHarness.sendCommands(h.stack, model, start, end, command);
+      TrainerHarness.sendCommands(
+          h.stack, model, start.minusSeconds(7200), start.minusSeconds(3600), after);
+      RetrainListener l = m.listen();
+      await()
+          // a run of the command, were it run, trains for a minute or so before this one
+          .atMost(Duration.ofSeconds(180))
+          .until(() -> runsOf(m, after).stream().anyMatch(r -> RunRecord.REFUSED.equals(r.status)));
+      l.close();
+      assertThat(runsOf(m, command)).extracting(r -> r.id + " " + r.status).isEmpty();
+      assertThat(m.registry().versions(model))
+          .extracting(ModelVersion::getVersion)
+          .containsExactly(elsewhere.getVersion());
+      assertThat(uncommitted(group, model)).isEmpty();
+    }
+  }
+
+  /** The commands for {@code model} at or after the offsets {@code group} committed. */
+  private List<String> uncommitted(String group, String model) throws Exception {
+    Map<String, Object> kafka = new HashMap<>(h.stack.clientConfig());
+    try (Admin admin = Admin.create(kafka);
+        KafkaConsumer<String, byte[]> c =
+            new KafkaConsumer<>(kafka, new StringDeserializer(), new ByteArrayDeserializer())) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      List<TopicPartition> parts =
+          c.partitionsFor(Topics.RETRAIN_COMMANDS).stream()
+              .map(i -> new TopicPartition(i.topic(), i.partition()))
+              .toList();
+      c.assign(parts);
+      for (TopicPartition tp : parts) {
+        OffsetAndMetadata o = committed.get(tp);
+        c.seek(tp, o == null ? 0 : o.offset());
+      }
+      Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      List<String> left = new ArrayList<>();
+      await()
+          .pollInSameThread() // the consumer's
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                c.poll(Duration.ofMillis(200))
+                    .forEach(
+                        r -> {
+                          if (model.equals(r.key())) {
+                            left.add(r.topic() + "-" + r.partition() + "@" + r.offset());
+                          }
+                        });
+                return parts.stream().allMatch(tp -> c.position(tp) >= ends.get(tp));
+              });
+      return left;
     }
   }
 
