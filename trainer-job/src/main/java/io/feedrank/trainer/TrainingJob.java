@@ -314,6 +314,7 @@ public final class TrainingJob {
         registry.update(
             config.modelName(),
             current -> {
+              refuseIfCommandDecided(run, request, current);
               var production = ModelRegistry.newest(current, ModelStage.PRODUCTION);
               var productionScore =
                   production.map(
@@ -385,6 +386,36 @@ public final class TrainingJob {
               v.getDecisionReason());
         }
       }
+    }
+  }
+
+  /**
+   * Refuses the registration of a run whose command already has versions of another run in {@code
+   * current}: a listener checks before it runs a command, but the run of the listener that had the
+   * command before the group moved it may commit its registry write after that check. Asked on the
+   * state the decision is written on (a later writer fences an earlier one), so of two runs of one
+   * command only the first to decide registers.
+   */
+  private static void refuseIfCommandDecided(
+      RunRecord run, TrainRequest request, List<ModelVersion> current) {
+    String command = request.commandId();
+    if (command == null) {
+      return;
+    }
+    List<String> earlier =
+        current.stream()
+            .filter(v -> command.equals(v.getCommandId()) && !run.id.equals(v.getRunId()))
+            .map(v -> v.getVersion() + " (run " + v.getRunId() + ")")
+            .sorted()
+            .toList();
+    if (!earlier.isEmpty()) {
+      throw new RefusedException(
+          "command "
+              + command
+              + " has versions of another run of it in the registry, written while this run"
+              + " trained: "
+              + String.join(", ", earlier)
+              + "; nothing registered a second time");
     }
   }
 

@@ -23,12 +23,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,7 +57,7 @@ class TrainingJobTest {
     }
   }
 
-  private TrainingJob job(List<Example> examples, MemoryRegistry registry) {
+  private TrainingJob job(List<Example> examples, ModelRegistry registry) {
     Map<String, String> c = new HashMap<>();
     c.put("bootstrap.servers", "127.0.0.1:9");
     c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
@@ -85,8 +87,12 @@ class TrainingJobTest {
                 new TrainRequest(
                     rangeOf(examples),
                     List.of(Architecture.TWO_TOWER, Architecture.MLP),
-                    "test",
-                    null));
+                    "retrain-command MANUAL",
+                    "command-1"));
+    // every version of the run names its command, for any trainer that reads the registry
+    assertThat(registry.records.values())
+        .hasSize(2)
+        .allSatisfy(v -> assertThat(v.getCommandId()).isEqualTo("command-1"));
 
     // the best by validation AUC (not the holdout's, which then judges it unbiased by the choice),
     // recomputed here: each network's artifact scored on the validation split with ONNX Runtime
@@ -339,6 +345,71 @@ class TrainingJobTest {
 
   private static byte[] artifact(ModelVersion v) throws java.io.IOException {
     return Files.readAllBytes(Path.of(URI.create(v.getArtifactUri())));
+  }
+
+  /**
+   * Two runs of one retrain command (the listener that had it ran it to its registry write as the
+   * group moved the partition, and the one that has it now started before that write landed): the
+   * second to decide registers nothing. Its run is refused, and the registry keeps the first run's
+   * version, the only one that names the command.
+   */
+  @Test
+  void aRunWhoseCommandWasRegisteredWhileItTrainedRegistersNothing() {
+    List<Example> examples = SimData.examples(12_000);
+    String command = "drift-episode-1";
+    Instant now = Instant.now();
+    ModelVersion elsewhere =
+        ModelVersion.newBuilder()
+            .setModelName("feed-ranker")
+            .setVersion("20261123-061500-3fa2-mlp")
+            .setRunId("run-20261123-061500-3fa2")
+            .setCommandId(command)
+            .setStage(ModelStage.STAGING)
+            .setArchitecture("mlp")
+            .setCreatedAt(now)
+            .setUpdatedAt(now)
+            .setArtifactUri("file:/elsewhere/mlp.onnx")
+            .setArtifactSha256("00")
+            .setFeatureSchemaVersion(io.feedrank.features.FeatureSchema.VERSION)
+            .build();
+    MemoryRegistry memory = new MemoryRegistry();
+    ModelRegistry registry =
+        new ModelRegistry() {
+          @Override
+          public List<ModelVersion> versions(String modelName) {
+            return memory.versions(modelName);
+          }
+
+          @Override
+          public void publish(List<ModelVersion> updates) {
+            memory.publish(updates);
+          }
+
+          @Override
+          public List<ModelVersion> update(
+              String modelName, Function<List<ModelVersion>, List<ModelVersion>> decide) {
+            memory.publish(List.of(elsewhere)); // the other run's write lands before this decision
+            return ModelRegistry.super.update(modelName, decide);
+          }
+        };
+    TrainingJob job = job(examples, registry);
+    assertThatThrownBy(
+            () ->
+                job.run(
+                    new TrainRequest(
+                        rangeOf(examples),
+                        List.of(Architecture.MLP),
+                        "retrain-command FEATURE_DRIFT",
+                        command)))
+        .isInstanceOf(RefusedException.class)
+        .hasMessageContaining(command)
+        .hasMessageContaining(elsewhere.getVersion());
+    assertThat(memory.records.values()).containsExactly(elsewhere);
+    RunRecord r = new FileRunStore(new FileArtifactStore(dir)).list().get(0);
+    assertThat(r.commandId).isEqualTo(command);
+    assertThat(r.status).isEqualTo(RunRecord.REFUSED);
+    assertThat(r.models).isNotEmpty(); // it trained: the check is at the registry write
+    assertThat(r.registeredModel()).isEmpty();
   }
 
   @Test
