@@ -66,20 +66,24 @@ public record DriftConfig(
    * {@code model.name} [feed-ranker]; {@code window.ms} [300000]; {@code out.of.orderness.ms}
    * [30000]; {@code idleness.ms} [60000]; {@code psi.threshold} [0.2], {@code ks.threshold} [0.1],
    * {@code p.value.threshold} [0.01], {@code mean.change.threshold} [0.1]; {@code
-   * persistence.windows} [2]; {@code min.sample} [500] (in sampling units: examples, or served
-   * responses for the score); {@code cooldown.ms} [3600000]; {@code parallelism} [2]; {@code
-   * checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift] (each source has a group of
-   * its own, see {@link #groupId(String)}); {@code from.earliest} [false: a start without a
-   * checkpoint goes on from each source's committed offsets, or from the topics' end where none are
-   * committed; true: from the topics' beginning]; {@code bounded} [false] (stop at the topics' end
-   * offsets: tests and benchmarks); topic names as the other modules ({@code
-   * training.examples.topic}, {@code ranking.logs.topic}, {@code model.registry.topic}, {@code
-   * drift.reports.topic}, {@code alerts.topic}, {@code retrain.commands.topic}, {@code
-   * online.ctr.topic}); {@code attribution.window.ms} [1800000]; {@code ctr.window.ms} [{@code
-   * window.ms}: the online CTR windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction}
-   * [0.2], {@code ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP
-   * command: see {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features}
-   * [{@value #DEFAULT_MONITORED}; {@code *} for every profiled feature; a name not among {@link
+   * persistence.windows} [2]; {@code gauge.expiry.windows} [3] (a feature's drift gauges, and a
+   * version and variant's online CTR, read no verdict once it has had no window for that many
+   * windows while others have, and all of them once no window has closed for that many window
+   * lengths of processing time: an alert on them resolves); {@code min.sample} [500] (in sampling
+   * units: examples, or served responses for the score); {@code cooldown.ms} [3600000]; {@code
+   * parallelism} [2]; {@code checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift]
+   * (each source has a group of its own, see {@link #groupId(String)}); {@code from.earliest}
+   * [false: a start without a checkpoint goes on from each source's committed offsets, or from the
+   * topics' end where none are committed; true: from the topics' beginning]; {@code bounded}
+   * [false] (stop at the topics' end offsets: tests and benchmarks); topic names as the other
+   * modules ({@code training.examples.topic}, {@code ranking.logs.topic}, {@code
+   * model.registry.topic}, {@code drift.reports.topic}, {@code alerts.topic}, {@code
+   * retrain.commands.topic}, {@code online.ctr.topic}); {@code attribution.window.ms} [1800000];
+   * {@code ctr.window.ms} [{@code window.ms}: the online CTR windows, which a PERFORMANCE_DROP
+   * judges]; {@code ctr.drop.fraction} [0.2], {@code ctr.baseline.windows} [3], {@code
+   * ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see {@link
+   * io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
+   * #DEFAULT_MONITORED}; {@code *} for every profiled feature; a name not among {@link
    * ExampleFeatures#MONITORABLE} is refused] — model scores are always monitored; {@code
    * delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks, committed on
    * each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster, not {@code
@@ -116,7 +120,8 @@ public record DriftConfig(
             whole(p, "min.sample", 500, 0),
             Duration.ofMillis(whole(p, "cooldown.ms", 3_600_000, 0)),
             whole(p, "data.volume.threshold", 1_000_000, 0),
-            Duration.ofMillis(whole(p, "schedule.period.ms", 0, 0)));
+            Duration.ofMillis(whole(p, "schedule.period.ms", 0, 0)),
+            intOf(p, "gauge.expiry.windows", DriftJob.DEFAULT_GAUGE_EXPIRY_WINDOWS, 1));
     return new DriftConfig(
         p.get("bootstrap.servers"),
         registry,

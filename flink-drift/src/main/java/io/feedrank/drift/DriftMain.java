@@ -108,7 +108,8 @@ public final class DriftMain {
                     "interactions")
                 .uid("source-interactions"),
             c.attribution(),
-            c.ctrWindow());
+            c.ctrWindow(),
+            c.settings().gaugeExpiryWindows());
     String model = c.settings().modelName();
     long attribution = c.attribution().toMillis();
     ctr.sinkTo(

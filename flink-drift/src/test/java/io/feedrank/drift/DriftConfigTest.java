@@ -61,6 +61,7 @@ class DriftConfigTest {
             Map.entry("p.value.threshold", new String[] {"0", "must be above 0.0 and below 1.0"}),
             Map.entry("ctr.drop.fraction", new String[] {"1", "must be above 0.0 and below 1.0"}),
             Map.entry("min.sample", new String[] {"-1", "must be at least 0"}),
+            Map.entry("gauge.expiry.windows", new String[] {"0", "must be at least 1"}),
             // Flink refuses these itself, later and without naming the key
             Map.entry("idleness.ms", new String[] {"0", "must be at least 1"}),
             Map.entry("checkpoint.interval.ms", new String[] {"5", "must be at least 10"}));
@@ -76,8 +77,11 @@ class DriftConfigTest {
     p.put("persistence.windows", "3");
     p.put("from.earliest", "TRUE");
     p.put("ks.threshold", "0.15");
+    p.put("gauge.expiry.windows", "6");
     DriftConfig c = DriftConfig.from(p);
     assertThat(c.settings().persistence()).isEqualTo(3);
+    assertThat(c.settings().gaugeExpiryWindows()).isEqualTo(6);
+    assertThat(DriftConfig.from(required()).settings().gaugeExpiryWindows()).isEqualTo(3);
     assertThat(c.fromEarliest()).isTrue();
     assertThat(c.settings().thresholds().ks()).isEqualTo(0.15);
   }

@@ -1,5 +1,6 @@
 package io.feedrank.drift.job;
 
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -8,12 +9,17 @@ import org.apache.flink.metrics.MetricGroup;
  * Publishes the latest online CTR window of each model version and variant as Flink gauges ({@code
  * drift.online.ctr}, {@code drift.online.impressions}, grouped by {@code version} and {@code
  * variant}), which the Prometheus reporter exports; lets nothing through. Runs on the windows keyed
- * by {@link #keyOf}; a restarted job publishes the windows of its checkpoint at once (see {@link
+ * by {@link #keyOf}; a restarted job publishes the windows of its checkpoint at once, and the
+ * gauges of a version and variant read a NaN CTR and no impressions once they expire (see {@link
  * LatestGauges}).
  */
 class CtrGauges extends LatestGauges<OnlineCtr.Window> {
-  CtrGauges() {
-    super("latest-ctr-windows", OnlineCtr.Window.class);
+  /**
+   * @param window the online CTR windows' length ({@code ctr.window.ms})
+   * @param expiryWindows {@code gauge.expiry.windows}
+   */
+  CtrGauges(Duration window, int expiryWindows) {
+    super("latest-ctr-windows", OnlineCtr.Window.class, window, expiryWindows);
   }
 
   /** The key the windows are partitioned by: version and variant. */

@@ -26,7 +26,13 @@ import org.apache.flink.util.OutputTag;
 public final class DriftJob {
   private DriftJob() {}
 
-  /** What the job needs to know. */
+  /** The default of {@code gauge.expiry.windows}: see {@link LatestGauges}. */
+  public static final int DEFAULT_GAUGE_EXPIRY_WINDOWS = 3;
+
+  /**
+   * What the job needs to know. {@code gaugeExpiryWindows}: after how many windows without one a
+   * feature's gauges read no verdict (see {@link LatestGauges}).
+   */
   public record Settings(
       String modelName,
       Duration window,
@@ -35,8 +41,34 @@ public final class DriftJob {
       long minSample,
       Duration cooldown,
       long volumeThreshold,
-      Duration schedulePeriod)
-      implements java.io.Serializable {}
+      Duration schedulePeriod,
+      int gaugeExpiryWindows)
+      implements java.io.Serializable {
+
+    /**
+     * With the default {@code gaugeExpiryWindows}, {@value DriftJob#DEFAULT_GAUGE_EXPIRY_WINDOWS}.
+     */
+    public Settings(
+        String modelName,
+        Duration window,
+        DriftThresholdsConfig thresholds,
+        int persistence,
+        long minSample,
+        Duration cooldown,
+        long volumeThreshold,
+        Duration schedulePeriod) {
+      this(
+          modelName,
+          window,
+          thresholds,
+          persistence,
+          minSample,
+          cooldown,
+          volumeThreshold,
+          schedulePeriod,
+          DEFAULT_GAUGE_EXPIRY_WINDOWS);
+    }
+  }
 
   /**
    * When the production version's online CTR counts as dropped: {@code dropFraction} below its
@@ -73,11 +105,11 @@ public final class DriftJob {
             .process(new DriftEvaluator(s.modelName(), s.thresholds()))
             .name("drift")
             .uid("drift-evaluation");
-    // one subtask sees every feature: a feature is expired when the others have three newer
-    // windows (LatestGauges), which a subtask holding it alone would never see
+    // one subtask sees every feature: a feature is expired when the others have newer windows
+    // (LatestGauges), which a subtask holding it alone would never see
     reports
         .keyBy(ReportGauges::keyOf)
-        .filter(new ReportGauges())
+        .filter(new ReportGauges(s.window(), s.gaugeExpiryWindows()))
         .setParallelism(1)
         .name("drift gauges")
         .uid("drift-gauges");
@@ -127,15 +159,19 @@ public final class DriftJob {
     }
   }
 
-  /** Online CTR per version and variant, exported as gauges; also returned for a sink. */
+  /**
+   * Online CTR per version and variant, exported as gauges (which expire after {@code
+   * gaugeExpiryWindows} windows without one, see {@link LatestGauges}); also returned for a sink.
+   */
   public static DataStream<OnlineCtr.Window> onlineCtr(
       DataStream<OnlineCtr.Served> served,
       DataStream<OnlineCtr.Engaged> engaged,
       Duration attribution,
-      Duration window) {
+      Duration window,
+      int gaugeExpiryWindows) {
     DataStream<OnlineCtr.Window> ctr = OnlineCtr.build(served, engaged, attribution, window);
     ctr.keyBy(CtrGauges::keyOf)
-        .filter(new CtrGauges())
+        .filter(new CtrGauges(window, gaugeExpiryWindows))
         .setParallelism(1) // one subtask sees every version and variant (see the drift gauges)
         .name("online ctr gauges")
         .uid("online-ctr-gauges");

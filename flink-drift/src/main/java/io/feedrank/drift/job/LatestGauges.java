@@ -1,5 +1,6 @@
 package io.feedrank.drift.job;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +18,8 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 
 /**
  * The latest element of each key, published as gauges that survive a restart; lets nothing through.
@@ -25,30 +28,55 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
  * too) and registers their gauges before any element arrives: without this, a restarted job's
  * gauges read nothing until the next window of each key, and an alert on them resolves in between.
  *
- * <p>A key whose latest window ends {@value #EXPIRE_WINDOWS} windows or more before the newest this
+ * <p>A key whose latest window ends {@code expiryWindows} windows or more before the newest this
  * subtask has seen is expired: it is left out of the checkpoint, and its gauges, which Flink cannot
  * take back, read {@link #blank} (no sample, nothing drifted). A feature dropped from monitoring or
  * from the serving model's profile, or a replaced model version, once kept its last figures, and a
  * drift alert on them, for as long as the job ran and across restarts.
+ *
+ * <p>When no element arrives at all for {@code expiryWindows} window lengths of processing time (no
+ * window closes: the traffic stopped, event time stands still, the task hangs), every key's gauges
+ * read {@link #blank} until the next element: they once kept the last window's verdict, and a drift
+ * alert on it fired for hours after its window. Checked when a gauge is read, so a task thread that
+ * no longer runs expires too. The time of the last element is checkpointed, so a job restored after
+ * a short failure shows its verdicts at once (an alert on them does not resolve while it restarts)
+ * and one restored after a longer downtime does not show an old one. Stale keys stay in the
+ * checkpoint: the window end they read is what tells that no window closes.
  */
 abstract class LatestGauges<T> extends RichFilterFunction<T> implements CheckpointedFunction {
-  static final int EXPIRE_WINDOWS = 3;
-
   private final String stateName;
   private final Class<T> type;
+  private final int expiryWindows;
+  private final long staleAfterMillis;
   private transient Map<String, T> latest;
   private transient Map<String, T> blanks;
   private transient Set<String> registered;
   private transient long newestEnd;
   private transient ListState<T> saved;
+  private transient ListState<Long> savedArrival;
+  private transient ProcessingTimeService clock;
+
+  /** Processing time of the last element, epoch ms; null until one arrives or is restored. */
+  private transient volatile Long lastArrivalMillis;
 
   /**
    * @param stateName the name of the checkpointed list
    * @param type the element's class (a Flink POJO)
+   * @param window the length of the elements' windows
+   * @param expiryWindows after how many windows a key's gauges, or all of them, expire (at least 1)
    */
-  LatestGauges(String stateName, Class<T> type) {
+  LatestGauges(String stateName, Class<T> type, Duration window, int expiryWindows) {
+    if (expiryWindows < 1 || window.toMillis() < 1) {
+      throw new IllegalArgumentException(
+          "gauge.expiry.windows must be >= 1 and the window >= 1 ms, got "
+              + expiryWindows
+              + " and "
+              + window.toMillis());
+    }
     this.stateName = stateName;
     this.type = type;
+    this.expiryWindows = expiryWindows;
+    this.staleAfterMillis = Math.multiplyExact(window.toMillis(), (long) expiryWindows);
   }
 
   /** The key of an element: the same the stream is keyed by. */
@@ -78,6 +106,9 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
   public void initializeState(FunctionInitializationContext ctx) throws Exception {
     saved =
         ctx.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>(stateName, type));
+    savedArrival =
+        ctx.getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>(stateName + "-arrival", Long.class));
     initMaps();
     if (ctx.isRestored()) {
       TaskInfo task = getRuntimeContext().getTaskInfo();
@@ -86,6 +117,12 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
         if (routedHere(task, k)) {
           latest.put(k, e);
           newestEnd = Math.max(newestEnd, windowEnd(e));
+        }
+      }
+      // the newest of every subtask's: all of them expire together (one subtask, in the job)
+      for (Long t : savedArrival.get()) {
+        if (lastArrivalMillis == null || t > lastArrivalMillis) {
+          lastArrivalMillis = t;
         }
       }
     }
@@ -110,11 +147,23 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
     if (latest == null) {
       initMaps(); // not run as a checkpointed operator
     }
+    clock = ((StreamingRuntimeContext) getRuntimeContext()).getProcessingTimeService();
+    if (lastArrivalMillis == null && !latest.isEmpty()) {
+      // restored from a checkpoint taken before the arrival was kept: as if it arrived now
+      lastArrivalMillis = clock.getCurrentProcessingTime();
+    }
     latest.keySet().forEach(this::register);
+  }
+
+  /** Whether no element has arrived for {@code expiryWindows} windows of processing time. */
+  private boolean stale() {
+    Long arrived = lastArrivalMillis;
+    return arrived != null && clock.getCurrentProcessingTime() - arrived >= staleAfterMillis;
   }
 
   @Override
   public boolean filter(T element) {
+    lastArrivalMillis = clock.getCurrentProcessingTime();
     String k = key(element);
     latest.put(k, element);
     blanks.remove(k);
@@ -122,7 +171,7 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
     long end = windowEnd(element);
     if (end > newestEnd) {
       newestEnd = end;
-      expire(EXPIRE_WINDOWS * (end - windowStart(element)));
+      expire(expiryWindows * (end - windowStart(element)));
     }
     return false;
   }
@@ -151,7 +200,10 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
           metrics(),
           () -> {
             T e = latest.get(key);
-            return e != null ? e : blanks.get(key);
+            if (e == null) {
+              return blanks.get(key);
+            }
+            return stale() ? blank(e) : e;
           });
     }
   }
@@ -159,5 +211,7 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
   @Override
   public void snapshotState(FunctionSnapshotContext ctx) throws Exception {
     saved.update(new ArrayList<>(latest.values()));
+    Long arrived = lastArrivalMillis;
+    savedArrival.update(arrived == null ? List.of() : List.of(arrived));
   }
 }

@@ -1,5 +1,6 @@
 package io.feedrank.drift.job;
 
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
@@ -9,11 +10,18 @@ import org.apache.flink.metrics.MetricGroup;
  * drift.psi}, {@code drift.ks}, {@code drift.n}, {@code drift.sample.size}, {@code drift.drifted}
  * as 0 or 1, {@code drift.window.end} in epoch seconds), for dashboards of PSI / KS over time; lets
  * nothing through. Runs on the reports keyed by {@link #key}; a restarted job publishes the reports
- * of its checkpoint at once (see {@link LatestGauges}).
+ * of its checkpoint at once. A feature without a report for {@code expiryWindows} windows while
+ * others report, and every feature once no window has closed for {@code expiryWindows} window
+ * lengths of processing time, read no verdict: NaN PSI and KS, no sample, nothing drifted, and the
+ * end of the window they last reported on (see {@link LatestGauges}).
  */
 class ReportGauges extends LatestGauges<Report> {
-  ReportGauges() {
-    super("latest-reports", Report.class);
+  /**
+   * @param window the drift windows' length ({@code window.ms})
+   * @param expiryWindows {@code gauge.expiry.windows}
+   */
+  ReportGauges(Duration window, int expiryWindows) {
+    super("latest-reports", Report.class, window, expiryWindows);
   }
 
   /** The key the reports are partitioned by: the feature. */

@@ -2,6 +2,7 @@ package io.feedrank.drift.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +61,13 @@ class GaugesRestartTest {
     }
   }
 
+  /** The gauges of 1-minute windows, expiring after 3 (of those, or of processing time). */
   static final class RecordedReports extends ReportGauges {
     final transient Recorder recorder = new Recorder();
+
+    RecordedReports() {
+      super(Duration.ofMinutes(1), 3);
+    }
 
     @Override
     MetricGroup metrics() {
@@ -71,6 +77,10 @@ class GaugesRestartTest {
 
   static final class RecordedCtr extends CtrGauges {
     final transient Recorder recorder = new Recorder();
+
+    RecordedCtr() {
+      super(Duration.ofMinutes(1), 3);
+    }
 
     @Override
     MetricGroup metrics() {

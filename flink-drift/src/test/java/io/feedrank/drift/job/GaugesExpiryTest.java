@@ -1,0 +1,128 @@
+package io.feedrank.drift.job;
+
+import static io.feedrank.drift.job.GaugesRestartTest.harness;
+import static io.feedrank.drift.job.GaugesRestartTest.minute;
+import static io.feedrank.drift.job.GaugesRestartTest.restored;
+import static io.feedrank.drift.job.GaugesRestartTest.window;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.feedrank.drift.job.GaugesRestartTest.RecordedCtr;
+import io.feedrank.drift.job.GaugesRestartTest.RecordedReports;
+import io.feedrank.drift.job.GaugesRestartTest.Recorder;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The drift job's gauges when no window closes at all (traffic stopped, event time stands still):
+ * once no report has arrived for {@code expiryWindows} window lengths of processing time, every
+ * feature's gauges read no verdict (NaN PSI and KS, no sample, nothing drifted), so that the {@code
+ * FeatureDrift} alert resolves instead of firing on an hours-old window; {@code drift.window.end}
+ * keeps when each feature last reported, for {@code DriftWindowsStale}. Processing time is the
+ * harness's; the windows are a minute long and expire after 3.
+ */
+class GaugesExpiryTest {
+  static final long MINUTE = 60_000;
+
+  static void assertNoVerdict(Recorder g, String feature, double windowEndSeconds) {
+    String f = "feature=" + feature + "/";
+    assertThat((Double) g.value(f + "drift.psi")).as(feature + " psi").isNaN();
+    assertThat((Double) g.value(f + "drift.ks")).as(feature + " ks").isNaN();
+    assertThat(g.value(f + "drift.drifted")).as(feature + " drifted").isEqualTo(0);
+    assertThat(g.value(f + "drift.n")).as(feature + " n").isEqualTo(0L);
+    assertThat(g.value(f + "drift.sample.size")).as(feature + " sample").isEqualTo(0L);
+    assertThat(g.value(f + "drift.window.end")).isEqualTo(windowEndSeconds);
+  }
+
+  @Test
+  void aVerdictExpiresWhenNoWindowClosesForThreeWindowLengths() throws Exception {
+    RecordedReports f = new RecordedReports();
+    try (var h = harness(f, ReportGauges::keyOf, 1, 0)) {
+      h.open();
+      Recorder g = f.recorder;
+      h.setProcessingTime(1_000_000);
+      h.processElement(new StreamRecord<>(minute("x", 0.30, true, 1)));
+      h.processElement(new StreamRecord<>(minute("y", 0.40, true, 1)));
+      h.setProcessingTime(1_000_000 + MINUTE);
+      h.processElement(new StreamRecord<>(minute("x", 0.31, true, 2)));
+
+      // then nothing: two minutes after the last report the verdict still stands
+      h.setProcessingTime(1_000_000 + 4 * MINUTE - 1);
+      assertThat(g.value("feature=x/drift.drifted")).isEqualTo(1);
+      assertThat(g.value("feature=x/drift.psi")).isEqualTo(0.31);
+      assertThat(g.value("feature=x/drift.sample.size")).isEqualTo(900L);
+      assertThat(g.value("feature=y/drift.drifted")).isEqualTo(1);
+
+      // three window lengths (3 min) without a report: no verdict for either feature
+      h.setProcessingTime(1_000_000 + 4 * MINUTE);
+      assertNoVerdict(g, "x", 120.0);
+      assertNoVerdict(g, "y", 60.0);
+
+      // a window closes again: its feature is back, and the other's verdict with it
+      h.processElement(new StreamRecord<>(minute("x", 0.05, false, 3)));
+      assertThat(g.value("feature=x/drift.psi")).isEqualTo(0.05);
+      assertThat(g.value("feature=x/drift.n")).isEqualTo(900L);
+      assertThat(g.value("feature=y/drift.psi")).isEqualTo(0.40);
+      assertThat(g.gauges).hasSize(12);
+    }
+  }
+
+  /**
+   * The time of the last report is checkpointed: a job restored after a short failure shows the
+   * verdict at once (the alert does not resolve while it restarts), one restored after a longer
+   * downtime does not show an old one; both keep each feature's window end.
+   */
+  @Test
+  void aRestoredJobShowsItsVerdictOnlyWhileItIsRecent() throws Exception {
+    OperatorSubtaskState checkpoint;
+    try (var h = harness(new RecordedReports(), ReportGauges::keyOf, 1, 0)) {
+      h.open();
+      h.setProcessingTime(5 * MINUTE);
+      h.processElement(new StreamRecord<>(minute("x", 0.30, true, 1)));
+      h.setProcessingTime(6 * MINUTE);
+      checkpoint = h.snapshot(1, 6 * MINUTE);
+    }
+
+    RecordedReports soon = new RecordedReports();
+    try (var h = harness(soon, ReportGauges::keyOf, 1, 0)) {
+      h.setProcessingTime(7 * MINUTE);
+      h.initializeState(checkpoint);
+      h.open();
+      assertThat(soon.recorder.value("feature=x/drift.drifted")).isEqualTo(1);
+      h.setProcessingTime(8 * MINUTE);
+      assertNoVerdict(soon.recorder, "x", 60.0);
+    }
+
+    RecordedReports late = new RecordedReports();
+    try (var h = harness(late, ReportGauges::keyOf, 1, 0)) {
+      h.setProcessingTime(60 * MINUTE);
+      h.initializeState(checkpoint);
+      h.open();
+      assertNoVerdict(late.recorder, "x", 60.0);
+      // and the next checkpoint still holds it, with when it arrived
+      checkpoint = h.snapshot(2, 60 * MINUTE);
+    }
+    RecordedReports again = new RecordedReports();
+    try (var h = restored(again, ReportGauges::keyOf, checkpoint, 1, 0)) {
+      assertThat(again.recorder.gauges).hasSize(6);
+    }
+  }
+
+  @Test
+  void theOnlineCtrExpiresWhenNoCtrWindowCloses() throws Exception {
+    RecordedCtr f = new RecordedCtr();
+    try (var h = harness(f, CtrGauges::keyOf, 1, 0)) {
+      h.open();
+      h.setProcessingTime(0);
+      h.processElement(new StreamRecord<>(window("v1", "production", 10_000, 600)));
+      h.setProcessingTime(3 * MINUTE - 1);
+      assertThat(f.recorder.value("version=v1/variant=production/drift.online.ctr"))
+          .isEqualTo(0.06);
+      h.setProcessingTime(3 * MINUTE);
+      assertThat((Double) f.recorder.value("version=v1/variant=production/drift.online.ctr"))
+          .isNaN();
+      assertThat(f.recorder.value("version=v1/variant=production/drift.online.impressions"))
+          .isEqualTo(0L);
+    }
+  }
+}
