@@ -1,0 +1,87 @@
+package io.feedrank.drift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One drift job per state directory: a second one, in another process as {@code ./feedrank drift}
+ * would be, or in the same JVM, is refused with a message that names the directory and the holder;
+ * the lock is free again when its holder releases it or is killed.
+ */
+class StateDirLockTest {
+  @TempDir Path dir;
+
+  @Test
+  void aSecondProcessIsRefusedNamingTheFirstUntilTheFirstIsKilled() throws Exception {
+    Path state = dir.resolve("drift-state");
+    Process first = hold(state);
+    try {
+      assertThatThrownBy(() -> StateDirLock.acquire(state, "group-of-the-second"))
+          .isInstanceOf(StateDirLock.HeldException.class)
+          .hasMessageStartingWith(
+              "another drift job holds the state directory "
+                  + state
+                  + " (pid "
+                  + first.pid()
+                  + " on ")
+          .hasMessageContaining("group.id group-of-the-first")
+          .hasMessageContaining("double every drift report, alert and retrain command");
+      assertThat(first.isAlive()).isTrue();
+    } finally {
+      first.destroyForcibly(); // SIGKILL: no release of its own, the system drops the lock
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    try (StateDirLock lock = StateDirLock.acquire(state, "group-of-the-second")) {
+      assertThat(lock.file()).exists().content().contains("group.id=group-of-the-second");
+    }
+  }
+
+  @Test
+  void aSecondLockInTheSameProcessIsRefusedAndAReleasedOneCanBeTakenAgain() {
+    try (StateDirLock lock = StateDirLock.acquire(dir, "g")) {
+      assertThatThrownBy(() -> StateDirLock.acquire(dir, "g"))
+          .isInstanceOf(StateDirLock.HeldException.class)
+          .hasMessageContaining("pid " + ProcessHandle.current().pid() + " on ");
+    }
+    StateDirLock.acquire(dir, "g").close();
+  }
+
+  /** A child JVM that holds the lock of {@code state}, once it says so. */
+  private static Process hold(Path state) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p =
+        new ProcessBuilder(
+                java, "-cp", classpath, HoldStateDirLock.class.getName(), state.toString())
+            .redirectErrorStream(true)
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    try {
+      String line = CompletableFuture.supplyAsync(() -> readLine(out)).get(60, TimeUnit.SECONDS);
+      assertThat(line).isEqualTo("held");
+    } catch (Exception | AssertionError e) {
+      p.destroyForcibly();
+      throw e;
+    }
+    return p;
+  }
+
+  private static String readLine(BufferedReader r) {
+    try {
+      return r.readLine();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
