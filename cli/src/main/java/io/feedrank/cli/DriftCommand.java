@@ -4,6 +4,7 @@ import io.feedrank.drift.DriftConfig;
 import io.feedrank.drift.LocalCheckpoints;
 import io.feedrank.drift.LocalDriftJob;
 import io.feedrank.drift.LocalFlink;
+import io.feedrank.drift.StateDirLock;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
       "given) those of a running ./feedrank up. Any key of --config (see README) can be given too.",
       "The job's state (windows, streaks, cooldown) is kept in --state-dir: Ctrl-C stops it with a",
-      "savepoint there, and the next start goes on from it."
+      "savepoint there, and the next start goes on from it. One job per state directory: a second",
+      "one started on it while the first runs is refused (exit code 2), naming the first."
     })
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -92,6 +94,18 @@ final class DriftCommand implements Callable<Integer> {
     // this command's key, not the job's: where the local cluster keeps the job's state
     Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
     DriftConfig config = ServiceConfig.refusing(spec, () -> DriftConfig.from(c));
+    // before anything reads or tidies the state directory: a second job on it would process every
+    // record again (Flink's Kafka source does not share partitions through the group), doubling
+    // every report, alert and retrain command, and claim the first one's checkpoints
+    StateDirLock lock;
+    try {
+      lock = StateDirLock.acquire(state, config.groupId());
+    } catch (StateDirLock.HeldException e) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("feedrank drift: " + e.getMessage());
+      err.flush();
+      return 2;
+    }
     // every listener of the MiniCluster on 127.0.0.1
     org.apache.flink.configuration.Configuration flink = LocalFlink.loopback();
     if (metricsPort > 0) {
@@ -99,16 +113,23 @@ final class DriftCommand implements Callable<Integer> {
     }
     Optional<Path> restored = LocalCheckpoints.configure(flink, state);
     PrintWriter out = spec.commandLine().getOut();
-    LocalDriftJob job = LocalDriftJob.start(flink, config, "feedrank-drift");
+    LocalDriftJob job;
+    try {
+      job = LocalDriftJob.start(flink, config, "feedrank-drift");
+    } catch (Exception | Error e) {
+      lock.close();
+      throw e;
+    }
     // Ctrl-C / SIGTERM: a savepoint, then the job and its MiniCluster end (its temporary files
-    // deleted), before the JVM exits
+    // deleted), before the JVM exits; the state directory is released once the savepoint is in it
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
-                () ->
-                    job.stop(STOP_TIMEOUT)
-                        .ifPresent(
-                            s -> System.out.println("feedrank drift: stopped, state in " + s)),
+                () -> {
+                  job.stop(STOP_TIMEOUT)
+                      .ifPresent(s -> System.out.println("feedrank drift: stopped, state in " + s));
+                  lock.close();
+                },
                 "feedrank-drift-shutdown"));
     out.println(
         "feedrank drift: running on a local Flink MiniCluster, state in "

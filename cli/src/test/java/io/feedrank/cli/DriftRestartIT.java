@@ -53,8 +53,9 @@ import org.junit.jupiter.api.io.TempDir;
  * state, so the episode's cooldown holds (no second command) and the window open at the stop is
  * reported once, with every example published for it (counted here from the published events), as
  * is every other window. Each run leaves nothing of its Flink MiniCluster in its temporary
- * directory. The job runs in a child JVM of the real command line, on 1-minute windows of simulated
- * event time (~20 examples per event-second).
+ * directory. A second {@code ./feedrank drift} started on the state directory of a running one is
+ * refused and the first goes on alone. The job runs in a child JVM of the real command line, on
+ * 1-minute windows of simulated event time (~20 examples per event-second).
  */
 @LocalStackTest
 class DriftRestartIT {
@@ -68,25 +69,7 @@ class DriftRestartIT {
   void aRestartMidEpisodeGoesOnFromTheStateOfTheStop(LocalStack stack) throws Exception {
     String id = "restart-" + System.nanoTime();
     String model = "drift-" + id;
-    Map<String, String> topics = new HashMap<>();
-    List<Topics.TopicSpec> specs = new ArrayList<>();
-    for (String[] t :
-        new String[][] {
-          {"examples", Topics.TRAINING_EXAMPLES},
-          {"logs", Topics.RANKING_LOGS},
-          {"interactions", Topics.INTERACTIONS},
-          {"reports", Topics.DRIFT_REPORTS},
-          {"alerts", Topics.ALERTS},
-          {"commands", Topics.RETRAIN_COMMANDS},
-          {"ctr", Topics.ONLINE_CTR}
-        }) {
-      topics.put(t[0], t[0] + "-" + id);
-      // one partition each: a backlog over 12 partitions is read at uneven speeds on a loaded
-      // machine, a partition not read yet is taken for idle, and its first windows' values come
-      // late and are dropped (seen: 8% of the first four windows); this test is about the restart
-      specs.add(Topics.byName(t[1]).orElseThrow().renamed(t[0] + "-" + id).withPartitions(1));
-    }
-    stack.createTopics(specs);
+    Map<String, String> topics = createTopics(stack, id);
 
     // the reference: the first 30 event-minutes; then 6 stationary windows, and a category shift
     // from minute 36 on: two drifted windows in a row make the command, at the end of window 37 or
@@ -109,28 +92,7 @@ class DriftRestartIT {
     int beforeStop = firstAtOrAfter(all, Instant.ofEpochMilli(stopAt));
     registerReference(stack, model, all.subList(0, reference));
 
-    Path config = dir.resolve("drift.properties");
-    Properties p = new Properties();
-    p.setProperty("model.name", model);
-    p.setProperty("training.examples.topic", topics.get("examples"));
-    p.setProperty("ranking.logs.topic", topics.get("logs"));
-    p.setProperty("interactions.topic", topics.get("interactions"));
-    p.setProperty("drift.reports.topic", topics.get("reports"));
-    p.setProperty("alerts.topic", topics.get("alerts"));
-    p.setProperty("retrain.commands.topic", topics.get("commands"));
-    p.setProperty("online.ctr.topic", topics.get("ctr"));
-    p.setProperty("group.id", "drift-it-" + id);
-    p.setProperty("window.ms", "60000");
-    p.setProperty("min.sample", "300");
-    p.setProperty("out.of.orderness.ms", "5000");
-    // the empty ranking-logs hold the watermark back only this long (wall time); shorter, and a
-    // partition of examples waiting its turn in the backlog is taken for idle, its values late
-    p.setProperty("idleness.ms", "5000");
-    p.setProperty("checkpoint.interval.ms", "1000");
-    p.setProperty("parallelism", "1");
-    try (OutputStream out = Files.newOutputStream(config)) {
-      p.store(out, null);
-    }
+    Path config = writeConfig(topics, id, model, Map.of());
     // the examples' group has offsets at the beginning, as after an earlier run of the job: the
     // first start reads what is published before its sources are assigned (else: the topic's end)
     try (Admin admin = stack.admin()) {
@@ -220,6 +182,136 @@ class DriftRestartIT {
     Map<Long, List<Long>> want = new TreeMap<>();
     expected.forEach((w, n) -> want.put(w, List.of(n)));
     assertThat(got).as("every window once, with all its examples").isEqualTo(want);
+  }
+
+  /**
+   * Two jobs on the same topics both read every record (Flink's Kafka source assigns the partitions
+   * itself; the group id only names where offsets are committed), so every report, alert and
+   * retrain command came out twice. A second job started on the first's state directory exits with
+   * code 2, naming the first; the first goes on, and each window is reported once.
+   */
+  @Test
+  void aSecondJobOnTheSameStateDirectoryIsRefusedAndTheFirstGoesOn(LocalStack stack)
+      throws Exception {
+    String id = "single-" + System.nanoTime();
+    String model = "drift-" + id;
+    Map<String, String> topics = createTopics(stack, id);
+    Instant start = Instant.now().minus(3, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS);
+    SimulatorConfig world =
+        SimulatorConfig.defaults(2, start)
+            .withPopulation(2_000, 5_000)
+            .withEventsPerEventSecond(20);
+    List<TrainingExample> all = new ArrayList<>();
+    SimulatedExamples sim = new SimulatedExamples(world, Long.MAX_VALUE);
+    Instant end = start.plusSeconds(44 * 60);
+    for (TrainingExample e = sim.next(); e.getEventTime().isBefore(end); e = sim.next()) {
+      all.add(e);
+    }
+    int reference = firstAtOrAfter(all, start.plusSeconds(30 * 60));
+    int half = firstAtOrAfter(all, start.plusSeconds(37 * 60));
+    registerReference(stack, model, all.subList(0, reference));
+    Path config = writeConfig(topics, id, model, Map.of("from.earliest", "true"));
+    publish(stack, topics.get("examples"), all.subList(reference, half));
+
+    Process first = drift(stack, config, "first");
+    try {
+      await("the first job's reports of window 35")
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  windowsReported(stack, topics.get("reports"))
+                      .containsKey(start.toEpochMilli() + 35 * MINUTE));
+
+      Process second = drift(stack, config, "second");
+      boolean exited = second.waitFor(60, TimeUnit.SECONDS);
+      if (!exited) {
+        second.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+      String log = Files.readString(dir.resolve("drift-second.log"));
+      assertThat(exited).as("the second job exits on its own; its log:%n%s", log).isTrue();
+      assertThat(second.exitValue()).as(log).isEqualTo(2);
+      assertThat(log)
+          .contains(
+              "feedrank drift: another drift job holds the state directory "
+                  + dir.resolve("target").resolve("drift-state")
+                  + " (pid "
+                  + first.pid()
+                  + " on ")
+          .contains("group.id drift-it-" + id);
+      assertThat(first.isAlive()).as("the first job").isTrue();
+
+      // the first goes on with what comes next
+      publish(stack, topics.get("examples"), all.subList(half, all.size()));
+      await("the first job's reports of window 42")
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  windowsReported(stack, topics.get("reports"))
+                      .containsKey(start.toEpochMilli() + 42 * MINUTE));
+    } finally {
+      stop(first);
+    }
+    assertThat(windowsReported(stack, topics.get("reports")))
+        .as("item_category reports per window")
+        .isNotEmpty()
+        .allSatisfy((window, reports) -> assertThat(reports).isEqualTo(1L));
+  }
+
+  /** The job's topics for test {@code id}, by short name, created with one partition each. */
+  private static Map<String, String> createTopics(LocalStack stack, String id) {
+    Map<String, String> topics = new HashMap<>();
+    List<Topics.TopicSpec> specs = new ArrayList<>();
+    for (String[] t :
+        new String[][] {
+          {"examples", Topics.TRAINING_EXAMPLES},
+          {"logs", Topics.RANKING_LOGS},
+          {"interactions", Topics.INTERACTIONS},
+          {"reports", Topics.DRIFT_REPORTS},
+          {"alerts", Topics.ALERTS},
+          {"commands", Topics.RETRAIN_COMMANDS},
+          {"ctr", Topics.ONLINE_CTR}
+        }) {
+      topics.put(t[0], t[0] + "-" + id);
+      // one partition each: a backlog over 12 partitions is read at uneven speeds on a loaded
+      // machine, a partition not read yet is taken for idle, and its first windows' values come
+      // late and are dropped (seen: 8% of the first four windows); these tests are about the job's
+      // state directory
+      specs.add(Topics.byName(t[1]).orElseThrow().renamed(t[0] + "-" + id).withPartitions(1));
+    }
+    stack.createTopics(specs);
+    return topics;
+  }
+
+  /** The job's configuration file: its topics, group, 1-minute windows, and {@code extra}. */
+  private Path writeConfig(
+      Map<String, String> topics, String id, String model, Map<String, String> extra)
+      throws IOException {
+    Path config = dir.resolve("drift.properties");
+    Properties p = new Properties();
+    p.setProperty("model.name", model);
+    p.setProperty("training.examples.topic", topics.get("examples"));
+    p.setProperty("ranking.logs.topic", topics.get("logs"));
+    p.setProperty("interactions.topic", topics.get("interactions"));
+    p.setProperty("drift.reports.topic", topics.get("reports"));
+    p.setProperty("alerts.topic", topics.get("alerts"));
+    p.setProperty("retrain.commands.topic", topics.get("commands"));
+    p.setProperty("online.ctr.topic", topics.get("ctr"));
+    p.setProperty("group.id", "drift-it-" + id);
+    p.setProperty("window.ms", "60000");
+    p.setProperty("min.sample", "300");
+    p.setProperty("out.of.orderness.ms", "5000");
+    // the empty ranking-logs hold the watermark back only this long (wall time); shorter, and a
+    // partition of examples waiting its turn in the backlog is taken for idle, its values late
+    p.setProperty("idleness.ms", "5000");
+    p.setProperty("checkpoint.interval.ms", "1000");
+    p.setProperty("parallelism", "1");
+    extra.forEach(p::setProperty);
+    try (OutputStream out = Files.newOutputStream(config)) {
+      p.store(out, null);
+    }
+    return config;
   }
 
   /** {@code ./feedrank drift} in a JVM of its own, as the script starts it. */
