@@ -187,6 +187,13 @@ public final class RankerApp implements AutoCloseable {
     producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
     producer.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    // keep the topic's partitions through an outage: rebootstrapping (Kafka's default since 4.0)
+    // replaced them with the bootstrap address a second or so after the brokers stopped answering,
+    // and every send then waited max.block.ms for metadata and failed, so a few seconds of outage
+    // cost every log in them. Without it the logs wait in the producer's buffer (buffer.memory) and
+    // go out when the brokers are back, up to delivery.timeout.ms after they were sent. Rebootstrap
+    // is for clients idle long enough for the whole broker set to change; this one sends all day
+    producer.put(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none");
     producer.putAll(c.kafkaOverrides());
     producer.putAll(c.registryConfig().toMap());
     producer.put(AvroSerializer.AUTO_REGISTER, Boolean.toString(c.autoRegisterSchemas()));

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,8 @@ class RankerAppStartTest {
         .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 100)
         // a broker away is tried every 10 s at most, not every second (a log line each time)
         .containsEntry(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 10_000)
+        // the topic's partitions kept through an outage (RankingLogsKafkaOutageIT)
+        .containsEntry(CommonClientConfigs.METADATA_RECOVERY_STRATEGY_CONFIG, "none")
         .containsEntry(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1");
     Map<String, String> p = config();
     p.put("kafka.compression.type", "zstd");
