@@ -2,17 +2,24 @@ package io.feedrank.ranker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.RankingLog;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.Ports;
 import io.feedrank.localstack.TcpGate;
+import io.feedrank.ranker.logging.RankingLogger;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -21,17 +28,23 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ranker's ranking logs while Kafka is cut off: a stack of the class's own whose broker
  * advertises a {@link TcpGate} in front of it, so that every connection of the ranker's Kafka
  * clients, after the bootstrap one too, goes through the gate; shut, it resets them all and refuses
- * new ones. An outage shorter than the producer's {@code delivery.timeout.ms} loses no log.
+ * new ones. Every response's log is either on {@code ranking-logs} or counted ({@code
+ * ranker.log.drops}, {@code ranker.log.failures}) and said in the log; an outage shorter than the
+ * producer's {@code delivery.timeout.ms} loses none.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RankingLogsKafkaOutageIT {
   /** Requests answered while the gate is shut. */
   static final int DURING = 30;
+
+  private static final Pattern REPORTED =
+      Pattern.compile("^ranker: (\\d+) ranking log\\(s\\) not written since the last such line");
 
   TcpGate gate;
   LocalStack stack;
@@ -95,6 +108,64 @@ class RankingLogsKafkaOutageIT {
       assertThat(count(app, "drops")).as("logs dropped").isZero();
     }
     assertThat(keysOnTheTopic(h.modelName)).containsExactlyInAnyOrderElementsOf(ids);
+  }
+
+  /**
+   * An outage longer than the delivery timeout (2 s here): the logs of the responses in it expire
+   * in the producer, each counted as a failure, and the log's lines say every log not written by
+   * the time the ranker has stopped (the lines after the first used to wait for a failure a minute
+   * later). The topic holds every log counted as sent, once, and no other.
+   */
+  @Test
+  void anOutageLongerThanTheDeliveryTimeoutCountsAndSaysEveryLogItCosts() throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(4).onnx());
+    Map<String, String> config = behindTheGate(h);
+    config.put("kafka.request.timeout.ms", "1000");
+    config.put("kafka.delivery.timeout.ms", "2000");
+    Logger logger = (Logger) LoggerFactory.getLogger(RankingLogger.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    List<String> ids = new ArrayList<>();
+    double sent;
+    double notWritten;
+    try {
+      try (RankerApp app = Main.start(config)) {
+        RankerIT.awaitServing(app, "v1");
+        rank(h, app, ids, "before");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> count(app, "sent") == 1);
+
+        try {
+          rankThroughAnOutage(h, app, ids);
+          // the outage outlasts the delivery timeout of every log in it
+          Awaitility.await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> count(app, "failures") + count(app, "drops") == DURING);
+        } finally {
+          gate.open();
+        }
+        rank(h, app, ids, "after");
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> accountedFor(app) == DURING + 2);
+        sent = count(app, "sent");
+        notWritten = count(app, "failures") + count(app, "drops");
+      }
+    } finally {
+      logger.detachAppender(logs);
+    }
+    long said = 0;
+    for (ILoggingEvent e : logs.list) {
+      Matcher m = REPORTED.matcher(e.getFormattedMessage());
+      if (e.getLevel() == Level.WARN && m.find()) {
+        said += Long.parseLong(m.group(1));
+      }
+    }
+    assertThat(said).as("ranking logs said in the log as not written").isEqualTo((long) notWritten);
+    List<String> keys = keysOnTheTopic(h.modelName);
+    assertThat(keys).doesNotHaveDuplicates().hasSize((int) sent).contains(ids.get(0));
+    assertThat(ids).containsAll(keys);
   }
 
   /**

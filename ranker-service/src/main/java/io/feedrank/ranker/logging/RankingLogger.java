@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * into a bounded queue and returns at once — a full queue drops the entry and counts it, it never
  * blocks a request — and one thread builds the Avro records and hands them to the producer.
  *
+ * <p>Every entry offered is sent ({@code ranker.log.sent}), dropped ({@code ranker.log.drops}),
+ * failed ({@code ranker.log.failures}) or, at stop, lost ({@code ranker.log.lost}); the drops and
+ * failures are said in WARN lines, the first at once and then at most one a minute with the counts
+ * since, the last of them by the time {@link #close} returns.
+ *
  * @param <E> the queued entry; {@code toRecord} turns it into the log record on the logger thread
  */
 public final class RankingLogger<E> implements AutoCloseable {
@@ -50,12 +55,18 @@ public final class RankingLogger<E> implements AutoCloseable {
   private volatile long drains; // written by the logger thread only
   private volatile boolean running = true;
 
-  /** Failures not yet said in the log, and when the next line may be written (nanoTime). */
-  private final AtomicLong unreported = new AtomicLong();
+  /** Failures and drops not yet said in the log, and the last failure's reason. */
+  private final AtomicLong unreportedFailures = new AtomicLong();
 
+  private final AtomicLong unreportedDrops = new AtomicLong();
+  private volatile String lastFailure = "";
+
+  /** When the next line may be written (nanoTime; the first at once), and how often at most. */
   private static final long FIRST_REPORT = Long.MIN_VALUE;
+
   private final AtomicLong nextReport = new AtomicLong(FIRST_REPORT);
-  static final long REPORT_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+  static final Duration REPORT_EVERY = Duration.ofMinutes(1);
+  private final long reportEveryNanos;
 
   public RankingLogger(
       Producer<String, RankingLog> producer,
@@ -63,7 +74,18 @@ public final class RankingLogger<E> implements AutoCloseable {
       int capacity,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics) {
-    this(producer, null, topic, capacity, toRecord, metrics);
+    this(producer, null, topic, capacity, toRecord, metrics, REPORT_EVERY);
+  }
+
+  /** A logger that says its drops and failures at most once per {@code reportEvery}. */
+  RankingLogger(
+      Producer<String, RankingLog> producer,
+      String topic,
+      int capacity,
+      Function<E, RankingLog> toRecord,
+      MeterRegistry metrics,
+      Duration reportEvery) {
+    this(producer, null, topic, capacity, toRecord, metrics, reportEvery);
   }
 
   /**
@@ -77,7 +99,7 @@ public final class RankingLogger<E> implements AutoCloseable {
       int capacity,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics) {
-    return new RankingLogger<>(null, discard, null, capacity, toRecord, metrics);
+    return new RankingLogger<>(null, discard, null, capacity, toRecord, metrics, REPORT_EVERY);
   }
 
   private RankingLogger(
@@ -86,8 +108,10 @@ public final class RankingLogger<E> implements AutoCloseable {
       String topic,
       int capacity,
       Function<E, RankingLog> toRecord,
-      MeterRegistry metrics) {
+      MeterRegistry metrics,
+      Duration reportEvery) {
     this.queue = new ArrayBlockingQueue<>(capacity);
+    this.reportEveryNanos = reportEvery.toNanos();
     this.producer = producer;
     this.discard = discard;
     this.topic = topic;
@@ -106,12 +130,16 @@ public final class RankingLogger<E> implements AutoCloseable {
     this.thread.start();
   }
 
-  /** Queues an entry; false (and counted) when the queue is full. Never blocks. */
+  /**
+   * Queues an entry; false (and counted) when the queue is full. Never blocks, nor writes a line:
+   * the logger's thread says the drops.
+   */
   public boolean offer(E entry) {
     if (queue.offer(entry)) {
       return true;
     }
     dropped.increment();
+    unreportedDrops.incrementAndGet();
     return false;
   }
 
@@ -131,6 +159,7 @@ public final class RankingLogger<E> implements AutoCloseable {
           }
           drains++;
           batch.clear();
+          report(false);
           if (!running) {
             break;
           }
@@ -139,6 +168,8 @@ public final class RankingLogger<E> implements AutoCloseable {
           }
           first = queue.poll();
         }
+        // what came since the last line, once it is due, whether anything fails after it or not
+        report(false);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -172,23 +203,40 @@ public final class RankingLogger<E> implements AutoCloseable {
     }
   }
 
-  /**
-   * Counts a log the producer could not write, and says so: the first at once, then at most one
-   * line a minute with how many failed since the last (Kafka away for an hour at 1,000 requests a
-   * second would otherwise be millions of lines, or, at the debug level, none).
-   */
+  /** Counts a log the producer could not write, and says so ({@link #report}). */
   private void failed(Exception ex) {
     failed.increment();
-    unreported.incrementAndGet();
+    lastFailure = ex.toString();
+    unreportedFailures.incrementAndGet();
+    report(false);
+  }
+
+  /**
+   * Says the failures and drops not said yet: the first at once, then at most one line a minute
+   * with how many since the last (Kafka away for an hour at 1,000 requests a second would otherwise
+   * be millions of lines, or, at the debug level, none). Called on each failure, by the logger's
+   * thread at least every 100 ms (a line due is written even if nothing fails after it: the counts
+   * of an outage shorter than a minute used to wait for a failure a minute later, and were never
+   * said if none came), and by {@link #close} with {@code force}.
+   */
+  private void report(boolean force) {
+    if (unreportedFailures.get() == 0 && unreportedDrops.get() == 0) {
+      return;
+    }
     long now = System.nanoTime();
     long next = nextReport.get();
-    if ((next == FIRST_REPORT || now - next >= 0)
-        && nextReport.compareAndSet(next, now + REPORT_EVERY_NANOS)) {
+    if ((force || next == FIRST_REPORT || now - next >= 0)
+        && nextReport.compareAndSet(next, now + reportEveryNanos)) {
+      long failures = unreportedFailures.getAndSet(0);
+      long drops = unreportedDrops.getAndSet(0);
       log.warn(
-          "ranker: {} ranking log(s) not written since the last such line: {} (counted in"
-              + " ranker.log.failures; the next line in a minute at the earliest)",
-          unreported.getAndSet(0),
-          ex.toString());
+          "ranker: {} ranking log(s) not written since the last such line: {} failed in the"
+              + " producer (ranker.log.failures){}, {} dropped with the queue full"
+              + " (ranker.log.drops); the next line in a minute at the earliest",
+          failures + drops,
+          failures,
+          failures == 0 ? "" : ", the last with " + lastFailure,
+          drops);
     }
   }
 
@@ -197,7 +245,8 @@ public final class RankingLogger<E> implements AutoCloseable {
    * queued after the wait (Kafka slow or away, each send blocking up to {@code max.block.ms}) is
    * counted as lost ({@code ranker.log.lost}) and said in one line, and the entries being sent fail
    * once the producer closes ({@code ranker.log.failures}): every entry taken is accounted for when
-   * this returns, not by a thread still running against a closed producer.
+   * this returns, not by a thread still running against a closed producer, and the failures and
+   * drops not said yet are said in a last line, due or not.
    */
   public void close(Duration timeout) throws InterruptedException {
     running = false;
@@ -218,6 +267,7 @@ public final class RankingLogger<E> implements AutoCloseable {
               + " being sent when the wait ended count as failures",
           left.size());
     }
+    report(true); // the failures and drops since the last line, due or not
   }
 
   /** The wait for the logger's thread once the producer is closed under it. */

@@ -15,6 +15,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -50,6 +52,7 @@ class RankingLoggerTest {
       throws Exception {
     KafkaProducer<String, RankingLog> producer = producerToNoBroker();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ListAppender<ILoggingEvent> lines = capture();
     RankingLogger<RankingLog> logger =
         new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
     RankingLog entry = entry();
@@ -78,15 +81,22 @@ class RankingLoggerTest {
     } finally {
       producer.close(Duration.ZERO); // wakes the blocked send; later sends fail at once
       logger.close(Duration.ofSeconds(10));
+      release(lines);
     }
     // every entry the logger took is accounted for as a failure, none is lost silently
-    double taken = 1 + OFFERED - metrics.get("ranker.log.drops").counter().count();
+    double drops = metrics.get("ranker.log.drops").counter().count();
+    double taken = 1 + OFFERED - drops;
     assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(taken);
+    // and every one is said in the log by the time close returns
+    assertThat(said(lines, FAILED)).isEqualTo((long) taken);
+    assertThat(said(lines, DROPPED)).isEqualTo((long) drops);
+    assertThat(said(lines, NOT_WRITTEN)).isEqualTo(OFFERED + 1);
   }
 
   /**
    * Logs the producer cannot write are said in the log, the first at once with its reason, then at
-   * most one line a minute: twenty failures in a few seconds are one line, and all twenty counted.
+   * most one line a minute: twenty failures in a few seconds are one line, and the other nineteen
+   * one more when the logger closes; all twenty counted.
    */
   @Test
   void failedLogsAreSaidOnceAMinuteNotOncePerLog() throws Exception {
@@ -111,20 +121,56 @@ class RankingLoggerTest {
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> metrics.get("ranker.log.failures").counter().count() == 20);
+      assertThat(warnings(logs)).hasSize(1);
     } finally {
       rankingLogger.close(Duration.ofSeconds(10));
       producer.close(Duration.ZERO);
       logger.detachAppender(logs);
     }
-    List<String> warnings =
-        logs.list.stream()
-            .filter(e -> e.getLevel() == Level.WARN)
-            .map(ILoggingEvent::getFormattedMessage)
-            .toList();
-    assertThat(warnings).hasSize(1);
+    List<String> warnings = warnings(logs);
+    assertThat(warnings).hasSize(2);
     assertThat(warnings.get(0))
-        .startsWith("ranker: 1 ranking log(s) not written since the last such line: ")
+        .startsWith("ranker: 1 ranking log(s) not written since the last such line: 1 failed")
         .contains("TimeoutException");
+    assertThat(warnings.get(1))
+        .startsWith("ranker: 19 ranking log(s) not written since the last such line: 19 failed")
+        .contains("0 dropped");
+  }
+
+  /**
+   * A line that is due is written whether or not a failure comes after it: failures over two
+   * seconds, lines at most every three here, all said three seconds after the first without another
+   * failure or a close (they used to wait for the next failure after the interval, and an outage
+   * shorter than it said one of its failures).
+   */
+  @Test
+  void failuresAreSaidOnceTheirLineIsDueWithoutAFailureAfterIt() throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + Ports.freePort(),
+            ProducerConfig.MAX_BLOCK_MS_CONFIG, 100,
+            ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+    KafkaProducer<String, RankingLog> producer =
+        new KafkaProducer<>(config, new StringSerializer(), (topic, r) -> new byte[0]);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ListAppender<ILoggingEvent> lines = capture();
+    RankingLogger<RankingLog> rankingLogger =
+        new RankingLogger<>(producer, "ranking-logs", 100, r -> r, metrics, Duration.ofSeconds(3));
+    try {
+      for (int i = 0; i < 20; i++) {
+        assertThat(rankingLogger.offer(entry())).isTrue();
+      }
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> metrics.get("ranker.log.failures").counter().count() == 20);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> said(lines, FAILED) == 20);
+      assertThat(warnings(lines)).hasSize(2);
+    } finally {
+      rankingLogger.close(Duration.ofSeconds(10));
+      producer.close(Duration.ZERO);
+      release(lines);
+    }
+    assertThat(said(lines, FAILED)).isEqualTo(20);
   }
 
   /**
@@ -223,6 +269,46 @@ class RankingLoggerTest {
     } finally {
       logger.close(Duration.ofSeconds(10));
     }
+  }
+
+  static final Pattern NOT_WRITTEN =
+      Pattern.compile("^ranker: (\\d+) ranking log\\(s\\) not written");
+  static final Pattern FAILED = Pattern.compile(": (\\d+) failed in the producer");
+  static final Pattern DROPPED = Pattern.compile(", (\\d+) dropped with the queue full");
+
+  /** The logger's lines from now on, until {@link #release}. */
+  static ListAppender<ILoggingEvent> capture() {
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    ((Logger) LoggerFactory.getLogger(RankingLogger.class)).addAppender(lines);
+    return lines;
+  }
+
+  static void release(ListAppender<ILoggingEvent> lines) {
+    ((Logger) LoggerFactory.getLogger(RankingLogger.class)).detachAppender(lines);
+  }
+
+  static List<String> warnings(ListAppender<ILoggingEvent> lines) {
+    List<ILoggingEvent> events;
+    synchronized (lines) { // as the appender appends
+      events = List.copyOf(lines.list);
+    }
+    return events.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .toList();
+  }
+
+  /** The sum of the counts {@code count} finds in the WARN lines. */
+  static long said(ListAppender<ILoggingEvent> lines, Pattern count) {
+    long sum = 0;
+    for (String line : warnings(lines)) {
+      Matcher m = count.matcher(line);
+      if (m.find()) {
+        sum += Long.parseLong(m.group(1));
+      }
+    }
+    return sum;
   }
 
   static RankingLog entry() {
