@@ -48,6 +48,7 @@ public final class Parsed {
             false,
             fingerprint);
       } catch (RuntimeException e) { // any hash it cannot read is malformed, not a failed request
+        MalformedHashes.SHARED.cannotRead("user", id, e);
         return new User(new UserState(), null, "", true, fingerprint);
       }
     }
@@ -115,6 +116,7 @@ public final class Parsed {
             false,
             fingerprint);
       } catch (RuntimeException e) { // any hash it cannot read is malformed, not a failed request
+        MalformedHashes.SHARED.cannotRead("item", id, e);
         return new Item(new ItemState(), null, "", true, fingerprint);
       }
     }
