@@ -232,11 +232,12 @@ public final class RankingLogger<E> implements AutoCloseable {
       log.warn(
           "ranker: {} ranking log(s) not written since the last such line: {} failed in the"
               + " producer (ranker.log.failures){}, {} dropped with the queue full"
-              + " (ranker.log.drops); the next line in a minute at the earliest",
+              + " (ranker.log.drops){}",
           failures + drops,
           failures,
           failures == 0 ? "" : ", the last with " + lastFailure,
-          drops);
+          drops,
+          force ? " (at stop)" : "; the next line in a minute at the earliest");
     }
   }
 
