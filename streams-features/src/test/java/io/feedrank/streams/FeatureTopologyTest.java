@@ -110,6 +110,15 @@ class FeatureTopologyTest {
 
   /** The default settings but for whether schemas are registered and the dead letters' limit. */
   static FeatureTopology.Settings settings(boolean autoRegisterSchemas, int maxDeadLetterBytes) {
+    return settings(
+        autoRegisterSchemas,
+        maxDeadLetterBytes,
+        FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT);
+  }
+
+  /** ... and the format the user side writes to the repartition topic. */
+  static FeatureTopology.Settings settings(
+      boolean autoRegisterSchemas, int maxDeadLetterBytes, int repartitionFormat) {
     return new FeatureTopology.Settings(
         "test-app",
         new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
@@ -117,7 +126,8 @@ class FeatureTopologyTest {
         FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
         Duration.ZERO,
         autoRegisterSchemas,
-        maxDeadLetterBytes);
+        maxDeadLetterBytes,
+        repartitionFormat);
   }
 
   void start(FeatureTopology.Settings settings, Instant wallClock) {
@@ -361,11 +371,15 @@ class FeatureTopologyTest {
 
   /**
    * feature-spec's in-memory point-in-time examples (what the trainer's tests and benchmark train
-   * on) are the topology's own: same features, same context, for every event.
+   * on) are the topology's own: same features, same context, for every event; whichever format the
+   * user side hands the item side the events in ({@code repartition.format}).
    */
-  @Test
-  void inMemoryPointInTimeExamplesEqualTheTopologysExamples() {
-    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+  @ParameterizedTest(name = "repartition.format={0}")
+  @ValueSource(ints = {1, 2})
+  void inMemoryPointInTimeExamplesEqualTheTopologysExamples(int repartitionFormat) {
+    start(
+        settings(true, FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES, repartitionFormat),
+        null);
     // served feeds: in each block of 12 events, a user's events are the impressions of one request
     List<InteractionEvent> events = new ArrayList<>();
     List<InteractionEvent> plain = events(1_000, 6);

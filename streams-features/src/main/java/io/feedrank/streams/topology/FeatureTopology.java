@@ -74,6 +74,9 @@ public final class FeatureTopology {
    * @param maxDeadLetterBytes the largest dead letter the producer and the dead-letter topic take
    *     (the producer's {@code max.request.size}); an input whose raw bytes would make a larger one
    *     is kept cut ({@link ValidateProcessor})
+   * @param repartitionFormat the format the user side writes to the repartition topic ({@link
+   *     HalfExample}): 2, the event with its schema id, or 1, which the versions before format 2
+   *     read, for the first bounce of a rolling upgrade from one of them; both are read
    */
   public record Settings(
       String application,
@@ -82,11 +85,15 @@ public final class FeatureTopology {
       int stateObjects,
       Duration catchUpFlushInterval,
       boolean autoRegisterSchemas,
-      int maxDeadLetterBytes) {
+      int maxDeadLetterBytes,
+      int repartitionFormat) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
 
     /** The producer's default {@code max.request.size}. */
     public static final int DEFAULT_MAX_DEAD_LETTER_BYTES = 1024 * 1024;
+
+    /** The repartition format written unless configured otherwise. */
+    public static final int DEFAULT_REPARTITION_FORMAT = HalfExample.FORMAT_2;
 
     public Settings {
       if (maxDeadLetterBytes < 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES) {
@@ -96,6 +103,41 @@ public final class FeatureTopology {
                 + " bytes for the dead letters, got "
                 + maxDeadLetterBytes);
       }
+      checkRepartitionFormat(repartitionFormat);
+    }
+
+    /**
+     * Refuses a {@code repartition.format} other than 1 and 2, naming the key.
+     *
+     * @return {@code format}
+     */
+    public static int checkRepartitionFormat(int format) {
+      if (format != HalfExample.FORMAT_1 && format != HalfExample.FORMAT_2) {
+        throw new IllegalArgumentException(
+            "repartition.format must be 2 (the default) or 1 (only for the first bounce of a"
+                + " rolling upgrade from a version that writes format 1), got "
+                + format);
+      }
+      return format;
+    }
+
+    public Settings(
+        String application,
+        EventValidator validator,
+        Duration redisFlushInterval,
+        int stateObjects,
+        Duration catchUpFlushInterval,
+        boolean autoRegisterSchemas,
+        int maxDeadLetterBytes) {
+      this(
+          application,
+          validator,
+          redisFlushInterval,
+          stateObjects,
+          catchUpFlushInterval,
+          autoRegisterSchemas,
+          maxDeadLetterBytes,
+          DEFAULT_REPARTITION_FORMAT);
     }
 
     public Settings(
@@ -263,7 +305,14 @@ public final class FeatureTopology {
             Named.as("user-features"),
             USER_STORE,
             USER_PENDING_STORE)
-        .repartition(Repartitioned.with(Serdes.Long(), HalfExample.serde()).withName(BY_ITEM))
+        .repartition(
+            Repartitioned.with(
+                    Serdes.Long(),
+                    HalfExample.serde(
+                        new EventCodec(
+                            registry, topics.interactions(), settings.autoRegisterSchemas()),
+                        settings.repartitionFormat()))
+                .withName(BY_ITEM))
         .process(
             () ->
                 new ItemFeatureProcessor(

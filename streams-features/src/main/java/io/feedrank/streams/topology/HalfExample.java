@@ -1,6 +1,7 @@
 package io.feedrank.streams.topology;
 
 import io.feedrank.avro.serde.EncodeBuffer;
+import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.TrainingExample;
 import java.io.IOException;
@@ -22,15 +23,42 @@ import org.apache.kafka.common.serialization.Serdes;
  * they were before the event. The item side adds the item's features and builds the training
  * example.
  *
- * <p>On the topic: a format byte (1), the two feature arrays as raw doubles, the category, then the
- * event in plain Avro binary. Until this format the topic carried the half-built {@link
- * TrainingExample} in plain Avro, whose first byte is an even zigzag varint (a string length);
- * records in that format, left in the topic by an older version of the app, are still read.
+ * <p>On the topic: a tag byte, the two feature arrays as raw doubles (a 4-byte count, then 8 bytes
+ * each), the category (a 4-byte length, then UTF-8), then the event:
+ *
+ * <ul>
+ *   <li>format 2 (tag 3): the event in the Confluent wire format under the interactions topic's
+ *       subject ({@link EventCodec}), so that an instance reads it with the schema it was written
+ *       with, resolved against its own: an instance with a newer InteractionEvent reads what an
+ *       older one wrote, and the other way round. The tag is odd, as format 1's, because a record
+ *       of the legacy format begins with an even byte and may begin with a 2.
+ *   <li>format 1 (tag 1): the event in plain Avro binary with the compiled schema and no id, which
+ *       only an instance with the same InteractionEvent reads right. Still read; written only with
+ *       {@code repartition.format=1}, for the first bounce of a rolling upgrade from a version that
+ *       cannot read format 2 (README, streams-features).
+ *   <li>legacy: before format 1 the topic carried the half-built {@link TrainingExample} in plain
+ *       Avro, whose first byte is an even zigzag varint (a string length); still read.
+ * </ul>
  */
 record HalfExample(InteractionEvent event, String category, double[] user, double[] cross) {
-  private static final byte FORMAT = 1;
+  /** The format written unless {@code repartition.format} says otherwise. */
+  static final int FORMAT_2 = 2;
 
-  static Serde<HalfExample> serde() {
+  /** The format of the versions before {@link #FORMAT_2}, which cannot read it. */
+  static final int FORMAT_1 = 1;
+
+  private static final byte TAG_1 = 1;
+  private static final byte TAG_2 = 3;
+
+  /**
+   * @param events reads the events of format 2, and writes them when {@code writeFormat} is 2
+   * @param writeFormat {@link #FORMAT_2} or {@link #FORMAT_1}; every format is read
+   */
+  static Serde<HalfExample> serde(EventCodec events, int writeFormat) {
+    if (writeFormat != FORMAT_1 && writeFormat != FORMAT_2) {
+      throw new IllegalArgumentException("no repartition format " + writeFormat);
+    }
+    byte tag = writeFormat == FORMAT_2 ? TAG_2 : TAG_1;
     SpecificData model = SpecificData.getForClass(InteractionEvent.class);
     SpecificDatumWriter<InteractionEvent> eventWriter =
         new SpecificDatumWriter<>(InteractionEvent.getClassSchema(), model);
@@ -47,9 +75,12 @@ record HalfExample(InteractionEvent event, String category, double[] user, doubl
           byte[] category = h.category().getBytes(StandardCharsets.UTF_8);
           int header = 1 + 4 + 8 * h.user().length + 4 + 8 * h.cross().length + 4 + category.length;
           try {
-            byte[] bytes = buffer.encode(header, eventWriter, h.event());
+            byte[] bytes =
+                tag == TAG_2
+                    ? events.encode(header, h.event())
+                    : buffer.encode(header, eventWriter, h.event());
             ByteBuffer out = ByteBuffer.wrap(bytes);
-            out.put(FORMAT);
+            out.put(tag);
             putDoubles(out, h.user());
             putDoubles(out, h.cross());
             out.putInt(category.length).put(category);
@@ -62,24 +93,31 @@ record HalfExample(InteractionEvent event, String category, double[] user, doubl
           if (bytes == null) {
             return null;
           }
-          if (bytes.length == 0 || bytes[0] != FORMAT) {
+          if (bytes.length == 0 || (bytes[0] != TAG_1 && bytes[0] != TAG_2)) {
             return of(legacy.deserializer().deserialize(topic, bytes));
           }
           try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
-            in.get();
+            byte tagRead = in.get();
             double[] user = doubles(in);
             double[] cross = doubles(in);
             byte[] category = new byte[in.getInt()];
             in.get(category);
-            BinaryDecoder d =
-                DecoderFactory.get()
-                    .binaryDecoder(bytes, in.position(), bytes.length - in.position(), null);
+            InteractionEvent event;
+            if (tagRead == TAG_2) {
+              event = events.decode(topic, bytes, in.position());
+            } else {
+              BinaryDecoder d =
+                  DecoderFactory.get()
+                      .binaryDecoder(bytes, in.position(), bytes.length - in.position(), null);
+              event = eventReader.read(null, d);
+            }
             return new HalfExample(
-                eventReader.read(null, d),
-                new String(category, StandardCharsets.UTF_8),
-                user,
-                cross);
+                event, new String(category, StandardCharsets.UTF_8), user, cross);
+          } catch (RegistryUnavailableException e) {
+            // not the record's fault: as it is, the deserialization handler fails the thread so
+            // that the record is read again, instead of skipping it
+            throw e;
           } catch (IOException | RuntimeException e) {
             throw new SerializationException("could not read a half example from " + topic, e);
           }
