@@ -44,7 +44,8 @@ public record FeaturesConfig(
     int metricsPort,
     TopicNames topics,
     Map<String, String> kafkaOverrides,
-    boolean autoRegisterSchemas) {
+    boolean autoRegisterSchemas,
+    int repartitionFormat) {
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -82,6 +83,7 @@ public record FeaturesConfig(
       throw new IllegalArgumentException(
           "metrics.port must be within 0..65535, got " + metricsPort);
     }
+    FeatureTopology.Settings.checkRepartitionFormat(repartitionFormat);
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -100,8 +102,9 @@ public record FeaturesConfig(
    * deserialized in front of the state stores, besides those changed since the last commit; 0 =
    * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
    * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code metrics.host} (127.0.0.1),
-   * {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none); any {@code kafka.*} key is
-   * passed to Kafka Streams without the prefix.
+   * {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none), {@code repartition.format}
+   * (2; 1 for the first bounce of a rolling upgrade from a version that writes format 1); any
+   * {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -150,7 +153,8 @@ public record FeaturesConfig(
         intOf(p, "metrics.port", 9401),
         TopicNames.defaults().withSuffix(suffix),
         overrides,
-        AvroSerializer.autoRegister(p, true));
+        AvroSerializer.autoRegister(p, true),
+        intOf(p, "repartition.format", FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT));
   }
 
   /**
@@ -256,6 +260,8 @@ public record FeaturesConfig(
         + stateDir
         + ", topics="
         + topics
+        + ", repartitionFormat="
+        + repartitionFormat
         + "]";
   }
 }

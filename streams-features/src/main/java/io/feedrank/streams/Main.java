@@ -100,7 +100,8 @@ public final class Main {
               config.stateObjects(),
               config.catchUpFlushInterval(),
               config.autoRegisterSchemas(),
-              config.maxDeadLetterBytes());
+              config.maxDeadLetterBytes(),
+              config.repartitionFormat());
       Topology topology =
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

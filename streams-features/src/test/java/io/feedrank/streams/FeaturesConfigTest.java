@@ -46,6 +46,30 @@ class FeaturesConfigTest {
         .hasMessageContaining("auto.register.schemas must be true or false");
   }
 
+  /**
+   * repartition.format: 2 unless set; 1 for the first bounce of a rolling upgrade from a version
+   * that cannot read 2; anything else refused by name.
+   */
+  @Test
+  void repartitionFormatIsTwoUnlessSetToOneAndAnythingElseIsRefusedByName() {
+    Map<String, String> p = required();
+    assertThat(FeaturesConfig.from(p).repartitionFormat()).isEqualTo(2);
+    p.put("repartition.format", "1");
+    assertThat(FeaturesConfig.from(p).repartitionFormat()).isEqualTo(1);
+    p.put("repartition.format", "2");
+    assertThat(FeaturesConfig.from(p).repartitionFormat()).isEqualTo(2);
+    for (String bad : new String[] {"0", "3", "-1"}) {
+      p.put("repartition.format", bad);
+      assertThatThrownBy(() -> FeaturesConfig.from(p))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("repartition.format must be 2 (the default) or 1")
+          .hasMessageEndingWith("got " + bad);
+    }
+    p.put("repartition.format", "two");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage("repartition.format must be an integer, got 'two'");
+  }
+
   /** The dead letters' size limit follows the producer's max.request.size, as Kafka reads it. */
   @Test
   void theDeadLettersLimitIsTheProducersMaxRequestSize() {
