@@ -101,7 +101,11 @@ record HalfExample(InteractionEvent event, String category, double[] user, doubl
             byte tagRead = in.get();
             double[] user = doubles(in);
             double[] cross = doubles(in);
-            byte[] category = new byte[in.getInt()];
+            int length = in.getInt();
+            if (length < 0 || length > in.remaining()) { // before allocating what it declares
+              throw new IllegalArgumentException("bad category length " + length);
+            }
+            byte[] category = new byte[length];
             in.get(category);
             InteractionEvent event;
             if (tagRead == TAG_2) {

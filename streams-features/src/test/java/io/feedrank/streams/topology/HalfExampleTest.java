@@ -409,5 +409,12 @@ class HalfExampleTest {
     assertThatThrownBy(() -> serde.deserializer().deserialize(TOPIC, badCount))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining(TOPIC);
+    // a category declared 2 GB long (after the tag, 4 + 4 x 8 bytes and 4 + 1 x 8 bytes of
+    // features) is refused before it is allocated
+    byte[] badCategory = bytes.clone();
+    badCategory[1 + 4 + 32 + 4 + 8] = 0x7F;
+    assertThatThrownBy(() -> serde.deserializer().deserialize(TOPIC, badCategory))
+        .isInstanceOf(SerializationException.class)
+        .hasRootCauseMessage("bad category length 2130706433");
   }
 }
