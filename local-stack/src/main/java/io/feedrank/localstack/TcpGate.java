@@ -37,7 +37,7 @@ public final class TcpGate implements AutoCloseable {
     return server.getLocalPort();
   }
 
-  /** Connections reset since the gate was shut. */
+  /** Connections reset while the gate was shut, over the gate's life (not reset when it opens). */
   public int refused() {
     return refused.get();
   }
