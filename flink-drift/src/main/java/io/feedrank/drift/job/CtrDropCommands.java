@@ -15,6 +15,8 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.util.Collector;
 
 /**
@@ -39,7 +41,10 @@ import org.apache.flink.util.Collector;
  * too small to judge, after a missing one, and for a new version). Both are as of the last window
  * or registry record this task processed, and are checkpointed with it: a restarted job shows them
  * at once, in the subtask that now holds the model, so an alert on them does not resolve while the
- * job restarts.
+ * job restarts. When no online CTR window has come for {@code gaugeExpiryWindows} window lengths of
+ * processing time (the traffic stopped, event time stands still), the low windows read 0: they kept
+ * the last count, and {@code PerformanceDrop} fired on it for as long as no window came. A restored
+ * count is shown until the first window after the restart, whose length the expiry needs.
  */
 public final class CtrDropCommands
     extends KeyedCoProcessFunction<String, OnlineCtr.Window, ServingReference, Command>
@@ -89,9 +94,19 @@ public final class CtrDropCommands
   private final long minImpressions;
   private final int persistence;
   private final double pValue;
+  private final int expiryWindows;
 
   private transient volatile double baselineCtr;
   private transient volatile int lowNow;
+
+  /**
+   * Processing time of the last window (epoch ms; {@code Long.MIN_VALUE}, set in open, before the
+   * first) and how long after it the count expires.
+   */
+  private transient volatile long lastWindowAt;
+
+  private transient volatile long expiresAfter;
+  private transient ProcessingTimeService clock;
   private transient String shownModel;
   private transient ListState<Shown> shown;
   private transient ValueState<Track> track;
@@ -104,6 +119,30 @@ public final class CtrDropCommands
       long minImpressions,
       int persistence,
       double pValue) {
+    this(
+        dropFraction,
+        baselineWindows,
+        minImpressions,
+        persistence,
+        pValue,
+        DriftJob.DEFAULT_GAUGE_EXPIRY_WINDOWS);
+  }
+
+  /**
+   * @param gaugeExpiryWindows after how many window lengths without a window the low windows read 0
+   */
+  public CtrDropCommands(
+      double dropFraction,
+      int baselineWindows,
+      long minImpressions,
+      int persistence,
+      double pValue,
+      int gaugeExpiryWindows) {
+    if (gaugeExpiryWindows < 1) {
+      throw new IllegalArgumentException(
+          "gauge.expiry.windows must be >= 1, got " + gaugeExpiryWindows);
+    }
+    this.expiryWindows = gaugeExpiryWindows;
     if (!(dropFraction > 0 && dropFraction < 1)) {
       throw new IllegalArgumentException(
           "ctr.drop.fraction must be within (0, 1), got " + dropFraction);
@@ -130,6 +169,8 @@ public final class CtrDropCommands
             .getState(new ValueStateDescriptor<>("ctr-pending-count", Integer.class));
     // registered here, so that they are exported before the first window (and an alert rule sees
     // the low windows go from 0 to 2)
+    clock = ((StreamingRuntimeContext) getRuntimeContext()).getProcessingTimeService();
+    lastWindowAt = Long.MIN_VALUE; // a transient's initializer does not run on deserialization
     MetricGroup g = getRuntimeContext().getMetricGroup();
     g.gauge("drift.ctr.baseline", (Gauge<Double>) this::baselineCtr);
     g.gauge("drift.ctr.low.windows", (Gauge<Integer>) this::lowWindowsInARow);
@@ -171,14 +212,23 @@ public final class CtrDropCommands
     return baselineCtr;
   }
 
-  /** The production version's low windows in a row as of the last window judged. */
+  /**
+   * The production version's low windows in a row as of the last window judged; 0 once no window
+   * has come for {@code gaugeExpiryWindows} window lengths.
+   */
   int lowWindowsInARow() {
+    long at = lastWindowAt;
+    if (at != Long.MIN_VALUE && clock.getCurrentProcessingTime() - at >= expiresAfter) {
+      return 0;
+    }
     return lowNow;
   }
 
   @Override
   public void processElement1(OnlineCtr.Window w, Context ctx, Collector<Command> out)
       throws Exception {
+    expiresAfter = expiryWindows * Math.max(1, w.windowEnd - w.windowStart);
+    lastWindowAt = clock.getCurrentProcessingTime();
     Track t = track.value();
     if (t == null) {
       int n = pendingCount.value() == null ? 0 : pendingCount.value();

@@ -198,7 +198,8 @@ public final class DriftJob {
                 drop.baselineWindows(),
                 drop.minImpressions(),
                 s.persistence(),
-                s.thresholds().pValue()))
+                s.thresholds().pValue(),
+                s.gaugeExpiryWindows()))
         .name("performance drops")
         .uid("ctr-drop-commands");
   }

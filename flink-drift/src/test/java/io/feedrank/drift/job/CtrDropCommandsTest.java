@@ -217,6 +217,27 @@ class CtrDropCommandsTest {
   }
 
   /**
+   * When no online CTR window comes for 3 window lengths of processing time (the traffic stopped),
+   * the low windows read 0 and PerformanceDrop resolves: the count kept its last value, and the
+   * alert fired for as long as no window came. The next window counts on from the state.
+   */
+  @Test
+  void theLowWindowsReadZeroOnceNoWindowHasComeForThreeWindowLengths() throws Exception {
+    h.setProcessingTime(1_000);
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    baseline("v1");
+    window("v1", "production", 10_000, 400); // low
+    window("v1", "production", 10_000, 400); // low
+    assertThat(f.lowWindowsInARow()).isEqualTo(2);
+    h.setProcessingTime(1_000 + 3 * W - 1);
+    assertThat(f.lowWindowsInARow()).isEqualTo(2);
+    h.setProcessingTime(1_000 + 3 * W);
+    assertThat(f.lowWindowsInARow()).isZero();
+    window("v1", "production", 10_000, 400); // the traffic is back, still low
+    assertThat(f.lowWindowsInARow()).isEqualTo(3);
+  }
+
+  /**
    * A job restored from a checkpoint shows the baseline and the low windows at once, before any
    * window or registry record: the PerformanceDrop alert (low windows >= 2) does not resolve while
    * the job restarts. The restored keyed state goes on counting from there.
