@@ -206,12 +206,21 @@ public final class Main implements AutoCloseable {
                           config.modelRegistryTopic());
                       return;
                     }
-                    runAndRecord(
-                        new TrainRequest(
-                            range(c),
-                            config.architectures(),
-                            "retrain-command " + c.getReason(),
-                            c.getCommandId()));
+                    try {
+                      runAndRecord(
+                          new TrainRequest(
+                              range(c),
+                              config.architectures(),
+                              "retrain-command " + c.getReason(),
+                              c.getCommandId()));
+                    } catch (CommandDecidedException e) {
+                      // another run of it registered while this one trained: answered, and done
+                      log.info(
+                          "trainer: command {} was answered by another run while this one"
+                              + " trained: {}",
+                          c.getCommandId(),
+                          e.getMessage());
+                    }
                   },
                   () -> wroteToRegistry(c.getCommandId()));
             });

@@ -390,11 +390,12 @@ public final class TrainingJob {
   }
 
   /**
-   * Refuses the registration of a run whose command already has versions of another run in {@code
-   * current}: a listener checks before it runs a command, but the run of the listener that had the
-   * command before the group moved it may commit its registry write after that check. Asked on the
-   * state the decision is written on (a later writer fences an earlier one), so of two runs of one
-   * command only the first to decide registers.
+   * Stops the registration of a run whose command already has versions of another run in {@code
+   * current} ({@link CommandDecidedException}: recorded CANCELLED): a listener checks before it
+   * runs a command, but the run of the listener that had the command before the group moved it may
+   * commit its registry write after that check. Asked on the state the decision is written on (a
+   * later writer fences an earlier one), so of two runs of one command only the first to decide
+   * registers.
    */
   private static void refuseIfCommandDecided(
       RunRecord run, TrainRequest request, List<ModelVersion> current) {
@@ -409,7 +410,7 @@ public final class TrainingJob {
             .sorted()
             .toList();
     if (!earlier.isEmpty()) {
-      throw new RefusedException(
+      throw new CommandDecidedException(
           "command "
               + command
               + " has versions of another run of it in the registry, written while this run"

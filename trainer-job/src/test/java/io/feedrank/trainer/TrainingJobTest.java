@@ -401,13 +401,15 @@ class TrainingJobTest {
                         List.of(Architecture.MLP),
                         "retrain-command FEATURE_DRIFT",
                         command)))
-        .isInstanceOf(RefusedException.class)
+        .isInstanceOf(CommandDecidedException.class)
         .hasMessageContaining(command)
         .hasMessageContaining(elsewhere.getVersion());
     assertThat(memory.records.values()).containsExactly(elsewhere);
     RunRecord r = new FileRunStore(new FileArtifactStore(dir)).list().get(0);
     assertThat(r.commandId).isEqualTo(command);
-    assertThat(r.status).isEqualTo(RunRecord.REFUSED);
+    // moot, not refused: the command is answered, and TrainerRunsFailing counts REFUSED
+    assertThat(r.status).isEqualTo(RunRecord.CANCELLED);
+    assertThat(r.error).contains(elsewhere.getVersion());
     assertThat(r.models).isNotEmpty(); // it trained: the check is at the registry write
     assertThat(r.registeredModel()).isEmpty();
   }
