@@ -71,6 +71,26 @@ final class DriftCommand implements Callable<Integer> {
   /** How long a stop waits for the savepoint, and then for the job and its cluster to end. */
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
+  /**
+   * Why a drift job on {@code bootstrapServers} must not start, if a whole-platform {@code up} runs
+   * its own on that Kafka: two jobs on the same topics both read every record (whatever their group
+   * ids), and every report, alert and retrain command would come out twice. {@code up}'s job has no
+   * state directory for {@link StateDirLock} to find.
+   */
+  static Optional<String> besideAPlatform(Map<String, String> env, String bootstrapServers) {
+    return Endpoints.runningPlatform(env)
+        .filter(p -> p.bootstrapServers().equals(bootstrapServers))
+        .map(
+            p ->
+                "the running ./feedrank up (pid "
+                    + p.pid()
+                    + ") runs its own drift job on "
+                    + bootstrapServers
+                    + ": a second would read every record again and double every drift report,"
+                    + " alert and retrain command. Use ./feedrank up --stack-only to run the"
+                    + " components yourself");
+  }
+
   @Override
   public Integer call() throws Exception {
     if (metricsPort < 0 || metricsPort > 65535) {
@@ -94,6 +114,13 @@ final class DriftCommand implements Callable<Integer> {
     // this command's key, not the job's: where the local cluster keeps the job's state
     Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
     DriftConfig config = ServiceConfig.refusing(spec, () -> DriftConfig.from(c));
+    Optional<String> beside = besideAPlatform(env, config.bootstrapServers());
+    if (beside.isPresent()) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("feedrank drift: " + beside.get());
+      err.flush();
+      return 2;
+    }
     // before anything reads or tidies the state directory: a second job on it would process every
     // record again (Flink's Kafka source does not share partitions through the group), doubling
     // every report, alert and retrain command, and claim the first one's checkpoints

@@ -153,6 +153,21 @@ public record Endpoints(
         .orElse(java.util.OptionalLong.empty());
   }
 
+  /**
+   * A running {@code up} of the whole platform (not {@code --stack-only}): its process and Kafka.
+   */
+  record RunningPlatform(long pid, String bootstrapServers) {}
+
+  /** The whole platform a running {@code up} announced (it names an artifact store), if any. */
+  static Optional<RunningPlatform> runningPlatform(Map<String, String> env) {
+    return readUpState(env)
+        .filter(p -> p.getProperty("artifact.store") != null)
+        .map(
+            p ->
+                new RunningPlatform(
+                    Long.parseLong(p.getProperty("pid")), p.getProperty("bootstrap.servers")));
+  }
+
   /** The artifact store of the platform a running {@code up} announced, if any. */
   static Optional<String> upArtifactStore(Map<String, String> env) {
     return readUpState(env).map(p -> p.getProperty("artifact.store"));

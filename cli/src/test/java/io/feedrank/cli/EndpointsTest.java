@@ -58,6 +58,32 @@ class EndpointsTest {
     UpCommand.refuseASecondUp(env);
   }
 
+  /**
+   * A drift job does not start beside a whole-platform up on the same Kafka, whose own drift job
+   * reads the same topics: every report, alert and retrain command would come out twice. Beside a
+   * --stack-only up (no artifact store announced), on another Kafka, or after the up is gone, it
+   * starts.
+   */
+  @Test
+  void aDriftJobIsRefusedBesideAPlatformOnTheSameKafka() {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    long alive = ProcessHandle.current().pid();
+    Path artifacts = home.resolve("target").resolve("up-1").resolve("artifacts");
+    assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty(); // none announced
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive); // --stack-only
+    assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty();
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive, artifacts);
+    assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092"))
+        .hasValueSatisfying(
+            m ->
+                assertThat(m)
+                    .startsWith("the running ./feedrank up (pid " + alive + ") runs its own drift")
+                    .contains("double every drift report"));
+    assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:19092")).isEmpty(); // other Kafka
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), 1_000_001, artifacts); // gone
+    assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty();
+  }
+
   /** A running platform's artifact store is where runs and train look by default. */
   @Test
   void runsAndTrainUseTheArtifactStoreOfARunningPlatform() {
