@@ -1,6 +1,8 @@
 package io.feedrank.ranker.features;
 
+import io.feedrank.ranker.logging.LineGate;
 import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -28,7 +30,7 @@ final class BackgroundRefresh implements AutoCloseable {
   private static final int MAX_BATCH = 1_000;
 
   /** At most one log line per this many nanoseconds for failed refreshes; all are counted. */
-  private static final long LOG_EVERY_NANOS = 60_000_000_000L;
+  private final LineGate failureLines = new LineGate(Duration.ofMinutes(1));
 
   /**
    * How long the thread lets requests go on naming entries before it reads what they named: a read
@@ -47,7 +49,6 @@ final class BackgroundRefresh implements AutoCloseable {
   private final Semaphore work = new Semaphore(0);
   private final Counter failures;
   private final Thread thread;
-  private long loggedAt = Long.MIN_VALUE;
   private volatile boolean running = true;
 
   BackgroundRefresh(
@@ -139,9 +140,7 @@ final class BackgroundRefresh implements AutoCloseable {
         // a malformed answer (or a bug) must not end the thread; the ids are named again by later
         // requests. Counted, and logged at most once a minute: it recurs with every refresh
         failures.increment();
-        long t = System.nanoTime();
-        if (loggedAt == Long.MIN_VALUE || t - loggedAt >= LOG_EVERY_NANOS) {
-          loggedAt = t;
+        if (failureLines.due(System.nanoTime(), false)) {
           log.warn(
               "ranker: a background feature refresh of {} users and {} items failed; the entries"
                   + " stay stale until a later one succeeds",

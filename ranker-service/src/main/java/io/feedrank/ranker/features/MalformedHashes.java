@@ -1,5 +1,7 @@
 package io.feedrank.ranker.features;
 
+import io.feedrank.ranker.logging.LineGate;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -16,14 +18,13 @@ import org.slf4j.LoggerFactory;
 final class MalformedHashes {
   private static final Logger log = LoggerFactory.getLogger(MalformedHashes.class);
   static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
-  private static final long FIRST = Long.MIN_VALUE;
 
   /** The one {@link Parsed} reports to. */
   static final MalformedHashes SHARED = new MalformedHashes(System::nanoTime);
 
   private final LongSupplier nanoClock;
   private final AtomicLong since = new AtomicLong();
-  private final AtomicLong next = new AtomicLong(FIRST);
+  private final LineGate lines = new LineGate(Duration.ofNanos(EVERY_NANOS));
 
   MalformedHashes(LongSupplier nanoClock) {
     this.nanoClock = nanoClock;
@@ -32,15 +33,13 @@ final class MalformedHashes {
   /** As new: the next hash is said at once (for tests of {@link #SHARED}). */
   void reset() {
     since.set(0);
-    next.set(FIRST);
+    lines.reset();
   }
 
   /** Counts the hash of {@code entity} {@code id} that could not be read; says so when due. */
   void cannotRead(String entity, long id, RuntimeException why) {
     since.incrementAndGet();
-    long now = nanoClock.getAsLong();
-    long at = next.get();
-    if ((at == FIRST || now - at >= 0) && next.compareAndSet(at, now + EVERY_NANOS)) {
+    if (lines.due(nanoClock.getAsLong(), false)) {
       log.warn(
           "ranker: {} feature hash(es) could not be read since the last such line and were served"
               + " default features (ranker.fallbacks{cause=\"bad_features\"}); the last, {} {}: {}"

@@ -61,12 +61,10 @@ public final class RankingLogger<E> implements AutoCloseable {
   private final AtomicLong unreportedDrops = new AtomicLong();
   private volatile String lastFailure = "";
 
-  /** When the next line may be written (nanoTime; the first at once), and how often at most. */
-  private static final long FIRST_REPORT = Long.MIN_VALUE;
-
-  private final AtomicLong nextReport = new AtomicLong(FIRST_REPORT);
+  /** How often at most a line says them (the first at once). */
   static final Duration REPORT_EVERY = Duration.ofMinutes(1);
-  private final long reportEveryNanos;
+
+  private final LineGate lines;
 
   public RankingLogger(
       Producer<String, RankingLog> producer,
@@ -111,7 +109,7 @@ public final class RankingLogger<E> implements AutoCloseable {
       MeterRegistry metrics,
       Duration reportEvery) {
     this.queue = new ArrayBlockingQueue<>(capacity);
-    this.reportEveryNanos = reportEvery.toNanos();
+    this.lines = new LineGate(reportEvery);
     this.producer = producer;
     this.discard = discard;
     this.topic = topic;
@@ -223,10 +221,7 @@ public final class RankingLogger<E> implements AutoCloseable {
     if (unreportedFailures.get() == 0 && unreportedDrops.get() == 0) {
       return;
     }
-    long now = System.nanoTime();
-    long next = nextReport.get();
-    if ((force || next == FIRST_REPORT || now - next >= 0)
-        && nextReport.compareAndSet(next, now + reportEveryNanos)) {
+    if (lines.due(System.nanoTime(), force)) {
       long failures = unreportedFailures.getAndSet(0);
       long drops = unreportedDrops.getAndSet(0);
       log.warn(
