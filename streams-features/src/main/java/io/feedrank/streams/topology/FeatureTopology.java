@@ -126,44 +126,16 @@ public final class FeatureTopology {
         EventValidator validator,
         Duration redisFlushInterval,
         int stateObjects,
-        Duration catchUpFlushInterval,
-        boolean autoRegisterSchemas,
-        int maxDeadLetterBytes) {
-      this(
-          application,
-          validator,
-          redisFlushInterval,
-          stateObjects,
-          catchUpFlushInterval,
-          autoRegisterSchemas,
-          maxDeadLetterBytes,
-          DEFAULT_REPARTITION_FORMAT);
-    }
-
-    public Settings(
-        String application,
-        EventValidator validator,
-        Duration redisFlushInterval,
-        int stateObjects,
-        Duration catchUpFlushInterval,
-        boolean autoRegisterSchemas) {
-      this(
-          application,
-          validator,
-          redisFlushInterval,
-          stateObjects,
-          catchUpFlushInterval,
-          autoRegisterSchemas,
-          DEFAULT_MAX_DEAD_LETTER_BYTES);
-    }
-
-    public Settings(
-        String application,
-        EventValidator validator,
-        Duration redisFlushInterval,
-        int stateObjects,
         Duration catchUpFlushInterval) {
-      this(application, validator, redisFlushInterval, stateObjects, catchUpFlushInterval, true);
+      this(
+          application,
+          validator,
+          redisFlushInterval,
+          stateObjects,
+          catchUpFlushInterval,
+          true,
+          DEFAULT_MAX_DEAD_LETTER_BYTES,
+          DEFAULT_REPARTITION_FORMAT);
     }
 
     public Settings(
