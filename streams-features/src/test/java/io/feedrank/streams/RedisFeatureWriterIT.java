@@ -9,6 +9,7 @@ import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.RedisCluster;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
+import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -116,6 +117,56 @@ class RedisFeatureWriterIT {
           .containsExactly(big);
       assertThat(redis.hgetAll(big)).isEqualTo(fields);
       assertThat(meters.counter("features.redis.write.stale").count()).isEqualTo(2.0);
+    }
+  }
+
+  /**
+   * A write without {@code _ts} (an item's catalog metadata, a user's profile: rewritten at every
+   * start as the items table is rebuilt) does not put an existing hash's expiry back to the full
+   * TTL, or no item would ever expire while the app restarts within the TTL; a write of the
+   * entity's state does. A hash it creates, or finds without an expiry, gets the TTL. Here {@code
+   * PEXPIRE} to 5 s stands for a hash whose TTL has nearly run out; the writer's TTL is 1 day.
+   */
+  @Test
+  void aWriteWithoutEventsLeavesAnExistingHashsExpiryAsItIs(LocalStack stack) {
+    String item = "fr:i:expiry-it-" + System.nanoTime();
+    String fresh = item + "-fresh";
+    String persisted = item + "-persisted";
+    long ttlMillis = Duration.ofDays(1).toMillis();
+    long leftMillis = 5_000;
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2));
+        RedisFeatureWriter writer =
+            new RedisFeatureWriter(
+                stack.redisUri(), Duration.ofMillis(ttlMillis), new SimpleMeterRegistry())) {
+      Map<String, String> counters = Map.of("_v", "1", "_ts", "1000", "lifetime_events", "1");
+      Map<String, String> metadata = Map.of("_v", "1", "category", "news", "created_at", "5");
+      writer.write(List.of(new FeatureWrite(item, counters, 1000)));
+      assertThat(redis.pttl(item)).isBetween(ttlMillis - 60_000, ttlMillis);
+
+      redis.pexpire(item, leftMillis);
+      writer.write(List.of(new FeatureWrite(item, metadata, FeatureWriter.NO_EVENT)));
+      assertThat(redis.hgetAll(item))
+          .containsEntry("category", "news")
+          .containsEntry("_ts", "1000");
+      assertThat(redis.pttl(item)).isBetween(1L, leftMillis);
+
+      // the entity's next event does
+      writer.write(
+          List.of(
+              new FeatureWrite(
+                  item, Map.of("_v", "1", "_ts", "2000", "lifetime_events", "2"), 2000)));
+      assertThat(redis.pttl(item)).isBetween(ttlMillis - 60_000, ttlMillis);
+
+      // a new item, known from the catalog alone, expires too
+      writer.write(List.of(new FeatureWrite(fresh, metadata, FeatureWriter.NO_EVENT)));
+      assertThat(redis.hgetAll(fresh)).isEqualTo(metadata);
+      assertThat(redis.pttl(fresh)).isBetween(ttlMillis - 60_000, ttlMillis);
+
+      // as does a hash found without an expiry
+      redis.hset(persisted, Map.of("_v", "1"));
+      assertThat(redis.pttl(persisted)).isEqualTo(-1L);
+      writer.write(List.of(new FeatureWrite(persisted, metadata, FeatureWriter.NO_EVENT)));
+      assertThat(redis.pttl(persisted)).isBetween(ttlMillis - 60_000, ttlMillis);
     }
   }
 

@@ -29,9 +29,9 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Writes feature hashes with Jedis, pipelined: one script call per entity that sets all its fields
- * ({@code HSET}) and its expiry ({@code PEXPIRE}), one round trip per batch (per cluster node with
- * Redis Cluster). A batch of which Redis refused any command fails whole (the caller retries it:
- * the writes are idempotent).
+ * ({@code HSET}) and its expiry ({@code PEXPIRE}, below), one round trip per batch (per cluster
+ * node with Redis Cluster). A batch of which Redis refused any command fails whole (the caller
+ * retries it: the writes are idempotent).
  *
  * <p>A write older than the hash is not applied: the script sets nothing when the hash's {@code
  * _ts} (its entity's latest event time) is later than the write's, or is the same and the hash's
@@ -41,6 +41,12 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * last, it would put the entity back in time until its next event. Counted by {@code
  * features.redis.write.stale}. A write without {@code _ts} (an item's catalog metadata, a user's
  * profile) always applies.
+ *
+ * <p>The expiry follows the entity's events: a write with {@code _ts} sets it to the TTL, one
+ * without leaves a hash's expiry as it is and gives the TTL only to a hash that has none (a new
+ * entity, known from the catalog or its profile alone). Every start of the app writes every item's
+ * metadata again as it rebuilds the items table; had those writes set the expiry, no item's hash
+ * would ever have expired while the app restarted within the TTL.
  *
  * <p>{@code redis://[user:password@]host:port} is a standalone server, {@code
  * redis-cluster://[user:password@]h1:p1,h2:p2} a cluster (seed nodes); {@code rediss://} and {@code
@@ -58,7 +64,9 @@ public final class RedisFeatureWriter implements FeatureWriter {
    * when the hash is newer (a later {@code _ts}, or the same one and more events), else 1 when a
    * write with {@code _ts} found no {@code _ts} in the hash (no events' state: the hash was gone,
    * or held only an entity's catalog metadata or profile), else 0. The pairs go to {@code HSET} a
-   * thousand at a time, within what Lua's unpack takes.
+   * thousand at a time, within what Lua's unpack takes. A write without {@code _ts} sets the expiry
+   * only on a hash that has none ({@code PTTL} below 0: it has just been created, or was left
+   * without one), as {@code PEXPIRE NX} would from Redis 7 on.
    */
   static final String SCRIPT =
       """
@@ -86,7 +94,9 @@ public final class RedisFeatureWriter implements FeatureWriter {
         redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
         i = j + 1
       end
-      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      if ts or redis.call('PTTL', KEYS[1]) < 0 then
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      end
       return fresh
       """;
 
