@@ -45,7 +45,8 @@ public record FeaturesConfig(
     TopicNames topics,
     Map<String, String> kafkaOverrides,
     boolean autoRegisterSchemas,
-    int repartitionFormat) {
+    int repartitionFormat,
+    int maxCategoryBytes) {
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -84,6 +85,7 @@ public record FeaturesConfig(
           "metrics.port must be within 0..65535, got " + metricsPort);
     }
     FeatureTopology.Settings.checkRepartitionFormat(repartitionFormat);
+    FeatureTopology.Settings.checkMaxCategoryBytes(maxCategoryBytes);
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -103,8 +105,9 @@ public record FeaturesConfig(
    * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
    * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code metrics.host} (127.0.0.1),
    * {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none), {@code repartition.format}
-   * (2; 1 for the first bounce of a rolling upgrade from a version that writes format 1); any
-   * {@code kafka.*} key is passed to Kafka Streams without the prefix.
+   * (2; 1 for the first bounce of a rolling upgrade from a version that writes format 1), {@code
+   * items.category.max.bytes} (256, at most 4,096: an item whose category is longer is kept with no
+   * category); any {@code kafka.*} key is passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -154,7 +157,8 @@ public record FeaturesConfig(
         TopicNames.defaults().withSuffix(suffix),
         overrides,
         AvroSerializer.autoRegister(p, true),
-        intOf(p, "repartition.format", FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT));
+        intOf(p, "repartition.format", FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT),
+        intOf(p, "items.category.max.bytes", FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES));
   }
 
   /**

@@ -101,7 +101,8 @@ public final class Main {
               config.catchUpFlushInterval(),
               config.autoRegisterSchemas(),
               config.maxDeadLetterBytes(),
-              config.repartitionFormat());
+              config.repartitionFormat(),
+              config.maxCategoryBytes());
       Topology topology =
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

@@ -64,6 +64,7 @@ class FeatureTopologyTest {
   @TempDir Path stateDir;
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   /**
    * HSET into {@link #redis}: a partial write to a key it lacks, or whose hash has no {@code _ts},
@@ -127,7 +128,8 @@ class FeatureTopologyTest {
         Duration.ZERO,
         autoRegisterSchemas,
         maxDeadLetterBytes,
-        repartitionFormat);
+        repartitionFormat,
+        FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES);
   }
 
   void start(FeatureTopology.Settings settings, Instant wallClock) {
@@ -136,8 +138,7 @@ class FeatureTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     var topology =
-        FeatureTopology.build(
-            topics, settings, writer, registry, new FeatureMetrics(new SimpleMeterRegistry()));
+        FeatureTopology.build(topics, settings, writer, registry, new FeatureMetrics(meters));
     driver =
         wallClock == null
             ? new TopologyTestDriver(topology, props)
@@ -700,6 +701,70 @@ class FeatureTopologyTest {
         .containsEntry("category", "sports")
         .containsEntry("_ts", Long.toString(e.getEventTime().toEpochMilli()))
         .containsEntry("lifetime_events", "1");
+  }
+
+  /**
+   * An item's category is a key of the state of every user who sees it (and part of their Redis
+   * field names, the repartition record, the training example): one longer than 256 UTF-8 bytes is
+   * not kept, so that no user's state can grow past what Kafka takes. The item keeps its other
+   * metadata and has no category, as an item whose category is not known; counted. The bound is in
+   * bytes: 128 two-byte characters are kept, 129 are not.
+   */
+  @Test
+  void anItemWhoseCategoryIsLongerThanTheBoundIsKeptWithNoCategory() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    String atTheBound = "é".repeat(128); // 256 bytes
+    Map<Long, String> categories =
+        Map.of(901L, atTheBound, 902L, "é".repeat(129), 903L, "x".repeat(600_000), 904L, "news");
+    List<Long> ids = List.of(901L, 902L, 903L, 904L);
+    for (long id : ids) {
+      items.pipeInput(
+          id,
+          ItemMetadata.newBuilder()
+              .setItemId(id)
+              .setCategory(categories.get(id))
+              .setCreatedAt(Instant.ofEpochMilli(T0 - DAY))
+              .setContentLength((int) id)
+              .build());
+    }
+    assertThat(meters.counter("features.items.category.too.long").count()).isEqualTo(2.0);
+    assertThat(redis.get("fr:i:902"))
+        .containsEntry("category", "")
+        .containsEntry("created_at", Long.toString(T0 - DAY))
+        .containsEntry("content_length", "902");
+
+    InteractionEvent template = events(1, 23).get(0);
+    for (int i = 0; i < ids.size(); i++) {
+      pipe(
+          copy(template)
+              .setInteractionId("long-" + i)
+              .setUserId(1)
+              .setItemId(ids.get(i))
+              .setEventTime(Instant.ofEpochMilli(T0 + i * MINUTE))
+              .setClick(true)
+              .build());
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertThat(examples.readValuesToList())
+        .extracting(TrainingExample::getItemId, TrainingExample::getItemCategory)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(901L, atTheBound),
+            org.assertj.core.groups.Tuple.tuple(902L, ""),
+            org.assertj.core.groups.Tuple.tuple(903L, ""),
+            org.assertj.core.groups.Tuple.tuple(904L, "news"));
+    assertThat(redis.get("fr:i:903"))
+        .containsEntry("category", "")
+        .containsEntry("lifetime_events", "1");
+    assertThat(redis.get("fr:i:901")).containsEntry("category", atTheBound);
+    assertThat(redis.get("fr:u:1")).containsEntry("lifetime_events", "4");
+    // one click each, as of the category's own last event
+    assertClose(redis.get("fr:u:1"), "c." + atTheBound + ".clicks_1d", 1.0);
+    assertClose(redis.get("fr:u:1"), "c.news.clicks_1d", 1.0);
+    assertThat(redis.get("fr:u:1").keySet())
+        .filteredOn(k -> k.startsWith("c.") && k.endsWith("._ts"))
+        .containsExactlyInAnyOrder("c." + atTheBound + "._ts", "c.news._ts");
   }
 
   /**

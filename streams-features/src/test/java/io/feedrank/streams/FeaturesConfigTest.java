@@ -70,6 +70,23 @@ class FeaturesConfigTest {
         .hasMessage("repartition.format must be an integer, got 'two'");
   }
 
+  /** items.category.max.bytes: 256 unless set, within 1..4096, refused by name otherwise. */
+  @Test
+  void theLongestItemCategoryIs256BytesUnlessSetWithinItsBounds() {
+    Map<String, String> p = required();
+    assertThat(FeaturesConfig.from(p).maxCategoryBytes()).isEqualTo(256);
+    p.put("items.category.max.bytes", "1");
+    assertThat(FeaturesConfig.from(p).maxCategoryBytes()).isEqualTo(1);
+    p.put("items.category.max.bytes", "4096");
+    assertThat(FeaturesConfig.from(p).maxCategoryBytes()).isEqualTo(4096);
+    for (String bad : new String[] {"0", "4097", "-1"}) {
+      p.put("items.category.max.bytes", bad);
+      assertThatThrownBy(() -> FeaturesConfig.from(p))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("items.category.max.bytes must be within 1..4096, got " + bad);
+    }
+  }
+
   /** The dead letters' size limit follows the producer's max.request.size, as Kafka reads it. */
   @Test
   void theDeadLettersLimitIsTheProducersMaxRequestSize() {

@@ -21,6 +21,7 @@ public final class FeatureMetrics {
   private final Map<ErrorCode, Counter> deadLettered = new EnumMap<>(ErrorCode.class);
   private final Counter redisFailures;
   private final Counter registryUnavailable;
+  private final Counter categoryTooLong;
   private final Timer freshness;
 
   public FeatureMetrics(MeterRegistry registry) {
@@ -45,6 +46,13 @@ public final class FeatureMetrics {
             .description(
                 "interactions whose writer schema the registry could not give; each stops its"
                     + " stream thread, which is replaced and reads the record again")
+            .register(registry);
+    categoryTooLong =
+        Counter.builder("features.items.category.too.long")
+            .description(
+                "item records whose category was longer than items.category.max.bytes, kept with"
+                    + " no category; counted each time read, so again at every start as the items"
+                    + " table is rebuilt")
             .register(registry);
     // Micrometer's percentile buckets stop at 30 s by default, and a histogram cannot say more than
     // its last finite bucket: an app hours behind read as 30 s. Up to 6 hours, with 500 ms (the
@@ -72,6 +80,10 @@ public final class FeatureMetrics {
 
   public void registryUnavailable() {
     registryUnavailable.increment();
+  }
+
+  public void categoryTooLong() {
+    categoryTooLong.increment();
   }
 
   public void freshness(long millis) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -77,6 +78,8 @@ public final class FeatureTopology {
    * @param repartitionFormat the format the user side writes to the repartition topic ({@link
    *     HalfExample}): 2, the event with its schema id, or 1, which the versions before format 2
    *     read, for the first bounce of a rolling upgrade from one of them; both are read
+   * @param maxCategoryBytes the longest item category kept, in UTF-8 bytes: an item whose category
+   *     is longer is kept with no category, counted and logged ({@link CategoryBound})
    */
   public record Settings(
       String application,
@@ -86,7 +89,8 @@ public final class FeatureTopology {
       Duration catchUpFlushInterval,
       boolean autoRegisterSchemas,
       int maxDeadLetterBytes,
-      int repartitionFormat) {
+      int repartitionFormat,
+      int maxCategoryBytes) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
 
     /** The producer's default {@code max.request.size}. */
@@ -94,6 +98,18 @@ public final class FeatureTopology {
 
     /** The repartition format written unless configured otherwise. */
     public static final int DEFAULT_REPARTITION_FORMAT = HalfExample.FORMAT_2;
+
+    /**
+     * The longest item category kept unless configured otherwise, in UTF-8 bytes: far above a
+     * category's name, and a user's state holds every category they have seen.
+     */
+    public static final int DEFAULT_MAX_CATEGORY_BYTES = 256;
+
+    /**
+     * The most {@code items.category.max.bytes} may be: a user who has seen 256 categories that
+     * long has a state of a MiB, the producer's default {@code max.request.size}.
+     */
+    public static final int MAX_CATEGORY_BYTES = 4096;
 
     public Settings {
       if (maxDeadLetterBytes < 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES) {
@@ -104,6 +120,21 @@ public final class FeatureTopology {
                 + maxDeadLetterBytes);
       }
       checkRepartitionFormat(repartitionFormat);
+      checkMaxCategoryBytes(maxCategoryBytes);
+    }
+
+    /**
+     * Refuses an {@code items.category.max.bytes} outside 1..{@link #MAX_CATEGORY_BYTES}, naming
+     * the key.
+     *
+     * @return {@code bytes}
+     */
+    public static int checkMaxCategoryBytes(int bytes) {
+      if (bytes < 1 || bytes > MAX_CATEGORY_BYTES) {
+        throw new IllegalArgumentException(
+            "items.category.max.bytes must be within 1.." + MAX_CATEGORY_BYTES + ", got " + bytes);
+      }
+      return bytes;
     }
 
     /**
@@ -135,7 +166,8 @@ public final class FeatureTopology {
           catchUpFlushInterval,
           true,
           DEFAULT_MAX_DEAD_LETTER_BYTES,
-          DEFAULT_REPARTITION_FORMAT);
+          DEFAULT_REPARTITION_FORMAT,
+          DEFAULT_MAX_CATEGORY_BYTES);
     }
 
     public Settings(
@@ -207,13 +239,15 @@ public final class FeatureTopology {
     // read twice per event: a hash map, and no record cache in front of memory.
     // An item's metadata goes to its Redis hash as the catalog changes, not only with its next
     // event: a new item is served with its category, age and length from the start, as its first
-    // training examples have them (idempotent sets; rewritten at each start)
+    // training examples have them (idempotent sets; rewritten at each start). Its category is
+    // bounded before anything keeps it (CategoryBound)
     globalTable(
         builder,
         HashStore.supplier(ITEMS_STORE),
         false,
         topics.items(),
         AvroSerdes.valueSerde(registry, ItemMetadata.class),
+        new CategoryBound(settings.maxCategoryBytes(), metrics)::admit,
         (id, meta) ->
             writer.write(
                 List.of(
@@ -227,6 +261,7 @@ public final class FeatureTopology {
         true,
         topics.users(),
         AvroSerdes.valueSerde(registry, UserProfile.class),
+        (id, profile) -> profile,
         // likewise a user's profile: a new user's first request is served with their account's
         // age, as their first training example has it, not the -1 of an unknown profile
         (id, profile) ->
@@ -309,7 +344,8 @@ public final class FeatureTopology {
 
   /**
    * A global table kept by a {@link TableWriter}: the latest value per key of {@code topic}, read
-   * through {@code values} both while running and while restoring the store at a start.
+   * through {@code values} and {@code admit} both while running and while restoring the store at a
+   * start.
    */
   private static <V> void globalTable(
       StreamsBuilder builder,
@@ -317,6 +353,7 @@ public final class FeatureTopology {
       boolean cached,
       String topic,
       Serde<V> values,
+      BiFunction<Long, V, V> admit,
       BiConsumer<Long, V> onValue) {
     var stored =
         Stores.timestampedKeyValueStoreBuilder(store, Serdes.Long(), values).withLoggingDisabled();
@@ -324,6 +361,6 @@ public final class FeatureTopology {
         cached ? stored.withCachingEnabled() : stored,
         topic,
         Consumed.with(Serdes.Long(), values),
-        () -> new TableWriter<>(store.name(), onValue));
+        () -> new TableWriter<>(store.name(), admit, onValue));
   }
 }

@@ -1,6 +1,7 @@
 package io.feedrank.streams.topology;
 
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -11,18 +12,22 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * Keeps a global table's store: the latest value per key with its record's timestamp, a tombstone
  * deletes. Kafka Streams runs it on the records of the table's topic both while the app runs and
  * while it restores the store at start, so a record the deserialization handler skips is skipped
- * both times.
+ * both times, and a value is admitted the same way both times.
  */
 final class TableWriter<V> implements Processor<Long, V, Void, Void> {
   private final String storeName;
+  private final BiFunction<Long, V, V> admit;
   private final BiConsumer<Long, V> onValue;
   private TimestampedKeyValueStore<Long, V> store;
 
   /**
+   * @param admit what is kept of a record's value, from its key and value (the value itself, or a
+   *     copy with what must not be kept left out), before the store and {@code onValue} see it
    * @param onValue told of every value put (also while restoring, so it must be idempotent)
    */
-  TableWriter(String storeName, BiConsumer<Long, V> onValue) {
+  TableWriter(String storeName, BiFunction<Long, V, V> admit, BiConsumer<Long, V> onValue) {
     this.storeName = storeName;
+    this.admit = admit;
     this.onValue = onValue;
   }
 
@@ -39,8 +44,9 @@ final class TableWriter<V> implements Processor<Long, V, Void, Void> {
     if (record.value() == null) {
       store.delete(record.key());
     } else {
-      store.put(record.key(), ValueAndTimestamp.make(record.value(), record.timestamp()));
-      onValue.accept(record.key(), record.value());
+      V value = admit.apply(record.key(), record.value());
+      store.put(record.key(), ValueAndTimestamp.make(value, record.timestamp()));
+      onValue.accept(record.key(), value);
     }
   }
 }
