@@ -6,6 +6,7 @@ import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.features.redis.RedisConnections;
+import io.feedrank.streams.topology.BoundedTimestampExtractor;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
 import java.nio.file.Path;
@@ -120,9 +121,9 @@ public record FeaturesConfig(
         throw new IllegalArgumentException(
             ConfigMap.KAFKA_PREFIX
                 + key
-                + " cannot be set: the app runs exactly_once_v2 with its own exception"
-                + " handlers (DESIGN §8; README, streams-features), on which its dead letters"
-                + " and its Redis writes rely");
+                + " cannot be set: the app runs exactly_once_v2 with its own exception handlers"
+                + " and timestamp extractor (DESIGN §8; README, streams-features), on which its"
+                + " dead letters and its Redis writes rely");
       }
     }
     // the overrides are applied last: kafka.application.id replaced application.id (and with it
@@ -179,9 +180,13 @@ public record FeaturesConfig(
           StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
           StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
           StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-          StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
+          StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+          StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG);
 
-  /** Kafka Streams properties: exactly-once v2, the exception handlers, then the overrides. */
+  /**
+   * Kafka Streams properties: exactly-once v2, the exception handlers and timestamp extractor, then
+   * the overrides.
+   */
   public Properties streamsProperties() {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -200,6 +205,10 @@ public record FeaturesConfig(
     props.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class);
+    // the interactions topic has its own (FeatureTopology); this one reads the repartition topic,
+    // and Kafka Streams' default fails the thread on a negative timestamp
+    props.put(
+        StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, BoundedTimestampExtractor.class);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 100);
     // each event is a repartition record and a training example of ~0.5-1 KB: at the default 16 KB

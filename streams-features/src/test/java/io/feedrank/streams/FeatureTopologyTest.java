@@ -62,6 +62,7 @@ class FeatureTopologyTest {
   static final String[] CATEGORIES = {"news", "sports", "music"};
 
   @TempDir Path stateDir;
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -948,6 +949,75 @@ class FeatureTopologyTest {
     assertThat(examples.readValuesToList())
         .extracting(TrainingExample::getInteractionId)
         .containsExactly(first.getInteractionId(), "present", "simulated");
+  }
+
+  /**
+   * A record without a timestamp (-1, as a producer of an old message format sends) once failed the
+   * stream thread in Kafka Streams' default timestamp extractor, and its replacement on the same
+   * record, for ever. As a partition's first record it is processed at the wall clock.
+   */
+  @Test
+  void aPartitionsFirstRecordWithoutATimestampIsProcessedAtTheClock() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent e = events(1, 13).get(0);
+    long before = System.currentTimeMillis();
+    interactions.pipeInput(new TestRecord<>(key(e.getUserId()), ser(e), Instant.ofEpochMilli(-1)));
+    long after = System.currentTimeMillis();
+
+    List<TestRecord<Long, TrainingExample>> out = examples.readRecordsToList();
+    assertThat(out).extracting(r -> r.value().getInteractionId()).containsExactly("e-13-0");
+    assertThat(out.get(0).timestamp()).isBetween(before, after);
+    assertThat(deadLetters.isEmpty()).isTrue();
+    assertRedisMatchesClosedForm(List.of(e));
+    assertThat(restamped("none")).isEqualTo(1);
+  }
+
+  /**
+   * A record without a timestamp after others is processed, and its outputs stamped, at the
+   * partition's time (the latest timestamp its records were processed at), and the event judged as
+   * one whose record has no timestamp: "ahead" is measured from stream time alone. Its dead letter
+   * says it had none (a null {@code source_timestamp}).
+   */
+  @Test
+  void aRecordWithoutATimestampIsJudgedByStreamTimeAndProcessedAtThePartitionsTime() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent first = events(1, 17).get(0);
+    long t = first.getEventTime().toEpochMilli();
+    long sent = t + 50 * MINUTE; // the partition's time from here on
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(first), Instant.ofEpochMilli(sent)));
+    InteractionEvent untimed = at(first, "untimed", t + 5 * MINUTE);
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(untimed), Instant.ofEpochMilli(-1)));
+    // 85 min ahead of stream time (untimed's event time), 40 min ahead of the partition's time
+    InteractionEvent ahead = at(first, "ahead", t + 90 * MINUTE);
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(ahead), Instant.ofEpochMilli(-1)));
+    InteractionEvent badDwell =
+        copy(at(first, "bad-dwell", t + 6 * MINUTE)).setDwellSeconds(-1f).build();
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(badDwell), Instant.ofEpochMilli(-1)));
+
+    List<TestRecord<Long, TrainingExample>> out = examples.readRecordsToList();
+    assertThat(out)
+        .extracting(r -> r.value().getInteractionId())
+        .containsExactly(first.getInteractionId(), "untimed");
+    assertThat(out).extracting(TestRecord::timestamp).containsExactly(sent, sent);
+    List<TestRecord<byte[], DeadLetter>> dlq = deadLetters.readRecordsToList();
+    assertThat(dlq)
+        .extracting(r -> r.value().getErrorCode())
+        .containsExactly("EVENT_TIME_IN_FUTURE", "DWELL_OUT_OF_RANGE");
+    assertThat(dlq.get(0).value().getErrorMessage())
+        .contains("ahead of stream time " + Instant.ofEpochMilli(t + 5 * MINUTE));
+    assertThat(dlq).extracting(r -> r.value().getSourceTimestamp()).containsOnlyNulls();
+    assertThat(dlq).extracting(TestRecord::timestamp).containsOnly(sent);
+    assertThat(dlq.get(1).value().getSourceOffset()).isEqualTo(3L);
+    assertThat(restamped("none")).isEqualTo(3);
+  }
+
+  private double restamped(String timestamp) {
+    var counter = meters.find("features.events.restamped").tag("timestamp", timestamp).counter();
+    return counter == null ? 0 : counter.count();
   }
 
   /**

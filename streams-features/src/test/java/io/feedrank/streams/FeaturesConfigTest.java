@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.avro.registry.RegistryConfig;
+import io.feedrank.streams.topology.BoundedTimestampExtractor;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -177,6 +178,22 @@ class FeaturesConfigTest {
     FeaturesConfig c = FeaturesConfig.from(p);
     assertThat(c.applicationId()).isEqualTo("feedrank-features");
     assertThat(c.redisUri()).isEqualTo("redis://127.0.0.1:6379");
+  }
+
+  /**
+   * Kafka Streams' default timestamp extractor fails the stream thread on a negative timestamp, and
+   * its replacement on the same record, for ever: the app's own is not to be replaced by it.
+   */
+  @Test
+  void theTimestampExtractorCannotBeOverridden() {
+    Map<String, String> p = required();
+    p.put(
+        "kafka.default.timestamp.extractor",
+        "org.apache.kafka.streams.processor.FailOnInvalidTimestamp");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessageContaining("kafka.default.timestamp.extractor cannot be set");
+    assertThat(FeaturesConfig.from(required()).streamsProperties())
+        .containsEntry("default.timestamp.extractor", BoundedTimestampExtractor.class);
   }
 
   /** -5 reached the topology, whose message named no key: "maxAhead and maxBehind must be >= 0". */

@@ -22,6 +22,8 @@ public final class FeatureMetrics {
   private final Counter redisFailures;
   private final Counter registryUnavailable;
   private final Counter categoryTooLong;
+  private final Counter restampedNone;
+  private final Counter restampedAhead;
   private final Timer freshness;
 
   public FeatureMetrics(MeterRegistry registry) {
@@ -54,6 +56,8 @@ public final class FeatureMetrics {
                     + " no category; counted each time read, so again at every start as the items"
                     + " table is rebuilt")
             .register(registry);
+    restampedNone = restamped(registry, "none");
+    restampedAhead = restamped(registry, "ahead_of_clock");
     // Micrometer's percentile buckets stop at 30 s by default, and a histogram cannot say more than
     // its last finite bucket: an app hours behind read as 30 s. Up to 6 hours, with 500 ms (the
     // freshness goal, FeaturesStale's threshold) a bucket boundary of its own
@@ -84,6 +88,24 @@ public final class FeatureMetrics {
 
   public void categoryTooLong() {
     categoryTooLong.increment();
+  }
+
+  private static Counter restamped(MeterRegistry registry, String timestamp) {
+    return Counter.builder("features.events.restamped")
+        .tag("timestamp", timestamp)
+        .description(
+            "interaction records processed, and their outputs stamped, at another timestamp than"
+                + " their own: none (negative), or too far ahead of the clock")
+        .register(registry);
+  }
+
+  /**
+   * An interaction record processed at another timestamp than its own.
+   *
+   * @param none whether it had none (a negative one), else it was too far ahead of the clock
+   */
+  public void restamped(boolean none) {
+    (none ? restampedNone : restampedAhead).increment();
   }
 
   public void freshness(long millis) {

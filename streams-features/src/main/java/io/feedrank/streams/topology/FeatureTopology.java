@@ -43,6 +43,10 @@ import org.apache.kafka.streams.state.Stores;
  *                                       ─ repartition by item_id ─ item features ──▶ training-examples
  * items, users ─▶ global tables (category, created_at, content length; profile)  ──▶ Redis (fr:u:*, fr:i:*)
  * </pre>
+ *
+ * <p>Each record out (training example, dead letter, repartition and changelog records) is stamped
+ * with the timestamp its interaction record was processed at, which {@link
+ * BoundedTimestampExtractor} decides: the record's own, unless it has none.
  */
 public final class FeatureTopology {
   static final String STREAM_TIME_STORE = "validation-stream-time";
@@ -273,7 +277,10 @@ public final class FeatureTopology {
                         FeatureWriter.NO_EVENT))));
 
     KStream<byte[], Checked> checked =
-        builder.stream(topics.interactions(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()))
+        builder.stream(
+                topics.interactions(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                    .withTimestampExtractor(new BoundedTimestampExtractor()))
             .processValues(
                 () ->
                     new ValidateProcessor(

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
@@ -30,6 +31,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * answers — a registry outage must not send a stream of valid events to the dead letters. The
  * partition's stream time (latest accepted event time) lives in a state store, so a replay after a
  * crash decides the same way.
+ *
+ * <p>A record is judged by the timestamp it came with, also where {@link BoundedTimestampExtractor}
+ * has it processed at another (it had none, or one too far ahead of the clock); its dead letter
+ * keeps that one as {@code source_timestamp} (null for none), and its outputs carry the one it was
+ * processed at.
  *
  * <p>A dead letter carries the key twice (as its record's key and in {@code raw_key}) besides the
  * raw value, so one made of an input record near the size limit would not fit the dead-letter
@@ -82,6 +88,15 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
 
   @Override
   public void process(FixedKeyRecord<byte[], byte[]> record) {
+    // the timestamp the record came with, where it is processed at another
+    // (BoundedTimestampExtractor): the event is judged by it and its dead letter keeps it
+    long own = BoundedTimestampExtractor.original(record.headers(), record.timestamp());
+    if (record.headers().lastHeader(BoundedTimestampExtractor.ORIGINAL_TIMESTAMP_HEADER) != null) {
+      metrics.restamped(own < 0);
+      Headers headers = new RecordHeaders(record.headers().toArray());
+      headers.remove(BoundedTimestampExtractor.ORIGINAL_TIMESTAMP_HEADER);
+      record = record.withHeaders(headers);
+    }
     String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("?");
     InteractionEvent event;
     try {
@@ -90,11 +105,11 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
       metrics.registryUnavailable();
       throw e;
     } catch (RuntimeException e) {
-      dead(record, ErrorCode.DESERIALIZATION, e.getMessage());
+      dead(record, own, ErrorCode.DESERIALIZATION, e.getMessage());
       return;
     }
     if (event == null) {
-      dead(record, ErrorCode.DESERIALIZATION, "record has no value");
+      dead(record, own, ErrorCode.DESERIALIZATION, "record has no value");
       return;
     }
     byte[] key = record.key();
@@ -103,6 +118,7 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
         || ByteBuffer.wrap(key).getLong() != event.getUserId()) {
       dead(
           record,
+          own,
           ErrorCode.KEY_MISMATCH,
           "record key must be user_id "
               + event.getUserId()
@@ -110,10 +126,9 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
               + (key == null ? "no key" : key.length + " bytes"));
       return;
     }
-    Optional<EventValidator.Violation> violation =
-        validator.check(event, streamTime, record.timestamp());
+    Optional<EventValidator.Violation> violation = validator.check(event, streamTime, own);
     if (violation.isPresent()) {
-      dead(record, violation.get().code(), violation.get().message());
+      dead(record, own, violation.get().code(), violation.get().message());
       return;
     }
     long t = event.getEventTime().toEpochMilli();
@@ -124,7 +139,13 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
     context.forward(record.withValue(Checked.ok(event)));
   }
 
-  private void dead(FixedKeyRecord<byte[], byte[]> record, ErrorCode code, String message) {
+  /**
+   * @param ownTimestamp the timestamp the record came with (negative: none), which the dead letter
+   *     keeps as {@code source_timestamp} (null for none); its own record is stamped with the one
+   *     the input was processed at
+   */
+  private void dead(
+      FixedKeyRecord<byte[], byte[]> record, long ownTimestamp, ErrorCode code, String message) {
     metrics.deadLettered(code);
     Optional<RecordMetadata> meta = context.recordMetadata();
     String topic = meta.map(RecordMetadata::topic).orElse("");
@@ -170,7 +191,7 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
             .setSourceTopic(topic)
             .setSourcePartition(partition)
             .setSourceOffset(offset)
-            .setSourceTimestamp(Instant.ofEpochMilli(record.timestamp()))
+            .setSourceTimestamp(ownTimestamp < 0 ? null : Instant.ofEpochMilli(ownTimestamp))
             .setErrorCode(code.name())
             .setErrorMessage(text)
             .setRawKey(key == null ? null : ByteBuffer.wrap(key))
