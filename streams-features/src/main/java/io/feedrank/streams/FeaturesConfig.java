@@ -41,6 +41,7 @@ public record FeaturesConfig(
     Duration maxAhead,
     Duration maxBehind,
     Duration maxAheadOfClock,
+    Duration outputMaxAheadOfClock,
     String metricsHost,
     int metricsPort,
     TopicNames topics,
@@ -81,6 +82,7 @@ public record FeaturesConfig(
     notNegative(maxAhead, "validation.max.ahead.ms");
     notNegative(maxBehind, "validation.max.behind.ms");
     notNegative(maxAheadOfClock, "validation.max.ahead.of.clock.ms");
+    notNegative(outputMaxAheadOfClock, "output.max.ahead.of.clock.ms");
     if (metricsPort < 0 || metricsPort > 65535) {
       throw new IllegalArgumentException(
           "metrics.port must be within 0..65535, got " + metricsPort);
@@ -104,11 +106,14 @@ public record FeaturesConfig(
    * state.object.cache.entries} (10,000 unchanged users and as many items per task kept
    * deserialized in front of the state stores, besides those changed since the last commit; 0 =
    * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
-   * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code metrics.host} (127.0.0.1),
-   * {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none), {@code repartition.format}
-   * (2; 1 for the first bounce of a rolling upgrade from a version that writes format 1), {@code
-   * items.category.max.bytes} (256, at most 4,096: an item whose category is longer is kept with no
-   * category); any {@code kafka.*} key is passed to Kafka Streams without the prefix.
+   * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code output.max.ahead.of.clock.ms}
+   * (0: how far ahead of the clock an interaction record may be processed and its outputs stamped,
+   * {@link io.feedrank.streams.topology.BoundedTimestampExtractor}; >= 0), {@code metrics.host}
+   * (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none), {@code
+   * repartition.format} (2; 1 for the first bounce of a rolling upgrade from a version that writes
+   * format 1), {@code items.category.max.bytes} (256, at most 4,096: an item whose category is
+   * longer is kept with no category); any {@code kafka.*} key is passed to Kafka Streams without
+   * the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -153,6 +158,11 @@ public record FeaturesConfig(
         Duration.ofMillis(longOf(p, "validation.max.behind.ms", Duration.ofDays(7).toMillis())),
         Duration.ofMillis(
             longOf(p, "validation.max.ahead.of.clock.ms", Duration.ofDays(1).toMillis())),
+        Duration.ofMillis(
+            longOf(
+                p,
+                "output.max.ahead.of.clock.ms",
+                FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK.toMillis())),
         p.getOrDefault("metrics.host", "127.0.0.1"),
         intOf(p, "metrics.port", 9401),
         TopicNames.defaults().withSuffix(suffix),
@@ -205,8 +215,8 @@ public record FeaturesConfig(
     props.put(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class);
-    // the interactions topic has its own (FeatureTopology); this one reads the repartition topic,
-    // and Kafka Streams' default fails the thread on a negative timestamp
+    // the interactions topic has its own, bounded by the clock (FeatureTopology); this one reads
+    // the repartition topic, and Kafka Streams' default fails the thread on a negative timestamp
     props.put(
         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, BoundedTimestampExtractor.class);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");

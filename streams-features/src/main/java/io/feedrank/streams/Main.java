@@ -102,7 +102,8 @@ public final class Main {
               config.autoRegisterSchemas(),
               config.maxDeadLetterBytes(),
               config.repartitionFormat(),
-              config.maxCategoryBytes());
+              config.maxCategoryBytes(),
+              config.outputMaxAheadOfClock());
       Topology topology =
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

@@ -35,6 +35,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
@@ -130,7 +131,8 @@ class FeatureTopologyTest {
         autoRegisterSchemas,
         maxDeadLetterBytes,
         repartitionFormat,
-        FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES);
+        FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES,
+        FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK);
   }
 
   void start(FeatureTopology.Settings settings, Instant wallClock) {
@@ -1013,6 +1015,54 @@ class FeatureTopologyTest {
     assertThat(dlq).extracting(TestRecord::timestamp).containsOnly(sent);
     assertThat(dlq.get(1).value().getSourceOffset()).isEqualTo(3L);
     assertThat(restamped("none")).isEqualTo(3);
+  }
+
+  /**
+   * A record stamped two hours ahead of the clock, on an {@code interactions} topic whose {@code
+   * message.timestamp.after.max.ms} was raised: the event is judged by that timestamp (within an
+   * hour of it: accepted), but the records it makes, whose topics take at most an hour by default,
+   * are stamped at the clock ({@code output.max.ahead.of.clock.ms} 0). A record the broker refused
+   * failed the stream thread at every replay. Its dead letter keeps the record's own timestamp.
+   */
+  @Test
+  void aRecordStampedAheadOfTheClockIsJudgedByItsTimestampAndItsOutputsStampedAtTheClock() {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    InteractionEvent first = events(1, 19).get(0);
+    long before = System.currentTimeMillis();
+    long ahead = before + 2 * HOUR;
+    InteractionEvent early = at(first, "early", ahead - MINUTE);
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(early), Instant.ofEpochMilli(ahead)));
+    InteractionEvent badDwell = copy(at(first, "bad-dwell", ahead)).setDwellSeconds(-1f).build();
+    interactions.pipeInput(
+        new TestRecord<>(key(first.getUserId()), ser(badDwell), Instant.ofEpochMilli(ahead)));
+    long after = System.currentTimeMillis();
+
+    List<TestRecord<Long, TrainingExample>> out = examples.readRecordsToList();
+    assertThat(out).extracting(r -> r.value().getInteractionId()).containsExactly("early");
+    List<TestRecord<byte[], DeadLetter>> dlq = deadLetters.readRecordsToList();
+    assertThat(dlq).extracting(r -> r.value().getErrorCode()).containsExactly("DWELL_OUT_OF_RANGE");
+    assertThat(dlq.get(0).value().getSourceTimestamp()).isEqualTo(Instant.ofEpochMilli(ahead));
+    assertThat(out.get(0).timestamp()).isBetween(before, after);
+    assertThat(dlq.get(0).timestamp()).isBetween(before, after);
+    // and so is every record it made: the repartition topic's and the changelogs' too
+    Map<String, Integer> made = new HashMap<>();
+    for (String topic : driver.producedTopicNames()) {
+      for (var r :
+          driver
+              .createOutputTopic(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer())
+              .readRecordsToList()) {
+        assertThat(r.timestamp()).as(topic).isBetween(before, after);
+        made.merge(topic, 1, Integer::sum);
+      }
+    }
+    assertThat(made)
+        .containsKeys(
+            FeatureTopology.repartitionTopic("feature-topology-test"),
+            "feature-topology-test-validation-stream-time-changelog",
+            "feature-topology-test-user-features-changelog",
+            "feature-topology-test-item-features-changelog");
+    assertThat(restamped("ahead_of_clock")).isEqualTo(2);
   }
 
   private double restamped(String timestamp) {

@@ -196,6 +196,19 @@ class FeaturesConfigTest {
         .containsEntry("default.timestamp.extractor", BoundedTimestampExtractor.class);
   }
 
+  @Test
+  void outputsAreStampedAtMostTheClockUnlessSetAndANegativeBoundIsRefusedByName() {
+    assertThat(FeaturesConfig.from(required()).outputMaxAheadOfClock()).isZero();
+    Map<String, String> p = required();
+    p.put("output.max.ahead.of.clock.ms", Long.toString(Long.MAX_VALUE));
+    assertThat(FeaturesConfig.from(p).outputMaxAheadOfClock())
+        .isEqualTo(Duration.ofMillis(Long.MAX_VALUE));
+    p.put("output.max.ahead.of.clock.ms", "-1");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("output.max.ahead.of.clock.ms must be >= 0, got -1");
+  }
+
   /** -5 reached the topology, whose message named no key: "maxAhead and maxBehind must be >= 0". */
   @Test
   void negativeEventTimeBoundsAreRefusedNamingTheKey() {

@@ -107,6 +107,9 @@ public final class Platform implements AutoCloseable {
     Map<String, String> f = endpoints(true);
     f.put("state.dir", s.dir().resolve("streams-state").toString());
     f.put("metrics.port", "0");
+    // the local broker takes any timestamp (KafkaBroker): outputs keep their interaction's, as
+    // simulated event time may run ahead of the clock, and the trainer seeks examples by it
+    f.put("output.max.ahead.of.clock.ms", Long.toString(Long.MAX_VALUE));
     f.putAll(s.streams());
     featuresConfig = FeaturesConfig.from(f);
     features = io.feedrank.streams.Main.start(featuresConfig);

@@ -95,7 +95,8 @@ public final class FeatureMetrics {
         .tag("timestamp", timestamp)
         .description(
             "interaction records processed, and their outputs stamped, at another timestamp than"
-                + " their own: none (negative), or too far ahead of the clock")
+                + " their own: none (negative), or further ahead of the clock than"
+                + " output.max.ahead.of.clock.ms")
         .register(registry);
   }
 

@@ -46,7 +46,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>Each record out (training example, dead letter, repartition and changelog records) is stamped
  * with the timestamp its interaction record was processed at, which {@link
- * BoundedTimestampExtractor} decides: the record's own, unless it has none.
+ * BoundedTimestampExtractor} decides: the record's own, unless it has none or is too far ahead of
+ * the clock for the brokers to take.
  */
 public final class FeatureTopology {
   static final String STREAM_TIME_STORE = "validation-stream-time";
@@ -84,6 +85,9 @@ public final class FeatureTopology {
    *     read, for the first bounce of a rolling upgrade from one of them; both are read
    * @param maxCategoryBytes the longest item category kept, in UTF-8 bytes: an item whose category
    *     is longer is kept with no category, counted and logged ({@link CategoryBound})
+   * @param outputMaxAheadOfClock how far ahead of the wall clock an interaction record may be
+   *     processed, and so its outputs stamped ({@link BoundedTimestampExtractor}): a later one is
+   *     processed at the clock plus this; {@code Long.MAX_VALUE} ms = no bound
    */
   public record Settings(
       String application,
@@ -94,7 +98,8 @@ public final class FeatureTopology {
       boolean autoRegisterSchemas,
       int maxDeadLetterBytes,
       int repartitionFormat,
-      int maxCategoryBytes) {
+      int maxCategoryBytes,
+      Duration outputMaxAheadOfClock) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
 
     /** The producer's default {@code max.request.size}. */
@@ -115,6 +120,13 @@ public final class FeatureTopology {
      */
     public static final int MAX_CATEGORY_BYTES = 4096;
 
+    /**
+     * Outputs are stamped no later than the wall clock unless configured otherwise: a broker takes
+     * records up to an hour ahead of its own by default, which leaves that hour for the two clocks
+     * to differ.
+     */
+    public static final Duration DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK = Duration.ZERO;
+
     public Settings {
       if (maxDeadLetterBytes < 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES) {
         throw new IllegalArgumentException(
@@ -125,6 +137,10 @@ public final class FeatureTopology {
       }
       checkRepartitionFormat(repartitionFormat);
       checkMaxCategoryBytes(maxCategoryBytes);
+      if (outputMaxAheadOfClock.isNegative()) {
+        throw new IllegalArgumentException(
+            "output.max.ahead.of.clock.ms must be >= 0, got " + outputMaxAheadOfClock.toMillis());
+      }
     }
 
     /**
@@ -171,7 +187,8 @@ public final class FeatureTopology {
           true,
           DEFAULT_MAX_DEAD_LETTER_BYTES,
           DEFAULT_REPARTITION_FORMAT,
-          DEFAULT_MAX_CATEGORY_BYTES);
+          DEFAULT_MAX_CATEGORY_BYTES,
+          DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK);
     }
 
     public Settings(
@@ -280,7 +297,9 @@ public final class FeatureTopology {
         builder.stream(
                 topics.interactions(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
-                    .withTimestampExtractor(new BoundedTimestampExtractor()))
+                    .withTimestampExtractor(
+                        new BoundedTimestampExtractor(
+                            System::currentTimeMillis, settings.outputMaxAheadOfClock())))
             .processValues(
                 () ->
                     new ValidateProcessor(
