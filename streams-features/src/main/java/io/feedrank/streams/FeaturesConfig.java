@@ -107,12 +107,12 @@ public record FeaturesConfig(
    * deserialized in front of the state stores, besides those changed since the last commit; 0 =
    * none), {@code validation.max.ahead.ms} (1 h), {@code validation.max.behind.ms} (7 days), {@code
    * validation.max.ahead.of.clock.ms} (1 day; all three >= 0), {@code output.max.ahead.of.clock.ms}
-   * (0: how far ahead of the clock an interaction record may be processed and its outputs stamped,
-   * {@link io.feedrank.streams.topology.BoundedTimestampExtractor}; >= 0), {@code metrics.host}
-   * (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none), {@code
-   * repartition.format} (2; 1 for the first bounce of a rolling upgrade from a version that writes
-   * format 1), {@code items.category.max.bytes} (256, at most 4,096: an item whose category is
-   * longer is kept with no category); any {@code kafka.*} key is passed to Kafka Streams without
+   * (1 min: how far ahead of the clock an interaction record may be processed and its outputs
+   * stamped, {@link io.feedrank.streams.topology.BoundedTimestampExtractor}; >= 0), {@code
+   * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none),
+   * {@code repartition.format} (2; 1 for the first bounce of a rolling upgrade from a version that
+   * writes format 1), {@code items.category.max.bytes} (256, at most 4,096: an item whose category
+   * is longer is kept with no category); any {@code kafka.*} key is passed to Kafka Streams without
    * the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {

@@ -197,8 +197,9 @@ class FeaturesConfigTest {
   }
 
   @Test
-  void outputsAreStampedAtMostTheClockUnlessSetAndANegativeBoundIsRefusedByName() {
-    assertThat(FeaturesConfig.from(required()).outputMaxAheadOfClock()).isZero();
+  void outputsAreStampedAtMostAMinutePastTheClockUnlessSetAndANegativeBoundIsRefusedByName() {
+    assertThat(FeaturesConfig.from(required()).outputMaxAheadOfClock())
+        .isEqualTo(Duration.ofMinutes(1));
     Map<String, String> p = required();
     p.put("output.max.ahead.of.clock.ms", Long.toString(Long.MAX_VALUE));
     assertThat(FeaturesConfig.from(p).outputMaxAheadOfClock())

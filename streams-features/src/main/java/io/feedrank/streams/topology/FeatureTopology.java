@@ -121,11 +121,13 @@ public final class FeatureTopology {
     public static final int MAX_CATEGORY_BYTES = 4096;
 
     /**
-     * Outputs are stamped no later than the wall clock unless configured otherwise: a broker takes
-     * records up to an hour ahead of its own by default, which leaves that hour for the two clocks
-     * to differ.
+     * Outputs are stamped no later than a minute past the wall clock unless configured otherwise: a
+     * broker takes records up to an hour ahead of its own by default, which leaves the rest of that
+     * hour for the two clocks to differ; and a producer's clock a few milliseconds or seconds ahead
+     * of the app's (hosts' clocks differ that much) is no reason to restamp its records and count
+     * them as such.
      */
-    public static final Duration DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK = Duration.ZERO;
+    public static final Duration DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK = Duration.ofMinutes(1);
 
     public Settings {
       if (maxDeadLetterBytes < 2 * ValidateProcessor.DEAD_LETTER_OVERHEAD_BYTES) {
