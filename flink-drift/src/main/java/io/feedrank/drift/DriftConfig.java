@@ -32,6 +32,7 @@ public record DriftConfig(
     boolean bounded,
     Duration outOfOrderness,
     Duration idleness,
+    Duration maxAheadOfClock,
     Duration checkpointInterval,
     Duration attribution,
     Duration ctrWindow,
@@ -64,10 +65,14 @@ public record DriftConfig(
    * Keys (defaults in brackets): {@code bootstrap.servers}, {@code schema.registry.url} (required),
    * the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries, timeout);
    * {@code model.name} [feed-ranker]; {@code window.ms} [300000]; {@code out.of.orderness.ms}
-   * [30000]; {@code idleness.ms} [60000]; {@code psi.threshold} [0.2], {@code ks.threshold} [0.1],
-   * {@code p.value.threshold} [0.01], {@code mean.change.threshold} [0.1]; {@code
-   * persistence.windows} [2]; {@code gauge.expiry.windows} [3] (a feature's drift gauges, and a
-   * version and variant's online CTR, read no verdict once it has had no window for that many
+   * [30000]; {@code idleness.ms} [60000]; {@code max.ahead.of.clock.ms} [{@code
+   * out.of.orderness.ms}: a record whose event time is further ahead of the wall clock, or before
+   * 1970, is skipped and counted before it can move a watermark, see {@link
+   * io.feedrank.drift.io.EventTimeBound}; 9223372036854775807 (Long.MAX_VALUE) for no bound by the
+   * clock, where simulated time runs ahead of it]; {@code psi.threshold} [0.2], {@code
+   * ks.threshold} [0.1], {@code p.value.threshold} [0.01], {@code mean.change.threshold} [0.1];
+   * {@code persistence.windows} [2]; {@code gauge.expiry.windows} [3] (a feature's drift gauges,
+   * and a version and variant's online CTR, read no verdict once it has had no window for that many
    * windows while others have, and all of them once no window has closed for that many window
    * lengths of processing time: an alert on them resolves); {@code min.sample} [500] (in sampling
    * units: examples, or served responses for the score); {@code cooldown.ms} [3600000]; {@code
@@ -122,6 +127,7 @@ public record DriftConfig(
             whole(p, "data.volume.threshold", 1_000_000, 0),
             Duration.ofMillis(whole(p, "schedule.period.ms", 0, 0)),
             intOf(p, "gauge.expiry.windows", DriftJob.DEFAULT_GAUGE_EXPIRY_WINDOWS, 1));
+    Duration outOfOrderness = Duration.ofMillis(whole(p, "out.of.orderness.ms", 30_000, 0));
     return new DriftConfig(
         p.get("bootstrap.servers"),
         registry,
@@ -136,8 +142,9 @@ public record DriftConfig(
         p.getOrDefault("group.id", "feedrank-drift"),
         bool(p, "from.earliest"),
         bool(p, "bounded"),
-        Duration.ofMillis(whole(p, "out.of.orderness.ms", 30_000, 0)),
+        outOfOrderness,
         Duration.ofMillis(whole(p, "idleness.ms", 60_000, 1)),
+        Duration.ofMillis(whole(p, "max.ahead.of.clock.ms", outOfOrderness.toMillis(), 0)),
         Duration.ofMillis(whole(p, "checkpoint.interval.ms", 10_000, 10)),
         Duration.ofMillis(whole(p, "attribution.window.ms", 1_800_000, 1)),
         Duration.ofMillis(whole(p, "ctr.window.ms", s.window().toMillis(), 1)),
@@ -164,6 +171,11 @@ public record DriftConfig(
    */
   public String groupId(String source) {
     return groupId + "-" + source;
+  }
+
+  /** The event times the Kafka sources of events take ({@code max.ahead.of.clock.ms}). */
+  public io.feedrank.drift.io.EventTimeBound eventTimes() {
+    return new io.feedrank.drift.io.EventTimeBound(maxAheadOfClock.toMillis());
   }
 
   /**

@@ -32,10 +32,12 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 /**
  * Wires {@link DriftJob} and {@link OnlineCtr} onto Kafka: {@code training-examples}, {@code
  * ranking-logs} and {@code interactions} in (read_committed, event-time watermarks with bounded
- * out-of-orderness and idleness; each source in its own consumer group, started from the group's
- * committed offsets, see {@link #startingOffsets}), {@code model-registry} in from its beginning,
- * {@code drift-reports}, {@code retrain-commands}, {@code alerts} and {@code online-ctr} out,
- * flushed on every checkpoint (at least once, or exactly once with {@code
+ * out-of-orderness and idleness, records stamped before 1970 or further ahead of the clock than
+ * {@code max.ahead.of.clock.ms} skipped before they reach them: {@link
+ * io.feedrank.drift.io.EventTimeBound}; each source in its own consumer group, started from the
+ * group's committed offsets, see {@link #startingOffsets}), {@code model-registry} in from its
+ * beginning, {@code drift-reports}, {@code retrain-commands}, {@code alerts} and {@code online-ctr}
+ * out, flushed on every checkpoint (at least once, or exactly once with {@code
  * delivery.guarantee=exactly-once}; see {@link #sink}). {@code main} runs it where it is started: a
  * local MiniCluster, or a Flink cluster ({@code flink run}) with the configuration as {@code --key
  * value} arguments.
@@ -55,7 +57,7 @@ public final class DriftMain {
                 source(
                     c,
                     c.examplesTopic(),
-                    new ExampleFeatures(c.registry(), c.monitored()),
+                    new ExampleFeatures(c.registry(), c.monitored(), c.eventTimes()),
                     "examples",
                     c.fromEarliest()),
                 watermarks,
@@ -66,7 +68,7 @@ public final class DriftMain {
                 source(
                     c,
                     c.rankingLogsTopic(),
-                    new RankingScores(c.registry(), c.settings().modelName()),
+                    new RankingScores(c.registry(), c.settings().modelName(), c.eventTimes()),
                     "scores",
                     c.fromEarliest()),
                 watermarks,
@@ -86,7 +88,7 @@ public final class DriftMain {
                     source(
                         c,
                         c.rankingLogsTopic(),
-                        new ServedResponses(c.registry(), c.settings().modelName()),
+                        new ServedResponses(c.registry(), c.settings().modelName(), c.eventTimes()),
                         "served",
                         c.fromEarliest()),
                     WatermarkStrategy.<OnlineCtr.Served>forBoundedOutOfOrderness(c.outOfOrderness())
@@ -98,7 +100,7 @@ public final class DriftMain {
                     source(
                         c,
                         c.interactionsTopic(),
-                        new EngagedImpressions(c.registry()),
+                        new EngagedImpressions(c.registry(), c.eventTimes()),
                         "interactions",
                         c.fromEarliest()),
                     WatermarkStrategy.<OnlineCtr.Engaged>forBoundedOutOfOrderness(

@@ -176,4 +176,24 @@ class DriftConfigTest {
     assertThatThrownBy(() -> DriftConfig.from(servers))
         .hasMessageStartingWith("kafka.bootstrap.servers duplicates bootstrap.servers, ");
   }
+
+  /**
+   * How far ahead of the clock the sources take an event time: by default as far as the
+   * out-of-orderness, so that no record taken moves a watermark past the clock.
+   */
+  @Test
+  void maxAheadOfClockFollowsTheOutOfOrdernessUnlessSet() {
+    Map<String, String> p = required();
+    assertThat(DriftConfig.from(p).maxAheadOfClock()).hasMillis(30_000);
+    assertThat(DriftConfig.from(p).eventTimes().maxAheadMillis()).isEqualTo(30_000);
+    p.put("out.of.orderness.ms", "5000");
+    assertThat(DriftConfig.from(p).maxAheadOfClock()).hasMillis(5_000);
+    p.put("max.ahead.of.clock.ms", "0");
+    assertThat(DriftConfig.from(p).maxAheadOfClock()).hasMillis(0);
+    p.put("max.ahead.of.clock.ms", Long.toString(Long.MAX_VALUE));
+    assertThat(DriftConfig.from(p).eventTimes().maxAheadMillis()).isEqualTo(Long.MAX_VALUE);
+    p.put("max.ahead.of.clock.ms", "-1");
+    assertThatThrownBy(() -> DriftConfig.from(p))
+        .hasMessage("max.ahead.of.clock.ms must be at least 0, got -1");
+  }
 }

@@ -2,6 +2,7 @@ package io.feedrank.drift;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.avro.Topics;
 import io.feedrank.events.Alert;
 import io.feedrank.events.DriftReport;
 import io.feedrank.events.InteractionEvent;
@@ -384,6 +385,157 @@ class DriftPipelineIT {
     assertThat(h.read("alerts", Alert.class))
         .singleElement()
         .satisfies(a -> assertThat(a.getKind()).isEqualTo("PREDICTION_DRIFT"));
+  }
+
+  /**
+   * One partition per input, as {@code ./feedrank up} makes them, and in each, a third of the way
+   * in, records stamped far ahead of the clock among the present traffic: an example and a response
+   * a day ahead, impressions a day ahead, in the year 3000 and at {@code Long.MAX_VALUE} ms (the
+   * streams app dead-letters those; this job reads {@code interactions} raw). Each held its
+   * partition's watermark that far ahead, and with no other partition to hold it back every later
+   * value, response and impression was late. They are skipped: every window holds all the examples
+   * of its minute, as counted here, none is late, and the online CTR counts every impression of
+   * every response as a direct count of the published records does, the ones stamped ahead left
+   * out.
+   */
+  @Test
+  void recordsStampedFarAheadOfTheClockMakeNoLaterValueLate(LocalStack stack) throws Exception {
+    DriftHarness h = new DriftHarness(stack, "ahead");
+    stack.createTopics(
+        List.of(
+            DriftHarness.spec(Topics.TRAINING_EXAMPLES)
+                .renamed(h.topic("examples1"))
+                .withPartitions(1),
+            DriftHarness.spec(Topics.RANKING_LOGS).renamed(h.topic("logs1")).withPartitions(1),
+            DriftHarness.spec(Topics.INTERACTIONS)
+                .renamed(h.topic("interactions1"))
+                .withPartitions(1)));
+    long dayAhead = System.currentTimeMillis() + 86_400_000L;
+    long year3000 = Instant.parse("3000-01-01T00:00:00Z").toEpochMilli();
+    Instant start = DriftHarness.recentHour();
+    List<TrainingExample> all =
+        DriftHarness.examples(DriftHarness.world(1, start), start.plusSeconds(20 * 60));
+    int reference = DriftHarness.firstAtOrAfter(all, start.plusSeconds(5 * 60));
+    h.registerReference(all.subList(0, reference));
+    List<TrainingExample> examples = new ArrayList<>(all.subList(reference, all.size()));
+    int third = examples.size() / 3;
+    examples.add(
+        third,
+        TrainingExample.newBuilder(examples.get(third))
+            .setEventTime(Instant.ofEpochMilli(dayAhead))
+            .build());
+
+    long attribution = 2 * MINUTE;
+    long t0 = start.plusSeconds(5 * 60).toEpochMilli();
+    List<RankingLog> served = new ArrayList<>();
+    List<InteractionEvent> impressions = new ArrayList<>();
+    Random r = new Random(31);
+    for (int i = 0; i < 1_200; i++) {
+      long t = t0 + i * 500L; // 10 event-minutes of responses
+      served.add(response("req-" + i, t, List.of(new RankedItem(1L, 0.5f, 1)), false, h.model));
+      impressions.add(impression(r, 1, "req-" + i, t + 1_000, i % 7 == 0));
+      impressions.add(impression(r, 2, "req-" + i, t + 20_000, i % 5 == 0));
+      if (i == 400) {
+        served.add(
+            response("ahead", dayAhead, List.of(new RankedItem(1L, 0.5f, 1)), false, h.model));
+        impressions.add(impression(r, 1, "ahead", dayAhead + 1_000, true));
+        impressions.add(impression(r, 1, "req-" + i, year3000, true));
+        impressions.add(impression(r, 1, "req-" + i, Long.MAX_VALUE, true));
+      }
+    }
+    // the impressions in order of their time, as they would come, but for those stamped ahead
+    List<InteractionEvent> present =
+        new ArrayList<>(
+            impressions.stream().filter(e -> e.getEventTime().toEpochMilli() < dayAhead).toList());
+    present.sort(Comparator.comparing(InteractionEvent::getEventTime));
+    List<InteractionEvent> ahead =
+        impressions.stream().filter(e -> e.getEventTime().toEpochMilli() >= dayAhead).toList();
+    present.addAll(present.size() / 3, ahead);
+    impressions = present;
+
+    // the direct counts, of the records the job should take: those no more than its bound
+    // (out.of.orderness.ms, 5 s) ahead of the clock
+    long bound = System.currentTimeMillis() + 5_000;
+    Map<Long, Long> perMinute = new TreeMap<>();
+    for (TrainingExample e : examples) {
+      long t = e.getEventTime().toEpochMilli();
+      if (t <= bound) {
+        perMinute.merge(t / MINUTE * MINUTE, 1L, Long::sum);
+      }
+    }
+    Map<String, RankingLog> byRequest = new HashMap<>();
+    served.stream()
+        .filter(l -> l.getTimestamp().toEpochMilli() <= bound)
+        .forEach(l -> byRequest.put(l.getRequestId(), l));
+    Map<Long, long[]> expectedCtr = new TreeMap<>();
+    for (InteractionEvent e : impressions) {
+      RankingLog l = byRequest.get(e.getRequestId());
+      long t = e.getEventTime().toEpochMilli();
+      if (l == null || t > bound) {
+        continue;
+      }
+      long lag = t - l.getTimestamp().toEpochMilli();
+      if (lag >= 0 && lag <= attribution) {
+        long[] c = expectedCtr.computeIfAbsent(t / CTR_WINDOW * CTR_WINDOW, x -> new long[2]);
+        c[0]++;
+        c[1] += e.getClick() ? 1 : 0;
+      }
+    }
+
+    // the broker dates records by the clock (a local one takes any timestamp; this test is not
+    // about the record's)
+    long now = System.currentTimeMillis();
+    h.publish(
+        "examples1",
+        new LongSerializer(),
+        examples,
+        TrainingExample::getUserId,
+        e -> Math.min(now, e.getEventTime().toEpochMilli()));
+    h.publish(
+        "logs1",
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        served,
+        RankingLog::getRequestId,
+        l -> Math.min(now, l.getTimestamp().toEpochMilli()));
+    h.publish(
+        "interactions1",
+        new LongSerializer(),
+        impressions,
+        InteractionEvent::getUserId,
+        e -> Math.min(now, e.getEventTime().toEpochMilli()));
+    Map<String, String> config = h.config();
+    config.put("training.examples.topic", h.topic("examples1"));
+    config.put("ranking.logs.topic", h.topic("logs1"));
+    config.put("interactions.topic", h.topic("interactions1"));
+    config.put("attribution.window.ms", Long.toString(attribution));
+    config.put("ctr.window.ms", Long.toString(CTR_WINDOW));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    DriftMain.build(env, DriftConfig.from(config));
+    // a watermark after (nearly) every record, not every 200 ms: a topic read within 200 ms would
+    // show no value late whatever held the watermark
+    env.getConfig().setAutoWatermarkInterval(1);
+    env.execute("drift-it-" + h.id);
+
+    List<DriftReport> reports = h.read("reports", DriftReport.class);
+    assertThat(reports.stream().mapToLong(DriftReport::getLateEvents).sum())
+        .as("late values")
+        .isZero();
+    for (String feature : List.of("device", "item_category", "i_content_length")) {
+      Map<Long, Long> n = new TreeMap<>();
+      reports.stream()
+          .filter(d -> d.getFeature().equals(feature))
+          .forEach(d -> assertThat(n.put(d.getWindowStart().toEpochMilli(), d.getN())).isNull());
+      assertThat(n).as(feature).isEqualTo(perMinute);
+    }
+    Map<Long, long[]> actualCtr = new TreeMap<>();
+    for (OnlineCtrReport w : h.read("ctr", OnlineCtrReport.class)) {
+      assertThat(w.getModelVersion() + "|" + w.getVariant()).isEqualTo("ref-1|production");
+      actualCtr.put(
+          w.getWindowStart().toEpochMilli(), new long[] {w.getImpressions(), w.getClicks()});
+    }
+    assertThat(actualCtr.keySet()).isEqualTo(expectedCtr.keySet());
+    expectedCtr.forEach(
+        (k, c) -> assertThat(actualCtr.get(k)).as("window %d", k).containsExactly(c[0], c[1]));
   }
 
   /** A user's score level (logit): users differ by more than a user's candidates do. */

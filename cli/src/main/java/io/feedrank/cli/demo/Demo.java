@@ -178,6 +178,9 @@ public final class Demo {
     drift.put("out.of.orderness.ms", Long.toString(c.window().toMillis()));
     // the cooldown is event time: at ~130× a 1-hour cooldown would pass within one training run
     drift.put("cooldown.ms", Long.toString(Duration.ofHours(12).toMillis()));
+    // event time runs ahead of the wall clock here, by days in a long demo (see the streams keys
+    // below): the drift job takes event times ahead of the clock, as streams does
+    drift.put("max.ahead.of.clock.ms", Long.toString(Long.MAX_VALUE));
     if (c.ctrMinImpressions() > 0) {
       drift.put("ctr.window.ms", Long.toString(c.ctrWindow().toMillis()));
       drift.put("ctr.min.impressions", Long.toString(c.ctrMinImpressions()));

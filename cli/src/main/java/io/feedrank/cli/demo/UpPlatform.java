@@ -83,6 +83,9 @@ public final class UpPlatform implements AutoCloseable {
     trainer.put("architectures", "mlp");
     trainer.put("max.epochs", "6");
     trainer.put("metrics.port", Integer.toString(options.trainerMetricsPort()));
+    // up's event time is the wall clock's (a history up to now, then real time), so the drift job
+    // keeps its max.ahead.of.clock.ms: records stamped further ahead (a simulate run ahead of the
+    // clock, a request dated in the future) are skipped, not left to hold its watermarks ahead
     Map<String, String> drift = new HashMap<>();
     platform =
         Platform.start(

@@ -19,19 +19,24 @@ import org.slf4j.LoggerFactory;
  * {@code interactions} → the impressions that name the request that ranked them. Undecodable events
  * are the streams app's to dead-letter; here they are skipped, counted ({@code
  * drift.records.undecodable}, as the other sources count theirs) and logged ({@link SkipLog}: the
- * first ones, then a count once a minute).
+ * first ones, then a count once a minute). The topic is read raw, before the streams app's checks,
+ * so events it dead-letters for their time reach this source too: those before 1970 or too far
+ * ahead of the clock are skipped, counted and logged as well ({@link EventTimeBound}), before they
+ * can move the watermark.
  */
 public final class EngagedImpressions
     implements KafkaRecordDeserializationSchema<OnlineCtr.Engaged> {
   private static final Logger log = LoggerFactory.getLogger(EngagedImpressions.class);
 
   private final HashMap<String, String> registry;
+  private final EventTimeBound times;
   private transient Deserializer<InteractionEvent> values;
   private transient Counter undecodable;
   private transient SkipLog skips;
 
-  public EngagedImpressions(Map<String, String> registry) {
+  public EngagedImpressions(Map<String, String> registry, EventTimeBound times) {
     this.registry = new HashMap<>(registry);
+    this.times = times;
   }
 
   @Override
@@ -39,6 +44,7 @@ public final class EngagedImpressions
     values = AvroValues.deserializer(registry, InteractionEvent.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
     skips = new SkipLog(log, "interaction");
+    times.open(ctx.getMetricGroup(), log, "interaction");
   }
 
   @Override
@@ -53,7 +59,10 @@ public final class EngagedImpressions
       skips.skipped(record, ex.getMessage());
       return;
     }
-    if (e == null || e.getRequestId() == null) {
+    if (e == null || !times.admits(record, e.getEventTime().toEpochMilli())) {
+      return;
+    }
+    if (e.getRequestId() == null) {
       return;
     }
     OnlineCtr.Engaged x = new OnlineCtr.Engaged();

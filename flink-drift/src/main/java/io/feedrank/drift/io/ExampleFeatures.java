@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * trainer profiles ({@code TrainingProfiles}): every user, item and cross feature by its schema
  * name, the hour of day, the device and the item category. Undecodable records are skipped and
  * counted ({@code drift.records.undecodable}); examples of another schema version too. Both are
- * logged, the first ones and then a count once a minute ({@link SkipLog}).
+ * logged, the first ones and then a count once a minute ({@link SkipLog}). Examples before 1970 or
+ * too far ahead of the clock are skipped, counted and logged before they can move the watermark
+ * ({@link EventTimeBound}).
  */
 public final class ExampleFeatures implements KafkaRecordDeserializationSchema<FeatureValue> {
   private static final Logger log = LoggerFactory.getLogger(ExampleFeatures.class);
@@ -53,13 +55,17 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
   /** Features to emit; null means every profiled one. */
   private final HashSet<String> monitored;
 
+  private final EventTimeBound times;
+
   private transient Deserializer<TrainingExample> values;
   private transient Counter undecodable;
   private transient SkipLog skips;
 
-  public ExampleFeatures(Map<String, String> registry, Set<String> monitored) {
+  public ExampleFeatures(
+      Map<String, String> registry, Set<String> monitored, EventTimeBound times) {
     this.registry = new HashMap<>(registry);
     this.monitored = monitored == null ? null : new HashSet<>(monitored);
+    this.times = times;
   }
 
   private boolean wanted(String feature) {
@@ -71,6 +77,7 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
     values = AvroValues.deserializer(registry, TrainingExample.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
     skips = new SkipLog(log, "example");
+    times.open(ctx.getMetricGroup(), log, "example");
   }
 
   @Override
@@ -99,6 +106,9 @@ public final class ExampleFeatures implements KafkaRecordDeserializationSchema<F
       return;
     }
     long t = e.getEventTime().toEpochMilli();
+    if (!times.admits(record, t)) {
+      return;
+    }
     out.collect(FeatureValue.numeric(FeatureValue.EXAMPLE, "NUMERIC", 1, t));
     emit(FeatureSchema.USER, e.getUserFeatures(), t, out);
     emit(FeatureSchema.ITEM, e.getItemFeatures(), t, out);

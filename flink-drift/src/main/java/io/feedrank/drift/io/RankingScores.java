@@ -26,7 +26,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * are keyed apart ({@link FeatureValue#versioned}): a version is judged against its own reference
  * only, so the scores of a model a ranker still serves after a promotion are not taken for the new
  * one's. Undecodable records are skipped, counted ({@code drift.records.undecodable}, once for both
- * readers of the topic) and logged ({@link SkipLog}).
+ * readers of the topic) and logged ({@link SkipLog}); so are responses before 1970 or too far ahead
+ * of the clock ({@link EventTimeBound}: any of the topic's, also counted once for both readers),
+ * before they can move the watermark.
  */
 public final class RankingScores implements KafkaRecordDeserializationSchema<FeatureValue> {
   private static final org.slf4j.Logger LOG =
@@ -34,13 +36,15 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
   private static final String PRODUCTION = "production";
   private final HashMap<String, String> registry;
   private final String modelName;
+  private final EventTimeBound times;
   private transient Deserializer<RankingLog> values;
   private transient Counter undecodable;
   private transient SkipLog skips;
 
-  public RankingScores(Map<String, String> registry, String modelName) {
+  public RankingScores(Map<String, String> registry, String modelName, EventTimeBound times) {
     this.registry = new HashMap<>(registry);
     this.modelName = modelName;
+    this.times = times;
   }
 
   @Override
@@ -48,6 +52,7 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
     values = AvroValues.deserializer(registry, RankingLog.class);
     undecodable = ctx.getMetricGroup().counter("drift.records.undecodable");
     skips = new SkipLog(LOG, "ranking log");
+    times.open(ctx.getMetricGroup(), LOG, "ranking log");
   }
 
   @Override
@@ -62,8 +67,10 @@ public final class RankingScores implements KafkaRecordDeserializationSchema<Fea
       skips.skipped(record, e.getMessage());
       return;
     }
-    if (log == null
-        || log.getFallback()
+    if (log == null || !times.admits(record, log.getTimestamp().toEpochMilli())) {
+      return;
+    }
+    if (log.getFallback()
         || log.getSynthetic()
         || !PRODUCTION.equals(log.getVariant())
         || !modelName.equals(log.getModelName())) {

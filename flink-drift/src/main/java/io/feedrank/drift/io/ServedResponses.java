@@ -14,16 +14,21 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * {@code ranking-logs} → which version and variant served each request of {@code modelName}; not
- * synthetic requests (load tests), whose impressions, if any, are not the app's users'.
+ * synthetic requests (load tests), whose impressions, if any, are not the app's users'. Responses
+ * before 1970 or too far ahead of the clock are skipped before they can move the watermark ({@link
+ * EventTimeBound#violation}; counted and logged by {@link RankingScores}, which reads the same
+ * records).
  */
 public final class ServedResponses implements KafkaRecordDeserializationSchema<OnlineCtr.Served> {
   private final HashMap<String, String> registry;
   private final String modelName;
+  private final long maxAheadOfClockMillis;
   private transient Deserializer<RankingLog> values;
 
-  public ServedResponses(Map<String, String> registry, String modelName) {
+  public ServedResponses(Map<String, String> registry, String modelName, EventTimeBound times) {
     this.registry = new HashMap<>(registry);
     this.modelName = modelName;
+    this.maxAheadOfClockMillis = times.maxAheadMillis();
   }
 
   @Override
@@ -44,11 +49,15 @@ public final class ServedResponses implements KafkaRecordDeserializationSchema<O
     if (log == null || log.getSynthetic() || !modelName.equals(log.getModelName())) {
       return;
     }
+    long t = log.getTimestamp().toEpochMilli();
+    if (EventTimeBound.violation(t, System.currentTimeMillis(), maxAheadOfClockMillis) != null) {
+      return; // counted by RankingScores, which reads the same records
+    }
     OnlineCtr.Served s = new OnlineCtr.Served();
     s.requestId = log.getRequestId();
     s.modelVersion = log.getModelVersion();
     s.variant = log.getFallback() ? "fallback" : log.getVariant();
-    s.time = log.getTimestamp().toEpochMilli();
+    s.time = t;
     out.collect(s);
   }
 

@@ -7,9 +7,10 @@ import org.slf4j.Logger;
 /**
  * The warnings of a source about records it skips, limited: the first {@value #FIRST} each in full,
  * then at most one line per minute with how many were skipped since and the latest of them. Every
- * skipped record is counted in the source's {@code drift.records.undecodable} all the same; a topic
- * full of bad records (a producer with the wrong serializer) wrote one line per record, thousands a
- * second. One per source instance, used from its reader thread only.
+ * skipped record is counted in the source's counter all the same ({@code
+ * drift.records.undecodable}, or {@value EventTimeBound#METRIC}); a topic full of bad records (a
+ * producer with the wrong serializer) wrote one line per record, thousands a second. One per source
+ * instance and kind of skip, used from its reader thread only.
  */
 final class SkipLog {
   /** Records logged one by one before the rest are summed up. */
@@ -20,6 +21,8 @@ final class SkipLog {
 
   private final Logger log;
   private final String what;
+  private final String why;
+  private final String metric;
   private final LongSupplier nanoClock;
   private long total;
   private long unlogged;
@@ -33,8 +36,18 @@ final class SkipLog {
   }
 
   SkipLog(Logger log, String what, LongSupplier nanoClock) {
+    this(log, what, "undecodable", "drift.records.undecodable", nanoClock);
+  }
+
+  /**
+   * @param why what is wrong with the records, for the message: "undecodable"
+   * @param metric the counter the skipped records are counted in, for the message
+   */
+  SkipLog(Logger log, String what, String why, String metric, LongSupplier nanoClock) {
     this.log = log;
     this.what = what;
+    this.why = why;
+    this.metric = metric;
     this.nanoClock = nanoClock;
   }
 
@@ -45,23 +58,25 @@ final class SkipLog {
     if (total <= FIRST) {
       loggedAt = now;
       log.warn(
-          "drift: skipping undecodable {} {}-{}@{}: {}{}",
+          "drift: skipping {} {} {}-{}@{}: {}{}",
+          why,
           what,
           record.topic(),
           record.partition(),
           record.offset(),
           reason,
           total == FIRST
-              ? " (further ones are counted in drift.records.undecodable and logged once a minute)"
+              ? " (further ones are counted in " + metric + " and logged once a minute)"
               : "");
       return;
     }
     unlogged++;
     if (now - loggedAt >= EVERY_NANOS) {
       log.warn(
-          "drift: skipped {} more undecodable {}s since the last warning ({} in all), the latest"
+          "drift: skipped {} more {} {}s since the last warning ({} in all), the latest"
               + " {}-{}@{}: {}",
           unlogged,
+          why,
           what,
           total,
           record.topic(),

@@ -79,7 +79,10 @@ class SkipLogTest {
     for (org.apache.flink.connector.kafka.source.reader.deserializer
                 .KafkaRecordDeserializationSchema<
             ?>
-        source : List.of(new ExampleFeatures(registry, null), new EngagedImpressions(registry))) {
+        source :
+            List.of(
+                new ExampleFeatures(registry, null, UnreadableRecordsTest.ANY_TIME),
+                new EngagedImpressions(registry, UnreadableRecordsTest.ANY_TIME))) {
       appender.list.clear();
       UnreadableRecordsTest.CountingGroup metrics = new UnreadableRecordsTest.CountingGroup();
       source.open(UnreadableRecordsTest.context(metrics));

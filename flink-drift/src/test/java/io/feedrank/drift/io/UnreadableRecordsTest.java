@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Test;
  * not counted.
  */
 class UnreadableRecordsTest {
+  static final EventTimeBound ANY_TIME = new EventTimeBound(EventTimeBound.NONE);
+
   private final Map<String, String> unreachable =
       Map.of(
           RegistryConfig.URL,
@@ -39,22 +41,22 @@ class UnreadableRecordsTest {
 
   @Test
   void interactions() throws Exception {
-    check(new EngagedImpressions(unreachable), true);
+    check(new EngagedImpressions(unreachable, ANY_TIME), true);
   }
 
   @Test
   void trainingExamples() throws Exception {
-    check(new ExampleFeatures(unreachable, null), true);
+    check(new ExampleFeatures(unreachable, null, ANY_TIME), true);
   }
 
   @Test
   void rankingLogsForScores() throws Exception {
-    check(new RankingScores(unreachable, "ranker"), true);
+    check(new RankingScores(unreachable, "ranker", ANY_TIME), true);
   }
 
   @Test
   void rankingLogsForServedVersions() throws Exception {
-    check(new ServedResponses(unreachable, "ranker"), false);
+    check(new ServedResponses(unreachable, "ranker", ANY_TIME), false);
   }
 
   /**
