@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,5 +46,41 @@ class FileArtifactStoreTest {
         .isInstanceOf(IOException.class)
         .isNotInstanceOf(NoSuchFileException.class)
         .hasMessageContaining("is not there");
+  }
+
+  /**
+   * A registry record names its artifact by URI, and anyone who can write a record can name any
+   * path: what is not under the store's root, once {@code ..} and links are resolved, is not in the
+   * store, as a path in another store is not. A root that is itself a link still holds its
+   * artifacts.
+   */
+  @Test
+  void aPathOutOfTheStoreIsNotInTheStore(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("store");
+    FileArtifactStore store = new FileArtifactStore(root);
+    URI inside = store.put("run-1", "model.onnx", new byte[] {1, 2, 3});
+    Path outside = Files.write(dir.resolve("outside.onnx"), new byte[] {4, 5});
+    URI dotDot = URI.create(inside.toString().replace("run-1/model.onnx", "../outside.onnx"));
+    assertThat(Path.of(dotDot).normalize()).isEqualTo(outside); // the path is as meant
+    Path link =
+        Files.createSymbolicLink(
+            Files.createDirectories(root.resolve("run-2")).resolve("model.onnx"), outside);
+
+    for (URI u : List.of(outside.toUri(), dotDot, link.toUri(), URI.create("file:///etc/hosts"))) {
+      assertThatThrownBy(() -> store.get(u))
+          .as(u.toString())
+          .isInstanceOf(NoSuchFileException.class)
+          .hasMessageContaining("not in the store");
+    }
+    // a link that stays in the store is followed
+    Path within =
+        Files.createSymbolicLink(
+            Files.createDirectories(root.resolve("run-3")).resolve("model.onnx"), Path.of(inside));
+    assertThat(store.get(within.toUri())).containsExactly(1, 2, 3);
+    // the root reached through a link (a mount elsewhere), the URI spelled either way
+    FileArtifactStore linked =
+        new FileArtifactStore(Files.createSymbolicLink(dir.resolve("l"), root));
+    assertThat(linked.get(inside)).containsExactly(1, 2, 3);
+    assertThat(linked.get(dir.resolve("l/run-1/model.onnx").toUri())).containsExactly(1, 2, 3);
   }
 }

@@ -22,6 +22,7 @@ import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.models.ServingModel;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -345,19 +346,19 @@ class RankerIT {
   }
 
   /**
-   * A registry record whose artifact is 3 GiB (a sparse file) is refused by its size and the ranker
-   * goes on following the registry: the next version swaps in. Reading that artifact used to throw
-   * OutOfMemoryError out of the loader and end the registry listener, after which no new model was
-   * ever loaded.
+   * A registry record whose artifact is 3 GiB (a sparse file in the store) is refused by its size,
+   * one naming a file out of the store ({@code /proc/self/pagemap}, which says it is empty and is
+   * not) as not in it, and the ranker goes on following the registry: the next version swaps in.
+   * Reading that artifact used to throw OutOfMemoryError out of the loader and end the registry
+   * listener, after which no new model was ever loaded.
    */
   @Test
-  void anOversizedArtifactIsRefusedAndTheNextModelStillSwapsIn(LocalStack stack, @TempDir Path dir)
-      throws Exception {
+  void anOversizedArtifactIsRefusedAndTheNextModelStillSwapsIn(LocalStack stack) throws Exception {
     RankerHarness h = new RankerHarness(stack);
     h.publish("v1", ModelStage.PRODUCTION, "mlp", TestModels.mlp(1).onnx());
+    Path huge = Files.createDirectories(h.artifacts.root().resolve("huge")).resolve("model.onnx");
     try (RankerApp app = Main.start(h.config())) {
       awaitServing(app, "v1");
-      Path huge = dir.resolve("huge.onnx");
       try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
         f.setLength(3L << 30); // sparse: no disk blocks written
       }
@@ -366,12 +367,20 @@ class RankerIT {
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> failures(app, "too_large") == 1.0);
+      h.publish(
+          h.record(
+              "v3", ModelStage.PRODUCTION, "mlp", "file:///proc/self/pagemap", "00".repeat(32)));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> failures(app, "missing") >= 1.0);
       assertThat(app.slots().current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("v1");
-      h.publish("v3", ModelStage.PRODUCTION, "mlp", TestModels.mlp(3).onnx());
-      awaitServing(app, "v3");
+      h.publish("v4", ModelStage.PRODUCTION, "mlp", TestModels.mlp(4).onnx());
+      awaitServing(app, "v4");
       JsonNode ready = RankerHarness.json(h.get(app.port(), "/health/ready"));
       assertThat(ready.get("dependencies").get("registry_following").asBoolean()).isTrue();
       assertThat(app.metrics().get("ranker.registry.listener.failures").counter().count()).isZero();
+    } finally {
+      Files.deleteIfExists(huge);
     }
   }
 

@@ -251,6 +251,58 @@ class ModelLoadingTest {
   }
 
   /**
+   * A registry record may name any file: one out of the artifact store (by its path, by {@code ..}
+   * or through a link in the store) is refused as not in the store ({@code missing}), even a valid
+   * model whose checksum matches, and production stays. The ranker used to load it, and to read
+   * whatever file a record named.
+   */
+  @Test
+  void anArtifactOutOfTheStoreIsRefusedAndTheServingModelStays() throws Exception {
+    Path root = dir.resolve("store");
+    FileArtifactStore files = new FileArtifactStore(root);
+    byte[] good = TestModelsAccess.mlp(1);
+    URI inStore = files.put("run-p1", "model.onnx", good);
+    Path outside = Files.write(dir.resolve("outside.onnx"), TestModelsAccess.mlp(2));
+    String sha = Checksums.sha256(Files.readAllBytes(outside));
+    Path link =
+        Files.createSymbolicLink(
+            Files.createDirectories(root.resolve("run-p4")).resolve("model.onnx"), outside);
+    String dotDot = inStore.toString().replace("run-p1/model.onnx", "../outside.onnx");
+    ModelLoader loader =
+        new ModelLoader(files, 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), 1L << 30);
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ModelSlots slots = new ModelSlots(0);
+    ModelDirector d = new ModelDirector("m", loader, slots, metrics);
+    ModelVersion p1 =
+        record("p1", ModelStage.PRODUCTION, 1)
+            .setArtifactUri(inStore.toString())
+            .setArtifactSha256(Checksums.sha256(good))
+            .build();
+    d.onRegistry(List.of(p1));
+    List<String> uris =
+        List.of(
+            outside.toUri().toString(),
+            dotDot,
+            link.toUri().toString(),
+            "file:///proc/self/pagemap");
+    for (int i = 0; i < uris.size(); i++) {
+      ModelVersion elsewhere =
+          record("p" + (i + 2), ModelStage.PRODUCTION, 2 + i)
+              .setArtifactUri(uris.get(i))
+              .setArtifactSha256(sha)
+              .build();
+      ModelLoader.RefusedException e =
+          catchThrowableOfType(ModelLoader.RefusedException.class, () -> loader.load(elsewhere));
+      assertThat(e.reason()).as(uris.get(i)).isEqualTo(ModelLoader.Refusal.MISSING);
+      assertThat(e.getMessage()).as(uris.get(i)).contains("not in the store");
+      d.onRegistry(List.of(p1, elsewhere));
+      assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p1");
+    }
+    assertThat(refusalCounts(metrics)).containsEntry("missing", (double) uris.size());
+    slots.clear();
+  }
+
+  /**
    * An artifact store is an interface: an object-store client throws unchecked exceptions (the AWS
    * SDK's are). Whatever the loader throws, the director refuses that version once, counts it as
    * {@code error}, keeps the serving model and returns normally to its caller, the registry
