@@ -65,7 +65,9 @@ final class RankerCommand implements Runnable {
 
   @Option(
       names = "--artifact-store",
-      description = "directory or file: URI the models' artifacts are read from")
+      description =
+          "directory or file: URI the models' artifacts are read from (default: the store of a"
+              + " running ./feedrank up's platform, else target/artifacts)")
   String artifactStore;
 
   @Option(names = "--staging-share", description = "share of users served by STAGING (0..1)")
@@ -127,9 +129,8 @@ final class RankerCommand implements Runnable {
         .option("ab.staging.share", stagingShare)
         .option("model.name", modelName)
         .option("shutdown.unready.ms", shutdownUnreadyMs)
-        .orDefault(
-            "artifact.store",
-            Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "artifacts").toString())
+        // the store the models' records name: the ranker reads no artifact out of its store
+        .orDefault("artifact.store", RunsCommand.defaultStore(env))
         .values();
   }
 }

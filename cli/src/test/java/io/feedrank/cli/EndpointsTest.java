@@ -84,9 +84,12 @@ class EndpointsTest {
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty();
   }
 
-  /** A running platform's artifact store is where runs and train look by default. */
+  /**
+   * A running platform's artifact store is where runs, train and ranker look by default: a ranker
+   * beside it reads no artifact its trainer wrote from another store.
+   */
   @Test
-  void runsAndTrainUseTheArtifactStoreOfARunningPlatform() {
+  void runsTrainAndRankerUseTheArtifactStoreOfARunningPlatform() {
     Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
     String own = home.resolve("target").resolve("artifacts").toString();
     assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
@@ -97,6 +100,9 @@ class EndpointsTest {
     TrainCommand train = new TrainCommand();
     new picocli.CommandLine(train).parseArgs();
     assertThat(train.config(env)).containsEntry("artifact.store", platform.toString());
+    RankerCommand ranker = new RankerCommand();
+    new picocli.CommandLine(ranker).parseArgs();
+    assertThat(ranker.config(env)).containsEntry("artifact.store", platform.toString());
     Endpoints.clearUpState(env, pid);
     assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
     // a stack without a platform (--stack-only) announces no store
