@@ -2,6 +2,7 @@ package io.feedrank.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.net.URI;
@@ -82,5 +83,32 @@ class FileArtifactStoreTest {
         new FileArtifactStore(Files.createSymbolicLink(dir.resolve("l"), root));
     assertThat(linked.get(inside)).containsExactly(1, 2, 3);
     assertThat(linked.get(dir.resolve("l/run-1/model.onnx").toUri())).containsExactly(1, 2, 3);
+  }
+
+  /**
+   * A bounded read is refused by the file's size before a byte is read, and where the size
+   * understates what the file holds, once more than the bound has been read: {@code
+   * /proc/self/pagemap} says 0 bytes and holds 8 for every page of the process's address space
+   * (terabytes' worth), which a read trusting its size would go on reading.
+   */
+  @Test
+  void aBoundedReadRefusesMoreThanItsBoundWhateverTheSizeSays(@TempDir Path dir) throws Exception {
+    FileArtifactStore store = new FileArtifactStore(dir);
+    URI hundred = store.put("run-1", "model.onnx", new byte[100]);
+    assertThat(store.get(hundred, 100)).hasSize(100);
+    ArtifactTooLargeException bySize =
+        catchThrowableOfType(ArtifactTooLargeException.class, () -> store.get(hundred, 99));
+    assertThat(bySize.refusedBySize()).isTrue();
+    assertThat(bySize.sizeBytes()).isEqualTo(100);
+
+    Path pagemap = Path.of("/proc/self/pagemap");
+    assertThat(Files.size(pagemap)).as("what stat says of it").isZero();
+    FileArtifactStore proc = new FileArtifactStore(Path.of("/proc/self"));
+    int mib = 1 << 20;
+    ArtifactTooLargeException read =
+        catchThrowableOfType(ArtifactTooLargeException.class, () -> proc.get(pagemap.toUri(), mib));
+    assertThat(read.refusedBySize()).isFalse();
+    assertThat(read.sizeBytes()).isZero();
+    assertThat(read).hasMessageContaining("more than " + mib + " bytes");
   }
 }

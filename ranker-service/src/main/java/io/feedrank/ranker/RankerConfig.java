@@ -95,7 +95,7 @@ public record RankerConfig(
     within(breakerFailureRatePercent, 1, 100, "redis.breaker.failure.rate.percent");
     within(onnxIntraOpThreads, 1, 64, "onnx.intra.op.threads");
     within(itemVectorsMax, 4, 4_000_000, "two.tower.item.vectors.max");
-    // an artifact is read into one byte array
+    // an artifact is read into one byte array: the model's, or the limit the two towers share
     within(modelArtifactMaxBytes, 1, Integer.MAX_VALUE - 8, "model.artifact.max.bytes");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
@@ -169,18 +169,18 @@ public record RankerConfig(
    * (required), the registry's other keys ({@link RegistryConfig#fromMap}: credentials, retries,
    * timeout), {@code model.registry.topic} [model-registry], {@code ranking.logs.topic}
    * [ranking-logs], {@code model.name} [feed-ranker], {@code artifact.store} [target/artifacts],
-   * {@code model.artifact.max.bytes} [268435456: a larger artifact is refused before it is read],
-   * {@code ab.staging.share} [0.0], {@code onnx.intra.op.threads} [1], {@code
-   * two.tower.item.vector.max.age.ms} [60000, jittered likewise], {@code
-   * two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide vectors,
-   * allocated when a two-tower model loads]; {@code api.keys.file} [none: no authentication],
-   * {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code log.sample.rate}
-   * [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0: none], {@code
-   * warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before readiness: {@link
-   * Warmup}); any {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the
-   * Jetty front, removed, are refused rather than ignored: {@code http.server} other than vertx,
-   * {@code http.max.threads}. So is any other key that is not one of these: a misspelt {@code
-   * api.keys.file} would otherwise start a ranker without authentication.
+   * {@code model.artifact.max.bytes} [268435456: a model whose artifacts hold more together is
+   * refused, and no more than that is read for it], {@code ab.staging.share} [0.0], {@code
+   * onnx.intra.op.threads} [1], {@code two.tower.item.vector.max.age.ms} [60000, jittered
+   * likewise], {@code two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide
+   * vectors, allocated when a two-tower model loads]; {@code api.keys.file} [none: no
+   * authentication], {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code
+   * log.sample.rate} [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0:
+   * none], {@code warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before
+   * readiness: {@link Warmup}); any {@code kafka.*} key goes to the Kafka clients without the
+   * prefix. The keys of the Jetty front, removed, are refused rather than ignored: {@code
+   * http.server} other than vertx, {@code http.max.threads}. So is any other key that is not one of
+   * these: a misspelt {@code api.keys.file} would otherwise start a ranker without authentication.
    *
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */

@@ -6,6 +6,7 @@ import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.models.ArtifactStore;
+import io.feedrank.models.ArtifactTooLargeException;
 import io.feedrank.models.Checksums;
 import io.feedrank.ranker.features.Parsed;
 import io.feedrank.ranker.scoring.Batch;
@@ -21,9 +22,10 @@ import java.util.Map;
 
 /**
  * Turns a registry record into a servable model, or refuses it with a reason: the feature schema
- * must be buildable, every artifact must exist and match its SHA-256, the ONNX graph must have the
- * inputs and outputs of {@link ModelInputs}, and it must score two default rows to probabilities.
- * Only then may it replace the serving model.
+ * must be buildable, every artifact must be in the artifact store and match its SHA-256, all of
+ * them together within {@code model.artifact.max.bytes} (no more is read), the ONNX graph must have
+ * the inputs and outputs of {@link ModelInputs}, and it must score two default rows to
+ * probabilities. Only then may it replace the serving model.
  */
 public final class ModelLoader {
   /** Why a model was refused, as a metric tag. */
@@ -32,7 +34,11 @@ public final class ModelLoader {
     MISSING,
     CHECKSUM,
     INVALID,
-    /** An artifact over {@code model.artifact.max.bytes}: refused before it is read. */
+    /**
+     * Artifacts over {@code model.artifact.max.bytes} together (a two-tower's two towers added):
+     * refused by an artifact's size before it is read, or once more than the limit was read from
+     * one whose size understated it.
+     */
     TOO_LARGE,
     /**
      * Loading failed in a way none of the other reasons names (a bug, a native library that cannot
@@ -69,13 +75,15 @@ public final class ModelLoader {
   private final int itemVectorCacheSize;
   private final Duration itemVectorMaxAge;
   private final Duration itemFeaturesFresh;
-  private final long maxArtifactBytes;
+  private final int maxArtifactBytes;
 
   /**
    * @param itemFeaturesFresh the feature cache's fresh TTL for items: a two-tower item vector
    *     computed from features read less than this long ago is served without reading them again
-   * @param maxArtifactBytes the largest artifact read: a larger one is refused ({@link
-   *     Refusal#TOO_LARGE}) before its bytes are, since they would be held on the heap whole
+   * @param maxArtifactBytes the most a model's artifacts may hold together (at most {@code
+   *     Integer.MAX_VALUE - 8}, an array's): a model with more is refused ({@link
+   *     Refusal#TOO_LARGE}), and never more than this and a few bytes is read for it, since what is
+   *     read is held on the heap whole
    */
   public ModelLoader(
       ArtifactStore store,
@@ -84,8 +92,15 @@ public final class ModelLoader {
       Duration itemVectorMaxAge,
       Duration itemFeaturesFresh,
       long maxArtifactBytes) {
+    if (maxArtifactBytes < 0 || maxArtifactBytes > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "maxArtifactBytes must be within [0, "
+              + (Integer.MAX_VALUE - 8)
+              + "]: "
+              + maxArtifactBytes);
+    }
     this.store = store;
-    this.maxArtifactBytes = maxArtifactBytes;
+    this.maxArtifactBytes = (int) maxArtifactBytes;
     this.intraOpThreads = intraOpThreads;
     this.itemVectorCacheSize = itemVectorCacheSize;
     this.itemVectorMaxAge = itemVectorMaxAge;
@@ -108,8 +123,8 @@ public final class ModelLoader {
     try {
       if ("two_tower".equals(mv.getArchitecture())) {
         Map<String, String> a = mv.getArtifacts();
-        byte[] user = artifact(id, a, ModelInputs.ROLE_USER_TOWER);
-        byte[] item = artifact(id, a, ModelInputs.ROLE_ITEM_TOWER);
+        byte[] user = artifact(id, a, ModelInputs.ROLE_USER_TOWER, 0);
+        byte[] item = artifact(id, a, ModelInputs.ROLE_ITEM_TOWER, user.length);
         scorer =
             TwoTowerScorer.load(
                 user,
@@ -119,7 +134,7 @@ public final class ModelLoader {
                 itemVectorMaxAge,
                 itemFeaturesFresh);
       } else {
-        byte[] bytes = read(id, mv.getArtifactUri(), mv.getArtifactSha256());
+        byte[] bytes = read(id, mv.getArtifactUri(), mv.getArtifactSha256(), 0);
         scorer = MlpScorer.load(bytes, intraOpThreads);
       }
     } catch (ModelException e) {
@@ -159,33 +174,26 @@ public final class ModelLoader {
     }
   }
 
-  private byte[] artifact(String id, Map<String, String> artifacts, String role) {
+  /** A role's artifact, read with what is left of the limit once {@code heldBytes} are read. */
+  private byte[] artifact(String id, Map<String, String> artifacts, String role, int heldBytes) {
     String uri = artifacts.get(role);
     if (uri == null) {
       throw new RefusedException(Refusal.MISSING, id + " has no '" + role + "' artifact", null);
     }
-    return read(id, uri, artifacts.get(role + ModelInputs.SHA256_SUFFIX));
+    return read(id, uri, artifacts.get(role + ModelInputs.SHA256_SUFFIX), heldBytes);
   }
 
-  private byte[] read(String id, String uri, String sha256) {
+  /**
+   * An artifact's bytes, checked against its SHA-256, refused when it would take the model's
+   * artifacts over {@code model.artifact.max.bytes} with the {@code heldBytes} of those read before
+   * it.
+   */
+  private byte[] read(String id, String uri, String sha256, int heldBytes) {
     byte[] bytes;
     try {
-      URI at = URI.create(uri);
-      long size = store.size(at);
-      if (size > maxArtifactBytes) {
-        throw new RefusedException(
-            Refusal.TOO_LARGE,
-            id
-                + ": artifact "
-                + uri
-                + " is "
-                + size
-                + " bytes, over model.artifact.max.bytes ("
-                + maxArtifactBytes
-                + ")",
-            null);
-      }
-      bytes = store.get(at);
+      bytes = store.get(URI.create(uri), maxArtifactBytes - heldBytes);
+    } catch (ArtifactTooLargeException e) {
+      throw new RefusedException(Refusal.TOO_LARGE, tooLarge(id, uri, e, heldBytes), e);
     } catch (IOException | IllegalArgumentException e) {
       throw new RefusedException(
           Refusal.MISSING, id + ": cannot read artifact " + uri + ": " + e.getMessage(), e);
@@ -198,5 +206,24 @@ public final class ModelLoader {
           null);
     }
     return bytes;
+  }
+
+  private String tooLarge(String id, String uri, ArtifactTooLargeException e, int heldBytes) {
+    String size =
+        e.refusedBySize()
+            ? " is " + e.sizeBytes() + " bytes"
+            : " holds more than " + e.maxBytes() + " bytes (its size said " + e.sizeBytes() + ")";
+    String over =
+        heldBytes == 0
+            ? ", over"
+            : ", which with the " + heldBytes + " bytes of the model's other artifacts is over";
+    return id
+        + ": artifact "
+        + uri
+        + size
+        + over
+        + " model.artifact.max.bytes ("
+        + maxArtifactBytes
+        + "), the most a model's artifacts may hold together";
   }
 }

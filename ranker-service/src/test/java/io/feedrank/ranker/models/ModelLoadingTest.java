@@ -303,6 +303,71 @@ class ModelLoadingTest {
   }
 
   /**
+   * A file may hold more than its size says: {@code /proc/self/pagemap} says 0 bytes and holds 8
+   * for every page of the address space. In a store whose root is /proc/self it is refused as
+   * {@code too_large} once more than the limit (1 MiB here) has been read, not read on.
+   */
+  @Test
+  void anArtifactHoldingMoreThanItsSizeSaysIsRefusedOnceTheLimitIsRead() throws Exception {
+    Path pagemap = Path.of("/proc/self/pagemap");
+    assertThat(Files.size(pagemap)).as("what stat says of it").isZero();
+    int mib = 1 << 20;
+    ModelLoader loader =
+        new ModelLoader(
+            new FileArtifactStore(Path.of("/proc/self")),
+            1,
+            1000,
+            Duration.ofMinutes(1),
+            Duration.ofSeconds(5),
+            mib);
+    ModelVersion mv =
+        record("a", ModelStage.PRODUCTION, 1)
+            .setArtifactUri(pagemap.toUri().toString())
+            .setArtifactSha256("00".repeat(32))
+            .build();
+    ModelLoader.RefusedException e =
+        catchThrowableOfType(ModelLoader.RefusedException.class, () -> loader.load(mv));
+    assertThat(e.reason()).isEqualTo(ModelLoader.Refusal.TOO_LARGE);
+    assertThat(e.getMessage())
+        .contains("holds more than " + mib + " bytes (its size said 0)")
+        .contains("model.artifact.max.bytes (" + mib + ")");
+  }
+
+  /**
+   * The limit is on what a model holds: a two-tower's towers together. At their sum it loads; one
+   * byte under it, the item tower, read second, is refused by its size, each tower being under the
+   * limit alone (a model used to hold twice the limit).
+   */
+  @Test
+  void aTwoTowerModelsTowersShareTheSizeLimit() throws Exception {
+    byte[] user = TestModelsAccess.userTower(3);
+    byte[] item = TestModelsAccess.itemTower(3);
+    Map<String, String> a = new HashMap<>();
+    a.put(ModelInputs.ROLE_USER_TOWER, store().put("tt", "user.onnx", user).toString());
+    a.put(ModelInputs.ROLE_USER_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(user));
+    a.put(ModelInputs.ROLE_ITEM_TOWER, store().put("tt", "item.onnx", item).toString());
+    a.put(ModelInputs.ROLE_ITEM_TOWER + ModelInputs.SHA256_SUFFIX, Checksums.sha256(item));
+    ModelVersion mv =
+        record("t1", ModelStage.PRODUCTION, 1).setArchitecture("two_tower").setArtifacts(a).build();
+    int sum = user.length + item.length;
+    ServingModel m =
+        new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), sum)
+            .load(mv);
+    assertThat(m.architecture()).isEqualTo("two_tower");
+    m.retire();
+    assertThat(Math.max(user.length, item.length)).isLessThan(sum - 1);
+    ModelLoader under =
+        new ModelLoader(store(), 1, 1000, Duration.ofMinutes(1), Duration.ofSeconds(5), sum - 1);
+    ModelLoader.RefusedException e =
+        catchThrowableOfType(ModelLoader.RefusedException.class, () -> under.load(mv));
+    assertThat(e.reason()).isEqualTo(ModelLoader.Refusal.TOO_LARGE);
+    assertThat(e.getMessage())
+        .contains("item.onnx is " + item.length + " bytes")
+        .contains("with the " + user.length + " bytes of the model's other artifacts")
+        .contains("model.artifact.max.bytes (" + (sum - 1) + ")");
+  }
+
+  /**
    * An artifact store is an interface: an object-store client throws unchecked exceptions (the AWS
    * SDK's are). Whatever the loader throws, the director refuses that version once, counts it as
    * {@code error}, keeps the serving model and returns normally to its caller, the registry
@@ -323,12 +388,17 @@ class ModelLoadingTest {
 
           @Override
           public byte[] get(URI uri) throws java.io.IOException {
+            return get(uri, Integer.MAX_VALUE - 8);
+          }
+
+          @Override
+          public byte[] get(URI uri, int maxBytes) throws java.io.IOException {
             if (uri.getPath().contains("run-p2")) {
               reads.incrementAndGet();
               throw new java.io.UncheckedIOException(
                   new java.io.IOException("connection reset by the object store"));
             }
-            return files.get(uri);
+            return files.get(uri, maxBytes);
           }
 
           @Override
@@ -471,8 +541,13 @@ class ModelLoadingTest {
 
       @Override
       public byte[] get(URI uri) throws java.io.IOException {
+        return get(uri, Integer.MAX_VALUE - 8);
+      }
+
+      @Override
+      public byte[] get(URI uri, int maxBytes) throws java.io.IOException {
         check.check(uri);
-        return files.get(uri);
+        return files.get(uri, maxBytes);
       }
 
       @Override
