@@ -106,7 +106,7 @@ public final class ModelDirector {
     // this model's records only: another model's version of the same name is not this one's
     latest.stream()
         .filter(v -> modelName.equals(v.getModelName()))
-        .forEach(v -> records.put(v.getVersion(), v));
+        .forEach(v -> records.put(v.getVersion(), kept(v)));
     apply(ModelSlots.Variant.PRODUCTION, newest(latest, ModelStage.PRODUCTION));
     ModelVersion staging = newest(latest, ModelStage.STAGING);
     if (staging != null && !slots.servesStaging()) {
@@ -148,6 +148,25 @@ public final class ModelDirector {
   /** How many versions' records are held (a test's view). */
   synchronized int recordsHeld() {
     return records.size();
+  }
+
+  /** The records held (a test's view). */
+  synchronized List<ModelVersion> heldRecords() {
+    return List.copyOf(records.values());
+  }
+
+  /**
+   * What the ranker keeps of a registry record: all of it but its reference profile (the drift
+   * job's, KLL sketches and bins of every feature, some 300 KB a version), which nothing in the
+   * ranker reads. The registry topic is compacted without tombstones, so every version ever
+   * registered is held, by the listener and here, for the ranker's life. {@code v} itself when it
+   * has no profile, else a copy without it ({@code v} is not changed).
+   */
+  static ModelVersion kept(ModelVersion v) {
+    if (v.getReferenceProfile() == null) {
+      return v;
+    }
+    return ModelVersion.newBuilder(v).clearReferenceProfile().build();
   }
 
   /**

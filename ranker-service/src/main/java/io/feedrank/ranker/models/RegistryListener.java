@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows the compacted {@code model-registry} topic from the beginning, without a consumer group
- * (every replica reads all of it), keeps the latest record per key and hands the whole state to its
- * sink (the {@link ModelDirector}) once it has read to the end offsets it found at its start, then
- * after every poll that brought news. A record that cannot be decoded is skipped and logged; the
- * broker being away only pauses it.
+ * (every replica reads all of it), keeps the latest record per key (without its reference profile,
+ * which the ranker never reads) and hands the whole state to its sink (the {@link ModelDirector})
+ * once it has read to the end offsets it found at its start, then after every poll that brought
+ * news. A record that cannot be decoded is skipped and logged; the broker being away only pauses
+ * it.
  *
  * <p>A record whose writer schema the schema registry cannot give is not skipped: that is a
  * failure, handled as the others below, so that the listener neither hands over a state without it
@@ -230,6 +231,9 @@ public final class RegistryListener implements AutoCloseable {
           if (r.value() == null) {
             latest.remove(r.key());
           } else {
+            // held for the ranker's life (the topic has no tombstones): without the reference
+            // profile, some 300 KB a version that the ranker never reads (ModelDirector.kept)
+            r.value().setReferenceProfile(null);
             latest.put(r.key(), r.value());
           }
           news = true;

@@ -368,6 +368,60 @@ class ModelLoadingTest {
   }
 
   /**
+   * Every version ever registered is held for the ranker's life (the registry is compacted without
+   * tombstones), each record with the reference profile the drift job reads and the ranker never
+   * does: the director holds them without it, and leaves the records it is given as they were.
+   */
+  @Test
+  void theDirectorHoldsNoReferenceProfile() throws Exception {
+    ModelDirector d =
+        new ModelDirector("m", loader(), new ModelSlots(0), new SimpleMeterRegistry());
+    List<ModelVersion> given = new java.util.ArrayList<>();
+    for (int v = 0; v < 50; v++) {
+      given.add(
+          record("v" + v, v % 2 == 0 ? ModelStage.ARCHIVED : ModelStage.REJECTED, v)
+              .setReferenceProfile(profile(300_000))
+              .build());
+    }
+    d.onRegistry(given);
+    assertThat(d.heldRecords()).hasSize(50);
+    assertThat(d.heldRecords())
+        .filteredOn(r -> r.getReferenceProfile() != null)
+        .extracting(ModelVersion::getVersion)
+        .as("versions held with their reference profile")
+        .isEmpty();
+    // what the ranker reads of a record is held as it was
+    assertThat(d.heldRecords())
+        .extracting(
+            r -> r.getVersion() + " " + r.getStage() + " " + r.getUpdatedAt().toEpochMilli())
+        .containsExactlyInAnyOrderElementsOf(
+            given.stream()
+                .map(
+                    r ->
+                        r.getVersion() + " " + r.getStage() + " " + r.getUpdatedAt().toEpochMilli())
+                .toList());
+    assertThat(given)
+        .filteredOn(r -> r.getReferenceProfile() == null)
+        .extracting(ModelVersion::getVersion)
+        .as("records given whose reference profile went")
+        .isEmpty();
+  }
+
+  /** A reference profile of one numeric feature whose sketch is {@code sketchBytes} long. */
+  static io.feedrank.events.ReferenceProfile profile(int sketchBytes) {
+    return io.feedrank.events.ReferenceProfile.newBuilder()
+        .setN(1000)
+        .setFeatures(
+            List.of(
+                io.feedrank.events.FeatureProfile.newBuilder()
+                    .setName("user.ctr_7d")
+                    .setKind(io.feedrank.events.DriftKind.NUMERIC)
+                    .setSketch(java.nio.ByteBuffer.wrap(new byte[sketchBytes]))
+                    .build()))
+        .build();
+  }
+
+  /**
    * An artifact store is an interface: an object-store client throws unchecked exceptions (the AWS
    * SDK's are). Whatever the loader throws, the director refuses that version once, counts it as
    * {@code error}, keeps the serving model and returns normally to its caller, the registry

@@ -82,6 +82,40 @@ class RegistryListenerIT {
   }
 
   /**
+   * Every record is held for the listener's life (the topic has no tombstones): it holds and hands
+   * on none with its reference profile, which the ranker never reads.
+   */
+  @Test
+  void theStateHandedOnHoldsNoReferenceProfile(LocalStack stack) throws Exception {
+    String topic = newTopic(stack, 1);
+    List<ModelVersion> published = new java.util.ArrayList<>();
+    for (String v : List.of("v1", "v2", "v3")) {
+      published.add(
+          ModelVersion.newBuilder(record(v))
+              .setReferenceProfile(ModelLoadingTest.profile(300_000))
+              .build());
+    }
+    publish(stack, topic, published);
+    List<List<ModelVersion>> handed = new CopyOnWriteArrayList<>();
+    try (RegistryListener listener =
+        listener(
+            stack,
+            Map.of("schema.registry.url", stack.registryUrl()),
+            topic,
+            handed::add,
+            new SimpleMeterRegistry())) {
+      listener.start();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !handed.isEmpty());
+    }
+    assertThat(versions(handed.get(0))).containsExactlyInAnyOrder("v1", "v2", "v3");
+    assertThat(handed.get(0))
+        .filteredOn(v -> v.getReferenceProfile() != null)
+        .extracting(v -> v.getVersion().toString())
+        .as("versions handed on with their reference profile")
+        .isEmpty();
+  }
+
+  /**
    * The sink throws on the first state it is handed. The listener counts the failure, waits, reads
    * the topic again from its start with a new consumer and hands over the whole state, then
    * follows: a record published afterwards arrives. No state it hands over is partial: each holds
