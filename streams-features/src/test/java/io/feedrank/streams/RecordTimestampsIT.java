@@ -8,6 +8,7 @@ import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.streams.topology.FeatureTopology;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -80,7 +81,10 @@ class RecordTimestampsIT {
           .extracting(r -> r.value().getInteractionId())
           .containsExactly("early", "present");
       long read = System.currentTimeMillis();
-      assertThat(examples).allSatisfy(r -> assertThat(r.timestamp()).isBetween(now, read));
+      // "early" at the clock (when processed) plus output.max.ahead.of.clock.ms; "present" its own
+      long bound = FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK.toMillis();
+      assertThat(examples.get(0).timestamp()).isBetween(now + bound, read + bound);
+      assertThat(examples.get(1).timestamp()).isEqualTo(now);
       List<DeadLetter> dead = h.deadLetters(1);
       assertThat(dead).extracting(DeadLetter::getErrorCode).containsExactly("DWELL_OUT_OF_RANGE");
       assertThat(dead.get(0).getSourceTimestamp()).isEqualTo(Instant.ofEpochMilli(ahead));
