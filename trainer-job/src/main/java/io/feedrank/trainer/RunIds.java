@@ -41,6 +41,7 @@ final class RunIds {
     r.params.put("architectures", request.architectures().stream().map(a -> a.id).toList());
     r.params.put("model_name", config.modelName());
     r.params.put("min_examples", config.minExamples());
+    r.params.put("max_examples", config.maxExamples());
     r.params.put("promote_min_auc_gain", config.promoteMinAucGain());
     r.params.put("export_verify_rows", config.verifyRows());
     r.params.put("export_verify_tolerance", config.verifyTolerance());

@@ -43,6 +43,7 @@ public record TrainerConfig(
     Duration lateness,
     Duration idleTimeout,
     int minExamples,
+    int maxExamples,
     double promoteMinAucGain,
     int promoteMinClicks,
     int verifyRows,
@@ -83,6 +84,11 @@ public record TrainerConfig(
     if (minExamples < 100) {
       throw new IllegalArgumentException("min.examples must be >= 100, got " + minExamples);
     }
+    if (maxExamples < minExamples) {
+      // every run would be refused: it keeps max.examples and needs min.examples
+      throw new IllegalArgumentException(
+          "max.examples must be >= min.examples (" + minExamples + "), got " + maxExamples);
+    }
     if (verifyRows < ExportVerification.MIN_ROWS) {
       throw new IllegalArgumentException(
           "export.verify.rows must be >= "
@@ -102,6 +108,25 @@ public record TrainerConfig(
     }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
+
+  /**
+   * {@code max.examples}' default: about 1 GB of heap at a run's peak ({@link
+   * #PEAK_BYTES_PER_EXAMPLE}), a third of the JVM's default heap (a quarter of the memory) in the
+   * trainer's 12 GiB container, a quarter of it on a 16 GB machine, a seventh of the heap
+   * infra/k8s/trainer.yaml gives the trainer (60% of 12 GiB).
+   */
+  public static final int DEFAULT_MAX_EXAMPLES = 1_000_000;
+
+  /**
+   * Heap a run holds per example at its peak, in bytes, rounded up from 1,040 measured on JDK 17
+   * with compressed oops (200,000 simulator examples): while the splits are vectorized, the compact
+   * example (about 650 bytes: 63 doubles in three arrays, the record, its category string) and its
+   * vectorized row (312 bytes: 71 floats, two bucket ids, the label, the user id) are alive
+   * together. The standardized rows the networks train on (284 bytes) are built once the examples
+   * of the train and validation splits are let go; while the networks train, about 520 bytes an
+   * example stay. (Before, everything stayed to the end of the run: 1,390 bytes an example.)
+   */
+  public static final int PEAK_BYTES_PER_EXAMPLE = 1_050;
 
   /** The range to train on when a request names none: data.from/to, else the last data.days. */
   public DataRange defaultRange(Instant now) {
@@ -135,15 +160,16 @@ public record TrainerConfig(
    * artifact.store} [target/artifacts]; {@code architectures} [mlp,two_tower]; {@code data.days}
    * [7] (or {@code data.window.ms}) or {@code data.from} + {@code data.to} (ISO-8601 instants),
    * {@code data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
-   * [10000]; {@code promote.min.auc.gain} [0.01], {@code promote.min.clicks} [100]; {@code
-   * export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code mlp.layers}
-   * [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32], {@code
-   * user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
-   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
-   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
-   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer], {@code
-   * retrain.settle.ms} [0] (how much event time a retrain command's run waits after the command was
-   * issued, so that a drift-triggered retrain trains mostly on the new regime), {@code
+   * [10000], {@code max.examples} [1000000] (what a run holds: a uniform sample of that many when
+   * the range has more; {@link #DEFAULT_MAX_EXAMPLES}); {@code promote.min.auc.gain} [0.01], {@code
+   * promote.min.clicks} [100]; {@code export.verify.rows} [5000], {@code export.verify.tolerance}
+   * [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers} [256,128,64], {@code
+   * embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets} [100000], {@code
+   * dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs}
+   * [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code
+   * seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer],
+   * {@code retrain.settle.ms} [0] (how much event time a retrain command's run waits after the
+   * command was issued, so that a drift-triggered retrain trains mostly on the new regime), {@code
    * retrain.attempts} [3] (attempts at a command's run that may fail before it is given up), {@code
    * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
    * any {@code kafka.*} key goes to the Kafka clients without the prefix.
@@ -199,6 +225,7 @@ public record TrainerConfig(
         Duration.ofMillis(longOf(p, "data.lateness.ms", 3_600_000)),
         Duration.ofMillis(longOf(p, "data.idle.timeout.ms", 60_000)),
         intOf(p, "min.examples", 10_000, 100, Integer.MAX_VALUE),
+        intOf(p, "max.examples", DEFAULT_MAX_EXAMPLES, 100, Integer.MAX_VALUE),
         doubleOf(p, "promote.min.auc.gain", 0.01),
         intOf(
             p, "promote.min.clicks", ProductionEvaluator.DEFAULT_MIN_CLICKS, 1, Integer.MAX_VALUE),

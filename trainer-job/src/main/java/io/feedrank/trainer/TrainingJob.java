@@ -9,6 +9,8 @@ import io.feedrank.models.ArtifactStore;
 import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.Dataset;
+import io.feedrank.trainer.data.Example;
+import io.feedrank.trainer.data.ExampleSample;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.Standardization;
 import io.feedrank.trainer.data.TemporalSplit;
@@ -117,65 +119,14 @@ public final class TrainingJob {
 
   private void execute(RunRecord run, TrainRequest request) {
     long t0 = System.nanoTime();
-    DataRange range = request.range();
-    ExampleSource.Loaded loaded = source.read(range);
-    run.durationsMs.put("read", millisSince(t0));
-    run.counts.put("records_read", loaded.recordsRead());
-    run.counts.put("outside_range", loaded.outsideRange());
-    run.counts.put("unusable", loaded.unusable());
-    run.counts.put("examples", (long) loaded.examples().size());
-    runs.save(run); // what was read, while the models train
-    refuseIfUnusable(
-        loaded.examples().size(), loaded.examples().stream().filter(e -> e.click()).count(), range);
-
-    long t1 = System.nanoTime();
-    TemporalSplit split = TemporalSplit.of(loaded.examples());
+    Prepared d = prepare(run, request.range());
     var h = config.hyper();
-    Dataset train = Dataset.of(split.train(), h.userBuckets(), h.itemBuckets());
-    Dataset validation = Dataset.of(split.validation(), h.userBuckets(), h.itemBuckets());
-    Dataset test = Dataset.of(split.test(), h.userBuckets(), h.itemBuckets());
-    for (var part :
-        List.of(
-            Map.entry("train", train),
-            Map.entry("validation", validation),
-            Map.entry("test", test))) {
-      long pos = part.getValue().positives();
-      run.counts.put(part.getKey(), (long) part.getValue().size);
-      run.counts.put(part.getKey() + "_positives", pos);
-      if (pos == 0 || pos == part.getValue().size) {
-        throw new RefusedException(
-            "the "
-                + part.getKey()
-                + " split of "
-                + range
-                + " has a single class ("
-                + pos
-                + " clicks in "
-                + part.getValue().size
-                + "): nothing to learn or to evaluate");
-      }
-    }
-    if (test.size < ExportVerification.MIN_ROWS) {
-      // refused before training: the export check after it would fail the run instead
-      throw new RefusedException(
-          "the test split of "
-              + range
-              + " has "
-              + test.size
-              + " examples; the ONNX export is checked on at least "
-              + ExportVerification.MIN_ROWS
-              + " (about "
-              + (int)
-                  Math.ceil(
-                      ExportVerification.MIN_ROWS
-                          / (1 - TemporalSplit.TRAIN_SHARE - TemporalSplit.VALIDATION_SHARE))
-              + " examples in all)");
-    }
-    Standardization std = Standardization.fit(train);
-    TrainInputs trainIn = new TrainInputs(train, std);
-    TrainInputs validationIn = new TrainInputs(validation, std);
-    TrainInputs testIn = new TrainInputs(test, std);
-    run.durationsMs.put("prepare", millisSince(t1));
+    Dataset test = d.test();
+    TrainInputs trainIn = d.train();
+    TrainInputs validationIn = d.validation();
+    TrainInputs testIn = d.testInputs();
+    Standardization std = d.std();
+    Holdout holdout = d.holdout();
 
     run.baselines.put(
         "popularity",
@@ -223,7 +174,7 @@ public final class TrainingJob {
     // each network's own scores: a version promoted later by an operator is watched for
     // prediction drift against its own holdout distribution, not the winner's. The holdout's
     // features are profiled once, with the best network's scores
-    ReferenceProfile bestProfile = Profiles.of(split.test(), testScores.get(best));
+    ReferenceProfile bestProfile = Profiles.of(holdout.examples(), testScores.get(best));
     Map<Architecture, ReferenceProfile> profiles = new HashMap<>();
     for (Architecture a : trained.keySet()) {
       if (a != Architecture.LOGISTIC) {
@@ -236,9 +187,144 @@ public final class TrainingJob {
     run.durationsMs.put("profile", millisSince(tp));
 
     long tr = System.nanoTime();
-    register(run, request, split, trained, best, profiles, testScores.get(best));
+    register(run, request, holdout, trained, best, profiles, testScores.get(best));
     run.durationsMs.put("register", millisSince(tr));
     run.durationsMs.put("total", millisSince(t0));
+  }
+
+  /**
+   * The holdout's examples, where it starts in event time, and how many examples were learned from.
+   */
+  private record Holdout(List<Example> examples, long fromMillis, int learnedFrom) {}
+
+  /** What the networks train and are evaluated on, and the holdout the candidate is judged on. */
+  private record Prepared(
+      TrainInputs train,
+      TrainInputs validation,
+      Dataset test,
+      TrainInputs testInputs,
+      Standardization std,
+      Holdout holdout) {}
+
+  /** The three splits vectorized, and the holdout; the examples of the other splits let go. */
+  private record Splits(Dataset train, Dataset validation, Dataset test, Holdout holdout) {}
+
+  /**
+   * Reads, splits and vectorizes the range, keeping no more than the rest of the run uses: once
+   * {@link #split} returns, the examples of the train and validation splits are garbage, and once
+   * this returns, so are the vectorized rows of those splits (their standardized copies and the
+   * bucket ids and labels they share stay). At the peak, in {@link #split}, a kept example and its
+   * vectorized row are alive together ({@link TrainerConfig#PEAK_BYTES_PER_EXAMPLE}).
+   */
+  private Prepared prepare(RunRecord run, DataRange range) {
+    Splits s = split(run, range);
+    long t1 = System.nanoTime();
+    Standardization std = Standardization.fit(s.train());
+    Prepared p =
+        new Prepared(
+            new TrainInputs(s.train(), std),
+            new TrainInputs(s.validation(), std),
+            s.test(),
+            new TrainInputs(s.test(), std),
+            std,
+            s.holdout());
+    run.durationsMs.merge("prepare", millisSince(t1), Long::sum);
+    return p;
+  }
+
+  /** Reads the range ({@link #read}), splits it in time, vectorizes the splits; refuses as said. */
+  private Splits split(RunRecord run, DataRange range) {
+    List<Example> examples = read(run, range);
+    refuseIfUnusable(examples.size(), examples.stream().filter(e -> e.click()).count(), range);
+
+    long t1 = System.nanoTime();
+    TemporalSplit split = TemporalSplit.of(examples);
+    var h = config.hyper();
+    Dataset train = Dataset.of(split.train(), h.userBuckets(), h.itemBuckets());
+    Dataset validation = Dataset.of(split.validation(), h.userBuckets(), h.itemBuckets());
+    Dataset test = Dataset.of(split.test(), h.userBuckets(), h.itemBuckets());
+    for (var part :
+        List.of(
+            Map.entry("train", train),
+            Map.entry("validation", validation),
+            Map.entry("test", test))) {
+      long pos = part.getValue().positives();
+      run.counts.put(part.getKey(), (long) part.getValue().size);
+      run.counts.put(part.getKey() + "_positives", pos);
+      if (pos == 0 || pos == part.getValue().size) {
+        throw new RefusedException(
+            "the "
+                + part.getKey()
+                + " split of "
+                + range
+                + " has a single class ("
+                + pos
+                + " clicks in "
+                + part.getValue().size
+                + "): nothing to learn or to evaluate");
+      }
+    }
+    if (test.size < ExportVerification.MIN_ROWS) {
+      // refused before training: the export check after it would fail the run instead
+      throw new RefusedException(
+          "the test split of "
+              + range
+              + " has "
+              + test.size
+              + " examples; the ONNX export is checked on at least "
+              + ExportVerification.MIN_ROWS
+              + " (about "
+              + (int)
+                  Math.ceil(
+                      ExportVerification.MIN_ROWS
+                          / (1 - TemporalSplit.TRAIN_SHARE - TemporalSplit.VALIDATION_SHARE))
+              + " examples in all)");
+    }
+    // a copy: the split's lists are views of one list of every example
+    Holdout holdout =
+        new Holdout(
+            List.copyOf(split.test()),
+            split.testFromMillis(),
+            split.train().size() + split.validation().size());
+    run.durationsMs.put("prepare", millisSince(t1));
+    return new Splits(train, validation, test, holdout);
+  }
+
+  /**
+   * Reads the range into a sample of at most {@code max.examples} (seeded with {@code seed}), and
+   * records and logs what was read and kept.
+   */
+  private List<Example> read(RunRecord run, DataRange range) {
+    long t0 = System.nanoTime();
+    ExampleSample sample = new ExampleSample(config.maxExamples(), config.hyper().seed());
+    ExampleSource.Loaded loaded = source.read(range, sample);
+    run.durationsMs.put("read", millisSince(t0));
+    run.counts.put("records_read", loaded.recordsRead());
+    run.counts.put("outside_range", loaded.outsideRange());
+    run.counts.put("unusable", loaded.unusable());
+    run.counts.put("examples_in_range", loaded.inRange());
+    run.counts.put("examples", (long) loaded.examples().size());
+    runs.save(run); // what was read, while the models train
+    if (loaded.inRange() > loaded.examples().size()) {
+      log.info(
+          "trainer: run {} keeps a uniform sample of {} of the {} examples of {} (max.examples {},"
+              + " seed {}); {} records read",
+          run.id,
+          loaded.examples().size(),
+          loaded.inRange(),
+          range,
+          config.maxExamples(),
+          config.hyper().seed(),
+          loaded.recordsRead());
+    } else {
+      log.info(
+          "trainer: run {} keeps all {} examples of {}; {} records read",
+          run.id,
+          loaded.examples().size(),
+          range,
+          loaded.recordsRead());
+    }
+    return loaded.examples();
   }
 
   private void refuseIfUnusable(long n, long clicks, DataRange range) {
@@ -301,7 +387,7 @@ public final class TrainingJob {
   private void register(
       RunRecord run,
       TrainRequest request,
-      TemporalSplit split,
+      Holdout holdout,
       Map<Architecture, RunRecord.ModelRun> trained,
       Architecture best,
       Map<Architecture, ReferenceProfile> profiles,
@@ -323,7 +409,7 @@ public final class TrainingJob {
                               p.getVersion(),
                               v ->
                                   new ProductionEvaluator(artifacts, config.promoteMinClicks())
-                                      .score(p, split.test(), bestScores)));
+                                      .score(p, holdout.examples(), bestScores)));
               Instant now = clock.instant(); // after the scoring: what is written is decided now
               List<ModelVersion> decided = new ArrayList<>();
               for (Map.Entry<Architecture, RunRecord.ModelRun> e : trained.entrySet()) {
@@ -335,7 +421,7 @@ public final class TrainingJob {
                     candidate(
                         run,
                         request,
-                        split,
+                        holdout,
                         m,
                         profiles.get(e.getKey()),
                         production.map(ModelVersion::getVersion).orElse(null),
@@ -365,7 +451,7 @@ public final class TrainingJob {
                         productionScore,
                         current,
                         config.promoteMinAucGain(),
-                        split.test().size(),
+                        holdout.examples().size(),
                         now);
                 decided.addAll(o.updates());
               }
@@ -423,7 +509,7 @@ public final class TrainingJob {
   private ModelVersion candidate(
       RunRecord run,
       TrainRequest request,
-      TemporalSplit split,
+      Holdout holdout,
       RunRecord.ModelRun m,
       ReferenceProfile profile,
       String parent,
@@ -453,8 +539,8 @@ public final class TrainingJob {
         .setMetrics(metrics)
         .setTrainingFrom(request.range().from())
         .setTrainingTo(request.range().to())
-        .setHoldoutFrom(Instant.ofEpochMilli(split.testFromMillis()))
-        .setTrainingExamples(split.train().size() + split.validation().size())
+        .setHoldoutFrom(Instant.ofEpochMilli(holdout.fromMillis()))
+        .setTrainingExamples(holdout.learnedFrom())
         .setFeatureSchemaVersion(FeatureSchema.VERSION)
         .setReferenceProfile(profile)
         .setParentVersion(parent)

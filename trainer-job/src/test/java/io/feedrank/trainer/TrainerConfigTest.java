@@ -141,7 +141,26 @@ class TrainerConfigTest {
         .hasMessage("metrics.port must be within 0..65535, got 65536");
     Map<String, String> ok = required();
     ok.put("min.examples", "2147483647");
+    ok.put("max.examples", "2147483647"); // not below min.examples
     assertThat(TrainerConfig.from(ok).minExamples()).isEqualTo(Integer.MAX_VALUE);
+  }
+
+  /**
+   * What a run holds: max.examples, a million unless given, never below min.examples (every run
+   * would be refused for holding too few).
+   */
+  @Test
+  void maxExamplesIsAMillionUnlessGivenAndNotBelowMinExamples() {
+    assertThat(TrainerConfig.from(required()).maxExamples()).isEqualTo(1_000_000);
+    Map<String, String> p = required();
+    p.put("max.examples", "20000");
+    assertThat(TrainerConfig.from(p).maxExamples()).isEqualTo(20_000);
+    p.put("min.examples", "30000");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessage("max.examples must be >= min.examples (30000), got 20000");
+    p.put("max.examples", "99");
+    assertThatThrownBy(() -> TrainerConfig.from(p))
+        .hasMessage("max.examples must be within 100..2147483647, got 99");
   }
 
   /** --days 0 failed only after a Kafka producer started, with a message naming no key. */

@@ -23,6 +23,7 @@ import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.Ports;
 import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.DataRange;
+import io.feedrank.trainer.data.ExampleSample;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.KafkaExampleSource;
 import io.feedrank.trainer.listen.RetrainListener;
@@ -106,7 +107,8 @@ class TrainerPipelineIT {
               c.examplesTopic(),
               Duration.ofMinutes(1),
               Duration.ofSeconds(20));
-      ExampleSource.Loaded got = source.read(new DataRange(from, to));
+      ExampleSource.Loaded got =
+          source.read(new DataRange(from, to), new ExampleSample(Integer.MAX_VALUE, 42));
       Set<String> expected =
           published.stream()
               .filter(e -> !e.getEventTime().isBefore(from) && e.getEventTime().isBefore(to))
@@ -121,6 +123,50 @@ class TrainerPipelineIT {
           .isEqualTo(expected);
       assertThat(got.unusable()).isZero();
     }
+  }
+
+  /**
+   * A read keeps at most its sample's capacity, the same examples at every read of the range with
+   * the same seed, though each read interleaves the twelve partitions as their fetches come back;
+   * another seed keeps others. Every example of the range is still counted.
+   */
+  @Test
+  void aCappedReadKeepsOneSampleOfTheRangeWhateverTheOrderOfItsPartitions() {
+    TrainerConfig c = TrainerConfig.from(h.config(start, end));
+    Instant from = start.plusSeconds(60);
+    Instant to = start.plusSeconds(200);
+    Set<String> expected =
+        published.stream()
+            .filter(e -> !e.getEventTime().isBefore(from) && e.getEventTime().isBefore(to))
+            .map(e -> e.getUserId() + "/" + e.getItemId() + "/" + e.getEventTime().toEpochMilli())
+            .collect(Collectors.toSet());
+    int cap = expected.size() / 2;
+    List<Set<String>> samples = new ArrayList<>();
+    for (long seed : new long[] {42, 42, 43}) {
+      ExampleSource.Loaded got =
+          source(c, c.examplesTopic(), Duration.ofMinutes(1))
+              .read(new DataRange(from, to), new ExampleSample(cap, seed));
+      assertThat(got.inRange()).isEqualTo(expected.size());
+      assertThat(got.examples()).hasSize(cap);
+      samples.add(
+          got.examples().stream()
+              .map(e -> e.userId() + "/" + e.itemId() + "/" + e.eventTimeMillis())
+              .collect(Collectors.toSet()));
+    }
+    assertThat(expected).containsAll(samples.get(0));
+    assertThat(samples.get(1)).isEqualTo(samples.get(0));
+    assertThat(samples.get(2)).isNotEqualTo(samples.get(0));
+  }
+
+  private ExampleSource source(TrainerConfig c, String topic, Duration lateness) {
+    return new KafkaExampleSource(
+        c.kafka(),
+        io.feedrank.avro.serde.AvroSerdes.valueSerde(
+                h.stack.registryClient(), TrainingExample.class)
+            .deserializer(),
+        topic,
+        lateness,
+        Duration.ofSeconds(20));
   }
 
   /**
@@ -143,7 +189,8 @@ class TrainerPipelineIT {
             c.examplesTopic(),
             Duration.ofMinutes(1),
             Duration.ofSeconds(20));
-    assertThatThrownBy(() -> source.read(new DataRange(start, end)))
+    assertThatThrownBy(
+            () -> source.read(new DataRange(start, end), new ExampleSample(Integer.MAX_VALUE, 42)))
         .isInstanceOf(RecordDeserializationException.class)
         .cause()
         .isInstanceOf(RegistryUnavailableException.class)

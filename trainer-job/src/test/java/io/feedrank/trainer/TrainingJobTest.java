@@ -42,6 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingJobTest {
   @TempDir Path dir;
 
+  /** What the job's source returned at its last read: the examples the run kept. */
+  ExampleSource.Loaded lastRead;
+
   /** The registry's latest record per version, as the compacted topic keeps them. */
   static final class MemoryRegistry implements ModelRegistry {
     final Map<String, ModelVersion> records = new LinkedHashMap<>();
@@ -58,6 +61,12 @@ class TrainingJobTest {
   }
 
   private TrainingJob job(List<Example> examples, ModelRegistry registry) {
+    return job(examples, registry, Map.of());
+  }
+
+  /** A job on {@code examples}, every one offered to the run's sample; {@code extra} config. */
+  private TrainingJob job(
+      List<Example> examples, ModelRegistry registry, Map<String, String> extra) {
     Map<String, String> c = new HashMap<>();
     c.put("bootstrap.servers", "127.0.0.1:9");
     c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
@@ -66,7 +75,13 @@ class TrainingJobTest {
     c.put("mlp.layers", "64,32");
     c.put("tower.layers", "32,16");
     FileArtifactStore store = new FileArtifactStore(dir);
-    ExampleSource source = range -> new ExampleSource.Loaded(examples, examples.size(), 0, 0);
+    c.putAll(extra);
+    ExampleSource source =
+        (range, sample) -> {
+          examples.forEach(sample::offer);
+          lastRead = sample.loaded(examples.size(), 0, 0);
+          return lastRead;
+        };
     return new TrainingJob(
         TrainerConfig.from(c), source, store, new FileRunStore(store), registry, Clock.systemUTC());
   }
@@ -412,6 +427,56 @@ class TrainingJobTest {
     assertThat(r.error).contains(elsewhere.getVersion());
     assertThat(r.models).isNotEmpty(); // it trained: the check is at the registry write
     assertThat(r.registeredModel()).isEmpty();
+  }
+
+  /**
+   * A range of twice {@code max.examples} trains on a sample of {@code max.examples}, spread over
+   * the range's event time as the range is (the temporal split then holds out the newest 15% of the
+   * range's time, not of its newest half), and the run's counts say how many were in the range and
+   * how many were kept.
+   */
+  @Test
+  void aRangeOfTwiceMaxExamplesTrainsOnAUniformSampleOfMaxExamples() {
+    int cap = 8_000;
+    List<Example> examples = SimData.examples(2 * cap);
+    MemoryRegistry registry = new MemoryRegistry();
+    RunRecord run =
+        job(examples, registry, Map.of("max.examples", Integer.toString(cap)))
+            .run(new TrainRequest(rangeOf(examples), List.of(Architecture.MLP), "test", null));
+
+    assertThat(run.status).isEqualTo(RunRecord.SUCCEEDED);
+    assertThat(run.counts)
+        .containsEntry("examples_in_range", (long) examples.size())
+        .containsEntry("examples", (long) cap);
+    assertThat(run.counts.get("train") + run.counts.get("validation") + run.counts.get("test"))
+        .isEqualTo(cap);
+    List<Example> kept = lastRead.examples();
+    assertThat(kept).hasSize(cap);
+    assertThat(examples).containsAll(kept);
+
+    // uniform in time: the kept examples older than the range's median event time are a
+    // hypergeometric draw (cap of 2·cap, half of them old): mean cap/2, variance
+    // cap·¼·(N − cap)/(N − 1); within 5 standard deviations (a newest-N sample keeps none)
+    long[] times = examples.stream().mapToLong(Example::eventTimeMillis).sorted().toArray();
+    long median = times[times.length / 2];
+    long old = java.util.Arrays.stream(times).filter(t -> t < median).count();
+    long keptOld = kept.stream().filter(e -> e.eventTimeMillis() < median).count();
+    double p = (double) old / times.length;
+    double sd = Math.sqrt(cap * p * (1 - p) * (times.length - cap) / (double) (times.length - 1));
+    assertThat((double) keptOld).isCloseTo(cap * p, within(5 * sd));
+
+    // and the holdout starts near the 85% point of the whole range's time, not of its newest half:
+    // the rank, among all examples, of the sample's 85% quantile is 0.85·N within a few standard
+    // deviations of a sample quantile, sqrt(q(1 − q)/n)·sqrt(1 − n/N)·N
+    ModelVersion candidate = registry.records.get(run.registeredModel().orElseThrow().version);
+    long holdoutFrom = candidate.getHoldoutFrom().toEpochMilli();
+    long rank = java.util.Arrays.stream(times).filter(t -> t < holdoutFrom).count();
+    double q = 0.85;
+    double quantileSd =
+        Math.sqrt(q * (1 - q) / cap) * Math.sqrt(1 - (double) cap / times.length) * times.length;
+    assertThat((double) rank).isCloseTo(q * times.length, within(5 * quantileSd));
+    assertThat((long) candidate.getTrainingExamples())
+        .isEqualTo(run.counts.get("train") + run.counts.get("validation"));
   }
 
   @Test

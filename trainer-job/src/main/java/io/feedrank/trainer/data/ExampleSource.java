@@ -3,14 +3,22 @@ package io.feedrank.trainer.data;
 /** Where training examples come from: the {@code training-examples} topic, or memory in tests. */
 public interface ExampleSource {
 
-  /** Every example whose event time is in {@code range}, in no particular order. */
-  Loaded read(DataRange range);
+  /**
+   * Offers every usable example whose event time is in {@code range}, in no particular order, to
+   * {@code sample}, which keeps what the run holds; returns what was kept and the counts.
+   */
+  Loaded read(DataRange range, ExampleSample sample);
 
   /**
-   * What a read returned and what it passed over: records outside the range (read because topics
-   * are seeked by record timestamp, not event time) and records that could not be used
-   * (undecodable, or of another feature schema).
+   * What a read kept and what it passed over: {@code examples} are the kept ones (at most the
+   * sample's capacity) of the {@code inRange} usable examples of the range; records outside the
+   * range (read because topics are seeked by record timestamp, not event time) and records that
+   * could not be used (undecodable, or of another feature schema).
    */
   record Loaded(
-      java.util.List<Example> examples, long recordsRead, long outsideRange, long unusable) {}
+      java.util.List<Example> examples,
+      long inRange,
+      long recordsRead,
+      long outsideRange,
+      long unusable) {}
 }

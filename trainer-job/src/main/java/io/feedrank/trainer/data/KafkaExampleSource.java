@@ -55,7 +55,7 @@ public final class KafkaExampleSource implements ExampleSource {
   }
 
   @Override
-  public Loaded read(DataRange range) {
+  public Loaded read(DataRange range, ExampleSample sample) {
     Properties p = new Properties();
     p.putAll(kafka);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -65,11 +65,12 @@ public final class KafkaExampleSource implements ExampleSource {
     p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
     try (KafkaConsumer<byte[], TrainingExample> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
-      return read(consumer, range);
+      return read(consumer, range, sample);
     }
   }
 
-  private Loaded read(KafkaConsumer<byte[], TrainingExample> consumer, DataRange range) {
+  private Loaded read(
+      KafkaConsumer<byte[], TrainingExample> consumer, DataRange range, ExampleSample sample) {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
@@ -92,7 +93,6 @@ public final class KafkaExampleSource implements ExampleSource {
         open.add(tp);
       }
     }
-    List<Example> out = new ArrayList<>();
     long read = 0;
     long outside = 0;
     long unusable = 0;
@@ -127,7 +127,7 @@ public final class KafkaExampleSource implements ExampleSource {
           outside++;
         } else {
           try {
-            out.add(Example.of(r.value()));
+            sample.offer(Example.of(r.value()));
           } catch (IllegalArgumentException e) {
             if (++unusable <= LOGGED_UNUSABLE) {
               log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
@@ -159,7 +159,7 @@ public final class KafkaExampleSource implements ExampleSource {
           topic,
           LOGGED_UNUSABLE);
     }
-    return new Loaded(out, read, outside, unusable);
+    return sample.loaded(read, outside, unusable);
   }
 
   /** How many unusable examples of one read are logged one by one. */
