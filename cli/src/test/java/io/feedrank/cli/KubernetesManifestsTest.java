@@ -226,6 +226,69 @@ class KubernetesManifestsTest {
     }
   }
 
+  /**
+   * Every JVM that keeps its data on the heap (streams, the ranker, the trainer's listener and its
+   * nightly run) gets a share of its container's memory limit as heap, in {@code
+   * JAVA_TOOL_OPTIONS}: the image's entry point sets none, and without it the JVM takes a quarter.
+   * The trainer's manifests had none, so its runs had 3 GiB of a 12 GiB pod and ran out of it on a
+   * week of a few events a second; its heap holds a run of {@code max.examples} at its default with
+   * room to spare.
+   */
+  @Test
+  void everyJvmHoldingDataTakesAShareOfItsMemoryLimitAsHeap() throws Exception {
+    int jvms = 0;
+    for (JsonNode d : documents()) {
+      JsonNode pod =
+          switch (d.path("kind").asText()) {
+            case "Deployment", "StatefulSet" -> d.path("spec").path("template");
+            case "CronJob" -> d.path("spec").path("jobTemplate").path("spec").path("template");
+            default -> null;
+          };
+      if (pod == null) {
+        continue;
+      }
+      for (JsonNode c : pod.path("spec").path("containers")) {
+        String command = c.path("args").path(0).asText();
+        if (!List.of("streams", "ranker", "train").contains(command)) {
+          continue;
+        }
+        jvms++;
+        String what = d.path("metadata").path("name").asText() + "'s " + command;
+        String options = null;
+        for (JsonNode e : c.path("env")) {
+          if (e.path("name").asText().equals("JAVA_TOOL_OPTIONS")) {
+            options = e.path("value").asText();
+          }
+        }
+        assertThat(options).as(what + " JAVA_TOOL_OPTIONS").isNotNull();
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(options);
+        assertThat(m.find()).as(what + " -XX:MaxRAMPercentage").isTrue();
+        int percent = Integer.parseInt(m.group(1));
+        assertThat(percent).as(what + " heap share").isBetween(50, 80);
+        long limit = bytes(c.path("resources").path("limits").path("memory").asText());
+        if (command.equals("train")) {
+          // what a run holds at its peak with max.examples at its default, in a third of the heap
+          long peak =
+              (long) io.feedrank.trainer.TrainerConfig.DEFAULT_MAX_EXAMPLES
+                  * io.feedrank.trainer.TrainerConfig.PEAK_BYTES_PER_EXAMPLE;
+          assertThat(limit / 100 * percent).as(what + " heap").isGreaterThan(3 * peak);
+        }
+      }
+    }
+    assertThat(jvms).isEqualTo(4);
+  }
+
+  /** A Kubernetes memory quantity in bytes: a number with a binary suffix (Ki, Mi, Gi) or none. */
+  static long bytes(String quantity) {
+    assertThat(quantity).matches("\\d+(Ki|Mi|Gi)?");
+    int shift =
+        quantity.endsWith("Gi")
+            ? 30
+            : quantity.endsWith("Mi") ? 20 : quantity.endsWith("Ki") ? 10 : 0;
+    return Long.parseLong(quantity.replaceAll("\\D", "")) << shift;
+  }
+
   @Test
   void objectsReferToEachOtherAndTheCliAcceptsEveryCommand() throws Exception {
     Map<String, JsonNode> byKindName = new HashMap<>();
