@@ -302,6 +302,7 @@ public final class TrainingJob {
     run.counts.put("records_read", loaded.recordsRead());
     run.counts.put("outside_range", loaded.outsideRange());
     run.counts.put("unusable", loaded.unusable());
+    run.counts.put("stamped_late", loaded.stampedLate());
     run.counts.put("examples_in_range", loaded.inRange());
     run.counts.put("examples", (long) loaded.examples().size());
     runs.save(run); // what was read, while the models train

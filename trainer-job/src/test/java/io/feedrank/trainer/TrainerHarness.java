@@ -79,6 +79,25 @@ public final class TrainerHarness {
   }
 
   /**
+   * Publishes {@code examples} to partition 0 of {@code topic}, in order, each stamped with its
+   * {@code stamps} entry (milliseconds) instead of its event time, without a transaction.
+   */
+  void publishStamped(String topic, List<TrainingExample> examples, List<Long> stamps) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    p.put("schema.registry.url", stack.registryUrl());
+    AvroSerializer<TrainingExample> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<Long, TrainingExample> producer =
+        new KafkaProducer<>(p, new LongSerializer(), values)) {
+      for (int i = 0; i < examples.size(); i++) {
+        TrainingExample e = examples.get(i);
+        producer.send(new ProducerRecord<>(topic, 0, stamps.get(i), e.getUserId(), e));
+      }
+      producer.flush();
+    }
+  }
+
+  /**
    * Publishes retrain commands {@code ids} for {@code model} to {@code retrain-commands}, in order,
    * over [from, to) (null: the trainer's default range).
    */

@@ -158,6 +158,50 @@ class TrainerPipelineIT {
     assertThat(samples.get(2)).isNotEqualTo(samples.get(0));
   }
 
+  /**
+   * The records of a partition of training-examples are not in timestamp order (copies of producer
+   * timestamps, written by the streams app's item tasks at uneven speeds through a backlog): a
+   * record stamped past {@code to + lateness} whose event time is in the range, then one of the
+   * range stamped within the lateness. The read stopped the partition at the first of them and lost
+   * the second; it reads on to the partition's end, and counts the late stamp.
+   */
+  @Test
+  void aPartitionIsReadToItsEndPastARecordStampedAfterTheRange() throws Exception {
+    String topic = "stamped-late-it-" + UUID.randomUUID();
+    try (Admin admin = h.stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    // in the past (the broker refuses a timestamp more than an hour ahead of its clock)
+    Instant from = start.minus(Duration.ofHours(4));
+    Instant to = from.plus(Duration.ofMinutes(10));
+    Duration lateness = Duration.ofHours(1);
+    List<TrainingExample> three = new ArrayList<>();
+    List<Long> eventTimes = new ArrayList<>();
+    for (TrainingExample e : TrainerHarness.examples(from, 3, 11)) {
+      Instant t = from.plus(Duration.ofMinutes(1 + three.size()));
+      three.add(TrainingExample.newBuilder(e).setEventTime(t).build());
+      eventTimes.add(t.toEpochMilli());
+    }
+    h.publishStamped(
+        topic,
+        three,
+        List.of(
+            eventTimes.get(0),
+            to.plus(Duration.ofHours(2)).toEpochMilli(),
+            to.plus(Duration.ofMinutes(1)).toEpochMilli()));
+
+    ExampleSource.Loaded got =
+        source(TrainerConfig.from(h.config(start, end)), topic, lateness)
+            .read(new DataRange(from, to), new ExampleSample(Integer.MAX_VALUE, 42));
+    assertThat(got.examples())
+        .extracting(io.feedrank.trainer.data.Example::eventTimeMillis)
+        .containsExactlyInAnyOrderElementsOf(eventTimes);
+    assertThat(got.inRange()).isEqualTo(3);
+    assertThat(got.recordsRead()).isEqualTo(3);
+    assertThat(got.outsideRange()).isZero();
+    assertThat(got.stampedLate()).isEqualTo(1);
+  }
+
   private ExampleSource source(TrainerConfig c, String topic, Duration lateness) {
     return new KafkaExampleSource(
         c.kafka(),

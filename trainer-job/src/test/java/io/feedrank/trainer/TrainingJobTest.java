@@ -79,7 +79,7 @@ class TrainingJobTest {
     ExampleSource source =
         (range, sample) -> {
           examples.forEach(sample::offer);
-          lastRead = sample.loaded(examples.size(), 0, 0);
+          lastRead = sample.loaded(examples.size(), 0, 0, 0);
           return lastRead;
         };
     return new TrainingJob(

@@ -87,8 +87,10 @@ public final class ExampleSample {
   }
 
   /** A read's result: the kept examples and the counts of what the read passed over. */
-  public ExampleSource.Loaded loaded(long recordsRead, long outsideRange, long unusable) {
-    return new ExampleSource.Loaded(examples(), offered, recordsRead, outsideRange, unusable);
+  public ExampleSource.Loaded loaded(
+      long recordsRead, long outsideRange, long unusable, long stampedLate) {
+    return new ExampleSource.Loaded(
+        examples(), offered, recordsRead, outsideRange, unusable, stampedLate);
   }
 
   private long priority(Example e) {

@@ -28,9 +28,15 @@ import org.slf4j.LoggerFactory;
  * every partition is read from the first record whose timestamp is at or after {@code from −
  * lateness} (an example keeps the timestamp of its interaction's record: the time the app sent it,
  * which may lag or lead event time) up to the end offset it had when the read began ({@code
- * read_committed}, so aborted transactions are never trained on), or until its records are {@code
- * lateness} past {@code to}. Event time decides membership. No consumer group: nothing is
- * committed.
+ * read_committed}, so aborted transactions are never trained on). Event time decides membership. No
+ * consumer group: nothing is committed.
+ *
+ * <p>A partition is read to that end offset even past records stamped after {@code to + lateness}:
+ * its timestamps are not in order (copies of producer timestamps, written by the streams app's item
+ * tasks at uneven speeds through a backlog), so an example of the range may follow a record stamped
+ * hours later, and no earlier offset is known to be safe to stop at. A range in the past therefore
+ * reads on to the topic's end; the examples of the range stamped after {@code to + lateness} are
+ * counted ({@link Loaded#stampedLate}).
  */
 public final class KafkaExampleSource implements ExampleSource {
   private static final Logger log = LoggerFactory.getLogger(KafkaExampleSource.class);
@@ -80,7 +86,7 @@ public final class KafkaExampleSource implements ExampleSource {
     consumer.assign(parts);
     Map<TopicPartition, Long> end = consumer.endOffsets(parts);
     long seekTime = range.from().minus(lateness).toEpochMilli();
-    long stopTime = range.to().plus(lateness).toEpochMilli();
+    long lateTime = range.to().plus(lateness).toEpochMilli();
     Map<TopicPartition, Long> query = new HashMap<>();
     parts.forEach(tp -> query.put(tp, Math.max(0, seekTime)));
     Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query);
@@ -96,6 +102,7 @@ public final class KafkaExampleSource implements ExampleSource {
     long read = 0;
     long outside = 0;
     long unusable = 0;
+    long stampedLate = 0;
     long lastProgress = System.nanoTime();
     while (!open.isEmpty()) {
       Iterable<ConsumerRecord<byte[], TrainingExample>> records;
@@ -125,17 +132,18 @@ public final class KafkaExampleSource implements ExampleSource {
         read++;
         if (r.value() == null || !range.contains(r.value().getEventTime().toEpochMilli())) {
           outside++;
-        } else {
-          try {
-            sample.offer(Example.of(r.value()));
-          } catch (IllegalArgumentException e) {
-            if (++unusable <= LOGGED_UNUSABLE) {
-              log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
-            }
-          }
+          continue;
         }
-        if (r.timestamp() > stopTime) {
-          open.remove(tp);
+        try {
+          sample.offer(Example.of(r.value()));
+        } catch (IllegalArgumentException e) {
+          if (++unusable <= LOGGED_UNUSABLE) {
+            log.warn("trainer: skipping example at {}@{}: {}", tp, r.offset(), e.getMessage());
+          }
+          continue;
+        }
+        if (r.timestamp() > lateTime) {
+          stampedLate++;
         }
       }
       for (TopicPartition tp : List.copyOf(open)) {
@@ -159,7 +167,7 @@ public final class KafkaExampleSource implements ExampleSource {
           topic,
           LOGGED_UNUSABLE);
     }
-    return sample.loaded(read, outside, unusable);
+    return sample.loaded(read, outside, unusable, stampedLate);
   }
 
   /** How many unusable examples of one read are logged one by one. */
