@@ -129,6 +129,8 @@ public final class RankerApp implements AutoCloseable {
               new KafkaProducer<>(producer, new StringSerializer(), values),
               c.rankingLogsTopic(),
               c.logBufferSize(),
+              c.logBufferMaxBytes(),
+              RankingLogs.Entry::estimatedBytes,
               RankingLogs::toRecord,
               metrics);
       opened.push(logger);

@@ -55,6 +55,7 @@ public record RankerConfig(
     int rateLimitBurst,
     double logSampleRate,
     int logBufferSize,
+    long logBufferMaxBytes,
     int warmupRequests,
     int warmupCandidates,
     Duration warmupMax,
@@ -99,6 +100,9 @@ public record RankerConfig(
     within(modelArtifactMaxBytes, 1, Integer.MAX_VALUE - 8, "model.artifact.max.bytes");
     within(rateLimitBurst, 1, 1_000_000_000, "rate.limit.burst");
     within(logBufferSize, 1, 10_000_000, "log.buffer.size");
+    // at least 1 MiB: some fifty entries of 1,000 candidates, and more than one of them sampled
+    // whole
+    within(logBufferMaxBytes, 1L << 20, 1L << 40, "log.buffer.max.bytes");
     within(warmupRequests, 0, 10_000_000, "warmup.requests");
     within(
         warmupCandidates,
@@ -175,12 +179,14 @@ public record RankerConfig(
    * likewise], {@code two.tower.item.vectors.max} [200000: held in 131,072 slots, 34 MB for 65-wide
    * vectors, allocated when a two-tower model loads]; {@code api.keys.file} [none: no
    * authentication], {@code rate.limit.per.second} [1000], {@code rate.limit.burst} [2000], {@code
-   * log.sample.rate} [0.01], {@code log.buffer.size} [10000]; {@code warmup.requests} [20000; 0:
-   * none], {@code warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before
-   * readiness: {@link Warmup}); any {@code kafka.*} key goes to the Kafka clients without the
-   * prefix. The keys of the Jetty front, removed, are refused rather than ignored: {@code
-   * http.server} other than vertx, {@code http.max.threads}. So is any other key that is not one of
-   * these: a misspelt {@code api.keys.file} would otherwise start a ranker without authentication.
+   * log.sample.rate} [0.01], {@code log.buffer.size} [10000], {@code log.buffer.max.bytes}
+   * [67108864: the estimated bytes the queued ranking logs hold, some 20 KB each at 1,000
+   * candidates; 1 MiB to 1 TiB]; {@code warmup.requests} [20000; 0: none], {@code
+   * warmup.candidates} [100], {@code warmup.max.ms} [60000] (the warm-up before readiness: {@link
+   * Warmup}); any {@code kafka.*} key goes to the Kafka clients without the prefix. The keys of the
+   * Jetty front, removed, are refused rather than ignored: {@code http.server} other than vertx,
+   * {@code http.max.threads}. So is any other key that is not one of these: a misspelt {@code
+   * api.keys.file} would otherwise start a ranker without authentication.
    *
    * @throws IllegalArgumentException naming the key that is unknown, missing or out of bounds
    */
@@ -251,6 +257,7 @@ public record RankerConfig(
         intOf(p, "rate.limit.burst", 2_000),
         doubleOf(p, "log.sample.rate", 0.01),
         intOf(p, "log.buffer.size", 10_000),
+        longOf(p, "log.buffer.max.bytes", 64L << 20),
         // 5,000 left half of what the JIT compiles under a fresh ranker's first load to be done
         // under that load; 20,000 took 12-20 s here (BENCHMARKS.md, session 28)
         intOf(p, "warmup.requests", 20_000),
@@ -282,6 +289,7 @@ public record RankerConfig(
     m.put("rate_limit_per_second", rateLimitPerSecond);
     m.put("rate_limit_burst", rateLimitBurst);
     m.put("log_sample_rate", logSampleRate);
+    m.put("log_buffer_max_bytes", logBufferMaxBytes);
     m.put("max_candidates", io.feedrank.ranker.api.RankRequest.MAX_CANDIDATES);
     m.put("max_body_bytes", maxBodyBytes);
     m.put("http_event_loops", eventLoops);

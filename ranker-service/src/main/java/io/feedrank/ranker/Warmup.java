@@ -186,7 +186,13 @@ final class Warmup implements RankerHttp.WarmupRoute, AutoCloseable {
       items = redis.sampleIds(false, MAX_ITEMS);
       report = new Report("running", 0, 0, users.length, items.length, model);
       logger =
-          RankingLogger.discarding(logs, config.logBufferSize(), RankingLogs::toRecord, meters);
+          RankingLogger.discarding(
+              logs,
+              config.logBufferSize(),
+              config.logBufferMaxBytes(),
+              RankingLogs.Entry::estimatedBytes,
+              RankingLogs::toRecord,
+              meters);
       service = new RankService(features, slots, logger, config.logSampleRate(), meters);
       Requests requests =
           new Requests(new SplittableRandom(17), users, items, config.warmupCandidates());

@@ -192,6 +192,23 @@ class RankerConfigTest {
         .hasMessageContaining("warmup.max.ms must be > 0");
   }
 
+  /**
+   * The ranking logs' queue is bounded by the bytes its entries hold as well as by their count: 64
+   * MiB by default, 1 MiB at least (fifty entries of 1,000 candidates).
+   */
+  @Test
+  void theRankingLogsQueueHoldsAtMostSixtyFourMebibytesByDefault() {
+    RankerConfig defaults = RankerConfig.from(required());
+    assertThat(defaults.logBufferSize()).isEqualTo(10_000);
+    assertThat(defaults.logBufferMaxBytes()).isEqualTo(64L * 1024 * 1024);
+    Map<String, String> p = required();
+    p.put("log.buffer.max.bytes", "1048576");
+    assertThat(RankerConfig.from(p).publicView()).containsEntry("log_buffer_max_bytes", 1_048_576L);
+    p.put("log.buffer.max.bytes", "1048575");
+    assertThatThrownBy(() -> RankerConfig.from(p))
+        .hasMessage("log.buffer.max.bytes must be within 1048576..1099511627776, got 1048575");
+  }
+
   /** The registry's retries and credentials reach the config, and through it the serdes. */
   @Test
   void theRegistrysRetriesAndCredentialsAreReadAndABadOneIsRefusedByName() {

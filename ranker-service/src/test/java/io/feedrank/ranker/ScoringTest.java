@@ -443,7 +443,13 @@ class ScoringTest {
     // the cache's background refresh thread stops with it
     try (cache;
         RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
+            RankingLogger.discarding(
+                logged::add,
+                100,
+                Long.MAX_VALUE,
+                RankingLogs.Entry::estimatedBytes,
+                RankingLogs::toRecord,
+                metrics)) {
       RankService service = new RankService(cache, slots, logger, 0.5, metrics);
       // every fallback cause exported at 0 before the first (increase() starts from the first
       // sample: a counter first seen at 1 hides that fallback from the alert)
@@ -572,7 +578,13 @@ class ScoringTest {
     // the cache's background refresh thread stops with it
     try (cache;
         RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(logged::add, 100, RankingLogs::toRecord, metrics)) {
+            RankingLogger.discarding(
+                logged::add,
+                100,
+                Long.MAX_VALUE,
+                RankingLogs.Entry::estimatedBytes,
+                RankingLogs::toRecord,
+                metrics)) {
       RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, ids.length);
       RankService unsampled = new RankService(cache, slots, logger, 0, metrics);
       for (int pass = 0; pass < 2; pass++) {

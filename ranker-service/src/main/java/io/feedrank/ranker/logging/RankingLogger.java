@@ -2,6 +2,7 @@ package io.feedrank.ranker.logging;
 
 import io.feedrank.events.RankingLog;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -22,6 +24,13 @@ import org.slf4j.LoggerFactory;
  * Logs what was served to {@code ranking-logs} off the request path: {@link #offer} puts an entry
  * into a bounded queue and returns at once — a full queue drops the entry and counts it, it never
  * blocks a request — and one thread builds the Avro records and hands them to the producer.
+ *
+ * <p>The queue is bounded twice: by its count of entries and by an estimate of the bytes they hold
+ * ({@code bytesOf}, summed from the offer until the entry's record is handed over, so the batch
+ * being sent counts too). A ranking entry of 1,000 candidates holds some 20 KB: 10,000 of them
+ * queued through a Kafka outage pinned about 200 MB of the ranker's 1.5 GB heap, promoted to the
+ * old generation at the second collection ({@code -XX:MaxTenuringThreshold=1}), where the bytes'
+ * bound holds it to {@code maxBytes}. Either bound reached, the entry is dropped and counted alike.
  *
  * <p>Every entry offered is sent ({@code ranker.log.sent}), dropped ({@code ranker.log.drops}),
  * failed ({@code ranker.log.failures}) or, at stop, lost ({@code ranker.log.lost}); the drops and
@@ -43,6 +52,12 @@ public final class RankingLogger<E> implements AutoCloseable {
   private static final int MAX_DRAIN = 512;
 
   private final BlockingQueue<E> queue;
+  private final long maxBytes;
+  private final ToLongFunction<E> bytesOf;
+
+  /** The estimated bytes of the entries queued or being handed over: at most {@code maxBytes}. */
+  private final AtomicLong heldBytes = new AtomicLong();
+
   private final Producer<String, RankingLog> producer; // null: records are handed to discard
   private final Consumer<RankingLog> discard;
   private final String topic;
@@ -59,6 +74,7 @@ public final class RankingLogger<E> implements AutoCloseable {
   private final AtomicLong unreportedFailures = new AtomicLong();
 
   private final AtomicLong unreportedDrops = new AtomicLong();
+  private final AtomicLong unreportedByteDrops = new AtomicLong(); // of the drops, at maxBytes
   private volatile String lastFailure = "";
 
   /** How often at most a line says them (the first at once). */
@@ -66,13 +82,22 @@ public final class RankingLogger<E> implements AutoCloseable {
 
   private final LineGate lines;
 
+  /**
+   * @param capacity the most entries queued
+   * @param maxBytes the most bytes the entries queued or being handed over hold, as {@code bytesOf}
+   *     estimates them
+   * @param bytesOf an entry's estimated bytes: cheap (it runs on the request thread), the same each
+   *     time it is asked of an entry, and not negative
+   */
   public RankingLogger(
       Producer<String, RankingLog> producer,
       String topic,
       int capacity,
+      long maxBytes,
+      ToLongFunction<E> bytesOf,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics) {
-    this(producer, null, topic, capacity, toRecord, metrics, REPORT_EVERY);
+    this(producer, null, topic, capacity, maxBytes, bytesOf, toRecord, metrics, REPORT_EVERY);
   }
 
   /** A logger that says its drops and failures at most once per {@code reportEvery}. */
@@ -80,10 +105,12 @@ public final class RankingLogger<E> implements AutoCloseable {
       Producer<String, RankingLog> producer,
       String topic,
       int capacity,
+      long maxBytes,
+      ToLongFunction<E> bytesOf,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics,
       Duration reportEvery) {
-    this(producer, null, topic, capacity, toRecord, metrics, reportEvery);
+    this(producer, null, topic, capacity, maxBytes, bytesOf, toRecord, metrics, reportEvery);
   }
 
   /**
@@ -95,9 +122,12 @@ public final class RankingLogger<E> implements AutoCloseable {
   public static <E> RankingLogger<E> discarding(
       Consumer<RankingLog> discard,
       int capacity,
+      long maxBytes,
+      ToLongFunction<E> bytesOf,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics) {
-    return new RankingLogger<>(null, discard, null, capacity, toRecord, metrics, REPORT_EVERY);
+    return new RankingLogger<>(
+        null, discard, null, capacity, maxBytes, bytesOf, toRecord, metrics, REPORT_EVERY);
   }
 
   private RankingLogger(
@@ -105,17 +135,27 @@ public final class RankingLogger<E> implements AutoCloseable {
       Consumer<RankingLog> discard,
       String topic,
       int capacity,
+      long maxBytes,
+      ToLongFunction<E> bytesOf,
       Function<E, RankingLog> toRecord,
       MeterRegistry metrics,
       Duration reportEvery) {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("maxBytes must be at least 1, got " + maxBytes);
+    }
     this.queue = new ArrayBlockingQueue<>(capacity);
+    this.maxBytes = maxBytes;
+    this.bytesOf = bytesOf;
     this.lines = new LineGate(reportEvery);
     this.producer = producer;
     this.discard = discard;
     this.topic = topic;
     this.toRecord = toRecord;
     this.sent = Counter.builder("ranker.log.sent").register(metrics);
-    this.dropped = Counter.builder("ranker.log.drops").description("queue full").register(metrics);
+    this.dropped =
+        Counter.builder("ranker.log.drops")
+            .description("queue full: its entries or its estimated bytes")
+            .register(metrics);
     this.failed =
         Counter.builder("ranker.log.failures").description("producer errors").register(metrics);
     this.lost =
@@ -123,19 +163,37 @@ public final class RankingLogger<E> implements AutoCloseable {
             .description("entries still queued when the ranker stopped, past its wait to send them")
             .register(metrics);
     metrics.gaugeCollectionSize("ranker.log.queue.size", List.of(), queue);
+    Gauge.builder("ranker.log.queue.bytes", heldBytes, AtomicLong::get)
+        .description("estimated bytes of the entries queued or being handed over")
+        .baseUnit("bytes")
+        .register(metrics);
     this.thread = new Thread(this::run, "ranker-ranking-logger");
     this.thread.setDaemon(true);
     this.thread.start();
   }
 
   /**
-   * Queues an entry; false (and counted) when the queue is full. Never blocks, nor writes a line:
-   * the logger's thread says the drops.
+   * Queues an entry; false (and counted) when the queue is full, by its count or by the bytes its
+   * entries would hold with this one. Never blocks, nor writes a line: the logger's thread says the
+   * drops. The bytes are reserved before the entry is queued, so offers at once may drop an entry
+   * that would have fitted alone, but never hold more than the bound.
    */
   public boolean offer(E entry) {
+    long bytes = bytesOf.applyAsLong(entry);
+    if (heldBytes.addAndGet(bytes) > maxBytes) {
+      heldBytes.addAndGet(-bytes);
+      drop();
+      unreportedByteDrops.incrementAndGet(); // after the drop: a line never says more of these
+      return false;
+    }
     if (queue.offer(entry)) {
       return true;
     }
+    heldBytes.addAndGet(-bytes);
+    return drop();
+  }
+
+  private boolean drop() {
     dropped.increment();
     unreportedDrops.incrementAndGet();
     return false;
@@ -153,7 +211,11 @@ public final class RankingLogger<E> implements AutoCloseable {
           queue.drainTo(batch, MAX_DRAIN - 1);
           boolean full = batch.size() == MAX_DRAIN; // behind: drain again at once
           for (E e : batch) {
-            send(e);
+            try {
+              send(e);
+            } finally {
+              heldBytes.addAndGet(-bytesOf.applyAsLong(e)); // handed over, or failed
+            }
           }
           drains++;
           batch.clear();
@@ -173,6 +235,11 @@ public final class RankingLogger<E> implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /** The estimated bytes of the entries queued or being handed over (for tests). */
+  long heldBytes() {
+    return heldBytes.get();
   }
 
   /** How many times the logger thread has taken entries from its queue (for tests). */
@@ -223,15 +290,18 @@ public final class RankingLogger<E> implements AutoCloseable {
     }
     if (lines.due(System.nanoTime(), force)) {
       long failures = unreportedFailures.getAndSet(0);
+      long byteDrops = unreportedByteDrops.getAndSet(0); // before the drops: never more than them
       long drops = unreportedDrops.getAndSet(0);
       log.warn(
           "ranker: {} ranking log(s) not written since the last such line: {} failed in the"
               + " producer (ranker.log.failures){}, {} dropped with the queue full"
-              + " (ranker.log.drops){}",
+              + " (ranker.log.drops), {} of them full by its bytes (log.buffer.max.bytes, {}){}",
           failures + drops,
           failures,
           failures == 0 ? "" : ", the last with " + lastFailure,
           drops,
+          byteDrops,
+          maxBytes,
           force ? " (at stop)" : "; the next line in a minute at the earliest");
     }
   }
@@ -251,6 +321,9 @@ public final class RankingLogger<E> implements AutoCloseable {
     if (thread.isAlive()) {
       queue.drainTo(left);
       lost.increment(left.size());
+      for (E e : left) {
+        heldBytes.addAndGet(-bytesOf.applyAsLong(e));
+      }
     }
     if (producer != null) {
       producer.close(timeout);

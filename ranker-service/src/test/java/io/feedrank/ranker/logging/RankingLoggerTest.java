@@ -7,13 +7,19 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.feedrank.events.Device;
 import io.feedrank.events.RankingLog;
 import io.feedrank.localstack.Ports;
+import io.feedrank.ranker.RankResult;
+import io.feedrank.ranker.RankingLogs;
+import io.feedrank.ranker.api.RankRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,6 +39,9 @@ import org.slf4j.LoggerFactory;
 class RankingLoggerTest {
   static final int CAPACITY = 10;
   static final int OFFERED = 2_000;
+
+  /** No bound on the queue's bytes, where a test is about its count or the producer. */
+  static final long UNBOUNDED = Long.MAX_VALUE;
 
   /**
    * A real producer whose bootstrap address has no broker: each send blocks for metadata, up to a
@@ -54,7 +63,7 @@ class RankingLoggerTest {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     ListAppender<ILoggingEvent> lines = capture();
     RankingLogger<RankingLog> logger =
-        new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
+        new RankingLogger<>(producer, "ranking-logs", CAPACITY, UNBOUNDED, r -> 0, r -> r, metrics);
     RankingLog entry = entry();
     try {
       // the logger thread takes a first entry and blocks sending it
@@ -113,7 +122,7 @@ class RankingLoggerTest {
     logs.start();
     logger.addAppender(logs);
     RankingLogger<RankingLog> rankingLogger =
-        new RankingLogger<>(producer, "ranking-logs", 100, r -> r, metrics);
+        new RankingLogger<>(producer, "ranking-logs", 100, UNBOUNDED, r -> 0, r -> r, metrics);
     try {
       for (int i = 0; i < 20; i++) {
         assertThat(rankingLogger.offer(entry())).isTrue();
@@ -155,7 +164,15 @@ class RankingLoggerTest {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     ListAppender<ILoggingEvent> lines = capture();
     RankingLogger<RankingLog> rankingLogger =
-        new RankingLogger<>(producer, "ranking-logs", 100, r -> r, metrics, Duration.ofSeconds(3));
+        new RankingLogger<>(
+            producer,
+            "ranking-logs",
+            100,
+            UNBOUNDED,
+            r -> 0,
+            r -> r,
+            metrics,
+            Duration.ofSeconds(3));
     try {
       for (int i = 0; i < 20; i++) {
         assertThat(rankingLogger.offer(entry())).isTrue();
@@ -183,7 +200,7 @@ class RankingLoggerTest {
     KafkaProducer<String, RankingLog> producer = producerToNoBroker();
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     RankingLogger<RankingLog> logger =
-        new RankingLogger<>(producer, "ranking-logs", CAPACITY, r -> r, metrics);
+        new RankingLogger<>(producer, "ranking-logs", CAPACITY, UNBOUNDED, r -> 0, r -> r, metrics);
     RankingLog entry = entry();
     // the logger thread takes a first entry and blocks sending it; five more wait in the queue
     assertThat(logger.offer(entry)).isTrue();
@@ -213,6 +230,8 @@ class RankingLoggerTest {
               threads.add(Thread.currentThread().getName());
             },
             100,
+            UNBOUNDED,
+            id -> 0,
             id -> {
               RankingLog r = entry();
               r.setRequestId(id);
@@ -242,6 +261,8 @@ class RankingLoggerTest {
         RankingLogger.discarding(
             r -> handed.incrementAndGet(),
             n,
+            UNBOUNDED,
+            i -> 0,
             i -> {
               if (i != handed.get()) {
                 outOfOrder.add(i + " after " + handed.get() + " handed");
@@ -271,10 +292,107 @@ class RankingLoggerTest {
     }
   }
 
+  /**
+   * Ranking entries of 1,000 candidates with the logger's thread held in its hand-over (as in a
+   * send with Kafka away): the queue takes them only while the bytes they are estimated to hold,
+   * the one held included, stay within its bound, far below its count of 10,000; every offer past
+   * that returns at once, dropped, counted and said with the bytes as the reason; once the thread
+   * has handed them over the bytes are free and entries are taken again. 10,000 entries of 1,000
+   * candidates held some 200 MB of the ranker's 1.5 GB heap through an outage.
+   */
+  @Test
+  void entriesPastTheQueuesBytesAreDroppedAndCountedUntilItDrains() throws Exception {
+    RankingLogs.Entry entry = rankingEntry(1_000);
+    // what the JVM lays out for its arrays, each a 16-byte header and 8-byte aligned: the
+    // request's 1,000 ids, the result's 1,000 ids and scores, the empty sampled ids and vectors
+    long arrays = 2 * (16 + 8 * 1_000) + (16 + 4 * 1_000) + 16 + 16;
+    long perEntry = entry.estimatedBytes();
+    assertThat(perEntry).isBetween(arrays, arrays + 1_024); // the objects and the request id
+    long maxBytes = 10 * perEntry + perEntry / 2; // room for ten and a half
+    int fits = (int) (maxBytes / perEntry); // ten, the one held by the thread included
+    int offered = 100;
+
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ListAppender<ILoggingEvent> lines = capture();
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch letGo = new CountDownLatch(1);
+    AtomicInteger handed = new AtomicInteger();
+    RankingLog record = entry();
+    RankingLogger<RankingLogs.Entry> logger =
+        RankingLogger.discarding(
+            r -> {
+              holding.countDown();
+              try {
+                letGo.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              handed.incrementAndGet();
+            },
+            10_000,
+            maxBytes,
+            RankingLogs.Entry::estimatedBytes,
+            e -> record,
+            metrics);
+    try {
+      assertThat(logger.offer(entry)).isTrue();
+      assertThat(holding.await(10, TimeUnit.SECONDS)).as("the thread holds the first").isTrue();
+      int accepted =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(20),
+              () -> {
+                int a = 0;
+                for (int i = 0; i < offered; i++) {
+                  a += logger.offer(entry) ? 1 : 0;
+                }
+                return a;
+              });
+      assertThat(accepted).isEqualTo(fits - 1);
+      assertThat(metrics.get("ranker.log.drops").counter().count()).isEqualTo(offered - (fits - 1));
+      assertThat(logger.heldBytes()).isEqualTo(fits * perEntry).isLessThanOrEqualTo(maxBytes);
+      assertThat(metrics.get("ranker.log.queue.bytes").gauge().value())
+          .isEqualTo((double) (fits * perEntry));
+      assertThat(metrics.get("ranker.log.queue.size").gauge().value()).isEqualTo(fits - 1);
+
+      letGo.countDown();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> handed.get() == fits);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> logger.heldBytes() == 0);
+      assertThat(metrics.get("ranker.log.queue.bytes").gauge().value()).isZero();
+      // drained, the queue takes as many again
+      for (int i = 0; i < fits; i++) {
+        assertThat(logger.offer(entry)).isTrue();
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> handed.get() == 2 * fits);
+    } finally {
+      letGo.countDown();
+      logger.close(Duration.ofSeconds(10));
+      release(lines);
+    }
+    long drops = offered - (fits - 1L);
+    assertThat(metrics.get("ranker.log.drops").counter().count()).isEqualTo(drops);
+    assertThat(said(lines, DROPPED)).isEqualTo(drops);
+    assertThat(said(lines, FULL_BY_BYTES)).as("the bytes said as the reason").isEqualTo(drops);
+  }
+
+  /** A ranking entry of {@code candidates} candidates, all of them returned, none sampled. */
+  static RankingLogs.Entry rankingEntry(int candidates) {
+    long[] ids = new long[candidates];
+    float[] scores = new float[candidates];
+    for (int i = 0; i < candidates; i++) {
+      ids[i] = i;
+      scores[i] = 1f / (i + 1);
+    }
+    RankRequest req = new RankRequest("r-1", 1, ids, Device.MOBILE, 0L, candidates);
+    RankResult result =
+        new RankResult("r-1", 1, "m", "v", "production", ids.clone(), scores, 1.0, null);
+    return new RankingLogs.Entry(req, result, new long[0], new float[0][]);
+  }
+
   static final Pattern NOT_WRITTEN =
       Pattern.compile("^ranker: (\\d+) ranking log\\(s\\) not written");
   static final Pattern FAILED = Pattern.compile(": (\\d+) failed in the producer");
   static final Pattern DROPPED = Pattern.compile(", (\\d+) dropped with the queue full");
+  static final Pattern FULL_BY_BYTES = Pattern.compile(", (\\d+) of them full by its bytes");
 
   /** The logger's lines from now on, until {@link #release}. */
   static ListAppender<ILoggingEvent> capture() {
