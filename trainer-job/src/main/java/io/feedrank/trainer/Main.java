@@ -100,6 +100,10 @@ public final class Main implements AutoCloseable {
     return runs;
   }
 
+  public FileArtifactStore artifacts() {
+    return artifacts;
+  }
+
   public KafkaModelRegistry registry() {
     return registry;
   }
