@@ -3,12 +3,18 @@ package io.feedrank.cli;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.trainer.Main;
 import io.feedrank.trainer.TrainerConfig;
+import io.feedrank.trainer.prune.ArtifactPruner;
+import io.feedrank.trainer.prune.Retention.StoredFile;
 import io.feedrank.trainer.registry.RegistryCommands;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,25 +24,35 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code ./feedrank registry list | promote VERSION | rollback}: operate the model registry. */
+/**
+ * {@code ./feedrank registry list | promote VERSION | rollback | prune}: operate the model registry
+ * and its artifact store.
+ */
 @Command(
     name = "registry",
     mixinStandardHelpOptions = true,
-    header = "List the model's versions, promote one to production, or roll back.",
+    header = "List, promote or roll back the model's versions; prune the artifact store.",
     description = {
       "list: every version of the model with its stage and decision.",
       "promote VERSION: put VERSION in production (the current one is archived).",
       "rollback: production goes back to the version the current one replaced (to put another",
       "  archived version in production, promote it).",
+      "prune: delete the artifacts of versions no longer needed: all but those of production,",
+      "  staging and candidate versions, of the version rollback goes back to and of the",
+      "  --keep-archived newest archived ones; run records, files younger than --grace-hours and",
+      "  runs in progress are kept. A pruned version can no longer be promoted.",
       "Promote and rollback also archive a staging version: its A/B share was measured against",
       "the production they replace."
     })
 final class RegistryCommand implements Callable<Integer> {
+  static final int DEFAULT_KEEP_ARCHIVED = 3;
+  static final int DEFAULT_GRACE_HOURS = 24;
+
   @Spec CommandSpec spec;
 
   @Mixin EndpointOptions endpointOptions;
 
-  @Parameters(index = "0", description = "list, promote or rollback")
+  @Parameters(index = "0", description = "list, promote, rollback or prune")
   String action;
 
   @Parameters(index = "1", arity = "0..1", description = "version (for promote)")
@@ -45,6 +61,20 @@ final class RegistryCommand implements Callable<Integer> {
   @Option(names = "--model-name", description = "registry model name (default feed-ranker)")
   String modelName;
 
+  @Option(
+      names = "--keep-archived",
+      description = "prune: archived versions whose artifacts are kept, newest first (default 3)")
+  Integer keepArchived;
+
+  @Option(
+      names = "--grace-hours",
+      description =
+          "prune: files modified and runs saved within this many hours are kept (default 24)")
+  Integer graceHours;
+
+  @Option(names = "--dry-run", description = "prune: say what would be deleted, delete nothing")
+  boolean dryRun;
+
   @Option(names = "--config", description = "properties file with any TrainerConfig key")
   Path configFile;
 
@@ -52,7 +82,7 @@ final class RegistryCommand implements Callable<Integer> {
   public Integer call() {
     // usage errors (exit code 2) before anything is opened
     switch (action) {
-      case "list", "rollback" -> {
+      case "list", "rollback", "prune" -> {
         if (version != null) {
           throw new ParameterException(
               spec.commandLine(),
@@ -64,7 +94,7 @@ final class RegistryCommand implements Callable<Integer> {
                           + version
                           + " in production, use registry promote "
                           + version
-                      : ""));
+                      : "prune".equals(action) ? ": it prunes by stage (see registry list)" : ""));
         }
       }
       case "promote" -> {
@@ -75,7 +105,22 @@ final class RegistryCommand implements Callable<Integer> {
       }
       default ->
           throw new ParameterException(
-              spec.commandLine(), "unknown action '" + action + "': list, promote or rollback");
+              spec.commandLine(),
+              "unknown action '" + action + "': list, promote, rollback or prune");
+    }
+    if (!"prune".equals(action) && (keepArchived != null || graceHours != null || dryRun)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--keep-archived, --grace-hours and --dry-run are options of registry prune, not "
+              + action);
+    }
+    if (keepArchived != null && keepArchived < 0) {
+      throw new ParameterException(
+          spec.commandLine(), "--keep-archived must be ≥ 0, was " + keepArchived);
+    }
+    if (graceHours != null && graceHours < 0) {
+      throw new ParameterException(
+          spec.commandLine(), "--grace-hours must be ≥ 0, was " + graceHours);
     }
     TrainerConfig config =
         ServiceConfig.refusing(spec, () -> TrainerConfig.from(config(System.getenv())));
@@ -86,10 +131,46 @@ final class RegistryCommand implements Callable<Integer> {
       switch (action) {
         case "list" -> print(out, r.list());
         case "promote" -> print(out, r.promote(version, "promoted by operator"));
+        case "prune" -> {
+          return prune(m, config, out);
+        }
         default -> print(out, r.rollback());
       }
     }
     return 0;
+  }
+
+  /** Exit code 0 when every file to delete was deleted (or a dry run), 1 otherwise. */
+  private int prune(Main m, TrainerConfig config, PrintWriter out) {
+    ArtifactPruner.Result r;
+    try {
+      r =
+          new ArtifactPruner(
+                  m.artifacts(), m.runs(), m.registry(), config.modelName(), Clock.systemUTC())
+              .prune(
+                  keepArchived == null ? DEFAULT_KEEP_ARCHIVED : keepArchived,
+                  Duration.ofHours(graceHours == null ? DEFAULT_GRACE_HOURS : graceHours),
+                  dryRun);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prune " + m.artifacts().root(), e);
+    }
+    out.printf(
+        "versions whose artifacts are kept: %s%n",
+        String.join(", ", new TreeSet<>(r.plan().keptVersions())));
+    for (StoredFile f : r.plan().delete()) {
+      out.printf("%s %s (%d bytes)%n", dryRun ? "would delete" : "delete", f.path(), f.bytes());
+    }
+    r.failed().forEach(f -> out.printf("could not delete %s%n", f));
+    long bytes =
+        dryRun ? r.plan().deleteBytes() : r.deleted().stream().mapToLong(StoredFile::bytes).sum();
+    out.printf(
+        "%s %d files (%d MB), kept %d files%n",
+        dryRun ? "would delete" : "deleted",
+        dryRun ? r.plan().delete().size() : r.deleted().size(),
+        bytes / (1024 * 1024),
+        r.plan().keep().size());
+    out.flush();
+    return r.failed().isEmpty() ? 0 : 1;
   }
 
   /**

@@ -38,4 +38,23 @@ class RegistryCommandTest {
     assertThat(run(err, "demote", "v1")).isEqualTo(2);
     assertThat(err.toString()).contains("unknown action 'demote'");
   }
+
+  @Test
+  void pruneTakesNoVersionNorANegativeCountAndItsOptionsAreItsOwn() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "prune", "v5")).isEqualTo(2);
+    assertThat(err.toString()).contains("registry prune takes no version");
+
+    err = new StringWriter();
+    assertThat(run(err, "prune", "--keep-archived", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--keep-archived must be ≥ 0, was -1");
+
+    err = new StringWriter();
+    assertThat(run(err, "prune", "--grace-hours", "-2")).isEqualTo(2);
+    assertThat(err.toString()).contains("--grace-hours must be ≥ 0, was -2");
+
+    err = new StringWriter();
+    assertThat(run(err, "list", "--dry-run")).isEqualTo(2);
+    assertThat(err.toString()).contains("options of registry prune, not list");
+  }
 }
