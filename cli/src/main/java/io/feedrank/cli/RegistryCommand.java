@@ -75,6 +75,13 @@ final class RegistryCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "prune: say what would be deleted, delete nothing")
   boolean dryRun;
 
+  @Option(
+      names = "--artifact-store",
+      description =
+          "prune: directory or file: URI the trainer writes runs and models to (default: a running"
+              + " ./feedrank up's, else target/artifacts)")
+  String artifactStore;
+
   @Option(names = "--config", description = "properties file with any TrainerConfig key")
   Path configFile;
 
@@ -181,6 +188,7 @@ final class RegistryCommand implements Callable<Integer> {
     return ServiceConfig.resolveKafka(configFile, endpointOptions, env)
         .option("model.name", modelName)
         .option("metrics.port", 0)
+        .option("artifact.store", artifactStore)
         .orDefault("artifact.store", RunsCommand.defaultStore(env))
         .values();
   }

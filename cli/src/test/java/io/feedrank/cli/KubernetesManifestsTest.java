@@ -102,7 +102,7 @@ class KubernetesManifestsTest {
       }
       core++;
     }
-    assertThat(core).isEqualTo(13);
+    assertThat(core).isEqualTo(14);
   }
 
   @Test
@@ -369,7 +369,7 @@ class KubernetesManifestsTest {
         }
       }
     }
-    assertThat(commands).isEqualTo(5);
+    assertThat(commands).isEqualTo(6);
     for (JsonNode d : byKindName.values()) {
       JsonNode selector =
           switch (d.path("kind").asText()) {
