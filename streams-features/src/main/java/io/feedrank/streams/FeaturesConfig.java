@@ -9,6 +9,7 @@ import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.streams.topology.BoundedTimestampExtractor;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.topology.RegistryAwareDeserializationHandler;
+import io.feedrank.streams.topology.TableTimestampInterceptor;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -126,9 +127,10 @@ public record FeaturesConfig(
         throw new IllegalArgumentException(
             ConfigMap.KAFKA_PREFIX
                 + key
-                + " cannot be set: the app runs exactly_once_v2 with its own exception handlers"
-                + " and timestamp extractor (DESIGN §8; README, streams-features), on which its"
-                + " dead letters and its Redis writes rely");
+                + " cannot be set: the app runs exactly_once_v2 with its own exception handlers,"
+                + " timestamp extractor and global consumer interceptor (DESIGN §8; README,"
+                + " streams-features), on which its dead letters, its tables and its Redis writes"
+                + " rely");
       }
     }
     // the overrides are applied last: kafka.application.id replaced application.id (and with it
@@ -191,11 +193,12 @@ public record FeaturesConfig(
           StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
           StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
           StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
-          StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG);
+          StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+          StreamsConfig.globalConsumerPrefix(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG));
 
   /**
-   * Kafka Streams properties: exactly-once v2, the exception handlers and timestamp extractor, then
-   * the overrides.
+   * Kafka Streams properties: exactly-once v2, the exception handlers, timestamp extractor and
+   * global consumer interceptor, then the overrides.
    */
   public Properties streamsProperties() {
     Properties props = new Properties();
@@ -219,6 +222,11 @@ public record FeaturesConfig(
     // the repartition topic, and Kafka Streams' default fails the thread on a negative timestamp
     props.put(
         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, BoundedTimestampExtractor.class);
+    // the global tables' records are read at their own timestamps, whatever the extractor, and
+    // Kafka Streams fails the global thread, and so the app, on a negative one
+    props.put(
+        StreamsConfig.globalConsumerPrefix(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG),
+        TableTimestampInterceptor.class.getName());
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 100);
     // each event is a repartition record and a training example of ~0.5-1 KB: at the default 16 KB

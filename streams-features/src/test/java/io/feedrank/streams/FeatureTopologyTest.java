@@ -953,6 +953,32 @@ class FeatureTopologyTest {
   }
 
   /**
+   * Kafka Streams 4.3.1 reads a global table's records at their own timestamps, with no timestamp
+   * extractor ({@code GlobalStateUpdateTask.update}), and a record without one (-1) is refused
+   * there: "Malformed Record". Nothing in the topology can change that, so the app's global
+   * consumer restamps such records before Kafka Streams sees them ({@code
+   * TableTimestampInterceptor}, which the driver does not run). Should this ever pass, Kafka
+   * Streams reads them itself and the interceptor can go.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"users", "items"})
+  void kafkaStreamsRefusesATableRecordWithoutATimestamp(String table) {
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    Instant none = Instant.ofEpochMilli(-1);
+    assertThatThrownBy(
+            () -> {
+              if (table.equals("users")) {
+                UserProfile p = profiles().get(0);
+                users.pipeInput(new TestRecord<>(p.getUserId(), p, none));
+              } else {
+                ItemMetadata m = catalog().get(0);
+                items.pipeInput(new TestRecord<>(m.getItemId(), m, none));
+              }
+            })
+        .hasMessageContaining("Malformed Record");
+  }
+
+  /**
    * A record without a timestamp (-1, as a producer of an old message format sends) once failed the
    * stream thread in Kafka Streams' default timestamp extractor, and its replacement on the same
    * record, for ever. As a partition's first record it is processed at the wall clock.

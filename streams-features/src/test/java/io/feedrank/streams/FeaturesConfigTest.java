@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.streams.topology.BoundedTimestampExtractor;
+import io.feedrank.streams.topology.TableTimestampInterceptor;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
 /** The registry's keys: all of them are read, and a bad one is refused by its name. */
@@ -194,6 +197,29 @@ class FeaturesConfigTest {
         .hasMessageContaining("kafka.default.timestamp.extractor cannot be set");
     assertThat(FeaturesConfig.from(required()).streamsProperties())
         .containsEntry("default.timestamp.extractor", BoundedTimestampExtractor.class);
+  }
+
+  /**
+   * Kafka Streams reads the global tables' records at their own timestamps and fails the app on a
+   * negative one: the global consumer restamps them, whatever consumer interceptor the overrides
+   * name, and its own cannot be replaced.
+   */
+  @Test
+  void theGlobalConsumerRestampsRecordsWithoutATimestampAndThatCannotBeOverridden() {
+    Map<String, String> p = required();
+    p.put("kafka.consumer.interceptor.classes", "com.example.Other");
+    p.put("kafka.interceptor.classes", "com.example.Other");
+    Map<String, Object> global =
+        new StreamsConfig(FeaturesConfig.from(p).streamsProperties())
+            .getGlobalConsumerConfigs("client");
+    assertThat(global)
+        .containsEntry(
+            ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, TableTimestampInterceptor.class.getName());
+
+    Map<String, String> replaced = required();
+    replaced.put("kafka.global.consumer.interceptor.classes", "com.example.Other");
+    assertThatThrownBy(() -> FeaturesConfig.from(replaced))
+        .hasMessageContaining("kafka.global.consumer.interceptor.classes cannot be set");
   }
 
   @Test

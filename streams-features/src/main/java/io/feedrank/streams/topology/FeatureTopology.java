@@ -258,7 +258,9 @@ public final class FeatureTopology {
     // (at every start, for the in-memory items) by copying the topic's bytes into the store as they
     // are, so an unreadable record that the deserialization handler skipped while running replaced
     // the item's metadata at the next start, and every read of it then failed its stream thread.
-    // A global store's processor also restores it, and the handler skips such a record again
+    // A global store's processor also restores it, and the handler skips such a record again.
+    // A record without a timestamp, which Kafka Streams refuses in a global store whatever the
+    // timestamp extractor, is restamped by the global consumer first (TableTimestampInterceptor).
     // read twice per event: a hash map, and no record cache in front of memory.
     // An item's metadata goes to its Redis hash as the catalog changes, not only with its next
     // event: a new item is served with its category, age and length from the start, as its first
