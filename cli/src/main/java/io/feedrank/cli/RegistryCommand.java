@@ -4,6 +4,7 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.trainer.Main;
 import io.feedrank.trainer.TrainerConfig;
 import io.feedrank.trainer.prune.ArtifactPruner;
+import io.feedrank.trainer.prune.PrunedArtifacts;
 import io.feedrank.trainer.prune.Retention.StoredFile;
 import io.feedrank.trainer.registry.RegistryCommands;
 import java.io.IOException;
@@ -133,8 +134,13 @@ final class RegistryCommand implements Callable<Integer> {
         ServiceConfig.refusing(spec, () -> TrainerConfig.from(config(System.getenv())));
     PrintWriter out = spec.commandLine().getOut();
     try (Main m = new Main(config, Clock.systemUTC())) {
+      // a version whose artifacts were pruned is not put back in production
       RegistryCommands r =
-          new RegistryCommands(m.registry(), config.modelName(), Clock.systemUTC());
+          new RegistryCommands(
+              m.registry(),
+              config.modelName(),
+              Clock.systemUTC(),
+              new PrunedArtifacts(m.artifacts().root())::problem);
       switch (action) {
         case "list" -> print(out, r.list());
         case "promote" -> print(out, r.promote(version, "promoted by operator"));
