@@ -168,12 +168,39 @@ public final class ArtifactPruner {
     return out;
   }
 
-  /** A version's artifact as the files are spelled (a real path), null when it names none. */
+  /**
+   * A version's artifact as the files are spelled (a real path), null when it names none. A URI the
+   * trainer spelled with its own mount of the store ({@code /artifacts/<run>/<file>}), not there as
+   * spelled here, is the same run directory and file name under this store's root: read as naming
+   * nothing, a kept version's files would have been deleted by a prune run with the store mounted
+   * elsewhere.
+   */
   private Path resolve(URI uri) {
-    try {
-      return "file".equals(uri.getScheme()) ? Path.of(uri).toRealPath() : null;
-    } catch (IOException | IllegalArgumentException e) {
+    if (!"file".equals(uri.getScheme())) {
       return null;
+    }
+    Path p;
+    try {
+      p = Path.of(uri);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    try {
+      return p.toRealPath();
+    } catch (IOException notHereAsSpelled) {
+      int n = p.getNameCount();
+      if (n < 2) {
+        return null;
+      }
+      try {
+        return store
+            .root()
+            .resolve(p.getName(n - 2).toString())
+            .resolve(p.getName(n - 1).toString())
+            .toRealPath();
+      } catch (IOException | RuntimeException e) {
+        return null;
+      }
     }
   }
 }
