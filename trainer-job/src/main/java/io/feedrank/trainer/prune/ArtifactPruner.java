@@ -188,16 +188,9 @@ public final class ArtifactPruner {
     try {
       return p.toRealPath();
     } catch (IOException notHereAsSpelled) {
-      int n = p.getNameCount();
-      if (n < 2) {
-        return null;
-      }
+      Path here = PrunedArtifacts.inStore(store.root(), p);
       try {
-        return store
-            .root()
-            .resolve(p.getName(n - 2).toString())
-            .resolve(p.getName(n - 1).toString())
-            .toRealPath();
+        return here == null ? null : here.toRealPath();
       } catch (IOException | RuntimeException e) {
         return null;
       }

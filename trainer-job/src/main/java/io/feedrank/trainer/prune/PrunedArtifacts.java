@@ -31,6 +31,19 @@ public final class PrunedArtifacts {
     this.root = root;
   }
 
+  /**
+   * Where an artifact the trainer named {@code path} ({@code <its mount of the store>/<run
+   * id>/<file>}) is under {@code root}, this process's view of the store: its run directory and
+   * file name there; null for a path of fewer than two names.
+   */
+  static Path inStore(Path root, Path path) {
+    int n = path.getNameCount();
+    if (n < 2) {
+      return null;
+    }
+    return root.resolve(path.getName(n - 2).toString()).resolve(path.getName(n - 1).toString());
+  }
+
   /** Why {@code v} cannot be served from this store, or empty when it can or this cannot tell. */
   public Optional<String> problem(ModelVersion v) {
     Path run = root.resolve(v.getRunId());
@@ -39,8 +52,8 @@ public final class PrunedArtifacts {
     }
     List<String> gone = new ArrayList<>();
     for (URI u : Retention.uris(v)) {
-      Path name = Path.of(u.getPath()).getFileName();
-      if (name == null || !Files.isRegularFile(run.resolve(name.toString()))) {
+      Path here = inStore(root, Path.of(u.getPath()));
+      if (here == null || !Files.isRegularFile(here)) {
         gone.add(u.toString());
       }
     }
