@@ -24,6 +24,12 @@ public final class TcpGate implements AutoCloseable {
   private final AtomicInteger turns = new AtomicInteger();
   private volatile boolean open = true;
 
+  /**
+   * Runs on the acceptor thread between the first look at {@link #open} and the tracking of the new
+   * connection; a test holds it there to shut the gate in between. Does nothing otherwise.
+   */
+  volatile Runnable beforeTrack = () -> {};
+
   /** A gate, open, on a free port of 127.0.0.1, in front of {@code host:port}. */
   public TcpGate(String host, int port) throws IOException {
     this.target = new InetSocketAddress(host, port);
@@ -51,8 +57,12 @@ public final class TcpGate implements AutoCloseable {
     return turns.get();
   }
 
-  /** Resets every open connection, and from now on every new one. */
-  public void shut() {
+  /**
+   * Resets every open connection, and from now on every new one. Under the same lock as the
+   * tracking of a new connection: one accepted while the gate was open but tracked only after this
+   * ran would otherwise escape the reset and forward through a shut gate.
+   */
+  public synchronized void shut() {
     open = false;
     sockets.forEach(TcpGate::reset);
   }
@@ -82,8 +92,13 @@ public final class TcpGate implements AutoCloseable {
         reset(in);
         continue;
       }
-      sockets.add(in);
-      sockets.add(out);
+      beforeTrack.run();
+      if (!track(in, out)) {
+        refused.incrementAndGet();
+        reset(in);
+        reset(out);
+        continue;
+      }
       // which side sent last on this connection: a client's bytes after the server's start a turn
       AtomicInteger clientSentLast = new AtomicInteger(0);
       pump(
@@ -96,6 +111,16 @@ public final class TcpGate implements AutoCloseable {
           });
       pump(out, in, () -> clientSentLast.set(0));
     }
+  }
+
+  /** Tracks a new connection for {@link #shut()} to reset, unless the gate has been shut. */
+  private synchronized boolean track(Socket in, Socket out) {
+    if (!open) {
+      return false;
+    }
+    sockets.add(in);
+    sockets.add(out);
+    return true;
   }
 
   private void pump(Socket from, Socket to, Runnable onBytes) {
