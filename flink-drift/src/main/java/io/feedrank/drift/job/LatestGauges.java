@@ -194,18 +194,40 @@ abstract class LatestGauges<T> extends RichFilterFunction<T> implements Checkpoi
     }
   }
 
+  /**
+   * Registers the gauges of a key, read on the metric reporter's thread while the task thread moves
+   * the key between {@code latest} and {@code blanks}. A move puts the key in its new map before it
+   * takes it out of the old one, so it is always in one of them; but a read of {@code latest} just
+   * before a report puts it there and of {@code blanks} just after the report took it out finds it
+   * in neither, and the gauges then threw a NullPointerException into the reporter (Flink's
+   * Prometheus reporter may fail that scrape with it). Such a read ran across a move, and reads
+   * again.
+   */
   private void register(String key) {
     if (registered.add(key)) {
       register(
           metrics(),
           () -> {
-            T e = latest.get(key);
-            if (e == null) {
-              return blanks.get(key);
+            while (true) {
+              T e = latest.get(key);
+              if (e != null) {
+                return stale() ? blank(e) : e;
+              }
+              T b = expired(key);
+              if (b != null) {
+                return b;
+              }
             }
-            return stale() ? blank(e) : e;
           });
     }
+  }
+
+  /**
+   * What the gauges of an expired key read, null when it is not expired. A method of its own so
+   * that a test can run the task thread's work between a gauge's two look-ups.
+   */
+  T expired(String key) {
+    return blanks.get(key);
   }
 
   @Override

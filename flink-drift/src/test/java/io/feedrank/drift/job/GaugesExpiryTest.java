@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.feedrank.drift.job.GaugesRestartTest.RecordedCtr;
 import io.feedrank.drift.job.GaugesRestartTest.RecordedReports;
 import io.feedrank.drift.job.GaugesRestartTest.Recorder;
+import java.time.Duration;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.junit.jupiter.api.Test;
@@ -123,6 +125,59 @@ class GaugesExpiryTest {
           .isNaN();
       assertThat(f.recorder.value("version=v1/variant=production/drift.online.impressions"))
           .isEqualTo(0L);
+    }
+  }
+
+  /**
+   * The gauges of 1-minute windows, expiring after 3, where a report can arrive in the middle of a
+   * gauge's read: after it found no latest report of its feature, before it looks for a blank one.
+   */
+  static final class ReportArrivingMidRead extends ReportGauges {
+    final transient Recorder recorder = new Recorder();
+    transient Report arriving;
+
+    ReportArrivingMidRead() {
+      super(Duration.ofMinutes(1), 3);
+    }
+
+    @Override
+    MetricGroup metrics() {
+      return recorder;
+    }
+
+    @Override
+    Report expired(String key) {
+      if (arriving != null) {
+        Report r = arriving;
+        arriving = null;
+        filter(r); // what the task thread does with it, as in the job
+      }
+      return super.expired(key);
+    }
+  }
+
+  /**
+   * A gauge of an expired feature read while a new report of it arrives (on the metric reporter's
+   * thread, the task thread's work in between) reads the new report: it found the feature in
+   * neither map and threw a NullPointerException into the reporter.
+   */
+  @Test
+  void aGaugeReadWhileAnExpiredFeatureReportsAgainReadsTheNewReport() throws Exception {
+    ReportArrivingMidRead f = new ReportArrivingMidRead();
+    try (var h = harness(f, ReportGauges::keyOf, 1, 0)) {
+      h.open();
+      Recorder g = f.recorder;
+      h.processElement(new StreamRecord<>(minute("x", 0.30, true, 1)));
+      h.processElement(new StreamRecord<>(minute("y", 0.40, true, 1)));
+      for (int m = 2; m <= 4; m++) {
+        h.processElement(new StreamRecord<>(minute("x", 0.30, true, m)));
+      }
+      assertNoVerdict(g, "y", 60.0); // three windows without y: expired
+
+      f.arriving = minute("y", 0.05, false, 5);
+      assertThat(g.value("feature=y/drift.psi")).isEqualTo(0.05);
+      assertThat(f.arriving).as("the report arrived during the read").isNull();
+      assertThat(g.value("feature=y/drift.n")).isEqualTo(900L);
     }
   }
 }
