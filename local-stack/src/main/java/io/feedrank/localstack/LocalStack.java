@@ -21,9 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
@@ -73,7 +75,8 @@ public final class LocalStack implements AutoCloseable {
 
   /**
    * Starts the three servers (in parallel), creates the topics and registers the schemas. On any
-   * failure everything already started is stopped before the exception propagates.
+   * failure everything already started, or still starting, is stopped before the exception
+   * propagates.
    */
   public LocalStack start() {
     long t0 = System.nanoTime();
@@ -81,12 +84,12 @@ public final class LocalStack implements AutoCloseable {
       shutdownHook = new Thread(this::close, "local-stack-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
+    CompletableFuture<Void> reg = null;
+    CompletableFuture<Void> red = null;
     try {
       Files.createDirectories(workDir.resolve("registry"));
-      CompletableFuture<Void> reg =
-          CompletableFuture.runAsync(() -> unchecked(() -> registry.start(config.startTimeout)));
-      CompletableFuture<Void> red =
-          CompletableFuture.runAsync(() -> unchecked(() -> redis.start(config.startTimeout)));
+      reg = CompletableFuture.runAsync(() -> unchecked(() -> registry.start(config.startTimeout)));
+      red = CompletableFuture.runAsync(() -> unchecked(() -> redis.start(config.startTimeout)));
       kafka.start(config.startTimeout);
       createTopics(topics());
       red.get(config.startTimeout.toSeconds(), TimeUnit.SECONDS);
@@ -94,11 +97,12 @@ public final class LocalStack implements AutoCloseable {
       registryClient = new HttpSchemaRegistryClient(RegistryConfig.of(registryUrl()));
       AvroSerdes.registerAll(registryClient);
     } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      awaitStarts(cause, reg, red);
       close();
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException("local stack failed to start: " + cause.getMessage(), cause);
     }
     startupTime = Duration.ofNanos(System.nanoTime() - t0);
@@ -110,6 +114,35 @@ public final class LocalStack implements AutoCloseable {
         registryUrl(),
         workDir);
     return this;
+  }
+
+  /**
+   * After a failed start, waits for the registry's and Redis's starts still on their way (null: not
+   * begun), each at most the start timeout. {@link #close()} stops only what has been launched when
+   * it looks: a server launched after it outlived the stack, and wrote into the directory it
+   * deletes. The registry is closed first, so that its start launches nothing that stays and ends
+   * at its next probe rather than at the registry's readiness.
+   */
+  private void awaitStarts(Throwable failure, CompletableFuture<?>... starts) {
+    log.warn(
+        "local-stack: start failed ({}); stopping the registry and Redis once their starts end",
+        failure.toString());
+    quietly("registry", registry::close);
+    for (CompletableFuture<?> start : starts) {
+      if (start == null) {
+        continue;
+      }
+      try {
+        start.get(config.startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | CancellationException e) {
+        // its own failure: the stack's is the one reported
+      } catch (TimeoutException e) {
+        log.warn("local-stack: a server's start did not end within {}", config.startTimeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** The topics this stack creates: DESIGN §2, with the partition override applied. */
@@ -230,6 +263,11 @@ public final class LocalStack implements AutoCloseable {
   /** A client of the stack's registry, shared, closed with the stack. */
   public SchemaRegistryClient registryClient() {
     return registryClient;
+  }
+
+  /** The registry server, for tests that hold its start at a seam. */
+  RegistryServer registry() {
+    return registry;
   }
 
   /** The Redis server, which tests may stop and start again. */

@@ -31,8 +31,22 @@ final class RegistryServer implements AutoCloseable {
 
   private final Path workDir;
   private final int port;
-  private Process process;
+  private volatile Process process;
   private ChildReaper reaper;
+
+  /**
+   * Set by {@link #close()}, under this object's lock; a start that launches the server after the
+   * close stops it at once. A close while a start was still on its way (the stack's failed start,
+   * its shutdown hook) found no process to stop, and the one launched afterwards, a JVM of up to
+   * 512 MB holding the registry's port, ran until this JVM exited.
+   */
+  private boolean closed;
+
+  /**
+   * Runs on the starting thread just before the server is launched; a test holds it there to close
+   * the server in between. Does nothing otherwise.
+   */
+  volatile Runnable beforeLaunch = () -> {};
 
   RegistryServer(Path workDir, int port) {
     this.workDir = workDir;
@@ -81,8 +95,16 @@ final class RegistryServer implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(logFile.toFile());
     pb.environment().put("TMPDIR", tmp.toString());
-    process = pb.start();
-    reaper = ChildReaper.watch(process);
+    beforeLaunch.run();
+    Process started = pb.start();
+    synchronized (this) {
+      if (closed) {
+        ChildProcesses.stop(started, "Apicurio Registry", 15);
+        throw new IOException("Apicurio Registry was closed while it started; stopped it");
+      }
+      process = started;
+      reaper = ChildReaper.watch(started);
+    }
     awaitReady(timeout, logFile);
     log.info("local-stack: Apicurio Registry ready at {} (pid {})", ccompatUrl(), process.pid());
   }
@@ -154,8 +176,10 @@ final class RegistryServer implements AutoCloseable {
     }
   }
 
+  /** Stops the server, and one that a start still on its way launches later. Idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     ChildProcesses.stop(process, "Apicurio Registry", 15);
     if (reaper != null) {
       reaper.close();
