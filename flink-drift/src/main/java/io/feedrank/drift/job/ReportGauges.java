@@ -59,10 +59,15 @@ class ReportGauges extends LatestGauges<Report> {
   void register(MetricGroup metrics, Supplier<Report> latest) {
     var group = metrics.addGroup("feature", latest.get().feature);
     group.gauge("drift.psi", (Gauge<Double>) () -> latest.get().psi);
+    // one read of the latest report: two could see a report with a KS statistic and then, the
+    // feature expired in between, a blank one without, whose null the unboxing threw
     group.gauge(
         "drift.ks",
         (Gauge<Double>)
-            () -> latest.get().ksStatistic == null ? Double.NaN : latest.get().ksStatistic);
+            () -> {
+              Double ks = latest.get().ksStatistic;
+              return ks == null ? Double.NaN : ks;
+            });
     group.gauge("drift.n", (Gauge<Long>) () -> latest.get().n);
     group.gauge("drift.sample.size", (Gauge<Long>) () -> latest.get().sampleSize);
     group.gauge("drift.drifted", (Gauge<Integer>) () -> latest.get().drifted ? 1 : 0);

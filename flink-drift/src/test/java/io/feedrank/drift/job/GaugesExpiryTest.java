@@ -180,4 +180,23 @@ class GaugesExpiryTest {
       assertThat(g.value("feature=y/drift.n")).isEqualTo(900L);
     }
   }
+
+  /**
+   * The KS gauge reads its report once: the feature can expire between two reads of the latest
+   * report (the task thread swaps it for a blank one without a KS statistic), and a gauge that read
+   * the statistic's presence from the first and its value from the second threw a
+   * NullPointerException into the reporter.
+   */
+  @Test
+  void theKsGaugeReadsItsReportOnce() {
+    Report withKs = minute("x", 0.30, true, 1);
+    withKs.ksStatistic = 0.12;
+    Report expired = new ReportGauges(Duration.ofMinutes(1), 3).blank(withKs);
+    assertThat(expired.ksStatistic).isNull();
+    // the group's name, then the gauge's reads: the report, then (expired) its blank
+    java.util.Iterator<Report> reads = java.util.List.of(withKs, withKs, expired).iterator();
+    Recorder g = new Recorder();
+    new ReportGauges(Duration.ofMinutes(1), 3).register(g, reads::next);
+    assertThat(g.value("feature=x/drift.ks")).isEqualTo(0.12);
+  }
 }
