@@ -18,6 +18,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -67,6 +70,73 @@ class RedisFeatureWriterIT {
       redis.hset(user, Map.of("_v", "1", "created_at", "5"));
       assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, partial, 4, true))))
           .containsExactly(user);
+    }
+  }
+
+  /**
+   * A user's partial write and their profile's write, merged while the writer thread is busy (the
+   * global table's thread writes profiles as the stream threads flush, all of them at a start),
+   * land as one: on a hash Redis lost, the real script's answer still reaches the state write's
+   * caller, who hears it landed and that it recreated the hash (and has the user written whole).
+   */
+  @Test
+  void aPartialWriteMergedWithAProfileWriteIsReportedLandedAndRecreated(LocalStack stack)
+      throws Exception {
+    String user = "fr:u:merged-it-" + System.nanoTime();
+    String other = user + "-other";
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
+    List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
+    Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
+    Map<String, String> profile = Map.of("_v", "1", "country", "FR", "created_at", "5");
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2))) {
+      RedisFeatureWriter real =
+          new RedisFeatureWriter(stack.redisUri(), Duration.ofDays(1), new SimpleMeterRegistry());
+      real.write(
+          List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "1", "c.a._ts", "1"), 1, false)));
+      redis.del(user); // Redis lost it
+      FeatureWriter held =
+          new FeatureWriter() {
+            @Override
+            public void write(List<FeatureWrite> batch) {
+              writeFindingRecreated(batch);
+            }
+
+            @Override
+            public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+              if (entered.getCount() > 0) { // the first batch holds the writer thread
+                entered.countDown();
+                try {
+                  release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              return real.writeFindingRecreated(batch);
+            }
+
+            @Override
+            public void close() {
+              real.close();
+            }
+          };
+      try (AsyncFeatureWriter async =
+          new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
+        async.write(List.of(new FeatureWrite(other, Map.of("n", "1"), 0)));
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        async.submit(
+            List.of(new FeatureWrite(user, partial, 2, true)), landed::add, recreated::add);
+        // as the topology writes a profile: without the state, so partial
+        async.write(List.of(new FeatureWrite(user, profile, FeatureWriter.NO_EVENT, true)));
+        release.countDown();
+      } // close: what is pending is written, and whom to tell told, before it returns
+      Map<String, String> both = new java.util.HashMap<>(partial);
+      both.putAll(profile);
+      assertThat(redis.hgetAll(user)).isEqualTo(both);
+      FeatureWrite merged = new FeatureWrite(user, both, 2, true);
+      assertThat(landed).containsExactly(merged);
+      assertThat(recreated).containsExactly(merged);
     }
   }
 

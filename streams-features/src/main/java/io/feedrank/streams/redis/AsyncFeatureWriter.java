@@ -37,6 +37,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private record Pending(
       FeatureWrite write, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {}
 
+  /** Whom a write submitted without callbacks tells: nobody (see {@link #newerOver}). */
+  private static final Consumer<FeatureWrite> NOBODY = w -> {};
+
   private LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
   private boolean closed;
   private long failures;
@@ -52,12 +55,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
 
   @Override
   public void write(List<FeatureWrite> batch) {
-    submit(batch, w -> {});
+    submit(batch, NOBODY);
   }
 
   @Override
   public void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed) {
-    submit(batch, landed, w -> {});
+    submit(batch, landed, NOBODY);
   }
 
   @Override
@@ -84,7 +87,20 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     return pending.size();
   }
 
-  /** The newer write's fields over the older's; the newer caller hears of the merged write. */
+  /**
+   * The newer write's fields over the older's, partial only if both were (a whole write's fields
+   * are all in the merge). A user's profile and an item's catalog metadata, written from the global
+   * tables' thread, meet the stream threads' state writes of the same key here.
+   *
+   * <p>Whom to tell: the newer write's callbacks, or the older's when the newer came without any
+   * ({@link #write}: the tables' writes). Dropped under a profile written after it, the state
+   * write's landing was never heard of: its entity stayed "on its way" in the pending store until
+   * its next event, and a hash it recreated was not written whole again. Between two writes with
+   * callbacks the newer's are enough: the entity's task submitted both, forgets the entity only
+   * when its latest version has landed, and ignores an earlier version's landing. Keeping both
+   * would chain one more pair (holding its batch's versions) per flush of a busy entity while Redis
+   * is away.
+   */
   private static Pending newerOver(Pending older, Pending newer) {
     Map<String, String> fields = new HashMap<>(older.write().fields());
     fields.putAll(newer.write().fields());
@@ -93,8 +109,8 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     boolean partial = older.write().partial() && newer.write().partial();
     return new Pending(
         new FeatureWrite(newer.write().key(), fields, latest, partial),
-        newer.landed(),
-        newer.recreated());
+        newer.landed() != NOBODY ? newer.landed() : older.landed(),
+        newer.recreated() != NOBODY ? newer.recreated() : older.recreated());
   }
 
   private void run() {

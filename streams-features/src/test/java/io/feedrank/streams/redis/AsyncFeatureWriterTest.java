@@ -9,7 +9,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
@@ -123,6 +127,61 @@ class AsyncFeatureWriterTest {
       store.down.set(false);
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> store.hashes.size() == 10);
     }
+  }
+
+  /**
+   * A profile or catalog write (no callbacks) merged over a state write of the same key, as the
+   * global tables' thread and a stream thread do while the writer is busy, keeps the state write's
+   * callbacks: they used to be replaced by the profile's none, so the state write's landing and the
+   * recreation it found were never heard of.
+   */
+  @Test
+  void aWriteWithoutCallbacksMergedOverOneWithThemKeepsTheirCallbacks() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<FeatureWrite> written = new CopyOnWriteArrayList<>();
+    FeatureWriter held =
+        new FeatureWriter() {
+          @Override
+          public void write(List<FeatureWrite> batch) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+            if (entered.getCount() > 0) { // the first batch holds the writer thread
+              entered.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            written.addAll(batch);
+            return Set.of("fr:u:1"); // as if Redis had lost the user's hash
+          }
+        };
+    List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
+    List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
+    FeatureWrite state =
+        new FeatureWrite("fr:u:1", Map.of("_ts", "1000", "c.news._ts", "1000"), 1000, true);
+    FeatureWrite profile =
+        new FeatureWrite("fr:u:1", Map.of("country", "FR"), FeatureWriter.NO_EVENT, true);
+    try (AsyncFeatureWriter w =
+        new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
+      w.write(List.of(write("fr:i:9", "category", "news")));
+      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+      // both wait behind the held batch: the profile, newer, is merged over the state write
+      w.submit(List.of(state), landed::add, recreated::add);
+      w.write(List.of(profile));
+      release.countDown();
+    } // close: what is pending is written, and whom to tell told, before it returns
+    FeatureWrite merged =
+        new FeatureWrite(
+            "fr:u:1", Map.of("_ts", "1000", "c.news._ts", "1000", "country", "FR"), 1000, true);
+    assertThat(written).containsExactly(write("fr:i:9", "category", "news"), merged);
+    assertThat(landed).containsExactly(merged);
+    assertThat(recreated).containsExactly(merged);
   }
 
   @Test
