@@ -17,7 +17,9 @@ import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.examples.PointInTimeExamples;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
+import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
+import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.validation.EventValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -33,7 +35,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -43,7 +50,9 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,8 +77,8 @@ class FeatureTopologyTest {
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
 
   /**
-   * HSET into {@link #redis}: a partial write to a key it lacks, or whose hash has no {@code _ts},
-   * reports the key recreated.
+   * HSET into {@link #redis}: a partial write with {@code _ts} to a key it lacks, or whose hash has
+   * no {@code _ts}, reports the key recreated, as the Redis writer's script does.
    */
   final FeatureWriter writer =
       new FeatureWriter() {
@@ -82,7 +91,9 @@ class FeatureTopologyTest {
         public java.util.Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
           java.util.Set<String> recreated = new java.util.HashSet<>();
           for (FeatureWrite w : batch) {
-            if (w.partial() && !redis.getOrDefault(w.key(), Map.of()).containsKey("_ts")) {
+            if (w.partial()
+                && w.fields().containsKey("_ts")
+                && !redis.getOrDefault(w.key(), Map.of()).containsKey("_ts")) {
               recreated.add(w.key());
             }
             redis.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields());
@@ -135,12 +146,17 @@ class FeatureTopologyTest {
   }
 
   void start(FeatureTopology.Settings settings, Instant wallClock) {
+    start(settings, wallClock, writer);
+  }
+
+  /** Starts the topology writing to Redis through {@code to}: {@link #writer}, or one before it. */
+  void start(FeatureTopology.Settings settings, Instant wallClock, FeatureWriter to) {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     var topology =
-        FeatureTopology.build(topics, settings, writer, registry, new FeatureMetrics(meters));
+        FeatureTopology.build(topics, settings, to, registry, new FeatureMetrics(meters));
     driver =
         wallClock == null
             ? new TopologyTestDriver(topology, props)
@@ -671,6 +687,141 @@ class FeatureTopologyTest {
     assertThat(redis.get(key))
         .containsEntry("lifetime_events", "3")
         .containsEntry("_ts", Long.toString(t + 2 * HOUR));
+  }
+
+  /**
+   * A user's profile written while their partial write waits for the Redis writer thread (the
+   * global table's thread writes every profile as the app starts, while the stream threads flush)
+   * is merged with it, and the merged write still leaves out categories: if Redis lost the hash,
+   * the user is written whole again, then forgotten. Taken for a whole write, the profile made the
+   * merged one whole, and the user's hash stayed without the categories it left out.
+   */
+  @Test
+  void aUserHashRedisLostIsWrittenWholeAgainThoughTheirProfileWasMergedIntoTheWrite()
+      throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean hold = new AtomicBoolean();
+    List<FeatureWrite> written = new CopyOnWriteArrayList<>();
+    FeatureWriter held =
+        new FeatureWriter() {
+          @Override
+          public void write(List<FeatureWrite> batch) {
+            writeFindingRecreated(batch);
+          }
+
+          @Override
+          public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+            if (hold.getAndSet(false)) { // holds the writer thread until released
+              entered.countDown();
+              try {
+                release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            written.addAll(batch);
+            return writer.writeFindingRecreated(batch);
+          }
+        };
+    AsyncFeatureWriter async = new AsyncFeatureWriter(held, new FeatureMetrics(meters), 10_000);
+    try {
+      start(
+          new FeatureTopology.Settings(
+              "test-app",
+              new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+              Duration.ofMillis(100),
+              FeatureTopology.Settings.DEFAULT_STATE_OBJECTS),
+          null,
+          async);
+      KeyValueStore<Long, long[]> pending = driver.getKeyValueStore("user-redis-pending");
+      InteractionEvent first = events(1, 19).get(0);
+      long user = first.getUserId();
+      String key = "fr:u:" + user;
+      long t = first.getEventTime().toEpochMilli();
+      ItemMetadata a = catalog().get(0);
+      ItemMetadata b =
+          catalog().stream()
+              .filter(m -> !m.getCategory().equals(a.getCategory()))
+              .findFirst()
+              .orElseThrow();
+      pipe(copy(first).setItemId(a.getItemId()).build());
+      flushAndWriteAll(async, written);
+      pipe(
+          copy(first)
+              .setInteractionId("second")
+              .setItemId(b.getItemId())
+              .setEventTime(Instant.ofEpochMilli(t + HOUR))
+              .build());
+      flushAndWriteAll(async, written);
+      flushAndWriteAll(async, written); // the landing heard: the user is no longer pending
+      assertThat(pending.get(user)).isNull();
+      Map<String, String> whole = new HashMap<>(redis.get(key));
+
+      redis.remove(key); // Redis lost it
+      hold.set(true);
+      async.write(List.of(new FeatureWrite("fr:i:held", Map.of("n", "1"), 0)));
+      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+      pipe(
+          copy(first)
+              .setInteractionId("third")
+              .setItemId(b.getItemId())
+              .setEventTime(Instant.ofEpochMilli(t + 2 * HOUR))
+              .build());
+      driver.advanceWallClockTime(Duration.ofSeconds(1)); // the partial write: b only, waiting
+      users.pipeInput(user, profiles().get((int) user - 1)); // the profile's write, merged over it
+      release.countDown();
+      writeAll(async, written);
+      assertThat(written)
+          .filteredOn(w -> w.key().equals(key))
+          .last()
+          .satisfies(
+              w ->
+                  assertThat(w.fields())
+                      .containsKeys("_ts", "country")
+                      .doesNotContainKey("c." + a.getCategory() + "._ts"));
+
+      flushAndWriteAll(async, written); // the repair: whole
+      String pa = "c." + a.getCategory() + ".";
+      Map<String, String> aFields = new HashMap<>();
+      whole.forEach(
+          (k, v) -> {
+            if (k.startsWith(pa)) {
+              aFields.put(k, v);
+            }
+          });
+      assertThat(aFields).hasSize(6);
+      assertThat(redis.get(key))
+          .containsAllEntriesOf(aFields)
+          .containsEntry("lifetime_events", "3")
+          .containsEntry("country", "C" + user);
+      flushAndWriteAll(async, written);
+      assertThat(pending.get(user)).isNull();
+    } finally {
+      driver.close();
+      driver = null;
+      async.close();
+    }
+  }
+
+  /** A flush of the topology, then {@link #writeAll}. */
+  void flushAndWriteAll(AsyncFeatureWriter async, List<FeatureWrite> written) {
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    writeAll(async, written);
+  }
+
+  /**
+   * Waits until the writer thread has written all that was submitted and told whom to tell: a
+   * marker written after it is written in the same batch or a later one, and a second marker after
+   * the first in a batch of its own, which the thread takes only once it has told of the one
+   * before.
+   */
+  static void writeAll(AsyncFeatureWriter async, List<FeatureWrite> written) {
+    for (int i = 0; i < 2; i++) {
+      FeatureWrite marker = new FeatureWrite("fr:i:marker-" + System.nanoTime(), Map.of(), 0);
+      async.write(List.of(marker));
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> written.contains(marker));
+    }
   }
 
   /**

@@ -90,7 +90,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   /**
    * The newer write's fields over the older's, partial only if both were (a whole write's fields
    * are all in the merge). A user's profile and an item's catalog metadata, written from the global
-   * tables' thread, meet the stream threads' state writes of the same key here.
+   * tables' thread, meet the stream threads' state writes of the same key here. They are partial
+   * (they leave out the state): taken for whole ones, they made a partial state write merged with
+   * them whole, and a hash it recreated was not reported, so not written whole again.
    *
    * <p>Whom to tell: the newer write's callbacks, or the older's when the newer came without any
    * ({@link #write}: the tables' writes). Dropped under a profile written after it, the state

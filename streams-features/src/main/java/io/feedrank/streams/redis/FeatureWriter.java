@@ -16,7 +16,8 @@ public interface FeatureWriter extends AutoCloseable {
    *
    * @param latestEventMillis event time of the newest event in these values, for freshness
    * @param partial whether the fields leave out some the entity's hash holds (a user's categories
-   *     no event since the last write touched): right over the hash, short of it without one
+   *     no event since the last write touched; an item's metadata or a user's profile, without the
+   *     state): right over the hash, short of it without one
    */
   record FeatureWrite(
       String key, Map<String, String> fields, long latestEventMillis, boolean partial) {

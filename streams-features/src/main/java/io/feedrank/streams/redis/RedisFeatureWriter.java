@@ -134,7 +134,9 @@ public final class RedisFeatureWriter implements FeatureWriter {
   /**
    * A partial write recreated its hash when it found no {@code _ts} there: a hash that held the
    * entity's state has the fields every write carries ({@code _v}, {@code _ts}, the counters). A
-   * hash of the profile alone, rewritten after Redis lost the user's, holds fields but no state.
+   * hash of the profile alone, rewritten after Redis lost the user's, holds fields but no state. A
+   * write without {@code _ts} (a profile's or an item's metadata alone) is never reported: it has
+   * no state to leave out, and the entity's next state write finds the hash without {@code _ts}.
    */
   @Override
   public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {

@@ -265,7 +265,9 @@ public final class FeatureTopology {
     // An item's metadata goes to its Redis hash as the catalog changes, not only with its next
     // event: a new item is served with its category, age and length from the start, as its first
     // training examples have them (idempotent sets; rewritten at each start). Its category is
-    // bounded before anything keeps it (CategoryBound)
+    // bounded before anything keeps it (CategoryBound). These writes, and the profiles' below,
+    // leave out the entity's state, so they are partial: merged with a partial state write of the
+    // same key (AsyncFeatureWriter), they keep it partial, and a hash it recreated is reported
     globalTable(
         builder,
         HashStore.supplier(ITEMS_STORE),
@@ -279,7 +281,8 @@ public final class FeatureTopology {
                     new FeatureWriter.FeatureWrite(
                         FeatureWriter.itemKey(id),
                         ItemState.metadataHash(meta),
-                        FeatureWriter.NO_EVENT))));
+                        FeatureWriter.NO_EVENT,
+                        true))));
     globalTable(
         builder,
         Stores.persistentTimestampedKeyValueStore(USERS_STORE),
@@ -295,7 +298,8 @@ public final class FeatureTopology {
                     new FeatureWriter.FeatureWrite(
                         FeatureWriter.userKey(id),
                         UserState.profileHash(profile),
-                        FeatureWriter.NO_EVENT))));
+                        FeatureWriter.NO_EVENT,
+                        true))));
 
     KStream<byte[], Checked> checked =
         builder.stream(
