@@ -4,7 +4,6 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.trainer.Main;
 import io.feedrank.trainer.TrainerConfig;
 import io.feedrank.trainer.prune.ArtifactPruner;
-import io.feedrank.trainer.prune.PrunedArtifacts;
 import io.feedrank.trainer.prune.Retention.StoredFile;
 import io.feedrank.trainer.registry.RegistryCommands;
 import java.io.IOException;
@@ -42,6 +41,7 @@ import picocli.CommandLine.Spec;
       "  staging and candidate versions, of the version rollback goes back to and of the",
       "  --keep-archived newest archived ones; run records, files younger than --grace-hours and",
       "  runs in progress are kept. A pruned version can no longer be promoted.",
+      "A prune, promote or rollback waits for the one under way on the same artifact store.",
       "Promote and rollback also archive a staging version: its A/B share was measured against",
       "the production they replace."
     })
@@ -134,13 +134,11 @@ final class RegistryCommand implements Callable<Integer> {
         ServiceConfig.refusing(spec, () -> TrainerConfig.from(config(System.getenv())));
     PrintWriter out = spec.commandLine().getOut();
     try (Main m = new Main(config, Clock.systemUTC())) {
-      // a version whose artifacts were pruned is not put back in production
+      // a version whose artifacts were pruned is not put back in production, and a prune of
+      // this store waits for a promotion or rollback (and they for it)
       RegistryCommands r =
           new RegistryCommands(
-              m.registry(),
-              config.modelName(),
-              Clock.systemUTC(),
-              new PrunedArtifacts(m.artifacts().root())::problem);
+              m.registry(), config.modelName(), Clock.systemUTC(), m.artifacts().root());
       switch (action) {
         case "list" -> print(out, r.list());
         case "promote" -> print(out, r.promote(version, "promoted by operator"));

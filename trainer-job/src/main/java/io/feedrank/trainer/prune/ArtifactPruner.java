@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * Retention} does not keep. Only regular files under the store's root (its real path) are looked at
  * or deleted, never a symbolic link or what it leads to; directories are left (each run keeps its
  * {@code run.json}). The registry is read again right before deleting and a file a version kept by
- * then names (an operator's promotion meanwhile) is not deleted.
+ * then names (an operator's promotion meanwhile) is not deleted; from that read through the last
+ * delete the prune holds the store's {@link StoreLock}, which a promotion or rollback holds around
+ * its check that the version's files are there and its write, so none is written in between.
  */
 public final class ArtifactPruner {
   private static final Logger log = LoggerFactory.getLogger(ArtifactPruner.class);
@@ -77,32 +79,36 @@ public final class ArtifactPruner {
     if (dryRun) {
       return new Result(plan, List.of(), List.of());
     }
-    // what a version kept now names is kept, whatever the registry said when the plan was made
-    Set<Path> stillDelete =
-        Retention.plan(
-                registry.versions(modelName),
-                runStates,
-                plan.delete(),
-                keepArchived,
-                cutoff,
-                this::resolve)
-            .delete()
-            .stream()
-            .map(StoredFile::path)
-            .collect(Collectors.toSet());
     List<StoredFile> deleted = new ArrayList<>();
     List<String> failed = new ArrayList<>();
-    for (StoredFile f : plan.delete()) {
-      if (!stillDelete.contains(f.path())) {
-        continue;
-      }
-      try {
-        if (delete(root, f.path())) {
-          deleted.add(f);
+    // from the registry's last read to the last delete: a promotion (which holds the lock around
+    // its check that the files are there and its write) is either seen by that read or waits
+    try (StoreLock held = StoreLock.take(root)) {
+      // what a version kept now names is kept, whatever the registry said when the plan was made
+      Set<Path> stillDelete =
+          Retention.plan(
+                  registry.versions(modelName),
+                  runStates,
+                  plan.delete(),
+                  keepArchived,
+                  cutoff,
+                  this::resolve)
+              .delete()
+              .stream()
+              .map(StoredFile::path)
+              .collect(Collectors.toSet());
+      for (StoredFile f : plan.delete()) {
+        if (!stillDelete.contains(f.path())) {
+          continue;
         }
-      } catch (IOException e) {
-        failed.add(f.path() + ": " + e);
-        log.warn("prune: cannot delete {}: {}", f.path(), e.toString());
+        try {
+          if (delete(root, f.path())) {
+            deleted.add(f);
+          }
+        } catch (IOException e) {
+          failed.add(f.path() + ": " + e);
+          log.warn("prune: cannot delete {}: {}", f.path(), e.toString());
+        }
       }
     }
     log.info(
@@ -150,8 +156,8 @@ public final class ArtifactPruner {
         } catch (NoSuchFileException e) {
           continue; // gone meanwhile (a run's temporary file moved into place)
         }
-        if (!a.isRegularFile()) {
-          continue;
+        if (!a.isRegularFile() || p.equals(root.resolve(StoreLock.FILE))) {
+          continue; // the lock file is the store's, not an artifact
         }
         Path rel = root.relativize(p);
         String runId =

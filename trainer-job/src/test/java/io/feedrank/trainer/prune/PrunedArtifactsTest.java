@@ -88,10 +88,7 @@ class PrunedArtifactsTest {
 
   RegistryCommands commands() {
     return new RegistryCommands(
-        registry,
-        "feed-ranker",
-        Clock.fixed(T0.plusSeconds(86_400L * 10), ZoneOffset.UTC),
-        new PrunedArtifacts(root)::problem);
+        registry, "feed-ranker", Clock.fixed(T0.plusSeconds(86_400L * 10), ZoneOffset.UTC), root);
   }
 
   @BeforeEach
