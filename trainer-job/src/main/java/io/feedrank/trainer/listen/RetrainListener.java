@@ -19,7 +19,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,7 +58,7 @@ public final class RetrainListener implements AutoCloseable {
     void handle(RetrainCommand command) throws Exception;
   }
 
-  private final KafkaConsumer<String, RetrainCommand> consumer;
+  private final Consumer<String, RetrainCommand> consumer;
   private final String topic;
   private final String modelName;
   private final Handler handler;
@@ -100,18 +102,33 @@ public final class RetrainListener implements AutoCloseable {
       String modelName,
       Collection<String> alreadyRun,
       Handler handler) {
+    this(kafkaConsumer(kafka, values, groupId), topic, modelName, alreadyRun, handler);
+  }
+
+  /** On {@code consumer}, which it subscribes to {@code topic}, commits to and closes. */
+  RetrainListener(
+      Consumer<String, RetrainCommand> consumer,
+      String topic,
+      String modelName,
+      Collection<String> alreadyRun,
+      Handler handler) {
+    this.consumer = consumer;
+    this.topic = topic;
+    this.modelName = modelName;
+    this.handler = handler;
+    this.seen.addAll(alreadyRun);
+    this.poller = new Thread(this::poll, "trainer-retrain-listener");
+  }
+
+  private static KafkaConsumer<String, RetrainCommand> kafkaConsumer(
+      Map<String, Object> kafka, Deserializer<RetrainCommand> values, String groupId) {
     Properties p = new Properties();
     p.putAll(kafka);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), values);
-    this.topic = topic;
-    this.modelName = modelName;
-    this.handler = handler;
-    this.seen.addAll(alreadyRun);
-    this.poller = new Thread(this::poll, "trainer-retrain-listener");
+    return new KafkaConsumer<>(p, new StringDeserializer(), values);
   }
 
   /**
@@ -212,7 +229,15 @@ public final class RetrainListener implements AutoCloseable {
     if (!skip) {
       log.info("trainer: command {} ({}) queued", c.getCommandId(), c.getReason());
       p.commandId = c.getCommandId();
-      p.run = worker.submit(() -> run(c, p));
+      try {
+        p.run = worker.submit(() -> run(c, p));
+      } catch (RejectedExecutionException e) {
+        // close() stopped the worker while this poll returned the command: not an error. Not
+        // done, so not committed: it runs at the next start, as a command queued at the close does
+        log.info(
+            "trainer: command {} not started: the listener is closing; it runs at the next start",
+            c.getCommandId());
+      }
     }
   }
 
@@ -310,7 +335,8 @@ public final class RetrainListener implements AutoCloseable {
 
   /**
    * Stops taking commands, interrupts the run in progress and waits for it to stop, commits what
-   * has run.
+   * has run. A command the poller receives meanwhile is not started (the worker is stopped) and not
+   * committed: not an error, it runs at the next start.
    */
   @Override
   public void close() throws InterruptedException {
