@@ -14,9 +14,15 @@ public final class KolmogorovSmirnov {
 
   private KolmogorovSmirnov() {}
 
-  /** {@code D = sup_x |F_a(x) − F_b(x)|} of the two empirical CDFs. */
+  /**
+   * {@code D = sup_x |F_a(x) − F_b(x)|} of the two empirical CDFs. Every value must be finite: a
+   * NaN sorts last and is not {@code <=} anything, so the walk below would never pass it (it looped
+   * forever); the job leaves non-finite values out of its windows, and so must any other caller.
+   */
   public static double statistic(double[] a, double[] b) {
     require(a.length > 0 && b.length > 0, "both samples must be non-empty");
+    requireFinite(a, "a");
+    requireFinite(b, "b");
     double[] x = a.clone();
     double[] y = b.clone();
     Arrays.sort(x);
@@ -80,6 +86,14 @@ public final class KolmogorovSmirnov {
     }
     double p = 1 - TEST.ksSum(t, 1e-20, 100_000);
     return Math.min(1, Math.max(0, p));
+  }
+
+  private static void requireFinite(double[] sample, String name) {
+    for (int i = 0; i < sample.length; i++) {
+      require(
+          Double.isFinite(sample[i]),
+          "sample " + name + " must hold finite values only, has " + sample[i] + " at " + i);
+    }
   }
 
   private static void require(boolean ok, String message) {

@@ -3,10 +3,13 @@ package io.feedrank.drift.stats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import java.time.Duration;
 import java.util.Random;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * KS and chi-square against scipy 1.17.1 ({@code scipy.stats.ks_2samp(a, b)} for the statistic,
@@ -152,5 +155,32 @@ class StatisticsTest {
     assertThatThrownBy(() -> ChiSquare.test(new long[] {0, 0}, new double[] {.5, .5}))
         .hasMessageContaining("no observations");
     assertThatThrownBy(() -> KolmogorovSmirnov.pValue(0.2, 0, 10)).hasMessageContaining("> 0");
+  }
+
+  /**
+   * A NaN in either sample is refused, naming it, as an empty sample is: the exact statistic's walk
+   * never passed a NaN (it sorts last and is not {@code <=} anything) and looped forever. An
+   * infinity is refused too; the job leaves non-finite values out of its windows.
+   */
+  @Test
+  void refusesANonFiniteValueInsteadOfLoopingForever() {
+    double[] withNaN = {0.1, Double.NaN, 0.4};
+    double[] withInfinity = {0.1, Double.NEGATIVE_INFINITY, 0.4};
+    for (Executable call :
+        new Executable[] {
+          () -> KolmogorovSmirnov.statistic(withNaN, B),
+          () -> KolmogorovSmirnov.statistic(A, withNaN),
+          () -> KolmogorovSmirnov.statistic(withNaN, withNaN),
+          () -> KolmogorovSmirnov.statistic(withInfinity, B)
+        }) {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(10),
+          () ->
+              assertThatThrownBy(call::execute)
+                  .isInstanceOf(IllegalArgumentException.class)
+                  .hasMessageContaining("finite"));
+    }
+    assertThatThrownBy(() -> KolmogorovSmirnov.statistic(A, withNaN))
+        .hasMessage("KS: sample b must hold finite values only, has NaN at 1");
   }
 }
