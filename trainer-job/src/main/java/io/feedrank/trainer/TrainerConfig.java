@@ -96,6 +96,16 @@ public record TrainerConfig(
               + " (the export check's minimum), got "
               + verifyRows);
     }
+    if (!(verifyTolerance > 0 && verifyTolerance <= ExportVerification.MAX_TOLERANCE)) {
+      // NaN, 0 or a negative value failed every run, saying the ONNX export disagreed; an infinite
+      // or huge one let any export through
+      throw new IllegalArgumentException(
+          "export.verify.tolerance must be > 0 and at most "
+              + ExportVerification.MAX_TOLERANCE
+              + " (the largest |score difference| between ONNX Runtime and PyTorch an export may"
+              + " have), got "
+              + verifyTolerance);
+    }
     if (!(promoteMinAucGain > 0)) {
       throw new IllegalArgumentException("promote.min.auc.gain must be > 0");
     }

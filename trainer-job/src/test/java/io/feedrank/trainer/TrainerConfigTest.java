@@ -146,6 +146,29 @@ class TrainerConfigTest {
   }
 
   /**
+   * The export check's tolerance is a positive, small number: NaN, 0 or a negative one failed every
+   * run, saying the ONNX export disagreed with PyTorch; an infinite or huge one let any export
+   * through.
+   */
+  @Test
+  void exportVerifyToleranceIsPositiveAndSmallOrRefusedByName() {
+    assertThat(TrainerConfig.from(required()).verifyTolerance()).isEqualTo(1e-5);
+    Map<String, String> p = required();
+    for (String ok : new String[] {"1e-7", "0.01"}) {
+      p.put("export.verify.tolerance", ok);
+      assertThat(TrainerConfig.from(p).verifyTolerance()).isEqualTo(Double.parseDouble(ok));
+    }
+    for (String bad : new String[] {"NaN", "-1e-5", "0", "Infinity", "0.5", "1e300"}) {
+      p.put("export.verify.tolerance", bad);
+      assertThatThrownBy(() -> TrainerConfig.from(p))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("export.verify.tolerance must be > 0 and at most 0.01 (")
+          .hasMessageEndingWith(", got " + Double.parseDouble(bad));
+    }
+  }
+
+  /**
    * What a run holds: max.examples, a million unless given, never below min.examples (every run
    * would be refused for holding too few).
    */
