@@ -13,6 +13,7 @@ import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.registry.ProductionEvaluator;
 import io.feedrank.trainer.train.Architecture;
 import io.feedrank.trainer.train.Hyperparameters;
+import io.feedrank.trainer.train.NetworkTrainer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -206,7 +207,7 @@ public record TrainerConfig(
             intOf(p, "item.buckets", d.itemBuckets(), 1, Integer.MAX_VALUE),
             (float) doubleOf(p, "dropout", d.dropout()),
             (float) doubleOf(p, "learning.rate", d.learningRate()),
-            intOf(p, "batch.size", d.batchSize(), 1, Integer.MAX_VALUE),
+            batchSize(p, d.batchSize()),
             intOf(p, "max.epochs", d.maxEpochs(), 1, Integer.MAX_VALUE),
             intOf(p, "patience", d.patience(), 1, Integer.MAX_VALUE),
             (float) doubleOf(p, "embedding.l2", d.embeddingL2()),
@@ -273,6 +274,25 @@ public record TrainerConfig(
       throw new IllegalArgumentException(
           key + " must be an ISO-8601 instant like 2026-11-01T00:00:00Z, got '" + v + "'", e);
     }
+  }
+
+  /**
+   * {@code batch.size}, at least {@link NetworkTrainer#MIN_BATCH_ROWS}: a batch of one row is
+   * skipped (BatchNorm cannot normalise it), so with 1 every batch was, nothing was trained, and
+   * the random initial network could still be registered and promoted.
+   */
+  private static int batchSize(Map<String, String> p, int dflt) {
+    long v = longOf(p, "batch.size", dflt);
+    if (v < NetworkTrainer.MIN_BATCH_ROWS) {
+      throw new IllegalArgumentException(
+          "batch.size must be >= "
+              + NetworkTrainer.MIN_BATCH_ROWS
+              + ", got "
+              + v
+              + ": the networks' BatchNorm needs two rows a batch and skips a smaller one, so"
+              + " nothing would be trained");
+    }
+    return intOf(p, "batch.size", dflt, NetworkTrainer.MIN_BATCH_ROWS, Integer.MAX_VALUE);
   }
 
   private static int[] ints(Map<String, String> p, String key, int[] dflt) {

@@ -134,7 +134,7 @@ class TrainerConfigTest {
     Map<String, String> batch = required();
     batch.put("batch.size", "4294968320"); // 2^32 + 1024
     assertThatThrownBy(() -> TrainerConfig.from(batch))
-        .hasMessage("batch.size must be within 1..2147483647, got 4294968320");
+        .hasMessage("batch.size must be within 2..2147483647, got 4294968320");
     Map<String, String> port = required();
     port.put("metrics.port", "65536");
     assertThatThrownBy(() -> TrainerConfig.from(port))
@@ -143,6 +143,28 @@ class TrainerConfigTest {
     ok.put("min.examples", "2147483647");
     ok.put("max.examples", "2147483647"); // not below min.examples
     assertThat(TrainerConfig.from(ok).minExamples()).isEqualTo(Integer.MAX_VALUE);
+  }
+
+  /**
+   * A batch of one row is skipped (BatchNorm needs two): with batch.size 1 every batch was, the
+   * network kept its random weights, and it could be promoted. Refused, naming the key and why.
+   */
+  @Test
+  void aBatchSizeBelowTwoIsRefusedNamingTheKeyAndWhy() {
+    Map<String, String> p = required();
+    assertThat(TrainerConfig.from(p).hyper().batchSize()).isEqualTo(1024);
+    p.put("batch.size", "2");
+    assertThat(TrainerConfig.from(p).hyper().batchSize()).isEqualTo(2);
+    for (String bad : new String[] {"1", "0", "-5"}) {
+      p.put("batch.size", bad);
+      assertThatThrownBy(() -> TrainerConfig.from(p))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "batch.size must be >= 2, got "
+                  + bad
+                  + ": the networks' BatchNorm needs two rows a batch and skips a smaller one, so"
+                  + " nothing would be trained");
+    }
   }
 
   /**

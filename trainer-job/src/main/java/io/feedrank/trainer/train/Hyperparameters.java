@@ -36,7 +36,9 @@ public record Hyperparameters(
     require(userBuckets > 0 && itemBuckets > 0, "bucket counts must be > 0");
     require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1)");
     require(learningRate > 0, "learning rate must be > 0");
-    require(batchSize > 0, "batch size must be > 0");
+    require(
+        batchSize >= NetworkTrainer.MIN_BATCH_ROWS,
+        "batch size must be >= " + NetworkTrainer.MIN_BATCH_ROWS + " (BatchNorm needs two rows)");
     require(maxEpochs > 0, "max epochs must be > 0");
     require(patience > 0, "patience must be > 0");
     require(embeddingL2 >= 0 && weightDecay >= 0, "regularisation must be >= 0");

@@ -27,11 +27,20 @@ import org.slf4j.LoggerFactory;
  * is the best so far (its weights are kept) and whether to stop (no gain for {@code patience}
  * epochs). The returned network holds the best epoch's weights. An epoch that diverges (a training
  * loss or a validation score that is not finite) ends training at the best epoch before it, as a
- * lack of gain would; one that diverges before any epoch was kept fails the training, saying so.
+ * lack of gain would; one that diverges before any epoch was kept fails the training, saying so. An
+ * epoch that takes no step at all (fewer than {@link #MIN_BATCH_ROWS} training rows) fails it too:
+ * the network would be its random initialisation.
  */
 public final class NetworkTrainer {
   private static final Logger log = LoggerFactory.getLogger(NetworkTrainer.class);
   private static final int EVAL_BATCH = 8192;
+
+  /**
+   * The fewest rows a training batch has: BatchNorm normalises over a batch's rows and cannot over
+   * one, so a smaller batch (a last one of a single row) is skipped. With {@code batch.size} 1
+   * every batch was, and the network kept its random initial weights.
+   */
+  public static final int MIN_BATCH_ROWS = 2;
 
   /** One epoch's figures, as tracked with the run. */
   public record Epoch(
@@ -113,8 +122,8 @@ public final class NetworkTrainer {
       int batches = 0;
       for (int from = 0; from < order.length; from += h.batchSize()) {
         int to = Math.min(order.length, from + h.batchSize());
-        if (to - from < 2) {
-          continue; // BatchNorm needs two rows
+        if (to - from < MIN_BATCH_ROWS) {
+          continue;
         }
         if (Thread.currentThread().isInterrupted()) {
           // a shutdown: stop at the next batch, not after the remaining epochs (the flag stays
@@ -136,6 +145,18 @@ public final class NetworkTrainer {
           trainer.step();
         }
         batches++;
+      }
+      if (batches == 0) {
+        // its loss would read 0 and early stopping would keep the random initial weights
+        throw new IllegalStateException(
+            net.architecture.id
+                + " took no training step in epoch "
+                + epoch
+                + ": "
+                + order.length
+                + " training rows, and a batch needs at least "
+                + MIN_BATCH_ROWS
+                + " (BatchNorm)");
       }
       afterEpoch.accept(net);
       float[] scores = net.predict(validation);
