@@ -202,6 +202,80 @@ class TrainerPipelineIT {
     assertThat(got.stampedLate()).isEqualTo(1);
   }
 
+  /**
+   * One example with a NaN feature and one with hour_of_day 24 (a foreign or legacy producer's; the
+   * streams app writes neither) among good ones: the read skips both and counts them unusable, and
+   * a run on the range succeeds on the good ones. The hour failed every run over the range (the
+   * vectorizer refused it mid-run), the NaN made its column's fitted mean NaN and the run failed as
+   * a divergence.
+   */
+  @Test
+  void examplesWithANanFeatureOrAnHourOutOfRangeAreSkippedAndCountedAndTheRunSucceeds()
+      throws Exception {
+    String topic = "unusable-it-" + UUID.randomUUID();
+    try (Admin admin = h.stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    // in the past, like the class's examples; enough for the holdout's 1,000 export-check rows
+    Instant from = start.minus(Duration.ofHours(3));
+    List<TrainingExample> good = TrainerHarness.examples(from, 7_000, 13);
+    Instant to = good.get(good.size() - 1).getEventTime().plusMillis(1);
+    // early in the range: in the training split, whose columns the standardisation is fitted on
+    List<Double> user = new ArrayList<>(good.get(100).getUserFeatures());
+    user.set(0, Double.NaN);
+    TrainingExample nan =
+        TrainingExample.newBuilder(good.get(100))
+            .setInteractionId("nan-feature")
+            .setUserFeatures(user)
+            .build();
+    TrainingExample hour24 =
+        TrainingExample.newBuilder(good.get(200))
+            .setInteractionId("hour-24")
+            .setHourOfDay(24)
+            .build();
+    List<TrainingExample> all = new ArrayList<>(good);
+    all.add(150, nan);
+    all.add(250, hour24);
+    h.publishStamped(topic, all, all.stream().map(e -> e.getEventTime().toEpochMilli()).toList());
+
+    ExampleSource.Loaded got =
+        source(TrainerConfig.from(h.config(start, end)), topic, Duration.ofMinutes(1))
+            .read(new DataRange(from, to), new ExampleSample(Integer.MAX_VALUE, 42));
+    assertThat(got.unusable()).isEqualTo(2);
+    assertThat(got.recordsRead()).isEqualTo(all.size());
+    assertThat(got.inRange()).isEqualTo(good.size());
+    assertThat(got.examples()).hasSize(good.size());
+    assertThat(
+            got.examples().stream()
+                .map(e -> e.userId() + "/" + e.itemId() + "/" + e.eventTimeMillis())
+                .collect(Collectors.toSet()))
+        .isEqualTo(
+            good.stream()
+                .map(
+                    e ->
+                        e.getUserId() + "/" + e.getItemId() + "/" + e.getEventTime().toEpochMilli())
+                .collect(Collectors.toSet()));
+
+    RunRecord run;
+    try (Main m =
+        trainer(
+            c -> {
+              c.put("model.name", "unusable-it");
+              c.put("training.examples.topic", topic);
+            })) {
+      run = m.trainOnce(new DataRange(from, to), "manual");
+    }
+    assertThat(run.status).isEqualTo(RunRecord.SUCCEEDED);
+    assertThat(run.counts)
+        .containsEntry("unusable", 2L)
+        .containsEntry("examples", (long) good.size());
+    assertThat(run.models).extracting(x -> x.architecture).containsExactly("logistic", "mlp");
+    assertThat(run.models.get(1).epochs)
+        .allSatisfy(
+            e ->
+                assertThat(Double.isFinite(((Number) e.get("train_loss")).doubleValue())).isTrue());
+  }
+
   private ExampleSource source(TrainerConfig c, String topic, Duration lateness) {
     return new KafkaExampleSource(
         c.kafka(),

@@ -24,8 +24,13 @@ public record Example(
     boolean click) {
 
   /**
-   * The compact form of a {@code TrainingExample}; refuses one of another feature schema or with
-   * feature arrays of the wrong length, naming what is wrong.
+   * The compact form of a {@code TrainingExample}; refuses one of another feature schema, with
+   * feature arrays of the wrong length, a feature that is not finite, or an hour of day or day of
+   * week out of range, naming what is wrong. The streams app writes none of these; a foreign or
+   * legacy producer might, and one such example failed every run over its range: the vectorizer
+   * refuses the hour or day, uncaught, and a NaN or infinity made its column's fitted mean NaN, the
+   * first epoch's loss NaN, and the run failed as a divergence. Refused here, it is skipped and
+   * counted as unusable.
    */
   public static Example of(TrainingExample e) {
     if (e.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
@@ -37,6 +42,20 @@ public record Example(
               + "; this trainer builds version "
               + FeatureSchema.VERSION);
     }
+    if (e.getHourOfDay() < 0 || e.getHourOfDay() > 23) {
+      throw new IllegalArgumentException(
+          "training example "
+              + e.getInteractionId()
+              + ": hour_of_day must be 0-23, was "
+              + e.getHourOfDay());
+    }
+    if (e.getDayOfWeek() < 1 || e.getDayOfWeek() > 7) {
+      throw new IllegalArgumentException(
+          "training example "
+              + e.getInteractionId()
+              + ": day_of_week must be 1-7, was "
+              + e.getDayOfWeek());
+    }
     return new Example(
         e.getUserId(),
         e.getItemId(),
@@ -45,14 +64,15 @@ public record Example(
         e.getDayOfWeek(),
         e.getDevice(),
         e.getItemCategory(),
-        unboxed(e.getUserFeatures(), FeatureSchema.USER.size(), "user_features", e),
-        unboxed(e.getItemFeatures(), FeatureSchema.ITEM.size(), "item_features", e),
-        unboxed(e.getCrossFeatures(), FeatureSchema.CROSS.size(), "cross_features", e),
+        unboxed(e.getUserFeatures(), FeatureSchema.USER, "user_features", e),
+        unboxed(e.getItemFeatures(), FeatureSchema.ITEM, "item_features", e),
+        unboxed(e.getCrossFeatures(), FeatureSchema.CROSS, "cross_features", e),
         e.getClick());
   }
 
   private static double[] unboxed(
-      List<Double> values, int expected, String field, TrainingExample e) {
+      List<Double> values, List<String> names, String field, TrainingExample e) {
+    int expected = names.size();
     if (values.size() != expected) {
       throw new IllegalArgumentException(
           "training example "
@@ -69,6 +89,19 @@ public record Example(
     double[] out = new double[expected];
     for (int i = 0; i < expected; i++) {
       out[i] = values.get(i);
+      if (!Double.isFinite(out[i])) {
+        throw new IllegalArgumentException(
+            "training example "
+                + e.getInteractionId()
+                + ": "
+                + field
+                + "["
+                + i
+                + "] ("
+                + names.get(i)
+                + ") must be finite, was "
+                + out[i]);
+      }
     }
     return out;
   }

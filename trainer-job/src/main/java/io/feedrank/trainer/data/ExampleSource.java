@@ -13,9 +13,10 @@ public interface ExampleSource {
    * What a read kept and what it passed over: {@code examples} are the kept ones (at most the
    * sample's capacity) of the {@code inRange} usable examples of the range; records outside the
    * range (read because topics are seeked by record timestamp, not event time) and records that
-   * could not be used (undecodable, or of another feature schema); {@code stampedLate}, of the
-   * examples in the range, those whose record is stamped more than the read's lateness after the
-   * range's end (an app's clock ahead, or an event sent late: read all the same).
+   * could not be used (undecodable, of another feature schema, or refused by {@link Example#of}: a
+   * feature not finite, an hour or day out of range); {@code stampedLate}, of the examples in the
+   * range, those whose record is stamped more than the read's lateness after the range's end (an
+   * app's clock ahead, or an event sent late: read all the same).
    */
   record Loaded(
       java.util.List<Example> examples,
