@@ -25,12 +25,12 @@ public record Example(
 
   /**
    * The compact form of a {@code TrainingExample}; refuses one of another feature schema, with
-   * feature arrays of the wrong length, a feature that is not finite, or an hour of day or day of
-   * week out of range, naming what is wrong. The streams app writes none of these; a foreign or
-   * legacy producer might, and one such example failed every run over its range: the vectorizer
-   * refuses the hour or day, uncaught, and a NaN or infinity made its column's fitted mean NaN, the
-   * first epoch's loss NaN, and the run failed as a divergence. Refused here, it is skipped and
-   * counted as unusable.
+   * feature arrays of the wrong length, a feature that is not finite (as the float the model
+   * takes), or an hour of day or day of week out of range, naming what is wrong. The streams app
+   * writes none of these; a foreign or legacy producer might, and one such example failed every run
+   * over its range: the vectorizer refuses the hour or day, uncaught, and a NaN or infinity made
+   * its column's fitted mean NaN, the first epoch's loss NaN, and the run failed as a divergence.
+   * Refused here, it is skipped and counted as unusable.
    */
   public static Example of(TrainingExample e) {
     if (e.getFeatureSchemaVersion() != FeatureSchema.VERSION) {
@@ -89,7 +89,8 @@ public record Example(
     double[] out = new double[expected];
     for (int i = 0; i < expected; i++) {
       out[i] = values.get(i);
-      if (!Double.isFinite(out[i])) {
+      // beyond a float's range a rate or share (taken as it is) becomes an infinity in the tensor
+      if (!(Math.abs(out[i]) <= Float.MAX_VALUE)) {
         throw new IllegalArgumentException(
             "training example "
                 + e.getInteractionId()
@@ -99,7 +100,7 @@ public record Example(
                 + i
                 + "] ("
                 + names.get(i)
-                + ") must be finite, was "
+                + ") must be finite and within a float's range, was "
                 + out[i]);
       }
     }

@@ -41,7 +41,7 @@ class ExampleTest {
                 + id
                 + ": user_features[0] ("
                 + FeatureSchema.USER.get(0)
-                + ") must be finite, was NaN");
+                + ") must be finite and within a float's range, was NaN");
     int last = FeatureSchema.CROSS.size() - 1;
     assertThatThrownBy(() -> Example.of(withCross(last, Double.POSITIVE_INFINITY)))
         .isInstanceOf(IllegalArgumentException.class)
@@ -52,13 +52,30 @@ class ExampleTest {
                 + last
                 + "] ("
                 + FeatureSchema.CROSS.get(last)
-                + ") must be finite, was Infinity");
+                + ") must be finite and within a float's range, was Infinity");
     List<Double> item = new ArrayList<>(GOOD.getItemFeatures());
     item.set(1, Double.NEGATIVE_INFINITY);
     assertThatThrownBy(
             () -> Example.of(TrainingExample.newBuilder(GOOD).setItemFeatures(item).build()))
         .hasMessageContaining("item_features[1]")
-        .hasMessageEndingWith("must be finite, was -Infinity");
+        .hasMessageEndingWith("must be finite and within a float's range, was -Infinity");
+  }
+
+  /**
+   * A finite double beyond a float's range is refused too: the vectorizer takes a rate or share as
+   * it is, and its float is an infinity, with the same NaN standardisation as an infinite feature.
+   */
+  @Test
+  void aFeatureBeyondAFloatsRangeIsRefused() {
+    int rate =
+        FeatureSchema.USER.indexOf(
+            FeatureSchema.USER.stream().filter(n -> n.contains("_ctr_")).findFirst().orElseThrow());
+    assertThat((float) 1e39).isInfinite(); // what the vectorizer made of it
+    assertThatThrownBy(() -> Example.of(withUser(rate, 1e39)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("user_features[" + rate + "]")
+        .hasMessageEndingWith("must be finite and within a float's range, was 1.0E39");
+    assertThat(Example.of(withUser(rate, Float.MAX_VALUE)).user()[rate]).isEqualTo(Float.MAX_VALUE);
   }
 
   @Test
@@ -81,14 +98,14 @@ class ExampleTest {
   @Test
   void theEdgesOfTheRangesAndAnyFiniteFeatureAreKept() {
     TrainingExample edges =
-        TrainingExample.newBuilder(withUser(0, -Double.MAX_VALUE))
+        TrainingExample.newBuilder(withUser(0, -Float.MAX_VALUE))
             .setHourOfDay(23)
             .setDayOfWeek(7)
             .build();
     Example e = Example.of(edges);
     assertThat(e.hourOfDay()).isEqualTo(23);
     assertThat(e.dayOfWeek()).isEqualTo(7);
-    assertThat(e.user()[0]).isEqualTo(-Double.MAX_VALUE);
+    assertThat(e.user()[0]).isEqualTo(-Float.MAX_VALUE);
     assertThat(Example.of(TrainingExample.newBuilder(GOOD).setHourOfDay(0).setDayOfWeek(1).build()))
         .isNotNull();
   }
