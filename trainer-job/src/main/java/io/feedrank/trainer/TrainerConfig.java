@@ -107,8 +107,9 @@ public record TrainerConfig(
               + " have), got "
               + verifyTolerance);
     }
-    if (!(promoteMinAucGain > 0)) {
-      throw new IllegalArgumentException("promote.min.auc.gain must be > 0");
+    if (!(promoteMinAucGain > 0) || !Double.isFinite(promoteMinAucGain)) {
+      throw new IllegalArgumentException(
+          "promote.min.auc.gain must be finite and > 0, got " + promoteMinAucGain);
     }
     if (promoteMinClicks < 1) {
       throw new IllegalArgumentException(
@@ -205,13 +206,13 @@ public record TrainerConfig(
             intOf(p, "embedding.dim", d.embeddingDim(), 1, Integer.MAX_VALUE),
             intOf(p, "user.buckets", d.userBuckets(), 1, Integer.MAX_VALUE),
             intOf(p, "item.buckets", d.itemBuckets(), 1, Integer.MAX_VALUE),
-            (float) doubleOf(p, "dropout", d.dropout()),
-            (float) doubleOf(p, "learning.rate", d.learningRate()),
+            rate(p, "dropout", d.dropout(), Rate.DROPOUT),
+            rate(p, "learning.rate", d.learningRate(), Rate.POSITIVE),
             batchSize(p, d.batchSize()),
             intOf(p, "max.epochs", d.maxEpochs(), 1, Integer.MAX_VALUE),
             intOf(p, "patience", d.patience(), 1, Integer.MAX_VALUE),
-            (float) doubleOf(p, "embedding.l2", d.embeddingL2()),
-            (float) doubleOf(p, "weight.decay", d.weightDecay()),
+            rate(p, "embedding.l2", d.embeddingL2(), Rate.NON_NEGATIVE),
+            rate(p, "weight.decay", d.weightDecay(), Rate.NON_NEGATIVE),
             longOf(p, "seed", d.seed()));
     return new TrainerConfig(
         p.get("bootstrap.servers"),
@@ -274,6 +275,41 @@ public record TrainerConfig(
       throw new IllegalArgumentException(
           key + " must be an ISO-8601 instant like 2026-11-01T00:00:00Z, got '" + v + "'", e);
     }
+  }
+
+  /** What a training rate or weight may be. */
+  private enum Rate {
+    DROPOUT("in [0, 1)"),
+    POSITIVE("finite and > 0"),
+    NON_NEGATIVE("finite and >= 0");
+
+    final String bound;
+
+    Rate(String bound) {
+      this.bound = bound;
+    }
+
+    boolean admits(double v) {
+      return switch (this) {
+        case DROPOUT -> v >= 0 && v < 1;
+        case POSITIVE -> v > 0 && v <= Float.MAX_VALUE;
+        case NON_NEGATIVE -> v >= 0 && v <= Float.MAX_VALUE;
+      };
+    }
+  }
+
+  /**
+   * A rate or weight of the training, refused naming its key when out of {@code kind}'s bounds: an
+   * infinite learning rate or penalty was taken, and the run failed as "diverged ... a lower
+   * learning rate may help", after the data was read; NaN failed as a hyperparameter without its
+   * key.
+   */
+  private static float rate(Map<String, String> p, String key, float def, Rate kind) {
+    double v = doubleOf(p, key, def);
+    if (!kind.admits(v)) {
+      throw new IllegalArgumentException(key + " must be " + kind.bound + ", got " + p.get(key));
+    }
+    return (float) v;
   }
 
   /**

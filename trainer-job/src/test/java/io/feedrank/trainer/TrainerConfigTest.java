@@ -191,6 +191,53 @@ class TrainerConfigTest {
   }
 
   /**
+   * The training's rates and weights are finite and within their bounds, refused naming the key: an
+   * infinite learning rate or penalty was taken, and the run failed after reading its data as
+   * "diverged ... a lower learning rate may help"; a NaN failed without the key.
+   */
+  @Test
+  void ratesAndWeightsOutOfBoundsAreRefusedNamingTheKey() {
+    Map<String, String> p = required();
+    p.put("learning.rate", "0.003");
+    p.put("dropout", "0");
+    p.put("embedding.l2", "0");
+    p.put("weight.decay", "1e-4");
+    p.put("promote.min.auc.gain", "0.5");
+    TrainerConfig ok = TrainerConfig.from(p);
+    assertThat(ok.hyper().learningRate()).isEqualTo(0.003f);
+    assertThat(ok.hyper().dropout()).isZero();
+    assertThat(ok.hyper().weightDecay()).isEqualTo(1e-4f);
+    String[][] cases = {
+      {"learning.rate", "Infinity", "finite and > 0"},
+      {"learning.rate", "1e39", "finite and > 0"},
+      {"learning.rate", "0", "finite and > 0"},
+      {"learning.rate", "NaN", "finite and > 0"},
+      {"dropout", "1", "in [0, 1)"},
+      {"dropout", "NaN", "in [0, 1)"},
+      {"embedding.l2", "Infinity", "finite and >= 0"},
+      {"embedding.l2", "-1e-6", "finite and >= 0"},
+      {"weight.decay", "NaN", "finite and >= 0"},
+    };
+    for (String[] c : cases) {
+      Map<String, String> q = required();
+      q.put(c[0], c[1]);
+      assertThatThrownBy(() -> TrainerConfig.from(q))
+          .as(c[0] + "=" + c[1])
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(c[0] + " must be " + c[2] + ", got " + c[1]);
+    }
+    for (String bad : new String[] {"Infinity", "NaN", "0"}) {
+      Map<String, String> q = required();
+      q.put("promote.min.auc.gain", bad);
+      assertThatThrownBy(() -> TrainerConfig.from(q))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "promote.min.auc.gain must be finite and > 0, got " + Double.parseDouble(bad));
+    }
+  }
+
+  /**
    * What a run holds: max.examples, a million unless given, never below min.examples (every run
    * would be refused for holding too few).
    */
