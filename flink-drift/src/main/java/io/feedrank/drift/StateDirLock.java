@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One local drift job per state directory ({@code ./feedrank drift --state-dir}): an exclusive lock
@@ -32,11 +34,23 @@ public final class StateDirLock implements AutoCloseable {
   /** The lock file's name in the state directory. */
   public static final String FILE = "drift.lock";
 
+  /**
+   * The lock files this process holds, by real path, with what it wrote in them. A second job of
+   * this process is refused from here, without opening the file: the system's lock is the
+   * process's, and on Linux closing any channel of the file, or reading it, drops it. A refusal
+   * that opened the file to try its lock, then closed it and read it for its message, left the
+   * first job running without a lock, and a job in another process could then take the directory.
+   */
+  private static final Map<Path, Properties> HELD_HERE = new ConcurrentHashMap<>();
+
+  private final Path key;
+
   private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
 
-  private StateDirLock(Path file, FileChannel channel, FileLock lock) {
+  private StateDirLock(Path key, Path file, FileChannel channel, FileLock lock) {
+    this.key = key;
     this.file = file;
     this.channel = channel;
     this.lock = lock;
@@ -64,11 +78,16 @@ public final class StateDirLock implements AutoCloseable {
    * @throws HeldException when another job, of this process or another, holds it
    * @throws UncheckedIOException when the file cannot be created or locked
    */
-  public static StateDirLock acquire(Path dir, String groupId) {
+  public static synchronized StateDirLock acquire(Path dir, String groupId) {
     Path file = dir.resolve(FILE);
     FileChannel channel = null;
     try {
       Files.createDirectories(dir);
+      Path key = dir.toRealPath().resolve(FILE);
+      Properties here = HELD_HERE.get(key);
+      if (here != null) {
+        throw held(dir, here);
+      }
       channel =
           FileChannel.open(
               file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -80,7 +99,7 @@ public final class StateDirLock implements AutoCloseable {
       }
       if (lock == null) {
         channel.close();
-        throw held(dir, file);
+        throw held(dir, readHolder(file));
       }
       Properties me = new Properties();
       me.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
@@ -92,7 +111,8 @@ public final class StateDirLock implements AutoCloseable {
       channel.truncate(0);
       channel.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.ISO_8859_1)), 0);
       channel.force(true);
-      return new StateDirLock(file, channel, lock);
+      HELD_HERE.put(key, me);
+      return new StateDirLock(key, file, channel, lock);
     } catch (IOException e) {
       closeQuietly(channel);
       throw new UncheckedIOException("cannot lock the drift state directory " + dir, e);
@@ -102,13 +122,18 @@ public final class StateDirLock implements AutoCloseable {
     }
   }
 
-  private static HeldException held(Path dir, Path file) {
+  /** What the holder, another process, wrote in {@code file}; empty when unreadable. */
+  private static Properties readHolder(Path file) {
     Properties holder = new Properties();
     try {
       holder.load(new StringReader(Files.readString(file, StandardCharsets.ISO_8859_1)));
     } catch (IOException | RuntimeException e) {
       // unreadable (a lock that is mandatory on this system): the message says less
     }
+    return holder;
+  }
+
+  private static HeldException held(Path dir, Properties holder) {
     String who =
         holder.getProperty("pid") == null
             ? "another process"
@@ -157,13 +182,17 @@ public final class StateDirLock implements AutoCloseable {
   /** Releases the lock (the file stays, for the next holder to overwrite). */
   @Override
   public void close() {
-    try {
-      if (lock.isValid()) {
-        lock.release();
+    synchronized (StateDirLock.class) {
+      try {
+        if (lock.isValid()) {
+          lock.release();
+        }
+        channel.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot release " + file, e);
+      } finally {
+        HELD_HERE.remove(key);
       }
-      channel.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot release " + file, e);
     }
   }
 }

@@ -55,16 +55,40 @@ class StateDirLockTest {
     StateDirLock.acquire(dir, "g").close();
   }
 
+  /**
+   * A second job refused in this process leaves the first one's lock in place: on Linux, closing
+   * any channel of the lock file (the second one's attempt) or reading it (for the refusal's
+   * message) drops this process's lock, and a job in another process then took the directory.
+   */
+  @Test
+  void aRefusalInTheSameProcessKeepsTheLockFromOtherProcesses() throws Exception {
+    Path state = dir.resolve("drift-state");
+    try (StateDirLock lock = StateDirLock.acquire(state, "group-of-this-one")) {
+      assertThatThrownBy(() -> StateDirLock.acquire(state, "g"))
+          .isInstanceOf(StateDirLock.HeldException.class)
+          .hasMessageContaining("pid " + ProcessHandle.current().pid() + " on ")
+          .hasMessageContaining("group.id group-of-this-one");
+      Process other = child(state);
+      other.getOutputStream().close(); // one that took the lock lets go of it at once, and ends
+      String out;
+      try {
+        assertThat(other.waitFor(60, TimeUnit.SECONDS)).as("the other process ended").isTrue();
+        out = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } finally {
+        other.destroyForcibly();
+      }
+      assertThat(out)
+          .as("the other process's output")
+          .doesNotStartWith("held")
+          .contains("another drift job holds the state directory")
+          .contains("group.id group-of-this-one");
+      assertThat(lock.file()).content().contains("group.id=group-of-this-one");
+    }
+  }
+
   /** A child JVM that holds the lock of {@code state}, once it says so. */
   private static Process hold(Path state) throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    String classpath =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Process p =
-        new ProcessBuilder(
-                java, "-cp", classpath, HoldStateDirLock.class.getName(), state.toString())
-            .redirectErrorStream(true)
-            .start();
+    Process p = child(state);
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     try {
@@ -75,6 +99,17 @@ class StateDirLockTest {
       throw e;
     }
     return p;
+  }
+
+  /** A child JVM that tries to take the lock of {@code state} and hold it. */
+  private static Process child(Path state) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    return new ProcessBuilder(
+            java, "-cp", classpath, HoldStateDirLock.class.getName(), state.toString())
+        .redirectErrorStream(true)
+        .start();
   }
 
   private static String readLine(BufferedReader r) {
