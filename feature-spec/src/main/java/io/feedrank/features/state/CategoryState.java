@@ -10,6 +10,10 @@ final class CategoryState {
   static final int IMP_7D = 2;
   static final int CLK_7D = 3;
   static final String[] FIELDS = {"impressions_1d", "clicks_1d", "impressions_7d", "clicks_7d"};
+
+  /** The clicks slot and the impressions slot of each half-life. */
+  static final int[][] CLICKS_AND_IMPRESSIONS = {{CLK_1D, IMP_1D}, {CLK_7D, IMP_7D}};
+
   static final long[] HALF_LIVES = {
     HalfLife.ONE_DAY.millis(),
     HalfLife.ONE_DAY.millis(),

@@ -68,6 +68,44 @@ final class Codec {
     return d;
   }
 
+  /**
+   * A decayed counter: a {@link #doubleField} not below 0. The app adds only amounts of 0 or more
+   * (an impression, a click, seconds of dwell, which the streams app validates) and decays them by
+   * positive factors, so a negative counter was written by something else (a manual edit, another
+   * writer, a damaged restore); the smoothed rates refuse one ({@link
+   * io.feedrank.features.decay.SmoothedRate}), so features could not be computed from it.
+   */
+  static double counterField(Map<String, String> h, String field) {
+    double d = doubleField(h, field);
+    if (d < 0) {
+      throw new IllegalArgumentException(
+          "hash field '" + field + "' is a counter below 0: '" + h.get(field) + "'");
+    }
+    return d;
+  }
+
+  /**
+   * Requires counter {@code part} (clicks, likes, shares) not above counter {@code whole} (the
+   * impressions of the same half-life), as read from fields {@code partField} and {@code
+   * wholeField}. Every event adds one impression and at most one click, like and share, at the same
+   * time and decayed by the same factor, and rounding is monotonic, so the app's counters keep this
+   * bit for bit (also when every impression was clicked). A user's clicks above their impressions
+   * would make the prior of their category click rate above 1, which the smoothed rate refuses.
+   */
+  static void requireAtMost(double part, String partField, double whole, String wholeField) {
+    if (part > whole) {
+      throw new IllegalArgumentException(
+          "hash field '"
+              + partField
+              + "' is "
+              + number(part)
+              + ", above '"
+              + wholeField
+              + "' "
+              + number(whole));
+    }
+  }
+
   static long longField(Map<String, String> h, String field) {
     String v = h.get(field);
     if (v == null) {

@@ -12,6 +12,11 @@ final class Engagements {
 
   static final int SLOTS = FeatureSchema.ENGAGEMENT_SLOTS;
 
+  /** What an impression has at most one of. */
+  private static final Engagement[] PER_IMPRESSION = {
+    Engagement.CLICKS, Engagement.LIKES, Engagement.SHARES
+  };
+
   /** Half-life of each engagement slot. */
   static long[] halfLives() {
     long[] h = new long[SLOTS];
@@ -47,6 +52,21 @@ final class Engagements {
               FeatureSchema.CTR_PRIOR_STRENGTH);
     }
     return i;
+  }
+
+  /**
+   * Requires the clicks, likes and shares of each half-life in {@code slots} (engagement slots read
+   * from a hash, {@code fields} their names) not above its impressions ({@link
+   * Codec#requireAtMost}).
+   */
+  static void requireWithinImpressions(double[] slots, String[] fields) {
+    for (HalfLife h : HALF_LIVES) {
+      int imp = Engagement.IMPRESSIONS.slot(h);
+      for (Engagement e : PER_IMPRESSION) {
+        int s = e.slot(h);
+        Codec.requireAtMost(slots[s], fields[s], slots[imp], fields[imp]);
+      }
+    }
   }
 
   static double hoursSince(long then, long at) {

@@ -162,6 +162,11 @@ public final class ItemState {
   /**
    * Reads the counters of a hash written by {@link #toHash}; empty, or the metadata alone ({@link
    * #metadataHash}: no {@code _ts}), = never seen.
+   *
+   * @throws IllegalArgumentException when the hash is of another feature schema version, a field is
+   *     malformed, or its counters are ones the app cannot have written (one below 0, which {@link
+   *     #features} cannot compute a rate from; clicks, likes or shares above the impressions),
+   *     naming the field
    */
   public static ItemState fromHash(Map<String, String> h) {
     if (h == null || h.isEmpty()) {
@@ -176,8 +181,9 @@ public final class ItemState {
     }
     double[] values = new double[SLOT_FIELDS.length];
     for (int i = 0; i < values.length; i++) {
-      values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);
+      values[i] = Codec.counterField(h, SLOT_FIELDS[i]);
     }
+    Engagements.requireWithinImpressions(values, SLOT_FIELDS);
     ItemState s = new ItemState(new DecayedVector(HALF_LIVES, values, Codec.longField(h, "_ts")));
     s.lifetimeEvents = Codec.longField(h, "lifetime_events");
     s.firstSeenMillis = Codec.longField(h, "first_seen");

@@ -276,8 +276,11 @@ public final class UserState {
    * Reads a hash written by {@link #toHash}; an empty hash, or the profile alone ({@link
    * #profileHash}: no {@code _ts}), is a user never seen.
    *
-   * @throws IllegalArgumentException when the hash is of another feature schema version or a field
-   *     is malformed (naming the field)
+   * @throws IllegalArgumentException when the hash is of another feature schema version, a field is
+   *     malformed, or its counters are ones the app cannot have written (one below 0, which the
+   *     features cannot compute a rate from; clicks, likes or shares above the impressions, of the
+   *     user or of a category, which for the user's 7-day clicks can put the prior of a category's
+   *     rate above 1), naming the field
    */
   public static UserState fromHash(Map<String, String> h) {
     if (h == null || h.isEmpty()) {
@@ -292,8 +295,9 @@ public final class UserState {
     }
     double[] values = new double[SLOTS];
     for (int i = 0; i < SLOTS; i++) {
-      values[i] = Codec.doubleField(h, SLOT_FIELDS[i]);
+      values[i] = Codec.counterField(h, SLOT_FIELDS[i]);
     }
+    Engagements.requireWithinImpressions(values, SLOT_FIELDS);
     UserState u = new UserState(new DecayedVector(HALF_LIVES, values, Codec.longField(h, "_ts")));
     u.lifetimeEvents = Codec.longField(h, "lifetime_events");
     u.firstSeenMillis = Codec.longField(h, "first_seen");
@@ -307,7 +311,14 @@ public final class UserState {
         String p = "c." + name + ".";
         double[] cv = new double[CategoryState.FIELDS.length];
         for (int i = 0; i < cv.length; i++) {
-          cv[i] = Codec.doubleField(h, p + CategoryState.FIELDS[i]);
+          cv[i] = Codec.counterField(h, p + CategoryState.FIELDS[i]);
+        }
+        for (int[] pair : CategoryState.CLICKS_AND_IMPRESSIONS) {
+          Codec.requireAtMost(
+              cv[pair[0]],
+              p + CategoryState.FIELDS[pair[0]],
+              cv[pair[1]],
+              p + CategoryState.FIELDS[pair[1]]);
         }
         u.categories.put(
             name,

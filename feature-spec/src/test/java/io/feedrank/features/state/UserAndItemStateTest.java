@@ -391,6 +391,99 @@ class UserAndItemStateTest {
     }
   }
 
+  /**
+   * Counters the app cannot have written (a manual edit, another writer, a damaged restore) are
+   * refused by the parse, naming the field, rather than read into a state whose features throw: a
+   * negative counter fails every smoothed rate computed from it, and a user's 7-day clicks above
+   * their impressions by more than the prior's pseudo-clicks make the prior of the category click
+   * rate (clicks + 5 · 0.1) / (impressions + 5) above 1. Both answered the ranker's request 500.
+   */
+  @Test
+  void countersTheAppCannotHaveWrittenAreRefusedNamingTheField() {
+    UserState u = new UserState();
+    ItemState i = new ItemState();
+    for (InteractionEvent e : randomEvents(300, 6)) {
+      u.add(e, "sports");
+      i.add(e);
+    }
+    Map<String, String> user = u.toHash();
+    Map<String, String> item = i.toHash(null);
+    // 1000 clicks: a prior of (1000 + 0.5) / (impressions_7d + 5), above 1
+    assertThat(Double.parseDouble(user.get("impressions_7d"))).isLessThan(990);
+
+    String[][] userEdits = {
+      {"clicks_7d", "-1", "'clicks_7d' is a counter below 0: '-1'"},
+      {"impressions_1h", "-0.25", "'impressions_1h' is a counter below 0"},
+      {"device_mobile_7d", "-3", "'device_mobile_7d' is a counter below 0"},
+      {"c.sports.impressions_1d", "-2", "'c.sports.impressions_1d' is a counter below 0"},
+      {"clicks_7d", "1000", "'clicks_7d' is 1000.0, above 'impressions_7d' "},
+      {"likes_1d", "1e9", "'likes_1d' is 1.0E9, above 'impressions_1d' "},
+      {
+        "c.sports.clicks_7d",
+        "1e9",
+        "'c.sports.clicks_7d' is 1.0E9, above 'c.sports.impressions_7d'"
+      }
+    };
+    for (String[] edit : userEdits) {
+      Map<String, String> h = new HashMap<>(user);
+      h.put(edit[0], edit[1]);
+      assertThatThrownBy(() -> UserState.fromHash(h))
+          .as("user %s = %s", edit[0], edit[1])
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("hash field " + edit[2]);
+    }
+    String[][] itemEdits = {
+      {"clicks_7d", "-1", "'clicks_7d' is a counter below 0: '-1'"},
+      {"dwell_1d", "-5", "'dwell_1d' is a counter below 0"},
+      {"shares_1h", "1e9", "'shares_1h' is 1.0E9, above 'impressions_1h' "},
+      {"clicks_1d", "1e9", "'clicks_1d' is 1.0E9, above 'impressions_1d' "}
+    };
+    for (String[] edit : itemEdits) {
+      Map<String, String> h = new HashMap<>(item);
+      h.put(edit[0], edit[1]);
+      assertThatThrownBy(() -> ItemState.fromHash(h))
+          .as("item %s = %s", edit[0], edit[1])
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("hash field " + edit[2]);
+    }
+  }
+
+  /**
+   * The bound is the app's own: a user and an item every one of whose impressions was clicked,
+   * liked and shared, in shuffled order (late events added to a later reference time), have those
+   * counters equal to their impressions bit for bit, and their hashes read back.
+   */
+  @Test
+  void countersAtTheirBoundReadBack() {
+    List<InteractionEvent> events = new ArrayList<>();
+    Random r = new Random(8);
+    for (int k = 0; k < 400; k++) {
+      long t = T0 + (long) (r.nextDouble() * 30 * DAY);
+      events.add(
+          InteractionEvent.newBuilder(event(t, true, true, r.nextFloat() * 90, Device.TABLET))
+              .setShare(true)
+              .build());
+    }
+    Collections.shuffle(events, new Random(9));
+    UserState u = new UserState();
+    ItemState i = new ItemState();
+    for (InteractionEvent e : events) {
+      u.add(e, "news");
+      i.add(e);
+    }
+    Map<String, String> user = u.toHash();
+    Map<String, String> item = i.toHash(null);
+    for (String h : new String[] {"1h", "1d", "7d"}) {
+      for (String c : new String[] {"clicks_", "likes_", "shares_"}) {
+        assertThat(user.get(c + h)).isEqualTo(user.get("impressions_" + h));
+        assertThat(item.get(c + h)).isEqualTo(item.get("impressions_" + h));
+      }
+    }
+    assertThat(user.get("c.news.clicks_7d")).isEqualTo(user.get("c.news.impressions_7d"));
+    assertThat(UserState.fromHash(user)).isEqualTo(u);
+    assertThat(ItemState.fromHash(item)).isEqualTo(i);
+  }
+
   @Test
   void schemaNamesAreUniqueAndSized() {
     assertThat(FeatureSchema.USER).doesNotHaveDuplicates().hasSize(32);
