@@ -261,6 +261,78 @@ class RankerIT {
     }
   }
 
+  /**
+   * Hashes whose counters no event can have written (a manual edit, another writer, a damaged
+   * restore), each copied from a real one with one field changed: a user's 7-day clicks at -1, a
+   * user's 7-day clicks 1,000 above their impressions (the prior of every category click rate then
+   * above 1), an item's 7-day clicks at -1. Each is its entity's unreadable features: scored with
+   * default features, as an unknown one, and the response says {@code bad_features}. The parse took
+   * them, and computing their features threw: the first user's before the model's call, the second
+   * user's cross features and the item's inside it and again in the popularity fallback; all 500.
+   */
+  @Test
+  void countersNoEventCanHaveWrittenAreBadFeaturesNotA500(LocalStack stack) throws Exception {
+    RankerHarness h = new RankerHarness(stack);
+    TestModels.Mlp model = TestModels.mlp(37);
+    h.publish("v1", ModelStage.PRODUCTION, "mlp", model.onnx());
+    List<Long> users = new ArrayList<>(fixture.users.keySet());
+    long negativeUser = 6_666_661L;
+    long tooManyClicks = 6_666_662L;
+    long negativeItem = 7_777_771L;
+    Map<String, String> a = new HashMap<>(fixture.userHash(users.get(1)));
+    a.put("clicks_7d", "-1");
+    Map<String, String> b = new HashMap<>(fixture.userHash(users.get(2)));
+    b.put("clicks_7d", Double.toString(Double.parseDouble(b.get("impressions_7d")) + 1000));
+    Map<String, String> c =
+        new HashMap<>(fixture.itemHash(new ArrayList<>(fixture.items.keySet()).get(3)));
+    c.put("clicks_7d", "-1");
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(5))) {
+      redis.hset(RedisConnections.userKey(negativeUser), a);
+      redis.hset(RedisConnections.userKey(tooManyClicks), b);
+      redis.hset(RedisConnections.itemKey(negativeItem), c);
+      try (RankerApp app = Main.start(h.config())) {
+        awaitServing(app, "v1");
+        Random r = new Random(4);
+        Instant at = fixture.end.plusSeconds(60);
+        // one edited hash per request: the user's, the user's, an item's
+        long[] requestUsers = {negativeUser, tooManyClicks, users.get(0)};
+        for (int q = 0; q < requestUsers.length; q++) {
+          long user = requestUsers[q];
+          long[] items = someItems(r, 20);
+          if (q == 2) {
+            items[0] = negativeItem;
+          }
+          HttpResponse<String> resp =
+              h.rank(app.port(), RankerHarness.body(user, items, at, "tablet", "counters-" + q));
+          assertThat(resp.statusCode()).as(resp.body()).isEqualTo(200);
+          JsonNode j = RankerHarness.json(resp);
+          assertThat(j.get("model_version").asText()).isEqualTo("v1");
+          assertThat(j.get("fallback").asBoolean()).isTrue();
+          assertThat(j.get("fallback_reason").asText()).isEqualTo("bad_features");
+          // the fixture has no features for the edited user and item: evaluated as unknown ones
+          double[] want = model.scoreDirect(fixture, user, items, at.toEpochMilli(), Device.TABLET);
+          JsonNode preds = j.get("predictions");
+          assertThat(preds).hasSize(items.length);
+          for (JsonNode p : preds) {
+            long id = p.get("item_id").asLong();
+            int i = 0;
+            while (items[i] != id) {
+              i++;
+            }
+            assertThat(p.get("score").asDouble())
+                .as("user %d, item %d", user, id)
+                .isCloseTo(want[i], within(1e-6));
+          }
+        }
+      } finally {
+        redis.del(
+            RedisConnections.userKey(negativeUser),
+            RedisConnections.userKey(tooManyClicks),
+            RedisConnections.itemKey(negativeItem));
+      }
+    }
+  }
+
   @Test
   void aNewModelIsHotSwappedUnderLoadWithoutAFailedRequestAndACorruptOneIsRefused(LocalStack stack)
       throws Exception {

@@ -72,4 +72,36 @@ class MalformedHashesTest {
         .asString()
         .contains("the last, item 77: item hash has feature schema version 99");
   }
+
+  /**
+   * A hash whose counters no event can have written (here a 7-day click count of -1) is malformed:
+   * default features, and the line names the entity and the field. It used to parse, and computing
+   * its features threw on the request path.
+   */
+  @Test
+  void aHashWithANegativeCounterIsMalformedAndSaidWithTheField() {
+    Map<String, String> user = new HashMap<>(new io.feedrank.features.state.UserState().toHash());
+    user.put("clicks_7d", "-1");
+    MalformedHashes.SHARED.reset();
+    List<String> said =
+        lines(
+            () -> {
+              Parsed.User u = Parsed.User.of(5, user);
+              assertThat(u.malformed()).isTrue();
+              assertThat(u.state()).isEqualTo(new io.feedrank.features.state.UserState());
+            });
+    assertThat(said)
+        .singleElement()
+        .asString()
+        .contains("the last, user 5: hash field 'clicks_7d' is a counter below 0: '-1'");
+    Map<String, String> item =
+        new HashMap<>(new io.feedrank.features.state.ItemState().toHash(null));
+    item.put("clicks_7d", "-1");
+    MalformedHashes.SHARED.reset();
+    said = lines(() -> assertThat(Parsed.Item.of(6, item).malformed()).isTrue());
+    assertThat(said)
+        .singleElement()
+        .asString()
+        .contains("the last, item 6: hash field 'clicks_7d' is a counter below 0: '-1'");
+  }
 }
