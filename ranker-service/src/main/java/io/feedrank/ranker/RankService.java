@@ -4,6 +4,8 @@ import io.feedrank.events.RankingLog;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.features.CachingFeatureStore;
+import io.feedrank.ranker.features.MalformedHashes;
+import io.feedrank.ranker.features.Parsed;
 import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.scoring.Batch;
@@ -146,6 +148,9 @@ public final class RankService {
       batch.resolveAll(); // the covered rows' features, for popularity
       scores = popularity.score(batch);
     }
+    if (reason == null && batch.defaultedRows() > 0) {
+      reason = CachingFeatureStore.BAD_FEATURES;
+    }
     if (reason != null) {
       fallbacks
           .computeIfAbsent(
@@ -177,11 +182,30 @@ public final class RankService {
     long[] ids = req.itemIds();
     boolean[] skip = someCovered ? batch.coveredRowsMask() : null;
     CachingFeatureStore.Features f = features.get(req.userId(), ids, skip);
-    ServingFeatures sf =
-        new ServingFeatures(
-            req.userId(), f.user().state(), f.user().profile(), req.atMillis(), req.device());
+    String reason = f.fallbackReason();
+    ServingFeatures sf = userFeatures(req, f.user());
+    if (sf == null) {
+      sf = userFeatures(req, Parsed.User.UNKNOWN);
+      reason = reason == null ? CachingFeatureStore.BAD_FEATURES : reason;
+    }
     batch.features(sf, f.items(), f.itemFetchedNanos(), someCovered ? features::items : null);
-    return f.fallbackReason();
+    return reason;
+  }
+
+  /**
+   * The request's features of {@code user}, or null when they cannot be computed from the user's
+   * state. The parse refuses the hashes we know features cannot be computed from ({@link Parsed});
+   * a state it let through that still fails costs the user their features, said like an unreadable
+   * hash, not the request a 500 (as a candidate's costs its row, {@link Batch}).
+   */
+  static ServingFeatures userFeatures(RankRequest req, Parsed.User user) {
+    try {
+      return new ServingFeatures(
+          req.userId(), user.state(), user.profile(), req.atMillis(), req.device());
+    } catch (RuntimeException e) {
+      MalformedHashes.SHARED.cannotRead("user", req.userId(), e);
+      return null;
+    }
   }
 
   /** Epoch millis of the last answered request, or −1. */

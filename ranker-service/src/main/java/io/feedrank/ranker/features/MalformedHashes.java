@@ -13,14 +13,16 @@ import org.slf4j.LoggerFactory;
  * minute with how many since and the last one's entity and reason. They are served default features
  * and counted per request ({@code ranker.fallbacks{cause="bad_features"}}), but that says neither
  * which hash nor why: a hash of another feature schema version (a streams-features of another
- * release writing to this Redis) reads as one of them, for every entity it wrote.
+ * release writing to this Redis) reads as one of them, for every entity it wrote. A parsed state
+ * whose features could not be computed after all (the parse missed what is wrong with it) is served
+ * defaults too, and said here.
  */
-final class MalformedHashes {
+public final class MalformedHashes {
   private static final Logger log = LoggerFactory.getLogger(MalformedHashes.class);
   static final long EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   /** The one {@link Parsed} reports to. */
-  static final MalformedHashes SHARED = new MalformedHashes(System::nanoTime);
+  public static final MalformedHashes SHARED = new MalformedHashes(System::nanoTime);
 
   private final LongSupplier nanoClock;
   private final AtomicLong since = new AtomicLong();
@@ -37,7 +39,7 @@ final class MalformedHashes {
   }
 
   /** Counts the hash of {@code entity} {@code id} that could not be read; says so when due. */
-  void cannotRead(String entity, long id, RuntimeException why) {
+  public void cannotRead(String entity, long id, RuntimeException why) {
     since.incrementAndGet();
     if (lines.due(nanoClock.getAsLong(), false)) {
       log.warn(

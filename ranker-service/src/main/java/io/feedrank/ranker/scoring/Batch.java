@@ -1,7 +1,11 @@
 package io.feedrank.ranker.scoring;
 
+import io.feedrank.events.Device;
+import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.features.vector.Vectorizer;
+import io.feedrank.ranker.features.MalformedHashes;
 import io.feedrank.ranker.features.Parsed;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,6 +34,19 @@ public final class Batch {
   private static final ThreadLocal<Batch> SUBSET = ThreadLocal.withInitial(Batch::new);
   private static final int MAX_ROWS = 1_000;
 
+  /**
+   * The item and cross groups of an unknown item for an unknown user, the same at any time: what a
+   * row gets whose own groups cannot be computed ({@link #row}).
+   */
+  private static final float[] DEFAULT_ITEM = new float[Vectorizer.ITEM_WIDTH];
+
+  private static final float[] DEFAULT_CROSS = new float[Vectorizer.CROSS_WIDTH];
+
+  static {
+    new ServingFeatures(0, new UserState(), null, 0, Device.UNKNOWN)
+        .item(new ItemState(), null, DEFAULT_ITEM, 0, DEFAULT_CROSS, 0);
+  }
+
   final FloatBuffer user = floats(MAX_ROWS * Vectorizer.USER_WIDTH);
   final FloatBuffer item = floats(MAX_ROWS * Vectorizer.ITEM_WIDTH);
   final FloatBuffer cross = floats(MAX_ROWS * Vectorizer.CROSS_WIDTH);
@@ -53,6 +70,8 @@ public final class Batch {
   private boolean vectorized;
   private int userRows; // rows of the user and context groups filled since vectorized
   private long touched; // kept, so that vectorize's first loop is not dropped
+  private Batch owner = this; // the request's batch: where a subset's rows are counted
+  private int defaultedRows;
 
   private Batch() {}
 
@@ -78,6 +97,7 @@ public final class Batch {
     b.resolver = null;
     b.rows = itemIds.length;
     b.vectorized = false;
+    b.defaultedRows = 0;
     return b;
   }
 
@@ -247,9 +267,30 @@ public final class Batch {
     }
   }
 
+  /**
+   * Row {@code i}'s item and cross groups; default ones when they cannot be computed. The parse
+   * refuses the hashes we know features cannot be computed from ({@link Parsed}); a state it let
+   * through that still fails costs its row its features, said and counted like an unreadable hash
+   * ({@link #defaultedRows}), not the request a 500 (the popularity fallback reads the same rows).
+   */
   private void row(int i, float[] itemOut, float[] crossOut) {
     Parsed.Item x = item(i);
-    features.item(x.state(), x.metadata(), itemOut, 0, crossOut, 0);
+    try {
+      features.item(x.state(), x.metadata(), itemOut, 0, crossOut, 0);
+    } catch (RuntimeException e) {
+      MalformedHashes.SHARED.cannotRead("item", ids[i], e);
+      System.arraycopy(DEFAULT_ITEM, 0, itemOut, 0, DEFAULT_ITEM.length);
+      System.arraycopy(DEFAULT_CROSS, 0, crossOut, 0, DEFAULT_CROSS.length);
+      owner.defaultedRows++;
+    }
+  }
+
+  /**
+   * Rows of this request given default item and cross groups because theirs could not be computed
+   * (in this batch or a {@link #subset} of it); a row read more than once counts each time.
+   */
+  public int defaultedRows() {
+    return defaultedRows;
   }
 
   /**
@@ -259,6 +300,7 @@ public final class Batch {
   public Batch subset(int[] idx, int m) {
     Batch s = SUBSET.get();
     s.features = features;
+    s.owner = this;
     s.rows = m;
     s.ids = new long[m];
     s.itemFeatures = new Parsed.Item[m];
@@ -278,6 +320,7 @@ public final class Batch {
   public Batch userRow() {
     Batch s = SUBSET.get();
     s.features = features;
+    s.owner = this;
     s.rows = 1;
     s.ids = new long[] {0};
     s.itemFeatures = new Parsed.Item[] {Parsed.Item.UNKNOWN};
