@@ -146,13 +146,6 @@ public record Endpoints(
     }
   }
 
-  /** The process of a running {@code up} that announced its stack, if any. */
-  static java.util.OptionalLong runningUp(Map<String, String> env) {
-    return readUpState(env)
-        .map(p -> java.util.OptionalLong.of(Long.parseLong(p.getProperty("pid"))))
-        .orElse(java.util.OptionalLong.empty());
-  }
-
   /**
    * A running {@code up} of the whole platform (not {@code --stack-only}): its process and Kafka.
    */

@@ -114,8 +114,10 @@ final class UpCommand implements Runnable {
   @Override
   public void run() {
     checkOptions();
-    refuseASecondUp(System.getenv());
     requireEmptyDir();
+    // before anything starts or is written (the log, the ports, the announcement); held by UpLock
+    // until this process ends, when the system drops it
+    UpLock.acquire(System.getenv());
     if (!stackOnly) {
       runPlatform();
       return;
@@ -440,23 +442,6 @@ final class UpCommand implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /**
-   * One {@code up} per checkout: other commands find the running stack through its announcement,
-   * which a second one would replace (and withdraw when it stopped, leaving the first one's stack
-   * found by nothing), and the second would truncate the first's log.
-   */
-  static void refuseASecondUp(Map<String, String> env) {
-    Endpoints.runningUp(env)
-        .ifPresent(
-            pid -> {
-              throw new IllegalStateException(
-                  "another ./feedrank up (pid "
-                      + pid
-                      + ") is running from this checkout; other commands use it by themselves."
-                      + " Stop it first to start another");
-            });
   }
 
   private static void stoppedPart(PrintWriter err, String what, Path log) {

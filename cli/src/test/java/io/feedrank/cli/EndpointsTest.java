@@ -41,24 +41,6 @@ class EndpointsTest {
   }
 
   /**
-   * A second {@code up} in the same checkout is refused while the first runs (its announcement
-   * would replace the first's, and the first's stack be found by nothing once it stopped); once the
-   * first is gone (a stale announcement of a dead process), a new one may start.
-   */
-  @Test
-  void aSecondUpIsRefusedWhileTheFirstRuns() {
-    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
-    UpCommand.refuseASecondUp(env); // none announced
-    long alive = ProcessHandle.current().pid();
-    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive);
-    assertThatThrownBy(() -> UpCommand.refuseASecondUp(env))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("another ./feedrank up (pid " + alive + ") is running");
-    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), 1_000_001); // no such process
-    UpCommand.refuseASecondUp(env);
-  }
-
-  /**
    * A drift job does not start beside a whole-platform up on the same Kafka, whose own drift job
    * reads the same topics: every report, alert and retrain command would come out twice. Beside a
    * --stack-only up (no artifact store announced), on another Kafka, or after the up is gone, it
