@@ -7,12 +7,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 
 /**
  * Where the platform's dependencies are: Kafka, the schema registry, Redis. Resolved in order from
@@ -108,6 +110,23 @@ public record Endpoints(
    * and models to, which {@code runs} and {@code train} then use by default.
    */
   static void writeUpState(Map<String, String> env, Endpoints e, long pid, Path artifacts) {
+    writeUpState(env, e, pid, artifacts, out -> out);
+  }
+
+  /**
+   * Writes the announcement whole to a file of its own beside it, then moves that into place in one
+   * step: a command reading meanwhile finds the previous announcement or this one. Written in
+   * place, the file was empty from its truncation until the write, and a command reading it then
+   * went on as if no up ran (taking no endpoints, or its own default artifact store).
+   *
+   * @param through wraps the stream the announcement is written to (for tests: a write held midway)
+   */
+  static void writeUpState(
+      Map<String, String> env,
+      Endpoints e,
+      long pid,
+      Path artifacts,
+      UnaryOperator<OutputStream> through) {
     Properties p = new Properties();
     if (artifacts != null) {
       p.setProperty("artifact.store", artifacts.toAbsolutePath().toString());
@@ -118,8 +137,14 @@ public record Endpoints(
     p.setProperty("pid", Long.toString(pid));
     try {
       Files.createDirectories(stateDir(env));
-      try (OutputStream out = Files.newOutputStream(stateFile(env))) {
-        p.store(out, "written by ./feedrank up; removed when it stops");
+      Path written = Files.createTempFile(stateDir(env), "stack.properties.", ".tmp");
+      try {
+        try (OutputStream out = through.apply(Files.newOutputStream(written))) {
+          p.store(out, "written by ./feedrank up; removed when it stops");
+        }
+        Files.move(written, stateFile(env), StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(written); // gone once moved; left only by a failure
       }
     } catch (IOException ex) {
       throw new UncheckedIOException("could not write " + stateFile(env), ex);

@@ -3,10 +3,16 @@ package io.feedrank.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +44,79 @@ class EndpointsTest {
     assertThat(Endpoints.stateFile(env)).doesNotExist();
     Endpoints.clearUpState(env, second); // nothing to withdraw: no error
     assertThat(Files.exists(home.resolve(".feedrank"))).isTrue();
+  }
+
+  /**
+   * A command that reads the announcement while up (re)writes it finds a whole one, the previous or
+   * the new: written in place, the file was empty between its truncation and the write, and the
+   * command went on as if no up ran. The write is held midway here, its first bytes about to go.
+   */
+  @Test
+  void aCommandReadingWhileUpWritesItsAnnouncementFindsAWholeOne() throws Exception {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    long pid = ProcessHandle.current().pid();
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid);
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch resume = new CountDownLatch(1);
+    CompletableFuture<Void> write =
+        CompletableFuture.runAsync(
+            () ->
+                Endpoints.writeUpState(
+                    env,
+                    endpoints("127.0.0.1:19092"),
+                    pid,
+                    home.resolve("artifacts"),
+                    out -> new HeldStream(out, writing, resume)));
+    try {
+      assertThat(writing.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
+          .isEqualTo("127.0.0.1:9092");
+    } finally {
+      resume.countDown();
+    }
+    write.get(30, TimeUnit.SECONDS);
+    assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
+        .isEqualTo("127.0.0.1:19092");
+    assertThat(Endpoints.upArtifactStore(env)).contains(home.resolve("artifacts").toString());
+    try (var files = Files.list(home.resolve(".feedrank"))) {
+      assertThat(files.map(f -> f.getFileName().toString())).containsExactly("stack.properties");
+    }
+  }
+
+  /** A stream whose first write waits for {@code resume}, once it said so on {@code writing}. */
+  private static final class HeldStream extends FilterOutputStream {
+    private final CountDownLatch writing;
+    private final CountDownLatch resume;
+
+    HeldStream(OutputStream out, CountDownLatch writing, CountDownLatch resume) {
+      super(out);
+      this.writing = writing;
+      this.resume = resume;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      hold();
+      out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      hold();
+      out.write(b, off, len);
+    }
+
+    private void hold() throws IOException {
+      writing.countDown();
+      try {
+        if (!resume.await(30, TimeUnit.SECONDS)) {
+          throw new IOException("the test did not resume the write");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+    }
   }
 
   /**
