@@ -61,6 +61,7 @@ public final class Platform implements AutoCloseable {
       boolean deleteStackOnClose) {}
 
   private final Deque<AutoCloseable> open = new ArrayDeque<>();
+  private boolean closed;
   private LocalStack stack;
   private FeaturesApp features;
   private JobClient driftJob;
@@ -73,7 +74,12 @@ public final class Platform implements AutoCloseable {
 
   private final Thread shutdownHook = new Thread(this::close, "platform-shutdown");
 
-  private Platform() {}
+  /** A platform of parts already started, oldest first: none for {@link #start}, tests' own. */
+  Platform(AutoCloseable... started) {
+    for (AutoCloseable c : started) {
+      open.push(c);
+    }
+  }
 
   /** Starts every component; on a failure, what started is stopped again. */
   public static Platform start(Settings s, Consumer<String> progress) throws Exception {
@@ -101,7 +107,7 @@ public final class Platform implements AutoCloseable {
             .registryPort(s.registryPort())
             .partitions(s.partitions());
     stack = b.build().start();
-    open.push(stack);
+    started(stack);
 
     progress.accept("streams-features");
     Map<String, String> f = endpoints(true);
@@ -113,7 +119,7 @@ public final class Platform implements AutoCloseable {
     f.putAll(s.streams());
     featuresConfig = FeaturesConfig.from(f);
     features = io.feedrank.streams.Main.start(featuresConfig);
-    open.push(features);
+    started(features);
 
     progress.accept("flink-drift on a Flink MiniCluster");
     Map<String, String> d = endpoints(false);
@@ -133,7 +139,7 @@ public final class Platform implements AutoCloseable {
         StreamExecutionEnvironment.createLocalEnvironment(driftConfig.parallelism(), flink);
     DriftMain.build(env, driftConfig);
     driftJob = env.executeAsync("feedrank-drift");
-    open.push(
+    started(
         () -> {
           try {
             driftJob.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -147,7 +153,7 @@ public final class Platform implements AutoCloseable {
     t.put("artifact.store", s.dir().resolve("artifacts").toString());
     t.putAll(s.trainer());
     trainer = new io.feedrank.trainer.Main(TrainerConfig.from(t), Clock.systemUTC(), s.dataClock());
-    open.push(trainer);
+    started(trainer);
 
     progress.accept("ranker-service");
     Map<String, String> r = endpoints(true);
@@ -157,7 +163,7 @@ public final class Platform implements AutoCloseable {
     r.put("request.max.ahead.ms", Long.toString(Long.MAX_VALUE));
     r.putAll(s.ranker());
     ranker = RankerApp.start(RankerConfig.from(r));
-    open.push(ranker);
+    started(ranker);
   }
 
   private Map<String, String> endpoints(boolean withRedis) {
@@ -181,9 +187,16 @@ public final class Platform implements AutoCloseable {
     Runtime.getRuntime().removeShutdownHook(shutdownHook);
   }
 
-  /** Starts the trainer's listener on retrain commands (one run per command). */
-  public RetrainListener listen() {
+  /**
+   * Starts the trainer's listener on retrain commands (one run per command), or returns the one
+   * started. Synchronized with {@link #close}, which a shutdown hook runs while up or the demo may
+   * still be starting: a listener started after the close would run on, closed by nothing.
+   *
+   * @throws IllegalStateException when the platform is closed and no listener was started
+   */
+  public synchronized RetrainListener listen() {
     if (listener == null) {
+      requireOpen("a retrain listener");
       listener = trainer.listen();
       open.push(listener);
     }
@@ -221,11 +234,34 @@ public final class Platform implements AutoCloseable {
    */
   public synchronized long featuresLag() {
     if (admin == null) {
+      requireOpen("an admin client");
       admin = stack.admin();
       open.push(admin);
       topics = new TopicReader(clientConfig());
     }
     return topics.lag(admin, featuresApplicationId(), io.feedrank.avro.Topics.INTERACTIONS);
+  }
+
+  /**
+   * Adds a started part to what {@link #close} stops. A shutdown hook may have closed the platform
+   * while the part started: the part is closed at once then, and the start ends.
+   */
+  private synchronized void started(AutoCloseable part) {
+    if (closed) {
+      try {
+        part.close();
+      } catch (Exception e) {
+        log.warn("platform: closing {}: {}", part.getClass().getSimpleName(), e.toString());
+      }
+      throw new IllegalStateException("the platform was closed while it started");
+    }
+    open.push(part);
+  }
+
+  private void requireOpen(String what) {
+    if (closed) {
+      throw new IllegalStateException("the platform is closed: " + what + " is not started");
+    }
   }
 
   /** The Kafka client config of the stack (bootstrap servers and registry). */
@@ -235,6 +271,7 @@ public final class Platform implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closed = true;
     if (Thread.currentThread() != shutdownHook) {
       try {
         Runtime.getRuntime().removeShutdownHook(shutdownHook);
