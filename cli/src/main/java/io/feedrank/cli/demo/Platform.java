@@ -279,12 +279,22 @@ public final class Platform implements AutoCloseable {
         // the JVM is shutting down: the hook is running or ran
       }
     }
-    while (!open.isEmpty()) {
-      AutoCloseable c = open.pop();
-      try {
-        c.close();
-      } catch (Exception e) {
-        log.warn("platform: closing {}: {}", c.getClass().getSimpleName(), e.toString());
+    // a start cut short by an interrupt (Ctrl-C during up's or the demo's start) closes what
+    // started on the interrupted thread: under the flag, the closes that wait for their threads
+    // (the ranker's, the broker's) would give up at once and leave them running
+    boolean interrupted = Thread.interrupted();
+    try {
+      while (!open.isEmpty()) {
+        AutoCloseable c = open.pop();
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("platform: closing {}: {}", c.getClass().getSimpleName(), e.toString());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }
