@@ -54,7 +54,8 @@ public final class Demo {
     }
   }
 
-  private interface Step {
+  /** A phase's work: its outcome in a line. */
+  interface Step {
     String run() throws Exception;
   }
 
@@ -63,6 +64,10 @@ public final class Demo {
   private final boolean tty;
   private final DemoReport report = new DemoReport();
   private volatile boolean cancelled;
+  // the thread running the phases, which cancel() interrupts; null once they ended
+  private final Object phasesLock = new Object();
+  private Thread phasesThread;
+  private Step start = this::startPlatform;
   private Platform platform;
   private Traffic traffic;
   private RankingClient client;
@@ -90,21 +95,41 @@ public final class Demo {
     return this;
   }
 
+  /** For tests: {@code start} is the first phase, in place of starting the platform. */
+  Demo startPlatformWith(Step start) {
+    this.start = start;
+    return this;
+  }
+
   public DemoReport report() {
     return report;
   }
 
-  /** Asks a running demo to stop (Ctrl-C); the current phase fails as cancelled. */
+  /**
+   * Asks a running demo to stop (Ctrl-C); the current phase fails as cancelled. Interrupts the
+   * thread in the phases: a training run stops only on an interrupt, at its next batch, and the
+   * first model trains on that thread for up to a minute, past what ./feedrank demo's shutdown hook
+   * waits before the JVM halts with no report.
+   */
   public void cancel() {
     cancelled = true;
+    synchronized (phasesLock) {
+      if (phasesThread != null) {
+        phasesThread.interrupt();
+      }
+    }
   }
 
   /** Runs every phase; the report is written in every case, the failure rethrown. */
   public DemoReport run() throws Exception {
     long t0 = System.nanoTime();
     report.startedAt = Instant.now().toString();
+    synchronized (phasesLock) {
+      phasesThread = Thread.currentThread();
+    }
+    boolean interrupted = false;
     try {
-      phase("start the platform", this::startPlatform);
+      phase("start the platform", start);
       phase("stationary history", this::history);
       phase("first model", this::firstModel);
       phase("serving", this::serving);
@@ -116,16 +141,37 @@ public final class Demo {
       inspector.accept(platform);
       return report;
     } catch (Failure f) {
+      interrupted = endPhases();
       driftDiagnostics();
       report.status = cancelled ? "CANCELLED" : "FAILED";
       report.failedPhase = f.phase();
       report.error = f.getMessage();
       throw f;
     } finally {
-      report.finishedAt = Instant.now().toString();
-      report.wallSeconds = DemoReport.round((System.nanoTime() - t0) / 1e9, 1);
-      stopEverything();
-      report.write(c.dir());
+      interrupted |= endPhases();
+      try {
+        report.finishedAt = Instant.now().toString();
+        report.wallSeconds = DemoReport.round((System.nanoTime() - t0) / 1e9, 1);
+        stopEverything();
+        report.write(c.dir());
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * Ends the phases: cancel() interrupts no more, and the interrupt it sent is cleared, returned to
+   * be restored once everything is stopped and the report written. Under it, the closes that wait
+   * for their threads (the ranker's, the traffic's producers) would give up at once and leave them
+   * running.
+   */
+  private boolean endPhases() {
+    synchronized (phasesLock) {
+      phasesThread = null;
+      return Thread.interrupted();
     }
   }
 
