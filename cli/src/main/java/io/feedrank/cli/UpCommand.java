@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -110,6 +111,14 @@ final class UpCommand implements Runnable {
       defaultValue = "1",
       description = "simulator seed (default ${DEFAULT-VALUE})")
   long seed;
+
+  /** How the platform starts ({@link UpPlatform#start}). */
+  interface Start {
+    UpPlatform start(UpPlatform.Options options, Consumer<String> progress) throws Exception;
+  }
+
+  /** For tests: a start that blocks, say, to stop up in the middle of it. */
+  Start start = UpPlatform::start;
 
   @Override
   public void run() {
@@ -296,18 +305,23 @@ final class UpCommand implements Runnable {
         "feedrank up: starting the platform on the local stack (logs: " + logFile + ") ...");
     out.flush();
     // registered before the start, which takes a minute or two: a Ctrl-C meanwhile stops what
-    // started (the platform's own hook) and the failed start cleans up; this hook waits for that,
-    // then deletes the state directory, which the platform's hook leaves
+    // started (the platform's own hook) and interrupts the start, which then cleans up (the first
+    // model's training stops only on an interrupt, and runs up to a minute); this hook waits for
+    // that, then deletes the state directory, which the platform's hook leaves
     AtomicReference<UpPlatform> running = new AtomicReference<>();
     AtomicBoolean stopping = new AtomicBoolean();
     CountDownLatch startEnded = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     long pid = ProcessHandle.current().pid();
+    Thread starting = Thread.currentThread();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   stopping.set(true);
+                  if (startEnded.getCount() > 0) {
+                    starting.interrupt(); // if it ended meanwhile, it stops at detachShutdownHook
+                  }
                   awaitQuietly(startEnded, 60);
                   Endpoints.clearUpState(System.getenv(), pid);
                   UpPlatform up = running.get();
@@ -322,7 +336,7 @@ final class UpCommand implements Runnable {
     UpPlatform up;
     try {
       up =
-          UpPlatform.start(
+          start.start(
               new UpPlatform.Options(
                   state,
                   fresh,

@@ -2,15 +2,24 @@ package io.feedrank.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code ./feedrank up}'s refusals, before anything starts. */
+/** {@code ./feedrank up}'s refusals, before anything starts, and a stop during its start. */
 class UpCommandTest {
   @TempDir Path dir;
 
@@ -27,6 +36,52 @@ class UpCommandTest {
       cli.setErr(new PrintWriter(err));
       assertThat(cli.execute("--dir", dir.toString(), mode)).isEqualTo(2);
       assertThat(err.toString()).contains("--dir " + dir + " is not empty");
+    }
+  }
+
+  /**
+   * Ctrl-C (a SIGTERM here) while up starts interrupts the start, which stops at once (a training
+   * run stops only on an interrupt) and says so; up's hook then deletes its state directory. Not
+   * interrupted, the start ran on for up to a minute while the hook waited, then the JVM halted.
+   */
+  @Test
+  void aShutdownDuringTheStartInterruptsIt() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    ProcessBuilder b =
+        new ProcessBuilder(java, "-cp", classpath, UpWithABlockedStart.class.getName())
+            .redirectErrorStream(true);
+    b.environment().put("FEEDRANK_HOME", dir.toString());
+    Process up = b.start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(up.getInputStream(), StandardCharsets.UTF_8));
+      List<String> said = new ArrayList<>();
+      CompletableFuture.runAsync(() -> readUntil(out, said, "starting")).get(120, TimeUnit.SECONDS);
+      up.toHandle().destroy(); // SIGTERM, the hooks run as at Ctrl-C; its output stays open
+      CompletableFuture.runAsync(() -> readUntil(out, said, null)).get(120, TimeUnit.SECONDS);
+      assertThat(up.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(said)
+          .contains("start interrupted", "feedrank up: stopped before the platform was up");
+      assertThat(dir.resolve("target").resolve("up-" + up.pid())).doesNotExist();
+    } finally {
+      up.destroyForcibly();
+      up.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Adds the lines read to {@code said} until {@code last} (null: the end of the output). */
+  private static void readUntil(BufferedReader r, List<String> said, String last) {
+    try {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        said.add(line);
+        if (line.equals(last)) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

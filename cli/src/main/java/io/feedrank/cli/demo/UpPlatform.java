@@ -114,7 +114,14 @@ public final class UpPlatform implements AutoCloseable {
       try (Traffic history =
           new Traffic(new InteractionSimulator(world), platform.clientConfig())) {
         historyEvents =
-            history.history(50_000_000, () -> !history.eventTime().isBefore(now)).interactions();
+            history
+                .history(
+                    50_000_000,
+                    // or a Ctrl-C: up's hook interrupts the start
+                    () ->
+                        !history.eventTime().isBefore(now)
+                            || Thread.currentThread().isInterrupted())
+                .interactions();
       }
       awaitCaughtUp(progress);
       progress.accept("training the first model on " + historyEvents + " events");
