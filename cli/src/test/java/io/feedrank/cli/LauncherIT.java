@@ -1,0 +1,196 @@
+package io.feedrank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./feedrank} launcher script, run as it is, with this checkout's Maven wrapper and root
+ * pom, on a stand-in checkout: a parent inheriting the root pom (its plugin versions, and the JUnit
+ * and AssertJ test dependencies every module has), a {@code lib} module and a {@code cli} module
+ * whose {@code io.feedrank.cli.Main} uses it and prints its class path. The real reactor takes
+ * minutes to build; the stand-in a few seconds per Maven run, and what the launcher does with it is
+ * the same: build {@code cli} and what it needs, write the class path file, run Main.
+ */
+class LauncherIT {
+  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  static final String BUILDING = "feedrank: building";
+
+  @TempDir Path checkout;
+
+  record Run(int exit, List<String> out, String err) {}
+
+  /**
+   * The class path file holds cli's runtime class path, no test-scope jar (it held every scope: the
+   * plugin reads {@code includeScope}, not {@code mdep.includeScope}), and the launcher builds
+   * again when the file would be wrong: after a change to itself or to {@code .mvn}, and when a jar
+   * it names is gone (java failed with NoClassDefFoundError after {@code rm -rf lib/target}).
+   */
+  @Test
+  void writesTheRuntimeClassPathAndBuildsAgainWhenItsBuildChangedOrAJarIsGone() throws Exception {
+    standIn(checkout);
+    Path classPathFile = checkout.resolve("cli/target/feedrank.classpath");
+    Path stamp = checkout.resolve("target/.feedrank-built");
+    // what cli's runtime needs, and no more: lib's jar and slf4j-api (a compile dependency without
+    // dependencies of its own), the one this test runs with, as the root pom pins one version
+    List<String> runtime =
+        List.of(
+            checkout.resolve("lib/target/standin-lib-0.1.0-SNAPSHOT.jar").toString(),
+            onThisClassPath("slf4j-api-"));
+
+    Run first = launch();
+    assertThat(first.exit()).as(first.err()).isZero();
+    assertThat(first.err()).contains(BUILDING);
+    List<String> written = Arrays.asList(Files.readString(classPathFile).trim().split(":"));
+    assertThat(written).containsExactlyInAnyOrderElementsOf(runtime);
+    assertThat(first.out().get(0)).isEqualTo("lib");
+    assertThat(first.out().get(1).split(":"))
+        .containsExactly(
+            Stream.concat(
+                    Stream.of(checkout.resolve("cli/target/classes").toString()), written.stream())
+                .toArray(String[]::new));
+
+    Run again = launch();
+    assertThat(again.err()).doesNotContain(BUILDING);
+    assertThat(again.out()).isEqualTo(first.out());
+
+    for (String changed : List.of("feedrank", ".mvn/maven.config")) {
+      Files.setLastModifiedTime(
+          checkout.resolve(changed),
+          FileTime.fromMillis(Files.getLastModifiedTime(stamp).toMillis() + 1_000));
+      Run after = launch();
+      assertThat(after.exit()).as(after.err()).isZero();
+      assertThat(after.err()).as("after a change to " + changed).contains(BUILDING);
+    }
+
+    deleteTree(checkout.resolve("lib/target"));
+    Run withoutLib = launch();
+    assertThat(withoutLib.err()).contains(BUILDING).doesNotContain("NoClassDefFoundError");
+    assertThat(withoutLib.exit()).isZero();
+    assertThat(withoutLib.out()).isEqualTo(first.out());
+  }
+
+  /** The checkout's launcher and wrapper, and a stand-in reactor that inherits its root pom. */
+  static void standIn(Path dir) throws Exception {
+    for (String file : List.of("feedrank", "mvnw")) {
+      Files.copy(ROOT.resolve(file), dir.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+    }
+    try (Stream<Path> mvn = Files.walk(ROOT.resolve(".mvn"))) {
+      for (Path p : mvn.toList()) {
+        Path to = dir.resolve(ROOT.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(p, to);
+        }
+      }
+    }
+    String parent =
+        "<parent><groupId>io.feedrank</groupId><artifactId>%s</artifactId>"
+            + "<version>0.1.0-SNAPSHOT</version><relativePath>%s</relativePath></parent>";
+    write(
+        dir.resolve("pom.xml"),
+        pom(
+            parent.formatted("feedrank-parent", dir.relativize(ROOT.resolve("pom.xml")))
+                + "<artifactId>standin</artifactId><packaging>pom</packaging>"
+                + "<modules><module>lib</module><module>cli</module></modules>"));
+    write(
+        dir.resolve("lib/pom.xml"),
+        pom(parent.formatted("standin", "../pom.xml") + "<artifactId>standin-lib</artifactId>"));
+    write(
+        dir.resolve("lib/src/main/java/standin/Lib.java"),
+        "package standin; public final class Lib { public static String name() { return \"lib\";"
+            + " } }");
+    write(
+        dir.resolve("cli/pom.xml"),
+        pom(
+            parent.formatted("standin", "../pom.xml")
+                + "<artifactId>standin-cli</artifactId><dependencies>"
+                + "<dependency><groupId>io.feedrank</groupId><artifactId>standin-lib</artifactId>"
+                + "<version>0.1.0-SNAPSHOT</version></dependency>"
+                + "<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>"
+                + "</dependency></dependencies>"));
+    write(
+        dir.resolve("cli/src/main/java/io/feedrank/cli/Main.java"),
+        "package io.feedrank.cli; public final class Main { public static void main(String[] a) {"
+            + " System.out.println(standin.Lib.name());"
+            + " System.out.println(System.getProperty(\"java.class.path\")); } }");
+  }
+
+  static String pom(String body) {
+    return "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0</modelVersion>"
+        + body
+        + "</project>";
+  }
+
+  static void write(Path file, String text) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text);
+  }
+
+  /** The jar of this JVM's class path whose file name starts with {@code prefix}. */
+  static String onThisClassPath(String prefix) {
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(p -> Path.of(p).getFileName().toString().startsWith(prefix))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** Runs {@code ./feedrank} in the stand-in checkout with this JVM's JDK, Maven offline. */
+  Run launch(String... args) throws Exception {
+    return run(checkout, Map.of("JAVA_HOME", System.getProperty("java.home")), args);
+  }
+
+  static Run run(Path dir, Map<String, String> env, String... args) throws Exception {
+    Path out = Files.createTempFile(dir.getParent(), "launcher-", ".out");
+    Path err = Files.createTempFile(dir.getParent(), "launcher-", ".err");
+    List<String> command = Stream.concat(Stream.of("./feedrank"), Arrays.stream(args)).toList();
+    ProcessBuilder b =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
+    Map<String, String> e = b.environment();
+    for (String inherited :
+        List.of("MAVEN_ARGS", "MAVEN_OPTS", "MAVEN_BASEDIR", "FEEDRANK_JAVA_OPTS", "JAVA_HOME")) {
+      e.remove(inherited);
+    }
+    e.put("MAVEN_ARGS", "-o");
+    e.putAll(env);
+    Process p = b.start();
+    // a build of the stand-in takes seconds; minutes on two cores other builds share
+    if (!p.waitFor(10, TimeUnit.MINUTES)) {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      throw new AssertionError("./feedrank ran over 10 minutes: " + Files.readString(err));
+    }
+    try {
+      return new Run(
+          p.exitValue(),
+          Files.readAllLines(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
+    } finally {
+      Files.delete(out);
+      Files.delete(err);
+    }
+  }
+
+  static void deleteTree(Path dir) throws Exception {
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
