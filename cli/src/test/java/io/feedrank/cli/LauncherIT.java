@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +84,91 @@ class LauncherIT {
     assertThat(withoutLib.out()).isEqualTo(first.out());
   }
 
+  /**
+   * The launcher refuses a java other than 17 or 21 before it builds or runs anything (a JDK 25
+   * built and ran, and the trainer failed on its first profile: datasketches-memory 3.0.2 accepts
+   * only Java 8, 11, 17 and 21), reading {@code java -version} as JDKs print it. The java here
+   * prints a version line and does nothing else; the wrapper here only says it was run, which is
+   * how far an accepted java gets.
+   */
+  @Test
+  void refusesAJavaOtherThan17Or21BeforeBuilding(@TempDir Path jdk) throws Exception {
+    Files.copy(
+        ROOT.resolve("feedrank"), checkout.resolve("feedrank"), StandardCopyOption.COPY_ATTRIBUTES);
+    executable(checkout.resolve("mvnw"), "echo 'stand-in build' >&2; exit 1");
+    for (String refused :
+        List.of(
+            "openjdk version \"25.0.3\" 2026-04-21 LTS",
+            "openjdk version \"22\" 2024-03-19",
+            "openjdk version \"18.0.2\" 2022-07-19",
+            "openjdk version \"11.0.21\" 2023-10-17",
+            "java version \"1.8.0_392\"")) {
+      Run run = withJava(jdk, refused);
+      assertThat(run.exit()).as(refused).isEqualTo(2);
+      assertThat(run.err())
+          .startsWith("feedrank: needs a JDK 17 or 21, found " + jdk.resolve("bin/java"))
+          .contains(refused, "Unsupported JDK Major Version")
+          .doesNotContain("stand-in build");
+    }
+    Run none = run(checkout, Map.of("JAVA_HOME", jdk.resolve("none").toString()), "./feedrank");
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err()).contains("needs a JDK 17 or 21").doesNotContain("stand-in build");
+
+    for (String accepted :
+        List.of(
+            "openjdk version \"17.0.15\" 2025-04-15",
+            "openjdk version \"21\" 2023-09-19",
+            "openjdk version \"21.0.5\" 2024-10-15 LTS")) {
+      Run run = withJava(jdk, accepted);
+      assertThat(run.err()).as(accepted).doesNotContain("needs a JDK").contains("stand-in build");
+    }
+  }
+
+  /**
+   * The build refuses them too (the root pom's enforcer rule), its message saying why. The enforcer
+   * reads the {@code java.version} of Maven's JVM, given here as a JDK would report it.
+   */
+  @Test
+  void theBuildRefusesAJavaOtherThan17Or21() throws Exception {
+    standIn(checkout);
+    Map<String, Boolean> isRefused =
+        Map.of("25.0.3", true, "22", true, "18.0.2", true, "21.0.5", false);
+    for (Map.Entry<String, Boolean> v : isRefused.entrySet()) {
+      Run run =
+          run(
+              checkout,
+              Map.of("JAVA_HOME", System.getProperty("java.home")),
+              "./mvnw",
+              "-q",
+              "-N",
+              "validate",
+              "-Dspotless.check.skip=true",
+              "-Djava.version=" + v.getKey());
+      String output = String.join("\n", run.out()) + run.err();
+      if (v.getValue()) {
+        assertThat(run.exit()).as(v.getKey()).isNotZero();
+        assertThat(output).as(v.getKey()).contains("feedrank needs JDK 17 or 21: datasketches");
+      } else {
+        assertThat(run.exit()).as(v.getKey() + ": " + output).isZero();
+      }
+    }
+  }
+
+  /** Runs the launcher of {@code checkout} with a JDK whose java prints {@code versionLine}. */
+  Run withJava(Path jdk, String versionLine) throws Exception {
+    executable(
+        jdk.resolve("bin/java"),
+        "if [ \"$1\" = -version ]; then echo '"
+            + versionLine.replace("'", "'\\''")
+            + "' >&2; echo 'OpenJDK Runtime Environment' >&2; exit 0; fi; exit 3");
+    return run(checkout, Map.of("JAVA_HOME", jdk.toString()), "./feedrank");
+  }
+
+  static void executable(Path file, String script) throws Exception {
+    write(file, "#!/bin/sh\n" + script + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
   /** The checkout's launcher and wrapper, and a stand-in reactor that inherits its root pom. */
   static void standIn(Path dir) throws Exception {
     for (String file : List.of("feedrank", "mvnw")) {
@@ -149,14 +236,14 @@ class LauncherIT {
   }
 
   /** Runs {@code ./feedrank} in the stand-in checkout with this JVM's JDK, Maven offline. */
-  Run launch(String... args) throws Exception {
-    return run(checkout, Map.of("JAVA_HOME", System.getProperty("java.home")), args);
+  Run launch() throws Exception {
+    return run(checkout, Map.of("JAVA_HOME", System.getProperty("java.home")), "./feedrank");
   }
 
-  static Run run(Path dir, Map<String, String> env, String... args) throws Exception {
+  /** Runs {@code command} in {@code dir}, Maven offline, with {@code env} over this environment. */
+  static Run run(Path dir, Map<String, String> env, String... command) throws Exception {
     Path out = Files.createTempFile(dir.getParent(), "launcher-", ".out");
     Path err = Files.createTempFile(dir.getParent(), "launcher-", ".err");
-    List<String> command = Stream.concat(Stream.of("./feedrank"), Arrays.stream(args)).toList();
     ProcessBuilder b =
         new ProcessBuilder(command)
             .directory(dir.toFile())
@@ -173,7 +260,7 @@ class LauncherIT {
     // a build of the stand-in takes seconds; minutes on two cores other builds share
     if (!p.waitFor(10, TimeUnit.MINUTES)) {
       p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-      throw new AssertionError("./feedrank ran over 10 minutes: " + Files.readString(err));
+      throw new AssertionError(command[0] + " ran over 10 minutes: " + Files.readString(err));
     }
     try {
       return new Run(
@@ -188,7 +275,7 @@ class LauncherIT {
 
   static void deleteTree(Path dir) throws Exception {
     try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }
