@@ -113,7 +113,8 @@ final class DriftCommand implements Callable<Integer> {
                 .values());
     // this command's key, not the job's: where the local cluster keeps the job's state
     Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
-    DriftConfig config = ServiceConfig.refusing(spec, () -> DriftConfig.from(c));
+    DriftConfig config =
+        ServiceConfig.refusing(spec, () -> LocalDriftJob.inThisJvm(DriftConfig.from(c)));
     Optional<String> beside = besideAPlatform(env, config.bootstrapServers());
     if (beside.isPresent()) {
       PrintWriter err = spec.commandLine().getErr();

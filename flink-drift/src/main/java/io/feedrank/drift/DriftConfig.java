@@ -92,7 +92,8 @@ public record DriftConfig(
    * ExampleFeatures#MONITORABLE} is refused] — model scores are always monitored; {@code
    * delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks, committed on
    * each checkpoint: needs the job jar's own kafka-clients, so a Flink cluster, not {@code
-   * ./feedrank drift} — see the README); {@code transactional.id.prefix} [the group id].
+   * ./feedrank drift}, which refuses it: {@link LocalDriftJob#inThisJvm}; see the README); {@code
+   * transactional.id.prefix} [the group id].
    */
   public static DriftConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the drift job", DriftConfig::read);

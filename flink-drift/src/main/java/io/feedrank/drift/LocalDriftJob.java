@@ -44,11 +44,37 @@ public final class LocalDriftJob implements AutoCloseable {
   }
 
   /**
+   * Returns {@code c} when the job can run with it in this JVM, on a MiniCluster beside the rest of
+   * feedrank ({@link #start}: {@code ./feedrank drift}; {@code ./feedrank up} and the demo run it
+   * on a local environment of their own). Refuses {@code delivery.guarantee=exactly-once}: the
+   * transactional writer of flink-connector-kafka 5.0.0-2.2 calls a method of its kafka-clients
+   * (4.2) that the 4.3 of this class path no longer has, and the job failed at its first checkpoint
+   * with {@code NoSuchMethodError: TransactionalRequestResult.await()}. The job jar carries 4.2's
+   * classes: exactly once is for the job on a Flink cluster.
+   *
+   * @throws IllegalArgumentException naming the key, when the job would fail that way
+   */
+  public static DriftConfig inThisJvm(DriftConfig c) {
+    if (c.exactlyOnce()) {
+      throw new IllegalArgumentException(
+          "delivery.guarantee=exactly-once needs the job jar on a Flink cluster (README, Drift:"
+              + " Delivery): in this JVM, with kafka-clients 4.3, the Kafka connector's"
+              + " transactional writer fails at the first checkpoint (NoSuchMethodError:"
+              + " TransactionalRequestResult.await()). Here the job runs at-least-once, the"
+              + " default");
+    }
+    return c;
+  }
+
+  /**
    * Starts a MiniCluster configured by {@code flink} (with {@link LocalCheckpoints#configure}, from
    * the snapshot it names) and submits the job of {@code c} to it.
+   *
+   * @throws IllegalArgumentException when {@code c} cannot run in this JVM ({@link #inThisJvm})
    */
   public static LocalDriftJob start(Configuration flink, DriftConfig c, String name)
       throws Exception {
+    inThisJvm(c);
     Configuration conf = new Configuration(flink);
     if (!conf.contains(RestOptions.BIND_PORT)) {
       conf.set(RestOptions.BIND_PORT, "0"); // not Flink's 8081

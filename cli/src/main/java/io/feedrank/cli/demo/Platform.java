@@ -134,7 +134,7 @@ public final class Platform implements AutoCloseable {
       io.feedrank.drift.metrics.LoopbackPrometheusReporterFactory.configure(
           flink, s.flinkMetricsPort());
     }
-    DriftConfig driftConfig = DriftConfig.from(d);
+    DriftConfig driftConfig = io.feedrank.drift.LocalDriftJob.inThisJvm(DriftConfig.from(d));
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(driftConfig.parallelism(), flink);
     DriftMain.build(env, driftConfig);
