@@ -71,7 +71,9 @@ class FeatureTopologyTest {
   static final long T0 = Instant.parse("2026-11-02T08:00:00Z").toEpochMilli();
   static final String[] CATEGORIES = {"news", "sports", "music"};
 
-  @TempDir Path stateDir;
+  @TempDir(factory = StateDirFactory.class)
+  Path stateDir;
+
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * threads would stay behind.
  */
 class FeaturesAppStartTest {
-  @TempDir Path dir;
+  @TempDir(factory = StateDirFactory.class)
+  Path dir;
 
   @Test
   void aStartThatFailsLeavesNoThreadBehind() throws Exception {

@@ -65,7 +65,9 @@ class PendingRedisWritesTest {
     }
   }
 
-  @TempDir Path stateDir;
+  @TempDir(factory = StateDirFactory.class)
+  Path stateDir;
+
   final InMemorySchemaRegistryClient registry = new InMemorySchemaRegistryClient();
   final HoldingSink sink = new HoldingSink();
   TopologyTestDriver driver;

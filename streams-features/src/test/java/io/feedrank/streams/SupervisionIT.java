@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @LocalStackTest
 class SupervisionIT {
-  @TempDir Path stateDir;
+  @TempDir(factory = StateDirFactory.class)
+  Path stateDir;
 
   @Test
   void aDeadGlobalThreadFailsTheClientForGoodAndSaysSo(LocalStack stack) throws Exception {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.Serdes;
@@ -19,17 +20,34 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.processor.internals.StateDirectory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tests' temp dir is target/tmp, not target/ itself: state the tests keep under target/ on
- * purpose (as {@link FeaturesHarness} does) is then not inside {@code java.io.tmpdir}, where Kafka
- * Streams warns at every start that the OS may clear it.
+ * Kafka Streams warns at every start about a state.dir inside {@code java.io.tmpdir}, which the OS
+ * may clear. The tests' temp dir is target/tmp, not target/ itself, so state they keep under
+ * target/ on purpose (as {@link FeaturesHarness} does) is not taken for temporary; and their
+ * {@code @TempDir}s for state come from {@link StateDirFactory}, outside it too.
  */
 class TestTempDirTest {
   @Test
   void stateKeptUnderTargetIsNotTakenForTheTempDir() throws IOException {
     Path stateDir = Path.of("target", "streams-state-" + System.nanoTime()).toAbsolutePath();
+    try {
+      assertThat(warningsOfAStartIn(stateDir)).noneMatch(m -> m.contains("OS temp directory"));
+    } finally {
+      delete(stateDir);
+    }
+  }
+
+  @Test
+  void aTestsStateDirIsNotTakenForTheTempDir(
+      @TempDir(factory = StateDirFactory.class) Path stateDir) {
+    assertThat(warningsOfAStartIn(stateDir)).noneMatch(m -> m.contains("OS temp directory"));
+  }
+
+  /** What Streams' state directory logs when a topology with a store starts in {@code stateDir}. */
+  private static List<String> warningsOfAStartIn(Path stateDir) {
     StreamsBuilder builder = new StreamsBuilder();
     // a persistent store: only then does Streams open (and check) its state directory
     builder.table("t", Consumed.with(Serdes.String(), Serdes.String()), Materialized.as("s"));
@@ -45,11 +63,8 @@ class TestTempDirTest {
       assertThat(driver.getKeyValueStore("s")).isNotNull();
     } finally {
       logger.detachAppender(logs);
-      delete(stateDir);
     }
-    assertThat(logs.list)
-        .extracting(ILoggingEvent::getFormattedMessage)
-        .noneMatch(m -> m.contains("OS temp directory"));
+    return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
   }
 
   private static void delete(Path dir) throws IOException {
