@@ -8,16 +8,16 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code ./feedrank loadtest}, listed with the other commands: the launcher runs it (Gatling
- * through its Maven plugin, in a JVM of Gatling's), so this JVM only says so when reached directly.
+ * {@code ./feedrank loadtest}, listed with the other commands: the launcher runs it (Gatling in a
+ * JVM of its own, on loadtest's test classpath), so this JVM only says so when reached directly.
  */
 @Command(
     name = "loadtest",
     mixinStandardHelpOptions = true,
     header = "Run a Gatling load test (steady, ramp, spike or soak) against a ranker.",
     description = {
-      "./feedrank loadtest steady|ramp|spike|soak [--target URL] [--rate N] ...: Gatling runs through",
-      "its Maven plugin, started by the ./feedrank launcher, not in this JVM; ./feedrank loadtest",
+      "./feedrank loadtest steady|ramp|spike|soak [--target URL] [--rate N] ...: Gatling runs in a",
+      "JVM of its own, started by the ./feedrank launcher, not in this JVM; ./feedrank loadtest",
       "without a scenario lists its options. See README, \"Load tests: Gatling\"."
     })
 final class LoadtestCommand implements Callable<Integer> {
@@ -31,7 +31,7 @@ final class LoadtestCommand implements Callable<Integer> {
         .getErr()
         .println(
             "feedrank loadtest: run it as ./feedrank loadtest steady|ramp|spike|soak [options]:"
-                + " the launcher starts Gatling through Maven");
+                + " the launcher builds loadtest and starts Gatling in a JVM of its own");
     return 2;
   }
 }
