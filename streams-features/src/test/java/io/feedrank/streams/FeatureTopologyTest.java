@@ -20,6 +20,7 @@ import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
+import io.feedrank.streams.redis.HeldWriter;
 import io.feedrank.streams.topology.FeatureTopology;
 import io.feedrank.streams.validation.EventValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -35,12 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -701,31 +697,8 @@ class FeatureTopologyTest {
   @Test
   void aUserHashRedisLostIsWrittenWholeAgainThoughTheirProfileWasMergedIntoTheWrite()
       throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicBoolean hold = new AtomicBoolean();
-    List<FeatureWrite> written = new CopyOnWriteArrayList<>();
-    FeatureWriter held =
-        new FeatureWriter() {
-          @Override
-          public void write(List<FeatureWrite> batch) {
-            writeFindingRecreated(batch);
-          }
-
-          @Override
-          public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
-            if (hold.getAndSet(false)) { // holds the writer thread until released
-              entered.countDown();
-              try {
-                release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-            written.addAll(batch);
-            return writer.writeFindingRecreated(batch);
-          }
-        };
+    HeldWriter held = new HeldWriter(writer, false);
+    List<FeatureWrite> written = held.written;
     AsyncFeatureWriter async = new AsyncFeatureWriter(held, new FeatureMetrics(meters), 10_000);
     try {
       start(
@@ -761,9 +734,9 @@ class FeatureTopologyTest {
       Map<String, String> whole = new HashMap<>(redis.get(key));
 
       redis.remove(key); // Redis lost it
-      hold.set(true);
+      held.holdNext();
       async.write(List.of(new FeatureWrite("fr:i:held", Map.of("n", "1"), 0)));
-      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+      held.awaitHeld();
       pipe(
           copy(first)
               .setInteractionId("third")
@@ -772,7 +745,7 @@ class FeatureTopologyTest {
               .build());
       driver.advanceWallClockTime(Duration.ofSeconds(1)); // the partial write: b only, waiting
       users.pipeInput(user, profiles().get((int) user - 1)); // the profile's write, merged over it
-      release.countDown();
+      held.release();
       writeAll(async, written);
       assertThat(written)
           .filteredOn(w -> w.key().equals(key))

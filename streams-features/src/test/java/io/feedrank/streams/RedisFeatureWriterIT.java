@@ -11,6 +11,7 @@ import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
+import io.feedrank.streams.redis.HeldWriter;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -19,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -84,8 +83,6 @@ class RedisFeatureWriterIT {
       throws Exception {
     String user = "fr:u:merged-it-" + System.nanoTime();
     String other = user + "-other";
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
     List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
     List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
     Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
@@ -96,40 +93,16 @@ class RedisFeatureWriterIT {
       real.write(
           List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "1", "c.a._ts", "1"), 1, false)));
       redis.del(user); // Redis lost it
-      FeatureWriter held =
-          new FeatureWriter() {
-            @Override
-            public void write(List<FeatureWrite> batch) {
-              writeFindingRecreated(batch);
-            }
-
-            @Override
-            public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
-              if (entered.getCount() > 0) { // the first batch holds the writer thread
-                entered.countDown();
-                try {
-                  release.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              }
-              return real.writeFindingRecreated(batch);
-            }
-
-            @Override
-            public void close() {
-              real.close();
-            }
-          };
+      HeldWriter held = new HeldWriter(real, true); // holds the first batch
       try (AsyncFeatureWriter async =
           new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
         async.write(List.of(new FeatureWrite(other, Map.of("n", "1"), 0)));
-        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        held.awaitHeld();
         async.submit(
             List.of(new FeatureWrite(user, partial, 2, true)), landed::add, recreated::add);
         // as the topology writes a profile: without the state, so partial
         async.write(List.of(new FeatureWrite(user, profile, FeatureWriter.NO_EVENT, true)));
-        release.countDown();
+        held.release();
       } // close: what is pending is written, and whom to tell told, before it returns
       Map<String, String> both = new java.util.HashMap<>(partial);
       both.putAll(profile);

@@ -12,8 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
@@ -137,30 +135,21 @@ class AsyncFeatureWriterTest {
    */
   @Test
   void aWriteWithoutCallbacksMergedOverOneWithThemKeepsTheirCallbacks() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    List<FeatureWrite> written = new CopyOnWriteArrayList<>();
-    FeatureWriter held =
-        new FeatureWriter() {
-          @Override
-          public void write(List<FeatureWrite> batch) {
-            throw new UnsupportedOperationException();
-          }
-
-          @Override
-          public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
-            if (entered.getCount() > 0) { // the first batch holds the writer thread
-              entered.countDown();
-              try {
-                release.await(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    // the first batch holds the writer thread; Redis had lost the user's hash
+    HeldWriter held =
+        new HeldWriter(
+            new FeatureWriter() {
+              @Override
+              public void write(List<FeatureWrite> batch) {
+                throw new UnsupportedOperationException();
               }
-            }
-            written.addAll(batch);
-            return Set.of("fr:u:1"); // as if Redis had lost the user's hash
-          }
-        };
+
+              @Override
+              public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+                return Set.of("fr:u:1");
+              }
+            },
+            true);
     List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
     List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
     FeatureWrite state =
@@ -170,16 +159,16 @@ class AsyncFeatureWriterTest {
     try (AsyncFeatureWriter w =
         new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
       w.write(List.of(write("fr:i:9", "category", "news")));
-      assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+      held.awaitHeld();
       // both wait behind the held batch: the profile, newer, is merged over the state write
       w.submit(List.of(state), landed::add, recreated::add);
       w.write(List.of(profile));
-      release.countDown();
+      held.release();
     } // close: what is pending is written, and whom to tell told, before it returns
     FeatureWrite merged =
         new FeatureWrite(
             "fr:u:1", Map.of("_ts", "1000", "c.news._ts", "1000", "country", "FR"), 1000, true);
-    assertThat(written).containsExactly(write("fr:i:9", "category", "news"), merged);
+    assertThat(held.written).containsExactly(write("fr:i:9", "category", "news"), merged);
     assertThat(landed).containsExactly(merged);
     assertThat(recreated).containsExactly(merged);
   }
