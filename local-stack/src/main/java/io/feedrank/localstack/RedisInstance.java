@@ -29,6 +29,9 @@ public final class RedisInstance implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisInstance.class);
   static final String BINARY_ENV = "FEEDRANK_REDIS_SERVER";
 
+  /** How long a start waits for the binary it has just extracted to be free to run. */
+  private static final Duration BUSY_PATIENCE = Duration.ofSeconds(5);
+
   private final Path dir;
   private final int port;
   private final List<String> extraArgs;
@@ -94,11 +97,13 @@ public final class RedisInstance implements AutoCloseable {
                 "no"));
     cmd.addAll(extraArgs);
     process =
-        new ProcessBuilder(cmd)
-            .directory(dir.toFile())
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile()))
-            .start();
+        ChildProcesses.start(
+            new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(
+                    ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile())),
+            BUSY_PATIENCE);
     reaper = ChildReaper.watch(process);
     awaitPing(timeout);
     log.info("local-stack: Redis ready at {} ({})", uri(), binary);
