@@ -60,7 +60,6 @@ public final class Main implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.dataClock = dataClock;
-    this.metrics = new TrainerMetrics(config.metricsHost(), config.metricsPort());
     this.schemas = new HttpSchemaRegistryClient(config.registryConfig());
     ArtifactStore store = ArtifactStore.forLocation(config.artifactStore());
     if (!(store instanceof FileArtifactStore f)) {
@@ -90,6 +89,14 @@ public final class Main implements AutoCloseable {
             runs,
             registry,
             clock);
+    // last: a start refused above (an s3:// store, a kafka.* value the producer refuses) must not
+    // leave the port bound and its non-daemon thread running, in the JVM of ./feedrank up or a test
+    try {
+      this.metrics = new TrainerMetrics(config.metricsHost(), config.metricsPort());
+    } catch (RuntimeException e) {
+      registry.close();
+      throw e;
+    }
   }
 
   public TrainingJob job() {
