@@ -125,6 +125,11 @@ public final class Main {
           config.metricsPort() > 0
               ? new MetricsServer(config.metricsHost(), config.metricsPort(), metrics)
               : null;
+      if (server != null) {
+        // streams.start() below can still throw (its global thread fails at start-up on absent
+        // item or user topics): the port would stay bound, its non-daemon thread alive
+        opened.push(server::close);
+      }
       streams.start();
       log.info(
           "features: started {}; metrics on {}",
