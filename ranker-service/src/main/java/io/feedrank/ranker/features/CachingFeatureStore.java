@@ -432,7 +432,10 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    closeKeepingStore();
-    store.close();
+    try {
+      closeKeepingStore();
+    } finally {
+      store.close(); // an interrupted wait for the refresh thread too: the store's pool is released
+    }
   }
 }

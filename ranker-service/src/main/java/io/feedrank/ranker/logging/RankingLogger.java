@@ -316,17 +316,21 @@ public final class RankingLogger<E> implements AutoCloseable {
    */
   public void close(Duration timeout) throws InterruptedException {
     running = false;
-    thread.join(timeout.toMillis());
     List<E> left = new ArrayList<>();
-    if (thread.isAlive()) {
-      queue.drainTo(left);
-      lost.increment(left.size());
-      for (E e : left) {
-        heldBytes.addAndGet(-bytesOf.applyAsLong(e));
+    try {
+      thread.join(timeout.toMillis());
+      if (thread.isAlive()) {
+        queue.drainTo(left);
+        lost.increment(left.size());
+        for (E e : left) {
+          heldBytes.addAndGet(-bytesOf.applyAsLong(e));
+        }
       }
-    }
-    if (producer != null) {
-      producer.close(timeout);
+    } finally {
+      // an interrupted wait too: the producer's thread and connections must not outlive the close
+      if (producer != null) {
+        producer.close(timeout);
+      }
     }
     // a send that was blocked now fails, and so do the rest of its batch, each at once
     thread.join(CLOSED_JOIN_MILLIS);

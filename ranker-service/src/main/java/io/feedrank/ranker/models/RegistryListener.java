@@ -328,12 +328,16 @@ public final class RegistryListener implements AutoCloseable {
     if (c != null) {
       c.wakeup();
     }
-    thread.join(5_000);
-    KafkaConsumer<String, ModelVersion> unused = consumer;
-    if (unused != null && !thread.isAlive()) { // never started: its first consumer is still open
-      consumer = null;
-      unused.close(Duration.ZERO);
+    try {
+      thread.join(5_000);
+    } finally {
+      // an interrupted wait too: the deserializer's registry client is released
+      KafkaConsumer<String, ModelVersion> unused = consumer;
+      if (unused != null && !thread.isAlive()) { // never started: its first consumer is still open
+        consumer = null;
+        unused.close(Duration.ZERO);
+      }
+      values.close();
     }
-    values.close();
   }
 }

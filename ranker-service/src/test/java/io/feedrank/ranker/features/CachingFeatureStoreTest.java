@@ -1,6 +1,7 @@
 package io.feedrank.ranker.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -35,6 +36,13 @@ class CachingFeatureStoreTest {
 
     final java.util.concurrent.atomic.AtomicInteger refused =
         new java.util.concurrent.atomic.AtomicInteger();
+
+    volatile boolean closed;
+
+    @Override
+    public void close() {
+      closed = true;
+    }
 
     @Override
     @SuppressWarnings("unchecked")
@@ -90,6 +98,38 @@ class CachingFeatureStoreTest {
             .build(),
         "news");
     return u.toHash();
+  }
+
+  /**
+   * Closed on an interrupted thread (the ranker's start cut short by Ctrl-C), the cache still
+   * closes its store: the wait for the refresh thread, here in a read the interrupt does not end,
+   * gives up at once, and the Redis pool was left open after it.
+   */
+  @Test
+  void closedOnAnInterruptedThreadTheCacheStillClosesItsStore() throws Exception {
+    CachingFeatureStore swr = cache(Duration.ofSeconds(5));
+    swr.get(1, new long[] {10});
+    java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean answer =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    store.onFetch =
+        () -> {
+          reading.countDown();
+          while (!answer.get()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(MS);
+          }
+        };
+    now.addAndGet(500 * MS); // stale, servable: read again in the background
+    swr.get(1, new long[] {10});
+    assertThat(reading.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(swr::close).isInstanceOf(InterruptedException.class);
+    } finally {
+      Thread.interrupted();
+      answer.set(true);
+    }
+    assertThat(store.closed).isTrue();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.feedrank.ranker.logging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Level;
@@ -24,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
@@ -215,6 +217,56 @@ class RankingLoggerTest {
     assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(1);
     assertThat(metrics.get("ranker.log.sent").counter().count()).isZero();
     assertThat(metrics.get("ranker.log.drops").counter().count()).isZero();
+  }
+
+  /**
+   * Closed on an interrupted thread (the ranker's start cut short by Ctrl-C), the logger still
+   * closes its producer: the wait for its thread, here busy with an entry, gives up at once, and
+   * the producer, with its thread and connections, was left open after it.
+   */
+  @Test
+  void closedOnAnInterruptedThreadTheLoggerStillClosesItsProducer() throws Exception {
+    MockProducer<String, RankingLog> producer =
+        new MockProducer<>(true, null, new StringSerializer(), (topic, r) -> new byte[0]);
+    CountDownLatch building = new CountDownLatch(1);
+    CountDownLatch built = new CountDownLatch(1);
+    RankingLogger<RankingLog> logger =
+        new RankingLogger<>(
+            producer,
+            "ranking-logs",
+            CAPACITY,
+            UNBOUNDED,
+            r -> 0,
+            r -> {
+              building.countDown();
+              awaitUninterruptibly(built);
+              return r;
+            },
+            new SimpleMeterRegistry());
+    assertThat(logger.offer(entry())).isTrue();
+    assertThat(building.await(5, TimeUnit.SECONDS)).isTrue();
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> logger.close(Duration.ofSeconds(1)))
+          .isInstanceOf(InterruptedException.class);
+    } finally {
+      Thread.interrupted();
+      built.countDown();
+    }
+    assertThat(producer.closed()).isTrue();
+  }
+
+  /**
+   * Holds the logger's thread as a send blocked on Kafka's metadata would, through any interrupt.
+   */
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    while (latch.getCount() > 0) {
+      try {
+        latch.await();
+      } catch (InterruptedException e) {
+        // waits on
+      }
+    }
   }
 
   @Test
