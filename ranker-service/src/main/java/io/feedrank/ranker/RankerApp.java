@@ -388,8 +388,25 @@ public final class RankerApp implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops every part, on an interrupted thread too: a start cut short by an interrupt (Ctrl-C
+   * during up's or the demo's start) closes here with the flag set, under which every wait below
+   * would give up at once, leaving logs unsent and threads running. The flag is cleared while the
+   * parts close and set again after.
+   */
   @Override
   public void close() {
+    boolean interrupted = Thread.interrupted();
+    try {
+      closeParts();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void closeParts() {
     try {
       warmup.close(); // first: its requests would be refused once the server drains
     } catch (InterruptedException e) {
@@ -411,6 +428,9 @@ public final class RankerApp implements AutoCloseable {
     try {
       features.close();
     } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt(); // one that came during the close: kept for the caller
+      }
       log.warn("ranker: closing Redis: {}", e.toString());
     }
     metrics.close();
