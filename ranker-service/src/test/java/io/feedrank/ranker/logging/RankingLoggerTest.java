@@ -176,14 +176,19 @@ class RankingLoggerTest {
             metrics,
             Duration.ofSeconds(3));
     try {
+      long start = System.nanoTime();
       for (int i = 0; i < 20; i++) {
         assertThat(rankingLogger.offer(entry())).isTrue();
       }
       Awaitility.await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> metrics.get("ranker.log.failures").counter().count() == 20);
+      long failingMillis = (System.nanoTime() - start) / 1_000_000;
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> said(lines, FAILED) == 20);
-      assertThat(warnings(lines)).hasSize(2);
+      // the first failure at once, then a line per 3 s gate while they go on, and the last said
+      // when due: 2 when the 20 sends of 100 ms fail within 3 s, more on a machine so loaded that
+      // they take longer (6 s and 3 lines seen), never one per failure
+      assertThat(warnings(lines)).hasSizeBetween(2, (int) (2 + failingMillis / 3_000));
     } finally {
       rankingLogger.close(Duration.ofSeconds(10));
       producer.close(Duration.ZERO);
