@@ -17,6 +17,7 @@ import io.feedrank.trainer.listen.Settle;
 import io.feedrank.trainer.registry.KafkaModelRegistry;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
+import io.feedrank.trainer.runs.RunStore;
 import io.feedrank.trainer.train.Torch;
 import java.time.Clock;
 import java.time.Instant;
@@ -321,8 +322,13 @@ public final class Main implements AutoCloseable {
     return config.defaultRange(dataClock.instant());
   }
 
-  /** Runs {@code request} and counts the run, refused and failed ones included. */
   private RunRecord runAndRecord(TrainRequest request) {
+    return runAndRecord(job, runs, metrics, request);
+  }
+
+  /** Runs {@code request} and counts the run, refused and failed ones included. */
+  static RunRecord runAndRecord(
+      TrainingJob job, RunStore runs, TrainerMetrics metrics, TrainRequest request) {
     Set<String> before = runs.list().stream().map(r -> r.id).collect(Collectors.toSet());
     try {
       RunRecord run = job.run(request);
