@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -336,16 +337,28 @@ public final class Main implements AutoCloseable {
       return run;
     } catch (RuntimeException e) {
       // the job saved the run (REFUSED, FAILED or CANCELLED) before throwing: count it, not another
-      // process's run on the same store
-      runs.list().stream()
-          .filter(
-              x ->
-                  !before.contains(x.id)
-                      && !RunRecord.RUNNING.equals(x.status)
-                      && Objects.equals(x.trigger, request.trigger())
-                      && Objects.equals(x.commandId, request.commandId()))
-          .findFirst()
-          .ifPresent(metrics::record);
+      // process's run on the same store. A store that could not be written (a full or read-only
+      // disk) holds no ended record of it: counted by what it threw, as the job records it
+      Optional<RunRecord> saved;
+      try {
+        saved =
+            runs.list().stream()
+                .filter(
+                    x ->
+                        !before.contains(x.id)
+                            && !RunRecord.RUNNING.equals(x.status)
+                            && Objects.equals(x.trigger, request.trigger())
+                            && Objects.equals(x.commandId, request.commandId()))
+                .findFirst();
+      } catch (RuntimeException unreadable) {
+        e.addSuppressed(unreadable);
+        saved = Optional.empty();
+      }
+      if (saved.isPresent()) {
+        metrics.record(saved.get());
+      } else {
+        metrics.record(TrainingJob.endedBy(e));
+      }
       throw e;
     }
   }

@@ -122,6 +122,14 @@ public final class TrainerMetrics implements AutoCloseable {
     }
   }
 
+  /**
+   * Counts a run known by its status alone: its ended record could not be saved (no decision,
+   * duration or AUC to publish).
+   */
+  public synchronized void record(String status) {
+    runs(status, "none").increment();
+  }
+
   public PrometheusMeterRegistry registry() {
     return registry;
   }

@@ -72,23 +72,29 @@ public final class TrainingJob {
     this.clock = clock;
   }
 
-  /** Runs one training; the returned record is also saved. Throws {@link RefusedException}. */
+  /**
+   * Runs one training; the returned record is also saved. Throws {@link RefusedException}, and what
+   * failed the run: a record that cannot be saved (a full or read-only run store) fails it too, and
+   * when the run failed already, its own error is thrown with the failed save suppressed.
+   */
   public RunRecord run(TrainRequest request) {
     RunRecord run = RunIds.start(request, config, clock.instant());
-    runs.save(run);
     log.info("trainer: run {} on {} ({})", run.id, request.range(), request.trigger());
+    Throwable failure = null;
     try {
+      runs.save(run);
       execute(run, request);
       run.status = RunRecord.SUCCEEDED;
       return run;
     } catch (RefusedException e) {
+      failure = e;
       run.status = RunRecord.REFUSED;
       run.error = e.getMessage();
       log.warn("trainer: run {} refused: {}", run.id, e.getMessage());
       throw e;
     } catch (RuntimeException e) {
-      if (e instanceof CancellationException || Thread.currentThread().isInterrupted()) {
-        // a shutdown interrupted the run (in a batch, a Kafka read, a registry write)
+      failure = e;
+      if (cancelledBy(e)) {
         run.status = RunRecord.CANCELLED;
         run.error = e.toString();
         log.info("trainer: run {} cancelled: {}", run.id, e.toString());
@@ -99,6 +105,7 @@ public final class TrainingJob {
       log.error("trainer: run {} failed: {}", run.id, e.toString(), e);
       throw e;
     } catch (Error e) {
+      failure = e;
       run.status = RunRecord.FAILED;
       run.error = e.toString();
       throw e;
@@ -109,12 +116,38 @@ public final class TrainingJob {
       boolean interrupted = Thread.interrupted();
       try {
         runs.save(run);
+      } catch (RuntimeException e) {
+        log.error(
+            "trainer: run {} ended {}, and its record cannot be saved: {}",
+            run.id,
+            run.status,
+            e.toString());
+        if (failure == null) {
+          throw e;
+        }
+        failure.addSuppressed(e);
       } finally {
         if (interrupted) {
           Thread.currentThread().interrupt();
         }
       }
     }
+  }
+
+  /**
+   * The status {@link #run} records for a run that threw {@code e}; asked on the thread that ran
+   * it, right after (a shutdown's interrupt is still set on it).
+   */
+  static String endedBy(RuntimeException e) {
+    if (e instanceof RefusedException) {
+      return RunRecord.REFUSED;
+    }
+    return cancelledBy(e) ? RunRecord.CANCELLED : RunRecord.FAILED;
+  }
+
+  /** A shutdown interrupted the run (in a batch, a Kafka read, a registry write). */
+  private static boolean cancelledBy(RuntimeException e) {
+    return e instanceof CancellationException || Thread.currentThread().isInterrupted();
   }
 
   private void execute(RunRecord run, TrainRequest request) {

@@ -1,7 +1,10 @@
 package io.feedrank.trainer;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.fail;
 import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.events.ModelStage;
@@ -18,7 +21,11 @@ import io.feedrank.trainer.registry.ModelRegistry;
 import io.feedrank.trainer.registry.Promotion;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
+import io.feedrank.trainer.runs.RunStore;
 import io.feedrank.trainer.train.Architecture;
+import io.micrometer.core.instrument.Counter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +37,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.function.Function;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,15 +77,7 @@ class TrainingJobTest {
   /** A job on {@code examples}, every one offered to the run's sample; {@code extra} config. */
   private TrainingJob job(
       List<Example> examples, ModelRegistry registry, Map<String, String> extra) {
-    Map<String, String> c = new HashMap<>();
-    c.put("bootstrap.servers", "127.0.0.1:9");
-    c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
-    c.put("artifact.store", dir.toString());
-    TrainerHarness.small(c);
-    c.put("mlp.layers", "64,32");
-    c.put("tower.layers", "32,16");
     FileArtifactStore store = new FileArtifactStore(dir);
-    c.putAll(extra);
     ExampleSource source =
         (range, sample) -> {
           examples.forEach(sample::offer);
@@ -83,7 +85,54 @@ class TrainingJobTest {
           return lastRead;
         };
     return new TrainingJob(
-        TrainerConfig.from(c), source, store, new FileRunStore(store), registry, Clock.systemUTC());
+        config(extra), source, store, new FileRunStore(store), registry, Clock.systemUTC());
+  }
+
+  private TrainerConfig config(Map<String, String> extra) {
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", "127.0.0.1:9");
+    c.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");
+    c.put("artifact.store", dir.toString());
+    TrainerHarness.small(c);
+    c.put("mlp.layers", "64,32");
+    c.put("tower.layers", "32,16");
+    c.putAll(extra);
+    return TrainerConfig.from(c);
+  }
+
+  /**
+   * A run store on a disk that fills up (or turns read-only): its saves from the {@code failFrom}th
+   * on throw, as {@link FileRunStore}'s do then.
+   */
+  static final class FillingRunStore implements RunStore {
+    final RunStore store;
+    final int failFrom;
+    int saves;
+
+    FillingRunStore(RunStore store, int failFrom) {
+      this.store = store;
+      this.failFrom = failFrom;
+    }
+
+    @Override
+    public void save(RunRecord run) {
+      if (++saves >= failFrom) {
+        throw new UncheckedIOException(
+            "cannot write run " + run.id + " (save " + saves + ")",
+            new IOException("No space left on device"));
+      }
+      store.save(run);
+    }
+
+    @Override
+    public List<RunRecord> list() {
+      return store.list();
+    }
+
+    @Override
+    public Optional<RunRecord> get(String runId) {
+      return store.get(runId);
+    }
   }
 
   private static DataRange rangeOf(List<Example> examples) {
@@ -477,6 +526,86 @@ class TrainingJobTest {
     assertThat((double) rank).isCloseTo(q * times.length, within(5 * quantileSd));
     assertThat((long) candidate.getTrainingExamples())
         .isEqualTo(run.counts.get("train") + run.counts.get("validation"));
+  }
+
+  /**
+   * A run store that cannot be written (a full or read-only disk) fails the run, and the run is
+   * counted by its status ({@code trainer_runs_total}, which {@code TrainerRunsFailing} watches)
+   * though no record of its end could be saved; what the run throws is its own error, the failed
+   * save of its record suppressed in it. The first save, before the run's {@code try}, failed it
+   * unrecorded; the last one replaced the run's error with its own; and only a run whose ended
+   * record the store held was counted.
+   */
+  @Test
+  void aRunWhoseRecordCannotBeSavedIsCountedByItsStatusAndThrowsItsOwnError() {
+    // read-only from the start: the first save fails the run, the last one cannot record it
+    Outcome readOnly = runOn(1, (range, sample) -> fail("a run that cannot be recorded read"));
+    assertThat(readOnly.thrown())
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageEndingWith("(save 1)");
+    assertThat(readOnly.thrown().getSuppressed())
+        .extracting(Throwable::getMessage)
+        .singleElement(as(InstanceOfAssertFactories.STRING))
+        .endsWith("(save 2)");
+    assertThat(readOnly.counted()).containsExactly(Map.entry(RunRecord.FAILED, 1.0));
+
+    // the broker stops answering mid-read, and the disk is full by the time the run ends
+    IllegalStateException away = new IllegalStateException("training-examples stopped answering");
+    Outcome full =
+        runOn(
+            2,
+            (range, sample) -> {
+              throw away;
+            });
+    assertThat(full.thrown()).isSameAs(away);
+    assertThat(away.getSuppressed())
+        .extracting(Throwable::getMessage)
+        .singleElement(as(InstanceOfAssertFactories.STRING))
+        .endsWith("(save 2)");
+    assertThat(full.counted()).containsExactly(Map.entry(RunRecord.FAILED, 1.0));
+
+    // a shutdown's stop is counted CANCELLED, as the job would have recorded it
+    CancellationException stopped = new CancellationException("shutdown");
+    Outcome cancelled =
+        runOn(
+            2,
+            (range, sample) -> {
+              throw stopped;
+            });
+    assertThat(cancelled.thrown()).isSameAs(stopped);
+    assertThat(cancelled.counted()).containsExactly(Map.entry(RunRecord.CANCELLED, 1.0));
+  }
+
+  int stores;
+
+  /** What a run threw, and the runs counted by status (those counted at all). */
+  record Outcome(Throwable thrown, Map<String, Double> counted) {}
+
+  /**
+   * One run on {@code source}, its record saved to a fresh store that fails from {@code failFrom}.
+   */
+  private Outcome runOn(int failFrom, ExampleSource source) {
+    FileArtifactStore store = new FileArtifactStore(dir.resolve("store-" + ++stores));
+    RunStore runs = new FillingRunStore(new FileRunStore(store), failFrom);
+    TrainingJob job =
+        new TrainingJob(
+            config(Map.of()), source, store, runs, new MemoryRegistry(), Clock.systemUTC());
+    TrainRequest request =
+        new TrainRequest(
+            new DataRange(SimData.START, SimData.START.plusSeconds(3600)),
+            List.of(Architecture.MLP),
+            "retrain-command FEATURE_DRIFT",
+            "command-1");
+    try (TrainerMetrics metrics = new TrainerMetrics("127.0.0.1", 0)) {
+      Throwable thrown = catchThrowable(() -> Main.runAndRecord(job, runs, metrics, request));
+      Map<String, Double> counted = new HashMap<>();
+      for (Counter c : metrics.registry().find("trainer.runs").counters()) {
+        if (c.count() > 0) {
+          counted.merge(c.getId().getTag("status"), c.count(), Double::sum);
+        }
+      }
+      return new Outcome(thrown, counted);
+    }
   }
 
   @Test
