@@ -203,6 +203,7 @@ public final class Main implements AutoCloseable {
             config.listenGroupId(),
             config.modelName(),
             done,
+            metrics.otherModelCommands(),
             c -> {
               settle.await(c);
               attempts.run(

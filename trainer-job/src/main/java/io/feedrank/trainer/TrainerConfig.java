@@ -179,12 +179,13 @@ public record TrainerConfig(
    * embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets} [100000], {@code
    * dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs}
    * [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code
-   * seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer],
-   * {@code retrain.settle.ms} [0] (how much event time a retrain command's run waits after the
-   * command was issued, so that a drift-triggered retrain trains mostly on the new regime), {@code
-   * retrain.attempts} [3] (attempts at a command's run that may fail before it is given up), {@code
-   * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
-   * any {@code kafka.*} key goes to the Kafka clients without the prefix.
+   * seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code listen.group.id}
+   * [feedrank-trainer-<i>model.name</i>], {@code retrain.settle.ms} [0] (how much event time a
+   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
+   * trains mostly on the new regime), {@code retrain.attempts} [3] (attempts at a command's run
+   * that may fail before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before
+   * the second, doubled before each later one); any {@code kafka.*} key goes to the Kafka clients
+   * without the prefix.
    */
   public static TrainerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the trainer", TrainerConfig::read);
@@ -214,13 +215,14 @@ public record TrainerConfig(
             rate(p, "embedding.l2", d.embeddingL2(), Rate.NON_NEGATIVE),
             rate(p, "weight.decay", d.weightDecay(), Rate.NON_NEGATIVE),
             longOf(p, "seed", d.seed()));
+    String modelName = p.getOrDefault("model.name", "feed-ranker");
     return new TrainerConfig(
         p.get("bootstrap.servers"),
         RegistryConfig.fromMap(p),
         p.getOrDefault("training.examples.topic", Topics.TRAINING_EXAMPLES),
         p.getOrDefault("model.registry.topic", Topics.MODEL_REGISTRY),
         p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
-        p.getOrDefault("model.name", "feed-ranker"),
+        modelName,
         p.getOrDefault("artifact.store", "target/artifacts"),
         Arrays.stream(p.getOrDefault("architectures", "mlp,two_tower").split(","))
             .map(String::trim)
@@ -244,7 +246,10 @@ public record TrainerConfig(
         intOf(p, "export.verify.rows", 5_000, ExportVerification.MIN_ROWS, Integer.MAX_VALUE),
         doubleOf(p, "export.verify.tolerance", 1e-5),
         intOf(p, "threads", 2, 1, Integer.MAX_VALUE),
-        p.getOrDefault("listen.group.id", "feedrank-trainer"),
+        // a group per model: every model's commands are on the one retrain-commands topic, and in
+        // a group shared by two models' trainers the one reading the partition commits past the
+        // other's commands (not its model's), which the other then never reads
+        p.getOrDefault("listen.group.id", "feedrank-trainer-" + modelName),
         Duration.ofMillis(longOf(p, "retrain.settle.ms", 0)),
         intOf(p, "retrain.attempts", 3, 1, Integer.MAX_VALUE),
         Duration.ofMillis(longOf(p, "retrain.retry.backoff.ms", 60_000)),

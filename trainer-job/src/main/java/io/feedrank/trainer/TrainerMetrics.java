@@ -23,9 +23,10 @@ import java.util.Map;
 
 /**
  * The trainer's metrics, on {@code GET /metrics} when a port is configured: runs by status and
- * registry decision ({@code trainer.runs}), their wall time ({@code trainer.run.duration}), and the
+ * registry decision ({@code trainer.runs}), their wall time ({@code trainer.run.duration}), the
  * holdout AUC of the versions trained by this process ({@code trainer.model.auc} by version,
- * architecture and decision; the newest 50).
+ * architecture and decision; the newest 50), and the retrain commands the listener skipped as
+ * another model's ({@code trainer.commands.skipped}, reason {@code other_model}).
  */
 public final class TrainerMetrics implements AutoCloseable {
   static final int VERSIONS_KEPT = 50;
@@ -38,6 +39,7 @@ public final class TrainerMetrics implements AutoCloseable {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final DistributionSummary duration;
   private final MultiGauge auc;
+  private final Counter otherModelCommands;
   private final Map<String, RunRecord.ModelRun> versions = new LinkedHashMap<>();
   private final HttpServer server;
 
@@ -50,6 +52,11 @@ public final class TrainerMetrics implements AutoCloseable {
     this.auc =
         MultiGauge.builder("trainer.model.auc")
             .description("holdout AUC of each version this trainer registered")
+            .register(registry);
+    this.otherModelCommands =
+        Counter.builder("trainer.commands.skipped")
+            .description("retrain commands the listener skipped, by reason")
+            .tags("reason", "other_model")
             .register(registry);
     // zero series, so that increase() sees the first run of each kind: a counter first scraped at 1
     // has no increase. Every status without a decision, and a successful run's every decision
@@ -128,6 +135,11 @@ public final class TrainerMetrics implements AutoCloseable {
    */
   public synchronized void record(String status) {
     runs(status, "none").increment();
+  }
+
+  /** Counts the retrain commands the listener skips as another model's. */
+  public Counter otherModelCommands() {
+    return otherModelCommands;
   }
 
   public PrometheusMeterRegistry registry() {

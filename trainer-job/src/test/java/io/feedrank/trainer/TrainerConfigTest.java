@@ -272,6 +272,20 @@ class TrainerConfigTest {
     assertThat(TrainerConfig.from(days).dataWindow()).hasDays(2);
   }
 
+  /**
+   * Every model's trainer had the one default group, in which whichever listener read the partition
+   * committed past the other models' commands: they never ran.
+   */
+  @Test
+  void theListenGroupIsOneOfTheModelsOwnUnlessGiven() {
+    Map<String, String> p = required();
+    assertThat(TrainerConfig.from(p).listenGroupId()).isEqualTo("feedrank-trainer-feed-ranker");
+    p.put("model.name", "feed-ranker-eu");
+    assertThat(TrainerConfig.from(p).listenGroupId()).isEqualTo("feedrank-trainer-feed-ranker-eu");
+    p.put("listen.group.id", "feedrank-trainer");
+    assertThat(TrainerConfig.from(p).listenGroupId()).isEqualTo("feedrank-trainer");
+  }
+
   /** kafka.bootstrap.servers and kafka.group.id were silently ignored: the trainer's own won. */
   @Test
   void aKafkaKeyRepeatingOneOfTheTrainersOwnIsRefusedNamingBoth() {

@@ -68,7 +68,7 @@ class TrainerMetricsTest {
   }
 
   @Test
-  void everyStatusAndEverySuccessfulDecisionIsScrapedAtZeroBeforeTheFirstRun() {
+  void everyStatusAndEverySuccessfulDecisionAndSkippedCommandsAreScrapedAtZeroBeforeTheFirstRun() {
     // increase() sees no increase in a series whose first scrape reads 1: the first run of each
     // kind must find its series at 0 already
     try (TrainerMetrics m = new TrainerMetrics("127.0.0.1", 0)) {
@@ -81,6 +81,7 @@ class TrainerMetricsTest {
         assertThat(scrape)
             .contains("trainer_runs_total{decision=\"none\",status=\"" + status + "\"} 0.0");
       }
+      assertThat(scrape).contains("trainer_commands_skipped_total{reason=\"other_model\"} 0.0");
       m.record(run(RunRecord.SUCCEEDED, "v1", "STAGED", 0.7));
       assertThat(m.registry().scrape())
           .contains("trainer_runs_total{decision=\"STAGED\",status=\"SUCCEEDED\"} 1.0")

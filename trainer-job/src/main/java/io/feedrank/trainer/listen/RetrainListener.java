@@ -3,6 +3,7 @@ package io.feedrank.trainer.listen;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.RetrainCommand;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * (unreachable, hung) waits for it, read again after a wait that doubles from 1 s to 30 s; one that
  * cannot be decoded at all is logged with the reason and committed past. When the group moves a
  * partition to another listener, the commands of it not yet committed are handed back: the run in
- * progress stops (CANCELLED) and the new owner runs them.
+ * progress stops (CANCELLED) and the new owner runs them. A command for another model is logged,
+ * counted and committed past: that model's trainer reads it in a group of its own.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -60,7 +62,9 @@ public final class RetrainListener implements AutoCloseable {
 
   private final Consumer<String, RetrainCommand> consumer;
   private final String topic;
+  private final String groupId;
   private final String modelName;
+  private final Counter otherModel;
   private final Handler handler;
   private final Set<String> seen = new HashSet<>();
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -101,20 +105,35 @@ public final class RetrainListener implements AutoCloseable {
       String groupId,
       String modelName,
       Collection<String> alreadyRun,
+      Counter otherModel,
       Handler handler) {
-    this(kafkaConsumer(kafka, values, groupId), topic, modelName, alreadyRun, handler);
+    this(
+        kafkaConsumer(kafka, values, groupId),
+        topic,
+        groupId,
+        modelName,
+        alreadyRun,
+        otherModel,
+        handler);
   }
 
-  /** On {@code consumer}, which it subscribes to {@code topic}, commits to and closes. */
+  /**
+   * On {@code consumer} of group {@code groupId}, which it subscribes to {@code topic}, commits to
+   * and closes; {@code otherModel} counts the commands skipped as another model's.
+   */
   RetrainListener(
       Consumer<String, RetrainCommand> consumer,
       String topic,
+      String groupId,
       String modelName,
       Collection<String> alreadyRun,
+      Counter otherModel,
       Handler handler) {
     this.consumer = consumer;
     this.topic = topic;
+    this.groupId = groupId;
     this.modelName = modelName;
+    this.otherModel = otherModel;
     this.handler = handler;
     this.seen.addAll(alreadyRun);
     this.poller = new Thread(this::poll, "trainer-retrain-listener");
@@ -214,7 +233,19 @@ public final class RetrainListener implements AutoCloseable {
     TopicPartition tp = new TopicPartition(r.topic(), r.partition());
     RetrainCommand c = r.value();
     boolean skip;
-    if (c == null || !modelName.equals(c.getModelName())) {
+    if (c == null) {
+      skip = true;
+    } else if (!modelName.equals(c.getModelName())) {
+      // not an error: every model's commands share the topic, and each model's trainer reads them
+      // all in its own group. A line each, not rate-limited: commands are few (the drift job's
+      // come with a cooldown)
+      log.info(
+          "trainer: command {} is for model {}, not this trainer's {} (group {}): skipped",
+          c.getCommandId(),
+          c.getModelName(),
+          modelName,
+          groupId);
+      otherModel.increment();
       skip = true;
     } else if (!seen.add(c.getCommandId())) {
       log.info("trainer: command {} already queued or run: ignored", c.getCommandId());

@@ -14,7 +14,11 @@ import io.feedrank.events.RetrainCommand;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.TcpGate;
+import io.feedrank.trainer.TrainerConfig;
 import io.feedrank.trainer.TrainerHarness;
+import io.feedrank.trainer.TrainerMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
@@ -57,6 +61,9 @@ class RetrainListenerIT {
   final java.util.concurrent.atomic.AtomicBoolean errorThrown =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** Counts what the test's listeners skip as another model's, when the test does not look. */
+  final Counter otherModel = new SimpleMeterRegistry().counter("trainer.commands.skipped");
+
   RetrainListener listener(LocalStack stack, String model, String group, Set<String> alreadyRun) {
     return listener(stack, model, group, alreadyRun, Map.of());
   }
@@ -83,6 +90,17 @@ class RetrainListenerIT {
       Set<String> alreadyRun,
       Map<String, Object> consumerConfig,
       Deserializer<RetrainCommand> values) {
+    return listener(stack, model, group, alreadyRun, consumerConfig, values, otherModel);
+  }
+
+  RetrainListener listener(
+      LocalStack stack,
+      String model,
+      String group,
+      Set<String> alreadyRun,
+      Map<String, Object> consumerConfig,
+      Deserializer<RetrainCommand> values,
+      Counter otherModel) {
     Map<String, Object> kafka = new HashMap<>(stack.clientConfig());
     kafka.putAll(consumerConfig);
     RetrainListener l =
@@ -93,6 +111,7 @@ class RetrainListenerIT {
             group,
             model,
             alreadyRun,
+            otherModel,
             c -> {
               String id = c.getCommandId();
               started.add(id);
@@ -143,6 +162,7 @@ class RetrainListenerIT {
             group,
             model,
             Set.of(),
+            otherModel,
             c -> {
               firstStarted.countDown();
               try {
@@ -164,6 +184,7 @@ class RetrainListenerIT {
               group,
               model,
               Set.of(),
+              otherModel,
               c -> completed.incrementAndGet())) {
         second.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> completed.get() == 1);
@@ -181,6 +202,66 @@ class RetrainListenerIT {
     Map<String, Object> m = new HashMap<>(kafka);
     m.put("client.id", clientId + "-" + UUID.randomUUID());
     return m;
+  }
+
+  /**
+   * Two models' trainers, each in the group {@code listen.group.id} defaults to for its model: the
+   * first, alone on the topic, logs and counts the second's command and commits past it; the
+   * second, started after, runs it. In the one group both had by default, the first's commit was
+   * the second's, and the second never read its command.
+   */
+  @Test
+  void aCommandForAnotherModelIsCountedSkippedAndRunByThatModelsTrainer(LocalStack stack)
+      throws Exception {
+    String run = "m" + System.nanoTime();
+    String modelA = run + "-model-a";
+    String modelB = run + "-model-b";
+    String ownCommand = modelA + "-1";
+    String othersCommand = modelB + "-1";
+    try (Admin admin = Admin.create(new HashMap<>(stack.clientConfig()));
+        TrainerMetrics metrics = new TrainerMetrics("127.0.0.1", 0)) {
+      Counter skipped = metrics.otherModelCommands();
+      String groupA = defaultGroup(stack, modelA);
+      try (RetrainListener a =
+          listener(
+              stack,
+              modelA,
+              groupA,
+              Set.of(),
+              Map.of(),
+              AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+              skipped)) {
+        // caught up with the topic (other tests' commands are other models' too): its own
+        // command run, and everything committed
+        send(stack, modelA, ownCommand);
+        await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(ownCommand));
+        await().atMost(Duration.ofSeconds(30)).until(() -> committedToTheEnd(stack, admin, groupA));
+        double before = skipped.count();
+
+        send(stack, modelB, othersCommand);
+        await().atMost(Duration.ofSeconds(30)).until(() -> committedToTheEnd(stack, admin, groupA));
+        assertThat(skipped.count()).isEqualTo(before + 1);
+        assertThat(metrics.registry().scrape())
+            .contains("trainer_commands_skipped_total{reason=\"other_model\"} " + (before + 1));
+        assertThat(a.failed()).isNotDone();
+      }
+      assertThat(started).containsExactly(ownCommand);
+
+      try (RetrainListener b = listener(stack, modelB, defaultGroup(stack, modelB), Set.of())) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> finished.contains(othersCommand));
+      }
+      assertThat(started).containsExactly(ownCommand, othersCommand);
+    }
+  }
+
+  /** The group a trainer of {@code model} listens in when {@code listen.group.id} is not given. */
+  private static String defaultGroup(LocalStack stack, String model) {
+    return TrainerConfig.from(
+            Map.of(
+                "bootstrap.servers", stack.bootstrapServers(),
+                "schema.registry.url", stack.registryUrl(),
+                "model.name", model))
+        .listenGroupId();
   }
 
   @Test

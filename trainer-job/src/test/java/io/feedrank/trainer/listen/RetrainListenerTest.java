@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.RetrainReason;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -50,7 +51,13 @@ class RetrainListenerTest {
     List<String> handled = new CopyOnWriteArrayList<>();
     RetrainListener listener =
         new RetrainListener(
-            consumer, TOPIC, "feed-ranker", Set.of(), c -> handled.add(c.getCommandId()));
+            consumer,
+            TOPIC,
+            "feedrank-trainer-feed-ranker",
+            "feed-ranker",
+            Set.of(),
+            new SimpleMeterRegistry().counter("trainer.commands.skipped"),
+            c -> handled.add(c.getCommandId()));
     Thread closer =
         new Thread(
             () -> {
