@@ -20,10 +20,15 @@ public interface ArtifactStore {
   URI put(String runId, String name, byte[] bytes) throws IOException;
 
   /**
-   * The bytes behind a URI this store (or a store of the same kind) returned, however many: a
-   * reader that would not hold any number of them uses {@link #get(URI, int)}.
+   * The bytes behind a URI this store (or a store of the same kind) returned, as many as an array
+   * holds: a reader that would not hold any number of them uses {@link #get(URI, int)}. Read as
+   * that one reads, in chunks: a file read at once ({@code Files.readAllBytes}) goes through a
+   * temporary direct buffer of its size, which NIO keeps for the reading thread as long as the
+   * thread lives, and a trainer's worker held one of its production model's size.
    */
-  byte[] get(URI uri) throws IOException;
+  default byte[] get(URI uri) throws IOException {
+    return get(uri, Integer.MAX_VALUE - 8); // the longest array the JDK allocates itself
+  }
 
   /** A local file holding the artifact (the artifact itself for a filesystem store). */
   Path localCopy(URI uri) throws IOException;

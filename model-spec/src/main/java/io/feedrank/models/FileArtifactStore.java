@@ -39,11 +39,6 @@ public final class FileArtifactStore implements ArtifactStore {
     }
   }
 
-  @Override
-  public byte[] get(URI uri) throws IOException {
-    return Files.readAllBytes(localCopy(uri));
-  }
-
   /**
    * The artifact's file, which must be in the store: under its root once {@code ..} and every
    * symbolic link are resolved, on both sides (the path returned is the file's real one). Throws
