@@ -7,6 +7,7 @@ import io.feedrank.events.ModelVersion;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.models.ArtifactStore;
+import io.feedrank.models.ArtifactTooLargeException;
 import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.Dataset;
 import io.feedrank.trainer.data.Example;
@@ -26,11 +27,11 @@ import java.util.Map;
  * counts. A production model of another feature schema is reported as unscorable (the candidate is
  * then judged against the logistic baseline: a schema change is made on purpose, and the two models
  * cannot take the same rows). Anything else that prevents the comparison (the artifact not in the
- * store, failing its checksum, or refused by ONNX Runtime) makes the candidate incomparable, so it
- * is rejected: a trainer pointed at the wrong artifact store must not replace a production model it
- * never scored. Only a read of the artifact that fails otherwise (an I/O error: a volume away for a
- * moment) is thrown, so that the run fails and its command is tried again rather than rejected for
- * good.
+ * store, over {@link #MAX_ARTIFACT_BYTES}, failing its checksum, or refused by ONNX Runtime) makes
+ * the candidate incomparable, so it is rejected: a trainer pointed at the wrong artifact store must
+ * not replace a production model it never scored. Only a read of the artifact that fails otherwise
+ * (an I/O error: a volume away for a moment) is thrown, so that the run fails and its command is
+ * tried again rather than rejected for good.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
  * [training_from, holdout_from)} of its record (the split keeps a millisecond on one side, {@link
@@ -63,6 +64,15 @@ public final class ProductionEvaluator {
   /** {@code promote.min.clicks}' default. */
   public static final int DEFAULT_MIN_CLICKS = 100;
 
+  /**
+   * The most bytes of production's artifact read, the ranker's default {@code
+   * model.artifact.max.bytes} (a ranker on its defaults refuses a larger model). A larger one is
+   * not read, as a registry record may name any file in the store, and makes the candidate
+   * incomparable: reading it again would not change that. A production model that a ranker loads
+   * under a higher {@code model.artifact.max.bytes} is compared with by no candidate.
+   */
+  public static final int MAX_ARTIFACT_BYTES = 256 << 20;
+
   /** The fewest held-out examples production did not learn from that it is compared on. */
   public static final int MIN_COMPARED = ExportVerification.MIN_ROWS;
 
@@ -87,10 +97,14 @@ public final class ProductionEvaluator {
       }
       byte[] model;
       try {
-        model = artifacts.get(java.net.URI.create(production.getArtifactUri()));
+        model = artifacts.get(java.net.URI.create(production.getArtifactUri()), MAX_ARTIFACT_BYTES);
       } catch (java.nio.file.NoSuchFileException e) {
         return Promotion.ProductionScore.incomparable(
             production, "its artifact " + production.getArtifactUri() + " is not in the store");
+      } catch (ArtifactTooLargeException e) {
+        return Promotion.ProductionScore.incomparable(
+            production,
+            "its " + e.getMessage() + " (the ranker's default model.artifact.max.bytes)");
       }
       String sha = Checksums.sha256(model);
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {
