@@ -80,30 +80,34 @@ public final class LocalDriftJob implements AutoCloseable {
       conf.set(RestOptions.BIND_PORT, "0"); // not Flink's 8081
     }
     // the REST endpoint's upload directory, by default java.io.tmpdir/flink-web-upload, which it
-    // never deletes: one of this run's own, deleted on close
+    // never deletes: one of this run's own, deleted on close, or here by a start that fails after
+    // making it (the job's build included)
     Path uploads = null;
-    if (!conf.contains(WebOptions.UPLOAD_DIR)) {
-      uploads = Files.createTempDirectory("feedrank-drift-web-");
-      conf.set(WebOptions.UPLOAD_DIR, uploads.toString());
-    }
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-    DriftMain.build(env, c);
-    StreamGraph graph = env.getStreamGraph();
-    graph.setJobName(name);
-    graph.setSavepointRestoreSettings(SavepointRestoreSettings.fromConfiguration(conf));
-    MiniCluster cluster =
-        new MiniCluster(
-            new MiniClusterConfiguration.Builder()
-                .setConfiguration(conf)
-                .setNumTaskManagers(1)
-                .setNumSlotsPerTaskManager(c.parallelism())
-                .build());
+    MiniCluster cluster = null;
     try {
+      if (!conf.contains(WebOptions.UPLOAD_DIR)) {
+        uploads = Files.createTempDirectory("feedrank-drift-web-");
+        conf.set(WebOptions.UPLOAD_DIR, uploads.toString());
+      }
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+      DriftMain.build(env, c);
+      StreamGraph graph = env.getStreamGraph();
+      graph.setJobName(name);
+      graph.setSavepointRestoreSettings(SavepointRestoreSettings.fromConfiguration(conf));
+      cluster =
+          new MiniCluster(
+              new MiniClusterConfiguration.Builder()
+                  .setConfiguration(conf)
+                  .setNumTaskManagers(1)
+                  .setNumSlotsPerTaskManager(c.parallelism())
+                  .build());
       cluster.start();
       JobID id = cluster.submitJob(graph).get().getJobID();
       return new LocalDriftJob(cluster, id, uploads);
     } catch (Exception | Error e) {
-      cluster.close();
+      if (cluster != null) {
+        cluster.close();
+      }
       deleteTree(uploads);
       throw e;
     }
