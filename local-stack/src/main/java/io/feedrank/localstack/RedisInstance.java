@@ -40,6 +40,15 @@ public final class RedisInstance implements AutoCloseable {
   private ChildReaper reaper;
   private boolean frozen;
 
+  /**
+   * Set by {@link #close()}, under this object's lock; a start after it launches nothing. The
+   * stack's shutdown hook could close this instance before the start the stack's own start runs on
+   * another thread had begun, and that start then launched a {@code redis-server} into the
+   * directory the close deleted, which ran until this JVM exited. A close during a start waits for
+   * it (both hold the lock) and stops what it launched.
+   */
+  private boolean closed;
+
   RedisInstance(Path dir, int port) {
     this(dir, port, List.of());
   }
@@ -68,8 +77,15 @@ public final class RedisInstance implements AutoCloseable {
     return process == null ? -1 : process.pid();
   }
 
-  /** Starts the server (again, after {@link #stop()}) and waits until it answers PING. */
+  /**
+   * Starts the server (again, after {@link #stop()}) and waits until it answers PING.
+   *
+   * @throws IOException also when this instance is closed: nothing is started then
+   */
   public synchronized void start(Duration timeout) throws IOException {
+    if (closed) {
+      throw new IOException("Redis on port " + port + " is closed: not started");
+    }
     if (isRunning()) {
       return;
     }
@@ -210,8 +226,10 @@ public final class RedisInstance implements AutoCloseable {
     }
   }
 
+  /** Stops the server for good: a later {@link #start} is refused. Idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    closed = true;
     stop();
   }
 
