@@ -47,6 +47,7 @@ public record TrainerConfig(
     int maxExamples,
     double promoteMinAucGain,
     int promoteMinClicks,
+    int modelArtifactMaxBytes,
     int verifyRows,
     double verifyTolerance,
     int threads,
@@ -174,18 +175,19 @@ public record TrainerConfig(
    * {@code data.lateness.ms} [3600000], {@code data.idle.timeout.ms} [60000], {@code min.examples}
    * [10000], {@code max.examples} [1000000] (what a run holds: a uniform sample of that many when
    * the range has more; {@link #DEFAULT_MAX_EXAMPLES}); {@code promote.min.auc.gain} [0.01], {@code
-   * promote.min.clicks} [100]; {@code export.verify.rows} [5000], {@code export.verify.tolerance}
-   * [1e-5]; {@code mlp.layers} [512,256,128], {@code tower.layers} [256,128,64], {@code
-   * embedding.dim} [32], {@code user.buckets} [50000], {@code item.buckets} [100000], {@code
-   * dropout} [0.3], {@code learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs}
-   * [10], {@code patience} [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code
-   * seed} [42]; {@code threads} [2] (PyTorch intra-op); {@code listen.group.id}
-   * [feedrank-trainer-<i>model.name</i>], {@code retrain.settle.ms} [0] (how much event time a
-   * retrain command's run waits after the command was issued, so that a drift-triggered retrain
-   * trains mostly on the new regime), {@code retrain.attempts} [3] (attempts at a command's run
-   * that may fail before it is given up), {@code retrain.retry.backoff.ms} [60000] (the wait before
-   * the second, doubled before each later one); any {@code kafka.*} key goes to the Kafka clients
-   * without the prefix.
+   * promote.min.clicks} [100], {@code model.artifact.max.bytes} [268435456] (the most of
+   * production's artifact read to compare a candidate with it; the ranker's key and default);
+   * {@code export.verify.rows} [5000], {@code export.verify.tolerance} [1e-5]; {@code mlp.layers}
+   * [512,256,128], {@code tower.layers} [256,128,64], {@code embedding.dim} [32], {@code
+   * user.buckets} [50000], {@code item.buckets} [100000], {@code dropout} [0.3], {@code
+   * learning.rate} [0.001], {@code batch.size} [1024], {@code max.epochs} [10], {@code patience}
+   * [2], {@code embedding.l2} [0.0001], {@code weight.decay} [0], {@code seed} [42]; {@code
+   * threads} [2] (PyTorch intra-op); {@code listen.group.id} [feedrank-trainer-<i>model.name</i>],
+   * {@code retrain.settle.ms} [0] (how much event time a retrain command's run waits after the
+   * command was issued, so that a drift-triggered retrain trains mostly on the new regime), {@code
+   * retrain.attempts} [3] (attempts at a command's run that may fail before it is given up), {@code
+   * retrain.retry.backoff.ms} [60000] (the wait before the second, doubled before each later one);
+   * any {@code kafka.*} key goes to the Kafka clients without the prefix.
    */
   public static TrainerConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "the trainer", TrainerConfig::read);
@@ -243,6 +245,12 @@ public record TrainerConfig(
         doubleOf(p, "promote.min.auc.gain", 0.01),
         intOf(
             p, "promote.min.clicks", ProductionEvaluator.DEFAULT_MIN_CLICKS, 1, Integer.MAX_VALUE),
+        intOf(
+            p,
+            "model.artifact.max.bytes",
+            ProductionEvaluator.DEFAULT_MAX_ARTIFACT_BYTES,
+            1,
+            Integer.MAX_VALUE - 8),
         intOf(p, "export.verify.rows", 5_000, ExportVerification.MIN_ROWS, Integer.MAX_VALUE),
         doubleOf(p, "export.verify.tolerance", 1e-5),
         intOf(p, "threads", 2, 1, Integer.MAX_VALUE),

@@ -442,7 +442,10 @@ public final class TrainingJob {
                           scored.computeIfAbsent(
                               p.getVersion(),
                               v ->
-                                  new ProductionEvaluator(artifacts, config.promoteMinClicks())
+                                  new ProductionEvaluator(
+                                          artifacts,
+                                          config.promoteMinClicks(),
+                                          config.modelArtifactMaxBytes())
                                       .score(p, holdout.examples(), bestScores)));
               Instant now = clock.instant(); // after the scoring: what is written is decided now
               List<ModelVersion> decided = new ArrayList<>();

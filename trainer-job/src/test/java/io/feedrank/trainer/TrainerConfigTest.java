@@ -286,6 +286,24 @@ class TrainerConfigTest {
     assertThat(TrainerConfig.from(p).listenGroupId()).isEqualTo("feedrank-trainer");
   }
 
+  /**
+   * How much of production's artifact is read to compare a candidate with it: the ranker's key and
+   * default, so that a trainer beside rankers that load larger models is given their bound.
+   */
+  @Test
+  void theArtifactBoundIsTheRankersDefaultUnlessGivenAndRefusedOutOfRangeByName() {
+    Map<String, String> p = required();
+    assertThat(TrainerConfig.from(p).modelArtifactMaxBytes()).isEqualTo(256 * 1024 * 1024);
+    p.put("model.artifact.max.bytes", "1073741824");
+    assertThat(TrainerConfig.from(p).modelArtifactMaxBytes()).isEqualTo(1 << 30);
+    for (String bad : new String[] {"0", "2147483647", "-5"}) {
+      p.put("model.artifact.max.bytes", bad);
+      assertThatThrownBy(() -> TrainerConfig.from(p))
+          .as(bad)
+          .hasMessageContaining("model.artifact.max.bytes");
+    }
+  }
+
   /** kafka.bootstrap.servers and kafka.group.id were silently ignored: the trainer's own won. */
   @Test
   void aKafkaKeyRepeatingOneOfTheTrainersOwnIsRefusedNamingBoth() {

@@ -27,11 +27,11 @@ import java.util.Map;
  * counts. A production model of another feature schema is reported as unscorable (the candidate is
  * then judged against the logistic baseline: a schema change is made on purpose, and the two models
  * cannot take the same rows). Anything else that prevents the comparison (the artifact not in the
- * store, over {@link #MAX_ARTIFACT_BYTES}, failing its checksum, or refused by ONNX Runtime) makes
- * the candidate incomparable, so it is rejected: a trainer pointed at the wrong artifact store must
- * not replace a production model it never scored. Only a read of the artifact that fails otherwise
- * (an I/O error: a volume away for a moment) is thrown, so that the run fails and its command is
- * tried again rather than rejected for good.
+ * store, over {@code model.artifact.max.bytes}, failing its checksum, or refused by ONNX Runtime)
+ * makes the candidate incomparable, so it is rejected: a trainer pointed at the wrong artifact
+ * store must not replace a production model it never scored. Only a read of the artifact that fails
+ * otherwise (an I/O error: a volume away for a moment) is thrown, so that the run fails and its
+ * command is tried again rather than rejected for good.
  *
  * <p>Only the held-out examples production did not learn from count: those outside {@code
  * [training_from, holdout_from)} of its record (the split keeps a millisecond on one side, {@link
@@ -47,31 +47,35 @@ public final class ProductionEvaluator {
 
   private final int minClicks;
 
+  private final int maxArtifactBytes;
+
   public ProductionEvaluator(ArtifactStore artifacts) {
-    this(artifacts, DEFAULT_MIN_CLICKS);
+    this(artifacts, DEFAULT_MIN_CLICKS, DEFAULT_MAX_ARTIFACT_BYTES);
   }
 
   /**
+   * @param maxArtifactBytes the most bytes of production's artifact read ({@code
+   *     model.artifact.max.bytes}, {@link #DEFAULT_MAX_ARTIFACT_BYTES})
    * @param minClicks the fewest clicks, and examples without one, of the rows compared on: with
    *     fewer, AUC's standard error (about 0.13 with 5 clicks, 0.03 with 100, at an AUC of 0.72)
    *     dwarfs the gain that promotes, and production would change on noise
    */
-  public ProductionEvaluator(ArtifactStore artifacts, int minClicks) {
+  public ProductionEvaluator(ArtifactStore artifacts, int minClicks, int maxArtifactBytes) {
     this.artifacts = artifacts;
     this.minClicks = minClicks;
+    this.maxArtifactBytes = maxArtifactBytes;
   }
 
   /** {@code promote.min.clicks}' default. */
   public static final int DEFAULT_MIN_CLICKS = 100;
 
   /**
-   * The most bytes of production's artifact read, the ranker's default {@code
-   * model.artifact.max.bytes} (a ranker on its defaults refuses a larger model). A larger one is
-   * not read, as a registry record may name any file in the store, and makes the candidate
-   * incomparable: reading it again would not change that. A production model that a ranker loads
-   * under a higher {@code model.artifact.max.bytes} is compared with by no candidate.
+   * {@code model.artifact.max.bytes}' default, the ranker's default for the same key (a ranker on
+   * its defaults refuses a larger model). A larger artifact is not read, as a registry record may
+   * name any file in the store, and makes the candidate incomparable: reading it again would not
+   * change that. A trainer whose rankers load larger models is given their bound.
    */
-  public static final int MAX_ARTIFACT_BYTES = 256 << 20;
+  public static final int DEFAULT_MAX_ARTIFACT_BYTES = 256 << 20;
 
   /** The fewest held-out examples production did not learn from that it is compared on. */
   public static final int MIN_COMPARED = ExportVerification.MIN_ROWS;
@@ -97,14 +101,13 @@ public final class ProductionEvaluator {
       }
       byte[] model;
       try {
-        model = artifacts.get(java.net.URI.create(production.getArtifactUri()), MAX_ARTIFACT_BYTES);
+        model = artifacts.get(java.net.URI.create(production.getArtifactUri()), maxArtifactBytes);
       } catch (java.nio.file.NoSuchFileException e) {
         return Promotion.ProductionScore.incomparable(
             production, "its artifact " + production.getArtifactUri() + " is not in the store");
       } catch (ArtifactTooLargeException e) {
         return Promotion.ProductionScore.incomparable(
-            production,
-            "its " + e.getMessage() + " (the ranker's default model.artifact.max.bytes)");
+            production, "its " + e.getMessage() + " (model.artifact.max.bytes)");
       }
       String sha = Checksums.sha256(model);
       if (!sha.equalsIgnoreCase(production.getArtifactSha256())) {

@@ -16,16 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
 /** How much of production's artifact the trainer reads before it compares a candidate with it. */
 class ProductionEvaluatorTest {
   /**
-   * An artifact over {@link ProductionEvaluator#MAX_ARTIFACT_BYTES} is refused by its size, before
-   * a byte of it is read, and the candidate is incomparable (rejected, not tried again): it was
-   * read whole, however large, as any file a registry record names in the store may be.
+   * An artifact over {@code model.artifact.max.bytes} is refused by its size, before a byte of it
+   * is read, and the candidate is incomparable (rejected, not tried again): it was read whole,
+   * however large, as any file a registry record names in the store may be.
    */
   @Test
   void anArtifactOverTheBoundIsNotReadAndTheCandidateIsIncomparable(@TempDir Path dir)
       throws Exception {
     FileArtifactStore store = new FileArtifactStore(dir);
     Path file = Files.createDirectories(dir.resolve("run-1")).resolve("model.onnx");
-    long size = ProductionEvaluator.MAX_ARTIFACT_BYTES + 1L;
+    int bound = 1 << 20;
+    long size = bound + 1L;
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.setLength(size); // sparse: no block of it written
     }
@@ -36,15 +37,13 @@ class ProductionEvaluatorTest {
             .setFeatureSchemaVersion(FeatureSchema.VERSION)
             .build();
 
-    var score = new ProductionEvaluator(store).score(production, List.of(), new float[0]);
+    var score =
+        new ProductionEvaluator(store, ProductionEvaluator.DEFAULT_MIN_CLICKS, bound)
+            .score(production, List.of(), new float[0]);
 
     assertThat(score.incomparable())
         .contains(
-            "is "
-                + size
-                + " bytes, over the limit of "
-                + ProductionEvaluator.MAX_ARTIFACT_BYTES
-                + " (the ranker's default model.artifact.max.bytes)");
+            "is " + size + " bytes, over the limit of " + bound + " (model.artifact.max.bytes)");
     assertThat(score.unscorable()).isNull();
   }
 }
