@@ -40,14 +40,13 @@ import org.slf4j.LoggerFactory;
  * PRODUCTION version of {@code modelName} in the broadcast registry state, so a promotion switches
  * the reference for every window evaluated after it. PSI over the reference's bins (1e-4 for empty
  * ones), KS from the two sketches (numeric, scores), the two-sample chi-square over the reference's
- * categories (categorical), the mean and its relative change (scores). A window whose feature the
- * reference does not profile, or that arrives before any production model is known, produces no
- * report (counted in {@link #skipped()}); a window that arrives before any production model is
- * known waits in keyed state and is evaluated against the first one — the newest {@value
- * #MAX_PENDING} windows per feature, older ones dropped and counted ({@code
+ * categories (categorical), the mean and its relative change (scores). A window that arrives before
+ * any production model is known waits in keyed state and is evaluated against the first one — the
+ * newest {@value #MAX_PENDING} windows per feature, older ones dropped and counted ({@code
  * drift.windows.pending.dropped}, a counter). A window the serving reference cannot judge (a
- * profile of the other kind, or without values: see {@link #unusable}) produces no report either
- * and is counted ({@code drift.windows.bad.reference}); the other features go on. Counts of late
+ * feature it does not profile, a profile of the other kind, or one without values: see {@link
+ * #unusable}) produces no report and is counted ({@code drift.windows.bad.reference}); the other
+ * features go on. A window without a finite value ({@code n} 0) produces no report. Counts of late
  * values (summaries with only {@link WindowSummary#late}) are kept per feature and go out with its
  * next report as {@code lateEvents}.
  */
@@ -85,7 +84,6 @@ public final class DriftEvaluator
   /** A reference profile, indexed by feature name (the score under {@code score}). */
   private record Parsed(long n, Map<String, FeatureProfile> features) {}
 
-  private transient long skipped;
   private transient Counter pendingDropped;
   private transient Counter badReference;
   private transient Counter otherVersion;
@@ -95,10 +93,6 @@ public final class DriftEvaluator
   public DriftEvaluator(String modelName, DriftThresholdsConfig thresholds) {
     this.modelName = modelName;
     this.thresholds = thresholds;
-  }
-
-  long skipped() {
-    return skipped;
   }
 
   /** Windows dropped, oldest first, from those waiting for a production model. */
@@ -156,7 +150,7 @@ public final class DriftEvaluator
               continue;
             }
             FeatureProfile fp = p.features().get(FeatureValue.featureOf(s.feature));
-            Report r = fp == null || s.n == 0 ? null : report(s, fp, serving, p.n());
+            Report r = s.n == 0 ? null : report(s, fp, serving, p.n());
             if (r != null) {
               evaluated.add(r);
               newest.put(feature, r);
@@ -197,13 +191,11 @@ public final class DriftEvaluator
       hold(s);
       return;
     }
-    Parsed p = parsed(serving);
-    FeatureProfile fp = p == null ? null : p.features().get(FeatureValue.featureOf(s.feature));
-    if (fp == null || s.n == 0) {
-      skipped++;
-      return;
+    if (s.n == 0) {
+      return; // no finite value in the window: nothing to judge
     }
-    Report r = report(s, fp, serving, p.n());
+    Parsed p = parsed(serving);
+    Report r = report(s, p.features().get(FeatureValue.featureOf(s.feature)), serving, p.n());
     if (r == null) {
       return;
     }
@@ -307,12 +299,16 @@ public final class DriftEvaluator
   }
 
   /**
-   * Why {@code fp} cannot judge window {@code s}, or null when it can: a profile of the other kind
-   * (a categorical window against a numeric profile or the reverse: the trainer's feature spec and
-   * the job's disagree), or a profile without values (an empty holdout, or a feature it never had:
-   * no bins, no categories, a reference of 0 rows).
+   * Why {@code fp} cannot judge window {@code s}, or null when it can: no profile (null: the
+   * reference does not profile the feature, as a model trained before the feature was added does
+   * not), a profile of the other kind (a categorical window against a numeric profile or the
+   * reverse: the trainer's feature spec and the job's disagree), or a profile without values (an
+   * empty holdout, or a feature it never had: no bins, no categories, a reference of 0 rows).
    */
   static String unusable(WindowSummary s, FeatureProfile fp, long referenceN) {
+    if (fp == null) {
+      return "the reference does not profile the feature";
+    }
     boolean categoricalWindow = "CATEGORICAL".equals(s.kind);
     boolean categoricalProfile = fp.getKind() == DriftKind.CATEGORICAL;
     if (categoricalWindow != categoricalProfile) {

@@ -45,7 +45,12 @@ class DriftEvaluatorTest {
 
   /** The WARN messages the evaluator logs while {@code body} runs. */
   static List<String> warnings(Body body) throws Exception {
-    Logger logger = (Logger) LoggerFactory.getLogger(DriftEvaluator.class);
+    return warnings(DriftEvaluator.class, body);
+  }
+
+  /** The WARN messages {@code source}'s logger logs while {@code body} runs. */
+  static List<String> warnings(Class<?> source, Body body) throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(source);
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
     logs.start();
     logger.addAppender(logs);
@@ -564,6 +569,16 @@ class DriftEvaluatorTest {
       b.add(length, v);
     }
     notEvaluatedWhileTheOthersGoOn(b, categoricalWindow("length"));
+  }
+
+  /**
+   * A feature the reference does not profile at all (a model trained before the feature was added)
+   * judges no window either; they were passed over with no count and no log line, so no alert saw
+   * that the feature's drift went unmeasured.
+   */
+  @Test
+  void aFeatureTheReferenceDoesNotProfileIsNotEvaluatedAndTheOthersGoOn() throws Exception {
+    notEvaluatedWhileTheOthersGoOn(new ProfileBuilder(), numericWindow("length"));
   }
 
   /** A feature the holdout had no values of (no bins) judges no window either. */
