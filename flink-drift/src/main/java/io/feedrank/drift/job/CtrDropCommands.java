@@ -2,6 +2,8 @@ package io.feedrank.drift.job;
 
 import io.feedrank.drift.stats.TwoProportions;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -9,6 +11,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -18,6 +21,8 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.operators.StreamingRuntimeContext;
 import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code PERFORMANCE_DROP} retrain commands, per model (the key): the online CTR of the production
@@ -30,10 +35,12 @@ import org.apache.flink.util.Collector;
  * minImpressions}) or missing (no impressions at all) ends the run, so a low window at 22:00 and
  * another at 06:00 after a night of small windows are not two in a row. Windows of other versions
  * or variants are ignored; smaller ones count for nothing else. Windows that come before any
- * registry record (a first start, whose registry source has not caught up yet) are held, up to
- * {@value #MAX_PENDING}, and replayed when the production record arrives. With the command goes an
- * {@link AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}).
- * Input 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
+ * production record (a first start, whose registry source has not caught up yet; none promoted yet,
+ * or {@code model.name} misspelt) are held, the newest {@value #MAX_PENDING}, and replayed when the
+ * production record arrives; older ones are dropped, counted ({@code
+ * drift.ctr.windows.pending.dropped}, a counter) and logged once. With the command goes an {@link
+ * AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}). Input
+ * 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
  *
  * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
  * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
@@ -87,7 +94,14 @@ public final class CtrDropCommands
     public Shown() {}
   }
 
+  /**
+   * Windows held while no production record is known. Beyond it the oldest are dropped: without a
+   * production version of {@code model.name} they would pile up for as long as the job runs, all of
+   * them in every checkpoint.
+   */
   static final int MAX_PENDING = 1_000;
+
+  private static final Logger log = LoggerFactory.getLogger(CtrDropCommands.class);
 
   private final double dropFraction;
   private final int baselineWindows;
@@ -112,6 +126,8 @@ public final class CtrDropCommands
   private transient ValueState<Track> track;
   private transient ListState<OnlineCtr.Window> pending;
   private transient ValueState<Integer> pendingCount;
+  private transient Counter pendingDropped;
+  private transient boolean pendingDropLogged;
 
   public CtrDropCommands(
       double dropFraction,
@@ -174,6 +190,7 @@ public final class CtrDropCommands
     MetricGroup g = getRuntimeContext().getMetricGroup();
     g.gauge("drift.ctr.baseline", (Gauge<Double>) this::baselineCtr);
     g.gauge("drift.ctr.low.windows", (Gauge<Integer>) this::lowWindowsInARow);
+    pendingDropped = g.counter("drift.ctr.windows.pending.dropped");
   }
 
   @Override
@@ -207,6 +224,11 @@ public final class CtrDropCommands
     shown.update(List.of(s));
   }
 
+  /** Windows dropped, oldest first, from those waiting for a production record. */
+  long pendingDropped() {
+    return pendingDropped.getCount();
+  }
+
   /** The production version's baseline CTR as of the last window judged; NaN when none. */
   double baselineCtr() {
     return baselineCtr;
@@ -231,14 +253,41 @@ public final class CtrDropCommands
     lastWindowAt = clock.getCurrentProcessingTime();
     Track t = track.value();
     if (t == null) {
-      int n = pendingCount.value() == null ? 0 : pendingCount.value();
-      if (n < MAX_PENDING) {
-        pending.add(w);
-        pendingCount.update(n + 1);
-      }
+      hold(w, ctx.getCurrentKey());
       return;
     }
     window(t, w, ctx, out);
+  }
+
+  /**
+   * Keeps {@code w} until a production record of {@code model} comes: the newest {@value
+   * #MAX_PENDING} windows (by window end), the older ones dropped, counted and logged once per
+   * subtask. The newest, as {@link DriftEvaluator} keeps its windows: the replay then ends where
+   * the live windows go on, with no gap before them to end a run of low windows.
+   */
+  private void hold(OnlineCtr.Window w, String model) throws Exception {
+    int n = pendingCount.value() == null ? 0 : pendingCount.value();
+    if (n < MAX_PENDING) {
+      pending.add(w);
+      pendingCount.update(n + 1);
+      return;
+    }
+    List<OnlineCtr.Window> kept = new ArrayList<>();
+    pending.get().forEach(kept::add);
+    kept.add(w);
+    kept.sort(Comparator.comparingLong(x -> x.windowEnd));
+    int dropped = kept.size() - MAX_PENDING;
+    pending.update(new ArrayList<>(kept.subList(dropped, kept.size())));
+    pendingDropped.inc(dropped);
+    if (!pendingDropLogged) {
+      pendingDropLogged = true;
+      log.warn(
+          "drift: no production version of model {} in the registry (none promoted yet, or"
+              + " model.name misspelt?): {} online CTR windows wait for one, the oldest are dropped"
+              + " from now on (counted in drift.ctr.windows.pending.dropped; logged once)",
+          model,
+          MAX_PENDING);
+    }
   }
 
   private void window(Track t, OnlineCtr.Window w, Context ctx, Collector<Command> out)

@@ -283,6 +283,31 @@ class CtrDropCommandsTest {
   }
 
   /**
+   * With no production record (none promoted yet, or {@code model.name} misspelt) the windows wait,
+   * up to {@link CtrDropCommands#MAX_PENDING}: beyond that the oldest are dropped, counted and
+   * logged once, as the drift evaluator does. The oldest window here is a 20% CTR: kept, it would
+   * lift the baseline the replay pools from the first three to (2,000 + 600 + 600) / 30,000.
+   */
+  @Test
+  void windowsBeyondTheHeldOnesBeforeAnyRegistryRecordDropTheOldestCountedAndLoggedOnce()
+      throws Exception {
+    List<String> warned =
+        DriftEvaluatorTest.warnings(
+            CtrDropCommands.class,
+            () -> {
+              window("v1", "production", 10_000, 2_000);
+              for (int i = 0; i < CtrDropCommands.MAX_PENDING; i++) {
+                window("v1", "production", 10_000, 600);
+              }
+            });
+    assertThat(f.pendingDropped()).isEqualTo(1);
+    assertThat(warned).singleElement().asString().contains("model m", "1000 online CTR windows");
+    h.processElement2(new StreamRecord<>(production("v1", 10)));
+    assertThat(f.baselineCtr()).as("the newest 1,000 windows replayed").isEqualTo(0.06);
+    assertThat(f.pendingDropped()).isEqualTo(1);
+  }
+
+  /**
    * Low windows are in a row only when contiguous: a low window at 22:00 and, after a night of
    * 5-minute windows too small to judge (under 1,000 impressions), a low one at 06:00 are not two
    * in a row; 06:00 and 06:05 are. A window missing altogether (no impressions for an hour) ends
