@@ -77,6 +77,10 @@ public final class Demo {
   private RunRecord firstRun;
   private RetrainCommand command;
   private RunRecord retrainRun;
+
+  /** The client's failed requests when the retrain began: the swap is judged on those after. */
+  private long failedBeforeRetrain;
+
   private long servingStartedNanos;
   private int phaseNumber;
   private static final int PHASES = 8;
@@ -461,6 +465,9 @@ public final class Demo {
   }
 
   private String retrain() {
+    // the run promotes its model before it ends, and the ranker may swap before this phase sees
+    // the end: the hot swap's failed requests are those from here on
+    failedBeforeRetrain = client.snapshot().failedRequests();
     String id = command.getCommandId();
     retrainRun =
         await(
@@ -539,12 +546,33 @@ public final class Demo {
         () -> client.ok() >= seen + Math.min(500, (long) (c.rankRate() * 5)) ? Boolean.TRUE : null,
         () -> "responses after the swap: " + (client.ok() - seen));
     RankingClient.Snapshot s = client.snapshot();
+    requireNoFailedRequests(failedBeforeRetrain, s);
     return String.format(
         Locale.ROOT,
-        "the ranker serves %s; swaps seen by the client %s; failed requests so far: %d",
+        "the ranker serves %s; swaps seen by the client %s; no failed request since the retrain"
+            + " began",
         m.version,
-        s.swaps(),
-        s.serverErrors() + s.transportErrors() + s.clientErrors());
+        s.swaps());
+  }
+
+  /**
+   * Fails unless the client saw no failed request (4xx, 5xx, transport error) beyond the {@code
+   * failedBefore} it had when the retrain began: a swap under traffic must fail none.
+   */
+  static void requireNoFailedRequests(long failedBefore, RankingClient.Snapshot now) {
+    long failed = now.failedRequests() - failedBefore;
+    if (failed > 0) {
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "%d failed requests since the retrain began, which promotes the new model (%d 4xx,"
+                  + " %d 5xx, %d transport errors in the whole run); the client's last error: %s",
+              failed,
+              now.clientErrors(),
+              now.serverErrors(),
+              now.transportErrors(),
+              now.lastError()));
+    }
   }
 
   private String summarize() throws Exception {
@@ -628,6 +656,8 @@ public final class Demo {
     report.ranker.put("http_4xx", s.clientErrors());
     report.ranker.put("http_5xx", s.serverErrors());
     report.ranker.put("transport_errors", s.transportErrors());
+    report.ranker.put("client_failures", s.clientFailures());
+    report.ranker.put("impressions_not_sent", s.impressionsNotSent());
     report.ranker.put("latency_p50_ms", DemoReport.round(s.quantile(0.5), 2));
     report.ranker.put("latency_p99_ms", DemoReport.round(s.quantile(0.99), 2));
     report.ranker.put("latency_max_ms", DemoReport.round(s.quantile(1.0), 2));
@@ -774,7 +804,11 @@ public final class Demo {
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            "timed out after " + c.timeout().toSeconds() + " s waiting for " + what);
+            "timed out after "
+                + c.timeout().toSeconds()
+                + " s waiting for "
+                + what
+                + clientError());
       }
       if (System.nanoTime() > nextStatus) {
         status(progress.get());
@@ -782,6 +816,16 @@ public final class Demo {
       }
       pause(Duration.ofMillis(500));
     }
+  }
+
+  /**
+   * The feed client's last error, if any, for a phase that timed out: its traffic is what the
+   * serving, drift (CTR) and swap phases wait on, and a client failing every request leaves them
+   * waiting for something else.
+   */
+  private String clientError() {
+    String e = client == null ? null : client.snapshot().lastError();
+    return e == null ? "" : "; the feed client's last error: " + e;
   }
 
   private void pause(Duration d) {

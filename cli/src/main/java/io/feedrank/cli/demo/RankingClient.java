@@ -25,16 +25,21 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.LongSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An app's feed client over real HTTP: at a steady rate, a simulated user asks {@code POST
  * /v1/rank} to order candidates, is shown the top k, and reacts (the simulator's ground truth); the
  * impressions go to {@code interactions} naming the request, which closes the loop (features,
  * training data, online CTR). Records every response's latency (client side), status, model version
- * and variant, and every transport error.
+ * and variant, and every transport error; counts an impression once the broker has it, and one it
+ * could not send as not sent. A request the client itself fails on (its simulator or its producer
+ * throws) is counted and named in {@code lastError}, and the client goes on with the next.
  */
 final class RankingClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Logger log = LoggerFactory.getLogger(RankingClient.class);
 
   private final URI rank;
   private final InteractionSimulator sim;
@@ -56,6 +61,11 @@ final class RankingClient implements AutoCloseable {
     long serverErrors;
     long transportErrors;
     long fallbacks;
+
+    /** Requests the client itself failed on: its simulator or its producer threw. */
+    long clientFailures;
+
+    long impressionsNotSent;
     String lastError;
     final Map<String, Long> byVersion = new LinkedHashMap<>();
     final Map<String, long[]> impressionsAndClicks = new LinkedHashMap<>();
@@ -71,6 +81,8 @@ final class RankingClient implements AutoCloseable {
       long serverErrors,
       long transportErrors,
       long fallbacks,
+      long clientFailures,
+      long impressionsNotSent,
       String lastError,
       double[] latencyMillis,
       Map<String, Long> byVersion,
@@ -78,6 +90,11 @@ final class RankingClient implements AutoCloseable {
       List<String> swaps) {
     double quantile(double q) {
       return DemoReport.quantile(latencyMillis, q);
+    }
+
+    /** Requests the ranker did not answer with a 200: 4xx, 5xx and transport errors. */
+    long failedRequests() {
+      return clientErrors + serverErrors + transportErrors;
     }
   }
 
@@ -127,8 +144,26 @@ final class RankingClient implements AutoCloseable {
         LockSupport.parkNanos(wait);
       }
       if (!stop) {
-        once();
+        try {
+          once();
+        } catch (RuntimeException e) {
+          // a bug in the simulator, or a record the producer refuses at once: out of this loop it
+          // ended the client's thread, and the phases waiting on its traffic timed out naming
+          // something else
+          failed(e);
+        }
       }
+    }
+  }
+
+  private void failed(RuntimeException e) {
+    boolean first;
+    synchronized (stats) {
+      first = stats.clientFailures++ == 0;
+      stats.lastError = "the demo client failed: " + e;
+    }
+    if (first) {
+      log.warn("demo: the feed client failed on a request; it goes on (logged once)", e);
     }
   }
 
@@ -196,26 +231,41 @@ final class RankingClient implements AutoCloseable {
         shown.add(id.asLong());
       }
     }
-    List<InteractionEvent> seen = sim.react(feed, shown, r.path("request_id").asText(), random);
-    long clicks = 0;
-    for (InteractionEvent e : seen) {
-      impressions.send(
-          new ProducerRecord<>(
-              Topics.INTERACTIONS, null, e.getEventTime().toEpochMilli(), e.getUserId(), e));
-      clicks += e.getClick() ? 1 : 0;
-    }
     synchronized (stats) {
       stats.ok++;
       stats.latencyNanos.add(nanos);
       stats.fallbacks += r.path("fallback").asBoolean(false) ? 1 : 0;
       stats.byVersion.merge(key, 1L, Long::sum);
-      long[] ic = stats.impressionsAndClicks.computeIfAbsent(key, k -> new long[2]);
-      ic[0] += seen.size();
-      ic[1] += clicks;
       if (stats.lastVersion != null && !stats.lastVersion.equals(version)) {
         stats.swaps.add(stats.lastVersion + " -> " + version);
       }
       stats.lastVersion = version;
+    }
+    List<InteractionEvent> seen = sim.react(feed, shown, r.path("request_id").asText(), random);
+    for (InteractionEvent e : seen) {
+      boolean click = e.getClick();
+      impressions.send(
+          new ProducerRecord<>(
+              Topics.INTERACTIONS, null, e.getEventTime().toEpochMilli(), e.getUserId(), e),
+          (sent, error) -> impression(key, click, error));
+    }
+  }
+
+  /**
+   * Counts an impression of a response by {@code key} once the producer is done with it: shown (and
+   * clicked) when the broker has it, else not sent. Unsent ones were counted as shown, and the
+   * report's feed impressions and client-side CTR included what never reached {@code interactions}.
+   */
+  private void impression(String key, boolean click, Exception error) {
+    synchronized (stats) {
+      if (error == null) {
+        long[] ic = stats.impressionsAndClicks.computeIfAbsent(key, k -> new long[2]);
+        ic[0]++;
+        ic[1] += click ? 1 : 0;
+      } else {
+        stats.impressionsNotSent++;
+        stats.lastError = "an impression was not sent: " + error;
+      }
     }
   }
 
@@ -248,6 +298,8 @@ final class RankingClient implements AutoCloseable {
           stats.serverErrors,
           stats.transportErrors,
           stats.fallbacks,
+          stats.clientFailures,
+          stats.impressionsNotSent,
           stats.lastError,
           ms,
           new LinkedHashMap<>(stats.byVersion),
@@ -256,7 +308,7 @@ final class RankingClient implements AutoCloseable {
     }
   }
 
-  /** Stops sending; the impressions sent are acknowledged when this returns. */
+  /** Stops sending; the impressions sent are settled (and counted) when this returns. */
   synchronized void stop() throws InterruptedException {
     stop = true;
     if (thread != null) {
