@@ -99,11 +99,13 @@ final class StreamsCommand implements Callable<Integer> {
       out.flush();
       CompletableFuture.anyOf(stopped, app.failed()).join();
       if (!stopped.isDone()) {
-        // the client processes nothing more: end, non-zero, so that what runs it restarts it (the
-        // shutdown hook closes the app)
+        // the client processes nothing more, or nothing more reaches Redis: end, non-zero, so that
+        // what runs it restarts it (the shutdown hook closes the app)
         spec.commandLine()
             .getErr()
-            .println("feedrank streams: the Kafka Streams client failed (see the log); exiting");
+            .println(
+                "feedrank streams: the Kafka Streams client or the Redis writer failed (see the"
+                    + " log); exiting");
         return 1;
       }
       return 0;

@@ -15,8 +15,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -45,8 +48,9 @@ public final class Main {
 
   /**
    * A running features app and what it owns. {@code failed} completes when its Kafka Streams client
-   * has failed for good (state {@code ERROR}): it processes nothing more, and the process should
-   * end so that whatever runs it restarts it.
+   * has failed for good (state {@code ERROR}) or its Redis writer has ({@link
+   * AsyncFeatureWriter#failed}): it processes nothing more, or nothing more reaches Redis, and the
+   * process should end so that whatever runs it restarts it.
    */
   public record FeaturesApp(
       KafkaStreams streams,
@@ -82,7 +86,7 @@ public final class Main {
     opened.push(metrics::close);
     opened.push(registry::close);
     try {
-      FeatureWriter writer =
+      AsyncFeatureWriter writer =
           new AsyncFeatureWriter(
               new RedisFeatureWriter(config.redisUri(), config.redisTtl(), metrics),
               featureMetrics,
@@ -120,7 +124,7 @@ public final class Main {
           new KafkaStreamsMetrics(streams, List.of(), refresh, STREAMS_METRICS_REFRESH);
       opened.push(streamsMetrics::close);
       streamsMetrics.bindTo(metrics);
-      CompletableFuture<Void> failed = supervise(streams);
+      CompletableFuture<Void> failed = supervise(streams, writer.failed());
       MetricsServer server =
           config.metricsPort() > 0
               ? new MetricsServer(config.metricsHost(), config.metricsPort(), metrics)
@@ -150,23 +154,17 @@ public final class Main {
   }
 
   /**
-   * Sets, before it starts, how a client of the features app handles a dead stream thread, and
-   * returns what completes when the client fails for good. A stream thread is replaced. The global
-   * thread (the item and user tables) cannot be: Kafka Streams 4.3 fails with a ClassCastException
-   * on REPLACE_THREAD there, and the app would run on without its tables; the client is shut down
-   * instead, which puts it in {@code ERROR}.
+   * Sets, before it starts, how a client of the features app handles a dead stream thread ({@link
+   * #onDeadThread}), and returns what completes when the app fails for good: the client (state
+   * {@code ERROR}) or, when {@code writerFailed} completes, the Redis writer. A dead writer leaves
+   * the client running, every write refused: the entities stay in the changelogged pending stores,
+   * to be written by the next instance (DirtyEntities).
    */
-  static CompletableFuture<Void> supervise(KafkaStreams streams) {
+  static CompletableFuture<Void> supervise(
+      KafkaStreams streams, CompletableFuture<Void> writerFailed) {
     CompletableFuture<Void> failed = new CompletableFuture<>();
     streams.setUncaughtExceptionHandler(
-        e -> {
-          if (Thread.currentThread().getName().endsWith("-GlobalStreamThread")) {
-            log.error("features: the global stream thread died; shutting the app down", e);
-            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-          }
-          log.error("features: stream thread died, replacing it", e);
-          return StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        e -> onDeadThread(e, Thread.currentThread().getName().endsWith("-GlobalStreamThread")));
     streams.setStateListener(
         (now, before) -> {
           if (now == KafkaStreams.State.ERROR) {
@@ -174,7 +172,35 @@ public final class Main {
             failed.complete(null);
           }
         });
+    writerFailed.thenRun(() -> failed.complete(null));
     return failed;
+  }
+
+  /**
+   * What becomes of a client whose thread died of {@code e}. A stream thread is replaced, unless an
+   * {@link Error} is among the causes: an {@code OutOfMemoryError} or a {@code StackOverflowError}
+   * (the JVM itself in trouble), a {@code LinkageError} (a class the code needs cannot be loaded,
+   * for every thread after it), an {@code AssertionError} (a bug). A new thread cures none of them,
+   * and one replaced for ever would hide them; the client is shut down, which puts it in {@code
+   * ERROR}, and the process ends to be restarted. Not the application (every instance): one JVM's
+   * trouble is its own. The global thread (the item and user tables) cannot be replaced at all:
+   * Kafka Streams 4.3 fails with a ClassCastException on REPLACE_THREAD there, and the app would
+   * run on without its tables.
+   */
+  static StreamThreadExceptionResponse onDeadThread(Throwable e, boolean globalThread) {
+    if (globalThread) {
+      log.error("features: the global stream thread died; shutting the app down", e);
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>()); // a cause cycle
+    for (Throwable c = e; c != null && seen.add(c); c = c.getCause()) {
+      if (c instanceof Error) {
+        log.error("features: a stream thread died of an Error; shutting the app down", e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+    }
+    log.error("features: stream thread died, replacing it", e);
+    return StreamThreadExceptionResponse.REPLACE_THREAD;
   }
 
   private Main() {}

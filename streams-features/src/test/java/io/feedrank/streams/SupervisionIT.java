@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * How a client wired by {@link Main#supervise} ends when a thread dies, against the real broker: a
- * dead global thread fails the client for good, and says so; a dead stream thread is replaced.
+ * dead global thread fails the client for good, and says so; a dead stream thread is replaced,
+ * unless an Error killed it.
  */
 @LocalStackTest
 class SupervisionIT {
@@ -57,7 +58,7 @@ class SupervisionIT {
               }
             });
     try (KafkaStreams streams = new KafkaStreams(b.build(), props(stack))) {
-      CompletableFuture<Void> failed = Main.supervise(streams);
+      CompletableFuture<Void> failed = Main.supervise(streams, new CompletableFuture<>());
       streams.start();
       awaitRunning(streams);
       assertThat(failed).isNotDone();
@@ -83,7 +84,7 @@ class SupervisionIT {
               processed.incrementAndGet();
             });
     try (KafkaStreams streams = new KafkaStreams(b.build(), props(stack))) {
-      CompletableFuture<Void> failed = Main.supervise(streams);
+      CompletableFuture<Void> failed = Main.supervise(streams, new CompletableFuture<>());
       streams.start();
       awaitRunning(streams);
 
@@ -94,6 +95,31 @@ class SupervisionIT {
       assertThat(thrown).isTrue();
       assertThat(failed).isNotDone();
       awaitRunning(streams);
+    }
+  }
+
+  /**
+   * A stream thread that dies of an Error (here a StackOverflowError, as a recursion too deep for
+   * its stack throws) is not replaced: the client fails for good, for the process to be restarted.
+   * It used to be replaced, as for an exception, also for an OutOfMemoryError.
+   */
+  @Test
+  void aStreamThreadDeadOfAnErrorFailsTheClientForGood(LocalStack stack) throws Exception {
+    String topic = topic(stack, "supervision-error");
+    StreamsBuilder b = new StreamsBuilder();
+    b.stream(topic, Consumed.with(Serdes.String(), Serdes.String()))
+        .foreach(
+            (k, v) -> {
+              throw new StackOverflowError("test");
+            });
+    try (KafkaStreams streams = new KafkaStreams(b.build(), props(stack))) {
+      CompletableFuture<Void> failed = Main.supervise(streams, new CompletableFuture<>());
+      streams.start();
+      awaitRunning(streams);
+
+      send(stack, topic, "deep");
+      failed.get(60, TimeUnit.SECONDS);
+      assertThat(streams.state()).isEqualTo(KafkaStreams.State.ERROR);
     }
   }
 

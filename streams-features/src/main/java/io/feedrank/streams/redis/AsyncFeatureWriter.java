@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -19,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * merged back under newer data and retried, so nothing is lost while Redis is away; when more than
  * {@code maxPending} entities wait, {@link #write} blocks (back-pressure on the stream threads
  * instead of unbounded memory). Freshness is recorded when a write has landed.
+ *
+ * <p>What the writer thread does not retry (an {@link Error}, a callback's exception) ends it: it
+ * says so at ERROR, {@link #failed} completes, and every write after it, waiting or new, is refused
+ * with an exception, rather than waiting for ever on a thread that no longer drains.
  */
 public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private static final Logger log = LoggerFactory.getLogger(AsyncFeatureWriter.class);
@@ -44,6 +49,11 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private boolean closed;
   private long failures;
 
+  /** What ended the writer thread, or null. */
+  private Throwable died;
+
+  private final CompletableFuture<Void> failed = new CompletableFuture<>();
+
   public AsyncFeatureWriter(FeatureWriter delegate, FeatureMetrics metrics, int maxPending) {
     this.delegate = delegate;
     this.metrics = metrics;
@@ -67,13 +77,16 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   public void submit(
       List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {
     synchronized (this) {
-      while (pending.size() >= maxPending && !closed) {
+      while (pending.size() >= maxPending && !closed && died == null) {
         try {
           wait();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while waiting for the Redis writer", e);
         }
+      }
+      if (died != null) {
+        throw new IllegalStateException("the Redis writer thread died of " + died, died);
       }
       for (FeatureWrite w : batch) {
         pending.merge(w.key(), new Pending(w, landed, recreated), AsyncFeatureWriter::newerOver);
@@ -85,6 +98,15 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   /** Entities waiting to be written. */
   public synchronized int pending() {
     return pending.size();
+  }
+
+  /**
+   * Completes when the writer thread has died: nothing more reaches Redis, and the process should
+   * end so that whatever runs it restarts it (what was waiting is still pending in the stream
+   * tasks' changelogged stores).
+   */
+  public CompletableFuture<Void> failed() {
+    return failed.copy();
   }
 
   /**
@@ -116,6 +138,25 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   }
 
   private void run() {
+    try {
+      drain();
+    } catch (Throwable e) {
+      // an Error, or an exception of the code around the delegate's calls (Redis failures are
+      // retried in writeAll): not one to retry. Refused first, said after: saying it may fail too
+      // (out of memory), and the stream threads must not wait on this thread any longer
+      synchronized (this) {
+        died = e;
+        notifyAll(); // the stream threads waiting for room
+      }
+      failed.complete(null);
+      log.error(
+          "features: the Redis writer thread died; writes are refused from now on and the app"
+              + " has failed (what was not written stays pending in the stream tasks' stores)",
+          e);
+    }
+  }
+
+  private void drain() {
     while (true) {
       LinkedHashMap<String, Pending> work;
       synchronized (this) {

@@ -1,10 +1,16 @@
 package io.feedrank.streams.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.Thread.State;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -12,10 +18,17 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class AsyncFeatureWriterTest {
   /** A store that merges fields like HSET, and can be made to fail. */
@@ -171,6 +184,75 @@ class AsyncFeatureWriterTest {
     assertThat(held.written).containsExactly(write("fr:i:9", "category", "news"), merged);
     assertThat(landed).containsExactly(merged);
     assertThat(recreated).containsExactly(merged);
+  }
+
+  /**
+   * An Error on the writer thread (here from the store, as an OutOfMemoryError would come) ends it:
+   * said at ERROR with the Error, {@link AsyncFeatureWriter#failed} completes, and a stream thread
+   * waiting for room, as every one did once the writer's queue was full, is refused instead. The
+   * thread used to die with only a stack trace on stderr, and the waiting submits never returned:
+   * the app stayed RUNNING, writing nothing.
+   */
+  @Test
+  void anErrorEndsTheWriterThreadAndRefusesTheWritesWaitingForRoom() throws Exception {
+    HeldWriter held =
+        new HeldWriter(
+            batch -> {
+              throw new OutOfMemoryError("test");
+            },
+            true);
+    Logger logger = (Logger) LoggerFactory.getLogger(AsyncFeatureWriter.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    ExecutorService streamThread = Executors.newSingleThreadExecutor();
+    try (AsyncFeatureWriter w =
+        new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 10)) {
+      w.write(List.of(write("fr:u:0", "n", "0")));
+      held.awaitHeld();
+      for (int i = 1; i <= 10; i++) {
+        w.write(List.of(write("fr:u:" + i, "n", "0")));
+      }
+      // past maxPending: waits for the held batch to be written
+      AtomicReference<Thread> submitter = new AtomicReference<>();
+      Future<?> waiting =
+          streamThread.submit(
+              () -> {
+                submitter.set(Thread.currentThread());
+                w.write(List.of(write("fr:u:11", "n", "0")));
+              });
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> submitter.get() != null && submitter.get().getState() == State.WAITING);
+      assertThat(w.failed()).isNotDone();
+
+      held.release(); // the store throws the Error
+      assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(IllegalStateException.class)
+          .cause()
+          .isInstanceOf(OutOfMemoryError.class);
+      assertThat(w.failed()).succeedsWithin(Duration.ofSeconds(10));
+      // and a write after it is refused at once, with room or without
+      assertThatThrownBy(() -> w.write(List.of(write("fr:u:12", "n", "0"))))
+          .isInstanceOf(IllegalStateException.class)
+          .hasCauseInstanceOf(OutOfMemoryError.class);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(lines.list)
+                      .anySatisfy(
+                          e -> {
+                            assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+                            assertThat(e.getThrowableProxy().getClassName())
+                                .isEqualTo(OutOfMemoryError.class.getName());
+                          }));
+    } finally {
+      streamThread.shutdownNow();
+      logger.detachAppender(lines);
+    }
   }
 
   @Test
