@@ -13,6 +13,7 @@ import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Re-reads cache entries that are past their fresh TTL off the request path: a request names its
@@ -136,17 +137,21 @@ final class BackgroundRefresh implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
-      } catch (RuntimeException e) {
-        // a malformed answer (or a bug) must not end the thread; the ids are named again by later
-        // requests. Counted, and logged at most once a minute: it recurs with every refresh
+      } catch (RuntimeException | Error e) {
+        // a malformed answer, a bug or an Error (a StackOverflowError, a class that cannot be
+        // loaded) must not end the thread: the ids requests name would pile up unread, for ever.
+        // They are named again by later requests. Counted, and logged at most once a minute (an
+        // Error at ERROR): it recurs with every refresh. An OutOfMemoryError of the heap ends the
+        // JVM before it gets here (-XX:+ExitOnOutOfMemoryError)
         failures.increment();
         if (failureLines.due(System.nanoTime(), false)) {
-          log.warn(
-              "ranker: a background feature refresh of {} users and {} items failed; the entries"
-                  + " stay stale until a later one succeeds",
-              u.length,
-              i.length,
-              e);
+          log.atLevel(e instanceof Error ? Level.ERROR : Level.WARN)
+              .setCause(e)
+              .log(
+                  "ranker: a background feature refresh of {} users and {} items failed; the"
+                      + " entries stay stale until a later one succeeds",
+                  u.length,
+                  i.length);
         }
         unmark(users, u);
         unmark(items, i);

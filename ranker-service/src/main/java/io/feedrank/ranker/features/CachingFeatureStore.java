@@ -172,7 +172,8 @@ public final class CachingFeatureStore implements AutoCloseable {
             Counter.builder("ranker.feature.refresh.failures")
                 .description(
                     "background refreshes that failed after Redis answered (a malformed answer,"
-                        + " a bug); their entries stay stale until a later one succeeds")
+                        + " a bug) or on an Error; their entries stay stale until a later one"
+                        + " succeeds")
                 .register(metrics));
     metrics.gauge(
         "ranker.redis.breaker.open",

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -36,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * failed ({@code ranker.log.failures}) or, at stop, lost ({@code ranker.log.lost}); the drops and
  * failures are said in WARN lines, the first at once and then at most one a minute with the counts
  * since, the last of them by the time {@link #close} returns.
+ *
+ * <p>An {@link Error} on the logger's thread (a record too deep for its stack, a class that cannot
+ * be loaded) fails the entry it came from, or what the thread had taken when it came from
+ * elsewhere, and is said at ERROR with its stack trace (at most once a minute); the thread goes on.
+ * It used to end the thread, and every entry after it was dropped with the queue full, the reason
+ * said by no line. An OutOfMemoryError of the heap ends the JVM first ({@code
+ * -XX:+ExitOnOutOfMemoryError}).
  *
  * @param <E> the queued entry; {@code toRecord} turns it into the log record on the logger thread
  */
@@ -81,6 +89,11 @@ public final class RankingLogger<E> implements AutoCloseable {
   static final Duration REPORT_EVERY = Duration.ofMinutes(1);
 
   private final LineGate lines;
+
+  /** The same for the ERROR lines of {@link #fault}, with their count since the last. */
+  private final LineGate faultLines;
+
+  private final AtomicLong unreportedFaults = new AtomicLong();
 
   /**
    * @param capacity the most entries queued
@@ -147,6 +160,7 @@ public final class RankingLogger<E> implements AutoCloseable {
     this.maxBytes = maxBytes;
     this.bytesOf = bytesOf;
     this.lines = new LineGate(reportEvery);
+    this.faultLines = new LineGate(reportEvery);
     this.producer = producer;
     this.discard = discard;
     this.topic = topic;
@@ -200,7 +214,8 @@ public final class RankingLogger<E> implements AutoCloseable {
   }
 
   private void run() {
-    List<E> batch = new ArrayList<>();
+    // what was taken from the queue and not yet handed over: an entry leaves it before it is sent
+    ArrayDeque<E> batch = new ArrayDeque<>();
     while (running || !queue.isEmpty()) {
       try {
         E first = queue.poll(100, TimeUnit.MILLISECONDS);
@@ -210,7 +225,7 @@ public final class RankingLogger<E> implements AutoCloseable {
           batch.add(first);
           queue.drainTo(batch, MAX_DRAIN - 1);
           boolean full = batch.size() == MAX_DRAIN; // behind: drain again at once
-          for (E e : batch) {
+          for (E e; (e = batch.poll()) != null; ) {
             try {
               send(e);
             } finally {
@@ -218,7 +233,6 @@ public final class RankingLogger<E> implements AutoCloseable {
             }
           }
           drains++;
-          batch.clear();
           report(false);
           if (!running) {
             break;
@@ -233,7 +247,31 @@ public final class RankingLogger<E> implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (RuntimeException | Error e) {
+        // not an entry's (send takes those): what was taken fails with it, the thread goes on
+        for (E left; (left = batch.poll()) != null; ) {
+          heldBytes.addAndGet(-bytesOf.applyAsLong(left));
+          failed(e);
+        }
+        fault(e);
       }
+    }
+  }
+
+  /**
+   * Says what the logger's thread should not have met, with its stack trace: the first at once,
+   * then at most one line a minute with how many since. The logs it failed are counted and said as
+   * failures besides.
+   */
+  private void fault(Throwable e) {
+    unreportedFaults.incrementAndGet();
+    if (faultLines.due(System.nanoTime(), false)) {
+      log.error(
+          "ranker: {} fault(s) on the ranking logger's thread since the last such line, the last"
+              + " below; their logs count as failed (ranker.log.failures), the thread goes on (the"
+              + " next line in a minute at the earliest)",
+          unreportedFaults.getAndSet(0),
+          e);
     }
   }
 
@@ -265,11 +303,14 @@ public final class RankingLogger<E> implements AutoCloseable {
           });
     } catch (RuntimeException ex) {
       failed(ex);
+    } catch (Error ex) {
+      failed(ex);
+      fault(ex);
     }
   }
 
   /** Counts a log the producer could not write, and says so ({@link #report}). */
-  private void failed(Exception ex) {
+  private void failed(Throwable ex) {
     failed.increment();
     lastFailure = ex.toString();
     unreportedFailures.incrementAndGet();

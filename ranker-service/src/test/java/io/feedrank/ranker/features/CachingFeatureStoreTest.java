@@ -565,4 +565,57 @@ class CachingFeatureStoreTest {
       swr.close();
     }
   }
+
+  /**
+   * An Error in a background refresh (here a StackOverflowError from the store, once) is counted
+   * and said at ERROR with its stack trace, and the thread goes on: a later refresh replaces the
+   * entry. It used to end the thread, after which no stale entry was refreshed again and the ids
+   * requests named piled up unread.
+   */
+  @Test
+  void anErrorInABackgroundRefreshIsSaidAndALaterOneSucceeds() throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    CachingFeatureStore swr = cache(100, Duration.ofSeconds(5), metrics);
+    Logger logger = (Logger) LoggerFactory.getLogger(BackgroundRefresh.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      store.data.put("u1", userHash(1));
+      store.data.put("i10", hash(10));
+      swr.get(1, new long[] {10});
+      now.addAndGet(500 * MS); // stale, servable
+      java.util.concurrent.atomic.AtomicBoolean once =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      store.onFetch =
+          () -> {
+            if (once.getAndSet(false)) {
+              throw new StackOverflowError("test");
+            }
+          };
+      store.data.put("i10", hash(20));
+      assertThat(swr.get(1, new long[] {10}).items()[0].ts()).isEqualTo("10");
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> metrics.get("ranker.feature.refresh.failures").counter().count() >= 1);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> swr.get(1, new long[] {10}).items()[0].ts().equals("20"));
+      List<ILoggingEvent> lines;
+      synchronized (logs) {
+        lines = List.copyOf(logs.list);
+      }
+      assertThat(lines)
+          .singleElement()
+          .satisfies(
+              e -> {
+                assertThat(e.getLevel()).isEqualTo(Level.ERROR);
+                assertThat(e.getThrowableProxy().getClassName())
+                    .isEqualTo(StackOverflowError.class.getName());
+              });
+    } finally {
+      swr.close();
+      logger.detachAppender(logs);
+    }
+  }
 }

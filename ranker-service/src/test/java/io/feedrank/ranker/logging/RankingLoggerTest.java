@@ -305,6 +305,58 @@ class RankingLoggerTest {
     assertThat(metrics.get("ranker.log.failures").counter().count()).isZero();
   }
 
+  /**
+   * An Error building a record (here a StackOverflowError, for one entry of three) fails that log:
+   * counted and said as a failure, and said at ERROR with its stack trace; the thread goes on with
+   * the next. It used to end the thread: every later entry was dropped with the queue full, and no
+   * line said why.
+   */
+  @Test
+  void anErrorOnTheLoggersThreadFailsItsLogAndTheThreadGoesOn() throws Exception {
+    List<String> handed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    ListAppender<ILoggingEvent> lines = capture();
+    RankingLogger<String> logger =
+        RankingLogger.discarding(
+            r -> handed.add(r.getRequestId().toString()),
+            100,
+            UNBOUNDED,
+            id -> 0,
+            id -> {
+              if (id.equals("deep")) {
+                throw new StackOverflowError("test");
+              }
+              RankingLog r = entry();
+              r.setRequestId(id);
+              return r;
+            },
+            metrics);
+    try {
+      assertThat(logger.offer("r0")).isTrue();
+      assertThat(logger.offer("deep")).isTrue();
+      assertThat(logger.offer("r2")).isTrue();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> handed.size() == 2);
+      assertThat(handed).containsExactly("r0", "r2");
+      assertThat(metrics.get("ranker.log.failures").counter().count()).isEqualTo(1);
+      List<ILoggingEvent> errors;
+      synchronized (lines) {
+        errors = lines.list.stream().filter(e -> e.getLevel() == Level.ERROR).toList();
+      }
+      assertThat(errors).hasSize(1);
+      assertThat(errors.get(0).getFormattedMessage())
+          .startsWith("ranker: 1 fault(s) on the ranking logger's thread");
+      assertThat(errors.get(0).getThrowableProxy().getClassName())
+          .isEqualTo(StackOverflowError.class.getName());
+      // and it goes on taking entries
+      assertThat(logger.offer("r3")).isTrue();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> handed.size() == 3);
+    } finally {
+      logger.close(Duration.ofSeconds(10));
+      release(lines);
+    }
+    assertThat(said(lines, FAILED)).isEqualTo(1);
+  }
+
   @Test
   void aSteadyStreamOfEntriesIsTakenInGatheredDrainsNotAWakeUpPerEntry() throws Exception {
     int n = 2_000;
