@@ -6,6 +6,7 @@ import io.feedrank.ranker.api.RankRequest;
 import io.feedrank.ranker.features.CachingFeatureStore;
 import io.feedrank.ranker.features.MalformedHashes;
 import io.feedrank.ranker.features.Parsed;
+import io.feedrank.ranker.logging.LineGate;
 import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
 import io.feedrank.ranker.scoring.Batch;
@@ -65,6 +66,11 @@ public final class RankService {
           CachingFeatureStore.BAD_FEATURES);
 
   private final AtomicLong lastPredictionMillis = new AtomicLong(-1);
+
+  /** Requests whose model failed since the last line that said so, and when the next is due. */
+  private final AtomicLong modelFailures = new AtomicLong();
+
+  private final LineGate modelFailureLines = new LineGate(Duration.ofMinutes(1));
 
   public RankService(
       CachingFeatureStore features,
@@ -133,10 +139,7 @@ public final class RankService {
           version = l.model().version();
           variant = l.variant().label();
         } catch (RuntimeException e) {
-          log.warn(
-              "ranker: model {} failed, ranking by popularity: {}",
-              l.model().version(),
-              e.toString());
+          modelFailed(l.model().version(), e);
           reason = MODEL_ERROR;
         }
       }
@@ -205,6 +208,26 @@ public final class RankService {
     } catch (RuntimeException e) {
       MalformedHashes.SHARED.cannotRead("user", req.userId(), e);
       return null;
+    }
+  }
+
+  /**
+   * Says that a model failed a request: the first at once, then at most one line a minute with how
+   * many since and the last failure's stack trace. Every one is counted ({@code
+   * ranker.fallbacks{cause="model_error"}}); a model failing every request wrote a line per request
+   * (a thousand a second at load), none with its stack trace.
+   */
+  private void modelFailed(String version, RuntimeException e) {
+    modelFailures.incrementAndGet();
+    if (modelFailureLines.due(System.nanoTime(), false)) {
+      log.warn(
+          "ranker: {} request(s) ranked by popularity since the last such line, their model failing"
+              + " (ranker.fallbacks{cause=\"model_error\"}); the last, model {}: {} (the next line"
+              + " in a minute at the earliest)",
+          modelFailures.getAndSet(0),
+          version,
+          e.toString(),
+          e);
     }
   }
 

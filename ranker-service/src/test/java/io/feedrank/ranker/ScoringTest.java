@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.feedrank.events.Device;
 import io.feedrank.features.vector.ModelInputs;
 import io.feedrank.features.vector.ServingFeatures;
@@ -32,6 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The scoring path with real ONNX Runtime sessions, against direct evaluations. */
 class ScoringTest {
@@ -540,6 +544,84 @@ class ScoringTest {
     }
     assertThat(logged).hasSize(3); // closing the logger builds what it holds
     assertThat(logged.get(1).getItems()).hasSize(10);
+  }
+
+  /**
+   * A model that fails every request is said once a minute, the first at once, with the failure's
+   * stack trace; every request is counted as a {@code model_error} fallback. It was a line per
+   * request (a thousand a second at load), with the exception's text and no stack trace.
+   */
+  @Test
+  void aModelFailingEveryRequestIsSaidOnceWithItsStackTraceAndEveryFallbackCounted()
+      throws Exception {
+    SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+    CachingFeatureStore cache =
+        new CachingFeatureStore(
+            fixtureStore(),
+            1000,
+            new CachingFeatureStore.Ttls(
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
+            metrics,
+            System::nanoTime);
+    ModelSlots slots = new ModelSlots(0);
+    slots.install(
+        ModelSlots.Variant.PRODUCTION,
+        new ServingModel(
+            "m",
+            "v11",
+            "mlp",
+            1,
+            Instant.now(),
+            new Scorer() {
+              @Override
+              public float[] score(Batch batch) {
+                throw new ModelException("ORT_RUNTIME_EXCEPTION: test");
+              }
+
+              @Override
+              public void close() {}
+            }));
+    Logger log = (Logger) LoggerFactory.getLogger(RankService.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    log.addAppender(lines);
+    int requests = 50;
+    try (cache;
+        RankingLogger<RankingLogs.Entry> logger =
+            RankingLogger.discarding(
+                r -> {},
+                100,
+                Long.MAX_VALUE,
+                RankingLogs.Entry::estimatedBytes,
+                RankingLogs::toRecord,
+                metrics)) {
+      RankService service = new RankService(cache, slots, logger, 0, metrics);
+      RankRequest req =
+          new RankRequest(
+              "r1", users.get(0), ids(40, 3), Device.MOBILE, fixture.end.toEpochMilli(), 10);
+      for (int i = 0; i < requests; i++) {
+        assertThat(service.rank(req).fallbackReason()).isEqualTo("model_error");
+      }
+      slots.clear();
+    } finally {
+      log.detachAppender(lines);
+    }
+    assertThat(metrics.counter("ranker.fallbacks", "cause", "model_error").count())
+        .isEqualTo(requests);
+    assertThat(lines.list)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getFormattedMessage())
+                  .startsWith("ranker: 1 request(s) ranked by popularity since the last such line")
+                  .contains("model v11: io.feedrank.ranker.scoring.ModelException");
+              assertThat(e.getThrowableProxy().getClassName())
+                  .isEqualTo(ModelException.class.getName());
+            });
   }
 
   @Test
