@@ -41,7 +41,10 @@ RUN groupadd --system --gid 10001 feedrank \
 COPY --from=build /out/lib /opt/feedrank/lib
 USER 10001:10001
 WORKDIR /data
-ENTRYPOINT ["java", "-Xss2m", "-Dai.djl.offline=true", "-cp", "/opt/feedrank/lib/*", "io.feedrank.cli.Main"]
+# An OutOfMemoryError ends the JVM (exit code 3), and Kubernetes or compose's restart policy starts
+# it again: run on, a service with some of its threads dead serves or writes nothing while its
+# process and ports look alive
+ENTRYPOINT ["java", "-Xss2m", "-XX:+ExitOnOutOfMemoryError", "-Dai.djl.offline=true", "-cp", "/opt/feedrank/lib/*", "io.feedrank.cli.Main"]
 CMD ["--help"]
 
 FROM flink:2.2.1-java17 AS flink
