@@ -111,8 +111,12 @@ public interface RankerHttp extends AutoCloseable {
   /**
    * Graceful stop: readiness turns DOWN at once while requests are still served for {@code
    * unreadyMillis}, so that load balancers watching readiness (a Kubernetes Service's endpoints)
-   * stop sending requests before they would be refused; then new rank requests get {@code 503},
-   * requests in flight finish (waiting at most {@code graceMillis}), and the server stops.
+   * stop sending requests before they would be refused; every answer on the service's port then
+   * says {@code Connection: close} and its connection is closed, so that clients holding pooled
+   * connections open new ones elsewhere. Then new rank requests get {@code 503} with {@code
+   * Retry-After: 1}, requests in flight finish (waiting at most {@code graceMillis}), and the
+   * server stops listening, finishes what it is still answering within what is left of {@code
+   * graceMillis}, closes idle connections and stops.
    */
   void stop(long unreadyMillis, long graceMillis);
 

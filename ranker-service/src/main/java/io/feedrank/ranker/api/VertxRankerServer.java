@@ -12,10 +12,13 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,7 +53,13 @@ public final class VertxRankerServer implements RankerHttp {
   private final AtomicInteger boundManagementPort = new AtomicInteger(-1);
   private final Vertx vertx;
 
-  /** Readiness is DOWN: stopping, though requests may still be served. */
+  /** Every instance's servers, the service's and the management's, shut down by {@link #stop}. */
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+
+  /**
+   * Readiness is DOWN: stopping, though requests may still be served, each connection of the
+   * service's port then closed after its next answer.
+   */
   private volatile boolean stopping;
 
   /** New rank requests are refused: stopping, and past the unready period. */
@@ -127,7 +136,11 @@ public final class VertxRankerServer implements RankerHttp {
           .requestHandler(handler)
           .invalidRequestHandler(VertxRankerServer.this::invalid)
           .listen()
-          .onSuccess(s -> bound.set(s.actualPort()));
+          .onSuccess(
+              s -> {
+                bound.set(s.actualPort());
+                servers.add(s);
+              });
     }
   }
 
@@ -185,6 +198,12 @@ public final class VertxRankerServer implements RankerHttp {
    */
   private void handle(HttpServerRequest req, boolean withOps) {
     long start = System.nanoTime();
+    if (stopping) {
+      // a load balancer stops sending new connections to an unready instance, but a client's pooled
+      // connection stays with it until closed: told and closed now, the client's next request
+      // opens a connection to another instance, before this one refuses anything
+      closeAfterExchange(req);
+    }
     String path = req.path();
     HttpMethod method = req.method();
     switch (path) {
@@ -323,6 +342,14 @@ public final class VertxRankerServer implements RankerHttp {
 
   private static final Answer LIVE = json(200, Map.of("status", "UP"));
 
+  private static final Answer SHUTTING_DOWN =
+      new Answer(
+          503,
+          JSON_TYPE,
+          HttpCommon.jsonBytes(
+              HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)),
+          "1");
+
   private static Answer json(int status, Object body) {
     return new Answer(status, JSON_TYPE, HttpCommon.jsonBytes(body));
   }
@@ -379,7 +406,10 @@ public final class VertxRankerServer implements RankerHttp {
         });
   }
 
-  /** How long a client refused for its key has to finish sending the body it declared. */
+  /**
+   * How long a client refused for its key, or answered while the server stops, has to finish
+   * sending its body before its connection is closed.
+   */
   static final long REFUSED_BODY_DEADLINE_MS = 5_000;
 
   /** The most room made for a body before it arrives: a request of 1,000 ids is about 15 KB. */
@@ -471,12 +501,9 @@ public final class VertxRankerServer implements RankerHttp {
       if (received > max) {
         return;
       }
-      if (!counted) { // arrived while draining
-        send(
-            req,
-            endpoint,
-            start,
-            json(503, HttpCommon.errorBody("shutting_down", null, HttpCommon.SHUTTING_DOWN)));
+      if (!counted) { // arrived while draining: another instance will answer it
+        closeAfterExchange(req); // if the stop began after this request's headers
+        send(req, endpoint, start, SHUTTING_DOWN);
         return;
       }
       try {
@@ -493,6 +520,17 @@ public final class VertxRankerServer implements RankerHttp {
         inFlight.decrementAndGet();
       }
     }
+  }
+
+  /**
+   * Answers with {@code Connection: close} and closes the connection once the exchange is over: the
+   * answer written and the request read to its end (closed with bytes of the client's still unread,
+   * the connection would be reset, and the client could lose the answer), or after {@link
+   * #REFUSED_BODY_DEADLINE_MS} if its body has not ended by then. Called before the answer is sent.
+   */
+  private static void closeAfterExchange(HttpServerRequest req) {
+    req.response().putHeader("Connection", "close");
+    req.connection().shutdown(REFUSED_BODY_DEADLINE_MS, TimeUnit.MILLISECONDS);
   }
 
   /** A 400 for the body, then the connection is closed: the rest of the body is not read. */
@@ -644,8 +682,24 @@ public final class VertxRankerServer implements RankerHttp {
         Thread.currentThread().interrupt();
       }
     }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
     draining = true;
     HttpCommon.awaitDrained(inFlight, graceMillis);
+    // no longer listening; what is still being answered (a 503, an ops request on a worker) is
+    // answered within what is left of the grace period, and idle connections are closed
+    long leftMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    List<HttpServer> open = List.copyOf(servers);
+    servers.removeAll(open); // a second stop finds them shut down
+    try {
+      Future.all(open.stream().map(s -> s.shutdown(leftMillis, TimeUnit.MILLISECONDS)).toList())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(leftMillis + 1_000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("ranker: HTTP connections did not close within the grace period: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {

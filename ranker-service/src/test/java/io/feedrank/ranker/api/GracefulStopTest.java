@@ -1,10 +1,14 @@
 package io.feedrank.ranker.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.ranker.RankResult;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +29,10 @@ import org.junit.jupiter.api.Test;
  */
 class GracefulStopTest {
   static final String RANK = "{\"user_id\":1,\"item_ids\":[2]}";
+
+  /** A whole rank request of {@link #RANK}, as sent on a raw connection. */
+  static final String RANK_REQUEST =
+      "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: " + RANK.length() + "\r\n\r\n" + RANK;
 
   /**
    * The test's server: stopped after it, again if the test did (a no-op), or if it failed first.
@@ -76,9 +85,139 @@ class GracefulStopTest {
     // a load balancer now takes this instance out; until the period ends it still ranks
     assertThat(status(http, base, "/v1/rank")).isEqualTo(200);
     assertThat(stopping).isNotDone();
-    // then refused: 503 while draining, or the server gone once drained (nothing is in flight)
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> refused(http, base));
+    // nothing is in flight: the stop ends soon after the period, and the port is closed (the 503
+    // of a request arriving while others drain: aRankRequestWhileDrainingIsToldToRetryElsewhere)
     stopping.get(15, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> status(http, base, "/v1/rank")).isInstanceOf(ConnectException.class);
+  }
+
+  /**
+   * A client's pooled connection is kept by a load balancer's connection tracking after the
+   * instance turns unready: once stopping, its next answer says {@code Connection: close} and the
+   * server closes it, so that the client opens its next connection to another instance.
+   */
+  @Test
+  void aKeptAliveConnectionIsClosedAfterItsNextAnswerOnceStopping() throws Exception {
+    server = start(backend(new CountDownLatch(1), new CountDownLatch(0)));
+    try (RawHttp pooled = new RawHttp(server.port())) {
+      pooled.send(RANK_REQUEST);
+      RawHttp.Response before = pooled.response();
+      assertThat(before.status()).isEqualTo(200);
+      assertThat(before.header("connection")).isNull();
+      CompletableFuture<Void> stopping =
+          CompletableFuture.runAsync(() -> server.stop(3_000, 10_000));
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + server.port();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(3))
+          .until(() -> status(http, base, "/health/ready") == 503);
+      pooled.send(RANK_REQUEST);
+      RawHttp.Response during = pooled.response();
+      assertThat(during.status()).isEqualTo(200); // served: still in the unready period
+      assertThat(during.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(pooled.closedByServer()).isTrue();
+      assertThat(stopping).isNotDone();
+      stopping.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A rank request arriving while others drain is refused with a {@code 503} that tells the client
+   * to retry (elsewhere: its connection is closed).
+   */
+  @Test
+  void aRankRequestWhileDrainingIsToldToRetryElsewhere() throws Exception {
+    server = start(backend(new CountDownLatch(1), new CountDownLatch(0)));
+    try (RawHttp slow = new RawHttp(server.port())) {
+      // a request whose body is still arriving holds the drain open
+      slow.send(
+          "POST /v1/rank HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              + RANK.length()
+              + "\r\n\r\n"
+              + RANK.substring(0, 5));
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.inFlight() == 1);
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(10_000));
+      // each on a connection of its own, until the drain has begun (ranked before)
+      AtomicReference<RawHttp> late = new AtomicReference<>();
+      AtomicReference<RawHttp.Response> refused = new AtomicReference<>();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () -> {
+                RawHttp client = new RawHttp(server.port());
+                late.set(client);
+                client.send(RANK_REQUEST);
+                RawHttp.Response r = client.response();
+                if (r.status() == 200) {
+                  client.close();
+                  return false;
+                }
+                refused.set(r);
+                return true;
+              });
+      try (RawHttp client = late.get()) {
+        RawHttp.Response r = refused.get();
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.header("retry-after")).isEqualTo("1");
+        assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+        assertThat(new ObjectMapper().readTree(r.body()).get("error").asText())
+            .isEqualTo("shutting_down");
+        assertThat(client.closedByServer()).isTrue();
+      }
+      slow.send(RANK.substring(5));
+      assertThat(slow.response().status()).isEqualTo(200);
+      stopping.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * An answer still being made when the drain ends (an ops request waiting on a worker) is written
+   * before its connection closes, within the grace period; the port is closed meanwhile.
+   */
+  @Test
+  void anAnswerStillBeingMadeWhenTheDrainEndsIsWrittenBeforeItsConnectionCloses() throws Exception {
+    CountDownLatch asked = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    server =
+        start(
+            backend(
+                new CountDownLatch(1),
+                new CountDownLatch(0),
+                () -> {
+                  asked.countDown();
+                  await(answer);
+                }));
+    int port = server.port();
+    try (RawHttp client = new RawHttp(port)) {
+      client.send("GET /health/ready HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(asked.await(5, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(5_000));
+      // nothing to drain: the server stops listening at once
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !accepts(port));
+      answer.countDown();
+      RawHttp.Response r = client.response();
+      assertThat(r.status()).isEqualTo(503);
+      assertThat(r.body()).contains("\"draining\":true");
+      assertThat(client.closedByServer()).isTrue();
+      stopping.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Waits up to 10 s for {@code latch}. */
+  static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Test
@@ -141,25 +280,19 @@ class GracefulStopTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 
-  static boolean refused(HttpClient http, String base) throws Exception {
-    try {
-      return status(http, base, "/v1/rank") == 503;
-    } catch (IOException e) {
-      return true; // closed once drained: refused, or a kept-alive connection ended
-    }
-  }
-
   /** Counts {@code entered} down on each rank call, then waits (up to 10 s) for {@code release}. */
   static RankerHttp.Backend backend(CountDownLatch entered, CountDownLatch release) {
+    return backend(entered, release, () -> {});
+  }
+
+  /** {@link #backend(CountDownLatch, CountDownLatch)} running {@code onReadiness} at each check. */
+  static RankerHttp.Backend backend(
+      CountDownLatch entered, CountDownLatch release, Runnable onReadiness) {
     return new RankerHttp.Backend() {
       @Override
       public RankResult rank(RankRequest r) {
         entered.countDown();
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        await(release);
         return new RankResult(
             r.requestId(),
             r.userId(),
@@ -174,6 +307,7 @@ class GracefulStopTest {
 
       @Override
       public Map<String, Boolean> readiness() {
+        onReadiness.run();
         return Map.of("model_loaded", true);
       }
 
