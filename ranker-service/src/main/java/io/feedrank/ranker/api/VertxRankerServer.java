@@ -358,7 +358,7 @@ public final class VertxRankerServer implements RankerHttp {
    * The body is gathered, then ranked. A body over the limit is refused as soon as that is known:
    * at the headers when its length is declared (a client expecting {@code 100 Continue} is not
    * asked to send it), at the chunk that passes the limit otherwise. Either refusal closes the
-   * connection once it is written, so what the client still sends is not read.
+   * connection once the body has ended, discarding it meanwhile ({@link #refuseAndClose}).
    *
    * <p>The key and the rate limit are checked at the headers too, before any of the body is read or
    * room is made for it: a client without a valid key is answered {@code 401}, its body discarded
@@ -379,16 +379,16 @@ public final class VertxRankerServer implements RankerHttp {
   private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
     Upload u = new Upload(req, endpoint, start);
     long declared = contentLength(req);
+    boolean expects100 = "100-continue".equalsIgnoreCase(req.getHeader("Expect"));
     if (declared > u.max) {
-      refuseOversized(req, endpoint, start, declared);
+      refuseOversized(req, endpoint, start, declared, expects100);
       u.release();
       return;
     }
-    boolean expects100 = "100-continue".equalsIgnoreCase(req.getHeader("Expect"));
     RankerHttp.WarmupRoute warmup = settings.warmup();
     String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
     u.warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
-    if (!u.warming && !admitted(req, endpoint, start, u.max, expects100)) {
+    if (!u.warming && !admitted(req, endpoint, start, expects100)) {
       u.release();
       return;
     }
@@ -407,10 +407,17 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   /**
-   * How long a client refused for its key, or answered while the server stops, has to finish
-   * sending its body before its connection is closed.
+   * How long a client refused at its headers or for its body's size, or answered while the server
+   * stops, has to finish sending its body before its connection is closed: each byte trickled would
+   * otherwise reset the idle timeout.
    */
   static final long REFUSED_BODY_DEADLINE_MS = 5_000;
+
+  /**
+   * The least of a refused body discarded ({@link #discardedBodyBytes}) before its connection is
+   * closed under it: a client sending more is not sending a request body, and may lose its answer.
+   */
+  static final long MIN_DISCARDED_BODY_BYTES = 4 << 20;
 
   /** The most room made for a body before it arrives: a request of 1,000 ids is about 15 KB. */
   static final int INITIAL_BODY_BYTES = 16 * 1024;
@@ -419,44 +426,64 @@ public final class VertxRankerServer implements RankerHttp {
    * Whether the request's key is valid and its client has a token; if not, it is answered here,
    * before its body (see {@link #readBodyThenRank}).
    */
-  private boolean admitted(
-      HttpServerRequest req, String endpoint, long start, int max, boolean expects100) {
+  private boolean admitted(HttpServerRequest req, String endpoint, long start, boolean expects100) {
     try {
       HttpCommon.authorize(settings, req.getHeader(HttpCommon.API_KEY));
       return true;
     } catch (HttpCommon.Unauthorized | HttpCommon.RateLimited e) {
       Answer refusal = failure(req, e);
-      if (expects100) { // the body waits for a 100 that will not come: nothing more to read
-        req.response().putHeader("Connection", "close");
-        send(req, endpoint, start, refusal).onComplete(written -> req.connection().close());
-        return false;
+      if (e instanceof HttpCommon.Unauthorized || expects100) {
+        refuseAndClose(req, endpoint, start, refusal, expects100);
+      } else { // past its limit, a client keeps its connection for its next request
+        discardBody(req);
+        send(req, endpoint, start, refusal);
       }
-      // the body is discarded as it arrives; a connection closed under a body still arriving is
-      // reset by the kernel, and the client may never read its answer
-      boolean unauthorized = e instanceof HttpCommon.Unauthorized;
-      if (unauthorized) {
-        req.response().putHeader("Connection", "close");
-        // a client without a key trickling its body would hold the connection (each byte resets
-        // the idle timeout): it has that long to finish
-        long deadline = vertx.setTimer(REFUSED_BODY_DEADLINE_MS, id -> req.connection().close());
-        req.endHandler(
-            v -> {
-              vertx.cancelTimer(deadline);
-              req.connection().close();
-            });
-      }
-      long[] discarded = {0};
-      req.handler(
-          chunk -> {
-            discarded[0] += chunk.length();
-            if (discarded[0] > max) {
-              req.connection().close(); // not a request body: no longer worth reading
-            }
-          });
-      req.exceptionHandler(x -> log.debug("ranker: refused body not read: {}", x.toString()));
-      send(req, endpoint, start, refusal);
       return false;
     }
+  }
+
+  /**
+   * Answers {@code refusal} and closes the connection. The body is discarded as it arrives and the
+   * connection closed once it has ended ({@link #closeAfterExchange}): a connection closed under a
+   * body still arriving is reset by the kernel, and the client may never read its answer. There is
+   * nothing to wait for when the client waits for a {@code 100} before its body, or declares more
+   * than would be discarded: closed once the answer is written.
+   */
+  private void refuseAndClose(
+      HttpServerRequest req, String endpoint, long start, Answer refusal, boolean expects100) {
+    if (expects100 || contentLength(req) > discardedBodyBytes()) {
+      req.response().putHeader("Connection", "close");
+      send(req, endpoint, start, refusal).onComplete(written -> req.connection().close());
+      return;
+    }
+    discardBody(req);
+    closeAfterExchange(req);
+    send(req, endpoint, start, refusal);
+  }
+
+  /**
+   * The rest of a refused request's body is discarded as it arrives, up to {@link
+   * #discardedBodyBytes}; past that the connection is closed at once.
+   */
+  private void discardBody(HttpServerRequest req) {
+    long bound = discardedBodyBytes();
+    long[] discarded = {0};
+    req.handler(
+        chunk -> {
+          discarded[0] += chunk.length();
+          if (discarded[0] > bound) {
+            req.connection().close(); // not a request body: no longer worth reading
+          }
+        });
+    req.exceptionHandler(x -> log.debug("ranker: refused body not read: {}", x.toString()));
+  }
+
+  /**
+   * The most of a refused body discarded: four times {@code http.max.body.bytes} or {@link
+   * #MIN_DISCARDED_BODY_BYTES}, whichever is more.
+   */
+  private long discardedBodyBytes() {
+    return Math.max(4L * settings.maxBodyBytes(), MIN_DISCARDED_BODY_BYTES);
   }
 
   /**
@@ -485,14 +512,11 @@ public final class VertxRankerServer implements RankerHttp {
 
     @Override
     public void handle(Buffer chunk) {
-      if (received > max) {
-        return; // refused; the connection closes after the refusal
-      }
       received += chunk.length();
       if (received <= max) {
         body.appendBuffer(chunk);
-      } else {
-        refuseOversized(req, endpoint, start, -1);
+      } else { // refuseOversized puts a handler discarding the rest in this one's place
+        refuseOversized(req, endpoint, start, -1, false);
         release();
       }
     }
@@ -533,17 +557,16 @@ public final class VertxRankerServer implements RankerHttp {
     req.connection().shutdown(REFUSED_BODY_DEADLINE_MS, TimeUnit.MILLISECONDS);
   }
 
-  /** A 400 for the body, then the connection is closed: the rest of the body is not read. */
-  private void refuseOversized(HttpServerRequest req, String endpoint, long start, long declared) {
-    req.response().putHeader("Connection", "close");
+  /** A 400 for the body, then the connection is closed ({@link #refuseAndClose}). */
+  private void refuseOversized(
+      HttpServerRequest req, String endpoint, long start, long declared, boolean expects100) {
     String message = HttpCommon.bodyTooLarge(declared, settings.maxBodyBytes());
-    send(
-            req,
-            endpoint,
-            start,
-            json(400, HttpCommon.badRequestBody(new BadRequestException("body", message))))
-        // Vert.x would otherwise keep the connection until the request ends
-        .onComplete(written -> req.connection().close());
+    refuseAndClose(
+        req,
+        endpoint,
+        start,
+        json(400, HttpCommon.badRequestBody(new BadRequestException("body", message))),
+        expects100);
   }
 
   /** Ranks a request whose key and token were checked at its headers ({@link #admitted}). */

@@ -388,6 +388,63 @@ class RankerServerTest {
   }
 
   /**
+   * A client sending a body far over the limit reads its {@code 400} every time, whether the body's
+   * length is declared (refused at the headers) or it is chunked (refused at the chunk past the
+   * limit). Closed as soon as the 400 was written, the connection was reset under the body still
+   * arriving, and the client could see a transport error instead of the answer.
+   */
+  @Test
+  void aBodyFarOverTheLimitIsAlwaysAnswered400() throws Exception {
+    try (RankerHttp unlimited =
+        new VertxRankerServer(
+                backend,
+                new RankerHttp.Settings(
+                    "127.0.0.1",
+                    0,
+                    2,
+                    4096,
+                    new ApiKeys(
+                        Map.of(Checksums.sha256(KEY.getBytes(StandardCharsets.UTF_8)), "tests")),
+                    null),
+                new SimpleMeterRegistry())
+            .start()) {
+      byte[] body =
+          ("{\"user_id\": 7, \"item_ids\": [3], \"pad\": \"" + "x".repeat(200_000) + "\"}")
+              .getBytes(StandardCharsets.UTF_8);
+      URI rank = URI.create("http://127.0.0.1:" + unlimited.port() + "/v1/rank");
+      Map<String, HttpRequest.BodyPublisher> publishers =
+          Map.of(
+              "declared", HttpRequest.BodyPublishers.ofByteArray(body),
+              "chunked",
+                  HttpRequest.BodyPublishers.ofInputStream(
+                      () -> new java.io.ByteArrayInputStream(body)));
+      List<String> failures = new ArrayList<>();
+      for (var p : publishers.entrySet()) {
+        for (int i = 0; i < 100; i++) {
+          try {
+            HttpResponse<String> r =
+                http.send(
+                    HttpRequest.newBuilder(rank)
+                        .POST(p.getValue())
+                        .header("Content-Type", "application/json")
+                        .header("X-API-Key", KEY)
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 400
+                || !JSON.readTree(r.body()).get("field").asText().equals("body")) {
+              failures.add(p.getKey() + ": " + r.statusCode() + " " + r.body());
+            }
+          } catch (java.io.IOException e) {
+            failures.add(p.getKey() + ": " + e);
+          }
+        }
+      }
+      assertThat(failures).isEmpty();
+    }
+    assertThat(received).isEmpty();
+  }
+
+  /**
    * Past its limit, a client is answered {@code 429} at its headers; the body it then sends is
    * discarded, and the same connection serves its next request.
    */
