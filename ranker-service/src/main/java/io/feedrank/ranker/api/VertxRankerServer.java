@@ -217,7 +217,7 @@ public final class VertxRankerServer implements RankerHttp {
       case "/v1/config" -> {
         // on the loop: a few maps, no Redis, so it never waits behind the workers' ops endpoints;
         // a key, but no token: reading the configuration is not a ranking
-        if (method.equals(HttpMethod.GET)) {
+        if (isGet(method)) {
           Answer a;
           Error fatal = null;
           try {
@@ -254,7 +254,7 @@ public final class VertxRankerServer implements RankerHttp {
     switch (path) {
       case "/health/live" -> {
         // on the loop: liveness says the loops answer, whatever the workers are doing
-        if (method.equals(HttpMethod.GET)) {
+        if (isGet(method)) {
           send(req, path, start, LIVE);
         } else {
           methodNotAllowed(req, path, start);
@@ -600,9 +600,17 @@ public final class VertxRankerServer implements RankerHttp {
     }
   }
 
+  /**
+   * Whether a GET endpoint takes {@code method}: GET, or HEAD, which HTTP asks for wherever GET is
+   * served (answered as a GET, Vert.x writing no body).
+   */
+  private static boolean isGet(HttpMethod method) {
+    return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
+  }
+
   /** GET endpoints run on a worker: they may wait on Redis or render many lines. */
   private void ifGet(HttpServerRequest req, String endpoint, long start, Supplier<Answer> answer) {
-    if (!req.method().equals(HttpMethod.GET)) {
+    if (!isGet(req.method())) {
       methodNotAllowed(req, endpoint, start);
       return;
     }
@@ -626,10 +634,10 @@ public final class VertxRankerServer implements RankerHttp {
             });
   }
 
-  /** A 405 with the {@code Allow} header HTTP asks for: POST for the rank paths, else GET. */
+  /** A 405 with the {@code Allow} header HTTP asks for: POST for the rank paths, else GET, HEAD. */
   private void methodNotAllowed(HttpServerRequest req, String endpoint, long start) {
     boolean rank = endpoint.equals("/v1/rank") || endpoint.equals("/predict");
-    req.response().putHeader("Allow", rank ? "POST" : "GET");
+    req.response().putHeader("Allow", rank ? "POST" : "GET, HEAD");
     send(
         req,
         endpoint,

@@ -551,8 +551,39 @@ class RankerServerTest {
         List.of("/health", "/health/live", "/health/ready", "/metrics", "/v1/config")) {
       HttpResponse<String> post = post(path, "{}", KEY);
       assertThat(post.statusCode()).as(path).isEqualTo(405);
-      assertThat(post.headers().firstValue("Allow")).as(path).contains("GET");
+      assertThat(post.headers().firstValue("Allow")).as(path).contains("GET, HEAD");
     }
+  }
+
+  /**
+   * HEAD is answered wherever GET is, as HTTP asks: the GET's status and headers, no body (the next
+   * response on the connection would not parse after one).
+   */
+  @Test
+  void headIsAnsweredLikeGetWithoutABody() throws Exception {
+    checks.set(Map.of("model_loaded", true, "redis_answered", true));
+    try (RawHttp raw = new RawHttp(server.port())) {
+      for (String path :
+          List.of("/health/live", "/health/ready", "/health", "/metrics", "/v1/config")) {
+        raw.send("HEAD " + path + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEY + "\r\n\r\n");
+        RawHttp.Response head = raw.response();
+        assertThat(head.status()).as(path).isEqualTo(200);
+        assertThat(head.body()).as(path).isEmpty();
+        raw.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nX-API-Key: " + KEY + "\r\n\r\n");
+        RawHttp.Response get = raw.response();
+        assertThat(get.status()).as(path).isEqualTo(200);
+        assertThat(head.header("Content-Type")).as(path).isEqualTo(get.header("Content-Type"));
+        assertThat(get.body()).as(path).isNotEmpty();
+      }
+    }
+    HttpResponse<String> head =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health/live"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
   }
 
   /**
