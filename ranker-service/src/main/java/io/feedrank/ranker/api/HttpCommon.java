@@ -14,7 +14,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -140,30 +142,81 @@ final class HttpCommon {
 
   /**
    * Whether a rank request's {@code Content-Type} is JSON: {@code application/json} or a type with
-   * the {@code +json} suffix, with any parameters ({@code charset}); none at all is taken as JSON,
+   * the {@code +json} suffix, with any parameters, a {@code charset} being one JSON can be read in
+   * (UTF-8, -16 or -32, which the parser tells apart by the bytes); none at all is taken as JSON,
    * as a client of a JSON-only API may leave it out. A form (curl's {@code -d} without a type),
-   * text or XML is not.
+   * text or XML is not, nor JSON said to be in another charset (ISO-8859-1 read as UTF-8: its
+   * non-ASCII bytes misread, or refused as malformed JSON).
    */
   static boolean isJson(String contentType) {
-    if (contentType == null) {
-      return true;
-    }
+    return contentType == null || (isJsonMedia(contentType) && readableCharset(contentType));
+  }
+
+  private static boolean isJsonMedia(String contentType) {
     int semicolon = contentType.indexOf(';');
     String media = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
     if (media.equalsIgnoreCase("application/json")) {
       return true;
     }
-    String lower = media.toLowerCase(java.util.Locale.ROOT);
+    String lower = media.toLowerCase(Locale.ROOT);
     return lower.startsWith("application/") && lower.endsWith("+json");
   }
 
-  /** The body of a {@code 415}: names the header and what it said (at most 100 characters). */
+  private static final Set<String> JSON_CHARSETS =
+      Set.of("utf-8", "utf-16", "utf-16be", "utf-16le", "utf-32", "utf-32be", "utf-32le");
+
+  /** Whether the type's {@code charset} parameter, if it has one, is one of JSON's. */
+  private static boolean readableCharset(String contentType) {
+    String[] parts = contentType.split(";");
+    for (int i = 1; i < parts.length; i++) {
+      int equals = parts[i].indexOf('=');
+      if (equals > 0 && parts[i].substring(0, equals).strip().equalsIgnoreCase("charset")) {
+        String charset = parts[i].substring(equals + 1).strip().replace("\"", "");
+        return JSON_CHARSETS.contains(charset.toLowerCase(Locale.ROOT));
+      }
+    }
+    return true;
+  }
+
+  /** The body of a {@code 415} for the type: names the header and what it said. */
   static Map<String, Object> unsupportedType(String contentType) {
-    String said = contentType.length() > 100 ? contentType.substring(0, 100) + "..." : contentType;
     return errorBody(
         "unsupported_media_type",
         "Content-Type",
-        "Content-Type is " + said + "; the body must be application/json");
+        "Content-Type is "
+            + said(contentType)
+            + (isJsonMedia(contentType)
+                ? "; the body must be in UTF-8, UTF-16 or UTF-32"
+                : "; the body must be application/json"));
+  }
+
+  /**
+   * Whether a request's {@code Content-Encoding} leaves its body as it is: none, or only {@code
+   * identity}. The body is not decoded here (gzip would be read as malformed JSON).
+   */
+  static boolean isIdentity(String contentEncoding) {
+    if (contentEncoding == null) {
+      return true;
+    }
+    for (String coding : contentEncoding.split(",")) {
+      if (!coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The body of a {@code 415} for the encoding: names the header and what it said. */
+  static Map<String, Object> unsupportedEncoding(String contentEncoding) {
+    return errorBody(
+        "unsupported_media_type",
+        "Content-Encoding",
+        "Content-Encoding is " + said(contentEncoding) + "; the body must not be encoded");
+  }
+
+  /** A header's value as an answer repeats it: at most 100 characters. */
+  private static String said(String value) {
+    return value.length() > 100 ? value.substring(0, 100) + "..." : value;
   }
 
   static Map<String, Object> badRequestBody(BadRequestException e) {

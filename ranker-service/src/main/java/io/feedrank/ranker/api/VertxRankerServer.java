@@ -367,8 +367,9 @@ public final class VertxRankerServer implements RankerHttp {
    * its body discarded, the connection staying open for its next request. A client waiting for a
    * {@code 100} before its body gets the refusal and a closed connection. An unauthenticated client
    * could otherwise make the server hold a buffer of the declared length for as long as it kept
-   * trickling bytes. The buffer is made for at most {@link #INITIAL_BODY_BYTES} and grows with what
-   * arrives.
+   * trickling bytes. An admitted body in a {@code Content-Encoding} other than {@code identity}
+   * (gzip, ...) is then refused with a {@code 415} and a closed connection like a {@code 401}. The
+   * buffer is made for at most {@link #INITIAL_BODY_BYTES} and grows with what arrives.
    *
    * <p>A request is in flight from its headers until it is answered or its client is gone, so a
    * stop waits for a body still arriving. It counts itself before it reads {@code draining}, and
@@ -389,6 +390,14 @@ public final class VertxRankerServer implements RankerHttp {
     String warmupHeader = req.getHeader(RankerHttp.WARMUP_HEADER);
     u.warming = warmupHeader != null && warmup != null && warmup.accepts(warmupHeader);
     if (!u.warming && !admitted(req, endpoint, start, expects100)) {
+      u.release();
+      return;
+    }
+    String encoding = req.getHeader("Content-Encoding");
+    if (!HttpCommon.isIdentity(encoding)) { // refused before its body, which would not parse
+      req.response().putHeader("Accept-Encoding", "identity");
+      Answer refusal = json(415, HttpCommon.unsupportedEncoding(encoding));
+      refuseAndClose(req, endpoint, start, refusal, expects100);
       u.release();
       return;
     }

@@ -618,6 +618,86 @@ class RankerServerTest {
     assertThat(received).hasSize(4);
   }
 
+  /**
+   * JSON said to be in a charset it cannot be read in is a 415 naming {@code Content-Type}, not
+   * misread; UTF-8, and UTF-16 (which the parser tells from the bytes), are ranked.
+   */
+  @Test
+  void aCharsetOtherThanUtfIsA415NamingContentType() throws Exception {
+    String body = "{\"user_id\": 7, \"item_ids\": [3]}";
+    for (String type :
+        List.of(
+            "application/json; charset=iso-8859-1", "application/json;charset=\"windows-1252\"")) {
+      HttpResponse<String> r = postTyped(body, type);
+      assertThat(r.statusCode()).as(type).isEqualTo(415);
+      JsonNode json = JSON.readTree(r.body());
+      assertThat(json.get("error").asText()).as(type).isEqualTo("unsupported_media_type");
+      assertThat(json.get("field").asText()).as(type).isEqualTo("Content-Type");
+      assertThat(json.get("message").asText())
+          .as(type)
+          .isEqualTo("Content-Type is " + type + "; the body must be in UTF-8, UTF-16 or UTF-32");
+    }
+    assertThat(received).isEmpty();
+    assertThat(postTyped(body, "application/json; charset=UTF-8").statusCode()).isEqualTo(200);
+    HttpResponse<String> utf16 =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
+                .POST(
+                    HttpRequest.BodyPublishers.ofByteArray(body.getBytes(StandardCharsets.UTF_16)))
+                .header("Content-Type", "application/json; charset=utf-16")
+                .header("X-API-Key", KEY)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(utf16.statusCode()).isEqualTo(200);
+    assertThat(received).extracting(RankRequest::userId).containsExactly(7L, 7L);
+  }
+
+  /**
+   * A body in a content coding (gzip) is a 415 naming {@code Content-Encoding}, answered at the
+   * headers, with the coding it takes; the body is discarded and the connection closed once it has
+   * arrived. {@code identity} is ranked.
+   */
+  @Test
+  void anEncodedBodyIsA415NamingContentEncodingAtItsHeaders() throws Exception {
+    String body = "{\"user_id\": 7, \"item_ids\": [3]}";
+    java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+    try (var gzip = new java.util.zip.GZIPOutputStream(gzipped)) {
+      gzip.write(body.getBytes(StandardCharsets.UTF_8));
+    }
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(gzipped.toByteArray()))
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .header("X-API-Key", KEY)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(415);
+    assertThat(r.headers().firstValue("Accept-Encoding")).contains("identity");
+    JsonNode json = JSON.readTree(r.body());
+    assertThat(json.get("error").asText()).isEqualTo("unsupported_media_type");
+    assertThat(json.get("field").asText()).isEqualTo("Content-Encoding");
+    assertThat(json.get("message").asText())
+        .isEqualTo("Content-Encoding is gzip; the body must not be encoded");
+    // answered before the body, which is then taken and the connection closed
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send(
+          rankHead("Content-Encoding: br\r\nContent-Length: " + body.length() + "\r\n")
+              + body.substring(0, 5));
+      RawHttp.Response refused = raw.response();
+      assertThat(refused.status()).isEqualTo(415);
+      assertThat(refused.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(raw.openFor(300)).as("open while the body is still to come").isTrue();
+      raw.send(body.substring(5));
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    assertThat(received).isEmpty();
+    assertThat(post("/v1/rank", body, KEY, Map.of("Content-Encoding", "identity")).statusCode())
+        .isEqualTo(200);
+    assertThat(received).hasSize(1);
+  }
+
   private HttpResponse<String> postTyped(String body, String type) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/rank"))
