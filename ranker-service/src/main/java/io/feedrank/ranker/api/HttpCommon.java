@@ -40,6 +40,12 @@ final class HttpCommon {
   static final String UNAUTHORIZED = "missing or invalid " + API_KEY + " header";
 
   /**
+   * The challenge every {@code 401} carries, as HTTP requires: the scheme is the API key in its
+   * header (a client with an {@code Authenticator}, such as the JDK's, fails on a 401 without one).
+   */
+  static final String CHALLENGE = "ApiKey header=\"" + API_KEY + "\"";
+
+  /**
    * The header that marks a rank request synthetic ({@code true}; {@code false} or no header: not
    * synthetic): the load tests send it, so that their traffic does not read as drift.
    */

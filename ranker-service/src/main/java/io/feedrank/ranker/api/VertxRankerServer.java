@@ -695,6 +695,9 @@ public final class VertxRankerServer implements RankerHttp {
     if (a.retryAfter() != null) {
       response.putHeader("Retry-After", a.retryAfter());
     }
+    if (a.status() == 401) {
+      response.putHeader("WWW-Authenticate", HttpCommon.CHALLENGE);
+    }
     Future<Void> written = response.end(Buffer.buffer(a.body()));
     meters.record(endpoint, a.status(), System.nanoTime() - start);
     return written;

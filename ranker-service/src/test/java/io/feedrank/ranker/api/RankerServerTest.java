@@ -308,6 +308,41 @@ class RankerServerTest {
   }
 
   /**
+   * Every 401 carries the challenge HTTP requires: a client with an {@code Authenticator} (the
+   * JDK's) gets the 401 instead of an IOException "WWW-Authenticate header missing".
+   */
+  @Test
+  void a401SaysHowToAuthenticate() throws Exception {
+    HttpClient withAuthenticator =
+        HttpClient.newBuilder()
+            .authenticator(
+                new java.net.Authenticator() {
+                  @Override
+                  protected java.net.PasswordAuthentication getPasswordAuthentication() {
+                    return new java.net.PasswordAuthentication("user", "secret".toCharArray());
+                  }
+                })
+            .build();
+    String base = "http://127.0.0.1:" + server.port();
+    List<HttpRequest> refused =
+        List.of(
+            HttpRequest.newBuilder(URI.create(base + "/v1/rank"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\": 7, \"item_ids\": [3]}"))
+                .header("X-API-Key", "wrong")
+                .build(),
+            HttpRequest.newBuilder(URI.create(base + "/v1/config")).build());
+    for (HttpRequest request : refused) {
+      HttpResponse<String> r =
+          withAuthenticator.send(request, HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(request.uri().getPath()).isEqualTo(401);
+      assertThat(r.headers().firstValue("WWW-Authenticate"))
+          .as(request.uri().getPath())
+          .contains("ApiKey header=\"X-API-Key\"");
+    }
+    assertThat(received).isEmpty();
+  }
+
+  /**
    * A client without a valid key is answered at its headers and its connection closed: its body is
    * never sent here, so a server that read the body before the key would not answer, and would hold
    * room for the declared length meanwhile.
