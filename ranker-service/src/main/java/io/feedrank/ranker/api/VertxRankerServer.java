@@ -286,11 +286,25 @@ public final class VertxRankerServer implements RankerHttp {
   }
 
   private void notFound(HttpServerRequest req, long start) {
-    send(
+    refuseUnread(
         req,
         "unmatched",
         start,
         json(404, HttpCommon.errorBody("not_found", null, HttpCommon.NOT_FOUND)));
+  }
+
+  /**
+   * Answers a request whose body is not wanted (a 404, a 405). Without a body the connection serves
+   * the next request; with one it is discarded, up to a bound and a deadline, and the connection
+   * closed once it has ended ({@link #refuseAndClose}): read with neither, a client could keep the
+   * connection busy for ever.
+   */
+  private void refuseUnread(HttpServerRequest req, String endpoint, long start, Answer refusal) {
+    if (req.getHeader("Transfer-Encoding") != null || contentLength(req) > 0) {
+      refuseAndClose(req, endpoint, start, refusal, expects100(req));
+    } else {
+      send(req, endpoint, start, refusal);
+    }
   }
 
   /**
@@ -380,7 +394,7 @@ public final class VertxRankerServer implements RankerHttp {
   private void readBodyThenRank(HttpServerRequest req, String endpoint, long start) {
     Upload u = new Upload(req, endpoint, start);
     long declared = contentLength(req);
-    boolean expects100 = "100-continue".equalsIgnoreCase(req.getHeader("Expect"));
+    boolean expects100 = expects100(req);
     if (declared > u.max) {
       refuseOversized(req, endpoint, start, declared, expects100);
       u.release();
@@ -647,7 +661,7 @@ public final class VertxRankerServer implements RankerHttp {
   private void methodNotAllowed(HttpServerRequest req, String endpoint, long start) {
     boolean rank = endpoint.equals("/v1/rank") || endpoint.equals("/predict");
     req.response().putHeader("Allow", rank ? "POST" : "GET, HEAD");
-    send(
+    refuseUnread(
         req,
         endpoint,
         start,
@@ -701,6 +715,11 @@ public final class VertxRankerServer implements RankerHttp {
     Future<Void> written = response.end(Buffer.buffer(a.body()));
     meters.record(endpoint, a.status(), System.nanoTime() - start);
     return written;
+  }
+
+  /** Whether the client waits for a {@code 100 Continue} before it sends its body. */
+  private static boolean expects100(HttpServerRequest req) {
+    return "100-continue".equalsIgnoreCase(req.getHeader("Expect"));
   }
 
   private static long contentLength(HttpServerRequest req) {

@@ -622,6 +622,49 @@ class RankerServerTest {
   }
 
   /**
+   * A 404 or 405 with a body is answered with {@code Connection: close}, the body discarded up to a
+   * bound and a deadline, then the connection closed; without a body the connection is kept.
+   */
+  @Test
+  void aBodySentToAWrongPathOrMethodIsDiscardedWithinBoundsThenClosed() throws Exception {
+    // chunked past the bound of what is discarded (4 MiB here): closed under it
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send("PUT /v1/rank HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+      String chunk = "10000\r\n" + "x".repeat(0x10000) + "\r\n";
+      raw.send(chunk);
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(405);
+      assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(raw.openFor(300)).as("open while the body is still to come").isTrue();
+      try {
+        for (int sent = 1; sent <= 80; sent++) { // 5 MiB in all
+          raw.send(chunk);
+        }
+      } catch (java.io.IOException closedUnderIt) {
+        // the server closed the connection while this was still sending
+      }
+      assertThat(raw.closedByServer()).as("closed past the bound").isTrue();
+    }
+    // a body that does not end: closed after the deadline (5 s; the read waits up to 10 s)
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send("POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(404);
+      assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(raw.closedByServer()).as("closed after the deadline").isTrue();
+    }
+    // no body: the connection serves the next request
+    try (RawHttp raw = new RawHttp(server.port())) {
+      raw.send("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawHttp.Response r = raw.response();
+      assertThat(r.status()).isEqualTo(404);
+      assertThat(r.header("connection")).isNull();
+      raw.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.response().status()).isEqualTo(200);
+    }
+  }
+
+  /**
    * A body declared as something other than JSON (a form, as curl's {@code -d} sends without a
    * type; text; XML) is a 415 naming the header, not parsed and not ranked. JSON with parameters, a
    * {@code +json} type, any case, and no type at all are ranked.
