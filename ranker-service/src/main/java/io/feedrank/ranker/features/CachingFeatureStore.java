@@ -394,6 +394,11 @@ public final class CachingFeatureStore implements AutoCloseable {
       failures.increment();
       log.debug("ranker: feature store failed: {}", e.toString());
       return null;
+    } catch (Error e) {
+      // not Redis's failure, but the permission must go back: one kept by each of the two probes
+      // a half-open breaker lets through left it half-open with none, every read refused for good
+      breaker.releasePermission();
+      throw e;
     }
   }
 

@@ -275,6 +275,57 @@ class CachingFeatureStoreTest {
     assertThat(lines.get(1)).isEqualTo("ranker: Redis answers again; circuit closed");
   }
 
+  /**
+   * An Error out of a read the half-open breaker let through (a probe) gives its permission back:
+   * it kept it, and with both probes' permissions kept the breaker stayed half-open and refused
+   * every read for as long as the ranker ran, every request served stale or default features.
+   */
+  @Test
+  void anErrorInAProbeLeavesTheBreakerAbleToClose() {
+    CachingFeatureStore shortOpen =
+        new CachingFeatureStore(
+            store,
+            100,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofMillis(200)),
+            new SimpleMeterRegistry(),
+            now::get);
+    opened.add(shortOpen);
+    store.down = true;
+    for (int i = 0; i < 30; i++) {
+      now.addAndGet(200 * MS);
+      shortOpen.get(1, new long[] {i});
+    }
+    assertThat(shortOpen.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+    store.down = false;
+    java.util.concurrent.atomic.AtomicInteger errors =
+        new java.util.concurrent.atomic.AtomicInteger(2);
+    store.onFetch =
+        () -> {
+          if (errors.getAndDecrement() > 0) {
+            throw new StackOverflowError("test");
+          }
+        };
+    int[] thrown = {0};
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> {
+              now.addAndGet(200 * MS);
+              try {
+                shortOpen.get(1, new long[] {1_000});
+              } catch (StackOverflowError e) {
+                thrown[0]++;
+              }
+              return shortOpen.breakerState() == CircuitBreaker.State.CLOSED;
+            });
+    assertThat(thrown[0]).isEqualTo(2);
+  }
+
   @Test
   void theBreakerOpensAfterFailuresAndStopsCallingTheStore() {
     store.down = true;
