@@ -425,23 +425,27 @@ class ScoringTest {
     }
   }
 
+  /** A cache over {@code store}, entries fresh for a second, its breaker open for one. */
+  static CachingFeatureStore cache(FeatureStore store, SimpleMeterRegistry metrics) {
+    return new CachingFeatureStore(
+        store,
+        1000,
+        new CachingFeatureStore.Ttls(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10)),
+        CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
+        metrics,
+        System::nanoTime);
+  }
+
   @Test
   void theServiceRanksByScoreAndFallsBackToPopularityWithoutAModel() throws Exception {
     TestModels.Mlp m = TestModels.mlp(8);
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     FeatureStore store = fixtureStore();
-    CachingFeatureStore cache =
-        new CachingFeatureStore(
-            store,
-            1000,
-            new CachingFeatureStore.Ttls(
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
-            metrics,
-            System::nanoTime);
+    CachingFeatureStore cache = cache(store, metrics);
     ModelSlots slots = new ModelSlots(0);
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
     // the cache's background refresh thread stops with it
@@ -555,18 +559,7 @@ class ScoringTest {
   void aModelFailingEveryRequestIsSaidOnceWithItsStackTraceAndEveryFallbackCounted()
       throws Exception {
     SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-    CachingFeatureStore cache =
-        new CachingFeatureStore(
-            fixtureStore(),
-            1000,
-            new CachingFeatureStore.Ttls(
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofSeconds(1)),
-            metrics,
-            System::nanoTime);
+    CachingFeatureStore cache = cache(fixtureStore(), metrics);
     ModelSlots slots = new ModelSlots(0);
     slots.install(
         ModelSlots.Variant.PRODUCTION,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.localstack.Ports;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -27,10 +28,7 @@ class FailedStartIT {
 
   @Test
   void aStartWithoutItsTopicsClosesTheMetricsServer(LocalStack stack) throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    int port = Ports.freePort();
     String suffix = "-absent-" + UUID.randomUUID().toString().substring(0, 8);
     Map<String, String> p =
         Map.of(

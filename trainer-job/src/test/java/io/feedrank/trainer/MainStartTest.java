@@ -3,6 +3,7 @@ package io.feedrank.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.feedrank.localstack.Ports;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
@@ -17,10 +18,7 @@ import org.junit.jupiter.api.Test;
 class MainStartTest {
   @Test
   void aStartRefusedAfterItsConfigIsReadLeavesTheMetricsPortFree() throws Exception {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
-    }
+    int port = Ports.freePort();
     Map<String, String> p = new HashMap<>();
     p.put("bootstrap.servers", "127.0.0.1:9");
     p.put("schema.registry.url", "http://127.0.0.1:9/apis/ccompat/v7");

@@ -664,6 +664,15 @@ class RankerServerTest {
     }
   }
 
+  /** A 415 naming {@code Content-Type}, its message the type and {@code why}. */
+  static void assertRefusedType(HttpResponse<String> r, String type, String why) throws Exception {
+    assertThat(r.statusCode()).as(type).isEqualTo(415);
+    JsonNode json = JSON.readTree(r.body());
+    assertThat(json.get("error").asText()).as(type).isEqualTo("unsupported_media_type");
+    assertThat(json.get("field").asText()).as(type).isEqualTo("Content-Type");
+    assertThat(json.get("message").asText()).as(type).isEqualTo("Content-Type is " + type + why);
+  }
+
   /**
    * A body declared as something other than JSON (a form, as curl's {@code -d} sends without a
    * type; text; XML) is a 415 naming the header, not parsed and not ranked. JSON with parameters, a
@@ -674,14 +683,7 @@ class RankerServerTest {
     String body = "{\"user_id\": 7, \"item_ids\": [3]}";
     for (String type :
         List.of("application/x-www-form-urlencoded", "text/plain", "application/xml", "json")) {
-      HttpResponse<String> r = postTyped(body, type);
-      assertThat(r.statusCode()).as(type).isEqualTo(415);
-      JsonNode json = JSON.readTree(r.body());
-      assertThat(json.get("error").asText()).as(type).isEqualTo("unsupported_media_type");
-      assertThat(json.get("field").asText()).as(type).isEqualTo("Content-Type");
-      assertThat(json.get("message").asText())
-          .as(type)
-          .isEqualTo("Content-Type is " + type + "; the body must be application/json");
+      assertRefusedType(postTyped(body, type), type, "; the body must be application/json");
     }
     assertThat(received).isEmpty();
     assertThat(requests("/v1/rank", "415")).isEqualTo(4);
@@ -706,14 +708,8 @@ class RankerServerTest {
     for (String type :
         List.of(
             "application/json; charset=iso-8859-1", "application/json;charset=\"windows-1252\"")) {
-      HttpResponse<String> r = postTyped(body, type);
-      assertThat(r.statusCode()).as(type).isEqualTo(415);
-      JsonNode json = JSON.readTree(r.body());
-      assertThat(json.get("error").asText()).as(type).isEqualTo("unsupported_media_type");
-      assertThat(json.get("field").asText()).as(type).isEqualTo("Content-Type");
-      assertThat(json.get("message").asText())
-          .as(type)
-          .isEqualTo("Content-Type is " + type + "; the body must be in UTF-8, UTF-16 or UTF-32");
+      assertRefusedType(
+          postTyped(body, type), type, "; the body must be in UTF-8, UTF-16 or UTF-32");
     }
     assertThat(received).isEmpty();
     assertThat(postTyped(body, "application/json; charset=UTF-8").statusCode()).isEqualTo(200);

@@ -182,6 +182,35 @@ class CachingFeatureStoreTest {
     return c;
   }
 
+  /** A cache whose breaker, once open, stays open for 200 ms (the breaker's own clock). */
+  CachingFeatureStore shortOpen() {
+    CachingFeatureStore c =
+        new CachingFeatureStore(
+            store,
+            100,
+            new CachingFeatureStore.Ttls(
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(10)),
+            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofMillis(200)),
+            new SimpleMeterRegistry(),
+            now::get);
+    opened.add(c);
+    return c;
+  }
+
+  /** Opens {@code c}'s breaker with failed reads, then brings the store back. */
+  void open(CachingFeatureStore c) {
+    store.down = true;
+    for (int i = 0; i < 30; i++) {
+      now.addAndGet(200 * MS);
+      c.get(1, new long[] {i});
+    }
+    assertThat(c.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+    store.down = false;
+  }
+
   @Test
   void freshEntriesAreServedFromTheCacheAndOnlyMissingOnesAreFetchedInOneCall() {
     store.data.put("u1", userHash(1));
@@ -231,28 +260,9 @@ class CachingFeatureStoreTest {
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
     logs.start();
     logger.addAppender(logs);
-    // open for 200 ms (the breaker's own clock)
-    CachingFeatureStore shortOpen =
-        new CachingFeatureStore(
-            store,
-            100,
-            new CachingFeatureStore.Ttls(
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofMillis(200)),
-            new SimpleMeterRegistry(),
-            now::get);
-    opened.add(shortOpen);
+    CachingFeatureStore shortOpen = shortOpen();
     try {
-      store.down = true;
-      for (int i = 0; i < 30; i++) {
-        now.addAndGet(200 * MS);
-        shortOpen.get(1, new long[] {i});
-      }
-      assertThat(shortOpen.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
-      store.down = false;
+      open(shortOpen);
       // once open time is over, two permitted probes succeed and close it
       Awaitility.await()
           .atMost(Duration.ofSeconds(10))
@@ -282,26 +292,8 @@ class CachingFeatureStoreTest {
    */
   @Test
   void anErrorInAProbeLeavesTheBreakerAbleToClose() {
-    CachingFeatureStore shortOpen =
-        new CachingFeatureStore(
-            store,
-            100,
-            new CachingFeatureStore.Ttls(
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofMillis(100),
-                Duration.ofSeconds(10)),
-            CachingFeatureStore.breakerConfig(50, Duration.ofSeconds(1), Duration.ofMillis(200)),
-            new SimpleMeterRegistry(),
-            now::get);
-    opened.add(shortOpen);
-    store.down = true;
-    for (int i = 0; i < 30; i++) {
-      now.addAndGet(200 * MS);
-      shortOpen.get(1, new long[] {i});
-    }
-    assertThat(shortOpen.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
-    store.down = false;
+    CachingFeatureStore shortOpen = shortOpen();
+    open(shortOpen);
     java.util.concurrent.atomic.AtomicInteger errors =
         new java.util.concurrent.atomic.AtomicInteger(2);
     store.onFetch =
