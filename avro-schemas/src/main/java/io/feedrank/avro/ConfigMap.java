@@ -28,6 +28,18 @@ public final class ConfigMap extends AbstractMap<String, String> {
   public static final String KAFKA_PREFIX = "kafka.";
 
   /**
+   * The {@code reconnect.backoff.max.ms} every service gives its Kafka clients unless a {@code
+   * kafka.*} key sets it: the longest wait, in milliseconds, between two attempts to reach a broker
+   * that does not answer. At Kafka's default, 1 s, every client wrote a NetworkClient WARN "could
+   * not be established" about once a second per broker for as long as the brokers were away (a
+   * Kafka Streams instance has five clients or more), which filled a container's log and pushed the
+   * service's own first error lines out of it. The backoff still starts at {@code
+   * reconnect.backoff.ms} (50 ms) and doubles, so a blip is retried as quickly as before; a broker
+   * back after a long outage is found up to 10 s (and Kafka's 20% jitter) later.
+   */
+  public static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
+
+  /**
    * Reads a service's configuration: {@code reader} reads {@code values} through a {@link
    * ConfigMap}, then any key it did not read, other than {@code kafka.*}, is refused.
    *

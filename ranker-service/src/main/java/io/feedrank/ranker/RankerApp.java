@@ -1,5 +1,6 @@
 package io.feedrank.ranker;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.RankingLog;
 import io.feedrank.features.FeatureSchema;
@@ -109,7 +110,9 @@ public final class RankerApp implements AutoCloseable {
       ModelDirector director = new ModelDirector(c.modelName(), loader, slots, metrics);
       Map<String, Object> kafka = new HashMap<>();
       kafka.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
-      kafka.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+      // neither the registry listener nor the ranking logs is on the request path
+      kafka.put(
+          CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
       kafka.putAll(c.kafkaOverrides());
       // the serdes reach the registry as configured, its retries and timeout included
       Map<String, Object> registry = new HashMap<>(c.registryConfig().toMap());
@@ -167,13 +170,6 @@ public final class RankerApp implements AutoCloseable {
   }
 
   /**
-   * The longest wait between two attempts to reach a broker that does not answer, for the ranking
-   * logs and the registry listener (Kafka's default, 1 s, wrote five "could not be established"
-   * lines a second while the broker was away; neither is on the request path).
-   */
-  static final int RECONNECT_BACKOFF_MAX_MS = 10_000;
-
-  /**
    * The ranking-log producer's configuration: the bootstrap servers, then this service's defaults
    * for logs, then every {@code kafka.*} key (which win over those defaults), then the registry's.
    */
@@ -188,7 +184,8 @@ public final class RankerApp implements AutoCloseable {
     producer.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     producer.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     producer.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
-    producer.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, RECONNECT_BACKOFF_MAX_MS);
+    producer.put(
+        CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
     // keep the topic's partitions through an outage: rebootstrapping (Kafka's default since 4.0)
     // replaced them with the bootstrap address a second or so after the brokers stopped answering,
     // and every send then waited max.block.ms for metadata and failed, so a few seconds of outage
