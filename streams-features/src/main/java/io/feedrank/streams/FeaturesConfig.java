@@ -247,6 +247,9 @@ public record FeaturesConfig(
     // the record cache now fronts only the users global table (the entity stores write back once
     // per commit, WriteBackStore); room for every user's profile
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 64L * 1024 * 1024);
+    // unprefixed, for every client of the instance: consumers, producers, restore and global
+    // consumers, admin
+    props.put(StreamsConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
     props.putAll(kafkaOverrides);
     return props;
   }

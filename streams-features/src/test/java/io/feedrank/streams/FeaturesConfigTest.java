@@ -8,7 +8,10 @@ import io.feedrank.streams.topology.BoundedTimestampExtractor;
 import io.feedrank.streams.topology.TableTimestampInterceptor;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -287,6 +290,31 @@ class FeaturesConfigTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("redis.uri must be ")
         .hasMessageEndingWith(": localhost:6379");
+  }
+
+  /**
+   * Every client of the instance waits up to 10 s between attempts at a broker that is away: at
+   * Kafka's 1 s each wrote a "could not be established" WARN a second. A kafka.* key sets another.
+   */
+  @Test
+  void everyClientRetriesABrokerAwayAtMostEveryTenSecondsUnlessAKafkaKeySaysOtherwise() {
+    assertThat(reconnectBackoffMaxOfEachClient(required())).containsOnly("10000");
+    Map<String, String> p = required();
+    p.put("kafka.reconnect.backoff.max.ms", "2000");
+    assertThat(reconnectBackoffMaxOfEachClient(p)).containsOnly("2000");
+  }
+
+  /** reconnect.backoff.max.ms of each client Kafka Streams builds from the app's properties. */
+  private static List<String> reconnectBackoffMaxOfEachClient(Map<String, String> p) {
+    StreamsConfig c = new StreamsConfig(FeaturesConfig.from(p).streamsProperties());
+    return Stream.of(
+            c.getMainConsumerConfigs("group", "client", 0),
+            c.getRestoreConsumerConfigs("client"),
+            c.getGlobalConsumerConfigs("client"),
+            c.getProducerConfigs("client"),
+            c.getAdminConfigs("client"))
+        .map(m -> String.valueOf(m.get(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG)))
+        .toList();
   }
 
   /** kafka.application.id silently replaced application.id: another group, other topics. */
