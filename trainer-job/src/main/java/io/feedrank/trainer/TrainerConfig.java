@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
  * Configuration of the trainer, validated on construction, loaded from a flat string map (a
@@ -267,9 +268,14 @@ public record TrainerConfig(
         AvroSerializer.autoRegister(p, true));
   }
 
-  /** The Kafka client settings every client of the trainer starts from. */
+  /**
+   * The Kafka client settings every client of the trainer starts from: the trainer's default {@code
+   * reconnect.backoff.max.ms}, then the {@code kafka.*} keys, then the bootstrap servers.
+   */
   public Map<String, Object> kafka() {
-    Map<String, Object> m = new HashMap<>(kafkaOverrides);
+    Map<String, Object> m = new HashMap<>();
+    m.put(CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
+    m.putAll(kafkaOverrides);
     m.put("bootstrap.servers", bootstrapServers);
     return m;
   }

@@ -39,6 +39,20 @@ class TrainerConfigTest {
     assertThat(TrainerConfig.from(known).kafka()).containsEntry("security.protocol", "SSL");
   }
 
+  /**
+   * Every Kafka client of the trainer (the retrain listener, the registry's producer and readers,
+   * the examples' consumer) waits up to 10 s between attempts at a broker that is away: at Kafka's
+   * 1 s each wrote a "could not be established" WARN a second. A kafka.* key sets another.
+   */
+  @Test
+  void itsKafkaClientsRetryABrokerAwayAtMostEveryTenSecondsUnlessAKafkaKeySaysOtherwise() {
+    assertThat(TrainerConfig.from(required()).kafka())
+        .containsEntry("reconnect.backoff.max.ms", 10_000);
+    Map<String, String> p = required();
+    p.put("kafka.reconnect.backoff.max.ms", "2000");
+    assertThat(TrainerConfig.from(p).kafka()).containsEntry("reconnect.backoff.max.ms", "2000");
+  }
+
   @Test
   void autoRegisterSchemasIsReadAndABadValueRefusedByName() {
     Map<String, String> p = required();
