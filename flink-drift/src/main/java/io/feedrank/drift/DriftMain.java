@@ -1,5 +1,6 @@
 package io.feedrank.drift;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.drift.io.AvroRecords;
 import io.feedrank.drift.io.Contracts;
 import io.feedrank.drift.io.EngagedImpressions;
@@ -27,6 +28,7 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
@@ -170,7 +172,10 @@ public final class DriftMain {
       String name,
       boolean earliest) {
     KafkaSourceBuilder<T> b = KafkaSource.<T>builder();
-    // the kafka.* keys first (credentials, TLS, client tuning): the job's own settings below win
+    b.setProperty(
+        CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG,
+        Integer.toString(ConfigMap.RECONNECT_BACKOFF_MAX_MS));
+    // the kafka.* keys next (credentials, TLS, client tuning): the job's own settings below win
     c.kafka().forEach(b::setProperty);
     b.setBootstrapServers(c.bootstrapServers())
         .setTopics(topic)
@@ -203,6 +208,9 @@ public final class DriftMain {
   static <T> KafkaSink<T> sink(
       DriftConfig c, String name, KafkaRecordSerializationSchema<T> records) {
     KafkaSinkBuilder<T> b = KafkaSink.<T>builder();
+    b.setProperty(
+        CommonClientConfigs.RECONNECT_BACKOFF_MAX_MS_CONFIG,
+        Integer.toString(ConfigMap.RECONNECT_BACKOFF_MAX_MS));
     c.kafka().forEach(b::setProperty); // as the sources: the job's own settings below win
     b.setBootstrapServers(c.bootstrapServers()).setRecordSerializer(records);
     if (!c.exactlyOnce()) {

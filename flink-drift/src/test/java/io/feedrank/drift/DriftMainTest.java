@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -171,6 +172,16 @@ class DriftMainTest {
       assertThat(props.getProperty("group.id")).as(e.getKey()).startsWith("g-");
       assertThat(props.getProperty("isolation.level")).as(e.getKey()).isEqualTo("read_committed");
     }
+    sinks(extra)
+        .forEach(
+            (name, props) -> {
+              assertThat(props.getProperty("security.protocol")).as(name).isEqualTo("SASL_SSL");
+              assertThat(props.getProperty("bootstrap.servers")).as(name).isEqualTo("127.0.0.1:1");
+            });
+  }
+
+  /** The producer properties of the job's Kafka sinks built from {@code extra}, by name. */
+  static Map<String, Properties> sinks(Map<String, String> extra) throws Exception {
     Map<String, String> p = new HashMap<>(extra);
     p.put("bootstrap.servers", "127.0.0.1:1");
     p.put("schema.registry.url", "http://127.0.0.1:1");
@@ -185,11 +196,32 @@ class DriftMainTest {
       }
     }
     assertThat(sinks).containsKeys("drift-reports", "alerts", "retrain-commands");
-    sinks.forEach(
-        (name, props) -> {
-          assertThat(props.getProperty("security.protocol")).as(name).isEqualTo("SASL_SSL");
-          assertThat(props.getProperty("bootstrap.servers")).as(name).isEqualTo("127.0.0.1:1");
-        });
+    return sinks;
+  }
+
+  /**
+   * Every source and sink waits up to 10 s between attempts at a broker that is away: at Kafka's 1
+   * s each of their clients wrote a "could not be established" WARN a second. A kafka.* key sets
+   * another.
+   */
+  @Test
+  void everySourceAndSinkRetriesABrokerAwayAtMostEveryTenSecondsUnlessAKafkaKeySaysOtherwise()
+      throws Exception {
+    assertThat(reconnectBackoffMax(Map.of())).containsOnly("10000");
+    assertThat(reconnectBackoffMax(Map.of("kafka.reconnect.backoff.max.ms", "2000")))
+        .containsOnly("2000");
+  }
+
+  /** reconnect.backoff.max.ms of each source and sink of the job built from {@code extra}. */
+  static List<String> reconnectBackoffMax(Map<String, String> extra) throws Exception {
+    List<String> values = new ArrayList<>();
+    for (KafkaSource<?> source : sources(extra).values()) {
+      values.add(((Properties) field(source, "props")).getProperty("reconnect.backoff.max.ms"));
+    }
+    for (Properties sink : sinks(extra).values()) {
+      values.add(sink.getProperty("reconnect.backoff.max.ms"));
+    }
+    return values;
   }
 
   /**
