@@ -1,5 +1,6 @@
 package io.feedrank.simulator;
 
+import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.InteractionEvent;
@@ -96,6 +97,20 @@ public final class SimulatorPublisher implements AutoCloseable {
    *     auth); producer defaults here favour throughput with idempotence
    */
   public SimulatorPublisher(Map<String, Object> clientConfig, TopicNames topics) {
+    Map<String, Object> cfg = producerConfig(clientConfig);
+    AvroSerializer<SpecificRecord> values = new AvroSerializer<>();
+    values.configure(cfg, false);
+    this.producer = new KafkaProducer<>(cfg, new LongSerializer(), values);
+    this.topics = topics;
+    this.servers = String.valueOf(cfg.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+  }
+
+  /**
+   * The producer's configuration: the publisher's defaults, then {@code clientConfig}, which wins
+   * over them. It runs for as long as {@code simulate} or {@code up} does, so it retries a broker
+   * that is away at most every {@link ConfigMap#RECONNECT_BACKOFF_MAX_MS} ms, as the services do.
+   */
+  static Map<String, Object> producerConfig(Map<String, Object> clientConfig) {
     Map<String, Object> cfg = new HashMap<>();
     cfg.put(ProducerConfig.ACKS_CONFIG, "all");
     cfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -103,12 +118,9 @@ public final class SimulatorPublisher implements AutoCloseable {
     cfg.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     cfg.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     cfg.put(ProducerConfig.CLIENT_ID_CONFIG, "feedrank-simulator");
+    cfg.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
     cfg.putAll(clientConfig);
-    AvroSerializer<SpecificRecord> values = new AvroSerializer<>();
-    values.configure(cfg, false);
-    this.producer = new KafkaProducer<>(cfg, new LongSerializer(), values);
-    this.topics = topics;
-    this.servers = String.valueOf(cfg.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    return cfg;
   }
 
   /**

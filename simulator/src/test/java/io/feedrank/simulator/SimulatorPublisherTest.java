@@ -11,8 +11,25 @@ import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The publisher with no Kafka behind its address. */
+/** The publisher with no Kafka behind its address, and its producer's configuration. */
 class SimulatorPublisherTest {
+
+  /**
+   * The producer (simulate's and up's, running as long as they do) waits up to 10 s between
+   * attempts at a broker that is away: at Kafka's 1 s it wrote a "could not be established" WARN a
+   * second. A kafka.* key of simulate's --config, which reaches clientConfig, sets another.
+   */
+  @Test
+  void theProducerRetriesABrokerAwayAtMostEveryTenSecondsUnlessTheClientConfigSaysOtherwise() {
+    Map<String, Object> servers = Map.of("bootstrap.servers", "127.0.0.1:1");
+    assertThat(SimulatorPublisher.producerConfig(servers))
+        .containsEntry("reconnect.backoff.max.ms", 10_000)
+        .containsEntry("bootstrap.servers", "127.0.0.1:1");
+    assertThat(
+            SimulatorPublisher.producerConfig(
+                Map.of("bootstrap.servers", "127.0.0.1:1", "reconnect.backoff.max.ms", "2000")))
+        .containsEntry("reconnect.backoff.max.ms", "2000");
+  }
 
   /**
    * Each send waits max.block.ms for metadata and fails; the first failure ends the run, naming the
