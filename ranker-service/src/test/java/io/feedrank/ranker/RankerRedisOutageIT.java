@@ -2,6 +2,9 @@ package io.feedrank.ranker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.feedrank.events.ModelStage;
 import io.feedrank.features.redis.RedisConnections;
@@ -18,6 +21,7 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -59,10 +63,17 @@ class RankerRedisOutageIT {
       assertThat(ask.get().get("fallback").asBoolean()).isFalse();
       assertThat(app.awaitReady(Duration.ofSeconds(30))).isTrue(); // as a load balancer waits
 
-      stack.redis().stop();
-      Awaitility.await()
-          .atMost(Duration.ofSeconds(20))
-          .until(() -> ask.get().get("fallback").asBoolean());
+      ListAppender<ILoggingEvent> failures = readFailureLines();
+      try {
+        stack.redis().stop();
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> ask.get().get("fallback").asBoolean());
+      } finally {
+        readFailureLinesOff(failures);
+      }
+      // the log says why, at once: the connection failed
+      assertThat(said(failures)).anyMatch(m -> m.contains("JedisConnectionException"));
       JsonNode during = ask.get();
       assertThat(during.get("fallback").asBoolean()).isTrue();
       assertThat(during.get("fallback_reason").asText()).startsWith("redis_");
@@ -127,6 +138,7 @@ class RankerRedisOutageIT {
 
       JsonNode stale;
       JsonNode defaults;
+      ListAppender<ILoggingEvent> failures = readFailureLines();
       stack.redis().freeze();
       try {
         // past cache.max.serve.ms (400 ms) the request reads Redis, which does not answer
@@ -137,7 +149,10 @@ class RankerRedisOutageIT {
         defaults = rank(h, app, unseen);
       } finally {
         stack.redis().thaw();
+        readFailureLinesOff(failures);
       }
+      // the log says why, at once: the read timed out
+      assertThat(said(failures)).anyMatch(m -> m.contains("SocketTimeoutException"));
       assertThat(stale.get("fallback_reason").asText()).startsWith("redis_");
       assertThat(scores(stale)).isEqualTo(scores(before)); // the same features, stale
       assertThat(defaults.get("fallback").asBoolean()).isTrue();
@@ -168,6 +183,30 @@ class RankerRedisOutageIT {
                 assertThat(r.get("fallback").asBoolean()).isFalse();
                 assertThat(scores(r)).isEqualTo(scores(defaults));
               });
+    }
+  }
+
+  static final String READ_FAILURES = "io.feedrank.ranker.features.RedisReadFailures";
+
+  /** Captures the lines saying why the ranker's Redis reads fail. */
+  static ListAppender<ILoggingEvent> readFailureLines() {
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    ((Logger) LoggerFactory.getLogger(READ_FAILURES)).addAppender(lines);
+    return lines;
+  }
+
+  static void readFailureLinesOff(ListAppender<ILoggingEvent> lines) {
+    ((Logger) LoggerFactory.getLogger(READ_FAILURES)).detachAppender(lines);
+  }
+
+  /** The WARN lines captured. */
+  static List<String> said(ListAppender<ILoggingEvent> lines) {
+    synchronized (lines) {
+      return lines.list.stream()
+          .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ILoggingEvent::getFormattedMessage)
+          .toList();
     }
   }
 

@@ -140,6 +140,7 @@ public final class CachingFeatureStore implements AutoCloseable {
   private final Counter refreshed;
   private final Counter misses;
   private final Counter failures;
+  private final RedisReadFailures readFailures;
 
   public CachingFeatureStore(
       FeatureStore store,
@@ -163,6 +164,7 @@ public final class CachingFeatureStore implements AutoCloseable {
         Counter.builder("ranker.feature.cache").tag("result", "stale_refresh").register(metrics);
     this.misses = Counter.builder("ranker.feature.cache").tag("result", "miss").register(metrics);
     this.failures = Counter.builder("ranker.redis.failures").register(metrics);
+    this.readFailures = new RedisReadFailures(nanoClock);
     this.refresh =
         new BackgroundRefresh(
             this::readIfPermitted,
@@ -184,8 +186,8 @@ public final class CachingFeatureStore implements AutoCloseable {
   /**
    * One line when Redis starts failing the ranker and one when it is back: the breaker opening
    * (requests served from the cache, stale entries, then defaults) and closing again. Its probes in
-   * between (half-open, open again) are for the debug level; the gauge and the fallback counters
-   * tell the rest.
+   * between (half-open, open again) are for the debug level; the gauge, the fallback counters and
+   * {@link RedisReadFailures}' lines tell the rest.
    */
   private void noteBreakerState() {
     CircuitBreaker.State now = breaker.getState();
@@ -206,11 +208,16 @@ public final class CachingFeatureStore implements AutoCloseable {
 
   private void logTransition(CircuitBreaker.State was, CircuitBreaker.State now) {
     if (was == CircuitBreaker.State.CLOSED && now == CircuitBreaker.State.OPEN) {
+      float failureRate = breaker.getMetrics().getFailureRate();
+      // a failure rate above 0 means a failure among the breaker's last calls: the last one is
+      // of them, not of an earlier outage
       log.warn(
-          "ranker: Redis reads failing or slow (failure rate {}%, slow-call rate {}%);"
-              + " circuit open: features from the cache, stale ones, then defaults"
+          "ranker: Redis reads failing or slow (failure rate {}%, slow-call rate {}%; the last"
+              + " failure: {}); circuit open: features from the cache, stale ones, then defaults"
               + " (fallback: true) until Redis answers again",
-          breaker.getMetrics().getFailureRate(), breaker.getMetrics().getSlowCallRate());
+          failureRate,
+          breaker.getMetrics().getSlowCallRate(),
+          failureRate > 0 ? readFailures.last() : "none");
     } else if (now == CircuitBreaker.State.CLOSED) {
       log.info("ranker: Redis answers again; circuit closed");
     } else {
@@ -390,6 +397,7 @@ public final class CachingFeatureStore implements AutoCloseable {
       return f;
     } catch (RuntimeException e) {
       breaker.onError(nanoClock.getAsLong() - t0, TimeUnit.NANOSECONDS, e);
+      readFailures.failed(e); // before the breaker's opening line, which names it
       noteBreakerState();
       failures.increment();
       log.debug("ranker: feature store failed: {}", e.toString());

@@ -285,6 +285,150 @@ class CachingFeatureStoreTest {
     assertThat(lines.get(1)).isEqualTo("ranker: Redis answers again; circuit closed");
   }
 
+  /** The lines {@code type}'s logger says while {@code run} runs, at INFO and above. */
+  static List<ILoggingEvent> linesOf(Class<?> type, Runnable run) {
+    Logger logger = (Logger) LoggerFactory.getLogger(type);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      run.run();
+    } finally {
+      logger.detachAppender(logs);
+    }
+    synchronized (logs) {
+      return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.INFO)).toList();
+    }
+  }
+
+  /**
+   * Reads failing below the breaker's threshold (a rotated password here) are said, once a minute
+   * with the count since and the last failure, not once per read: they used to be said at the debug
+   * level only, each request served stale or default features with nothing in the log.
+   */
+  @Test
+  void failedReadsBelowTheBreakersThresholdAreSaidOnceAMinuteWithTheLastFailure() {
+    store.data.put("u1", userHash(1));
+    java.util.concurrent.atomic.AtomicBoolean refuse =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    store.onFetch =
+        () -> {
+          if (refuse.get()) {
+            throw new redis.clients.jedis.exceptions.JedisAccessControlException(
+                "WRONGPASS invalid username-password pair");
+          }
+        };
+    // reads of 5 OK, 3 failed, 6 OK, then a minute later 1 failed: 4 failed of the last 15, under
+    // the breaker's 50%
+    java.util.function.Consumer<Boolean> read =
+        fail -> {
+          refuse.set(fail);
+          now.addAndGet(200 * MS); // past the max serve age: each get reads the store
+          String reason = cache.get(1, new long[] {10}).fallbackReason();
+          assertThat(reason).isEqualTo(fail ? "redis_unavailable" : null);
+        };
+    List<ILoggingEvent> lines =
+        linesOf(
+            RedisReadFailures.class,
+            () -> {
+              for (boolean fail :
+                  new boolean[] {false, false, false, false, false, true, true, true}) {
+                read.accept(fail);
+              }
+              for (int i = 0; i < 6; i++) {
+                read.accept(false);
+              }
+              now.addAndGet(60_000 * MS);
+              read.accept(true);
+            });
+    assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(lines).allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(Level.WARN));
+    assertThat(lines.stream().map(ILoggingEvent::getFormattedMessage))
+        .containsExactly(
+            "ranker: 1 Redis read(s) of features failed since the last such line"
+                + " (ranker.redis.failures; requests get cached, stale or default features"
+                + " meanwhile); the last:"
+                + " redis.clients.jedis.exceptions.JedisAccessControlException: WRONGPASS invalid"
+                + " username-password pair (the next line in a minute at the earliest)",
+            "ranker: 3 Redis read(s) of features failed since the last such line"
+                + " (ranker.redis.failures; requests get cached, stale or default features"
+                + " meanwhile); the last:"
+                + " redis.clients.jedis.exceptions.JedisAccessControlException: WRONGPASS invalid"
+                + " username-password pair (the next line in a minute at the earliest)");
+  }
+
+  /**
+   * The breaker's opening line names the failure that opened it, with what Jedis puts under it (as
+   * Jedis 8 fails a connection: each address's failure suppressed): the failure rate alone did not
+   * tell a rotated password from a moved host or a timeout.
+   */
+  @Test
+  void theBreakersOpeningLineNamesTheLastFailureAndWhatLiesUnderIt() {
+    store.onFetch =
+        () -> {
+          var e =
+              new redis.clients.jedis.exceptions.JedisConnectionException(
+                  "Failed to connect to 10.0.0.7:6379.");
+          e.addSuppressed(new java.net.ConnectException("Connection refused"));
+          throw e;
+        };
+    List<ILoggingEvent> lines =
+        linesOf(
+            CachingFeatureStore.class,
+            () -> {
+              for (int i = 0; i < 5; i++) {
+                now.addAndGet(200 * MS);
+                cache.get(1, new long[] {i});
+              }
+            });
+    assertThat(cache.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(lines)
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.getFormattedMessage())
+                    .startsWith(
+                        "ranker: Redis reads failing or slow (failure rate 100.0%, slow-call rate"
+                            + " 0.0%; the last failure:"
+                            + " redis.clients.jedis.exceptions.JedisConnectionException: Failed to"
+                            + " connect to 10.0.0.7:6379. (cause: java.net.ConnectException:"
+                            + " Connection refused)); circuit open"));
+  }
+
+  /**
+   * A failure is said with its root cause when its message does not already say it, and in a
+   * bounded length, whatever the length of its message.
+   */
+  @Test
+  void aFailureIsSaidWithItsRootCauseInABoundedLength() {
+    assertThat(
+            RedisReadFailures.describe(
+                new redis.clients.jedis.exceptions.JedisConnectionException(
+                    "Failed to create socket.",
+                    new java.net.UnknownHostException(
+                        "redis.feedrank.svc: Name or service not known"))))
+        .isEqualTo(
+            "redis.clients.jedis.exceptions.JedisConnectionException: Failed to create socket."
+                + " (cause: java.net.UnknownHostException: redis.feedrank.svc: Name or service not"
+                + " known)");
+    // Jedis's timeout says its cause in its message: not twice
+    assertThat(
+            RedisReadFailures.describe(
+                new redis.clients.jedis.exceptions.JedisConnectionException(
+                    new java.net.SocketTimeoutException("Read timed out"))))
+        .isEqualTo(
+            "redis.clients.jedis.exceptions.JedisConnectionException:"
+                + " java.net.SocketTimeoutException: Read timed out");
+    String said =
+        RedisReadFailures.describe(
+            new redis.clients.jedis.exceptions.JedisDataException(
+                "LOADING Redis is loading the dataset in memory " + "x".repeat(1_000)));
+    assertThat(said)
+        .hasSize(RedisReadFailures.MAX_CHARS)
+        .startsWith("redis.clients.jedis.exceptions.JedisDataException: LOADING Redis is loading")
+        .endsWith("x…");
+  }
+
   /**
    * An Error out of a read the half-open breaker let through (a probe) gives its permission back:
    * it kept it, and with both probes' permissions kept the breaker stayed half-open and refused
