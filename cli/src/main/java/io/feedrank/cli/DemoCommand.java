@@ -4,6 +4,7 @@ import io.feedrank.cli.demo.Demo;
 import io.feedrank.cli.demo.DemoConfig;
 import io.feedrank.cli.demo.DemoReport;
 import io.feedrank.simulator.Scenario;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -69,8 +71,18 @@ final class DemoCommand implements Callable<Integer> {
       description = "simulator seed (default ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--dir", description = "output and state directory (default target/demo)")
+  @Option(
+      names = "--dir",
+      description =
+          "output and state directory: new, empty or a previous demo's (default target/demo)")
   Path dir;
+
+  /**
+   * The file that marks a directory as a demo's, written first thing, and holds the lock of the
+   * demo running in it ({@link UpLock}): a second demo there would delete the first one's Kafka log
+   * and state under it.
+   */
+  static final String MARKER = ".feedrank-demo";
 
   @Override
   public Integer call() throws Exception {
@@ -90,7 +102,35 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    String named = (dir != null ? "--dir " : "the default --dir ") + out;
+    if (!newOrADemos(out)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          named
+              + " is not empty and not a demo's directory: the demo deletes its stack/,"
+              + " streams-state/, artifacts/ and flink-checkpoints/ there as it starts; give a new"
+              + " or empty directory, or a previous demo's");
+    }
     Files.createDirectories(out);
+    UpLock lock =
+        UpLock.acquire(
+            out.resolve(MARKER),
+            "the ./feedrank demo that runs in this directory; released when it ends",
+            pid ->
+                new ParameterException(
+                    spec.commandLine(),
+                    named
+                        + " is in use by another ./feedrank demo"
+                        + (pid == null ? "" : " (pid " + pid + ")")
+                        + ": give another --dir, or wait for it to end"));
+    try {
+      return run(d, out);
+    } finally {
+      lock.close();
+    }
+  }
+
+  private Integer run(DemoConfig d, Path out) throws Exception {
     LogFiles.redirect(out.resolve("demo.log"));
     PrintWriter w = spec.commandLine().getOut();
     Demo demo = new Demo(d, w, System.console() != null);
@@ -126,5 +166,24 @@ final class DemoCommand implements Callable<Integer> {
       w.flush();
       finished.countDown();
     }
+  }
+
+  /**
+   * Whether the demo may start in {@code out}, which it starts by emptying of an earlier run's
+   * stack/, streams-state/, artifacts/ and flink-checkpoints/: a new or empty directory, or a
+   * demo's, known by its {@link #MARKER} (one from before the marker by its log or report).
+   * Anything else (target/, say, whose artifacts/ is train's, runs' and the ranker's default store)
+   * is refused before anything is deleted.
+   */
+  static boolean newOrADemos(Path out) throws IOException {
+    if (!Files.isDirectory(out)) {
+      return true;
+    }
+    try (var entries = Files.list(out)) {
+      if (entries.findAny().isEmpty()) {
+        return true;
+      }
+    }
+    return Stream.of(MARKER, "demo.log", "report.json").anyMatch(f -> Files.exists(out.resolve(f)));
   }
 }

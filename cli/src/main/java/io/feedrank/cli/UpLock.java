@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Function;
 
 /**
  * One {@code ./feedrank up} per checkout: other commands find the running stack through its
@@ -31,6 +32,9 @@ import java.util.Properties;
  * once its start has completed, 3 to 5 minutes later: two ups started seconds apart both passed it,
  * the second truncated the first's log, and whichever bound a preferred port second failed minutes
  * on.
+ *
+ * <p>{@code ./feedrank demo} holds one the same way on its output directory ({@link #acquire(Path,
+ * String, Function)}), which a second demo there would delete under it.
  */
 final class UpLock implements AutoCloseable {
   /** The lock file's name in {@link Endpoints#stateDir}. */
@@ -63,10 +67,25 @@ final class UpLock implements AutoCloseable {
    * @throws UncheckedIOException when the file cannot be created or locked
    */
   static UpLock acquire(Map<String, String> env) {
-    Path file = Endpoints.stateDir(env).resolve(FILE).toAbsolutePath().normalize();
+    return acquire(
+        Endpoints.stateDir(env).resolve(FILE),
+        "the ./feedrank up that runs from this checkout; released when it stops",
+        UpLock::held);
+  }
+
+  /**
+   * Takes the lock on {@code file} for this process and writes its pid in it, under {@code
+   * comment}.
+   *
+   * @param refusal the exception for a lock another holder, of this process or another, has, from
+   *     the holder's pid (null when it is unknown)
+   * @throws UncheckedIOException when the file cannot be created or locked
+   */
+  static UpLock acquire(Path lockFile, String comment, Function<String, RuntimeException> refusal) {
+    Path file = lockFile.toAbsolutePath().normalize();
     synchronized (HELD) {
       if (HELD.containsKey(file)) {
-        throw held(Long.toString(ProcessHandle.current().pid()));
+        throw refusal.apply(Long.toString(ProcessHandle.current().pid()));
       }
       FileChannel channel = null;
       try {
@@ -83,13 +102,13 @@ final class UpLock implements AutoCloseable {
         if (lock == null) {
           String pid = holder(channel);
           channel.close();
-          throw held(pid);
+          throw refusal.apply(pid);
         }
         Properties me = new Properties();
         me.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         me.setProperty("started", Instant.now().toString());
         StringWriter text = new StringWriter();
-        me.store(text, "the ./feedrank up that runs from this checkout; released when it stops");
+        me.store(text, comment);
         channel.truncate(0);
         channel.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.ISO_8859_1)), 0);
         UpLock held = new UpLock(file, channel, lock);
@@ -118,7 +137,7 @@ final class UpLock implements AutoCloseable {
     }
   }
 
-  private static IllegalStateException held(String pid) {
+  private static RuntimeException held(String pid) {
     return new IllegalStateException(
         "another ./feedrank up"
             + (pid == null ? "" : " (pid " + pid + ")")
