@@ -202,9 +202,14 @@ public record Endpoints(
     } catch (IOException e) {
       return Optional.empty();
     }
-    // a stale file from an up that was killed: its process is gone
+    // a stale file from an up that was killed (kill -9, or an exit on OutOfMemoryError, which run
+    // no hook): the lock every up holds for as long as it runs is free. Its pid alone was taken
+    // for one: after a container's restart pids start again from 1, and any process given the
+    // dead up's, this command's own JVM included, made its stack found, and the command waited out
+    // Kafka's timeouts
     long pid = Long.parseLong(p.getProperty("pid", "-1"));
-    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+    if (UpLock.isHeld(stateDir(env).resolve(UpLock.FILE))
+        && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
       return Optional.of(p);
     }
     return Optional.empty();

@@ -10,6 +10,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -120,6 +121,39 @@ final class UpLock implements AutoCloseable {
       } catch (RuntimeException e) {
         closeQuietly(channel);
         throw e;
+      }
+    }
+  }
+
+  /**
+   * Whether a process holds the lock on {@code lockFile}: its up runs. Probed, in another process,
+   * with a shared lock taken and released at once (a read suffices, and a lock held conflicts with
+   * it; an up starting in those microseconds is refused as if one ran); in this one from {@link
+   * #HELD}, without opening the file, a descriptor of which closed would release this process's
+   * lock. A file that cannot be read counts as held, leaving the decision to what else is known.
+   */
+  static boolean isHeld(Path lockFile) {
+    Path file = lockFile.toAbsolutePath().normalize();
+    synchronized (HELD) {
+      if (HELD.containsKey(file)) {
+        return true;
+      }
+      if (!Files.exists(file)) {
+        return false;
+      }
+      try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        FileLock probe = channel.tryLock(0, Long.MAX_VALUE, true);
+        if (probe == null) {
+          return true;
+        }
+        probe.release();
+        return false;
+      } catch (OverlappingFileLockException e) {
+        return true; // held by this JVM through another channel (not one of ours)
+      } catch (NoSuchFileException e) {
+        return false;
+      } catch (IOException e) {
+        return true;
       }
     }
   }

@@ -3,9 +3,13 @@ package io.feedrank.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -13,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +28,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EndpointsTest {
   @TempDir Path home;
+
+  /** The lock of a running up, for as long as it runs: its announcement is read only meanwhile. */
+  private UpLock up;
+
+  @BeforeEach
+  void anUpRuns() {
+    up = UpLock.acquire(Map.of("FEEDRANK_HOME", home.toString()));
+  }
+
+  @AfterEach
+  void itStops() {
+    up.close();
+  }
 
   /**
    * A second {@code up} replaces the first one's announcement; the first one's stop must not
@@ -79,7 +98,62 @@ class EndpointsTest {
         .isEqualTo("127.0.0.1:19092");
     assertThat(Endpoints.upArtifactStore(env)).contains(home.resolve("artifacts").toString());
     try (var files = Files.list(home.resolve(".feedrank"))) {
-      assertThat(files.map(f -> f.getFileName().toString())).containsExactly("stack.properties");
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .containsExactlyInAnyOrder("stack.properties", UpLock.FILE);
+    }
+  }
+
+  /**
+   * The up's lock, not its pid, says whether the up it announced runs. After a kill -9 (or an exit
+   * on OutOfMemoryError, which runs no hook) and a container's restart, pids start again from 1,
+   * and the dead up's may be any process's, this command's own JVM included: the stack was found,
+   * and commands waited out Kafka's timeouts on it.
+   */
+  @Test
+  void anAnnouncementIsTakenOnlyWhileItsUpHoldsTheLock() throws Exception {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    up.close(); // killed: the file stays, the system dropped the lock
+    Endpoints.writeUpState(
+        env, endpoints("127.0.0.1:9092"), ProcessHandle.current().pid(), home.resolve("a"));
+    assertThatThrownBy(() -> Endpoints.resolve(null, null, null, false, env))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageEndingWith("or start the local stack with ./feedrank up");
+    assertThat(Endpoints.upArtifactStore(env)).isEmpty();
+
+    // an up in another process, holding its lock: found
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process other =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                classpath,
+                LockHolder.class.getName(),
+                home.resolve(".feedrank").resolve(UpLock.FILE).toString())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader said =
+          new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(CompletableFuture.supplyAsync(() -> readLine(said)).get(60, TimeUnit.SECONDS))
+          .isEqualTo("locked");
+      Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), other.pid(), home.resolve("a"));
+      assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
+          .isEqualTo("127.0.0.1:9092");
+    } finally {
+      other.destroyForcibly();
+      other.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertThatThrownBy(() -> Endpoints.resolve(null, null, null, false, env))
+        .hasMessageEndingWith("or start the local stack with ./feedrank up");
+  }
+
+  private static String readLine(BufferedReader r) {
+    try {
+      return r.readLine();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
