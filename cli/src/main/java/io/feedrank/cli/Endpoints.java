@@ -102,15 +102,24 @@ public record Endpoints(
 
   /** Announces a running stack for other commands (written by {@code up}). */
   static void writeUpState(Map<String, String> env, Endpoints e, long pid) {
-    writeUpState(env, e, pid, null);
+    writeUpState(env, e, pid, null, null);
   }
 
   /**
-   * Announces a running stack and, for a whole platform, the artifact store its trainer writes runs
-   * and models to, which {@code runs} and {@code train} then use by default.
+   * The key of the ranker's URL in the announcement of a whole platform, read by loadtest's {@code
+   * LoadConfig} (which does not depend on this module).
    */
-  static void writeUpState(Map<String, String> env, Endpoints e, long pid, Path artifacts) {
-    writeUpState(env, e, pid, artifacts, out -> out);
+  static final String RANKER_URL = "ranker.url";
+
+  /**
+   * Announces a running stack and, for a whole platform, the artifact store its trainer writes runs
+   * and models to, which {@code runs} and {@code train} then use by default, and its ranker's URL,
+   * which {@code ./feedrank loadtest} loads by default: the ranker takes a random port when 8080 is
+   * taken.
+   */
+  static void writeUpState(
+      Map<String, String> env, Endpoints e, long pid, Path artifacts, String rankerUrl) {
+    writeUpState(env, e, pid, artifacts, rankerUrl, out -> out);
   }
 
   /**
@@ -126,10 +135,14 @@ public record Endpoints(
       Endpoints e,
       long pid,
       Path artifacts,
+      String rankerUrl,
       UnaryOperator<OutputStream> through) {
     Properties p = new Properties();
     if (artifacts != null) {
       p.setProperty("artifact.store", artifacts.toAbsolutePath().toString());
+    }
+    if (rankerUrl != null) {
+      p.setProperty(RANKER_URL, rankerUrl);
     }
     p.setProperty("bootstrap.servers", e.bootstrapServers());
     p.setProperty("schema.registry.url", e.registryUrl());

@@ -380,12 +380,12 @@ final class UpCommand implements Runnable {
     LocalStack stack = up.platform().stack();
     Endpoints endpoints =
         new Endpoints(stack.bootstrapServers(), stack.registryUrl(), null, stack.redisUri());
-    Endpoints.writeUpState(System.getenv(), endpoints, pid, state.resolve("artifacts"));
+    String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
+    Endpoints.writeUpState(System.getenv(), endpoints, pid, state.resolve("artifacts"), ranker);
     if (stopping.get()) {
       Endpoints.clearUpState(System.getenv(), pid); // the hook may have cleared before the write
       return;
     }
-    String ranker = "http://127.0.0.1:" + up.platform().ranker().port();
     String rankerOps = "http://127.0.0.1:" + up.platform().ranker().managementPort();
     var metrics = up.platform().features().metricsServer();
     out.printf("%nfeedrank platform is up%n");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.BufferedReader;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -85,6 +87,7 @@ class EndpointsTest {
                     endpoints("127.0.0.1:19092"),
                     pid,
                     home.resolve("artifacts"),
+                    null,
                     out -> new HeldStream(out, writing, resume)));
     try {
       assertThat(writing.await(30, TimeUnit.SECONDS)).isTrue();
@@ -104,6 +107,31 @@ class EndpointsTest {
   }
 
   /**
+   * A whole platform announces its ranker's URL, whatever port it got (a random one when 8080 is
+   * taken), for ./feedrank loadtest, which reads the file itself: loadtest does not depend on cli.
+   */
+  @Test
+  void aPlatformAnnouncesItsRankersUrl() throws Exception {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
+    long pid = ProcessHandle.current().pid();
+    Endpoints.writeUpState(
+        env, endpoints("127.0.0.1:9092"), pid, home.resolve("a"), "http://127.0.0.1:41234");
+    Properties written = new Properties();
+    try (InputStream in = Files.newInputStream(Endpoints.stateFile(env))) {
+      written.load(in);
+    }
+    assertThat(written)
+        .containsEntry("ranker.url", "http://127.0.0.1:41234")
+        .containsEntry("pid", Long.toString(pid));
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid); // --stack-only: no ranker
+    try (InputStream in = Files.newInputStream(Endpoints.stateFile(env))) {
+      written.clear();
+      written.load(in);
+    }
+    assertThat(written).doesNotContainKey("ranker.url");
+  }
+
+  /**
    * The up's lock, not its pid, says whether the up it announced runs. After a kill -9 (or an exit
    * on OutOfMemoryError, which runs no hook) and a container's restart, pids start again from 1,
    * and the dead up's may be any process's, this command's own JVM included: the stack was found,
@@ -114,7 +142,7 @@ class EndpointsTest {
     Map<String, String> env = Map.of("FEEDRANK_HOME", home.toString());
     up.close(); // killed: the file stays, the system dropped the lock
     Endpoints.writeUpState(
-        env, endpoints("127.0.0.1:9092"), ProcessHandle.current().pid(), home.resolve("a"));
+        env, endpoints("127.0.0.1:9092"), ProcessHandle.current().pid(), home.resolve("a"), null);
     assertThatThrownBy(() -> Endpoints.resolve(null, null, null, false, env))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageEndingWith("or start the local stack with ./feedrank up");
@@ -138,7 +166,8 @@ class EndpointsTest {
           new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
       assertThat(CompletableFuture.supplyAsync(() -> readLine(said)).get(60, TimeUnit.SECONDS))
           .isEqualTo("locked");
-      Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), other.pid(), home.resolve("a"));
+      Endpoints.writeUpState(
+          env, endpoints("127.0.0.1:9092"), other.pid(), home.resolve("a"), null);
       assertThat(Endpoints.resolve(null, null, null, false, env).bootstrapServers())
           .isEqualTo("127.0.0.1:9092");
     } finally {
@@ -207,7 +236,7 @@ class EndpointsTest {
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty(); // none announced
     Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive); // --stack-only
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty();
-    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive, artifacts);
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), alive, artifacts, null);
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092"))
         .hasValueSatisfying(
             m ->
@@ -215,7 +244,7 @@ class EndpointsTest {
                     .startsWith("the running ./feedrank up (pid " + alive + ") runs its own drift")
                     .contains("double every drift report"));
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:19092")).isEmpty(); // other Kafka
-    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), 1_000_001, artifacts); // gone
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), 1_000_001, artifacts, null); // gone
     assertThat(DriftCommand.besideAPlatform(env, "127.0.0.1:9092")).isEmpty();
   }
 
@@ -230,7 +259,7 @@ class EndpointsTest {
     assertThat(RunsCommand.defaultStore(env)).isEqualTo(own);
     long pid = ProcessHandle.current().pid();
     Path platform = home.resolve("target").resolve("up-1").resolve("artifacts");
-    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid, platform);
+    Endpoints.writeUpState(env, endpoints("127.0.0.1:9092"), pid, platform, null);
     assertThat(RunsCommand.defaultStore(env)).isEqualTo(platform.toAbsolutePath().toString());
     TrainCommand train = new TrainCommand();
     new picocli.CommandLine(train).parseArgs();

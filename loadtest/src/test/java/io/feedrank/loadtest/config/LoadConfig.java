@@ -1,19 +1,24 @@
 package io.feedrank.loadtest.config;
 
 import io.feedrank.simulator.SimulatorConfig;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A load test's settings, from system properties (so the same simulation runs as a smoke test, a
- * benchmark or a soak): {@code target} [http://localhost:8080], the API key from the environment's
- * {@code FEEDRANK_API_KEY} or the file {@code api.key.file} names [none: no header; never a
- * property, which any user of the machine sees on the command line], {@code candidates} [100; 10,
- * 100 or 1000 in the benchmarks], {@code top.k} [10], {@code rate} [requests/s, 100], {@code
- * max.rate} [ramp's end, 2000], {@code duration} [seconds, 60], {@code ramp.duration} [seconds,
- * 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds,
- * 10; 0 = none], {@code assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0],
- * {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code
- * seed} [1].
+ * benchmark or a soak): {@code target} [the ranker of the running {@code ./feedrank up}, else
+ * http://localhost:8080: see {@link #target}], the API key from the environment's {@code
+ * FEEDRANK_API_KEY} or the file {@code api.key.file} names [none: no header; never a property,
+ * which any user of the machine sees on the command line], {@code candidates} [100; 10, 100 or 1000
+ * in the benchmarks], {@code top.k} [10], {@code rate} [requests/s, 100], {@code max.rate} [ramp's
+ * end, 2000], {@code duration} [seconds, 60], {@code ramp.duration} [seconds, 120], {@code
+ * spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds, 10; 0 =
+ * none], {@code assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0], {@code
+ * users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code seed} [1].
  *
  * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
  * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
@@ -39,12 +44,14 @@ public record LoadConfig(
     int items,
     long seed) {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LoadConfig.class);
+
   /** What the warm-up's requests are called in front of the measured request's name. */
   public static final String WARM_UP_PREFIX = "warm-up: ";
 
   public static LoadConfig fromSystemProperties() {
     return new LoadConfig(
-        System.getProperty("target", "http://localhost:8080"),
+        target(System.getProperty("target"), System.getenv()),
         apiKey(System.getenv(), System.getProperty("api.key.file")),
         intOf("candidates", 100),
         intOf("top.k", 10),
@@ -60,6 +67,34 @@ public record LoadConfig(
         intOf("users", SimulatorConfig.DEMO_USERS),
         intOf("items", SimulatorConfig.DEMO_ITEMS),
         whole("seed", 1));
+  }
+
+  /** The target when none is given and no {@code ./feedrank up} runs. */
+  static final String DEFAULT_TARGET = "http://localhost:8080";
+
+  /**
+   * The ranker to load: {@code given} (the {@code target} property, {@code --target}), else the one
+   * the running {@code ./feedrank up} of the checkout ({@code FEEDRANK_HOME}, set by the launcher)
+   * announced as {@code ranker.url} in its {@code .feedrank/stack.properties}, else {@value
+   * #DEFAULT_TARGET}; logged with where it came from. That up's ranker takes a random port when
+   * 8080 is taken, and a default of 8080 then loaded whatever listened there.
+   */
+  static String target(String given, Map<String, String> env) {
+    if (given != null) {
+      LOG.info("loadtest: target {} (given)", given);
+      return given;
+    }
+    Path state = Path.of(env.getOrDefault("FEEDRANK_HOME", "."), ".feedrank").toAbsolutePath();
+    Optional<String> up = RunningUp.rankerUrl(state);
+    if (up.isPresent()) {
+      LOG.info(
+          "loadtest: target {}, the ranker of the running ./feedrank up ({})",
+          up.get(),
+          state.resolve("stack.properties"));
+      return up.get();
+    }
+    LOG.info("loadtest: target {} (no ./feedrank up runs from {})", DEFAULT_TARGET, state);
+    return DEFAULT_TARGET;
   }
 
   /**

@@ -5,14 +5,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.loadtest.scenarios.RankScenarios;
 import io.gatling.javaapi.core.Assertion;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A load test's settings: where the API key comes from, and what is refused at the start. */
+/**
+ * A load test's settings: the target when none is given, where the API key comes from, and what is
+ * refused at the start.
+ */
 class LoadConfigTest {
   @TempDir Path dir;
 
@@ -34,6 +40,32 @@ class LoadConfigTest {
     } finally {
       System.clearProperty("api.key");
     }
+  }
+
+  /**
+   * Without a target given, the ranker of the running ./feedrank up of the checkout: it took a
+   * random port if 8080 was taken, and a load test of 8080 then measured whatever listened there. A
+   * stack.properties left by an up that is gone (its lock free) is not taken; a target given always
+   * is.
+   */
+  @Test
+  void theDefaultTargetIsTheRankerOfTheRunningUp() throws Exception {
+    Map<String, String> env = Map.of("FEEDRANK_HOME", dir.toString());
+    Path state = Files.createDirectories(dir.resolve(".feedrank"));
+    assertThat(LoadConfig.target(null, env)).isEqualTo("http://localhost:8080"); // no up ran
+    Files.writeString(
+        state.resolve("stack.properties"),
+        "ranker.url=http\\://127.0.0.1\\:41234\npid=" + ProcessHandle.current().pid() + "\n");
+    try (FileChannel channel =
+            FileChannel.open(
+                state.resolve("up.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock up = channel.lock()) {
+      assertThat(LoadConfig.target(null, env)).isEqualTo("http://127.0.0.1:41234");
+      assertThat(LoadConfig.target("http://ranker.internal:8080", env))
+          .isEqualTo("http://ranker.internal:8080");
+    }
+    // the up is gone (killed: no hook withdrew its announcement), and its pid may be anyone's
+    assertThat(LoadConfig.target(null, env)).isEqualTo("http://localhost:8080");
   }
 
   @Test
