@@ -72,8 +72,8 @@ final class UpCommand implements Runnable {
   @Option(
       names = "--dir",
       description =
-          "state directory, new or empty, kept on exit to look into (default: a fresh one under"
-              + " target/, deleted on exit)")
+          "state directory, new or empty, kept on exit to look into, up.log with it (default: a"
+              + " fresh one under target/, deleted on exit, and target/up.log)")
   Path dir;
 
   @Option(
@@ -299,7 +299,9 @@ final class UpCommand implements Runnable {
     Path state =
         (fresh ? home.resolve("target").resolve("up-" + ProcessHandle.current().pid()) : dir)
             .toAbsolutePath();
-    Path logFile = home.resolve("target").resolve("up.log");
+    // with the rest of a --dir's state, kept to look into; a fresh state directory is deleted on
+    // exit, the log not
+    Path logFile = (fresh ? home.resolve("target") : state).resolve("up.log");
     LogFiles.redirect(logFile);
     out.println(
         "feedrank up: starting the platform on the local stack (logs: " + logFile + ") ...");

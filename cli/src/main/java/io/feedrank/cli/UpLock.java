@@ -22,7 +22,7 @@ import java.util.function.Function;
 /**
  * One {@code ./feedrank up} per checkout: other commands find the running stack through its
  * announcement ({@link Endpoints}), which a second one would replace (and withdraw when it stopped,
- * leaving the first one's stack found by nothing), and the second would truncate the first's log.
+ * leaving the first one's stack found by nothing), and both would write to one log.
  *
  * <p>Held as an exclusive lock on {@code .feedrank/}{@value #FILE}, taken before up starts or
  * writes anything and held for as long as its process lives, with its pid written in the file for

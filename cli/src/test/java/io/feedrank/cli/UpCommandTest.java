@@ -71,6 +71,59 @@ class UpCommandTest {
     }
   }
 
+  /**
+   * The restart a stopped part's message asks for keeps the log that says why it stopped: the log
+   * was truncated at every start. Each line has its date (a log spans days and runs).
+   */
+  @Test
+  void aRestartKeepsThePreviousLogAndItsLinesAreDated() throws Exception {
+    Path log = dir.resolve("target").resolve("up.log");
+    Files.createDirectories(log.getParent());
+    Files.writeString(log, "the previous up's last words\n");
+    assertThat(upWithAFailingStart()).isEqualTo(1);
+    String kept = Files.readString(log);
+    if (Files.exists(Path.of(log + ".1"))) {
+      kept = Files.readString(Path.of(log + ".1")) + kept;
+    }
+    assertThat(kept).contains("the previous up's last words");
+    assertThat(Files.readString(log))
+        .containsPattern(
+            "(?m)^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2}) ERROR .*"
+                + " - the start fails at once$");
+  }
+
+  /** With --dir, the log is kept there with the rest of the state to look into. */
+  @Test
+  void withADirTheLogIsInIt() throws Exception {
+    Path state = dir.resolve("state");
+    assertThat(upWithAFailingStart("--dir", state.toString())).isEqualTo(1);
+    assertThat(state.resolve("up.log")).content().contains("the start fails at once");
+    assertThat(dir.resolve("target").resolve("up.log")).doesNotExist();
+  }
+
+  /** Runs {@link UpWithAFailingStart} with {@code args} in a JVM of its own; its exit code. */
+  private int upWithAFailingStart(String... args) throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> command =
+        new ArrayList<>(List.of(java, "-cp", classpath, UpWithAFailingStart.class.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder b =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("up-console.txt").toFile());
+    b.environment().put("FEEDRANK_HOME", dir.toString());
+    Process up = b.start();
+    try {
+      assertThat(up.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      return up.exitValue();
+    } finally {
+      up.destroyForcibly();
+      up.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
   /** Adds the lines read to {@code said} until {@code last} (null: the end of the output). */
   private static void readUntil(BufferedReader r, List<String> said, String last) {
     try {
