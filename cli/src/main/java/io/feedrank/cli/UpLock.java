@@ -94,12 +94,7 @@ final class UpLock implements AutoCloseable {
         channel =
             FileChannel.open(
                 file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileLock lock;
-        try {
-          lock = channel.tryLock();
-        } catch (OverlappingFileLockException e) {
-          lock = null; // held by this JVM through another channel (not one of ours)
-        }
+        FileLock lock = tryLock(channel);
         if (lock == null) {
           String pid = holder(channel);
           channel.close();
@@ -128,7 +123,7 @@ final class UpLock implements AutoCloseable {
   /**
    * Whether a process holds the lock on {@code lockFile}: its up runs. Probed, in another process,
    * with a shared lock taken and released at once (a read suffices, and a lock held conflicts with
-   * it; an up starting in those microseconds is refused as if one ran); in this one from {@link
+   * it; an up starting in those microseconds asks again, {@link #tryLock}); in this one from {@link
    * #HELD}, without opening the file, a descriptor of which closed would release this process's
    * lock. A file that cannot be read counts as held, leaving the decision to what else is known.
    */
@@ -154,6 +149,31 @@ final class UpLock implements AutoCloseable {
         return false;
       } catch (IOException e) {
         return true;
+      }
+    }
+  }
+
+  /**
+   * The lock, or null when another holds it. A command probing whether an up runs ({@link #isHeld})
+   * holds a shared lock for microseconds: a lock refused is asked for again over 100 ms before the
+   * up or demo starting now is refused as if another one ran.
+   */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        return null; // held by this JVM through another channel (not one of ours)
+      }
+      if (lock != null || attempt == 10) {
+        return lock;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
       }
     }
   }
