@@ -85,6 +85,49 @@ class LauncherIT {
   }
 
   /**
+   * A source saved while the launcher's build runs, after Maven compiled its module, is built by
+   * the next launch: the stamp the launcher compares sources with was touched after the build,
+   * newer than that source, and every later launch ran the old classes. The wrapper here saves
+   * Lib.java once, right after the first build.
+   */
+  @Test
+  void buildsAgainASourceSavedWhileItBuilt() throws Exception {
+    standIn(checkout);
+    write(
+        checkout.resolve("saved-during-build"),
+        "package standin; public final class Lib { public static String name() { return"
+            + " \"saved\"; } }");
+    wrapMaven(
+        "s=\"$d/saved-during-build\"; if [ -f \"$s\" ]; then"
+            + " cat \"$s\" > \"$d/lib/src/main/java/standin/Lib.java\"; rm \"$s\"; fi");
+
+    Run first = launch();
+    assertThat(first.exit()).as(first.err()).isZero();
+    assertThat(first.out().get(0)).isEqualTo("lib");
+    Run next = launch();
+    assertThat(next.exit()).as(next.err()).isZero();
+    assertThat(next.err()).as("the launch after Lib.java was saved").contains(BUILDING);
+    assertThat(next.out().get(0)).isEqualTo("saved");
+    assertThat(launch().err()).doesNotContain(BUILDING);
+  }
+
+  /**
+   * Puts a wrapper in place of the stand-in's {@code mvnw}: it runs the real wrapper and, once that
+   * succeeded, {@code then} (a shell command; {@code $d} is the checkout). The real one moves to
+   * {@code real/}, with the properties it reads beside it, keeping its name, from which it names
+   * the Maven command it runs.
+   */
+  void wrapMaven(String then) throws Exception {
+    String properties = ".mvn/wrapper/maven-wrapper.properties";
+    Files.createDirectories(checkout.resolve("real").resolve(properties).getParent());
+    Files.copy(checkout.resolve(properties), checkout.resolve("real").resolve(properties));
+    Files.move(checkout.resolve("mvnw"), checkout.resolve("real/mvnw"));
+    executable(
+        checkout.resolve("mvnw"),
+        "d=\"$(dirname \"$0\")\"\n\"$d/real/mvnw\" \"$@\" || exit\n" + then);
+  }
+
+  /**
    * The launcher refuses a java other than 17 or 21 before it builds or runs anything (a JDK 25
    * built and ran, and the trainer failed on its first profile: datasketches-memory 3.0.2 accepts
    * only Java 8, 11, 17 and 21), reading {@code java -version} as JDKs print it. The java here
