@@ -13,6 +13,10 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -112,10 +116,38 @@ class LauncherIT {
   }
 
   /**
-   * Puts a wrapper in place of the stand-in's {@code mvnw}: it runs the real wrapper and, once that
-   * succeeded, {@code then} (a shell command; {@code $d} is the checkout). The real one moves to
-   * {@code real/}, with the properties it reads beside it, keeping its name, from which it names
-   * the Maven command it runs.
+   * Two launches at once that both find the build stale (./feedrank up --stack-only and ./feedrank
+   * streams after a git pull) build once: the second waits for the first's build, then finds it
+   * done. Both ran a Maven reactor on the same target/ folders, one packaging a jar the other read.
+   */
+  @Test
+  void twoLaunchesAtOnceBuildOnce() throws Exception {
+    standIn(checkout);
+    wrapMaven("");
+    Run first = launch();
+    assertThat(first.exit()).as(first.err()).isZero();
+    Files.delete(checkout.resolve("target/.feedrank-built"));
+    Files.delete(checkout.resolve("mvnw.calls"));
+
+    ExecutorService launchers = Executors.newFixedThreadPool(2);
+    try {
+      for (Future<Run> f :
+          launchers.invokeAll(List.<Callable<Run>>of(this::launch, this::launch))) {
+        Run run = f.get();
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo(first.out());
+      }
+    } finally {
+      launchers.shutdownNow();
+    }
+    assertThat(Files.readAllLines(checkout.resolve("mvnw.calls"))).as("Maven runs").hasSize(1);
+  }
+
+  /**
+   * Puts a wrapper in place of the stand-in's {@code mvnw}: it notes each run in {@code mvnw.calls}
+   * (a line each), runs the real wrapper and, once that succeeded, {@code then} (a shell command;
+   * {@code $d} is the checkout). The real one moves to {@code real/}, with the properties it reads
+   * beside it, keeping its name, from which it names the Maven command it runs.
    */
   void wrapMaven(String then) throws Exception {
     String properties = ".mvn/wrapper/maven-wrapper.properties";
@@ -124,7 +156,9 @@ class LauncherIT {
     Files.move(checkout.resolve("mvnw"), checkout.resolve("real/mvnw"));
     executable(
         checkout.resolve("mvnw"),
-        "d=\"$(dirname \"$0\")\"\n\"$d/real/mvnw\" \"$@\" || exit\n" + then);
+        "d=\"$(dirname \"$0\")\"; echo run >> \"$d/mvnw.calls\"\n"
+            + "\"$d/real/mvnw\" \"$@\" || exit\n"
+            + then);
   }
 
   /**
