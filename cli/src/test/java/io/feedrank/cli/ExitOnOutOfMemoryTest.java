@@ -30,13 +30,13 @@ class ExitOnOutOfMemoryTest {
 
   @Test
   void theLauncherStartsEveryJvmWithItWhateverTheOptions() throws Exception {
-    launcherCheckout();
+    launcherCheckout(root);
     for (String command : List.of("streams", "ranker", "demo")) {
-      assertThat(javaArgs(Map.of(), command)).as(command).contains(EXIT_ON_OOM);
+      assertThat(javaArgs(root, Map.of(), command)).as(command).contains(EXIT_ON_OOM);
     }
     // options of one's own replace the defaults, not this; and a later option could still turn it
     // off, so it comes first
-    List<String> own = javaArgs(Map.of("FEEDRANK_JAVA_OPTS", "-Xmx1g"), "streams");
+    List<String> own = javaArgs(root, Map.of("FEEDRANK_JAVA_OPTS", "-Xmx1g"), "streams");
     assertThat(own).containsSubsequence(EXIT_ON_OOM, "-Xmx1g");
   }
 
@@ -98,10 +98,10 @@ class ExitOnOutOfMemoryTest {
   }
 
   /**
-   * A copy of the launcher in {@link #root} with a build it takes as up to date, and a {@code java}
+   * A copy of the launcher in {@code root} with a build it takes as up to date, and a {@code java}
    * that notes its arguments (and says it is a 17 when asked).
    */
-  private void launcherCheckout() throws Exception {
+  static void launcherCheckout(Path root) throws Exception {
     Files.copy(ROOT.resolve("feedrank"), root.resolve("feedrank"));
     Files.createDirectories(root.resolve("cli/target/classes"));
     Files.writeString(
@@ -118,11 +118,17 @@ class ExitOnOutOfMemoryTest {
     Files.setLastModifiedTime(stamp, FileTime.from(Instant.now().plusSeconds(60)));
   }
 
-  /** The arguments {@code ./feedrank command} starts java with, in {@code env}. */
-  private List<String> javaArgs(Map<String, String> env, String command) throws Exception {
+  /**
+   * The arguments {@code ./feedrank args} starts java with, in {@code env}, from the {@link
+   * #launcherCheckout} in {@code root}.
+   */
+  static List<String> javaArgs(Path root, Map<String, String> env, String... args)
+      throws Exception {
     Files.deleteIfExists(root.resolve("java.args"));
+    List<String> command = new ArrayList<>(List.of("bash", root.resolve("feedrank").toString()));
+    command.addAll(List.of(args));
     ProcessBuilder launcher =
-        new ProcessBuilder("bash", root.resolve("feedrank").toString(), command)
+        new ProcessBuilder(command)
             .directory(root.toFile())
             .redirectErrorStream(true)
             .redirectOutput(root.resolve("out.txt").toFile());

@@ -162,6 +162,30 @@ class LauncherIT {
   }
 
   /**
+   * {@code ./feedrank ranker --help} (-h, -V, --version, anywhere among its options) prints a page
+   * of text on the default options: the ranker's fixed heap, pre-touched, took 1.5 GB to print it.
+   * The ranker itself keeps its options.
+   */
+  @Test
+  void theRankersHelpAndVersionRunWithoutItsHeap() throws Exception {
+    ExitOnOutOfMemoryTest.launcherCheckout(checkout);
+    List<String> heap = List.of("-Xms1536m", "-Xmx1536m", "-XX:+AlwaysPreTouch");
+    assertThat(ExitOnOutOfMemoryTest.javaArgs(checkout, Map.of(), "ranker", "--port", "9000"))
+        .containsAll(heap);
+    for (List<String> help :
+        List.of(
+            List.of("ranker", "--help"),
+            List.of("ranker", "-h"),
+            List.of("ranker", "--port", "9000", "-V"),
+            List.of("ranker", "--version"))) {
+      assertThat(ExitOnOutOfMemoryTest.javaArgs(checkout, Map.of(), help.toArray(String[]::new)))
+          .as(help.toString())
+          .doesNotContainAnyElementsOf(heap)
+          .containsSequence(help);
+    }
+  }
+
+  /**
    * The launcher refuses a java other than 17 or 21 before it builds or runs anything (a JDK 25
    * built and ran, and the trainer failed on its first profile: datasketches-memory 3.0.2 accepts
    * only Java 8, 11, 17 and 21), reading {@code java -version} as JDKs print it. The java here
