@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.runtime.jobmaster.JobResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,6 +38,8 @@ import picocli.CommandLine.Spec;
       "one started on it while the first runs is refused (exit code 2), naming the first."
     })
 final class DriftCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(DriftCommand.class);
+
   @Spec CommandSpec spec;
 
   @Mixin EndpointOptions endpointOptions;
@@ -145,6 +149,9 @@ final class DriftCommand implements Callable<Integer> {
     try {
       job = LocalDriftJob.start(flink, config, "feedrank-drift");
     } catch (Exception | Error e) {
+      // with its stack, to where the job's log goes (a file, a log shipper): Main prints the
+      // messages of the causes only, without FEEDRANK_DEBUG
+      log.error("drift: the job failed to start", e);
       lock.close();
       throw e;
     }
@@ -169,12 +176,13 @@ final class DriftCommand implements Callable<Integer> {
     JobResult result = job.result().get();
     if (!result.isSuccess() && result.getSerializedThrowable().isPresent()) {
       // the job failed for good (a restore that does not fit, a restart strategy exhausted)
-      throw new IllegalStateException(
-          "the drift job failed",
+      Throwable why =
           result
               .getSerializedThrowable()
               .get()
-              .deserializeError(DriftCommand.class.getClassLoader()));
+              .deserializeError(DriftCommand.class.getClassLoader());
+      log.error("drift: the job failed", why);
+      throw new IllegalStateException("the drift job failed", why);
     }
     return 0;
   }

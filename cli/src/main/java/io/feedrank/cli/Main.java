@@ -1,6 +1,13 @@
 package io.feedrank.cli;
 
 import io.feedrank.cli.bench.BenchCommand;
+import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,12 +56,56 @@ public final class Main implements Runnable {
     cli.setUsageHelpWidth(100);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
-          cmd.getErr().println("feedrank " + cmd.getCommandName() + ": " + e.getMessage());
+          printFailure(cmd.getErr(), cmd.getCommandSpec().qualifiedName(), e);
           if (System.getenv("FEEDRANK_DEBUG") != null) {
             e.printStackTrace(cmd.getErr());
           }
           return 1;
         });
     return cli;
+  }
+
+  /** Causes printed below a failure's message at most; the stack has the rest. */
+  private static final int MAX_CAUSES = 10;
+
+  /**
+   * Prints why {@code command} failed: the failure's message, then one {@code caused by} line for
+   * each cause that says something the lines above do not. A start that fails often says why only
+   * in a cause (Kafka's "Failed to construct kafka producer" over the truststore it could not
+   * read), and without a stack (FEEDRANK_DEBUG) that line is all a pod's log shows.
+   */
+  private static void printFailure(PrintWriter err, String command, Throwable e) {
+    List<String> said = new ArrayList<>();
+    said.add(text(e));
+    err.println(command + ": " + said.get(0));
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    seen.add(e);
+    int printed = 0;
+    for (Throwable c = e.getCause(); c != null && seen.add(c); c = c.getCause()) {
+      String t = text(c);
+      if (said.stream().anyMatch(s -> s.contains(t))) {
+        continue; // a wrapper's message that repeats its cause's: the cause adds nothing
+      }
+      if (printed++ == MAX_CAUSES) {
+        err.println("  caused by: ... (more causes; FEEDRANK_DEBUG=1 prints the stack)");
+        break;
+      }
+      said.add(t);
+      String m = c.getMessage();
+      err.println(
+          "  caused by: " + c.getClass().getName() + (m == null || m.isBlank() ? "" : ": " + m));
+    }
+    err.flush();
+  }
+
+  /**
+   * What {@code e} says: its message, else (none, or blank) its class; with the class for a file
+   * system failure, whose message is a bare path ("feedrank demo: /etc/passwd" said nothing of what
+   * was wrong).
+   */
+  private static String text(Throwable e) {
+    return e.getMessage() == null || e.getMessage().isBlank() || e instanceof FileSystemException
+        ? e.toString()
+        : e.getMessage();
   }
 }

@@ -220,6 +220,17 @@ public final class RankerApp implements AutoCloseable {
    * the warm-up, which holds readiness until it ends ({@link Warmup}).
    */
   public static RankerApp start(RankerConfig c) throws IOException, InterruptedException {
+    try {
+      return startParts(c);
+    } catch (IOException | RuntimeException | Error e) {
+      // with its stack, to where the service's log goes (a file, a log shipper): the command that
+      // started it prints the messages of the causes only, without FEEDRANK_DEBUG
+      log.error("ranker: failed to start", e);
+      throw e;
+    }
+  }
+
+  private static RankerApp startParts(RankerConfig c) throws IOException, InterruptedException {
     RankerApp app = new RankerApp(c);
     try {
       app.listener.start();

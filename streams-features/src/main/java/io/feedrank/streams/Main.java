@@ -142,6 +142,9 @@ public final class Main {
       return new FeaturesApp(
           streams, writer, registry, server, metrics, streamsMetrics, refresh, failed);
     } catch (IOException | RuntimeException | Error e) {
+      // with its stack, to where the app's log goes (a file, a log shipper): the command that
+      // started it prints the messages of the causes only, without FEEDRANK_DEBUG
+      log.error("features: failed to start", e);
       while (!opened.isEmpty()) {
         try {
           opened.pop().close();
