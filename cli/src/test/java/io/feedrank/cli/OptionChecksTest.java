@@ -167,6 +167,24 @@ class OptionChecksTest {
         .startsWith("--ranker-config: unknown config key rate.limt");
   }
 
+  /** Options of bench ranker used only minutes into the run, after the stack is set up. */
+  @Test
+  void benchRankerRefusesPeriodsAndRatesItCouldNotRunWith() {
+    assertThat(run("bench", "ranker", "--scrape-every", "0"))
+        .isEqualTo(new Refusal(2, "--scrape-every must be 1 or more, got 0"));
+    assertThat(run("bench", "ranker", "--cold-seconds", "0"))
+        .isEqualTo(new Refusal(2, "--cold-seconds must be 1 or more, got 0"));
+    assertThat(run("bench", "ranker", "--cold-windows", "-1"))
+        .isEqualTo(new Refusal(2, "--cold-windows must be 1 or more, got -1"));
+    assertThat(run("bench", "ranker", "--warmup", "-1"))
+        .isEqualTo(new Refusal(2, "--warmup must be 0 or more, got -1"));
+    assertThat(run("bench", "ranker", "--max-warmup", "-5"))
+        .isEqualTo(new Refusal(2, "--max-warmup must be 0 or more, got -5"));
+    assertThat(run("bench", "ranker", "--cold-rate", "0"))
+        .isEqualTo(new Refusal(2, "--cold-rate must be a finite number > 0, got 0.0"));
+    assertThat(run("bench", "ranker", "--cold-rate", "NaN").exit()).isEqualTo(2);
+  }
+
   @Test
   void simulateRefusesARunOfNothingAndAScenarioStartWithoutScenario() {
     assertThat(run("simulate", "--duration", "-5m"))

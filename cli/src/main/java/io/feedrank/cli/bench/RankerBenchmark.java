@@ -217,7 +217,26 @@ final class RankerBenchmark implements Callable<Integer> {
         "--concurrency",
         concurrency,
         "--events",
-        events);
+        events,
+        "--scrape-every",
+        scrapeEveryMillis,
+        "--cold-seconds",
+        coldSeconds,
+        "--cold-windows",
+        coldWindows);
+    // found only minutes later otherwise, the stack set up and features written: a scrape period
+    // of 0 failed in scheduleAtFixedRate, a cold rate of 0 sent at intervals that overflowed
+    if (warmup < 0 || maxWarmup < 0) {
+      throw new ParameterException(
+          spec.commandLine(),
+          (warmup < 0 ? "--warmup" : "--max-warmup")
+              + " must be 0 or more, got "
+              + (warmup < 0 ? warmup : maxWarmup));
+    }
+    if (!(coldRate > 0) || Double.isInfinite(coldRate)) {
+      throw new ParameterException(
+          spec.commandLine(), "--cold-rate must be a finite number > 0, got " + coldRate);
+    }
     mlpCandidates(); // --phases, checked
     // the ranker's keys as it will read them, before the stack starts
     if (rankerConfig.containsKey("management.port")) {
