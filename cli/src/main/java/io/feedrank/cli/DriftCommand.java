@@ -105,16 +105,19 @@ final class DriftCommand implements Callable<Integer> {
     Map<String, String> env = System.getenv();
     Map<String, String> c =
         new HashMap<>(
-            ServiceConfig.resolveKafka(configFile, endpointOptions, env)
-                .option("model.name", modelName)
-                .option("window.ms", windowMs)
-                .option("from.earliest", fromEarliest ? "true" : null)
-                .option("state.dir", stateDir)
-                .orDefault(
-                    "state.dir",
-                    Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "drift-state")
-                        .toString())
-                .values());
+            ServiceConfig.refusing(
+                spec,
+                () ->
+                    ServiceConfig.resolveKafka(configFile, endpointOptions, env)
+                        .option("model.name", modelName)
+                        .option("window.ms", windowMs)
+                        .option("from.earliest", fromEarliest ? "true" : null)
+                        .option("state.dir", stateDir)
+                        .orDefault(
+                            "state.dir",
+                            Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "drift-state")
+                                .toString())
+                        .values()));
     // this command's key, not the job's: where the local cluster keeps the job's state
     Path state = Path.of(c.remove("state.dir")).toAbsolutePath();
     DriftConfig config =

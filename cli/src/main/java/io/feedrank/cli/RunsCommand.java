@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -74,7 +75,8 @@ final class RunsCommand implements Callable<Integer> {
       }
       case "show" -> {
         if (runId == null) {
-          throw new IllegalArgumentException("runs show needs a run id (see runs list)");
+          throw new ParameterException(
+              spec.commandLine(), "runs show needs a run id (see runs list)");
         }
         RunRecord r =
             runs.get(runId)
@@ -84,7 +86,8 @@ final class RunsCommand implements Callable<Integer> {
         return 0;
       }
       default ->
-          throw new IllegalArgumentException("unknown action '" + action + "': list or show");
+          throw new ParameterException(
+              spec.commandLine(), "unknown action '" + action + "': list or show");
     }
   }
 

@@ -4,8 +4,8 @@ import io.feedrank.avro.ConfigMap;
 import io.feedrank.avro.registry.RegistryConfig;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -190,6 +190,12 @@ final class ServiceConfig {
         });
   }
 
+  /**
+   * The keys of the {@code --config} file, none without one.
+   *
+   * @throws IllegalArgumentException naming {@code --config} and the file when it is missing,
+   *     unreadable or not a properties file: a usage error ({@link #refusing}), as a bad key in it
+   */
   static Map<String, String> load(Path file) {
     Map<String, String> m = new HashMap<>();
     if (file == null) {
@@ -198,8 +204,12 @@ final class ServiceConfig {
     Properties p = new Properties();
     try (InputStream in = Files.newInputStream(file)) {
       p.load(in);
+    } catch (NoSuchFileException ex) {
+      throw new IllegalArgumentException("--config " + file + ": no such file", ex);
     } catch (IOException ex) {
-      throw new UncheckedIOException("could not read " + file, ex);
+      throw new IllegalArgumentException("--config " + file + ": cannot read it: " + ex, ex);
+    } catch (IllegalArgumentException ex) { // Properties.load: a malformed Unicode escape
+      throw new IllegalArgumentException("--config " + file + ": " + ex.getMessage(), ex);
     }
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
     return m;

@@ -157,7 +157,8 @@ final class SimulateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), optionNames(e.getMessage()));
     }
-    Map<String, Object> client = producerConfig(System.getenv());
+    Map<String, Object> client =
+        ServiceConfig.refusing(spec, () -> producerConfig(System.getenv()));
     if (start == null && !realTime && t0.isBefore(Instant.now().minus(Duration.ofDays(7)))) {
       spec.commandLine()
           .getErr()

@@ -66,17 +66,20 @@ final class StreamsCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, String> env = System.getenv();
     Map<String, String> c =
-        ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
-            .option("application.id", applicationId)
-            .option("num.stream.threads", threads)
-            .option("state.dir", stateDir)
-            .option("metrics.port", metricsPort)
-            .option("metrics.host", metricsHost)
-            .orDefault(
-                "state.dir",
-                Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state")
-                    .toString())
-            .values();
+        ServiceConfig.refusing(
+            spec,
+            () ->
+                ServiceConfig.resolve(configFile, endpointOptions, redisUri, env)
+                    .option("application.id", applicationId)
+                    .option("num.stream.threads", threads)
+                    .option("state.dir", stateDir)
+                    .option("metrics.port", metricsPort)
+                    .option("metrics.host", metricsHost)
+                    .orDefault(
+                        "state.dir",
+                        Path.of(env.getOrDefault("FEEDRANK_HOME", "."), "target", "streams-state")
+                            .toString())
+                    .values());
     FeaturesConfig config = ServiceConfig.refusing(spec, () -> FeaturesConfig.from(c));
     PrintWriter out = spec.commandLine().getOut();
     CompletableFuture<Void> stopped = new CompletableFuture<>();

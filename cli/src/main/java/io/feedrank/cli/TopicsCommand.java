@@ -72,10 +72,13 @@ final class TopicsCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--replication-factor must be 1 or more, or -1 for the brokers'");
     }
-    ServiceConfig s = ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv());
+    ServiceConfig s =
+        ServiceConfig.refusing(
+            spec, () -> ServiceConfig.resolveKafka(configFile, endpointOptions, System.getenv()));
     Map<String, String> c = s.values();
     // before anything is printed or created: unknown keys, and a URL with credentials in it
-    RegistryConfig registryConfig = s.registryOnly("feedrank topics");
+    RegistryConfig registryConfig =
+        ServiceConfig.refusing(spec, () -> s.registryOnly("feedrank topics"));
     Map<String, Object> admin = s.kafkaClient();
     PrintWriter out = spec.commandLine().getOut();
     List<TopicSetup.Outcome> outcomes;

@@ -146,6 +146,43 @@ class OptionChecksTest {
         .isEqualTo(2);
   }
 
+  /**
+   * The commands that read a configuration without a service's own config class (simulate, topics,
+   * streams' and drift's endpoints, a --config file that is not there, runs' arguments) refuse it
+   * as a usage error too, naming the key, option or file; they exited 1.
+   */
+  @Test
+  void everyRefusedConfigurationIsAUsageError() throws Exception {
+    Path typo = dir.resolve("client.properties");
+    Files.writeString(typo, "schema.registy.url=http://127.0.0.1:1\n");
+    Refusal simulate =
+        run(
+            "simulate",
+            "--count",
+            "10",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--registry-url",
+            "http://127.0.0.1:1",
+            "--config",
+            typo.toString());
+    assertThat(simulate.exit()).isEqualTo(2);
+    assertThat(simulate.message()).contains("schema.registy.url");
+    assertThat(run("streams", "--redis-uri", "")).isEqualTo(new Refusal(2, "--redis-uri is empty"));
+    Refusal drift = run("drift", "--bootstrap-servers", "127.0.0.1:1");
+    assertThat(drift.exit()).isEqualTo(2);
+    assertThat(drift.message()).startsWith("no schema registry (--registry-url or");
+    Path missing = dir.resolve("nonexistent.properties");
+    assertThat(run("topics", "init", "--config", missing.toString()))
+        .isEqualTo(new Refusal(2, "--config " + missing + ": no such file"));
+    assertThat(run("ranker", "--config", missing.toString()))
+        .isEqualTo(new Refusal(2, "--config " + missing + ": no such file"));
+    assertThat(run("runs", "bogus"))
+        .isEqualTo(new Refusal(2, "unknown action 'bogus': list or show"));
+    assertThat(run("runs", "show"))
+        .isEqualTo(new Refusal(2, "runs show needs a run id (see runs list)"));
+  }
+
   private static String[] concat(String[] a, String[] b, String... c) {
     String[] all = java.util.Arrays.copyOf(a, a.length + b.length + c.length);
     System.arraycopy(b, 0, all, a.length, b.length);
