@@ -1,5 +1,6 @@
 package io.feedrank.cli;
 
+import io.feedrank.models.ArtifactStore;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
@@ -30,13 +31,23 @@ final class RunsCommand implements Callable<Integer> {
   @Parameters(index = "1", arity = "0..1", description = "run id (for show)")
   String runId;
 
-  @Option(names = "--artifact-store", description = "directory the trainer writes runs to")
-  Path store;
+  @Option(
+      names = "--artifact-store",
+      description =
+          "directory or file: URI the trainer writes runs to (default: the store of a running"
+              + " ./feedrank up's platform, else target/artifacts)")
+  String store;
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    Path root = store != null ? store : Path.of(defaultStore(System.getenv()));
+    Path root = root(store != null ? store : defaultStore(System.getenv()));
+    // a store named and not there is a mistake (a path mistyped, a volume not mounted), not a store
+    // without runs; the default one is absent until the first training run
+    if (store != null && !Files.isDirectory(root)) {
+      throw new ParameterException(
+          spec.commandLine(), "--artifact-store " + store + ": no such directory");
+    }
     FileRunStore runs = new FileRunStore(new FileArtifactStore(root));
     switch (action) {
       case "list" -> {
@@ -89,6 +100,25 @@ final class RunsCommand implements Callable<Integer> {
           throw new ParameterException(
               spec.commandLine(), "unknown action '" + action + "': list or show");
     }
+  }
+
+  /**
+   * The directory of a store {@code location}, in the forms {@code train}, {@code ranker} and
+   * {@code registry} take ({@link ArtifactStore#forLocation}): a path or a {@code file:} URI (as a
+   * path, {@code file:///data/artifacts} was read as {@code ./file:/data/artifacts}).
+   */
+  private Path root(String location) {
+    ArtifactStore s =
+        ServiceConfig.refusing(
+            spec,
+            () -> {
+              try {
+                return ArtifactStore.forLocation(location);
+              } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--artifact-store: " + e.getMessage(), e);
+              }
+            });
+    return ((FileArtifactStore) s).root();
   }
 
   /** The store of a running {@code ./feedrank up}'s platform, else target/artifacts. */

@@ -26,16 +26,49 @@ class RunsCommandTest {
   }
 
   @Test
-  void anEmptyOrMissingStoreSaysWhereItLookedInsteadOfABareHeader() {
+  void anEmptyStoreSaysWhereItLookedInsteadOfABareHeader() {
     assertThat(run("runs", "list", "--artifact-store", dir.toString())).isZero();
     assertThat(out.toString()).isEmpty();
     assertThat(err.toString())
         .contains("no training runs under " + dir.toAbsolutePath())
         .doesNotContain("no such directory");
+  }
 
+  /**
+   * A store named that is not there is refused (a path mistyped, a volume not mounted), not shown
+   * as a store without runs, exit 0.
+   */
+  @Test
+  void aMissingStoreNamedIsRefused() {
     Path missing = dir.resolve("nowhere");
-    assertThat(run("runs", "list", "--artifact-store", missing.toString())).isZero();
-    assertThat(err.toString()).contains(missing.toAbsolutePath() + " (no such directory)");
+    assertThat(run("runs", "list", "--artifact-store", missing.toString())).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("--artifact-store " + missing + ": no such directory")
+        .doesNotContain("no training runs");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  /** The store in the forms train, ranker and registry take: a path or a file: URI. */
+  @Test
+  void aFileUriNamesTheStoreAsForTheTrainer() {
+    record("20261205-120000-abcd");
+    assertThat(run("runs", "list", "--artifact-store", dir.toUri().toString())).isZero();
+    assertThat(out.toString()).contains("20261205-120000-abcd");
+    assertThat(
+            run("runs", "show", "20261205-120000-abcd", "--artifact-store", dir.toUri().toString()))
+        .isZero();
+    assertThat(err.toString()).isEmpty();
+    assertThat(run("runs", "list", "--artifact-store", "s3://bucket/artifacts")).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("--artifact-store: artifact store 's3://bucket/artifacts'");
+  }
+
+  private void record(String id) {
+    RunRecord r = new RunRecord();
+    r.id = id;
+    r.status = "SUCCEEDED";
+    r.startedAt = "2026-12-05T12:00:00Z";
+    new FileRunStore(new FileArtifactStore(dir)).save(r);
   }
 
   @Test
