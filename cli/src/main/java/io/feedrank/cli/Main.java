@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,7 +47,45 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    Optional<String> level = logLevel(System.getenv(LOG_LEVEL));
+    if (level.isEmpty()) {
+      System.err.println(
+          "feedrank: "
+              + LOG_LEVEL
+              + " must be one of "
+              + String.join(", ", LOG_LEVELS)
+              + " (any case; unset or empty: INFO), got '"
+              + System.getenv(LOG_LEVEL)
+              + "'");
+      System.exit(2);
+    }
+    // before anything logs, and so before logback reads its configuration (the commands' classes,
+    // loaded by commandLine(), get their loggers): logback.xml's ${FEEDRANK_LOG_LEVEL} is looked up
+    // in the system properties before the environment, and so gets the level checked here. As
+    // read from the environment, logback took any unknown value ("WARNING", "quiet") for DEBUG, and
+    // an empty one for no level, io.feedrank then logging at root's WARN only
+    System.setProperty(LOG_LEVEL, level.get());
     System.exit(commandLine().execute(args));
+  }
+
+  /** The variable of the platform's own log level ({@code io.feedrank}), in logback.xml. */
+  private static final String LOG_LEVEL = "FEEDRANK_LOG_LEVEL";
+
+  /** Logback's levels; OFF and ALL as it reads them too. */
+  private static final List<String> LOG_LEVELS =
+      List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "ALL");
+
+  /**
+   * The log level {@code value} of {@link #LOG_LEVEL} names, upper case: one of {@link
+   * #LOG_LEVELS}, any case, blanks around it ignored (as logback reads it); INFO when unset or
+   * blank; empty when it names none.
+   */
+  private static Optional<String> logLevel(String value) {
+    if (value == null || value.isBlank()) {
+      return Optional.of("INFO");
+    }
+    String v = value.trim().toUpperCase(Locale.ROOT);
+    return LOG_LEVELS.contains(v) ? Optional.of(v) : Optional.empty();
   }
 
   /** The command line {@link #main} runs: its error handler and help width set. */
