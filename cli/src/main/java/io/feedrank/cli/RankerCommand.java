@@ -85,7 +85,18 @@ final class RankerCommand implements Runnable {
   @Override
   public void run() {
     RankerConfig config =
-        ServiceConfig.refusing(spec, () -> RankerConfig.from(config(System.getenv())));
+        ServiceConfig.refusing(
+            spec,
+            () -> {
+              RankerConfig c = RankerConfig.from(config(System.getenv()));
+              // read here too, a file missing or holding no key being a refused configuration
+              // (exit 2) as any other value, not a ranker that failed (exit 1); the start reads it
+              // again
+              if (c.apiKeysFile() != null) {
+                RankerApp.apiKeys(c.apiKeysFile());
+              }
+              return c;
+            });
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stopped = new CountDownLatch(1);
     try {

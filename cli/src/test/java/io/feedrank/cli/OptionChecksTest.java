@@ -177,6 +177,19 @@ class OptionChecksTest {
         .isEqualTo(new Refusal(2, "--config " + missing + ": no such file"));
     assertThat(run("ranker", "--config", missing.toString()))
         .isEqualTo(new Refusal(2, "--config " + missing + ": no such file"));
+    Path keys = dir.resolve("nonexistent-keys");
+    assertThat(
+            run(
+                "ranker",
+                "--bootstrap-servers",
+                "127.0.0.1:1",
+                "--registry-url",
+                "http://127.0.0.1:1",
+                "--redis-uri",
+                "redis://127.0.0.1:1",
+                "--ranker-config",
+                "api.keys.file=" + keys))
+        .isEqualTo(new Refusal(2, "api.keys.file: no such file " + keys));
     assertThat(run("runs", "bogus"))
         .isEqualTo(new Refusal(2, "unknown action 'bogus': list or show"));
     assertThat(run("runs", "show"))

@@ -201,9 +201,10 @@ public final class RankerApp implements AutoCloseable {
 
   /**
    * The keys of {@code api.keys.file}; a file that is missing or unreadable is refused naming the
-   * key (the start's message was the bare path, {@code NoSuchFileException}'s text).
+   * key (the start's message was the bare path, {@code NoSuchFileException}'s text). Also read by
+   * {@code ./feedrank ranker} before the start, to refuse such a file as configuration.
    */
-  static ApiKeys apiKeys(Path file) {
+  public static ApiKeys apiKeys(Path file) {
     try {
       return ApiKeys.load(file);
     } catch (NoSuchFileException e) {
