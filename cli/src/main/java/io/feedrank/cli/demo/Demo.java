@@ -370,7 +370,18 @@ public final class Demo {
     report.eventTime.put("acceleration", DemoReport.round(acceleration, 0));
     RankingClient.Snapshot s = client.snapshot();
     if (s.ok() == 0) {
-      throw new IllegalStateException("no successful ranking response: " + s.lastError());
+      // what the client saw: with no error at all (a request still in flight), "null" told nothing
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "no successful ranking response: %d requests ended (4xx %d, 5xx %d, transport"
+                  + " errors %d), client failures %d; the last error: %s",
+              s.requests(),
+              s.clientErrors(),
+              s.serverErrors(),
+              s.transportErrors(),
+              s.clientFailures(),
+              s.lastError() == null ? "none (no request ended)" : s.lastError()));
     }
     long logs = topics.count(Topics.RANKING_LOGS);
     if (logs == 0) {
