@@ -93,9 +93,14 @@ class LauncherIT {
    * the next launch: the stamp the launcher compares sources with was touched after the build,
    * newer than that source, and every later launch ran the old classes. The wrapper here saves
    * Lib.java once, right after the first build.
+   *
+   * <p>Then two launches at once that both find the build stale (./feedrank up --stack-only and
+   * ./feedrank streams after a git pull) build once: the second waits for the first's build, then
+   * finds it done. Both ran a Maven reactor on the same target/ folders, one packaging a jar the
+   * other read. (One test for both: each stand-in build is a Maven run of its own.)
    */
   @Test
-  void buildsAgainASourceSavedWhileItBuilt() throws Exception {
+  void buildsAgainASourceSavedWhileItBuiltAndOnceForTwoLaunchesAtOnce() throws Exception {
     standIn(checkout);
     write(
         checkout.resolve("saved-during-build"),
@@ -113,29 +118,16 @@ class LauncherIT {
     assertThat(next.err()).as("the launch after Lib.java was saved").contains(BUILDING);
     assertThat(next.out().get(0)).isEqualTo("saved");
     assertThat(launch().err()).doesNotContain(BUILDING);
-  }
 
-  /**
-   * Two launches at once that both find the build stale (./feedrank up --stack-only and ./feedrank
-   * streams after a git pull) build once: the second waits for the first's build, then finds it
-   * done. Both ran a Maven reactor on the same target/ folders, one packaging a jar the other read.
-   */
-  @Test
-  void twoLaunchesAtOnceBuildOnce() throws Exception {
-    standIn(checkout);
-    wrapMaven("");
-    Run first = launch();
-    assertThat(first.exit()).as(first.err()).isZero();
     Files.delete(checkout.resolve("target/.feedrank-built"));
     Files.delete(checkout.resolve("mvnw.calls"));
-
     ExecutorService launchers = Executors.newFixedThreadPool(2);
     try {
       for (Future<Run> f :
           launchers.invokeAll(List.<Callable<Run>>of(this::launch, this::launch))) {
         Run run = f.get();
         assertThat(run.exit()).as(run.err()).isZero();
-        assertThat(run.out()).isEqualTo(first.out());
+        assertThat(run.out()).isEqualTo(next.out());
       }
     } finally {
       launchers.shutdownNow();
