@@ -19,11 +19,14 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
@@ -134,6 +137,7 @@ public final class Main {
         // item or user topics): the port would stay bound, its non-daemon thread alive
         opened.push(server::close);
       }
+      refuseChangedPartitions(config, topology);
       streams.start();
       log.info(
           "features: started {}; metrics on {}",
@@ -153,6 +157,26 @@ public final class Main {
         }
       }
       throw e;
+    }
+  }
+
+  /**
+   * Refuses a start on an {@code interactions} topic whose partition count is no longer the one the
+   * app's internal topics were created with ({@link PartitionCounts}), through an admin client
+   * configured as Kafka Streams' own. Without the brokers, the start fails after the client's
+   * {@code default.api.timeout.ms} (1 min), naming the topic it could not read: Kafka Streams' own
+   * start failed too, after some 6 minutes (its global thread's {@code task.timeout.ms} and more).
+   */
+  private static void refuseChangedPartitions(FeaturesConfig config, Topology topology) {
+    Map<String, Object> adminConfig =
+        new StreamsConfig(config.streamsProperties())
+            .getAdminConfigs(config.applicationId() + "-partition-check");
+    try (Admin admin = Admin.create(adminConfig)) {
+      PartitionCounts.refuseChanged(
+          admin,
+          config.applicationId(),
+          config.topics().interactions(),
+          PartitionCounts.internalTopics(topology, config.applicationId(), config.topics()));
     }
   }
 

@@ -53,6 +53,11 @@ final class FeaturesHarness {
   int badRecords;
 
   FeaturesHarness(LocalStack stack) {
+    this(stack, PARTITIONS);
+  }
+
+  /** ... with {@code partitions} partitions to each topic. */
+  FeaturesHarness(LocalStack stack, int partitions) {
     this.stack = stack;
     // the tests share the stack's Redis and their users' ids and event times overlap: a hash an
     // earlier test left with a later _ts would refuse this run's writes as stale
@@ -61,15 +66,15 @@ final class FeaturesHarness {
     }
     stack.createTopics(
         List.of(
-            spec(Topics.INTERACTIONS, topics.interactions()),
-            spec(Topics.USERS, topics.users()),
-            spec(Topics.ITEMS, topics.items()),
-            spec(Topics.INTERACTIONS_DLQ, topics.deadLetters()),
-            spec(Topics.TRAINING_EXAMPLES, topics.trainingExamples())));
+            spec(Topics.INTERACTIONS, topics.interactions(), partitions),
+            spec(Topics.USERS, topics.users(), partitions),
+            spec(Topics.ITEMS, topics.items(), partitions),
+            spec(Topics.INTERACTIONS_DLQ, topics.deadLetters(), partitions),
+            spec(Topics.TRAINING_EXAMPLES, topics.trainingExamples(), partitions)));
   }
 
-  private static Topics.TopicSpec spec(String design, String name) {
-    return Topics.byName(design).orElseThrow().withPartitions(PARTITIONS).renamed(name);
+  private static Topics.TopicSpec spec(String design, String name, int partitions) {
+    return Topics.byName(design).orElseThrow().withPartitions(partitions).renamed(name);
   }
 
   /**
