@@ -212,6 +212,30 @@ class DriftMainTest {
         .containsOnly("2000");
   }
 
+  /**
+   * Each source looks for new partitions of its topic every 10 s: at the connector's 5 minutes, the
+   * examples written to partitions added for a scale-out before the source found them were late by
+   * then, and dropped. A kafka.* key sets another; a bounded source (tests) looks for none.
+   */
+  @Test
+  void everySourceLooksForNewPartitionsEveryTenSecondsUnlessAKafkaKeySaysOtherwise()
+      throws Exception {
+    assertThat(discoveryIntervals(Map.of())).containsOnly("10000");
+    assertThat(discoveryIntervals(Map.of("kafka.partition.discovery.interval.ms", "60000")))
+        .containsOnly("60000");
+    assertThat(discoveryIntervals(Map.of("bounded", "true"))).containsOnly("-1");
+  }
+
+  /** partition.discovery.interval.ms of each source of the job built from {@code extra}. */
+  static List<String> discoveryIntervals(Map<String, String> extra) throws Exception {
+    List<String> values = new ArrayList<>();
+    for (KafkaSource<?> source : sources(extra).values()) {
+      values.add(
+          ((Properties) field(source, "props")).getProperty("partition.discovery.interval.ms"));
+    }
+    return values;
+  }
+
   /** reconnect.backoff.max.ms of each source and sink of the job built from {@code extra}. */
   static List<String> reconnectBackoffMax(Map<String, String> extra) throws Exception {
     List<String> values = new ArrayList<>();
