@@ -202,8 +202,10 @@ public final class Main implements AutoCloseable {
             config.retrainTopic(),
             config.listenGroupId(),
             config.modelName(),
+            registry,
             done,
             metrics.otherModelCommands(),
+            metrics.supersededCommands(),
             c -> {
               settle.await(c);
               attempts.run(

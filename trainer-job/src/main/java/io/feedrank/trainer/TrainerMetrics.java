@@ -25,8 +25,9 @@ import java.util.Map;
  * The trainer's metrics, on {@code GET /metrics} when a port is configured: runs by status and
  * registry decision ({@code trainer.runs}), their wall time ({@code trainer.run.duration}), the
  * holdout AUC of the versions trained by this process ({@code trainer.model.auc} by version,
- * architecture and decision; the newest 50), and the retrain commands the listener skipped as
- * another model's ({@code trainer.commands.skipped}, reason {@code other_model}).
+ * architecture and decision; the newest 50), and the retrain commands the listener skipped ({@code
+ * trainer.commands.skipped}, by reason: {@code other_model}, another model's; {@code superseded},
+ * for a version a promotion has replaced since).
  */
 public final class TrainerMetrics implements AutoCloseable {
   static final int VERSIONS_KEPT = 50;
@@ -40,6 +41,7 @@ public final class TrainerMetrics implements AutoCloseable {
   private final DistributionSummary duration;
   private final MultiGauge auc;
   private final Counter otherModelCommands;
+  private final Counter supersededCommands;
   private final Map<String, RunRecord.ModelRun> versions = new LinkedHashMap<>();
   private final HttpServer server;
 
@@ -53,11 +55,8 @@ public final class TrainerMetrics implements AutoCloseable {
         MultiGauge.builder("trainer.model.auc")
             .description("holdout AUC of each version this trainer registered")
             .register(registry);
-    this.otherModelCommands =
-        Counter.builder("trainer.commands.skipped")
-            .description("retrain commands the listener skipped, by reason")
-            .tags("reason", "other_model")
-            .register(registry);
+    this.otherModelCommands = skippedCommands("other_model");
+    this.supersededCommands = skippedCommands("superseded");
     // zero series, so that increase() sees the first run of each kind: a counter first scraped at 1
     // has no increase. Every status without a decision, and a successful run's every decision
     for (String status :
@@ -87,6 +86,13 @@ public final class TrainerMetrics implements AutoCloseable {
           }
         });
     server.start();
+  }
+
+  private Counter skippedCommands(String reason) {
+    return Counter.builder("trainer.commands.skipped")
+        .description("retrain commands the listener skipped, by reason")
+        .tags("reason", reason)
+        .register(registry);
   }
 
   private Counter runs(String status, String decision) {
@@ -140,6 +146,14 @@ public final class TrainerMetrics implements AutoCloseable {
   /** Counts the retrain commands the listener skips as another model's. */
   public Counter otherModelCommands() {
     return otherModelCommands;
+  }
+
+  /**
+   * Counts the retrain commands the listener skips because another version has replaced theirs in
+   * production since they were issued.
+   */
+  public Counter supersededCommands() {
+    return supersededCommands;
   }
 
   public PrometheusMeterRegistry registry() {

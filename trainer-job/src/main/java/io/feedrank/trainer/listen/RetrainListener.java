@@ -2,7 +2,10 @@ package io.feedrank.trainer.listen;
 
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RetrainCommand;
+import io.feedrank.trainer.registry.ModelRegistry;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -50,6 +53,15 @@ import org.slf4j.LoggerFactory;
  * partition to another listener, the commands of it not yet committed are handed back: the run in
  * progress stops (CANCELLED) and the new owner runs them. A command for another model is logged,
  * counted and committed past: that model's trainer reads it in a group of its own.
+ *
+ * <p>A command whose reference version another version has replaced in production since it was
+ * issued is logged, counted and committed past when its turn comes, not run: the drift job's
+ * commands of different kinds share no cooldown, so one episode (a shift that moves the scores and
+ * lowers the CTR in the same windows) gives a {@code PREDICTION_DRIFT} and a {@code
+ * PERFORMANCE_DROP} command with different ids for the one production version, and the first one's
+ * run has already answered the second by promoting a new version. A command whose reference is
+ * still in production runs, whatever ran before it (a retrain that did not beat production leaves
+ * the drift to be answered), as does one without a reference.
  */
 public final class RetrainListener implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RetrainListener.class);
@@ -64,7 +76,9 @@ public final class RetrainListener implements AutoCloseable {
   private final String topic;
   private final String groupId;
   private final String modelName;
+  private final ModelRegistry registry;
   private final Counter otherModel;
+  private final Counter superseded;
   private final Handler handler;
   private final Set<String> seen = new HashSet<>();
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -104,36 +118,46 @@ public final class RetrainListener implements AutoCloseable {
       String topic,
       String groupId,
       String modelName,
+      ModelRegistry registry,
       Collection<String> alreadyRun,
       Counter otherModel,
+      Counter superseded,
       Handler handler) {
     this(
         kafkaConsumer(kafka, values, groupId),
         topic,
         groupId,
         modelName,
+        registry,
         alreadyRun,
         otherModel,
+        superseded,
         handler);
   }
 
   /**
    * On {@code consumer} of group {@code groupId}, which it subscribes to {@code topic}, commits to
-   * and closes; {@code otherModel} counts the commands skipped as another model's.
+   * and closes; {@code registry} says which version is in production when a command's turn comes;
+   * {@code otherModel} and {@code superseded} count the commands skipped as another model's and as
+   * answered by a promotion since.
    */
   RetrainListener(
       Consumer<String, RetrainCommand> consumer,
       String topic,
       String groupId,
       String modelName,
+      ModelRegistry registry,
       Collection<String> alreadyRun,
       Counter otherModel,
+      Counter superseded,
       Handler handler) {
     this.consumer = consumer;
     this.topic = topic;
     this.groupId = groupId;
     this.modelName = modelName;
+    this.registry = registry;
     this.otherModel = otherModel;
+    this.superseded = superseded;
     this.handler = handler;
     this.seen.addAll(alreadyRun);
     this.poller = new Thread(this::poll, "trainer-retrain-listener");
@@ -276,6 +300,23 @@ public final class RetrainListener implements AutoCloseable {
     if (!running || p.revoked) {
       return; // closing, or handed back: left uncommitted, so it runs after a restart or elsewhere
     }
+    String replacement = replacement(c);
+    if (!running) {
+      return; // closed while the registry was read: as above
+    }
+    if (replacement != null) {
+      log.info(
+          "trainer: command {} ({}) is for {} of {}, which {} has replaced in production since it"
+              + " was issued: skipped as superseded",
+          c.getCommandId(),
+          c.getReason(),
+          c.getReferenceVersion(),
+          modelName,
+          replacement);
+      superseded.increment();
+      p.done = true;
+      return;
+    }
     try {
       handler.handle(c);
     } catch (Exception e) {
@@ -310,6 +351,40 @@ public final class RetrainListener implements AutoCloseable {
       return;
     }
     p.done = true;
+  }
+
+  /**
+   * The version in production now where it has replaced the command's reference version (a version
+   * of the registry that is no longer in production), else null: no reference (a manual command),
+   * one the registry does not have (the drift job's {@code none}, a schedule issued before any
+   * production model), the reference still in production, no version in production, or a registry
+   * that cannot be read, in which case the command runs as before and its run reads the registry
+   * itself.
+   */
+  private String replacement(RetrainCommand c) {
+    String reference = c.getReferenceVersion();
+    if (reference == null) {
+      return null;
+    }
+    List<ModelVersion> versions;
+    try {
+      versions = registry.versions(modelName);
+    } catch (RuntimeException e) {
+      log.warn(
+          "trainer: cannot read the registry to tell whether command {} is superseded: {}; running"
+              + " it",
+          c.getCommandId(),
+          e.toString());
+      return null;
+    }
+    if (versions.stream()
+        .noneMatch(
+            v -> reference.equals(v.getVersion()) && v.getStage() != ModelStage.PRODUCTION)) {
+      return null;
+    }
+    return ModelRegistry.newest(versions, ModelStage.PRODUCTION)
+        .map(ModelVersion::getVersion)
+        .orElse(null);
   }
 
   /**

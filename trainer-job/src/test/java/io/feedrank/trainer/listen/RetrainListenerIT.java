@@ -9,18 +9,26 @@ import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.AvroSerde;
 import io.feedrank.avro.serde.AvroSerdes;
+import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.ModelStage;
+import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.RetrainReason;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.TcpGate;
 import io.feedrank.trainer.TrainerConfig;
 import io.feedrank.trainer.TrainerHarness;
 import io.feedrank.trainer.TrainerMetrics;
+import io.feedrank.trainer.registry.KafkaModelRegistry;
+import io.feedrank.trainer.registry.ModelRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +48,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,6 +72,25 @@ class RetrainListenerIT {
 
   /** Counts what the test's listeners skip as another model's, when the test does not look. */
   final Counter otherModel = new SimpleMeterRegistry().counter("trainer.commands.skipped");
+
+  /** Counts what the test's listeners skip as superseded, when the test does not look. */
+  final Counter superseded = new SimpleMeterRegistry().counter("trainer.commands.skipped");
+
+  /** The registry on the real {@code model-registry} topic. */
+  final KafkaModelRegistry registry;
+
+  RetrainListenerIT(LocalStack stack) {
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    registry =
+        new KafkaModelRegistry(
+            stack.clientConfig(), serde.serializer(), serde.deserializer(), Topics.MODEL_REGISTRY);
+  }
+
+  @AfterEach
+  void closeRegistry() {
+    registry.close();
+  }
 
   RetrainListener listener(LocalStack stack, String model, String group, Set<String> alreadyRun) {
     return listener(stack, model, group, alreadyRun, Map.of());
@@ -110,8 +138,10 @@ class RetrainListenerIT {
             Topics.RETRAIN_COMMANDS,
             group,
             model,
+            registry,
             alreadyRun,
             otherModel,
+            superseded,
             c -> {
               String id = c.getCommandId();
               started.add(id);
@@ -161,8 +191,10 @@ class RetrainListenerIT {
             Topics.RETRAIN_COMMANDS,
             group,
             model,
+            registry,
             Set.of(),
             otherModel,
+            superseded,
             c -> {
               firstStarted.countDown();
               try {
@@ -183,8 +215,10 @@ class RetrainListenerIT {
               Topics.RETRAIN_COMMANDS,
               group,
               model,
+              registry,
               Set.of(),
               otherModel,
+              superseded,
               c -> completed.incrementAndGet())) {
         second.start();
         await().atMost(Duration.ofSeconds(60)).until(() -> completed.get() == 1);
@@ -252,6 +286,118 @@ class RetrainListenerIT {
       }
       assertThat(started).containsExactly(ownCommand, othersCommand);
     }
+  }
+
+  /**
+   * One episode, two commands for production version v1 (a PREDICTION_DRIFT and a PERFORMANCE_DROP:
+   * the drift job's kinds of command share no cooldown): the first's run promotes v2, and the
+   * second, when its turn comes, is logged, counted and committed past instead of training again.
+   * Then, for v2, a run whose candidate did not beat it leaves the next command for v2 to run, and
+   * a command without a reference runs too.
+   */
+  @Test
+  void aCommandWhoseVersionAPromotionReplacedSinceIsSkippedAsSuperseded(LocalStack stack)
+      throws Exception {
+    String model = "superseded-" + UUID.randomUUID();
+    String group = "trainer-" + UUID.randomUUID();
+    String promotes = model + "-drift";
+    String sameEpisode = model + "-ctr-drop";
+    registry.publish(List.of(version(model, "v1", ModelStage.PRODUCTION)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> "v1".equals(production(model)));
+    try (Admin admin = Admin.create(new HashMap<>(stack.clientConfig()));
+        TrainerMetrics metrics = new TrainerMetrics("127.0.0.1", 0);
+        RetrainListener l =
+            new RetrainListener(
+                new HashMap<>(stack.clientConfig()),
+                AvroSerdes.valueSerde(stack.registryClient(), RetrainCommand.class).deserializer(),
+                Topics.RETRAIN_COMMANDS,
+                group,
+                model,
+                registry,
+                Set.of(),
+                otherModel,
+                metrics.supersededCommands(),
+                c -> {
+                  started.add(c.getCommandId());
+                  if (c.getCommandId().equals(promotes)) {
+                    // what a run whose candidate beat production decides
+                    registry.update(
+                        model,
+                        versions ->
+                            List.of(
+                                version(model, "v2", ModelStage.PRODUCTION),
+                                version(model, "v1", ModelStage.ARCHIVED)));
+                    // readable once the commit's markers are written, just after it returns; a
+                    // real run saves its record and metrics meanwhile
+                    await()
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> "v2".equals(production(model)));
+                  }
+                })) {
+      l.start();
+      sendFor(stack, model, "v1", RetrainReason.PREDICTION_DRIFT, promotes);
+      sendFor(stack, model, "v1", RetrainReason.PERFORMANCE_DROP, sameEpisode);
+      await().atMost(Duration.ofSeconds(60)).until(() -> committedToTheEnd(stack, admin, group));
+      assertThat(started).containsExactly(promotes);
+      assertThat(metrics.supersededCommands().count()).isEqualTo(1.0);
+      assertThat(metrics.registry().scrape())
+          .contains("trainer_commands_skipped_total{reason=\"superseded\"} 1.0");
+
+      String notBeaten = model + "-v2-1";
+      String again = model + "-v2-2";
+      String manual = model + "-manual";
+      sendFor(stack, model, "v2", RetrainReason.FEATURE_DRIFT, notBeaten, again);
+      sendFor(stack, model, null, RetrainReason.MANUAL, manual);
+      await().atMost(Duration.ofSeconds(60)).until(() -> started.contains(manual));
+      assertThat(started).containsExactly(promotes, notBeaten, again, manual);
+      assertThat(metrics.supersededCommands().count()).isEqualTo(1.0);
+      assertThat(l.failed()).isNotDone();
+    }
+  }
+
+  /** Commands {@code ids} of {@code model} for its version {@code reference} (null: none). */
+  private static void sendFor(
+      LocalStack stack, String model, String reference, RetrainReason reason, String... ids) {
+    Map<String, Object> p = new HashMap<>(stack.clientConfig());
+    AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
+    values.configure(p, false);
+    try (KafkaProducer<String, RetrainCommand> producer =
+        new KafkaProducer<>(p, new StringSerializer(), values)) {
+      for (String id : ids) {
+        producer.send(
+            new ProducerRecord<>(
+                Topics.RETRAIN_COMMANDS,
+                model,
+                RetrainCommand.newBuilder()
+                    .setCommandId(id)
+                    .setModelName(model)
+                    .setIssuedAt(Instant.now())
+                    .setReason(reason)
+                    .setReferenceVersion(reference)
+                    .build()));
+      }
+    }
+  }
+
+  private String production(String model) {
+    return ModelRegistry.newest(registry.versions(model), ModelStage.PRODUCTION)
+        .map(ModelVersion::getVersion)
+        .orElse(null);
+  }
+
+  private static ModelVersion version(String model, String v, ModelStage stage) {
+    Instant now = Instant.now();
+    return ModelVersion.newBuilder()
+        .setModelName(model)
+        .setVersion(v)
+        .setStage(stage)
+        .setArchitecture("mlp")
+        .setCreatedAt(now)
+        .setUpdatedAt(now)
+        .setArtifactUri("file:/unused/" + v)
+        .setArtifactSha256("00")
+        .setFeatureSchemaVersion(1)
+        .build();
   }
 
   /** The group a trainer of {@code model} listens in when {@code listen.group.id} is not given. */

@@ -3,8 +3,10 @@ package io.feedrank.trainer.listen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RetrainCommand;
 import io.feedrank.events.RetrainReason;
+import io.feedrank.trainer.registry.ModelRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,6 +46,20 @@ class RetrainListenerTest {
     }
   }
 
+  /** A registry with no versions: nothing this test sends names one. */
+  static final ModelRegistry NO_VERSIONS =
+      new ModelRegistry() {
+        @Override
+        public List<ModelVersion> versions(String modelName) {
+          return List.of();
+        }
+
+        @Override
+        public void publish(List<ModelVersion> updates) {
+          throw new UnsupportedOperationException("read only");
+        }
+      };
+
   @Test
   void aCommandPolledWhileClosingIsNeitherAnErrorNorRunNorCommitted() throws Exception {
     Consumer consumer = new Consumer();
@@ -55,7 +71,9 @@ class RetrainListenerTest {
             TOPIC,
             "feedrank-trainer-feed-ranker",
             "feed-ranker",
+            NO_VERSIONS,
             Set.of(),
+            new SimpleMeterRegistry().counter("trainer.commands.skipped"),
             new SimpleMeterRegistry().counter("trainer.commands.skipped"),
             c -> handled.add(c.getCommandId()));
     Thread closer =
