@@ -29,10 +29,15 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  *
  * <p>A get returns the object last put, or one read from the store and kept (the {@code capacity}
  * least recently used clean objects are kept). Callers change such an object in place and put it
- * back. Nothing held here outlives its task: a task closed dirty — a crash, a fenced producer, an
- * error in a processor after it changed an object — closes its stores, which drops every object,
- * and one that is revived is initialized again after its stores were restored from their
- * changelogs; so an uncommitted change is never written.
+ * back. No object held here outlives the task's time as an active task. A task closed dirty — a
+ * crash, a fenced producer, an error in a processor after it changed an object — closes its stores,
+ * which drops every object, and one that is revived is initialized again after its stores were
+ * restored from their changelogs; so an uncommitted change is never written. A task that moves from
+ * active to standby or back within one client keeps its stores instead: Kafka Streams recycles them
+ * (ProcessorStateManager {@code recycle}, 4.3) with a {@link #clearCache} and no new {@code init},
+ * while as a standby it restores the new owner's changes into the store behind this one; so {@link
+ * #clearCache} drops every object too, or a get back as an active task would return the state as of
+ * the move.
  *
  * <p>The commit hook is Kafka Streams' internal {@link CachedStateStore#flushCache}, called for the
  * stores of a task before its records are flushed and its transaction committed (StreamTask {@code
@@ -151,8 +156,18 @@ final class WriteBackStore<K, V> implements KeyValueStore<K, V>, CachedStateStor
     }
   }
 
+  /**
+   * Drops every object held: the task's stores are being recycled (see above). Nothing put is
+   * unwritten by then: Kafka Streams recycles an active task only when it has processed nothing
+   * since its last commit, whose {@link #flushCache} wrote everything back (StreamTask {@code
+   * prepareRecycle}: else it closes the task dirty), and a standby task writes nothing through this
+   * store. Were anything put since, it would be uncommitted, and is dropped as {@link #close} drops
+   * it.
+   */
   @Override
   public void clearCache() {
+    dirty.clear();
+    clean.clear();
     if (store instanceof CachedStateStore<?, ?> cached) {
       cached.clearCache();
     }

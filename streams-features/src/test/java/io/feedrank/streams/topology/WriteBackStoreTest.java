@@ -105,6 +105,24 @@ class WriteBackStoreTest {
     assertThat(revived.get(2L)).isNull();
   }
 
+  /**
+   * A task that moves active → standby → active within one JVM keeps its stores: Kafka Streams 4.3
+   * recycles them (ProcessorStateManager#recycle) and calls only {@code clearCache} on them, never
+   * {@code init} again, while standby restoration writes the new owner's changes to the store
+   * behind, past this one.
+   */
+  @Test
+  void aClearedCacheReadsWhatWasWrittenBehindItSince() {
+    store.put(1L, new StringBuilder("a"));
+    ((WriteBackStore<Long, StringBuilder>) store).flushCache(); // the commit before the recycle
+    assertThat(text(store.get(1L))).isEqualTo("a");
+
+    inner.put(1L, new StringBuilder("b")); // the standby restoring the other owner's change
+    ((WriteBackStore<Long, StringBuilder>) store).clearCache(); // the recycle
+
+    assertThat(text(store.get(1L))).isEqualTo("b");
+  }
+
   @Test
   void cleanObjectsAreKeptUpToTheCapacityAndReadAgainAfter() {
     for (long k = 1; k <= 4; k++) {
