@@ -75,28 +75,29 @@ class FeatureTopologyTest {
   final Map<String, Map<String, String>> redis = new ConcurrentHashMap<>();
 
   /**
-   * HSET into {@link #redis}: a partial write with {@code _ts} to a key it lacks, or whose hash has
-   * no {@code _ts}, reports the key recreated, as the Redis writer's script does.
+   * HSET into {@link #redis}, but a partial write with {@code _ts} to a key it lacks, or whose hash
+   * has no {@code _ts}, sets nothing and reports the key lost, as the Redis writer's script does.
    */
   final FeatureWriter writer =
       new FeatureWriter() {
         @Override
         public void write(List<FeatureWrite> batch) {
-          writeFindingRecreated(batch);
+          writeFindingLost(batch);
         }
 
         @Override
-        public java.util.Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
-          java.util.Set<String> recreated = new java.util.HashSet<>();
+        public java.util.Set<String> writeFindingLost(List<FeatureWrite> batch) {
+          java.util.Set<String> lost = new java.util.HashSet<>();
           for (FeatureWrite w : batch) {
             if (w.partial()
                 && w.fields().containsKey("_ts")
                 && !redis.getOrDefault(w.key(), Map.of()).containsKey("_ts")) {
-              recreated.add(w.key());
+              lost.add(w.key());
+            } else {
+              redis.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields());
             }
-            redis.computeIfAbsent(w.key(), k -> new ConcurrentHashMap<>()).putAll(w.fields());
           }
-          return recreated;
+          return lost;
         }
       };
 
@@ -628,8 +629,9 @@ class FeatureTopologyTest {
 
   /**
    * A user hash Redis lost (a restart without persistence, an eviction, the TTL) is written whole
-   * again: the next write carries only the categories its events touched, finds the key gone, and
-   * the user is rewritten with every category, as a recomputation from the topic has it.
+   * again: the next write carries only the categories its events touched, finds the key gone and is
+   * refused, and the user is rewritten with every category, as a recomputation from the topic has
+   * it.
    */
   @Test
   void aUserHashRedisLostIsWrittenWholeAgain() {
@@ -668,8 +670,8 @@ class FeatureTopologyTest {
             .setItemId(b.getItemId())
             .setEventTime(Instant.ofEpochMilli(t + 2 * HOUR))
             .build());
-    driver.advanceWallClockTime(Duration.ofSeconds(1)); // the partial write: b only
-    assertThat(redis.get(key)).doesNotContainKey("c." + a.getCategory() + "._ts");
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // the partial write: b only, refused
+    assertThat(redis).doesNotContainKey(key);
     driver.advanceWallClockTime(Duration.ofSeconds(1)); // the repair: whole
     // category a, which the events since the loss did not touch, is back as it was
     String pa = "c." + a.getCategory() + ".";

@@ -35,56 +35,70 @@ import redis.clients.jedis.UnifiedJedis;
 class RedisFeatureWriterIT {
 
   /**
-   * A partial write (a user's write leaving out categories no event touched) that finds no hash
-   * creates it: HSET reports every field new, and the writer says so, so that the user is written
-   * whole. One that finds the hash, or a whole write, is not reported.
+   * A partial write (a user's write leaving out categories no event touched) that finds no state in
+   * the hash sets nothing, and the writer says so, so that the user is written whole; it is refused
+   * again until a whole write lands, whoever sends it. One that finds the state, or a whole write,
+   * is applied and not reported.
    */
   @Test
-  void aPartialWriteThatFindsItsHashGoneIsReported(LocalStack stack) {
-    String user = "fr:u:recreated-it-" + System.nanoTime();
+  void aPartialWriteThatFindsItsHashLostIsRefusedAndReported(LocalStack stack) {
+    String user = "fr:u:lost-it-" + System.nanoTime();
     String fresh = user + "-fresh";
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2));
         RedisFeatureWriter writer =
-            new RedisFeatureWriter(
-                stack.redisUri(), Duration.ofDays(1), new SimpleMeterRegistry())) {
+            new RedisFeatureWriter(stack.redisUri(), Duration.ofDays(1), meters)) {
       Map<String, String> whole = Map.of("_v", "1", "_ts", "1", "c.a._ts", "1", "c.b._ts", "1");
       Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
-      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, whole, 1, false))))
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, whole, 1, false))))
           .isEmpty();
-      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, partial, 2, true))))
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, partial, 2, true))))
           .isEmpty();
       assertThat(redis.hgetAll(user)).containsEntry("c.a._ts", "1").containsEntry("_ts", "2");
 
       redis.del(user); // Redis lost it
       assertThat(
-              writer.writeFindingRecreated(
+              writer.writeFindingLost(
                   List.of(
                       new FeatureWrite(user, partial, 3, true),
                       new FeatureWrite(fresh, whole, 3, false))))
           .containsExactly(user);
+      assertThat(redis.exists(user)).isFalse();
+      assertThat(redis.hgetAll(fresh)).isEqualTo(whole);
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, partial, 3, true))))
+          .containsExactly(user);
+      assertThat(meters.counter("features.redis.write.refused").count()).isEqualTo(2.0);
 
       // Redis lost it, and the user's profile was written again since (a start of the app): the
-      // hash is there, but holds no state, and a partial write is still a recreation
-      redis.del(user);
-      redis.hset(user, Map.of("_v", "1", "created_at", "5"));
-      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(user, partial, 4, true))))
+      // hash is there, but holds no state, and a partial write is refused all the same
+      Map<String, String> profile = Map.of("_v", "1", "created_at", "5");
+      redis.hset(user, profile);
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, partial, 4, true))))
           .containsExactly(user);
+      assertThat(redis.hgetAll(user)).isEqualTo(profile);
+
+      // the whole write lands, and the partial writes after it apply again
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, whole, 4, false))))
+          .isEmpty();
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, partial, 5, true))))
+          .isEmpty();
+      assertThat(redis.hgetAll(user)).containsEntry("c.a._ts", "1").containsEntry("_ts", "2");
     }
   }
 
   /**
    * A user's partial write and their profile's write, merged while the writer thread is busy (the
-   * global table's thread writes profiles as the stream threads flush, all of them at a start),
-   * land as one: on a hash Redis lost, the real script's answer still reaches the state write's
-   * caller, who hears it landed and that it recreated the hash (and has the user written whole).
+   * global table's thread writes profiles as the stream threads flush, all of them at a start), are
+   * answered as one: on a hash Redis lost, the real script's refusal still reaches the state
+   * write's caller, who hears it did not land, and why (and has the user written whole).
    */
   @Test
-  void aPartialWriteMergedWithAProfileWriteIsReportedLandedAndRecreated(LocalStack stack)
+  void aPartialWriteMergedWithAProfileWriteIsRefusedAndReportedLost(LocalStack stack)
       throws Exception {
     String user = "fr:u:merged-it-" + System.nanoTime();
     String other = user + "-other";
     List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
-    List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
+    List<FeatureWrite> lost = new CopyOnWriteArrayList<>();
     Map<String, String> partial = Map.of("_v", "1", "_ts", "2", "c.b._ts", "2");
     Map<String, String> profile = Map.of("_v", "1", "country", "FR", "created_at", "5");
     try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2))) {
@@ -98,18 +112,16 @@ class RedisFeatureWriterIT {
           new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
         async.write(List.of(new FeatureWrite(other, Map.of("n", "1"), 0)));
         held.awaitHeld();
-        async.submit(
-            List.of(new FeatureWrite(user, partial, 2, true)), landed::add, recreated::add);
+        async.submit(List.of(new FeatureWrite(user, partial, 2, true)), landed::add, lost::add);
         // as the topology writes a profile: without the state, so partial
         async.write(List.of(new FeatureWrite(user, profile, FeatureWriter.NO_EVENT, true)));
         held.release();
       } // close: what is pending is written, and whom to tell told, before it returns
       Map<String, String> both = new java.util.HashMap<>(partial);
       both.putAll(profile);
-      assertThat(redis.hgetAll(user)).isEqualTo(both);
-      FeatureWrite merged = new FeatureWrite(user, both, 2, true);
-      assertThat(landed).containsExactly(merged);
-      assertThat(recreated).containsExactly(merged);
+      assertThat(redis.exists(user)).isFalse();
+      assertThat(landed).isEmpty();
+      assertThat(lost).containsExactly(new FeatureWrite(user, both, 2, true));
     }
   }
 
@@ -156,8 +168,8 @@ class RedisFeatureWriterIT {
       for (int i = 0; i < 1_500; i++) {
         fields.put("f" + i, Integer.toString(i));
       }
-      assertThat(writer.writeFindingRecreated(List.of(new FeatureWrite(big, fields, 1, true))))
-          .containsExactly(big);
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(big, fields, 1, false))))
+          .isEmpty();
       assertThat(redis.hgetAll(big)).isEqualTo(fields);
       assertThat(meters.counter("features.redis.write.stale").count()).isEqualTo(2.0);
     }
@@ -214,10 +226,9 @@ class RedisFeatureWriterIT {
   }
 
   /**
-   * On a cluster whose one node lost the script (a restart, a failover), only the writes that node
-   * refused are written again once it has the script: the others landed, and written a second time
-   * the hashes they recreated would no longer be reported. Users spread over the three masters,
-   * each hash lost before a partial write, each reported.
+   * On a cluster whose one node lost the script (a restart, a failover), the writes that node
+   * refused are written again once it has the script, and answered as the others are: users spread
+   * over the three masters, each hash lost before a partial write, each write refused and reported.
    */
   @Test
   void onAClusterOnlyTheWritesOfTheNodeWithoutTheScriptAreWrittenAgain(@TempDir Path dir)
@@ -240,11 +251,11 @@ class RedisFeatureWriterIT {
           new redis.clients.jedis.Jedis(java.net.URI.create(cluster.nodes().get(0).uri()))) {
         node.scriptFlush(); // and one node lost the script
       }
-      Set<String> recreated =
-          writer.writeFindingRecreated(
+      Set<String> lost =
+          writer.writeFindingLost(
               users.stream().map(k -> new FeatureWrite(k, partial, 2, true)).toList());
-      assertThat(recreated).containsExactlyInAnyOrderElementsOf(users);
-      users.forEach(k -> assertThat(redis.hgetAll(k)).isEqualTo(partial));
+      assertThat(lost).containsExactlyInAnyOrderElementsOf(users);
+      users.forEach(k -> assertThat(redis.exists(k)).isFalse());
     }
   }
 

@@ -36,11 +36,11 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private final Thread thread;
 
   /**
-   * A write waiting for the writer thread, whom to tell when it has landed, and whom when it found
-   * its hash gone.
+   * A write waiting for the writer thread, whom to tell when it has landed, and whom when it was
+   * refused, its hash lost ({@link FeatureWriter#writeFindingLost}).
    */
   private record Pending(
-      FeatureWrite write, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {}
+      FeatureWrite write, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> lost) {}
 
   /** Whom a write submitted without callbacks tells: nobody (see {@link #newerOver}). */
   private static final Consumer<FeatureWrite> NOBODY = w -> {};
@@ -75,7 +75,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
 
   @Override
   public void submit(
-      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {
+      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> lost) {
     synchronized (this) {
       while (pending.size() >= maxPending && !closed && died == null) {
         try {
@@ -89,7 +89,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
         throw new IllegalStateException("the Redis writer thread died of " + died, died);
       }
       for (FeatureWrite w : batch) {
-        pending.merge(w.key(), new Pending(w, landed, recreated), AsyncFeatureWriter::newerOver);
+        pending.merge(w.key(), new Pending(w, landed, lost), AsyncFeatureWriter::newerOver);
       }
       notifyAll();
     }
@@ -114,16 +114,17 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
    * are all in the merge). A user's profile and an item's catalog metadata, written from the global
    * tables' thread, meet the stream threads' state writes of the same key here. They are partial
    * (they leave out the state): taken for whole ones, they made a partial state write merged with
-   * them whole, and a hash it recreated was not reported, so not written whole again.
+   * them whole, and over a hash Redis had lost it was applied rather than refused, so the user was
+   * not written whole again. Refused, the merged write sets the profile's fields no more than the
+   * state's; the whole write that follows carries both.
    *
    * <p>Whom to tell: the newer write's callbacks, or the older's when the newer came without any
    * ({@link #write}: the tables' writes). Dropped under a profile written after it, the state
    * write's landing was never heard of: its entity stayed "on its way" in the pending store until
-   * its next event, and a hash it recreated was not written whole again. Between two writes with
-   * callbacks the newer's are enough: the entity's task submitted both, forgets the entity only
-   * when its latest version has landed, and ignores an earlier version's landing. Keeping both
-   * would chain one more pair (holding its batch's versions) per flush of a busy entity while Redis
-   * is away.
+   * its next event, and a refusal was never heard of either. Between two writes with callbacks the
+   * newer's are enough: the entity's task submitted both, forgets the entity only when its latest
+   * version has landed, and ignores an earlier version's landing. Keeping both would chain one more
+   * pair (holding its batch's versions) per flush of a busy entity while Redis is away.
    */
   private static Pending newerOver(Pending older, Pending newer) {
     Map<String, String> fields = new HashMap<>(older.write().fields());
@@ -134,7 +135,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     return new Pending(
         new FeatureWrite(newer.write().key(), fields, latest, partial),
         newer.landed() != NOBODY ? newer.landed() : older.landed(),
-        newer.recreated() != NOBODY ? newer.recreated() : older.recreated());
+        newer.lost() != NOBODY ? newer.lost() : older.lost());
   }
 
   private void run() {
@@ -203,9 +204,9 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     List<Pending> all = new ArrayList<>(work.values());
     for (int i = 0; i < all.size(); i += CHUNK) {
       List<Pending> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
-      Set<String> recreated;
+      Set<String> refused;
       try {
-        recreated = delegate.writeFindingRecreated(chunk.stream().map(Pending::write).toList());
+        refused = delegate.writeFindingLost(chunk.stream().map(Pending::write).toList());
       } catch (RuntimeException e) {
         metrics.redisFailure();
         if (failures++ % 50 == 0) {
@@ -214,7 +215,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
               all.size() - i,
               e.toString());
         }
-        // drop what already landed, keep the rest
+        // drop what was already answered (landed or refused), keep the rest
         for (int j = 0; j < i; j++) {
           work.remove(all.get(j).write().key());
         }
@@ -222,13 +223,14 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
       }
       long now = System.currentTimeMillis();
       for (Pending p : chunk) {
+        if (refused.contains(p.write().key())) {
+          p.lost().accept(p.write());
+          continue;
+        }
         if (p.write().latestEventMillis() != NO_EVENT) {
           metrics.freshness(now - p.write().latestEventMillis());
         }
         p.landed().accept(p.write());
-        if (recreated.contains(p.write().key())) {
-          p.recreated().accept(p.write());
-        }
       }
     }
     return true;

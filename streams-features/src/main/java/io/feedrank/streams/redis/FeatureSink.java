@@ -21,12 +21,13 @@ public interface FeatureSink {
   void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed);
 
   /**
-   * {@link #submit(List, Consumer)}, and {@code recreated} is called, after {@code landed}, for
-   * each partial write that found its hash gone and created it ({@link
-   * FeatureWriter#writeFindingRecreated}). By default it is never called.
+   * {@link #submit(List, Consumer)}, but {@code lost} is called instead of {@code landed} for each
+   * partial write that found its hash without the entity's state and set nothing ({@link
+   * FeatureWriter#writeFindingLost}): it has not landed, and the entity must be written whole. By
+   * default it is never called.
    */
   default void submit(
-      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> recreated) {
+      List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> lost) {
     submit(batch, landed);
   }
 
@@ -43,14 +44,13 @@ public interface FeatureSink {
 
       @Override
       public void submit(
-          List<FeatureWrite> batch,
-          Consumer<FeatureWrite> landed,
-          Consumer<FeatureWrite> recreated) {
-        Set<String> gone = writer.writeFindingRecreated(batch);
+          List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> lost) {
+        Set<String> refused = writer.writeFindingLost(batch);
         for (FeatureWrite w : batch) {
-          landed.accept(w);
-          if (gone.contains(w.key())) {
-            recreated.accept(w);
+          if (refused.contains(w.key())) {
+            lost.accept(w);
+          } else {
+            landed.accept(w);
           }
         }
       }

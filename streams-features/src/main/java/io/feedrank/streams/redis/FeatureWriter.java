@@ -17,7 +17,8 @@ public interface FeatureWriter extends AutoCloseable {
    * @param latestEventMillis event time of the newest event in these values, for freshness
    * @param partial whether the fields leave out some the entity's hash holds (a user's categories
    *     no event since the last write touched; an item's metadata or a user's profile, without the
-   *     state): right over the hash, short of it without one
+   *     state): right over the hash, short of it without one, so one that carries state is refused
+   *     there ({@link #writeFindingLost})
    */
   record FeatureWrite(
       String key, Map<String, String> fields, long latestEventMillis, boolean partial) {
@@ -42,10 +43,11 @@ public interface FeatureWriter extends AutoCloseable {
 
   /**
    * {@link #write}, and the keys of the batch's {@link FeatureWrite#partial partial} writes that
-   * found no hash and created it (Redis lost it: a restart without persistence, an eviction, the
-   * TTL): their hash now lacks what they left out. By default none are known.
+   * found their hash without the entity's state (Redis lost it: a restart without persistence, an
+   * eviction, the TTL) and set nothing: the entity must be written whole. By default none are
+   * known.
    */
-  default Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+  default Set<String> writeFindingLost(List<FeatureWrite> batch) {
     write(batch);
     return Set.of();
   }

@@ -42,6 +42,16 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * features.redis.write.stale}. A write without {@code _ts} (an item's catalog metadata, a user's
  * profile) always applies.
  *
+ * <p>A {@link FeatureWrite#partial partial} write with {@code _ts} (a user's, without the
+ * categories no event since the last write touched) onto a hash without {@code _ts} (Redis lost the
+ * entity's state: a restart without persistence, an eviction, the TTL) sets nothing, and is
+ * reported ({@link #writeFindingLost}) and counted by {@code features.redis.write.refused}: the
+ * entity must be written whole. Applied, it created the hash with what it carried alone, and a
+ * later partial write found {@code _ts} and applied as any other: if the instance stopped or
+ * crashed before it had the entity written whole, or the entity's task moved, the hash lacked the
+ * rest for good. Refused, it leaves the hash as it finds it, so every partial write is refused
+ * until a whole one lands, whoever writes it.
+ *
  * <p>The expiry follows the entity's events: a write with {@code _ts} sets it to the TTL, one
  * without leaves a hash's expiry as it is and gives the TTL only to a hash that has none (a new
  * entity, known from the catalog or its profile alone). Every start of the app writes every item's
@@ -60,18 +70,18 @@ public final class RedisFeatureWriter implements FeatureWriter {
 
   /**
    * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms,
-   * ARGV[3] the write's {@code lifetime_events} (empty: none), then field, value pairs. Returns -1
-   * when the hash is newer (a later {@code _ts}, or the same one and more events), else 1 when a
-   * write with {@code _ts} found no {@code _ts} in the hash (no events' state: the hash was gone,
-   * or held only an entity's catalog metadata or profile), else 0. The pairs go to {@code HSET} a
-   * thousand at a time, within what Lua's unpack takes. A write without {@code _ts} sets the expiry
-   * only on a hash that has none ({@code PTTL} below 0: it has just been created, or was left
-   * without one), as {@code PEXPIRE NX} would from Redis 7 on.
+   * ARGV[3] the write's {@code lifetime_events} (empty: none), ARGV[4] 1 for a partial write, else
+   * 0, then field, value pairs. Returns -1 when the hash is newer (a later {@code _ts}, or the same
+   * one and more events), 1 when a partial write with {@code _ts} found no {@code _ts} in the hash
+   * (no events' state: the hash was gone, or held only an entity's catalog metadata or profile);
+   * both set nothing. Else 0. The pairs go to {@code HSET} a thousand at a time, within what Lua's
+   * unpack takes. A write without {@code _ts} sets the expiry only on a hash that has none ({@code
+   * PTTL} below 0: it has just been created, or was left without one), as {@code PEXPIRE NX} would
+   * from Redis 7 on.
    */
   static final String SCRIPT =
       """
       local ts = tonumber(ARGV[1])
-      local fresh = 0
       if ts then
         local held = redis.call('HMGET', KEYS[1], '_ts', 'lifetime_events')
         local heldTs = tonumber(held[1])
@@ -84,11 +94,11 @@ public final class RedisFeatureWriter implements FeatureWriter {
           if heldTs == ts and n and heldN and heldN > n then
             return -1
           end
-        else
-          fresh = 1
+        elseif ARGV[4] == '1' then
+          return 1
         end
       end
-      local i = 4
+      local i = 5
       while i <= #ARGV do
         local j = math.min(i + 999, #ARGV)
         redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
@@ -97,7 +107,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
       if ts or redis.call('PTTL', KEYS[1]) < 0 then
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
       end
-      return fresh
+      return 0
       """;
 
   private final UnifiedJedis jedis;
@@ -106,6 +116,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
   private final Timer latency;
   private final DistributionSummary batchSize;
   private final Counter stale;
+  private final Counter refused;
 
   public RedisFeatureWriter(String uri, Duration ttl, MeterRegistry metrics) {
     this.jedis = RedisConnections.connect(uri, Duration.ofSeconds(2));
@@ -124,22 +135,26 @@ public final class RedisFeatureWriter implements FeatureWriter {
         Counter.builder("features.redis.write.stale")
             .description("writes not applied: the hash held a later state")
             .register(metrics);
+    this.refused =
+        Counter.builder("features.redis.write.refused")
+            .description("partial writes not applied: the hash held no state (Redis lost it)")
+            .register(metrics);
   }
 
   @Override
   public void write(List<FeatureWrite> batch) {
-    writeFindingRecreated(batch);
+    writeFindingLost(batch);
   }
 
   /**
-   * A partial write recreated its hash when it found no {@code _ts} there: a hash that held the
+   * A partial write found its hash lost when it found no {@code _ts} there: a hash that held the
    * entity's state has the fields every write carries ({@code _v}, {@code _ts}, the counters). A
    * hash of the profile alone, rewritten after Redis lost the user's, holds fields but no state. A
-   * write without {@code _ts} (a profile's or an item's metadata alone) is never reported: it has
-   * no state to leave out, and the entity's next state write finds the hash without {@code _ts}.
+   * write without {@code _ts} (a profile's or an item's metadata alone) is never refused: it has no
+   * state to leave out, and the entity's next state write finds the hash without {@code _ts}.
    */
   @Override
-  public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+  public Set<String> writeFindingLost(List<FeatureWrite> batch) {
     if (batch.isEmpty()) {
       return Set.of();
     }
@@ -149,14 +164,15 @@ public final class RedisFeatureWriter implements FeatureWriter {
     if (!again.isEmpty()) {
       // a server that has not seen the script (a new or restarted node, a promoted replica): give
       // it to every server and write again the entities it refused, only those: the others have
-      // landed, and written again a recreated hash would no longer be reported as one
+      // been answered, and would be counted twice
       loadScript();
       read.all(again, send(again), false);
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());
     stale.increment(read.stale);
-    return read.recreated;
+    refused.increment(read.lost.size());
+    return read.lost;
   }
 
   /**
@@ -166,7 +182,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
    * entities be dropped.
    */
   private static final class Replies {
-    Set<String> recreated = Set.of(); // a set of its own only when Redis lost a hash
+    Set<String> lost = Set.of(); // a set of its own only when Redis lost a hash
     long stale;
 
     /**
@@ -196,11 +212,11 @@ public final class RedisFeatureWriter implements FeatureWriter {
         long answer = reply instanceof Long l ? l : Long.MIN_VALUE;
         if (answer == -1) {
           stale++;
-        } else if (w.partial() && answer == 1) {
-          if (recreated.isEmpty()) {
-            recreated = new HashSet<>();
+        } else if (answer == 1) {
+          if (lost.isEmpty()) {
+            lost = new HashSet<>();
           }
-          recreated.add(w.key());
+          lost.add(w.key());
         }
       }
       return again;
@@ -219,10 +235,11 @@ public final class RedisFeatureWriter implements FeatureWriter {
   }
 
   private List<String> arguments(FeatureWrite w) {
-    List<String> args = new ArrayList<>(3 + 2 * w.fields().size());
+    List<String> args = new ArrayList<>(4 + 2 * w.fields().size());
     args.add(w.fields().getOrDefault("_ts", ""));
     args.add(ttlMillis);
     args.add(w.fields().getOrDefault(EVENTS, ""));
+    args.add(w.partial() ? "1" : "0");
     w.fields()
         .forEach(
             (k, v) -> {

@@ -90,8 +90,8 @@ final class DirtyEntities<S> {
   private final String keyPrefix;
   private final ConcurrentLinkedQueue<Landed> landed = new ConcurrentLinkedQueue<>();
 
-  /** Entities whose partial write found their hash gone in Redis, and created it. */
-  private final ConcurrentLinkedQueue<Long> recreated = new ConcurrentLinkedQueue<>();
+  /** Entities whose partial write was refused: Redis lost their hash's state. */
+  private final ConcurrentLinkedQueue<Long> lost = new ConcurrentLinkedQueue<>();
 
   /** The pending store's content (and the latest state of what was marked here). */
   private final Map<Long, Entry<S>> entries = new HashMap<>();
@@ -145,15 +145,18 @@ final class DirtyEntities<S> {
   }
 
   /**
-   * The entities whose partial write found their hash gone (Redis lost it) since the last call: the
-   * caller owns the ones it still has state for, and has them written whole ({@link #markWhole}).
+   * The entities whose partial write was refused since the last call, their hash without state
+   * (Redis lost it; {@link FeatureWriter#writeFindingLost}): the caller owns the ones it still has
+   * state for, and has them written whole ({@link #markWhole}). A refused write has not landed: the
+   * entity stays pending, so where a stop or a crash loses this list, the next owner's partial
+   * write is refused again.
    */
-  List<Long> drainRecreated() {
-    if (recreated.isEmpty()) {
+  List<Long> drainLost() {
+    if (lost.isEmpty()) {
       return List.of();
     }
     List<Long> out = new ArrayList<>();
-    for (Long id; (id = recreated.poll()) != null; ) {
+    for (Long id; (id = lost.poll()) != null; ) {
       out.add(id);
     }
     return out;
@@ -218,7 +221,7 @@ final class DirtyEntities<S> {
       sink.submit(
           batch,
           w -> landed.add(new Landed(idOf(w.key()), versions.get(w.key()))),
-          w -> recreated.add(idOf(w.key())));
+          w -> lost.add(idOf(w.key())));
       versions.forEach((key, v) -> inFlight.put(idOf(key), v));
     } catch (RuntimeException e) {
       metrics.redisFailure();

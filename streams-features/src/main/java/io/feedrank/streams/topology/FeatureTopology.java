@@ -267,7 +267,7 @@ public final class FeatureTopology {
     // training examples have them (idempotent sets; rewritten at each start). Its category is
     // bounded before anything keeps it (CategoryBound). These writes, and the profiles' below,
     // leave out the entity's state, so they are partial: merged with a partial state write of the
-    // same key (AsyncFeatureWriter), they keep it partial, and a hash it recreated is reported
+    // same key (AsyncFeatureWriter), they keep it partial, and it is refused over a lost hash
     globalTable(
         builder,
         HashStore.supplier(ITEMS_STORE),

@@ -92,10 +92,9 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     if (!flushes.due(now, context.currentStreamTimeMs())) {
       return;
     }
-    // a user whose partial write recreated a hash Redis had lost is written whole: the hash now
-    // lacks the categories that write left out (users this task no longer owns are its new
-    // owner's to write)
-    for (long id : dirty.drainRecreated()) {
+    // a user whose partial write was refused (Redis lost their hash) is written whole (users
+    // this task no longer owns are its new owner's to write)
+    for (long id : dirty.drainLost()) {
       if (users.get(id) != null) {
         dirty.markWhole(id);
       }

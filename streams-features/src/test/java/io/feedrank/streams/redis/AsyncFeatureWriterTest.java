@@ -143,12 +143,12 @@ class AsyncFeatureWriterTest {
   /**
    * A profile or catalog write (no callbacks) merged over a state write of the same key, as the
    * global tables' thread and a stream thread do while the writer is busy, keeps the state write's
-   * callbacks: they used to be replaced by the profile's none, so the state write's landing and the
-   * recreation it found were never heard of.
+   * callbacks: they used to be replaced by the profile's none, so the state write's landing, or its
+   * refusal over a lost hash, was never heard of. A refused write is not reported landed.
    */
   @Test
   void aWriteWithoutCallbacksMergedOverOneWithThemKeepsTheirCallbacks() throws Exception {
-    // the first batch holds the writer thread; Redis had lost the user's hash
+    // the first batch holds the writer thread; Redis had lost user 1's hash, not user 2's
     HeldWriter held =
         new HeldWriter(
             new FeatureWriter() {
@@ -158,32 +158,32 @@ class AsyncFeatureWriterTest {
               }
 
               @Override
-              public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+              public Set<String> writeFindingLost(List<FeatureWrite> batch) {
                 return Set.of("fr:u:1");
               }
             },
             true);
     List<FeatureWrite> landed = new CopyOnWriteArrayList<>();
-    List<FeatureWrite> recreated = new CopyOnWriteArrayList<>();
-    FeatureWrite state =
-        new FeatureWrite("fr:u:1", Map.of("_ts", "1000", "c.news._ts", "1000"), 1000, true);
-    FeatureWrite profile =
-        new FeatureWrite("fr:u:1", Map.of("country", "FR"), FeatureWriter.NO_EVENT, true);
+    List<FeatureWrite> lost = new CopyOnWriteArrayList<>();
+    Map<String, String> state = Map.of("_ts", "1000", "c.news._ts", "1000");
     try (AsyncFeatureWriter w =
         new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 1_000)) {
       w.write(List.of(write("fr:i:9", "category", "news")));
       held.awaitHeld();
-      // both wait behind the held batch: the profile, newer, is merged over the state write
-      w.submit(List.of(state), landed::add, recreated::add);
-      w.write(List.of(profile));
+      // they wait behind the held batch: each profile, newer, is merged over its state write
+      for (String user : List.of("fr:u:1", "fr:u:2")) {
+        w.submit(List.of(new FeatureWrite(user, state, 1000, true)), landed::add, lost::add);
+        w.write(
+            List.of(new FeatureWrite(user, Map.of("country", "FR"), FeatureWriter.NO_EVENT, true)));
+      }
       held.release();
     } // close: what is pending is written, and whom to tell told, before it returns
-    FeatureWrite merged =
-        new FeatureWrite(
-            "fr:u:1", Map.of("_ts", "1000", "c.news._ts", "1000", "country", "FR"), 1000, true);
-    assertThat(held.written).containsExactly(write("fr:i:9", "category", "news"), merged);
-    assertThat(landed).containsExactly(merged);
-    assertThat(recreated).containsExactly(merged);
+    Map<String, String> both = Map.of("_ts", "1000", "c.news._ts", "1000", "country", "FR");
+    FeatureWrite refused = new FeatureWrite("fr:u:1", both, 1000, true);
+    FeatureWrite written = new FeatureWrite("fr:u:2", both, 1000, true);
+    assertThat(held.written).containsExactly(write("fr:i:9", "category", "news"), refused, written);
+    assertThat(landed).containsExactly(written);
+    assertThat(lost).containsExactly(refused);
   }
 
   /**

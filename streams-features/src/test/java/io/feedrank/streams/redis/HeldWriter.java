@@ -49,11 +49,11 @@ public final class HeldWriter implements FeatureWriter {
 
   @Override
   public void write(List<FeatureWrite> batch) {
-    writeFindingRecreated(batch);
+    writeFindingLost(batch);
   }
 
   @Override
-  public Set<String> writeFindingRecreated(List<FeatureWrite> batch) {
+  public Set<String> writeFindingLost(List<FeatureWrite> batch) {
     if (armed.getAndSet(false)) {
       entered.countDown();
       try {
@@ -63,7 +63,7 @@ public final class HeldWriter implements FeatureWriter {
       }
     }
     written.addAll(batch);
-    return delegate.writeFindingRecreated(batch);
+    return delegate.writeFindingLost(batch);
   }
 
   @Override
