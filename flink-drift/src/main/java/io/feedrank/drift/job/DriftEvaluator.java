@@ -385,12 +385,18 @@ public final class DriftEvaluator
     return f;
   }
 
+  /**
+   * The newest production version of {@code modelName} in {@code state}. Only that model's records
+   * are put there, but state restored from a job of another model (the Flink operator's last-state
+   * upgrade after {@code model.name} changed) holds that model's: windows were judged against it.
+   */
   private ServingReference serving(ReadOnlyBroadcastState<String, ServingReference> state)
       throws Exception {
     ServingReference best = null;
     for (Map.Entry<String, ServingReference> e : state.immutableEntries()) {
       ServingReference v = e.getValue();
-      if ("PRODUCTION".equals(v.stage)
+      if (modelName.equals(v.modelName)
+          && "PRODUCTION".equals(v.stage)
           && v.profile != null
           && (best == null || v.after(best.sequence, best.updatedAt))) {
         best = v;

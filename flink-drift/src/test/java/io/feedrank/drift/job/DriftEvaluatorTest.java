@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -24,16 +27,14 @@ class DriftEvaluatorTest {
   final DriftEvaluator evaluator = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
 
   /** The evaluator as an operator: windows keyed by feature, serving models broadcast. */
-  static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
-          String, WindowSummary, ServingReference, Report>
+  static KeyedBroadcastOperatorTestHarness<String, WindowSummary, ServingReference, Report>
       harness() throws Exception {
     return harness(new DriftEvaluator("m", DriftThresholdsConfig.defaults()));
   }
 
   /** {@code f} as an operator (its counters read through {@code f}). */
-  static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
-          String, WindowSummary, ServingReference, Report>
-      harness(DriftEvaluator f) throws Exception {
+  static KeyedBroadcastOperatorTestHarness<String, WindowSummary, ServingReference, Report> harness(
+      DriftEvaluator f) throws Exception {
     return ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
         f, (WindowSummary w) -> w.feature, Types.STRING, DriftEvaluator.REGISTRY);
   }
@@ -408,6 +409,42 @@ class DriftEvaluatorTest {
       assertThat(h.extractOutputValues())
           .singleElement()
           .satisfies(r -> assertThat(r.referenceVersion).isEqualTo("v2"));
+    }
+  }
+
+  /**
+   * State restored from a job of another model (the Flink operator's last-state upgrade after
+   * {@code model.name} changed) holds that model's production version: it is not this model's
+   * reference. The window waits for a production version of {@code m}, and is judged by it.
+   */
+  @Test
+  void anotherModelsProductionVersionInRestoredStateIsNotTheReference() throws Exception {
+    OperatorSubtaskState checkpoint;
+    try (var h = harness(new DriftEvaluator("a", DriftThresholdsConfig.defaults()))) {
+      h.processBroadcastElement(sequenced(reference("a", "a9", "PRODUCTION", 90, 500, 600), 9), 0);
+      checkpoint = h.snapshot(1, 1);
+    }
+    try (var h =
+        new KeyedBroadcastOperatorTestHarness<>(
+            new CoBroadcastWithKeyedOperator<>(
+                new DriftEvaluator("m", DriftThresholdsConfig.defaults()),
+                List.of(DriftEvaluator.REGISTRY)),
+            (WindowSummary w) -> w.feature,
+            Types.STRING,
+            1,
+            1,
+            0)) {
+      h.initializeState(checkpoint);
+      h.open();
+      h.processElement(numericWindow(1, 100), 2);
+      assertThat(h.extractOutputValues())
+          .extracting(r -> r.referenceVersion)
+          .as("the references the window was judged against")
+          .isEmpty();
+      h.processBroadcastElement(sequenced(reference("m", "v1", "PRODUCTION", 10, 1, 100), 3), 3);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(r -> assertThat(r.referenceVersion).isEqualTo("v1"));
     }
   }
 
