@@ -4,6 +4,7 @@ import io.feedrank.drift.DriftConfig;
 import io.feedrank.drift.LocalCheckpoints;
 import io.feedrank.drift.LocalDriftJob;
 import io.feedrank.drift.LocalFlink;
+import io.feedrank.drift.StateDirConfig;
 import io.feedrank.drift.StateDirLock;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Spec;
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
       "given) those of a running ./feedrank up. Any key of --config (see README) can be given too.",
       "The job's state (windows, streaks, cooldown) is kept in --state-dir: Ctrl-C stops it with a",
-      "savepoint there, and the next start goes on from it. One job per state directory: a second",
-      "one started on it while the first runs is refused (exit code 2), naming the first."
+      "savepoint there, and the next start goes on from it, if it was taken with the same",
+      "model.name, window.ms and Kafka cluster: else the start is refused (exit code 2). One job",
+      "per state directory: a second one started on it while the first runs is refused (exit code",
+      "2), naming the first."
     })
 final class DriftCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(DriftCommand.class);
@@ -74,6 +77,9 @@ final class DriftCommand implements Callable<Integer> {
 
   /** How long a stop waits for the savepoint, and then for the job and its cluster to end. */
   static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How long a start waits for Kafka to say its cluster id. */
+  static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
 
   /**
    * Why a drift job on {@code bootstrapServers} must not start, if a whole-platform {@code up} runs
@@ -129,6 +135,8 @@ final class DriftCommand implements Callable<Integer> {
       err.flush();
       return 2;
     }
+    // what the state directory's snapshots are checked against, with the model and window
+    String kafkaClusterId = StateDirConfig.kafkaClusterId(config, KAFKA_TIMEOUT);
     // before anything reads or tidies the state directory: a second job on it would process every
     // record again (Flink's Kafka source does not share partitions through the group), doubling
     // every report, alert and retrain command, and claim the first one's checkpoints
@@ -140,6 +148,17 @@ final class DriftCommand implements Callable<Integer> {
       err.println("feedrank drift: " + e.getMessage());
       err.flush();
       return 2;
+    }
+    try {
+      ServiceConfig.refusing(
+          spec,
+          () -> {
+            StateDirConfig.check(state, StateDirConfig.of(config, kafkaClusterId));
+            return null;
+          });
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
     }
     // every listener of the MiniCluster on 127.0.0.1
     org.apache.flink.configuration.Configuration flink = LocalFlink.loopback();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.drift.LocalCheckpoints;
 import io.feedrank.events.DriftReport;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
@@ -259,6 +260,50 @@ class DriftRestartIT {
         .as("item_category reports per window")
         .isNotEmpty()
         .allSatisfy((window, reports) -> assertThat(reports).isEqualTo(1L));
+  }
+
+  /**
+   * A job stopped with a misspelt {@code model.name} and started again with the right one on the
+   * same state directory went on from the first one's snapshot: its registry source past the record
+   * of the right model's production version, which it never read, so every window waited for a
+   * reference, and nothing said so. The second start is refused (exit code 2), naming the key and
+   * both values, and the snapshot is left as it was.
+   */
+  @Test
+  void aRestartWithAnotherModelNameOnTheSameStateDirectoryIsRefused(LocalStack stack)
+      throws Exception {
+    String id = "rename-" + System.nanoTime();
+    Map<String, String> topics = createTopics(stack, id);
+    Path state = dir.resolve("target").resolve("drift-state");
+    Process first = drift(stack, writeConfig(topics, id, "feed-rankr-" + id, Map.of()), "first");
+    try {
+      await("the first job's first snapshot")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> LocalCheckpoints.newest(state).isPresent());
+    } finally {
+      stop(first);
+    }
+    Path snapshot = LocalCheckpoints.newest(state).orElseThrow();
+
+    Process second = drift(stack, writeConfig(topics, id, "feed-ranker-" + id, Map.of()), "second");
+    boolean exited = second.waitFor(60, TimeUnit.SECONDS);
+    if (!exited) {
+      stop(second);
+    }
+    String log = Files.readString(dir.resolve("drift-second.log"));
+    assertThat(exited).as("the second job exits on its own; its log:%n%s", log).isTrue();
+    assertThat(second.exitValue()).as(log).isEqualTo(2);
+    assertThat(log)
+        .contains(
+            "the state directory "
+                + state
+                + " holds snapshots of a drift job with other settings (model.name 'feed-rankr-"
+                + id
+                + "' there, 'feed-ranker-"
+                + id
+                + "' here)");
+    assertThat(LocalCheckpoints.newest(state)).contains(snapshot);
   }
 
   /** The job's topics for test {@code id}, by short name, created with one partition each. */
