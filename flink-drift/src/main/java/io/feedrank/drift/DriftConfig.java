@@ -76,18 +76,18 @@ public record DriftConfig(
    * windows while others have, and all of them once no window has closed for that many window
    * lengths of processing time: an alert on them resolves); {@code min.sample} [500] (in sampling
    * units: examples, or served responses for the score); {@code cooldown.ms} [3600000]; {@code
-   * parallelism} [2]; {@code checkpoint.interval.ms} [10000]; {@code group.id} [feedrank-drift]
-   * (each source has a group of its own, see {@link #groupId(String)}); {@code from.earliest}
-   * [false: a start without a checkpoint goes on from each source's committed offsets, or from the
-   * topics' end where none are committed; true: from the topics' beginning]; {@code bounded}
-   * [false] (stop at the topics' end offsets: tests and benchmarks); topic names as the other
-   * modules ({@code training.examples.topic}, {@code ranking.logs.topic}, {@code
-   * model.registry.topic}, {@code drift.reports.topic}, {@code alerts.topic}, {@code
-   * retrain.commands.topic}, {@code online.ctr.topic}); {@code attribution.window.ms} [1800000];
-   * {@code ctr.window.ms} [{@code window.ms}: the online CTR windows, which a PERFORMANCE_DROP
-   * judges]; {@code ctr.drop.fraction} [0.2], {@code ctr.baseline.windows} [3], {@code
-   * ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see {@link
-   * io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
+   * parallelism} [2]; {@code checkpoint.interval.ms} [10000]; {@code group.id}
+   * [feedrank-drift-{@code <model.name>}] (each source has a group of its own, see {@link
+   * #groupId(String)}); {@code from.earliest} [false: a start without a checkpoint goes on from
+   * each source's committed offsets, or from the topics' end where none are committed; true: from
+   * the topics' beginning]; {@code bounded} [false] (stop at the topics' end offsets: tests and
+   * benchmarks); topic names as the other modules ({@code training.examples.topic}, {@code
+   * ranking.logs.topic}, {@code model.registry.topic}, {@code drift.reports.topic}, {@code
+   * alerts.topic}, {@code retrain.commands.topic}, {@code online.ctr.topic}); {@code
+   * attribution.window.ms} [1800000]; {@code ctr.window.ms} [{@code window.ms}: the online CTR
+   * windows, which a PERFORMANCE_DROP judges]; {@code ctr.drop.fraction} [0.2], {@code
+   * ctr.baseline.windows} [3], {@code ctr.min.impressions} [1000] (a PERFORMANCE_DROP command: see
+   * {@link io.feedrank.drift.job.CtrDropCommands}); {@code monitored.features} [{@value
    * #DEFAULT_MONITORED}; {@code *} for every profiled feature; a name not among {@link
    * ExampleFeatures#MONITORABLE} is refused] — model scores are always monitored; {@code
    * delivery.guarantee} [at-least-once] or {@code exactly-once} (transactional sinks, committed on
@@ -129,6 +129,9 @@ public record DriftConfig(
             Duration.ofMillis(whole(p, "schedule.period.ms", 0, 0)),
             intOf(p, "gauge.expiry.windows", DriftJob.DEFAULT_GAUGE_EXPIRY_WINDOWS, 1));
     Duration outOfOrderness = Duration.ofMillis(whole(p, "out.of.orderness.ms", 30_000, 0));
+    // one per model: two models' jobs in one group shared their sources' committed offsets, and
+    // with one transactional id prefix their exactly-once sinks fenced each other's producers
+    String groupId = p.getOrDefault("group.id", "feedrank-drift-" + s.modelName());
     return new DriftConfig(
         p.get("bootstrap.servers"),
         registry,
@@ -140,7 +143,7 @@ public record DriftConfig(
         p.getOrDefault("alerts.topic", Topics.ALERTS),
         p.getOrDefault("retrain.commands.topic", Topics.RETRAIN_COMMANDS),
         p.getOrDefault("online.ctr.topic", Topics.ONLINE_CTR),
-        p.getOrDefault("group.id", "feedrank-drift"),
+        groupId,
         bool(p, "from.earliest"),
         bool(p, "bounded"),
         outOfOrderness,
@@ -152,7 +155,7 @@ public record DriftConfig(
         intOf(p, "parallelism", 2, 1),
         monitored(p.getOrDefault("monitored.features", DEFAULT_MONITORED)),
         exactlyOnce(p.getOrDefault("delivery.guarantee", "at-least-once")),
-        p.getOrDefault("transactional.id.prefix", p.getOrDefault("group.id", "feedrank-drift")),
+        p.getOrDefault("transactional.id.prefix", groupId),
         s,
         new DriftJob.CtrDrop(
             fraction(p, "ctr.drop.fraction", 0.2),

@@ -152,7 +152,7 @@ public final class StateDirLock implements AutoCloseable {
             + who
             + "). Two jobs on the same topics both process every record and double every drift"
             + " report, alert and retrain command: stop that one first (a job for another model"
-            + " needs a --state-dir and group.id of its own)",
+            + " needs a --state-dir of its own, and a group.id of its own if it sets one)",
         holder);
   }
 

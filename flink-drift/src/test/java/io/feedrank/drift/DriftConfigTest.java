@@ -118,6 +118,32 @@ class DriftConfigTest {
     assertThat(c.groupId("examples")).isEqualTo("drift-examples");
   }
 
+  /**
+   * Two models' jobs deployed with only {@code model.name} changed (a second FlinkDeployment): in
+   * one group and with one transactional id prefix, their exactly-once sinks fenced each other's
+   * producers and their sources shared committed offsets. Given, the keys are taken as they are.
+   */
+  @Test
+  void twoModelsGetConsumerGroupsAndTransactionalIdsOfTheirOwn() {
+    Map<String, String> a = required();
+    a.put("model.name", "feed-ranker");
+    Map<String, String> b = required();
+    b.put("model.name", "two-tower");
+    DriftConfig ca = DriftConfig.from(a);
+    DriftConfig cb = DriftConfig.from(b);
+    assertThat(ca.groupId()).isEqualTo("feedrank-drift-feed-ranker");
+    assertThat(cb.groupId()).isEqualTo("feedrank-drift-two-tower");
+    assertThat(ca.groupId("examples")).isEqualTo("feedrank-drift-feed-ranker-examples");
+    assertThat(ca.transactionalIdPrefix()).isEqualTo("feedrank-drift-feed-ranker");
+    assertThat(cb.transactionalIdPrefix()).isEqualTo("feedrank-drift-two-tower");
+    assertThat(DriftConfig.from(required()).groupId()).isEqualTo("feedrank-drift-feed-ranker");
+    a.put("group.id", "feedrank-drift");
+    assertThat(DriftConfig.from(a).groupId()).isEqualTo("feedrank-drift");
+    assertThat(DriftConfig.from(a).transactionalIdPrefix()).isEqualTo("feedrank-drift");
+    a.put("transactional.id.prefix", "tx");
+    assertThat(DriftConfig.from(a).transactionalIdPrefix()).isEqualTo("tx");
+  }
+
   /** (int) of a long: persistence.windows=4294967298 became 2, parallelism likewise. */
   @Test
   void anIntKeyOutOfTheIntRangeIsRefusedNamingTheKeyNotCut() {
