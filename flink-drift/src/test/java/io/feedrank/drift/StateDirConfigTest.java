@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,8 +27,13 @@ import org.slf4j.LoggerFactory;
 class StateDirConfigTest {
   @TempDir Path dir;
 
+  /** In {@link StateDirConfig#of}'s order, which the message follows. */
   static Map<String, String> values(String model, String windowMs, String cluster) {
-    return Map.of("model.name", model, "window.ms", windowMs, "kafka.cluster.id", cluster);
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("model.name", model);
+    m.put("window.ms", windowMs);
+    m.put("kafka.cluster.id", cluster);
+    return m;
   }
 
   /** A completed snapshot, as {@link LocalCheckpoints#newest} finds one. */
