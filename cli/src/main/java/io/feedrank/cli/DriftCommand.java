@@ -36,9 +36,9 @@ import picocli.CommandLine.Spec;
       "given) those of a running ./feedrank up. Any key of --config (see README) can be given too.",
       "The job's state (windows, streaks, cooldown) is kept in --state-dir: Ctrl-C stops it with a",
       "savepoint there, and the next start goes on from it, if it was taken with the same",
-      "model.name, window.ms and Kafka cluster: else the start is refused (exit code 2). One job",
-      "per state directory: a second one started on it while the first runs is refused (exit code",
-      "2), naming the first."
+      "model.name, window.ms, ctr.window.ms and Kafka cluster: else the start is refused (exit",
+      "code 2). One job per state directory: a second one started on it while the first runs is",
+      "refused (exit code 2), naming the first."
     })
 final class DriftCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(DriftCommand.class);

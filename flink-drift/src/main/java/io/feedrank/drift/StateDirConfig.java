@@ -48,13 +48,16 @@ public final class StateDirConfig {
   private StateDirConfig() {}
 
   /**
-   * The values a restore must match: {@code c}'s {@code model.name} and {@code window.ms}, and
-   * {@code kafkaClusterId} (left out when null: a cluster that reports none).
+   * The values a restore must match: {@code c}'s {@code model.name}, {@code window.ms} and {@code
+   * ctr.window.ms}, and {@code kafkaClusterId} (left out when null: a cluster that reports none). A
+   * key stored by an earlier version without it ({@code ctr.window.ms}) is not compared.
    */
   public static Map<String, String> of(DriftConfig c, String kafkaClusterId) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("model.name", c.settings().modelName());
     m.put("window.ms", Long.toString(c.settings().window().toMillis()));
+    // the online CTR's windows are a length of their own (window.ms by default)
+    m.put("ctr.window.ms", Long.toString(c.ctrWindow().toMillis()));
     if (kafkaClusterId != null) {
       m.put(KAFKA_CLUSTER_ID, kafkaClusterId);
     }

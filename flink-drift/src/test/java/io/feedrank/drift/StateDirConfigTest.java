@@ -110,8 +110,26 @@ class StateDirConfigTest {
         .hasMessageContaining("kafka.cluster.id 'c1' there, 'c2' here");
   }
 
+  /**
+   * The online CTR's window length too: restored with another, the CTR operator's open windows and
+   * its baseline of earlier windows are of the old length.
+   */
   @Test
-  void theValuesAreTheModelTheWindowAndTheCluster() {
+  void anotherCtrWindowLengthIsRefused() throws Exception {
+    Map<String, String> p = new HashMap<>();
+    p.put("bootstrap.servers", "127.0.0.1:9092");
+    p.put("schema.registry.url", "http://127.0.0.1:8081/apis/ccompat/v7");
+    p.put("model.name", "m");
+    StateDirConfig.check(dir, StateDirConfig.of(DriftConfig.from(p), "c1"));
+    snapshot();
+    p.put("ctr.window.ms", "600000");
+    Map<String, String> longer = StateDirConfig.of(DriftConfig.from(p), "c1");
+    assertThatThrownBy(() -> StateDirConfig.check(dir, longer))
+        .hasMessageContaining("(ctr.window.ms '300000' there, '600000' here)");
+  }
+
+  @Test
+  void theValuesAreTheModelTheWindowsAndTheCluster() {
     Map<String, String> p = new HashMap<>();
     p.put("bootstrap.servers", "127.0.0.1:9092");
     p.put("schema.registry.url", "http://127.0.0.1:8081/apis/ccompat/v7");
@@ -122,6 +140,7 @@ class StateDirConfigTest {
         .containsExactly(
             Map.entry("model.name", "m"),
             Map.entry("window.ms", "60000"),
+            Map.entry("ctr.window.ms", "60000"),
             Map.entry("kafka.cluster.id", "id-1"));
     assertThat(StateDirConfig.of(c, null)).doesNotContainKey("kafka.cluster.id");
   }
