@@ -103,6 +103,21 @@ public final class TrainerHarness {
    */
   public static void sendCommands(
       LocalStack stack, String model, Instant from, Instant to, String... ids) {
+    sendCommands(stack, model, from, to, null, RetrainReason.FEATURE_DRIFT, ids);
+  }
+
+  /**
+   * Publishes retrain commands {@code ids} for {@code model}, in order: for its version {@code
+   * reference} (null: none), for {@code reason}, over [from, to) (null: the trainer's default).
+   */
+  public static void sendCommands(
+      LocalStack stack,
+      String model,
+      Instant from,
+      Instant to,
+      String reference,
+      RetrainReason reason,
+      String... ids) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
     values.configure(p, false);
@@ -117,7 +132,8 @@ public final class TrainerHarness {
                     .setCommandId(id)
                     .setModelName(model)
                     .setIssuedAt(Instant.now())
-                    .setReason(RetrainReason.FEATURE_DRIFT)
+                    .setReason(reason)
+                    .setReferenceVersion(reference)
                     .setDataFrom(from)
                     .setDataTo(to)
                     .build()));

@@ -11,7 +11,6 @@ import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerde;
 import io.feedrank.avro.serde.AvroSerdes;
-import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.RetrainCommand;
@@ -358,25 +357,7 @@ class RetrainListenerIT {
   /** Commands {@code ids} of {@code model} for its version {@code reference} (null: none). */
   private static void sendFor(
       LocalStack stack, String model, String reference, RetrainReason reason, String... ids) {
-    Map<String, Object> p = new HashMap<>(stack.clientConfig());
-    AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
-    values.configure(p, false);
-    try (KafkaProducer<String, RetrainCommand> producer =
-        new KafkaProducer<>(p, new StringSerializer(), values)) {
-      for (String id : ids) {
-        producer.send(
-            new ProducerRecord<>(
-                Topics.RETRAIN_COMMANDS,
-                model,
-                RetrainCommand.newBuilder()
-                    .setCommandId(id)
-                    .setModelName(model)
-                    .setIssuedAt(Instant.now())
-                    .setReason(reason)
-                    .setReferenceVersion(reference)
-                    .build()));
-      }
-    }
+    TrainerHarness.sendCommands(stack, model, null, null, reference, reason, ids);
   }
 
   private String production(String model) {
