@@ -49,7 +49,8 @@ public record FeaturesConfig(
     Map<String, String> kafkaOverrides,
     boolean autoRegisterSchemas,
     int repartitionFormat,
-    int maxCategoryBytes) {
+    int maxCategoryBytes,
+    long rocksDbMemoryBytes) {
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -90,8 +91,24 @@ public record FeaturesConfig(
     }
     FeatureTopology.Settings.checkRepartitionFormat(repartitionFormat);
     FeatureTopology.Settings.checkMaxCategoryBytes(maxCategoryBytes);
+    if (rocksDbMemoryBytes != 0 && rocksDbMemoryBytes < MIN_ROCKSDB_MEMORY_BYTES) {
+      throw new IllegalArgumentException(
+          "rocksdb.memory.bytes must be 0 (Kafka Streams' own, unbounded) or at least "
+              + MIN_ROCKSDB_MEMORY_BYTES
+              + " (16 MiB), got "
+              + rocksDbMemoryBytes);
+    }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
+
+  /** The default {@code rocksdb.memory.bytes}: 512 MiB. */
+  public static final long DEFAULT_ROCKSDB_MEMORY_BYTES = 512L * 1024 * 1024;
+
+  /**
+   * The smallest bound on RocksDB's memory: below it the memtables' half would make every store
+   * flush after a few hundred KB.
+   */
+  static final long MIN_ROCKSDB_MEMORY_BYTES = 16L * 1024 * 1024;
 
   /** The longest {@code redis.ttl.seconds}: 10 years. */
   public static final long MAX_REDIS_TTL_SECONDS = 10 * 365 * 86_400L;
@@ -113,8 +130,10 @@ public record FeaturesConfig(
    * metrics.host} (127.0.0.1), {@code metrics.port} (9401; 0 = off), {@code topic.suffix} (none),
    * {@code repartition.format} (2; 1 for the first bounce of a rolling upgrade from a version that
    * writes format 1), {@code items.category.max.bytes} (256, at most 4,096: an item whose category
-   * is longer is kept with no category); any {@code kafka.*} key is passed to Kafka Streams without
-   * the prefix.
+   * is longer is kept with no category), {@code rocksdb.memory.bytes} (512 MiB: block cache and
+   * memtables of all the process's RocksDB stores together, {@link BoundedRocksDbMemory}; 0 = Kafka
+   * Streams' own per-store defaults, unbounded; else at least 16 MiB); any {@code kafka.*} key is
+   * passed to Kafka Streams without the prefix.
    */
   public static FeaturesConfig from(Map<String, String> values) {
     return ConfigMap.read(values, "streams-features", FeaturesConfig::read);
@@ -171,7 +190,8 @@ public record FeaturesConfig(
         overrides,
         AvroSerializer.autoRegister(p, true),
         intOf(p, "repartition.format", FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT),
-        intOf(p, "items.category.max.bytes", FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES));
+        intOf(p, "items.category.max.bytes", FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES),
+        longOf(p, "rocksdb.memory.bytes", DEFAULT_ROCKSDB_MEMORY_BYTES));
   }
 
   /**
@@ -250,6 +270,11 @@ public record FeaturesConfig(
     // unprefixed, for every client of the instance: consumers, producers, restore and global
     // consumers, admin
     props.put(StreamsConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, ConfigMap.RECONNECT_BACKOFF_MAX_MS);
+    if (rocksDbMemoryBytes > 0) {
+      // a kafka.rocksdb.config.setter override replaces this one, and owns RocksDB's memory
+      props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
+      props.put(BoundedRocksDbMemory.BYTES_CONFIG, rocksDbMemoryBytes);
+    }
     props.putAll(kafkaOverrides);
     return props;
   }

@@ -148,9 +148,13 @@ class FeatureTopologyTest {
     start(settings, wallClock, writer);
   }
 
+  /** Kafka Streams properties a test sets before it starts the driver, over the test's own. */
+  final Properties appProperties = new Properties();
+
   /** Starts the topology writing to Redis through {@code to}: {@link #writer}, or one before it. */
   void start(FeatureTopology.Settings settings, Instant wallClock, FeatureWriter to) {
     Properties props = new Properties();
+    props.putAll(appProperties);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
@@ -330,6 +334,43 @@ class FeatureTopologyTest {
     assertRedisMatchesClosedForm(events);
     assertThat(examples.readValuesToList()).hasSize(2_000);
     assertThat(deadLetters.isEmpty()).isTrue();
+  }
+
+  /**
+   * With the app's own Kafka Streams properties, every RocksDB store (the entity and stream-time
+   * stores, and the global tables') reports the one bounded cache of {@code rocksdb.memory.bytes}
+   * (Kafka Streams' block-cache metric), not a 50 MB cache of its own; and the features are still
+   * right.
+   */
+  @Test
+  void everyRocksDbStoreUsesTheAppsBoundedCache() {
+    Map<String, String> app = new HashMap<>();
+    app.put("bootstrap.servers", "unused:9092");
+    app.put("schema.registry.url", "http://127.0.0.1:1");
+    app.put("redis.uri", "redis://127.0.0.1:1");
+    app.put("state.dir", stateDir.toString());
+    appProperties.putAll(FeaturesConfig.from(app).streamsProperties());
+    start(new EventValidator(Duration.ofHours(1), Duration.ofDays(7)));
+    List<InteractionEvent> events = events(500, 9);
+    events.forEach(this::pipe);
+    assertRedisMatchesClosedForm(events);
+
+    Map<String, Object> capacityByStore = new HashMap<>();
+    driver
+        .metrics()
+        .forEach(
+            (name, metric) -> {
+              if (name.name().equals("block-cache-capacity")) {
+                capacityByStore.put(name.tags().get("rocksdb-state-id"), metric.metricValue());
+              }
+            });
+    assertThat(capacityByStore)
+        .containsKeys("user-features", "item-features", "validation-stream-time", "users-profile")
+        .allSatisfy(
+            (store, capacity) ->
+                assertThat(((Number) capacity).longValue())
+                    .as(store)
+                    .isEqualTo(FeaturesConfig.DEFAULT_ROCKSDB_MEMORY_BYTES));
   }
 
   @ParameterizedTest(name = "state objects held per task: {0}")

@@ -203,6 +203,35 @@ class FeaturesConfigTest {
   }
 
   /**
+   * RocksDB's memory is bounded by default ({@link BoundedRocksDbMemory}, 512 MiB); 0 leaves Kafka
+   * Streams' per-store defaults; a bound too small to work is refused, naming the key; a setter of
+   * the operator's own replaces ours.
+   */
+  @Test
+  void rocksDbMemoryIsBoundedUnlessSetToZero() {
+    assertThat(FeaturesConfig.from(required()).streamsProperties())
+        .containsEntry(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class)
+        .containsEntry(BoundedRocksDbMemory.BYTES_CONFIG, 512L * 1024 * 1024);
+
+    Map<String, String> off = required();
+    off.put("rocksdb.memory.bytes", "0");
+    assertThat(FeaturesConfig.from(off).streamsProperties())
+        .doesNotContainKeys(
+            StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.BYTES_CONFIG);
+
+    Map<String, String> small = required();
+    small.put("rocksdb.memory.bytes", "1048576");
+    assertThatThrownBy(() -> FeaturesConfig.from(small))
+        .hasMessageContaining("rocksdb.memory.bytes must be 0")
+        .hasMessageContaining("got 1048576");
+
+    Map<String, String> own = required();
+    own.put("kafka.rocksdb.config.setter", "com.example.Setter");
+    assertThat(FeaturesConfig.from(own).streamsProperties())
+        .containsEntry(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, "com.example.Setter");
+  }
+
+  /**
    * Kafka Streams reads the global tables' records at their own timestamps and fails the app on a
    * negative one: the global consumer restamps them, whatever consumer interceptor the overrides
    * name, and its own cannot be replaced.
