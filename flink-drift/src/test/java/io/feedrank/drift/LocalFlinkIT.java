@@ -40,6 +40,10 @@ class LocalFlinkIT {
   private static Set<String> listenersOpenedBy(Configuration c) throws Exception {
     long pid = ProcessHandle.current().pid();
     Set<String> before = LoopbackCheck.listeningSocketsOfProcess(pid);
+    // the REST endpoint on a free port, not Flink's 8081, which `./feedrank up`'s registry or
+    // `docker compose up` may hold: what is checked is the address, not the port
+    c = new Configuration(c);
+    c.setString("rest.bind-port", "0");
     MiniClusterConfiguration config =
         new MiniClusterConfiguration.Builder()
             .setConfiguration(c)
