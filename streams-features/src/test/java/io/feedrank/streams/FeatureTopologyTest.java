@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.feedrank.avro.registry.InMemorySchemaRegistryClient;
+import io.feedrank.avro.registry.SchemaRegistryClient;
+import io.feedrank.avro.registry.SchemaRegistryException;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.DeadLetter;
@@ -34,10 +36,13 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
@@ -153,13 +158,27 @@ class FeatureTopologyTest {
 
   /** Starts the topology writing to Redis through {@code to}: {@link #writer}, or one before it. */
   void start(FeatureTopology.Settings settings, Instant wallClock, FeatureWriter to) {
+    startDriver(settings, wallClock, to, registry);
+    profiles().forEach(p -> users.pipeInput(p.getUserId(), p));
+    catalog().forEach(m -> items.pipeInput(m.getItemId(), m));
+  }
+
+  /**
+   * Starts the topology with the app asking {@code appRegistry} (the tests' producers use {@link
+   * #registry}), its tables empty.
+   */
+  void startDriver(
+      FeatureTopology.Settings settings,
+      Instant wallClock,
+      FeatureWriter to,
+      SchemaRegistryClient appRegistry) {
     Properties props = new Properties();
     props.putAll(appProperties);
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "feature-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     var topology =
-        FeatureTopology.build(topics, settings, to, registry, new FeatureMetrics(meters));
+        FeatureTopology.build(topics, settings, to, appRegistry, new FeatureMetrics(meters));
     driver =
         wallClock == null
             ? new TopologyTestDriver(topology, props)
@@ -180,11 +199,9 @@ class FeatureTopologyTest {
     users =
         driver.createInputTopic(
             topics.users(), new LongSerializer(), new AvroSerializer<UserProfile>(registry, true));
-    profiles().forEach(p -> users.pipeInput(p.getUserId(), p));
     items =
         driver.createInputTopic(
             topics.items(), new LongSerializer(), new AvroSerializer<ItemMetadata>(registry, true));
-    catalog().forEach(m -> items.pipeInput(m.getItemId(), m));
   }
 
   static List<UserProfile> profiles() {
@@ -1014,6 +1031,128 @@ class FeatureTopologyTest {
         new TestRecord<>(key(e.getUserId()), "not avro".getBytes(), e.getEventTime()));
     assertThat(examples.readValuesToList()).hasSize(1);
     assertThat(deadLetters.readValuesToList()).hasSize(1);
+  }
+
+  /**
+   * The items and users tables are kept from the producers' records as they are, under the
+   * producers' schemas, and the app registers nothing for them: with a registry credential that may
+   * only read ({@code auto.register.schemas=false}, every register refused 403), and with one that
+   * may write. Here the producers of {@code items} write an older ItemMetadata (no creator_id) and
+   * those of {@code users} a newer UserProfile (a field more) than the app's compiled ones, which
+   * those subjects do not hold. The tables' stores kept each value serialized again with the
+   * compiled schema, registered as a version of the producers' subject: refused, that failed the
+   * global thread (at every start too, as the tables are restored through the same processor);
+   * allowed, it added the compiled schemas to the producers' subjects.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void tableRecordsAreKeptUnderTheProducersSchemasAndNothingIsRegistered(boolean autoRegister) {
+    Schema olderItem = ProducerSchemas.withoutField(ItemMetadata.getClassSchema(), "creator_id");
+    Schema newerProfile = ProducerSchemas.withLanguage(UserProfile.getClassSchema());
+    int itemSchemaId = registry.register(topics.items() + "-value", olderItem);
+    int profileSchemaId = registry.register(topics.users() + "-value", newerProfile);
+    registry.register(topics.interactions() + "-value", InteractionEvent.getClassSchema());
+    registry.register(topics.trainingExamples() + "-value", TrainingExample.getClassSchema());
+    registry.register(topics.deadLetters() + "-value", DeadLetter.getClassSchema());
+    startDriver(
+        settings(autoRegister, FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES),
+        null,
+        writer,
+        autoRegister ? registry : new ReadOnlyRegistry(registry));
+    var itemRecords =
+        driver.createInputTopic(topics.items(), new LongSerializer(), new ByteArraySerializer());
+    var userRecords =
+        driver.createInputTopic(topics.users(), new LongSerializer(), new ByteArraySerializer());
+
+    long user = 3;
+    long item = 12;
+    Instant userCreated = Instant.ofEpochMilli(T0 - 40 * DAY);
+    var meta = new GenericData.Record(olderItem);
+    meta.put("item_id", item);
+    meta.put("category", "gardening");
+    meta.put("created_at", T0 - 3 * DAY);
+    meta.put("content_length", 42);
+    itemRecords.pipeInput(item, ProducerSchemas.wire(itemSchemaId, meta));
+    var profile = new GenericData.Record(newerProfile);
+    profile.put("user_id", user);
+    profile.put("created_at", userCreated.toEpochMilli());
+    profile.put("country", "PT");
+    profile.put(
+        "primary_device",
+        new GenericData.EnumSymbol(newerProfile.getField("primary_device").schema(), "TABLET"));
+    profile.put("language", "pt");
+    userRecords.pipeInput(user, ProducerSchemas.wire(profileSchemaId, profile));
+
+    InteractionEvent e = copy(events(1, 29).get(0)).setUserId(user).setItemId(item).build();
+    pipe(e);
+    driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+
+    TrainingExample example = examples.readValue();
+    assertThat(example.getItemCategory()).isEqualTo("gardening");
+    long t = e.getEventTime().toEpochMilli();
+    assertThat(example.getUserFeatures().get(FeatureSchema.USER.indexOf("u_account_age_days")))
+        .isCloseTo((t - userCreated.toEpochMilli()) / (double) DAY, within(1e-9));
+    assertThat(example.getItemFeatures().get(FeatureSchema.ITEM.indexOf("i_content_length")))
+        .isEqualTo(42.0);
+    assertThat(redis.get("fr:u:" + user))
+        .containsEntry("country", "PT")
+        .containsEntry("primary_device", "TABLET")
+        .containsEntry("lifetime_events", "1");
+    assertThat(redis.get("fr:i:" + item))
+        .containsEntry("category", "gardening")
+        .containsEntry("content_length", "42")
+        .containsEntry("lifetime_events", "1");
+    assertThat(registry.latest(topics.items() + "-value").orElseThrow().id())
+        .as("the latest schema id under items-value")
+        .isEqualTo(itemSchemaId);
+    assertThat(registry.latest(topics.users() + "-value").orElseThrow().id())
+        .as("the latest schema id under users-value")
+        .isEqualTo(profileSchemaId);
+  }
+
+  /**
+   * A registry as a credential that may only read sees it: lookups and schemas by id answered from
+   * {@code schemas}, every register refused with 403.
+   */
+  private record ReadOnlyRegistry(SchemaRegistryClient schemas) implements SchemaRegistryClient {
+    @Override
+    public int register(String subject, Schema schema) {
+      throw new SchemaRegistryException(
+          "HTTP 403 (User is denied operation Write on Subject: " + subject + ")",
+          403,
+          40301,
+          null);
+    }
+
+    @Override
+    public Optional<Integer> lookup(String subject, Schema schema) {
+      return schemas.lookup(subject, schema);
+    }
+
+    @Override
+    public Schema schemaById(int id) {
+      return schemas.schemaById(id);
+    }
+
+    @Override
+    public Optional<RegisteredSchema> latest(String subject) {
+      return schemas.latest(subject);
+    }
+
+    @Override
+    public void setCompatibility(String subject, String level) {
+      throw new SchemaRegistryException("HTTP 403", 403, 40301, null);
+    }
+
+    @Override
+    public Optional<String> compatibility(String subject) {
+      return schemas.compatibility(subject);
+    }
+
+    @Override
+    public boolean isCompatible(String subject, Schema schema) {
+      return schemas.isCompatible(subject, schema);
+    }
   }
 
   /**

@@ -7,12 +7,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Bounds an item's category where the items table is written, before anything keeps it. The
- * category is a key of the state of every user who sees the item, and with it goes into that
- * state's changelog record, the user's Redis field names ({@code c.<category>.*}), the repartition
- * record and the training example: unbounded, a user who saw two items of 600 KB categories (or a
- * hundred of 10 KB) had a state larger than the producer's {@code max.request.size}, which could
- * never be committed, and their partition stopped there for good.
+ * Bounds an item's category where the items table is read, before anything keeps it (the table's
+ * store keeps the topic's record as it is), and counts and logs one too long where the record
+ * arrives. The category is a key of the state of every user who sees the item, and with it goes
+ * into that state's changelog record, the user's Redis field names ({@code c.<category>.*}), the
+ * repartition record and the training example: unbounded, a user who saw two items of 600 KB
+ * categories (or a hundred of 10 KB) had a state larger than the producer's {@code
+ * max.request.size}, which could never be committed, and their partition stopped there for good.
  *
  * <p>An item whose category is longer than {@code maxBytes} (UTF-8) is kept with its other metadata
  * and no category ({@code ""}, as an item whose category is not known): its events count for the
@@ -34,17 +35,17 @@ final class CategoryBound {
     this.metrics = metrics;
   }
 
-  /** {@code metadata}, or a copy of it with no category when its category is too long. */
+  /**
+   * {@code metadata}, or a copy of it with no category when its category is too long; counted and
+   * logged.
+   */
   ItemMetadata admit(long itemId, ItemMetadata metadata) {
+    ItemMetadata kept = bounded(metadata);
+    if (kept == metadata) {
+      return metadata;
+    }
     String category = metadata.getCategory();
-    // at most three UTF-8 bytes per char (four for a surrogate pair, two chars): no need to count
-    if (category.length() * 3L <= maxBytes) {
-      return metadata;
-    }
     int bytes = category.getBytes(StandardCharsets.UTF_8).length;
-    if (bytes <= maxBytes) {
-      return metadata;
-    }
     metrics.categoryTooLong();
     log.warn(
         "features: item {} has a category of {} UTF-8 bytes, longer than"
@@ -53,6 +54,23 @@ final class CategoryBound {
         bytes,
         maxBytes,
         category.substring(0, Math.min(category.length(), SHOWN_CHARS)));
+    return kept;
+  }
+
+  /**
+   * {@code metadata}, or a copy of it with no category when its category is too long; neither
+   * counted nor logged. The items table's store keeps the topic's record, so this is what its
+   * readers see of it: cheap for a category within the bound, as the store is read per event.
+   */
+  ItemMetadata bounded(ItemMetadata metadata) {
+    String category = metadata.getCategory();
+    // one to three UTF-8 bytes per char (four for a surrogate pair, two chars): counted only
+    // between those bounds
+    int chars = category.length();
+    if (chars * 3L <= maxBytes
+        || chars <= maxBytes && category.getBytes(StandardCharsets.UTF_8).length <= maxBytes) {
+      return metadata;
+    }
     return ItemMetadata.newBuilder(metadata).setCategory("").build();
   }
 }

@@ -19,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
-import org.apache.kafka.common.serialization.Serde;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -76,7 +77,8 @@ public final class FeatureTopology {
    *     front of its stores besides those changed since the last commit ({@link WriteBackStore}; 0
    *     = none)
    * @param autoRegisterSchemas whether the outputs' serializers (training examples, dead letters)
-   *     register their schema when the subject lacks it, or only look it up
+   *     register their schema when the subject lacks it, or only look it up; the items and users
+   *     tables register nothing either way ({@link TableRecord})
    * @param maxDeadLetterBytes the largest dead letter the producer and the dead-letter topic take
    *     (the producer's {@code max.request.size}); an input whose raw bytes would make a larger one
    *     is kept cut ({@link ValidateProcessor})
@@ -261,20 +263,24 @@ public final class FeatureTopology {
     // A global store's processor also restores it, and the handler skips such a record again.
     // A record without a timestamp, which Kafka Streams refuses in a global store whatever the
     // timestamp extractor, is restamped by the global consumer first (TableTimestampInterceptor).
+    // The stores keep each record's bytes as the topic holds them, under the producer's schema
+    // id: nothing is serialized again, so nothing is registered (TableRecord).
     // read twice per event: a hash map, and no record cache in front of memory.
     // An item's metadata goes to its Redis hash as the catalog changes, not only with its next
     // event: a new item is served with its category, age and length from the start, as its first
     // training examples have them (idempotent sets; rewritten at each start). Its category is
-    // bounded before anything keeps it (CategoryBound). These writes, and the profiles' below,
+    // bounded before anything reads it (CategoryBound). These writes, and the profiles' below,
     // leave out the entity's state, so they are partial: merged with a partial state write of the
     // same key (AsyncFeatureWriter), they keep it partial, and it is refused over a lost hash
+    CategoryBound bound = new CategoryBound(settings.maxCategoryBytes(), metrics);
     globalTable(
         builder,
         HashStore.supplier(ITEMS_STORE),
         false,
         topics.items(),
-        AvroSerdes.valueSerde(registry, ItemMetadata.class),
-        new CategoryBound(settings.maxCategoryBytes(), metrics)::admit,
+        new AvroDeserializer<>(registry, ItemMetadata.class),
+        bound::bounded,
+        bound::admit,
         (id, meta) ->
             writer.write(
                 List.of(
@@ -288,7 +294,8 @@ public final class FeatureTopology {
         Stores.persistentTimestampedKeyValueStore(USERS_STORE),
         true,
         topics.users(),
-        AvroSerdes.valueSerde(registry, UserProfile.class),
+        new AvroDeserializer<>(registry, UserProfile.class),
+        UnaryOperator.identity(),
         (id, profile) -> profile,
         // likewise a user's profile: a new user's first request is served with their account's
         // age, as their first training example has it, not the -1 of an unknown profile
@@ -377,24 +384,28 @@ public final class FeatureTopology {
   private FeatureTopology() {}
 
   /**
-   * A global table kept by a {@link TableWriter}: the latest value per key of {@code topic}, read
+   * A global table kept by a {@link TableWriter}: the latest record per key of {@code topic}, read
    * through {@code values} and {@code admit} both while running and while restoring the store at a
-   * start.
+   * start; its readers see each stored record through {@code values} and {@code asRead}, which
+   * leaves out what {@code admit} does.
    */
   private static <V> void globalTable(
       StreamsBuilder builder,
       KeyValueBytesStoreSupplier store,
       boolean cached,
       String topic,
-      Serde<V> values,
+      Deserializer<V> values,
+      UnaryOperator<V> asRead,
       BiFunction<Long, V, V> admit,
       BiConsumer<Long, V> onValue) {
     var stored =
-        Stores.timestampedKeyValueStoreBuilder(store, Serdes.Long(), values).withLoggingDisabled();
+        Stores.timestampedKeyValueStoreBuilder(
+                store, Serdes.Long(), TableRecord.serde(values, asRead))
+            .withLoggingDisabled();
     builder.addGlobalStore(
         cached ? stored.withCachingEnabled() : stored,
         topic,
-        Consumed.with(Serdes.Long(), values),
+        Consumed.with(Serdes.Long(), TableRecord.serde(values, UnaryOperator.identity())),
         () -> new TableWriter<>(store.name(), admit, onValue));
   }
 }

@@ -15,7 +15,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
  * Per item (after the repartition by item_id): takes the item's features as they are just before
@@ -29,7 +28,7 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
   private final FlushSchedule flushes;
   private ProcessorContext<Long, TrainingExample> context;
   private KeyValueStore<Long, ItemState> store;
-  private TimestampedKeyValueStore<Long, ItemMetadata> items;
+  private TimestampedKeyValueStore<Long, TableRecord<ItemMetadata>> items;
   private DirtyEntities<ItemState> dirty;
 
   ItemFeatureProcessor(
@@ -81,8 +80,7 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
   }
 
   private ItemMetadata metadata(long itemId) {
-    ValueAndTimestamp<ItemMetadata> v = items.get(itemId);
-    return v == null ? null : v.value();
+    return TableRecord.valueOf(items.get(itemId));
   }
 
   private void flush(long now) {

@@ -15,7 +15,6 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.TimestampedKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 /**
  * Per user (the input is partitioned by user_id): takes the user's and the user-category features
@@ -31,8 +30,8 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   private final FlushSchedule flushes;
   private ProcessorContext<Long, HalfExample> context;
   private KeyValueStore<Long, UserState> users;
-  private TimestampedKeyValueStore<Long, ItemMetadata> items;
-  private TimestampedKeyValueStore<Long, UserProfile> profiles;
+  private TimestampedKeyValueStore<Long, TableRecord<ItemMetadata>> items;
+  private TimestampedKeyValueStore<Long, TableRecord<UserProfile>> profiles;
   private DirtyEntities<UserState> dirty;
   private final RequestSnapshots requests = new RequestSnapshots();
 
@@ -63,8 +62,8 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   public void process(Record<byte[], Checked> record) {
     InteractionEvent e = record.value().event();
     long t = e.getEventTime().toEpochMilli();
-    ValueAndTimestamp<ItemMetadata> meta = items.get(e.getItemId());
-    String category = meta == null ? null : meta.value().getCategory();
+    ItemMetadata meta = TableRecord.valueOf(items.get(e.getItemId()));
+    String category = meta == null ? null : meta.getCategory();
     UserState state = users.get(e.getUserId());
     if (state == null) {
       state = new UserState();
@@ -111,8 +110,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   }
 
   private UserProfile profile(long userId) {
-    ValueAndTimestamp<UserProfile> p = profiles.get(userId);
-    return p == null ? null : p.value();
+    return TableRecord.valueOf(profiles.get(userId));
   }
 
   @Override
