@@ -86,7 +86,11 @@ class RestartFromCheckpointIT {
         new DataGeneratorSource<>(
             i -> FeatureValue.numeric("x", "NUMERIC", valueOf(i), i * STEP_MS),
             N,
-            RateLimiterStrategy.perSecond(40_000),
+            // paced by checkpoints, not the clock: each reader emits 5,000 values per completed
+            // checkpoint, so the second half (all of it the second reader's split) cannot run out
+            // before a checkpoint completes, however slow the first one is on a loaded machine
+            // (at 40,000/s it ran out in 3 s, and the failure was then never injected)
+            RateLimiterStrategy.perCheckpoint(10_000),
             TypeInformation.of(FeatureValue.class));
     DataStream<FeatureValue> values =
         env.fromSource(
