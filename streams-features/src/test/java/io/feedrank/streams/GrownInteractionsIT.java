@@ -30,7 +30,8 @@ class GrownInteractionsIT {
     h.publishSimulated(3, 50, 100, 500);
     FeaturesConfig config = h.config();
     try (Main.FeaturesApp app = Main.start(config)) {
-      assertThat(h.trainingExamples(500, Duration.ofSeconds(30))).hasSize(500);
+      // a cold start (internal topics, global tables, the first rebalance) as the other ITs allow
+      assertThat(h.trainingExamples(500, Duration.ofMinutes(2))).hasSize(500);
     }
     String id = h.applicationId;
     // as Kafka Streams names them, sorted as the message lists them

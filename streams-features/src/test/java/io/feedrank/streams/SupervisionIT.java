@@ -140,7 +140,9 @@ class SupervisionIT {
 
   private static String topic(LocalStack stack, String prefix) throws Exception {
     String name = prefix + "-" + UUID.randomUUID();
-    stack.admin().createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
+    try (var admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
+    }
     return name;
   }
 
