@@ -1,9 +1,9 @@
 package io.feedrank.drift.io;
 
 import io.feedrank.avro.serde.RegistryUnavailableException;
+import io.feedrank.drift.job.ProfileBytes;
 import io.feedrank.drift.job.ServingReference;
 import io.feedrank.events.ModelVersion;
-import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
@@ -71,9 +71,7 @@ public final class RegistryRecords implements KafkaRecordDeserializationSchema<S
     r.updatedAt = v.getUpdatedAt().toEpochMilli();
     r.trainingTo = v.getTrainingTo() == null ? 0 : v.getTrainingTo().toEpochMilli();
     if (v.getReferenceProfile() != null) {
-      ByteBuffer b = v.getReferenceProfile().toByteBuffer();
-      r.profile = new byte[b.remaining()];
-      b.get(r.profile);
+      r.profile = ProfileBytes.of(v.getReferenceProfile());
     }
     return r;
   }

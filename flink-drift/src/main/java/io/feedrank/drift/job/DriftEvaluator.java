@@ -7,8 +7,6 @@ import io.feedrank.events.FeatureProfile;
 import io.feedrank.events.ReferenceProfile;
 import io.feedrank.models.profile.Bins;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -16,11 +14,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.datasketches.common.SketchesException;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -30,6 +30,9 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -48,10 +51,15 @@ import org.slf4j.LoggerFactory;
  * #unusable}) produces no report and is counted ({@code drift.windows.bad.reference}); the other
  * features go on. A window without a finite value ({@code n} 0) produces no report. Counts of late
  * values (summaries with only {@link WindowSummary#late}) are kept per feature and go out with its
- * next report as {@code lateEvents}.
+ * next report as {@code lateEvents}. A serving reference whose profile cannot be decoded (state
+ * restored from a build before {@link ProfileBytes}' form, into a build whose {@code
+ * ReferenceProfile} schema has changed) judges nothing: the windows wait for the next registry
+ * record as they do for a first production model, counted ({@code
+ * drift.windows.undecodable.reference}) and logged once per version.
  */
 public final class DriftEvaluator
-    extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report> {
+    extends KeyedBroadcastProcessFunction<String, WindowSummary, ServingReference, Report>
+    implements CheckpointedFunction {
   public static final MapStateDescriptor<String, ServingReference> REGISTRY =
       new MapStateDescriptor<>(
           "registry", Types.STRING, TypeInformation.of(ServingReference.class));
@@ -87,6 +95,7 @@ public final class DriftEvaluator
   private transient Counter pendingDropped;
   private transient Counter badReference;
   private transient Counter otherVersion;
+  private transient Counter undecodableReference;
   private transient Set<String> warned;
   private transient boolean pendingDropLogged;
 
@@ -110,12 +119,51 @@ public final class DriftEvaluator
     return badReference.getCount();
   }
 
+  /** Windows held because the serving reference's profile cannot be decoded. */
+  long undecodableReference() {
+    return undecodableReference.getCount();
+  }
+
   @Override
   public void open(OpenContext ctx) {
     pendingDropped = getRuntimeContext().getMetricGroup().counter("drift.windows.pending.dropped");
     badReference = getRuntimeContext().getMetricGroup().counter("drift.windows.bad.reference");
     otherVersion = getRuntimeContext().getMetricGroup().counter("drift.windows.other.version");
+    undecodableReference =
+        getRuntimeContext().getMetricGroup().counter("drift.windows.undecodable.reference");
     warned = new HashSet<>();
+  }
+
+  /**
+   * Rewrites the reference profiles of state restored from a build before {@link ProfileBytes}
+   * (single-object encoded, without their schema) as {@link ProfileBytes}, while this build's
+   * schema still reads them, so that the checkpoints from now on restore into a build with another
+   * schema too. One this build cannot decode is left as it is: windows wait past it ({@link
+   * #parsed}).
+   */
+  @Override
+  public void initializeState(FunctionInitializationContext ctx) throws Exception {
+    BroadcastState<String, ServingReference> registry =
+        ctx.getOperatorStateStore().getBroadcastState(REGISTRY);
+    Map<String, ServingReference> rewritten = new HashMap<>();
+    for (Map.Entry<String, ServingReference> e : registry.entries()) {
+      ServingReference v = e.getValue();
+      if (v.profile == null || ProfileBytes.carriesSchema(v.profile)) {
+        continue;
+      }
+      try {
+        v.profile = ProfileBytes.of(ProfileBytes.read(v.profile));
+        rewritten.put(e.getKey(), v);
+      } catch (IOException | AvroRuntimeException undecodable) {
+        // left as it is: counted and logged if it is ever the serving reference
+      }
+    }
+    registry.putAll(rewritten);
+  }
+
+  @Override
+  public void snapshotState(FunctionSnapshotContext ctx) {
+    // the registry state is the operator's broadcast state, snapshotted by the operator
   }
 
   @Override
@@ -131,15 +179,15 @@ public final class DriftEvaluator
       ctx.getBroadcastState(REGISTRY).put(v.version, v);
     } else {
       ctx.getBroadcastState(REGISTRY).remove(v.version);
-      if (parsed != null) {
-        parsed.remove(v.version);
-      }
+    }
+    if (parsed != null) {
+      parsed.remove(v.version); // a version's record again may bring a profile that decodes
     }
     ServingReference serving = serving(ctx.getBroadcastState(REGISTRY));
-    if (serving == null) {
+    Parsed p = serving == null ? null : parsed(serving);
+    if (p == null) {
       return;
     }
-    Parsed p = parsed(serving);
     List<Report> evaluated = new ArrayList<>();
     Map<String, Report> newest = new HashMap<>();
     ctx.applyToKeyedState(
@@ -187,14 +235,17 @@ public final class DriftEvaluator
       late.update((late.value() == null ? 0 : late.value()) + s.late);
       return;
     }
-    if (serving == null) {
+    Parsed p = serving == null ? null : parsed(serving);
+    if (p == null) {
+      if (serving != null) {
+        undecodableReference.inc();
+      }
       hold(s);
       return;
     }
     if (s.n == 0) {
       return; // no finite value in the window: nothing to judge
     }
-    Parsed p = parsed(serving);
     Report r = report(s, p.features().get(FeatureValue.featureOf(s.feature)), serving, p.n());
     if (r == null) {
       return;
@@ -405,28 +456,38 @@ public final class DriftEvaluator
     return best;
   }
 
+  /**
+   * The profile of {@code v}, decoded once per version; null when it cannot be, logged once: thrown
+   * out of the operator, it failed the task at every restart, as the state it was restored from
+   * still held it.
+   */
   private Parsed parsed(ServingReference v) {
     if (parsed == null) {
       parsed = new HashMap<>();
     }
-    return parsed.computeIfAbsent(
-        v.version,
-        k -> {
-          ReferenceProfile p = parse(v.profile);
-          Map<String, FeatureProfile> m = new HashMap<>();
-          p.getFeatures().forEach(f -> m.put(f.getName(), f));
-          if (p.getScore() != null) {
-            m.put(p.getScore().getName(), p.getScore());
-          }
-          return new Parsed(p.getN(), m);
-        });
-  }
-
-  static ReferenceProfile parse(byte[] bytes) {
-    try {
-      return ReferenceProfile.fromByteBuffer(ByteBuffer.wrap(bytes));
-    } catch (IOException e) {
-      throw new UncheckedIOException("undecodable reference profile", e);
+    if (parsed.containsKey(v.version)) {
+      return parsed.get(v.version);
     }
+    Parsed result = null;
+    try {
+      ReferenceProfile p = ProfileBytes.read(v.profile);
+      Map<String, FeatureProfile> m = new HashMap<>();
+      p.getFeatures().forEach(f -> m.put(f.getName(), f));
+      if (p.getScore() != null) {
+        m.put(p.getScore().getName(), p.getScore());
+      }
+      result = new Parsed(p.getN(), m);
+    } catch (IOException | AvroRuntimeException e) {
+      log.warn(
+          "drift: the reference profile of version {} of model {} cannot be decoded ({}): windows"
+              + " wait for the next registry record of a production version (counted in"
+              + " drift.windows.undecodable.reference; the state of an earlier build, restored into"
+              + " one with another ReferenceProfile schema?)",
+          v.version,
+          modelName,
+          e.toString());
+    }
+    parsed.put(v.version, result);
+    return result;
   }
 }

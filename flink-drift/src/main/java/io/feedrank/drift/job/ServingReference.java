@@ -2,7 +2,7 @@ package io.feedrank.drift.job;
 
 /**
  * A model-registry record as the job needs it: which version is in which stage since when, and its
- * reference profile (Avro bytes of {@code ReferenceProfile}, parsed where used). A Flink POJO.
+ * reference profile. A Flink POJO.
  */
 public class ServingReference {
   public String modelName;
@@ -22,6 +22,11 @@ public class ServingReference {
   /** End of the model's training range (event time), or 0 when unknown. */
   public long trainingTo;
 
+  /**
+   * The reference profile as {@link ProfileBytes} (with its writer's schema, so that a restore into
+   * a build with another schema reads it), parsed where used; single-object encoded in state of
+   * earlier builds, which the evaluator rewrites when it restores it.
+   */
   public byte[] profile;
 
   public ServingReference() {}

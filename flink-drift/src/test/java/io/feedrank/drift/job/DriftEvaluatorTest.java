@@ -305,9 +305,7 @@ class DriftEvaluatorTest {
     r.version = version;
     r.stage = stage;
     r.updatedAt = updatedAt;
-    java.nio.ByteBuffer bytes = b.build().toByteBuffer();
-    r.profile = new byte[bytes.remaining()];
-    bytes.get(r.profile);
+    r.profile = ProfileBytes.of(b.build());
     return r;
   }
 
@@ -531,9 +529,7 @@ class DriftEvaluatorTest {
     r.version = version;
     r.stage = "PRODUCTION";
     r.updatedAt = updatedAt;
-    java.nio.ByteBuffer bytes = profile.toByteBuffer();
-    r.profile = new byte[bytes.remaining()];
-    bytes.get(r.profile);
+    r.profile = ProfileBytes.of(profile);
     return r;
   }
 
