@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -134,7 +135,7 @@ final class DriftBenchmark implements Callable<Integer> {
         f.put("rows_per_s", throughput(stack, run, w));
         f.put("score_rows_per_s", scoreThroughput(stack, run, w));
         for (double psi : new double[] {0.1, 0.2, 0.5}) {
-          String k = String.format("%.1f", psi).replace('.', '_');
+          String k = psiKey(psi);
           double[] d = detection(run, psi);
           f.put("detect_windows_psi_" + k, d[0]);
           f.put("measured_psi_" + k, d[1]);
@@ -150,6 +151,14 @@ final class DriftBenchmark implements Callable<Integer> {
     w.println("medians: " + report.figures());
     w.println("written " + report.write(out != null ? out : BenchReport.defaultDir()));
     return 0;
+  }
+
+  /**
+   * {@code psi} as the suffix of a figure's key, {@code 0_1}: in the root locale, as the keys of
+   * the written figures must not depend on the machine's (with LANG=de_DE they were {@code 0,1}).
+   */
+  static String psiKey(double psi) {
+    return String.format(Locale.ROOT, "%.1f", psi).replace('.', '_');
   }
 
   private double throughput(LocalStack stack, int run, PrintWriter w) throws Exception {
