@@ -54,6 +54,20 @@ final class FeaturesProcess implements AutoCloseable {
     return CpuUse.compilerThreadsMillis(process.pid());
   }
 
+  /** The app's peak resident set (VmHWM), in MiB; NaN where /proc does not say. */
+  double residentPeakMegabytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0; // kB
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux, or the process is gone: the figure is missing, not the run
+    }
+    return Double.NaN;
+  }
+
   /** Throws when the app has exited (it runs until stopped). */
   void checkAlive() {
     if (!process.isAlive()) {

@@ -79,6 +79,14 @@ final class StreamsBenchmark implements Callable<Integer> {
   int threads;
 
   @Option(
+      names = "--users",
+      description =
+          "simulated users (default: the simulator's, "
+              + SimulatorConfig.DEFAULT_USERS
+              + "); more users, more state in RocksDB")
+  int users = SimulatorConfig.DEFAULT_USERS;
+
+  @Option(
       names = "--freshness-rate",
       defaultValue = "2000",
       description =
@@ -114,11 +122,13 @@ final class StreamsBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    BenchCommand.atLeastOne(spec, "--runs", runs, "--events", events, "--threads", threads);
+    BenchCommand.atLeastOne(
+        spec, "--runs", runs, "--events", events, "--threads", threads, "--users", users);
     PrintWriter w = spec.commandLine().getOut();
     BenchReport report = new BenchReport("streams");
     report.note("events_per_run", events);
     report.note("stream_threads", threads);
+    report.note("users", users);
     report.note("freshness_background_events_per_s", freshnessRate);
     report.note("warm_from_jit_below_cpu_ms_per_s", jitQuiet);
     config.forEach((k, v) -> report.note("config " + k, v));
@@ -161,7 +171,8 @@ final class StreamsBenchmark implements Callable<Integer> {
     // (1) backlog whose event time ends ~10 minutes ago, so real-time traffic continues it
     double perEventSecond = SimulatorConfig.DEFAULT_EVENTS_PER_EVENT_SECOND;
     Instant start = Instant.now().minusSeconds((long) (events / perEventSecond / 0.7) + 600);
-    SimulatorConfig sim = SimulatorConfig.defaults(run, start);
+    SimulatorConfig sim =
+        SimulatorConfig.defaults(run, start).withPopulation(users, SimulatorConfig.DEFAULT_ITEMS);
     SimulatorPublisher.TopicNames simTopics =
         new SimulatorPublisher.TopicNames(
             interactions, Topics.USERS + suffix, Topics.ITEMS + suffix);
@@ -220,6 +231,8 @@ final class StreamsBenchmark implements Callable<Integer> {
           .since(cpuBefore)
           .forEach((k, v) -> f.put("backlog_cpu_cores_" + k, v / 1000 / seconds));
       f.put("events_per_s", events / seconds);
+      // the app JVM's peak resident memory so far: heap, RocksDB's native memory and the rest
+      f.put("app_rss_peak_mb", app.residentPeakMegabytes());
       f.put("startup_to_first_tenth_s", (progress.nanos - t0) / 1e9);
       f.put(
           "sustained_events_per_s",
@@ -435,7 +448,9 @@ final class StreamsBenchmark implements Callable<Integer> {
             () -> {
               try (SimulatorPublisher p = new SimulatorPublisher(stack.clientConfig(), topics)) {
                 SimulatorConfig live =
-                    SimulatorConfig.defaults(run + 1000, Instant.now()).withRealTime(true);
+                    SimulatorConfig.defaults(run + 1000, Instant.now())
+                        .withPopulation(users, SimulatorConfig.DEFAULT_ITEMS)
+                        .withRealTime(true);
                 p.publish(
                     new InteractionSimulator(live),
                     new SimulatorPublisher.Run(0, Duration.ofMinutes(30), freshnessRate, false),
