@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.feedrank.ranker.RankResult;
-import io.feedrank.ranker.RankService;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -307,7 +306,7 @@ final class HttpCommon {
       }
     }
 
-    private static final List<String> RANK_ENDPOINTS = List.of("/v1/rank", "/predict");
+    static final List<String> RANK_ENDPOINTS = List.of("/v1/rank", "/predict");
     private static final int[] RANK_STATUSES = {200, 400, 401, 429, 500, 503};
 
     void record(String endpoint, int statusCode, long nanos) {
@@ -331,12 +330,7 @@ final class HttpCommon {
 
       EndpointMeters(String endpoint) {
         this.endpoint = endpoint;
-        this.latency =
-            Timer.builder("ranker.request.latency")
-                .tag("endpoint", endpoint)
-                .publishPercentileHistogram()
-                .minimumExpectedValue(RankService.FINEST_BUCKET)
-                .register(metrics);
+        this.latency = RequestLatency.register(metrics, endpoint);
       }
 
       Counter requests(int status) {
