@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -52,6 +51,14 @@ public final class LoadGenerator {
 
   /** Sends the load {@code args} describe; returns the line of JSON with what was measured. */
   static String run(String[] args) throws Exception {
+    return run(args, 4_096);
+  }
+
+  /**
+   * {@link #run(String[])}, each client keeping its measured requests in arrays of {@code
+   * initialCapacity} at first, grown as they fill: every measured request counts, however many.
+   */
+  static String run(String[] args, int initialCapacity) throws Exception {
     String url = args[0];
     String mode = args[1];
     int concurrency = Integer.parseInt(args[2]);
@@ -73,10 +80,11 @@ public final class LoadGenerator {
     }
     ThreadLocal<HttpConnection> connections =
         ThreadLocal.withInitial(() -> new HttpConnection(uri));
-    long[] latencies =
-        new long[(int) Math.min(5_000_000, Math.max(1, rate * seconds * 2 + 100_000))];
-    long[] late = new long[mode.equals("closed") ? 0 : latencies.length];
-    AtomicInteger n = new AtomicInteger();
+    boolean open = !mode.equals("closed");
+    List<Samples> samples = new ArrayList<>();
+    for (int c = 0; c < concurrency; c++) {
+      samples.add(new Samples(initialCapacity, open));
+    }
     AtomicLong errors = new AtomicLong();
     AtomicLong status5xx = new AtomicLong();
     // this JVM is new: the first seconds (its own JIT, connection set-up) are sent but not measured
@@ -98,9 +106,10 @@ public final class LoadGenerator {
     sampler.setDaemon(true);
     sampler.start();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-    if (mode.equals("closed")) {
+    if (!open) {
       for (int c = 0; c < concurrency; c++) {
         int client = c;
+        Samples mine = samples.get(c);
         pool.submit(
             () -> {
               int k = client;
@@ -108,7 +117,7 @@ public final class LoadGenerator {
                 long s = System.nanoTime();
                 send(connections.get(), bodies.get(k++ % bodies.size()), errors, status5xx);
                 if (s >= t0) {
-                  record(latencies, n, System.nanoTime() - s);
+                  mine.add(System.nanoTime() - s, 0);
                 }
               }
             });
@@ -119,6 +128,7 @@ public final class LoadGenerator {
       long intervalNanos = (long) (1e9 / rate);
       for (int c = 0; c < concurrency; c++) {
         int client = c;
+        Samples mine = samples.get(c);
         pool.submit(
             () -> {
               for (long k = client; ; k += concurrency) {
@@ -130,10 +140,7 @@ public final class LoadGenerator {
                 long sent = System.nanoTime();
                 send(connections.get(), bodies.get((int) (k % bodies.size())), errors, status5xx);
                 if (intended >= t0) {
-                  int i = record(latencies, n, System.nanoTime() - intended);
-                  if (i < late.length) {
-                    late[i] = sent - intended;
-                  }
+                  mine.add(System.nanoTime() - intended, sent - intended);
                 }
               }
             });
@@ -143,11 +150,9 @@ public final class LoadGenerator {
     pool.awaitTermination(60, TimeUnit.SECONDS);
     sampler.join();
     double elapsed = (System.nanoTime() - t0) / 1e9;
-    int count = Math.min(n.get(), latencies.length);
-    long[] sorted = Arrays.copyOf(latencies, count);
-    Arrays.sort(sorted);
-    long[] lateSorted = Arrays.copyOf(late, Math.min(count, late.length));
-    Arrays.sort(lateSorted);
+    long[] sorted = Samples.sorted(samples, false);
+    long[] lateSorted = Samples.sorted(samples, true);
+    int count = sorted.length;
     return String.format(
         Locale.ROOT,
         "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"send_late_p50_ms\":%.3f,\"send_late_p99_ms\":%.3f,\"cpu_ms\":%s}",
@@ -162,6 +167,48 @@ public final class LoadGenerator {
         q(lateSorted, 0.50),
         q(lateSorted, 0.99),
         cpu[1] == null ? "{}" : json(cpu[1].since(cpu[0])));
+  }
+
+  /**
+   * One client's measured requests: each one's latency and, in the open loop, how late it was
+   * written (nanoseconds), in arrays that double as they fill. Written by its client's thread
+   * alone, read once the pool has terminated.
+   */
+  private static final class Samples {
+    private long[] latency;
+    private long[] late;
+    private int n;
+
+    Samples(int capacity, boolean withLate) {
+      latency = new long[Math.max(1, capacity)];
+      late = withLate ? new long[latency.length] : new long[0];
+    }
+
+    void add(long latencyNanos, long lateNanos) {
+      if (n == latency.length) {
+        latency = Arrays.copyOf(latency, 2 * n);
+        late = late.length == 0 ? late : Arrays.copyOf(late, 2 * n);
+      }
+      latency[n] = latencyNanos;
+      if (late.length > 0) {
+        late[n] = lateNanos;
+      }
+      n++;
+    }
+
+    /** All clients' latencies (or send delays), sorted. */
+    static long[] sorted(List<Samples> all, boolean late) {
+      long[] out = new long[all.stream().mapToInt(s -> late && s.late.length == 0 ? 0 : s.n).sum()];
+      int at = 0;
+      for (Samples s : all) {
+        if (!late || s.late.length > 0) {
+          System.arraycopy(late ? s.late : s.latency, 0, out, at, s.n);
+          at += s.n;
+        }
+      }
+      Arrays.sort(out);
+      return out;
+    }
   }
 
   private static void send(
@@ -196,14 +243,6 @@ public final class LoadGenerator {
                 .append("\":")
                 .append(v.isNaN() ? "null" : String.format(Locale.ROOT, "%.1f", v)));
     return s.append('}').toString();
-  }
-
-  private static int record(long[] latencies, AtomicInteger n, long nanos) {
-    int i = n.getAndIncrement();
-    if (i < latencies.length) {
-      latencies[i] = nanos;
-    }
-    return i;
   }
 
   private static double q(long[] sorted, double p) {

@@ -4,51 +4,96 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The load generator's open-loop schedule, against a local HTTP server that counts requests. */
+/** The load generator against a local HTTP server that counts what it answers. */
 class LoadGeneratorTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  HttpServer server;
+
+  /** Serves {@code /v1/rank} on a random loopback port; returns the rank URL. */
+  String serve(HttpHandler rank) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/v1/rank", rank);
+    server.start();
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/rank";
+  }
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  static void answer(HttpExchange exchange, int status) throws IOException {
+    exchange.getRequestBody().readAllBytes();
+    byte[] out = "{}".getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, out.length);
+    exchange.getResponseBody().write(out);
+    exchange.close();
+  }
 
   @Test
   void theOpenScheduleIsSentOnceEachAndMeasuredFromTheEndOfTheWarmUp() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/v1/rank",
-        exchange -> {
-          exchange.getRequestBody().readAllBytes();
-          received.incrementAndGet();
-          byte[] out = "{}".getBytes(StandardCharsets.UTF_8);
-          exchange.sendResponseHeaders(200, out.length);
-          exchange.getResponseBody().write(out);
-          exchange.close();
-        });
-    server.start();
-    try {
-      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/rank";
-      // 200 requests/s: one every 5 ms from the start, 0.5 s of warm-up and 1 s measured; the
-      // scheduled starts before the end are k = 0..299, those measured k = 100..299
-      JsonNode r =
-          new ObjectMapper()
-              .readTree(
-                  LoadGenerator.run(
-                      new String[] {url, "open", "7", "200", "1", "3", "10", "50", "1", "0.5"}));
+    String url =
+        serve(
+            exchange -> {
+              received.incrementAndGet();
+              answer(exchange, 200);
+            });
+    // 200 requests/s: one every 5 ms from the start, 0.5 s of warm-up and 1 s measured; the
+    // scheduled starts before the end are k = 0..299, those measured k = 100..299
+    JsonNode r =
+        JSON.readTree(
+            LoadGenerator.run(
+                new String[] {url, "open", "7", "200", "1", "3", "10", "50", "1", "0.5"}));
 
-      assertThat(r.get("errors").asInt()).isZero();
-      assertThat(received.get()).isEqualTo(300);
-      assertThat(r.get("requests").asInt()).isEqualTo(200);
-      assertThat(r.get("p50_ms").asDouble()).isPositive();
-      assertThat(r.get("send_late_p99_ms").asDouble())
-          .isGreaterThanOrEqualTo(r.get("send_late_p50_ms").asDouble())
-          .isLessThanOrEqualTo(r.get("max_ms").asDouble());
-    } finally {
-      server.stop(0);
-    }
+    assertThat(r.get("errors").asInt()).isZero();
+    assertThat(received.get()).isEqualTo(300);
+    assertThat(r.get("requests").asInt()).isEqualTo(200);
+    assertThat(r.get("p50_ms").asDouble()).isPositive();
+    assertThat(r.get("send_late_p99_ms").asDouble())
+        .isGreaterThanOrEqualTo(r.get("send_late_p50_ms").asDouble())
+        .isLessThanOrEqualTo(r.get("max_ms").asDouble());
+  }
+
+  /**
+   * Closed loop without warm-up, so every request is measured: each counts in {@code requests} and
+   * {@code rps}, however many more there are than the clients' first arrays hold (4 each here; the
+   * generator once kept 100,000 samples in all and counted no more, which capped a 15 s saturation
+   * phase at 6,667 requests/s).
+   */
+  @Test
+  void everyMeasuredRequestCountsPastTheSamplesFirstCapacity() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    String url =
+        serve(
+            exchange -> {
+              received.incrementAndGet();
+              answer(exchange, 200);
+            });
+    JsonNode r =
+        JSON.readTree(
+            LoadGenerator.run(
+                new String[] {url, "closed", "2", "0", "0.5", "3", "10", "50", "1", "0"}, 4));
+
+    assertThat(received.get()).isGreaterThan(2 * 4);
+    assertThat(r.get("requests").asInt()).isEqualTo(received.get());
+    // over the 0.5 s measured and the last answers after it
+    assertThat(r.get("rps").asDouble())
+        .isLessThanOrEqualTo(received.get() / 0.5)
+        .isGreaterThan(received.get() / 0.5 / 2);
   }
 }
