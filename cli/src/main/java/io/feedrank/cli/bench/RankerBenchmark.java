@@ -205,6 +205,9 @@ final class RankerBenchmark implements Callable<Integer> {
 
   private PrintWriter w;
 
+  /** The configurations whose requests were not all answered 200, by run ({@link #addRun}). */
+  private final List<String> errors = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
     w = spec.commandLine().getOut();
@@ -322,9 +325,7 @@ final class RankerBenchmark implements Callable<Integer> {
         if (phases.contains("cold")) {
           cold(stack, store, model, "mlp-" + run, run, work, f);
           if (mlpCandidates().length == 0 && !phases.contains("two_tower")) {
-            report.addRun(f);
-            w.printf("run %d: %s%n", run, f);
-            w.flush();
+            addRun(report, run, f);
             continue;
           }
         }
@@ -381,9 +382,7 @@ final class RankerBenchmark implements Callable<Integer> {
             w.flush();
           }
           if (!phases.contains("two_tower")) {
-            report.addRun(f);
-            w.printf("run %d: %s%n", run, f);
-            w.flush();
+            addRun(report, run, f);
             continue;
           }
           byte[] user = OnnxExport.userTower(tt, meta("two_tower"));
@@ -408,6 +407,9 @@ final class RankerBenchmark implements Callable<Integer> {
               load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run, pids);
           app.serverTimes().minus(before).into(f, "two_tower_c1000_");
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
+          f.put(
+              "two_tower_c1000_errors",
+              sat.get("errors").asDouble() + lat.get("errors").asDouble());
           f.put("two_tower_c1000_p50_ms", lat.get("p50_ms").asDouble());
           f.put("two_tower_c1000_p99_ms", lat.get("p99_ms").asDouble());
           f.put("two_tower_c1000_send_late_p99_ms", lat.get("send_late_p99_ms").asDouble());
@@ -421,14 +423,38 @@ final class RankerBenchmark implements Callable<Integer> {
               "run %d: two-tower 1000 candidates: saturation %s, at half: %s, floor: %s%n",
               run, sat, lat, floor);
         }
-        report.addRun(f);
-        w.printf("run %d: %s%n", run, f);
-        w.flush();
+        addRun(report, run, f);
       }
     }
     Path file = report.write(out != null ? out : BenchReport.defaultDir());
     w.printf("medians: %s%nwritten %s%n", report.figures(), file);
+    if (!errors.isEmpty()) {
+      w.printf(
+          "requests failed (rates and latencies are of the 200s only): %s%n",
+          String.join("; ", errors));
+    }
     return 0;
+  }
+
+  /**
+   * Adds a run's figures to the report. Requests not answered 200 (a 429 past a rate limit set with
+   * {@code --ranker-config}, a 5xx, no answer) are left out of every rate and latency, which are of
+   * the 200s only; each configuration that had some is named in the report's {@code errors} note
+   * and on the console, so that its figures are not taken for those of a clean run.
+   */
+  private void addRun(BenchReport report, int run, Map<String, Double> f) {
+    report.addRun(f);
+    f.forEach(
+        (key, value) -> {
+          if (key.endsWith("errors") && value > 0) {
+            errors.add("run " + run + ": " + key + " " + value.longValue());
+          }
+        });
+    if (!errors.isEmpty()) {
+      report.note("errors", errors);
+    }
+    w.printf("run %d: %s%n", run, f);
+    w.flush();
   }
 
   /**

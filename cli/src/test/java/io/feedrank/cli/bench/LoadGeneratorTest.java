@@ -10,8 +10,9 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,11 +37,13 @@ class LoadGeneratorTest {
     }
   }
 
+  /**
+   * Answers with no body ({@code Content-length: 0}): the answer leaves in one write, not held back
+   * by Nagle's algorithm until the client's delayed ACK, some 40 ms, as a separate body would be.
+   */
   static void answer(HttpExchange exchange, int status) throws IOException {
     exchange.getRequestBody().readAllBytes();
-    byte[] out = "{}".getBytes(StandardCharsets.UTF_8);
-    exchange.sendResponseHeaders(status, out.length);
-    exchange.getResponseBody().write(out);
+    exchange.sendResponseHeaders(status, -1);
     exchange.close();
   }
 
@@ -95,5 +98,40 @@ class LoadGeneratorTest {
     assertThat(r.get("rps").asDouble())
         .isLessThanOrEqualTo(received.get() / 0.5)
         .isGreaterThan(received.get() / 0.5 / 2);
+  }
+
+  /**
+   * A ranker past its rate limit answers {@code 429} at once: those answers are errors, and neither
+   * the rate nor the quantiles count them. One client, no warm-up: three requests of four are
+   * refused, the fourth takes 2 ms, so the p50 of what was ranked is at least 2 ms (of all answers,
+   * a refusal's).
+   */
+  @Test
+  void refusalsAreErrorsOutsideTheRateAndTheQuantiles() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    AtomicInteger ranked = new AtomicInteger();
+    String url =
+        serve(
+            exchange -> {
+              if (received.incrementAndGet() % 4 != 0) {
+                answer(exchange, 429);
+              } else {
+                // the server's work, not a wait of the test's
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+                ranked.incrementAndGet();
+                answer(exchange, 200);
+              }
+            });
+    JsonNode r =
+        JSON.readTree(
+            LoadGenerator.run(
+                new String[] {url, "closed", "1", "0", "0.5", "3", "10", "50", "1", "0"}));
+
+    assertThat(ranked.get()).isPositive();
+    assertThat(r.get("requests").asInt()).isEqualTo(ranked.get());
+    assertThat(r.get("errors").asInt()).isEqualTo(received.get() - ranked.get());
+    assertThat(r.get("status_5xx").asInt()).isZero();
+    assertThat(r.get("rps").asDouble()).isLessThanOrEqualTo(ranked.get() / 0.5);
+    assertThat(r.get("p50_ms").asDouble()).isGreaterThanOrEqualTo(2.0);
   }
 }
