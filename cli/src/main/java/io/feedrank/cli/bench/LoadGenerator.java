@@ -1,9 +1,15 @@
 package io.feedrank.cli.bench;
 
+import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -42,9 +49,20 @@ import java.util.concurrent.locks.LockSupport;
  * milliseconds each of those processes, this one ({@code loadgen}) and the machine used in the
  * measured window, and for the ranker the milliseconds its event loops waited for a core ({@code
  * wait_ranker_loops}, not CPU time).
+ *
+ * <p>With {@code -Dfeedrank.loadgen.metrics=URL} it reads the ranker's {@code /metrics} at the
+ * start of the measured window and again after the last answer, and reports the ranker's own
+ * figures over that window as {@code server} ({@link RankerBenchmark.ServerTimes#into}: its request
+ * count, means, quantiles, cache and fallbacks) and {@code server_jit_ms}, with the window's {@code
+ * seconds}. Read around this process instead, they took in its JVM start and its unmeasured
+ * warm-up. Without a warm-up the first reading is taken before the first request, so the window
+ * holds every request; with one, a request in flight at its start is the server's and not the
+ * generator's (at most one a client), as are the ones the ranker answers while it renders that
+ * reading.
  */
 public final class LoadGenerator {
   static final String CPU_PIDS_PROPERTY = "feedrank.loadgen.cpu";
+  static final String METRICS_URL_PROPERTY = "feedrank.loadgen.metrics";
 
   public static void main(String[] args) throws Exception {
     System.out.println(run(args));
@@ -89,18 +107,37 @@ public final class LoadGenerator {
     }
     AtomicLong errors = new AtomicLong();
     AtomicLong status5xx = new AtomicLong();
+    Map<String, Long> cpuPids = CpuUse.parse(System.getProperty(CPU_PIDS_PROPERTY));
+    cpuPids.put("loadgen", ProcessHandle.current().pid());
+    CpuUse[] cpu = new CpuUse[2];
+    URI metricsUri = uriOrNull(System.getProperty(METRICS_URL_PROPERTY));
+    HttpClient http =
+        metricsUri == null
+            ? null
+            : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    String[] metrics = new String[2];
+    AtomicReference<RuntimeException> metricsFailure = new AtomicReference<>();
+    if (metricsUri != null) {
+      // before the first request: the window's start without a warm-up, and with one a client
+      // that has loaded its classes and connected before the reading that counts
+      metrics[0] = fetch(http, metricsUri);
+    }
     // this JVM is new: the first seconds (its own JIT, connection set-up) are sent but not measured
     long start = System.nanoTime();
     long t0 = start + (long) (warmupSeconds * 1e9);
     long end = t0 + (long) (seconds * 1e9);
-    Map<String, Long> cpuPids = CpuUse.parse(System.getProperty(CPU_PIDS_PROPERTY));
-    cpuPids.put("loadgen", ProcessHandle.current().pid());
-    CpuUse[] cpu = new CpuUse[2];
     Thread sampler =
         new Thread(
             () -> {
               parkUntil(t0);
               cpu[0] = CpuUse.read(cpuPids);
+              if (metricsUri != null && t0 > start) {
+                try {
+                  metrics[0] = fetch(http, metricsUri);
+                } catch (RuntimeException e) {
+                  metricsFailure.set(e);
+                }
+              }
               parkUntil(end);
               cpu[1] = CpuUse.read(cpuPids);
             },
@@ -158,12 +195,19 @@ public final class LoadGenerator {
     pool.awaitTermination(60, TimeUnit.SECONDS);
     sampler.join();
     double elapsed = (System.nanoTime() - t0) / 1e9;
+    if (metricsFailure.get() != null) {
+      throw metricsFailure.get();
+    }
+    if (metricsUri != null) {
+      // after the last answer: the requests still in flight at the end are measured ones
+      metrics[1] = fetch(http, metricsUri);
+    }
     long[] sorted = Samples.sorted(samples, false);
     long[] lateSorted = Samples.sorted(samples, true);
     int count = sorted.length;
     return String.format(
         Locale.ROOT,
-        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"send_late_p50_ms\":%.3f,\"send_late_p99_ms\":%.3f,\"cpu_ms\":%s}",
+        "{\"requests\":%d,\"errors\":%d,\"status_5xx\":%d,\"rps\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"send_late_p50_ms\":%.3f,\"send_late_p99_ms\":%.3f,\"cpu_ms\":%s,\"seconds\":%.3f%s}",
         count,
         errors.get(),
         status5xx.get(),
@@ -174,7 +218,44 @@ public final class LoadGenerator {
         count == 0 ? 0 : sorted[count - 1] / 1e6,
         q(lateSorted, 0.50),
         q(lateSorted, 0.99),
-        cpu[1] == null ? "{}" : json(cpu[1].since(cpu[0])));
+        cpu[1] == null ? "{}" : json(cpu[1].since(cpu[0]), "%.1f"),
+        elapsed,
+        metricsUri == null ? "" : serverJson(metrics[0], metrics[1]));
+  }
+
+  private static URI uriOrNull(String url) {
+    return url == null || url.isBlank() ? null : URI.create(url);
+  }
+
+  /** The body of a {@code GET} answered 200; fails naming the URL otherwise. */
+  private static String fetch(HttpClient http, URI uri) {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("load generator: " + uri + " answered " + r.statusCode());
+      }
+      return r.body();
+    } catch (IOException e) {
+      throw new IllegalStateException("load generator: cannot read " + uri + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("load generator: interrupted reading " + uri, e);
+    }
+  }
+
+  /** {@code ,"server":{…},"server_jit_ms":…}: the ranker's figures between the two readings. */
+  private static String serverJson(String before, String after) {
+    Map<String, Double> server = new LinkedHashMap<>();
+    RankerProcess.serverTimes(after).minus(RankerProcess.serverTimes(before)).into(server, "");
+    String jit = "jvm_compilation_time_ms_total";
+    return String.format(
+        Locale.ROOT,
+        ",\"server\":%s,\"server_jit_ms\":%.1f",
+        json(server, "%.6f"),
+        RankerProcess.sum(after, jit, "") - RankerProcess.sum(before, jit, ""));
   }
 
   /**
@@ -248,7 +329,7 @@ public final class LoadGenerator {
     }
   }
 
-  private static String json(Map<String, Double> m) {
+  private static String json(Map<String, Double> m, String format) {
     StringBuilder s = new StringBuilder("{");
     m.forEach(
         (k, v) ->
@@ -256,7 +337,7 @@ public final class LoadGenerator {
                 .append('"')
                 .append(k)
                 .append("\":")
-                .append(v.isNaN() ? "null" : String.format(Locale.ROOT, "%.1f", v)));
+                .append(v.isNaN() ? "null" : String.format(Locale.ROOT, format, v)));
     return s.append('}').toString();
   }
 

@@ -37,6 +37,7 @@ import io.feedrank.trainer.registry.KafkaModelRegistry;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -339,12 +340,11 @@ final class RankerBenchmark implements Callable<Integer> {
           pids.putAll(stack.processes());
           for (int c : mlpCandidates()) {
             app.scrapes(); // this configuration's reads only
-            JsonNode sat = saturate(app, url, c, run, pids, f, "c" + c + "_");
+            JsonNode sat = saturate(url, c, run, pids, f, "c" + c + "_");
             double maxRps = sat.get("rps").asDouble();
-            ServerTimes before = app.serverTimes();
             JsonNode lat = load(url, "open", 64, maxRps / 2, seconds, c, run, pids);
-            app.serverTimes().minus(before).into(f, "c" + c + "_");
             String k = "c" + c + "_";
+            server(lat).forEach((key, value) -> f.put(k + key, value));
             f.put(k + "max_rps", maxRps);
             f.put(k + "p50_ms", lat.get("p50_ms").asDouble());
             f.put(k + "p99_ms", lat.get("p99_ms").asDouble());
@@ -361,11 +361,11 @@ final class RankerBenchmark implements Callable<Integer> {
             f.put(k + "saturation_to_bare_ratio", maxRps / f.get("bare_onnx_" + k + "max_rps"));
             // a tenth of the saturation rate, before the floor phase changes what the JIT sees: the
             // cores mostly idle, so little else competes with a request for them
-            JsonNode light = phase(app, url, "open", 64, maxRps / 10, c, run, pids, f, k, "light");
+            JsonNode light = phase(url, "open", 64, maxRps / 10, c, run, pids, f, k, "light");
             // one client, each request sent when the last is answered: a request's latency with
             // no other request on the cores, so no second model call running beside it — the way
             // the bare figure is taken — while the ranker's core is kept busy and its caches warm
-            JsonNode one = phase(app, url, "closed", 1, 0, c, run, pids, f, k, "sequential");
+            JsonNode one = phase(url, "closed", 1, 0, c, run, pids, f, k, "sequential");
             // the same schedule of requests the ranker answers at once: what of the latencies
             // above is the generator, the loopback and the HTTP layer on these two cores
             JsonNode floor = load(app.liveUrl(), "open", 64, maxRps / 2, seconds, 0, run, pids);
@@ -401,11 +401,10 @@ final class RankerBenchmark implements Callable<Integer> {
           byte[] full = OnnxExport.twoTower(tt, meta("two_tower"));
           publish(stack, store, model, "tt-" + run, "two_tower", full, towers);
           app.awaitVersion("tt-" + run);
-          JsonNode sat = saturate(app, url, 1000, run, pids, f, "two_tower_c1000_");
-          ServerTimes before = app.serverTimes();
+          JsonNode sat = saturate(url, 1000, run, pids, f, "two_tower_c1000_");
           JsonNode lat =
               load(url, "open", 64, sat.get("rps").asDouble() / 2, seconds, 1000, run, pids);
-          app.serverTimes().minus(before).into(f, "two_tower_c1000_");
+          server(lat).forEach((key, value) -> f.put("two_tower_c1000_" + key, value));
           f.put("two_tower_c1000_max_rps", sat.get("rps").asDouble());
           f.put(
               "two_tower_c1000_errors",
@@ -493,17 +492,14 @@ final class RankerBenchmark implements Callable<Integer> {
         pids.put("ranker", app.pid());
         pids.putAll(stack.processes());
         for (int window = 1; window <= coldWindows; window++) {
-          ServerTimes before = app.serverTimes();
-          double jit0 = app.jitMillis();
           JsonNode lat = load(app.rankUrl(), "open", 64, coldRate, coldSeconds, 100, run, pids, 0);
-          Map<String, Double> times = new LinkedHashMap<>();
-          app.serverTimes().minus(before).into(times, "");
+          Map<String, Double> times = server(lat);
           String p = k + "w" + window + "_";
           f.put(p + "p50_ms", lat.get("p50_ms").asDouble());
           f.put(p + "p99_ms", lat.get("p99_ms").asDouble());
           f.put(p + "server_side_p50_ms", times.get("server_side_p50_ms"));
           f.put(p + "server_side_p99_ms", times.get("server_side_p99_ms"));
-          f.put(p + "jit_ms", app.jitMillis() - jit0);
+          f.put(p + "jit_ms", lat.get("server_jit_ms").asDouble());
           f.merge(k + "errors", lat.get("errors").asDouble(), Double::sum);
           w.printf(
               "run %d: cold, warm-up %s, window %d: %s%n", run, on ? "on" : "off", window, lat);
@@ -530,7 +526,6 @@ final class RankerBenchmark implements Callable<Integer> {
    * + …}). Returns the load generator's result.
    */
   private JsonNode saturate(
-      RankerProcess app,
       String url,
       int candidates,
       int run,
@@ -538,11 +533,9 @@ final class RankerBenchmark implements Callable<Integer> {
       Map<String, Double> f,
       String prefix)
       throws Exception {
-    f.put(prefix + "warmup_s", warmUp(app, url, candidates, run, pids));
-    double jit0 = app.jitMillis();
-    long t0 = System.nanoTime();
+    f.put(prefix + "warmup_s", warmUp(url, candidates, run, pids));
     JsonNode sat = load(url, "closed", concurrency, 0, seconds, candidates, run, pids);
-    f.put(prefix + "jit_ms_per_s", jitRate(app, jit0, t0));
+    f.put(prefix + "jit_ms_per_s", jitRate(sat));
     cpuPerRequest(sat, f, prefix);
     return sat;
   }
@@ -554,26 +547,34 @@ final class RankerBenchmark implements Callable<Integer> {
    * still compiling the HTTP stack's code 30 s into the load (15% of the ranker's CPU in the
    * measured phase): a fixed 20 s measured a ranker still compiling. Returns the seconds spent.
    */
-  private double warmUp(
-      RankerProcess app, String url, int candidates, int run, Map<String, Long> pids)
+  private double warmUp(String url, int candidates, int run, Map<String, Long> pids)
       throws Exception {
     long t0 = System.nanoTime();
     load(url, "closed", concurrency, 0, warmup, candidates, run, pids);
     while ((System.nanoTime() - t0) / 1e9 + 5 <= maxWarmup) {
-      double jit0 = app.jitMillis();
-      long s0 = System.nanoTime();
-      load(url, "closed", concurrency, 0, 5, candidates, run, pids);
-      if (jitRate(app, jit0, s0) <= jitQuiet) {
+      if (jitRate(load(url, "closed", concurrency, 0, 5, candidates, run, pids)) <= jitQuiet) {
         break;
       }
     }
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  /** The ranker's JIT compile milliseconds per second of wall time since {@code since}. */
-  private static double jitRate(RankerProcess app, double jitBefore, long since) throws Exception {
-    double seconds = (System.nanoTime() - since) / 1e9;
-    return (app.jitMillis() - jitBefore) / seconds;
+  /** The ranker's JIT compile milliseconds per second of a load's measured window. */
+  private static double jitRate(JsonNode load) {
+    return load.get("server_jit_ms").asDouble() / load.get("seconds").asDouble();
+  }
+
+  /**
+   * The ranker's own figures over a load's measured window, as the load generator read them from
+   * its {@code /metrics} ({@link ServerTimes#into} keys); NaN where it wrote null (no counts).
+   */
+  static Map<String, Double> server(JsonNode load) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    load.path("server")
+        .fields()
+        .forEachRemaining(
+            e -> m.put(e.getKey(), e.getValue().isNumber() ? e.getValue().asDouble() : Double.NaN));
+    return m;
   }
 
   /**
@@ -614,7 +615,6 @@ final class RankerBenchmark implements Callable<Integer> {
    * and the event loops' CPU and wait for a core per request. Returns the generator's result.
    */
   private JsonNode phase(
-      RankerProcess app,
       String url,
       String mode,
       int clients,
@@ -626,10 +626,8 @@ final class RankerBenchmark implements Callable<Integer> {
       String k,
       String name)
       throws Exception {
-    ServerTimes before = app.serverTimes();
     JsonNode r = load(url, mode, clients, rate, seconds, candidates, run, pids);
-    Map<String, Double> times = new LinkedHashMap<>();
-    app.serverTimes().minus(before).into(times, "");
+    Map<String, Double> times = server(r);
     String p = k + name + "_";
     f.put(p + "rps", r.get("rps").asDouble());
     f.put(p + "p50_ms", r.get("p50_ms").asDouble());
@@ -732,6 +730,7 @@ final class RankerBenchmark implements Callable<Integer> {
           f.put(prefix + KEYS[i], counts[i] == 0 ? 0 : totalMs[i] / counts[i]);
         }
       }
+      f.put(prefix + "server_side_requests", counts[0]);
       f.put(prefix + "redis_reads_per_request", counts[0] == 0 ? 0 : counts[REDIS] / counts[0]);
       f.put(prefix + "server_side_p50_ms", quantileMs(0.50));
       f.put(prefix + "server_side_p99_ms", quantileMs(0.99));
@@ -939,6 +938,12 @@ final class RankerBenchmark implements Callable<Integer> {
                   "-Xmx512m",
                   "-XX:+UseSerialGC",
                   "-D" + LoadGenerator.CPU_PIDS_PROPERTY + "=" + CpuUse.format(pids)));
+      if (candidates > 0) {
+        // the ranker's own figures over the generator's measured window; bench ranker keeps
+        // /metrics on the rank port (it refuses management.port)
+        jvm.add(
+            "-D" + LoadGenerator.METRICS_URL_PROPERTY + "=" + URI.create(url).resolve("/metrics"));
+      }
       jvm.addAll(ChildJvm.extraOptions(LOADGEN_JAVA_OPTS_ENV));
       List<String> cmd =
           ChildJvm.command(

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * transparent huge pages, a fixed 1.5 GiB heap, as {@code ./feedrank ranker} starts it), so its
  * heap, collector and threads are not shared with the in-process broker of the benchmark's local
  * stack. Read through its HTTP endpoints only: {@code /health} for the serving version, {@code
- * /metrics} for the server-side times.
+ * /metrics} for the server-side times (which the load generator reads around its measured window).
  */
 final class RankerProcess implements AutoCloseable {
   private static final HttpClient HTTP =
@@ -156,12 +156,10 @@ final class RankerProcess implements AutoCloseable {
         "the ranker was not ready within 120 s (" + seen + "); see " + log);
   }
 
-  /** The server-side timers and counters the benchmark reports, from {@code /metrics}. */
-  RankerBenchmark.ServerTimes serverTimes() throws IOException, InterruptedException {
-    return serverTimes(get("/metrics"));
-  }
-
-  /** {@link #serverTimes()} read from an exposition. */
+  /**
+   * The server-side timers and counters the benchmark reports, read from a {@code /metrics}
+   * exposition (the load generator's, at the start and end of its measured window).
+   */
   static RankerBenchmark.ServerTimes serverTimes(String text) {
     double[] t = new double[RankerBenchmark.ServerTimes.TIMERS.length];
     double[] n = new double[t.length];

@@ -1,6 +1,7 @@
 package io.feedrank.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +11,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -32,6 +34,7 @@ class LoadGeneratorTest {
 
   @AfterEach
   void stop() {
+    System.clearProperty(LoadGenerator.METRICS_URL_PROPERTY);
     if (server != null) {
       server.stop(0);
     }
@@ -133,5 +136,66 @@ class LoadGeneratorTest {
     assertThat(r.get("status_5xx").asInt()).isZero();
     assertThat(r.get("rps").asDouble()).isLessThanOrEqualTo(ranked.get() / 0.5);
     assertThat(r.get("p50_ms").asDouble()).isGreaterThanOrEqualTo(2.0);
+  }
+
+  /**
+   * The ranker's own figures are read at the start of the generator's measured window and after its
+   * last answer, not around the generator's process: its unmeasured warm-up is not in them. The
+   * server here counts its rank requests in {@code /metrics} as the ranker does (1 ms each, and 2
+   * ms of JIT with each). 200 requests/s: 0.5 s of warm-up (100 requests), 1 s measured (200).
+   */
+  @Test
+  void theServerSideFiguresAreOfTheMeasuredWindow() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    String url =
+        serve(
+            exchange -> {
+              received.incrementAndGet();
+              answer(exchange, 200);
+            });
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          int n = received.get();
+          byte[] out =
+              String.join(
+                      "\n",
+                      "ranker_request_latency_seconds_count{endpoint=\"/v1/rank\"} " + n,
+                      "ranker_request_latency_seconds_sum{endpoint=\"/v1/rank\"} " + n * 0.001,
+                      "ranker_request_latency_seconds_bucket{endpoint=\"/v1/rank\",le=\"0.001\"} "
+                          + n,
+                      "ranker_request_latency_seconds_bucket{endpoint=\"/v1/rank\",le=\"+Inf\"} "
+                          + n,
+                      "jvm_compilation_time_ms_total{compiler=\"HotSpot\"} " + 2 * n,
+                      "")
+                  .getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(200, out.length);
+          exchange.getResponseBody().write(out);
+          exchange.close();
+        });
+    System.setProperty(LoadGenerator.METRICS_URL_PROPERTY, url.replace("/v1/rank", "/metrics"));
+
+    JsonNode r =
+        JSON.readTree(
+            LoadGenerator.run(
+                new String[] {url, "open", "7", "200", "1", "3", "10", "50", "1", "0.5"}));
+    JsonNode own = r.get("server");
+    assertThat(received.get()).isEqualTo(300);
+    assertThat(r.get("requests").asInt()).isEqualTo(200);
+    // a request in flight at the window's start is the server's alone: at most one a client
+    assertThat(own.get("server_side_requests").asDouble()).isCloseTo(200, within(7.0));
+    assertThat(own.get("server_mean_ms").asDouble()).isCloseTo(1.0, within(1e-6));
+    assertThat(r.get("server_jit_ms").asDouble())
+        .isCloseTo(2 * own.get("server_side_requests").asDouble(), within(0.1));
+    assertThat(r.get("seconds").asDouble()).isGreaterThanOrEqualTo(1.0);
+
+    // without a warm-up, the window's first reading comes before the first request: all of them
+    received.set(0);
+    JsonNode cold =
+        JSON.readTree(
+            LoadGenerator.run(
+                new String[] {url, "open", "7", "200", "1", "3", "10", "50", "1", "0"}));
+    assertThat(cold.get("requests").asInt()).isEqualTo(200);
+    assertThat(cold.get("server").get("server_side_requests").asDouble()).isEqualTo(200);
   }
 }
