@@ -16,11 +16,11 @@ public final class RankerKeys {
 
   /**
    * Reads {@code keys} as the ranker will, with stand-ins for what the command sets as it starts
-   * (endpoints, artifact store, port).
+   * (endpoints, artifact store, port); returns the configuration read, those stand-ins in it.
    *
    * @throws ParameterException naming {@code --ranker-config} and what the ranker refused
    */
-  public static void check(CommandSpec spec, Map<String, String> keys) {
+  public static RankerConfig check(CommandSpec spec, Map<String, String> keys) {
     Map<String, String> r = new HashMap<>();
     r.put("bootstrap.servers", "127.0.0.1:9092");
     r.put("schema.registry.url", "http://127.0.0.1:8081");
@@ -29,7 +29,7 @@ public final class RankerKeys {
     r.putAll(keys);
     r.put("port", "0");
     try {
-      RankerConfig.from(r);
+      return RankerConfig.from(r);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--ranker-config: " + e.getMessage());
     }

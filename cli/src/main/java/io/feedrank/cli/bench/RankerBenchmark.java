@@ -73,9 +73,9 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * {@code ./feedrank bench ranker}. On one local stack with simulator features in Redis and a deep
  * MLP of the DESIGN size (ID embeddings, 512-256-128): (1) bare ONNX Runtime scoring of the same
- * batches in process, one intra-op thread, alone and two threads at once (the baseline); (2) the
- * ranker and a load generator, each in its own JVM: saturation throughput (closed loop), with the
- * CPU each process used per request, and latency at half of it (open loop, no coordinated
+ * batches in process, on the ranker's intra-op threads, alone and two at once (the baseline); (2)
+ * the ranker and a load generator, each in its own JVM: saturation throughput (closed loop), with
+ * the CPU each process used per request, and latency at half of it (open loop, no coordinated
  * omission), at 100 and 1,000 candidates; (3) the same for a two-tower model at 1,000 candidates,
  * item vectors cached.
  */
@@ -206,6 +206,9 @@ final class RankerBenchmark implements Callable<Integer> {
 
   private PrintWriter w;
 
+  /** The ranker's {@code onnx.intra.op.threads}, which bare scoring runs on too. */
+  private int onnxThreads;
+
   /** The configurations whose requests were not all answered 200, by run ({@link #addRun}). */
   private final List<String> errors = new ArrayList<>();
 
@@ -255,7 +258,7 @@ final class RankerBenchmark implements Callable<Integer> {
           "bench ranker reads /health and /metrics on the ranker's own port: leave management.port"
               + " out of --ranker-config");
     }
-    io.feedrank.cli.RankerKeys.check(spec, rankerConfig);
+    onnxThreads = io.feedrank.cli.RankerKeys.check(spec, rankerConfig).onnxIntraOpThreads();
     if (mlpLayers.isEmpty() || mlpLayers.stream().anyMatch(n -> n < 1 || n > 16_384)) {
       throw new ParameterException(spec.commandLine(), "--mlp-layers: widths of 1 to 16384");
     }
@@ -276,9 +279,15 @@ final class RankerBenchmark implements Callable<Integer> {
     report.note(
         "setup",
         "the local stack (broker in this JVM; Redis, registry), the ranker (`feedrank ranker`, its"
-            + " own JVM, 1 ONNX intra-op thread per call, its event loops for concurrency) and the"
+            + " own JVM, "
+            + onnxThreads
+            + " ONNX intra-op thread(s) per call, its event loops for concurrency) and the"
             + " load generator (its own JVM, plain keep-alive HTTP/1.1 sockets, one per client"
-            + " thread), all on the same 2 cores; bare scoring in this JVM with the stack idle");
+            + " thread), all on the same 2 cores; bare scoring in this JVM with the stack idle, on"
+            + " as many intra-op threads as the ranker"
+            + (onnxThreads > 1
+                ? " (its CPU per call not measured: ONNX Runtime's own threads)"
+                : ""));
     report.note("seconds_per_phase", seconds);
     report.note("warmup_seconds_per_configuration", warmup);
     report.note(
@@ -321,9 +330,11 @@ final class RankerBenchmark implements Callable<Integer> {
       for (int run = 1; run <= runs; run++) {
         Map<String, Double> f = new LinkedHashMap<>();
         for (int c : mlpCandidates()) {
-          double[] b = bare(mlp, sim, endMillis, c, c == 100 ? 400 : 60);
+          double[] b = bare(mlp, sim, endMillis, c, c == 100 ? 400 : 60, onnxThreads);
           f.put("c" + c + "_bare_onnx_p50_ms", b[0]);
-          f.put("c" + c + "_bare_onnx_cpu_ms", b[1]);
+          if (!Double.isNaN(b[1])) {
+            f.put("c" + c + "_bare_onnx_cpu_ms", b[1]);
+          }
           f.put("bare_onnx_c" + c + "_max_rps", b[2]);
           // what the tables before 2026-11-24 used: twice one thread's rate
           f.put("bare_onnx_c" + c + "_max_rps_from_p50", 2 * 1000.0 / b[0]);
@@ -802,12 +813,14 @@ final class RankerBenchmark implements Callable<Integer> {
 
   /**
    * Bare scoring of a batch of {@code rows}, inputs prebuilt and fed as the ranker feeds them (one
-   * row of the inputs the model takes per request): the median wall time and the mean CPU time
-   * (this thread's, which runs the model: one intra-op thread) of one ONNX Runtime call, and the
-   * calls per second two threads complete together (what bare scoring reaches on two cores; less
-   * than twice one thread's rate, since the two share caches and memory bandwidth).
+   * row of the inputs the model takes per request) on {@code intraOpThreads}, the ranker's: the
+   * median wall time and the mean CPU time of one ONNX Runtime call (this thread's, which runs the
+   * model on one intra-op thread; NaN on more, whose others are ONNX Runtime's own native threads),
+   * and the calls per second two threads complete together (what bare scoring reaches on two cores;
+   * less than twice one thread's rate, since the two share caches and memory bandwidth).
    */
-  private static double[] bare(byte[] onnx, SimulatorConfig sim, long at, int rows, int reps)
+  private static double[] bare(
+      byte[] onnx, SimulatorConfig sim, long at, int rows, int reps, int intraOpThreads)
       throws Exception {
     ServingFeatures sf = new ServingFeatures(1, Map.of(), at, Device.MOBILE);
     FloatBuffer user = floats(rows * Vectorizer.USER_WIDTH);
@@ -833,7 +846,7 @@ final class RankerBenchmark implements Callable<Integer> {
     uid.flip();
     iid.flip();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession s = bareSession(env, onnx)) {
+    try (OrtSession s = bareSession(env, onnx, intraOpThreads)) {
       // the ranker's feeding: one row of each input the model takes per request
       Set<String> once = ModelInputs.perRequestInputs(s.getMetadata().getCustomMetadata());
       int u = ModelInputs.rowsFed(ModelInputs.USER, once, rows);
@@ -878,7 +891,10 @@ final class RankerBenchmark implements Callable<Integer> {
             t[i] = (System.nanoTime() - t0) / 1e6;
           }
         }
-        double cpuMs = (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps;
+        double cpuMs =
+            intraOpThreads == 1
+                ? (threads.getCurrentThreadCpuTime() - cpu0) / 1e6 / reps
+                : Double.NaN;
         // then both cores at once on one session, as the ranker's request threads share theirs
         long seconds = 2;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -916,10 +932,15 @@ final class RankerBenchmark implements Callable<Integer> {
     return b.duplicate().limit(n).slice();
   }
 
-  /** A session as bare scoring runs it: one intra-op thread, as the ranker's, all optimizations. */
-  static OrtSession bareSession(OrtEnvironment env, byte[] onnx) throws OrtException {
+  /**
+   * A session as bare scoring runs it: {@code intraOpThreads}, as the ranker's {@code
+   * onnx.intra.op.threads}, all optimizations. The ranker reads only its {@code score} output, the
+   * deep MLP's one, so a call here computes what the ranker's does.
+   */
+  static OrtSession bareSession(OrtEnvironment env, byte[] onnx, int intraOpThreads)
+      throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setIntraOpNumThreads(1);
+      o.setIntraOpNumThreads(intraOpThreads);
       o.setInterOpNumThreads(1);
       o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       return env.createSession(onnx, o);

@@ -126,7 +126,7 @@ final class RankerPartsBenchmark implements Callable<Integer> {
         OnnxExport.mlp(RankerBenchmark.mlpWeights(new Random(1)), RankerBenchmark.meta("mlp"));
     mlp = OnnxModel.load(onnx, "score", 1);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    bareSession = RankerBenchmark.bareSession(env, onnx);
+    bareSession = RankerBenchmark.bareSession(env, onnx, 1);
     bareInputs = bareInputs(env, CANDIDATES, false);
     bareRowInputs = bareInputs(env, CANDIDATES, true);
     report.note(
