@@ -40,6 +40,8 @@ class LoadtestLauncherTest {
         .doesNotContain("install", "deploy");
 
     List<String> java = Files.readAllLines(root.resolve("java.args"));
+    // an OutOfMemoryError ends Gatling's JVM as every feedrank JVM (ExitOnOutOfMemoryTest)
+    assertThat(java).first().isEqualTo(ExitOnOutOfMemoryTest.EXIT_ON_OOM);
     assertThat(java)
         .contains(
             "-Drate=5",
