@@ -82,6 +82,13 @@ class LoadtestLauncherTest {
             Map.entry(List.of("steady", "--users", "2147483648"), "--users"),
             Map.entry(List.of("steady", "--seed", "9223372036854775808"), "--seed"),
             Map.entry(List.of("steady", "--items", "100"), "--candidates"),
+            // a base URL: no scheme, or a path, is none
+            Map.entry(List.of("steady", "--target", "localhost:8080"), "--target"),
+            Map.entry(List.of("steady", "--target=http://ranker:8080/v1"), "--target"),
+            Map.entry(List.of("steady", "--arrivals", "even"), "--arrivals"),
+            // a ramp from 2,500/s to the default max.rate went down
+            Map.entry(List.of("ramp", "--rate", "2500"), "--max-rate"),
+            Map.entry(List.of("ramp", "--rate", "50", "--max-rate", "4e1"), "--max-rate"),
             Map.entry(
                 List.of("steady", "--api-key-file", root.resolve("missing").toString()),
                 "--api-key-file"));
@@ -109,10 +116,24 @@ class LoadtestLauncherTest {
             "--candidates",
             "600",
             "--items",
-            "1200");
+            "1200",
+            "--target",
+            "http://ranker.internal:8080/",
+            "--arrivals",
+            "Uniform",
+            "--rate",
+            "2500");
     assertThat(accepted.exit()).as(accepted.output()).isZero();
     assertThat(Files.readAllLines(root.resolve("java.args")))
-        .contains("-Dduration= 300 ", "-Dspike.factor=1.5e0", "-Dseed=-9223372036854775808");
+        .contains(
+            "-Dduration= 300 ",
+            "-Dspike.factor=1.5e0",
+            "-Dseed=-9223372036854775808",
+            "-Dtarget=http://ranker.internal:8080/",
+            "-Darrivals=Uniform",
+            "-Drate=2500");
+    Run ramp = launch("ramp", "--rate", "2500", "--max-rate=2.5e3");
+    assertThat(ramp.exit()).as(ramp.output()).isZero();
   }
 
   @Test

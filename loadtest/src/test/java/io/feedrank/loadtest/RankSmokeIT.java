@@ -37,7 +37,11 @@ class RankSmokeIT {
     c.put("artifact.store", results.resolve("artifacts").toString());
     Map<String, String> props = new HashMap<>();
     try (RankerApp ranker = RankerApp.start(RankerConfig.from(c))) {
-      props.put("target", "http://127.0.0.1:" + ranker.port());
+      // with the trailing slash a user may well type: the requests still go to /v1/rank
+      props.put("target", "http://127.0.0.1:" + ranker.port() + "/");
+      // evenly spaced arrivals, whose counts the closed forms below give within Gatling's rounding;
+      // Poisson arrivals (the default) vary by about the square root of the count
+      props.put("arrivals", "uniform");
       props.put("rate", "5");
       props.put("max.rate", "10");
       props.put("duration", "2");

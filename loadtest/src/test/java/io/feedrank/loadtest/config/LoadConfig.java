@@ -1,8 +1,12 @@
 package io.feedrank.loadtest.config;
 
 import io.feedrank.simulator.SimulatorConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -11,14 +15,16 @@ import org.slf4j.LoggerFactory;
 /**
  * A load test's settings, from system properties (so the same simulation runs as a smoke test, a
  * benchmark or a soak): {@code target} [the ranker of the running {@code ./feedrank up}, else
- * http://localhost:8080: see {@link #target}], the API key from the environment's {@code
- * FEEDRANK_API_KEY} or the file {@code api.key.file} names [none: no header; never a property,
- * which any user of the machine sees on the command line], {@code candidates} [100; 10, 100 or 1000
- * in the benchmarks], {@code top.k} [10], {@code rate} [requests/s, 100], {@code max.rate} [ramp's
- * end, 2000], {@code duration} [seconds, 60], {@code ramp.duration} [seconds, 120], {@code
- * spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds, 10; 0 =
- * none], {@code assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0], {@code
- * users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code seed} [1].
+ * http://localhost:8080: see {@link #target}; {@code http(s)://host[:port]}, trailing slashes
+ * dropped], the API key from the environment's {@code FEEDRANK_API_KEY} or the file {@code
+ * api.key.file} names [none: no header; never a property, which any user of the machine sees on the
+ * command line], {@code candidates} [100; 10, 100 or 1000 in the benchmarks], {@code top.k} [10],
+ * {@code rate} [requests/s, 100], {@code max.rate} [ramp's end, 1000: the default rate limit of a
+ * ranker; at least {@code rate}], {@code duration} [seconds, 60], {@code ramp.duration} [seconds,
+ * 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds,
+ * 10; 0 = none], {@code arrivals} [poisson; or uniform: see {@link Arrivals}], {@code
+ * assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0], {@code users} / {@code
+ * items} [1000 / 2000, the population of ./feedrank up and demo], {@code seed} [1].
  *
  * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
  * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
@@ -38,6 +44,7 @@ public record LoadConfig(
     double spikeFactor,
     Duration soakDuration,
     Duration warmup,
+    Arrivals arrivals,
     int p99Millis,
     double maxErrorPercent,
     int users,
@@ -49,6 +56,28 @@ public record LoadConfig(
   /** What the warm-up's requests are called in front of the measured request's name. */
   public static final String WARM_UP_PREFIX = "warm-up: ";
 
+  /**
+   * How arrivals are spaced. Real traffic's are independent of each other, so some come close
+   * together: Poisson arrivals (Gatling's {@code randomized()}: exponential gaps at the profile's
+   * rate) queue at times as production's do; evenly spaced ones never do, so they report a kinder
+   * tail than production sees. Uniform is for counting arrivals exactly (the smoke test's
+   * closed-form counts).
+   */
+  public enum Arrivals {
+    POISSON,
+    UNIFORM;
+
+    static Arrivals of(String value) {
+      for (Arrivals a : values()) {
+        if (a.name().equalsIgnoreCase(value.trim())) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException(
+          "arrivals must be poisson or uniform, got '" + value + "'");
+    }
+  }
+
   public static LoadConfig fromSystemProperties() {
     return new LoadConfig(
         target(System.getProperty("target"), System.getenv()),
@@ -56,12 +85,15 @@ public record LoadConfig(
         intOf("candidates", 100),
         intOf("top.k", 10),
         decimal("rate", 100),
-        decimal("max.rate", 2000),
+        // the default rate limit of a ranker (rate.limit.per.second): 2000 ran into 429s halfway
+        // through a default ramp against ./feedrank up
+        decimal("max.rate", 1000),
         seconds("duration", 60),
         seconds("ramp.duration", 120),
         decimal("spike.factor", 10),
         seconds("soak.duration", 3600),
         seconds("warmup", 10),
+        Arrivals.of(System.getProperty("arrivals", "poisson")),
         intOf("assert.p99.ms", 50),
         decimal("assert.error.percent", 0),
         intOf("users", SimulatorConfig.DEMO_USERS),
@@ -95,6 +127,36 @@ public record LoadConfig(
     }
     LOG.info("loadtest: target {} (no ./feedrank up runs from {})", DEFAULT_TARGET, state);
     return DEFAULT_TARGET;
+  }
+
+  /**
+   * {@code target} as the base URL of the requests: {@code http(s)://host[:port]}, its trailing
+   * slashes dropped. With one, every request went to {@code //v1/rank}, a 404 for the whole run; a
+   * target without a scheme ({@code localhost:8080}) or with a path is refused, naming it.
+   */
+  static String normalisedTarget(String target) {
+    String t = target.trim();
+    while (t.endsWith("/")) {
+      t = t.substring(0, t.length() - 1);
+    }
+    URI uri;
+    try {
+      uri = new URI(t);
+    } catch (URISyntaxException e) {
+      uri = null;
+    }
+    if (uri == null
+        || uri.getScheme() == null
+        || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))
+        || uri.getHost() == null
+        || uri.getRawUserInfo() != null
+        || !uri.getRawPath().isEmpty()
+        || uri.getRawQuery() != null
+        || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "target must be http://host[:port] or https://host[:port], got '" + target + "'");
+    }
+    return t;
   }
 
   /**
@@ -178,6 +240,7 @@ public record LoadConfig(
   }
 
   public LoadConfig {
+    target = normalisedTarget(target);
     if (candidates < 1 || candidates > 1_000) {
       throw new IllegalArgumentException("candidates must be within 1..1000, got " + candidates);
     }
@@ -213,6 +276,7 @@ public record LoadConfig(
       throw new IllegalArgumentException(
           "assert.error.percent must be within 0..100, got " + maxErrorPercent);
     }
+
     if (users < 1 || items < 1) {
       throw new IllegalArgumentException(
           "users and items must be >= 1, got " + users + " and " + items);
@@ -229,5 +293,17 @@ public record LoadConfig(
   /** The warm-up's first arrival rate: a tenth of {@code rate}, at least one request/s. */
   public double warmupStartRate() {
     return Math.min(rate, Math.max(1.0, rate / 10));
+  }
+
+  /**
+   * The ramp's end, {@code max.rate}, refused below {@code rate}: a ramp from 2,500/s with the
+   * default max.rate ramped down, which nobody asked for.
+   */
+  public double rampEndRate() {
+    if (maxRate < rate) {
+      throw new IllegalArgumentException(
+          "max.rate must be >= rate for a ramp, got " + maxRate + " < " + rate);
+    }
+    return maxRate;
   }
 }

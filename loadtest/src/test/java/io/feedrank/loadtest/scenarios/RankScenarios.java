@@ -1,5 +1,6 @@
 package io.feedrank.loadtest.scenarios;
 
+import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
@@ -12,6 +13,7 @@ import io.gatling.javaapi.core.Assertion;
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
+import java.time.Duration;
 import java.util.List;
 
 /** One virtual user = one app asking for one ranked feed (open model: arrivals per second). */
@@ -36,8 +38,23 @@ public final class RankScenarios {
       return measured;
     }
     return feed(c, true)
-        .injectOpen(rampUsersPerSec(c.warmupStartRate()).to(c.rate()).during(c.warmup()))
+        .injectOpen(ramp(c, c.warmupStartRate(), c.rate(), c.warmup()))
         .andThen(measured);
+  }
+
+  /** {@code rate} arrivals per second for {@code duration}, spaced as {@code arrivals} says. */
+  public static OpenInjectionStep constant(LoadConfig c, double rate, Duration duration) {
+    var step = constantUsersPerSec(rate).during(duration);
+    return c.arrivals() == LoadConfig.Arrivals.POISSON ? step.randomized() : step;
+  }
+
+  /**
+   * Arrivals per second rising linearly from {@code from} to {@code to} over {@code duration},
+   * spaced as {@code arrivals} says.
+   */
+  public static OpenInjectionStep ramp(LoadConfig c, double from, double to, Duration duration) {
+    var step = rampUsersPerSec(from).to(to).during(duration);
+    return c.arrivals() == LoadConfig.Arrivals.POISSON ? step.randomized() : step;
   }
 
   /**

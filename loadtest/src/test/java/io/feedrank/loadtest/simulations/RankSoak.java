@@ -1,10 +1,9 @@
 package io.feedrank.loadtest.simulations;
 
-import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
-
 import io.feedrank.loadtest.config.LoadConfig;
 import io.feedrank.loadtest.endpoints.RankEndpoint;
 import io.feedrank.loadtest.scenarios.RankScenarios;
+import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.Simulation;
 
 /**
@@ -13,8 +12,13 @@ import io.gatling.javaapi.core.Simulation;
 public class RankSoak extends Simulation {
   {
     LoadConfig c = LoadConfig.fromSystemProperties();
-    setUp(RankScenarios.warmedUp(c, constantUsersPerSec(c.rate()).during(c.soakDuration())))
+    setUp(RankScenarios.warmedUp(c, load(c)))
         .protocols(RankEndpoint.protocol(c))
         .assertions(RankScenarios.assertions(c));
+  }
+
+  /** The measured load's injection steps. */
+  public static OpenInjectionStep[] load(LoadConfig c) {
+    return new OpenInjectionStep[] {RankScenarios.constant(c, c.rate(), c.soakDuration())};
   }
 }

@@ -1,10 +1,9 @@
 package io.feedrank.loadtest.simulations;
 
-import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
-
 import io.feedrank.loadtest.config.LoadConfig;
 import io.feedrank.loadtest.endpoints.RankEndpoint;
 import io.feedrank.loadtest.scenarios.RankScenarios;
+import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.Simulation;
 import java.time.Duration;
 
@@ -17,15 +16,19 @@ import java.time.Duration;
 public class RankSpike extends Simulation {
   {
     LoadConfig c = LoadConfig.fromSystemProperties();
-    // whole seconds, at least one: Gatling injects nothing for a sub-second step
-    Duration spike = Duration.ofSeconds(Math.max(1, c.duration().dividedBy(6).toSeconds()));
-    setUp(
-            RankScenarios.warmedUp(
-                c,
-                constantUsersPerSec(c.rate()).during(c.duration()),
-                constantUsersPerSec(c.rate() * c.spikeFactor()).during(spike),
-                constantUsersPerSec(c.rate()).during(c.duration())))
+    setUp(RankScenarios.warmedUp(c, load(c)))
         .protocols(RankEndpoint.protocol(c))
         .assertions(RankScenarios.errorBound(c));
+  }
+
+  /** The measured load's injection steps. */
+  public static OpenInjectionStep[] load(LoadConfig c) {
+    // whole seconds, at least one: Gatling injects nothing for a sub-second step
+    Duration spike = Duration.ofSeconds(Math.max(1, c.duration().dividedBy(6).toSeconds()));
+    return new OpenInjectionStep[] {
+      RankScenarios.constant(c, c.rate(), c.duration()),
+      RankScenarios.constant(c, c.rate() * c.spikeFactor(), spike),
+      RankScenarios.constant(c, c.rate(), c.duration())
+    };
   }
 }
