@@ -37,6 +37,8 @@ class LoadtestLauncherTest {
         .as("the Maven run")
         .containsSequence("-pl", "loadtest", "-am")
         .contains("test-compile", "dependency:build-classpath")
+        // the ranker's test-jar, for loadtest's ITs, is not the Gatling JVM's
+        .contains("-DexcludeClassifiers=tests")
         .doesNotContain("install", "deploy");
 
     List<String> java = Files.readAllLines(root.resolve("java.args"));

@@ -13,30 +13,30 @@ import io.feedrank.ranker.RankerConfig;
 import io.micrometer.core.instrument.Counter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every simulation, shrunk to a few seconds, against a real ranker on the local stack, so the load
- * tests cannot rot: each must pass its assertions, and the ranker must have answered with 200 the
- * number of arrivals its injection profile implies in closed form (within Gatling's rounding per
- * injection step), every one counted as synthetic.
+ * Every simulation, shrunk to a few seconds, against a real ranker on the local stack serving a
+ * real production model, so the load tests cannot rot: each must pass its assertions, and the
+ * ranker must have answered with 200 the number of arrivals its injection profile implies in closed
+ * form (within Gatling's rounding per injection step), every one counted as synthetic and scored by
+ * the model with ONNX Runtime, none a fallback. Without a model every request was a no_model
+ * fallback, ranked by popularity, and the smoke test measured that.
  */
 @LocalStackTest
 class RankSmokeIT {
   @Test
   void everySimulationRunsAgainstARealRankerWithoutErrors(LocalStack stack) throws Exception {
     Path results = Path.of("target", "gatling-smoke-" + System.nanoTime()).toAbsolutePath();
-    Map<String, String> c = new HashMap<>();
-    c.put("bootstrap.servers", stack.bootstrapServers());
-    c.put("schema.registry.url", stack.registryUrl());
-    c.put("redis.uri", stack.redisUri());
-    c.put("port", "0");
-    c.put("artifact.store", results.resolve("artifacts").toString());
+    Map<String, String> c = TestRankers.config(stack, results);
+    TestRankers.publishProductionModel(stack, c);
     Map<String, String> props = new HashMap<>();
     try (RankerApp ranker = RankerApp.start(RankerConfig.from(c))) {
+      assertThat(ranker.awaitReady(Duration.ofSeconds(60))).as("the ranker is ready").isTrue();
       // with the trailing slash a user may well type: the requests still go to /v1/rank
       props.put("target", "http://127.0.0.1:" + ranker.port() + "/");
       // evenly spaced arrivals, whose counts the closed forms below give within Gatling's rounding;
@@ -69,6 +69,8 @@ class RankSmokeIT {
           List.of(RankSteady.class, RankRamp.class, RankSpike.class, RankSoak.class)) {
         double before = answered(ranker);
         double syntheticBefore = synthetic(ranker);
+        double scoredBefore = scored(ranker);
+        double fallbacksBefore = fallbacks(ranker);
         // Gatling's own entry point, as the Maven plugin calls it, in this JVM; non-zero when a
         // request failed its checks or the error share was exceeded
         int exit =
@@ -78,12 +80,19 @@ class RankSmokeIT {
                 });
         assertThat(exit).as(simulation.getSimpleName() + " exit code").isZero();
         long[] e = expected.get(simulation);
-        assertThat(answered(ranker) - before)
+        double answered = answered(ranker) - before;
+        assertThat(answered)
             .as(simulation.getSimpleName() + ": requests the ranker answered with 200")
             .isBetween((double) e[0] - e[1], (double) e[0] + e[1]);
         assertThat(synthetic(ranker) - syntheticBefore)
             .as(simulation.getSimpleName() + ": every request is marked synthetic")
-            .isEqualTo(answered(ranker) - before);
+            .isEqualTo(answered);
+        assertThat(scored(ranker) - scoredBefore)
+            .as(simulation.getSimpleName() + ": every request scored by the model")
+            .isEqualTo(answered);
+        assertThat(fallbacks(ranker) - fallbacksBefore)
+            .as(simulation.getSimpleName() + ": fallbacks")
+            .isZero();
       }
       List<Path> reports;
       try (var runs = Files.list(results)) {
@@ -107,8 +116,27 @@ class RankSmokeIT {
     return ranker.metrics().get("ranker.requests.synthetic").counter().count();
   }
 
+  /** Rank requests answered 200 (not the pre-flight's requests to other endpoints). */
   static double answered(RankerApp ranker) {
-    return ranker.metrics().find("ranker.requests").tag("status", "200").counters().stream()
+    return ranker
+        .metrics()
+        .find("ranker.requests")
+        .tag("endpoint", "/v1/rank")
+        .tag("status", "200")
+        .counters()
+        .stream()
+        .mapToDouble(Counter::count)
+        .sum();
+  }
+
+  /** Requests the model scored: its ONNX Runtime calls. */
+  static double scored(RankerApp ranker) {
+    return ranker.metrics().get("ranker.inference.latency").timer().count();
+  }
+
+  /** Responses that were fallbacks, whatever the cause. */
+  static double fallbacks(RankerApp ranker) {
+    return ranker.metrics().find("ranker.fallbacks").counters().stream()
         .mapToDouble(Counter::count)
         .sum();
   }
