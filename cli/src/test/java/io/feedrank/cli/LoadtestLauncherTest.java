@@ -14,9 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./feedrank loadtest} builds loadtest and the modules it uses in one Maven run, installing
- * nothing into ~/.m2, and runs Gatling on the test classpath that run wrote, where feedrank's
- * modules are this checkout's. The launcher runs here as it is, from a copy of the checkout's root
- * whose {@code mvnw} and {@code java} only note what they are asked.
+ * nothing into ~/.m2, and runs loadtest's entry point (its pre-flight, then Gatling) on the test
+ * classpath that run wrote, where feedrank's modules are this checkout's. The launcher runs here as
+ * it is, from a copy of the checkout's root whose {@code mvnw} and {@code java} only note what they
+ * are asked.
  */
 class LoadtestLauncherTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -52,7 +53,7 @@ class LoadtestLauncherTest {
             "-Djava.util.prefs.userRoot="
                 + root.resolve("loadtest/target/test-classes/gatling-prefs"))
         .containsSequence(
-            "io.gatling.app.Gatling",
+            "io.feedrank.loadtest.Main",
             "--simulation",
             "io.feedrank.loadtest.simulations.RankRamp",
             "--results-folder",
@@ -82,6 +83,7 @@ class LoadtestLauncherTest {
             Map.entry(
                 List.of("steady", "--assert-error-percent", "100.5"), "--assert-error-percent"),
             Map.entry(List.of("steady", "--users", "2147483648"), "--users"),
+            Map.entry(List.of("steady", "--ranker-replicas", "0"), "--ranker-replicas"),
             Map.entry(List.of("steady", "--seed", "9223372036854775808"), "--seed"),
             Map.entry(List.of("steady", "--items", "100"), "--candidates"),
             // a base URL: no scheme, or a path, is none

@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every simulation, shrunk to a few seconds, against a real ranker on the local stack serving a
- * real production model, so the load tests cannot rot: each must pass its assertions, and the
- * ranker must have answered with 200 the number of arrivals its injection profile implies in closed
- * form (within Gatling's rounding per injection step), every one counted as synthetic and scored by
- * the model with ONNX Runtime, none a fallback. Without a model every request was a no_model
- * fallback, ranked by popularity, and the smoke test measured that.
+ * real production model, so the load tests cannot rot: each must pass its pre-flight and its
+ * assertions, and the ranker must have answered with 200 the number of arrivals its injection
+ * profile implies in closed form (within Gatling's rounding per injection step), every one counted
+ * as synthetic and scored by the model with ONNX Runtime, none a fallback. Without a model every
+ * request was a no_model fallback, ranked by popularity, and the smoke test measured that.
  */
 @LocalStackTest
 class RankSmokeIT {
@@ -71,13 +71,9 @@ class RankSmokeIT {
         double syntheticBefore = synthetic(ranker);
         double scoredBefore = scored(ranker);
         double fallbacksBefore = fallbacks(ranker);
-        // Gatling's own entry point, as the Maven plugin calls it, in this JVM; non-zero when a
-        // request failed its checks or the error share was exceeded
-        int exit =
-            io.gatling.app.Gatling$.MODULE$.fromArgs(
-                new String[] {
-                  "--simulation", simulation.getName(), "--results-folder", results.toString()
-                });
+        // ./feedrank loadtest's entry point, in this JVM: its pre-flight, then Gatling's run;
+        // non-zero when a request failed its checks or the error share was exceeded
+        int exit = TestRankers.loadtest(simulation, results, System.err);
         assertThat(exit).as(simulation.getSimpleName() + " exit code").isZero();
         long[] e = expected.get(simulation);
         double answered = answered(ranker) - before;

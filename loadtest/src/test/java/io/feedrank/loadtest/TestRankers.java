@@ -9,6 +9,7 @@ import io.feedrank.models.Checksums;
 import io.feedrank.models.FileArtifactStore;
 import io.feedrank.ranker.RegistryRecords;
 import io.feedrank.ranker.TestModelsAccess;
+import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -61,5 +62,15 @@ final class TestRankers {
             .setFeatureSchemaVersion(FeatureSchema.VERSION)
             .build();
     RegistryRecords.publish(stack, Topics.MODEL_REGISTRY, List.of(v1));
+  }
+
+  /**
+   * Runs {@code simulation} as {@code ./feedrank loadtest} does (the settings are the system
+   * properties), its results under {@code results}, why it failed before Gatling's run to {@code
+   * err}; returns the exit code.
+   */
+  static int loadtest(Class<?> simulation, Path results, PrintStream err) throws Exception {
+    return Main.run(
+        err, "--simulation", simulation.getName(), "--results-folder", results.toString());
   }
 }

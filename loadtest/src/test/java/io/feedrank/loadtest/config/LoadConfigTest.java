@@ -131,7 +131,10 @@ class LoadConfigTest {
     }
     for (String[] range :
         new String[][] {
-          {"assert.error.percent", "150"}, {"spike.factor", "0.5"}, {"max.rate", "0"}
+          {"assert.error.percent", "150"},
+          {"spike.factor", "0.5"},
+          {"max.rate", "0"},
+          {"ranker.replicas", "0"}
         }) {
       System.setProperty(range[0], range[1]);
       try {
@@ -292,6 +295,7 @@ class LoadConfigTest {
         arrivals,
         p99Millis,
         0,
+        1,
         1000,
         items,
         1);
