@@ -84,6 +84,8 @@ class LoadtestLauncherTest {
                 List.of("steady", "--assert-error-percent", "100.5"), "--assert-error-percent"),
             Map.entry(List.of("steady", "--users", "2147483648"), "--users"),
             Map.entry(List.of("steady", "--ranker-replicas", "0"), "--ranker-replicas"),
+            Map.entry(
+                List.of("steady", "--assert-fallback-percent", "-1"), "--assert-fallback-percent"),
             Map.entry(List.of("steady", "--seed", "9223372036854775808"), "--seed"),
             Map.entry(List.of("steady", "--items", "100"), "--candidates"),
             // a base URL: no scheme, or a path, is none
@@ -126,7 +128,9 @@ class LoadtestLauncherTest {
             "--arrivals",
             "Uniform",
             "--rate",
-            "2500");
+            "2500",
+            "--assert-fallback-percent",
+            "2.5");
     assertThat(accepted.exit()).as(accepted.output()).isZero();
     assertThat(Files.readAllLines(root.resolve("java.args")))
         .contains(
@@ -135,7 +139,8 @@ class LoadtestLauncherTest {
             "-Dseed=-9223372036854775808",
             "-Dtarget=http://ranker.internal:8080/",
             "-Darrivals=Uniform",
-            "-Drate=2500");
+            "-Drate=2500",
+            "-Dassert.fallback.percent=2.5");
     Run ramp = launch("ramp", "--rate", "2500", "--max-rate=2.5e3");
     assertThat(ramp.exit()).as(ramp.output()).isZero();
   }

@@ -1,6 +1,7 @@
 package io.feedrank.loadtest;
 
 import io.feedrank.loadtest.config.LoadConfig;
+import io.feedrank.loadtest.endpoints.Fallbacks;
 import io.feedrank.loadtest.preflight.Preflight;
 import io.feedrank.loadtest.simulations.RankRamp;
 import io.feedrank.loadtest.simulations.RankSoak;
@@ -16,9 +17,9 @@ import java.util.function.Function;
  * arguments ({@code --simulation CLASS --results-folder DIR}).
  *
  * <p>Exit codes: 0 the run passed; 1 Gatling's own failures (arguments it refuses, a simulation
- * that throws); {@value #REFUSED} a setting refused, or an assertion failed (p99, errors); 3 an
- * OutOfMemoryError (the JVM's {@code -XX:+ExitOnOutOfMemoryError}); {@value #PREFLIGHT_FAILED} the
- * pre-flight failed, and no load was sent.
+ * that throws); {@value #REFUSED} a setting refused, or an assertion failed (p99, errors, {@link
+ * Fallbacks fallbacks}); 3 an OutOfMemoryError (the JVM's {@code -XX:+ExitOnOutOfMemoryError});
+ * {@value #PREFLIGHT_FAILED} the pre-flight failed, and no load was sent.
  */
 public final class Main {
   /** A setting refused (as the launcher's own refusals), or an assertion failed (Gatling's 2). */
@@ -44,16 +45,18 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
-    int code = run(System.err, args);
+    int code = run(System.out, System.err, args);
     System.out.flush();
     System.exit(code);
   }
 
   /**
-   * Runs the load test Gatling's {@code args} name, returning the exit code; why it failed, when it
-   * did before Gatling's run, goes to {@code err}.
+   * Runs the load test Gatling's {@code args} name, returning the exit code: Gatling's, or {@value
+   * #REFUSED} when its run passed with more fallbacks than {@code assert.fallback.percent}. Why a
+   * run failed goes to {@code err}, the fallbacks of one that passed to {@code out}.
    */
-  public static int run(PrintStream err, String... args) throws InterruptedException {
+  public static int run(PrintStream out, PrintStream err, String... args)
+      throws InterruptedException {
     String simulation = simulation(args);
     Function<LoadConfig, Peak> peakOf = PEAKS.get(simulation);
     if (peakOf == null) {
@@ -64,8 +67,9 @@ public final class Main {
               + simulation);
       return REFUSED;
     }
+    LoadConfig c;
     try {
-      LoadConfig c = LoadConfig.fromSystemProperties();
+      c = LoadConfig.fromSystemProperties();
       Peak peak = peakOf.apply(c);
       Preflight.check(c, peak.rate(), peak.setting());
     } catch (IllegalArgumentException e) {
@@ -75,7 +79,20 @@ public final class Main {
       err.println("feedrank loadtest: pre-flight: " + e.getMessage() + "; no load sent");
       return PREFLIGHT_FAILED;
     }
-    return io.gatling.app.Gatling$.MODULE$.fromArgs(args);
+    Fallbacks.OF_RUN.reset();
+    int exit = io.gatling.app.Gatling$.MODULE$.fromArgs(args);
+    Fallbacks.Summary fallbacks = Fallbacks.OF_RUN.summary();
+    if (fallbacks.percent() > c.maxFallbackPercent()) {
+      err.println(
+          "feedrank loadtest: "
+              + fallbacks
+              + "; over assert.fallback.percent "
+              + c.maxFallbackPercent()
+              + ": the run measured the ranker's fallbacks");
+      return exit == 0 ? REFUSED : exit;
+    }
+    out.println("feedrank loadtest: " + fallbacks);
+    return exit;
   }
 
   private static String simulation(String[] args) {

@@ -163,7 +163,7 @@ class PreflightIT {
 
   private int run(Class<?> simulation) throws Exception {
     said.reset();
-    return TestRankers.loadtest(simulation, dir.resolve("results"), err);
+    return TestRankers.loadtest(simulation, dir.resolve("results"), err, err);
   }
 
   private String said() {

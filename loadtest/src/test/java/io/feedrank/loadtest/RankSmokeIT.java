@@ -2,6 +2,7 @@ package io.feedrank.loadtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.feedrank.loadtest.endpoints.Fallbacks;
 import io.feedrank.loadtest.simulations.RankRamp;
 import io.feedrank.loadtest.simulations.RankSoak;
 import io.feedrank.loadtest.simulations.RankSpike;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,7 +75,7 @@ class RankSmokeIT {
         double fallbacksBefore = fallbacks(ranker);
         // ./feedrank loadtest's entry point, in this JVM: its pre-flight, then Gatling's run;
         // non-zero when a request failed its checks or the error share was exceeded
-        int exit = TestRankers.loadtest(simulation, results, System.err);
+        int exit = TestRankers.loadtest(simulation, results, System.out, System.err);
         assertThat(exit).as(simulation.getSimpleName() + " exit code").isZero();
         long[] e = expected.get(simulation);
         double answered = answered(ranker) - before;
@@ -89,6 +91,10 @@ class RankSmokeIT {
         assertThat(fallbacks(ranker) - fallbacksBefore)
             .as(simulation.getSimpleName() + ": fallbacks")
             .isZero();
+        // the load test's own count of its requests and of their fallbacks
+        assertThat(Fallbacks.OF_RUN.summary())
+            .as(simulation.getSimpleName() + ": the requests the load test counted")
+            .isEqualTo(new Fallbacks.Summary((long) answered, new TreeMap<>()));
       }
       List<Path> reports;
       try (var runs = Files.list(results)) {

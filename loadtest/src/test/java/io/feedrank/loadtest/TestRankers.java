@@ -66,11 +66,12 @@ final class TestRankers {
 
   /**
    * Runs {@code simulation} as {@code ./feedrank loadtest} does (the settings are the system
-   * properties), its results under {@code results}, why it failed before Gatling's run to {@code
-   * err}; returns the exit code.
+   * properties), its results under {@code results}; what its entry point says to {@code out} and
+   * {@code err} (Gatling's own output goes to the console). Returns the exit code.
    */
-  static int loadtest(Class<?> simulation, Path results, PrintStream err) throws Exception {
+  static int loadtest(Class<?> simulation, Path results, PrintStream out, PrintStream err)
+      throws Exception {
     return Main.run(
-        err, "--simulation", simulation.getName(), "--results-folder", results.toString());
+        out, err, "--simulation", simulation.getName(), "--results-folder", results.toString());
   }
 }

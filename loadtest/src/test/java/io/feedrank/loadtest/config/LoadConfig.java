@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
  * ranker; at least {@code rate}], {@code duration} [seconds, 60], {@code ramp.duration} [seconds,
  * 120], {@code spike.factor} [10], {@code soak.duration} [seconds, 3600], {@code warmup} [seconds,
  * 10; 0 = none], {@code arrivals} [poisson; or uniform: see {@link Arrivals}], {@code
- * assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0], {@code ranker.replicas}
- * [1: the rankers the target balances over, each with its rate limit: the pre-flight's bound on the
- * peak rate], {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and
- * demo], {@code seed} [1].
+ * assert.p99.ms} [50; 0 = no p99 bound], {@code assert.error.percent} [0], {@code
+ * assert.fallback.percent} [0: the rank requests answered with a fallback, warm-up included, that a
+ * passing run may have; see {@code endpoints.Fallbacks}], {@code ranker.replicas} [1: the rankers
+ * the target balances over, each with its rate limit: the pre-flight's bound on the peak rate],
+ * {@code users} / {@code items} [1000 / 2000, the population of ./feedrank up and demo], {@code
+ * seed} [1].
  *
  * <p>The warm-up runs before the measured load, in the same Gatling JVM, with arrivals rising from
  * a tenth of {@code rate} (at least 1/s) to {@code rate}. Its requests are reported under their own
@@ -49,6 +51,7 @@ public record LoadConfig(
     Arrivals arrivals,
     int p99Millis,
     double maxErrorPercent,
+    double maxFallbackPercent,
     int rankerReplicas,
     int users,
     int items,
@@ -99,6 +102,7 @@ public record LoadConfig(
         Arrivals.of(System.getProperty("arrivals", "poisson")),
         intOf("assert.p99.ms", 50),
         decimal("assert.error.percent", 0),
+        decimal("assert.fallback.percent", 0),
         intOf("ranker.replicas", 1),
         intOf("users", SimulatorConfig.DEMO_USERS),
         intOf("items", SimulatorConfig.DEMO_ITEMS),
@@ -281,6 +285,10 @@ public record LoadConfig(
           "assert.error.percent must be within 0..100, got " + maxErrorPercent);
     }
 
+    if (!(maxFallbackPercent >= 0 && maxFallbackPercent <= 100)) {
+      throw new IllegalArgumentException(
+          "assert.fallback.percent must be within 0..100, got " + maxFallbackPercent);
+    }
     if (rankerReplicas < 1) {
       throw new IllegalArgumentException("ranker.replicas must be >= 1, got " + rankerReplicas);
     }

@@ -134,6 +134,7 @@ class LoadConfigTest {
           {"assert.error.percent", "150"},
           {"spike.factor", "0.5"},
           {"max.rate", "0"},
+          {"assert.fallback.percent", "-1"},
           {"ranker.replicas", "0"}
         }) {
       System.setProperty(range[0], range[1]);
@@ -294,6 +295,7 @@ class LoadConfigTest {
         Duration.ofSeconds(10),
         arrivals,
         p99Millis,
+        0,
         0,
         1,
         1000,

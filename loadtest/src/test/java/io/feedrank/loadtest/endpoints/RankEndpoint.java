@@ -6,6 +6,7 @@ import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.feedrank.loadtest.config.LoadConfig;
+import io.gatling.javaapi.core.Session;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
 import io.gatling.javaapi.http.HttpRequestActionBuilder;
 
@@ -32,15 +33,32 @@ public final class RankEndpoint {
     return "POST /v1/rank (" + c.candidates() + " candidates)";
   }
 
+  private static final String FALLBACK = "fallback";
+  private static final String FALLBACK_REASON = "fallbackReason";
+
   /**
-   * {@code POST /v1/rank}: 200 with as many ranked items as asked for (or candidates given); named
-   * {@link #requestName}, with {@link LoadConfig#WARM_UP_PREFIX} in front during the warm-up.
+   * {@code POST /v1/rank}: 200 with as many ranked items as asked for (or candidates given), its
+   * {@code fallback} and {@code fallback_reason} kept for {@link #countFallback}; named {@link
+   * #requestName}, with {@link LoadConfig#WARM_UP_PREFIX} in front during the warm-up.
    */
   public static HttpRequestActionBuilder rank(LoadConfig c, boolean warmUp) {
     return http((warmUp ? LoadConfig.WARM_UP_PREFIX : "") + requestName(c))
         .post("/v1/rank")
         .body(StringBody("#{body}"))
         .check(status().is(200))
-        .check(jsonPath("$.ranked_items[*]").count().is(Math.min(c.topK(), c.candidates())));
+        .check(jsonPath("$.ranked_items[*]").count().is(Math.min(c.topK(), c.candidates())))
+        .check(jsonPath("$.fallback").ofBoolean().saveAs(FALLBACK))
+        .check(jsonPath("$.fallback_reason").optional().saveAs(FALLBACK_REASON));
+  }
+
+  /**
+   * The step after {@link #rank}: counts its request in {@link Fallbacks#OF_RUN}, a fallback when
+   * the response said so (a failed request, which has no answer to read, is not one).
+   */
+  public static Session countFallback(Session s) {
+    boolean fallback = s.contains(FALLBACK) && s.getBoolean(FALLBACK);
+    String reason = s.contains(FALLBACK_REASON) ? s.getString(FALLBACK_REASON) : "(no reason)";
+    Fallbacks.OF_RUN.record(fallback ? reason : null);
+    return s;
   }
 }

@@ -193,10 +193,13 @@ public final class Preflight {
               number(2 * Math.ceil(peakRate / config.rankerReplicas()))));
     }
     LOG.info(
-        "loadtest: pre-flight: a peak of {} requests/s ({}) within the rate limit of {}/s",
+        "loadtest: pre-flight: a peak of {} requests/s ({}) within the rate limit of {}/s{}",
         number(peakRate),
         peak,
-        number(total));
+        number(total),
+        config.rankerReplicas() == 1
+            ? ""
+            : " (" + number(limit) + "/s × " + config.rankerReplicas() + " replicas)");
   }
 
   private HttpResponse<String> get(URI uri, boolean withKey) throws Failed, InterruptedException {

@@ -24,7 +24,8 @@ public final class RankScenarios {
     return scenario(
             (warmUp ? LoadConfig.WARM_UP_PREFIX : "") + "feed of " + c.candidates() + " candidates")
         .feed(new RankFeeder(c, warmUp ? 1 : 0))
-        .exec(RankEndpoint.rank(c, warmUp));
+        .exec(RankEndpoint.rank(c, warmUp))
+        .exec(RankEndpoint::countFallback);
   }
 
   /**
