@@ -22,12 +22,19 @@ import org.apache.kafka.common.errors.TopicExistsException;
 /**
  * What {@code ./feedrank topics init} does on a cluster of one's own: creates the missing topics of
  * DESIGN §2 with their partitions and cleanup policy, reports the ones that exist otherwise, and
- * registers every value schema under its subject with BACKWARD compatibility. Existing topics are
- * never changed: a compacted topic made with delete, or the other way round, is reported (and is an
- * error), a partition count other than the DESIGN's is reported only.
+ * registers every value schema under its subject with {@link AvroSerdes#COMPATIBILITY}. Existing
+ * topics are never changed: a compacted topic made with delete, or the other way round, is reported
+ * (and is an error), a partition count other than the DESIGN's is reported only. Nor is a subject's
+ * compatibility weakened: see {@link #schemas}.
  */
 final class TopicSetup {
   private TopicSetup() {}
+
+  /**
+   * The level earlier versions of {@code topics init} set on every subject: raised, as it is what
+   * they left, not an operator's choice.
+   */
+  static final String EARLIER_COMPATIBILITY = "BACKWARD";
 
   /** One topic's outcome: created, as specified, or how it differs (an error when a policy). */
   record Outcome(
@@ -83,12 +90,38 @@ final class TopicSetup {
     return out;
   }
 
-  /** Sets BACKWARD on the value subject of every one of {@code specs} and registers its schema. */
-  static void schemas(SchemaRegistryClient registry, List<TopicSpec> specs) {
+  /** One value subject's outcome: the compatibility level it has now, and why. */
+  record SchemaOutcome(String subject, String compatibility, String status) {}
+
+  /**
+   * Gives the value subject of every one of {@code specs} {@link AvroSerdes#COMPATIBILITY} when it
+   * has no level of its own or has {@link #EARLIER_COMPATIBILITY}, and registers its schema. Any
+   * other level is left as it is and reported: someone chose it (an operator, for a migration or a
+   * policy of their own), and init is run again after every upgrade. Apicurio answers its global
+   * level, NONE by default, for a subject without one: such a subject is reported too.
+   */
+  static List<SchemaOutcome> schemas(SchemaRegistryClient registry, List<TopicSpec> specs) {
+    String level = AvroSerdes.COMPATIBILITY;
+    List<SchemaOutcome> out = new ArrayList<>();
     for (TopicSpec t : specs) {
-      registry.setCompatibility(t.valueSubject(), AvroSerdes.COMPATIBILITY);
-      registry.register(t.valueSubject(), t.valueSchema());
+      String subject = t.valueSubject();
+      Optional<String> has = registry.compatibility(subject);
+      SchemaOutcome o;
+      if (has.isEmpty()) {
+        registry.setCompatibility(subject, level);
+        o = new SchemaOutcome(subject, level, "set");
+      } else if (has.get().equalsIgnoreCase(level)) {
+        o = new SchemaOutcome(subject, has.get(), "as specified");
+      } else if (has.get().equalsIgnoreCase(EARLIER_COMPATIBILITY)) {
+        registry.setCompatibility(subject, level);
+        o = new SchemaOutcome(subject, level, "raised from " + has.get());
+      } else {
+        o = new SchemaOutcome(subject, has.get(), "left as it is, not " + level);
+      }
+      registry.register(subject, t.valueSchema());
+      out.add(o);
     }
+    return out;
   }
 
   private static Outcome create(Admin admin, TopicSpec t, String policy, short replicationFactor)

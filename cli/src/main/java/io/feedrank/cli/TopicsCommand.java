@@ -1,6 +1,7 @@
 package io.feedrank.cli;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.Topics.TopicSpec;
 import io.feedrank.avro.registry.HttpSchemaRegistryClient;
 import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
@@ -25,12 +26,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "topics",
     mixinStandardHelpOptions = true,
-    header = "Create the platform's topics and register its schemas (BACKWARD).",
+    header = "Create the platform's topics and register its schemas (FULL_TRANSITIVE).",
     description = {
       "init: creates every topic of DESIGN §2 that is missing, with its partitions and cleanup",
       "policy; reports the ones that exist, never changes them (a cleanup policy other than the",
       "DESIGN's is an error, exit code 1: compaction is what keeps model-registry, users and items",
-      "whole); sets BACKWARD compatibility on every value subject and registers its schema.",
+      "whole); sets FULL_TRANSITIVE compatibility on every value subject without a level or with",
+      "BACKWARD (what earlier versions set), leaves and reports any other level, and registers",
+      "every value schema.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
       "given) those of a running ./feedrank up; kafka.* keys of --config reach the admin client."
     })
@@ -54,6 +57,13 @@ final class TopicsCommand implements Callable<Integer> {
       defaultValue = "-1",
       description = "replication factor of new topics (default -1: the brokers' default)")
   short replicationFactor;
+
+  @Option(
+      names = "--topic-suffix",
+      defaultValue = "",
+      description =
+          "appended to every topic name, as streams-features' topic.suffix (default: none)")
+  String topicSuffix;
 
   @Option(
       names = "--config",
@@ -82,13 +92,15 @@ final class TopicsCommand implements Callable<Integer> {
     Map<String, Object> admin = s.kafkaClient();
     PrintWriter out = spec.commandLine().getOut();
     List<TopicSetup.Outcome> outcomes;
+    List<TopicSpec> specs =
+        Topics.ALL.stream().map(t -> t.renamed(t.name() + topicSuffix)).toList();
     out.printf(
         "feedrank topics: Kafka %s, registry %s%n",
         c.get("bootstrap.servers"), c.get("schema.registry.url"));
     out.flush();
     Admin a = Admin.create(admin);
     try {
-      outcomes = TopicSetup.topics(a, Topics.ALL, partitions, replicationFactor);
+      outcomes = TopicSetup.topics(a, specs, partitions, replicationFactor);
     } finally {
       a.close(Duration.ofSeconds(5)); // not the default, which waits out a pending call
     }
@@ -98,15 +110,18 @@ final class TopicsCommand implements Callable<Integer> {
       out.printf("%-20s %10d %-8s %s%n", o.topic(), o.partitions(), o.cleanupPolicy(), o.status());
     }
     out.flush();
+    List<TopicSetup.SchemaOutcome> schemas;
     SchemaRegistryClient registry = new HttpSchemaRegistryClient(registryConfig);
     try {
-      TopicSetup.schemas(registry, Topics.ALL);
+      schemas = TopicSetup.schemas(registry, specs);
     } finally {
       registry.close();
     }
-    out.printf(
-        "schemas: every value subject registered, compatibility %s%n",
-        io.feedrank.avro.serde.AvroSerdes.COMPATIBILITY);
+    out.printf("%-28s %-20s %s%n", "SUBJECT", "COMPATIBILITY", "STATUS");
+    for (TopicSetup.SchemaOutcome o : schemas) {
+      out.printf("%-28s %-20s %s%n", o.subject(), o.compatibility(), o.status());
+    }
+    out.println("schemas: every value subject registered");
     out.flush();
     return outcomes.stream().anyMatch(TopicSetup.Outcome::error) ? 1 : 0;
   }

