@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * that a flood of records whose header names a garbage id (a producer without the registry, bytes
  * that are not the wire format) costs one call per id and interval, not one per record; at most
  * {@link #MAX_UNKNOWN_IDS} are. Not forever: a registry replica may answer before it has read a
- * schema registered on another.
+ * schema registered on another (the readers that wait for such an id, {@link
+ * io.feedrank.avro.serde.UnknownIdPatience}, ask again after this).
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);

@@ -22,8 +22,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * Reads Confluent-wire-format bytes into a generated Avro class. The writer schema is fetched by
  * the id in the header (cached) and resolved against the compiled reader schema, so records written
  * with an older or newer compatible schema read correctly. A record that cannot be read is a {@link
- * SerializationException}; when the registry, not the record, is why (it could not be asked for the
- * writer schema), a {@link RegistryUnavailableException}. Thread-safe.
+ * SerializationException}: an {@link UnknownSchemaIdException} when the registry does not know its
+ * id; when the registry, not the record, is why (it could not be asked for the writer schema), a
+ * {@link RegistryUnavailableException}. Thread-safe.
  */
 public final class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   /**
@@ -196,7 +197,8 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
       writer = client.schemaById(id);
     } catch (SchemaRegistryException e) {
       if (e.isNotFound()) {
-        throw new SerializationException(
+        throw new UnknownSchemaIdException(
+            id,
             "unknown schema id " + id + " in record on topic '" + topic + "': " + e.getMessage(),
             e);
       }

@@ -350,7 +350,8 @@ class AvroSerdeTest {
     assertThatThrownBy(
             () ->
                 new AvroDeserializer<>(registry, InteractionEvent.class).deserialize(TOPIC, bytes))
-        .isInstanceOf(SerializationException.class)
+        .isInstanceOfSatisfying(
+            UnknownSchemaIdException.class, e -> assertThat(e.schemaId()).isEqualTo(99))
         .hasMessageContaining("unknown schema id 99")
         .hasMessageContaining("'interactions'")
         .hasCauseInstanceOf(SchemaRegistryException.class)

@@ -2,6 +2,7 @@ package io.feedrank.ranker.models;
 
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
+import io.feedrank.avro.serde.UnknownIdPatience;
 import io.feedrank.events.ModelVersion;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -38,7 +39,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A record whose writer schema the schema registry cannot give is not skipped: that is a
  * failure, handled as the others below, so that the listener neither hands over a state without it
- * (at start, a state without the production model) nor drops a promotion.
+ * (at start, a state without the production model) nor drops a promotion. So is a record whose
+ * schema id the registry answers it does not know, until the id has been unknown for {@link
+ * UnknownIdPatience#DEFAULT} (a registry replica may not have read a schema registered on another
+ * yet); then it is skipped as foreign.
  *
  * <p>Any other failure (a Kafka error the client does not retry, the sink throwing) does not end
  * it: it logs the failure, counts it ({@code ranker.registry.listener.failures}), shows {@code
@@ -54,6 +58,7 @@ public final class RegistryListener implements AutoCloseable {
 
   private final Properties props;
   private final Deserializer<ModelVersion> values;
+  private final UnknownIdPatience unknownIds = new UnknownIdPatience(UnknownIdPatience.DEFAULT);
   private final String topic;
   private final Consumer<List<ModelVersion>> sink;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
@@ -239,9 +244,10 @@ public final class RegistryListener implements AutoCloseable {
           news = true;
         }
       } catch (RecordDeserializationException e) {
-        if (RegistryUnavailableException.isCauseOf(e)) {
-          // the record is fine, the schema registry did not answer: skipping it could drop a
-          // promotion, so fail, and read the topic again from its start after the backoff
+        if (RegistryUnavailableException.isCauseOf(e) || unknownIds.readAgain(e)) {
+          // the record is fine, the schema registry did not answer or does not know its schema
+          // yet: skipping it could drop a promotion, so fail, and read the topic again from its
+          // start after the backoff
           throw e;
         }
         log.warn(

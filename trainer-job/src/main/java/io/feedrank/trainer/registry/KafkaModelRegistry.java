@@ -3,6 +3,7 @@ package io.feedrank.trainer.registry;
 import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
+import io.feedrank.avro.serde.UnknownIdPatience;
 import io.feedrank.events.ModelVersion;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +49,13 @@ import org.slf4j.LoggerFactory;
  * producer of any writer that opened before, so that one's commit fails and it reads and decides
  * again; a decision is thus always written on the state it was made from, and never two production
  * versions come of two decisions at once.
+ *
+ * <p>A read fails on a record whose writer schema the schema registry cannot give, rather than
+ * leave it out. A record whose schema id the registry answers it does not know is read again after
+ * a wait (0.5 s, doubling up to 5 s) until the id has been unknown for {@link
+ * UnknownIdPatience#DEFAULT}, then skipped with a warning: a registry replica may not have read a
+ * schema registered on another yet, and a read without the production model's record would promote
+ * a candidate as the first model, beside it.
  */
 public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaModelRegistry.class);
@@ -61,11 +69,17 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
   /** How many times a commit that timed out is tried again before the outcome is unknown. */
   static final int COMMIT_ATTEMPTS = 3;
 
+  /** The first wait before a record of a schema id the registry does not know is read again. */
+  static final long FIRST_UNKNOWN_ID_WAIT_MS = 500;
+
+  static final long MAX_UNKNOWN_ID_WAIT_MS = 5_000;
+
   private final Map<String, Object> kafka;
   private final Serializer<ModelVersion> serializer;
   private final Deserializer<ModelVersion> values;
   private final KafkaProducer<String, ModelVersion> producer;
   private final String topic;
+  private final UnknownIdPatience unknownIds;
   private boolean transactional;
 
   public KafkaModelRegistry(
@@ -73,10 +87,24 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
       Serializer<ModelVersion> serializer,
       Deserializer<ModelVersion> deserializer,
       String topic) {
+    this(kafka, serializer, deserializer, topic, UnknownIdPatience.DEFAULT);
+  }
+
+  /**
+   * @param unknownIdPatience how long a record whose schema id the registry does not know is read
+   *     again before it is skipped ({@link UnknownIdPatience})
+   */
+  KafkaModelRegistry(
+      Map<String, Object> kafka,
+      Serializer<ModelVersion> serializer,
+      Deserializer<ModelVersion> deserializer,
+      String topic,
+      Duration unknownIdPatience) {
     this.kafka = Map.copyOf(kafka);
     this.serializer = serializer;
     this.values = deserializer;
     this.topic = topic;
+    this.unknownIds = new UnknownIdPatience(unknownIdPatience);
     // unconditional writes (publish) with an id of this instance's: they fence nobody
     this.producer = producer("feedrank-registry-" + UUID.randomUUID());
   }
@@ -124,6 +152,7 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
+      long unknownIdWait = FIRST_UNKNOWN_ID_WAIT_MS;
       while (!reached(c, end)) {
         try {
           for (ConsumerRecord<String, ModelVersion> r : c.poll(Duration.ofMillis(200))) {
@@ -140,16 +169,39 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
             // could lack the production model, and a candidate be promoted against nothing
             throw e;
           }
+          if (unknownIds.readAgain(e)) {
+            // the same, from a registry replica that has not read the schema yet; a record no
+            // registry knows is skipped below once the id has been unknown for the patience
+            log.info(
+                "trainer: registry record at {}@{}: {}; reading it again in {} ms",
+                e.topicPartition(),
+                e.offset(),
+                AvroDeserializer.reason(e),
+                unknownIdWait);
+            pause(unknownIdWait);
+            unknownIdWait = Math.min(2 * unknownIdWait, MAX_UNKNOWN_ID_WAIT_MS);
+            c.seek(e.topicPartition(), e.offset()); // drops the fetched records, decoded again
+            continue;
+          }
           log.warn(
               "trainer: skipping undecodable registry record at {}@{}: {}",
               e.topicPartition(),
               e.offset(),
               AvroDeserializer.reason(e));
           c.seek(e.topicPartition(), e.offset() + 1);
+          unknownIdWait = FIRST_UNKNOWN_ID_WAIT_MS; // the next record's wait starts again
         }
       }
     }
     return new Read(List.copyOf(latest.values()), look.size() - unseen.size());
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      throw new InterruptException(e); // sets the interrupt flag again
+    }
   }
 
   private static boolean reached(KafkaConsumer<?, ?> c, Map<TopicPartition, Long> end) {

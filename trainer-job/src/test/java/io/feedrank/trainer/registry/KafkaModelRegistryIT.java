@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerde;
 import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
+import io.feedrank.localstack.LaggingRegistryClient;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,6 +21,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -163,6 +172,107 @@ class KafkaModelRegistryIT {
           .isInstanceOf(IllegalStateException.class);
       assertThat(registry.landed(model, List.of(r2))).isFalse();
     }
+  }
+
+  /**
+   * The registry answers the first request for the records' schema id with a 404, as a replica that
+   * has not read the schema yet does. The decision is made on a read that has the production
+   * version: the record is read again, not skipped. It used to be skipped, and the decision made on
+   * a registry without a production model, which promotes the candidate as the first model beside
+   * the production one.
+   */
+  @Test
+  void aSchemaIdTheRegistryDoesNotKnowYetIsReadAgainNotSkipped(LocalStack stack) throws Exception {
+    String topic = newTopic(stack);
+    String model = "registry-it-" + UUID.randomUUID();
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    LaggingRegistryClient lagging = new LaggingRegistryClient(stack.registryClient());
+    try (KafkaModelRegistry writer =
+            new KafkaModelRegistry(
+                stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
+        KafkaModelRegistry lagged =
+            new KafkaModelRegistry(
+                stack.clientConfig(),
+                serde.serializer(),
+                new AvroDeserializer<>(lagging, ModelVersion.class),
+                topic)) {
+      writer.publish(
+          List.of(
+              version(model, "p1", ModelStage.PRODUCTION, null),
+              version(model, "c1", ModelStage.CANDIDATE, "p1")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> writer.versions(model).size() == 2);
+
+      List<List<String>> seen = new ArrayList<>();
+      lagged.update(
+          model,
+          current -> {
+            seen.add(inProduction(current));
+            return List.of();
+          });
+
+      assertThat(seen).containsExactly(List.of("p1"));
+      int id =
+          stack
+              .registryClient()
+              .lookup(topic + "-value", ModelVersion.getClassSchema())
+              .orElseThrow();
+      assertThat(lagging.schemaByIdCalls(id)).as("asked for schema id %d", id).isEqualTo(2);
+    }
+  }
+
+  /**
+   * A record whose schema id no registry knows (a producer without one) is read again until the id
+   * has been unknown for the patience, then skipped: the read ends, with the versions before it.
+   */
+  @Test
+  void aRecordOfASchemaIdNoRegistryKnowsIsSkippedAfterThePatience(LocalStack stack)
+      throws Exception {
+    String topic = newTopic(stack);
+    String model = "registry-it-" + UUID.randomUUID();
+    int foreign = 987_654_321;
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    LaggingRegistryClient lagging = new LaggingRegistryClient(stack.registryClient());
+    try (KafkaModelRegistry writer =
+            new KafkaModelRegistry(
+                stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
+        KafkaModelRegistry reader =
+            new KafkaModelRegistry(
+                stack.clientConfig(),
+                serde.serializer(),
+                new AvroDeserializer<>(lagging, ModelVersion.class),
+                topic,
+                Duration.ofSeconds(2))) {
+      writer.publish(
+          List.of(
+              version(model, "p1", ModelStage.PRODUCTION, null),
+              version(model, "c1", ModelStage.CANDIDATE, "p1")));
+      // read before the foreign record is written: the writer would wait out the default patience
+      await().atMost(Duration.ofSeconds(10)).until(() -> writer.versions(model).size() == 2);
+      try (KafkaProducer<String, byte[]> raw =
+          new KafkaProducer<>(
+              new HashMap<>(stack.clientConfig()),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
+        byte[] value = ByteBuffer.allocate(7).put((byte) 0).putInt(foreign).put((byte) 2).array();
+        raw.send(new ProducerRecord<>(topic, model + "@foreign", value)).get();
+      }
+
+      assertThat(reader.versions(model))
+          .extracting(v -> v.getVersion().toString())
+          .containsExactlyInAnyOrder("p1", "c1");
+      // 404 from the lagging client, then from the registry (or the client's memory of it)
+      assertThat(lagging.schemaByIdCalls(foreign)).as("asked for the foreign id").isGreaterThan(1);
+    }
+  }
+
+  private static String newTopic(LocalStack stack) throws Exception {
+    String topic = "registry-it-" + UUID.randomUUID();
+    try (Admin admin = stack.admin()) {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    return topic;
   }
 
   private static List<String> inProduction(List<ModelVersion> versions) {
