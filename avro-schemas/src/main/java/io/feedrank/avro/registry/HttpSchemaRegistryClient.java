@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * <p>An id the registry does not know ({@code 404}) is remembered for {@link #UNKNOWN_ID_TTL}, so
  * that a flood of records whose header names a garbage id (a producer without the registry, bytes
  * that are not the wire format) costs one call per id and interval, not one per record; at most
- * {@link #MAX_UNKNOWN_IDS} are. Not forever: a registry replica may answer before it has read a
- * schema registered on another (the readers that wait for such an id, {@link
- * io.feedrank.avro.serde.UnknownIdPatience}, ask again after this).
+ * {@link #MAX_UNKNOWN_IDS} are. Not longer: a registry replica may answer before it has read a
+ * schema registered on another, and the readers that wait for such an id ({@link
+ * io.feedrank.avro.serde.UnknownIdPatience}) read again after a second or two. At 10 s, the client
+ * answered their next reads itself.
  */
 public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistryClient.class);
@@ -47,7 +48,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
   private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
 
-  static final Duration UNKNOWN_ID_TTL = Duration.ofSeconds(10);
+  static final Duration UNKNOWN_ID_TTL = Duration.ofSeconds(1);
   static final int MAX_UNKNOWN_IDS = 10_000;
 
   /** Ids the registry answered 404 for: the answer and when (nanoTime) it stops being believed. */

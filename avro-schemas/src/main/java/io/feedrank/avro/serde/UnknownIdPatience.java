@@ -21,8 +21,10 @@ import java.util.function.LongSupplier;
  */
 public final class UnknownIdPatience {
   /**
-   * 30 s: HttpSchemaRegistryClient remembers a 404 for 10 s, so the registry is asked again about
-   * three times before the record is skipped.
+   * 30 s: far beyond a replica's usual lag (under a second for a Confluent follower, a few for
+   * Apicurio's KafkaSQL), short enough that a foreign record delays a ranker's start or a decision
+   * once, by this much. HttpSchemaRegistryClient remembers a 404 for a second, so each read again
+   * asks the registry.
    */
   public static final Duration DEFAULT = Duration.ofSeconds(30);
 

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.feedrank.avro.Topics;
+import io.feedrank.avro.registry.HttpSchemaRegistryClient;
+import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerde;
 import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
-import io.feedrank.localstack.LaggingRegistryClient;
+import io.feedrank.localstack.LaggingRegistry;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import java.nio.ByteBuffer;
@@ -187,15 +189,15 @@ class KafkaModelRegistryIT {
     String model = "registry-it-" + UUID.randomUUID();
     AvroSerde<ModelVersion> serde =
         AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
-    LaggingRegistryClient lagging = new LaggingRegistryClient(stack.registryClient());
-    try (KafkaModelRegistry writer =
+    try (LaggingRegistry lagging = new LaggingRegistry(stack.registryUrl());
+        KafkaModelRegistry writer =
             new KafkaModelRegistry(
                 stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
         KafkaModelRegistry lagged =
             new KafkaModelRegistry(
                 stack.clientConfig(),
                 serde.serializer(),
-                new AvroDeserializer<>(lagging, ModelVersion.class),
+                new AvroDeserializer<>(client(lagging), ModelVersion.class),
                 topic)) {
       writer.publish(
           List.of(
@@ -233,15 +235,15 @@ class KafkaModelRegistryIT {
     int foreign = 987_654_321;
     AvroSerde<ModelVersion> serde =
         AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
-    LaggingRegistryClient lagging = new LaggingRegistryClient(stack.registryClient());
-    try (KafkaModelRegistry writer =
+    try (LaggingRegistry lagging = new LaggingRegistry(stack.registryUrl());
+        KafkaModelRegistry writer =
             new KafkaModelRegistry(
                 stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
         KafkaModelRegistry reader =
             new KafkaModelRegistry(
                 stack.clientConfig(),
                 serde.serializer(),
-                new AvroDeserializer<>(lagging, ModelVersion.class),
+                new AvroDeserializer<>(client(lagging), ModelVersion.class),
                 topic,
                 Duration.ofSeconds(2))) {
       writer.publish(
@@ -262,9 +264,14 @@ class KafkaModelRegistryIT {
       assertThat(reader.versions(model))
           .extracting(v -> v.getVersion().toString())
           .containsExactlyInAnyOrder("p1", "c1");
-      // 404 from the lagging client, then from the registry (or the client's memory of it)
+      // 404 from the lagging replica, then from the registry itself
       assertThat(lagging.schemaByIdCalls(foreign)).as("asked for the foreign id").isGreaterThan(1);
     }
+  }
+
+  /** A client of the registry behind {@code lagging}, whose first answer for each id is 404. */
+  private static HttpSchemaRegistryClient client(LaggingRegistry lagging) {
+    return new HttpSchemaRegistryClient(RegistryConfig.of(lagging.url()));
   }
 
   private static String newTopic(LocalStack stack) throws Exception {
