@@ -13,6 +13,7 @@ import io.feedrank.events.ReferenceProfile;
 import io.feedrank.models.profile.ProfileBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -159,13 +160,34 @@ class RestoredProfilesTest {
   /** The job's state holds a standard Avro container file: it carries its writer's schema. */
   @Test
   void theRegistryRecordsProfileCarriesItsSchema() throws Exception {
-    byte[] bytes = read("v1", 1, profile()).profile;
+    assertHoldsTheProfileWithThisSchema(read("v1", 1, profile()).profile);
+  }
+
+  /** {@code bytes} are an Avro container file of this build's schema, holding {@link #profile}. */
+  static void assertHoldsTheProfileWithThisSchema(byte[] bytes) throws IOException {
     try (DataFileStream<GenericRecord> in =
         new DataFileStream<>(new ByteArrayInputStream(bytes), new GenericDatumReader<>())) {
       assertThat(in.getSchema()).isEqualTo(ReferenceProfile.getClassSchema());
       assertThat(in.next().get("n")).isEqualTo(100L);
       assertThat(in.hasNext()).isFalse();
     }
+  }
+
+  /** Restored state whose serving reference holds {@code profile} judges the shifted window. */
+  static void assertRestoredStateJudges(byte[] profile) throws Exception {
+    OperatorSubtaskState state = stateWith(production("v1", 1, profile));
+    try (var h = restored(new DriftEvaluator("m", DriftThresholdsConfig.defaults()), state)) {
+      h.processElement(numericWindow(51, 150), 1);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(RestoredProfilesTest::assertShiftedWindowReport);
+    }
+  }
+
+  static byte[] bytesOf(ByteBuffer b) {
+    byte[] bytes = new byte[b.remaining()];
+    b.get(bytes);
+    return bytes;
   }
 
   /**
@@ -180,28 +202,13 @@ class RestoredProfilesTest {
       w.create(EVOLVED, file);
       w.append(evolvedProfile());
     }
-    OperatorSubtaskState state = stateWith(production("v1", 1, file.toByteArray()));
-    try (var h = restored(new DriftEvaluator("m", DriftThresholdsConfig.defaults()), state)) {
-      h.processElement(numericWindow(51, 150), 1);
-      assertThat(h.extractOutputValues())
-          .singleElement()
-          .satisfies(RestoredProfilesTest::assertShiftedWindowReport);
-    }
+    assertRestoredStateJudges(file.toByteArray());
   }
 
   /** State of an earlier build, with this build's schema, single-object encoded, still judges. */
   @Test
   void aSingleObjectProfileOfThisSchemaInRestoredStateJudgesTheWindows() throws Exception {
-    ByteBuffer b = profile().toByteBuffer();
-    byte[] bytes = new byte[b.remaining()];
-    b.get(bytes);
-    OperatorSubtaskState state = stateWith(production("v1", 1, bytes));
-    try (var h = restored(new DriftEvaluator("m", DriftThresholdsConfig.defaults()), state)) {
-      h.processElement(numericWindow(51, 150), 1);
-      assertThat(h.extractOutputValues())
-          .singleElement()
-          .satisfies(RestoredProfilesTest::assertShiftedWindowReport);
-    }
+    assertRestoredStateJudges(bytesOf(profile().toByteBuffer()));
   }
 
   /**
@@ -210,22 +217,14 @@ class RestoredProfilesTest {
    */
   @Test
   void aRestoreRewritesSingleObjectProfilesWithTheirSchema() throws Exception {
-    ByteBuffer b = profile().toByteBuffer();
-    byte[] bytes = new byte[b.remaining()];
-    b.get(bytes);
-    OperatorSubtaskState state = stateWith(production("v1", 1, bytes));
+    OperatorSubtaskState state = stateWith(production("v1", 1, bytesOf(profile().toByteBuffer())));
     try (var h = restored(new DriftEvaluator("m", DriftThresholdsConfig.defaults()), state)) {
-      byte[] kept =
+      assertHoldsTheProfileWithThisSchema(
           h.getOperator()
               .getOperatorStateBackend()
               .getBroadcastState(DriftEvaluator.REGISTRY)
               .get("v1")
-              .profile;
-      try (DataFileStream<GenericRecord> in =
-          new DataFileStream<>(new ByteArrayInputStream(kept), new GenericDatumReader<>())) {
-        assertThat(in.getSchema()).isEqualTo(ReferenceProfile.getClassSchema());
-        assertThat(in.next().get("n")).isEqualTo(100L);
-      }
+              .profile);
     }
   }
 
@@ -237,11 +236,10 @@ class RestoredProfilesTest {
    */
   @Test
   void aSingleObjectProfileOfAnotherSchemaWaitsForTheNextRegistryRecord() throws Exception {
-    ByteBuffer b =
-        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), EVOLVED)
-            .encode(evolvedProfile());
-    byte[] bytes = new byte[b.remaining()];
-    b.get(bytes);
+    byte[] bytes =
+        bytesOf(
+            new BinaryMessageEncoder<GenericRecord>(GenericData.get(), EVOLVED)
+                .encode(evolvedProfile()));
     OperatorSubtaskState state = stateWith(production("v1", 1, bytes));
     DriftEvaluator f = new DriftEvaluator("m", DriftThresholdsConfig.defaults());
     List<Report> judged = new ArrayList<>();
