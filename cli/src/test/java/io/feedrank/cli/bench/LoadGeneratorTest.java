@@ -50,15 +50,19 @@ class LoadGeneratorTest {
     exchange.close();
   }
 
+  /** Answers every rank request 200 at once, counting them in {@code received}. */
+  String serveCounting(AtomicInteger received) throws IOException {
+    return serve(
+        exchange -> {
+          received.incrementAndGet();
+          answer(exchange, 200);
+        });
+  }
+
   @Test
   void theOpenScheduleIsSentOnceEachAndMeasuredFromTheEndOfTheWarmUp() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    String url =
-        serve(
-            exchange -> {
-              received.incrementAndGet();
-              answer(exchange, 200);
-            });
+    String url = serveCounting(received);
     // 200 requests/s: one every 5 ms from the start, 0.5 s of warm-up and 1 s measured; the
     // scheduled starts before the end are k = 0..299, those measured k = 100..299
     JsonNode r =
@@ -84,12 +88,7 @@ class LoadGeneratorTest {
   @Test
   void everyMeasuredRequestCountsPastTheSamplesFirstCapacity() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    String url =
-        serve(
-            exchange -> {
-              received.incrementAndGet();
-              answer(exchange, 200);
-            });
+    String url = serveCounting(received);
     JsonNode r =
         JSON.readTree(
             LoadGenerator.run(
@@ -147,12 +146,7 @@ class LoadGeneratorTest {
   @Test
   void theServerSideFiguresAreOfTheMeasuredWindow() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    String url =
-        serve(
-            exchange -> {
-              received.incrementAndGet();
-              answer(exchange, 200);
-            });
+    String url = serveCounting(received);
     server.createContext(
         "/metrics",
         exchange -> {
