@@ -82,6 +82,19 @@ final class FeaturesHarness {
    * does not leave on close), and its replacement waits for that: 6 s, the broker's least, instead
    * of 45.
    */
+  /** A producer of raw bytes to the stack's broker: records as any client may write them. */
+  static KafkaProducer<byte[], byte[]> rawProducer(LocalStack stack) {
+    return new KafkaProducer<>(
+        Map.of("bootstrap.servers", stack.bootstrapServers()),
+        new ByteArraySerializer(),
+        new ByteArraySerializer());
+  }
+
+  /** A long key as the topics hold it (Kafka's LongSerializer: 8 bytes, big-endian). */
+  static byte[] longBytes(long v) {
+    return ByteBuffer.allocate(8).putLong(v).array();
+  }
+
   static void replaceFailedThreadsSoon(Map<String, String> p) {
     p.put("kafka.consumer.session.timeout.ms", "6000");
   }
@@ -135,13 +148,9 @@ final class FeaturesHarness {
             .setShare(false)
             .setDwellSeconds(-5f)
             .build();
-    try (KafkaProducer<byte[], byte[]> producer =
-        new KafkaProducer<>(
-            Map.of("bootstrap.servers", stack.bootstrapServers()),
-            new ByteArraySerializer(),
-            new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = rawProducer(stack)) {
       for (int i = 0; i < n; i++) {
-        byte[] key = ByteBuffer.allocate(8).putLong(1 + i % 50).array();
+        byte[] key = longBytes(1 + i % 50);
         byte[] value =
             switch (i % 3) {
               case 0 -> ("garbage-" + i).getBytes();

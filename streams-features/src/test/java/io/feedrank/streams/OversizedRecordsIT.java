@@ -128,13 +128,13 @@ class OversizedRecordsIT {
             item(102, "b".repeat(longBytes), t),
             item(103, "news", t));
     AvroSerializer<ItemMetadata> items = new AvroSerializer<>(stack.registryClient(), true);
-    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+    try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
       for (ItemMetadata m : catalog) {
         producer
             .send(
                 new ProducerRecord<>(
                     h.topics.items(),
-                    longBytes(m.getItemId()),
+                    FeaturesHarness.longBytes(m.getItemId()),
                     items.serialize(h.topics.items(), m)))
             .get();
       }
@@ -142,7 +142,7 @@ class OversizedRecordsIT {
 
     try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
       AvroSerializer<InteractionEvent> ser = new AvroSerializer<>(stack.registryClient(), true);
-      try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+      try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
         String topic = h.topics.interactions();
         for (int i = 0; i < catalog.size(); i++) {
           InteractionEvent e =
@@ -155,7 +155,7 @@ class OversizedRecordsIT {
                       topic,
                       null,
                       e.getEventTime().toEpochMilli(),
-                      longBytes(user),
+                      FeaturesHarness.longBytes(user),
                       ser.serialize(topic, e)))
               .get();
         }
@@ -205,17 +205,6 @@ class OversizedRecordsIT {
         .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(LocalStack stack) {
-    return new KafkaProducer<>(
-        Map.of("bootstrap.servers", stack.bootstrapServers()),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
-  }
-
-  private static byte[] longBytes(long v) {
-    return ByteBuffer.allocate(8).putLong(v).array();
   }
 
   private static InteractionEvent event(long user, String id, Instant at) {

@@ -12,7 +12,6 @@ import io.feedrank.events.UserProfile;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -20,7 +19,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -109,17 +107,19 @@ class TableSchemaVersionsIT {
         "primary_device",
         new GenericData.EnumSymbol(profileSchema.getField("primary_device").schema(), "TABLET"));
     profile.put("language", "pt");
-    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+    try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
       producer
           .send(
               new ProducerRecord<>(
-                  h.topics.items(), longBytes(ITEM), ProducerSchemas.wire(itemSchemaId, meta)))
+                  h.topics.items(),
+                  FeaturesHarness.longBytes(ITEM),
+                  ProducerSchemas.wire(itemSchemaId, meta)))
           .get();
       producer
           .send(
               new ProducerRecord<>(
                   h.topics.users(),
-                  longBytes(USER),
+                  FeaturesHarness.longBytes(USER),
                   ProducerSchemas.wire(profileSchemaId, profile)))
           .get();
     }
@@ -138,25 +138,14 @@ class TableSchemaVersionsIT {
             .setDwellSeconds(12f)
             .build();
     AvroSerializer<InteractionEvent> ser = new AvroSerializer<>(stack.registryClient(), false);
-    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+    try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
       producer
           .send(
               new ProducerRecord<>(
                   h.topics.interactions(),
-                  longBytes(USER),
+                  FeaturesHarness.longBytes(USER),
                   ser.serialize(h.topics.interactions(), e)))
           .get();
     }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(LocalStack stack) {
-    return new KafkaProducer<>(
-        Map.of("bootstrap.servers", stack.bootstrapServers()),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
-  }
-
-  private static byte[] longBytes(long v) {
-    return ByteBuffer.allocate(8).putLong(v).array();
   }
 }

@@ -7,14 +7,12 @@ import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -45,12 +43,14 @@ class UnreadableTableRecordsIT {
     String category = seen.getItemCategory();
     assertThat(category).isNotEmpty();
 
-    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+    try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
       // the item's metadata, overwritten by bytes no one can read
       producer
           .send(
               new ProducerRecord<>(
-                  h.topics.items(), longBytes(item), "not the wire format".getBytes()))
+                  h.topics.items(),
+                  FeaturesHarness.longBytes(item),
+                  "not the wire format".getBytes()))
           .get();
     }
 
@@ -104,27 +104,16 @@ class UnreadableTableRecordsIT {
   private static void send(LocalStack stack, FeaturesHarness h, InteractionEvent e)
       throws Exception {
     AvroSerializer<InteractionEvent> ser = new AvroSerializer<>(stack.registryClient(), true);
-    try (KafkaProducer<byte[], byte[]> producer = producer(stack)) {
+    try (KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack)) {
       producer
           .send(
               new ProducerRecord<>(
                   h.topics.interactions(),
                   null,
                   e.getEventTime().toEpochMilli(),
-                  longBytes(e.getUserId()),
+                  FeaturesHarness.longBytes(e.getUserId()),
                   ser.serialize(h.topics.interactions(), e)))
           .get();
     }
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer(LocalStack stack) {
-    return new KafkaProducer<>(
-        Map.of("bootstrap.servers", stack.bootstrapServers()),
-        new ByteArraySerializer(),
-        new ByteArraySerializer());
-  }
-
-  private static byte[] longBytes(long v) {
-    return ByteBuffer.allocate(8).putLong(v).array();
   }
 }
