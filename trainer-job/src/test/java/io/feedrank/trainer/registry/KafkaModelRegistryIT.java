@@ -10,6 +10,7 @@ import io.feedrank.avro.registry.RegistryConfig;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerde;
 import io.feedrank.avro.serde.AvroSerdes;
+import io.feedrank.avro.serde.UnknownIdPatience;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.LaggingRegistry;
@@ -187,23 +188,10 @@ class KafkaModelRegistryIT {
   void aSchemaIdTheRegistryDoesNotKnowYetIsReadAgainNotSkipped(LocalStack stack) throws Exception {
     String topic = newTopic(stack);
     String model = "registry-it-" + UUID.randomUUID();
-    AvroSerde<ModelVersion> serde =
-        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
     try (LaggingRegistry lagging = new LaggingRegistry(stack.registryUrl());
-        KafkaModelRegistry writer =
-            new KafkaModelRegistry(
-                stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
         KafkaModelRegistry lagged =
-            new KafkaModelRegistry(
-                stack.clientConfig(),
-                serde.serializer(),
-                new AvroDeserializer<>(client(lagging), ModelVersion.class),
-                topic)) {
-      writer.publish(
-          List.of(
-              version(model, "p1", ModelStage.PRODUCTION, null),
-              version(model, "c1", ModelStage.CANDIDATE, "p1")));
-      await().atMost(Duration.ofSeconds(10)).until(() -> writer.versions(model).size() == 2);
+            readerThrough(stack, lagging, topic, UnknownIdPatience.DEFAULT)) {
+      publishProductionAndCandidate(stack, topic, model);
 
       List<List<String>> seen = new ArrayList<>();
       lagged.update(
@@ -233,25 +221,11 @@ class KafkaModelRegistryIT {
     String topic = newTopic(stack);
     String model = "registry-it-" + UUID.randomUUID();
     int foreign = 987_654_321;
-    AvroSerde<ModelVersion> serde =
-        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
     try (LaggingRegistry lagging = new LaggingRegistry(stack.registryUrl());
-        KafkaModelRegistry writer =
-            new KafkaModelRegistry(
-                stack.clientConfig(), serde.serializer(), serde.deserializer(), topic);
-        KafkaModelRegistry reader =
-            new KafkaModelRegistry(
-                stack.clientConfig(),
-                serde.serializer(),
-                new AvroDeserializer<>(client(lagging), ModelVersion.class),
-                topic,
-                Duration.ofSeconds(2))) {
-      writer.publish(
-          List.of(
-              version(model, "p1", ModelStage.PRODUCTION, null),
-              version(model, "c1", ModelStage.CANDIDATE, "p1")));
-      // read before the foreign record is written: the writer would wait out the default patience
-      await().atMost(Duration.ofSeconds(10)).until(() -> writer.versions(model).size() == 2);
+        KafkaModelRegistry reader = readerThrough(stack, lagging, topic, Duration.ofSeconds(2))) {
+      // read back before the foreign record is written: the writer would wait out the default
+      // patience
+      publishProductionAndCandidate(stack, topic, model);
       try (KafkaProducer<String, byte[]> raw =
           new KafkaProducer<>(
               new HashMap<>(stack.clientConfig()),
@@ -267,6 +241,41 @@ class KafkaModelRegistryIT {
       // 404 from the lagging replica, then from the registry itself
       assertThat(lagging.schemaByIdCalls(foreign)).as("asked for the foreign id").isGreaterThan(1);
     }
+  }
+
+  /**
+   * Publishes p1 in production and its candidate c1 of {@code model} to {@code topic}, and reads
+   * them back (through the stack's registry itself).
+   */
+  private static void publishProductionAndCandidate(LocalStack stack, String topic, String model)
+      throws Exception {
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    try (KafkaModelRegistry writer =
+        new KafkaModelRegistry(
+            stack.clientConfig(), serde.serializer(), serde.deserializer(), topic)) {
+      writer.publish(
+          List.of(
+              version(model, "p1", ModelStage.PRODUCTION, null),
+              version(model, "c1", ModelStage.CANDIDATE, "p1")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> writer.versions(model).size() == 2);
+    }
+  }
+
+  /**
+   * A registry of {@code topic} that reads its records' schemas through {@code lagging}, reading a
+   * record of an unknown schema id again for {@code patience}.
+   */
+  private static KafkaModelRegistry readerThrough(
+      LocalStack stack, LaggingRegistry lagging, String topic, Duration patience) {
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    return new KafkaModelRegistry(
+        stack.clientConfig(),
+        serde.serializer(),
+        new AvroDeserializer<>(client(lagging), ModelVersion.class),
+        topic,
+        patience);
   }
 
   /** A client of the registry behind {@code lagging}, whose first answer for each id is 404. */
