@@ -1,29 +1,22 @@
 package io.feedrank.trainer.train;
 
-import io.feedrank.features.FeatureSchema;
+import io.feedrank.features.vector.Popularity;
 import io.feedrank.trainer.data.Dataset;
 
 /** Baselines that need no training beyond what the features already count. */
 public final class Baselines {
-  /** The item feature the popularity baseline ranks by: the item's smoothed 7-day CTR. */
-  public static final String POPULARITY_FEATURE = "i_ctr_7d";
-
-  private static final int POPULARITY_COLUMN = FeatureSchema.ITEM.indexOf(POPULARITY_FEATURE);
-
   private Baselines() {}
 
   /**
-   * Popularity: every row scored by its item's smoothed CTR as the features had it before the event
-   * (already a probability; the vectorizer passes rates through unchanged). What the ranker falls
-   * back to without a model.
+   * Popularity: every row scored by its item's features as they were before the event, by the
+   * ranker's own fallback formula ({@link Popularity}): its metrics are what users get when the
+   * ranker has no model. (It ranked by the 7-day CTR alone, which orders items otherwise: one shown
+   * once at a smoothed 0.2 above one shown a thousand times at 0.15.)
    */
   public static float[] popularity(Dataset d) {
-    if (POPULARITY_COLUMN < 0) {
-      throw new IllegalStateException("feature schema has no " + POPULARITY_FEATURE);
-    }
     float[] s = new float[d.size];
     for (int r = 0; r < d.size; r++) {
-      s[r] = d.item[r * Dataset.ITEM + POPULARITY_COLUMN];
+      s[r] = Popularity.score(d.item, r * Dataset.ITEM);
     }
     return s;
   }
