@@ -36,6 +36,15 @@ final class TopicSetup {
    */
   static final String EARLIER_COMPATIBILITY = "BACKWARD";
 
+  /**
+   * No compatibility check at all: raised too. On Apicurio it is what a subject without a rule of
+   * its own reports (a serializer registered it before init ran), and setting NONE there deletes
+   * the rule, so the two cannot be told apart; on Confluent it turns the checks off, which the
+   * platform's readers cannot live with (they decode with the writer's schema and resolve to their
+   * own, whatever the order of upgrades).
+   */
+  static final String NO_COMPATIBILITY = "NONE";
+
   /** One topic's outcome: created, as specified, or how it differs (an error when a policy). */
   record Outcome(
       String topic, int partitions, String cleanupPolicy, String status, boolean error) {}
@@ -95,10 +104,10 @@ final class TopicSetup {
 
   /**
    * Gives the value subject of every one of {@code specs} {@link AvroSerdes#COMPATIBILITY} when it
-   * has no level of its own or has {@link #EARLIER_COMPATIBILITY}, and registers its schema. Any
-   * other level is left as it is and reported: someone chose it (an operator, for a migration or a
-   * policy of their own), and init is run again after every upgrade. Apicurio answers its global
-   * level, NONE by default, for a subject without one: such a subject is reported too.
+   * has no level of its own, {@link #NO_COMPATIBILITY} or {@link #EARLIER_COMPATIBILITY}, and
+   * registers its schema. Any other level (FORWARD, FULL, ...) is left as it is and reported:
+   * someone chose it (an operator, for a migration or a policy of their own), and init is run again
+   * after every upgrade.
    */
   static List<SchemaOutcome> schemas(SchemaRegistryClient registry, List<TopicSpec> specs) {
     String level = AvroSerdes.COMPATIBILITY;
@@ -112,7 +121,8 @@ final class TopicSetup {
         o = new SchemaOutcome(subject, level, "set");
       } else if (has.get().equalsIgnoreCase(level)) {
         o = new SchemaOutcome(subject, has.get(), "as specified");
-      } else if (has.get().equalsIgnoreCase(EARLIER_COMPATIBILITY)) {
+      } else if (has.get().equalsIgnoreCase(EARLIER_COMPATIBILITY)
+          || has.get().equalsIgnoreCase(NO_COMPATIBILITY)) {
         registry.setCompatibility(subject, level);
         o = new SchemaOutcome(subject, level, "raised from " + has.get());
       } else {

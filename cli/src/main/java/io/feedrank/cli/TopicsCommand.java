@@ -31,9 +31,9 @@ import picocli.CommandLine.Spec;
       "init: creates every topic of DESIGN §2 that is missing, with its partitions and cleanup",
       "policy; reports the ones that exist, never changes them (a cleanup policy other than the",
       "DESIGN's is an error, exit code 1: compaction is what keeps model-registry, users and items",
-      "whole); sets FULL_TRANSITIVE compatibility on every value subject without a level or with",
-      "BACKWARD (what earlier versions set), leaves and reports any other level, and registers",
-      "every value schema.",
+      "whole); sets FULL_TRANSITIVE compatibility on every value subject without a level, with",
+      "NONE or with BACKWARD (what earlier versions set), leaves and reports any other level, and",
+      "registers every value schema.",
       "Endpoints: options, else FEEDRANK_BOOTSTRAP_SERVERS / FEEDRANK_REGISTRY_URL, else (none",
       "given) those of a running ./feedrank up; kafka.* keys of --config reach the admin client."
     })

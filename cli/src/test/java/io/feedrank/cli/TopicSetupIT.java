@@ -104,7 +104,8 @@ class TopicSetupIT {
   /**
    * A level set before init is never weakened: FULL_TRANSITIVE and FORWARD stay (the latter
    * reported), BACKWARD, which earlier versions of init set, is raised. Those versions set BACKWARD
-   * on every subject, whatever it had.
+   * on every subject, whatever it had. So is a subject a serializer registered before init without
+   * a level, which Apicurio reports as NONE (it was left so, unchecked).
    */
   @Test
   void aLevelSetBeforeIsNeverWeakenedAndBackwardIsRaised(LocalStack stack) {
@@ -117,6 +118,15 @@ class TopicSetupIT {
     registry.setCompatibility(strict, "FULL_TRANSITIVE");
     registry.setCompatibility(earlier, "BACKWARD");
     registry.setCompatibility(other, "FORWARD");
+    String unset = Topics.TRAINING_EXAMPLES + suffix + "-value";
+    registry.register(
+        unset,
+        specs.stream()
+            .filter(t -> t.valueSubject().equals(unset))
+            .findFirst()
+            .orElseThrow()
+            .valueSchema());
+    assertThat(registry.compatibility(unset)).as("Apicurio's answer for no level").hasValue("NONE");
 
     Map<String, TopicSetup.SchemaOutcome> bySubject =
         TopicSetup.schemas(registry, specs).stream()
@@ -135,6 +145,7 @@ class TopicSetupIT {
     assertThat(bySubject).hasSize(specs.size());
     assertThat(bySubject.get(strict).status()).isEqualTo("as specified");
     assertThat(bySubject.get(earlier).status()).isEqualTo("raised from BACKWARD");
+    assertThat(bySubject.get(unset).status()).isEqualTo("raised from NONE");
     assertThat(bySubject.get(other))
         .isEqualTo(
             new TopicSetup.SchemaOutcome(other, "FORWARD", "left as it is, not FULL_TRANSITIVE"));
