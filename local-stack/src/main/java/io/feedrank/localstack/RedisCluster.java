@@ -9,6 +9,8 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
+import redis.clients.jedis.params.MigrateParams;
 
 /**
  * A real Redis Cluster on 127.0.0.1: {@code nodes} {@code redis-server} masters (the same binary as
@@ -16,8 +18,8 @@ import redis.clients.jedis.Jedis;
  * hash slots split evenly between them, joined with {@code CLUSTER MEET}; ready when every node
  * reports {@code cluster_state:ok} and knows the others. Each node's port {@code p} is chosen with
  * {@code p + 10000} free as well, for its cluster bus (on 127.0.0.1 too). No replicas: it is there
- * to exercise the clients' slot routing (keys of one pipeline on several nodes, MOVED handling),
- * not failover.
+ * to exercise the clients' slot routing (keys of one pipeline on several nodes, MOVED handling, a
+ * slot moved to another master: {@link #moveSlotOf}), not failover.
  */
 public final class RedisCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisCluster.class);
@@ -125,6 +127,52 @@ public final class RedisCluster implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * Moves the hash slot of {@code key}, with every key in it, from the master that owns it to the
+   * next one in node order, as {@code redis-cli --cluster reshard} does: {@code CLUSTER SETSLOT …
+   * IMPORTING} on the target, {@code MIGRATING} on the source, {@code MIGRATE} of the slot's keys,
+   * then {@code SETSLOT … NODE} on every master, the target first. A client that cached the old
+   * owner is then answered {@code MOVED} by it. Returns the new owner.
+   */
+  public RedisInstance moveSlotOf(String key) {
+    RedisInstance from = ownerOf(key);
+    RedisInstance to = nodes.get((nodes.indexOf(from) + 1) % nodes.size());
+    try (Jedis source = from.client(5_000);
+        Jedis target = to.client(5_000)) {
+      int slot = (int) source.clusterKeySlot(key);
+      String sourceId = source.clusterMyId();
+      String targetId = target.clusterMyId();
+      target.clusterSetSlotImporting(slot, sourceId);
+      source.clusterSetSlotMigrating(slot, targetId);
+      for (List<String> keys; !(keys = source.clusterGetKeysInSlot(slot, 100)).isEmpty(); ) {
+        source.migrate(
+            Ports.LOOPBACK, to.port(), 0, 5_000, new MigrateParams(), keys.toArray(new String[0]));
+      }
+      target.clusterSetSlotNode(slot, targetId);
+      for (RedisInstance node : nodes) {
+        if (node != to) {
+          try (Jedis j = node.client(5_000)) {
+            j.clusterSetSlotNode(slot, targetId);
+          }
+        }
+      }
+    }
+    return to;
+  }
+
+  /** The master that answers for {@code key}: every other one redirects it ({@code MOVED}). */
+  public RedisInstance ownerOf(String key) {
+    for (RedisInstance node : nodes) {
+      try (Jedis j = node.client(5_000)) {
+        j.exists(key);
+        return node;
+      } catch (JedisMovedDataException elsewhere) {
+        // not this one
+      }
+    }
+    throw new IllegalStateException("no master of the cluster answers for " + key);
   }
 
   @Override

@@ -49,7 +49,11 @@ public final class RedisInstance implements AutoCloseable {
    */
   private boolean closed;
 
-  RedisInstance(Path dir, int port) {
+  /**
+   * A server of its own below {@code dir} on {@code port} (0: a free one), not started: for a test
+   * that needs Redis apart from the stack's, such as two to fail over between.
+   */
+  public RedisInstance(Path dir, int port) {
     this(dir, port, List.of());
   }
 

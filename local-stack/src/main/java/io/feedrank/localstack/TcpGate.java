@@ -14,11 +14,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A TCP forwarder on 127.0.0.1 in front of a real server, for cutting a client off from it: while
  * shut, it resets every open and new connection, as a network partition or a server that went away
- * would. Not a fake of the server: open, every byte goes to the real one and back. For tests.
+ * would, or for moving its new connections to another server ({@link #retarget}). Not a fake of the
+ * server: open, every byte goes to the real one and back. For tests.
  */
 public final class TcpGate implements AutoCloseable {
   private final ServerSocket server;
-  private final InetSocketAddress target;
+  private volatile InetSocketAddress target;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final AtomicInteger refused = new AtomicInteger();
   private final AtomicInteger turns = new AtomicInteger();
@@ -70,6 +71,14 @@ public final class TcpGate implements AutoCloseable {
   /** Forwards new connections again. */
   public void open() {
     open = true;
+  }
+
+  /**
+   * Forwards new connections to {@code host:port} from now on, and leaves the open ones to the old
+   * server, as a Kubernetes Service or a DNS name re-pointed at a promoted replica does.
+   */
+  public void retarget(String host, int port) {
+    target = new InetSocketAddress(host, port);
   }
 
   private void accept() {

@@ -65,6 +65,16 @@ class RedisClusterIT {
         assertThat(key).isNotNegative();
         assertThatThrownBy(() -> first.get("k:" + key)).isInstanceOf(JedisMovedDataException.class);
       }
+
+      // a slot moved to another master takes its keys along, and the old owner redirects them
+      RedisInstance before = cluster.ownerOf("k:0");
+      RedisInstance after = cluster.moveSlotOf("k:0");
+      assertThat(after).isNotSameAs(before);
+      assertThat(cluster.ownerOf("k:0")).isSameAs(after);
+      try (Jedis owner = after.client(2_000)) {
+        assertThat(owner.get("k:0")).isEqualTo("0");
+      }
+      assertThat(cluster.keysPerNode().stream().mapToLong(Long::longValue).sum()).isEqualTo(KEYS);
     }
     for (long pid : pids) {
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
