@@ -13,6 +13,8 @@ import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * Redis connections of the feature store, shared by the writer (streams-features) and the reader
@@ -187,6 +189,34 @@ public final class RedisConnections {
   }
 
   /**
+   * How often a cluster client reads the slot map again ({@code CLUSTER SLOTS}, on a thread of its
+   * own, from the seed nodes first). Both apps do their keyed I/O through pipelines, which route by
+   * the map the client holds and, unlike single commands, neither follow a {@code MOVED} nor renew
+   * the map: without this, after a failover, a reshard or a node's new address every batch with a
+   * key in a moved slot failed until the app restarted. The apps renew it on such a failure too
+   * ({@link #topologyMayHaveChanged}); this covers a renewal that found no node to ask, and drops
+   * the pools of nodes that left the cluster. Jedis's thread for it is not a daemon: a cluster
+   * client must be closed, as every one here is.
+   */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(10);
+
+  /**
+   * Whether {@code e}, or what lies under it, says a cluster client's slot map may be out of date,
+   * to be renewed ({@link RedisClusterClient#refreshClusterTopology}) before the next attempt: a
+   * redirection ({@code MOVED}: the slot has another owner; {@code ASK}: it is being moved) or a
+   * node that could not be reached or read (gone, replaced by its replica, at a new address).
+   * Another error reply ({@code OOM}, {@code NOPERM}, {@code WRONGTYPE}) is Redis answering: false.
+   */
+  public static boolean topologyMayHaveChanged(Throwable e) {
+    for (int depth = 0; e != null && depth < 10; depth++, e = e.getCause()) {
+      if (e instanceof JedisRedirectionException || e instanceof JedisConnectionException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * A Jedis client for a standalone ({@code redis://}) or cluster ({@code redis-cluster://}) URI.
    */
   public static UnifiedJedis connect(String uri, Duration timeout) {
@@ -226,6 +256,7 @@ public final class RedisConnections {
           .nodes(new HashSet<>(e.nodes()))
           .clientConfig(built)
           .poolConfig(pool)
+          .topologyRefreshPeriod(TOPOLOGY_REFRESH)
           .build();
     }
     return RedisClient.builder()

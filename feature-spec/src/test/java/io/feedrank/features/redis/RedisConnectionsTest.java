@@ -7,6 +7,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.exceptions.JedisAskDataException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisMovedDataException;
 
 /** The redis.uri forms the README documents are read; any other is refused, naming the key. */
 class RedisConnectionsTest {
@@ -111,6 +115,37 @@ class RedisConnectionsTest {
     assertThatThrownBy(
             () -> RedisConnections.connect("redis://h:1", Duration.ofMillis(4_294_967_346L)))
         .isInstanceOf(ArithmeticException.class);
+  }
+
+  /**
+   * A redirection or a node out of reach, also under the writer's wrapping of a reply, says the
+   * slot map may be old; Redis refusing a command does not.
+   */
+  @Test
+  void aRedirectionOrAnUnreachableNodeSaysTheTopologyMayHaveChanged() {
+    HostAndPort other = new HostAndPort("127.0.0.1", 7001);
+    assertThat(
+            RedisConnections.topologyMayHaveChanged(
+                new IllegalStateException(
+                    "writing fr:u:1 failed",
+                    new JedisMovedDataException("MOVED 1 127.0.0.1:7001", other, 1))))
+        .isTrue();
+    assertThat(
+            RedisConnections.topologyMayHaveChanged(
+                new JedisAskDataException("ASK 1 127.0.0.1:7001", other, 1)))
+        .isTrue();
+    assertThat(
+            RedisConnections.topologyMayHaveChanged(
+                new JedisConnectionException("Failed to connect to 127.0.0.1:7001.")))
+        .isTrue();
+    assertThat(
+            RedisConnections.topologyMayHaveChanged(
+                new IllegalStateException(
+                    "writing fr:u:1 failed",
+                    new JedisDataException("WRONGTYPE Operation against a key"))))
+        .isFalse();
+    assertThat(RedisConnections.topologyMayHaveChanged(new IllegalStateException("no reply")))
+        .isFalse();
   }
 
   @Test
