@@ -7,6 +7,7 @@ import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.RedisCluster;
+import io.feedrank.localstack.RedisInstance;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -14,6 +15,7 @@ import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.feedrank.streams.redis.HeldWriter;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -256,6 +259,43 @@ class RedisFeatureWriterIT {
               users.stream().map(k -> new FeatureWrite(k, partial, 2, true)).toList());
       assertThat(lost).containsExactlyInAnyOrderElementsOf(users);
       users.forEach(k -> assertThat(redis.exists(k)).isFalse());
+    }
+  }
+
+  /**
+   * After the slot of a key moves to another master (a reshard; a failover hands a master's slots
+   * to its replica alike), the writer's retry lands on the new owner, which is given the script it
+   * has not seen (as a promoted replica may not have). The cluster pipeline routes by the slot map
+   * the client holds, and neither follows a MOVED nor renews the map: every retry was answered
+   * MOVED by the old owner until the app restarted.
+   */
+  @Test
+  void onAClusterAWriteLandsOnTheNewOwnerOfAMovedSlot(@TempDir Path dir) throws Exception {
+    String user = "fr:u:42";
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    AtomicInteger landed = new AtomicInteger();
+    try (RedisCluster cluster = RedisCluster.start(dir, 3, Duration.ofSeconds(60));
+        AsyncFeatureWriter writer =
+            new AsyncFeatureWriter(
+                new RedisFeatureWriter(cluster.uri(), Duration.ofDays(1), meters),
+                new FeatureMetrics(meters),
+                1_000)) {
+      writer.submit(
+          List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "1"), 1)),
+          w -> landed.incrementAndGet());
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> landed.get() == 1);
+      RedisInstance before = cluster.ownerOf(user);
+
+      RedisInstance after = cluster.moveSlotOf(user);
+      assertThat(after).isNotSameAs(before);
+      try (Jedis owner = new Jedis(URI.create(after.uri()))) {
+        owner.scriptFlush();
+        writer.submit(
+            List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "2"), 2)),
+            w -> landed.incrementAndGet());
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> landed.get() == 2);
+        assertThat(owner.hgetAll(user)).isEqualTo(Map.of("_v", "1", "_ts", "2"));
+      }
     }
   }
 

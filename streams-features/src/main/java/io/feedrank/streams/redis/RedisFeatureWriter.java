@@ -160,13 +160,18 @@ public final class RedisFeatureWriter implements FeatureWriter {
     }
     long t0 = System.nanoTime();
     Replies read = new Replies();
-    List<FeatureWrite> again = read.all(batch, send(batch), true);
-    if (!again.isEmpty()) {
-      // a server that has not seen the script (a new or restarted node, a promoted replica): give
-      // it to every server and write again the entities it refused, only those: the others have
-      // been answered, and would be counted twice
-      loadScript();
-      read.all(again, send(again), false);
+    try {
+      List<FeatureWrite> again = read.all(batch, send(batch), true);
+      if (!again.isEmpty()) {
+        // a server that has not seen the script (a new or restarted node, a promoted replica):
+        // give it to every server and write again the entities it refused, only those: the others
+        // have been answered, and would be counted twice
+        loadScript();
+        read.all(again, send(again), false);
+      }
+    } catch (RuntimeException e) {
+      readyForRetry(e);
+      throw e;
     }
     latency.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
     batchSize.record(batch.size());
@@ -220,6 +225,23 @@ public final class RedisFeatureWriter implements FeatureWriter {
         }
       }
       return again;
+    }
+  }
+
+  /**
+   * Readies the client for the caller's retry of a batch that failed in a way it would otherwise
+   * fail again until the app restarted. A cluster's slot map, by which its pipeline routes, is
+   * renewed after a redirection or a node out of reach ({@link
+   * RedisConnections#topologyMayHaveChanged}: a failover, a reshard, a node's new address).
+   */
+  private void readyForRetry(RuntimeException e) {
+    try {
+      if (jedis instanceof RedisClusterClient cluster
+          && RedisConnections.topologyMayHaveChanged(e)) {
+        cluster.refreshClusterTopology();
+      }
+    } catch (RuntimeException again) {
+      e.addSuppressed(again); // the next retry tries again
     }
   }
 
