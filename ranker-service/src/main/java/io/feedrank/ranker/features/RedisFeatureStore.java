@@ -4,7 +4,11 @@ import io.feedrank.features.redis.RedisConnections;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.ScanIteration;
 import redis.clients.jedis.UnifiedJedis;
@@ -13,9 +17,20 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * Reads {@code fr:u:{id}} and {@code fr:i:{id}} with one pipelined {@code HGETALL} per entity: one
  * round trip for a request (one per node with Redis Cluster), never one call per item.
+ *
+ * <p>With Redis Cluster, a read that fails for a redirection or a node out of reach ({@link
+ * RedisConnections#topologyMayHaveChanged}) has the client's slot map renewed on a thread of its
+ * own, one renewal at a time: the pipeline routes by that map and never renews it itself, so after
+ * a failover or a reshard every read with a key in a moved slot failed (the breaker open, stale
+ * then default features) until the ranker restarted. Not on the caller's thread: that is a
+ * request's event loop, and the renewal opens a connection to a seed node and waits for {@code
+ * CLUSTER SLOTS}.
  */
 public final class RedisFeatureStore implements FeatureStore {
+  private static final Logger log = LoggerFactory.getLogger(RedisFeatureStore.class);
+
   private final UnifiedJedis jedis;
+  private final AtomicBoolean renewing = new AtomicBoolean();
 
   public RedisFeatureStore(UnifiedJedis jedis) {
     this.jedis = jedis;
@@ -26,16 +41,48 @@ public final class RedisFeatureStore implements FeatureStore {
   public Fetched fetch(long[] userIds, long[] itemIds) {
     Response<Map<String, String>>[] users = new Response[userIds.length];
     Response<Map<String, String>>[] items = new Response[itemIds.length];
-    try (AbstractPipeline p = jedis.pipelined()) {
-      for (int i = 0; i < userIds.length; i++) {
-        users[i] = p.hgetAll(RedisConnections.userKey(userIds[i]));
+    try {
+      try (AbstractPipeline p = jedis.pipelined()) {
+        for (int i = 0; i < userIds.length; i++) {
+          users[i] = p.hgetAll(RedisConnections.userKey(userIds[i]));
+        }
+        for (int i = 0; i < itemIds.length; i++) {
+          items[i] = p.hgetAll(RedisConnections.itemKey(itemIds[i]));
+        }
+        p.sync();
       }
-      for (int i = 0; i < itemIds.length; i++) {
-        items[i] = p.hgetAll(RedisConnections.itemKey(itemIds[i]));
+      return new Fetched(values(users), values(items));
+    } catch (RuntimeException e) {
+      if (jedis instanceof RedisClusterClient cluster
+          && RedisConnections.topologyMayHaveChanged(e)) {
+        renewSlotMap(cluster);
       }
-      p.sync();
+      throw e;
     }
-    return new Fetched(values(users), values(items));
+  }
+
+  /**
+   * Starts a renewal of the slot map unless one is under way; the reads meanwhile fail as before.
+   */
+  private void renewSlotMap(RedisClusterClient cluster) {
+    if (!renewing.compareAndSet(false, true)) {
+      return;
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                cluster.refreshClusterTopology();
+              } catch (RuntimeException e) {
+                // the next failed read starts another, and the client's own refresh runs too
+                log.debug("ranker: renewing the Redis Cluster slot map failed: {}", e.toString());
+              } finally {
+                renewing.set(false);
+              }
+            },
+            "ranker-redis-slot-map");
+    t.setDaemon(true);
+    t.start();
   }
 
   /**
