@@ -8,6 +8,7 @@ import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.feedrank.localstack.RedisCluster;
 import io.feedrank.localstack.RedisInstance;
+import io.feedrank.localstack.TcpGate;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -295,6 +296,50 @@ class RedisFeatureWriterIT {
             w -> landed.incrementAndGet());
         Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> landed.get() == 2);
         assertThat(owner.hgetAll(user)).isEqualTo(Map.of("_v", "1", "_ts", "2"));
+      }
+    }
+  }
+
+  /**
+   * A failover behind an address that stays (a Kubernetes Service, a DNS name re-pointed at the
+   * promoted replica) leaves the pool's connections open to the demoted master, which answers every
+   * write READONLY: the writer drops them, and its retry lands on the new master through a new
+   * connection. Two servers of their own behind a forwarder, whose new connections go to the new
+   * master while the open ones stay with the old.
+   */
+  @Test
+  void afterAFailoverBehindTheSameAddressTheRetryLandsOnTheNewMaster(@TempDir Path dir)
+      throws Exception {
+    String user = "fr:u:failover-it";
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    AtomicInteger landed = new AtomicInteger();
+    try (RedisInstance old = new RedisInstance(dir.resolve("old"), 0);
+        RedisInstance promoted = new RedisInstance(dir.resolve("promoted"), 0)) {
+      old.start(Duration.ofSeconds(30));
+      promoted.start(Duration.ofSeconds(30));
+      try (TcpGate address = new TcpGate("127.0.0.1", old.port());
+          AsyncFeatureWriter writer =
+              new AsyncFeatureWriter(
+                  new RedisFeatureWriter(
+                      "redis://127.0.0.1:" + address.port(), Duration.ofDays(1), meters),
+                  new FeatureMetrics(meters),
+                  1_000)) {
+        writer.submit(
+            List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "1"), 1)),
+            w -> landed.incrementAndGet());
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> landed.get() == 1);
+
+        try (Jedis demoted = new Jedis(URI.create(old.uri()))) {
+          demoted.replicaof("127.0.0.1", promoted.port());
+        }
+        address.retarget("127.0.0.1", promoted.port());
+        writer.submit(
+            List.of(new FeatureWrite(user, Map.of("_v", "1", "_ts", "2"), 2)),
+            w -> landed.incrementAndGet());
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> landed.get() == 2);
+        try (Jedis master = new Jedis(URI.create(promoted.uri()))) {
+          assertThat(master.hgetAll(user)).isEqualTo(Map.of("_v", "1", "_ts", "2"));
+        }
       }
     }
   }

@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -22,9 +23,11 @@ import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.ConnectionPool;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -232,17 +235,42 @@ public final class RedisFeatureWriter implements FeatureWriter {
    * Readies the client for the caller's retry of a batch that failed in a way it would otherwise
    * fail again until the app restarted. A cluster's slot map, by which its pipeline routes, is
    * renewed after a redirection or a node out of reach ({@link
-   * RedisConnections#topologyMayHaveChanged}: a failover, a reshard, a node's new address).
+   * RedisConnections#topologyMayHaveChanged}: a failover, a reshard, a node's new address). A
+   * standalone server's idle connections are dropped after {@code READONLY} or {@code MASTERDOWN}:
+   * its address (a Kubernetes Service, a DNS name) now leads to the promoted replica, but the
+   * pool's connections still lead to the demoted master, which keeps them open, and the retries,
+   * 200 ms apart, reused one of them for ever: it was never idle long enough to be evicted.
    */
   private void readyForRetry(RuntimeException e) {
     try {
-      if (jedis instanceof RedisClusterClient cluster
-          && RedisConnections.topologyMayHaveChanged(e)) {
-        cluster.refreshClusterTopology();
+      if (jedis instanceof RedisClusterClient cluster) {
+        if (RedisConnections.topologyMayHaveChanged(e)) {
+          cluster.refreshClusterTopology();
+        }
+      } else if (jedis instanceof RedisClient standalone && answeredByAReplica(e)) {
+        standalone.getPool().clear();
       }
     } catch (RuntimeException again) {
       e.addSuppressed(again); // the next retry tries again
     }
+  }
+
+  /**
+   * A replica's refusal: {@code READONLY} or {@code MASTERDOWN} as the reply's code or, before
+   * Redis 7, within a script's error ({@code ERR Error running script … -READONLY You can't write
+   * …}).
+   */
+  private static final Pattern REPLICA_REFUSAL = Pattern.compile("(?:^|-)(?:READONLY|MASTERDOWN) ");
+
+  private static boolean answeredByAReplica(Throwable e) {
+    for (int depth = 0; e != null && depth < 10; depth++, e = e.getCause()) {
+      if (e instanceof JedisDataException
+          && e.getMessage() != null
+          && REPLICA_REFUSAL.matcher(e.getMessage()).find()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private List<Response<Object>> send(List<FeatureWrite> batch) {
