@@ -3,6 +3,7 @@ package io.feedrank.streams.redis;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,10 +17,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Takes Redis I/O off the stream threads: {@link #write} merges the batch into a pending map (newer
  * fields of the same key win) and returns; one writer thread drains it through the delegate.
- * Several flushes of a hot entity before the writer gets to it cost one write. A failed write is
- * merged back under newer data and retried, so nothing is lost while Redis is away; when more than
- * {@code maxPending} entities wait, {@link #write} blocks (back-pressure on the stream threads
- * instead of unbounded memory). Freshness is recorded when a write has landed.
+ * Several flushes of a hot entity before the writer gets to it cost one write. The thread writes
+ * chunks of at most {@value #CHUNK} entities; a failed chunk is merged back under newer data and
+ * retried, so nothing is lost while Redis is away. Freshness is recorded when a write has landed.
+ *
+ * <p>It holds at most {@code maxPending} entities, waiting and on their way together, and the batch
+ * that found the last room: a chunk frees its room when it has landed, and a failed one goes back
+ * in the queue, so a Redis outage cannot grow it. (It counted only the queue, which each attempt
+ * emptied and its failure refilled: every retry let in another {@code maxPending}, until it held
+ * every entity changed during the outage, a map of fields each.) Without room, {@link #submit}
+ * waits at most {@value #MAX_WAIT_MILLIS} ms for a chunk to land, and not at all while Redis is
+ * failing, then refuses the batch whole, which its caller keeps (DirtyEntities); {@link #write},
+ * whose caller (the global tables' thread) could not keep a refused write, waits as long as it
+ * takes.
  *
  * <p>What the writer thread does not retry (an {@link Error}, a callback's exception) ends it: it
  * says so at ERROR, {@link #failed} completes, and every write after it, waiting or new, is refused
@@ -29,6 +39,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   private static final Logger log = LoggerFactory.getLogger(AsyncFeatureWriter.class);
   private static final int CHUNK = 1_000;
   private static final long RETRY_BACKOFF_MILLIS = 200;
+
+  /**
+   * The longest {@link #submit} waits for room: a stream thread waits in its punctuation, inside an
+   * exactly-once transaction that times out after 10 s.
+   */
+  static final long MAX_WAIT_MILLIS = 1_000;
 
   private final FeatureWriter delegate;
   private final FeatureMetrics metrics;
@@ -45,7 +61,14 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
   /** Whom a write submitted without callbacks tells: nobody (see {@link #newerOver}). */
   private static final Consumer<FeatureWrite> NOBODY = w -> {};
 
-  private LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+  private final LinkedHashMap<String, Pending> pending = new LinkedHashMap<>();
+
+  /** Entities the writer thread took from {@link #pending} and has not yet seen land. */
+  private int writing;
+
+  /** Whether the last attempt failed: no room frees before the next one, 200 ms on at best. */
+  private boolean failing;
+
   private boolean closed;
   private long failures;
 
@@ -65,7 +88,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
 
   @Override
   public void write(List<FeatureWrite> batch) {
-    submit(batch, NOBODY);
+    enqueue(batch, NOBODY, NOBODY, false);
   }
 
   @Override
@@ -73,31 +96,60 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     submit(batch, landed, NOBODY);
   }
 
+  /**
+   * @throws IllegalStateException when the writer has had no room for {@value #MAX_WAIT_MILLIS} ms,
+   *     or has none while Redis is failing; nothing of the batch was taken, and the caller keeps it
+   */
   @Override
   public void submit(
       List<FeatureWrite> batch, Consumer<FeatureWrite> landed, Consumer<FeatureWrite> lost) {
-    synchronized (this) {
-      while (pending.size() >= maxPending && !closed && died == null) {
-        try {
-          wait();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while waiting for the Redis writer", e);
-        }
-      }
-      if (died != null) {
-        throw new IllegalStateException("the Redis writer thread died of " + died, died);
-      }
-      for (FeatureWrite w : batch) {
-        pending.merge(w.key(), new Pending(w, landed, lost), AsyncFeatureWriter::newerOver);
-      }
-      notifyAll();
-    }
+    enqueue(batch, landed, lost, true);
   }
 
-  /** Entities waiting to be written. */
+  private synchronized void enqueue(
+      List<FeatureWrite> batch,
+      Consumer<FeatureWrite> landed,
+      Consumer<FeatureWrite> lost,
+      boolean waitBounded) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_WAIT_MILLIS);
+    while (pending() >= maxPending && !closed && died == null) {
+      long leftNanos = deadline - System.nanoTime();
+      if (waitBounded && (failing || leftNanos <= 0)) {
+        throw new IllegalStateException(
+            "features: the Redis writer holds "
+                + pending()
+                + " entities, maxPending "
+                + maxPending
+                + (failing
+                    ? ", and Redis is failing"
+                    : ", and had no room for " + MAX_WAIT_MILLIS + " ms")
+                + ": a batch of "
+                + batch.size()
+                + " refused");
+      }
+      try {
+        if (waitBounded) {
+          TimeUnit.NANOSECONDS.timedWait(this, leftNanos);
+        } else {
+          wait();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the Redis writer", e);
+      }
+    }
+    if (died != null) {
+      throw new IllegalStateException("the Redis writer thread died of " + died, died);
+    }
+    for (FeatureWrite w : batch) {
+      pending.merge(w.key(), new Pending(w, landed, lost), AsyncFeatureWriter::newerOver);
+    }
+    notifyAll();
+  }
+
+  /** Entities the writer holds: waiting, or on their way to the store. */
   public synchronized int pending() {
-    return pending.size();
+    return pending.size() + writing;
   }
 
   /**
@@ -143,7 +195,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
       drain();
     } catch (Throwable e) {
       // an Error, or an exception of the code around the delegate's calls (Redis failures are
-      // retried in writeAll): not one to retry. Refused first, said after: saying it may fail too
+      // retried in drain): not one to retry. Refused first, said after: saying it may fail too
       // (out of memory), and the stream threads must not wait on this thread any longer
       synchronized (this) {
         died = e;
@@ -159,7 +211,7 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
 
   private void drain() {
     while (true) {
-      LinkedHashMap<String, Pending> work;
+      List<Pending> chunk = new ArrayList<>();
       synchronized (this) {
         while (pending.isEmpty() && !closed) {
           try {
@@ -171,69 +223,81 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
         if (pending.isEmpty()) {
           return; // closed and drained
         }
-        work = pending;
-        pending = new LinkedHashMap<>();
-        notifyAll();
+        // the oldest first; they still count against maxPending until they have landed
+        for (Iterator<Pending> it = pending.values().iterator();
+            it.hasNext() && chunk.size() < CHUNK; ) {
+          chunk.add(it.next());
+          it.remove();
+        }
+        writing = chunk.size();
       }
-      if (!writeAll(work)) {
+      RuntimeException failure = writeChunk(chunk);
+      if (failure == null) {
         synchronized (this) {
-          // put the failed writes back underneath anything newer that arrived meanwhile
-          work.forEach(
-              (k, older) -> pending.merge(k, older, (newer, old) -> newerOver(old, newer)));
-          if (closed) {
-            log.warn("features: closing with {} entities not written to Redis", pending.size());
+          writing = 0;
+          failing = false;
+          notifyAll(); // room for the stream threads
+        }
+        continue;
+      }
+      synchronized (this) {
+        writing = 0;
+        failing = true;
+        // put the failed writes back underneath anything newer that arrived meanwhile
+        for (Pending older : chunk) {
+          pending.merge(older.write().key(), older, (newer, old) -> newerOver(old, newer));
+        }
+        notifyAll(); // a submit waiting for room is refused now, not at its deadline
+        if (failures++ % 50 == 0) {
+          log.warn(
+              "features: Redis write failed, {} entities kept for retry: {}",
+              pending.size(),
+              failure.toString());
+        }
+        if (closed) {
+          log.warn("features: closing with {} entities not written to Redis", pending.size());
+          return;
+        }
+        // the whole backoff, though every submit notifies this monitor: woken by each flush,
+        // the thread retried at the flush rate of every task against a Redis that refused
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_BACKOFF_MILLIS);
+        long left;
+        while (!closed && (left = until - System.nanoTime()) > 0) {
+          try {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+          } catch (InterruptedException e) {
             return;
-          }
-          // the whole backoff, though every submit notifies this monitor: woken by each flush,
-          // the thread retried at the flush rate of every task against a Redis that refused
-          long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_BACKOFF_MILLIS);
-          long left;
-          while (!closed && (left = until - System.nanoTime()) > 0) {
-            try {
-              TimeUnit.NANOSECONDS.timedWait(this, left);
-            } catch (InterruptedException e) {
-              return;
-            }
           }
         }
       }
     }
   }
 
-  private boolean writeAll(LinkedHashMap<String, Pending> work) {
-    List<Pending> all = new ArrayList<>(work.values());
-    for (int i = 0; i < all.size(); i += CHUNK) {
-      List<Pending> chunk = all.subList(i, Math.min(all.size(), i + CHUNK));
-      Set<String> refused;
-      try {
-        refused = delegate.writeFindingLost(chunk.stream().map(Pending::write).toList());
-      } catch (RuntimeException e) {
-        metrics.redisFailure();
-        if (failures++ % 50 == 0) {
-          log.warn(
-              "features: Redis write failed, {} entities kept for retry: {}",
-              all.size() - i,
-              e.toString());
-        }
-        // drop what was already answered (landed or refused), keep the rest
-        for (int j = 0; j < i; j++) {
-          work.remove(all.get(j).write().key());
-        }
-        return false;
-      }
-      long now = System.currentTimeMillis();
-      for (Pending p : chunk) {
-        if (refused.contains(p.write().key())) {
-          p.lost().accept(p.write());
-          continue;
-        }
-        if (p.write().latestEventMillis() != NO_EVENT) {
-          metrics.freshness(now - p.write().latestEventMillis());
-        }
-        p.landed().accept(p.write());
-      }
+  /**
+   * One attempt at a chunk; whom to tell is told.
+   *
+   * @return what it failed of (nothing of the chunk is taken as written), or null
+   */
+  private RuntimeException writeChunk(List<Pending> chunk) {
+    Set<String> refused;
+    try {
+      refused = delegate.writeFindingLost(chunk.stream().map(Pending::write).toList());
+    } catch (RuntimeException e) {
+      metrics.redisFailure();
+      return e;
     }
-    return true;
+    long now = System.currentTimeMillis();
+    for (Pending p : chunk) {
+      if (refused.contains(p.write().key())) {
+        p.lost().accept(p.write());
+        continue;
+      }
+      if (p.write().latestEventMillis() != NO_EVENT) {
+        metrics.freshness(now - p.write().latestEventMillis());
+      }
+      p.landed().accept(p.write());
+    }
+    return null;
   }
 
   /** Writes what is pending (one attempt), then stops the writer thread and closes the delegate. */

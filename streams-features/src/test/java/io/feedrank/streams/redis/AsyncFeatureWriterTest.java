@@ -12,6 +12,7 @@ import io.feedrank.streams.redis.FeatureWriter.FeatureWrite;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.Thread.State;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,6 +142,100 @@ class AsyncFeatureWriterTest {
   }
 
   /**
+   * While the store is down, the writer holds at most {@code maxPending} entities and one batch, in
+   * the queue and on their way together, and refuses a batch without room; what it took, and what
+   * it refused and was submitted again, all lands once the store is back. Each failed attempt used
+   * to put its writes back on top of what had been submitted meanwhile, up to another {@code
+   * maxPending}: it grew by that much per retry, to every entity changed during the outage.
+   */
+  @Test
+  void whileTheStoreIsDownTheWriterHoldsAtMostMaxPendingAndLosesNothing() {
+    FakeStore store = new FakeStore();
+    store.down.set(true);
+    AtomicInteger largestBatch = new AtomicInteger();
+    FeatureWriter counting =
+        batch -> {
+          largestBatch.accumulateAndGet(batch.size(), Math::max);
+          store.write(batch);
+        };
+    Set<String> landed = ConcurrentHashMap.newKeySet();
+    List<List<FeatureWrite>> refused = new ArrayList<>();
+    int largestHeld = 0;
+    try (AsyncFeatureWriter w =
+        new AsyncFeatureWriter(counting, new FeatureMetrics(new SimpleMeterRegistry()), 100)) {
+      for (int i = 0; i < 10_000; i += 10) {
+        List<FeatureWrite> batch = new ArrayList<>();
+        for (int k = i; k < i + 10; k++) {
+          batch.add(write("fr:u:" + k, "n", "1"));
+        }
+        try {
+          w.submit(batch, x -> landed.add(x.key()));
+        } catch (IllegalStateException e) {
+          refused.add(batch); // kept by the caller, as DirtyEntities keeps its entities pending
+        }
+        largestHeld = Math.max(largestHeld, w.pending());
+      }
+      assertThat(largestHeld).isLessThanOrEqualTo(110);
+      assertThat(largestBatch.get()).isLessThanOrEqualTo(110);
+
+      store.down.set(false);
+      // submitted again at the caller's next flushes until taken
+      for (List<FeatureWrite> batch : refused) {
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(10))
+            .until(
+                () -> {
+                  try {
+                    w.submit(batch, x -> landed.add(x.key()));
+                    return true;
+                  } catch (IllegalStateException e) {
+                    return false;
+                  }
+                });
+      }
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> landed.size() == 10_000);
+    }
+    assertThat(store.hashes).hasSize(10_000);
+  }
+
+  /**
+   * A submit finding no room while the store is slow, not failing, waits for room a bounded time
+   * ({@link AsyncFeatureWriter#MAX_WAIT_MILLIS}), then refuses the batch whole: a stream thread
+   * waits inside an exactly-once transaction. A write on its way counts: the writer took the queue
+   * for each attempt, so there was always room while one was slow.
+   */
+  @Test
+  void aSubmitWithoutRoomWaitsABoundedTimeThenRefusesTheBatchWhole() throws Exception {
+    FakeStore store = new FakeStore();
+    HeldWriter held = new HeldWriter(store, true);
+    ExecutorService streamThread = Executors.newSingleThreadExecutor();
+    try (AsyncFeatureWriter w =
+        new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 10)) {
+      for (int i = 0; i < 10; i++) {
+        w.write(List.of(write("fr:u:" + i, "n", "0")));
+      }
+      held.awaitHeld();
+      Future<?> submit =
+          streamThread.submit(
+              () ->
+                  w.submit(
+                      List.of(write("fr:u:10", "n", "0"), write("fr:u:11", "n", "0")), x -> {}));
+      assertThatThrownBy(() -> submit.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("maxPending 10");
+      assertThat(w.pending()).isEqualTo(10);
+      held.release();
+    } finally {
+      streamThread.shutdownNow();
+    }
+    assertThat(store.hashes).hasSize(10).doesNotContainKeys("fr:u:10", "fr:u:11");
+  }
+
+  /**
    * A profile or catalog write (no callbacks) merged over a state write of the same key, as the
    * global tables' thread and a stream thread do while the writer is busy, keeps the state write's
    * callbacks: they used to be replaced by the profile's none, so the state write's landing, or its
@@ -210,10 +305,10 @@ class AsyncFeatureWriterTest {
         new AsyncFeatureWriter(held, new FeatureMetrics(new SimpleMeterRegistry()), 10)) {
       w.write(List.of(write("fr:u:0", "n", "0")));
       held.awaitHeld();
-      for (int i = 1; i <= 10; i++) {
+      for (int i = 1; i < 10; i++) {
         w.write(List.of(write("fr:u:" + i, "n", "0")));
       }
-      // past maxPending: waits for the held batch to be written
+      // past maxPending, the held write counted: waits for it to be written
       AtomicReference<Thread> submitter = new AtomicReference<>();
       Future<?> waiting =
           streamThread.submit(
