@@ -46,8 +46,26 @@ class PendingRedisWritesTest {
 
     final List<Held> held = new ArrayList<>();
 
+    /** Every batch submitted, taken or refused. */
+    final List<List<FeatureWrite>> submitted = new ArrayList<>();
+
+    /** Whether it says it has room (else it refuses too: the writer full). */
+    boolean room = true;
+
+    /** Whether it refuses though it said it had room (another stream thread took the room). */
+    boolean refusing;
+
+    @Override
+    public boolean hasRoom() {
+      return room;
+    }
+
     @Override
     public void submit(List<FeatureWrite> batch, Consumer<FeatureWrite> landed) {
+      submitted.add(batch);
+      if (!room || refusing) {
+        throw new IllegalStateException("no room");
+      }
       batch.forEach(w -> held.add(new Held(w, landed)));
     }
 
@@ -185,6 +203,59 @@ class PendingRedisWritesTest {
 
     pipe(1, T.plusSeconds(120)); // pending again, from this event on
     assertThat(users.get(1L)[0]).isEqualTo(T.plusSeconds(120).toEpochMilli());
+  }
+
+  /**
+   * A flush submits what the writer has room for and nothing more: without room it renders and
+   * submits nothing (a stream thread waiting on a full writer held its transaction open, each of
+   * its tasks in turn), and a refused batch ends it. What was not taken stays pending, and is
+   * written at a later flush, then forgotten as it lands.
+   */
+  @Test
+  void aFlushSubmitsOnlyWhatTheWriterHasRoomForAndKeepsTheRestPending() {
+    KeyValueStore<Long, long[]> pending = driver.getKeyValueStore("user-redis-pending");
+    int users = 1_500; // two batches of at most 1,000 (DirtyEntities.MAX_BATCH)
+    for (long u = 1; u <= users; u++) {
+      pipe(u, T.plusMillis(u));
+    }
+
+    sink.room = false;
+    flush();
+    assertThat(userBatchSizes()).as("no room: nothing submitted").isEmpty();
+
+    sink.room = true;
+    sink.refusing = true;
+    flush();
+    assertThat(userBatchSizes()).as("refused: the rest not submitted").containsExactly(1_000);
+
+    sink.refusing = false;
+    flush();
+    assertThat(userBatchSizes()).containsExactly(1_000, 1_000, 500);
+    List<HoldingSink.Held> taken =
+        sink.held.stream().filter(h -> h.write().key().startsWith("fr:u:")).toList();
+    assertThat(taken.stream().map(h -> h.write().key()).distinct()).hasSize(users);
+    assertThat(count(pending)).as("taken, not landed: all still pending").isEqualTo(users);
+
+    taken.forEach(sink::land);
+    flush();
+    assertThat(count(pending)).as("forgotten once landed").isZero();
+  }
+
+  List<Integer> userBatchSizes() {
+    return sink.submitted.stream()
+        .filter(b -> b.get(0).key().startsWith("fr:u:"))
+        .map(List::size)
+        .toList();
+  }
+
+  static int count(KeyValueStore<Long, long[]> store) {
+    int n = 0;
+    try (var it = store.all()) {
+      for (; it.hasNext(); it.next()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   // That the pending set survives a crash (restored from its changelog by the next owner of the

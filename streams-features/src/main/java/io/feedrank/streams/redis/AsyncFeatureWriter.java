@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * emptied and its failure refilled: every retry let in another {@code maxPending}, until it held
  * every entity changed during the outage, a map of fields each.) Without room, {@link #submit}
  * waits at most {@value #MAX_WAIT_MILLIS} ms for a chunk to land, and not at all while Redis is
- * failing, then refuses the batch whole, which its caller keeps (DirtyEntities); {@link #write},
- * whose caller (the global tables' thread) could not keep a refused write, waits as long as it
- * takes.
+ * failing, then refuses the batch whole, which its caller keeps ({@link FeatureSink#hasRoom});
+ * {@link #write}, whose caller (the global tables' thread) could not keep a refused write, waits as
+ * long as it takes.
  *
  * <p>What the writer thread does not retry (an {@link Error}, a callback's exception) ends it: it
  * says so at ERROR, {@link #failed} completes, and every write after it, waiting or new, is refused
@@ -145,6 +145,12 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
       pending.merge(w.key(), new Pending(w, landed, lost), AsyncFeatureWriter::newerOver);
     }
     notifyAll();
+  }
+
+  /** Whether a {@link #submit} now is taken without waiting: fewer than maxPending are held. */
+  @Override
+  public synchronized boolean hasRoom() {
+    return pending() < maxPending;
   }
 
   /** Entities the writer holds: waiting, or on their way to the store. */

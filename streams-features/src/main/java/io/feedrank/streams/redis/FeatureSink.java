@@ -31,6 +31,15 @@ public interface FeatureSink {
     submit(batch, landed);
   }
 
+  /**
+   * Whether a {@link #submit} now would be taken without waiting. A caller that will submit again
+   * anyway (each flush submits what is still pending) submits only while it is true, rather than
+   * wait for room on a stream thread or render a batch only to have it refused. By default always.
+   */
+  default boolean hasRoom() {
+    return true;
+  }
+
   /** A synchronous writer: a write has landed when {@link FeatureWriter#write} returns. */
   static FeatureSink of(FeatureWriter writer) {
     if (writer instanceof FeatureSink sink) {

@@ -178,7 +178,14 @@ final class DirtyEntities<S> {
     pending.put(id, new long[] {e.earliest, e.latest, e.version});
   }
 
-  /** Forgets what landed, then submits every entity changed since its last submission. */
+  /**
+   * Forgets what landed, then submits every entity changed since its last submission, as far as the
+   * sink has room ({@link FeatureSink#hasRoom}): the rest, and a batch the sink refuses, stay
+   * pending for the next flush. Waiting for room instead, the stream thread held its transaction
+   * open for each batch of a backlog and each of its tasks in turn, up to the writer's whole
+   * backlog after an outage, past the transaction's 10 s; and a batch is not rendered only to be
+   * refused.
+   */
   void flush(Renderer<S> render) {
     for (Landed l; (l = landed.poll()) != null; ) {
       Long sent = inFlight.get(l.id());
@@ -199,6 +206,9 @@ final class DirtyEntities<S> {
       if (sent != null && sent == e.version) {
         continue; // this state is already on its way
       }
+      if (batch.isEmpty() && !sink.hasRoom()) {
+        return;
+      }
       FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.state);
       // rendered: a retry (Redis away, the writer's queue full) reads the state from its store,
       // so only entities changed since the last flush hold a state object here
@@ -206,7 +216,9 @@ final class DirtyEntities<S> {
       batch.add(w);
       versions.put(w.key(), e.version);
       if (batch.size() == MAX_BATCH) {
-        submit(batch, versions);
+        if (!submit(batch, versions)) {
+          return;
+        }
         batch = new ArrayList<>();
         versions = new HashMap<>();
       }
@@ -216,13 +228,15 @@ final class DirtyEntities<S> {
     }
   }
 
-  private void submit(List<FeatureWrite> batch, Map<String, Long> versions) {
+  /** Whether the sink took the batch: a refused one stays pending, as it was. */
+  private boolean submit(List<FeatureWrite> batch, Map<String, Long> versions) {
     try {
       sink.submit(
           batch,
           w -> landed.add(new Landed(idOf(w.key()), versions.get(w.key()))),
           w -> lost.add(idOf(w.key())));
       versions.forEach((key, v) -> inFlight.put(idOf(key), v));
+      return true;
     } catch (RuntimeException e) {
       metrics.redisFailure();
       if (failuresLogged++ % 100 == 0) {
@@ -231,6 +245,7 @@ final class DirtyEntities<S> {
             batch.size(),
             e.toString());
       }
+      return false;
     }
   }
 
