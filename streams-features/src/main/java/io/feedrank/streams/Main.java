@@ -39,7 +39,11 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
-  /** Entities waiting for Redis before the stream threads are held back. */
+  /**
+   * The most entities the Redis writer holds, waiting and on their way (a map of a hash's fields
+   * each): beyond it the stream tasks keep their changed entities in their pending stores until it
+   * has room, rather than wait for it.
+   */
   static final int MAX_PENDING_REDIS_WRITES = 200_000;
 
   /**
