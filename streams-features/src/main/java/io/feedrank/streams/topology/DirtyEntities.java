@@ -200,14 +200,19 @@ final class DirtyEntities<S> {
     }
     List<FeatureWrite> batch = new ArrayList<>();
     Map<String, Long> versions = new HashMap<>();
+    boolean room = true;
     for (Map.Entry<Long, Entry<S>> me : entries.entrySet()) {
       Entry<S> e = me.getValue();
       Long sent = inFlight.get(me.getKey());
       if (sent != null && sent == e.version) {
         continue; // this state is already on its way
       }
-      if (batch.isEmpty() && !sink.hasRoom()) {
-        return;
+      if (!room || (batch.isEmpty() && !sink.hasRoom())) {
+        // left for a later flush, which reads the state from its store: held here, the objects
+        // of every entity changed during a Redis outage stayed on the heap for as long as it lasted
+        room = false;
+        e.state = null;
+        continue;
       }
       FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.state);
       // rendered: a retry (Redis away, the writer's queue full) reads the state from its store,
@@ -216,9 +221,7 @@ final class DirtyEntities<S> {
       batch.add(w);
       versions.put(w.key(), e.version);
       if (batch.size() == MAX_BATCH) {
-        if (!submit(batch, versions)) {
-          return;
-        }
+        room = submit(batch, versions);
         batch = new ArrayList<>();
         versions = new HashMap<>();
       }
