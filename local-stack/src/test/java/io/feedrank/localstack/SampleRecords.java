@@ -7,6 +7,7 @@ import io.feedrank.events.DriftEvidence;
 import io.feedrank.events.DriftKind;
 import io.feedrank.events.DriftReport;
 import io.feedrank.events.FeatureProfile;
+import io.feedrank.events.HourScoreProfile;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.ModelComparison;
@@ -201,7 +202,9 @@ final class SampleRecords {
             .setTrainingTo(T)
             .setTrainingExamples(100_000)
             .setFeatureSchemaVersion(1)
-            .setReferenceProfile(new ReferenceProfile(15_000L, List.of(fp), score))
+            .setReferenceProfile(
+                new ReferenceProfile(
+                    15_000L, List.of(fp), score, List.of(new HourScoreProfile(20, 700L, score))))
             .setParentVersion("v7")
             .setDecision("PROMOTED")
             .setDecisionReason("AUC +0.012 over v7 on the same holdout")

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * The reference profile of a model: the raw features of its holdout (every user, item and cross
  * feature by its schema name, the hour of day, the device and the item category) and its scores on
- * them — what the drift job compares live traffic with.
+ * them, all of them and those of each UTC hour of day of the rows — what the drift job compares
+ * live traffic with.
  */
 final class Profiles {
   private Profiles() {}
@@ -33,18 +34,25 @@ final class Profiles {
       b.add(hour, e.hourOfDay());
       b.addCategory(device, e.device().name());
       b.addCategory(category, e.category());
-      b.score(scores[r]);
+      b.score(scores[r], e.hourOfDay());
     }
     return b.build(holdout.size());
   }
 
-  /** {@code base} with the score distribution of {@code scores}, on the same holdout rows. */
-  static ReferenceProfile withScores(ReferenceProfile base, float[] scores) {
+  /**
+   * {@code base} with the score distributions of {@code scores}, whole and by hour, on the same
+   * holdout rows ({@code holdout}, whose profile {@code base} is).
+   */
+  static ReferenceProfile withScores(ReferenceProfile base, List<Example> holdout, float[] scores) {
     ProfileBuilder b = new ProfileBuilder();
-    for (float s : scores) {
-      b.score(s);
+    for (int r = 0; r < holdout.size(); r++) {
+      b.score(scores[r], holdout.get(r).hourOfDay());
     }
-    return ReferenceProfile.newBuilder(base).setScore(b.build(base.getN()).getScore()).build();
+    ReferenceProfile p = b.build(base.getN());
+    return ReferenceProfile.newBuilder(base)
+        .setScore(p.getScore())
+        .setScoreByHour(p.getScoreByHour())
+        .build();
   }
 
   static byte[] bytes(ReferenceProfile p) {

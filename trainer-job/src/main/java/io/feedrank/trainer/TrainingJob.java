@@ -212,7 +212,10 @@ public final class TrainingJob {
     for (Architecture a : trained.keySet()) {
       if (a != Architecture.LOGISTIC) {
         profiles.put(
-            a, a == best ? bestProfile : Profiles.withScores(bestProfile, testScores.get(a)));
+            a,
+            a == best
+                ? bestProfile
+                : Profiles.withScores(bestProfile, holdout.examples(), testScores.get(a)));
       }
     }
     run.referenceProfile =

@@ -2,6 +2,7 @@ package io.feedrank.models.profile;
 
 import io.feedrank.events.DriftKind;
 import io.feedrank.events.FeatureProfile;
+import io.feedrank.events.HourScoreProfile;
 import io.feedrank.events.ReferenceProfile;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,9 +16,11 @@ import org.apache.datasketches.kll.KllSketch;
 /**
  * Builds a model's reference profile (DESIGN §4, §5): per numeric feature a KLL quantile sketch,
  * its decile edges, the fraction of values in each bin and the mean; per categorical feature the
- * category fractions; the same numeric summary for the model's scores (kind {@code PREDICTION}).
- * The drift job bins live values with the same edges ({@link Bins#bin}, {@link Bins#categoryBin})
- * and compares fractions (PSI) and sketches (KS).
+ * category fractions; the same numeric summary for the model's scores (kind {@code PREDICTION}),
+ * for all of them and for those of each UTC hour of day ({@link #score(double, int)}: the score
+ * follows the daily cycle, and the drift job sets a window of a few minutes against its own
+ * hour's). The drift job bins live values with the same edges ({@link Bins#bin}, {@link
+ * Bins#categoryBin}) and compares fractions (PSI) and sketches (KS).
  *
  * <p>Bins are {@code (-inf, e0], (e0, e1], …, (e_last, +inf)}. The edges are the sketch's inclusive
  * 0.1 … 0.9 quantiles with repeats dropped (strictly increasing), so a feature that is mostly one
@@ -40,12 +43,14 @@ public final class ProfileBuilder {
   public static final String SCORE = "score";
 
   private static final int MIN_K = 8;
+  private static final int HOURS = 24;
 
   private final int k;
   private final int maxCategories;
   private final List<Accumulator> features = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
   private final Accumulator score;
+  private final Accumulator[] scoreByHour = new Accumulator[HOURS];
 
   /** {@link #DEFAULT_K} and {@link #DEFAULT_MAX_CATEGORIES}. */
   public ProfileBuilder() {
@@ -104,6 +109,21 @@ public final class ProfileBuilder {
   }
 
   /**
+   * The model's score on one holdout row of UTC hour of day {@code hourOfDay}: in the whole profile
+   * and in that hour's. NaN and infinities are refused, as is an hour outside 0-23.
+   */
+  public void score(double value, int hourOfDay) {
+    if (hourOfDay < 0 || hourOfDay >= HOURS) {
+      throw new IllegalArgumentException("hourOfDay must be 0-23, was " + hourOfDay);
+    }
+    score.add(value);
+    if (scoreByHour[hourOfDay] == null) {
+      scoreByHour[hourOfDay] = new Accumulator(SCORE, DriftKind.PREDICTION, k);
+    }
+    scoreByHour[hourOfDay].add(value);
+  }
+
+  /**
    * The profile of everything added, with {@code n} the largest number of values any feature or the
    * score received — the row count when every row feeds every feature.
    */
@@ -131,7 +151,24 @@ public final class ProfileBuilder {
         score.n == 0
             ? null
             : FeatureProfiles.numeric(SCORE, score.kind, score.sketch, score.mean());
-    return ReferenceProfile.newBuilder().setN(n).setFeatures(out).setScore(scores).build();
+    List<HourScoreProfile> byHour = new ArrayList<>();
+    for (int h = 0; h < HOURS; h++) {
+      Accumulator a = scoreByHour[h];
+      if (a != null) {
+        byHour.add(
+            HourScoreProfile.newBuilder()
+                .setHour(h)
+                .setN(a.n)
+                .setScore(FeatureProfiles.numeric(SCORE, a.kind, a.sketch, a.mean()))
+                .build());
+      }
+    }
+    return ReferenceProfile.newBuilder()
+        .setN(n)
+        .setFeatures(out)
+        .setScore(scores)
+        .setScoreByHour(byHour)
+        .build();
   }
 
   private int register(String name, DriftKind kind) {

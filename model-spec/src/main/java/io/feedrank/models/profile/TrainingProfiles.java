@@ -9,8 +9,8 @@ import java.util.List;
  * The reference profile of the raw features of training examples: every user, item and cross
  * feature as NUMERIC under its {@link FeatureSchema} name (in schema order), then {@value
  * #HOUR_OF_DAY} (NUMERIC), {@value #DEVICE} and {@value #ITEM_CATEGORY} (CATEGORICAL); and the
- * model's scores on the same rows as the PREDICTION profile. The drift job looks features up by
- * these names.
+ * model's scores on the same rows as the PREDICTION profile, whole and per UTC hour of day of the
+ * rows. The drift job looks features up by these names.
  */
 public final class TrainingProfiles {
   public static final String HOUR_OF_DAY = "hour_of_day";
@@ -32,7 +32,8 @@ public final class TrainingProfiles {
    * @param maxCategories categories kept per categorical feature before {@link
    *     ProfileBuilder#OTHER}
    * @throws IllegalArgumentException on another schema version, a feature array of the wrong
-   *     length, a non-finite value, or as many scores as rows
+   *     length, a non-finite value, not as many scores as rows, or (with scores) an hour of day
+   *     outside 0-23
    */
   public static ReferenceProfile of(
       Iterable<TrainingExample> examples, float[] scores, int k, int maxCategories) {
@@ -65,7 +66,7 @@ public final class TrainingProfiles {
           throw new IllegalArgumentException(
               "scores: " + scores.length + " scores but more examples");
         }
-        b.score(scores[(int) rows]);
+        b.score(scores[(int) rows], e.getHourOfDay());
       }
       rows++;
     }
