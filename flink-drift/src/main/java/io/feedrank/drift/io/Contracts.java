@@ -47,6 +47,7 @@ public final class Contracts {
         .setPValueThreshold(r.pValueThreshold)
         .setLateEvents(r.lateEvents)
         .setSampleSize(r.sampleSize)
+        .setReferenceHour(r.referenceHour)
         .build();
   }
 

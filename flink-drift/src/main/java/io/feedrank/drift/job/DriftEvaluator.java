@@ -4,6 +4,7 @@ import io.feedrank.drift.stats.ChiSquare;
 import io.feedrank.drift.stats.KolmogorovSmirnov;
 import io.feedrank.events.DriftKind;
 import io.feedrank.events.FeatureProfile;
+import io.feedrank.events.HourScoreProfile;
 import io.feedrank.events.ReferenceProfile;
 import io.feedrank.models.profile.Bins;
 import java.io.IOException;
@@ -43,8 +44,13 @@ import org.slf4j.LoggerFactory;
  * PRODUCTION version of {@code modelName} in the broadcast registry state, so a promotion switches
  * the reference for every window evaluated after it. PSI over the reference's bins (1e-4 for empty
  * ones), KS from the two sketches (numeric, scores), the two-sample chi-square over the reference's
- * categories (categorical), the mean and its relative change (scores). A window that arrives before
- * any production model is known waits in keyed state and is evaluated against the first one — the
+ * categories (categorical), the mean and its relative change (scores). A score window is set
+ * against the scores of its own UTC hour of day in the reference ({@code score_by_hour}, the hour
+ * of the window's start) when the holdout has at least {@value #MIN_HOUR_SCORES} of them and the
+ * window is at most an hour long, else against all of the holdout's: the score follows the daily
+ * cycle (the hour of day is a model input), and a window of a few minutes set against a holdout of
+ * a day or more was "drifted" for most hours of an unchanged day. A window that arrives before any
+ * production model is known waits in keyed state and is evaluated against the first one — the
  * newest {@value #MAX_PENDING} windows per feature, older ones dropped and counted ({@code
  * drift.windows.pending.dropped}, a counter). A window the serving reference cannot judge (a
  * feature it does not profile, a profile of the other kind, or one without values: see {@link
@@ -89,8 +95,46 @@ public final class DriftEvaluator
   private final DriftThresholdsConfig thresholds;
   private transient Map<String, Parsed> parsed;
 
-  /** A reference profile, indexed by feature name (the score under {@code score}). */
-  private record Parsed(long n, Map<String, FeatureProfile> features) {}
+  /**
+   * Fewest holdout scores of an hour of day for its own profile to judge that hour's score windows;
+   * with fewer, the whole holdout's judges them. The hour's scores are a sample too: the relative
+   * standard error of their mean is the scores' coefficient of variation (0.5 to 1 for a click
+   * model's scores around 0.1) over √n, at most 3.2% at 1,000 scores, a third of the default {@code
+   * mean.change.threshold} (10%); at 200 it is up to 7%, and the reference's own error alone would
+   * put some hours over the threshold every day of the model's life. Its decile bins hold 100
+   * scores each, and the KS p-value takes its n.
+   */
+  static final int MIN_HOUR_SCORES = 1_000;
+
+  private static final long HOUR_MILLIS = 3_600_000L;
+  private static final long DAY_MILLIS = 24 * HOUR_MILLIS;
+
+  /**
+   * A reference profile, indexed by feature name (the score under {@code score}), and its score
+   * profiles by UTC hour of day.
+   */
+  private record Parsed(
+      long n, Map<String, FeatureProfile> features, Map<Integer, HourScoreProfile> scoreByHour) {
+
+    /**
+     * The profile that judges {@code s}: for a score window of at most an hour, its hour's (the
+     * hour of its start) when that has {@value #MIN_HOUR_SCORES} scores or more; else the
+     * feature's.
+     */
+    Against against(WindowSummary s) {
+      if ("PREDICTION".equals(s.kind) && s.windowEnd - s.windowStart <= HOUR_MILLIS) {
+        HourScoreProfile h =
+            scoreByHour.get((int) (Math.floorMod(s.windowStart, DAY_MILLIS) / HOUR_MILLIS));
+        if (h != null && h.getN() >= MIN_HOUR_SCORES) {
+          return new Against(h.getScore(), h.getN(), h.getHour());
+        }
+      }
+      return new Against(features.get(FeatureValue.featureOf(s.feature)), n, null);
+    }
+  }
+
+  /** A profile, the rows it is of, and its hour of day (null: the whole holdout's). */
+  private record Against(FeatureProfile profile, long n, Integer hour) {}
 
   private transient Counter pendingDropped;
   private transient Counter badReference;
@@ -197,8 +241,7 @@ public final class DriftEvaluator
             if (ofAnotherVersion(s, serving)) {
               continue;
             }
-            FeatureProfile fp = p.features().get(FeatureValue.featureOf(s.feature));
-            Report r = s.n == 0 ? null : report(s, fp, serving, p.n());
+            Report r = s.n == 0 ? null : report(s, p.against(s), serving);
             if (r != null) {
               evaluated.add(r);
               newest.put(feature, r);
@@ -246,7 +289,7 @@ public final class DriftEvaluator
     if (s.n == 0) {
       return; // no finite value in the window: nothing to judge
     }
-    Report r = report(s, p.features().get(FeatureValue.featureOf(s.feature)), serving, p.n());
+    Report r = report(s, p.against(s), serving);
     if (r == null) {
       return;
     }
@@ -316,17 +359,17 @@ public final class DriftEvaluator
   }
 
   /**
-   * The report of {@code s} against {@code fp}, or null when that profile cannot judge it (see
-   * {@link #unusable}; a profile the statistics refuse otherwise too): the window is counted in
-   * {@code drift.windows.bad.reference} and logged once per reference version and feature, and the
-   * other features go on. Thrown out of the operator, it failed the job at every restart.
+   * The report of {@code s} against {@code against}, or null when it cannot judge it (see {@link
+   * #unusable}; a profile the statistics refuse otherwise too): the window is counted in {@code
+   * drift.windows.bad.reference} and logged once per reference version and feature, and the other
+   * features go on. Thrown out of the operator, it failed the job at every restart.
    */
-  private Report report(WindowSummary s, FeatureProfile fp, ServingReference serving, long n) {
-    String why = unusable(s, fp, n);
+  private Report report(WindowSummary s, Against against, ServingReference serving) {
+    String why = unusable(s, against.profile(), against.n());
     Report r = null;
     if (why == null) {
       try {
-        r = evaluate(s, fp, serving.version, n);
+        r = evaluate(s, against.profile(), serving.version, against.n());
       } catch (IllegalArgumentException | SketchesException e) {
         why = e.getMessage();
       }
@@ -346,6 +389,7 @@ public final class DriftEvaluator
       return null;
     }
     r.referenceSequence = serving.sequence;
+    r.referenceHour = against.hour();
     return r;
   }
 
@@ -476,7 +520,9 @@ public final class DriftEvaluator
       if (p.getScore() != null) {
         m.put(p.getScore().getName(), p.getScore());
       }
-      result = new Parsed(p.getN(), m);
+      Map<Integer, HourScoreProfile> byHour = new HashMap<>();
+      p.getScoreByHour().forEach(h -> byHour.put(h.getHour(), h));
+      result = new Parsed(p.getN(), m, byHour);
     } catch (IOException | AvroRuntimeException e) {
       log.warn(
           "drift: the reference profile of version {} of model {} cannot be decoded ({}): windows"

@@ -25,7 +25,15 @@ public class Report {
    */
   public long sampleSize;
 
+  /** Rows of the reference profile the window was judged against (see {@link #referenceHour}). */
   public long referenceN;
+
+  /**
+   * The UTC hour of day of the reference's score profile that judged the window, whose {@link
+   * #referenceN} and {@link #referenceMean} these are; null when the whole holdout's profile did.
+   */
+  public Integer referenceHour;
+
   public double psi;
   public Double ksStatistic;
   public Double ksPValue;

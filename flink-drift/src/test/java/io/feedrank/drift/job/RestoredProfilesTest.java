@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileStream;
 import org.apache.avro.file.DataFileWriter;
@@ -225,6 +226,54 @@ class RestoredProfilesTest {
               .getBroadcastState(DriftEvaluator.REGISTRY)
               .get("v1")
               .profile);
+    }
+  }
+
+  /**
+   * A profile of a build before the scores by hour of day ({@code ReferenceProfile} without {@code
+   * score_by_hour}), as that build's state holds it, decodes with none: its score windows are
+   * judged against the whole holdout's scores, as that build judged them, and the report names no
+   * hour.
+   */
+  @Test
+  void aProfileFromBeforeTheScoresByHourJudgesScoreWindowsAgainstTheWholeHoldout()
+      throws Exception {
+    Schema now = ReferenceProfile.getClassSchema();
+    Schema before =
+        Schema.createRecord(
+            now.getName(),
+            now.getDoc(),
+            now.getNamespace(),
+            false,
+            now.getFields().stream()
+                .filter(f -> !f.name().equals("score_by_hour"))
+                .map(f -> new Schema.Field(f, f.schema()))
+                .toList());
+    Random r = new Random(53);
+    ReferenceProfile day = HourlyScoreReferenceTest.holdoutDay(r, -1, 0);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    BinaryEncoder e = EncoderFactory.get().binaryEncoder(bytes, null);
+    new SpecificDatumWriter<>(ReferenceProfile.class).write(day, e);
+    e.flush();
+    GenericRecord old =
+        new GenericDatumReader<GenericRecord>(now, before)
+            .read(null, DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null));
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    try (DataFileWriter<GenericRecord> w = new DataFileWriter<>(new GenericDatumWriter<>(before))) {
+      w.create(before, file);
+      w.append(old);
+    }
+    OperatorSubtaskState state = stateWith(production("v1", 1, file.toByteArray()));
+    try (var h = restored(new DriftEvaluator("m", DriftThresholdsConfig.defaults()), state)) {
+      h.processElement(HourlyScoreReferenceTest.window(r, 20, 0), 1);
+      assertThat(h.extractOutputValues())
+          .singleElement()
+          .satisfies(
+              x -> {
+                assertThat(x.referenceHour).isNull();
+                assertThat(x.referenceN).isEqualTo(day.getN());
+                assertThat(x.referenceMean).isEqualTo(day.getScore().getMean());
+              });
     }
   }
 
