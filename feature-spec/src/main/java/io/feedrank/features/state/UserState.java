@@ -32,6 +32,7 @@ public final class UserState {
   private static final int SLOTS = HOUR_BASE + FeatureSchema.HOUR_BLOCKS;
   private static final long[] HALF_LIVES = halfLives();
   private static final byte CODEC_VERSION = 1;
+  private static final int USER_CTR_7D = FeatureSchema.USER.indexOf("u_ctr_7d");
 
   private final DecayedVector vector;
   private long lifetimeEvents;
@@ -134,9 +135,7 @@ public final class UserState {
             FeatureSchema.CTR_PRIOR,
             FeatureSchema.CTR_PRIOR_STRENGTH);
     if (c == null) {
-      f[4] = userCtr7d;
-      f[6] = FeatureSchema.NEVER;
-      return f;
+      return withoutCategory(userCtr7d, f);
     }
     double[] slots = c.vector.valuesAt(atMillis);
     f[0] = slots[CategoryState.IMP_1D];
@@ -147,6 +146,25 @@ public final class UserState {
     f[5] = userImp7d > 0 ? Math.min(1.0, f[2] / userImp7d) : 0.0;
     f[6] =
         Engagements.hoursSince(c.lastClickMillis, Math.max(atMillis, c.vector.referenceMillis()));
+    return f;
+  }
+
+  /**
+   * {@link FeatureSchema#CROSS} for an item of no known category, from the user's {@link
+   * FeatureSchema#USER} features at the same time: what {@link #crossFeatures(String, long)
+   * crossFeatures(null, atMillis)} gives on the state {@code userFeatures} were computed from at
+   * {@code atMillis}, which depends on the user's smoothed 7-day CTR alone ({@code u_ctr_7d}, the
+   * same rate of the same counters). For a holder of a user's features without their state: the
+   * streams app's item side, for an item the ranker read without its metadata.
+   */
+  public static double[] crossFeaturesWithoutCategory(double[] userFeatures) {
+    return withoutCategory(userFeatures[USER_CTR_7D], new double[FeatureSchema.CROSS.size()]);
+  }
+
+  /** The cross group of no category into {@code f}, zero-filled: the user's CTR, never clicked. */
+  private static double[] withoutCategory(double userCtr7d, double[] f) {
+    f[4] = userCtr7d;
+    f[6] = FeatureSchema.NEVER;
     return f;
   }
 

@@ -153,6 +153,41 @@ class UserAndItemStateTest {
         .isEqualTo(FeatureSchema.NEVER);
   }
 
+  /**
+   * The cross group of an item of no category, from the user's features alone, is the state's own
+   * for a null category, bit for bit, at any time: a never seen user, one read between their
+   * events, one read long after; its CTR is the smoothed 7-day rate of the closed form.
+   */
+  @Test
+  void theCrossGroupWithoutCategoryFromTheUserFeaturesIsTheStatesOwn() {
+    UserState u = new UserState();
+    List<InteractionEvent> events = randomEvents(200, 7);
+    long last = events.get(events.size() - 1).getEventTime().toEpochMilli();
+    List<Long> times = List.of(T0, last + HOUR, last + 40 * DAY);
+    for (long at : times) {
+      assertThat(UserState.crossFeaturesWithoutCategory(new UserState().features(at)))
+          .containsExactly(new UserState().crossFeatures(null, at));
+    }
+    for (int i = 0; i < events.size(); i++) {
+      InteractionEvent e = events.get(i);
+      long t = e.getEventTime().toEpochMilli();
+      assertThat(UserState.crossFeaturesWithoutCategory(u.features(t)))
+          .as("before event %d", i)
+          .containsExactly(u.crossFeatures(null, t));
+      u.add(e, i % 2 == 0 ? "sports" : "news");
+    }
+    long at = last + HOUR;
+    double[] c = UserState.crossFeaturesWithoutCategory(u.features(at));
+    assertThat(c).containsExactly(u.crossFeatures(null, at));
+    double clk7 = decayed(events, at, 7 * DAY, e -> e.getClick() ? 1 : 0);
+    double imp7 = decayed(events, at, 7 * DAY, e -> 1);
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_ctr_7d")])
+        .isCloseTo((clk7 + 0.5) / (imp7 + 5), within(1e-12))
+        .isNotEqualTo(FeatureSchema.CTR_PRIOR);
+    assertThat(c[FeatureSchema.CROSS.indexOf("uc_hours_since_last_click")])
+        .isEqualTo(FeatureSchema.NEVER);
+  }
+
   @Test
   void theProfileGivesTheAccountAgeAndTravelsInTheHash() {
     UserState u = new UserState();
