@@ -7,6 +7,7 @@ import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.features.state.UserState;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Arrays;
@@ -21,13 +22,31 @@ import java.util.Map;
  * same {@link UserState} / {@link ItemState} maths the streams app keeps in its state stores, for
  * places that have events but no running streams app: the trainer's tests, the training benchmark,
  * backfills from an events file. Not thread-safe.
+ *
+ * <p>As the app, it builds the example of an event that comes more than the Redis hashes' TTL after
+ * its user's or item's latest with what the ranker read then ({@link HashExpiry}): that side's
+ * default features, without profile or metadata (so the cross group of no category when the item's
+ * hash was gone). The state keeps the history.
  */
 public final class PointInTimeExamples {
+  private final HashExpiry expiry;
   private final Map<Long, UserState> users = new HashMap<>();
   private final Map<Long, ItemState> items = new HashMap<>();
   private final Map<Long, UserProfile> profiles = new HashMap<>();
   private final Map<Long, ItemMetadata> catalog = new HashMap<>();
   private final RequestSnapshots requests = new RequestSnapshots();
+
+  /** With the features app's default TTL ({@link HashExpiry#DEFAULT_TTL}). */
+  public PointInTimeExamples() {
+    this(HashExpiry.DEFAULT_TTL);
+  }
+
+  /**
+   * @param redisTtl the features app's {@code redis.ttl.seconds}
+   */
+  public PointInTimeExamples(Duration redisTtl) {
+    this.expiry = new HashExpiry(redisTtl);
+  }
 
   /** Records (or replaces) a user's profile, as the compacted {@code users} topic would. */
   public void profile(UserProfile p) {
@@ -48,9 +67,21 @@ public final class PointInTimeExamples {
     ItemState item = items.computeIfAbsent(e.getItemId(), k -> new ItemState());
     // the impressions of one served feed all get the user's state from before the feed
     UserState seen = requests.before(e, user);
-    double[] userFeatures = seen.features(t, profiles.get(e.getUserId()));
-    double[] crossFeatures = seen.crossFeatures(category, t);
-    double[] itemFeatures = item.features(t, meta);
+    UserProfile profile = profiles.get(e.getUserId());
+    if (expiry.expiredBy(t, seen.referenceMillis())) {
+      seen = new UserState();
+      profile = null;
+    }
+    double[] userFeatures = seen.features(t, profile);
+    double[] itemFeatures;
+    double[] crossFeatures;
+    if (expiry.expiredBy(t, item.referenceMillis())) {
+      itemFeatures = new ItemState().features(t, null);
+      crossFeatures = seen.crossFeatures(null, t);
+    } else {
+      itemFeatures = item.features(t, meta);
+      crossFeatures = seen.crossFeatures(category, t);
+    }
     user.add(e, category);
     item.add(e);
     return example(e, category == null ? "" : category, userFeatures, itemFeatures, crossFeatures);

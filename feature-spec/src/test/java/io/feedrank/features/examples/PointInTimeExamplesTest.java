@@ -6,11 +6,17 @@ import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.events.UserProfile;
+import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.state.UserState;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,5 +97,61 @@ class PointInTimeExamplesTest {
     InteractionEvent next = event("n0", T0 + 2 * HOUR, 2, false, "req-2");
     assertThat(examples.next(next).getUserFeatures())
         .containsExactlyElementsOf(boxed(after.features(T0 + 2 * HOUR)));
+  }
+
+  /**
+   * An event more than the TTL after its user's and item's latest has what the ranker built from no
+   * hashes (feature-spec's serving side over empty ones); one the TTL after them, to the
+   * millisecond, keeps the history, and so does the event after an expired one.
+   */
+  @Test
+  void anEventMoreThanTheTtlAfterItsEntitysLatestHasTheFeaturesOfNoHash() {
+    long ttl = 24 * HOUR;
+    PointInTimeExamples examples = new PointInTimeExamples(Duration.ofMillis(ttl));
+    examples.profile(
+        UserProfile.newBuilder()
+            .setUserId(7)
+            .setCountry("FR")
+            .setPrimaryDevice(Device.MOBILE)
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 100 * 24 * HOUR))
+            .build());
+    examples.item(
+        ItemMetadata.newBuilder()
+            .setItemId(1)
+            .setCategory("sports")
+            .setCreatedAt(Instant.ofEpochMilli(T0 - 24 * HOUR))
+            .setContentLength(100)
+            .build());
+    examples.next(event("a", T0, 1, true, null));
+    TrainingExample atTtl = examples.next(event("b", T0 + ttl, 1, true, null));
+    TrainingExample after = examples.next(event("c", T0 + 2 * ttl + 1, 1, false, null));
+    TrainingExample next = examples.next(event("d", T0 + 2 * ttl + 2, 1, false, null));
+
+    int lifetime = FeatureSchema.USER.indexOf("u_lifetime_events");
+    assertThat(atTtl.getUserFeatures().get(lifetime)).isEqualTo(1.0);
+    assertThat(next.getUserFeatures().get(lifetime)).isEqualTo(3.0);
+    assertThat(next.getItemFeatures().get(FeatureSchema.ITEM.indexOf("i_lifetime_events")))
+        .isEqualTo(3.0);
+    long t = T0 + 2 * ttl + 1;
+    ServingFeatures served = new ServingFeatures(7, Map.of(), t, Device.MOBILE);
+    float[] item = new float[Vectorizer.ITEM_WIDTH];
+    float[] cross = new float[Vectorizer.CROSS_WIDTH];
+    served.item(1, Map.of(), item, 0, cross, 0);
+    assertThat(vector(after.getUserFeatures(), Vectorizer.USER_WIDTH, Vectorizer::user))
+        .containsExactly(served.userVector());
+    assertThat(vector(after.getItemFeatures(), Vectorizer.ITEM_WIDTH, Vectorizer::item))
+        .containsExactly(item);
+    assertThat(vector(after.getCrossFeatures(), Vectorizer.CROSS_WIDTH, Vectorizer::cross))
+        .containsExactly(cross);
+  }
+
+  interface Vectorize {
+    void into(double[] raw, float[] out, int off);
+  }
+
+  static float[] vector(List<Double> raw, int width, Vectorize v) {
+    float[] out = new float[width];
+    v.into(raw.stream().mapToDouble(Double::doubleValue).toArray(), out, 0);
+    return out;
   }
 }
