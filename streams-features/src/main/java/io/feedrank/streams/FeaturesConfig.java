@@ -171,7 +171,8 @@ public record FeaturesConfig(
         Paths.get(p.getOrDefault("state.dir", "target/streams-state")),
         intOf(p, "num.stream.threads", 1),
         Duration.ofMillis(longOf(p, "commit.interval.ms", 500)),
-        Duration.ofSeconds(longOf(p, "redis.ttl.seconds", Duration.ofDays(30).toSeconds())),
+        Duration.ofSeconds(
+            longOf(p, "redis.ttl.seconds", FeatureTopology.Settings.DEFAULT_REDIS_TTL.toSeconds())),
         Duration.ofMillis(longOf(p, "redis.flush.interval.ms", 100)),
         Duration.ofMillis(longOf(p, "redis.catchup.flush.interval.ms", 1000)),
         intOf(p, "state.object.cache.entries", FeatureTopology.Settings.DEFAULT_STATE_OBJECTS),

@@ -114,7 +114,8 @@ public final class Main {
               config.maxDeadLetterBytes(),
               config.repartitionFormat(),
               config.maxCategoryBytes(),
-              config.outputMaxAheadOfClock());
+              config.outputMaxAheadOfClock(),
+              config.redisTtl());
       Topology topology =
           FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());

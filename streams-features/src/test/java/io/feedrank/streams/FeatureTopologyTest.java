@@ -18,6 +18,8 @@ import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.examples.PointInTimeExamples;
 import io.feedrank.features.state.UserState;
+import io.feedrank.features.vector.ServingFeatures;
+import io.feedrank.features.vector.Vectorizer;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -146,7 +148,8 @@ class FeatureTopologyTest {
         maxDeadLetterBytes,
         repartitionFormat,
         FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES,
-        FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK);
+        FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK,
+        FeatureTopology.Settings.DEFAULT_REDIS_TTL);
   }
 
   void start(FeatureTopology.Settings settings, Instant wallClock) {
@@ -996,6 +999,151 @@ class FeatureTopologyTest {
         .containsEntry("created_at", Long.toString(T0 - 2 * DAY))
         .containsEntry("_ts", Long.toString(t))
         .containsEntry("lifetime_events", "1");
+  }
+
+  /**
+   * Redis expires a hash {@code redis.ttl.seconds} after its entity's latest event, and the ranker
+   * then reads none: the example of an event more than the TTL after its user's or item's latest
+   * has the features the ranker built from the hashes as they were (none for that side: no state,
+   * no profile, no metadata, so no category for the cross group), not the stored history's; within
+   * the TTL it keeps the history. After the event the hashes are whole again, profile and metadata
+   * included, and the next event is trained on what is served, history and all. The expected rows
+   * are feature-spec's serving side ({@link ServingFeatures}, as the ranker builds them) over what
+   * this test's Redis holds at each event, a hash removed once the TTL has passed since its {@code
+   * _ts}, as Redis would.
+   */
+  @Test
+  void anEventAfterItsEntitysHashExpiredIsTrainedOnWhatTheRankerServed() {
+    Duration ttl = Duration.ofDays(1);
+    start(
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofHours(1), Duration.ofDays(7)),
+            Duration.ofMillis(100),
+            FeatureTopology.Settings.DEFAULT_STATE_OBJECTS,
+            Duration.ZERO,
+            true,
+            FeatureTopology.Settings.DEFAULT_MAX_DEAD_LETTER_BYTES,
+            FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT,
+            FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES,
+            FeatureTopology.Settings.DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK,
+            ttl),
+        null);
+    InteractionEvent template = copy(events(1, 29).get(0)).setClick(true).build();
+    long[][] userItemHours = {
+      {1, 1, 0}, // both new
+      {2, 2, 1},
+      {2, 1, 20}, // within the TTL of both: the history
+      {1, 1, 26}, // the user's latest was 26 h before: their hash is gone, the item's is not
+      {2, 2, 30}, // the item's latest was 29 h before
+      {1, 1, 31 * 24}, // both gone
+      {1, 1, 31 * 24 + 1} // both written whole again after the one before
+    };
+    List<Map<String, Map<String, String>>> read = new ArrayList<>();
+    List<InteractionEvent> sent = new ArrayList<>();
+    List<TrainingExample> trained = new ArrayList<>();
+    for (long[] uih : userItemHours) {
+      long t = T0 + uih[2] * HOUR;
+      String userKey = "fr:u:" + uih[0];
+      String itemKey = "fr:i:" + uih[1];
+      for (String key : List.of(userKey, itemKey)) {
+        Map<String, String> h = redis.get(key);
+        if (h != null
+            && h.containsKey("_ts")
+            && t - Long.parseLong(h.get("_ts")) > ttl.toMillis()) {
+          redis.remove(key); // expired
+        }
+      }
+      read.add(
+          Map.of(
+              userKey,
+              new HashMap<>(redis.getOrDefault(userKey, Map.of())),
+              itemKey,
+              new HashMap<>(redis.getOrDefault(itemKey, Map.of()))));
+      sent.add(
+          copy(template)
+              .setInteractionId("at-" + uih[2])
+              .setUserId(uih[0])
+              .setItemId(uih[1])
+              .setEventTime(Instant.ofEpochMilli(t))
+              .build());
+      pipe(sent.get(sent.size() - 1));
+      trained.addAll(examples.readValuesToList());
+      driver.advanceWallClockTime(Duration.ofSeconds(1)); // flush to the writer
+      driver.advanceWallClockTime(Duration.ofSeconds(1)); // a user's refused write, whole
+    }
+
+    assertThat(trained).hasSize(userItemHours.length);
+    for (int i = 0; i < trained.size(); i++) {
+      TrainingExample x = trained.get(i);
+      Map<String, String> userHash = read.get(i).get("fr:u:" + x.getUserId());
+      Map<String, String> itemHash = read.get(i).get("fr:i:" + x.getItemId());
+      long t = x.getEventTime().toEpochMilli();
+      ServingFeatures served = new ServingFeatures(x.getUserId(), userHash, t, x.getDevice());
+      float[] servedItem = new float[Vectorizer.ITEM_WIDTH];
+      float[] servedCross = new float[Vectorizer.CROSS_WIDTH];
+      served.item(x.getItemId(), itemHash, servedItem, 0, servedCross, 0);
+      float[] user = new float[Vectorizer.USER_WIDTH];
+      float[] item = new float[Vectorizer.ITEM_WIDTH];
+      float[] cross = new float[Vectorizer.CROSS_WIDTH];
+      Vectorizer.user(unboxed(x.getUserFeatures()), user, 0);
+      Vectorizer.item(unboxed(x.getItemFeatures()), item, 0);
+      Vectorizer.cross(unboxed(x.getCrossFeatures()), cross, 0);
+      String at = x.getInteractionId().toString();
+      assertThat(user).as("user row of %s", at).containsExactly(served.userVector());
+      assertThat(item).as("item row of %s", at).containsExactly(servedItem);
+      assertThat(cross).as("cross row of %s", at).containsExactly(servedCross);
+    }
+    // not vacuous: the hashes read were gone where the TTL had passed, and held history elsewhere
+    int lifetime = FeatureSchema.USER.indexOf("u_lifetime_events");
+    int itemLifetime = FeatureSchema.ITEM.indexOf("i_lifetime_events");
+    assertThat(trained)
+        .extracting(
+            x -> x.getUserFeatures().get(lifetime), x -> x.getItemFeatures().get(itemLifetime))
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(0.0, 0.0),
+            org.assertj.core.groups.Tuple.tuple(0.0, 0.0),
+            org.assertj.core.groups.Tuple.tuple(1.0, 1.0),
+            org.assertj.core.groups.Tuple.tuple(0.0, 2.0),
+            org.assertj.core.groups.Tuple.tuple(2.0, 0.0),
+            org.assertj.core.groups.Tuple.tuple(0.0, 0.0),
+            org.assertj.core.groups.Tuple.tuple(3.0, 4.0));
+    assertThat(
+            trained.get(3).getUserFeatures().get(FeatureSchema.USER.indexOf("u_account_age_days")))
+        .as("no profile read")
+        .isEqualTo(-1.0);
+    assertThat(trained.get(4).getItemFeatures().get(FeatureSchema.ITEM.indexOf("i_age_days")))
+        .as("no metadata read")
+        .isEqualTo(-1.0);
+    assertThat(
+            trained.get(6).getUserFeatures().get(FeatureSchema.USER.indexOf("u_account_age_days")))
+        .as("the profile read again")
+        .isPositive();
+    // the stored history went on: the hashes written after the last event hold it, and the profile
+    // and metadata
+    assertThat(redis.get("fr:u:1"))
+        .containsEntry("lifetime_events", "4")
+        .containsEntry("country", "C1")
+        .containsKey("created_at");
+    assertThat(redis.get("fr:i:1"))
+        .containsEntry("lifetime_events", "5")
+        .containsEntry("category", category(1))
+        .containsEntry("content_length", "10");
+    assertThat(meters.counter("features.examples.expired.entity", "side", "user").count())
+        .isEqualTo(2.0);
+    assertThat(meters.counter("features.examples.expired.entity", "side", "item").count())
+        .isEqualTo(2.0);
+    // and feature-spec's in-memory examples with the same TTL are the topology's
+    PointInTimeExamples memory = new PointInTimeExamples(ttl);
+    profiles().forEach(memory::profile);
+    catalog().forEach(memory::item);
+    for (int i = 0; i < sent.size(); i++) {
+      assertThat(memory.next(sent.get(i))).isEqualTo(trained.get(i));
+    }
+  }
+
+  private static double[] unboxed(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   /** The topology with {@code auto.register.schemas=false}. */

@@ -24,6 +24,8 @@ public final class FeatureMetrics {
   private final Counter categoryTooLong;
   private final Counter restampedNone;
   private final Counter restampedAhead;
+  private final Counter expiredUser;
+  private final Counter expiredItem;
   private final Timer freshness;
 
   public FeatureMetrics(MeterRegistry registry) {
@@ -56,6 +58,8 @@ public final class FeatureMetrics {
                     + " no category; counted each time read, so again at every start as the items"
                     + " table is rebuilt")
             .register(registry);
+    expiredUser = expiredEntity(registry, "user");
+    expiredItem = expiredEntity(registry, "item");
     restampedNone = restamped(registry, "none");
     restampedAhead = restamped(registry, "ahead_of_clock");
     // Micrometer's percentile buckets stop at 30 s by default, and a histogram cannot say more than
@@ -88,6 +92,24 @@ public final class FeatureMetrics {
 
   public void categoryTooLong() {
     categoryTooLong.increment();
+  }
+
+  private static Counter expiredEntity(MeterRegistry registry, String side) {
+    return Counter.builder("features.examples.expired.entity")
+        .tag("side", side)
+        .description(
+            "training examples whose user's or item's Redis hash had expired by the event (more"
+                + " than redis.ttl.seconds after its latest event): built with that side's default"
+                + " features, as the ranker served them")
+        .register(registry);
+  }
+
+  /**
+   * A training example built with the default features of its user's or item's side, their hash
+   * expired by the event.
+   */
+  public void expiredEntity(boolean user) {
+    (user ? expiredUser : expiredItem).increment();
   }
 
   private static Counter restamped(MeterRegistry registry, String timestamp) {

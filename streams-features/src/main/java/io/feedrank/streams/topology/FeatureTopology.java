@@ -8,6 +8,7 @@ import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.events.UserProfile;
+import io.feedrank.features.examples.HashExpiry;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.TopicNames;
@@ -90,6 +91,9 @@ public final class FeatureTopology {
    * @param outputMaxAheadOfClock how far ahead of the wall clock an interaction record may be
    *     processed, and so its outputs stamped ({@link BoundedTimestampExtractor}): a later one is
    *     processed at the clock plus this; {@code Long.MAX_VALUE} ms = no bound
+   * @param redisTtl the expiry of the Redis hashes after their entity's latest event ({@code
+   *     redis.ttl.seconds}): the example of an event that comes later than this after its user's or
+   *     item's latest has the features the ranker read, those of no hash ({@link HashExpiry})
    */
   public record Settings(
       String application,
@@ -101,8 +105,12 @@ public final class FeatureTopology {
       int maxDeadLetterBytes,
       int repartitionFormat,
       int maxCategoryBytes,
-      Duration outputMaxAheadOfClock) {
+      Duration outputMaxAheadOfClock,
+      Duration redisTtl) {
     public static final int DEFAULT_STATE_OBJECTS = 10_000;
+
+    /** The hashes' expiry unless configured otherwise: 30 days. */
+    public static final Duration DEFAULT_REDIS_TTL = HashExpiry.DEFAULT_TTL;
 
     /** The producer's default {@code max.request.size}. */
     public static final int DEFAULT_MAX_DEAD_LETTER_BYTES = 1024 * 1024;
@@ -144,6 +152,10 @@ public final class FeatureTopology {
       if (outputMaxAheadOfClock.isNegative()) {
         throw new IllegalArgumentException(
             "output.max.ahead.of.clock.ms must be >= 0, got " + outputMaxAheadOfClock.toMillis());
+      }
+      if (redisTtl.toMillis() < 1) {
+        throw new IllegalArgumentException(
+            "redis.ttl.seconds must be positive, got " + redisTtl.toSeconds());
       }
     }
 
@@ -192,7 +204,8 @@ public final class FeatureTopology {
           DEFAULT_MAX_DEAD_LETTER_BYTES,
           DEFAULT_REPARTITION_FORMAT,
           DEFAULT_MAX_CATEGORY_BYTES,
-          DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK);
+          DEFAULT_OUTPUT_MAX_AHEAD_OF_CLOCK,
+          DEFAULT_REDIS_TTL);
     }
 
     public Settings(
@@ -215,6 +228,7 @@ public final class FeatureTopology {
       SchemaRegistryClient registry,
       FeatureMetrics metrics) {
     StreamsBuilder builder = new StreamsBuilder();
+    HashExpiry expiry = new HashExpiry(settings.redisTtl());
     // live objects written back once per commit (WriteBackStore), so no record cache behind them
     builder.addStateStore(
         WriteBackStore.builder(
@@ -349,7 +363,8 @@ public final class FeatureTopology {
                     writer,
                     metrics,
                     settings.redisFlushInterval(),
-                    new FlushSchedule(settings.catchUpFlushInterval())),
+                    new FlushSchedule(settings.catchUpFlushInterval()),
+                    expiry),
             Named.as("user-features"),
             USER_STORE,
             USER_PENDING_STORE)
@@ -367,7 +382,8 @@ public final class FeatureTopology {
                     writer,
                     metrics,
                     settings.redisFlushInterval(),
-                    new FlushSchedule(settings.catchUpFlushInterval())),
+                    new FlushSchedule(settings.catchUpFlushInterval()),
+                    expiry),
             Named.as("item-features"),
             ITEM_STORE,
             ITEM_PENDING_STORE)

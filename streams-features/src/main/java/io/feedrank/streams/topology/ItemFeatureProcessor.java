@@ -3,8 +3,10 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
+import io.feedrank.features.examples.HashExpiry;
 import io.feedrank.features.examples.PointInTimeExamples;
 import io.feedrank.features.state.ItemState;
+import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
 import io.feedrank.streams.redis.FeatureSink;
 import io.feedrank.streams.redis.FeatureWriter;
@@ -20,23 +22,34 @@ import org.apache.kafka.streams.state.TimestampedKeyValueStore;
  * Per item (after the repartition by item_id): takes the item's features as they are just before
  * the event, applies the event, and emits the complete training example keyed by user_id. The
  * item's hash, with its metadata, goes to Redis at the next flush.
+ *
+ * <p>An item whose hash had expired by the event ({@link HashExpiry}: no event for longer than the
+ * TTL) was served with default features and no metadata, so with no category for the cross group
+ * either, and the example has those features; the state keeps the history, and every write of the
+ * item carries its metadata, so the hash is whole again after the event.
  */
 final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, TrainingExample> {
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
   private final FlushSchedule flushes;
+  private final HashExpiry expiry;
   private ProcessorContext<Long, TrainingExample> context;
   private KeyValueStore<Long, ItemState> store;
   private TimestampedKeyValueStore<Long, TableRecord<ItemMetadata>> items;
   private DirtyEntities<ItemState> dirty;
 
   ItemFeatureProcessor(
-      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, FlushSchedule flushes) {
+      FeatureWriter writer,
+      FeatureMetrics metrics,
+      Duration flushInterval,
+      FlushSchedule flushes,
+      HashExpiry expiry) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
     this.flushes = flushes;
+    this.expiry = expiry;
   }
 
   @Override
@@ -64,7 +77,16 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
     if (state == null) {
       state = new ItemState();
     }
-    double[] itemFeatures = state.features(t, meta);
+    double[] itemFeatures;
+    double[] cross = half.cross();
+    if (expiry.expiredBy(t, state.referenceMillis())) {
+      // the ranker read no hash: no state, no metadata, so no category for the cross group
+      itemFeatures = new ItemState().features(t, null);
+      cross = UserState.crossFeaturesWithoutCategory(half.user());
+      metrics.expiredEntity(false);
+    } else {
+      itemFeatures = state.features(t, meta);
+    }
     String category =
         half.category().isEmpty() && meta != null ? meta.getCategory() : half.category();
     // changed in place: if that fails, the thread fails and its tasks close dirty, which drops
@@ -75,7 +97,7 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
     context.forward(
         new Record<>(
             e.getUserId(),
-            PointInTimeExamples.example(e, category, half.user(), itemFeatures, half.cross()),
+            PointInTimeExamples.example(e, category, half.user(), itemFeatures, cross),
             record.timestamp()));
   }
 

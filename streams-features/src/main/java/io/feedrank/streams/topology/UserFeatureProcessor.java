@@ -3,6 +3,7 @@ package io.feedrank.streams.topology;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.UserProfile;
+import io.feedrank.features.examples.HashExpiry;
 import io.feedrank.features.examples.RequestSnapshots;
 import io.feedrank.features.state.UserState;
 import io.feedrank.streams.metrics.FeatureMetrics;
@@ -22,12 +23,17 @@ import org.apache.kafka.streams.state.TimestampedKeyValueStore;
  * served feed, as they were before the feed's ranking request: {@link RequestSnapshots}), applies
  * the event, and forwards them with the event, keyed by item_id, for the item side to complete the
  * training example. The user's hash goes to Redis at the next flush.
+ *
+ * <p>A user whose hash had expired by the event ({@link HashExpiry}: no event for longer than the
+ * TTL) was served as one never seen, without profile, and the example has those features; the state
+ * keeps the history, and the hash is written whole again, with the profile, after the event.
  */
 final class UserFeatureProcessor implements Processor<byte[], Checked, Long, HalfExample> {
   private final FeatureWriter writer;
   private final FeatureMetrics metrics;
   private final Duration flushInterval;
   private final FlushSchedule flushes;
+  private final HashExpiry expiry;
   private ProcessorContext<Long, HalfExample> context;
   private KeyValueStore<Long, UserState> users;
   private TimestampedKeyValueStore<Long, TableRecord<ItemMetadata>> items;
@@ -36,11 +42,16 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   private final RequestSnapshots requests = new RequestSnapshots();
 
   UserFeatureProcessor(
-      FeatureWriter writer, FeatureMetrics metrics, Duration flushInterval, FlushSchedule flushes) {
+      FeatureWriter writer,
+      FeatureMetrics metrics,
+      Duration flushInterval,
+      FlushSchedule flushes,
+      HashExpiry expiry) {
     this.writer = writer;
     this.metrics = metrics;
     this.flushInterval = flushInterval;
     this.flushes = flushes;
+    this.expiry = expiry;
   }
 
   @Override
@@ -71,7 +82,14 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     // the impressions of one served feed all get the user's state from before the feed, as the
     // ranker scored them
     UserState seen = requests.before(e, state);
-    double[] userFeatures = seen.features(t, profile(e.getUserId()));
+    UserProfile profile = null;
+    if (expiry.expiredBy(t, seen.referenceMillis())) {
+      seen = new UserState(); // the ranker read no hash: no state, no profile
+      metrics.expiredEntity(true);
+    } else {
+      profile = profile(e.getUserId());
+    }
+    double[] userFeatures = seen.features(t, profile);
     double[] crossFeatures = seen.crossFeatures(category, t);
     // changed in place: if that fails, the thread fails and its tasks close dirty, which drops
     // the object (WriteBackStore)
