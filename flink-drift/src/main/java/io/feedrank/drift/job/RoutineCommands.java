@@ -9,9 +9,10 @@ import org.apache.flink.util.Collector;
 /**
  * Retrain commands that need no drift, per model (the key): {@code DATA_VOLUME} once the serving
  * version has seen {@code volumeThreshold} new examples (event time after its training range; one
- * command per serving version), and {@code SCHEDULE} every {@code periodMillis} of processing time
- * (0 turns either off). Input 1: one tick per training example (its event time); input 2: the
- * registry records of the model.
+ * command per stint of a version in production, its id {@code model/version/volume/<updated_at of
+ * the record that made it production>}), and {@code SCHEDULE} every {@code periodMillis} of
+ * processing time (0 turns either off). Input 1: one tick per training example (its event time);
+ * input 2: the registry records of the model.
  *
  * <p>The schedule's boundaries are {@code first + k · periodMillis}, {@code first} one period after
  * the first record this key saw. Periods missed while the job was down (a restore from an older
@@ -26,6 +27,13 @@ public final class RoutineCommands
   private transient ValueState<ServingReference> serving;
   private transient ValueState<Long> newExamples;
   private transient ValueState<Boolean> volumeSent;
+
+  /**
+   * The {@code updatedAt} of the record that made the serving version production: its stint's (null
+   * in state of earlier builds, which then use the serving record's own).
+   */
+  private transient ValueState<Long> servingSince;
+
   private transient ValueState<Long> nextSchedule;
 
   public RoutineCommands(long volumeThreshold, long periodMillis) {
@@ -41,6 +49,8 @@ public final class RoutineCommands
         getRuntimeContext().getState(new ValueStateDescriptor<>("new-examples", Long.class));
     volumeSent =
         getRuntimeContext().getState(new ValueStateDescriptor<>("volume-sent", Boolean.class));
+    servingSince =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("serving-since", Long.class));
     nextSchedule =
         getRuntimeContext().getState(new ValueStateDescriptor<>("next-schedule", Long.class));
   }
@@ -57,13 +67,16 @@ public final class RoutineCommands
     newExamples.update(n);
     if (n >= volumeThreshold && !Boolean.TRUE.equals(volumeSent.value())) {
       volumeSent.update(true);
+      // one per stint in production: a version rolled back to production later counts anew, and
+      // its command then must not carry the id the trainer has run (and ignores) already
+      long since = servingSince.value() == null ? s.updatedAt : servingSince.value();
       out.collect(
           command(
               ctx.getCurrentKey(),
               "DATA_VOLUME",
               s.version,
               eventTime,
-              ctx.getCurrentKey() + "/" + s.version + "/volume",
+              ctx.getCurrentKey() + "/" + s.version + "/volume/" + since,
               n
                   + " examples since the training range of "
                   + s.version
@@ -84,6 +97,7 @@ public final class RoutineCommands
     if (s == null || !s.version.equals(v.version)) {
       newExamples.clear();
       volumeSent.clear();
+      servingSince.update(v.updatedAt);
     }
     serving.update(v);
   }

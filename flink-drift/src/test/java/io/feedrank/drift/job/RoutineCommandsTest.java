@@ -73,7 +73,7 @@ class RoutineCommandsTest {
             c -> {
               assertThat(c.reason).isEqualTo("DATA_VOLUME");
               assertThat(c.referenceVersion).isEqualTo("v1");
-              assertThat(c.commandId).isEqualTo("m/v1/volume");
+              assertThat(c.commandId).isEqualTo("m/v1/volume/10"); // its promotion's updated_at
             });
     examples(3_000, 500);
     assertThat(commands()).hasSize(1); // once per serving version
@@ -81,6 +81,34 @@ class RoutineCommandsTest {
     examples(5_001, 100);
     assertThat(commands()).hasSize(2);
     assertThat(commands().get(1).referenceVersion).isEqualTo("v2");
+  }
+
+  /**
+   * v1, replaced by v2, then rolled back to: its second stint in production counts anew and has a
+   * command of its own, whose id the trainer has not seen (it ignores one it ran already). A record
+   * of the serving version again (a later update of it) is the same stint.
+   */
+  @Test
+  void aVersionRolledBackToProductionHasADataVolumeCommandOfItsOwn() throws Exception {
+    open(10, 0);
+    ServingReference v1 = production("v1", 10, 0);
+    v1.sequence = 1;
+    ServingReference v2 = production("v2", 20, 0);
+    v2.sequence = 2;
+    ServingReference back = production("v1", 30, 0);
+    back.sequence = 3;
+    ServingReference again = production("v1", 40, 0);
+    again.sequence = 4;
+    h.processElement2(new StreamRecord<>(v1));
+    examples(1, 10);
+    h.processElement2(new StreamRecord<>(v2));
+    h.processElement2(new StreamRecord<>(back));
+    examples(11, 5);
+    h.processElement2(new StreamRecord<>(again));
+    examples(16, 5);
+    assertThat(commands())
+        .extracting(c -> c.referenceVersion + " " + c.commandId)
+        .containsExactly("v1 m/v1/volume/10", "v1 m/v1/volume/30");
   }
 
   @Test
