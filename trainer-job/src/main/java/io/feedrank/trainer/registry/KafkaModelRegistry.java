@@ -140,6 +140,9 @@ public final class KafkaModelRegistry implements ModelRegistry, AutoCloseable {
     p.putAll(kafka);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // on a broker with auto.create.topics.enable, asking for a missing topic's partitions would
+    // create it, with the broker's defaults: deleted by age, not compacted, and the registry lost
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     Map<String, ModelVersion> latest = new HashMap<>();
     try (KafkaConsumer<String, ModelVersion> c =
         new KafkaConsumer<>(p, new StringDeserializer(), values)) {

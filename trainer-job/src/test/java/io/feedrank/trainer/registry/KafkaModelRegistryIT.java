@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -240,6 +241,33 @@ class KafkaModelRegistryIT {
           .containsExactlyInAnyOrder("p1", "c1");
       // 404 from the lagging replica, then from the registry itself
       assertThat(lagging.schemaByIdCalls(foreign)).as("asked for the foreign id").isGreaterThan(1);
+    }
+  }
+
+  /**
+   * On a broker that creates the topics clients ask about ({@code auto.create.topics.enable}, on by
+   * default in Kafka; off in the local stack's own broker), a read of a registry whose topic is
+   * missing says so and creates nothing. Created by the read, the topic would have the broker's
+   * defaults: deleted by age, not compacted, and the registry's versions lost with it.
+   */
+  @Test
+  void aMissingRegistryTopicIsNotCreatedByAReadOnABrokerThatCreatesTopics(LocalStack shared)
+      throws Exception {
+    String topic = "registry-it-missing-" + UUID.randomUUID();
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(shared.registryClient(), ModelVersion.class);
+    try (LocalStack creating =
+            LocalStack.builder().brokerConfig("auto.create.topics.enable", "true").build().start();
+        KafkaModelRegistry registry =
+            new KafkaModelRegistry(
+                creating.clientConfig(), serde.serializer(), serde.deserializer(), topic)) {
+      assertThatThrownBy(() -> registry.versions("m"))
+          .hasMessageContaining("registry topic " + topic + " does not exist");
+      try (Admin admin = creating.admin()) {
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain(topic);
+      }
+      // nor by the time of a second read, which would find it (a creation still under way)
+      assertThatThrownBy(() -> registry.versions("m")).hasMessageContaining("does not exist");
     }
   }
 
