@@ -25,18 +25,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ./feedrank registry list | promote VERSION | rollback | prune}: operate the model registry
- * and its artifact store.
+ * {@code ./feedrank registry list | promote VERSION | rollback | archive VERSION | prune}: operate
+ * the model registry and its artifact store.
  */
 @Command(
     name = "registry",
     mixinStandardHelpOptions = true,
-    header = "List, promote or roll back the model's versions; prune the artifact store.",
+    header = "List, promote, roll back or archive the model's versions; prune the artifact store.",
     description = {
       "list: every version of the model with its stage and decision.",
       "promote VERSION: put VERSION in production (the current one is archived).",
       "rollback: production goes back to the version the current one replaced (to put another",
       "  archived version in production, promote it).",
+      "archive VERSION: archive a STAGING version, which ends its A/B share, or a CANDIDATE one",
+      "  (a production version is refused: promote another one or roll back).",
       "prune: delete the artifacts of versions no longer needed: all but those of production,",
       "  staging and candidate versions, of the version rollback goes back to and of the",
       "  --keep-archived newest archived ones; run records, files younger than --grace-hours and",
@@ -53,10 +55,10 @@ final class RegistryCommand implements Callable<Integer> {
 
   @Mixin EndpointOptions endpointOptions;
 
-  @Parameters(index = "0", description = "list, promote, rollback or prune")
+  @Parameters(index = "0", description = "list, promote, rollback, archive or prune")
   String action;
 
-  @Parameters(index = "1", arity = "0..1", description = "version (for promote)")
+  @Parameters(index = "1", arity = "0..1", description = "version (for promote and archive)")
   String version;
 
   @Option(names = "--model-name", description = "registry model name (default feed-ranker)")
@@ -105,16 +107,16 @@ final class RegistryCommand implements Callable<Integer> {
                       : "prune".equals(action) ? ": it prunes by stage (see registry list)" : ""));
         }
       }
-      case "promote" -> {
+      case "promote", "archive" -> {
         if (version == null) {
           throw new ParameterException(
-              spec.commandLine(), "registry promote needs a version (see registry list)");
+              spec.commandLine(), "registry " + action + " needs a version (see registry list)");
         }
       }
       default ->
           throw new ParameterException(
               spec.commandLine(),
-              "unknown action '" + action + "': list, promote, rollback or prune");
+              "unknown action '" + action + "': list, promote, rollback, archive or prune");
     }
     if (!"prune".equals(action) && (keepArchived != null || graceHours != null || dryRun)) {
       throw new ParameterException(
@@ -142,6 +144,7 @@ final class RegistryCommand implements Callable<Integer> {
       switch (action) {
         case "list" -> print(out, r.list());
         case "promote" -> print(out, r.promote(version, "promoted by operator"));
+        case "archive" -> print(out, r.archive(version, "archived by operator"));
         case "prune" -> {
           return prune(m, config, out);
         }

@@ -40,6 +40,22 @@ class RegistryCommandTest {
   }
 
   @Test
+  void archiveNeedsAVersionAndTakesNoPruneOption() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "archive")).isEqualTo(2);
+    assertThat(err.toString()).contains("registry archive needs a version (see registry list)");
+
+    err = new StringWriter();
+    assertThat(run(err, "archive", "s1", "--keep-archived", "1")).isEqualTo(2);
+    assertThat(err.toString()).contains("options of registry prune, not archive");
+
+    err = new StringWriter();
+    assertThat(run(err, "retire", "s1")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("unknown action 'retire': list, promote, rollback, archive or prune");
+  }
+
+  @Test
   void pruneTakesNoVersionNorANegativeCountAndItsOptionsAreItsOwn() {
     StringWriter err = new StringWriter();
     assertThat(run(err, "prune", "v5")).isEqualTo(2);

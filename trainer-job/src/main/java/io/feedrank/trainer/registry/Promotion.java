@@ -243,6 +243,30 @@ public final class Promotion {
   }
 
   /**
+   * An operator's archive of a STAGING version (it ends its A/B share: nothing else does but a new
+   * production, as a rejected candidate leaves it alone) or of a CANDIDATE one (a run that never
+   * decided on it). A production version is not archived this way, which would leave nothing in
+   * production: another one is promoted, or production rolled back.
+   */
+  public static List<ModelVersion> archive(
+      List<ModelVersion> registry, String version, String reason, Instant now) {
+    ModelVersion target = find(registry, version);
+    ModelStage stage = target.getStage();
+    if (stage == ModelStage.PRODUCTION) {
+      throw new IllegalArgumentException(
+          "version "
+              + version
+              + " is in production and is not archived: promote another version"
+              + " (registry promote) or roll back (registry rollback)");
+    }
+    if (stage != ModelStage.STAGING && stage != ModelStage.CANDIDATE) {
+      throw new IllegalArgumentException(
+          "version " + version + " is " + stage + ": only a STAGING or CANDIDATE one is archived");
+    }
+    return List.of(archive(target, reason + " (was " + stage + ")", now));
+  }
+
+  /**
    * Archives every production version but {@code keep}: there is one, unless two writers once
    * decided on the same state (before they were serialized), and a new production version ends that
    * too.

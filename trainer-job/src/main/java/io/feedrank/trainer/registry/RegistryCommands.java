@@ -11,7 +11,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** What operators do to the registry ({@code ./feedrank registry list | promote | rollback}). */
+/**
+ * What operators do to the registry ({@code ./feedrank registry list | promote | rollback |
+ * archive}).
+ */
 public final class RegistryCommands {
   private final ModelRegistry registry;
   private final String modelName;
@@ -60,6 +63,16 @@ public final class RegistryCommands {
         () ->
             registry.update(
                 modelName, current -> servable(Promotion.rollback(current, clock.instant()))));
+  }
+
+  /**
+   * Archives a STAGING or CANDIDATE {@code version} (ending a staging version's A/B share); returns
+   * what was written. Not under the store's lock: it puts nothing in production, whose files a
+   * prune must not delete in between.
+   */
+  public List<ModelVersion> archive(String version, String reason) {
+    return registry.update(
+        modelName, current -> Promotion.archive(current, version, reason, clock.instant()));
   }
 
   /** {@code decision} made and written holding the artifact store's lock, if there is a store. */
