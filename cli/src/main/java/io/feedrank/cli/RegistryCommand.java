@@ -72,7 +72,9 @@ final class RegistryCommand implements Callable<Integer> {
   @Option(
       names = "--grace-hours",
       description =
-          "prune: files modified and runs saved within this many hours are kept (default 24)")
+          "prune: files modified within this many hours are kept (default 24); a RUNNING"
+              + " run's files are kept for 24 hours after its record's last save, or this if"
+              + " longer")
   Integer graceHours;
 
   @Option(names = "--dry-run", description = "prune: say what would be deleted, delete nothing")

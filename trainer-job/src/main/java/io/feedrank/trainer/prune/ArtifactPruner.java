@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -63,19 +64,30 @@ public final class ArtifactPruner {
 
   /**
    * @param keepArchived how many of the newest ARCHIVED versions keep their artifacts
-   * @param grace files modified within it, and runs saved within it, are kept
+   * @param grace files modified within it are kept, and those of a RUNNING run whose record was
+   *     saved within it or within {@link Retention#RUN_IN_FLIGHT}, whichever is longer
    */
   public Result prune(int keepArchived, Duration grace, boolean dryRun) throws IOException {
     if (grace.isNegative()) {
       throw new IllegalArgumentException("grace period must be ≥ 0, was " + grace);
     }
-    Instant cutoff = clock.instant().minus(grace);
+    Instant now = clock.instant();
+    Instant cutoff = now.minus(grace);
+    // a run in flight keeps its files at any grace: at 0, the files a run wrote a moment ago and
+    // registers at its end were deleted, and the version it then registered could not be served
+    Instant inFlightSince = Collections.min(List.of(cutoff, now.minus(Retention.RUN_IN_FLIGHT)));
     Path root = store.root().toRealPath();
     List<RunState> runStates = runStates();
     List<StoredFile> files = files(root);
     Plan plan =
         Retention.plan(
-            registry.versions(modelName), runStates, files, keepArchived, cutoff, this::resolve);
+            registry.versions(modelName),
+            runStates,
+            files,
+            keepArchived,
+            cutoff,
+            inFlightSince,
+            this::resolve);
     if (dryRun) {
       return new Result(plan, List.of(), List.of());
     }
@@ -92,6 +104,7 @@ public final class ArtifactPruner {
                   plan.delete(),
                   keepArchived,
                   cutoff,
+                  inFlightSince,
                   this::resolve)
               .delete()
               .stream()

@@ -7,6 +7,7 @@ import io.feedrank.trainer.runs.FileRunStore;
 import io.feedrank.trainer.runs.RunRecord;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,15 +30,24 @@ import java.util.function.Function;
  * (rollback targets an operator may promote). A file is kept when a kept version names it ({@code
  * artifact_uri} or a URI of {@code artifacts}), when it is a run's record ({@code run.json}, a few
  * KB: the run history stays), when it is the reference profile of a run with a kept version, when
- * it was modified after {@code cutoff} (a run writes its artifacts before it registers them: those
- * of a run in progress are younger than the grace period), when its run is in flight (RUNNING, its
- * record saved after {@code cutoff}), or when its run registered versions this registry does not
- * hold (another model's run sharing the store), or when it is not in a run's directory (the store's
- * root, a directory without {@code run.json}: not the trainer's). Every other file is deleted: the
- * artifacts of REJECTED versions, of older ARCHIVED ones, and of runs that FAILED, were CANCELLED
- * or REFUSED.
+ * it was modified after {@code cutoff}, when its run is in flight (RUNNING, its record saved after
+ * {@code inFlightSince}: a run writes its artifacts before it registers them), or when its run
+ * registered versions this registry does not hold (another model's run sharing the store), or when
+ * it is not in a run's directory (the store's root, a directory without {@code run.json}: not the
+ * trainer's). Every other file is deleted: the artifacts of REJECTED versions, of older ARCHIVED
+ * ones, and of runs that FAILED, were CANCELLED or REFUSED.
  */
 public final class Retention {
+  /**
+   * How long after its record's last save a RUNNING run is taken to be in flight, whatever the
+   * grace period (a longer one extends it). A run saves its record at its start, after reading its
+   * examples and after each network it trains, so a live run's record is no older than its longest
+   * step, one network's training (some 200 s for 3 epochs of a million examples, BENCHMARKS.md); a
+   * run cut short (a crash, a killed pod) leaves its record RUNNING for ever, and its files then go
+   * once it is this old. A bound, not a liveness check: no process holds anything for its run.
+   */
+  public static final Duration RUN_IN_FLIGHT = Duration.ofHours(24);
+
   /** The reference profile a run writes next to its model files (TrainingJob). */
   public static final String REFERENCE_PROFILE = "reference_profile.avro";
 
@@ -103,7 +113,8 @@ public final class Retention {
   /**
    * @param resolve the path of a URI as the files' paths are spelled (real paths), or null when it
    *     names no file
-   * @param cutoff files modified after it, and runs in flight saved after it, are kept
+   * @param cutoff files modified after it are kept
+   * @param inFlightSince the files of RUNNING runs whose record was saved after it are kept
    */
   public static Plan plan(
       List<ModelVersion> versions,
@@ -111,6 +122,7 @@ public final class Retention {
       List<StoredFile> files,
       int keepArchived,
       Instant cutoff,
+      Instant inFlightSince,
       Function<URI, Path> resolve) {
     Set<String> kept = keptVersions(versions, keepArchived);
     Set<String> known = new HashSet<>();
@@ -130,7 +142,7 @@ public final class Retention {
     }
     Map<String, String> runsLeftAlone = new HashMap<>();
     for (RunState r : runs) {
-      if (RunRecord.RUNNING.equals(r.status()) && r.savedAt().isAfter(cutoff)) {
+      if (RunRecord.RUNNING.equals(r.status()) && r.savedAt().isAfter(inFlightSince)) {
         runsLeftAlone.put(r.id(), "run in flight");
       } else if (!r.versions().isEmpty() && !known.containsAll(r.versions())) {
         runsLeftAlone.put(r.id(), "run registered versions not in this model's registry");

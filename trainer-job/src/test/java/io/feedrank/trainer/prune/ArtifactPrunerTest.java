@@ -63,6 +63,46 @@ class ArtifactPrunerTest {
     assertThat(root.resolve("run-p").resolve("mlp.onnx")).exists();
   }
 
+  /**
+   * A run in progress has written its model and not registered it yet (it does at its end, perhaps
+   * as production): a prune with no grace period keeps its files. Those of a run cut short two days
+   * ago, whose record still says RUNNING, go.
+   */
+  @Test
+  void aRunningRunsFilesAreKeptAtAnyGraceButACrashedRunsNotForEver() throws IOException {
+    FileArtifactStore store = new FileArtifactStore(root);
+    FileRunStore runs = new FileRunStore(store);
+    running(store, runs, "run-live", NOW.minusSeconds(60));
+    running(store, runs, "run-crashed", NOW.minus(Duration.ofDays(2)));
+
+    ArtifactPruner.Result done =
+        new ArtifactPruner(
+                store,
+                runs,
+                new PrunedArtifactsTest.Registry(),
+                "feed-ranker",
+                Clock.fixed(NOW, ZoneOffset.UTC))
+            .prune(0, Duration.ZERO, false);
+
+    assertThat(root.resolve("run-live").resolve("mlp.onnx")).exists();
+    assertThat(done.deleted())
+        .extracting(f -> root.toRealPath().relativize(f.path()).toString())
+        .containsExactly("run-crashed/mlp.onnx");
+  }
+
+  /** A RUNNING run's record last saved at {@code saved}, and the model it wrote just before. */
+  static void running(FileArtifactStore store, FileRunStore runs, String id, Instant saved)
+      throws IOException {
+    RunRecord r = new RunRecord();
+    r.id = id;
+    r.status = RunRecord.RUNNING;
+    runs.save(r);
+    store.put(id, "mlp.onnx", new byte[] {1, 2, 3});
+    Path dir = store.root().resolve(id);
+    Files.setLastModifiedTime(dir.resolve("mlp.onnx"), FileTime.from(saved.minusSeconds(30)));
+    Files.setLastModifiedTime(dir.resolve(FileRunStore.RUN_FILE), FileTime.from(saved));
+  }
+
   static ModelVersion version(String run, ModelStage stage, int day) {
     Instant at = OLD.plus(Duration.ofHours(day));
     return ModelVersion.newBuilder()

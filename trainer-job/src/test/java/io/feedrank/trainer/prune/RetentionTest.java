@@ -113,7 +113,7 @@ class RetentionTest {
   }
 
   static Plan plan(int keepArchived) {
-    return Retention.plan(REGISTRY, RUNS, FILES, keepArchived, CUTOFF, Path::of);
+    return Retention.plan(REGISTRY, RUNS, FILES, keepArchived, CUTOFF, CUTOFF, Path::of);
   }
 
   static Set<Path> deleted(Plan p) {
@@ -184,7 +184,7 @@ class RetentionTest {
             .build();
     List<ModelVersion> registry = new ArrayList<>(REGISTRY);
     registry.add(odd);
-    Plan plan = Retention.plan(registry, RUNS, FILES, 2, CUTOFF, Path::of);
+    Plan plan = Retention.plan(registry, RUNS, FILES, 2, CUTOFF, CUTOFF, Path::of);
     assertThat(deleted(plan)).doesNotContain(p("rfail", "mlp.onnx")).hasSize(10);
   }
 
