@@ -17,6 +17,7 @@ import io.feedrank.events.TrainingExample;
 import io.feedrank.events.UserProfile;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.features.examples.PointInTimeExamples;
+import io.feedrank.features.examples.RequestSnapshots;
 import io.feedrank.features.state.UserState;
 import io.feedrank.features.vector.ServingFeatures;
 import io.feedrank.features.vector.Vectorizer;
@@ -385,7 +386,12 @@ class FeatureTopologyTest {
               }
             });
     assertThat(capacityByStore)
-        .containsKeys("user-features", "item-features", "validation-stream-time", "users-profile")
+        .containsKeys(
+            "user-features",
+            "user-request-snapshots",
+            "item-features",
+            "validation-stream-time",
+            "users-profile")
         .allSatisfy(
             (store, capacity) ->
                 assertThat(((Number) capacity).longValue())
@@ -481,7 +487,8 @@ class FeatureTopologyTest {
     }
 
     // independently: an event's user features are those of the user's events before the first
-    // event of its request (before itself, when it has none), replayed here into a plain state
+    // event of its request (before itself, when it has none), replayed here into a plain state.
+    // Each request's events span less than an hour, and events of no request come between them
     Map<Long, UserProfile> profileOf = new HashMap<>();
     profiles().forEach(p -> profileOf.put(p.getUserId(), p));
     int siblings = 0;
@@ -489,15 +496,11 @@ class FeatureTopologyTest {
       InteractionEvent e = events.get(k);
       int first = k;
       if (e.getRequestId() != null) {
-        while (first > 0) {
-          int j = first - 1;
-          while (j >= 0 && events.get(j).getUserId() != e.getUserId()) {
-            j--;
+        for (int j = 0; j < k && first == k; j++) {
+          if (events.get(j).getUserId() == e.getUserId()
+              && e.getRequestId().equals(events.get(j).getRequestId())) {
+            first = j;
           }
-          if (j < 0 || !e.getRequestId().equals(events.get(j).getRequestId())) {
-            break;
-          }
-          first = j;
         }
       }
       siblings += first < k ? 1 : 0;
@@ -516,6 +519,148 @@ class FeatureTopologyTest {
                   .toArray(Double[]::new));
     }
     assertThat(siblings).as("events after the first of their request").isGreaterThan(300);
+  }
+
+  /** A request of user 1 at {@code t}: a click on item 1 (sports) at position 0, or another. */
+  static InteractionEvent requestEvent(
+      String id, long t, long item, boolean click, String request) {
+    return InteractionEvent.newBuilder()
+        .setInteractionId(id)
+        .setUserId(1)
+        .setItemId(item)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setClick(click)
+        .setLike(false)
+        .setShare(false)
+        .setDwellSeconds(click ? 30f : 1f)
+        .setDevice(Device.MOBILE)
+        .setRequestId(request)
+        .setPosition(request == null ? null : (int) item)
+        .build();
+  }
+
+  /** User 1's events before their feeds: two, hours before, one of no request. */
+  static final List<InteractionEvent> HISTORY =
+      List.of(
+          requestEvent("h1", T0 - 5 * HOUR, 2, true, null),
+          requestEvent("h2", T0 - 4 * HOUR, 4, false, "old"));
+
+  /** {@code events} of user 1 replayed into a plain state: no snapshot logic. */
+  static UserState stateOf(List<InteractionEvent> events) {
+    UserState s = new UserState();
+    events.forEach(e -> s.add(e, category(e.getItemId())));
+    return s;
+  }
+
+  List<Double> expectedUserFeatures(UserState state, long t) {
+    return Arrays.stream(state.features(t, profiles().get(0))).boxed().toList();
+  }
+
+  /**
+   * Infinite scroll: page 2 (R2) is fetched while page 1's (R1) impressions are still being logged,
+   * with an event of no request in between: R1's later impression gets the user's state from before
+   * R1 (without R1's click, R2's impression and the other event), as the ranker scored it.
+   */
+  @Test
+  void interleavedRequestsOfOneUserEachGetTheStateFromBeforeTheirOwnRequest() {
+    start(new EventValidator(Duration.ofDays(1), Duration.ofDays(7)));
+    HISTORY.forEach(this::pipe);
+    InteractionEvent r1a = requestEvent("r1a", T0, 1, true, "R1");
+    InteractionEvent r2a = requestEvent("r2a", T0 + 1, 3, false, "R2");
+    InteractionEvent plain = requestEvent("plain", T0 + 2, 5, true, null);
+    InteractionEvent r1b = requestEvent("r1b", T0 + 3, 2, false, "R1");
+    List.of(r1a, r2a, plain, r1b).forEach(this::pipe);
+
+    Map<String, TrainingExample> byId = new HashMap<>();
+    examples.readValuesToList().forEach(x -> byId.put(x.getInteractionId(), x));
+    UserState beforeR1 = stateOf(HISTORY);
+    assertThat(byId.get("r1b").getUserFeatures())
+        .containsExactlyElementsOf(expectedUserFeatures(beforeR1, T0 + 3));
+    assertThat(byId.get("r1b").getCrossFeatures())
+        .containsExactlyElementsOf(
+            Arrays.stream(beforeR1.crossFeatures(category(2), T0 + 3)).boxed().toList());
+    UserState beforeR2 = stateOf(List.of(HISTORY.get(0), HISTORY.get(1), r1a));
+    assertThat(byId.get("r2a").getUserFeatures())
+        .containsExactlyElementsOf(expectedUserFeatures(beforeR2, T0 + 1));
+    assertThat(snapshotsMissed()).isZero();
+  }
+
+  /**
+   * An event of a request whose snapshot went (the user started {@value RequestSnapshots#REQUESTS}
+   * requests since) gets the state as it is, and is counted.
+   */
+  @Test
+  void anEventOfARequestWhoseSnapshotWentIsCounted() {
+    start(new EventValidator(Duration.ofDays(1), Duration.ofDays(7)));
+    List<InteractionEvent> sent = new ArrayList<>();
+    for (int i = 0; i <= RequestSnapshots.REQUESTS; i++) {
+      sent.add(requestEvent("r" + i, T0 + i, 1 + i, false, "R" + i));
+    }
+    sent.forEach(this::pipe);
+    InteractionEvent late = requestEvent("late", T0 + 10, 1, true, "R0");
+    pipe(late);
+    TrainingExample x = examples.readValuesToList().get(sent.size());
+    assertThat(x.getUserFeatures())
+        .containsExactlyElementsOf(expectedUserFeatures(stateOf(sent), T0 + 10));
+    assertThat(snapshotsMissed()).isEqualTo(1.0);
+  }
+
+  /**
+   * The snapshots are changelogged state: a task restored from its changelogs (a restart, a move to
+   * another instance, an aborted transaction processed again) gives a request's later events the
+   * user's state from before the request, as the first run would have. Here the second driver's
+   * stores get what the first one wrote to the changelogs, which is what a restore writes into them
+   * (the test driver restores nothing itself, and deletes its state directory on close).
+   */
+  @Test
+  void aRequestsLaterEventsAfterARestoreFromTheChangelogsGetTheStateFromBeforeTheRequest() {
+    FeatureTopology.Settings settings =
+        new FeatureTopology.Settings(
+            "test-app",
+            new EventValidator(Duration.ofDays(1), Duration.ofDays(7)),
+            Duration.ofMillis(100));
+    start(settings, null);
+    HISTORY.forEach(this::pipe);
+    InteractionEvent r1a = requestEvent("r1a", T0, 1, true, "R1");
+    pipe(r1a);
+    Map<String, Map<Long, byte[]>> changelogs = new HashMap<>();
+    for (String store : List.of("user-features", "user-request-snapshots")) {
+      Map<Long, byte[]> latest = new HashMap<>();
+      driver
+          .createOutputTopic(
+              "feature-topology-test-" + store + "-changelog",
+              new LongDeserializer(),
+              new ByteArrayDeserializer())
+          .readRecordsToList()
+          .forEach(r -> latest.put(r.key(), r.value()));
+      changelogs.put(store, latest);
+    }
+    assertThat(changelogs.get("user-request-snapshots")).containsOnlyKeys(1L);
+    driver.close();
+
+    start(settings, null);
+    KeyValueStore<Long, UserState> users = driver.getKeyValueStore("user-features");
+    changelogs.get("user-features").forEach((k, v) -> users.put(k, UserState.fromBytes(v)));
+    KeyValueStore<Long, RequestSnapshots> snapshots =
+        driver.getKeyValueStore("user-request-snapshots");
+    changelogs
+        .get("user-request-snapshots")
+        .forEach((k, v) -> snapshots.put(k, RequestSnapshots.fromBytes(v)));
+    pipe(requestEvent("r1b", T0 + 2, 2, false, "R1"));
+
+    TrainingExample x = examples.readValuesToList().get(0);
+    assertThat(x.getInteractionId()).isEqualTo("r1b");
+    assertThat(x.getUserFeatures())
+        .containsExactlyElementsOf(expectedUserFeatures(stateOf(HISTORY), T0 + 2));
+    // the restored user state itself went on from R1's first event
+    assertThat(x.getUserFeatures().get(FeatureSchema.USER.indexOf("u_lifetime_events")))
+        .isEqualTo(2.0);
+    assertThat(users.get(1L).lifetimeEvents()).isEqualTo(4);
+  }
+
+  private double snapshotsMissed() {
+    var counter = meters.find("features.examples.snapshot.missed").counter();
+    return counter == null ? 0 : counter.count();
   }
 
   @Test

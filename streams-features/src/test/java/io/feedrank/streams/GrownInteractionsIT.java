@@ -42,6 +42,7 @@ class GrownInteractionsIT {
             id + "-item-redis-pending-changelog",
             id + "-user-features-changelog",
             id + "-user-redis-pending-changelog",
+            id + "-user-request-snapshots-changelog",
             id + "-validation-stream-time-changelog");
 
     try (Admin admin = stack.admin()) {

@@ -38,6 +38,7 @@ class PartitionCountsTest {
             "app-item-redis-pending-changelog",
             "app-user-features-changelog",
             "app-user-redis-pending-changelog",
+            "app-user-request-snapshots-changelog",
             "app-validation-stream-time-changelog");
   }
 

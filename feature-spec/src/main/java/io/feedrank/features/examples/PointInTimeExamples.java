@@ -19,9 +19,10 @@ import java.util.Map;
  * Point-in-time training examples from a sequence of events, in memory: for each event, the
  * features of its user, item and user-category as they were just before it (the user's as they were
  * before the ranking request it came from: {@link RequestSnapshots}), then the event is added. The
- * same {@link UserState} / {@link ItemState} maths the streams app keeps in its state stores, for
- * places that have events but no running streams app: the trainer's tests, the training benchmark,
- * backfills from an events file. Not thread-safe.
+ * same {@link UserState} / {@link ItemState} / {@link RequestSnapshots} maths the streams app keeps
+ * in its state stores, so the same events give the same examples, for places that have events but
+ * no running streams app: the trainer's tests, the training benchmark, backfills from an events
+ * file. Holds every user's state and snapshots in memory. Not thread-safe.
  *
  * <p>As the app, it builds the example of an event that comes more than the Redis hashes' TTL after
  * its user's or item's latest with what the ranker read then ({@link HashExpiry}): that side's
@@ -34,7 +35,7 @@ public final class PointInTimeExamples {
   private final Map<Long, ItemState> items = new HashMap<>();
   private final Map<Long, UserProfile> profiles = new HashMap<>();
   private final Map<Long, ItemMetadata> catalog = new HashMap<>();
-  private final RequestSnapshots requests = new RequestSnapshots();
+  private final Map<Long, RequestSnapshots> requests = new HashMap<>();
 
   /** With the features app's default TTL ({@link HashExpiry#DEFAULT_TTL}). */
   public PointInTimeExamples() {
@@ -66,7 +67,13 @@ public final class PointInTimeExamples {
     UserState user = users.computeIfAbsent(e.getUserId(), k -> new UserState());
     ItemState item = items.computeIfAbsent(e.getItemId(), k -> new ItemState());
     // the impressions of one served feed all get the user's state from before the feed
-    UserState seen = requests.before(e, user);
+    UserState seen =
+        e.getRequestId() == null
+            ? user
+            : requests
+                .computeIfAbsent(e.getUserId(), k -> new RequestSnapshots())
+                .before(e, user)
+                .state();
     UserProfile profile = profiles.get(e.getUserId());
     if (expiry.expiredBy(t, seen.referenceMillis())) {
       seen = new UserState();

@@ -29,9 +29,14 @@ class PointInTimeExamplesTest {
   static final long T0 = Instant.parse("2026-11-02T08:00:00Z").toEpochMilli();
 
   static InteractionEvent event(String id, long t, long item, boolean click, String request) {
+    return event(7, id, t, item, click, request);
+  }
+
+  static InteractionEvent event(
+      long user, String id, long t, long item, boolean click, String request) {
     return InteractionEvent.newBuilder()
         .setInteractionId(id)
-        .setUserId(7)
+        .setUserId(user)
         .setItemId(item)
         .setEventTime(Instant.ofEpochMilli(t))
         .setClick(click)
@@ -153,5 +158,95 @@ class PointInTimeExamplesTest {
     float[] out = new float[width];
     v.into(raw.stream().mapToDouble(Double::doubleValue).toArray(), out, 0);
     return out;
+  }
+
+  static PointInTimeExamples withCatalog() {
+    PointInTimeExamples examples = new PointInTimeExamples();
+    for (long item = 1; item <= 4; item++) {
+      examples.item(
+          ItemMetadata.newBuilder()
+              .setItemId(item)
+              .setCategory(category(item))
+              .setCreatedAt(Instant.ofEpochMilli(T0 - 24 * HOUR))
+              .setContentLength(100)
+              .build());
+    }
+    return examples;
+  }
+
+  static String category(long item) {
+    return item <= 2 ? "sports" : "news";
+  }
+
+  /** The user's state after {@code events}, built here without any snapshot logic. */
+  static UserState stateAfter(List<InteractionEvent> events) {
+    UserState s = new UserState();
+    events.forEach(e -> s.add(e, category(e.getItemId())));
+    return s;
+  }
+
+  static final List<InteractionEvent> HISTORY =
+      List.of(
+          event("h1", T0 - 5 * HOUR, 3, true, null), event("h2", T0 - 4 * HOUR, 1, false, null));
+
+  /**
+   * Infinite scroll: page 2 (R2) is fetched while page 1's (R1) impressions are still being logged,
+   * so R1's events and R2's interleave. R1's later impressions get the user's state from before R1,
+   * which holds neither R1's click nor R2's impression.
+   */
+  @Test
+  void interleavedRequestsOfOneUserEachGetTheStateFromBeforeTheirOwnRequest() {
+    PointInTimeExamples examples = withCatalog();
+    HISTORY.forEach(examples::next);
+    UserState beforeR1 = stateAfter(HISTORY);
+
+    examples.next(event("r1-0", T0, 1, true, "R1"));
+    TrainingExample r2 = examples.next(event("r2-0", T0 + 1, 3, false, "R2"));
+    TrainingExample r1 = examples.next(event("r1-1", T0 + 2, 2, false, "R1"));
+
+    assertThat(r1.getUserFeatures()).containsExactlyElementsOf(boxed(beforeR1.features(T0 + 2)));
+    assertThat(r1.getCrossFeatures())
+        .containsExactlyElementsOf(boxed(beforeR1.crossFeatures("sports", T0 + 2)));
+    // and R2, whose first event came after R1's first, has R1's first event in its state
+    UserState beforeR2 =
+        stateAfter(List.of(HISTORY.get(0), HISTORY.get(1), event("x", T0, 1, true, "R1")));
+    assertThat(r2.getUserFeatures()).containsExactlyElementsOf(boxed(beforeR2.features(T0 + 1)));
+  }
+
+  /** An event of no request between a request's events neither uses nor drops its snapshot. */
+  @Test
+  void anEventWithoutARequestIdDoesNotChangeTheRequestsLaterExamples() {
+    PointInTimeExamples examples = withCatalog();
+    HISTORY.forEach(examples::next);
+    UserState beforeR1 = stateAfter(HISTORY);
+
+    examples.next(event("r1-0", T0, 1, true, "R1"));
+    TrainingExample plain = examples.next(event("p", T0 + 1, 4, true, null));
+    TrainingExample r1 = examples.next(event("r1-1", T0 + 2, 2, false, "R1"));
+
+    assertThat(r1.getUserFeatures()).containsExactlyElementsOf(boxed(beforeR1.features(T0 + 2)));
+    // the event of no request itself got the state as it was, with R1's first event in it
+    UserState withR1 =
+        stateAfter(List.of(HISTORY.get(0), HISTORY.get(1), event("x", T0, 1, true, "R1")));
+    assertThat(plain.getUserFeatures()).containsExactlyElementsOf(boxed(withR1.features(T0 + 1)));
+  }
+
+  /**
+   * A busy task sees far more users than an LRU of 2,048 held between a feed's first impression and
+   * its click: every other user's requests in between leave this user's snapshot where it is.
+   */
+  @Test
+  void otherUsersRequestsInBetweenDoNotEvictARequestsSnapshot() {
+    PointInTimeExamples examples = withCatalog();
+    HISTORY.forEach(examples::next);
+    UserState beforeR1 = stateAfter(HISTORY);
+
+    examples.next(event("r1-0", T0, 1, true, "R1"));
+    for (long u = 1_000; u < 4_000; u++) {
+      examples.next(event(u, "o-" + u, T0 + 1, 3, false, "other-" + u));
+    }
+    TrainingExample r1 = examples.next(event("r1-1", T0 + 2, 2, false, "R1"));
+
+    assertThat(r1.getUserFeatures()).containsExactlyElementsOf(boxed(beforeR1.features(T0 + 2)));
   }
 }

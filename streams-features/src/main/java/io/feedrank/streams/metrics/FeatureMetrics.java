@@ -1,5 +1,6 @@
 package io.feedrank.streams.metrics;
 
+import io.feedrank.features.examples.RequestSnapshots;
 import io.feedrank.streams.validation.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,6 +23,7 @@ public final class FeatureMetrics {
   private final Counter redisFailures;
   private final Counter registryUnavailable;
   private final Counter categoryTooLong;
+  private final Counter snapshotMissed;
   private final Counter restampedNone;
   private final Counter restampedAhead;
   private final Counter expiredUser;
@@ -60,6 +62,15 @@ public final class FeatureMetrics {
             .register(registry);
     expiredUser = expiredEntity(registry, "user");
     expiredItem = expiredEntity(registry, "item");
+    snapshotMissed =
+        Counter.builder("features.examples.snapshot.missed")
+            .description(
+                "interactions of a ranking request seen before whose snapshot of the user's state"
+                    + " was no longer kept (past the user's "
+                    + RequestSnapshots.REQUESTS
+                    + " later requests, or the snapshots' bytes): their examples got the user's"
+                    + " state as it was")
+            .register(registry);
     restampedNone = restamped(registry, "none");
     restampedAhead = restamped(registry, "ahead_of_clock");
     // Micrometer's percentile buckets stop at 30 s by default, and a histogram cannot say more than
@@ -110,6 +121,11 @@ public final class FeatureMetrics {
    */
   public void expiredEntity(boolean user) {
     (user ? expiredUser : expiredItem).increment();
+  }
+
+  /** An interaction of a request seen before whose snapshot was no longer kept. */
+  public void snapshotMissed() {
+    snapshotMissed.increment();
   }
 
   private static Counter restamped(MeterRegistry registry, String timestamp) {

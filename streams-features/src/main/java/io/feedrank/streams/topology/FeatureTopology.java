@@ -54,6 +54,7 @@ import org.apache.kafka.streams.state.Stores;
 public final class FeatureTopology {
   static final String STREAM_TIME_STORE = "validation-stream-time";
   static final String USER_STORE = "user-features";
+  static final String REQUESTS_STORE = "user-request-snapshots";
   static final String ITEM_STORE = "item-features";
   static final String ITEMS_STORE = "items-metadata";
   static final String USERS_STORE = "users-profile";
@@ -74,9 +75,9 @@ public final class FeatureTopology {
    * @param redisFlushInterval how often (wall clock) changed entities are written to Redis
    * @param catchUpFlushInterval how often instead while a task's records are more than this behind
    *     the wall clock ({@link FlushSchedule}; zero = always {@code redisFlushInterval})
-   * @param stateObjects how many users' and how many items' deserialized states each task keeps in
-   *     front of its stores besides those changed since the last commit ({@link WriteBackStore}; 0
-   *     = none)
+   * @param stateObjects how many users' and how many items' deserialized states (and users' request
+   *     snapshots) each task keeps in front of its stores besides those changed since the last
+   *     commit ({@link WriteBackStore}; 0 = none)
    * @param autoRegisterSchemas whether the outputs' serializers (training examples, dead letters)
    *     register their schema when the subject lacks it, or only look it up; the items and users
    *     tables register nothing either way ({@link TableRecord})
@@ -246,6 +247,16 @@ public final class FeatureTopology {
                     StateSerdes.userState())
                 .withCachingDisabled(),
             settings.stateObjects()));
+    // a store of its own, not beside the user's state: the snapshots change once per request, the
+    // state at every event, and would be written to the changelog with it at every commit
+    builder.addStateStore(
+        WriteBackStore.builder(
+            Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(REQUESTS_STORE),
+                    Serdes.Long(),
+                    StateSerdes.requestSnapshots())
+                .withCachingDisabled(),
+            settings.stateObjects()));
     builder.addStateStore(
         WriteBackStore.builder(
             Stores.keyValueStoreBuilder(
@@ -367,6 +378,7 @@ public final class FeatureTopology {
                     expiry),
             Named.as("user-features"),
             USER_STORE,
+            REQUESTS_STORE,
             USER_PENDING_STORE)
         .repartition(
             Repartitioned.with(

@@ -1,6 +1,7 @@
 package io.feedrank.streams.topology;
 
 import io.feedrank.avro.serde.EncodeBuffer;
+import io.feedrank.features.examples.RequestSnapshots;
 import io.feedrank.features.state.ItemState;
 import io.feedrank.features.state.UserState;
 import java.io.IOException;
@@ -20,6 +21,12 @@ final class StateSerdes {
     return Serdes.serdeFrom(
         (t, s) -> s == null ? null : s.toBytes(),
         (t, b) -> b == null ? null : UserState.fromBytes(b));
+  }
+
+  static Serde<RequestSnapshots> requestSnapshots() {
+    return Serdes.serdeFrom(
+        (t, s) -> s == null ? null : s.toBytes(),
+        (t, b) -> b == null ? null : RequestSnapshots.fromBytes(b));
   }
 
   static Serde<ItemState> itemState() {

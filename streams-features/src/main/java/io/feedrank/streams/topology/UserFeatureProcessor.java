@@ -20,9 +20,10 @@ import org.apache.kafka.streams.state.TimestampedKeyValueStore;
 /**
  * Per user (the input is partitioned by user_id): takes the user's and the user-category features
  * as they are just before the event (decayed to its event time, without it; for an impression of a
- * served feed, as they were before the feed's ranking request: {@link RequestSnapshots}), applies
- * the event, and forwards them with the event, keyed by item_id, for the item side to complete the
- * training example. The user's hash goes to Redis at the next flush.
+ * served feed, as they were before the feed's ranking request: {@link RequestSnapshots}, kept per
+ * user in a store of their own), applies the event, and forwards them with the event, keyed by
+ * item_id, for the item side to complete the training example. The user's hash goes to Redis at the
+ * next flush.
  *
  * <p>A user whose hash had expired by the event ({@link HashExpiry}: no event for longer than the
  * TTL) was served as one never seen, without profile, and the example has those features; the state
@@ -36,10 +37,10 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   private final HashExpiry expiry;
   private ProcessorContext<Long, HalfExample> context;
   private KeyValueStore<Long, UserState> users;
+  private KeyValueStore<Long, RequestSnapshots> requests;
   private TimestampedKeyValueStore<Long, TableRecord<ItemMetadata>> items;
   private TimestampedKeyValueStore<Long, TableRecord<UserProfile>> profiles;
   private DirtyEntities<UserState> dirty;
-  private final RequestSnapshots requests = new RequestSnapshots();
 
   UserFeatureProcessor(
       FeatureWriter writer,
@@ -58,6 +59,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
   public void init(ProcessorContext<Long, HalfExample> context) {
     this.context = context;
     this.users = context.getStateStore(FeatureTopology.USER_STORE);
+    this.requests = context.getStateStore(FeatureTopology.REQUESTS_STORE);
     this.items = context.getStateStore(FeatureTopology.ITEMS_STORE);
     this.profiles = context.getStateStore(FeatureTopology.USERS_STORE);
     this.dirty =
@@ -81,7 +83,7 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     }
     // the impressions of one served feed all get the user's state from before the feed, as the
     // ranker scored them
-    UserState seen = requests.before(e, state);
+    UserState seen = e.getRequestId() == null ? state : beforeRequest(e, state);
     UserProfile profile = null;
     if (expiry.expiredBy(t, seen.referenceMillis())) {
       seen = new UserState(); // the ranker read no hash: no state, no profile
@@ -103,6 +105,22 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
             e.getItemId(),
             new HalfExample(e, category == null ? "" : category, userFeatures, crossFeatures),
             record.timestamp()));
+  }
+
+  /** The state {@code e}, an event of a request, gets; its user's snapshots kept up to date. */
+  private UserState beforeRequest(InteractionEvent e, UserState state) {
+    RequestSnapshots snapshots = requests.get(e.getUserId());
+    if (snapshots == null) {
+      snapshots = new RequestSnapshots();
+    }
+    RequestSnapshots.Seen seen = snapshots.before(e, state);
+    if (seen.changed()) {
+      requests.put(e.getUserId(), snapshots);
+    }
+    if (seen.missed()) {
+      metrics.snapshotMissed();
+    }
+    return seen.state();
   }
 
   private void flush(long now) {
