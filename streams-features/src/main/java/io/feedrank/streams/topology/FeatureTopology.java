@@ -248,7 +248,9 @@ public final class FeatureTopology {
                 .withCachingDisabled(),
             settings.stateObjects()));
     // a store of its own, not beside the user's state: the snapshots change once per request, the
-    // state at every event, and would be written to the changelog with it at every commit
+    // state at every event, and would be written to the changelog with it at every commit. A
+    // quarter as many kept deserialized: each holds up to 4 copies of a user's state, and only a
+    // request's own events, over seconds, read them again
     builder.addStateStore(
         WriteBackStore.builder(
             Stores.keyValueStoreBuilder(
@@ -256,7 +258,7 @@ public final class FeatureTopology {
                     Serdes.Long(),
                     StateSerdes.requestSnapshots())
                 .withCachingDisabled(),
-            settings.stateObjects()));
+            settings.stateObjects() / 4));
     builder.addStateStore(
         WriteBackStore.builder(
             Stores.keyValueStoreBuilder(
