@@ -22,8 +22,9 @@ import picocli.CommandLine;
  * and validates the file ({@code config -q}, no engine needed), every feedrank service's command is
  * parsed by the CLI itself (so a renamed option fails here, not at deploy time), and the wiring
  * between the files holds: healthchecks and conditions, named volumes, loopback-only published
- * ports that the header documents, build targets the Dockerfile defines, Prometheus targets that
- * are compose services on the ports they listen on, Grafana mounts where provisioning looks.
+ * ports that the header documents, build targets the Dockerfile defines, Prometheus targets and its
+ * Alertmanager that are compose services on the ports they listen on, Grafana mounts where
+ * provisioning looks.
  */
 class DeploymentFilesIT {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -128,6 +129,23 @@ class DeploymentFilesIT {
       }
     }
     assertThat(targetsSeen).isEqualTo(5);
+    // and sends its alerts to the compose Alertmanager, on the port it listens on, which reads the
+    // routing of infra/alertmanager
+    List<String> alertmanagers = new ArrayList<>();
+    prometheus
+        .path("alerting")
+        .path("alertmanagers")
+        .forEach(
+            a ->
+                a.path("static_configs")
+                    .forEach(s -> s.path("targets").forEach(t -> alertmanagers.add(t.asText()))));
+    assertThat(alertmanagers).containsExactly("alertmanager:9093");
+    JsonNode alertmanager = services.path("alertmanager");
+    assertThat(alertmanager.path("ports").get(0).asText()).endsWith(":9093:9093");
+    assertThat(alertmanager.path("command").toString())
+        .contains("--config.file=/etc/alertmanager/alertmanager.yml");
+    assertThat(alertmanager.path("volumes").toString())
+        .contains("./infra/alertmanager:/etc/alertmanager:ro");
     // the long-running app services are restarted when they exit on a failure (feedrank streams
     // exits 1 when its Kafka Streams client has failed for good)
     for (String app : new String[] {"streams-features", "ranker", "trainer"}) {
