@@ -169,7 +169,7 @@ final class DriftCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     LocalDriftJob job;
     try {
-      job = LocalDriftJob.start(flink, config, "feedrank-drift");
+      job = LocalDriftJob.start(flink, config, config.jobName());
     } catch (Exception | Error e) {
       // with its stack, to where the job's log goes (a file, a log shipper): Main prints the
       // messages of the causes only, without FEEDRANK_DEBUG

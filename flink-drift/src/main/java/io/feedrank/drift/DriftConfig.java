@@ -177,6 +177,16 @@ public record DriftConfig(
     return groupId + "-" + source;
   }
 
+  /**
+   * The Flink job's name, {@code feedrank-drift-<model.name>}: one per model, whatever {@code
+   * group.id} says. Its metrics carry it as {@code job_name}, by which the alert rules and the
+   * drift dashboard tell two models' jobs apart; under one name for every model their gauges
+   * merged, and a job whose windows stopped closing hid behind the other's newer ones.
+   */
+  public String jobName() {
+    return "feedrank-drift-" + settings.modelName();
+  }
+
   /** The event times the Kafka sources of events take ({@code max.ahead.of.clock.ms}). */
   public io.feedrank.drift.io.EventTimeBound eventTimes() {
     return new io.feedrank.drift.io.EventTimeBound(maxAheadOfClock.toMillis());

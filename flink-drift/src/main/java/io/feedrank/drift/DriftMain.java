@@ -255,8 +255,9 @@ public final class DriftMain {
   /** Runs the job with {@code --key value} arguments (see {@link DriftConfig#from}). */
   public static void main(String[] args) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    build(env, DriftConfig.from(arguments(args, System.getenv())));
-    env.execute("feedrank-drift");
+    DriftConfig config = DriftConfig.from(arguments(args, System.getenv()));
+    build(env, config);
+    env.execute(config.jobName());
   }
 
   /**

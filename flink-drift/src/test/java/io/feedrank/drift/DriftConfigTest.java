@@ -121,7 +121,8 @@ class DriftConfigTest {
   /**
    * Two models' jobs deployed with only {@code model.name} changed (a second FlinkDeployment): in
    * one group and with one transactional id prefix, their exactly-once sinks fenced each other's
-   * producers and their sources shared committed offsets. Given, the keys are taken as they are.
+   * producers and their sources shared committed offsets, and under one job name their metrics
+   * merged. Given, the keys are taken as they are; the job's name follows the model regardless.
    */
   @Test
   void twoModelsGetConsumerGroupsAndTransactionalIdsOfTheirOwn() {
@@ -137,9 +138,13 @@ class DriftConfigTest {
     assertThat(ca.transactionalIdPrefix()).isEqualTo("feedrank-drift-feed-ranker");
     assertThat(cb.transactionalIdPrefix()).isEqualTo("feedrank-drift-two-tower");
     assertThat(DriftConfig.from(required()).groupId()).isEqualTo("feedrank-drift-feed-ranker");
+    // and Flink jobs of their own names, which their metrics carry as job_name
+    assertThat(ca.jobName()).isEqualTo("feedrank-drift-feed-ranker");
+    assertThat(cb.jobName()).isEqualTo("feedrank-drift-two-tower");
     a.put("group.id", "feedrank-drift");
     assertThat(DriftConfig.from(a).groupId()).isEqualTo("feedrank-drift");
     assertThat(DriftConfig.from(a).transactionalIdPrefix()).isEqualTo("feedrank-drift");
+    assertThat(DriftConfig.from(a).jobName()).isEqualTo("feedrank-drift-feed-ranker");
     a.put("transactional.id.prefix", "tx");
     assertThat(DriftConfig.from(a).transactionalIdPrefix()).isEqualTo("tx");
   }

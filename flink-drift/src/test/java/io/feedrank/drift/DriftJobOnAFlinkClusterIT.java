@@ -118,6 +118,8 @@ class DriftJobOnAFlinkClusterIT {
     try (StandaloneFlinkCluster flink =
         StandaloneFlinkCluster.start(dir, 2, Duration.ofSeconds(90))) {
       String job = flink.submit(jar, args, Duration.ofSeconds(90));
+      // named by DriftMain after its model: the job_name its metrics carry and alerts group by
+      assertThat(flink.jobName(job)).isEqualTo("feedrank-drift-" + config.get("model.name"));
       publisher.scheduleWithFixedDelay(
           () -> {
             List<TrainingExample> next = minutes.poll();

@@ -39,6 +39,7 @@ import java.util.stream.Collectors;
 final class StandaloneFlinkCluster implements AutoCloseable {
   private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
   private static final Pattern STATE = Pattern.compile("\"state\"\\s*:\\s*\"([A-Z_]+)\"");
+  private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"");
 
   /**
    * Not what a Flink distribution's lib/ holds: the job jar carries these. (commons-math3 stays:
@@ -328,6 +329,19 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     Matcher m = STATE.matcher(body);
     if (!m.find()) {
       throw new IOException("no state in " + body);
+    }
+    return m.group(1);
+  }
+
+  /**
+   * The job's name as the JobManager's REST API reports it: the first {@code name} of its details,
+   * which come before its vertices' names.
+   */
+  String jobName(String jobId) throws IOException, InterruptedException {
+    String body = get("/jobs/" + jobId).orElseThrow(() -> new IOException("no such job " + jobId));
+    Matcher m = NAME.matcher(body);
+    if (!m.find()) {
+      throw new IOException("no name in " + body);
     }
     return m.group(1);
   }

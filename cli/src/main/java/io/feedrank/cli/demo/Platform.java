@@ -138,7 +138,7 @@ public final class Platform implements AutoCloseable {
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(driftConfig.parallelism(), flink);
     DriftMain.build(env, driftConfig);
-    driftJob = env.executeAsync("feedrank-drift");
+    driftJob = env.executeAsync(driftConfig.jobName());
     started(
         () -> {
           try {

@@ -222,11 +222,16 @@ class ObservabilityIT {
         awaitValue(api, "sum(features_events_dlq_total)", 15);
         awaitValue(api, "sum(ranker_fallbacks_total{cause=\"no_model\"})", 5);
         awaitValue(api, "sum(trainer_runs_total{status=\"SUCCEEDED\"})", 1);
-        // the drift job's reports as Flink gauges: one series per monitored feature and the score
+        // the drift job's reports as Flink gauges: one series per monitored feature and the score,
+        // under the job's name after its model, which the drift alert rules group by
         awaitValue(
             api,
-            "count(flink_taskmanager_job_task_operator_feature_drift_psi{feature=~\"item_category|device|i_content_length\"})",
+            "count(flink_taskmanager_job_task_operator_feature_drift_psi{job_name=\"feedrank-drift-feed-ranker\",feature=~\"item_category|device|i_content_length\"})",
             3);
+        awaitValue(
+            api,
+            "count(flink_jobmanager_job_numRestarts{job_name=\"feedrank-drift-feed-ranker\"})",
+            1);
 
         // p99 of every ranking so far, from the server's histogram: each server-side latency is
         // at most its client-side one, so it cannot exceed the bucket holding the client's max
