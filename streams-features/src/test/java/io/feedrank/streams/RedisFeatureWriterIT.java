@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.RestoreParams;
 
 /**
  * The Redis writer against the real server when Redis answers a command with an error (here {@code
@@ -87,6 +88,50 @@ class RedisFeatureWriterIT {
       assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, partial, 5, true))))
           .isEmpty();
       assertThat(redis.hgetAll(user)).containsEntry("c.a._ts", "1").containsEntry("_ts", "2");
+    }
+  }
+
+  /**
+   * Redis brings a hash back at an older version (a restart from its RDB snapshot or AOF, a
+   * failover to a replica behind), not gone: it still has {@code _ts}, but lacks the categories the
+   * writes since carried. A partial write whose base (the events the hash held at the last landed
+   * write) is above the hash's {@code lifetime_events} sets nothing and is reported, so the user is
+   * written whole; one whose base the hash holds, or without a base, applies.
+   */
+  @Test
+  void aPartialWriteOverAnOlderCopyOfItsHashIsRefusedAndReported(LocalStack stack) {
+    String user = "fr:u:rolled-back-" + System.nanoTime();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2));
+        RedisFeatureWriter writer =
+            new RedisFeatureWriter(stack.redisUri(), Duration.ofDays(1), meters)) {
+      Map<String, String> whole =
+          Map.of("_v", "1", "_ts", "1", "lifetime_events", "1", "c.a._ts", "1", "c.a.clicks", "1");
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, whole, 1, false))))
+          .isEmpty();
+      byte[] snapshot = redis.dump(user);
+      Map<String, String> music =
+          Map.of("_v", "1", "_ts", "2", "lifetime_events", "2", "c.b._ts", "2");
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, music, 2, true, 1))))
+          .isEmpty();
+      assertThat(redis.hgetAll(user)).containsEntry("c.b._ts", "2");
+
+      // the snapshot reloaded: the hash is back at lifetime_events 1, without c.b
+      redis.restore(user, 0, snapshot, RestoreParams.restoreParams().replace());
+      Map<String, String> news =
+          Map.of("_v", "1", "_ts", "3", "lifetime_events", "3", "c.a._ts", "3");
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, news, 3, true, 2))))
+          .containsExactly(user);
+      assertThat(redis.hgetAll(user)).isEqualTo(whole);
+      assertThat(meters.counter("features.redis.write.refused").count()).isEqualTo(1.0);
+
+      // a base the hash holds, or none (an entry pending since before bases were kept), applies
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, news, 3, true, 1))))
+          .isEmpty();
+      assertThat(redis.hgetAll(user)).containsEntry("lifetime_events", "3");
+      redis.restore(user, 0, snapshot, RestoreParams.restoreParams().replace());
+      assertThat(writer.writeFindingLost(List.of(new FeatureWrite(user, news, 3, true)))).isEmpty();
+      assertThat(redis.hgetAll(user)).containsEntry("lifetime_events", "3");
     }
   }
 

@@ -190,10 +190,20 @@ public final class AsyncFeatureWriter implements FeatureWriter, FeatureSink {
     long latest = Math.max(older.write().latestEventMillis(), newer.write().latestEventMillis());
     // whole if either was: the merged fields hold all the whole one had
     boolean partial = older.write().partial() && newer.write().partial();
+    // the lower base: the merge carries the categories of both, the older's since its base
+    long base = lowerBase(older.write().baseEvents(), newer.write().baseEvents());
     return new Pending(
-        new FeatureWrite(newer.write().key(), fields, latest, partial),
+        new FeatureWrite(newer.write().key(), fields, latest, partial, base),
         newer.landed() != NOBODY ? newer.landed() : older.landed(),
         newer.lost() != NOBODY ? newer.lost() : older.lost());
+  }
+
+  /** The lower of two {@link FeatureWrite#baseEvents}, a known one over {@link #NO_BASE}. */
+  private static long lowerBase(long a, long b) {
+    if (a == NO_BASE) {
+      return b;
+    }
+    return b == NO_BASE ? a : Math.min(a, b);
   }
 
   private void run() {

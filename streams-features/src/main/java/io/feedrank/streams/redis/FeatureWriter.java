@@ -19,14 +19,32 @@ public interface FeatureWriter extends AutoCloseable {
    *     no event since the last write touched; an item's metadata or a user's profile, without the
    *     state): right over the hash, short of it without one, so one that carries state is refused
    *     there ({@link #writeFindingLost})
+   * @param baseEvents for a partial write, the {@code lifetime_events} the hash must hold already:
+   *     the entity's count as of its last landed write, which held the categories this one leaves
+   *     out. A hash with fewer (Redis brought back an older copy: a restart from its AOF or RDB, a
+   *     failover to a replica behind) lacks some of them, and the write is refused there as over a
+   *     hash without state. {@link #NO_BASE} when not known: no such check
    */
   record FeatureWrite(
-      String key, Map<String, String> fields, long latestEventMillis, boolean partial) {
+      String key,
+      Map<String, String> fields,
+      long latestEventMillis,
+      boolean partial,
+      long baseEvents) {
     /** A write of the entity's whole hash. */
     public FeatureWrite(String key, Map<String, String> fields, long latestEventMillis) {
       this(key, fields, latestEventMillis, false);
     }
+
+    /** A write without a {@link #baseEvents} to check. */
+    public FeatureWrite(
+        String key, Map<String, String> fields, long latestEventMillis, boolean partial) {
+      this(key, fields, latestEventMillis, partial, NO_BASE);
+    }
   }
+
+  /** {@link FeatureWrite#baseEvents} not known: a partial write is not checked against a count. */
+  long NO_BASE = -1;
 
   /**
    * {@link FeatureWrite#latestEventMillis} of a write no event caused (an item's metadata, a user's
@@ -44,8 +62,9 @@ public interface FeatureWriter extends AutoCloseable {
   /**
    * {@link #write}, and the keys of the batch's {@link FeatureWrite#partial partial} writes that
    * found their hash without the entity's state (Redis lost it: a restart without persistence, an
-   * eviction, the TTL) and set nothing: the entity must be written whole. By default none are
-   * known.
+   * eviction, the TTL) or with fewer events than their {@link FeatureWrite#baseEvents} (Redis
+   * brought back an older copy of it) and set nothing: the entity must be written whole. By default
+   * none are known.
    */
   default Set<String> writeFindingLost(List<FeatureWrite> batch) {
     write(batch);

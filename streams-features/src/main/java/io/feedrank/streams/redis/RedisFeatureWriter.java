@@ -47,13 +47,15 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  *
  * <p>A {@link FeatureWrite#partial partial} write with {@code _ts} (a user's, without the
  * categories no event since the last write touched) onto a hash without {@code _ts} (Redis lost the
- * entity's state: a restart without persistence, an eviction, the TTL) sets nothing, and is
- * reported ({@link #writeFindingLost}) and counted by {@code features.redis.write.refused}: the
- * entity must be written whole. Applied, it created the hash with what it carried alone, and a
- * later partial write found {@code _ts} and applied as any other: if the instance stopped or
- * crashed before it had the entity written whole, or the entity's task moved, the hash lacked the
- * rest for good. Refused, it leaves the hash as it finds it, so every partial write is refused
- * until a whole one lands, whoever writes it.
+ * entity's state: a restart without persistence, an eviction, the TTL), or with fewer {@code
+ * lifetime_events} than the write's {@link FeatureWrite#baseEvents} (Redis brought back an older
+ * copy: a restart from AOF or RDB, a failover to a replica behind, where the categories the last
+ * writes carried are missing), sets nothing, and is reported ({@link #writeFindingLost}) and
+ * counted by {@code features.redis.write.refused}: the entity must be written whole. Applied, it
+ * created the hash with what it carried alone, and a later partial write found {@code _ts} and
+ * applied as any other: if the instance stopped or crashed before it had the entity written whole,
+ * or the entity's task moved, the hash lacked the rest for good. Refused, it leaves the hash as it
+ * finds it, so every partial write is refused until a whole one lands, whoever writes it.
  *
  * <p>The expiry follows the entity's events: a write with {@code _ts} sets it to the TTL, one
  * without leaves a hash's expiry as it is and gives the TTL only to a hash that has none (a new
@@ -74,13 +76,15 @@ public final class RedisFeatureWriter implements FeatureWriter {
   /**
    * KEYS[1] the hash; ARGV[1] the write's {@code _ts} (empty: none), ARGV[2] the expiry in ms,
    * ARGV[3] the write's {@code lifetime_events} (empty: none), ARGV[4] 1 for a partial write, else
-   * 0, then field, value pairs. Returns -1 when the hash is newer (a later {@code _ts}, or the same
-   * one and more events), 1 when a partial write with {@code _ts} found no {@code _ts} in the hash
-   * (no events' state: the hash was gone, or held only an entity's catalog metadata or profile);
-   * both set nothing. Else 0. The pairs go to {@code HSET} a thousand at a time, within what Lua's
-   * unpack takes. A write without {@code _ts} sets the expiry only on a hash that has none ({@code
-   * PTTL} below 0: it has just been created, or was left without one), as {@code PEXPIRE NX} would
-   * from Redis 7 on.
+   * 0, ARGV[5] its {@link FeatureWrite#baseEvents} (empty: none), then field, value pairs. Returns
+   * -1 when the hash is newer (a later {@code _ts}, or the same one and more events), 1 when a
+   * partial write with {@code _ts} found no {@code _ts} in the hash (no events' state: the hash was
+   * gone, or held only an entity's catalog metadata or profile) or fewer {@code lifetime_events}
+   * than its base (an older copy of the hash: it lacks what the write leaves out); both set
+   * nothing. Else 0. The pairs go to {@code HSET} a thousand at a time, within what Lua's unpack
+   * takes. A write without {@code _ts} sets the expiry only on a hash that has none ({@code PTTL}
+   * below 0: it has just been created, or was left without one), as {@code PEXPIRE NX} would from
+   * Redis 7 on.
    */
   static final String SCRIPT =
       """
@@ -97,11 +101,15 @@ public final class RedisFeatureWriter implements FeatureWriter {
           if heldTs == ts and n and heldN and heldN > n then
             return -1
           end
+          local base = tonumber(ARGV[5])
+          if ARGV[4] == '1' and base and heldN and heldN < base then
+            return 1
+          end
         elseif ARGV[4] == '1' then
           return 1
         end
       end
-      local i = 5
+      local i = 6
       while i <= #ARGV do
         local j = math.min(i + 999, #ARGV)
         redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
@@ -140,7 +148,7 @@ public final class RedisFeatureWriter implements FeatureWriter {
             .register(metrics);
     this.refused =
         Counter.builder("features.redis.write.refused")
-            .description("partial writes not applied: the hash held no state (Redis lost it)")
+            .description("partial writes not applied: the hash held no state or an older one")
             .register(metrics);
   }
 
@@ -151,10 +159,12 @@ public final class RedisFeatureWriter implements FeatureWriter {
 
   /**
    * A partial write found its hash lost when it found no {@code _ts} there: a hash that held the
-   * entity's state has the fields every write carries ({@code _v}, {@code _ts}, the counters). A
-   * hash of the profile alone, rewritten after Redis lost the user's, holds fields but no state. A
-   * write without {@code _ts} (a profile's or an item's metadata alone) is never refused: it has no
-   * state to leave out, and the entity's next state write finds the hash without {@code _ts}.
+   * entity's state has the fields every write carries ({@code _v}, {@code _ts}, the counters); or
+   * fewer {@code lifetime_events} than its base: an older copy, without the categories the writes
+   * since carried. A hash of the profile alone, rewritten after Redis lost the user's, holds fields
+   * but no state. A write without {@code _ts} (a profile's or an item's metadata alone) is never
+   * refused: it has no state to leave out, and the entity's next state write finds the hash without
+   * {@code _ts}.
    */
   @Override
   public Set<String> writeFindingLost(List<FeatureWrite> batch) {
@@ -285,11 +295,12 @@ public final class RedisFeatureWriter implements FeatureWriter {
   }
 
   private List<String> arguments(FeatureWrite w) {
-    List<String> args = new ArrayList<>(4 + 2 * w.fields().size());
+    List<String> args = new ArrayList<>(5 + 2 * w.fields().size());
     args.add(w.fields().getOrDefault("_ts", ""));
     args.add(ttlMillis);
     args.add(w.fields().getOrDefault(EVENTS, ""));
     args.add(w.partial() ? "1" : "0");
+    args.add(w.baseEvents() == NO_BASE ? "" : Long.toString(w.baseEvents()));
     w.fields()
         .forEach(
             (k, v) -> {

@@ -239,7 +239,8 @@ class AsyncFeatureWriterTest {
    * A profile or catalog write (no callbacks) merged over a state write of the same key, as the
    * global tables' thread and a stream thread do while the writer is busy, keeps the state write's
    * callbacks: they used to be replaced by the profile's none, so the state write's landing, or its
-   * refusal over a lost hash, was never heard of. A refused write is not reported landed.
+   * refusal over a lost hash, was never heard of. A refused write is not reported landed. The merge
+   * keeps the state write's base too, so it is still refused over an older copy of the hash.
    */
   @Test
   void aWriteWithoutCallbacksMergedOverOneWithThemKeepsTheirCallbacks() throws Exception {
@@ -267,15 +268,15 @@ class AsyncFeatureWriterTest {
       held.awaitHeld();
       // they wait behind the held batch: each profile, newer, is merged over its state write
       for (String user : List.of("fr:u:1", "fr:u:2")) {
-        w.submit(List.of(new FeatureWrite(user, state, 1000, true)), landed::add, lost::add);
+        w.submit(List.of(new FeatureWrite(user, state, 1000, true, 3)), landed::add, lost::add);
         w.write(
             List.of(new FeatureWrite(user, Map.of("country", "FR"), FeatureWriter.NO_EVENT, true)));
       }
       held.release();
     } // close: what is pending is written, and whom to tell told, before it returns
     Map<String, String> both = Map.of("_ts", "1000", "c.news._ts", "1000", "country", "FR");
-    FeatureWrite refused = new FeatureWrite("fr:u:1", both, 1000, true);
-    FeatureWrite written = new FeatureWrite("fr:u:2", both, 1000, true);
+    FeatureWrite refused = new FeatureWrite("fr:u:1", both, 1000, true, 3);
+    FeatureWrite written = new FeatureWrite("fr:u:2", both, 1000, true, 3);
     assertThat(held.written).containsExactly(write("fr:i:9", "category", "news"), refused, written);
     assertThat(landed).containsExactly(written);
     assertThat(lost).containsExactly(refused);
