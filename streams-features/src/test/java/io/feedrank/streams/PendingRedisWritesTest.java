@@ -206,6 +206,42 @@ class PendingRedisWritesTest {
   }
 
   /**
+   * Every write of a user carries as its base the events their hash held at the last landed write:
+   * the count the earliest event not yet written starts from (the writer refuses a partial write
+   * over an older copy of the hash, one with fewer). It moves only when the user's latest write
+   * lands and they are forgotten, not when an earlier one does: the write still to land carries the
+   * categories since the earliest event not written, which the hash lacks below that base.
+   */
+  @Test
+  void eachWriteCarriesTheEventCountOfTheLastLandedWriteAsItsBase() {
+    KeyValueStore<Long, long[]> pending = driver.getKeyValueStore("user-redis-pending");
+    pipe(1, T);
+    flush();
+    sink.land(sink.forKey("fr:u:1").get(0));
+    flush(); // forgotten: its hash holds 1 event
+    assertThat(sink.forKey("fr:u:1").get(0).write().baseEvents()).isZero();
+
+    pipe(1, T.plusSeconds(60));
+    assertThat(pending.get(1L)).as("the base is kept in the pending store").endsWith(1L);
+    flush();
+    pipe(1, T.plusSeconds(120));
+    flush();
+    sink.land(sink.forKey("fr:u:1").get(1)); // an earlier write lands: the user is still pending
+    pipe(1, T.plusSeconds(180));
+    flush();
+    assertThat(sink.forKey("fr:u:1").stream().map(h -> h.write().baseEvents()))
+        .containsExactly(0L, 1L, 1L, 1L);
+
+    sink.land(sink.forKey("fr:u:1").get(3));
+    flush(); // forgotten: its hash holds 4 events
+    pipe(1, T.plusSeconds(240));
+    flush();
+    assertThat(sink.forKey("fr:u:1")).hasSize(5);
+    assertThat(sink.forKey("fr:u:1").get(4).write().baseEvents()).isEqualTo(4);
+    assertThat(sink.forKey("fr:u:1").get(4).write().fields()).containsEntry("lifetime_events", "5");
+  }
+
+  /**
    * A flush submits what the writer has room for and nothing more: without room it renders and
    * submits nothing (a stream thread waiting on a full writer held its transaction open, each of
    * its tasks in turn), and a refused batch ends it. What was not taken stays pending, and is

@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * changelogged state store so the set is part of every Kafka transaction: an entity is in the set
  * in the same commit as its state change and forgotten only after its write has landed. After a
  * crash, the restored set names exactly the entities to write again — Redis can never miss a
- * committed state change. Each entry holds the earliest and latest event time not yet written and a
- * version that every change bumps; an entry is forgotten only when the write that landed carried
- * its current version.
+ * committed state change. Each entry holds the earliest and latest event time not yet written, a
+ * version that every change bumps, and the entity's event count as of its last landed write (the
+ * base its partial writes check the hash against: {@link FeatureWrite#baseEvents}); an entry is
+ * forgotten only when the write that landed carried its current version.
  *
  * <p>The store is never read on the per-event path, and written there only when an entity becomes
  * pending or an out-of-order event moves its earliest time back ({@link #mark}): an in-memory
@@ -43,28 +44,44 @@ final class DirtyEntities<S> {
   /** Renders an entity's fields that events in [earliest, latest] can have changed. */
   interface Renderer<S> {
     /**
+     * @param baseEvents the entity's event count as of its last landed write, the count the hash
+     *     holds before the events in [earliest, latest]; {@link FeatureWriter#NO_BASE} when not
+     *     known (an entry restored from a store written before the count was kept)
      * @param state the entity's latest state, or null when it was restored rather than marked here
      *     (the renderer reads it from the entity's store then)
      */
-    FeatureWrite render(long id, long earliestEventMillis, long latestEventMillis, S state);
+    FeatureWrite render(
+        long id, long earliestEventMillis, long latestEventMillis, long baseEvents, S state);
   }
 
   /**
-   * Three longs: the earliest event time not yet written; the latest event time and the version as
-   * of the entry's last store write.
+   * Four longs: the earliest event time not yet written; the latest event time and the version as
+   * of the entry's last store write; the base event count. Reads the three of a store written
+   * before the base was kept (restored from its changelog after an upgrade) with {@link
+   * FeatureWriter#NO_BASE}.
    */
   static Serde<long[]> rangeSerde() {
     return Serdes.serdeFrom(
         (t, r) ->
             r == null
                 ? null
-                : ByteBuffer.allocate(24).putLong(r[0]).putLong(r[1]).putLong(r[2]).array(),
+                : ByteBuffer.allocate(32)
+                    .putLong(r[0])
+                    .putLong(r[1])
+                    .putLong(r[2])
+                    .putLong(r[3])
+                    .array(),
         (t, b) -> {
           if (b == null) {
             return null;
           }
           ByteBuffer buf = ByteBuffer.wrap(b);
-          return new long[] {buf.getLong(), buf.getLong(), buf.getLong()};
+          return new long[] {
+            buf.getLong(),
+            buf.getLong(),
+            buf.getLong(),
+            buf.remaining() >= 8 ? buf.getLong() : FeatureWriter.NO_BASE
+          };
         });
   }
 
@@ -74,13 +91,19 @@ final class DirtyEntities<S> {
     long earliest;
     long latest;
     long version;
+    final long base;
     S state;
 
-    Entry(long earliest, long latest, long version, S state) {
+    Entry(long earliest, long latest, long version, long base, S state) {
       this.earliest = earliest;
       this.latest = latest;
       this.version = version;
+      this.base = base;
       this.state = state;
+    }
+
+    long[] stored() {
+      return new long[] {earliest, latest, version, base};
     }
   }
 
@@ -114,7 +137,7 @@ final class DirtyEntities<S> {
     try (KeyValueIterator<Long, long[]> it = pending.all()) {
       while (it.hasNext()) {
         KeyValue<Long, long[]> e = it.next();
-        entries.put(e.key, new Entry<>(e.value[0], e.value[1], e.value[2], null));
+        entries.put(e.key, new Entry<>(e.value[0], e.value[1], e.value[2], e.value[3], null));
       }
     }
   }
@@ -126,13 +149,17 @@ final class DirtyEntities<S> {
    * user hash's windows are rendered from it). Versions only match landings within this instance,
    * and the latest event time only feeds the freshness metric, so a restored entry's are those of
    * its last store write. (A store write per event was 5% of the stream threads' samples.)
+   *
+   * @param eventsBefore the entity's event count before this event: when it becomes pending now,
+   *     all its earlier events have landed, so this is what its hash holds, the base of its writes
+   *     until one lands ({@link FeatureWriter#NO_BASE} for an entity written whole every time)
    */
-  void mark(long id, long eventMillis, S state) {
+  void mark(long id, long eventMillis, long eventsBefore, S state) {
     Entry<S> e = entries.get(id);
     if (e == null) {
-      e = new Entry<>(eventMillis, eventMillis, 1, state);
+      e = new Entry<>(eventMillis, eventMillis, 1, eventsBefore, state);
       entries.put(id, e);
-      pending.put(id, new long[] {e.earliest, e.latest, e.version});
+      pending.put(id, e.stored());
       return;
     }
     e.latest = Math.max(e.latest, eventMillis);
@@ -140,7 +167,7 @@ final class DirtyEntities<S> {
     e.state = state;
     if (eventMillis < e.earliest) {
       e.earliest = eventMillis;
-      pending.put(id, new long[] {e.earliest, e.latest, e.version});
+      pending.put(id, e.stored());
     }
   }
 
@@ -169,13 +196,14 @@ final class DirtyEntities<S> {
   void markWhole(long id) {
     Entry<S> e = entries.get(id);
     if (e == null) {
-      e = new Entry<>(Long.MIN_VALUE, FeatureWriter.NO_EVENT, 1, null);
+      // a whole write needs no base
+      e = new Entry<>(Long.MIN_VALUE, FeatureWriter.NO_EVENT, 1, FeatureWriter.NO_BASE, null);
       entries.put(id, e);
     } else {
       e.earliest = Long.MIN_VALUE;
       e.version++;
     }
-    pending.put(id, new long[] {e.earliest, e.latest, e.version});
+    pending.put(id, e.stored());
   }
 
   /**
@@ -214,7 +242,7 @@ final class DirtyEntities<S> {
         e.state = null;
         continue;
       }
-      FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.state);
+      FeatureWrite w = render.render(me.getKey(), e.earliest, e.latest, e.base, e.state);
       // rendered: a retry (Redis away, the writer's queue full) reads the state from its store,
       // so only entities changed since the last flush hold a state object here
       e.state = null;

@@ -93,7 +93,8 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
     // the object (WriteBackStore)
     state.add(e);
     store.put(itemId, state);
-    dirty.mark(itemId, t, state);
+    // an item's writes are whole (its whole state and metadata): no base to check
+    dirty.mark(itemId, t, FeatureWriter.NO_BASE, state);
     context.forward(
         new Record<>(
             e.getUserId(),
@@ -110,7 +111,7 @@ final class ItemFeatureProcessor implements Processor<Long, HalfExample, Long, T
       return;
     }
     dirty.flush(
-        (id, earliest, latest, state) ->
+        (id, earliest, latest, base, state) ->
             new FeatureWriter.FeatureWrite(
                 FeatureWriter.itemKey(id),
                 (state != null ? state : store.get(id)).toHash(metadata(id)),

@@ -95,9 +95,10 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
     double[] crossFeatures = seen.crossFeatures(category, t);
     // changed in place: if that fails, the thread fails and its tasks close dirty, which drops
     // the object (WriteBackStore)
+    long eventsBefore = state.lifetimeEvents();
     state.add(e, category);
     users.put(e.getUserId(), state);
-    dirty.mark(e.getUserId(), t, state);
+    dirty.mark(e.getUserId(), t, eventsBefore, state);
     metrics.processed();
 
     context.forward(
@@ -135,13 +136,14 @@ final class UserFeatureProcessor implements Processor<byte[], Checked, Long, Hal
       }
     }
     dirty.flush(
-        (id, earliest, latest, state) -> {
+        (id, earliest, latest, base, state) -> {
           UserState s = state != null ? state : users.get(id);
           return new FeatureWriter.FeatureWrite(
               FeatureWriter.userKey(id),
               s.toHash(earliest, profile(id)),
               latest,
-              s.leavesOutCategories(earliest));
+              s.leavesOutCategories(earliest),
+              base);
         });
   }
 
