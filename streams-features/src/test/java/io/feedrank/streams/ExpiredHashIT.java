@@ -55,7 +55,7 @@ class ExpiredHashIT {
     try (UnifiedJedis redis = RedisConnections.connect(stack.redisUri(), Duration.ofSeconds(2));
         KafkaProducer<byte[], byte[]> producer = FeaturesHarness.rawProducer(stack);
         Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
-      send(h, producer, events, "first", t1);
+      h.sendClick(producer, events, "first", USER, ITEM, t1, Device.MOBILE);
       awaitEachHolds(
           redis,
           Map.of(
@@ -72,7 +72,7 @@ class ExpiredHashIT {
       assertThat(userHash).isEmpty();
       assertThat(itemHash).isEmpty();
 
-      send(h, producer, events, "second", t2);
+      h.sendClick(producer, events, "second", USER, ITEM, t2, Device.MOBILE);
       // the history was kept, and the whole hashes, profile and metadata included, are back
       awaitEachHolds(
           redis,
@@ -199,30 +199,5 @@ class ExpiredHashIT {
                       .serialize(h.topics.items(), item)))
           .get();
     }
-  }
-
-  private static void send(
-      FeaturesHarness h,
-      KafkaProducer<byte[], byte[]> producer,
-      AvroSerializer<InteractionEvent> ser,
-      String id,
-      long at)
-      throws Exception {
-    String topic = h.topics.interactions();
-    InteractionEvent e =
-        InteractionEvent.newBuilder()
-            .setInteractionId(id)
-            .setUserId(USER)
-            .setItemId(ITEM)
-            .setEventTime(Instant.ofEpochMilli(at))
-            .setClick(true)
-            .setLike(false)
-            .setShare(false)
-            .setDwellSeconds(5f)
-            .setDevice(Device.MOBILE)
-            .build();
-    producer
-        .send(new ProducerRecord<>(topic, FeaturesHarness.longBytes(USER), ser.serialize(topic, e)))
-        .get();
   }
 }

@@ -6,6 +6,7 @@ import io.feedrank.avro.Topics;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.events.DeadLetter;
+import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.events.TrainingExample;
@@ -91,6 +92,35 @@ final class FeaturesHarness {
   }
 
   /** A long key as the topics hold it (Kafka's LongSerializer: 8 bytes, big-endian). */
+  /**
+   * Publishes a click of {@code user} on {@code item} at {@code at} to this harness's interactions
+   * topic, keyed by user as the apps publish, and waits until it is written.
+   */
+  void sendClick(
+      KafkaProducer<byte[], byte[]> producer,
+      AvroSerializer<InteractionEvent> ser,
+      String id,
+      long user,
+      long item,
+      long at,
+      Device device)
+      throws Exception {
+    String topic = topics.interactions();
+    InteractionEvent e =
+        InteractionEvent.newBuilder()
+            .setInteractionId(id)
+            .setUserId(user)
+            .setItemId(item)
+            .setEventTime(Instant.ofEpochMilli(at))
+            .setClick(true)
+            .setLike(false)
+            .setShare(false)
+            .setDwellSeconds(5f)
+            .setDevice(device)
+            .build();
+    producer.send(new ProducerRecord<>(topic, longBytes(user), ser.serialize(topic, e))).get();
+  }
+
   static byte[] longBytes(long v) {
     return ByteBuffer.allocate(8).putLong(v).array();
   }

@@ -3,13 +3,13 @@ package io.feedrank.streams;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.feedrank.avro.serde.AvroSerializer;
+import io.feedrank.events.Device;
 import io.feedrank.events.InteractionEvent;
 import io.feedrank.events.ItemMetadata;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
 import io.micrometer.core.instrument.Counter;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -62,8 +62,8 @@ class LostUserHashIT {
                 new ByteArraySerializer(),
                 new ByteArraySerializer())) {
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(p))) {
-        send(h, producer, events, "sports", SPORTS_ITEM, t);
-        send(h, producer, events, "news", NEWS_ITEM, t + 10 * MINUTE);
+        h.sendClick(producer, events, "sports", USER, SPORTS_ITEM, t, Device.UNKNOWN);
+        h.sendClick(producer, events, "news", USER, NEWS_ITEM, t + 10 * MINUTE, Device.UNKNOWN);
         Awaitility.await()
             .atMost(Duration.ofSeconds(60))
             .until(
@@ -82,7 +82,8 @@ class LostUserHashIT {
       Map<String, String> slow = new HashMap<>(p);
       slow.put("redis.flush.interval.ms", "5000");
       try (Main.FeaturesApp app = Main.start(FeaturesConfig.from(slow))) {
-        send(h, producer, events, "news-again", NEWS_ITEM, t + 20 * MINUTE);
+        h.sendClick(
+            producer, events, "news-again", USER, NEWS_ITEM, t + 20 * MINUTE, Device.UNKNOWN);
         Awaitility.await()
             .atMost(Duration.ofSeconds(60))
             .until(() -> redis.exists(key) || refused(app) > 0);
@@ -136,33 +137,6 @@ class LostUserHashIT {
             .get();
       }
     }
-  }
-
-  private static void send(
-      FeaturesHarness h,
-      KafkaProducer<byte[], byte[]> producer,
-      AvroSerializer<InteractionEvent> ser,
-      String id,
-      long item,
-      long at)
-      throws Exception {
-    String topic = h.topics.interactions();
-    InteractionEvent e =
-        InteractionEvent.newBuilder()
-            .setInteractionId(id)
-            .setUserId(USER)
-            .setItemId(item)
-            .setEventTime(Instant.ofEpochMilli(at))
-            .setClick(true)
-            .setLike(false)
-            .setShare(false)
-            .setDwellSeconds(5f)
-            .build();
-    producer
-        .send(
-            new ProducerRecord<>(
-                topic, ByteBuffer.allocate(8).putLong(USER).array(), ser.serialize(topic, e)))
-        .get();
   }
 
   /** Waits for the user's tombstone in the changelog of the users' pending store. */

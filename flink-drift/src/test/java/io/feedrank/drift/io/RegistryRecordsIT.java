@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +47,7 @@ class RegistryRecordsIT {
       source.open(UnreadableRecordsTest.context(metrics));
       List<ServingReference> out = new ArrayList<>();
 
-      source.deserialize(record(value, 41), collector(out));
+      source.deserialize(record(value, 41), UnreadableRecordsTest.collector(out));
 
       assertThat(out).hasSize(1);
       assertThat(out.get(0).modelName).isEqualTo(model);
@@ -76,7 +75,7 @@ class RegistryRecordsIT {
       source.open(UnreadableRecordsTest.context(metrics));
       List<ServingReference> out = new ArrayList<>();
 
-      source.deserialize(record(value, 0), collector(out));
+      source.deserialize(record(value, 0), UnreadableRecordsTest.collector(out));
 
       assertThat(out).isEmpty();
       assertThat(metrics.undecodable()).isEqualTo(1);
@@ -102,17 +101,5 @@ class RegistryRecordsIT {
 
   private static ConsumerRecord<byte[], byte[]> record(byte[] value, long offset) {
     return new ConsumerRecord<>(Topics.MODEL_REGISTRY, 0, offset, null, value);
-  }
-
-  private static Collector<ServingReference> collector(List<ServingReference> out) {
-    return new Collector<>() {
-      @Override
-      public void collect(ServingReference r) {
-        out.add(r);
-      }
-
-      @Override
-      public void close() {}
-    };
   }
 }

@@ -101,7 +101,7 @@ class UnreadableRecordsTest {
     return new ConsumerRecord<>("a-topic", 0, 7L, null, value);
   }
 
-  private static <T> Collector<T> collector(List<T> out) {
+  static <T> Collector<T> collector(List<T> out) {
     return new Collector<>() {
       @Override
       public void collect(T t) {
