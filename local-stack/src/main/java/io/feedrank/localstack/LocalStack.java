@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * this JVM), a {@code redis-server} and the Apicurio Registry server (child processes). Every
  * listener binds to 127.0.0.1; ports are random unless given; all state lives in one fresh
  * directory that {@link #close()} deletes. On start it creates every topic of DESIGN §2 and
- * registers every value schema with BACKWARD compatibility.
+ * registers every value schema with FULL_TRANSITIVE compatibility ({@link
+ * io.feedrank.avro.serde.AvroSerdes#COMPATIBILITY}).
  *
  * <pre>{@code
  * try (LocalStack stack = LocalStack.builder().build().start()) {
