@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Works against Confluent Schema Registry, Karapace, Redpanda and Apicurio's {@code
  * /apis/ccompat/v7}. Schemas by id and ids of registered schemas are cached forever (the registry
- * never changes them). Connection failures, 5xx and 429 are retried with exponential backoff up to
- * {@link RegistryConfig#maxRetries()}; other 4xx fail at once with the registry's message.
+ * never changes them). A schema's references to types in other subjects are read and resolved
+ * ({@link SchemaReferences}). Connection failures, 5xx and 429 are retried with exponential backoff
+ * up to {@link RegistryConfig#maxRetries()}; other 4xx fail at once with the registry's message.
  *
  * <p>An id the registry does not know ({@code 404}) is remembered for {@link #UNKNOWN_ID_TTL}, so
  * that a flood of records whose header names a garbage id (a producer without the registry, bytes
@@ -47,6 +48,16 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
   private final String authHeader;
   private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
   private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
+  // deleted=true, as Confluent's own client reads references: a soft-deleted version still defines
+  // the types of the records written before it was deleted
+  private final SchemaReferences references =
+      new SchemaReferences(
+          (subject, version, what) ->
+              call(
+                  "GET",
+                  "/subjects/" + enc(subject) + "/versions/" + enc(version) + "?deleted=true",
+                  null,
+                  what));
 
   static final Duration UNKNOWN_ID_TTL = Duration.ofSeconds(1);
   static final int MAX_UNKNOWN_IDS = 10_000;
@@ -167,7 +178,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
           -1,
           null);
     }
-    Schema schema = parse(body.path("schema").asText(), "schema id " + id);
+    Schema schema = references.parse(body, "schema id " + id);
     Schema previous = schemasById.putIfAbsent(id, schema);
     return previous != null ? previous : schema;
   }
@@ -193,7 +204,7 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
               null,
               "fetch latest of '" + subject + "'");
       int id = body.path("id").asInt();
-      Schema schema = parse(body.path("schema").asText(), "latest of " + subject);
+      Schema schema = references.parse(body, "latest of " + subject);
       schemasById.putIfAbsent(id, schema);
       return Optional.of(new RegisteredSchema(subject, body.path("version").asInt(), id, schema));
     } catch (SchemaRegistryException e) {
@@ -368,18 +379,6 @@ public final class HttpSchemaRegistryClient implements SchemaRegistryClient {
 
   private static String schemaBody(Schema schema) {
     return JSON.createObjectNode().put("schema", schema.toString()).toString();
-  }
-
-  private static Schema parse(String text, String what) {
-    try {
-      return new Schema.Parser().parse(text);
-    } catch (RuntimeException e) {
-      throw new SchemaRegistryException(
-          "registry returned an unparseable Avro schema for " + what + ": " + e.getMessage(),
-          200,
-          -1,
-          e);
-    }
   }
 
   /**

@@ -30,10 +30,12 @@ public class SchemaRegistryException extends RuntimeException {
   }
 
   /**
-   * True when the registry answered with a schema of another type (JSON Schema, Protobuf): the id
-   * exists, and whatever names it is not an Avro record of this platform. Avro text this client
-   * cannot parse is not this: that may be the client's limit (references, a stricter parser), and
-   * skipping every record of it would lose valid updates.
+   * True when the registry answered with a schema of another type (JSON Schema, Protobuf), or with
+   * one whose references it cannot give: the id exists, and whatever names it is not an Avro record
+   * this platform can read (a reference to a subject version the registry does not have, or whose
+   * text does not parse; the message names the reference). Avro text without references this client
+   * cannot parse is not this: that may be the client's limit (a stricter parser), and skipping
+   * every record of it would lose valid updates.
    */
   public boolean isUnusableSchema() {
     return status == UNUSABLE_SCHEMA;

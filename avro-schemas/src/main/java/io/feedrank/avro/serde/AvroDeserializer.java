@@ -203,8 +203,9 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
             e);
       }
       if (e.isUnusableSchema()) {
-        // the registry answered: the record, written by a JSON Schema or Protobuf serializer, is at
-        // fault, and is dead-lettered or skipped like any bad record
+        // the registry answered: the record, written by a JSON Schema or Protobuf serializer or
+        // under a schema whose references the registry cannot give, is at fault, and is
+        // dead-lettered or skipped like any bad record
         unusableIds.put(id, e.getMessage());
         throw unusable(id, topic, e.getMessage(), e);
       }
