@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -369,6 +370,51 @@ class SerdeRegistryIT {
     assertThat(read.getLike()).isTrue();
     assertThat(read.getRequestId()).isEqualTo("r-9");
     assertThat(read.getPosition()).isNull();
+  }
+
+  /**
+   * Confluent's serializers register with {@code ?normalize=true} when {@code normalize.schemas} is
+   * set: the registry then hands the id of an earlier version whose canonical form is the same.
+   * Apicurio 3.0.9's Avro canonical form drops docs but keeps the order of the fields, so a schema
+   * with its fields reordered is a version of its own, and its records are read by their own order
+   * (Apicurio 2.x sorted the fields by name, and handed it the earlier id).
+   */
+  @Test
+  void normalizedRegistrationKeepsTheOrderOfTheFields() throws Exception {
+    String url = registryUrl + "/subjects/normalize-" + UUID.randomUUID() + "-value/versions";
+    Schema ab =
+        SchemaBuilder.record("Pair")
+            .namespace("t")
+            .fields()
+            .requiredLong("a")
+            .requiredLong("b")
+            .endRecord();
+    Schema ba =
+        SchemaBuilder.record("Pair")
+            .namespace("t")
+            .fields()
+            .requiredLong("b")
+            .requiredLong("a")
+            .endRecord();
+    Schema abWithDoc =
+        SchemaBuilder.record("Pair")
+            .namespace("t")
+            .doc("a pair")
+            .fields()
+            .requiredLong("a")
+            .requiredLong("b")
+            .endRecord();
+
+    int id = registerNormalized(url, ab);
+
+    // normalized: a doc more is the same schema
+    assertThat(registerNormalized(url, abWithDoc)).isEqualTo(id);
+    assertThat(registerNormalized(url, ba)).isNotEqualTo(id);
+  }
+
+  private static int registerNormalized(String versionsUrl, Schema schema) throws Exception {
+    String body = JSON.createObjectNode().put("schema", schema.toString()).toString();
+    return JSON.readTree(httpPost(versionsUrl + "?normalize=true", body)).path("id").asInt();
   }
 
   @Test
