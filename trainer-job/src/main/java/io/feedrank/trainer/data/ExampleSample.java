@@ -79,10 +79,14 @@ public final class ExampleSample {
     return offered > kept.size();
   }
 
-  /** The kept examples, in no particular order (a new list). */
+  /**
+   * The kept examples in {@link Example#ORDER} (a new list): the same list for the same examples
+   * offered, whatever their order (the queue's array order depends on the order of the offers).
+   */
   public List<Example> examples() {
     List<Example> out = new ArrayList<>(kept.size());
     kept.forEach(k -> out.add(k.example()));
+    out.sort(Example.ORDER);
     return out;
   }
 
