@@ -79,6 +79,10 @@ public final class TrainingJob {
    */
   public RunRecord run(TrainRequest request) {
     RunRecord run = RunIds.start(request, config, clock.instant());
+    BuildInfo build = BuildInfo.current();
+    run.environment.put("feedrank_version", build.version());
+    run.environment.put("feedrank_commit", build.commit());
+    run.environment.put("feedrank_dirty", build.dirty());
     log.info("trainer: run {} on {} ({})", run.id, request.range(), request.trigger());
     Throwable failure = null;
     try {
@@ -394,7 +398,7 @@ public final class TrainingJob {
       Standardization std,
       Dataset test,
       float[] scores) {
-    Map<String, byte[]> onnx = net.toOnnx(std);
+    Map<String, byte[]> onnx = net.toOnnx(std, BuildInfo.current().describe(), run.id);
     int rows = Math.min(test.size, config.verifyRows());
     float[] reference = java.util.Arrays.copyOf(scores, rows);
     ExportVerification.Result r =

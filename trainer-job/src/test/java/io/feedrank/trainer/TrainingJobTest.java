@@ -686,4 +686,70 @@ class TrainingJobTest {
     return ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Path.of(URI.create(uri))))
         .getGraph();
   }
+
+  /**
+   * A run records the build that trained it: the project version, the git commit and whether
+   * tracked files differed, in {@code run.json}'s environment and in every ONNX file's metadata
+   * with the run id. Compared with git asked here, and the version of this module's pom.
+   */
+  @Test
+  void aRunRecordsItsBuildInRunJsonAndInItsOnnxFiles() throws Exception {
+    List<Example> examples = SimData.examples(7_000);
+    RunRecord run =
+        job(examples, new MemoryRegistry(), Map.of("max.epochs", "1", "mlp.layers", "32,16"))
+            .run(new TrainRequest(rangeOf(examples), List.of(Architecture.MLP), "manual", null));
+    String pom = Files.readString(Path.of("pom.xml"));
+    java.util.regex.Matcher parent =
+        java.util.regex.Pattern.compile(
+                "<parent>.*?<version>([^<]+)</version>", java.util.regex.Pattern.DOTALL)
+            .matcher(pom);
+    assertThat(parent.find()).isTrue();
+    String version = parent.group(1);
+    Optional<String> head = git("rev-parse", "--verify", "HEAD");
+    String commit = head.orElse("unknown");
+    String dirty =
+        head.isEmpty()
+            ? "unknown"
+            : git("status", "--porcelain", "--untracked-files=no").orElseThrow().isEmpty()
+                ? "false"
+                : "true";
+    if (head.isPresent()) {
+      assertThat(commit).matches("[0-9a-f]{40}");
+    }
+    // as saved, read back from the run store
+    RunRecord saved = new FileRunStore(new FileArtifactStore(dir)).get(run.id).orElseThrow();
+    assertThat(saved.environment)
+        .containsEntry("feedrank_version", version)
+        .containsEntry("feedrank_commit", commit)
+        .containsEntry("feedrank_dirty", dirty);
+    String build = version + " " + commit + ("true".equals(dirty) ? " dirty" : "");
+    assertThat(saved.models).hasSize(2);
+    for (RunRecord.ModelRun m : saved.models) {
+      for (String uri : m.artifacts.values()) {
+        Map<String, String> props = new HashMap<>();
+        ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Path.of(URI.create(uri))))
+            .getMetadataPropsList()
+            .forEach(p -> props.put(p.getKey(), p.getValue()));
+        assertThat(props)
+            .as(uri)
+            .containsEntry("feedrank.build", build)
+            .containsEntry("feedrank.run_id", run.id);
+      }
+    }
+  }
+
+  /** What git prints (stripped) in this module's directory, or empty outside a repository. */
+  private static Optional<String> git(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("git"));
+    command.addAll(List.of(args));
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(false).start();
+    } catch (IOException e) {
+      return Optional.empty(); // no git
+    }
+    String out = new String(p.getInputStream().readAllBytes()).strip();
+    p.getErrorStream().readAllBytes();
+    return p.waitFor() == 0 ? Optional.of(out) : Optional.empty();
+  }
 }

@@ -280,6 +280,12 @@ public final class OnnxExport {
       if (perRequest) {
         prop(m, ModelInputs.META_PER_REQUEST, String.join(",", ModelInputs.PER_REQUEST));
       }
+      if (meta.build() != null) {
+        prop(m, ModelMetadata.META_BUILD, meta.build());
+      }
+      if (meta.runId() != null) {
+        prop(m, ModelMetadata.META_RUN_ID, meta.runId());
+      }
       return m.build().toByteArray();
     }
 

@@ -128,11 +128,19 @@ public final class TrainedNetwork implements AutoCloseable {
     return out;
   }
 
-  /** The ONNX model(s): {@code model} for every architecture, plus the towers of a two-tower. */
-  public Map<String, byte[]> toOnnx(Standardization s) {
+  /**
+   * The ONNX model(s): {@code model} for every architecture, plus the towers of a two-tower; each
+   * names the trainer's {@code build} and the {@code runId} in its metadata (either may be null).
+   */
+  public Map<String, byte[]> toOnnx(Standardization s, String build, String runId) {
     ModelMetadata meta =
         new ModelMetadata(
-            FeatureSchema.VERSION, architecture.id, hyper.userBuckets(), hyper.itemBuckets());
+            FeatureSchema.VERSION,
+            architecture.id,
+            hyper.userBuckets(),
+            hyper.itemBuckets(),
+            build,
+            runId);
     Map<String, byte[]> out = new LinkedHashMap<>();
     switch (architecture) {
       case MLP -> out.put("model", OnnxExport.mlp(mlpWeights(s), meta));

@@ -141,7 +141,7 @@ class TrainingOnSimulatorTest {
   void onnxExportScoresLikeTheTrainingFrameworkForEveryArchitecture() {
     for (Architecture a : Architecture.values()) {
       TrainedNetwork n = nets.get(a);
-      Map<String, byte[]> onnx = n.toOnnx(standardization);
+      Map<String, byte[]> onnx = n.toOnnx(standardization, null, null);
       ExportVerification.Result r =
           ExportVerification.verify(onnx, test, scores.get(a), n.vectorDimension(), 1000, 1e-5);
       System.out.printf(
@@ -171,7 +171,7 @@ class TrainingOnSimulatorTest {
               });
     }
     // an export checked against another network's scores is refused
-    Map<String, byte[]> mlp = nets.get(Architecture.MLP).toOnnx(standardization);
+    Map<String, byte[]> mlp = nets.get(Architecture.MLP).toOnnx(standardization, null, null);
     assertThatThrownBy(
             () ->
                 ExportVerification.verify(
