@@ -54,6 +54,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--days", description = "the last N days of event time (default 7)")
   Integer days;
 
+  @Option(
+      names = "--trigger",
+      description =
+          "what started this run, recorded in its run.json (default manual; the nightly CronJob"
+              + " gives nightly): letters, digits, '-' and '_'")
+  String trigger = "manual";
+
   @Option(names = "--architectures", description = "mlp, two_tower or both (default mlp,two_tower)")
   String architectures;
 
@@ -88,7 +95,7 @@ final class TrainCommand implements Callable<Integer> {
       // Ctrl-C or SIGTERM (a pod's eviction) stops the run at its next batch, recorded CANCELLED
       try (InterruptOnShutdown stop =
           InterruptOnShutdown.install(Duration.ofMinutes(2), "feedrank-train-shutdown")) {
-        RunRecord run = trainer.trainOnce(range, "manual");
+        RunRecord run = trainer.trainOnce(range, trigger);
         RunsCommand.printRun(out, run);
         return 0;
       } catch (RefusedException e) {
@@ -98,8 +105,22 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  /** One run's range: --from and --to together, in order, and neither with --listen or --days. */
+  /**
+   * One run's range: --from and --to together, in order, and neither with --listen or --days; and
+   * its trigger: a word, not with --listen (a listener's runs are triggered by their commands).
+   */
   void checkRange() {
+    if (!trigger.matches("[A-Za-z0-9_-]{1,64}")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--trigger must be 1 to 64 letters, digits, '-' or '_', was '" + trigger + "'");
+    }
+    if (listen && spec.commandLine().getParseResult().hasMatchedOption("--trigger")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--trigger names one run's trigger; with --listen each run is recorded as its retrain"
+              + " command's (retrain-command REASON)");
+    }
     if (from == null && to == null) {
       return;
     }

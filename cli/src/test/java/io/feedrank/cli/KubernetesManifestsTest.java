@@ -279,6 +279,31 @@ class KubernetesManifestsTest {
     assertThat(jvms).isEqualTo(4);
   }
 
+  /** The nightly CronJob's runs say so in their run.json, apart from an operator's manual ones. */
+  @Test
+  void theNightlyRunsAreRecordedAsNightly() throws Exception {
+    List<String> args = new ArrayList<>();
+    for (JsonNode d : documents()) {
+      if (d.path("kind").asText().equals("CronJob")
+          && d.path("metadata").path("name").asText().equals("trainer-nightly")) {
+        d.path("spec")
+            .path("jobTemplate")
+            .path("spec")
+            .path("template")
+            .path("spec")
+            .path("containers")
+            .path(0)
+            .path("args")
+            .forEach(a -> args.add(a.asText()));
+      }
+    }
+    assertThat(args).startsWith("train");
+    TrainCommand train = new TrainCommand();
+    new CommandLine(train).parseArgs(args.subList(1, args.size()).toArray(String[]::new));
+    train.checkRange();
+    assertThat(train.trigger).isEqualTo("nightly");
+  }
+
   /** A Kubernetes memory quantity in bytes: a number with a binary suffix (Ki, Mi, Gi) or none. */
   static long bytes(String quantity) {
     assertThat(quantity).matches("\\d+(Ki|Mi|Gi)?");

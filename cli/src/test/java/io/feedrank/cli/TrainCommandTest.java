@@ -1,6 +1,7 @@
 package io.feedrank.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.feedrank.trainer.TrainerConfig;
 import io.feedrank.trainer.data.DataRange;
@@ -44,6 +45,28 @@ class TrainCommandTest {
       assertThat(Duration.between(r.from(), r.to())).isEqualTo(Duration.ofDays(3));
       assertThat(TrainerConfig.from(c).hyper().maxEpochs()).isEqualTo(3);
     }
+  }
+
+  /** A run's trigger: manual unless named (the nightly CronJob names itself), a word. */
+  @Test
+  void aRunIsRecordedWithTheTriggerItIsGiven() {
+    assertThat(parsed().trigger).isEqualTo("manual");
+    assertThat(parsed("--trigger", "nightly").trigger).isEqualTo("nightly");
+    assertThatThrownBy(() -> parsed("--trigger", "night ly"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining(
+            "--trigger must be 1 to 64 letters, digits, '-' or '_', was 'night ly'");
+    assertThatThrownBy(() -> parsed("--listen", "--trigger", "nightly"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("with --listen each run is recorded as its retrain command's");
+  }
+
+  /** The command as parsed and checked, as {@code call} checks it before anything is opened. */
+  private TrainCommand parsed(String... args) {
+    TrainCommand cmd = new TrainCommand();
+    new CommandLine(cmd).parseArgs(args);
+    cmd.checkRange();
+    return cmd;
   }
 
   private static Duration span(Map<String, String> c, Instant now) {
