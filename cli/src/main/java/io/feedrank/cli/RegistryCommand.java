@@ -25,8 +25,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ./feedrank registry list | promote VERSION | rollback | archive VERSION | prune}: operate
- * the model registry and its artifact store.
+ * {@code ./feedrank registry list | show VERSION | promote VERSION | rollback | archive VERSION |
+ * prune}: operate the model registry and its artifact store.
  */
 @Command(
     name = "registry",
@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
     header = "List, promote, roll back or archive the model's versions; prune the artifact store.",
     description = {
       "list: every version of the model with its stage and decision.",
+      "show VERSION: the version's whole record: training and holdout range, command, run,",
+      "  artifacts and their sha256, metrics, comparison, decision (the profile summarised).",
       "promote VERSION: put VERSION in production (the current one is archived).",
       "rollback: production goes back to the version the current one replaced (to put another",
       "  archived version in production, promote it).",
@@ -44,6 +46,8 @@ import picocli.CommandLine.Spec;
       "  --keep-archived newest archived ones; run records, files younger than --grace-hours and",
       "  runs in progress are kept. A pruned version can no longer be promoted.",
       "A prune, promote or rollback waits for the one under way on the same artifact store.",
+      "--reason TEXT (promote, rollback, archive) is recorded in the decision reason, with the",
+      "  OS user: 'promoted by operator alice: TEXT'.",
       "Promote and rollback also archive a staging version: its A/B share was measured against",
       "the production they replace."
     })
@@ -55,10 +59,10 @@ final class RegistryCommand implements Callable<Integer> {
 
   @Mixin EndpointOptions endpointOptions;
 
-  @Parameters(index = "0", description = "list, promote, rollback, archive or prune")
+  @Parameters(index = "0", description = "list, show, promote, rollback, archive or prune")
   String action;
 
-  @Parameters(index = "1", arity = "0..1", description = "version (for promote and archive)")
+  @Parameters(index = "1", arity = "0..1", description = "version (for show, promote and archive)")
   String version;
 
   @Option(names = "--model-name", description = "registry model name (default feed-ranker)")
@@ -87,6 +91,12 @@ final class RegistryCommand implements Callable<Integer> {
               + " ./feedrank up's, else target/artifacts)")
   String artifactStore;
 
+  @Option(
+      names = "--reason",
+      description =
+          "promote, rollback, archive: why, recorded in the decision reason with the OS user")
+  String reason;
+
   @Option(names = "--config", description = "properties file with any TrainerConfig key")
   Path configFile;
 
@@ -109,7 +119,7 @@ final class RegistryCommand implements Callable<Integer> {
                       : "prune".equals(action) ? ": it prunes by stage (see registry list)" : ""));
         }
       }
-      case "promote", "archive" -> {
+      case "show", "promote", "archive" -> {
         if (version == null) {
           throw new ParameterException(
               spec.commandLine(), "registry " + action + " needs a version (see registry list)");
@@ -118,13 +128,21 @@ final class RegistryCommand implements Callable<Integer> {
       default ->
           throw new ParameterException(
               spec.commandLine(),
-              "unknown action '" + action + "': list, promote, rollback, archive or prune");
+              "unknown action '" + action + "': list, show, promote, rollback, archive or prune");
     }
     if (!"prune".equals(action) && (keepArchived != null || graceHours != null || dryRun)) {
       throw new ParameterException(
           spec.commandLine(),
           "--keep-archived, --grace-hours and --dry-run are options of registry prune, not "
               + action);
+    }
+    if (reason != null && !List.of("promote", "rollback", "archive").contains(action)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--reason is an option of registry promote, rollback and archive, not " + action);
+    }
+    if (reason != null && reason.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "--reason is empty");
     }
     if (keepArchived != null && keepArchived < 0) {
       throw new ParameterException(
@@ -145,15 +163,37 @@ final class RegistryCommand implements Callable<Integer> {
               m.registry(), config.modelName(), Clock.systemUTC(), m.artifacts().root());
       switch (action) {
         case "list" -> print(out, r.list());
-        case "promote" -> print(out, r.promote(version, "promoted by operator"));
-        case "archive" -> print(out, r.archive(version, "archived by operator"));
+        case "show" -> {
+          ModelVersion v =
+              r.list().stream()
+                  .filter(x -> x.getVersion().equals(version))
+                  .findFirst()
+                  .orElseThrow(
+                      () ->
+                          new IllegalArgumentException(
+                              "no version " + version + " of " + config.modelName()));
+          show(out, v);
+        }
+        case "promote" -> print(out, r.promote(version, "promoted " + byOperator()));
+        case "archive" -> print(out, r.archive(version, "archived " + byOperator()));
         case "prune" -> {
           return prune(m, config, out);
         }
-        default -> print(out, r.rollback());
+        default -> print(out, r.rollback(byOperator()));
       }
     }
     return 0;
+  }
+
+  /**
+   * Who decided and why, for the decision reason: {@code by operator alice: CTR fell after the
+   * release} (the OS user; the reason given with {@code --reason}, if any). The registry's topics
+   * keep the latest record of each version, so this is what says who put it there.
+   */
+  String byOperator() {
+    return "by operator "
+        + System.getProperty("user.name", "unknown")
+        + (reason == null ? "" : ": " + reason.strip());
   }
 
   /** Exit code 0 when every file to delete was deleted (or a dry run), 1 otherwise. */
@@ -200,6 +240,22 @@ final class RegistryCommand implements Callable<Integer> {
         .option("artifact.store", artifactStore)
         .orDefault("artifact.store", RunsCommand.defaultStore(env))
         .values();
+  }
+
+  /**
+   * Every field of {@code v}'s record, one a line by its schema name; the reference profile (the
+   * drift job's, thousands of numbers) only by its size. The registry's topic is compacted: this is
+   * the record, whatever the version's run directory still holds.
+   */
+  static void show(PrintWriter out, ModelVersion v) {
+    for (org.apache.avro.Schema.Field f : ModelVersion.getClassSchema().getFields()) {
+      Object value = v.get(f.pos());
+      if (value instanceof io.feedrank.events.ReferenceProfile p) {
+        value = p.getN() + " holdout rows, " + p.getFeatures().size() + " features";
+      }
+      out.printf("%-24s %s%n", f.name(), value == null ? "" : value);
+    }
+    out.flush();
   }
 
   private static void print(PrintWriter out, List<ModelVersion> versions) {

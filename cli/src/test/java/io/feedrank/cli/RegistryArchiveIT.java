@@ -56,7 +56,10 @@ class RegistryArchiveIT {
       StringWriter err = new StringWriter();
       assertThat(run(stack, model, out, err, "s1")).as(err.toString()).isZero();
       assertThat(out.toString())
-          .containsPattern("s1 +ARCHIVED +mlp .*ARCHIVED: archived by operator \\(was STAGING\\)");
+          .containsPattern(
+              "s1 +ARCHIVED +mlp .*ARCHIVED: archived by operator "
+                  + System.getProperty("user.name")
+                  + " \\(was STAGING\\)");
       Map<String, ModelStage> archived =
           Map.of("p1", ModelStage.PRODUCTION, "s1", ModelStage.ARCHIVED);
       // visible once the commit's markers are written, just after the command returns
@@ -71,6 +74,117 @@ class RegistryArchiveIT {
           .startsWith("feedrank registry: version p1 is in production and is not archived");
       assertThat(stages(registry, model)).isEqualTo(archived);
     }
+  }
+
+  /**
+   * An operator's archive, promotion and rollback record who made them (the OS user) and why
+   * ({@code --reason}) in the decision reasons they write; {@code registry show} prints a version's
+   * whole record.
+   */
+  @Test
+  void decisionsRecordTheOperatorAndTheReasonAndShowPrintsTheRecord(LocalStack stack) {
+    String model = "reason-cli-it-" + UUID.randomUUID();
+    String by = "by operator " + System.getProperty("user.name");
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    try (KafkaModelRegistry registry =
+        new KafkaModelRegistry(
+            stack.clientConfig(),
+            serde.serializer(),
+            serde.deserializer(),
+            Topics.MODEL_REGISTRY)) {
+      ModelVersion staged =
+          ModelVersion.newBuilder(version(model, "s1", ModelStage.STAGING, "p1", 20))
+              .setCommandId("drift-episode-7")
+              .setTrainingFrom(T0.minusSeconds(7 * 86_400))
+              .setTrainingTo(T0)
+              .setHoldoutFrom(T0.minusSeconds(86_400))
+              .setArtifacts(Map.of("user_tower_sha256", "ab12"))
+              .setDecision("STAGED")
+              .setDecisionReason("auc +0.004 > 0 but < 0.01: A/B share")
+              .setComparison(
+                  new io.feedrank.events.ModelComparison("p1", "auc", 0.71, 0.706, 0.004, 1200L))
+              .build();
+      registry.publish(
+          List.of(
+              version(model, "p0", ModelStage.ARCHIVED, null, 5),
+              version(model, "p1", ModelStage.PRODUCTION, "p0", 10),
+              staged));
+      await().atMost(Duration.ofSeconds(10)).until(() -> registry.versions(model).size() == 3);
+
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      assertThat(cli(stack, model, out, err, "show", "s1")).as(err.toString()).isZero();
+      assertThat(out.toString())
+          .containsPattern("training_from +" + T0.minusSeconds(7 * 86_400))
+          .containsPattern("training_to +" + T0)
+          .containsPattern("holdout_from +" + T0.minusSeconds(86_400))
+          .containsPattern("command_id +drift-episode-7")
+          .containsPattern("artifact_sha256 +00")
+          .contains("user_tower_sha256")
+          .contains("\"against_version\": \"p1\"")
+          .containsPattern("decision_reason +auc \\+0.004 > 0 but < 0.01: A/B share");
+
+      out = new StringWriter();
+      err = new StringWriter();
+      assertThat(cli(stack, model, out, err, "archive", "s1", "--reason", "A/B share lost"))
+          .as(err.toString())
+          .isZero();
+      out = new StringWriter();
+      err = new StringWriter();
+      assertThat(cli(stack, model, out, err, "rollback", "--reason", "CTR fell"))
+          .as(err.toString())
+          .isZero();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(reasons(registry, model))
+                      .containsEntry("s1", "archived " + by + ": A/B share lost (was STAGING)")
+                      .containsEntry("p0", "restored by rollback of p1 " + by + ": CTR fell")
+                      .containsEntry("p1", "rolled back to p0 " + by + ": CTR fell"));
+
+      out = new StringWriter();
+      err = new StringWriter();
+      assertThat(cli(stack, model, out, err, "promote", "p1", "--reason", "fixed upstream"))
+          .as(err.toString())
+          .isZero();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(reasons(registry, model))
+                      .containsEntry("p1", "promoted " + by + ": fixed upstream (was ARCHIVED)"));
+    }
+  }
+
+  private static Map<String, String> reasons(KafkaModelRegistry registry, String model) {
+    Map<String, String> reasons = new HashMap<>();
+    registry.versions(model).forEach(v -> reasons.put(v.getVersion(), v.getDecisionReason()));
+    return reasons;
+  }
+
+  /**
+   * {@code ./feedrank registry ARGS} against the stack, as the command line's entry point runs it.
+   */
+  private int cli(
+      LocalStack stack, String model, StringWriter out, StringWriter err, String... args) {
+    List<String> all = new java.util.ArrayList<>(List.of("registry"));
+    all.addAll(List.of(args));
+    all.addAll(
+        List.of(
+            "--bootstrap-servers",
+            stack.bootstrapServers(),
+            "--registry-url",
+            stack.registryUrl(),
+            "--model-name",
+            model,
+            "--artifact-store",
+            store.toString()));
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    return cli.execute(all.toArray(String[]::new));
   }
 
   /** {@code ./feedrank registry archive VERSION} as the command line's entry point runs it. */

@@ -52,7 +52,23 @@ class RegistryCommandTest {
     err = new StringWriter();
     assertThat(run(err, "retire", "s1")).isEqualTo(2);
     assertThat(err.toString())
-        .contains("unknown action 'retire': list, promote, rollback, archive or prune");
+        .contains("unknown action 'retire': list, show, promote, rollback, archive or prune");
+  }
+
+  @Test
+  void showNeedsAVersionAndTheReasonIsForDecisionsOnly() {
+    StringWriter err = new StringWriter();
+    assertThat(run(err, "show")).isEqualTo(2);
+    assertThat(err.toString()).contains("registry show needs a version (see registry list)");
+
+    err = new StringWriter();
+    assertThat(run(err, "prune", "--reason", "full disk")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("--reason is an option of registry promote, rollback and archive, not prune");
+
+    err = new StringWriter();
+    assertThat(run(err, "promote", "v1", "--reason", " ")).isEqualTo(2);
+    assertThat(err.toString()).contains("--reason is empty");
   }
 
   @Test

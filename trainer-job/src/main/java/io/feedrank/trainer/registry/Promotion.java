@@ -206,6 +206,15 @@ public final class Promotion {
    * with the current one) is archived.
    */
   public static List<ModelVersion> rollback(List<ModelVersion> registry, Instant now) {
+    return rollback(registry, null, now);
+  }
+
+  /**
+   * {@link #rollback(List, Instant)}, {@code who} (who rolled back and why, e.g. {@code by operator
+   * alice: CTR dropped}; null for none) appended to every decision reason it writes.
+   */
+  public static List<ModelVersion> rollback(List<ModelVersion> registry, String who, Instant now) {
+    String by = who == null ? "" : " " + who;
     ModelVersion current =
         ModelRegistry.newest(registry, ModelStage.PRODUCTION)
             .orElseThrow(() -> new IllegalStateException("no production model to roll back"));
@@ -222,20 +231,20 @@ public final class Promotion {
             .setStage(ModelStage.PRODUCTION)
             .setUpdatedAt(now)
             .setDecision(DECISION_ROLLED_BACK)
-            .setDecisionReason("restored by rollback of " + current.getVersion())
+            .setDecisionReason("restored by rollback of " + current.getVersion() + by)
             .build());
     updates.add(
         ModelVersion.newBuilder(current)
             .setStage(ModelStage.ARCHIVED)
             .setUpdatedAt(now)
             .setDecision(DECISION_ROLLED_BACK)
-            .setDecisionReason("rolled back to " + parent.getVersion())
+            .setDecisionReason("rolled back to " + parent.getVersion() + by)
             .build());
     for (ModelVersion v : registry) {
       if (v.getStage() == ModelStage.PRODUCTION
           && !v.getVersion().equals(current.getVersion())
           && !v.getVersion().equals(parent.getVersion())) {
-        updates.add(archive(v, "rolled back to " + parent.getVersion(), now));
+        updates.add(archive(v, "rolled back to " + parent.getVersion() + by, now));
       }
     }
     archiveStaging(registry, parent, now, updates);

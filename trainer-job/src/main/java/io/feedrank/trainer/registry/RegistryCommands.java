@@ -59,10 +59,15 @@ public final class RegistryCommands {
 
   /** Production goes back to the version the current one replaced; returns what was written. */
   public List<ModelVersion> rollback() {
+    return rollback(null);
+  }
+
+  /** {@link #rollback()}, {@code who} rolled back and why appended to its decision reasons. */
+  public List<ModelVersion> rollback(String who) {
     return locked(
         () ->
             registry.update(
-                modelName, current -> servable(Promotion.rollback(current, clock.instant()))));
+                modelName, current -> servable(Promotion.rollback(current, who, clock.instant()))));
   }
 
   /**
