@@ -252,6 +252,9 @@ final class Samples {
                         .setValues(List.of(1.5f, -0.25f))
                         .build()))
             .setSynthetic(true)
+            .setAssignedVariant("staging")
+            .setLeasedModelName("ranker")
+            .setLeasedModelVersion("v13")
             .build();
     FULL.put(RankingLog.class, ranking);
     MINIMAL.put(
@@ -262,6 +265,9 @@ final class Samples {
             .setFallbackReason(null)
             .setSampledFeatures(List.of())
             .setSynthetic(false)
+            .setAssignedVariant(null)
+            .setLeasedModelName(null)
+            .setLeasedModelVersion(null)
             .build());
 
     DriftReport drift =
@@ -315,6 +321,8 @@ final class Samples {
             .setClicks(512L)
             .setCtr(0.125)
             .setAttributionWindowMs(1_800_000L)
+            .setFallbackImpressions(64L)
+            .setFallbackClicks(3L)
             .build();
     FULL.put(OnlineCtrReport.class, ctr);
     // no optional fields: the smallest values instead (negative epoch, nothing attributed)
@@ -326,6 +334,8 @@ final class Samples {
             .setImpressions(0L)
             .setClicks(0L)
             .setCtr(0.0)
+            .setFallbackImpressions(0L)
+            .setFallbackClicks(0L)
             .build());
 
     Map<String, String> details = new LinkedHashMap<>();
