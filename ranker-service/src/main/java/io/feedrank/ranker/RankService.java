@@ -9,6 +9,7 @@ import io.feedrank.ranker.features.Parsed;
 import io.feedrank.ranker.logging.LineGate;
 import io.feedrank.ranker.logging.RankingLogger;
 import io.feedrank.ranker.models.ModelSlots;
+import io.feedrank.ranker.models.ServingModel;
 import io.feedrank.ranker.scoring.Batch;
 import io.feedrank.ranker.scoring.ModelException;
 import io.feedrank.ranker.scoring.PopularityScorer;
@@ -20,7 +21,6 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +51,10 @@ public final class RankService {
   private final Timer inference;
   private final DistributionSummary candidates;
   private final Counter synthetic;
-  private final Map<String, Counter> fallbacks = new ConcurrentHashMap<>();
+  private final Counter unserved;
+
+  /** {@code ranker.fallbacks} by cause, then by the variant of the lease ({@link #variants}). */
+  private final Map<String, Counter[]> fallbacks = new ConcurrentHashMap<>();
 
   static final String NO_MODEL = "no_model";
   static final String MODEL_ERROR = "model_error";
@@ -98,12 +101,18 @@ public final class RankService {
             .minimumExpectedValue(1.0)
             .maximumExpectedValue((double) RankRequest.MAX_CANDIDATES)
             .register(metrics);
-    // every cause at 0 from the start, as ModelDirector does its refusals: a counter first
-    // exported at 1 hides that fallback from increase() and the fallback-rate alert
+    // every cause and variant at 0 from the start, as ModelDirector does its refusals: a counter
+    // first exported at 1 hides that fallback from increase() and the fallback-rate alert
     for (String cause : FALLBACK_CAUSES) {
-      fallbacks.put(
-          cause, Counter.builder("ranker.fallbacks").tag("cause", cause).register(metrics));
+      fallbacks.put(cause, variants(cause));
     }
+    this.unserved =
+        Counter.builder("ranker.ab.unserved")
+            .description(
+                "requests of users assigned to the staging share that no staging model served here"
+                    + " (not loaded yet, or refused): served production, logged as assigned to"
+                    + " staging")
+            .register(metrics);
     this.synthetic =
         Counter.builder("ranker.requests.synthetic")
             .description(
@@ -118,14 +127,19 @@ public final class RankService {
       synthetic.increment();
     }
     Batch batch = Batch.begin(req.itemIds(), req.atMillis());
-    Optional<ModelSlots.Lease> lease = models.lease(req.userId());
     float[] scores = null;
     String reason;
     String modelName = "popularity";
     String version = "popularity";
     String variant = "fallback";
-    if (lease.isPresent()) {
-      try (ModelSlots.Lease l = lease.get()) {
+    // what the user was assigned and leased, whatever serves: the log keeps both
+    ModelSlots.Lease lease = models.lease(req.userId());
+    ServingModel leased = lease.model();
+    if (lease.unserved()) {
+      unserved.increment();
+    }
+    if (leased != null) {
+      try (ModelSlots.Lease l = lease) {
         Scorer scorer = l.model().scorer();
         // a two-tower model holding fresh item vectors needs no item features for those rows
         reason = features(req, batch, scorer.cover(batch) > 0);
@@ -155,10 +169,7 @@ public final class RankService {
       reason = CachingFeatureStore.BAD_FEATURES;
     }
     if (reason != null) {
-      fallbacks
-          .computeIfAbsent(
-              reason, r -> Counter.builder("ranker.fallbacks").tag("cause", r).register(metrics))
-          .increment();
+      fallbacks.computeIfAbsent(reason, this::variants)[lease.variant().ordinal()].increment();
     }
     int[] order = Ranking.order(scores, req.topK());
     long[] ids = new long[order.length];
@@ -172,8 +183,34 @@ public final class RankService {
         new RankResult(
             req.requestId(), req.userId(), modelName, version, variant, ids, ranked, ms, reason);
     lastPredictionMillis.set(System.currentTimeMillis());
-    logger.offer(RankingLogs.entry(req, result, batch, logSampleRate));
+    logger.offer(
+        RankingLogs.entry(
+            req,
+            result,
+            lease.assigned().label(),
+            leased == null ? null : leased.name(),
+            leased == null ? null : leased.version(),
+            batch,
+            logSampleRate));
     return result;
+  }
+
+  /**
+   * The {@code ranker.fallbacks} counters of {@code cause}, one per variant of the lease (the slot
+   * of the model that failed or served; production when none was loaded), in {@link
+   * ModelSlots.Variant} order.
+   */
+  private Counter[] variants(String cause) {
+    ModelSlots.Variant[] vs = ModelSlots.Variant.values();
+    Counter[] out = new Counter[vs.length];
+    for (ModelSlots.Variant v : vs) {
+      out[v.ordinal()] =
+          Counter.builder("ranker.fallbacks")
+              .tag("cause", cause)
+              .tag("variant", v.label())
+              .register(metrics);
+    }
+    return out;
   }
 
   /**

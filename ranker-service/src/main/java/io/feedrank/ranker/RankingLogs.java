@@ -23,9 +23,22 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class RankingLogs {
 
-  /** A queued log entry. */
+  /**
+   * A queued log entry.
+   *
+   * @param assignedVariant the arm the user was assigned to (production or staging), whatever
+   *     served
+   * @param leasedModelName the model the request was leased, or null when none was loaded
+   * @param leasedModelVersion its version, or null
+   */
   public record Entry(
-      RankRequest request, RankResult result, long[] sampledIds, float[][] sampled) {
+      RankRequest request,
+      RankResult result,
+      String assignedVariant,
+      String leasedModelName,
+      String leasedModelVersion,
+      long[] sampledIds,
+      float[][] sampled) {
 
     /**
      * The entry, its request and result objects (136 bytes with compressed references) and their
@@ -60,7 +73,14 @@ public final class RankingLogs {
     }
   }
 
-  static Entry entry(RankRequest req, RankResult result, Batch batch, double sampleRate) {
+  static Entry entry(
+      RankRequest req,
+      RankResult result,
+      String assignedVariant,
+      String leasedModelName,
+      String leasedModelVersion,
+      Batch batch,
+      double sampleRate) {
     int[] picked = pick(batch.rows(), sampleRate, ThreadLocalRandom.current());
     int n = picked.length;
     // the features of covered rows (a two-tower model's, held as vectors) in one lookup, not one
@@ -77,7 +97,8 @@ public final class RankingLogs {
       vectors[k] =
           concat(batch.features().userVector(), item, cross, batch.features().contextVector());
     }
-    return new Entry(req, result, ids, vectors);
+    return new Entry(
+        req, result, assignedVariant, leasedModelName, leasedModelVersion, ids, vectors);
   }
 
   /**
@@ -145,6 +166,9 @@ public final class RankingLogs {
         .setModelName(r.modelName())
         .setModelVersion(r.modelVersion())
         .setVariant(r.variant())
+        .setAssignedVariant(e.assignedVariant())
+        .setLeasedModelName(e.leasedModelName())
+        .setLeasedModelVersion(e.leasedModelVersion())
         .setItems(items)
         .setLatencyMs(r.latencyMs())
         .setFallback(r.fallback())

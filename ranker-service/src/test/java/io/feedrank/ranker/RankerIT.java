@@ -553,6 +553,7 @@ class RankerIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> app.slots().current(ModelSlots.Variant.STAGING) != null);
       Random r = new Random(2);
+      long salt = ModelSlots.salt(h.modelName, "s1");
       TestModels.Mlp fullGraph = new TestModels.Mlp(tt.full());
       Map<String, Integer> variants = new HashMap<>();
       List<Long> users = new ArrayList<>(fixture.users.keySet());
@@ -565,7 +566,7 @@ class RankerIT {
         String variant = j.get("variant").asText();
         variants.merge(variant, 1, Integer::sum);
         assertThat(variant)
-            .isEqualTo(ModelSlots.inStagingShare(user, 0.5) ? "staging" : "production");
+            .isEqualTo(ModelSlots.inStagingShare(user, salt, 0.5) ? "staging" : "production");
         TestModels.Mlp expected = variant.equals("staging") ? staging : fullGraph;
         double[] want =
             expected.scoreDirect(fixture, user, items, now.toEpochMilli(), Device.MOBILE);
@@ -583,7 +584,10 @@ class RankerIT {
       // an item's features change in Redis (here from none to another item's): the two-tower
       // score follows, so its precomputed item vector was recomputed from the new features
       long user =
-          users.stream().filter(u -> !ModelSlots.inStagingShare(u, 0.5)).findFirst().orElseThrow();
+          users.stream()
+              .filter(u -> !ModelSlots.inStagingShare(u, salt, 0.5))
+              .findFirst()
+              .orElseThrow();
       long changed = 8_888_888L;
       long donor =
           fixture.items.entrySet().stream()

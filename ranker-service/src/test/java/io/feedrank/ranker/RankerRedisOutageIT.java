@@ -103,7 +103,10 @@ class RankerRedisOutageIT {
                   .asBoolean())
           .isTrue();
       var fallbacks =
-          app.metrics().find("ranker.fallbacks").tag("cause", "redis_unavailable").counter();
+          app.metrics()
+              .find("ranker.fallbacks")
+              .tags("cause", "redis_unavailable", "variant", "production")
+              .counter();
       assertThat(fallbacks).isNotNull();
       assertThat(fallbacks.count())
           .as("responses that fell back while Redis was away")

@@ -468,9 +468,10 @@ class ScoringTest {
               "redis_unavailable",
               "redis_circuit_open",
               "bad_features")) {
-        assertThat(metrics.get("ranker.fallbacks").tag("cause", cause).counter().count())
+        assertThat(metrics.get("ranker.fallbacks").tag("cause", cause).counters())
             .as(cause)
-            .isZero();
+            .hasSize(2) // production and staging
+            .allSatisfy(c -> assertThat(c.count()).isZero());
       }
       long user = users.get(0);
       long[] ids = ids(40, 3);
@@ -543,7 +544,11 @@ class ScoringTest {
       assertThat(nan.variant()).isEqualTo("fallback");
       assertThat(nan.itemIds()).containsExactly(none.itemIds());
       assertThat(nan.scores()).containsExactly(none.scores());
-      assertThat(metrics.counter("ranker.fallbacks", "cause", "model_error").count()).isEqualTo(1);
+      assertThat(
+              metrics
+                  .counter("ranker.fallbacks", "cause", "model_error", "variant", "production")
+                  .count())
+          .isEqualTo(1);
       slots.clear();
     }
     assertThat(logged).hasSize(3); // closing the logger builds what it holds
@@ -603,7 +608,10 @@ class ScoringTest {
     } finally {
       log.detachAppender(lines);
     }
-    assertThat(metrics.counter("ranker.fallbacks", "cause", "model_error").count())
+    assertThat(
+            metrics
+                .counter("ranker.fallbacks", "cause", "model_error", "variant", "production")
+                .count())
         .isEqualTo(requests);
     assertThat(lines.list)
         .singleElement()

@@ -102,7 +102,7 @@ class UncomputableFeaturesTest {
     b = Batch.of(sf, ids, p);
     RankRequest req = new RankRequest("r", user, ids, Device.MOBILE, at, 10);
     RankResult result = new RankResult("r", user, "m", "v", "production", ids, popular, 1.0, null);
-    RankingLogs.Entry logged = RankingLogs.entry(req, result, b, 1.0);
+    RankingLogs.Entry logged = RankingLogs.entry(req, result, "production", "m", "v", b, 1.0);
     assertThat(logged.sampledIds()).containsExactly(ids);
     float[] item = new float[Vectorizer.ITEM_WIDTH];
     float[] cross = new float[Vectorizer.CROSS_WIDTH];

@@ -121,12 +121,14 @@ public final class ModelDirector {
     } else if (staging == null) {
       if (slots.current(ModelSlots.Variant.STAGING) != null) {
         log.info("ranker: no STAGING model in the registry any more; A/B share ends");
-        slots.install(ModelSlots.Variant.STAGING, null);
       }
+      slots.install(ModelSlots.Variant.STAGING, null); // and its assignment, loaded or not
     } else {
+      // its users are assigned to it from now, served production while it loads or if refused
+      slots.expectStaging(modelName, staging.getVersion().toString());
       apply(ModelSlots.Variant.STAGING, staging);
     }
-    endWithdrawnStaging();
+    endWithdrawnStaging(staging);
     // what the registry no longer holds will not be asked for again
     Set<String> current = new HashSet<>();
     latest.forEach(v -> current.add(identity(v)));
@@ -171,9 +173,10 @@ public final class ModelDirector {
 
   /**
    * Ends the A/B share when the staging model's own record has left STAGING (its latest record: one
-   * the registry lost keeps its last stage, as production is never unloaded for a lost record).
+   * the registry lost keeps its last stage, as production is never unloaded for a lost record); the
+   * users of the {@code newest} STAGING version's share, if there is one, stay assigned to it.
    */
-  private void endWithdrawnStaging() {
+  private void endWithdrawnStaging(ModelVersion newest) {
     ServingModel s = slots.current(ModelSlots.Variant.STAGING);
     ModelVersion r = s == null ? null : records.get(s.version());
     if (r != null && r.getStage() != ModelStage.STAGING) {
@@ -182,6 +185,9 @@ public final class ModelDirector {
           s.version(),
           r.getStage());
       slots.install(ModelSlots.Variant.STAGING, null);
+      if (newest != null) {
+        slots.expectStaging(modelName, newest.getVersion().toString()); // refused: not served
+      }
     }
   }
 

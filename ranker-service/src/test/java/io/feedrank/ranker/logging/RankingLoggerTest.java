@@ -494,7 +494,7 @@ class RankingLoggerTest {
     RankRequest req = new RankRequest("r-1", 1, ids, Device.MOBILE, 0L, candidates);
     RankResult result =
         new RankResult("r-1", 1, "m", "v", "production", ids.clone(), scores, 1.0, null);
-    return new RankingLogs.Entry(req, result, new long[0], new float[0][]);
+    return new RankingLogs.Entry(req, result, "production", "m", "v", new long[0], new float[0][]);
   }
 
   static final Pattern NOT_WRITTEN =

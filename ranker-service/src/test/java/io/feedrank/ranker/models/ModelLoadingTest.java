@@ -578,6 +578,20 @@ class ModelLoadingTest {
     assertThat(slots.current(ModelSlots.Variant.STAGING)).isNull();
     assertThat(staged.closed()).isTrue();
     assertThat(slots.current(ModelSlots.Variant.PRODUCTION).version()).isEqualTo("p1");
+    // s9, refused, is the registry's STAGING version: its share's users are assigned to it and
+    // served production, and their leases say so
+    long user = 0;
+    while (!ModelSlots.inStagingShare(user, ModelSlots.salt("m", "s9"), 0.5)) {
+      user++;
+    }
+    try (ModelSlots.Lease l = slots.lease(user)) {
+      assertThat(l.assigned()).isEqualTo(ModelSlots.Variant.STAGING);
+      assertThat(l.model().version()).isEqualTo("p1");
+    }
+    d.onRegistry(List.of(p1)); // no STAGING version any more: nobody is assigned to one
+    try (ModelSlots.Lease l = slots.lease(user)) {
+      assertThat(l.assigned()).isEqualTo(ModelSlots.Variant.PRODUCTION);
+    }
     slots.clear();
   }
 
