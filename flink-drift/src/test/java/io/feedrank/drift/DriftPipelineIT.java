@@ -123,11 +123,14 @@ class DriftPipelineIT {
   }
 
   /**
-   * Responses of two versions (production and a staging split, a few fallbacks) on {@code
-   * ranking-logs}, impressions naming them on {@code interactions} — some after the attribution
-   * window, one exactly at its end, some before their response, some naming a request nobody served
-   * or another model's, organic ones without a request — and the job's {@code online-ctr} records
-   * against a count of the same events made here.
+   * Responses of two versions (production and a staging split, a few fallbacks: the model failing,
+   * Redis away) on {@code ranking-logs}, impressions naming them on {@code interactions} — some
+   * after the attribution window, one exactly at its end, some before their response, some naming a
+   * request nobody served or another model's, organic ones without a request — and the job's {@code
+   * online-ctr} records against a count of the same events made here. A fallback ranking counts for
+   * the version and arm the request was leased and assigned (intention to treat): a staging model's
+   * failures count against staging, as its fallback impressions; a log of a ranker before the
+   * assignment was logged counts for what served it.
    */
   @Test
   void onlineCtrPerVersionAndVariantEqualsADirectCountOfTheTopics(LocalStack stack)
@@ -144,21 +147,25 @@ class DriftPipelineIT {
       String variant = u < 0.25 ? "staging" : "production";
       boolean otherModel = r.nextInt(50) == 0;
       boolean synthetic = r.nextInt(40) == 0; // a load test's: not counted, impressions or not
+      double f = r.nextDouble();
+      String fallbackReason = f < 0.06 ? "model_error" : f < 0.09 ? "redis_unavailable" : null;
       RankingLog log =
-          RankingLog.newBuilder()
-              .setRequestId("req-" + i)
-              .setTimestamp(Instant.ofEpochMilli(t))
-              .setUserId(r.nextInt(500))
-              .setModelName(otherModel ? "another-model" : h.model)
-              .setModelVersion(variant.equals("staging") ? "v2" : "v1")
-              .setVariant(variant)
-              .setItems(List.of(new RankedItem(1L, 0.5f, 1)))
-              .setLatencyMs(3.0)
-              .setFallback(u > 0.95)
-              .setFallbackReason(u > 0.95 ? "model_error" : null)
-              .setFeatureSchemaVersion(1)
-              .setSynthetic(synthetic)
-              .build();
+          ranked(
+              "req-" + i,
+              t,
+              r.nextInt(500),
+              List.of(new RankedItem(1L, 0.5f, 1)),
+              otherModel ? "another-model" : h.model,
+              variant.equals("staging") ? "v2" : "v1",
+              variant,
+              fallbackReason);
+      log.setSynthetic(synthetic);
+      if (r.nextInt(30) == 0) {
+        // a ranker before assigned_variant: counted for what served it, popularity not at all
+        log.setAssignedVariant(null);
+        log.setLeasedModelName(null);
+        log.setLeasedModelVersion(null);
+      }
       served.add(log);
       double ctr = log.getFallback() ? 0.05 : variant.equals("staging") ? 0.2 : 0.1;
       for (int k = 0; k < 4; k++) {
@@ -176,29 +183,40 @@ class DriftPipelineIT {
     }
     impressions.sort(Comparator.comparing(InteractionEvent::getEventTime));
 
-    // the direct count: an impression belongs to the response it names if that response is this
-    // model's and not synthetic and the impression is no earlier and at most the attribution
-    // window later; it is counted in the window of its own time, under "fallback" if the response
-    // was one
+    // the direct count: an impression belongs to the response it names if that response was
+    // leased this model (or, logged before leases were, served by it) and is not synthetic and the
+    // impression is no earlier and at most the attribution window later; it is counted in the
+    // window of its own time under the leased version and the assigned arm, and as a fallback
+    // impression too if a fallback ranked it
     Map<String, RankingLog> byRequest = new HashMap<>();
     served.forEach(l -> byRequest.put(l.getRequestId(), l));
     Map<String, long[]> expected = new TreeMap<>();
+    long stagingModelErrors = 0;
     for (InteractionEvent e : impressions) {
       RankingLog l = e.getRequestId() == null ? null : byRequest.get(e.getRequestId());
-      if (l == null || l.getSynthetic() || !l.getModelName().equals(h.model)) {
+      if (l == null || l.getSynthetic()) {
         continue;
       }
+      boolean leased = l.getAssignedVariant() != null;
+      String model = leased ? l.getLeasedModelName() : l.getModelName();
       long lag = e.getEventTime().toEpochMilli() - l.getTimestamp().toEpochMilli();
-      if (lag < 0 || lag > attribution) {
+      if (!model.equals(h.model) || lag < 0 || lag > attribution) {
         continue;
       }
-      String variant = l.getFallback() ? "fallback" : l.getVariant();
+      String version = leased ? l.getLeasedModelVersion() : l.getModelVersion();
+      String variant = leased ? l.getAssignedVariant() : l.getVariant();
       long window = e.getEventTime().toEpochMilli() / CTR_WINDOW * CTR_WINDOW;
-      long[] c =
-          expected.computeIfAbsent(
-              l.getModelVersion() + "|" + variant + "|" + window, x -> new long[2]);
+      long[] c = expected.computeIfAbsent(version + "|" + variant + "|" + window, x -> new long[4]);
+      int click = e.getClick() ? 1 : 0;
       c[0]++;
-      c[1] += e.getClick() ? 1 : 0;
+      c[1] += click;
+      if (l.getFallback()) {
+        c[2]++;
+        c[3] += click;
+      }
+      if ("model_error".equals(l.getFallbackReason()) && "staging".equals(variant)) {
+        stagingModelErrors++;
+      }
     }
 
     h.publishLogs(served);
@@ -226,24 +244,32 @@ class DriftPipelineIT {
       long[] previous =
           actual.put(
               w.getModelVersion() + "|" + w.getVariant() + "|" + w.getWindowStart().toEpochMilli(),
-              new long[] {w.getImpressions(), w.getClicks()});
+              new long[] {
+                w.getImpressions(), w.getClicks(), w.getFallbackImpressions(), w.getFallbackClicks()
+              });
       assertThat(previous).as("one record per version, variant and window").isNull();
     }
     assertThat(actual.keySet()).isEqualTo(expected.keySet());
-    expected.forEach((k, c) -> assertThat(actual.get(k)).as(k).containsExactly(c[0], c[1]));
+    expected.forEach((k, c) -> assertThat(actual.get(k)).as(k).containsExactly(c));
     Map<String, long[]> perVariant = new TreeMap<>();
     actual.forEach(
         (k, c) -> {
           long[] t =
-              perVariant.computeIfAbsent(k.substring(0, k.lastIndexOf('|')), x -> new long[2]);
-          t[0] += c[0];
-          t[1] += c[1];
+              perVariant.computeIfAbsent(k.substring(0, k.lastIndexOf('|')), x -> new long[4]);
+          for (int i = 0; i < 4; i++) {
+            t[i] += c[i];
+          }
         });
-    assertThat(perVariant.keySet()).containsExactly("v1|fallback", "v1|production", "v2|staging");
+    assertThat(perVariant.keySet()).containsExactly("v1|production", "v2|staging");
+    // the staging model's failures count against staging (its impressions under model_error are
+    // some of staging's fallback impressions: the rest are of Redis fallbacks)
+    assertThat(stagingModelErrors).isPositive();
+    assertThat(perVariant.get("v2|staging")[2]).isGreaterThanOrEqualTo(stagingModelErrors);
     perVariant.forEach(
         (k, c) ->
             System.out.printf(
-                "online ctr %s: %d / %d = %.4f%n", k, c[1], c[0], (double) c[1] / c[0]));
+                "online ctr %s: %d / %d = %.4f, of them fallback rankings' %d / %d%n",
+                k, c[1], c[0], (double) c[1] / c[0], c[3], c[2]));
   }
 
   /**
@@ -286,10 +312,10 @@ class DriftPipelineIT {
           items.add(
               new RankedItem((long) j, (float) sigmoid(level + 0.3 * r.nextGaussian()), j + 1));
         }
-        served.add(response("req-" + w + "-" + k, t, items, false, h.model));
+        served.add(response("req-" + w + "-" + k, t, items, null, h.model));
         if (shifted && k % 10 == 0) { // neither a fallback nor another model's scores count
-          served.add(response("fb-" + w + "-" + k, t, items, true, h.model));
-          served.add(response("other-" + w + "-" + k, t, items, false, "another-model"));
+          served.add(response("fb-" + w + "-" + k, t, items, "redis_unavailable", h.model));
+          served.add(response("other-" + w + "-" + k, t, items, null, "another-model"));
         }
       }
       if (w == 1 || w == 2) {
@@ -309,7 +335,7 @@ class DriftPipelineIT {
                   "load-" + w + "-" + k,
                   t0 + w * MINUTE + (k * MINUTE) / 350,
                   items,
-                  false,
+                  null,
                   h.model);
           load.setSynthetic(true);
           served.add(load);
@@ -320,10 +346,12 @@ class DriftPipelineIT {
                   "staging-" + w + "-" + k,
                   t0 + w * MINUTE + (k * MINUTE) / 350,
                   items,
-                  false,
+                  null,
                   h.model);
           staging.setVariant("staging");
           staging.setModelVersion("v2");
+          staging.setAssignedVariant("staging");
+          staging.setLeasedModelVersion("v2");
           served.add(staging);
         }
       }
@@ -432,12 +460,12 @@ class DriftPipelineIT {
     Random r = new Random(31);
     for (int i = 0; i < 1_200; i++) {
       long t = t0 + i * 500L; // 10 event-minutes of responses
-      served.add(response("req-" + i, t, List.of(new RankedItem(1L, 0.5f, 1)), false, h.model));
+      served.add(response("req-" + i, t, List.of(new RankedItem(1L, 0.5f, 1)), null, h.model));
       impressions.add(impression(r, 1, "req-" + i, t + 1_000, i % 7 == 0));
       impressions.add(impression(r, 2, "req-" + i, t + 20_000, i % 5 == 0));
       if (i == 400) {
         served.add(
-            response("ahead", dayAhead, List.of(new RankedItem(1L, 0.5f, 1)), false, h.model));
+            response("ahead", dayAhead, List.of(new RankedItem(1L, 0.5f, 1)), null, h.model));
         impressions.add(impression(r, 1, "ahead", dayAhead + 1_000, true));
         impressions.add(impression(r, 1, "req-" + i, year3000, true));
         impressions.add(impression(r, 1, "req-" + i, Long.MAX_VALUE, true));
@@ -547,20 +575,45 @@ class DriftPipelineIT {
     return 1 / (1 + Math.exp(-x));
   }
 
+  /** A response of the production arm's reference version (the serving version's scores). */
   static RankingLog response(
-      String id, long t, List<RankedItem> items, boolean fallback, String model) {
+      String id, long t, List<RankedItem> items, String fallbackReason, String model) {
+    return ranked(
+        id, t, 1, items, model, DriftHarness.REFERENCE_VERSION, "production", fallbackReason);
+  }
+
+  /**
+   * A ranking log with the fields the ranker's {@code RankingLogs.toRecord} sets for a request of
+   * {@code user} leased {@code model}@{@code version} and assigned {@code arm}: after a model error
+   * popularity ranked it (model, version "popularity", variant "fallback"); after another fallback
+   * (Redis away) the model did, with the reason. Mirrored here rather than built through toRecord:
+   * flink-drift may not depend on ranker-service (no app module depends on another, DESIGN §1).
+   */
+  static RankingLog ranked(
+      String id,
+      long t,
+      long user,
+      List<RankedItem> items,
+      String model,
+      String version,
+      String arm,
+      String fallbackReason) {
+    boolean popularity = "model_error".equals(fallbackReason);
     return RankingLog.newBuilder()
         .setRequestId(id)
         .setTimestamp(Instant.ofEpochMilli(t))
-        .setUserId(1)
-        .setModelName(model)
-        .setModelVersion(DriftHarness.REFERENCE_VERSION) // the serving version's scores
-        .setVariant("production")
+        .setUserId(user)
+        .setModelName(popularity ? "popularity" : model)
+        .setModelVersion(popularity ? "popularity" : version)
+        .setVariant(popularity ? "fallback" : arm)
         .setItems(items)
         .setLatencyMs(3.0)
-        .setFallback(fallback)
-        .setFallbackReason(fallback ? "model_error" : null)
+        .setFallback(fallbackReason != null)
+        .setFallbackReason(fallbackReason)
         .setFeatureSchemaVersion(1)
+        .setAssignedVariant(arm)
+        .setLeasedModelName(model)
+        .setLeasedModelVersion(version)
         .build();
   }
 

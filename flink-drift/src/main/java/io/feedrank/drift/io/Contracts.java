@@ -110,6 +110,8 @@ public final class Contracts {
         .setClicks(w.clicks)
         .setCtr(w.ctr)
         .setAttributionWindowMs(attributionWindowMs)
+        .setFallbackImpressions(w.fallbackImpressions)
+        .setFallbackClicks(w.fallbackClicks)
         .build();
   }
 }

@@ -13,9 +13,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
- * {@code ranking-logs} → which version and variant served each request of {@code modelName}; not
- * synthetic requests (load tests), whose impressions, if any, are not the app's users'. Responses
- * before 1970 or too far ahead of the clock are skipped before they can move the watermark ({@link
+ * {@code ranking-logs} → the version of {@code modelName} each request was leased and the arm it
+ * was assigned to (intention to treat: a ranking a fallback served counts for them, with its {@code
+ * fallback_reason}, so a staging model that fails counts against staging); not a request leased no
+ * model ({@code no_model}: no version to count it for), nor synthetic requests (load tests), whose
+ * impressions, if any, are not the app's users'. A log of a ranker before {@code assigned_variant}
+ * counts for what served it, which was the arm unless popularity ranked (then its model is {@code
+ * popularity}, not this model, and it is left out as before). Responses before 1970 or too far
+ * ahead of the clock are skipped before they can move the watermark ({@link
  * EventTimeBound#violation}; counted and logged by {@link RankingScores}, which reads the same
  * records).
  */
@@ -46,7 +51,12 @@ public final class ServedResponses implements KafkaRecordDeserializationSchema<O
     } catch (RuntimeException e) {
       return; // counted by RankingScores, which reads the same records
     }
-    if (log == null || log.getSynthetic() || !modelName.equals(log.getModelName())) {
+    if (log == null || log.getSynthetic()) {
+      return;
+    }
+    boolean assigned = log.getAssignedVariant() != null;
+    String model = assigned ? log.getLeasedModelName() : log.getModelName();
+    if (!modelName.equals(model)) {
       return;
     }
     long t = log.getTimestamp().toEpochMilli();
@@ -55,8 +65,9 @@ public final class ServedResponses implements KafkaRecordDeserializationSchema<O
     }
     OnlineCtr.Served s = new OnlineCtr.Served();
     s.requestId = log.getRequestId();
-    s.modelVersion = log.getModelVersion();
-    s.variant = log.getFallback() ? "fallback" : log.getVariant();
+    s.modelVersion = assigned ? log.getLeasedModelVersion() : log.getModelVersion();
+    s.variant = assigned ? log.getAssignedVariant() : log.getVariant();
+    s.fallbackReason = log.getFallback() ? log.getFallbackReason() : null;
     s.time = t;
     out.collect(s);
   }

@@ -26,21 +26,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code PERFORMANCE_DROP} retrain commands, per model (the key): the online CTR of the production
- * version, as served to the production variant, against its own baseline — its first {@code
- * baselineWindows} windows of at least {@code minImpressions} impressions each, pooled. A window is
- * low when its CTR is at least {@code dropFraction} below the baseline and a one-sided pooled
- * two-proportion z-test puts that below {@code pValue}; {@code persistence} low windows in a row
- * issue one command for the version (a new production version starts a new baseline). In a row
- * means contiguous, as in {@link RetrainDecider}: a window too small to judge (under {@code
- * minImpressions}) or missing (no impressions at all) ends the run, so a low window at 22:00 and
- * another at 06:00 after a night of small windows are not two in a row. Windows of other versions
- * or variants are ignored; smaller ones count for nothing else. Windows that come before any
- * production record (a first start, whose registry source has not caught up yet; none promoted yet,
- * or {@code model.name} misspelt) are held, the newest {@value #MAX_PENDING}, and replayed when the
- * production record arrives; older ones are dropped, counted ({@code
- * drift.ctr.windows.pending.dropped}, a counter) and logged once. With the command goes an {@link
- * AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link RetrainDecider#ALERTS}). Input
- * 1: the online CTR windows, in event-time order; input 2: the registry records of the model.
+ * version, as it ranked for the production arm (its windows' impressions less those of fallback
+ * rankings), against its own baseline — its first {@code baselineWindows} windows of at least
+ * {@code minImpressions} impressions each, pooled. A window is low when its CTR is at least {@code
+ * dropFraction} below the baseline and a one-sided pooled two-proportion z-test puts that below
+ * {@code pValue}; {@code persistence} low windows in a row issue one command for the version (a new
+ * production version starts a new baseline). In a row means contiguous, as in {@link
+ * RetrainDecider}: a window too small to judge (under {@code minImpressions}) or missing (no
+ * impressions at all) ends the run, so a low window at 22:00 and another at 06:00 after a night of
+ * small windows are not two in a row. Windows of other versions or variants are ignored; smaller
+ * ones count for nothing else. Windows that come before any production record (a first start, whose
+ * registry source has not caught up yet; none promoted yet, or {@code model.name} misspelt) are
+ * held, the newest {@value #MAX_PENDING}, and replayed when the production record arrives; older
+ * ones are dropped, counted ({@code drift.ctr.windows.pending.dropped}, a counter) and logged once.
+ * With the command goes an {@link AlertEvent} of kind {@code PERFORMANCE_DROP} (side output {@link
+ * RetrainDecider#ALERTS}). Input 1: the online CTR windows, in event-time order; input 2: the
+ * registry records of the model.
  *
  * <p>Gauges, for Prometheus and Grafana: {@code drift.ctr.baseline}, the production version's
  * baseline CTR (NaN until its baseline windows are in, and in subtasks that hold no model), and
@@ -296,10 +297,15 @@ public final class CtrDropCommands
     if (!t.version.equals(w.modelVersion) || !"production".equals(w.variant)) {
       return;
     }
+    // the model's own rankings: a fallback's (Redis away, the model failing) are not its CTR, and
+    // a retrain would not mend them
+    long impressions = w.impressions - w.fallbackImpressions;
+    long clicks = w.clicks - w.fallbackClicks;
+    double ctr = impressions == 0 ? 0 : (double) clicks / impressions;
     // 0: no window yet, or state from a job that did not keep it
     boolean contiguous = t.lastWindowEnd == 0 || t.lastWindowEnd == w.windowStart;
     t.lastWindowEnd = w.windowEnd;
-    if (w.impressions < minImpressions) {
+    if (impressions < minImpressions) {
       t.lowInARow = 0; // too small to judge: the low windows around it are not in a row
       t.lowWindows = "";
       track.update(t);
@@ -308,23 +314,22 @@ public final class CtrDropCommands
     }
     if (t.baselineWindows < baselineWindows) {
       t.baselineWindows++;
-      t.baselineImpressions += w.impressions;
-      t.baselineClicks += w.clicks;
+      t.baselineImpressions += impressions;
+      t.baselineClicks += clicks;
       track.update(t);
       show(ctx.getCurrentKey(), t);
       return;
     }
     double baseline = (double) t.baselineClicks / t.baselineImpressions;
     double p =
-        TwoProportions.lowerPValue(
-            t.baselineClicks, t.baselineImpressions, w.clicks, w.impressions);
-    boolean low = w.ctr <= (1 - dropFraction) * baseline && p < pValue;
+        TwoProportions.lowerPValue(t.baselineClicks, t.baselineImpressions, clicks, impressions);
+    boolean low = ctr <= (1 - dropFraction) * baseline && p < pValue;
     String described =
         String.format(
             Locale.ROOT,
             "%.4f over %d impressions in [%s, %s) (p=%.2g)",
-            w.ctr,
-            w.impressions,
+            ctr,
+            impressions,
             Instant.ofEpochMilli(w.windowStart),
             Instant.ofEpochMilli(w.windowEnd),
             p);

@@ -18,10 +18,13 @@ import org.apache.flink.util.OutputTag;
  * Online CTR per model version and variant: every impression that names the request that ranked it
  * (an interaction with a {@code request_id}) is attributed to that response if it happened within
  * {@code attribution} after it (an interval join on request id, event time), then counted per
- * (version, variant) and event-time window: impressions, clicks, CTR. Both inputs must carry
- * event-time timestamps and watermarks. Responses and impressions that reach the join behind its
- * watermark cannot be matched any more: they are dropped and counted ({@code
- * drift.ctr.late.responses}, {@code drift.ctr.late.impressions}).
+ * (version, variant) and event-time window: impressions, clicks, CTR, and of them those of fallback
+ * rankings. The version and variant are the ones the request was leased and assigned (intention to
+ * treat, see {@link io.feedrank.drift.io.ServedResponses}): a staging model that failed counts
+ * against staging, with a popularity ranking. Both inputs must carry event-time timestamps and
+ * watermarks. Responses and impressions that reach the join behind its watermark cannot be matched
+ * any more: they are dropped and counted ({@code drift.ctr.late.responses}, {@code
+ * drift.ctr.late.impressions}).
  */
 public final class OnlineCtr {
   static final OutputTag<Served> LATE_RESPONSES = new OutputTag<>("late-responses") {};
@@ -29,11 +32,15 @@ public final class OnlineCtr {
 
   private OnlineCtr() {}
 
-  /** A response of the ranker: which model and variant served the request, when. */
+  /**
+   * A response of the ranker: the model version the request was leased and the arm it was assigned
+   * to, why a fallback ranked it instead (null: the model did, with its features), when.
+   */
   public static class Served {
     public String requestId;
     public String modelVersion;
     public String variant;
+    public String fallbackReason;
     public long time;
 
     public Served() {}
@@ -53,13 +60,17 @@ public final class OnlineCtr {
     public String key;
     public String modelVersion;
     public String variant;
+    public boolean fallback;
     public boolean click;
     public long time;
 
     public Attributed() {}
   }
 
-  /** Impressions and clicks of one version and variant in one window. */
+  /**
+   * Impressions and clicks of one version and variant in one window, and how many of them were of
+   * fallback rankings (0 in state of a job before them).
+   */
   public static class Window {
     public String modelVersion;
     public String variant;
@@ -68,6 +79,8 @@ public final class OnlineCtr {
     public long impressions;
     public long clicks;
     public double ctr;
+    public long fallbackImpressions;
+    public long fallbackClicks;
 
     public Window() {}
   }
@@ -133,6 +146,7 @@ public final class OnlineCtr {
       Attributed a = new Attributed();
       a.modelVersion = s.modelVersion;
       a.variant = s.variant;
+      a.fallback = s.fallbackReason != null;
       a.key = s.modelVersion + "|" + s.variant;
       a.click = e.click;
       a.time = e.time;
@@ -143,13 +157,18 @@ public final class OnlineCtr {
   static final class Count implements AggregateFunction<Attributed, long[], long[]> {
     @Override
     public long[] createAccumulator() {
-      return new long[2];
+      return new long[4]; // impressions, clicks, and those of fallback rankings
     }
 
     @Override
     public long[] add(Attributed a, long[] acc) {
+      int click = a.click ? 1 : 0;
       acc[0]++;
-      acc[1] += a.click ? 1 : 0;
+      acc[1] += click;
+      if (a.fallback) {
+        acc[2]++;
+        acc[3] += click;
+      }
       return acc;
     }
 
@@ -160,7 +179,7 @@ public final class OnlineCtr {
 
     @Override
     public long[] merge(long[] a, long[] b) {
-      return new long[] {a[0] + b[0], a[1] + b[1]};
+      return new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]};
     }
   }
 
@@ -176,6 +195,8 @@ public final class OnlineCtr {
       w.windowEnd = ctx.window().getEnd();
       w.impressions = c[0];
       w.clicks = c[1];
+      w.fallbackImpressions = c[2];
+      w.fallbackClicks = c[3];
       w.ctr = c[0] == 0 ? 0 : (double) c[1] / c[0];
       out.collect(w);
     }
