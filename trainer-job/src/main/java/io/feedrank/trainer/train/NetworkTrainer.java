@@ -53,6 +53,15 @@ public final class NetworkTrainer {
 
   private NetworkTrainer() {}
 
+  /**
+   * The engine's 32-bit seed for the 64-bit {@code seed}: both halves mixed, so seeds that differ
+   * only in their high 32 bits still initialise different networks (a plain cast kept the low half
+   * only). A seed below 2^31, the default 42 included, is its own engine seed, as before.
+   */
+  static int engineSeed(long seed) {
+    return (int) (seed ^ (seed >>> 32));
+  }
+
   public static TrainedNetwork train(
       Architecture arch,
       Hyperparameters h,
@@ -73,7 +82,7 @@ public final class NetworkTrainer {
       TrainInputs validation,
       Consumer<Epoch> onEpoch,
       Consumer<TrainedNetwork> afterEpoch) {
-    Engine.getInstance().setRandomSeed((int) h.seed());
+    Engine.getInstance().setRandomSeed(engineSeed(h.seed()));
     Block block = Blocks.of(arch, h);
     Model model = Model.newInstance("feedrank-" + arch.id, "PyTorch");
     model.setBlock(block);
