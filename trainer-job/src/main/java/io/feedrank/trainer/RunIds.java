@@ -16,7 +16,10 @@ final class RunIds {
 
   private RunIds() {}
 
-  /** {@code run-20261123-061500-3fa2}: sortable by start time, unique enough per second. */
+  /**
+   * {@code run-20261123-061500-3fa2}: sortable by start time; two runs of one second share an id
+   * once in 65,536, so a run claims its id in the store and draws again when it is taken.
+   */
   static String newId(Instant now) {
     return "run-"
         + STAMP.format(now)
@@ -29,9 +32,9 @@ final class RunIds {
     return runId.substring("run-".length()) + "-" + architecture;
   }
 
-  static RunRecord start(TrainRequest request, TrainerConfig config, Instant now) {
+  static RunRecord start(String id, TrainRequest request, TrainerConfig config, Instant now) {
     RunRecord r = new RunRecord();
-    r.id = newId(now);
+    r.id = id;
     r.trigger = request.trigger();
     r.commandId = request.commandId();
     r.startedAt = now.toString();

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,7 @@ public final class TrainingJob {
   private final RunStore runs;
   private final ModelRegistry registry;
   private final Clock clock;
+  private final Function<Instant, String> runIds;
 
   public TrainingJob(
       TrainerConfig config,
@@ -64,6 +66,22 @@ public final class TrainingJob {
       RunStore runs,
       ModelRegistry registry,
       Clock clock) {
+    this(config, source, artifacts, runs, registry, clock, RunIds::newId);
+  }
+
+  /**
+   * {@link #TrainingJob(TrainerConfig, ExampleSource, ArtifactStore, RunStore, ModelRegistry,
+   * Clock)} drawing its run ids from {@code runIds} (given the start time).
+   */
+  TrainingJob(
+      TrainerConfig config,
+      ExampleSource source,
+      ArtifactStore artifacts,
+      RunStore runs,
+      ModelRegistry registry,
+      Clock clock,
+      Function<Instant, String> runIds) {
+    this.runIds = runIds;
     this.config = config;
     this.source = source;
     this.artifacts = artifacts;
@@ -78,7 +96,7 @@ public final class TrainingJob {
    * when the run failed already, its own error is thrown with the failed save suppressed.
    */
   public RunRecord run(TrainRequest request) {
-    RunRecord run = RunIds.start(request, config, clock.instant());
+    RunRecord run = start(request);
     BuildInfo build = BuildInfo.current();
     run.environment.put("feedrank_version", build.version());
     run.environment.put("feedrank_commit", build.commit());
@@ -137,6 +155,29 @@ public final class TrainingJob {
       }
     }
   }
+
+  /**
+   * A new run's record, under an id it has claimed in the run store: an id another run has (two
+   * runs started in the same second, a nightly one and a listener's) is drawn again, as the second
+   * run's saves and artifacts would replace the first's.
+   */
+  private RunRecord start(TrainRequest request) {
+    Instant now = clock.instant();
+    for (int drawn = 1; ; drawn++) {
+      String id = runIds.apply(now);
+      if (runs.create(id)) {
+        return RunIds.start(id, request, config, now);
+      }
+      if (drawn == MAX_ID_DRAWS) {
+        throw new IllegalStateException(
+            "run ids taken: " + drawn + " drawn for a run started " + now + ", the last " + id);
+      }
+      log.info("trainer: run id {} is taken in the run store; drawing another", id);
+    }
+  }
+
+  /** The most ids a run draws: so many taken in a row is an id source repeating itself. */
+  private static final int MAX_ID_DRAWS = 100;
 
   /**
    * The status {@link #run} records for a run that threw {@code e}; asked on the thread that ran

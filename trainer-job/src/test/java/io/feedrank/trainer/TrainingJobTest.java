@@ -115,6 +115,11 @@ class TrainingJobTest {
     }
 
     @Override
+    public boolean create(String runId) {
+      return store.create(runId);
+    }
+
+    @Override
     public void save(RunRecord run) {
       if (++saves >= failFrom) {
         throw new UncheckedIOException(
@@ -751,5 +756,38 @@ class TrainingJobTest {
     String out = new String(p.getInputStream().readAllBytes()).strip();
     p.getErrorStream().readAllBytes();
     return p.waitFor() == 0 ? Optional.of(out) : Optional.empty();
+  }
+
+  /**
+   * Two runs that draw the same id (started in the same second: once in 65,536): the second draws
+   * another instead of saving its record, and its models, over the first's.
+   */
+  @Test
+  void aRunWhoseIdIsTakenDrawsAnotherAndLeavesTheFirstRunsRecordAlone() {
+    FileArtifactStore store = new FileArtifactStore(dir);
+    FileRunStore runs = new FileRunStore(store);
+    var ids =
+        List.of("run-20261123-061500-3fa2", "run-20261123-061500-3fa2", "run-20261123-061500-77c1")
+            .iterator();
+    TrainingJob job =
+        new TrainingJob(
+            config(Map.of()),
+            (range, sample) -> sample.loaded(0, 0, 0, 0),
+            store,
+            runs,
+            new MemoryRegistry(),
+            Clock.systemUTC(),
+            now -> ids.next());
+    DataRange range = new DataRange(SimData.START, SimData.START.plusSeconds(3600));
+    for (String trigger : List.of("nightly", "retrain-command MANUAL")) {
+      // refused (no examples): a run that records itself and ends at once
+      assertThatThrownBy(
+              () -> job.run(new TrainRequest(range, List.of(Architecture.MLP), trigger, null)))
+          .isInstanceOf(RefusedException.class);
+    }
+    assertThat(runs.list())
+        .extracting(r -> r.id + " " + r.trigger)
+        .containsExactlyInAnyOrder(
+            "run-20261123-061500-3fa2 nightly", "run-20261123-061500-77c1 retrain-command MANUAL");
   }
 }

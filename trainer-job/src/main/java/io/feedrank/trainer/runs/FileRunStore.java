@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.feedrank.models.FileArtifactStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +30,21 @@ public final class FileRunStore implements RunStore {
 
   public FileRunStore(FileArtifactStore store) {
     this.store = store;
+  }
+
+  /** Creates the run's directory ({@link Files#createDirectory}: atomic, fails if it exists). */
+  @Override
+  public boolean create(String runId) {
+    Path root = store.root();
+    try {
+      Files.createDirectories(root);
+      Files.createDirectory(root.resolve(runId));
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create run " + runId + " under " + root, e);
+    }
   }
 
   @Override
