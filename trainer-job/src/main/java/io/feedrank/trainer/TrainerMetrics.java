@@ -27,7 +27,9 @@ import java.util.Map;
  * holdout AUC of the versions trained by this process ({@code trainer.model.auc} by version,
  * architecture and decision; the newest 50), and the retrain commands the listener skipped ({@code
  * trainer.commands.skipped}, by reason: {@code other_model}, another model's; {@code superseded},
- * for a version a promotion has replaced since).
+ * for a version a promotion has replaced since), and the partitions runs read after records of
+ * their range had been deleted ({@code trainer.data.trimmed.partitions}: retention ran ahead of the
+ * range).
  */
 public final class TrainerMetrics implements AutoCloseable {
   static final int VERSIONS_KEPT = 50;
@@ -42,6 +44,7 @@ public final class TrainerMetrics implements AutoCloseable {
   private final MultiGauge auc;
   private final Counter otherModelCommands;
   private final Counter supersededCommands;
+  private final Counter trimmedPartitions;
   private final Map<String, RunRecord.ModelRun> versions = new LinkedHashMap<>();
   private final HttpServer server;
 
@@ -57,6 +60,11 @@ public final class TrainerMetrics implements AutoCloseable {
             .register(registry);
     this.otherModelCommands = skippedCommands("other_model");
     this.supersededCommands = skippedCommands("superseded");
+    this.trimmedPartitions =
+        Counter.builder("trainer.data.trimmed.partitions")
+            .description(
+                "partitions of training-examples runs read with records of their range deleted")
+            .register(registry);
     // zero series, so that increase() sees the first run of each kind: a counter first scraped at 1
     // has no increase. Every status without a decision, and a successful run's every decision
     for (String status :
@@ -108,6 +116,9 @@ public final class TrainerMetrics implements AutoCloseable {
     String decision =
         registered == null || registered.decision == null ? "none" : registered.decision;
     runs(run.status, decision).increment();
+    if (run.data != null && run.data.trimmedPartitions != null) {
+      trimmedPartitions.increment(run.data.trimmedPartitions.size());
+    }
     if (run.startedAt != null && run.finishedAt != null) {
       duration.record(
           Duration.between(Instant.parse(run.startedAt), Instant.parse(run.finishedAt)).toMillis()

@@ -10,10 +10,12 @@ import io.feedrank.models.Checksums;
 import io.feedrank.trainer.data.DataRange;
 import io.feedrank.trainer.data.Dataset;
 import io.feedrank.trainer.data.Example;
+import io.feedrank.trainer.data.ExampleDigest;
 import io.feedrank.trainer.data.ExampleSample;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.Standardization;
 import io.feedrank.trainer.data.TemporalSplit;
+import io.feedrank.trainer.data.TopicRead;
 import io.feedrank.trainer.eval.Metrics;
 import io.feedrank.trainer.export.ExportVerification;
 import io.feedrank.trainer.registry.ModelRegistry;
@@ -386,6 +388,7 @@ public final class TrainingJob {
     run.counts.put("stamped_late", loaded.stampedLate());
     run.counts.put("examples_in_range", loaded.inRange());
     run.counts.put("examples", (long) loaded.examples().size());
+    run.data = data(loaded);
     runs.save(run); // what was read, while the models train
     if (loaded.inRange() > loaded.examples().size()) {
       log.info(
@@ -407,6 +410,39 @@ public final class TrainingJob {
           loaded.recordsRead());
     }
     return loaded.examples();
+  }
+
+  /** What {@code loaded} read and kept, as the run records it. */
+  private static RunRecord.Data data(ExampleSource.Loaded loaded) {
+    RunRecord.Data d = new RunRecord.Data();
+    TopicRead read = loaded.topicRead();
+    if (read != null) {
+      d.topic = read.topic();
+      d.clusterId = read.clusterId();
+      d.latenessMs = read.latenessMillis();
+      d.partitions = new ArrayList<>();
+      for (TopicRead.Partition p : read.partitions()) {
+        RunRecord.PartitionRead r = new RunRecord.PartitionRead();
+        r.partition = p.partition();
+        r.logStartOffset = p.logStartOffset();
+        r.startOffset = p.startOffset();
+        r.endOffset = p.endOffset();
+        r.recordsRead = p.recordsRead();
+        r.startTimestamp =
+            p.startTimestampMillis() == null
+                ? null
+                : Instant.ofEpochMilli(p.startTimestampMillis()).toString();
+        d.partitions.add(r);
+      }
+      d.trimmedPartitions = read.trimmedPartitions();
+    }
+    var times = loaded.examples().stream().mapToLong(Example::eventTimeMillis).summaryStatistics();
+    if (times.getCount() > 0) {
+      d.minEventTime = Instant.ofEpochMilli(times.getMin()).toString();
+      d.maxEventTime = Instant.ofEpochMilli(times.getMax()).toString();
+    }
+    d.examplesDigest = ExampleDigest.of(loaded.examples());
+    return d;
   }
 
   private void refuseIfUnusable(long n, long clicks, DataRange range) {
@@ -622,6 +658,10 @@ public final class TrainingJob {
         .setArtifactSha256(m.sha256.get("model"))
         .setArtifacts(extra)
         .setMetrics(metrics)
+        // the range asked for, also when a partition's records of it had been deleted (run.json's
+        // data.trimmed_partitions): every example learned from is at or after it, which is what
+        // ProductionEvaluator needs (it leaves out [training_from, holdout_from) of a later
+        // holdout), and the other partitions were read from it
         .setTrainingFrom(request.range().from())
         .setTrainingTo(request.range().to())
         .setHoldoutFrom(Instant.ofEpochMilli(holdout.fromMillis()))

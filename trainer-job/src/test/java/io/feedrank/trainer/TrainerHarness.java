@@ -49,6 +49,11 @@ public final class TrainerHarness {
    * aborted instead of committed.
    */
   void publish(List<TrainingExample> examples, boolean abort) {
+    publish(Topics.TRAINING_EXAMPLES, examples, abort);
+  }
+
+  /** {@link #publish(List, boolean)} to {@code topic}. */
+  void publish(String topic, List<TrainingExample> examples, boolean abort) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     p.put("schema.registry.url", stack.registryUrl());
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "trainer-it-" + System.nanoTime());
@@ -62,12 +67,7 @@ public final class TrainerHarness {
         producer.beginTransaction();
         for (TrainingExample e : examples.subList(from, Math.min(examples.size(), from + 5_000))) {
           producer.send(
-              new ProducerRecord<>(
-                  Topics.TRAINING_EXAMPLES,
-                  null,
-                  e.getEventTime().toEpochMilli(),
-                  e.getUserId(),
-                  e));
+              new ProducerRecord<>(topic, null, e.getEventTime().toEpochMilli(), e.getUserId(), e));
         }
         if (abort) {
           producer.abortTransaction();

@@ -81,7 +81,7 @@ class TrainingJobTest {
     ExampleSource source =
         (range, sample) -> {
           examples.forEach(sample::offer);
-          lastRead = sample.loaded(examples.size(), 0, 0, 0);
+          lastRead = sample.loaded(examples.size(), 0, 0, 0, null);
           return lastRead;
         };
     return new TrainingJob(
@@ -772,7 +772,7 @@ class TrainingJobTest {
     TrainingJob job =
         new TrainingJob(
             config(Map.of()),
-            (range, sample) -> sample.loaded(0, 0, 0, 0),
+            (range, sample) -> sample.loaded(0, 0, 0, 0, null),
             store,
             runs,
             new MemoryRegistry(),

@@ -90,11 +90,14 @@ public final class ExampleSample {
     return out;
   }
 
-  /** A read's result: the kept examples and the counts of what the read passed over. */
+  /**
+   * A read's result: the kept examples, the counts of what the read passed over, and the records of
+   * the topic it read (null for a source that is not a topic).
+   */
   public ExampleSource.Loaded loaded(
-      long recordsRead, long outsideRange, long unusable, long stampedLate) {
+      long recordsRead, long outsideRange, long unusable, long stampedLate, TopicRead topicRead) {
     return new ExampleSource.Loaded(
-        examples(), offered, recordsRead, outsideRange, unusable, stampedLate);
+        examples(), offered, recordsRead, outsideRange, unusable, stampedLate, topicRead);
   }
 
   private long priority(Example e) {
@@ -105,7 +108,7 @@ public final class ExampleSample {
   }
 
   /** MurmurHash3's 64-bit finalizer: every input bit reaches every output bit. */
-  private static long mix(long z) {
+  static long mix(long z) {
     z = (z ^ (z >>> 33)) * 0xFF51AFD7ED558CCDL;
     z = (z ^ (z >>> 33)) * 0xC4CEB93FE53B1A85L;
     return z ^ (z >>> 33);

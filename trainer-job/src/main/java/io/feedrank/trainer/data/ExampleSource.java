@@ -16,7 +16,8 @@ public interface ExampleSource {
    * could not be used (undecodable, of another feature schema, or refused by {@link Example#of}: a
    * feature not finite, an hour or day out of range); {@code stampedLate}, of the examples in the
    * range, those whose record is stamped more than the read's lateness after the range's end (an
-   * app's clock ahead, or an event sent late: read all the same).
+   * app's clock ahead, or an event sent late: read all the same); {@code topicRead}, the records of
+   * the topic it read (null for a source that is not a topic).
    */
   record Loaded(
       java.util.List<Example> examples,
@@ -24,5 +25,6 @@ public interface ExampleSource {
       long recordsRead,
       long outsideRange,
       long unusable,
-      long stampedLate) {}
+      long stampedLate,
+      TopicRead topicRead) {}
 }

@@ -4,6 +4,7 @@ import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
 import io.feedrank.events.TrainingExample;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,6 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.ClusterResource;
+import org.apache.kafka.common.ClusterResourceListener;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
@@ -37,6 +40,12 @@ import org.slf4j.LoggerFactory;
  * hours later, and no earlier offset is known to be safe to stop at. A range in the past therefore
  * reads on to the topic's end; the examples of the range stamped after {@code to + lateness} are
  * counted ({@link Loaded#stampedLate}).
+ *
+ * <p>The read says which records it took ({@link TopicRead}): per partition the log's start, the
+ * offsets read from and to and the records read, so that a rebuild of the range can be checked to
+ * have read the same ones. A partition whose retention (or {@code deleteRecords}) has deleted
+ * records the range may have had is read from what is left, and logged as a warning: its first
+ * remaining record is stamped after {@code from − lateness} ({@link TopicRead.Partition#trimmed}).
  */
 public final class KafkaExampleSource implements ExampleSource {
   private static final Logger log = LoggerFactory.getLogger(KafkaExampleSource.class);
@@ -69,14 +78,17 @@ public final class KafkaExampleSource implements ExampleSource {
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
     p.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
-    try (KafkaConsumer<byte[], TrainingExample> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), values)) {
-      return read(consumer, range, sample);
+    ClusterIdKeys keys = new ClusterIdKeys();
+    try (KafkaConsumer<byte[], TrainingExample> consumer = new KafkaConsumer<>(p, keys, values)) {
+      return read(consumer, keys, range, sample);
     }
   }
 
   private Loaded read(
-      KafkaConsumer<byte[], TrainingExample> consumer, DataRange range, ExampleSample sample) {
+      KafkaConsumer<byte[], TrainingExample> consumer,
+      ClusterIdKeys keys,
+      DataRange range,
+      ExampleSample sample) {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException("topic " + topic + " does not exist or has no partitions");
@@ -85,16 +97,21 @@ public final class KafkaExampleSource implements ExampleSource {
     infos.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
     consumer.assign(parts);
     Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+    Map<TopicPartition, Long> logStart = consumer.beginningOffsets(parts);
     long seekTime = range.from().minus(lateness).toEpochMilli();
     long lateTime = range.to().plus(lateness).toEpochMilli();
     Map<TopicPartition, Long> query = new HashMap<>();
     parts.forEach(tp -> query.put(tp, Math.max(0, seekTime)));
     Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query);
     Set<TopicPartition> open = new HashSet<>();
+    Map<TopicPartition, Long> startOffset = new HashMap<>();
+    Map<TopicPartition, Long> readPerPartition = new HashMap<>();
     for (TopicPartition tp : parts) {
       OffsetAndTimestamp o = start.get(tp);
       long offset = o == null ? end.get(tp) : o.offset();
       consumer.seek(tp, offset);
+      startOffset.put(tp, offset);
+      readPerPartition.put(tp, 0L);
       if (offset < end.get(tp)) {
         open.add(tp);
       }
@@ -130,6 +147,7 @@ public final class KafkaExampleSource implements ExampleSource {
           continue;
         }
         read++;
+        readPerPartition.merge(tp, 1L, Long::sum);
         if (r.value() == null || !range.contains(r.value().getEventTime().toEpochMilli())) {
           outside++;
           continue;
@@ -167,7 +185,59 @@ public final class KafkaExampleSource implements ExampleSource {
           topic,
           LOGGED_UNUSABLE);
     }
-    return sample.loaded(read, outside, unusable, stampedLate);
+    List<TopicRead.Partition> partitions = new ArrayList<>();
+    for (TopicPartition tp : parts) {
+      OffsetAndTimestamp o = start.get(tp);
+      partitions.add(
+          new TopicRead.Partition(
+              tp.partition(),
+              logStart.get(tp),
+              startOffset.get(tp),
+              end.get(tp),
+              readPerPartition.get(tp),
+              o == null ? null : o.timestamp()));
+    }
+    TopicRead topicRead = new TopicRead(topic, keys.clusterId, lateness.toMillis(), partitions);
+    warnIfTrimmed(topicRead, range);
+    return sample.loaded(read, outside, unusable, stampedLate, topicRead);
+  }
+
+  /**
+   * Warns of each partition whose records of the range may have been deleted: the run succeeds on
+   * what is left (its {@code run.json} lists the partitions), but it is not the data the range had.
+   */
+  private void warnIfTrimmed(TopicRead read, DataRange range) {
+    for (TopicRead.Partition p : read.partitions()) {
+      if (p.trimmed()) {
+        log.warn(
+            "trainer: {}-{} has no records before offset {} (deleted: retention or deleteRecords),"
+                + " its first stamped {}, after the read's start {} ({} − data.lateness.ms): records"
+                + " of {} may be missing",
+            topic,
+            p.partition(),
+            p.logStartOffset(),
+            p.startTimestampMillis() == null
+                ? "none (the partition is empty)"
+                : Instant.ofEpochMilli(p.startTimestampMillis()),
+            range.from().minus(lateness),
+            range.from(),
+            range);
+      }
+    }
+  }
+
+  /**
+   * The keys as they are, and the cluster's id, which the consumer hands to a deserializer that
+   * listens for it at its first metadata response.
+   */
+  private static final class ClusterIdKeys extends ByteArrayDeserializer
+      implements ClusterResourceListener {
+    volatile String clusterId;
+
+    @Override
+    public void onUpdate(ClusterResource cluster) {
+      clusterId = cluster.clusterId();
+    }
   }
 
   /** How many unusable examples of one read are logged one by one. */

@@ -1,6 +1,8 @@
 package io.feedrank.trainer.runs;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,9 +10,10 @@ import java.util.Map;
 
 /**
  * Everything a training run records, written as {@code run.json} in the run's directory: what
- * triggered it, the data range and counts, parameters, environment, durations, per architecture the
- * epochs, final metrics, export check, artifacts and the registry decision. A plain mutable bean
- * for Jackson; the job fills it as it goes and saves it at the end (and on failure).
+ * triggered it, the data range, the data read and counts, parameters, environment, durations, per
+ * architecture the epochs, final metrics, export check, artifacts and the registry decision. A
+ * plain mutable bean for Jackson; the job fills it as it goes and saves it at the end (and on
+ * failure).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public final class RunRecord {
@@ -30,6 +33,12 @@ public final class RunRecord {
    */
   public String recovered;
 
+  /**
+   * The data the run read and kept, to tell whether a rebuild of its range trained on the same: set
+   * once the range is read; absent in records written before it was recorded.
+   */
+  public Data data;
+
   public Map<String, Long> counts = new LinkedHashMap<>();
   public Map<String, Object> params = new LinkedHashMap<>();
   public Map<String, String> environment = new LinkedHashMap<>();
@@ -44,6 +53,41 @@ public final class RunRecord {
    * trained.
    */
   public String bestArchitecture;
+
+  /**
+   * What a run read ({@code topic}, {@code cluster_id}, {@code lateness_ms} and {@code partitions},
+   * for a read of the examples topic) and kept: the event-time span and the order-independent
+   * digest of the kept examples ({@link io.feedrank.trainer.data.ExampleDigest}). {@code
+   * trimmed_partitions} are the partitions whose records of the range may have been deleted before
+   * the read (retention): the run trained without them.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public static final class Data {
+    public String topic;
+    public String clusterId;
+    public Long latenessMs;
+    public List<PartitionRead> partitions;
+    public List<Integer> trimmedPartitions;
+    public String minEventTime;
+    public String maxEventTime;
+    public String examplesDigest;
+  }
+
+  /**
+   * One partition of a read: its log's first offset when read, the offsets read from and to, the
+   * records read between them, and the timestamp of the record read from (absent when none was).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public static final class PartitionRead {
+    public int partition;
+    public long logStartOffset;
+    public long startOffset;
+    public long endOffset;
+    public long recordsRead;
+    public String startTimestamp;
+  }
 
   /** One architecture trained in the run. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
