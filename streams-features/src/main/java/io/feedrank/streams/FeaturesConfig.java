@@ -13,6 +13,8 @@ import io.feedrank.streams.topology.TableTimestampInterceptor;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -50,7 +52,8 @@ public record FeaturesConfig(
     boolean autoRegisterSchemas,
     int repartitionFormat,
     int maxCategoryBytes,
-    long rocksDbMemoryBytes) {
+    long rocksDbMemoryBytes,
+    List<Integer> earlierPartitionCounts) {
 
   public FeaturesConfig {
     require(bootstrapServers, "bootstrap.servers");
@@ -97,6 +100,12 @@ public record FeaturesConfig(
               + MIN_ROCKSDB_MEMORY_BYTES
               + " (16 MiB), got "
               + rocksDbMemoryBytes);
+    }
+    earlierPartitionCounts = List.copyOf(earlierPartitionCounts);
+    if (earlierPartitionCounts.stream().anyMatch(n -> n < 1)) {
+      throw new IllegalArgumentException(
+          "interactions.earlier.partition.counts must be positive counts, got "
+              + earlierPartitionCounts);
     }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
@@ -192,7 +201,22 @@ public record FeaturesConfig(
         AvroSerializer.autoRegister(p, true),
         intOf(p, "repartition.format", FeatureTopology.Settings.DEFAULT_REPARTITION_FORMAT),
         intOf(p, "items.category.max.bytes", FeatureTopology.Settings.DEFAULT_MAX_CATEGORY_BYTES),
-        longOf(p, "rocksdb.memory.bytes", DEFAULT_ROCKSDB_MEMORY_BYTES));
+        longOf(p, "rocksdb.memory.bytes", DEFAULT_ROCKSDB_MEMORY_BYTES),
+        countsOf(p, "interactions.earlier.partition.counts"));
+  }
+
+  /** A comma-separated list of counts, empty when the key is absent or blank. */
+  private static List<Integer> countsOf(Map<String, String> p, String key) {
+    String value = p.getOrDefault(key, "").strip();
+    if (value.isEmpty()) {
+      return List.of();
+    }
+    try {
+      return Arrays.stream(value.split(",")).map(v -> Integer.valueOf(v.strip())).toList();
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          key + " must be a comma-separated list of partition counts, got " + value, e);
+    }
   }
 
   /**

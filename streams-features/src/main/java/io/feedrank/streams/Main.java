@@ -8,6 +8,7 @@ import io.feedrank.streams.redis.AsyncFeatureWriter;
 import io.feedrank.streams.redis.FeatureWriter;
 import io.feedrank.streams.redis.RedisFeatureWriter;
 import io.feedrank.streams.topology.FeatureTopology;
+import io.feedrank.streams.topology.InteractionsPartitioning;
 import io.feedrank.streams.validation.EventValidator;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -19,7 +20,6 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -54,6 +54,13 @@ public final class Main {
   static final Duration STREAMS_METRICS_REFRESH = Duration.ofSeconds(5);
 
   /**
+   * How long the partition count of interactions read again, for a record on another partition than
+   * its key's, stands before it is read again ({@link InteractionsPartitioning}): a producer that
+   * sends to the wrong partitions costs a metadata request a second per instance.
+   */
+  static final Duration PARTITIONS_RECHECK = Duration.ofSeconds(1);
+
+  /**
    * A running features app and what it owns. {@code failed} completes when its Kafka Streams client
    * has failed for good (state {@code ERROR}) or its Redis writer has ({@link
    * AsyncFeatureWriter#failed}): it processes nothing more, or nothing more reaches Redis, and the
@@ -63,6 +70,7 @@ public final class Main {
       KafkaStreams streams,
       FeatureWriter writer,
       SchemaRegistryClient registry,
+      Admin admin,
       MetricsServer metricsServer,
       PrometheusMeterRegistry metrics,
       KafkaStreamsMetrics streamsMetrics,
@@ -76,6 +84,7 @@ public final class Main {
       streamsMetricsRefresh.shutdownNow();
       writer.close();
       registry.close();
+      admin.close();
       if (metricsServer != null) {
         metricsServer.close();
       }
@@ -116,8 +125,20 @@ public final class Main {
               config.maxCategoryBytes(),
               config.outputMaxAheadOfClock(),
               config.redisTtl());
+      Admin admin =
+          Admin.create(
+              new StreamsConfig(config.streamsProperties())
+                  .getAdminConfigs(config.applicationId() + "-partition-check"));
+      opened.push(admin::close);
+      InteractionsPartitioning partitioning =
+          new InteractionsPartitioning(
+              () -> PartitionCounts.of(admin, config.topics().interactions()),
+              config.earlierPartitionCounts(),
+              PARTITIONS_RECHECK.toMillis(),
+              System::currentTimeMillis);
       Topology topology =
-          FeatureTopology.build(config.topics(), settings, writer, registry, featureMetrics);
+          FeatureTopology.build(
+              config.topics(), settings, partitioning, writer, registry, featureMetrics);
       KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
       opened.push(() -> streams.close(Duration.ofSeconds(10)));
       ScheduledExecutorService refresh =
@@ -142,14 +163,22 @@ public final class Main {
         // item or user topics): the port would stay bound, its non-daemon thread alive
         opened.push(server::close);
       }
-      refuseChangedPartitions(config, topology);
+      // through an admin client configured as Kafka Streams' own; without the brokers the start
+      // fails after its default.api.timeout.ms (1 min), naming the topic it could not read, where
+      // Kafka Streams' own start failed after some 6 minutes
+      PartitionCounts.refuseChanged(
+          admin,
+          config.applicationId(),
+          config.topics().interactions(),
+          PartitionCounts.internalTopics(topology, config.applicationId(), config.topics()));
+      partitioning.partitions(); // the count the app's state is partitioned by, before it runs
       streams.start();
       log.info(
           "features: started {}; metrics on {}",
           config,
           server == null ? "(off)" : config.metricsHost() + ":" + server.port());
       return new FeaturesApp(
-          streams, writer, registry, server, metrics, streamsMetrics, refresh, failed);
+          streams, writer, registry, admin, server, metrics, streamsMetrics, refresh, failed);
     } catch (IOException | RuntimeException | Error e) {
       // with its stack, to where the app's log goes (a file, a log shipper): the command that
       // started it prints the messages of the causes only, without FEEDRANK_DEBUG
@@ -162,26 +191,6 @@ public final class Main {
         }
       }
       throw e;
-    }
-  }
-
-  /**
-   * Refuses a start on an {@code interactions} topic whose partition count is no longer the one the
-   * app's internal topics were created with ({@link PartitionCounts}), through an admin client
-   * configured as Kafka Streams' own. Without the brokers, the start fails after the client's
-   * {@code default.api.timeout.ms} (1 min), naming the topic it could not read: Kafka Streams' own
-   * start failed too, after some 6 minutes (its global thread's {@code task.timeout.ms} and more).
-   */
-  private static void refuseChangedPartitions(FeaturesConfig config, Topology topology) {
-    Map<String, Object> adminConfig =
-        new StreamsConfig(config.streamsProperties())
-            .getAdminConfigs(config.applicationId() + "-partition-check");
-    try (Admin admin = Admin.create(adminConfig)) {
-      PartitionCounts.refuseChanged(
-          admin,
-          config.applicationId(),
-          config.topics().interactions(),
-          PartitionCounts.internalTopics(topology, config.applicationId(), config.topics()));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.feedrank.streams;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyDescription;
@@ -26,6 +28,9 @@ import org.apache.kafka.streams.TopologyDescription;
  * do.
  */
 final class PartitionCounts {
+  /** The longest a read of a topic's partition count ({@link #of}) may take. */
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+
   /**
    * The internal topics of {@code topology} that Kafka Streams creates with the input's partition
    * count, as it names them for {@code applicationId}: the changelog of each store and each
@@ -90,6 +95,36 @@ final class PartitionCounts {
     Optional<String> mismatch = mismatch(applicationId, interactions, counts);
     if (mismatch.isPresent()) {
       throw new IllegalStateException(mismatch.get());
+    }
+  }
+
+  /**
+   * The partition count of {@code topic} now, or 0 when it does not exist; bounded by {@link
+   * #READ_TIMEOUT}, as it is read in a stream thread, inside its transaction.
+   *
+   * @throws IllegalStateException when it could not be read
+   */
+  static int of(Admin admin, String topic) {
+    try {
+      return admin
+          .describeTopics(
+              List.of(topic), new DescribeTopicsOptions().timeoutMs((int) READ_TIMEOUT.toMillis()))
+          .topicNameValues()
+          .get(topic)
+          .get()
+          .partitions()
+          .size();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return 0;
+      }
+      throw new IllegalStateException(
+          "could not read the partition count of " + topic + ": " + e.getCause().getMessage(),
+          e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(
+          "interrupted while reading the partition count of " + topic, e);
     }
   }
 

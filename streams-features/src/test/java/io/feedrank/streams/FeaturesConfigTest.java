@@ -96,6 +96,22 @@ class FeaturesConfigTest {
 
   /** The dead letters' size limit follows the producer's max.request.size, as Kafka reads it. */
   @Test
+  void earlierPartitionCountsAreAListOfPositiveCountsNoneUnlessSet() {
+    Map<String, String> p = required();
+    assertThat(FeaturesConfig.from(p).earlierPartitionCounts()).isEmpty();
+    p.put("interactions.earlier.partition.counts", "6, 12");
+    assertThat(FeaturesConfig.from(p).earlierPartitionCounts()).containsExactly(6, 12);
+    p.put("interactions.earlier.partition.counts", "12,x");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage(
+            "interactions.earlier.partition.counts must be a comma-separated list of partition"
+                + " counts, got 12,x");
+    p.put("interactions.earlier.partition.counts", "0");
+    assertThatThrownBy(() -> FeaturesConfig.from(p))
+        .hasMessage("interactions.earlier.partition.counts must be positive counts, got [0]");
+  }
+
+  @Test
   void theDeadLettersLimitIsTheProducersMaxRequestSize() {
     Map<String, String> p = required();
     assertThat(FeaturesConfig.from(p).maxDeadLetterBytes()).isEqualTo(1_048_576);

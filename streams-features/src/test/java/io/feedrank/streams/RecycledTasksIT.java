@@ -7,13 +7,16 @@ import io.feedrank.events.InteractionEvent;
 import io.feedrank.features.redis.RedisConnections;
 import io.feedrank.localstack.LocalStack;
 import io.feedrank.localstack.LocalStackTest;
+import io.feedrank.streams.topology.InteractionsPartitioning;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -35,7 +38,17 @@ import redis.clients.jedis.UnifiedJedis;
  */
 @LocalStackTest
 class RecycledTasksIT {
-  static final int USERS = 8;
+  /** Two users on each of the 4 partitions (by their key's murmur2, where the app expects them). */
+  static final List<Long> USERS =
+      LongStream.rangeClosed(1, 100)
+          .boxed()
+          .collect(
+              Collectors.groupingBy(
+                  u -> InteractionsPartitioning.javaPartition(key(u), FeaturesHarness.PARTITIONS)))
+          .values()
+          .stream()
+          .flatMap(users -> users.stream().limit(2))
+          .toList();
 
   @Test
   void aTaskThatMovesToAnotherInstanceAndBackKeepsEveryEvent(LocalStack stack) throws Exception {
@@ -99,8 +112,8 @@ class RecycledTasksIT {
   }
 
   /**
-   * {@code n} events per user at {@code t}, {@code t + 1}, ... ms; user {@code u} on partition
-   * {@code u % 4}, so every task of the users' side has some.
+   * {@code n} events per user at {@code t}, {@code t + 1}, ... ms: every task of the users' side
+   * has some.
    */
   private static void send(
       FeaturesHarness h,
@@ -110,7 +123,7 @@ class RecycledTasksIT {
       int n)
       throws Exception {
     String topic = h.topics.interactions();
-    for (long u = 1; u <= USERS; u++) {
+    for (long u : USERS) {
       for (int i = 0; i < n; i++) {
         InteractionEvent e =
             InteractionEvent.newBuilder()
@@ -123,12 +136,7 @@ class RecycledTasksIT {
                 .setShare(false)
                 .setDwellSeconds(3f)
                 .build();
-        producer.send(
-            new ProducerRecord<>(
-                topic,
-                (int) (u % FeaturesHarness.PARTITIONS),
-                ByteBuffer.allocate(8).putLong(u).array(),
-                ser.serialize(topic, e)));
+        producer.send(new ProducerRecord<>(topic, key(u), ser.serialize(topic, e)));
       }
     }
     producer.flush();
@@ -139,7 +147,7 @@ class RecycledTasksIT {
    * events}: a hash written from a state that lost events has the latest {@code _ts} all the same.
    */
   private static void awaitUsers(UnifiedJedis redis, long ts, int events) {
-    for (long u = 1; u <= USERS; u++) {
+    for (long u : USERS) {
       for (String key : new String[] {"fr:u:" + u, "fr:i:" + (100 + u)}) {
         Awaitility.await()
             .atMost(Duration.ofSeconds(60))
@@ -147,6 +155,10 @@ class RecycledTasksIT {
         assertThat(redis.hget(key, "lifetime_events")).as(key).isEqualTo(Integer.toString(events));
       }
     }
+  }
+
+  private static byte[] key(long user) {
+    return ByteBuffer.allocate(8).putLong(user).array();
   }
 
   private static boolean running(Main.FeaturesApp app) {

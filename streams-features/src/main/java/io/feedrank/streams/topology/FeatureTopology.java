@@ -222,9 +222,27 @@ public final class FeatureTopology {
     }
   }
 
+  /**
+   * The topology over an interactions topic of one partition, as TopologyTestDriver reads it: every
+   * record of partition 0.
+   */
   public static Topology build(
       TopicNames topics,
       Settings settings,
+      FeatureWriter writer,
+      SchemaRegistryClient registry,
+      FeatureMetrics metrics) {
+    return build(topics, settings, InteractionsPartitioning.fixed(1), writer, registry, metrics);
+  }
+
+  /**
+   * @param partitioning the partitions interactions records must be on, by their key ({@link
+   *     InteractionsPartitioning}); the others are dead-lettered
+   */
+  public static Topology build(
+      TopicNames topics,
+      Settings settings,
+      InteractionsPartitioning partitioning,
       FeatureWriter writer,
       SchemaRegistryClient registry,
       FeatureMetrics metrics) {
@@ -347,6 +365,7 @@ public final class FeatureTopology {
                     new ValidateProcessor(
                         new AvroDeserializer<>(registry, InteractionEvent.class),
                         settings.validator(),
+                        partitioning,
                         metrics,
                         settings.application(),
                         settings.maxDeadLetterBytes()),

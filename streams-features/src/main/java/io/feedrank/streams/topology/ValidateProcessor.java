@@ -32,6 +32,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * partition's stream time (latest accepted event time) lives in a state store, so a replay after a
  * crash decides the same way.
  *
+ * <p>A record keyed right but on another partition than its key's ({@link
+ * InteractionsPartitioning}) is dead-lettered too: its user's state is in another task.
+ *
  * <p>A record is judged by the timestamp it came with, also where {@link BoundedTimestampExtractor}
  * has it processed at another (it had none, or one too far ahead of the clock); its dead letter
  * keeps that one as {@code source_timestamp} (null for none), and its outputs carry the one it was
@@ -58,6 +61,7 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
 
   private final AvroDeserializer<InteractionEvent> deserializer;
   private final EventValidator validator;
+  private final InteractionsPartitioning partitioning;
   private final FeatureMetrics metrics;
   private final String application;
   private final int rawBudget;
@@ -68,11 +72,13 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
   ValidateProcessor(
       AvroDeserializer<InteractionEvent> deserializer,
       EventValidator validator,
+      InteractionsPartitioning partitioning,
       FeatureMetrics metrics,
       String application,
       int maxDeadLetterBytes) {
     this.deserializer = deserializer;
     this.validator = validator;
+    this.partitioning = partitioning;
     this.metrics = metrics;
     this.application = application;
     this.rawBudget = maxDeadLetterBytes - DEAD_LETTER_OVERHEAD_BYTES;
@@ -124,6 +130,12 @@ final class ValidateProcessor implements FixedKeyProcessor<byte[], byte[], Check
               + event.getUserId()
               + " as an 8-byte long, got "
               + (key == null ? "no key" : key.length + " bytes"));
+      return;
+    }
+    Optional<Integer> partition = context.recordMetadata().map(RecordMetadata::partition);
+    Optional<String> misplaced = partition.flatMap(p -> partitioning.misplaced(key, p));
+    if (misplaced.isPresent()) {
+      dead(record, own, ErrorCode.WRONG_PARTITION, misplaced.get());
       return;
     }
     Optional<EventValidator.Violation> violation = validator.check(event, streamTime, own);

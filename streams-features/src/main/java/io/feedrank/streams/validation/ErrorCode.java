@@ -6,6 +6,12 @@ public enum ErrorCode {
   DESERIALIZATION,
   /** No key, or a key that is not the event's user_id as an 8-byte long (breaks partitioning). */
   KEY_MISMATCH,
+  /**
+   * On another partition than the one Kafka's Java producer picks for its key (murmur2), where the
+   * user's state is: a producer with another partitioner (librdkafka's default CRC32, Sarama's
+   * FNV-1a) or an explicit partition would split a user's state between two tasks.
+   */
+  WRONG_PARTITION,
   MISSING_INTERACTION_ID,
   /**
    * An interaction_id or request_id longer than {@link EventValidator#MAX_ID_CHARS}: ids are UUIDs
