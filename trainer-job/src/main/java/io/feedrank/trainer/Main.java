@@ -223,12 +223,7 @@ public final class Main implements AutoCloseable {
                       return;
                     }
                     try {
-                      runAndRecord(
-                          new TrainRequest(
-                              range(c),
-                              config.architectures(),
-                              "retrain-command " + c.getReason(),
-                              c.getCommandId()));
+                      runAndRecord(TrainRequest.of(c, range(c), config.architectures()));
                     } catch (CommandDecidedException e) {
                       // another run of it registered while this one trained: answered, and done
                       log.info(

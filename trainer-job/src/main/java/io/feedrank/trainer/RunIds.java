@@ -37,6 +37,7 @@ final class RunIds {
     r.id = id;
     r.trigger = request.trigger();
     r.commandId = request.commandId();
+    r.command = request.command() == null ? null : AvroJson.toMap(request.command());
     r.startedAt = now.toString();
     r.dataFrom = request.range().from().toString();
     r.dataTo = request.range().to().toString();

@@ -118,25 +118,31 @@ public final class TrainerHarness {
       String reference,
       RetrainReason reason,
       String... ids) {
+    List<RetrainCommand> commands = new ArrayList<>();
+    for (String id : ids) {
+      commands.add(
+          RetrainCommand.newBuilder()
+              .setCommandId(id)
+              .setModelName(model)
+              .setIssuedAt(Instant.now())
+              .setReason(reason)
+              .setReferenceVersion(reference)
+              .setDataFrom(from)
+              .setDataTo(to)
+              .build());
+    }
+    sendCommands(stack, commands);
+  }
+
+  /** Publishes {@code commands} to retrain-commands, in order, each keyed by its model name. */
+  public static void sendCommands(LocalStack stack, List<RetrainCommand> commands) {
     Map<String, Object> p = new HashMap<>(stack.clientConfig());
     AvroSerializer<RetrainCommand> values = new AvroSerializer<>();
     values.configure(p, false);
     try (KafkaProducer<String, RetrainCommand> producer =
         new KafkaProducer<>(p, new StringSerializer(), values)) {
-      for (String id : ids) {
-        producer.send(
-            new ProducerRecord<>(
-                Topics.RETRAIN_COMMANDS,
-                model,
-                RetrainCommand.newBuilder()
-                    .setCommandId(id)
-                    .setModelName(model)
-                    .setIssuedAt(Instant.now())
-                    .setReason(reason)
-                    .setReferenceVersion(reference)
-                    .setDataFrom(from)
-                    .setDataTo(to)
-                    .build()));
+      for (RetrainCommand c : commands) {
+        producer.send(new ProducerRecord<>(Topics.RETRAIN_COMMANDS, c.getModelName(), c));
       }
     }
   }

@@ -13,9 +13,13 @@ import io.feedrank.avro.registry.SchemaRegistryClient;
 import io.feedrank.avro.serde.AvroDeserializer;
 import io.feedrank.avro.serde.AvroSerializer;
 import io.feedrank.avro.serde.RegistryUnavailableException;
+import io.feedrank.events.DriftEvidence;
+import io.feedrank.events.DriftKind;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.events.ReferenceProfile;
+import io.feedrank.events.RetrainCommand;
+import io.feedrank.events.RetrainReason;
 import io.feedrank.events.TrainingExample;
 import io.feedrank.features.FeatureSchema;
 import io.feedrank.localstack.LocalStack;
@@ -48,12 +52,15 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -452,6 +459,123 @@ class TrainerPipelineIT {
                 assertThat(r.recovered).isNull();
               });
     }
+  }
+
+  /**
+   * A run keeps the retrain command it answered whole — reason, drift evidence, reference version,
+   * message, times — in its record: retrain-commands is a delete-policy topic, and once retention
+   * has deleted the command, the run's record is where "which drift asked for this model" is
+   * answered. The command (of an empty range: refused at once, which records the run) is read back
+   * from the run store after its records were deleted from the topic, and compared field by field
+   * with what was published.
+   */
+  @Test
+  void aRunKeepsItsCommandWholeAfterTheTopicLostIt(@TempDir Path store) throws Exception {
+    String model = MODEL + "-command";
+    String command = "kept-" + System.nanoTime();
+    Instant issued = Instant.parse("2026-11-23T06:15:00.123Z");
+    Instant windowStart = Instant.parse("2026-11-23T05:00:00Z");
+    RetrainCommand c =
+        RetrainCommand.newBuilder()
+            .setCommandId(command)
+            .setModelName(model)
+            .setIssuedAt(issued)
+            .setReason(RetrainReason.FEATURE_DRIFT)
+            .setEvidence(
+                List.of(
+                    DriftEvidence.newBuilder()
+                        .setFeature("user_ctr_7d")
+                        .setKind(DriftKind.NUMERIC)
+                        .setWindowStart(windowStart)
+                        .setWindowEnd(windowStart.plusSeconds(3600))
+                        .setN(4_812)
+                        .setPsi(0.31)
+                        .setKsStatistic(0.12)
+                        .setKsPValue(1e-9)
+                        .setConsecutiveWindows(3)
+                        .setSampleSize(4_812)
+                        .build(),
+                    DriftEvidence.newBuilder()
+                        .setFeature("item_category")
+                        .setKind(DriftKind.CATEGORICAL)
+                        .setWindowStart(windowStart)
+                        .setWindowEnd(windowStart.plusSeconds(3600))
+                        .setN(4_812)
+                        .setPsi(0.27)
+                        .setChi2PValue(2e-7)
+                        .setConsecutiveWindows(2)
+                        .build()))
+            .setReferenceVersion("20261122-031500-00ab-mlp")
+            .setDataFrom(start.minusSeconds(7200))
+            .setDataTo(start.minusSeconds(3600))
+            .setMessage("2 features drifted for 2+ windows")
+            .build();
+    Consumer<Map<String, String>> own =
+        x -> {
+          x.put("model.name", model);
+          x.put("artifact.store", store.toString());
+          x.put("listen.group.id", "pipeline-it-" + command);
+        };
+    try (Main m = trainer(own)) {
+      TrainerHarness.sendCommands(h.stack, List.of(c));
+      RetrainListener l = m.listen();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> runsOf(m, command).stream().anyMatch(r -> RunRecord.REFUSED.equals(r.status)));
+      l.close();
+    }
+    try (Admin admin = Admin.create(h.stack.clientConfig())) {
+      Map<TopicPartition, RecordsToDelete> all = new HashMap<>();
+      for (TopicPartition tp : partitionsOf(admin, Topics.RETRAIN_COMMANDS)) {
+        long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset();
+        all.put(tp, RecordsToDelete.beforeOffset(end));
+      }
+      admin.deleteRecords(all).all().get();
+    }
+    try (Main m = trainer(own)) {
+      Map<String, Object> kept = runsOf(m, command).get(0).command;
+      assertThat(kept)
+          .containsEntry("command_id", command)
+          .containsEntry("model_name", model)
+          .containsEntry("issued_at", "2026-11-23T06:15:00.123Z")
+          .containsEntry("reason", "FEATURE_DRIFT")
+          .containsEntry("reference_version", "20261122-031500-00ab-mlp")
+          .containsEntry("data_from", start.minusSeconds(7200).toString())
+          .containsEntry("message", "2 features drifted for 2+ windows");
+      assertThat(kept.get("evidence"))
+          .asInstanceOf(InstanceOfAssertFactories.list(Map.class))
+          .satisfiesExactly(
+              e ->
+                  assertThat(e)
+                      .containsEntry("feature", "user_ctr_7d")
+                      .containsEntry("kind", "NUMERIC")
+                      .containsEntry("window_start", "2026-11-23T05:00:00Z")
+                      .containsEntry("window_end", "2026-11-23T06:00:00Z")
+                      .containsEntry("psi", 0.31)
+                      .containsEntry("ks_p_value", 1e-9)
+                      .containsEntry("chi2_p_value", null)
+                      .containsEntry("consecutive_windows", 3),
+              e ->
+                  assertThat(e)
+                      .containsEntry("feature", "item_category")
+                      .containsEntry("kind", "CATEGORICAL")
+                      .containsEntry("ks_statistic", null)
+                      .containsEntry("chi2_p_value", 2e-7)
+                      .containsEntry("sample_size", 0));
+    }
+  }
+
+  private static List<TopicPartition> partitionsOf(Admin admin, String topic) throws Exception {
+    return admin
+        .describeTopics(List.of(topic))
+        .allTopicNames()
+        .get()
+        .get(topic)
+        .partitions()
+        .stream()
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .toList();
   }
 
   /**

@@ -21,6 +21,15 @@ public final class RunRecord {
   public String status = "RUNNING";
   public String trigger;
   public String commandId;
+
+  /**
+   * The retrain command the run answered, whole (its fields by their Avro names, times as ISO-8601
+   * instants): the drift evidence, reference version and message that asked for this model, kept
+   * with it, as {@code retrain-commands} and {@code drift-reports} are delete-policy topics. Absent
+   * for other runs and in records written before it was recorded.
+   */
+  public Map<String, Object> command;
+
   public String startedAt;
   public String finishedAt;
   public String dataFrom;
