@@ -14,7 +14,11 @@ COPY . .
 # copy holds their jars as well as the third-party ones. A second Maven run without -am could
 # not resolve them. Only cli's copy is kept: it is the application's whole runtime class path,
 # the cli jar aside.
+# The trainer records the commit it was built from in every run and model (trainer-job's pom asks
+# git, and .git is not in the context): FEEDRANK_COMMIT=$(git rev-parse HEAD) docker compose build
+ARG FEEDRANK_COMMIT=unknown
 RUN ./mvnw -q -B -Dmaven.test.skip=true -Dspotless.check.skip=true -pl cli,flink-drift -am \
+      -Dfeedrank.build.commit="${FEEDRANK_COMMIT}" \
       package dependency:copy-dependencies -DincludeScope=runtime \
  && mkdir -p /out/lib \
  && cp cli/target/dependency/*.jar /out/lib/ \
