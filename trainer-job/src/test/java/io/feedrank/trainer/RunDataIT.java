@@ -136,6 +136,9 @@ class RunDataIT {
     Map<String, String> c = h.config(range.from(), range.to());
     c.put("model.name", "run-data-it");
     c.put("training.examples.topic", topic);
+    // what the run read is the subject, not the model: the smallest network, one epoch
+    c.put("max.epochs", "1");
+    c.put("mlp.layers", "16,8");
     try (Main m = new Main(TrainerConfig.from(c), Clock.systemUTC())) {
       RunRecord run = m.trainOnce(range, "manual");
       soft.assertThat(run.status).isEqualTo(RunRecord.SUCCEEDED);
