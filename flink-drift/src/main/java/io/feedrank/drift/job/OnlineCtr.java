@@ -1,6 +1,7 @@
 package io.feedrank.drift.job;
 
 import java.time.Duration;
+import java.util.Arrays;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFilterFunction;
@@ -154,14 +155,25 @@ public final class OnlineCtr {
     }
   }
 
+  /**
+   * Counts a window's impressions and clicks, and those of fallback rankings: four longs. A window
+   * restored from the state of a build before the fallback counts holds two (its array is restored
+   * at the length it was saved with): it grows at its next impression, and reads as no fallbacks
+   * until then ({@link #at}), so a stateful upgrade does not fail the job on its open windows.
+   */
   static final class Count implements AggregateFunction<Attributed, long[], long[]> {
+    static final int LENGTH = 4;
+
     @Override
     public long[] createAccumulator() {
-      return new long[4]; // impressions, clicks, and those of fallback rankings
+      return new long[LENGTH]; // impressions, clicks, and those of fallback rankings
     }
 
     @Override
     public long[] add(Attributed a, long[] acc) {
+      if (acc.length < LENGTH) {
+        acc = Arrays.copyOf(acc, LENGTH);
+      }
       int click = a.click ? 1 : 0;
       acc[0]++;
       acc[1] += click;
@@ -179,7 +191,16 @@ public final class OnlineCtr {
 
     @Override
     public long[] merge(long[] a, long[] b) {
-      return new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]};
+      long[] sum = new long[LENGTH];
+      for (int i = 0; i < LENGTH; i++) {
+        sum[i] = at(a, i) + at(b, i);
+      }
+      return sum;
+    }
+
+    /** Count {@code i} of {@code acc}: 0 past the end of an accumulator of an earlier build. */
+    static long at(long[] acc, int i) {
+      return i < acc.length ? acc[i] : 0;
     }
   }
 
@@ -195,8 +216,8 @@ public final class OnlineCtr {
       w.windowEnd = ctx.window().getEnd();
       w.impressions = c[0];
       w.clicks = c[1];
-      w.fallbackImpressions = c[2];
-      w.fallbackClicks = c[3];
+      w.fallbackImpressions = Count.at(c, 2);
+      w.fallbackClicks = Count.at(c, 3);
       w.ctr = c[0] == 0 ? 0 : (double) c[1] / c[0];
       out.collect(w);
     }
