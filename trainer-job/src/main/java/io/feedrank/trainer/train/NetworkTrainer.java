@@ -54,12 +54,13 @@ public final class NetworkTrainer {
   private NetworkTrainer() {}
 
   /**
-   * The engine's 32-bit seed for the 64-bit {@code seed}: both halves mixed, so seeds that differ
-   * only in their high 32 bits still initialise different networks (a plain cast kept the low half
-   * only). A seed below 2^31, the default 42 included, is its own engine seed, as before.
+   * The engine's 32-bit seed for the 64-bit {@code seed}. A seed that fits in an int, the default
+   * 42 and negative ones included, is its own engine seed, as with the plain cast of earlier
+   * builds, so their runs still reproduce; a larger one has both halves mixed, so seeds that differ
+   * only in their high 32 bits initialise different networks (the cast kept the low half only).
    */
   static int engineSeed(long seed) {
-    return (int) (seed ^ (seed >>> 32));
+    return seed == (int) seed ? (int) seed : (int) (seed ^ (seed >>> 32));
   }
 
   public static TrainedNetwork train(

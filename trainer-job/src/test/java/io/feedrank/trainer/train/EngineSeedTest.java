@@ -14,9 +14,13 @@ class EngineSeedTest {
     assertThat(NetworkTrainer.engineSeed(high)).isNotEqualTo(NetworkTrainer.engineSeed(low));
   }
 
+  /** As the plain cast of earlier builds: their runs of such seeds reproduce. */
   @Test
-  void aSeedBelowTwoToThe31IsItsOwnEngineSeed() {
+  void aSeedThatFitsAnIntIsItsOwnEngineSeed() {
     assertThat(NetworkTrainer.engineSeed(42)).isEqualTo(42);
     assertThat(NetworkTrainer.engineSeed(Integer.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
+    assertThat(NetworkTrainer.engineSeed(-5)).isEqualTo(-5);
+    assertThat(NetworkTrainer.engineSeed(-1)).isEqualTo(-1);
+    assertThat(NetworkTrainer.engineSeed(Integer.MIN_VALUE)).isEqualTo(Integer.MIN_VALUE);
   }
 }
