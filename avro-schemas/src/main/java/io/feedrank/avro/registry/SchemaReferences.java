@@ -19,11 +19,12 @@ import org.apache.avro.Schema;
  * the parser before the text that uses it, as a Confluent client does.
  *
  * <p>A version's text and references never change: each is read once. A reference the registry does
- * not have, one of another type than Avro, a chain deeper than {@link #MAX_DEPTH} or back to
- * itself, and text that does not parse with its references are an {@link
- * SchemaRegistryException#isUnusableSchema unusable schema} naming the reference: the registry
- * answered, and asking again would answer the same. A reference that could not be read (the
- * registry unreachable, 5xx, refused credentials) fails as the call did.
+ * not have, one of another type than Avro, and a chain deeper than {@link #MAX_DEPTH} or back to
+ * itself are an {@link SchemaRegistryException#isUnusableSchema unusable schema} naming the
+ * reference: the registry answered, and asking again would answer the same. Text that does not
+ * parse with its references is unparseable as text without references is, and not unusable: this
+ * client's parser may be the limit. A reference that could not be read (the registry unreachable,
+ * 5xx, refused credentials) fails as the call did.
  */
 final class SchemaReferences {
   /** Chains of references deeper than this are refused (32 types nested through subjects). */
@@ -67,7 +68,7 @@ final class SchemaReferences {
     try {
       return parser.parse(text);
     } catch (RuntimeException e) {
-      throw unusable(
+      throw unparseable(
           what
               + " does not parse with its references "
               + describe(references)
@@ -113,7 +114,7 @@ final class SchemaReferences {
       try {
         parser.parse(answer.path("schema").asText());
       } catch (RuntimeException e) {
-        throw unusable(what + " does not parse: " + e.getMessage(), e);
+        throw unparseable(what + " does not parse: " + e.getMessage(), e);
       }
       parsed.add(key);
     }
@@ -154,6 +155,16 @@ final class SchemaReferences {
         + "', version "
         + ref.path("version").asText()
         + ")";
+  }
+
+  /**
+   * Text the registry gave that this client's parser refuses, with its references or in one of
+   * them: not unusable, as for text without references ({@link #parse}): the parser may be the
+   * limit (a producer's library accepted it), and the records would be lost for it.
+   */
+  private static SchemaRegistryException unparseable(String message, Throwable cause) {
+    return new SchemaRegistryException(
+        "registry returned an unparseable Avro schema: " + message, 200, -1, cause);
   }
 
   private static SchemaRegistryException unusable(String message, Throwable cause) {
