@@ -2,9 +2,12 @@ package io.feedrank.streams.topology;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a user's interactions must be: on the partition Kafka's Java producer picks for the
@@ -28,19 +31,30 @@ import org.apache.kafka.common.utils.Utils;
  * started since, which reads them, is given the earlier counts ({@code
  * interactions.earlier.partition.counts}) and takes a record placed by any of them. Shared by the
  * stream threads of an app.
+ *
+ * <p>It runs for every interactions record, so a record is judged without a lock: the counts are
+ * volatile, and a read of the topic's count (a metadata request of up to {@code
+ * PartitionCounts.READ_TIMEOUT}) is made by one stream thread at a time, outside any lock, while
+ * the others judge their records by the last count read. A read that fails keeps that count, and
+ * the next is made {@code recheckMillis} later, as after one that succeeds.
  */
 public final class InteractionsPartitioning {
+  private static final Logger log = LoggerFactory.getLogger(InteractionsPartitioning.class);
+
   private final IntSupplier topicPartitions;
   private final List<Integer> earlierCounts;
   private final long recheckMillis;
   private final LongSupplier clock;
-  private int partitions;
-  private int current;
-  private long readAtMillis;
+  private volatile int partitions;
+  private volatile int current;
+
+  /** When the last read of the count began: a compare-and-set on it claims the next. */
+  private final AtomicLong readAtMillis = new AtomicLong();
 
   /**
    * @param topicPartitions reads the partition count of interactions now, 0 when it does not exist
-   *     (it may throw: the stream thread fails and is replaced, and the record read again)
+   *     (it may throw: at the first read the stream thread fails and is replaced, and the record
+   *     read again; at a later one the last count stands)
    * @param earlierCounts counts the topic had before, by which the records written then were placed
    * @param recheckMillis how long a count read again stands before another read
    * @param clock milliseconds, for {@code recheckMillis}
@@ -75,13 +89,21 @@ public final class InteractionsPartitioning {
    *
    * @return 0 while the topic does not exist
    */
-  public synchronized int partitions() {
-    if (partitions == 0) {
-      partitions = topicPartitions.getAsInt();
-      current = partitions;
-      readAtMillis = clock.getAsLong();
+  public int partitions() {
+    int n = partitions;
+    if (n == 0) {
+      // locked only until the topic is first found: one count for all the stream threads
+      synchronized (this) {
+        n = partitions;
+        if (n == 0) {
+          n = topicPartitions.getAsInt();
+          current = n;
+          readAtMillis.set(clock.getAsLong());
+          partitions = n;
+        }
+      }
     }
-    return partitions;
+    return n;
   }
 
   /**
@@ -90,7 +112,7 @@ public final class InteractionsPartitioning {
    * @throws IllegalStateException when it is on no partition the app expects and the topic has
    *     grown since the start
    */
-  public synchronized Optional<String> misplaced(byte[] key, int partition) {
+  public Optional<String> misplaced(byte[] key, int partition) {
     int n = partitions();
     if (n == 0) {
       throw new IllegalStateException(
@@ -105,15 +127,11 @@ public final class InteractionsPartitioning {
         return Optional.empty();
       }
     }
-    long now = clock.getAsLong();
-    if (current == n && now - readAtMillis >= recheckMillis) {
-      current = topicPartitions.getAsInt();
-      readAtMillis = now;
-    }
-    if (current != n) {
+    int seen = recheck(n);
+    if (seen != n) {
       throw new IllegalStateException(
           "interactions has "
-              + current
+              + seen
               + " partitions, but this application's state is partitioned by the "
               + n
               + " it had at the start: the app stops, as Kafka Streams stops it at its next"
@@ -129,5 +147,35 @@ public final class InteractionsPartitioning {
             + n
             + ", where its user's state is: publish with Kafka's default partitioner (murmur2;"
             + " librdkafka clients: partitioner=murmur2_random) and no explicit partition");
+  }
+
+  /**
+   * The topic's count: read again when the last read is {@code recheckMillis} old and no other
+   * thread is reading it, else the last count read. While a read is under way or after one failed,
+   * a record misplaced by the last count is dead-lettered, as one is between reads: after the topic
+   * grows, the app that dead-letters it stops at its next rebalance and is replaced by a new
+   * application that reads the topic from its earliest records (README, streams-features: "Changing
+   * the partition count of interactions"), so the record is not lost.
+   */
+  private int recheck(int n) {
+    int seen = current;
+    long last = readAtMillis.get();
+    long now = clock.getAsLong();
+    if (seen != n || now - last < recheckMillis || !readAtMillis.compareAndSet(last, now)) {
+      return seen;
+    }
+    try {
+      seen = topicPartitions.getAsInt();
+      current = seen;
+    } catch (RuntimeException e) {
+      // at most once per recheckMillis, as the reads are
+      log.warn(
+          "features: could not read the partition count of interactions again, judging records"
+              + " by the last one ({}) for {} ms: {}",
+          n,
+          recheckMillis,
+          e.getMessage());
+    }
+    return seen;
   }
 }

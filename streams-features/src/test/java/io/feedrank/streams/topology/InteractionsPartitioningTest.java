@@ -5,6 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
@@ -110,5 +116,84 @@ class InteractionsPartitioningTest {
     assertThat(reads).hasValue(3);
     // a record where the app expects it is still taken
     assertThat(partitioning.misplaced(key(misplacedUser), 1)).isEmpty();
+  }
+
+  @Test
+  void aReadOfTheCountHoldsUpNoOtherRecord() throws Exception {
+    CountDownLatch reading = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    AtomicInteger reads = new AtomicInteger();
+    AtomicLong clock = new AtomicLong();
+    InteractionsPartitioning partitioning =
+        new InteractionsPartitioning(
+            () -> {
+              if (reads.incrementAndGet() > 1) {
+                // the broker slow to answer the read made before a dead letter
+                reading.countDown();
+                try {
+                  answer.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              return 4;
+            },
+            List.of(),
+            1_000,
+            clock::get);
+    assertThat(partitioning.partitions()).isEqualTo(4);
+    clock.set(1_000);
+    long u = userOn(2, 4);
+    ExecutorService threads = Executors.newCachedThreadPool();
+    try {
+      Future<Optional<String>> misplaced = threads.submit(() -> partitioning.misplaced(key(u), 1));
+      assertThat(reading.await(5, TimeUnit.SECONDS)).isTrue();
+
+      // while that read waits: a record where it belongs is taken, and another misplaced one is
+      // judged by the last count read rather than waiting for, or making, another read (the
+      // bound only has to be finite: the read is not answered within it)
+      assertThat(threads.submit(() -> partitioning.misplaced(key(u), 2)).get(1, TimeUnit.SECONDS))
+          .isEmpty();
+      assertThat(threads.submit(() -> partitioning.misplaced(key(u), 3)).get(1, TimeUnit.SECONDS))
+          .isPresent();
+      assertThat(reads).hasValue(2);
+
+      answer.countDown();
+      assertThat(misplaced.get(5, TimeUnit.SECONDS)).isPresent();
+    } finally {
+      answer.countDown();
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFailedReadOfTheCountKeepsTheLastOneUntilTheNextRecheck() {
+    AtomicInteger reads = new AtomicInteger();
+    AtomicLong clock = new AtomicLong();
+    InteractionsPartitioning partitioning =
+        new InteractionsPartitioning(
+            () -> {
+              if (reads.incrementAndGet() == 2) {
+                throw new IllegalStateException("could not read the partition count of x: timeout");
+              }
+              return 4;
+            },
+            List.of(),
+            1_000,
+            clock::get);
+    assertThat(partitioning.partitions()).isEqualTo(4);
+    long u = userOn(2, 4);
+
+    // the read fails: the record is judged by the count read at the start
+    clock.set(1_000);
+    assertThat(partitioning.misplaced(key(u), 1)).isPresent();
+    assertThat(reads).hasValue(2);
+    // and the count is not read again before the recheck interval has passed
+    clock.set(1_999);
+    assertThat(partitioning.misplaced(key(u), 1)).isPresent();
+    assertThat(reads).hasValue(2);
+    clock.set(2_000);
+    assertThat(partitioning.misplaced(key(u), 1)).isPresent();
+    assertThat(reads).hasValue(3);
   }
 }
