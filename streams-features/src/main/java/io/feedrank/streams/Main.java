@@ -56,7 +56,8 @@ public final class Main {
   /**
    * How long the partition count of interactions read again, for a record on another partition than
    * its key's, stands before it is read again ({@link InteractionsPartitioning}): a producer that
-   * sends to the wrong partitions costs a metadata request a second per instance.
+   * sends to the wrong partitions costs a metadata request a second per instance. A read that fails
+   * is not tried again sooner: the last count stands as long.
    */
   static final Duration PARTITIONS_RECHECK = Duration.ofSeconds(1);
 
