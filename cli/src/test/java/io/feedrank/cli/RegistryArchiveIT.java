@@ -3,9 +3,6 @@ package io.feedrank.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.feedrank.avro.Topics;
-import io.feedrank.avro.serde.AvroSerde;
-import io.feedrank.avro.serde.AvroSerdes;
 import io.feedrank.events.ModelStage;
 import io.feedrank.events.ModelVersion;
 import io.feedrank.localstack.LocalStack;
@@ -38,14 +35,7 @@ class RegistryArchiveIT {
   @Test
   void archivesTheStagingVersionAndRefusesTheProductionOne(LocalStack stack) {
     String model = "archive-cli-it-" + UUID.randomUUID();
-    AvroSerde<ModelVersion> serde =
-        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
-    try (KafkaModelRegistry registry =
-        new KafkaModelRegistry(
-            stack.clientConfig(),
-            serde.serializer(),
-            serde.deserializer(),
-            Topics.MODEL_REGISTRY)) {
+    try (KafkaModelRegistry registry = RegistryPruneIT.registryOn(stack)) {
       registry.publish(
           List.of(
               version(model, "p1", ModelStage.PRODUCTION, null, 10),
@@ -85,14 +75,7 @@ class RegistryArchiveIT {
   void decisionsRecordTheOperatorAndTheReasonAndShowPrintsTheRecord(LocalStack stack) {
     String model = "reason-cli-it-" + UUID.randomUUID();
     String by = "by operator " + System.getProperty("user.name");
-    AvroSerde<ModelVersion> serde =
-        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
-    try (KafkaModelRegistry registry =
-        new KafkaModelRegistry(
-            stack.clientConfig(),
-            serde.serializer(),
-            serde.deserializer(),
-            Topics.MODEL_REGISTRY)) {
+    try (KafkaModelRegistry registry = RegistryPruneIT.registryOn(stack)) {
       ModelVersion staged =
           ModelVersion.newBuilder(version(model, "s1", ModelStage.STAGING, "p1", 20))
               .setCommandId("drift-episode-7")

@@ -32,6 +32,14 @@ import picocli.CommandLine;
 /** {@code ./feedrank registry prune} on the command line, against the real registry topic. */
 @LocalStackTest
 class RegistryPruneIT {
+  /** A client of the stack's model-registry topic, as the cli's registry commands open it. */
+  static KafkaModelRegistry registryOn(LocalStack stack) {
+    AvroSerde<ModelVersion> serde =
+        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
+    return new KafkaModelRegistry(
+        stack.clientConfig(), serde.serializer(), serde.deserializer(), Topics.MODEL_REGISTRY);
+  }
+
   static final Instant OLD = Instant.now().minus(Duration.ofDays(3));
 
   @TempDir Path store;
@@ -41,14 +49,7 @@ class RegistryPruneIT {
     String model = "prune-cli-it-" + UUID.randomUUID();
     FileArtifactStore artifacts = new FileArtifactStore(store);
     FileRunStore runs = new FileRunStore(artifacts);
-    AvroSerde<ModelVersion> serde =
-        AvroSerdes.valueSerde(stack.registryClient(), ModelVersion.class);
-    try (KafkaModelRegistry registry =
-        new KafkaModelRegistry(
-            stack.clientConfig(),
-            serde.serializer(),
-            serde.deserializer(),
-            Topics.MODEL_REGISTRY)) {
+    try (KafkaModelRegistry registry = registryOn(stack)) {
       List<ModelVersion> versions =
           List.of(
               version(artifacts, runs, model, "a0", ModelStage.ARCHIVED, null, 10),

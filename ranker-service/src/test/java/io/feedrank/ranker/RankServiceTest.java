@@ -70,14 +70,7 @@ class RankServiceTest {
       throws Exception {
     List<RankingLog> logged = new CopyOnWriteArrayList<>();
     try (CachingFeatureStore cache = ScoringTest.cache(EMPTY, metrics);
-        RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(
-                logged::add,
-                100,
-                Long.MAX_VALUE,
-                RankingLogs.Entry::estimatedBytes,
-                RankingLogs::toRecord,
-                metrics)) {
+        RankingLogger<RankingLogs.Entry> logger = ScoringTest.logger(logged::add, metrics)) {
       result[0] = new RankService(cache, slots, logger, 0, metrics).rank(REQUEST);
     }
     assertThat(logged).hasSize(1); // closing the logger builds what it holds

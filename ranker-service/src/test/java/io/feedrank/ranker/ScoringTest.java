@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -426,6 +427,21 @@ class ScoringTest {
   }
 
   /** A cache over {@code store}, entries fresh for a second, its breaker open for one. */
+  /**
+   * A ranking logger of 100 entries that hands each record to {@code sink} instead of Kafka (built
+   * as the producer would send it), and drops nothing for its size.
+   */
+  static RankingLogger<RankingLogs.Entry> logger(
+      Consumer<io.feedrank.events.RankingLog> sink, SimpleMeterRegistry metrics) {
+    return RankingLogger.discarding(
+        sink,
+        100,
+        Long.MAX_VALUE,
+        RankingLogs.Entry::estimatedBytes,
+        RankingLogs::toRecord,
+        metrics);
+  }
+
   static CachingFeatureStore cache(FeatureStore store, SimpleMeterRegistry metrics) {
     return new CachingFeatureStore(
         store,
@@ -450,14 +466,7 @@ class ScoringTest {
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
     // the cache's background refresh thread stops with it
     try (cache;
-        RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(
-                logged::add,
-                100,
-                Long.MAX_VALUE,
-                RankingLogs.Entry::estimatedBytes,
-                RankingLogs::toRecord,
-                metrics)) {
+        RankingLogger<RankingLogs.Entry> logger = logger(logged::add, metrics)) {
       RankService service = new RankService(cache, slots, logger, 0.5, metrics);
       // every fallback cause exported at 0 before the first (increase() starts from the first
       // sample: a counter first seen at 1 hides that fallback from the alert)
@@ -589,14 +598,7 @@ class ScoringTest {
     log.addAppender(lines);
     int requests = 50;
     try (cache;
-        RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(
-                r -> {},
-                100,
-                Long.MAX_VALUE,
-                RankingLogs.Entry::estimatedBytes,
-                RankingLogs::toRecord,
-                metrics)) {
+        RankingLogger<RankingLogs.Entry> logger = logger(r -> {}, metrics)) {
       RankService service = new RankService(cache, slots, logger, 0, metrics);
       RankRequest req =
           new RankRequest(
@@ -660,14 +662,7 @@ class ScoringTest {
     List<io.feedrank.events.RankingLog> logged = new CopyOnWriteArrayList<>();
     // the cache's background refresh thread stops with it
     try (cache;
-        RankingLogger<RankingLogs.Entry> logger =
-            RankingLogger.discarding(
-                logged::add,
-                100,
-                Long.MAX_VALUE,
-                RankingLogs.Entry::estimatedBytes,
-                RankingLogs::toRecord,
-                metrics)) {
+        RankingLogger<RankingLogs.Entry> logger = logger(logged::add, metrics)) {
       RankRequest req = new RankRequest("r1", user, ids, Device.MOBILE, at, ids.length);
       RankService unsampled = new RankService(cache, slots, logger, 0, metrics);
       for (int pass = 0; pass < 2; pass++) {

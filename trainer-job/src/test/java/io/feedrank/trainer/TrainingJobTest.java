@@ -15,6 +15,7 @@ import io.feedrank.trainer.data.Dataset;
 import io.feedrank.trainer.data.Example;
 import io.feedrank.trainer.data.ExampleSource;
 import io.feedrank.trainer.data.TemporalSplit;
+import io.feedrank.trainer.data.TemporalSplitTest;
 import io.feedrank.trainer.eval.Metrics;
 import io.feedrank.trainer.export.OnnxScorer;
 import io.feedrank.trainer.registry.ModelRegistry;
@@ -643,17 +644,9 @@ class TrainingJobTest {
   @Test
   void theSameExamplesInAnotherOrderTrainTheSameModel() throws Exception {
     List<Example> examples = SimData.examples(7_000);
-    long sharing =
-        examples.stream()
-            .collect(
-                java.util.stream.Collectors.groupingBy(
-                    Example::eventTimeMillis, java.util.stream.Collectors.counting()))
-            .values()
-            .stream()
-            .filter(c -> c > 1)
-            .mapToLong(c -> c)
-            .sum();
-    assertThat(sharing).as("examples sharing a millisecond").isGreaterThan(100);
+    assertThat(TemporalSplitTest.sharingAMillisecond(examples))
+        .as("examples sharing a millisecond")
+        .isGreaterThan(100);
     List<Example> shuffled = new ArrayList<>(examples);
     java.util.Collections.shuffle(shuffled, new java.util.Random(3));
     TrainRequest request =

@@ -7,9 +7,21 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
-class TemporalSplitTest {
+public class TemporalSplitTest {
+  /** How many of {@code examples} share their event-time millisecond with another. */
+  public static long sharingAMillisecond(List<Example> examples) {
+    return examples.stream()
+        .collect(Collectors.groupingBy(Example::eventTimeMillis, Collectors.counting()))
+        .values()
+        .stream()
+        .filter(c -> c > 1)
+        .mapToLong(c -> c)
+        .sum();
+  }
+
   static Example at(long t) {
     return new Example(
         1, 2, t, 0, 0, Device.MOBILE, "c", new double[0], new double[0], new double[0], false);
@@ -88,17 +100,7 @@ class TemporalSplitTest {
                 random.nextBoolean()));
       }
     }
-    long shared =
-        examples.stream()
-            .collect(
-                java.util.stream.Collectors.groupingBy(
-                    Example::eventTimeMillis, java.util.stream.Collectors.counting()))
-            .values()
-            .stream()
-            .filter(c -> c > 1)
-            .mapToLong(c -> c)
-            .sum();
-    assertThat(shared).isGreaterThan(3_000);
+    assertThat(sharingAMillisecond(examples)).isGreaterThan(3_000);
 
     List<Example> shuffled = new ArrayList<>(examples);
     Collections.shuffle(shuffled, new Random(12));
