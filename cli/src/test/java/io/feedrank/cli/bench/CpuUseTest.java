@@ -1,9 +1,11 @@
 package io.feedrank.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,6 +117,9 @@ class CpuUseTest {
     Map<String, Double> used;
     try {
       assertThat(spun.await(60, TimeUnit.SECONDS)).isTrue();
+      // parked: the kernel has charged all it ran (a thread still running between the latch and
+      // its park has time not yet in its /proc stat, which a loaded machine can stretch)
+      await().atMost(Duration.ofSeconds(10)).until(() -> loop.getState() == Thread.State.WAITING);
       used = CpuUse.read(pids).since(before);
     } finally {
       exit.countDown();
